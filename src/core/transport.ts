@@ -24,8 +24,8 @@ export interface Bounds {
  *
  * - An attempt whose signal has aborted goes nowhere (ky calls a custom fetch even then), nor one its
  *   call's world refuses (`World.check`: its stored write was removed meanwhile); a hedge goes out
- *   only if its policy still wants it now (`FetchInit.hedge`). The first of a call's attempts to go out
- *   counts toward the retry budget's first attempts (`Call.sending`).
+ *   only if its policy still wants it now (`FetchInit.hedge`). An attempt that goes out is told to the layers above
+ *   (`FetchInit.sending`); the first of a call's attempts to go out counts toward the retry budget's first attempts (`Call.sending`).
  * - An attempt of a call of a request context (`withContext`) counts as one of its subrequests, and
  *   one that steadfetch adds goes out only while the context has some left (`Call.admit`); with
  *   `deadlineHeader`, one to the client's own origins carries the call's remaining time (`stamp`),
@@ -58,6 +58,7 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 		return Promise.reject(refused);
 	}
 
+	init?.sending?.();
 	call?.sending();
 	const answered = (response: Response): Response => {
 		// A custom `fetch` that resolves no Response (a test's `vi.fn()`): said so, never a crash of whoever reads it next.

@@ -26,6 +26,14 @@ export interface FetchInit extends RequestInit {
 	 */
 	hedge?: () => unknown;
 	/**
+	 * Called by the transport just before the attempt goes out, once every layer and the request
+	 * context let it through (a hedge: once its `hedge` let it). A layer that tells of attempts (the
+	 * trace slot's `attempt:*` events and spans) starts there, so an attempt refused without I/O (an
+	 * open breaker, the throttle, a bulkhead or rate limit, a request context with no subrequest left)
+	 * is told of by none. A layer that sets it calls the one it was given too.
+	 */
+	sending?: () => void;
+	/**
 	 * Set by the `dedupe` slot on a request it shares: the calls still waiting on it (its first caller's
 	 * while it waits). A layer below that bounds a wait by the call's budget (rate limit) takes the
 	 * longest of theirs: one caller's timeout is its own.

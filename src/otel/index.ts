@@ -158,7 +158,7 @@ const create = (context: PolicyContext, resolved: ResolvedTrace, tracer: Tracer)
  * status carries the error's message with every URL in it redacted the same way (and no header value
  * fetch refused, no URL's password) — and the
  * attempt span's ids in the `traceparent` it sends (to the `propagateTo` origins only; every attempt
- * has its span). A call that joined another's request (`dedupe()`) has a span for that shared attempt under its own call
+ * that goes out has its span; one refused without I/O, an open breaker's say, has none). A call that joined another's request (`dedupe()`) has a span for that shared attempt under its own call
  * span, with its own outcome and `steadfetch.shared: true`, and its call span the shared request's `steadfetch.request_id`.
  * The call span's parent is a valid `traceparent` given on the call, else the active
  * context. `@opentelemetry/api` is an optional peer dependency: only this entry imports it. Bad

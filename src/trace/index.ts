@@ -28,8 +28,9 @@ export type { TraceOptions } from './options.js';
  * replays; an invalid one starts a new trace, without its `tracestate`), a new span id per attempt. The headers go only to
  * the `propagateTo` origins (by default the client's own: its `prefix`/`baseUrl` and the page's).
  * Emits `attempt:start` and `attempt:end` (`requestId`, `attempt`, `durationMs`, `status` or
- * `code`, the URL with its sensitive query values removed) for every attempt, propagated or not:
- * a hedge only when it is sent, and one that lost ends with `ABORTED`; ky's timeout is `TIMEOUT`.
+ * `code`, the URL with its sensitive query values removed) for every attempt that goes out, propagated or not,
+ * as it goes out (after a bulkhead's or rate limiter's wait): none for one refused without I/O (an open
+ * breaker, the throttle, a bulkhead or rate limit, a hedge not sent); a hedge that lost ends with `ABORTED`; ky's timeout is `TIMEOUT`.
  * The events are of the requests that go out: a call that joined another's request (`dedupe()`) is
  * told none of its own (that request's are told once, for the call that sent it); with `otel()` it
  * gets a span of its own marked `steadfetch.shared`.

@@ -151,9 +151,10 @@ class Tracing {
 	}
 
 	/**
-	 * The attempt's `attempt:start`/`attempt:end` events and its span, around `next`. A hedge is traced
-	 * as it goes out (`FetchInit.hedge`, asked by the transport once every layer let it through): one
-	 * that is not sent has no span, no `traceparent` and no events.
+	 * The attempt's `attempt:start`/`attempt:end` events and its span, around `next`. An attempt is traced
+	 * as it goes out (`FetchInit.sending`, called by the transport once every layer let it through; a
+	 * hedge once its `FetchInit.hedge` let it): one refused without I/O (an open breaker, the throttle, a
+	 * bulkhead or rate limit, a spent request context, a hedge not sent) has no span, no `traceparent` and no events.
 	 */
 	async #watch(next: FetchLike, request: Request, init: FetchInit | undefined, call: PolicyCall | undefined, trace: CallTrace, attempt: number): Promise<Response> {
 		const context = this.#context;
@@ -169,10 +170,7 @@ class Tracing {
 			started = clock.now();
 		};
 
-		if (!hedge) {
-			open();
-		}
-
+		const sending = init?.sending;
 		try {
 			const response = await next(request, hedge ? {
 				...init,
@@ -184,7 +182,13 @@ class Tracing {
 
 					return refused;
 				},
-			} : init);
+			} : {
+				...init,
+				sending: () => {
+					open();
+					sending?.();
+				},
+			});
 			traced(() => span?.ended(response));
 			if (started !== undefined) {
 				context.emit('attempt:end', { ...base, durationMs: clock.now() - started, status: response.status });

@@ -1,13 +1,19 @@
 /**
- * Request contexts and scopes (defect hunt, nineteenth round): what `withContext(ctx)` closes, the
- * allowance `budget:exhausted` tells for a small `subrequests`, and the scope of a URL an app's `scope`
- * gives no scope for. A fake `fetch` answers at once: no timing.
+ * Request contexts, scopes and traces (defect hunt, nineteenth round): what `withContext(ctx)` closes, the
+ * allowance `budget:exhausted` tells for a small `subrequests`, the scope of a URL an app's `scope`
+ * gives no scope for, and the attempts `trace()`/`otel()` tell of (those that go out). A fake `fetch`
+ * answers at once, or when the test lets it: no timing.
  */
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { classify, createClient } from '../../src/entries/core.js';
 import { breaker } from '../../src/entries/breaker.js';
 import { createClient as createPreset } from '../../src/entries/index.js';
 import type { Policy } from '../../src/entries/policy.js';
+import { bulkhead } from '../../src/entries/bulkhead.js';
+import { otel } from '../../src/entries/otel.js';
+import { adaptiveThrottle } from '../../src/entries/throttle.js';
+import { trace } from '../../src/entries/trace.js';
 
 const fresh = () => ({ waitUntil: () => undefined });
 const code = async (promise: Promise<unknown>): Promise<string> => promise.then(() => 'OK', (error: unknown) => classify(error).code);
@@ -121,6 +127,76 @@ describe('a scope function that gives no scope for a URL: the URL\'s own (its or
 		const api = createPreset({ fetch: answering([]), retry: 0, staleCache: false, breaker: { scope: (url) => (url.includes('/n/') ? 7 as unknown as string : undefined) } });
 		expect([await code(api.get('https://a.test/x')), await code(api.get('https://a.test/n/y'))]).toEqual(['OK', 'OK']);
 		expect(Object.keys(api.stats()).sort()).toEqual(['7', 'https://a.test']);
+		api.close();
+	});
+});
+
+describe('trace() and otel() tell of the attempts that go out, never of one the client refused without I/O', () => {
+	/** `attempt:start` / `attempt:end` (its status or code) as told. */
+	const told = (api: { on: ReturnType<typeof createClient>['on'] }): string[] => {
+		const events: string[] = [];
+		api.on('attempt:start', ({ attempt }) => events.push(`start ${attempt}`));
+		api.on('attempt:end', ({ attempt, status, code: why }) => events.push(`end ${attempt} ${status ?? why}`));
+		return events;
+	};
+
+	it('an open breaker\'s refusal: no attempt:* events, no span (otel), no resend counted', async () => {
+		const sent: string[] = [];
+		const api = createClient({ fetch: answering(sent, 503), retry: 0, trace: trace(), breaker: breaker({ consecutiveFailures: 1 }) });
+		const events = told(api);
+		expect([await code(api.get('https://api.test/1')), await code(api.get('https://api.test/2'))]).toEqual(['HTTP_5XX', 'CIRCUIT_OPEN']);
+		// Before: ['start 1', 'end 1 503', 'start 1', 'end 1 CIRCUIT_OPEN'] — an attempt told of that never went out.
+		expect([sent, events]).toEqual([['/1'], ['start 1', 'end 1 503']]);
+		api.close();
+
+		const exporter = new InMemorySpanExporter();
+		const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+		const traced = createClient({ fetch: answering([], 503), retry: 0, trace: otel({ tracer: provider.getTracer('h19') }), breaker: breaker({ consecutiveFailures: 1 }) });
+		expect([await code(traced.get('https://api.test/1')), await code(traced.get('https://api.test/2'))]).toEqual(['HTTP_5XX', 'CIRCUIT_OPEN']);
+		// Before: 2 client spans (the refused one ended CIRCUIT_OPEN); the call spans (steadfetch GET) stay, one per call.
+		const spans = exporter.getFinishedSpans();
+		expect([spans.filter(({ name }) => name === 'GET').map(({ attributes }) => attributes['error.type']), spans.filter(({ name }) => name === 'steadfetch GET').length]).toEqual([['503'], 2]);
+		traced.close();
+		await provider.shutdown();
+	});
+
+	it('the throttle\'s and a full bulkhead\'s refusals: none told either; a sent attempt is', async () => {
+		const sent: string[] = [];
+		const throttled = createClient({ fetch: answering(sent, 503), retry: 0, random: () => 0, trace: trace(), adaptiveThrottle: adaptiveThrottle({ minRequests: 2 }) });
+		const events = told(throttled);
+		const codes = [];
+		for (const path of ['/1', '/2', '/3']) {
+			codes.push(await code(throttled.get(`https://api.test${path}`)));
+		}
+
+		// Before: the refused third told 'start 1', 'end 1 THROTTLED'.
+		expect([codes, sent, events]).toEqual([['HTTP_5XX', 'HTTP_5XX', 'THROTTLED'], ['/1', '/2'], ['start 1', 'end 1 503', 'start 1', 'end 1 503']]);
+		throttled.close();
+
+		let release: (() => void) | undefined;
+		const full = createClient({
+			retry: 0, trace: trace(), bulkhead: bulkhead({ maxConcurrent: 1, maxQueue: 0 }),
+			fetch: (async () => new Promise<Response>((resolve) => {
+				release = () => resolve(new Response('ok'));
+			})) as typeof fetch,
+		});
+		const fullEvents = told(full);
+		const first = code(full.get('https://api.test/a'));
+		await expect.poll(() => release).toBeDefined();
+		expect(await code(full.get('https://api.test/b'))).toBe('BULKHEAD_FULL');
+		release!();
+		expect(await first).toBe('OK');
+		// Before: the refused call told 'start 1' and 'end 1 BULKHEAD_FULL' too (the trace layer sits above the bulkhead).
+		expect(fullEvents).toEqual(['start 1', 'end 1 200']);
+		full.close();
+	});
+
+	it('a retry the request context refused (no subrequest left): told of by none (as before: ky makes no such retry)', async () => {
+		const sent: string[] = [];
+		const api = createClient({ fetch: answering(sent, 503), retry: { limit: 2, delay: () => 0 }, retryBudget: false, trace: trace() });
+		const events = told(api);
+		expect(await code(api.withContext(fresh(), { subrequests: 6 }).get('https://api.test/a'))).toBe('HTTP_5XX');
+		expect([sent, events]).toEqual([['/a'], ['start 1', 'end 1 503']]);
 		api.close();
 	});
 });

@@ -36,7 +36,9 @@ describe('trace', () => {
 	});
 
 	it('attempt:end of an attempt ky\'s timeout (or totalTimeout) ended says TIMEOUT, as classify() says of the call\'s error; the caller\'s own abort says ABORTED', async () => {
+		let sent = 0;
 		const hangs = (async (request: Request) => new Promise<Response>((_, reject) => {
+			sent++;
 			request.signal.addEventListener('abort', () => reject(request.signal.reason));
 		})) as typeof globalThis.fetch;
 		for (const options of [{ timeout: 30 }, { timeout: false as const, totalTimeout: 30 }]) {
@@ -47,6 +49,9 @@ describe('trace', () => {
 			await expect.poll(() => codes).toEqual(['TIMEOUT']);
 			const controller = new AbortController();
 			const call = api.get('b', { signal: controller.signal, timeout: false, totalTimeout: false });
+			// Aborted once it went out (an attempt aborted before has no events: it is not sent).
+			const before = sent;
+			await expect.poll(() => sent).toBe(before + 1);
 			controller.abort();
 			await expect(call).rejects.toMatchObject({ name: 'AbortError' });
 			await expect.poll(() => codes).toEqual(['TIMEOUT', 'ABORTED']);
