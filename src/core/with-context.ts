@@ -31,45 +31,28 @@ export const contexts = (client: AnyClient, { call, context, placed }: ContextDe
 		throw new TypeError('`withContext(ctx)` takes an object with a `waitUntil` function (a Worker\'s ExecutionContext)');
 	}
 
-	const invocation = (contextOptions as { [inherited]?: Invocation } | undefined)?.[inherited] ?? openInvocation(ctx, contextOptions, context.options.deadlineHeader, context.clock);
-	// Closed, this request's client alone (its `close()`): its calls refused, the listeners added through it removed.
+	const extended = (contextOptions as { [inherited]?: Invocation } | undefined)?.[inherited];
+	const invocation = extended ?? openInvocation(ctx, contextOptions, context.options.deadlineHeader, context.clock);
+	// What this request's client ends as it closes (its `close()`, never `client`'s): the listeners added through it, and
+	// `client` itself when its `extend()` made it for the request (`extended`: the request's alone). Its calls are refused then.
 	let closed = false;
-	const listening = new Set<() => void>();
+	const ends = extended ? [client.close] : [];
 	const bound = bind(((...args) => (closed ? rejectedCall(clientClosed()) : call(...args))) as typeof call, invocation) as ContextClient;
 	bound.stats = () => Object.assign(client.stats(), { subrequests: invocation.used.count }) as ContextStats;
 	bound.on = ((type: never, listener: never) => {
-		if (closed) {
-			return () => undefined;
-		}
-
-		const off = client.on(type, listener);
-		listening.add(off);
-		return () => {
-			listening.delete(off);
-			off();
-		};
+		const off = closed ? () => undefined : client.on(type, listener);
+		ends.push(off);
+		return off;
 	}) as ContextClient['on'];
 	bound.close = () => {
 		closed = true;
-		for (const off of listening) {
-			off();
+		for (const end of ends.splice(0)) {
+			end();
 		}
-
-		listening.clear();
 	};
 	// As ky's `extend` keeps the instance's defaults, the client it makes stays in this request context
-	// (the same one: its subrequests, its request's end, its deadline as of this `withContext`). That
-	// client is this request's alone: the request's client it gives closes it too.
-	bound.extend = ((more: never) => {
-		const made = client.extend(more);
-		const view = made.withContext(ctx, { [inherited]: invocation } as ContextOptions);
-		const close = view.close;
-		view.close = () => {
-			close();
-			made.close();
-		};
-		return view;
-	}) as ContextClient['extend'];
+	// (the same one: its subrequests, its request's end, its deadline as of this `withContext`).
+	bound.extend = ((more: never) => client.extend(more).withContext(ctx, { [inherited]: invocation } as ContextOptions)) as ContextClient['extend'];
 	Object.setPrototypeOf(bound, client);
 	// A policy's members for the request, in place of its own `members`: never one the client has
 	// already (its own, ky's, another policy's), as `createClient` refuses for `members`.
