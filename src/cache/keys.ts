@@ -41,7 +41,8 @@ export const outdated = ({ written }: CacheState, { url, storedAt }: Pick<CacheR
  * The keys of stored copies. A key is `r:` + the digest of the call's identity (the one
  * `client.clear({ identity })` and the outbox know it by) + `~` + a SHA-256 of the client name and
  * the request's credentials (the values of its credential and `sensitiveHeaders` headers and of
- * its `sensitiveParams` query parameters; the raw URL too when one of those is decoded with loss) + `~` + the URL with those query values removed (and without
+ * its `sensitiveParams` query parameters; the raw URL too when one of those is decoded with loss; its
+ * `credentials` mode when it is `omit` or `include`, not fetch's default `same-origin`) + `~` + the URL with those query values removed (and without
  * its fragment, which fetch never sends); each
  * digest is empty when there is nothing to hash. Neither an identity nor a credential is ever part
  * of a key or a record. Digests once made are kept (the last 64 of each kind), as strings, never as promises:
@@ -99,7 +100,9 @@ export const keys = (context: PolicyContext, manyUsers: boolean) => {
 				return undefined;
 			}
 
-			const prefix = partition(identity, credentials);
+			// The credentials mode when it is not fetch's default: an `omit` call (no cookies) and an `include` one are two requests.
+			const { credentials: mode } = request;
+			const prefix = partition(identity, mode === 'omit' || mode === 'include' ? `${credentials}credentials:${mode}\n` : credentials);
 			if (typeof prefix === 'string') {
 				return `r:${prefix}~${redacted}`;
 			}
