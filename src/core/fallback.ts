@@ -7,8 +7,8 @@ export type Fallback = unknown | ((error: unknown, request: Request | undefined)
 /** The `Cache-Status` of an answer `fallback` made (API.md). */
 const fallbackStatus = 'steadfetch; fwd=miss; detail=fallback';
 
-/** Whether a response is a degraded answer made by the `fallback` option (`isStale()` is false for it). */
-export const isFallback = (response: Response): boolean => response.headers.get('cache-status') === fallbackStatus;
+/** Whether a response is a degraded answer made by the `fallback` option (`isStale()` is false for it); false for anything else, `undefined` too (`ky.stop`). */
+export const isFallback = (response: Response | undefined): boolean => response?.headers?.get('cache-status') === fallbackStatus;
 
 /**
  * The response for a failed call from its `fallback`: a Response the function gave (marked), or the value as JSON.

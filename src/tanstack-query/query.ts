@@ -205,12 +205,18 @@ const shownFailure = ({ failureReason, error, fetchStatus, dataUpdatedAt, errorU
 /**
  * What to show: the newest data TanStack or steadfetch has, its age (ms), and why it is a stale copy
  * (`reason`, the copy's `detail`; `offline` only when that is `offline`). Never an error's message:
- * show `reason`, or your own words for the query's `error`. Anything but an object as `result` is a TypeError saying what it takes.
+ * show `reason`, or your own words for the query's `error`. Anything but an object as `result`, or a `now` (epoch ms,
+ * `Date.now()` when not given; a `Date` is its time) that is no finite number (a string, `NaN`, `null`), is a TypeError saying what it takes.
  */
 export const shown = <T>(result: ShownQuery<T>, now = wallNow()): Shown<T> => {
 	// No result (a query not made yet, a typo): said, not read as one without data.
 	if (typeof result !== 'object' || !result) {
 		throw new TypeError(`\`shown\` needs a query's result; got ${describe(result)}`);
+	}
+
+	// A time that is no number (a string, NaN) would make every age NaN; a Date is its time, as `-` always read it.
+	if (!Number.isFinite((now as unknown) instanceof Date ? Number(now) : now)) {
+		throw new TypeError(`\`shown\` needs \`now\` in epoch ms (a finite number) or nothing; got ${describe(now)}`);
 	}
 
 	const failure = shownFailure(result);

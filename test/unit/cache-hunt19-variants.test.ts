@@ -3,7 +3,8 @@
  * "Boundaries", "Your own policies"). Each test names the claim it holds the code to.
  */
 import { describe, expect, it } from 'vitest';
-import { createClient, isStale, memoryStore, type ClientOptions } from '../../src/entries/index.js';
+import { createClient, isFallback, isStale, memoryStore, type ClientOptions } from '../../src/entries/index.js';
+import { shown, StaleAnswerError } from '../../src/entries/tanstack-query.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { next } from './cache-kit.js';
 
@@ -82,5 +83,42 @@ describe('a copy answers only the request it is of: the `credentials` mode is pa
 		await client.api.clear({ identity: 'ann' });
 		expect(await whileDown(client, 'https://a.test/b', { credentials: 'omit' })).toBe('NetworkError');
 		expect(await client.api.cache.list()).toEqual([]);
+	});
+});
+
+describe('the public helpers of stale answers take what they are given without a crash or a NaN (API.md "Option values": a wrong type is a TypeError naming it; `isStale` "is true exactly for those responses")', () => {
+	const result = { data: { v: 1 }, dataUpdatedAt: 1_000, failureReason: new StaleAnswerError({ v: 0 }, 500, 'network', undefined) };
+
+	it('`shown(result, now)` with a `now` that is no finite number (nor a valid Date) is a TypeError naming `now`; a number, a Date or none is read as before', () => {
+		const said = (now: unknown): string => {
+			try {
+				return `ageMs ${shown(result, now as number).ageMs}`;
+			} catch (error) {
+				return `${(error as Error).name}: ${(error as Error).message}`;
+			}
+		};
+		// Before: ['ageMs NaN', 'ageMs NaN', 'ageMs 0', 'ageMs NaN'] (a string, NaN, null read as 0, an object).
+		expect(['3000', Number.NaN, null, {}].map(said)).toEqual(Array(4).fill('TypeError: `shown` needs `now` in epoch ms (a finite number) or nothing; got ' ).map((text, index) => text + ['"3000"', 'NaN', 'null', 'object'][index]));
+		expect(said(Number.POSITIVE_INFINITY)).toMatch(/^TypeError/);
+		// A Date was read as its time by `-`: it still is (and an invalid one is a TypeError).
+		expect(said(new Date(3_000))).toBe('ageMs 2000');
+		expect(said(new Date(Number.NaN))).toMatch(/^TypeError/);
+
+		expect(said(3_000)).toBe('ageMs 2000');
+		expect(shown(result).ageMs).toBeGreaterThan(0);
+	});
+
+	it('`isStale` and `isFallback` of what a stopped call resolves with (`undefined`), or of a promise not awaited, are false, not a TypeError', () => {
+		const said = (check: (response: Response) => boolean, value: unknown): string => {
+			try {
+				return String(check(value as Response));
+			} catch (error) {
+				return (error as Error).name;
+			}
+		};
+		// Before: 'TypeError' for each (reading `headers` of undefined).
+		for (const check of [isStale, isFallback]) {
+			expect([said(check, undefined), said(check, null), said(check, Promise.resolve())]).toEqual(['false', 'false', 'false']);
+		}
 	});
 });
