@@ -1,5 +1,5 @@
 import type { CacheParts } from './members.js';
-import { checkRules, isPositiveTimerMs, positiveTimerMsOrFalse, type Rule } from '../utils/validate.js';
+import { checkRules, isPositiveTimerMs, positiveTimerMsOrFalse, type Rule, unmarked } from '../utils/validate.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { background, partStore } from '../core/part-store.js';
@@ -17,6 +17,8 @@ import { serve } from './serve.js';
 import type { StaleReason } from './stale-response.js';
 import { behind, discard, type CacheState, type Read, type ResolvedCacheOptions } from './state.js';
 import { View } from './view.js';
+import { callUrl } from '../core/scope.js';
+import { withSearchParams } from '../utils/search-params.js';
 
 /**
  * The failures a stored copy answers, by `classify()` code, and the `detail` each gives: the
@@ -43,13 +45,46 @@ const reasonOf = (code: string, transient: boolean): StaleReason | undefined =>
 const dropped = ['content-encoding', 'content-length', 'transfer-encoding', 'age', 'cache-status'];
 
 /**
+ * The call's first Request (`PolicyCall.request`), or for a call that failed before any attempt went out (an app
+ * policy's wrapper refused it, or answered a 5xx itself) the one it would have sent, as far as the call's options
+ * tell it: its URL as the client resolves a call's input (`prefix`, `baseUrl`, the client's then the call's
+ * `searchParams`), the client's then the call's headers (one given `undefined` removed) over an input Request's, and
+ * `credentials`. Without what only a hook or a layer adds (auth's token): the key of a copy stored without it, never
+ * another credential's. Undefined when no URL results.
+ */
+const requestOf = ({ context }: CacheState, { request, input, options, method }: PolicyCall): Request | undefined => {
+	if (request) {
+		return request;
+	}
+
+	const client = context.options;
+	const given = input instanceof Request ? input : undefined;
+	// The client's value, then the call's; only the call's when ky's `replaceOption()` marks it.
+	const both = (name: 'headers' | 'searchParams'): unknown[] => options[name] === unmarked(options[name]) ? [client[name], options[name]] : [unmarked(options[name])];
+	try {
+		const headers = new Headers(given?.headers);
+		for (const each of both('headers')) {
+			for (const [name, value] of each instanceof Headers || Array.isArray(each) ? new Headers(each as HeadersInit) : Object.entries(each ?? {})) {
+				value === undefined ? headers.delete(name) : headers.set(name, value as string);
+			}
+		}
+
+		const url = given?.url ?? both('searchParams').reduce<string>(withSearchParams, callUrl(input as string | URL, { prefix: options.prefix ?? client.prefix, baseUrl: options.baseUrl ?? client.baseUrl }));
+		return new Request(url, { method, headers, credentials: (options.credentials ?? client.credentials ?? given?.credentials)! });
+	} catch {
+		return undefined;
+	}
+};
+
+/**
  * A failed read answered from a usable copy, or the failure as it was. A caller's abort never is.
  * The reason is `offline` for a network failure or timeout only while the scope is `offline`.
  */
 const recover = async (cache: CacheState, call: PolicyCall, error: unknown): Promise<Response> => {
 	const { code, transient } = classify(error);
 	const reason = (code === 'NETWORK' || code === 'TIMEOUT') && call.scope !== undefined && cache.context.reachability(call.scope) === 'offline' ? 'offline' : call.limited ? reasons['SUBREQUESTS'] : reasonOf(code, transient);
-	const stale = call.request && reason && !call.signal?.aborted && await serve(cache, call, call.request, reason);
+	const request = reason && !call.signal?.aborted && requestOf(cache, call);
+	const stale = request && await serve(cache, call, request, reason!);
 	if (stale) {
 		return stale;
 	}
@@ -59,7 +94,8 @@ const recover = async (cache: CacheState, call: PolicyCall, error: unknown): Pro
 
 /** With `throwHttpErrors: false` a 5xx resolves instead of throwing: a stored copy answers it too. */
 const answered = async (cache: CacheState, call: PolicyCall, response: Response): Promise<Response> => {
-	const stale = call.request && await serve(cache, call, call.request, call.limited ? 'subrequests' : 'http-5xx');
+	const request = requestOf(cache, call);
+	const stale = request && await serve(cache, call, request, call.limited ? 'subrequests' : 'http-5xx');
 	if (!stale) {
 		return response;
 	}

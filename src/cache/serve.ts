@@ -61,9 +61,11 @@ export const serve = async (cache: CacheState, call: PolicyCall, request: Reques
 		}
 
 		view.touch(stored!);
-		context.emit('cache:stale', { scope: call.scope!, method: request.method, url: record.url, reason, age: ageOf(record, now) });
+		// The call's scope; a call that failed before its first attempt has none yet: its URL's.
+		const scope = call.scope ?? context.scopeOf(request.url);
+		context.emit('cache:stale', { scope, method: request.method, url: record.url, reason, age: ageOf(record, now) });
 		// The app shows a stale copy: the scope's next good answer is told (`scope:back`, what `refetchWhenBack` waits for).
-		context.late?.(call.scope!);
+		context.late?.(scope);
 		return stale;
 	} catch (error) {
 		storageError(context, 'cache', 'get', error);

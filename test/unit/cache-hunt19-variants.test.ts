@@ -2,8 +2,10 @@
  * Defect hunt, nineteenth round: the stale cache at its edges (API.md "Responses served from the stale cache",
  * "Boundaries", "Your own policies"). Each test names the claim it holds the code to.
  */
+import { replaceOption } from 'ky';
 import { describe, expect, it } from 'vitest';
-import { createClient, isFallback, isStale, memoryStore, type ClientOptions } from '../../src/entries/index.js';
+import { createClient, isFallback, isStale, memoryStore, SteadfetchError, type ClientOptions } from '../../src/entries/index.js';
+import type { Policy } from '../../src/entries/policy.js';
 import { shown, StaleAnswerError } from '../../src/entries/tanstack-query.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { next } from './cache-kit.js';
@@ -120,5 +122,90 @@ describe('the public helpers of stale answers take what they are given without a
 		for (const check of [isStale, isFallback]) {
 			expect([said(check, undefined), said(check, null), said(check, Promise.resolve())]).toEqual(['false', 'false', 'false']);
 		}
+	});
+});
+
+/** An app's refusal of a call before any attempt (a kill switch, a maintenance window): transient, of its own code. */
+class MaintenanceError extends SteadfetchError {
+	constructor() {
+		super('the app is in maintenance', 'MAINTENANCE', true);
+	}
+}
+
+declare module 'steadfetch/core' {
+	interface ErrorCodes {
+		MAINTENANCE: true;
+	}
+}
+
+/** An app policy whose wrapper (inside the stale cache's: no band) fails the call before its first attempt while `state.down` is set, with what `refusal` gives. */
+const gate = (state: { down: boolean }, refusal: () => Promise<Response> = async () => Promise.reject(new MaintenanceError())): Policy<'gate'> => ({
+	slot: 'gate',
+	create: () => ({ wrap: async (_call, next) => state.down ? refusal() : next() }),
+});
+
+declare module 'steadfetch/core' {
+	interface Slots {
+		gate: Policy<'gate'>;
+	}
+}
+
+describe('a transient failure before any attempt went out is answered by the copy as one of an attempt is (API.md "Your own policies": "a transient one lets a read with a stored copy be answered stale")', () => {
+	/** What a GET got while the gate is down: `stale <detail>` and the events told, or the error's code. */
+	const whileShut = async (api: Api, gated: { down: boolean }, url: string, options: Record<string, unknown> = {}): Promise<string> => {
+		gated.down = true;
+		const told: string[] = [];
+		const off = api.on('cache:stale', ({ scope, reason, url: at }) => told.push(`${reason} ${scope} ${at}`));
+		try {
+			const response = await api.get(url, options);
+			return `${isStale(response) ? 'stale' : 'fresh'} ${response.headers.get('cache-status')?.replace(/^.*detail=/, '')} [${told.join()}]`;
+		} catch (error) {
+			return (error as SteadfetchError).code ?? (error as Error).name;
+		} finally {
+			gated.down = false;
+			off();
+		}
+	};
+
+	it('an app policy\'s wrapper that refuses a read with a transient error of its own: the copy answers (`detail=maintenance`, `cache:stale` of the URL\'s scope)', async () => {
+		const gated = { down: false };
+		const { api } = origin('gate-wrap', { gate: gate(gated) });
+		await primed(api, 'https://a.test/item');
+		// Before: 'MAINTENANCE' (the call rejected, although the same error in a layer gets the copy).
+		expect(await whileShut(api, gated, 'https://a.test/item')).toBe('stale maintenance [maintenance https://a.test https://a.test/item]');
+		// No copy of another URL: the failure as it was.
+		expect(await whileShut(api, gated, 'https://a.test/other')).toBe('MAINTENANCE');
+	});
+
+	it('the copy is the one the call would have asked for: its prefix, the client\'s and the call\'s searchParams and headers, and credentials mode; another token\'s or mode\'s copy never', async () => {
+		const gated = { down: false };
+		const { api } = origin('gate-resolved', { gate: gate(gated), prefix: 'https://a.test/v1/', searchParams: { lang: 'en' }, headers: { authorization: 'Bearer ann' }, staleCache: { shared: false } });
+		await primed(api, 'items/1', { searchParams: { expand: 'tags' } });
+		// Before: 'MAINTENANCE'.
+		expect(await whileShut(api, gated, 'items/1', { searchParams: { expand: 'tags' } })).toBe('stale maintenance [maintenance https://a.test https://a.test/v1/items/1?lang=en&expand=tags]');
+		expect(await whileShut(api, gated, 'items/1')).toBe('MAINTENANCE');
+		expect(await whileShut(api, gated, 'items/1', { searchParams: { expand: 'tags' }, headers: { authorization: 'Bearer bob' } })).toBe('MAINTENANCE');
+		expect(await whileShut(api, gated, 'items/1', { searchParams: { expand: 'tags' }, credentials: 'omit' })).toBe('MAINTENANCE');
+		// ky's `replaceOption()`: the call's values alone (its request carries no `lang`).
+		await primed(api, 'items/2', { searchParams: replaceOption({ page: 2 }) });
+		expect(await whileShut(api, gated, 'items/2', { searchParams: replaceOption({ page: 2 }) })).toBe('stale maintenance [maintenance https://a.test https://a.test/v1/items/2?page=2]');
+		// A call whose URL does not resolve fails as it was, with no copy looked for.
+		expect(await whileShut(api, gated, 'http://[bad')).toBe('MAINTENANCE');
+		api.close();
+	});
+
+	it('a wrapper\'s own 5xx answer (`throwHttpErrors: false`) is answered by the copy too; an error that is not transient is not', async () => {
+		const gated = { down: false };
+		const { api } = origin('gate-503', { gate: gate(gated, async () => new Response('busy', { status: 503 })), throwHttpErrors: false });
+		await primed(api, 'https://a.test/item');
+		// Before: 'fresh undefined []' (the wrapper's 503 as it was).
+		expect(await whileShut(api, gated, 'https://a.test/item')).toBe('stale http-5xx [http-5xx https://a.test https://a.test/item]');
+		api.close();
+
+		const unknown = { down: false };
+		const other = origin('gate-unknown', { gate: gate(unknown, async () => Promise.reject(new Error('the app\'s bug'))) });
+		await primed(other.api, 'https://a.test/item');
+		expect(await whileShut(other.api, unknown, 'https://a.test/item')).toBe('Error');
+		other.api.close();
 	});
 });
