@@ -13,6 +13,7 @@ import { resolve, scopeAtOnce, type BreakerOptions } from './options.js';
 import { offOnly } from '../utils/validate.js';
 import { isHTTPError } from 'ky';
 import { serverDelay } from '../core/server-delay.js';
+import { parseRetryAfter } from '../utils/runtime.js';
 
 /** How early before the scope reopens an attempt waits for it instead of failing (ms; see `attempt`). */
 const edgeMs = 16;
@@ -120,8 +121,12 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 			return false;
 		}
 
-		// ky's delay: the answer's headers' (`timed`), else its own backoff, which is at most `backoffLimit`.
-		return !!record.isolated || record.reopensAt - clock.now() > ((timed && serverDelay(error)) || error.options.retry.backoffLimit) + edgeMs;
+		// ky's delay: the answer's headers' (`timed`), else its own backoff, which is at most `backoffLimit`. A 429's or a
+		// 503's Retry-After that ky reads as none (one sent twice, `5, 5`, which opened the scope for that long): its
+		// backoff does not wait for it, the retry goes as if at once.
+		const { status, headers } = error.response;
+		const read = (status === 429 || status === 503) && parseRetryAfter(headers.get('retry-after'), 0) !== undefined;
+		return !!record.isolated || record.reopensAt - clock.now() > ((timed && serverDelay(error)) || (timed && read ? 0 : error.options.retry.backoffLimit)) + edgeMs;
 	};
 
 	const layer: Layer = (next) => {

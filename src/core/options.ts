@@ -28,7 +28,9 @@ export interface BaseClientOptions extends KyOptions {
 	 * (`backoffLimit`, and `maxRetryAfter` for a server's `Retry-After`); ky's `limit`, `methods` and
 	 * `statusCodes` kept, and a POST or PATCH retried too when it carries an `Idempotency-Key` (given
 	 * `methods` decide alone: a POST or PATCH listed gets a key). An object given is laid over these
-	 * defaults key by key. Each retry is asked of `retryBudget`.
+	 * defaults key by key. Each retry is asked of `retryBudget`. A `Retry-After` sent twice (a proxy repeating it:
+	 * `5, 5`) ky reads as malformed, its own backoff then; the breaker, `rateLimit()` and the outbox read it whole
+	 * (its longest wait), and the breaker it opens ends the call with that answer at once, not after ky's early retry.
 	 * @default { limit: 2, jitter: true, retryOnTimeout: true, backoffLimit: 30_000, maxRetryAfter: 30_000 }
 	 */
 	retry?: RetryOptions | number;

@@ -1,11 +1,12 @@
 import { isHTTPError } from 'ky';
-import { parseRetryAfter, retryTiming } from '../utils/runtime.js';
+import { retryAfterOf, retryTiming } from '../utils/runtime.js';
 import { wallNow } from '../utils/clock.js';
 
 /**
  * The delay ky takes before a retry after `error` from its answer's headers, as ky reads it (the first
  * of `retryTiming` present, on a status of `afterStatusCodes`; a reset header's epoch seconds past
- * 2024; at most `maxRetryAfter`); 0 when it reads none (its own backoff, unknown until drawn). Read by
+ * 2024; at most `maxRetryAfter`); 0 when it reads none (its own backoff, unknown until drawn), as for a
+ * field sent twice (`5, 5`), which ky reads as malformed (the breaker and the rate limiter read it whole). Read by
  * the request context's deadline (src/core/invocation.ts) and the breaker (a retry it would refuse).
  */
 export const serverDelay = (error: object | undefined): number => {
@@ -22,6 +23,6 @@ export const serverDelay = (error: object | undefined): number => {
 
 	// ky reads an HTTP-date or a reset's epoch seconds against the wall clock: so does its delay here.
 	const now = wallNow();
-	const after = parseRetryAfter(headers.get(name), now) ?? 0;
+	const after = retryAfterOf(headers.get(name), now) ?? 0;
 	return Math.min(maxRetryAfter, name.endsWith('reset') && after >= 1_704_067_200_000 ? after - now : after);
 };

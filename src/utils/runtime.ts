@@ -24,11 +24,11 @@ export const httpDate = (value: string | null | undefined): number => {
 };
 
 /**
- * A `Retry-After` value in ms from `now`: delay-seconds or an HTTP date (`httpDate`), read as ky reads
+ * One `Retry-After` value in ms from `now`: delay-seconds or an HTTP date (`httpDate`), read as ky reads
  * it; a date in the past is 0, a huge one finite. `undefined` when absent or malformed (a negative
- * or fractional number, a date in another form).
+ * or fractional number, a date in another form, a list: see `parseRetryAfter`).
  */
-export const parseRetryAfter = (value: string | null | undefined, now: number): number | undefined => {
+export const retryAfterOf = (value: string | null | undefined, now: number): number | undefined => {
 	const text = value?.trim();
 	if (text && /^\d+$/.test(text)) {
 		// Never `Infinity` (400 digits), which a Durable Object coordinator's JSON would carry as null: no wait at all.
@@ -37,6 +37,26 @@ export const parseRetryAfter = (value: string | null | undefined, now: number): 
 
 	const date = httpDate(text);
 	return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+};
+
+/**
+ * A `Retry-After` field in ms from `now` (`retryAfterOf`); one sent twice (by the origin and a proxy: one
+ * comma-joined value, `5, 5`) is read whole, the longest wait it says kept, which ky reads as malformed.
+ * `undefined` when absent or malformed (one malformed value in a list too).
+ */
+export const parseRetryAfter = (value: string | null | undefined, now: number): number | undefined => {
+	let longest: number | undefined;
+	// A date's own comma follows its weekday: each other comma separates two values.
+	for (const text of (value ?? '').split(/,(?! \d\d[ -][A-Z])/)) {
+		const ms = retryAfterOf(text, now);
+		if (ms === undefined) {
+			return undefined;
+		}
+
+		longest = Math.max(longest ?? 0, ms);
+	}
+
+	return longest;
 };
 
 /** The headers ky reads a retry's delay from, in the order it reads them (the first present decides). */
