@@ -16,8 +16,8 @@ export interface FetchInit extends RequestInit {
 	/** The call, threaded through ky to the per-attempt layers. */
 	steadfetch?: PolicyCall;
 	/**
-	 * Set by the `hedge` slot on a hedge's attempt, absent on every other (a hedged call's first attempt reads
-	 * `undefined`: its read by the transport times that attempt). A layer that would make an
+	 * Set by the `hedge` slot on a hedge's attempt, absent on every other (a hedged call's first attempt
+	 * is timed from its `sending`). A layer that would make an
 	 * attempt wait (bulkhead, rate limit) lets a hedge through only when it can go at once, else
 	 * rejects it at once with its own error, neither counted nor emitted (no hedge is sent). The
 	 * transport calls it just before the request goes out: it returns nothing to send the hedge, or

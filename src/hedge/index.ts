@@ -103,6 +103,7 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Set<Re
 	let went = false;
 	const { clock } = context;
 	const keyed = request.headers.has('idempotency-key');
+	const sending = init?.sending;
 	// A body can be read once: a copy for the next hedge is made before an attempt sends it.
 	let source = request;
 
@@ -144,8 +145,9 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Set<Re
 			}
 		};
 
-		// The first attempt is timed from when it went out, past a wait below for a bulkhead slot or a rate-limit token: the
-		// transport, the last to read `init.hedge` (none for it) as it sends it. A hedge goes at once or not at all.
+		// The first attempt is timed from when it went out, past a wait below for a bulkhead slot or a rate-limit token
+		// (FetchInit.sending: the transport calls it as it sends, also through a layer that passes a copy of the init). A
+		// hedge goes at once or not at all.
 		next(attempt, hedge ? {
 			...init,
 			hedge: () => {
@@ -155,14 +157,14 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Set<Re
 			},
 		} : {
 			...init,
-			get hedge(): never {
+			sending: () => {
 				started = clock.now();
 				// Unanswered `delayMs` from then: a hedge tried while it waited (no slot, no token: not sent) is tried again.
 				if (timer !== undefined && !went && !settled) {
 					arm(0);
 				}
 
-				return undefined as never; // none: it is no hedge
+				sending?.();
 			},
 		}).then((response) => {
 			release();
