@@ -48,6 +48,9 @@ const keyOf = (request: Request, call: PolicyCall | undefined, clientOff: string
 	return key;
 };
 
+/** The members of `FetchInit` that are the policies' own, no fetch option: a layer above that sets one (`sending`, which it may) sends the request no other way. */
+const policyOwn = new Set(['steadfetch', 'sending', 'hedge', 'callers']);
+
 /** Whether two requests go out the same way (`viaOf`: the same values, in order). */
 const sameWay = (one: unknown[], other: unknown[]): boolean => one.length === other.length && one.every((value, index) => value === other[index]);
 
@@ -64,7 +67,7 @@ const create = (context: PolicyContext, families: WeakMap<object, Family>): Poli
 	/** The options this client gives as `false`: a call shares only with a call of a client that turns off the same (`keyOf`). */
 	const clientOff = Object.keys(client).filter((name) => client[name] === false).sort();
 	/** What a request goes out through: the client's `fetch` and the fetch options ky hands it (undici's `dispatcher`): a call joins only a request sent the same way. */
-	const viaOf = (init: FetchInit | undefined): unknown[] => [client.fetch, ...Object.entries(init ?? {}).filter(([name]) => name !== 'steadfetch').flat()];
+	const viaOf = (init: FetchInit | undefined): unknown[] => [client.fetch, ...Object.entries(init ?? {}).filter(([name]) => !policyOwn.has(name)).flat()];
 
 	/**
 	 * Whether a call goes out through a transport of its own: its `fetch`, or a fetch option a Request
@@ -77,7 +80,7 @@ const create = (context: PolicyContext, families: WeakMap<object, Family>): Poli
 		}
 
 		for (const name in init) {
-			if (name !== 'steadfetch' && init[name as keyof FetchInit] !== context.options[name as keyof FetchInit & keyof CoreClientOptions]) {
+			if (!policyOwn.has(name) && init[name as keyof FetchInit] !== context.options[name as keyof FetchInit & keyof CoreClientOptions]) {
 				return true;
 			}
 		}
