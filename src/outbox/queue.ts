@@ -338,6 +338,8 @@ export class Queue {
 
 						key.startsWith(pendingPrefix) && refused.add(key);
 					}
+
+					this.#named(key, value);
 				},
 				delete: async (key, strict, budget) => {
 					// A moved entry removed (delivered, discarded, cleared) before the store took its new key: its old key goes too.
@@ -520,7 +522,7 @@ export class Queue {
 
 		if (set) {
 			this.#queued += this.#index.add(entry) ? 1 : 0;
-			this.#learn(entry, value);
+			this.#learn(entry, value, false);
 		} else {
 			this.#index.delete(entry);
 			this.#forget(entry.id);
@@ -529,8 +531,11 @@ export class Queue {
 		}
 	}
 
-	/** Note the lane and URL of a pending entry's record (`value`) this client wrote or read, while it is pending. */
-	#learn(entry: RecordKey, value: unknown): void {
+	/**
+	 * Note the lane and URL of a pending entry's record (`value`) this client wrote or read, while it is pending; what it
+	 * names in `replaces` too unless `named` is false (a write: once the store took it, `#named`).
+	 */
+	#learn(entry: RecordKey, value: unknown, named = true): void {
 		const { id, scope } = entry;
 		if (this.#index.find(id)) {
 			this.#forget(id);
@@ -541,7 +546,7 @@ export class Queue {
 			newer && this.newer.set(id, record.retainFrom ?? record.createdAt);
 			lane && this.#lanes.set(lane, (this.#lanes.get(lane) ?? 0) + 1);
 			if (record) {
-				this.#names(entry, record);
+				named && this.#names(entry, record);
 				const url = normalised(record.url);
 				const ids = this.#ids.get(url) ?? new Set();
 				this.#ids.set(url, ids.add(id));
@@ -557,6 +562,21 @@ export class Queue {
 	#names({ key, scope }: RecordKey, record: OutboxRecord): void {
 		for (const name of record.replaces ?? []) {
 			replaceable(name, scope, key) && this.#replaced.set(name, resourceOf(record));
+		}
+	}
+
+	/**
+	 * Note what pending record `value`, which this client wrote under `key`, names in `replaces` (`#names`), here and in
+	 * the peers, once the store took it or keeps it in memory: a superseding write the store refused for its quota
+	 * (`OutboxFullError`: what was queued stays) supersedes nothing, never removed by a pass as replaced.
+	 */
+	#named(key: string, value: unknown): void {
+		const entry = parseKey(key);
+		for (const peer of this.#peers) {
+			const queue = peer.deref();
+			if (entry && isRecord(value) && queue && queue.#index.find(entry.id)?.key === key) {
+				queue.#names(entry, value);
+			}
 		}
 	}
 
