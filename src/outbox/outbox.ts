@@ -50,7 +50,7 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 	 * (the stale cache's invalidation, persistence) to `waitUntil`.
 	 */
 	const make = (waitUntil?: WaitUntil): Outbox => ({
-		size: async () => queue.count(),
+		size: async () => queue.size(),
 		list: async () => queue.entries(false),
 		deadLetters: async () => queue.entries(true),
 		flush: async () => await drain.trigger(true, waitUntil) ?? { sent: 0, failed: 0, dead: 0, remaining: await queue.count() },

@@ -615,6 +615,40 @@ export class Queue {
 		return this.#index.size;
 	}
 
+	/**
+	 * Pending entries as the app sees them (`size()`): `count`, less those a stored record names as superseded
+	 * (`replaces`: a delete the store failed left them), which a pass removes, never replays (`replaced`).
+	 */
+	async size(): Promise<number> {
+		let size = await this.count();
+		await this.#study(() => true);
+		for (const { key } of this.#index.all) {
+			const record = this.#replaced.has(key) && await this.read(key);
+			isRecord(record) && this.#superseded(key, record) && size--;
+		}
+
+		return size;
+	}
+
+	/** Read the records of the last listing's pending entries this client has not read yet that `wanted` takes (`#learn`: what they name in `replaces`). */
+	async #study(wanted: (entry: RecordKey) => boolean): Promise<void> {
+		for (const id of this.#unread) {
+			const entry = this.#index.find(id);
+			if (entry && wanted(entry)) {
+				try {
+					this.#learn(entry, await this.read(entry.key, true));
+				} catch {
+					return; // The store did not answer: the rest are not asked (one `storageTimeoutMs`, not one per entry).
+				}
+			}
+		}
+	}
+
+	/** Whether pending entry `record` (`key`) is one a stored record of its identity and URL superseded (`replaces`, as `#names` trusts them). */
+	#superseded(key: string, record: OutboxRecord): boolean {
+		return overwritten.test(record.method) && this.#replaced.get(key) === resourceOf(record);
+	}
+
 	/** A stored value (`undefined` when absent); `strict`: reject when the store did not answer. `budget`: see `Budget`. */
 	async read(key: string, strict?: boolean, budget?: Budget): Promise<unknown> {
 		const failures = this.#failures;
@@ -647,7 +681,10 @@ export class Queue {
 		// delivered or discarded it), or there and giving back nothing (a pending one counted by `count` all the same): shown
 		// unreadable, as a dead letter too, `discard(id)` removes it (a pass makes a pending one a dead letter). One listing at most.
 		let again: Set<string> | undefined;
-		for (const key of await this.list()) {
+		const keys = await this.list();
+		// What every pending record names in `replaces` first: an entry a later write superseded is not shown, as a pass never sends it.
+		dead || await this.#study(() => true);
+		for (const key of keys) {
 			// A key of the kind asked for (`undefined`: both), listed under its own kind's prefix.
 			const wanted = !stale(key) && (dead === undefined || key.dead === dead);
 			let record: unknown;
@@ -658,6 +695,10 @@ export class Queue {
 			}
 
 			dead || this.#learn(key, record); // Neither a coalescing write nor `behind` reads it again (the client's start reads every one).
+			if (isRecord(record) && this.#superseded(key.key, record)) {
+				continue;
+			}
+
 			// One holding what the outbox never stores (a header the client marks sensitive since an older version stored it) is unreadable, as a pass finds it.
 			if (isRecord(record) && !secretIn(this, record)) {
 				visit(record);
@@ -1076,14 +1117,8 @@ export class Queue {
 	 * The records of its scope queued after it that this client has not read are read first.
 	 */
 	async replaced(record: OutboxRecord, key: string, current: () => boolean): Promise<boolean> {
-		for (const id of this.#unread) {
-			const entry = this.#index.find(id);
-			if (entry && entry.scope === record.scope && entry.key > key) {
-				this.#learn(entry, await this.read(entry.key));
-			}
-		}
-
-		if (!overwritten.test(record.method) || this.#replaced.get(key) !== resourceOf(record) || !current()) {
+		await this.#study((entry) => entry.scope === record.scope && entry.key > key);
+		if (!this.#superseded(key, record) || !current()) {
 			return false;
 		}
 
