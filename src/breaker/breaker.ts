@@ -6,7 +6,7 @@ import { CircuitOpenError } from '../errors/CircuitOpenError.js';
 import { untilClosed } from '../core/closing.js';
 import { PASS, PROBE, type Circuit } from './circuit.js';
 import { circuitFor, clear, command, createCircuits, held, noop, restore, send } from './circuits.js';
-import { pause, waitForHealthy } from './healthy.js';
+import { pause, waitForHealthy, type Gone } from './healthy.js';
 import { claim, probe } from './probe.js';
 import { close, start } from './tabs.js';
 import { resolve, scopeAtOnce, type BreakerOptions } from './options.js';
@@ -157,7 +157,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 	 * `withContext(ctx)`: there a command's coordinator call and a probe of `waitForHealthy` are
 	 * subrequests of the context (counted; none once it has none left) and their background work is its.
 	 */
-	const membersOf = (call?: PolicyCall) => ({
+	const membersOf = (call?: PolicyCall & Gone) => ({
 		breaker: Object.assign((urlOrOrigin: string | URL) => snapshot(circuitFor(circuits, urlOrOrigin), clock.now()), {
 			isolate: (urlOrScope: string | URL) => command(circuits, urlOrScope, 'isolate', call),
 			reset: (urlOrScope: string | URL) => command(circuits, urlOrScope, 'reset', call),
@@ -171,7 +171,15 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		checkCall: offOnly('breaker'),
 		...(options.scope && { scopeOf: scopeAtOnce(options.scope) }),
 		members: membersOf(),
-		membersFor: (waitUntil) => membersOf({ waitUntil } as PolicyCall),
+		// The request's client's `close()` ends its pending `waitForHealthy` as the client's does, never the client's (`Gone`).
+		membersFor: (waitUntil, onClose) => {
+			const call = { waitUntil } as PolicyCall & Gone;
+			call.gone = new Promise((resolve) => onClose(() => {
+				call.closed = true;
+				resolve(undefined);
+			}));
+			return membersOf(call);
+		},
 		stats: (scope) => ({ breaker: snapshot(scopes.get(scope) ?? circuits.circuit(scope), clock.now()) }),
 		holds: (scope) => held(scopes.get(scope)),
 		start: () => start(circuits),

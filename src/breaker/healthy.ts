@@ -43,21 +43,28 @@ export const waitMs = (waitOptions?: { timeoutMs?: number }): number => {
 	return timeoutMs;
 };
 
-/** `client.waitForHealthy()` (see `BreakerMembers.waitForHealthy`). */
-export const waitForHealthy = async (circuits: Circuits, urlOrScope: string | URL, waitOptions?: { timeoutMs?: number }, call?: PolicyCall): Promise<void> => {
+/** A request's client (`withContext(ctx)`, breaker.ts `membersFor`): `closed` and `gone` settled once its `close()` was called. */
+export interface Gone {
+	closed?: boolean;
+	gone?: Promise<unknown>;
+}
+
+/** `client.waitForHealthy()` (see `BreakerMembers.waitForHealthy`); `call`, a request's client's, also ends as that one closes. */
+export const waitForHealthy = async (circuits: Circuits, urlOrScope: string | URL, waitOptions?: { timeoutMs?: number }, call?: PolicyCall & Gone): Promise<void> => {
 	const timeoutMs = waitMs(waitOptions);
 	const circuit = circuitFor(circuits, urlOrScope);
 	// Real time: the caller waits `timeoutMs` of it, and the pauses below are real timers.
 	const end = monotonicNow() + timeoutMs;
 	// Like a first call, it reads the scope's stored state first (after a reload nothing may have
 	// yet): bounded by `storageTimeoutMs`; a failing store leaves what this client knows. `close()` rejects
-	// it at once, also during that read (and one made after it, before any).
-	if (circuits.closed) {
+	// it at once, also during that read (and one made after it, before any); so does its request's client's (`call`).
+	const closed = (): boolean => circuits.closed || !!call?.closed;
+	if (closed()) {
 		throw clientClosed();
 	}
 
 	const loading = restore(circuits, circuit);
-	await (loading && untilClosed(loading, circuits.wake));
+	await (loading && untilClosed(call?.gone ? Promise.race([loading, call.gone]) : loading, circuits.wake));
 
 	// Asked every 20 ms; with `breaker.probe`, nobody's call need come: the probe goes each time the
 	// breaker lets one through (the injected clock may move on its own). `close()` wakes it at once.
@@ -76,8 +83,8 @@ export const waitForHealthy = async (circuits: Circuits, urlOrScope: string | UR
 
 	ask();
 	asking = !!syncing;
-	for (let left = 0; circuits.closed || asking || circuit.record.state !== 'closed'; await pause(circuits.paused, Math.min(left, 20))) {
-		if (circuits.closed) {
+	for (let left = 0; closed() || asking || circuit.record.state !== 'closed'; await pause(circuits.paused, Math.min(left, 20), undefined, call?.gone)) {
+		if (closed()) {
 			throw clientClosed();
 		}
 

@@ -45,7 +45,8 @@ export interface BreakerMembers {
 	 * coordinator whenever what this isolate adopted is older than `sharedCacheMs` (never asked: first,
 	 * as a call does, and it does not resolve before that answer), so a closing in
 	 * any isolate of the fleet (its probe, a `reset`) resolves it with no call of this one.
-	 * `close()` rejects it at once (`CLIENT_CLOSED`); no probe starts after.
+	 * `close()` rejects it at once (`CLIENT_CLOSED`); no probe starts after. Made through `withContext(ctx)`,
+	 * that request's client's `close()` rejects it too (the client's own waits go on).
 	 * Options that are no object (`5`) reject with `InvalidRequestError`.
 	 */
 	waitForHealthy(urlOrScope: string | URL, options?: {

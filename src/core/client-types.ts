@@ -139,10 +139,10 @@ export interface ClientBase<E, M> {
 	 * (as ky's `extend` keeps an instance's defaults): the same subrequest count, request's end and deadline.
 	 * Its `breaker.isolate` / `reset` (a coordinator's call) and `waitForHealthy` (the `breaker.probe`s it
 	 * sends) are subrequests of the context too: counted, and not sent once it has none left.
-	 * Its `close()` ends this request's client only: its later calls reject with a `SteadfetchError`
-	 * (`CLIENT_CLOSED`) before any I/O and the listeners added through its `on()` are removed, while this
+	 * Its `close()` ends this request's client only: its later calls, and a pending `waitForHealthy` made
+	 * through it, reject with a `SteadfetchError` (`CLIENT_CLOSED`) before any I/O and the listeners added through its `on()` are removed, while this
 	 * client, its other request contexts and the calls already made (their background work under
-	 * `ctx.waitUntil`) go on; a client its `extend()` made is closed with it. Closing this client closes them all.
+	 * `ctx.waitUntil`) go on; a client its `extend()` made is closed with it (one made after, at once). Closing this client closes them all.
 	 * @example
 	 * export default { fetch: (request, env, ctx) => handle(api.withContext(ctx, { request }), request) };
 	 */

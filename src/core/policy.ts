@@ -268,9 +268,11 @@ export interface PolicyParts {
 	 * Members of `client.withContext(ctx)` in place of `members`, bound to the request's `waitUntil`
 	 * (the outbox's: its replays hand their background work to it). Called by each `withContext`: one
 	 * that throws makes that `withContext` throw it, as a `create()` that throws makes `createClient` throw; an `async` one
-	 * gives no members (its rejection handled).
+	 * gives no members (its rejection handled). `onClose(end)`: `end` is called once, when that request's
+	 * client closes (its `close()`, not the client's: that one calls the policy's `close`), so its members
+	 * end their pending work as the client's `close()` ends theirs (the breaker's `waitForHealthy`).
 	 */
-	membersFor?(waitUntil: WaitUntil): object;
+	membersFor?(waitUntil: WaitUntil, onClose: (end: () => void) => void): object;
 }
 
 /**

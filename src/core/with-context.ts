@@ -52,12 +52,21 @@ export const contexts = (client: AnyClient, { call, context, placed }: ContextDe
 	};
 	// As ky's `extend` keeps the instance's defaults, the client it makes stays in this request context
 	// (the same one: its subrequests, its request's end, its deadline as of this `withContext`).
-	bound.extend = ((more: never) => client.extend(more).withContext(ctx, { [inherited]: invocation } as ContextOptions)) as ContextClient['extend'];
+	// That client is this request's too: its `close()` closes it (one made after it is closed).
+	bound.extend = ((more: never) => {
+		const made = client.extend(more).withContext(ctx, { [inherited]: invocation } as ContextOptions);
+		ends.push(made.close);
+		if (closed) {
+			bound.close();
+		}
+
+		return made;
+	}) as ContextClient['extend'];
 	Object.setPrototypeOf(bound, client);
 	// A policy's members for the request, in place of its own `members`: never one the client has
 	// already (its own, ky's, another policy's), as `createClient` refuses for `members`.
 	for (const { slot, parts } of placed) {
-		const given = parts.membersFor?.(invocation.waitUntil);
+		const given = parts.membersFor?.(invocation.waitUntil, (end) => void ends.push(end));
 		// An `async membersFor` gives no members, its rejection handled.
 		(given as Promise<unknown> | undefined)?.then?.(undefined, () => undefined);
 		const members = Object.getOwnPropertyDescriptors(given ?? {});

@@ -5,8 +5,8 @@
  * answers at once, or when the test lets it: no timing.
  */
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { describe, expect, it } from 'vitest';
-import { classify, createClient } from '../../src/entries/core.js';
+import { describe, expect, it, vi } from 'vitest';
+import { classify, createClient, type KeyValueStore } from '../../src/entries/core.js';
 import { breaker } from '../../src/entries/breaker.js';
 import { createClient as createPreset } from '../../src/entries/index.js';
 import type { Policy } from '../../src/entries/policy.js';
@@ -198,5 +198,59 @@ describe('trace() and otel() tell of the attempts that go out, never of one the 
 		expect(await code(api.withContext(fresh(), { subrequests: 6 }).get('https://api.test/a'))).toBe('HTTP_5XX');
 		expect([sent, events]).toEqual([['/a'], ['start 1', 'end 1 503']]);
 		api.close();
+	});
+});
+
+describe('withContext(ctx).close(): a pending waitForHealthy made through that request\'s client ends as the client\'s close() ends one', () => {
+	/** A wait's outcome as it settles: 'pending' until then, then 'healthy' or its error's code. */
+	const watch = (promise: Promise<void>) => {
+		const seen = { now: 'pending' };
+		void code(promise).then((outcome) => {
+			seen.now = outcome === 'OK' ? 'healthy' : outcome;
+		});
+		return seen;
+	};
+
+	it('rejects CLIENT_CLOSED at once (so does one made after it); the client\'s own wait and another request\'s go on', async () => {
+		const api = createClient({ fetch: answering([]), retry: 0, breaker: breaker() });
+		await api.breaker.isolate('https://api.test');
+		const here = api.withContext(fresh());
+		const other = api.withContext(fresh());
+		const waits = [here, api, other].map((client) => watch(client.waitForHealthy('https://api.test', { timeoutMs: 60_000 })));
+		here.close();
+		// Before: 'pending' until its timeoutMs (60 s), then TIMEOUT: only the client's close() ended it.
+		await vi.waitFor(() => expect(waits.map((wait) => wait.now)).toEqual(['CLIENT_CLOSED', 'pending', 'pending']));
+		expect(await code(here.waitForHealthy('https://api.test', { timeoutMs: 60_000 }))).toBe('CLIENT_CLOSED');
+		await api.breaker.reset('https://api.test');
+		await vi.waitFor(() => expect(waits.map((wait) => wait.now)).toEqual(['CLIENT_CLOSED', 'healthy', 'healthy']));
+		api.close();
+	});
+
+	it('also while it reads the scope\'s stored state', async () => {
+		const reading: KeyValueStore = { get: async () => new Promise(() => undefined), set: async () => undefined, delete: async () => undefined, keys: async () => [], clear: async () => undefined };
+		const api = createClient({ fetch: answering([]), retry: 0, store: () => reading, storageTimeoutMs: 60_000, breaker: breaker() });
+		const here = api.withContext(fresh());
+		const wait = watch(here.waitForHealthy('https://api.test', { timeoutMs: 60_000 }));
+		here.close();
+		// Before: 'pending' until the store's read timed out (60 s).
+		await vi.waitFor(() => expect(wait.now).toBe('CLIENT_CLOSED'));
+		api.close();
+	});
+
+	it('the client its extend() made for the request is closed with it: its calls and its wait (also one made after the close)', async () => {
+		const sent: string[] = [];
+		const api = createClient({ fetch: answering(sent), retry: 0, breaker: breaker() });
+		const here = api.withContext(fresh());
+		const extended = here.extend({ headers: { 'x-a': '1' } });
+		expect(await code(extended.get('https://api.test/x'))).toBe('OK');
+		await api.breaker.isolate('https://api.test');
+		const waits = [extended, api].map((client) => watch(client.waitForHealthy('https://api.test', { timeoutMs: 60_000 })));
+		here.close();
+		// Before: ['pending', 'pending'], and the extended client's later calls sent (['OK', 'OK']): it went on after its request's client closed.
+		await vi.waitFor(() => expect(waits.map((wait) => wait.now)).toEqual(['CLIENT_CLOSED', 'pending']));
+		expect([await code(extended.get('https://api.test/y')), await code(here.extend({}).get('https://api.test/z'))]).toEqual(['CLIENT_CLOSED', 'CLIENT_CLOSED']);
+		expect(sent).toEqual(['/x']);
+		api.close();
+		await vi.waitFor(() => expect(waits.map((wait) => wait.now)).toEqual(['CLIENT_CLOSED', 'CLIENT_CLOSED']));
 	});
 });
