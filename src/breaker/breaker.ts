@@ -126,7 +126,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		// backoff does not wait for it, the retry goes as if at once.
 		const { status, headers } = error.response;
 		const read = (status === 429 || status === 503) && parseRetryAfter(headers.get('retry-after'), 0) !== undefined;
-		return !!record.isolated || record.reopensAt - clock.now() > ((timed && serverDelay(error)) || (timed && read ? 0 : error.options.retry.backoffLimit)) + edgeMs;
+		return !!record.isolated || record.reopensAt - clock.now() > ((timed ? serverDelay(error) : undefined) ?? (timed && read ? 0 : error.options.retry.backoffLimit)) + edgeMs;
 	};
 
 	const layer: Layer = (next) => {

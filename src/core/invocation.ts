@@ -165,7 +165,7 @@ const lastRetryMs = 50;
  */
 export const retryStops = ({ stats, emit, clock }: { readonly stats: Stats; readonly emit: PolicyContext['emit']; readonly clock: Clock }) =>
 	({ invocation, deadline }: { readonly invocation?: Invocation | undefined; readonly deadline?: number | undefined }, scope: string, error?: object): 'deadline' | 'spent' | undefined => {
-		if (invocation?.deadline !== undefined && deadline! - clock.now() - serverDelay(error) < lastRetryMs) {
+		if (invocation?.deadline !== undefined && deadline! - clock.now() - (serverDelay(error) ?? 0) < lastRetryMs) {
 			return 'deadline';
 		}
 
