@@ -25,12 +25,19 @@ export interface Bucket {
 	 */
 	from: number;
 	taken: number;
+	/**
+	 * After a block with no limit said (`limit` 0: a `Retry-After` alone), the first call to go after it goes alone
+	 * (`index.ts`): `held`, a call waited for such a block and none went since; `leadUntil`, that first call is
+	 * waiting for its answer (the others wait for it), at most until then (epoch ms; 0: none).
+	 */
+	held: boolean;
+	leadUntil: number;
 	waits: number;
 }
 
 /**
  * The scopes' buckets, at most `maxScopes` idle ones (`Scopes`): one with a token reserved ahead (a
- * waiter) or a server's block running is never forgotten. A server's word that its quota is spent
+ * waiter), a server's block running or a first call after it unanswered is never forgotten. A server's word that its quota is spent
  * blocks the scope here and, told on the channel `steadfetch:<name>:ratelimit`, in the other tabs
  * (tabs.ts: none in the edge build).
  */
@@ -55,7 +62,7 @@ export class Buckets {
 	 */
 	constructor(context: PolicyContext, fromHeaders: boolean, maxResetMs: number, families: WeakMap<object, Family>) {
 		const { clock } = context;
-		const family = families.get(context.stores) ?? { scopes: scopes((): Bucket => ({ due: 0, blockedUntil: 0, left: 0, leftUntil: 0, limit: 0, windowMs: 0, from: 0, taken: 0, waits: 0 }), ({ due, blockedUntil, leftUntil, from, windowMs }) => Math.max(due, blockedUntil, leftUntil, from + windowMs) > clock.now()), clock };
+		const family = families.get(context.stores) ?? { scopes: scopes((): Bucket => ({ due: 0, blockedUntil: 0, left: 0, leftUntil: 0, limit: 0, windowMs: 0, from: 0, taken: 0, held: false, leadUntil: 0, waits: 0 }), ({ due, blockedUntil, leftUntil, from, windowMs, leadUntil }) => Math.max(due, blockedUntil, leftUntil, from + windowMs, leadUntil) > clock.now()), clock };
 		families.set(context.stores, family);
 		this.#scopes = family.scopes;
 		this.clock = family.clock;

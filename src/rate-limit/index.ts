@@ -54,7 +54,9 @@ export interface RateLimitOptions {
 	 * in a window than the limit it said (`RateLimit`'s `limit`, `RateLimit-Policy`'s `q`, `X-RateLimit-Limit`;
 	 * the window: the policy's `w`, else the reset's length): the next ones wait for the next window (or
 	 * fail with `RateLimitedError` at once past their time budget). Without a limit said (a `Retry-After` alone),
-	 * the calls that waited go at the reset.
+	 * one call goes at the reset, alone, and the others once it is answered: unless that answer says the quota is
+	 * spent again (a 429 with a new `Retry-After`), then they wait for that reset (each within its time budget, else
+	 * `RateLimitedError`); given no answer (a network failure), the next call goes alone.
 	 * @default true
 	 */
 	fromHeaders?: boolean;
@@ -74,6 +76,9 @@ export interface RateLimitOptions {
 	share?: boolean;
 }
 
+/** How often a call behind the first one after a server's block looks whether that one was answered, in ms. */
+const lookMs = 20;
+
 const create = (context: PolicyContext, perSecond: number | undefined, burst: number, fromHeaders: boolean, maxResetMs: number, share: boolean | undefined, families: WeakMap<object, Family>): PolicyParts => {
 	const { clock } = context;
 	const buckets = new Buckets(context, fromHeaders, maxResetMs, families);
@@ -86,6 +91,8 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 	/** Aborted by the client's `close()`: a call waiting for its token is refused then, never sent later. */
 	const closing = new Closing();
 	const ahead = (burst - 1) * interval;
+	/** The attempts that told their wait (`ratelimit:wait`): one behind the first call after a block is told once. */
+	const told = new WeakSet<Request>();
 
 	/**
 	 * The longest an attempt of `call` may wait at `now`, in ms: what is left of its per-attempt `timeout` (the wait is
@@ -137,6 +144,15 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 			at = Math.max(at, start);
 		}
 
+		// A block with no limit said (a `Retry-After` alone): the first call to go after it goes alone (`held`), the others
+		// once its answer came (`leadUntil`), each looking again every `lookMs` on its own timer (another request's answer
+		// cannot wake it), told as a wait once; its answer a new block, they wait for that one.
+		const behind = !bucket.limit && bucket.leadUntil > time;
+		bucket.held ||= !bucket.limit && bucket.blockedUntil > time;
+		if (behind) {
+			at = Math.max(at, time + lookMs);
+		}
+
 		const waitMs = at - time;
 		// A hedge goes now or not at all (FetchInit.hedge). A request dedupe shares waits within the longest budget of its
 		// callers still waiting (`FetchInit.callers`): its first caller's timeout is that caller's own.
@@ -175,21 +191,46 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 			queued = false;
 		};
 
-		/** What the attempt's answer teaches the bucket; refused below without I/O (an open breaker, an app's policy: steadfetch's own errors), it never went: what it took is given back. */
-		const sent = (sending: Promise<Response>): Promise<Response> => sending.then((response) => {
-			buckets.learn(scope, response);
-			return response;
-		}, (error: unknown) => {
-			if (isSteadfetchError(error)) {
-				giveBack();
+		/**
+		 * What the attempt's answer teaches the bucket; refused below without I/O (an open breaker, an app's policy: steadfetch's own errors), it never went: what it took is given back.
+		 * The first call after a block with no limit said (`held`) goes alone: the others go once it is answered; given no answer, the next call is the first.
+		 */
+		const sent = (sending: () => Promise<Response>): Promise<Response> => {
+			const first = bucket.held && !bucket.limit;
+			if (first) {
+				bucket.held = false;
+				bucket.leadUntil = buckets.clock.now() + Math.min(maxResetMs, maxWaitOf(call as Call | undefined, clock.now()));
 			}
 
-			throw error;
-		});
+			return sending().then((response) => {
+				if (first) {
+					bucket.leadUntil = 0;
+				}
+
+				buckets.learn(scope, response);
+				return response;
+			}, (error: unknown) => {
+				if (first) {
+					bucket.leadUntil = 0;
+					bucket.held = true;
+				}
+
+				if (isSteadfetchError(error)) {
+					giveBack();
+				}
+
+				throw error;
+			});
+		};
 
 		if (waitMs > 0) {
-			bucket.waits++;
-			context.emit('ratelimit:wait', { scope, method: request.method, url: request.url, waitMs, reason: at === blockedUntil || (queued && at === start) ? 'server' : 'bucket' });
+			// A call that told its wait (for a block) and now waits for the first call's answer: told once.
+			if (!behind || !told.has(request)) {
+				told.add(request);
+				bucket.waits++;
+				context.emit('ratelimit:wait', { scope, method: request.method, url: request.url, waitMs, reason: behind || at === blockedUntil || (queued && at === start) ? 'server' : 'bucket' });
+			}
+
 			// Woken by its own timer, in its own call.
 			const [closed, done] = closing.wait();
 			return sleep(waitMs, signal, closed).finally(done).then(() => {
@@ -197,7 +238,7 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 				// word), or how many requests it has left, all taken: not sent now, it takes its turn again (a wait for the reset, or
 				// RateLimitedError at once past its budget). Requests left: this call takes one, as one that came after the word would.
 				const counted = !took && at < bucket.leftUntil;
-				if (bucket.blockedUntil > at || (counted && bucket.left < 1)) {
+				if (bucket.blockedUntil > at || (counted && bucket.left < 1) || bucket.leadUntil > buckets.clock.now()) {
 					giveBack();
 					return layer(next)(request, init);
 				}
@@ -208,7 +249,7 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 					bucket.left--;
 				}
 
-				return sent(next(request, init));
+				return sent(() => next(request, init));
 			}, (error: unknown) => {
 				giveBack();
 				throw error;
@@ -216,7 +257,7 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 		}
 
 		const hedge = init?.hedge;
-		return sent(next(request, hedge ? {
+		return sent(() => next(request, hedge ? {
 			...init,
 			hedge() {
 				const refused = hedge();
@@ -276,7 +317,8 @@ const sleep = async (ms: number, ...signals: AbortSignal[]): Promise<void> => ne
  * token is due (never several on one refill), woken by their own timers. A waiting call that the server said,
  * meanwhile, it has no request left for at its time (an answer to another call, another tab's word) is not sent then: it
  * waits for the reset, or fails with `RateLimitedError` as it wakes when that is past its budget. Calls that wait for a
- * server's reset go no more than its limit a window, when it said one (`fromHeaders`). Per attempt, so retries,
+ * server's reset go no more than its limit a window, when it said one (`fromHeaders`); when it said none, one goes
+ * first, the others once it is answered. Per attempt, so retries,
  * hedges and outbox replays take their turn too (a hedge only if a token is there at once, else it
  * is not sent). An attempt whose signal has aborted is rejected at once with its reason; a waiting
  * one leaves as soon as its signal aborts. One client serves every request of a Cloudflare Worker's

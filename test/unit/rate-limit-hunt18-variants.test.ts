@@ -229,7 +229,7 @@ describe('rate limit: calls waiting for a server\'s block (no perSecond) when it
 		api.close();
 	});
 
-	it('without a limit said (a 429\'s Retry-After alone), every waiting call still goes at the reset, as before', async () => {
+	it('without a limit said (a 429\'s Retry-After alone), every waiting call still goes (the first at the reset, the others once it is answered: rate-limit-hunt19-variants)', async () => {
 		const clock = new ManualClock(t0);
 		let count = 0;
 		const api = createClient({
