@@ -123,7 +123,16 @@ export class View {
 		// Past `maxEntries`, the least recent go until a quarter of it is free.
 		const order = this.#order;
 		const excess = order.size > max ? order.size - max + Math.floor(max / 4) : 0;
-		const gone = [...order.keys()].slice(0, excess);
+		// The first `excess` of the order, taken as they come (not a copy of every key, at each listing).
+		const gone: string[] = [];
+		for (const stored of order.keys()) {
+			if (gone.length === excess) {
+				break;
+			}
+
+			gone.push(stored);
+		}
+
 		for (const stored of gone) {
 			order.delete(stored);
 			this.#copiedAs.delete(stored);

@@ -124,6 +124,48 @@ const unsendable = ({ input, options }: PolicyCall, headers: Headers | undefined
 };
 
 /**
+ * What a call keeps and changes as it runs (`Call`'s own, no policy sees it): one object made from a literal
+ * with the call, not a private field each — V8 defines each private field of a new instance with a keyed store
+ * of its own, nineteen per call (issue 47: 2.8k steady instructions per call of `steadfetch/core` on repeated
+ * URLs, `bench/instructions.mjs`, three seeds).
+ */
+interface CallState {
+	/** ky's options for the call (`run`), with each wrapper's additions merged over them per run. */
+	forKy: Record<string, unknown>;
+	attempts: number;
+	attemptStartedAt: number;
+	/** The call's attempts (hedges included) that reached the transport (`sending`). */
+	sends: number;
+	request: Request | undefined;
+	scope: string | undefined;
+	/** The last failed attempt's error (the transport's; ky's HTTPError, from `shouldRetry`). */
+	failure: unknown;
+	/** The error a retry attempt was refused with: ky asks `shouldRetry` about it again, it is not counted twice. */
+	refused: unknown;
+	/** A layer's answer in place of the network, the current attempt's: the run resolves with a Response, rejects with an Error. */
+	answer: Response | Error | undefined;
+	/** ky's promise for the latest run, and the Response it resolved with (to tell it from a substitute). */
+	run: ResponsePromise | undefined;
+	response: Response | undefined;
+	/** Body shortcuts asked for so far: started with each run (a wrapper may run ky again). */
+	shortcuts: Array<(run: ResponsePromise) => void> | undefined;
+	/** Set when a wrapper runs ky again (failover, auth): that run's first attempt is not a retry. */
+	restart: boolean;
+	/** The call's attempts before its current run's first: ky counts a run's retries from 1 (`retryCount`). */
+	runFrom: number;
+	/** The scope a new run goes to (failover's mirror) until its first attempt goes out: a first attempt there (`sending`). */
+	firstIn: string | undefined;
+	/** Each policy's state for this call, at the index `PolicyContext.perCall` gave the policy. */
+	locals: unknown[] | undefined;
+	/** When the call started (`monotonicNow()`): a run a wrapper starts again has what is left of its `totalTimeout`. */
+	began: number;
+	/** The Idempotency-Key every attempt carries (the call's, or its run's from a wrapper): an `init` hook that replaced the headers dropped it. */
+	key: string | undefined;
+	/** The latest Request of the run that ky made itself (not a clone): held, so that its signal follows ky's abort (`follow`). */
+	made: Request | undefined;
+}
+
+/**
  * One call, and its owner: it runs the call (the wrappers that apply chained around ky's runs, or
  * ky's own promise), sees each of its attempts (the outermost layer hands them to `attempt`), and
  * counts how it ends. Policies see it as `PolicyCall`, read-only in fact: frozen, the fields the call
@@ -133,39 +175,28 @@ const unsendable = ({ input, options }: PolicyCall, headers: Headers | undefined
  */
 export class Call implements PolicyCall {
 	readonly #client: CallClient;
-	/** ky's options for the call (`run`), with each wrapper's additions merged over them per run. */
-	#forKy: Record<string, unknown> = {};
-	#attempts = 0;
-	#attemptStartedAt = 0;
-	/** The call's attempts (hedges included) that reached the transport (`sending`). */
-	#sends = 0;
-	#request: Request | undefined;
-	#scope: string | undefined;
-	/** The last failed attempt's error (the transport's; ky's HTTPError, from `shouldRetry`). */
-	#failure: unknown;
-	/** The error a retry attempt was refused with: ky asks `shouldRetry` about it again, it is not counted twice. */
-	#refused: unknown;
-	/** A layer's answer in place of the network, the current attempt's: the run resolves with a Response, rejects with an Error. */
-	#answer: Response | Error | undefined;
-	/** ky's promise for the latest run, and the Response it resolved with (to tell it from a substitute). */
-	#run: ResponsePromise | undefined;
-	#response: Response | undefined;
-	/** Body shortcuts asked for so far: started with each run (a wrapper may run ky again). */
-	#shortcuts: Array<(run: ResponsePromise) => void> | undefined;
-	/** Set when a wrapper runs ky again (failover, auth): that run's first attempt is not a retry. */
-	#restart = false;
-	/** The call's attempts before its current run's first: ky counts a run's retries from 1 (`retryCount`). */
-	#runFrom = 0;
-	/** The scope a new run goes to (failover's mirror) until its first attempt goes out: a first attempt there (`sending`). */
-	#firstIn: string | undefined;
-	/** Each policy's state for this call, at the index `PolicyContext.perCall` gave the policy. */
-	#locals: unknown[] | undefined;
-	/** When the call started (`monotonicNow()`): a run a wrapper starts again has what is left of its `totalTimeout`. */
-	#began = 0;
-	/** The Idempotency-Key every attempt carries (the call's, or its run's from a wrapper): an `init` hook that replaced the headers dropped it. */
-	#key: string | undefined;
-	/** The latest Request of the run that ky made itself (not a clone): held, so that its signal follows ky's abort (`follow`). */
-	#made: Request | undefined;
+	/** What the call keeps and changes as it runs (`CallState`). */
+	readonly #state: CallState = {
+		forKy: {},
+		attempts: 0,
+		attemptStartedAt: 0,
+		sends: 0,
+		request: undefined,
+		scope: undefined,
+		failure: undefined,
+		refused: undefined,
+		answer: undefined,
+		run: undefined,
+		response: undefined,
+		shortcuts: undefined,
+		restart: false,
+		runFrom: 0,
+		firstIn: undefined,
+		locals: undefined,
+		began: 0,
+		key: undefined,
+		made: undefined,
+	};
 
 	readonly method: string;
 	readonly input: Input;
@@ -194,7 +225,7 @@ export class Call implements PolicyCall {
 		this.options = init.options;
 		this.identity = init.world.identity;
 		this.world = init.world;
-		this.idempotencyKey = this.#key = init.idempotencyKey;
+		this.idempotencyKey = this.#state.key = init.idempotencyKey;
 		this.replay = init.replay;
 		this.waitUntil = init.waitUntil;
 		this.invocation = init.invocation;
@@ -212,29 +243,29 @@ export class Call implements PolicyCall {
 	}
 
 	get attempts(): number {
-		return this.#attempts;
+		return this.#state.attempts;
 	}
 
 	/** The current attempt's number among its run's retries, as ky's hooks count it (`retryCount`: 1 for the run's first retry). */
 	get retryCount(): number {
-		return this.#attempts - 1 - this.#runFrom;
+		return this.#state.attempts - 1 - this.#state.runFrom;
 	}
 
 	get attemptStartedAt(): number {
-		return this.#attemptStartedAt;
+		return this.#state.attemptStartedAt;
 	}
 
 	/** When the call started (`monotonicNow()`, the real clock): ky's `totalTimeout` runs from then, a `beforeRequest` hook's wait included. */
 	get began(): number {
-		return this.#began;
+		return this.#state.began;
 	}
 
 	get request(): Request | undefined {
-		return this.#request;
+		return this.#state.request;
 	}
 
 	get scope(): string | undefined {
-		return this.#scope;
+		return this.#state.scope;
 	}
 
 	/**
@@ -245,8 +276,8 @@ export class Call implements PolicyCall {
 	 */
 	run(forKy: Record<string, unknown>, headers: Headers | undefined, fallback: unknown): ResponsePromise {
 		const began = monotonicNow();
-		this.#began = began;
-		this.#forKy = forKy;
+		this.#state.began = began;
+		this.#state.forKy = forKy;
 		let next: Run | undefined;
 		try {
 			next = this.#chain();
@@ -283,15 +314,15 @@ export class Call implements PolicyCall {
 	 * the transport asks, after every layer's wait (`unbound`).
 	 */
 	attempt(request: Request, init: FetchInit | undefined, next: FetchLike): Promise<Response> {
-		if (this.#key && !request.headers.has('idempotency-key')) {
-			request.headers.set('idempotency-key', this.#key);
+		if (this.#state.key && !request.headers.has('idempotency-key')) {
+			request.headers.set('idempotency-key', this.#state.key);
 		}
 
-		this.#answer = undefined;
-		this.#attemptStartedAt = this.#client.clock.now();
+		this.#state.answer = undefined;
+		this.#state.attemptStartedAt = this.#client.clock.now();
 		const kind = this.#count(request);
 		this.admission?.counted(kind);
-		const scope = this.#scope!;
+		const scope = this.#state.scope!;
 		const { accounting } = this.#client;
 		if (kind === 'first') {
 			accounting.first(scope);
@@ -306,14 +337,14 @@ export class Call implements PolicyCall {
 		}
 
 		// A new run's first attempt to a mirror is a first attempt there: it earns the mirror's budget its share once it goes out.
-		this.#firstIn = kind === 'restart' && to !== undefined ? accounting.scopeOf(to) : undefined;
+		this.#state.firstIn = kind === 'restart' && to !== undefined ? accounting.scopeOf(to) : undefined;
 
 		if (kind === 'retry') {
 			// A retry of a mirror's run is paid, counted and told in the mirror's scope, as its hedge is.
 			const at = to === undefined ? scope : accounting.scopeOf(to);
 			// The error the previous attempt failed with (see `failed`), once: this retry takes it.
-			const error = this.#failure as Error | undefined;
-			this.#failure = undefined;
+			const error = this.#state.failure as Error | undefined;
+			this.#state.failure = undefined;
 			const forced = !error || error instanceof ForceRetryError;
 			const { admission } = this;
 			const now = this.#client.clock.now();
@@ -324,14 +355,14 @@ export class Call implements PolicyCall {
 			accounting.retried(this, to === undefined ? request : new Request(to, { method: request.method }), at, error);
 			// A retry a layer refused without I/O (an open breaker, the throttle, a bulkhead or rate limit) was not sent: not
 			// counted, not paid. One that reached the transport was (`sending`), whatever a layer made of its answer.
-			const sends = this.#sends;
+			const sends = this.#state.sends;
 			// Made to follow ky's abort (`follow`), or the run's latest Request that ky made itself when it made this one anew.
-			if (!follow(request, this.#made!)) {
-				this.#made = request;
+			if (!follow(request, this.#state.made!)) {
+				this.#state.made = request;
 			}
 
 			const sent = this.#sendTo(to, request, init, next).catch((reason: unknown) => {
-				if (this.#sends === sends) {
+				if (this.#state.sends === sends) {
 					accounting.unsent(at, now);
 				}
 
@@ -352,11 +383,11 @@ export class Call implements PolicyCall {
 	 */
 	sending(): void {
 		// The call's first attempt only: a retry is the first to go out of a call that joined another's request (dedupe).
-		if (!this.#sends++ && this.#attempts === 1) {
-			this.#client.accounting.sent(this.#scope!);
-		} else if (this.#firstIn !== undefined) {
-			this.#client.accounting.sent(this.#firstIn);
-			this.#firstIn = undefined;
+		if (!this.#state.sends++ && this.#state.attempts === 1) {
+			this.#client.accounting.sent(this.#state.scope!);
+		} else if (this.#state.firstIn !== undefined) {
+			this.#client.accounting.sent(this.#state.firstIn);
+			this.#state.firstIn = undefined;
 		}
 	}
 
@@ -371,19 +402,19 @@ export class Call implements PolicyCall {
 	 */
 	unbound(): SteadfetchError | undefined {
 		// An identity is a non-empty string or undefined (`identityOf`): one falsy check for a call made with none.
-		if ((this.#sends || this.#attempts > 1 || this.identity) && !this.world.current()) {
+		if ((this.#state.sends || this.#state.attempts > 1 || this.identity) && !this.world.current()) {
 			return new SteadfetchError('Not sent: the identity changed, or the client was cleared, since the call started', 'ABORTED', false);
 		}
 	}
 
 	/** Whether a retry attempt of the call was refused with `error` (or with its `cause`, ky's NetworkError around it). */
 	refused(error: unknown, cause: unknown): boolean {
-		return this.#refused !== undefined && (error === this.#refused || cause === this.#refused);
+		return this.#state.refused !== undefined && (error === this.#state.refused || cause === this.#state.refused);
 	}
 
 	/** An attempt failed with `failure` (the transport's error; ky's HTTPError, from `shouldRetry`): the error behind the retry that follows. */
 	failed(failure: unknown): void {
-		this.#failure = failure;
+		this.#state.failure = failure;
 		if (this.invocation && isObject(failure)) {
 			// ky's `shouldRetry` sees it (or its NetworkError around it): the call is known by it.
 			this.#client.accounting.owns(failure, this);
@@ -401,50 +432,50 @@ export class Call implements PolicyCall {
 	 * with (made once its `next()` resolved, not returned) answers nothing (`#runKy`).
 	 */
 	answer(outcome: Response | Error): Promise<never> {
-		if (!this.#run) {
+		if (!this.#state.run) {
 			return Promise.reject(outcome instanceof Response ? new TypeError('answer() with a Response needs a wrapper that applies to the call') : outcome);
 		}
 
-		this.#answer ??= outcome;
+		this.#state.answer ??= outcome;
 		return Promise.reject(answered);
 	}
 
 	/** A policy's state for this call (`PolicyContext.perCall`), made once (by whichever half asks first) and the same for both. */
 	local<S>(index: number, make: (call: PolicyCall) => S): S {
-		this.#locals ??= [];
-		this.#locals[index] ??= make(this);
-		return this.#locals[index] as S;
+		this.#state.locals ??= [];
+		this.#state.locals[index] ??= make(this);
+		return this.#state.locals[index] as S;
 	}
 
 	/** Whether the call resolved with ky's own response (not one a policy made). */
 	isKys(response: Response): boolean {
-		return response === this.#response;
+		return response === this.#state.response;
 	}
 
 	/** Start `start` with the call's current run (if any) and every later one (see `#runKy`). */
 	withRuns(start: (run: ResponsePromise) => void): void {
-		if (this.#run) {
-			start(this.#run);
+		if (this.#state.run) {
+			start(this.#state.run);
 		}
 
-		this.#shortcuts ??= [];
-		this.#shortcuts.push(start);
+		this.#state.shortcuts ??= [];
+		this.#state.shortcuts.push(start);
 	}
 
 	/** Count an attempt starting: the first fixes the call's Request and scope; a restart is the first attempt of a wrapper's new run. */
 	#count(request: Request): 'first' | 'restart' | 'retry' {
-		if (this.#attempts++ === 0) {
-			this.#made = request;
-			this.#request = request;
-			this.#scope = this.#client.accounting.scopeOf(request.url);
+		if (this.#state.attempts++ === 0) {
+			this.#state.made = request;
+			this.#state.request = request;
+			this.#state.scope = this.#client.accounting.scopeOf(request.url);
 			return 'first';
 		}
 
-		if (this.#restart) {
-			this.#restart = false;
-			this.#made = request;
-			this.#runFrom = this.#attempts - 1;
-			this.#failure = undefined; // The previous run's: this run's own failures follow.
+		if (this.#state.restart) {
+			this.#state.restart = false;
+			this.#state.made = request;
+			this.#state.runFrom = this.#state.attempts - 1;
+			this.#state.failure = undefined; // The previous run's: this run's own failures follow.
 			return 'restart';
 		}
 
@@ -453,7 +484,7 @@ export class Call implements PolicyCall {
 
 	/** A retry attempt refused: it rejects with `error`, which ky asks `shouldRetry` about (`refused`). */
 	#refuse(error: Error): Error {
-		this.#refused = error;
+		this.#state.refused = error;
 		this.#client.accounting.owns(error, this);
 		return error;
 	}
@@ -534,7 +565,7 @@ export class Call implements PolicyCall {
 	 * sends); it settles with ky's response, or with what a layer answered in its place.
 	 */
 	#runKy(extras?: readonly RunOptions[]): Promise<Response> {
-		let options = this.#forKy;
+		let options = this.#state.forKy;
 		for (const extra of extras ?? []) {
 			// The call's headers, inside the mark that sends them in place of the client's (kept on what ky gets).
 			const own = unmarked(options.headers);
@@ -543,7 +574,7 @@ export class Call implements PolicyCall {
 				new Headers(extra.headers as HeadersInit).forEach((value, name) => {
 					headers.set(name, value);
 				});
-				this.#key = headers.get('idempotency-key') ?? this.#key;
+				this.#state.key = headers.get('idempotency-key') ?? this.#state.key;
 			}
 
 			options = { ...options, ...extra, ...(headers ? { headers: own === options.headers ? headers : replaceOption(headers) } : {}) };
@@ -556,24 +587,24 @@ export class Call implements PolicyCall {
 
 		// A run a wrapper starts again (auth's after a refresh) has what is left of the call's `totalTimeout`
 		// (ky's starts anew with each run): the call stays bounded by it.
-		const limit = this.#attempts > 0 && this.#limit();
+		const limit = this.#state.attempts > 0 && this.#limit();
 		if (typeof limit === 'number') {
-			options = { ...options, totalTimeout: Math.max(0, Math.min(limit - (monotonicNow() - this.#began), options.totalTimeout as number ?? limit)) };
+			options = { ...options, totalTimeout: Math.max(0, Math.min(limit - (monotonicNow() - this.#state.began), options.totalTimeout as number ?? limit)) };
 		}
 
 		const run = this.#start(options);
-		this.#restart = this.#attempts > 0;
-		this.#run = run;
-		for (const shortcut of this.#shortcuts ?? []) {
+		this.#state.restart = this.#state.attempts > 0;
+		this.#state.run = run;
+		for (const shortcut of this.#state.shortcuts ?? []) {
 			shortcut(run);
 		}
 
 		return run.then((response) => {
-			this.#response = response;
+			this.#state.response = response;
 			return response;
 		}, (error: unknown) => {
 			// Only a run ky ended with `answered` (an attempt a layer ended) has an answer.
-			const outcome = error === answered ? this.#answer : undefined;
+			const outcome = error === answered ? this.#state.answer : undefined;
 			if (outcome instanceof Response) {
 				return outcome;
 			}
@@ -582,7 +613,7 @@ export class Call implements PolicyCall {
 			ownError(error);
 			// ky gave up a retry at the request's deadline (waiting for it would pass the deadline): the
 			// retry is not made, and the call ends with its last attempt's error.
-			throw outcome ?? givenUp(this, error, this.#failure);
+			throw outcome ?? givenUp(this, error, this.#state.failure);
 		});
 	}
 
@@ -593,7 +624,7 @@ export class Call implements PolicyCall {
 	#direct(promise: ResponsePromise, began: number): ResponsePromise {
 		promise.then((response) => {
 			if (response) {
-				this.#response = response;
+				this.#state.response = response;
 			}
 
 			this.#settle(true, response, undefined);
@@ -627,13 +658,13 @@ export class Call implements PolicyCall {
 
 				// Nothing else answered (no stale copy): the degraded answer, marked and counted; one standing for a failure that
 				// is not transient, or for a spent `totalTimeout`, says so (`retriable: false`: `queryOptionsFor` does not retry it).
-				const response = await fallbackResponse(fallback, error, this.#request);
+				const response = await fallbackResponse(fallback, error, this.#state.request);
 				if (!transient || (error as { totalTimeoutSpent?: boolean } | null)?.totalTimeoutSpent) {
 					(response as { retriable?: boolean }).retriable = false;
 				}
 
-				if (this.#scope !== undefined) {
-					this.#client.stats.scope(this.#scope).fallbacks++;
+				if (this.#state.scope !== undefined) {
+					this.#client.stats.scope(this.#state.scope).fallbacks++;
 				}
 
 				return response;
@@ -669,7 +700,7 @@ export class Call implements PolicyCall {
 	/** Count the call's outcome in `stats()` and tell the watchers: resolved (`ok`, a `ky.stop` resolves `undefined`) or rejected with `error`. */
 	#settle(ok: boolean, response: Response | undefined, error: unknown): void {
 		const { stats, substituted, watchers } = this.#client;
-		const scope = this.#scope;
+		const scope = this.#state.scope;
 		if (scope !== undefined) {
 			const counters = stats.scope(scope);
 			if (ok) {
