@@ -377,11 +377,12 @@ const proseFigures: Record<string, string> = {
 	'30 s': 'default: outbox.maxNetworkBackoffMs in a page, in the first screen (checked below)',
 	'30 000 ms': 'default: ky\'s retry.backoffLimit and retry.maxRetryAfter; outbox.maxNetworkBackoffMs in a page, in "Offline outbox" (checked below)',
 	'9884 ms': 'the retry time in an example of an error message a query must not show, in "When the network lies": no figure of ours',
-	'34.7 KB': 'size of the preset, in the first screen: the size table\'s (checked with the sizes)',
+	'35.2 KB': 'size of the preset, in the first screen: the size table\'s (checked with the sizes)',
 	'8.1 KB': 'size of ky alone, in the first screen: the size table\'s (checked with the sizes)',
-	'21.1 KB': 'size of steadfetch/core, in the first screen: the size table\'s (checked with the sizes)',
+	'21.2 KB': 'size of steadfetch/core, in the first screen: the size table\'s (checked with the sizes)',
 	'10 000 ms': 'default: auth.refreshTimeoutMs; ky\'s timeout, in "Coming from ky" (both checked below)',
 	'10 ms': 'how often a bulkhead waiter in a Worker looks for a free slot: the constant in src/bulkhead (checked below)',
+	'20 ms': 'how often a call behind the first one after a server\'s block looks whether it was answered: the constant in src/rate-limit (checked below)',
 	'0.05 ms': 'how far the clock of bench/instructions.mjs\'s clients moves per call, in "What it costs" (the per-call table\'s footer and its prose; checked there against the bench\'s source)',
 	'700 ms': 'the call period of each Chromium tab in bench/throttle.mjs, whose figures "When the origin is overloaded" quotes (checked below)',
 };
@@ -476,6 +477,8 @@ describe('defaults are written once: what the README says is the TSDoc\'s @defau
 		expect(Number(/start with less than (\d+) ms left is not made/.exec(prose)![1])).toBe(code('src/core/invocation.ts', 'lastRetryMs'));
 		// The Workers paragraph: a bulkhead waiter's look-again interval, as the bulkhead's code has it.
 		expect(Number(/looks for a free slot every (\d+) ms/.exec(prose)![1])).toBe(Number(/const lookMs = (\d+);/.exec(readFileSync(join(root, 'src/bulkhead/lane.ts'), 'utf8'))![1]));
+		// And a rate-limited call's, behind the first call after a server's block that said no limit.
+		expect(Number(/server's block looks every (\d+) ms/.exec(prose)![1])).toBe(Number(/const lookMs = (\d+);/.exec(readFileSync(join(root, 'src/rate-limit/index.ts'), 'utf8'))![1]));
 		// "When the origin is overloaded": the bench's settings, as bench/throttle.mjs has them.
 		const bench = readFileSync(join(root, 'bench/throttle.mjs'), 'utf8');
 		expect(Number(/tabs each calling every (\d+) ms/.exec(prose)![1])).toBe(Number(/const tabPeriodMs = (\d+);/.exec(bench)![1]));
