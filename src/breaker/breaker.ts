@@ -11,7 +11,7 @@ import { claim, probe } from './probe.js';
 import { close, start } from './tabs.js';
 import { resolve, scopeAtOnce, type BreakerOptions } from './options.js';
 import { offOnly } from '../utils/validate.js';
-import { isHTTPError } from 'ky';
+import { isHTTPError, type HTTPError } from 'ky';
 import { serverDelay } from '../core/server-delay.js';
 import { parseRetryAfter } from '../utils/runtime.js';
 
@@ -121,12 +121,22 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 			return false;
 		}
 
-		// ky's delay: the answer's headers' (`timed`), else its own backoff, which is at most `backoffLimit`. A 429's or a
-		// 503's Retry-After that ky reads as none (one sent twice, `5, 5`, which opened the scope for that long): its
-		// backoff does not wait for it, the retry goes as if at once.
+		return !!record.isolated || record.reopensAt - clock.now() > kyDelay(error, timed) + edgeMs;
+	};
+
+	/**
+	 * How long ky waits before its retry after `error`: what the answer's headers say, when it reads them (`timed`); else
+	 * its own backoff, at most `backoffLimit` — none for a 429's or 503's Retry-After ky reads as no delay but this
+	 * breaker read (one sent twice, `5, 5`, which opened the scope for that long): that backoff does not wait for it.
+	 */
+	const kyDelay = (error: HTTPError, timed: boolean): number => {
+		const said = timed ? serverDelay(error) : undefined;
+		if (said !== undefined) {
+			return said;
+		}
+
 		const { status, headers } = error.response;
-		const read = (status === 429 || status === 503) && parseRetryAfter(headers.get('retry-after'), 0) !== undefined;
-		return !!record.isolated || record.reopensAt - clock.now() > ((timed ? serverDelay(error) : undefined) ?? (timed && read ? 0 : error.options.retry.backoffLimit)) + edgeMs;
+		return timed && (status === 429 || status === 503) && parseRetryAfter(headers.get('retry-after'), 0) !== undefined ? 0 : error.options.retry.backoffLimit;
 	};
 
 	const layer: Layer = (next) => {
