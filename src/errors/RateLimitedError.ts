@@ -8,7 +8,10 @@ export class RateLimitedError extends SteadfetchError {
 	override name = 'RateLimitedError' as const;
 	/** The scope (the origin by default). */
 	declare readonly scope: string;
-	/** Milliseconds until the scope's budget allows a request. */
+	/**
+	 * Milliseconds until the scope's budget allows a request; behind the first call after a server's block with no limit
+	 * said, until that call's answer at the latest (its lead: what was left of its own time budget).
+	 */
 	declare readonly retryAfterMs: number;
 
 	constructor(scope: string, retryAfterMs: number) {

@@ -155,9 +155,10 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 
 		const waitMs = at - time;
 		// A hedge goes now or not at all (FetchInit.hedge). A request dedupe shares waits within the longest budget of its
-		// callers still waiting (`FetchInit.callers`): its first caller's timeout is that caller's own.
+		// callers still waiting (`FetchInit.callers`): its first caller's timeout is that caller's own. Refused behind the
+		// first call, the scope is held until that call's answer, at most to the end of its lead: that is when to come back.
 		if (waitMs > 0 && (init?.hedge || waitMs >= Math.max(...(init?.callers?.() ?? [call]).map((one) => maxWaitOf(one as Call | undefined, now))))) {
-			return Promise.reject(new RateLimitedError(scope, waitMs));
+			return Promise.reject(new RateLimitedError(scope, Math.max(waitMs, behind ? bucket.leadUntil - time : 0)));
 		}
 
 		if (queued) {

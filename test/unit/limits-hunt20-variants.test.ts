@@ -1,0 +1,90 @@
+/**
+ * Defect hunt, twentieth round (limits): what a refusal's `retryAfterMs` says against what a caller who waits that
+ * long then gets. The injected clock stands still unless a test moves it (each wait is exact); the first call after a
+ * server's block is answered when the test lets it.
+ */
+import { describe, expect, it, vi } from 'vitest';
+import { classify, createClient } from '../../src/entries/core.js';
+import { RateLimitedError, rateLimit } from '../../src/entries/rate-limit.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+
+const t0 = 1_700_000_000_000;
+
+/** A gate the test opens: `wait` resolves once `open()` was called. */
+const gate = () => {
+	let open: () => void = () => undefined;
+	const wait = new Promise<void>((resolve) => {
+		open = resolve;
+	});
+	return { wait, open };
+};
+
+/**
+ * A server-only limiter whose origin answers /first with a spent quota and no limit (`X-RateLimit-Remaining: 0`,
+ * `X-RateLimit-Reset: 0.05`: a 50 ms block), /1 (the first call after the block) once `answered` opens, and the others at
+ * once; `sent` the paths in order, `waits` each `ratelimit:wait` as [path, waitMs].
+ */
+const setup = () => {
+	const clock = new ManualClock(t0);
+	const answered = gate();
+	const sent: string[] = [];
+	const api = createClient({
+		clock, random: () => 0.5, timeout: 5_000, retry: 0, rateLimit: rateLimit(),
+		fetch: (async (request: Request) => {
+			const path = new URL(request.url).pathname;
+			sent.push(path);
+			if (path === '/first') {
+				return new Response('', { headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '0.05' } });
+			}
+
+			if (path === '/1') {
+				await answered.wait;
+			}
+
+			return new Response('ok');
+		}) as typeof fetch,
+	});
+	const waits: Array<[string, number]> = [];
+	api.on('ratelimit:wait', ({ url, waitMs }) => waits.push([new URL(url).pathname, waitMs]));
+	return { api, clock, answered, sent, waits };
+};
+
+const refusal = async (promise: Promise<unknown>): Promise<string> => promise.then(() => 'OK', (error: unknown) =>
+	error instanceof RateLimitedError ? `${error.code} ${error.retryAfterMs}` : classify(error).code);
+
+describe('rateLimit(): a call refused behind the first call after a server\'s block says how long that call may still hold the scope', () => {
+	it('one that waited past its budget: retryAfterMs is what is left of the first call\'s lead, and a call made that much later goes', async () => {
+		const { api, clock, answered, sent, waits } = setup();
+		expect(await api.get('https://api.test/first').text()).toBe('');
+		// /1 waits for the block's reset, then goes first: alone until its answer, at most its own timeout (5 s, to t0 + 5000).
+		const first = api.get('https://api.test/1').text();
+		await vi.waitFor(() => expect(sent).toEqual(['/first', '/1']), { timeout: 5_000 });
+		clock.set(t0 + 1_000);
+		// /2 (3 s of budget) waits behind /1 for its answer; its budget spent on the client's clock meanwhile.
+		const second = refusal(api.get('https://api.test/2', { timeout: 3_000 }));
+		await vi.waitFor(() => expect(waits.map(([path]) => path)).toContain('/2'), { timeout: 5_000 });
+		clock.advance(3_000);
+		// Before: 'RATE_LIMITED 20' (the look interval): a caller that came back 20 ms later was held again.
+		expect(await second).toBe('RATE_LIMITED 1000');
+		clock.advance(1_000);
+		// A call made retryAfterMs later, /1 still unanswered: its lead over, it goes at once.
+		expect(await api.get('https://api.test/3', { timeout: 50 }).text()).toBe('ok');
+		answered.open();
+		expect(await first).toBe('ok');
+		expect(sent).toEqual(['/first', '/1', '/3']);
+		api.close();
+	});
+
+	it('one whose budget is shorter than the look interval: refused at once with what is left of the lead, never 20 ms', async () => {
+		const { api, clock, answered, sent } = setup();
+		await api.get('https://api.test/first').text();
+		const first = api.get('https://api.test/1').text();
+		await vi.waitFor(() => expect(sent).toEqual(['/first', '/1']), { timeout: 5_000 });
+		clock.set(t0 + 4_000);
+		// Before: 'RATE_LIMITED 20'.
+		expect(await refusal(api.get('https://api.test/2', { timeout: 10 }))).toBe('RATE_LIMITED 1000');
+		answered.open();
+		expect(await first).toBe('ok');
+		api.close();
+	});
+});
