@@ -3,7 +3,7 @@ import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import { attemptScope } from '../core/scope.js';
 import type { Layer } from '../core/types.js';
 import type { Call } from '../core/call.js';
-import { check, optionsOf, isPositiveFinite, isPositiveTimerMs, offOnly, positiveTimerMs } from '../utils/validate.js';
+import { check, optionsOf, isPositiveFinite, isPositiveTimerMs, maxTimerMs, offOnly, positiveTimerMs } from '../utils/validate.js';
 import { RateLimitedError } from '../errors/RateLimitedError.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import { Buckets, type Family } from './buckets.js';
@@ -286,8 +286,12 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 	};
 };
 
-/** Wait `ms`, or reject with the reason of the first of `signals` that aborts, as soon as it does. */
+/**
+ * Wait `ms`, or reject with the reason of the first of `signals` that aborts, as soon as it does. A wait longer than a
+ * timer holds (`maxTimerMs`: past it, one fires at once) is waited in parts (a token bucket's turn with no time budget).
+ */
 const sleep = async (ms: number, ...signals: AbortSignal[]): Promise<void> => new Promise<void>((resolve, reject) => {
+	let timer: ReturnType<typeof setTimeout> | undefined;
 	const done = (): void => {
 		clearTimeout(timer);
 		for (const signal of signals) {
@@ -300,10 +304,18 @@ const sleep = async (ms: number, ...signals: AbortSignal[]): Promise<void> => ne
 		reject(this.reason);
 	};
 
-	const timer = setTimeout(() => {
-		done();
-		resolve();
-	}, ms);
+	const wait = (left: number): void => {
+		timer = setTimeout(() => {
+			if (left > maxTimerMs) {
+				wait(left - maxTimerMs);
+			} else {
+				done();
+				resolve();
+			}
+		}, Math.min(left, maxTimerMs));
+	};
+
+	wait(ms);
 	for (const signal of signals) {
 		signal.addEventListener('abort', onAbort, { once: true });
 	}

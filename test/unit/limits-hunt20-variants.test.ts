@@ -88,3 +88,65 @@ describe('rateLimit(): a call refused behind the first call after a server\'s bl
 		api.close();
 	});
 });
+
+describe('rateLimit(): a wait for a token longer than a timer holds (2^31 − 1 ms, about 24.8 days)', () => {
+	it('with no time budget (timeout: false, totalTimeout: false): the call waits its whole turn, never sent at once', async () => {
+		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+		try {
+			const clock = new ManualClock(t0);
+			const sent: string[] = [];
+			// A token every 10^10 ms (about 116 days): the second call's turn is past what a timer holds.
+			const api = createClient({
+				clock, random: () => 0.5, timeout: false, totalTimeout: false, retry: 0, rateLimit: rateLimit({ perSecond: 1e-7 }),
+				fetch: (async (request: Request) => {
+					sent.push(new URL(request.url).pathname);
+					return new Response('ok');
+				}) as typeof fetch,
+			});
+			const waited = new Promise<number>((resolve) => api.on('ratelimit:wait', ({ waitMs }) => resolve(waitMs)));
+			expect(await api.get('https://api.test/1').text()).toBe('ok');
+			const second = api.get('https://api.test/2').text().catch((error: unknown) => classify(error).code);
+			expect(await waited).toBe(1e10);
+			// Before: the timer overflowed (a delay past 2^31 − 1 fires at once) and /2 was sent 116 days early.
+			await vi.advanceTimersByTimeAsync(2_147_483_647 + 10);
+			expect(sent).toEqual(['/1']);
+			await vi.advanceTimersByTimeAsync(1e10);
+			expect(await second).toBe('ok');
+			expect(sent).toEqual(['/1', '/2']);
+			api.close();
+		} finally {
+			vi.useRealTimers();
+		}
+	});
+
+	it('a signal aborted in a later part of such a wait: rejected with its reason, no timer left, its token given back', async () => {
+		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+		try {
+			const sent: string[] = [];
+			const api = createClient({
+				clock: new ManualClock(t0), random: () => 0.5, timeout: false, totalTimeout: false, retry: 0, rateLimit: rateLimit({ perSecond: 1e-7 }),
+				fetch: (async (request: Request) => {
+					sent.push(new URL(request.url).pathname);
+					return new Response('ok');
+				}) as typeof fetch,
+			});
+			const waits: number[] = [];
+			api.on('ratelimit:wait', ({ waitMs }) => waits.push(waitMs));
+			await api.get('https://api.test/1').text();
+			const timers = vi.getTimerCount();
+			const controller = new AbortController();
+			const reason = new Error('left');
+			const second = api.get('https://api.test/2', { signal: controller.signal }).text().catch((error: unknown) => error);
+			await vi.waitFor(() => expect(waits).toEqual([1e10]));
+			await vi.advanceTimersByTimeAsync(2_147_483_647 + 10);
+			controller.abort(reason);
+			expect([await second, sent, vi.getTimerCount()]).toEqual([reason, ['/1'], timers]);
+			// Its token given back: the next call waits the same turn, not one more.
+			void api.get('https://api.test/3').text().catch(() => undefined);
+			await vi.waitFor(() => expect(waits).toEqual([1e10, 1e10]));
+			api.close();
+		} finally {
+			vi.useRealTimers();
+		}
+	});
+});
