@@ -67,7 +67,8 @@ export const conflict = async (queue: Queue, record: OutboxRecord, key: string, 
  * attempt in flight: it blocks its scope), one whose first attempt is in flight in another tab or
  * isolate (its lease, `leased`: it blocks its scope until the lease ends), one of a scope that is
  * `offline` (`PolicyContext.offline`: one replay per scope per 10 s still goes out to find out; the
- * pass comes back for the others then). A replay's outcome is `outcomeOf`'s.
+ * pass comes back for the others then). A replay's outcome is `outcomeOf`'s — but for a delivery, none is
+ * settled once its identity signed out while it was in flight (the entry is left untouched until it is back).
  */
 export class Pass {
 	readonly #queue: Queue;
@@ -356,18 +357,19 @@ export class Pass {
 			void response?.body?.cancel().catch(() => undefined); // Let go at once: no connection held while the entry is settled.
 		}
 
+		// Not settled once its identity signed out meanwhile (a retry, a dead letter, a conflict): told or handed to the app,
+		// its write and the server's answer would be shown in the next user's session. Untouched, pending: settled when its
+		// identity is back, as a write told "queued" whose attempt ends then (early.ts). (An answer the app gave for a conflict
+		// — `onConflict` itself may sign out — is stored for that identity, and waits for it.)
+		if (queue.context.identity() !== who) {
+			return;
+		}
+
 		const { code } = outcome.failure;
 		record.attempts += outcome.counts ? 1 : 0;
 		record.lastError = lastErrorOf(outcome.failure, response, error, queue.context);
 		if (outcome.kind === 'conflict') {
 			// A rebased write in its place is replayed now.
-			// Not handed to the app once its identity signed out meanwhile: its write and the server's answer would be shown in
-			// the next user's session. Untouched, pending: settled when its identity is back. (An answer the app gave for it —
-			// `onConflict` itself may sign out — is stored for that identity, and waits for it.)
-			if (queue.context.identity() !== who) {
-				return;
-			}
-
 			const settled = await conflict(queue, record, key, now, response!, () => this.#permit.current(record.id), this.#permit.signal, this.#tally);
 			this.#rebased = settled === 'rebased';
 			this.#rebased && this.#tally(record.id, 'failed'); // Until its rebased write's replay, now. A dead letter (and its dependents') told as it is stored.
