@@ -5,6 +5,8 @@ import { scopeFor } from '../core/scope.js';
 import type { FetchInit, FetchLike } from '../core/types.js';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
+import { refuseClosed } from '../core/closing.js';
+import type { Gone } from './healthy.js';
 import type { Channel } from '../utils/channel.js';
 import { background, partStore, storageError, type PartStore } from '../core/part-store.js';
 import { scopes, type Scopes } from '../utils/scopes.js';
@@ -385,12 +387,15 @@ export const send = (circuits: Circuits, circuit: Circuit, probe: number | undef
 
 /**
  * `isolate` / `reset` by hand: resolves once the new state is stored (and the coordinator told), so
- * a Worker that awaits it needs no `waitUntil`. Never rejects for a failing store (`storage:error`).
+ * a Worker that awaits it needs no `waitUntil`. Never rejects for a failing store (`storage:error`); rejects
+ * `CLIENT_CLOSED` once its client closed.
  * A client that has not read the scope's stored state (after a reload, a tab opened later) reads it
  * first, as a first call does: the new state is dated after it, so every tab takes it (also one made
  * in the ms of the stored one); one that has changes its state at once.
  */
-export const command = async (circuits: Circuits, urlOrScope: string | URL, which: 'isolate' | 'reset', call?: PolicyCall): Promise<void> => {
+export const command = async (circuits: Circuits, urlOrScope: string | URL, which: 'isolate' | 'reset', call?: PolicyCall & Gone): Promise<void> => {
+	// Once the client closed, or the request's client (`call`, withContext) it was made through: nothing stored, told nor sent.
+	refuseClosed(() => circuits.closed || !!call?.closed);
 	const circuit = circuitFor(circuits, urlOrScope);
 	const unread = !circuit.read;
 	let saved: unknown;

@@ -12,10 +12,10 @@ export interface BreakerHandle {
 	(urlOrOrigin: string | URL): BreakerSnapshot;
 	/**
 	 * Open a scope by hand until `reset` (shared across tabs and persisted); resolves once the state is
-	 * stored. Only `reset` lifts it: `client.clear()` does not.
+	 * stored. Only `reset` lifts it: `client.clear()` does not. Rejects `CLIENT_CLOSED` once the client is closed (nothing stored).
 	 */
 	isolate(urlOrScope: string | URL): Promise<void>;
-	/** Close a scope by hand (ends an isolation or an open period at once); resolves once the state is stored. */
+	/** Close a scope by hand (ends an isolation or an open period at once); resolves once the state is stored. Rejects `CLIENT_CLOSED` once the client is closed. */
 	reset(urlOrScope: string | URL): Promise<void>;
 }
 

@@ -5,6 +5,7 @@ import { classify, classifyStatus } from '../errors/classify.js';
 import { background, partStore } from '../core/part-store.js';
 import { droppedWork } from '../core/part-store-drop.js';
 import { worldsOf } from '../core/world.js';
+import { closedBy } from '../core/closing.js';
 import { sensitiveOf } from '../core/sensitive-of.js';
 import { basicAutoStore } from '../stores/auto.js';
 import { letGo, write } from './copy.js';
@@ -197,6 +198,8 @@ export const createCache = (context: PolicyContext, options: ResolvedCacheOption
 		writing: (context.stores.get('#writing') ?? context.stores.set('#writing', new Set()).get('#writing')) as Set<string>,
 	};
 	context.hooks.validatorOf = (url, identity, request) => validatorOf(cache, url, identity, request);
+	// Once the client closed, `cache.delete` and `cache.clear` reject `CLIENT_CLOSED` (members.ts).
+	let closed = false;
 	// Read your own writes: a copy stored before a write of its path was delivered (by any client of the name, in any tab)
 	// never answers, even before it is dropped (a drop takes a listing). After a reload too: a write no stale cache of this
 	// name and store here sends (a client's without one, another tab's, a worker's) has its copies dropped by each that hears it.
@@ -225,6 +228,11 @@ export const createCache = (context: PolicyContext, options: ResolvedCacheOption
 		ownSwitch: true,
 		substituted: (outcome) => outcome instanceof Response && isStale(outcome) ? 'stale' : undefined,
 		clear: (by) => clear(cache, by),
-		members: { cache: members(cache) },
+		members: { cache: members(cache, () => closed) },
+		// A request's client's (withContext): its `close()` ends them too, never the client's.
+		membersFor: (_, onClose) => ({ cache: members(cache, closedBy(onClose, () => closed)) }),
+		close() {
+			closed = true;
+		},
 	};
 };

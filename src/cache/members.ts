@@ -1,3 +1,4 @@
+import { refuseClosed } from '../core/closing.js';
 import { callUrl } from '../core/scope.js';
 import { withSearchParams } from '../utils/search-params.js';
 import { redact, withoutFragment } from '../utils/sensitive.js';
@@ -16,14 +17,14 @@ export interface CacheHandle {
 	 * and `/x/~` are one URL; `/x/a%2Fb` is not `/x/a/b`), whichever client of the name stored them (an `extend()`ed one with
 	 * other `sensitiveParams` keys a URL with other values removed). Rejects with `InvalidRequestError` when no URL results. A read of its path (any
 	 * query) under way then, in any client of the name and store or any tab, stores no copy after it:
-	 * nothing it removed comes back from a request made before.
+	 * nothing it removed comes back from a request made before. Rejects `CLIENT_CLOSED` once the client is closed (nothing removed).
 	 */
 	delete(url: string | URL): Promise<void>;
 	/**
 	 * Remove every stored copy (of every identity). Rejects (a `StorageTimeoutError` when the store
 	 * did not answer within `storageTimeoutMs`) when the store could not list or confirm a delete: this
 	 * client serves none of them again and retries the deletes with its next write, but another client
-	 * on the store could still find them, so call it again.
+	 * on the store could still find them, so call it again. Rejects `CLIENT_CLOSED` once the client is closed.
 	 */
 	clear(): Promise<void>;
 	/**
@@ -76,9 +77,13 @@ const records = async (cache: CacheState, identity: string | undefined, url?: st
 	return found.filter(([stored, record]) => usable(cache, stored, record, now)).map(([, record]) => record as CacheRecord);
 };
 
-/** `client.cache`: the stored copies, as the app sees them (API.md "Responses served from the stale cache"). */
-export const members = (cache: CacheState): CacheHandle => ({
+/**
+ * `client.cache`: the stored copies, as the app sees them (API.md "Responses served from the stale cache"). Once
+ * its client closed (`closed`), `delete` and `clear` reject `CLIENT_CLOSED`, nothing removed; `list` still answers.
+ */
+export const members = (cache: CacheState, closed: () => boolean): CacheHandle => ({
 	async delete(url) {
+		refuseClosed(closed);
 		// Its copies of every identity and credential go (see `View.drop`): the URL's as given, and as a call of it goes out,
 		// with the client's `searchParams` (the URL of a stored copy already has them).
 		const { options } = cache.context;
@@ -98,7 +103,10 @@ export const members = (cache: CacheState): CacheHandle => ({
 			return targets.some((target) => redact(target, cut as Set<string>) === at);
 		});
 	},
-	clear: () => clear(cache),
+	async clear() {
+		refuseClosed(closed);
+		return clear(cache);
+	},
 	async list() {
 		// Redacted again: a copy stored before a parameter was listed in sensitiveParams holds its value.
 		return (await records(cache, cache.context.identity())).map((record): CachedEntry => ({ url: redact(record.url, cache.params), status: record.status, storedAt: record.storedAt, bytes: record.body.byteLength }));

@@ -139,8 +139,9 @@ export interface ClientBase<E, M> {
 	 * (as ky's `extend` keeps an instance's defaults): the same subrequest count, request's end and deadline.
 	 * Its `breaker.isolate` / `reset` (a coordinator's call) and `waitForHealthy` (the `breaker.probe`s it
 	 * sends) are subrequests of the context too: counted, and not sent once it has none left.
-	 * Its `close()` ends this request's client only: its later calls, and a pending `waitForHealthy` made
-	 * through it, reject with a `SteadfetchError` (`CLIENT_CLOSED`) before any I/O and the listeners added through its `on()` are removed, while this
+	 * Its `close()` ends this request's client only: its later calls, a pending `waitForHealthy` made
+	 * through it, and what its members would send, store or remove (as after this client's `close()`), reject with a
+	 * `SteadfetchError` (`CLIENT_CLOSED`) before any I/O and the listeners added through its `on()` are removed, while this
 	 * client, its other request contexts and the calls already made (their background work under
 	 * `ctx.waitUntil`) go on; a client its `extend()` made is closed with it (one made after, at once). Closing this client closes them all.
 	 * @example
@@ -179,7 +180,9 @@ export interface ClientBase<E, M> {
 	}): Promise<void>;
 	/**
 	 * Stop timers, listeners, channels; further calls reject with a `SteadfetchError` (`CLIENT_CLOSED`),
-	 * and so does a pending `waitForHealthy`, at once.
+	 * and so does a pending `waitForHealthy`, at once. So do, before any I/O, the members that would send,
+	 * store or remove (`outbox.flush` / `retry` / `discard` / `clear`, `breaker.isolate` / `reset`,
+	 * `cache.delete` / `clear`, `clear()`); the reads (`stats()`, `breaker(url)`, `outbox.list()`, `cache.list()`) still answer.
 	 */
 	close(): void;
 	/**

@@ -5,6 +5,7 @@ import type { AnyClient, ClientStats } from './client-types.js';
 import type { Emitter } from './events.js';
 import type { Invocation } from './invocation.js';
 import type { CallOptions } from './options.js';
+import { refuseClosed } from './closing.js';
 import { closeAll, type Placed } from './slots.js';
 import type { PolicyContext, PolicyParts } from './policy.js';
 import type { Reach } from './reachability.js';
@@ -61,6 +62,8 @@ export interface MemberDeps {
 	/** Whether a policy defines scopes (the breaker's `scope` option). */
 	readonly custom: boolean;
 	readonly close: () => void;
+	/** Whether the client closed: its `clear()` then rejects `CLIENT_CLOSED`. */
+	readonly closed: () => boolean;
 }
 
 /**
@@ -68,7 +71,7 @@ export interface MemberDeps {
  * `close` given, the policies' members last.
  * `withContext` is with-context.ts's (none in the browser build).
  */
-export const addMembers = (client: AnyClient, { context, params, stats, placed, custom, close }: MemberDeps): void => {
+export const addMembers = (client: AnyClient, { context, params, stats, placed, custom, close, closed }: MemberDeps): void => {
 	const active = placed.map(({ parts }) => parts);
 	Object.assign(client, { stop: ky.stop, retry: ky.retry });
 	client.on = context.on as AnyClient['on'];
@@ -95,6 +98,7 @@ export const addMembers = (client: AnyClient, { context, params, stats, placed, 
 	};
 
 	client.clear = async (clearOptions) => {
+		refuseClosed(closed);
 		// Nothing (everything), or `{ identity }` alone with a non-empty string: anything else removes nothing.
 		const identity = clearOptions?.identity;
 		if (clearOptions !== undefined && (typeof identity !== 'string' || identity.length === 0 || Object.keys(Object(clearOptions)).join() !== 'identity')) {

@@ -8,6 +8,25 @@ import { SteadfetchError } from '../errors/SteadfetchError.js';
 export const clientClosed = (): SteadfetchError => new SteadfetchError('The client is closed', 'CLIENT_CLOSED', false);
 
 /**
+ * Whether a request's client closed (`PolicyParts.membersFor`'s `onClose`) or, with `client`, the
+ * client itself: what a policy's members ask before they act (`refuseClosed`).
+ */
+export const closedBy = (onClose: (end: () => void) => void, client = (): boolean => false): (() => boolean) => {
+	let closed = false;
+	onClose(() => {
+		closed = true;
+	});
+	return () => closed || client();
+};
+
+/** A member that would act (send, store, remove) throws `clientClosed()` once `closed()` says so: an `async` one's rejection, before any I/O. */
+export const refuseClosed = (closed: () => boolean): void => {
+	if (closed()) {
+		throw clientClosed();
+	}
+};
+
+/**
  * `wait` (an attempt's wait in a policy's layer: the breaker's stored state or coordinator, the
  * throttle's first window), refused with `clientClosed()` as soon as the policy's `close()` calls
  * what it added to `wake`: the attempt is never sent, as a bulkhead's waiter is not.

@@ -197,7 +197,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	};
 
 	try {
-		addMembers(client, { context, params, stats, placed, custom: customScope !== undefined, close });
+		addMembers(client, { context, params, stats, placed, custom: customScope !== undefined, close, closed: () => closed });
 		entry.finish?.(client, options);
 		for (const part of active) {
 			// An `async start` that rejects is its own too: its rejection handled (createClient has given its client by then).

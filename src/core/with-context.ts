@@ -39,6 +39,7 @@ export const contexts = (client: AnyClient, { call, context, placed }: ContextDe
 	const ends = extended ? [client.close] : [];
 	const bound = bind(((...args) => (closed ? rejectedCall(clientClosed()) : call(...args))) as typeof call, invocation) as ContextClient;
 	bound.stats = () => Object.assign(client.stats(), { subrequests: invocation.used.count }) as ContextStats;
+	bound.clear = (clearOptions) => (closed ? Promise.reject(clientClosed()) : client.clear(clearOptions));
 	bound.on = ((type: never, listener: never) => {
 		const off = closed ? () => undefined : client.on(type, listener);
 		ends.push(off);

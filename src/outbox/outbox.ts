@@ -2,6 +2,7 @@ import type { OutboxParts } from './types.js';
 import type { WaitUntil } from '../core/options.js';
 import type { PolicyContext } from '../core/policy.js';
 import type { Worlds } from '../core/world.js';
+import { closedBy, refuseClosed } from '../core/closing.js';
 import { classify } from '../errors/classify.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { listenBack } from '../utils/listen.js';
@@ -47,14 +48,19 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 
 	/**
 	 * `client.outbox`, or the one of `client.withContext(ctx)`: its replays hand their background work
-	 * (the stale cache's invalidation, persistence) to `waitUntil`.
+	 * (the stale cache's invalidation, persistence) to `waitUntil`. Once its client closed (`closed`), what
+	 * would send, revive or remove an entry rejects `CLIENT_CLOSED` before any I/O; the listings still answer.
 	 */
-	const make = (waitUntil?: WaitUntil): Outbox => ({
+	const make = (waitUntil?: WaitUntil, closed = () => queue.closed): Outbox => ({
 		size: async () => queue.size(),
 		list: async () => queue.entries(false),
 		deadLetters: async () => queue.entries(true),
-		flush: async () => await drain.trigger(true, waitUntil) ?? { sent: 0, failed: 0, dead: 0, remaining: await queue.count() },
+		async flush() {
+			refuseClosed(closed);
+			return await drain.trigger(true, waitUntil) ?? { sent: 0, failed: 0, dead: 0, remaining: await queue.count() };
+		},
 		async retry(id) {
+			refuseClosed(closed);
 			const revived = await queue.revive(idOf(id, 'retry'));
 			// Pending again: counted (read your own writes), here and in the other tabs.
 			for (const record of revived) {
@@ -67,6 +73,7 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 		},
 		// As `client.clear()` does for the outbox (the part's `clear` below), its options checked as that one's are.
 		async clear(options) {
+			refuseClosed(closed);
 			const identity = options?.identity;
 			if (options !== undefined && (typeof identity !== 'string' || identity.length === 0 || Object.keys(Object(options)).join() !== 'identity')) {
 				throw new InvalidRequestError('`outbox.clear()` takes nothing or `{ identity }` with a non-empty string: nothing removed');
@@ -75,7 +82,10 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 			await queue.clear(identity, (who) => pending?.cleared(who));
 		},
 		// No longer pending, whether or not the store confirmed it (this client forgets it all the same).
-		discard: async (id) => queue.discard(idOf(id, 'discard')).finally(() => pending?.gone(id)),
+		async discard(id) {
+			refuseClosed(closed);
+			return queue.discard(idOf(id, 'discard')).finally(() => pending?.gone(id));
+		},
 		ref(entryId, pointer) {
 			const placeholder = queue.refs.make(entryId, pointer, context.identity());
 			void queue.ask(entryId, pointer); // Recorded with the stored entry: its value is kept whoever delivers it.
@@ -99,7 +109,8 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 			'outbox:retry': 'warn', 'outbox:conflict': 'warn', 'outbox:dead': 'error',
 		},
 		members: { outbox: make() },
-		membersFor: (waitUntil) => ({ outbox: make(waitUntil) }),
+		// Those of a request's client end as it closes (its `close()`), or as the client does; never the client's.
+		membersFor: (waitUntil, onClose) => ({ outbox: make(waitUntil, closedBy(onClose, () => queue.closed)) }),
 		// `outbox: false` per call: never queued, but a placeholder of outbox.ref() in it is still refused before any I/O.
 		ownSwitch: true,
 		// `true` queues a method outside `methods`; anything but a boolean (`'yes'`, `0`) is refused, never read as either.

@@ -48,7 +48,10 @@ export interface StoredEntry extends Omit<OutboxEntry, 'bodyBytes'> {
  */
 export type ConflictResolution = 'discard' | 'dead' | { json?: unknown; body?: NonNullable<RequestInit['body']>; headers?: Record<string, string> };
 
-/** `client.outbox`. */
+/**
+ * `client.outbox`. Once the client is closed (or, through `withContext(ctx)`, the request's client), `flush`,
+ * `retry`, `discard` and `clear` reject `CLIENT_CLOSED` before any I/O (nothing sent nor removed); the listings still answer.
+ */
 export interface Outbox {
 	/** Pending entries. */
 	size(): Promise<number>;
