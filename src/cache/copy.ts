@@ -18,10 +18,12 @@ export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, re
 	const found = !copyable(response.status) ? undefined : read?.request === request && typeof read.key === 'string' ? read.key : cache.key.of(request, call.identity);
 	const now = cache.context.clock.now();
 	const last = typeof found === 'string' ? view.last(found) : undefined;
-	// Vary read once, for the plan too (each `get` of a Response's header costs about as much as the plan's other work).
-	const vary = response.headers.get('vary');
+	// A key with no copy known (a never-seen URL: the plan reads each header it may) has its answer's headers read in one pass,
+	// for the plan and the record; a known key's plan most often stops at its first reads (`recent`), and the record's come after.
+	const seen = last === undefined ? headersOf(cache, response) : undefined;
+	const vary = seen ? seen.all.get('vary') ?? null : response.headers.get('vary');
 	const unshown = vary?.split(',').some((name) => name.trim().toLowerCase() === 'referer' && varied(cache, request, 'referer') === undefined);
-	const plan = copyPlan({ headers: request.headers, credentials: found === undefined, unshown }, { status: response.status, headers: response.headers, vary }, last, now, cache);
+	const plan = copyPlan({ headers: request.headers, credentials: found === undefined, unshown }, { status: response.status, headers: seen?.all ?? response.headers, vary }, last, now, cache);
 	if (plan.store === false) {
 		if (plan.drop) {
 			// It forbids keeping a copy: the one it would replace goes.
@@ -44,19 +46,28 @@ export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, re
 		view.touch(found, now);
 	}
 
-	// One pass over the response's headers for the record: those it keeps.
-	const { unkept, params } = cache;
-	const headers: Array<[string, string]> = [];
+	const headers = (seen ?? headersOf(cache, response)).kept;
+	return { request, response, clone: response.clone(), found: found!, timing: plan.timing, copied: plan.copied, now, before: last?.at, start: view.epoch, headers, vary: vary ?? '' };
+};
+
+/**
+ * A response's headers in one pass: each as fetch shows it (`all`: what the plan reads, a `Headers.get` each
+ * otherwise), and those a record keeps (`kept`): not the `unkept` ones, and the URLs any header names (a `Link`, a
+ * `Location`, where reports go, a `SourceMap`, an app's own `X-Next-Page`) without sensitive query values, as the
+ * record's own URL: each word with a query or a fragment, ending at white space, `<`, `>` or `"` (`<url>; rel="next"`
+ * keeps its shape), a `;` that ends it left out (a CSP's `report-uri <url>; report-to csp`). Only a value with a `?` or
+ * `#` is searched.
+ */
+const headersOf = ({ unkept, params }: CacheState, response: Response): { all: Map<string, string>; kept: Array<[string, string]> } => {
+	const all = new Map<string, string>();
+	const kept: Array<[string, string]> = [];
 	response.headers.forEach((value, name) => {
+		all.set(name, value);
 		if (!unkept.has(name)) {
-			// The URLs any header names (a `Link`, a `Location`, where reports go, a `SourceMap`, an app's own `X-Next-Page`) keep
-			// no sensitive query value either, as the record's own URL: each word with a query or a fragment, ending at white
-			// space, `<`, `>` or `"` (`<url>; rel="next"` keeps its shape), a `;` that ends it left out (a CSP's `report-uri
-			// <url>; report-to csp`). Only a value with a `?` or `#` is searched.
-			headers.push([name, /[?#]/.test(value) ? value.replace(/[^\s<>"]+[?#][^\s<>"]*?(?=;?(?:[\s<>"]|$))/g, (url) => redact(url, params)) : value]);
+			kept.push([name, /[?#]/.test(value) ? value.replace(/[^\s<>"]+[?#][^\s<>"]*?(?=;?(?:[\s<>"]|$))/g, (url) => redact(url, params)) : value]);
 		}
 	});
-	return { request, response, clone: response.clone(), found: found!, timing: plan.timing, copied: plan.copied, now, before: last?.at, start: view.epoch, headers, vary: vary ?? '' };
+	return { all, kept };
 };
 
 /**
