@@ -39,10 +39,22 @@ export const sensitiveParamSet = (options: { readonly sensitiveParams?: readonly
 const nameOf = (raw: string): string => (/[%+]/.test(raw) ? new URLSearchParams(raw).keys().next().value ?? '' : raw).toLowerCase();
 
 /**
+ * Whether a raw query parameter name is a sensitive one (`nameOf`): itself, or, written as a list's or a map's member
+ * (`access_token[]`, `access_token[0]`, `access_token[a]`: how axios, `qs` and forms send an array), the name before
+ * its brackets, the parameter PHP, Rails and `qs` read.
+ */
+const isSensitiveName = (raw: string, params: ReadonlySet<string>): boolean => {
+	const name = nameOf(raw);
+	const listed = /^([^[]+)\[.*\]$/s.exec(name);
+	return params.has(name) || (listed !== null && params.has(listed[1]!));
+};
+
+/**
  * The sensitive parameters of a URL's query and fragment (an OAuth implicit grant answers
  * `#access_token=…`; a hash route has a query of its own), separated by `&` or `;`, as `name=value` lines, decoded (undefined
  * when none), and the URL with their values removed, the rest of it byte for byte. A name is compared
- * case-insensitively after percent-decoding (`secre%74=` is `secret=`). A URL without `?` or `#`
+ * case-insensitively after percent-decoding (`secre%74=` is `secret=`), a list's member's by the name before its brackets
+ * (`access_token[]=` is `access_token=`). A URL without `?` or `#`
  * costs two `indexOf`s; with one, a split and a set lookup per parameter.
  */
 export const splitSensitive = (url: string, params: ReadonlySet<string>): { found: string | undefined; redacted: string } => {
@@ -59,7 +71,7 @@ export const splitSensitive = (url: string, params: ReadonlySet<string>): { foun
 	for (let index = 0; index < parts.length; index += 2) {
 		let part = parts[index]!;
 		const equals = part.indexOf('=');
-		if (equals !== -1 && params.has(nameOf(part.slice(0, equals)))) {
+		if (equals !== -1 && isSensitiveName(part.slice(0, equals), params)) {
 			// Up to the next `&`: a server that splits at `&` only reads `token=a;b` as one value.
 			while (parts[index + 1] === ';') {
 				part += parts.splice(index + 1, 2).join('');
