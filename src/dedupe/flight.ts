@@ -4,6 +4,24 @@ import type { World } from '../core/world.js';
 import { heldRequest } from '../utils/runtime.js';
 
 /**
+ * A caller's response whose body read ends as the caller's signal aborts, with its reason (as fetch's does: the
+ * shared request's signal is the flight's, which no one caller's abort reaches). Its body alone is cancelled: the
+ * others' copies read on (the request's body is let go once every copy is). The response as fetched otherwise.
+ */
+const own = (response: Response, signal: AbortSignal): Response => {
+	if (!response.body) {
+		return response;
+	}
+
+	const { url, redirected, type } = response;
+	return Object.defineProperties(new Response(response.body.pipeThrough(new TransformStream(), { signal }), response), {
+		url: { value: url },
+		redirected: { value: redirected },
+		type: { value: type },
+	});
+};
+
+/**
  * One request in flight shared by identical callers: it has a signal of its own, aborted only when
  * every caller has aborted; each caller gets its own response (the last one handed it the original,
  * the others a copy). It leaves `flights` once the response has arrived: this is not a cache.
@@ -87,7 +105,7 @@ export class Flight {
 				}
 
 				// Each caller reads its own body: the last one handed the response gets the original.
-				resolve(++this.#handed === this.#waiting ? response : response.clone());
+				resolve(own(++this.#handed === this.#waiting ? response : response.clone(), signal));
 			}, (error: unknown) => {
 				signal.removeEventListener('abort', onAbort);
 				reject(error);

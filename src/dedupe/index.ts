@@ -188,8 +188,8 @@ const create = (context: PolicyContext, families: WeakMap<object, Family>): Poli
  * transport of its own (its `fetch`, or a fetch option such as undici's `dispatcher` other than the
  * client's) never shares. The trace slot's own headers are added after the comparison. The shared request keeps
  * every property of the first caller's. Each caller gets its own response (its own body), runs its
- * own hooks, and keeps its own abort: the shared request is aborted only when every caller has
- * aborted; a call whose signal is already aborted is rejected at once with its reason. Nothing is
+ * own hooks, and keeps its own abort, also while it reads its body (that read ends with its signal's reason, as
+ * fetch's does; the others read on): the shared request is aborted only when every caller has aborted; a call whose signal is already aborted is rejected at once with its reason. Nothing is
  * shared after the response has arrived. Per call, `dedupe: false` opts out. In Cloudflare Workers
  * a response never crosses requests: calls share only within one request, the calls of
  * `client.withContext(ctx)` for its `ctx` (however many times it is called; without it, nothing is
