@@ -115,7 +115,8 @@ describe('retry budget in the client, against a loopback origin in full outage',
 	it('1,000 calls in one window with retry.limit 2 send at most 110 retries, not 2,000', async () => {
 		hits = 0;
 		const clock = new ManualClock();
-		const api = createClient({ clock, store: memoryStore, breaker: false, staleCache: false, retry: { limit: 2, delay: () => 0 } });
+		// No attempt or call deadline: on a busy machine 1,000 loopback calls at once may take seconds, never a timeout here.
+		const api = createClient({ clock, store: memoryStore, breaker: false, staleCache: false, timeout: false, totalTimeout: false, retry: { limit: 2, delay: () => 0 } });
 		const exhausted: unknown[] = [];
 		api.on('budget:exhausted', (event) => exhausted.push(event));
 		const results = await Promise.allSettled(Array.from({ length: 1_000 }, async () => api.get(server.url + '/x')));
@@ -128,14 +129,14 @@ describe('retry budget in the client, against a loopback origin in full outage',
 		expect(stats.failures['HTTP_5XX']).toBe(1_000);
 		expect(exhausted).toHaveLength(1);
 		expect(exhausted[0]).toMatchObject({ type: 'budget:exhausted', scope: server.url, allowed: 100, retries: 100 });
-	}, 20_000);
+	}, 90_000);
 
 	it('without a budget the same outage sends 2,000 retries (what the budget prevents)', async () => {
 		hits = 0;
-		const api = createClient({ retryBudget: false, store: memoryStore, breaker: false, staleCache: false, retry: { limit: 2, delay: () => 0 } });
+		const api = createClient({ retryBudget: false, store: memoryStore, breaker: false, staleCache: false, timeout: false, totalTimeout: false, retry: { limit: 2, delay: () => 0 } });
 		await Promise.allSettled(Array.from({ length: 1_000 }, async () => api.get(server.url + '/x')));
 		expect(hits).toBe(3_000);
-	}, 20_000);
+	}, 90_000);
 
 	it('a refused retry ends the call with the last attempt error', async () => {
 		const api = createClient({ store: memoryStore, breaker: false, staleCache: false, retryBudget: { minRetries: 0, ratio: 0 }, retry: { limit: 2, delay: () => 0 } });
