@@ -37,6 +37,15 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 	// The identity's digest computed first when no call of it asked for it yet (one signed in after a reload).
 	context.hooks.pendingWrites = async (url, who) => pending ? pending.count(await queue.digest(who), withoutFragment(url)) : 0;
 
+	/**
+	 * A clear the store refused (it rejects, with `error`): what it left pending (each removal the store refused) is counted
+	 * again (read your own writes), here and in the other tabs, as a reload counts it.
+	 */
+	const recount = async (error: unknown): Promise<never> => {
+		await queue.forEach(false, ({ id, identity, url, method }) => pending?.queued(id, identity, url, method));
+		throw error;
+	};
+
 	/** An entry's id as `retry` and `discard` take it: an entry itself (from `list()`) would match none and do nothing. */
 	const idOf = (id: unknown, member: string): string => {
 		if (typeof id !== 'string') {
@@ -79,12 +88,13 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 				throw new InvalidRequestError('`outbox.clear()` takes nothing or `{ identity }` with a non-empty string: nothing removed');
 			}
 
-			await queue.clear(identity, (who) => pending?.cleared(who));
+			await queue.clear(identity, (who) => pending?.cleared(who)).catch(recount);
 		},
-		// No longer pending, whether or not the store confirmed it (this client forgets it all the same).
+		// No longer pending once removed, or its delete kept (a store that did not answer in time): not while the store
+		// refused it (the call rejects), pending here as at a reload.
 		async discard(id) {
 			refuseClosed(closed);
-			return queue.discard(idOf(id, 'discard')).finally(() => pending?.gone(id));
+			return queue.discard(idOf(id, 'discard')).finally(() => queue.pending.find(id) || pending?.gone(id));
 		},
 		ref(entryId, pointer) {
 			const placeholder = queue.refs.make(entryId, pointer, context.identity());
@@ -198,6 +208,6 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 			}
 		},
 		// No longer counted pending: all, or that identity's writes (here and in the other tabs).
-		clear: async (which) => queue.clear(which?.identity, (identity) => pending?.cleared(identity)),
+		clear: async (which) => queue.clear(which?.identity, (identity) => pending?.cleared(identity)).catch(recount),
 	};
 }

@@ -1604,15 +1604,33 @@ export class Queue {
 	 * Delete keys, each confirmed by the store: rejects with the first failure once every delete was tried. An entry's key
 	 * goes once its other kind's is confirmed gone (a move's old key the store may still hold, listed or kept in memory as
 	 * deleted): a dead letter's removal that fails never leaves its pending key alone, replayed at a reload.
+	 * A pending entry's key whose delete the store refused (an error, not a timeout: one that timed out may still land, kept
+	 * and tried again) stays as the store holds it: its delete is not kept in memory, and it is pending here again (listed
+	 * anew), as a reload finds it — never hidden here while a reload sends it. One this client did not show (superseded,
+	 * a delete already kept) stays hidden.
 	 */
 	async #remove(keys: string[]): Promise<void> {
 		const failures: unknown[] = [];
+		let refused = false;
 		await Promise.all(keys.map(async (key) => {
 			const other = parseKey(key) && `${key[0] === 'p' ? 'd' : 'p'}${key.slice(1)}`;
-			await (other && this.store.delete(other, true));
-			await this.store.delete(key, true);
+			const shown = this.#index.find(parseKey(key)?.id ?? '')?.key;
+			let at = other;
+			try {
+				await (other && this.store.delete(other, true));
+				at = key;
+				await this.store.delete(key, true);
+			} catch (error) {
+				if (shown !== undefined && at === shown && !(error instanceof StorageTimeoutError)) {
+					this.#parts.superseded(shown);
+					refused = true;
+				}
+
+				throw error;
+			}
 		}).map(async (removal) => removal.catch((error: unknown) => failures.push(error))));
 		if (failures.length > 0) {
+			await (refused && this.list());
 			throw failures[0];
 		}
 	}

@@ -94,7 +94,8 @@ export interface Outbox {
 	retry(id: string): Promise<void>;
 	/**
 	 * Remove a pending entry or dead letter. Resolves once the store confirmed the removal, else
-	 * rejects (this client forgets it all the same; a reload may not). Once it resolves, the entry is
+	 * rejects: a delete the store refused leaves the entry where it was, listed, counted and sent as a reload finds
+	 * it (one that did not answer within `storageTimeoutMs` is forgotten here and tried again). Once it resolves, the entry is
 	 * never sent again nor written back — a replay already in flight cannot be called back, but its
 	 * failure writes nothing, and a pending `onConflict`'s or `migrate`'s answer is dropped. An id that
 	 * is not a string (an entry itself: pass its `id`) rejects with `InvalidRequestError`, nothing removed.
@@ -120,7 +121,8 @@ export interface Outbox {
 	/**
 	 * Remove every pending entry and dead letter the outbox stored (with `{ identity }`: that identity's only), as
 	 * `client.clear()` does for the outbox, leaving the stale cache and the breakers as they are. Resolves once the store
-	 * confirmed every removal (rejects otherwise); after that nothing it removed is sent or comes back (a pass under way
+	 * confirmed every removal (rejects otherwise: an entry whose delete the store refused stays pending, as a reload finds
+	 * it); after that nothing it removed is sent or comes back (a pass under way
 	 * writes nothing of it, a replay in flight is not written back). Given anything but nothing or `{ identity }` with a
 	 * non-empty string, it rejects with `InvalidRequestError` and removes nothing.
 	 */
