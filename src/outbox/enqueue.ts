@@ -366,10 +366,14 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 			return notStored(); // Cleared or another identity while its pointers were recorded.
 		}
 
-		queue.queued?.(record); // Counted for the record's identity, whoever is signed in now.
-		queue.emit('outbox:queued', record, { code: classify(error).code });
-		if (record.dependsOn?.length) {
-			queue.emit('outbox:waiting', record, { dependsOn: record.dependsOn });
+		// Told and counted while it is pending: not once it left the queue as the store took it (a write of its URL made
+		// meanwhile superseded it, told `outbox:superseded`), though its caller is told it was queued (it was stored).
+		if (queue.pending.find(id)) {
+			queue.queued?.(record); // Counted for the record's identity, whoever is signed in now.
+			queue.emit('outbox:queued', record, { code: classify(error).code });
+			if (record.dependsOn?.length) {
+				queue.emit('outbox:waiting', record, { dependsOn: record.dependsOn });
+			}
 		}
 
 		registerSync(context.name);
