@@ -68,7 +68,9 @@ export interface BreakerOptions {
 	 * a host typed without its scheme, an `async` function) is a RangeError at `createClient`. It goes straight to the transport (no hooks, no
 	 * retries, bounded by the attempt timeout). Unlike a caller's attempt (see `isFailure`), any
 	 * answer under 400 closes the breaker and any other (a 404 too) re-opens it: a health URL that
-	 * answers 404 is not healthy. Callers keep failing fast (or being answered stale) until it
+	 * answers 404 is not healthy. No answer (a network failure, its timeout) re-opens it too, as does a probe that cannot be
+	 * made; a refusal of the client's own as it goes (an app's policy below the breaker) or an error of the app's `fetch`
+	 * that is no network failure is no probe, as for a caller's attempt (the scope stays half-open). Callers keep failing fast (or being answered stale) until it
 	 * succeeds, and `client.waitForHealthy()` sends it each time the breaker lets one through. A page's
 	 * first call that finds the scope open in storage, opened by attempts that got no answer (a reload),
 	 * waits for the probe it sends (at most its attempt timeout) and goes out once it succeeded.

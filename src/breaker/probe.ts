@@ -2,6 +2,8 @@ import type { PolicyCall } from '../core/policy.js';
 import { PROBE, type Circuit } from './circuit.js';
 import { eachPeer, noop, tally, type Circuits } from './circuits.js';
 import { heldRequest } from '../utils/runtime.js';
+import { classify } from '../errors/classify.js';
+import { isSteadfetchError } from '../errors/SteadfetchError.js';
 
 /**
  * Make the probe slot `admit` gave at `started` this context's: with a coordinator, its grant first
@@ -57,6 +59,7 @@ export const probe = async (circuits: Circuits, circuit: Circuit, started: numbe
 	if (after) {
 		let response: Response | undefined;
 		let failed: boolean | undefined = true;
+		let sending: AbortSignal | undefined; // the probe's signal, once its request was made
 		try {
 			const { scope } = record;
 			const own = circuits.options.probe!;
@@ -65,6 +68,7 @@ export const probe = async (circuits: Circuits, circuit: Circuit, started: numbe
 			const made = typeof own === 'string' ? new Request(/^https?:/i.test(own) ? own : new URL(own, scope.replace(/\/?$/, '/'))) : own(scope);
 			if (circuits.context.subrequest(call)) {
 				const signal = AbortSignal.any([made.signal, AbortSignal.timeout(circuits.settings.probeTimeoutMs)]);
+				sending = signal;
 				// A transport that ignores its signal (a fetch wrapper that drops it): the probe fails at its abort, as a caller's
 				// attempt counts at its own (`send`), and its lock is given back then, not when (if ever) the transport settles.
 				// Held by its signal until then (`heldRequest`): the abort at the probe's timeout reaches a `fetch` that waits on nothing else.
@@ -77,8 +81,11 @@ export const probe = async (circuits: Circuits, circuit: Circuit, started: numbe
 			} else {
 				failed = undefined; // The context has no subrequest left for it: no probe, the slot is freed.
 			}
-		} catch {
-			// No request could be made, or no answer came: a failed probe.
+		} catch (error) {
+			// No request could be made, or no answer came (a network failure, the probe's timeout): a failed probe. A refusal
+			// of the client's own as it went (a policy below the breaker: an app's without a band) or an error of the app's
+			// `fetch` (`classify()`: not transient) says nothing of the origin: no probe, its slot freed, as for a caller's attempt (`send`).
+			failed = !sending || sending.aborted || (!isSteadfetchError(error) && classify(error).transient) || undefined;
 		}
 
 		tally(circuits, circuit, record, started, failed, response);
