@@ -360,8 +360,10 @@ export class Pass {
 		// Not settled once its identity signed out meanwhile (a retry, a dead letter, a conflict): told or handed to the app,
 		// its write and the server's answer would be shown in the next user's session. Untouched, pending: settled when its
 		// identity is back, as a write told "queued" whose attempt ends then (early.ts). (An answer the app gave for a conflict
-		// — `onConflict` itself may sign out — is stored for that identity, and waits for it.)
+		// — `onConflict` itself may sign out — is stored for that identity, and waits for it.) Its attempt failed: a flush
+		// counts it so (`failed`: still pending).
 		if (queue.context.identity() !== who) {
+			this.#tally(record.id, 'failed');
 			return;
 		}
 
