@@ -15,7 +15,7 @@ import type { Stats } from './stats.js';
 import type { Clock, FetchInit, FetchLike, WaitUntil } from './types.js';
 import type { World } from './world.js';
 import { monotonicNow } from '../utils/clock.js';
-import { isObject, unmarked } from '../utils/validate.js';
+import { describe, isObject, unmarked } from '../utils/validate.js';
 
 /** ky's shortcut methods a client has (`api.get`, ...). */
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'query';
@@ -431,7 +431,9 @@ export class Call implements PolicyCall {
 	 * answers again (it saw only a rejection) replaces nothing, and an answer its attempt did not end
 	 * with (made once its `next()` resolved, not returned) answers nothing (`#runKy`).
 	 */
-	answer(outcome: Response | Error): Promise<never> {
+	answer(given: Response | Error): Promise<never> {
+		// Anything else (nothing, a string, a plain object) is the layer's fault, said so: never what the caller gets.
+		const outcome = given instanceof Response || given instanceof Error ? given : new TypeError(`answer() takes a Response or an Error; got ${describe(given)}`);
 		if (!this.#state.run) {
 			return Promise.reject(outcome instanceof Response ? new TypeError('answer() with a Response needs a wrapper that applies to the call') : outcome);
 		}
@@ -566,18 +568,23 @@ export class Call implements PolicyCall {
 	 */
 	#runKy(extras?: readonly RunOptions[]): Promise<Response> {
 		let options = this.#state.forKy;
-		for (const extra of extras ?? []) {
-			// The call's headers, inside the mark that sends them in place of the client's (kept on what ky gets).
-			const own = unmarked(options.headers);
-			const headers = extra.headers && new Headers(own as HeadersInit | undefined);
-			if (headers) {
-				new Headers(extra.headers as HeadersInit).forEach((value, name) => {
-					headers.set(name, value);
-				});
-				this.#state.key = headers.get('idempotency-key') ?? this.#state.key;
-			}
+		try {
+			for (const extra of extras ?? []) {
+				// The call's headers, inside the mark that sends them in place of the client's (kept on what ky gets).
+				const own = unmarked(options.headers);
+				const headers = extra.headers && new Headers(own as HeadersInit | undefined);
+				if (headers) {
+					new Headers(extra.headers as HeadersInit).forEach((value, name) => {
+						headers.set(name, value);
+					});
+					this.#state.key = headers.get('idempotency-key') ?? this.#state.key;
+				}
 
-			options = { ...options, ...extra, ...(headers ? { headers: own === options.headers ? headers : replaceOption(headers) } : {}) };
+				options = { ...options, ...extra, ...(headers ? { headers: own === options.headers ? headers : replaceOption(headers) } : {}) };
+			}
+		} catch (error) {
+			// Headers a wrapper adds that `Headers` refuses: its `next(extra)` rejects, as ky's check of the call's own would (never a throw).
+			return Promise.reject(invalid(error, '', this.#client.params));
 		}
 
 		// A run of a call of a request context with a deadline: its `totalTimeout` is what is left then.

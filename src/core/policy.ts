@@ -139,7 +139,8 @@ export interface PolicyContext {
 	 * below; with an Error (the outbox holding a write), the run rejects with it, never retried. Only
 	 * for a call one of the policy's wrappers applies to (`appliesTo`): a call no wrapper applies to is
 	 * ky's own promise, which can only reject (the attempt fails with the Error, or with a TypeError
-	 * that says a Response needs a wrapper).
+	 * that says a Response needs a wrapper). Anything else (nothing, a string, a plain object) answers
+	 * with a TypeError saying so.
 	 */
 	answer(call: PolicyCall, outcome: Response | Error): Promise<never>;
 	/**
@@ -188,7 +189,8 @@ export interface PolicyParts {
 	/**
 	 * Outer wrapper around the whole call (every attempt): sees the final outcome, may skip `next`,
 	 * replace its result, recover from its error, or run ky again. `next(extra)` runs ky with
-	 * `extra` over the call's options; a run started again gets what is left of the call's
+	 * `extra` over the call's options, and never throws: `extra` headers `Headers` refuses reject it
+	 * with an `InvalidRequestError`, before any I/O; a run started again gets what is left of the call's
 	 * `totalTimeout` (measured from the call's start), never a new one. Runs only when `appliesTo(call)` says so. One that throws at
 	 * once (or an `appliesTo` that throws) fails that call only, as a rejection; one that gives back a
 	 * Response at once is read as resolving with it (as a layer's is), one that gives back anything else
