@@ -79,7 +79,8 @@ export const addMembers = (client: AnyClient, { context, params, stats, placed, 
 	client.stats = () => {
 		const result: ClientStats = {};
 		for (const [scope, counters] of stats.entries()) {
-			const row: ClientStats[string] = { ...counters, failures: { ...counters.failures } };
+			const failures = { ...counters.failures };
+			const row: ClientStats[string] = { ...counters, failures };
 			for (const part of active) {
 				try {
 					const view = part.stats?.(scope);
@@ -91,7 +92,8 @@ export const addMembers = (client: AnyClient, { context, params, stats, placed, 
 				}
 			}
 
-			result[scope] = row;
+			// The core's counters stay the core's: a view that names one (`requests`, `failures`) replaces none of them.
+			result[scope] = Object.assign(row, counters, { failures });
 		}
 
 		return result;

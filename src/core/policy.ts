@@ -251,7 +251,11 @@ export interface PolicyParts {
 	 * rejection handled), says the outcome is not its own.
 	 */
 	substituted?(outcome: Response | unknown): Counter | undefined;
-	/** This policy's view of a scope, merged into `client.stats()[scope]`. One that throws, or an `async` one (its rejection handled), adds nothing. */
+	/**
+	 * This policy's view of a scope, merged into `client.stats()[scope]` (under its slot's name, as the built-ins do): a
+	 * field named as one of the client's counters (`requests`, `failures`, …) replaces none of them. One that throws, or an
+	 * `async` one (its rejection handled), adds nothing.
+	 */
 	stats?(scope: string): Record<string, unknown> | undefined;
 	/**
 	 * Whether this policy holds something of a scope its `stats()` counters must stay for (an open

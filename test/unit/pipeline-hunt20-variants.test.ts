@@ -1,8 +1,8 @@
 /**
  * Defect hunt, twentieth round (the open pipeline: app policies). What an app's policy hands the core
- * (an answer, a run's extra options) is read as the contract types it, and what is
- * not such is the policy's fault, said so: the caller never gets the core's own sentinel, and a wrapper's
- * `next()` rejects (never throws).
+ * (an answer, a run's extra options, its view of a scope) is read as the contract types it, and what is
+ * not such is the policy's fault, said so: the caller never gets the core's own sentinel, a wrapper's
+ * `next()` rejects (never throws), and a policy's view never replaces the client's counters.
  */
 import { describe, expect, it } from 'vitest';
 import { classify, createClient } from '../../src/entries/core.js';
@@ -112,5 +112,24 @@ describe('an app policy\'s wrap: next(extra) rejects, never throws', () => {
 		const api = createClient({ fetch, retry: 0, audit: policy } as never);
 		expect(await settled(api.get('https://api.test/a', { headers: { 'x-call': '2' } }))).toBe('200 net');
 		expect([seen, how]).toEqual([['1 2'], []]);
+	});
+});
+
+describe('an app policy\'s stats() view never replaces the client\'s counters', () => {
+	it('a view naming requests, successes or failures adds its other fields; the counters are the core\'s', async () => {
+		const fetch = (async (request: Request) => new Response('x', { status: request.url.endsWith('/down') ? 503 : 200 })) as typeof globalThis.fetch;
+		const policy = {
+			slot: 'audit',
+			create: () => ({ stats: () => ({ requests: 'mine', successes: undefined, failures: 7, audited: 2 }) }),
+		} as unknown as Policy<'audit'>;
+		const api = createClient({ fetch, retry: 0, audit: policy } as never);
+		await api.get('https://api.test/a');
+		await api.get('https://api.test/down').catch(() => undefined);
+		const row = api.stats()['https://api.test'] as unknown as Record<string, unknown>;
+		// Before: { requests: 'mine', successes: undefined, failures: 7, … }.
+		expect([row['requests'], row['successes'], row['failures'], row['audited']]).toEqual([2, 1, { HTTP_5XX: 1 }, 2]);
+		// A copy each time: the caller's change of one is not the client's.
+		(row['failures'] as Record<string, number>)['HTTP_5XX'] = 99;
+		expect(api.stats()['https://api.test']!.failures).toEqual({ HTTP_5XX: 1 });
 	});
 });
