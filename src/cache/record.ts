@@ -61,13 +61,15 @@ export const isRecord = (value: unknown): value is CacheRecord => {
 
 /**
  * Whether a record is not one `write` gives (copy.ts), so never served: it holds a header the cache never stores
- * (`sensitive`: the credential headers, `Set-Cookie` and `Set-Cookie2` included, and the client's `sensitiveHeaders`),
- * among its headers or its Vary's, or a Vary value with a sensitive query value (`params`; the cache keeps them
+ * (`unkept`: the credential headers, `Set-Cookie` and `Set-Cookie2` included, the client's `sensitiveHeaders`, and
+ * those that no longer describe the stored, decoded body — `Content-Length`, `Content-Encoding`, `Transfer-Encoding`,
+ * which a copy served would carry over bytes they do not describe), or its Vary's holds a sensitive one (`sensitive`),
+ * or a Vary value with a sensitive query value (`params`; the cache keeps them
  * without: copy.ts `varied`); or its Vary is one no request is matched against (`Vary: *`, a member that is no field
  * name: `copyPlan` keeps no copy of it), or names a header (not a sensitive one) whose request value it does not keep.
  */
-export const foreign = ({ headers, vary }: CacheRecord, sensitive: ReadonlySet<string>, params: ReadonlySet<string>): boolean =>
-	[...headers, ...vary].some(([name]) => sensitive.has(name.toLowerCase())) || vary.some(([, value]) => value !== null && splitSensitive(value, params).redacted !== value)
+export const foreign = ({ headers, vary }: CacheRecord, { unkept, sensitive, params }: Pick<CacheState, 'unkept' | 'sensitive' | 'params'>): boolean =>
+	headers.some(([name]) => unkept.has(name.toLowerCase())) || vary.some(([name, value]) => sensitive.has(name.toLowerCase()) || (value !== null && splitSensitive(value, params).redacted !== value))
 	|| headers.some(([name, value]) => /^vary$/i.test(name) && (unmatchable.test(value) || varyNames(value, sensitive).some((named) => !vary.some(([kept]) => kept === named))));
 
 /**
@@ -94,7 +96,7 @@ const skewMs = 60_000;
 
 /** Whether a value read under the key `stored` is a record `write` gives (not `foreign`), of the URL its key names (not another's, nor one holding a sensitive value `response.url` and `cache:stale` would show). */
 export const readable = (cache: CacheState, stored: string, record: unknown): record is CacheRecord =>
-	isRecord(record) && record.url === urlOf(stored) && !foreign(record, cache.sensitive, cache.params);
+	isRecord(record) && record.url === urlOf(stored) && !foreign(record, cache);
 
 /**
  * Whether a value read under the key `stored` is a copy `serve` may answer with at `now` (a request's Vary and the
