@@ -42,9 +42,10 @@ export interface SteadfetchQueryOptions<T> {
 	 * The error's `retryAfterMs` when it has one (when the breaker lets a request through, or the rate
 	 * limiter lets the call go), else while the breaker of the query's URL is open (the failure opened it: a
 	 * 429 or 503 with `Retry-After`, the last of its failures) when it lets a request through, else the
-	 * `Retry-After` of the answer the call failed with, in seconds (a 429 or 503 and no breaker: ky's `HTTPError`; at
-	 * most 2 147 483 647 ms, what a timer holds; an HTTP-date is not read there), else TanStack's own backoff: 1 s
-	 * doubling, 30 s at most.
+	 * `Retry-After` of the answer the call failed with, in seconds (a 429 or 503 and no breaker: ky's `HTTPError`; an
+	 * HTTP-date is not read there), else TanStack's own backoff: 1 s doubling, 30 s at most; always between 0 and
+	 * 2 147 483 647 ms, what a timer holds (a longer wait, a slow bucket's `RateLimitedError`'s, would fire at once),
+	 * and a `retryAfterMs` that is no number (`NaN`) is none.
 	 */
 	retryDelay: (failureCount: number, error: Error) => number;
 	/** steadfetch decides what offline means (it has a copy to serve, an outbox to queue in), not `navigator.onLine`. */
@@ -123,8 +124,11 @@ export const queryOptionsFor = <T>(api: Pick<Client, 'get'> & Partial<BreakerMem
 			// Its delay-seconds form only: an HTTP-date's reader (utils/runtime.ts `httpDate`) would double these helpers' bytes for a
 			// form 429 and 503 answers rarely use.
 			const after = /^\s*(\d+)\s*$/.exec((error as { response?: Response } | null)?.response?.headers?.get?.('retry-after') ?? '')?.[1];
-			return (error as { retryAfterMs?: number } | null)?.retryAfterMs ?? (state === 'open' && reopensAt ? reopensAt - wallNow()
-				: after ? Math.min(Number(after) * 1_000, 2_147_483_647) : Math.min(1_000 * 2 ** failureCount, 30_000));
+			const own = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+			const delay = typeof own === 'number' && !Number.isNaN(own) ? own : state === 'open' && reopensAt ? reopensAt - wallNow()
+				: after ? Number(after) * 1_000 : Math.min(1_000 * 2 ** failureCount, 30_000);
+			// TanStack's timer fires a longer wait (past 2^31 − 1 ms) or NaN at once: a retry now, spent on the same refusal.
+			return Math.min(Math.max(delay, 0), 2_147_483_647);
 		},
 		networkMode: 'always',
 		meta: { steadfetchUrl },
