@@ -167,7 +167,8 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 		return told(client, method, answer);
 	} catch (error) {
 		const { code } = classify(error);
-		const entryId = (error as { entryId?: unknown }).entryId;
+		// An app's hook may throw anything, `null` too: read with `?.` (a throw here is a network error to the page).
+		const entryId = (error as { entryId?: unknown } | null)?.entryId;
 		if (code === 'QUEUED' && typeof entryId === 'string') {
 			drop(last);
 			return json({ queued: true, entryId }, 202, { 'steadfetch-outbox-entry': entryId });
@@ -186,7 +187,7 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 			return new Response(last.body, { status: last.status, statusText: last.statusText, headers });
 		}
 
-		const wait = (error as { retryAfterMs?: unknown }).retryAfterMs;
+		const wait = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
 		// The message names the request the worker's client sent, which the page may never have had (a token a hook
 		// added): its URLs as events show them, the client's sensitive query values and any password removed.
 		const shown = (url: string): string => (client as { [resolveUrl]?: (url: string) => string })[resolveUrl]?.(url) ?? url;
