@@ -139,8 +139,9 @@ export const addMembers = (client: AnyClient, { context, params, stats, placed, 
 	});
 	for (const { slot, parts } of placed) {
 		for (const [name, value] of Object.entries(parts.members ?? {})) {
-			// A member is one part's: never one of the client's own (`get`, `close`, ky's) nor another policy's.
-			if (name in client) {
+			// A member is one part's: never one of the client's own (`get`, `close`, ky's) nor another policy's; nor `then`,
+			// which would make the client a thenable (`await createClient(…)`, an async function's return, would call it).
+			if (name in client || name === 'then') {
 				throw new TypeError(`The \`${slot}\` policy's member \`${name}\` is already the client's`);
 			}
 

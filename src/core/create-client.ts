@@ -15,6 +15,7 @@ import { mergeOptions } from './merge-options.js';
 import { clientKeys, type CallOptions, type CoreClientOptions, type WaitUntil } from './options.js';
 import type { Counter, PolicyParts } from './policy.js';
 import { Reach } from './reachability.js';
+import { rejectedCall } from './response-promise.js';
 import { originOf, requestOrigin, urlMessages } from './scope.js';
 import { atOnce, byBand, closeAll, createParts, switchable, verdict } from './slots.js';
 import { createStats } from './stats.js';
@@ -75,6 +76,10 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	const emit = redactedEmit(emitter, clock, params, (url) => scopeOfEvent(url), [...credentialHeaders, 'set-cookie2', ...(options.sensitiveHeaders as string[] | undefined ?? [])]);
 	// Per origin for the client and the clients its extend() made (`shared`, the parent's): each is told its changes until closed (`closing`).
 	const reach = shared ?? new Reach(clock);
+	// `send` and `scopeOf` need the client (`call`, below): asked before (a policy's create(), its layer as it is composed),
+	// each says so with a TypeError — `send`'s as its rejection — never the engine's ReferenceError.
+	let made = false;
+	const early = (member: string): TypeError => new TypeError(`The policies' context.${member}() is for after the client is made (start() or later)`);
 	const context = policyContext({
 		options,
 		stores,
@@ -83,8 +88,14 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		emitter,
 		budget,
 		reach,
-		scopeOf: (url) => scopeOf(url),
-		send: (input, callOptions, replay) => call(undefined, input, callOptions as CallOptions, { replay }),
+		scopeOf: (url) => {
+			if (!made) {
+				throw early('scopeOf');
+			}
+
+			return scopeOf(url);
+		},
+		send: (input, callOptions, replay) => (made ? call(undefined, input, callOptions as CallOptions, { replay }) : rejectedCall(early('send'))),
 	});
 
 	// Before any part asks: the world of every client of this name (src/core/world.ts).
@@ -164,6 +175,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		hooks: context.hooks,
 	});
 
+	made = true;
 	const client = bind(call);
 	client.extend = ((more: O | ((parent: O) => O)) => {
 		// The function form gets the parent's options as ky holds them (every hook list, headers merged), as ky's does.

@@ -103,7 +103,10 @@ export interface PolicyContext {
 	listening(type: EventType): boolean;
 	/** Listen to the client's events (policies talk through events, never by importing each other). */
 	on<T extends EventType>(type: T, listener: (event: EmittedEvent<T>) => void): () => void;
-	/** The scope of an absolute URL (the origin, or what the breaker's `scope` option says). */
+	/**
+	 * The scope of an absolute URL (the origin, or what the breaker's `scope` option says). Once the client is made
+	 * (`start()` or later, a call's layers and wrappers): asked in `create()`, it throws a TypeError saying so.
+	 */
 	scopeOf(url: string): string;
 	/** Spend one retry of the scope's retry budget for an extra attempt (a hedge); false when spent (not told as `budget:exhausted`, which is the retries'). */
 	spendRetry(scope: string): boolean;
@@ -151,7 +154,8 @@ export interface PolicyContext {
 	perCall<S>(make: (call: PolicyCall) => S): (call: PolicyCall) => S;
 	/**
 	 * Send a request through the client (default headers, hooks and the other policies apply);
-	 * `replay` marks it as an outbox replay (`PolicyCall.replay`).
+	 * `replay` marks it as an outbox replay (`PolicyCall.replay`). Once the client is made (`start()` or later): one
+	 * asked in `create()` rejects with a TypeError saying so, nothing sent.
 	 */
 	send(input: string, options: Record<string, unknown>, replay?: boolean): ResponsePromise;
 }
@@ -202,7 +206,8 @@ export interface PolicyParts {
 	/**
 	 * Check this policy's own per-call option (`options[slot]`, given and not `false`) before any I/O:
 	 * throw to refuse the call, which then rejects with an `InvalidRequestError` (the thrown error as
-	 * its `cause`, its message as the error's). Runs only for calls that give the option, synchronously:
+	 * its `cause`, its message as the error's); an `Error` given back (a forgotten `throw`) refuses it the same way,
+	 * anything else given back refuses nothing. Runs only for calls that give the option, synchronously:
 	 * one that gives back a promise (an `async checkCall`) refuses those calls the same way (a TypeError
 	 * naming the slot as the cause): none is sent before its answer, and its rejection is never left unhandled.
 	 */
@@ -231,7 +236,11 @@ export interface PolicyParts {
 	 * (`undefined`, `null`, `''`) is the default one, the URL's origin.
 	 */
 	readonly scopeOf?: (url: string) => string;
-	/** The log level of each event this policy emits (`PolicyContext.levels`): an event not listed is not logged. */
+	/**
+	 * The log level of each event this policy emits (`PolicyContext.levels`): an event not listed (or `undefined`) is not
+	 * logged. With the `logger` slot filled, a level that is not `'info'`, `'warn'` or `'error'` (`'debug'`, `'WARN'`) is a
+	 * `TypeError` naming the event at `createClient` (its `start()`), every part closed.
+	 */
 	readonly levels?: Readonly<Partial<Record<EventType, LogLevel>>>;
 	/**
 	 * Called once after the client is assembled: open channels, listeners, timers (never at import).
@@ -267,7 +276,8 @@ export interface PolicyParts {
 	holds?(scope: string): boolean;
 	/**
 	 * Members this policy gives the client (`breaker` and `waitForHealthy`, `cache`, `outbox`). A name
-	 * the client has already (its own, ky's, another policy's) is a `TypeError` at `createClient`.
+	 * the client has already (its own, ky's, another policy's), or `then` (it would make the client a thenable, which
+	 * `await` calls), is a `TypeError` at `createClient`; in `membersFor`, at that `withContext`.
 	 */
 	readonly members?: object;
 	/**

@@ -112,7 +112,11 @@ export const checkCallOptions = (options: Record<string, unknown>, checks: reado
 			const value = Object.hasOwn(options, slot) ? options[slot] : undefined;
 			if (value !== undefined && value !== false) {
 				// An `async` check answers after the call went out, its refusal rejected unhandled: the policy's fault, refused as a throw is.
-				atOnce(parts.checkCall!(value, options) as unknown, slot, 'checkCall');
+				const refusal = atOnce(parts.checkCall!(value, options) as unknown, slot, 'checkCall');
+				// An Error given back (a forgotten `throw`) refuses the call as one thrown: never sent past its policy's refusal.
+				if (refusal instanceof Error) {
+					throw refusal;
+				}
 			}
 		}
 	} catch (error) {

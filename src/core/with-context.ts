@@ -65,14 +65,14 @@ export const contexts = (client: AnyClient, { call, context, placed }: ContextDe
 	}) as ContextClient['extend'];
 	Object.setPrototypeOf(bound, client);
 	// A policy's members for the request, in place of its own `members`: never one the client has
-	// already (its own, ky's, another policy's), as `createClient` refuses for `members`.
+	// already (its own, ky's, another policy's), nor `then`, as `createClient` refuses for `members`.
 	for (const { slot, parts } of placed) {
 		const given = parts.membersFor?.(invocation.waitUntil, (end) => void ends.push(end));
 		// An `async membersFor` gives no members, its rejection handled.
 		(given as Promise<unknown> | undefined)?.then?.(undefined, () => undefined);
 		const members = Object.getOwnPropertyDescriptors(given ?? {});
 		for (const name in members) {
-			if (name in bound && !Object.hasOwn(parts.members ?? {}, name)) {
+			if ((name in bound || name === 'then') && !Object.hasOwn(parts.members ?? {}, name)) {
 				throw new TypeError(`The \`${slot}\` policy's member \`${name}\` is already the client's`);
 			}
 		}

@@ -1,7 +1,7 @@
 import { loggerAt } from '../bands/bands.js';
 import type { EventType } from '../core/event-types.js';
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
-import { check, hideUserinfo, optionsOf, isObject, offOnly } from '../utils/validate.js';
+import { check, describe, hideUserinfo, optionsOf, isObject, offOnly } from '../utils/validate.js';
 import { classify } from '../errors/classify.js';
 import { redact, sensitiveParamSet } from '../utils/sensitive.js';
 
@@ -118,7 +118,16 @@ const createLogging = (context: PolicyContext, sink: Logger, lowest: number): Po
 	return {
 		start() {
 			// Every event at the level its policy declares (`PolicyParts.levels`): the logger names none.
-			for (const [type, level] of Object.entries(context.levels) as Array<[EventType, LogRecord['level']]>) {
+			for (const [type, level] of Object.entries(context.levels) as Array<[EventType, LogRecord['level'] | undefined]>) {
+				if (level === undefined) {
+					continue;
+				}
+
+				// A level of no rank would pass the filter ('debug') or be dropped ('WARN'): the policy's fault, refused at createClient.
+				if (!Object.hasOwn(ranks, level)) {
+					throw new TypeError(`The level of \`${type}\` (its policy's \`levels\`) must be 'info', 'warn' or 'error'; got ${describe(level)}`);
+				}
+
 				context.on(type, (event) => {
 					const { scope, method, url, code, status, retryCount } = event as unknown as Record<string, unknown>;
 					write(level, code as string | undefined, { event: type, scope, method, url, status, attempt: typeof retryCount === 'number' ? retryCount + 1 : undefined });
