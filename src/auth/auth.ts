@@ -152,33 +152,45 @@ export class Auth implements PolicyParts {
 
 		let value: Token;
 		try {
-			value = await this.#current();
-			const settings = this.#settings;
-			const left = settings.left;
-			if (left && value === left && call?.world.current() && (!call.identity || call.identity !== settings.leftBy)) {
+			// A `token()` that hangs (an IndexedDB read another tab holds up) ends with the attempt: the caller's abort, ky's
+			// timeout, the client's close() (`CLIENT_CLOSED`); never sent after.
+			value = await this.#waiting(request.signal, async (bound) => {
+				const token = await until(this.#current(), bound);
+				const settings = this.#settings;
+				const left = settings.left;
+				if (!left || token !== left || !call?.world.current() || (call.identity && call.identity === settings.leftBy)) {
+					return token;
+				}
+
 				// The token a refresh left as its session ended (alice's, stored after bob signed in): another identity's call
 				// never sends it (without identities, the call of any later session: after a clear). Refreshed for its own session
 				// first (one refresh, shared as a 401's), within the attempt's signal; the refresh's own request goes without
 				// it (its 401 fails that refresh). A call of that ended session goes on: the core refuses its further attempts.
-				value = undefined;
-				if (!this.#sent(call).own) {
-					await this.#waiting(request.signal, (bound) => this.#renew(call, left, bound));
-					value = await this.#current();
+				if (this.#sent(call).own) {
+					return undefined;
 				}
-			}
+
+				await this.#renew(call, left, bound);
+				return until(this.#current(), bound);
+			});
 
 			if (value !== undefined) {
-				// What is no token (not a string, or one fetch refuses in a header: a line break) is never sent.
+				// What is no token (not a string) is never sent; nor is one fetch refuses in a header (a line break: the
+				// platform's error would name it, so it is not shown).
 				if (typeof value !== 'string') {
 					throw new TypeError(`auth.token() gave ${typeof value}, not a string`);
 				}
 
-				request.headers.set('authorization', `${this.#settings.scheme} ${value}`);
+				try {
+					request.headers.set('authorization', `${this.#settings.scheme} ${value}`);
+				} catch {
+					throw new TypeError('auth.token() gave a header value fetch refuses');
+				}
 			}
 		} catch (error) {
-			// Not a network failure (a TypeError from the app's own code would read as one): no retry. A token
-			// fetch refused in the header is not shown: the platform's error names it. The client closed: `CLIENT_CLOSED`.
-			throw this.#closing.closed ? error : new AuthError('auth.token() failed', call?.scope ?? '', { cause: typeof value === 'string' ? new TypeError('auth.token() gave a header value fetch refuses') : error });
+			// Not a network failure (a TypeError from the app's own code would read as one): no retry. The client closed
+			// (`CLIENT_CLOSED`) or the attempt ended (the caller's abort, ky's timeout): as it came.
+			throw this.#closing.closed || request.signal.aborted ? error : new AuthError('auth.token() failed', call?.scope ?? '', { cause: error });
 		}
 
 		// The token is of who is signed in now: a call made for someone (its identity at its start) who signed out
@@ -196,13 +208,13 @@ export class Auth implements PolicyParts {
 	};
 
 	/**
-	 * `run`, a wait of an attempt in the layer for a refresh, within the attempt's `signal` and refused (`CLIENT_CLOSED`)
+	 * `run`, a wait of an attempt in the layer (for a refresh, for `token()`), within the attempt's `signal` and refused (`CLIENT_CLOSED`)
 	 * once the client closes, as a 401's wait is (`wrap`).
 	 */
-	async #waiting(signal: AbortSignal, run: (bound: AbortSignal) => Promise<unknown>): Promise<void> {
+	async #waiting<T>(signal: AbortSignal, run: (bound: AbortSignal) => Promise<T>): Promise<T> {
 		const [closing, done] = this.#closing.wait();
 		try {
-			await run(AbortSignal.any([signal, closing]));
+			return await run(AbortSignal.any([signal, closing]));
 		} finally {
 			done();
 		}

@@ -7,7 +7,9 @@ export interface AuthOptions {
 	/**
 	 * The current token, read before every attempt (sync or async); `undefined` or `null` sends no
 	 * `Authorization`. One that throws, or gives what is no token (not a string, or one a header cannot
-	 * carry), fails the call with `AuthError` before any I/O. The library never stores it. Keep it where every tab reads the same value
+	 * carry), fails the call with `AuthError` before any I/O. An async one is part of the attempt: the caller's abort
+	 * rejects the call with its reason at once, the attempt's `timeout` and the client's `close()` end it too, and
+	 * nothing is sent when it answers later. The library never stores it. Keep it where every tab reads the same value
 	 * (`localStorage`, a cookie, IndexedDB) so that one tab's refresh serves them all.
 	 */
 	token: () => string | undefined | null | Promise<string | undefined | null>;
