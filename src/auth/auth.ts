@@ -175,10 +175,10 @@ export class Auth implements PolicyParts {
 			});
 
 			if (value !== undefined) {
-				// What is no token (not a string) is never sent; nor is one fetch refuses in a header (a line break: the
-				// platform's error would name it, so it is not shown).
-				if (typeof value !== 'string') {
-					throw new TypeError(`auth.token() gave ${typeof value}, not a string`);
+				// What is no token (not a string, an empty or blank one: `Authorization: Bearer` alone) is never sent; nor is
+				// one fetch refuses in a header (a line break: the platform's error would name it, so it is not shown).
+				if (typeof value !== 'string' || !value.trim()) {
+					throw new TypeError(`auth.token() gave ${typeof value === 'string' ? 'an empty string' : typeof value}, not a token`);
 				}
 
 				try {

@@ -1,5 +1,7 @@
 /**
- * The twentieth round on auth: how long the attempt waits for `token()`. A `token()` that
+ * The twentieth round on auth: what `token()` gives, and how long the attempt waits for it. `auth.token` TSDoc: "One that
+ * throws, or gives what is no token (not a string, or one a header cannot carry), fails the call with AuthError before
+ * any I/O"; an empty or blank string is no token (sent, it was `Authorization: Bearer` alone). And a `token()` that
  * hangs (an async read: IndexedDB held up by another tab) is part of the attempt: the caller's abort rejects with its
  * reason at once, as fetch does, and the client's close() refuses it (`CLIENT_CLOSED`); nothing is sent after. Its
  * neighbours hold as they were: two scopes' 401s share one refresh, a waiter's abort leaves the refresh to the others,
@@ -63,6 +65,46 @@ const outcome = async (call: Promise<Response>): Promise<string> => call.then(
 	async (response) => `${response.status} ${await response.text()}`,
 	(error: { name?: string; code?: string; message?: string; cause?: { message?: string } }) => `${error?.name} ${error?.code} ${error?.message}${error?.cause ? ` (${error.cause.message})` : ''}`,
 );
+
+describe('token() gives an empty or blank string: no token, an AuthError before any I/O', () => {
+	for (const [label, token] of [['\'\'', () => ''], ['\'  \'', () => '  '], ['a Promise of \'\'', async () => ''], ['\'\\t\'', () => '\t']] as const) {
+		it(`${label}: never sent as \`Authorization: Bearer\`, and no refresh`, async () => {
+			const { api, state, sent, release } = app(token);
+			release();
+			expect(await outcome(api.get('a'))).toBe('AuthError AUTH_FAILED auth.token() failed (auth.token() gave an empty string, not a token)');
+			// Before: sent ['api.test/a Bearer', 'api.test/a Bearer'] (a refresh, then '401 again'); refreshes 1.
+			expect([sent, state.refreshes]).toEqual([[], 0]);
+			expect(api.stats()['https://api.test']?.failures).toEqual({ AUTH_FAILED: 1 });
+		});
+	}
+
+	it('its neighbours: a token (sync, a Promise) is sent; none (undefined, null) sends no header; what is no string fails before I/O', async () => {
+		for (const token of [() => 'new', async () => 'new']) {
+			const { api, sent } = app(token);
+			expect(await outcome(api.get('a'))).toBe('200 ok');
+			expect(sent).toEqual(['api.test/a Bearer new']);
+		}
+
+		for (const token of [() => undefined, async () => null]) {
+			const { api, sent, release } = app(token);
+			release();
+			// Its 401 is refreshed as ever (no token: nothing to compare), then '401 again'.
+			await api.get('a').catch(() => undefined);
+			expect(sent[0]).toBe('api.test/a null');
+		}
+
+		for (const [token, kind] of [[() => 42, 'number'], [async () => ({}), 'object'], [() => Symbol('t'), 'symbol']] as const) {
+			const { api, sent, state } = app(token);
+			expect(await outcome(api.get('a'))).toMatch(`AuthError AUTH_FAILED auth.token() failed (auth.token() gave ${kind}, not a `);
+			expect([sent, state.refreshes]).toEqual([[], 0]);
+		}
+
+		// One a header cannot carry: the platform's message (which names the value) is not shown.
+		const { api, sent } = app(() => 'secret\nvalue');
+		expect(await outcome(api.get('a'))).toBe('AuthError AUTH_FAILED auth.token() failed (auth.token() gave a header value fetch refuses)');
+		expect(sent).toEqual([]);
+	});
+});
 
 describe('a token() that hangs is part of the attempt', () => {
 	/** A `token()` whose answers wait for `answer(value)`; `asked` counts its calls. */
