@@ -201,8 +201,9 @@ export class Pass {
 			return;
 		}
 
-		if (leased(record, now, queue.leaseMs)) {
-			return this.#block(scope, record.inFlightUntil); // Its first attempt is in flight (another tab's, or this client's).
+		const lease = leased(record, now, queue.leaseMs);
+		if (lease) {
+			return this.#block(scope, lease); // Its first attempt is in flight (another tab's, or this client's): until its lease ends, as cut.
 		}
 
 		if (!queue.claim(id, true)) {

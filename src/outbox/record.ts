@@ -72,12 +72,15 @@ export type Tally = (id: string, outcome?: 'sent' | 'failed' | 'dead') => void;
 export const initNames = ['credentials', 'mode', 'redirect', 'referrerPolicy', 'priority', 'cache'];
 
 /**
- * Whether a record's first attempt is still in flight somewhere (its lease), as the client that made
- * the attempt set it, whatever the reader's own `totalTimeout`. A stored time is distrusted: a number,
- * cut to `capMs` after the entry's creation (no later than now) — never a lease that never ends.
+ * When a record's lease ends (epoch ms) while its first attempt is still in flight somewhere, as the client that made
+ * the attempt set it, whatever the reader's own `totalTimeout`; else `undefined`. A stored time is distrusted: a number,
+ * cut to `capMs` after the entry's creation (no later than now) — never a lease that never ends, nor a drain that waits
+ * for the stored time past the cut.
  */
-export const leased = ({ inFlightUntil: until, createdAt }: OutboxRecord, now: number, capMs: number): boolean =>
-	typeof until === 'number' && now < Math.min(until, Math.min(createdAt, now) + capMs);
+export const leased = ({ inFlightUntil: until, createdAt }: OutboxRecord, now: number, capMs: number): number | undefined => {
+	const end = typeof until === 'number' ? Math.min(until, Math.min(createdAt, now) + capMs) : Number.NaN;
+	return now < end ? end : undefined;
+};
 
 /**
  * A record's store key, `<p|d>|<createdAt>|<seq>|<id>|<scope>`: pending (`p`) or dead (`d`), then
