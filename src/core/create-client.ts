@@ -35,13 +35,14 @@ export interface Entry<O> {
 
 /**
  * How `stats()` counts a call's outcome (response or error): as the first policy that made it says. A
- * policy whose `substituted` throws or gives back a promise says nothing (`verdict`): its fault never
- * changes what the caller gets (a failure stays one, counted, and `fallback` answers it).
+ * policy whose `substituted` throws or gives back a promise says nothing (`verdict`), nor does one that
+ * names no outcome counter (`true`, `'failures'`, `'requests'`, a typo): its fault never changes what
+ * the caller gets (a failure stays one, counted once, and `fallback` answers it).
  */
 const substitutedBy = (active: readonly PolicyParts[]) => (outcome: unknown): Counter | undefined => {
 	for (const part of active) {
 		const kind = verdict(() => part.substituted?.(outcome));
-		if (kind) {
+		if (kind === 'stale' || kind === 'queued') {
 			return kind;
 		}
 	}

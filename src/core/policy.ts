@@ -2,7 +2,6 @@ import type { Options as KyOptions, ResponsePromise } from 'ky';
 import type { EmittedEvent, EventMap, EventType } from './event-types.js';
 import type { CallOptions, CoreClientOptions } from './options.js';
 import type { Clock, Layer, PolicyCall, Reachability, WaitUntil } from './types.js';
-import type { ScopeStats } from './stats.js';
 import type { World } from './world.js';
 
 export type { PolicyCall } from './types.js';
@@ -10,8 +9,8 @@ export type { PolicyCall } from './types.js';
 /** A log level of an event (`PolicyParts.levels`). */
 export type LogLevel = 'info' | 'warn' | 'error';
 
-/** The names of the per-scope counters of `stats()` (`ScopeStats`'s numbers) a policy can count into. */
-export type Counter = { [K in keyof ScopeStats]: ScopeStats[K] extends number ? K : never }[keyof ScopeStats];
+/** The `stats()` counters an outcome a policy made in the network's place counts in (`PolicyParts.substituted`), besides `successes` when it resolved. */
+export type Counter = 'stale' | 'queued';
 
 /**
  * The slots of `createClient`, each filled by a policy whose `slot` is its key: every policy adds its
@@ -254,10 +253,11 @@ export interface PolicyParts {
 	clear?(options?: { identity?: string }): Promise<void>;
 	/**
 	 * Whether the call's outcome — the response it resolved with, or the error it rejected with — was
-	 * this policy's answer in the network's place, and which `stats()` counter counts it (a stale copy,
-	 * a write kept queued). A call rejected with such an error is not a failure, and `fallback` never
-	 * answers it. It answers at once: one that throws, or gives back a promise (an `async substituted`, its
-	 * rejection handled), says the outcome is not its own.
+	 * this policy's answer in the network's place, and which `stats()` counter counts it: `'stale'` (a
+	 * stale copy) or `'queued'` (a write kept queued); a response so counted is a success too. A call
+	 * rejected with such an error is not a failure, and `fallback` never answers it. It answers at once:
+	 * one that throws, gives back a promise (an `async substituted`, its rejection handled) or anything
+	 * but `'stale'` or `'queued'` (`true`, another counter's name) says the outcome is not its own.
 	 */
 	substituted?(outcome: Response | unknown): Counter | undefined;
 	/**
