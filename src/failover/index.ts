@@ -6,6 +6,7 @@ import { classify, classifyStatus } from '../errors/classify.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import { scopes } from '../utils/scopes.js';
 import { heldRequest } from '../utils/runtime.js';
+import { callerKeyed } from '../utils/caller-keyed.js';
 import type { FailoverEvent } from './events.js';
 
 /** What importing this policy adds to the client's types (`client.on`, a call's options): its events and its per-call option `failover`. */
@@ -56,20 +57,6 @@ export interface FailoverOptions {
 
 /** A resolved answer that means the origin failed (`throwHttpErrors: false`): `classifyStatus` says transient. None (`ky.stop` resolves `undefined`) is the caller's stop. */
 const failing = (response: Response | undefined): boolean => response !== undefined && classifyStatus(response.status)?.transient === true;
-
-/**
- * Whether the caller keyed the call: its `idempotencyKey`, or an `Idempotency-Key` it gave in the
- * call's headers, its Request or the client's headers. The key the outbox makes for a write it
- * holds is on the request too, but is not the caller's: such a write is not failed over.
- */
-const callerKeyed = ({ idempotencyKey, options, input }: PolicyCall, defaults: unknown): boolean =>
-	idempotencyKey !== undefined || [options.headers, defaults, input instanceof Request && input.headers].some((headers) => {
-		try {
-			return !!headers && new Headers(headers as HeadersInit).has('idempotency-key');
-		} catch {
-			return false; // Headers fetch refuses were refused before any I/O: not these.
-		}
-	});
 
 const drop = (response: Pick<Response, 'body'> | undefined): void => {
 	void response?.body?.cancel().catch(() => undefined);

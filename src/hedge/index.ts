@@ -7,6 +7,7 @@ import { classifyStatus } from '../errors/classify.js';
 import { scopes, type Scopes } from '../utils/scopes.js';
 import { Superseded } from '../utils/superseded.js';
 import { heldRequest } from '../utils/runtime.js';
+import { callerKeyed } from '../utils/caller-keyed.js';
 import type { HedgeEvent } from './events.js';
 
 /** What importing this policy adds to the client's types (`client.on`, a call's options): its events and its per-call option `hedge`. */
@@ -230,12 +231,15 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
 
 	const layer: Layer = (next) => (request, init) => {
 		const { method } = request;
-		if ((method !== 'GET' && method !== 'HEAD' && !request.headers.has('idempotency-key')) || init?.steadfetch?.options.hedge === false) {
+		const call = init?.steadfetch;
+		// A write only when the caller keyed it: the outbox's key (on its first attempt and every replay) says the
+		// write is delivered once in time, not that the caller lets it be sent twice at once.
+		if ((method !== 'GET' && method !== 'HEAD' && !(request.headers.has('idempotency-key') && call && !call.replay && callerKeyed(call, context.options.headers))) || call?.options.hedge === false) {
 			return next(request, init);
 		}
 
 		// The scope of the URL the attempt goes to (a mirror's, when failover re-targeted it): its budget pays, its latency counts.
-		const scope = attemptScope(context.scopeOf, request.url, init?.steadfetch);
+		const scope = attemptScope(context.scopeOf, request.url, call);
 		return race(context, latencies, timers, delayMs, maxHedges, next, request, init, scope, latencies.scope(scope));
 	};
 
@@ -258,7 +262,10 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
 
 /**
  * Hedging, for the `hedge` slot: a GET, HEAD or keyed attempt unanswered after `delayMs` gets one
- * more (up to `maxHedges`); the first answer that is not a transient failure (as `classify()` says:
+ * more (up to `maxHedges`). Keyed as for failover: an `Idempotency-Key` the caller gave (its `idempotencyKey`,
+ * or the header in the call's, its Request's or the client's headers), not one the outbox made for a write it
+ * holds; an outbox replay is not hedged (its key may be the outbox's).
+ * The first answer that is not a transient failure (as `classify()` says:
  * 408, 429, 5xx; for a keyed call also a 409 or 425, a server's "this key is still in progress", a
  * deliberate difference) wins and the others are aborted; when none wins, the call gets the last server
  * answer (an error only when no server answered, or the caller's abort when its signal aborted). Per call, `hedge: false` opts out. Each attempt keeps every property of the call's
