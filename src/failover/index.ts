@@ -163,14 +163,18 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 
 			routeOf(call).base = base;
 			try {
-				const response = await next(body);
-				if (response.status >= 400) {
+				const response = await next(body) as Response | undefined;
+				if (response && response.status >= 400) {
 					drop(response); // Not a good answer (a mirror that lacks the resource, or failing too): the next one.
 					continue;
 				}
 
 				routeOf(call).base = undefined;
 				drop(failure.response);
+				if (!response) {
+					return response!; // The caller's stop (`ky.stop` from a hook of the mirror's run): resolved undefined, as ky does; no other mirror.
+				}
+
 				const scope = call.scope ?? context.scopeOf(request.url);
 				answered.scope(scope).answered++;
 				context.emit('failover', { scope, method: call.method, url: request.url, mirror: response.url || base, code });
@@ -234,6 +238,8 @@ const httpUrl = (value: unknown): URL | undefined => {
  * only when every mirror failed too. Outbox replays go to their own origin unless `replays: true`.
  * A keyed call's body goes to a mirror byte for byte, also a `Request` input's or a stream's (a
  * `ReadableStream`, or an async iterable where fetch takes one: a Node stream) (a copy kept in memory while the call runs).
+ * A mirror listed twice is tried once. A hook of a mirror's run that returns `ky.stop` resolves the call
+ * `undefined`, as ky does, and no further mirror is tried.
  * With `auth`, a mirror gets its token only when it is one of auth's `origins`, and a mirror's
  * answer, 401 included, never triggers a token refresh.
  * A call with `failover: false` is not failed over, nor one whose primary fails after the client's
@@ -253,11 +259,12 @@ export const failover = (options: FailoverOptions): Policy<'failover'> => {
 		// An origin as the URL parser reads it (any case, the scheme's default port, a Unicode host): nothing after it but `/`.
 		check(primary?.pathname === '/', `failover.mirrors['${origin}']`, origin, 'an http(s) origin, such as https://api.example.com');
 		check(Array.isArray(list) && list.length > 0, `failover.mirrors['${origin}']`, list, 'a non-empty array of mirror URLs');
-		resolved.set(primary!.origin, list.map((mirror, index) => {
+		// A mirror written twice (in any form the URL parser reads as one) is one mirror, tried once.
+		resolved.set(primary!.origin, [...new Set(list.map((mirror, index) => {
 			const url = httpUrl(mirror);
 			check(url !== undefined && url.origin !== primary!.origin, `failover.mirrors['${origin}'][${index}]`, mirror, 'an http(s) URL of another origin, without query or fragment');
 			return url!.origin + url!.pathname.replace(/\/$/, '');
-		}));
+		}))]);
 	}
 
 	return { slot: 'failover', at: failoverAt, create: (context) => create(context, resolved, replays) };

@@ -2,9 +2,12 @@
  * Defect hunt, twentieth round (hedge and failover under one vocabulary). API.md: failover takes GET/HEAD
  * and calls the caller keyed ("an `Idempotency-Key` the caller gave, not one the outbox made"); the hedge's
  * keyed calls are the same calls: a write the outbox keyed for its own delivery is never sent twice at once.
+ * A mirror is one mirror however often it is written; a caller's `ky.stop` in a mirror's run is its stop.
  */
+import ky from 'ky';
 import { describe, expect, it } from 'vitest';
 import { createClient as createCore } from '../../src/entries/core.js';
+import { failover } from '../../src/entries/failover.js';
 import { hedge } from '../../src/entries/hedge.js';
 import { createClient, memoryStore, outbox } from '../../src/entries/index.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -78,6 +81,45 @@ describe('hedge(): a write is hedged only when the caller keyed it, as failover 
 		pending[2]!.release(new Response('read'));
 		pending[3]!.release(new Response('put'));
 		expect(await Promise.all(calls)).toEqual(['read', 'put']);
+		api.close();
+	});
+});
+
+describe('failover(): a mirror is one mirror; the caller\'s stop in a mirror\'s run is its stop', () => {
+	/** A transport that answers 503 everywhere and notes where each attempt went. */
+	const down = () => {
+		const sent: string[] = [];
+		const fetch = (async (request: Request) => {
+			sent.push(new URL(request.url).origin);
+			return new Response('busy', { status: 503 });
+		}) as typeof globalThis.fetch;
+		return { sent, fetch };
+	};
+
+	it('a mirror written twice (or as the URL parser reads it the same: any case, its default port, a trailing slash) is tried once per call', async () => {
+		const { sent, fetch } = down();
+		const mirrors = ['https://eu.test', 'https://EU.test/', 'https://eu.test:443', 'https://us.test/api', 'https://us.test/api/'];
+		const api = createCore({ fetch, retry: 0, retryBudget: false, failover: failover({ mirrors: { 'https://api.test': mirrors } }) });
+		await expect(api.get('https://api.test/a')).rejects.toMatchObject({ response: { status: 503 } });
+		// Before: ['https://api.test', 'https://eu.test' ×3, 'https://us.test' ×2]: each form sent the call to the mirror again.
+		expect(sent).toEqual(['https://api.test', 'https://eu.test', 'https://us.test']);
+		api.close();
+	});
+
+	it('a beforeRetry hook that returns ky.stop in a mirror\'s run resolves the call undefined, as without failover: no further mirror', async () => {
+		const { sent, fetch } = down();
+		let retries = 0;
+		const api = createCore({
+			fetch, retry: { limit: 1, delay: () => 0 }, retryBudget: false,
+			// The primary's retry goes; the mirror's is stopped (an app that gives up after one retry per call).
+			hooks: { beforeRetry: [() => (++retries > 1 ? ky.stop : undefined)] },
+			failover: failover({ mirrors: { 'https://api.test': ['https://eu.test', 'https://us.test'] } }),
+		});
+		const failovers: string[] = [];
+		api.on('failover', ({ mirror }) => failovers.push(mirror));
+		const outcome = await api.get('https://api.test/a').then((response) => response, (error: Error) => `${error.name} ${error.message}`);
+		// Before: 'HTTPError Request failed with status code 503: GET https://api.test/a', and sent to us.test too.
+		expect([outcome, sent, failovers]).toEqual([undefined, ['https://api.test', 'https://api.test', 'https://eu.test'], []]);
 		api.close();
 	});
 });
