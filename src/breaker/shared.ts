@@ -230,7 +230,8 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 			// sync ends within it.
 			const held = call?.waitUntil ?? waitUntil;
 			try {
-				held?.(syncing);
+				// One that gives back a promise that rejects (an app's async `waitUntil`): as one that throws, never an unhandled rejection.
+				(held?.(syncing) as unknown as PromiseLike<unknown> | undefined)?.then?.(undefined, () => undefined);
 			} catch {
 				// A request context already gone: the sync goes on as far as it can.
 			}

@@ -171,7 +171,9 @@ export interface CallOptions extends KyOptions {
 	/**
 	 * Where this call's background work goes (cache write-behind, outbox and breaker persistence):
 	 * a Cloudflare Worker's `ctx.waitUntil`. `client.withContext(ctx)` sets it for every call.
-	 * Without it, work that cannot finish within the call is dropped and reported as `storage:error`.
+	 * Without it, work that cannot finish within the call is dropped and reported as `storage:error`;
+	 * one that throws, or gives back a promise that rejects (an app's async one), is reported so too
+	 * (operation `background`), never the call's failure nor an unhandled rejection.
 	 * It names no request (the `waitUntil` of `cloudflare:workers` serves every request of the
 	 * isolate): in-flight work is shared (dedupe's request, auth's refresh) only among the calls of one
 	 * `client.withContext(ctx)`, never by calls that pass their own `waitUntil`.

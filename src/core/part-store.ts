@@ -365,11 +365,15 @@ export const background = (context: PolicyContext, part: string, waitUntil: Wait
 	hand(context, part, waitUntil, work().catch((error: unknown) => storageError(context, part, 'background', error, undefined, url)), url);
 };
 
-/** Hand `work` (which never rejects) to `waitUntil`: one that throws (a request context already gone) is a `storage:error`, never the call's failure. */
+/**
+ * Hand `work` (which never rejects) to `waitUntil`: one that throws (a request context already gone), or gives back a
+ * promise that rejects (an app's async `waitUntil`), is a `storage:error`, never the call's failure nor an unhandled rejection.
+ */
 export const hand = (context: PolicyContext, part: string, waitUntil: WaitUntil | undefined, work: Promise<unknown>, url?: string): void => {
+	const failed = (error: unknown): void => storageError(context, part, 'background', error, undefined, url);
 	try {
-		waitUntil?.(work);
+		(waitUntil?.(work) as unknown as PromiseLike<unknown> | undefined)?.then?.(undefined, failed);
 	} catch (error) {
-		storageError(context, part, 'background', error, undefined, url);
+		failed(error);
 	}
 };
