@@ -130,7 +130,8 @@ export const createCaller = (deps: CallerDeps) => {
 			replay,
 			waitUntil: own ? (own === within?.waitUntil ? own : (promise: Promise<unknown>) => own(promise)) : within?.waitUntil,
 			invocation: within,
-			deadline: deps.deadlineOf?.(within, callOptions.totalTimeout),
+			// A replay is background work: its request's deadline is not its own (its rate-limit and bulkhead waits, its lease).
+			deadline: deps.deadlineOf?.(replay ? undefined : within, callOptions.totalTimeout),
 		});
 		// A call's `fallback: undefined` is not given (API.md "Option values"): the client's answers (`null` is a value).
 		return call.run(kyOptionsOf(call, callOptions, headers, unsafe, method, replacing), headers, callOptions.fallback === undefined ? deps.fallback : callOptions.fallback);

@@ -7,7 +7,8 @@
  * A fake `fetch` answers at once: no timing.
  */
 import { describe, expect, it } from 'vitest';
-import { breaker, createClient, memoryStore, staleCache } from '../../src/entries/index.js';
+import { breaker, classify, createClient, memoryStore, outbox, staleCache } from '../../src/entries/index.js';
+import { rateLimit } from '../../src/entries/rate-limit.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { unhandledDuring } from '../helpers/unhandled.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -116,6 +117,48 @@ describe('its neighbours (as before)', () => {
 		}
 
 		expect(await api.cache.list()).toEqual([]);
+		api.close();
+	});
+});
+
+describe('an outbox replay a request context sends is background work: its request\'s deadline is not its own', () => {
+	/** A client whose network is down while `down.now` (a write is queued), a token every 500 ms; `sent` what went out. */
+	const replaying = (name: string) => {
+		const sent: string[] = [];
+		const down = { now: true };
+		const api = createClient({
+			name, store: () => memoryStore(name), random: () => 0.5, retry: 0, staleCache: false, breaker: false,
+			baseUrl: 'https://api.test/', deadlineHeader: 'request-timeout-ms', outbox: outbox(), rateLimit: rateLimit({ perSecond: 2, burst: 1 }),
+			fetch: (async (request: Request) => {
+				sent.push(`${request.method} ${new URL(request.url).pathname}`);
+				if (down.now) {
+					throw new TypeError('Failed to fetch');
+				}
+
+				return new Response('ok');
+			}) as typeof globalThis.fetch,
+		});
+		return { api, sent, down };
+	};
+	const at = (ms: string) => new Request('https://worker.test/', { headers: { 'request-timeout-ms': ms } });
+
+	it('a flush() of a request at its deadline: the replay waits for its rate-limit token (up to 500 ms) and is sent, not refused at once', async () => {
+		const { api, sent, down } = replaying('hunt20-workers-f');
+		expect(await api.put('w', { json: { v: 1 } }).then(() => 'OK', (error: unknown) => classify(error).code)).toBe('QUEUED');
+		down.now = false;
+		// Its token was taken by the failed first attempt: the replay waits for the next one.
+		const result = await api.withContext({ waitUntil: () => undefined }, { request: at('0') }).outbox.flush();
+		// Before: { sent: 0, failed: 1, remaining: 1 }, its lastError RATE_LIMITED ('retry in 4xx ms'): the request's 0 ms were the replay's.
+		expect([result, sent]).toEqual([{ sent: 1, failed: 0, dead: 0, remaining: 0 }, ['PUT /w', 'PUT /w']]);
+		api.close();
+	});
+
+	it('the request\'s own call is still bounded by it: not sent', async () => {
+		const { api, sent, down } = replaying('hunt20-workers-g');
+		down.now = false;
+		const here = api.withContext({ waitUntil: () => undefined }, { request: at('0') });
+		const outcome = await here.get('r').then(() => 'OK', (error: unknown) => classify(error).code);
+		expect([outcome, sent]).toEqual(['TIMEOUT', []]);
 		api.close();
 	});
 });
