@@ -370,10 +370,10 @@ export const background = (context: PolicyContext, part: string, waitUntil: Wait
  * promise that rejects (an app's async `waitUntil`), is a `storage:error`, never the call's failure nor an unhandled rejection.
  */
 export const hand = (context: PolicyContext, part: string, waitUntil: WaitUntil | undefined, work: Promise<unknown>, url?: string): void => {
-	const failed = (error: unknown): void => storageError(context, part, 'background', error, undefined, url);
 	try {
-		(waitUntil?.(work) as unknown as PromiseLike<unknown> | undefined)?.then?.(undefined, failed);
+		// The rejection's handler is made only for a `waitUntil` that gave back a promise (none is given behind most calls).
+		(waitUntil?.(work) as unknown as PromiseLike<unknown> | undefined)?.then?.(undefined, (error: unknown) => storageError(context, part, 'background', error, undefined, url));
 	} catch (error) {
-		failed(error);
+		storageError(context, part, 'background', error, undefined, url);
 	}
 };
