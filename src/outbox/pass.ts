@@ -215,6 +215,9 @@ export class Pass {
 		try {
 			if (await queue.replaced(record, key, () => this.#permit.current(id))) {
 				// Superseded by a later write of its URL (`coalesce`) whose record names it: removed, never sent.
+			} else if (record.deadReason) {
+				// Buried by a client whose dead key the store refused (its pending key says so: `writeBack`): a dead letter, never sent.
+				await this.#bury(record, key, record.deadReason);
 			} else if (Math.abs(now - start) > options.retentionMs) {
 				// Whatever its version; a start in the future counts too (no time read from storage goes beyond retention).
 				await this.#bury(record, key, 'expired');

@@ -810,6 +810,8 @@ export class Queue {
 			// the entry pending, never neither) and the last delete `#outlived` left (`#wait`); this client lists it dead at once, never replays it.
 			this.#wait(last, key);
 			await this.store.set(to, record, undefined, false, to === key ? undefined : last);
+			// Its dead key not confirmed (kept in memory): the record, dead, over its pending key too, so a reload's pass buries it, never sends it.
+			await (to !== key && this.#moves.get(to) === last && this.#parts.set(key, record));
 			// Removed by a clear or discard that began while the store took it (no drain lock held here: an early write's): nothing to tell.
 			return current();
 		});
@@ -1604,17 +1606,19 @@ export class Queue {
 	 * Delete keys, each confirmed by the store: rejects with the first failure once every delete was tried. An entry's key
 	 * goes once its other kind's is confirmed gone (a move's old key the store may still hold, listed or kept in memory as
 	 * deleted): a dead letter's removal that fails never leaves its pending key alone, replayed at a reload.
-	 * A pending entry's key whose delete the store refused (an error, not a timeout: one that timed out may still land, kept
-	 * and tried again) stays as the store holds it: its delete is not kept in memory, and it is pending here again (listed
-	 * anew), as a reload finds it — never hidden here while a reload sends it. One this client did not show (superseded,
-	 * a delete already kept) stays hidden.
+	 * An entry's key whose delete the store refused (an error, not a timeout: one that timed out may still land, kept
+	 * and tried again) stays as the store holds it: its delete is not kept in memory, and it is pending (or a dead letter)
+	 * here again (listed anew), as a reload finds it — never hidden here while a reload sends or lists it. One this client
+	 * did not show (superseded, a delete already kept) stays hidden.
 	 */
 	async #remove(keys: string[]): Promise<void> {
 		const failures: unknown[] = [];
 		let refused = false;
 		await Promise.all(keys.map(async (key) => {
 			const other = parseKey(key) && `${key[0] === 'p' ? 'd' : 'p'}${key.slice(1)}`;
-			const shown = this.#index.find(parseKey(key)?.id ?? '')?.key;
+			const id = parseKey(key)?.id ?? '';
+			// A dead letter's key the last listing found is shown too (`deadLetters()`).
+			const shown = this.#index.find(id)?.key ?? (key[0] === 'd' && this.#stored.has(id) ? key : undefined);
 			let at = other;
 			try {
 				await (other && this.store.delete(other, true));
