@@ -1,15 +1,16 @@
 /**
- * Listen to `type` on `target` where it has `addEventListener` (a page's `window` and `document`, a
- * worker's global; Node and workerd may have neither): returns what removes the listener, bound now
- * (the target may lose its methods later: a test's fake window).
+ * Listen to `type` on `target` where it has `addEventListener` and `removeEventListener` (a page's
+ * `window` and `document`, a worker's global; Node and workerd may have neither, a polyfilled global
+ * only the first): returns what removes the listener, bound now (the target may lose its methods
+ * later: a test's fake window).
  */
 export const listen = (target: unknown, type: string, listener: () => void): (() => void) => {
 	const events = target as Partial<EventTarget> | undefined;
-	if (typeof events?.addEventListener !== 'function') {
+	if (typeof events?.addEventListener !== 'function' || typeof events.removeEventListener !== 'function') {
 		return () => undefined;
 	}
 
-	const remove = events.removeEventListener!.bind(events);
+	const remove = events.removeEventListener.bind(events);
 	events.addEventListener(type, listener);
 	return () => remove(type, listener);
 };

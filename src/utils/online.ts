@@ -5,9 +5,17 @@ import { listen } from './listen.js';
 
 /**
  * Whether the runtime says it is offline (`navigator.onLine === false`, browsers). `onLine === true`
- * alone proves nothing, and runtimes without `navigator.onLine` are never "offline" here.
+ * alone proves nothing, and runtimes without `navigator.onLine` (or whose `navigator.onLine` throws
+ * when read) are never "offline" here.
  */
-export const isOffline = (): boolean => typeof navigator !== 'undefined' && (navigator as { onLine?: boolean }).onLine === false;
+export const isOffline = (): boolean => {
+	try {
+		return (navigator as { onLine?: boolean }).onLine === false;
+	} catch {
+		// No `navigator` (a ReferenceError), or a getter that throws: only a hint, so none.
+		return false;
+	}
+};
 
 /**
  * Call `changed` on the runtime's `online` and `offline` events (`navigator.onLine` may have changed;
