@@ -1,4 +1,4 @@
-import { ForceRetryError, isTimeoutError, replaceOption, type Input, type KyInstance, type ResponsePromise } from 'ky';
+import { ForceRetryError, isTimeoutError, replaceOption, type Input, type KyInstance, type Options, type ResponsePromise } from 'ky';
 import { classify, ownError } from '../errors/classify.js';
 import type { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
@@ -8,7 +8,7 @@ import { follow } from './follow.js';
 import { admission, callSignal, givenUp, racesDeadline, type Admission, type Invocation } from './invocation.js';
 import type { Counter, PolicyCall, PolicyContext, RunOptions } from './policy.js';
 import type { CallOptions } from './options.js';
-import { rejectedCall } from './response-promise.js';
+import { progressed, rejectedCall } from './response-promise.js';
 import { invalidUrl, pathHint } from './scope.js';
 import { promised, wrapApplies, type Placed } from './slots.js';
 import type { Stats } from './stats.js';
@@ -43,6 +43,8 @@ export interface CallClient {
 	readonly totalTimeout: unknown;
 	/** The client's ky instance. */
 	readonly instance: KyInstance;
+	/** The client-level `onDownloadProgress`, for responses a policy substituted. */
+	readonly onDownloadProgress: Options['onDownloadProgress'];
 	/** The client's sensitive query parameters (`sensitiveParamSet`): the error of a URL that does not parse shows none of their values. */
 	readonly params: ReadonlySet<string>;
 	/** Give a wrapped call's promise ky's body shortcuts (src/core/response-promise.ts). */
@@ -682,7 +684,7 @@ export class Call implements PolicyCall {
 			}
 		};
 
-		return run.then((response) => {
+		const answer = run.then((response) => {
 			// An answer a wrapper made after the caller's abort (it recovered from it) is not the caller's: as fetch, the call rejects with the reason.
 			if (this.signal?.aborted) {
 				return failed(this.signal.reason);
@@ -696,6 +698,9 @@ export class Call implements PolicyCall {
 			this.#settle(true, response, undefined);
 			return response;
 		}, failed);
+		// ky reports the body of its own response; one a policy gave (a stale copy, a fallback, a 202) is reported as ky would.
+		const progress = this.options.onDownloadProgress ?? this.#client.onDownloadProgress;
+		return progress ? answer.then((response) => (response && !this.isKys(response) ? progressed(response, progress) : response)) : answer;
 	}
 
 	/** The call's `totalTimeout`: its own, else the client's (a number, or `false` for none). */

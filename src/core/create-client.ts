@@ -168,6 +168,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		identityNow: context.identity,
 		fallback: options.fallback,
 		parseJson: options.parseJson,
+		onDownloadProgress: options.onDownloadProgress,
 		closed: () => closed,
 		deadlineOf: deadlines(options.deadlineHeader, totalTimeout, clock),
 		totalTimeout,

@@ -35,6 +35,15 @@ const shortcut = (promise: Promise<Response>, call: Call, type: BodyType, schema
 	});
 };
 
+/**
+ * A response a policy gave (not ky's), read through ky with the call's `onDownloadProgress`, as ky
+ * reads its own: a new Response over the same body (as ky gives), what the call marked on it kept (`retriable`).
+ */
+export const progressed = async (response: Response, onDownloadProgress: KyOptions['onDownloadProgress']): Promise<Response> => {
+	const streamed = await ky(response.url || 'http://localhost/', { fetch: async () => response, retry: 0, timeout: false, throwHttpErrors: false, onDownloadProgress } as KyOptions);
+	return streamed === response ? response : Object.assign(streamed, 'retriable' in response ? { retriable: response.retriable } : {});
+};
+
 /** Where a wrapped call's promise keeps its call, for the shortcuts of its prototype. */
 const callOf = Symbol('call');
 
