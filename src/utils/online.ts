@@ -10,9 +10,9 @@ import { listen } from './listen.js';
  */
 export const isOffline = (): boolean => {
 	try {
-		return (navigator as { onLine?: boolean }).onLine === false;
+		return typeof navigator !== 'undefined' && (navigator as { onLine?: boolean }).onLine === false;
 	} catch {
-		// No `navigator` (a ReferenceError), or a getter that throws: only a hint, so none.
+		// A getter that throws: only a hint, so none (read on every attempt: no exception where there is no `navigator`).
 		return false;
 	}
 };
