@@ -13,12 +13,12 @@ import { deadlines, stamping } from './invocation.js';
 import { createKy, defaultTotalTimeout, retryRules } from './ky-options.js';
 import { mergeOptions } from './merge-options.js';
 import { clientKeys, type CallOptions, type CoreClientOptions, type WaitUntil } from './options.js';
-import type { Counter, PolicyParts } from './policy.js';
+import type { PolicyParts } from './policy.js';
 import { Reach } from './reachability.js';
 import { rejectedCall } from './response-promise.js';
 import { originOf, requestOrigin, urlMessages } from './scope.js';
 import { atOnce, byBand, closeAll, createParts, switchable, verdict } from './slots.js';
-import { createStats } from './stats.js';
+import { createStats, isCounter, type Counter } from './stats.js';
 import { platformFetch, transportOf } from './transport.js';
 import { contexts } from './with-context.js';
 import { worldsOf } from './world.js';
@@ -42,7 +42,7 @@ export interface Entry<O> {
 const substitutedBy = (active: readonly PolicyParts[]) => (outcome: unknown): Counter | undefined => {
 	for (const part of active) {
 		const kind = verdict(() => part.substituted?.(outcome));
-		if (kind === 'stale' || kind === 'queued') {
+		if (isCounter(kind)) {
 			return kind;
 		}
 	}

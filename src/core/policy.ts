@@ -2,6 +2,7 @@ import type { Options as KyOptions, ResponsePromise } from 'ky';
 import type { EmittedEvent, EventMap, EventType } from './event-types.js';
 import type { CallOptions, CoreClientOptions } from './options.js';
 import type { Clock, Layer, PolicyCall, Reachability, WaitUntil } from './types.js';
+import type { Counter } from './stats.js';
 import type { World } from './world.js';
 
 export type { PolicyCall } from './types.js';
@@ -9,8 +10,8 @@ export type { PolicyCall } from './types.js';
 /** A log level of an event (`PolicyParts.levels`). */
 export type LogLevel = 'info' | 'warn' | 'error';
 
-/** The `stats()` counters an outcome a policy made in the network's place counts in (`PolicyParts.substituted`), besides `successes` when it resolved. */
-export type Counter = 'stale' | 'queued';
+/** The `stats()` counters an outcome a policy made in the network's place counts in (`PolicyParts.substituted`): `stale`, `queued`. */
+export type { Counter } from './stats.js';
 
 /**
  * The slots of `createClient`, each filled by a policy whose `slot` is its key: every policy adds its

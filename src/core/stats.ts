@@ -20,6 +20,18 @@ export interface ScopeStats {
 	fallbacks: number;
 }
 
+/**
+ * The counters an outcome a policy made in the network's place counts in (`PolicyParts.substituted`), besides
+ * `successes` when it resolved: named as the fields of `ScopeStats` they are, never as a policy's words.
+ */
+const substitutes = { stale: true, queued: true } as const;
+
+/** One of the `substitutes` counters. */
+export type Counter = keyof typeof substitutes;
+
+/** Whether a policy's `substituted()` answer names a `substitutes` counter (anything else says the outcome is not its own). */
+export const isCounter = (kind: unknown): kind is Counter => typeof kind === 'string' && Object.hasOwn(substitutes, kind);
+
 /** Calls to a scope that started and have not settled: each one started counts in `requests` and ends in exactly one outcome. */
 const inFlight = ({ requests, successes, queued, failures }: ScopeStats): boolean => {
 	let settled = successes + queued;

@@ -141,9 +141,11 @@ describe('size() while a move of this client waits for the store, and another ta
 	};
 
 	it.each([
-		['a delivered write\'s kept values (v|)', 'v|', 'deliver'],
-		['a dead letter (d|, a 400 answer)', 'd|', 'bury'],
-	] as const)('%s waiting for the store: size() counts the writes another tab queued, as list() and stats() do (before: 0 against 3)', async (_, refused, how) => {
+		// The old pending key of a delivered write's move stays in the store (4 p| keys); a dead letter's is written over
+		// with its dead record, which the other tab's pass makes the dead letter it is (d5085771): 3 p| keys.
+		['a delivered write\'s kept values (v|)', 'v|', 'deliver', 4],
+		['a dead letter (d|, a 400 answer)', 'd|', 'bury', 3],
+	] as const)('%s waiting for the store: size() counts the writes another tab queued, as list() and stats() do (before: 0 against 3)', async (_, refused, how, pendingKeys) => {
 		const refusal = { on: false };
 		const { store, keys } = refusingStore(`h16-${++made}`, [refused], () => refusal.on ? new Error('disk I/O error') : undefined);
 		const a = kit.onStore(store);
@@ -170,7 +172,7 @@ describe('size() while a move of this client waits for the store, and another ta
 		b.state.offline = true;
 		await queueThree(b.api);
 		// size() first (list() and stats() list the store): the old key of the move, still in the store, is counted by neither.
-		expect([await a.api.outbox.size(), (await a.api.outbox.list()).length, (await a.api.outbox.stats()).entries, (await keys('p|')).length]).toEqual([3, 3, 3, 4]);
+		expect([await a.api.outbox.size(), (await a.api.outbox.list()).length, (await a.api.outbox.stats()).entries, (await keys('p|')).length]).toEqual([3, 3, 3, pendingKeys]);
 		a.api.close();
 		b.api.close();
 	});
