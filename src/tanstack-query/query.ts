@@ -77,7 +77,8 @@ export interface SteadfetchQueryOptions<T> {
  * - `meta: { steadfetchUrl }`: the absolute URL (as the client resolves it), for `syncInvalidation`.
  *
  * Options after the spread override these. `options` are the call's (ky's and steadfetch's);
- * TanStack's `signal` is used for the call. The data is parsed as the call's `.json()` parses it
+ * TanStack's `signal` and the options' own `signal` both end the call (cancelling the query, or
+ * aborting the app's controller, aborts it). The data is parsed as the call's `.json()` parses it
  * (ky's `parseJson`: the call's, else the client's), a stale copy's too. Times are `Date.now()`'s,
  * as TanStack's are. A client without `get` is a `TypeError` at once.
  */
@@ -87,8 +88,11 @@ export const queryOptionsFor = <T>(api: Pick<Client, 'get'> & Partial<BreakerMem
 	return {
 		async queryFn({ signal }) {
 			// Options that are no object (`5`, `null`, a list) go to the call as given: it rejects with its
-			// `InvalidRequestError`, as `api.get(url, 5)` does, instead of being spread away (`{ ...5 }` is `{}`).
-			const call = api.get(url, options === undefined || (typeof options === 'object' && options && !Array.isArray(options)) ? { ...options, signal } : options);
+			// `InvalidRequestError`, as `api.get(url, 5)` does, instead of being spread away (`{ ...5 }` is `{}`). Either signal
+			// ends the call: TanStack's (the query cancelled) and the options' own (one that is no signal goes as given: the call rejects).
+			const own = (options as { signal?: AbortSignal | null } | undefined)?.signal;
+			const call = api.get(url, options === undefined || (typeof options === 'object' && options && !Array.isArray(options))
+				? { ...options, signal: own instanceof AbortSignal && signal ? AbortSignal.any([own, signal]) : own ?? signal } : options);
 			const response = await call;
 			// TanStack takes no `undefined` data: an answer without a body (a 204) is `null`, and so is none (a
 			// `beforeRetry` hook's `ky.stop` resolves the call `undefined`, as ky's does).
