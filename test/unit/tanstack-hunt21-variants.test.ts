@@ -5,10 +5,13 @@
  * - `queryOptionsFor(api, url, { signal })`: the `queryFn` put TanStack's `signal` over the options'
  *   own, so aborting the app's controller did not end the query's call (it stayed pending until the
  *   origin answered), and an options signal aborted already still sent the request.
+ * - `fetchHandler`: an error's `retryAfterMs` too long for a plain number (a rate limiter's bucket of a
+ *   few tokens a year) gave the page `Retry-After: 1e+22`, which no reader of delta-seconds takes.
  */
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { NetworkError } from 'ky';
 import { classify, createClient, HTTPError } from '../../src/entries/core.js';
+import { fetchHandler } from '../../src/entries/sw.js';
 import { queryOptionsFor, shown, syncInvalidation } from '../../src/entries/tanstack-query.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -146,6 +149,38 @@ describe('deadlineHeader: the incoming value read defensively, bounded by totalT
 		const here = api.withContext({ waitUntil: () => undefined }, { request: new Request('https://worker.test/', { headers: { 'request-timeout-ms': '0' } }) });
 		expect([await code(here.get('v')), sent]).toEqual(['TIMEOUT', 0]);
 		api.close();
+	});
+});
+
+describe('fetchHandler: the page\'s Retry-After is delta-seconds', () => {
+	afterEach(() => {
+		vi.unstubAllGlobals();
+	});
+
+	/** The page's Retry-After when the worker's client fails the call with an error of `retryAfterMs`. */
+	const retryAfterFor = async (retryAfterMs: number): Promise<string | null> => {
+		vi.stubGlobal('location', new URL('https://app.example/sw.js'));
+		const api = createClient({ name: `sw-h21-${Math.random()}`, retry: 0, hooks: { beforeRequest: [() => {
+			throw Object.assign(new Error('later'), { retryAfterMs });
+		}] } });
+		let answer: Promise<Response> | undefined;
+		fetchHandler(api, { match: () => true })({ request: new Request('https://app.example/api/todos'), respondWith: (response) => {
+			answer = Promise.resolve(response);
+		} });
+		try {
+			return (await answer!).headers.get('retry-after');
+		} finally {
+			api.close();
+		}
+	};
+
+	it('a wait too long for a plain number is 2^31 s (RFC 9111\'s cap of delta-seconds), never 1e+22', async () => {
+		// Before: '1e+22' and '1e+305'.
+		expect([await retryAfterFor(1e25), await retryAfterFor(1e308), await retryAfterFor(2 ** 31 * 1_000 + 1)]).toEqual(['2147483648', '2147483648', '2147483648']);
+	});
+
+	it('a shorter wait is its whole seconds, at least 1, as before', async () => {
+		expect([await retryAfterFor(2_500), await retryAfterFor(0), await retryAfterFor(2_147_483_647), await retryAfterFor(2e12)]).toEqual(['3', '1', '2147484', '2000000000']);
 	});
 });
 
