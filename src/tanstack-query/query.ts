@@ -90,9 +90,9 @@ export const queryOptionsFor = <T>(api: Pick<Client, 'get'> & Partial<BreakerMem
 			// Options that are no object (`5`, `null`, a list) go to the call as given: it rejects with its
 			// `InvalidRequestError`, as `api.get(url, 5)` does, instead of being spread away (`{ ...5 }` is `{}`). Either signal
 			// ends the call: TanStack's (the query cancelled) and the options' own (one that is no signal goes as given: the call rejects).
-			const own = (options as { signal?: AbortSignal | null } | undefined)?.signal;
+			const own = options?.signal;
 			const call = api.get(url, options === undefined || (typeof options === 'object' && options && !Array.isArray(options))
-				? { ...options, signal: own instanceof AbortSignal && signal ? AbortSignal.any([own, signal]) : own ?? signal } : options);
+				? { ...options, signal: own instanceof AbortSignal ? AbortSignal.any([own, signal]) : own ?? signal } : options);
 			const response = await call;
 			// TanStack takes no `undefined` data: an answer without a body (a 204) is `null`, and so is none (a
 			// `beforeRetry` hook's `ky.stop` resolves the call `undefined`, as ky's does).
