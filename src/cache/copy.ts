@@ -4,7 +4,7 @@ import { readCapped } from '../utils/read-capped.js';
 import { redact, splitSensitive } from '../utils/sensitive.js';
 import { copyable, copyPlan, varyNames } from './copy-plan.js';
 import { pathOf, urlOf } from './keys.js';
-import type { CacheRecord } from './record.js';
+import { bounded, type CacheRecord } from './record.js';
 import { behind, discard, type CacheState, type Copy, type Read } from './state.js';
 
 /**
@@ -123,17 +123,18 @@ export const write = async (cache: CacheState, call: PolicyCall, { request, resp
 	const stored = typeof found === 'string' ? found : await found;
 	const url = urlOf(stored)!;
 	const path = pathOf(url);
-	// Nor the answer of an attempt sent before a write of its path was delivered by a client of the name without a stale
-	// cache (here or in another tab): told (`written`), the write noted no removal.
-	if (bytes && !view.dropped(stored, start) && call.world.current('cache', path) && (written.get(path) ?? 0) <= call.attemptStartedAt) {
-		const { status, statusText } = response;
-		const record: CacheRecord = {
-			v: 2, url, storedAt: now, ...timing, status, statusText,
-			headers,
-			// The request's values of the headers Vary names (none without Vary: most answers).
-			vary: vary === '' ? [] : varyNames(vary, sensitive).map((name) => [name, varied(cache, request, name) ?? null]),
-			body: bytes,
-		};
+	const { status, statusText } = response;
+	const record: CacheRecord = {
+		v: 2, url, storedAt: now, ...timing, status, statusText,
+		headers,
+		// The request's values of the headers Vary names (none without Vary: most answers).
+		vary: vary === '' ? [] : varyNames(vary, sensitive).map((name) => [name, varied(cache, request, name) ?? null]),
+		body: bytes!,
+	};
+	// Nor one whose head is over what a record may hold (`bounded`: a serve would refuse it), nor the answer of an attempt
+	// sent before a write of its path was delivered by a client of the name without a stale cache (here or in another
+	// tab): told (`written`), the write noted no removal.
+	if (bytes && bounded(record) && !view.dropped(stored, start) && call.world.current('cache', path) && (written.get(path) ?? 0) <= call.attemptStartedAt) {
 		// The clears and removals from now on: what a write the store lands after one of them is deleted again for (the part store).
 		const landing = context.world(call.identity);
 		const written = handOver(store, stored, record, landing); // Made here for the store, never touched again.

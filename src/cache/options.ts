@@ -5,7 +5,9 @@
  * and written behind the caller once the call resolved with it: a response the caller's
  * `afterResponse` hooks rejected is never stored. Not stored: `no-store` in the request or the
  * response (a `no-store`, `no-cache` or `Vary: *` answer also drops the copy it would replace), a
- * body over `maxBodyBytes` or not whole within the call's `timeout` (ky's 10 000 ms when not given; no time bound with `timeout: false`), and in a shared cache a `private` response or one to a credentialed
+ * body over `maxBodyBytes` or not whole within the call's `timeout` (ky's 10 000 ms when not given; no time bound with `timeout: false`), a
+ * head over what a stored copy may hold (a status text over 1,024 characters, more than 256 header fields, or more than 65,536 characters
+ * of header names and values: a stored copy over these is malformed, never served), and in a shared cache a `private` response or one to a credentialed
  * request. A GET of a URL this client copied less than 1 s ago is not copied again, nor one whose
  * strong ETag (else Last-Modified) is the copy's, for 60 s after the copy (at most half of the time
  * it may be served): its content is the stored one, only its `Age` lags. When a GET or

@@ -40,10 +40,20 @@ const pairs = (list: unknown, vary?: boolean): boolean =>
 	Array.isArray(list) && list.every((pair) => Array.isArray(pair) && pair.length === 2 && [pair[0], vary && pair[1] === null ? '' : pair[1]].every((text) => typeof text === 'string'));
 
 /**
+ * Whether a record's head is within what a response's is (copy.ts `write` keeps no other; an answer over them is not
+ * stored): a status text of at most 1,024 characters (a reason phrase is a few words), at most 256 header fields (its
+ * headers and the request headers its Vary names together), and at most 65,536 characters of their names and values —
+ * not a store's (or another build's) head of any size handed to the app at each serve.
+ */
+export const bounded = ({ statusText, headers, vary }: Pick<CacheRecord, 'statusText' | 'headers' | 'vary'>): boolean =>
+	statusText.length <= 1024 && headers.length + vary.length <= 256
+	&& [...headers, ...vary].reduce((size, [name, value]) => size + name.length + (value?.length ?? 0), 0) <= 65_536;
+
+/**
  * Whether a value read from storage is a record this version can serve (another tab, an older build
  * or a broken store may have written it): of the shape `write` gives (a freshness lifetime in whole
  * seconds, at most 2^31; made no later than stored, by at most 2^31 s; strings where it writes strings, which fetch would take anything
- * for), and one fetch takes.
+ * for), `bounded`, and one fetch takes.
  */
 export const isRecord = (value: unknown): value is CacheRecord => {
 	const record = value as Partial<CacheRecord> | undefined;
@@ -54,7 +64,7 @@ export const isRecord = (value: unknown): value is CacheRecord => {
 		&& record.born! <= record.storedAt! && record.storedAt! - record.born! <= 2 ** 31 * 1000
 		&& Number.isSafeInteger(record.lifetime) && record.lifetime! >= 0 && record.lifetime! <= 2 ** 31
 		&& copyable(record.status!) // Only the statuses a copy is taken of are stored.
-		&& pairs(record.headers) && pairs(record.vary, true)
+		&& pairs(record.headers) && pairs(record.vary, true) && bounded(record as CacheRecord)
 		&& Object.prototype.toString.call(record.body) === '[object ArrayBuffer]'
 		&& fetchTakes(record as CacheRecord);
 };
