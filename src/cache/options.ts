@@ -76,7 +76,8 @@ export interface CacheOptions {
 	 */
 	maxEntries?: number;
 	/**
-	 * Larger bodies are not stored, in bytes (a `Content-Length` over it is not even copied).
+	 * Larger bodies are not stored, in bytes (a `Content-Length` over it is not even copied), nor served: a stored copy
+	 * larger (another build's, tab's or a client's with a larger `maxBodyBytes`) is not served, and is removed when met.
 	 * @default 1_048_576 (1 MiB)
 	 */
 	maxBodyBytes?: number;

@@ -113,3 +113,34 @@ describe('a stored record whose head is over the bounds a response has is malfor
 		expect(client.errors).toEqual([]);
 	});
 });
+
+describe('a stored record whose body is over the reading client\'s maxBodyBytes is never served', () => {
+	it('a copy of 14 bytes read by a client whose maxBodyBytes is 10 (another build, tab or configuration stored it) is a miss, and goes', async () => {
+		const records = new Map<string, unknown>();
+		const writer = origin(records);
+		const [key] = await storedCopy(writer, records, 'https://a.test/body');
+		expect(await whileDown(writer, 'https://a.test/body')).toBe('stale 2 14');
+
+		const reader = origin(records, { staleCache: { maxBodyBytes: 10 } });
+		// Before: 'stale 2 14' (14 bytes served by a client that never keeps more than 10), and listed by cache.list().
+		expect(await reader.api.cache.list()).toEqual([]);
+		expect(await whileDown(reader, 'https://a.test/body')).toBe('NetworkError');
+		await expect.poll(() => records.has(key)).toBe(false);
+	});
+
+	it('a record whose body was swapped for 2 MiB (over the default 1 MiB) is not served', async () => {
+		const records = new Map<string, unknown>();
+		const client = origin(records);
+		const [, record] = await storedCopy(client, records, 'https://a.test/huge');
+		record.body = new ArrayBuffer(2 * 1_048_576);
+		// Before: 'stale 2 2097152'.
+		expect(await whileDown(client, 'https://a.test/huge')).toBe('NetworkError');
+	});
+
+	it('neighbour: a body of exactly maxBodyBytes is served', async () => {
+		const records = new Map<string, unknown>();
+		const client = origin(records, { staleCache: { maxBodyBytes: 14 } });
+		await storedCopy(client, records, 'https://a.test/exact');
+		expect(await whileDown(client, 'https://a.test/exact')).toBe('stale 2 14');
+	});
+});
