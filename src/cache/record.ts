@@ -53,7 +53,7 @@ export const bounded = ({ statusText, headers, vary }: Pick<CacheRecord, 'status
  * Whether a value read from storage is a record this version can serve (another tab, an older build
  * or a broken store may have written it): of the shape `write` gives (a freshness lifetime in whole
  * seconds, at most 2^31; made no later than stored, by at most 2^31 s; strings where it writes strings, which fetch would take anything
- * for), `bounded`, and one fetch takes.
+ * for; header names in lower case, once each, as fetch shows them: `limitOf` reads its `cache-control` so), `bounded`, and one fetch takes.
  */
 export const isRecord = (value: unknown): value is CacheRecord => {
 	const record = value as Partial<CacheRecord> | undefined;
@@ -65,6 +65,7 @@ export const isRecord = (value: unknown): value is CacheRecord => {
 		&& Number.isSafeInteger(record.lifetime) && record.lifetime! >= 0 && record.lifetime! <= 2 ** 31
 		&& copyable(record.status!) // Only the statuses a copy is taken of are stored.
 		&& pairs(record.headers) && pairs(record.vary, true) && bounded(record as CacheRecord)
+		&& new Set(record.headers!.map(([name]) => name)).size === record.headers!.length && !record.headers!.some(([name]) => /[A-Z]/.test(name))
 		&& Object.prototype.toString.call(record.body) === '[object ArrayBuffer]'
 		&& fetchTakes(record as CacheRecord);
 };

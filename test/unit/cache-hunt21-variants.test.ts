@@ -144,3 +144,71 @@ describe('a stored record whose body is over the reading client\'s maxBodyBytes 
 		expect(await whileDown(client, 'https://a.test/exact')).toBe('stale 2 14');
 	});
 });
+
+describe('a stored record\'s header names are as `write` keeps them (lower case, once each): else its own limits would be misread', () => {
+	const cases: Array<[string, Array<[string, string]>]> = [
+		['Cache-Control in upper case', [['Cache-Control', 'max-age=1, must-revalidate']]],
+		['a second cache-control', [['cache-control', 'max-age=1'], ['cache-control', 'must-revalidate']]],
+	];
+	for (const [what, headers] of cases) {
+		it(`a record with ${what} (must-revalidate, stale now) is not served`, async () => {
+			const records = new Map<string, unknown>();
+			const client = origin(records);
+			const [key, record] = await storedCopy(client, records, 'https://a.test/strict');
+			record.headers = [...record.headers.filter(([name]) => name !== 'cache-control'), ...headers];
+			client.clock.advance(10_000);
+			// Before: 'stale 2 14', served 10 s past its freshness though the copy says must-revalidate (its limit read 'cache-control' alone, or its first).
+			expect(await whileDown(client, 'https://a.test/strict')).toBe('NetworkError');
+			expect(client.errors).toEqual(['cache decode']);
+			await expect.poll(() => records.has(key)).toBe(false);
+		});
+	}
+
+	it('neighbour: the copy as written, must-revalidate and fresh, is served; once stale it is not', async () => {
+		const records = new Map<string, unknown>();
+		const client = origin(records);
+		client.state.headers = { 'cache-control': 'max-age=5, must-revalidate' };
+		await storedCopy(client, records, 'https://a.test/fresh');
+		expect(await whileDown(client, 'https://a.test/fresh')).toBe('stale 2 14');
+		client.clock.advance(10_000);
+		expect(await whileDown(client, 'https://a.test/fresh')).toBe('NetworkError');
+		expect(client.errors).toEqual([]);
+	});
+});
+
+describe('neighbours: the shape of a stored record (held already; guarded here)', () => {
+	const cases: Array<[string, (record: Stored) => void, string[]]> = [
+		['a storedAt that is no number', (record) => { (record as { storedAt: unknown }).storedAt = '1'; }, ['cache decode']],
+		['a storedAt an hour ahead of the clock', (record) => { record.storedAt += 3_600_000; record.born = record.storedAt; }, []],
+		['a negative storedAt', (record) => { record.storedAt = -1; record.born = -1; }, []],
+		['a 204', (record) => { record.status = 204; }, ['cache decode']],
+		['a status of 600', (record) => { record.status = 600; }, ['cache decode']],
+		['headers as an object', (record) => { (record as { headers: unknown }).headers = { 'content-type': 'application/json' }; }, ['cache decode']],
+		['a body that is a string', (record) => { (record as { body: unknown }).body = '{"fresh":true}'; }, ['cache decode']],
+		['a body that is a Uint8Array', (record) => { (record as { body: unknown }).body = new Uint8Array(record.body); }, ['cache decode']],
+	];
+	for (const [what, change, errors] of cases) {
+		it(`a record with ${what} is not served`, async () => {
+			const records = new Map<string, unknown>();
+			const client = origin(records);
+			await storedCopy(client, records, 'https://a.test/shape');
+			change([...records.values()][0] as Stored);
+			expect(await whileDown(client, 'https://a.test/shape')).toBe('NetworkError');
+			expect(client.errors).toEqual(errors);
+		});
+	}
+
+	it('a record under another URL\'s key, or another identity\'s, answers none but its own', async () => {
+		const records = new Map<string, unknown>();
+		let who = 'ann';
+		const client = origin(records, { identity: () => who });
+		const [key, record] = await storedCopy(client, records, 'https://a.test/mine');
+		records.set(key.replace('/mine', '/other'), record);
+		expect(await whileDown(client, 'https://a.test/other')).toBe('NetworkError');
+		expect(client.errors).toEqual(['cache decode']);
+		who = 'bob';
+		expect(await whileDown(client, 'https://a.test/mine')).toBe('NetworkError');
+		who = 'ann';
+		expect(await whileDown(client, 'https://a.test/mine')).toBe('stale 2 14');
+	});
+});
