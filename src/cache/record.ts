@@ -45,9 +45,23 @@ const pairs = (list: unknown, vary?: boolean): boolean =>
  * headers and the request headers its Vary names together), and at most 65,536 characters of their names and values —
  * not a store's (or another build's) head of any size handed to the app at each serve.
  */
-export const bounded = ({ statusText, headers, vary }: Pick<CacheRecord, 'statusText' | 'headers' | 'vary'>): boolean =>
-	statusText.length <= 1024 && headers.length + vary.length <= 256
-	&& [...headers, ...vary].reduce((size, [name, value]) => size + name.length + (value?.length ?? 0), 0) <= 65_536;
+export const bounded = ({ statusText, headers, vary }: Pick<CacheRecord, 'statusText' | 'headers' | 'vary'>): boolean => {
+	if (statusText.length > 1024 || headers.length + vary.length > 256) {
+		return false;
+	}
+
+	// Counted in place: this runs on every copy written (a never-seen URL's call), so no list is made for it.
+	let size = 0;
+	for (const [name, value] of headers) {
+		size += name.length + value.length;
+	}
+
+	for (const [name, value] of vary) {
+		size += name.length + (value?.length ?? 0);
+	}
+
+	return size <= 65_536;
+};
 
 /**
  * Whether a value read from storage is a record this version can serve (another tab, an older build
