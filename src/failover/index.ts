@@ -44,7 +44,9 @@ export interface FailoverOptions {
 	 * The mirrors of each primary origin, tried in order. A key is an origin
 	 * (`'https://api.example.com'`, read as the URL parser reads it: any case, the scheme's default
 	 * port, a Unicode host); a mirror is an origin or a base URL (`'https://backup.example.com/api'`),
-	 * whose path goes before the request's path. Each mirror has its own breaker scope.
+	 * whose path goes before the request's path. Each mirror has its own breaker scope. Two keys naming
+	 * one origin, a mirror that is not a string (a hole in the list), or an `http:` mirror of an `https:`
+	 * origin (its credentials sent in the clear) throw a `RangeError`.
 	 */
 	mirrors: Readonly<Record<string, readonly string[]>>;
 	/**
@@ -220,7 +222,7 @@ const settle = (failure: { response?: Response; error?: unknown }): Promise<Resp
 const httpUrl = (value: unknown): URL | undefined => {
 	try {
 		const url = new URL(value as string);
-		return (url.protocol === 'https:' || url.protocol === 'http:') && !url.search && !url.hash && !url.username && !url.password ? url : undefined;
+		return typeof value === 'string' && (url.protocol === 'https:' || url.protocol === 'http:') && !url.search && !url.hash && !url.username && !url.password ? url : undefined;
 	} catch {
 		return undefined;
 	}
@@ -258,11 +260,13 @@ export const failover = (options: FailoverOptions): Policy<'failover'> => {
 		const primary = httpUrl(origin);
 		// An origin as the URL parser reads it (any case, the scheme's default port, a Unicode host): nothing after it but `/`.
 		check(primary?.pathname === '/', `failover.mirrors['${origin}']`, origin, 'an http(s) origin, such as https://api.example.com');
+		check(!resolved.has(primary!.origin), `failover.mirrors['${origin}']`, origin, 'an origin no other key names');
 		check(Array.isArray(list) && list.length > 0, `failover.mirrors['${origin}']`, list, 'a non-empty array of mirror URLs');
 		// A mirror written twice (in any form the URL parser reads as one) is one mirror, tried once.
-		resolved.set(primary!.origin, [...new Set(list.map((mirror, index) => {
+		// Every entry read, a hole too (`Array.from`); an https primary's mirror is https (no downgrade in the clear).
+		resolved.set(primary!.origin, [...new Set(Array.from(list, (mirror, index) => {
 			const url = httpUrl(mirror);
-			check(url !== undefined && url.origin !== primary!.origin, `failover.mirrors['${origin}'][${index}]`, mirror, 'an http(s) URL of another origin, without query or fragment');
+			check(url !== undefined && url.origin !== primary!.origin && (url.protocol === 'https:' || primary!.protocol === 'http:'), `failover.mirrors['${origin}'][${index}]`, mirror, 'a string: an http(s) URL of another origin (https for an https one), without query or fragment');
 			return url!.origin + url!.pathname.replace(/\/$/, '');
 		}))]);
 	}
