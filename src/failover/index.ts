@@ -2,6 +2,7 @@ import { failoverAt } from '../bands/bands.js';
 import type { PolicyCall, Policy, PolicyContext, PolicyParts, RunOptions } from '../core/policy.js';
 import type { Layer } from '../core/types.js';
 import { check, optionsOf, isObject, offOnly } from '../utils/validate.js';
+import { isHTTPError } from 'ky';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import { scopes } from '../utils/scopes.js';
@@ -154,6 +155,7 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 			return settle(failure);
 		}
 
+		const writes = call.method !== 'GET' && call.method !== 'HEAD';
 		for (const base of list) {
 			if (closed) {
 				break; // No I/O after the client's close(): the primary's outcome stands.
@@ -166,8 +168,10 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 			routeOf(call).base = base;
 			try {
 				const response = await next(body) as Response | undefined;
-				if (response && response.status >= 400) {
-					drop(response); // Not a good answer (a mirror that lacks the resource, or failing too): the next one.
+				// Not a good answer (a mirror that lacks the resource, or failing too): the next one. But a keyed write's
+				// refusal: that mirror decided on it (a 409 of a key still in progress, a 422), no other mirror is sent it.
+				if (response && response.status >= 400 && !(writes && decided(response))) {
+					drop(response);
 					continue;
 				}
 
@@ -182,7 +186,8 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 				context.emit('failover', { scope, method: call.method, url: request.url, mirror: response.url || base, code });
 				return response;
 			} catch (error) {
-				if (call.signal?.aborted) {
+				// The caller's abort; or a keyed write's refusal, thrown as ky throws it: no other mirror.
+				if (call.signal?.aborted || (writes && isHTTPError(error) && decided(error.response))) {
 					routeOf(call).base = undefined;
 					drop(failure.response);
 					throw error;
@@ -216,6 +221,12 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 	};
 };
 
+/**
+ * Whether a mirror's answer to a keyed write is its decision on that write: a 4xx `classify()` calls no transient failure,
+ * but a 401 (the caller's credentials are the primary's; auth's token may not go to this mirror).
+ */
+const decided = (response: Response): boolean => response.status !== 401 && classifyStatus(response.status)?.transient === false;
+
 const settle = (failure: { response?: Response; error?: unknown }): Promise<Response> =>
 	failure.response ? Promise.resolve(failure.response) : Promise.reject(failure.error);
 
@@ -232,7 +243,11 @@ const httpUrl = (value: unknown): URL | undefined => {
  * Origin failover, for the `failover` slot: a GET, HEAD or keyed call (one with an
  * `Idempotency-Key` the caller gave, not one the outbox made for a write it holds) that fails transiently after its retries — network error, timeout, 408, 429,
  * 5xx, or the primary's breaker open — is sent to the primary's mirrors in order; the first good
- * answer wins (`response.url` says which, event `failover`). Each mirror gets the call's own retries
+ * answer wins (`response.url` says which, event `failover`). A mirror's 4xx is no good answer of a
+ * read (a mirror that lacks the resource: the next mirror, else the primary's outcome stands — on purpose
+ * not `classify()`'s reading, which would end a call whose origin is down with a lagging mirror's 404);
+ * to a keyed write it is that mirror's decision (a 409 of its key, a 422), the call's answer, sent to
+ * no other mirror — but a 401 (the caller's credentials are the primary's). Each mirror gets the call's own retries
  * (paid from the mirror's retry budget, whose share the first attempts sent to it earn, counted in its
  * `stats()` and told in its scope, as a hedge of it is)
  * and its own breaker scope; the primary is tried first on every call, so it is back as soon as its
