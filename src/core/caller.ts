@@ -133,7 +133,8 @@ export const createCaller = (deps: CallerDeps) => {
 			// A replay is background work: its request's deadline is not its own (its rate-limit and bulkhead waits, its lease).
 			deadline: deps.deadlineOf?.(replay ? undefined : within, callOptions.totalTimeout),
 		});
-		// A call's `fallback: undefined` is not given (API.md "Option values"): the client's answers (`null` is a value).
-		return call.run(kyOptionsOf(call, callOptions, headers, unsafe, method, replacing), headers, callOptions.fallback === undefined ? deps.fallback : callOptions.fallback);
+		// A call's `fallback: undefined` is not given (API.md "Option values"): the client's answers (`null` is a value). Never
+		// a replay's: its failure is the outbox's to keep pending, not an answer to take for delivered.
+		return call.run(kyOptionsOf(call, callOptions, headers, unsafe, method, replacing), headers, replay ? undefined : callOptions.fallback === undefined ? deps.fallback : callOptions.fallback);
 	};
 };

@@ -87,8 +87,8 @@ export interface BaseClientOptions extends KyOptions {
 	 * function gives, or a `Response` whose body was read, fails the call with an `InvalidRequestError`
 	 * naming `fallback`, the call's own error its `cause` (never a raw `TypeError`); what the function
 	 * throws, the call rejects with as it is (the app's own error: `classify()` says `UNKNOWN`). The answer carries `Cache-Status: steadfetch; fwd=miss; detail=fallback` (`isFallback(response)`) and
-	 * is counted in `stats().fallbacks`. Never used for the caller's abort, bad input or a queued
-	 * write. Per call, `fallback` overrides it.
+	 * is counted in `stats().fallbacks`. Never used for the caller's abort, bad input, a queued write or an outbox replay (a failed replay stays pending).
+	 * Per call, `fallback` overrides it.
 	 * @default undefined (a failed call rejects)
 	 */
 	fallback?: unknown;
