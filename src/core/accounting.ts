@@ -94,9 +94,11 @@ export class Accounting {
 		return this.#owners.get(error) ?? (cause && this.#owners.get(cause)) ?? (response && this.#owners.get(response));
 	};
 
-	/** A call's first attempt: counted. */
+	/** A call's first attempt: counted, and in flight until the call settles (`Counters.open`). */
 	first(scope: string): void {
-		this.#stats.scope(scope).requests++;
+		const counters = this.#stats.scope(scope);
+		counters.requests++;
+		counters.open++;
 	}
 
 	/** A call's first attempt went out (reached the transport): in the retry budget, which one refused without I/O does not raise. */

@@ -715,6 +715,7 @@ export class Call implements PolicyCall {
 		const scope = this.#state.scope;
 		if (scope !== undefined) {
 			const counters = stats.scope(scope);
+			counters.open--;
 			if (ok) {
 				counters.successes++;
 				const kind = response && !this.isKys(response) ? substituted(response) : undefined;

@@ -32,22 +32,16 @@ export type Counter = keyof typeof substitutes;
 /** Whether a policy's `substituted()` answer names a `substitutes` counter (anything else says the outcome is not its own). */
 export const isCounter = (kind: unknown): kind is Counter => typeof kind === 'string' && Object.hasOwn(substitutes, kind);
 
-/** Calls to a scope that started and have not settled: each one started counts in `requests` and ends in exactly one outcome. */
-const inFlight = ({ requests, successes, queued, failures }: ScopeStats): boolean => {
-	let settled = successes + queued;
-	for (const code in failures) {
-		settled += failures[code]!;
-	}
-
-	return requests > settled;
-};
+/** A scope's counters as the client keeps them: `open`, its calls started and not yet settled (not enumerable: not in `stats()`). */
+export type Counters = ScopeStats & { open: number };
 
 /**
  * Per-scope counters; a few integers per scope, for at most `maxScopes` idle scopes (`Scopes`): a
- * forgotten scope's counters are gone. Never forgotten: a scope with calls in flight, or one a
- * policy `holds` (an open breaker, an unhealthy scope, pending outbox entries).
+ * forgotten scope's counters are gone. Never forgotten: a scope with calls in flight (`open`; not
+ * derived from the outcomes, which count a `202` for a queued write twice), or one a policy `holds`
+ * (an open breaker, an unhealthy scope, pending outbox entries).
  */
-export type Stats = Scopes<ScopeStats>;
+export type Stats = Scopes<Counters>;
 
 export const createStats = (holds: (scope: string) => boolean): Stats =>
-	scopes((): ScopeStats => ({ requests: 0, successes: 0, stale: 0, queued: 0, failures: {}, retries: 0, retriesRefused: 0, fallbacks: 0 }), (counters, scope) => inFlight(counters) || holds(scope));
+	scopes((): Counters => Object.defineProperty({ requests: 0, successes: 0, stale: 0, queued: 0, failures: {}, retries: 0, retriesRefused: 0, fallbacks: 0 }, 'open', { value: 0, writable: true }) as Counters, (counters, scope) => counters.open > 0 || holds(scope));

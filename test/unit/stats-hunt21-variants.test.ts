@@ -5,6 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createClient, memoryStore, outbox } from '../../src/entries/index.js';
+import { bulkhead } from '../../src/entries/bulkhead.js';
+import { dedupe } from '../../src/entries/dedupe.js';
+import { hedge } from '../../src/entries/hedge.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 /** A transport that fails every request as a dropped connection while `state.down`, else answers 200 `ok`; what it sent in `state.sent`. */
 const switchable = () => {
@@ -41,4 +45,147 @@ describe('a write\'s replay is the outbox\'s, never answered by the client\'s `f
 		expect((await api.get('https://api.test/todos')).status).toBe(200);
 		api.close();
 	});
+});
+
+/**
+ * Whether `api` still has `scope`'s counters after calls to 1 000 other scopes (past `maxScopes`, an idle scope's
+ * counters are forgotten; one with a call in flight, or one a policy holds, never is). `get` makes those calls.
+ */
+const keptThroughChurn = async (api: { stats(): Record<string, unknown> }, scope: string, get: (url: string) => Promise<unknown>): Promise<boolean> => {
+	for (let each = 0; each < 1000; each++) {
+		await get(`https://churn-${each}.test/`);
+	}
+
+	return scope in api.stats();
+};
+
+/** A transport: `/hold` answers once `release()`; `/down` fails while `state.down` (a dropped connection); anything else 200 `ok`. */
+const holding = () => {
+	let release = (): void => undefined;
+	const held = new Promise<void>((resolve) => {
+		release = resolve;
+	});
+	const state = { down: true };
+	const fetch = (async (request: Request) => {
+		const { pathname } = new URL(request.url);
+		if (pathname === '/hold') {
+			await held;
+			return new Response('late');
+		}
+
+		if (pathname === '/down' && state.down) {
+			throw new TypeError('fetch failed');
+		}
+
+		return new Response('ok');
+	}) as typeof globalThis.fetch;
+	return { fetch, state, release: () => release() };
+};
+
+describe('a scope with a call in flight keeps its counters, whatever its other calls ended in (a 202 for a queued write counts once toward settled)', () => {
+	it.each([
+		['a 202 for a write queued on failure', {}],
+		['a 202 for a write queued early, at networkTimeoutMs', { networkTimeoutMs: 20 }],
+	])('%s, since delivered', async (_, more) => {
+		const { fetch, state, release } = holding();
+		const api = createClient({ fetch, retry: 0, breaker: false, store: memoryStore, name: `h21-inflight-${++named}`, outbox: outbox({ queuedResponse: 'accepted', ...more }) } as never);
+		const scope = 'https://api.test';
+		const slow = api.get(`${scope}/hold`);
+		if ('networkTimeoutMs' in more) {
+			// Its attempt hangs past the deadline, then fails: the entry stays, delivered by the flush below.
+			let fail = (): void => undefined;
+			const failing = new Promise<Response>((_resolve, reject) => {
+				fail = () => reject(new TypeError('fetch failed'));
+			});
+			const early = await api.post(`${scope}/down`, { json: { a: 1 }, fetch: () => failing } as never);
+			expect(early.status).toBe(202);
+			fail();
+		} else {
+			expect((await api.post(`${scope}/down`, { json: { a: 1 } })).status).toBe(202);
+		}
+
+		state.down = false;
+		await waitFor(async () => (await api.outbox.flush()).remaining === 0 && await api.outbox.size() === 0, 'the write delivered');
+		// Before: false — its 202 counted in successes and in queued, the call to /hold was no longer seen in flight.
+		expect(await keptThroughChurn(api, scope, async (url) => api.get(url))).toBe(true);
+		release();
+		expect(await (await slow).text()).toBe('late');
+		// Before: { requests: 0, successes: 1 }: the counters of a scope made fresh while its call was in flight.
+		expect(api.stats()[scope]).toMatchObject({ requests: 3, successes: 3, queued: 1, failures: {} });
+		// Once idle it is forgotten as any other scope.
+		expect(await keptThroughChurn(api, scope, async (url) => api.get(url))).toBe(false);
+		api.close();
+	}, 30_000);
+});
+
+describe('every call that settled is out of flight: its scope is forgotten once idle, as any other', () => {
+	it('an early stale answer (its attempt since ended), a hedge\'s loser, a dedupe follower, an abort while reading the body, a write queued then delivered, an abort while waiting for a bulkhead slot', async () => {
+		const release: Record<string, () => void> = {};
+		const gate = (name: string) => new Promise<void>((resolve) => {
+			release[name] = resolve;
+		});
+		const gates = { stale: gate('stale'), dedupe: gate('dedupe'), slot: gate('slot') };
+		let hedged = 0;
+		let down = true;
+		let staleSlow = false;
+		const fetch = (async (request: Request) => {
+			const { host, pathname } = new URL(request.url);
+			const aborted = new Promise<never>((_resolve, reject) => {
+				request.signal.addEventListener('abort', () => reject(request.signal.reason), { once: true });
+			});
+			aborted.catch(() => undefined); // Awaited only by the requests below that wait.
+			if (pathname === '/slow' && (host !== 'stale.test' || staleSlow)) {
+				await Promise.race([gates[host.split('.')[0] as keyof typeof gates], aborted]);
+			} else if (host === 'hedge.test' && hedged++ === 0) {
+				await aborted; // The first attempt never answers: the hedge wins, this one is aborted.
+			} else if (host === 'body.test') {
+				return new Response(new ReadableStream({ start: (controller) => controller.enqueue(new TextEncoder().encode('part')) }));
+			} else if (host === 'queued.test' && down) {
+				throw new TypeError('fetch failed');
+			}
+
+			return new Response('ok', { headers: { 'cache-control': 'max-age=0' } });
+		}) as typeof globalThis.fetch;
+		const api = createClient({
+			fetch, retry: 0, breaker: false, store: memoryStore, name: `h21-settled-${++named}`, staleCache: { networkTimeoutMs: 20 },
+			hedge: hedge({ delayMs: 10 }), dedupe: dedupe(), bulkhead: bulkhead({ maxConcurrent: 1 }), outbox: outbox(),
+		} as never);
+		// A stale answer at networkTimeoutMs; its attempt goes on, then ends.
+		expect(await api.get('https://stale.test/slow', { hedge: false } as never).text()).toBe('ok');
+		await waitFor(async () => (await api.cache.list()).length === 1, 'the copy stored');
+		staleSlow = true;
+		const staleAnswer = await api.get('https://stale.test/slow', { hedge: false } as never);
+		expect(staleAnswer.headers.get('cache-status')).toMatch(/^steadfetch; hit/);
+		// A hedge's loser, aborted.
+		expect(await api.get('https://hedge.test/', { bulkhead: false } as never).text()).toBe('ok');
+		// A follower of a request dedupe shares.
+		const [first, follower] = [api.get('https://dedupe.test/slow', { hedge: false } as never), api.get('https://dedupe.test/slow', { hedge: false } as never)];
+		release.dedupe!();
+		expect([await first.text(), await follower.text()]).toEqual(['ok', 'ok']);
+		// The caller aborts while reading the body.
+		const reading = new AbortController();
+		const body = await api.get('https://body.test/', { signal: reading.signal, hedge: false } as never);
+		const read = body.text();
+		reading.abort();
+		await expect(read).rejects.toBeDefined();
+		// A write queued, then delivered.
+		await expect(api.post('https://queued.test/w', { json: { a: 1 } })).rejects.toMatchObject({ code: 'QUEUED' });
+		down = false;
+		await api.outbox.flush();
+		// A call aborted while it waits for the bulkhead's one slot.
+		const holder = api.get('https://slot.test/slow', { hedge: false } as never);
+		const waiting = new AbortController();
+		const waiter = api.get('https://slot.test/next', { signal: waiting.signal, hedge: false } as never);
+		waiting.abort();
+		await expect(waiter).rejects.toBeDefined();
+		release.slot!();
+		release.stale!();
+		expect(await holder.text()).toBe('ok');
+		await waitFor(async () => (await api.outbox.size()) === 0, 'the outbox empty');
+		const scopes = ['https://stale.test', 'https://hedge.test', 'https://dedupe.test', 'https://body.test', 'https://queued.test', 'https://slot.test'];
+		expect(scopes.filter((scope) => !(scope in api.stats()))).toEqual([]);
+		await keptThroughChurn(api, '', async (url) => api.get(url, { hedge: false } as never));
+		expect(scopes.filter((scope) => scope in api.stats())).toEqual([]);
+		api.close();
+	}, 30_000);
 });
