@@ -327,7 +327,11 @@ export class Call implements PolicyCall {
 		const scope = this.#state.scope!;
 		const { accounting } = this.#client;
 		if (kind === 'first') {
-			accounting.first(scope);
+			// An outbox replay is no call of the app's: its write was counted once, when it was queued (`stats()`).
+			if (!this.replay) {
+				accounting.first(scope);
+			}
+
 			return this.#send(request, init, next);
 		}
 
@@ -709,11 +713,11 @@ export class Call implements PolicyCall {
 		return own === undefined ? this.#client.totalTimeout : own;
 	}
 
-	/** Count the call's outcome in `stats()` and tell the watchers: resolved (`ok`, a `ky.stop` resolves `undefined`) or rejected with `error`. */
+	/** Count the call's outcome in `stats()` (not a replay's) and tell the watchers: resolved (`ok`, a `ky.stop` resolves `undefined`) or rejected with `error`. */
 	#settle(ok: boolean, response: Response | undefined, error: unknown): void {
 		const { stats, substituted, watchers } = this.#client;
 		const scope = this.#state.scope;
-		if (scope !== undefined) {
+		if (scope !== undefined && !this.replay) {
 			const counters = stats.scope(scope);
 			counters.open--;
 			if (ok) {

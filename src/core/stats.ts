@@ -2,7 +2,10 @@ import { scopes, type Scopes } from '../utils/scopes.js';
 
 /** Counters of one scope in `client.stats()`. */
 export interface ScopeStats {
-	/** Calls to the scope that reached the per-attempt layers (answered by the network, stale, queued, or failed fast). */
+	/**
+	 * Calls to the scope that reached the per-attempt layers (answered by the network, stale, queued, or failed fast). Not an
+	 * outbox replay, here or in the outcomes below: a queued write counts once, when it was made (`queued`).
+	 */
 	requests: number;
 	/** Calls that resolved, stale answers and `202 Accepted` for queued mutations included. */
 	successes: number;

@@ -111,7 +111,7 @@ describe('a scope with a call in flight keeps its counters, whatever its other c
 		release();
 		expect(await (await slow).text()).toBe('late');
 		// Before: { requests: 0, successes: 1 }: the counters of a scope made fresh while its call was in flight.
-		expect(api.stats()[scope]).toMatchObject({ requests: 3, successes: 3, queued: 1, failures: {} });
+		expect(api.stats()[scope]).toMatchObject({ requests: 2, successes: 2, queued: 1, failures: {} });
 		// Once idle it is forgotten as any other scope.
 		expect(await keptThroughChurn(api, scope, async (url) => api.get(url))).toBe(false);
 		api.close();
@@ -188,4 +188,29 @@ describe('every call that settled is out of flight: its scope is forgotten once 
 		expect(scopes.filter((scope) => scope in api.stats())).toEqual([]);
 		api.close();
 	}, 30_000);
+});
+
+describe('an outbox replay is no new call of the app\'s: stats() counts the write once, when it was made', () => {
+	const row = (more: object) => ({ requests: 1, successes: 0, stale: 0, queued: 1, failures: {}, retries: 0, retriesRefused: 0, fallbacks: 0, ...more });
+	it.each([
+		['OutboxQueuedError', 'error', row({})],
+		['a 202', 'accepted', row({ successes: 1 })],
+	] as const)('queued with %s, replayed while down, then delivered; and after a reload', async (_, queuedResponse, counted) => {
+		const { state, fetch } = switchable();
+		const name = `h21-replay-${++named}`;
+		const store = memoryStore(name);
+		const make = () => createClient({ fetch, retry: 0, breaker: false, store: () => store, name, outbox: outbox({ queuedResponse }) } as never);
+		const api = make();
+		await api.post('https://api.test/todos', { json: { a: 1 } }).catch(() => undefined);
+		expect(api.stats()['https://api.test']).toEqual(counted);
+		expect(await api.outbox.flush()).toMatchObject({ sent: 0, failed: 1 });
+		// Before: { requests: 2, failures: { NETWORK: 1 } }, then { requests: 3, successes: 1 (or 2) }: one write, three calls.
+		expect(api.stats()['https://api.test']).toEqual(counted);
+		api.close();
+		const reload = make();
+		state.down = false;
+		expect(await reload.outbox.flush()).toMatchObject({ sent: 1, remaining: 0 });
+		expect([state.sent.length, reload.stats()['https://api.test'] ?? 'none']).toEqual([3, 'none']);
+		reload.close();
+	});
 });
