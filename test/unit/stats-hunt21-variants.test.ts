@@ -119,12 +119,12 @@ describe('a scope with a call in flight keeps its counters, whatever its other c
 });
 
 describe('every call that settled is out of flight: its scope is forgotten once idle, as any other', () => {
-	it('an early stale answer (its attempt since ended), a hedge\'s loser, a dedupe follower, an abort while reading the body, a write queued then delivered, an abort while waiting for a bulkhead slot', async () => {
+	it('an early stale answer (its attempt since ended), a hedge\'s loser, a dedupe follower (one whose caller aborts too, or whose first caller does), an abort while reading the body, a write queued then delivered, an abort while waiting for a bulkhead slot', async () => {
 		const release: Record<string, () => void> = {};
 		const gate = (name: string) => new Promise<void>((resolve) => {
 			release[name] = resolve;
 		});
-		const gates = { stale: gate('stale'), dedupe: gate('dedupe'), slot: gate('slot') };
+		const gates = { stale: gate('stale'), dedupe: gate('dedupe'), slot: gate('slot'), joined: gate('joined'), left: gate('left') };
 		let hedged = 0;
 		let down = true;
 		let staleSlow = false;
@@ -162,6 +162,15 @@ describe('every call that settled is out of flight: its scope is forgotten once 
 		const [first, follower] = [api.get('https://dedupe.test/slow', { hedge: false } as never), api.get('https://dedupe.test/slow', { hedge: false } as never)];
 		release.dedupe!();
 		expect([await first.text(), await follower.text()]).toEqual(['ok', 'ok']);
+		// A follower whose caller aborts while the request goes on; a first caller who aborts while a follower waits.
+		for (const [host, quits] of [['joined', 1], ['left', 0]] as const) {
+			const quitting = new AbortController();
+			const calls = [0, 1].map((each) => api.get(`https://${host}.test/slow`, { hedge: false, ...each === quits && { signal: quitting.signal } } as never));
+			quitting.abort();
+			release[host]!();
+			expect(await Promise.all(calls.map(async (call) => call.text().catch((error: Error) => error.name)))).toEqual(quits ? ['ok', 'AbortError'] : ['AbortError', 'ok']);
+		}
+
 		// The caller aborts while reading the body.
 		const reading = new AbortController();
 		const body = await api.get('https://body.test/', { signal: reading.signal, hedge: false } as never);
@@ -182,7 +191,7 @@ describe('every call that settled is out of flight: its scope is forgotten once 
 		release.stale!();
 		expect(await holder.text()).toBe('ok');
 		await waitFor(async () => (await api.outbox.size()) === 0, 'the outbox empty');
-		const scopes = ['https://stale.test', 'https://hedge.test', 'https://dedupe.test', 'https://body.test', 'https://queued.test', 'https://slot.test'];
+		const scopes = ['https://stale.test', 'https://hedge.test', 'https://dedupe.test', 'https://joined.test', 'https://left.test', 'https://body.test', 'https://queued.test', 'https://slot.test'];
 		expect(scopes.filter((scope) => !(scope in api.stats()))).toEqual([]);
 		await keptThroughChurn(api, '', async (url) => api.get(url, { hedge: false } as never));
 		expect(scopes.filter((scope) => scope in api.stats())).toEqual([]);
