@@ -34,11 +34,18 @@ export class Emitter {
 		return (this.#listeners.get(type)?.size ?? 0) + (this.#listeners.get('*')?.size ?? 0) > 0;
 	}
 
+	/**
+	 * Call the listeners there were when the event happened, as EventTarget does: one added by a listener
+	 * waits for the next event (a listener that re-arms itself is never called in a loop), one removed
+	 * before its turn is not called.
+	 */
 	emit<T extends EventType>(type: T, event: EventMap[T]): void {
-		for (const set of [this.#listeners.get(type), this.#listeners.get('*')]) {
-			for (const listener of set ?? []) {
+		for (const [set, listeners] of [this.#listeners.get(type), this.#listeners.get('*')].map((set) => [set, [...set ?? []]] as const)) {
+			for (const listener of listeners) {
 				try {
-					(listener as (event: EventMap[T]) => void)(event);
+					if (set!.has(listener)) {
+						(listener as (event: EventMap[T]) => void)(event);
+					}
 				} catch (error) {
 					queueMicrotask(() => {
 						throw error;

@@ -223,3 +223,47 @@ describe('an outbox replay is no new call of the app\'s: stats() counts the writ
 		reload.close();
 	});
 });
+
+describe('an event goes to the listeners there were when it happened (as EventTarget dispatches)', () => {
+	/** A client whose first attempt is answered 503 and its retry 200: one `retry` event. */
+	const retrying = () => {
+		let sent = 0;
+		const fetch = (async () => new Response('x', { status: sent++ === 0 ? 503 : 200 })) as typeof globalThis.fetch;
+		return createClient({ fetch, retry: { limit: 1, delay: () => 0 }, breaker: false, staleCache: false } as never);
+	};
+
+	it('a listener that re-arms itself (unsubscribes, then subscribes anew) is called once per event, never in a loop', async () => {
+		const api = retrying();
+		let calls = 0;
+		const arm = (): void => {
+			const off = api.on('retry', () => {
+				off();
+				calls++;
+				// A guard for the test only: before, without it, the call never returned (one event, a listener added and called forever).
+				if (calls < 50) {
+					arm();
+				}
+			});
+		};
+		arm();
+		expect((await api.get('https://api.test/')).status).toBe(200);
+		// Before: 50.
+		expect(calls).toBe(1);
+		api.close();
+	});
+
+	it('one added by a listener (of the type, or \'*\') waits for the next event; one removed by a listener before its turn is not called', async () => {
+		const api = retrying();
+		const called: string[] = [];
+		const offLate = api.on('*', (event) => event.type === 'retry' && called.push('late'));
+		api.on('retry', () => {
+			called.push('first');
+			offLate();
+			api.on('retry', () => called.push('added'));
+			api.on('*', (event) => event.type === 'retry' && called.push('added *'));
+		});
+		expect((await api.get('https://api.test/')).status).toBe(200);
+		expect(called).toEqual(['first']);
+		api.close();
+	});
+});
