@@ -70,9 +70,10 @@ export class Auth implements PolicyParts {
 	readonly #allowed: (url: string) => boolean;
 	/**
 	 * The call's own record (`PolicyContext.perCall`): the token its latest attempt was sent with,
-	 * `null` when that attempt was not auth's (another origin, `auth: false`) or there was none yet.
+	 * `null` when that attempt was not auth's (another origin, `auth: false`) or there was none yet; `at`: the refreshes
+	 * finished as it was read (`generation`): a refresh that ended after is one its 401 may not start again (`wrap`).
 	 */
-	readonly #sent: (call: PolicyCall) => { token: Token | null; own: boolean };
+	readonly #sent: (call: PolicyCall) => { token: Token | null; own: boolean; at: number };
 	/** The refresh's Web Lock and the channel that says one finished (`start`; `undefined` without tabs: tabs.ts). */
 	#tabs: TabLink | undefined;
 	/** Aborted by the client's `close()`: a call waiting for a refresh is refused then, never sent again. */
@@ -85,7 +86,7 @@ export class Auth implements PolicyParts {
 		this.#prefixes = prefixes;
 		this.#allowed = (url) => prefixes.some((prefix) => url.startsWith(prefix));
 		// `own`: made by `refresh()` itself (read as the call starts: `wrap`).
-		this.#sent = context.perCall(() => ({ token: null, own: settings.calling }));
+		this.#sent = context.perCall(() => ({ token: null, own: settings.calling, at: 0 }));
 		// The failover slot asks before it sends an attempt to a mirror (see PolicyHooks.tokenGoesTo).
 		context.hooks.tokenGoesTo = (call, url) => !this.#sent(call).token || this.#allowed(url);
 	}
@@ -201,7 +202,7 @@ export class Auth implements PolicyParts {
 		}
 
 		if (call) {
-			this.#sent(call).token = value;
+			Object.assign(this.#sent(call), { token: value, at: this.#settings.generation });
 		}
 
 		return next(request, init);
@@ -298,11 +299,12 @@ export class Auth implements PolicyParts {
 	 * After `call`'s attempt with the token `old` got a 401: join the refresh in flight, or start one,
 	 * and wait for it within `bound`. Another tab refreshed: its new token may reach this tab's storage
 	 * a moment later (localStorage is eventually consistent across tabs). Sent again with the token
-	 * that got the 401, the call would fail for nothing: this waits for it to change, within `bound` too.
+	 * that got the 401, the call would fail for nothing: this waits for it to change, within `bound` too. `seen`: the
+	 * refreshes finished as `old` was read (a 401's: `wrap`): one that ended since is not run again for it, also when it
+	 * left `old` in place (then the 401 to the call sent once more is final), so a 401 wave gets one refresh.
 	 */
-	async #renew(call: PolicyCall, old: Token, bound: AbortSignal): Promise<void> {
+	async #renew(call: PolicyCall, old: Token, bound: AbortSignal, seen = this.#settings.generation): Promise<void> {
 		const settings = this.#settings;
-		let seen = settings.generation;
 		let flight = this.#joinable(call);
 		// A refresh started in another world (before an identity change or a clear: `PolicyCall.world`) is not this call's:
 		// its token is of the session that ended. Wait for it to end (one at a time), then refresh unless the token changed
@@ -377,7 +379,7 @@ export class Auth implements PolicyParts {
 
 			const [closing, done] = this.#closing.wait();
 			try {
-				await this.#renew(call, old, this.#bound(call as Call, started, closing));
+				await this.#renew(call, old, this.#bound(call as Call, started, closing), this.#sent(call).at);
 			} catch (error) {
 				if (this.#closing.closed) {
 					void denied.body?.cancel().catch(() => undefined);
