@@ -66,8 +66,8 @@ export interface BaseClientOptions extends KyOptions {
 	 * by a digest of their value; a mutation carrying one is never queued, it is sent as with
 	 * `outbox: false`); their values are removed from every URL in `client.cache.list()`, events, log
 	 * records and spans. Names are matched case-insensitively after percent-decoding (`secre%74` is
-	 * `secret`), a list's member by the name before its brackets (`access_token[]`, `access_token[0]`: an array as axios or `qs`
-	 * sends it), separated by `&` or by `;` (`a=1;token=x`: the value up to the next `&` goes), also as
+	 * `secret`), a nested one by each name it nests (`access_token[]`, `access_token[0]`: an array as axios or `qs`
+	 * sends it; `user[token]`, `access.token`: an object as `qs`, Rails and PHP read it), separated by `&` or by `;` (`a=1;token=x`: the value up to the next `&` goes), also as
 	 * `name=value` parts of the URL's fragment (an OAuth implicit grant's `#access_token=…`, a hash route's query). The default includes OpenTelemetry's list (`AWSAccessKeyId`, `Signature`, `sig`,
 	 * `X-Goog-Signature`); a list given here adds to it, never replaces it.
 	 * @default ['access_token', 'refresh_token', 'id_token', 'token', 'api_key', 'apikey', 'key', 'password', 'passwd', 'secret', 'client_secret', 'signature', 'sig', 'AWSAccessKeyId', 'X-Amz-Signature', 'X-Amz-Credential', 'X-Amz-Security-Token', 'X-Goog-Signature', 'X-Goog-Credential']

@@ -39,22 +39,22 @@ export const sensitiveParamSet = (options: { readonly sensitiveParams?: readonly
 const nameOf = (raw: string): string => (/[%+]/.test(raw) ? new URLSearchParams(raw).keys().next().value ?? '' : raw).toLowerCase();
 
 /**
- * Whether a raw query parameter name is a sensitive one (`nameOf`): itself, or, written as a list's or a map's member
- * (`access_token[]`, `access_token[0]`, `access_token[a]`: how axios, `qs` and forms send an array), the name before
- * its brackets, the parameter PHP, Rails and `qs` read.
+ * Whether a raw query parameter name is a sensitive one (`nameOf`): itself, or one of the names it nests, as PHP, Rails
+ * and `qs` read it — a list's or a map's and its members (`access_token[]`, `access_token[0]`: how axios, `qs` and forms
+ * send an array; `user[token]`, `a[b][password]`: a nested object's) when it ends with a bracket, and the parts between
+ * its dots (`access.token`: `qs`'s `allowDots`; PHP reads it as `access_token`).
  */
 const isSensitiveName = (raw: string, params: ReadonlySet<string>): boolean => {
 	const name = nameOf(raw);
-	const listed = /^([^[]+)\[.*\]$/s.exec(name);
-	return params.has(name) || (listed !== null && params.has(listed[1]!));
+	return params.has(name) || name.split(name.endsWith(']') ? /[.[\]]/ : '.').some((part) => params.has(part));
 };
 
 /**
  * The sensitive parameters of a URL's query and fragment (an OAuth implicit grant answers
  * `#access_token=…`; a hash route has a query of its own), separated by `&` or `;`, as `name=value` lines, decoded (undefined
  * when none), and the URL with their values removed, the rest of it byte for byte. A name is compared
- * case-insensitively after percent-decoding (`secre%74=` is `secret=`), a list's member's by the name before its brackets
- * (`access_token[]=` is `access_token=`). A URL without `?` or `#`
+ * case-insensitively after percent-decoding (`secre%74=` is `secret=`), a nested one's by each name it nests
+ * (`access_token[]=`, `user[token]=`, `access.token=`: `isSensitiveName`). A URL without `?` or `#`
  * costs two `indexOf`s; with one, a split and a set lookup per parameter.
  */
 export const splitSensitive = (url: string, params: ReadonlySet<string>): { found: string | undefined; redacted: string } => {

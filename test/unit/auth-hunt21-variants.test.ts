@@ -1,11 +1,16 @@
 /**
  * The twenty-first round on auth and its neighbours (defect hunt): a `refresh()` that resolves leaving the token that
  * got the 401 in place, and the calls of that 401 wave; `token()` that throws or gives what is no token; a scheme with
- * bad characters.
+ * bad characters. And a sensitive query parameter
+ * nested in another's name (`user[token]=`, `access.token=`: a nested object as `qs`, Rails and PHP send and read it).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { auth } from '../../src/entries/auth.js';
-import { createClient } from '../../src/entries/index.js';
+import { classify } from '../../src/entries/core.js';
+import { type Client, createClient, memoryStore, outbox, type OutboxPolicy } from '../../src/entries/index.js';
+import { logger, type LogRecord } from '../../src/entries/logger.js';
+import { redact, sensitiveParamSet } from '../../src/utils/sensitive.js';
+import { dumpStore } from '../helpers/dump-store.js';
 
 const made: Array<{ close(): void }> = [];
 afterEach(() => {
@@ -82,5 +87,125 @@ describe('a refresh() that leaves the token that got the 401 in place: one refre
 		await answer('/c');
 		expect(await later).toBe('AuthError AUTH_FAILED https://api.test answered 401 again after the token refresh');
 		expect([state.refreshes, sent]).toEqual([2, ['/a Bearer same', '/a Bearer same', '/c Bearer same', '/c Bearer same']]);
+	});
+});
+
+describe('token() and scheme: bad input is a typed error before any I/O', () => {
+	const client = (token: () => unknown) => {
+		const sent: string[] = [];
+		const api = createClient({
+			baseUrl: 'https://api.test/', name: `auth21-${crypto.randomUUID()}`, retry: 0, breaker: false, staleCache: false,
+			fetch: async (request: Request) => {
+				sent.push(request.url);
+				return new Response('ok');
+			},
+			auth: auth({ token: token as () => string, refresh: () => undefined }),
+		} as never);
+		made.push(api);
+		return { api, sent };
+	};
+
+	for (const [label, token, cause] of [
+		['throws at once', () => {
+			throw new Error('no storage');
+		}, 'no storage'],
+		['throws a string', () => {
+			throw 'no storage';
+		}, undefined],
+		['gives a number', () => 42, 'auth.token() gave number, not a token'],
+		['gives an object', () => ({ token: 'x' }), 'auth.token() gave object, not a token'],
+		['gives a symbol', () => Symbol('x'), 'auth.token() gave symbol, not a token'],
+		['gives a Promise that rejects', async () => Promise.reject(new Error('locked')), 'locked'],
+		// biome-ignore lint/suspicious/noThenProperty: a thenable of the app's own is the case under test
+		['gives a thenable of a number', () => ({ then: (resolve: (value: unknown) => void) => resolve(7) }), 'auth.token() gave number, not a token'],
+		['gives a value fetch refuses in a header', () => 'токен', 'auth.token() gave a header value fetch refuses'],
+	] as const) {
+		it(`a token() that ${label}: AuthError, nothing sent, the call a rejected promise`, async () => {
+			const { api, sent } = client(token);
+			let call: Promise<Response> | undefined;
+			expect(() => {
+				call = api.get('a');
+			}).not.toThrow();
+			const error = await call!.then(() => undefined, (caught: unknown) => caught) as { name?: string; code?: string; cause?: { message?: string } };
+			expect([error?.name, error?.code, sent]).toEqual(['AuthError', 'AUTH_FAILED', []]);
+			if (cause !== undefined) {
+				expect(error.cause?.message).toBe(cause);
+			}
+		});
+	}
+
+	for (const [label, refresh] of [
+		['throws at once', () => {
+			throw new Error('no refresh token');
+		}],
+		['never settles (past refreshTimeoutMs)', async () => new Promise(() => undefined)],
+	] as const) {
+		it(`a refresh() that ${label}: the 401's call rejects with AuthError, sent once; the next call is sent and refreshes again`, async () => {
+			const sent: string[] = [];
+			let refreshes = 0;
+			const api = createClient({
+				baseUrl: 'https://api.test/', name: `auth21-${crypto.randomUUID()}`, retry: 0, breaker: false, staleCache: false,
+				fetch: (async (request: Request) => {
+					sent.push(new URL(request.url).pathname);
+					return new Response('expired', { status: 401 });
+				}) as typeof fetch,
+				auth: auth({ token: () => 't', refreshTimeoutMs: 50, refresh: () => {
+					refreshes++;
+					return refresh();
+				} }),
+			} as never);
+			made.push(api);
+			expect(await outcome(api.get('a'))).toBe('AuthError AUTH_FAILED https://api.test answered 401 and the token refresh failed');
+			expect(await outcome(api.get('b'))).toBe('AuthError AUTH_FAILED https://api.test answered 401 and the token refresh failed');
+			expect([sent, refreshes]).toEqual([['/a', '/b'], 2]);
+		});
+	}
+
+	it('a scheme with characters no auth scheme holds is a RangeError at auth(), naming the option', () => {
+		for (const scheme of ['Bearer x', 'Bear\ner', '', 'Bearer:', 7, 'Bäarer']) {
+			expect(() => auth({ token: () => 't', refresh: () => undefined, scheme: scheme as string })).toThrow(/auth\.scheme/);
+		}
+	});
+});
+
+describe('a sensitive parameter nested in another\'s name (user[token]=, access.token=) is that parameter', () => {
+	it('redact() removes its values, wherever it nests; longer names and an unclosed bracket are other parameters', () => {
+		const params = sensitiveParamSet({});
+		// Before: each URL as it was, its secrets in it.
+		expect(redact('https://a.test/p?user[token]=S-1&q=1', params)).toBe('https://a.test/p?user[token]=&q=1');
+		expect(redact('https://a.test/p?access.token=S-2&user%5Bpassword%5D=S-3', params)).toBe('https://a.test/p?access.token=&user%5Bpassword%5D=');
+		expect(redact('https://a.test/p?a[b][api_key]=S-4&user[token][]=S-5&Auth.Secret=S-6', params)).toBe('https://a.test/p?a[b][api_key]=&user[token][]=&Auth.Secret=');
+		// As before: a list's member, and names that only hold a sensitive one's letters.
+		expect(redact('https://a.test/p?token[]=S-7', params)).toBe('https://a.test/p?token[]=');
+		const kept = 'https://a.test/p?user[tokens]=1&tokens[]=2&token[=4&xtoken[]=5&access.tokens=6&token_type=7';
+		expect(redact(kept, params)).toBe(kept);
+	});
+
+	it('a read: no stored copy, key, cache.list() entry, event or log record holds its value; a write carrying one is never queued', async () => {
+		const store = memoryStore(`auth21-${crypto.randomUUID()}`);
+		const events: unknown[] = [];
+		const records: LogRecord[] = [];
+		const sink = { info: (record: LogRecord) => records.push(record), warn: (record: LogRecord) => records.push(record), error: (record: LogRecord) => records.push(record) };
+		const api = createClient({
+			baseUrl: 'https://api.test/', name: `auth21-${crypto.randomUUID()}`, store: () => store, retry: 0, breaker: false,
+			staleCache: { shared: false }, outbox: outbox(), logger: logger(sink),
+			fetch: (async (request: Request) => request.method === 'GET' ? Response.json({ ok: true }) : new Response('busy', { status: 503 })) as typeof fetch,
+		}) as Client<{ outbox: OutboxPolicy }>;
+		made.push(api);
+		api.on('*', (event) => events.push(event));
+		await api.get('me?user[token]=S-a1&page=2').json();
+		await api.get('me', { searchParams: { 'access.token': 'S-a2' } }).json();
+		await expect.poll(async () => (await api.cache.list()).length).toBe(2);
+		// Before: cache.list() named 'me?user[token]=S-a1&page=2' and 'me?access.token=S-a2', so did the store, events and records.
+		expect((await api.cache.list()).map(({ url }) => url).sort()).toEqual(['https://api.test/me?access.token=', 'https://api.test/me?user[token]=&page=2']);
+		const error = await api.post('me?user[token]=S-b1', { json: {} }).catch((caught: unknown) => caught);
+		// Before: 'QUEUED', the token in the stored entry's URL.
+		expect([classify(error).code, await api.outbox.size()]).toEqual(['HTTP_5XX', 0]);
+		expect(await dumpStore(store)).not.toMatch(/S-\w+/);
+		expect(JSON.stringify(events)).not.toMatch(/S-\w+/);
+		expect(JSON.stringify(records)).not.toMatch(/S-\w+/);
+		// Keyed by a digest of the value: another token's read is another copy.
+		await api.get('me?user[token]=S-a3&page=2').json();
+		await expect.poll(async () => (await api.cache.list()).length).toBe(3);
 	});
 });
