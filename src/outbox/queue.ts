@@ -665,7 +665,7 @@ export class Queue {
 		const entries: OutboxEntry[] = [];
 		const now = this.context.clock.now();
 		// One it cannot read (a pending one counted by `size()`) as the dead letter a pass makes of it shows it (pass.ts): nothing of it.
-		await this.forEach(dead, (record) => entries.push(toEntry(record)), ({ id, key, scope }) => entries.push(toEntry({ ...unreadable(id, scope, Number(key.split('|')[1]), now), ...dead && { deadReason: 'rejected' } })));
+		await this.forEach(dead, (record) => entries.push(toEntry(record, dead ? undefined : leased(record, now, this.leaseMs))), ({ id, key, scope }) => entries.push(toEntry({ ...unreadable(id, scope, Number(key.split('|')[1]), now), ...dead && { deadReason: 'rejected' } })));
 		return entries;
 	}
 

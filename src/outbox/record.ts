@@ -185,7 +185,6 @@ export const isLater = (value: unknown): boolean => {
 	return typeof format === 'number' && Number.isInteger(format) && format > 1;
 };
 
-/** The public view of a record: no body, no internals, nothing shared with it. */
 /**
  * What the outbox shows of a record it cannot read (damaged, no record, holding what it never stores): nothing of
  * it — no method, no URL, `lastError` "Unreadable" — as `list()` lists it while pending and as its dead letter.
@@ -193,7 +192,11 @@ export const isLater = (value: unknown): boolean => {
 export const unreadable = (id: string, scope: string, createdAt: number, now: number): OutboxRecord =>
 	({ v: 1, id, method: '', url: '', headers: {}, idempotencyKey: id, createdAt, attempts: 0, nextAttemptAt: now, scope, lastError: { code: 'INVALID_REQUEST', message: 'Unreadable' } });
 
-export const toEntry = (record: OutboxRecord): OutboxEntry => {
+/**
+ * The public view of a record: no body, no internals, nothing shared with it. `lease`: the end of its first attempt's
+ * lease as the reader honours it (`leased`), shown as `inFlightUntil` (`list()`).
+ */
+export const toEntry = (record: OutboxRecord, lease?: number): OutboxEntry => {
 	const { v, scope, retainFrom, moved, replaces, pinned, raw, body, inFlightUntil, refs, pointers, dependents, without, init, auth, requestId, ...entry } = record;
-	return { ...structuredClone(entry), version: record.version ?? 1, bodyBytes: body?.byteLength ?? 0 };
+	return { ...structuredClone(entry), version: record.version ?? 1, bodyBytes: body?.byteLength ?? 0, ...lease && { inFlightUntil: lease } };
 };

@@ -32,6 +32,12 @@ export interface OutboxEntry {
 	identity?: string;
 	/** The stored body's size in bytes, as sent (text, JSON or files; a FormData's multipart length); 0 without a body. */
 	bodyBytes: number;
+	/**
+	 * Epoch ms: the end of the lease of its first attempt while that attempt is in flight (`networkTimeoutMs`), in this
+	 * client or another of the name and store — no replay of it starts before, in any tab. As the outbox honours it:
+	 * a stored lease further ahead than the bound is shown cut to it; absent when there is none, or it ended.
+	 */
+	inFlightUntil?: number;
 }
 
 /** An entry with its body, as `migrate` gets it and returns it. */

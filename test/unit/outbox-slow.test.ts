@@ -118,7 +118,7 @@ describe('slow networks: writes', () => {
 		expect(queued).toMatchObject([{ code: 'TIMEOUT', entryId: (error as OutboxQueuedError).entryId }]);
 		const [entry] = await api.outbox.list();
 		expect(entry).toMatchObject({ id: (error as OutboxQueuedError).entryId, attempts: 0, method: 'POST' });
-		expect(entry).not.toHaveProperty('inFlightUntil');
+		expect(entry!.inFlightUntil).toBe(clock.now() + 20_000); // Its lease (the call's totalTimeout, 20 000 by default), shown while the attempt is in flight.
 		expect(at(path)[0]!.signal.aborted).toBe(false);
 		expect(entry!.idempotencyKey).toBe(at(path)[0]!.key);
 		expect(api.stats()[server.url]).toMatchObject({ queued: 1, failures: {} });
