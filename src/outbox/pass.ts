@@ -3,7 +3,7 @@ import { probeMs } from '../core/reachability.js';
 import { storageError } from '../core/part-store.js';
 import { lastErrorOf, messageOf, outcomeOf } from './outcome.js';
 import type { Queue, Permit, Replayed } from './queue.js';
-import { isLater, isRecord, leased, toEntry, unreadable, type OutboxRecord, type RecordKey, type Tally } from './record.js';
+import { isLater, isRecord, toEntry, unreadable, type OutboxRecord, type RecordKey, type Tally } from './record.js';
 import { headersOf, isSensitive, secretIn, withoutSecrets } from './headers.js';
 import { fits, migrated, rebased } from './rewrite.js';
 import { within } from '../utils/within.js';
@@ -65,7 +65,7 @@ export const conflict = async (queue: Queue, record: OutboxRecord, key: string, 
  * later entries of the scope, should it come back during the pass), a newer version's (until
  * retention ends), one claimed in this client (another request's drain in workerd, or its first
  * attempt in flight: it blocks its scope), one whose first attempt is in flight in another tab or
- * isolate (its lease, `leased`: it blocks its scope until the lease ends), one of a scope that is
+ * isolate (its lease, `Queue.leaseOf`: it blocks its scope until the lease ends), one of a scope that is
  * `offline` (`PolicyContext.offline`: one replay per scope per 10 s still goes out to find out; the
  * pass comes back for the others then). A replay's outcome is `outcomeOf`'s — but for a delivery, none is
  * settled once its identity signed out while it was in flight (the entry is left untouched until it is back).
@@ -201,7 +201,7 @@ export class Pass {
 			return;
 		}
 
-		const lease = leased(record, now, queue.leaseMs);
+		const lease = queue.leaseOf(record, now);
 		if (lease) {
 			return this.#block(scope, lease); // Its first attempt is in flight (another tab's, or this client's): until its lease ends, as cut.
 		}

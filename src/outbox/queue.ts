@@ -19,7 +19,7 @@ import { PendingKeys, type PendingView } from './pending.js';
 import { lockEntry, lockOutbox } from './locks.js';
 import { secretIn } from './headers.js';
 import { normalised } from './pending-writes.js';
-import { isRecord, leased, maxReplaces, overwritten, parseKey, stale, toEntry, unreadable, type OutboxRecord, type RecordKey, type Tally } from './record.js';
+import { isRecord, maxReplaces, overwritten, parseKey, stale, toEntry, unreadable, type OutboxRecord, type RecordKey, type Tally } from './record.js';
 import type { OutboxEntry } from './types.js';
 import { diesWithRequest, drainOfAnotherRequest } from './request-bound.js';
 
@@ -209,6 +209,8 @@ export class Queue {
 	readonly #lanes = new Map<string, number>();
 	/** The retention start of each pending entry of a newer version this client read: a pass leaves it unread until its retention can have ended. */
 	readonly newer = new Map<string, number>();
+	/** When this client first read the lease of an entry whose creation is ahead of its clock, by id (`leaseOf`): kept while it is ahead. */
+	readonly #firstRead = new Map<string, number>();
 	/**
 	 * The call sequence (enqueue.ts) of each pending entry this client, or another of the name and store in this
 	 * realm (`#peers`: the sequence is the module's), queued, by id: a call made before it is queued before it.
@@ -665,7 +667,7 @@ export class Queue {
 		const entries: OutboxEntry[] = [];
 		const now = this.context.clock.now();
 		// One it cannot read (a pending one counted by `size()`) as the dead letter a pass makes of it shows it (pass.ts): nothing of it.
-		await this.forEach(dead, (record) => entries.push(toEntry(record, dead ? undefined : leased(record, now, this.leaseMs))), ({ id, key, scope }) => entries.push(toEntry({ ...unreadable(id, scope, Number(key.split('|')[1]), now), ...dead && { deadReason: 'rejected' } })));
+		await this.forEach(dead, (record) => entries.push(toEntry(record, dead ? undefined : this.leaseOf(record, now))), ({ id, key, scope }) => entries.push(toEntry({ ...unreadable(id, scope, Number(key.split('|')[1]), now), ...dead && { deadReason: 'rejected' } })));
 		return entries;
 	}
 
@@ -910,14 +912,25 @@ export class Queue {
 	}
 
 	/**
-	 * The longest this client honours a stored lease (ms) from its entry's creation, whoever set it: the
-	 * longer of its own `totalTimeout` (20 000 by default) and 60 000 (the lease of a client without one).
-	 * Never the reading client's `totalTimeout` alone: a client with a shorter one (another tab, an
-	 * `extend()`) still honours the lease of the client whose attempt is in flight (see `leased`).
+	 * When the lease of `record`'s first attempt (`inFlightUntil`) ends (epoch ms) while that attempt is still in flight
+	 * somewhere, as the client that made it set it; else `undefined`. A stored time is distrusted: a number, cut to the
+	 * longer of this client's `totalTimeout` (20 000 by default) and 60 000 (the lease of a client without one) after the
+	 * entry's creation — never the reading client's `totalTimeout` alone: a client with a shorter one (another tab, an
+	 * `extend()`) still honours the lease of the client whose attempt is in flight. A creation ahead of this client's clock
+	 * (the clock stepped back, another machine's) counts from when this client first read the lease (`#firstRead`): a cut
+	 * that does not move on with the clock (a lease held an hour for a clock stepped back an hour).
 	 */
-	get leaseMs(): number {
+	leaseOf({ id, inFlightUntil: until, createdAt }: OutboxRecord, now = this.context.clock.now()): number | undefined {
+		if (typeof until !== 'number') {
+			return undefined;
+		}
+
 		const total = this.context.options.totalTimeout;
-		return Math.max(typeof total === 'number' ? total : 20_000, noLeaseMs);
+		const ahead = createdAt > now;
+		const from = ahead ? this.#firstRead.get(id) ?? now : createdAt;
+		ahead ? this.#firstRead.set(id, from) : this.#firstRead.delete(id);
+		const end = Math.min(until, from + Math.max(typeof total === 'number' ? total : 20_000, noLeaseMs));
+		return now < end ? end : undefined;
 	}
 
 	/**
@@ -1046,7 +1059,7 @@ export class Queue {
 				this.#learn(entry, old);
 				// An entry others depend on is never superseded (`outbox.ref()`): pointers recorded with it, or asked of it
 				// through a client of the name here (`ask`: its recording may not be written yet; a peer gone: this one asked again).
-				if (isRecord(old) && !old.pointers?.length && ![...this.#peers].some((peer) => (peer.deref() ?? this).#asked.has(id)) && normalised(old.url) === url && old.identity === record.identity && overwritten.test(old.method) && !this.#claims.has(id) && !leased(old, this.context.clock.now(), this.leaseMs)) {
+				if (isRecord(old) && !old.pointers?.length && ![...this.#peers].some((peer) => (peer.deref() ?? this).#asked.has(id)) && normalised(old.url) === url && old.identity === record.identity && overwritten.test(old.method) && !this.#claims.has(id) && !this.leaseOf(old)) {
 					superseded.push([key, old]);
 					if (old.preconditions && !record.preconditions) {
 						record.preconditions = old.preconditions;

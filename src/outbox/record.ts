@@ -34,7 +34,7 @@ export interface OutboxRecord extends Omit<StoredEntry, 'version' | 'bodyBytes'>
 	raw?: unknown;
 	/**
 	 * Set while the call that queued it at its deadline (`networkTimeoutMs`) still has its attempt in
-	 * flight: no replay starts before this (epoch ms), in any tab (see `leased`).
+	 * flight: no replay starts before this (epoch ms), in any tab (see `Queue.leaseOf`).
 	 */
 	inFlightUntil?: number;
 	/** What each placeholder (`outbox.ref()`) in its URL, headers or body stands for. */
@@ -70,17 +70,6 @@ export type Tally = (id: string, outcome?: 'sent' | 'failed' | 'dead') => void;
 
 /** The fetch options of a call an entry keeps (`OutboxRecord.init`). */
 export const initNames = ['credentials', 'mode', 'redirect', 'referrerPolicy', 'priority', 'cache'];
-
-/**
- * When a record's lease ends (epoch ms) while its first attempt is still in flight somewhere, as the client that made
- * the attempt set it, whatever the reader's own `totalTimeout`; else `undefined`. A stored time is distrusted: a number,
- * cut to `capMs` after the entry's creation (no later than now) — never a lease that never ends, nor a drain that waits
- * for the stored time past the cut.
- */
-export const leased = ({ inFlightUntil: until, createdAt }: OutboxRecord, now: number, capMs: number): number | undefined => {
-	const end = typeof until === 'number' ? Math.min(until, Math.min(createdAt, now) + capMs) : Number.NaN;
-	return now < end ? end : undefined;
-};
 
 /**
  * A record's store key, `<p|d>|<createdAt>|<seq>|<id>|<scope>`: pending (`p`) or dead (`d`), then
@@ -194,7 +183,7 @@ export const unreadable = (id: string, scope: string, createdAt: number, now: nu
 
 /**
  * The public view of a record: no body, no internals, nothing shared with it. `lease`: the end of its first attempt's
- * lease as the reader honours it (`leased`), shown as `inFlightUntil` (`list()`).
+ * lease as the reader honours it (`Queue.leaseOf`), shown as `inFlightUntil` (`list()`).
  */
 export const toEntry = (record: OutboxRecord, lease?: number): OutboxEntry => {
 	const { v, scope, retainFrom, moved, replaces, pinned, raw, body, inFlightUntil, refs, pointers, dependents, without, init, auth, requestId, ...entry } = record;

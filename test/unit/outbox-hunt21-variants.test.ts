@@ -5,6 +5,9 @@
  * - `list()` shows a write's lease (`inFlightUntil`, "its first attempt's lease") while its first attempt is in flight —
  *   in the client that makes it and in another on the same store — as the outbox honours it (a stored lease further
  *   ahead than the bound shown cut to it), and no longer once the attempt ended. Before, no entry ever had it.
+ * - A stored lease further ahead than the bound is cut to it, also when the entry's creation is ahead of the reader's
+ *   clock (the clock stepped back): the cut counts from the reader's first read of it. Before, it counted from each
+ *   read (the earlier of the creation and now): a clock stepped back an hour held the write an hour, not 60 000 ms.
  */
 import { describe, expect, it } from 'vitest';
 import { createClient, memoryStore, outbox, OutboxQueuedError, type KeyValueStore } from '../../src/entries/index.js';
@@ -105,5 +108,58 @@ describe('list() shows a write\'s lease (inFlightUntil) while its first attempt 
 		expect(await other.api.outbox.flush()).toMatchObject({ sent: 1, remaining: 0 });
 		release();
 		other.api.close();
+	});
+});
+
+/** A write queued at its deadline by a client that then went away (a crashed tab) with its attempt in flight: its lease stays stored. */
+const leftLeased = async (change: (record: Record<string, unknown>, now: number) => Record<string, unknown> = () => ({})) => {
+	const store = fresh();
+	const clock = new ManualClock();
+	const { api, id, release, state } = await queuedEarly(store, clock);
+	api.close();
+	const { record, put } = await stored(store);
+	await put(change(record, clock.now()));
+	return { store, clock, id, release, first: state.sent[0]!, made: record['createdAt'] as number };
+};
+
+describe('a stored lease further ahead than the bound is cut to it (API.md "Work that outlives its caller")', () => {
+	it('the clock stepped back an hour since the lease was set: honoured 60 000 ms from now, no longer; replayed once, same key and body', async () => {
+		const { store, clock, release, first, made } = await leftLeased();
+		// (Its first attempt answers only at the end: the tab that made it is gone.)
+		clock.set(made - 3_600_000);
+		const other = onStore(store, {}, { clock });
+		other.state.down = false;
+		expect((await other.api.outbox.list())[0]!.inFlightUntil).toBe(clock.now() + 60_000);
+		expect(await other.api.outbox.flush()).toMatchObject({ sent: 0, remaining: 1 });
+		clock.advance(59_999);
+		expect(await other.api.outbox.flush()).toMatchObject({ sent: 0, remaining: 1 });
+		clock.advance(1);
+		// Before: { sent: 0, remaining: 1 } — the lease cut to 60 000 ms from each read, never ending before the clock is back at it (an hour on).
+		expect(await other.api.outbox.flush()).toMatchObject({ sent: 1, remaining: 0 });
+		expect(other.state.sent).toEqual([first]);
+		other.api.close();
+		release();
+	});
+
+	it.each([
+		['a reader without one of its own (20 000 by default): cut to 60 000 ms', 20_000, 60_000],
+		['a reader with totalTimeout: 120 000: honoured whole', 120_000, 120_000],
+		['a reader with totalTimeout: 1 000: still 60 000 ms (never shorter than a client without one sets)', 1_000, 60_000],
+	])('a lease 120 000 ms ahead (a client with totalTimeout: 120 000 set it), %s', async (_, totalTimeout, honoured) => {
+		// (Its first attempt never answers: the tab that made it is gone.)
+		const { store, clock, first } = await leftLeased((_record, now) => ({ inFlightUntil: now + 120_000 }));
+		const sent: string[] = [];
+		const fetch = (async (request: Request) => {
+			sent.push(await request.text());
+			return new Response('{"id":7}', { status: 201 });
+		}) as typeof globalThis.fetch;
+		const reader = createClient({ fetch, clock, random: () => 0.5, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: () => store, name: 'hunt21', outbox: outbox(), totalTimeout });
+		expect((await reader.outbox.list())[0]!.inFlightUntil).toBe(clock.now() + honoured);
+		clock.advance(honoured - 1);
+		expect(await reader.outbox.flush()).toMatchObject({ sent: 0, remaining: 1 });
+		clock.advance(1);
+		expect(await reader.outbox.flush()).toMatchObject({ sent: 1, remaining: 0 });
+		expect(sent).toEqual([first.body]);
+		reader.close();
 	});
 });
