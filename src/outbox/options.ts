@@ -61,7 +61,9 @@ export interface OutboxOptions {
 	 */
 	maxAttempts?: number;
 	/**
-	 * Cap of the jittered exponential backoff between replays of one entry, in ms.
+	 * Cap of the jittered exponential backoff between replays of one entry, in ms. A stored `nextAttemptAt` further
+	 * ahead than this (the clock stepped back, another client's) is not waited for: the entry is due; a server's
+	 * `Retry-After` is waited for up to `retentionMs`.
 	 * @default 300_000 (5 min)
 	 */
 	maxBackoffMs?: number;

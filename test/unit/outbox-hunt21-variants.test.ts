@@ -8,8 +8,11 @@
  * - A stored lease further ahead than the bound is cut to it, also when the entry's creation is ahead of the reader's
  *   clock (the clock stepped back): the cut counts from the reader's first read of it. Before, it counted from each
  *   read (the earlier of the creation and now): a clock stepped back an hour held the write an hour, not 60 000 ms.
+ * - A stored `nextAttemptAt` (not a server's Retry-After) further ahead than `maxBackoffMs` is not waited for: a clock
+ *   stepped back a day held a failed write a day, a time stored a year ahead until its retention buried it, where no
+ *   trigger (a page's `online`, `visibilitychange`, reload) made it due.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient, memoryStore, outbox, OutboxQueuedError, type KeyValueStore } from '../../src/entries/index.js';
 import { collect } from './cache-kit.js';
 import { ManualClock } from '../helpers/manual-clock.js';
@@ -141,6 +144,33 @@ describe('a stored lease further ahead than the bound is cut to it (API.md "Work
 		release();
 	});
 
+	it('the clock stepped back a day: another client\'s drain replays the write by itself 60 000 ms after it first read it, once', async () => {
+		const { store, clock, release, first, made } = await leftLeased();
+		clock.set(made - 86_400_000);
+		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+		try {
+			const other = onStore(store, { resumeJitterMs: 0 }, { clock });
+			other.state.down = false;
+			const sent = sentIds(other.api);
+			// Its first drain (the client's start) and this flush leave it alone: the lease holds, 60 000 ms from this first read.
+			expect(await other.api.outbox.flush()).toMatchObject({ sent: 0, remaining: 1 });
+			expect((await other.api.outbox.list())[0]!.inFlightUntil).toBe(clock.now() + 60_000);
+			clock.advance(59_999);
+			await vi.advanceTimersByTimeAsync(59_999);
+			expect(other.state.sent).toEqual([]);
+			clock.advance(1);
+			await vi.advanceTimersByTimeAsync(1);
+			// Before: nothing sent (the lease read again 60 000 ms ahead at each pass, until the clock was back a day on).
+			await vi.waitFor(async () => expect(sent).toHaveLength(1));
+			expect(other.state.sent).toEqual([first]);
+			expect(await other.api.outbox.size()).toBe(0);
+			other.api.close();
+		} finally {
+			vi.useRealTimers();
+			release();
+		}
+	});
+
 	it.each([
 		['a reader without one of its own (20 000 by default): cut to 60 000 ms', 20_000, 60_000],
 		['a reader with totalTimeout: 120 000: honoured whole', 120_000, 120_000],
@@ -161,5 +191,77 @@ describe('a stored lease further ahead than the bound is cut to it (API.md "Work
 		expect(await reader.outbox.flush()).toMatchObject({ sent: 1, remaining: 0 });
 		expect(sent).toEqual([first.body]);
 		reader.close();
+	});
+});
+
+afterEach(() => {
+	vi.useRealTimers();
+});
+
+/** `POST /todos` queued offline (its attempt failed: due 500 ms on, not pinned) by a client that then went away; its record changed by `change`. */
+const leftQueued = async (change: (record: Record<string, unknown>, now: number) => Record<string, unknown> = () => ({})) => {
+	const store = fresh();
+	const clock = new ManualClock();
+	const client = onStore(store, {}, { clock });
+	client.state.offline = true;
+	const error = await client.api.post('todos', { json: { a: 1 } }).catch((caught: unknown) => caught);
+	expect(error).toBeInstanceOf(OutboxQueuedError);
+	client.api.close();
+	const { record, put } = await stored(store);
+	expect(record).toMatchObject({ nextAttemptAt: clock.now() + 500, pinned: false });
+	await put(change(record, clock.now()));
+	return { store, clock, first: client.state.sent[0]!, made: record['createdAt'] as number };
+};
+
+/** A client on `store` whose drain runs on fake timers (no trigger: no page), its transport up: what it sent, by `ms` of its timers. */
+const drainsBy = async (store: KeyValueStore, clock: ManualClock, ms: number) => {
+	vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+	const other = onStore(store, { resumeJitterMs: 0 }, { clock });
+	other.state.down = false;
+	clock.advance(ms);
+	await vi.advanceTimersByTimeAsync(ms);
+	await vi.waitFor(async () => expect(await other.api.outbox.size()).toBeLessThanOrEqual(1));
+	other.api.close();
+	return other.state.sent;
+};
+
+describe('a stored nextAttemptAt further ahead than the backoff options allow (maxBackoffMs, 300 000) is not waited for', () => {
+	it.each([
+		['the clock stepped back a day since it failed', (made: number, clock: ManualClock) => clock.set(made - 86_400_000)],
+		['the clock stepped back 10 minutes', (made: number, clock: ManualClock) => clock.set(made - 600_000)],
+	])('%s: another client\'s drain replays it by itself, once, same key and body', async (_, step) => {
+		const { store, clock, first, made } = await leftQueued();
+		step(made, clock);
+		// Before: [] — held until the clock was back at its nextAttemptAt (a day on, with no trigger outside a page).
+		expect(await drainsBy(store, clock, 1_000)).toEqual([{ ...first }]);
+	});
+
+	it('stored a year ahead (not pinned): replayed by the next client\'s drain, not held to its retention (and buried then)', async () => {
+		const { store, clock, first } = await leftQueued((_record, now) => ({ nextAttemptAt: now + 31_536_000_000 }));
+		expect(await drainsBy(store, clock, 1_000)).toEqual([first]);
+	});
+
+	it('within the bound (299 000 ms ahead): waited for, then replayed', async () => {
+		const { store, clock, first } = await leftQueued((_record, now) => ({ nextAttemptAt: now + 299_000 }));
+		expect(await drainsBy(store, clock, 298_000)).toEqual([]);
+		vi.useRealTimers();
+		expect(await drainsBy(store, clock, 1_000)).toEqual([first]);
+	});
+
+	it('a server\'s Retry-After (pinned) an hour ahead is still honoured: not replayed before', async () => {
+		const { store, clock } = await leftQueued((_record, now) => ({ nextAttemptAt: now + 3_600_000, pinned: true }));
+		expect(await drainsBy(store, clock, 300_000)).toEqual([]);
+	});
+
+	it.each([
+		['NaN', Number.NaN],
+		['a string', '1700000000500'],
+		['Infinity', Infinity],
+	])('stored as %s: malformed, a dead letter (rejected), never sent', async (_, nextAttemptAt) => {
+		const { store, clock } = await leftQueued(() => ({ nextAttemptAt }));
+		expect(await drainsBy(store, clock, 1_000)).toEqual([]);
+		const reader = onStore(store, {}, { clock });
+		expect((await reader.api.outbox.deadLetters()).map((entry) => entry.deadReason)).toEqual(['rejected']);
+		reader.api.close();
 	});
 });
