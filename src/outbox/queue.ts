@@ -1297,6 +1297,10 @@ export class Queue {
 			const pending = this.pending.find(parent);
 			try {
 				if (pending && await this.read(pending.key, true) !== undefined) {
+					if (await this.#loops(record.id, parent)) {
+						return `it waits for itself through the entry it depends on (${parent})`;
+					}
+
 					waits = true;
 					continue;
 				}
@@ -1322,6 +1326,22 @@ export class Queue {
 		// Its preconditions too (an `If-Match` made of a value of the answer), kept apart.
 		const preconditions = substitute({ url: '', headers: record.preconditions ?? {} }, refs, values);
 		return typeof parts === 'string' ? parts : typeof preconditions === 'string' ? preconditions : { ...parts, ...record.preconditions && { preconditions: preconditions.headers } };
+	}
+
+	/**
+	 * Whether entry `id` waits for itself through pending entry `parent` and the pending entries that one waits for in
+	 * turn (a record of the store's: no write is ever queued so) — it could never be sent, and its scope would wait behind it.
+	 */
+	async #loops(id: string, parent: string, seen = new Set<string>()): Promise<boolean> {
+		const key = !seen.has(parent) && this.pending.find(parent)?.key;
+		const stored = seen.add(parent) && key ? await this.read(key) : undefined;
+		for (const next of isRecord(stored) ? [...stored.dependsOn ?? [], ...Object.values(stored.refs ?? {}).map((ref) => ref.entry)] : []) {
+			if (next === id || await this.#loops(id, next, seen)) {
+				return true;
+			}
+		}
+
+		return parent === id;
 	}
 
 	/**

@@ -11,13 +11,15 @@
  * - A stored `nextAttemptAt` (not a server's Retry-After) further ahead than `maxBackoffMs` is not waited for: a clock
  *   stepped back a day held a failed write a day, a time stored a year ahead until its retention buried it, where no
  *   trigger (a page's `online`, `visibilitychange`, reload) made it due.
+ * - A stored `dependsOn` naming the entry itself, or a cycle (no write is ever queued so): the loop's entries are
+ *   'parent' dead letters, never sent. Before, each waited for itself: nothing sent, their scope held until retention.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient, memoryStore, outbox, OutboxQueuedError, type KeyValueStore } from '../../src/entries/index.js';
 import { collect } from './cache-kit.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { until } from './outbox-helpers.js';
-import { holdTodos, outboxOnStore, sentIds } from './outbox-store-kit.js';
+import { holdTodos, outboxOnStore, queueDependent, queueTodo, sentIds } from './outbox-store-kit.js';
 
 const { onStore } = outboxOnStore('hunt21');
 let made = 0;
@@ -263,5 +265,62 @@ describe('a stored nextAttemptAt further ahead than the backoff options allow (m
 		const reader = onStore(store, {}, { clock });
 		expect((await reader.api.outbox.deadLetters()).map((entry) => entry.deadReason)).toEqual(['rejected']);
 		reader.api.close();
+	});
+});
+
+describe('a stored dependsOn that can never be met (naming the entry itself, or a cycle): \'parent\' dead letters, the scope goes on', () => {
+	/** `POST /todos` (the parent), `PUT /todos/<its /id>` behind it, then `PUT /todos/9`, queued offline; the records changed by `change`. */
+	const chain = async (change: (ids: { parent: string; child: string }) => Record<string, Record<string, unknown>>) => {
+		const store = fresh();
+		const clock = new ManualClock();
+		const client = onStore(store, {}, { clock });
+		client.state.offline = true;
+		const parent = await queueTodo(client.api);
+		await queueDependent(client.api, parent);
+		await client.api.put('todos/9', { json: { z: 1 } }).catch(() => undefined);
+		client.api.close();
+		const keys = (await store.keys()).filter((each) => each.startsWith('p|')).sort();
+		const records = await Promise.all(keys.map(async (key) => (await store.get<Record<string, unknown>>(key))!));
+		const ids = { parent, child: records[1]!['id'] as string };
+		const changes = change(ids);
+		for (const [index, key] of keys.entries()) {
+			const record = records[index]!;
+			await store.set(key, { ...record, ...changes[record['id'] as string] });
+		}
+
+		const other = onStore(store, {}, { clock });
+		other.state.down = false;
+		return { other, ids };
+	};
+
+	it.each([
+		['the parent depends on itself', ({ parent }: { parent: string }) => ({ [parent]: { dependsOn: [parent] } })],
+		['the parent depends on its own dependent (a cycle of two)', ({ parent, child }: { parent: string; child: string }) => ({ [parent]: { dependsOn: [child] } })],
+	])('%s: flush() makes the loop \'parent\' dead letters, never sent, and sends the scope\'s later write', async (_, change) => {
+		const { other, ids } = await chain(change);
+		const flushed = await other.api.outbox.flush();
+		// Before: { sent: 0, dead: 0, remaining: 3 }, nothing sent — the scope held behind them until their retention.
+		expect(flushed).toMatchObject({ sent: 1, dead: 2, remaining: 0 });
+		expect(other.state.sent.map((each) => each.line)).toEqual(['PUT /todos/9']);
+		expect((await other.api.outbox.deadLetters()).map((entry) => [entry.id, entry.deadReason])).toEqual([[ids.parent, 'parent'], [ids.child, 'parent']]);
+		// retry(id) cannot take a loop back: it stays a dead letter.
+		await expect(other.api.outbox.retry(ids.parent)).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+		other.api.close();
+	});
+
+	it('the dependent depends on itself too: its parent is delivered first, then it is a \'parent\' dead letter, never sent', async () => {
+		const { other, ids } = await chain(({ child }) => ({ [child]: { dependsOn: [child] } }));
+		// Before: { sent: 1, dead: 0, remaining: 2 } — the dependent waited for itself, PUT /todos/9 behind it.
+		expect(await other.api.outbox.flush()).toMatchObject({ sent: 2, dead: 1, remaining: 0 });
+		expect(other.state.sent.map((each) => each.line)).toEqual(['POST /todos', 'PUT /todos/9']);
+		expect((await other.api.outbox.deadLetters()).map((entry) => [entry.id, entry.deadReason])).toEqual([[ids.child, 'parent']]);
+		other.api.close();
+	});
+
+	it('a dependsOn naming an entry that is no longer stored: a \'parent\' dead letter (as before)', async () => {
+		const { other, ids } = await chain(({ parent }) => ({ [parent]: { dependsOn: ['no-such-entry'] } }));
+		expect(await other.api.outbox.flush()).toMatchObject({ dead: 2, remaining: 0 });
+		expect((await other.api.outbox.deadLetters()).map((entry) => entry.id)).toEqual([ids.parent, ids.child]);
+		other.api.close();
 	});
 });
