@@ -126,7 +126,8 @@ const isLastError = (value: unknown): boolean => {
  * client's `baseUrl`, nor of another scheme; one that does not parse is refused by its replay:
  * `'rejected'`), times that are finite numbers (a `retainFrom` that is not would keep it past
  * retention, and its drain's timer spinning), `attempts` a count (a negative one would replay it
- * past `maxAttempts`), a `lastError` of the shape `list()` shows, a `deadReason` it names, a `version` that is a positive integer,
+ * past `maxAttempts`), an `idempotencyKey` the client takes as the option (1–255 printable ASCII characters: none
+ * that breaks its header, nor one whose error message costs seconds to scrub), a `lastError` of the shape `list()` shows, a `deadReason` it names, a `version` that is a positive integer,
  * preconditions of the three names only, and a method, headers and fetch options fetch takes (`sendable`).
  */
 export const isRecord = (value: unknown): value is OutboxRecord => {
@@ -136,7 +137,7 @@ export const isRecord = (value: unknown): value is OutboxRecord => {
 		// The dead letter kept for an unreadable record has no method and no URL: it can never be sent (`retry(id)` refuses it); a
 		// pending record without a method is none (one an older `retry(id)` moved back): it is unreadable.
 		&& (record.method ? /^https?:\/\//i.test(record.url) : record.deadReason !== undefined)
-		&& record.idempotencyKey !== '' && isHeaders(record.headers) && isHeaders(record.preconditions ?? {}, true)
+		&& /^[\x20-\x7e]{1,255}$/.test(record.idempotencyKey) && isHeaders(record.headers) && isHeaders(record.preconditions ?? {}, true)
 		// The outbox never stores a credential (`Authorization`, `Cookie`…): a record holding one was not its own.
 		&& Object.keys(record.headers).every((name) => !credentialHeaders.includes(name.toLowerCase()))
 		&& [record.createdAt, record.nextAttemptAt, record.retainFrom ?? 0].every(Number.isFinite) && isNonNegativeInteger(record.attempts) && isNonNegativeInteger(record.moved ?? 0) && isLastError(record.lastError) && /^(rejected|expired|max-attempts|conflict|migrate|parent)$/.test(record.deadReason ?? 'parent') && isPositiveInteger(version)

@@ -13,6 +13,9 @@
  *   trigger (a page's `online`, `visibilitychange`, reload) made it due.
  * - A stored `dependsOn` naming the entry itself, or a cycle (no write is ever queued so): the loop's entries are
  *   'parent' dead letters, never sent. Before, each waited for itself: nothing sent, their scope held until retention.
+ * - A stored `idempotencyKey` the client would refuse as the option (a line feed, not ASCII, over 255 characters) is a
+ *   malformed record ('Unreadable', `storage:error`). Before, each replay failed with an InvalidRequestError quoting the
+ *   key (a 20 000-character key: seconds of CPU scrubbing the message; 100 000: minutes).
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient, memoryStore, outbox, OutboxQueuedError, type KeyValueStore } from '../../src/entries/index.js';
@@ -321,6 +324,36 @@ describe('a stored dependsOn that can never be met (naming the entry itself, or 
 		const { other, ids } = await chain(({ parent }) => ({ [parent]: { dependsOn: ['no-such-entry'] } }));
 		expect(await other.api.outbox.flush()).toMatchObject({ dead: 2, remaining: 0 });
 		expect((await other.api.outbox.deadLetters()).map((entry) => entry.id)).toEqual([ids.parent, ids.child]);
+		other.api.close();
+	});
+});
+
+describe('a stored idempotencyKey the client would refuse as an option (not 1–255 printable ASCII characters): malformed', () => {
+	it.each([
+		['holding a line feed', 'a\nb'],
+		['holding CR LF and a header', 'a\r\nx-evil: 1'],
+		['not ASCII', 'ключ'],
+		['20 000 characters long', 'k'.repeat(20_000)],
+		['missing', undefined],
+		['not a string', 42],
+	])('%s: reported (storage:error), a dead letter \'Unreadable\' (rejected), never sent', async (_, idempotencyKey) => {
+		const store = fresh();
+		const clock = new ManualClock();
+		const client = onStore(store, {}, { clock });
+		client.state.offline = true;
+		const id = await queueTodo(client.api);
+		client.api.close();
+		const { put } = await stored(store);
+		await put({ idempotencyKey });
+		const other = onStore(store, {}, { clock });
+		other.state.down = false;
+		const errors = collect(other.api, 'storage:error');
+		expect(await other.api.outbox.flush()).toMatchObject({ sent: 0, dead: 1, remaining: 0 });
+		expect(other.state.sent).toEqual([]);
+		// Before (a key that is a string): lastError "InvalidRequestError: `idempotencyKey` must be true or …" with the key in it
+		// (20 000 characters: seconds of CPU in the message's userinfo scrub), and no storage:error.
+		expect((await other.api.outbox.deadLetters()).map((entry) => [entry.id, entry.deadReason, entry.lastError])).toEqual([[id, 'rejected', { code: 'INVALID_REQUEST', message: 'Unreadable' }]]);
+		expect(errors).toHaveLength(1);
 		other.api.close();
 	});
 });
