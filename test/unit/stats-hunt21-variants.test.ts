@@ -218,8 +218,10 @@ describe('an outbox replay is no new call of the app\'s: stats() counts the writ
 		api.close();
 		const reload = make();
 		state.down = false;
+		const sentDown = state.sent.length; // The call, the first client's flush (and, on a busy machine, its own drain's replay after its backoff).
 		expect(await reload.outbox.flush()).toMatchObject({ sent: 1, remaining: 0 });
-		expect([state.sent.length, reload.stats()['https://api.test'] ?? 'none']).toEqual([3, 'none']);
+		// Delivered once, by the reloaded client: no call of its own in its stats().
+		expect([sentDown >= 2, state.sent.length - sentDown, reload.stats()['https://api.test'] ?? 'none']).toEqual([true, 1, 'none']);
 		reload.close();
 	});
 });
