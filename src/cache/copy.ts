@@ -124,17 +124,17 @@ export const write = async (cache: CacheState, call: PolicyCall, { request, resp
 	const url = urlOf(stored)!;
 	const path = pathOf(url);
 	const { status, statusText } = response;
-	const record: CacheRecord | undefined = bytes && {
+	const record: CacheRecord = {
 		v: 2, url, storedAt: now, ...timing, status, statusText,
 		headers,
 		// The request's values of the headers Vary names (none without Vary: most answers).
 		vary: vary === '' ? [] : varyNames(vary, sensitive).map((name) => [name, varied(cache, request, name) ?? null]),
-		body: bytes,
+		body: bytes!,
 	};
 	// Nor one whose head is over what a record may hold (`bounded`: a serve would refuse it), nor the answer of an attempt
 	// sent before a write of its path was delivered by a client of the name without a stale cache (here or in another
 	// tab): told (`written`), the write noted no removal.
-	if (record && bounded(record) && !view.dropped(stored, start) && call.world.current('cache', path) && (written.get(path) ?? 0) <= call.attemptStartedAt) {
+	if (bytes && bounded(record) && !view.dropped(stored, start) && call.world.current('cache', path) && (written.get(path) ?? 0) <= call.attemptStartedAt) {
 		// The clears and removals from now on: what a write the store lands after one of them is deleted again for (the part store).
 		const landing = context.world(call.identity);
 		const written = handOver(store, stored, record, landing); // Made here for the store, never touched again.
@@ -145,7 +145,7 @@ export const write = async (cache: CacheState, call: PolicyCall, { request, resp
 		await written;
 		// Not told when a clear or a removal of its path (`cache.delete`, a delivered write) began while the store took it: it removed the copy.
 		if (landing.current('cache', path)) {
-			context.emit('cache:stored', { scope: call.scope!, method: 'GET', url: record.url, bytes: record.body.byteLength });
+			context.emit('cache:stored', { scope: call.scope!, method: 'GET', url: record.url, bytes: bytes.byteLength });
 		}
 		if (view.due(cache.maxEntries)) {
 			await view.evict(cache.maxEntries);
