@@ -50,6 +50,9 @@ export interface HedgeOptions {
 
 const samplesKept = 64;
 
+/** A client's running hedge timers, which its `close()` stops; `closed` once it ran: no hedge is armed nor sent after it. */
+type Timers = Set<ReturnType<typeof setTimeout>> & { closed?: boolean };
+
 /** The last answer times of one scope, and what they say. */
 class Latency {
 	readonly #ring: number[] = [];
@@ -94,7 +97,7 @@ const admit = (settled: boolean, context: PolicyContext, latencies: Scopes<Laten
  * One call's attempts: the first, then one more each `delayMs` unanswered, up to `maxHedges`; the first
  * good answer wins. Its hedge timer is in `timers` while it runs, for the client's `close()` to stop.
  */
-const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Set<ReturnType<typeof setTimeout>>, delayMs: number | undefined, maxHedges: number, next: FetchLike, request: Request, init: FetchInit | undefined, scope: string, latency: Latency): Promise<Response> => new Promise<Response>((resolve, reject) => {
+const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Timers, delayMs: number | undefined, maxHedges: number, next: FetchLike, request: Request, init: FetchInit | undefined, scope: string, latency: Latency): Promise<Response> => new Promise<Response>((resolve, reject) => {
 	const controllers: AbortController[] = [];
 	let settled = false;
 	let pending = 0;
@@ -152,7 +155,7 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Set<Re
 		next(attempt, hedge ? {
 			...init,
 			hedge: () => {
-				const refused = admit(settled, context, latencies, request, scope, hedge);
+				const refused = admit(settled || !!timers.closed, context, latencies, request, scope, hedge);
 				went ||= !refused;
 				return refused;
 			},
@@ -200,6 +203,10 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Set<Re
 
 	/** One more attempt after `hedge` once it has gone `delayMs` unanswered (the only timer of the race: the latest). */
 	const arm = (hedge: number): void => {
+		if (timers.closed) {
+			return; // An attempt held below that goes out after the client's close() (an app's layer): no hedge of it.
+		}
+
 		clearTimeout(timer);
 		timers.delete(timer!);
 		timer = setTimeout(() => {
@@ -227,7 +234,7 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
 	const latencies = families.get(context.stores) ?? scopes(() => new Latency());
 	families.set(context.stores, latencies);
 	/** The running races' hedge timers: `close()` stops them, so no hedge goes out after it. */
-	const timers = new Set<ReturnType<typeof setTimeout>>();
+	const timers: Timers = new Set();
 
 	const layer: Layer = (next) => (request, init) => {
 		const { method } = request;
@@ -252,6 +259,7 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
 			}
 
 			timers.clear();
+			timers.closed = true;
 		},
 		stats: (scope) => {
 			const latency = latencies.get(scope);
