@@ -122,8 +122,10 @@ export const createCircuits = (context: PolicyContext, settings: Settings, optio
 			wake(circuits.paused);
 		}
 
-		// Stored and told to the other tabs unless it came from them or the store, or from `clear()` (which tells and deletes).
-		if (store && change !== 'half-open' && reason !== 'shared' && reason !== 'restored' && reason !== 'cleared') {
+		// Stored and told to the other tabs unless it came from them or the store, or from `clear()` (which tells and deletes);
+		// nor an opening counted from their outcomes alone, of a scope this tab knows only from them (`read` false): the
+		// tab that counted its own failures stores and tells it (else a flood naming scopes never met fills the store).
+		if (store && change !== 'half-open' && reason !== 'shared' && reason !== 'restored' && reason !== 'cleared' && !(circuit.read === false && (reason === 'consecutive-failures' || reason === 'failure-ratio'))) {
 			publish(circuits, circuit, via);
 		}
 	}, context.random);

@@ -5,6 +5,9 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient } from '../../src/entries/core.js';
+import { createClient as createPreset, memoryStore } from '../../src/entries/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { hedge } from '../../src/entries/hedge.js';
 import type { Policy } from '../../src/entries/policy.js';
 import { held } from './counting-origin-kit.js';
@@ -14,6 +17,8 @@ declare module 'steadfetch/core' {
 		hold22: Policy<'hold22'>;
 	}
 }
+
+const t0 = 1_700_000_000_000;
 
 afterEach(() => {
 	vi.useRealTimers();
@@ -72,5 +77,36 @@ describe('hedge: no hedge after close()', () => {
 		expect(pending.length).toBe(1);
 		pending[0]?.release();
 		await call;
+	});
+});
+
+describe('breaker: other tabs\' outcomes naming scopes this tab never met write nothing', () => {
+	it('a flood of failure outcomes naming 300 scopes this tab never called stores no record of them (the tab that failed stores its own)', async () => {
+		const store = memoryStore('hunt22-flood');
+		const name = 'hunt22-flood';
+		const opened: string[] = [];
+		const api = createPreset({ clock: new ManualClock(t0), random: () => 0.5, name, store: () => store, fetch: (async () => new Response('ok')) as typeof fetch, retry: 0, staleCache: false, breaker: { share: true, consecutiveFailures: 5 } });
+		api.on('breaker:open', ({ scope }) => opened.push(scope));
+		const errors: string[] = [];
+		api.on('storage:error', (event) => errors.push(event.operation));
+		expect((await api.get('https://api.test/x')).status).toBe(200); // its own scope, met and read
+		const channel = new BroadcastChannel(`steadfetch:${name}:breaker`);
+		for (let index = 0; index < 300; index++) {
+			for (let failure = 0; failure < 5; failure++) {
+				channel.postMessage({ v: 2, scope: `https://x${index}.test`, state: 'closed', openedAt: 0, reopensAt: 0, opens: 0, at: 0, outcome: 1 });
+			}
+		}
+
+		channel.postMessage('a marker'); // malformed: reported once it is read, after the flood
+		await waitFor(() => errors.length === 1, 'the marker read');
+		channel.close();
+		// A write of its own, asked for after the flood's: stored once the flood's writes were made.
+		await api.breaker.isolate('https://api.test');
+		expect(await store.get('https://api.test')).toMatchObject({ isolated: true });
+		const stored = (await store.keys()).filter((key) => key.startsWith('https://x'));
+		// Before: [300, 300]: each scope the flood named opened in this tab (counting the other tab's failures, as the tabs do)
+		// and a record of each was stored; the tab that failed stores its own.
+		expect([opened.filter((scope) => scope.startsWith('https://x')).length, stored.length]).toEqual([300, 0]);
+		api.close();
 	});
 });
