@@ -82,7 +82,7 @@ export interface Circuits extends Machine {
 	cleared: number;
 	/** Set by `close()`: no probe starts, and a pending `waitForHealthy` rejects at once (`paused`). */
 	closed: boolean;
-	/** What `close()` refuses: the waits of attempts (`untilClosed`: the stored state, a coordinator). Only `close()` calls them. */
+	/** What `close()` refuses: the waits of attempts (`untilClosed`: the stored state, a coordinator); and the probes' Web Locks it gives back (tabs.ts `lockProbe`). Only `close()` calls them. */
 	readonly wake: Set<() => void>;
 	/** The pauses of pending `waitForHealthy` calls and of attempts waiting for an early probe: cut short by a change of state (`notify`), `clear` and `close()`. */
 	readonly paused: Set<() => void>;

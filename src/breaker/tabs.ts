@@ -73,7 +73,8 @@ const hear = (circuits: Circuits, circuit: Circuit, received: BreakerRecord, val
  * gives the lock back, or `undefined`: other tabs hold every slot. A lock manager that fails lets the
  * probe go without one. A probe still unsettled at its limit (a caller's request with `timeout` and
  * `totalTimeout` false) counts as failed then (`probe-timeout`, as `expire` tells it) and gives the lock
- * back: while it hangs, no tab could probe the scope again.
+ * back: while it hangs, no tab could probe the scope again. The client's `close()` gives it back too and stops that
+ * timer (no count, no write from it after the close).
  */
 const lockProbe = async (circuits: Circuits, locks: LockManagerLike, circuit: Circuit, started: number): Promise<(() => void) | undefined> => {
 	const { record } = circuit;
@@ -87,8 +88,10 @@ const lockProbe = async (circuits: Circuits, locks: LockManagerLike, circuit: Ci
 		return undefined;
 	}
 
+	// Given back at the latest by the client's `close()` (`Circuits.wake`): its timer stops, and no write follows it.
 	const give = (): void => {
 		clearTimeout(timer);
+		circuits.wake.delete(give);
 		release();
 	};
 	const timer = setTimeout(() => {
@@ -97,6 +100,7 @@ const lockProbe = async (circuits: Circuits, locks: LockManagerLike, circuit: Ci
 		tally(circuits, circuit, record, started, true);
 		give();
 	}, circuit.probeMs || circuits.settings.probeTimeoutMs);
+	circuits.wake.add(give);
 	if (circuits.store) {
 		await load(circuits, circuit, 'shared');
 	}

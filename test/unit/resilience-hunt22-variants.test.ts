@@ -110,3 +110,106 @@ describe('breaker: other tabs\' outcomes naming scopes this tab never met write 
 		api.close();
 	});
 });
+
+describe('breaker: one half-open probe for a client and its extend() children with `share: true` in Node (a channel, no Web Lock)', () => {
+	it('while the parent\'s probe is in flight, the child\'s concurrent call fails fast: one request to the origin', async () => {
+		const clock = new ManualClock(t0);
+		const held: Array<(response: Response) => void> = [];
+		let status = 200;
+		let hold = false;
+		let sent = 0;
+		const fetch = (async () => {
+			sent++;
+			return hold ? new Promise<Response>((resolve) => held.push(resolve)) : new Response('', { status });
+		}) as typeof globalThis.fetch;
+		const outcome = async (call: Promise<Response>): Promise<string> => call.then((response) => String(response.status), (error: { code?: string; response?: Response }) => error.code ?? String(error.response?.status));
+		const api = createPreset({ clock, random: () => 0.5, retry: 0, fetch, store: memoryStore, name: 'hunt22-share-probe', staleCache: false, breaker: { share: true, consecutiveFailures: 1, openMs: 1_000 } });
+		const child = api.extend({ headers: { 'x-tenant': 'a' } });
+		expect(await outcome(child.get('https://api.test/a'))).toBe('200'); // the child has read the scope's stored state
+		status = 503;
+		expect(await outcome(api.get('https://api.test/a'))).toBe('503');
+		await waitFor(() => child.breaker('https://api.test').state === 'open', 'the child told the opening');
+		clock.advance(1_000);
+		hold = true;
+		const before = sent;
+		const probe = outcome(api.get('https://api.test/a'));
+		await waitFor(() => sent === before + 1, 'the parent\'s probe sent');
+		const second = outcome(child.get('https://api.test/a'));
+		// Before: 'held' — the child's call went out as a second probe (its answer held too).
+		const raced = await Promise.race([second, waitFor(() => sent > before + 1, 'a second probe', 2_000).then(() => 'held', () => 'none')]);
+		expect([raced, sent - before]).toEqual(['CIRCUIT_OPEN', 1]);
+		hold = false;
+		for (const resolve of held.splice(0)) {
+			resolve(new Response('', { status: 200 }));
+		}
+
+		expect(await probe).toBe('200');
+		api.close();
+		child.close();
+	});
+});
+
+describe('hedge: a client extend() made that closes stops only its own hedges', () => {
+	it('after the child\'s close(), the parent\'s slow call is still hedged', async () => {
+		const { pending, fetch } = held();
+		const api = createClient({ fetch, retry: 0, timeout: false, retryBudget: false, hedge: hedge({ delayMs: 30 }) });
+		const child = api.extend({ headers: { 'x-tenant': 'a' } });
+		child.close();
+		const call = api.get('https://api.test/x').text();
+		await waitFor(() => pending.length === 2, 'the parent\'s hedge');
+		pending[1]!.release(new Response('hedged'));
+		expect(await call).toBe('hedged');
+		api.close();
+	});
+});
+
+describe('breaker: close() gives back the half-open probe\'s Web Lock and stops its timer', () => {
+	it('a probe that hangs (timeout false) when the client closes: the lock is free at once, and nothing is counted nor stored at its limit', async () => {
+		// Web Locks as a page has them (Node 20 has none): one holder per name, `ifAvailable` answered null when held.
+		const held = new Set<string>();
+		const locks = {
+			request: async (name: string, _options: unknown, callback: (lock: unknown) => Promise<unknown>) => {
+				if (held.has(name)) {
+					return callback(null);
+				}
+
+				held.add(name);
+				try {
+					return await callback({ name });
+				} finally {
+					held.delete(name);
+				}
+			},
+		};
+		const saved = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+		Object.defineProperty(globalThis, 'navigator', { value: { locks }, configurable: true, writable: true });
+		try {
+			const clock = new ManualClock(t0);
+			const store = memoryStore('hunt22-lock');
+			let status = 503;
+			let sent = 0;
+			const fetch = (async () => {
+				sent++;
+				return status ? new Response('', { status }) : new Promise<Response>(() => undefined);
+			}) as typeof globalThis.fetch;
+			const api = createPreset({ clock, random: () => 0.5, retry: 0, fetch, name: 'hunt22-lock', store: () => store, staleCache: false, breaker: { share: true, consecutiveFailures: 1, openMs: 100, maxOpenMs: 300 } });
+			await api.get('https://api.test/x').catch(() => undefined);
+			clock.advance(100);
+			status = 0; // the probe hangs: its limit is maxOpenMs (300 ms of real time: its call has no timeout)
+			void api.get('https://api.test/x', { timeout: false, totalTimeout: false }).catch(() => undefined);
+			await waitFor(() => sent === 2 && held.size === 1, 'the probe sent under its lock');
+			const before = await store.get('https://api.test');
+			api.close();
+			await waitFor(() => held.size === 0, 'the lock given back');
+			// Before: the lock was held until the probe's limit, 300 ms after close(); then the probe counted as failed
+			// (probe-timeout) and a new open record (opens 2, unanswered) was stored after the close.
+			expect(await store.get('https://api.test')).toEqual(before);
+		} finally {
+			if (saved) {
+				Object.defineProperty(globalThis, 'navigator', saved);
+			} else {
+				delete (globalThis as { navigator?: unknown }).navigator;
+			}
+		}
+	});
+});
