@@ -4,7 +4,7 @@
  * messages, server headers) is bounded by the options; bad options are typed errors before any I/O.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createClient } from '../../src/entries/core.js';
+import { classify, createClient } from '../../src/entries/core.js';
 import { createClient as createPreset, memoryStore } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -77,6 +77,45 @@ describe('hedge: no hedge after close()', () => {
 		expect(pending.length).toBe(1);
 		pending[0]?.release();
 		await call;
+	});
+});
+
+describe('hedge: a hedge refused as it was to go out is no attempt: the call fails with its attempt\'s error', () => {
+	it('the first attempt\'s network failure stands when its hedge, held below, is then refused (no budget): NETWORK, not ABORTED', async () => {
+		let open!: () => void;
+		const gate = new Promise<void>((resolve) => {
+			open = resolve;
+		});
+		let passes = 0;
+		let firstFailed = false;
+		// An app's layer (no band: below the hedge) that holds the hedge, and notes the first attempt's failure as it goes up.
+		const gated: Policy<'hold22'> = { slot: 'hold22', create: () => ({ layer: (next) => async (request, init) => {
+			if (++passes === 2) {
+				await gate;
+				return next(request, init);
+			}
+
+			return next(request, init).catch((error: unknown) => {
+				firstFailed = true;
+				throw error;
+			});
+		} }) };
+		let fail!: () => void;
+		const fetch = (async (request: Request) => new Promise<Response>((_, reject) => {
+			fail = () => reject(new TypeError('fetch failed'));
+			request.signal.addEventListener('abort', () => reject(request.signal.reason));
+		})) as typeof globalThis.fetch;
+		// No retry budget at all: the hedge is refused as it reaches the transport.
+		const api = createClient({ fetch, retry: 0, timeout: false, retryBudget: { minRetries: 0, ratio: 0 }, hedge: hedge({ delayMs: 20 }), hold22: gated });
+		const call = api.get('https://api.test/x').then(() => 'answered', (error: unknown) => classify(error).code);
+		await waitFor(() => passes === 2, 'the hedge held below');
+		fail();
+		await waitFor(() => firstFailed, 'the first attempt failed');
+		open();
+		// Before: 'ABORTED' — the call failed with the hedge's refusal (Superseded: "No hedge now"), as if the caller had
+		// aborted: no stale answer, no retry, not counted by the breaker.
+		expect(await call).toBe('NETWORK');
+		api.close();
 	});
 });
 
