@@ -5,7 +5,7 @@ import { attemptScope } from '../core/scope.js';
 import { check, optionsOf, isPositiveInteger, isPositiveTimerMs, offOnly, positiveTimerMs } from '../utils/validate.js';
 import { classifyStatus } from '../errors/classify.js';
 import { scopes, type Scopes } from '../utils/scopes.js';
-import { isSuperseded, Superseded } from '../utils/superseded.js';
+import { Superseded } from '../utils/superseded.js';
 import { heldRequest } from '../utils/runtime.js';
 import { callerKeyed } from '../utils/caller-keyed.js';
 import type { HedgeEvent } from './events.js';
@@ -102,7 +102,7 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Timers
 	let settled = false;
 	let pending = 0;
 	let lost: Response | undefined;
-	/** The error the call fails with when no server answered: the last attempt's (see `failed`). */
+	/** The error the call fails with when no server answered: the first attempt's (see `failed`). */
 	let failure: unknown;
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	/** Whether a hedge of this race went out. */
@@ -139,8 +139,9 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Timers
 		controllers.push(controller);
 		pending++;
 		const failed = (error: unknown): void => {
-			// A hedge refused as it was to go out (`admit`) is no attempt: the error of one that went stands for the call.
-			if (failure === undefined || !isSuperseded(error)) {
+			// The first attempt's error stands for the call: a hedge's may be its refusal as it was to go out (no budget,
+			// no slot, the breaker opened by that first failure), which is no attempt. Once the caller gave up: the abort.
+			if (!hedge || request.signal.aborted) {
 				failure = error;
 			}
 
@@ -283,7 +284,7 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
  * The first answer that is not a transient failure (as `classify()` says:
  * 408, 429, 5xx; for a keyed call also a 409 or 425, a server's "this key is still in progress", a
  * deliberate difference) wins and the others are aborted; when none wins, the call gets the last server
- * answer (an error only when no server answered: the last of an attempt that went out, never a hedge's refusal; or the caller's abort when its signal aborted). Per call, `hedge: false` opts out. Each attempt keeps every property of the call's
+ * answer (an error only when no server answered: the first attempt's, never a hedge's refusal as it was to go out; or the caller's abort when its signal aborted). Per call, `hedge: false` opts out. Each attempt keeps every property of the call's
  * Request (its `referrerPolicy` and `referrer` too).
  * A hedge is an attempt like any other: it takes a bulkhead slot and a rate-limit token, only if
  * one is free at once (else it is not sent), and goes through the breaker (none reaches an open

@@ -8,6 +8,7 @@ import { classify, createClient } from '../../src/entries/core.js';
 import { createClient as createPreset, memoryStore } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { breaker } from '../../src/entries/breaker.js';
 import { hedge } from '../../src/entries/hedge.js';
 import type { Policy } from '../../src/entries/policy.js';
 import { held } from './counting-origin-kit.js';
@@ -80,16 +81,20 @@ describe('hedge: no hedge after close()', () => {
 	});
 });
 
-describe('hedge: a hedge refused as it was to go out is no attempt: the call fails with its attempt\'s error', () => {
-	it('the first attempt\'s network failure stands when its hedge, held below, is then refused (no budget): NETWORK, not ABORTED', async () => {
+describe('hedge: a hedge refused as it was to go out is no attempt: the call fails with its first attempt\'s error', () => {
+	/**
+	 * The first attempt fails (a network failure) while its hedge is held below by an app's layer; then the hedge is let
+	 * go and refused as it goes: by `refusal` ('budget': no retry budget; 'breaker': the scope the first failure opened).
+	 */
+	const whenRefused = async (refusal: 'budget' | 'breaker'): Promise<string> => {
 		let open!: () => void;
 		const gate = new Promise<void>((resolve) => {
 			open = resolve;
 		});
 		let passes = 0;
 		let firstFailed = false;
-		// An app's layer (no band: below the hedge) that holds the hedge, and notes the first attempt's failure as it goes up.
-		const gated: Policy<'hold22'> = { slot: 'hold22', create: () => ({ layer: (next) => async (request, init) => {
+		// An app's layer between the hedge and the breaker (band 650) that holds the hedge, and notes the first attempt's failure as it goes up.
+		const gated: Policy<'hold22'> = { slot: 'hold22', at: { layer: 650 }, create: () => ({ layer: (next) => async (request, init) => {
 			if (++passes === 2) {
 				await gate;
 				return next(request, init);
@@ -105,17 +110,24 @@ describe('hedge: a hedge refused as it was to go out is no attempt: the call fai
 			fail = () => reject(new TypeError('fetch failed'));
 			request.signal.addEventListener('abort', () => reject(request.signal.reason));
 		})) as typeof globalThis.fetch;
-		// No retry budget at all: the hedge is refused as it reaches the transport.
-		const api = createClient({ fetch, retry: 0, timeout: false, retryBudget: { minRetries: 0, ratio: 0 }, hedge: hedge({ delayMs: 20 }), hold22: gated });
+		const api = createClient({
+			fetch, retry: 0, timeout: false, hedge: hedge({ delayMs: 20 }), hold22: gated,
+			...(refusal === 'budget' ? { retryBudget: { minRetries: 0, ratio: 0 } } : { retryBudget: false, breaker: breaker({ consecutiveFailures: 1, share: false }) }),
+		});
 		const call = api.get('https://api.test/x').then(() => 'answered', (error: unknown) => classify(error).code);
 		await waitFor(() => passes === 2, 'the hedge held below');
 		fail();
 		await waitFor(() => firstFailed, 'the first attempt failed');
 		open();
-		// Before: 'ABORTED' — the call failed with the hedge's refusal (Superseded: "No hedge now"), as if the caller had
-		// aborted: no stale answer, no retry, not counted by the breaker.
-		expect(await call).toBe('NETWORK');
+		const code = await call;
 		api.close();
+		return code;
+	};
+
+	it('no retry budget for the hedge, or the breaker its first attempt\'s failure opened: NETWORK, not the hedge\'s refusal', async () => {
+		// Before: ['ABORTED', 'CIRCUIT_OPEN'] — the call failed with the hedge's refusal (Superseded "No hedge now", as if the
+		// caller had aborted: no stale answer, no retry; or the open breaker's), not with its attempt's network failure.
+		expect([await whenRefused('budget'), await whenRefused('breaker')]).toEqual(['NETWORK', 'NETWORK']);
 	});
 });
 
