@@ -47,7 +47,10 @@ export interface FailoverOptions {
 	 * port, a Unicode host); a mirror is an origin or a base URL (`'https://backup.example.com/api'`),
 	 * whose path goes before the request's path. Each mirror has its own breaker scope. Two keys naming
 	 * one origin, a mirror that is not a string (a hole in the list), or an `http:` mirror of an `https:`
-	 * origin (its credentials sent in the clear) throw a `RangeError`.
+	 * origin (its credentials sent in the clear) throw a `RangeError`. A mirror is sent the call's headers as
+	 * given, as its origin would be (the caller's `Authorization`, `Cookie`, `sensitiveHeaders`; `auth()`'s token
+	 * only when the mirror is one of auth's `origins`), unlike a redirect to another origin: list only origins
+	 * you trust with them.
 	 */
 	mirrors: Readonly<Record<string, readonly string[]>>;
 	/**
