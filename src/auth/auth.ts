@@ -54,8 +54,9 @@ export class Auth implements PolicyParts {
 	 * The options, and the refresh's state, which lives with them: shared by every client given this `auth()` (a
 	 * client and its `extend()`s: one refresh also where no Web Lock joins them, workerd). `calling`: true while
 	 * `refresh()` itself runs (synchronously: a call made then, through any of them, is the refresh's own request).
-	 * `generation`: refreshes finished (here, or in another tab as its channel said): a waiter that sees it move skips
-	 * its own, unless the last was of a session that had ended as it finished (`staleAt`: its generation).
+	 * `generation`: refreshes finished (here, or in another tab as its channel said; one here that failed too: `failedAt`,
+	 * its error `failure`): a waiter that sees it move skips its own, unless the last was of a session that had ended as it
+	 * finished (`staleAt`: its generation); after a failure, it fails with it.
 	 * `flight`: the refresh in flight, shared by the calls; in a Worker, where a promise made in one request
 	 * never settles in another once the first ended, only by the calls of the request that started it (`owner`: the
 	 * request context object of the `waitUntil` calls get from `client.withContext(ctx)`, one per `ctx` however many
@@ -233,7 +234,14 @@ export class Auth implements PolicyParts {
 		const run = async (): Promise<void> => {
 			// Another tab (or call) refreshed meanwhile: its token is the one to use — unless the last refresh that ended was
 			// of a session that had ended (`staleAt`): the token it left is not this session's, whatever changed.
-			if ((settings.generation > seen || await this.#current() !== old) && settings.staleAt !== settings.generation) {
+			// A wave's later 401 after its refresh failed (the last to end, the token still the one it was sent with) is that
+			// failure's too: one refresh per wave, never one per 401 against a refresh endpoint that is down.
+			const token = await this.#current();
+			if ((settings.generation > seen || token !== old) && settings.staleAt !== settings.generation) {
+				if (settings.failedAt === settings.generation && token === old) {
+					throw settings.failure;
+				}
+
 				return;
 			}
 
@@ -252,6 +260,10 @@ export class Auth implements PolicyParts {
 				await this.#ended(current, world.identity);
 				this.#tabs?.refreshed(world.identity, current, true);
 				ok = true;
+			} catch (error) {
+				settings.failedAt = ++settings.generation;
+				settings.failure = error;
+				throw error;
 			} finally {
 				if (!ok) {
 					// The waiters in other tabs are told at once. A refresh that threw, or that runs on past `refreshTimeoutMs`, may

@@ -29,7 +29,9 @@ export interface AuthOptions {
 	 * (an `AuthError` when that fails); an outbox replay that
 	 * waited for such a refresh is not sent (`AuthError`; it stays queued). A
 	 * refresh that throws, or that has not settled within `refreshTimeoutMs`, fails the waiting calls
-	 * with `AuthError`. When it asks the API through the same client, give that call `auth: false`
+	 * with `AuthError` (its error the `cause`), and so every call sent with the same token before it failed whose 401
+	 * comes later: one refresh per 401 wave, none of its own (unless `token()` gives another token by then: that is sent);
+	 * a call sent after it failed is a new wave. When it asks the API through the same client, give that call `auth: false`
 	 * (no token, no wait). Without it, a call made while `refresh()` runs, before its first `await`
 	 * (`() => api.post('auth/refresh')`, or `async () => { await api.post(…) … }`), is the refresh's
 	 * own request: its 401 fails the refresh at once with `AuthError`, never a deadlock. A call made
@@ -74,7 +76,7 @@ export const checkAuthOptions = (options: AuthOptions) => {
 	check(isToken(scheme), 'auth.scheme', scheme, 'an HTTP auth scheme');
 	check(isPositiveTimerMs(refreshTimeoutMs), 'auth.refreshTimeoutMs', refreshTimeoutMs, positiveTimerMs);
 	// With the refresh's state (auth.ts `Auth`): every client given this `auth()`, a client and its `extend()`s, shares it.
-	return { token, refresh, scheme, refreshTimeoutMs, origins: checkOrigins('auth.origins', origins), calling: false, by: Math.random(), generation: 0, staleAt: -1, left: undefined as string | undefined, leftBy: undefined as string | undefined, flight: undefined as Promise<void> | undefined, world: undefined as World | undefined, owner: undefined as unknown };
+	return { token, refresh, scheme, refreshTimeoutMs, origins: checkOrigins('auth.origins', origins), calling: false, by: Math.random(), generation: 0, staleAt: -1, failedAt: -1, failure: undefined as unknown, left: undefined as string | undefined, leftBy: undefined as string | undefined, flight: undefined as Promise<void> | undefined, world: undefined as World | undefined, owner: undefined as unknown };
 };
 
 /** `AuthOptions` checked, with their defaults. */

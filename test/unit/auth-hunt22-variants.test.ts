@@ -1,0 +1,131 @@
+/**
+ * The twenty-second round on auth and trace (defect hunt): a refresh() that fails, and the later 401s of the wave it
+ * served (one refresh per wave, its failure every call's); the wait after a refresh of this tab that left the token in
+ * place; trace's requestIdHeader naming a header it may not carry the id in; a request id from outside that is too long.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { auth } from '../../src/entries/auth.js';
+import { createClient } from '../../src/entries/index.js';
+
+const made: Array<{ close(): void }> = [];
+afterEach(() => {
+	for (const client of made.splice(0)) {
+		client.close();
+	}
+});
+
+/** The call's answer (`200 ok`), else its error as `name code message`. */
+const outcome = async (call: Promise<Response>): Promise<string> => call.then(
+	async (response) => `${response.status} ${await response.text()}`,
+	(error: { name?: string; code?: string; message?: string }) => `${error?.name} ${error?.code} ${error?.message}`,
+);
+
+/**
+ * A client of an API that answers 401 to every request sent with a token other than 'fresh' (200 `ok` to 'fresh'), each
+ * held until `answer(path)` lets it go; `refresh()` is the one given, counted.
+ */
+const held = (refresh: () => unknown, state = { token: 't', refreshes: 0 }, refreshTimeoutMs = 10_000) => {
+	const sent: string[] = [];
+	const waiting = new Map<string, () => void>();
+	const api = createClient({
+		baseUrl: 'https://api.test/', name: `auth22-${crypto.randomUUID()}`, retry: 0, breaker: false, staleCache: false,
+		fetch: async (request: Request) => {
+			const { pathname } = new URL(request.url);
+			const token = request.headers.get('authorization');
+			sent.push(`${pathname} ${token}`);
+			await new Promise<void>((resolve) => waiting.set(pathname, resolve));
+			waiting.delete(pathname);
+			return token === 'Bearer fresh' ? new Response('ok') : new Response('expired', { status: 401 });
+		},
+		auth: auth({ token: () => state.token, refreshTimeoutMs, refresh: () => {
+			state.refreshes++;
+			return refresh();
+		} }),
+	} as never);
+	made.push(api);
+	const answer = async (path: string): Promise<void> => {
+		await expect.poll(() => waiting.has(path)).toBe(true);
+		waiting.get(path)!();
+	};
+	return { api, state, sent, answer };
+};
+
+const failed = 'AuthError AUTH_FAILED https://api.test answered 401 and the token refresh failed';
+
+describe('a refresh() that fails: one refresh per 401 wave, its failure every call of the wave\'s', () => {
+	for (const [label, refresh, timeoutMs] of [
+		['rejects', async () => Promise.reject(new Error('refresh endpoint down')), 10_000],
+		['throws at once', () => {
+			throw new Error('refresh endpoint down');
+		}, 10_000],
+		['runs past refreshTimeoutMs', async () => new Promise(() => undefined), 30],
+	] as const) {
+		it(`refresh() ${label}: a 401 that comes after it failed, to a token sent before, is an AuthError with no refresh of its own`, async () => {
+			const { api, state, sent, answer } = held(refresh, undefined, timeoutMs);
+			const calls = ['a', 'b', 'c'].map((path) => outcome(api.get(path)));
+			await expect.poll(() => sent.length).toBe(3);
+			await answer('/a');
+			expect(await calls[0]).toBe(failed);
+			await answer('/b');
+			await answer('/c');
+			expect(await calls[1]).toBe(failed);
+			expect(await calls[2]).toBe(failed);
+			// Before: 2 (the 401s of the wave that came after the failure ran refresh() again: b and c shared a second one).
+			expect([state.refreshes, sent]).toEqual([1, ['/a Bearer t', '/b Bearer t', '/c Bearer t']]);
+		});
+	}
+
+	it('the failure is the cause every call of the wave gets', async () => {
+		const { api, answer, sent } = held(async () => Promise.reject(new Error('refresh endpoint down')));
+		const first = api.get('a').catch((error: unknown) => error);
+		const second = api.get('b').catch((error: unknown) => error);
+		await expect.poll(() => sent.length).toBe(2);
+		await answer('/a');
+		await first;
+		await answer('/b');
+		const error = await second as { name?: string; cause?: { message?: string }; response?: Response };
+		expect([error.name, error.cause?.message, error.response?.status]).toEqual(['AuthError', 'refresh endpoint down', 401]);
+	});
+
+	it('a 401 of the wave after the user signed in again (the token changed since the failure) is sent again with the new token', async () => {
+		const state = { token: 't', refreshes: 0 };
+		const { api, sent, answer } = held(async () => Promise.reject(new Error('down')), state);
+		const first = outcome(api.get('a'));
+		const second = outcome(api.get('b'));
+		await expect.poll(() => sent.length).toBe(2);
+		await answer('/a');
+		expect(await first).toBe(failed);
+		state.token = 'fresh';
+		await answer('/b');
+		await answer('/b');
+		expect(await second).toBe('200 ok');
+		expect([state.refreshes, sent]).toEqual([1, ['/a Bearer t', '/b Bearer t', '/b Bearer fresh']]);
+	});
+
+	it('a later failed refresh, then a successful one of a new wave: a 401 of the first wave sent before both is sent again', async () => {
+		let fail = true;
+		const state = { token: 't', refreshes: 0 };
+		const { api, sent, answer } = held(async () => {
+			if (fail) {
+				throw new Error('down');
+			}
+
+			state.token = 'fresh';
+		}, state);
+		const first = outcome(api.get('a'));
+		const late = outcome(api.get('b'));
+		await expect.poll(() => sent.length).toBe(2);
+		await answer('/a');
+		expect(await first).toBe(failed);
+		// A new wave (sent after the failure): its refresh succeeds.
+		fail = false;
+		const next = outcome(api.get('c'));
+		await answer('/c');
+		await answer('/c');
+		expect(await next).toBe('200 ok');
+		await answer('/b');
+		await answer('/b');
+		expect(await late).toBe('200 ok');
+		expect(state.refreshes).toBe(2);
+	});
+});
