@@ -56,7 +56,7 @@ export class Auth implements PolicyParts {
 	 * `refresh()` itself runs (synchronously: a call made then, through any of them, is the refresh's own request).
 	 * `generation`: refreshes finished (here, or in another tab as its channel said; one here that failed too: `failedAt`,
 	 * its error `failure`): a waiter that sees it move skips its own, unless the last was of a session that had ended as it
-	 * finished (`staleAt`: its generation); after a failure, it fails with it.
+	 * finished (`staleAt`: its generation); after a failure, it fails with it (`heardAt`: the last was another tab's).
 	 * `flight`: the refresh in flight, shared by the calls; in a Worker, where a promise made in one request
 	 * never settles in another once the first ended, only by the calls of the request that started it (`owner`: the
 	 * request context object of the `waitUntil` calls get from `client.withContext(ctx)`, one per `ctx` however many
@@ -309,7 +309,7 @@ export class Auth implements PolicyParts {
 
 	/**
 	 * After `call`'s attempt with the token `old` got a 401: join the refresh in flight, or start one,
-	 * and wait for it within `bound`. Another tab refreshed: its new token may reach this tab's storage
+	 * and wait for it within `bound`. Another tab refreshed (the last to end: `heardAt`): its new token may reach this tab's storage
 	 * a moment later (localStorage is eventually consistent across tabs). Sent again with the token
 	 * that got the 401, the call would fail for nothing: this waits for it to change, within `bound` too. `seen`: the
 	 * refreshes finished as `old` was read (a 401's: `wrap`): one that ended since is not run again for it, also when it
@@ -340,7 +340,8 @@ export class Auth implements PolicyParts {
 		settings.owner = requestOf(call);
 
 		await until(flight, bound);
-		for (let wait = 5; await this.#current() === old && wait <= 320; wait *= 2) {
+		// Only when the last refresh to end was another tab's: this tab's refresh() stored its token before it resolved.
+		for (let wait = 5; settings.heardAt === settings.generation && await this.#current() === old && wait <= 320; wait *= 2) {
 			await until(new Promise((resolve) => setTimeout(resolve, wait)), bound);
 		}
 	}
@@ -435,6 +436,7 @@ export class Auth implements PolicyParts {
 		this.#tabs = linkTabs(this.#context, this.#prefixes, this.#settings.by, (identity, current) => {
 			// Another tab's refresh served the session signed in here only when it was still current there and of this identity.
 			void this.#ended(current && identity === this.#context.identity(), identity);
+			this.#settings.heardAt = this.#settings.generation;
 		});
 	}
 

@@ -27,8 +27,9 @@ const outcome = async (call: Promise<Response>): Promise<string> => call.then(
 const held = (refresh: () => unknown, state = { token: 't', refreshes: 0 }, refreshTimeoutMs = 10_000) => {
 	const sent: string[] = [];
 	const waiting = new Map<string, () => void>();
+	const name = `auth22-${crypto.randomUUID()}`;
 	const api = createClient({
-		baseUrl: 'https://api.test/', name: `auth22-${crypto.randomUUID()}`, retry: 0, breaker: false, staleCache: false,
+		baseUrl: 'https://api.test/', name, retry: 0, breaker: false, staleCache: false,
 		fetch: async (request: Request) => {
 			const { pathname } = new URL(request.url);
 			const token = request.headers.get('authorization');
@@ -37,7 +38,7 @@ const held = (refresh: () => unknown, state = { token: 't', refreshes: 0 }, refr
 			waiting.delete(pathname);
 			return token === 'Bearer fresh' ? new Response('ok') : new Response('expired', { status: 401 });
 		},
-		auth: auth({ token: () => state.token, refreshTimeoutMs, refresh: () => {
+		auth: auth({ origins: ['https://api.test'], token: () => state.token, refreshTimeoutMs, refresh: () => {
 			state.refreshes++;
 			return refresh();
 		} }),
@@ -47,7 +48,7 @@ const held = (refresh: () => unknown, state = { token: 't', refreshes: 0 }, refr
 		await expect.poll(() => waiting.has(path)).toBe(true);
 		waiting.get(path)!();
 	};
-	return { api, state, sent, answer };
+	return { api, state, sent, answer, name };
 };
 
 const failed = 'AuthError AUTH_FAILED https://api.test answered 401 and the token refresh failed';
@@ -127,5 +128,81 @@ describe('a refresh() that fails: one refresh per 401 wave, its failure every ca
 		await answer('/b');
 		expect(await late).toBe('200 ok');
 		expect(state.refreshes).toBe(2);
+	});
+});
+
+describe('a refresh of this tab that leaves the token in place: the call is sent again at once', () => {
+	it('no wait for the token to change (before: 5 + 10 + … + 320 = 635 ms)', async () => {
+		const { api, state, sent, answer } = held(async () => undefined);
+		const call = outcome(api.get('a'));
+		await answer('/a');
+		const started = performance.now();
+		await expect.poll(() => sent.length, { interval: 5 }).toBe(2);
+		const waited = performance.now() - started;
+		await answer('/a');
+		expect(await call).toBe('AuthError AUTH_FAILED https://api.test answered 401 again after the token refresh');
+		expect(state.refreshes).toBe(1);
+		expect(waited).toBeLessThan(400);
+	});
+
+	it('also for a call of the wave whose 401 came after that refresh ended', async () => {
+		const { api, sent, answer } = held(async () => undefined);
+		const first = outcome(api.get('a'));
+		const second = outcome(api.get('b'));
+		await expect.poll(() => sent.length).toBe(2);
+		await answer('/a');
+		await answer('/a');
+		await first;
+		await answer('/b');
+		const started = performance.now();
+		await expect.poll(() => sent.length, { interval: 5 }).toBe(4);
+		const waited = performance.now() - started;
+		await answer('/b');
+		await second;
+		expect(waited).toBeLessThan(400);
+	});
+
+	it('another tab\'s refresh, whose token reaches this tab\'s storage a moment after its word: still waited for, and sent', async () => {
+		// The token this tab reads: the old one for two more reads once the other tab's word came (localStorage catching up).
+		let token = 't';
+		let late = 0;
+		const state = {
+			refreshes: 0,
+			get token() {
+				if (late > 0 && --late === 0) {
+					token = 'fresh';
+				}
+
+				return token;
+			},
+		};
+		const { api, sent, answer, name } = held(async () => undefined, state as never);
+		const lock = `steadfetch:${name}/auth https://api.test/`;
+		let release!: () => void;
+		const gate = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		let granted!: () => void;
+		const taken = new Promise<void>((resolve) => {
+			granted = resolve;
+		});
+		// The other tab: holds the refresh's lock while its refresh runs.
+		const other = navigator.locks.request(lock, async () => {
+			granted();
+			await gate;
+		});
+		await taken;
+		const call = outcome(api.get('a'));
+		await answer('/a');
+		await expect.poll(async () => (await navigator.locks.query()).pending?.filter((each) => each.name === lock).length).toBe(1);
+		release();
+		await other;
+		late = 3;
+		const channel = new BroadcastChannel(lock);
+		channel.postMessage({ current: true, ok: true, by: 0 });
+		channel.close();
+		await answer('/a');
+		expect(await call).toBe('200 ok');
+		expect([state.refreshes, sent]).toEqual([0, ['/a Bearer t', '/a Bearer fresh']]);
 	});
 });
