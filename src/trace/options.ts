@@ -17,7 +17,9 @@ declare module 'steadfetch/core' {
 export interface TraceOptions {
 	/**
 	 * The header that carries the call's request id, the same on every attempt, retry, hedge and
-	 * outbox replay of the call.
+	 * outbox replay of the call. A header name of its own: not `traceparent` or `tracestate` (this slot sets them),
+	 * `Authorization` (auth's token), nor one a browser's fetch drops (`Cookie`, `Host`, `Origin`, `Sec-…`, `Proxy-…` and
+	 * the Fetch standard's other forbidden request headers): a `RangeError` at creation.
 	 * @default 'X-Request-ID'
 	 */
 	requestIdHeader?: string;
@@ -41,7 +43,8 @@ export interface ResolvedTrace {
 /** Check `TraceOptions` (a `RangeError` naming the option, `trace.…` or `otel.…`). */
 export const resolveTrace = (options: TraceOptions, entry = 'trace'): ResolvedTrace => {
 	const { requestIdHeader = 'X-Request-ID' } = options;
-	check(isToken(requestIdHeader), `${entry}.requestIdHeader`, requestIdHeader, 'a header name');
+	// Not a header this slot sets itself, nor auth's token, nor one a browser's fetch drops (the Fetch standard's forbidden names).
+	check(isToken(requestIdHeader) && !/^(trace(parent|state)|authorization|accept-(charset|encoding)|access-control-request-\w+|connection|content-length|cookie2?|date|dnt|expect|host|keep-alive|origin|referer|set-cookie|te|trailer|transfer-encoding|upgrade|via|(proxy|sec)-.*)$/i.test(requestIdHeader), `${entry}.requestIdHeader`, requestIdHeader, 'a header name of its own');
 	return { header: requestIdHeader, propagateTo: checkOrigins(`${entry}.propagateTo`, options.propagateTo) };
 };
 

@@ -6,6 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { auth } from '../../src/entries/auth.js';
 import { createClient } from '../../src/entries/index.js';
+import { trace } from '../../src/entries/trace.js';
+import { otel } from '../../src/entries/otel.js';
 
 const made: Array<{ close(): void }> = [];
 afterEach(() => {
@@ -204,5 +206,22 @@ describe('a refresh of this tab that leaves the token in place: the call is sent
 		await answer('/a');
 		expect(await call).toBe('200 ok');
 		expect([state.refreshes, sent]).toEqual([0, ['/a Bearer t', '/a Bearer fresh']]);
+	});
+});
+
+describe('trace: requestIdHeader names a header the id may go in', () => {
+	for (const name of ['traceparent', 'TraceState', 'Authorization', 'Cookie', 'Host', 'Content-Length', 'Sec-Request-Id', 'Proxy-Request-Id', 'Origin']) {
+		it(`'${name}' is a RangeError at creation, naming the option (trace and otel)`, () => {
+			// Before: accepted; the id overwrote the traceparent trace() sets or the token auth sets, or a browser dropped it.
+			expect(() => trace({ requestIdHeader: name })).toThrow(RangeError);
+			expect(() => trace({ requestIdHeader: name })).toThrow(/trace\.requestIdHeader/);
+			expect(() => otel({ tracer: {} as never, requestIdHeader: name })).toThrow(/otel\.requestIdHeader/);
+		});
+	}
+
+	it('names that only look alike are accepted', () => {
+		for (const name of ['X-Request-ID', 'traceparent-id', 'X-Traceparent', 'Request-Origin', 'X-Sec-Id', 'Authorization-Id']) {
+			expect(() => trace({ requestIdHeader: name })).not.toThrow();
+		}
 	});
 });
