@@ -113,9 +113,11 @@ class Tracing {
 		let trace = held?.trace;
 		if (!trace) {
 			const given = traceparent.exec(request.headers.get('traceparent') ?? '');
+			// The header on the request (a replay's stored one, where it is sent), else a replay's stored id (any origin): from
+			// outside (an incoming request's, storage), taken only as an idempotencyKey would be (1–255 printable ASCII).
+			const id = request.headers.get(this.#header) ?? (call && this.#context.hooks.replayRequestIdOf?.(call));
 			trace = {
-				// The header on the request (a replay's stored one, where it is sent), else a replay's stored id (any origin).
-				requestId: request.headers.get(this.#header) ?? (call && this.#context.hooks.replayRequestIdOf?.(call) || randomUuid()),
+				requestId: id && /^[\x20-\x7e]{1,255}$/.test(id) ? id : randomUuid(),
 				traceId: given?.[2] ?? hex(16),
 				flags: given?.[4] ?? '01',
 				continued: !!given,

@@ -19,7 +19,9 @@ export interface TraceOptions {
 	 * The header that carries the call's request id, the same on every attempt, retry, hedge and
 	 * outbox replay of the call. A header name of its own: not `traceparent` or `tracestate` (this slot sets them),
 	 * `Authorization` (auth's token), nor one a browser's fetch drops (`Cookie`, `Host`, `Origin`, `Sec-…`, `Proxy-…` and
-	 * the Fetch standard's other forbidden request headers): a `RangeError` at creation.
+	 * the Fetch standard's other forbidden request headers): a `RangeError` at creation. An id already on the request (the
+	 * caller's, one forwarded from an incoming request) is continued when it is 1–255 printable ASCII characters; any
+	 * other is replaced with a new one.
 	 * @default 'X-Request-ID'
 	 */
 	requestIdHeader?: string;

@@ -5,7 +5,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { auth } from '../../src/entries/auth.js';
-import { createClient } from '../../src/entries/index.js';
+import { createClient, memoryStore, outbox } from '../../src/entries/index.js';
+import { dumpStore } from '../helpers/dump-store.js';
 import { trace } from '../../src/entries/trace.js';
 import { otel } from '../../src/entries/otel.js';
 
@@ -223,5 +224,53 @@ describe('trace: requestIdHeader names a header the id may go in', () => {
 		for (const name of ['X-Request-ID', 'traceparent-id', 'X-Traceparent', 'Request-Origin', 'X-Sec-Id', 'Authorization-Id']) {
 			expect(() => trace({ requestIdHeader: name })).not.toThrow();
 		}
+	});
+});
+
+describe('trace: a request id from outside (the header the caller forwarded) is bounded', () => {
+	const client = () => {
+		const seen: Request[] = [];
+		const api = createClient({
+			baseUrl: 'https://api.test/', name: `trace22-${crypto.randomUUID()}`, retry: 0, breaker: false, staleCache: false,
+			trace: trace(), fetch: (async (request: Request) => {
+				seen.push(request);
+				return new Response('ok');
+			}) as typeof fetch,
+		});
+		made.push(api);
+		return { api, seen };
+	};
+
+	it('an id of up to 255 printable ASCII characters is continued (as an idempotencyKey is taken)', async () => {
+		for (const id of [`req ${'x'.repeat(251)}`, '7']) {
+			const { api, seen } = client();
+			await api.get('a', { headers: { 'x-request-id': id } });
+			expect(seen[0]!.headers.get('x-request-id')).toBe(id);
+		}
+	});
+
+	for (const [label, id] of [['8 KB long', 'a'.repeat(8192)], ['of 256 characters', 'b'.repeat(256)], ['with a non-ASCII byte', 'id-\u00e9'], ['of no characters', '']] as const) {
+		it(`an id ${label} is replaced with a new one, in the header and in attempt:start`, async () => {
+			const { api, seen } = client();
+			const ids: string[] = [];
+			api.on('attempt:start', (event) => ids.push(event.requestId));
+			await api.get('a', { headers: { 'x-request-id': id } });
+			// Before: the id as it came, on every attempt, event, log record and stored outbox entry.
+			expect(seen[0]!.headers.get('x-request-id')).toMatch(/^[\da-f-]{36}$/);
+			expect(ids).toEqual([seen[0]!.headers.get('x-request-id')]);
+		});
+	}
+
+	it('a write queued with an 8 KB id stores the new one, not it', async () => {
+		const store = memoryStore(`trace22-${crypto.randomUUID()}`);
+		const api = createClient({
+			baseUrl: 'https://api.test/', name: `trace22-${crypto.randomUUID()}`, store: () => store, retry: 0, breaker: false, staleCache: false,
+			trace: trace(), outbox: outbox(), fetch: (async () => new Response('busy', { status: 503 })) as typeof fetch,
+		});
+		made.push(api);
+		const error = await api.post('orders', { json: {}, headers: { 'x-request-id': 'a'.repeat(8192) } }).catch((caught: unknown) => caught);
+		expect((error as { code?: string }).code).toBe('QUEUED');
+		// Before: the 8 KB id in the stored entry.
+		expect(await dumpStore(store)).not.toMatch(/a{256}/);
 	});
 });
