@@ -119,7 +119,8 @@ class Tracing {
 			trace = {
 				requestId: id && /^[\x20-\x7e]{1,255}$/.test(id) ? id : randomUuid(),
 				traceId: given?.[2] ?? hex(16),
-				flags: given?.[4] ?? '01',
+				// Only the sampled flag (bit 0): the others are reserved, sent as zero (W3C), as otel() sends them.
+				flags: given ? `0${Number.parseInt(given[4]!, 16) & 1}` : '01',
 				continued: !!given,
 			};
 			if (held) {

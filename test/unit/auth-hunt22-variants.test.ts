@@ -274,3 +274,24 @@ describe('trace: a request id from outside (the header the caller forwarded) is 
 		expect(await dumpStore(store)).not.toMatch(/a{256}/);
 	});
 });
+
+describe('trace: the flags of an incoming traceparent', () => {
+	for (const [given, sent] of [['ff', '01'], ['fe', '00'], ['03', '01'], ['01', '01'], ['00', '00']] as const) {
+		it(`'${given}' is continued as '${sent}': only the sampled flag, the other bits zero (W3C: reserved, vendors set them to zero), as otel() sends`, async () => {
+			const seen: Request[] = [];
+			const api = createClient({
+				baseUrl: 'https://api.test/', name: `trace22-${crypto.randomUUID()}`, retry: 0, breaker: false, staleCache: false,
+				trace: trace(), fetch: (async (request: Request) => {
+					seen.push(request);
+					return new Response('ok');
+				}) as typeof fetch,
+			});
+			made.push(api);
+			const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+			await api.get('a', { headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-${given}` } });
+			// Before: the flags as they came ('ff' sent as 'ff').
+			expect(seen[0]!.headers.get('traceparent')).toMatch(new RegExp(`^00-${traceId}-[\\da-f]{16}-${sent}$`));
+		});
+	}
+});
+
