@@ -18,7 +18,7 @@ export interface TraceOptions {
 	/**
 	 * The header that carries the call's request id, the same on every attempt, retry, hedge and
 	 * outbox replay of the call. A header name of its own: not `traceparent` or `tracestate` (this slot sets them),
-	 * `Authorization` (auth's token), nor one a browser's fetch drops (`Cookie`, `Host`, `Origin`, `Sec-…`, `Proxy-…` and
+	 * `Authorization` (auth's token), `Idempotency-Key` (a keyed write's, the same on its replays), nor one a browser's fetch drops (`Cookie`, `Host`, `Origin`, `Sec-…`, `Proxy-…` and
 	 * the Fetch standard's other forbidden request headers): a `RangeError` at creation. An id already on the request (the
 	 * caller's, one forwarded from an incoming request) is continued when it is 1–255 printable ASCII characters; any
 	 * other is replaced with a new one.
@@ -45,8 +45,8 @@ export interface ResolvedTrace {
 /** Check `TraceOptions` (a `RangeError` naming the option, `trace.…` or `otel.…`). */
 export const resolveTrace = (options: TraceOptions, entry = 'trace'): ResolvedTrace => {
 	const { requestIdHeader = 'X-Request-ID' } = options;
-	// Not a header this slot sets itself, nor auth's token, nor one a browser's fetch drops (the Fetch standard's forbidden names).
-	check(isToken(requestIdHeader) && !/^(trace(parent|state)|authorization|accept-(charset|encoding)|access-control-request-\w+|connection|content-length|cookie2?|date|dnt|expect|host|keep-alive|origin|referer|set-cookie|te|trailer|transfer-encoding|upgrade|via|(proxy|sec)-.*)$/i.test(requestIdHeader), `${entry}.requestIdHeader`, requestIdHeader, 'a header name of its own');
+	// Not a header this slot sets itself, nor auth's token or a write's key, nor one a browser's fetch drops (the Fetch standard's forbidden names).
+	check(isToken(requestIdHeader) && !/^(trace(parent|state)|authorization|idempotency-key|accept-(charset|encoding)|access-control-request-\w+|connection|content-length|cookie2?|date|dnt|expect|host|keep-alive|origin|referer|set-cookie|te|trailer|transfer-encoding|upgrade|via|(proxy|sec)-.*)$/i.test(requestIdHeader), `${entry}.requestIdHeader`, requestIdHeader, 'a header name of its own');
 	return { header: requestIdHeader, propagateTo: checkOrigins(`${entry}.propagateTo`, options.propagateTo) };
 };
 

@@ -211,7 +211,7 @@ describe('a refresh of this tab that leaves the token in place: the call is sent
 });
 
 describe('trace: requestIdHeader names a header the id may go in', () => {
-	for (const name of ['traceparent', 'TraceState', 'Authorization', 'Cookie', 'Host', 'Content-Length', 'Sec-Request-Id', 'Proxy-Request-Id', 'Origin']) {
+	for (const name of ['traceparent', 'TraceState', 'Authorization', 'Cookie', 'Host', 'Content-Length', 'Sec-Request-Id', 'Proxy-Request-Id', 'Origin', 'Idempotency-Key']) {
 		it(`'${name}' is a RangeError at creation, naming the option (trace and otel)`, () => {
 			// Before: accepted; the id overwrote the traceparent trace() sets or the token auth sets, or a browser dropped it.
 			expect(() => trace({ requestIdHeader: name })).toThrow(RangeError);
