@@ -51,12 +51,19 @@ export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, re
 };
 
 /**
+ * `text` without the userinfo of the URLs in it (`https://user:pass@host/x` is `https://host/x`, up to the last `@`
+ * before the host ends, as a URL parser reads it): a password, or a key sent as the user name, is never stored. Only a
+ * value with an `@` is searched.
+ */
+const withoutUserinfo = (text: string): string => text.includes('@') ? text.replace(/\/\/[^\s/?#\\<>"]*@/g, '//') : text;
+
+/**
  * A response's headers in one pass: each as fetch shows it (`all`: what the plan reads, a `Headers.get` each
  * otherwise), and those a record keeps (`kept`): not the `unkept` ones, and the URLs any header names (a `Link`, a
- * `Location`, where reports go, a `SourceMap`, an app's own `X-Next-Page`) without sensitive query values, as the
- * record's own URL: each word with a query or a fragment, ending at white space, `<`, `>` or `"` (`<url>; rel="next"`
- * keeps its shape), a `;` that ends it left out (a CSP's `report-uri <url>; report-to csp`). Only a value with a `?` or
- * `#` is searched.
+ * `Location`, a `Content-Location`, where reports go, a `SourceMap`, an app's own `X-Next-Page`) without userinfo
+ * (`withoutUserinfo`) and without sensitive query values, as the record's own URL: each word with a query or a
+ * fragment, ending at white space, `<`, `>` or `"` (`<url>; rel="next"` keeps its shape), a `;` that ends it left out
+ * (a CSP's `report-uri <url>; report-to csp`). Only a value with a `?` or `#` is searched for those.
  */
 const headersOf = ({ unkept, params }: CacheState, response: Response): { all: Map<string, string>; kept: Array<[string, string]> } => {
 	const all = new Map<string, string>();
@@ -64,7 +71,8 @@ const headersOf = ({ unkept, params }: CacheState, response: Response): { all: M
 	response.headers.forEach((value, name) => {
 		all.set(name, value);
 		if (!unkept.has(name)) {
-			kept.push([name, /[?#]/.test(value) ? value.replace(/[^\s<>"]+[?#][^\s<>"]*?(?=;?(?:[\s<>"]|$))/g, (url) => redact(url, params)) : value]);
+			const shown = withoutUserinfo(value);
+			kept.push([name, /[?#]/.test(shown) ? shown.replace(/[^\s<>"]+[?#][^\s<>"]*?(?=;?(?:[\s<>"]|$))/g, (url) => redact(url, params)) : shown]);
 		}
 	});
 	return { all, kept };

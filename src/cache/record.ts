@@ -16,7 +16,7 @@ export interface CacheRecord extends Timing {
 	storedAt: number;
 	status: number;
 	statusText: string;
-	/** Response headers, without cookies, credentials and what no longer describes the stored body. */
+	/** Response headers, without cookies, credentials and what no longer describes the stored body; the URLs they name without userinfo and sensitive query values. */
 	headers: [string, string][];
 	/** The request headers the response's `Vary` names (credential headers aside: the partition holds them), as they were. */
 	vary: [string, string | null][];

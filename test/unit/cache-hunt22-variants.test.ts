@@ -1,0 +1,79 @@
+/**
+ * Defect hunt, twenty-second round: secrets stay out of the stale cache's storage (API.md "Sensitive data"), and a copy
+ * answers only the identity and credentials it was stored under. Each test names the claim it holds the code to.
+ */
+import { describe, expect, it } from 'vitest';
+import { createClient, isStale, type ClientOptions } from '../../src/entries/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { mapStore } from '../helpers/test-stores.js';
+import { next } from './cache-kit.js';
+
+type Stored = { headers: Array<[string, string]>; vary: Array<[string, string | null]> };
+
+/** A client on a store over `records` whose origin answers `{"ok":1}` with `headers` (Cache-Control: max-age=60 added), or while `down` fails as a dropped connection. */
+const origin = (records: Map<string, unknown>, options: ClientOptions = {}) => {
+	const state = { down: false, headers: {} as Record<string, string> };
+	const clock = new ManualClock();
+	const api = createClient({
+		name: 'hunt22-cache', clock, store: mapStore(records), retry: 0, breaker: false, random: () => 0.5,
+		fetch: async () => {
+			if (state.down) {
+				throw new TypeError('fetch failed');
+			}
+
+			return new Response('{"ok":1}', { headers: { 'content-type': 'application/json', 'cache-control': 'max-age=60', ...state.headers } });
+		},
+		...options,
+	});
+	return { api, state, clock };
+};
+
+/** Store the answer of a GET of `url` and give the record the store holds. */
+const stored = async ({ api }: ReturnType<typeof origin>, records: Map<string, unknown>, url: string, init?: Parameters<typeof api.get>[1]): Promise<Stored> => {
+	const done = next(api, 'cache:stored');
+	await api.get(url, init).text();
+	await done;
+	return [...records].find(([key]) => key.endsWith(url))![1] as Stored;
+};
+
+/** How a GET of `url` is answered while the origin is down: 'stale' (and the answer's `header`), or the error's name. */
+const whileDown = async ({ api, state }: ReturnType<typeof origin>, url: string, init?: Parameters<typeof api.get>[1], header?: string): Promise<string> => {
+	state.down = true;
+	try {
+		const response = await api.get(url, init);
+		return `${isStale(response) ? 'stale' : 'fresh'}${header ? ` ${response.headers.get(header)}` : ''}`;
+	} catch (error) {
+		return (error as Error).name;
+	} finally {
+		state.down = false;
+	}
+};
+
+describe('a URL\'s userinfo in a response header (API.md "Sensitive data") is never stored: the copy keeps the header without it', () => {
+	for (const [name, value, kept] of [
+		['location', 'https://alice:hunter2@files.test/x', 'https://files.test/x'],
+		['content-location', 'https://alice:hunter2@files.test/x', 'https://files.test/x'],
+		['link', '<https://alice:hunter2@files.test/next>; rel="next", <https://bob:hunter2@files.test/prev>; rel="prev"', '<https://files.test/next>; rel="next", <https://files.test/prev>; rel="prev"'],
+		// A key sent as the user name (`https://sk_live_…@api.test/`), and a raw `@` in the password: the userinfo ends at the last `@` before the host.
+		['x-next', 'https://hunter2@files.test/p', 'https://files.test/p'],
+		['location', 'https://alice:hun@ter2@files.test/x', 'https://files.test/x'],
+		// With a sensitive query value too, both go; a URL nested in a query value loses its userinfo as well.
+		['location', 'https://alice:hunter2@files.test/x?token=hunter2&page=2', 'https://files.test/x?token=&page=2'],
+		['refresh', '0; url=/login?next=https://alice:hunter2@files.test/', '0; url=/login?next=https://files.test/'],
+		// No URL's userinfo: kept as it is (an address, an `@` in a path).
+		['x-contact', 'ops@files.test', 'ops@files.test'],
+		['link', '<https://files.test/@alice>; rel="author"', '<https://files.test/@alice>; rel="author"'],
+	] as const) {
+		it(`${name}: ${value}`, async () => {
+			const records = new Map<string, unknown>();
+			const client = origin(records);
+			client.state.headers = { [name]: value };
+			const record = await stored(client, records, 'https://a.test/item');
+
+			// Before: stored as the origin sent it (`https://alice:hunter2@files.test/x`).
+			expect(record.headers.find(([each]) => each === name)?.[1]).toBe(kept);
+			// The copy still answers, with the header as stored.
+			expect(await whileDown(client, 'https://a.test/item', {}, name)).toBe(`stale ${kept}`);
+		});
+	}
+});
