@@ -176,8 +176,9 @@ export const createCache = (context: PolicyContext, options: ResolvedCacheOption
 	const store = partStore(context, 'cache', basicAutoStore, (key) => pathOf(urlOf(key) ?? ''));
 	const { headers, params } = sensitiveOf(context);
 	// The credential headers (`Set-Cookie` too) and the app's, and Fetch's other forbidden response header, as much
-	// a cookie: a server runtime's fetch shows it. Never stored, named by Vary or served from a record that holds it.
-	const sensitive = new Set([...headers, 'set-cookie2']);
+	// a cookie: a server runtime's fetch shows it; and the answers' own credentials (RFC 9110 11.6.3, 11.7.3: the next
+	// nonce, the server's proof). Never stored, named by Vary or served from a record that holds it.
+	const sensitive = new Set([...headers, 'set-cookie2', 'authentication-info', 'proxy-authentication-info']);
 	const cache: CacheState = {
 		...options,
 		context,

@@ -31,7 +31,11 @@
  * ky makes the request, or of the `Request` a `beforeRequest` hook returns) skips storing and serving. A call with `integrity` (its own, the client's, a `Request`'s) is never
  * answered by a copy, whose bytes were not checked against it, nor a Range request (a copy holds the whole body, not the part it asks
  * for): it fails as it would without a cache. Storage faults never fail a request: they emit
- * `storage:error` and the copy is kept in memory until the store takes it.
+ * `storage:error` and the copy is kept in memory until the store takes it. A stored copy keeps its response's headers
+ * but the credential ones (`Set-Cookie`, `Set-Cookie2`, `Authentication-Info`, `Proxy-Authentication-Info`, the
+ * client's `sensitiveHeaders`), and the URLs its headers name (`Location`, `Content-Location`, `Link`, any other)
+ * without userinfo (`https://user:pass@host/` is kept as `https://host/`) and without sensitive query values: it
+ * answers with the headers as kept.
  *
  * @example
  * const api = createClient({ staleCache: { maxStaleMs: 3_600_000 } });

@@ -86,7 +86,8 @@ export const isRecord = (value: unknown): value is CacheRecord => {
 
 /**
  * Whether a record is not one `write` gives (copy.ts), so never served: it holds a header the cache never stores
- * (`unkept`: the credential headers, `Set-Cookie` and `Set-Cookie2` included, the client's `sensitiveHeaders`, and
+ * (`unkept`: the credential headers, `Set-Cookie`, `Set-Cookie2`, `Authentication-Info` and `Proxy-Authentication-Info`
+ * included, the client's `sensitiveHeaders`, and
  * those that no longer describe the stored, decoded body — `Content-Length`, `Content-Encoding`, `Transfer-Encoding`,
  * which a copy served would carry over bytes they do not describe), or its Vary's holds a sensitive one (`sensitive`),
  * or a Vary value with a sensitive query value (`params`; the cache keeps them

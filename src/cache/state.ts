@@ -20,7 +20,7 @@ export interface CacheState extends ResolvedCacheOptions {
 	readonly store: PartStore;
 	readonly key: ReturnType<typeof keys>;
 	readonly view: View;
-	/** The client's sensitive header names, and `Set-Cookie2` (never stored either). */
+	/** The client's sensitive header names, `Set-Cookie2`, `Authentication-Info` and `Proxy-Authentication-Info` (never stored either). */
 	readonly sensitive: ReadonlySet<string>;
 	/**
 	 * The response headers a record never keeps (the sensitive ones, `dropped`); any other is kept without the sensitive

@@ -77,3 +77,27 @@ describe('a URL\'s userinfo in a response header (API.md "Sensitive data") is ne
 		});
 	}
 });
+
+describe('Authentication-Info and Proxy-Authentication-Info (RFC 9110 11.6.3, 11.7.3: the next nonce, the server\'s proof of the credentials) are credential headers: never stored', () => {
+	for (const name of ['Authentication-Info', 'Proxy-Authentication-Info']) {
+		it(`${name}: not in the record; the copy is stored and answers without it`, async () => {
+			const records = new Map<string, unknown>();
+			const client = origin(records);
+			client.state.headers = { [name]: 'nextnonce="hunter2", rspauth="hunter2"', etag: '"v1"' };
+			const record = await stored(client, records, 'https://a.test/item');
+
+			// Before: stored ([["authentication-info","nextnonce=\"hunter2\", rspauth=\"hunter2\""], …]).
+			expect(JSON.stringify(record.headers)).not.toContain('hunter2');
+			expect(await whileDown(client, 'https://a.test/item', {}, name)).toBe('stale null');
+		});
+
+		it(`${name}: a record that holds it (another build's, a broken store's) is not served`, async () => {
+			const records = new Map<string, unknown>();
+			const client = origin(records);
+			const record = await stored(client, records, 'https://a.test/item');
+			record.headers.push([name.toLowerCase(), 'nextnonce="hunter2"']);
+
+			expect(await whileDown(client, 'https://a.test/item')).toBe('NetworkError');
+		});
+	}
+});
