@@ -80,7 +80,7 @@ const headersOf = ({ unkept, params }: CacheState, response: Response): { all: M
 
 /**
  * A request's value of a header a Vary names, as a record keeps it and a serve compares it: a URL in it (a
- * `Referer` a server runtime's caller sets) without its sensitive query values (API.md "Sensitive data").
+ * `Referer` a server runtime's caller sets) without its userinfo and sensitive query values (API.md "Sensitive data").
  * In a browser (a page, a worker), which sends `Referer` from the Request's `referrer` where its headers show
  * none, `Referer` is that `referrer` (none with `no-referrer`); undefined for the page's own (`about:client`,
  * the page's URL as the browser's policy cuts it), as `Vary: *`: no copy is kept or served for it. Any other
@@ -98,7 +98,7 @@ export const varied = ({ params }: CacheState, request: Request, name: string): 
 		value = (referrerPolicy !== 'no-referrer' && referrer) || null;
 	}
 
-	return value && splitSensitive(value, params).redacted;
+	return value && splitSensitive(withoutUserinfo(value), params).redacted;
 };
 
 /** A copy that is not the call's answer (its call failed, or ky made another attempt after it): never written. */

@@ -101,3 +101,18 @@ describe('Authentication-Info and Proxy-Authentication-Info (RFC 9110 11.6.3, 11
 		});
 	}
 });
+
+describe('a request header a Vary names is kept without a URL\'s userinfo, as without its sensitive query values (copy.ts `varied`)', () => {
+	it('Vary: Referer, a server runtime\'s Referer with userinfo: not stored; the same Referer is answered, another is not', async () => {
+		const records = new Map<string, unknown>();
+		const client = origin(records);
+		client.state.headers = { vary: 'Referer' };
+		const referer = { headers: { referer: 'https://alice:hunter2@app.test/page?token=hunter2' } };
+		const record = await stored(client, records, 'https://a.test/item', referer);
+
+		// Before: [["referer","https://alice:hunter2@app.test/page?token="]].
+		expect(record.vary).toEqual([['referer', 'https://app.test/page?token=']]);
+		expect(await whileDown(client, 'https://a.test/item', referer)).toBe('stale');
+		expect(await whileDown(client, 'https://a.test/item', { headers: { referer: 'https://app.test/other' } })).toBe('NetworkError');
+	});
+});
