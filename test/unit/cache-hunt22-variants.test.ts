@@ -5,14 +5,14 @@
 import { describe, expect, it } from 'vitest';
 import { createClient, isStale, type ClientOptions } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { mapStore } from '../helpers/test-stores.js';
+import { heldWrites, mapStore } from '../helpers/test-stores.js';
 import { next } from './cache-kit.js';
 
 type Stored = { headers: Array<[string, string]>; vary: Array<[string, string | null]> };
 
-/** A client on a store over `records` whose origin answers `{"ok":1}` with `headers` (Cache-Control: max-age=60 added), or while `down` fails as a dropped connection. */
+/** A client on a store over `records` whose origin answers `{"ok":1}` (`body`) with `headers` (Cache-Control: max-age=60 added), or while `down` fails as a dropped connection. */
 const origin = (records: Map<string, unknown>, options: ClientOptions = {}) => {
-	const state = { down: false, headers: {} as Record<string, string> };
+	const state = { down: false, headers: {} as Record<string, string>, body: (): BodyInit => '{"ok":1}' };
 	const clock = new ManualClock();
 	const api = createClient({
 		name: 'hunt22-cache', clock, store: mapStore(records), retry: 0, breaker: false, random: () => 0.5,
@@ -21,19 +21,19 @@ const origin = (records: Map<string, unknown>, options: ClientOptions = {}) => {
 				throw new TypeError('fetch failed');
 			}
 
-			return new Response('{"ok":1}', { headers: { 'content-type': 'application/json', 'cache-control': 'max-age=60', ...state.headers } });
+			return new Response(state.body(), { headers: { 'content-type': 'application/json', 'cache-control': 'max-age=60', ...state.headers } });
 		},
 		...options,
 	});
 	return { api, state, clock };
 };
 
-/** Store the answer of a GET of `url` and give the record the store holds. */
+/** Store the answer of a GET of `url` and give its record, as the store holds it (the last written). */
 const stored = async ({ api }: ReturnType<typeof origin>, records: Map<string, unknown>, url: string, init?: Parameters<typeof api.get>[1]): Promise<Stored> => {
 	const done = next(api, 'cache:stored');
 	await api.get(url, init).text();
 	await done;
-	return [...records].find(([key]) => key.endsWith(url))![1] as Stored;
+	return [...records].filter(([key]) => key.startsWith('r:')).at(-1)![1] as Stored;
 };
 
 /** How a GET of `url` is answered while the origin is down: 'stale' (and the answer's `header`), or the error's name. */
@@ -115,4 +115,88 @@ describe('a request header a Vary names is kept without a URL\'s userinfo, as wi
 		expect(await whileDown(client, 'https://a.test/item', referer)).toBe('stale');
 		expect(await whileDown(client, 'https://a.test/item', { headers: { referer: 'https://app.test/other' } })).toBe('NetworkError');
 	});
+});
+
+describe('a copy answers only the credentials and identity it was stored under (held: neighbours of the above)', () => {
+	for (const [vary, name] of [['Authorization', 'authorization'], ['Cookie', 'cookie']] as const) {
+		it(`Vary: ${vary}: another ${name}, or none, is not answered by the copy`, async () => {
+			const records = new Map<string, unknown>();
+			const client = origin(records, { staleCache: { shared: false } });
+			client.state.headers = { vary };
+			const record = await stored(client, records, 'https://a.test/me', { headers: { [name]: 'hunter2' } });
+
+			expect(JSON.stringify(record)).not.toContain('hunter2');
+			expect(await whileDown(client, 'https://a.test/me', { headers: { [name]: 'other' } })).toBe('NetworkError');
+			expect(await whileDown(client, 'https://a.test/me')).toBe('NetworkError');
+			expect(await whileDown(client, 'https://a.test/me', { headers: { [name]: 'hunter2' } })).toBe('stale');
+		});
+	}
+
+	it('URLs that differ only in a sensitive value (a default one, the client\'s own) are two copies', async () => {
+		const records = new Map<string, unknown>();
+		const client = origin(records, { sensitiveParams: ['sess'], staleCache: { shared: false } });
+		await stored(client, records, 'https://a.test/me?sess=hunter2&token=hunter2');
+
+		expect([...records.keys()].join()).not.toContain('hunter2');
+		for (const url of ['https://a.test/me?sess=other&token=hunter2', 'https://a.test/me?sess=hunter2&token=other', 'https://a.test/me?sess=&token=']) {
+			expect(await whileDown(client, url)).toBe('NetworkError');
+		}
+		expect(await whileDown(client, 'https://a.test/me?sess=hunter2&token=hunter2')).toBe('stale');
+	});
+
+	it('a copy stored under one identity answers no other (nor none), and list() shows it to its own only', async () => {
+		const records = new Map<string, unknown>();
+		let identity: string | undefined = 'ann';
+		const client = origin(records, { identity: () => identity });
+		await stored(client, records, 'https://a.test/me');
+
+		for (identity of ['bob', undefined]) {
+			expect([await whileDown(client, 'https://a.test/me'), await client.api.cache.list()]).toEqual(['NetworkError', []]);
+		}
+		identity = 'ann';
+		expect(await whileDown(client, 'https://a.test/me')).toBe('stale');
+	});
+});
+
+describe('cache.delete, cache.clear and client.clear() while a copy of the URL is being written: nothing they removed comes back', () => {
+	for (const how of ['cache.delete', 'cache.delete (another spelling)', 'cache.clear', 'client.clear'] as const) {
+		for (const at of ['the store takes it', 'its body arrives'] as const) {
+			it(`${how} while ${at}`, async () => {
+				const held = heldWrites('r:');
+				const work: Promise<unknown>[] = [];
+				let finish = (): void => {};
+				const client = origin(new Map(), { store: () => held.store });
+				const { api, state } = client;
+				if (at === 'its body arrives') {
+					state.body = () => new ReadableStream({
+						start(controller) {
+							controller.enqueue(new TextEncoder().encode('{"ok":'));
+							finish = () => {
+								controller.enqueue(new TextEncoder().encode('1}'));
+								controller.close();
+							};
+						},
+					});
+				} else {
+					held.hold();
+				}
+
+				const told: string[] = [];
+				api.on('cache:stored', ({ url }) => told.push(url));
+				const response = await api.get('https://a.test/x?q=1', { waitUntil: (promise) => work.push(promise) });
+				if (at === 'the store takes it') {
+					await response.text();
+					await expect.poll(held.holding).toBe(true);
+				}
+
+				const removal = how === 'cache.delete' ? api.cache.delete('https://a.test/x?q=1') : how === 'cache.delete (another spelling)' ? api.cache.delete('https://a.test/%78?q=1') : how === 'cache.clear' ? api.cache.clear() : api.clear();
+				held.release();
+				finish();
+				await response.text().catch(() => '');
+				await Promise.all([removal, ...work]);
+
+				expect([await whileDown(client, 'https://a.test/x?q=1'), await held.inner.keys(), told]).toEqual(['NetworkError', [], []]);
+			});
+		}
+	}
 });
