@@ -62,7 +62,7 @@ const withoutUserinfo = (text: string): string => text.includes('@') ? text.repl
  * otherwise), and those a record keeps (`kept`): not the `unkept` ones, and the URLs any header names (a `Link`, a
  * `Location`, a `Content-Location`, where reports go, a `SourceMap`, an app's own `X-Next-Page`) without userinfo
  * (`withoutUserinfo`) and without sensitive query values, as the record's own URL: each word with a query or a
- * fragment, ending at white space, `<`, `>` or `"` (`<url>; rel="next"` keeps its shape), a `;` that ends it left out
+ * fragment, ending at white space, `<`, `>` or `"` (`<url>; rel="next"` keeps its shape), the `;`s that end it left out
  * (a CSP's `report-uri <url>; report-to csp`). Only a value with a `?` or `#` is searched for those.
  */
 const headersOf = ({ unkept, params }: CacheState, response: Response): { all: Map<string, string>; kept: Array<[string, string]> } => {
@@ -72,7 +72,9 @@ const headersOf = ({ unkept, params }: CacheState, response: Response): { all: M
 		all.set(name, value);
 		if (!unkept.has(name)) {
 			const shown = withoutUserinfo(value);
-			kept.push([name, /[?#]/.test(shown) ? shown.replace(/[^\s<>"]+[?#][^\s<>"]*?(?=;?(?:[\s<>"]|$))/g, (url) => redact(url, params)) : shown]);
+			// Each word whole, in one pass: in time linear in the value's length (a server's header may be of any length; a word
+			// scanned to its end from each of its starts took 5.6 s for one of 60,000 characters).
+			kept.push([name, /[?#]/.test(shown) ? shown.replace(/[^\s<>";]+(?:;+[^\s<>";]+)*/g, (url) => redact(url, params)) : shown]);
 		}
 	});
 	return { all, kept };
