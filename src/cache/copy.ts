@@ -51,11 +51,11 @@ export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, re
 };
 
 /**
- * `text` without the userinfo of the URLs in it (`https://user:pass@host/x` is `https://host/x`, up to the last `@`
- * before the host ends, as a URL parser reads it): a password, or a key sent as the user name, is never stored. Only a
- * value with an `@` is searched.
+ * `text` without the userinfo of the URLs in it (`https://user:pass@host/x` is `https://host/x`, `\\` as `//`; up to
+ * the last `@` before the host ends, as a URL parser reads it): a password, or a key sent as the user name (the user
+ * name `hideUserinfo` keeps in a message), is never stored. Only a value with an `@` is searched, in linear time.
  */
-const withoutUserinfo = (text: string): string => text.includes('@') ? text.replace(/\/\/[^\s/?#\\<>"]*@/g, '//') : text;
+const withoutUserinfo = (text: string): string => text.includes('@') ? text.replace(/(?<=[/\\]{2})[^\s/?#\\<>"]*@/g, '') : text;
 
 /**
  * A response's headers in one pass: each as fetch shows it (`all`: what the plan reads, a `Headers.get` each

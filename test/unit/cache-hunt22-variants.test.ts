@@ -57,6 +57,8 @@ describe('a URL\'s userinfo in a response header (API.md "Sensitive data") is ne
 		// A key sent as the user name (`https://sk_live_…@api.test/`), and a raw `@` in the password: the userinfo ends at the last `@` before the host.
 		['x-next', 'https://hunter2@files.test/p', 'https://files.test/p'],
 		['location', 'https://alice:hun@ter2@files.test/x', 'https://files.test/x'],
+		// Backslashes, which a URL parser reads as slashes in an http(s) URL.
+		['location', 'https:\\\\alice:hunter2@files.test\\x', 'https:\\\\files.test\\x'],
 		// With a sensitive query value too, both go; a URL nested in a query value loses its userinfo as well.
 		['location', 'https://alice:hunter2@files.test/x?token=hunter2&page=2', 'https://files.test/x?token=&page=2'],
 		['refresh', '0; url=/login?next=https://alice:hunter2@files.test/', '0; url=/login?next=https://files.test/'],
