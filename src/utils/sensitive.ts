@@ -106,6 +106,7 @@ export const redact = (url: string, params: ReadonlySet<string>): string => url.
 /**
  * `text` (an error's message: ky's and ours name the request's URL, absolute or as the caller gave
  * it) with every URL-like word that has a query or a fragment redacted (`redact`): what an event's error and a
- * span's status message show.
+ * span's status message show. Each word whole, in one pass: linear in the text's length, which a server's status
+ * text or an app's message sets (a word scanned to its end from each of its starts took about 4 s for 64 KB).
  */
-export const redactText = (text: string, params: ReadonlySet<string>): string => text.replace(/\S+[?#]\S*/g, (url) => redact(url, params));
+export const redactText = (text: string, params: ReadonlySet<string>): string => text.replace(/\S+/g, (word) => redact(word, params));
