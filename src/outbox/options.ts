@@ -63,7 +63,7 @@ export interface OutboxOptions {
 	/**
 	 * Cap of the jittered exponential backoff between replays of one entry, in ms. A stored `nextAttemptAt` further
 	 * ahead than this (the clock stepped back, another client's) is not waited for: the entry is due; a server's
-	 * `Retry-After` is waited for up to `retentionMs`.
+	 * `Retry-After` is waited for up to `retentionMs` (a stored one further ahead is not waited for either).
 	 * @default 300_000 (5 min)
 	 */
 	maxBackoffMs?: number;

@@ -226,9 +226,9 @@ export class Pass {
 			} else if (record.attempts >= options.maxAttempts) {
 				// Its attempts reached `maxAttempts` already (its call's own, or made under a larger one): never sent again.
 				await this.#bury(record, key, 'max-attempts');
-			} else if (record.nextAttemptAt > now && (record.pinned || (record.nextAttemptAt - now <= options.maxBackoffMs && !(this.#due.has('') || this.#due.has(scope))))) {
-				// Not waited for past what the backoff gives (`maxBackoffMs`): a later time read from storage (the clock stepped
-				// back, another client's) makes it due now; a server's `Retry-After` (`pinned`) is bounded by retention.
+			} else if (record.nextAttemptAt > now && record.nextAttemptAt - now <= (record.pinned ? options.retentionMs : options.maxBackoffMs) && (record.pinned || !(this.#due.has('') || this.#due.has(scope)))) {
+				// Not waited for past what the backoff gives (`maxBackoffMs`), nor a server's `Retry-After` (`pinned`) past retention
+				// (stored cut to it): a later time read from storage (the clock stepped back, another client's) makes it due now.
 				this.#block(scope, Math.min(record.nextAttemptAt, start + options.retentionMs));
 			} else if (context.offline(scope)) {
 				// Offline: one replay per scope per 10 s goes out to find out (the core's `offline`); the others wait for it.

@@ -28,7 +28,7 @@ export interface OutboxRecord extends Omit<StoredEntry, 'version' | 'bodyBytes'>
 	 * removes it, `outbox:superseded`), and this one leaves the store only after them.
 	 */
 	replaces?: string[];
-	/** `nextAttemptAt` is the server's `Retry-After`: a drain that makes entries due now still waits for it. */
+	/** `nextAttemptAt` is the server's `Retry-After`: a drain that makes entries due now still waits for it (up to `retentionMs` ahead). A boolean. */
 	pinned?: boolean;
 	/** For a record that could not be read: the raw stored value, kept so nothing is lost but what the outbox never stores (`withoutSecrets`). */
 	raw?: unknown;
@@ -127,7 +127,7 @@ const isLastError = (value: unknown): boolean => {
  * `'rejected'`), times that are finite numbers (a `retainFrom` that is not would keep it past
  * retention, and its drain's timer spinning), `attempts` a count (a negative one would replay it
  * past `maxAttempts`), an `idempotencyKey` the client takes as the option (1–255 printable ASCII characters: none
- * that breaks its header, nor one whose error message costs seconds to scrub), a `lastError` of the shape `list()` shows, a `deadReason` it names, a `version` that is a positive integer,
+ * that breaks its header, nor one whose error message costs seconds to scrub), a `lastError` of the shape `list()` shows, a `deadReason` it names, a `version` that is a positive integer, a boolean `pinned` (any truthy value held it as a Retry-After),
  * preconditions of the three names only, and a method, headers and fetch options fetch takes (`sendable`).
  */
 export const isRecord = (value: unknown): value is OutboxRecord => {
@@ -147,7 +147,7 @@ export const isRecord = (value: unknown): value is OutboxRecord => {
 		&& (record.refs === undefined || (typeof record.refs === 'object' && record.refs !== null && Object.values(record.refs).every((ref) => typeof ref?.entry === 'string' && typeof ref.pointer === 'string')))
 		&& (record.replaces?.length ?? 0) <= maxReplaces
 		&& [record.dependsOn, record.pointers, record.dependents, record.without, record.replaces].every((list) => list === undefined || (Array.isArray(list) && list.every((item) => typeof item === 'string'))) && [record.identity, record.requestId].every((text) => text === undefined || typeof text === 'string')
-		&& isHeaders(record.init ?? {}) && Object.keys(record.init ?? {}).every((name) => initNames.includes(name)) && (record.auth ?? false) === false
+		&& isHeaders(record.init ?? {}) && Object.keys(record.init ?? {}).every((name) => initNames.includes(name)) && (record.auth ?? false) === false && typeof (record.pinned ?? false) === 'boolean'
 		&& (!record.method || sendable(record));
 };
 
