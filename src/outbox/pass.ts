@@ -206,6 +206,8 @@ export class Pass {
 			return this.#block(scope, lease); // Its first attempt is in flight (another tab's, or this client's): until its lease ends, as cut.
 		}
 
+		delete record.inFlightUntil; // Ended (or cut): not written back with the entry, where a reload would honour it anew (the clock stepped back).
+
 		if (!queue.claim(id, true)) {
 			return this.#block(scope); // Claimed in this client (workerd: another request's drain replays it; its first attempt in flight).
 		}

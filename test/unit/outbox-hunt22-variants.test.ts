@@ -6,12 +6,15 @@
  *   Before, any truthy value (`'yes'`, `1`, `'false'`) held the write as a Retry-After: even `flush()` sent nothing.
  * - A pinned `nextAttemptAt` further ahead than `retentionMs` (no Retry-After gives one: it is cut to retention when
  *   stored) is not waited for. Before, a year ahead held the write to its retention, then buried it 'expired'.
+ * - A replay ends the first attempt's lease (`inFlightUntil`): its record is written back without it. Before, with the
+ *   clock stepped back, the lease stayed stored: every new client (a reload) showed it in `list()` and held the write
+ *   60 000 ms more, with no attempt in flight.
  */
 import { describe, expect, it } from 'vitest';
 import { memoryStore, OutboxQueuedError, type KeyValueStore } from '../../src/entries/index.js';
 import { collect } from './cache-kit.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { outboxOnStore } from './outbox-store-kit.js';
+import { holdTodos, outboxOnStore } from './outbox-store-kit.js';
 
 const { onStore } = outboxOnStore('hunt22');
 let made = 0;
@@ -90,5 +93,36 @@ describe('a stored pinned (a server\'s Retry-After) is read as the outbox stores
 		expect(await api.outbox.flush()).toMatchObject({ sent: 0, remaining: 1 });
 		expect(state.sent).toEqual([]);
 		api.close();
+	});
+});
+
+describe('a replay ends the stored lease of the first attempt (inFlightUntil)', () => {
+	it('the clock stepped back an hour: after another client\'s replay failed, a reload shows no lease and replays when due', async () => {
+		const store = fresh();
+		const clock = new ManualClock();
+		const first = onStore(store, { networkTimeoutMs: 40 }, { clock });
+		first.state.down = false;
+		const release = holdTodos(first.state);
+		expect(await first.api.post('todos', { json: { a: 1 } }).catch((caught: unknown) => caught)).toBeInstanceOf(OutboxQueuedError);
+		first.api.close(); // The tab is gone with its attempt in flight: its lease stays stored.
+		const { record } = await stored(store);
+		clock.set((record['createdAt'] as number) - 3_600_000);
+		const other = onStore(store, {}, { clock });
+		other.state.offline = true;
+		expect(await other.api.outbox.flush()).toMatchObject({ sent: 0, remaining: 1 });
+		clock.advance(60_000);
+		// Its lease over (60 000 ms from its first read): replayed, failed (a network failure), written back due 500 ms on.
+		expect(await other.api.outbox.flush()).toMatchObject({ sent: 0, failed: 1, remaining: 1 });
+		expect(other.state.sent).toHaveLength(1);
+		other.api.close();
+		const reload = reader(store, clock);
+		// Before: clock.now() + 60 000 — the ended lease read again from the record, counted from this client's first read.
+		expect((await reload.api.outbox.list())[0]).not.toHaveProperty('inFlightUntil');
+		clock.advance(500);
+		// Before: { sent: 0, remaining: 1 } — held 60 000 ms more though no attempt was in flight.
+		expect(await reload.api.outbox.flush()).toMatchObject({ sent: 1, remaining: 0 });
+		expect(reload.state.sent.map((sent) => sent.key)).toEqual([first.state.sent[0]!.key]);
+		reload.api.close();
+		release();
 	});
 });
