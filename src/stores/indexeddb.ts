@@ -37,8 +37,10 @@ const basics = (store: () => UseStore): BasicStore => ({
 			return promisifyRequest(objects.transaction);
 		});
 	},
+	// String keys only: another program's key in the object store (a number, a Date, an array) is not ours, and
+	// `String()` of an array may read as one of ours (no get or delete of that string reaches it).
 	async keys() {
-		return (await store()('readonly', async (objects) => promisifyRequest(objects.getAllKeys()))).map(String);
+		return (await store()('readonly', async (objects) => promisifyRequest(objects.getAllKeys()))).filter((key): key is string => typeof key === 'string');
 	},
 });
 

@@ -9,9 +9,15 @@
  * - A replay ends the first attempt's lease (`inFlightUntil`): its record is written back without it. Before, with the
  *   clock stepped back, the lease stayed stored: every new client (a reload) showed it in `list()` and held the write
  *   60 000 ms more, with no attempt in flight.
+ * - `indexedDbStore`'s `keys()` lists string keys only: a key someone else put in the same object store (a number, a
+ *   Date, an array) is not the client's. Before, each was turned into a string (`String(key)`): an array holding an
+ *   outbox key listed as that key — a write that was never queued counted by `size()`, shown by `list()` as
+ *   "Unreadable", made a 'rejected' dead letter with a `storage:error`, and back after `clear()` resolved.
  */
-import { describe, expect, it } from 'vitest';
-import { memoryStore, OutboxQueuedError, type KeyValueStore } from '../../src/entries/index.js';
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { createStore, set } from 'idb-keyval';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createClient, indexedDbStore, memoryStore, outbox, OutboxQueuedError, type KeyValueStore } from '../../src/entries/index.js';
 import { collect } from './cache-kit.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { holdTodos, outboxOnStore } from './outbox-store-kit.js';
@@ -124,5 +130,62 @@ describe('a replay ends the stored lease of the first attempt (inFlightUntil)', 
 		expect(reload.state.sent.map((sent) => sent.key)).toEqual([first.state.sent[0]!.key]);
 		reload.api.close();
 		release();
+	});
+});
+
+describe('indexedDbStore lists its string keys only (a key someone else put in its object store is not the client\'s)', () => {
+	afterEach(() => {
+		vi.unstubAllGlobals();
+	});
+
+	/** IndexedDB (fake-indexeddb) holding, in the database of namespace `namespace`, what another program put there besides a string key. */
+	const foreign = async (namespace: string, keys: IDBValidKey[]) => {
+		vi.stubGlobal('indexedDB', new IDBFactory());
+		vi.stubGlobal('IDBKeyRange', IDBKeyRange);
+		const raw = createStore(`steadfetch:${namespace}`, 'kv');
+		for (const key of keys) {
+			await set(key, { v: 1, note: 'not the client\'s' }, raw);
+		}
+	};
+
+	/** An outbox key (a pending entry of api.example.com), as an array: another program's key whose String() reads as one. */
+	const ghost = 'p|001700000000000|000001|ghost|https%3A%2F%2Fapi.example.com';
+
+	it('keys(): a number, a Date and an array key are left out, the string keys listed', async () => {
+		await foreign('h22-keys', [42, new Date(0), ['a', 'b'], [ghost]]);
+		const store = indexedDbStore('h22-keys');
+		await store.set('mine', 1);
+		// Before: ['42', 'Thu Jan 01 1970 …', 'mine', 'a,b', 'p|…|ghost|…'].
+		expect(await store.keys()).toEqual(['mine']);
+		expect(await store.span?.('p|')).toEqual({ count: 0, last: undefined });
+	});
+
+	it('the outbox: nothing pending, listed or dead from them, no storage:error; a queued write delivered; clear() resolves and nothing comes back', async () => {
+		await foreign('h22-idb/outbox', [7, new Date(0), [ghost]]);
+		let up = false;
+		const sent: string[] = [];
+		const fetch = (async (request: Request) => {
+			sent.push(`${request.method} ${new URL(request.url).pathname}`);
+			if (!up) {
+				throw new TypeError('fetch failed');
+			}
+
+			return new Response('{}', { status: 201 });
+		}) as typeof globalThis.fetch;
+		const api = createClient({ fetch, random: () => 0.5, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: indexedDbStore, name: 'h22-idb', outbox: outbox() });
+		const errors = collect(api, 'storage:error');
+		// Before: 1 (the array key read as a pending entry).
+		expect(await api.outbox.size()).toBe(0);
+		expect(await api.outbox.list()).toEqual([]);
+		expect(await api.post('todos', { json: { a: 1 } }).catch((caught: unknown) => caught)).toBeInstanceOf(OutboxQueuedError);
+		up = true;
+		expect(await api.outbox.flush()).toMatchObject({ sent: 1, dead: 0, remaining: 0 });
+		expect(await api.outbox.deadLetters()).toEqual([]);
+		await api.outbox.clear();
+		expect(await api.outbox.size()).toBe(0);
+		expect(await api.outbox.stats()).toMatchObject({ entries: 0, dead: 0 });
+		expect(errors).toEqual([]);
+		expect(sent).toEqual(['POST /todos', 'POST /todos']);
+		api.close();
 	});
 });
