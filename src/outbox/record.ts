@@ -182,11 +182,22 @@ export const isLater = (value: unknown): boolean => {
 export const unreadable = (id: string, scope: string, createdAt: number, now: number): OutboxRecord =>
 	({ v: 1, id, method: '', url: '', headers: {}, idempotencyKey: id, createdAt, attempts: 0, nextAttemptAt: now, scope, lastError: { code: 'INVALID_REQUEST', message: 'Unreadable' } });
 
+/** The fields of a record `toEntry` shows as they are stored (`lastError` is shown by its three). */
+const shown = ['id', 'method', 'url', 'headers', 'idempotencyKey', 'createdAt', 'attempts', 'nextAttemptAt', 'deadReason', 'preconditions', 'identity', 'dependsOn'] as const;
+
 /**
- * The public view of a record: no body, no internals, nothing shared with it. `lease`: the end of its first attempt's
+ * The public view of a record: an `OutboxEntry`'s fields only — no body, no internals, nothing else a stored record
+ * holds (bytes, a long text: distrust of storage) — nothing shared with it. `lease`: the end of its first attempt's
  * lease as the reader honours it (`Queue.leaseOf`), shown as `inFlightUntil` (`list()`).
  */
 export const toEntry = (record: OutboxRecord, lease?: number): OutboxEntry => {
-	const { v, scope, retainFrom, moved, replaces, pinned, raw, body, inFlightUntil, refs, pointers, dependents, without, init, auth, requestId, ...entry } = record;
-	return { ...structuredClone(entry), version: record.version ?? 1, bodyBytes: body?.byteLength ?? 0, ...lease && { inFlightUntil: lease } };
+	const entry: Record<string, unknown> = {};
+	for (const name of shown) {
+		if (record[name] !== undefined) {
+			entry[name] = record[name];
+		}
+	}
+
+	const { code, message, status } = record.lastError ?? {};
+	return { ...structuredClone(entry) as Omit<OutboxEntry, 'version' | 'bodyBytes'>, ...code !== undefined && { lastError: { code, message: message!, ...status !== undefined && { status } } }, version: record.version ?? 1, bodyBytes: record.body?.byteLength ?? 0, ...lease && { inFlightUntil: lease } };
 };

@@ -13,6 +13,9 @@
  *   Date, an array) is not the client's. Before, each was turned into a string (`String(key)`): an array holding an
  *   outbox key listed as that key — a write that was never queued counted by `size()`, shown by `list()` as
  *   "Unreadable", made a 'rejected' dead letter with a `storage:error`, and back after `clear()` resolved.
+ * - `list()`, `deadLetters()` and `onConflict`'s entry show an `OutboxEntry`'s fields only: a field of the stored record
+ *   the outbox never writes (bytes, a password, a long text; in `lastError` too) is not shown. Before, `list()` handed
+ *   every unknown field back, cloned: a megabyte of bytes per entry (API.md: "never the bytes themselves").
  */
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { createStore, set } from 'idb-keyval';
@@ -186,6 +189,39 @@ describe('indexedDbStore lists its string keys only (a key someone else put in i
 		expect(await api.outbox.stats()).toMatchObject({ entries: 0, dead: 0 });
 		expect(errors).toEqual([]);
 		expect(sent).toEqual(['POST /todos', 'POST /todos']);
+		api.close();
+	});
+});
+
+describe('list() shows an OutboxEntry\'s fields only, whatever else a stored record holds', () => {
+	const fields = ['id', 'method', 'url', 'headers', 'idempotencyKey', 'createdAt', 'attempts', 'nextAttemptAt', 'lastError', 'deadReason', 'dependsOn', 'version', 'preconditions', 'identity', 'bodyBytes', 'inFlightUntil'];
+	const extra = (_record: Record<string, unknown>, now: number) => ({
+		photo: new ArrayBuffer(1_000_000), password: 'hunter2', note: 'x'.repeat(100_000),
+		lastError: { code: 'NETWORK', message: 'fetch failed', stack: 'y'.repeat(100_000), response: new ArrayBuffer(1_000) }, nextAttemptAt: now + 3_600_000, pinned: true,
+	});
+
+	it('pending: list() without the unknown fields (nor lastError\'s), the known ones as stored; then replayed as stored', async () => {
+		const { store, clock, first } = await leftQueued(extra);
+		const { api, state } = reader(store, clock);
+		const [entry] = await api.outbox.list();
+		// Before: photo, password and note listed too (a megabyte cloned per entry), lastError with its stack and response.
+		expect(Object.keys(entry!).filter((name) => !fields.includes(name))).toEqual([]);
+		expect(entry!.lastError).toEqual({ code: 'NETWORK', message: 'fetch failed' });
+		expect(entry).toMatchObject({ method: 'POST', url: 'https://api.example.com/todos', idempotencyKey: first.key, attempts: 1, version: 1, bodyBytes: 7 });
+		clock.advance(3_600_000);
+		expect(await api.outbox.flush()).toMatchObject({ sent: 1, remaining: 0 });
+		expect(state.sent).toEqual([first]);
+		api.close();
+	});
+
+	it('a dead letter: deadLetters() without them either', async () => {
+		const { store, clock } = await leftQueued((record, now) => ({ ...extra(record, now), deadReason: 'conflict' }));
+		const { api } = reader(store, clock);
+		await api.outbox.flush();
+		const [entry] = await api.outbox.deadLetters();
+		expect(entry).toMatchObject({ deadReason: 'conflict' });
+		expect(Object.keys(entry!).filter((name) => !fields.includes(name))).toEqual([]);
+		expect(entry!.lastError).toEqual({ code: 'NETWORK', message: 'fetch failed' });
 		api.close();
 	});
 });
