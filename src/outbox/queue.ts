@@ -1631,6 +1631,7 @@ export class Queue {
 		// Moved once more than the dead letter: should its dead key stay beside (a delete the store failed), this record is the entry (`list`).
 		const pending = { ...record, attempts: 0, nextAttemptAt: now, retainFrom: now, moved: (record.moved ?? 0) + 1 };
 		delete pending.deadReason;
+		delete pending.inFlightUntil; // No attempt of a dead letter is in flight (an older build buried it with its lease).
 		await this.store.set(`p${key.slice(1)}`, pending, undefined, true, key);
 		return pending;
 	}

@@ -9,6 +9,8 @@
  * - A replay ends the first attempt's lease (`inFlightUntil`): its record is written back without it. Before, with the
  *   clock stepped back, the lease stayed stored: every new client (a reload) showed it in `list()` and held the write
  *   60 000 ms more, with no attempt in flight.
+ * - `retry(id)` makes a dead letter pending without a lease it still held (an older build's record). Before, with the
+ *   clock stepped back, the retried write showed `inFlightUntil` and was held 60 000 ms with no attempt in flight.
  * - `indexedDbStore`'s `keys()` lists string keys only: a key someone else put in the same object store (a number, a
  *   Date, an array) is not the client's. Before, each was turned into a string (`String(key)`): an array holding an
  *   outbox key listed as that key — a write that was never queued counted by `size()`, shown by `list()` as
@@ -135,6 +137,24 @@ describe('a replay ends the stored lease of the first attempt (inFlightUntil)', 
 		expect(reload.state.sent.map((sent) => sent.key)).toEqual([first.state.sent[0]!.key]);
 		reload.api.close();
 		release();
+	});
+});
+
+describe('retry(id) of a dead letter holding a stored lease (an older build buried it so)', () => {
+	it('the clock stepped back an hour: pending without the lease, replayed by the next flush(), same key and body', async () => {
+		const { store, clock, first } = await leftQueued(() => ({}));
+		const { key, record } = await stored(store);
+		await store.set(`d${key.slice(1)}`, { ...record, deadReason: 'rejected', inFlightUntil: (record['createdAt'] as number) + 86_400_000 });
+		await store.delete(key);
+		clock.set((record['createdAt'] as number) - 3_600_000);
+		const { api, state } = reader(store, clock);
+		await api.outbox.retry(record['id'] as string);
+		// Before: clock.now() + 60 000 — the lease read again, counted from this client's first read of it.
+		expect((await api.outbox.list())[0]).not.toHaveProperty('inFlightUntil');
+		// Before: { sent: 0, remaining: 1 }.
+		expect(await api.outbox.flush()).toMatchObject({ sent: 1, remaining: 0 });
+		expect(state.sent).toEqual([first]);
+		api.close();
 	});
 });
 
