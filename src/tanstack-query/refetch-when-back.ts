@@ -29,14 +29,21 @@ export interface RefetchingQueryClient {
  * computes it, `core/scope.ts` `scopeOfUrl`: an app policy's `scopeOf` or `breaker.scope`, else the
  * origin, a `blob:`, `data:` or `file:` URL's scheme; a stand-in client's `breaker(url).scope`), or an open breaker's scope; `undefined` for a failure
  * that is not a reason to wait for the scope (a 4xx, an abort, an error of the app's, a refusal of a
- * policy's own). A failure is the origin's or the network's when `classify()` calls it transient: a
+ * policy's own) and for one whose URL gives no scope (an `HTTPError` or a `StaleAnswerError` the app
+ * made with a relative or missing URL). A failure is the origin's or the network's when `classify()` calls it transient: a
  * network failure, a timeout, a 5xx, 429 or 408 answer.
  */
 const gaveUpOn = (api: Partial<BreakerMembers> & { [scopeOfUrl]?: (url: string) => string }, error: unknown): string | undefined => {
-	const { code, transient, status } = classify(error);
-	const url = error instanceof StaleAnswerError ? error.url
-		: transient && (status || code === 'NETWORK' || code === 'TIMEOUT') ? (error as { request?: Request }).request?.url : undefined;
-	return code === 'CIRCUIT_OPEN' ? (error as { scope?: string }).scope : url && (api[scopeOfUrl]?.(url) ?? api.breaker?.(url).scope ?? originOf(url));
+	try {
+		const { code, transient, status } = classify(error);
+		const url = error instanceof StaleAnswerError ? error.url
+			: transient && (status || code === 'NETWORK' || code === 'TIMEOUT') ? (error as { request?: Request }).request?.url : undefined;
+		return code === 'CIRCUIT_OPEN' ? (error as { scope?: string }).scope : url && (api[scopeOfUrl]?.(url) ?? api.breaker?.(url).scope ?? originOf(url));
+	} catch {
+		// An error the app made, its URL relative, missing or no string (`originOf` throws): no scope to wait for. A throw here,
+		// inside TanStack's filters, would end `back` before the other queries were refetched.
+		return undefined;
+	}
 };
 
 /**
@@ -47,7 +54,9 @@ const gaveUpOn = (api: Partial<BreakerMembers> & { [scopeOfUrl]?: (url: string) 
  * at once) — as soon as the scope answers again: an attempt to it got an answer `classify()` does not
  * call transient after failures or after a stale copy answered in its place (`scope:back`, in this
  * tab), or its breaker closed (here or in another tab: its closing reaches every tab). A query's scope is its
- * URL's (as given to `queryOptionsFor`), as the client computes it. Returns the unsubscribe function.
+ * URL's (as given to `queryOptionsFor`), as the client computes it; a failure whose URL gives no scope
+ * (an error the app made, its URL relative or missing) is not waited for, and never keeps the others
+ * from being refetched. Returns the unsubscribe function.
  * A client without `on` or a `queryClient` without `refetchQueries` is a `TypeError` at once.
  */
 export const refetchWhenBack = (api: Pick<Client, 'on'> & Partial<BreakerMembers>, queryClient: RefetchingQueryClient): (() => void) => {

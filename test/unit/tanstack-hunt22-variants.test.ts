@@ -1,0 +1,116 @@
+/**
+ * steadfetch/tanstack-query (defect hunt, twenty-second round), with the real @tanstack/query-core:
+ * errors and URLs from outside the client.
+ *
+ * - `refetchWhenBack`: an error the app made (an `HTTPError` or a timeout whose request URL is relative,
+ *   missing or no string, a `StaleAnswerError` with a relative URL) threw a raw `TypeError: Invalid URL`
+ *   inside TanStack's filters, so on `scope:back` no query was refetched (the error reported as a
+ *   throwing listener's).
+ */
+import { QueryClient, QueryObserver } from '@tanstack/query-core';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { classify, createClient } from '../../src/entries/index.js';
+import { createClient as createCore } from '../../src/entries/core.js';
+import { queryOptionsFor, refetchWhenBack, StaleAnswerError } from '../../src/entries/tanstack-query.js';
+
+/** What a throwing event listener rethrows asynchronously (queueMicrotask), caught here; every other microtask runs as it would. */
+const reportedDuring = () => {
+	const reported: unknown[] = [];
+	const queue = globalThis.queueMicrotask.bind(globalThis);
+	const spy = vi.spyOn(globalThis, 'queueMicrotask').mockImplementation((task) => queue(() => {
+		try {
+			task();
+		} catch (error) {
+			reported.push(error);
+		}
+	}));
+	return { reported, restore: () => spy.mockRestore() };
+};
+
+afterEach(() => {
+	vi.restoreAllMocks();
+});
+
+/** Errors an app's own queryFn may throw, transient by classify(), whose URL gives no scope. */
+const appErrors = (): Array<[string, unknown]> => [
+	['an HTTPError-named error with a relative request URL', Object.assign(new Error('503'), { name: 'HTTPError', response: new Response(null, { status: 503 }), request: { url: '/todos' } })],
+	['an HTTPError-named error whose request URL is no string', Object.assign(new Error('503'), { name: 'HTTPError', response: new Response(null, { status: 502 }), request: { url: 5 } })],
+	['a TimeoutError-named error with a relative request URL', Object.assign(new Error('slow'), { name: 'TimeoutError', request: { url: 'todos' } })],
+	['a StaleAnswerError with a relative URL', new StaleAnswerError({ stale: true }, 0, 'network', undefined, '/todos')],
+	['an HTTPError-named error whose request URL getter throws', Object.assign(new Error('503'), { name: 'HTTPError', response: new Response(null, { status: 503 }), request: { get url(): string { throw new TypeError('gone'); } } })],
+];
+
+describe('refetchWhenBack: an error whose URL gives no scope is not waited for, and never keeps the others from being refetched', () => {
+	for (const create of [createClient, createCore] as const) {
+		it(`idle queries (${create === createClient ? 'steadfetch' : 'steadfetch/core'}): the good one is refetched on scope:back, nothing reported`, async () => {
+			let down = true;
+			const fetch = (async (request: Request) => down ? new Response('busy', { status: 503 }) : Response.json({ url: request.url })) as typeof globalThis.fetch;
+			const client = (create as typeof createClient)({ name: `tq22-${Math.random()}`, fetch, retry: 0, staleCache: false, breaker: false });
+			const queryClient = new QueryClient();
+			const stop = refetchWhenBack(client, queryClient);
+			const { reported, restore } = reportedDuring();
+			try {
+				// The app's queries first: TanStack's filters meet them before the good one.
+				for (const [what, error] of appErrors()) {
+					await queryClient.prefetchQuery({ queryKey: ['app', what], queryFn: async () => { throw error; }, retry: false });
+					const failed = queryClient.getQueryState(['app', what])?.error;
+					// Each is one refetchWhenBack reads a URL of: transient by classify(), or a stale answer.
+					expect(failed instanceof StaleAnswerError || classify(failed).transient, what).toBe(true);
+				}
+
+				await queryClient.prefetchQuery({ queryKey: ['good'], ...queryOptionsFor<unknown>(client, 'https://api.test/item'), retry: false });
+				expect(queryClient.getQueryState(['good'])?.status).toBe('error');
+				down = false;
+				await client.get('https://api.test/other');
+				// Before: still 'error', and reported: TypeError: Invalid URL (originOf('/todos') inside refetchQueries' predicate).
+				await vi.waitFor(() => expect(queryClient.getQueryState(['good'])?.status).toBe('success'));
+				expect(queryClient.getQueryData(['good'])).toEqual({ url: 'https://api.test/item' });
+				expect(reported.map(String)).toEqual([]);
+				for (const [what] of appErrors()) {
+					expect(queryClient.getQueryState(['app', what])?.status, what).toBe('error');
+				}
+			} finally {
+				restore();
+				stop();
+				queryClient.clear();
+				client.close();
+			}
+		});
+	}
+
+	it('a query whose retry of such an error is pending: the good pending one is still replaced by a fetch at once', async () => {
+		let down = true;
+		const fetch = (async (request: Request) => down ? new Response('busy', { status: 503 }) : Response.json({ url: request.url })) as typeof globalThis.fetch;
+		const client = createClient({ name: `tq22-${Math.random()}`, fetch, retry: 0, staleCache: false, breaker: false });
+		const queryClient = new QueryClient();
+		const stop = refetchWhenBack(client, queryClient);
+		const { reported, restore } = reportedDuring();
+		// Retries an hour away: only refetchWhenBack ends them early.
+		const later = { retry: 1, retryDelay: 3_600_000 };
+		let unmount = (): void => undefined;
+		try {
+			for (const [what, error] of appErrors()) {
+				void queryClient.fetchQuery({ queryKey: ['app', what], queryFn: async () => { throw error; }, ...later }).catch(() => undefined);
+				await vi.waitFor(() => expect(queryClient.getQueryState(['app', what])?.fetchFailureReason, what).toBe(error));
+			}
+
+			// Mounted, as a component's useQuery is (TanStack refetches no query that has neither an observer nor ever settled).
+			const observer = new QueryObserver(queryClient, { queryKey: ['good'], ...queryOptionsFor<unknown>(client, 'https://api.test/item'), ...later });
+			unmount = observer.subscribe(() => undefined);
+			await vi.waitFor(() => expect(classify(queryClient.getQueryState(['good'])?.fetchFailureReason).status).toBe(503));
+			down = false;
+			await client.get('https://api.test/other');
+			// Before: pending for an hour (cancelQueries' predicate threw on the app's errors first).
+			await vi.waitFor(() => expect(queryClient.getQueryState(['good'])?.status).toBe('success'));
+			expect(queryClient.getQueryData(['good'])).toEqual({ url: 'https://api.test/item' });
+			expect(reported.map(String)).toEqual([]);
+		} finally {
+			restore();
+			stop();
+			unmount();
+			await queryClient.cancelQueries();
+			queryClient.clear();
+			client.close();
+		}
+	});
+});
