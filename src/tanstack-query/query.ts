@@ -45,7 +45,8 @@ export interface SteadfetchQueryOptions<T> {
 	 * `Retry-After` of the answer the call failed with, in seconds (a 429 or 503 and no breaker: ky's `HTTPError`; an
 	 * HTTP-date is not read there), else TanStack's own backoff: 1 s doubling, 30 s at most; always between 0 and
 	 * 2 147 483 647 ms, what a timer holds (a longer wait, a slow bucket's `RateLimitedError`'s, would fire at once),
-	 * and a `retryAfterMs` that is no number (`NaN`) is none.
+	 * and a `retryAfterMs` that is no number (`NaN`) is none. Never throws (TanStack calls it at every failure, before
+	 * `retry`): a query of a URL the client cannot resolve rejects with its `InvalidRequestError`, never pending.
 	 */
 	retryDelay: (failureCount: number, error: Error) => number;
 	/** steadfetch decides what offline means (it has a copy to serve, an outbox to queue in), not `navigator.onLine`. */
@@ -124,7 +125,14 @@ export const queryOptionsFor = <T>(api: Pick<Client, 'get'> & Partial<BreakerMem
 		// ahead), until it lets a request through; else the failed answer's own `Retry-After` in seconds (ky's `HTTPError` keeps
 		// the answer: a client with no breaker); else TanStack's own backoff (1 s doubling, 30 s at most).
 		retryDelay(failureCount, error) {
-			const { state, reopensAt } = api.breaker?.(steadfetchUrl) ?? {};
+			// TanStack calls `retryDelay` at every failure, before `retry`: a throw here leaves its fetch pending for ever. A URL
+			// the client cannot resolve (the call rejected with `InvalidRequestError`) has no breaker: `breaker(url)` throws.
+			let breaker: { state?: string; reopensAt?: number } | undefined;
+			try {
+				breaker = api.breaker?.(steadfetchUrl);
+			} catch {}
+
+			const { state, reopensAt } = breaker ?? {};
 			// Its delay-seconds form only: an HTTP-date's reader (utils/runtime.ts `httpDate`) would double these helpers' bytes for a
 			// form 429 and 503 answers rarely use.
 			const after = /^\s*(\d+)\s*$/.exec((error as { response?: Response } | null)?.response?.headers?.get?.('retry-after') ?? '')?.[1];

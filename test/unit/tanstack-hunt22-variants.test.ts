@@ -6,6 +6,9 @@
  *   missing or no string, a `StaleAnswerError` with a relative URL) threw a raw `TypeError: Invalid URL`
  *   inside TanStack's filters, so on `scope:back` no query was refetched (the error reported as a
  *   throwing listener's).
+ * - `queryOptionsFor`'s `retryDelay`: TanStack calls it at every failure, before `retry`; for a URL the
+ *   client cannot resolve it threw the breaker's `InvalidRequestError`, so the query stayed fetching for
+ *   ever instead of rejecting with that error.
  */
 import { QueryClient, QueryObserver } from '@tanstack/query-core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -110,6 +113,44 @@ describe('refetchWhenBack: an error whose URL gives no scope is not waited for, 
 			unmount();
 			await queryClient.cancelQueries();
 			queryClient.clear();
+			client.close();
+		}
+	});
+});
+
+describe('queryOptionsFor: a URL the client cannot resolve rejects with InvalidRequestError, never a fetch pending for ever', () => {
+	it('retryDelay never throws: TanStack\'s fetch of such a query rejects INVALID_REQUEST, no request sent', async () => {
+		const sent: string[] = [];
+		const client = createClient({ name: `tq22-${Math.random()}`, retry: 0, staleCache: false, fetch: (async (request: Request) => (sent.push(request.url), Response.json(1))) as typeof globalThis.fetch });
+		const queryClient = new QueryClient();
+		try {
+			// 'todos' has no page to resolve against in Node, nor a prefix or baseUrl here.
+			for (const url of ['http://[bad', 'todos', 'https://api.test:99999/x']) {
+				const options = queryOptionsFor<unknown>(client, url);
+				// Before: the breaker's InvalidRequestError thrown by retryDelay.
+				expect(options.retryDelay(0, new Error('x'))).toBe(1_000);
+				const outcome = queryClient.fetchQuery({ queryKey: ['bad', url], ...options });
+				// Before: pending for ever (TanStack's retryer threw inside its catch, before asking `retry`).
+				expect(await outcome.then(() => 'OK', (error: unknown) => classify(error).code), url).toBe('INVALID_REQUEST');
+			}
+
+			expect(sent).toEqual([]);
+		} finally {
+			queryClient.clear();
+			client.close();
+		}
+	});
+
+	it('a resolvable URL keeps the breaker\'s wait: open after a 503 with Retry-After, retryDelay is until it lets a request through', async () => {
+		const client = createClient({ name: `tq22-${Math.random()}`, retry: 0, staleCache: false, breaker: { consecutiveFailures: 1 }, fetch: (async () => new Response('busy', { status: 503, headers: { 'retry-after': '30' } })) as typeof globalThis.fetch });
+		try {
+			const options = queryOptionsFor<unknown>(client, 'https://api.test/x');
+			const error = await client.get('https://api.test/x').then(() => undefined, (failure: Error) => failure);
+			expect(client.breaker('https://api.test/x').state).toBe('open');
+			const delay = options.retryDelay(0, error!);
+			expect(delay).toBeGreaterThan(20_000);
+			expect(delay).toBeLessThanOrEqual(30_000);
+		} finally {
 			client.close();
 		}
 	});
