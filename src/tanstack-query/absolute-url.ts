@@ -16,19 +16,21 @@ type Resolver = (input: string | URL, call?: object) => string;
  * no public name reaches, which also removes sensitive query values); when no URL results (the call
  * itself then rejects with `InvalidRequestError`), the input as given with those values and a
  * userinfo password removed (also when the call's `searchParams` cannot be added); the input as given (a
- * string) when `api` has no resolver (a stand-in client).
+ * string) when `api` has no resolver (a stand-in client); `''` when no text is made of the input, its
+ * `prefix` or its `baseUrl` (a Symbol, an object without `toString`): never a throw, the call rejects.
  */
 export const absoluteUrl = (api: object, given: string | URL, options?: { prefix?: unknown; baseUrl?: unknown; searchParams?: unknown }): string => {
 	const resolver = (api as { [resolveUrl]?: Resolver })[resolveUrl];
-	if (!resolver) {
-		return String(given);
-	}
-
-	// A call's own prefix or base goes into the key: the same input then names another URL.
-	const key = `${options?.prefix} ${options?.baseUrl} ${given}`;
-	let urls = resolved.get(api);
-	let url = urls?.get(key);
+	let url: string | undefined;
 	try {
+		if (!resolver) {
+			return String(given);
+		}
+
+		// A call's own prefix or base goes into the key: the same input then names another URL.
+		const key = `${options?.prefix} ${options?.baseUrl} ${given}`;
+		let urls = resolved.get(api);
+		url = urls?.get(key);
 		if (url === undefined) {
 			// A `prefix` or `baseUrl` given as `undefined` is not given (API.md "Option values"): the client's apply, as for the call.
 			url = resolver(given, Object.fromEntries(Object.entries({ prefix: options?.prefix, baseUrl: options?.baseUrl }).filter(([, value]) => value !== undefined)));
@@ -44,7 +46,8 @@ export const absoluteUrl = (api: object, given: string | URL, options?: { prefix
 		// `replaceOption()` mark, the parameters the call goes with).
 		return options?.searchParams === undefined ? url : resolver(withSearchParams(url, unmarked(options.searchParams)));
 	} catch {
-		// No URL to add them to, or what ky refuses (the call rejects): the URL as the resolver gave it, its sensitive values removed.
-		return url ?? String(given);
+		// What ky refuses (the call rejects): the URL as the resolver gave it, its sensitive values removed. An input, `prefix` or
+		// `baseUrl` no text is made of (a Symbol, an object without `toString`: the call rejects with `InvalidRequestError`): none.
+		return url ?? '';
 	}
 };

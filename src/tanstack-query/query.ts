@@ -81,7 +81,9 @@ export interface SteadfetchQueryOptions<T> {
  * TanStack's `signal` and the options' own `signal` both end the call (cancelling the query, or
  * aborting the app's controller, aborts it). The data is parsed as the call's `.json()` parses it
  * (ky's `parseJson`: the call's, else the client's), a stale copy's too. Times are `Date.now()`'s,
- * as TanStack's are. A client without `get` is a `TypeError` at once.
+ * as TanStack's are. A client without `get` is a `TypeError` at once; a `url` (or the options' `prefix` or
+ * `baseUrl`) that is no URL, not even text (a Symbol, an object without `toString`), is never a throw
+ * here: the `queryFn` rejects with the call's `InvalidRequestError` (`meta.steadfetchUrl` is then `''`).
  */
 export const queryOptionsFor = <T>(api: Pick<Client, 'get'> & Partial<BreakerMembers>, url: string | URL, options?: CallOptions): SteadfetchQueryOptions<T> => {
 	takes('queryOptionsFor', api, 'get');

@@ -9,6 +9,9 @@
  * - `queryOptionsFor`'s `retryDelay`: TanStack calls it at every failure, before `retry`; for a URL the
  *   client cannot resolve it threw the breaker's `InvalidRequestError`, so the query stayed fetching for
  *   ever instead of rejecting with that error.
+ * - `queryOptionsFor(api, url, options)` threw at the call (a raw `TypeError: Cannot convert a Symbol value
+ *   to a string`, or the app's own error) for a `url`, `prefix` or `baseUrl` no text is made of, where
+ *   `api.get` rejects with `InvalidRequestError`.
  */
 import { QueryClient, QueryObserver } from '@tanstack/query-core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -150,6 +153,51 @@ describe('queryOptionsFor: a URL the client cannot resolve rejects with InvalidR
 			const delay = options.retryDelay(0, error!);
 			expect(delay).toBeGreaterThan(20_000);
 			expect(delay).toBeLessThanOrEqual(30_000);
+		} finally {
+			client.close();
+		}
+	});
+});
+
+describe('queryOptionsFor: a URL, prefix or baseUrl no text is made of is never a throw at the call', () => {
+	const bad = (): Array<[string, unknown, unknown]> => [
+		['a Symbol as url', Symbol('todos'), undefined],
+		['a null-prototype object as url', Object.create(null), undefined],
+		['an object whose toString throws as url', { toString: () => { throw new Error('no text'); } }, undefined],
+		['a Symbol as the call\'s prefix', 'todos', { prefix: Symbol('prefix') }],
+		['a null-prototype object as the call\'s baseUrl', 'todos', { baseUrl: Object.create(null) }],
+	];
+
+	it('steadfetch, steadfetch/core and a stand-in client: the options are made (meta a string), the queryFn rejects INVALID_REQUEST, nothing sent', async () => {
+		const sent: string[] = [];
+		const fetch = (async (request: Request) => (sent.push(request.url), Response.json(1))) as typeof globalThis.fetch;
+		for (const create of [createClient, createCore] as const) {
+			const client = (create as typeof createClient)({ name: `tq22-${Math.random()}`, retry: 0, staleCache: false, fetch });
+			try {
+				for (const api of [client, { get: client.get }]) {
+					for (const [what, url, options] of bad()) {
+						// Before: TypeError: Cannot convert a Symbol value to a string (or the app's own Error) thrown by queryOptionsFor itself.
+						const made = queryOptionsFor<unknown>(api as never, url as never, options as never);
+						expect(typeof made.meta.steadfetchUrl, what).toBe('string');
+						expect(await made.queryFn({ signal: new AbortController().signal }).then(() => 'OK', (error: unknown) => classify(error).code), what).toBe('INVALID_REQUEST');
+						expect(made.retryDelay(0, new Error('x')), what).toBe(1_000);
+					}
+				}
+			} finally {
+				client.close();
+			}
+		}
+
+		expect(sent).toEqual([]);
+	});
+
+	it('what resolves is as before: the absolute URL, sensitive values and a userinfo password removed', () => {
+		const client = createClient({ name: `tq22-${Math.random()}`, sensitiveParams: ['token'], prefix: 'https://api.test/v1/' });
+		try {
+			expect(queryOptionsFor(client, 'todos?token=S1').meta.steadfetchUrl).toBe('https://api.test/v1/todos?token=');
+			expect(queryOptionsFor(client, new URL('https://u:S2@api.test/x?token=S3')).meta.steadfetchUrl).toBe('https://u:@api.test/x?token=');
+			expect(queryOptionsFor(client, 'todos', { searchParams: { token: 'S4', page: 2 } }).meta.steadfetchUrl).toBe('https://api.test/v1/todos?token=&page=2');
+			expect(queryOptionsFor(client, 'http://[bad?token=S5').meta.steadfetchUrl).not.toContain('S5');
 		} finally {
 			client.close();
 		}
