@@ -2,6 +2,7 @@ import { HTTPError } from 'ky';
 import { classify } from '../errors/classify.js';
 import type { OutboxQueuedError } from '../errors/OutboxQueuedError.js';
 import { bodyOf } from './body.js';
+import { StaleAnswerError } from './stale-answer-error.js';
 import { takes } from './takes.js';
 
 /**
@@ -62,7 +63,9 @@ const refused = async (call: PromiseLike<Response> & { json?: () => Promise<unkn
  * `{ queued: true, entryId }`, a success, not a failure; a write the server refused stays an error:
  * also when `send` resolves the refusal (a plain `fetch`, `throwHttpErrors: false`), a 4xx or 5xx
  * answer rejects with ky's `HTTPError` as a client call does (`response`, `data`; `classify()` gives
- * its status). A `send` that is not a function is a `TypeError` at once; one that resolves neither a Response
+ * its status). A write the client's `fallback` answered (`isFallback(response)`: the origin never got it) is no
+ * delivery either: it rejects with a `StaleAnswerError` (`reason: 'fallback'`, the fallback's data as `staleData`).
+ * A `send` that is not a function is a `TypeError` at once; one that resolves neither a Response
  * nor none (`.json()`'s data) rejects with a `TypeError` naming the helper.
  *
  * @example useMutation(mutationOptionsFor((order: Order) => api.post('orders', { json: order })))
@@ -77,6 +80,11 @@ export const mutationOptionsFor = <T, V>(send: (variables: V) => PromiseLike<Res
 				// A Response, or none (below); anything else (`.json()`'s data) is the app's mistake, named, never a TypeError reading it.
 				if (response != null && typeof response.clone !== 'function') {
 					throw new TypeError(`\`mutationOptionsFor\`'s send resolved ${typeof response}, not a Response`);
+				}
+
+				// The client's `fallback` answered a write that never reached the origin (no delivery, as the client says): not sent.
+				if (response?.headers.get('cache-status') === 'steadfetch; fwd=miss; detail=fallback') {
+					throw new StaleAnswerError(await bodyOf(call, response).catch(() => undefined), 0, 'fallback', undefined);
 				}
 
 				// None (a `beforeRetry` hook's `ky.stop` resolves the call `undefined`, as ky's does): sent, no data.

@@ -3,7 +3,8 @@ import type { StaleReason } from '../cache/stale-response.js';
 /**
  * steadfetch answered from its stale cache (or with the client's `fallback`) because the origin did not. `queryOptionsFor`'s
  * `queryFn` throws it, so TanStack keeps its error and retry state and `dataUpdatedAt` stays the
- * time of the last fresh answer; `shown(result)` gives the app the copy to display.
+ * time of the last fresh answer; `shown(result)` gives the app the copy to display. `mutationOptionsFor`'s
+ * `mutationFn` rejects with it (`reason: 'fallback'`) for a write the `fallback` answered: never delivered.
  */
 export class StaleAnswerError<T = unknown> extends Error {
 	override name = 'StaleAnswerError' as const;

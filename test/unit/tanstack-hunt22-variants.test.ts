@@ -12,12 +12,14 @@
  * - `queryOptionsFor(api, url, options)` threw at the call (a raw `TypeError: Cannot convert a Symbol value
  *   to a string`, or the app's own error) for a `url`, `prefix` or `baseUrl` no text is made of, where
  *   `api.get` rejects with `InvalidRequestError`.
+ * - `mutationOptionsFor`: a write the client's `fallback` answered (it never reached the origin; the client
+ *   tells no `write:delivered` for it) resolved `{ queued: false, data: <the fallback's> }`, a delivery.
  */
 import { QueryClient, QueryObserver } from '@tanstack/query-core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { classify, createClient } from '../../src/entries/index.js';
 import { createClient as createCore } from '../../src/entries/core.js';
-import { queryOptionsFor, refetchWhenBack, StaleAnswerError } from '../../src/entries/tanstack-query.js';
+import { mutationOptionsFor, queryOptionsFor, refetchWhenBack, StaleAnswerError } from '../../src/entries/tanstack-query.js';
 
 /** What a throwing event listener rethrows asynchronously (queueMicrotask), caught here; every other microtask runs as it would. */
 const reportedDuring = () => {
@@ -200,6 +202,50 @@ describe('queryOptionsFor: a URL, prefix or baseUrl no text is made of is never 
 			expect(queryOptionsFor(client, 'http://[bad?token=S5').meta.steadfetchUrl).not.toContain('S5');
 		} finally {
 			client.close();
+		}
+	});
+});
+
+describe('mutationOptionsFor: a write the client\'s fallback answered is no delivery', () => {
+	const failing = (how: 'http' | 'network') => (async () => {
+		if (how === 'network') {
+			throw new TypeError('fetch failed');
+		}
+
+		return new Response('busy', { status: 503 });
+	}) as typeof globalThis.fetch;
+
+	it('a client-level or call-level fallback: the mutation rejects StaleAnswerError (reason fallback, the fallback\'s data), never { queued: false, data }', async () => {
+		for (const how of ['http', 'network'] as const) {
+			for (const level of ['client', 'call'] as const) {
+				const client = createClient({ name: `tq22-${Math.random()}`, retry: 0, fetch: failing(how), ...(level === 'client' ? { fallback: { degraded: true } } : {}) });
+				const delivered: unknown[] = [];
+				client.on('write:delivered', (event) => void delivered.push(event));
+				try {
+					const { mutationFn } = mutationOptionsFor((order: { id: number }) => client.post('https://api.test/orders', { json: order, ...(level === 'call' ? { fallback: { degraded: true } } : {}) }));
+					const outcome = await mutationFn({ id: 1 }).then((value) => value, (error: unknown) => error);
+					// Before: { queued: false, data: { degraded: true } }: the app told the write was sent.
+					expect(outcome, `${how} ${level}`).toBeInstanceOf(StaleAnswerError);
+					expect([(outcome as StaleAnswerError).reason, (outcome as StaleAnswerError).staleData], `${how} ${level}`).toEqual(['fallback', { degraded: true }]);
+					// The client says the same: no delivery.
+					expect(delivered).toEqual([]);
+				} finally {
+					client.close();
+				}
+			}
+		}
+	});
+
+	it('as before: a delivered write resolves { queued: false, data }, a refusal without fallback rejects HTTPError', async () => {
+		const ok = createClient({ name: `tq22-${Math.random()}`, retry: 0, fallback: { degraded: true }, fetch: (async () => Response.json({ id: 7 }, { status: 201 })) as typeof globalThis.fetch });
+		const refusing = createClient({ name: `tq22-${Math.random()}`, retry: 0, fetch: failing('http') });
+		try {
+			expect(await mutationOptionsFor(() => ok.post('https://api.test/orders', { json: {} })).mutationFn(undefined)).toEqual({ queued: false, data: { id: 7 } });
+			const refused = await mutationOptionsFor(() => refusing.post('https://api.test/orders', { json: {} })).mutationFn(undefined).then(() => undefined, (error: unknown) => error);
+			expect(classify(refused)).toEqual({ code: 'HTTP_5XX', transient: true, status: 503 });
+		} finally {
+			ok.close();
+			refusing.close();
 		}
 	});
 });
