@@ -26,7 +26,7 @@ const retry = (failureCount: number, error: Error): boolean =>
 
 /** What `queryOptionsFor` returns: spread it into `useQuery`, `queryOptions`, `QueryObserver`… */
 export interface SteadfetchQueryOptions<T> {
-	/** GETs the URL through the client; a stale answer (the origin failed) throws `StaleAnswerError`. */
+	/** GETs the URL through the client; a stale answer (the origin failed) throws `StaleAnswerError`. Called by the app without a context (or a `signal`), the call has the options' own signal alone. */
 	queryFn: (context: { signal: AbortSignal }) => Promise<T>;
 	/**
 	 * Fixed: at most 2 retries after the first try, of transient failures only (`classify(error).transient`,
@@ -89,13 +89,15 @@ export const queryOptionsFor = <T>(api: Pick<Client, 'get'> & Partial<BreakerMem
 	takes('queryOptionsFor', api, 'get');
 	const steadfetchUrl = absoluteUrl(api, url, options);
 	return {
-		async queryFn({ signal }) {
+		async queryFn(context) {
+			// TanStack always gives its context; an app's own call of the `queryFn` (a route loader) may give none.
+			const signal = (context as { signal: AbortSignal } | undefined)?.signal as AbortSignal;
 			// Options that are no object (`5`, `null`, a list) go to the call as given: it rejects with its
 			// `InvalidRequestError`, as `api.get(url, 5)` does, instead of being spread away (`{ ...5 }` is `{}`). Either signal
 			// ends the call: TanStack's (the query cancelled) and the options' own (one that is no signal goes as given: the call rejects).
 			const own = options?.signal;
 			const call = api.get(url, options === undefined || (typeof options === 'object' && options && !Array.isArray(options))
-				? { ...options, signal: own instanceof AbortSignal ? AbortSignal.any([own, signal]) : own ?? signal } : options);
+				? { ...options, signal: own instanceof AbortSignal && signal instanceof AbortSignal ? AbortSignal.any([own, signal]) : own ?? signal } : options);
 			const response = await call;
 			// TanStack takes no `undefined` data: an answer without a body (a 204) is `null`, and so is none (a
 			// `beforeRetry` hook's `ky.stop` resolves the call `undefined`, as ky's does).

@@ -14,6 +14,8 @@
  *   `api.get` rejects with `InvalidRequestError`.
  * - `mutationOptionsFor`: a write the client's `fallback` answered (it never reached the origin; the client
  *   tells no `write:delivered` for it) resolved `{ queued: false, data: <the fallback's> }`, a delivery.
+ * - `queryOptionsFor`'s `queryFn` called by the app without TanStack's context (a route loader) rejected with
+ *   a raw `TypeError` (destructuring `signal`, or `AbortSignal.any` given `undefined` with the options' own signal).
  */
 import { QueryClient, QueryObserver } from '@tanstack/query-core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -246,6 +248,32 @@ describe('mutationOptionsFor: a write the client\'s fallback answered is no deli
 		} finally {
 			ok.close();
 			refusing.close();
+		}
+	});
+});
+
+describe('queryOptionsFor: the queryFn called by the app without TanStack\'s context', () => {
+	it('no context, an empty one or null: the call goes with the options\' own signal (or none), never a raw TypeError', async () => {
+		const sent: Request[] = [];
+		const client = createClient({ name: `tq22-${Math.random()}`, retry: 0, staleCache: false, fetch: (async (request: Request) => (sent.push(request), Response.json({ n: sent.length }))) as typeof globalThis.fetch });
+		try {
+			const mine = new AbortController();
+			for (const context of [undefined, {}, null]) {
+				for (const options of [undefined, { signal: mine.signal }]) {
+					const { queryFn } = queryOptionsFor<unknown>(client, 'https://api.test/todos', options);
+					// Before, with the options' own signal: TypeError: The "signals[1]" argument must be an instance of AbortSignal (and
+					// "Cannot destructure property 'signal'" for no context or null, with or without it).
+					expect(await queryFn(context as never).then(() => 'OK', (error: unknown) => String(error)), `${JSON.stringify(context)} ${options ? 'own signal' : ''}`).toBe('OK');
+				}
+			}
+
+			// The options' own signal still ends it: aborted already, nothing sent.
+			const before = sent.length;
+			const aborted = queryOptionsFor<unknown>(client, 'https://api.test/todos', { signal: AbortSignal.abort() }).queryFn(undefined as never);
+			expect(await aborted.then(() => 'OK', (error: unknown) => classify(error).code)).toBe('ABORTED');
+			expect(sent.length).toBe(before);
+		} finally {
+			client.close();
 		}
 	});
 });
