@@ -30,8 +30,14 @@ export const normalised = (url: string): string => url.includes('%') ? url.repla
 export const pathOf = (url: string): string => {
 	const at = url.search(/[?#]/);
 	const path = normalised(at < 0 ? url : url.slice(0, at));
-	// Most paths end without a slash: no second pass for them (this runs for every copy written).
-	return path.endsWith('/') ? path.replace(/\/+$/, '') : path;
+	// Its ending slashes counted back from the end (a pattern tried each run of slashes from each of its starts: a URL
+	// of 40,000 slashes, a server's redirect, took 4 s); most paths end without one.
+	let end = path.length;
+	while (path[end - 1] === '/') {
+		end--;
+	}
+
+	return path.slice(0, end);
 };
 
 /** Whether a copy was stored before a write of its path was delivered (`CacheState.written`): it never answers, nor gives its validators. */

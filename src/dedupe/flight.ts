@@ -76,10 +76,16 @@ export class Flight {
 		// A removal of its URL's copies (`cache.delete`) counts as a clear of the stale cache. Named by the URL without its
 		// query, fragment and ending slashes, its percent-encodings normalised (`%7E` is `~`), as the cache names it (cache/keys.ts
 		// `pathOf`, inlined: imported, that module would leave the cache's chunk for one of its own in every build with a stale cache).
-		const path = url.split(/[?#]/)[0]!.replace(/%[\da-f]{2}/gi, (code) => {
+		const decoded = url.split(/[?#]/)[0]!.replace(/%[\da-f]{2}/gi, (code) => {
 			const char = String.fromCharCode(Number.parseInt(code.slice(1), 16));
 			return /[\w.~-]/.test(char) ? char : code.toUpperCase();
-		}).replace(/\/+$/, '');
+		});
+		let end = decoded.length;
+		while (decoded[end - 1] === '/') {
+			end--; // Counted back, as `pathOf` does: the pattern /\/+$/ took quadratic time on a run of slashes.
+		}
+
+		const path = decoded.slice(0, end);
 		return this.#waiting > 0 && !this.written && (this.#world?.current('cache', path) !== false || world?.current('cache', path) === false);
 	}
 

@@ -4,6 +4,7 @@
  * without a `?` or `#` was scanned to its end from each of its starts (a 64 KB message took about 4 s).
  */
 import { describe, expect, it } from 'vitest';
+import { pathOf } from '../../src/cache/keys.js';
 import { redactText, sensitiveParamSet } from '../../src/utils/sensitive.js';
 
 const params = sensitiveParamSet({});
@@ -28,5 +29,26 @@ describe('redactText', () => {
 		expect(redactText('GET https://a.test/x?token=abc&q=1 failed', params)).toBe('GET https://a.test/x?token=&q=1 failed');
 		expect(redactText('see https://a.test/x#access_token=abc and ?api_key=k', params)).toBe('see https://a.test/x#access_token= and ?api_key=');
 		expect(redactText('  two  spaces\tand\nlines stay ?q=1  ', params)).toBe('  two  spaces\tand\nlines stay ?q=1  ');
+	});
+});
+
+describe('the path a copy and a deduplicated read are named by (pathOf), in linear time', () => {
+	for (const [name, url, expected] of [
+		['a run of slashes inside the path', `https://a.test/${'/'.repeat(100_000)}x/`, `https://a.test/${'/'.repeat(100_000)}x`],
+		['a path of slashes only', `https://a.test/${'/'.repeat(100_000)}`, 'https://a.test'],
+	] as const) {
+		it(`${name} (100,000)`, () => {
+			const started = performance.now();
+			const path = pathOf(url);
+			const ms = performance.now() - started;
+			expect(path).toBe(expected);
+			expect(ms).toBeLessThan(1_000); // about 1 ms; the old pattern took seconds here
+		});
+	}
+
+	it('keeps the rest: no query, no fragment, no ending slashes', () => {
+		expect(pathOf('https://a.test/todos///?q=1#x')).toBe('https://a.test/todos');
+		expect(pathOf('https://a.test/todos/%7E/')).toBe('https://a.test/todos/~');
+		expect(pathOf('https://a.test')).toBe('https://a.test');
 	});
 });
