@@ -1064,14 +1064,18 @@ export class Queue {
 					if (old.preconditions && !record.preconditions) {
 						record.preconditions = old.preconditions;
 						// With the placeholders (`outbox.ref()`) it holds: replaced by their values at the replay, in any tab,
-						// after the entries they name (`Pass#resolve`), never sent as written.
-						for (const [placeholder, ref] of Object.entries(old.refs ?? {})) {
-							if (JSON.stringify(old.preconditions).includes(placeholder)) {
-								record.refs = { ...record.refs, [placeholder]: ref };
-								if (old.dependsOn?.includes(ref.entry)) {
-									record.dependsOn = [...new Set([...record.dependsOn ?? [], ref.entry])];
-								}
-							}
+						// after the entries they name (`Pass#resolve`), never sent as written. Taken together (the stored record may hold
+						// thousands: one copy of the refs per placeholder took seconds).
+						const text = JSON.stringify(old.preconditions);
+						const waited = new Set(old.dependsOn);
+						const taken = Object.entries(old.refs ?? {}).filter(([placeholder]) => text.includes(placeholder));
+						const parents = taken.map(([, ref]) => ref.entry).filter((entry) => waited.has(entry));
+						if (taken.length > 0) {
+							record.refs = { ...record.refs, ...Object.fromEntries(taken) };
+						}
+
+						if (parents.length > 0) {
+							record.dependsOn = [...new Set([...record.dependsOn ?? [], ...parents])];
 						}
 					}
 				}
