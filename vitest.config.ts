@@ -29,6 +29,9 @@ export default defineConfig({
 					environment: 'node',
 					include: ['test/unit/**/*.test.ts', 'test/contract/node.test.ts', 'test/node/**/*.test.ts', 'test/workerd-requests/**/*.test.ts'],
 					globalSetup,
+					// Real Chromium pages (reloads, tabs, IndexedDB) and child processes take seconds: at a load average of 9–13 a
+					// cache-chromium test took 6.2 s against vitest's default 5 s. A test that hangs still fails, later.
+					testTimeout: 30_000,
 				},
 			},
 			kyCompat('off'),
