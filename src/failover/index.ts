@@ -1,7 +1,7 @@
 import { failoverAt } from '../bands/bands.js';
 import type { PolicyCall, Policy, PolicyContext, PolicyParts, RunOptions } from '../core/policy.js';
 import type { Layer } from '../core/types.js';
-import { check, optionsOf, isObject, offOnly } from '../utils/validate.js';
+import { check, hideUserinfo, optionsOf, isObject, offOnly } from '../utils/validate.js';
 import { isHTTPError } from 'ky';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
@@ -46,8 +46,10 @@ export interface FailoverOptions {
 	 * (`'https://api.example.com'`, read as the URL parser reads it: any case, the scheme's default
 	 * port, a Unicode host); a mirror is an origin or a base URL (`'https://backup.example.com/api'`),
 	 * whose path goes before the request's path. Each mirror has its own breaker scope. Two keys naming
-	 * one origin, a mirror that is not a string (a hole in the list), or an `http:` mirror of an `https:`
-	 * origin (its credentials sent in the clear) throw a `RangeError`. A mirror is sent the call's headers as
+	 * one origin, a mirror that is not a string (a hole in the list), a mirror with user info, a query, a
+	 * fragment or an empty path segment (`'https://backup.example.com//'`: every path would follow `//`), or an
+	 * `http:` mirror of an `https:` origin (its credentials sent in the clear) throw a `RangeError` (a key's
+	 * password not shown). An empty `?`, `#` or `@`, which the URL parser drops, is no part of a mirror. A mirror is sent the call's headers as
 	 * given, as its origin would be (the caller's `Authorization`, `Cookie`, `sensitiveHeaders`; `auth()`'s token
 	 * only when the mirror is one of auth's `origins`), unlike a redirect to another origin: list only origins
 	 * you trust with them.
@@ -276,15 +278,18 @@ export const failover = (options: FailoverOptions): Policy<'failover'> => {
 	const resolved = new Map<string, string[]>();
 	for (const [origin, list] of Object.entries(mirrors)) {
 		const primary = httpUrl(origin);
+		// The option as an error names it: a key's password is not shown (as no value's is, `describe`).
+		const option = `failover.mirrors['${hideUserinfo(origin)}']`;
 		// An origin as the URL parser reads it (any case, the scheme's default port, a Unicode host): nothing after it but `/`.
-		check(primary?.pathname === '/', `failover.mirrors['${origin}']`, origin, 'an http(s) origin, such as https://api.example.com');
-		check(!resolved.has(primary!.origin), `failover.mirrors['${origin}']`, origin, 'an origin no other key names');
-		check(Array.isArray(list) && list.length > 0, `failover.mirrors['${origin}']`, list, 'a non-empty array of mirror URLs');
+		check(primary?.pathname === '/', option, origin, 'an http(s) origin, such as https://api.example.com');
+		check(!resolved.has(primary!.origin), option, origin, 'an origin no other key names');
+		check(Array.isArray(list) && list.length > 0, option, list, 'a non-empty array of mirror URLs');
 		// A mirror written twice (in any form the URL parser reads as one) is one mirror, tried once.
-		// Every entry read, a hole too (`Array.from`); an https primary's mirror is https (no downgrade in the clear).
+		// Every entry read, a hole too (`Array.from`); an https primary's mirror is https (no downgrade in the clear); an
+		// empty path segment (`https://eu.example//`) would put `//` before every request's path.
 		resolved.set(primary!.origin, [...new Set(Array.from(list, (mirror, index) => {
 			const url = httpUrl(mirror);
-			check(url !== undefined && url.origin !== primary!.origin && (url.protocol === 'https:' || primary!.protocol === 'http:'), `failover.mirrors['${origin}'][${index}]`, mirror, 'a string: an http(s) URL of another origin (https for an https one), without query or fragment');
+			check(url !== undefined && url.origin !== primary!.origin && (url.protocol === 'https:' || primary!.protocol === 'http:') && !url.pathname.includes('//'), `${option}[${index}]`, mirror, 'a string: an http(s) URL of another origin (https for an https one), without user info, query, fragment or empty path segment (//)');
 			return url!.origin + url!.pathname.replace(/\/$/, '');
 		}))]);
 	}
