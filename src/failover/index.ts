@@ -46,7 +46,8 @@ export interface FailoverOptions {
 	 * (`'https://api.example.com'`, read as the URL parser reads it: any case, the scheme's default
 	 * port, a Unicode host); a mirror is an origin or a base URL (`'https://backup.example.com/api'`),
 	 * whose path goes before the request's path. Each mirror has its own breaker scope. Two keys naming
-	 * one origin, a mirror that is not a string (a hole in the list), a mirror with user info, a query, a
+	 * one origin, a mirror that is not a string (a hole in the list), a mirror of the key's own origin (its
+	 * host with a trailing dot too: the same server), a mirror with user info, a query, a
 	 * fragment or an empty path segment (`'https://backup.example.com//'`: every path would follow `//`), or an
 	 * `http:` mirror of an `https:` origin (its credentials sent in the clear) throw a `RangeError` (a key's
 	 * password not shown). An empty `?`, `#` or `@`, which the URL parser drops, is no part of a mirror. A mirror is sent the call's headers as
@@ -244,6 +245,9 @@ const httpUrl = (value: unknown): URL | undefined => {
 	}
 };
 
+/** A URL's origin without its host's trailing dot (`https://api.example.` is the same server as `https://api.example`). */
+const bare = ({ origin }: URL): string => origin.replace(/\.(?=(:\d+)?$)/, '');
+
 /**
  * Origin failover, for the `failover` slot: a GET, HEAD or keyed call (one with an
  * `Idempotency-Key` the caller gave, not one the outbox made for a write it holds) that fails transiently after its retries — network error, timeout, 408, 429,
@@ -286,10 +290,11 @@ export const failover = (options: FailoverOptions): Policy<'failover'> => {
 		check(Array.isArray(list) && list.length > 0, option, list, 'a non-empty array of mirror URLs');
 		// A mirror written twice (in any form the URL parser reads as one) is one mirror, tried once.
 		// Every entry read, a hole too (`Array.from`); an https primary's mirror is https (no downgrade in the clear); an
-		// empty path segment (`https://eu.example//`) would put `//` before every request's path.
+		// empty path segment (`https://eu.example//`) would put `//` before every request's path; the primary's own host
+		// (with a trailing dot too: the same server, past the primary's breaker) is no mirror of it.
 		resolved.set(primary!.origin, [...new Set(Array.from(list, (mirror, index) => {
 			const url = httpUrl(mirror);
-			check(url !== undefined && url.origin !== primary!.origin && (url.protocol === 'https:' || primary!.protocol === 'http:') && !url.pathname.includes('//'), `${option}[${index}]`, mirror, 'a string: an http(s) URL of another origin (https for an https one), without user info, query, fragment or empty path segment (//)');
+			check(url !== undefined && bare(url) !== bare(primary!) && (url.protocol === 'https:' || primary!.protocol === 'http:') && !url.pathname.includes('//'), `${option}[${index}]`, mirror, 'a string: an http(s) URL of another origin (https for an https one), without user info, query, fragment or empty path segment (//)');
 			return url!.origin + url!.pathname.replace(/\/$/, '');
 		}))]);
 	}

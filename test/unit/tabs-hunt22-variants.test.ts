@@ -48,6 +48,19 @@ describe('failover({ mirrors }): a mirror whose path has an empty segment is a R
 	});
 });
 
+describe('failover({ mirrors }): a mirror naming the primary\'s own host with a trailing dot', () => {
+	it('is refused as a mirror of its own origin would be (its attempts reach the failing server again, past its open breaker)', async () => {
+		for (const [primary, mirror] of [['https://api.example', 'https://api.example.'], ['https://api.example:8443', 'https://API.example.:8443/v1'], ['http://api.example.', 'http://api.example']]) {
+			// Before: accepted; a failed call was sent again to the same server under another breaker scope
+			// (sent ['https://api.example/x', 'https://api.example./x']).
+			expect(() => failover({ mirrors: { [primary]: [mirror] } }), mirror).toThrow(/failover\.mirrors\[.*\]\[0\]/);
+		}
+
+		// Another port of the same host is another service: still a mirror.
+		expect(() => failover({ mirrors: { 'https://api.example': ['https://api.example.:8443'] } })).not.toThrow();
+	});
+});
+
 describe('failover({ mirrors }): a key with user info', () => {
 	it('is refused without its password in the error message', () => {
 		let message = '';
