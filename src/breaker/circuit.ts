@@ -148,10 +148,12 @@ export const bounded = (value: unknown, max: number): number => Number.isInteger
  * open until reset, whatever its times say. `at` orders records only (the later wins) and is kept
  * as written, so a record read again is known as the same one. Version 1 and 2; the counts of a
  * version 2 record are read apart (`takeCounts` and `hear`, circuits.ts), by those that use them.
+ * Its scope is at most 8 192 characters: a URL's length, as a `scope` function naming URLs gives them (servers refuse
+ * longer URLs), so every scope this build makes is read back (a reload) and heard (the other tabs).
  */
 export const readRecord = (value: unknown, now: number, maxOpenMs: number): BreakerRecord | undefined => {
 	const { v, scope, state, openedAt, reopensAt, opens, at, isolated, unanswered, probed, failures } = (value ?? {}) as Partial<BreakerRecord>;
-	if (((v as number) === 1 || v === 2) && typeof scope === 'string' && scope.length <= 2048 && [openedAt, reopensAt, at].every(Number.isFinite) && Number.isInteger(opens) && opens! >= 0 && (isolated ?? true) === true && (unanswered ?? true) === true) {
+	if (((v as number) === 1 || v === 2) && typeof scope === 'string' && scope.length <= 8192 && [openedAt, reopensAt, at].every(Number.isFinite) && Number.isInteger(opens) && opens! >= 0 && (isolated ?? true) === true && (unanswered ?? true) === true) {
 		const from = Math.min(openedAt!, now);
 		return state === 'closed' ? closed(scope, at!)
 			: state === 'open' ? { v: 2, scope, state, openedAt: from, reopensAt: from + Math.max(0, Math.min(reopensAt! - openedAt!, maxOpenMs)), opens: Math.min(opens!, 32), at: at!, ...(isolated && { isolated }), ...(unanswered && { unanswered }), ...(probed === true && { probed }), failures: bounded(failures, 1000) }

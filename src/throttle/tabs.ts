@@ -48,8 +48,8 @@ export const linkTabs = (context: PolicyContext, scopes: Scopes<Scope>, windowMs
 
 	/**
 	 * Another tab's counts, for a scope this client knows or a new one while it knows fewer than
-	 * `maxHeard`; anything malformed (a scope name over 2,048 characters too, as the breaker's and the
-	 * rate limiter's) is ignored and reported, without its content; a newer build's word (an object with a `v`, or
+	 * `maxHeard`; anything malformed (a scope name over 2,048 characters too, as the rate limiter's;
+	 * the breaker's records take URL-long ones) is ignored and reported, without its content; a newer build's word (an object with a `v`, or
 	 * without `requests`) is ignored quietly.
 	 */
 	const receive = (data: unknown): void => {

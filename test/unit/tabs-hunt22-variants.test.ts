@@ -127,7 +127,7 @@ describe('breaker: other tabs\' messages of wrong types, with prototype keys, af
 			null, 5, 'open', true,
 			{ ask: 7 }, { ask: ['https://api.test'] },
 			{ ...opened(origin), openedAt: Number.NaN }, { ...opened(origin), reopensAt: Number.POSITIVE_INFINITY }, { ...opened(origin), at: Number.NaN },
-			{ ...opened(origin), opens: 1.5 }, { ...opened(origin), opens: -1 }, { ...opened(origin), scope: 5 }, { ...opened(origin), scope: `https://${'a'.repeat(3_000)}.test` },
+			{ ...opened(origin), opens: 1.5 }, { ...opened(origin), opens: -1 }, { ...opened(origin), scope: 5 }, { ...opened(origin), scope: `https://${'a'.repeat(9_000)}.test` },
 			{ ...opened(origin), state: 'half-open' }, { ...opened(origin), isolated: 'yes' }, { ...opened(origin), unanswered: 1 },
 		];
 		const quiet: unknown[] = [[], Array.from({ length: 10_000 }, () => opened(origin)), { ...opened(origin), v: 3 }, { scope: origin }];
@@ -177,5 +177,35 @@ describe('breaker: other tabs\' messages of wrong types, with prototype keys, af
 		await vi.waitFor(() => expect(heard).toBe(1));
 		expect(closing.events).toEqual(['breaker:open https://down.test shared', 'storage:error breaker channel']);
 		expect(closing.answers).toHaveLength(told);
+	});
+});
+
+describe('breaker: a scope of this build longer than 2 048 characters (a `scope` function naming URLs) crosses the tabs', () => {
+	it('opened in one tab, it is open in the other, which reports nothing malformed', async () => {
+		const store = memoryStore('h22-long-scope');
+		const clock = new ManualClock(t0);
+		const name = `h22-long-${names++}`;
+		const url = `${origin}/search?q=${'a'.repeat(2_100)}`;
+		const tabs = [0, 1].map(() => {
+			const server = new FakeOrigin();
+			server.answer(503);
+			const events: string[] = [];
+			const api = createClient({ clock, random: () => 0.5, name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, breaker: { share: true, scope: (at: string) => at } });
+			clients.push(api);
+			api.on('breaker:open', (event) => events.push(`open ${event.reason}`));
+			api.on('storage:error', (event) => events.push(`storage:error ${event.part} ${event.operation}`));
+			return { api, events, call: async () => api.get(url).then((response) => String(response.status), (error: { code?: unknown; name: string }) => (typeof error.code === 'string' ? error.code : error.name)) };
+		});
+		const [a, b] = tabs as [typeof tabs[0], typeof tabs[0]];
+		for (let index = 0; index < 5; index++) {
+			expect(await a.call()).toBe('HTTPError');
+		}
+
+		expect(a.api.breaker(url).state).toBe('open');
+		// Before: b stayed closed, reporting each of a's messages (its counts, its opening) as malformed:
+		// ['storage:error breaker channel', …] — the readers' bound (2 048) was below the scopes this build makes.
+		await vi.waitFor(() => expect(b.api.breaker(url).state).toBe('open'));
+		expect(b.events).toEqual(['open shared']);
+		expect(await b.call()).toBe('CIRCUIT_OPEN');
 	});
 });
