@@ -1,7 +1,7 @@
 import type { PolicyCall } from '../core/policy.js';
 import { handOver } from '../core/part-store.js';
 import { readCapped } from '../utils/read-capped.js';
-import { redact, splitSensitive } from '../utils/sensitive.js';
+import { headerShown, splitSensitive, withoutUserinfo } from '../utils/sensitive.js';
 import { copyable, copyPlan, varyNames } from './copy-plan.js';
 import { pathOf, urlOf } from './keys.js';
 import { bounded, type CacheRecord } from './record.js';
@@ -51,19 +51,10 @@ export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, re
 };
 
 /**
- * `text` without the userinfo of the URLs in it (`https://user:pass@host/x` is `https://host/x`, `\\` as `//`; up to
- * the last `@` before the host ends, as a URL parser reads it): a password, or a key sent as the user name (the user
- * name `hideUserinfo` keeps in a message), is never stored. Only a value with an `@` is searched, in linear time.
- */
-const withoutUserinfo = (text: string): string => text.includes('@') ? text.replace(/(?<=[/\\]{2})[^\s/?#\\<>"]*@/g, '') : text;
-
-/**
  * A response's headers in one pass: each as fetch shows it (`all`: what the plan reads, a `Headers.get` each
  * otherwise), and those a record keeps (`kept`): not the `unkept` ones, and the URLs any header names (a `Link`, a
  * `Location`, a `Content-Location`, where reports go, a `SourceMap`, an app's own `X-Next-Page`) without userinfo
- * (`withoutUserinfo`) and without sensitive query values, as the record's own URL: each word with a query or a
- * fragment, ending at white space, `<`, `>` or `"` (`<url>; rel="next"` keeps its shape), the `;`s that end it left out
- * (a CSP's `report-uri <url>; report-to csp`). Only a value with a `?` or `#` is searched for those.
+ * and without sensitive query values, as the record's own URL (`headerShown`).
  */
 const headersOf = ({ unkept, params }: CacheState, response: Response): { all: Map<string, string>; kept: Array<[string, string]> } => {
 	const all = new Map<string, string>();
@@ -71,10 +62,7 @@ const headersOf = ({ unkept, params }: CacheState, response: Response): { all: M
 	response.headers.forEach((value, name) => {
 		all.set(name, value);
 		if (!unkept.has(name)) {
-			const shown = withoutUserinfo(value);
-			// Each word whole, in one pass: in time linear in the value's length (a server's header may be of any length; a word
-			// scanned to its end from each of its starts took 5.6 s for one of 60,000 characters).
-			kept.push([name, /[?#]/.test(shown) ? shown.replace(/[^\s<>";]+(?:;+[^\s<>";]+)*/g, (url) => redact(url, params)) : shown]);
+			kept.push([name, headerShown(value, params)]);
 		}
 	});
 	return { all, kept };

@@ -73,8 +73,9 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	// and from every error it builds from a URL the caller gave (scope.ts `invalidUrl`).
 	const params = sensitiveParamSet(options as Readonly<Record<string, unknown>>);
 	Object.assign(urlMessages, { params: sensitiveParamSet, redact: redactText });
-	// The response headers an event's error never shows (Set-Cookie2: Fetch's other forbidden response header).
-	const emit = redactedEmit(emitter, clock, params, (url) => scopeOfEvent(url), [...credentialHeaders, 'set-cookie2', ...(options.sensitiveHeaders as string[] | undefined ?? [])]);
+	// The response headers an event's error never shows (Set-Cookie2: Fetch's other forbidden response header; the answer's
+	// own credentials, RFC 9110 11.6.3, 11.7.3: the next nonce, the server's proof), lower-case.
+	const emit = redactedEmit(emitter, clock, params, (url) => scopeOfEvent(url), new Set([...credentialHeaders, 'set-cookie2', 'authentication-info', 'proxy-authentication-info', ...(options.sensitiveHeaders as string[] | undefined ?? [])].map((name) => name.toLowerCase())));
 	// Per origin for the client and the clients its extend() made (`shared`, the parent's): each is told its changes until closed (`closing`).
 	const reach = shared ?? new Reach(clock);
 	// `send` and `scopeOf` need the client (`call`, below): asked before (a policy's create(), its layer as it is composed),

@@ -1,4 +1,4 @@
-import { redact, redactText } from '../utils/sensitive.js';
+import { headerShown, redact, redactText } from '../utils/sensitive.js';
 import type { Emitter } from './events.js';
 import type { PolicyContext } from './policy.js';
 import type { Clock } from './types.js';
@@ -13,18 +13,24 @@ const scopeOrAll = (scopeOf: (url: string) => string, url: string): string => {
 };
 
 /**
- * An error's answer as an event shows it: without the headers that hold a secret (`secret`: a server runtime's
- * fetch shows `Set-Cookie`), the rest as it came (status, `url`, headers) and no body (ky read it into the
- * error's `data`); the answer itself when it holds none, undefined when no copy can be made of it.
+ * An error's answer as an event shows it: without the headers that hold a secret (`secret`, lower-case: a server
+ * runtime's fetch shows `Set-Cookie`; the answer's own `Authentication-Info`), and the URLs its other headers name
+ * (`Location`, `Content-Location`, `Link`, any other) without userinfo and sensitive query values (`headerShown`, as a
+ * stored copy keeps them); the rest as it came (status, `url`) and no body (ky read it into the error's `data`); the
+ * answer itself when it shows none of those, undefined when no copy can be made of it.
  */
-const withoutSecrets = (response: Response, secret: readonly string[]): Response | undefined => {
+const withoutSecrets = (response: Response, secret: ReadonlySet<string>, params: ReadonlySet<string>): Response | undefined => {
 	try {
-		const headers = new Headers(response.headers);
-		for (const name of secret) {
-			headers.delete(name);
-		}
-
-		return secret.some((name) => response.headers.has(name)) ? Object.defineProperty(new Response(null, { status: response.status, statusText: response.statusText, headers }), 'url', { value: response.url }) : response;
+		const headers = new Headers();
+		let changed = false;
+		response.headers.forEach((value, name) => {
+			const shown = secret.has(name) ? undefined : headerShown(value, params);
+			changed ||= shown !== value;
+			if (shown !== undefined) {
+				headers.append(name, shown);
+			}
+		});
+		return changed ? Object.defineProperty(new Response(null, { status: response.status, statusText: response.statusText, headers }), 'url', { value: response.url }) : response;
 	} catch {
 		return undefined;
 	}
@@ -38,11 +44,11 @@ const withoutSecrets = (response: Response, secret: readonly string[]): Response
  * stands in for such an error, and for any of ky's errors (their `request` and `options` hold the
  * call's headers: `Authorization`, `Cookie`): without `request` and `options`, with the rest
  * (`response`, `data`, `cause`) only when neither its message nor its answer's URL (a redirect's)
- * named a secret; its `response` without the headers that hold one (`secret`: the
- * credential headers, `Set-Cookie2` and `sensitiveHeaders`, any case). `params`: the client's
+ * named a secret; its `response` as `withoutSecrets` shows it (`secret`: the lower-case names of the
+ * credential headers, `Set-Cookie2`, `Authentication-Info`, `Proxy-Authentication-Info` and `sensitiveHeaders`). `params`: the client's
  * sensitive query parameters (`sensitiveParamSet`, made once per client).
  */
-export const redactedEmit = (emitter: Emitter, clock: Clock, params: ReadonlySet<string>, scopeOf: (url: string) => string, secret: readonly string[]): PolicyContext['emit'] => (type, fields) => {
+export const redactedEmit = (emitter: Emitter, clock: Clock, params: ReadonlySet<string>, scopeOf: (url: string) => string, secret: ReadonlySet<string>): PolicyContext['emit'] => (type, fields) => {
 	if (emitter.has(type)) {
 		// `type`, `time` and `scope` first, as every event has read since the first release; the context's
 		// own `type` and `time` whatever the fields say (assigned again, so they keep their place).
@@ -76,7 +82,7 @@ export const redactedEmit = (emitter: Emitter, clock: Clock, params: ReadonlySet
 				}
 
 				if (stand['response'] instanceof Response) {
-					stand['response'] = withoutSecrets(stand['response'], secret);
+					stand['response'] = withoutSecrets(stand['response'], secret, params);
 				}
 
 				event['error'] = Object.assign(stand, { name: error.name, message, cause: same ? error.cause : undefined });

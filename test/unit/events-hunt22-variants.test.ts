@@ -1,0 +1,72 @@
+/**
+ * Hunt 22: what events, log records and the trace headers show of what came from outside (API.md "Sensitive data",
+ * "Boundaries"): an error answer's own credential headers and the URLs its headers name, a URL's password in an
+ * error's message, the caller's request id where the trace layer never saw it, an incoming `tracestate` of any
+ * length, and a `deadlineHeader` that would overwrite a credential or a trace header.
+ */
+import { HTTPError } from 'ky';
+import { describe, expect, it } from 'vitest';
+import { createClient as createCore } from '../../src/entries/core.js';
+
+/** A `fetch` that answers each request with the next of `answers` (the last again), and keeps a copy of what it was sent. */
+const scripted = (...answers: Array<() => Response>) => {
+	const seen: Request[] = [];
+	const fetch = async (request: Request) => {
+		seen.push(request.clone());
+		return answers[Math.min(seen.length, answers.length) - 1]!();
+	};
+
+	return { seen, fetch: fetch as typeof globalThis.fetch };
+};
+
+/** The error the `retry` event shows of a 503 answered with `headers` (then a 200). */
+const retryError = async (headers: Record<string, string>): Promise<HTTPError> => {
+	const { fetch } = scripted(() => new Response('busy', { status: 503, headers: { ...headers, 'X-Kept': 'kept' } }), () => Response.json({ ok: true }));
+	const errors: unknown[] = [];
+	const api = createCore({ fetch, prefix: 'https://a.test/', retry: { limit: 1, delay: () => 0 } });
+	api.on('retry', (event) => errors.push(event.error));
+	expect(await api.get('item').json()).toEqual({ ok: true });
+	api.close();
+	expect(errors).toHaveLength(1);
+	const error = errors[0] as HTTPError;
+	expect(error).toBeInstanceOf(HTTPError);
+	expect([error.response.status, error.response.headers.get('x-kept'), error.data]).toEqual([503, 'kept', 'busy']);
+	expect(JSON.stringify([...error.response.headers])).not.toMatch(/S-/);
+	return error;
+};
+
+describe('the retry event\'s error answer', () => {
+	it('shows none of the answer\'s own credential headers (Authentication-Info, Proxy-Authentication-Info)', async () => {
+		const { headers } = (await retryError({ 'Authentication-Info': 'nextnonce="S-nonce1", rspauth="S-proof1"', 'Proxy-Authentication-Info': 'nextnonce="S-nonce2"' })).response;
+		// Before: 'nextnonce="S-nonce1", rspauth="S-proof1"' and 'nextnonce="S-nonce2"'.
+		expect([headers.get('authentication-info'), headers.get('proxy-authentication-info')]).toEqual([null, null]);
+	});
+
+	it('shows the URLs its headers name (Location, Content-Location, Link) without a password or a sensitive query value', async () => {
+		const { headers } = (await retryError({
+			'Location': 'https://user:S-pass1@a.test/next?token=S-tok1&page=2',
+			'Content-Location': 'https://a.test/doc?X-Amz-Signature=S-sig2',
+			'Link': '<https://a.test/p?access_token=S-tok3>; rel="next", <https://u:S-pass4@b.test/>; rel="alternate"',
+		})).response;
+		// Before: each as the server sent it ('https://user:S-pass1@a.test/next?token=S-tok1&page=2', …).
+		expect([headers.get('location'), headers.get('content-location'), headers.get('link')]).toEqual([
+			'https://a.test/next?token=&page=2',
+			'https://a.test/doc?X-Amz-Signature=',
+			'<https://a.test/p?access_token=>; rel="next", <https://b.test/>; rel="alternate"',
+		]);
+	});
+
+	it('an answer without such a header or URL is the one ky made', async () => {
+		let answer: Response | undefined;
+		const { fetch } = scripted(() => {
+			answer = new Response('busy', { status: 503, headers: { 'Location': 'https://a.test/next?page=2', 'X-Kept': 'kept' } });
+			return answer;
+		}, () => Response.json({ ok: true }));
+		const errors: unknown[] = [];
+		const api = createCore({ fetch, prefix: 'https://a.test/', retry: { limit: 1, delay: () => 0 } });
+		api.on('retry', (event) => errors.push(event.error));
+		await api.get('item').json();
+		expect((errors[0] as HTTPError).response).toBe(answer);
+		api.close();
+	});
+});
