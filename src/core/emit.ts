@@ -1,4 +1,5 @@
 import { headerShown, redact, redactText } from '../utils/sensitive.js';
+import { hideUserinfo } from '../utils/validate.js';
 import type { Emitter } from './events.js';
 import type { PolicyContext } from './policy.js';
 import type { Clock } from './types.js';
@@ -40,7 +41,8 @@ const withoutSecrets = (response: Response, secret: ReadonlySet<string>, params:
  * How the client emits an event (`PolicyContext.emit`): with the context's own `type` and `time`
  * (a `type` or `time` in the fields is ignored) and a `scope` (the one the fields give, else the scope
  * of their `url`, else the client's `'*'`), skipped when nobody listens. Every URL in an event has its sensitive query values removed (`url`,
- * failover's `mirror`), and so has an error's message (ky's name the URL). An error of the same class
+ * failover's `mirror`), and so has an error's message (ky's name the URL), without a URL's password too
+ * (`hideUserinfo`: a store's connection string). An error of the same class
  * stands in for such an error, and for any of ky's errors (their `request` and `options` hold the
  * call's headers: `Authorization`, `Cookie`): without `request` and `options`, with the rest
  * (`response`, `data`, `cause`) only when neither its message nor its answer's URL (a redirect's)
@@ -68,7 +70,7 @@ export const redactedEmit = (emitter: Emitter, clock: Clock, params: ReadonlySet
 
 		const { error } = event;
 		if (error instanceof Error) {
-			const message = redactText(error.message, params);
+			const message = redactText(hideUserinfo(error.message), params);
 			// Its answer's URL too: after a redirect (to a presigned URL) it is not the one ky's message names.
 			const url = `${(error as { response?: { url?: unknown } }).response?.url}`;
 			const same = message === error.message && redact(url, params) === url;

@@ -7,6 +7,8 @@
 import { HTTPError } from 'ky';
 import { describe, expect, it } from 'vitest';
 import { createClient as createCore } from '../../src/entries/core.js';
+import { createClient, type KeyValueStore } from '../../src/entries/index.js';
+import { until } from './outbox-helpers.js';
 
 /** A `fetch` that answers each request with the next of `answers` (the last again), and keeps a copy of what it was sent. */
 const scripted = (...answers: Array<() => Response>) => {
@@ -67,6 +69,25 @@ describe('the retry event\'s error answer', () => {
 		api.on('retry', (event) => errors.push(event.error));
 		await api.get('item').json();
 		expect((errors[0] as HTTPError).response).toBe(answer);
+		api.close();
+	});
+});
+
+describe('an event\'s error message', () => {
+	it('never shows the password of a URL it names (a store\'s connection string), as a span\'s status and a dead letter\'s lastError do not', async () => {
+		const failing = async () => {
+			throw new Error('cannot reach redis://default:S-pass5@cache.internal:6379/0?password=S-pass6');
+		};
+
+		const store: KeyValueStore = { get: failing, set: failing, delete: failing, keys: failing, clear: failing };
+		const { fetch } = scripted(() => Response.json({ ok: true }));
+		const errors: unknown[] = [];
+		const api = createClient({ fetch, prefix: 'https://a.test/', store: () => store, name: 'events-hunt22-store', retry: 0, breaker: false });
+		api.on('storage:error', (event) => errors.push(event.error));
+		await api.get('item').json();
+		await until(() => errors.length > 0);
+		// Before: 'cannot reach redis://default:S-pass5@cache.internal:6379/0?password='.
+		expect((errors[0] as Error).message).toBe('cannot reach redis://default:@cache.internal:6379/0?password=');
 		api.close();
 	});
 });
