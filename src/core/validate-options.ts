@@ -2,7 +2,7 @@ import type { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { redactText, sensitiveParamSet } from '../utils/sensitive.js';
 import { invalidUrl } from './scope.js';
 import { atOnce, type Placed } from './slots.js';
-import { canParse, check, checkRules, describe, hideUserinfo, isNonNegativeInteger, isObject, isPositiveTimerMs, isTimerMs, isToken, timerMs, type Rule, positiveTimerMs } from '../utils/validate.js';
+import { canParse, check, checkRules, describe, hideUserinfo, isNonNegativeInteger, isObject, isPositiveTimerMs, isPrintableId, isTimerMs, isToken, timerMs, type Rule, positiveTimerMs } from '../utils/validate.js';
 
 const is = (type: string): Rule => [(value) => typeof value === type, `a ${type}`];
 const list = (type: string): Rule => [(value) => Array.isArray(value) && value.every((item) => typeof item === type), `an array of ${type}s`];
@@ -76,7 +76,7 @@ const clientRules: Record<string, Rule> = {
 const callRules: Record<string, Rule> = {
 	...kyRules,
 	fallback,
-	idempotencyKey: [(key) => key === true || (typeof key === 'string' && key.length > 0 && key.length <= 255 && /^[\x20-\x7e]+$/.test(key)), 'true or a non-empty string of at most 255 printable ASCII characters'],
+	idempotencyKey: [(key) => key === true || isPrintableId(key), 'true or a non-empty string of at most 255 printable ASCII characters'],
 };
 
 const modes = /^(?:default|no-store|reload|no-cache|force-cache|only-if-cached)$/;

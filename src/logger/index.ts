@@ -1,7 +1,7 @@
 import { loggerAt } from '../bands/bands.js';
 import type { EventType } from '../core/event-types.js';
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
-import { check, describe, hideUserinfo, optionsOf, isObject, offOnly } from '../utils/validate.js';
+import { check, describe, hideUserinfo, optionsOf, isObject, isPrintableId, offOnly } from '../utils/validate.js';
 import { classify } from '../errors/classify.js';
 import { redact, sensitiveParamSet } from '../utils/sensitive.js';
 
@@ -45,7 +45,7 @@ export interface LogRecord {
 	/** `expected`: what a resilient client plans for (transient failures, a policy's own transient error too, 4xx answers, aborts); `unexpected`: the rest. */
 	severity: 'expected' | 'unexpected';
 	scope: string;
-	/** The call's request id (the `trace` slot's header), when there is one. */
+	/** The call's request id (the `trace` slot's header), when there is one: on a call the trace slot never traced (`trace: false`), the caller's own when it is 1–255 printable ASCII characters. */
 	requestId?: string;
 	method?: string;
 	url?: string;
@@ -85,6 +85,14 @@ const createLogging = (context: PolicyContext, sink: Logger, lowest: number): Po
 	const { trace } = context.options;
 	const header = trace ? (trace as { header?: string }).header : undefined;
 	const { clock } = context;
+	/**
+	 * The request id on a call's Request that the trace layer never saw (`trace: false`, refused before it): the caller's
+	 * own, or one forwarded from an incoming request, shown only as the layer would continue it (`isPrintableId`).
+	 */
+	const given = (request: Request | undefined): string | undefined => {
+		const id = header && request?.headers.get(header);
+		return isPrintableId(id) ? id : undefined;
+	};
 	/** When each call's first attempt started (`PolicyContext.perCall`). */
 	const startOf = context.perCall((): { at?: number } => ({}));
 
@@ -159,7 +167,7 @@ const createLogging = (context: PolicyContext, sink: Logger, lowest: number): Po
 				code === undefined ? (response?.status ?? 0) < 400 ? 'info' : 'warn' : planned ? 'warn' : 'error',
 				code,
 				{
-					event: 'call', scope: call.scope ?? '*', requestId: context.hooks.requestIdOf?.(call) ?? (header && call.request?.headers.get(header) || undefined), method: call.method,
+					event: 'call', scope: call.scope ?? '*', requestId: context.hooks.requestIdOf?.(call) ?? given(call.request), method: call.method,
 					// No request: refused as it was built (fetch refuses a URL with a password: not shown).
 					url: call.request?.url ?? hideUserinfo(call.input instanceof Request ? call.input.url : String(call.input)),
 					status: response?.status ?? classified?.status, attempt: call.attempts, durationMs: begun === undefined ? 0 : clock.now() - begun,

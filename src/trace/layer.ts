@@ -6,6 +6,7 @@ import { originPrefixes } from '../utils/origins.js';
 import { hex, traceparent, type AttemptIds } from './ids.js';
 import type { ResolvedTrace } from './options.js';
 import { randomUuid } from '../utils/runtime.js';
+import { isPrintableId } from '../utils/validate.js';
 
 declare module 'steadfetch/core' {
 	interface PolicyHooks {
@@ -117,7 +118,7 @@ class Tracing {
 			// outside (an incoming request's, storage), taken only as an idempotencyKey would be (1–255 printable ASCII).
 			const id = request.headers.get(this.#header) ?? (call && this.#context.hooks.replayRequestIdOf?.(call));
 			trace = {
-				requestId: id && /^[\x20-\x7e]{1,255}$/.test(id) ? id : randomUuid(),
+				requestId: isPrintableId(id) ? id : randomUuid(),
 				traceId: given?.[2] ?? hex(16),
 				// Only the sampled flag (bit 0): the others are reserved, sent as zero (W3C), as otel() sends them.
 				flags: given ? `0${Number.parseInt(given[4]!, 16) & 1}` : '01',

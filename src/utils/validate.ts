@@ -114,6 +114,9 @@ export const describe = (value: unknown): string =>
 /** An RFC 9110 token (a header name, a method): the one place its characters are written. */
 export const isToken = (value: unknown): value is string => typeof value === 'string' && /^[!#$%&'*+.^_`|~\w-]+$/.test(value);
 
+/** An id from outside (a request id forwarded from an incoming request, an idempotency key) as one is taken: 1–255 printable ASCII characters. */
+export const isPrintableId = (value: unknown): value is string => typeof value === 'string' && /^[\x20-\x7e]{1,255}$/.test(value);
+
 export const isPositiveInteger = (value: unknown): value is number => Number.isInteger(value) && (value as number) > 0;
 export const isNonNegativeInteger = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 0;
 export const isPositiveFinite = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value > 0;

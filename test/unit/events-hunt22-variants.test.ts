@@ -8,6 +8,8 @@ import { HTTPError } from 'ky';
 import { describe, expect, it } from 'vitest';
 import { createClient as createCore } from '../../src/entries/core.js';
 import { createClient, type KeyValueStore } from '../../src/entries/index.js';
+import { logger, type LogRecord } from '../../src/entries/logger.js';
+import { trace } from '../../src/entries/trace.js';
 import { until } from './outbox-helpers.js';
 
 /** A `fetch` that answers each request with the next of `answers` (the last again), and keeps a copy of what it was sent. */
@@ -19,6 +21,12 @@ const scripted = (...answers: Array<() => Response>) => {
 	};
 
 	return { seen, fetch: fetch as typeof globalThis.fetch };
+};
+
+const capture = () => {
+	const records: LogRecord[] = [];
+	const sink = { info: (record: LogRecord) => records.push(record), warn: (record: LogRecord) => records.push(record), error: (record: LogRecord) => records.push(record) };
+	return { records, sink };
 };
 
 /** The error the `retry` event shows of a 503 answered with `headers` (then a 200). */
@@ -88,6 +96,22 @@ describe('an event\'s error message', () => {
 		await until(() => errors.length > 0);
 		// Before: 'cannot reach redis://default:S-pass5@cache.internal:6379/0?password='.
 		expect((errors[0] as Error).message).toBe('cannot reach redis://default:@cache.internal:6379/0?password=');
+		api.close();
+	});
+});
+
+describe('the logger\'s request id of a call the trace layer never saw', () => {
+	it('is the caller\'s only when it is one the trace layer would continue (1–255 printable ASCII)', async () => {
+		const { fetch } = scripted(() => Response.json({ ok: true }));
+		const { records, sink } = capture();
+		const api = createCore({ fetch, prefix: 'https://a.test/', retry: 0, logger: logger(sink), trace: trace() });
+		const given = ['given-id-1', 'x'.repeat(256), `id\twith a tab`, 'caf\u00e9'];
+		for (const id of given) {
+			await api.get('item', { trace: false, headers: { 'X-Request-ID': id } }).json();
+		}
+
+		// Before: each as the caller gave it (a 256-character one, a tab, a Latin-1 byte).
+		expect(records.map((record) => record.requestId)).toEqual(['given-id-1', undefined, undefined, undefined]);
 		api.close();
 	});
 });
