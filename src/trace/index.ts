@@ -25,7 +25,8 @@ export type { TraceOptions } from './options.js';
  * propagateTo })`, in either entry): one request id per call (a UUID, or the one already on the
  * request; a call that joined another's request, `dedupe()`, is told that request's), sent on every attempt, retry, hedge and outbox replay; a `traceparent` per attempt — one
  * trace id per call (continued from a valid `traceparent` already on the request, and by the call's
- * replays; an invalid one starts a new trace, without its `tracestate`), a new span id per attempt. The headers go only to
+ * replays, with its `tracestate` within W3C's bounds: at most 32 members and 512 characters, members over 128 characters
+ * and then from the end left out; an invalid one starts a new trace, without its `tracestate`), a new span id per attempt. The headers go only to
  * the `propagateTo` origins (by default the client's own: its `prefix`/`baseUrl` and the page's).
  * Emits `attempt:start` and `attempt:end` (`requestId`, `attempt`, `durationMs`, `status` or
  * `code`, the URL with its sensitive query values removed) for every attempt that goes out, propagated or not,

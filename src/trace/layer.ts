@@ -45,6 +45,34 @@ interface CallTrace {
 	readonly continued: boolean;
 }
 
+/**
+ * A continued trace's `tracestate` (from outside: an incoming request's) as it is passed on, within W3C Trace Context's
+ * bounds: as it came when it has at most 32 list members and 512 characters; else its members over 128 characters
+ * are left out (when it is longer), then members from its end, until at most 32 and 512 characters are left ('' when
+ * none fits). Only one over those bounds is split.
+ */
+const boundedState = (state: string | null): string => {
+	if (!state || (state.length <= 512 && state.split(',').length <= 32)) {
+		return state ?? '';
+	}
+
+	let kept = '';
+	let count = 0;
+	for (const member of state.split(',')) {
+		const item = member.trim();
+		if (item && (state.length <= 512 || item.length <= 128)) {
+			const next = kept ? `${kept},${item}` : item;
+			if (next.length > 512 || ++count > 32) {
+				break;
+			}
+
+			kept = next;
+		}
+	}
+
+	return kept;
+};
+
 /** A tracer that throws never fails a call: its span is dropped. */
 export const traced = <T>(run: () => T): T | undefined => {
 	try {
@@ -138,7 +166,10 @@ class Tracing {
 		const span = tracer && traced(() => tracer.attempt(call, request, attempt));
 		if (this.#propagates.some((prefix) => request.url.startsWith(prefix))) {
 			const ids = span?.ids;
-			if (!trace.continued) {
+			const state = trace.continued ? boundedState(request.headers.get('tracestate')) : '';
+			if (state) {
+				request.headers.set('tracestate', state);
+			} else {
 				// A new trace: a `tracestate` that came with an invalid `traceparent` is not its state (W3C).
 				request.headers.delete('tracestate');
 			}

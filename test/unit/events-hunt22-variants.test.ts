@@ -115,3 +115,38 @@ describe('the logger\'s request id of a call the trace layer never saw', () => {
 		api.close();
 	});
 });
+
+describe('a continued trace\'s tracestate', () => {
+	const parent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+	const sent = async (tracestate: string): Promise<string | null> => {
+		const { seen, fetch } = scripted(() => Response.json({ ok: true }));
+		const api = createCore({ fetch, trace: trace({ propagateTo: '*' }), retry: 0 });
+		await api.get('https://a.test/a', { headers: { traceparent: parent, tracestate } }).json();
+		api.close();
+		return seen[0]!.headers.get('tracestate');
+	};
+
+	it('passes on one within W3C\'s bounds as it came', async () => {
+		const members = Array.from({ length: 32 }, (_, index) => `v${index}=${index}`).join(' , ');
+		expect(await sent(members)).toBe(members);
+		expect(await sent('vendor=abc')).toBe('vendor=abc');
+	});
+
+	it('passes on at most 32 list members', async () => {
+		const members = Array.from({ length: 40 }, (_, index) => `v${index}=${index}`);
+		// Before: all 40.
+		expect(await sent(members.join(','))).toBe(members.slice(0, 32).join(','));
+	});
+
+	it('passes on at most 512 characters: members over 128 characters go first, then members from the end', async () => {
+		const long = `big=${'a'.repeat(200)}`;
+		const small = Array.from({ length: 20 }, (_, index) => `vendor${index}=${'b'.repeat(12)}`);
+		// Before: the whole 634 characters.
+		expect(await sent([long, ...small].join(','))).toBe(small.join(','));
+		const many = Array.from({ length: 30 }, (_, index) => `v${String(index).padStart(2, '0')}=${'c'.repeat(26)}`);
+		const kept = await sent(many.join(','));
+		// 30 members of 30 characters (929 in all): the first 16 fit in 512 (16 × 30 + 15 commas = 495; 17 take 526).
+		expect(kept).toBe(many.slice(0, 16).join(','));
+		expect(await sent(`a=${'x'.repeat(100_000)}`)).toBeNull();
+	});
+});
