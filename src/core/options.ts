@@ -118,7 +118,9 @@ export interface BaseClientOptions extends KyOptions {
 	 * get it, also not through a redirect: an attempt that carries it has its redirects followed by
 	 * steadfetch (each hop a subrequest of its request context), which drops the header (and
 	 * `Authorization`, `Cookie`, `Proxy-Authorization`) for a `Location` on another origin; a call's
-	 * own `redirect: 'manual'` or `'error'` is honoured. A header name (`RangeError` otherwise).
+	 * own `redirect: 'manual'` or `'error'` is honoured. A header name of its own (a `RangeError` at creation otherwise):
+	 * not `traceparent` or `tracestate`, `Authorization`, `Idempotency-Key`, nor one a browser's fetch drops (`Cookie`,
+	 * `Host`, `Origin`, `Sec-…`, `Proxy-…` and the Fetch standard's other forbidden request headers), as trace's `requestIdHeader`.
 	 * @default undefined (no deadline read, none sent)
 	 */
 	deadlineHeader?: string;

@@ -2,7 +2,7 @@ import type { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { redactText, sensitiveParamSet } from '../utils/sensitive.js';
 import { invalidUrl } from './scope.js';
 import { atOnce, type Placed } from './slots.js';
-import { canParse, check, checkRules, describe, hideUserinfo, isNonNegativeInteger, isObject, isPositiveTimerMs, isPrintableId, isTimerMs, isToken, timerMs, type Rule, positiveTimerMs } from '../utils/validate.js';
+import { canParse, check, checkRules, describe, hideUserinfo, isNonNegativeInteger, isObject, isOwnHeader, isPositiveTimerMs, isPrintableId, isTimerMs, timerMs, type Rule, positiveTimerMs } from '../utils/validate.js';
 
 const is = (type: string): Rule => [(value) => typeof value === type, `a ${type}`];
 const list = (type: string): Rule => [(value) => Array.isArray(value) && value.every((item) => typeof item === type), `an array of ${type}s`];
@@ -60,8 +60,9 @@ const clientRules: Record<string, Rule> = {
 	...kyRules,
 	fallback,
 	storageTimeoutMs: [isPositiveTimerMs, positiveTimerMs],
-	// A header name as fetch takes it (RFC 9110 token).
-	deadlineHeader: [isToken, 'a header name'],
+	// A header name as fetch takes it (RFC 9110 token), of its own: each attempt to the client's origins has it set to the
+	// time left, which must overwrite no credential, trace header or key (as trace's `requestIdHeader`).
+	deadlineHeader: [isOwnHeader, 'a header name of its own'],
 	sensitiveParams: strings,
 	sensitiveHeaders: strings,
 	// Read later (at each call, by each policy): a wrong one would fail every call, not the creation.

@@ -1,4 +1,4 @@
-import { check, isToken } from '../utils/validate.js';
+import { check, isOwnHeader } from '../utils/validate.js';
 import { checkOrigins } from '../utils/origins.js';
 
 /** What the trace slot (`trace()`, `otel()`) adds to a call's options. */
@@ -45,8 +45,7 @@ export interface ResolvedTrace {
 /** Check `TraceOptions` (a `RangeError` naming the option, `trace.…` or `otel.…`). */
 export const resolveTrace = (options: TraceOptions, entry = 'trace'): ResolvedTrace => {
 	const { requestIdHeader = 'X-Request-ID' } = options;
-	// Not a header this slot sets itself, nor auth's token or a write's key, nor one a browser's fetch drops (the Fetch standard's forbidden names).
-	check(isToken(requestIdHeader) && !/^(trace(parent|state)|authorization|idempotency-key|accept-(charset|encoding)|access-control-request-\w+|connection|content-length|cookie2?|date|dnt|expect|host|keep-alive|origin|referer|set-cookie|te|trailer|transfer-encoding|upgrade|via|(proxy|sec)-.*)$/i.test(requestIdHeader), `${entry}.requestIdHeader`, requestIdHeader, 'a header name of its own');
+	check(isOwnHeader(requestIdHeader), `${entry}.requestIdHeader`, requestIdHeader, 'a header name of its own');
 	return { header: requestIdHeader, propagateTo: checkOrigins(`${entry}.propagateTo`, options.propagateTo) };
 };
 

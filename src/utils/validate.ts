@@ -117,6 +117,15 @@ export const isToken = (value: unknown): value is string => typeof value === 'st
 /** An id from outside (a request id forwarded from an incoming request, an idempotency key) as one is taken: 1–255 printable ASCII characters. */
 export const isPrintableId = (value: unknown): value is string => typeof value === 'string' && /^[\x20-\x7e]{1,255}$/.test(value);
 
+/**
+ * Whether `name` is a header name a client option may give its own values to (`deadlineHeader`, trace's
+ * `requestIdHeader`): a token, not one the trace slot sets (`traceparent`, `tracestate`), auth's token
+ * (`Authorization`), a keyed write's key (`Idempotency-Key`), nor one a browser's fetch drops (`Cookie`, `Host`,
+ * `Origin`, `Sec-…`, `Proxy-…` and the Fetch standard's other forbidden request headers).
+ */
+export const isOwnHeader = (name: unknown): name is string =>
+	isToken(name) && !/^(trace(parent|state)|authorization|idempotency-key|accept-(charset|encoding)|access-control-request-\w+|connection|content-length|cookie2?|date|dnt|expect|host|keep-alive|origin|referer|set-cookie|te|trailer|transfer-encoding|upgrade|via|(proxy|sec)-.*)$/i.test(name);
+
 export const isPositiveInteger = (value: unknown): value is number => Number.isInteger(value) && (value as number) > 0;
 export const isNonNegativeInteger = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 0;
 export const isPositiveFinite = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value > 0;

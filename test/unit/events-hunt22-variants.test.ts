@@ -150,3 +150,15 @@ describe('a continued trace\'s tracestate', () => {
 		expect(await sent(`a=${'x'.repeat(100_000)}`)).toBeNull();
 	});
 });
+
+describe('deadlineHeader', () => {
+	it('refuses a trace header, a credential or a key, and the names Fetch forbids, as trace\'s requestIdHeader does (a RangeError at creation)', () => {
+		for (const name of ['traceparent', 'TraceState', 'Authorization', 'Idempotency-Key', 'Cookie', 'Host', 'Sec-Fetch-Mode', 'Proxy-Authorization', 'Content-Length']) {
+			// Before: accepted; each attempt to the client's own origin had it overwritten with the time left ('Authorization: 300').
+			expect(() => createClient({ deadlineHeader: name }), name).toThrow(RangeError);
+			expect(() => createClient({ deadlineHeader: name }), name).toThrow(/`deadlineHeader` must be a header name of its own/);
+		}
+
+		expect(() => createClient({ deadlineHeader: 'request-timeout-ms' }).close()).not.toThrow();
+	});
+});
