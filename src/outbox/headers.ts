@@ -3,7 +3,7 @@ import { sensitiveOf } from '../core/sensitive-of.js';
 import type { ResolvedOutboxOptions } from './options.js';
 import { preconditionNames, type OutboxRecord } from './record.js';
 import { secretUrl } from './target.js';
-import { splitSensitive } from '../utils/sensitive.js';
+import { redactText } from '../utils/sensitive.js';
 import { isObject } from '../utils/validate.js';
 
 /** Whether a header (a lower-case name) is one the outbox never stores: the client's or the outbox's `sensitiveHeaders`. */
@@ -20,16 +20,19 @@ export const secretIn = (queue: { context: PolicyContext; options: ResolvedOutbo
 
 /**
  * An unreadable stored value as the dead letter made of it keeps it (`raw`: nothing is lost) without what the
- * outbox never stores: a header of the client's or the outbox's `sensitiveHeaders` (credential headers
- * included) and the sensitive query values of a `url` (API.md "Sensitive data"); the rest as it was.
+ * outbox never stores (API.md "Sensitive data"), whatever its shape, at any depth: a member named by a header of the
+ * client's or the outbox's `sensitiveHeaders` (credential headers included), a list holding such a name (a pair, a
+ * flat list of names and values: not proven clean), and the sensitive query values of every text; bytes and the rest
+ * as they were. Deeper than 16 levels (a cycle), nothing.
  */
-export const withoutSecrets = (queue: { context: PolicyContext; options: ResolvedOutboxOptions }, value: unknown): unknown => {
-	const { headers, url } = (value ?? {}) as { headers?: unknown; url?: unknown };
-	return isObject(value) ? {
-		...value,
-		...isObject(headers) && { headers: Object.fromEntries(Object.entries(headers).filter(([name]) => !isSensitive(queue, name.toLowerCase())).map(([name, text]) => [name, typeof text === 'string' ? splitSensitive(text, sensitiveOf(queue.context).params).redacted : text])) },
-		...typeof url === 'string' && { url: splitSensitive(url, sensitiveOf(queue.context).params).redacted },
-	} : value;
+export const withoutSecrets = (queue: { context: PolicyContext; options: ResolvedOutboxOptions }, value: unknown, depth = 0): unknown => {
+	const named = (name: unknown): boolean => typeof name === 'string' && isSensitive(queue, name.toLowerCase());
+	const clean = (item: unknown): unknown => withoutSecrets(queue, item, depth + 1);
+	return typeof value === 'string' ? redactText(value, sensitiveOf(queue.context).params)
+		: !isObject(value) || value instanceof ArrayBuffer || ArrayBuffer.isView(value) ? value
+		: depth > 16 || (Array.isArray(value) && value.some(named)) ? undefined
+		: Array.isArray(value) ? value.map(clean).filter((item) => item !== undefined)
+		: Object.fromEntries(Object.entries(value).filter(([name]) => !named(name)).map(([name, item]) => [name, clean(item)]));
 };
 
 /**

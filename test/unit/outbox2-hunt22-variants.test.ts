@@ -1,0 +1,67 @@
+/**
+ * Defect hunt, twenty-second round (outbox, second file): unreadable records, the key a record is stored under, and the
+ * retry budget's refund (API.md "Sensitive data", "Outbox", "Retries").
+ *
+ * - An unreadable record's dead letter keeps the stored value (`raw`) without what the outbox never stores, whatever its
+ *   shape: headers as an array of pairs or a flat list, a Headers polyfill's clone (`{ map: { … } }`), `init.headers`, a
+ *   record nested in another value, a sensitive query value in any URL it holds. Before, only a plain-object `headers`
+ *   at the top was cleaned: each of these kept its `Authorization`, `Cookie` or `sensitiveHeaders` value in storage.
+ * - A record's id and scope are its key's (the key lists, orders and claims it). Before, a stored `scope` naming another
+ *   scope made a failed replay block (or a 401 pause) that other scope: the next entry of its own scope was replayed in
+ *   the same pass, before it (FIFO broken); a stored `id` unlike its key's was listed, and `discard(id)` of it did nothing.
+ * - A retry refused without I/O is refunded in the bucket it was paid in, also after the injected clock stepped back.
+ *   Before, the refund looked in the bucket of the (earlier) time and was lost: the budget counted a retry never sent.
+ */
+import { describe, expect, it } from 'vitest';
+import { memoryStore, OutboxQueuedError, type KeyValueStore } from '../../src/entries/index.js';
+import { dumpStore } from '../helpers/dump-store.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { outboxOnStore } from './outbox-store-kit.js';
+
+const { onStore } = outboxOnStore('hunt22-outbox2');
+let made = 0;
+const fresh = (): KeyValueStore => memoryStore(`hunt22-outbox2-${++made}`);
+
+/** The pending keys of `store`, oldest first. */
+const pendingKeys = async (store: KeyValueStore): Promise<string[]> => (await store.keys()).filter((key) => key.startsWith('p|')).sort();
+
+/** `PUT /todos/<n>` for each of `paths`, queued offline by a client that then went away: the store and clock. */
+const leftQueued = async (...paths: string[]) => {
+	const store = fresh();
+	const clock = new ManualClock();
+	const client = onStore(store, { sensitiveHeaders: ['x-api-key'] }, { clock });
+	client.state.offline = true;
+	for (const path of paths) {
+		expect(await client.api.put(path, { json: { a: 1 } }).catch((caught: unknown) => caught)).toBeInstanceOf(OutboxQueuedError);
+	}
+
+	client.api.close();
+	return { store, clock };
+};
+
+describe('an unreadable record\'s dead letter keeps nothing the outbox never stores, whatever its shape', () => {
+	it.each([
+		['headers as an array of pairs', (record: Record<string, unknown>) => ({ ...record, headers: [['Authorization', 'Bearer planted'], ['X-Kept', 'kept']] })],
+		['headers as a flat list of names and values', (record: Record<string, unknown>) => ({ ...record, headers: ['x-kept', 'one', 'cookie', 'sid=planted'], note: 'kept' })],
+		['headers as a Headers polyfill\'s clone ({ map })', (record: Record<string, unknown>) => ({ ...record, headers: { map: { authorization: 'Bearer planted', 'x-kept': 'kept' } } })],
+		['a credential in init.headers', (record: Record<string, unknown>) => ({ ...record, init: { headers: { Cookie: 'sid=planted' } }, kept: 'kept' })],
+		['a sensitiveHeaders value (the outbox\'s) in pairs', (record: Record<string, unknown>) => ({ ...record, headers: [['X-Api-Key', 'planted'], ['x-kept', 'kept']] })],
+		['a record nested in another value', (record: Record<string, unknown>) => ({ wrapped: { ...record, headers: { 'Proxy-Authorization': 'Basic planted', 'x-kept': 'kept' } } })],
+		['a list of records', (record: Record<string, unknown>) => [{ ...record, headers: { authorization: 'Bearer planted' } }, 'kept']],
+		['a sensitive query value in a nested URL', (record: Record<string, unknown>) => ({ ...record, method: 1, request: { url: 'https://api.example.com/x?access_token=planted&kept=1' } })],
+	])('%s: a dead letter (rejected); the store holds no planted value, and keeps the rest', async (_name, change) => {
+		const { store, clock } = await leftQueued('todos/1');
+		const [key] = await pendingKeys(store);
+		await store.set(key!, change((await store.get<Record<string, unknown>>(key!))!));
+		const reader = onStore(store, { sensitiveHeaders: ['x-api-key'] }, { clock });
+		reader.state.down = false;
+		expect(await reader.api.outbox.flush()).toMatchObject({ sent: 0, dead: 1, remaining: 0 });
+		expect((await reader.api.outbox.deadLetters()).map((entry) => entry.deadReason)).toEqual(['rejected']);
+		const dump = await dumpStore(store);
+		// Before: each dump held the planted value (only a plain-object `headers` at the top was cleaned).
+		expect(dump).not.toMatch(/planted/);
+		expect(dump).toMatch(/kept/);
+		expect(reader.state.sent).toEqual([]);
+		reader.api.close();
+	});
+});
