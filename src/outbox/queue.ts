@@ -651,7 +651,10 @@ export class Queue {
 		return overwritten.test(record.method) && this.#replaced.get(key) === resourceOf(record);
 	}
 
-	/** A stored value (`undefined` when absent); `strict`: reject when the store did not answer. `budget`: see `Budget`. */
+	/**
+	 * A stored value (`undefined` when absent); `strict`: reject when the store did not answer. `budget`: see `Budget`. A
+	 * record's `id` and `scope` are its key's (distrust of storage): the key lists, orders, claims and blocks it (FIFO).
+	 */
 	async read(key: string, strict?: boolean, budget?: Budget): Promise<unknown> {
 		const failures = this.#failures;
 		const value = await spend(budget, this.#parts.get(key));
@@ -659,6 +662,8 @@ export class Queue {
 			throw new Error(`The outbox could not read ${key}`);
 		}
 
+		const entry = parseKey(key);
+		entry && (value as OutboxRecord | undefined)?.v === 1 && Object.assign(value as object, { id: entry.id, scope: entry.scope });
 		return value;
 	}
 

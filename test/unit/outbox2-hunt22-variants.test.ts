@@ -65,3 +65,38 @@ describe('an unreadable record\'s dead letter keeps nothing the outbox never sto
 		reader.api.close();
 	});
 });
+
+describe('a record\'s id and scope are its key\'s', () => {
+	it.each([
+		['a 503 (due again later)', 503],
+		['a 401 (its scope paused)', 401],
+	])('a stored scope naming another origin, the replay answered %s: the next entry of its scope waits (FIFO)', async (_name, status) => {
+		const { store, clock } = await leftQueued('todos/1', 'todos/2');
+		const [key] = await pendingKeys(store);
+		const record = (await store.get<Record<string, unknown>>(key!))!;
+		await store.set(key!, { ...record, scope: 'https://other.example' });
+		const reader = onStore(store, {}, { clock });
+		reader.state.down = false;
+		reader.state.status = status;
+		await reader.api.outbox.flush();
+		// Before: ['PUT /todos/1', 'PUT /todos/2'] — the failure blocked https://other.example, not its own scope.
+		expect(reader.state.sent.map((sent) => sent.line)).toEqual(['PUT /todos/1']);
+		expect((await reader.api.outbox.list()).map((entry) => entry.url)).toEqual(['https://api.example.com/todos/1', 'https://api.example.com/todos/2']);
+		reader.api.close();
+	});
+
+	it('a stored id unlike its key\'s: listed by its key\'s id, which discard(id) removes', async () => {
+		const { store, clock } = await leftQueued('todos/1');
+		const [key] = await pendingKeys(store);
+		const id = key!.split('|')[3]!;
+		const record = (await store.get<Record<string, unknown>>(key!))!;
+		await store.set(key!, { ...record, id: 'forged' });
+		const reader = onStore(store, {}, { clock });
+		// Before: ['forged'], and discard('forged') left it pending.
+		expect((await reader.api.outbox.list()).map((entry) => entry.id)).toEqual([id]);
+		await reader.api.outbox.discard(id);
+		expect(await reader.api.outbox.list()).toEqual([]);
+		expect(await pendingKeys(store)).toEqual([]);
+		reader.api.close();
+	});
+});
