@@ -116,23 +116,27 @@ export class Accounting {
 		}
 	}
 
-	/** A retry `retried` counted was not sent after all (a layer refused it without I/O): neither counted nor paid (spent at `at`). */
-	unsent(scope: string, at: number): void {
+	/** A retry `retried` counted was not sent after all (a layer refused it without I/O): neither counted nor paid (in `bucket`: `refuses`'s). */
+	unsent(scope: string, bucket?: number): void {
 		this.#stats.scope(scope).retries--;
-		this.#budget?.refund(scope, at);
+		bucket === undefined || this.#budget?.refund(scope, bucket);
 	}
 
 	/**
-	 * Whether the retry budget refuses a retry (`spend`: it goes out now, `at` the time; one the caller
-	 * `forced` is paid for, never refused); a refusal counted, and told once per window.
+	 * Whether the retry budget refuses a retry (`spend`: it goes out now; one the caller `forced` is paid for, never
+	 * refused); a refusal counted, and told once per window. `paid`: told the bucket a retry spent was counted in (`unsent`'s).
 	 */
-	refuses(scope: string, spend: boolean, forced?: boolean, at?: number): boolean {
+	refuses(scope: string, spend: boolean, forced?: boolean, paid?: { bucket?: number | undefined }): boolean {
 		const budget = this.#budget;
 		if (!budget) {
 			return false;
 		}
 
-		const decision: RetryDecision = budget.tryRetry(scope, spend, forced, at);
+		const decision: RetryDecision = budget.tryRetry(scope, spend, forced);
+		if (paid) {
+			paid.bucket = decision.bucket;
+		}
+
 		if (!decision.allowed) {
 			this.#stats.scope(scope).retriesRefused++;
 			if (decision.firstRefusal) {

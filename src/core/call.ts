@@ -353,8 +353,8 @@ export class Call implements PolicyCall {
 			this.#state.failure = undefined;
 			const forced = !error || error instanceof ForceRetryError;
 			const { admission } = this;
-			const now = this.#client.clock.now();
-			if ((!forced && admission?.stops(at)) || accounting.refuses(at, true, forced, now)) {
+			const paid: { bucket?: number | undefined } = {};
+			if ((!forced && admission?.stops(at)) || accounting.refuses(at, true, forced, paid)) {
 				return Promise.reject(this.#refuse(error!));
 			}
 
@@ -369,7 +369,7 @@ export class Call implements PolicyCall {
 
 			const sent = this.#sendTo(to, request, init, next).catch((reason: unknown) => {
 				if (this.#state.sends === sends) {
-					accounting.unsent(at, now);
+					accounting.unsent(at, paid.bucket);
 				}
 
 				throw reason;

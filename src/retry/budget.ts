@@ -37,6 +37,8 @@ export interface RetryDecision {
 	limit: number;
 	/** True the first time a retry is refused in this window. */
 	firstRefusal: boolean;
+	/** The bucket a retry allowed and spent was counted in: `refund`'s (the clock's time may be in another, stepped back). */
+	bucket?: number;
 }
 
 /** `retryBudget` given as options: each checked when given (a RangeError naming it). */
@@ -89,11 +91,7 @@ export class RetryBudget {
 		const [firsts, retries] = window.counts.sums(now);
 		const limit = Math.max(this.minRetries, Math.floor(this.ratio * firsts));
 		if (force || retries < limit) {
-			if (spend) {
-				window.counts.add(now, 1);
-			}
-
-			return { allowed: true, retries: retries + Number(spend), limit, firstRefusal: false };
+			return { allowed: true, retries: retries + Number(spend), limit, firstRefusal: false, ...spend && { bucket: window.counts.add(now, 1) } };
 		}
 
 		// Once per window's length since it last fired (not per calendar-aligned window, which a burst
@@ -107,8 +105,8 @@ export class RetryBudget {
 		return { allowed: false, retries, limit, firstRefusal };
 	}
 
-	/** Give back a retry spent at `at` (`tryRetry`) that was not sent after all, while its window still counts it. */
-	refund(scope: string, at: number): void {
-		this.#windows.get(scope)?.counts.take(at, 1);
+	/** Give back a retry spent in `bucket` (`tryRetry`'s decision) that was not sent after all, while its window still counts it. */
+	refund(scope: string, bucket: number): void {
+		this.#windows.get(scope)?.counts.take(bucket, 1);
 	}
 }

@@ -33,15 +33,18 @@ export class BucketWindow {
 		return bucket;
 	}
 
-	/** Count one event (or `count` events) in counter 0 or 1 at `now`. */
-	add(now: number, counter: 0 | 1, count = 1): void {
+	/** Count one event (or `count` events) in counter 0 or 1 at `now`: the bucket it is counted in (`take`'s). */
+	add(now: number, counter: 0 | 1, count = 1): number {
 		const bucket = this.bucket(now);
 		this.#counts[counter][((bucket % buckets) + buckets) % buckets]! += count;
+		return bucket;
 	}
 
-	/** Take back one event counted in counter 0 or 1 at `at`, while its bucket is still held. */
-	take(at: number, counter: 0 | 1): void {
-		const bucket = Math.floor(at / this.#bucketMs);
+	/**
+	 * Take back one event counted in counter 0 or 1 in `bucket` (`add`'s: after the clock stepped back, a later one than
+	 * its time's), while that bucket is still held: never one it did not count.
+	 */
+	take(bucket: number, counter: 0 | 1): void {
 		const slot = ((bucket % buckets) + buckets) % buckets;
 		if (this.#epoch[slot] === bucket && this.#counts[counter][slot]) {
 			this.#counts[counter][slot]--;

@@ -16,6 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { memoryStore, OutboxQueuedError, type KeyValueStore } from '../../src/entries/index.js';
 import { dumpStore } from '../helpers/dump-store.js';
 import { ManualClock } from '../helpers/manual-clock.js';
+import { origin, setup } from './breaker-kit.js';
 import { outboxOnStore } from './outbox-store-kit.js';
 
 const { onStore } = outboxOnStore('hunt22-outbox2');
@@ -98,5 +99,27 @@ describe('a record\'s id and scope are its key\'s', () => {
 		expect(await reader.api.outbox.list()).toEqual([]);
 		expect(await pendingKeys(store)).toEqual([]);
 		reader.api.close();
+	});
+});
+
+describe('a retry refused without I/O is refunded where it was paid, whatever the clock did', () => {
+	it('the clock stepped back 3 s: the breaker refuses the second retry, which the budget gives back', async () => {
+		const kit = setup({ retry: { limit: 5, delay: () => 0 }, retryBudget: { ratio: 0, minRetries: 2, windowMs: 10_000 }, breaker: { consecutiveFailures: 2 } });
+		const exhausted: unknown[] = [];
+		kit.api.on('budget:exhausted', (event) => exhausted.push(event));
+		kit.clock.advance(3_000);
+		expect(await kit.call()).toBe('200'); // The window has seen this time: it holds its latest bucket.
+		kit.clock.advance(-3_000);
+		kit.server.down();
+		// Attempt 1 fails, retry 1 fails and opens the breaker, retry 2 is refused by it (no I/O): paid back.
+		expect(await kit.call()).toBe('CIRCUIT_OPEN');
+		expect(kit.server.requests).toHaveLength(3);
+		expect(kit.api.stats()[origin]).toMatchObject({ retries: 1, retriesRefused: 0 });
+		await kit.api.breaker.reset(origin);
+		// One retry of two was spent: the next call's first retry goes out. Before: 4 requests — refused, the refund lost.
+		expect(await kit.call()).toBe('NetworkError');
+		expect(kit.server.requests).toHaveLength(5);
+		expect(kit.api.stats()[origin]).toMatchObject({ retries: 2, retriesRefused: 1 });
+		expect(exhausted).toHaveLength(1);
 	});
 });
