@@ -128,7 +128,7 @@ const isLastError = (value: unknown): boolean => {
  * retention, and its drain's timer spinning), `attempts` a count (a negative one would replay it
  * past `maxAttempts`), an `idempotencyKey` the client takes as the option (1–255 printable ASCII characters: none
  * that breaks its header, nor one whose error message costs seconds to scrub), a `lastError` of the shape `list()` shows, a `deadReason` it names, a `version` that is a positive integer, a boolean `pinned` (any truthy value held it as a Retry-After),
- * preconditions of the three names only, and a method, headers and fetch options fetch takes (`sendable`).
+ * headers and preconditions that are no list, preconditions of the three names only, and a method, headers and fetch options fetch takes (`sendable`).
  */
 export const isRecord = (value: unknown): value is OutboxRecord => {
 	const record = value as OutboxRecord | undefined;
@@ -138,6 +138,8 @@ export const isRecord = (value: unknown): value is OutboxRecord => {
 		// pending record without a method is none (one an older `retry(id)` moved back): it is unreadable.
 		&& (record.method ? /^https?:\/\//i.test(record.url) : record.deadReason !== undefined)
 		&& /^[\x20-\x7e]{1,255}$/.test(record.idempotencyKey) && isHeaders(record.headers) && isHeaders(record.preconditions ?? {}, true)
+		// Objects, never lists (`list()` would show one as the entry's headers).
+		&& ![record.headers, record.preconditions].some(Array.isArray)
 		// The outbox never stores a credential (`Authorization`, `Cookie`…): a record holding one was not its own.
 		&& Object.keys(record.headers).every((name) => !credentialHeaders.includes(name.toLowerCase()))
 		&& [record.createdAt, record.nextAttemptAt, record.retainFrom ?? 0].every(Number.isFinite) && isNonNegativeInteger(record.attempts) && isNonNegativeInteger(record.moved ?? 0) && isLastError(record.lastError) && /^(rejected|expired|max-attempts|conflict|migrate|parent)$/.test(record.deadReason ?? 'parent') && isPositiveInteger(version)

@@ -67,6 +67,28 @@ describe('an unreadable record\'s dead letter keeps nothing the outbox never sto
 	});
 });
 
+describe('a stored header set is an object of strings, never a list', () => {
+	it.each([
+		['headers []', { headers: [] }],
+		['preconditions []', { preconditions: [] }],
+	])('%s: malformed, a dead letter (rejected, storage:error), never sent; list() never showed a list', async (_name, change) => {
+		const { store, clock } = await leftQueued('todos/1');
+		const [key] = await pendingKeys(store);
+		await store.set(key!, { ...(await store.get<Record<string, unknown>>(key!))!, ...change });
+		const reader = onStore(store, {}, { clock });
+		reader.state.down = false;
+		const errors: unknown[] = [];
+		reader.api.on('storage:error', (event) => errors.push(event));
+		// Before: [[]] — an OutboxEntry whose headers (or preconditions) was an array.
+		expect((await reader.api.outbox.list()).map((entry) => entry.preconditions ?? entry.headers).filter(Array.isArray)).toEqual([]);
+		// Before: { sent: 1 } — replayed.
+		expect(await reader.api.outbox.flush()).toMatchObject({ sent: 0, dead: 1, remaining: 0 });
+		expect(errors.length).toBeGreaterThan(0);
+		expect(reader.state.sent).toEqual([]);
+		reader.api.close();
+	});
+});
+
 describe('a record\'s id and scope are its key\'s', () => {
 	it.each([
 		['a 503 (due again later)', 503],
