@@ -69,7 +69,8 @@ export const fits = async ({ context }: Owner, record: OutboxRecord, next: Outbo
  * change; the rest is kept): its headers replace the stored ones as a rebase's do — no sensitive one,
  * names in any case (the last given wins), preconditions apart (one given in `headers` wins). Throws a
  * TypeError for what is no valid entry (OutboxOptions.migrate): a field a stored record may not have,
- * a URL of another scope or with a sensitive parameter, a body larger than any the outbox stores
+ * a URL of another scope than the entry's URL (both as the client's scope configuration gives them now: one changed since
+ * the entry was stored keeps it) or with a sensitive parameter, a body larger than any the outbox stores
  * (`maxBodyBytes` + `maxFileBytes`: its bytes do not say which were text and which files), `undefined`.
  */
 export const migrated = (owner: Owner, record: OutboxRecord, entry: unknown): OutboxRecord => {
@@ -78,7 +79,7 @@ export const migrated = (owner: Owner, record: OutboxRecord, entry: unknown): Ou
 	const { preconditions: stored, ...rest } = record; // Its preconditions are the ones it gives.
 	const { context, options } = owner;
 	const next = { ...rest, url: href, ...storedHeaders(owner, headersOf(preconditions, headers)), body, bodyBytes: body instanceof ArrayBuffer ? body.byteLength : 0, version: options.version };
-	if (!isRecord(next) || !isHeaders(headers) || !isHeaders(preconditions ?? {}) || context.scopeOf(href) !== record.scope || secretUrl(context, href, Object.values(next.headers)) || next.bodyBytes > options.maxBodyBytes + options.maxFileBytes) {
+	if (!isRecord(next) || !isHeaders(headers) || !isHeaders(preconditions ?? {}) || context.scopeOf(href) !== context.scopeOf(record.url) || secretUrl(context, href, Object.values(next.headers)) || next.bodyBytes > options.maxBodyBytes + options.maxFileBytes) {
 		throw new TypeError('migrate() returned no valid entry');
 	}
 

@@ -13,7 +13,7 @@
  *   Before, the refund looked in the bucket of the (earlier) time and was lost: the budget counted a retry never sent.
  */
 import { describe, expect, it } from 'vitest';
-import { memoryStore, OutboxQueuedError, type KeyValueStore } from '../../src/entries/index.js';
+import { createClient, memoryStore, outbox, OutboxQueuedError, type KeyValueStore } from '../../src/entries/index.js';
 import { dumpStore } from '../helpers/dump-store.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { origin, setup } from './breaker-kit.js';
@@ -121,6 +121,38 @@ describe('a record\'s id and scope are its key\'s', () => {
 		expect(await reader.api.outbox.list()).toEqual([]);
 		expect(await pendingKeys(store)).toEqual([]);
 		reader.api.close();
+	});
+});
+
+describe('migrate() after the client\'s scope configuration changed', () => {
+	it('an entry migrated to its own URL is replayed, not a dead letter for "another scope"', async () => {
+		const { store, clock } = await leftQueued('todos/1');
+		const sent: string[] = [];
+		const api = createClient({
+			fetch: (async (request: Request) => {
+				sent.push(`${request.method} ${new URL(request.url).pathname}`);
+				return new Response('{}', { status: 200, headers: { 'content-type': 'application/json' } });
+			}) as typeof fetch,
+			random: () => 0.5, prefix: 'https://api.example.com/', retry: 0, store: () => store, name: 'hunt22-outbox2', clock,
+			breaker: { share: false, scope: () => 'api' }, // The scope configuration changed: the stored entry's scope is the origin.
+			outbox: outbox({ version: 2, migrate: (entry) => entry }),
+		});
+		// Before: { sent: 0, dead: 1 } — 'migrate', "migrate() returned no valid entry" (its URL's scope is 'api' now).
+		expect(await api.outbox.flush()).toMatchObject({ sent: 1, dead: 0, remaining: 0 });
+		expect(sent).toEqual(['PUT /todos/1']);
+		api.close();
+	});
+
+	it('an entry migrated to another origin is still refused (a dead letter, migrate)', async () => {
+		const { store, clock } = await leftQueued('todos/1');
+		const api = createClient({
+			fetch: (async () => new Response('{}', { status: 200 })) as typeof fetch,
+			random: () => 0.5, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: () => store, name: 'hunt22-outbox2', clock,
+			outbox: outbox({ version: 2, migrate: (entry) => ({ ...entry, url: 'https://other.example/todos/1' }) }),
+		});
+		expect(await api.outbox.flush()).toMatchObject({ sent: 0, dead: 1, remaining: 0 });
+		expect((await api.outbox.deadLetters()).map((entry) => entry.deadReason)).toEqual(['migrate']);
+		api.close();
 	});
 });
 
