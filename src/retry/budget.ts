@@ -95,9 +95,9 @@ export class RetryBudget {
 		}
 
 		// Once per window's length since it last fired (not per calendar-aligned window, which a burst
-		// crossing a boundary would see twice).
+		// crossing a boundary would see twice), either way: after the clock stepped back a window or more too.
 		const bucket = window.counts.bucket(now);
-		const firstRefusal = retry && bucket - window.exhaustedAt >= bucketsPerWindow;
+		const firstRefusal = retry && Math.abs(bucket - window.exhaustedAt) >= bucketsPerWindow;
 		if (firstRefusal) {
 			window.exhaustedAt = bucket;
 		}

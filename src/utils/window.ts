@@ -4,7 +4,8 @@ const buckets = 10;
  * Two counters over a sliding window of `windowMs`, in ten buckets of `windowMs / 10`: memory is
  * constant however many events pass. A bucket older than the window is skipped when summing and
  * overwritten when its slot comes round again. A clock that steps back is held at the latest bucket
- * seen, so it cannot reopen buckets already counted. Used by the retry budget (first attempts,
+ * seen, so it cannot reopen buckets already counted; one that steps back a whole window or more starts
+ * afresh (held, the window would not slide until the clock came back there: an hour's step, an hour). Used by the retry budget (first attempts,
  * retries), the breaker (calls, failures), health and the adaptive throttle (requests, accepts).
  */
 export class BucketWindow {
@@ -21,7 +22,12 @@ export class BucketWindow {
 
 	/** The current bucket's number (its slot made fresh if it held an older bucket). */
 	bucket(now: number): number {
-		const bucket = Math.max(this.#latest, Math.floor(now / this.#bucketMs));
+		const at = Math.floor(now / this.#bucketMs);
+		if (at <= this.#latest - buckets) {
+			this.reset();
+		}
+
+		const bucket = Math.max(this.#latest, at);
 		this.#latest = bucket;
 		const slot = ((bucket % buckets) + buckets) % buckets;
 		if (this.#epoch[slot] !== bucket) {
@@ -67,9 +73,10 @@ export class BucketWindow {
 		return [first, second];
 	}
 
-	/** Forget every count. */
+	/** Forget every count (and the latest bucket seen). */
 	reset(): void {
 		this.#epoch.fill(-Infinity);
+		this.#latest = -Infinity;
 	}
 }
 

@@ -15,6 +15,7 @@
 import { describe, expect, it } from 'vitest';
 import { createClient, memoryStore, outbox, OutboxQueuedError, type KeyValueStore } from '../../src/entries/index.js';
 import { dumpStore } from '../helpers/dump-store.js';
+import { RetryBudget } from '../../src/retry/budget.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { origin, setup } from './breaker-kit.js';
 import { outboxOnStore } from './outbox-store-kit.js';
@@ -175,5 +176,21 @@ describe('a retry refused without I/O is refunded where it was paid, whatever th
 		expect(kit.server.requests).toHaveLength(5);
 		expect(kit.api.stats()[origin]).toMatchObject({ retries: 2, retriesRefused: 1 });
 		expect(exhausted).toHaveLength(1);
+	});
+
+	it('the clock stepped back an hour: the window slides again a window later, not an hour later; its refusal told again', () => {
+		const clock = new ManualClock();
+		const budget = new RetryBudget({ ratio: 0, minRetries: 1, windowMs: 10_000 }, clock);
+		const at = clock.now();
+		clock.advance(3_600_000);
+		expect(budget.tryRetry('a').allowed).toBe(true);
+		expect(budget.tryRetry('a')).toMatchObject({ allowed: false, firstRefusal: true });
+		clock.set(at); // Stepped back an hour (a clock set right).
+		clock.advance(10_000);
+		// Before: false (and no firstRefusal) until the clock reached the hour again — one retry an hour, not one per 10 s.
+		expect(budget.tryRetry('a').allowed).toBe(true);
+		expect(budget.tryRetry('a')).toMatchObject({ allowed: false, firstRefusal: true });
+		clock.advance(10_000);
+		expect(budget.tryRetry('a').allowed).toBe(true);
 	});
 });
