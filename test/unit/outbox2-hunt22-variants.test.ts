@@ -9,8 +9,14 @@
  * - A record's id and scope are its key's (the key lists, orders and claims it). Before, a stored `scope` naming another
  *   scope made a failed replay block (or a 401 pause) that other scope: the next entry of its own scope was replayed in
  *   the same pass, before it (FIFO broken); a stored `id` unlike its key's was listed, and `discard(id)` of it did nothing.
+ * - A stored `headers` or `preconditions` that is a list is malformed. Before, `[]` was read as a header set: `list()`
+ *   showed the entry's headers as an array, and a pass replayed it.
+ * - `migrate()` after the client's scope configuration changed: an entry migrated to its own URL is replayed. Before,
+ *   its URL's new scope differed from the stored one: every existing entry became a 'migrate' dead letter.
  * - A retry refused without I/O is refunded in the bucket it was paid in, also after the injected clock stepped back.
  *   Before, the refund looked in the bucket of the (earlier) time and was lost: the budget counted a retry never sent.
+ * - A clock stepped back a window or more starts the budget's window afresh. Before, the window was held (frozen) until
+ *   the clock came back: an hour's step allowed `minRetries` retries for the whole hour, its refusal told once.
  */
 import { describe, expect, it } from 'vitest';
 import { createClient, memoryStore, outbox, OutboxQueuedError, type KeyValueStore } from '../../src/entries/index.js';
