@@ -186,7 +186,7 @@ const cases = [
 	// +~540 B (the open pipeline, issue 45; main b4688b6 states 17,088, this tree measures 17,629): slots filled by any
 	// key and placed by bands, the per-call switch, policy faults' TypeErrors, the built-in slots' RangeError table
 	// (entries/slots.ts), emit's scope, checkCall, levels, the logger's and the cache's generic paths. Readability first.
-	{ name: 'steadfetch/core', source: `${core}export const api = createClient();`, budget: 21_699, target: 14_500 }, // the twenty-first hunt's fixes (stats' own count of calls in flight, events to the listeners there were, a replay's fallback, nested sensitive names, linear userinfo scrub, bounded stored copies, the outbox's lease and stored times): measured 21,699; earlier figures: `git log -p scripts/size.mjs`
+	{ name: 'steadfetch/core', source: `${core}export const api = createClient();`, budget: 21_995, target: 14_500 }, // the twenty-second hunt's fixes (stop 89): measured 21,995; earlier figures: `git log -p scripts/size.mjs`
 	{ name: 'core + trace()', source: withPolicy('trace', 'trace()'), policy: true, alone: 1_329 }, // the twenty-second hunt's fixes (stop 89: requestIdHeader's names of its own, a request id from outside bounded, only the sampled flag continued): measured 1,329 (the default 1,200 before)
 	{ name: 'core + logger()', source: withPolicy('logger', 'logger(console)'), policy: true },
 	{ name: 'core + health()', source: withPolicy('health', 'health()'), policy: true },
@@ -196,9 +196,9 @@ const cases = [
 	// which the minifier keeps): rateLimit 1,346 → 1,439 B alone, adaptiveThrottle 1,146 → 1,214; trace −59,
 	// dedupe −55, health −33, bulkhead +29.
 	{ name: 'core + rateLimit()', source: withPolicy('rate-limit', 'rateLimit()'), policy: true, alone: 2_668 }, // the twenty-first hunt's fixes (stats' own count of calls in flight, events to the listeners there were, a replay's fallback, nested sensitive names, linear userinfo scrub, bounded stored copies, the outbox's lease and stored times): measured 2,668; earlier figures: `git log -p scripts/size.mjs`
-	{ name: 'core + adaptiveThrottle()', source: withPolicy('throttle', 'adaptiveThrottle()'), policy: true, alone: 1_626 }, // round 18, both waves merged: measured 1,626; earlier figures: `git log -p scripts/size.mjs`
+	{ name: 'core + adaptiveThrottle()', source: withPolicy('throttle', 'adaptiveThrottle()'), policy: true, alone: 1_637 }, // the twenty-second hunt's fixes (stop 89): measured 1,637; earlier figures: `git log -p scripts/size.mjs`
 	{ name: 'core + hedge()', source: withPolicy('hedge', 'hedge()'), policy: true },
-	{ name: 'core + failover()', source: withPolicy('failover', "failover({ mirrors: { 'https://a.example': ['https://b.example'] } })"), policy: true, alone: 1_274 }, // the twenty-second hunt's fixes (stop 89): measured 1,274; earlier figures: `git log -p scripts/size.mjs`
+	{ name: 'core + failover()', source: withPolicy('failover', "failover({ mirrors: { 'https://a.example': ['https://b.example'] } })"), policy: true, alone: 1_333 }, // the twenty-second hunt's fixes (stop 89): measured 1,333; earlier figures: `git log -p scripts/size.mjs`
 	// Over the 1,200 target: the 401 → one shared refresh → cross-tab token wait path (issue 22's note has the per-behaviour costs).
 	// 1,400 → 1,420 (audit fixes, 1,397 → 1,412 B): a 401 judged by response.url (a third party's 401 behind a redirect
 	// refreshes nothing) and the Web Lock/channel named after the origins too (two clients for two APIs refresh apart);
@@ -206,7 +206,7 @@ const cases = [
 	// 1,420 → 1,440 (issue 47's final read): no byte of auth changed; the core's delivered-write test became one
 	// function that fetchHandler shares (core/world.ts `isDelivery`, +18 B minified in the core), and brotli of the
 	// pair moved auth's difference 1,386 → 1,430 B.
-	{ name: 'core + auth()', source: withPolicy('auth', "auth({ token: () => 't', refresh: () => undefined })"), policy: true, alone: 2_432 }, // the twenty-second hunt's fixes (stop 89): measured 2,432; earlier figures: `git log -p scripts/size.mjs`
+	{ name: 'core + auth()', source: withPolicy('auth', "auth({ token: () => 't', refresh: () => undefined })"), policy: true, alone: 2_443 }, // the twenty-second hunt's fixes (stop 89): measured 2,443; earlier figures: `git log -p scripts/size.mjs`
 	{
 		name: 'core + otel()',
 		source: `${core}import { otel } from 'steadfetch/otel';\nimport { trace } from '@opentelemetry/api';\nexport const api = createClient({ trace: otel({ tracer: trace.getTracer('app') }) });`,
@@ -255,7 +255,7 @@ const cases = [
 	// costs about 4,000 B over the core — its store (partStore, the IndexedDB store, idb-keyval) ~890, options
 	// validation ~180, breaker.probe ~140, Web Locks ~100, isolate/reset ~100, waitForHealthy ~75, the coordinator's
 	// hooks ~70, BroadcastChannel ~70, record bounds ~80; the state machine and per-attempt layer ~2,100.
-	{ name: 'core + breaker()', source: withPolicy('breaker', 'breaker()'), budget: 29_223, target: 19_000 }, // the twenty-first hunt's fixes (stats' own count of calls in flight, events to the listeners there were, a replay's fallback, nested sensitive names, linear userinfo scrub, bounded stored copies, the outbox's lease and stored times): measured 29,223; earlier figures: `git log -p scripts/size.mjs`
+	{ name: 'core + breaker()', source: withPolicy('breaker', 'breaker()'), budget: 29_562, target: 19_000 }, // the twenty-second hunt's fixes (stop 89): measured 29,562; earlier figures: `git log -p scripts/size.mjs`
 	// +100 B (fix/cache-r3, measured 18,177 → 18,277): clear() and a mutation drop every copy the client knows of
 	// through the part store (kept deletes hide them), and clear() rejects when the store did not confirm.
 	// +217 B (split-cache, issue 34; measured 21,320 → 21,537 on split-policies + the split): createCache's
@@ -264,26 +264,26 @@ const cases = [
 	// what closure variables did not (over the ~40 B asked: see the branch's report). Budgets: measured + 0.5 %.
 	// +122 B (issue 45, copyPlan): the copy decision as one pure function that says why it copies nothing
 	// (src/cache/copy-plan.ts, its reasons' strings) and the view's `last` copy: measured 23,439 + 0.5 %.
-	{ name: 'core + staleCache()', source: withPolicy('cache', 'staleCache()'), budget: 29_919, target: 19_300 }, // the twenty-second hunt's fixes (stop 89): measured 29,919; earlier figures: `git log -p scripts/size.mjs`
+	{ name: 'core + staleCache()', source: withPolicy('cache', 'staleCache()'), budget: 30_051, target: 19_300 }, // the twenty-second hunt's fixes (stop 89): measured 30,051; earlier figures: `git log -p scripts/size.mjs`
 	// +237 B (fix/outbox-r2): withContext(ctx).outbox bound to the request (core's membersFor ~55), migrate's
 	// entry split and checked as a rebase's, onConflict's rebase only a plain object.
-	{ name: 'core + outbox()', source: withPolicy('outbox', 'outbox()'), budget: 41_920, target: 24_500 }, // the twenty-second hunt's fixes (stop 89): measured 41,920; earlier figures: `git log -p scripts/size.mjs`
+	{ name: 'core + outbox()', source: withPolicy('outbox', 'outbox()'), budget: 42_265, target: 24_500 }, // the twenty-second hunt's fixes (stop 89): measured 42,265; earlier figures: `git log -p scripts/size.mjs`
 	{
 		// Issue 27's options configured: the same code (nothing of it is tree-shaken without them).
 		name: 'core + outbox({ conflicts, app updates })',
 		source: `${core}import { outbox } from 'steadfetch/outbox';\nexport const api = createClient({ outbox: outbox({ conditional: true, coalesce: true, version: 2, migrate: (entry) => entry, onConflict: () => 'dead' }) });`,
-		budget: 41_945, // the twenty-second hunt's fixes (stop 89): measured 41,945; earlier figures: `git log -p scripts/size.mjs`
+		budget: 42_254, // the twenty-second hunt's fixes (stop 89): measured 42,254; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// What the preset with its defaults fills: it must cost the same, plus its own ≤ 410 B (`sameAs`).
 		name: 'core + breaker + staleCache',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nexport const api = createClient({ breaker: breaker(), staleCache: staleCache() });`,
-		budget: 35_731, // the twenty-second hunt's fixes (stop 89): measured 35,731; earlier figures: `git log -p scripts/size.mjs`
+		budget: 35_909, // the twenty-second hunt's fixes (stop 89): measured 35,909; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		name: 'core + breaker + staleCache + outbox',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nimport { outbox } from 'steadfetch/outbox';\nexport const api = createClient({ breaker: breaker(), staleCache: staleCache(), outbox: outbox() });`,
-		budget: 53_370, // the twenty-second hunt's fixes (stop 89): measured 53,370; earlier figures: `git log -p scripts/size.mjs`
+		budget: 53_675, // the twenty-second hunt's fixes (stop 89): measured 53,675; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// Issue 34: the preset takes the outbox only as the policy `outbox()` makes, so with its defaults it carries
@@ -292,45 +292,45 @@ const cases = [
 		source: "import { createClient } from 'steadfetch';\nexport const api = createClient();",
 		// Issue 46 syncInvalidation (write:delivered in the core) after merging issue 45's copyPlan: measured 27,844 + 0.5 %.
 		// Issue 45's copyPlan: measured 27,505 + 0.5 %. Before: measured 25,141 + 0.5 % (the byte pass −205; before it 25,346: the cache split +204, the core split +121).
-		budget: 36_070, target: 22_500, preset: true, absent: ['outbox'], sameAs: 'core + breaker + staleCache', // the twenty-second hunt's fixes (stop 89): measured 36,070; earlier figures: `git log -p scripts/size.mjs`
+		budget: 36_231, target: 22_500, preset: true, absent: ['outbox'], sameAs: 'core + breaker + staleCache', // the twenty-second hunt's fixes (stop 89): measured 36,231; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		name: 'steadfetch + outbox()',
 		source: "import { createClient, isStale, outbox, outboxSyncHandler } from 'steadfetch';\nexport const api = createClient({ outbox: outbox() });\nexport { isStale, outboxSyncHandler };",
-		budget: 53_809, preset: true, // the twenty-second hunt's fixes (stop 89): measured 53,809; earlier figures: `git log -p scripts/size.mjs`
+		budget: 54_164, preset: true, // the twenty-second hunt's fixes (stop 89): measured 54,164; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		name: 'steadfetch + fetchHandler (a service worker)',
 		source: "import { createClient, outbox } from 'steadfetch';\nimport { fetchHandler, outboxSyncHandler } from 'steadfetch/sw';\nconst api = createClient({ outbox: outbox() });\nexport const handle = fetchHandler(api, { match: () => true });\nexport const sync = outboxSyncHandler(api);",
-		budget: 54_875, // the twenty-second hunt's fixes (stop 89): measured 54,875; earlier figures: `git log -p scripts/size.mjs`
+		budget: 55_166, // the twenty-second hunt's fixes (stop 89): measured 55,166; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// Issue 47: the preset as a Worker's bundler builds it (the `workerd` condition): the edge build, with no
 		// IndexedDB, tab sync, Web Locks or page-visibility code (its `markers`).
 		name: 'steadfetch (the preset, workerd)',
 		source: "import { createClient } from 'steadfetch';\nexport const api = createClient();",
-		budget: 37_231, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // the twenty-second hunt's fixes (stop 89): measured 37,231; earlier figures: `git log -p scripts/size.mjs`
+		budget: 37_427, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // the twenty-second hunt's fixes (stop 89): measured 37,427; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// Issue 47: the outbox as a Worker's bundler builds it (the edge build), so the edge `markers` are checked
 		// on the outbox's code too (its pending writes' channel to other tabs, outbox/pending-tabs.ts).
 		name: 'core + outbox() (workerd)',
 		source: withPolicy('outbox', 'outbox()'),
-		budget: 43_486, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // the twenty-first hunt's fixes (stats' own count of calls in flight, events to the listeners there were, a replay's fallback, nested sensitive names, linear userinfo scrub, bounded stored copies, the outbox's lease and stored times): measured 43,486; earlier figures: `git log -p scripts/size.mjs`
+		budget: 43_813, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // the twenty-second hunt's fixes (stop 89): measured 43,813; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// Issue 47: the rate limiter as a Worker's bundler builds it (the edge build), so the edge `markers` are checked
 		// on its code too (its channel to other tabs, `steadfetch:<name>:ratelimit`: rate-limit/tabs.ts).
 		name: 'core + rateLimit() (workerd)',
 		source: withPolicy('rate-limit', 'rateLimit()'),
-		budget: 25_669, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // the twenty-first hunt's fixes (stats' own count of calls in flight, events to the listeners there were, a replay's fallback, nested sensitive names, linear userinfo scrub, bounded stored copies, the outbox's lease and stored times): measured 25,669; earlier figures: `git log -p scripts/size.mjs`
+		budget: 26_052, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // the twenty-second hunt's fixes (stop 89): measured 26,052; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// Issue 47: auth as a Worker's bundler builds it (the edge build), so the edge `markers` are checked on its
 		// code too (the refresh shared by tabs: its Web Lock and channel, auth/tabs.ts).
 		name: 'core + auth() (workerd)',
 		source: withPolicy('auth', "auth({ token: () => 't', refresh: () => undefined })"),
-		budget: 25_336, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // the twenty-second hunt's fixes (stop 89): measured 25,336; earlier figures: `git log -p scripts/size.mjs`
+		budget: 25_635, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // the twenty-second hunt's fixes (stop 89): measured 25,635; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// Issue 47: the TanStack helpers as a Deno or Worker bundler builds them (SSR, edge functions), so the edge
@@ -338,7 +338,7 @@ const cases = [
 		// listener given back, tanstack-query/on-line.ts).
 		name: 'core + steadfetch/tanstack-query (deno)',
 		source: `${core}import { queryOptionsFor, mutationOptionsFor, refetchWhenBack, followReachability, shown, StaleAnswerError, syncInvalidation } from 'steadfetch/tanstack-query';\nconst api = createClient();\nexport const query = queryOptionsFor(api, 'users/1');\nexport { mutationOptionsFor, refetchWhenBack, followReachability, shown, StaleAnswerError, syncInvalidation };`,
-		budget: 25_882, platform: 'neutral', conditions: ['deno', 'worker', 'browser'], // the twenty-first hunt's fixes (stats' own count of calls in flight, events to the listeners there were, a replay's fallback, nested sensitive names, linear userinfo scrub, bounded stored copies, the outbox's lease and stored times): measured 25,882; earlier figures: `git log -p scripts/size.mjs`
+		budget: 26_169, platform: 'neutral', conditions: ['deno', 'worker', 'browser'], // the twenty-second hunt's fixes (stop 89): measured 26,169; earlier figures: `git log -p scripts/size.mjs`
 	},
 	// fix/breaker-r3: waitForHealthy reads the stored state first, reset() after a reload stores itself, a
 	// malformed channel record is reported (storage:error): cloudflare +140 B (19,710 → 19,850), deno +55
@@ -353,7 +353,7 @@ const cases = [
 		// on the coordinator rather than in steadfetch/throttle, where every browser would carry it unused.
 		// Issue 34's split of breaker/shared.ts (linkBreaker, exchange): 23,759 → 23,741.
 		// Issue 45's typed policy boundary: measured 25,948 + 0.5 % (+11 minified bytes; the rest brotli's).
-		budget: 33_335, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // the twenty-second hunt's fixes (stop 89): measured 33,335; earlier figures: `git log -p scripts/size.mjs`
+		budget: 33_664, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // the twenty-second hunt's fixes (stop 89): measured 33,664; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// The shared path of the throttle (issue 38): the isolate's link (coordinator/fleet.ts) comes with the
@@ -361,7 +361,7 @@ const cases = [
 		name: 'core + adaptiveThrottle({ shared }) (cloudflare)',
 		source: `${core}import { adaptiveThrottle } from 'steadfetch/throttle';\nimport { coordinator } from 'steadfetch/cloudflare';\nexport { BreakerCoordinator } from 'steadfetch/cloudflare';\nexport const make = (env) => createClient({ adaptiveThrottle: adaptiveThrottle({ shared: coordinator(env.STEADFETCH) }) });`,
 		// Issue 34's split of breaker/shared.ts (linkBreaker, exchange): 21,065 → 21,095.
-		budget: 29_096, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // the twenty-first hunt's fixes (stats' own count of calls in flight, events to the listeners there were, a replay's fallback, nested sensitive names, linear userinfo scrub, bounded stored copies, the outbox's lease and stored times): measured 29,096; earlier figures: `git log -p scripts/size.mjs`
+		budget: 29_396, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // the twenty-second hunt's fixes (stop 89): measured 29,396; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		name: 'core + breaker({ shared }) (deno)',
@@ -369,14 +369,14 @@ const cases = [
 		// Throttle (issue 38, +803 B, 19,823 → 20,626): as the cloudflare case, Deno KV's coordinator answers throttle syncs.
 		// Issue 45 (no Date.now() outside src/utils: the real clock named, src/utils/clock.ts): measured 25,925 + 0.5 %.
 		// The code moved 4 minified bytes; the rest is the minifier's names shifting (brotli sees them, not the code).
-		budget: 33_192, platform: 'neutral', conditions: ['deno'], // the twenty-second hunt's fixes (stop 89): measured 33,192; earlier figures: `git log -p scripts/size.mjs`
+		budget: 33_467, platform: 'neutral', conditions: ['deno'], // the twenty-second hunt's fixes (stop 89): measured 33,467; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// Issue 51: a Redis coordinator (any client, through one `evaluate` function) for edge functions and Node fleets.
 		name: 'core + breaker({ shared }) + adaptiveThrottle({ shared }) (redis, edge-light)',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { adaptiveThrottle } from 'steadfetch/throttle';\nimport { coordinator } from 'steadfetch/redis';\nexport const make = (redis) => { const shared = coordinator((s, k, a) => redis.eval(s, k, a)); return createClient({ breaker: breaker({ shared }), adaptiveThrottle: adaptiveThrottle({ shared }) }); };`,
 		// Measured 25,195 + 0.5 %: the coordinator (redis/index.ts 2.6 KB unminified) over the breaker's and the throttle's shared links.
-		budget: 34_937, platform: 'neutral', conditions: ['edge-light', 'worker', 'browser'], // the twenty-second hunt's fixes (stop 89): measured 34,937; earlier figures: `git log -p scripts/size.mjs`
+		budget: 35_215, platform: 'neutral', conditions: ['edge-light', 'worker', 'browser'], // the twenty-second hunt's fixes (stop 89): measured 35,215; earlier figures: `git log -p scripts/size.mjs`
 	},
 ];
 
