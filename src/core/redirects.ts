@@ -96,10 +96,19 @@ const following = async (fetch: FetchLike, request: Request, init: FetchInit | u
  * Send an attempt of `call` (the transport's): with `deadlineHeader`, one to the client's own origins
  * carries the call's remaining time (`bounds.stamp`; not a replay's), and its redirects are followed
  * here (`following`), so that another origin never gets the header (the caller's own mode honoured).
+ * An attempt not sent at the deadline (`stamp` throws) is taken back out of its context's count.
  */
 export const sendWithDeadline = (fetch: FetchLike, request: Request, init: FetchInit | undefined, call: Call | undefined, bounds: Bounds | undefined): Promise<Response> => {
 	const deadline = call?.deadline;
-	const header = deadline !== undefined && !call!.replay ? bounds?.stamp(request, deadline) : undefined;
+	let header: string | undefined;
+	try {
+		header = deadline !== undefined && !call!.replay ? bounds?.stamp(request, deadline) : undefined;
+	} catch (error) {
+		// Not sent (at its request's deadline): none of its context's subrequests, though the transport counted it as it admitted it.
+		call!.invocation && call!.invocation.used.count--;
+		throw error;
+	}
+
 	return header && request.redirect === 'follow'
 		? following(fetch, request, init, header, (next) => bounds!.stamp(next, deadline!), () => call!.invocation && call!.invocation.used.count++)
 		: fetch(request, init);
