@@ -83,6 +83,8 @@ const following = async (fetch: FetchLike, request: Request, init: FetchInit | u
 			// Its modes go on (`cache: 'no-store'`: workerd's cache bypassed for every hop), as fetch's own following keeps them.
 			current = made(url, { ...keptOf(current), method: get ? 'GET' : current.method, headers, body, signal: current.signal, redirect: 'manual', ...body ? { duplex: 'half' } : {} } as RequestInit);
 			stamp(current);
+			// Ended meanwhile (the caller's abort, ky's timeout): not sent, as fetch refuses it, so not counted either.
+			current.signal.throwIfAborted();
 			counted();
 		}
 	} finally {
