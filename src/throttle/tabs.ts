@@ -86,7 +86,8 @@ export const linkTabs = (context: PolicyContext, scopes: Scopes<Scope>, windowMs
 			tabs.accepts += Number(accepted);
 			// A message already waits to go: it will carry this count too.
 			if (tabs.timer === undefined) {
-				const wait = tabs.told + tellMs - context.clock.now();
+				// At most `tellMs` away: a clock that stepped back since the last message (told later than now) holds none longer.
+				const wait = Math.min(tabs.told + tellMs - context.clock.now(), tellMs);
 				if (wait <= 0) {
 					post(scope, tabs);
 				} else {

@@ -1,0 +1,84 @@
+/**
+ * Defect hunt, twenty-second round (traffic: dedupe, bulkhead, rateLimit, adaptiveThrottle): times kept across a clock
+ * that steps back (an injected clock: a device's clock set back), bounded by the options as a forward clock bounds them.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { classify, createClient } from '../../src/entries/core.js';
+import { rateLimit } from '../../src/entries/rate-limit.js';
+import { adaptiveThrottle } from '../../src/entries/throttle.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const t0 = 1_700_000_000_000;
+const hour = 3_600_000;
+let named = 0;
+
+afterEach(() => {
+	vi.unstubAllGlobals();
+});
+
+/** What a call ended with: 'OK', else its error's code, with the `retryAfterMs` a `RateLimitedError` carries. */
+const outcome = async (promise: Promise<unknown>): Promise<string> => promise.then(() => 'OK', (error: unknown) => {
+	const { retryAfterMs } = error as { retryAfterMs?: number };
+	return retryAfterMs === undefined ? classify(error).code : `${classify(error).code} ${retryAfterMs}`;
+});
+
+describe('adaptiveThrottle: the tabs still hear this tab\'s counts after the clock stepped back', () => {
+	it('an hour\'s step back: the next count is told within a second (not an hour later)', async () => {
+		vi.stubGlobal('WorkerGlobalScope', class {}); // a worker: a context with tabs to share with
+		const name = `h22-throttle-tabs-${++named}`;
+		const heard: number[] = [];
+		const listener = new BroadcastChannel(`steadfetch:${name}:throttle`);
+		listener.onmessage = (event: MessageEvent) => heard.push((event.data as { requests: number }).requests);
+		const clock = new ManualClock(t0);
+		const api = createClient({ name, clock, retry: 0, random: () => 0.5, fetch: (async () => new Response('ok')) as typeof fetch, adaptiveThrottle: adaptiveThrottle() });
+		expect(await outcome(api.get('https://api.test/a'))).toBe('OK');
+		await waitFor(() => heard.length === 1, 'the first count');
+		clock.set(t0 - hour);
+		expect(await outcome(api.get('https://api.test/a'))).toBe('OK');
+		// Before: the message waited for told + 1 s on the stepped clock, a timer of 3,601 s: heard stayed [1].
+		await waitFor(() => heard.length === 2, 'the count after the step back', 4_000);
+		expect(heard).toEqual([1, 1]);
+		listener.close();
+		api.close();
+	});
+});
+
+describe('rateLimit: a clock that stepped back never makes a wait longer than the options allow', () => {
+	const make = (status: number, headers: Record<string, string>, options: Parameters<typeof rateLimit>[0] = {}, totalTimeout = 5_000) => {
+		const clock = new ManualClock(t0);
+		const sent: string[] = [];
+		const api = createClient({
+			name: `h22-rl-${++named}`, clock, retry: 0, random: () => 0.5, timeout: false, totalTimeout, rateLimit: rateLimit({ share: false, ...options }),
+			fetch: (async (request: Request) => {
+				sent.push(new URL(request.url).pathname);
+				return sent.length === 1 ? new Response('', { status, headers }) : new Response('ok');
+			}) as typeof fetch,
+		});
+		return { api, clock, sent };
+	};
+
+	it('a 429\'s Retry-After: 30 s, then the clock steps back an hour: the block ends within maxResetMs of the new now', async () => {
+		const { api, clock, sent } = make(429, { 'retry-after': '30' }, { maxResetMs: 60_000 });
+		expect(await outcome(api.get('https://api.test/first'))).toBe('HTTP_429');
+		clock.set(t0 - hour);
+		// Before: 'RATE_LIMITED 3630000' (the block an hour and 30 s ahead, past maxResetMs: 60 s).
+		expect(await outcome(api.get('https://api.test/next'))).toBe('RATE_LIMITED 30000');
+		clock.advance(30_000);
+		expect(await outcome(api.get('https://api.test/later'))).toBe('OK');
+		expect(sent).toEqual(['/first', '/later']);
+		api.close();
+	});
+
+	it('perSecond: 1, then the clock steps back an hour: the next token is as far away as it was (a second), not an hour', async () => {
+		const { api, clock, sent } = make(200, {}, { perSecond: 1 }, 500);
+		expect(await outcome(api.get('https://api.test/first'))).toBe('OK');
+		clock.set(t0 - hour);
+		// Before: 'RATE_LIMITED 3601000': every call refused for the hour the clock stepped back.
+		expect(await outcome(api.get('https://api.test/next'))).toBe('RATE_LIMITED 1000');
+		clock.advance(1_000);
+		expect(await outcome(api.get('https://api.test/later'))).toBe('OK');
+		expect(sent).toEqual(['/first', '/later']);
+		api.close();
+	});
+});
