@@ -33,7 +33,12 @@ export interface Bucket {
 	held: boolean;
 	leadUntil: number;
 	waits: number;
+	/** When the bucket was last looked up (epoch ms, the family's clock): a clock that stepped back since moves its times back with it. */
+	seen: number;
 }
+
+/** A bucket's times (epoch ms; 0: none), moved back as the clock steps back (`Buckets.scope`). */
+const times = ['due', 'blockedUntil', 'leftUntil', 'from', 'leadUntil'] as const;
 
 /**
  * The scopes' buckets, at most `maxScopes` idle ones (`Scopes`): one with a token reserved ahead (a
@@ -62,7 +67,7 @@ export class Buckets {
 	 */
 	constructor(context: PolicyContext, fromHeaders: boolean, maxResetMs: number, families: WeakMap<object, Family>) {
 		const { clock } = context;
-		const family = families.get(context.stores) ?? { scopes: scopes((): Bucket => ({ due: 0, blockedUntil: 0, left: 0, leftUntil: 0, limit: 0, windowMs: 0, from: 0, taken: 0, held: false, leadUntil: 0, waits: 0 }), ({ due, blockedUntil, leftUntil, from, windowMs, leadUntil }) => Math.max(due, blockedUntil, leftUntil, from + windowMs, leadUntil) > clock.now()), clock };
+		const family = families.get(context.stores) ?? { scopes: scopes((): Bucket => ({ due: 0, blockedUntil: 0, left: 0, leftUntil: 0, limit: 0, windowMs: 0, from: 0, taken: 0, held: false, leadUntil: 0, waits: 0, seen: 0 }), ({ due, blockedUntil, leftUntil, from, windowMs, leadUntil }) => Math.max(due, blockedUntil, leftUntil, from + windowMs, leadUntil) > clock.now()), clock };
 		families.set(context.stores, family);
 		this.#scopes = family.scopes;
 		this.clock = family.clock;
@@ -71,9 +76,23 @@ export class Buckets {
 		this.#maxResetMs = maxResetMs;
 	}
 
-	/** A scope's bucket, made when missing. */
+	/**
+	 * A scope's bucket, made when missing. The clock stepped back since it was last looked up (a device's clock set back):
+	 * each of its times moves back as far, so each is as far ahead of now as it was (a token, a server's block: never an
+	 * hour's wait after an hour's step back, nor longer than `maxResetMs` for what a server said).
+	 */
 	scope(name: string): Bucket {
-		return this.#scopes.scope(name);
+		const bucket = this.#scopes.scope(name);
+		const now = this.clock.now();
+		const back = bucket.seen - now;
+		if (back > 0) {
+			for (const key of times) {
+				bucket[key] -= bucket[key] && back;
+			}
+		}
+
+		bucket.seen = now;
+		return bucket;
 	}
 
 	/** A scope's bucket if it is known (`stats()`). */
