@@ -23,7 +23,7 @@ export interface TabCounts {
 export interface TabLink {
 	/** Tell the other tabs of an attempt counted here: now, or when a second has passed since the last message. */
 	count(scope: Scope, accepted: boolean): void;
-	/** The channel closes; no message waits to go. */
+	/** The channel closes; no message waits to go (what was counted since the last one goes with the next link's first). */
 	close(): void;
 }
 
@@ -97,8 +97,13 @@ export const linkTabs = (context: PolicyContext, scopes: Scopes<Scope>, windowMs
 		},
 		close() {
 			channel.close();
-			for (const [, scope] of scopes.entries()) {
-				clearTimeout(scope.tabs?.timer);
+			// No message waits: a link opened later (a client of the family started after) tells what is counted then, and
+			// the scope may be forgotten again (`Counts`: one with a message waiting is kept).
+			for (const [, { tabs }] of scopes.entries()) {
+				if (tabs) {
+					clearTimeout(tabs.timer);
+					tabs.timer = undefined;
+				}
 			}
 		},
 	};

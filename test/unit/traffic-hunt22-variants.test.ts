@@ -44,6 +44,28 @@ describe('adaptiveThrottle: the tabs still hear this tab\'s counts after the clo
 	});
 });
 
+describe('adaptiveThrottle: a message that waited to go as the tabs\' channel closed does not hold the scope\'s later ones', () => {
+	it('closed with a message waiting: a client extend() makes later (the same family) tells its counts', async () => {
+		vi.stubGlobal('WorkerGlobalScope', class {});
+		const name = `h22-throttle-reopen-${++named}`;
+		const heard: number[] = [];
+		const listener = new BroadcastChannel(`steadfetch:${name}:throttle`);
+		listener.onmessage = (event: MessageEvent) => heard.push((event.data as { requests: number }).requests);
+		const api = createClient({ name, clock: new ManualClock(t0), retry: 0, random: () => 0.5, fetch: (async () => new Response('ok')) as typeof fetch, adaptiveThrottle: adaptiveThrottle() });
+		expect(await outcome(api.get('https://api.test/a'))).toBe('OK');
+		await waitFor(() => heard.length === 1, 'the first count');
+		expect(await outcome(api.get('https://api.test/a'))).toBe('OK'); // its message waits a second to go
+		api.close();
+		const child = api.extend({});
+		expect(await outcome(child.get('https://api.test/a'))).toBe('OK');
+		// Before: the cleared timer stayed the scope's, as a message waiting to go: nothing more was ever told (heard [1]).
+		await waitFor(() => heard.length === 2, 'the child\'s count', 4_000);
+		expect(heard).toEqual([1, 2]);
+		listener.close();
+		child.close();
+	});
+});
+
 describe('rateLimit: a clock that stepped back never makes a wait longer than the options allow', () => {
 	const make = (status: number, headers: Record<string, string>, options: Parameters<typeof rateLimit>[0] = {}, totalTimeout = 5_000) => {
 		const clock = new ManualClock(t0);
