@@ -9,6 +9,7 @@ import { scopes, type Scopes } from '../utils/scopes.js';
 import { Lane, type Lease } from './lane.js';
 import type { BulkheadRejectedEvent } from './events.js';
 import { monotonicNow, wallNow } from '../utils/clock.js';
+import { clientClosed } from '../core/closing.js';
 import type { CallOptions } from '../core/options.js';
 import type { Call } from '../core/call.js';
 
@@ -64,6 +65,8 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number,
 	 * When each call started (the real clock): when its first attempt asked for a slot, less what went by since the call
 	 * began (a `beforeRequest` hook's wait): its `totalTimeout` runs from then, as ky's does, a retry's too.
 	 */
+	/** Set by `close()`: an attempt that would wait for a slot after it is refused (`CLIENT_CLOSED`), never sent later. */
+	let closed = false;
 	const firstAsk = context.perCall((call) => wallNow() - monotonicNow() + (call as Call).began);
 
 	/**
@@ -106,6 +109,11 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number,
 			return Promise.reject(refused());
 		}
 
+		if (closed) {
+			// Closed: it would wait for a slot (a retry of a call in flight at `close()`), refused as one waiting then was.
+			return Promise.reject(clientClosed());
+		}
+
 		if (lane.queued >= maxQueue) {
 			lane.rejected++;
 			context.emit('bulkhead:rejected', { scope, method: request.method, url: request.url, running: lane.running, queued: lane.queued });
@@ -128,6 +136,7 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number,
 			return undefined;
 		},
 		close() {
+			closed = true;
 			for (const [, lane] of lanes.entries()) {
 				lane.close(context);
 			}
@@ -142,7 +151,8 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number,
  * the breaker: a call the cache or the outbox answers without I/O takes none. A hedge takes a slot
  * only when one is free (else it is not sent); an attempt whose signal has aborted is rejected at
  * once with its reason, and a waiting one leaves the queue as soon as its signal aborts. The client's
- * `close()` refuses every waiting attempt of its own at once (`CLIENT_CLOSED`, as a call made after it).
+ * `close()` refuses every waiting attempt of its own at once (`CLIENT_CLOSED`, as a call made after it), and so one that
+ * would wait after it (a retry of a call in flight then): none waits to be sent later.
  * A client and the clients its `extend()` makes that keep its `name`, its `store` and this policy object
  * share one bulkhead (its slots, its queues, its `stats()`); a child given a `bulkhead()` of its own (or
  * `false`), another `name` or another `store`, and a client `create()` makes, have their own.

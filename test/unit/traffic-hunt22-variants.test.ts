@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { classify, createClient } from '../../src/entries/core.js';
 import { rateLimit } from '../../src/entries/rate-limit.js';
 import { adaptiveThrottle } from '../../src/entries/throttle.js';
+import { bulkhead } from '../../src/entries/bulkhead.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -102,5 +103,50 @@ describe('rateLimit: a clock that stepped back never makes a wait longer than th
 		expect(await outcome(api.get('https://api.test/later'))).toBe('OK');
 		expect(sent).toEqual(['/first', '/later']);
 		api.close();
+	});
+});
+
+/** A gate the test opens: `wait` resolves once `open()` was called. */
+const gate = () => {
+	let open: () => void = () => undefined;
+	const wait = new Promise<void>((resolve) => {
+		open = resolve;
+	});
+	return { wait, open };
+};
+
+describe('bulkhead: an attempt that comes to wait for a slot after the client\'s close() is refused, never sent later', () => {
+	it('a retry that comes after close() behind a full lane: CLIENT_CLOSED, not sent once the slot frees', async () => {
+		const first = gate();
+		const hold = gate();
+		const sent: string[] = [];
+		const api = createClient({
+			name: `h22-bulkhead-${++named}`, breaker: false, retry: { limit: 1, delay: () => 200, jitter: false }, bulkhead: bulkhead({ maxConcurrent: 1 }),
+			fetch: (async (request: Request) => {
+				const path = new URL(request.url).pathname;
+				sent.push(path);
+				if (path === '/x') {
+					await hold.wait;
+					return new Response('ok');
+				}
+
+				await first.wait;
+				return new Response('busy', { status: 503 });
+			}) as typeof fetch,
+		} as never);
+		let settled = false;
+		const b = outcome(api.get('https://api.test/b')).finally(() => {
+			settled = true;
+		});
+		await waitFor(() => sent.length === 1, '/b sent');
+		const x = outcome(api.get('https://api.test/x')); // waits for /b's slot
+		first.open(); // /b's 503: its slot goes to /x, its retry comes 200 ms later
+		await waitFor(() => sent.length === 2, '/x sent');
+		api.close();
+		// The retry came to the lane: refused (the call settled), or waiting behind /x.
+		await waitFor(() => settled || (api.stats()['https://api.test']?.['bulkhead'] as { queued: number } | undefined)?.queued === 1, 'the retry at the lane');
+		hold.open();
+		// Before: 'HTTP_5XX' and ['/b', '/x', '/b']: the retry waited past close() and was sent once /x's slot came back.
+		expect([await b, await x, sent]).toEqual(['CLIENT_CLOSED', 'OK', ['/b', '/x']]);
 	});
 });
