@@ -343,6 +343,8 @@ const sleep = async (ms: number, ...signals: AbortSignal[]): Promise<void> => ne
  * A client and the clients its `extend()` makes that keep its `name`, its `store` and this policy object share one
  * bucket per scope (its tokens, what the server said, its `stats()`; its times on the `clock` of the first of them); a child given a `rateLimit()` of its own (or
  * `false`), another `name` or another `store`, and a client `create()` makes, have their own.
+ * A clock that steps back (a device's clock set back) moves a scope's times back with it as the scope is next used: a token, a
+ * server's block, stay as far ahead of now as they were (never an hour's wait after an hour's step back).
  * Bad options throw a `RangeError` naming the option and the value.
  *
  * @example
