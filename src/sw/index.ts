@@ -57,6 +57,14 @@ export interface FetchHandlerOptions {
 	match: { test(input: string): boolean; readonly hostname?: string } | ((request: Request) => boolean);
 }
 
+/**
+ * `text` with each URL in it (a scheme, `://`, then up to the next space) as `shown` makes it, in time linear in its length:
+ * `/\b[a-z][\w+.-]*:\/\/\S+/gi` read a run of scheme characters to its end once per word in it (`a.a.a…` of 64 KB: 1.5 s).
+ * The same URLs: each run is read once, from its first letter after a non-word character, with `://` after it or not.
+ */
+export const showUrls = (text: string, shown: (url: string) => string): string =>
+	text.replace(/\b[a-z][\w+.-]*(:\/\/\S+)?|\w+|[^\w\s]+/gi, (match, url?: string) => (url ? shown(match) : match));
+
 const json = (value: unknown, status: number, headers: Record<string, string>): Response =>
 	new Response(JSON.stringify(value), { status, headers: { 'content-type': 'application/json', ...headers } });
 
@@ -192,7 +200,7 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 		// The message names the request the worker's client sent, which the page may never have had (a token a hook
 		// added): its URLs as events show them, the client's sensitive query values and any password removed.
 		const shown = (url: string): string => (client as { [resolveUrl]?: (url: string) => string })[resolveUrl]?.(url) ?? url;
-		const message = hideUserinfo(error instanceof Error ? error.message : String(error)).replace(/\b[a-z][\w+.-]*:\/\/\S+/gi, shown);
+		const message = showUrls(hideUserinfo(error instanceof Error ? error.message : String(error)), shown);
 		return json({ error: code, message }, code === 'TIMEOUT' ? 504 : 503, {
 			'steadfetch-error': code,
 			// Delta-seconds, at least 1; a wait past 2^31 s is 2^31 (RFC 9111 §1.2.2), never an exponent form (`1e+22`) no reader takes.

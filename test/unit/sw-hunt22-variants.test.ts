@@ -1,0 +1,87 @@
+/** steadfetch/sw, hunt 22: what the worker's 503 says of an error that did not come from steadfetch (an app's hook's). */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createClient } from '../../src/entries/core.js';
+import { fetchHandler } from '../../src/entries/sw.js';
+import { showUrls } from '../../src/sw/index.js';
+
+afterEach(() => {
+	vi.unstubAllGlobals();
+});
+
+/** The page's answer, and the ms it took, when the worker's client fails the call with what an app's `afterResponse` hook throws. */
+const answerFor = async (thrown: (response: Response) => Promise<unknown>) => {
+	vi.stubGlobal('location', new URL('https://app.example/sw.js'));
+	// The origin answers 400 with its own text; the app's hook fails the call on it (before the worker sees the answer).
+	const origin = (async () => new Response(`a.${'a.'.repeat(65_536)}`, { status: 400, statusText: 'Bad Request' })) as typeof fetch;
+	const api = createClient({ name: `sw-h22-${Math.random()}`, retry: 0, breaker: false, staleCache: false, fetch: origin, hooks: { afterResponse: [async ({ response }: { response: Response }) => {
+		throw await thrown(response);
+	}] } } as never);
+	const handle = fetchHandler(api, { match: () => true });
+	let answer: Promise<Response> | undefined;
+	const started = performance.now();
+	handle({ request: new Request('https://app.example/api/todos'), respondWith: (response) => {
+		answer = Promise.resolve(response);
+	} });
+	try {
+		const result = await answer!.then(async (response) => [response.status, response.headers.get('steadfetch-error'), (await response.json() as { message: string }).message],
+			(error: unknown) => ['rejected', String(error)]);
+		return [result, performance.now() - started] as const;
+	} finally {
+		api.close();
+	}
+};
+
+describe('fetchHandler: the message of an app\'s error, in the worker\'s 503', () => {
+	it('a server\'s text of 128 KB in it (a run of dotted words): the page has its 503 at once, its URLs still shown as events show them', { timeout: 60_000 }, async () => {
+		// Before: 5.5–16 s (`/\b[a-z][\w+.-]*:\/\/\S+/gi` read the run to its end from each of its 65,537 words).
+		const [[status, code, message], ms] = await answerFor(async (response) => new Error(`GET https://app.example/api/todos?token=s3cret answered: ${await response.text()}`));
+		expect([status, code, message === `GET https://app.example/api/todos?token= answered: a.${'a.'.repeat(65_536)}`]).toEqual([503, 'UNKNOWN', true]);
+		expect(ms).toBeLessThan(1_000); // a few ms
+	});
+});
+
+describe('showUrls: the URLs the former pattern found, in linear time', () => {
+	const former = /\b[a-z][\w+.-]*:\/\/\S+/gi;
+	const found = (text: string, replace: (text: string, shown: (url: string) => string) => string): string[] => {
+		const urls: string[] = [];
+		const out = replace(text, (url) => {
+			urls.push(url);
+			return `<${url.length}>`;
+		});
+		return [...urls, out];
+	};
+
+	it('finds the same URLs, and leaves the rest byte for byte, on 200,000 random texts (a fixed seed)', () => {
+		const pieces = ['a', 'Z', 'q', '1', '9', '_', '.', '+', '-', ':', '/', '//', '://', ' ', '\t', '\n', 'ä', 'é', '@', '?', '#', '%', 'K', 'ſ', '\u212a', '\u{1f600}', 'http', 'https://', 'x.y'];
+		let seed = 22;
+		const next = (below: number): number => {
+			seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+			return seed % below;
+		};
+		let differ = 0;
+		for (let round = 0; round < 200_000; round++) {
+			let text = '';
+			for (let length = next(24); length > 0; length--) {
+				text += pieces[next(pieces.length)];
+			}
+
+			const [before, after] = [found(text, (t, shown) => t.replace(former, shown)), found(text, showUrls)];
+			if (JSON.stringify(before) !== JSON.stringify(after)) {
+				expect([text, after]).toEqual([text, before]);
+				differ++;
+			}
+		}
+
+		expect(differ).toBe(0);
+	});
+
+	it('a dotted run, a run of `a:`, of `1.`, of scheme characters without `://`, each of 128 KB: a few ms', () => {
+		for (const text of ['a.'.repeat(65_536), 'a:'.repeat(65_536), '1.a'.repeat(43_690), `${'a+'.repeat(65_536)}:/`, `x ${'a-b.'.repeat(32_768)}://`]) {
+			const started = performance.now();
+			showUrls(text, (url) => url);
+			expect([text.slice(0, 8), performance.now() - started < 500]).toEqual([text.slice(0, 8), true]);
+		}
+
+		expect(showUrls('see 1.a://h/p?q and https://a/b, -x+y://z ::// 9://n', (url) => `[${url}]`)).toBe('see 1.[a://h/p?q] and [https://a/b,] -[x+y://z] ::// 9://n');
+	});
+});
