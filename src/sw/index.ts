@@ -200,7 +200,12 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 		// The message names the request the worker's client sent, which the page may never have had (a token a hook
 		// added): its URLs as events show them, the client's sensitive query values and any password removed.
 		const shown = (url: string): string => (client as { [resolveUrl]?: (url: string) => string })[resolveUrl]?.(url) ?? url;
-		const message = showUrls(hideUserinfo(error instanceof Error ? error.message : String(error)), shown);
+		// Whatever a hook threw: an object with no string form, or an Error whose message is not a string, is named by its type.
+		let text: unknown;
+		try {
+			text = error instanceof Error ? error.message : String(error);
+		} catch {}
+		const message = showUrls(hideUserinfo(typeof text === 'string' ? text : typeof error), shown);
 		return json({ error: code, message }, code === 'TIMEOUT' ? 504 : 503, {
 			'steadfetch-error': code,
 			// Delta-seconds, at least 1; a wait past 2^31 s is 2^31 (RFC 9111 §1.2.2), never an exponent form (`1e+22`) no reader takes.

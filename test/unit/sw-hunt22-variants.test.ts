@@ -38,6 +38,20 @@ describe('fetchHandler: the message of an app\'s error, in the worker\'s 503', (
 		expect([status, code, message === `GET https://app.example/api/todos?token= answered: a.${'a.'.repeat(65_536)}`]).toEqual([503, 'UNKNOWN', true]);
 		expect(ms).toBeLessThan(1_000); // a few ms
 	});
+
+	it('an object with no string form, or an Error whose message is not a string: the page gets the worker\'s 503 UNKNOWN, never a network error', async () => {
+		// Before: ['rejected', 'TypeError: Cannot convert object to primitive value'], ['rejected', 'TypeError: text.indexOf is not a function'] and, for a message getter that throws, ['rejected', 'Error: no message'].
+		expect((await answerFor(async () => Object.create(null)))[0]).toEqual([503, 'UNKNOWN', 'object']);
+		expect((await answerFor(async () => Object.assign(new Error('x'), { message: 42 })))[0]).toEqual([503, 'UNKNOWN', 'object']);
+		const throwing = new Error('x');
+		Object.defineProperty(throwing, 'message', { get: () => {
+			throw new Error('no message');
+		} });
+		expect((await answerFor(async () => throwing))[0]).toEqual([503, 'UNKNOWN', 'object']);
+		// As before: an Error's own message, and a string thrown.
+		expect((await answerFor(async () => new Error('bad payload')))[0]).toEqual([503, 'UNKNOWN', 'bad payload']);
+		expect((await answerFor(async () => 'bad payload'))[0]).toEqual([503, 'UNKNOWN', 'bad payload']);
+	});
 });
 
 describe('showUrls: the URLs the former pattern found, in linear time', () => {
