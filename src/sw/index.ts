@@ -94,7 +94,7 @@ const drop = (response: Response | undefined): void => void response?.body?.canc
  * signal, under the event's `waitUntil` (the page's integrity is its browser's check of the answer); the server's status as it is. What steadfetch answers instead is a Response too: a
  * stale copy as the cache makes it, `202` for a queued write, and for a failure nothing answered,
  * the server's last failing answer (its status, headers and bytes as sent: a `503` before a dropped
- * connection, a `401` auth could not cure), else `503` (`504` for a timeout) with `Steadfetch-Error: <code>`
+ * connection, a `401` auth could not cure), else `503` (`504` for a timeout) with `Steadfetch-Error: <code>` (percent-encoded: an app's own code may be any text)
  * (and, for an error with a `retryAfterMs`, `Retry-After` in whole seconds: at least 1, at most 2^31).
  */
 const respond = async (client: Client, event: FetchEventLike): Promise<Response> => {
@@ -207,7 +207,8 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 		} catch {}
 		const message = showUrls(hideUserinfo(typeof text === 'string' ? text : typeof error), shown);
 		return json({ error: code, message }, code === 'TIMEOUT' ? 504 : 503, {
-			'steadfetch-error': code,
+			// An app's error may carry a code of its own (classify: a SteadfetchError by its shape) that no header value may be.
+			'steadfetch-error': encodeURIComponent(code),
 			// Delta-seconds, at least 1; a wait past 2^31 s is 2^31 (RFC 9111 §1.2.2), never an exponent form (`1e+22`) no reader takes.
 			...(typeof wait === 'number' && Number.isFinite(wait) ? { 'retry-after': String(Math.min(Math.max(1, Math.ceil(wait / 1000)), 2 ** 31)) } : {}),
 		});

@@ -52,6 +52,12 @@ describe('fetchHandler: the message of an app\'s error, in the worker\'s 503', (
 		expect((await answerFor(async () => new Error('bad payload')))[0]).toEqual([503, 'UNKNOWN', 'bad payload']);
 		expect((await answerFor(async () => 'bad payload'))[0]).toEqual([503, 'UNKNOWN', 'bad payload']);
 	});
+	it('an app\'s error with a code of its own that no header may carry (a line break, a character past Latin-1): the page gets the 503, its code percent-encoded in Steadfetch-Error', async () => {
+		// Before: ['rejected', 'TypeError: Headers.append: "E\nX" is an invalid header value.'] (and for 'ÉCHEC—失败'): a network error to the page.
+		expect((await answerFor(async () => Object.assign(new Error('bad'), { code: 'E\nX', transient: false })))[0]).toEqual([503, 'E%0AX', 'bad']);
+		expect((await answerFor(async () => Object.assign(new Error('bad'), { code: 'ÉCHEC—失败', transient: false })))[0]).toEqual([503, encodeURIComponent('ÉCHEC—失败'), 'bad']);
+		expect((await answerFor(async () => Object.assign(new Error('bad'), { code: 'MY_CODE', transient: false })))[0]).toEqual([503, 'MY_CODE', 'bad']);
+	});
 });
 
 describe('showUrls: the URLs the former pattern found, in linear time', () => {
