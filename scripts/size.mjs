@@ -316,21 +316,21 @@ const cases = [
 		// on the outbox's code too (its pending writes' channel to other tabs, outbox/pending-tabs.ts).
 		name: 'core + outbox() (workerd)',
 		source: withPolicy('outbox', 'outbox()'),
-		budget: 43_871, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // the twenty-second hunt's fixes (stop 89): measured 43,871; earlier figures: `git log -p scripts/size.mjs`
+		budget: 43_912, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // a runtime's network failure found in linear time (no .* around the socket code): measured 43,912; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// Issue 47: the rate limiter as a Worker's bundler builds it (the edge build), so the edge `markers` are checked
 		// on its code too (its channel to other tabs, `steadfetch:<name>:ratelimit`: rate-limit/tabs.ts).
 		name: 'core + rateLimit() (workerd)',
 		source: withPolicy('rate-limit', 'rateLimit()'),
-		budget: 26_057, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // the twenty-second hunt's fixes (stop 89): measured 26,057; earlier figures: `git log -p scripts/size.mjs`
+		budget: 26_079, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // a runtime's network failure found in linear time (no .* around the socket code): measured 26,079; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// Issue 47: auth as a Worker's bundler builds it (the edge build), so the edge `markers` are checked on its
 		// code too (the refresh shared by tabs: its Web Lock and channel, auth/tabs.ts).
 		name: 'core + auth() (workerd)',
 		source: withPolicy('auth', "auth({ token: () => 't', refresh: () => undefined })"),
-		budget: 25_641, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // the twenty-second hunt's fixes (stop 89): measured 25,641; earlier figures: `git log -p scripts/size.mjs`
+		budget: 25_718, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // a runtime's network failure found in linear time (no .* around the socket code): measured 25,718; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// Issue 47: the TanStack helpers as a Deno or Worker bundler builds them (SSR, edge functions), so the edge
@@ -338,7 +338,7 @@ const cases = [
 		// listener given back, tanstack-query/on-line.ts).
 		name: 'core + steadfetch/tanstack-query (deno)',
 		source: `${core}import { queryOptionsFor, mutationOptionsFor, refetchWhenBack, followReachability, shown, StaleAnswerError, syncInvalidation } from 'steadfetch/tanstack-query';\nconst api = createClient();\nexport const query = queryOptionsFor(api, 'users/1');\nexport { mutationOptionsFor, refetchWhenBack, followReachability, shown, StaleAnswerError, syncInvalidation };`,
-		budget: 26_172, platform: 'neutral', conditions: ['deno', 'worker', 'browser'], // the twenty-second hunt's fixes (stop 89): measured 26,172; earlier figures: `git log -p scripts/size.mjs`
+		budget: 26_214, platform: 'neutral', conditions: ['deno', 'worker', 'browser'], // a runtime's network failure found in linear time (no .* around the socket code): measured 26,214; earlier figures: `git log -p scripts/size.mjs`
 	},
 	// fix/breaker-r3: waitForHealthy reads the stored state first, reset() after a reload stores itself, a
 	// malformed channel record is reported (storage:error): cloudflare +140 B (19,710 → 19,850), deno +55
@@ -369,14 +369,14 @@ const cases = [
 		// Throttle (issue 38, +803 B, 19,823 → 20,626): as the cloudflare case, Deno KV's coordinator answers throttle syncs.
 		// Issue 45 (no Date.now() outside src/utils: the real clock named, src/utils/clock.ts): measured 25,925 + 0.5 %.
 		// The code moved 4 minified bytes; the rest is the minifier's names shifting (brotli sees them, not the code).
-		budget: 33_511, platform: 'neutral', conditions: ['deno'], // the twenty-second hunt's fixes (stop 89): measured 33,511; earlier figures: `git log -p scripts/size.mjs`
+		budget: 33_522, platform: 'neutral', conditions: ['deno'], // a runtime's network failure found in linear time (no .* around the socket code): measured 33,522; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// Issue 51: a Redis coordinator (any client, through one `evaluate` function) for edge functions and Node fleets.
 		name: 'core + breaker({ shared }) + adaptiveThrottle({ shared }) (redis, edge-light)',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { adaptiveThrottle } from 'steadfetch/throttle';\nimport { coordinator } from 'steadfetch/redis';\nexport const make = (redis) => { const shared = coordinator((s, k, a) => redis.eval(s, k, a)); return createClient({ breaker: breaker({ shared }), adaptiveThrottle: adaptiveThrottle({ shared }) }); };`,
 		// Measured 25,195 + 0.5 %: the coordinator (redis/index.ts 2.6 KB unminified) over the breaker's and the throttle's shared links.
-		budget: 35_215, platform: 'neutral', conditions: ['edge-light', 'worker', 'browser'], // the twenty-second hunt's fixes (stop 89): measured 35,215; earlier figures: `git log -p scripts/size.mjs`
+		budget: 35_218, platform: 'neutral', conditions: ['edge-light', 'worker', 'browser'], // a runtime's network failure found in linear time (no .* around the socket code): measured 35,218; earlier figures: `git log -p scripts/size.mjs`
 	},
 ];
 
