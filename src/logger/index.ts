@@ -3,7 +3,7 @@ import type { EventType } from '../core/event-types.js';
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import { check, describe, hideUserinfo, optionsOf, isObject, isPrintableId, offOnly } from '../utils/validate.js';
 import { classify } from '../errors/classify.js';
-import { redact, sensitiveParamSet } from '../utils/sensitive.js';
+import { listedSensitive, redact, sensitiveParamSet } from '../utils/sensitive.js';
 
 declare module 'steadfetch/core' {
 	/** The `logger` slot of `createClient`. */
@@ -45,7 +45,7 @@ export interface LogRecord {
 	/** `expected`: what a resilient client plans for (transient failures, a policy's own transient error too, 4xx answers, aborts); `unexpected`: the rest. */
 	severity: 'expected' | 'unexpected';
 	scope: string;
-	/** The call's request id (the `trace` slot's header), when there is one: on a call the trace slot never traced (`trace: false`), the caller's own when it is 1–255 printable ASCII characters. */
+	/** The call's request id (the `trace` slot's header), when there is one: on a call the trace slot never traced (`trace: false`), the caller's own when it is 1–255 printable ASCII characters (never one in a header of `sensitiveHeaders`). */
 	requestId?: string;
 	method?: string;
 	url?: string;
@@ -81,9 +81,11 @@ export const logger = (sink: Logger, options?: LoggerOptions): Policy<'logger'> 
 
 const createLogging = (context: PolicyContext, sink: Logger, lowest: number): PolicyParts => {
 	const params = sensitiveParamSet(context.options);
-	// The request-id header trace() and otel() name on the policy they make (`header`).
+	// The request-id header trace() and otel() name on the policy they make (`header`): none when it is one of the client's
+	// `sensitiveHeaders`, whose value is never shown (the trace slot shows an id of the call's own, `requestIdOf`).
 	const { trace } = context.options;
-	const header = trace ? (trace as { header?: string }).header : undefined;
+	const named = trace ? (trace as { header?: string }).header : undefined;
+	const header = named && !listedSensitive(context.options, named) ? named : undefined;
 	const { clock } = context;
 	/**
 	 * The request id on a call's Request that the trace layer never saw (`trace: false`, refused before it): the caller's

@@ -5,6 +5,7 @@ import type { SteadfetchErrorCode } from '../errors/SteadfetchError.js';
 export interface AttemptEvent<T extends 'attempt:start' | 'attempt:end'> extends BaseEvent<T> {
 	method: string;
 	url: string;
+	/** The call's request id (never the caller's own in a header of `sensitiveHeaders`: an id of the call's own in its place). */
 	requestId: string;
 	/** 1 for the first attempt of the call. */
 	attempt: number;

@@ -7,6 +7,7 @@ import { hex, traceparent, type AttemptIds } from './ids.js';
 import type { ResolvedTrace } from './options.js';
 import { randomUuid } from '../utils/runtime.js';
 import { isPrintableId } from '../utils/validate.js';
+import { listedSensitive } from '../utils/sensitive.js';
 
 declare module 'steadfetch/core' {
 	interface PolicyHooks {
@@ -38,7 +39,10 @@ export interface AttemptTracer {
 type Span = ReturnType<AttemptTracer['attempt']>;
 
 interface CallTrace {
+	/** The request id events, log records and spans show: the one sent, unless that is the caller's in a sensitive header (`#secret`). */
 	readonly requestId: string;
+	/** The request id the header carries. */
+	readonly sent: string;
 	readonly traceId: string;
 	readonly flags: string;
 	/** Whether the trace is the caller's (a valid `traceparent` on the request), else a new one. */
@@ -92,6 +96,8 @@ class Tracing {
 	readonly #callOf: (call: PolicyCall) => { trace?: CallTrace };
 	readonly #context: PolicyContext;
 	readonly #header: string;
+	/** Whether the header is one of the client's `sensitiveHeaders`: an id the caller put in it is sent, never shown. */
+	readonly #secret: boolean;
 	/** The URL prefixes of `propagateTo` (see `originPrefixes`): a request that starts with one gets the headers. */
 	readonly #propagates: readonly string[];
 	readonly #tracer: AttemptTracer | undefined;
@@ -100,6 +106,7 @@ class Tracing {
 		this.#callOf = context.perCall(() => ({}));
 		this.#context = context;
 		this.#header = header;
+		this.#secret = listedSensitive(context.options, header);
 		this.#propagates = originPrefixes(propagateTo, context.options);
 		this.#tracer = tracer;
 		context.hooks.requestIdOf = (call) => this.#callOf(call).trace?.requestId;
@@ -145,8 +152,11 @@ class Tracing {
 			// The header on the request (a replay's stored one, where it is sent), else a replay's stored id (any origin): from
 			// outside (an incoming request's, storage), taken only as an idempotencyKey would be (1–255 printable ASCII).
 			const id = request.headers.get(this.#header) ?? (call && this.#context.hooks.replayRequestIdOf?.(call));
+			const sent = isPrintableId(id) ? id : randomUuid();
 			trace = {
-				requestId: isPrintableId(id) ? id : randomUuid(),
+				// The caller's value of a sensitive header goes out as it is, but what is shown is an id of the call's own.
+				requestId: this.#secret && sent === id ? randomUuid() : sent,
+				sent,
 				traceId: given?.[2] ?? hex(16),
 				// Only the sampled flag (bit 0): the others are reserved, sent as zero (W3C), as otel() sends them.
 				flags: given ? `0${Number.parseInt(given[4]!, 16) & 1}` : '01',
@@ -175,7 +185,7 @@ class Tracing {
 			}
 
 			const parent = ids ? `00-${ids.traceId}-${ids.spanId}-${ids.flags}` : `00-${trace.traceId}-${hex(8)}-${trace.flags}`;
-			request.headers.set(this.#header, trace.requestId);
+			request.headers.set(this.#header, trace.sent);
 			request.headers.set('traceparent', parent);
 			// A copy of the call's Request a layer above sends (a hedge's): the call's own carries the first one's ids too, for
 			// what keeps it (the outbox stores it: a replay continues the request id and the trace).

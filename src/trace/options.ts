@@ -21,7 +21,8 @@ export interface TraceOptions {
 	 * `Authorization` (auth's token), `Idempotency-Key` (a keyed write's, the same on its replays), nor one a browser's fetch drops (`Cookie`, `Host`, `Origin`, `Sec-…`, `Proxy-…` and
 	 * the Fetch standard's other forbidden request headers): a `RangeError` at creation. An id already on the request (the
 	 * caller's, one forwarded from an incoming request) is continued when it is 1–255 printable ASCII characters; any
-	 * other is replaced with a new one.
+	 * other is replaced with a new one. One listed in the client's `sensitiveHeaders`: the caller's id in it is sent as it is
+	 * but never shown — events, log records and spans show an id of the call's own (a UUID) in its place.
 	 * @default 'X-Request-ID'
 	 */
 	requestIdHeader?: string;

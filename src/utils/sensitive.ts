@@ -31,6 +31,13 @@ export const sensitiveSet = (option: string, names: unknown): ReadonlySet<string
 	return new Set([...credentialHeaders, ...(names as string[]).map((name) => name.toLowerCase())]);
 };
 
+/**
+ * Whether the header `name` (any case) is listed in a client's `sensitiveHeaders`: its value is never shown in an
+ * event, log record or span (the trace slot's request id header, when listed).
+ */
+export const listedSensitive = (options: { readonly sensitiveHeaders?: readonly string[] | undefined }, name: string): boolean =>
+	(options.sensitiveHeaders ?? []).some((listed) => listed.toLowerCase() === name.toLowerCase());
+
 /** The lower-case query parameter names of a client's `sensitiveParams` (checked by `createClient`) and the default ones: a list given adds to them, never replaces them. */
 export const sensitiveParamSet = (options: { readonly sensitiveParams?: readonly string[] | undefined }): ReadonlySet<string> =>
 	new Set([...defaultSensitiveParams, ...options.sensitiveParams ?? []].map((name) => name.toLowerCase()));

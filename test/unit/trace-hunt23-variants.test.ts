@@ -1,0 +1,85 @@
+/**
+ * Defect hunt, twenty-third round: the trace slot's request ids and the deadline header — where an id or a trace header
+ * goes (a redirect steadfetch follows itself, a mirror, a hedge) and what events, log records and spans show of a
+ * sensitive one. Each against the line of API.md or the TSDoc it broke.
+ */
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { afterAll, describe, expect, it } from 'vitest';
+import { classify, createClient, type EventMap } from '../../src/entries/core.js';
+import { trace } from '../../src/entries/trace.js';
+import { otel } from '../../src/entries/otel.js';
+import { logger, type LogRecord } from '../../src/entries/logger.js';
+
+const code = async (promise: Promise<unknown>): Promise<string> => promise.then(() => 'OK', (error: unknown) => classify(error).code);
+
+/** A fetch that answers with `answer(url)` (else 200) and keeps each request's URL and headers as sent. */
+const recording = (answer: (url: URL) => Response | undefined = () => undefined) => {
+	const sent: Array<{ url: string; headers: Record<string, string> }> = [];
+	const fetch = (async (request: Request) => {
+		const url = new URL(request.url);
+		sent.push({ url: url.host + url.pathname, headers: Object.fromEntries(request.headers) });
+		return answer(url) ?? new Response('ok');
+	}) as typeof globalThis.fetch;
+	return { sent, fetch };
+};
+
+/** What a record or event list shows, as text: a secret must be in none of it. */
+const shown = (value: unknown): string => JSON.stringify(value);
+
+const exporter = new InMemorySpanExporter();
+const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+afterAll(async () => provider.shutdown());
+
+describe('a request id header listed in sensitiveHeaders: its value is sent, never shown', () => {
+	const make = (fetch: typeof globalThis.fetch, slot: 'trace' | 'otel') => {
+		const records: LogRecord[] = [];
+		const sink = { info: (record: LogRecord) => records.push(record), warn: (record: LogRecord) => records.push(record), error: (record: LogRecord) => records.push(record) };
+		const api = createClient({
+			fetch, prefix: 'https://api.test/', sensitiveHeaders: ['X-Corr'], retry: { limit: 1, delay: () => 0, jitter: false }, retryBudget: false,
+			trace: slot === 'trace' ? trace({ requestIdHeader: 'X-Corr' }) : otel({ tracer: provider.getTracer('h23'), requestIdHeader: 'X-Corr' }),
+			logger: logger(sink),
+		});
+		const events: Array<EventMap['attempt:start'] | EventMap['attempt:end']> = [];
+		api.on('attempt:start', (event) => events.push(event));
+		api.on('attempt:end', (event) => events.push(event));
+		return { api, events, records };
+	};
+
+	for (const slot of ['trace', 'otel'] as const) {
+		it(`${slot}(): the caller's value goes out on every attempt, and no event, log record or span shows it`, async () => {
+			exporter.reset();
+			let answers = 0;
+			const { sent, fetch } = recording(() => (++answers === 1 ? new Response('busy', { status: 503 }) : undefined));
+			const { api, events, records } = make(fetch, slot);
+			expect(await code(api.get('orders', { headers: { 'X-Corr': 'S-secret-corr' } }))).toBe('OK');
+			// Sent as the caller gave it, on the retry too.
+			expect(sent.map(({ headers }) => headers['x-corr'])).toEqual(['S-secret-corr', 'S-secret-corr']);
+			// Before: every attempt:* event's requestId, the log record's and the call span's steadfetch.request_id were 'S-secret-corr'.
+			expect(shown(events)).not.toContain('S-secret');
+			expect(shown(records)).not.toContain('S-secret');
+			expect(shown(exporter.getFinishedSpans().map(({ attributes }) => attributes))).not.toContain('S-secret');
+			// Still one id of the call's own, the same on its attempts and its record: events can be told apart and matched.
+			const ids = new Set(events.map(({ requestId }) => requestId));
+			expect(ids.size).toBe(1);
+			expect(records.find(({ event }) => event === 'call')?.requestId).toBe([...ids][0]);
+			api.close();
+		});
+	}
+
+	it('a call with trace: false: the logger does not show the caller\'s value either', async () => {
+		const { fetch } = recording();
+		const { api, records } = make(fetch, 'trace');
+		expect(await code(api.get('orders', { headers: { 'X-Corr': 'S-secret-corr' }, trace: false }))).toBe('OK');
+		// Before: the record's requestId was 'S-secret-corr'.
+		expect(shown(records)).not.toContain('S-secret');
+		api.close();
+	});
+
+	it('an id the slot made itself is shown and sent alike (no secret of the caller\'s)', async () => {
+		const { sent, fetch } = recording();
+		const { api, events } = make(fetch, 'trace');
+		expect(await code(api.get('orders'))).toBe('OK');
+		expect(events[0]!.requestId).toBe(sent[0]!.headers['x-corr']);
+		api.close();
+	});
+});
