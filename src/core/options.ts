@@ -120,7 +120,8 @@ export interface BaseClientOptions extends KyOptions {
 	 * `Authorization`, `Cookie`, `Proxy-Authorization`) for a `Location` on another origin; a call's
 	 * own `redirect: 'manual'` or `'error'` is honoured. A header name of its own (a `RangeError` at creation otherwise):
 	 * not `traceparent` or `tracestate`, `Authorization`, `Idempotency-Key`, nor one a browser's fetch drops (`Cookie`,
-	 * `Host`, `Origin`, `Sec-…`, `Proxy-…` and the Fetch standard's other forbidden request headers), as trace's `requestIdHeader`.
+	 * `Host`, `Origin`, `Sec-…`, `Proxy-…` and the Fetch standard's other forbidden request headers), as trace's `requestIdHeader`,
+	 * nor that `requestIdHeader` itself (in any case).
 	 * @default undefined (no deadline read, none sent)
 	 */
 	deadlineHeader?: string;

@@ -6,7 +6,7 @@ import { originPrefixes } from '../utils/origins.js';
 import { hex, traceparent, type AttemptIds } from './ids.js';
 import type { ResolvedTrace } from './options.js';
 import { randomUuid } from '../utils/runtime.js';
-import { isPrintableId } from '../utils/validate.js';
+import { check, isPrintableId } from '../utils/validate.js';
 import { listedSensitive } from '../utils/sensitive.js';
 
 declare module 'steadfetch/core' {
@@ -107,6 +107,9 @@ class Tracing {
 		this.#context = context;
 		this.#header = header;
 		this.#secret = listedSensitive(context.options, header);
+		// Each attempt to the client's origins has the deadline header set to the time left: never over the request id.
+		const { deadlineHeader } = context.options;
+		check(deadlineHeader?.toLowerCase() !== header.toLowerCase(), 'deadlineHeader', deadlineHeader, 'a header name of its own, not the trace slot\'s requestIdHeader');
 		this.#propagates = originPrefixes(propagateTo, context.options);
 		this.#tracer = tracer;
 		context.hooks.requestIdOf = (call) => this.#callOf(call).trace?.requestId;

@@ -19,7 +19,7 @@ export interface TraceOptions {
 	 * The header that carries the call's request id, the same on every attempt, retry, hedge and
 	 * outbox replay of the call. A header name of its own: not `traceparent` or `tracestate` (this slot sets them),
 	 * `Authorization` (auth's token), `Idempotency-Key` (a keyed write's, the same on its replays), nor one a browser's fetch drops (`Cookie`, `Host`, `Origin`, `Sec-…`, `Proxy-…` and
-	 * the Fetch standard's other forbidden request headers): a `RangeError` at creation. An id already on the request (the
+	 * the Fetch standard's other forbidden request headers), nor the client's `deadlineHeader`: a `RangeError` at creation. An id already on the request (the
 	 * caller's, one forwarded from an incoming request) is continued when it is 1–255 printable ASCII characters; any
 	 * other is replaced with a new one. One listed in the client's `sensitiveHeaders`: the caller's id in it is sent as it is
 	 * but never shown — events, log records and spans show an id of the call's own (a UUID) in its place.

@@ -83,3 +83,22 @@ describe('a request id header listed in sensitiveHeaders: its value is sent, nev
 		api.close();
 	});
 });
+
+describe('deadlineHeader and the trace slot\'s requestIdHeader: one header cannot be both', () => {
+	for (const [deadlineHeader, slot, name] of [
+		['X-Request-ID', trace(), 'trace()'],
+		['x-request-id', trace(), 'trace()'],
+		['X-Corr', trace({ requestIdHeader: 'x-CORR' }), "trace({ requestIdHeader: 'x-CORR' })"],
+		['X-Request-ID', otel({ tracer: provider.getTracer('h23') }), 'otel()'],
+	] as const) {
+		it(`deadlineHeader ${JSON.stringify(deadlineHeader)} with ${name}: a RangeError at creation`, () => {
+			// Before: made; each attempt's id was overwritten by the time left (or the other way round).
+			expect(() => createClient({ prefix: 'https://api.test/', deadlineHeader, trace: slot })).toThrow(RangeError);
+			expect(() => createClient({ prefix: 'https://api.test/', deadlineHeader, trace: slot })).toThrow(/deadlineHeader/);
+		});
+	}
+
+	it('different names: made', () => {
+		createClient({ prefix: 'https://api.test/', deadlineHeader: 'request-timeout-ms', trace: trace() }).close();
+	});
+});
