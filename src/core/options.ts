@@ -117,7 +117,8 @@ export interface BaseClientOptions extends KyOptions {
 	 * request's deadline), so services using steadfetch pass one deadline along; other origins never
 	 * get it, also not through a redirect: an attempt that carries it has its redirects followed by
 	 * steadfetch (each hop a subrequest of its request context), which drops the header (and
-	 * `Authorization`, `Cookie`, `Proxy-Authorization`) for a `Location` on another origin; a call's
+	 * `Authorization`, `Cookie`, `Proxy-Authorization`) for a `Location` on another origin, and the trace slot's
+	 * headers for one not in its `propagateTo`; a call's
 	 * own `redirect: 'manual'` or `'error'` is honoured. A header name of its own (a `RangeError` at creation otherwise):
 	 * not `traceparent` or `tracestate`, `Authorization`, `Idempotency-Key`, nor one a browser's fetch drops (`Cookie`,
 	 * `Host`, `Origin`, `Sec-…`, `Proxy-…` and the Fetch standard's other forbidden request headers), as trace's `requestIdHeader`,

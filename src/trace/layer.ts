@@ -23,6 +23,11 @@ declare module 'steadfetch/core' {
 		 * the call goes on `alone` (refused for the first caller only, it sends its own).
 		 */
 		joined?(call: PolicyCall, first: PolicyCall | undefined, request: Request): ((response?: Response, error?: unknown, alone?: boolean) => void) | undefined;
+		/**
+		 * Set by the trace slot, asked by the core for a redirect hop of `call` it follows itself (with `deadlineHeader`):
+		 * `hop` goes on from `from`. The headers the slot put on `from` are removed from `hop` when its URL is not for `propagateTo`.
+		 */
+		redirected?(call: PolicyCall | undefined, hop: Request, from: Request): void;
 	}
 }
 
@@ -113,6 +118,13 @@ class Tracing {
 		this.#propagates = originPrefixes(propagateTo, context.options);
 		this.#tracer = tracer;
 		context.hooks.requestIdOf = (call) => this.#callOf(call).trace?.requestId;
+		context.hooks.redirected = (call, hop, from) => {
+			if (call?.options.trace !== false && this.#sends(from.url) && !this.#sends(hop.url)) {
+				for (const name of [header, 'traceparent', 'tracestate']) {
+					hop.headers.delete(name);
+				}
+			}
+		};
 		context.hooks.joined = (call, first, request) => {
 			if (call.options.trace === false) {
 				return undefined;
@@ -134,6 +146,11 @@ class Tracing {
 				traced(() => span?.ended(response, error, alone));
 			};
 		};
+	}
+
+	/** Whether a request to `url` gets the headers (`propagateTo`). */
+	#sends(url: string): boolean {
+		return this.#propagates.some((prefix) => url.startsWith(prefix));
 	}
 
 	/** `own` (a call's Request) carries the ids `from` went out with, unless it is `from` or has an id of its own. */
@@ -177,7 +194,7 @@ class Tracing {
 	#begin(call: PolicyCall | undefined, request: Request, trace: CallTrace, attempt: number): Span | undefined {
 		const tracer = this.#tracer;
 		const span = tracer && traced(() => tracer.attempt(call, request, attempt));
-		if (this.#propagates.some((prefix) => request.url.startsWith(prefix))) {
+		if (this.#sends(request.url)) {
 			const ids = span?.ids;
 			const state = trace.continued ? boundedState(request.headers.get('tracestate')) : '';
 			if (state) {

@@ -9,6 +9,7 @@ import { classify, createClient, type EventMap } from '../../src/entries/core.js
 import { trace } from '../../src/entries/trace.js';
 import { otel } from '../../src/entries/otel.js';
 import { logger, type LogRecord } from '../../src/entries/logger.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 
 const code = async (promise: Promise<unknown>): Promise<string> => promise.then(() => 'OK', (error: unknown) => classify(error).code);
 
@@ -100,5 +101,50 @@ describe('deadlineHeader and the trace slot\'s requestIdHeader: one header canno
 
 	it('different names: made', () => {
 		createClient({ prefix: 'https://api.test/', deadlineHeader: 'request-timeout-ms', trace: trace() }).close();
+	});
+});
+
+describe('a redirect steadfetch follows itself (deadlineHeader set): trace headers only where propagateTo allows', () => {
+	const incoming = () => new Request('https://worker.test/', { headers: { 'request-timeout-ms': '5000' } });
+	const hopping = (location: string) => recording((url) => (url.pathname === '/hop' ? new Response(null, { status: 302, headers: { location } }) : undefined));
+	const made = (fetch: typeof globalThis.fetch, propagateTo?: string[]) => {
+		const api = createClient({ clock: new ManualClock(), fetch, prefix: 'https://api.test/', deadlineHeader: 'request-timeout-ms', retry: 0, trace: trace(propagateTo ? { propagateTo } : {}) });
+		return { api, here: api.withContext({ waitUntil: () => undefined }, { request: incoming() }) };
+	};
+	const traceHeaders = ({ headers }: { headers: Record<string, string> }) => ['x-request-id', 'traceparent', 'tracestate', 'request-timeout-ms'].filter((name) => name in headers);
+
+	it('to another origin: none of them (before: X-Request-ID and traceparent went on, the deadline header did not)', async () => {
+		const { sent, fetch } = hopping('https://other.test/landed');
+		const { api, here } = made(fetch);
+		expect(await code(here.get('hop', { headers: { traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`, tracestate: 'k=v' } }))).toBe('OK');
+		expect(sent.map(({ url }) => url)).toEqual(['api.test/hop', 'other.test/landed']);
+		expect(traceHeaders(sent[0]!)).toEqual(['x-request-id', 'traceparent', 'tracestate', 'request-timeout-ms']);
+		expect(traceHeaders(sent[1]!)).toEqual([]);
+		api.close();
+	});
+
+	it('within the origin: all of them, the same ids', async () => {
+		const { sent, fetch } = hopping('/landed');
+		const { api, here } = made(fetch);
+		expect(await code(here.get('hop'))).toBe('OK');
+		expect(traceHeaders(sent[1]!)).toEqual(['x-request-id', 'traceparent', 'request-timeout-ms']);
+		expect(sent[1]!.headers['x-request-id']).toBe(sent[0]!.headers['x-request-id']);
+		api.close();
+	});
+
+	it('to another origin propagateTo names: the trace headers, not the deadline', async () => {
+		const { sent, fetch } = hopping('https://other.test/landed');
+		const { api, here } = made(fetch, ['https://api.test', 'https://other.test']);
+		expect(await code(here.get('hop'))).toBe('OK');
+		expect(traceHeaders(sent[1]!)).toEqual(['x-request-id', 'traceparent']);
+		api.close();
+	});
+
+	it('from an origin propagateTo does not name: the caller\'s own headers are left as they are', async () => {
+		const { sent, fetch } = hopping('https://third.test/landed');
+		const { api, here } = made(fetch, ['https://other.test']);
+		expect(await code(here.get('hop', { headers: { 'X-Request-ID': 'mine' } }))).toBe('OK');
+		expect(sent.map(({ headers }) => headers['x-request-id'])).toEqual(['mine', 'mine']);
+		api.close();
 	});
 });
