@@ -25,11 +25,11 @@ const content = ['content-type', 'content-length', 'content-encoding', 'content-
  * follow its redirects here instead of in the runtime, as fetch would (at most 20; 303, and 301/302
  * after a POST, become a GET without its body), so that a `Location` on another origin gets neither
  * `header` nor credentials: each hop is `stamp`ed again (the header only where it may go, with the
- * time left; the policies' headers of the hop before, `from`, only where they may go) and `counted` (a subrequest of its request context). A browser hides a redirect's
+ * time left; the policies' headers of `request` only where they may go) and `counted` (a subrequest of its request context). A browser hides a redirect's
  * `Location` from a `manual` fetch (an `opaqueredirect`): there the request is sent again without
  * the header, for the browser to follow.
  */
-const following = async (fetch: FetchLike, request: Request, init: FetchInit | undefined, header: string, stamp: (request: Request, from: Request) => void, counted: () => void): Promise<Response> => {
+const following = async (fetch: FetchLike, request: Request, init: FetchInit | undefined, header: string, stamp: (request: Request) => void, counted: () => void): Promise<Response> => {
 	// Each Request made here is held by the signal it follows until the attempt ends (`heldRequest`): the caller's
 	// abort reaches a `fetch` that waits on nothing else.
 	const releases: Array<() => void> = [];
@@ -80,10 +80,9 @@ const following = async (fetch: FetchLike, request: Request, init: FetchInit | u
 			}
 
 			const body = get ? null : copy?.body ?? null;
-			const from = current;
 			// Its modes go on (`cache: 'no-store'`: workerd's cache bypassed for every hop), as fetch's own following keeps them.
 			current = made(url, { ...keptOf(current), method: get ? 'GET' : current.method, headers, body, signal: current.signal, redirect: 'manual', ...body ? { duplex: 'half' } : {} } as RequestInit);
-			stamp(current, from);
+			stamp(current);
 			// Ended meanwhile (the caller's abort, ky's timeout): not sent, as fetch refuses it, so not counted either.
 			current.signal.throwIfAborted();
 			counted();
@@ -113,9 +112,9 @@ export const sendWithDeadline = (fetch: FetchLike, request: Request, init: Fetch
 	}
 
 	return header && request.redirect === 'follow'
-		? following(fetch, request, init, header, (next, from) => {
-			// The policies' headers of `from` only where they may go (the trace slot's `propagateTo`).
-			bounds!.hooks?.redirected?.(call, next, from);
+		? following(fetch, request, init, header, (next) => {
+			// The policies' headers of the attempt only where they may go (the trace slot's `propagateTo`).
+			bounds!.hooks?.redirected?.(call, next, request);
 			bounds!.stamp(next, deadline!);
 		}, () => call!.invocation && call!.invocation.used.count++)
 		: fetch(request, init);

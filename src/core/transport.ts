@@ -17,7 +17,7 @@ export interface Bounds {
 	/** Put the call's remaining time on an attempt (`deadlineHeader`), where it may go: the header's name when it did. */
 	stamp(request: Request, deadline: number): string | undefined;
 	/** The policies' hooks (`PolicyContext.hooks`): the trace slot's `redirected`, asked for each redirect hop followed here. */
-	readonly hooks?: { readonly redirected?: ((call: Call | undefined, hop: Request, from: Request) => void) | undefined };
+	readonly hooks?: { readonly redirected?: ((call: Call | undefined, hop: Request, attempt: Request) => void) | undefined };
 }
 
 /**

@@ -24,10 +24,10 @@ declare module 'steadfetch/core' {
 		 */
 		joined?(call: PolicyCall, first: PolicyCall | undefined, request: Request): ((response?: Response, error?: unknown, alone?: boolean) => void) | undefined;
 		/**
-		 * Set by the trace slot, asked by the core for a redirect hop of `call` it follows itself (with `deadlineHeader`):
-		 * `hop` goes on from `from`. The headers the slot put on `from` are removed from `hop` when its URL is not for `propagateTo`.
+		 * Set by the trace slot, asked by the core for each redirect hop of `call`'s `attempt` it follows itself (with
+		 * `deadlineHeader`): the headers the slot put on the attempt are on `hop` only when its URL is for `propagateTo`.
 		 */
-		redirected?(call: PolicyCall | undefined, hop: Request, from: Request): void;
+		redirected?(call: PolicyCall | undefined, hop: Request, attempt: Request): void;
 	}
 }
 
@@ -118,10 +118,12 @@ class Tracing {
 		this.#propagates = originPrefixes(propagateTo, context.options);
 		this.#tracer = tracer;
 		context.hooks.requestIdOf = (call) => this.#callOf(call).trace?.requestId;
-		context.hooks.redirected = (call, hop, from) => {
-			if (call?.options.trace !== false && this.#sends(from.url) && !this.#sends(hop.url)) {
+		context.hooks.redirected = (call, hop, attempt) => {
+			if (call?.options.trace !== false && this.#sends(attempt.url)) {
+				const goes = this.#sends(hop.url);
 				for (const name of [header, 'traceparent', 'tracestate']) {
-					hop.headers.delete(name);
+					const value = attempt.headers.get(name);
+					goes && value !== null ? hop.headers.set(name, value) : hop.headers.delete(name);
 				}
 			}
 		};

@@ -140,6 +140,20 @@ describe('a redirect steadfetch follows itself (deadlineHeader set): trace heade
 		api.close();
 	});
 
+	it('away and back: none on the other origin, the attempt\'s own again on the way back', async () => {
+		const { sent, fetch } = recording((url) => (url.pathname === '/hop' ? new Response(null, { status: 302, headers: { location: 'https://other.test/bounce' } })
+			: url.pathname === '/bounce' ? new Response(null, { status: 307, headers: { location: 'https://api.test/landed' } }) : undefined));
+		const { api, here } = made(fetch);
+		expect(await code(here.get('hop', { headers: { traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`, tracestate: 'k=v' } }))).toBe('OK');
+		expect(sent.map(({ url }) => url)).toEqual(['api.test/hop', 'other.test/bounce', 'api.test/landed']);
+		expect(sent.map(traceHeaders)).toEqual([['x-request-id', 'traceparent', 'tracestate', 'request-timeout-ms'], [], ['x-request-id', 'traceparent', 'tracestate', 'request-timeout-ms']]);
+		for (const name of ['x-request-id', 'traceparent', 'tracestate']) {
+			expect(sent[2]!.headers[name]).toBe(sent[0]!.headers[name]);
+		}
+
+		api.close();
+	});
+
 	it('from an origin propagateTo does not name: the caller\'s own headers are left as they are', async () => {
 		const { sent, fetch } = hopping('https://third.test/landed');
 		const { api, here } = made(fetch, ['https://other.test']);
