@@ -25,9 +25,9 @@ const content = ['content-type', 'content-length', 'content-encoding', 'content-
  * follow its redirects here instead of in the runtime, as fetch would (at most 20; 303, and 301/302
  * after a POST, become a GET without its body), so that a `Location` on another origin gets neither
  * `header` nor credentials: each hop is `stamp`ed again (the header only where it may go, with the
- * time left; the policies' headers of `request` only where they may go) and `counted` (a subrequest of its request context). A browser hides a redirect's
- * `Location` from a `manual` fetch (an `opaqueredirect`): there the request is sent again without
- * the header, for the browser to follow.
+ * time left; the policies' headers of `request` only where they may go) and `counted` (a subrequest
+ * of its request context). A browser hides a redirect's `Location` from a `manual` fetch (an
+ * `opaqueredirect`): there the request is sent again without the header, for the browser to follow.
  */
 const following = async (fetch: FetchLike, request: Request, init: FetchInit | undefined, header: string, stamp: (request: Request) => void, counted: () => void): Promise<Response> => {
 	// Each Request made here is held by the signal it follows until the attempt ends (`heldRequest`): the caller's
