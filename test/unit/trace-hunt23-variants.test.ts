@@ -9,6 +9,8 @@ import { classify, createClient, type EventMap } from '../../src/entries/core.js
 import { trace } from '../../src/entries/trace.js';
 import { otel } from '../../src/entries/otel.js';
 import { logger, type LogRecord } from '../../src/entries/logger.js';
+import { failover } from '../../src/entries/failover.js';
+import { hedge } from '../../src/entries/hedge.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 
 const code = async (promise: Promise<unknown>): Promise<string> => promise.then(() => 'OK', (error: unknown) => classify(error).code);
@@ -99,8 +101,10 @@ describe('deadlineHeader and the trace slot\'s requestIdHeader: one header canno
 		});
 	}
 
-	it('different names: made', () => {
-		createClient({ prefix: 'https://api.test/', deadlineHeader: 'request-timeout-ms', trace: trace() }).close();
+	it('different names: made; extend() to the same name: refused as at creation', () => {
+		const api = createClient({ prefix: 'https://api.test/', deadlineHeader: 'request-timeout-ms', trace: trace() });
+		expect(() => api.extend({ deadlineHeader: 'x-REQUEST-id' })).toThrow(/deadlineHeader/);
+		api.close();
 	});
 });
 
@@ -159,6 +163,59 @@ describe('a redirect steadfetch follows itself (deadlineHeader set): trace heade
 		const { api, here } = made(fetch, ['https://other.test']);
 		expect(await code(here.get('hop', { headers: { 'X-Request-ID': 'mine' } }))).toBe('OK');
 		expect(sent.map(({ headers }) => headers['x-request-id'])).toEqual(['mine', 'mine']);
+		api.close();
+	});
+});
+
+describe('neighbours: a mirror, a hedge, a replay, a log record', () => {
+	it('failover to a mirror propagateTo does not name: no trace header goes there, the call keeps its id', async () => {
+		const { sent, fetch } = recording((url) => (url.host === 'api.test' ? new Response('down', { status: 503 }) : undefined));
+		const api = createClient({
+			fetch, prefix: 'https://api.test/', retry: 0, retryBudget: false, trace: trace(),
+			failover: failover({ mirrors: { 'https://api.test': ['https://mirror.test'] } }),
+		});
+		const starts: Array<EventMap['attempt:start']> = [];
+		api.on('attempt:start', (event) => starts.push(event));
+		expect(await code(api.get('orders', { headers: { tracestate: 'k=v', traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01` } }))).toBe('OK');
+		expect(sent.map(({ url, headers }) => [url, 'x-request-id' in headers])).toEqual([['api.test/orders', true], ['mirror.test/orders', false]]);
+		// The caller's own trace headers stay on the mirror's request as they were given (not the slot's new span id).
+		expect(sent[1]!.headers['traceparent']).toBe(`00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`);
+		expect(new Set(starts.map(({ requestId }) => requestId)).size).toBe(1);
+		api.close();
+	});
+
+	it('a hedge with a sensitive request id header: the caller\'s value on both attempts, shown on neither', async () => {
+		const sent: Array<string | null> = [];
+		// The first attempt hangs until aborted (the hedge won); the hedge answers.
+		const fetch = (async (request: Request) => {
+			sent.push(request.headers.get('x-corr'));
+			if (sent.length === 1) {
+				return new Promise<Response>((_, reject) => request.signal.addEventListener('abort', () => reject(request.signal.reason)));
+			}
+
+			return new Response('ok');
+		}) as typeof globalThis.fetch;
+		const api = createClient({ fetch, prefix: 'https://api.test/', sensitiveHeaders: ['x-corr'], retry: 0, trace: trace({ requestIdHeader: 'X-Corr' }), hedge: hedge({ delayMs: 5 }) });
+		const events: Array<EventMap['attempt:start']> = [];
+		api.on('attempt:start', (event) => events.push(event));
+		expect(await code(api.get('orders', { headers: { 'X-Corr': 'S-secret-corr' } }))).toBe('OK');
+		expect(sent).toEqual(['S-secret-corr', 'S-secret-corr']);
+		expect(events.map(({ hedge }) => hedge)).toEqual([false, true]);
+		expect(shown(events)).not.toContain('S-secret');
+		expect(events[0]!.requestId).toBe(events[1]!.requestId);
+		api.close();
+	});
+
+	it('the logger\'s call record of a call refused before its request was built shows its URL without sensitive values', async () => {
+		const records: LogRecord[] = [];
+		const sink = { info: (record: LogRecord) => records.push(record), warn: (record: LogRecord) => records.push(record), error: (record: LogRecord) => records.push(record) };
+		const { fetch } = recording();
+		const api = createClient({ fetch, retry: 0, sensitiveParams: ['sessionid'], logger: logger(sink), trace: trace() });
+		// fetch refuses a URL with a password as the Request is built: the record names the URL the caller gave.
+		expect(await code(api.get('https://user:S-pass0@api.test/x?SessionId=S-sess1&token=S-tok1#access_token=S-frag1'))).toBe('INVALID_REQUEST');
+		expect(await code(api.get('https://api.test/x?SessionId=S-sess2&a%5Btoken%5D=S-tok2'))).toBe('OK');
+		expect(records.length).toBe(2);
+		expect(shown(records)).not.toContain('S-');
 		api.close();
 	});
 });
