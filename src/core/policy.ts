@@ -16,7 +16,8 @@ export type { Counter } from './stats.js';
 /**
  * The slots of `createClient`, each filled by a policy whose `slot` is its key: every policy adds its
  * own by declaration merging (`declare module 'steadfetch/core' { interface Slots { audit: Policy<'audit'> } }`),
- * the built-ins as an app's own do. The core names none of them.
+ * the built-ins as an app's own do. The core names none of them. A slot is never one of the client's own options,
+ * ky's (`retry`, `headers`, `json`) or a call's (`idempotencyKey`): a policy there is a `TypeError` at `createClient`.
  */
 // biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging
 export interface Slots {}

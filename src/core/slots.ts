@@ -1,4 +1,4 @@
-import { clientKeys, type CoreClientOptions } from './options.js';
+import { callKeys, clientKeys, type CoreClientOptions } from './options.js';
 import { isPolicy, type PolicyBands, type PolicyCall, type PolicyContext, type PolicyParts } from './policy.js';
 import type { Layer } from './types.js';
 import { describe, isObject } from '../utils/validate.js';
@@ -21,6 +21,12 @@ export interface Placed {
  * ignored without a word (`settled`, `close`, `substituted`, `stats`).
  */
 const functionParts = 'layer wrap checkCall appliesTo settled scopeOf start close clear substituted stats holds membersFor'.split(' ') as Array<keyof PolicyParts>;
+
+/**
+ * ky's options (and fetch's it hands on) that take an object (or any value) and are no slot: `retry` and `hooks`, and the
+ * options a policy's value would pass as (the others are refused as that option: `timeout: breaker()` is no number of ms).
+ */
+const kyKeys = 'retry hooks headers json body searchParams context throwHttpErrors referrer integrity keepalive duplex dispatcher'.split(' ');
 
 /** A band as given: a finite number, or absent (1 000); anything else is the policy's fault, named. */
 const bandOf = (at: PolicyBands, which: 'wrap' | 'layer', slot: string): number => {
@@ -54,7 +60,7 @@ export const closeAll = (made: readonly PolicyParts[]): void => {
 /**
  * Each filled slot's policy, created once with the client's context, in wrap order (outermost
  * first). Any option whose value is a policy fills the slot of its key; a policy under another key,
- * or under one of the client's own options (`fallback`, `retry`, `retryBudget`), is a `TypeError` naming them, and so is an `at` that is not an object or a band that is not a finite
+ * or under one of the client's own options (`fallback`, `retryBudget`), ky's (`retry`, `headers`, `json`) or the call's (`idempotencyKey`), is a `TypeError` naming them, and so is an `at` that is not an object or a band that is not a finite
  * number, a `create()` that returns no object (or a promise: an `async create`), and a part the client calls unguarded that is no
  * function (`wrap: 'x'`). A `create()` that throws is thrown, the parts already made closed.
  */
@@ -70,9 +76,10 @@ export const createParts = (options: CoreClientOptions, context: PolicyContext):
 				throw new TypeError(`\`${key}\` takes a policy for the \`${key}\` slot; got one for \`${value.slot}\``);
 			}
 
-			// A slot is any key but the client's own options (those of another type are refused as that option):
-			// a policy there would be read as the option too (per call `{ fallback: false }`, an answer).
-			if (clientKeys.includes(key) || key === 'retry' || key === 'hooks') {
+			// A slot is any key but the client's own options, ky's and the call's (those of another type are refused as that
+			// option): a policy there would be read as the option too (per call `{ fallback: false }`, an answer), or keep it
+			// from ky (a `json` slot sent every JSON body as '', a `headers` slot dropped the call's headers).
+			if (clientKeys.includes(key) || callKeys.includes(key) || kyKeys.includes(key)) {
 				throw new TypeError(`\`${key}\` is the client's own option, not a slot`);
 			}
 

@@ -1,0 +1,64 @@
+/**
+ * Defect hunt, twenty-third round (the open pipeline: an app's own policies). Neighbours of the known defect classes:
+ * a slot named as one of ky's (or the call's own) options, a `checkCall` whose throw has no string form, a wrapper
+ * whose wait before its first run was not part of the call's `totalTimeout`, and a caller's abort while a wrapper waits.
+ */
+import { describe, expect, it } from 'vitest';
+import { classify, createClient } from '../../src/entries/core.js';
+import type { Policy, PolicyContext, PolicyParts } from '../../src/entries/policy.js';
+
+/** An app's policy for `slot` whose create() gives `parts` (made with the context when a function). */
+const mine = (slot: string, parts: PolicyParts | ((context: PolicyContext) => PolicyParts) = {}): Policy => ({
+	slot,
+	create: (context: PolicyContext) => (typeof parts === 'function' ? parts(context) : parts),
+});
+
+/** What `make()` did: the client's type, or the error it threw (class and message). */
+const made = (make: () => unknown): string => {
+	try {
+		return typeof make();
+	} catch (error) {
+		return `${(error as Error).constructor.name}: ${(error as Error).message}`;
+	}
+};
+
+/** Settles with its status and body, or with its error's class and code; a synchronous throw says so. */
+const settled = async (call: () => Promise<Response>): Promise<string> => {
+	let promise: Promise<Response>;
+	try {
+		promise = call();
+	} catch (error) {
+		return `threw ${(error as Error)?.constructor?.name}`;
+	}
+
+	return promise.then(async (response) => `${response.status} ${await response.text()}`, (error: Error) => `${error?.constructor?.name} ${classify(error).code}`);
+};
+
+/** A transport that answers 200 'net' and notes each request's method, `x-a` header and body (`seen`). */
+const noting = () => {
+	const seen: string[] = [];
+	const fetch = (async (request: Request) => {
+		seen.push(`${request.method} ${request.headers.get('x-a')} ${await request.text()}`);
+		return new Response('net');
+	}) as typeof globalThis.fetch;
+	return { fetch, seen };
+};
+
+describe('a slot is never one of ky\'s options, nor the call\'s own', () => {
+	it('a policy under a key ky reads (`headers`, `json`, `body`, `searchParams`, `context`, `throwHttpErrors`, `referrer`, `integrity`, `keepalive`, `duplex`, `dispatcher`) or a call reads (`idempotencyKey`) is a TypeError naming the key at createClient, the parts made closed', () => {
+		for (const key of ['headers', 'json', 'body', 'searchParams', 'context', 'throwHttpErrors', 'referrer', 'integrity', 'keepalive', 'duplex', 'dispatcher', 'idempotencyKey']) {
+			let closed = 0;
+			const shown = made(() => createClient({ fetch: noting().fetch, audit: mine('audit', { close: () => void closed++ }), [key]: mine(key) } as never));
+			// Before: 'function' for each (a client): a `json` slot sent every POST's JSON body as '' (a `headers` slot dropped the call's headers).
+			expect([key, shown, closed]).toEqual([key, `TypeError: \`${key}\` is the client's own option, not a slot`, 1]);
+		}
+	});
+
+	it('an app\'s slot of another name keeps the call\'s JSON body and headers', async () => {
+		const { fetch, seen } = noting();
+		const api = createClient({ fetch, jsonish: mine('jsonish') } as never);
+		expect(await settled(() => api.post('https://a.test/', { json: { a: 1 }, headers: { 'x-a': 'h' } }))).toBe('200 net');
+		expect(seen).toEqual(['POST h {"a":1}']);
+		api.close();
+	});
+});
