@@ -15,7 +15,7 @@ import type { Stats } from './stats.js';
 import type { Clock, FetchInit, FetchLike, WaitUntil } from './types.js';
 import type { World } from './world.js';
 import { monotonicNow } from '../utils/clock.js';
-import { describe, isObject, unmarked } from '../utils/validate.js';
+import { describe, isObject, thrownText, unmarked } from '../utils/validate.js';
 
 /** ky's shortcut methods a client has (`api.get`, ...). */
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'query';
@@ -100,7 +100,7 @@ export const perCallSlots = (): PolicyContext['perCall'] => {
  * none of the values of `params` (the client's sensitive query parameters) shown in it (`invalidUrl`: a URL's message).
  */
 export const invalid = (error: unknown, hint = '', params: ReadonlySet<string> = new Set()): InvalidRequestError =>
-	invalidUrl(`Invalid request: ${(error as Error)?.message ?? String(error)}${hint}`, error, params);
+	invalidUrl(`Invalid request: ${thrownText(error)}${hint}`, error, params);
 
 /**
  * What ky would refuse when it builds the Request, for a wrapped call: a wrapper may read it first

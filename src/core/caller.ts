@@ -11,7 +11,7 @@ import type { Placed } from './slots.js';
 import type { Worlds } from './world.js';
 import { checkCallOptions } from './validate-options.js';
 import { randomUuid } from '../utils/runtime.js';
-import { unmarked } from '../utils/validate.js';
+import { thrownText, unmarked } from '../utils/validate.js';
 
 export type { Method } from './call.js';
 
@@ -89,7 +89,7 @@ export const createCaller = (deps: CallerDeps) => {
 		try {
 			who = identityOf(identity);
 		} catch (error) {
-			return rejected(new InvalidRequestError(`The client's identity() failed: ${(error as Error)?.message ?? String(error)}`, { cause: error }));
+			return rejected(new InvalidRequestError(`The client's identity() failed: ${thrownText(error)}`, { cause: error }));
 		}
 
 		// ky's own test, made here: the policies read the input before ky does (a `null` must not throw

@@ -2,7 +2,7 @@ import type { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { redactText, sensitiveParamSet } from '../utils/sensitive.js';
 import { invalidUrl } from './scope.js';
 import { atOnce, type Placed } from './slots.js';
-import { canParse, check, checkRules, describe, hideUserinfo, isNonNegativeInteger, isObject, isOwnHeader, isPositiveTimerMs, isPrintableId, isTimerMs, timerMs, type Rule, positiveTimerMs } from '../utils/validate.js';
+import { canParse, check, checkRules, describe, hideUserinfo, isNonNegativeInteger, isObject, isOwnHeader, isPositiveTimerMs, isPrintableId, isTimerMs, thrownText, timerMs, type Rule, positiveTimerMs } from '../utils/validate.js';
 
 const is = (type: string): Rule => [(value) => typeof value === type, `a ${type}`];
 const list = (type: string): Rule => [(value) => Array.isArray(value) && value.every((item) => typeof item === type), `an array of ${type}s`];
@@ -121,7 +121,7 @@ export const checkCallOptions = (options: Record<string, unknown>, checks: reado
 			}
 		}
 	} catch (error) {
-		return invalidUrl((error as Error)?.message ?? String(error), error, params);
+		return invalidUrl(thrownText(error), error, params);
 	}
 
 	return undefined;

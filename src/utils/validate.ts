@@ -107,6 +107,18 @@ const withoutPasswords = (text: string): string => {
 	return shown + text.slice(from);
 };
 
+/**
+ * What a thrown value says, for a message of ours: an Error's message, else its string form; one with none (an
+ * `Object.create(null)`, a message that is no string or throws as it is read) its type, never a throw of its own.
+ */
+export const thrownText = (error: unknown): string => {
+	let text: unknown;
+	try {
+		text = (error as Error)?.message ?? String(error);
+	} catch {}
+	return typeof text === 'string' ? text : typeof error;
+};
+
 /** A value as an error message shows it: a string quoted (without a URL's password), a number, boolean, null or undefined as itself, a list as its items (`["500"]`), else its type. */
 export const describe = (value: unknown): string =>
 	typeof value === 'string' ? JSON.stringify(hideUserinfo(value)) : typeof value === 'number' || typeof value === 'boolean' || value == null ? String(value) : Array.isArray(value) ? `[${value.map(describe)}]` : typeof value;

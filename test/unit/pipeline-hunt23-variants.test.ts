@@ -62,3 +62,67 @@ describe('a slot is never one of ky\'s options, nor the call\'s own', () => {
 		api.close();
 	});
 });
+
+describe('a checkCall\'s refusal of any form is the call\'s InvalidRequestError, before any I/O', () => {
+	/** A value with no string form: no prototype, a message that is no string, an Error whose message throws as it is read. */
+	const formless = (): unknown[] => [Object.create(null), { message: 42 }, Object.defineProperty(new Error(), 'message', { get: () => {
+		throw new Error('no message');
+	} })];
+
+	/** What a call of a client whose `audit` policy's checkCall does `check` settles with: its error's class, code, message and whether `value` is its cause. */
+	const refusedBy = async (check: () => unknown, value: unknown) => {
+		const { fetch, seen } = noting();
+		const api = createClient({ fetch, audit: mine('audit', { checkCall: check as () => void }) } as never);
+		let refused: Error | undefined;
+		try {
+			refused = await api.get('https://a.test/', { audit: 1 } as never).then(() => undefined, (error: unknown) => error as Error);
+		} catch (error) {
+			// Thrown synchronously by the client's method (never its way: a bad input is a rejected promise).
+			return ['threw', (error as Error).message];
+		} finally {
+			api.close();
+		}
+
+		return [refused?.constructor.name, classify(refused).code, refused?.message, refused?.cause === value, seen.length];
+	};
+
+	it('a checkCall that throws a value with no string form refuses the call with InvalidRequestError (its message the value\'s type, the value its cause), nothing sent', async () => {
+		for (const [index, value] of formless().entries()) {
+			// Before: api.get() threw synchronously: ['threw', 'Cannot convert object to primitive value'], ['threw', 'text.replace is not a function'], ['threw', 'no message'].
+			expect([index, ...await refusedBy(() => {
+				throw value;
+			}, value)]).toEqual([index, 'InvalidRequestError', 'INVALID_REQUEST', 'object', true, 0]);
+		}
+	});
+
+	it('one that gives back such an Error (a forgotten `throw`) refuses it the same way', async () => {
+		const value = formless()[2];
+		// Before: ['threw', 'no message'].
+		expect(await refusedBy(() => value, value)).toEqual(['InvalidRequestError', 'INVALID_REQUEST', 'object', true, 0]);
+	});
+
+	it('its neighbours of the core: an identity() or a ky `init` hook that throws such a value rejects the call with InvalidRequestError, nothing sent', async () => {
+		for (const [index, value] of formless().entries()) {
+			const thrower = () => {
+				throw value;
+			};
+			for (const options of [{ identity: thrower }, { hooks: { init: [thrower] } }]) {
+				const { fetch, seen } = noting();
+				const api = createClient({ fetch, ...options } as never);
+				// Before: api.get() threw synchronously ('Cannot convert object to primitive value', 'text.replace is not a function', 'no message').
+				expect([index, Object.keys(options)[0], await settled(() => api.get('https://a.test/')), seen]).toEqual([index, Object.keys(options)[0], 'InvalidRequestError INVALID_REQUEST', []]);
+				api.close();
+			}
+		}
+	});
+
+	it('one that throws a string or an Error is said as before', async () => {
+		expect(await refusedBy(() => {
+			throw 'audit: no';
+		}, 'audit: no')).toEqual(['InvalidRequestError', 'INVALID_REQUEST', 'audit: no', true, 0]);
+		const error = new RangeError('audit: 1 is no mode');
+		expect(await refusedBy(() => {
+			throw error;
+		}, error)).toEqual(['InvalidRequestError', 'INVALID_REQUEST', 'audit: 1 is no mode', true, 0]);
+	});
+});
