@@ -598,11 +598,12 @@ export class Call implements PolicyCall {
 			options = { ...options, totalTimeout: Math.max(0, this.deadline! - this.#client.clock.now()) };
 		}
 
-		// A run a wrapper starts again (auth's after a refresh) has what is left of the call's `totalTimeout`
-		// (ky's starts anew with each run): the call stays bounded by it.
-		const limit = this.#state.attempts > 0 && this.#limit();
+		// A run a wrapper starts again (auth's after a refresh), or its first after a wrapper's wait (a token, a lock: a ms
+		// or more), has what is left of the call's `totalTimeout` (ky's starts anew with each run): the call stays bounded by it.
+		const spent = monotonicNow() - this.#state.began;
+		const limit = (this.#state.attempts > 0 || spent >= 1) && this.#limit();
 		if (typeof limit === 'number') {
-			options = { ...options, totalTimeout: Math.max(0, Math.min(limit - (monotonicNow() - this.#state.began), options.totalTimeout as number ?? limit)) };
+			options = { ...options, totalTimeout: Math.max(0, Math.min(limit - spent, options.totalTimeout as number ?? limit)) };
 		}
 
 		const run = this.#start(options);

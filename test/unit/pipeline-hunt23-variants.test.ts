@@ -126,3 +126,47 @@ describe('a checkCall\'s refusal of any form is the call\'s InvalidRequestError,
 		}, error)).toEqual(['InvalidRequestError', 'INVALID_REQUEST', 'audit: 1 is no mode', true, 0]);
 	});
 });
+
+describe('a wrapper\'s wait is part of the call: its totalTimeout runs from the call\'s start', () => {
+	/** A transport that never answers, rejecting with its signal's reason when aborted; `sent()` counts what it was sent. */
+	const hanging = () => {
+		let sent = 0;
+		const fetch = ((request: Request, init?: RequestInit) => new Promise((_resolve, reject) => {
+			sent++;
+			const signal = init?.signal ?? request.signal;
+			signal.addEventListener('abort', () => reject(signal.reason));
+		})) as typeof globalThis.fetch;
+		return { fetch, sent: () => sent };
+	};
+
+	/** A wrapper that waits `ms` (a token, a lock, a queue of the app's) before it runs ky. */
+	const waiting = (ms: number) => mine('audit', { wrap: async (_call, next) => {
+		await new Promise((resolve) => {
+			setTimeout(resolve, ms);
+		});
+		return next();
+	} });
+
+	it('a wrapper that waits 800 ms before its first run leaves ky what is left of a totalTimeout of 1 000 ms', async () => {
+		const { fetch, sent } = hanging();
+		const api = createClient({ fetch, retry: 0, timeout: false, totalTimeout: 1_000, audit: waiting(800) } as never);
+		const started = performance.now();
+		const outcome = await settled(() => api.get('https://a.test/'));
+		const took = performance.now() - started;
+		// Before: the run had a fresh 1 000 ms: the call ended after about 1 800 ms.
+		expect([outcome, sent(), took < 1_500]).toEqual(['TimeoutError TIMEOUT', 1, true]);
+		api.close();
+	});
+
+	it('one that waits past the whole totalTimeout ends the call with TIMEOUT, nothing sent; one that waits a little is answered', async () => {
+		const { fetch, sent } = hanging();
+		const late = createClient({ fetch, retry: 0, timeout: false, totalTimeout: 300, audit: waiting(400) } as never);
+		// Before: the run had a fresh 300 ms: the request went out ('TimeoutError TIMEOUT', 1) 700 ms after the call's start.
+		expect([await settled(() => late.get('https://a.test/')), sent()]).toEqual(['TimeoutError TIMEOUT', 0]);
+		late.close();
+		const { fetch: answering, seen } = noting();
+		const soon = createClient({ fetch: answering, retry: 0, totalTimeout: 1_000, audit: waiting(20) } as never);
+		expect([await settled(() => soon.get('https://a.test/')), seen]).toEqual(['200 net', ['GET null ']]);
+		soon.close();
+	});
+});
