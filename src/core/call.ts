@@ -165,6 +165,8 @@ interface CallState {
 	key: string | undefined;
 	/** The latest Request of the run that ky made itself (not a clone): held, so that its signal follows ky's abort (`follow`). */
 	made: Request | undefined;
+	/** Whether the call's outcome was counted (`#settle`): a first attempt after it (a wrapper's run in the background) counts no call. */
+	settled: boolean;
 }
 
 /**
@@ -198,6 +200,7 @@ export class Call implements PolicyCall {
 		began: 0,
 		key: undefined,
 		made: undefined,
+		settled: false,
 	};
 
 	readonly method: string;
@@ -327,8 +330,9 @@ export class Call implements PolicyCall {
 		const scope = this.#state.scope!;
 		const { accounting } = this.#client;
 		if (kind === 'first') {
-			// An outbox replay is no call of the app's: its write was counted once, when it was queued (`stats()`).
-			if (!this.replay) {
+			// An outbox replay is no call of the app's: its write was counted once, when it was queued (`stats()`). Nor is the
+			// run a wrapper let go on after it answered (stale-while-revalidate): the call was counted, without it, as it settled.
+			if (!this.replay && !this.#state.settled) {
 				accounting.first(scope);
 			}
 
@@ -718,6 +722,7 @@ export class Call implements PolicyCall {
 	#settle(ok: boolean, response: Response | undefined, error: unknown): void {
 		const { stats, substituted, watchers } = this.#client;
 		const scope = this.#state.scope;
+		this.#state.settled = true;
 		if (scope !== undefined && !this.replay) {
 			const counters = stats.scope(scope);
 			counters.open--;

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { classify, createClient } from '../../src/entries/core.js';
 import type { Policy, PolicyContext, PolicyParts } from '../../src/entries/policy.js';
+import { until } from './outbox-helpers.js';
 
 /** An app's policy for `slot` whose create() gives `parts` (made with the context when a function). */
 const mine = (slot: string, parts: PolicyParts | ((context: PolicyContext) => PolicyParts) = {}): Policy => ({
@@ -170,3 +171,31 @@ describe('a wrapper\'s wait is part of the call: its totalTimeout runs from the 
 		soon.close();
 	});
 });
+
+describe('a wrapper that answers before its run\'s first attempt (its run goes on in the background)', () => {
+	it('leaves no scope held: the client still forgets idle scopes past 1 000, and no request is counted without its outcome', async () => {
+		let sent = 0;
+		const fetch = (async () => {
+			sent++;
+			return new Response('net');
+		}) as typeof globalThis.fetch;
+		// Stale-while-revalidate, an app's way: the copy at once, the network's answer for later.
+		const refreshing = mine('refreshing', { wrap: (_call, next) => {
+			void next().catch(() => undefined);
+			return Promise.resolve(new Response('copy'));
+		} });
+		const api = createClient({ fetch, refreshing } as never);
+		for (let index = 0; index < 1_100; index++) {
+			expect(await api.get(`https://h${index}.test/`).text()).toBe('copy');
+		}
+
+		await until(() => sent === 1_100);
+		await api.get('https://last.test/').text();
+		await until(() => sent === 1_101);
+		// Before: 1 101 scopes, each held for good by a call counted in flight ({ requests: 1, successes: 0 } in each).
+		expect(Object.keys(api.stats()).length).toBeLessThanOrEqual(1_000);
+		expect(Object.values(api.stats()).filter(({ requests, successes, failures }) => requests > successes + Object.keys(failures).length)).toEqual([]);
+		api.close();
+	});
+});
+
