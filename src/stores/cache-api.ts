@@ -22,9 +22,19 @@ const framed = 'application/vnd.steadfetch.framed';
 const jsonBytes = 'x-steadfetch-json-bytes';
 
 /**
- * A value as stored: its JSON (each `ArrayBuffer` or typed array as `{ $bin: [offset, length] }`)
- * followed by the binary data itself, raw: a 10 MB photo queued by the outbox takes 10 MB, not the
- * 13.3 MB of base64 (nor its encoding time).
+ * `value` itself, or when it is an object (not an array) with a key that `names` matches, a copy with each such key
+ * renamed (`to`): an app's own `$bin` is written as `$$bin` (`$$bin` as `$$$bin`, …) and read back as it was, so
+ * no app object reads as the marker of binary data. `Object.fromEntries` keeps an own `__proto__` key a field.
+ */
+const rekeyed = (value: unknown, names: RegExp, to: (name: string) => string): unknown =>
+	value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).some((name) => names.test(name))
+		? Object.fromEntries(Object.entries(value).map(([name, field]) => [names.test(name) ? to(name) : name, field]))
+		: value;
+
+/**
+ * A value as stored: its JSON (each `ArrayBuffer` or typed array as `{ $bin: [offset, length] }`, an app object's
+ * own `$bin` key escaped: `rekeyed`) followed by the binary data itself, raw: a 10 MB photo queued by the outbox
+ * takes 10 MB, not the 13.3 MB of base64 (nor its encoding time).
  */
 const encode = (value: unknown): Response => {
 	const parts: Uint8Array[] = [];
@@ -32,7 +42,7 @@ const encode = (value: unknown): Response => {
 	const text = new TextEncoder().encode(JSON.stringify(value, function (this: Record<string, unknown>, key) {
 		const raw = this[key];
 		if (!(raw instanceof ArrayBuffer || ArrayBuffer.isView(raw))) {
-			return raw as Json;
+			return rekeyed(raw, /^\$+bin$/, (name) => '$' + name) as Json;
 		}
 
 		const bytes = raw instanceof ArrayBuffer ? new Uint8Array(raw) : new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
@@ -48,7 +58,8 @@ const encode = (value: unknown): Response => {
 /**
  * A stored value read back (distrusted): framed (`encode`), or JSON whose binary data is
  * base64-tagged (`$bytes`: as values were stored before; in a framed value, a key of the app's: a header
- * named `$bytes`). A `$bin` that does not lie within the
+ * named `$bytes`). An escaped app key reads as it was written (`rekeyed`); a `$bin` that is no array is
+ * an app's (written before keys were escaped). A `$bin` that does not lie within the
  * stored bytes reads as `null` (an outbox record then fails its checks: a dead letter, never a
  * crash); a JSON length that does not rejects, as JSON that does not parse does.
  */
@@ -62,13 +73,14 @@ const decode = async (response: Response): Promise<unknown> => {
 
 	const data = all.subarray(length);
 	return JSON.parse(new TextDecoder().decode(all.subarray(0, length)), (_key, value: unknown) => {
-		const tagged = value as { $bytes?: unknown; $bin?: [number, number]; $view?: boolean } | null;
-		const [offset, size] = tagged?.$bin ?? [];
+		const tagged = value as { $bytes?: unknown; $bin?: unknown; $view?: boolean } | null;
+		const bin = Array.isArray(tagged?.$bin) ? tagged.$bin as unknown[] : undefined;
+		const [offset, size] = bin as [number, number] | undefined ?? [];
 		// `$bytes` only in a value stored before the framed form: a framed value's objects are the app's.
 		const bytes = typeof tagged?.$bytes === 'string' && !isFramed ? fromBase64(tagged.$bytes)
-			: !Array.isArray(tagged?.$bin) ? undefined
+			: !bin ? undefined
 				: Number.isInteger(offset) && Number.isInteger(size) && offset! >= 0 && size! >= 0 && offset! + size! <= data.byteLength ? data.slice(offset, offset! + size!) : null;
-		return bytes === undefined ? value : bytes && (tagged!.$view ? bytes : bytes.buffer);
+		return bytes === undefined ? rekeyed(value, /^\$\$+bin$/, (name) => name.slice(1)) : bytes && (tagged!.$view ? bytes : bytes.buffer);
 	});
 };
 

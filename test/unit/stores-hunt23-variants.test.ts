@@ -1,0 +1,76 @@
+/**
+ * Defect hunt, twenty-third round: the stores (API.md "Stores"; "Sensitive data": "Records read from storage … are
+ * validated before use: a malformed record is ignored and reported as `storage:error`"). `cacheApiStore` runs over
+ * an in-memory Cache API (test/helpers/fake-caches.ts). Each test names the claim it holds the code to.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cacheApiStore } from '../../src/entries/index.js';
+import { fakeCaches } from '../helpers/fake-caches.js';
+
+let fake: ReturnType<typeof fakeCaches>;
+beforeEach(() => {
+	fake = fakeCaches({ holds: 'index' });
+	(globalThis as { caches?: unknown }).caches = fake.caches;
+});
+
+afterEach(() => {
+	delete (globalThis as { caches?: unknown }).caches;
+});
+
+/** Where `cacheApiStore(namespace)` keeps `key` (src/stores/cache-api.ts `urlOf`). */
+const urlOf = (namespace: string, key: string): string => `https://steadfetch.invalid/${encodeURIComponent(namespace)}/${encodeURIComponent(key)}`;
+
+/** Plant a record as the store writes it now (framed: JSON, then raw bytes) or wrote it before (plain JSON). */
+const plant = (namespace: string, key: string, json: string, bytes?: number[]): void => {
+	const text = new TextEncoder().encode(json);
+	const all = new Uint8Array([...text, ...bytes ?? []]);
+	const headers = new Headers(bytes ? { 'content-type': 'application/vnd.steadfetch.framed', 'x-steadfetch-json-bytes': String(text.byteLength) } : {});
+	fake.entries.set(urlOf(namespace, key), [all.buffer, headers]);
+};
+
+describe('cacheApiStore: an app value shaped like the store\'s own binary marker reads back as it was written', () => {
+	it('{ $bin: [...] } and its neighbours round-trip as plain objects, beside real bytes', async () => {
+		const store = cacheApiStore('marker');
+		const value = {
+			empty: { $bin: [0, 0] },
+			inRange: { $bin: [0, 2], $view: true },
+			outOfRange: { $bin: [5, 5] },
+			text: { $bin: 'not a pair' },
+			escaped: { $$bin: [0, 1], $$$bin: 1, $bytes: 'AAE=' },
+			list: [{ $bin: [0, 1] }],
+			bytes: new Uint8Array([7, 8, 9]),
+		};
+		await store.set('v', value);
+		// Before: empty read as an ArrayBuffer of 0 bytes, inRange as the Uint8Array [7, 8], outOfRange and list[0] as null.
+		const read = await store.get<typeof value>('v');
+		expect(read).toEqual({ ...value, bytes: new Uint8Array([7, 8, 9]) });
+		expect(read?.bytes).toBeInstanceOf(Uint8Array);
+	});
+
+	it('neighbours: an own __proto__ or constructor key (from JSON.parse) stays a field, its marker-named keys escaped too', async () => {
+		const store = cacheApiStore('marker-proto');
+		const value = JSON.parse('{"__proto__":{"$bin":[0,0],"polluted":true},"constructor":{"$bin":[0,0]},"n":1}') as Record<string, unknown>;
+		await store.set('v', value);
+		const read = await store.get<Record<string, unknown>>('v');
+		expect(Object.getPrototypeOf(read)).toBe(Object.prototype);
+		expect(Object.hasOwn(read!, '__proto__')).toBe(true);
+		expect(read).toEqual(value);
+		expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
+	});
+
+	it('a record written by the format before (a marker, no escape) still reads its bytes', async () => {
+		plant('marker-old', 'v', '{"a":{"$bin":[0,3],"$view":true},"b":{"$bin":[1,2],"$view":false},"c":1}', [1, 2, 3]);
+		const read = await cacheApiStore('marker-old').get<{ a: Uint8Array; b: ArrayBuffer; c: number }>('v');
+		expect([...read!.a]).toEqual([1, 2, 3]);
+		expect(read!.b).toBeInstanceOf(ArrayBuffer);
+		expect([...new Uint8Array(read!.b)]).toEqual([2, 3]);
+		expect(read!.c).toBe(1);
+	});
+
+	it('a record written by the format before, of an app object whose $bin is no pair, reads as it was written', async () => {
+		plant('marker-old', 'odd', '{"a":{"$bin":5},"b":{"$bin":{}},"c":{"$bin":true},"d":{"$bin":"ab"}}', []);
+		// Before: get rejected with a TypeError ("… is not iterable").
+		const read = await cacheApiStore('marker-old').get('odd').catch((error: unknown) => `${String(error)}`);
+		expect(read).toEqual({ a: { $bin: 5 }, b: { $bin: {} }, c: { $bin: true }, d: { $bin: 'ab' } });
+	});
+});
