@@ -6,8 +6,15 @@ const indexKey = '\u0000index';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-const fromBase64 = (text: string): Uint8Array => {
-	const binary = atob(text);
+/** The bytes of base64 `text`, or `null` when it is not base64 (a malformed record: as a `$bin` outside the bytes). */
+const fromBase64 = (text: string): Uint8Array | null => {
+	let binary: string;
+	try {
+		binary = atob(text);
+	} catch {
+		return null;
+	}
+
 	const bytes = new Uint8Array(binary.length);
 	for (let index = 0; index < binary.length; index++) {
 		bytes[index] = binary.charCodeAt(index);
@@ -60,7 +67,7 @@ const encode = (value: unknown): Response => {
  * base64-tagged (`$bytes`: as values were stored before; in a framed value, a key of the app's: a header
  * named `$bytes`). An escaped app key reads as it was written (`rekeyed`); a `$bin` that is no array is
  * an app's (written before keys were escaped). A `$bin` that does not lie within the
- * stored bytes reads as `null` (an outbox record then fails its checks: a dead letter, never a
+ * stored bytes reads as `null`, as a `$bytes` that is not base64 does (an outbox record then fails its checks: a dead letter, never a
  * crash); a JSON length that does not rejects, as JSON that does not parse does.
  */
 const decode = async (response: Response): Promise<unknown> => {

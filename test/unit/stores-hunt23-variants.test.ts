@@ -74,3 +74,15 @@ describe('cacheApiStore: an app value shaped like the store\'s own binary marker
 		expect(read).toEqual({ a: { $bin: 5 }, b: { $bin: {} }, c: { $bin: true }, d: { $bin: 'ab' } });
 	});
 });
+
+describe('cacheApiStore: a stored record that is not valid is read defensively, never a DOMException', () => {
+	it('a record of the format before with a $bytes that is not base64 reads with null there, as a $bin outside the bytes does', async () => {
+		plant('bad-base64', 'v', '{"body":{"$bytes":"%%%not base64"},"ok":{"$bytes":"AQI=","$view":true},"url":"/x"}');
+		plant('bad-base64', 'out', '{"body":{"$bin":[0,9]}}', []);
+		const store = cacheApiStore('bad-base64');
+		// Before: get rejected with a DOMException (InvalidCharacterError, from atob), where a $bin outside the bytes reads as null.
+		const read = await store.get<{ body: unknown; ok: Uint8Array; url: string }>('v').catch((error: unknown) => `${(error as Error).name}`);
+		expect(read).toEqual({ body: null, ok: new Uint8Array([1, 2]), url: '/x' });
+		expect(await store.get('out')).toEqual({ body: null });
+	});
+});
