@@ -68,12 +68,11 @@ const encode = (value: unknown): Response => {
  * named `$bytes`). An escaped app key reads as it was written (`rekeyed`); a `$bin` that is no array is
  * an app's (written before keys were escaped). A `$bin` that does not lie within the
  * stored bytes reads as `null`, as a `$bytes` that is not base64 does (an outbox record then fails its checks: a dead letter, never a
- * crash); a JSON length that does not rejects, as JSON that does not parse does.
+ * crash); a JSON length that does not throws, as JSON that does not parse does (`read`).
  */
-const decode = async (response: Response): Promise<unknown> => {
-	const all = new Uint8Array(await response.arrayBuffer());
-	const isFramed = response.headers.get('content-type') === framed;
-	const length = isFramed ? Number(response.headers.get(jsonBytes)) : all.byteLength;
+const decode = (all: Uint8Array, headers: Headers): unknown => {
+	const isFramed = headers.get('content-type') === framed;
+	const length = isFramed ? Number(headers.get(jsonBytes)) : all.byteLength;
 	if (!(Number.isInteger(length) && length >= 0 && length <= all.byteLength)) {
 		throw new TypeError('A stored value whose JSON length is not within its bytes');
 	}
@@ -106,18 +105,33 @@ const open = async (namespace: string): Promise<Cache> => {
 /** Where a key's value lives in the namespace's cache. */
 const urlOf = (namespace: string, key: string): string => origin + encodeURIComponent(namespace) + '/' + encodeURIComponent(key);
 
-const read = async (cache: Cache, namespace: string, key: string): Promise<unknown> => {
+/** `key`'s value; one that does not decode rejects, or with `lenient` (the key index) reads as absent. */
+const read = async (cache: Cache, namespace: string, key: string, lenient?: boolean): Promise<unknown> => {
 	const response = await cache.match(urlOf(namespace, key));
-	return response ? decode(response) : undefined;
+	if (response) {
+		const all = new Uint8Array(await response.arrayBuffer());
+		try {
+			return decode(all, response.headers);
+		} catch (error) {
+			if (!lenient) {
+				throw error;
+			}
+		}
+	}
+
+	return undefined;
 };
 
 const write = async (cache: Cache, namespace: string, key: string, value: unknown): Promise<void> => {
 	await cache.put(urlOf(namespace, key), encode(value));
 };
 
-/** The keys the stored index lists. */
+/**
+ * The keys the stored index lists. A malformed index lists none (it is written anew at the next change), rather than
+ * failing every `set`, `delete`, `keys` and `clear` for good; one the Cache API could not read still fails them.
+ */
 const stored = async (cache: Cache, namespace: string): Promise<Set<string>> => {
-	const index = await read(cache, namespace, indexKey);
+	const index = await read(cache, namespace, indexKey, true);
 	return new Set(Array.isArray(index) ? index.filter((key): key is string => typeof key === 'string') : []);
 };
 

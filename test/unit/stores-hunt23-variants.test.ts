@@ -86,3 +86,22 @@ describe('cacheApiStore: a stored record that is not valid is read defensively, 
 		expect(await store.get('out')).toEqual({ body: null });
 	});
 });
+
+describe('cacheApiStore: a malformed key index never leaves the store unusable', () => {
+	const framed = (jsonBytes: string) => new Headers({ 'content-type': 'application/vnd.steadfetch.framed', 'x-steadfetch-json-bytes': jsonBytes });
+	for (const [label, text, headers] of [['JSON that does not parse', '{"not json', new Headers()], ['a JSON length beyond its bytes', '["a"]', framed('99')], ['a JSON length that is no number', '["a"]', framed('x')]] as const) {
+		it(`an index of ${label}: set, keys and clear go on (the index is written anew), the values stay readable`, async () => {
+			plant('bad-index', 'kept', '{"v":1}');
+			fake.entries.set(urlOf('bad-index', '\u0000index'), [new TextEncoder().encode(text).buffer, headers]);
+			const store = cacheApiStore('bad-index');
+			const outcome = async (work: Promise<unknown>) => work.then((value) => value ?? 'ok', (error: unknown) => (error as Error).name);
+			// Before: SyntaxError / TypeError for each of set, keys and clear, for good: even clear() could not remove the index.
+			expect(await outcome(store.set('a', 1))).toBe('ok');
+			expect(await outcome(store.keys())).toEqual(['a']);
+			expect(await cacheApiStore('bad-index').keys()).toEqual(['a']); // written anew: another isolate reads it
+			expect(await store.get('kept')).toEqual({ v: 1 });
+			expect(await outcome(store.clear())).toBe('ok');
+			expect(await store.get('a')).toBeUndefined();
+		});
+	}
+});
