@@ -2,7 +2,6 @@ import type { KeyValueStore, StoreFactory } from './types.js';
 import { wallNow } from '../utils/clock.js';
 
 const origin = 'https://steadfetch.invalid/';
-const indexKey = '\u0000index';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -102,12 +101,18 @@ const open = async (namespace: string): Promise<Cache> => {
 	return caches.open(`steadfetch:${namespace}`);
 };
 
-/** Where a key's value lives in the namespace's cache. */
-const urlOf = (namespace: string, key: string): string => origin + encodeURIComponent(namespace) + '/' + encodeURIComponent(key);
+/**
+ * Where a key's value lives in the namespace's cache: an app's key named as the key index (`\u0000index`, or one
+ * already escaped: `\u0000\u0000index`, …) with one `\u0000` more, so no key's value is the index (`indexOf`).
+ */
+const urlOf = (namespace: string, key: string): string => origin + encodeURIComponent(namespace) + '/' + encodeURIComponent(/^\0+index$/.test(key) ? '\0' + key : key);
 
-/** `key`'s value; one that does not decode rejects, or with `lenient` (the key index) reads as absent. */
-const read = async (cache: Cache, namespace: string, key: string, lenient?: boolean): Promise<unknown> => {
-	const response = await cache.match(urlOf(namespace, key));
+/** Where the namespace's key index lives (`Index`): where no key's value does (`urlOf`). */
+const indexOf = (namespace: string): string => urlOf(namespace, '') + '%00index';
+
+/** The value at `url` (`urlOf`, `indexOf`); one that does not decode rejects, or with `lenient` (the key index) reads as absent. */
+const read = async (cache: Cache, url: string, lenient?: boolean): Promise<unknown> => {
+	const response = await cache.match(url);
 	if (response) {
 		const all = new Uint8Array(await response.arrayBuffer());
 		try {
@@ -122,8 +127,8 @@ const read = async (cache: Cache, namespace: string, key: string, lenient?: bool
 	return undefined;
 };
 
-const write = async (cache: Cache, namespace: string, key: string, value: unknown): Promise<void> => {
-	await cache.put(urlOf(namespace, key), encode(value));
+const write = async (cache: Cache, url: string, value: unknown): Promise<void> => {
+	await cache.put(url, encode(value));
 };
 
 /**
@@ -131,7 +136,7 @@ const write = async (cache: Cache, namespace: string, key: string, value: unknow
  * failing every `set`, `delete`, `keys` and `clear` for good; one the Cache API could not read still fails them.
  */
 const stored = async (cache: Cache, namespace: string): Promise<Set<string>> => {
-	const index = await read(cache, namespace, indexKey, true);
+	const index = await read(cache, indexOf(namespace), true);
 	return new Set(Array.isArray(index) ? index.filter((key): key is string => typeof key === 'string') : []);
 };
 
@@ -186,7 +191,7 @@ class Index {
 
 		for (let index = listed; ; index = await stored(cache, this.#namespace)) {
 			const seq = ++this.#started;
-			await write(cache, this.#namespace, indexKey, [...this.merged(index)]);
+			await write(cache, indexOf(this.#namespace), [...this.merged(index)]);
 			// A write started after this one landed first, and this older list replaced it: write again.
 			const clobbered = this.#landed > seq;
 			this.#landed = Math.max(this.#landed, seq);
@@ -232,10 +237,10 @@ export const cacheApiStore: StoreFactory = (namespace: string): KeyValueStore =>
 	const index = new Index(namespace);
 	return {
 		async get<T>(key: string) {
-			return await read(await open(namespace), namespace, key) as T | undefined;
+			return await read(await open(namespace), urlOf(namespace, key)) as T | undefined;
 		},
 		set: async (key, value) => index.changing(async (cache) => {
-			await write(cache, namespace, key, value);
+			await write(cache, urlOf(namespace, key), value);
 			const listed = await stored(cache, namespace);
 			if (!listed.has(key)) {
 				await index.update(cache, listed, [key], true);

@@ -105,3 +105,21 @@ describe('cacheApiStore: a malformed key index never leaves the store unusable',
 		});
 	}
 });
+
+describe('cacheApiStore: every key is the app\'s, also one named as the store\'s own key index', () => {
+	it('"\\u0000index" and its neighbours are stored as values: the index (the other keys) stays', async () => {
+		const store = cacheApiStore('index-key');
+		await store.set('a', 1);
+		await store.set('\u0000index', 'mine');
+		await store.set('\u0000\u0000index', 'mine too');
+		// Before: '\u0000index' read back as the index (['a', '\u0000index', …]), and its write dropped 'a' from the stored index.
+		expect(await store.get('\u0000index')).toBe('mine');
+		expect(await store.get('\u0000\u0000index')).toBe('mine too');
+		expect(await store.get('a')).toBe(1);
+		const all = ['\u0000\u0000index', '\u0000index', 'a'];
+		expect((await store.keys()).sort()).toEqual(all);
+		expect((await cacheApiStore('index-key').keys()).sort()).toEqual(all);
+		await store.delete('\u0000index');
+		expect((await cacheApiStore('index-key').keys()).sort()).toEqual(['\u0000\u0000index', 'a']);
+	});
+});
