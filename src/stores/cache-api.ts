@@ -77,7 +77,8 @@ const decode = (all: Uint8Array, headers: Headers): unknown => {
 	}
 
 	const data = all.subarray(length);
-	return JSON.parse(new TextDecoder().decode(all.subarray(0, length)), (_key, value: unknown) => {
+	// No JSON at all: `undefined` was stored (what `JSON.stringify` gives no text for).
+	return length === 0 ? undefined : JSON.parse(new TextDecoder().decode(all.subarray(0, length)), (_key, value: unknown) => {
 		const tagged = value as { $bytes?: unknown; $bin?: unknown; $view?: boolean } | null;
 		const bin = Array.isArray(tagged?.$bin) ? tagged.$bin as unknown[] : undefined;
 		const [offset, size] = bin as [number, number] | undefined ?? [];

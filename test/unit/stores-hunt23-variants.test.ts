@@ -4,7 +4,7 @@
  * an in-memory Cache API (test/helpers/fake-caches.ts). Each test names the claim it holds the code to.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cacheApiStore } from '../../src/entries/index.js';
+import { cacheApiStore, memoryStore } from '../../src/entries/index.js';
 import { fakeCaches } from '../helpers/fake-caches.js';
 
 let fake: ReturnType<typeof fakeCaches>;
@@ -122,4 +122,16 @@ describe('cacheApiStore: every key is the app\'s, also one named as the store\'s
 		await store.delete('\u0000index');
 		expect((await cacheApiStore('index-key').keys()).sort()).toEqual(['\u0000\u0000index', 'a']);
 	});
+});
+
+describe('a stored undefined reads back as undefined in every store, as IndexedDB keeps it', () => {
+	for (const [label, factory] of [['cacheApiStore', cacheApiStore], ['memoryStore', memoryStore]] as const) {
+		it(`${label}: set(key, undefined) then get(key) answers undefined, the key listed`, async () => {
+			const store = factory('undefined-value');
+			await store.set('u', undefined);
+			// Before (cacheApiStore): get rejected with a SyntaxError (an empty JSON text).
+			expect(await store.get('u').catch((error: unknown) => (error as Error).name)).toBeUndefined();
+			expect(await store.keys()).toEqual(['u']);
+		});
+	}
 });
