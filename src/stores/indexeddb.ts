@@ -67,7 +67,8 @@ export const indexedDbStore: StoreFactory = (namespace: string): KeyValueStore =
 		async span(prefix) {
 			// One read-only transaction: a count of the key range, and a key cursor from its end.
 			return store()('readonly', async (objects) => {
-				const range = IDBKeyRange.bound(prefix, prefixEnd(prefix), false, true);
+				// No end (`prefixEnd`): up to the first array key, after every string.
+				const range = IDBKeyRange.bound(prefix, prefixEnd(prefix) ?? [], false, true);
 				const [count, cursor] = await Promise.all([promisifyRequest(objects.count(range)), promisifyRequest(objects.openKeyCursor(range, 'prev'))]);
 				return { count, last: cursor ? String(cursor.key) : undefined };
 			});

@@ -71,7 +71,8 @@ export const memoryStore: StoreFactory = (_namespace: string): KeyValueStore => 
 		async span(prefix) {
 			sorted ??= [...map.keys()].sort();
 			const from = place(sorted, prefix, itself);
-			const to = place(sorted, prefixEnd(prefix), itself);
+			const end = prefixEnd(prefix);
+			const to = end === undefined ? sorted.length : place(sorted, end, itself);
 			return { count: to - from, last: to > from ? sorted[to - 1] : undefined };
 		},
 	});

@@ -31,5 +31,12 @@ export const remove = <T>(items: T[], key: string, keyOf: (item: T) => string): 
 	const at = place(items, key, keyOf);
 	return at < items.length && keyOf(items[at]!) === key && !!items.splice(at, 1);
 };
-/** The first string after every string that starts with `prefix` (`prefix` not empty): the open end of its key range. */
-export const prefixEnd = (prefix: string): string => prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+/**
+ * The first string after every string that starts with `prefix`: the open end of its key range; `undefined` when
+ * none is (`''`, or only `\uffff`s: every string from `prefix` on starts with it). Trailing `\uffff`s go first:
+ * the end of `'a\uffff'` is `'b'`.
+ */
+export const prefixEnd = (prefix: string): string | undefined => {
+	const stem = prefix.replace(/\uffff+$/, '');
+	return stem ? stem.slice(0, -1) + String.fromCharCode(stem.charCodeAt(stem.length - 1) + 1) : undefined;
+};

@@ -135,3 +135,21 @@ describe('a stored undefined reads back as undefined in every store, as IndexedD
 		});
 	}
 });
+
+describe('memoryStore span(prefix) counts the keys keys() lists with the prefix, whatever the prefix', () => {
+	it('an empty prefix (every key) and one ending in \\uffff (no next string of its length)', async () => {
+		const store = memoryStore('span-edges');
+		const keys = ['a', 'a\uffff', 'a\uffff\uffff', 'a\uffffz', 'b', '\uffff', '\uffff\u0000'];
+		for (const key of keys) {
+			await store.set(key, 1);
+		}
+
+		const prefixes = ['', 'a\uffff', 'a\uffff\uffff', '\uffff', 'a', 'b'];
+		const spans = await Promise.all(prefixes.map(async (prefix) => store.span!(prefix)));
+		const listed = prefixes.map((prefix) => {
+			const matching = keys.filter((key) => key.startsWith(prefix)).sort();
+			return { count: matching.length, last: matching.at(-1) };
+		});
+		expect(spans).toEqual(listed);
+	});
+});
