@@ -85,16 +85,21 @@ export const coordinator = (kv: DenoKvLike): SharedBreaker => {
 /**
  * A `KeyValueStore` factory over Deno KV (keys `['steadfetch', <namespace>, <key>]`): persisted state
  * shared by every process on the same KV. Values are structured-cloned by KV; one over 64 KiB is
- * refused (the write rejects, and the stale cache or outbox degrades as for any failing store).
+ * refused (the write rejects, and the stale cache or outbox degrades as for any failing store). `keys()`
+ * lists string keys only (another program's entry under the namespace is not ours); `clear()` removes every
+ * entry under it.
  */
 export const denoKvStore = (kv: DenoKvLike): StoreFactory => {
 	checkKv(kv, 'denoKvStore');
 	return (namespace): KeyValueStore => {
 		const prefix = ['steadfetch', namespace];
-		const keys = async (): Promise<string[]> => {
-			const found: string[] = [];
-			for await (const entry of kv.list({ prefix })) {
-				found.push(String(entry.key[2]));
+		/** The KV's keys under the namespace: ours (`[...prefix, key]`, `key` a string), or with `all`, any program's too. */
+		const listed = async (all?: boolean): Promise<KvKey[]> => {
+			const found: KvKey[] = [];
+			for await (const { key } of kv.list({ prefix })) {
+				if (all || (key.length === 3 && typeof key[2] === 'string')) {
+					found.push(key);
+				}
 			}
 
 			return found;
@@ -102,7 +107,9 @@ export const denoKvStore = (kv: DenoKvLike): StoreFactory => {
 
 		return {
 			async get<T>(key: string) {
-				return ((await kv.get([...prefix, key])).value ?? undefined) as T | undefined;
+				// A stored `null` is `null`: only an entry with no versionstamp is missing.
+				const entry = await kv.get([...prefix, key]);
+				return (entry.versionstamp === null ? undefined : entry.value) as T | undefined;
 			},
 			async set(key, value) {
 				await kv.set([...prefix, key], value);
@@ -110,9 +117,12 @@ export const denoKvStore = (kv: DenoKvLike): StoreFactory => {
 			async delete(key) {
 				await kv.delete([...prefix, key]);
 			},
-			keys,
+			async keys() {
+				return (await listed()).map((key) => key[2] as string);
+			},
+			// Every entry under the namespace, as IndexedDB's `clear` empties its whole object store.
 			async clear() {
-				await Promise.all((await keys()).map(async (key) => kv.delete([...prefix, key])));
+				await Promise.all((await listed(true)).map(async (key) => kv.delete(key)));
 			},
 		};
 	};

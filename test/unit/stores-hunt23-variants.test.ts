@@ -4,6 +4,7 @@
  * an in-memory Cache API (test/helpers/fake-caches.ts). Each test names the claim it holds the code to.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { denoKvStore, type DenoKvLike } from '../../src/entries/deno.js';
 import { cacheApiStore, memoryStore } from '../../src/entries/index.js';
 import { fakeCaches } from '../helpers/fake-caches.js';
 
@@ -151,5 +152,63 @@ describe('memoryStore span(prefix) counts the keys keys() lists with the prefix,
 			return { count: matching.length, last: matching.at(-1) };
 		});
 		expect(spans).toEqual(listed);
+	});
+});
+
+/** A Deno KV in memory (what `denoKvStore` uses of one): keys compared as Deno compares them within one type, in order. */
+const fakeKv = () => {
+	type Key = ReadonlyArray<string | number>;
+	const entries = new Map<string, [Key, unknown]>();
+	const id = (key: Key): string => JSON.stringify(key);
+	const kv = {
+		async get(key: Key) {
+			const entry = entries.get(id(key));
+			return { key, value: entry ? entry[1] : null, versionstamp: entry ? '1' : null };
+		},
+		async set(key: Key, value: unknown) {
+			entries.set(id(key), [key, value]);
+			return { ok: true };
+		},
+		async delete(key: Key) {
+			entries.delete(id(key));
+		},
+		async *list({ prefix }: { prefix: Key }) {
+			for (const [key] of [...entries.values()].sort(([a], [b]) => id(a) < id(b) ? -1 : 1)) {
+				if (prefix.every((part, index) => key[index] === part)) {
+					yield { key };
+				}
+			}
+		},
+		atomic: () => {
+			throw new Error('not used by the store');
+		},
+	};
+	return { kv: kv as unknown as DenoKvLike, entries };
+};
+
+describe('denoKvStore: only its own keys, and what was stored', () => {
+	it('another program\'s entry under the namespace (a number key, a longer key) is not listed as one of ours; clear() removes it as IndexedDB\'s clear does', async () => {
+		const { kv, entries } = fakeKv();
+		const store = denoKvStore(kv)('ns');
+		await store.set('a', 1);
+		await kv.set(['steadfetch', 'ns', 5], 'theirs');
+		await kv.set(['steadfetch', 'ns', 'a', 'deeper'], 'theirs');
+		await kv.set(['steadfetch', 'other', 'b'], 'another namespace');
+		// Before: ['a', 'a', '5'] (String() of each third key part): '5' is no key get() reaches, 'a' twice.
+		expect(await store.keys()).toEqual(['a']);
+		await store.clear();
+		// Before: ['steadfetch', 'ns', 5] and ['steadfetch', 'ns', 'a', 'deeper'] were left (clear deleted ['steadfetch', 'ns', '5']).
+		expect([...entries.values()].map(([key]) => key)).toEqual([['steadfetch', 'other', 'b']]);
+	});
+
+	it('a stored null reads back as null, as in every other store; a missing key as undefined', async () => {
+		const store = denoKvStore(fakeKv().kv)('ns');
+		await store.set('n', null);
+		// Before: undefined (`value ?? undefined`: a stored null read as a missing key).
+		expect(await store.get('n')).toBeNull();
+		expect(await store.get('missing')).toBeUndefined();
+		const memory = memoryStore('null-value');
+		await memory.set('n', null);
+		expect(await memory.get('n')).toBeNull();
 	});
 });
