@@ -47,14 +47,21 @@ const encode = (value: unknown): Response => {
 	let size = 0;
 	const text = new TextEncoder().encode(JSON.stringify(value, function (this: Record<string, unknown>, key) {
 		const raw = this[key];
-		if (!(raw instanceof ArrayBuffer || ArrayBuffer.isView(raw))) {
-			return rekeyed(raw, /^\$+bin$/, (name) => '$' + name) as Json;
+		if (raw instanceof ArrayBuffer || ArrayBuffer.isView(raw)) {
+			const bytes = raw instanceof ArrayBuffer ? new Uint8Array(raw) : new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+			parts.push(bytes);
+			size += bytes.byteLength;
+			return { $bin: [size - bytes.byteLength, bytes.byteLength], $view: raw !== bytes.buffer };
 		}
 
-		const bytes = raw instanceof ArrayBuffer ? new Uint8Array(raw) : new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
-		parts.push(bytes);
-		size += bytes.byteLength;
-		return { $bin: [size - bytes.byteLength, bytes.byteLength], $view: raw !== bytes.buffer };
+		// What JSON would keep as something else (a Date, a Map, a Blob: `{}`; a function: nothing) is refused, as a structured
+		// clone refuses a function; a class instance is kept as its fields, as a structured clone keeps it.
+		const kind = typeof raw === 'object' && raw ? Object.prototype.toString.call(raw).slice(8, -1) : typeof raw;
+		if (!/^(Object|Array|string|number|boolean|undefined)$/.test(kind) && raw !== null) {
+			throw new TypeError(`A ${kind} is not stored in the Cache API (plain data and bytes only)`);
+		}
+
+		return rekeyed(raw, /^\$+bin$/, (name) => '$' + name) as Json;
 	}));
 	return new Response(new Blob([text, ...parts as BlobPart[]]), {
 		headers: { 'content-type': framed, [jsonBytes]: String(text.byteLength), 'cache-control': 'max-age=31536000' },
@@ -232,7 +239,8 @@ class Index {
  * before it did).
  *
  * In Cloudflare Workers the Cache API is per data center and may evict at any time: treat it as a
- * best-effort store. Map/Set/Date values are not supported (use plain objects and epoch ms).
+ * best-effort store. A value JSON would keep as something else (a Map, a Set, a Date, a Blob, a function) is
+ * refused: `set` rejects with a `TypeError` (use plain objects and epoch ms).
  */
 export const cacheApiStore: StoreFactory = (namespace: string): KeyValueStore => {
 	const index = new Index(namespace);

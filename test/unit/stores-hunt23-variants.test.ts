@@ -212,3 +212,34 @@ describe('denoKvStore: only its own keys, and what was stored', () => {
 		expect(await memory.get('n')).toBeNull();
 	});
 });
+
+describe('cacheApiStore: a value JSON cannot keep is refused (a TypeError), never stored as something else', () => {
+	for (const [label, value] of [
+		['a Date', new Date(0)],
+		['a Map in an object', { at: new Map([['a', 1]]) }],
+		['a Set in an array', [new Set([1])]],
+		['a function in an object', { run: () => 1 }],
+		['a Blob', new Blob(['x'])],
+	] as const) {
+		it(`${label}: set rejects with a TypeError, and what was stored stays`, async () => {
+			const store = cacheApiStore('not-json');
+			await store.set('k', 'before');
+			// Before: set resolved, and get answered {} (the Date, the Blob), { at: {} }, [{}] or {} (the function dropped).
+			expect(await store.set('k', value).then(() => 'stored', (error: unknown) => (error as Error).name)).toBe('TypeError');
+			expect(await store.get('k')).toBe('before');
+			expect(await store.keys()).toEqual(['k']);
+		});
+	}
+
+	it('neighbours: plain data, an object of no prototype, bytes, and a class instance (its fields, as a structured clone keeps it) are stored', async () => {
+		class Point {
+			x = 1;
+		}
+
+		const store = cacheApiStore('plain');
+		const bare = Object.assign(Object.create(null) as Record<string, unknown>, { a: 1 });
+		await store.set('k', { bare, list: [1, 'x', null, true], nested: { n: 1.5 }, bytes: new Uint8Array([1]), buffer: new ArrayBuffer(2), point: new Point() });
+		expect(await store.get('k')).toEqual({ bare: { a: 1 }, list: [1, 'x', null, true], nested: { n: 1.5 }, bytes: new Uint8Array([1]), buffer: new ArrayBuffer(2), point: { x: 1 } });
+		expect(structuredClone(new Point())).toEqual({ x: 1 });
+	});
+});
