@@ -18,9 +18,11 @@ const basics = (map: Map<string, unknown>, changed?: (key: string, set: boolean)
 		return value === undefined ? undefined : copyPlain(value) as T;
 	},
 	async set(key, value) {
+		// A value handed over (the stale cache's record of a response, which nothing else holds) is kept as it is. Copied
+		// before the key is noted: a value the copy refuses (a function: DataCloneError) changes nothing.
+		const kept = taken(value) ? value : copyPlain(value);
 		changed?.(key, true);
-		// A value handed over (the stale cache's record of a response, which nothing else holds) is kept as it is.
-		map.set(key, taken(value) ? value : copyPlain(value));
+		map.set(key, kept);
 	},
 	async delete(key) {
 		if (map.delete(key)) {

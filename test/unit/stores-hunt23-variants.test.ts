@@ -243,3 +243,16 @@ describe('cacheApiStore: a value JSON cannot keep is refused (a TypeError), neve
 		expect(structuredClone(new Point())).toEqual({ x: 1 });
 	});
 });
+
+describe('memoryStore: a write it refuses changes nothing', () => {
+	it('a value no structured clone takes (a function) rejects, and span() does not count its key', async () => {
+		const store = memoryStore('refused-write');
+		await store.set('p|1', 1);
+		expect(await store.span!('p|')).toEqual({ count: 1, last: 'p|1' }); // keys kept in order from here on
+		const refused = await store.set('p|2', { run: () => 1 }).then(() => 'stored', (error: unknown) => (error as Error).name);
+		expect(refused).toBe('DataCloneError');
+		expect(await store.keys()).toEqual(['p|1']);
+		// Before: { count: 2, last: 'p|2' }: the key was put in the sorted keys before the copy threw.
+		expect(await store.span!('p|')).toEqual({ count: 1, last: 'p|1' });
+	});
+});
