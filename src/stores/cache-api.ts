@@ -171,6 +171,11 @@ class Index {
 		return this.#changes.get(key)?.[0] === true;
 	}
 
+	/** Forget this isolate's change of `key`: a write that did not happen (`set`). */
+	forget(key: string): void {
+		this.#changes.delete(key);
+	}
+
 	/** `keys` with this isolate's recent changes applied (older ones are forgotten). */
 	merged(keys: Set<string>): Set<string> {
 		// A store has no client, so no injected clock: how long the Cache API may lag is real time.
@@ -249,10 +254,17 @@ export const cacheApiStore: StoreFactory = (namespace: string): KeyValueStore =>
 			return await read(await open(namespace), urlOf(namespace, key)) as T | undefined;
 		},
 		set: async (key, value) => index.changing(async (cache) => {
-			await write(cache, urlOf(namespace, key), value);
+			const url = urlOf(namespace, key);
+			await write(cache, url, value);
 			const listed = await stored(cache, namespace);
 			if (!listed.has(key)) {
-				await index.update(cache, listed, [key], true);
+				// A new key whose index write failed (a quota error) is not stored: its value goes, and no later index
+				// write (of a change under way meanwhile) lists it. Its caller was told (an outbox entry refused: nothing queued).
+				await index.update(cache, listed, [key], true).catch(async (error: unknown) => {
+					index.forget(key);
+					await cache.delete(url).catch(() => false); // The caller learns of the index's failure (its name: the quota's).
+					throw error;
+				});
 			}
 		}),
 		delete: async (key) => index.changing(async (cache) => {

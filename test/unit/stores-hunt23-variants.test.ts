@@ -256,3 +256,38 @@ describe('memoryStore: a write it refuses changes nothing', () => {
 		expect(await store.span!('p|')).toEqual({ count: 1, last: 'p|1' });
 	});
 });
+
+describe('cacheApiStore: a new key whose index write the Cache API refuses (its quota) is not stored', () => {
+	const until = async (condition: () => boolean): Promise<void> => {
+		while (!condition()) {
+			await new Promise((resolve) => setTimeout(resolve, 1));
+		}
+	};
+
+	it('set rejects with the QuotaExceededError, its value goes, and no later index write (of a change under way meanwhile) lists it', async () => {
+		const cache = await fake.caches.open();
+		const put = cache.put.bind(cache);
+		let refuseIndex = false;
+		cache.put = async (url: string, response: Response) => {
+			if (refuseIndex && url.endsWith('/%00index')) {
+				refuseIndex = false;
+				throw new DOMException('Quota exceeded', 'QuotaExceededError');
+			}
+
+			return put(url, response);
+		};
+
+		const store = cacheApiStore('quota');
+		fake.hold();
+		const b = store.set('b', 2); // its index write held: a change under way
+		await until(() => fake.holding === 1);
+		refuseIndex = true;
+		expect(await store.set('a', 1).then(() => 'stored', (error: unknown) => (error as Error).name)).toBe('QuotaExceededError');
+		await store.set('c', 3);
+		fake.release();
+		await b;
+		// Before: ['a', 'b', 'c'] and get('a') answered 1: a write its caller was told failed (an outbox entry refused for the quota) was listed.
+		expect((await cacheApiStore('quota').keys()).sort()).toEqual(['b', 'c']);
+		expect(await store.get('a')).toBeUndefined();
+	});
+});
