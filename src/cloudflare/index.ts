@@ -21,8 +21,11 @@ export interface DurableObjectNamespaceLike {
 	get(id: never): { fetch(input: string, init?: RequestInit): Promise<Response> };
 }
 
-/** Messages bigger than this are refused: a sync is a few hundred bytes. */
-const maxMessageBytes = 16_384;
+/**
+ * Messages bigger than this are refused: a sync is a few hundred bytes, with its scope of at most 8 192 characters
+ * (the bound of every scope, as the breaker's records), each at most 6 bytes in JSON (a lone surrogate: `\udxxx`).
+ */
+const maxMessageBytes = 65_536;
 
 /**
  * The Durable Object that owns one scope's shared breaker for the clients of one `name` (one object per
@@ -53,7 +56,7 @@ export class BreakerCoordinator {
 			input = {};
 		}
 
-		if (typeof input.scope !== 'string' || input.scope.length > 2048 || typeof input.message !== 'object' || input.message === null) {
+		if (typeof input.scope !== 'string' || input.scope.length > 8192 || typeof input.message !== 'object' || input.message === null) {
 			return new Response('Not a breaker sync', { status: 400 });
 		}
 

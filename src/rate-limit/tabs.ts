@@ -8,7 +8,7 @@ import type { Buckets } from './buckets.js';
  * The channel `steadfetch:<name>:ratelimit` to the other tabs and workers of the client's name, which
  * tell each other that a server said a scope's quota is spent: with `share`, else where there are
  * tabs; `undefined` without it or a channel. Another tab's word (distrusted: a message of the
- * expected shape only, its scope at most 2,048 characters) blocks the scope in `buckets`, bounded by
+ * expected shape only, its scope at most 8 192 characters, the bound of every scope, as the breaker's records) blocks the scope in `buckets`, bounded by
  * `maxResetMs` from now: a scope the client knows, or a new one while it knows fewer than `maxHeard` (a
  * blocked bucket is kept until its block ends: a flood of new scopes holds no more); a newer build's word (another `v`,
  * or no `blockedUntil`) is ignored quietly; anything else is ignored and reported as `storage:error` (operation
@@ -22,7 +22,7 @@ export const linkTabs = (context: PolicyContext, share: boolean | undefined, buc
 	share === true || (share === undefined && hasTabs())
 		? openChannel(`steadfetch:${context.name}:ratelimit`, (data) => {
 			const { v, scope, blockedUntil } = (data ?? {}) as { v?: unknown; scope?: unknown; blockedUntil?: unknown };
-			if (v === 1 && typeof scope === 'string' && scope.length <= 2048 && typeof blockedUntil === 'number' && Number.isFinite(blockedUntil)) {
+			if (v === 1 && typeof scope === 'string' && scope.length <= 8192 && typeof blockedUntil === 'number' && Number.isFinite(blockedUntil)) {
 				const bucket = (buckets.get(scope) || buckets.size < maxHeard) && buckets.scope(scope);
 				if (bucket) {
 					bucket.blockedUntil = Math.max(bucket.blockedUntil, Math.min(blockedUntil, context.clock.now() + maxResetMs));

@@ -48,14 +48,14 @@ export const linkTabs = (context: PolicyContext, scopes: Scopes<Scope>, windowMs
 
 	/**
 	 * Another tab's counts, for a scope this client knows or a new one while it knows fewer than
-	 * `maxHeard`; anything malformed (a scope name over 2,048 characters too, as the rate limiter's;
-	 * the breaker's records take URL-long ones) is ignored and reported, without its content; a newer build's word (an object with a `v`, or
-	 * without `requests`) is ignored quietly.
+	 * `maxHeard`; anything malformed (a scope name over 8 192 characters too: the bound of every scope, as the breaker's
+	 * records and the rate limiter's messages, so a `scope` function naming URLs is heard) is ignored and reported, without
+	 * its content; a newer build's word (an object with a `v`, or without `requests`) is ignored quietly.
 	 */
 	const receive = (data: unknown): void => {
 		const { v, scope, requests, accepts } = (data ?? {}) as Record<string, unknown>;
 		// This build's counts carry no `v`: counts with one are a newer build's (they may count otherwise), never added.
-		if (v === undefined && typeof scope === 'string' && scope.length <= 2048 && isNonNegativeInteger(requests) && requests <= maxTold && isNonNegativeInteger(accepts) && accepts <= requests) {
+		if (v === undefined && typeof scope === 'string' && scope.length <= 8192 && isNonNegativeInteger(requests) && requests <= maxTold && isNonNegativeInteger(accepts) && accepts <= requests) {
 			const known = scopes.get(scope) !== undefined || scopes.size < maxHeard ? tabsOf(scopes.scope(scope)) : undefined;
 			const now = context.clock.now();
 			known?.heard.add(now, 0, requests);

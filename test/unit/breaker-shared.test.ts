@@ -382,17 +382,17 @@ describe('a coordinator\'s stored state that lies (a Durable Object\'s storage, 
 	});
 });
 
-describe('a request to the BreakerCoordinator over its 16 KiB', () => {
+describe('a request to the BreakerCoordinator over its 64 KiB', () => {
 	const storage = new Map<string, unknown>();
 	const object = new BreakerCoordinator({ storage: { get: async (key) => structuredClone(storage.get(key)), put: async (key, value) => void storage.set(key, structuredClone(value)) } });
 	const send = (body: BodyInit) => object.fetch(new Request('https://coordinator/sync', { method: 'POST', body, duplex: 'half' } as RequestInit));
 
-	it('is refused as soon as its bytes pass 16,384 (a body that never ends too), not read whole, and counted in bytes, not characters', async () => {
+	it('is refused as soon as its bytes pass 65,536 (a body that never ends too), not read whole, and counted in bytes, not characters', async () => {
 		let pulled = 0;
-		// 20 KiB, then a body that never ends (its next chunk never comes).
+		// 80 KiB, then a body that never ends (its next chunk never comes).
 		const endless = new ReadableStream<Uint8Array>({
 			pull: async (controller) => {
-				if (pulled++ < 20) {
+				if (pulled++ < 80) {
 					controller.enqueue(new Uint8Array(1024).fill(32));
 					return;
 				}
@@ -404,11 +404,11 @@ describe('a request to the BreakerCoordinator over its 16 KiB', () => {
 		void send(endless).then((response) => { status = response.status; });
 		// Before: pending for ever (request.text() waited for the end of the body).
 		await vi.waitFor(() => expect(status).toBe(400), { timeout: 2_000, interval: 5 });
-		expect(pulled).toBeLessThanOrEqual(18);
-		// 6,000 three-byte characters: 18,000 bytes in 6,000 characters (before: 200, a sync taken).
-		const message = JSON.stringify({ scope: 'https://big.example', message: { pad: '\u20ac'.repeat(6_000), outcomes: [] } });
+		expect(pulled).toBeLessThanOrEqual(66);
+		// 22,000 three-byte characters: 66,000 bytes in 22,000 characters (before: 200, a sync taken).
+		const message = JSON.stringify({ scope: 'https://big.example', message: { pad: '\u20ac'.repeat(22_000), outcomes: [] } });
 		expect((await send(message)).status).toBe(400);
-		// A sync within 16 KiB is answered.
+		// A sync within 64 KiB is answered.
 		expect((await send(JSON.stringify({ scope: 'https://big.example', message: { outcomes: [] } }))).status).toBe(200);
 	});
 });

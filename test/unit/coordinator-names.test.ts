@@ -108,10 +108,10 @@ describe('coordinator(namespace): the object\'s answer is read bounded, as the o
 		expect([result.replace(/^failed: .*/s, 'failed'), cancelled]).toEqual(['failed', true]);
 	});
 
-	it('an answer over the message bound (16 384 bytes): refused, as the object refuses such a sync; one under it is taken', async () => {
+	it('an answer over the message bound (65 536 bytes): refused, as the object refuses such a sync; one under it is taken', async () => {
 		const answer = { granted: false };
-		const padded = coordinator(answering(() => new Response(' '.repeat(20_000) + JSON.stringify(answer))));
-		// Before: 'answered {"granted":false}' (20 017 bytes read whole and parsed).
+		const padded = coordinator(answering(() => new Response(' '.repeat(70_000) + JSON.stringify(answer))));
+		// Before: 'answered {"granted":false}' (70 017 bytes read whole and parsed).
 		expect((await ended(padded.sync('https://fleet.example', message), 5_000)).replace(/^failed: .*/s, 'failed')).toBe('failed');
 		const small = coordinator(answering(() => new Response(' '.repeat(100) + JSON.stringify(answer))));
 		expect(await ended(small.sync('https://fleet.example', message), 5_000)).toBe('answered {"granted":false}');

@@ -8,13 +8,13 @@ import { ManualClock } from '../helpers/manual-clock.js';
 const t0 = 1_700_000_000_000;
 
 describe('rate limit: another tab\'s word', () => {
-	it('only a message of the expected shape blocks a scope (v 1, a string scope of at most 2,048 characters, a finite time), bounded by maxResetMs; the others are reported as storage:error', async () => {
+	it('only a message of the expected shape blocks a scope (v 1, a string scope of at most 8,192 characters, a finite time), bounded by maxResetMs; the others are reported as storage:error', async () => {
 		const clock = new ManualClock(t0);
 		const name = `rl-tabs-${Math.random()}`;
 		const sent: string[] = [];
-		// Scopes named by the host (a custom scope, the breaker's): `long` is 2,049 characters, `edge` 2,048.
-		const long = 'l'.repeat(2049);
-		const edge = 'e'.repeat(2048);
+		// Scopes named by the host (a custom scope, the breaker's): `long` is 8,193 characters, `edge` 8,192.
+		const long = 'l'.repeat(8193);
+		const edge = 'e'.repeat(8192);
 		const api = createClient({
 			clock, name, timeout: 100, retry: 0, rateLimit: rateLimit({ share: true, maxResetMs: 10_000 }),
 			breaker: breaker({ share: false, scope: (url) => ({ long, edge } as Record<string, string>)[new URL(url).hostname.split('.')[0]!] ?? new URL(url).origin }),

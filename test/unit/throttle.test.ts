@@ -312,7 +312,7 @@ describe('adaptiveThrottle: the tabs of one name share their counts', () => {
 		b.api.close();
 	});
 
-	it('at most one message per scope a second; malformed ones (a scope over 2,048 characters too) are ignored and reported', async () => {
+	it('at most one message per scope a second; malformed ones (a scope over 8,192 characters too) are ignored and reported', async () => {
 		vi.stubGlobal('WorkerGlobalScope', class {});
 		const name = `tabs-batch-${Date.now()}`;
 		const seen: Array<{ at: number; data: { scope: string; requests: number; accepts: number } }> = [];
@@ -328,7 +328,7 @@ describe('adaptiveThrottle: the tabs of one name share their counts', () => {
 		}
 
 		expect(seen.length).toBeLessThanOrEqual(3);
-		const malformed = [null, 'x', { scope: server.url, requests: -1, accepts: 0 }, { scope: server.url, requests: 100_001, accepts: 0 }, { scope: server.url, requests: 5, accepts: 6 }, { scope: server.url, requests: 1.5, accepts: 0 }, { scope: 7, requests: 1, accepts: 0 }, { scope: 'h'.repeat(2049), requests: 1, accepts: 0 }];
+		const malformed = [null, 'x', { scope: server.url, requests: -1, accepts: 0 }, { scope: server.url, requests: 100_001, accepts: 0 }, { scope: server.url, requests: 5, accepts: 6 }, { scope: server.url, requests: 1.5, accepts: 0 }, { scope: 7, requests: 1, accepts: 0 }, { scope: 'h'.repeat(8193), requests: 1, accepts: 0 }];
 		for (const data of malformed) {
 			listener.postMessage(data);
 		}
@@ -337,8 +337,8 @@ describe('adaptiveThrottle: the tabs of one name share their counts', () => {
 		await waitFor(() => a.counts().requests === 32, 'the good message');
 		expect(a.counts().accepts).toBe(11);
 		expect(a.errors.map(({ part, operation }) => `${part} ${operation}`)).toEqual(Array(malformed.length).fill('throttle channel'));
-		// A scope name of more than 2,048 characters (bounded as the breaker's and the rate limiter's): no state made for it.
-		expect(Object.keys(a.api.stats()).filter((scope) => scope.length > 2048)).toEqual([]);
+		// A scope name of more than 8,192 characters (bounded as the breaker's and the rate limiter's): no state made for it.
+		expect(Object.keys(a.api.stats()).filter((scope) => scope.length > 8192)).toEqual([]);
 		listener.close();
 		a.api.close();
 	});

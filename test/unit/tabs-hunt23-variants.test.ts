@@ -1,0 +1,102 @@
+/**
+ * Defect hunt, twenty-third round (area: messages between tabs and the fleet coordinators). API.md "Reachability and
+ * recovery" (the tabs of one name share a breaker, its counts and its recovery), "Request contexts (Cloudflare
+ * Workers)" (a Durable Object coordinates a scope's breaker across isolates), "Sensitive data" (what another tab posts is
+ * validated before use, a malformed message reported as `storage:error`). A scope is up to 8 192 characters in every
+ * one of them (a `scope` function naming URLs gives URL-long ones; the breaker's records take them).
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createClient as createCore } from '../../src/entries/core.js';
+import { breaker } from '../../src/entries/breaker.js';
+import { adaptiveThrottle } from '../../src/entries/throttle.js';
+import { RateLimitedError, rateLimit } from '../../src/entries/rate-limit.js';
+import { BreakerCoordinator } from '../../src/entries/cloudflare.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { t0 } from './breaker-kit.js';
+
+afterEach(() => {
+	vi.unstubAllGlobals();
+});
+
+/** Scopes named by the host (the breaker's `scope` function, which every layer's scope follows): `edge` is 8 192 characters, `over` 8 193. */
+const edge = `https://${'e'.repeat(8_192 - 8)}`;
+const over = `${edge}x`;
+const scopeOf = (url: string): string => ({ edge, over } as Record<string, string>)[new URL(url).hostname.split('.')[0]!] ?? new URL(url).origin;
+let names = 0;
+
+describe('a scope of up to 8 192 characters crosses the tabs in every part, as the breaker\'s does', () => {
+	it('the throttle counts another tab\'s attempts at an 8 192-character scope; over it, the message is ignored and reported', async () => {
+		vi.stubGlobal('WorkerGlobalScope', class {}); // a web worker: the throttle's channel opens
+		const name = `h23-throttle-${names++}`;
+		const api = createCore({ clock: new ManualClock(t0), name, retry: 0, breaker: breaker({ share: false, scope: scopeOf }), adaptiveThrottle: adaptiveThrottle(), fetch: (async () => new Response('')) as typeof fetch });
+		const errors: string[] = [];
+		api.on('storage:error', ({ part, operation }) => errors.push(`${part} ${operation}`));
+		const other = new BroadcastChannel(`steadfetch:${name}:throttle`);
+		const counted = (scope: string) => (api.stats()[scope]?.['throttle'] as { requests?: number } | undefined)?.requests;
+		try {
+			for (const host of ['edge.test', 'over.test', 'known.test']) {
+				expect(await api.get(`https://${host}/x`).text()).toBe('');
+			}
+
+			other.postMessage({ scope: edge, requests: 30, accepts: 0 });
+			other.postMessage({ scope: over, requests: 30, accepts: 0 });
+			// Messages of one sender arrive in order: once this one counts, the others were heard.
+			other.postMessage({ scope: 'https://known.test', requests: 2, accepts: 2 });
+			await vi.waitFor(() => expect(counted('https://known.test')).toBe(3), { timeout: 10_000, interval: 5 });
+			// Before: 1 (the edge scope's message ignored, reported as malformed: ['throttle channel', 'throttle channel']).
+			expect([counted(edge), counted(over), errors]).toEqual([31, 1, ['throttle channel']]);
+		} finally {
+			other.close();
+			api.close();
+		}
+	});
+
+	it('the rate limiter blocks an 8 192-character scope another tab says is spent; over it, the message is ignored and reported', async () => {
+		const name = `h23-ratelimit-${names++}`;
+		const sent: string[] = [];
+		const api = createCore({
+			clock: new ManualClock(t0), name, retry: 0, breaker: breaker({ share: false, scope: scopeOf }), rateLimit: rateLimit({ share: true, maxResetMs: 10_000 }),
+			fetch: (async (request: Request) => {
+				sent.push(new URL(request.url).hostname);
+				return new Response('');
+			}) as typeof fetch,
+		});
+		const errors: string[] = [];
+		api.on('storage:error', ({ part, operation }) => errors.push(`${part} ${operation}`));
+		const other = new BroadcastChannel(`steadfetch:${name}:ratelimit`);
+		const far = t0 + 3_600_000;
+		try {
+			expect(await api.get('https://known.test/first').text()).toBe('');
+			other.postMessage({ v: 1, scope: edge, blockedUntil: far });
+			other.postMessage({ v: 1, scope: over, blockedUntil: far });
+			other.postMessage({ v: 1, scope: 'https://known.test', blockedUntil: far });
+			await vi.waitFor(() => expect((api.stats()['https://known.test']?.['rateLimit'] as { blockedUntil?: number } | undefined)?.blockedUntil).toBe(t0 + 10_000), { timeout: 10_000, interval: 5 });
+			const edgeCall = await api.get('https://edge.test/x').then(() => 'sent', (error: unknown) => error);
+			// Before: 'sent' (the other tab's word ignored, reported as malformed).
+			expect(edgeCall).toBeInstanceOf(RateLimitedError);
+			expect(await api.get('https://over.test/x').text()).toBe('');
+			expect([sent, errors]).toEqual([['known.test', 'over.test'], ['rateLimit channel']]);
+		} finally {
+			other.close();
+			api.close();
+		}
+	});
+
+	const sync = async (object: BreakerCoordinator, scope: string): Promise<[number, unknown]> => {
+		const response = await object.fetch(new Request('https://steadfetch.coordinator/sync', { method: 'POST', body: JSON.stringify({ scope, message: { policy: { consecutiveFailures: 1, openMs: 1_000, maxOpenMs: 5_000, probeTimeoutMs: 1_000 }, outcomes: [1] } }) }));
+		return [response.status, response.ok ? ((await response.json()) as { record: { scope: string; state: string } }).record.state : await response.text()];
+	};
+	const objectOf = () => {
+		const storage = new Map<string, unknown>();
+		return new BreakerCoordinator({ storage: { get: async (key) => structuredClone(storage.get(key)), put: async (key, value) => void storage.set(key, structuredClone(value)) } });
+	};
+
+	it('the Durable Object coordinator syncs an 8 192-character scope (any characters: a label of the app\'s own too); over it, 400', async () => {
+		// Before: [400, 'Not a breaker sync'] for each (its bound was 2 048 characters, a message at most 16 384 bytes).
+		for (const scope of [edge, 'é'.repeat(8_192), '\u{1F600}'.repeat(4_096), '\u{D800}'.repeat(8_192)]) {
+			expect(await sync(objectOf(), scope), scope.slice(0, 12)).toEqual([200, 'open']);
+		}
+
+		expect(await sync(objectOf(), over)).toEqual([400, 'Not a breaker sync']);
+	});
+});
