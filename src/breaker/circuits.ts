@@ -9,7 +9,7 @@ import { refuseClosed } from '../core/closing.js';
 import type { Gone } from './healthy.js';
 import type { Channel } from '../utils/channel.js';
 import { background, partStore, storageError, type PartStore } from '../core/part-store.js';
-import { scopes, type Scopes } from '../utils/scopes.js';
+import { maxScopes, scopes, type Scopes } from '../utils/scopes.js';
 import { isSuperseded } from '../utils/superseded.js';
 import { basicAutoStore } from '../stores/auto.js';
 import { bounded, closed, machine, readRecord, type BreakerRecord, type Circuit, type Machine, type Settings } from './circuit.js';
@@ -34,6 +34,12 @@ export interface Circuits extends Machine {
 	readonly clock: PolicyContext['clock'];
 	/** The scopes' circuits, at most `maxScopes` idle ones (`held` says which must stay). */
 	readonly scopes: Scopes<Circuit>;
+	/**
+	 * Open circuits known only from the other tabs' messages that `scopes` forgot (`held`), at most `maxScopes`, the
+	 * oldest let go first: a scope met again (a message, a call) takes its circuit back from here, and `clear()` closes
+	 * them, so this tab, which told their `breaker:open`, tells their close too, and no second opening.
+	 */
+	readonly forgot: Map<string, Circuit>;
 	readonly link: BreakerLink | undefined;
 	/** The other tabs (`start()`). */
 	channel?: Channel | undefined;
@@ -97,7 +103,7 @@ export const noop = (): void => undefined;
  * attempts being counted. A closed idle one may be forgotten: its scope then starts closed again, its
  * stored state read first as after a reload. So may one known only from another tab's messages
  * (`read` false): what that tab stored is read at the scope's first call, and a flood of messages
- * naming scopes this client never met holds nothing.
+ * naming scopes this client never met holds no more than `maxScopes` of them (an open one: `Circuits.forgot`).
  */
 export const held = (circuit?: Circuit): boolean => !!circuit && (circuit.busy > 0 || (circuit.record.state !== 'closed' && circuit.read !== false));
 
@@ -131,8 +137,26 @@ export const createCircuits = (context: PolicyContext, settings: Settings, optio
 	}, context.random);
 	const peers = (context.stores.get('breaker:peers') ?? new Set()) as Set<Peer>;
 	context.stores.set('breaker:peers', peers);
+	const forgot = new Map<string, Circuit>();
+	const made = (scope: string): Circuit => {
+		const circuit = forgot.get(scope) ?? states.circuit(scope);
+		forgot.delete(scope);
+		return circuit;
+	};
+	// Not held: an open one is known only from the other tabs (`forgot`).
+	const kept = (circuit: Circuit, scope: string): boolean => {
+		if (!held(circuit) && circuit.record.state === 'open') {
+			if (forgot.size >= maxScopes) {
+				forgot.delete(forgot.keys().next().value!);
+			}
+
+			forgot.set(scope, circuit);
+		}
+
+		return held(circuit);
+	};
 	// A coordinator's state this client adopts is stored (and told to the tabs) as its own changes are (`publish`).
-	const circuits: Circuits = { context, settings, options, store, ...states, clock: context.clock, scopes: scopes(states.circuit, held), link: options.shared?.link(context, settings, options, states.adopt, (circuit, via) => store && publish(circuits, circuit, via)), peers, cleared: 0, closed: false, wake: new Set(), paused: new Set(), unlisten: [] };
+	const circuits: Circuits = { context, settings, options, store, ...states, clock: context.clock, scopes: scopes(made, kept), forgot, link: options.shared?.link(context, settings, options, states.adopt, (circuit, via) => store && publish(circuits, circuit, via)), peers, cleared: 0, closed: false, wake: new Set(), paused: new Set(), unlisten: [] };
 	if (store) {
 		circuits.peer = weakly(circuits);
 		// Those gone (a client `extend()` made per request, dropped unclosed) are let go here, not only where a count or a
@@ -439,9 +463,10 @@ export const clear = async (circuits: Circuits, clearOptions?: { identity?: stri
 
 	if (clearOptions?.identity === undefined) {
 		circuits.cleared = clock.now();
-		for (const [scope, circuit] of [...scopes.entries()]) {
+		for (const [scope, circuit] of [...scopes.entries(), ...circuits.forgot]) {
 			if (!circuit.record.isolated) {
 				scopes.delete(scope);
+				circuits.forgot.delete(scope);
 				// Closed and counting from nothing for whoever still holds it (a `waitForHealthy`, an attempt waiting for
 				// the stored state); its attempts in flight count under the record they started with, so none of the
 				// cleared state comes back with their outcomes (no open, no write, no message). An open one is told

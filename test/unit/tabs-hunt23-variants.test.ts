@@ -7,12 +7,13 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient as createCore } from '../../src/entries/core.js';
+import { createClient, memoryStore } from '../../src/entries/index.js';
 import { breaker } from '../../src/entries/breaker.js';
 import { adaptiveThrottle } from '../../src/entries/throttle.js';
 import { RateLimitedError, rateLimit } from '../../src/entries/rate-limit.js';
 import { BreakerCoordinator } from '../../src/entries/cloudflare.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { t0 } from './breaker-kit.js';
+import { FakeOrigin, origin, t0, windowEachTest } from './breaker-kit.js';
 
 afterEach(() => {
 	vi.unstubAllGlobals();
@@ -98,5 +99,83 @@ describe('a scope of up to 8 192 characters crosses the tabs in every part, as t
 		}
 
 		expect(await sync(objectOf(), over)).toEqual([400, 'Not a breaker sync']);
+	});
+});
+
+const clients = windowEachTest(); // a page: the breaker's channel opens
+
+/**
+ * Tabs of one name and store on one clock (at `t0`), their breakers shared (`openMs` 1 000); each its own origin
+ * (answering 503 until `up()`); `events` lists `type scope reason` of the breaker events it heard.
+ */
+const tabsOf = () => {
+	const clock = new ManualClock(t0);
+	const name = `h23-forgot-${names++}`;
+	const store = memoryStore(name);
+	const open = () => {
+		const server = new FakeOrigin();
+		server.answer(503);
+		const events: string[] = [];
+		const api = createClient({ clock, random: () => 0.5, name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, breaker: { share: true, openMs: 1_000, maxOpenMs: 5_000 } });
+		clients.push(api);
+		for (const type of ['breaker:open', 'breaker:half-open', 'breaker:closed', 'storage:error'] as const) {
+			api.on(type, (event) => events.push(`${type} ${'reason' in event ? `${event.scope} ${event.reason}` : `${event.part} ${event.operation}`}`));
+		}
+
+		const call = async (url = `${origin}/x`): Promise<string> => api.get(url).then((response) => String(response.status), (error: { code?: unknown; name: string }) => (typeof error.code === 'string' ? error.code : error.name));
+		/** This tab meets `count` other scopes (its idle ones past `maxScopes`, 1 000, are forgotten). */
+		const meet = (count: number): void => {
+			for (let index = 0; index < count; index++) {
+				api.breaker(`https://other-${index}.test`);
+			}
+		};
+
+		return { api, server, events, call, meet };
+	};
+
+	/** `a` opens the origin's breaker (5 failures in a row); `b` hears it, never having called the origin, then meets 1 100 other scopes. */
+	const openedThenForgotten = async () => {
+		const a = open();
+		const b = open();
+		for (let index = 0; index < 5; index++) {
+			expect(await a.call()).toBe('HTTPError');
+		}
+
+		await vi.waitFor(() => expect(b.events).toEqual([`breaker:open ${origin} shared`]));
+		b.meet(1_100);
+		return { a, b };
+	};
+
+	return { clock, open, openedThenForgotten };
+};
+
+describe('breaker: a scope another tab opened, known here only from its messages and forgotten past maxScopes', () => {
+	it('gets `breaker:closed` in this tab when the other tab\'s probe closes it: this tab told `breaker:open`', async () => {
+		const { clock, openedThenForgotten } = tabsOf();
+		const { a, b } = await openedThenForgotten();
+		clock.advance(1_000);
+		a.server.up();
+		expect(await a.call()).toBe('200'); // a's probe
+		// Before: [`breaker:open ${origin} shared`] for good (the circuit forgotten, a closed record over a new closed one tells nothing).
+		await vi.waitFor(() => expect(b.events).toEqual([`breaker:open ${origin} shared`, `breaker:closed ${origin} shared`]));
+		expect(b.api.breaker(origin).state).toBe('closed');
+	});
+
+	it('still shows it open, and its first call there fails fast without telling `breaker:open` a second time', async () => {
+		const { openedThenForgotten } = tabsOf();
+		const { b } = await openedThenForgotten();
+		// Before: 'closed' (forgotten), then the call read the stored state and told [… open shared, … open restored].
+		expect(b.api.breaker(origin).state).toBe('open');
+		expect(await b.call()).toBe('CIRCUIT_OPEN');
+		expect(b.events).toEqual([`breaker:open ${origin} shared`]);
+	});
+
+	it('clear() in this tab tells its `breaker:closed` (reason `cleared`), as for a scope it still holds', async () => {
+		const { openedThenForgotten } = tabsOf();
+		const { a, b } = await openedThenForgotten();
+		await b.api.clear();
+		// Before: [`breaker:open ${origin} shared`] (what clear() closed in the store and the other tabs, this tab never told).
+		expect(b.events).toEqual([`breaker:open ${origin} shared`, `breaker:closed ${origin} cleared`]);
+		await vi.waitFor(() => expect(a.api.breaker(origin).state).toBe('closed'));
 	});
 });
