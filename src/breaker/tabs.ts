@@ -158,10 +158,11 @@ export const start = (circuits: Circuits): void => {
 		// per message, without its content (it may be large); a newer build's word (another version, no
 		// record nor question) is ignored quietly.
 		circuits.channel = openChannel(`steadfetch:${context.name}:breaker`, (data) => {
-			// A tab whose read of the scope's stored state failed asks for it: a tab that knows it open (or isolated) tells it.
+			// A tab whose read of the scope's stored state failed asks for it: a tab that knows it open (or isolated) tells it,
+			// also one it knows only from the other tabs and forgot (`Circuits.forgot`): the tab that opened it may be gone.
 			const { ask } = Object(data) as { ask?: unknown };
 			if (typeof ask === 'string') {
-				const known = circuits.scopes.get(ask)?.record;
+				const known = (circuits.scopes.get(ask) ?? circuits.forgot.get(ask))?.record;
 				if (known && known.state !== 'closed') {
 					circuits.channel!.post(known);
 				}

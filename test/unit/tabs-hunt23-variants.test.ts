@@ -146,7 +146,7 @@ const tabsOf = () => {
 		return { a, b };
 	};
 
-	return { clock, open, openedThenForgotten };
+	return { clock, name, open, openedThenForgotten };
 };
 
 describe('breaker: a scope another tab opened, known here only from its messages and forgotten past maxScopes', () => {
@@ -177,5 +177,18 @@ describe('breaker: a scope another tab opened, known here only from its messages
 		// Before: [`breaker:open ${origin} shared`] (what clear() closed in the store and the other tabs, this tab never told).
 		expect(b.events).toEqual([`breaker:open ${origin} shared`, `breaker:closed ${origin} cleared`]);
 		await vi.waitFor(() => expect(a.api.breaker(origin).state).toBe('closed'));
+	});
+
+	it('a reload that could not read the store and asks the tabs for the scope is answered by this tab, the only one left that knows it open', async () => {
+		const { name, openedThenForgotten } = tabsOf();
+		const { a } = await openedThenForgotten(); // b, open, knows it only from a's messages, and forgot it
+		a.api.close(); // the tab that opened it is gone
+		const reload = new BroadcastChannel(`steadfetch:${name}:breaker`);
+		clients.push(reload);
+		const answers: Array<{ scope?: string; state?: string }> = [];
+		reload.onmessage = (event: MessageEvent) => answers.push(event.data);
+		reload.postMessage({ ask: origin });
+		// Before: no answer (the circuit forgotten, this tab answered nothing), the reload took the scope for closed.
+		await vi.waitFor(() => expect(answers.map(({ scope, state }) => `${scope} ${state}`)).toEqual([`${origin} open`]));
 	});
 });
