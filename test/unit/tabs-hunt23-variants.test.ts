@@ -191,4 +191,16 @@ describe('breaker: a scope another tab opened, known here only from its messages
 		// Before: no answer (the circuit forgotten, this tab answered nothing), the reload took the scope for closed.
 		await vi.waitFor(() => expect(answers.map(({ scope, state }) => `${scope} ${state}`)).toEqual([`${origin} open`]));
 	});
+
+	it('an isolation by hand in the other tab, forgotten here: its reset there is told here (`breaker:closed`, shared)', async () => {
+		const { open } = tabsOf();
+		const a = open();
+		const b = open();
+		await a.api.breaker.isolate(origin);
+		await vi.waitFor(() => expect(b.events).toEqual([`breaker:open ${origin} shared`]));
+		b.meet(1_100);
+		await a.api.breaker.reset(origin);
+		// Before: [`breaker:open ${origin} shared`] for good.
+		await vi.waitFor(() => expect(b.events).toEqual([`breaker:open ${origin} shared`, `breaker:closed ${origin} shared`]));
+	});
 });
