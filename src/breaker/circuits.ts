@@ -200,11 +200,16 @@ export const circuitFor = ({ context, options, scopes }: Circuits, urlOrScope: s
  * (a script of the origin, a clock set back; changes within one ms date theirs a ms apart, `after`):
  * it orders as the oldest (`at` 0), never as newer than every real change to come, which would have
  * the tabs ignore each other's. Not moved to now: read again (under the probe's lock) it must be
- * known as the same record, not a newer one.
+ * known as the same record, not a newer one. The failures in a row an open one opened with (its snapshot's) are at
+ * most `consecutiveFailures`, as a closed one's counts (`takeCounts`).
  */
-export const read = ({ clock, settings: { maxOpenMs } }: Circuits, value: unknown): BreakerRecord | undefined => {
+export const read = ({ clock, settings: { maxOpenMs, consecutiveFailures } }: Circuits, value: unknown): BreakerRecord | undefined => {
 	const now = clock.now();
 	const record = readRecord(value, now, maxOpenMs);
+	if (record?.failures) {
+		record.failures = Math.min(record.failures, consecutiveFailures);
+	}
+
 	return record && record.at > now + maxOpenMs ? { ...record, at: 0 } : record;
 };
 

@@ -204,3 +204,17 @@ describe('breaker: a scope another tab opened, known here only from its messages
 		await vi.waitFor(() => expect(b.events).toEqual([`breaker:open ${origin} shared`, `breaker:closed ${origin} shared`]));
 	});
 });
+
+describe('breaker: another tab\'s open record with a huge count of failures in a row', () => {
+	it('shows at most `consecutiveFailures` (the option), as a stored closed state\'s counts are bounded', async () => {
+		const { name, open } = tabsOf();
+		const tab = open();
+		expect(await tab.call()).toBe('HTTPError'); // the scope is known and read here
+		const other = new BroadcastChannel(`steadfetch:${name}:breaker`);
+		clients.push(other);
+		other.postMessage({ v: 2, scope: origin, state: 'open', openedAt: t0, reopensAt: t0 + 1_000, opens: 0, at: t0 + 1, failures: 1e9 });
+		await vi.waitFor(() => expect(tab.api.breaker(origin).state).toBe('open'));
+		// Before: 1000 (bounded only by the record's own bound), with `consecutiveFailures` 5.
+		expect(tab.api.breaker(origin).consecutiveFailures).toBe(5);
+	});
+});
