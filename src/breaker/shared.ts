@@ -118,6 +118,9 @@ const exchange = async (context: PolicyContext, sync: SharedCoordinator['sync'],
 			return undefined;
 		}
 
+		// The failures in a row an open state opened with: at most this breaker's `consecutiveFailures`, as the tabs' (`read`).
+		record.failures &&= Math.min(record.failures, policy.consecutiveFailures);
+
 		// The first answer after an unreachable episode (`link.down`, cleared once this answer is
 		// taken) is adopted even when what this isolate decided alone meanwhile is newer: the fleet's
 		// state wins, one breaker again (else an isolate that opened alone would fail fast until the

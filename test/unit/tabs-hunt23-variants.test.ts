@@ -12,6 +12,7 @@ import { breaker } from '../../src/entries/breaker.js';
 import { adaptiveThrottle } from '../../src/entries/throttle.js';
 import { RateLimitedError, rateLimit } from '../../src/entries/rate-limit.js';
 import { BreakerCoordinator } from '../../src/entries/cloudflare.js';
+import { sharedCoordinator } from '../../src/breaker/shared.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { FakeOrigin, origin, t0, windowEachTest } from './breaker-kit.js';
 
@@ -216,5 +217,15 @@ describe('breaker: another tab\'s open record with a huge count of failures in a
 		await vi.waitFor(() => expect(tab.api.breaker(origin).state).toBe('open'));
 		// Before: 1000 (bounded only by the record's own bound), with `consecutiveFailures` 5.
 		expect(tab.api.breaker(origin).consecutiveFailures).toBe(5);
+	});
+
+	it('so does a coordinator\'s answer (a Redis or a KV holds what any program wrote)', async () => {
+		const clock = new ManualClock(t0);
+		const garbled = sharedCoordinator(async (scope) => ({ record: { v: 2, scope, state: 'open', openedAt: clock.now(), reopensAt: clock.now() + 1_000, opens: 1, at: clock.now(), failures: 1e9 } }));
+		const api = createCore({ clock, retry: 0, breaker: breaker({ shared: garbled, share: false }), fetch: (async () => new Response('')) as typeof fetch });
+		clients.push(api);
+		expect(await api.get(`${origin}/x`).then(() => 'sent', (error: { code?: string }) => error.code)).toBe('CIRCUIT_OPEN');
+		// Before: 1000.
+		expect(api.breaker(origin)).toMatchObject({ state: 'open', consecutiveFailures: 5 });
 	});
 });
