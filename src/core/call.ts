@@ -167,6 +167,8 @@ interface CallState {
 	made: Request | undefined;
 	/** Whether the call's outcome was counted (`#settle`): a first attempt after it (a wrapper's run in the background) counts no call. */
 	settled: boolean;
+	/** Whether the wrappers are running as the call starts (`run`), before any of them waited: a first run then needs no `totalTimeout` of ours. */
+	inline: boolean;
 }
 
 /**
@@ -201,6 +203,7 @@ export class Call implements PolicyCall {
 		key: undefined,
 		made: undefined,
 		settled: false,
+		inline: false,
 	};
 
 	readonly method: string;
@@ -302,7 +305,11 @@ export class Call implements PolicyCall {
 			return this.#direct(this.#start(forKy), began);
 		}
 
-		return this.#client.withShortcuts(this.#wrapped((next ?? (() => this.#runKy()))(), fallback, began), this);
+		// The wrappers run up to their first wait; a first run started after it (`#runKy`) has what is left of `totalTimeout`.
+		this.#state.inline = true;
+		const running = (next ?? (() => this.#runKy()))();
+		this.#state.inline = false;
+		return this.#client.withShortcuts(this.#wrapped(running, fallback, began), this);
 	}
 
 	/**
@@ -602,12 +609,12 @@ export class Call implements PolicyCall {
 			options = { ...options, totalTimeout: Math.max(0, this.deadline! - this.#client.clock.now()) };
 		}
 
-		// A run a wrapper starts again (auth's after a refresh), or its first after a wrapper's wait (a token, a lock: a ms
-		// or more), has what is left of the call's `totalTimeout` (ky's starts anew with each run): the call stays bounded by it.
-		const spent = monotonicNow() - this.#state.began;
-		const limit = (this.#state.attempts > 0 || spent >= 1) && this.#limit();
+		// A run a wrapper starts again (auth's after a refresh), or its first after a wrapper waited (a token, a lock: not
+		// started as the call was, `inline`), has what is left of the call's `totalTimeout` (ky's starts anew with each
+		// run): the call stays bounded by it. A first run started at once adds no option for ky to merge.
+		const limit = (this.#state.attempts > 0 || !this.#state.inline) && this.#limit();
 		if (typeof limit === 'number') {
-			options = { ...options, totalTimeout: Math.max(0, Math.min(limit - spent, options.totalTimeout as number ?? limit)) };
+			options = { ...options, totalTimeout: Math.max(0, Math.min(limit - (monotonicNow() - this.#state.began), options.totalTimeout as number ?? limit)) };
 		}
 
 		const run = this.#start(options);
