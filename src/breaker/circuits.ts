@@ -122,6 +122,12 @@ export const createCircuits = (context: PolicyContext, settings: Settings, optio
 		const { scope } = record;
 		// An isolation lets no probe through: no `reopensAt` (as its snapshot).
 		(context.emit as (type: string, fields: object) => void)(`breaker:${change}`, { scope, reason, ...(change === 'open' && !record.isolated && { reopensAt: record.reopensAt }) });
+		// Closed by another tab or the fleet (its probe answered, or a reset by hand): reachable here too, so that a tab whose
+		// queries wait for the scope (`followReachability`) sends them now, not after an attempt it would not make.
+		if (change === 'closed' && reason === 'shared') {
+			context.reached?.(scope);
+		}
+
 		if (change !== 'half-open') {
 			// A `waitForHealthy` resolves now, not at its next poll (a hidden tab's timers are held back); an attempt waiting
 			// for an early probe (breaker.ts `settled`) goes on now, out or failing fast.

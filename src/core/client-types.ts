@@ -188,7 +188,8 @@ export interface ClientBase<E, M> {
 	/**
 	 * Whether the scope of a URL (or a scope named as such) answers, from what this client's own
 	 * attempts saw, and those of the clients `extend()` made from it or it from (one state, each told its
-	 * changes; not `create()`'s): `reachable` once an attempt got any HTTP answer (a 5xx is the breaker's business);
+	 * changes; not `create()`'s): `reachable` once an attempt got any HTTP answer (a 5xx is the breaker's business),
+	 * or once the scope's breaker closed in another tab or the fleet (its probe got an answer, or a reset by hand);
 	 * `unreachable` once two attempts in a row ended without one (a network failure or a timeout), a
 	 * single one changing nothing; `offline` while `navigator.onLine` is false and no attempt got an
 	 * HTTP answer since it turned false (a hint, never trusted over an answer); `unknown` before any

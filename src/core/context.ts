@@ -74,6 +74,9 @@ export const policyContext = ({ options, stores, clock, emit, emitter, budget, r
 		reachability: (scope) => reach.state(scope),
 		offline: (scope, untried) => reach.offline(scope, untried),
 		late: (scope) => reach.late(scope),
+		reached: (scope) => {
+			reach.heard(scope);
+		},
 		answer: (call, outcome) => (call as Call).answer(outcome),
 		perCall: perCallSlots(),
 		send,

@@ -137,6 +137,11 @@ export interface PolicyContext {
 	 */
 	late?(scope: string): void;
 	/**
+	 * Another tab (or the fleet) of the name got an HTTP answer from `scope`: its breaker's probe, heard as the scope's
+	 * breaker closing here. The scope is `reachable` here too, told at once, as after an answer of this client's.
+	 */
+	reached?(scope: string): void;
+	/**
 	 * The one way a layer ends an attempt without I/O: return `answer(call, outcome)` from the layer
 	 * instead of calling `next`. With a Response (a stored copy), the call's run resolves with it as
 	 * if the network had answered — no retry, no `afterResponse` hook, nothing counted by the layers

@@ -127,6 +127,21 @@ export class Reach {
 	 * a call of it (`late`), fires `scope:back`; not the scope's first answers.
 	 */
 	answered(scope: string, status: number): void {
+		const seen = this.heard(scope);
+		const good = !classifyStatus(status)?.transient;
+		if (good && !seen.good) {
+			this.#emit('scope:back', { scope, status });
+		}
+
+		seen.good = good;
+	}
+
+	/**
+	 * `scope` answered an attempt: this client's (`answered`), or another tab's of the name whose breaker probe got an
+	 * answer (its closing heard here): `reachable`, told at once, so a tab whose TanStack queries are paused on an
+	 * `unreachable` scope (`followReachability`) sends them again without an attempt of its own. Its record.
+	 */
+	heard(scope: string): Seen {
 		const seen = this.#scopes.scope(scope);
 		// When `navigator.onLine` turned false is noted before the answer's time (if not yet): read after it, on a clock
 		// whose millisecond turned in between, it would make this answer older than it, and the scope `offline`.
@@ -139,12 +154,7 @@ export class Reach {
 			this.#tell(scope, seen);
 		}
 
-		const good = !classifyStatus(status)?.transient;
-		if (good && !seen.good) {
-			this.#emit('scope:back', { scope, status });
-		}
-
-		seen.good = good;
+		return seen;
 	}
 
 	/** An attempt to `scope` ended without an HTTP answer (a network failure or a timeout). */
