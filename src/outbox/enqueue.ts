@@ -23,7 +23,7 @@ import { diesWithRequest } from './request-bound.js';
 import { registerSync } from './register-sync.js';
 import { secretUrl, targetOf } from './target.js';
 import { within } from '../utils/within.js';
-import { unmarked } from '../utils/validate.js';
+import { isPrintableId, unmarked } from '../utils/validate.js';
 import { heldRequest, randomUuid } from '../utils/runtime.js';
 
 /**
@@ -440,6 +440,12 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 		typed = headersOf(request, context.options.headers, call.options.headers).has('content-type');
 	} catch (error) {
 		throw new InvalidRequestError(`Invalid header: ${(error as Error).message}`, { cause: error });
+	}
+
+	// A key given as a header (the call's, a page's through `fetchHandler`) is taken as the `idempotencyKey` option is: the
+	// entry is stored and replayed under it (a record whose key is past the bound is one no reload could read).
+	if (!isPrintableId(idempotencyKey)) {
+		throw new InvalidRequestError('The Idempotency-Key header must be 1–255 printable ASCII characters, as the idempotencyKey option');
 	}
 
 	let full: OutboxFullError | undefined;

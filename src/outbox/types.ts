@@ -7,7 +7,11 @@ export interface OutboxEntry {
 	url: string;
 	/** Never contains a sensitive header (Authorization, Cookie, Proxy-Authorization, Set-Cookie, Set-Cookie2, `sensitiveHeaders`). */
 	headers: Record<string, string>;
-	/** Sent as `Idempotency-Key` on every attempt and replay. */
+	/**
+	 * Sent as `Idempotency-Key` on every attempt and replay: the call's `idempotencyKey`, else its `Idempotency-Key` header
+	 * (a page's, through `fetchHandler`), else a fresh UUID. A header that is not 1–255 printable ASCII characters (as the
+	 * option must be) makes the call an `InvalidRequestError` before any I/O: nothing is stored.
+	 */
 	idempotencyKey: string;
 	/** Epoch ms. */
 	createdAt: number;
