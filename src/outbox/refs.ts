@@ -147,11 +147,22 @@ const byteText = (bytes: Uint8Array): string => {
 	return text;
 };
 
+/**
+ * A placeholder as `Refs.make` writes it (any client's nonce), its count's digits at most 16 (a count below 2^53): found in
+ * one reading of a text, whatever the number of placeholders (one reading per placeholder took seconds for thousands).
+ */
+const placeholder = 'steadfetch-ref-[\\da-f]+-\\d{1,16}';
+const inTexts = new RegExp(placeholder, 'g');
+/**
+ * In a JSON text: a whole string value (its opening quote not escaped: an even run of backslashes before it), not a
+ * key; else a placeholder inside a string (or a key).
+ */
+const inJson = new RegExp(`(?<!\\\\)(\\\\*)"(${placeholder})"(?!\\s*:)|${placeholder}`, 'g');
+
 /** A stored request with its placeholders replaced, or why it cannot be sent (a `'parent'` dead letter). */
 export const substitute = (parts: { url: string; headers: Record<string, string>; body?: ArrayBuffer }, refs: Record<string, Ref>, values: ReadonlyMap<string, Record<string, unknown>>): typeof parts | string => {
 	const found = new Map<string, unknown>();
-	// Longest first: a placeholder is a prefix of another (`…-1` of `…-10`), which must be replaced whole.
-	for (const [placeholder, { entry, pointer }] of Object.entries(refs).sort(([one], [other]) => other.length - one.length)) {
+	for (const [placeholder, { entry, pointer }] of Object.entries(refs)) {
 		const kept = values.get(entry);
 		if (!kept || !Object.hasOwn(kept, pointer)) {
 			return `The answer of ${entry} holds no value at ${pointer}`;
@@ -161,20 +172,23 @@ export const substitute = (parts: { url: string; headers: Record<string, string>
 	}
 
 	const stringOf = (value: unknown): string => typeof value === 'string' ? value : JSON.stringify(value);
+	// Each placeholder read once, in one pass over the text: a value put in is never read again (one that reads like another
+	// placeholder stays as it is). Its digits as far as a placeholder of `refs` has them (`…-1` then `0` is `…-1`'s, unless `…-10` is one too).
 	// `objects`: an object or array becomes its JSON text (in a body), else it cannot go there (a URL, a header).
 	const inText = (text: string, encode: (value: string) => string, objects = false): string | undefined => {
-		let result = text;
-		for (const [placeholder, value] of found) {
-			if (result.includes(placeholder)) {
-				if (isObject(value) && !objects) {
-					return undefined;
+		let refused = false;
+		const result = text.replace(inTexts, (match) => {
+			for (let end = match.length; match[end - 1] !== '-'; end--) {
+				const value = found.get(match.slice(0, end));
+				if (found.has(match.slice(0, end))) {
+					refused ||= isObject(value) && !objects;
+					return encode(stringOf(value)) + match.slice(end);
 				}
-
-				result = result.split(placeholder).join(encode(stringOf(value)));
 			}
-		}
 
-		return result;
+			return match;
+		});
+		return refused ? undefined : result;
 	};
 
 	const url = inText(parts.url, encodeURIComponent);
@@ -209,12 +223,11 @@ export const substitute = (parts: { url: string; headers: Record<string, string>
 		// placeholder is only ever inside a JSON string. A whole string value (its opening quote not escaped: after an
 		// even run of backslashes), not a key, becomes the JSON value; in a longer string or a key, the value's string form.
 		const text = new TextDecoder().decode(body);
-		let result = text;
-		for (const [placeholder, value] of found) {
-			result = result.replace(new RegExp(`(^|[^\\\\])((?:\\\\\\\\)*)"${placeholder}"(?!\\s*:)`, 'g'), (_match, before: string, escapes: string) => before + escapes + JSON.stringify(value))
-				.replace(new RegExp(`${placeholder}(?!\\d)`, 'g'), () => JSON.stringify(stringOf(value)).slice(1, -1));
-		}
-
+		const result = text.replace(inJson, (match, escapes: string | undefined, whole: string | undefined) =>
+			whole === undefined ? found.has(match) ? JSON.stringify(stringOf(found.get(match))).slice(1, -1) : match
+			: !found.has(whole) ? match
+			: escapes!.length % 2 ? `${escapes}"${JSON.stringify(stringOf(found.get(whole))).slice(1, -1)}"`
+			: escapes + JSON.stringify(found.get(whole)));
 		if (result !== text) {
 			try {
 				JSON.parse(result);

@@ -15,6 +15,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidRequestError, memoryStore, OutboxQueuedError, type KeyValueStore } from '../../src/entries/index.js';
 import { fetchHandler } from '../../src/entries/sw.js';
+import { substitute, type Ref } from '../../src/outbox/refs.js';
 import { outboxOnStore } from './outbox-store-kit.js';
 
 const { onStore } = outboxOnStore('hunt23-outbox');
@@ -82,5 +83,89 @@ describe('an Idempotency-Key given as a header is taken as the idempotencyKey op
 		expect(await api.outbox.flush()).toMatchObject({ sent: 2 });
 		expect(state.sent.slice(-2).map((sent) => sent.key)).toEqual([long, 'page-key-1']);
 		api.close();
+	});
+});
+
+describe('substitute(): each text read once, whatever the number of placeholders', () => {
+	const nonce = '0123456789abcdef0123456789abcdef';
+	const at = (n: number): string => `steadfetch-ref-${nonce}-${n}`;
+	/** `count` placeholders of entry `e` (pointer `/v<n>`, value `n`) in a URL, a header, a JSON body and a text body. */
+	const parts = (count: number) => {
+		const names = Array.from({ length: count }, (_, n) => at(n));
+		const refs: Record<string, Ref> = Object.fromEntries(names.map((name, n) => [name, { entry: 'e', pointer: `/v${n}` }]));
+		const values = new Map([['e', Object.fromEntries(names.map((_, n) => [`/v${n}`, n]))]]);
+		const json = new TextEncoder().encode(JSON.stringify({ ids: names, label: names.join(' ') })).buffer as ArrayBuffer;
+		const text = new TextEncoder().encode(names.join(',')).buffer as ArrayBuffer;
+		return [
+			[{ url: `https://api.example.com/x?${names.map((name) => `id=${name}`).join('&')}`, headers: { 'x-ids': names.join(','), 'content-type': 'application/json' }, body: json }, refs, values],
+			[{ url: 'https://api.example.com/x', headers: { 'content-type': 'text/plain' }, body: text }, refs, values],
+		] as const;
+	};
+
+	/** The calls of a String method that reads a whole text (`includes`, `split`, `replace`…) on a text of 10,000 characters or more, while `work` runs. */
+	const readsOf = (work: () => void): number => {
+		const names = ['includes', 'indexOf', 'lastIndexOf', 'split', 'replace', 'replaceAll', 'match', 'matchAll', 'search'] as const;
+		const originals = names.map((name) => [name, String.prototype[name]] as const);
+		let reads = 0;
+		for (const [name, original] of originals) {
+			(String.prototype as unknown as Record<string, unknown>)[name] = function (this: string, ...args: unknown[]) {
+				reads += this.length >= 10_000 ? 1 : 0;
+				return (original as (...given: unknown[]) => unknown).apply(this, args);
+			};
+		}
+
+		try {
+			work();
+		} finally {
+			for (const [name, original] of originals) {
+				(String.prototype as unknown as Record<string, unknown>)[name] = original;
+			}
+		}
+
+		return reads;
+	};
+
+	it('1,000 and 2,000 placeholders: the same few reads of each text (not one per placeholder)', () => {
+		const runs = [1_000, 2_000].map((count) => readsOf(() => {
+			for (const [request, refs, values] of parts(count)) {
+				expect(typeof substitute(request, refs, values)).toBe('object');
+			}
+		}));
+		// Before: 7320 reads for 1,000, 15908 for 2,000 — each text read once per placeholder (the JSON body twice).
+		expect(runs[0]).toBe(runs[1]);
+		expect(runs[0]).toBeLessThanOrEqual(10);
+	});
+
+	it('20,000 placeholders: each replaced by its value, in the URL, the header and both bodies', () => {
+		// Before: minutes (3,000 took 3.9 s, growing with the square of the count).
+		const [[request, refs, values], [text, , ]] = parts(20_000);
+		const replaced = substitute(request, refs, values) as { url: string; headers: Record<string, string>; body: ArrayBuffer };
+		const all = Array.from({ length: 20_000 }, (_, n) => n);
+		expect(replaced.url).toBe(`https://api.example.com/x?${all.map((n) => `id=${n}`).join('&')}`);
+		expect(replaced.headers['x-ids']).toBe(all.join(','));
+		expect(JSON.parse(new TextDecoder().decode(replaced.body))).toEqual({ ids: all, label: all.join(' ') });
+		expect(new TextDecoder().decode((substitute(text, refs, values) as { body: ArrayBuffer }).body)).toBe(all.join(','));
+	});
+
+	it('a placeholder that is the start of another (…-1, …-10), one followed by digits, a key, an escaped quote: as before', () => {
+		const refs = { [at(1)]: { entry: 'e', pointer: '/a' }, [at(10)]: { entry: 'e', pointer: '/b' } };
+		const values = new Map([['e', { '/a': 'A', '/b': 2 }]]);
+		const body = new TextEncoder().encode(JSON.stringify({ one: at(1), ten: at(10), more: `${at(1)}5`, [at(1)]: `x ${at(10)}`, quoted: `"${at(1)}"` })).buffer as ArrayBuffer;
+		const replaced = substitute({ url: `https://api.example.com/${at(10)}/${at(1)}/${at(1)}5`, headers: { 'content-type': 'application/json', 'x-a': `${at(1)}${at(10)}` }, body }, refs, values) as { url: string; headers: Record<string, string>; body: ArrayBuffer };
+		expect(replaced.url).toBe('https://api.example.com/2/A/A5');
+		expect(replaced.headers['x-a']).toBe('A2');
+		expect(JSON.parse(new TextDecoder().decode(replaced.body))).toEqual({ one: 'A', ten: 2, more: `${at(1)}5`, A: 'x 2', quoted: '"A"' });
+	});
+
+	it('a value of the answer that reads like another placeholder is sent as it is, never replaced in turn', () => {
+		// The answer's `/title` is the text of the placeholder of `/id` (a user typed it): it stays that text.
+		const refs = { [at(0)]: { entry: 'e', pointer: '/title' }, [at(1)]: { entry: 'e', pointer: '/id' } };
+		const values = new Map([['e', { '/title': at(1), '/id': 7 }]]);
+		const body = new TextEncoder().encode(JSON.stringify({ title: at(0), in: `t ${at(0)}`, id: at(1) })).buffer as ArrayBuffer;
+		const replaced = substitute({ url: `https://api.example.com/${at(0)}/${at(1)}`, headers: { 'content-type': 'application/json', 'x-title': at(0) }, body }, refs, values) as { url: string; headers: Record<string, string>; body: ArrayBuffer };
+		// Before: 'https://api.example.com/7/7', '7' and { title: 7, in: 't 7', id: 7 }.
+		expect(replaced.url).toBe(`https://api.example.com/${at(1)}/7`);
+		expect(replaced.headers['x-title']).toBe(at(1));
+		expect(JSON.parse(new TextDecoder().decode(replaced.body))).toEqual({ title: at(1), in: `t ${at(1)}`, id: 7 });
 	});
 });
