@@ -15,7 +15,7 @@ import { headersOf, isSensitive, storedHeaders } from './headers.js';
 import { defer, isDeferred } from './defer.js';
 import { messageOf, scheduleOf } from './outcome.js';
 import { noLeaseMs, Queue } from './queue.js';
-import { initNames, makeKey, overwritten, type OutboxRecord } from './record.js';
+import { bounded, initNames, makeKey, overwritten, type OutboxRecord } from './record.js';
 import { at, isValues, substitute, valuesKey, type Ref } from './refs.js';
 import { overQuota } from './quota.js';
 import { bytesOf, jsonText, snapshotBody, tooLarge, type BodySnapshot } from './snapshot.js';
@@ -210,7 +210,7 @@ const recordOf = async (queue: Queue, call: PolicyCall, request: Request, snapsh
 		const response = (error as { response?: Response }).response;
 		const status = response?.status;
 		const { at, pinned } = scheduleOf(response, error, record, options, now, context.random);
-		Object.assign(record, { lastError: { code: classify(error).code, message: messageOf(error, context), ...status && { status } }, nextAttemptAt: at, pinned });
+		Object.assign(record, { lastError: { code: bounded(classify(error).code), message: messageOf(error, context), ...status && { status } }, nextAttemptAt: at, pinned });
 	}
 
 	return record;

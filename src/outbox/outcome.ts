@@ -5,7 +5,7 @@ import type { PolicyContext } from '../core/policy.js';
 import { sensitiveOf } from '../core/sensitive-of.js';
 import { redactText } from '../utils/sensitive.js';
 import { hideUserinfo } from '../utils/validate.js';
-import type { OutboxRecord } from './record.js';
+import { bounded, type OutboxRecord } from './record.js';
 
 /** The entry as the decision reads it: its attempts so far, its precondition, when its retention started. */
 export type Standing = Pick<OutboxRecord, 'attempts' | 'preconditions' | 'createdAt' | 'retainFrom'>;
@@ -44,12 +44,12 @@ export type Outcome = { kind: 'sent' } | ({ failure: Classification; counts: boo
  * URL's password (`hideUserinfo`), the values of the client's `sensitiveParams` in a URL (ky's `TimeoutError` names the URL a hook
  * gave, `?access_token=…`). Failure paths only.
  */
-export const messageOf = (error: unknown, context: PolicyContext): string => redactText(hideUserinfo(String(error)), sensitiveOf(context).params);
+export const messageOf = (error: unknown, context: PolicyContext): string => bounded(redactText(hideUserinfo(String(error)), sensitiveOf(context).params));
 
 /** A failed attempt as its entry records it (`lastError`): `failure`'s code, the answer's status line (else the error, `messageOf`). */
 export const lastErrorOf = ({ code }: Classification, response: Response | undefined, error: unknown, context: PolicyContext): NonNullable<OutboxRecord['lastError']> => {
 	const status = response?.status;
-	return { code, message: response ? `${status} ${response.statusText}`.trim() : messageOf(error, context), ...status && { status } };
+	return { code: bounded(code), message: response ? bounded(`${status} ${response.statusText}`.trim()) : messageOf(error, context), ...status && { status } };
 };
 
 /** The full-jitter backoff after `attempts` attempts: `jitter × min(maxBackoffMs, baseBackoffMs × 2^(attempts − 1))`, `jitter` in [0, 1). */

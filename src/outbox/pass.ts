@@ -3,7 +3,7 @@ import { probeMs } from '../core/reachability.js';
 import { storageError } from '../core/part-store.js';
 import { lastErrorOf, messageOf, outcomeOf } from './outcome.js';
 import type { Queue, Permit, Replayed } from './queue.js';
-import { isLater, isRecord, toEntry, unreadable, type OutboxRecord, type RecordKey, type Tally } from './record.js';
+import { bounded, isLater, isRecord, toEntry, unreadable, type OutboxRecord, type RecordKey, type Tally } from './record.js';
 import { headersOf, isSensitive, secretIn, withoutSecrets } from './headers.js';
 import { fits, migrated, rebased } from './rewrite.js';
 import { within } from '../utils/within.js';
@@ -413,7 +413,7 @@ export class Pass {
 
 	/** A dead letter of an entry that cannot be sent as it is (`INVALID_REQUEST`): its dependencies, or `migrate`'s answer. */
 	async #invalid(record: OutboxRecord, key: string, reason: 'parent' | 'migrate', message: string): Promise<void> {
-		record.lastError = { code: 'INVALID_REQUEST', message };
+		record.lastError = { code: 'INVALID_REQUEST', message: bounded(message) };
 		await this.#bury(record, key, reason);
 	}
 }

@@ -19,7 +19,7 @@ import { PendingKeys, type PendingView } from './pending.js';
 import { lockEntry, lockOutbox } from './locks.js';
 import { secretIn } from './headers.js';
 import { normalised } from './pending-writes.js';
-import { isRecord, maxReplaces, overwritten, parseKey, stale, toEntry, unreadable, type OutboxRecord, type RecordKey, type Tally } from './record.js';
+import { bounded, isRecord, maxReplaces, overwritten, parseKey, stale, toEntry, unreadable, type OutboxRecord, type RecordKey, type Tally } from './record.js';
 import type { OutboxEntry } from './types.js';
 import { diesWithRequest, drainOfAnotherRequest } from './request-bound.js';
 
@@ -663,7 +663,18 @@ export class Queue {
 		}
 
 		const entry = parseKey(key);
-		entry && (value as OutboxRecord | undefined)?.v === 1 && Object.assign(value as object, { id: entry.id, scope: entry.scope });
+		const record = value as OutboxRecord | undefined;
+		if (entry && record?.v === 1) {
+			Object.assign(record, { id: entry.id, scope: entry.scope });
+			// Its `lastError`'s texts as long as the outbox ever stores them (`bounded`): shown, told and written back so.
+			for (const name of ['code', 'message'] as const) {
+				const text = (record.lastError as Record<string, unknown> | undefined)?.[name];
+				if (typeof text === 'string') {
+					record.lastError![name] = bounded(text);
+				}
+			}
+		}
+
 		return value;
 	}
 

@@ -113,6 +113,12 @@ export const preconditionNames: ReadonlySet<string> = new Set(['if-match', 'if-u
 export const isHeaders = (value: unknown, preconditions?: boolean): boolean => isObject(value)
 	&& Object.entries(value).every(([name, item]) => typeof item === 'string' && (!preconditions || (preconditionNames.has(name) && /^[\t\x20-\x7e\x80-\xff]+$/.test(item))));
 
+/**
+ * A text of `lastError` (its `code` and `message`) as the outbox stores and shows it: at most 1,024 characters (distrust of
+ * storage and of servers: a status line or an error's text of megabytes), cut before a lone surrogate, ending in `…`.
+ */
+export const bounded = (text: string): string => text.length > 1_024 ? `${text.slice(0, 1_023).replace(/[\ud800-\udbff]$/, '')}…` : text;
+
 /** A stored `lastError` as `list()` shows it: a code and a message (strings), an integer status if any; or none. */
 const isLastError = (value: unknown): boolean => {
 	const { code, message, status } = (value ?? {}) as Record<string, unknown>;

@@ -19,6 +19,7 @@ export interface OutboxEntry {
 	attempts: number;
 	/** Epoch ms. */
 	nextAttemptAt: number;
+	/** The last failure: its `code` and `message` at most 1,024 characters each (a longer one, a server's status line or one read from storage, is cut, ending in `…`). */
 	lastError?: { code: string; status?: number; message: string };
 	/** `'parent'`: an entry it depends on was not delivered, or its answer held no value at a pointer asked for. */
 	deadReason?: 'rejected' | 'expired' | 'max-attempts' | 'conflict' | 'migrate' | 'parent';

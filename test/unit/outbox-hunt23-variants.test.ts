@@ -13,9 +13,11 @@
  *   back from storage.
  */
 import { describe, expect, it } from 'vitest';
-import { InvalidRequestError, memoryStore, OutboxQueuedError, type KeyValueStore } from '../../src/entries/index.js';
+import { createClient, InvalidRequestError, memoryStore, OutboxQueuedError, outbox, type KeyValueStore } from '../../src/entries/index.js';
 import { fetchHandler } from '../../src/entries/sw.js';
 import { substitute, type Ref } from '../../src/outbox/refs.js';
+import { dumpStore } from '../helpers/dump-store.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 import { outboxOnStore } from './outbox-store-kit.js';
 
 const { onStore } = outboxOnStore('hunt23-outbox');
@@ -167,5 +169,46 @@ describe('substitute(): each text read once, whatever the number of placeholders
 		expect(replaced.url).toBe(`https://api.example.com/${at(1)}/7`);
 		expect(replaced.headers['x-title']).toBe(at(1));
 		expect(JSON.parse(new TextDecoder().decode(replaced.body))).toEqual({ title: at(1), in: `t ${at(1)}`, id: 7 });
+	});
+});
+
+describe('lastError is bounded: as stored, and as read back from storage', () => {
+	it('a server\'s status line of 100 KB (the first attempt\'s error, then a replay\'s answer): stored and shown at most 1,024 characters', async () => {
+		const store = fresh();
+		const line = `Busy ${'x'.repeat(100_000)}`;
+		const api = createClient({ name: 'hunt23-outbox-long', prefix: 'https://api.example.com/', retry: 0, breaker: false, random: () => 0.5, store: () => store, fetch: (async () => new Response('{}', { status: 503, statusText: line })) as typeof fetch, outbox: outbox() });
+		expect(await api.put('todos/1', { json: { a: 1 } }).catch((caught: unknown) => caught)).toBeInstanceOf(OutboxQueuedError);
+		const first = (await api.outbox.list())[0]!.lastError!;
+		// Before: 100,089 characters (ky's message naming the status line and the request).
+		expect(first.message.length).toBeLessThanOrEqual(1_024);
+		expect(first.message.startsWith('HTTPError: Request failed with status code 503 Busy xxx')).toBe(true);
+		expect((await dumpStore(store)).length).toBeLessThan(10_000);
+		expect(await api.outbox.flush()).toMatchObject({ failed: 1 });
+		const replayed = (await api.outbox.list())[0]!.lastError!;
+		// Before: 100,009 characters (the replay's status line).
+		expect([replayed.code, replayed.status, replayed.message.length <= 1_024, replayed.message.startsWith('503 Busy xxx')]).toEqual(['HTTP_5XX', 503, true, true]);
+		expect((await dumpStore(store)).length).toBeLessThan(10_000);
+		api.close();
+	});
+
+	it('a stored message (and code) of 1 MB: list() and deadLetters() show at most 1,024 characters of each; the write is kept and replayed', async () => {
+		const store = fresh();
+		const clock = new ManualClock();
+		const client = onStore(store, {}, { clock });
+		client.state.offline = true;
+		expect(await client.api.put('todos/1', { json: { a: 1 } }).catch((caught: unknown) => caught)).toBeInstanceOf(OutboxQueuedError);
+		client.api.close();
+		const [key] = await pendingKeys(store);
+		const record = (await store.get<Record<string, unknown>>(key!))!;
+		await store.set(key!, { ...record, lastError: { code: 'C'.repeat(1_000_000), message: 'm'.repeat(1_000_000) } });
+		const reader = onStore(store, {}, { clock });
+		const [entry] = await reader.api.outbox.list();
+		// Before: [1000000, 1000000].
+		expect([entry!.lastError!.code.length, entry!.lastError!.message.length].map((length) => length <= 1_024)).toEqual([true, true]);
+		reader.state.down = false;
+		reader.state.status = 400;
+		expect(await reader.api.outbox.flush()).toMatchObject({ dead: 1 });
+		expect((await reader.api.outbox.deadLetters()).map((each) => [each.deadReason, each.lastError])).toEqual([['rejected', { code: 'HTTP_4XX', status: 400, message: '400' }]]);
+		reader.api.close();
 	});
 });
