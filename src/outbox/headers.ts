@@ -23,16 +23,32 @@ export const secretIn = (queue: { context: PolicyContext; options: ResolvedOutbo
  * outbox never stores (API.md "Sensitive data"), whatever its shape, at any depth: a member named by a header of the
  * client's or the outbox's `sensitiveHeaders` (credential headers included), a list holding such a name (a pair, a
  * flat list of names and values: not proven clean), and the sensitive query values of every text; bytes and the rest
- * as they were. Deeper than 16 levels (a cycle), nothing.
+ * as they were. Deeper than 16 levels (a cycle), nothing. `removed`: told when anything was left out or redacted.
  */
-export const withoutSecrets = (queue: { context: PolicyContext; options: ResolvedOutboxOptions }, value: unknown, depth = 0): unknown => {
+export const withoutSecrets = (queue: { context: PolicyContext; options: ResolvedOutboxOptions }, value: unknown, removed = (): void => undefined, depth = 0): unknown => {
 	const named = (name: unknown): boolean => typeof name === 'string' && isSensitive(queue, name.toLowerCase());
-	const clean = (item: unknown): unknown => withoutSecrets(queue, item, depth + 1);
-	return typeof value === 'string' ? redactText(value, sensitiveOf(queue.context).params)
-		: !isObject(value) || value instanceof ArrayBuffer || ArrayBuffer.isView(value) ? value
-		: depth > 16 || (Array.isArray(value) && value.some(named)) ? undefined
-		: Array.isArray(value) ? value.map(clean).filter((item) => item !== undefined)
-		: Object.fromEntries(Object.entries(value).filter(([name]) => !named(name)).map(([name, item]) => [name, clean(item)]));
+	const clean = (item: unknown): unknown => withoutSecrets(queue, item, removed, depth + 1);
+	if (typeof value === 'string') {
+		const text = redactText(value, sensitiveOf(queue.context).params);
+		text === value || removed();
+		return text;
+	}
+
+	if (!isObject(value) || value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
+		return value;
+	}
+
+	if (depth > 16 || (Array.isArray(value) && value.some(named))) {
+		return removed();
+	}
+
+	if (Array.isArray(value)) {
+		return value.map(clean).filter((item) => item !== undefined);
+	}
+
+	const kept = Object.entries(value).filter(([name]) => !named(name));
+	kept.length === Object.keys(value).length || removed();
+	return Object.fromEntries(kept.map(([name, item]) => [name, clean(item)]));
 };
 
 /**

@@ -116,6 +116,7 @@ export class Pass {
 
 		if (this.#permit.current()) {
 			await this.#queue.prune(); // Kept values (`outbox.ref()`) no dependent needs any more, as the pass's listing found them.
+			await this.#queue.scrub((id) => this.#permit.current(id)); // Once per client: dead letters holding what is sensitive now.
 		}
 
 		return this.#wake;

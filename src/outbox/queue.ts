@@ -17,7 +17,7 @@ import type { ResolvedOutboxOptions } from './options.js';
 import { at, earlyMs, isValues, keptMs, Refs, substitute, valuesKey, type Ref, type Values } from './refs.js';
 import { PendingKeys, type PendingView } from './pending.js';
 import { lockEntry, lockOutbox } from './locks.js';
-import { secretIn } from './headers.js';
+import { secretIn, withoutSecrets } from './headers.js';
 import { normalised } from './pending-writes.js';
 import { bounded, isRecord, maxReplaces, overwritten, parseKey, stale, toEntry, unreadable, type OutboxRecord, type RecordKey, type Tally } from './record.js';
 import type { OutboxEntry } from './types.js';
@@ -259,6 +259,8 @@ export class Queue {
 	#stored = new Set<string>();
 	/** When each kept value's `keptMs` ends, as `prune` last read it: not read before then. */
 	#keptUntil = new Map<string, number>();
+	/** The dead letters of this client's first listing, until `scrub` looked at them (then `null`). */
+	#dead: RecordKey[] | null | undefined;
 	/**
 	 * The placeholders `outbox.ref()` made, shared by the clients of one name and store (`extend()`, as
 	 * their store is): a placeholder one of them made goes in a call of another.
@@ -451,6 +453,10 @@ export class Queue {
 				const retried = await Promise.all([moved(each), moved(other)]).then(([pending, buried]) => pending > buried, () => false);
 				each.dead = other.dead = !retried;
 			}
+		}
+
+		if (this.#dead !== null) {
+			this.#dead = keys.filter((each) => each.dead && !stale(each)); // For `scrub`.
 		}
 
 		this.#kept = listed.filter((key) => key.startsWith('v|'));
@@ -1557,6 +1563,33 @@ export class Queue {
 		}
 
 		this.#keptUntil = next;
+	}
+
+	/**
+	 * Once per client, after its first pass, of the dead letters its last listing found: each one holding what the outbox
+	 * never stores now (API.md "Sensitive data": a header this client's `sensitiveHeaders` name, a sensitive query value,
+	 * stored by a session that did not mark it) is stored again without it — the raw value of an unreadable record's
+	 * cleaned again; a readable one as the dead letter of an unreadable record (listed so already), as a pass buries a
+	 * pending one. Under the entry's lock, while `current(id)` (not cleared or discarded meanwhile); the others are read
+	 * once and never written.
+	 */
+	async scrub(current: (id: string) => boolean): Promise<void> {
+		const dead = this.#dead ?? [];
+		this.#dead &&= null;
+		for (const each of dead) {
+			await (current(each.id) && this.entryLock(each.id, async () => {
+				const stored = await this.read(each.key, true).catch(() => undefined);
+				const readable = isRecord(stored) && !secretIn(this, stored);
+				let secret = isRecord(stored) && !readable;
+				const raw = withoutSecrets(this, readable ? stored.raw : stored, () => {
+					secret = true;
+				});
+				if (secret && current(each.id)) {
+					const now = this.context.clock.now();
+					await this.store.set(each.key, readable ? { ...stored, raw } : { ...unreadable(each.id, each.scope, Number(each.key.split('|')[1]), now), deadReason: 'rejected', raw });
+				}
+			}));
+		}
 	}
 
 	/** No permit sends or writes anything more; the pass under way here ends. */

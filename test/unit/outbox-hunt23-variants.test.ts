@@ -11,6 +11,9 @@
  *   placeholders took seconds. A value of the answer that reads like another placeholder is sent as it is.
  * - `lastError.message` is bounded: when stored (a server's status line of 100 KB), and as `list()` shows one read
  *   back from storage.
+ * - A dead letter holding a header a later session marks sensitive (`sensitiveHeaders` grown) is stored again without it
+ *   by that session's first pass: an unreadable record's `raw` cleaned again, a readable one kept as an unreadable
+ *   record's dead letter. Before, only a pending record was cleaned (as its pass buried it): the dead letters kept the value.
  */
 import { describe, expect, it } from 'vitest';
 import { createClient, InvalidRequestError, memoryStore, OutboxQueuedError, outbox, type KeyValueStore } from '../../src/entries/index.js';
@@ -209,6 +212,67 @@ describe('lastError is bounded: as stored, and as read back from storage', () =>
 		reader.state.status = 400;
 		expect(await reader.api.outbox.flush()).toMatchObject({ dead: 1 });
 		expect((await reader.api.outbox.deadLetters()).map((each) => [each.deadReason, each.lastError])).toEqual([['rejected', { code: 'HTTP_4XX', status: 400, message: '400' }]]);
+		reader.api.close();
+	});
+});
+
+describe('a dead letter keeps nothing a later session marks sensitive (sensitiveHeaders grown since it was stored)', () => {
+	/** `PUT /todos/1` with `X-Api-Key: planted`, queued offline by a session that did not mark it sensitive: the store and clock. */
+	const queuedWithKey = async () => {
+		const store = fresh();
+		const clock = new ManualClock();
+		const client = onStore(store, {}, { clock });
+		client.state.offline = true;
+		expect(await client.api.put('todos/1', { json: { a: 1 }, headers: { 'X-Api-Key': 'planted', 'X-Kept': 'kept' } }).catch((caught: unknown) => caught)).toBeInstanceOf(OutboxQueuedError);
+		client.state.offline = false;
+		return { store, clock, client };
+	};
+
+	it.each([
+		['the dead letter of an unreadable record (its raw value)', async (store: KeyValueStore, client: ReturnType<typeof onStore>) => {
+			const [key] = await pendingKeys(store);
+			await store.set(key!, { ...(await store.get<Record<string, unknown>>(key!))!, method: 1 });
+			expect(await client.api.outbox.flush()).toMatchObject({ dead: 1 });
+		}],
+		['a dead letter the server rejected (its headers)', async (_store: KeyValueStore, client: ReturnType<typeof onStore>) => {
+			client.state.down = false;
+			client.state.status = 400;
+			expect(await client.api.outbox.flush()).toMatchObject({ dead: 1 });
+		}],
+	])('%s: the next session\'s first pass stores it again without the value; listed once, discard(id) removes it', async (_name, bury) => {
+		const { store, clock, client } = await queuedWithKey();
+		await bury(store, client);
+		const [id] = (await client.api.outbox.deadLetters()).map((entry) => entry.id);
+		client.api.close();
+		expect(await dumpStore(store)).toMatch(/planted/); // Not sensitive to that session: stored.
+		const reader = onStore(store, { sensitiveHeaders: ['x-api-key'] }, { clock });
+		expect(await reader.api.outbox.flush()).toMatchObject({ sent: 0, remaining: 0 });
+		const dump = await dumpStore(store);
+		// Before: the dump still held 'planted' (only a pending record was cleaned, as its pass buried it).
+		expect(dump).not.toMatch(/planted/);
+		expect(dump).toMatch(/kept/);
+		expect((await reader.api.outbox.deadLetters()).map((entry) => [entry.id, entry.deadReason])).toEqual([[id, 'rejected']]);
+		expect(JSON.stringify(await reader.api.outbox.deadLetters())).not.toMatch(/planted/);
+		await reader.api.outbox.discard(id!);
+		expect((await store.keys()).filter((key) => key.startsWith('d|'))).toEqual([]);
+		expect(reader.state.sent).toEqual([]);
+		reader.api.close();
+	});
+
+	it('a session that marks nothing more sensitive writes no dead letter again', async () => {
+		const { store, clock, client } = await queuedWithKey();
+		client.state.down = false;
+		client.state.status = 400;
+		expect(await client.api.outbox.flush()).toMatchObject({ dead: 1 });
+		client.api.close();
+		const written: string[] = [];
+		const watched: KeyValueStore = { ...store, async set(key, value) {
+			written.push(key);
+			return store.set(key, value);
+		} };
+		const reader = onStore(watched, {}, { clock });
+		await reader.api.outbox.flush();
+		expect(written.filter((key) => key.startsWith('d|'))).toEqual([]);
 		reader.api.close();
 	});
 });
