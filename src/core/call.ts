@@ -221,7 +221,7 @@ export class Call implements PolicyCall {
 	readonly invocation: Invocation | undefined;
 	/** When the call must be over (epoch ms, the client's clock), with `deadlineHeader` only. */
 	readonly deadline: number | undefined;
-	/** The caller's signal; for a call of a request context made with `request`, followed by the request's end too. */
+	/** The caller's signal (the options', else a Request input's); for a call of a request context made with `request`, followed by the request's end too. */
 	readonly signal: AbortSignal | undefined;
 	/** Its standing in its request context (which attempts it may add), for a call of one (src/core/invocation.ts). */
 	readonly admission: Admission | undefined;
@@ -239,8 +239,9 @@ export class Call implements PolicyCall {
 		this.invocation = init.invocation;
 		this.deadline = init.deadline;
 		// The app's calls of a context end with its request (a replay is background work: it does not).
-		// Inside ky's `replaceOption()` mark (the call's signal in place of the client's), the caller's signal is the one inside.
-		this.signal = callSignal(unmarked(init.options.signal) as AbortSignal | null | undefined ?? undefined, init.invocation, init.replay);
+		// Inside ky's `replaceOption()` mark (the call's signal in place of the client's), the caller's signal is the one inside;
+		// without one, a Request input's own, as ky reads it (`options.signal ?? input.signal`).
+		this.signal = callSignal(unmarked(init.options.signal) as AbortSignal | null | undefined ?? (init.input instanceof Request ? init.input.signal : undefined), init.invocation, init.replay);
 		this.admission = admission(this, client.accounting.stops);
 		// Read-only in fact: no policy can change a field or shadow a getter.
 		Object.freeze(this);

@@ -1,0 +1,75 @@
+/**
+ * Bad input everywhere (defect hunt, twenty-third round): API.md "Errors" (`InvalidRequestError`: "bad input found
+ * before any I/O … Every client method returns a rejected promise for it, never a synchronous throw") and "Option
+ * values", swept over every member of a client with odd values. A fake `fetch` counts what went out and a store counts
+ * what was written: no timing.
+ *
+ * - A `Request` input whose own signal has aborted is the caller's abort, as ky reads it (`options.signal ??
+ *   input.signal`): a write behind a pending one of its scope rejects with the signal's reason and stores nothing.
+ *   Before, steadfetch read the caller's signal from the options only: the outbox queued that write (`QUEUED`, a
+ *   second entry), to be replayed later though its caller had aborted it.
+ */
+import { describe, expect, it } from 'vitest';
+import { classify, createClient, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
+
+const prefix = 'https://api.test/';
+
+/** A `fetch` that counts each request and fails as a dropped connection while `state.down`. */
+const transport = () => {
+	const state = { down: false, sent: 0 };
+	const fetch = (async () => {
+		state.sent++;
+		if (state.down) {
+			throw new TypeError('fetch failed');
+		}
+
+		return Response.json({ ok: true });
+	}) as typeof globalThis.fetch;
+	return { state, fetch };
+};
+
+/** A memory store (per namespace) that notes each write (`set`, `delete`, `clear`). */
+const counted = (writes: string[]) => (namespace: string): KeyValueStore => {
+	const inner = memoryStore(namespace);
+	return {
+		...inner,
+		set: async (key, value, ...rest) => {
+			writes.push(`set ${key}`);
+			return inner.set(key, value, ...rest);
+		},
+		delete: async (key) => {
+			writes.push(`delete ${key}`);
+			return inner.delete(key);
+		},
+		clear: async () => {
+			writes.push('clear');
+			return inner.clear();
+		},
+	};
+};
+
+const outcome = async (promise: Promise<unknown>): Promise<string> => promise.then((response) => `OK ${(response as Response).status}`, (error: unknown) => classify(error).code);
+
+let made = 0;
+
+describe('a Request input whose own signal has aborted', () => {
+	it('a write behind a pending one of its scope rejects with the signal\'s reason and is not stored', async () => {
+		const { state, fetch } = transport();
+		const writes: string[] = [];
+		const api = createClient({ prefix, fetch, store: counted(writes), name: `h23-${++made}`, retry: 0, breaker: false, outbox: outbox() });
+		state.down = true;
+		expect(await outcome(api.post('todos', { json: { a: 1 } }))).toBe('QUEUED');
+		state.down = false;
+		const [sent, written] = [state.sent, writes.length];
+		const reason = new Error('gone');
+		const controller = new AbortController();
+		controller.abort(reason);
+		const error = await api(new Request(`${prefix}todos`, { method: 'POST', body: '{"a":2}', signal: controller.signal })).catch((caught: unknown) => caught);
+		// Before: an OutboxQueuedError (QUEUED), 2 entries.
+		expect(error).toBe(reason);
+		expect([await api.outbox.size(), state.sent - sent, writes.slice(written).filter((write) => write.startsWith('set p|'))]).toEqual([1, 0, []]);
+		// As the same abort given in the options.
+		expect(await api.post('todos', { body: '{"a":2}', signal: controller.signal }).catch((caught: unknown) => caught)).toBe(reason);
+		api.close();
+	});
+});
