@@ -7,7 +7,9 @@
  * - A `Request` input whose own signal has aborted is the caller's abort, as ky reads it (`options.signal ??
  *   input.signal`): a write behind a pending one of its scope rejects with the signal's reason and stores nothing.
  *   Before, steadfetch read the caller's signal from the options only: the outbox queued that write (`QUEUED`, a
- *   second entry), to be replayed later though its caller had aborted it.
+ *   second entry), to be replayed later though its caller had aborted it. Aborted while its attempt is out, it is the
+ *   caller's abort too: before, ky's aborted attempt read as a timeout of its own, one breaker failure per call and the
+ *   origin `unreachable` after two.
  */
 import { describe, expect, it } from 'vitest';
 import { classify, createClient, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
@@ -72,4 +74,31 @@ describe('a Request input whose own signal has aborted', () => {
 		expect(await api.post('todos', { body: '{"a":2}', signal: controller.signal }).catch((caught: unknown) => caught)).toBe(reason);
 		api.close();
 	});
+
+	it('aborted while its attempt is out: the caller\'s abort, counted by neither the breaker nor reachability', async () => {
+		let sent = 0;
+		let controller = new AbortController();
+		// Answers nothing until the request's signal aborts, as a slow origin; the caller aborts once it went out.
+		const fetch = (async (request: Request) => {
+			sent++;
+			controller.abort();
+			return new Promise<Response>((_resolve, reject) => {
+				const { signal } = request;
+				signal.addEventListener('abort', () => reject(signal.reason));
+				if (signal.aborted) {
+					reject(signal.reason);
+				}
+			});
+		}) as typeof globalThis.fetch;
+		const api = createClient({ prefix, fetch, store: memoryStore, name: `h23-${++made}`, retry: { limit: 2, delay: () => 0 } });
+		for (const _ of [1, 2]) {
+			controller = new AbortController();
+			expect(classify(await api(new Request(`${prefix}slow`, { signal: controller.signal })).catch((caught: unknown) => caught)).code).toBe('ABORTED');
+		}
+
+		// Before: [2, 2, 'unreachable'] — each abort counted as the origin's failure (a timeout of ky's).
+		expect([sent, api.breaker(prefix).consecutiveFailures, api.reachability(prefix)]).toEqual([2, 0, 'unknown']);
+		api.close();
+	});
 });
+
