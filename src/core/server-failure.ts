@@ -13,13 +13,22 @@ const refusedInput = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED', 'U
 /**
  * A failed attempt's error as ky and `classify()` should see it: a request Node's `fetch` refused
  * (`refusedInput`) as an `InvalidRequestError` (not retried, not queued, not counted by the breaker
- * or reachability), with the original as `cause`; a server runtime's network failure that ky's
+ * or reachability), with the original as `cause`; the failure of `request`'s own body as it was read
+ * (the app's stream), that read's error; a server runtime's network failure that ky's
  * detection misses as the TypeError ky wraps in its `NetworkError` (`asNetworkFailure`); any other
  * error as it is. The `workerd`/`deno`/`edge-light` build swaps this module for
  * server-failure-edge.ts (no undici there), the browser build for server-failure-browser.ts (a
  * browser's `fetch` rejects with a TypeError ky knows, and drops such headers without a word).
  */
-export const asAttemptFailure = (error: unknown): unknown => {
+export const asAttemptFailure = (error: unknown, request?: Request): unknown => {
 	const cause = (error as { cause?: { code?: string; message?: string } } | undefined)?.cause;
+	// The request's own body failed as undici read it (an app's stream that errors; a Blob whose file is gone): its `fetch
+	// failed` holds that error (no failure of the network has no `code`), and undici let go of the body it had read from
+	// (unlocked; locked still after any other failure: 'unknown scheme', 'bad port'). The read's error itself, as the
+	// outbox gives it: the app's (`UNKNOWN`), never retried nor counted as the origin's.
+	if (request?.bodyUsed && !request.body?.locked && cause !== undefined && typeof cause?.code !== 'string' && (error as Error).message === 'fetch failed') {
+		return cause;
+	}
+
 	return refusedInput.has(cause?.code ?? '') ? new InvalidRequestError(`Invalid request: ${cause!.message}`, { cause: error }) : asNetworkFailure(error);
 };

@@ -38,8 +38,9 @@ export interface Bounds {
  *   no network failure of the platform's: `classify()` calls it `UNKNOWN`). A refusal of the
  *   client's own (an open breaker, the throttle, a bulkhead or rate limit) never reaches here.
  * - workerd's plain `Error: Network connection lost.` is rethrown as the TypeError ky recognizes
- *   (its `NetworkError`), with the original as `cause`, and a request Node's `fetch` refused as bad
- *   input (a header it does not take) as an `InvalidRequestError` (`asAttemptFailure`; not in the
+ *   (its `NetworkError`), with the original as `cause`, a request Node's `fetch` refused as bad
+ *   input (a header it does not take) as an `InvalidRequestError`, and one whose own body failed as
+ *   Node's `fetch` read it (the app's stream errored) as that read's error (`asAttemptFailure`; not in the
  *   browser build, whose `fetch` never fails so); an attempt ky's timer aborted fails with ky's
  *   `TimeoutError`, so every layer above (trace, health, the breaker) calls it `TIMEOUT` as ky's
  *   caller will. A failed attempt is noted on its call (`Call.failed`: the error behind a retry, for
@@ -81,7 +82,7 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 	const failed = (error: unknown): never => {
 		const { signal } = request;
 		const failure = call && signal.aborted && !call.signal?.aborted && (signal.reason as Error | undefined)?.name !== 'Superseded' ? new TimeoutError(request)
-			: asAttemptFailure(error);
+			: asAttemptFailure(error, request);
 		if (call) {
 			call.failed(failure);
 		}

@@ -10,9 +10,18 @@
  *   second entry), to be replayed later though its caller had aborted it. Aborted while its attempt is out, it is the
  *   caller's abort too: before, ky's aborted attempt read as a timeout of its own, one breaker failure per call and the
  *   origin `unreachable` after two.
+ * - A body of the app's that fails as Node's `fetch` reads it (a `ReadableStream` that errors, a Blob whose file is
+ *   gone) is the app's failure, not the network's: the caller gets the read's error (`UNKNOWN`, as the
+ *   outbox gives a Blob's failed read), not retried, counted by neither the breaker nor reachability. Before, undici's
+ *   `TypeError: fetch failed` around it was ky's `NetworkError`: retried twice, three breaker failures and the origin
+ *   `unreachable` from one call, and the breaker open after two, though the origin never failed.
  */
-import { describe, expect, it } from 'vitest';
+import { openAsBlob, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classify, createClient, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
+import { serve, type RunningServer } from '../helpers/node-server.js';
 
 const prefix = 'https://api.test/';
 
@@ -102,3 +111,64 @@ describe('a Request input whose own signal has aborted', () => {
 	});
 });
 
+describe('a body of the app\'s that fails as Node\'s fetch reads it', () => {
+	let server: RunningServer;
+	const got: string[] = [];
+	beforeAll(async () => {
+		server = await serve(async (request) => {
+			got.push(`${request.method} ${await request.text()}`);
+			return Response.json({ ok: true });
+		});
+	});
+	afterAll(async () => server.close());
+
+	const broken = new Error('the app\'s stream broke');
+	/** A Blob over a file deleted since (Node's `openAsBlob`): its read fails with a `NotReadableError`. */
+	const gone = async (): Promise<Blob> => {
+		const path = join(tmpdir(), `steadfetch-h23-${++made}.txt`);
+		writeFileSync(path, 'hello');
+		const blob = await openAsBlob(path);
+		unlinkSync(path);
+		return blob;
+	};
+
+	const bodies: Array<[string, () => Promise<ReadableStream | Blob>]> = [
+		['a ReadableStream that errors', async () => new ReadableStream({ pull: (controller) => controller.error(broken) })],
+		['a Blob whose file is gone', gone],
+	];
+	it.each(bodies)('%s: the caller gets the read\'s error, not retried, counted by neither the breaker nor reachability', async (_name, body) => {
+		const api = createClient({ prefix: `${server.url}/`, store: memoryStore, name: `h23-${++made}`, retry: { limit: 2, delay: () => 0 } });
+		for (const call of [async () => api.put('a', { body: await body() }), async () => api(new Request(`${server.url}/a`, { method: 'PUT', body: await body(), duplex: 'half' } as RequestInit))]) {
+			const error = await call().catch((caught: unknown) => caught);
+			// Before: NETWORK (ky's NetworkError around undici's `TypeError: fetch failed`).
+			expect(classify(error).code).toBe('UNKNOWN');
+		}
+
+		expect((await api.put('a', { body: 'fine' })).status).toBe(200);
+		const [stats] = Object.values(api.stats());
+		// Before: 4 retries, the breaker open (5 failures), the origin 'unreachable'.
+		expect([got, stats!.retries, api.breaker(server.url).consecutiveFailures, api.reachability(server.url)]).toEqual([['PUT fine'], 0, 0, 'reachable']);
+		got.length = 0;
+		api.close();
+	});
+
+	it('a failure that is not the body\'s, of a call with a stream body (a port fetch refuses, a scheme it does not know), stays ky\'s NetworkError', async () => {
+		const api = createClient({ store: memoryStore, name: `h23-${++made}`, retry: 0 });
+		for (const url of ['http://127.0.0.1:1/', 'invalid:']) {
+			const stream = new ReadableStream({ pull(controller) {
+				controller.enqueue(new TextEncoder().encode('hello'));
+				controller.close();
+			} });
+			// Before this fix's first form: UNKNOWN (undici's error for these has no `code` either).
+			expect(await outcome(api.put(url, { body: stream }))).toBe('NETWORK');
+		}
+
+		api.close();
+	});
+
+	it('the error is the read\'s own', async () => {
+		const api = createClient({ prefix: `${server.url}/`, store: memoryStore, name: `h23-${++made}`, retry: 0 });
+		expect(await api.put('a', { body: await bodies[0]![1]() }).catch((caught: unknown) => caught)).toBe(broken);
+		api.close();
+	});
+});
