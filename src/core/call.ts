@@ -45,6 +45,8 @@ export interface CallClient {
 	readonly instance: KyInstance;
 	/** The client-level `onDownloadProgress`, for responses a policy substituted. */
 	readonly onDownloadProgress: Options['onDownloadProgress'];
+	/** The client-level `signal` (ky's option), which ky merges into a call that gives none: the caller's signal then. */
+	readonly signal: Options['signal'];
 	/** The client's sensitive query parameters (`sensitiveParamSet`): the error of a URL that does not parse shows none of their values. */
 	readonly params: ReadonlySet<string>;
 	/** Give a wrapped call's promise ky's body shortcuts (src/core/response-promise.ts). */
@@ -221,7 +223,7 @@ export class Call implements PolicyCall {
 	readonly invocation: Invocation | undefined;
 	/** When the call must be over (epoch ms, the client's clock), with `deadlineHeader` only. */
 	readonly deadline: number | undefined;
-	/** The caller's signal (the options', else a Request input's); for a call of a request context made with `request`, followed by the request's end too. */
+	/** The caller's signal (the call's, else the client's, else a Request input's); for a call of a request context made with `request`, followed by the request's end too. */
 	readonly signal: AbortSignal | undefined;
 	/** Its standing in its request context (which attempts it may add), for a call of one (src/core/invocation.ts). */
 	readonly admission: Admission | undefined;
@@ -239,9 +241,13 @@ export class Call implements PolicyCall {
 		this.invocation = init.invocation;
 		this.deadline = init.deadline;
 		// The app's calls of a context end with its request (a replay is background work: it does not).
-		// Inside ky's `replaceOption()` mark (the call's signal in place of the client's), the caller's signal is the one inside;
-		// without one, a Request input's own, as ky reads it (`options.signal ?? input.signal`).
-		this.signal = callSignal(unmarked(init.options.signal) as AbortSignal | null | undefined ?? (init.input instanceof Request ? init.input.signal : undefined), init.invocation, init.replay);
+		// The caller's signal as ky merges it: the call's with the client's (either ends it), the call's alone inside ky's
+		// `replaceOption()` mark or given as `undefined` (none then); without any, a Request input's own (`options.signal ?? input.signal`).
+		const given = init.options.signal as AbortSignal | null | undefined;
+		const own = unmarked(given) as typeof given;
+		const merged = own !== given || (given === undefined && Object.hasOwn(init.options, 'signal')) ? own
+			: given && client.signal && AbortSignal.any ? AbortSignal.any([client.signal, given]) : given ?? client.signal;
+		this.signal = callSignal(merged ?? (init.input instanceof Request ? init.input.signal : undefined), init.invocation, init.replay);
 		this.admission = admission(this, client.accounting.stops);
 		// Read-only in fact: no policy can change a field or shadow a getter.
 		Object.freeze(this);

@@ -170,6 +170,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		fallback: options.fallback,
 		parseJson: options.parseJson,
 		onDownloadProgress: options.onDownloadProgress,
+		signal: options.signal,
 		closed: () => closed,
 		deadlineOf: deadlines(options.deadlineHeader, totalTimeout, clock),
 		totalTimeout,

@@ -76,7 +76,7 @@ export interface PolicyCall {
 	 * The call's own copy, made as it started: a later change of the caller's object is not the call's.
 	 */
 	readonly options: Readonly<CallOptions>;
-	/** The caller's own signal (the call's `signal` option, else its Request input's, as ky reads it), to tell its abort apart from ky's timeouts. */
+	/** The caller's own signal (the call's `signal` option, else the client's, else its Request input's, as ky reads it), to tell its abort apart from ky's timeouts. */
 	readonly signal: AbortSignal | undefined;
 	/** The client's `identity()` when the call was made (undefined without the option). */
 	readonly identity: string | undefined;

@@ -10,6 +10,9 @@
  *   second entry), to be replayed later though its caller had aborted it. Aborted while its attempt is out, it is the
  *   caller's abort too: before, ky's aborted attempt read as a timeout of its own, one breaker failure per call and the
  *   origin `unreachable` after two.
+ * - So is the client's own `signal` (ky's option, at `createClient` or `extend()`), which ky merges into each call's:
+ *   before, steadfetch did not see it as the caller's either — a write of a client whose signal had aborted was queued
+ *   behind a pending one (2 entries), and each call it ended counted as a breaker failure (2 after two calls).
  * - A body of the app's that fails as Node's `fetch` reads it (a `ReadableStream` that errors, a Blob whose file is
  *   gone) is the app's failure, not the network's: the caller gets the read's error (`UNKNOWN`, as the
  *   outbox gives a Blob's failed read), not retried, counted by neither the breaker nor reachability. Before, undici's
@@ -108,6 +111,55 @@ describe('a Request input whose own signal has aborted', () => {
 		// Before: [2, 2, 'unreachable'] — each abort counted as the origin's failure (a timeout of ky's).
 		expect([sent, api.breaker(prefix).consecutiveFailures, api.reachability(prefix)]).toEqual([2, 0, 'unknown']);
 		api.close();
+	});
+});
+
+describe('the client\'s own signal (ky\'s option), aborted', () => {
+	it('a write behind a pending one rejects with its reason and is not stored, as with the call\'s own signal', async () => {
+		const { state, fetch } = transport();
+		const api = createClient({ prefix, fetch, store: memoryStore, name: `h23-${++made}`, retry: 0, breaker: false, outbox: outbox() });
+		state.down = true;
+		expect(await outcome(api.post('todos', { json: { a: 1 } }))).toBe('QUEUED');
+		state.down = false;
+		const reason = new Error('torn down');
+		const controller = new AbortController();
+		controller.abort(reason);
+		const sent = state.sent;
+		// Before: QUEUED, 2 entries.
+		expect(await api.extend({ signal: controller.signal }).post('todos', { json: { a: 2 } }).catch((caught: unknown) => caught)).toBe(reason);
+		expect([await api.outbox.size(), state.sent - sent]).toEqual([1, 0]);
+		api.close();
+	});
+
+	it('calls it ends, while out or before, with or without a signal of the call\'s own, are counted by neither the breaker nor reachability', async () => {
+		let sent = 0;
+		let controller = new AbortController();
+		const fetch = (async (request: Request) => {
+			sent++;
+			controller.abort();
+			return new Promise<Response>((_resolve, reject) => {
+				const { signal } = request;
+				signal.addEventListener('abort', () => reject(signal.reason));
+				if (signal.aborted) {
+					reject(signal.reason);
+				}
+			});
+		}) as typeof globalThis.fetch;
+		const counts: unknown[] = [];
+		for (const own of [undefined, new AbortController().signal]) {
+			controller = new AbortController();
+			const api = createClient({ prefix, fetch, store: memoryStore, name: `h23-${++made}`, signal: controller.signal, retry: { limit: 2, delay: () => 0 } });
+			for (const _ of [1, 2]) {
+				expect(await outcome(api.get('slow', own && { signal: own }))).toBe('ABORTED');
+			}
+
+			counts.push([api.breaker(prefix).consecutiveFailures, api.reachability(prefix)]);
+			api.close();
+		}
+
+		// Before: [[2, 'unknown'], [2, 'unknown']] — each call the client's signal ended counted as the origin's failure
+		// (with the call's own signal too: ky ends the attempt on either, read as a timeout of ky's).
+		expect([sent, counts]).toEqual([2, [[0, 'unknown'], [0, 'unknown']]]);
 	});
 });
 
