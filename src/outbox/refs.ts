@@ -150,14 +150,14 @@ const byteText = (bytes: Uint8Array): string => {
 /**
  * A placeholder as `Refs.make` writes it (any client's nonce), its count's digits at most 16 (a count below 2^53): found in
  * one reading of a text, whatever the number of placeholders (one reading per placeholder took seconds for thousands).
+ * Literals, not `new RegExp`: a module-level call would keep this module in bundles that import none of it.
  */
-const placeholder = 'steadfetch-ref-[\\da-f]+-\\d{1,16}';
-const inTexts = new RegExp(placeholder, 'g');
+const inTexts = /steadfetch-ref-[\da-f]+-\d{1,16}/g;
 /**
  * In a JSON text: a whole string value (its opening quote not escaped: an even run of backslashes before it), not a
  * key; else a placeholder inside a string (or a key).
  */
-const inJson = new RegExp(`(?<!\\\\)(\\\\*)"(${placeholder})"(?!\\s*:)|${placeholder}`, 'g');
+const inJson = /(?<!\\)(\\*)"(steadfetch-ref-[\da-f]+-\d{1,16})"(?!\s*:)|steadfetch-ref-[\da-f]+-\d{1,16}/g;
 
 /** A stored request with its placeholders replaced, or why it cannot be sent (a `'parent'` dead letter). */
 export const substitute = (parts: { url: string; headers: Record<string, string>; body?: ArrayBuffer }, refs: Record<string, Ref>, values: ReadonlyMap<string, Record<string, unknown>>): typeof parts | string => {
