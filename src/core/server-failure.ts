@@ -24,9 +24,10 @@ export const asAttemptFailure = (error: unknown, request?: Request): unknown => 
 	const cause = (error as { cause?: { code?: string; message?: string } } | undefined)?.cause;
 	// The request's own body failed as undici read it (an app's stream that errors; a Blob whose file is gone): its `fetch
 	// failed` holds that error (no failure of the network has no `code`), and undici let go of the body it had read from
-	// (unlocked; locked still after any other failure: 'unknown scheme', 'bad port'). The read's error itself, as the
-	// outbox gives it: the app's (`UNKNOWN`), never retried nor counted as the origin's.
-	if (request?.bodyUsed && !request.body?.locked && cause !== undefined && typeof cause?.code !== 'string' && (error as Error).message === 'fetch failed') {
+	// (unlocked; locked still after any other failure: 'unknown scheme', 'bad port'), an Error (msw's network error gives
+	// its `Response.error()` as the cause: a network failure). The read's error itself, as the outbox gives it: the app's
+	// (`UNKNOWN`), never retried nor counted as the origin's.
+	if (request?.bodyUsed && !request.body?.locked && typeof cause?.code !== 'string' && cause instanceof Error && (error as Error).message === 'fetch failed') {
 		return cause;
 	}
 

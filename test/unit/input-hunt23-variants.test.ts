@@ -22,6 +22,8 @@
 import { openAsBlob, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { http, HttpResponse } from 'msw';
+import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classify, createClient, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
@@ -216,6 +218,23 @@ describe('a body of the app\'s that fails as Node\'s fetch reads it', () => {
 		}
 
 		api.close();
+	});
+
+	it('a network failure after the body went out whose cause is no Error (msw\'s HttpResponse.error()) stays ky\'s NetworkError', async () => {
+		// msw's interceptor rejects as undici does, `TypeError: fetch failed`, its cause the `Response.error()` given: the body
+		// read and let go, no `code`. Before the cause had to be an Error: the Response itself was the call's error (not queued).
+		const mocked = setupServer(http.post('https://a.test/x', async ({ request }) => {
+			await request.arrayBuffer();
+			return HttpResponse.error();
+		}));
+		mocked.listen();
+		try {
+			const api = createClient({ store: memoryStore, name: `h23-${++made}`, retry: 0 });
+			expect(await outcome(api.post('https://a.test/x', { json: { a: 1 } }))).toBe('NETWORK');
+			api.close();
+		} finally {
+			mocked.close();
+		}
 	});
 
 	it('the error is the read\'s own', async () => {
