@@ -2,7 +2,7 @@ import type { ClientOf as Client } from '../core/client-types.js';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { clientName, deliveredBy, isDelivery } from '../core/world.js';
 import { resolveUrl } from '../core/scope.js';
-import { hideUserinfo } from '../utils/validate.js';
+import { hideUserinfo, thrownText } from '../utils/validate.js';
 import { here } from '../utils/origins.js';
 
 /**
@@ -201,11 +201,7 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 		// added): its URLs as events show them, the client's sensitive query values and any password removed.
 		const shown = (url: string): string => (client as { [resolveUrl]?: (url: string) => string })[resolveUrl]?.(url) ?? url;
 		// Whatever a hook threw: an object with no string form, or an Error whose message is not a string, is named by its type.
-		let text: unknown;
-		try {
-			text = error instanceof Error ? error.message : String(error);
-		} catch {}
-		const message = showUrls(hideUserinfo(typeof text === 'string' ? text : typeof error), shown);
+		const message = showUrls(hideUserinfo(thrownText(error)), shown);
 		return json({ error: code, message }, code === 'TIMEOUT' ? 504 : 503, {
 			// An app's error may carry a code of its own (classify: a SteadfetchError by its shape) that no header value may be.
 			'steadfetch-error': encodeURIComponent(code),
