@@ -64,6 +64,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { availableParallelism, loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { quick, writeResult } from './lib/args.mjs';
@@ -207,8 +208,22 @@ const measured = git('rev-parse', '--short', 'HEAD');
  */
 const unsteady = ['v8::internal::Compiler::CompileOptimized(', 'v8::internal::Runtime_CompileLazy(', 'v8::internal::Runtime_CompileBaseline(', ...(process.env.BENCH_NO_GC ? ['v8::internal::Heap::CollectGarbage(', 'v8::internal::IncrementalMarking::Observer::Step('] : ['v8::internal::Heap::MarkCompact('])];
 
+/**
+ * The machine's 1-minute load average, highest as each measurement began and ended. Instructions do not vary with
+ * load, but what a call runs can: under callgrind with a load near 12 a call took about 60 ms of wall-clock time,
+ * and the preset's new-URL figure measured 713k against 459k with the machine to itself (issue 47, stop 90), as
+ * V8 sizes its young generation by allocation per wall-clock ms. A run whose load passed the core count says so,
+ * and `--save` refuses it.
+ */
+const cores = availableParallelism();
+let busiest = 0;
+const sampleLoad = () => {
+	busiest = Math.max(busiest, loadavg()[0]);
+};
+
 /** Run one client under callgrind with V8's seeds at `seed`; resolves with instructions per call (in all, and steady) and the copies stored meanwhile (a preset's). */
 const measure = async (client, workload, seed) => {
+	sampleLoad();
 	const where = client.endsWith('(baseline)') ? baseline : process.env.STEADFETCH_DIST ?? '';
 	const run = await underCallgrind([...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : []), '--single-threaded', `--hash-seed=${seed}`, `--random-seed=${seed}`, self, '--child', client, workload, String(calls), where]);
 	try {
@@ -216,6 +231,7 @@ const measure = async (client, workload, seed) => {
 			throw new Error(`${client} ${workload}: no callgrind total (exit ${run.code}) ${run.stderr.slice(-400)}`);
 		}
 
+		sampleLoad();
 		const [copies, ms] = run.done.split(' ').map(Number);
 		return { perCall: run.total / calls, steady: (run.total - inclusiveOf(run.file, unsteady)) / calls, copies, ms };
 	} finally {
@@ -277,8 +293,13 @@ for (const client of clients.filter((name) => name.startsWith('steadfetch'))) {
 	console.log(`${client}: copies stored during the measured calls: ${Object.keys(workloads).map((workload) => `${copies[workload][client]} (${workloads[workload]})`).join(', ')}.`);
 }
 
-writeResult({ calls, seeds, results, totals, copies, spread });
-if (argv.includes('--save')) {
+const loaded = busiest > cores;
+console.log(`\nload average (1 min) during the run: at most ${busiest.toFixed(2)} on ${cores} cores${loaded ? ': a loaded machine; these figures are not comparable with a run on an idle one (see the header)' : ''}.`);
+writeResult({ calls, seeds, results, totals, copies, spread, load: Number(busiest.toFixed(2)), cores });
+if (argv.includes('--save') && loaded && !process.env.BENCH_ALLOW_LOAD) {
+	console.error(`instructions: not saved: the load average reached ${busiest.toFixed(2)} on ${cores} cores (BENCH_ALLOW_LOAD=1 saves it anyway).`);
+	process.exitCode = 1;
+} else if (argv.includes('--save')) {
 	// The run the README's per-call figures come from (test/node/readme.test.ts checks the README against it).
 	const record = {
 		date: new Date().toISOString(),
@@ -286,6 +307,8 @@ if (argv.includes('--save')) {
 		commit: measured,
 		node: process.version,
 		valgrind: spawnSync('valgrind', ['--version'], { encoding: 'utf8' }).stdout.trim(),
+		load: Number(busiest.toFixed(2)),
+		cores,
 		calls,
 		inFlight: 16,
 		seeds,

@@ -59,7 +59,7 @@ export const readmeTable = (record) => {
 		'|---|---|---|---|---|',
 		...rows,
 		'',
-		`One run: \`${record.command}\` on ${record.date.slice(0, 10)} (commit ${record.commit}, Node ${record.node}, ${record.valgrind}), ${number(calls)} calls per client and workload, ${record.inFlight} in flight, our clients on a clock that moves 0.05 ms per call${record.seeds > 1 ? `; each figure the median of ${record.seeds} runs with V8's seeds (\`--random-seed\`, \`--hash-seed\`) 1 to ${record.seeds}, which move a figure by up to ${spreadOf(record)} %` : ''}. The preset stored a copy on ${number(copies.repeated.steadfetch)} of its ${number(calls)} calls on repeated URLs (${copyRate(record)} %), on ${number(copies.distinct.steadfetch)} on new URLs.`,
+		`One run: \`${record.command}\` on ${record.date.slice(0, 10)} (commit ${record.commit}, Node ${record.node}, ${record.valgrind}${record.load === undefined ? '' : `, a 1-minute load average of at most ${record.load} on ${record.cores} cores`}), ${number(calls)} calls per client and workload, ${record.inFlight} in flight, our clients on a clock that moves 0.05 ms per call${record.seeds > 1 ? `; each figure the median of ${record.seeds} runs with V8's seeds (\`--random-seed\`, \`--hash-seed\`) 1 to ${record.seeds}, which move a figure by up to ${spreadOf(record)} %` : ''}. The preset stored a copy on ${number(copies.repeated.steadfetch)} of its ${number(calls)} calls on repeated URLs (${copyRate(record)} %), on ${number(copies.distinct.steadfetch)} on new URLs.`,
 		end,
 	].join('\n');
 };
