@@ -1,7 +1,7 @@
 import { staleCacheAt } from '../bands/bands.js';
 import type { CacheMembers, CacheParts } from './members.js';
 import type { Policy } from '../core/policy.js';
-import { check, optionsOf, checkRules, isNonNegativeFinite, isPositiveInteger, isPositiveTimerMs, type Rule, positiveTimerMsOrFalse } from '../utils/validate.js';
+import { check, optionsOf, checkRules, isPositiveFinite, isPositiveInteger, isPositiveTimerMs, type Rule, positiveTimerMsOrFalse } from '../utils/validate.js';
 import { createCache } from './cache.js';
 import { hasIndexedDb } from '../utils/has-indexeddb.js';
 import type { CacheOptions } from './options.js';
@@ -52,10 +52,12 @@ export { isStale } from './is-stale.js';
 
 /** Each option checked when given (a RangeError naming it). */
 const rules: Record<string, Rule> = {
-	'staleCache.maxStaleMs': [isNonNegativeFinite, 'a non-negative finite number of ms'],
+	// An age: any positive finite value (API.md "Option values"); 0 would serve no copy and remove each as it is met.
+	'staleCache.maxStaleMs': [isPositiveFinite, 'a positive finite number of ms'],
 	'staleCache.networkTimeoutMs': [(value) => value === false || isPositiveTimerMs(value), positiveTimerMsOrFalse],
 	'staleCache.maxEntries': [isPositiveInteger, 'a positive integer'],
-	'staleCache.maxBodyBytes': [isNonNegativeFinite, 'a non-negative finite number of bytes'],
+	// Whole bytes, at least one: 0 would keep nothing but empty bodies (`staleCache: false` says "none").
+	'staleCache.maxBodyBytes': [isPositiveInteger, 'a positive integer'],
 	'staleCache.shared': [(value) => typeof value === 'boolean', 'a boolean'],
 };
 

@@ -47,7 +47,7 @@ export interface CacheOptions {
 	 * A response's own `stale-if-error=N` overrides it, longer or shorter (freshness lifetime + N s,
 	 * freshness from `max-age`, or `Expires` − `Date`; no heuristic freshness); `must-revalidate`
 	 * and `proxy-revalidate` (and `s-maxage` in a shared cache) allow a copy only while fresh.
-	 * A copy past its limit is removed when met.
+	 * A copy past its limit is removed when met. A positive finite number (an age: no upper bound), else a `RangeError`.
 	 * @default 86_400_000 (24 h)
 	 */
 	maxStaleMs?: number;
@@ -82,6 +82,7 @@ export interface CacheOptions {
 	/**
 	 * Larger bodies are not stored, in bytes (a `Content-Length` over it is not even copied), nor served: a stored copy
 	 * larger (another build's, tab's or a client's with a larger `maxBodyBytes`) is not served, and is removed when met.
+	 * A positive integer, else a `RangeError` (`staleCache: false` turns the cache off).
 	 * @default 1_048_576 (1 MiB)
 	 */
 	maxBodyBytes?: number;

@@ -1,0 +1,38 @@
+/**
+ * Option values and bad input (defect hunt, twenty-fourth round): API.md "Option values" ("every duration option is at
+ * most 2 147 483 647 ms … except those that only bound an age or a window and accept any positive finite value
+ * (`maxStaleMs`, …)"; "a value of the wrong type or out of range (a string, `NaN`, a negative, `Infinity` for a timer or
+ * a byte bound) is a `RangeError` or `TypeError` naming the option where it is given … and per call an
+ * `InvalidRequestError` before any I/O"), swept over every numeric option of every factory. No timing: a fake `fetch`
+ * counts what went out.
+ *
+ * - `staleCache({ maxStaleMs: 0 })` was taken (the rule was "non-negative"): a stale cache that stores every answer and
+ *   serves none, every copy removed as it is met, though API.md names `maxStaleMs` among the options that take a
+ *   positive finite value. Now a RangeError naming it, at `staleCache()` and at the preset's `createClient`.
+ * - `staleCache({ maxBodyBytes })` took any non-negative finite number: `1.5` (a byte bound of a byte and a half) and `0`
+ *   (only empty bodies stored: a cache that keeps nothing, which `staleCache: false` says). Now a positive integer, as
+ *   `maxEntries` is (the outbox's byte bounds are integers too).
+ */
+import { describe, expect, it } from 'vitest';
+import { createClient, memoryStore } from '../../src/entries/index.js';
+import { staleCache } from '../../src/entries/cache.js';
+
+describe('the stale cache\'s bounds', () => {
+	it.each([
+		['maxStaleMs', 0],
+		['maxBodyBytes', 0],
+		['maxBodyBytes', 1.5],
+		['maxBodyBytes', 1_048_576.5],
+	])('staleCache({ %s: %s }) is a RangeError naming it, at the factory and at the preset\'s createClient', (name, value) => {
+		// Before: both taken (a policy made, a client made).
+		expect(() => staleCache({ [name]: value })).toThrow(RangeError);
+		expect(() => staleCache({ [name]: value })).toThrow(`\`staleCache.${name}\` must be`);
+		expect(() => createClient({ store: memoryStore, staleCache: { [name]: value } })).toThrow(`\`staleCache.${name}\` must be`);
+	});
+
+	it('the smallest values in range are taken: 1 ms, 1 byte; and any finite age', () => {
+		expect(() => staleCache({ maxStaleMs: 1, maxBodyBytes: 1 })).not.toThrow();
+		expect(() => staleCache({ maxStaleMs: 0.5, maxBodyBytes: 2 ** 40 })).not.toThrow();
+		expect(() => staleCache({ maxStaleMs: 1e300 })).not.toThrow();
+	});
+});
