@@ -123,8 +123,9 @@ export const openInvocation = (ctx: ContextLike, contextOptions: ContextOptions 
 	// Options that are no object (`withContext(ctx, 5)`) are a TypeError, never read as none.
 	const options = optionsOf(contextOptions, 'withContext');
 	scopedDefault ??= requestScoped() ? freePlanSubrequests : Infinity;
+	// Only `undefined` is "not given" (API.md "Option values"): `null` is refused below, as any value of the wrong type.
 	const given = options.subrequests !== undefined;
-	const subrequests = options.subrequests ?? scopedDefault;
+	const subrequests = given ? options.subrequests! : scopedDefault;
 	if (subrequests !== Infinity) {
 		check(isPositiveInteger(subrequests), 'subrequests', subrequests, 'a positive integer or Infinity');
 	}

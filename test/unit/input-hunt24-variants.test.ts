@@ -12,10 +12,16 @@
  * - `staleCache({ maxBodyBytes })` took any non-negative finite number: `1.5` (a byte bound of a byte and a half) and `0`
  *   (only empty bodies stored: a cache that keeps nothing, which `staleCache: false` says). Now a positive integer, as
  *   `maxEntries` is (the outbox's byte bounds are integers too).
+ * - `withContext(ctx, { subrequests: null })` was read as not given (`??`): the default, though its TSDoc says "a
+ *   positive integer, or `Infinity` (`RangeError` otherwise)" and `null` is refused everywhere else (only `undefined`
+ *   means "not given").
  */
 import { describe, expect, it } from 'vitest';
 import { createClient, memoryStore } from '../../src/entries/index.js';
+import { createClient as createCore } from '../../src/entries/core.js';
 import { staleCache } from '../../src/entries/cache.js';
+
+const noop = () => undefined;
 
 describe('the stale cache\'s bounds', () => {
 	it.each([
@@ -34,5 +40,25 @@ describe('the stale cache\'s bounds', () => {
 		expect(() => staleCache({ maxStaleMs: 1, maxBodyBytes: 1 })).not.toThrow();
 		expect(() => staleCache({ maxStaleMs: 0.5, maxBodyBytes: 2 ** 40 })).not.toThrow();
 		expect(() => staleCache({ maxStaleMs: 1e300 })).not.toThrow();
+	});
+});
+
+describe('withContext(ctx, { subrequests })', () => {
+	it.each([null, 0, -1, 1.5, Number.NaN, '5'])('%s is a RangeError naming `subrequests`', (value) => {
+		const api = createCore({ store: memoryStore });
+		// Before (null): a client of the default limit.
+		expect(() => api.withContext({ waitUntil: noop }, { subrequests: value as number })).toThrow(RangeError);
+		expect(() => api.withContext({ waitUntil: noop }, { subrequests: value as number })).toThrow('`subrequests` must be');
+		api.close();
+	});
+
+	it('undefined is the default, Infinity and a positive integer are taken', () => {
+		const api = createCore({ store: memoryStore });
+		for (const subrequests of [undefined, Number.POSITIVE_INFINITY, 1, 1000]) {
+			expect(typeof api.withContext({ waitUntil: noop }, { subrequests } as object)).toBe('function');
+			expect(typeof api.withContext({ waitUntil: noop }, subrequests === undefined ? {} : { subrequests })).toBe('function');
+		}
+
+		api.close();
 	});
 });
