@@ -1,4 +1,5 @@
 import type { WaitUntil } from '../core/options.js';
+import { check } from '../utils/validate.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
 import { maxFleetOpenMs, type SyncAnswer, type SyncMessage } from './sync.js';
 import { exchanged, linkFleet, type Coordinator } from '../coordinator/fleet.js';
@@ -321,9 +322,15 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
  * episode). Each sync is a subrequest of the call's request context (`PolicyContext.subrequest`):
  * none is sent once it has none left (a probe is then not granted). `sync` is not told the client's
  * `name`: every client given this value shares its scopes, whatever its name (the coordinators of
- * `steadfetch/cloudflare`, `steadfetch/deno` and `steadfetch/redis` keep each name's apart).
+ * `steadfetch/cloudflare`, `steadfetch/deno` and `steadfetch/redis` keep each name's apart). A `sync`
+ * that is not a function, or a `waitUntil` given that is not one, is a `RangeError` naming it, here.
  */
-export const sharedCoordinator = (sync: SharedCoordinator['sync'], waitUntil?: WaitUntil): SharedBreaker => namedCoordinator(() => sync, waitUntil);
+export const sharedCoordinator = (sync: SharedCoordinator['sync'], waitUntil?: WaitUntil): SharedBreaker => {
+	// Read at each sync: a wrong one would fail every sync later (`storage:error`, a breaker left local), said nowhere.
+	check(typeof sync === 'function', 'sharedCoordinator.sync', sync, 'a function');
+	check(waitUntil === undefined || typeof waitUntil === 'function', 'sharedCoordinator.waitUntil', waitUntil, 'a function');
+	return namedCoordinator(() => sync, waitUntil);
+};
 
 /**
  * `sharedCoordinator` per client `name`: each breaker's and throttle's link syncs through

@@ -15,11 +15,15 @@
  * - `withContext(ctx, { subrequests: null })` was read as not given (`??`): the default, though its TSDoc says "a
  *   positive integer, or `Infinity` (`RangeError` otherwise)" and `null` is refused everywhere else (only `undefined`
  *   means "not given").
+ * - `sharedCoordinator(sync, waitUntil?)` took anything: a `sync` that is no function (`5`, a coordinator object passed
+ *   where its `sync` was meant) made a breaker whose every sync failed later (`storage:error`, the breaker local), the
+ *   mistake said nowhere it was made. Now a RangeError naming `sharedCoordinator.sync` (or `.waitUntil`), at once.
  */
 import { describe, expect, it } from 'vitest';
 import { createClient, memoryStore } from '../../src/entries/index.js';
 import { createClient as createCore } from '../../src/entries/core.js';
 import { staleCache } from '../../src/entries/cache.js';
+import { breaker, sharedCoordinator } from '../../src/entries/breaker.js';
 
 const noop = () => undefined;
 
@@ -60,5 +64,25 @@ describe('withContext(ctx, { subrequests })', () => {
 		}
 
 		api.close();
+	});
+});
+
+describe('sharedCoordinator(sync, waitUntil?)', () => {
+	// A coordinator's sync that never answers (none is asked here).
+	const sync = () => new Promise<never>(noop);
+	it.each([5, 'sync', null, undefined, {}])('a sync of %s is a RangeError naming it, at once', (wrong) => {
+		// Before: a coordinator made (and a breaker over it), every sync failing later.
+		expect(() => sharedCoordinator(wrong as never)).toThrow(RangeError);
+		expect(() => sharedCoordinator(wrong as never)).toThrow('`sharedCoordinator.sync` must be a function');
+	});
+
+	it.each([5, 'waitUntil', null, {}])('a waitUntil of %s is a RangeError naming it', (waitUntil) => {
+		expect(() => sharedCoordinator(sync, waitUntil as never)).toThrow('`sharedCoordinator.waitUntil` must be a function');
+	});
+
+	it('a function, with or without a waitUntil function, makes a coordinator a breaker takes', () => {
+		for (const made of [sharedCoordinator(sync), sharedCoordinator(sync, noop)]) {
+			expect(() => breaker({ shared: made })).not.toThrow();
+		}
 	});
 });
