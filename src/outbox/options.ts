@@ -1,11 +1,12 @@
-import { check, given, isNonNegativeInteger, isPositiveFinite, isPositiveInteger, isPositiveTimerMs, isTimerMs, timerMs, positiveTimerMsOrFalse } from '../utils/validate.js';
+import { check, given, isNonNegativeInteger, isPositiveFinite, isPositiveInteger, isPositiveTimerMs, isTimerMs, isToken, timerMs, positiveTimerMsOrFalse } from '../utils/validate.js';
 import { sensitiveSet } from '../utils/runtime.js';
 import type { ConflictResolution, OutboxEntry, StoredEntry } from './types.js';
 
 /** Options of the offline outbox (`outbox`). */
 export interface OutboxOptions {
 	/**
-	 * Methods whose calls are queued when they cannot be delivered.
+	 * Methods whose calls are queued when they cannot be delivered. Method names in any case, each an HTTP
+	 * token (`'POST '` or `''` is a `RangeError`).
 	 * @default ['POST', 'PUT', 'PATCH', 'DELETE']
 	 */
 	methods?: string[];
@@ -202,7 +203,8 @@ export interface ResolvedOutboxOptions extends Required<Omit<OutboxOptions, 'met
 }
 
 const rules: Array<[string, (value: unknown) => boolean, string]> = [
-	['methods', (value) => Array.isArray(value) && value.every((method) => typeof method === 'string'), 'an array of method names'],
+	// Tokens, as fetch takes a method: one with a space or none at all (`'POST '`, `''`) would match no call, silently.
+	['methods', (value) => Array.isArray(value) && value.every(isToken), 'an array of method names'],
 	['maxEntries maxAttempts version', isPositiveInteger, 'a positive integer'],
 	['maxBodyBytes maxFileBytes', isNonNegativeInteger, 'a non-negative integer'],
 	['retentionMs', isPositiveFinite, 'a positive finite number of ms'],

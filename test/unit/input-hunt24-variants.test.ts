@@ -18,9 +18,12 @@
  * - `sharedCoordinator(sync, waitUntil?)` took anything: a `sync` that is no function (`5`, a coordinator object passed
  *   where its `sync` was meant) made a breaker whose every sync failed later (`storage:error`, the breaker local), the
  *   mistake said nowhere it was made. Now a RangeError naming `sharedCoordinator.sync` (or `.waitUntil`), at once.
+ * - `outbox({ methods })` took any strings: `'POST '` (a trailing space), `''` or `'PO ST'` matched no call, so writes
+ *   the app meant to queue failed instead, the option said nowhere to be wrong. Now each must be a method name (an HTTP
+ *   token, as fetch takes a method): a RangeError naming `outbox.methods`.
  */
 import { describe, expect, it } from 'vitest';
-import { createClient, memoryStore } from '../../src/entries/index.js';
+import { classify, createClient, memoryStore, outbox } from '../../src/entries/index.js';
 import { createClient as createCore } from '../../src/entries/core.js';
 import { staleCache } from '../../src/entries/cache.js';
 import { breaker, sharedCoordinator } from '../../src/entries/breaker.js';
@@ -84,5 +87,27 @@ describe('sharedCoordinator(sync, waitUntil?)', () => {
 		for (const made of [sharedCoordinator(sync), sharedCoordinator(sync, noop)]) {
 			expect(() => breaker({ shared: made })).not.toThrow();
 		}
+	});
+});
+
+describe('outbox({ methods })', () => {
+	it.each([[['POST ']], [[' PUT']], [['']], [['PO ST']], [['POST', 'PATCH\n']]])('%j is a RangeError naming outbox.methods', (methods) => {
+		// Before: an outbox made, which queued none of those writes.
+		expect(() => outbox({ methods })).toThrow(RangeError);
+		expect(() => outbox({ methods })).toThrow('`outbox.methods` must be an array of method names');
+	});
+
+	it('method names in any case are taken, and queue those writes', async () => {
+		const fetch = (async () => {
+			throw new TypeError('fetch failed');
+		}) as typeof globalThis.fetch;
+		const api = createClient({ prefix: 'https://api.test/', fetch, store: memoryStore, name: 'h24-methods', retry: 0, breaker: false, outbox: outbox({ methods: ['post', 'Put', 'PURGE'] }) });
+		const outcomes = [];
+		for (const method of ['POST', 'PUT', 'PURGE', 'PATCH']) {
+			outcomes.push(await api('todos/1', { method, json: { a: 1 } }).then(() => 'answered', (error: unknown) => classify(error).code));
+		}
+
+		expect(outcomes).toEqual(['QUEUED', 'QUEUED', 'QUEUED', 'NETWORK']);
+		api.close();
 	});
 });
