@@ -27,6 +27,13 @@ import { classify, createClient, memoryStore, outbox } from '../../src/entries/i
 import { createClient as createCore } from '../../src/entries/core.js';
 import { staleCache } from '../../src/entries/cache.js';
 import { breaker, sharedCoordinator } from '../../src/entries/breaker.js';
+import { bulkhead } from '../../src/entries/bulkhead.js';
+import { health } from '../../src/entries/health.js';
+import { hedge } from '../../src/entries/hedge.js';
+import { rateLimit } from '../../src/entries/rate-limit.js';
+import { adaptiveThrottle } from '../../src/entries/throttle.js';
+import { auth } from '../../src/entries/auth.js';
+import { coordinator as redisCoordinator } from '../../src/entries/redis.js';
 
 const noop = () => undefined;
 
@@ -109,5 +116,41 @@ describe('outbox({ methods })', () => {
 
 		expect(outcomes).toEqual(['QUEUED', 'QUEUED', 'QUEUED', 'NETWORK']);
 		api.close();
+	});
+});
+
+describe('every numeric option of every factory: out of range or of the wrong type is a RangeError naming it', () => {
+	const inf = Number.POSITIVE_INFINITY;
+	// Wrong for every number option: not a number, not finite, or no value (`null` is not "not given").
+	const always = [Number.NaN, inf, -inf, '5', null, true, {}];
+	const integer = [...always, -1, 0, 1.5];
+	const timer = [...always, -1, 0, 3e9];
+	const age = [...always, -1, 0];
+	const byteBound = [...always, -1, 1.5];
+	const factories: Record<string, [(options: object) => unknown, Record<string, unknown[]>]> = {
+		breaker: [breaker, { consecutiveFailures: integer, minimumThroughput: integer, halfOpenProbes: integer, failureRatio: [...age, 1.5], windowMs: age, openMs: timer, maxOpenMs: timer, sharedTimeoutMs: timer, sharedCacheMs: [...age, 1001] }],
+		staleCache: [staleCache, { maxStaleMs: age, networkTimeoutMs: timer, maxEntries: integer, maxBodyBytes: integer }],
+		outbox: [outbox, { maxEntries: integer, maxAttempts: integer, version: integer, maxBodyBytes: byteBound, maxFileBytes: byteBound, retentionMs: age, maxBackoffMs: [...always, -1, 3e9], baseBackoffMs: [...always, -1, 3e9], maxNetworkBackoffMs: [...always, -1, 3e9], resumeJitterMs: [...always, -1, 3e9], networkTimeoutMs: timer }],
+		bulkhead: [bulkhead, { maxConcurrent: integer, maxQueue: [...always, -1, 1.5] }],
+		health: [health, { windowMs: age, threshold: [...age, 1.5] }],
+		hedge: [hedge, { delayMs: timer, maxHedges: [...integer, 4] }],
+		rateLimit: [rateLimit, { perSecond: age, burst: [...age, 0.5], maxResetMs: timer }],
+		adaptiveThrottle: [adaptiveThrottle, { k: [...age, 0.5], windowMs: age, minRequests: [...always, -1, 1.5], maxRejectRatio: [...always, -1, 1.5] }],
+		auth: [(options) => auth({ token: noop, refresh: noop, ...options }), { refreshTimeoutMs: timer }],
+		coordinator: [(options) => redisCoordinator(async () => null, options), { ttlMs: [...age, 999] }],
+		retryBudget: [(options) => createCore({ retryBudget: options }), { ratio: [...always, -1, 1.5], minRetries: [...always, -1, 1.5], windowMs: age }],
+	};
+	const cases = Object.entries(factories).flatMap(([factory, [make, options]]) => Object.entries(options).map(([name, values]) => [`${factory}.${name}`, make, name, values] as const));
+	it.each(cases)('%s', (path, make, name, values) => {
+		for (const value of values) {
+			expect(() => make({ [name]: value }), `${path}: ${String(value)}`).toThrow(RangeError);
+			expect(() => make({ [name]: value }), `${path}: ${String(value)}`).toThrow(`\`${path}\` must be`);
+		}
+	});
+
+	it('storageTimeoutMs (the client\'s): a timer above 0', () => {
+		for (const value of [...timer]) {
+			expect(() => createCore({ storageTimeoutMs: value as number }), String(value)).toThrow('`storageTimeoutMs` must be');
+		}
 	});
 });
