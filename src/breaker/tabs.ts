@@ -123,11 +123,12 @@ const behind: NonNullable<Circuits['behind']> = (circuits, circuit, signal) => {
  * got no HTTP answer turns half-open at once (`recover`); with `breaker.probe`, its probe goes now,
  * also for one whose open period is already over (half-open, no probe of this context in flight: marked
  * `early` as a reload marks it, `load`). This tab's calls made while that early probe is in flight wait
- * for it (`reloaded`, breaker.ts), as a reloaded page's do.
+ * for it (`reloaded`, breaker.ts), as a reloaded page's do. Also one this tab knows only from the other tabs and
+ * forgot (`Circuits.forgot`, at most `maxScopes`): it told its `breaker:open`, and the tab that opened it may be gone.
  */
 const recover = (circuits: Circuits, reason: string): void => {
 	const now = circuits.clock.now();
-	for (const [, circuit] of circuits.scopes.entries()) {
+	for (const [, circuit] of [...circuits.scopes.entries(), ...circuits.forgot]) {
 		const { record } = circuit;
 		const over = record.unanswered && now >= record.reopensAt;
 		if (over && !circuit.probes.length) {

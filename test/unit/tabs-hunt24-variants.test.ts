@@ -1,0 +1,86 @@
+/**
+ * Defect hunt, twenty-fourth round (area: recovery seen across tabs). API.md "Reachability and recovery" (a breaker
+ * opened on attempts without an HTTP answer turns half-open at once on `online` and on a page visible again, one
+ * probe across the tabs of a name), "Outbox" (every tab is told). A scope another tab opened, known here only from
+ * its messages and forgotten past `maxScopes`, is still this tab's to recover: it told its `breaker:open`.
+ */
+import { describe, expect, it, vi } from 'vitest';
+import { createClient, memoryStore } from '../../src/entries/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { FakeOrigin, origin, t0, windowEachTest } from './breaker-kit.js';
+import type { FakeWindow } from './outbox-helpers.js';
+
+let win: FakeWindow;
+const clients = windowEachTest((made) => {
+	win = made;
+});
+let names = 0;
+
+/** Tabs of one name and store on one clock (at `t0`), breakers shared (`openMs` 30 000); `events` lists `type scope reason`. */
+const tabsOf = () => {
+	const clock = new ManualClock(t0);
+	const name = `h24-tabs-${names++}`;
+	const store = memoryStore(name);
+	const open = (breakerOptions: object = {}) => {
+		const server = new FakeOrigin();
+		server.down();
+		const events: string[] = [];
+		const api = createClient({ clock, random: () => 0.5, name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, breaker: { share: true, openMs: 30_000, ...breakerOptions } });
+		clients.push(api);
+		for (const type of ['breaker:open', 'breaker:half-open', 'breaker:closed'] as const) {
+			api.on(type, (event) => events.push(`${type} ${event.scope} ${event.reason}`));
+		}
+
+		const call = async (url = `${origin}/x`): Promise<string> => api.get(url).then((response) => String(response.status), (error: { code?: unknown; name: string }) => (typeof error.code === 'string' ? error.code : error.name));
+		/** This tab meets `count` other scopes (its idle ones past `maxScopes`, 1 000, are forgotten). */
+		const meet = (count: number): void => {
+			for (let index = 0; index < count; index++) {
+				api.breaker(`https://other-${index}.test`);
+			}
+		};
+
+		return { api, server, events, call, meet };
+	};
+
+	/** `a` opens the origin's breaker on network failures (5 in a row); `b` hears it, never having called the origin, then meets 1 100 other scopes. */
+	const openedThenForgotten = async (breakerOptions: object = {}) => {
+		const a = open(breakerOptions);
+		const b = open(breakerOptions);
+		for (let index = 0; index < 5; index++) {
+			expect(await a.call()).toBe('NetworkError');
+		}
+
+		await vi.waitFor(() => expect(b.events).toEqual([`breaker:open ${origin} shared`]));
+		b.meet(1_100);
+		return { a, b };
+	};
+
+	return { clock, name, open, openedThenForgotten };
+};
+
+describe('breaker: recovery of a scope another tab opened, that this tab forgot past maxScopes', () => {
+	it('`online` turns it half-open here too (`breaker:half-open`, online), and this tab\'s next call is the probe', async () => {
+		const { openedThenForgotten } = tabsOf();
+		const { a, b } = await openedThenForgotten();
+		a.api.close(); // the tab that opened it is gone: only this one can recover it
+		win.setOnline(true);
+		// Before: [`breaker:open ${origin} shared`] (the forgotten circuit skipped by the trigger).
+		expect(b.events).toEqual([`breaker:open ${origin} shared`, `breaker:half-open ${origin} online`]);
+		expect(b.api.breaker(origin).state).toBe('half-open');
+		b.server.up();
+		expect(await b.call()).toBe('200');
+		expect(b.events.at(-1)).toBe(`breaker:closed ${origin} probe-succeeded`);
+	});
+
+	it('a page visible again does the same, and with `breaker.probe` its probe goes at once', async () => {
+		const { openedThenForgotten } = tabsOf();
+		const { a, b } = await openedThenForgotten({ probe: '/health' });
+		a.api.close();
+		b.server.up();
+		win.document.dispatchEvent(new Event('visibilitychange'));
+		// Before: no event, no probe (b.server.requests empty).
+		expect(b.events).toEqual([`breaker:open ${origin} shared`, `breaker:half-open ${origin} visible`]);
+		await vi.waitFor(() => expect(b.events.at(-1)).toBe(`breaker:closed ${origin} probe-succeeded`));
+		expect(b.server.requests.map((request) => new URL(request.url).pathname)).toEqual(['/health']);
+	});
+});
