@@ -80,8 +80,8 @@ export interface Circuits extends Machine {
 	 * This client's start is a page's (a reload): a scope it finds open in storage, opened by attempts
 	 * that got no HTTP answer, turns half-open at once (`load`), once per scope for the breakers over the
 	 * client's `stores` (the clients `extend()` made share them: the first of them to read a scope does it,
-	 * the set holds the scopes read). Set by `start()` in a page; never in a Worker or Deno isolate (the
-	 * edge build's `start()` sets nothing).
+	 * the set holds the scopes read, at most `maxScopes`: a scope first read past them, long after the start, is no
+	 * reload's). Set by `start()` in a page; never in a Worker or Deno isolate (the edge build's `start()` sets nothing).
 	 */
 	restores?: Set<string> | false;
 	/** When this client last cleared the learned state (`clear()`): another tab's outcome told before it does not count (tabs.ts `hear`). */
@@ -310,7 +310,7 @@ export const load = async (circuits: Circuits, circuit: Circuit, reason: string)
 	const { scope } = circuit.record;
 	const { restores } = circuits;
 	// The first read of the scope by the breakers of this page's start (a client and those `extend()` made).
-	const first = reason === 'restored' && restores && !restores.has(scope) && restores.add(scope);
+	const first = reason === 'restored' && restores && !restores.has(scope) && restores.size < maxScopes && restores.add(scope);
 	// A read that failed leaves what this client knows, and asks the other tabs for theirs (tabs.ts `start`): at a
 	// reload, the first record one of them tells stands for it (`asked`).
 	const value = await circuits.store!.get(scope, true).catch(() => {

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { createClient, memoryStore } from '../../src/entries/index.js';
+import { maxScopes } from '../../src/utils/scopes.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { FakeOrigin, origin, t0, windowEachTest } from './breaker-kit.js';
 import type { FakeWindow } from './outbox-helpers.js';
@@ -82,5 +83,26 @@ describe('breaker: recovery of a scope another tab opened, that this tab forgot 
 		expect(b.events).toEqual([`breaker:open ${origin} shared`, `breaker:half-open ${origin} visible`]);
 		await vi.waitFor(() => expect(b.events.at(-1)).toBe(`breaker:closed ${origin} probe-succeeded`));
 		expect(b.server.requests.map((request) => new URL(request.url).pathname)).toEqual(['/health']);
+	});
+});
+
+describe('breaker: what a page remembers of the scopes its start read', () => {
+	it('is bounded by maxScopes however many scopes the page meets (a crawler in a page, a `scope` per path)', async () => {
+		let stores: Map<string, unknown> | undefined;
+		// An app's policy sees the client's shared stores (API.md: no private door): where that memory lives.
+		const peek = {
+			slot: 'peek', create: (context: { stores: Map<string, unknown> }) => {
+				stores = context.stores;
+				return {};
+			},
+		};
+		const api = createClient({ clock: new ManualClock(t0), name: `h24-started-${names++}`, store: () => memoryStore('h24-started'), retry: 0, staleCache: false, breaker: { share: true }, fetch: (async () => new Response('')) as typeof fetch, peek } as never);
+		clients.push(api);
+		for (let done = 0; done < maxScopes + 200; done += 50) {
+			await Promise.all(Array.from({ length: 50 }, async (_, index) => api.get(`https://s${done + index}.test/`)));
+		}
+
+		// Before: 1200 (one per scope the page ever read, for its life).
+		expect((stores!.get('breaker:started') as Set<string>).size).toBeLessThanOrEqual(maxScopes);
 	});
 });
