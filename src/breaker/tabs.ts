@@ -180,6 +180,11 @@ export const start = (circuits: Circuits): void => {
 					reloaded(circuits, circuit, record);
 				}
 
+				// Opened (or re-opened by its probe) on an HTTP answer there: reachable here too, as a closing tells it (circuits.ts).
+				if (circuit.record === record && record.state === 'open' && !record.unanswered && !record.isolated) {
+					context.reached?.(record.scope);
+				}
+
 				hear(circuits, circuit, record, data);
 			} else if (!isNewer(data, ({ v, scope, ask }) => ask !== undefined || ((v === 1 || v === 2) && scope !== undefined))) {
 				storageError(context, 'breaker', 'channel', new TypeError('Ignored a malformed breaker record from another tab'));

@@ -106,3 +106,30 @@ describe('breaker: what a page remembers of the scopes its start read', () => {
 		expect((stores!.get('breaker:started') as Set<string>).size).toBeLessThanOrEqual(maxScopes);
 	});
 });
+
+describe('reachability: another tab\'s breaker probe that got an HTTP answer', () => {
+	it('a probe answered 503 (re-opening the breaker) makes the scope `reachable` here too, as a probe answered 200 does', async () => {
+		const { clock, open } = tabsOf();
+		const a = open();
+		const b = open();
+		const told: string[] = [];
+		b.api.on('reachability', ({ state }) => told.push(state));
+		// Down for both: b's two attempts without an answer (unreachable), then a's three open the shared breaker.
+		expect([await b.call(), await b.call()]).toEqual(['NetworkError', 'NetworkError']);
+		await vi.waitFor(() => expect(b.api.reachability(origin)).toBe('unreachable'));
+		for (let index = 0; index < 3; index++) {
+			expect(await a.call()).toBe('NetworkError');
+		}
+
+		await vi.waitFor(() => expect(b.events).toEqual([`breaker:open ${origin} shared`]));
+		// The origin answers again, 503 for now: a's probe gets that answer, and re-opens the breaker.
+		clock.advance(30_000 * 1.2);
+		a.server.answer(503);
+		expect(await a.call()).toBe('HTTPError');
+		expect(a.api.reachability(origin)).toBe('reachable');
+		await vi.waitFor(() => expect(b.events).toEqual([`breaker:open ${origin} shared`, `breaker:open ${origin} shared`]));
+		// Before: 'unreachable' (only a closing told this tab that another tab's probe got an answer).
+		expect(b.api.reachability(origin)).toBe('reachable');
+		expect(told).toEqual(['unreachable', 'reachable']);
+	});
+});
