@@ -57,10 +57,16 @@ const shareCount: NonNullable<Circuits['shareCount']> = (circuits, circuit, fail
  * in that closed state or in another one: a tab that found nothing stored after another tab's
  * `clear()` (or could not read the store) counts in an older closed state than the tabs that heard
  * the clear, until it takes theirs (`adopt`) from their next message; its outcomes still count. One
- * told before this tab's `clear()` (its `window.at`: in transit meanwhile) does not.
+ * told before this tab's `clear()` (its `window.at`: in transit meanwhile) does not. One that got an HTTP answer
+ * makes the scope reachable here too (`PolicyContext.reached`): a tab whose own attempts found it unreachable, its
+ * queries paused on it (`followReachability`), would make none to find out.
  */
 const hear = (circuits: Circuits, circuit: Circuit, received: BreakerRecord, value: unknown): void => {
 	const { outcome, unanswered, window } = value as Partial<BreakerRecord>;
+	if ((outcome === 0 || outcome === 1) && !unanswered) {
+		circuits.context.reached?.(received.scope);
+	}
+
 	if ((outcome === 0 || outcome === 1) && received.state === 'closed' && circuit.record.state === 'closed' && !(Number(window?.at) < circuits.cleared)) {
 		circuits.count(circuit, circuit.record, circuits.clock.now(), outcome === 1, 0, undefined, unanswered === true);
 	}

@@ -138,8 +138,9 @@ export interface PolicyContext {
 	late?(scope: string): void;
 	/**
 	 * Another tab (or the fleet) of the name got an HTTP answer from `scope`: its breaker's probe, heard as the scope's
-	 * breaker closing here, or (another tab's) as its opening on an HTTP answer (a probe answered 503 re-opens it). The
-	 * scope is `reachable` here too, told at once, as after an answer of this client's.
+	 * breaker closing here, or (another tab's) as its opening on an HTTP answer (a probe answered 503 re-opens it), or an
+	 * attempt of another tab that its breaker counted (breaker/tabs.ts `hear`). The scope is `reachable` here too, told
+	 * at once, as after an answer of this client's.
 	 */
 	reached?(scope: string): void;
 	/**

@@ -14,7 +14,8 @@ const follows = new WeakMap<ReachabilityOnlineManager, Setup[]>();
 
 /**
  * Make TanStack's `onlineManager` follow a scope's reachability (`api.reachability(urlOrScope)`, from
- * what the client's own attempts see, and its breaker's probe in another tab) instead of `navigator.onLine`: online unless the scope is
+ * what the client's own attempts see, and, with a breaker shared across tabs, what the attempts and probes of another tab
+ * of its name got) instead of `navigator.onLine`: online unless the scope is
  * `unreachable` or `offline`, so TanStack pauses its queries and mutations only when that origin
  * cannot be reached, never behind a `navigator.onLine` that is wrong. Returns the unsubscribe
  * function, which gives TanStack back a listener like its own (the window's `online` and `offline`

@@ -133,3 +133,26 @@ describe('reachability: another tab\'s breaker probe that got an HTTP answer', (
 		expect(told).toEqual(['unreachable', 'reachable']);
 	});
 });
+
+describe('reachability: another tab\'s attempt that got an HTTP answer, the breaker closed throughout', () => {
+	it('makes the scope `reachable` in a tab whose own attempts found it unreachable (fewer failures than open the breaker)', async () => {
+		const { open } = tabsOf();
+		const a = open();
+		const b = open();
+		const told: string[] = [];
+		b.api.on('reachability', ({ state }) => told.push(state));
+		expect([await b.call(), await b.call()]).toEqual(['NetworkError', 'NetworkError']);
+		expect(b.api.reachability(origin)).toBe('unreachable'); // TanStack (followReachability) pauses b's queries now
+		a.server.up();
+		expect(await a.call()).toBe('200');
+		await vi.waitFor(() => expect(told).toEqual(['unreachable', 'reachable']));
+		expect(b.api.reachability(origin)).toBe('reachable');
+		// A failure with no HTTP answer there says nothing more here; one with an answer (a 503) is an answer too.
+		a.server.down();
+		expect(await a.call()).toBe('NetworkError');
+		a.server.answer(503);
+		expect(await a.call()).toBe('HTTPError');
+		expect(b.api.breaker(origin).state).toBe('closed');
+		expect(told).toEqual(['unreachable', 'reachable']);
+	});
+});
