@@ -94,10 +94,11 @@ export interface Circuit {
 	 */
 	reloaded?: BreakerRecord;
 	/**
-	 * A reload's first read of the stored state failed and the other tabs were asked (circuits.ts `load`): the first
-	 * record told of the scope stands for that read (tabs.ts `start`).
+	 * A reload's first read of the stored state failed and the other tabs were asked then (epoch ms, circuits.ts `load`):
+	 * the first record told of the scope within `storageTimeoutMs` of it stands for that read (tabs.ts `start`); a later
+	 * one is another tab's news (an opening there a minute on is no reload's to probe at once).
 	 */
-	asked?: boolean;
+	asked?: number | undefined;
 	/** This context's latest probe (its claim, then its request): a call waiting for an early probe goes on when it settles. */
 	probing?: Promise<unknown>;
 	/** Attempts sent and not counted yet: a closed circuit is forgotten (`Scopes`) only without any. */

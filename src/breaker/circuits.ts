@@ -314,7 +314,7 @@ export const load = async (circuits: Circuits, circuit: Circuit, reason: string)
 	// A read that failed leaves what this client knows, and asks the other tabs for theirs (tabs.ts `start`): at a
 	// reload, the first record one of them tells stands for it (`asked`).
 	const value = await circuits.store!.get(scope, true).catch(() => {
-		circuit.asked = !!first;
+		circuit.asked = first ? circuits.clock.now() : undefined;
 		circuits.channel?.post({ ask: scope });
 	});
 	const record = read(circuits, value);

@@ -1,7 +1,7 @@
 import { isNewer, openChannel } from '../utils/channel.js';
 import { listenBack } from '../utils/listen.js';
 import { tryLock, webLocks, type LockManagerLike } from '../utils/lock.js';
-import { background, storageError } from '../core/part-store.js';
+import { background, storageError, storageMs } from '../core/part-store.js';
 import { hasTabs } from '../utils/tabs.js';
 import type { BreakerRecord, Circuit } from './circuit.js';
 import { closeCircuits, load, read, receive, reloaded, tally, type Circuits } from './circuits.js';
@@ -180,10 +180,13 @@ export const start = (circuits: Circuits): void => {
 			const record = receive(circuits, data);
 			if (record) {
 				const circuit = circuits.scopes.scope(record.scope);
-				if (circuit.asked) {
-					// The first record told since this reload's read failed: read as the stored one (`load`).
-					circuit.asked = false;
-					reloaded(circuits, circuit, record);
+				if (circuit.asked !== undefined) {
+					// The first record told since this reload's read failed, promptly (`Circuit.asked`): read as the stored one (`load`).
+					if (circuits.clock.now() - circuit.asked <= storageMs(context)) {
+						reloaded(circuits, circuit, record);
+					}
+
+					circuit.asked = undefined;
 				}
 
 				// Opened (or re-opened by its probe) on an HTTP answer there: reachable here too, as a closing tells it (circuits.ts).

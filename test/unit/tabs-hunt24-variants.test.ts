@@ -156,3 +156,41 @@ describe('reachability: another tab\'s attempt that got an HTTP answer, the brea
 		expect(told).toEqual(['unreachable', 'reachable']);
 	});
 });
+
+describe('breaker: a reload whose read of the stored state failed asks the other tabs', () => {
+	it('takes only a prompt answer as the stored state: an opening told long after is another tab\'s, not a reload\'s (no early probe)', async () => {
+		const { clock, name, open } = tabsOf();
+		const a = open({ consecutiveFailures: 1 });
+		const shared = memoryStore(name);
+		// b's store fails its first read of the origin's state (a timeout, an IndexedDB hiccup); no tab knows it open.
+		let failed = false;
+		const flaky = new Proxy(shared, {
+			get: (target, key) => key === 'get' ? async (at: string) => {
+				if (at === origin && !failed) {
+					failed = true;
+					throw new Error('IndexedDB hiccup');
+				}
+
+				return target.get(at);
+			} : Reflect.get(target, key),
+		});
+		const server = new FakeOrigin();
+		const events: string[] = [];
+		const b = createClient({ clock, random: () => 0.5, name, store: () => flaky, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, breaker: { share: true, openMs: 30_000, consecutiveFailures: 1 } });
+		clients.push(b);
+		for (const type of ['breaker:open', 'breaker:half-open', 'breaker:closed'] as const) {
+			b.on(type, (event) => events.push(`${type} ${event.reason}`));
+		}
+
+		expect(await b.get(`${origin}/x`).then((response) => response.status)).toBe(200); // its read failed: closed, asked
+		expect(failed).toBe(true);
+		clock.advance(60_000); // a minute later, a's attempt finds the origin down
+		expect(await a.call()).toBe('NetworkError');
+
+		await vi.waitFor(() => expect(events).toEqual(['breaker:open shared']), { timeout: 2_000 });
+		// Before: ['breaker:open shared', 'breaker:half-open restored'], and b's next call went out at once as a probe.
+		expect(b.breaker(origin).state).toBe('open');
+		expect(await b.get(`${origin}/x`).then(() => 'sent', (error: { code?: string }) => error.code)).toBe('CIRCUIT_OPEN');
+		expect(server.requests).toHaveLength(1);
+	});
+});
