@@ -2,13 +2,15 @@ import type { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { redactText, sensitiveParamSet } from '../utils/sensitive.js';
 import { invalidUrl } from './scope.js';
 import { atOnce, type Placed } from './slots.js';
-import { canParse, check, checkRules, describe, hideUserinfo, isNonNegativeInteger, isObject, isOwnHeader, isPositiveTimerMs, isPrintableId, isTimerMs, thrownText, timerMs, type Rule, positiveTimerMs } from '../utils/validate.js';
+import { canParse, check, checkRules, describe, hideUserinfo, isNonNegativeInteger, isObject, isOwnHeader, isPositiveTimerMs, isPrintableId, isTimerMs, isToken, thrownText, timerMs, type Rule, positiveTimerMs } from '../utils/validate.js';
 
 const is = (type: string): Rule => [(value) => typeof value === type, `a ${type}`];
 const list = (type: string): Rule => [(value) => Array.isArray(value) && value.every((item) => typeof item === type), `an array of ${type}s`];
 const fn = is('function');
 const fns = list('function');
 const strings = list('string');
+// Method names, as fetch takes one: ky compares each with the request's method, so `'get '` or `''` would retry no call, silently.
+const methods: Rule = [(value) => Array.isArray(value) && value.every(isToken), 'an array of method names'];
 const ms: Rule = [(value) => value === false || isTimerMs(value), `${timerMs} or false`];
 const numbers = list('number');
 // A falsy one is none, as in ky (`prefix: false`); a string is a URL, a relative one too (a page resolves
@@ -32,7 +34,7 @@ const kyRules: Record<string, Rule> = {
 	prefix: urlish, baseUrl: urlish,
 	method: is('string'), fetch: fn, parseJson: fn, stringifyJson: fn, onDownloadProgress: fn, onUploadProgress: fn, waitUntil: fn, timeout: ms, totalTimeout: ms,
 	retry: [(value) => typeof value === 'number' || record(value), 'a number or an object', true],
-	'retry.limit': [isNonNegativeInteger, 'a non-negative integer'], 'retry.methods': strings, 'retry.delay': fn,
+	'retry.limit': [isNonNegativeInteger, 'a non-negative integer'], 'retry.methods': methods, 'retry.delay': fn,
 	'retry.shouldRetry': fn, 'retry.backoffLimit': nonNegative, 'retry.maxRetryAfter': nonNegative,
 	// ky reads these at each request: a wrong one there fails (or silently changes) every call.
 	'retry.statusCodes': numbers, 'retry.afterStatusCodes': numbers, 'retry.retryOnTimeout': is('boolean'),
