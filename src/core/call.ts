@@ -316,7 +316,31 @@ export class Call implements PolicyCall {
 		this.#state.inline = true;
 		const running = (next ?? (() => this.#runKy()))();
 		this.#state.inline = false;
-		return this.#client.withShortcuts(this.#wrapped(running, fallback, began), this);
+		// No ky run started at once (a wrapper waits first): nothing of ky's bounds the call (`#bounded`).
+		return this.#client.withShortcuts(this.#wrapped(this.#state.run ? running : this.#bounded(running), fallback, began), this);
+	}
+
+	/**
+	 * A wrapped call whose wrappers started no run of ky at once (one waits first: a token, a lock, a queue of the app's
+	 * that reads no signal, or for ever): the caller's abort rejects it with the reason at once, and its `totalTimeout`
+	 * (from the call's start) with ky's `TimeoutError` (a run of ky with none left: nothing sent), as fetch and ky would;
+	 * what the wrappers give later is nobody's. Cleared as the call settles.
+	 */
+	#bounded(running: Promise<Response>): Promise<Response> {
+		const { signal } = this;
+		const limit = this.#limit();
+		return !signal && typeof limit !== 'number' ? running : new Promise((resolve, reject) => {
+			const end = <T>(settle: (value: T) => void) => (value: T): void => {
+				clearTimeout(timer);
+				signal?.removeEventListener('abort', aborted);
+				settle(value);
+			};
+
+			const aborted = (): void => end(reject)(signal!.reason);
+			const timer = typeof limit === 'number' ? setTimeout(() => void this.#start({ ...this.#state.forKy, totalTimeout: 0 }).then(end(resolve), end(reject)), limit - (monotonicNow() - this.#state.began)) : undefined;
+			signal?.aborted ? aborted() : signal?.addEventListener('abort', aborted);
+			running.then(end(resolve), end(reject));
+		});
 	}
 
 	/**

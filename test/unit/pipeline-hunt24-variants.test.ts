@@ -1,0 +1,167 @@
+/**
+ * Defect hunt, twenty-fourth round (the open pipeline: an app's own policies). Neighbours of the known defect classes:
+ * a wrapper that waits without reading the caller's signal (or for ever) holds the call past the caller's abort and its
+ * `totalTimeout`; a wrapper that runs ky twice at once has its second run counted as a retry; `context.emit` shows a
+ * `URL` object's sensitive query values.
+ */
+import { describe, expect, it } from 'vitest';
+import { classify, createClient } from '../../src/entries/core.js';
+import type { Policy, PolicyContext, PolicyParts } from '../../src/entries/policy.js';
+import { until } from './outbox-helpers.js';
+
+/** An app's policy for `slot` whose create() gives `parts` (made with the context when a function). */
+const mine = (slot: string, parts: PolicyParts | ((context: PolicyContext) => PolicyParts) = {}): Policy => ({
+	slot,
+	create: (context: PolicyContext) => (typeof parts === 'function' ? parts(context) : parts),
+});
+
+/** A transport that answers 200 'net' and notes each request's method and URL (`seen`). */
+const noting = () => {
+	const seen: string[] = [];
+	const fetch = (async (request: Request) => {
+		seen.push(`${request.method} ${request.url}`);
+		return new Response('net');
+	}) as typeof globalThis.fetch;
+	return { fetch, seen };
+};
+
+/** A transport that never answers, rejecting with its signal's reason when aborted; `sent()` counts what it was sent. */
+const hanging = () => {
+	let sent = 0;
+	const fetch = ((request: Request, init?: RequestInit) => new Promise((_resolve, reject) => {
+		sent++;
+		const signal = init?.signal ?? request.signal;
+		signal.addEventListener('abort', () => reject(signal.reason));
+	})) as typeof globalThis.fetch;
+	return { fetch, sent: () => sent };
+};
+
+/** A wrapper that waits for the test's `open()` (a lock, a queue of the app's that reads no signal) before it runs ky; `settled` notes each outcome its policy is told. */
+const gated = () => {
+	let open!: () => void;
+	const gate = new Promise<void>((resolve) => {
+		open = resolve;
+	});
+	let ran = 0;
+	let ranOut = 0;
+	const told: unknown[] = [];
+	const policy = mine('audit', {
+		wrap: async (_call, next) => {
+			await gate;
+			ran++;
+			return next().finally(() => void ranOut++);
+		},
+		settled: (_call, response, error) => void told.push(response?.status ?? error),
+	});
+	return { policy, open, ran: () => ran, ranOut: () => ranOut, told };
+};
+
+/** The call's outcome as it stands: 'pending' until it settles, then 'resolved <status>' or its error. */
+const watch = (call: Promise<Response>) => {
+	let outcome: unknown = 'pending';
+	call.then((response) => {
+		outcome = `resolved ${response.status}`;
+	}, (error: unknown) => {
+		outcome = error;
+	});
+	return () => outcome;
+};
+
+/** Wait up to `ms` for `outcome()` to settle; what it is then ('pending' if it never did). */
+const settledWithin = async (outcome: () => unknown, ms: number): Promise<unknown> => {
+	await until(() => outcome() !== 'pending', ms).catch(() => undefined);
+	return outcome();
+};
+
+describe('the caller\'s abort ends a wrapped call at once, whatever a wrapper waits for', () => {
+	it('a wrapper waiting before its run (reading no signal): the call rejects with the caller\'s reason, told once; the run it starts later sends nothing and counts nothing', async () => {
+		for (const fallback of [undefined, { shown: 'fallback' }]) {
+			const { fetch, seen } = noting();
+			const { policy, open, ran, ranOut, told } = gated();
+			const api = createClient({ fetch, retry: 0, audit: policy, ...fallback && { fallback } } as never);
+			const controller = new AbortController();
+			const outcome = watch(api.get('https://a.test/', { signal: controller.signal }));
+			const reason = new Error('the user left');
+			controller.abort(reason);
+			// Before: 'pending' (for ever: the wrapper's wait reads no signal).
+			expect([fallback, await settledWithin(outcome, 1_000)]).toEqual([fallback, reason]);
+			expect(told).toEqual([reason]);
+			open();
+			await until(() => ran() === 1);
+			// The wrapper's late run ends (rejected: the caller aborted) without sending anything.
+			await until(() => ranOut() === 1);
+			expect([seen, told, api.stats()['https://a.test']]).toEqual([[], [reason], undefined]);
+			api.close();
+		}
+	});
+
+	it('a call whose signal is already aborted rejects with its reason at once; the next call goes through', async () => {
+		const { fetch, seen } = noting();
+		const { policy, open } = gated();
+		const api = createClient({ fetch, retry: 0, audit: policy } as never);
+		const reason = new Error('gone before it began');
+		// Before: 'pending'.
+		expect(await settledWithin(watch(api.get('https://a.test/', { signal: AbortSignal.abort(reason) })), 1_000)).toBe(reason);
+		open();
+		expect(await api.get('https://a.test/b', { signal: new AbortController().signal }).text()).toBe('net');
+		expect(seen).toEqual(['GET https://a.test/b']);
+		api.close();
+	});
+
+	it('a wrapper that waited, then ran ky whose attempt the abort ends, then waits again (reading no signal): rejected with the reason, counted ABORTED once, told once', async () => {
+		const { fetch, sent } = hanging();
+		const told: unknown[] = [];
+		const stuck = mine('audit', {
+			wrap: async (_call, next) => {
+				await Promise.resolve();
+				// Recovers from the attempt's error by waiting for something that never comes (a queue of the app's).
+				return next().catch(() => new Promise<Response>(() => undefined));
+			},
+			settled: (_call, response, error) => void told.push(response?.status ?? error),
+		});
+		const api = createClient({ fetch, retry: 0, audit: stuck } as never);
+		const controller = new AbortController();
+		const outcome = watch(api.get('https://a.test/', { signal: controller.signal }));
+		await until(() => sent() === 1);
+		const reason = new Error('the user left');
+		controller.abort(reason);
+		// Before: 'pending'.
+		expect(await settledWithin(outcome, 1_000)).toBe(reason);
+		expect([told, api.stats()['https://a.test']?.failures, sent()]).toEqual([[reason], { ABORTED: 1 }, 1]);
+		api.close();
+	});
+});
+
+describe('a wrapper that never settles is bounded by the call\'s totalTimeout', () => {
+	it('one that never calls next(): the call rejects with ky\'s TimeoutError at the deadline (marked totalTimeoutSpent), nothing sent', async () => {
+		const { fetch, seen } = noting();
+		const never = mine('audit', { wrap: () => new Promise<Response>(() => undefined) });
+		const api = createClient({ fetch, retry: 0, totalTimeout: 200, audit: never } as never);
+		const started = performance.now();
+		const outcome = watch(api.get('https://a.test/x'));
+		// Before: 'pending' (for ever).
+		const error = await settledWithin(outcome, 1_500) as Error;
+		const took = performance.now() - started;
+		expect([error?.name, classify(error).code, (error as { totalTimeoutSpent?: boolean }).totalTimeoutSpent, (error as { request?: Request }).request?.url]).toEqual(['TimeoutError', 'TIMEOUT', true, 'https://a.test/x']);
+		expect([took >= 190, took < 1_000, seen]).toEqual([true, true, []]);
+		api.close();
+	});
+
+	it('the client\'s fallback answers it, as it answers ky\'s own timeout; a call\'s own totalTimeout bounds it, and `false` leaves it to the wrapper', async () => {
+		const { fetch } = noting();
+		let release!: (response: Response) => void;
+		const held = mine('audit', { wrap: () => new Promise<Response>((resolve) => {
+			release = resolve;
+		}) });
+		const api = createClient({ fetch, retry: 0, totalTimeout: 150, fallback: { shown: 'fallback' }, audit: held } as never);
+		const response = await api.get('https://a.test/');
+		// Before: the call never settled.
+		expect([response.status, await response.json()]).toEqual([200, { shown: 'fallback' }]);
+		const own = watch(api.get('https://a.test/', { totalTimeout: false }));
+		await until(() => release !== undefined);
+		release(new Response('the wrapper\'s'));
+		await until(() => own() !== 'pending');
+		expect(own()).toBe('resolved 200');
+		api.close();
+	});
+});
