@@ -153,8 +153,13 @@ interface CallState {
 	response: Response | undefined;
 	/** Body shortcuts asked for so far: started with each run (a wrapper may run ky again). */
 	shortcuts: Array<(run: ResponsePromise) => void> | undefined;
-	/** Set when a wrapper runs ky again (failover, auth): that run's first attempt is not a retry. */
-	restart: boolean;
+	/**
+	 * The runs a wrapper started again (failover, auth), or beside one still going (one that runs ky twice at once), whose
+	 * first attempt has not come: each such attempt is not a retry.
+	 */
+	restarts: number;
+	/** The call's runs of ky still going (`#runKy`). */
+	live: number;
 	/** The call's attempts before its current run's first: ky counts a run's retries from 1 (`retryCount`). */
 	runFrom: number;
 	/** The scope a new run goes to (failover's mirror) until its first attempt goes out: a first attempt there (`sending`). */
@@ -197,7 +202,8 @@ export class Call implements PolicyCall {
 		run: undefined,
 		response: undefined,
 		shortcuts: undefined,
-		restart: false,
+		restarts: 0,
+		live: 0,
 		runFrom: 0,
 		firstIn: undefined,
 		locals: undefined,
@@ -521,8 +527,8 @@ export class Call implements PolicyCall {
 			return 'first';
 		}
 
-		if (this.#state.restart) {
-			this.#state.restart = false;
+		if (this.#state.restarts) {
+			this.#state.restarts--;
 			this.#state.made = request;
 			this.#state.runFrom = this.#state.attempts - 1;
 			this.#state.failure = undefined; // The previous run's: this run's own failures follow.
@@ -649,16 +655,20 @@ export class Call implements PolicyCall {
 		}
 
 		const run = this.#start(options);
-		this.#state.restart = this.#state.attempts > 0;
+		// A run started again, or beside one still going: its first attempt is no retry (`#count`).
+		this.#state.restarts += this.#state.attempts > 0 || this.#state.live > 0 ? 1 : 0;
+		this.#state.live++;
 		this.#state.run = run;
 		for (const shortcut of this.#state.shortcuts ?? []) {
 			shortcut(run);
 		}
 
 		return run.then((response) => {
+			this.#state.live--;
 			this.#state.response = response;
 			return response;
 		}, (error: unknown) => {
+			this.#state.live--;
 			// Only a run ky ended with `answered` (an attempt a layer ended) has an answer.
 			const outcome = error === answered ? this.#state.answer : undefined;
 			if (outcome instanceof Response) {

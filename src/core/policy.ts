@@ -200,7 +200,8 @@ export interface PolicyParts {
 	readonly layer?: Layer;
 	/**
 	 * Outer wrapper around the whole call (every attempt): sees the final outcome, may skip `next`,
-	 * replace its result, recover from its error, or run ky again. `next(extra)` runs ky with
+	 * replace its result, recover from its error, or run ky again (after its run, or beside it: each run's first attempt is
+	 * no retry, neither told, counted nor paid as one). `next(extra)` runs ky with
 	 * `extra` over the call's options, and never throws: `extra` headers `Headers` refuses reject it
 	 * with an `InvalidRequestError`, before any I/O; a run started again, or a first one after the wrapper waited
 	 * (a token, a lock), gets what is left of the call's `totalTimeout` (measured from the call's start), never a new one. A wrapper

@@ -165,3 +165,30 @@ describe('a wrapper that never settles is bounded by the call\'s totalTimeout', 
 		api.close();
 	});
 });
+
+describe('a wrapper that runs ky twice at once: each run\'s first attempt is no retry', () => {
+	it('no retry told, counted or paid for the second run\'s first attempt; both sent', async () => {
+		const { fetch, seen } = noting();
+		const twice = mine('audit', { wrap: (_call, next) => Promise.all([next(), next()]).then(([first]) => first) });
+		const api = createClient({ fetch, retry: 2, audit: twice } as never);
+		const retries: number[] = [];
+		api.on('retry', (event) => retries.push(event.retryCount));
+		// Before: the second run's first attempt was a retry (told with retryCount 1, counted in `retries`).
+		expect(await api.get('https://a.test/').text()).toBe('net');
+		expect([seen.length, retries, api.stats()['https://a.test']?.retries]).toEqual([2, [], 0]);
+		api.close();
+	});
+
+	it('a retry of either run is still one: told, counted and paid once', async () => {
+		let sent = 0;
+		const fetch = (async () => (++sent === 1 ? new Response('busy', { status: 503 }) : new Response('net'))) as typeof globalThis.fetch;
+		const twice = mine('audit', { wrap: (_call, next) => Promise.all([next(), next()]).then(([first]) => first) });
+		const api = createClient({ fetch, retry: { limit: 2, delay: () => 1 }, audit: twice } as never);
+		const retries: number[] = [];
+		api.on('retry', (event) => retries.push(event.retryCount));
+		expect(await api.get('https://a.test/').text()).toBe('net');
+		// Before: [1, 2] and 2 (the second run's first attempt counted as a retry too).
+		expect([sent, retries, api.stats()['https://a.test']?.retries]).toEqual([3, [1], 1]);
+		api.close();
+	});
+});
