@@ -58,6 +58,13 @@ export const redactedEmit = (emitter: Emitter, clock: Clock, params: ReadonlySet
 		const event = { type, time, ...fields } as Record<string, unknown>;
 		event['type'] = type;
 		event['time'] = time;
+		for (const key of ['url', 'mirror']) {
+			// A `URL` object as its string (redacted below): never its sensitive query values.
+			if (event[key] instanceof URL) {
+				event[key] = String(event[key]);
+			}
+		}
+
 		if (typeof event['scope'] !== 'string') {
 			event['scope'] = typeof event['url'] === 'string' ? scopeOrAll(scopeOf, event['url']) : '*';
 		}

@@ -192,3 +192,22 @@ describe('a wrapper that runs ky twice at once: each run\'s first attempt is no 
 		api.close();
 	});
 });
+
+describe('context.emit removes sensitive values from every URL it is given', () => {
+	it('a URL object\'s `url` and `mirror` are shown as redacted strings, the scope the URL\'s origin', async () => {
+		const { fetch } = noting();
+		let context!: PolicyContext;
+		const api = createClient({ fetch, audit: mine('audit', (given) => {
+			context = given;
+			return {};
+		}) } as never);
+		const events: unknown[] = [];
+		api.on('audit:sent' as never, (event: never) => void events.push(event));
+		context.emit('audit:sent' as never, { url: new URL('https://a.test/p?token=s3cret&x=1'), mirror: new URL('https://b.test/?api_key=k3y') } as never);
+		// Before: the URL objects as given, `token=s3cret` and `api_key=k3y` shown, the scope '*'.
+		expect(JSON.stringify(events)).not.toMatch(/s3cret|k3y/);
+		const [event] = events as Array<{ url: unknown; mirror: unknown; scope: string }>;
+		expect([typeof event?.url, typeof event?.mirror, event?.scope]).toEqual(['string', 'string', 'https://a.test']);
+		api.close();
+	});
+});
