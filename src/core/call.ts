@@ -1,5 +1,6 @@
 import { ForceRetryError, isTimeoutError, replaceOption, type Input, type KyInstance, type Options, type ResponsePromise } from 'ky';
 import { classify, ownError } from '../errors/classify.js';
+import { clientClosed } from './closing.js';
 import type { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import type { Accounting } from './accounting.js';
@@ -53,6 +54,10 @@ export interface CallClient {
 	withShortcuts(promise: Promise<Response>, call: Call): ResponsePromise;
 	/** The policies' hooks (`PolicyContext.hooks`): failover's `targetOf`, asked for a call's later attempts only. */
 	readonly hooks: TargetHook;
+	/** Whether the client was closed. */
+	closed(): boolean;
+	/** The calls a wrapper holds before its first run (`#bounded`): each refused at once by the client's `close()`. */
+	readonly held: Set<() => void>;
 }
 
 /**
@@ -328,21 +333,26 @@ export class Call implements PolicyCall {
 
 	/**
 	 * A wrapped call whose wrappers started no run of ky at once (one waits first: a token, a lock, a queue of the app's
-	 * that reads no signal, or for ever): the caller's abort rejects it with the reason at once, and its `totalTimeout`
-	 * (from the call's start) with ky's `TimeoutError` (a run of ky with none left: nothing sent), as fetch and ky would;
-	 * what the wrappers give later is nobody's. Cleared as the call settles.
+	 * that reads no signal, or for ever): the caller's abort rejects it with the reason at once, its `totalTimeout`
+	 * (from the call's start) with ky's `TimeoutError` (a run of ky with none left: nothing sent), as fetch and ky would,
+	 * and the client's `close()` with `CLIENT_CLOSED`, as a bulkhead's waiter; what the wrappers give later is nobody's.
+	 * Cleared as the call settles.
 	 */
 	#bounded(running: Promise<Response>): Promise<Response> {
 		const { signal } = this;
+		const { held } = this.#client;
 		const limit = this.#limit();
-		return !signal && typeof limit !== 'number' ? running : new Promise((resolve, reject) => {
+		return new Promise((resolve, reject) => {
 			const end = <T>(settle: (value: T) => void) => (value: T): void => {
 				clearTimeout(timer);
 				signal?.removeEventListener('abort', aborted);
+				held.delete(closed);
 				settle(value);
 			};
 
 			const aborted = (): void => end(reject)(signal!.reason);
+			const closed = (): void => end(reject)(clientClosed());
+			held.add(closed);
 			const timer = typeof limit === 'number' ? setTimeout(() => void this.#start({ ...this.#state.forKy, totalTimeout: 0 }).then(end(resolve), end(reject)), limit - (monotonicNow() - this.#state.began)) : undefined;
 			signal?.aborted ? aborted() : signal?.addEventListener('abort', aborted);
 			running.then(end(resolve), end(reject));
@@ -621,6 +631,11 @@ export class Call implements PolicyCall {
 	 * sends); it settles with ky's response, or with what a layer answered in its place.
 	 */
 	#runKy(extras?: readonly RunOptions[]): Promise<Response> {
+		// A run a wrapper starts after it waited, once the client closed: refused, never sent (as a bulkhead's waiter).
+		if (!this.#state.inline && this.#client.closed()) {
+			return Promise.reject(clientClosed());
+		}
+
 		let options = this.#state.forKy;
 		try {
 			for (const extra of extras ?? []) {

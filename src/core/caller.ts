@@ -31,8 +31,6 @@ export interface CallerDeps extends Omit<CallClient, 'withShortcuts'>, CallKyDep
 	readonly fallback: unknown;
 	/** The client-level `parseJson`, for responses a policy substituted. */
 	readonly parseJson: KyOptions['parseJson'];
-	/** Whether the client was closed. */
-	closed(): boolean;
 	/** With `deadlineHeader`: when a call of `invocation` with this `totalTimeout` must be over (epoch ms), if ever. */
 	readonly deadlineOf: ((invocation: Invocation | undefined, totalTimeout: unknown) => number | undefined) | undefined;
 }

@@ -148,6 +148,8 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	}
 
 	let closed = false;
+	// The calls a wrapper holds before its first run, refused at once by `close()` (src/core/call.ts `#bounded`).
+	const held = new Set<() => void>();
 	const call = createCaller({
 		...rules,
 		instance,
@@ -172,6 +174,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		onDownloadProgress: options.onDownloadProgress,
 		signal: options.signal,
 		closed: () => closed,
+		held,
 		deadlineOf: deadlines(options.deadlineHeader, totalTimeout, clock),
 		totalTimeout,
 		clock,
@@ -207,6 +210,10 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	const close = (): void => {
 		if (!closed) {
 			closed = true;
+			for (const refuse of held) {
+				refuse();
+			}
+
 			shut();
 			disconnect();
 		}

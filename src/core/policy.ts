@@ -207,7 +207,8 @@ export interface PolicyParts {
 	 * with an `InvalidRequestError`, before any I/O; a run started again, or a first one after the wrapper waited
 	 * (a token, a lock), gets what is left of the call's `totalTimeout` (measured from the call's start), never a new one. A wrapper
 	 * that waits before its first run (reading no signal, or for ever) never holds the call past the caller's abort (it rejects
-	 * with the reason at once) nor past its `totalTimeout` (ky's `TimeoutError`, nothing sent): what it gives later is nobody's. Runs only when `appliesTo(call)` says so. One that throws at
+	 * with the reason at once), its `totalTimeout` (ky's `TimeoutError`, nothing sent) or the client's `close()` (`CLIENT_CLOSED`,
+	 * as a bulkhead's waiter; a run it starts after is refused): what it gives later is nobody's. Runs only when `appliesTo(call)` says so. One that throws at
 	 * once (or an `appliesTo` that throws) fails that call only, as a rejection; one that gives back a
 	 * Response at once is read as resolving with it (as a layer's is), one that gives back anything else
 	 * that is no thenable (a forgotten `return`, a plain value) fails that call only with a `TypeError`

@@ -132,6 +132,22 @@ describe('the caller\'s abort ends a wrapped call at once, whatever a wrapper wa
 	});
 });
 
+describe('the client\'s close() refuses a call a wrapper holds, as a bulkhead\'s waiter is', () => {
+	it('a wrapper waiting before its run: the call rejects CLIENT_CLOSED at once, told once; the run it starts later is refused, nothing sent', async () => {
+		const { fetch, seen } = noting();
+		const { policy, open, ran, ranOut, told } = gated();
+		const api = createClient({ fetch, retry: 0, audit: policy, fallback: { shown: 'fallback' } } as never);
+		const outcome = watch(api.get('https://a.test/'));
+		api.close();
+		const error = await settledWithin(outcome, 1_000);
+		// Before: 'pending', then (the gate opened) the request went out and the call resolved 200.
+		expect([(error as Error)?.name, classify(error).code]).toEqual(['SteadfetchError', 'CLIENT_CLOSED']);
+		open();
+		await until(() => ran() === 1 && ranOut() === 1);
+		expect([seen, told.length, classify(told[0]).code]).toEqual([[], 1, 'CLIENT_CLOSED']);
+	});
+});
+
 describe('a wrapper that never settles is bounded by the call\'s totalTimeout', () => {
 	it('one that never calls next(): the call rejects with ky\'s TimeoutError at the deadline (marked totalTimeoutSpent), nothing sent', async () => {
 		const { fetch, seen } = noting();
