@@ -40,8 +40,8 @@ const withoutSecrets = (response: Response, secret: ReadonlySet<string>, params:
 /**
  * How the client emits an event (`PolicyContext.emit`): with the context's own `type` and `time`
  * (a `type` or `time` in the fields is ignored) and a `scope` (the one the fields give, else the scope
- * of their `url`, else the client's `'*'`), skipped when nobody listens. Every URL in an event has its sensitive query values removed (`url`,
- * failover's `mirror`), and so has an error's message (ky's name the URL), without a URL's password too
+ * of their `url`, else the client's `'*'`), skipped when nobody listens. Every URL in an event has its sensitive query values and its password removed (`url`,
+ * failover's `mirror`; a `URL` object's as its string), and so has an error's message (ky's name the URL), without a URL's password too
  * (`hideUserinfo`: a store's connection string). An error of the same class
  * stands in for such an error, and for any of ky's errors (their `request` and `options` hold the
  * call's headers: `Authorization`, `Cookie`): without `request` and `options`, with the rest
@@ -71,7 +71,8 @@ export const redactedEmit = (emitter: Emitter, clock: Clock, params: ReadonlySet
 
 		for (const key of ['url', 'mirror']) {
 			if (typeof event[key] === 'string') {
-				event[key] = redact(event[key], params);
+				// Without a password (an app's policy may emit one: fetch refuses such a URL, so the core's own never have one).
+				event[key] = redact(hideUserinfo(event[key]), params);
 			}
 		}
 

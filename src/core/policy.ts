@@ -97,8 +97,8 @@ export interface PolicyContext {
 	/**
 	 * Emit an event: `type` and `time` are the context's own (given in `fields`, ignored), `scope` the
 	 * one `fields` give, else the scope of `fields.url` when it has one, else the client's `'*'`.
-	 * Skipped cheaply when nobody listens; URLs in it have their sensitive values removed (a `URL` object's `url` or
-	 * `mirror` shown as its string).
+	 * Skipped cheaply when nobody listens; URLs in it have their sensitive values removed (query values, a
+	 * password; a `URL` object's `url` or `mirror` shown as its string).
 	 */
 	emit<T extends EventType>(type: T, fields: EventFields<T>): void;
 	/** Whether anybody listens to `type` (or `'*'`) now: lets a policy skip building an event. */

@@ -226,4 +226,20 @@ describe('context.emit removes sensitive values from every URL it is given', () 
 		expect([typeof event?.url, typeof event?.mirror, event?.scope]).toEqual(['string', 'string', 'https://a.test']);
 		api.close();
 	});
+
+	it('a URL\'s password is not shown either (a string\'s or a URL object\'s), its user name kept to say which URL', async () => {
+		const { fetch } = noting();
+		let context!: PolicyContext;
+		const api = createClient({ fetch, audit: mine('audit', (given) => {
+			context = given;
+			return {};
+		}) } as never);
+		const events: Array<{ url: string; mirror: string; scope: string }> = [];
+		api.on('audit:sent' as never, (event: never) => void events.push(event));
+		context.emit('audit:sent' as never, { url: 'https://me:pa55@a.test/p', mirror: new URL('https://me:pa55@b.test/') } as never);
+		// Before: 'https://me:pa55@a.test/p' and 'https://me:pa55@b.test/'.
+		expect(JSON.stringify(events)).not.toMatch(/pa55/);
+		expect([events[0]?.url.startsWith('https://me:'), events[0]?.scope]).toEqual([true, 'https://a.test']);
+		api.close();
+	});
 });
