@@ -163,6 +163,17 @@ describe('a wrapper that never settles is bounded by the call\'s totalTimeout', 
 		api.close();
 	});
 
+	it('one that runs ky once the call timed out: its run is ky\'s TimeoutError, nothing sent or counted, the call told once', async () => {
+		const { fetch, seen } = noting();
+		const { policy, open, ranOut, told } = gated();
+		const api = createClient({ fetch, retry: 0, totalTimeout: 150, audit: policy } as never);
+		expect(classify(await settledWithin(watch(api.get('https://a.test/')), 1_000)).code).toBe('TIMEOUT');
+		open();
+		await until(() => ranOut() === 1);
+		expect([seen, told.length, api.stats()['https://a.test']]).toEqual([[], 1, undefined]);
+		api.close();
+	});
+
 	it('the client\'s fallback answers it, as it answers ky\'s own timeout; a call\'s own totalTimeout bounds it, and `false` leaves it to the wrapper', async () => {
 		const { fetch } = noting();
 		let release!: (response: Response) => void;
