@@ -47,16 +47,17 @@ const encode = (value: unknown): Response => {
 	let size = 0;
 	const text = new TextEncoder().encode(JSON.stringify(value, function (this: Record<string, unknown>, key) {
 		const raw = this[key];
+		const kind = typeof raw === 'object' && raw ? Object.prototype.toString.call(raw).slice(8, -1) : typeof raw;
 		if (raw instanceof ArrayBuffer || ArrayBuffer.isView(raw)) {
 			const bytes = raw instanceof ArrayBuffer ? new Uint8Array(raw) : new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
 			parts.push(bytes);
 			size += bytes.byteLength;
-			return { $bin: [size - bytes.byteLength, bytes.byteLength], $view: raw !== bytes.buffer };
+			// A view's kind (`Float64Array`, `DataView`), read back as that kind (`asView`); an `ArrayBuffer`'s `false`.
+			return { $bin: [size - bytes.byteLength, bytes.byteLength], $view: raw !== bytes.buffer && kind };
 		}
 
 		// What JSON would keep as something else (a Date, a Map, a Blob: `{}`; a function: nothing) is refused, as a structured
 		// clone refuses a function; a class instance is kept as its fields, as a structured clone keeps it.
-		const kind = typeof raw === 'object' && raw ? Object.prototype.toString.call(raw).slice(8, -1) : typeof raw;
 		if (!/^(Object|Array|string|number|boolean|undefined)$/.test(kind) && raw !== null) {
 			throw new TypeError(`A ${kind} is not stored in the Cache API (plain data and bytes only)`);
 		}
@@ -66,6 +67,21 @@ const encode = (value: unknown): Response => {
 	return new Response(new Blob([text, ...parts as BlobPart[]]), {
 		headers: { 'content-type': framed, [jsonBytes]: String(text.byteLength), 'cache-control': 'max-age=31536000' },
 	});
+};
+
+/**
+ * `bytes` as the view a stored value names (`encode`): a typed array or `DataView` of the kind it was stored as, a
+ * `Uint8Array` for any other name (`true`: as views were stored before; a kind this runtime lacks), or `null` when its
+ * length is no whole number of the kind's elements (a malformed record).
+ */
+const asView = (bytes: Uint8Array, kind: unknown): unknown => {
+	const View = typeof kind === 'string' && /^(Big)?(Ui|I)nt\d+(Clamped)?Array$|^Float\d+Array$|^DataView$/.test(kind)
+		? (globalThis as Record<string, unknown>)[kind] as (new (buffer: ArrayBuffer) => unknown) | undefined : undefined;
+	try {
+		return View ? new View(bytes.buffer as ArrayBuffer) : bytes;
+	} catch {
+		return null;
+	}
 };
 
 /**
@@ -86,14 +102,14 @@ const decode = (all: Uint8Array, headers: Headers): unknown => {
 	const data = all.subarray(length);
 	// No JSON at all: `undefined` was stored (what `JSON.stringify` gives no text for).
 	return length === 0 ? undefined : JSON.parse(new TextDecoder().decode(all.subarray(0, length)), (_key, value: unknown) => {
-		const tagged = value as { $bytes?: unknown; $bin?: unknown; $view?: boolean } | null;
+		const tagged = value as { $bytes?: unknown; $bin?: unknown; $view?: unknown } | null;
 		const bin = Array.isArray(tagged?.$bin) ? tagged.$bin as unknown[] : undefined;
 		const [offset, size] = bin as [number, number] | undefined ?? [];
 		// `$bytes` only in a value stored before the framed form: a framed value's objects are the app's.
 		const bytes = typeof tagged?.$bytes === 'string' && !isFramed ? fromBase64(tagged.$bytes)
 			: !bin ? undefined
 				: Number.isInteger(offset) && Number.isInteger(size) && offset! >= 0 && size! >= 0 && offset! + size! <= data.byteLength ? data.slice(offset, offset! + size!) : null;
-		return bytes === undefined ? rekeyed(value, /^\$\$+bin$/, (name) => name.slice(1)) : bytes && (tagged!.$view ? bytes : bytes.buffer);
+		return bytes === undefined ? rekeyed(value, /^\$\$+bin$/, (name) => name.slice(1)) : bytes && (tagged!.$view ? asView(bytes, tagged!.$view) : bytes.buffer);
 	});
 };
 
@@ -231,7 +247,8 @@ class Index {
 /**
  * A store in the Cache API (Cloudflare Workers, Deno, browsers): one cache per namespace
  * (`steadfetch:<namespace>`). Values are kept as JSON, with their binary data raw after it (`encode`),
- * so `ArrayBuffer` and `Uint8Array` values round-trip at their own size. workerd and Deno have no `cache.keys()`, so the
+ * so an `ArrayBuffer`, a typed array (`Uint8Array`, `Float64Array`, …) or a `DataView` round-trips at its own size and
+ * as its own kind, as a structured clone keeps it (a view reads back over a buffer of its own bytes only). workerd and Deno have no `cache.keys()`, so the
  * store keeps its own key index (`Index`).
  *
  * Safe across the request contexts of a Cloudflare Worker (one store serving every request of an
