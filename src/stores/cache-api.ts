@@ -187,9 +187,9 @@ class Index {
 		return this.#changes.get(key)?.[0] === true;
 	}
 
-	/** Forget this isolate's change of `key`: a write that did not happen (`set`). */
+	/** Note `key` gone: a write that did not happen (`set`), which no index write of this isolate lists from here on. */
 	forget(key: string): void {
-		this.#changes.delete(key);
+		this.#changes.set(key, [false, wallNow()]);
 	}
 
 	/** `keys` with this isolate's recent changes applied (older ones are forgotten). */
@@ -275,11 +275,14 @@ export const cacheApiStore: StoreFactory = (namespace: string): KeyValueStore =>
 			await write(cache, url, value);
 			const listed = await stored(cache, namespace);
 			if (!listed.has(key)) {
-				// A new key whose index write failed (a quota error) is not stored: its value goes, and no later index
-				// write (of a change under way meanwhile) lists it. Its caller was told (an outbox entry refused: nothing queued).
+				// A new key whose index write failed (a quota error) is not stored: its value goes, and no index lists it. An
+				// index write of it may have landed (the first, when a second failed) or be under way (one that merged it): the index
+				// is written anew without it, and one landing after is written again (`update`). Its caller was told (an outbox
+				// entry refused: nothing queued), of the index's first failure (its name: the quota's).
 				await index.update(cache, listed, [key], true).catch(async (error: unknown) => {
 					index.forget(key);
-					await cache.delete(url).catch(() => false); // The caller learns of the index's failure (its name: the quota's).
+					await cache.delete(url).catch(() => false);
+					await stored(cache, namespace).then(async (keys) => index.update(cache, keys, [], false)).catch(() => undefined);
 					throw error;
 				});
 			}

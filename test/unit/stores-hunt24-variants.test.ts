@@ -50,3 +50,67 @@ describe('cacheApiStore: a stored view kind is distrusted', () => {
 		expect(await cacheApiStore('planted').get('v')).toEqual({ odd: null, fn: new Uint8Array([1, 2, 3]), old: new Uint8Array([1, 2, 3]) });
 	});
 });
+
+describe('cacheApiStore: a new key whose index write the Cache API refuses (its quota) is not listed, whichever index write lands', () => {
+	const until = async (condition: () => boolean): Promise<void> => {
+		while (!condition()) {
+			await new Promise((resolve) => setTimeout(resolve, 1));
+		}
+	};
+
+	/** The cache's `put` of the key index refused with a QuotaExceededError once `refuse` is set (after `gate`, when given). */
+	const refusing = async () => {
+		const cache = await fake.caches.open();
+		const put = cache.put.bind(cache);
+		const state = { refuse: false, reached: false, gate: undefined as Promise<void> | undefined };
+		cache.put = async (url: string, response: Response) => {
+			if (state.refuse && url.endsWith('/%00index')) {
+				state.refuse = false;
+				state.reached = true;
+				await state.gate;
+				throw new DOMException('Quota exceeded', 'QuotaExceededError');
+			}
+
+			return put(url, response);
+		};
+
+		return state;
+	};
+
+	it('its first index write landed (late: written again), the second refused: the key is not listed, a key set meanwhile is', async () => {
+		const state = await refusing();
+		const store = cacheApiStore('quota-second');
+		fake.hold();
+		const a = store.set('a', 1); // its index write ([a]) held
+		await until(() => fake.holding === 1);
+		await store.set('b', 2); // [a, b] lands
+		state.refuse = true;
+		fake.release(); // [a] lands last: written again, and that write is refused
+		expect(await a.then(() => 'stored', (error: unknown) => (error as Error).name)).toBe('QuotaExceededError');
+		// Before: ['a']: a listed key whose value was deleted (and b, whose set resolved, not listed).
+		expect((await cacheApiStore('quota-second').keys()).sort()).toEqual(['b']);
+		expect([await store.get('a'), await store.get('b')]).toEqual([undefined, 2]);
+	});
+
+	it('its index write refused while another write that lists it is under way: that write, landing last, does not list it', async () => {
+		const state = await refusing();
+		let open = () => {};
+		state.gate = new Promise<void>((resolve) => {
+			open = resolve;
+		});
+		state.refuse = true;
+		const store = cacheApiStore('quota-merged');
+		const a = store.set('a', 1); // its index write reaches the cache, refused once the gate opens
+		await until(() => state.reached);
+		fake.hold();
+		const b = store.set('b', 2); // its index write ([a, b]: a's change merged) held
+		await until(() => fake.holding === 1);
+		open();
+		expect(await a.then(() => 'stored', (error: unknown) => (error as Error).name)).toBe('QuotaExceededError');
+		fake.release();
+		await b;
+		// Before: ['a', 'b']: b's write, which merged a's change before a's write failed, listed a with no value.
+		expect((await cacheApiStore('quota-merged').keys()).sort()).toEqual(['b']);
+		expect(await store.get('a')).toBeUndefined();
+	});
+});
