@@ -26,6 +26,8 @@ const fromBase64 = (text: string): Uint8Array | null => {
 const framed = 'application/vnd.steadfetch.framed';
 /** The header of a stored value that gives its JSON's length in bytes. */
 const jsonBytes = 'x-steadfetch-json-bytes';
+/** The header of a stored value that names the segment of the key index that lists its key (`Index`). */
+const segmentHeader = 'x-steadfetch-segment';
 
 /**
  * `value` itself, or when it is an object (not an array) with a key that `names` matches, a copy with each such key
@@ -42,7 +44,7 @@ const rekeyed = (value: unknown, names: RegExp, to: (name: string) => string): u
  * own `$bin` key escaped: `rekeyed`) followed by the binary data itself, raw: a 10 MB photo queued by the outbox
  * takes 10 MB, not the 13.3 MB of base64 (nor its encoding time).
  */
-const encode = (value: unknown): Response => {
+const encode = (value: unknown, segment = 0): Response => {
 	const parts: Uint8Array[] = [];
 	let size = 0;
 	const text = new TextEncoder().encode(JSON.stringify(value, function (this: Record<string, unknown>, key) {
@@ -65,7 +67,7 @@ const encode = (value: unknown): Response => {
 		return rekeyed(raw, /^\$+bin$/, (name) => '$' + name) as Json;
 	}));
 	return new Response(new Blob([text, ...parts as BlobPart[]]), {
-		headers: { 'content-type': framed, [jsonBytes]: String(text.byteLength), 'cache-control': 'max-age=31536000' },
+		headers: { 'content-type': framed, [jsonBytes]: String(text.byteLength), [segmentHeader]: String(segment), 'cache-control': 'max-age=31536000' },
 	});
 };
 
@@ -115,6 +117,8 @@ const decode = (all: Uint8Array, headers: Headers): unknown => {
 
 /** How long this isolate's own changes of the key index are merged into every index write, in ms. */
 const changesKeptMs = 60_000;
+/** Keys a segment of the key index lists before new keys go to the next (`Index`): no index write lists many more. */
+const segmentKeys = 128;
 
 /** The namespace's cache, opened for one operation. */
 const open = async (namespace: string): Promise<Cache> => {
@@ -131,8 +135,11 @@ const open = async (namespace: string): Promise<Cache> => {
  */
 const urlOf = (namespace: string, key: string): string => origin + encodeURIComponent(namespace) + '/' + encodeURIComponent(/^\0+index$/.test(key) ? '\0' + key : key);
 
-/** Where the namespace's key index lives (`Index`): where no key's value does (`urlOf`). */
-const indexOf = (namespace: string): string => urlOf(namespace, '') + '%00index';
+/**
+ * Where segment `n` of the namespace's key index lives (`Index`): where no key's value does (`urlOf`); the first where
+ * the whole index was kept before it had segments, the others under it (a `/`, which no encoded key has).
+ */
+const indexOf = (namespace: string, n = 0): string => urlOf(namespace, '') + '%00index' + (n ? '/' + n : '');
 
 /** The value at `url` (`urlOf`, `indexOf`); one that does not decode rejects, or with `lenient` (the key index) reads as absent. */
 const read = async (cache: Cache, url: string, lenient?: boolean): Promise<unknown> => {
@@ -151,30 +158,54 @@ const read = async (cache: Cache, url: string, lenient?: boolean): Promise<unkno
 	return undefined;
 };
 
-const write = async (cache: Cache, url: string, value: unknown): Promise<void> => {
-	await cache.put(url, encode(value));
+const write = async (cache: Cache, url: string, value: unknown, segment?: number): Promise<void> => {
+	await cache.put(url, encode(value, segment));
 };
 
 /**
- * The keys the stored index lists. A malformed index lists none (it is written anew at the next change), rather than
- * failing every `set`, `delete`, `keys` and `clear` for good; one the Cache API could not read still fails them.
+ * The keys segment `n` of the stored index lists, `undefined` when there is none. A malformed segment is as none (it is
+ * written anew at the next change), rather than failing every `set`, `delete`, `keys` and `clear` for good; one the
+ * Cache API could not read still fails them.
  */
-const stored = async (cache: Cache, namespace: string): Promise<Set<string>> => {
-	const index = await read(cache, indexOf(namespace), true);
-	return new Set(Array.isArray(index) ? index.filter((key): key is string => typeof key === 'string') : []);
+const stored = async (cache: Cache, namespace: string, n = 0): Promise<Set<string> | undefined> => {
+	const index = await read(cache, indexOf(namespace, n), true);
+	return Array.isArray(index) ? new Set(index.filter((key): key is string => typeof key === 'string')) : undefined;
+};
+
+/** Every segment of the stored index: the first (or an empty one), then each up to the first missing (`Index`). */
+const segments = async (cache: Cache, namespace: string): Promise<Array<Set<string>>> => {
+	const all = [await stored(cache, namespace) ?? new Set<string>()];
+	for (let next = await stored(cache, namespace, 1); next; next = await stored(cache, namespace, all.length)) {
+		all.push(next);
+	}
+
+	return all;
+};
+
+/** The segment the value of `key` names (`encode`; `0` for one stored before segments), `undefined` for no value; distrusted. */
+const segmentOfValue = async (cache: Cache, url: string): Promise<number | undefined> => {
+	const value = await cache.match(url);
+	await value?.body?.cancel();
+	const n = Number(value?.headers.get(segmentHeader));
+	return value && (Number.isInteger(n) && n >= 0 ? n : 0);
 };
 
 /**
  * A namespace's key index as this isolate changes it: what it added or removed lately, merged into
- * every index it writes or lists, and the order its index writes landed in.
+ * every index it writes or lists, and the order its index writes landed in. The index is kept in segments
+ * (`indexOf`), each listing up to about `segmentKeys` keys: a new key is added to the last, a key's value names its
+ * segment (`segmentOfValue`), so a change writes one segment, whatever the number of keys (the whole index, rewritten
+ * at each new key, made adding n keys cost n² bytes written).
  */
 class Index {
 	readonly #namespace: string;
-	/** This isolate's changes of the key index: key → [present, when (epoch ms)]. */
-	readonly #changes = new Map<string, [boolean, number]>();
-	/** Index writes started so far, and the latest-started one known to have landed. */
+	/** This isolate's changes of the key index: key → [present, when (epoch ms), segment]. */
+	readonly #changes = new Map<string, [boolean, number, number]>();
+	/** Index writes started so far, and per segment the latest-started one known to have landed. */
 	#started = 0;
-	#landed = 0;
+	readonly #landed = new Map<number, number>();
+	/** The segment new keys go to (or, if full, one after it): the last this isolate found. */
+	last = 0;
 	/** Writes, deletes and clears under way: with none, every change is in the stored index. */
 	#busy = 0;
 
@@ -182,25 +213,28 @@ class Index {
 		this.#namespace = namespace;
 	}
 
-	/** Whether this isolate lately added `key` (and did not remove it since). */
-	added(key: string): boolean {
-		return this.#changes.get(key)?.[0] === true;
+	/** The segment this isolate lately added `key` to (and did not remove it since), else `undefined`. */
+	added(key: string): number | undefined {
+		const change = this.#changes.get(key);
+		return change?.[0] ? change[2] : undefined;
 	}
 
 	/** Note `key` gone: a write that did not happen (`set`), which no index write of this isolate lists from here on. */
 	forget(key: string): void {
-		this.#changes.set(key, [false, wallNow()]);
+		this.#changes.set(key, [false, wallNow(), 0]);
 	}
 
-	/** `keys` with this isolate's recent changes applied (older ones are forgotten). */
-	merged(keys: Set<string>): Set<string> {
+	/** `keys` (of `segment`, or every one) with this isolate's recent changes applied (older ones are forgotten). */
+	merged(keys: Set<string>, segment?: number): Set<string> {
 		// A store has no client, so no injected clock: how long the Cache API may lag is real time.
 		const now = wallNow();
-		for (const [key, [present, at]] of this.#changes) {
+		for (const [key, [present, at, n]] of this.#changes) {
 			if (now - at > changesKeptMs) {
 				this.#changes.delete(key);
 			} else if (present) {
-				keys.add(key);
+				if (segment === undefined || n === segment) {
+					keys.add(key);
+				}
 			} else {
 				keys.delete(key);
 			}
@@ -210,21 +244,21 @@ class Index {
 	}
 
 	/**
-	 * Note that `keys` came (`present`) or went, and write the index: what is stored (`listed`, read
+	 * Note that `keys` came to `segment` (`present`) or went, and write that segment: what is stored (`listed`, read
 	 * by the caller) merged with every recent change of this isolate.
 	 */
-	async update(cache: Cache, listed: Set<string>, keys: readonly string[], present: boolean): Promise<void> {
+	async update(cache: Cache, segment: number, listed: Set<string> | undefined, keys: readonly string[], present: boolean): Promise<void> {
 		for (const key of keys) {
-			this.#changes.set(key, [present, wallNow()]);
+			this.#changes.set(key, [present, wallNow(), segment]);
 		}
 
-		for (let index = listed; ; index = await stored(cache, this.#namespace)) {
+		for (let index = listed; ; index = await stored(cache, this.#namespace, segment)) {
 			const seq = ++this.#started;
-			await write(cache, indexOf(this.#namespace), [...this.merged(index)]);
-			// A write started after this one landed first, and this older list replaced it: write again.
-			const clobbered = this.#landed > seq;
-			this.#landed = Math.max(this.#landed, seq);
-			if (!clobbered) {
+			await write(cache, indexOf(this.#namespace, segment), [...this.merged(index ?? new Set(), segment)]);
+			// A write of the segment started after this one landed first, and this older list replaced it: write again.
+			const landed = this.#landed.get(segment) ?? 0;
+			this.#landed.set(segment, Math.max(landed, seq));
+			if (landed < seq) {
 				return;
 			}
 		}
@@ -249,7 +283,8 @@ class Index {
  * (`steadfetch:<namespace>`). Values are kept as JSON, with their binary data raw after it (`encode`),
  * so an `ArrayBuffer`, a typed array (`Uint8Array`, `Float64Array`, …) or a `DataView` round-trips at its own size and
  * as its own kind, as a structured clone keeps it (a view reads back over a buffer of its own bytes only). workerd and Deno have no `cache.keys()`, so the
- * store keeps its own key index (`Index`).
+ * store keeps its own key index (`Index`), in segments of about 128 keys: adding or removing a key writes one
+ * segment, whatever the number of keys; `keys()` and `clear()` read every segment.
  *
  * Safe across the request contexts of a Cloudflare Worker (one store serving every request of an
  * isolate): it shares state, never I/O. Each operation opens the cache itself (cheap; no promise or
@@ -272,34 +307,49 @@ export const cacheApiStore: StoreFactory = (namespace: string): KeyValueStore =>
 		},
 		set: async (key, value) => index.changing(async (cache) => {
 			const url = urlOf(namespace, key);
-			await write(cache, url, value);
-			const listed = await stored(cache, namespace);
-			if (!listed.has(key)) {
+			// The segment its value names, if it lists the key; else the last (the first not full from the last this isolate found).
+			let segment = await segmentOfValue(cache, url);
+			let listed = segment === undefined ? undefined : await stored(cache, namespace, segment);
+			if (!listed?.has(key)) {
+				for (segment = index.last; ; segment++) {
+					listed = await stored(cache, namespace, segment);
+					if (!listed || listed.has(key) || listed.size < segmentKeys) {
+						break;
+					}
+				}
+
+				index.last = segment;
+			}
+
+			await write(cache, url, value, segment);
+			if (!listed?.has(key)) {
 				// A new key whose index write failed (a quota error) is not stored: its value goes, and no index lists it. An
 				// index write of it may have landed (the first, when a second failed) or be under way (one that merged it): the index
 				// is written anew without it, and one landing after is written again (`update`). Its caller was told (an outbox
 				// entry refused: nothing queued), of the index's first failure (its name: the quota's).
-				await index.update(cache, listed, [key], true).catch(async (error: unknown) => {
+				await index.update(cache, segment!, listed, [key], true).catch(async (error: unknown) => {
 					index.forget(key);
 					await cache.delete(url).catch(() => false);
-					await stored(cache, namespace).then(async (keys) => index.update(cache, keys, [], false)).catch(() => undefined);
+					await stored(cache, namespace, segment).then(async (keys) => index.update(cache, segment!, keys, [], false)).catch(() => undefined);
 					throw error;
 				});
 			}
 		}),
 		delete: async (key) => index.changing(async (cache) => {
-			await cache.delete(urlOf(namespace, key));
-			const listed = await stored(cache, namespace);
-			if (listed.has(key) || index.added(key)) {
-				await index.update(cache, listed, [key], false);
-			}
+			const url = urlOf(namespace, key);
+			const added = index.added(key);
+			const segment = added ?? await segmentOfValue(cache, url);
+			await cache.delete(url);
+			// A key with no value (lost, or listed by a write that failed) is looked for in every segment.
+			const listed = segment === undefined ? await segments(cache, namespace) : [await stored(cache, namespace, segment)];
+			await Promise.all(listed.map(async (keys, n) => keys?.has(key) || added !== undefined ? index.update(cache, segment ?? n, keys, [key], false) : undefined));
 		}),
 		async keys() {
-			return [...index.merged(await stored(await open(namespace), namespace))];
+			return [...index.merged(new Set((await segments(await open(namespace), namespace)).flatMap((keys) => [...keys])))];
 		},
 		clear: async () => index.changing(async (cache) => {
-			const listed = await stored(cache, namespace);
-			const keys = [...index.merged(new Set(listed))];
+			const listed = await segments(cache, namespace);
+			const keys = [...index.merged(new Set(listed.flatMap((segment) => [...segment])))];
 			// Where the Cache API lists its entries (browsers), every one goes: also a value whose index write never landed (a page
 			// closed between the two), which `get` would still find. workerd (keys() "not implemented") and Deno (none) list none:
 			// the index is all there is.
@@ -311,7 +361,9 @@ export const cacheApiStore: StoreFactory = (namespace: string): KeyValueStore =>
 			}
 
 			await Promise.all(all.map(async (entry) => cache.delete(entry)));
-			await index.update(cache, listed, keys, false);
+			// Each segment written empty, not removed: a later one stays found (`segments`); new keys go to the first again.
+			index.last = 0;
+			await Promise.all(listed.map(async (segment, n) => index.update(cache, n, segment, keys, false)));
 		}),
 	};
 };

@@ -1,6 +1,6 @@
 /**
  * A Cache API in memory (`caches.open` gives one cache for every name), for `cacheApiStore` in Node: `hold()` keeps
- * the next `put` of the kind asked (`holds`: `'index'`, the store's key index; `'copy'`, any other value) from
+ * the next `put` of the kind asked (`holds`: `'index'`, a segment of the store's key index; `'copy'`, any other value) from
  * landing until `release()`, as a large put lands after a delete made later (the Cache API keeps no order between
  * them). With `listing`, the cache lists its entries as a browser's does (workerd's and Deno's do not).
  */
@@ -15,7 +15,7 @@ export const fakeCaches = ({ holds, listing = false }: { readonly holds: 'index'
 		},
 		async put(url: string, response: Response) {
 			const bytes = await response.arrayBuffer();
-			if (holdNext && url.endsWith('%00index') === (holds === 'index')) {
+			if (holdNext && /%00index(\/\d+)?$/.test(url) === (holds === 'index')) {
 				holdNext = false;
 				await new Promise<void>((resolve) => {
 					held.push(resolve);

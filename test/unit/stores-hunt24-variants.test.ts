@@ -114,3 +114,108 @@ describe('cacheApiStore: a new key whose index write the Cache API refuses (its 
 		expect(await store.get('a')).toBeUndefined();
 	});
 });
+
+describe('cacheApiStore: adding a key costs the same however many keys there are', () => {
+	/** The cache's index bytes written and reads made, counted from `reset()`. */
+	const counting = async () => {
+		const cache = await fake.caches.open();
+		const put = cache.put.bind(cache);
+		const match = cache.match.bind(cache);
+		const count = { indexBytes: 0, reads: 0 };
+		cache.put = async (url: string, response: Response) => {
+			if (url.includes('%00index')) {
+				count.indexBytes += (await response.clone().arrayBuffer()).byteLength;
+			}
+
+			return put(url, response);
+		};
+
+		cache.match = async (url: string) => {
+			count.reads++;
+			return match(url);
+		};
+
+		return count;
+	};
+
+	const key = (n: number): string => `k${String(n).padStart(5, '0')}`;
+
+	it('the index bytes written and the reads made by 10 new keys are as many with 990 keys stored as with 90', async () => {
+		const count = await counting();
+		const store = cacheApiStore('many');
+		const add = async (from: number, to: number): Promise<[number, number]> => {
+			count.indexBytes = 0;
+			count.reads = 0;
+			for (let n = from; n < to; n++) {
+				await store.set(key(n), n);
+			}
+
+			return [count.indexBytes, count.reads];
+		};
+
+		await add(0, 90);
+		const [early, earlyReads] = await add(90, 100);
+		await add(100, 990);
+		const [late, lateReads] = await add(990, 1000);
+		// Before: 89 605 index bytes for the last 10 keys against 8 605 for keys 90 to 99: the whole index written at each new key.
+		expect(late).toBeLessThanOrEqual(early * 1.5);
+		expect(lateReads).toBeLessThanOrEqual(earlyReads + 2);
+		const all = Array.from({ length: 1000 }, (_, n) => key(n));
+		expect((await store.keys()).sort()).toEqual(all);
+		expect((await cacheApiStore('many').keys()).sort()).toEqual(all); // another isolate reads every segment
+		expect(await cacheApiStore('many').get(key(999))).toBe(999);
+	});
+
+	it('an index stored whole (the format before) is read, and changed, as the first segment', async () => {
+		const legacy = Array.from({ length: 300 }, (_, n) => key(n));
+		const url = (name: string) => `https://steadfetch.invalid/legacy/${encodeURIComponent(name)}`;
+		fake.entries.set(url('\u0000index'), [new TextEncoder().encode(JSON.stringify(legacy)).buffer, new Headers()]);
+		for (const name of legacy) {
+			fake.entries.set(url(name), [new TextEncoder().encode('1').buffer, new Headers()]);
+		}
+
+		const store = cacheApiStore('legacy');
+		expect((await store.keys()).length).toBe(300);
+		await store.set(key(5), 'again'); // listed already: stays listed once
+		await store.set('new', 2);
+		await store.delete(key(7));
+		const count = await counting();
+		await store.set('newer', 3);
+		// Before: 2 706 bytes (the 300 keys listed, written again); now the new key goes to a segment of its own.
+		expect(count.indexBytes).toBeLessThan(100);
+		const expected = [...legacy.filter((name) => name !== key(7)), 'new', 'newer'].sort();
+		const other = cacheApiStore('legacy');
+		expect((await other.keys()).sort()).toEqual(expected);
+		await other.delete('new');
+		await other.delete(key(8));
+		expect((await cacheApiStore('legacy').keys()).sort()).toEqual(expected.filter((name) => name !== 'new' && name !== key(8)));
+		expect(await store.get(key(5))).toBe('again');
+	});
+
+	it('clear() over many segments leaves none listed, and keys added after are listed', async () => {
+		const store = cacheApiStore('many-clear');
+		for (let n = 0; n < 300; n++) {
+			await store.set(key(n), n);
+		}
+
+		await store.clear();
+		expect(await cacheApiStore('many-clear').keys()).toEqual([]);
+		expect(await store.get(key(299))).toBeUndefined();
+		await store.set('after', 1);
+		expect(await cacheApiStore('many-clear').keys()).toEqual(['after']);
+	});
+});
+
+describe('cacheApiStore: delete() of a listed key whose value is gone', () => {
+	it('a key listed in a later segment, its value evicted, is no longer listed once deleted', async () => {
+		const store = cacheApiStore('phantom');
+		for (let n = 0; n < 200; n++) {
+			await store.set(`k${n}`, n);
+		}
+
+		fake.entries.delete('https://steadfetch.invalid/phantom/k150'); // evicted (the Cache API may evict at any time)
+		await cacheApiStore('phantom').delete('k150');
+		const keys = await cacheApiStore('phantom').keys();
+		expect([keys.length, keys.includes('k150')]).toEqual([199, false]);
+	});
+});
