@@ -41,7 +41,7 @@ const rekeyed = (value: unknown, names: RegExp, to: (name: string) => string): u
 
 /**
  * A value as stored: its JSON (each `ArrayBuffer` or typed array as `{ $bin: [offset, length] }`, an app object's
- * own `$bin` key escaped: `rekeyed`) followed by the binary data itself, raw: a 10 MB photo queued by the outbox
+ * own `$bin` or `$num` key escaped: `rekeyed`) followed by the binary data itself, raw: a 10 MB photo queued by the outbox
  * takes 10 MB, not the 13.3 MB of base64 (nor its encoding time).
  */
 const encode = (value: unknown, segment = 0): Response => {
@@ -58,13 +58,18 @@ const encode = (value: unknown, segment = 0): Response => {
 			return { $bin: [size - bytes.byteLength, bytes.byteLength], $view: raw !== bytes.buffer && kind };
 		}
 
+		// A number JSON has no text for (NaN, ±Infinity: `null`; -0: `0`), as `{ $num: 'NaN' }` (`decode`).
+		if (typeof raw === 'number' && (!Number.isFinite(raw) || Object.is(raw, -0))) {
+			return { $num: Object.is(raw, -0) ? '-0' : String(raw) };
+		}
+
 		// What JSON would keep as something else (a Date, a Map, a Blob: `{}`; a function: nothing) is refused, as a structured
 		// clone refuses a function; a class instance is kept as its fields, as a structured clone keeps it.
 		if (!/^(Object|Array|string|number|boolean|undefined)$/.test(kind) && raw !== null) {
 			throw new TypeError(`A ${kind} is not stored in the Cache API (plain data and bytes only)`);
 		}
 
-		return rekeyed(raw, /^\$+bin$/, (name) => '$' + name) as Json;
+		return rekeyed(raw, /^\$+(bin|num)$/, (name) => '$' + name) as Json;
 	}));
 	return new Response(new Blob([text, ...parts as BlobPart[]]), {
 		headers: { 'content-type': framed, [jsonBytes]: String(text.byteLength), [segmentHeader]: String(segment), 'cache-control': 'max-age=31536000' },
@@ -104,14 +109,18 @@ const decode = (all: Uint8Array, headers: Headers): unknown => {
 	const data = all.subarray(length);
 	// No JSON at all: `undefined` was stored (what `JSON.stringify` gives no text for).
 	return length === 0 ? undefined : JSON.parse(new TextDecoder().decode(all.subarray(0, length)), (_key, value: unknown) => {
-		const tagged = value as { $bytes?: unknown; $bin?: unknown; $view?: unknown } | null;
+		const tagged = value as { $bytes?: unknown; $bin?: unknown; $view?: unknown; $num?: unknown } | null;
+		if (/^(NaN|-?Infinity|-0)$/.test(String(tagged?.$num))) {
+			return Number(tagged!.$num);
+		}
+
 		const bin = Array.isArray(tagged?.$bin) ? tagged.$bin as unknown[] : undefined;
 		const [offset, size] = bin as [number, number] | undefined ?? [];
 		// `$bytes` only in a value stored before the framed form: a framed value's objects are the app's.
 		const bytes = typeof tagged?.$bytes === 'string' && !isFramed ? fromBase64(tagged.$bytes)
 			: !bin ? undefined
 				: Number.isInteger(offset) && Number.isInteger(size) && offset! >= 0 && size! >= 0 && offset! + size! <= data.byteLength ? data.slice(offset, offset! + size!) : null;
-		return bytes === undefined ? rekeyed(value, /^\$\$+bin$/, (name) => name.slice(1)) : bytes && (tagged!.$view ? asView(bytes, tagged!.$view) : bytes.buffer);
+		return bytes === undefined ? rekeyed(value, /^\$\$+(bin|num)$/, (name) => name.slice(1)) : bytes && (tagged!.$view ? asView(bytes, tagged!.$view) : bytes.buffer);
 	});
 };
 
@@ -282,7 +291,8 @@ class Index {
  * A store in the Cache API (Cloudflare Workers, Deno, browsers): one cache per namespace
  * (`steadfetch:<namespace>`). Values are kept as JSON, with their binary data raw after it (`encode`),
  * so an `ArrayBuffer`, a typed array (`Uint8Array`, `Float64Array`, …) or a `DataView` round-trips at its own size and
- * as its own kind, as a structured clone keeps it (a view reads back over a buffer of its own bytes only). workerd and Deno have no `cache.keys()`, so the
+ * as its own kind, as a structured clone keeps it (a view reads back over a buffer of its own bytes only); so does
+ * every number (NaN, ±Infinity and -0 too, which JSON alone would read back as `null` or `0`). workerd and Deno have no `cache.keys()`, so the
  * store keeps its own key index (`Index`), in segments of about 128 keys: adding or removing a key writes one
  * segment, whatever the number of keys; `keys()` and `clear()` read every segment.
  *

@@ -219,3 +219,18 @@ describe('cacheApiStore: delete() of a listed key whose value is gone', () => {
 		expect([keys.length, keys.includes('k150')]).toEqual([199, false]);
 	});
 });
+
+describe('cacheApiStore: every number reads back as the number stored, as a structured clone (memoryStore) keeps it', () => {
+	for (const [label, factory] of [['memoryStore', memoryStore], ['cacheApiStore', cacheApiStore]] as const) {
+		it(`${label}: NaN, Infinity, -Infinity and -0, in objects and arrays, beside an app object shaped like the marker`, async () => {
+			const store = factory('numbers');
+			const value = { nan: Number.NaN, inf: Number.POSITIVE_INFINITY, ninf: Number.NEGATIVE_INFINITY, nzero: -0, list: [Number.NaN, -0, 1], app: { $num: 'NaN', $$num: '-0' } };
+			await store.set('v', value);
+			await store.set('top', Number.NEGATIVE_INFINITY);
+			// Before (cacheApiStore): { nan: null, inf: null, ninf: null, nzero: 0, list: [null, 0, 1], … } and top null (JSON's numbers).
+			const read = await store.get<typeof value>('v');
+			expect(read).toEqual(value);
+			expect([Object.is(read!.nzero, -0), Object.is(read!.list[1], -0), await store.get('top')]).toEqual([true, true, Number.NEGATIVE_INFINITY]);
+		});
+	}
+});
