@@ -358,19 +358,21 @@ export const cacheApiStore: StoreFactory = (namespace: string): KeyValueStore =>
 			return [...index.merged(new Set((await segments(await open(namespace), namespace)).flatMap((keys) => [...keys])))];
 		},
 		clear: async () => index.changing(async (cache) => {
-			const listed = await segments(cache, namespace);
-			const keys = [...index.merged(new Set(listed.flatMap((segment) => [...segment])))];
 			// Where the Cache API lists its entries (browsers), every one goes: also a value whose index write never landed (a page
 			// closed between the two), which `get` would still find. workerd (keys() "not implemented") and Deno (none) list none:
 			// the index is all there is.
-			let all: ReadonlyArray<Request | string>;
+			let all: readonly Request[] = [];
 			try {
 				all = await cache.keys();
 			} catch {
-				all = keys.map((key) => urlOf(namespace, key));
+				// Listed by the index alone.
 			}
 
-			await Promise.all(all.map(async (entry) => cache.delete(entry)));
+			// The index read after that listing, and each key's value deleted too: a key a set() of this isolate added meanwhile
+			// is gone whole (its value listed, or not yet: its key in the index), never left listed with no value, nor a value unlisted.
+			const listed = await segments(cache, namespace);
+			const keys = [...index.merged(new Set(listed.flatMap((segment) => [...segment])))];
+			await Promise.all([...new Set([...all.map(({ url }) => url), ...keys.map((key) => urlOf(namespace, key))])].map(async (url) => cache.delete(url)));
 			// Each segment written empty, not removed: a later one stays found (`segments`); new keys go to the first again.
 			index.last = 0;
 			await Promise.all(listed.map(async (segment, n) => index.update(cache, n, segment, keys, false)));

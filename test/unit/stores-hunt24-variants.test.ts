@@ -16,6 +16,12 @@ afterEach(() => {
 	delete (globalThis as { caches?: unknown }).caches;
 });
 
+const until = async (condition: () => boolean): Promise<void> => {
+	while (!condition()) {
+		await new Promise((resolve) => setTimeout(resolve, 1));
+	}
+};
+
 describe('cacheApiStore: every kind of binary view reads back as the kind stored, as a structured clone (memoryStore) keeps it', () => {
 	const views = () => ({
 		f64: new Float64Array([1.5, -2]),
@@ -52,12 +58,6 @@ describe('cacheApiStore: a stored view kind is distrusted', () => {
 });
 
 describe('cacheApiStore: a new key whose index write the Cache API refuses (its quota) is not listed, whichever index write lands', () => {
-	const until = async (condition: () => boolean): Promise<void> => {
-		while (!condition()) {
-			await new Promise((resolve) => setTimeout(resolve, 1));
-		}
-	};
-
 	/** The cache's `put` of the key index refused with a QuotaExceededError once `refuse` is set (after `gate`, when given). */
 	const refusing = async () => {
 		const cache = await fake.caches.open();
@@ -233,4 +233,61 @@ describe('cacheApiStore: every number reads back as the number stored, as a stru
 			expect([Object.is(read!.nzero, -0), Object.is(read!.list[1], -0), await store.get('top')]).toEqual([true, true, Number.NEGATIVE_INFINITY]);
 		});
 	}
+});
+
+describe('cacheApiStore: clear() beside a set() of the same isolate', () => {
+	/** The fake Cache API (listing its entries, as a browser's does) with its `keys()` answered by `keys`. */
+	const gatedListing = async (keys: (list: () => Promise<Request[]>) => Promise<Request[]>): Promise<void> => {
+		fake = fakeCaches({ holds: 'index', listing: true });
+		(globalThis as { caches?: unknown }).caches = fake.caches;
+		const cache = await fake.caches.open() as unknown as { keys: () => Promise<Request[]> };
+		const list = cache.keys.bind(cache);
+		cache.keys = async () => keys(list);
+	};
+
+	it('where the Cache API lists its entries: a key set while clear() lists them is gone whole or kept whole, never listed with no value', async () => {
+		let open = () => {};
+		let listing = false;
+		await gatedListing(async (list) => {
+			listing = true;
+			await new Promise<void>((resolve) => {
+				open = resolve;
+			});
+			return list();
+		});
+
+		const store = cacheApiStore('clear-beside');
+		await store.set('a', 1);
+		const cleared = store.clear();
+		await until(() => listing);
+		await store.set('k', 2); // set while clear() waits for the Cache API's listing
+		open();
+		await cleared;
+		const keys = await cacheApiStore('clear-beside').keys();
+		// Before: ['k'] with get('k') undefined: its value went with the listing, its key was merged into clear's index write.
+		expect({ keys, k: await store.get('k') }).toEqual(keys.length ? { keys: ['k'], k: 2 } : { keys: [], k: undefined });
+	});
+	it('a key whose value landed after the Cache API listed its entries, its key noted before clear() read the index, is gone whole', async () => {
+		let open = () => {};
+		let listed = false;
+		await gatedListing(async (list) => {
+			const entries = await list(); // listed before k's value lands
+			listed = true;
+			await new Promise<void>((resolve) => {
+				open = resolve;
+			});
+			return entries;
+		});
+
+		const store = cacheApiStore('clear-after-listing');
+		await store.set('a', 1);
+		const cleared = store.clear();
+		await until(() => listed);
+		await store.set('k', 2);
+		open();
+		await cleared;
+		const keys = await cacheApiStore('clear-after-listing').keys();
+		// Without each listed key's value deleted too: keys [] and get('k') 2, a value no keys() lists.
+		expect({ keys, k: await store.get('k') }).toEqual(keys.length ? { keys: ['k'], k: 2 } : { keys: [], k: undefined });
+	});
 });
