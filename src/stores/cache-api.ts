@@ -317,10 +317,12 @@ export const cacheApiStore: StoreFactory = (namespace: string): KeyValueStore =>
 		},
 		set: async (key, value) => index.changing(async (cache) => {
 			const url = urlOf(namespace, key);
-			// The segment its value names, if it lists the key; else the last (the first not full from the last this isolate found).
-			let segment = await segmentOfValue(cache, url);
+			// The segment this isolate lately added it to (its write may be under way), or its value names if that lists it; else
+			// the last (the first not full from the last this isolate found): one segment lists it (`delete` writes one).
+			const added = index.added(key);
+			let segment = added ?? await segmentOfValue(cache, url);
 			let listed = segment === undefined ? undefined : await stored(cache, namespace, segment);
-			if (!listed?.has(key)) {
+			if (!listed?.has(key) && added === undefined) {
 				for (segment = index.last; ; segment++) {
 					listed = await stored(cache, namespace, segment);
 					if (!listed || listed.has(key) || listed.size < segmentKeys) {

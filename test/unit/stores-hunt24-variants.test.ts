@@ -291,3 +291,25 @@ describe('cacheApiStore: clear() beside a set() of the same isolate', () => {
 		expect({ keys, k: await store.get('k') }).toEqual(keys.length ? { keys: ['k'], k: 2 } : { keys: [], k: undefined });
 	});
 });
+
+describe('cacheApiStore: a key set twice while its first index write is under way is listed in one segment only', () => {
+	it('the second set() goes to the segment the first noted, not the last one: a delete() then leaves it listed nowhere', async () => {
+		const store = cacheApiStore('twice');
+		for (let n = 0; n < 127; n++) {
+			await store.set(`a${n}`, n);
+		}
+
+		fake.hold();
+		const first = store.set('k', 1); // to the first segment (127 keys), its index write held
+		await until(() => fake.holding === 1);
+		await cacheApiStore('twice').set('b', 0); // another isolate fills the first segment (128 keys)
+		await store.set('z', 0); // this isolate's new keys now go to the second segment
+		await store.set('k', 2); // k's value names the first, which does not list it yet
+		fake.release();
+		await first;
+		await store.delete('k');
+		// Before: k listed by the first segment (its held write) and the second (the second set): the delete removed it from
+		// the second only, and keys() listed k with no value.
+		expect((await cacheApiStore('twice').keys()).includes('k')).toBe(false);
+	});
+});
