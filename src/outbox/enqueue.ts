@@ -16,7 +16,7 @@ import { defer, isDeferred } from './defer.js';
 import { messageOf, scheduleOf } from './outcome.js';
 import { noLeaseMs, Queue } from './queue.js';
 import { bounded, initNames, makeKey, overwritten, type OutboxRecord } from './record.js';
-import { at, isValues, substitute, valuesKey, type Ref } from './refs.js';
+import { at, isValues, parentsOf, substitute, valuesKey, type Ref, type Values } from './refs.js';
 import { overQuota } from './quota.js';
 import { bytesOf, jsonText, snapshotBody, tooLarge, type BodySnapshot } from './snapshot.js';
 import { diesWithRequest } from './request-bound.js';
@@ -95,6 +95,9 @@ const dependencies = async (queue: Queue, call: PolicyCall, href: string): Promi
 	const dependsOn = new Set<string>();
 	const now = queue.context.clock.now();
 	const identity = await queue.digest(call.identity); // Whose values it may use, and keeps (`clear({ identity })` removes them).
+	// Each entry's kept values read once (`undefined` unread: the store did not answer), and written once (`changed`), whatever the number of its placeholders.
+	const read = new Map<string, { kept: unknown } | undefined>();
+	const changed = new Map<string, Values>();
 	for (const [placeholder, ref] of found) {
 		if (ref.who !== call.identity) {
 			throw new InvalidRequestError('A placeholder of outbox.ref() made under another identity');
@@ -112,17 +115,15 @@ const dependencies = async (queue: Queue, call: PolicyCall, href: string): Promi
 		}
 
 		const early = queue.refs.early.get(ref.entry);
-		let kept: unknown;
-		let unread = false;
-		try {
-			kept = await queue.read(valuesKey(ref.entry), true, budget);
-		} catch {
-			unread = true;
+		if (!read.has(ref.entry)) {
+			read.set(ref.entry, await queue.read(valuesKey(ref.entry), true, budget).then((kept) => ({ kept }), () => undefined));
 		}
 
+		const got = read.get(ref.entry);
+		const kept = changed.get(ref.entry) ?? got?.kept;
 		// Not once the outbox was cleared since it was delivered, by any client of the name (its call's world).
 		const value = early && early.until > now && early.world.current('outbox', ref.entry) ? at(early.answer, ref.pointer) : undefined;
-		if (unread && !value) {
+		if (!got && !value) {
 			// The store did not answer (its values may well be kept): a storage failure never fails the call. Queued behind
 			// the entry as behind a pending one; the pass reads its values once the store answers (Pass#resolve).
 			dependsOn.add(ref.entry);
@@ -132,12 +133,17 @@ const dependencies = async (queue: Queue, call: PolicyCall, href: string): Promi
 		// Values of another identity's answer are none: never sent in this identity's request.
 		const held = isValues(kept) && kept.identity === identity && Object.hasOwn(kept.values, ref.pointer);
 		if (value && !held) {
-			// Delivered early, its answer still in memory: the value is kept for the dependent's replay.
-			const values = isValues(kept) ? kept : { v: 1 as const, values: {}, at: now, identity };
-			await queue.store.set(valuesKey(ref.entry), { ...values, values: { ...values.values, [ref.pointer]: value.value } }, budget);
+			// Delivered early, its answer still in memory: the value is kept for the dependent's replay (written below, once).
+			const values = changed.get(ref.entry) ?? (isValues(kept) ? { ...kept, values: { ...kept.values } } : { v: 1 as const, values: {}, at: now, identity });
+			values.values[ref.pointer] = value.value;
+			changed.set(ref.entry, values);
 		} else if (!held) {
 			throw new InvalidRequestError(`outbox.ref(): entry ${ref.entry} is unknown, discarded, a dead letter, or its value at ${ref.pointer} is not kept`);
 		}
+	}
+
+	for (const [entry, values] of changed) {
+		await queue.store.set(valuesKey(entry), values, budget);
 	}
 
 	const headers = dependsOn.size > 0 ? [queue.context.options.headers, call.options.headers, call.input instanceof Request && call.input.headers].flatMap((given) => {
@@ -192,7 +198,7 @@ const recordOf = async (queue: Queue, call: PolicyCall, request: Request, snapsh
 		// Its entries all delivered, its attempt went out with their kept values in place: stored as it was sent (its
 		// URL counted pending, coalesced and made conditional as such; its `bodyBytes` the body's as sent).
 		const values = new Map<string, Record<string, unknown>>();
-		for (const { entry } of Object.values(dependent.refs)) {
+		for (const entry of parentsOf(dependent.refs)) {
 			const kept = await queue.read(valuesKey(entry), false, queue.budgets.get(call)).catch(() => undefined);
 			if (isValues(kept) && kept.identity === identity) {
 				values.set(entry, kept.values);
@@ -306,8 +312,13 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 
 		// The pointers it asks for, recorded with each entry it depends on before it is stored (no pass meets it
 		// before they are): whichever tab delivers one keeps their values.
+		const asks = new Map<string, string[]>();
+		for (const { entry, pointer } of Object.values(record.refs ?? {})) {
+			(asks.get(entry) ?? asks.set(entry, []).get(entry)!).push(pointer);
+		}
+
 		for (const parent of record.dependsOn ?? []) {
-			const asked = Object.values(record.refs ?? {}).flatMap((ref) => ref.entry === parent ? [ref.pointer] : []);
+			const asked = asks.get(parent) ?? [];
 			// Under the entry's lock (`Queue.mark`): its delivery (in any tab) reads the pointers and removes it under the same
 			// lock. Not written back once discarded or cleared (src/core/world.ts): a removed entry is never revived.
 			// Delivered since the call was checked (its values kept before it was removed): its replay reads the values
@@ -331,7 +342,7 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 			}
 		};
 		const done = new Set(record.dependsOn);
-		for (const { entry } of Object.values(record.refs ?? {})) {
+		for (const entry of parentsOf(record.refs)) {
 			done.add(entry);
 			await keep(entry);
 		}
@@ -343,7 +354,7 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 			await capture(queue, call, record);
 			// The entries named by the placeholders of a precondition it inherits (`Queue.supersede`): it is recorded with them,
 			// as above — with a pending one, or with the values kept of one delivered since the write it supersedes was queued.
-			for (const { entry } of Object.values(record.refs ?? {})) {
+			for (const entry of parentsOf(record.refs)) {
 				if (!done.has(entry)) {
 					done.add(entry);
 					await queue.mark(entry, call.world, [], id, budget).catch(() => false) || await keep(entry).catch(() => undefined);
@@ -580,7 +591,7 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, given: Reque
 	if (dependent) {
 		// Every entry it refers to was delivered: their kept values in place, it goes out as any call.
 		const values = new Map<string, Record<string, unknown>>();
-		for (const { entry } of Object.values(dependent.refs)) {
+		for (const entry of parentsOf(dependent.refs)) {
 			let kept: unknown;
 			try {
 				kept = await queue.read(valuesKey(entry), true, queue.budgets.get(call!));

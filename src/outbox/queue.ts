@@ -14,7 +14,7 @@ import { partStore, storageMs, type PartStore } from '../core/part-store.js';
 import { autoStore } from '../stores/auto.js';
 import type { KeySpan } from '../stores/types.js';
 import type { ResolvedOutboxOptions } from './options.js';
-import { at, earlyMs, isValues, keptMs, Refs, substitute, valuesKey, type Ref, type Values } from './refs.js';
+import { at, earlyMs, isValues, keptMs, parentsOf, Refs, substitute, valuesKey, type Ref, type Values } from './refs.js';
 import { PendingKeys, type PendingView } from './pending.js';
 import { lockEntry, lockOutbox } from './locks.js';
 import { secretIn, withoutSecrets } from './headers.js';
@@ -1319,7 +1319,7 @@ export class Queue {
 	async resolve(record: OutboxRecord): Promise<true | string | Pick<OutboxRecord, 'url' | 'headers' | 'body' | 'preconditions'>> {
 		const values = new Map<string, Record<string, unknown>>();
 		let waits = false;
-		for (const parent of new Set([...record.dependsOn ?? [], ...Object.values(record.refs ?? {}).map((ref) => ref.entry)])) {
+		for (const parent of new Set([...record.dependsOn ?? [], ...parentsOf(record.refs)])) {
 			const pending = this.pending.find(parent);
 			try {
 				if (pending && await this.read(pending.key, true) !== undefined) {

@@ -41,6 +41,9 @@ const pointerSyntax = /^(?:\/(?:[^~/]|~[01])*)*$/;
 
 export const valuesKey = (id: string): string => `v|${id}`;
 
+/** The entries `refs` name, each once: their kept values are read (and written) once per call, not once per placeholder. */
+export const parentsOf = (refs: Record<string, Ref> = {}): Set<string> => new Set(Object.values(refs).map((ref) => ref.entry));
+
 export const isValues = (value: unknown): value is Values => {
 	const kept = value as Values | undefined;
 	return kept?.v === 1 && typeof kept.values === 'object' && kept.values !== null && Number.isFinite(kept.at);

@@ -1,0 +1,110 @@
+/**
+ * Defect hunt, twenty-fourth round (outbox): placeholders of one parent in bulk, stored lists distrusted, a thrown value
+ * with no text, and the method a replay sends (API.md "Outbox", "Offline writes for real apps").
+ */
+import { describe, expect, it } from 'vitest';
+import { createClient, memoryStore, OutboxQueuedError, outbox, type KeyValueStore } from '../../src/entries/index.js';
+
+let made = 0;
+
+/**
+ * A client over a memory store counting its reads and writes of each key (`counts`): its transport answers `POST /items`
+ * with 201 `{ v0: 0, v1: 1, … }` (`values` of them) and every other write with 200 `{}`, each after `state.hold`; every
+ * write fails as a dropped connection while `state.offline`; what it sent in `state.sent`.
+ */
+const counted = (values = 0, more: Parameters<typeof outbox>[0] = {}) => {
+	const inner = memoryStore(`hunt24-outbox-${++made}`);
+	const counts = { gets: new Map<string, number>(), sets: new Map<string, number>() };
+	const bump = (map: Map<string, number>, key: string): void => {
+		map.set(key, (map.get(key) ?? 0) + 1);
+	};
+	const store: KeyValueStore = { ...inner, async get(key) {
+		bump(counts.gets, key);
+		return inner.get(key);
+	}, async set(key, value) {
+		bump(counts.sets, key);
+		return inner.set(key, value);
+	} };
+	const state = { offline: false, sent: [] as Array<{ method: string; url: string; body: string }>, hold: undefined as Promise<void> | undefined };
+	const fetch = (async (request: Request) => {
+		state.sent.push({ method: request.method, url: request.url, body: await request.text() });
+		await state.hold;
+		if (state.offline) {
+			throw new TypeError('fetch failed');
+		}
+
+		return request.method === 'POST' && new URL(request.url).pathname === '/items'
+			? Response.json(Object.fromEntries(Array.from({ length: values }, (_, n) => [`v${n}`, n])), { status: 201 })
+			: Response.json({});
+	}) as typeof globalThis.fetch;
+	const api = createClient({ fetch, random: () => 0.5, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: () => store, name: `hunt24-outbox-${made}`, outbox: outbox(more) });
+	return { api, state, store, inner, counts };
+};
+
+const queuedId = async (promise: Promise<unknown>): Promise<string> => {
+	const caught = await promise.then(() => undefined, (error: unknown) => error);
+	expect(caught).toBeInstanceOf(OutboxQueuedError);
+	return (caught as OutboxQueuedError).entryId!;
+};
+
+describe('placeholders of one parent: its kept values read and written once per call, whatever their number', () => {
+	/** `POST /items` queued offline, `count` pointers of its answer asked (`ref()`), then delivered: the client and the placeholders. */
+	const delivered = async (count: number) => {
+		const client = counted(count);
+		client.state.offline = true;
+		const parent = await queuedId(client.api.post('items', { json: { a: 1 } }));
+		const placeholders = Array.from({ length: count }, (_, n) => client.api.outbox.ref(parent, `/v${n}`));
+		client.state.offline = false;
+		expect(await client.api.outbox.flush()).toMatchObject({ sent: 1 });
+		await expect.poll(async () => (await client.inner.keys()).some((key) => key === `v|${parent}`)).toBe(true);
+		client.counts.gets.clear();
+		client.counts.sets.clear();
+		return { ...client, parent, placeholders };
+	};
+
+	it.each([20, 60])('%i placeholders in a call that goes out at once: the values read a fixed number of times, the call sends them all', async (count) => {
+		const { api, state, counts, parent, placeholders } = await delivered(count);
+		await api.put('items/1', { json: { ids: placeholders } });
+		// Before: 2 reads per placeholder (40 for 20, 120 for 60) — the wrapper's check and the attempt each read them per placeholder.
+		expect(counts.gets.get(`v|${parent}`)).toBeLessThanOrEqual(2);
+		expect(JSON.parse(state.sent.at(-1)!.body)).toEqual({ ids: Array.from({ length: count }, (_, n) => n) });
+		api.close();
+	});
+
+	it.each([20, 60])('%i placeholders in a call queued (offline): the values read and written a fixed number of times, the dependent recorded once', async (count) => {
+		const { api, state, counts, inner, parent, placeholders } = await delivered(count);
+		state.offline = true;
+		const id = await queuedId(api.put('items/1', { json: { ids: placeholders } }));
+		// Before: a read per placeholder in each of three places, and a write per placeholder (each its dependent once more).
+		expect([(counts.gets.get(`v|${parent}`) ?? 0) <= 4, counts.sets.get(`v|${parent}`)]).toEqual([true, 1]);
+		expect((await inner.get<{ dependents: string[] }>(`v|${parent}`))!.dependents).toEqual([id]);
+		state.offline = false;
+		expect(await api.outbox.flush()).toMatchObject({ sent: 1 });
+		expect(JSON.parse(state.sent.at(-1)!.body)).toEqual({ ids: Array.from({ length: count }, (_, n) => n) });
+		api.close();
+	});
+});
+
+describe('placeholders of one parent delivered early (its answer in memory): its values written once', () => {
+	it.each([20, 60])('%i placeholders: one write of the kept values, all of them in it, the call sends them', async (count) => {
+		const client = counted(count, { networkTimeoutMs: 20 });
+		let release = (): void => undefined;
+		client.state.hold = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		const sent: string[] = [];
+		client.api.on('outbox:sent', (event) => sent.push(event.entryId));
+		const parent = await queuedId(client.api.post('items', { json: { a: 1 } }));
+		release();
+		client.state.hold = undefined;
+		await expect.poll(() => sent).toEqual([parent]);
+		const placeholders = Array.from({ length: count }, (_, n) => client.api.outbox.ref(parent, `/v${n}`));
+		client.counts.sets.clear();
+		await client.api.put('items/1', { json: { ids: placeholders } });
+		// Before: a write per placeholder (20 for 20, 60 for 60), each holding the values of the ones before.
+		expect(client.counts.sets.get(`v|${parent}`)).toBe(1);
+		expect(Object.keys((await client.inner.get<{ values: object }>(`v|${parent}`))!.values)).toHaveLength(count);
+		expect(JSON.parse(client.state.sent.at(-1)!.body)).toEqual({ ids: Array.from({ length: count }, (_, n) => n) });
+		client.api.close();
+	});
+});
