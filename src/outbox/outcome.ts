@@ -4,7 +4,7 @@ import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import type { PolicyContext } from '../core/policy.js';
 import { sensitiveOf } from '../core/sensitive-of.js';
 import { redactText } from '../utils/sensitive.js';
-import { hideUserinfo } from '../utils/validate.js';
+import { hideUserinfo, thrownText } from '../utils/validate.js';
 import { bounded, type OutboxRecord } from './record.js';
 
 /** The entry as the decision reads it: its attempts so far, its precondition, when its retention started. */
@@ -42,9 +42,18 @@ export type Outcome = { kind: 'sent' } | ({ failure: Classification; counts: boo
  * without the secrets a replay's own request put there (API.md "Sensitive data": never written to storage) —
  * a header value fetch refused (Node names it: a `beforeRequest` hook's `Authorization` with a line break), a
  * URL's password (`hideUserinfo`), the values of the client's `sensitiveParams` in a URL (ky's `TimeoutError` names the URL a hook
- * gave, `?access_token=…`). Failure paths only.
+ * gave, `?access_token=…`). A value with no text (`String` throws) is named by its message, else its type. Failure paths only.
  */
-export const messageOf = (error: unknown, context: PolicyContext): string => bounded(redactText(hideUserinfo(String(error)), sensitiveOf(context).params));
+export const messageOf = (error: unknown, context: PolicyContext): string => {
+	let text: string;
+	try {
+		text = String(error);
+	} catch {
+		text = thrownText(error); // No text (`Object.create(null)`, a `toString` that throws): its message, else its type.
+	}
+
+	return bounded(redactText(hideUserinfo(text), sensitiveOf(context).params));
+};
 
 /** A failed attempt as its entry records it (`lastError`): `failure`'s code, the answer's status line (else the error, `messageOf`). */
 export const lastErrorOf = ({ code }: Classification, response: Response | undefined, error: unknown, context: PolicyContext): NonNullable<OutboxRecord['lastError']> => {

@@ -10,7 +10,7 @@ let made = 0;
 /**
  * A client over a memory store counting its reads and writes of each key (`counts`): its transport answers `POST /items`
  * with 201 `{ v0: 0, v1: 1, … }` (`values` of them) and every other write with 200 `{}`, each after `state.hold`; every
- * write fails as a dropped connection while `state.offline`; what it sent in `state.sent`.
+ * write fails as a dropped connection while `state.offline` (throws `state.throws` when set); what it sent in `state.sent`.
  */
 const counted = (values = 0, more: Parameters<typeof outbox>[0] = {}) => {
 	const inner = memoryStore(`hunt24-outbox-${++made}`);
@@ -25,12 +25,16 @@ const counted = (values = 0, more: Parameters<typeof outbox>[0] = {}) => {
 		bump(counts.sets, key);
 		return inner.set(key, value);
 	} };
-	const state = { offline: false, sent: [] as Array<{ method: string; url: string; body: string }>, hold: undefined as Promise<void> | undefined };
+	const state = { offline: false, sent: [] as Array<{ method: string; url: string; body: string }>, hold: undefined as Promise<void> | undefined, throws: undefined as unknown };
 	const fetch = (async (request: Request) => {
 		state.sent.push({ method: request.method, url: request.url, body: await request.text() });
 		await state.hold;
 		if (state.offline) {
 			throw new TypeError('fetch failed');
+		}
+
+		if (state.throws !== undefined) {
+			throw state.throws;
 		}
 
 		return request.method === 'POST' && new URL(request.url).pathname === '/items'
@@ -106,5 +110,26 @@ describe('placeholders of one parent delivered early (its answer in memory): its
 		expect(Object.keys((await client.inner.get<{ values: object }>(`v|${parent}`))!.values)).toHaveLength(count);
 		expect(JSON.parse(client.state.sent.at(-1)!.body)).toEqual({ ids: Array.from({ length: count }, (_, n) => n) });
 		client.api.close();
+	});
+});
+
+describe('a thrown value with no text (Object.create(null), a throwing toString) is stored as its type, never breaks the pass', () => {
+	const textless = (): unknown[] => [Object.create(null), { toString: () => {
+		throw new Error('no');
+	} }];
+
+	it.each([0, 1])('migrate throws value %i: the entry is a migrate dead letter, its message the value\'s type', async (which) => {
+		const first = counted();
+		first.state.offline = true;
+		const id = await queuedId(first.api.put('items/1', { json: { a: 1 } }));
+		first.api.close();
+		const store = first.store;
+		const api = createClient({ fetch: (async () => Response.json({})) as typeof fetch, random: () => 0.5, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: () => store, name: `hunt24-outbox-${made}`, outbox: outbox({ version: 2, migrate: () => {
+			throw textless()[which];
+		} }) });
+		// Before: { dead: 0, remaining: 1 } — messageOf's String() threw, the entry stayed pending (migrate called again each pass).
+		expect(await api.outbox.flush()).toMatchObject({ dead: 1, remaining: 0 });
+		expect((await api.outbox.deadLetters()).map((entry) => [entry.id, entry.deadReason, entry.lastError?.message])).toEqual([[id, 'migrate', 'object']]);
+		api.close();
 	});
 });
