@@ -15,8 +15,8 @@ import { headersOf, isSensitive, storedHeaders } from './headers.js';
 import { defer, isDeferred } from './defer.js';
 import { messageOf, scheduleOf } from './outcome.js';
 import { noLeaseMs, Queue } from './queue.js';
-import { bounded, initNames, makeKey, overwritten, type OutboxRecord } from './record.js';
-import { at, isValues, parentsOf, substitute, valuesKey, type Ref, type Values } from './refs.js';
+import { bounded, initNames, makeKey, maxListed, overwritten, type OutboxRecord } from './record.js';
+import { at, dependentsOf, isValues, parentsOf, substitute, valuesKey, type Ref, type Values } from './refs.js';
 import { overQuota } from './quota.js';
 import { bytesOf, jsonText, snapshotBody, tooLarge, type BodySnapshot } from './snapshot.js';
 import { diesWithRequest } from './request-bound.js';
@@ -144,6 +144,10 @@ const dependencies = async (queue: Queue, call: PolicyCall, href: string): Promi
 
 	for (const [entry, values] of changed) {
 		await queue.store.set(valuesKey(entry), values, budget);
+	}
+
+	if (dependsOn.size > maxListed) {
+		throw new InvalidRequestError(`A write may wait for at most ${maxListed} outbox entries`);
 	}
 
 	const headers = dependsOn.size > 0 ? [queue.context.options.headers, call.options.headers, call.input instanceof Request && call.input.headers].flatMap((given) => {
@@ -338,7 +342,7 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 		const keep = async (entry: string): Promise<void> => {
 			const kept = await queue.read(valuesKey(entry), false, budget);
 			if (isValues(kept) && call.world.current('outbox')) {
-				await queue.store.set(valuesKey(entry), { ...kept, dependents: [record.id].concat(kept.dependents ?? []) }, budget);
+				await queue.store.set(valuesKey(entry), { ...kept, dependents: [record.id, ...dependentsOf(kept)].slice(0, maxListed) }, budget);
 			}
 		};
 		const done = new Set(record.dependsOn);

@@ -14,12 +14,12 @@ import { partStore, storageMs, type PartStore } from '../core/part-store.js';
 import { autoStore } from '../stores/auto.js';
 import type { KeySpan } from '../stores/types.js';
 import type { ResolvedOutboxOptions } from './options.js';
-import { at, earlyMs, isValues, keptMs, parentsOf, Refs, substitute, valuesKey, type Ref, type Values } from './refs.js';
+import { at, dependentsOf, earlyMs, isValues, keptMs, parentsOf, Refs, substitute, valuesKey, type Ref, type Values } from './refs.js';
 import { PendingKeys, type PendingView } from './pending.js';
 import { lockEntry, lockOutbox } from './locks.js';
 import { secretIn, withoutSecrets } from './headers.js';
 import { normalised } from './pending-writes.js';
-import { bounded, isRecord, maxReplaces, overwritten, parseKey, stale, toEntry, unreadable, type OutboxRecord, type RecordKey, type Tally } from './record.js';
+import { bounded, isRecord, maxListed, maxReplaces, overwritten, parseKey, stale, toEntry, unreadable, type OutboxRecord, type RecordKey, type Tally } from './record.js';
 import type { OutboxEntry } from './types.js';
 import { diesWithRequest, drainOfAnotherRequest } from './request-bound.js';
 
@@ -822,7 +822,7 @@ export class Queue {
 			for (const list of ['pointers', 'dependents'] as const) {
 				const all = new Set([...record[list] ?? [], ...isRecord(stored) && stored[list] || []]);
 				if (all.size > 0) {
-					record[list] = [...all];
+					record[list] = [...all].slice(0, maxListed);
 				}
 			}
 
@@ -883,11 +883,13 @@ export class Queue {
 				return false;
 			}
 
-			const all = [...new Set([...record.pointers ?? [], ...pointers])];
-			if (dependent !== undefined) {
-				record.dependents = [...record.dependents ?? [], dependent];
-			} else if (all.length === record.pointers?.length) {
-				return true; // Held already: nothing written.
+			// Each once, at most `maxListed` of each (a record listing more is malformed): one past it is not recorded.
+			const all = [...new Set([...record.pointers ?? [], ...pointers])].slice(0, maxListed);
+			const dependents = record.dependents ?? [];
+			if (dependent !== undefined && !dependents.includes(dependent) && dependents.length < maxListed) {
+				record.dependents = [...dependents, dependent];
+			} else if (all.length === (record.pointers?.length ?? 0)) {
+				return true; // Held already (or no room): nothing written.
 			}
 
 			record.pointers = all;
@@ -1555,7 +1557,7 @@ export class Queue {
 				continue; // The store did not answer: kept, read again by the next pass (dependents may wait for it).
 			}
 
-			if (!isValues(kept) || (Math.abs(now - kept.at) >= keptMs && !(kept.dependents ?? []).some((id) => this.#stored.has(id) || this.#index.find(id)))) {
+			if (!isValues(kept) || (Math.abs(now - kept.at) >= keptMs && !dependentsOf(kept).some((id) => this.#stored.has(id) || this.#index.find(id)))) {
 				await this.store.delete(key);
 			} else {
 				next.set(key, kept.at > now ? now : kept.at + keptMs);

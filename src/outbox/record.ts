@@ -103,6 +103,13 @@ export const parseKey = (key: string): RecordKey | undefined => {
 /** Most keys a record names in `replaces` (a record of the store naming more is malformed). */
 export const maxReplaces = 32;
 
+/**
+ * Most names a record lists in `dependsOn`, `pointers`, `dependents` or `without` (a record of the store listing more is
+ * malformed: each is read per pass, an entry per id): ten times the default `maxEntries`. The write path never makes more:
+ * a write waits for at most this many entries, and an entry records at most this many pointers asked of it and dependents.
+ */
+export const maxListed = 10_000;
+
 /** Methods whose write replaces the resource: a queued PUT or DELETE supersedes them (`coalesce`), they carry a captured validator (`conditional`). */
 export const overwritten = /^(PUT|PATCH|DELETE)$/;
 
@@ -133,7 +140,7 @@ const isLastError = (value: unknown): boolean => {
  * `'rejected'`), times that are finite numbers (a `retainFrom` that is not would keep it past
  * retention, and its drain's timer spinning), `attempts` a count (a negative one would replay it
  * past `maxAttempts`), an `idempotencyKey` the client takes as the option (1–255 printable ASCII characters: none
- * that breaks its header, nor one whose error message costs seconds to scrub), a `lastError` of the shape `list()` shows, a `deadReason` it names, a `version` that is a positive integer, a boolean `pinned` (any truthy value held it as a Retry-After),
+ * that breaks its header, nor one whose error message costs seconds to scrub), lists of at most `maxListed` names (`maxReplaces` in `replaces`), a `lastError` of the shape `list()` shows, a `deadReason` it names, a `version` that is a positive integer, a boolean `pinned` (any truthy value held it as a Retry-After),
  * headers and preconditions that are no list, preconditions of the three names only, and a method, headers and fetch options fetch takes (`sendable`).
  */
 export const isRecord = (value: unknown): value is OutboxRecord => {
@@ -154,7 +161,7 @@ export const isRecord = (value: unknown): value is OutboxRecord => {
 		&& (record.bodyBytes === undefined || record.bodyBytes === (record.body?.byteLength ?? 0))
 		&& (record.refs === undefined || (typeof record.refs === 'object' && record.refs !== null && Object.values(record.refs).every((ref) => typeof ref?.entry === 'string' && typeof ref.pointer === 'string')))
 		&& (record.replaces?.length ?? 0) <= maxReplaces
-		&& [record.dependsOn, record.pointers, record.dependents, record.without, record.replaces].every((list) => list === undefined || (Array.isArray(list) && list.every((item) => typeof item === 'string'))) && [record.identity, record.requestId].every((text) => text === undefined || typeof text === 'string')
+		&& [record.dependsOn, record.pointers, record.dependents, record.without, record.replaces].every((list) => list === undefined || (Array.isArray(list) && list.length <= maxListed && list.every((item) => typeof item === 'string'))) && [record.identity, record.requestId].every((text) => text === undefined || typeof text === 'string')
 		&& isHeaders(record.init ?? {}) && Object.keys(record.init ?? {}).every((name) => initNames.includes(name)) && (record.auth ?? false) === false && typeof (record.pinned ?? false) === 'boolean'
 		&& (!record.method || sendable(record));
 };

@@ -1,6 +1,7 @@
 import type { PolicyCall } from '../core/policy.js';
 import type { World } from '../core/world.js';
 import { isObject } from '../utils/validate.js';
+import { maxListed } from './record.js';
 import { randomUuid } from '../utils/runtime.js';
 
 /**
@@ -48,6 +49,9 @@ export const isValues = (value: unknown): value is Values => {
 	const kept = value as Values | undefined;
 	return kept?.v === 1 && typeof kept.values === 'object' && kept.values !== null && Number.isFinite(kept.at);
 };
+
+/** The dependents kept values name, distrusted (read from storage): a list, at most `maxListed` of it; else none. */
+export const dependentsOf = ({ dependents }: Values): string[] => Array.isArray(dependents) ? dependents.slice(0, maxListed) : [];
 
 /** The value at `pointer` in `document` (own properties only), or `undefined` when it holds none. */
 export const at = (document: unknown, pointer: string): { value: unknown } | undefined => {

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createClient, memoryStore, OutboxQueuedError, outbox, type KeyValueStore } from '../../src/entries/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 
 let made = 0;
 
@@ -130,6 +131,54 @@ describe('a thrown value with no text (Object.create(null), a throwing toString)
 		// Before: { dead: 0, remaining: 1 } — messageOf's String() threw, the entry stayed pending (migrate called again each pass).
 		expect(await api.outbox.flush()).toMatchObject({ dead: 1, remaining: 0 });
 		expect((await api.outbox.deadLetters()).map((entry) => [entry.id, entry.deadReason, entry.lastError?.message])).toEqual([[id, 'migrate', 'object']]);
+		api.close();
+	});
+});
+
+describe('the lists a stored record names are bounded as read (a stored record is outside input)', () => {
+	/** A pending `PUT /items/1` queued offline, its stored record then given `list` of `length` ids (another tab's, a damaged store). */
+	const planted = async (list: string, length: number) => {
+		const client = counted();
+		client.state.offline = true;
+		const id = await queuedId(client.api.put('items/1', { json: { a: 1 } }));
+		const [key] = (await client.inner.keys()).filter((each) => each.startsWith('p|'));
+		const names = Array.from({ length }, (_, n) => list === 'without' ? `x-h${n}` : `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`);
+		await client.inner.set(key!, { ...(await client.inner.get<Record<string, unknown>>(key!))!, [list]: names });
+		client.state.offline = false;
+		client.counts.gets.clear();
+		return { ...client, id };
+	};
+
+	it.each(['dependsOn', 'pointers', 'dependents', 'without'])('%s of 10,001 ids: the record is unreadable — a dead letter, nothing sent, a few reads', async (list) => {
+		const { api, state, counts, id } = await planted(list, 10_001);
+		const sent = state.sent.length;
+		const flushed = await api.outbox.flush();
+		const reads = [...counts.gets.values()].reduce((sum, n) => sum + n, 0);
+		// Before: dependsOn → a 'parent' dead letter ("the entry it depends on … was not delivered"); the others sent it ([0, 1, true]).
+		expect([flushed.dead, flushed.sent, reads < 100]).toEqual([1, 0, true]);
+		expect((await api.outbox.deadLetters()).map((entry) => [entry.id, entry.lastError?.message])).toEqual([[id, 'Unreadable']]);
+		expect(state.sent.length).toBe(sent);
+		api.close();
+	});
+
+	it.each(['pointers', 'dependents', 'without'])('%s of 10,000 ids (the most the write path makes): read as it is, replayed', async (list) => {
+		const { api } = await planted(list, 10_000);
+		expect(await api.outbox.flush()).toMatchObject({ sent: 1, dead: 0 });
+		api.close();
+	});
+});
+
+describe('stored kept values (v|<id>) whose dependents are no list of ids are none', () => {
+	it('dependents a string: a pass past 24 h removes them', async () => {
+		const clock = new ManualClock();
+		const inner = memoryStore(`hunt24-outbox-${++made}`);
+		const api = createClient({ fetch: (async () => Response.json({})) as typeof fetch, clock, random: () => 0.5, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: () => inner, name: `hunt24-outbox-${made}`, outbox: outbox() });
+		await inner.set('v|00000000-0000-4000-8000-000000000001', { v: 1, values: { '/id': 7 }, at: clock.now(), dependents: 'not a list' });
+		expect(await api.outbox.flush()).toMatchObject({ remaining: 0 }); // The listing finds the kept values.
+		clock.advance(86_400_001);
+		expect(await api.outbox.flush()).toMatchObject({ remaining: 0 });
+		// Before: ['v|…'] — prune threw on it ("some is not a function") after every pass: kept for ever.
+		expect(await inner.keys()).toEqual([]);
 		api.close();
 	});
 });
