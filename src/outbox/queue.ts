@@ -272,6 +272,8 @@ export class Queue {
 	 * at most `maxAsked` entries (the oldest go).
 	 */
 	readonly #asked = new Map<string, Set<string>>();
+	/** The pointers `ask` records with each entry at the end of this turn (`ask`). */
+	readonly #asking = new Map<string, Set<string>>();
 	/** The `Budget` of each eligible write's storage operations (enqueue.ts), read by the layer and `enqueue`. */
 	readonly budgets = new WeakMap<PolicyCall, Budget>();
 	/** Calls holding placeholders (the wrapper found them): queued behind their entries, never sent as they are. */
@@ -845,7 +847,7 @@ export class Queue {
 	 * `ref(id, pointer)`: `pointer` recorded with entry `id`'s stored record while it is pending, under
 	 * its lock, so whichever tab delivers it keeps that value — also for a call made with the placeholder
 	 * only after the delivery (this client's own delivery also reads `#asked`). Once per entry and
-	 * pointer; nothing written back once the entry was removed or cleared (its `world`). Never rejects.
+	 * pointer, those asked of it in one turn by one write; nothing written back once the entry was removed or cleared (its `world`). Never rejects.
 	 */
 	async ask(id: string, pointer: string): Promise<void> {
 		const world = this.context.world();
@@ -860,7 +862,18 @@ export class Queue {
 			this.#asked.delete(this.#asked.keys().next().value!);
 		}
 
-		await this.mark(id, world, [pointer]).catch(() => undefined);
+		// The pointers asked of it in one turn (a render's `ref()` calls) recorded by one write, not one each.
+		let batch = this.#asking.get(id);
+		if (batch) {
+			batch.add(pointer);
+			return;
+		}
+
+		batch = new Set([pointer]);
+		this.#asking.set(id, batch);
+		await Promise.resolve();
+		this.#asking.delete(id);
+		await this.mark(id, world, [...batch]).catch(() => undefined);
 	}
 
 	/**

@@ -182,3 +182,22 @@ describe('stored kept values (v|<id>) whose dependents are no list of ids are no
 		api.close();
 	});
 });
+
+describe('pointers asked of one pending entry in a row (a render\'s ref() calls): its record written once, not once per pointer', () => {
+	it.each([20, 60])('%i ref() calls: one write of the entry, every pointer recorded; delivered, the values all kept', async (count) => {
+		const client = counted(count);
+		client.state.offline = true;
+		const parent = await queuedId(client.api.post('items', { json: { a: 1 } }));
+		const [key] = (await client.inner.keys()).filter((each) => each.startsWith('p|'));
+		client.counts.sets.clear();
+		const placeholders = Array.from({ length: count }, (_, n) => client.api.outbox.ref(parent, `/v${n}`));
+		await expect.poll(async () => (await client.inner.get<{ pointers?: string[] }>(key!))?.pointers?.length).toBe(count);
+		// Before: 20 writes for 20 pointers (60 for 60), each holding the pointers before it.
+		expect(client.counts.sets.get(key!)).toBe(1);
+		client.state.offline = false;
+		expect(await client.api.outbox.flush()).toMatchObject({ sent: 1 });
+		await client.api.put('items/1', { json: { ids: placeholders } });
+		expect(JSON.parse(client.state.sent.at(-1)!.body)).toEqual({ ids: Array.from({ length: count }, (_, n) => n) });
+		client.api.close();
+	});
+});
