@@ -110,8 +110,11 @@ export const maxReplaces = 32;
  */
 export const maxListed = 10_000;
 
-/** Methods whose write replaces the resource: a queued PUT or DELETE supersedes them (`coalesce`), they carry a captured validator (`conditional`). */
-export const overwritten = /^(PUT|PATCH|DELETE)$/;
+/**
+ * Methods whose write replaces the resource: a queued PUT or DELETE supersedes them (`coalesce`), they carry a captured validator (`conditional`).
+ * In any case, as the outbox's `methods` are matched: `'Patch'` (which fetch sends as it is, unlike `'Put'`) is a PATCH.
+ */
+export const overwritten = /^(PUT|PATCH|DELETE)$/i;
 
 /** The preconditions an entry may carry (lower-case names). */
 export const preconditionNames: ReadonlySet<string> = new Set(['if-match', 'if-unmodified-since', 'if-none-match']);

@@ -201,3 +201,21 @@ describe('pointers asked of one pending entry in a row (a render\'s ref() calls)
 		client.api.close();
 	});
 });
+
+describe('a write whose method is PATCH in another case (\'Patch\', which fetch sends as it is) is a PATCH to the outbox throughout', () => {
+	it('sent and replayed as \'Patch\', and superseded by a later PUT of its URL (coalesce), as a PATCH is', async () => {
+		const { api, state } = counted(0, { coalesce: true });
+		state.offline = true;
+		await queuedId(api('items/1', { method: 'Patch', json: { a: 1 } }));
+		await queuedId(api('items/2', { method: 'Patch', json: { a: 2 } }));
+		const put = await queuedId(api.put('items/1', { json: { a: 3 } }));
+		// Before: ['Patch', 'Patch', 'PUT'] — the entry of method 'Patch' was kept: replayed, then overwritten by the PUT.
+		expect((await api.outbox.list()).map((entry) => entry.method)).toEqual(['Patch', 'PUT']);
+		expect((await api.outbox.list())[1]!.id).toBe(put);
+		state.offline = false;
+		expect(await api.outbox.flush()).toMatchObject({ sent: 2 });
+		expect(state.sent.slice(-2).map((sent) => `${sent.method} ${new URL(sent.url).pathname}`)).toEqual(['Patch /items/2', 'PUT /items/1']);
+		expect(state.sent.filter((sent) => sent.url.endsWith('/items/2')).map((sent) => sent.method)).toEqual(['Patch', 'Patch']);
+		api.close();
+	});
+});
