@@ -376,6 +376,9 @@ export class Pass {
 			return;
 		}
 
+		// Checked again at each write (after the entry's lock and read): its identity may sign out while it is settled.
+		const mine = (): boolean => this.#permit.current(record.id) && queue.context.identity() === who;
+		let settled = false;
 		const { code } = outcome.failure;
 		record.attempts += outcome.counts ? 1 : 0;
 		record.lastError = lastErrorOf(outcome.failure, response, error, queue.context);
@@ -389,7 +392,8 @@ export class Pass {
 		}
 
 		if (outcome.kind === 'dead') {
-			await this.#bury(record, key, outcome.reason);
+			settled = await queue.bury(record, key, outcome.reason, mine, this.#tally);
+			settled || this.#hold(record);
 		} else if (this.#permit.current(record.id)) {
 			if (outcome.kind === 'pause') {
 				queue.paused.add(record.scope);
@@ -398,13 +402,17 @@ export class Pass {
 				record.pinned = outcome.pinned;
 			}
 
-			if (await queue.writeBack(key, record, () => this.#permit.current(record.id))) {
+			settled = await queue.writeBack(key, record, mine);
+			if (settled) {
 				this.#tally(record.id, 'failed');
 				queue.emit('outbox:retry', record, { nextAttemptAt: record.nextAttemptAt, code });
 			}
 
 			this.#block(record.scope, outcome.kind === 'pause' ? Infinity : record.nextAttemptAt);
 		}
+
+		// Not written as its identity signed out meanwhile: untouched, pending, counted as above.
+		settled || queue.context.identity() === who || this.#tally(record.id, 'failed');
 	}
 
 	/** Make an entry a dead letter (`outbox:dead`), unless this pass may no longer write it (then nobody is told of one). */

@@ -1,0 +1,82 @@
+/**
+ * Defect hunt, twenty-fourth round (identity): work that outlives its caller checks the world it started in at the
+ * moment of each write, not only as it starts (API.md "Work that outlives its caller", "Identity: persisted state
+ * belongs to someone").
+ */
+import { describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/wait-for.js';
+import { holdGate } from '../helpers/hold-gate.js';
+import { createClient, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
+
+let made = 0;
+
+/** `inner` whose reads wait at `gate` while it is shut (the write-back's read of an entry, as a pass settles it). */
+const gatedReads = (inner: KeyValueStore, gate: ReturnType<typeof holdGate>): KeyValueStore => ({
+	...inner,
+	get: async (key) => {
+		await gate.held();
+		return inner.get(key);
+	},
+	set: async (key, value) => inner.set(key, value),
+	delete: async (key) => inner.delete(key),
+	keys: async () => inner.keys(),
+	clear: async () => inner.clear(),
+} as KeyValueStore);
+
+/**
+ * A client of `who()` whose transport answers a write's first attempt 500 (the caller is told it is queued) and holds
+ * every later one until the test releases it with a status; its store's reads wait at `gate` while it is shut.
+ */
+const replaying = (who: () => string) => {
+	const held: Array<(status: number) => void> = [];
+	let writes = 0;
+	const fetch = (async (request: Request) => {
+		if (request.method !== 'GET' && ++writes === 1) {
+			return new Response('down', { status: 500 });
+		}
+
+		return new Response('{"id":7}', { status: await new Promise<number>((release) => held.push(release)), headers: { 'content-type': 'application/json' } });
+	}) as typeof globalThis.fetch;
+	const name = `h24-${++made}`;
+	const gate = holdGate();
+	const inner = memoryStore(name);
+	const store = gatedReads(inner, gate);
+	const api = createClient({ fetch, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: () => store, name, identity: who, storageTimeoutMs: 60_000, outbox: outbox({ resumeJitterMs: 0 }) });
+	const told: string[] = [];
+	for (const type of ['outbox:retry', 'outbox:dead', 'outbox:sent', 'outbox:conflict'] as const) {
+		api.on(type, (event) => told.push(`${type} ${new URL(event.url).pathname} (${who()} signed in)`));
+	}
+
+	return { api, held, told, gate, inner };
+};
+
+describe('an outbox replay of alice\'s write answered while alice is signed in, bob signing in as the pass settles it', () => {
+	it.each([
+		[503, 'outbox:retry'],
+		[400, 'outbox:dead'],
+	] as const)('answered %s: bob signs in while its record is read back: nothing told in bob\'s session, untouched; settled once alice is back (%s)', async (status, event) => {
+		let who = 'alice';
+		const { api, held, told, gate } = replaying(() => who);
+		await expect(api.post('todos', { json: { a: 1 } })).rejects.toMatchObject({ code: 'QUEUED' });
+		const [queued] = await api.outbox.list();
+		const flushed = api.outbox.flush();
+		await waitFor(() => held.length === 1, 'the replay to be sent');
+		gate.hold();
+		held[0]!(status);
+		// Answered while alice is signed in: the pass settles it, and reads its record back first (writeBack).
+		await waitFor(() => gate.holding(), 'the pass to read the entry back');
+		who = 'bob';
+		gate.release();
+		const figures = await flushed;
+		expect(told).toEqual([]);
+		expect(figures).toMatchObject({ sent: 0, failed: 1, dead: 0 });
+		expect([await api.outbox.list(), await api.outbox.deadLetters()]).toEqual([[queued], []]);
+		who = 'alice';
+		const again = api.outbox.flush();
+		await waitFor(() => held.length === 2, 'the replay to be sent again');
+		held[1]!(status);
+		await again;
+		expect(told).toEqual([`${event} /todos (alice signed in)`]);
+		api.close();
+	});
+});
