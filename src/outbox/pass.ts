@@ -68,7 +68,8 @@ export const conflict = async (queue: Queue, record: OutboxRecord, key: string, 
  * isolate (its lease, `Queue.leaseOf`: it blocks its scope until the lease ends), one of a scope that is
  * `offline` (`PolicyContext.offline`: one replay per scope per 10 s still goes out to find out; the
  * pass comes back for the others then). A replay's outcome is `outcomeOf`'s — but for a delivery, none is
- * settled once its identity signed out while it was in flight (the entry is left untouched until it is back).
+ * settled once its identity signed out while it was in flight (the entry is left untouched until it is back), and
+ * nothing of an entry is written, removed or told once the identity the pass took it under signed out (`#mine`, at each write).
  */
 export class Pass {
 	readonly #queue: Queue;
@@ -86,6 +87,8 @@ export class Pass {
 	#rebased = false;
 	/** The store's keys, listed once per pass, at the first pending key whose record read as nothing (`#entry`). */
 	#keys: Set<string> | undefined;
+	/** Who was signed in as the pass took its entry (one at a time): what it writes of it, it writes while they still are (`#mine`). */
+	#who: string | undefined;
 
 	constructor(queue: Queue, permit: Permit, tally: Tally, due: ReadonlySet<string>, waitUntil: WaitUntil | undefined) {
 		this.#queue = queue;
@@ -135,6 +138,14 @@ export class Pass {
 		return oldest;
 	}
 
+	/**
+	 * Whether the pass may still write entry `id` (remove it, store its new state, tell it): no clear or discard of it since
+	 * the pass began, and, checked at each write, the identity it took the entry under still signed in.
+	 */
+	#mine(id: string): boolean {
+		return this.#permit.current(id) && this.#queue.context.identity() === this.#who;
+	}
+
 	/** An entry whose new state was not written though this pass still may (the store did not answer a read: `Queue.writeBack`): pending as it was, its scope waits (FIFO). */
 	#hold({ id, scope }: OutboxRecord): void {
 		this.#permit.current(id) && this.#block(scope);
@@ -153,6 +164,7 @@ export class Pass {
 		const queue = this.#queue;
 		const { context, options } = queue;
 		const who = context.identity();
+		this.#who = who;
 		const identity = await queue.digest(who);
 		const known = queue.laneOf(id);
 		if (known && known !== `${scope} ${identity}`) {
@@ -216,7 +228,7 @@ export class Pass {
 		const start = record.retainFrom ?? record.createdAt;
 		const version = record.version ?? 1;
 		try {
-			if (await queue.replaced(record, key, () => this.#permit.current(id))) {
+			if (await queue.replaced(record, key, () => this.#mine(id))) {
 				// Superseded by a later write of its URL (`coalesce`) whose record names it: removed, never sent.
 			} else if (record.deadReason) {
 				// Buried by a client whose dead key the store refused (its pending key says so: `writeBack`): a dead letter, never sent.
@@ -329,7 +341,7 @@ export class Pass {
 			// `undefined` once `close()` or `clear()` aborted the pass: its entry then stays as it was, and nothing waits for it.
 			const entry = await within(Promise.resolve().then(() => queue.options.migrate!({ ...toEntry(record), body: record.body! }, version)), undefined, this.#permit.signal);
 			if (entry === null) {
-				await queue.drop(record, key, () => this.#permit.current(record.id), this.#tally);
+				await queue.drop(record, key, () => this.#mine(record.id), this.#tally);
 				return undefined;
 			}
 
@@ -376,8 +388,7 @@ export class Pass {
 			return;
 		}
 
-		// Checked again at each write (after the entry's lock and read): its identity may sign out while it is settled.
-		const mine = (): boolean => this.#permit.current(record.id) && queue.context.identity() === who;
+		const mine = (): boolean => this.#mine(record.id);
 		let settled = false;
 		const { code } = outcome.failure;
 		record.attempts += outcome.counts ? 1 : 0;
@@ -417,7 +428,7 @@ export class Pass {
 
 	/** Make an entry a dead letter (`outbox:dead`), unless this pass may no longer write it (then nobody is told of one). */
 	async #bury(record: OutboxRecord, key: string, reason: NonNullable<OutboxRecord['deadReason']>): Promise<void> {
-		await this.#queue.bury(record, key, reason, () => this.#permit.current(record.id), this.#tally) || this.#hold(record);
+		await this.#queue.bury(record, key, reason, () => this.#mine(record.id), this.#tally) || this.#hold(record);
 	}
 
 	/** A dead letter of an entry that cannot be sent as it is (`INVALID_REQUEST`): its dependencies, or `migrate`'s answer. */

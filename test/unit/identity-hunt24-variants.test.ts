@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/wait-for.js';
 import { holdGate } from '../helpers/hold-gate.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 import { createClient, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
 
 let made = 0;
@@ -77,6 +78,89 @@ describe('an outbox replay of alice\'s write answered while alice is signed in, 
 		held[1]!(status);
 		await again;
 		expect(told).toEqual([`${event} /todos (alice signed in)`]);
+		api.close();
+	});
+});
+
+/**
+ * A client of `who()` (its clock `clock`) whose writes all fail (queued), over a store that calls `reading(key)` as each
+ * read of a pending key begins; what each outbox event told, and who was signed in then.
+ */
+const settling = (who: () => string, clock: ManualClock, reading: (key: string) => void, options?: Parameters<typeof outbox>[0]) => {
+	const name = `h24-${++made}`;
+	const inner = memoryStore(name);
+	const store = { ...gatedReads(inner, holdGate()), get: async (key: string) => {
+		if (key.startsWith('p|')) {
+			reading(key);
+		}
+
+		return inner.get(key);
+	} } as KeyValueStore;
+	const fetch = (async () => new Response('down', { status: 500 })) as typeof globalThis.fetch;
+	const api = createClient({ fetch, clock, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: () => store, name, identity: who, outbox: outbox({ resumeJitterMs: 0, ...options }) });
+	const told: string[] = [];
+	for (const type of ['outbox:retry', 'outbox:dead', 'outbox:discarded', 'outbox:superseded'] as const) {
+		api.on(type, (event) => told.push(`${type} ${new URL(event.url).pathname} (${who()} signed in)`));
+	}
+
+	return { api, told };
+};
+
+describe('a pass over alice\'s entry that bob signs in during, as it reads the entry', () => {
+	it('past retention: not made a dead letter in bob\'s session (outbox:dead), untouched; buried once alice is back', async () => {
+		let who = 'alice';
+		let switching = false;
+		const clock = new ManualClock();
+		const { api, told } = settling(() => who, clock, () => {
+			if (switching) {
+				switching = false;
+				who = 'bob'; // As the pass reads alice's entry (it read the identity before).
+			}
+		});
+		await expect(api.post('todos', { json: { a: 1 } })).rejects.toMatchObject({ code: 'QUEUED' });
+		const [queued] = await api.outbox.list();
+		clock.advance(604_800_001);
+		switching = true;
+		await api.outbox.flush();
+		// Before: ['outbox:dead /todos (bob signed in)'], alice's write a dead letter.
+		expect(told).toEqual([]);
+		expect([await api.outbox.list(), await api.outbox.deadLetters()]).toEqual([[queued], []]);
+		who = 'alice';
+		await api.outbox.flush();
+		expect(told).toEqual(['outbox:dead /todos (alice signed in)']);
+		api.close();
+	});
+
+	it('migrate answers null as bob signs in: not told discarded in bob\'s session, untouched; dropped once alice is back', async () => {
+		let who = 'alice';
+		let signIn = false;
+		const clock = new ManualClock();
+		const name = `h24-${++made}`;
+		const store = memoryStore(name);
+		const fetch = (async () => new Response('down', { status: 500 })) as typeof globalThis.fetch;
+		const first = createClient({ fetch, clock, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: () => store, name, identity: () => who, outbox: outbox({ resumeJitterMs: 0 }) });
+		await expect(first.post('todos', { json: { a: 1 } })).rejects.toMatchObject({ code: 'QUEUED' });
+		first.close();
+		const migrate = () => {
+			if (signIn) {
+				signIn = false;
+				who = 'bob'; // The app signs bob in while its migrate runs (an await of its own).
+			}
+
+			return null;
+		};
+		const api = createClient({ fetch, clock, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: () => store, name, identity: () => who, outbox: outbox({ resumeJitterMs: 0, version: 2, migrate }) });
+		const told: string[] = [];
+		api.on('outbox:discarded', (event) => told.push(`outbox:discarded ${new URL(event.url).pathname} (${who} signed in)`));
+		const [queued] = await api.outbox.list();
+		signIn = true;
+		await api.outbox.flush();
+		// Before: ['outbox:discarded /todos (bob signed in)'].
+		expect(told).toEqual([]);
+		expect((await api.outbox.list()).map(({ id }) => id)).toEqual([queued!.id]);
+		who = 'alice';
+		await api.outbox.flush();
+		expect(told).toEqual(['outbox:discarded /todos (alice signed in)']);
 		api.close();
 	});
 });
