@@ -58,6 +58,8 @@ export interface BaseClientOptions extends KyOptions {
 	 * entry is replayed only while the identity it was queued under is current, and
 	 * `client.clear({ identity })` removes one identity's data. Only a SHA-256 digest of it is ever
 	 * stored. Without it, apps whose users share a browser must call `client.clear()` at logout.
+	 * While it fails (throws, or returns anything else: `''`, a Promise) nobody known is signed in:
+	 * a call is refused (`InvalidRequestError`) and the outbox replays and settles no one's entries.
 	 * @default undefined (no identity: one partition)
 	 */
 	identity?: () => string | undefined;

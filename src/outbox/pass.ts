@@ -1,5 +1,6 @@
 import type { WaitUntil } from '../core/options.js';
 import { probeMs } from '../core/reachability.js';
+import { identityOf } from '../core/context.js';
 import { storageError } from '../core/part-store.js';
 import { lastErrorOf, messageOf, outcomeOf } from './outcome.js';
 import type { Queue, Permit, Replayed } from './queue.js';
@@ -15,6 +16,18 @@ export interface FlushResult {
 	dead: number;
 	remaining: number;
 }
+
+/**
+ * Who is signed in now, as a call reads it (`identityOf`); `null` when the client's `identity()` fails (throws, or gives
+ * what is no identity): nobody known, for whom a pass replays, settles or removes nothing (a call then is refused).
+ */
+const signedIn = (queue: Queue): string | undefined | null => {
+	try {
+		return identityOf(queue.context.options.identity);
+	} catch {
+		return null;
+	}
+};
 
 /** How long `onConflict` may take, in ms: longer counts as `'dead'`. */
 const conflictMs = 10_000;
@@ -88,7 +101,7 @@ export class Pass {
 	/** The store's keys, listed once per pass, at the first pending key whose record read as nothing (`#entry`). */
 	#keys: Set<string> | undefined;
 	/** Who was signed in as the pass took its entry (one at a time): what it writes of it, it writes while they still are (`#mine`). */
-	#who: string | undefined;
+	#who: string | undefined | null;
 
 	constructor(queue: Queue, permit: Permit, tally: Tally, due: ReadonlySet<string>, waitUntil: WaitUntil | undefined) {
 		this.#queue = queue;
@@ -143,7 +156,7 @@ export class Pass {
 	 * the pass began, and, checked at each write, the identity it took the entry under still signed in.
 	 */
 	#mine(id: string): boolean {
-		return this.#permit.current(id) && this.#queue.context.identity() === this.#who;
+		return this.#permit.current(id) && signedIn(this.#queue) === this.#who;
 	}
 
 	/** An entry whose new state was not written though this pass still may (the store did not answer a read: `Queue.writeBack`): pending as it was, its scope waits (FIFO). */
@@ -163,8 +176,12 @@ export class Pass {
 	async #entry({ key, id, scope }: RecordKey): Promise<void> {
 		const queue = this.#queue;
 		const { context, options } = queue;
-		const who = context.identity();
+		const who = signedIn(queue);
 		this.#who = who;
+		if (who === null) {
+			return this.#block(scope); // Nobody known is signed in (see `signedIn`): its entries wait, untouched.
+		}
+
 		const identity = await queue.digest(who);
 		const known = queue.laneOf(id);
 		if (known && known !== `${scope} ${identity}`) {
@@ -383,7 +400,7 @@ export class Pass {
 		// identity is back, as a write told "queued" whose attempt ends then (early.ts). (An answer the app gave for a conflict
 		// — `onConflict` itself may sign out — is stored for that identity, and waits for it.) Its attempt failed: a flush
 		// counts it so (`failed`: still pending).
-		if (queue.context.identity() !== who) {
+		if (signedIn(queue) !== who) {
 			this.#tally(record.id, 'failed');
 			return;
 		}
@@ -423,7 +440,7 @@ export class Pass {
 		}
 
 		// Not written as its identity signed out meanwhile: untouched, pending, counted as above.
-		settled || queue.context.identity() === who || this.#tally(record.id, 'failed');
+		settled || signedIn(queue) === who || this.#tally(record.id, 'failed');
 	}
 
 	/** Make an entry a dead letter (`outbox:dead`), unless this pass may no longer write it (then nobody is told of one). */

@@ -164,3 +164,57 @@ describe('a pass over alice\'s entry that bob signs in during, as it reads the e
 		api.close();
 	});
 });
+
+describe('an identity() that fails during a pass: nobody known is signed in, no write of anyone\'s is sent or settled', () => {
+	const failing: Array<[string, () => unknown]> = [
+		['throws', () => {
+			throw new Error('session store locked');
+		}],
+		['returns an empty string', () => ''],
+		['returns a Promise', async () => 'alice'],
+	];
+
+	it.each(failing)('identity() %s: a write queued while nobody was signed in stays pending, untouched, and goes once it answers', async (_how, fails) => {
+		let broken = false;
+		const sent: string[] = [];
+		const fetch = (async (request: Request) => {
+			sent.push(`${request.method} ${new URL(request.url).pathname}`);
+			return new Response('down', { status: sent.length === 1 ? 500 : 200 });
+		}) as typeof globalThis.fetch;
+		const name = `h24-${++made}`;
+		const identity = (() => (broken ? fails() : undefined)) as () => string | undefined;
+		const api = createClient({ fetch, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: () => memoryStore(name), name, identity, outbox: outbox({ resumeJitterMs: 0 }) });
+		await expect(api.post('todos', { json: { a: 1 } })).rejects.toMatchObject({ code: 'QUEUED' });
+		const [queued] = await api.outbox.list();
+		broken = true;
+		// Before: { sent: 0, failed: 0, dead: 1 }: the replay refused as the call's identity() failed (INVALID_REQUEST), made a dead letter ('rejected').
+		expect(await api.outbox.flush()).toEqual({ sent: 0, failed: 0, dead: 0, remaining: 1 });
+		broken = false;
+		expect([await api.outbox.list(), await api.outbox.deadLetters()]).toEqual([[queued], []]);
+		expect(await api.outbox.flush()).toEqual({ sent: 1, failed: 0, dead: 0, remaining: 0 });
+		expect(sent).toEqual(['POST /todos', 'POST /todos']);
+		api.close();
+	});
+
+	it('identity() starts to throw while alice\'s replay is in flight, answered 400: not made a dead letter, untouched', async () => {
+		let who: string | undefined = 'alice';
+		const { api, held, told } = replaying(() => {
+			if (who === undefined) {
+				throw new Error('session store locked');
+			}
+
+			return who;
+		});
+		await expect(api.post('todos', { json: { a: 1 } })).rejects.toMatchObject({ code: 'QUEUED' });
+		const [queued] = await api.outbox.list();
+		const flushed = api.outbox.flush();
+		await waitFor(() => held.length === 1, 'the replay to be sent');
+		who = undefined;
+		held[0]!(400);
+		await flushed;
+		expect(told).toEqual([]);
+		who = 'alice';
+		expect([await api.outbox.list(), await api.outbox.deadLetters()]).toEqual([[queued], []]);
+		api.close();
+	});
+});
