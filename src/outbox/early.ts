@@ -3,7 +3,7 @@ import { classify, classifyStatus } from '../errors/classify.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import type { Drain } from './drain.js';
 import { lastErrorOf, outcomeOf, scheduleOf } from './outcome.js';
-import { conflict } from './pass.js';
+import { conflict, signedIn } from './pass.js';
 import type { Queue } from './queue.js';
 import type { OutboxRecord } from './record.js';
 import type { World } from '../core/world.js';
@@ -40,7 +40,8 @@ export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, recor
 	// Written back only in the world its call started in (src/core/world.ts): no discard of it, no clear of
 	// the outbox (all, or of its identity) and the same identity since the call started, not since `run` ended.
 	const due = await queue.follow(record.id, async (following) => {
-		const current = (): boolean => following() && call.world.current('outbox', record.id);
+		// And while the client's identity() answers: a write of nobody's (made while nobody was signed in) is settled for nobody known (`signedIn`).
+		const current = (): boolean => following() && call.world.current('outbox', record.id) && signedIn(queue) !== null;
 		const now = context.clock.now();
 		if (!failure) {
 			// Delivered: the values its dependents (`outbox.ref()`) ask for are kept (`kept`: also once another identity

@@ -21,7 +21,7 @@ export interface FlushResult {
  * Who is signed in now, as a call reads it (`identityOf`); `null` when the client's `identity()` fails (throws, or gives
  * what is no identity): nobody known, for whom a pass replays, settles or removes nothing (a call then is refused).
  */
-const signedIn = (queue: Queue): string | undefined | null => {
+export const signedIn = (queue: Queue): string | undefined | null => {
 	try {
 		return identityOf(queue.context.options.identity);
 	} catch {
