@@ -2,6 +2,13 @@
  * Defect hunt, twenty-fourth round (identity): work that outlives its caller checks the world it started in at the
  * moment of each write, not only as it starts (API.md "Work that outlives its caller", "Identity: persisted state
  * belongs to someone").
+ *
+ * - An outbox pass checked the identity once per entry (as it took it, and as it began to settle its answer): bob signing
+ *   in while it read the record back, read it, or ran `migrate` got alice's write written back, made a dead letter or
+ *   dropped, told in his session. Each write of the pass now checks it at the write.
+ * - An `identity()` that fails (throws, returns `''` or a Promise) read as "nobody signed in": a pass replayed the writes
+ *   queued while nobody was, its call refused them (`InvalidRequestError`) and they became dead letters; an early write's
+ *   attempt answered 400 then was buried. While it fails, nobody known is signed in: the outbox settles no one's writes.
  */
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/wait-for.js';
