@@ -1,4 +1,5 @@
 import type { ClientOf as Client } from '../core/client-types.js';
+import { probeMs } from '../core/reachability.js';
 import { onLineListener } from './on-line.js';
 import { takes } from './takes.js';
 
@@ -17,7 +18,10 @@ const follows = new WeakMap<ReachabilityOnlineManager, Setup[]>();
  * what the client's own attempts see, and, with a breaker shared across tabs, what the attempts and probes of another tab
  * of its name got) instead of `navigator.onLine`: online unless the scope is
  * `unreachable` or `offline`, so TanStack pauses its queries and mutations only when that origin
- * cannot be reached, never behind a `navigator.onLine` that is wrong. Returns the unsubscribe
+ * cannot be reached, never behind a `navigator.onLine` that is wrong. While it is paused so, TanStack is told
+ * online for a moment once every 10 000 ms (as an `offline` scope lets one attempt through per 10 s), so that its
+ * paused queries and mutations (and those `refetchOnReconnect` refetches) try once: a paused tab alone, which no
+ * other tab's answer reaches, finds the origin back within about 10 s of its return; a failure pauses them again. Returns the unsubscribe
  * function, which gives TanStack back a listener like its own (the window's `online` and `offline`
  * events, read as `navigator.onLine`) and sets it to `navigator.onLine` at once (in the `workerd`,
  * `deno` and `edge-light` builds, which have neither: online, nothing listened to). Called again
@@ -36,9 +40,29 @@ export const followReachability = (api: Pick<Client, 'on' | 'reachability'>, onl
 	// A scope that is no URL throws here (InvalidRequestError), before TanStack's onlineManager holds a listener that would throw at each of its subscriptions.
 	online();
 	const setup: Setup = (setOnline) => {
-		const tell = (): void => setOnline(online());
+		let timer: ReturnType<typeof setTimeout> | undefined;
+		const tell = (): void => {
+			clearTimeout(timer);
+			const now = online();
+			setOnline(now);
+			if (!now) {
+				// Paused, TanStack sends nothing that would find the scope back (a tab alone, no breaker open; a wrong
+				// `navigator.onLine`): once every `probeMs` it is online for one turn, so its paused queries and mutations try
+				// once. An answer makes the scope reachable (told); a failure pauses them again, as they were.
+				timer = setTimeout(() => {
+					setOnline(true);
+					timer = setTimeout(tell, 0);
+				}, probeMs);
+				(timer as { unref?: () => void }).unref?.(); // A Node or Deno script whose calls are done exits.
+			}
+		};
+
 		tell();
-		return api.on('reachability', tell);
+		const off = api.on('reachability', tell);
+		return () => {
+			clearTimeout(timer);
+			off();
+		};
 	};
 
 	const following = follows.get(onlineManager) ?? [];
