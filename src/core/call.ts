@@ -339,7 +339,8 @@ export class Call implements PolicyCall {
 	 * Cleared as the call settles.
 	 */
 	#bounded(running: Promise<Response>): Promise<Response> {
-		const { signal } = this;
+		// A signal of the wrong type (the caller's `signal: 5`) is none here: ky's run refuses it (InvalidRequestError).
+		const signal = this.signal instanceof AbortSignal ? this.signal : undefined;
 		const { held } = this.#client;
 		const limit = this.#limit();
 		return new Promise((resolve, reject) => {
@@ -353,7 +354,9 @@ export class Call implements PolicyCall {
 			const aborted = (): void => end(reject)(signal!.reason);
 			const closed = (): void => end(reject)(clientClosed());
 			held.add(closed);
-			const timer = typeof limit === 'number' ? setTimeout(() => void this.#start({ ...this.#state.forKy, totalTimeout: 0 }).then(end(resolve), end(reject)), limit - (monotonicNow() - this.#state.began)) : undefined;
+			// Once a wrapper started a run, ky's `totalTimeout` bounds it (what is left of it) and the wrapper answers its end
+			// (the outbox queues a write that timed out): the timer then leaves the call to them.
+			const timer = typeof limit === 'number' ? setTimeout(() => this.#state.run || void this.#start({ ...this.#state.forKy, totalTimeout: 0 }).then(end(resolve), end(reject)), limit - (monotonicNow() - this.#state.began)) : undefined;
 			signal?.aborted ? aborted() : signal?.addEventListener('abort', aborted);
 			running.then(end(resolve), end(reject));
 		});

@@ -37,7 +37,7 @@ describe('a list of the wrong items is shown as the list it is, never as "object
 			}
 		}
 
-		expect(await failure(api.get('https://api.test/', { retry: { methods: ['get', 1] } } as never))).toEqual(['InvalidRequestError', '`retry.methods` must be an array of strings; got ["get",1]', 'INVALID_REQUEST']);
+		expect(await failure(api.get('https://api.test/', { retry: { methods: ['get', 1] } } as never))).toEqual(['InvalidRequestError', '`retry.methods` must be an array of method names; got ["get",1]', 'INVALID_REQUEST']);
 		api.close();
 	});
 });
