@@ -352,7 +352,8 @@ export class Call implements PolicyCall {
 			};
 
 			const aborted = (): void => end(reject)(signal!.reason);
-			const closed = (): void => end(reject)(clientClosed());
+			// Refused as a bulkhead's waiter is, while it waits: a run it started goes on as any call's does at `close()`.
+			const closed = (): void => void (this.#state.run || end(reject)(clientClosed()));
 			held.add(closed);
 			// Once a wrapper started a run, ky's `totalTimeout` bounds it (what is left of it) and the wrapper answers its end
 			// (the outbox queues a write that timed out): the timer then leaves the call to them.

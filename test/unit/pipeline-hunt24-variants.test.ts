@@ -148,6 +148,34 @@ describe('the client\'s close() refuses a call a wrapper holds, as a bulkhead\'s
 	});
 });
 
+describe('a run the wrapper started before close() goes on as any call\'s run does', () => {
+	it('the wrapper waited, then ran ky; the client closes while that run is in flight: the call ends as a plain call in flight ends', async () => {
+		let answer!: () => void;
+		const answered = new Promise<void>((resolve) => {
+			answer = resolve;
+		});
+		let sent = 0;
+		const fetch = (async () => {
+			sent++;
+			await answered;
+			return new Response('net');
+		}) as typeof globalThis.fetch;
+		const { policy, open, ran } = gated();
+		const api = createClient({ fetch, retry: 0, audit: policy } as never);
+		const plain = createClient({ fetch, retry: 0 });
+		const wrapped = watch(api.get('https://a.test/w'));
+		const alone = watch(plain.get('https://a.test/p'));
+		open();
+		await until(() => ran() === 1 && sent === 2);
+		api.close();
+		plain.close();
+		answer();
+		const outcomes = [await settledWithin(wrapped, 2_000), await settledWithin(alone, 2_000)];
+		// Before (the held call refused whatever it had started): ['CLIENT_CLOSED', 'resolved 200'].
+		expect(outcomes.map((outcome) => typeof outcome === 'string' ? outcome : classify(outcome).code)).toEqual(['resolved 200', 'resolved 200']);
+	});
+});
+
 describe('a wrapper that never settles is bounded by the call\'s totalTimeout', () => {
 	it('one that never calls next(): the call rejects with ky\'s TimeoutError at the deadline (marked totalTimeoutSpent), nothing sent', async () => {
 		const { fetch, seen } = noting();
