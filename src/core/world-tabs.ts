@@ -22,18 +22,23 @@ export interface Hearing {
  */
 const heard = /^(\*|[a-z]+)(#[ir]:[\s\S]*)?$/i;
 
-/** Past this length a URL heard from another tab is ignored (servers refuse longer ones too). */
+/** Past this length a URL heard from another tab is heard without its query (servers refuse longer paths too). */
 const maxUrlLength = 8_192;
 
 /**
  * A write another tab posted (`[method, url]`), checked as outside input: a method token of at most
- * 32 characters, and an absolute http(s) URL of bounded length, normalized; else undefined.
+ * 32 characters, and an absolute http(s) URL, normalized; else undefined. A URL over `maxUrlLength` characters
+ * (a write to one was delivered all the same) is heard without its query and fragment — what the stale cache and
+ * `syncInvalidation` match is its path, and what a tab keeps of it stays bounded —; one whose path is still longer is none.
  */
 const writeOf = (write: unknown): [string, string] | undefined => {
 	const [method, url] = Array.isArray(write) && write.length === 2 ? write as unknown[] : [];
-	return isToken(method) && method.length <= 32
-		&& typeof url === 'string' && url.length <= maxUrlLength && /^https?:\/\//i.test(url) && canParse(url)
-		? [method, new URL(url).href] : undefined;
+	const href = isToken(method) && method.length <= 32 && typeof url === 'string' && /^https?:\/\//i.test(url) && canParse(url) ? new URL(url) : undefined;
+	if (href && href.href.length > maxUrlLength) {
+		href.search = href.hash = '';
+	}
+
+	return href && href.href.length <= maxUrlLength ? [method as string, href.href] : undefined;
 };
 
 /**

@@ -5,8 +5,9 @@ import type { Note } from './pending-writes.js';
 const isNote = (data: unknown): data is Note => {
 	const note = data as Partial<Note> | null;
 	const short = (value: unknown, max: number): boolean => typeof value === 'string' && value.length <= max;
-	// `'*'` (no entry's id) only in a clear: an entry told queued under it would read as a clear of every count.
-	return note?.v === 1 && (note.op === '+' ? note.id !== '*' && short(note.url, 8192) : note.op === '-') && short(note.id, 128)
+	// `'*'` (no entry's id) only in a clear: an entry told queued under it would read as a clear of every count. A URL of
+	// any length: a write to it is queued (what is kept of a long one is bounded, pending-writes.ts `laneOf`).
+	return note?.v === 1 && (note.op === '+' ? note.id !== '*' && typeof note.url === 'string' : note.op === '-') && short(note.id, 128)
 		&& (note.who === undefined || short(note.who, 128));
 };
 

@@ -14,7 +14,27 @@ export const normalised = (url: string): string => url.includes('%') ? url.repla
 /** Past this many pending entries known, the oldest notes go (a count may then read low, never the store). */
 const maxKnown = 10_000;
 
-/** What another tab may post: an entry queued (`+`, with its lane) or gone (`-`), bounded (pending-tabs.ts checks it). */
+/** Past this length a URL is known by its length and a hash (`laneOf`): what is kept of one stays bounded. */
+const maxUrl = 8_192;
+
+/**
+ * The lane of identity digest `who`'s writes to `url` (its percent-encodings normalised): `<who>\n<URL>`. A URL over
+ * `maxUrl` characters (any length is a write every tab counts) is known by its length and a 64-bit hash of it (two
+ * 32-bit FNV-1a lanes): bounded however long, and two URLs share a lane only if equally long and of one hash
+ * (about 2⁻⁶⁴ for two URLs; a count is a hint shown on a stale answer, never what a write does).
+ */
+const laneOf = (who: string | undefined, url: string): string => {
+	const text = normalised(url);
+	let [a, b] = [0x811c9dc5, 0x1b873593];
+	for (let at = 0; text.length > maxUrl && at < text.length; at++) {
+		a = Math.imul(a ^ text.charCodeAt(at), 0x01000193);
+		b = Math.imul(b ^ text.charCodeAt(at), 0x5bd1e995);
+	}
+
+	return `${who ?? ''}\n${text.length > maxUrl ? `#${text.length}:${a >>> 0}:${b >>> 0}` : text}`;
+};
+
+/** What another tab may post: an entry queued (`+`, with its identity digest and URL, of any length) or gone (`-`), bounded (pending-tabs.ts checks it). */
 export interface Note {
 	v: 1;
 	op: '+' | '-';
@@ -32,7 +52,7 @@ export interface Note {
  * just after its start (outbox.ts); until then a count may read low.
  */
 export class PendingWrites {
-	/** Each pending entry's lane: `<identity digest>\n<URL>` (its percent-encodings normalised). */
+	/** Each pending entry's lane: `<identity digest>\n<URL>` (its percent-encodings normalised; a long one hashed, `laneOf`). */
 	readonly #lanes = new Map<string, string>();
 	/** How many of `#lanes` name each lane: a stale answer's count is one lookup. */
 	readonly #counts = new Map<string, number>();
@@ -62,7 +82,7 @@ export class PendingWrites {
 
 	/** The pending writes of identity digest `who` to exactly `url` (its percent-encodings normalised, as each entry's). */
 	count(who: string | undefined, url: string): number {
-		return this.#counts.get(`${who ?? ''}\n${normalised(url)}`) ?? 0;
+		return this.#counts.get(laneOf(who, url)) ?? 0;
 	}
 
 	/** A clear of the outbox (all, or of identity digest `who`): its writes no longer counted pending, here and in the other tabs. */
@@ -102,7 +122,7 @@ export class PendingWrites {
 			this.#forget(this.#lanes.keys().next().value!);
 		}
 
-		const lane = `${who ?? ''}\n${normalised(url ?? '')}`;
+		const lane = laneOf(who, url ?? '');
 		this.#lanes.set(id, lane);
 		this.#counts.set(lane, (this.#counts.get(lane) ?? 0) + 1);
 	}

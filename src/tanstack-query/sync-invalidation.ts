@@ -4,7 +4,10 @@ import type { ClientOf as Client } from '../core/client-types.js';
 import { canParse, describe } from '../utils/validate.js';
 import { takes } from './takes.js';
 
-/** A delivered write as `touches` gets it: its method and absolute URL (sensitive query values removed). */
+/**
+ * A delivered write as `touches` gets it: its method and absolute URL (sensitive query values removed). Heard from
+ * another tab, a URL over 8 192 characters comes without its query string (its path is what the queries match).
+ */
 export interface DeliveredWrite {
 	method: string;
 	url: string;

@@ -1,0 +1,88 @@
+/**
+ * Defect hunt, twenty-fifth round (area: tabs and the recovery they see). API.md "Outbox" and "Read your own writes"
+ * (every tab is told of every queued write, `pending-writes=N` the writes to that exact URL; every tab learns of a
+ * delivered write), "Reachability and recovery" (a breaker another tab opened is this tab's too), "Sensitive data"
+ * (another tab's message is outside input, bounded). Node's BroadcastChannel carries the messages (`document` faked).
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createClient as createCore } from '../../src/entries/core.js';
+import { PendingWrites } from '../../src/outbox/pending-writes.js';
+import { fakeWindow, type FakeWindow } from './outbox-helpers.js';
+
+let names = 0;
+let win: FakeWindow | undefined;
+const closing: Array<{ close(): void }> = [];
+
+afterEach(() => {
+	for (const each of closing.splice(0)) {
+		each.close();
+	}
+
+	win?.restore();
+	win = undefined;
+});
+
+/** Two tabs' counts of one name's pending writes (`PendingWrites`), and how many malformed notes the second was told. */
+const countsInTabs = () => {
+	win = fakeWindow(); // tabs: the notes travel on BroadcastChannel
+	const name = `h25-pending-${names++}`;
+	const told = { malformed: 0 };
+	const one = new PendingWrites(name, () => undefined);
+	const other = new PendingWrites(name, () => told.malformed++);
+	closing.push(one, other);
+	return { name, one, other, told };
+};
+
+/** An absolute URL of `length` characters, its query string `fill` repeated. */
+const longUrl = (length: number, fill = 'a', path = 'https://api.test/search?q='): string => path + fill.repeat(length - path.length);
+
+describe('pending-writes: every tab counts a queued write whatever its URL\'s length', () => {
+	it.each([8_193, 9_000, 100_000])('a write to a URL of %i characters counts 1 in the other tab, no storage:error', async (length) => {
+		const { one, other, told } = countsInTabs();
+		const url = longUrl(length);
+		one.queued('a', 'ann', url, 'PATCH');
+		one.queued('m', 'ann', 'https://api.test/marker', 'PATCH'); // posted after it: once counted there, the first was handled
+		await vi.waitFor(() => expect(other.count('ann', 'https://api.test/marker')).toBe(1));
+		// Before: 0, and told malformed once (the note's URL over 8 192 characters).
+		expect([other.count('ann', url), told.malformed]).toEqual([1, 0]);
+		one.gone('a');
+		await vi.waitFor(() => expect(other.count('ann', url)).toBe(0));
+	});
+
+	it('two long URLs alike in their first 8 192 characters and their length are counted apart, in both tabs', async () => {
+		const { one, other } = countsInTabs();
+		const [first, second] = [`${longUrl(9_000)}b`, `${longUrl(9_000)}c`];
+		one.queued('a', 'ann', first, 'PUT');
+		one.queued('b', 'ann', first, 'PUT');
+		one.queued('c', 'ann', second, 'PUT');
+		await vi.waitFor(() => expect(other.count('ann', second)).toBe(1));
+		expect([one.count('ann', first), one.count('ann', second), other.count('ann', first)]).toEqual([2, 1, 2]);
+		expect(other.count('ann', longUrl(9_001))).toBe(0);
+		expect(other.count('bob', first)).toBe(0); // another identity's lane
+	});
+
+	it('a long URL\'s percent-encodings are normalised as a short one\'s: `%7E` and `~` are one URL', async () => {
+		const { one, other } = countsInTabs();
+		one.queued('a', 'ann', `${longUrl(9_000)}%7e`, 'PUT');
+		await vi.waitFor(() => expect(other.count('ann', `${longUrl(9_000)}~`)).toBe(1));
+	});
+});
+
+describe('write:delivered: another tab\'s write to a URL over 8 192 characters', () => {
+	it('is heard (its query left out: what the cache and syncInvalidation match is its path), with no storage:error', async () => {
+		win = fakeWindow();
+		const name = `h25-delivered-${names++}`;
+		const reader = createCore({ name, retry: 0, fetch: (async () => new Response('ok')) as typeof fetch });
+		closing.push(reader);
+		const heard: string[] = [];
+		reader.on('write:delivered', ({ method, url }) => heard.push(`${method} ${url.length}`));
+		reader.on('storage:error', ({ part, operation }) => heard.push(`storage:error ${part} ${operation}`));
+		const other = new BroadcastChannel(`steadfetch:${name}:world`);
+		closing.push(other);
+		other.postMessage({ v: 1, write: ['PATCH', longUrl(9_000, 'a', 'https://api.test/todos/1?tags=')] });
+		other.postMessage({ v: 1, write: ['PUT', 'https://api.test/marker'] });
+		await vi.waitFor(() => expect(heard.at(-1)).toBe(`PUT ${'https://api.test/marker'.length}`));
+		// Before: ['storage:error world channel', 'PUT 23'].
+		expect(heard).toEqual([`PATCH ${'https://api.test/todos/1'.length}`, 'PUT 23']);
+	});
+});
