@@ -5,7 +5,7 @@ import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { CircuitOpenError } from '../errors/CircuitOpenError.js';
 import { untilClosed } from '../core/closing.js';
 import { PASS, PROBE, type Circuit } from './circuit.js';
-import { circuitFor, clear, command, createCircuits, held, noop, restore, send } from './circuits.js';
+import { circuitFor, clear, command, createCircuits, held, known, noop, restore, send } from './circuits.js';
 import { pause, waitForHealthy, type Gone } from './healthy.js';
 import { claim, probe } from './probe.js';
 import { close, start } from './tabs.js';
@@ -115,8 +115,9 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 
 	// ky's retry after an answer (a 503 with a Retry-After past `maxRetryAfter`) that this breaker would refuse when it goes,
 	// its scope open past ky's delay: not waited for (PolicyHooks.refusesRetry). `edgeMs`: an attempt that close waits.
+	// Also a scope another tab opened meanwhile, that this one forgot past `maxScopes` (`known`): its retry would be refused too.
 	context.hooks.refusesRetry = (call, url, error, timed) => {
-		const record = call.options.breaker !== false && scopes.get(attemptScope(scopeOf, url, call))?.record;
+		const record = call.options.breaker !== false && known(circuits, attemptScope(scopeOf, url, call))?.record;
 		if (!isHTTPError(error) || !record || record.state !== 'open' || record.unanswered) {
 			return false;
 		}

@@ -197,6 +197,12 @@ export const closeCircuits = (circuits: Circuits): void => {
 	wake(circuits.paused);
 };
 
+/**
+ * The scope's circuit if this breaker knows it, without making one nor marking it used: among `scopes`, or open and known
+ * only from the other tabs, forgotten there (`forgot`): a scope another tab holds open is still open here.
+ */
+export const known = ({ scopes, forgot }: Circuits, scope: string): Circuit | undefined => scopes.get(scope) ?? forgot.get(scope);
+
 /** The circuit of a URL or scope given to a client member, resolved as a call's. */
 export const circuitFor = ({ context, options, scopes }: Circuits, urlOrScope: string | URL): Circuit => scopes.scope(scopeFor(urlOrScope, context.scopeOf, context.options, !!options.scope));
 

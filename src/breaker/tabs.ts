@@ -4,7 +4,7 @@ import { tryLock, webLocks, type LockManagerLike } from '../utils/lock.js';
 import { background, storageError, storageMs } from '../core/part-store.js';
 import { hasTabs } from '../utils/tabs.js';
 import type { BreakerRecord, Circuit } from './circuit.js';
-import { closeCircuits, load, read, receive, reloaded, tally, type Circuits } from './circuits.js';
+import { closeCircuits, known, load, read, receive, reloaded, tally, type Circuits } from './circuits.js';
 import { poke } from './probe.js';
 import { pause } from './healthy.js';
 import { untilClosed } from '../core/closing.js';
@@ -117,10 +117,11 @@ const lockProbe = async (circuits: Circuits, locks: LockManagerLike, circuit: Ci
 /**
  * `Circuits.behind`: the calls of a page wait for its early probe whichever of its clients made them. The probe of
  * `circuit`'s scope another breaker over the same `stores` (`peers`) has in flight, let through early (`reloaded`),
- * is waited for (at most the probe timeout); then the state it left is taken (`receive`), before its message comes.
+ * is waited for (at most the probe timeout); then the state it left is taken (`receive`), before its message comes. Also
+ * a probe of a scope that breaker knows only from the other tabs and forgot (`known`): a recovery trigger probes those too.
  */
 const behind: NonNullable<Circuits['behind']> = (circuits, circuit, signal) => {
-	const twin = [...circuits.peers].map((ref) => ref.deref()?.scopes.get(circuit.record.scope)).find((peer) => peer?.probes.length && peer.reloaded === peer.record);
+	const twin = [...circuits.peers].map((ref) => ref.deref()).map((peer) => peer && known(peer, circuit.record.scope)).find((peer) => peer?.probes.length && peer.reloaded === peer.record);
 	return twin && untilClosed(pause(circuits.paused, circuits.settings.probeTimeoutMs, signal, twin.probing), circuits.wake).then(() => receive(circuits, twin.record));
 };
 
@@ -169,9 +170,9 @@ export const start = (circuits: Circuits): void => {
 			// also one it knows only from the other tabs and forgot (`Circuits.forgot`): the tab that opened it may be gone.
 			const { ask } = Object(data) as { ask?: unknown };
 			if (typeof ask === 'string') {
-				const known = (circuits.scopes.get(ask) ?? circuits.forgot.get(ask))?.record;
-				if (known && known.state !== 'closed') {
-					circuits.channel!.post(known);
+				const record = known(circuits, ask)?.record;
+				if (record && record.state !== 'closed') {
+					circuits.channel!.post(record);
 				}
 
 				return;

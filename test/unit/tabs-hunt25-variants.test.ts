@@ -6,7 +6,10 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient as createCore } from '../../src/entries/core.js';
+import { createClient, memoryStore } from '../../src/entries/index.js';
 import { PendingWrites } from '../../src/outbox/pending-writes.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { FakeOrigin, flush, origin, t0 } from './breaker-kit.js';
 import { fakeWindow, type FakeWindow } from './outbox-helpers.js';
 
 let names = 0;
@@ -84,5 +87,90 @@ describe('write:delivered: another tab\'s write to a URL over 8 192 characters',
 		await vi.waitFor(() => expect(heard.at(-1)).toBe(`PUT ${'https://api.test/marker'.length}`));
 		// Before: ['storage:error world channel', 'PUT 23'].
 		expect(heard).toEqual([`PATCH ${'https://api.test/todos/1'.length}`, 'PUT 23']);
+	});
+});
+
+/**
+ * Tabs of one name and store on one clock (at `t0`), breakers shared (`openMs` 30 000), over a FakeOrigin each; `meet(n)`
+ * has a client meet `n` other scopes (past `maxScopes`, 1 000, its idle ones are forgotten).
+ */
+const breakerTabs = () => {
+	win = fakeWindow();
+	const clock = new ManualClock(t0);
+	const name = `h25-breaker-${names++}`;
+	const store = memoryStore(name);
+	const open = (breakerOptions: object = {}, clientOptions: object = {}) => {
+		const server = new FakeOrigin();
+		const api = createClient({ clock, random: () => 0.5, name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, ...clientOptions, breaker: { share: true, openMs: 30_000, ...breakerOptions } });
+		closing.push(api);
+		return { api, server };
+	};
+
+	return { clock, name, store, open };
+};
+
+/** What a call ended in: its status, or its error's code (else name). */
+const outcomeOf = async (calling: Promise<Response>): Promise<string> => calling.then((response) => String(response.status), (error: { code?: unknown; name: string }) => (typeof error.code === 'string' ? error.code : error.name));
+
+const meet = (api: { breaker(url: string): unknown }, count: number): void => {
+	for (let index = 0; index < count; index++) {
+		api.breaker(`https://other-${index}.test`);
+	}
+};
+
+describe('breaker: a scope another tab opened, that this page\'s clients forgot past maxScopes', () => {
+	it('online, with breaker.probe: the call of a client extend() made waits for its parent\'s early probe, and gets fresh data', async () => {
+		const { open } = breakerTabs();
+		const opener = open({ probe: '/health' });
+		const page = open({ probe: '/health' });
+		const child = page.api.extend({ headers: { 'x-child': '1' } });
+		closing.push(child);
+		opener.server.down();
+		for (let index = 0; index < 5; index++) {
+			expect(await outcomeOf(opener.api.get(`${origin}/x`))).toBe('NetworkError');
+		}
+
+		await vi.waitFor(() => expect([page.api.breaker(origin).state, child.breaker(origin).state]).toEqual(['open', 'open']));
+		meet(page.api, 1_100);
+		meet(child, 1_100);
+		opener.api.close();
+		page.server.hang();
+		win!.setOnline(true);
+		await vi.waitFor(() => expect(page.server.pending).toHaveLength(1)); // the early probe
+		const call = outcomeOf(child.get(`${origin}/x`));
+		await flush();
+		await flush();
+		page.server.up();
+		page.server.settleAll(new Response('{}', { status: 200 }));
+		expect(await call).toBe('200');
+		expect(page.server.requests.map((request) => new URL(request.url).pathname)).toEqual(['/health', '/x']);
+	});
+});
+
+describe('breaker: ky\'s retry of an answer whose scope another tab opened meanwhile, that this tab forgot', () => {
+	it('is refused as for a scope it remembers: the call ends at once with the answer, no retry sent nor waited for', async () => {
+		const { open } = breakerTabs();
+		const opener = open({ openMs: 60_000 });
+		opener.server.answer(503);
+		// The app's afterResponse hook awaits something while the rest of the page goes on: meanwhile another tab opens the
+		// scope on its own 503s, and this page meets 2 200 other scopes (a crawler): its circuit is forgotten, open.
+		let during: (() => Promise<void>) | undefined;
+		const tab = open({ openMs: 60_000 }, { retry: { limit: 1, backoffLimit: 100 }, hooks: { afterResponse: [async () => during?.()] } });
+		tab.server.answer(503);
+		during = async () => {
+			during = undefined;
+			meet(tab.api, 1_100);
+			while (opener.api.breaker(origin).state !== 'open') {
+				await outcomeOf(opener.api.get(`${origin}/x`)); // 503s (this tab's own counted too)
+			}
+
+			await vi.waitFor(() => expect(tab.api.breaker(origin).state).toBe('open'));
+			meet(tab.api, 1_100);
+		};
+		const started = Date.now();
+		// Before: 'CIRCUIT_OPEN' (ky's retry waited, then the breaker refused it).
+		expect(await outcomeOf(tab.api.get(`${origin}/x`))).toBe('HTTPError');
+		expect(tab.server.requests).toHaveLength(1);
+		expect(Date.now() - started).toBeLessThan(5_000);
 	});
 });
