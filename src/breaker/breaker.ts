@@ -191,8 +191,9 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 			}));
 			return membersOf(call);
 		},
-		stats: (scope) => ({ breaker: snapshot(scopes.get(scope) ?? circuits.circuit(scope), clock.now()) }),
-		holds: (scope) => held(scopes.get(scope)),
+		// A scope another tab opened and this one forgot (`known`) is shown open, and keeps its counters, as one remembered.
+		stats: (scope) => ({ breaker: snapshot(known(circuits, scope) ?? circuits.circuit(scope), clock.now()) }),
+		holds: (scope) => circuits.forgot.has(scope) || held(scopes.get(scope)),
 		start: () => start(circuits),
 		close: () => close(circuits),
 		clear: (clearOptions) => clear(circuits, clearOptions),

@@ -174,3 +174,23 @@ describe('breaker: ky\'s retry of an answer whose scope another tab opened meanw
 		expect(Date.now() - started).toBeLessThan(5_000);
 	});
 });
+
+describe('breaker: stats() of a scope another tab opened, that this tab\'s breaker forgot past maxScopes', () => {
+	it('shows it open, as api.breaker() does', async () => {
+		const { open } = breakerTabs();
+		const opener = open();
+		const tab = open();
+		expect(await outcomeOf(tab.api.get(`${origin}/x`))).toBe('200'); // stats() counts the scope
+		meet(tab.api, 1_100); // its closed circuit forgotten
+		opener.server.answer(503);
+		while (opener.api.breaker(origin).state !== 'open') {
+			await outcomeOf(opener.api.get(`${origin}/x`));
+		}
+
+		await vi.waitFor(() => expect(tab.api.stats()[origin]?.breaker?.state).toBe('open'));
+		meet(tab.api, 1_100); // known only from the other tab: forgotten, open
+		// Before: 'closed' (a circuit made anew), while its calls are refused.
+		expect(tab.api.stats()[origin]?.breaker?.state).toBe('open');
+		expect(tab.api.breaker(origin).state).toBe('open');
+	});
+});
