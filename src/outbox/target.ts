@@ -15,7 +15,7 @@ export const secretUrl = (context: PolicyContext, url: string, values: Iterable<
  * `prefix` and resolved against `baseUrl` (the call's options over the client's; else the page's
  * location, where there is one), then `searchParams` — the client's, then the call's, a call's
  * `null` dropping the client's (`undefined` is not given), a name given `undefined` removed. `undefined` when it
- * does not parse. A `beforeRequest` hook may still change it: what the layer sees is checked too.
+ * does not parse (or the input is no URL at all). A `beforeRequest` hook may still change it: what the layer sees is checked too.
  */
 export const targetOf = ({ input, options: own }: PolicyCall, defaults: PolicyContext['options']): URL | undefined => {
 	// One the call gives as `undefined` is not given (API.md "Option values"): the client's, as the core hands ky.
@@ -23,8 +23,9 @@ export const targetOf = ({ input, options: own }: PolicyCall, defaults: PolicyCo
 	const page = here();
 	const prefix = option('prefix');
 	const baseUrl = option('baseUrl');
-	let href = input instanceof Request ? input.url : String(input);
 	try {
+		// Inside: an object that passes for a URL and is none (`Object.create(URL.prototype)`) throws here, a call ky refuses.
+		let href = input instanceof Request ? input.url : String(input);
 		if (typeof input === 'string') {
 			href = prefix ? `${String(prefix).replace(/\/+$/, '')}/${href.replace(/^\/+/, '')}` : href;
 		}
