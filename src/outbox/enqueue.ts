@@ -91,6 +91,11 @@ const dependencies = async (queue: Queue, call: PolicyCall, href: string): Promi
 		return;
 	}
 
+	// As many as a stored record may name (`isRecord`), as a write may wait for.
+	if (found.size > maxListed) {
+		throw new InvalidRequestError(`A call may hold at most ${maxListed} placeholders of outbox.ref()`);
+	}
+
 	const refs: Record<string, Ref> = {};
 	const dependsOn = new Set<string>();
 	const now = queue.context.clock.now();

@@ -124,8 +124,8 @@ export interface Outbox {
 	 * longer or is larger holds no value (its dependents become `'parent'` dead letters), never the delivery.
 	 * Throws a `TypeError` for an `entryId` that is not a string or a pointer that is not a JSON pointer.
 	 * A call holding a placeholder of a pending entry in a header the outbox never stores (a credential,
-	 * `sensitiveHeaders`) rejects with `InvalidRequestError` before it is sent or stored: it could only be replayed without it.
-	 * One that must wait and cannot be stored (`maxEntries` pending, a body over `maxBodyBytes` or `maxFileBytes`, the
+	 * `sensitiveHeaders`) rejects with `InvalidRequestError` before it is sent or stored: it could only be replayed without it;
+	 * so does one holding more than 10 000 placeholders (a stored record naming more is read as malformed). One that must wait and cannot be stored (`maxEntries` pending, a body over `maxBodyBytes` or `maxFileBytes`, the
 	 * storage quota) rejects with `OutboxFullError` (its `reason`) before it is sent or stored, as any write that must be stored.
 	 */
 	ref(entryId: string, pointer: string): string;

@@ -4,7 +4,7 @@
  * identity a kept write belongs to (API.md "Outbox", "Offline writes for real apps", "Identity").
  */
 import { describe, expect, it } from 'vitest';
-import { createClient, InvalidRequestError, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
+import { createClient, InvalidRequestError, memoryStore, OutboxQueuedError, outbox, type KeyValueStore } from '../../src/entries/index.js';
 
 let made = 0;
 
@@ -42,6 +42,65 @@ describe('an input that passes for a URL but is none: a typed rejection, nothing
 		expect(caught).toBeInstanceOf(InvalidRequestError);
 		expect(state.sent).toEqual([]);
 		expect(await api.outbox.size()).toBe(0);
+		api.close();
+	});
+});
+
+const queuedId = async (promise: Promise<unknown>): Promise<string> => {
+	const caught = await promise.then(() => undefined, (error: unknown) => error);
+	expect(caught).toBeInstanceOf(OutboxQueuedError);
+	return (caught as OutboxQueuedError).entryId!;
+};
+
+/** A pending `PUT /items/1` queued offline, its stored record then given `fields` (another tab's, a damaged store). */
+const planted = async (fields: (record: Record<string, unknown>) => Record<string, unknown>, more: Parameters<typeof outbox>[0] = {}) => {
+	const client = counted(more);
+	client.state.offline = true;
+	const id = await queuedId(client.api.put('items/1', { json: { a: 1 } }));
+	const [key] = (await client.inner.keys()).filter((each) => each.startsWith('p|'));
+	const record = (await client.inner.get<Record<string, unknown>>(key!))!;
+	await client.inner.set(key!, { ...record, ...fields(record) });
+	return { ...client, id, key: key! };
+};
+
+const ids = (length: number, from = 0): string[] => Array.from({ length }, (_, n) => `00000000-0000-4000-8000-${String(n + from).padStart(12, '0')}`);
+
+describe('a stored record\'s placeholders (refs) are bounded as read, as the write path bounds them', () => {
+	it('refs of 10,001 placeholders: the record is unreadable — a dead letter, nothing sent', async () => {
+		const { api, state, id } = await planted(() => ({ refs: Object.fromEntries(ids(10_001).map((entry, n) => [`steadfetch-ref-x-${n}`, { entry, pointer: '/id' }])) }));
+		state.offline = false;
+		const sent = state.sent.length;
+		// Before: { dead: 1 } as a 'parent' dead letter (its 10,001 refs each looked up), not as the unreadable record it is.
+		expect(await api.outbox.flush()).toMatchObject({ dead: 1, sent: 0 });
+		expect((await api.outbox.deadLetters()).map((entry) => [entry.id, entry.lastError?.message])).toEqual([[id, 'Unreadable']]);
+		expect(state.sent.length).toBe(sent);
+		api.close();
+	});
+
+	it('a call holding 10,001 placeholders: InvalidRequestError before any I/O, nothing stored', async () => {
+		const { api, state } = counted();
+		state.offline = true;
+		const parent = await queuedId(api.post('items', { json: { a: 1 } }));
+		const placeholders = Array.from({ length: 10_001 }, (_, n) => api.outbox.ref(parent, `/v${n}`));
+		const sent = state.sent.length;
+		const caught = await failure(api.put('items/1', { json: { ids: placeholders } }));
+		// Before: queued (OutboxQueuedError), its record holding 10,001 refs.
+		expect(caught).toBeInstanceOf(InvalidRequestError);
+		expect(state.sent.length).toBe(sent);
+		expect(await api.outbox.size()).toBe(1);
+		api.close();
+	});
+
+	it('a call holding 10,000 placeholders (the most): queued behind its parent, replayed with the values', async () => {
+		const { api, state } = counted();
+		state.offline = true;
+		const parent = await queuedId(api.post('items', { json: { a: 1 } }));
+		const placeholders = Array.from({ length: 10_000 }, (_, n) => api.outbox.ref(parent, `/v${n}`));
+		await queuedId(api.put('items/1', { json: { ids: placeholders } }));
+		state.offline = false;
+		state.values = 10_000;
+		expect(await api.outbox.flush()).toMatchObject({ sent: 2, dead: 0 });
+		expect(JSON.parse(state.sent.at(-1)!.body)).toEqual({ ids: Array.from({ length: 10_000 }, (_, n) => n) });
 		api.close();
 	});
 });
