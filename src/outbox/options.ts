@@ -153,7 +153,8 @@ export interface OutboxOptions {
 	 * in workerd (no locks), only what that drain has not claimed. A superseding write without a
 	 * precondition of its own inherits the oldest superseded
 	 * entry's that has one: it was made on that version, so a change by someone else since still
-	 * meets a conflict. URLs that differ only in percent-encodings of unreserved characters or in hex
+	 * meets a conflict (an entry whose precondition's placeholders would make it wait for more than 10 000 entries is not
+	 * superseded: it is sent first). URLs that differ only in percent-encodings of unreserved characters or in hex
 	 * case (`/todos/%7E`, `/todos/~`) are the same URL (RFC 3986 6.2.2); the latest write's is sent.
 	 * @default false
 	 */

@@ -1097,24 +1097,24 @@ export class Queue {
 				// An entry others depend on is never superseded (`outbox.ref()`): pointers recorded with it, or asked of it
 				// through a client of the name here (`ask`: its recording may not be written yet; a peer gone: this one asked again).
 				if (isRecord(old) && !old.pointers?.length && ![...this.#peers].some((peer) => (peer.deref() ?? this).#asked.has(id)) && normalised(old.url) === url && old.identity === record.identity && overwritten.test(old.method) && !this.#claims.has(id) && !this.leaseOf(old)) {
-					superseded.push([key, old]);
 					if (old.preconditions && !record.preconditions) {
-						record.preconditions = old.preconditions;
 						// With the placeholders (`outbox.ref()`) it holds: replaced by their values at the replay, in any tab,
 						// after the entries they name (`Pass#resolve`), never sent as written. Taken together (the stored record may hold
 						// thousands: one copy of the refs per placeholder took seconds).
 						const text = JSON.stringify(old.preconditions);
 						const waited = new Set(old.dependsOn);
 						const taken = Object.entries(old.refs ?? {}).filter(([placeholder]) => text.includes(placeholder));
-						const parents = taken.map(([, ref]) => ref.entry).filter((entry) => waited.has(entry));
-						if (taken.length > 0) {
-							record.refs = { ...record.refs, ...Object.fromEntries(taken) };
+						const refs = { ...record.refs, ...Object.fromEntries(taken) };
+						const dependsOn = [...new Set([...record.dependsOn ?? [], ...taken.map(([, ref]) => ref.entry).filter((entry) => waited.has(entry))])];
+						// More than a record may list (`maxListed`, as a call may wait for): it is left, sent before this one.
+						if (dependsOn.length > maxListed || Object.keys(refs).length > maxListed) {
+							continue;
 						}
 
-						if (parents.length > 0) {
-							record.dependsOn = [...new Set([...record.dependsOn ?? [], ...parents])];
-						}
+						Object.assign(record, { preconditions: old.preconditions }, taken.length > 0 && { refs }, dependsOn.length > 0 && { dependsOn });
 					}
+
+					superseded.push([key, old]);
 				}
 			}
 

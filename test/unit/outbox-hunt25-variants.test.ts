@@ -105,3 +105,20 @@ describe('a stored record\'s placeholders (refs) are bounded as read, as the wri
 	});
 });
 
+describe('coalesce: the parents a superseding write inherits with a precondition stay within what a record may list', () => {
+	it('an old write whose If-Match holds placeholders of 10,000 parents, superseded by a PUT waiting for one more: both kept, both readable', async () => {
+		const parents = ids(10_000, 1);
+		const refs = Object.fromEntries(parents.map((entry, n) => [`steadfetch-ref-x-${n}.`, { entry, pointer: '/etag' }]));
+		const { api, state, id, inner } = await planted(() => ({ preconditions: { 'if-match': Object.keys(refs).join('') }, refs, dependsOn: parents }), { coalesce: true, maxEntries: 20_000 });
+		const parent = await queuedId(api.post('items', { json: { a: 1 } }));
+		const next = await queuedId(api.put('items/1', { json: { parent: api.outbox.ref(parent, '/id') } }));
+		const stored = await Promise.all((await inner.keys()).filter((key) => key.startsWith('p|')).map(async (key) => inner.get<{ id: string; dependsOn?: string[] }>(key)));
+		const lengths = Object.fromEntries(stored.map((record) => [record!.id === id ? 'old' : record!.id === next ? 'next' : 'parent', record!.dependsOn?.length ?? 0]));
+		// Before: { next: 10001, parent: 0 } — the old one superseded, the new record listing 10,001 parents (unreadable as stored).
+		expect(lengths).toEqual({ old: 10_000, next: 1, parent: 0 });
+		expect((await api.outbox.list()).map((entry) => entry.id)).toEqual([id, parent, next]);
+		expect(state.sent.filter((each) => each.method === 'PUT').length).toBe(1);
+		api.close();
+	});
+});
+
