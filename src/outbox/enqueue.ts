@@ -18,6 +18,7 @@ import { noLeaseMs, Queue } from './queue.js';
 import { bounded, initNames, makeKey, maxListed, overwritten, type OutboxRecord } from './record.js';
 import { at, dependentsOf, isValues, parentsOf, substitute, valuesKey, type Ref, type Values } from './refs.js';
 import { overQuota } from './quota.js';
+import { reads } from './options.js';
 import { bytesOf, jsonText, snapshotBody, tooLarge, type BodySnapshot } from './snapshot.js';
 import { diesWithRequest } from './request-bound.js';
 import { registerSync } from './register-sync.js';
@@ -54,12 +55,12 @@ let storing = 0;
 const streamed = (body: unknown): boolean => body instanceof ReadableStream || Symbol.asyncIterator in Object(body) || typeof Object(body).next === 'function';
 
 /**
- * Whether the outbox can store a call: an eligible one (not a replay; its method, or its `outbox`
- * option, says the outbox takes it) whose URL `href` and header `values` (when known) carry no sensitive query parameter and whose
+ * Whether the outbox can store a call: an eligible one (not a replay, nor a read whatever its `outbox` option; its
+ * method, or its `outbox` option, says the outbox takes it) whose URL `href` and header `values` (when known) carry no sensitive query parameter and whose
  * body is no stream (`streamed`: never read into memory for the outbox, sent as with `outbox: false`).
  */
 const queueable = ({ context, options }: Queue, call: PolicyCall, href: string, values?: Iterable<string>): boolean =>
-	!call.replay && (call.options.outbox === true || (call.options.outbox !== false && options.methods.has(call.method))) && !streamed(call.options.body) && !opaque.has(call) && !secretUrl(context, href, values);
+	!call.replay && !reads.test(call.method) && (call.options.outbox === true || (call.options.outbox !== false && options.methods.has(call.method))) && !streamed(call.options.body) && !opaque.has(call) && !secretUrl(context, href, values);
 
 /**
  * Calls whose ky `init` hooks gave a body the outbox cannot read as ky builds the request (a Blob, a

@@ -45,7 +45,8 @@ declare module 'steadfetch/core' {
 	interface CallOptions {
 		/**
 		 * `false`: never queue this call. `true`: make this call eligible even if its method is not in
-		 * `outbox.methods`. Anything else is an `InvalidRequestError` before any I/O. Ignored when the
+		 * `outbox.methods` — a write's: a read (GET, HEAD, OPTIONS, TRACE, QUERY) is never queued, and goes out as
+		 * with `false`. Anything else is an `InvalidRequestError` before any I/O. Ignored when the
 		 * client has no outbox.
 		 * @default undefined (eligible when the method is in `outbox.methods`)
 		 */

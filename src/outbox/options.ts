@@ -6,7 +6,8 @@ import type { ConflictResolution, OutboxEntry, StoredEntry } from './types.js';
 export interface OutboxOptions {
 	/**
 	 * Methods whose calls are queued when they cannot be delivered. Method names in any case, each an HTTP
-	 * token (`'POST '` or `''` is a `RangeError`).
+	 * token (`'POST '` or `''` is a `RangeError`). Writes only: a read (GET, HEAD, OPTIONS, TRACE, QUERY) is never
+	 * queued, so naming one is a `RangeError` too (and a read's `outbox: true` is ignored).
 	 * @default ['POST', 'PUT', 'PATCH', 'DELETE']
 	 */
 	methods?: string[];
@@ -203,9 +204,12 @@ export interface ResolvedOutboxOptions extends Required<Omit<OutboxOptions, 'met
 	sensitiveHeaders: ReadonlySet<string>;
 }
 
+/** The methods of a read (RFC 9110's safe methods, and ky's `query()`): nothing to deliver later, never queued. */
+export const reads = /^(?:GET|HEAD|OPTIONS|TRACE|QUERY)$/i;
+
 const rules: Array<[string, (value: unknown) => boolean, string]> = [
 	// Tokens, as fetch takes a method: one with a space or none at all (`'POST '`, `''`) would match no call, silently.
-	['methods', (value) => Array.isArray(value) && value.every(isToken), 'an array of method names'],
+	['methods', (value) => Array.isArray(value) && value.every((method) => isToken(method) && !reads.test(method)), 'an array of method names of writes (no GET, HEAD, OPTIONS, TRACE or QUERY)'],
 	['maxEntries maxAttempts version', isPositiveInteger, 'a positive integer'],
 	['maxBodyBytes maxFileBytes', isNonNegativeInteger, 'a non-negative integer'],
 	['retentionMs', isPositiveFinite, 'a positive finite number of ms'],

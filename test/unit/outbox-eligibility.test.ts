@@ -105,7 +105,7 @@ describe('a URL the outbox could never replay', () => {
 		const api = h.make({ outbox: true });
 		const events = h.record(api, 'outbox:queued');
 		await expect(api.post(url, { json: { n: 1 } })).rejects.toBeInstanceOf(InvalidRequestError); // before: queued
-		await expect(api.get(url, { outbox: true })).rejects.toBeInstanceOf(InvalidRequestError);
+		await expect(api(url, { method: 'PROPPATCH', outbox: true })).rejects.toBeInstanceOf(InvalidRequestError); // A write outside `methods`.
 		expect(h.seen).toEqual([]);
 		expect(events).toEqual([]);
 		expect(await stored()).toEqual([]);

@@ -4,7 +4,7 @@
  * identity a kept write belongs to (API.md "Outbox", "Offline writes for real apps", "Identity").
  */
 import { describe, expect, it } from 'vitest';
-import { createClient, InvalidRequestError, memoryStore, OutboxQueuedError, outbox, type KeyValueStore } from '../../src/entries/index.js';
+import { classify, createClient, InvalidRequestError, memoryStore, OutboxQueuedError, outbox, type KeyValueStore } from '../../src/entries/index.js';
 
 let made = 0;
 
@@ -122,3 +122,43 @@ describe('coalesce: the parents a superseding write inherits with a precondition
 	});
 });
 
+describe('reads are never queued (API.md: "a call the outbox cannot queue (a read, …)")', () => {
+	it.each([['GET'], ['head'], ['OPTIONS'], ['query'], ['POST', 'Get']])('methods [%s…]: a RangeError naming outbox.methods, at creation', (...methods) => {
+		// Before: accepted; every GET that failed was then queued and replayed later, its answer nobody's.
+		expect(() => outbox({ methods })).toThrow(RangeError);
+		expect(() => outbox({ methods })).toThrow(/outbox\.methods/);
+	});
+
+	it.each(['get', 'head'] as const)('%s with outbox: true, offline: the failure is the caller\'s, nothing queued', async (method) => {
+		const { api, state } = counted();
+		state.offline = true;
+		const caught = await failure(api[method]('items/1', { outbox: true }));
+		// Before: OutboxQueuedError, a GET (HEAD) entry pending.
+		expect(caught).not.toBeInstanceOf(OutboxQueuedError);
+		expect(classify(caught).code).toBe('NETWORK');
+		expect(await api.outbox.size()).toBe(0);
+		expect(state.sent.map((each) => each.method)).toEqual([method.toUpperCase()]);
+		api.close();
+	});
+
+	it('a GET with outbox: true holding a placeholder of a pending entry: InvalidRequestError before any I/O', async () => {
+		const { api, state } = counted();
+		state.offline = true;
+		const parent = await queuedId(api.post('items', { json: { a: 1 } }));
+		const sent = state.sent.length;
+		const caught = await failure(api.get(`items/${api.outbox.ref(parent, '/id')}`, { outbox: true }));
+		// Before: OutboxQueuedError, the read queued behind its parent.
+		expect(caught).toBeInstanceOf(InvalidRequestError);
+		expect(state.sent.length).toBe(sent);
+		expect(await api.outbox.size()).toBe(1);
+		api.close();
+	});
+
+	it('a write outside methods with outbox: true is still queued', async () => {
+		const { api, state } = counted({ methods: ['POST'] });
+		state.offline = true;
+		await queuedId(api.patch('items/1', { json: { a: 1 }, outbox: true }));
+		expect((await api.outbox.list()).map((entry) => entry.method)).toEqual(['PATCH']);
+		api.close();
+	});
+});

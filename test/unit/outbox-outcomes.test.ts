@@ -215,12 +215,14 @@ describe('outbox replay outcomes', () => {
 		expect(await api.outbox.size()).toBe(0);
 	});
 
-	it('outbox: false on a call and methods outside outbox.methods are never queued; outbox: true makes a call eligible', async () => {
-		const api = h.make({ outbox: true });
+	it('outbox: false on a call and methods outside outbox.methods are never queued; outbox: true makes a write eligible, never a read', async () => {
+		const api = h.make({ outbox: { methods: ['POST'] } });
 		await expect(api.post('mutate?id=f&fail=503', { outbox: false })).rejects.toMatchObject({ name: 'HTTPError' });
 		await expect(api.get('status/503?id=g')).rejects.toMatchObject({ name: 'HTTPError' });
-		await expect(api.get('status/503?id=g2', { outbox: true })).rejects.toBeInstanceOf(OutboxQueuedError);
-		expect((await api.outbox.list()).map((entry) => entry.method)).toEqual(['GET']);
+		await expect(api.get('status/503?id=g2', { outbox: true })).rejects.toMatchObject({ name: 'HTTPError' });
+		await expect(api.put('status/503?id=g3')).rejects.toMatchObject({ name: 'HTTPError' });
+		await expect(api.put('status/503?id=g4', { outbox: true })).rejects.toBeInstanceOf(OutboxQueuedError);
+		expect((await api.outbox.list()).map((entry) => entry.method)).toEqual(['PUT']);
 	});
 
 	it('validates its options with a RangeError naming option and value; client.outbox throws when off', () => {
