@@ -41,6 +41,15 @@ export interface CallWay {
 	readonly invocation?: Invocation | undefined;
 }
 
+/** A URL or Request made by its constructor: one that only has its prototype (`Object.create(URL.prototype)`) throws as it is read. */
+const isInput = (input: unknown): boolean => {
+	try {
+		return input instanceof URL ? typeof input.href === 'string' : input instanceof Request && typeof input.url === 'string';
+	} catch {
+		return false;
+	}
+};
+
 /**
  * Build the function that runs one call: validate before any I/O (the core's per-call options, each
  * policy's own, the client's `identity()`), fix the call's Idempotency-Key when it has one, make the
@@ -91,8 +100,9 @@ export const createCaller = (deps: CallerDeps) => {
 		}
 
 		// ky's own test, made here: the policies read the input before ky does (a `null` must not throw
-		// from a client method), and its error is the one ky's would have been.
-		if (typeof input !== 'string' && !(input instanceof URL || input instanceof Request)) {
+		// from a client method), and its error is the one ky's would have been. Also an object that passes for a
+		// URL or Request and is none (`Object.create(Request.prototype)`): its getters throw (`isInput`).
+		if (typeof input !== 'string' && !isInput(input)) {
 			return rejected(invalid(new TypeError('`input` must be a string, URL, or Request')));
 		}
 
