@@ -335,10 +335,10 @@ export class Call implements PolicyCall {
 	/**
 	 * A wrapped call whose wrappers started no run of ky at once (one waits first: a token, a lock, a queue of the app's
 	 * that reads no signal, or for ever): the caller's abort rejects it with the reason at once, its `totalTimeout`
-	 * (from the call's start) with ky's `TimeoutError` (a run of ky with none left: nothing sent), as fetch and ky would,
-	 * and the client's `close()` with `CLIENT_CLOSED`, as a bulkhead's waiter; what the wrappers give later is nobody's.
-	 * A call whose wrapper started a run at once is bounded by the caller's abort only (ky's run by the rest). Cleared as
-	 * the call settles.
+	 * (from the call's start), or its request's deadline when sooner (`deadline`), with ky's `TimeoutError` (a run of ky
+	 * with none left: nothing sent), as fetch and ky would, and the client's `close()` with `CLIENT_CLOSED`, as a
+	 * bulkhead's waiter; what the wrappers give later is nobody's. A call whose wrapper started a run at once is bounded
+	 * by the caller's abort only (ky's run by the rest). Cleared as the call settles.
 	 */
 	#bounded(running: Promise<Response>): Promise<Response> {
 		// A signal of the wrong type (the caller's `signal: 5`) is none here: ky's run refuses it (InvalidRequestError).
@@ -361,7 +361,9 @@ export class Call implements PolicyCall {
 			held.add(closed);
 			// Once a wrapper started a run, ky's `totalTimeout` bounds it (what is left of it) and the wrapper answers its end
 			// (the outbox queues a write that timed out): the timer then leaves the call to them.
-			const timer = typeof limit === 'number' && !this.#state.run ? setTimeout(() => this.#state.run || void this.#start({ ...this.#state.forKy, totalTimeout: 0 }).then(end(resolve), end(reject)), limit - (monotonicNow() - this.#state.began)) : undefined;
+			// What is left of `totalTimeout`, or of the request's deadline (`deadlineHeader`: the client's clock) when sooner.
+			const left = Math.min(typeof limit === 'number' ? limit - (monotonicNow() - this.#state.began) : Infinity, (this.deadline ?? Infinity) - this.#client.clock.now());
+			const timer = left < Infinity && !this.#state.run ? setTimeout(() => this.#state.run || void this.#start({ ...this.#state.forKy, totalTimeout: 0 }).then(end(resolve), (error: unknown) => end(reject)(givenUp(this, error, undefined))), left) : undefined;
 			signal?.aborted ? aborted() : signal?.addEventListener('abort', aborted);
 			running.then(end(resolve), end(reject));
 		});

@@ -4,7 +4,7 @@
  * call of a request context outlives the request's deadline when it is sooner than `totalTimeout`.
  */
 import { describe, expect, it } from 'vitest';
-import { createClient } from '../../src/entries/core.js';
+import { classify, createClient } from '../../src/entries/core.js';
 import type { Policy, PolicyContext, PolicyParts } from '../../src/entries/policy.js';
 import { until } from './outbox-helpers.js';
 
@@ -126,6 +126,47 @@ describe('the caller\'s abort ends a call whose wrapper ran ky at once and then 
 		const { fetch } = noting();
 		const api = createClient({ fetch, retry: 0, audit: mine('audit', { wrap: (_call, next) => next() }) } as never);
 		expect(await api.get('https://a.test/').text()).toBe('net');
+		api.close();
+	});
+});
+
+describe('a wrapper that holds a call of a request context is bounded by the request\'s deadline when it is sooner than totalTimeout', () => {
+	const incoming = (ms: string) => new Request('https://worker.test/', { headers: { 'request-timeout-ms': ms } });
+
+	for (const totalTimeout of [5_000, false] as const) {
+		it(`totalTimeout ${totalTimeout}: a wrapper that never calls next() ends at the deadline with ky's TimeoutError (marked spent), nothing sent`, async () => {
+			const { fetch, seen } = noting();
+			const never = mine('audit', { wrap: () => new Promise<Response>(() => undefined) });
+			const api = createClient({ fetch, prefix: 'https://api.test/', deadlineHeader: 'request-timeout-ms', retry: 0, totalTimeout, audit: never } as never);
+			const here = api.withContext({ waitUntil: () => undefined }, { request: incoming('150') });
+			const started = performance.now();
+			const outcome = watch(here.get('x'));
+			// Before: 'pending' until totalTimeout (5 000 ms), or for ever with `false`.
+			const error = await settledWithin(outcome, 1_500) as Error;
+			const took = performance.now() - started;
+			expect([classify(error).code, (error as { totalTimeoutSpent?: boolean }).totalTimeoutSpent, took >= 140, took < 1_000, seen]).toEqual(['TIMEOUT', true, true, true, []]);
+			api.close();
+		});
+	}
+
+	it('a wrapper that waits past the deadline and then runs ky: the call ended at the deadline, its late run sends nothing', async () => {
+		const { fetch, seen } = noting();
+		let open!: () => void;
+		const gate = new Promise<void>((resolve) => {
+			open = resolve;
+		});
+		let ranOut = 0;
+		const gated = mine('audit', { wrap: async (_call, next) => {
+			await gate;
+			return next().finally(() => void ranOut++);
+		} });
+		const api = createClient({ fetch, prefix: 'https://api.test/', deadlineHeader: 'request-timeout-ms', retry: 0, totalTimeout: 5_000, audit: gated } as never);
+		const here = api.withContext({ waitUntil: () => undefined }, { request: incoming('100') });
+		// Before: 'pending' until the gate opened, then resolved 200.
+		expect(classify(await settledWithin(watch(here.get('x')), 1_000)).code).toBe('TIMEOUT');
+		open();
+		await until(() => ranOut === 1);
+		expect(seen).toEqual([]);
 		api.close();
 	});
 });
