@@ -159,10 +159,11 @@ interface CallState {
 	/** Body shortcuts asked for so far: started with each run (a wrapper may run ky again). */
 	shortcuts: Array<(run: ResponsePromise) => void> | undefined;
 	/**
-	 * The runs a wrapper started again (failover, auth), or beside one still going (one that runs ky twice at once), whose
-	 * first attempt has not come: each such attempt is not a retry.
+	 * Whether the call's first run (the one started with no run before or beside it: it carries no `steadfetchRun` mark) had an
+	 * attempt: its next ones are retries. A run a wrapper started again (failover, auth), or beside one still going (one
+	 * that runs ky twice at once), carries its own mark (`FetchInit.steadfetchRun`), which its first attempt spends.
 	 */
-	restarts: number;
+	plain: boolean;
 	/** The call's runs of ky still going (`#runKy`). */
 	live: number;
 	/** The call's attempts before its current run's first: ky counts a run's retries from 1 (`retryCount`). */
@@ -207,7 +208,7 @@ export class Call implements PolicyCall {
 		run: undefined,
 		response: undefined,
 		shortcuts: undefined,
-		restarts: 0,
+		plain: false,
 		live: 0,
 		runFrom: 0,
 		firstIn: undefined,
@@ -389,7 +390,7 @@ export class Call implements PolicyCall {
 
 		this.#state.answer = undefined;
 		this.#state.attemptStartedAt = this.#client.clock.now();
-		const kind = this.#count(request);
+		const kind = this.#count(request, init);
 		this.admission?.counted(kind);
 		const scope = this.#state.scope!;
 		const { accounting } = this.#client;
@@ -538,8 +539,19 @@ export class Call implements PolicyCall {
 		this.#state.shortcuts.push(start);
 	}
 
-	/** Count an attempt starting: the first fixes the call's Request and scope; a restart is the first attempt of a wrapper's new run. */
-	#count(request: Request): 'first' | 'restart' | 'retry' {
+	/**
+	 * Count an attempt starting: the first fixes the call's Request and scope; a restart is the first attempt of a wrapper's
+	 * new run (its own, known by its run's mark: a run that never reached an attempt leaves no restart behind for another's retry).
+	 */
+	#count(request: Request, init: FetchInit | undefined): 'first' | 'restart' | 'retry' {
+		const mark = init?.steadfetchRun;
+		const fresh = mark ? mark.due : !this.#state.plain;
+		if (mark) {
+			mark.due = false;
+		} else {
+			this.#state.plain = true;
+		}
+
 		if (this.#state.attempts++ === 0) {
 			this.#state.made = request;
 			this.#state.request = request;
@@ -547,8 +559,7 @@ export class Call implements PolicyCall {
 			return 'first';
 		}
 
-		if (this.#state.restarts) {
-			this.#state.restarts--;
+		if (fresh) {
 			this.#state.made = request;
 			this.#state.runFrom = this.#state.attempts - 1;
 			this.#state.failure = undefined; // The previous run's: this run's own failures follow.
@@ -679,9 +690,8 @@ export class Call implements PolicyCall {
 			options = { ...options, totalTimeout: Math.max(0, Math.min(limit - (monotonicNow() - this.#state.began), options.totalTimeout as number ?? limit)) };
 		}
 
-		const run = this.#start(options);
-		// A run started again, or beside one still going: its first attempt is no retry (`#count`).
-		this.#state.restarts += this.#state.attempts > 0 || this.#state.live > 0 ? 1 : 0;
+		// A run started again, or beside one still going, is marked: its first attempt is no retry (`#count`).
+		const run = this.#start(this.#state.attempts > 0 || this.#state.live > 0 ? { ...options, steadfetchRun: { due: true } } : options);
 		this.#state.live++;
 		this.#state.run = run;
 		for (const shortcut of this.#state.shortcuts ?? []) {

@@ -39,6 +39,13 @@ export interface FetchInit extends RequestInit {
 	 * longest of theirs: one caller's timeout is its own.
 	 */
 	callers?: () => readonly (PolicyCall | undefined)[];
+	/**
+	 * Set by the core on each attempt of a run of ky a wrapper started again (auth's after a refresh, failover's to a
+	 * mirror) or beside one still going: the mark its first attempt spends (`due: false`), so that attempt is counted as
+	 * no retry, and its later ones as retries. Named as `steadfetch` is, so that no fetch extension an app forwards through
+	 * ky (an unknown option) is taken for it. A layer passes it on untouched.
+	 */
+	steadfetchRun?: { due: boolean };
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Defect hunt, twenty-fifth round (the open pipeline: an app's own policies). Neighbours of the known defect classes:
  * a wrapper that ran ky at once and then waits (for ever) holds the call past the caller's abort; a wrapper that holds a
- * call of a request context outlives the request's deadline when it is sooner than `totalTimeout`.
+ * call of a request context outlives the request's deadline when it is sooner than `totalTimeout`; a run a wrapper started
+ * beside another that never reaches an attempt makes the other's retry count as a restart.
  */
 import { describe, expect, it } from 'vitest';
 import { classify, createClient } from '../../src/entries/core.js';
@@ -167,6 +168,22 @@ describe('a wrapper that holds a call of a request context is bounded by the req
 		open();
 		await until(() => ranOut === 1);
 		expect(seen).toEqual([]);
+		api.close();
+	});
+});
+
+describe('a wrapper that runs ky twice at once, one run never reaching an attempt: the other\'s retry is still a retry', () => {
+	it('the first run answered by a beforeRequest hook (no attempt), the second\'s retry after a 503: told, counted and paid once', async () => {
+		let sent = 0;
+		const fetch = (async () => (++sent === 1 ? new Response('busy', { status: 503 }) : new Response('net'))) as typeof globalThis.fetch;
+		const twice = mine('audit', { wrap: (_call, next) => Promise.all([next({ headers: { 'x-hook': 'answers' } }), next()]).then(([, second]) => second) });
+		const answering = ({ request }: { request: Request }) => (request.headers.has('x-hook') ? new Response('from the hook') : undefined);
+		const api = createClient({ fetch, retry: { limit: 2, delay: () => 1 }, audit: twice, hooks: { beforeRequest: [answering] } } as never);
+		const retries: number[] = [];
+		api.on('retry', (event) => retries.push(event.retryCount));
+		expect(await api.get('https://a.test/').text()).toBe('net');
+		// Before: [2, [], 0] (the retry was counted as the first attempt of a run started beside another: a restart).
+		expect([sent, retries, api.stats()['https://a.test']?.retries]).toEqual([2, [1], 1]);
 		api.close();
 	});
 });
