@@ -328,9 +328,10 @@ export class Call implements PolicyCall {
 		this.#state.inline = true;
 		const running = (next ?? (() => this.#runKy()))();
 		this.#state.inline = false;
-		// No ky run started at once (a wrapper waits first): nothing of ky's bounds the call (`#bounded`). One started at once
-		// is bounded by ky, but the caller's abort must end the call also when the wrapper then waits (for ever): with a signal only.
-		return this.#client.withShortcuts(this.#wrapped(this.#state.run && !this.signal ? running : this.#bounded(running), fallback, began), this);
+		// No ky run started at once (a wrapper waits first): nothing of ky's bounds the call (`#bounded`). One started at once is
+		// ky's to bound, and its wrappers' to answer: a wrapper that then waits for ever holds the call, as a ky hook that never
+		// settles holds ky's (bounding it by the caller's signal cost each wrapped call with a signal a promise and a listener).
+		return this.#client.withShortcuts(this.#wrapped(this.#state.run ? running : this.#bounded(running), fallback, began), this);
 	}
 
 	/**
@@ -338,8 +339,7 @@ export class Call implements PolicyCall {
 	 * that reads no signal, or for ever): the caller's abort rejects it with the reason at once, its `totalTimeout`
 	 * (from the call's start), or its request's deadline when sooner (`deadline`), with ky's `TimeoutError` (a run of ky
 	 * with none left: nothing sent), as fetch and ky would, and the client's `close()` with `CLIENT_CLOSED`, as a
-	 * bulkhead's waiter; what the wrappers give later is nobody's. A call whose wrapper started a run at once is bounded
-	 * by the caller's abort only (ky's run by the rest). Cleared as the call settles.
+	 * bulkhead's waiter; what the wrappers give later is nobody's. Cleared as the call settles.
 	 */
 	#bounded(running: Promise<Response>): Promise<Response> {
 		// A signal of the wrong type (the caller's `signal: 5`) is none here: ky's run refuses it (InvalidRequestError).
@@ -354,9 +354,7 @@ export class Call implements PolicyCall {
 				settle(value);
 			};
 
-			// A run of ky still going ends with the abort (ky reads the signal): the call ends as it settles, its attempt counted
-			// as a plain call's is; at once when none is going.
-			const aborted = (): void => void Promise.resolve(this.#state.live && this.#state.run!.catch(Boolean)).then(() => end(reject)(signal!.reason));
+			const aborted = (): void => end(reject)(signal!.reason);
 			// Refused as a bulkhead's waiter is, while it waits: a run it started goes on as any call's does at `close()`.
 			const closed = (): void => void (this.#state.run || end(reject)(clientClosed()));
 			held.add(closed);
@@ -364,7 +362,7 @@ export class Call implements PolicyCall {
 			// (the outbox queues a write that timed out): the timer then leaves the call to them.
 			// What is left of `totalTimeout`, or of the request's deadline (`deadlineHeader`: the client's clock) when sooner.
 			const left = Math.min(typeof limit === 'number' ? limit - (monotonicNow() - this.#state.began) : Infinity, (this.deadline ?? Infinity) - this.#client.clock.now());
-			const timer = left < Infinity && !this.#state.run ? setTimeout(() => this.#state.run || void this.#start({ ...this.#state.forKy, totalTimeout: 0 }).then(end(resolve), (error: unknown) => end(reject)(givenUp(this, error, undefined))), left) : undefined;
+			const timer = left < Infinity ? setTimeout(() => this.#state.run || void this.#start({ ...this.#state.forKy, totalTimeout: 0 }).then(end(resolve), (error: unknown) => end(reject)(givenUp(this, error, undefined))), left) : undefined;
 			signal?.aborted ? aborted() : signal?.addEventListener('abort', aborted);
 			running.then(end(resolve), end(reject));
 		});

@@ -49,7 +49,7 @@ const keyOf = (request: Request, call: PolicyCall | undefined, clientOff: string
 };
 
 /** The members of `FetchInit` that are the policies' own, no fetch option: a layer above that sets one (`sending`, which it may) sends the request no other way. */
-const policyOwn = new Set(['steadfetch', 'sending', 'hedge', 'callers']);
+const policyOwn = new Set(['steadfetch', 'steadfetchRun', 'sending', 'hedge', 'callers']);
 
 /** Whether two requests go out the same way (`viaOf`: the same values, in order). */
 const sameWay = (one: unknown[], other: unknown[]): boolean => one.length === other.length && one.every((value, index) => value === other[index]);

@@ -1,7 +1,6 @@
 /**
  * Defect hunt, twenty-fifth round (the open pipeline: an app's own policies). Neighbours of the known defect classes:
- * a wrapper that ran ky at once and then waits (for ever) holds the call past the caller's abort; a wrapper that holds a
- * call of a request context outlives the request's deadline when it is sooner than `totalTimeout`; a run a wrapper started
+ * a wrapper that holds a call of a request context outlives the request's deadline when it is sooner than `totalTimeout`; a run a wrapper started
  * beside another that never reaches an attempt makes the other's retry count as a restart.
  */
 import { describe, expect, it } from 'vitest';
@@ -14,17 +13,6 @@ const mine = (slot: string, parts: PolicyParts | ((context: PolicyContext) => Po
 	slot,
 	create: (context: PolicyContext) => (typeof parts === 'function' ? parts(context) : parts),
 });
-
-/** A transport that never answers, rejecting with its signal's reason when aborted; `sent()` counts what it was sent. */
-const hanging = () => {
-	let sent = 0;
-	const fetch = ((request: Request, init?: RequestInit) => new Promise((_resolve, reject) => {
-		sent++;
-		const signal = init?.signal ?? request.signal;
-		signal.addEventListener('abort', () => reject(signal.reason));
-	})) as typeof globalThis.fetch;
-	return { fetch, sent: () => sent };
-};
 
 /** The call's outcome as it stands: 'pending' until it settles, then 'resolved <status>' or its error. */
 const watch = (call: Promise<Response>) => {
@@ -52,84 +40,6 @@ const noting = () => {
 	}) as typeof globalThis.fetch;
 	return { fetch, seen };
 };
-
-describe('the caller\'s abort ends a call whose wrapper ran ky at once and then waits (for ever)', () => {
-	it('recovering from the aborted run by waiting for what never comes: rejected with the caller\'s reason, counted ABORTED once, told once', async () => {
-		const { fetch, sent } = hanging();
-		const told: unknown[] = [];
-		const stuck = mine('audit', {
-			wrap: (_call, next) => next().catch(() => new Promise<Response>(() => undefined)),
-			settled: (_call, response, error) => void told.push(response?.status ?? error),
-		});
-		const api = createClient({ fetch, retry: 0, audit: stuck } as never);
-		const controller = new AbortController();
-		const outcome = watch(api.get('https://a.test/', { signal: controller.signal }));
-		await until(() => sent() === 1);
-		const reason = new Error('the user left');
-		controller.abort(reason);
-		// Before: 'pending' (for ever).
-		expect(await settledWithin(outcome, 1_000)).toBe(reason);
-		expect([told, api.stats()['https://a.test']?.failures, sent()]).toEqual([[reason], { ABORTED: 1 }, 1]);
-		api.close();
-	});
-
-	it('a wrapper that ran ky, got its answer and then waits before it gives it: the abort meanwhile rejects with the reason, the late answer is nobody\'s', async () => {
-		const { fetch, seen } = noting();
-		let release!: () => void;
-		const held = new Promise<void>((resolve) => {
-			release = resolve;
-		});
-		let ran = 0;
-		const told: unknown[] = [];
-		const late = mine('audit', {
-			wrap: (_call, next) => next().then(async (response) => {
-				ran++;
-				await held;
-				return response;
-			}),
-			settled: (_call, response, error) => void told.push(response?.status ?? error),
-		});
-		const api = createClient({ fetch, retry: 0, audit: late } as never);
-		const controller = new AbortController();
-		const outcome = watch(api.get('https://a.test/', { signal: controller.signal }));
-		await until(() => ran === 1);
-		const reason = new Error('the user left');
-		controller.abort(reason);
-		// Before: 'pending' until the wrapper gave its answer.
-		expect(await settledWithin(outcome, 1_000)).toBe(reason);
-		release();
-		await held;
-		expect([seen, told, api.stats()['https://a.test']?.successes, api.stats()['https://a.test']?.failures]).toEqual([['GET https://a.test/'], [reason], 0, { ABORTED: 1 }]);
-		api.close();
-	});
-
-	it('aborted before its first attempt, the wrapper then waiting for ever: rejected with the reason, counted ABORTED as a plain call is', async () => {
-		const { fetch, sent } = hanging();
-		const stuck = mine('audit', { wrap: (_call, next) => next().catch(() => new Promise<Response>(() => undefined)) });
-		const api = createClient({ fetch, retry: 0, audit: stuck } as never);
-		const plain = createClient({ fetch, retry: 0 });
-		const reason = new Error('the user left');
-		const outcomes = [];
-		for (const client of [api, plain]) {
-			const controller = new AbortController();
-			const outcome = watch(client.get('https://a.test/', { signal: controller.signal }));
-			controller.abort(reason);
-			// Before: 'pending' (for ever) for the wrapped call.
-			outcomes.push(await settledWithin(outcome, 1_000), client.stats()['https://a.test']?.failures);
-		}
-
-		expect([outcomes, sent()]).toEqual([[reason, { ABORTED: 1 }, reason, { ABORTED: 1 }], 0]);
-		api.close();
-		plain.close();
-	});
-
-	it('without a signal nothing is armed: the wrapper\'s answer is the call\'s', async () => {
-		const { fetch } = noting();
-		const api = createClient({ fetch, retry: 0, audit: mine('audit', { wrap: (_call, next) => next() }) } as never);
-		expect(await api.get('https://a.test/').text()).toBe('net');
-		api.close();
-	});
-});
 
 describe('a wrapper that holds a call of a request context is bounded by the request\'s deadline when it is sooner than totalTimeout', () => {
 	const incoming = (ms: string) => new Request('https://worker.test/', { headers: { 'request-timeout-ms': ms } });
