@@ -39,7 +39,9 @@
 // cache's eviction in one delete measured −8.2k steady and −14.0k in all at 10,000 calls (2 seeds) and +14.1k
 // at 2,000 (1 seed) against the same baseline, while the preset's repeated-URL figure, which runs none of it, moved
 // 304.8k → 313.1k between the two --save runs. For a change on one path, measure that path alone too
-// (bench/store-path.mjs for the cache's write). Three switches for diagnosis, refused with --save:
+// (bench/store-path.mjs for the cache's write). Four switches for diagnosis, refused with --save:
+// BENCH_SIGNAL=1 (each call given an AbortSignal of its own, as TanStack Query gives its queryFn: what the calls of an
+// app that aborts cost);
 // BENCH_WARMUP=<calls> (3,000 by default; after 20,000 every client's figure is far higher, ky + copy 601k,
 // as the heap has grown), BENCH_NO_GC=1 (every GC subtracted, minor collections and incremental marking
 // steps too: the calls' work alone); and BENCH_NODE_FLAGS (node/V8 flags for the measured processes, as
@@ -126,12 +128,14 @@ if (argv[0] === '--child') {
 	const context = made.withContext ? process.env.BENCH_CONTEXT : undefined;
 	const shared = context === 'shared' ? made.withContext(ctx) : made;
 	const clientOf = context === 'call' ? () => made.withContext(ctx) : () => shared;
+	// BENCH_SIGNAL=1: each call with an AbortSignal of its own, as TanStack Query's queryFn gets one (ky and every client).
+	const signalOf = process.env.BENCH_SIGNAL ? () => ({ signal: new AbortController().signal }) : () => undefined;
 	const drive = async (total) => {
 		let next = 0;
 		const worker = async () => {
 			while (next < total) {
 				now += 0.05;
-				await clientOf().get(urlOf(next++)).json();
+				await clientOf().get(urlOf(next++), signalOf()).json();
 			}
 		};
 
@@ -191,7 +195,7 @@ const chosen = option('--clients', 'ky,ky + totalTimeout,ky as steadfetch,ky + c
 const clients = [...chosen, ...(baseline ? chosen.filter((name) => name === 'core' || name === 'steadfetch').map((name) => `${name} (baseline)`) : [])];
 const chosenWorkloads = option('--workloads', 'repeated,distinct').split(',');
 const self = fileURLToPath(import.meta.url);
-if (argv.includes('--save') && (quick || seeds < 3 || baseline || clients.length !== 6 || chosenWorkloads.length !== 2 || process.env.BENCH_PRESET_OPTIONS || process.env.BENCH_CORE_OPTIONS || process.env.BENCH_CONTEXT || process.env.BENCH_WARMUP || process.env.BENCH_NO_GC || process.env.BENCH_NODE_FLAGS)) {
+if (argv.includes('--save') && (quick || seeds < 3 || baseline || clients.length !== 6 || chosenWorkloads.length !== 2 || process.env.BENCH_PRESET_OPTIONS || process.env.BENCH_CORE_OPTIONS || process.env.BENCH_CONTEXT || process.env.BENCH_WARMUP || process.env.BENCH_SIGNAL || process.env.BENCH_NO_GC || process.env.BENCH_NODE_FLAGS)) {
 	console.error('instructions: --save records the README\'s figures: every client and workload, default options, at least 3 seeds, no --quick or --baseline.');
 	process.exit(1);
 }
