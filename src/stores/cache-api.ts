@@ -139,10 +139,18 @@ const open = async (namespace: string): Promise<Cache> => {
 };
 
 /**
+ * `text` percent-encoded as `encodeURIComponent` gives it, a lone surrogate too (which it refuses: a URIError) as the
+ * three bytes WTF-8 gives it (`\uD800`: `%ED%a0%80`), bytes no well-formed text is encoded to: every string (as IndexedDB
+ * and memory keep it) has a URL of its own.
+ */
+const escaped = (text: string): string =>
+	text.split(/(\p{Cs})/u).map((part, n) => n % 2 ? '%ED' + [part.charCodeAt(0) >> 6, part.charCodeAt(0)].map((bits) => '%' + (0x80 | bits & 0x3f).toString(16)).join('') : encodeURIComponent(part)).join('');
+
+/**
  * Where a key's value lives in the namespace's cache: an app's key named as the key index (`\u0000index`, or one
  * already escaped: `\u0000\u0000index`, …) with one `\u0000` more, so no key's value is the index (`indexOf`).
  */
-const urlOf = (namespace: string, key: string): string => origin + encodeURIComponent(namespace) + '/' + encodeURIComponent(/^\0+index$/.test(key) ? '\0' + key : key);
+const urlOf = (namespace: string, key: string): string => origin + escaped(namespace) + '/' + escaped(/^\0+index$/.test(key) ? '\0' + key : key);
 
 /**
  * Where segment `n` of the namespace's key index lives (`Index`): where no key's value does (`urlOf`); the first where
