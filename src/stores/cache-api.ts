@@ -189,14 +189,24 @@ const stored = async (cache: Cache, namespace: string, n = 0): Promise<Set<strin
 	return Array.isArray(index) ? new Set(index.filter((key): key is string => typeof key === 'string')) : undefined;
 };
 
-/** Every segment of the stored index: the first (or an empty one), then each up to the first missing (`Index`). */
+/** Segments of the key index read at once by `segments`: a run of fewer lost ones (evicted) hides none after it. */
+const readAhead = 4;
+
+/**
+ * Every segment of the stored index (`Index`), `readAhead` at a time until a whole batch is missing: one missing (evicted, or
+ * malformed) is as an empty one, so the segments after it stay listed (and are cleared) until it is written anew.
+ */
 const segments = async (cache: Cache, namespace: string): Promise<Array<Set<string>>> => {
-	const all = [await stored(cache, namespace) ?? new Set<string>()];
-	for (let next = await stored(cache, namespace, 1); next; next = await stored(cache, namespace, all.length)) {
-		all.push(next);
+	const all: Array<Set<string> | undefined> = [];
+	while (!all.length || all.slice(-readAhead).some(Boolean)) {
+		all.push(...await Promise.all(Array.from({ length: readAhead }, async (_, n) => stored(cache, namespace, all.length + n))));
 	}
 
-	return all;
+	while (all.length > 1 && !all.at(-1)) {
+		all.pop();
+	}
+
+	return all.map((keys) => keys ?? new Set());
 };
 
 /** The segment the value of `key` names (`encode`; `0` for one stored before segments), `undefined` for no value; distrusted. */
@@ -236,9 +246,12 @@ class Index {
 		return change?.[0] ? change[2] : undefined;
 	}
 
-	/** Note `key` gone: a write that did not happen (`set`), which no index write of this isolate lists from here on. */
-	forget(key: string): void {
-		this.#changes.set(key, [false, wallNow(), 0]);
+	/**
+	 * Note `key` come to `segment` (`set`, before its value is written: set()s under way at once fill a segment to
+	 * `segmentKeys`, no more), or gone: a write that did not happen, which no index write of this isolate lists from here on.
+	 */
+	note(key: string, present: boolean, segment = 0): void {
+		this.#changes.set(key, [present, wallNow(), segment]);
 	}
 
 	/** `keys` (of `segment`, or every one) with this isolate's recent changes applied (older ones are forgotten). */
@@ -330,29 +343,38 @@ export const cacheApiStore: StoreFactory = (namespace: string): KeyValueStore =>
 			const added = index.added(key);
 			let segment = added ?? await segmentOfValue(cache, url);
 			let listed = segment === undefined ? undefined : await stored(cache, namespace, segment);
+			let noted = false;
 			if (!listed?.has(key) && added === undefined) {
+				// The first segment (from the last this isolate found) that lists it or has room, counting the keys this isolate's
+				// set()s under way noted for it (`note`); a missing one too (evicted, or none yet).
 				for (segment = index.last; ; segment++) {
 					listed = await stored(cache, namespace, segment);
-					if (!listed || listed.has(key) || listed.size < segmentKeys) {
+					if (listed?.has(key) || index.merged(new Set(listed), segment).size < segmentKeys) {
 						break;
 					}
 				}
 
 				index.last = segment;
+				noted = !listed?.has(key);
+				if (noted) {
+					index.note(key, true, segment);
+				}
 			}
 
-			await write(cache, url, value, segment);
+			// A new key whose value or index write failed (a quota error) is not stored: its value goes, and no index lists it. An
+			// index write of it may have landed (the first, when a second failed) or be under way (one that merged it): the index
+			// is written anew without it, and one landing after is written again (`update`). Its caller was told (an outbox
+			// entry refused: nothing queued), of the first failure (its name: the quota's).
+			const unlist = async (error: unknown): Promise<never> => {
+				index.note(key, false);
+				await cache.delete(url).catch(() => false);
+				await stored(cache, namespace, segment).then(async (keys) => index.update(cache, segment!, keys, [], false)).catch(() => undefined);
+				throw error;
+			};
+
+			await write(cache, url, value, segment).catch(async (error: unknown) => noted ? unlist(error) : Promise.reject(error));
 			if (!listed?.has(key)) {
-				// A new key whose index write failed (a quota error) is not stored: its value goes, and no index lists it. An
-				// index write of it may have landed (the first, when a second failed) or be under way (one that merged it): the index
-				// is written anew without it, and one landing after is written again (`update`). Its caller was told (an outbox
-				// entry refused: nothing queued), of the index's first failure (its name: the quota's).
-				await index.update(cache, segment!, listed, [key], true).catch(async (error: unknown) => {
-					index.forget(key);
-					await cache.delete(url).catch(() => false);
-					await stored(cache, namespace, segment).then(async (keys) => index.update(cache, segment!, keys, [], false)).catch(() => undefined);
-					throw error;
-				});
+				await index.update(cache, segment!, listed, [key], true).catch(unlist);
 			}
 		}),
 		delete: async (key) => index.changing(async (cache) => {

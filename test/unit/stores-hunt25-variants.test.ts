@@ -16,6 +16,12 @@ afterEach(() => {
 	delete (globalThis as { caches?: unknown }).caches;
 });
 
+/** The keys segment `n` of a namespace's key index lists, as stored (`undefined`: no such segment). */
+const segment = async (namespace: string, n: number): Promise<string[] | undefined> => {
+	const entry = fake.entries.get(`https://steadfetch.invalid/${namespace}/%00index${n ? `/${n}` : ''}`);
+	return entry && JSON.parse(new TextDecoder().decode(entry[0])) as string[];
+};
+
 describe('cacheApiStore: every string is a key, as in memoryStore and IndexedDB', () => {
 	const keys = ['\uD800', 'a\uDC00b', '\uDBFF\uDFFF', '\uDC00\uD800', '%ED%A0%80', '\uD83D\uDE00'];
 	for (const [label, factory] of [['memoryStore', memoryStore], ['cacheApiStore', cacheApiStore]] as const) {
@@ -37,5 +43,88 @@ describe('cacheApiStore: every string is a key, as in memoryStore and IndexedDB'
 		const store = cacheApiStore('ns\uDFFF');
 		await store.set('k', 1);
 		expect([await store.get('k'), await store.keys()]).toEqual([1, ['k']]);
+	});
+});
+
+describe('cacheApiStore: a segment of the key index lost in the middle (the Cache API evicts at will)', () => {
+	const fill = async (namespace: string, count: number) => {
+		const store = cacheApiStore(namespace);
+		for (let n = 0; n < count; n++) {
+			await store.set(`k${n}`, n);
+		}
+
+		return store;
+	};
+
+	it('keys() of another isolate still lists the keys of the segments after it', async () => {
+		await fill('lost-middle', 400); // segments 0, 1, 2 (128 keys each) and 3 (16)
+		fake.entries.delete('https://steadfetch.invalid/lost-middle/%00index/1');
+		const keys = await cacheApiStore('lost-middle').keys();
+		// Before: 128 (segment 0 only: the listing stopped at the first missing segment).
+		expect(keys.length).toBe(400 - 128);
+		expect(keys.includes('k399')).toBe(true);
+	});
+
+	it('two segments lost in a row: the later ones are still listed, and clear() removes their values', async () => {
+		await fill('lost-two', 600);
+		fake.entries.delete('https://steadfetch.invalid/lost-two/%00index/1');
+		fake.entries.delete('https://steadfetch.invalid/lost-two/%00index/2');
+		const other = cacheApiStore('lost-two');
+		expect((await other.keys()).length).toBe(600 - 256);
+		await other.clear();
+		expect([await other.get('k599'), await other.get('k10'), await cacheApiStore('lost-two').keys()]).toEqual([undefined, undefined, []]);
+	});
+
+	it('a delete() of a key of a later segment whose value is gone still unlists it', async () => {
+		await fill('lost-delete', 300);
+		fake.entries.delete('https://steadfetch.invalid/lost-delete/%00index/1');
+		fake.entries.delete('https://steadfetch.invalid/lost-delete/k290');
+		await cacheApiStore('lost-delete').delete('k290');
+		const keys = await cacheApiStore('lost-delete').keys();
+		// Before: 128 keys (segment 0's): the delete did not find k290 (nor keys() the keys after segment 1).
+		expect([keys.length, keys.includes('k290')]).toEqual([300 - 128 - 1, false]);
+	});
+});
+
+describe('cacheApiStore: a segment of the key index lists at most 128 keys, however many set() run at once', () => {
+	it('300 new keys set at once by one isolate: each segment lists at most 128, and every key is listed once', async () => {
+		const store = cacheApiStore('at-once');
+		await Promise.all(Array.from({ length: 300 }, async (_, n) => store.set(`k${n}`, n)));
+		const sizes: number[] = [];
+		for (let n = 0, list = await segment('at-once', 0); list; list = await segment('at-once', ++n)) {
+			sizes.push(list.length);
+		}
+
+		// Before: [300]: every set() read the first segment (none stored yet) before any noted its key.
+		expect(Math.max(...sizes)).toBeLessThanOrEqual(128);
+		expect(sizes.reduce((sum, size) => sum + size, 0)).toBe(300);
+		expect((await cacheApiStore('at-once').keys()).length).toBe(300);
+	});
+
+	it('a segment with room for a few: keys set at once beyond its room go to the next one', async () => {
+		const store = cacheApiStore('room');
+		for (let n = 0; n < 120; n++) {
+			await store.set(`a${n}`, n);
+		}
+
+		await Promise.all(Array.from({ length: 20 }, async (_, n) => store.set(`b${n}`, n)));
+		expect([(await segment('room', 0))?.length, (await segment('room', 1))?.length]).toEqual([128, 12]);
+	});
+
+	it('a set() whose value the Cache API refuses leaves no room taken and no key listed', async () => {
+		const cache = await fake.caches.open();
+		const put = cache.put.bind(cache);
+		cache.put = async (url: string, response: Response) => {
+			if (url.endsWith('/bad')) {
+				throw new DOMException('Quota exceeded', 'QuotaExceededError');
+			}
+
+			return put(url, response);
+		};
+
+		const store = cacheApiStore('refused');
+		const results = await Promise.allSettled([store.set('bad', 1), store.set('good', 2)]);
+		expect(results.map(({ status }) => status)).toEqual(['rejected', 'fulfilled']);
+		expect(await cacheApiStore('refused').keys()).toEqual(['good']);
 	});
 });
