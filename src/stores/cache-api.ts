@@ -22,6 +22,9 @@ const fromBase64 = (text: string): Uint8Array | null => {
 	return bytes;
 };
 
+/** An undefined field or element being read (`decode`). */
+const absent = Symbol();
+
 /** The Content-Type of a value as stored (`encode`): its JSON, then its binary data raw. */
 const framed = 'application/vnd.steadfetch.framed';
 /** The header of a stored value that gives its JSON's length in bytes. */
@@ -58,9 +61,10 @@ const encode = (value: unknown, segment = 0): Response => {
 			return { $bin: [size - bytes.byteLength, bytes.byteLength], $view: raw !== bytes.buffer && kind };
 		}
 
-		// A number JSON has no text for (NaN, ±Infinity: `null`; -0: `0`), as `{ $num: 'NaN' }` (`decode`).
-		if (typeof raw === 'number' && (!Number.isFinite(raw) || Object.is(raw, -0))) {
-			return { $num: Object.is(raw, -0) ? '-0' : String(raw) };
+		// A number JSON has no text for (NaN, ±Infinity: `null`; -0: `0`), as `{ $num: 'NaN' }` (`decode`); so is an undefined
+		// field or element (JSON: none; `null` in an array), as a structured clone keeps it, and an array's hole (`hole`).
+		if (typeof raw === 'number' && (!Number.isFinite(raw) || Object.is(raw, -0)) || raw === undefined) {
+			return { $num: Object.is(raw, -0) ? '-0' : key in this ? String(raw) : 'hole' };
 		}
 
 		// What JSON would keep as something else (a Date, a Map, a Blob: `{}`; a function: nothing) is refused, as a structured
@@ -107,11 +111,19 @@ const decode = (all: Uint8Array, headers: Headers): unknown => {
 	}
 
 	const data = all.subarray(length);
-	// No JSON at all: `undefined` was stored (what `JSON.stringify` gives no text for).
-	return length === 0 ? undefined : JSON.parse(new TextDecoder().decode(all.subarray(0, length)), (_key, value: unknown) => {
+	// No JSON at all: `undefined` was stored (as values were stored before it was `{ $num: 'undefined' }`).
+	const value: unknown = length === 0 ? undefined : JSON.parse(new TextDecoder().decode(all.subarray(0, length)), (_key, value: unknown) => {
 		const tagged = value as { $bytes?: unknown; $bin?: unknown; $view?: unknown; $num?: unknown } | null;
-		if (/^(NaN|-?Infinity|-0)$/.test(String(tagged?.$num))) {
-			return Number(tagged!.$num);
+		const num = tagged?.$num;
+		if (typeof num === 'string' && /^(NaN|-?Infinity|-0|undefined|hole)$/.test(num)) {
+			// An undefined as `absent` until its holder is revived (a reviver's `undefined` removes the field: so is a hole made).
+			return num === 'undefined' ? absent : num === 'hole' ? undefined : Number(num);
+		}
+
+		for (const name in tagged) {
+			if (tagged[name as keyof typeof tagged] === absent) {
+				tagged[name as keyof typeof tagged] = undefined;
+			}
 		}
 
 		const bin = Array.isArray(tagged?.$bin) ? tagged.$bin as unknown[] : undefined;
@@ -122,6 +134,7 @@ const decode = (all: Uint8Array, headers: Headers): unknown => {
 				: Number.isInteger(offset) && Number.isInteger(size) && offset! >= 0 && size! >= 0 && offset! + size! <= data.byteLength ? data.slice(offset, offset! + size!) : null;
 		return bytes === undefined ? rekeyed(value, /^\$\$+(bin|num)$/, (name) => name.slice(1)) : bytes && (tagged!.$view ? asView(bytes, tagged!.$view) : bytes.buffer);
 	});
+	return value === absent ? undefined : value;
 };
 
 /** How long this isolate's own changes of the key index are merged into every index write, in ms. */
@@ -313,7 +326,8 @@ class Index {
  * (`steadfetch:<namespace>`). Values are kept as JSON, with their binary data raw after it (`encode`),
  * so an `ArrayBuffer`, a typed array (`Uint8Array`, `Float64Array`, …) or a `DataView` round-trips at its own size and
  * as its own kind, as a structured clone keeps it (a view reads back over a buffer of its own bytes only); so does
- * every number (NaN, ±Infinity and -0 too, which JSON alone would read back as `null` or `0`). workerd and Deno have no `cache.keys()`, so the
+ * every number (NaN, ±Infinity and -0 too, which JSON alone would read back as `null` or `0`), and an undefined
+ * field or array element and an array's hole (JSON: none, or `null`): a value reads back as IndexedDB and `memoryStore` keep it. workerd and Deno have no `cache.keys()`, so the
  * store keeps its own key index (`Index`), in segments of about 128 keys: adding or removing a key writes one
  * segment, whatever the number of keys; `keys()` and `clear()` read every segment.
  *

@@ -2,8 +2,9 @@
  * Defect hunt, twenty-fifth round: the stores (API.md "Stores"). `cacheApiStore` runs over an in-memory Cache API
  * (test/helpers/fake-caches.ts). Each test names the claim it holds the code to.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cacheApiStore, memoryStore } from '../../src/entries/index.js';
+import { IDBFactory } from 'fake-indexeddb';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { cacheApiStore, indexedDbStore, memoryStore } from '../../src/entries/index.js';
 import { fakeCaches } from '../helpers/fake-caches.js';
 
 let fake: ReturnType<typeof fakeCaches>;
@@ -14,6 +15,7 @@ beforeEach(() => {
 
 afterEach(() => {
 	delete (globalThis as { caches?: unknown }).caches;
+	vi.unstubAllGlobals();
 });
 
 /** The keys segment `n` of a namespace's key index lists, as stored (`undefined`: no such segment). */
@@ -127,4 +129,31 @@ describe('cacheApiStore: a segment of the key index lists at most 128 keys, howe
 		expect(results.map(({ status }) => status)).toEqual(['rejected', 'fulfilled']);
 		expect(await cacheApiStore('refused').keys()).toEqual(['good']);
 	});
+});
+
+describe('an undefined in a stored value (an array element, an object field) reads back as a structured clone keeps it, in every store', () => {
+	const value = () => ({ list: [undefined, 1, undefined], field: undefined, nested: { u: undefined, n: null }, top: [[undefined]], app: { $num: 'undefined', $$num: 'hole' } });
+	for (const [label, factory] of [['memoryStore', memoryStore], ['indexedDbStore', indexedDbStore], ['cacheApiStore', cacheApiStore]] as const) {
+		it(`${label}: [undefined] stays [undefined] (not [null]), a field holding undefined stays a field`, async () => {
+			vi.stubGlobal('indexedDB', new IDBFactory());
+			const store = factory('undefined-inside');
+			await store.set('v', value());
+			await store.set('a', [undefined]);
+			const read = await store.get<ReturnType<typeof value>>('v');
+			// Before (cacheApiStore): { list: [null, 1, null], nested: { n: null }, top: [[null]] }: JSON's text for them.
+			expect(read).toStrictEqual(value());
+			expect(['field' in read!, 'u' in read!.nested, 0 in read!.list]).toEqual([true, true, true]);
+			expect(await store.get('a')).toStrictEqual([undefined]);
+		});
+
+		it(`${label}: a hole in an array stays a hole, beside an undefined element`, async () => {
+			vi.stubGlobal('indexedDB', new IDBFactory());
+			const store = factory('holes');
+			// biome-ignore lint/suspicious/noSparseArray: the hole is what is tested
+			await store.set('h', [, undefined, 2]);
+			const read = await store.get<unknown[]>('h');
+			// Before (cacheApiStore): [null, null, 2].
+			expect([read!.length, 0 in read!, 1 in read!, read![1], read![2]]).toEqual([3, false, true, undefined, 2]);
+		});
+	}
 });
