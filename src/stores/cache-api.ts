@@ -340,6 +340,11 @@ class Index {
  * forgotten once no change of this store is under way (or after 60 s, for one whose request ended
  * before it did).
  *
+ * Two isolates (or tabs) that change one segment at once may lose one's change of the index: the Cache API has no
+ * compare-and-set, so the later write of the segment lands over the other's. A key added so stays stored (`get` reads
+ * it) but `keys()` does not list it until it is set again; where the Cache API lists no entries (workerd, Deno) `clear()`
+ * leaves it; a key removed so may stay listed, with no value (`get` answers `undefined`). Where that matters, use a store with transactions (IndexedDB) or one isolate per namespace.
+ *
  * In Cloudflare Workers the Cache API is per data center and may evict at any time: treat it as a
  * best-effort store. A value JSON would keep as something else (a Map, a Set, a Date, a Blob, a function) is
  * refused: `set` rejects with a `TypeError` (use plain objects and epoch ms).
