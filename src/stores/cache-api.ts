@@ -246,6 +246,8 @@ class Index {
 	readonly #landed = new Map<number, number>();
 	/** The segment new keys go to (or, if full, one after it): the last this isolate found. */
 	last = 0;
+	/** The `clear()` calls made so far: a `set()` called before one (its value may land after that clear's delete) is undone. */
+	clears = 0;
 	/** Writes, deletes and clears under way: with none, every change is in the stored index. */
 	#busy = 0;
 
@@ -355,47 +357,57 @@ export const cacheApiStore: StoreFactory = (namespace: string): KeyValueStore =>
 		async get<T>(key: string) {
 			return await read(await open(namespace), urlOf(namespace, key)) as T | undefined;
 		},
-		set: async (key, value) => index.changing(async (cache) => {
-			const url = urlOf(namespace, key);
-			// The segment this isolate lately added it to (its write may be under way), or its value names if that lists it; else
-			// the last (the first not full from the last this isolate found): one segment lists it (`delete` writes one).
-			const added = index.added(key);
-			let segment = added ?? await segmentOfValue(cache, url);
-			let listed = segment === undefined ? undefined : await stored(cache, namespace, segment);
-			let noted = false;
-			if (!listed?.has(key) && added === undefined) {
-				// The first segment (from the last this isolate found) that lists it or has room, counting the keys this isolate's
-				// set()s under way noted for it (`note`); a missing one too (evicted, or none yet).
-				for (segment = index.last; ; segment++) {
-					listed = await stored(cache, namespace, segment);
-					if (listed?.has(key) || index.merged(new Set(listed), segment).size < segmentKeys) {
-						break;
+		set: async (key, value) => {
+			const clears = index.clears;
+			return index.changing(async (cache) => {
+				const url = urlOf(namespace, key);
+				// The segment this isolate lately added it to (its write may be under way), or its value names if that lists it; else
+				// the last (the first not full from the last this isolate found): one segment lists it (`delete` writes one).
+				const added = index.added(key);
+				let segment = added ?? await segmentOfValue(cache, url);
+				let listed = segment === undefined ? undefined : await stored(cache, namespace, segment);
+				let noted = false;
+				if (!listed?.has(key) && added === undefined) {
+					// The first segment (from the last this isolate found) that lists it or has room, counting the keys this isolate's
+					// set()s under way noted for it (`note`); a missing one too (evicted, or none yet).
+					for (segment = index.last; ; segment++) {
+						listed = await stored(cache, namespace, segment);
+						if (listed?.has(key) || index.merged(new Set(listed), segment).size < segmentKeys) {
+							break;
+						}
+					}
+
+					index.last = segment;
+					// Not once a clear() was called since: it may have read the index before this note.
+					noted = !listed?.has(key) && clears === index.clears;
+					if (noted) {
+						index.note(key, true, segment);
 					}
 				}
 
-				index.last = segment;
-				noted = !listed?.has(key);
-				if (noted) {
-					index.note(key, true, segment);
+				// A new key whose value or index write failed (a quota error) is not stored: its value goes, and no index lists it. An
+				// index write of it may have landed (the first, when a second failed) or be under way (one that merged it): the index
+				// is written anew without it, and one landing after is written again (`update`). Its caller was told (an outbox
+				// entry refused: nothing queued), of the first failure (its name: the quota's).
+				const unlist = async (error: unknown): Promise<never> => {
+					index.note(key, false);
+					await cache.delete(url).catch(() => false);
+					await stored(cache, namespace, segment).then(async (keys) => index.update(cache, segment!, keys, [], false)).catch(() => undefined);
+					throw error;
+				};
+
+				await write(cache, url, value, segment).catch(async (error: unknown) => noted ? unlist(error) : Promise.reject(error));
+				if (clears !== index.clears) {
+					// A clear() called after this set() (which wrote its index without this key, or noted it gone): the value goes too.
+					await cache.delete(url);
+					return;
 				}
-			}
 
-			// A new key whose value or index write failed (a quota error) is not stored: its value goes, and no index lists it. An
-			// index write of it may have landed (the first, when a second failed) or be under way (one that merged it): the index
-			// is written anew without it, and one landing after is written again (`update`). Its caller was told (an outbox
-			// entry refused: nothing queued), of the first failure (its name: the quota's).
-			const unlist = async (error: unknown): Promise<never> => {
-				index.note(key, false);
-				await cache.delete(url).catch(() => false);
-				await stored(cache, namespace, segment).then(async (keys) => index.update(cache, segment!, keys, [], false)).catch(() => undefined);
-				throw error;
-			};
-
-			await write(cache, url, value, segment).catch(async (error: unknown) => noted ? unlist(error) : Promise.reject(error));
-			if (!listed?.has(key)) {
-				await index.update(cache, segment!, listed, [key], true).catch(unlist);
-			}
-		}),
+				if (!listed?.has(key)) {
+					await index.update(cache, segment!, listed, [key], true).catch(unlist);
+				}
+			});
+		},
 		delete: async (key) => index.changing(async (cache) => {
 			const url = urlOf(namespace, key);
 			const added = index.added(key);
@@ -408,25 +420,28 @@ export const cacheApiStore: StoreFactory = (namespace: string): KeyValueStore =>
 		async keys() {
 			return [...index.merged(new Set((await segments(await open(namespace), namespace)).flatMap((keys) => [...keys])))];
 		},
-		clear: async () => index.changing(async (cache) => {
-			// Where the Cache API lists its entries (browsers), every one goes: also a value whose index write never landed (a page
-			// closed between the two), which `get` would still find. workerd (keys() "not implemented") and Deno (none) list none:
-			// the index is all there is.
-			let all: readonly Request[] = [];
-			try {
-				all = await cache.keys();
-			} catch {
-				// Listed by the index alone.
-			}
+		clear: async () => {
+			index.clears++;
+			return index.changing(async (cache) => {
+				// Where the Cache API lists its entries (browsers), every one goes: also a value whose index write never landed (a page
+				// closed between the two), which `get` would still find. workerd (keys() "not implemented") and Deno (none) list none:
+				// the index is all there is.
+				let all: readonly Request[] = [];
+				try {
+					all = await cache.keys();
+				} catch {
+					// Listed by the index alone.
+				}
 
-			// The index read after that listing, and each key's value deleted too: a key a set() of this isolate added meanwhile
-			// is gone whole (its value listed, or not yet: its key in the index), never left listed with no value, nor a value unlisted.
-			const listed = await segments(cache, namespace);
-			const keys = [...index.merged(new Set(listed.flatMap((segment) => [...segment])))];
-			await Promise.all([...new Set([...all.map(({ url }) => url), ...keys.map((key) => urlOf(namespace, key))])].map(async (url) => cache.delete(url)));
-			// Each segment written empty, not removed: a later one stays found (`segments`); new keys go to the first again.
-			index.last = 0;
-			await Promise.all(listed.map(async (segment, n) => index.update(cache, n, segment, keys, false)));
-		}),
+				// The index read after that listing, and each key's value deleted too: a key a set() of this isolate added meanwhile
+				// is gone whole (its value listed, or not yet: its key in the index), never left listed with no value, nor a value unlisted.
+				const listed = await segments(cache, namespace);
+				const keys = [...index.merged(new Set(listed.flatMap((segment) => [...segment])))];
+				await Promise.all([...new Set([...all.map(({ url }) => url), ...keys.map((key) => urlOf(namespace, key))])].map(async (url) => cache.delete(url)));
+				// Each segment written empty, not removed: a later one stays found (`segments`); new keys go to the first again.
+				index.last = 0;
+				await Promise.all(listed.map(async (segment, n) => index.update(cache, n, segment, keys, false)));
+			});
+		},
 	};
 };

@@ -182,3 +182,36 @@ describe('cacheApiStore: two isolates changing one segment of the key index at o
 		expect([await first.get('a'), await first.get('b'), await second.keys()]).toEqual([undefined, undefined, []]);
 	});
 });
+
+describe('cacheApiStore: clear() called while a set() of the same isolate is writing its value', () => {
+	for (const listing of [false, true]) {
+		it(`${listing ? 'where the Cache API lists its entries' : 'workerd (no listing)'}: the key is gone whole once both settle, never listed with no value`, async () => {
+			fake = fakeCaches({ holds: 'copy', listing });
+			(globalThis as { caches?: unknown }).caches = fake.caches;
+			const cache = await fake.caches.open();
+			const put = cache.put.bind(cache);
+			let open = () => {};
+			let landed = false;
+			cache.put = async (url: string, response: Response) => {
+				await put(url, response);
+				if (url.endsWith('/k')) {
+					landed = true; // the value landed; the set() goes on once the gate opens
+					await new Promise<void>((resolve) => {
+						open = resolve;
+					});
+				}
+			};
+
+			const store = cacheApiStore('clear-while-set');
+			await store.set('a', 1);
+			const set = store.set('k', 2);
+			await until(() => landed);
+			await store.clear();
+			open();
+			await set;
+			const keys = await cacheApiStore('clear-while-set').keys();
+			// Before (workerd, with set() noting its key before its value write): keys ['k'] and get('k') undefined.
+			expect({ keys, k: await store.get('k'), a: await store.get('a') }).toEqual({ keys: [], k: undefined, a: undefined });
+		});
+	}
+});
