@@ -61,10 +61,13 @@ const encode = (value: unknown, segment = 0): Response => {
 			return { $bin: [size - bytes.byteLength, bytes.byteLength], $view: raw !== bytes.buffer && kind };
 		}
 
-		// A number JSON has no text for (NaN, ±Infinity: `null`; -0: `0`), as `{ $num: 'NaN' }` (`decode`); so is an undefined
-		// field or element (JSON: none; `null` in an array), as a structured clone keeps it, and an array's hole (`hole`).
-		if (typeof raw === 'number' && (!Number.isFinite(raw) || Object.is(raw, -0)) || raw === undefined) {
-			return { $num: Object.is(raw, -0) ? '-0' : key in this ? String(raw) : 'hole' };
+		// A number JSON has no text for (NaN, ±Infinity: `null`; -0: `0`; a BigInt: a TypeError), as `{ $num: 'NaN' }`, `{ $num: '5n' }`
+		// (`decode`); so is an undefined field or element (JSON: none; `null` in an array), as a structured clone keeps it, and an
+		// array's hole (`hole`).
+		const num = typeof raw === 'bigint' ? raw + 'n' : Object.is(raw, -0) ? '-0' : raw === undefined ? key in this ? 'undefined' : 'hole'
+			: typeof raw === 'number' && !Number.isFinite(raw) && String(raw);
+		if (num) {
+			return { $num: num };
 		}
 
 		// What JSON would keep as something else (a Date, a Map, a Blob: `{}`; a function: nothing) is refused, as a structured
@@ -115,9 +118,9 @@ const decode = (all: Uint8Array, headers: Headers): unknown => {
 	const value: unknown = length === 0 ? undefined : JSON.parse(new TextDecoder().decode(all.subarray(0, length)), (_key, value: unknown) => {
 		const tagged = value as { $bytes?: unknown; $bin?: unknown; $view?: unknown; $num?: unknown } | null;
 		const num = tagged?.$num;
-		if (typeof num === 'string' && /^(NaN|-?Infinity|-0|undefined|hole)$/.test(num)) {
+		if (typeof num === 'string' && /^(NaN|-?Infinity|-0|undefined|hole|-?\d+n)$/.test(num)) {
 			// An undefined as `absent` until its holder is revived (a reviver's `undefined` removes the field: so is a hole made).
-			return num === 'undefined' ? absent : num === 'hole' ? undefined : Number(num);
+			return num === 'undefined' ? absent : num === 'hole' ? undefined : num.endsWith('n') ? BigInt(num.slice(0, -1)) : Number(num);
 		}
 
 		for (const name in tagged) {
@@ -328,7 +331,7 @@ class Index {
  * (`steadfetch:<namespace>`). Values are kept as JSON, with their binary data raw after it (`encode`),
  * so an `ArrayBuffer`, a typed array (`Uint8Array`, `Float64Array`, …) or a `DataView` round-trips at its own size and
  * as its own kind, as a structured clone keeps it (a view reads back over a buffer of its own bytes only); so does
- * every number (NaN, ±Infinity and -0 too, which JSON alone would read back as `null` or `0`), and an undefined
+ * every number (NaN, ±Infinity and -0 too, which JSON alone would read back as `null` or `0`; a BigInt, which it refuses), and an undefined
  * field or array element and an array's hole (JSON: none, or `null`): a value reads back as IndexedDB and `memoryStore` keep it. workerd and Deno have no `cache.keys()`, so the
  * store keeps its own key index (`Index`), in segments of about 128 keys: adding or removing a key writes one
  * segment, whatever the number of keys; `keys()` and `clear()` read every segment.

@@ -215,3 +215,17 @@ describe('cacheApiStore: clear() called while a set() of the same isolate is wri
 		});
 	}
 });
+
+describe('a BigInt in a stored value reads back as the BigInt stored, in every store (a structured clone keeps it)', () => {
+	for (const [label, factory] of [['memoryStore', memoryStore], ['indexedDbStore', indexedDbStore], ['cacheApiStore', cacheApiStore]] as const) {
+		it(`${label}: beyond 2^53, negative, zero, in an array and at the top`, async () => {
+			vi.stubGlobal('indexedDB', new IDBFactory());
+			const store = factory('bigint');
+			const value = { big: 12_345_678_901_234_567_890n, neg: -1n, list: [0n, 1], app: { $num: '5n' } };
+			// Before (cacheApiStore): set rejected with a TypeError ("A bigint is not stored in the Cache API").
+			await store.set('v', value);
+			await store.set('top', -(2n ** 70n));
+			expect([await store.get('v'), await store.get('top')]).toEqual([value, -(2n ** 70n)]);
+		});
+	}
+});
