@@ -144,6 +144,8 @@ const decode = (all: Uint8Array, headers: Headers): unknown => {
 const changesKeptMs = 60_000;
 /** Keys a segment of the key index lists before new keys go to the next (`Index`): no index write lists many more. */
 const segmentKeys = 128;
+/** Characters of keys a segment lists before new keys go to the next (but its first): long keys (a URL of a few KB) make no index write of megabytes. */
+const segmentChars = 65_536;
 
 /** The namespace's cache, opened for one operation. */
 const open = async (namespace: string): Promise<Cache> => {
@@ -333,7 +335,7 @@ class Index {
  * as its own kind, as a structured clone keeps it (a view reads back over a buffer of its own bytes only); so does
  * every number (NaN, ±Infinity and -0 too, which JSON alone would read back as `null` or `0`; a BigInt, which it refuses), and an undefined
  * field or array element and an array's hole (JSON: none, or `null`): a value reads back as IndexedDB and `memoryStore` keep it. workerd and Deno have no `cache.keys()`, so the
- * store keeps its own key index (`Index`), in segments of about 128 keys: adding or removing a key writes one
+ * store keeps its own key index (`Index`), in segments of about 128 keys (fewer long ones: at most 64 Ki characters): adding or removing a key writes one
  * segment, whatever the number of keys; `keys()` and `clear()` read every segment.
  *
  * Safe across the request contexts of a Cloudflare Worker (one store serving every request of an
@@ -371,11 +373,12 @@ export const cacheApiStore: StoreFactory = (namespace: string): KeyValueStore =>
 				let listed = segment === undefined ? undefined : await stored(cache, namespace, segment);
 				let noted = false;
 				if (!listed?.has(key) && added === undefined) {
-					// The first segment (from the last this isolate found) that lists it or has room, counting the keys this isolate's
-					// set()s under way noted for it (`note`); a missing one too (evicted, or none yet).
+					// The first segment (from the last this isolate found) that lists it or has room (`segmentKeys`, `segmentChars`),
+					// counting the keys this isolate's set()s under way noted for it (`note`); a missing one too (evicted, or none yet).
 					for (segment = index.last; ; segment++) {
 						listed = await stored(cache, namespace, segment);
-						if (listed?.has(key) || index.merged(new Set(listed), segment).size < segmentKeys) {
+						const keys = [...index.merged(new Set(listed), segment)];
+						if (listed?.has(key) || !keys.length || keys.length < segmentKeys && keys.join('').length + key.length <= segmentChars) {
 							break;
 						}
 					}

@@ -229,3 +229,25 @@ describe('a BigInt in a stored value reads back as the BigInt stored, in every s
 		});
 	}
 });
+
+describe('cacheApiStore: long keys (a URL of a few KB in a stale copy\'s key) make no index write of megabytes', () => {
+	it('40 keys of 5,000 characters: no segment holds more than 64 Ki characters of keys, and every key is listed', async () => {
+		const store = cacheApiStore('long');
+		const keys = Array.from({ length: 40 }, (_, n) => `k${String(n).padStart(2, '0')}${'x'.repeat(5000)}`);
+		for (const key of keys) {
+			await store.set(key, 1);
+		}
+
+		const sizes: number[] = [];
+		for (let n = 0, list = await segment('long', 0); list; list = await segment('long', ++n)) {
+			sizes.push(list.join('').length);
+		}
+
+		// Before: [200120]: one segment, written whole (200 KB) at each new key.
+		expect(Math.max(...sizes)).toBeLessThanOrEqual(65_536);
+		expect((await cacheApiStore('long').keys()).sort()).toEqual(keys);
+		// One key longer than the bound has a segment of its own.
+		await store.set('y'.repeat(70_000), 2);
+		expect([await store.get('y'.repeat(70_000)), (await cacheApiStore('long').keys()).length]).toEqual([2, 41]);
+	});
+});
