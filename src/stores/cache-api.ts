@@ -123,9 +123,11 @@ const decode = (all: Uint8Array, headers: Headers): unknown => {
 			return num === 'undefined' ? absent : num === 'hole' ? undefined : num.endsWith('n') ? BigInt(num.slice(0, -1)) : Number(num);
 		}
 
-		for (const name in tagged) {
-			if (tagged[name as keyof typeof tagged] === absent) {
-				tagged[name as keyof typeof tagged] = undefined;
+		// Objects and arrays only (a for-in over a string walks its every character).
+		const holder = (typeof value === 'object' ? value : undefined) as Record<string, unknown> | null | undefined;
+		for (const name in holder) {
+			if (holder![name] === absent) {
+				holder![name] = undefined;
 			}
 		}
 
