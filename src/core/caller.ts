@@ -1,8 +1,7 @@
 import type { Input, Options as KyOptions, ResponsePromise } from 'ky';
-import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { clientClosed } from './closing.js';
 import { Call, invalid, type CallClient, type Method } from './call.js';
-import { identityOf } from './context.js';
+import { knownIdentity, type Identities } from './context.js';
 import { invocationOf, type Invocation } from './invocation.js';
 import { callKyOptions, type CallKyDeps } from './ky-options.js';
 import type { CallOptions } from './options.js';
@@ -11,7 +10,7 @@ import type { Placed } from './slots.js';
 import type { Worlds } from './world.js';
 import { checkCallOptions } from './validate-options.js';
 import { randomUuid } from '../utils/runtime.js';
-import { thrownText, unmarked } from '../utils/validate.js';
+import { unmarked } from '../utils/validate.js';
 
 export type { Method } from './call.js';
 
@@ -25,8 +24,8 @@ export interface CallerDeps extends Omit<CallClient, 'withShortcuts'>, CallKyDep
 	readonly identity: (() => string | undefined) | undefined;
 	/** The worlds of the client's name and store: a call starts in one, captured as it starts (src/core/world.ts). */
 	readonly worlds: Worlds;
-	/** The client's `identity()` now, as a world checks it later (`PolicyContext.identity`). */
-	readonly identityNow: () => string | undefined;
+	/** The client's identity as read: a call's world is bound to its epoch as the call starts (src/core/context.ts). */
+	readonly who: Identities;
 	/** The client-level `fallback`, when the call has none of its own. */
 	readonly fallback: unknown;
 	/** The client-level `parseJson`, for responses a policy substituted. */
@@ -94,9 +93,10 @@ export const createCaller = (deps: CallerDeps) => {
 
 		let who: string | undefined;
 		try {
-			who = identityOf(identity);
+			who = knownIdentity(identity);
 		} catch (error) {
-			return rejected(new InvalidRequestError(`The client's identity() failed: ${thrownText(error)}`, { cause: error }));
+			deps.who.saw(null); // Nobody known: a change of identity for the work in flight.
+			return rejected(error);
 		}
 
 		// ky's own test, made here: the policies read the input before ky does (a `null` must not throw
@@ -133,7 +133,7 @@ export const createCaller = (deps: CallerDeps) => {
 			method: verb,
 			input,
 			options: callOptions,
-			world: deps.worlds.open(who, deps.identityNow),
+			world: deps.worlds.open(who, deps.who.epoch, deps.who.saw(who)),
 			idempotencyKey: key,
 			replay,
 			waitUntil: own ? (own === within?.waitUntil ? own : (promise: Promise<unknown>) => own(promise)) : within?.waitUntil,

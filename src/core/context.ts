@@ -1,4 +1,6 @@
+import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import type { RetryBudget } from '../retry/budget.js';
+import { thrownText } from '../utils/validate.js';
 import { perCallSlots, type Call } from './call.js';
 import type { Emitter } from './events.js';
 import { invocationOf } from './invocation.js';
@@ -22,6 +24,8 @@ export interface ContextDeps {
 	readonly scopeOf: PolicyContext['scopeOf'];
 	/** Known once the client is assembled: called, never at creation. */
 	readonly send: PolicyContext['send'];
+	/** The client's identity, as read (`identities`). */
+	readonly who: Identities;
 }
 
 /**
@@ -38,19 +42,60 @@ export const identityOf = (identity: (() => string | undefined) | undefined): st
 	return who;
 };
 
+/** `identityOf`, its failure an `InvalidRequestError` (what a call, and `cache.list()`, reject with). */
+export const knownIdentity = (identity: (() => string | undefined) | undefined): string | undefined => {
+	try {
+		return identityOf(identity);
+	} catch (error) {
+		throw new InvalidRequestError(`The client's identity() failed: ${thrownText(error)}`, { cause: error });
+	}
+};
+
+/**
+ * The client's `identity()` as its calls and policies read it (`now`: `null` when it fails, nobody known), and its epoch:
+ * bumped each time a read gives another answer than the last (`saw`). A call's world is bound to the epoch it started in
+ * (src/core/world.ts): alice signed out, bob signed in or `identity()` failing, seen by any read in between, and alice back,
+ * is another world — her read started before is not stored after. One per client; no allocation per read.
+ */
+export const identities = (identity: (() => string | undefined) | undefined) => {
+	let seen: string | undefined | null;
+	let epoch = 0;
+	const saw = (who: string | undefined | null): number => {
+		if (who !== seen) {
+			seen = who;
+			epoch++;
+		}
+
+		return epoch;
+	};
+
+	const now = (): string | undefined | null => {
+		let who: string | undefined | null = null;
+		try {
+			who = identityOf(identity);
+		} catch {}
+
+		saw(who);
+		return who;
+	};
+
+	const epochNow = (): number => {
+		now();
+		return epoch;
+	};
+
+	return { saw, now, epoch: epochNow };
+};
+
+export type Identities = ReturnType<typeof identities>;
+
 /**
  * The context each policy is created with (`PolicyContext`): one per client, no handle on the client
  * itself. A call's own state (`answer`, `perCall`) is the call's (src/core/call.ts).
  */
-export const policyContext = ({ options, stores, clock, emit, emitter, budget, reach, scopeOf, send }: ContextDeps): PolicyContext => {
-	// A policy asks it at any time: an identity() that throws, or returns no identity, is none.
-	const identity = (): string | undefined => {
-		try {
-			return identityOf(options.identity);
-		} catch {
-			return undefined;
-		}
-	};
+export const policyContext = ({ options, stores, clock, emit, emitter, budget, reach, scopeOf, send, who }: ContextDeps): PolicyContext => {
+	// A policy asks it at any time: an identity() that throws, or returns no identity, is none (and a change of it, `who`).
+	const identity = (): string | undefined => who.now() ?? undefined;
 
 	return {
 		name: options.name ?? 'steadfetch',

@@ -6,7 +6,7 @@ import { createCaller } from './caller.js';
 import { addMembers, bind, closing } from './client.js';
 import type { AnyClient } from './client-types.js';
 import { composeLayers } from './compose.js';
-import { policyContext } from './context.js';
+import { identities, policyContext } from './context.js';
 import { redactedEmit } from './emit.js';
 import { Emitter } from './events.js';
 import { deadlines, stamping } from './invocation.js';
@@ -82,7 +82,9 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	// each says so with a TypeError — `send`'s as its rejection — never the engine's ReferenceError.
 	let made = false;
 	const early = (member: string): TypeError => new TypeError(`The policies' context.${member}() is for after the client is made (start() or later)`);
+	const who = identities(options.identity);
 	const context = policyContext({
+		who,
 		options,
 		stores,
 		clock,
@@ -168,7 +170,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		accounting,
 		identity: options.identity,
 		worlds,
-		identityNow: context.identity,
+		who,
 		fallback: options.fallback,
 		parseJson: options.parseJson,
 		onDownloadProgress: options.onDownloadProgress,

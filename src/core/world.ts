@@ -29,7 +29,8 @@ export interface World {
 	readonly identity: string | undefined;
 	/**
 	 * Whether the work may still write `part`'s records (of `id`, when given): the identity is still the
-	 * one it started under, and no `client.clear()`, no clear of `part` (all, or of that identity) and
+	 * one it started under (for a call: no read of it saw another answer since, `identities` in
+	 * src/core/context.ts — alice signed out and back in is another world), and no `client.clear()`, no clear of `part` (all, or of that identity) and
 	 * no removal of `id` was noted since it started. Without `part`: the identity, and no `client.clear()`
 	 * of everything or of that identity — what every further attempt of the work is checked against.
 	 */
@@ -98,9 +99,12 @@ export class Worlds {
 		return this.#at;
 	}
 
-	/** Capture the world now for work of `identity`; `now()` reads the client's identity at each check. */
-	open(identity: string | undefined, now: () => string | undefined): World {
-		return new Started(this, this.#notes, this.#at, identity, now);
+	/**
+	 * Capture the world now for work of `identity`; `now()` is asked at each check, and must still give `was`: the identity
+	 * (a call's: the client's identity epoch as it started, `identities` in src/core/context.ts).
+	 */
+	open(identity: string | undefined, now: () => unknown, was: unknown = identity): World {
+		return new Started(this, this.#notes, this.#at, identity, now, was);
 	}
 
 	/** A clear of `part` (every identity's, or `identity`'s) begins: work started before, in any tab, writes nothing more of it. */
@@ -214,18 +218,20 @@ class Started implements World {
 	/** The notes of the `Worlds` it was captured in (their sequence numbers). */
 	readonly #notes: ReadonlyMap<string, number>;
 	readonly #start: number;
-	readonly #now: () => string | undefined;
+	readonly #now: () => unknown;
+	readonly #was: unknown;
 
-	constructor(worlds: { readonly noted: number }, notes: ReadonlyMap<string, number>, start: number, identity: string | undefined, now: () => string | undefined) {
+	constructor(worlds: { readonly noted: number }, notes: ReadonlyMap<string, number>, start: number, identity: string | undefined, now: () => unknown, was: unknown) {
 		this.#worlds = worlds;
 		this.#notes = notes;
 		this.#start = start;
 		this.identity = identity;
 		this.#now = now;
+		this.#was = was;
 	}
 
 	current(part = all, id?: string): boolean {
-		return this.#now() === this.identity && (this.#worlds.noted === this.#start || (!this.#cleared(all)
+		return this.#now() === this.#was && (this.#worlds.noted === this.#start || (!this.#cleared(all)
 			&& (part === all || (!this.#cleared(part) && (id === undefined || !(this.#since(`${part}#r:${id}`) || this.#since(`${part}#r:`)))))));
 	}
 
