@@ -1,5 +1,6 @@
 import { refuseClosed } from '../core/closing.js';
 import { callUrl } from '../core/scope.js';
+import { knownIdentity } from '../core/context.js';
 import { withSearchParams } from '../utils/search-params.js';
 import { redact, withoutFragment } from '../utils/sensitive.js';
 import { normalised, pathOf, urlOf } from './keys.js';
@@ -31,6 +32,7 @@ export interface CacheHandle {
 	 * The current identity's stored copies: URL (sensitive query values removed), status, when
 	 * stored (epoch ms) and body size. Only those a failed read could be answered with: not one past its
 	 * limit (`maxStaleMs`, its own `stale-if-error`), unreadable, or stored before a write of its URL was delivered.
+	 * Of the identity signed in as it resolves; rejects with `InvalidRequestError` while the client's `identity()` fails.
 	 */
 	list(): Promise<CachedEntry[]>;
 }
@@ -107,11 +109,20 @@ export const members = (cache: CacheState, closed: () => boolean): CacheHandle =
 		refuseClosed(closed);
 		return clear(cache);
 	},
-	async list() {
-		// Redacted again: a copy stored before a parameter was listed in sensitiveParams holds its value.
-		return (await records(cache, cache.context.identity())).map((record): CachedEntry => ({ url: redact(record.url, cache.params), status: record.status, storedAt: record.storedAt, bytes: record.body.byteLength }));
-	},
+	list: async () => list(cache),
 });
+
+/**
+ * `client.cache.list()`: the copies of the identity signed in as it answers — listed again when another signed in while the
+ * store was read (alice's copies are not the answer in bob's session); rejects as a call does while `identity()` fails.
+ */
+const list = async (cache: CacheState): Promise<CachedEntry[]> => {
+	const { identity } = cache.context.options;
+	const who = knownIdentity(identity);
+	const found = await records(cache, who);
+	// Redacted again: a copy stored before a parameter was listed in sensitiveParams holds its value.
+	return knownIdentity(identity) === who ? found.map((record): CachedEntry => ({ url: redact(record.url, cache.params), status: record.status, storedAt: record.storedAt, bytes: record.body.byteLength })) : list(cache);
+};
 
 /**
  * The validators (`etag`, `lastModified`) of the latest copy stored for an absolute URL and identity,

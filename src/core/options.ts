@@ -59,7 +59,8 @@ export interface BaseClientOptions extends KyOptions {
 	 * `client.clear({ identity })` removes one identity's data. Only a SHA-256 digest of it is ever
 	 * stored. Without it, apps whose users share a browser must call `client.clear()` at logout.
 	 * While it fails (throws, or returns anything else: `''`, a Promise) nobody known is signed in:
-	 * a call is refused (`InvalidRequestError`), the outbox replays and settles no one's entries, and no call then in flight stores its answer. A call is bound to the identity it
+	 * a call and `cache.list()` are refused (`InvalidRequestError`), the outbox replays and settles no
+	 * one's entries, and no call then in flight stores its answer. A call is bound to the identity it
 	 * started under: once a read of it (any call's, any policy's) saw another answer (another user,
 	 * none, a failure), the call's late answer is not stored even if the first identity is back.
 	 * @default undefined (no identity: one partition)

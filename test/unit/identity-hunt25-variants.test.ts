@@ -146,6 +146,49 @@ describe('alice signs out (or identity() fails, or bob signs in) and back in whi
 	});
 });
 
+describe('client.cache.list(): the current identity\'s copies only', () => {
+	it('while identity() throws: rejects with InvalidRequestError (as a call does), never the anonymous partition\'s copies', async () => {
+		let broken = false;
+		const { api, held, get, settled } = reading(() => {
+			if (broken) {
+				throw new Error('session store locked');
+			}
+
+			return undefined;
+		});
+		const response = get('public');
+		await waitFor(() => held.length === 1, 'the read to be sent');
+		held[0]!();
+		await (await response).json();
+		await settled();
+		expect((await api.cache.list()).map(({ url }) => url)).toEqual(['https://api.example.com/public']);
+		broken = true;
+		// Before: resolved [{ url: 'https://api.example.com/public', … }], nobody's copies listed while nobody is known.
+		await expect(api.cache.list()).rejects.toMatchObject({ name: 'InvalidRequestError', code: 'INVALID_REQUEST' });
+		api.close();
+	});
+
+	it('alice lists, bob signs in while the store lists its keys: alice\'s copies are not the answer in bob\'s session', async () => {
+		let who = 'alice';
+		const { api, held, get, settled, listing } = reading(() => who);
+		const response = get('mine');
+		await waitFor(() => held.length === 1, 'alice\'s read to be sent');
+		held[0]!();
+		await (await response).json();
+		await settled();
+		listing.hold();
+		const listed = api.cache.list();
+		await waitFor(() => listing.holding(), 'the list to ask the store');
+		who = 'bob';
+		listing.release();
+		// Before: [{ url: 'https://api.example.com/mine', … }], alice's copy shown to bob.
+		expect(await listed).toEqual([]);
+		who = 'alice';
+		expect((await api.cache.list()).map(({ url }) => url)).toEqual(['https://api.example.com/mine']);
+		api.close();
+	});
+});
+
 describe('dedupe: a read alice started before signing out is not shared with her calls once she is back', () => {
 	it('alice signs out (a call of nobody\'s made then) and back in: her new read of the same URL goes out on its own', async () => {
 		let who: string | undefined = 'alice';
