@@ -51,43 +51,60 @@ export const knownIdentity = (identity: (() => string | undefined) | undefined):
 	}
 };
 
+/** The client's identity, as read (`identities`). */
+export interface Identities {
+	/** `who` read now: the epoch it belongs to (bumped when it is not the last answer read). */
+	saw(who: string | undefined | null): number;
+	/** Read `identity()` now (`null` when it fails: nobody known). */
+	now(): string | undefined | null;
+	/** The epoch now, `identity()` read. */
+	epoch(): number;
+}
+
+/** One per `identity` function: every client reading it (an `extend()`ed one, another made with it) sees a change any of them saw. */
+const read = new WeakMap<object, Identities>();
+
 /**
  * The client's `identity()` as its calls and policies read it (`now`: `null` when it fails, nobody known), and its epoch:
  * bumped each time a read gives another answer than the last (`saw`). A call's world is bound to the epoch it started in
- * (src/core/world.ts): alice signed out, bob signed in or `identity()` failing, seen by any read in between, and alice back,
- * is another world — her read started before is not stored after. One per client; no allocation per read.
+ * (src/core/world.ts): alice signed out, bob signed in or `identity()` failing, seen by any read in between (of any client
+ * of the same `identity` function), and alice back, is another world — her read started before is not stored after. No
+ * allocation per read.
  */
-export const identities = (identity: (() => string | undefined) | undefined) => {
-	let seen: string | undefined | null;
-	let epoch = 0;
-	const saw = (who: string | undefined | null): number => {
-		if (who !== seen) {
-			seen = who;
-			epoch++;
-		}
+export const identities = (identity: (() => string | undefined) | undefined): Identities => {
+	let made = identity && read.get(identity);
+	if (!made) {
+		let seen: string | undefined | null;
+		let epoch = 0;
+		const saw = (who: string | undefined | null): number => {
+			if (who !== seen) {
+				seen = who;
+				epoch++;
+			}
 
-		return epoch;
-	};
+			return epoch;
+		};
 
-	const now = (): string | undefined | null => {
-		let who: string | undefined | null = null;
-		try {
-			who = identityOf(identity);
-		} catch {}
+		const now = (): string | undefined | null => {
+			let who: string | undefined | null = null;
+			try {
+				who = identityOf(identity);
+			} catch {}
 
-		saw(who);
-		return who;
-	};
+			saw(who);
+			return who;
+		};
 
-	const epochNow = (): number => {
-		now();
-		return epoch;
-	};
+		made = { saw, now, epoch: () => {
+			now();
+			return epoch;
+		} };
+		identity && read.set(identity, made);
+	}
 
-	return { saw, now, epoch: epochNow };
+	return made;
 };
 
-export type Identities = ReturnType<typeof identities>;
 
 /**
  * The context each policy is created with (`PolicyContext`): one per client, no handle on the client

@@ -221,3 +221,34 @@ describe('dedupe: a read alice started before signing out is not shared with her
 		api.close();
 	});
 });
+
+describe('an extend()ed client and its parent read one identity(): a change one of them saw binds the work of both', () => {
+	it('alice\'s read in flight on the child, her sign-out seen by a call of the parent, alice back: the child stores nothing of it', async () => {
+		let who: string | undefined = 'alice';
+		const { api, held, settled, stored, servedStale } = reading(() => who);
+		const behind: Array<Promise<unknown>> = [];
+		const child = api.extend({ headers: { 'x-from': 'child' } });
+		const childStored: string[] = [];
+		child.on('cache:stored', (event) => childStored.push(new URL(event.url).pathname));
+		const response = child.get('me', { waitUntil: (promise) => behind.push(promise) });
+		await waitFor(() => held.length === 1, 'alice\'s read to be sent');
+		who = undefined;
+		const other = api.get('news');
+		await waitFor(() => held.length === 2, 'the parent\'s call to be sent');
+		held[1]!();
+		await other;
+		who = 'alice';
+		held[0]!();
+		expect(await (await response).json()).toEqual({ path: '/me' });
+		for (let at = 0; at < behind.length; at++) {
+			await behind[at]!.catch(() => undefined);
+		}
+
+		await settled();
+		// Before: ['/me'], the child's read made before alice signed out stored once she was back.
+		expect([childStored, stored.filter((path) => path === '/me')]).toEqual([[], []]);
+		expect(await servedStale('me')).toBe(false);
+		child.close();
+		api.close();
+	});
+});
