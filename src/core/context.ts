@@ -1,5 +1,6 @@
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import type { RetryBudget } from '../retry/budget.js';
+import { hasTabs } from '../utils/tabs.js';
 import { thrownText } from '../utils/validate.js';
 import { perCallSlots, type Call } from './call.js';
 import type { Emitter } from './events.js';
@@ -53,36 +54,38 @@ export const knownIdentity = (identity: (() => string | undefined) | undefined):
 
 /** The client's identity, as read (`identities`). */
 export interface Identities {
-	/** `who` read now: the epoch it belongs to (bumped when it is not the last answer read). */
-	saw(who: string | undefined | null): number;
+	/** `who` read now: what a call's world started with must still be (`epoch`). */
+	saw(who: string | undefined | null): unknown;
 	/** Read `identity()` now (`null` when it fails: nobody known). */
 	now(): string | undefined | null;
-	/** The epoch now, `identity()` read. */
-	epoch(): number;
+	/** What a call's world compares at each check, `identity()` read now. */
+	epoch(): unknown;
 }
 
 /** One per `identity` function: every client reading it (an `extend()`ed one, another made with it) sees a change any of them saw. */
 const read = new WeakMap<object, Identities>();
 
 /**
- * The client's `identity()` as its calls and policies read it (`now`: `null` when it fails, nobody known), and its epoch:
- * bumped each time a read gives another answer than the last (`saw`). A call's world is bound to the epoch it started in
- * (src/core/world.ts): alice signed out, bob signed in or `identity()` failing, seen by any read in between (of any client
- * of the same `identity` function), and alice back, is another world — her read started before is not stored after. No
- * allocation per read.
+ * The client's `identity()` as its calls and policies read it (`now`: `null` when it fails, nobody known), and what a call's
+ * world is bound to (src/core/world.ts). Where one user is served (a page, a worker: `hasTabs`), an epoch bumped each time a
+ * read gives another answer than the last: alice signed out, bob signed in or `identity()` failing, seen by any read in
+ * between (of any client of the same function), and alice back, is another world — her read started before is not stored
+ * after. In a server runtime, where concurrent requests may read different users through one `identity()` (an
+ * AsyncLocalStorage), the identity itself: one request's user is no change of another's. No allocation per read.
  */
 export const identities = (identity: (() => string | undefined) | undefined): Identities => {
 	let made = identity && read.get(identity);
 	if (!made) {
+		const one = hasTabs();
 		let seen: string | undefined | null;
 		let epoch = 0;
-		const saw = (who: string | undefined | null): number => {
+		const saw = (who: string | undefined | null): unknown => {
 			if (who !== seen) {
 				seen = who;
 				epoch++;
 			}
 
-			return epoch;
+			return one ? epoch : who;
 		};
 
 		const now = (): string | undefined | null => {
@@ -95,16 +98,12 @@ export const identities = (identity: (() => string | undefined) | undefined): Id
 			return who;
 		};
 
-		made = { saw, now, epoch: () => {
-			now();
-			return epoch;
-		} };
+		made = { saw, now, epoch: () => saw(now()) };
 		identity && read.set(identity, made);
 	}
 
 	return made;
 };
-
 
 /**
  * The context each policy is created with (`PolicyContext`): one per client, no handle on the client

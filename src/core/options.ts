@@ -61,8 +61,10 @@ export interface BaseClientOptions extends KyOptions {
 	 * While it fails (throws, or returns anything else: `''`, a Promise) nobody known is signed in:
 	 * a call and `cache.list()` are refused (`InvalidRequestError`), the outbox replays and settles no
 	 * one's entries, and no call then in flight stores its answer. A call is bound to the identity it
-	 * started under: once a read of it (any call's, any policy's) saw another answer (another user,
-	 * none, a failure), the call's late answer is not stored even if the first identity is back.
+	 * started under: in a page or a worker, once a read of it (any call's, any policy's) saw another
+	 * answer (another user, none, a failure), the call's late answer is not stored even if the first
+	 * identity is back; in a server runtime (concurrent requests may read different users through one
+	 * `identity()`), while it reads the same identity in the call's own context.
 	 * @default undefined (no identity: one partition)
 	 */
 	identity?: () => string | undefined;

@@ -2,7 +2,8 @@
  * Defect hunt, twenty-fifth round (identity): work bound to who started it (API.md "Identity: persisted state belongs
  * to someone", "Work that outlives its caller").
  */
-import { describe, expect, it } from 'vitest';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { waitFor } from '../helpers/wait-for.js';
 import { holdGate } from '../helpers/hold-gate.js';
 import { createClient, isStale, memoryStore, type KeyValueStore } from '../../src/entries/index.js';
@@ -93,6 +94,14 @@ describe('a read whose identity() fails as its answer arrives: a write whose ide
 });
 
 describe('alice signs out (or identity() fails, or bob signs in) and back in while her read is in flight, without clear()', () => {
+	// A page or a worker (one user per realm): where a change of identity() in between is seen as one (see the last describe).
+	beforeEach(() => {
+		vi.stubGlobal('WorkerGlobalScope', class {});
+	});
+	afterEach(() => {
+		vi.unstubAllGlobals();
+	});
+
 	const between: Array<[string, string | undefined | Error]> = [
 		['signed out (identity() returns undefined)', undefined],
 		['identity() throws', new Error('session store locked')],
@@ -190,6 +199,14 @@ describe('client.cache.list(): the current identity\'s copies only', () => {
 });
 
 describe('dedupe: a read alice started before signing out is not shared with her calls once she is back', () => {
+	// A page or a worker (one user per realm): where a change of identity() in between is seen as one (see the last describe).
+	beforeEach(() => {
+		vi.stubGlobal('WorkerGlobalScope', class {});
+	});
+	afterEach(() => {
+		vi.unstubAllGlobals();
+	});
+
 	it('alice signs out (a call of nobody\'s made then) and back in: her new read of the same URL goes out on its own', async () => {
 		let who: string | undefined = 'alice';
 		const { api, held, get } = reading(() => who, { dedupe: dedupe() });
@@ -223,6 +240,14 @@ describe('dedupe: a read alice started before signing out is not shared with her
 });
 
 describe('an extend()ed client and its parent read one identity(): a change one of them saw binds the work of both', () => {
+	// A page or a worker (one user per realm): where a change of identity() in between is seen as one (see the last describe).
+	beforeEach(() => {
+		vi.stubGlobal('WorkerGlobalScope', class {});
+	});
+	afterEach(() => {
+		vi.unstubAllGlobals();
+	});
+
 	it('alice\'s read in flight on the child, her sign-out seen by a call of the parent, alice back: the child stores nothing of it', async () => {
 		let who: string | undefined = 'alice';
 		const { api, held, settled, stored, servedStale } = reading(() => who);
@@ -249,6 +274,26 @@ describe('an extend()ed client and its parent read one identity(): a change one 
 		expect([childStored, stored.filter((path) => path === '/me')]).toEqual([[], []]);
 		expect(await servedStale('me')).toBe(false);
 		child.close();
+		api.close();
+	});
+});
+
+describe('a server runtime (no tabs): one identity() read per request (AsyncLocalStorage), concurrent users', () => {
+	it('alice\'s read and bob\'s overlap: each is stored in its own partition (a change seen by one request is no change of the other\'s)', async () => {
+		const als = new AsyncLocalStorage<string>();
+		const { api, held, get, settled, stored } = reading(() => als.getStore());
+		const alices = als.run('alice', () => get('me'));
+		await waitFor(() => held.length === 1, 'alice\'s read to be sent');
+		const bobs = als.run('bob', () => get('news'));
+		await waitFor(() => held.length === 2, 'bob\'s read to be sent');
+		held[1]!();
+		await (await bobs).json();
+		held[0]!();
+		await (await alices).json();
+		await settled();
+		// Before (an epoch bumped by every identity read): ['/news'], alice's answer dropped as bob's read was seen.
+		expect(stored.sort()).toEqual(['/me', '/news']);
+		expect(await als.run('alice', async () => (await api.cache.list()).map(({ url }) => url))).toEqual(['https://api.example.com/me']);
 		api.close();
 	});
 });
