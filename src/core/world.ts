@@ -29,8 +29,8 @@ export interface World {
 	readonly identity: string | undefined;
 	/**
 	 * Whether the work may still write `part`'s records (of `id`, when given): the identity is still the
-	 * one it started under (for a call: no read of it saw another answer since, `identities` in
-	 * src/core/context.ts — alice signed out and back in is another world), and no `client.clear()`, no clear of `part` (all, or of that identity) and
+	 * one it started under (for a call in a page or a worker: no read of it saw another answer since,
+	 * `identities` in src/core/context.ts — alice signed out and back in is another world), and no `client.clear()`, no clear of `part` (all, or of that identity) and
 	 * no removal of `id` was noted since it started. Without `part`: the identity, and no `client.clear()`
 	 * of everything or of that identity — what every further attempt of the work is checked against.
 	 */
