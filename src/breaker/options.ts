@@ -30,7 +30,7 @@ export interface BreakerOptions {
 	 */
 	failureRatio?: number;
 	/**
-	 * Length of the failure-ratio window, in ms.
+	 * Length of the failure-ratio window, in ms. A positive finite number (no upper bound); one under 1 ms counts as 1 ms.
 	 * @default 30_000
 	 */
 	windowMs?: number;

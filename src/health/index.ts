@@ -36,7 +36,7 @@ export type { HealthStats } from './samples.js';
 /** Options of `health()` (`steadfetch/health`), for the `health` slot. */
 export interface HealthOptions {
 	/**
-	 * The sliding window of `errorRate`, `latency` and `topErrors`, in ms.
+	 * The sliding window of `errorRate`, `latency` and `topErrors`, in ms. A positive finite number (no upper bound); one under 1 ms counts as 1 ms.
 	 * @default 30_000
 	 */
 	windowMs?: number;

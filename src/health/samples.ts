@@ -30,7 +30,8 @@ export class Samples {
 	#next = 0;
 
 	constructor(windowMs: number) {
-		this.#windowMs = windowMs;
+		// As its counts' window (`BucketWindow`): one under 1 ms is 1 ms.
+		this.#windowMs = Math.max(windowMs, 1);
 		this.#window = new BucketWindow(windowMs);
 	}
 

@@ -19,7 +19,7 @@ export interface RetryBudgetOptions {
 	 */
 	minRetries?: number;
 	/**
-	 * Length of the sliding window, in ms.
+	 * Length of the sliding window, in ms. A positive finite number (no upper bound); one under 1 ms counts as 1 ms.
 	 * @default 10_000
 	 */
 	windowMs?: number;

@@ -37,7 +37,7 @@ export interface AdaptiveThrottleOptions {
 	k?: number;
 	/**
 	 * The sliding window `requests` and `accepts` are counted over, in ms (ten buckets of a tenth of
-	 * it). Longer than your slowest answers (an attempt is counted when it ends).
+	 * it). Longer than your slowest answers (an attempt is counted when it ends). A positive finite number (no upper bound); one under 1 ms counts as 1 ms.
 	 * @default 120_000
 	 */
 	windowMs?: number;

@@ -6,7 +6,9 @@ const buckets = 10;
  * overwritten when its slot comes round again. A clock that steps back is held at the latest bucket
  * seen, so it cannot reopen buckets already counted; one that steps back a whole window or more starts
  * afresh (held, the window would not slide until the clock came back there: an hour's step, an hour). Used by the retry budget (first attempts,
- * retries), the breaker (calls, failures), health and the adaptive throttle (requests, accepts).
+ * retries), the breaker (calls, failures), health and the adaptive throttle (requests, accepts). A bucket is at least
+ * 0.1 ms long (a window under 1 ms is a 1 ms window): a time divided by a tiny one (`windowMs: 1e-300`, which the options
+ * take) overflowed, no bucket held a count, and the window counted nothing.
  */
 export class BucketWindow {
 	readonly #bucketMs: number;
@@ -16,7 +18,7 @@ export class BucketWindow {
 	#latest = -Infinity;
 
 	constructor(windowMs: number) {
-		this.#bucketMs = windowMs / buckets;
+		this.#bucketMs = Math.max(windowMs, 1) / buckets;
 		this.reset();
 	}
 
