@@ -136,7 +136,7 @@ export interface BaseClientOptions extends KyOptions {
 	/**
 	 * Namespace of persisted state and of cross-tab channels. Two clients with the same name share
 	 * persisted state (and, with `auth`, the token refresh across tabs when they also guard the same
-	 * `origins`).
+	 * `origins`). A non-empty string of whole characters (a `RangeError` otherwise: `''` is no namespace).
 	 * @default 'steadfetch'
 	 */
 	name?: string;

@@ -70,8 +70,9 @@ const clientRules: Record<string, Rule> = {
 	// Read later (at each call, by each policy): a wrong one would fail every call, not the creation.
 	// A store is passed as its factory, where every policy is called (`outbox()`): say so to whom called it.
 	store: [fn[0], 'a store factory, as `memoryStore` (not `memoryStore()`)'], identity: fn, random: fn,
-	// Whole characters: it names channels, locks and a header value (`encodeURIComponent` throws on a lone surrogate).
-	name: [(value) => typeof value === 'string' && !/\p{Cs}/u.test(value), 'a string of whole characters (no lone surrogate)'],
+	// Whole characters: it names channels, locks and a header value (`encodeURIComponent` throws on a lone surrogate); not
+	// empty, which would be a namespace of its own (`steadfetch::breaker`), neither the default's nor one the app chose.
+	name: [(value) => typeof value === 'string' && /^[^\p{Cs}]+$/u.test(value), 'a non-empty string of whole characters (no lone surrogate)'],
 	clock: [(value) => typeof (value as { now?: unknown } | null)?.now === 'function', 'an object with a now() function'],
 };
 

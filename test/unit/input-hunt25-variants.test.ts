@@ -7,7 +7,10 @@
  * - A window of a tiny positive finite length (`retryBudget: { windowMs: 1e-300 }`, API.md: windows take "any positive
  *   finite value") counted nothing: each time divided by the bucket's length overflowed to Infinity, no bucket held a
  *   count, and the retry budget allowed every retry (3 attempts where 2 were allowed). A window now counts in buckets of
- *   at least 0.1 ms: one under 1 ms is a 1 ms window (the retry budget, the breaker's ratio, health, the throttle). */
+ *   at least 0.1 ms: one under 1 ms is a 1 ms window (the retry budget, the breaker's ratio, health, the throttle).
+ * - `name: ''` was taken, a namespace of its own (channels `steadfetch::breaker`, store names `/cache`). Now a
+ *   RangeError naming `name`: a non-empty string.
+ */
 import { describe, expect, it } from 'vitest';
 import { classify, createClient, memoryStore } from '../../src/entries/index.js';
 import { createClient as createCore } from '../../src/entries/core.js';
@@ -64,5 +67,23 @@ describe('a window of any positive finite length counts', () => {
 		await outcome(api.get('todos'));
 		expect(state.sent).toBe(2);
 		api.close();
+	});
+});
+
+describe('name', () => {
+	it('\'\' is a RangeError naming it, at createClient, the core\'s and extend()', () => {
+		// Before: a client made, of a namespace of its own.
+		expect(() => createClient({ name: '', store: memoryStore })).toThrow(RangeError);
+		expect(() => createClient({ name: '', store: memoryStore })).toThrow('`name` must be a non-empty string');
+		expect(() => createCore({ name: '' })).toThrow('`name` must be a non-empty string');
+		const api = createCore({ name: 'h25-name', store: memoryStore });
+		expect(() => api.extend({ name: '' })).toThrow('`name` must be a non-empty string');
+		api.close();
+	});
+
+	it('any other string of whole characters is taken', () => {
+		for (const name of [' ', 'a', 'app:v2/eu', 'ünïcødé 🙂']) {
+			createCore({ name, store: memoryStore }).close();
+		}
 	});
 });
