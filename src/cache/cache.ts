@@ -1,5 +1,6 @@
 import type { CacheParts } from './members.js';
-import { checkRules, isPositiveTimerMs, positiveTimerMsOrFalse, type Rule, unmarked } from '../utils/validate.js';
+import { unmarked } from '../utils/validate.js';
+import { checkCallOption } from './options.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { background, partStore } from '../core/part-store.js';
@@ -162,15 +163,6 @@ const wrap = (cache: CacheState, call: PolicyCall, next: () => Promise<Response>
  * the stored keys in memory (`View`). Nothing waits on storage on a call's way to a good answer, and
  * no promise is kept across calls.
  */
-/** The stale cache's per-call option: `false`, or `{ networkTimeoutMs }` (a positive timer in ms, or `false`). */
-const callRules: Readonly<Record<string, Rule>> = {
-	staleCache: [(value) => typeof value === 'object' && value !== null && !Array.isArray(value), 'false or { networkTimeoutMs } (per call), or left out', true],
-	'staleCache.networkTimeoutMs': [(value) => value === false || isPositiveTimerMs(value), positiveTimerMsOrFalse],
-};
-
-/** A RangeError naming `staleCache.networkTimeoutMs` (or `staleCache`) for a per-call value out of range. */
-const checkCallOption = (value: unknown): void => checkRules({ staleCache: value }, callRules);
-
 export const createCache = (context: PolicyContext, options: ResolvedCacheOptions): CacheParts => {
 	// A copy it keeps while the store fails is forgotten as a delivered write of its path removes it (superseded.ts).
 	const store = partStore(context, 'cache', basicAutoStore, (key) => pathOf(urlOf(key) ?? ''));

@@ -1,3 +1,5 @@
+import { checkRules, isPositiveTimerMs, positiveTimerMsOrFalse, type Rule } from '../utils/validate.js';
+
 /**
  * Options of the stale cache (`staleCache()`, the `staleCache` slot).
  *
@@ -97,3 +99,15 @@ export interface CacheOptions {
 	 */
 	shared?: boolean;
 }
+
+/** The stale cache's per-call option: `false`, or `{ networkTimeoutMs }` (a positive timer in ms, or `false`). */
+const callRules: Readonly<Record<string, Rule>> = {
+	staleCache: [(value) => typeof value === 'object' && value !== null && !Array.isArray(value), 'false or { networkTimeoutMs } (per call), or left out', true],
+	'staleCache.networkTimeoutMs': [(value) => value === false || isPositiveTimerMs(value), positiveTimerMsOrFalse],
+};
+
+/**
+ * A RangeError naming `staleCache.networkTimeoutMs` (or `staleCache`) for a per-call value out of range: the stale
+ * cache's `checkCall`, and the check of a call's `staleCache` on a client without it (src/entries/slots.ts).
+ */
+export const checkCallOption = (value: unknown): void => checkRules({ staleCache: value }, callRules);

@@ -16,8 +16,8 @@ export type { Method } from './call.js';
 
 /** What running a call needs of the client (with what counting it and its options for ky need). */
 export interface CallerDeps extends Omit<CallClient, 'withShortcuts'>, CallKyDeps {
-	/** The filled slots whose policy checks its own per-call option (`PolicyParts.checkCall`). */
-	readonly checks: readonly Placed[];
+	/** The filled slots whose policy checks its own per-call option (`PolicyParts.checkCall`), and the entry's empty ones (`Entry.checkEmpty`). */
+	readonly checks: ReadonlyArray<Pick<Placed, 'slot' | 'parts'>>;
 	/** `retry.methods` upper-cased: a POST or PATCH call whose method the user listed gets an Idempotency-Key. */
 	readonly keyed: readonly string[];
 	/** The client's `identity` option, read at each call. */

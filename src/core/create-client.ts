@@ -30,6 +30,8 @@ export interface Entry<O> {
 	resolve(options: O): CoreClientOptions;
 	/** The slot keys the entry knows (the built-ins'): ours, never ky's, also when empty or `false`. */
 	readonly slots: readonly string[];
+	/** Checks a call's value (not `false`, given) for one of `slots` the client leaves empty, as its policy would (then ignored). */
+	checkEmpty(slot: string, value: unknown): void;
 	finish?(client: AnyClient, options: CoreClientOptions): void;
 }
 
@@ -164,7 +166,8 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		// By their wrap bands (`placed` is in that order), outermost first.
 		wrappers: placed.filter(({ parts }) => parts.wrap),
 		ourKeys,
-		checks: placed.filter(({ parts }) => parts.checkCall),
+		// And the entry's slots the client leaves empty: a call's options mean the same whatever the client fills.
+		checks: [...placed.filter(({ parts }) => parts.checkCall), ...entry.slots.filter((slot) => !placed.some((filled) => filled.slot === slot)).map((slot) => ({ slot, parts: { checkCall: (value: unknown) => entry.checkEmpty(slot, value) } }))],
 		watchers: placed.filter(({ parts }) => parts.settled),
 		stats,
 		accounting,

@@ -165,7 +165,10 @@ export interface CoreClientOptions extends BaseClientOptions, SlotOptions {}
 /**
  * Options of one call: ky's (`cache` is fetch's `RequestCache`), plus the core's keys below; each
  * policy adds its own by declaration merging from its factory's module (`breaker?: false` in
- * src/breaker/index.ts), so a program sees the per-call keys of the policies it imports.
+ * src/breaker/index.ts), so a program sees the per-call keys of the policies it imports. A built-in slot's key
+ * (`breaker`, `staleCache`, `outbox`, …) is checked as its policy checks it also on a client that leaves the slot
+ * empty (`breaker: 'off'` is an `InvalidRequestError` before any I/O), a well-formed value then ignored; the key of an
+ * app's policy the client does not fill is an unknown option, handed to ky as ky takes one.
  */
 export interface CallOptions extends KyOptions {
 	/**

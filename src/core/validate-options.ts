@@ -102,7 +102,7 @@ const checkCacheMode = (cache: unknown): void => {
  * values of the client's sensitive query parameters, `params`: a per-call `prefix` names a URL), or
  * `undefined`. Cheap on the common path: only the keys a call gives are looked at.
  */
-export const checkCallOptions = (options: Record<string, unknown>, checks: readonly Placed[], params: ReadonlySet<string>): InvalidRequestError | undefined => {
+export const checkCallOptions = (options: Record<string, unknown>, checks: ReadonlyArray<Pick<Placed, 'slot' | 'parts'>>, params: ReadonlySet<string>): InvalidRequestError | undefined => {
 	try {
 		// As ky's `validateAndMerge`: an array is no options object (never read as none); only a list is told it is not one.
 		if (!record(options)) {

@@ -8,7 +8,7 @@ import { assemble } from '../core/create-client.js';
 import type { ClientOf, CoreMembers } from '../core/client-types.js';
 import type { CoreClientOptions } from '../core/options.js';
 import { checkOptionsObject } from '../core/validate-options.js';
-import { builtInSlots, checkBuiltInSlots } from './slots.js';
+import { builtInSlots, checkBuiltInSlots, checkEmptySlot } from './slots.js';
 
 export * from './common.js';
 export type { CoreClientOptions } from '../core/options.js';
@@ -32,6 +32,7 @@ const entry = {
 		return given;
 	},
 	slots: builtInSlots,
+	checkEmpty: checkEmptySlot,
 };
 
 export function createClient<const O extends CoreClientOptions = CoreClientOptions>(options?: O): Client<O> {

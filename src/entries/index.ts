@@ -19,7 +19,7 @@ import { checkOptionsObject } from '../core/validate-options.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import type { ClientOptions, PresetMembers } from './options.js';
-import { builtInSlots, checkBuiltInSlots } from './slots.js';
+import { builtInSlots, checkBuiltInSlots, checkEmptySlot } from './slots.js';
 import { check, isObject } from '../utils/validate.js';
 
 export * from './common.js';
@@ -124,5 +124,5 @@ export type Client<O extends ClientOptions = ClientOptions> = ClientOf<ClientOpt
  */
 export function createClient<const O extends ClientOptions = ClientOptions>(options?: O): Client<O> {
 	checkOptionsObject(options);
-	return assemble(options ?? {}, { resolve, finish: standIns, slots: builtInSlots }) as Client<O>;
+	return assemble(options ?? {}, { resolve, finish: standIns, slots: builtInSlots, checkEmpty: checkEmptySlot }) as Client<O>;
 }

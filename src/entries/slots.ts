@@ -1,4 +1,5 @@
 import { isPolicy } from '../core/policy.js';
+import { checkCallOption } from '../cache/options.js';
 import { check } from '../utils/validate.js';
 
 /** The built-in slots, each with the entry its factory is exported from. */
@@ -21,3 +22,12 @@ export const checkBuiltInSlots = (options: object): void => {
 		check(value === undefined || value === false || isPolicy(value), slot, value, `a policy (from \`steadfetch/${builtIns[slot]}\`) or false, as \`${slot}: ${slot}(…)\``);
 	}
 };
+
+/**
+ * A call's value for a built-in slot the client leaves empty, checked as its policy checks it (`PolicyParts.checkCall`):
+ * `false` or left out, also `{ networkTimeoutMs }` for `staleCache` and `true` for `outbox`; then ignored, the policy
+ * being off. A call's options mean the same whatever the client fills: a value no client takes (`breaker: 'off'`,
+ * `outbox: 5`) is a RangeError naming the slot (the call rejects with `InvalidRequestError` before any I/O).
+ */
+export const checkEmptySlot = (slot: string, value: unknown): void =>
+	slot === 'staleCache' ? checkCallOption(value) : check(slot === 'outbox' && value === true, slot, value, slot === 'outbox' ? 'true or false (per call), or left out' : 'false, or left out');

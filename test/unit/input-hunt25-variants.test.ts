@@ -4,6 +4,11 @@
  * "createClient" (the per-call options `staleCache`, `outbox`, `breaker`) and "Your own policies" ("A policy checks its
  * own per-call option before any I/O"). No timing: a fake `fetch` counts what went out, the clock is injected.
  *
+ * - A per-call value of a built-in slot the client leaves empty was not checked: `breaker: 'off'` on a client with
+ *   `breaker: false`, `staleCache: { networkTimeoutMs: -1 }` on one without the stale cache, `outbox: 5` on one without
+ *   the outbox all went out (1 request each), though the same options on a client that fills the slot reject with
+ *   `InvalidRequestError`. A call's options now mean the same whatever the client fills: checked as that policy checks
+ *   them, a well-formed one then ignored (the policy is off).
  * - A window of a tiny positive finite length (`retryBudget: { windowMs: 1e-300 }`, API.md: windows take "any positive
  *   finite value") counted nothing: each time divided by the bucket's length overflowed to Infinity, no bucket held a
  *   count, and the retry budget allowed every retry (3 attempts where 2 were allowed). A window now counts in buckets of
@@ -12,7 +17,7 @@
  *   RangeError naming `name`: a non-empty string.
  */
 import { describe, expect, it } from 'vitest';
-import { classify, createClient, memoryStore } from '../../src/entries/index.js';
+import { classify, createClient, memoryStore, outbox } from '../../src/entries/index.js';
 import { createClient as createCore } from '../../src/entries/core.js';
 import { breaker } from '../../src/entries/breaker.js';
 
@@ -31,6 +36,70 @@ const transport = (status = 200) => {
 /** What a call ends with: its status, or its error's code and message. */
 const outcome = (promise: Promise<Response>): Promise<string> =>
 	promise.then((response) => `${response.status}`, (error: unknown) => `${classify(error).code}: ${(error as Error).message}`);
+
+describe('a per-call value of a built-in slot the client leaves empty', () => {
+	const bad: Array<[string, Record<string, unknown>, string]> = [
+		['breaker', { breaker: 'off' }, '`breaker` must be false, or left out'],
+		['breaker', { breaker: true }, '`breaker` must be false, or left out'],
+		['staleCache', { staleCache: 'no' }, '`staleCache` must be false or { networkTimeoutMs }'],
+		['staleCache', { staleCache: { networkTimeoutMs: -1 } }, '`staleCache.networkTimeoutMs` must be'],
+		['staleCache', { staleCache: [] }, '`staleCache` must be false or { networkTimeoutMs }'],
+		['outbox', { outbox: 5 }, '`outbox` must be true or false'],
+		['outbox', { outbox: 'yes' }, '`outbox` must be true or false'],
+		['bulkhead', { bulkhead: 0 }, '`bulkhead` must be false, or left out'],
+		['auth', { auth: 'none' }, '`auth` must be false, or left out'],
+	];
+
+	it.each(bad)('%s: %j rejects with InvalidRequestError before any I/O, on the preset and on the core', async (_slot, options, said) => {
+		const { state, fetch } = transport();
+		const preset = createClient({ prefix, fetch, store: memoryStore, name: 'h25-empty', breaker: false, staleCache: false });
+		const core = createCore({ prefix, fetch, store: memoryStore, name: 'h25-empty-core' });
+		for (const api of [preset, core]) {
+			// Before: 200, the request sent (1 each).
+			expect(await outcome(api.get('todos', options))).toContain(`INVALID_REQUEST: ${said}`);
+			expect(await outcome(api.post('todos', { ...options, json: {} }))).toContain('INVALID_REQUEST');
+		}
+
+		expect(state.sent).toBe(0);
+		preset.close();
+		core.close();
+	});
+
+	it('the same values reject on a client that fills the slot (the rule is the policy\'s own)', async () => {
+		const { state, fetch } = transport();
+		const api = createClient({ prefix, fetch, store: memoryStore, name: 'h25-filled', outbox: outbox() });
+		for (const [, options, said] of bad.slice(0, 7)) {
+			expect(await outcome(api.get('todos', options))).toContain(`INVALID_REQUEST: ${said}`);
+		}
+
+		expect(state.sent).toBe(0);
+		api.close();
+	});
+
+	it('a well-formed value is ignored: the policy is off', async () => {
+		const { state, fetch } = transport();
+		const api = createClient({ prefix, fetch, store: memoryStore, name: 'h25-ignored', breaker: false, staleCache: false });
+		const good = [{ breaker: false }, { staleCache: false }, { staleCache: { networkTimeoutMs: 50 } }, { staleCache: { networkTimeoutMs: false } }, { outbox: true }, { outbox: false }, { bulkhead: false }, { hedge: undefined }];
+		for (const options of good) {
+			expect(await outcome(api.get('todos', options as object))).toBe('200');
+		}
+
+		expect(state.sent).toBe(good.length);
+		// Through extend() and a request context too.
+		expect(await outcome(api.extend({ timeout: 1_000 }).get('todos', { outbox: 1 } as object))).toContain('INVALID_REQUEST: `outbox` must be true or false');
+		expect(await outcome(api.withContext({ waitUntil: () => undefined }).get('todos', { breaker: 0 } as object))).toContain('INVALID_REQUEST: `breaker` must be false');
+		expect(state.sent).toBe(good.length);
+		api.close();
+	});
+
+	it('an app policy\'s key the client does not fill is an unknown option, handed to ky (which ignores it)', async () => {
+		const { state, fetch } = transport();
+		const api = createCore({ prefix, fetch, store: memoryStore, name: 'h25-app-slot' });
+		expect(await outcome(api.get('todos', { audit: 'anything' } as object))).toBe('200');
+		expect(state.sent).toBe(1);
+		api.close();
+	});
+});
 
 describe('a window of any positive finite length counts', () => {
 	const now = 1_764_000_000_000;
