@@ -26,7 +26,7 @@ const functionParts = 'layer wrap checkCall appliesTo settled scopeOf start clos
  * ky's options (and fetch's it hands on) that take an object (or any value) and are no slot: `retry` and `hooks`, and the
  * options a policy's value would pass as (the others are refused as that option: `timeout: breaker()` is no number of ms).
  */
-const kyKeys = 'retry hooks headers json body searchParams context throwHttpErrors referrer integrity keepalive duplex dispatcher'.split(' ');
+const kyKeys = 'retry hooks headers json body searchParams context referrer integrity keepalive duplex dispatcher'.split(' ');
 
 /** A band as given: a finite number, or absent (1 000); anything else is the policy's fault, named. */
 const bandOf = (at: PolicyBands, which: 'wrap' | 'layer', slot: string): number => {

@@ -12,7 +12,9 @@ const strings = list('string');
 // Method names, as fetch takes one: ky compares each with the request's method, so `'get '` or `''` would retry no call, silently.
 const methods: Rule = [(value) => Array.isArray(value) && value.every(isToken), 'an array of method names'];
 const ms: Rule = [(value) => value === false || isTimerMs(value), `${timerMs} or false`];
-const numbers = list('number');
+const boolOrFn: Rule = [(value) => typeof value === 'boolean' || typeof value === 'function', 'a boolean or a function'];
+// HTTP status codes, as ky compares each with a response's: `NaN`, `500.5` or `600` would match none, silently.
+const statuses: Rule = [(value) => Array.isArray(value) && value.every((code) => Number.isInteger(code) && code >= 100 && code <= 599), 'an array of HTTP status codes (integers from 100 to 599)'];
 // A falsy one is none, as in ky (`prefix: false`); a string is a URL, a relative one too (a page resolves
 // it): one no base resolves (`https://api.example.com:8O80/`) would fail every call, and so would a host and port
 // without its scheme (`localhost:3000/api` is a URL of the scheme `localhost:`, which fetch does not send).
@@ -37,8 +39,10 @@ const kyRules: Record<string, Rule> = {
 	'retry.limit': [isNonNegativeInteger, 'a non-negative integer'], 'retry.methods': methods, 'retry.delay': fn,
 	'retry.shouldRetry': fn, 'retry.backoffLimit': nonNegative, 'retry.maxRetryAfter': nonNegative,
 	// ky reads these at each request: a wrong one there fails (or silently changes) every call.
-	'retry.statusCodes': numbers, 'retry.afterStatusCodes': numbers, 'retry.retryOnTimeout': is('boolean'),
-	'retry.jitter': [(value) => typeof value === 'boolean' || typeof value === 'function', 'a boolean or a function'],
+	'retry.statusCodes': statuses, 'retry.afterStatusCodes': statuses, 'retry.retryOnTimeout': is('boolean'),
+	// ky reads it by truthiness: `'false'` would throw on every error status, `0` on none.
+	throwHttpErrors: boolOrFn,
+	'retry.jitter': boolOrFn,
 	// An object of hook lists (or ky's `replaceOption()` marker): null crashes ky, a list or a number runs no hook.
 	hooks: [record, 'an object', true], 'hooks.init': fns, 'hooks.beforeRequest': fns, 'hooks.beforeRetry': fns, 'hooks.beforeError': fns, 'hooks.afterResponse': fns,
 };
@@ -163,7 +167,7 @@ const requestInit = 'method headers credentials mode redirect referrerPolicy pri
 
 /**
  * Throws a RangeError naming the option for a bad value of one of ky's options (`timeout`,
- * `retry.limit`, `retry.methods`, `fetch`, a hook that is not a function…) or the core's own
+ * `retry.limit`, `retry.methods`, `retry.statusCodes`, `throwHttpErrors`, `fetch`, a hook that is not a function…) or the core's own
  * (`storageTimeoutMs`, `deadlineHeader`, the sensitive lists), a TypeError for a `cache` mode fetch
  * does not know and for a value fetch would refuse in each call's Request (`headers` with a name or
  * value it refuses, a `credentials` or `mode` it does not know, `searchParams` no URL can carry), at `createClient` (and `extend()`).

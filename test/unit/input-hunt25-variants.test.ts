@@ -156,3 +156,44 @@ describe('name', () => {
 		}
 	});
 });
+
+describe('ky options of the wrong type that ky reads by truthiness or never matches', () => {
+	it.each(['false', 0, 1, null, {}])('throwHttpErrors: %j is a RangeError at createClient and an InvalidRequestError per call, no I/O', async (value) => {
+		const { state, fetch } = transport(500);
+		// Before: a client made; per call ky read 'false' as true (an HTTPError for a 500), 0 as false (the 500 resolved).
+		expect(() => createCore({ prefix, fetch, throwHttpErrors: value as never })).toThrow('`throwHttpErrors` must be a boolean or a function');
+		const api = createCore({ prefix, fetch, store: memoryStore, name: 'h25-throw', retry: 0 });
+		expect(await outcome(api.get('todos', { throwHttpErrors: value as never }))).toContain('INVALID_REQUEST: `throwHttpErrors` must be a boolean or a function');
+		expect(state.sent).toBe(0);
+		api.close();
+	});
+
+	it('a policy given as throwHttpErrors is refused as that option (as `timeout: breaker()` is)', () => {
+		expect(() => createCore({ throwHttpErrors: breaker() } as never)).toThrow('`throwHttpErrors` must be a boolean or a function; got object');
+	});
+
+	it('throwHttpErrors: a boolean or a function is ky\'s', async () => {
+		const { fetch } = transport(500);
+		const api = createCore({ prefix, fetch, store: memoryStore, name: 'h25-throw-ok', retry: 0 });
+		expect(await outcome(api.get('todos', { throwHttpErrors: false }))).toBe('500');
+		expect(await outcome(api.get('todos', { throwHttpErrors: (status) => status !== 500 }))).toBe('500');
+		expect(await outcome(api.get('todos', { throwHttpErrors: true }))).toContain('HTTP_5XX');
+		api.close();
+	});
+
+	it.each([[[Number.NaN]], [[500.5]], [[-1]], [[99]], [[600]], [[Number.POSITIVE_INFINITY]]])('retry.statusCodes and afterStatusCodes: %j is refused (no status is one), at createClient and per call', async (codes) => {
+		const { state, fetch } = transport(503);
+		// Before: taken, and no answer ever matched (a 503 never retried under statusCodes: [NaN, …] as written).
+		expect(() => createCore({ prefix, fetch, retry: { statusCodes: codes } })).toThrow('`retry.statusCodes` must be an array of HTTP status codes');
+		expect(() => createCore({ prefix, fetch, retry: { afterStatusCodes: codes } })).toThrow('`retry.afterStatusCodes` must be an array of HTTP status codes');
+		const api = createCore({ prefix, fetch, store: memoryStore, name: 'h25-codes' });
+		expect(await outcome(api.get('todos', { retry: { statusCodes: [503, ...codes] } }))).toContain('INVALID_REQUEST: `retry.statusCodes` must be');
+		expect(state.sent).toBe(0);
+		api.close();
+	});
+
+	it('status codes from 100 to 599 are taken', () => {
+		createCore({ retry: { statusCodes: [100, 408, 599], afterStatusCodes: [429] } }).close();
+		createCore({ retry: { statusCodes: [] } }).close();
+	});
+});

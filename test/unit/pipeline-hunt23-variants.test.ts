@@ -46,8 +46,8 @@ const noting = () => {
 };
 
 describe('a slot is never one of ky\'s options, nor the call\'s own', () => {
-	it('a policy under a key ky reads (`headers`, `json`, `body`, `searchParams`, `context`, `throwHttpErrors`, `referrer`, `integrity`, `keepalive`, `duplex`, `dispatcher`) or a call reads (`idempotencyKey`) is a TypeError naming the key at createClient, the parts made closed', () => {
-		for (const key of ['headers', 'json', 'body', 'searchParams', 'context', 'throwHttpErrors', 'referrer', 'integrity', 'keepalive', 'duplex', 'dispatcher', 'idempotencyKey']) {
+	it('a policy under a key ky reads (`headers`, `json`, `body`, `searchParams`, `context`, `referrer`, `integrity`, `keepalive`, `duplex`, `dispatcher`) or a call reads (`idempotencyKey`) is a TypeError naming the key at createClient, the parts made closed', () => {
+		for (const key of ['headers', 'json', 'body', 'searchParams', 'context', 'referrer', 'integrity', 'keepalive', 'duplex', 'dispatcher', 'idempotencyKey']) {
 			let closed = 0;
 			const shown = made(() => createClient({ fetch: noting().fetch, audit: mine('audit', { close: () => void closed++ }), [key]: mine(key) } as never));
 			// Before: 'function' for each (a client): a `json` slot sent every POST's JSON body as '' (a `headers` slot dropped the call's headers).

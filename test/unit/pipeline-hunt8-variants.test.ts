@@ -22,7 +22,7 @@ const failure = async (promise: Promise<unknown>): Promise<unknown[]> => {
 
 describe('a list of the wrong items is shown as the list it is, never as "object"', () => {
 	it('at createClient: an option that takes a list, given one of the wrong items, names what it got', () => {
-		expect(thrown(() => createCore({ fetch: ok, retry: { statusCodes: ['500'] } } as never))).toBe('RangeError: `retry.statusCodes` must be an array of numbers; got ["500"]');
+		expect(thrown(() => createCore({ fetch: ok, retry: { statusCodes: ['500'] } } as never))).toBe('RangeError: `retry.statusCodes` must be an array of HTTP status codes (integers from 100 to 599); got ["500"]');
 		expect(thrown(() => createCore({ fetch: ok, sensitiveParams: [5, null] } as never))).toBe('RangeError: `sensitiveParams` must be an array of strings; got [5,null]');
 		expect(thrown(() => createCore({ fetch: ok, hooks: { beforeRequest: [[], {}] } } as never))).toBe('RangeError: `hooks.beforeRequest` must be an array of functions; got [[],object]');
 	});
