@@ -71,17 +71,13 @@ export const createCaller = (deps: CallerDeps) => {
 			return rejected(invocation.signal.reason);
 		}
 
-		// A call without options has none to check.
-		if (given !== undefined) {
-			const invalidOptions = checkCallOptions(given as Record<string, unknown>, deps.checks, deps.params);
-			if (invalidOptions) {
-				return rejected(invalidOptions);
-			}
+		// The call's own options, as given now and checked (a copy: `checkCallOptions`); a call without options has none to check.
+		const checked = given === undefined ? {} : checkCallOptions(given, deps.checks, deps.params);
+		if (checked instanceof InvalidRequestError) {
+			return rejected(checked);
 		}
 
-		// The call's own options, as given now (ky copies them as a call starts, too): no policy writes the
-		// caller's object, and a caller's later change (its object reused for the next call) is not the call's.
-		const callOptions: CallOptions = given === undefined ? {} : { ...given };
+		const callOptions = checked as CallOptions;
 		// ky's `replaceOption()` mark on the call's headers (sent without the client's): the policies read the
 		// headers inside it, ky gets them marked again (`callKyOptions`).
 		const marked = callOptions.headers;

@@ -102,16 +102,21 @@ const checkCacheMode = (cache: unknown): void => {
 
 /**
  * Check one call's options before any I/O: the core's, then each policy's own (`checks`: the filled
- * slots whose policy has a `checkCall`). Returns the `InvalidRequestError` to reject with (without the
- * values of the client's sensitive query parameters, `params`: a per-call `prefix` names a URL), or
- * `undefined`. Cheap on the common path: only the keys a call gives are looked at.
+ * slots whose policy has a `checkCall`, and the entry's empty ones). Returns the `InvalidRequestError` to reject with
+ * (without the values of the client's sensitive query parameters, `params`: a per-call `prefix` names a URL), or
+ * the options as checked: a copy, each read once, which the call uses. Cheap on the common path: only the keys a call gives are looked at.
  */
-export const checkCallOptions = (options: Record<string, unknown>, checks: ReadonlyArray<Pick<Placed, 'slot' | 'parts'>>, params: ReadonlySet<string>): InvalidRequestError | undefined => {
+export const checkCallOptions = (given: object, checks: ReadonlyArray<Pick<Placed, 'slot' | 'parts'>>, params: ReadonlySet<string>): InvalidRequestError | Record<string, unknown> => {
 	try {
 		// As ky's `validateAndMerge`: an array is no options object (never read as none); only a list is told it is not one.
-		if (!record(options)) {
-			check(false, 'options', options, Array.isArray(options) ? 'an object, not an array' : 'an object');
+		if (!record(given)) {
+			check(false, 'options', given, Array.isArray(given) ? 'an object, not an array' : 'an object');
 		}
+
+		// Each option read once (ky copies them as a call starts, too): the values checked are the ones the call uses (a
+		// getter read twice may throw the second time, or give another value), and a caller's later change (its object
+		// reused for the next call) is not the call's; no policy writes the caller's object.
+		const options: Record<string, unknown> = { ...given };
 		checkRules(options, callRules);
 		checkCacheMode(options.cache);
 		// Each policy checks its own per-call option (given, not `false`): an own key only (a slot named
@@ -127,11 +132,10 @@ export const checkCallOptions = (options: Record<string, unknown>, checks: Reado
 				}
 			}
 		}
+		return options;
 	} catch (error) {
 		return invalidUrl(thrownText(error), error, params);
 	}
-
-	return undefined;
 };
 
 /**

@@ -197,3 +197,57 @@ describe('ky options of the wrong type that ky reads by truthiness or never matc
 		createCore({ retry: { statusCodes: [] } }).close();
 	});
 });
+
+describe('a call\'s options are read once: the values checked are the ones the call uses', () => {
+	it('a getter that throws when read a second time: no synchronous throw, the call goes out with the value read', async () => {
+		const { state, fetch } = transport();
+		const api = createClient({ prefix, fetch, store: memoryStore, name: 'h25-getter' });
+		let reads = 0;
+		const options = {
+			get timeout() {
+				if (reads++ > 0) {
+					throw new Error('read twice');
+				}
+
+				return 1_000;
+			},
+		};
+		// Before: api.get threw `read twice` synchronously (the options checked, then copied: two reads).
+		let made: Promise<string> | undefined;
+		expect(() => {
+			made = outcome(api.get('todos', options));
+		}).not.toThrow();
+		expect(await made).toBe('200');
+		expect(reads).toBe(1);
+		expect(state.sent).toBe(1);
+		api.close();
+	});
+
+	it('a getter that gives another value when read again (a header fetch refuses): the call uses the one it checked, read once', async () => {
+		const { state, fetch } = transport();
+		const api = createClient({ prefix, fetch, store: memoryStore, name: 'h25-flip' });
+		let reads = 0;
+		const options = {
+			get headers() {
+				return reads++ > 0 ? { 'x-a': 'b\nc' } : { 'x-a': 'b' };
+			},
+		};
+		expect(await outcome(api.get('todos', options))).toBe('200');
+		expect(reads).toBe(1);
+		expect(state.sent).toBe(1);
+		api.close();
+	});
+
+	it('an options object whose keys cannot be listed (a Proxy that throws) rejects with InvalidRequestError, never a throw', async () => {
+		const { state, fetch } = transport();
+		const api = createClient({ prefix, fetch, store: memoryStore, name: 'h25-proxy' });
+		const options = new Proxy({}, {
+			ownKeys() {
+				throw new Error('no keys');
+			},
+		});
+		expect(await outcome(api.post('todos', options))).toBe('INVALID_REQUEST: no keys');
+		expect(state.sent).toBe(0);
+		api.close();
+	});
+});
