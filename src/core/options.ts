@@ -168,7 +168,9 @@ export interface CoreClientOptions extends BaseClientOptions, SlotOptions {}
  * src/breaker/index.ts), so a program sees the per-call keys of the policies it imports. A built-in slot's key
  * (`breaker`, `staleCache`, `outbox`, …) is checked as its policy checks it also on a client that leaves the slot
  * empty (`breaker: 'off'` is an `InvalidRequestError` before any I/O), a well-formed value then ignored; the key of an
- * app's policy the client does not fill is an unknown option, handed to ky as ky takes one.
+ * app's policy the client does not fill is an unknown option, handed to ky as ky takes one. The client's own options
+ * (`identity`, `name`, `store`, `retryBudget`, `sensitiveParams`, … but `fallback`) are not a call's: given to one, an
+ * `InvalidRequestError` naming it, never ignored.
  */
 export interface CallOptions extends KyOptions {
 	/**

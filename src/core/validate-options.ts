@@ -80,11 +80,20 @@ const clientRules: Record<string, Rule> = {
 	clock: [(value) => typeof (value as { now?: unknown } | null)?.now === 'function', 'an object with a now() function'],
 };
 
+/**
+ * The client's own options (`clientKeys`, but `fallback`) given to a call: never read there (a call's identity, store,
+ * name and sensitive names are its client's), so refused rather than ignored: `identity: () => 'bob'` per call went
+ * out under the client's identity, its copy stored as the client's.
+ */
+const clientOnly: Rule = [() => false, 'given to createClient() or extend(), not to a call'];
+
 /** For each call: ky's, and the call's own. */
 const callRules: Record<string, Rule> = {
 	...kyRules,
 	fallback,
 	idempotencyKey: [(key) => key === true || isPrintableId(key), 'true or a non-empty string of at most 255 printable ASCII characters'],
+	retryBudget: clientOnly, store: clientOnly, name: clientOnly, clock: clientOnly, random: clientOnly, storageTimeoutMs: clientOnly,
+	identity: clientOnly, sensitiveParams: clientOnly, sensitiveHeaders: clientOnly, deadlineHeader: clientOnly,
 };
 
 const modes = /^(?:default|no-store|reload|no-cache|force-cache|only-if-cached)$/;

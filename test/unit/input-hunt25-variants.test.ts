@@ -251,3 +251,33 @@ describe('a call\'s options are read once: the values checked are the ones the c
 		api.close();
 	});
 });
+
+describe('the client\'s own options given to a call', () => {
+	it.each([
+		['identity', () => 'bob'],
+		['sensitiveParams', ['sig']],
+		['sensitiveHeaders', ['x-api-key']],
+		['retryBudget', false],
+		['name', 'other'],
+		['store', memoryStore],
+		['clock', { now: () => 0 }],
+		['random', () => 0],
+		['storageTimeoutMs', 100],
+		['deadlineHeader', 'request-timeout-ms'],
+	])('%s is an InvalidRequestError naming it, before any I/O (never read per call)', async (key, value) => {
+		const { state, fetch } = transport();
+		const api = createClient({ prefix, fetch, store: memoryStore, name: 'h25-client-only' });
+		// Before: 200, the option ignored (a call "for bob" went out under the client's identity, its copy stored as the client's).
+		expect(await outcome(api.get('todos', { [key]: value } as object))).toContain(`INVALID_REQUEST: \`${key}\` must be given to createClient() or extend(), not to a call`);
+		expect(state.sent).toBe(0);
+		api.close();
+	});
+
+	it('undefined is not given; fallback is a call\'s option too', async () => {
+		const { state, fetch } = transport();
+		const api = createClient({ prefix, fetch, store: memoryStore, name: 'h25-client-only-ok' });
+		expect(await outcome(api.get('todos', { identity: undefined, name: undefined, fallback: { a: 1 } } as object))).toBe('200');
+		expect(state.sent).toBe(1);
+		api.close();
+	});
+});
