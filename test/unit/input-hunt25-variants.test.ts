@@ -15,6 +15,13 @@
  *   at least 0.1 ms: one under 1 ms is a 1 ms window (the retry budget, the breaker's ratio, health, the throttle).
  * - `name: ''` was taken, a namespace of its own (channels `steadfetch::breaker`, store names `/cache`). Now a
  *   RangeError naming `name`: a non-empty string.
+ * - ky options ky reads by truthiness or compares: `throwHttpErrors: 'false'` was taken (an HTTPError for every 500), and
+ *   `retry.statusCodes: [NaN]` (or `500.5`, `600`) matched no answer. Now a boolean or a function, and status codes
+ *   from 100 to 599.
+ * - A call's options were read twice (checked, then copied): a getter that throws on its second read made `api.get`
+ *   throw synchronously. Now read once; the copy checked is the one the call uses.
+ * - The client's own options given to a call (`identity`, `name`, `store`, `sensitiveParams`, …) were dropped without a
+ *   word (a call "for bob" went out under the client's identity). Now an `InvalidRequestError` naming the option.
  */
 import { describe, expect, it } from 'vitest';
 import { classify, createClient, memoryStore, outbox } from '../../src/entries/index.js';
