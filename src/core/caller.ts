@@ -1,4 +1,5 @@
 import type { Input, Options as KyOptions, ResponsePromise } from 'ky';
+import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { clientClosed } from './closing.js';
 import { Call, invalid, type CallClient, type Method } from './call.js';
 import { knownIdentity, type Identities } from './context.js';
