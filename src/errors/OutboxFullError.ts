@@ -5,7 +5,8 @@ export type OutboxFullReason = 'entries' | 'size' | 'quota';
 
 /**
  * A write that had to be stored could not be, and nothing was stored: the outbox is at `maxEntries`
- * (`'entries'`), its body is over `maxBodyBytes` or its file bytes over `maxFileBytes` (`'size'`), or
+ * (`'entries'`), its body is over `maxBodyBytes` or its file bytes over `maxFileBytes`, or its headers over 256 fields or
+ * 1,048,576 characters of names and values (`'size'`), or
  * storing it would leave less than 10 % of the storage quota free, or the store refused it for its quota
  * (a `QuotaExceededError`) while the caller waited for its write, within `storageTimeoutMs` (`'quota'`). A
  * quota error that comes after the caller was told "queued" (a slower store) is a `storage:error`: the

@@ -15,7 +15,7 @@ import { headersOf, isSensitive, storedHeaders } from './headers.js';
 import { defer, isDeferred } from './defer.js';
 import { messageOf, scheduleOf } from './outcome.js';
 import { noLeaseMs, Queue } from './queue.js';
-import { bounded, initNames, makeKey, maxListed, overwritten, type OutboxRecord } from './record.js';
+import { bounded, headersFit, initNames, makeKey, maxListed, overwritten, type OutboxRecord } from './record.js';
 import { at, dependentsOf, isValues, parentsOf, substitute, valuesKey, type Ref, type Values } from './refs.js';
 import { overQuota } from './quota.js';
 import { reads } from './options.js';
@@ -264,7 +264,7 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 		const { context, options } = queue;
 		const budget = queue.budgets.get(call);
 		// Not stored, `OutboxFullError` (`reason`), before any byte is written (a coalescing write supersedes nothing): what was queued stays.
-		const refuse = async (reason: 'quota' | 'entries', message = reason === 'quota' ? 'Storing it would leave less than 10 % of the storage quota free: not stored' : 'The outbox is full (outbox.maxEntries): not stored'): Promise<Response> => {
+		const refuse = async (reason: 'quota' | 'entries' | 'size', message = reason === 'quota' ? 'Storing it would leave less than 10 % of the storage quota free: not stored' : 'The outbox is full (outbox.maxEntries): not stored'): Promise<Response> => {
 			const full = (cause: unknown): OutboxFullError => new OutboxFullError(message, { reason, cause });
 			if (run) {
 				// Its attempt goes on: the caller waits for it as for a write that cannot be stored.
@@ -280,6 +280,10 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 		}
 
 		const record = await recordOf(queue, call, request, snapshot, error, idempotencyKey, until);
+		if (!headersFit(record)) {
+			return refuse('size', 'Its headers are over 256 fields or 1,048,576 characters, more than the outbox stores: not stored');
+		}
+
 		const { id, createdAt, nextAttemptAt } = record;
 		// Where its call was made, after the newest pending entry of its scope not called after it here (FIFO by
 		// call: an older call of this realm that failed later goes first); another tab's, even of the same

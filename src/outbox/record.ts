@@ -119,6 +119,18 @@ export const overwritten = /^(PUT|PATCH|DELETE)$/i;
 /** The preconditions an entry may carry (lower-case names). */
 export const preconditionNames: ReadonlySet<string> = new Set(['if-match', 'if-unmodified-since', 'if-none-match']);
 
+/**
+ * Whether a record's headers and preconditions are within what the outbox stores: at most 256 fields (the stale cache's
+ * bound for a stored answer's head) and at most 1,048,576 characters of their names and values (1 MiB, the default
+ * `maxBodyBytes`: room for a call's `maxListed` placeholders of `outbox.ref()`, which a header keeps unreplaced until its
+ * replay). The write path never stores more (`OutboxFullError` `'size'`, a rebase none); a record of the store holding more
+ * is malformed (distrust of storage: each listing and replay of it would carry them). Its fields' types are checked first (`isHeaders`).
+ */
+export const headersFit = ({ headers, preconditions }: Pick<OutboxRecord, 'headers' | 'preconditions'>): boolean => {
+	const all = [...Object.entries(headers), ...Object.entries(preconditions ?? {})];
+	return all.length <= 256 && all.reduce((size, [name, value]) => size + name.length + value.length, 0) <= 1_048_576;
+};
+
 /** A header set as stored: an object of strings; for `preconditions`, only those names, with a value a header may hold — visible ASCII, spaces, tabs and the obs-text bytes an ETag may carry (0x80–0xFF, RFC 9110 §8.8.3) — no control character, not empty. */
 export const isHeaders = (value: unknown, preconditions?: boolean): boolean => isObject(value)
 	&& Object.entries(value).every(([name, item]) => typeof item === 'string' && (!preconditions || (preconditionNames.has(name) && /^[\t\x20-\x7e\x80-\xff]+$/.test(item))));
@@ -144,7 +156,7 @@ const isLastError = (value: unknown): boolean => {
  * retention, and its drain's timer spinning), `attempts` a count (a negative one would replay it
  * past `maxAttempts`), an `idempotencyKey` the client takes as the option (1–255 printable ASCII characters: none
  * that breaks its header, nor one whose error message costs seconds to scrub), lists of at most `maxListed` names (`maxReplaces` in `replaces`; placeholders in `refs` too), a `lastError` of the shape `list()` shows, a `deadReason` it names, a `version` that is a positive integer, a boolean `pinned` (any truthy value held it as a Retry-After),
- * headers and preconditions that are no list, preconditions of the three names only, and a method, headers and fetch options fetch takes (`sendable`).
+ * headers and preconditions that are no list and within `headersFit`, preconditions of the three names only, and a method, headers and fetch options fetch takes (`sendable`).
  */
 export const isRecord = (value: unknown): value is OutboxRecord => {
 	const record = value as OutboxRecord | undefined;
@@ -155,7 +167,7 @@ export const isRecord = (value: unknown): value is OutboxRecord => {
 		&& (record.method ? /^https?:\/\//i.test(record.url) : record.deadReason !== undefined)
 		&& /^[\x20-\x7e]{1,255}$/.test(record.idempotencyKey) && isHeaders(record.headers) && isHeaders(record.preconditions ?? {}, true)
 		// Objects, never lists (`list()` would show one as the entry's headers).
-		&& ![record.headers, record.preconditions].some(Array.isArray)
+		&& ![record.headers, record.preconditions].some(Array.isArray) && headersFit(record)
 		// The outbox never stores a credential (`Authorization`, `Cookie`…): a record holding one was not its own.
 		&& Object.keys(record.headers).every((name) => !credentialHeaders.includes(name.toLowerCase()))
 		&& [record.createdAt, record.nextAttemptAt, record.retainFrom ?? 0].every(Number.isFinite) && isNonNegativeInteger(record.attempts) && isNonNegativeInteger(record.moved ?? 0) && isLastError(record.lastError) && /^(rejected|expired|max-attempts|conflict|migrate|parent)$/.test(record.deadReason ?? 'parent') && isPositiveInteger(version)

@@ -2,7 +2,7 @@
 import type { PolicyContext } from '../core/policy.js';
 import { headersOf, storedHeaders } from './headers.js';
 import type { ResolvedOutboxOptions } from './options.js';
-import { isHeaders, isRecord, type OutboxRecord } from './record.js';
+import { headersFit, isHeaders, isRecord, type OutboxRecord } from './record.js';
 import { snapshotBody } from './snapshot.js';
 import { overQuota } from './quota.js';
 import { storageMs } from '../core/part-store.js';
@@ -32,7 +32,7 @@ const isRebase = (value: unknown): value is { json?: unknown; body?: unknown; he
  * method, URL and attempts (a resolver loop ends at `maxAttempts`), a new Idempotency-Key, the given
  * headers replacing the stored ones and giving its preconditions. Its Content-Type describes what it
  * sends: the one given, else a new body's own (or none), else the stored body's. `undefined` for an
- * answer that is no rebase; rejects for headers fetch refuses or a body over its bound (`maxBodyBytes`
+ * answer that is no rebase (or headers past `headersFit`); rejects for headers fetch refuses or a body over its bound (`maxBodyBytes`
  * for text and JSON, `maxFileBytes` for binary bytes, as `snapshotBody` bounds a write's).
  */
 export const rebased = async ({ context, options }: Owner, record: OutboxRecord, given: unknown, now: number): Promise<OutboxRecord | undefined> => {
@@ -45,8 +45,9 @@ export const rebased = async ({ context, options }: Owner, record: OutboxRecord,
 	const { 'content-type': stored, ...others } = rest.headers;
 	const next = body ?? rest.body;
 	const made = { ...rest, ...storedHeaders({ context, options }, headersOf(given.headers ?? others), body ? type : stored), ...body && { body }, bodyBytes: next?.byteLength ?? 0, idempotencyKey: randomUuid(), nextAttemptAt: now };
-	// A header naming a sensitive query value (never stored, API.md "Sensitive data"): no rebase, a dead letter.
-	if (secretUrl(context, '', Object.values(made.headers))) {
+	// A header naming a sensitive query value (never stored, API.md "Sensitive data"), or headers past what a record holds
+	// (`headersFit`: read back, it would be malformed): no rebase, a dead letter.
+	if (secretUrl(context, '', Object.values(made.headers)) || !headersFit(made)) {
 		return undefined;
 	}
 
