@@ -3,6 +3,7 @@ import type { WaitUntil } from '../core/options.js';
 import type { PolicyContext } from '../core/policy.js';
 import type { Worlds } from '../core/world.js';
 import { closedBy, refuseClosed } from '../core/closing.js';
+import { knownIdentity } from '../core/context.js';
 import { classify } from '../errors/classify.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { listenBack } from '../utils/listen.js';
@@ -97,7 +98,8 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 			return queue.discard(idOf(id, 'discard')).finally(() => queue.pending.find(id) || pending?.gone(id));
 		},
 		ref(entryId, pointer) {
-			const placeholder = queue.refs.make(entryId, pointer, context.identity());
+			// Whose it is: while the client's identity() fails, nobody known — refused (`InvalidRequestError`), as a call is.
+			const placeholder = queue.refs.make(entryId, pointer, () => knownIdentity(context.options.identity));
 			void queue.ask(entryId, pointer); // Recorded with the stored entry: its value is kept whoever delivers it.
 			return placeholder;
 		},

@@ -87,8 +87,11 @@ export class Refs {
 	 */
 	readonly early = new Map<string, { answer: unknown; until: number; world: World }>();
 
-	/** `ref()`: a `TypeError` for an `entryId` that is not a string or a pointer that is not RFC 6901. */
-	make(entry: unknown, pointer: unknown, who: string | undefined): string {
+	/**
+	 * `ref()`: a `TypeError` for an `entryId` that is not a string or a pointer that is not RFC 6901; then `whoNow()`, the
+	 * identity it belongs to, read (what it throws, thrown: nobody known makes none).
+	 */
+	make(entry: unknown, pointer: unknown, whoNow: () => string | undefined): string {
 		if (typeof entry !== 'string') {
 			throw new TypeError('outbox.ref(entryId, pointer): entryId must be a string');
 		}
@@ -97,6 +100,7 @@ export class Refs {
 			throw new TypeError('outbox.ref(entryId, pointer): pointer must be a JSON pointer (RFC 6901: \'\' or starting with \'/\')');
 		}
 
+		const who = whoNow();
 		const asked = JSON.stringify([entry, pointer, who]);
 		let placeholder = this.#given.get(asked);
 		if (!placeholder) {

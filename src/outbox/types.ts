@@ -122,7 +122,9 @@ export interface Outbox {
 	 * made with the placeholder after the delivery goes out with it. The answer is read as ky reads an
 	 * error's body: within the client's `timeout` (10 000 ms when it has none) and 10 MiB; one that takes
 	 * longer or is larger holds no value (its dependents become `'parent'` dead letters), never the delivery.
-	 * Throws a `TypeError` for an `entryId` that is not a string or a pointer that is not a JSON pointer.
+	 * Throws a `TypeError` for an `entryId` that is not a string or a pointer that is not a JSON pointer, and an
+	 * `InvalidRequestError` while the client's `identity()` fails (throws, or gives no identity), as a call rejects then: a
+	 * placeholder belongs to the identity it was made under, and nobody known is none.
 	 * A call holding a placeholder of a pending entry in a header the outbox never stores (a credential,
 	 * `sensitiveHeaders`) rejects with `InvalidRequestError` before it is sent or stored: it could only be replayed without it;
 	 * so does one holding more than 10 000 placeholders (a stored record naming more is read as malformed). One that must wait and cannot be stored (`maxEntries` pending, a body over `maxBodyBytes` or `maxFileBytes`, the

@@ -1,9 +1,11 @@
 /**
  * Defect hunt, twenty-fifth round, second pass (outbox records read back, identity): a stored record's headers bounded
- * as the write path bounds them (API.md "Sensitive data": records read from storage are validated before use).
+ * as the write path bounds them (API.md "Sensitive data": records read from storage are validated before use); a
+ * placeholder is never made while nobody is known (API.md "Offline writes": a placeholder belongs to the identity under
+ * which `ref()` was called).
  */
 import { describe, expect, it } from 'vitest';
-import { createClient, memoryStore, OutboxFullError, OutboxQueuedError, outbox, type KeyValueStore } from '../../src/entries/index.js';
+import { createClient, InvalidRequestError, memoryStore, OutboxFullError, OutboxQueuedError, outbox, type KeyValueStore } from '../../src/entries/index.js';
 
 let made = 0;
 
@@ -111,6 +113,67 @@ describe('a rebased write (onConflict) past that bound is no rebase: the entry i
 		expect(sent).toHaveLength(1);
 		expect((await api.outbox.deadLetters()).map((entry) => [entry.id, entry.deadReason, entry.lastError?.status])).toEqual([[id, 'conflict', 412]]);
 		expect(await api.outbox.list()).toEqual([]);
+		api.close();
+	});
+});
+
+describe('outbox.ref() while the client\'s identity() fails: refused (InvalidRequestError), as a call is — no placeholder owned by nobody known', () => {
+	/** Alice's POST queued offline; `who.failing` makes identity() throw, `who.name` is what it gives otherwise. */
+	const alice = async () => {
+		const who = { failing: false, name: 'alice' as string | undefined };
+		const sent: string[] = [];
+		const fetch = (async (request: Request) => {
+			sent.push(`${request.method} ${request.url}`);
+			throw new TypeError('fetch failed');
+		}) as typeof globalThis.fetch;
+		const identity = (): string | undefined => {
+			if (who.failing) {
+				throw new Error('session not loaded');
+			}
+
+			return who.name;
+		};
+		const api = createClient({ fetch, identity, random: () => 0.5, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: memoryStore, name: `hunt25b-ref-${++made}`, outbox: outbox() });
+		const id = ((await caught(api.post('items', { json: { a: 1 } }))) as OutboxQueuedError).entryId!;
+		return { api, who, id, sent };
+	};
+
+	it('ref() of alice\'s pending entry while identity() throws: InvalidRequestError (a call then rejects so too)', async () => {
+		const { api, who, id } = await alice();
+		who.failing = true;
+		expect(await caught(api.post('items', { json: { b: 1 } }))).toBeInstanceOf(InvalidRequestError);
+		// Before: a placeholder ('steadfetch-ref-…-0') owned by no identity.
+		expect(() => api.outbox.ref(id, '/id')).toThrow(InvalidRequestError);
+		expect(() => api.outbox.ref(id, '/id')).toThrow(/identity\(\) failed/);
+		api.close();
+	});
+
+	it('bad input stays a TypeError while identity() throws', async () => {
+		const { api, who } = await alice();
+		who.failing = true;
+		expect(() => api.outbox.ref(5 as unknown as string, '/id')).toThrow(TypeError);
+		expect(() => api.outbox.ref('x', 'id')).toThrow(TypeError);
+		api.close();
+	});
+
+	it('no placeholder made while identity() failed is queued by a caller signed out afterwards', async () => {
+		const { api, who, id, sent } = await alice();
+		who.failing = true;
+		let placeholder: string | undefined;
+		try {
+			placeholder = api.outbox.ref(id, '/id');
+		} catch (error) {
+			expect(error).toBeInstanceOf(InvalidRequestError);
+		}
+
+		who.failing = false;
+		who.name = undefined; // Signed out: nobody, a known answer.
+		const count = sent.length;
+		const queued = placeholder === undefined ? undefined : await caught(api.put(`items/${placeholder}`, { json: { done: true } }));
+		// Before: [true, true, 2] — a placeholder made for nobody known, and the signed-out call holding it (alice's entry's)
+		// queued behind her entry (OutboxQueuedError), where a placeholder made under alice is refused to it.
+		expect([placeholder !== undefined, queued instanceof OutboxQueuedError, await api.outbox.size()]).toEqual([false, false, 1]);
+		expect(sent.length).toBe(count);
 		api.close();
 	});
 });
