@@ -1,9 +1,19 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { playwright } from '@vitest/browser-playwright';
+import { dirname, resolve } from 'node:path';
+import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
+import { standIn } from './scripts/swaps.mjs';
 import { chromiumArgs, findChromium } from './test/helpers/chromium.js';
 
 const globalSetup = ['./test/helpers/global-setup.ts'];
+
+/** src/ as the edge build has it (tsup.config.ts `swapsFor('edge')`): each module with a `-edge.ts` sibling is that sibling. */
+const edgeSwaps: Plugin = {
+	name: 'steadfetch-swaps-edge',
+	enforce: 'pre',
+	resolveId: (source, importer) => importer ? standIn(resolve('src'), 'edge', dirname(importer), source) : undefined,
+};
 
 /** ky's own Node tests with a steadfetch client in ky's place (test/ky-compat/README.md), once per mode. */
 const kyCompat = (mode: 'off' | 'defaults') => ({
@@ -51,7 +61,8 @@ export default defineConfig({
 				},
 			},
 			{
-				plugins: [cloudflareTest({ miniflare: { compatibilityDate: '2026-07-01', compatibilityFlags: ['nodejs_compat'] } })],
+				// The workerd project runs src/ as the `workerd` condition's build would (dist/edge/: the edge's stand-ins).
+				plugins: [edgeSwaps, cloudflareTest({ miniflare: { compatibilityDate: '2026-07-01', compatibilityFlags: ['nodejs_compat'] } })],
 				test: {
 					name: 'workerd',
 					include: ['test/workerd/**/*.test.ts'],

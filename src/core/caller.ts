@@ -10,6 +10,7 @@ import { rejectedCall as rejected, responsePromises } from './response-promise.j
 import type { Placed } from './slots.js';
 import type { Worlds } from './world.js';
 import { checkCallOptions } from './validate-options.js';
+import { watchedBody } from './server-failure.js';
 import { randomUuid } from '../utils/runtime.js';
 import { unmarked } from '../utils/validate.js';
 
@@ -79,6 +80,8 @@ export const createCaller = (deps: CallerDeps) => {
 		}
 
 		const callOptions = checked as CallOptions;
+		// A stream body, in the edge build, read through one that notes its read's failure (workerd's `fetch` answers anyway).
+		callOptions.body &&= watchedBody(callOptions.body);
 		// ky's `replaceOption()` mark on the call's headers (sent without the client's): the policies read the
 		// headers inside it, ky gets them marked again (`callKyOptions`).
 		const marked = callOptions.headers;

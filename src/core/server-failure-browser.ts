@@ -7,3 +7,9 @@ import type * as Full from './server-failure.js';
  * attempt's error is left as it is.
  */
 export const asAttemptFailure: typeof Full.asAttemptFailure = (error) => error;
+
+/** A body is sent as it is: a browser's `fetch` rejects when its body fails as it is read. */
+export const watchedBody: typeof Full.watchedBody = (body) => body;
+
+/** Never a failed body here (see `watchedBody`). */
+export const failedBody: typeof Full.failedBody = () => undefined;

@@ -9,6 +9,43 @@ import type * as Full from './server-failure.js';
  * `TypeError: fetch failed` whose cause is the stream's own error, with the Request's body used and
  * unlocked, and reports a refused connection of a streamed body the same way (its cause an `Error`
  * without a `code`: "error sending request … tcp connect error"), so that check would take a refused
- * connection for the app's error there. Such a body failure stays a network failure in these builds.
+ * connection for the app's error there. Such a body failure stays a network failure in Deno; workerd's `fetch` does
+ * not fail then at all, which `watchedBody` and `failedBody` make the app's failure (`UNKNOWN`).
  */
 export const asAttemptFailure: typeof Full.asAttemptFailure = asNetworkFailure;
+
+/** The error each stream body `watchedBody` gave out failed with as the runtime read it. */
+const broken = new WeakMap<object, unknown>();
+
+/**
+ * A call's `ReadableStream` body, read through a stream of the same bytes that notes the read's error: workerd does not
+ * fail a `fetch` whose body stream errors (it logs the error as uncaught, ends the chunked body there and resolves the
+ * answer), so the transport fails such an attempt with that error (`failedBody`), the app's (`UNKNOWN`): never a
+ * delivered write, not retried, counted by neither the breaker nor reachability. Any other body is given back as it
+ * is (no cost); in Deno, whose `fetch` rejects then, the attempt fails as it did (see above).
+ */
+export const watchedBody: typeof Full.watchedBody = (body) => {
+	if (!(body instanceof ReadableStream)) {
+		return body;
+	}
+
+	let reader: ReadableStreamDefaultReader | undefined;
+	const watched: ReadableStream = new ReadableStream({
+		async pull(controller) {
+			reader ??= body.getReader();
+			try {
+				const { done, value } = await reader.read();
+				done ? controller.close() : controller.enqueue(value);
+			} catch (error) {
+				broken.set(watched, error);
+				controller.error(error);
+			}
+		},
+		cancel: async (reason) => (reader ?? body).cancel(reason),
+	// Read only as the runtime reads it: nothing taken from the app's stream for an attempt that never goes out.
+	}, { highWaterMark: 0 });
+	return watched as typeof body;
+};
+
+/** The read's error of a body `watchedBody` gave out, if it failed. */
+export const failedBody: typeof Full.failedBody = (body) => broken.get(Object(body));

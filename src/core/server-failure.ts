@@ -33,3 +33,13 @@ export const asAttemptFailure = (error: unknown, request?: Request): unknown => 
 
 	return refusedInput.has(cause?.code ?? '') ? new InvalidRequestError(`Invalid request: ${cause!.message}`, { cause: error }) : asNetworkFailure(error);
 };
+
+/**
+ * A call's body as it is sent: the same one here, whose `fetch` rejects when its body fails as it is read. The
+ * `workerd`/`deno`/`edge-light` build's reads a `ReadableStream` through a stream that notes that failure (workerd's
+ * `fetch` resolves then, see server-failure-edge.ts).
+ */
+export const watchedBody = <T>(body: T): T => body;
+
+/** The read's error of a body `watchedBody` gave out, if it failed (never here: this build's `fetch` rejects then). */
+export const failedBody = (_body: unknown): unknown => undefined;

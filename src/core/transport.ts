@@ -4,7 +4,7 @@ import type { Call } from './call.js';
 import type { Reach } from './reachability.js';
 import { sentWith } from './follow.js';
 import { sendWithDeadline } from './redirects.js';
-import { asAttemptFailure } from './server-failure.js';
+import { asAttemptFailure, failedBody } from './server-failure.js';
 import type { FetchLike } from './types.js';
 import type { WaitUntil } from './options.js';
 import { deliveredBy, isDelivery } from './world.js';
@@ -41,7 +41,8 @@ export interface Bounds {
  *   (its `NetworkError`), with the original as `cause`, a request Node's `fetch` refused as bad
  *   input (a header it does not take) as an `InvalidRequestError`, and one whose own body failed as
  *   Node's `fetch` read it (the app's stream errored) as that read's error (`asAttemptFailure`; not in the
- *   browser build, whose `fetch` never fails so); an attempt ky's timer aborted fails with ky's
+ *   browser build, whose `fetch` never fails so), and so is an attempt workerd answered though the call's stream
+ *   body failed as it read it (`failedBody`: the edge build's; workerd's `fetch` resolves then); an attempt ky's timer aborted fails with ky's
  *   `TimeoutError`, so every layer above (trace, health, the breaker) calls it `TIMEOUT` as ky's
  *   caller will. A failed attempt is noted on its call (`Call.failed`: the error behind a retry, for
  *   the layer above); nothing is noted or allocated for an attempt that answers.
@@ -67,6 +68,13 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 		// A custom `fetch` that resolves no Response (a test's `vi.fn()`): said so, never a crash of whoever reads it next.
 		if (!(response instanceof Response) && Object.prototype.toString.call(response) !== '[object Response]') {
 			throw new TypeError(`\`fetch\` resolved no Response (got ${response === null ? null : typeof response})`);
+		}
+
+		// The call's stream body failed as workerd read it, which answers anyway (`failedBody`): the attempt fails with the read's error.
+		const broken = call && failedBody(call.options.body);
+		if (broken) {
+			void response.body?.cancel().catch(() => {});
+			return failed(broken);
 		}
 
 		// The call's own Request (no layer replaced it): its scope is known already (the same `scopeOf`, `Call.attempt`).
