@@ -1,7 +1,6 @@
 /**
- * Request bodies in the edge build, in real workerd (defect hunt, twenty-fifth round, b). The edge build's stand-in for
- * src/core/server-failure.ts is the module under test (`vi.mock` below: this project runs src/ as it is, whose
- * Node build reads undici's failures).
+ * Request bodies in the edge build, in real workerd (defect hunt, twenty-fifth round, b): this project runs src/ with
+ * the edge build's stand-ins (vitest.config.ts), src/core/server-failure-edge.ts among them.
  *
  * - A `ReadableStream` body that errors as workerd reads it: workerd's `fetch` does not fail. It logs the stream's error
  *   as uncaught, ends the chunked body there (the server got an empty body) and resolves the answer, so the call resolved
@@ -60,7 +59,7 @@ describe('a stream body in workerd (the edge build)', () => {
 	it('one that ends well is sent whole, and its write delivered', async () => {
 		const { api, delivered } = client();
 		const answer = await api.post('echo', { body: stream(false) }).json<{ body: string }>();
-		expect([answer.body, delivered]).toEqual([['partial;'][0], [`POST ${baseUrl}/echo`]]);
+		expect([answer.body, delivered]).toEqual(['partial;', [`POST ${baseUrl}/echo`]]);
 		api.close();
 	});
 });
