@@ -149,6 +149,9 @@ const segmentKeys = 128;
 /** Characters of keys a segment lists before new keys go to the next (but its first): long keys (a URL of a few KB) make no index write of megabytes. */
 const segmentChars = 65_536;
 
+/** A set() (its value, and the segment its value names) or delete() (`absent`) of a key, and whether its write (or delete) landed. */
+type Call = { value: unknown; segment?: number | undefined; landed?: boolean };
+
 /** The namespace's cache, opened for one operation. */
 const open = async (namespace: string): Promise<Cache> => {
 	if (typeof caches === 'undefined') {
@@ -347,7 +350,8 @@ class Index {
  * merges this isolate's own changes into it, so updates that overlap (two requests at once) lose
  * none; an update that finds a later-started one landed first writes again. The changes are
  * forgotten once no change of this store is under way (or after 60 s, for one whose request ended
- * before it did).
+ * before it did). Calls of one key take effect in the order they are called (`KeyValueStore`), though the Cache API keeps
+ * no order between their writes: a value write (or delete) that lands after a later call's one writes that call's effect again.
  *
  * Two isolates (or tabs) that change one segment at once may lose one's change of the index: the Cache API has no
  * compare-and-set, so the later write of the segment lands over the other's. A key added so stays stored (`get` reads
@@ -360,11 +364,40 @@ class Index {
  */
 export const cacheApiStore: StoreFactory = (namespace: string): KeyValueStore => {
 	const index = new Index(namespace);
+	/** Per key, its set() and delete() calls under way: how many, and the latest called. */
+	const calls = new Map<string, { count: number; latest: Call }>();
+	/** `task`, a set() of `key` (its `value`) or a delete() (`absent`), noted its key's latest call from the moment it is called. */
+	const called = async (key: string, value: unknown, task: (done: (cache: Cache) => Promise<boolean>, call: Call) => Promise<void>): Promise<void> => {
+		const call: Call = { value };
+		const entry = calls.get(key) ?? { count: 0, latest: call };
+		entry.count++;
+		entry.latest = call;
+		calls.set(key, entry);
+		// Once its value write (or delete) landed: a later call of the key that landed before it (the Cache API keeps no order
+		// between them) is written again, so the latest called wins. True when a later one was called: that one lists or unlists the key.
+		const done = async (cache: Cache): Promise<boolean> => {
+			call.landed = true;
+			for (let last = call; entry.latest !== last && entry.latest.landed;) {
+				last = entry.latest;
+				const url = urlOf(namespace, key);
+				await (last.value === absent ? cache.delete(url) : write(cache, url, last.value, last.segment));
+			}
+
+			return entry.latest !== call;
+		};
+
+		return task(done, call).finally(() => {
+			if (!--entry.count) {
+				calls.delete(key);
+			}
+		});
+	};
+
 	return {
 		async get<T>(key: string) {
 			return await read(await open(namespace), urlOf(namespace, key)) as T | undefined;
 		},
-		set: async (key, value) => {
+		set: async (key, value) => called(key, value, async (done, call) => {
 			const clears = index.clears;
 			return index.changing(async (cache) => {
 				const url = urlOf(namespace, key);
@@ -404,27 +437,32 @@ export const cacheApiStore: StoreFactory = (namespace: string): KeyValueStore =>
 					throw error;
 				};
 
+				call.segment = segment;
 				await write(cache, url, value, segment).catch(async (error: unknown) => noted ? unlist(error) : Promise.reject(error));
 				if (clears !== index.clears) {
 					// A clear() called after this set() (which wrote its index without this key, or noted it gone): the value goes too.
+					call.value = absent;
 					await cache.delete(url);
-					return;
 				}
 
-				if (!listed?.has(key)) {
+				if (!await done(cache) && clears === index.clears && !listed?.has(key)) {
 					await index.update(cache, segment!, listed, [key], true).catch(unlist);
 				}
 			});
-		},
-		delete: async (key) => index.changing(async (cache) => {
+		}),
+		delete: async (key) => called(key, absent, async (done) => index.changing(async (cache) => {
 			const url = urlOf(namespace, key);
 			const added = index.added(key);
 			const segment = added ?? await segmentOfValue(cache, url);
 			await cache.delete(url);
+			if (await done(cache)) {
+				return;
+			}
+
 			// A key with no value (lost, or listed by a write that failed) is looked for in every segment.
 			const listed = segment === undefined ? await segments(cache, namespace) : [await stored(cache, namespace, segment)];
 			await Promise.all(listed.map(async (keys, n) => keys?.has(key) || added !== undefined ? index.update(cache, segment ?? n, keys, [key], false) : undefined));
-		}),
+		})),
 		async keys() {
 			return [...index.merged(new Set((await segments(await open(namespace), namespace)).flatMap((keys) => [...keys])))];
 		},
