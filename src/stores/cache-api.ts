@@ -440,7 +440,8 @@ export const cacheApiStore: StoreFactory = (namespace: string): KeyValueStore =>
 				};
 
 				call.segment = segment;
-				await write(cache, url, value, segment).catch(async (error: unknown) => noted ? unlist(error) : Promise.reject(error));
+				// Not once a later call of the key was made: that one writes (or deletes) its value and lists (or unlists) it.
+				await write(cache, url, value, segment).catch(async (error: unknown) => noted && calls.get(key)?.latest === call ? unlist(error) : Promise.reject(error));
 				if (clears !== index.clears) {
 					// A clear() called after this set() (which wrote its index without this key, or noted it gone): the value goes too.
 					call.value = absent;

@@ -71,3 +71,34 @@ describe('cacheApiStore: a set() whose value lands late, a clear() and a set() c
 		})).toEqual({ k: 3, keys: ['k'] });
 	});
 });
+
+describe('cacheApiStore: a new key whose value write fails after a later set() of it landed', () => {
+	it('set(k, 1) refused (its quota) once set(k, 2) landed: k reads 2, listed; the first rejects', async () => {
+		const cache = await fake.caches.open();
+		const put = cache.put.bind(cache);
+		let refuse = () => {};
+		let reached = false;
+		let first = true;
+		cache.put = async (url: string, response: Response) => {
+			if (url.endsWith('/k') && first) {
+				first = false;
+				reached = true;
+				await new Promise<void>((resolve) => {
+					refuse = resolve;
+				});
+				throw new DOMException('quota', 'QuotaExceededError');
+			}
+
+			await put(url, response);
+		};
+
+		const store = cacheApiStore('refused');
+		const one = store.set('k', 1);
+		await until(() => reached);
+		await store.set('k', 2);
+		refuse();
+		await expect(one).rejects.toThrow('quota');
+		// Before: { k: undefined, keys: [] }: the refused set() undid the key, the later set()'s value and listing too.
+		expect({ k: await store.get('k'), keys: await cacheApiStore('refused').keys() }).toEqual({ k: 2, keys: ['k'] });
+	});
+});
