@@ -271,6 +271,11 @@ class Index {
 		return change?.[0] ? change[2] : undefined;
 	}
 
+	/** Whether this isolate lately removed `key` (its index write may be under way). */
+	gone(key: string): boolean {
+		return this.#changes.get(key)?.[0] === false;
+	}
+
 	/**
 	 * Note `key` come to `segment` (`set`, before its value is written: set()s under way at once fill a segment to
 	 * `segmentKeys`, no more), or gone: a write that did not happen, which no index write of this isolate lists from here on.
@@ -406,14 +411,23 @@ export const cacheApiStore: StoreFactory = (namespace: string): KeyValueStore =>
 				// The segment this isolate lately added it to (its write may be under way), or its value names if that lists it; else
 				// the last (the first not full from the last this isolate found): one segment lists it (`delete` writes one).
 				const added = index.added(key);
+				// A key this isolate lately removed is not listed, whatever a stored segment says: its removal may land after.
+				const gone = index.gone(key);
+				const listing = async (n: number) => stored(cache, namespace, n).then((keys) => {
+					if (gone) {
+						keys?.delete(key);
+					}
+
+					return keys;
+				});
 				let segment = added ?? await segmentOfValue(cache, url);
-				let listed = segment === undefined ? undefined : await stored(cache, namespace, segment);
+				let listed = segment === undefined ? undefined : await listing(segment);
 				let noted = false;
 				if (!listed?.has(key) && added === undefined) {
 					// The first segment (from the last this isolate found) that lists it or has room (`segmentKeys`, `segmentChars`),
 					// counting the keys this isolate's set()s under way noted for it (`note`); a missing one too (evicted, or none yet).
 					for (segment = index.last; ; segment++) {
-						listed = await stored(cache, namespace, segment);
+						listed = await listing(segment);
 						const keys = [...index.merged(new Set(listed), segment)];
 						if (listed?.has(key) || !keys.length || keys.length < segmentKeys && keys.join('').length + key.length <= segmentChars) {
 							break;

@@ -102,3 +102,20 @@ describe('cacheApiStore: a new key whose value write fails after a later set() o
 		expect({ k: await store.get('k'), keys: await cacheApiStore('refused').keys() }).toEqual({ k: 2, keys: ['k'] });
 	});
 });
+
+describe('cacheApiStore: a set() of a key whose delete() is still writing the key index', () => {
+	it('delete(k) with its index write held, then set(k, 2): once both land, k reads 2 and is listed', async () => {
+		fake = fakeCaches({ holds: 'index' });
+		(globalThis as { caches?: unknown }).caches = fake.caches;
+		const store = cacheApiStore('delete-set');
+		await store.set('k', 1);
+		fake.hold();
+		const removal = store.delete('k');
+		await until(() => fake.holding === 1);
+		await store.set('k', 2);
+		fake.release();
+		await removal;
+		// Before: { k: 2, keys: [] }: the set() read the segment still listing k and did not list it; the delete's write then landed.
+		expect({ k: await store.get('k'), keys: await cacheApiStore('delete-set').keys() }).toEqual({ k: 2, keys: ['k'] });
+	});
+});
