@@ -366,7 +366,8 @@ class Index {
  * In Cloudflare Workers the Cache API is per data center and may evict at any time: treat it as a
  * best-effort store. A key whose value was evicted stays listed (`get` answers `undefined`); set again by an isolate
  * whose new keys go to a later segment, it is listed by both, and a `delete()` unlists it from the one its value names
- * only: `keys()` lists it, with no value, until `clear()` (finding the other would read every segment at each new key). A value JSON would keep as something else (a Map, a Set, a Date, a Blob, a function) is
+ * only: `keys()` lists it, with no value, until `clear()` (finding the other would read every segment at each new key).
+ * A value JSON would keep as something else (a Map, a Set, a Date, a Blob, a function) is
  * refused: `set` rejects with a `TypeError` (use plain objects and epoch ms).
  */
 export const cacheApiStore: StoreFactory = (namespace: string): KeyValueStore => {
