@@ -285,6 +285,20 @@ describe('the key of a copy', () => {
 		const credentials = await sha256('keys-test\nauthorization:Bearer a\na-token:t\ntoken=s3cret\n');
 		expect((await kit.store.keys()).filter((key) => key.startsWith('r:'))).toEqual([`r:~${credentials}~${kit.url}/keys/1?token=&page=2`]);
 	});
+
+	it('of a Request input: every credential and sensitive header in the names\' order whatever order they came in, a header given twice joined as fetch joins it (`, `)', async () => {
+		const api = kit.make({ name: 'keys-test-2', sensitiveHeaders: ['X-Key', 'b-token'], staleCache: { shared: false } });
+		const stored = next(api, 'cache:stored');
+		const headers = [['x-key', 'k'], ['set-cookie', 'one=1'], ['b-token', 'b'], ['Cookie', 'c=3'], ['accept', 'text/plain'], ['set-cookie', 'two=2'], ['proxy-authorization', 'Basic p']] as Array<[string, string]>;
+		// A Request as input keeps its headers as given (ky's options would merge them with `set`: one `Set-Cookie`).
+		await api.get(new Request(`${kit.url}/keys/2`, { headers })).text();
+		await stored;
+		const asRead = new Headers(headers);
+		const lines = ['authorization', 'cookie', 'proxy-authorization', 'set-cookie', 'x-key', 'b-token'].flatMap((name) => asRead.has(name) ? [`${name}:${asRead.get(name)}\n`] : []).join('');
+		expect(lines).toBe('cookie:c=3\nproxy-authorization:Basic p\nset-cookie:one=1, two=2\nx-key:k\nb-token:b\n');
+		const credentials = await sha256(`keys-test-2\n${lines}`);
+		expect((await kit.store.keys()).filter((key) => key.startsWith('r:'))).toEqual([`r:~${credentials}~${kit.url}/keys/2`]);
+	});
 });
 
 describe('a good answer whose body stalls mid-way (a server that stops sending): the copy\'s read is bounded by the call\'s timeout', () => {
