@@ -89,7 +89,8 @@ const maxFleet = 1e9;
  * The isolate's side of a shared throttle: it reports its attempts to the coordinator at most every
  * `syncMs` per scope (a second, or a tenth of the window when shorter), in the background (the
  * call's `waitUntil`, else the coordinator's), and decides from the fleet's window the coordinator
- * answers while it is at most two syncs old. A call that finds no such answer while the coordinator
+ * answers while it is at most two syncs old (by the client's clock: one that stepped back to before
+ * the last answer or sync holds neither as recent). A call that finds no such answer while the coordinator
  * is up (the scope's first call in the isolate, or any call after a quiet spell: an isolate that
  * sends little still decides by the fleet's window) waits for the sync it starts, at most `firstMs`;
  * a call while a sync is under way, or while the coordinator is down, waits for nothing. An answer
@@ -105,8 +106,10 @@ export const linkFleet = (context: PolicyContext, sync: (scope: string, message:
 	const links = scopes((): Link => ({ at: -Infinity, asked: -Infinity, requests: 0, accepts: 0, unsent: 0, unsentAccepts: 0, sent: 0, sentAccepts: 0, busy: false, down: false }), (link) => link.busy);
 	const syncMs = Math.min(1000, windowMs / 10);
 	const linkOf = (scope: string): Link => links.scope(scope);
+	/** Whether `then` is less than `ms` before `now`: after a clock that stepped back to before it, not (else an hour's step froze the fleet's last answer and stopped the syncs for an hour). */
+	const within = (then: number, now: number, ms: number): boolean => now >= then && now - then < ms;
 	/** Whether the fleet's last answer is at most two syncs old. */
-	const fresh = (link: Link, now: number): boolean => now - link.at < 2 * syncMs;
+	const fresh = (link: Link, now: number): boolean => within(link.at, now, 2 * syncMs);
 
 	const exchange = async (scope: string, link: Link, call: PolicyCall | undefined): Promise<void> => {
 		link.busy = true;
@@ -140,7 +143,7 @@ export const linkFleet = (context: PolicyContext, sync: (scope: string, message:
 			// No fresh answer to decide by (the scope's first call, or one after a quiet spell) while the coordinator is up: the call waits for this sync.
 			const stale = !link.down && !fresh(link, now);
 			// A sync is a subrequest of the call's request context: none once it has none left.
-			if (link.busy || now - link.asked < syncMs || !context.subrequest(call)) {
+			if (link.busy || within(link.asked, now, syncMs) || !context.subrequest(call)) {
 				return undefined;
 			}
 

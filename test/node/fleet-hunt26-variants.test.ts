@@ -1,0 +1,83 @@
+/**
+ * The Redis-shared fleet, twenty-sixth round (a real redis-server, started here): what the fleet's link
+ * takes of the isolate's clock and of what Redis holds, Redis down or slow, and the coordinator's options.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createClient } from '../../src/entries/core.js';
+import { adaptiveThrottle } from '../../src/entries/throttle.js';
+import { coordinator, type RedisEvaluate } from '../../src/entries/redis.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { serve, type RunningServer } from '../helpers/node-server.js';
+import { startRedis, type RunningRedis } from '../helpers/redis-server.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+let redis: RunningRedis;
+let origin: RunningServer;
+const plain: RedisEvaluate = async (s, k, a) => redis.client.eval(s, k.length, ...k, ...a);
+
+beforeAll(async () => {
+	redis = await startRedis();
+	origin = await serve(() => {
+		return new Response('ok');
+	});
+});
+beforeEach(async () => {
+	await redis.client.flushall();
+});
+afterAll(async () => {
+	await origin?.close();
+	await redis?.stop();
+});
+
+/** A Redis coordinator whose scripts in flight are counted: a test waits for its syncs to end, never a fixed time. */
+const counted = () => {
+	const state = { flying: 0, runs: 0 };
+	const shared = coordinator(async (s, k, a) => {
+		state.flying++;
+		state.runs++;
+		try {
+			return await plain(s, k, a);
+		} finally {
+			state.flying--;
+		}
+	});
+	return { shared, state };
+};
+
+describe('adaptiveThrottle({ shared: coordinator(evaluate) }): the isolate\'s clock', () => {
+	it('a clock that stepped back (an hour) neither freezes the fleet\'s last window nor stops the reports: the next sync is due after a tenth of the window', async () => {
+		const windowMs = 10_000;
+		const scope = new URL(origin.url).origin;
+		const clock = new ManualClock(Date.now());
+		const { shared, state } = counted();
+		const api = createClient({ clock, random: () => 0, retry: 0, adaptiveThrottle: adaptiveThrottle({ windowMs, minRequests: 20, shared }) });
+		/** Another process of the fleet reports its attempts of the window. */
+		const other = async (requests: number, accepts: number) => shared.sync(scope, { throttle: { windowMs, requests, accepts } });
+		const throttle = () => api.stats()[scope]?.['throttle'] as { requests: number; accepts: number } | undefined;
+		try {
+			await other(40, 0); // the fleet's origin failing
+			const call = async () => api.get(origin.url).then((response) => String(response.status), (error: { code?: string }) => String(error.code));
+			await call();
+			await waitFor(() => state.flying === 0 && (throttle()?.requests ?? 0) >= 40, 'the fleet\'s window');
+			expect(await call()).toBe('THROTTLED');
+			clock.set(clock.now() - 3_600_000); // the isolate's clock steps back an hour (NTP)
+			await other(1000, 1000); // the fleet's origin answers again
+			const seen: string[] = [];
+			for (let round = 0; round < 5 && !seen.includes('200'); round++) {
+				clock.advance(windowMs / 10 + 1); // past the next sync's due time
+				const runs = state.runs;
+				seen.push(await call());
+				await waitFor(() => state.flying === 0, 'the sync to end');
+				if (state.runs === runs) {
+					seen.push('no sync');
+				}
+			}
+
+			// Before: ['THROTTLED', 'no sync', …] five times: the last answer read as fresh and no sync made until the clock came back (an hour).
+			expect(seen).toContain('200');
+			expect(throttle()!.requests).toBeGreaterThanOrEqual(1000);
+		} finally {
+			api.close();
+		}
+	});
+});
