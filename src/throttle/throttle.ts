@@ -29,7 +29,8 @@ export interface ThrottleSettings {
 /**
  * The adaptive throttle (see `adaptiveThrottle`): a per-attempt layer above the bulkhead, the rate
  * limiter and the breaker. An attempt is counted when it ends: a refused one at once; one that was
- * sent as a request, and an accept when its answer is not a transient failure (`classifyStatus`);
+ * sent as a request (one given up, ky's timeout, at its abort, whenever its fetch settles), and an
+ * accept when its answer is not a transient failure (`classifyStatus`);
  * the caller's abort, a superseded attempt (a hedge that lost), a refusal of steadfetch's own
  * below it (a full bulkhead, a rate limit, an open breaker: no answer from the origin) and an error
  * `classify()` does not call transient (the app's own, `UNKNOWN`) as nothing.
@@ -79,17 +80,34 @@ export const createThrottle = (context: PolicyContext, { k, windowMs, minRequest
 			}
 		};
 
+		const { signal } = request;
+		let done = false;
+		/** The attempt's end, counted once: its answer, its failure, or its abort (see `onAbort`). */
+		const settle = (response?: Response, error?: unknown): void => {
+			if (!done) {
+				done = true;
+				signal.removeEventListener('abort', onAbort);
+				// A failure classify() calls transient (network, timeout) and an attempt ky gave up (its timeout) count; the app's
+				// own error (UNKNOWN), the caller's abort and a hedge that lost say nothing of the origin.
+				if (response) {
+					ended(response, !classifyStatus(response.status)?.transient);
+				} else if (!(call?.signal?.aborted && signal.aborted) && !isSteadfetchError(error) && !isSuperseded(error) && (signal.aborted || classify(error).transient)) {
+					ended(undefined, false);
+				} else if (race) {
+					race.flying--;
+				}
+			}
+		};
+
+		// Counted at its abort, as the breaker counts it: ky gives up on a timed-out attempt before some runtimes (Deno,
+		// workerd) reject its aborted fetch, and a transport may ignore its signal (never counted, before).
+		const onAbort = (): void => settle(undefined, signal.reason);
+		signal.addEventListener('abort', onAbort);
 		return next(request, init).then((response) => {
-			ended(response, !classifyStatus(response.status)?.transient);
+			settle(response);
 			return response;
 		}, (error: unknown) => {
-			// A failure classify() calls transient (network, timeout) counts; the app's own error (UNKNOWN) says nothing of the origin.
-			if (!(call?.signal?.aborted && request.signal.aborted) && !isSteadfetchError(error) && classify(error).transient) {
-				ended(undefined, false);
-			} else if (race) {
-				race.flying--;
-			}
-
+			settle(undefined, error);
 			throw error;
 		});
 	};

@@ -81,3 +81,22 @@ describe('adaptiveThrottle({ shared: coordinator(evaluate) }): the isolate\'s cl
 		}
 	});
 });
+
+describe('adaptiveThrottle: attempts counted as classify() calls their end', () => {
+	it('an attempt ky gave up at its timeout whose fetch never settles (a transport that ignores its signal; Deno and workerd reject late) is a request without an accept, counted at its abort as the breaker counts it', async () => {
+		const hung = 'https://hung.example';
+		const api = createClient({ retry: 0, timeout: 30, random: () => 0, fetch: async () => new Promise<Response>(() => undefined), adaptiveThrottle: adaptiveThrottle({ minRequests: 3 }) });
+		try {
+			const seen: string[] = [];
+			for (let call = 0; call < 4; call++) {
+				seen.push(await api.get(`${hung}/x`).then(() => 'ok', (error: { code?: string; name: string }) => error.code ?? error.name));
+			}
+
+			// Before: four 'TimeoutError' and { requests: 0, accepts: 0 }: a hung origin behind such a transport was never throttled.
+			expect(seen).toEqual(['TimeoutError', 'TimeoutError', 'TimeoutError', 'THROTTLED']);
+			expect(api.stats()[hung]?.['throttle']).toMatchObject({ requests: 4, accepts: 0, rejected: 1 });
+		} finally {
+			api.close();
+		}
+	});
+});
