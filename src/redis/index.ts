@@ -6,7 +6,7 @@ import { tallyThrottle, type ThrottleMessage, type ThrottleState } from '../coor
 import { digests } from '../coordinator/keys.js';
 import { check, optionsOf, isPositiveFinite } from '../utils/validate.js';
 import { reads, writes } from './scripts.js';
-import { wallNow } from '../utils/clock.js';
+import { monotonicNow } from '../utils/clock.js';
 
 /**
  * Runs a Lua script on Redis and resolves to its reply: `keys` and `args` are strings. With
@@ -136,13 +136,14 @@ export const coordinator = (evaluate: RedisEvaluate, options?: RedisCoordinatorO
 
 	const run = async (script: string, keys: string[], args: string[]): Promise<unknown> => evaluate(script, keys, args);
 	const syncOf = (name: string): SharedCoordinator['sync'] => async (scope, message, subrequest) => {
-		// Real time: the isolate waits `answerMs` by a real timer (Redis's own clock is the fleet's, see below).
-		const started = wallNow();
+		// Real elapsed time: the isolate waits `answerMs` by a real timer (Redis's own clock is the fleet's, see below). Not the
+		// wall clock: one stepped back while the sync ran stretched its write's deadline past the time it was given up (10 s back: 11.8 s).
+		const started = monotonicNow();
 		const { throttle } = message as Partial<ThrottleMessage>;
 		const key = await keyOf(name, scope, throttle ? 'throttle' : 'breaker');
 		let held = heldOf(await run(reads, [key], []), 0);
 		for (let attempt = 0; attempt < maxAttempts; attempt++) {
-			const left = answerMs - marginMs - (wallNow() - started);
+			const left = answerMs - marginMs - (monotonicNow() - started);
 			if (left <= 0) {
 				break;
 			}

@@ -2,7 +2,7 @@
  * The Redis-shared fleet, twenty-sixth round (a real redis-server, started here): what the fleet's link
  * takes of the isolate's clock and of what Redis holds, Redis down or slow, and the coordinator's options.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createClient } from '../../src/entries/core.js';
 import { adaptiveThrottle } from '../../src/entries/throttle.js';
 import { coordinator, type RedisEvaluate } from '../../src/entries/redis.js';
@@ -98,5 +98,34 @@ describe('adaptiveThrottle: attempts counted as classify() calls their end', () 
 		} finally {
 			api.close();
 		}
+	});
+});
+
+describe('coordinator(evaluate): a sync given up never changes the fleet\'s state later', () => {
+	it('the wall clock stepping back 10 s while a sync runs (NTP) does not stretch its write\'s deadline: a write held 2.1 s is refused by Redis', async () => {
+		const scope = 'https://stepped.example';
+		const policy = { consecutiveFailures: 100, openMs: 200, maxOpenMs: 200, probeTimeoutMs: 10_000 };
+		await coordinator(plain).sync(scope, { policy, outcomes: [1] });
+		const [key] = await redis.client.keys('steadfetch:breaker:*');
+		const numbers = await redis.client.hget(key!, 's');
+		const real = Date.now.bind(Date);
+		const stepped = coordinator(async (s, k, a) => {
+			if (s.includes('HSET')) {
+				await new Promise((resolve) => setTimeout(resolve, 2100)); // past the 2 000 ms a process waits for a sync
+				return plain(s, k, a);
+			}
+
+			const reply = await plain(s, k, a);
+			vi.spyOn(Date, 'now').mockImplementation(() => real() - 10_000); // the read answered, then the clock steps back
+			return reply;
+		});
+		try {
+			// Before: it resolved, and Redis held 2 failures in a row: the write's deadline was Redis's now + 11 800 ms.
+			await expect(stepped.sync(scope, { policy, outcomes: [1] })).rejects.toThrow(/could not be written/);
+		} finally {
+			vi.restoreAllMocks();
+		}
+
+		expect(await redis.client.hget(key!, 's')).toBe(numbers);
 	});
 });
