@@ -2,7 +2,7 @@ import type { WaitUntil } from '../core/options.js';
 import { check } from '../utils/validate.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
 import { maxFleetOpenMs, type SyncAnswer, type SyncMessage } from './sync.js';
-import { exchanged, linkFleet, type Coordinator } from '../coordinator/fleet.js';
+import { exchanged, linkFleet, within, type Coordinator } from '../coordinator/fleet.js';
 import type { ThrottleAnswer, ThrottleMessage } from '../coordinator/throttle.js';
 import { background } from '../core/part-store.js';
 import { droppedWork } from '../core/part-store-drop.js';
@@ -47,7 +47,8 @@ export interface SharedBreaker extends SharedCoordinator, Coordinator {
 /** What the breaker asks of its coordinator (see `sharedCoordinator`). */
 export interface BreakerLink {
 	/**
-	 * Before an attempt: a sync when the adopted state is older than `sharedCacheMs` (waited for at
+	 * Before an attempt: a sync when the adopted state is older than `sharedCacheMs` (by the client's clock; one that stepped back
+	 * to before the last sync: due at once) (waited for at
 	 * most `sharedTimeoutMs` under a clean closed state, else for its answer; its answer is taken
 	 * whenever it comes); else nothing to wait for. The wait ends when `signal` (the attempt's) aborts.
 	 */
@@ -214,7 +215,7 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 			const now = context.clock.now();
 			// A call while another's sync is in flight and the state is not clean asks for itself (no
 			// promise is shared between calls: in a Worker they may belong to different requests).
-			if ((now - link.at < sharedCacheMs && (link.clean || !link.pending)) || !context.subrequest(call)) {
+			if ((within(link.at, now, sharedCacheMs) && (link.clean || !link.pending)) || !context.subrequest(call)) {
 				return undefined;
 			}
 
@@ -260,7 +261,7 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 			// record less than `sharedCacheMs` ago (another isolate holds the probe): that decision is cached as the state is,
 			// the call fails fast instead of waiting for the coordinator to say so again.
 			let granted: number | false | undefined = link.down ? undefined : false;
-			if (granted === false && !(refused === record && now - at! < sharedCacheMs) && context.subrequest(call)) {
+			if (granted === false && !(refused === record && within(at!, now, sharedCacheMs)) && context.subrequest(call)) {
 				// A grant that comes after this isolate gave the sync up (past `answerMs`) is given back at once:
 				// the local breaker decided meanwhile, and the fleet's probe slot is not held until the probe's timeout.
 				granted = await exchangeFor(circuit, call, { probe: true, probeMs: circuit.probeMs }, ({ granted: freed } = {} as SyncAnswer) => typeof freed === 'number' && behind(call, circuit, { freed }));

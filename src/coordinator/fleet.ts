@@ -80,6 +80,12 @@ export const exchanged = async <T>(context: PolicyContext, part: 'breaker' | 'th
 	}
 };
 
+/**
+ * Whether `then` is less than `ms` before `now` (the client's clock): after a clock that stepped back to before it, not
+ * (else an hour's step froze the coordinator's last answer and stopped the syncs for an hour). The throttle's and the shared breaker's.
+ */
+export const within = (then: number, now: number, ms: number): boolean => now >= then && now - then < ms;
+
 /** The longest a call waits for the fleet's window when the isolate knows no fresh one (its first call to the scope, or one after a quiet spell), in ms. */
 const firstMs = 100;
 /** The most a coordinator may say the fleet counted in a window: more is a garbled answer. */
@@ -106,8 +112,6 @@ export const linkFleet = (context: PolicyContext, sync: (scope: string, message:
 	const links = scopes((): Link => ({ at: -Infinity, asked: -Infinity, requests: 0, accepts: 0, unsent: 0, unsentAccepts: 0, sent: 0, sentAccepts: 0, busy: false, down: false }), (link) => link.busy);
 	const syncMs = Math.min(1000, windowMs / 10);
 	const linkOf = (scope: string): Link => links.scope(scope);
-	/** Whether `then` is less than `ms` before `now`: after a clock that stepped back to before it, not (else an hour's step froze the fleet's last answer and stopped the syncs for an hour). */
-	const within = (then: number, now: number, ms: number): boolean => now >= then && now - then < ms;
 	/** Whether the fleet's last answer is at most two syncs old. */
 	const fresh = (link: Link, now: number): boolean => within(link.at, now, 2 * syncMs);
 

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createClient } from '../../src/entries/core.js';
 import { adaptiveThrottle } from '../../src/entries/throttle.js';
+import { breaker } from '../../src/entries/breaker.js';
 import { coordinator, type RedisEvaluate } from '../../src/entries/redis.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
@@ -127,5 +128,31 @@ describe('coordinator(evaluate): a sync given up never changes the fleet\'s stat
 		}
 
 		expect(await redis.client.hget(key!, 's')).toBe(numbers);
+	});
+});
+
+describe('breaker({ shared: coordinator(evaluate) }): the isolate\'s clock', () => {
+	it('a clock that stepped back (an hour) does not keep the process on its last adopted state: the fleet\'s opening is adopted at the next call past sharedCacheMs', async () => {
+		const scope = new URL(origin.url).origin;
+		const clock = new ManualClock(Date.now());
+		const shared = coordinator(plain);
+		const settings = { consecutiveFailures: 1, openMs: 60_000, maxOpenMs: 60_000 };
+		const api = createClient({ clock, retry: 0, breaker: breaker({ shared, sharedCacheMs: 100, share: false, ...settings }) });
+		const call = async () => api.get(origin.url).then((response) => String(response.status), (error: { code?: string }) => String(error.code));
+		try {
+			expect(await call()).toBe('200'); // synced: the fleet's scope closed
+			clock.set(clock.now() - 3_600_000); // the process's clock steps back an hour (NTP)
+			await shared.sync(scope, { policy: { ...settings, probeTimeoutMs: 10_000 }, outcomes: [1] }); // another process opens the fleet's breaker
+			const seen: string[] = [];
+			for (let round = 0; round < 3; round++) {
+				clock.advance(200); // past sharedCacheMs
+				seen.push(await call());
+			}
+
+			// Before: ['200', '200', '200']: no sync until the clock came back (an hour), every call sent to a scope the fleet held open.
+			expect(seen).toEqual(['CIRCUIT_OPEN', 'CIRCUIT_OPEN', 'CIRCUIT_OPEN']);
+		} finally {
+			api.close();
+		}
 	});
 });
