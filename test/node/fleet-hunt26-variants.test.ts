@@ -135,7 +135,7 @@ describe('breaker({ shared: coordinator(evaluate) }): the isolate\'s clock', () 
 		const clock = new ManualClock(Date.now());
 		const shared = coordinator(plain);
 		const settings = { consecutiveFailures: 1, openMs: 60_000, maxOpenMs: 60_000 };
-		const api = createClient({ clock, retry: 0, breaker: breaker({ shared, sharedCacheMs: 100, share: false, ...settings }) });
+		const api = createClient({ clock, retry: 0, breaker: breaker({ shared, sharedCacheMs: 100, sharedTimeoutMs: 1000, share: false, ...settings }) });
 		const call = async () => api.get(origin.url).then((response) => String(response.status), (error: { code?: string }) => String(error.code));
 		try {
 			expect(await call()).toBe('200'); // synced: the fleet's scope closed
