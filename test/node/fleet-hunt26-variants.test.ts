@@ -2,14 +2,17 @@
  * The Redis-shared fleet, twenty-sixth round (a real redis-server, started here): what the fleet's link
  * takes of the isolate's clock and of what Redis holds, Redis down or slow, and the coordinator's options.
  */
+import { Redis as Upstash } from '@upstash/redis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createClient } from '../../src/entries/core.js';
 import { adaptiveThrottle } from '../../src/entries/throttle.js';
 import { breaker } from '../../src/entries/breaker.js';
 import { coordinator, type RedisEvaluate } from '../../src/entries/redis.js';
+import type { SyncAnswer } from '../../src/breaker/sync.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 import { startRedis, type RunningRedis } from '../helpers/redis-server.js';
+import { upstashBridge } from '../helpers/upstash-bridge.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 let redis: RunningRedis;
@@ -152,6 +155,35 @@ describe('breaker({ shared: coordinator(evaluate) }): the isolate\'s clock', () 
 			expect(seen).toEqual(['CIRCUIT_OPEN', 'CIRCUIT_OPEN', 'CIRCUIT_OPEN']);
 		} finally {
 			api.close();
+		}
+	});
+});
+
+describe('coordinator(evaluate): what Redis holds reads the same whichever client decodes it', () => {
+	it('numbers stored as a JSON string of their JSON (a garbled write, another program\'s) are none for @upstash/redis (which parses each reply string once more) as for ioredis: a closed scope, written over', async () => {
+		const bridge = await upstashBridge(redis.port, 'fleet-token');
+		const upstash = new Upstash({ url: bridge.url, token: 'fleet-token' });
+		const clients = { upstash: coordinator(async (s, k, a) => upstash.eval(s, k, a)), ioredis: coordinator(plain) };
+		const scope = 'https://encoded.example';
+		const policy = { consecutiveFailures: 5, openMs: 1000, maxOpenMs: 600_000, probeTimeoutMs: 1000 };
+		try {
+			const states: Record<string, string> = {};
+			for (const [name, shared] of Object.entries(clients)) {
+				await redis.client.flushall();
+				await shared.sync(scope, { policy, outcomes: [] });
+				const [key] = await redis.client.keys('steadfetch:breaker:*');
+				const [seconds] = await redis.client.time();
+				const now = Number(seconds) * 1000;
+				// Open for 10 minutes, failures in a row 5: encoded twice.
+				await redis.client.hset(key!, 's', JSON.stringify(JSON.stringify([1, now, now + 600_000, 1, now, 0, 0, 5, 0, 0])));
+				const { record } = await shared.sync(scope, { policy, outcomes: [] }) as SyncAnswer;
+				states[name] = `${record.state} ${JSON.parse((await redis.client.hget(key!, 's'))!)[0]}`;
+			}
+
+			// Before: { upstash: 'open 1', ioredis: 'closed 0' }: a fleet of both clients split, and the Upstash process wrote the planted opening back as its own.
+			expect(states).toEqual({ upstash: 'closed 0', ioredis: 'closed 0' });
+		} finally {
+			await bridge.close();
 		}
 	});
 });
