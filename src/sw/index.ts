@@ -93,8 +93,8 @@ const drop = (response: Response | undefined): void => void response?.body?.canc
  * credentials, cache mode, redirect mode, referrer, referrer policy, keepalive and abort
  * signal, under the event's `waitUntil` (the page's integrity is its browser's check of the answer); the server's status as it is. What steadfetch answers instead is a Response too: a
  * stale copy as the cache makes it, `202` for a queued write, and for a failure nothing answered,
- * the server's last failing answer (its status, headers and bytes as sent: a `503` before a dropped
- * connection, a `401` auth could not cure), else `503` (`504` for a timeout) with `Steadfetch-Error: <code>` (percent-encoded: an app's own code may be any text)
+ * the server's failing answer the call failed with (its status, headers and bytes as sent: a `503` before a dropped
+ * connection, a `401` auth could not cure; never a failover mirror's it set aside), else `503` (`504` for a timeout) with `Steadfetch-Error: <code>` (percent-encoded: an app's own code may be any text)
  * (and, for an error with a `retryAfterMs`, `Retry-After` in whole seconds: at least 1, at most 2^31).
  */
 const respond = async (client: Client, event: FetchEventLike): Promise<Response> => {
@@ -131,18 +131,30 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 			body = new TextDecoder(undefined, { fatal: true, ignoreBOM: true }).decode(bytes);
 		} catch {}
 	}
-	// The server's last failing answer, kept whole for the page: ky reads the one it throws with into
+	// The server's failing answer, kept whole for the page: ky reads the one it throws with into
 	// `HTTPError.data`, parsed as JSON or decoded as text, so its bytes are gone from the error; and a
 	// policy may fail the call on an answer ky did not throw on (auth's `AuthError` on a 401 it could
 	// not cure: the page gets that 401, never a 503 it would take for a transient failure).
-	// This hook comes after the client's own, so it sees the answer ky throws on.
-	let last: Response | undefined;
+	// This hook comes after the client's own, so it sees (a copy of) the answer ky throws on. A copy of each failing answer, one
+	// per URL and status (a retry's replaces it): the call's `HTTPError` may be of an earlier one than the last (a failover
+	// primary's 503 stands after a mirror's 404).
+	const kept: Response[] = [];
+	const same = (one: Response) => (other: Response): boolean => one.url === other.url && one.status === other.status;
 	const keep = Object.assign(({ response }: { response: Response }): void => {
 		if (classifyStatus(response.status)) {
-			drop(last);
-			last = response.clone();
+			const index = kept.findIndex(same(response));
+			drop(index < 0 ? undefined : kept.splice(index, 1)[0]);
+			kept.push(response.clone());
 		}
 	}, { watches: true as const }); // It judges no answer: the offline read's background attempt still stores its copy (cache/layer.ts).
+	/** Let go of the kept copies but `failed`. */
+	const release = (failed?: Response): void => {
+		for (const copy of kept) {
+			if (copy !== failed) {
+				drop(copy);
+			}
+		}
+	};
 
 	try {
 		const answer = await client(request.url, {
@@ -167,7 +179,7 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 			prefix: '',
 			searchParams: null,
 		} as never);
-		drop(last);
+		release();
 		if (manual && (answer.type === 'opaqueredirect' || (answer.status / 100 | 0) === 3 && answer.headers.has('location'))) {
 			drop(answer);
 			return refuse ? Response.error() : fetch(request);
@@ -177,23 +189,28 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 	} catch (error) {
 		const { code } = classify(error);
 		// An app's hook may throw anything, `null` too: read with `?.` (a throw here is a network error to the page).
-		const entryId = (error as { entryId?: unknown } | null)?.entryId;
+		const { entryId, response } = (error ?? {}) as { entryId?: unknown; response?: Response };
+		// The answer of ky's `HTTPError`; else the last of the page's origin (a 503 before a dropped connection, a 401 auth
+		// could not cure), never a failover mirror's (its 404 is no answer of the call: the primary's failure stands).
+		const { origin } = new URL(request.url);
+		const failed = (response instanceof Response && kept.find(same(response))) || kept.findLast((copy) => !copy.url || new URL(copy.url).origin === origin);
+		release(failed);
 		if (code === 'QUEUED' && typeof entryId === 'string') {
-			drop(last);
+			drop(failed);
 			return json({ queued: true, entryId }, 202, { 'steadfetch-outbox-entry': entryId });
 		}
 
 		if (code === 'ABORTED') {
-			drop(last);
+			drop(failed);
 			throw error; // The page gave up: nobody reads this answer.
 		}
 
-		if (last) {
+		if (failed) {
 			// The body as it arrived (decoded): its length and encoding headers no longer describe it.
-			const headers = new Headers(last.headers);
+			const headers = new Headers(failed.headers);
 			headers.delete('content-length');
 			headers.delete('content-encoding');
-			return new Response(last.body, { status: last.status, statusText: last.statusText, headers });
+			return new Response(failed.body, { status: failed.status, statusText: failed.statusText, headers });
 		}
 
 		const wait = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
@@ -235,7 +252,8 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
  *
  * The server's answer reaches the page as fetched (its `url`, `redirected` and `type` too), except one the worker must
  * make again, as a Response made in a worker carries no URL: a delivered write's (to add `Steadfetch-Delivered`) and the
- * server's last failing answer, as every answer steadfetch makes (a stale copy, `202`, `503`/`504`). The page sees such
+ * server's failing answer a failed call gets (the one it failed with: with `failover()`, the primary's, never a mirror's
+ * 404 it set aside), as every answer steadfetch makes (a stale copy, `202`, `503`/`504`). The page sees such
  * an answer with `url` the URL it asked for, `redirected` false and `type` `'default'`, even when the server redirected
  * it (a POST answered `303` to `/new`): a page that needs where it landed reads it from the answer (a `Content-Location`
  * or its body).
