@@ -51,28 +51,29 @@ export interface HealthOptions {
 
 /**
  * What the health layer saw of a call: when its first attempt reached the transport, the last
- * attempt's outcome and response, the attempts in flight, and the scope of a call answered while one
+ * attempt's outcome, each attempt's answer, the attempts in flight, and the scope of a call answered while one
  * was (a stale copy or a queued answer given early): it is counted when that attempt ends.
  */
 interface Seen {
 	/** Undefined until an attempt of the call reached the layer (and again when the only one a layer inside refused). */
 	sentAt?: number | undefined;
 	last?: Classification | undefined;
-	response?: Response;
 	flying: number;
 	later?: string | undefined;
 	/**
-	 * The answers of attempts that ended while another of the call was in flight (a hedge race) and how each was
-	 * classified: the one the call answers with is its outcome, never a loser's that ended after it.
+	 * The answers of the call's attempts and how each was classified: the one the call answers with is its outcome, never
+	 * a losing hedge's that ended after it, nor a failover mirror's 404 after which the primary's 503 answers it.
 	 */
-	raced?: Array<[Response, Classification | undefined]>;
+	answers: Array<[Response, Classification | undefined]>;
 }
 
 /**
  * Per-scope health for the `health` slot: `stats()` gains `latency` (p50/p95/p99 of calls that
  * reached the network, in ms), `errorRate` (0–1, transient failures over those calls, over
  * `windowMs`) and `topErrors`; `scope:unhealthy` fires when the error rate reaches `threshold` over
- * at least 10 calls, `scope:healthy` when it falls under half of it. A call answered from the stale
+ * at least 10 calls, `scope:healthy` when it falls under half of it. A call answered with one of its
+ * attempts' answers counts as that answer (with `throwHttpErrors: false`, failover's primary's 503 that answers
+ * a call after a mirror's 404 is a failure). A call answered from the stale
  * cache or queued counts as the failure its last attempt met — when it was answered so while an
  * attempt was in flight (a stale copy or a queued answer given at a deadline), by how that attempt
  * ends; so does one whose retry a policy refused without I/O (open breaker, throttle, bulkhead
@@ -99,7 +100,7 @@ const aborted = { code: 'ABORTED', transient: false } as const;
 const createHealth = ({ clock, emit, perCall }: PolicyContext, windowMs: number, threshold: number): PolicyParts => {
 	/** The scopes' samples, at most `maxScopes` idle ones (`Scopes`); an unhealthy scope is never forgotten (its `scope:healthy` is still to come). */
 	const states = scopes(() => new Samples(windowMs), (samples) => samples.unhealthy);
-	const seenOf = perCall((): Seen => ({ flying: 0 }));
+	const seenOf = perCall((): Seen => ({ flying: 0, answers: [] }));
 
 	const layer: Layer = (next) => (request, init) => {
 		const call = init?.steadfetch;
@@ -122,11 +123,7 @@ const createHealth = ({ clock, emit, perCall }: PolicyContext, windowMs: number,
 		const gone = (): boolean | undefined => call.signal?.aborted && request.signal.aborted;
 		return next(request, init).then((response) => {
 			const classified = gone() ? aborted : classifyStatus(response.status);
-			if (mark.flying > 1) {
-				mark.raced = [...mark.raced ?? [], [response, classified]];
-			}
-
-			mark.response = response;
+			mark.answers.push([response, classified]);
 			ended(classified);
 			return response;
 		}, (error: unknown) => {
@@ -154,10 +151,10 @@ const createHealth = ({ clock, emit, perCall }: PolicyContext, windowMs: number,
 			return;
 		}
 
-		// The answer of an attempt of a hedge race the call resolved with (a losing one may have ended after it).
-		const won = response && state.raced?.find(([each]) => each === response);
+		// The attempt's answer the call resolved with (a losing hedge's, a failover mirror's may have ended after it).
+		const won = response && state.answers.find(([each]) => each === response);
 		let outcome = won ? won[1] : state.last;
-		let made = response !== undefined && response !== state.response && !won;
+		let made = response !== undefined && !won;
 		if (!response && error !== undefined) {
 			// The call's error is the truth (a timeout ky raised, the caller's abort), except for what a
 			// policy made of a failure, a transient error of its own (queued; a retry refused without I/O by

@@ -1,12 +1,14 @@
 /**
- * Defect hunt, twenty-sixth round (the service worker entry with failover). API.md: failover answers a call
- * with a mirror's good answer only; a mirror's 4xx of a read is no answer ("the primary's outcome stands").
- * `fetchHandler` gives the page "the server's last failing answer" for a failure nothing answered: the one
- * the call failed with, never a mirror's that failover set aside.
+ * Defect hunt, twenty-sixth round (failover seen by the service worker entry and by health). API.md: failover
+ * answers a call with a mirror's good answer only; a mirror's 4xx of a read is no answer ("the primary's outcome
+ * stands"). `fetchHandler` gives the page the server's failing answer for a failure nothing answered: the one
+ * the call failed with, never a mirror's that failover set aside; health counts a call by its outcome
+ * (`classify()`'s vocabulary: a 503 is a transient failure), never by a mirror's answer set aside.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createClient } from '../../src/entries/core.js';
 import { failover } from '../../src/entries/failover.js';
+import { health } from '../../src/entries/health.js';
 import { fetchHandler } from '../../src/entries/sw.js';
 import { refusedUrl, serve, type RunningServer } from '../helpers/node-server.js';
 
@@ -62,5 +64,36 @@ describe('fetchHandler with failover: a mirror\'s 4xx set aside is not the page\
 		// Before: [404, 'mirror', 'mirror 404'].
 		const [status, code] = await pageGets(dead, '/x?mirror=404');
 		expect([status, code]).toEqual([503, 'NETWORK']);
+	});
+});
+
+describe('health with failover: a call answered with its primary\'s failing answer counts as that failure', () => {
+	it.each([
+		['a 404', 404, 'HTTP_5XX'],
+		['a 410', 410, 'HTTP_5XX'],
+		['a 503 of its own', 503, 'HTTP_5XX'],
+	])('throwHttpErrors: false, the primary 503, the mirror %s: the call resolves with the primary\'s 503, health counts HTTP_5XX', async (_, mirrorStatus, code) => {
+		const fetch = (async (request: Request) => new Response('x', { status: new URL(request.url).origin === 'https://api.example' ? 503 : mirrorStatus })) as typeof globalThis.fetch;
+		const api = createClient({ retry: 0, retryBudget: false, breaker: false, fetch, health: health(), failover: failover({ mirrors: { 'https://api.example': ['https://eu.example'] } }) } as never);
+		const unhealthy: number[] = [];
+		api.on('scope:unhealthy', ({ calls }) => unhealthy.push(calls));
+		const statuses: number[] = [];
+		for (let call = 0; call < 10; call++) {
+			statuses.push((await api.get('https://api.example/x', { throwHttpErrors: false })).status);
+		}
+
+		const { errorRate, topErrors } = api.stats()['https://api.example']!;
+		// Before (a mirror's 404 or 410): [true, 0, [{ code: 'HTTP_4XX', count: 10 }], []]: the mirror's answer, set aside, was taken for the call's outcome.
+		expect([statuses.every((status) => status === 503), errorRate, topErrors, unhealthy]).toEqual([true, 1, [{ code, count: 10 }], [10]]);
+		api.close();
+	});
+
+	it('as without a mirror; a mirror\'s good answer is a success, as before', async () => {
+		const fetch = (async (request: Request) => new Response('x', { status: new URL(request.url).origin === 'https://api.example' ? 503 : 200 })) as typeof globalThis.fetch;
+		const api = createClient({ retry: 0, retryBudget: false, breaker: false, fetch, health: health(), failover: failover({ mirrors: { 'https://api.example': ['https://eu.example'] } }) } as never);
+		expect((await api.get('https://api.example/x', { throwHttpErrors: false })).status).toBe(200);
+		expect((await api.get('https://api.example/y', { throwHttpErrors: false, failover: false })).status).toBe(503);
+		expect([api.stats()['https://api.example']!.errorRate, api.stats()['https://api.example']!.topErrors]).toEqual([0.5, [{ code: 'HTTP_5XX', count: 1 }]]);
+		api.close();
 	});
 });
