@@ -94,7 +94,8 @@ const drop = (response: Response | undefined): void => void response?.body?.canc
  * signal, under the event's `waitUntil` (the page's integrity is its browser's check of the answer); the server's status as it is. What steadfetch answers instead is a Response too: a
  * stale copy as the cache makes it, `202` for a queued write, and for a failure nothing answered,
  * the server's failing answer the call failed with (its status, headers and bytes as sent: a `503` before a dropped
- * connection, a `401` auth could not cure; never a failover mirror's it set aside), else `503` (`504` for a timeout) with `Steadfetch-Error: <code>` (percent-encoded: an app's own code may be any text)
+ * connection, a `401` auth could not cure; never a failover mirror's it set aside; also for a call a hook stopped with
+ * `ky.stop`, which ky resolves with nothing), else `503` (`504` for a timeout) with `Steadfetch-Error: <code>` (percent-encoded: an app's own code may be any text)
  * (and, for an error with a `retryAfterMs`, `Retry-After` in whole seconds: at least 1, at most 2^31).
  */
 const respond = async (client: Client, event: FetchEventLike): Promise<Response> => {
@@ -179,6 +180,11 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 			prefix: '',
 			searchParams: null,
 		} as never);
+		if (!answer) {
+			// A hook's `ky.stop` resolves the call with nothing (as ky does): the page gets the failing answer it followed, else the 503.
+			throw new TypeError('Stopped by a hook (`ky.stop`) with no answer');
+		}
+
 		release();
 		if (manual && (answer.type === 'opaqueredirect' || (answer.status / 100 | 0) === 3 && answer.headers.has('location'))) {
 			drop(answer);
@@ -253,7 +259,8 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
  * The server's answer reaches the page as fetched (its `url`, `redirected` and `type` too), except one the worker must
  * make again, as a Response made in a worker carries no URL: a delivered write's (to add `Steadfetch-Delivered`) and the
  * server's failing answer a failed call gets (the one it failed with: with `failover()`, the primary's, never a mirror's
- * 404 it set aside), as every answer steadfetch makes (a stale copy, `202`, `503`/`504`). The page sees such
+ * 404 it set aside; a call a hook stopped with `ky.stop`, which ky resolves with nothing, gets the failing answer it followed,
+ * else the worker's `503` with `Steadfetch-Error: UNKNOWN`), as every answer steadfetch makes (a stale copy, `202`, `503`/`504`). The page sees such
  * an answer with `url` the URL it asked for, `redirected` false and `type` `'default'`, even when the server redirected
  * it (a POST answered `303` to `/new`): a page that needs where it landed reads it from the answer (a `Content-Location`
  * or its body).

@@ -5,6 +5,7 @@
  * the call failed with, never a mirror's that failover set aside; health counts a call by its outcome
  * (`classify()`'s vocabulary: a 503 is a transient failure), never by a mirror's answer set aside.
  */
+import ky from 'ky';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createClient } from '../../src/entries/core.js';
 import { failover } from '../../src/entries/failover.js';
@@ -95,5 +96,33 @@ describe('health with failover: a call answered with its primary\'s failing answ
 		expect((await api.get('https://api.example/y', { throwHttpErrors: false, failover: false })).status).toBe(503);
 		expect([api.stats()['https://api.example']!.errorRate, api.stats()['https://api.example']!.topErrors]).toEqual([0.5, [{ code: 'HTTP_5XX', count: 1 }]]);
 		api.close();
+	});
+});
+
+describe('fetchHandler: a call a hook stops (`ky.stop`) resolves with nothing, the page gets an answer', () => {
+	/** The page's answer to `url` through a worker whose client retries once, and whose `beforeRetry` hook stops the call. */
+	const stopped = async (url: string): Promise<[number, string | null, string] | string> => {
+		vi.stubGlobal('location', new URL(`${new URL(url).origin}/sw.js`));
+		const api = createClient({ name: `sw-h26-stop-${Math.random()}`, retry: { limit: 1, delay: () => 0 }, retryBudget: false, breaker: false, hooks: { beforeRetry: [() => ky.stop] } } as never);
+		let answer: Promise<Response> | undefined;
+		fetchHandler(api, { match: () => true })({ request: new Request(url), respondWith: (response) => {
+			answer = Promise.resolve(response);
+		} });
+		try {
+			return await answer!.then(async (response) => [response.status, response.headers.get('steadfetch-error') ?? response.headers.get('x-origin'), await response.text()], (error: unknown) => `rejected: ${String(error)}`);
+		} finally {
+			api.close();
+		}
+	};
+
+	it('after a 503: the page gets that 503 as the server sent it', async () => {
+		// Before: 'rejected: TypeError: Response body object should not be disturbed or locked' (a network error to the page).
+		expect(await stopped(`${primary.url}/status/503`)).toEqual([503, 'primary', 'primary 503']);
+	});
+
+	it('after a refused connection: the page gets the worker\'s 503, saying the call was stopped', async () => {
+		// Before: [503, 'UNKNOWN', "Cannot read properties of undefined (reading 'status')"].
+		const answer = await stopped(`${dead}/x`);
+		expect(answer).toEqual([503, 'UNKNOWN', expect.stringContaining('ky.stop')]);
 	});
 });
