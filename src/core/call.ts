@@ -12,7 +12,7 @@ import type { CallOptions } from './options.js';
 import { progressed, rejectedCall } from './response-promise.js';
 import { invalidUrl, pathHint } from './scope.js';
 import { promised, wrapApplies, type Placed } from './slots.js';
-import type { Stats } from './stats.js';
+import type { Counters, Stats } from './stats.js';
 import type { Clock, FetchInit, FetchLike, WaitUntil } from './types.js';
 import type { World } from './world.js';
 import { monotonicNow } from '../utils/clock.js';
@@ -27,6 +27,19 @@ export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'que
  * before asking anybody; the call's run settles with the answer instead.
  */
 export const answered: unknown = Object.freeze({ steadfetch: 'answered' });
+
+/** Count a call's outcome: a success (`ok`), in the counter a policy's answer counts in (`kind`) too, or a failure's `code`. */
+const tally = (counters: Counters, ok: boolean, kind: Counter | undefined, code: string | undefined): void => {
+	if (ok) {
+		counters.successes++;
+	}
+
+	if (kind) {
+		counters[kind]++;
+	} else if (code) {
+		counters.failures[code] = (counters.failures[code] ?? 0) + 1;
+	}
+};
 
 /** What every call of a client needs of it: made once per client (src/core/caller.ts). */
 export interface CallClient {
@@ -178,8 +191,12 @@ interface CallState {
 	key: string | undefined;
 	/** The latest Request of the run that ky made itself (not a clone): held, so that its signal follows ky's abort (`follow`). */
 	made: Request | undefined;
-	/** Whether the call's outcome was counted (`#settle`): a first attempt after it (a wrapper's run in the background) counts no call. */
-	settled: boolean;
+	/**
+	 * Whether the call's outcome was counted (`#settle`): a first attempt after it (a wrapper's run in the background) counts no
+	 * call. A function when the call settled before its first attempt (a wrapper answered, or failed, before its run's first
+	 * attempt, or calls `next()` later): it counts the call and its outcome in the scope that attempt goes to, as it goes (`attempt`).
+	 */
+	settled: boolean | ((counters: Counters) => void);
 	/** Whether the wrappers are running as the call starts (`run`), before any of them waited: a first run then needs no `totalTimeout` of ours. */
 	inline: boolean;
 }
@@ -394,9 +411,14 @@ export class Call implements PolicyCall {
 		const { accounting } = this.#client;
 		if (kind === 'first') {
 			// An outbox replay is no call of the app's: its write was counted once, when it was queued (`stats()`). Nor is the
-			// run a wrapper let go on after it answered (stale-while-revalidate): the call was counted, without it, as it settled.
-			if (!this.replay && !this.#state.settled) {
+			// run a wrapper let go on after it answered (stale-while-revalidate): the call was counted as it settled, or is now
+			// with the outcome it settled with, when it settled before this attempt (`CallState.settled`).
+			const { settled } = this.#state;
+			if (!this.replay && !settled) {
 				accounting.first(scope);
+			} else if (typeof settled === 'function') {
+				this.#state.settled = true;
+				settled(this.#client.stats.scope(scope));
 			}
 
 			return this.#send(request, init, next);
@@ -804,23 +826,21 @@ export class Call implements PolicyCall {
 		const { stats, substituted, watchers } = this.#client;
 		const scope = this.#state.scope;
 		this.#state.settled = true;
-		if (scope !== undefined && !this.replay) {
-			const counters = stats.scope(scope);
-			counters.open--;
-			if (ok) {
-				counters.successes++;
-				const kind = response && !this.isKys(response) ? substituted(response) : undefined;
-				if (kind) {
-					counters[kind]++;
-				}
+		// Before its first attempt: counted as that attempt goes out, if one does (`CallState.settled`).
+		if (!this.replay) {
+			const code = ok ? undefined : this.signal?.aborted ? 'ABORTED' : classify(error).code;
+			// The counter a policy's answer counts in (a stale copy, a queued write's 202 or error); not a caller's abort.
+			const kind = code === 'ABORTED' || (ok && (!response || this.isKys(response))) ? undefined : substituted(ok ? response : error);
+			if (scope === undefined) {
+				// Not one the caller aborted first: a run after it sends nothing (ky's signal is the caller's), and counts nothing.
+				this.#state.settled = this.signal?.aborted || ((counters) => {
+					counters.requests++;
+					tally(counters, ok, kind, code);
+				});
 			} else {
-				const code = this.signal?.aborted ? 'ABORTED' : classify(error).code;
-				const kind = code === 'ABORTED' ? undefined : substituted(error);
-				if (kind) {
-					counters[kind]++;
-				} else {
-					counters.failures[code] = (counters.failures[code] ?? 0) + 1;
-				}
+				const counters = stats.scope(scope);
+				counters.open--;
+				tally(counters, ok, kind, code);
 			}
 		}
 

@@ -1,0 +1,96 @@
+/**
+ * Defect hunt, twenty-sixth round (the open pipeline: wrappers, slots, the call's one owner). Neighbours of the known
+ * defect class: a wrapper that starts ky (calls next) and then fails the call before its first attempt sent a request
+ * that stats() never counted.
+ */
+import { describe, expect, it } from 'vitest';
+import { createClient } from '../../src/entries/core.js';
+import type { Policy, PolicyContext, PolicyParts } from '../../src/entries/policy.js';
+import { until } from './outbox-helpers.js';
+
+/** An app's policy for `slot` whose create() gives `parts` (made with the context when a function). */
+const mine = (slot: string, parts: PolicyParts | ((context: PolicyContext) => PolicyParts) = {}): Policy => ({
+	slot,
+	create: (context: PolicyContext) => (typeof parts === 'function' ? parts(context) : parts),
+});
+
+/** A transport that answers 200 'net' and notes each request's method and URL (`seen`); `settled` counts the answers given. */
+const noting = () => {
+	const seen: string[] = [];
+	const fetch = (async (request: Request) => {
+		seen.push(`${request.method} ${request.url}`);
+		return new Response('net');
+	}) as typeof globalThis.fetch;
+	return { fetch, seen };
+};
+
+/** A scope's counters, without the zeros. */
+const counted = (stats: Record<string, object>, scope: string): Record<string, unknown> =>
+	Object.fromEntries(Object.entries(stats[scope] ?? {}).filter(([, value]) => value !== 0 && !(typeof value === 'object' && Object.keys(value as object).length === 0)));
+
+describe('a wrapper that starts ky and then fails the call: its request is counted with the call\'s outcome', () => {
+	it('throws at once after next(): requests 1 and its failure in the scope, nothing left in flight', async () => {
+		const { fetch, seen } = noting();
+		let ran: Promise<unknown> | undefined;
+		const starter = mine('audit', { wrap: (_call, next) => {
+			ran = next().catch(() => undefined);
+			throw new Error('audit broke');
+		} });
+		const api = createClient({ fetch, retry: 0, audit: starter } as never);
+		await expect(api.get('https://a.test/x')).rejects.toThrow('audit broke');
+		await until(() => seen.length === 1);
+		await ran;
+		// Before: {} (the request went out, nothing counted in its scope).
+		expect(counted(api.stats(), 'https://a.test')).toEqual({ requests: 1, failures: { UNKNOWN: 1 } });
+		api.close();
+	});
+
+	it('an async wrapper that rejects after next(): the same', async () => {
+		const { fetch, seen } = noting();
+		const starter = mine('audit', { wrap: async (_call, next) => {
+			void next().catch(() => undefined);
+			throw new Error('audit broke');
+		} });
+		const api = createClient({ fetch, retry: 0, audit: starter } as never);
+		await expect(api.get('https://a.test/x')).rejects.toThrow('audit broke');
+		await until(() => seen.length === 1);
+		// Before: {} (the request went out, nothing counted in its scope).
+		expect(counted(api.stats(), 'https://a.test')).toEqual({ requests: 1, failures: { UNKNOWN: 1 } });
+		api.close();
+	});
+
+	it('answers at once and runs ky later (after the call settled): the call counted with its answer as that request goes out', async () => {
+		const { fetch, seen } = noting();
+		const later = mine('audit', { wrap: (_call, next) => {
+			setTimeout(() => void next().catch(() => undefined));
+			return Promise.resolve(new Response('copy'));
+		} });
+		const api = createClient({ fetch, retry: 0, audit: later } as never);
+		expect(await api.get('https://a.test/x').text()).toBe('copy');
+		await until(() => seen.length === 1);
+		// Before: {} (the request went out, nothing counted in its scope).
+		expect(counted(api.stats(), 'https://a.test')).toEqual({ requests: 1, successes: 1 });
+		api.close();
+	});
+
+	it('answers at once and lets its run go on (stale-while-revalidate): counted once, nothing held in flight, the run\'s failure not the call\'s', async () => {
+		let sent = 0;
+		const fetch = (async () => {
+			sent++;
+			throw new TypeError('fetch failed');
+		}) as typeof globalThis.fetch;
+		const refreshing = mine('audit', { wrap: (_call, next) => {
+			void next().catch(() => undefined);
+			return Promise.resolve(new Response('copy'));
+		} });
+		const api = createClient({ fetch, retry: 0, audit: refreshing } as never);
+		for (let index = 0; index < 3; index++) {
+			expect(await api.get('https://a.test/x').text()).toBe('copy');
+		}
+
+		await until(() => sent === 3);
+		// Before: {} (three requests went out, none counted).
+		expect(counted(api.stats(), 'https://a.test')).toEqual({ requests: 3, successes: 3 });
+		api.close();
+	});
+});
