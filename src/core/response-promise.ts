@@ -10,22 +10,28 @@ const ignore = (): void => undefined;
 /**
  * One body shortcut of a wrapped call's promise. The same shortcut of ky's own promise is asked for
  * with each run of ky (at once if one started): ky sets `Accept` before it sends and reads its
- * response's body as it arrives, as plain ky does. When the call resolves with ky's response, ky's
- * parse is the answer; when a policy answered instead (a stale copy, a 202 for a queued write, a
+ * response's body as it arrives, as plain ky does. When the call resolves with the response of one of
+ * its runs (a wrapper that ran ky twice may give back the first), that run's parse is the answer; when a policy answered instead (a stale copy, a 202 for a queued write, a
  * fallback), the substitute is parsed by ky too — `parseJson`, Standard Schema validation and
  * `SchemaValidationError` as for a fresh response, no hooks, nothing sent.
  */
 const shortcut = (promise: Promise<Response>, call: Call, type: BodyType, schema: unknown, parseJson: KyOptions['parseJson']): Promise<unknown> => {
-	let parsed: Promise<unknown> | undefined;
+	/** Each run's parse, by the response it resolved with: a wrapper that ran ky twice may give back its first run's (whose body ky read). */
+	const parses = new Map<Response, Promise<unknown>>();
 	const start = (run: ResponsePromise): void => {
 		// A run that could not start (an invalid request) is a plain rejected promise: nothing to parse.
-		parsed = (run[type] as Shortcut | undefined)?.(schema);
-		parsed?.catch(ignore);
+		const parsed = (run[type] as Shortcut | undefined)?.(schema);
+		if (parsed) {
+			parsed.catch(ignore);
+			// Before the call's own reaction to its run (added after this one, or a run already settled): known as the call resolves.
+			run.then((response) => void parses.set(response, parsed), ignore);
+		}
 	};
 
 	call.withRuns(start);
 	return promise.then((response) => {
-		if (call.isKys(response) && parsed) {
+		const parsed = parses.get(response);
+		if (parsed) {
 			return parsed;
 		}
 

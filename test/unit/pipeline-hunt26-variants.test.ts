@@ -94,3 +94,36 @@ describe('a wrapper that starts ky and then fails the call: its request is count
 		api.close();
 	});
 });
+
+describe('a wrapper that runs ky twice and gives back its first run\'s response: the body shortcuts read that response', () => {
+	/** A transport that answers each request with its number ({ n }) as JSON. */
+	const numbering = () => {
+		let n = 0;
+		return (async () => Response.json({ n: ++n })) as typeof globalThis.fetch;
+	};
+
+	const firstOfTwo = mine('audit', { wrap: async (_call, next) => {
+		const first = await next();
+		await next();
+		return first;
+	} });
+
+	for (const [shortcut, read] of [['json', (call: { json(): Promise<unknown> }) => call.json()], ['text', (call: { text(): Promise<unknown> }) => call.text()]] as const) {
+		it(`.${shortcut}() resolves with the first run's body`, async () => {
+			const api = createClient({ fetch: numbering(), retry: 0, audit: firstOfTwo } as never);
+			// Before: TypeError 'Body is unusable: Body has already been read' (its body was read by ky's shortcut on its run).
+			const body = await read(api.get('https://a.test/x') as never).catch((error: Error) => `${error.name}: ${error.message}`);
+			expect(body).toEqual(shortcut === 'json' ? { n: 1 } : '{"n":1}');
+			api.close();
+		});
+	}
+
+	it('a wrapper that runs ky again only after reading its first answer: each shortcut reads the response it resolved with', async () => {
+		const api = createClient({ fetch: numbering(), retry: 0, audit: mine('audit', { wrap: async (_call, next) => {
+			const first = await next();
+			return first.status === 200 ? next() : first;
+		} }) } as never);
+		expect(await api.get('https://a.test/x').json()).toEqual({ n: 2 });
+		api.close();
+	});
+});
