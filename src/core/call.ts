@@ -784,8 +784,15 @@ export class Call implements PolicyCall {
 					(response as { retriable?: boolean }).retriable = false;
 				}
 
-				if (this.#state.scope !== undefined) {
-					this.#client.stats.scope(this.#state.scope).fallbacks++;
+				const { scope, settled } = this.#state;
+				if (scope !== undefined) {
+					this.#client.stats.scope(scope).fallbacks++;
+				} else if (typeof settled === 'function') {
+					// Counted with the call, as its first attempt goes out (`CallState.settled`).
+					this.#state.settled = (counters) => {
+						settled(counters);
+						counters.fallbacks++;
+					};
 				}
 
 				return response;

@@ -59,6 +59,26 @@ describe('a wrapper that starts ky and then fails the call: its request is count
 		api.close();
 	});
 
+	it('with `fallback`: the call answered by it is counted in `fallbacks` too, also when its request goes out after the answer', async () => {
+		const { fetch, seen } = noting();
+		let open!: () => void;
+		const gate = new Promise<void>((resolve) => {
+			open = resolve;
+		});
+		const starter = mine('audit', { wrap: (_call, next) => {
+			void next().catch(() => undefined);
+			throw new Error('audit broke');
+		} });
+		// A `beforeRequest` hook that waits: the first attempt comes after the fallback answered.
+		const api = createClient({ fetch, retry: 0, fallback: { shown: true }, hooks: { beforeRequest: [() => gate] }, audit: starter } as never);
+		expect(await api.get('https://a.test/x').json()).toEqual({ shown: true });
+		open();
+		await until(() => seen.length === 1);
+		// Before: { requests: 1, failures: { UNKNOWN: 1 } } (fallbacks 0: the call had no scope as the fallback answered).
+		expect(counted(api.stats(), 'https://a.test')).toEqual({ requests: 1, failures: { UNKNOWN: 1 }, fallbacks: 1 });
+		api.close();
+	});
+
 	it('answers at once and runs ky later (after the call settled): the call counted with its answer as that request goes out', async () => {
 		const { fetch, seen } = noting();
 		const later = mine('audit', { wrap: (_call, next) => {
