@@ -22,11 +22,15 @@ import { describe, isObject, thrownText, unmarked } from '../utils/validate.js';
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'query';
 
 /**
- * What an attempt rejects with when a layer answered it without I/O (`answer`). Not an `Error`: ky
- * passes it through untouched (no `beforeError` hook sees it), and our `shouldRetry` refuses it
- * before asking anybody; the call's run settles with the answer instead.
+ * What an attempt rejects with when a layer answered it without I/O (`answer`), with the answer: its run's own (a
+ * wrapper may run ky twice at once, each attempt answered its way). Not an `Error`: ky passes it through untouched
+ * (no `beforeError` hook sees it), and our `shouldRetry` refuses it before asking anybody; the run settles with the answer instead.
  */
-export const answered: unknown = Object.freeze({ steadfetch: 'answered' });
+export class Answered {
+	constructor(readonly outcome: Response | Error) {
+		Object.freeze(this);
+	}
+}
 
 /** Count a call's outcome: a success (`ok`), in the counter a policy's answer counts in (`kind`) too, or a failure's `code`. */
 const tally = (counters: Counters, ok: boolean, kind: Counter | undefined, code: string | undefined): void => {
@@ -519,9 +523,9 @@ export class Call implements PolicyCall {
 	/**
 	 * A layer answers an attempt without I/O (`PolicyContext.answer`): the call's run resolves with
 	 * `outcome` when it is a Response, rejects with it when it is an error. The attempt itself rejects
-	 * with `answered`, which ky neither retries nor hands to a hook. A call no wrapper applies to is
+	 * with `Answered` (carrying it), which ky neither retries nor hands to a hook. A call no wrapper applies to is
 	 * ky's own promise (no run of ours: `#run`), which can only reject: with the error, or a TypeError
-	 * that says why a Response cannot answer it (never with `answered`, which is no Error). The first
+	 * that says why a Response cannot answer it (never with `Answered`, which is no Error). The first
 	 * answer of an attempt is the call's (`attempt` forgets the previous attempt's): a layer above that
 	 * answers again (it saw only a rejection) replaces nothing, and an answer its attempt did not end
 	 * with (made once its `next()` resolved, not returned) answers nothing (`#runKy`).
@@ -534,7 +538,7 @@ export class Call implements PolicyCall {
 		}
 
 		this.#state.answer ??= outcome;
-		return Promise.reject(answered);
+		return Promise.reject(new Answered(this.#state.answer));
 	}
 
 	/** A policy's state for this call (`PolicyContext.perCall`), made once (by whichever half asks first) and the same for both. */
@@ -724,8 +728,8 @@ export class Call implements PolicyCall {
 			return response;
 		}, (error: unknown) => {
 			this.#state.live--;
-			// Only a run ky ended with `answered` (an attempt a layer ended) has an answer.
-			const outcome = error === answered ? this.#state.answer : undefined;
+			// Only a run ky ended with `Answered` (an attempt a layer ended) has an answer: its own.
+			const outcome = error instanceof Answered ? error.outcome : undefined;
 			if (outcome instanceof Response) {
 				return outcome;
 			}

@@ -1,5 +1,5 @@
 import { isHTTPError, isNetworkError, isTimeoutError, type RetryOptions } from 'ky';
-import { answered, type Call } from './call.js';
+import { Answered, type Call } from './call.js';
 import { retryTiming } from '../utils/runtime.js';
 
 /** ky's retried methods plus POST and PATCH (for POST and PATCH calls), which `shouldRetry` admits only with an Idempotency-Key. */
@@ -36,7 +36,7 @@ export const shouldRetry = (user: ShouldRetry | undefined, onTimeout: boolean, a
 	async (state) => {
 		const { error } = state;
 		// A layer answered the attempt without I/O: never retried, whoever asks.
-		if ((error as { value?: unknown }).value === answered) {
+		if ((error as { value?: unknown }).value instanceof Answered) {
 			return false;
 		}
 

@@ -147,3 +147,38 @@ describe('a wrapper that runs ky twice and gives back its first run\'s response:
 		api.close();
 	});
 });
+
+describe('a wrapper that runs ky twice at once: each run gets the answer a layer gave its own attempt', () => {
+	/** A layer that answers each attempt without I/O with the page its request asks for (`x-page`). */
+	const pages = mine('pages', (context) => ({
+		layer: () => (request, init) => context.answer(init!.steadfetch!, new Response(`page ${request.headers.get('x-page')}`)),
+	}));
+
+	it('two pages asked at once: page 1 and page 2, not page 2 twice', async () => {
+		const { fetch, seen } = noting();
+		const both = mine('both', { wrap: async (_call, next) => {
+			const [one, two] = await Promise.all([next({ headers: { 'x-page': '1' } }), next({ headers: { 'x-page': '2' } })]);
+			return new Response(`${await one!.text()} + ${await two!.text()}`);
+		} });
+		const api = createClient({ fetch, retry: 0, pages, both } as never);
+		// Before: TypeError 'Body is unusable: Body has already been read' (the second attempt's answer, one Response, taken for both runs).
+		expect(await api.get('https://a.test/list').text()).toBe('page 1 + page 2');
+		expect(seen).toEqual([]);
+		api.close();
+	});
+
+	it('an error answer for one run and a Response for the other: each run settles with its own', async () => {
+		const { fetch } = noting();
+		const mixed = mine('mixed', (context) => ({
+			layer: () => (request, init) => context.answer(init!.steadfetch!, request.headers.has('x-bad') ? new Error('refused here') : new Response('fine')),
+		}));
+		const both = mine('both', { wrap: async (_call, next) => {
+			const [bad, good] = await Promise.allSettled([next({ headers: { 'x-bad': '1' } }), next()]);
+			return new Response(`${bad.status === 'rejected' ? (bad.reason as Error).message : 'resolved'} / ${good.status === 'fulfilled' ? await good.value.text() : 'rejected'}`);
+		} });
+		const api = createClient({ fetch, retry: 0, mixed, both } as never);
+		// Before: 'resolved / fine' (the bad run resolved with the good run's Response).
+		expect(await api.get('https://a.test/x').text()).toBe('refused here / fine');
+		api.close();
+	});
+});
