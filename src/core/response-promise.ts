@@ -16,21 +16,41 @@ const ignore = (): void => undefined;
  * `SchemaValidationError` as for a fresh response, no hooks, nothing sent.
  */
 const shortcut = (promise: Promise<Response>, call: Call, type: BodyType, schema: unknown, parseJson: KyOptions['parseJson']): Promise<unknown> => {
-	/** Each run's parse, by the response it resolved with: a wrapper that ran ky twice may give back its first run's (whose body ky read). */
-	const parses = new Map<Response, Promise<unknown>>();
+	/** The first run and its parse: the answer when the call resolves with ky's response and no other run started (most calls). */
+	let firstRun: ResponsePromise | undefined;
+	let first: Promise<unknown> | undefined;
+	/** With a second run: each run's parse, by the response it resolved with (a wrapper that ran ky twice may give back its first). */
+	let parses: Map<Response, Promise<unknown>> | undefined;
+	/** Known as the call resolves: the call's own reaction to its run is added after this one (or the run settled before). */
+	const note = (run: ResponsePromise, parsed: Promise<unknown>): void => {
+		run.then((response) => void parses!.set(response, parsed), ignore);
+	};
+
 	const start = (run: ResponsePromise): void => {
 		// A run that could not start (an invalid request) is a plain rejected promise: nothing to parse.
 		const parsed = (run[type] as Shortcut | undefined)?.(schema);
+		parsed?.catch(ignore);
+		if (!firstRun) {
+			firstRun = run;
+			first = parsed;
+			return;
+		}
+
+		if (!parses) {
+			parses = new Map();
+			if (first) {
+				note(firstRun, first);
+			}
+		}
+
 		if (parsed) {
-			parsed.catch(ignore);
-			// Before the call's own reaction to its run (added after this one, or a run already settled): known as the call resolves.
-			run.then((response) => void parses.set(response, parsed), ignore);
+			note(run, parsed);
 		}
 	};
 
 	call.withRuns(start);
 	return promise.then((response) => {
-		const parsed = parses.get(response);
+		const parsed = parses ? parses.get(response) : call.isKys(response) ? first : undefined;
 		if (parsed) {
 			return parsed;
 		}
