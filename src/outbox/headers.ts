@@ -1,7 +1,7 @@
 import type { PolicyContext } from '../core/policy.js';
 import { sensitiveOf } from '../core/sensitive-of.js';
 import type { ResolvedOutboxOptions } from './options.js';
-import { preconditionNames, type OutboxRecord } from './record.js';
+import { headersFit, preconditionNames, type OutboxRecord } from './record.js';
 import { secretUrl } from './target.js';
 import { redactText } from '../utils/sensitive.js';
 import { isObject } from '../utils/validate.js';
@@ -22,8 +22,8 @@ export const secretIn = (queue: { context: PolicyContext; options: ResolvedOutbo
  * An unreadable stored value as the dead letter made of it keeps it (`raw`: nothing is lost) without what the
  * outbox never stores (API.md "Sensitive data"), whatever its shape, at any depth: a member named by a header of the
  * client's or the outbox's `sensitiveHeaders` (credential headers included), a list holding such a name (a pair, a
- * flat list of names and values: not proven clean), and the sensitive query values of every text; bytes and the rest
- * as they were. Deeper than 16 levels (a cycle), nothing. `removed`: told when anything was left out or redacted.
+ * flat list of names and values: not proven clean), and the sensitive query values of every text; its `headers` and
+ * `preconditions` past what a record may hold (`headersFit`: 256 fields, 1 MiB), none of them; bytes and the rest as they were. Deeper than 16 levels (a cycle), nothing. `removed`: told when anything was left out or redacted.
  */
 export const withoutSecrets = (queue: { context: PolicyContext; options: ResolvedOutboxOptions }, value: unknown, removed = (): void => undefined, depth = 0): unknown => {
 	const named = (name: unknown): boolean => typeof name === 'string' && isSensitive(queue, name.toLowerCase());
@@ -46,7 +46,15 @@ export const withoutSecrets = (queue: { context: PolicyContext; options: Resolve
 		return value.map(clean).filter((item) => item !== undefined);
 	}
 
-	const kept = Object.entries(value).filter(([name]) => !named(name));
+	// A record's header sets past what a record may hold (`headersFit`: what made it unreadable, maybe) are not kept whole: left out.
+	const fit = depth > 0 || (() => {
+		try {
+			return headersFit({ headers: {}, ...value } as OutboxRecord);
+		} catch {
+			return false;
+		}
+	})();
+	const kept = Object.entries(value).filter(([name]) => !named(name) && (fit || !/^(headers|preconditions)$/.test(name)));
 	kept.length === Object.keys(value).length || removed();
 	return Object.fromEntries(kept.map(([name, item]) => [name, clean(item)]));
 };

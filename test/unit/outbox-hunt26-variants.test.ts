@@ -1,0 +1,99 @@
+/**
+ * Defect hunt, twenty-sixth round (outbox): what a dead letter made of an unreadable record keeps, bounded as a record
+ * is (API.md "Sensitive data": records read from storage are validated before use; a record's headers at most 256
+ * fields and 1 MiB).
+ */
+import { describe, expect, it } from 'vitest';
+import { createClient, memoryStore, OutboxQueuedError, outbox, type KeyValueStore } from '../../src/entries/index.js';
+
+let made = 0;
+
+/** A client over a memory store (`inner`): every write fails as a dropped connection while `state.offline`; what it sent in `state.sent`. */
+const client = (more: Parameters<typeof outbox>[0] = {}) => {
+	const inner: KeyValueStore = memoryStore(`hunt26-outbox-${++made}`);
+	const state = { offline: true, sent: [] as Array<{ method: string; url: string }> };
+	const fetch = (async (request: Request) => {
+		state.sent.push({ method: request.method, url: request.url });
+		if (state.offline) {
+			throw new TypeError('fetch failed');
+		}
+
+		return Response.json({});
+	}) as typeof globalThis.fetch;
+	const api = createClient({ fetch, random: () => 0.5, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: () => inner, name: `hunt26-outbox-${made}`, outbox: outbox(more) });
+	return { api, state, inner };
+};
+
+const caught = async (promise: Promise<unknown>): Promise<unknown> => promise.then(() => undefined, (error: unknown) => error);
+
+/** A pending `POST /items` queued offline, its stored record then given `fields` (another tab's, a damaged store). */
+const planted = async (fields: (record: Record<string, unknown>) => Record<string, unknown>) => {
+	const made = client();
+	const error = await caught(made.api.post('items', { json: { a: 1 } }));
+	expect(error).toBeInstanceOf(OutboxQueuedError);
+	const key = (await made.inner.keys()).find((each) => each.startsWith('p|'))!;
+	const record = (await made.inner.get<Record<string, unknown>>(key))!;
+	await made.inner.set(key, { ...record, ...fields(record) });
+	return { ...made, id: (error as OutboxQueuedError).entryId!, key };
+};
+
+/** The raw value the dead letter of `id` keeps in the store. */
+const rawOf = async (inner: KeyValueStore, id: string): Promise<Record<string, unknown>> => {
+	const key = (await inner.keys()).find((each) => each.startsWith('d|') && each.includes(id))!;
+	return (await inner.get<{ raw: Record<string, unknown> }>(key))!.raw;
+};
+
+const size = (headers: unknown): [number, number] => {
+	const all = Object.entries((headers ?? {}) as Record<string, string>);
+	return [all.length, all.reduce((total, [name, value]) => total + name.length + value.length, 0)];
+};
+
+describe('the dead letter of an unreadable record keeps no more headers than a record may hold (256 fields, 1,048,576 characters)', () => {
+	it.each<[string, { headers?: Record<string, string>; preconditions?: Record<string, string> }]>([
+		['10,000 header fields', { headers: Object.fromEntries(Array.from({ length: 10_000 }, (_, n) => [`x-h${n}`, 'v'])) }],
+		['one header of 3,000,000 characters', { headers: { 'x-big': 'a'.repeat(3_000_000) } }],
+		['300 preconditions fields (of other names: unreadable)', { preconditions: Object.fromEntries(Array.from({ length: 300 }, (_, n) => [`if-h${n}`, 'v'])) }],
+	])('%s: buried Unreadable, its raw copy without the oversized set, the rest kept', async (_, fields) => {
+		const { api, state, inner, id } = await planted((record) => ({ ...fields, headers: { ...record['headers'] as object, ...fields.headers } }));
+		state.offline = false;
+		state.sent.length = 0;
+		expect(await api.outbox.flush()).toMatchObject({ sent: 0, dead: 1 });
+		expect(state.sent).toEqual([]);
+		const raw = await rawOf(inner, id);
+		// Before: the raw copy kept them whole (10,001 fields for 10,000; 3,000,033 characters for the big one).
+		for (const set of [raw['headers'], raw['preconditions']]) {
+			const [fieldCount, characters] = size(set);
+			expect(fieldCount).toBeLessThanOrEqual(256);
+			expect(characters).toBeLessThanOrEqual(1_048_576);
+		}
+
+		// What else the record held is kept (nothing lost but what is past the bound).
+		expect([raw['id'], raw['method'], raw['url'], (raw['body'] as ArrayBuffer).byteLength]).toEqual([id, 'POST', 'https://api.example.com/items', 7]);
+		api.close();
+	});
+
+	it('a dead letter an older build stored with such a raw copy: stored again without it (once per client, after its first pass)', async () => {
+		const { api, state, inner, id } = await planted(() => ({ attempts: -1 }));
+		state.offline = false;
+		await api.outbox.flush();
+		const key = (await inner.keys()).find((each) => each.startsWith('d|'))!;
+		const letter = (await inner.get<{ raw: Record<string, unknown> }>(key))!;
+		await inner.set(key, { ...letter, raw: { ...letter.raw, headers: Object.fromEntries(Array.from({ length: 10_000 }, (_, n) => [`x-h${n}`, 'v'])) } });
+		api.close();
+		const reloaded = createClient({ fetch: async () => Response.json({}), random: () => 0.5, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: () => inner, name: `hunt26-outbox-${made}-b`, outbox: outbox() });
+		await reloaded.outbox.deadLetters();
+		await reloaded.outbox.flush();
+		// Before: 10,000 fields kept.
+		expect(size((await rawOf(inner, id))['headers'])[0]).toBeLessThanOrEqual(256);
+		expect((await reloaded.outbox.deadLetters()).map((entry) => [entry.id, entry.lastError?.message])).toEqual([[id, 'Unreadable']]);
+		reloaded.close();
+	});
+
+	it('a record whose headers are within the bound but unreadable for another reason keeps them whole in its raw copy', async () => {
+		const { api, state, inner, id } = await planted((record) => ({ attempts: -1, headers: { ...record['headers'] as object, 'x-a': 'b' } }));
+		state.offline = false;
+		expect(await api.outbox.flush()).toMatchObject({ sent: 0, dead: 1 });
+		expect((await rawOf(inner, id))['headers']).toEqual({ 'content-type': 'application/json', 'x-a': 'b' });
+		api.close();
+	});
+});
