@@ -98,8 +98,9 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 			return queue.discard(idOf(id, 'discard')).finally(() => queue.pending.find(id) || pending?.gone(id));
 		},
 		ref(entryId, pointer) {
-			// Whose it is: while the client's identity() fails, nobody known — refused (`InvalidRequestError`), as a call is.
-			const placeholder = queue.refs.make(entryId, pointer, () => knownIdentity(context.options.identity));
+			// Whose it is: while the client's identity() fails, nobody known — refused (`InvalidRequestError`), as a call is. Read
+			// as the client reads it (`context.identity()`): what it sees counts for every world (alice's work in flight, src/core/context.ts).
+			const placeholder = queue.refs.make(entryId, pointer, () => context.identity() ?? knownIdentity(context.options.identity));
 			void queue.ask(entryId, pointer); // Recorded with the stored entry: its value is kept whoever delivers it.
 			return placeholder;
 		},

@@ -4,7 +4,8 @@
  * fields and 1 MiB).
  */
 import { describe, expect, it } from 'vitest';
-import { createClient, memoryStore, OutboxQueuedError, outbox, type KeyValueStore } from '../../src/entries/index.js';
+import { createClient, InvalidRequestError, memoryStore, OutboxQueuedError, outbox, type KeyValueStore } from '../../src/entries/index.js';
+import { fakeWindow, until } from './outbox-helpers.js';
 
 let made = 0;
 
@@ -95,5 +96,82 @@ describe('the dead letter of an unreadable record keeps no more headers than a r
 		expect(await api.outbox.flush()).toMatchObject({ sent: 0, dead: 1 });
 		expect((await rawOf(inner, id))['headers']).toEqual({ 'content-type': 'application/json', 'x-a': 'b' });
 		api.close();
+	});
+});
+
+describe('the outbox\'s own reads of identity() count as any read (API.md "Work that outlives its caller": alice signed out and back is another world)', () => {
+	/**
+	 * Alice's `PUT /items/1` told "queued" at its 40 ms deadline, its attempt held: `answer(status)` ends it with that
+	 * status, `read` once its body was read (ky's HTTPError reads it: the attempt's outcome is decided within that turn).
+	 */
+	const heldWrite = async () => {
+		const win = fakeWindow(); // A page: one user served, an identity epoch.
+		const who = { name: 'alice' as string | undefined };
+		const held = { answer: (_status: number): void => undefined, read: false };
+		const fetch = (async (request: Request) => request.method === 'PUT' ? new Promise<Response>((resolve) => {
+			held.answer = (status) => resolve(new Response(new ReadableStream({ pull: (controller) => {
+				held.read = true;
+				controller.close();
+			} }), { status }));
+		}) : Response.json({})) as typeof globalThis.fetch;
+		const api = createClient({ fetch, identity: () => who.name, random: () => 0.5, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: memoryStore, name: `hunt26-who-${++made}`, outbox: outbox({ networkTimeoutMs: 40 }) });
+		const events: string[] = [];
+		api.on('outbox:retry', (event) => events.push(`retry ${event.entryId}`));
+		api.on('outbox:dead', (event) => events.push(`dead ${event.entryId}`));
+		const error = await caught(api.put('items/1', { json: { a: 1 } }));
+		expect(error).toBeInstanceOf(OutboxQueuedError);
+		const id = (error as OutboxQueuedError).entryId!;
+		/** The attempt answered `status`; resolves once what it wrote back (under the entry's lock) is written. */
+		const end = async (status: number): Promise<void> => {
+			held.answer(status);
+			await until(() => held.read);
+			await caught(api.outbox.retry(id)); // Its lock after the attempt's write-back (none for a pending entry: rejects).
+		};
+		return { api, who, id, events, end, close: () => {
+			api.close();
+			win.restore();
+		} };
+	};
+
+	type Held = Awaited<ReturnType<typeof heldWrite>>;
+	it.each([
+		['a flush() while bob is signed in (as before)', async (api: Held['api']) => void await api.outbox.flush()],
+		['an outbox.ref() while bob is signed in', async (api: Held['api'], id: string) => void await caught(Promise.resolve().then(() => api.outbox.ref(id, '/id')))],
+		['an outbox.ref() while identity() fails', async (api: Held['api'], id: string, who: { name: string | undefined }) => {
+			who.name = '' as string; // No identity (`identity()` must return a non-empty string): nobody known.
+			expect(await caught(Promise.resolve().then(() => api.outbox.ref(id, '/id')))).toBeInstanceOf(InvalidRequestError);
+		}],
+	])('%s, alice back before the attempt fails: nothing written back (no retry, its lease kept)', async (_, read) => {
+		const { api, who, id, events, end, close } = await heldWrite();
+		who.name = 'bob';
+		await read(api, id, who);
+		who.name = 'alice';
+		await end(503);
+		// Before, for ref(): ['retry <id>'] — attempts 1, its lease gone: ref() saw bob (or nobody), alice's world took no note of it.
+		expect(events).toEqual([]);
+		const [entry] = await api.outbox.list();
+		expect([entry?.id, entry?.attempts, typeof entry?.inFlightUntil]).toEqual([id, 0, 'number']);
+		close();
+	});
+
+	it('a 422 then: no dead letter made in a world that saw bob', async () => {
+		const { api, who, id, events, end, close } = await heldWrite();
+		who.name = 'bob';
+		await api.outbox.flush();
+		who.name = 'alice';
+		await end(422);
+		expect(events).toEqual([]);
+		expect([(await api.outbox.list()).map((entry) => entry.id), await api.outbox.deadLetters()]).toEqual([[id], []]);
+		close();
+	});
+
+	it('no change of identity: the failed attempt is written back (retry), as before', async () => {
+		const { api, who, id, events, end, close } = await heldWrite();
+		await api.outbox.flush();
+		who.name = 'alice';
+		await end(503);
+		expect(events).toEqual([`retry ${id}`]);
+		expect((await api.outbox.list())[0]?.attempts).toBe(1);
+		close();
 	});
 });
