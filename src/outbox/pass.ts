@@ -19,11 +19,12 @@ export interface FlushResult {
 
 /**
  * Who is signed in now, as a call reads it (`identityOf`); `null` when the client's `identity()` fails (throws, or gives
- * what is no identity): nobody known, for whom a pass replays, settles or removes nothing (a call then is refused).
+ * what is no identity): nobody known, for whom a pass replays, settles or removes nothing (a call then is refused). A change
+ * it sees is one for the work in flight, as a call's read is (`identities`: alice signed out and back is another world).
  */
 export const signedIn = (queue: Queue): string | undefined | null => {
 	try {
-		return identityOf(queue.context.options.identity);
+		return queue.context.identity() ?? identityOf(queue.context.options.identity);
 	} catch {
 		return null;
 	}

@@ -175,3 +175,54 @@ describe('the outbox\'s own reads of identity() count as any read (API.md "Work 
 		close();
 	});
 });
+
+describe('a pass that reads identity() while settling counts as any read too', () => {
+	it('alice\'s flush settles a replay after bob signed in, alice back before her early write fails: that write is not written back', async () => {
+		const win = fakeWindow();
+		const who = { name: 'alice' as string | undefined };
+		const held = { answer: (_status: number): void => undefined, read: false, other: undefined as Promise<Response> | undefined, otherOut: false };
+		let releaseOther = (): void => undefined;
+		const fetch = (async (request: Request) => {
+			if (request.method === 'PUT') {
+				return new Promise<Response>((resolve) => {
+					held.answer = (status) => resolve(new Response(new ReadableStream({ pull: (controller) => {
+						held.read = true;
+						controller.close();
+					} }), { status }));
+				});
+			}
+
+			if (!held.other) {
+				throw new TypeError('fetch failed');
+			}
+
+			held.otherOut = true;
+			return held.other;
+		}) as typeof globalThis.fetch;
+		const api = createClient({ fetch, identity: () => who.name, random: () => 0.5, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: memoryStore, name: `hunt26-pass-${++made}`, outbox: outbox({ networkTimeoutMs: 40 }) });
+		const events: string[] = [];
+		api.on('outbox:retry', (event) => events.push(`retry ${event.entryId}`));
+		// Alice's POST to another origin (its own scope) queued offline, then her PUT told "queued" at its deadline.
+		expect(await caught(api.post('https://other.example.com/x', { json: { a: 1 }, prefix: '' }))).toBeInstanceOf(OutboxQueuedError);
+		const error = await caught(api.put('items/1', { json: { a: 1 } }));
+		expect(error).toBeInstanceOf(OutboxQueuedError);
+		const id = (error as OutboxQueuedError).entryId!;
+		held.other = new Promise<Response>((resolve) => {
+			releaseOther = () => resolve(new Response(null, { status: 503 }));
+		});
+		const flushed = api.outbox.flush();
+		await until(() => held.otherOut);
+		who.name = 'bob';
+		releaseOther();
+		await flushed; // Its settle read identity(): bob (alice's replay not settled for her).
+		who.name = 'alice';
+		held.answer(503);
+		await until(() => held.read);
+		await caught(api.outbox.retry(id));
+		// Before: ['retry <id>'] (attempts 1): the pass saw bob, alice's world took no note of it.
+		expect(events).toEqual([]);
+		expect((await api.outbox.list()).map((entry) => [entry.id, entry.attempts])).toContainEqual([id, 0]);
+		api.close();
+		win.restore();
+	});
+});
