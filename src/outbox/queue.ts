@@ -192,6 +192,8 @@ export class Queue {
 	#closed = false;
 	/** Bumped by `clear()` (of everything, or of the current identity's): a permit of an older epoch sends and writes back nothing. */
 	#epoch = 0;
+	/** Clears of everything under way (`clear()`): a revival that starts meanwhile (`retry(id)`) brings nothing back (`revive`). */
+	#clearing = 0;
 	/** Whether this client's pass has the lock now: its claims tell what is in flight. */
 	#locked = false;
 	#abort: AbortController | undefined;
@@ -1265,6 +1267,11 @@ export class Queue {
 	 * else rejects. `told`: given the digest of the identity cleared (`undefined`: all) before any removal.
 	 */
 	async clear(who?: string, told?: (identity: string | undefined) => void): Promise<void> {
+		who ?? this.#clearing++;
+		return this.#clear(who, told).finally(() => who ?? this.#clearing--);
+	}
+
+	async #clear(who?: string, told?: (identity: string | undefined) => void): Promise<void> {
 		// Asked again once a placeholder made after a clear of everything is used; another identity's clear leaves
 		// them (an entry it removed is never delivered): a pointer asked of the current one's entry as it is delivered counts.
 		who ?? this.#asked.clear();
@@ -1400,10 +1407,11 @@ export class Queue {
 			// A store that does not answer rejects with its failure (as `discard` does): no false "not found".
 			const key = (await this.list(true)).find((each) => each.dead && !stale(each) && each.id === id)?.key;
 			const record = key && await this.read(key, true);
-			// None, or removed since the revival began (a clear, of all or of its identity, or its discard): asked again once it is stored.
+			// None, or removed since the revival began (a clear, of all or of its identity, or its discard), or a clear of all under way
+			// (begun before it: its listing may not find what this writes): asked again once it is stored.
 			const notFound = (): SteadfetchError => new SteadfetchError(`No dead letter with id ${id}`, 'OUTBOX_NOT_FOUND', false);
 			// One whose record reads as nothing is there while the store still lists it (shown unreadable: `forEach`).
-			if (!key || !kept(id) || (isRecord(record) ? !kept(record.identity) : record === undefined && !(await this.keysNow()).has(key))) {
+			if (!key || !kept(id) || this.#clearing || (isRecord(record) ? !kept(record.identity) : record === undefined && !(await this.keysNow()).has(key))) {
 				throw notFound();
 			}
 

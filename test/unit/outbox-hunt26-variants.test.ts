@@ -226,3 +226,39 @@ describe('a pass that reads identity() while settling counts as any read too', (
 		win.restore();
 	});
 });
+
+describe('a dead letter retried while clear() is under way (API.md "Identity": after clear() resolves, nothing it removed ever comes back)', () => {
+	it.each([
+		['without identity()', undefined],
+		['with identity()', () => 'alice'],
+	])('%s: retry(id) called after clear() began is refused (OUTBOX_NOT_FOUND); nothing comes back, nothing is sent', async (_, identity) => {
+		const inner: KeyValueStore = memoryStore(`hunt26-clear-${++made}`);
+		const state = { status: 0, sent: [] as string[] };
+		const fetch = (async (request: Request) => {
+			state.sent.push(`${request.method} ${request.url}`);
+			if (!state.status) {
+				throw new TypeError('fetch failed');
+			}
+
+			return Response.json({ id: 5 }, { status: state.status });
+		}) as typeof globalThis.fetch;
+		const api = createClient({ fetch, ...identity && { identity }, random: () => 0.5, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: () => inner, name: `hunt26-clear-${made}`, outbox: outbox() });
+		const id = ((await caught(api.post('items', { json: { a: 1 } }))) as OutboxQueuedError).entryId!;
+		state.status = 422;
+		await api.outbox.flush();
+		expect((await api.outbox.deadLetters()).map((entry) => entry.id)).toEqual([id]);
+		state.status = 201;
+		state.sent.length = 0;
+		const cleared = api.clear(); // A logout: not awaited before the app's retry.
+		const retried = await caught(api.outbox.retry(id));
+		await cleared;
+		await api.outbox.flush();
+		// Before: retry resolved (undefined), the entry pending again after clear() resolved, then sent (['POST …/items']),
+		// its kept values left in the store.
+		expect((retried as { code?: string } | undefined)?.code).toBe('OUTBOX_NOT_FOUND');
+		expect(state.sent).toEqual([]);
+		expect([await api.outbox.list(), await api.outbox.deadLetters()]).toEqual([[], []]);
+		expect((await inner.keys()).filter((key) => /^[pdv]\|/.test(key))).toEqual([]);
+		api.close();
+	});
+});
