@@ -228,10 +228,11 @@ describe('a pass that reads identity() while settling counts as any read too', (
 });
 
 describe('a dead letter retried while clear() is under way (API.md "Identity": after clear() resolves, nothing it removed ever comes back)', () => {
-	it.each([
-		['without identity()', undefined],
-		['with identity()', () => 'alice'],
-	])('%s: retry(id) called after clear() began is refused (OUTBOX_NOT_FOUND); nothing comes back, nothing is sent', async (_, identity) => {
+	it.each<[string, (() => string) | undefined, { identity: string } | undefined]>([
+		['without identity()', undefined, undefined],
+		['with identity()', () => 'alice', undefined],
+		['with identity(), a clear of alice\'s (as before)', () => 'alice', { identity: 'alice' }],
+	])('%s: retry(id) called after clear() began is refused (OUTBOX_NOT_FOUND); nothing comes back, nothing is sent', async (_, identity, of) => {
 		const inner: KeyValueStore = memoryStore(`hunt26-clear-${++made}`);
 		const state = { status: 0, sent: [] as string[] };
 		const fetch = (async (request: Request) => {
@@ -249,7 +250,7 @@ describe('a dead letter retried while clear() is under way (API.md "Identity": a
 		expect((await api.outbox.deadLetters()).map((entry) => entry.id)).toEqual([id]);
 		state.status = 201;
 		state.sent.length = 0;
-		const cleared = api.clear(); // A logout: not awaited before the app's retry.
+		const cleared = api.clear(of); // A logout: not awaited before the app's retry.
 		const retried = await caught(api.outbox.retry(id));
 		await cleared;
 		await api.outbox.flush();
