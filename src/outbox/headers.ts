@@ -1,7 +1,7 @@
 import type { PolicyContext } from '../core/policy.js';
 import { sensitiveOf } from '../core/sensitive-of.js';
 import type { ResolvedOutboxOptions } from './options.js';
-import { headersFit, preconditionNames, type OutboxRecord } from './record.js';
+import { preconditionNames, type OutboxRecord } from './record.js';
 import { secretUrl } from './target.js';
 import { redactText } from '../utils/sensitive.js';
 import { isObject } from '../utils/validate.js';
@@ -46,15 +46,16 @@ export const withoutSecrets = (queue: { context: PolicyContext; options: Resolve
 		return value.map(clean).filter((item) => item !== undefined);
 	}
 
-	// A record's header sets past what a record may hold (`headersFit`: what made it unreadable, maybe) are not kept whole: left out.
-	const fit = depth > 0 || (() => {
+	// A record's header set past what a record may hold (`headersFit`: 256 fields, 1 MiB; here as its JSON, with room for its
+	// punctuation: any shape), at the top: not kept (what made it unreadable, maybe); one that cannot be measured neither.
+	const over = (name: string, item: unknown): boolean => {
 		try {
-			return headersFit({ headers: {}, ...value } as OutboxRecord);
+			return !depth && /^(headers|preconditions)$/.test(name) && ((isObject(item) && Object.keys(item).length > 256) || String(JSON.stringify(item)).length > 1_050_000);
 		} catch {
-			return false;
+			return true;
 		}
-	})();
-	const kept = Object.entries(value).filter(([name]) => !named(name) && (fit || !/^(headers|preconditions)$/.test(name)));
+	};
+	const kept = Object.entries(value).filter(([name, item]) => !named(name) && !over(name, item));
 	kept.length === Object.keys(value).length || removed();
 	return Object.fromEntries(kept.map(([name, item]) => [name, clean(item)]));
 };

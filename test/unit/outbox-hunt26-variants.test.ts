@@ -53,6 +53,7 @@ describe('the dead letter of an unreadable record keeps no more headers than a r
 	it.each<[string, { headers?: Record<string, string>; preconditions?: Record<string, string> }]>([
 		['10,000 header fields', { headers: Object.fromEntries(Array.from({ length: 10_000 }, (_, n) => [`x-h${n}`, 'v'])) }],
 		['one header of 3,000,000 characters', { headers: { 'x-big': 'a'.repeat(3_000_000) } }],
+		['a Headers polyfill\'s clone ({ map }) holding 3,000,000 characters', { headers: { map: { 'x-big': 'a'.repeat(3_000_000) } } as unknown as Record<string, string> }],
 		['300 preconditions fields (of other names: unreadable)', { preconditions: Object.fromEntries(Array.from({ length: 300 }, (_, n) => [`if-h${n}`, 'v'])) }],
 	])('%s: buried Unreadable, its raw copy without the oversized set, the rest kept', async (_, fields) => {
 		const { api, state, inner, id } = await planted((record) => ({ ...fields, headers: { ...record['headers'] as object, ...fields.headers } }));
