@@ -21,19 +21,31 @@ const broken = new WeakMap<object, unknown>();
  * A call's `ReadableStream` body, read through a stream of the same bytes that notes the read's error: workerd does not
  * fail a `fetch` whose body stream errors (it logs the error as uncaught, ends the chunked body there and resolves the
  * answer), so the transport fails such an attempt with that error (`failedBody`), the app's (`UNKNOWN`): never a
- * delivered write, not retried, counted by neither the breaker nor reachability. Any other body is given back as it
- * is (no cost); in Deno, whose `fetch` rejects then, the attempt fails as it did (see above).
+ * delivered write, not retried, counted by neither the breaker nor reachability; a stream the app locks after the call
+ * began fails so at its first read. Any other body is given back as it is (no cost), and so is a stream that is locked
+ * or disturbed already, which ky's Request refuses before any I/O (`InvalidRequestError`, as in Node); in Deno, whose
+ * `fetch` rejects then, the attempt fails as it did (see above).
  */
 export const watchedBody: typeof Full.watchedBody = (body) => {
 	if (!(body instanceof ReadableStream)) {
 		return body;
 	}
 
+	try {
+		// A stream being read (locked) or read from (disturbed) is given back as it is, for ky's Request to refuse before any
+		// I/O (`InvalidRequestError`), as in Node: `Response` checks both and reads nothing. A wrapper hid both (workerd sent
+		// an empty body and answered 200; Deno failed it as a network failure).
+		new Response(body);
+	} catch {
+		return body;
+	}
+
 	let reader: ReadableStreamDefaultReader | undefined;
 	const watched: ReadableStream = new ReadableStream({
 		async pull(controller) {
-			reader ??= body.getReader();
 			try {
+				// Locked by the app after the call began, it fails here: the app's error (was an empty body in workerd).
+				reader ??= body.getReader();
 				const { done, value } = await reader.read();
 				done ? controller.close() : controller.enqueue(value);
 			} catch (error) {

@@ -1,0 +1,113 @@
+/**
+ * Request bodies in the edge build (defect hunt, twenty-sixth round): API.md "Errors" (`InvalidRequestError`: "bad
+ * input found before any I/O … a rejected promise"; `classify()`: an error of the app's own code is `UNKNOWN`) and
+ * "Builds per runtime". This file runs src/ with src/core/server-failure-edge.ts in place of server-failure.ts (the
+ * `workerd`/`deno`/`edge-light` build's swap, tsup.config.ts) against Node's `fetch`, which rejects a request whose body
+ * stream fails as it reads it with `TypeError: fetch failed`, the stream's error as its cause, as Deno 2's does. The same
+ * bodies in real workerd: test/workerd/edge-body-hunt26.test.ts.
+ *
+ * - A `ReadableStream` body that is locked (the app holds a reader) or disturbed (read from, its reader let go; a used
+ *   Request's body): the edge build read it through a stream of its own, which hid both from the Request constructor.
+ *   A locked one failed at its first read, after the connection was made, as a network failure (`NETWORK`; in workerd
+ *   an empty body answered 200); a disturbed one went out empty and answered 200. Now both are refused before any I/O
+ *   with `InvalidRequestError`, as Node's build refuses them.
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+vi.mock('../../src/core/server-failure.js', () => import('../../src/core/server-failure-edge.js'));
+
+const { classify, createClient, memoryStore, outbox } = await import('../../src/entries/index.js');
+const { createClient: createCore } = await import('../../src/entries/core.js');
+const { serve } = await import('../helpers/node-server.js');
+
+type Server = Awaited<ReturnType<typeof serve>>;
+let server: Server;
+/** The bodies the server got, in order. */
+const got: string[] = [];
+beforeAll(async () => {
+	server = await serve(async (request) => {
+		got.push(await request.text());
+		return new Response(got.at(-1));
+	});
+});
+afterAll(async () => server.close());
+
+let made = 0;
+
+/** A client of each kind (the core, the preset, the preset with an outbox) whose `fetch` counts what reached it. */
+const clients = () => {
+	const state = { fetched: 0 };
+	const fetch = ((request: Request, init?: RequestInit) => {
+		state.fetched++;
+		return globalThis.fetch(request, init);
+	}) as typeof globalThis.fetch;
+	const name = `h26-edge-${++made}`;
+	return {
+		state,
+		apis: [
+			createCore({ fetch, store: memoryStore, name: `${name}-core` }),
+			createClient({ fetch, store: memoryStore, name }),
+			createClient({ fetch, store: memoryStore, name: `${name}-outbox`, outbox: outbox() }),
+		],
+	};
+};
+
+/** What a call ends with: its status and the body the server echoed, or its error's code and message. */
+const outcome = (promise: Promise<Response>): Promise<string> =>
+	promise.then(async (response) => `${response.status} '${await response.text()}'`, (error: unknown) => `${classify(error).code}: ${(error as Error).message}`);
+
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+const stream = (text = 'abc'): ReadableStream<Uint8Array> => new ReadableStream({
+	start(controller) {
+		controller.enqueue(bytes(text));
+		controller.close();
+	},
+});
+
+describe('a stream body the app is reading, or has read from', () => {
+	const bodies: Array<[string, () => Promise<ReadableStream>]> = [
+		['locked (the app holds a reader)', async () => {
+			const body = stream();
+			body.getReader();
+			return body;
+		}],
+		['disturbed (read from, its reader let go)', async () => {
+			const body = stream();
+			const reader = body.getReader();
+			await reader.read();
+			reader.releaseLock();
+			return body;
+		}],
+		['a used Request\'s body', async () => {
+			const request = new Request('https://api.test/', { method: 'POST', body: 'used' });
+			await request.text();
+			return request.body!;
+		}],
+	];
+
+	it.each(bodies)('%s: InvalidRequestError before any I/O, on the core, the preset and with an outbox', async (_kind, make) => {
+		const { state, apis } = clients();
+		const before = got.length;
+		for (const api of apis) {
+			for (const method of ['post', 'put'] as const) {
+				// Before: locked and used 'NETWORK: Request failed due to a network error' (fetched), disturbed "200 ''" (an empty body sent).
+				expect(await outcome(api[method](`${server.url}/w`, { body: await make() }))).toMatch(/^INVALID_REQUEST: Invalid request: .*(locked|disturbed)/);
+			}
+		}
+
+		expect([state.fetched, got.length - before]).toEqual([0, 0]);
+		for (const api of apis) {
+			api.close();
+		}
+	});
+
+	it('a stream nobody read is sent whole (the check reads nothing of it)', async () => {
+		const { state, apis } = clients();
+		for (const api of apis) {
+			expect(await outcome(api.post(`${server.url}/w`, { body: stream('whole') }))).toBe('200 \'whole\'');
+			api.close();
+		}
+
+		expect(state.fetched).toBe(3);
+	});
+});
