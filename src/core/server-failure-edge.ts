@@ -9,8 +9,9 @@ import type * as Full from './server-failure.js';
  * `TypeError: fetch failed` whose cause is the stream's own error, with the Request's body used and
  * unlocked, and reports a refused connection of a streamed body the same way (its cause an `Error`
  * without a `code`: "error sending request … tcp connect error"), so that check would take a refused
- * connection for the app's error there. Such a body failure stays a network failure in Deno; workerd's `fetch` does
- * not fail then at all, which `watchedBody` and `failedBody` make the app's failure (`UNKNOWN`).
+ * connection for the app's error there; workerd's `fetch` does not fail then at all. `watchedBody` and `failedBody`
+ * tell a call's stream body that failed as it was read from the network's failure in both: the read's error, the
+ * app's (`UNKNOWN`), as Node's build gives it — one vocabulary in every runtime.
  */
 export const asAttemptFailure: typeof Full.asAttemptFailure = asNetworkFailure;
 
@@ -20,11 +21,11 @@ const broken = new WeakMap<object, unknown>();
 /**
  * A call's `ReadableStream` body, read through a stream of the same bytes that notes the read's error: workerd does not
  * fail a `fetch` whose body stream errors (it logs the error as uncaught, ends the chunked body there and resolves the
- * answer), so the transport fails such an attempt with that error (`failedBody`), the app's (`UNKNOWN`): never a
- * delivered write, not retried, counted by neither the breaker nor reachability; a stream the app locks after the call
- * began fails so at its first read. Any other body is given back as it is (no cost), and so is a stream that is locked
- * or disturbed already, which ky's Request refuses before any I/O (`InvalidRequestError`, as in Node); in Deno, whose
- * `fetch` rejects then, the attempt fails as it did (see above).
+ * answer), Deno's rejects as for a refused connection, so the transport fails such an attempt with that error
+ * (`failedBody`), the app's (`UNKNOWN`): never a delivered write, not retried, counted by neither the breaker nor
+ * reachability; a stream the app locks after the call began fails so at its first read. Any other body is given back
+ * as it is (no cost), and so is a stream that is locked or disturbed already, which ky's Request refuses before any I/O
+ * (`InvalidRequestError`, as in Node).
  */
 export const watchedBody: typeof Full.watchedBody = (body) => {
 	if (!(body instanceof ReadableStream)) {

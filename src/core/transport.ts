@@ -41,8 +41,8 @@ export interface Bounds {
  *   (its `NetworkError`), with the original as `cause`, a request Node's `fetch` refused as bad
  *   input (a header it does not take) as an `InvalidRequestError`, and one whose own body failed as
  *   Node's `fetch` read it (the app's stream errored) as that read's error (`asAttemptFailure`; not in the
- *   browser build, whose `fetch` never fails so), and so is an attempt workerd answered though the call's stream
- *   body failed as it read it (`failedBody`: the edge build's; workerd's `fetch` resolves then); an attempt ky's timer aborted fails with ky's
+ *   browser build, whose `fetch` never fails so), and so is an attempt whose stream body failed as the runtime read it
+ *   (`failedBody`: the edge build's; workerd's `fetch` resolves then, Deno's rejects as for a network failure); an attempt ky's timer aborted fails with ky's
  *   `TimeoutError`, so every layer above (trace, health, the breaker) calls it `TIMEOUT` as ky's
  *   caller will. A failed attempt is noted on its call (`Call.failed`: the error behind a retry, for
  *   the layer above); nothing is noted or allocated for an attempt that answers.
@@ -89,8 +89,9 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 
 	const failed = (error: unknown): never => {
 		const { signal } = request;
+		// The call's stream body failed as the runtime read it (`failedBody`; Deno's `fetch` rejects then): the read's error.
 		const failure = call && signal.aborted && !call.signal?.aborted && (signal.reason as Error | undefined)?.name !== 'Superseded' ? new TimeoutError(request)
-			: asAttemptFailure(error, request);
+			: (call && failedBody(call.options.body)) || asAttemptFailure(error, request);
 		if (call) {
 			call.failed(failure);
 		}

@@ -11,6 +11,13 @@
  *   A locked one failed at its first read, after the connection was made, as a network failure (`NETWORK`; in workerd
  *   an empty body answered 200); a disturbed one went out empty and answered 200. Now both are refused before any I/O
  *   with `InvalidRequestError`, as Node's build refuses them.
+ * - A stream body that fails as the runtime reads it (the app's stream errors, or is locked by the app after the call
+ *   began): the edge build noted the read's error, but used it only when the runtime answered anyway (workerd); where
+ *   `fetch` rejects (Deno) the attempt stayed a network failure (`NETWORK`): PUTs with the broken stream were
+ *   retried, the breaker of a healthy origin counted each attempt (5 failures in a row: open, the next call refused
+ *   `CIRCUIT_OPEN`) and its reachability was 'unreachable'. Now the attempt fails with the read's error (`UNKNOWN`, the app's, as Node's and workerd's builds
+ *   give it): not retried, counted by neither the breaker nor reachability. A refused connection of a stream body is
+ *   still `NETWORK`.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
@@ -18,16 +25,19 @@ vi.mock('../../src/core/server-failure.js', () => import('../../src/core/server-
 
 const { classify, createClient, memoryStore, outbox } = await import('../../src/entries/index.js');
 const { createClient: createCore } = await import('../../src/entries/core.js');
-const { serve } = await import('../helpers/node-server.js');
+const { refusedUrl, serve } = await import('../helpers/node-server.js');
 
 type Server = Awaited<ReturnType<typeof serve>>;
 let server: Server;
 /** The bodies the server got, in order. */
 const got: string[] = [];
+/** Paths the server answers 503 once before it echoes. */
+const failOnce = new Set<string>();
 beforeAll(async () => {
 	server = await serve(async (request) => {
+		const { pathname } = new URL(request.url);
 		got.push(await request.text());
-		return new Response(got.at(-1));
+		return failOnce.delete(pathname) ? new Response('down', { status: 503 }) : new Response(got.at(-1));
 	});
 });
 afterAll(async () => server.close());
@@ -109,5 +119,64 @@ describe('a stream body the app is reading, or has read from', () => {
 		}
 
 		expect(state.fetched).toBe(3);
+	});
+});
+
+describe('a stream body that fails as the runtime reads it (fetch rejects, as Deno\'s)', () => {
+	const broken = new Error('the app\'s stream broke');
+	/** A stream that gives one chunk, then errors. */
+	const breaking = (): ReadableStream<Uint8Array> => {
+		let sent = false;
+		return new ReadableStream({
+			pull(controller) {
+				sent ? controller.error(broken) : controller.enqueue(bytes('partial;'));
+				sent = true;
+			},
+		});
+	};
+
+	const client = () => createClient({ store: memoryStore, name: `h26-edge-${++made}`, retry: { limit: 2, delay: () => 0 } });
+	const counted = (api: ReturnType<typeof client>, origin: string) =>
+		[Object.values(api.stats())[0]?.retries ?? 0, api.breaker(origin).consecutiveFailures, api.reachability(origin)];
+
+	it('the call rejects with the stream\'s error (UNKNOWN): not retried, counted by neither the breaker nor reachability', async () => {
+		const api = client();
+		for (let call = 0; call < 3; call++) {
+			const error = await api.put(`${server.url}/b`, { body: breaking() }).then((response) => response.status, (caught: unknown) => caught);
+			// Before: ky's NetworkError ('NETWORK') retried, then CIRCUIT_OPEN: the first call opened the breaker.
+			expect([error, classify(error).code]).toEqual([broken, 'UNKNOWN']);
+		}
+
+		// Before: [3, 5, 'unreachable'] (5 failures in a row: the breaker of a healthy origin open).
+		expect(counted(api, server.url)).toEqual([0, 0, 'unknown']);
+		api.close();
+	});
+
+	it('one the app locks after the call began: the call rejects with that TypeError (UNKNOWN), not retried', async () => {
+		const api = client();
+		const body = stream();
+		const error = await api.put(`${server.url}/l`, { body, hooks: { beforeRequest: [() => void body.getReader()] } }).then((response) => response.status, (caught: unknown) => caught);
+		// Before: ky's NetworkError (NETWORK), retried twice.
+		expect([(error as Error).name, classify(error).code]).toEqual(['TypeError', 'UNKNOWN']);
+		expect(counted(api, server.url)).toEqual([0, 0, 'unknown']);
+		api.close();
+	});
+
+	it('a refused connection of a stream body is still a network failure (NETWORK), not the app\'s', async () => {
+		const api = createClient({ store: memoryStore, name: `h26-edge-${++made}`, retry: { limit: 0 } });
+		const refused = await refusedUrl();
+		const error = await api.put(`${refused}/r`, { body: stream() }).then((response) => response.status, (caught: unknown) => caught);
+		expect(classify(error).code).toBe('NETWORK');
+		expect(api.breaker(refused).consecutiveFailures).toBe(1);
+		api.close();
+	});
+
+	it('a stream body ky retries after a 503 goes out whole again (never an empty body)', async () => {
+		const api = client();
+		failOnce.add('/again');
+		const before = got.length;
+		expect(await outcome(api.put(`${server.url}/again`, { body: stream('whole') }))).toBe('200 \'whole\'');
+		expect(got.slice(before)).toEqual(['whole', 'whole']);
+		api.close();
 	});
 });
