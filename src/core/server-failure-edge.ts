@@ -50,7 +50,8 @@ export const watchedBody: typeof Full.watchedBody = (body) => {
 				const { done, value } = await reader.read();
 				done ? controller.close() : controller.enqueue(value);
 			} catch (error) {
-				broken.set(watched, error);
+				// A stream errored with no error (`controller.error()`) fails all the same: noted as one that says so.
+				broken.set(watched, error || new TypeError('The request body stream failed', { cause: error }));
 				controller.error(error);
 			}
 		},

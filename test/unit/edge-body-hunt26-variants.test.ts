@@ -18,6 +18,9 @@
  *   `CIRCUIT_OPEN`) and its reachability was 'unreachable'. Now the attempt fails with the read's error (`UNKNOWN`, the app's, as Node's and workerd's builds
  *   give it): not retried, counted by neither the breaker nor reachability. A refused connection of a stream body is
  *   still `NETWORK`.
+ * - A stream that errors with no error (`controller.error()`, `null`, `0`, `''`): its read's error was noted as that
+ *   falsy value, taken for none, so the attempt stayed `NETWORK` (retried, the breaker counting; in workerd the body
+ *   cut short and answered 200). Now the call rejects with a TypeError saying the body stream failed (`UNKNOWN`).
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
@@ -158,6 +161,22 @@ describe('a stream body that fails as the runtime reads it (fetch rejects, as De
 		const error = await api.put(`${server.url}/l`, { body, hooks: { beforeRequest: [() => void body.getReader()] } }).then((response) => response.status, (caught: unknown) => caught);
 		// Before: ky's NetworkError (NETWORK), retried twice.
 		expect([(error as Error).name, classify(error).code]).toEqual(['TypeError', 'UNKNOWN']);
+		expect(counted(api, server.url)).toEqual([0, 0, 'unknown']);
+		api.close();
+	});
+
+	it.each([undefined, null, 0, ''])('one that errors with no error (%j): the call rejects as the app\'s failure (UNKNOWN), not retried', async (reason) => {
+		const api = client();
+		let sent = false;
+		const body = new ReadableStream({
+			pull(controller) {
+				sent ? controller.error(reason) : controller.enqueue(bytes('partial;'));
+				sent = true;
+			},
+		});
+		const error = await api.put(`${server.url}/n`, { body }).then((response) => response.status, (caught: unknown) => caught);
+		// Before: ky's NetworkError (NETWORK), retried: [2, 3, 'unreachable'].
+		expect([(error as Error).message, classify(error).code]).toEqual(['The request body stream failed', 'UNKNOWN']);
 		expect(counted(api, server.url)).toEqual([0, 0, 'unknown']);
 		api.close();
 	});

@@ -10,6 +10,9 @@
  * - A stream the app locks after the call began (a `beforeRequest` hook reads it): the edge build's stream failed to
  *   take its reader, unnoticed, and workerd sent an empty body, answered 200. Now the call rejects with that error
  *   (`UNKNOWN`, the app's), not retried.
+ * - A stream that errors with no error (`controller.error()`, `null`, `0`): its read's error was noted as `undefined`,
+ *   taken for none, and workerd's answer stood (200, the body cut at 'partial;', a delivered write). Now the call
+ *   rejects with a TypeError saying the body stream failed (`UNKNOWN`).
  */
 import { describe, expect, inject, it } from 'vitest';
 import { classify, createClient, memoryStore } from '../../src/entries/index.js';
@@ -90,6 +93,26 @@ describe('a stream body the app is reading, or has read from, in workerd', () =>
 		}
 
 		expect([delivered, Object.values(apis[1]!.stats())[0]?.retries ?? 0, await hits(id)]).toEqual([[], 0, { hits: 2 }]);
+	});
+
+	it.each([undefined, null, 0])('one that errors with no error (%j) as workerd reads it: the call rejects (UNKNOWN), not retried, not delivered', async (reason) => {
+		const { apis, delivered } = clients();
+		const id = `h26-${crypto.randomUUID()}`;
+		const api = apis[1]!;
+		let sent = false;
+		const body = new ReadableStream({
+			pull(controller) {
+				sent ? controller.error(reason) : controller.enqueue(new TextEncoder().encode('partial;'));
+				sent = true;
+			},
+		});
+		const error = await api.put(`${baseUrl}/echo?id=${id}`, { body }).then((response) => response.status, (caught: unknown) => caught);
+		// Before: 200 (workerd ended the body at 'partial;' and answered), a delivered write.
+		expect([(error as Error).message, classify(error).code]).toEqual(['The request body stream failed', 'UNKNOWN']);
+		expect([delivered, Object.values(api.stats())[0]?.retries ?? 0, await hits(id)]).toEqual([[], 0, { hits: 1 }]);
+		for (const each of apis) {
+			each.close();
+		}
 	});
 
 	it('one nobody read is sent whole, and its write delivered', async () => {
