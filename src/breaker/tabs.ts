@@ -60,6 +60,10 @@ const shareCount: NonNullable<Circuits['shareCount']> = (circuits, circuit, fail
  * told before this tab's `clear()` (its `window.at`: in transit meanwhile) does not. One that got an HTTP answer
  * makes the scope reachable here too (`PolicyContext.reached`): a tab whose own attempts found it unreachable, its
  * queries paused on it (`followReachability`), would make none to find out.
+ * Heard outcomes never open this tab's breaker by themselves (any script of the origin can post them, as many as it
+ * likes): they count in its failures in a row (at most `consecutiveFailures`) and its ratio window, and the tab whose own
+ * attempt reaches a threshold opens it and tells its open state (bounded by `maxOpenMs`), which every tab takes; this
+ * tab's own next failure opens it too.
  */
 const hear = (circuits: Circuits, circuit: Circuit, received: BreakerRecord, value: unknown): void => {
 	const { outcome, unanswered, window } = value as Partial<BreakerRecord>;
@@ -68,7 +72,10 @@ const hear = (circuits: Circuits, circuit: Circuit, received: BreakerRecord, val
 	}
 
 	if ((outcome === 0 || outcome === 1) && received.state === 'closed' && circuit.record.state === 'closed' && !(Number(window?.at) < circuits.cleared)) {
-		circuits.count(circuit, circuit.record, circuits.clock.now(), outcome === 1, 0, undefined, unanswered === true);
+		const now = circuits.clock.now();
+		circuit.window.add(now, 0);
+		circuit.window.add(now, 1, outcome);
+		circuit.consecutive = outcome && Math.min(circuit.consecutive + 1, circuits.settings.consecutiveFailures);
 	}
 };
 

@@ -1,0 +1,101 @@
+/**
+ * Defect hunt, twenty-sixth round (area: recovery you can see across tabs). API.md "Reachability and recovery" (counts
+ * that cross tabs, one probe across the tabs of a name, its closing reaches every tab), "Sensitive data" (what another
+ * tab posts is outside input, validated and bounded by the options). Node's BroadcastChannel and Web Locks carry the
+ * tabs' messages and locks (`document` faked).
+ */
+import { describe, expect, it, vi } from 'vitest';
+import { createClient, memoryStore, type KeyValueStore } from '../../src/entries/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { FakeOrigin, origin, t0, windowEachTest } from './breaker-kit.js';
+
+const clients = windowEachTest();
+let names = 0;
+
+/** Tabs of one name and store on one clock (at `t0`), breakers shared (`openMs` 30 000); `events` lists `type reason`. */
+const tabsOf = (store?: KeyValueStore) => {
+	const clock = new ManualClock(t0);
+	const name = `h26-tabs-${names++}`;
+	const kept = store ?? memoryStore(name);
+	const open = (breakerOptions: object = {}) => {
+		const server = new FakeOrigin();
+		const events: string[] = [];
+		const api = createClient({ clock, random: () => 0.5, name, store: () => kept, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, breaker: { share: true, openMs: 30_000, ...breakerOptions } });
+		clients.push(api);
+		for (const type of ['breaker:open', 'breaker:half-open', 'breaker:closed'] as const) {
+			api.on(type, (event) => events.push(`${type} ${event.reason}`));
+		}
+
+		const call = async (url = `${origin}/x`): Promise<string> => api.get(url).then((response) => String(response.status), (error: { code?: unknown; name: string }) => (typeof error.code === 'string' ? error.code : error.name));
+		return { api, server, events, call };
+	};
+
+	/** A channel of the name's breakers, as another tab (or any script of the origin) posts on it. */
+	const other = (): BroadcastChannel => {
+		const channel = new BroadcastChannel(`steadfetch:${name}:breaker`);
+		clients.push(channel);
+		return channel;
+	};
+
+	return { clock, name, store: kept, open, other };
+};
+
+/** A failure outcome as a tab's own reads on the channel: its closed state, its failures in a row and its ratio window. */
+const failureOf = (now: number, failures = 1) => ({ v: 2, scope: origin, state: 'closed', openedAt: 0, reopensAt: 0, opens: 0, at: 0, outcome: 1, failures, window: { calls: failures, failures, at: now } });
+
+describe('breaker: a flood of outcome messages from another tab of the origin', () => {
+	it('opens no breaker by itself: counted (failures in a row at most consecutiveFailures), nothing stored; this tab\'s own next failure opens it', async () => {
+		const { open, other, store, clock } = tabsOf();
+		const tab = open();
+		expect(await tab.call()).toBe('200'); // the scope met, its stored state read
+		const channel = other();
+		for (let index = 0; index < 50; index++) {
+			channel.postMessage(failureOf(clock.now(), 4));
+		}
+
+		channel.postMessage({ v: 2, scope: 'https://marker.test', state: 'open', openedAt: t0, reopensAt: t0 + 1_000, opens: 1, at: t0 }); // after the flood
+		await vi.waitFor(() => expect(tab.api.breaker('https://marker.test').state).toBe('open'));
+		// Before: ['open', 5, an open record]: 5 of the messages opened the breaker here, and this tab stored it as its own.
+		expect([tab.api.breaker(origin).state, tab.api.breaker(origin).consecutiveFailures, await store.get(origin)]).toEqual(['closed', 5, undefined]);
+		expect(tab.events).toEqual(['breaker:open shared']); // the marker's
+		tab.server.answer(503);
+		expect(await tab.call()).toBe('HTTPError');
+		expect(tab.events).toEqual(['breaker:open shared', 'breaker:open consecutive-failures']);
+	});
+
+	it('50 heard failures in the ratio window (minimumThroughput 10) open nothing either', async () => {
+		const { open, other, clock } = tabsOf();
+		const tab = open({ consecutiveFailures: 1_000 });
+		expect(await tab.call()).toBe('200');
+		const channel = other();
+		for (let index = 0; index < 50; index++) {
+			channel.postMessage(failureOf(clock.now()));
+		}
+
+		channel.postMessage({ v: 2, scope: 'https://marker.test', state: 'open', openedAt: t0, reopensAt: t0 + 1_000, opens: 1, at: t0 });
+		await vi.waitFor(() => expect(tab.api.breaker('https://marker.test').state).toBe('open'));
+		// Before: 'open' (failure-ratio, 10 of 11 calls failed, all but one heard).
+		expect(tab.api.breaker(origin).state).toBe('closed');
+	});
+
+	it('failures in a row across tabs still open it (2 + 2 + 1 of 5): the tab whose attempt makes the fifth opens it and every tab takes it', async () => {
+		const { open } = tabsOf();
+		const [a, b, c] = [open(), open(), open()];
+		for (const tab of [a, b, c]) {
+			tab.server.answer(503);
+		}
+
+		let total = 0;
+		for (const [tab, count] of [[a, 2], [b, 2], [c, 1]] as const) {
+			for (let index = 0; index < count; index++) {
+				expect(await tab.call()).toBe('HTTPError');
+			}
+
+			total += count;
+			await vi.waitFor(() => expect([a, b, c].map(({ api }) => api.breaker(origin).consecutiveFailures)).toEqual([total, total, total]));
+		}
+
+		await vi.waitFor(() => expect([a, b, c].map(({ api }) => api.breaker(origin).state)).toEqual(['open', 'open', 'open']));
+		expect(c.events).toEqual(['breaker:open consecutive-failures']);
+	});
+});
