@@ -11,6 +11,7 @@ import type { Channel } from '../utils/channel.js';
 import { background, partStore, storageError, type PartStore } from '../core/part-store.js';
 import { maxScopes, scopes, type Scopes } from '../utils/scopes.js';
 import { isSuperseded } from '../utils/superseded.js';
+import { locked } from '../utils/lock.js';
 import { basicAutoStore } from '../stores/auto.js';
 import { bounded, closed, machine, readRecord, type BreakerRecord, type Circuit, type Machine, type Settings } from './circuit.js';
 import type { BreakerOptions } from './options.js';
@@ -294,14 +295,22 @@ const takeCounts = ({ clock, settings: { consecutiveFailures, windowMs } }: Circ
 };
 
 /**
+ * `task` (a write of the scope's stored state, or with `shared` a read) under the scope's Web Lock across tabs, where the
+ * channel is open (else at once): a tab started after another's change was told, before its write landed, reads that
+ * write (the write holds the lock from the change on; a read waits for it, at most its `storageTimeoutMs`).
+ */
+const underLock = <T>(circuits: Circuits, scope: string, task: () => Promise<T>, shared?: boolean): Promise<T> =>
+	circuits.channel ? locked(`steadfetch:${circuits.context.name}:breaker-store:${scope}`, shared ? { mode: 'shared' } : {}, task) : task();
+
+/**
  * Send the circuit's state to the other tabs and write it behind the call that changed it (`via`, its
- * `waitUntil`); sent again once stored, for a tab that started meanwhile and read the store before.
+ * `waitUntil`), under the scope's lock (`underLock`); sent again once stored.
  */
 const publish = (circuits: Circuits, circuit: Circuit, via?: WaitUntil): void => {
 	const { record } = circuit;
 	const post = () => tell(circuits, record);
 	post();
-	background(circuits.context, 'breaker', via, async () => (circuit.saved = circuits.store!.set(record.scope, record).then(post)));
+	background(circuits.context, 'breaker', via, async () => (circuit.saved = underLock(circuits, record.scope, async () => circuits.store!.set(record.scope, record)).then(post)));
 };
 
 /**
@@ -319,7 +328,9 @@ export const load = async (circuits: Circuits, circuit: Circuit, reason: string)
 	const first = reason === 'restored' && restores && !restores.has(scope) && restores.size < maxScopes && restores.add(scope);
 	// A read that failed leaves what this client knows, and asks the other tabs for theirs (tabs.ts `start`): at a
 	// reload, the first record one of them tells stands for it (`asked`).
-	const value = await circuits.store!.get(scope, true).catch(() => {
+	// The first read (not one under the probe's lock, which its holder gives back once its write landed) waits for a write under way.
+	const get = async (): Promise<unknown> => circuits.store!.get(scope, true);
+	const value = await (reason === 'restored' ? underLock(circuits, scope, get, true) : get()).catch(() => {
 		circuit.asked = first ? circuits.clock.now() : undefined;
 		circuits.channel?.post({ ask: scope });
 	});

@@ -1,6 +1,6 @@
 /** What the Web Locks API offers that steadfetch uses. */
 export interface LockManagerLike {
-	request<T>(name: string, options: { ifAvailable?: boolean; signal?: AbortSignal }, callback: (lock: unknown) => Promise<T>): Promise<T>;
+	request<T>(name: string, options: { ifAvailable?: boolean; signal?: AbortSignal; mode?: 'shared' }, callback: (lock: unknown) => Promise<T>): Promise<T>;
 }
 
 /** `navigator.locks` where the runtime has it (browsers, Deno, Node), else `undefined` (workerd). */
@@ -24,7 +24,7 @@ export const tryLock = async (locks: LockManagerLike, name: string): Promise<(()
  * `file:` page), at once without it (`task` gets `true`), as `tryLock` goes on. An abort of
  * `options.signal` before the lock is granted rejects, as does `task`'s own failure.
  */
-export const locked = async <T>(name: string, options: { ifAvailable?: boolean; signal?: AbortSignal }, task: (lock: unknown) => Promise<T>): Promise<T> => {
+export const locked = async <T>(name: string, options: { ifAvailable?: boolean; signal?: AbortSignal; mode?: 'shared' }, task: (lock: unknown) => Promise<T>): Promise<T> => {
 	const locks = webLocks();
 	/** `task`'s run under the lock, once granted: its failure is never one of the lock manager's. */
 	let ran: Promise<T> | undefined;

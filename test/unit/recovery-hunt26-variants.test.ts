@@ -7,7 +7,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createClient, memoryStore, type KeyValueStore } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { FakeOrigin, origin, t0, windowEachTest } from './breaker-kit.js';
+import { FakeOrigin, flush, origin, t0, windowEachTest } from './breaker-kit.js';
 
 const clients = windowEachTest();
 let names = 0;
@@ -97,5 +97,32 @@ describe('breaker: a flood of outcome messages from another tab of the origin', 
 
 		await vi.waitFor(() => expect([a, b, c].map(({ api }) => api.breaker(origin).state)).toEqual(['open', 'open', 'open']));
 		expect(c.events).toEqual(['breaker:open consecutive-failures']);
+	});
+});
+
+describe('breaker: a tab opened while the tab that opened the scope has not finished writing it', () => {
+	it('reads the state once that write landed: its first call fails fast, no request', async () => {
+		const base = memoryStore('h26-slow-write');
+		let held: Promise<void> | undefined;
+		let land!: () => void;
+		const slow: KeyValueStore = { get: async (key) => base.get(key), keys: async () => base.keys(), delete: async (key) => base.delete(key), clear: async () => base.clear(), set: async (key, value) => held!.then(async () => base.set(key, value)) };
+		const { open } = tabsOf(slow);
+		const a = open();
+		a.server.answer(503);
+		held = new Promise((resolve) => {
+			land = resolve;
+		});
+		for (let index = 0; index < 5; index++) {
+			expect(await a.call()).toBe('HTTPError');
+		}
+
+		expect(a.api.breaker(origin).state).toBe('open');
+		await flush();
+		const b = open(); // its channel opens after a's message: it learns of the opening from the store only
+		const first = b.call();
+		await flush();
+		land();
+		// Before: ['200', 1]: b read the store before a's write landed and sent its call to the open scope.
+		expect([await first, b.server.requests.length]).toEqual(['CIRCUIT_OPEN', 0]);
 	});
 });
