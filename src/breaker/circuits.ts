@@ -209,10 +209,10 @@ export const circuitFor = ({ context, options, scopes }: Circuits, urlOrScope: s
 
 /**
  * A record from outside (the store, another tab), checked and bounded (`readRecord`). The tabs of
- * a name share one clock, so one dated further ahead than `maxOpenMs` was not written by any of them
+ * a name share one clock, so one dated more than a second ahead was not written by any of them
  * (a script of the origin, a clock set back; changes within one ms date theirs a ms apart, `after`):
  * it orders as the oldest (`at` 0), never as newer than every real change to come, which would have
- * the tabs ignore each other's. Not moved to now: read again (under the probe's lock) it must be
+ * the tabs that took it ignore the others' (a kill switch, a reset, a probe's closing) until then. Not moved to now: read again (under the probe's lock) it must be
  * known as the same record, not a newer one. The failures in a row an open one opened with (its snapshot's) are at
  * most `consecutiveFailures`, as a closed one's counts (`takeCounts`).
  */
@@ -223,7 +223,7 @@ export const read = ({ clock, settings: { maxOpenMs, consecutiveFailures } }: Ci
 		record.failures = Math.min(record.failures, consecutiveFailures);
 	}
 
-	return record && record.at > now + maxOpenMs ? { ...record, at: 0 } : record;
+	return record && record.at > now + 1000 ? { ...record, at: 0 } : record;
 };
 
 /**

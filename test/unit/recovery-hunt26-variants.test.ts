@@ -126,3 +126,36 @@ describe('breaker: a tab opened while the tab that opened the scope has not fini
 		expect([await first, b.server.requests.length]).toEqual(['CIRCUIT_OPEN', 0]);
 	});
 });
+
+describe('breaker: a record another tab posts dated ahead of the clock (the tabs of a name share one clock)', () => {
+	/** `a` met the scope; a script posts a record of it dated 200 s ahead (within `maxOpenMs`); `c`, a tab opened after it, never heard it. */
+	const afterPostedAhead = async (posted: object) => {
+		const { open, other, clock } = tabsOf();
+		const a = open();
+		expect(await a.call()).toBe('200');
+		const channel = other();
+		channel.postMessage({ v: 2, scope: origin, openedAt: 0, reopensAt: 0, opens: 0, ...posted, at: clock.now() + 200_000 });
+		channel.postMessage({ v: 2, scope: 'https://marker.test', state: 'open', openedAt: t0, reopensAt: t0 + 1_000, opens: 1, at: t0 });
+		await vi.waitFor(() => expect(a.api.breaker('https://marker.test').state).toBe('open'));
+		const c = open();
+		expect(await c.call()).toBe('200');
+		return { a, c };
+	};
+
+	it('a closing dated ahead does not hide the kill switch another tab then turns on: this tab fails fast', async () => {
+		const { a, c } = await afterPostedAhead({ state: 'closed' });
+		await c.api.breaker.isolate(origin);
+		// Before: 'closed' (never 'open'): the isolation, dated now, was older than the closing dated 200 s ahead.
+		await vi.waitFor(() => expect(a.api.breaker(origin).state).toBe('open'));
+		expect(await a.call()).toBe('CIRCUIT_OPEN');
+	});
+
+	it('an opening dated ahead does not hide another tab\'s reset: this tab is closed again', async () => {
+		const { a, c } = await afterPostedAhead({ state: 'open', openedAt: t0, reopensAt: t0 + 30_000, opens: 1 });
+		expect(a.api.breaker(origin).state).toBe('open');
+		await c.api.breaker.reset(origin);
+		// Before: 'open' (never 'closed'): the reset, dated now, was older than the opening dated 200 s ahead.
+		await vi.waitFor(() => expect(a.api.breaker(origin).state).toBe('closed'));
+		expect(await a.call()).toBe('200');
+	});
+});
