@@ -8,7 +8,7 @@ import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import { refuseClosed } from '../core/closing.js';
 import type { Gone } from './healthy.js';
 import type { Channel } from '../utils/channel.js';
-import { background, partStore, storageError, type PartStore } from '../core/part-store.js';
+import { background, partStore, storageError, storageMs, type PartStore } from '../core/part-store.js';
 import { maxScopes, scopes, type Scopes } from '../utils/scopes.js';
 import { isSuperseded } from '../utils/superseded.js';
 import { locked } from '../utils/lock.js';
@@ -297,10 +297,11 @@ const takeCounts = ({ clock, settings: { consecutiveFailures, windowMs } }: Circ
 /**
  * `task` (a write of the scope's stored state, or with `shared` a read) under the scope's Web Lock across tabs, where the
  * channel is open (else at once): a tab started after another's change was told, before its write landed, reads that
- * write (the write holds the lock from the change on; a read waits for it, at most its `storageTimeoutMs`).
+ * write (the write holds the lock from the change on; a read waits for it, at most `storageTimeoutMs`: one not granted
+ * by then, its holder frozen, rejects as a failed read, which asks the other tabs, `load`).
  */
 const underLock = <T>(circuits: Circuits, scope: string, task: () => Promise<T>, shared?: boolean): Promise<T> =>
-	circuits.channel ? locked(`steadfetch:${circuits.context.name}:breaker-store:${scope}`, shared ? { mode: 'shared' } : {}, task) : task();
+	circuits.channel ? locked(`steadfetch:${circuits.context.name}:breaker-store:${scope}`, shared ? { mode: 'shared', signal: AbortSignal.timeout(storageMs(circuits.context)) } : {}, task) : task();
 
 /**
  * Send the circuit's state to the other tabs and write it behind the call that changed it (`via`, its

@@ -150,8 +150,8 @@ export interface BreakerOptions {
 	 * state in the client's `store` (a versioned record per scope), so an open breaker survives a
 	 * reload. The stored state is read on the first call to a scope (or `waitForHealthy`): the first
 	 * calls (and only they) wait for the store, at most `storageTimeoutMs`, and where the channel is open for
-	 * another tab's write of that scope under way (a Web Lock the write holds), at most its own `storageTimeoutMs`
-	 * more: a tab opened just after another opened the scope reads that opening. A corrupt or unknown
+	 * another tab's write of that scope under way (a Web Lock the write holds), at most `storageTimeoutMs` more
+	 * (then read as a failed read): a tab opened just after another opened the scope reads that opening. A corrupt or unknown
 	 * record, stored or received from another tab, is ignored and reported as `storage:error`; a failing store is reported and the breaker goes on in
 	 * memory (the store's one strategy: see `storageTimeoutMs`); a read of a scope's state that failed asks the other
 	 * tabs, and the open or isolated state one of them knows is taken when it answers (the call that read goes on

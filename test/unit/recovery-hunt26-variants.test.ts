@@ -125,6 +125,26 @@ describe('breaker: a tab opened while the tab that opened the scope has not fini
 		// Before: ['200', 1]: b read the store before a's write landed and sent its call to the open scope.
 		expect([await first, b.server.requests.length]).toEqual(['CIRCUIT_OPEN', 0]);
 	});
+
+	it('a write whose tab holds the scope\'s lock and never gives it back (a frozen page) delays a first call at most storageTimeoutMs', async () => {
+		const { open, name } = tabsOf();
+		let letGo!: () => void;
+		void navigator.locks.request(`steadfetch:${name}:breaker-store:${origin}`, async () => new Promise<void>((resolve) => {
+			letGo = resolve;
+		}));
+		await vi.waitFor(() => expect(letGo).toBeDefined());
+		const b = open();
+		let outcome: string | undefined;
+		void b.call().then((result) => {
+			outcome = result;
+		});
+		try {
+			// Before: still waiting after 3 s (the read waited for the lock, unbounded).
+			await vi.waitFor(() => expect(outcome).toBe('200'), { timeout: 3_000 });
+		} finally {
+			letGo();
+		}
+	});
 });
 
 describe('breaker: a record another tab posts dated ahead of the clock (the tabs of a name share one clock)', () => {
