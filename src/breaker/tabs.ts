@@ -3,7 +3,7 @@ import { listenBack } from '../utils/listen.js';
 import { tryLock, webLocks, type LockManagerLike } from '../utils/lock.js';
 import { background, storageError, storageMs } from '../core/part-store.js';
 import { hasTabs } from '../utils/tabs.js';
-import type { BreakerRecord, Circuit } from './circuit.js';
+import { bounded, type BreakerRecord, type Circuit } from './circuit.js';
 import { closeCircuits, known, load, read, receive, reloaded, tally, type Circuits } from './circuits.js';
 import { poke } from './probe.js';
 import { pause } from './healthy.js';
@@ -60,18 +60,23 @@ const shareCount: NonNullable<Circuits['shareCount']> = (circuits, circuit, fail
  * told before this tab's `clear()` (its `window.at`: in transit meanwhile) does not. One that got an HTTP answer
  * makes the scope reachable here too (`PolicyContext.reached`): a tab whose own attempts found it unreachable, its
  * queries paused on it (`followReachability`), would make none to find out.
+ * A failure heard counts only with the counts a tab's own message carries (`shareCount`: its failures in a row, its
+ * ratio window's failures, at most its calls); a message without them (another build's word, a script's) is no failure.
  * Heard outcomes never open this tab's breaker by themselves (any script of the origin can post them, as many as it
  * likes): they count in its failures in a row (at most `consecutiveFailures`) and its ratio window, and the tab whose own
  * attempt reaches a threshold opens it and tells its open state (bounded by `maxOpenMs`), which every tab takes; this
  * tab's own next failure opens it too.
  */
 const hear = (circuits: Circuits, circuit: Circuit, received: BreakerRecord, value: unknown): void => {
-	const { outcome, unanswered, window } = value as Partial<BreakerRecord>;
+	const { outcome, unanswered, window, failures } = value as Partial<BreakerRecord>;
 	if ((outcome === 0 || outcome === 1) && !unanswered) {
 		circuits.context.reached?.(received.scope);
 	}
 
-	if ((outcome === 0 || outcome === 1) && received.state === 'closed' && circuit.record.state === 'closed' && !(Number(window?.at) < circuits.cleared)) {
+	// A failure a tab could have had: its message gives its failures in a row and its window's failures (this one at
+	// least, at most the window's calls), whole counts as a tab's own are; one that does not is no failure of a tab.
+	const failed = bounded(window?.failures, 1e6);
+	if ((outcome === 0 || (outcome === 1 && bounded(failures, 1) && failed && failed <= bounded(window?.calls, 1e6))) && received.state === 'closed' && circuit.record.state === 'closed' && !(Number(window?.at) < circuits.cleared)) {
 		const now = circuits.clock.now();
 		circuit.window.add(now, 0);
 		circuit.window.add(now, 1, outcome);

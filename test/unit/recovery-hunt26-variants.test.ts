@@ -98,6 +98,24 @@ describe('breaker: a flood of outcome messages from another tab of the origin', 
 		await vi.waitFor(() => expect([a, b, c].map(({ api }) => api.breaker(origin).state)).toEqual(['open', 'open', 'open']));
 		expect(c.events).toEqual(['breaker:open consecutive-failures']);
 	});
+
+	it('a failure whose message lacks a tab\'s counts (none, not whole numbers, NaN, more failures than calls) is not counted', async () => {
+		const { open, other, clock } = tabsOf();
+		const tab = open();
+		expect(await tab.call()).toBe('200');
+		const channel = other();
+		const now = clock.now();
+		const { failures: _, window: __, ...bare } = failureOf(now);
+		for (const message of [bare, { ...bare, failures: 'x' }, { ...bare, failures: 1, window: { calls: Number.NaN, failures: 1, at: now } }, { ...bare, failures: 1, window: { calls: 1, failures: 1e308, at: now } }, { ...bare, failures: 1.5, window: { calls: 2, failures: 1, at: now } }, { ...bare, failures: 1, window: { calls: 1, failures: 2, at: now } }, { ...bare, failures: 1, window: { calls: 3, failures: 0, at: now } }]) {
+			channel.postMessage(message);
+		}
+
+		channel.postMessage(failureOf(now)); // a tab's own: counted
+		channel.postMessage({ v: 2, scope: 'https://marker.test', state: 'open', openedAt: t0, reopensAt: t0 + 1_000, opens: 1, at: t0 });
+		await vi.waitFor(() => expect(tab.api.breaker('https://marker.test').state).toBe('open'));
+		// Before: 5 (each counted as a failure in a row whatever its counts said, up to consecutiveFailures).
+		expect(tab.api.breaker(origin).consecutiveFailures).toBe(1);
+	});
 });
 
 describe('breaker: a tab opened while the tab that opened the scope has not finished writing it', () => {
