@@ -178,9 +178,10 @@ export class Auth implements PolicyParts {
 
 			if (value !== undefined) {
 				// What is no token (not a string, an empty or blank one: `Authorization: Bearer` alone) is never sent; nor is
-				// one fetch refuses in a header (a line break: the platform's error would name it, so it is not shown).
-				if (typeof value !== 'string' || !value.trim()) {
-					throw new TypeError(`auth.token() gave ${typeof value === 'string' ? 'an empty string' : typeof value}, not a token`);
+				// one fetch refuses in a header (a line break: the platform's error would name it, so it is not shown), nor one
+				// with blanks at its ends (`'t\r\n'` read from a file): fetch would trim a line break there and send another value.
+				if (typeof value !== 'string' || value.trim() !== value || !value) {
+					throw new TypeError(`auth.token() gave ${typeof value !== 'string' ? typeof value : value.trim() ? 'a token with blanks at its ends' : 'an empty string'}, not a token`);
 				}
 
 				try {

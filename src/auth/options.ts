@@ -6,7 +6,7 @@ import type { World } from '../core/world.js';
 export interface AuthOptions {
 	/**
 	 * The current token, read before every attempt (sync or async); `undefined` or `null` sends no
-	 * `Authorization`. One that throws, or gives what is no token (not a string, an empty or blank one, or one a
+	 * `Authorization`. One that throws, or gives what is no token (not a string, an empty or blank one, one with blanks or a line break at its ends, or one a
 	 * header cannot carry), fails the call with `AuthError` before any I/O. An async one is part of the attempt: the caller's abort
 	 * rejects the call with its reason at once, the attempt's `timeout` and the client's `close()` end it too, and
 	 * nothing is sent when it answers later. The library never stores it. Keep it where every tab reads the same value

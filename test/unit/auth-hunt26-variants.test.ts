@@ -1,0 +1,64 @@
+/**
+ * The twenty-sixth round on auth and the TanStack Query helpers (defect hunt): a token() whose value fetch would send
+ * altered (a line break or blanks at its ends); a call made before a clear() (no identity) whose token() answers after it.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { auth } from '../../src/entries/auth.js';
+import { createClient, memoryStore } from '../../src/entries/index.js';
+
+const made: Array<{ close(): void }> = [];
+afterEach(() => {
+	for (const client of made.splice(0)) {
+		client.close();
+	}
+});
+
+/** The call's answer (`200 ok`), else its error as `name code message`, and its cause's message. */
+const outcome = async (call: Promise<Response>): Promise<string> => call.then(
+	async (response) => `${response.status} ${await response.text()}`,
+	(error: { name?: string; code?: string; message?: string; cause?: { message?: string } }) => `${error?.name} ${error?.code} ${error?.message}${error?.cause ? ` (${error.cause.message})` : ''}`,
+);
+
+/** A client of `https://api.test/` whose origin answers 200 `ok` and notes `<path> <Authorization>`; `refresh()` counted. */
+const app = (token: () => unknown, options: Record<string, unknown> = {}) => {
+	const sent: string[] = [];
+	const state = { refreshes: 0 };
+	const api = createClient({
+		baseUrl: 'https://api.test/', name: `auth26-${crypto.randomUUID()}`, retry: 0, breaker: false, staleCache: false, store: memoryStore,
+		fetch: async (request: Request) => {
+			sent.push(`${new URL(request.url).pathname} ${request.headers.get('authorization')}`);
+			return new Response('ok');
+		},
+		auth: auth({ token: token as never, refresh: () => {
+			state.refreshes++;
+		} }),
+		...options,
+	} as never);
+	made.push(api);
+	return { api, sent, state };
+};
+
+describe('token() gives a value fetch would send altered: an AuthError before any I/O, never another token sent', () => {
+	for (const [label, token] of [
+		['a token with a line break at its end (read from a file)', () => 'secret\n'],
+		['CR LF at its end', async () => 'secret\r\n'],
+		['a blank at its start', () => ' secret'],
+		['a tab at its end', () => 'secret\t'],
+	] as const) {
+		it(`${label}: AuthError, nothing sent`, async () => {
+			const { api, sent, state } = app(token);
+			expect(await outcome(api.get('a'))).toBe('AuthError AUTH_FAILED auth.token() failed (auth.token() gave a token with blanks at its ends, not a token)');
+			// Before: 200 ok, sent ['/a Bearer secret'] (the line break trimmed by fetch), or ['/a Bearer  secret'] (two blanks).
+			expect([sent, state.refreshes]).toEqual([[], 0]);
+		});
+	}
+
+	it('its neighbours: blanks inside a token (an auth-param list) are sent as they are; a blank one is still an empty string', async () => {
+		const { api, sent } = app(() => 'a="1", b="2"');
+		expect(await outcome(api.get('a'))).toBe('200 ok');
+		expect(sent).toEqual(['/a Bearer a="1", b="2"']);
+		const blank = app(() => ' \n ');
+		expect(await outcome(blank.api.get('a'))).toBe('AuthError AUTH_FAILED auth.token() failed (auth.token() gave an empty string, not a token)');
+		expect(blank.sent).toEqual([]);
+	});
+});
