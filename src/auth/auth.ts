@@ -198,9 +198,11 @@ export class Auth implements PolicyParts {
 
 		// The token is of who is signed in now: a call made for someone (its identity at its start) who signed out
 		// since, before or while `token()` answered, never carries another's (no I/O: refused as the core refuses a
-		// further attempt after an identity change). A call made while nobody was signed in takes the token as it is.
-		if (value !== undefined && call?.identity !== undefined && call.identity !== this.#context.identity()) {
-			throw new SteadfetchError('Not sent: the identity changed before its token was read', 'ABORTED', false);
+		// further attempt after an identity change). A call made while nobody was signed in takes the token as it is, unless
+		// nobody is still and the client was cleared since (a logout without `identity`): the token is the next session's.
+		const now = this.#context.identity();
+		if (value !== undefined && call && (call.identity !== undefined ? call.identity !== now : now === undefined && !call.world.current())) {
+			throw new SteadfetchError('Not sent: the identity changed, or the client was cleared, before its token was read', 'ABORTED', false);
 		}
 
 		if (call) {

@@ -52,7 +52,7 @@ export type { AuthOptions } from './options.js';
  * while it runs (in this tab or another) waits for it too, and is not sent at all when it was queued for another identity
  * than the one the refresh left signed in (`AuthError`; it stays queued). With the client's `identity`, a
  * call made for someone who signed out before its token was read (an async `token()`) is not sent with the
- * next user's token: it rejects (`ABORTED`) with no I/O; a 401 answered to a call made before a sign-out (an
+ * next user's token (without `identity`: a call made before a `clear()`): it rejects (`ABORTED`) with no I/O; a 401 answered to a call made before a sign-out (an
  * identity change, or a `clear()`) starts no refresh for that ended session (`AuthError`). A second 401, a refresh
  * that throws or takes longer than `refreshTimeoutMs`, and a 401 to the refresh's own request (a
  * call made while `refresh()` runs, before its first `await`, without `auth: false`) reject with

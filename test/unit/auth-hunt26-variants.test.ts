@@ -62,3 +62,56 @@ describe('token() gives a value fetch would send altered: an AuthError before an
 		expect(blank.sent).toEqual([]);
 	});
 });
+
+describe('a call made before a clear() (a logout without identity) whose async token() answers after it', () => {
+	/** A `token()` that gives `state.token`, each read held until `answer()` lets the oldest go. */
+	const gated = (state: { token: string }) => {
+		const waiting: Array<() => void> = [];
+		const token = async (): Promise<string> => {
+			await new Promise<void>((resolve) => waiting.push(resolve));
+			return state.token;
+		};
+
+		const answer = async (): Promise<void> => {
+			await expect.poll(() => waiting.length).toBeGreaterThan(0);
+			waiting.shift()!();
+		};
+
+		return { token, answer, asked: () => waiting.length };
+	};
+
+	it('is not sent with the next session\'s token: it rejects ABORTED with no I/O', async () => {
+		const state = { token: 'alice' };
+		const { token, answer, asked } = gated(state);
+		const { api, sent } = app(token);
+		const call = outcome(api.get('a'));
+		await expect.poll(asked).toBe(1);
+		await api.clear();
+		state.token = 'bob';
+		await answer();
+		// Before: '200 ok', sent ['/a Bearer bob'] (a call made in alice's session carried bob's token).
+		expect(await call).toBe('SteadfetchError ABORTED Not sent: the identity changed, or the client was cleared, before its token was read');
+		expect(sent).toEqual([]);
+		// The next session's own call goes with its token.
+		const next = outcome(api.get('b'));
+		await answer();
+		expect([await next, sent]).toEqual(['200 ok', ['/b Bearer bob']]);
+	});
+
+	it('its neighbours: with identity, a call made while nobody was signed in takes the token of who signed in meanwhile (as documented); one made before the clear and answered before it goes', async () => {
+		const state = { token: 'alice', who: undefined as string | undefined };
+		const { token, answer, asked } = gated(state);
+		const { api, sent } = app(token, { identity: () => state.who });
+		const call = outcome(api.get('a'));
+		await expect.poll(asked).toBe(1);
+		state.who = 'alice';
+		await answer();
+		expect([await call, sent]).toEqual(['200 ok', ['/a Bearer alice']]);
+
+		const plain = app(() => 'alice');
+		expect(await outcome(plain.api.get('a'))).toBe('200 ok');
+		await plain.api.clear();
+		expect(await outcome(plain.api.get('b'))).toBe('200 ok');
+		expect(plain.sent).toEqual(['/a Bearer alice', '/b Bearer alice']);
+	});
+});
