@@ -65,8 +65,9 @@ const refused = async (call: PromiseLike<Response> & { json?: () => Promise<unkn
  * answer rejects with ky's `HTTPError` as a client call does (`response`, `data`; `classify()` gives
  * its status). A write the client's `fallback` answered (`isFallback(response)`: the origin never got it) is no
  * delivery either: it rejects with a `StaleAnswerError` (`reason: 'fallback'`, the fallback's data as `staleData`).
- * A `send` that is not a function is a `TypeError` at once; one that resolves neither a Response
- * nor none (`.json()`'s data) rejects with a `TypeError` naming the helper.
+ * A `send` that is not a function is a `TypeError` at once; one that returns nothing (no call: a
+ * forgotten `return`), or resolves neither a Response nor none (`.json()`'s data), rejects with a
+ * `TypeError` naming the helper.
  *
  * @example useMutation(mutationOptionsFor((order: Order) => api.post('orders', { json: order })))
  */
@@ -76,6 +77,11 @@ export const mutationOptionsFor = <T, V>(send: (variables: V) => PromiseLike<Res
 		async mutationFn(variables) {
 			try {
 				const call = send(variables);
+				// No call at all (`(order) => { api.post(…) }`: no `return`) is the app's mistake, never a write told delivered.
+				if (call == null) {
+					throw new TypeError(`\`mutationOptionsFor\`'s send returned ${call}, not the call's promise`);
+				}
+
 				const response = await call;
 				// A Response, or none (below); anything else (`.json()`'s data) is the app's mistake, named, never a TypeError reading it.
 				if (response != null && typeof response.clone !== 'function') {

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { auth } from '../../src/entries/auth.js';
 import { createClient, memoryStore } from '../../src/entries/index.js';
+import { mutationOptionsFor } from '../../src/entries/tanstack-query.js';
 
 const made: Array<{ close(): void }> = [];
 afterEach(() => {
@@ -113,5 +114,25 @@ describe('a call made before a clear() (a logout without identity) whose async t
 		await plain.api.clear();
 		expect(await outcome(plain.api.get('b'))).toBe('200 ok');
 		expect(plain.sent).toEqual(['/a Bearer alice', '/b Bearer alice']);
+	});
+});
+
+describe('mutationOptionsFor: a send that returns no call (a forgotten `return`)', () => {
+	it('rejects with a TypeError naming the helper, never { queued: false } for a write nobody awaited', async () => {
+		const { api, sent } = app(() => 'alice');
+		let write: Promise<Response> | undefined;
+		const { mutationFn } = mutationOptionsFor(((order: { id: number }) => {
+			write = api.post('orders', { json: order });
+		}) as unknown as (order: { id: number }) => Promise<Response>);
+		const error = await mutationFn({ id: 1 }).then((value) => value, (caught: unknown) => caught) as { name?: string; message?: string };
+		// Before: { queued: false, data: undefined } (told delivered before the write was answered).
+		expect([error?.name, error?.message]).toEqual(['TypeError', '`mutationOptionsFor`\'s send returned undefined, not the call\'s promise']);
+		await write;
+		expect(sent).toEqual(['/orders Bearer alice']);
+	});
+
+	it('its neighbours: a call that resolves none (ky.stop) is still { queued: false, data: undefined }; an answer is parsed', async () => {
+		expect(await mutationOptionsFor(async () => undefined as unknown as Response).mutationFn(undefined)).toEqual({ queued: false, data: undefined });
+		expect(await mutationOptionsFor(async () => Response.json({ id: 7 })).mutationFn(undefined)).toEqual({ queued: false, data: { id: 7 } });
 	});
 });
