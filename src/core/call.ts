@@ -204,6 +204,11 @@ interface CallState {
 	settled: boolean | ((counters: Counters) => void);
 	/** Whether the wrappers are running as the call starts (`run`), before any of them waited: a first run then needs no `totalTimeout` of ours. */
 	inline: boolean;
+	/**
+	 * The call ended at its `totalTimeout` (or deadline) while its wrappers waited (`#bounded`): a run they start later has
+	 * none left (a timer may fire a ms early, which left such a run that ms to send in).
+	 */
+	timedOut?: true;
 }
 
 /**
@@ -384,7 +389,12 @@ export class Call implements PolicyCall {
 			// (the outbox queues a write that timed out): the timer then leaves the call to them.
 			// What is left of `totalTimeout`, or of the request's deadline (`deadlineHeader`: the client's clock) when sooner.
 			const left = Math.min(typeof limit === 'number' ? limit - (monotonicNow() - this.#state.began) : Infinity, (this.deadline ?? Infinity) - this.#client.clock.now());
-			const timer = left < Infinity ? setTimeout(() => this.#state.run || void this.#start({ ...this.#state.forKy, totalTimeout: 0 }).then(end(resolve), (error: unknown) => end(reject)(givenUp(this, error, undefined))), left) : undefined;
+			const timer = left < Infinity ? setTimeout(() => {
+				if (!this.#state.run) {
+					this.#state.timedOut = true;
+					void this.#start({ ...this.#state.forKy, totalTimeout: 0 }).then(end(resolve), (error: unknown) => end(reject)(givenUp(this, error, undefined)));
+				}
+			}, left) : undefined;
 			signal?.aborted ? aborted() : signal?.addEventListener('abort', aborted);
 			running.then(end(resolve), end(reject));
 		});
@@ -712,7 +722,7 @@ export class Call implements PolicyCall {
 		// run): the call stays bounded by it. A first run started at once adds no option for ky to merge.
 		const limit = (this.#state.attempts > 0 || !this.#state.inline) && this.#limit();
 		if (typeof limit === 'number') {
-			options = { ...options, totalTimeout: Math.max(0, Math.min(limit - (monotonicNow() - this.#state.began), options.totalTimeout as number ?? limit)) };
+			options = { ...options, totalTimeout: this.#state.timedOut ? 0 : Math.max(0, Math.min(limit - (monotonicNow() - this.#state.began), options.totalTimeout as number ?? limit)) };
 		}
 
 		// A run started again, or beside one still going, is marked: its first attempt is no retry (`#count`).
