@@ -14,8 +14,14 @@ export const serve = async (handler: (request: Request) => Promise<Response> | R
 		const controller = new AbortController();
 		outgoing.on('close', () => controller.abort());
 		const chunks: Buffer[] = [];
-		for await (const chunk of incoming) {
-			chunks.push(chunk as Buffer);
+		try {
+			for await (const chunk of incoming) {
+				chunks.push(chunk as Buffer);
+			}
+		} catch {
+			// The client reset the connection mid-body (a request body stream that failed as it was sent): nobody to answer.
+			outgoing.destroy();
+			return;
 		}
 
 		const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
