@@ -371,7 +371,7 @@ const proseFigures: Record<string, string> = {
 	'20 000 ms': 'default: totalTimeout, in "Coming from ky" (checked below)',
 	'5 s': 'default: breaker.openMs, in the first screen (checked below); the Durable Object and Deno recipes\' `totalTimeout` (checked with the recipes\' bounds)',
 	'5 min': 'default: breaker.maxOpenMs, in the first screen (checked below)',
-	'2500 B': 'size of steadfetch/tanstack-query (checked with the sizes)',
+	'2600 B': 'size of steadfetch/tanstack-query (checked with the sizes)',
 	'2,147,483,647 ms': 'the most a timer holds (maxTimerMs, src/utils/validate.ts): beyond it a deadline header is a far deadline',
 	'2 000 ms': 'default: outbox.resumeJitterMs in a page, in "Offline outbox" (checked below)',
 	'30 s': 'default: outbox.maxNetworkBackoffMs in a page, in the first screen (checked below)',
