@@ -160,10 +160,8 @@ export interface BreakerOptions {
 	 * where the channel is open, each outcome counted while closed is told to the other tabs (they
 	 * count it too), and in a page or web worker a failure (or the success that ends failures in a
 	 * row) is stored with the record, so `consecutiveFailures` in a row across tabs or reloads open it.
-	 * What another tab tells is outside input (any script of the origin can post on the channel): its
-	 * outcomes count here (failures in a row at most `consecutiveFailures`), but open this tab's breaker
-	 * only with an attempt of its own; the tab whose attempt reaches a threshold opens it and tells
-	 * every tab (failures of two tabs that crossed on the channel at the threshold open it at the next failure).
+	 * What another tab tells is outside input (any script of the origin can post on the channel): a failure
+	 * counts only with the counts a tab's own message carries (whole numbers, its window's failures at most its calls).
 	 *
 	 * The channel is opened by default only where there are tabs and workers to share with (a page
 	 * or a web worker: `document` or `WorkerGlobalScope` exists). Node keeps per-process breakers

@@ -62,10 +62,9 @@ const shareCount: NonNullable<Circuits['shareCount']> = (circuits, circuit, fail
  * queries paused on it (`followReachability`), would make none to find out.
  * A failure heard counts only with the counts a tab's own message carries (`shareCount`: its failures in a row, its
  * ratio window's failures, at most its calls); a message without them (another build's word, a script's) is no failure.
- * Heard outcomes never open this tab's breaker by themselves (any script of the origin can post them, as many as it
- * likes): they count in its failures in a row (at most `consecutiveFailures`) and its ratio window, and the tab whose own
- * attempt reaches a threshold opens it and tells its open state (bounded by `maxOpenMs`), which every tab takes; this
- * tab's own next failure opens it too.
+ * Heard outcomes count as this tab's own do, and open it at a threshold: failures spread over tabs that reach it at once
+ * (each tab's own count short of it) open every tab (a script of the origin that posts failures can open it so, as it
+ * can by calling the API; the open period is bounded by `maxOpenMs`).
  */
 const hear = (circuits: Circuits, circuit: Circuit, received: BreakerRecord, value: unknown): void => {
 	const { outcome, unanswered, window, failures } = value as Partial<BreakerRecord>;
@@ -77,10 +76,7 @@ const hear = (circuits: Circuits, circuit: Circuit, received: BreakerRecord, val
 	// least, at most the window's calls), whole counts as a tab's own are; one that does not is no failure of a tab.
 	const failed = bounded(window?.failures, 1e6);
 	if ((outcome === 0 || (outcome === 1 && bounded(failures, 1) && failed && failed <= bounded(window?.calls, 1e6))) && received.state === 'closed' && circuit.record.state === 'closed' && !(Number(window?.at) < circuits.cleared)) {
-		const now = circuits.clock.now();
-		circuit.window.add(now, 0);
-		circuit.window.add(now, 1, outcome);
-		circuit.consecutive = outcome && Math.min(circuit.consecutive + 1, circuits.settings.consecutiveFailures);
+		circuits.count(circuit, circuit.record, circuits.clock.now(), outcome === 1, 0, undefined, unanswered === true);
 	}
 };
 

@@ -43,41 +43,7 @@ const tabsOf = (store?: KeyValueStore) => {
 /** A failure outcome as a tab's own reads on the channel: its closed state, its failures in a row and its ratio window. */
 const failureOf = (now: number, failures = 1) => ({ v: 2, scope: origin, state: 'closed', openedAt: 0, reopensAt: 0, opens: 0, at: 0, outcome: 1, failures, window: { calls: failures, failures, at: now } });
 
-describe('breaker: a flood of outcome messages from another tab of the origin', () => {
-	it('opens no breaker by itself: counted (failures in a row at most consecutiveFailures), nothing stored; this tab\'s own next failure opens it', async () => {
-		const { open, other, store, clock } = tabsOf();
-		const tab = open();
-		expect(await tab.call()).toBe('200'); // the scope met, its stored state read
-		const channel = other();
-		for (let index = 0; index < 50; index++) {
-			channel.postMessage(failureOf(clock.now(), 4));
-		}
-
-		channel.postMessage({ v: 2, scope: 'https://marker.test', state: 'open', openedAt: t0, reopensAt: t0 + 1_000, opens: 1, at: t0 }); // after the flood
-		await vi.waitFor(() => expect(tab.api.breaker('https://marker.test').state).toBe('open'));
-		// Before: ['open', 5, an open record]: 5 of the messages opened the breaker here, and this tab stored it as its own.
-		expect([tab.api.breaker(origin).state, tab.api.breaker(origin).consecutiveFailures, await store.get(origin)]).toEqual(['closed', 5, undefined]);
-		expect(tab.events).toEqual(['breaker:open shared']); // the marker's
-		tab.server.answer(503);
-		expect(await tab.call()).toBe('HTTPError');
-		expect(tab.events).toEqual(['breaker:open shared', 'breaker:open consecutive-failures']);
-	});
-
-	it('50 heard failures in the ratio window (minimumThroughput 10) open nothing either', async () => {
-		const { open, other, clock } = tabsOf();
-		const tab = open({ consecutiveFailures: 1_000 });
-		expect(await tab.call()).toBe('200');
-		const channel = other();
-		for (let index = 0; index < 50; index++) {
-			channel.postMessage(failureOf(clock.now()));
-		}
-
-		channel.postMessage({ v: 2, scope: 'https://marker.test', state: 'open', openedAt: t0, reopensAt: t0 + 1_000, opens: 1, at: t0 });
-		await vi.waitFor(() => expect(tab.api.breaker('https://marker.test').state).toBe('open'));
-		// Before: 'open' (failure-ratio, 10 of 11 calls failed, all but one heard).
-		expect(tab.api.breaker(origin).state).toBe('closed');
-	});
-
+describe('breaker: outcome messages from another tab of the origin', () => {
 	it('failures in a row across tabs still open it (2 + 2 + 1 of 5): the tab whose attempt makes the fifth opens it and every tab takes it', async () => {
 		const { open } = tabsOf();
 		const [a, b, c] = [open(), open(), open()];

@@ -156,8 +156,8 @@ describe('breaker: other tabs\' outcomes naming scopes this tab never met write 
 		expect(await store.get('https://api.test')).toMatchObject({ isolated: true });
 		const stored = (await store.keys()).filter((key) => key.startsWith('https://x'));
 		// Before: [300, 300]: each scope the flood named opened in this tab (counting the other tab's failures, as the tabs do)
-		// and a record of each was stored; the tab that failed stores its own. Since the twenty-sixth hunt heard outcomes
-		// open no breaker by themselves (recovery-hunt26-variants): none opens here either.
+		// and a record of each was stored; the tab that failed stores its own. Since the twenty-sixth hunt a failure heard
+		// without the counts a tab's own message carries (these have none) is not counted (recovery-hunt26-variants): none opens.
 		expect([opened.filter((scope) => scope.startsWith('https://x')).length, stored.length]).toEqual([0, 0]);
 		api.close();
 	});
