@@ -297,7 +297,7 @@ const cases = [
 	{
 		name: 'steadfetch + outbox()',
 		source: "import { createClient, isStale, outbox, outboxSyncHandler } from 'steadfetch';\nexport const api = createClient({ outbox: outbox() });\nexport { isStale, outboxSyncHandler };",
-		budget: 56_514, preset: true, // the twenty-sixth hunt: a run after a spent totalTimeout gets none: measured 56,514; earlier figures: `git log -p scripts/size.mjs`
+		budget: 56_538, preset: true, // brotli moved after the breaker's hear change: measured 56,538; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		name: 'steadfetch + fetchHandler (a service worker)',
