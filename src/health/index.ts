@@ -6,6 +6,7 @@ import { classify, classifyStatus, type Classification } from '../errors/classif
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import { scopes } from '../utils/scopes.js';
 import { Samples, type HealthStats } from './samples.js';
+import { attemptScope } from '../core/scope.js';
 import type { ScopeHealthEvent } from './events.js';
 
 /** What importing this policy adds to the client's types (`client.on`, `stats()`): its events, and each scope's `latency`, `errorRate` and `topErrors`. */
@@ -57,6 +58,8 @@ export interface HealthOptions {
 interface Seen {
 	/** Undefined until an attempt of the call reached the layer (and again when the only one a layer inside refused). */
 	sentAt?: number | undefined;
+	/** The scope of the call's latest attempt: the call's own, or a failover mirror's (each counts in its own). */
+	scope?: string | undefined;
 	last?: Classification | undefined;
 	flying: number;
 	later?: string | undefined;
@@ -73,7 +76,9 @@ interface Seen {
  * `windowMs`) and `topErrors`; `scope:unhealthy` fires when the error rate reaches `threshold` over
  * at least 10 calls, `scope:healthy` when it falls under half of it. A call answered with one of its
  * attempts' answers counts as that answer (with `throwHttpErrors: false`, failover's primary's 503 that answers
- * a call after a mirror's 404 is a failure). A call answered from the stale
+ * a call after a mirror's 404 is a failure). A call `failover()` sent to mirrors counts in each scope it went to, by
+ * what that origin met: the primary's failure in the primary's (a down primary behind a working mirror turns
+ * unhealthy), each mirror's answer or failure in that mirror's. A call answered from the stale
  * cache or queued counts as the failure its last attempt met — when it was answered so while an
  * attempt was in flight (a stale copy or a queued answer given at a deadline), by how that attempt
  * ends; so does one whose retry a policy refused without I/O (open breaker, throttle, bulkhead
@@ -97,7 +102,7 @@ export const health = (options?: HealthOptions): Policy<'health'> => {
 
 const aborted = { code: 'ABORTED', transient: false } as const;
 
-const createHealth = ({ clock, emit, perCall }: PolicyContext, windowMs: number, threshold: number): PolicyParts => {
+const createHealth = ({ clock, emit, perCall, scopeOf }: PolicyContext, windowMs: number, threshold: number): PolicyParts => {
 	/** The scopes' samples, at most `maxScopes` idle ones (`Scopes`); an unhealthy scope is never forgotten (its `scope:healthy` is still to come). */
 	const states = scopes(() => new Samples(windowMs), (samples) => samples.unhealthy);
 	const seenOf = perCall((): Seen => ({ flying: 0, answers: [] }));
@@ -109,6 +114,16 @@ const createHealth = ({ clock, emit, perCall }: PolicyContext, windowMs: number,
 		}
 
 		const mark = seenOf(call);
+		const scope = attemptScope(scopeOf, request.url, call);
+		// A failover mirror's first attempt: what the call met so far is one call of the scope it went to (the primary's,
+		// or the mirror before), counted there by its last outcome; the mirror's attempts count in the mirror's scope.
+		if (mark.scope !== scope && mark.scope !== undefined) {
+			sample(mark.scope, mark, mark.last);
+			mark.sentAt = mark.last = undefined;
+			mark.answers = [];
+		}
+
+		mark.scope = scope;
 		mark.sentAt ??= clock.now();
 		mark.flying++;
 		const ended = (last: Classification | undefined): void => {
@@ -146,7 +161,7 @@ const createHealth = ({ clock, emit, perCall }: PolicyContext, windowMs: number,
 
 	const settled = (call: PolicyCall, response: Response | undefined, error: unknown): void => {
 		const state = seenOf(call);
-		const scope = call.scope;
+		const { scope } = state;
 		if (state.sentAt === undefined || scope === undefined) {
 			return;
 		}
@@ -161,7 +176,8 @@ const createHealth = ({ clock, emit, perCall }: PolicyContext, windowMs: number,
 			// the breaker, the throttle, the bulkhead, the rate limiter or an app's policy): there the last
 			// attempt's failure counts.
 			const classified = call.signal?.aborted ? aborted : classify(error);
-			made = classified.transient && isSteadfetchError(error);
+			// A mirror's part of a call that fails with its primary's error: the mirror's last outcome counts there.
+			made = (classified.transient && isSteadfetchError(error)) || (scope !== call.scope && classified !== aborted);
 			outcome = made ? outcome ?? classified : classified;
 		}
 

@@ -70,14 +70,16 @@ describe('fetchHandler with failover: a mirror\'s 4xx set aside is not the page\
 
 describe('health with failover: a call answered with its primary\'s failing answer counts as that failure', () => {
 	it.each([
-		['a 404', 404, 'HTTP_5XX'],
-		['a 410', 410, 'HTTP_5XX'],
-		['a 503 of its own', 503, 'HTTP_5XX'],
-	])('throwHttpErrors: false, the primary 503, the mirror %s: the call resolves with the primary\'s 503, health counts HTTP_5XX', async (_, mirrorStatus, code) => {
+		['a 404', 404, 'HTTP_5XX', []],
+		['a 410', 410, 'HTTP_5XX', []],
+		// Each origin counts in its own scope (hunt 27): the failing mirror is unhealthy too.
+		['a 503 of its own', 503, 'HTTP_5XX', ['https://eu.example']],
+	])('throwHttpErrors: false, the primary 503, the mirror %s: the call resolves with the primary\'s 503, health counts HTTP_5XX', async (_, mirrorStatus, code, mirrorsUnhealthy) => {
 		const fetch = (async (request: Request) => new Response('x', { status: new URL(request.url).origin === 'https://api.example' ? 503 : mirrorStatus })) as typeof globalThis.fetch;
 		const api = createClient({ retry: 0, retryBudget: false, breaker: false, fetch, health: health(), failover: failover({ mirrors: { 'https://api.example': ['https://eu.example'] } }) } as never);
 		const unhealthy: number[] = [];
-		api.on('scope:unhealthy', ({ calls }) => unhealthy.push(calls));
+		const others: string[] = [];
+		api.on('scope:unhealthy', ({ scope, calls }) => (scope === 'https://api.example' ? unhealthy.push(calls) : others.push(scope)));
 		const statuses: number[] = [];
 		for (let call = 0; call < 10; call++) {
 			statuses.push((await api.get('https://api.example/x', { throwHttpErrors: false })).status);
@@ -85,16 +87,17 @@ describe('health with failover: a call answered with its primary\'s failing answ
 
 		const { errorRate, topErrors } = api.stats()['https://api.example']!;
 		// Before (a mirror's 404 or 410): [true, 0, [{ code: 'HTTP_4XX', count: 10 }], []]: the mirror's answer, set aside, was taken for the call's outcome.
-		expect([statuses.every((status) => status === 503), errorRate, topErrors, unhealthy]).toEqual([true, 1, [{ code, count: 10 }], [10]]);
+		expect([statuses.every((status) => status === 503), errorRate, topErrors, unhealthy, others]).toEqual([true, 1, [{ code, count: 10 }], [10], mirrorsUnhealthy]);
 		api.close();
 	});
 
-	it('as without a mirror; a mirror\'s good answer is a success, as before', async () => {
+	it('as without a mirror; a mirror\'s good answer is the mirror\'s success, the primary\'s 503 before it a failure of the primary (hunt 27)', async () => {
 		const fetch = (async (request: Request) => new Response('x', { status: new URL(request.url).origin === 'https://api.example' ? 503 : 200 })) as typeof globalThis.fetch;
 		const api = createClient({ retry: 0, retryBudget: false, breaker: false, fetch, health: health(), failover: failover({ mirrors: { 'https://api.example': ['https://eu.example'] } }) } as never);
 		expect((await api.get('https://api.example/x', { throwHttpErrors: false })).status).toBe(200);
 		expect((await api.get('https://api.example/y', { throwHttpErrors: false, failover: false })).status).toBe(503);
-		expect([api.stats()['https://api.example']!.errorRate, api.stats()['https://api.example']!.topErrors]).toEqual([0.5, [{ code: 'HTTP_5XX', count: 1 }]]);
+		// Before hunt 27: [0.5, [{ code: 'HTTP_5XX', count: 1 }]]: the mirror's answer was counted as the primary's success.
+		expect([api.stats()['https://api.example']!.errorRate, api.stats()['https://api.example']!.topErrors]).toEqual([1, [{ code: 'HTTP_5XX', count: 2 }]]);
 		api.close();
 	});
 });

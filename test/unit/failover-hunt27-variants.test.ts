@@ -1,0 +1,57 @@
+/**
+ * Defect hunt, twenty-seventh round (failover, hedge, health, the service worker handler). API.md: health reports
+ * per scope (the origin) what calls that reached its network met, in `classify()`'s vocabulary; failover sends a
+ * failed call to a mirror, each mirror in its own scope; a hedge is an attempt like any other and an origin's
+ * `Retry-After` is honoured; an offline mirror gets one attempt per 10 s.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createClient } from '../../src/entries/core.js';
+import { failover } from '../../src/entries/failover.js';
+import { health } from '../../src/entries/health.js';
+
+afterEach(() => {
+	vi.unstubAllGlobals();
+});
+
+const primary = 'https://api.example';
+const mirror = 'https://eu.example';
+
+describe('health with failover: each origin\'s outcomes count in its own scope', () => {
+	it.each([
+		['answers 503', () => new Response('down', { status: 503 }), 'HTTP_5XX'],
+		['drops the connection', () => Promise.reject(new TypeError('fetch failed')), 'NETWORK'],
+	])('a primary that %s behind a working mirror is scope:unhealthy; the mirror is healthy', async (_, down, code) => {
+		const fetch = (async (request: Request) => (new URL(request.url).origin === primary ? down() : new Response('ok'))) as typeof globalThis.fetch;
+		const api = createClient({ retry: 0, retryBudget: false, fetch, health: health(), failover: failover({ mirrors: { [primary]: [mirror] } }) });
+		const unhealthy: Array<[string, number]> = [];
+		api.on('scope:unhealthy', ({ scope, calls }) => unhealthy.push([scope, calls]));
+		for (let call = 0; call < 10; call++) {
+			expect(await api.get(`${primary}/x`).text()).toBe('ok');
+		}
+
+		const stats = api.stats();
+		// Before: [[], 0, []]: the mirror's answers were counted as the primary's successes (errorRate 0).
+		expect([unhealthy, stats[primary]!.errorRate, stats[primary]!.topErrors]).toEqual([[[primary, 10]], 1, [{ code, count: 10 }]]);
+		api.close();
+	});
+
+	it('a mirror that fails too counts in its own scope, the next mirror\'s good answer in its own', async () => {
+		const second = 'https://us.example';
+		const fetch = (async (request: Request) => new Response('x', { status: { [primary]: 503, [mirror]: 502 }[new URL(request.url).origin] ?? 200 })) as typeof globalThis.fetch;
+		const api = createClient({ retry: 0, retryBudget: false, fetch, health: health(), failover: failover({ mirrors: { [primary]: [mirror, second] } }) });
+		const told: string[] = [];
+		api.on('*', (event) => {
+			if (event.type.startsWith('scope:') && event.type !== 'scope:back') {
+				told.push(`${event.type} ${event.scope} ${(event as { calls?: number }).calls}`);
+			}
+		});
+		for (let call = 0; call < 10; call++) {
+			expect((await api.get(`${primary}/x`)).status).toBe(200);
+		}
+
+		// Before: []: every call counted once, in the primary's scope, as the second mirror's success.
+		expect(told).toEqual([`scope:unhealthy ${primary} 10`, `scope:unhealthy ${mirror} 10`]);
+		expect(api.stats()[primary]!.topErrors).toEqual([{ code: 'HTTP_5XX', count: 10 }]);
+		api.close();
+	});
+});
