@@ -2,11 +2,12 @@ import { hedgeAt } from '../bands/bands.js';
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { attemptScope } from '../core/scope.js';
-import { check, optionsOf, isPositiveInteger, isPositiveTimerMs, offOnly, positiveTimerMs } from '../utils/validate.js';
+import { check, optionsOf, isPositiveInteger, isPositiveTimerMs, maxTimerMs, offOnly, positiveTimerMs } from '../utils/validate.js';
 import { classifyStatus } from '../errors/classify.js';
 import { scopes, type Scopes } from '../utils/scopes.js';
 import { Superseded } from '../utils/superseded.js';
-import { heldRequest } from '../utils/runtime.js';
+import { heldRequest, parseRetryAfter } from '../utils/runtime.js';
+import { wallNow } from '../utils/clock.js';
 import { callerKeyed } from '../utils/caller-keyed.js';
 import type { HedgeEvent } from './events.js';
 
@@ -107,6 +108,8 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Timers
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	/** Whether a hedge of this race went out. */
 	let went = false;
+	/** The last hedge sent (0: none); its timer arms the next. */
+	let last = 0;
 	const { clock } = context;
 	const keyed = request.headers.has('idempotency-key');
 	const sending = init?.sending;
@@ -125,6 +128,7 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Timers
 	};
 
 	const send = (hedge: number): void => {
+		last = hedge;
 		const controller = new AbortController();
 		// Its own answer time is the scope's sample (a hedge's, not the delay before it went: the p90 would climb on it).
 		let started = clock.now();
@@ -194,6 +198,11 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Timers
 				// a keyed attempt's 409 or 425: its key is still in progress (the other attempt's, as the Idempotency-Key draft says).
 				drop(lost);
 				lost = response;
+				// The origin asked for a pause (`Retry-After`: seconds or an HTTP-date; a list read whole): no further hedge before it.
+				const after = parseRetryAfter(response.headers.get('retry-after'), wallNow());
+				if (after && last < maxHedges) {
+					arm(last, Math.min(after, maxTimerMs));
+				}
 			} else {
 				latencies.scope(scope).add(clock.now() - started);
 				finish(controller);
@@ -209,8 +218,8 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Timers
 		}
 	};
 
-	/** One more attempt after `hedge` once it has gone `delayMs` unanswered (the only timer of the race: the latest). */
-	const arm = (hedge: number): void => {
+	/** One more attempt after `hedge` once it has gone `delayMs` (and `atLeast` ms) unanswered (the only timer of the race: the latest). */
+	const arm = (hedge: number, atLeast = 0): void => {
 		if (timers.closed) {
 			return; // An attempt held below that goes out after the client's close() (an app's layer): no hedge of it.
 		}
@@ -227,7 +236,7 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Timers
 			} catch {
 				// No hedge, never an error thrown from a timer: the attempts already sent go on.
 			}
-		}, delayMs ?? latency.delay());
+		}, Math.max(atLeast, delayMs ?? latency.delay()));
 		timers.add(timer);
 	};
 
@@ -284,7 +293,9 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
  * The first answer that is not a transient failure (as `classify()` says:
  * 408, 429, 5xx; for a keyed call also a 409 or 425, a server's "this key is still in progress", a
  * deliberate difference) wins and the others are aborted; when none wins, the call gets the last server
- * answer (an error only when no server answered: the first attempt's, never a hedge's refusal as it was to go out; or the caller's abort when its signal aborted). Per call, `hedge: false` opts out. Each attempt keeps every property of the call's
+ * answer (an error only when no server answered: the first attempt's, never a hedge's refusal as it was to go out; or the caller's abort when its signal aborted).
+ * A transient answer with a `Retry-After` (seconds or an HTTP-date) holds the race's next hedge until that time has passed.
+ * Per call, `hedge: false` opts out. Each attempt keeps every property of the call's
  * Request (its `referrerPolicy` and `referrer` too).
  * A hedge is an attempt like any other: it takes a bulkhead slot and a rate-limit token, only if
  * one is free at once (else it is not sent), and goes through the breaker (none reaches an open

@@ -8,6 +8,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient } from '../../src/entries/core.js';
 import { failover } from '../../src/entries/failover.js';
 import { health } from '../../src/entries/health.js';
+import { hedge } from '../../src/entries/hedge.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { held } from './counting-origin-kit.js';
 
 afterEach(() => {
 	vi.unstubAllGlobals();
@@ -53,5 +56,55 @@ describe('health with failover: each origin\'s outcomes count in its own scope',
 		expect(told).toEqual([`scope:unhealthy ${primary} 10`, `scope:unhealthy ${mirror} 10`]);
 		expect(api.stats()[primary]!.topErrors).toEqual([{ code: 'HTTP_5XX', count: 10 }]);
 		api.close();
+	});
+});
+
+describe('hedge(): an origin\'s Retry-After holds the race\'s further hedges', () => {
+	/** The attempts a GET made with `maxHedges: 2` once its first hedge was answered 429 (`retryAfter`), by the time a later call's first hedge went. */
+	const attemptsAfter = async (retryAfter: string | undefined): Promise<number> => {
+		const { pending, fetch } = held();
+		const api = createClient({ fetch, retry: 0, timeout: false, retryBudget: false, hedge: hedge({ delayMs: 40, maxHedges: 2 }) });
+		const hedged: string[] = [];
+		api.on('hedge', ({ url, hedge: which }) => hedged.push(`${new URL(url).pathname} ${which}`));
+		const call = api.get('https://api.test/slow');
+		await waitFor(() => pending.length === 2, 'the first hedge');
+		pending[1]!.release(new Response('busy', { status: 429, headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter } }));
+		// A later call's first hedge goes 40 ms after its first attempt: the slow call's second hedge, armed before, was due first.
+		const later = api.get('https://api.test/later');
+		await waitFor(() => hedged.includes('/later 1'), 'the later call\'s hedge');
+		const slow = pending.filter(({ request }) => request.url.endsWith('/slow')).length;
+		for (const attempt of pending) {
+			attempt.release(new Response('ok'));
+		}
+
+		expect([await call.text(), await later.text()]).toEqual(['ok', 'ok']);
+		api.close();
+		return slow;
+	};
+
+	it('a hedge answered 429 with Retry-After: no further hedge goes out to the origin before it', async () => {
+		// Before: 3 (the second hedge went 40 ms after the first, into the origin's 60 s pause).
+		expect(await attemptsAfter('60')).toBe(2);
+		// As an HTTP-date too.
+		expect(await attemptsAfter(new Date(Date.now() + 60_000).toUTCString())).toBe(2);
+	});
+
+	it('Retry-After: 1 defers the second hedge past it (still unanswered then: it goes)', async () => {
+		const { pending, fetch } = held();
+		const api = createClient({ fetch, retry: 0, timeout: false, retryBudget: false, hedge: hedge({ delayMs: 40, maxHedges: 2 }) });
+		const call = api.get('https://api.test/slow');
+		await waitFor(() => pending.length === 2, 'the first hedge');
+		const answeredAt = Date.now();
+		pending[1]!.release(new Response('busy', { status: 503, headers: { 'retry-after': '1' } }));
+		await waitFor(() => pending.length === 3, 'the second hedge');
+		expect(Date.now() - answeredAt).toBeGreaterThanOrEqual(950);
+		pending[2]!.release(new Response('ok'));
+		expect(await call.text()).toBe('ok');
+		api.close();
+	});
+
+	it('as before without one (or Retry-After: 0): the second hedge goes out', async () => {
+		expect(await attemptsAfter(undefined)).toBe(3);
+		expect(await attemptsAfter('0')).toBe(3);
 	});
 });
