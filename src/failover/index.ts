@@ -4,7 +4,6 @@ import type { Layer } from '../core/types.js';
 import { check, hideUserinfo, optionsOf, isObject, offOnly } from '../utils/validate.js';
 import { isHTTPError } from 'ky';
 import { classify, classifyStatus } from '../errors/classify.js';
-import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import { scopes } from '../utils/scopes.js';
 import { heldRequest } from '../utils/runtime.js';
 import { callerKeyed } from '../utils/caller-keyed.js';
@@ -74,6 +73,8 @@ const drop = (response: Pick<Response, 'body'> | undefined): void => {
 /** A call's route (`PolicyContext.perCall`): the mirror base its attempts go to now; absent while they go to the primary. */
 interface Route {
 	base?: string | undefined;
+	/** Whether an attempt of the run to `base` went out (`FetchInit.sending`). */
+	sent?: boolean;
 }
 
 /** The URL an attempt to `url` goes to at the mirror `base`: the base's path before the request's. */
@@ -85,7 +86,8 @@ const atMirror = (base: string, url: string): string => {
 /** The layer sending a call's attempts to the mirror its route holds, if any. */
 const route = (context: PolicyContext, routeOf: (call: PolicyCall) => Route): Layer => (next) => (request, init) => {
 	const call = init?.steadfetch;
-	const base = call && routeOf(call).base;
+	const state = call && routeOf(call);
+	const base = state?.base;
 	if (base === undefined) {
 		return next(request, init);
 	}
@@ -98,7 +100,13 @@ const route = (context: PolicyContext, routeOf: (call: PolicyCall) => Route): La
 		mirror.headers.delete('authorization');
 	}
 
-	return next(mirror, init).finally(release);
+	return next(mirror, {
+		...init,
+		sending: () => {
+			state!.sent = true;
+			init!.sending?.();
+		},
+	}).finally(release);
 };
 
 const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly string[]>, replays: boolean): PolicyParts => {
@@ -171,7 +179,7 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 				continue; // An offline mirror gets one attempt per 10 s (`PolicyContext.offline`), not every failed call's.
 			}
 
-			routeOf(call).base = base;
+			Object.assign(routeOf(call), { base, sent: false });
 			try {
 				const response = await next(body) as Response | undefined;
 				// Not a good answer (a mirror that lacks the resource, or failing too): the next one. But a keyed write's
@@ -199,8 +207,9 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 					throw error;
 				}
 
-				// Refused before it was sent (the mirror's open breaker): an offline mirror's slot of 10 s is free again.
-				if (isSteadfetchError(error)) {
+				// No attempt of its run went out (refused by the mirror's open breaker, a hook's error): an offline mirror's
+				// slot of 10 s is free again; not once one did (its retry refused by the breaker that attempt opened).
+				if (!routeOf(call).sent) {
 					context.offline(context.scopeOf(base), true);
 				}
 			}
@@ -264,6 +273,8 @@ const bare = ({ origin }: URL): string => origin.replace(/\.(?=(:\d+)?$)/, '');
  * only when every mirror failed too. Outbox replays go to their own origin unless `replays: true`.
  * A keyed call's body goes to a mirror byte for byte, also a `Request` input's or a stream's (a
  * `ReadableStream`, or an async iterable where fetch takes one: a Node stream) (a copy kept in memory while the call runs).
+ * A mirror whose scope is `offline` gets one attempt per 10 s (a run refused before any attempt went out, by the
+ * mirror's open breaker, takes none), as every scope (API.md "Reachability and recovery").
  * A mirror listed twice is tried once. A hook of a mirror's run that returns `ky.stop` resolves the call
  * `undefined`, as ky does, and no further mirror is tried.
  * With `auth`, a mirror gets its token only when it is one of auth's `origins`, and a mirror's

@@ -5,10 +5,12 @@
  * `Retry-After` is honoured; an offline mirror gets one attempt per 10 s.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { breaker } from '../../src/entries/breaker.js';
 import { createClient } from '../../src/entries/core.js';
 import { failover } from '../../src/entries/failover.js';
 import { health } from '../../src/entries/health.js';
 import { hedge } from '../../src/entries/hedge.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { held } from './counting-origin-kit.js';
 
@@ -106,5 +108,33 @@ describe('hedge(): an origin\'s Retry-After holds the race\'s further hedges', (
 	it('as before without one (or Retry-After: 0): the second hedge goes out', async () => {
 		expect(await attemptsAfter(undefined)).toBe(3);
 		expect(await attemptsAfter('0')).toBe(3);
+	});
+});
+
+describe('failover: an offline mirror gets one attempt per 10 s', () => {
+	it('a mirror\'s run that went out and was then refused (its breaker opened by that failure) keeps the mirror\'s slot taken', async () => {
+		vi.stubGlobal('navigator', { onLine: false });
+		const clock = new ManualClock();
+		const sent: string[] = [];
+		const fetch = (async (request: Request) => {
+			sent.push(new URL(request.url).origin);
+			throw new TypeError('fetch failed');
+		}) as typeof globalThis.fetch;
+		const api = createClient({
+			name: `h27-offline-${Math.random()}`, clock, random: () => 0.5, fetch, retry: { limit: 1, delay: () => 0 }, retryBudget: false,
+			breaker: breaker({ consecutiveFailures: 1, openMs: 1000 }), failover: failover({ mirrors: { [primary]: [mirror] } }),
+		} as never);
+		await expect(api.get(`${primary}/a`)).rejects.toMatchObject({ code: 'CIRCUIT_OPEN' });
+		expect(sent).toEqual([primary, mirror]);
+		// Both breakers half-open 2 s later, the mirror's slot still taken (8 s to go).
+		clock.advance(2000);
+		await expect(api.get(`${primary}/b`)).rejects.toMatchObject({ code: 'CIRCUIT_OPEN' });
+		// Before: [primary, mirror, primary, mirror]: the mirror's CircuitOpenError after its attempt went out freed its slot.
+		expect(sent).toEqual([primary, mirror, primary]);
+		// 10 s after its attempt: the mirror's slot again.
+		clock.advance(8000);
+		await expect(api.get(`${primary}/c`)).rejects.toMatchObject({ code: 'CIRCUIT_OPEN' });
+		expect(sent).toEqual([primary, mirror, primary, primary, mirror]);
+		api.close();
 	});
 });
