@@ -59,6 +59,8 @@ class Latency {
 	readonly #ring: number[] = [];
 	#next = 0;
 	hedges = 0;
+	/** No hedge goes out before this wall-clock time (a `Retry-After` the scope answered a race's attempt with). */
+	quiet = 0;
 
 	add(ms: number): void {
 		if (this.#ring.length < samplesKept) {
@@ -85,7 +87,7 @@ const drop = (response: Response | undefined): void => void response?.body?.canc
 
 /** Whether hedge `hedge` goes out now (FetchInit.hedge, called by the transport as it sends): only then is it paid, counted and announced. */
 const admit = (settled: boolean, context: PolicyContext, latencies: Scopes<Latency>, request: Request, scope: string, hedge: number): unknown => {
-	if (settled || request.signal.aborted || !context.spendRetry(scope)) {
+	if (settled || request.signal.aborted || latencies.scope(scope).quiet > wallNow() || !context.spendRetry(scope)) {
 		return new Superseded('No hedge now');
 	}
 
@@ -191,6 +193,13 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Timers
 			}
 
 			pending--;
+			// The origin asked for a pause (`Retry-After` on a transient answer: seconds or an HTTP-date; a list read whole):
+			// no further hedge to its scope before it, of this race or another.
+			const after = classifyStatus(response.status)?.transient ? parseRetryAfter(response.headers.get('retry-after'), wallNow()) : undefined;
+			if (after) {
+				latency.quiet = Math.max(latency.quiet, wallNow() + after);
+			}
+
 			if (settled) {
 				drop(response);
 			} else if ((classifyStatus(response.status)?.transient || (keyed && (response.status === 409 || response.status === 425))) && pending > 0) {
@@ -198,8 +207,7 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Timers
 				// a keyed attempt's 409 or 425: its key is still in progress (the other attempt's, as the Idempotency-Key draft says).
 				drop(lost);
 				lost = response;
-				// The origin asked for a pause (`Retry-After`: seconds or an HTTP-date; a list read whole): no further hedge before it.
-				const after = parseRetryAfter(response.headers.get('retry-after'), wallNow());
+				// This race's next hedge waits for it (then goes, if still unanswered).
 				if (after && last < maxHedges) {
 					arm(last, Math.min(after, maxTimerMs));
 				}
@@ -294,7 +302,8 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
  * 408, 429, 5xx; for a keyed call also a 409 or 425, a server's "this key is still in progress", a
  * deliberate difference) wins and the others are aborted; when none wins, the call gets the last server
  * answer (an error only when no server answered: the first attempt's, never a hedge's refusal as it was to go out; or the caller's abort when its signal aborted).
- * A transient answer with a `Retry-After` (seconds or an HTTP-date) holds the race's next hedge until that time has passed.
+ * A transient answer with a `Retry-After` (seconds or an HTTP-date) holds every hedge to its scope until that time has
+ * passed (the race's next one waits for it).
  * Per call, `hedge: false` opts out. Each attempt keeps every property of the call's
  * Request (its `referrerPolicy` and `referrer` too).
  * A hedge is an attempt like any other: it takes a bulkhead slot and a rate-limit token, only if

@@ -71,8 +71,8 @@ describe('hedge(): an origin\'s Retry-After holds the race\'s further hedges', (
 		const call = api.get('https://api.test/slow');
 		await waitFor(() => pending.length === 2, 'the first hedge');
 		pending[1]!.release(new Response('busy', { status: 429, headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter } }));
-		// A later call's first hedge goes 40 ms after its first attempt: the slow call's second hedge, armed before, was due first.
-		const later = api.get('https://api.test/later');
+		// A later call's first hedge (to another origin) goes 40 ms after its first attempt: the slow call's second hedge, armed before, was due first.
+		const later = api.get('https://later.test/later');
 		await waitFor(() => hedged.includes('/later 1'), 'the later call\'s hedge');
 		const slow = pending.filter(({ request }) => request.url.endsWith('/slow')).length;
 		for (const attempt of pending) {
@@ -102,6 +102,28 @@ describe('hedge(): an origin\'s Retry-After holds the race\'s further hedges', (
 		expect(Date.now() - answeredAt).toBeGreaterThanOrEqual(950);
 		pending[2]!.release(new Response('ok'));
 		expect(await call.text()).toBe('ok');
+		api.close();
+	});
+
+	it('another call to the same origin during that pause is not hedged; one to another origin is', async () => {
+		const { pending, fetch } = held();
+		const api = createClient({ fetch, retry: 0, timeout: false, retryBudget: false, hedge: hedge({ delayMs: 40 }) });
+		const hedged: string[] = [];
+		api.on('hedge', ({ url }) => hedged.push(url));
+		const first = api.get('https://api.test/first');
+		await waitFor(() => pending.length === 2, 'the first call\'s hedge');
+		pending[1]!.release(new Response('busy', { status: 503, headers: { 'retry-after': '60' } }));
+		const calls = [api.get('https://api.test/same'), api.get('https://other.test/x')];
+		await waitFor(() => hedged.includes('https://other.test/x'), 'the other origin\'s hedge');
+		// The same origin's hedge was due with the other's (both 40 ms after their first attempts, sent in that order).
+		await waitFor(() => pending.length >= 4, 'the first attempts');
+		// Before: ['https://api.test/first', 'https://api.test/same', 'https://other.test/x'].
+		expect(hedged).toEqual(['https://api.test/first', 'https://other.test/x']);
+		for (const attempt of pending) {
+			attempt.release(new Response('ok'));
+		}
+
+		expect(await Promise.all([first, ...calls].map(async (call) => call.text()))).toEqual(['ok', 'ok', 'ok']);
 		api.close();
 	});
 
