@@ -63,6 +63,8 @@ interface Seen {
 	last?: Classification | undefined;
 	flying: number;
 	later?: string | undefined;
+	/** The call was answered (`settled`): a part it goes on with (a failover mirror's, in the background) is counted as its attempts end. */
+	done?: boolean;
 	/**
 	 * The answers of the call's attempts and how each was classified: the one the call answers with is its outcome, never
 	 * a losing hedge's that ended after it, nor a failover mirror's 404 after which the primary's 503 answers it.
@@ -119,8 +121,9 @@ const createHealth = ({ clock, emit, perCall, scopeOf }: PolicyContext, windowMs
 		// or the mirror before), counted there by its last outcome; the mirror's attempts count in the mirror's scope.
 		if (mark.scope !== scope && mark.scope !== undefined) {
 			sample(mark.scope, mark, mark.last);
-			mark.sentAt = mark.last = undefined;
+			mark.last = undefined;
 			mark.answers = [];
+			mark.later = mark.done ? scope : undefined;
 		}
 
 		mark.scope = scope;
@@ -162,6 +165,7 @@ const createHealth = ({ clock, emit, perCall, scopeOf }: PolicyContext, windowMs
 	const settled = (call: PolicyCall, response: Response | undefined, error: unknown): void => {
 		const state = seenOf(call);
 		const { scope } = state;
+		state.done = true;
 		if (state.sentAt === undefined || scope === undefined) {
 			return;
 		}
@@ -192,14 +196,16 @@ const createHealth = ({ clock, emit, perCall, scopeOf }: PolicyContext, windowMs
 
 	/** Count one call of `scope`: its latency since `state.sentAt` and its outcome; `scope:unhealthy` or `scope:healthy` when it tips. */
 	const sample = (scope: string, state: Seen, outcome: Classification | undefined): void => {
-		state.later = undefined;
-		if (state.sentAt === undefined || outcome?.code === 'UNKNOWN' || outcome?.code === 'ABORTED') {
+		const { sentAt } = state;
+		// Counted once: a part counted as its attempt ended (the call answered early) is not counted again as failover moves on.
+		state.later = state.sentAt = undefined;
+		if (sentAt === undefined || outcome?.code === 'UNKNOWN' || outcome?.code === 'ABORTED') {
 			return; // Neither the origin's nor the network's doing (the app's own error, the caller's abort): not counted.
 		}
 
 		const now = clock.now();
 		const health = states.scope(scope);
-		const [calls, failures] = health.add(now, Math.max(0, now - state.sentAt!), outcome);
+		const [calls, failures] = health.add(now, Math.max(0, now - sentAt), outcome);
 		const errorRate = failures / calls;
 		if (!health.unhealthy && calls >= 10 && errorRate >= threshold) {
 			health.unhealthy = true;

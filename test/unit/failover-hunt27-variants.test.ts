@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { breaker } from '../../src/entries/breaker.js';
 import { createClient } from '../../src/entries/core.js';
+import { createClient as createPreset, isStale, memoryStore } from '../../src/entries/index.js';
 import { failover } from '../../src/entries/failover.js';
 import { health } from '../../src/entries/health.js';
 import { hedge } from '../../src/entries/hedge.js';
@@ -57,6 +58,35 @@ describe('health with failover: each origin\'s outcomes count in its own scope',
 		// Before: []: every call counted once, in the primary's scope, as the second mirror's success.
 		expect(told).toEqual([`scope:unhealthy ${primary} 10`, `scope:unhealthy ${mirror} 10`]);
 		expect(api.stats()[primary]!.topErrors).toEqual([{ code: 'HTTP_5XX', count: 10 }]);
+		api.close();
+	});
+});
+
+describe('health with failover behind an early stale answer: each origin counted once', () => {
+	it('a stale copy answers at networkTimeoutMs; the primary then fails 503 and the mirror answers: one failure of the primary', async () => {
+		const { pending, fetch } = held();
+		const api = createPreset({
+			name: `h27-slow-${Math.random()}`, fetch, retry: 0, timeout: false, retryBudget: false, breaker: false, store: memoryStore,
+			staleCache: { networkTimeoutMs: 50 }, health: health(), failover: failover({ mirrors: { [primary]: [mirror] } }),
+		} as never);
+		const stored: string[] = [];
+		api.on('cache:stored', ({ url }) => stored.push(url));
+		const failedOver: string[] = [];
+		api.on('failover', ({ mirror: to }) => failedOver.push(to));
+		const first = api.get(`${primary}/x`).text();
+		await waitFor(() => pending.length === 1, 'the first attempt');
+		pending[0]!.release(new Response('fresh'));
+		expect(await first).toBe('fresh');
+		await waitFor(() => stored.length === 1, 'the copy stored');
+		const second = await api.get(`${primary}/x`);
+		expect([isStale(second), await second.text()]).toEqual([true, 'fresh']);
+		pending[1]!.release(new Response('down', { status: 503 }));
+		await waitFor(() => pending.length === 3, 'the mirror\'s attempt');
+		pending[2]!.release(new Response('from the mirror'));
+		await waitFor(() => failedOver.length === 1, 'the mirror\'s answer');
+		// With each origin in its own scope, before the fix: errorRate 2/3 ([HTTP_5XX x2]): the primary's 503 counted when its
+		// attempt ended (the call was answered) and again as failover moved to the mirror.
+		expect([api.stats()[primary]!.errorRate, api.stats()[primary]!.topErrors]).toEqual([0.5, [{ code: 'HTTP_5XX', count: 1 }]]);
 		api.close();
 	});
 });
