@@ -1,6 +1,6 @@
 import type { WaitUntil } from '../core/options.js';
 import { probeMs } from '../core/reachability.js';
-import { identityOf } from '../core/context.js';
+import { identities, identityOf } from '../core/context.js';
 import { storageError } from '../core/part-store.js';
 import { lastErrorOf, messageOf, outcomeOf } from './outcome.js';
 import type { Queue, Permit, Replayed } from './queue.js';
@@ -29,6 +29,12 @@ export const signedIn = (queue: Queue): string | undefined | null => {
 		return null;
 	}
 };
+
+/**
+ * The client's identity epoch now, read as a call reads `identity()` (`identities`): where one user is served (a page, a
+ * worker), bumped by every read that saw another answer — alice signed out (or bob signed in) and back is another one.
+ */
+const epochOf = (queue: Queue): unknown => identities(queue.context.options.identity).epoch();
 
 /** How long `onConflict` may take, in ms: longer counts as `'dead'`. */
 const conflictMs = 10_000;
@@ -83,7 +89,8 @@ export const conflict = async (queue: Queue, record: OutboxRecord, key: string, 
  * `offline` (`PolicyContext.offline`: one replay per scope per 10 s still goes out to find out; the
  * pass comes back for the others then). A replay's outcome is `outcomeOf`'s — but for a delivery, none is
  * settled once its identity signed out while it was in flight (the entry is left untouched until it is back), and
- * nothing of an entry is written, removed or told once the identity the pass took it under signed out (`#mine`, at each write).
+ * nothing of an entry is written, removed or told once the identity the pass took it under signed out (`#mine`, at each write),
+ * also when it is back by then: an identity epoch, not its value (alice, bob, alice again is a change).
  */
 export class Pass {
 	readonly #queue: Queue;
@@ -101,8 +108,8 @@ export class Pass {
 	#rebased = false;
 	/** The store's keys, listed once per pass, at the first pending key whose record read as nothing (`#entry`). */
 	#keys: Set<string> | undefined;
-	/** Who was signed in as the pass took its entry (one at a time): what it writes of it, it writes while they still are (`#mine`). */
-	#who: string | undefined | null;
+	/** The identity epoch as the pass took its entry (one at a time, `epochOf`): what it writes of it, it writes while it is the same (`#mine`). */
+	#at: unknown;
 
 	constructor(queue: Queue, permit: Permit, tally: Tally, due: ReadonlySet<string>, waitUntil: WaitUntil | undefined) {
 		this.#queue = queue;
@@ -154,10 +161,11 @@ export class Pass {
 
 	/**
 	 * Whether the pass may still write entry `id` (remove it, store its new state, tell it): no clear or discard of it since
-	 * the pass began, and, checked at each write, the identity it took the entry under still signed in.
+	 * the pass began, and, checked at each write, the identity it took the entry under still signed in, with no change
+	 * between (its epoch: alice signed out and back is a change).
 	 */
 	#mine(id: string): boolean {
-		return this.#permit.current(id) && signedIn(this.#queue) === this.#who;
+		return this.#permit.current(id) && epochOf(this.#queue) === this.#at;
 	}
 
 	/** An entry whose new state was not written though this pass still may (the store did not answer a read: `Queue.writeBack`): pending as it was, its scope waits (FIFO). */
@@ -178,7 +186,7 @@ export class Pass {
 		const queue = this.#queue;
 		const { context, options } = queue;
 		const who = signedIn(queue);
-		this.#who = who;
+		this.#at = epochOf(queue);
 		if (who === null) {
 			return this.#block(scope); // Nobody known is signed in (see `signedIn`): its entries wait, untouched.
 		}
@@ -269,15 +277,15 @@ export class Pass {
 			} else {
 				// An older app version's write is migrated first.
 				const current = version < options.version && options.migrate ? await this.#migrate(record, key, version) : record;
-				await this.#replay(current?.dependsOn?.length || current?.refs ? await this.#resolve(current, key) : current, key, now, who);
+				await this.#replay(current?.dependsOn?.length || current?.refs ? await this.#resolve(current, key) : current, key, now);
 			}
 		} finally {
 			queue.release(id);
 		}
 	}
 
-	/** Replay an entry for `who` (its presence and identity checked again as the attempt starts), and settle its outcome. */
-	async #replay(record: OutboxRecord | undefined, key: string, now: number, who: string | undefined): Promise<void> {
+	/** Replay an entry (its presence and identity epoch checked again as the attempt starts: `#mine`), and settle its outcome. */
+	async #replay(record: OutboxRecord | undefined, key: string, now: number): Promise<void> {
 		const queue = this.#queue;
 		// The headers it was stored with: none of the replaying client's own defaults its first attempt did not carry (another
 		// client of the name, a newer app's) — but its credentials, never stored (a fresh token) — nor one the call removed.
@@ -293,7 +301,7 @@ export class Pass {
 		// Whether the client's `init` hooks all ran (ours, the last, did): one that threw fails the replay before any I/O,
 		// the hook's own error its `lastError` — no attempt, as a `beforeRequest` hook's, never a dead letter as bad input.
 		let shaped = !queue.context.options.hooks?.init;
-		const replayed = record && await queue.replay(record, who, this.#permit, async () => queue.context.send(record.url, {
+		const replayed = record && await queue.replay(record, () => this.#mine(record.id), async () => queue.context.send(record.url, {
 			method: record.method, headers: { ...Object.fromEntries([...removed].map((name) => [name, undefined])), ...headers }, body: record.body,
 			idempotencyKey: record.idempotencyKey, retry: 0, throwHttpErrors: false, prefix: '',
 			...record.init, ...record.auth === false && { auth: false },
@@ -320,7 +328,7 @@ export class Pass {
 		}
 
 		if (replayed) {
-			await this.#settle(record!, key, now, replayed, who);
+			await this.#settle(record!, key, now, replayed);
 			void replayed.response?.body?.cancel().catch(() => undefined); // Once read (by `onConflict`) or not needed.
 		} else if (record) {
 			this.#block(record.scope); // Refused as its attempt started: untouched, pending; its scope waits (FIFO).
@@ -380,8 +388,8 @@ export class Pass {
 		return undefined;
 	}
 
-	/** Apply a replay's outcome to its entry, sent for `who`. */
-	async #settle(record: OutboxRecord, key: string, now: number, { response, error, unsent }: Replayed, who: string | undefined): Promise<void> {
+	/** Apply a replay's outcome to its entry. */
+	async #settle(record: OutboxRecord, key: string, now: number, { response, error, unsent }: Replayed): Promise<void> {
 		const queue = this.#queue;
 		const outcome = outcomeOf(response, error, record, queue.options, now, queue.context.random, unsent);
 		if (outcome.kind === 'sent') {
@@ -400,9 +408,11 @@ export class Pass {
 		// its write and the server's answer would be shown in the next user's session. Untouched, pending: settled when its
 		// identity is back, as a write told "queued" whose attempt ends then (early.ts). (An answer the app gave for a conflict
 		// — `onConflict` itself may sign out — is stored for that identity, and waits for it.) Its attempt failed: a flush
-		// counts it so (`failed`: still pending).
-		if (signedIn(queue) !== who) {
+		// counts it so (`failed`: still pending). Also once it is back (alice, bob, alice: its epoch changed), when its identity's
+		// later entries of the scope wait behind it for the rest of the pass (FIFO).
+		if (epochOf(queue) !== this.#at) {
 			this.#tally(record.id, 'failed');
+			this.#blocked.add(`${record.scope} ${record.identity}`);
 			return;
 		}
 
@@ -441,7 +451,7 @@ export class Pass {
 		}
 
 		// Not written as its identity signed out meanwhile: untouched, pending, counted as above.
-		settled || signedIn(queue) === who || this.#tally(record.id, 'failed');
+		settled || epochOf(queue) === this.#at || this.#tally(record.id, 'failed');
 	}
 
 	/** Make an entry a dead letter (`outbox:dead`), unless this pass may no longer write it (then nobody is told of one). */

@@ -989,12 +989,11 @@ export class Queue {
 	}
 
 	/**
-	 * Send a replay of `record` for the identity `who` (whose digest is the record's), its presence and
-	 * identity checked again as its attempt starts (`admits`). `undefined` when that check refused it:
-	 * nothing went out.
+	 * Send a replay of `record`, `due()` (its presence, and the identity epoch its pass took it under: `Pass#mine`) asked
+	 * again as its attempt starts (`admits`). `undefined` when that check refused it: nothing went out.
 	 */
-	async replay(record: OutboxRecord, who: string | undefined, permit: Permit, send: () => Promise<Response>): Promise<Replayed | undefined> {
-		const ticket: Ticket = { due: () => permit.current(record.id) && this.context.identity() === who, requestId: record.requestId };
+	async replay(record: OutboxRecord, due: () => boolean, send: () => Promise<Response>): Promise<Replayed | undefined> {
+		const ticket: Ticket = { due, requestId: record.requestId };
 		this.#tickets.set(record.idempotencyKey, ticket);
 		try {
 			return { response: await send() };

@@ -1,0 +1,110 @@
+/**
+ * Defect hunt, twenty-seventh round (outbox): a replay settled after its identity changed and came back (an identity
+ * epoch, API.md "Work that outlives its caller"), a dead letter retried while another client of the name clears
+ * (API.md "Identity"), and what an unreadable record's dead letter keeps (API.md "Sensitive data").
+ */
+import { describe, expect, it } from 'vitest';
+import { createClient, memoryStore, OutboxQueuedError, outbox } from '../../src/entries/index.js';
+import { fakeWindow, until } from './outbox-helpers.js';
+
+let made = 0;
+
+const caught = async (promise: Promise<unknown>): Promise<unknown> => promise.then(() => undefined, (error: unknown) => error);
+
+describe('alice -> bob -> alice while alice\'s replay is in flight: an identity epoch, not a value (API.md "Work that outlives its caller")', () => {
+	/**
+	 * Alice's `POST /items` queued offline in a page (one user served: an identity epoch), then a flush whose replay is
+	 * held: `answer(status)` ends it; `out` once it went out.
+	 */
+	const inFlight = async () => {
+		const win = fakeWindow();
+		const who = { name: 'alice' as string | undefined };
+		const held = { answer: (_status: number): void => undefined, out: false, online: false };
+		const fetch = (async (request: Request) => {
+			if (!held.online) {
+				throw new TypeError('fetch failed');
+			}
+
+			if (request.method === 'GET') {
+				return Response.json({});
+			}
+
+			held.out = true;
+			return new Promise<Response>((resolve) => {
+				held.answer = (status) => resolve(Response.json({ id: 5 }, { status }));
+			});
+		}) as typeof globalThis.fetch;
+		const api = createClient({ fetch, identity: () => who.name, random: () => 0.5, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: memoryStore, name: `hunt27-epoch-${++made}`, outbox: outbox() });
+		const events: string[] = [];
+		for (const type of ['outbox:retry', 'outbox:dead', 'outbox:sent', 'outbox:conflict'] as const) {
+			api.on(type, (event) => events.push(`${type} ${event.entryId}`));
+		}
+
+		const error = await caught(api.post('items', { json: { a: 1 } }));
+		expect(error).toBeInstanceOf(OutboxQueuedError);
+		const id = (error as OutboxQueuedError).entryId!;
+		held.online = true;
+		const flushed = api.outbox.flush();
+		await until(() => held.out);
+		return { api, who, id, events, held, flushed, close: () => {
+			api.close();
+			win.restore();
+		} };
+	};
+
+	it.each([
+		[503, 'retry'],
+		[422, 'dead letter'],
+		[412, 'conflict'],
+	])('a %i answered after bob\'s call and alice back: not settled as hers (no %s), the entry pending and untouched', async (status) => {
+		const { api, who, id, events, held, flushed, close } = await inFlight();
+		who.name = 'bob';
+		await api.get('me'); // Bob's call: a read of identity() that saw him.
+		who.name = 'alice';
+		held.answer(status);
+		await flushed;
+		// Before: ['outbox:retry <id>'] (attempts 2), ['outbox:dead <id>'] or ['outbox:conflict <id>', 'outbox:dead <id>']:
+		// the pass compared 'alice' with 'alice' and settled the replay as if nothing had changed.
+		expect(events).toEqual([]);
+		expect((await api.outbox.list()).map((entry) => [entry.id, entry.attempts])).toEqual([[id, 1]]); // Its call's own attempt.
+		expect(await api.outbox.deadLetters()).toEqual([]);
+		close();
+	});
+
+	it('her later write of the scope is not sent in that pass before the one left pending (FIFO)', async () => {
+		const { api, who, id, events, held, flushed, close } = await inFlight();
+		const later = ((await caught(api.post('items/2', { json: { b: 2 } }))) as OutboxQueuedError).entryId!; // Queued behind it.
+		who.name = 'bob';
+		await api.get('me');
+		who.name = 'alice';
+		held.out = false;
+		held.answer(503);
+		await flushed;
+		// Without the lane held: the later write's replay went out (held) ahead of the entry it was queued behind.
+		expect([events, held.out]).toEqual([[], false]);
+		expect((await api.outbox.list()).map((entry) => entry.id)).toEqual([id, later]);
+		close();
+	});
+
+	it('a 201 then: delivered all the same (removed, told once: never sent twice)', async () => {
+		const { api, who, id, events, held, flushed, close } = await inFlight();
+		who.name = 'bob';
+		await api.get('me');
+		who.name = 'alice';
+		held.answer(201);
+		await flushed;
+		expect(events).toEqual([`outbox:sent ${id}`]);
+		expect(await api.outbox.list()).toEqual([]);
+		close();
+	});
+
+	it('no change of identity: a 503 is written back (a retry), as before', async () => {
+		const { api, id, events, held, flushed, close } = await inFlight();
+		await api.get('me');
+		held.answer(503);
+		await flushed;
+		expect(events).toEqual([`outbox:retry ${id}`]);
+		expect((await api.outbox.list())[0]?.attempts).toBe(2);
+		close();
+	});
+});
