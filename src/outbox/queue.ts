@@ -111,6 +111,13 @@ const replaceable = (name: string, scope: string, key: string): boolean => {
 	return !!named && !named.dead && named.scope === scope && name.slice(1) < key.slice(1);
 };
 
+/**
+ * The clears under way (`clear()`) through any client in this realm (`extend()`, another `createClient` of the name and
+ * store), by client name (of everything) or `<name>\0<identity>` (of one identity's): a revival that starts meanwhile
+ * (`retry(id)`) of what one removes, through any client of the name, brings nothing back (`revive`).
+ */
+const clearing = new Map<string, number>();
+
 /** The prefix of every pending entry's key (`makeKey`). */
 const pendingPrefix = 'p|';
 
@@ -192,8 +199,6 @@ export class Queue {
 	#closed = false;
 	/** Bumped by `clear()` (of everything, or of the current identity's): a permit of an older epoch sends and writes back nothing. */
 	#epoch = 0;
-	/** Clears of everything under way (`clear()`): a revival that starts meanwhile (`retry(id)`) brings nothing back (`revive`). */
-	#clearing = 0;
 	/** Whether this client's pass has the lock now: its claims tell what is in flight. */
 	#locked = false;
 	#abort: AbortController | undefined;
@@ -1266,8 +1271,25 @@ export class Queue {
 	 * else rejects. `told`: given the digest of the identity cleared (`undefined`: all) before any removal.
 	 */
 	async clear(who?: string, told?: (identity: string | undefined) => void): Promise<void> {
-		who ?? this.#clearing++;
-		return this.#clear(who, told).finally(() => who ?? this.#clearing--);
+		const key = who === undefined ? this.context.name : `${this.context.name}\0${who}`;
+		const count = (by: number): void => {
+			const under = (clearing.get(key) ?? 0) + by;
+			under ? clearing.set(key, under) : clearing.delete(key);
+		};
+		count(1);
+		return this.#clear(who, told).finally(() => count(-1));
+	}
+
+	/** Whether a clear of everything, or of `identity`'s (a digest), is under way through a client of the name in this realm (`clearing`). */
+	async #clearing(identity: string | undefined): Promise<boolean> {
+		const { name } = this.context;
+		for (const key of [...clearing.keys()]) {
+			if (key === name || (key.startsWith(`${name}\0`) && await this.digest(key.slice(name.length + 1)) === identity)) {
+				return true;
+			}
+		}
+
+		return false;
 	}
 
 	async #clear(who?: string, told?: (identity: string | undefined) => void): Promise<void> {
@@ -1410,7 +1432,7 @@ export class Queue {
 			// (begun before it: its listing may not find what this writes): asked again once it is stored.
 			const notFound = (): SteadfetchError => new SteadfetchError(`No dead letter with id ${id}`, 'OUTBOX_NOT_FOUND', false);
 			// One whose record reads as nothing is there while the store still lists it (shown unreadable: `forEach`).
-			if (!key || !kept(id) || this.#clearing || (isRecord(record) ? !kept(record.identity) : record === undefined && !(await this.keysNow()).has(key))) {
+			if (!key || !kept(id) || await this.#clearing(isRecord(record) ? record.identity : undefined) || (isRecord(record) ? !kept(record.identity) : record === undefined && !(await this.keysNow()).has(key))) {
 				throw notFound();
 			}
 

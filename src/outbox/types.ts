@@ -89,7 +89,7 @@ export interface Outbox {
 	 * Move a dead letter back to pending (attempts and retention start again), then drain; in
 	 * Workers only through `client.withContext(ctx)` (the drain is handed to `ctx.waitUntil`), else
 	 * the next call or `flush()` replays it (no work is left running outside a request). Rejects with
-	 * `OUTBOX_NOT_FOUND` when there is no such dead letter (or it was discarded or cleared meanwhile), with
+	 * `OUTBOX_NOT_FOUND` when there is no such dead letter (or it was discarded or cleared meanwhile, or a clear that removes it — of everything, or of its identity — is under way through any client of the name in this realm), with
 	 * `InvalidRequestError` when it is the dead letter of a stored record the outbox could not read (`lastError`
 	 * `{ code: 'INVALID_REQUEST', message: 'Unreadable' }`: nothing could be sent; it stays a dead letter, its reason kept) or of a
 	 * dependent (`ref()`) that could never be sent: an entry it depends on was discarded or is gone, is itself a dead letter

@@ -4,7 +4,7 @@
  * (API.md "Identity"), and what an unreadable record's dead letter keeps (API.md "Sensitive data").
  */
 import { describe, expect, it } from 'vitest';
-import { createClient, memoryStore, OutboxQueuedError, outbox } from '../../src/entries/index.js';
+import { createClient, memoryStore, OutboxQueuedError, outbox, type KeyValueStore } from '../../src/entries/index.js';
 import { fakeWindow, until } from './outbox-helpers.js';
 
 let made = 0;
@@ -106,5 +106,72 @@ describe('alice -> bob -> alice while alice\'s replay is in flight: an identity 
 		expect(events).toEqual([`outbox:retry ${id}`]);
 		expect((await api.outbox.list())[0]?.attempts).toBe(2);
 		close();
+	});
+});
+
+/** A client of alice's over `inner`, named `name`. */
+const alices = (fetch: typeof globalThis.fetch, inner: KeyValueStore, name: string) =>
+	createClient({ fetch, identity: () => 'alice', random: () => 0.5, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: () => inner, name, outbox: outbox() });
+
+type Api = ReturnType<typeof alices>;
+
+/** Alice's `POST /items` a dead letter (a 422), with another client of the name and store (`otherOf`); then every write is answered 201. */
+const buried = async (otherOf: (api: Api, make: () => Api) => Api) => {
+	const inner: KeyValueStore = memoryStore(`hunt27-clear-${++made}`);
+	const state = { status: 0, sent: [] as string[] };
+	const fetch = (async (request: Request) => {
+		state.sent.push(`${request.method} ${request.url}`);
+		if (!state.status) {
+			throw new TypeError('fetch failed');
+		}
+
+		return Response.json({ id: 5 }, { status: state.status });
+	}) as typeof globalThis.fetch;
+	const name = `hunt27-clear-${made}`;
+	const make = () => alices(fetch, inner, name);
+	const api = make();
+	const other = otherOf(api, make);
+	const id = ((await caught(api.post('items', { json: { a: 1 } }))) as OutboxQueuedError).entryId!;
+	state.status = 422;
+	await api.outbox.flush();
+	expect((await api.outbox.deadLetters()).map((entry) => entry.id)).toEqual([id]);
+	state.status = 201;
+	state.sent.length = 0;
+	return { api, other, id, state, inner };
+};
+
+describe('a dead letter retried through one client while another client of the name clears (API.md "Identity": after clear() resolves, nothing it removed ever comes back)', () => {
+	it.each<[string, (api: Api, make: () => Api) => Api, (api: Api) => Promise<void>]>([
+		['another createClient of the name and store, client.clear()', (_, make) => make(), async (other) => other.clear()],
+		['another createClient of the name and store, outbox.clear()', (_, make) => make(), async (other) => other.outbox.clear()],
+		['a client made by extend(), client.clear()', (api) => api.extend({}) as unknown as Api, async (other) => other.clear()],
+		['another createClient of the name and store, clear({ identity }) of alice\'s (as before)', (_, make) => make(), async (other) => other.clear({ identity: 'alice' })],
+	])('%s: retry(id) called after the clear began is refused (OUTBOX_NOT_FOUND); nothing comes back, nothing is sent', async (_, otherOf, clear) => {
+		const { api, other, id, state, inner } = await buried(otherOf);
+		const cleared = clear(other); // A logout through the other client: not awaited before the app's retry here.
+		const retried = await caught(api.outbox.retry(id));
+		await cleared;
+		await api.outbox.flush();
+		await other.outbox.flush();
+		// Before: retry resolved (undefined), the entry pending again after clear() resolved, then sent (['POST …/items']) —
+		// the clear under way in the other client was not seen (`#clearing` was each client's).
+		expect((retried as { code?: string } | undefined)?.code).toBe('OUTBOX_NOT_FOUND');
+		expect(state.sent).toEqual([]);
+		expect([await api.outbox.list(), await api.outbox.deadLetters()]).toEqual([[], []]);
+		expect((await inner.keys()).filter((key) => /^[pdv]\|/.test(key))).toEqual([]);
+		api.close();
+		other.close();
+	});
+
+	it('a clear of bob\'s under way leaves alice\'s retry alone: pending again, then delivered', async () => {
+		const { api, other, id, state } = await buried((_, make) => make());
+		const cleared = other.clear({ identity: 'bob' });
+		expect(await caught(api.outbox.retry(id))).toBeUndefined();
+		await cleared;
+		expect((await api.outbox.list()).map((entry) => entry.id)).toEqual([id]);
+		await api.outbox.flush();
+		expect(state.sent).toEqual(['POST https://api.example.com/items']);
+		api.close();
+		other.close();
 	});
 });
