@@ -22,8 +22,10 @@ export const secretIn = (queue: { context: PolicyContext; options: ResolvedOutbo
  * An unreadable stored value as the dead letter made of it keeps it (`raw`: nothing is lost) without what the
  * outbox never stores (API.md "Sensitive data"), whatever its shape, at any depth: a member named by a header of the
  * client's or the outbox's `sensitiveHeaders` (credential headers included), a list holding such a name (a pair, a
- * flat list of names and values: not proven clean), and the sensitive query values of every text; its `headers` and
- * `preconditions` past what a record may hold (`headersFit`: 256 fields, 1 MiB), none of them; bytes and the rest as they were. Deeper than 16 levels (a cycle), nothing. `removed`: told when anything was left out or redacted.
+ * flat list of names and values: not proven clean), and the sensitive query values of every text; of its fields, in order,
+ * none past what a record's headers may hold (`headersFit`) — an object or list of more than 256 fields, or more than 1 MiB
+ * as JSON: its `headers`, a URL, `lastError`, `refs`, a field of its own (distrust of storage) — nor past its 256th field or
+ * 4 MiB of JSON in all; its bytes (a body) and the rest as they were. Deeper than 16 levels (a cycle), nothing. `removed`: told when anything was left out or redacted.
  */
 export const withoutSecrets = (queue: { context: PolicyContext; options: ResolvedOutboxOptions }, value: unknown, removed = (): void => undefined, depth = 0): unknown => {
 	const named = (name: unknown): boolean => typeof name === 'string' && isSensitive(queue, name.toLowerCase());
@@ -46,16 +48,30 @@ export const withoutSecrets = (queue: { context: PolicyContext; options: Resolve
 		return value.map(clean).filter((item) => item !== undefined);
 	}
 
-	// A record's header set past what a record may hold (`headersFit`: 256 fields, 1 MiB; here as its JSON, with room for its
-	// punctuation: any shape), at the top: not kept (what made it unreadable, maybe); one that cannot be measured neither.
-	const over = (name: string, item: unknown): boolean => {
+	// A field at the top past what a record's headers may hold (`headersFit`: 256 fields, 1 MiB; here as its JSON, with room
+	// for its punctuation: any shape), or past the 256th or 4 MiB in all: not kept (what made it unreadable, maybe); one that
+	// cannot be measured neither. Bytes (a body, bounded when it was stored) are kept.
+	let fields = 0;
+	let room = 4_194_304;
+	const over = (item: unknown): boolean => {
+		if (depth) {
+			return false;
+		}
+
 		try {
-			return !depth && /^(headers|preconditions)$/.test(name) && ((isObject(item) && Object.keys(item).length > 256) || String(JSON.stringify(item)).length > 1_050_000);
+			const bytes = item instanceof ArrayBuffer || ArrayBuffer.isView(item);
+			const size = bytes ? 0 : String(JSON.stringify(item)).length;
+			if (++fields > 256 || size > Math.min(1_050_000, room) || (!bytes && isObject(item) && Object.keys(item).length > 256)) {
+				return true;
+			}
+
+			room -= size;
+			return false;
 		} catch {
 			return true;
 		}
 	};
-	const kept = Object.entries(value).filter(([name, item]) => !named(name) && !over(name, item));
+	const kept = Object.entries(value).filter(([name, item]) => !named(name) && !over(item));
 	kept.length === Object.keys(value).length || removed();
 	return Object.fromEntries(kept.map(([name, item]) => [name, clean(item)]));
 };

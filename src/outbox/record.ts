@@ -30,7 +30,10 @@ export interface OutboxRecord extends Omit<StoredEntry, 'version' | 'bodyBytes'>
 	replaces?: string[];
 	/** `nextAttemptAt` is the server's `Retry-After`: a drain that makes entries due now still waits for it (up to `retentionMs` ahead). A boolean. */
 	pinned?: boolean;
-	/** For a record that could not be read: the raw stored value, kept so nothing is lost but what the outbox never stores (`withoutSecrets`). */
+	/**
+	 * For a record that could not be read: the raw stored value, kept so nothing is lost but what the outbox never stores and
+	 * what no record holds (`withoutSecrets`: no field of more than 256 fields or 1 MiB of JSON, at most 256 fields and 4 MiB in all; its bytes whole).
+	 */
 	raw?: unknown;
 	/**
 	 * Set while the call that queued it at its deadline (`networkTimeoutMs`) still has its attempt in

@@ -175,3 +175,73 @@ describe('a dead letter retried through one client while another client of the n
 		other.close();
 	});
 });
+
+/** A pending `POST /items` queued offline, its stored record then given `fields` (another tab's, a damaged store): unreadable (`attempts: -1`). */
+const planted = async (fields: Record<string, unknown>) => {
+	const inner: KeyValueStore = memoryStore(`hunt27-raw-${++made}`);
+	const state = { offline: true };
+	const fetch = (async () => {
+		if (state.offline) {
+			throw new TypeError('fetch failed');
+		}
+
+		return Response.json({});
+	}) as typeof globalThis.fetch;
+	const api = createClient({ fetch, random: () => 0.5, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: () => inner, name: `hunt27-raw-${made}`, outbox: outbox() });
+	const error = await caught(api.post('items', { json: { a: 1 } }));
+	expect(error).toBeInstanceOf(OutboxQueuedError);
+	const key = (await inner.keys()).find((each) => each.startsWith('p|'))!;
+	const record = (await inner.get<Record<string, unknown>>(key))!;
+	await inner.set(key, { ...record, attempts: -1, ...fields });
+	state.offline = false;
+	return { api, inner, id: (error as OutboxQueuedError).entryId! };
+};
+
+/** Each field of a raw copy but its bytes: [name, fields (an object's or list's), characters of its JSON]. */
+const measured = (raw: Record<string, unknown>): Array<[string, number, number]> => Object.entries(raw).flatMap(([name, item]) =>
+	item instanceof ArrayBuffer ? [] : [[name, typeof item === 'object' && item !== null ? Object.keys(item).length : 0, String(JSON.stringify(item)).length] as [string, number, number]]);
+
+describe('the dead letter of an unreadable record keeps none of its other fields past what a record\'s headers may hold (256 fields, 1 MiB of JSON)', () => {
+	const big = 'a'.repeat(3_000_000);
+	it.each<[string, Record<string, unknown>, string]>([
+		['a URL of 3,000,000 characters', { url: `https://api.example.com/${big}` }, 'url'],
+		['a lastError that is a text of 3,000,000 characters', { lastError: big }, 'lastError'],
+		['a lastError with a field of 3,000,000 characters', { lastError: { code: 'X', message: 'm', detail: big } }, 'lastError'],
+		['refs of 10,000 placeholders', { refs: Object.fromEntries(Array.from({ length: 10_000 }, (_, n) => [`steadfetch-ref-x-${n}`, { entry: 'e', pointer: '/id' }])) }, 'refs'],
+		['a ref of 3,000,000 characters', { refs: { 'steadfetch-ref-x-0': { entry: big, pointer: '/id' } } }, 'refs'],
+		['dependsOn of 10,000 ids', { dependsOn: Array.from({ length: 10_000 }, (_, n) => `id-${n}`) }, 'dependsOn'],
+		['a field of its own of 3,000,000 characters', { extra: big }, 'extra'],
+	])('%s: buried Unreadable, its raw copy without that field, the rest kept', async (_, fields, name) => {
+		const { api, inner, id } = await planted(fields);
+		expect(await api.outbox.flush()).toMatchObject({ sent: 0, dead: 1 });
+		const key = (await inner.keys()).find((each) => each.startsWith('d|'))!;
+		const { raw } = (await inner.get<{ raw: Record<string, unknown> }>(key))!;
+		// Before: kept whole (e.g. url 3,000,026 characters; refs 10,000 fields).
+		expect(measured(raw).filter(([, count, characters]) => count > 256 || characters > 1_048_576)).toEqual([]);
+		expect(name in raw).toBe(false);
+		expect([raw['id'], raw['method'], (raw['body'] as ArrayBuffer).byteLength]).toEqual([id, 'POST', 7]);
+		api.close();
+	});
+
+	it('10,000 fields of its own, each small: at most 256 fields kept, the record\'s own first', async () => {
+		const { api, inner, id } = await planted(Object.fromEntries(Array.from({ length: 10_000 }, (_, n) => [`x${n}`, n])));
+		await api.outbox.flush();
+		const key = (await inner.keys()).find((each) => each.startsWith('d|'))!;
+		const { raw } = (await inner.get<{ raw: Record<string, unknown> }>(key))!;
+		// Before: 10,000 and more fields kept.
+		expect(Object.keys(raw).length).toBeLessThanOrEqual(256);
+		expect([raw['id'], raw['method'], raw['url']]).toEqual([id, 'POST', 'https://api.example.com/items']);
+		api.close();
+	});
+
+	it('eight fields of its own of 1,000,000 characters each: at most 4 MiB of JSON in all', async () => {
+		const { api, inner } = await planted(Object.fromEntries(Array.from({ length: 8 }, (_, n) => [`x${n}`, String(n).repeat(1_000_000)])));
+		await api.outbox.flush();
+		const key = (await inner.keys()).find((each) => each.startsWith('d|'))!;
+		const { raw } = (await inner.get<{ raw: Record<string, unknown> }>(key))!;
+		// Before: all eight kept (8,000,000 characters and more).
+		expect(measured(raw).reduce((total, [, , characters]) => total + characters, 0)).toBeLessThanOrEqual(4 * 1_048_576);
+		expect(raw['url']).toBe('https://api.example.com/items');
+		api.close();
+	});
+});
