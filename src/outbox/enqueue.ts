@@ -179,6 +179,9 @@ const dependencies = async (queue: Queue, call: PolicyCall, href: string): Promi
 
 const unqueueable = 'A call holding a placeholder of a pending outbox entry must be one the outbox can queue';
 
+/** A body of bytes the app gave (a `Blob`, `File`, `ArrayBuffer` or typed array): replayed byte-identical, never read for placeholders. */
+const isBytes = (body: unknown): boolean => body instanceof Blob || body instanceof ArrayBuffer || ArrayBuffer.isView(body);
+
 /**
  * The record of a call that failed with `error` (or that the layer held), as it is stored; with
  * `until`, of a call queued at its deadline whose attempt goes on: leased until then, no failure yet.
@@ -201,7 +204,7 @@ const recordOf = async (queue: Queue, call: PolicyCall, request: Request, snapsh
 		v: 1, id: randomUuid(), method, url: withoutFragment(url), ...storedHeaders(queue, request.headers, snapshot.type), idempotencyKey, createdAt: now,
 		attempts: isSteadfetchError(error) ? 0 : 1, nextAttemptAt: now, scope: context.scopeOf(url), version: options.version,
 		...identity !== undefined && { identity }, ...snapshot.body && { body: snapshot.body }, bodyBytes: snapshot.body?.byteLength ?? 0, ...until !== undefined && { inFlightUntil: until },
-		...dependent && { dependsOn: dependent.dependsOn, refs: dependent.refs }, ...without.length > 0 && { without },
+		...dependent && { dependsOn: dependent.dependsOn, refs: dependent.refs, ...isBytes(given['body']) && { bytes: true } }, ...without.length > 0 && { without },
 		...Object.keys(init).length > 0 && { init }, ...given['auth'] === false && { auth: false }, ...requestId && { requestId },
 	};
 	if (dependent && !dependent.dependsOn.length) {
@@ -215,10 +218,10 @@ const recordOf = async (queue: Queue, call: PolicyCall, request: Request, snapsh
 			}
 		}
 
-		const parts = substitute(record, dependent.refs, values);
+		const parts = substitute({ url: record.url, headers: record.headers, ...record.body && !record.bytes && { body: record.body } }, dependent.refs, values);
 		const preconditions = substitute({ url: '', headers: record.preconditions ?? {} }, dependent.refs, values);
 		if (typeof parts !== 'string' && typeof preconditions !== 'string') {
-			Object.assign(record, parts, record.preconditions && { preconditions: preconditions.headers }, { bodyBytes: parts.body?.byteLength ?? 0 });
+			Object.assign(record, parts, record.preconditions && { preconditions: preconditions.headers }, { bodyBytes: (parts.body ?? record.body)?.byteLength ?? 0 });
 		}
 	}
 
@@ -621,7 +624,7 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, given: Reque
 		}
 
 		const body = request.body ? await request.arrayBuffer() : undefined;
-		const parts = substitute({ url: request.url, headers: Object.fromEntries(request.headers), ...body && { body } }, dependent.refs, values);
+		const parts = substitute({ url: request.url, headers: Object.fromEntries(request.headers), ...body && !isBytes(call!.options.body) && { body } }, dependent.refs, values);
 		if (typeof parts === 'string') {
 			throw new InvalidRequestError(`Not sent: ${parts}`);
 		}
@@ -629,7 +632,7 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, given: Reque
 		// With the call's own fetch options (workerd has only `cache` of these; the others read undefined; it refuses any `integrity`).
 		// Held by the call's signal until it settles (`heldRequest`): the caller's abort reaches a `fetch` that waits on nothing else.
 		const { method, signal, redirect, credentials, mode, cache, referrerPolicy, keepalive, integrity } = request;
-		[request, release] = heldRequest(parts.url, { method, headers: parts.headers, body: parts.body ?? null, signal, redirect, credentials, mode, cache, referrerPolicy, keepalive, ...integrity && { integrity } });
+		[request, release] = heldRequest(parts.url, { method, headers: parts.headers, body: parts.body ?? body ?? null, signal, redirect, credentials, mode, cache, referrerPolicy, keepalive, ...integrity && { integrity } });
 	}
 
 	if (call && queueable(queue, call, request.url, request.headers.values())) {

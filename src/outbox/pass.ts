@@ -354,7 +354,7 @@ export class Pass {
 			return undefined;
 		}
 
-		const resolved = { ...record, ...parts, bodyBytes: parts.body?.byteLength ?? 0 };
+		const resolved = { ...record, ...parts, bodyBytes: (parts.body ?? record.body)?.byteLength ?? 0 };
 		// Counted pending for the URL it goes to now (read your own writes), here and in the other tabs; not once removed.
 		this.#permit.current(record.id) && queue.queued?.(resolved);
 		return resolved;

@@ -1391,7 +1391,7 @@ export class Queue {
 		}
 
 		const refs = record.refs ?? {};
-		const parts = substitute({ url: record.url, headers: record.headers, ...record.body && { body: record.body } }, refs, values);
+		const parts = substitute({ url: record.url, headers: record.headers, ...record.body && !record.bytes && { body: record.body } }, refs, values);
 		// Its preconditions too (an `If-Match` made of a value of the answer), kept apart.
 		const preconditions = substitute({ url: '', headers: record.preconditions ?? {} }, refs, values);
 		return typeof parts === 'string' ? parts : typeof preconditions === 'string' ? preconditions : { ...parts, ...record.preconditions && { preconditions: preconditions.headers } };

@@ -42,6 +42,8 @@ export interface OutboxRecord extends Omit<StoredEntry, 'version' | 'bodyBytes'>
 	inFlightUntil?: number;
 	/** What each placeholder (`outbox.ref()`) in its URL, headers or body stands for. */
 	refs?: Record<string, Ref>;
+	/** Its body is the bytes of a `Blob`, `File`, `ArrayBuffer` or typed array: never read for placeholders, replayed byte-identical. */
+	bytes?: true;
 	/** The pointers dependents asked of its answer (`outbox.ref()`): their values are kept when it is delivered. */
 	pointers?: string[];
 	/** The entries queued with its placeholders: its kept values stay while one of them is stored. */
@@ -180,7 +182,7 @@ export const isRecord = (value: unknown): value is OutboxRecord => {
 		&& (record.refs === undefined || (typeof record.refs === 'object' && record.refs !== null && Object.values(record.refs).every((ref, index) => index < maxListed && typeof ref?.entry === 'string' && typeof ref.pointer === 'string')))
 		&& (record.replaces?.length ?? 0) <= maxReplaces
 		&& [record.dependsOn, record.pointers, record.dependents, record.without, record.replaces].every((list) => list === undefined || (Array.isArray(list) && list.length <= maxListed && list.every((item) => typeof item === 'string'))) && [record.identity, record.requestId].every((text) => text === undefined || typeof text === 'string')
-		&& isHeaders(record.init ?? {}) && Object.keys(record.init ?? {}).every((name) => initNames.includes(name)) && (record.auth ?? false) === false && typeof (record.pinned ?? false) === 'boolean'
+		&& isHeaders(record.init ?? {}) && Object.keys(record.init ?? {}).every((name) => initNames.includes(name)) && (record.auth ?? false) === false && (record.bytes ?? true) === true && typeof (record.pinned ?? false) === 'boolean'
 		&& (!record.method || sendable(record));
 };
 

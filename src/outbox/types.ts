@@ -117,7 +117,9 @@ export interface Outbox {
 	 * of the answer of entry `entryId` (an `OutboxQueuedError`'s `entryId`), usable in a later call's
 	 * URL (`searchParams` included), headers (the call's, its `Request`'s, the client's), `json` body and text body (a
 	 * string, `URLSearchParams` or a `FormData`'s text fields: the value's text, form-encoded in a form), on this client or one made from it by `extend()` (same name and store): that call is queued
-	 * behind the entry (`dependsOn`, `outbox:waiting`) and replayed with the value in the placeholder's place.
+	 * behind the entry (`dependsOn`, `outbox:waiting`) and replayed with the value in the placeholder's place. The bytes
+	 * of a `Blob`, `File`, `ArrayBuffer` or typed array body are never read for placeholders: sent byte-identical, a
+	 * placeholder in them as written (one there alone makes no call wait).
 	 * The pointer is recorded with the stored entry, so whichever tab delivers it keeps the value: a call
 	 * made with the placeholder after the delivery goes out with it. The answer is read as ky reads an
 	 * error's body: within the client's `timeout` (10 000 ms when it has none) and 10 MiB; one that takes

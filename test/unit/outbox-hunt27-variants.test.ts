@@ -245,3 +245,56 @@ describe('the dead letter of an unreadable record keeps none of its other fields
 		api.close();
 	});
 });
+
+describe('a placeholder in the bytes of a binary body (API.md "Files": replayed byte-identical; a placeholder goes in a URL, headers or a json or text body)', () => {
+	const setup = async () => {
+		const state = { online: false, sent: [] as Array<[string, string]> };
+		const fetch = (async (request: Request) => {
+			if (!state.online) {
+				throw new TypeError('fetch failed');
+			}
+
+			state.sent.push([`${request.method} ${request.url}`, await request.text()]);
+			return Response.json({ id: 5 }, { status: 201 });
+		}) as typeof globalThis.fetch;
+		const api = createClient({ fetch, random: () => 0.5, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: memoryStore, name: `hunt27-bytes-${++made}`, outbox: outbox() });
+		const parent = ((await caught(api.post('items', { json: { a: 1 } }))) as OutboxQueuedError).entryId!;
+		return { api, state, placeholder: api.outbox.ref(parent, '/id') };
+	};
+
+	it.each<[string, (text: string) => BodyInit]>([
+		['an ArrayBuffer', (text) => new TextEncoder().encode(text).buffer as ArrayBuffer],
+		['a Uint8Array', (text) => new TextEncoder().encode(text)],
+		['a Blob of type application/octet-stream', (text) => new Blob([text], { type: 'application/octet-stream' })],
+		['a Blob of type text/plain', (text) => new Blob([text], { type: 'text/plain' })],
+	])('%s body holding the placeholder of a call queued behind its entry (its URL holds it): sent as given, the URL\'s replaced', async (_, bodyOf) => {
+		const { api, state, placeholder } = await setup();
+		const body = `photo bytes ${placeholder} end`;
+		expect(await caught(api.put(`items/${placeholder}/photo`, { body: bodyOf(body) }))).toBeInstanceOf(OutboxQueuedError);
+		state.online = true;
+		await api.outbox.flush();
+		// Before: ['PUT https://api.example.com/items/5/photo', 'photo bytes 5 end'] — the file's bytes changed at its replay.
+		expect(state.sent.at(-1)).toEqual(['PUT https://api.example.com/items/5/photo', body]);
+		api.close();
+	});
+
+	it('an ArrayBuffer body holding the placeholder of an entry delivered already: the call goes out at once, its bytes as given', async () => {
+		const { api, state, placeholder } = await setup();
+		state.online = true;
+		await api.outbox.flush(); // The entry delivered: its value kept.
+		const body = `photo bytes ${placeholder} end`;
+		expect((await api.put(`items/${placeholder}/photo`, { body: new TextEncoder().encode(body).buffer as ArrayBuffer })).status).toBe(201);
+		// Before: 'photo bytes 5 end'.
+		expect(state.sent.at(-1)).toEqual(['PUT https://api.example.com/items/5/photo', body]);
+		api.close();
+	});
+
+	it('a text body holding it: replaced (as before)', async () => {
+		const { api, state, placeholder } = await setup();
+		expect(await caught(api.put(`items/${placeholder}/note`, { body: `note ${placeholder}` }))).toBeInstanceOf(OutboxQueuedError);
+		state.online = true;
+		await api.outbox.flush();
+		expect(state.sent.at(-1)).toEqual(['PUT https://api.example.com/items/5/note', 'note 5']);
+		api.close();
+	});
+});
