@@ -1,4 +1,4 @@
-import { asNetworkFailure } from './network-failure.js';
+import { asNetworkFailure, bodyFailure } from './network-failure.js';
 import type * as Full from './server-failure.js';
 
 /**
@@ -22,9 +22,10 @@ const broken = new WeakMap<object, unknown>();
  * A call's `ReadableStream` body, read through a stream of the same bytes that notes the read's error: workerd does not
  * fail a `fetch` whose body stream errors (it logs the error as uncaught, ends the chunked body there and resolves the
  * answer), Deno's rejects as for a refused connection, so the transport fails such an attempt with that error
- * (`failedBody`), the app's (`UNKNOWN`): never a delivered write, not retried, counted by neither the breaker nor
- * reachability; a stream the app locks after the call began fails so at its first read. Any other body is given back
- * as it is (no cost), and so is a stream that is locked or disturbed already, which ky's Request refuses before any I/O
+ * (`failedBody`), the app's (`UNKNOWN`; `bodyFailure`: one that reads as an abort, a timeout or a network failure is
+ * said to be the body's): never a delivered write, not retried, counted by neither the breaker nor reachability; a
+ * stream the app locks after the call began fails so at its first read. Any other body is given back as it is (no
+ * cost), and so is a stream that is locked or disturbed already, which ky's Request refuses before any I/O
  * (`InvalidRequestError`, as in Node).
  */
 export const watchedBody: typeof Full.watchedBody = (body) => {
@@ -50,8 +51,9 @@ export const watchedBody: typeof Full.watchedBody = (body) => {
 				const { done, value } = await reader.read();
 				done ? controller.close() : controller.enqueue(value);
 			} catch (error) {
-				// A stream errored with no error (`controller.error()`) fails all the same: noted as one that says so.
-				broken.set(watched, error || new TypeError('The request body stream failed', { cause: error }));
+				// A stream errored with no error (`controller.error()`), or with one read as another's failure (an AbortError):
+				// noted as one that says the body failed (`bodyFailure`).
+				broken.set(watched, bodyFailure(error));
 				controller.error(error);
 			}
 		},

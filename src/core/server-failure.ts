@@ -1,5 +1,5 @@
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
-import { asNetworkFailure } from './network-failure.js';
+import { asNetworkFailure, bodyFailure } from './network-failure.js';
 
 /**
  * Node's `fetch` (undici) refusing the request itself, as `TypeError: fetch failed` (which ky calls
@@ -26,9 +26,11 @@ export const asAttemptFailure = (error: unknown, request?: Request): unknown => 
 	// failed` holds that error (no failure of the network has no `code`), and undici let go of the body it had read from
 	// (unlocked; locked still after any other failure: 'unknown scheme', 'bad port'), an Error (msw's network error gives
 	// its `Response.error()` as the cause: a network failure). The read's error itself, as the outbox gives it: the app's
-	// (`UNKNOWN`), never retried nor counted as the origin's.
-	if (request?.bodyUsed && !request.body?.locked && typeof cause?.code !== 'string' && cause instanceof Error && (error as Error).message === 'fetch failed') {
-		return cause;
+	// (`UNKNOWN`), never retried nor counted as the origin's: one that reads as another's failure (an AbortError) said so
+	// (`bodyFailure`). A body that errored with an AbortError undici rejects as aborted, though no signal of the request's did.
+	const ownBody = request?.bodyUsed && !request.body?.locked && typeof cause?.code !== 'string';
+	if (ownBody && ((cause instanceof Error && (error as Error).message === 'fetch failed') || ((error as Error | undefined)?.name === 'AbortError' && !request!.signal.aborted))) {
+		return bodyFailure(cause instanceof Error ? cause : error);
 	}
 
 	return refusedInput.has(cause?.code ?? '') ? new InvalidRequestError(`Invalid request: ${cause!.message}`, { cause: error }) : asNetworkFailure(error);

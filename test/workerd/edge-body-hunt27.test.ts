@@ -1,0 +1,52 @@
+/**
+ * Request bodies in the edge build, in real workerd (defect hunt, twenty-seventh round): this project runs src/ with the
+ * edge build's stand-ins (vitest.config.ts), src/core/server-failure-edge.ts among them. The same bodies against Node's
+ * `fetch` (as Deno's rejects): test/unit/edge-body-hunt27-variants.test.ts.
+ *
+ * - A body stream that errors with an `AbortError` or a `TypeError('fetch failed')`: the call rejected with it as it
+ *   was, `ABORTED` (the caller aborted nothing) or `NETWORK` (retried). Now a TypeError saying the body failed
+ *   (`UNKNOWN`), the error as its cause.
+ */
+import { describe, expect, inject, it } from 'vitest';
+import { classify, createClient, memoryStore } from '../../src/entries/index.js';
+
+let made = 0;
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+/** A stream that gives one chunk, then errors with `reason`. */
+const breaking = (reason: unknown): ReadableStream<Uint8Array> => {
+	let sent = false;
+	return new ReadableStream({
+		pull(controller) {
+			sent ? controller.error(reason) : controller.enqueue(bytes('partial;'));
+			sent = true;
+		},
+	});
+};
+
+describe('request bodies workerd reads as it sends them', () => {
+	const baseUrl = inject('baseUrl');
+	const client = () => {
+		const api = createClient({ store: memoryStore, name: `h27-edge-${++made}`, retry: { limit: 2, delay: () => 0 } });
+		const delivered: string[] = [];
+		api.on('write:delivered', (event) => delivered.push(event.method));
+		return { api, delivered };
+	};
+
+	const hits = async (id: string): Promise<unknown> => (await fetch(`${baseUrl}/hits?id=${id}&path=/echo`)).json();
+	const retries = (api: ReturnType<typeof client>['api']): number => Object.values(api.stats())[0]?.retries ?? 0;
+
+	it.each<[string, () => unknown]>([
+		['an AbortError (was ABORTED)', () => new DOMException('stopped', 'AbortError')],
+		['a TypeError(\'fetch failed\') (was NETWORK, retried)', () => new TypeError('fetch failed')],
+	])('a body stream that errors with %s: a TypeError saying the body failed (UNKNOWN), not retried, not delivered', async (_kind, make) => {
+		const { api, delivered } = client();
+		const id = `h27-${crypto.randomUUID()}`;
+		const reason = make();
+		const error = await api.put(`${baseUrl}/echo?id=${id}`, { body: breaking(reason) }).then((response) => response.status, (caught: unknown) => caught);
+		expect([(error as Error).message, (error as Error).cause, classify(error).code]).toEqual(['The request body stream failed', reason, 'UNKNOWN']);
+		expect([delivered, retries(api), await hits(id)]).toEqual([[], 0, { hits: 1 }]);
+		api.close();
+	});
+
+});
