@@ -19,18 +19,21 @@ export const asAttemptFailure: typeof Full.asAttemptFailure = asNetworkFailure;
 const broken = new WeakMap<object, unknown>();
 
 /**
- * A call's `ReadableStream` body, read through a stream of the same bytes that notes the read's error: workerd does not
- * fail a `fetch` whose body stream errors (it logs the error as uncaught, ends the chunked body there and resolves the
- * answer), Deno's rejects as for a refused connection, so the transport fails such an attempt with that error
- * (`failedBody`), the app's (`UNKNOWN`; `bodyFailure`: one that reads as an abort, a timeout or a network failure is
- * said to be the body's): never a delivered write, not retried, counted by neither the breaker nor reachability; a
- * stream the app locks after the call began fails so at its first read. Any other body is given back as it is (no
- * cost), and so is a stream that is locked or disturbed already, which ky's Request refuses before any I/O
- * (`InvalidRequestError`, as in Node).
+ * A call's `ReadableStream` body (an async iterable's too), read through a stream of the same bytes that notes the
+ * read's error: workerd does not fail a `fetch` whose body stream errors (it logs the error as uncaught, ends the chunked
+ * body there and resolves the answer), Deno's rejects as for a refused connection, so the transport fails such an
+ * attempt with that error (`failedBody`), the app's (`UNKNOWN`; `bodyFailure`: one that reads as an abort, a timeout or
+ * a network failure is said to be the body's): never a delivered write, not retried, counted by neither the breaker nor
+ * reachability; a stream the app locks after the call began fails so at its first read. Any other body is given back as
+ * it is (no cost), and so is a stream that is locked or disturbed already, which ky's Request refuses before any I/O
+ * (`InvalidRequestError`, as in Node). A `Request` input's body is sent as it is (its length kept: a proxied request).
  */
-export const watchedBody: typeof Full.watchedBody = (body) => {
+export const watchedBody: typeof Full.watchedBody = (given) => {
+	// An async iterable (Deno's, workerd's and Node's `fetch` take one) is read as the stream of it, watched as one.
+	const body: unknown = !(given instanceof ReadableStream) && Symbol.asyncIterator in Object(given)
+		? (ReadableStream as { from?: (iterable: unknown) => ReadableStream }).from?.(given) ?? given : given;
 	if (!(body instanceof ReadableStream)) {
-		return body;
+		return given;
 	}
 
 	try {
@@ -39,7 +42,7 @@ export const watchedBody: typeof Full.watchedBody = (body) => {
 		// an empty body and answered 200; Deno failed it as a network failure).
 		new Response(body);
 	} catch {
-		return body;
+		return body as typeof given;
 	}
 
 	let reader: ReadableStreamDefaultReader | undefined;
@@ -60,7 +63,7 @@ export const watchedBody: typeof Full.watchedBody = (body) => {
 		cancel: async (reason) => (reader ?? body).cancel(reason),
 	// Read only as the runtime reads it: nothing taken from the app's stream for an attempt that never goes out.
 	}, { highWaterMark: 0 });
-	return watched as typeof body;
+	return watched as typeof given;
 };
 
 /** The read's error of a body `watchedBody` gave out, if it failed. */

@@ -38,9 +38,9 @@ export const asAttemptFailure = (error: unknown, request?: Request): unknown => 
 
 /**
  * A call's body as it is sent: the same one here, whose `fetch` rejects when its body fails as it is read. The
- * `workerd`/`deno`/`edge-light` build's reads a `ReadableStream` through a stream that notes that failure (workerd's
- * `fetch` resolves then, Deno's rejects as for a refused connection; see server-failure-edge.ts): the read's error in
- * every build (`UNKNOWN`).
+ * `workerd`/`deno`/`edge-light` build's reads a `ReadableStream` (an async iterable too) through a stream that notes
+ * that failure (workerd's `fetch` resolves then, Deno's rejects as for a refused connection; see server-failure-edge.ts):
+ * the read's error in every build (`UNKNOWN`).
  */
 export const watchedBody = <T>(body: T): T => body;
 

@@ -9,6 +9,7 @@
  * - A body stream that errors with an `AbortError`, a `TimeoutError` or a `TypeError('fetch failed')`: the read's error
  *   was the call's error as it was, so `classify()` called it `ABORTED`, `TIMEOUT` or `NETWORK` (this one retried and
  *   counted) where the caller aborted nothing and the network did not fail: the app's body failed (`UNKNOWN`).
+ * - An async-iterable body (Deno, workerd and Node's fetch take one): not watched, its failure a network failure.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
@@ -116,5 +117,33 @@ describe('Node\'s build: what undici rejects with when a body stream errors so',
 		const request = new Request(`${server.url}/n`, { method: 'PUT', body, duplex: 'half', signal: controller.signal } as RequestInit);
 		const rejection = await globalThis.fetch(request).then(() => undefined, (error: unknown) => error);
 		expect(classify(asAttemptFailure(rejection, request)).code).toBe('ABORTED');
+	});
+});
+
+describe('an async-iterable body', () => {
+	const iterable = (fail?: Error) => (async function* () {
+		yield bytes('one;');
+		if (fail) {
+			throw fail;
+		}
+
+		yield bytes('two');
+	})();
+
+	it('one that fails as it is read: the call rejects with its error (UNKNOWN), not retried nor counted', async () => {
+		const api = client();
+		const broken = new Error('the app\'s iterable broke');
+		const error = await caught(api.put(`${server.url}/i`, { body: iterable(broken) as never }));
+		// Before: ky's NetworkError (NETWORK), retried: [2, 3, 'unreachable'].
+		expect([error, classify(error).code]).toEqual([broken, 'UNKNOWN']);
+		expect(counted(api, server.url)).toEqual([0, 0, 'unknown']);
+		api.close();
+	});
+
+	it('a whole one goes out whole (with the outbox too: never stored, as a stream)', async () => {
+		for (const api of [client(), createClient({ store: memoryStore, name: `h27-edge-${++made}`, outbox: outbox() })]) {
+			expect(await outcome(api.put(`${server.url}/i`, { body: iterable() as never }))).toBe('200 \'null one;two\'');
+			api.close();
+		}
 	});
 });

@@ -6,12 +6,17 @@
  * - A body stream that errors with an `AbortError` or a `TypeError('fetch failed')`: the call rejected with it as it
  *   was, `ABORTED` (the caller aborted nothing) or `NETWORK` (retried). Now a TypeError saying the body failed
  *   (`UNKNOWN`), the error as its cause.
+ * - An async-iterable body (workerd takes one) that fails as it is read: not watched, "200 'one;'" (cut short, delivered).
  */
 import { describe, expect, inject, it } from 'vitest';
 import { classify, createClient, memoryStore } from '../../src/entries/index.js';
 
 let made = 0;
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+/** What a call ends with: its status and the body the server got, or its error's code and message. */
+const outcome = (promise: Promise<Response>): Promise<string> =>
+	promise.then(async (response) => `${response.status} '${((await response.json()) as { body: string }).body}'`, (error: unknown) => `${classify(error).code}: ${(error as Error).message}`);
 
 /** A stream that gives one chunk, then errors with `reason`. */
 const breaking = (reason: unknown): ReadableStream<Uint8Array> => {
@@ -46,6 +51,27 @@ describe('request bodies workerd reads as it sends them', () => {
 		const error = await api.put(`${baseUrl}/echo?id=${id}`, { body: breaking(reason) }).then((response) => response.status, (caught: unknown) => caught);
 		expect([(error as Error).message, (error as Error).cause, classify(error).code]).toEqual(['The request body stream failed', reason, 'UNKNOWN']);
 		expect([delivered, retries(api), await hits(id)]).toEqual([[], 0, { hits: 1 }]);
+		api.close();
+	});
+
+	it('an async-iterable body that fails as it is read: the call rejects with its error (UNKNOWN), not delivered; a whole one goes out whole', async () => {
+		const { api, delivered } = client();
+		const id = `h27-${crypto.randomUUID()}`;
+		const broken = new Error('the app\'s iterable broke');
+		const iterable = (fail?: Error) => (async function* () {
+			yield bytes('one;');
+			if (fail) {
+				throw fail;
+			}
+
+			yield bytes('two');
+		})();
+		const error = await api.put(`${baseUrl}/echo?id=${id}`, { body: iterable(broken) as never }).then((response) => response.status, (caught: unknown) => caught);
+		// Before: "200 'one;'" (cut short), a delivered write.
+		expect([error, classify(error).code]).toEqual([broken, 'UNKNOWN']);
+		expect([delivered, retries(api)]).toEqual([[], 0]);
+		expect(await outcome(api.put(`${baseUrl}/echo`, { body: iterable() as never }))).toBe('200 \'one;two\'');
+		expect(delivered).toEqual(['PUT']);
 		api.close();
 	});
 
