@@ -87,9 +87,21 @@ const clientRules: Record<string, Rule> = {
  */
 const clientOnly: Rule = [() => false, 'given to createClient() or extend(), not to a call'];
 
+/**
+ * A body of bytes over a SharedArrayBuffer (a view of one, or itself) or over a resizable ArrayBuffer: fetch's
+ * `BufferSource` takes neither (Node's and browsers' `fetch` refuse a view, and send a SharedArrayBuffer as the text
+ * '[object SharedArrayBuffer]'), workerd sends its bytes, the outbox sent a copy: refused in every build, with or without
+ * the outbox. Its bytes, copied (`new Uint8Array(view)`), are sent.
+ */
+const fixedBytes: Rule = [(value) => {
+	const buffer = ArrayBuffer.isView(value) ? value.buffer : value;
+	return Object.prototype.toString.call(buffer) !== '[object SharedArrayBuffer]' && !(buffer instanceof ArrayBuffer && (buffer as { resizable?: boolean }).resizable);
+}, 'a body fetch takes, not over a SharedArrayBuffer or a resizable ArrayBuffer (send a copy: `new Uint8Array(view)`)'];
+
 /** For each call: ky's, and the call's own. */
 const callRules: Record<string, Rule> = {
 	...kyRules,
+	body: fixedBytes,
 	fallback,
 	idempotencyKey: [(key) => key === true || isPrintableId(key), 'true or a non-empty string of at most 255 printable ASCII characters'],
 	retryBudget: clientOnly, store: clientOnly, name: clientOnly, clock: clientOnly, random: clientOnly, storageTimeoutMs: clientOnly,

@@ -6,16 +6,21 @@
  * rejects a request whose body fails as it reads it with `TypeError: fetch failed`, the body's error as its cause, as
  * Deno 2's does. The same bodies in real workerd: test/workerd/edge-body-hunt27.test.ts.
  *
+ * - A `Request` input whose body stream fails as the runtime reads it: only a call's own `body` was watched, so the
+ *   attempt was a network failure (`NETWORK`, retried, counted by the breaker and reachability; in workerd "200 ''").
  * - A body stream that errors with an `AbortError`, a `TimeoutError` or a `TypeError('fetch failed')`: the read's error
  *   was the call's error as it was, so `classify()` called it `ABORTED`, `TIMEOUT` or `NETWORK` (this one retried and
  *   counted) where the caller aborted nothing and the network did not fail: the app's body failed (`UNKNOWN`).
  * - An async-iterable body (Deno, workerd and Node's fetch take one): not watched, its failure a network failure.
+ * - A body over a SharedArrayBuffer or a resizable ArrayBuffer: Node's fetch refuses it, workerd sent its bytes, and
+ *   the outbox sent a copy (200) where the same call without the outbox was refused.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 vi.mock('../../src/core/server-failure.js', () => import('../../src/core/server-failure-edge.js'));
 
-const { classify, createClient, memoryStore } = await import('../../src/entries/index.js');
+const { classify, createClient, memoryStore, outbox, OutboxQueuedError } = await import('../../src/entries/index.js');
+const { createClient: createCore } = await import('../../src/entries/core.js');
 const { serve } = await import('../helpers/node-server.js');
 
 type Server = Awaited<ReturnType<typeof serve>>;
@@ -36,6 +41,12 @@ afterAll(async () => server.close());
 let made = 0;
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+const stream = (text = 'abc'): ReadableStream<Uint8Array> => new ReadableStream({
+	start(controller) {
+		controller.enqueue(bytes(text));
+		controller.close();
+	},
+});
 
 /** A stream that gives one chunk, then errors with `reason`. */
 const breaking = (reason: unknown): ReadableStream<Uint8Array> => {
@@ -52,6 +63,65 @@ const client = () => createClient({ store: memoryStore, name: `h27-edge-${++made
 const counted = (api: ReturnType<typeof client>, origin: string) =>
 	[Object.values(api.stats())[0]?.retries ?? 0, api.breaker(origin).consecutiveFailures, api.reachability(origin)];
 const caught = (promise: Promise<Response>): Promise<unknown> => promise.then((response) => response.status, (error: unknown) => error);
+/** What a call ends with: its status and what the server got, or its error's code and message. */
+const outcome = (promise: Promise<Response>): Promise<string> =>
+	promise.then(async (response) => `${response.status} '${await response.text()}'`, (error: unknown) => `${classify(error).code}: ${(error as Error).message}`);
+
+describe('a Request input whose body stream fails as the runtime reads it', () => {
+	const broken = new Error('the app\'s stream broke');
+
+	it('the call rejects with the stream\'s error (UNKNOWN): not retried, counted by neither the breaker nor reachability', async () => {
+		const api = client();
+		for (let call = 0; call < 3; call++) {
+			const request = new Request(`${server.url}/r`, { method: 'PUT', body: breaking(broken), duplex: 'half' } as RequestInit);
+			const error = await caught(api.put(request));
+			// Before: ky's NetworkError (NETWORK), retried, then CIRCUIT_OPEN.
+			expect([error, classify(error).code]).toEqual([broken, 'UNKNOWN']);
+		}
+
+		// Before: [3, 5, 'unreachable'].
+		expect(counted(api, server.url)).toEqual([0, 0, 'unknown']);
+		api.close();
+	});
+
+	it('one whose body is whole goes out whole, with its Content-Type, again after a 503', async () => {
+		const api = client();
+		failOnce.add('/again');
+		const before = got.length;
+		const request = new Request(`${server.url}/again`, { method: 'PUT', body: 'whole', headers: { 'content-type': 'text/x-mine' } });
+		expect(await outcome(api.put(request))).toBe('200 \'text/x-mine whole\'');
+		expect(got.slice(before)).toEqual(['text/x-mine whole', 'text/x-mine whole']);
+		api.close();
+	});
+
+	it('one the outbox queues offline is stored and replayed byte-identical', async () => {
+		const state = { offline: true };
+		const fetch = ((request: Request, init?: RequestInit) => (state.offline ? Promise.reject(new TypeError('fetch failed')) : globalThis.fetch(request, init))) as typeof globalThis.fetch;
+		const api = createClient({ fetch, store: memoryStore, name: `h27-edge-${++made}`, retry: 0, breaker: false, outbox: outbox() });
+		const request = new Request(`${server.url}/queued`, { method: 'POST', body: 'kept', headers: { 'content-type': 'text/plain' } });
+		expect(await caught(api.post(request))).toBeInstanceOf(OutboxQueuedError);
+		state.offline = false;
+		const before = got.length;
+		expect(await api.outbox.flush()).toMatchObject({ sent: 1 });
+		expect(got.slice(before)).toEqual(['text/plain kept']);
+		api.close();
+	});
+
+	it('a locked or used one is still refused before any I/O', async () => {
+		const api = client();
+		const locked = new Request(`${server.url}/l`, { method: 'POST', body: stream(), duplex: 'half' } as RequestInit);
+		locked.body!.getReader();
+		const used = new Request(`${server.url}/l`, { method: 'POST', body: 'used' });
+		await used.text();
+		const before = got.length;
+		for (const request of [locked, used]) {
+			expect(await outcome(api.post(request))).toMatch(/^INVALID_REQUEST: /);
+		}
+
+		expect(got.length).toBe(before);
+		api.close();
+	});
+});
 
 describe('a body stream that errors with what reads as another\'s failure: the app\'s body failed (UNKNOWN)', () => {
 	const reasons: Array<[string, () => unknown]> = [
@@ -63,7 +133,7 @@ describe('a body stream that errors with what reads as another\'s failure: the a
 	it.each(reasons)('%s: the call rejects with a TypeError saying the body failed, its cause the error; not retried nor counted', async (_kind, make) => {
 		const api = client();
 		const reason = make();
-		const errors = [await caught(api.put(`${server.url}/a`, { body: breaking(reason) }))];
+		const errors = [await caught(api.put(`${server.url}/a`, { body: breaking(reason) })), await caught(api.put(new Request(`${server.url}/a`, { method: 'PUT', body: breaking(reason), duplex: 'half' } as RequestInit)))];
 		for (const error of errors) {
 			// Before: the error itself (ABORTED, TIMEOUT, or ky's NetworkError: NETWORK, retried).
 			expect([(error as Error).message, (error as Error).cause, classify(error).code]).toEqual(['The request body stream failed', reason, 'UNKNOWN']);
@@ -145,5 +215,51 @@ describe('an async-iterable body', () => {
 			expect(await outcome(api.put(`${server.url}/i`, { body: iterable() as never }))).toBe('200 \'null one;two\'');
 			api.close();
 		}
+	});
+});
+
+describe('a body over a SharedArrayBuffer or a resizable ArrayBuffer: refused before any I/O, with or without the outbox', () => {
+	const shared = (): SharedArrayBuffer => {
+		const buffer = new SharedArrayBuffer(4);
+		new Uint8Array(buffer).set(bytes('abcd'));
+		return buffer;
+	};
+	const resizable = (): ArrayBuffer => {
+		const buffer = new (ArrayBuffer as unknown as new (length: number, options: { maxByteLength: number }) => ArrayBuffer)(2, { maxByteLength: 8 });
+		new Uint8Array(buffer).set(bytes('ab'));
+		return buffer;
+	};
+	const bodies: Array<[string, () => unknown]> = [
+		['a Uint8Array over a SharedArrayBuffer', () => new Uint8Array(shared())],
+		['a SharedArrayBuffer itself (sent as the text \'[object SharedArrayBuffer]\')', shared],
+		['a DataView over a SharedArrayBuffer', () => new DataView(shared())],
+		['a resizable ArrayBuffer', resizable],
+		['a Uint8Array over a resizable ArrayBuffer', () => new Uint8Array(resizable())],
+	];
+
+	it.each(bodies)('%s: InvalidRequestError, on the core, the preset and with an outbox', async (_kind, make) => {
+		const state = { fetched: 0 };
+		const fetch = ((request: Request, init?: RequestInit) => {
+			state.fetched++;
+			return globalThis.fetch(request, init);
+		}) as typeof globalThis.fetch;
+		const name = `h27-edge-${++made}`;
+		const apis = [createCore({ fetch, store: memoryStore, name: `${name}-core` }), createClient({ fetch, store: memoryStore, name }), createClient({ fetch, store: memoryStore, name: `${name}-outbox`, outbox: outbox() })];
+		const results: string[] = [];
+		for (const api of apis) {
+			results.push((await outcome(api.put(`${server.url}/s`, { body: make() as never }))).split(':')[0]!);
+			api.close();
+		}
+
+		// Before, all three sent (fetched 3): a SharedArrayBuffer's view as text ("200 'text/plain;charset=UTF-8 97,98,99,100'",
+		// a DataView's '[object DataView]') but its bytes with the outbox ("200 'null abcd'"), a resizable one's bytes ("200 'null ab'").
+		expect([results, state.fetched]).toEqual([['INVALID_REQUEST', 'INVALID_REQUEST', 'INVALID_REQUEST'], 0]);
+	});
+
+	it('a plain ArrayBuffer and a view of part of one are sent as they are', async () => {
+		const api = createClient({ store: memoryStore, name: `h27-edge-${++made}`, outbox: outbox() });
+		expect(await outcome(api.put(`${server.url}/p`, { body: bytes('xabcx').subarray(1, 4) as Uint8Array<ArrayBuffer> }))).toMatch(/ abc'$/);
+		expect(await outcome(api.put(`${server.url}/p`, { body: bytes('abc').buffer as ArrayBuffer }))).toMatch(/ abc'$/);
+		api.close();
 	});
 });

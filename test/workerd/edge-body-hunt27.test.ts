@@ -3,13 +3,18 @@
  * edge build's stand-ins (vitest.config.ts), src/core/server-failure-edge.ts among them. The same bodies against Node's
  * `fetch` (as Deno's rejects): test/unit/edge-body-hunt27-variants.test.ts.
  *
+ * - A `Request` input whose body stream fails as workerd reads it: only a call's own `body` was watched, and workerd
+ *   answers anyway: "200 ''", a write told delivered. Now the call rejects with the stream's error (`UNKNOWN`).
  * - A body stream that errors with an `AbortError` or a `TypeError('fetch failed')`: the call rejected with it as it
  *   was, `ABORTED` (the caller aborted nothing) or `NETWORK` (retried). Now a TypeError saying the body failed
  *   (`UNKNOWN`), the error as its cause.
  * - An async-iterable body (workerd takes one) that fails as it is read: not watched, "200 'one;'" (cut short, delivered).
+ * - A body over a SharedArrayBuffer or a resizable ArrayBuffer: workerd sent its bytes (200) where Node's and browsers'
+ *   `fetch` refuse it. Now `InvalidRequestError` before any I/O, as there.
  */
 import { describe, expect, inject, it } from 'vitest';
 import { classify, createClient, memoryStore } from '../../src/entries/index.js';
+import { createClient as createCore } from '../../src/entries/core.js';
 
 let made = 0;
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -40,6 +45,27 @@ describe('request bodies workerd reads as it sends them', () => {
 
 	const hits = async (id: string): Promise<unknown> => (await fetch(`${baseUrl}/hits?id=${id}&path=/echo`)).json();
 	const retries = (api: ReturnType<typeof client>['api']): number => Object.values(api.stats())[0]?.retries ?? 0;
+
+	it('a Request input whose body stream errors: the call rejects with the stream\'s error (UNKNOWN), not retried, not delivered', async () => {
+		const { api, delivered } = client();
+		const id = `h27-${crypto.randomUUID()}`;
+		const broken = new Error('the app\'s stream broke');
+		const request = new Request(`${baseUrl}/echo?id=${id}`, { method: 'PUT', body: breaking(broken) });
+		// Before: "200 ''", a delivered write.
+		const error = await api.put(request).then((response) => response.status, (caught: unknown) => caught);
+		expect([error, classify(error).code]).toEqual([broken, 'UNKNOWN']);
+		expect([delivered, retries(api), await hits(id)]).toEqual([[], 0, { hits: 1 }]);
+		api.close();
+	});
+
+	it('a Request input whose body is whole goes out whole, with its Content-Type', async () => {
+		const { api, delivered } = client();
+		const request = new Request(`${baseUrl}/echo`, { method: 'POST', body: 'whole', headers: { 'content-type': 'text/x-mine' } });
+		const response = await api.post(request);
+		expect(await response.json()).toMatchObject({ body: 'whole', headers: { 'content-type': 'text/x-mine' } });
+		expect(delivered).toEqual(['POST']);
+		api.close();
+	});
 
 	it.each<[string, () => unknown]>([
 		['an AbortError (was ABORTED)', () => new DOMException('stopped', 'AbortError')],
@@ -75,4 +101,17 @@ describe('request bodies workerd reads as it sends them', () => {
 		api.close();
 	});
 
+	it.each<[string, () => unknown]>([
+		['a Uint8Array over a SharedArrayBuffer', () => new Uint8Array(new SharedArrayBuffer(4))],
+		['a resizable ArrayBuffer', () => new (ArrayBuffer as unknown as new (length: number, options: { maxByteLength: number }) => ArrayBuffer)(2, { maxByteLength: 8 })],
+	])('%s: InvalidRequestError before any I/O, on the core and the preset', async (_kind, make) => {
+		const id = `h27-${crypto.randomUUID()}`;
+		for (const api of [createCore({ store: memoryStore, name: `h27-edge-${++made}-core` }), client().api]) {
+			// Before: 200 (its bytes sent).
+			expect(await outcome(api.put(`${baseUrl}/echo?id=${id}`, { body: make() as never }))).toMatch(/^INVALID_REQUEST: /);
+			api.close();
+		}
+
+		expect(await hits(id)).toEqual({ hits: 0 });
+	});
 });
