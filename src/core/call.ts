@@ -108,6 +108,9 @@ export interface CallInit {
 
 type Run = (extras?: readonly RunOptions[]) => Promise<Response>;
 
+/** A run's mark (`FetchInit.steadfetchRun`), with its own last failure: two runs at once each retry after their own (`CallState.failure`). */
+type RunMark = { due: boolean; failure?: unknown };
+
 /**
  * A client's `PolicyContext.perCall`, the one door to a policy's per-call state: each policy that
  * asks gets its own slot of every call's state (`Call.local`), made by whichever half asks first.
@@ -165,7 +168,10 @@ interface CallState {
 	sends: number;
 	request: Request | undefined;
 	scope: string | undefined;
-	/** The last failed attempt's error (the transport's; ky's HTTPError, from `shouldRetry`). */
+	/**
+	 * The last failed attempt's error (the transport's; ky's HTTPError, from `shouldRetry`) of the call's first run: a
+	 * marked run keeps its own on its mark (`RunMark`), so a run beside it never retries after (nor tells) another's.
+	 */
 	failure: unknown;
 	/** The error a retry attempt was refused with: ky asks `shouldRetry` about it again, it is not counted twice. */
 	refused: unknown;
@@ -452,9 +458,10 @@ export class Call implements PolicyCall {
 		if (kind === 'retry') {
 			// A retry of a mirror's run is paid, counted and told in the mirror's scope, as its hedge is.
 			const at = to === undefined ? scope : accounting.scopeOf(to);
-			// The error the previous attempt failed with (see `failed`), once: this retry takes it.
-			const error = this.#state.failure as Error | undefined;
-			this.#state.failure = undefined;
+			// The error the previous attempt of this run failed with (see `failed`), once: this retry takes it.
+			const run = (init?.steadfetchRun ?? this.#state) as RunMark;
+			const error = run.failure as Error | undefined;
+			run.failure = undefined;
 			const forced = !error || error instanceof ForceRetryError;
 			const { admission } = this;
 			const paid: { bucket?: number | undefined } = {};
@@ -522,9 +529,12 @@ export class Call implements PolicyCall {
 		return this.#state.refused !== undefined && (error === this.#state.refused || cause === this.#state.refused);
 	}
 
-	/** An attempt failed with `failure` (the transport's error; ky's HTTPError, from `shouldRetry`): the error behind the retry that follows. */
-	failed(failure: unknown): void {
-		this.#state.failure = failure;
+	/**
+	 * An attempt of the run marked `run` (none: the call's first) failed with `failure` (the transport's error; ky's HTTPError,
+	 * from `shouldRetry`): the error behind that run's retry that follows.
+	 */
+	failed(failure: unknown, run: object = this.#state): void {
+		(run as RunMark).failure = failure;
 		if (this.invocation && isObject(failure)) {
 			// ky's `shouldRetry` sees it (or its NetworkError around it): the call is known by it.
 			this.#client.accounting.owns(failure, this);
@@ -597,7 +607,6 @@ export class Call implements PolicyCall {
 		if (fresh) {
 			this.#state.made = request;
 			this.#state.runFrom = this.#state.attempts - 1;
-			this.#state.failure = undefined; // The previous run's: this run's own failures follow.
 			return 'restart';
 		}
 
@@ -726,7 +735,8 @@ export class Call implements PolicyCall {
 		}
 
 		// A run started again, or beside one still going, is marked: its first attempt is no retry (`#count`).
-		const run = this.#start(this.#state.attempts > 0 || this.#state.live > 0 ? { ...options, steadfetchRun: { due: true } } : options);
+		const mark: RunMark | undefined = this.#state.attempts > 0 || this.#state.live > 0 ? { due: true } : undefined;
+		const run = this.#start(mark ? { ...options, steadfetchRun: mark } : options);
 		this.#state.live++;
 		this.#state.run = run;
 		for (const shortcut of this.#state.shortcuts ?? []) {
@@ -749,7 +759,7 @@ export class Call implements PolicyCall {
 			ownError(error);
 			// ky gave up a retry at the request's deadline (waiting for it would pass the deadline): the
 			// retry is not made, and the call ends with its last attempt's error.
-			throw outcome ?? givenUp(this, error, this.#state.failure);
+			throw outcome ?? givenUp(this, error, (mark ?? this.#state).failure);
 		});
 	}
 

@@ -43,7 +43,8 @@ export const shouldRetry = (user: ShouldRetry | undefined, onTimeout: boolean, a
 		// ky's error behind a status, noted on its call for the layer that sends (or refuses) the retry.
 		const call = isHTTPError(error) && callOf(error);
 		if (call) {
-			call.failed(error);
+			// Its run's (ky hands its options, the run's mark among them, to the error): two runs at once each keep their own.
+			call.failed(error, (error.options as { steadfetchRun?: object }).steadfetchRun);
 		}
 
 		if ((error as { retriable?: unknown }).retriable === false) {

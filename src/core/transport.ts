@@ -93,7 +93,7 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 		const failure = call && signal.aborted && !call.signal?.aborted && (signal.reason as Error | undefined)?.name !== 'Superseded' ? new TimeoutError(request)
 			: (call && failedBody(call.options.body)) || asAttemptFailure(error, request);
 		if (call) {
-			call.failed(failure);
+			call.failed(failure, init?.steadfetchRun);
 		}
 
 		// An attempt the caller's own signal ended (its `AbortSignal.timeout()` too) says nothing of the scope: `ABORTED`.
