@@ -182,6 +182,8 @@ interface CallState {
 	response: Response | undefined;
 	/** Body shortcuts asked for so far: started with each run (a wrapper may run ky again). */
 	shortcuts: Array<(run: ResponsePromise) => void> | undefined;
+	/** With a run started beside another still going (a wrapper that runs ky twice at once): every run so far, for a shortcut asked later. */
+	runs?: ResponsePromise[];
 	/**
 	 * Whether the call's first run (the one started with no run before or beside it: it carries no `steadfetchRun` mark) had an
 	 * attempt: its next ones are retries. A run a wrapper started again (failover, auth), or beside one still going (one
@@ -574,10 +576,13 @@ export class Call implements PolicyCall {
 		return response === this.#state.response;
 	}
 
-	/** Start `start` with the call's current run (if any) and every later one (see `#runKy`). */
+	/** Start `start` with the call's current run (if any; each run so far when two went at once: `runs`) and every later one (see `#runKy`). */
 	withRuns(start: (run: ResponsePromise) => void): void {
-		if (this.#state.run) {
-			start(this.#state.run);
+		const { runs, run } = this.#state;
+		if (runs) {
+			runs.forEach(start);
+		} else if (run) {
+			start(run);
 		}
 
 		this.#state.shortcuts ??= [];
@@ -737,7 +742,11 @@ export class Call implements PolicyCall {
 		// A run started again, or beside one still going, is marked: its first attempt is no retry (`#count`).
 		const mark: RunMark | undefined = this.#state.attempts > 0 || this.#state.live > 0 ? { due: true } : undefined;
 		const run = this.#start(mark ? { ...options, steadfetchRun: mark } : options);
-		this.#state.live++;
+		if (this.#state.live++ > 0) {
+			this.#state.runs ??= [this.#state.run!];
+			this.#state.runs.push(run);
+		}
+
 		this.#state.run = run;
 		for (const shortcut of this.#state.shortcuts ?? []) {
 			shortcut(run);

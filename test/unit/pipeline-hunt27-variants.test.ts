@@ -66,3 +66,39 @@ describe('two runs of one call at once: each run\'s retry is told with its own f
 	});
 
 });
+
+describe('a wrapper that runs ky twice at once and gives back one run\'s response: the body shortcuts read that response', () => {
+	/** A wrapper that runs ky twice at once (runs a and b) and gives back run a's response, run a answered once run b resolved. */
+	const aAfterB = () => {
+		let resolvedB!: () => void;
+		const b = new Promise<void>((resolve) => {
+			resolvedB = resolve;
+		});
+		const fetch = (async (request: Request) => {
+			const run = request.headers.get('x-run')!;
+			if (run === 'a') {
+				await b;
+			}
+
+			return Response.json({ run });
+		}) as typeof globalThis.fetch;
+		const audit = mine('audit', { wrap: (_call, next) => {
+			const a = next({ headers: { 'x-run': 'a' } });
+			void next({ headers: { 'x-run': 'b' } }).then(resolvedB);
+			return a;
+		} });
+		return { fetch, audit };
+	};
+
+	for (const [shortcut, read, a] of [
+		['text', (call: { text(): Promise<unknown> }) => call.text(), '{"run":"a"}'],
+		['json', (call: { json(): Promise<unknown> }) => call.json(), { run: 'a' }],
+	] as const) {
+		it(`.${shortcut}() gives run a's body, run b answered first`, async () => {
+			const api = createClient({ retry: 0, ...aAfterB() } as never);
+			// Before: run b's body ('{"run":"b"}'): the shortcut was started with the latest run only, and read as the call's.
+			expect(await read(api.get('https://a.test/x') as never)).toEqual(a);
+			api.close();
+		});
+	}
+});
