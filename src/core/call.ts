@@ -76,6 +76,8 @@ export interface CallClient {
 	closed(): boolean;
 	/** The calls a wrapper holds before its first run (`#bounded`): each refused at once by the client's `close()`. */
 	readonly held: Set<() => void>;
+	/** The scope of the URL a call of `input` goes to (its own `prefix`/`baseUrl` in `options`, else the client's); undefined when none resolves. */
+	urlScope(input: Input, options: PolicyCall['options']): string | undefined;
 }
 
 /**
@@ -168,6 +170,8 @@ interface CallState {
 	sends: number;
 	request: Request | undefined;
 	scope: string | undefined;
+	/** A call that settled before its first attempt, for the watchers (`#settle`): the scope of its URL, what `scope` says until an attempt fixes it. */
+	named?: string | undefined;
 	/**
 	 * The last failed attempt's error (the transport's; ky's HTTPError, from `shouldRetry`) of the call's first run: a
 	 * marked run keeps its own on its mark (`RunMark`), so a run beside it never retries after (nor tells) another's.
@@ -327,7 +331,7 @@ export class Call implements PolicyCall {
 	}
 
 	get scope(): string | undefined {
-		return this.#state.scope;
+		return this.#state.scope ?? this.#state.named;
 	}
 
 	/**
@@ -867,6 +871,11 @@ export class Call implements PolicyCall {
 		const { stats, substituted, watchers } = this.#client;
 		const scope = this.#state.scope;
 		this.#state.settled = true;
+		// Settled before its first attempt (a wrapper answered, refused or timed out first): the watchers see its URL's scope.
+		if (scope === undefined && watchers.length > 0) {
+			this.#state.named = this.#client.urlScope(this.input, this.options);
+		}
+
 		// Before its first attempt: counted as that attempt goes out, if one does (`CallState.settled`).
 		if (!this.replay) {
 			const code = ok ? undefined : this.signal?.aborted ? 'ABORTED' : classify(error).code;

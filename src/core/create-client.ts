@@ -16,7 +16,7 @@ import { clientKeys, type CallOptions, type CoreClientOptions, type WaitUntil } 
 import type { PolicyParts } from './policy.js';
 import { Reach } from './reachability.js';
 import { rejectedCall } from './response-promise.js';
-import { originOf, requestOrigin, urlMessages } from './scope.js';
+import { callUrl, originOf, requestOrigin, urlMessages } from './scope.js';
 import { atOnce, byBand, closeAll, createParts, switchable, verdict } from './slots.js';
 import { createStats, isCounter, type Counter } from './stats.js';
 import { platformFetch, transportOf } from './transport.js';
@@ -185,6 +185,13 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		clock,
 		substituted: substitutedBy(active),
 		hooks: context.hooks,
+		urlScope: (input, own) => {
+			try {
+				return scopeOfRequest(callUrl(input instanceof Request ? input.url : input, { ...options, ...own }));
+			} catch {
+				return undefined;
+			}
+		},
 	});
 
 	made = true;

@@ -103,7 +103,11 @@ export interface PolicyCall {
 	readonly attemptStartedAt: number;
 	/** The first attempt's Request, as ky built it (final URL, merged headers), once it started. */
 	readonly request: Request | undefined;
-	/** The call's scope, computed at its first attempt. */
+	/**
+	 * The call's scope, computed at its first attempt. A call that settled before any (a wrapper answered, refused or timed
+	 * out first) has the scope of its URL from then on, as the policies that watch outcomes (`settled`) see it; undefined
+	 * when its URL does not resolve.
+	 */
 	readonly scope: string | undefined;
 	/**
 	 * Whether one of the call's retries or new runs (a failover attempt) was refused because its

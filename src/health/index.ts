@@ -164,11 +164,16 @@ const createHealth = ({ clock, emit, perCall, scopeOf }: PolicyContext, windowMs
 
 	const settled = (call: PolicyCall, response: Response | undefined, error: unknown): void => {
 		const state = seenOf(call);
-		const { scope } = state;
 		state.done = true;
-		if (state.sentAt === undefined || scope === undefined) {
+		if (state.sentAt === undefined) {
+			// Settled before any attempt reached the network: one a wrapper still sends (it answered first) counts by how it ends,
+			// in the scope of the call's URL (`PolicyCall.scope`, known from such a settle on).
+			state.later = call.scope;
 			return;
 		}
+
+		// The scope of the call's latest attempt (`attemptScope`: a failover mirror's is its own).
+		const scope = state.scope!;
 
 		// The attempt's answer the call resolved with (a losing hedge's, a failover mirror's may have ended after it).
 		const won = response && state.answers.find(([each]) => each === response);

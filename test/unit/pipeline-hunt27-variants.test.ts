@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createClient } from '../../src/entries/core.js';
+import { health } from '../../src/entries/health.js';
+import { logger } from '../../src/entries/logger.js';
 import type { Policy, PolicyContext, PolicyParts } from '../../src/entries/policy.js';
 import { until } from './outbox-helpers.js';
 
@@ -101,4 +103,60 @@ describe('a wrapper that runs ky twice at once and gives back one run\'s respons
 			api.close();
 		});
 	}
+});
+
+describe('a call that settled before its first attempt: the policies that watch outcomes see the scope of its URL', () => {
+	/** A sink that keeps every record's level and scope (`level scope`). */
+	const keeping = () => {
+		const records: string[] = [];
+		const note = (level: string) => (record: { scope: string }) => void records.push(`${level} ${record.scope}`);
+		return { records, sink: { info: note('info'), warn: note('warn'), error: note('error') } };
+	};
+
+	it('the logger: a wrapper that refuses the call before any run writes the call\'s record in the URL\'s scope', async () => {
+		const { records, sink } = keeping();
+		const refusing = mine('audit', { wrap: () => Promise.reject(new Error('audit refused')) });
+		const api = createClient({ fetch: (async () => new Response('net')) as typeof globalThis.fetch, logger: logger(sink), audit: refusing } as never);
+		await expect(api.get('https://a.test/x')).rejects.toThrow('audit refused');
+		// Before: ['error *'] (no scope before a first attempt).
+		expect(records).toEqual(['error https://a.test']);
+		api.close();
+	});
+
+	it('the logger: a relative URL, the client\'s prefix and the call\'s own prefix', async () => {
+		const { records, sink } = keeping();
+		const answering = mine('audit', { wrap: () => Promise.resolve(new Response('copy')) });
+		const api = createClient({ prefix: 'https://a.test/v1', fetch: (async () => new Response('net')) as typeof globalThis.fetch, logger: logger(sink), audit: answering } as never);
+		await api.get('users').text();
+		await api.get('users', { prefix: 'https://b.test' }).text();
+		// Before: ['info *', 'info *'].
+		expect(records).toEqual(['info https://a.test', 'info https://b.test']);
+		api.close();
+	});
+
+	it('health: calls a wrapper answers at once while its run goes out later count by how that run\'s attempt ends', async () => {
+		let failed = 0;
+		const fetch = (async () => {
+			failed++;
+			return new Response('busy', { status: 503 });
+		}) as typeof globalThis.fetch;
+		const runs: Promise<unknown>[] = [];
+		const refreshing = mine('audit', { wrap: (_call, next) => {
+			setTimeout(() => runs.push(next().catch(() => undefined)));
+			return Promise.resolve(new Response('copy'));
+		} });
+		const api = createClient({ fetch, retry: 0, health: health(), audit: refreshing } as never);
+		const unhealthy: string[] = [];
+		api.on('scope:unhealthy', ({ scope }) => unhealthy.push(scope));
+		for (let index = 0; index < 10; index++) {
+			expect(await api.get(`https://a.test/${index}`).text()).toBe('copy');
+		}
+
+		await until(() => failed === 10 && runs.length === 10);
+		await Promise.all(runs);
+		const { errorRate, topErrors } = api.stats()['https://a.test'] as unknown as { errorRate: number; topErrors: unknown };
+		// Before: errorRate 0, topErrors [], no event (the ten 503s of the calls' runs counted by nobody).
+		expect([errorRate, topErrors, unhealthy]).toEqual([1, [{ code: 'HTTP_5XX', count: 10 }], ['https://a.test']]);
+		api.close();
+	});
 });
