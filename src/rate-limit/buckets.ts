@@ -35,6 +35,14 @@ export interface Bucket {
 	waits: number;
 	/** When the bucket was last looked up (epoch ms, the family's clock): a clock that stepped back since moves its times back with it. */
 	seen: number;
+	/** The calls waiting for a token of its own (`index.ts`), made with the first: one that leaves early gives its place to those behind it. */
+	waiters?: Set<Waiter>;
+}
+
+/** A call waiting for its token: `mine`, when the token after it is due; `up()` moves it up one token (its time and `mine`), false once its wait ended. */
+export interface Waiter {
+	mine: number;
+	up(): boolean;
 }
 
 /** A bucket's times (epoch ms; 0: none), moved back as the clock steps back (`Buckets.scope`). */

@@ -6,7 +6,7 @@ import type { Call } from '../core/call.js';
 import { check, optionsOf, isPositiveFinite, isPositiveTimerMs, maxTimerMs, offOnly, positiveTimerMs } from '../utils/validate.js';
 import { RateLimitedError } from '../errors/RateLimitedError.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
-import { Buckets, type Family } from './buckets.js';
+import { Buckets, type Family, type Waiter } from './buckets.js';
 import type { RateLimitWaitEvent } from './events.js';
 import { Closing } from '../core/closing.js';
 import { monotonicNow } from '../utils/clock.js';
@@ -166,7 +166,7 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 			bucket.from = start;
 		}
 
-		const mine = Math.max(due, at) + interval;
+		let mine = Math.max(due, at) + interval;
 		bucket.due = mine;
 		// One of the server's requests left is this one's (given back only when it never went: never more than it said).
 		let took = at < leftUntil;
@@ -174,10 +174,21 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 			bucket.left--;
 		}
 
-		/** A call that leaves before it goes gives its token back, unless a later call reserved after it, and the server's request left it took (once). */
-		const giveBack = (): void => {
+		/**
+		 * A call that leaves before it goes gives its token back, and the server's request left it took (once): the token is
+		 * the bucket's next again, or, when it leaves its wait early (`early`: its signal aborted) and later calls reserved
+		 * after it, the ones waiting for their tokens behind it move up one each.
+		 */
+		const giveBack = (early?: boolean): void => {
 			if (bucket.due === mine) {
 				bucket.due = due;
+			} else if (early) {
+				for (const other of bucket.waiters ?? []) {
+					const last = bucket.due === other.mine;
+					if (other.mine > mine && other.up() && last) {
+						bucket.due -= interval;
+					}
+				}
 			}
 
 			if (took && bucket.leftUntil === leftUntil) {
@@ -232,9 +243,32 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 				context.emit('ratelimit:wait', { scope, method: request.method, url: request.url, waitMs, reason: behind || at === blockedUntil || (queued && at === start) ? 'server' : 'bucket' });
 			}
 
-			// Woken by its own timer, in its own call.
+			// Woken by its own timer, in its own call. One waiting for its token alone (no server's word, no lead) moves up as one before it leaves.
 			const [closed, done] = closing.wait();
-			return sleep(waitMs, signal, closed).finally(done).then(() => {
+			const hurry: { by?: ((ms: number) => void) | undefined } = {};
+			const floor = Math.max(time, blockedUntil);
+			const waiter: Waiter = {
+				mine,
+				up() {
+					if (!hurry.by) {
+						return false;
+					}
+
+					const to = Math.max(floor, at - interval);
+					hurry.by(at - to);
+					at = to;
+					mine = waiter.mine -= interval;
+					return true;
+				},
+			};
+			const waiters = interval && at === due - ahead && !queued && !behind ? bucket.waiters ?? new Set<Waiter>() : undefined;
+			if (waiters) {
+				bucket.waiters = waiters.add(waiter);
+			}
+			return sleep(waitMs, [signal, closed], hurry).finally(() => {
+				done();
+				waiters?.delete(waiter);
+			}).then(() => {
 				// The server said meanwhile that its quota is spent past this call's time (an answer to another call, another tab's
 				// word), or how many requests it has left, all taken: not sent now, it takes its turn again (a wait for the reset, or
 				// RateLimitedError at once past its budget). Requests left: this call takes one, as one that came after the word would.
@@ -252,7 +286,7 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 
 				return sent(() => next(request, init));
 			}, (error: unknown) => {
-				giveBack();
+				giveBack(true);
 				throw error;
 			});
 		}
@@ -289,11 +323,20 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 /**
  * Wait `ms`, or reject with the reason of the first of `signals` that aborts, as soon as it does. A wait longer than a
  * timer holds (`maxTimerMs`: past it, one fires at once) is waited in parts (a token bucket's turn with no time budget).
+ * `hurry.by(ms)` ends the wait that much sooner (a waiter before it left), by a timer of the caller's beside its own: one of
+ * another request of a Worker's isolate may be cancelled with that request, the wait then ends when it would have.
  */
-const sleep = async (ms: number, ...signals: AbortSignal[]): Promise<void> => new Promise<void>((resolve, reject) => {
+const sleep = async (ms: number, signals: AbortSignal[], hurry: { by?: ((ms: number) => void) | undefined }): Promise<void> => new Promise<void>((resolve, reject) => {
 	let timer: ReturnType<typeof setTimeout> | undefined;
+	let soon: ReturnType<typeof setTimeout> | undefined;
+	/** The part waited now, when it began, and how much sooner the wait ends (`hurry`). */
+	let part = ms;
+	let from = 0;
+	let cut = 0;
 	const done = (): void => {
+		hurry.by = undefined;
 		clearTimeout(timer);
+		clearTimeout(soon);
 		for (const signal of signals) {
 			signal.removeEventListener('abort', onAbort);
 		}
@@ -304,17 +347,23 @@ const sleep = async (ms: number, ...signals: AbortSignal[]): Promise<void> => ne
 		reject(this.reason);
 	};
 
-	const wait = (left: number): void => {
-		timer = setTimeout(() => {
-			if (left > maxTimerMs) {
-				wait(left - maxTimerMs);
-			} else {
-				done();
-				resolve();
-			}
-		}, Math.min(left, maxTimerMs));
+	const end = (): void => {
+		done();
+		resolve();
 	};
 
+	const wait = (left: number): void => {
+		part = left;
+		from = monotonicNow();
+		timer = setTimeout(() => left > maxTimerMs ? wait(left - maxTimerMs) : end(), Math.min(left, maxTimerMs));
+	};
+
+	hurry.by = (by) => {
+		cut += by;
+		const left = Math.max(0, part - (monotonicNow() - from) - cut);
+		clearTimeout(soon);
+		soon = left > maxTimerMs ? undefined : setTimeout(end, left);
+	};
 	wait(ms);
 	for (const signal of signals) {
 		signal.addEventListener('abort', onAbort, { once: true });
@@ -334,7 +383,7 @@ const sleep = async (ms: number, ...signals: AbortSignal[]): Promise<void> => ne
  * first, the others once it is answered. Per attempt, so retries,
  * hedges and outbox replays take their turn too (a hedge only if a token is there at once, else it
  * is not sent). An attempt whose signal has aborted is rejected at once with its reason; a waiting
- * one leaves as soon as its signal aborts. One client serves every request of a Cloudflare Worker's
+ * one leaves as soon as its signal aborts, and the calls waiting for a token behind it move up a token each. One client serves every request of a Cloudflare Worker's
  * isolate with one budget per scope (state, never a promise: each waiter has its own timer in its
  * own request); a waiting call whose request ends before its token is due never sends, and its token
  * is spent (nothing of an ended request runs to give it back), so it costs at most that one token.

@@ -4,9 +4,11 @@
  * what is one run's own, a waiter that leaves keeping its place, a watcher told of a call with no scope.
  */
 import { describe, expect, it } from 'vitest';
-import { createClient } from '../../src/entries/core.js';
+import { classify, createClient } from '../../src/entries/core.js';
 import { health } from '../../src/entries/health.js';
 import { logger } from '../../src/entries/logger.js';
+import { rateLimit } from '../../src/entries/rate-limit.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 import type { Policy, PolicyContext, PolicyParts } from '../../src/entries/policy.js';
 import { until } from './outbox-helpers.js';
 
@@ -157,6 +159,58 @@ describe('a call that settled before its first attempt: the policies that watch 
 		const { errorRate, topErrors } = api.stats()['https://a.test'] as unknown as { errorRate: number; topErrors: unknown };
 		// Before: errorRate 0, topErrors [], no event (the ten 503s of the calls' runs counted by nobody).
 		expect([errorRate, topErrors, unhealthy]).toEqual([1, [{ code: 'HTTP_5XX', count: 10 }], ['https://a.test']]);
+		api.close();
+	});
+});
+
+describe('rateLimit(): a waiter whose signal aborts mid-queue gives its place up at once', () => {
+	/**
+	 * A client of 5 requests a second, one at a time (a token every 200 ms), on a clock that stands still (each wait is
+	 * exact): the first call goes at once, `waiting` more each wait for their token; the waits told (`ratelimit:wait`) and
+	 * the paths sent, in order.
+	 */
+	const queue = async (waiting: number) => {
+		const sent: string[] = [];
+		const api = createClient({
+			clock: new ManualClock(1_700_000_000_000), retry: 0, rateLimit: rateLimit({ perSecond: 5, burst: 1 }),
+			fetch: (async (request: Request) => {
+				sent.push(new URL(request.url).pathname);
+				return new Response('ok');
+			}) as typeof globalThis.fetch,
+		});
+		const waits: number[] = [];
+		api.on('ratelimit:wait', ({ waitMs }) => waits.push(waitMs));
+		await api.get('https://a.test/0');
+		const controllers = Array.from({ length: waiting }, () => new AbortController());
+		const calls = controllers.map(async (controller, index) => api.get(`https://a.test/${index + 1}`, { signal: controller.signal }).then(() => 'OK', (error: unknown) => classify(error).code));
+		await until(() => waits.length === waiting);
+		return { api, sent, waits, controllers, calls };
+	};
+
+	it('the first of two waiters aborts: a call made then waits 400 ms (the place it left), not 600', async () => {
+		const { api, sent, waits, controllers, calls } = await queue(2);
+		controllers[0]!.abort();
+		expect(await calls[0]).toBe('ABORTED');
+		const later = api.get('https://a.test/3').text();
+		await until(() => waits.length === 3);
+		// Before: [200, 400, 600] (the aborted waiter's token at 200 kept: every later call a token behind).
+		expect(waits).toEqual([200, 400, 400]);
+		expect([await calls[1], await later]).toEqual(['OK', 'ok']);
+		// The waiter behind the aborted one went at its place (200 ms), before the call made after.
+		expect(sent).toEqual(['/0', '/2', '/3']);
+		api.close();
+	});
+
+	it('the middle one of three aborts: the last moves up a place, the first keeps its own', async () => {
+		const { api, sent, waits, controllers, calls } = await queue(3);
+		controllers[1]!.abort();
+		expect(await calls[1]).toBe('ABORTED');
+		const later = api.get('https://a.test/4').text();
+		await until(() => waits.length === 4);
+		// Before: [200, 400, 600, 800].
+		expect(waits).toEqual([200, 400, 600, 600]);
+		expect([await calls[0], await calls[2], await later]).toEqual(['OK', 'OK', 'ok']);
+		expect(sent).toEqual(['/0', '/1', '/3', '/4']);
 		api.close();
 	});
 });

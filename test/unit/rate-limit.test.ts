@@ -278,8 +278,8 @@ describe('rate limit: in the client', () => {
 		// The token is still there: the next call goes without waiting.
 		expect(await api.get('https://api.test/1').text()).toBe('ok');
 		expect(waits).toEqual([]);
-		// Two wait (100 and 200 ms); the first leaves: the second keeps its time, and the gap it
-		// leaves is not given to a newcomer (which would make two leave at once).
+		// Two wait (100 and 200 ms); the first leaves: the second moves up to its place (100 ms), and a newcomer takes the
+		// second's (200 ms): never two leave at once (hunt 27: the second kept its time, the newcomer waited 300 ms).
 		const controller = new AbortController();
 		const leaving = api.get('https://api.test/2', { signal: controller.signal }).catch((error: unknown) => error);
 		const staying = api.get('https://api.test/3').text();
@@ -288,7 +288,7 @@ describe('rate limit: in the client', () => {
 		expect(await leaving).toBe(reason);
 		const later = api.get('https://api.test/4').text();
 		await expect.poll(() => waits).toHaveLength(3);
-		expect(waits).toEqual([100, 200, 300]);
+		expect(waits).toEqual([100, 200, 200]);
 		// The last to reserve gives its token back when it leaves: the next one waits what it would have.
 		const last = new AbortController();
 		const gone = api.get('https://api.test/5', { signal: last.signal }).catch((error: unknown) => error);
@@ -297,7 +297,7 @@ describe('rate limit: in the client', () => {
 		expect(await gone).toBe(reason);
 		const after = api.get('https://api.test/6').text();
 		await expect.poll(() => waits).toHaveLength(5);
-		expect(waits.slice(3)).toEqual([400, 400]);
+		expect(waits.slice(3)).toEqual([300, 300]);
 		expect(await Promise.all([staying, later, after])).toEqual(['ok', 'ok', 'ok']);
 		expect(sent).toHaveLength(4);
 	});
