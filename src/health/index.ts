@@ -84,7 +84,8 @@ interface Seen {
  * cache or queued counts as the failure its last attempt met — when it was answered so while an
  * attempt was in flight (a stale copy or a queued answer given at a deadline), by how that attempt
  * ends; so does one whose retry a policy refused without I/O (open breaker, throttle, bulkhead
- * full, rate limited, an app's policy). One refused before any attempt reached the network is not
+ * full, rate limited, an app's policy); one a wrapper answered before its run's first attempt, by how that attempt
+ * ends, once it goes out. One refused before any attempt reached the network is not
  * counted (an app's policy without a band sits inside this one: its refusal is none), nor one that
  * ended with the caller's abort or an error of the app's own (`UNKNOWN`); a request `dedupe()` shared
  * goes on past its first caller's abort for the callers still waiting, and counts by how it ends. Failures are `classify()`'s. Per call,
