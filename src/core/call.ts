@@ -14,6 +14,7 @@ import { invalidUrl, pathHint } from './scope.js';
 import { promised, wrapApplies, type Placed } from './slots.js';
 import type { Counters, Stats } from './stats.js';
 import type { Clock, FetchInit, FetchLike, WaitUntil } from './types.js';
+import type { Identities } from './context.js';
 import type { World } from './world.js';
 import { monotonicNow } from '../utils/clock.js';
 import { describe, isObject, thrownText, unmarked } from '../utils/validate.js';
@@ -78,6 +79,8 @@ export interface CallClient {
 	readonly held: Set<() => void>;
 	/** The scope of the URL a call of `input` goes to (its own `prefix`/`baseUrl` in `options`, else the client's); undefined when none resolves. */
 	urlScope(input: Input, options: PolicyCall['options']): string | undefined;
+	/** The client's identity as read: a call's world is bound to its epoch as the call starts (src/core/context.ts). */
+	readonly who: Identities;
 }
 
 /**
@@ -520,12 +523,15 @@ export class Call implements PolicyCall {
 	 * the call went out (its own, or another's request it joined: dedupe; then it has a later attempt), or
 	 * from its first when the call started with an identity, no attempt (its first,
 	 * a retry, a hedge, a wrapper's new run: auth's after a refresh, failover's to a mirror) goes after
-	 * its identity changed or the client was cleared since the call started (src/core/world.ts). The error
+	 * its identity changed or the client was cleared since the call started (src/core/world.ts). A call
+	 * made while nobody was signed in (or with no `identity` option) is refused at its first attempt too
+	 * when nobody is signed in still and the client was cleared since (a logout without `identity`: as
+	 * auth refuses its token then); one whose first attempt waited while somebody signed in goes. The error
 	 * it is refused with (no I/O; a retry refused so is not counted nor paid), else undefined.
 	 */
 	unbound(): SteadfetchError | undefined {
-		// An identity is a non-empty string or undefined (`identityOf`): one falsy check for a call made with none.
-		if ((this.#state.sends || this.#state.attempts > 1 || this.identity) && !this.world.current()) {
+		// An identity is a non-empty string or undefined (`identityOf`); `who.now()` is null when identity() fails: nobody known.
+		if (!this.world.current() && (this.#state.sends || this.#state.attempts > 1 || this.identity || !this.#client.who.now())) {
 			return new SteadfetchError('Not sent: the identity changed, or the client was cleared, since the call started', 'ABORTED', false);
 		}
 	}

@@ -2,7 +2,7 @@ import type { Input, Options as KyOptions, ResponsePromise } from 'ky';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { clientClosed } from './closing.js';
 import { Call, invalid, type CallClient, type Method } from './call.js';
-import { knownIdentity, type Identities } from './context.js';
+import { knownIdentity } from './context.js';
 import { invocationOf, type Invocation } from './invocation.js';
 import { callKyOptions, type CallKyDeps } from './ky-options.js';
 import type { CallOptions } from './options.js';
@@ -26,8 +26,6 @@ export interface CallerDeps extends Omit<CallClient, 'withShortcuts'>, CallKyDep
 	readonly identity: (() => string | undefined) | undefined;
 	/** The worlds of the client's name and store: a call starts in one, captured as it starts (src/core/world.ts). */
 	readonly worlds: Worlds;
-	/** The client's identity as read: a call's world is bound to its epoch as the call starts (src/core/context.ts). */
-	readonly who: Identities;
 	/** The client-level `fallback`, when the call has none of its own. */
 	readonly fallback: unknown;
 	/** The client-level `parseJson`, for responses a policy substituted. */

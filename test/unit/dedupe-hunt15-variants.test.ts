@@ -3,9 +3,9 @@
  * its own call. The shared request goes out as its first caller's attempt, and is refused when that
  * caller's world says no further attempt of it may go (`ABORTED`: a logout since it started, or its
  * stale copy answered it and the client was cleared). A joiner whose own world lets its first attempt
- * go (a call without identity) is not told ABORTED for the first caller: it sends its own. One whose
- * own world refuses it too (an identity changed, an attempt of it went out already) is told ABORTED,
- * as without dedupe.
+ * go (a call made while nobody was signed in, somebody signing in since) is not told ABORTED for the first
+ * caller: it sends its own. One whose own world refuses it too (an identity changed, an attempt of it went
+ * out already, a clear() since it was made: auth-hunt27-variants.test.ts) is told ABORTED, as without dedupe.
  */
 import { describe, expect, it, vi } from 'vitest';
 import type { CoreClientOptions as ClientOptions } from '../../src/entries/core.js';
@@ -21,12 +21,15 @@ import { code, oneSlotScope } from './dedupe-kit.js';
 const setup = (options: ClientOptions = {}, firstStatus = 503) => oneSlotScope(options, firstStatus, { 'cache-control': 'max-age=0' });
 
 describe('dedupe: a joiner is not told ABORTED for the first caller\'s world', () => {
-	it('without identity: a call that joined a retry refused after clear() sends its own (its first attempt)', async () => {
-		const { api, sent, retrying, join, settle } = setup();
+	it('made while nobody was signed in: a call that joined a retry refused after a sign-in sends its own (its first attempt)', async () => {
+		const signIn = { who: undefined as string | undefined };
+		const { api, sent, retrying, join, settle } = setup({ identity: () => signIn.who });
 		const { calls: [first], blocker } = await retrying([async () => api.get('https://api.test/a')]);
 		const [joiner] = await join();
-		await settle(blocker);
-		// The first caller's retry is refused (its first attempt went out before the clear); the joiner's first attempt goes.
+		await settle(blocker, () => {
+			signIn.who = 'bob';
+		});
+		// The first caller's retry is refused (its first attempt went out before the sign-in); the joiner's first attempt goes.
 		expect(await first).toBe('ABORTED');
 		// Before: 'ABORTED' — the first caller's refusal handed to the call that joined it.
 		expect(await joiner).toBe(200);
@@ -34,22 +37,26 @@ describe('dedupe: a joiner is not told ABORTED for the first caller\'s world', (
 		api.close();
 	}, 20_000);
 
-	it('the first caller aborted, then clear(): a joiner without identity sends its own', async () => {
-		const { api, sent, retrying, join, settle } = setup();
+	it('the first caller aborted, then a sign-in: a joiner made while nobody was signed in sends its own', async () => {
+		const signIn = { who: undefined as string | undefined };
+		const { api, sent, retrying, join, settle } = setup({ identity: () => signIn.who });
 		const controller = new AbortController();
 		const { calls: [first], blocker } = await retrying([async () => api.get('https://api.test/a', { signal: controller.signal })]);
 		const [joiner] = await join();
 		controller.abort();
 		expect(await first).toBe('ABORTED');
-		await settle(blocker);
+		await settle(blocker, () => {
+			signIn.who = 'bob';
+		});
 		// Before: 'ABORTED' — the request went on for the joiner, then was refused for the first caller's world.
 		expect(await joiner).toBe(200);
 		expect(sent).toEqual(['/a', '/block', '/a']);
 		api.close();
 	}, 20_000);
 
-	it('the first caller answered by its stale copy, then clear(): a joiner without identity sends its own', async () => {
-		const { api, gate, sent, queued, join, settle } = setup({ name: `d15-${Math.random()}`, store: memoryStore, staleCache: staleCache({ networkTimeoutMs: 40 }) }, 200);
+	it('the first caller answered by its stale copy, then a sign-in: a joiner made while nobody was signed in sends its own', async () => {
+		const signIn = { who: undefined as string | undefined };
+		const { api, gate, sent, queued, join, settle } = setup({ identity: () => signIn.who, name: `d15-${Math.random()}`, store: memoryStore, staleCache: staleCache({ networkTimeoutMs: 40 }) }, 200);
 		const stored = new Promise((resolve) => api.on('cache:stored', resolve));
 		await api.get('https://api.test/a').text();
 		await stored;
@@ -62,7 +69,9 @@ describe('dedupe: a joiner is not told ABORTED for the first caller\'s world', (
 		expect(await (await made).text()).toBe('1');
 		// The joiner's own deadline is far: what it gets is its request's answer.
 		const [joiner] = await join({ staleCache: { networkTimeoutMs: 10_000 } });
-		await settle(blocker);
+		await settle(blocker, () => {
+			signIn.who = 'bob';
+		});
 		// Before: 'ABORTED' — the stale-answered first caller's refusal (its request may not outlive a clear) handed to the joiner.
 		expect(await joiner).toBe(200);
 		expect(sent).toEqual(['/a', '/block', '/a']);

@@ -234,10 +234,11 @@ const blocked = (options: ClientOptions = {}) => {
 
 describe('dedupe: stats().dedupe.shared counts the calls that got a shared request\'s answer', () => {
 	it.each([
-		['its first caller\'s retry refused after clear()', false],
-		['its first caller aborted, then clear()', true],
-	])('a joiner that sent its own request (%s) is not counted', async (_, abort) => {
-		const { api, sent, shared, retrying, join, settle } = blocked();
+		['its first caller\'s retry refused after a sign-in', false],
+		['its first caller aborted, then a sign-in', true],
+	])('a joiner made while nobody was signed in that sent its own request (%s) is not counted', async (_, abort) => {
+		const signIn = { who: undefined as string | undefined };
+		const { api, sent, shared, retrying, join, settle } = blocked({ identity: () => signIn.who });
 		const controller = new AbortController();
 		const { call, blocker } = await retrying(async () => api.get('https://api.test/a', { signal: controller.signal }));
 		const [joiner] = await join();
@@ -245,7 +246,9 @@ describe('dedupe: stats().dedupe.shared counts the calls that got a shared reque
 			controller.abort();
 		}
 
-		await settle(blocker);
+		await settle(blocker, () => {
+			signIn.who = 'bob';
+		});
 		expect([await call, await joiner]).toEqual(['ABORTED', 200]);
 		expect(sent).toEqual(['/a', '/block', '/a']);
 		// Before: 1 — the joiner counted as shared though its answer came from its own request.
@@ -270,10 +273,13 @@ describe('dedupe: stats().dedupe.shared counts the calls that got a shared reque
 	it('its log record and its request name its own request id, not the refused request\'s', async () => {
 		const records: LogRecord[] = [];
 		const sink = { info: (record: LogRecord) => records.push(record), warn: (record: LogRecord) => records.push(record), error: (record: LogRecord) => records.push(record) };
-		const { api, sent, ids, retrying, join, settle } = blocked({ trace: trace({ propagateTo: '*' }), logger: logger(sink) });
+		const signIn = { who: undefined as string | undefined };
+		const { api, sent, ids, retrying, join, settle } = blocked({ identity: () => signIn.who, trace: trace({ propagateTo: '*' }), logger: logger(sink) });
 		const { call, blocker } = await retrying(async () => api.get('https://api.test/a'));
 		const [joiner] = await join();
-		await settle(blocker);
+		await settle(blocker, () => {
+			signIn.who = 'bob';
+		});
 		expect([await call, await joiner]).toEqual(['ABORTED', 200]);
 		expect(sent).toEqual(['/a', '/block', '/a']);
 		// Before: the joiner's own request carried the first caller's id (that of a request refused, never sent for it).
@@ -284,11 +290,14 @@ describe('dedupe: stats().dedupe.shared counts the calls that got a shared reque
 	}, 20_000);
 
 	it('with otel(): its own request\'s span is its first send (no resend_count); the refused shared attempt\'s span says ABORTED', async () => {
-		const { api, retrying, join, settle } = blocked({ trace: otel({ tracer, propagateTo: '*' }) });
+		const signIn = { who: undefined as string | undefined };
+		const { api, retrying, join, settle } = blocked({ identity: () => signIn.who, trace: otel({ tracer, propagateTo: '*' }) });
 		const { call, blocker } = await retrying(async () => api.get('https://api.test/a'));
 		exporter.reset();
 		const [joiner] = await join();
-		await settle(blocker);
+		await settle(blocker, () => {
+			signIn.who = 'bob';
+		});
 		expect([await call, await joiner]).toEqual(['ABORTED', 200]);
 		const spans = exporter.getFinishedSpans();
 		const root = byKind(spans).call.find((span) => span.attributes['http.response.status_code'] === 200 && span.attributes['url.full'] === 'https://api.test/a');

@@ -176,20 +176,30 @@ describe('breaker({ shared }): a coordinator sync started before clear() adopts 
 		const store = memoryStore('hunt15-fleet-report');
 		const server = new FakeOrigin();
 		server.down();
-		const api = createClient({ clock, random: () => 0.5, name: 'hunt15-report', store: () => store, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, breaker: { shared: held, openMs: 30_000, consecutiveFailures: 2 } });
+		// The sync of the second call's failure is held: the gate shuts as its request goes out (a call made before a clear()
+		// that waited no longer goes out after it: auth-hunt27-variants.test.ts).
+		let holding = false;
+		const fetch = async (request: Request): Promise<Response> => {
+			if (holding) {
+				gate = new Promise<void>((resolve) => {
+					release = resolve;
+				});
+			}
+
+			return server.fetch(request);
+		};
+
+		const api = createClient({ clock, random: () => 0.5, name: 'hunt15-report', store: () => store, fetch: fetch as typeof globalThis.fetch, retry: 0, staleCache: false, breaker: { shared: held, openMs: 30_000, consecutiveFailures: 2 } });
 		made.push(api);
 		expect(await api.get(`${origin}/x`).then(() => 'ok', (error: Error) => error.name)).toBe('NetworkError');
 		await vi.waitFor(() => expect(fleet.states.get(origin)?.consecutive).toBe(1));
-		gate = new Promise<void>((resolve) => {
-			release = resolve;
-		});
 		const syncs = fleet.syncs;
-		clock.advance(2_000); // past sharedCacheMs: the call syncs first (held), its failure is reported behind it
-		const failing = api.get(`${origin}/x`).catch(() => undefined);
+		holding = true;
+		clock.advance(2_000); // past sharedCacheMs: the call syncs first, its failure is reported behind it (held)
+		await api.get(`${origin}/x`).catch(() => undefined);
 		await flush();
 		await api.clear();
 		release();
-		await failing;
 		await vi.waitFor(() => expect(fleet.states.get(origin)?.record.state).toBe('open')); // the fleet opened
 		await vi.waitFor(() => expect(fleet.syncs).toBeGreaterThanOrEqual(syncs + 1));
 		await flush();
