@@ -18,8 +18,13 @@ import { parseRetryAfter } from '../utils/runtime.js';
 /** How early before the scope reopens an attempt waits for it instead of failing (ms; see `attempt`). */
 const edgeMs = 16;
 
-/** Fail fast: the scope is open, or half-open with its probes taken (`retryAfterMs`: until it may let a probe through). */
-const refuse = (circuit: Circuit, retryAfterMs: number): Promise<never> => Promise.reject(new CircuitOpenError(circuit.record.scope, retryAfterMs));
+/**
+ * Fail fast: the scope is open, or half-open with its probes taken (`retryAfterMs`: until it may let a probe through). An
+ * isolated scope (`isolate()`) lets none through until reset: its error says it is never retried (`retriable: false`: not by
+ * ky, nor by `queryOptionsFor`'s TanStack `retry`, which would wait `maxOpenMs` for the same refusal).
+ */
+const refuse = ({ record }: Circuit, retryAfterMs: number): Promise<never> =>
+	Promise.reject(Object.assign(new CircuitOpenError(record.scope, retryAfterMs), record.isolated && { retriable: false }));
 
 /**
  * The per-scope circuit breaker: a per-attempt layer (retries are counted too) over one `Circuit`

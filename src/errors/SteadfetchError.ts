@@ -32,7 +32,8 @@ export class SteadfetchError extends Error {
 	declare readonly transient: boolean;
 	/**
 	 * `false`: the call is never retried after this error, whatever `shouldRetry` says — the policy
-	 * that made it refused the attempt to spare the origin (`ThrottledError`). Left out: ky's retry
+	 * that made it refused the attempt to spare the origin (`ThrottledError`, and the `CircuitOpenError` of a
+	 * scope `breaker.isolate()` opened by hand, which lets nothing through until reset). Left out: ky's retry
 	 * rules and `shouldRetry` decide. A policy's own error sets it as the policy decides.
 	 * @default undefined
 	 */

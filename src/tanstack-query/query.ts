@@ -31,8 +31,9 @@ export interface SteadfetchQueryOptions<T> {
 	/**
 	 * Fixed: at most 2 retries after the first try, of transient failures only (`classify(error).transient`,
 	 * or a stale answer not served offline), each try already holding steadfetch's own retries; never
-	 * one `adaptiveThrottle()` refused (`ThrottledError`, or a copy served for it: `throttled`), which
-	 * is never retried (`retriable: false`), as steadfetch does not retry it itself. Never
+	 * one `adaptiveThrottle()` refused (`ThrottledError`, or a copy served for it: `throttled`), nor the
+	 * `CircuitOpenError` of a scope `breaker.isolate()` opened (open until reset: a retry would wait `maxOpenMs` for the same
+	 * refusal), each never retried (`retriable: false`), as steadfetch does not retry it itself. Never
 	 * a call that ended because its `totalTimeout` was spent: the client marks that `TimeoutError`
 	 * `totalTimeoutSpent: true` (a per-attempt `timeout` with time left is not marked and is retried),
 	 * so a first load against a hanging origin shows its error within `totalTimeout`.

@@ -5,8 +5,10 @@
  * whose first attempt went out after it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { breaker } from '../../src/entries/breaker.js';
 import { bulkhead } from '../../src/entries/bulkhead.js';
 import { createClient, memoryStore } from '../../src/entries/index.js';
+import { queryOptionsFor } from '../../src/entries/tanstack-query.js';
 
 const made: Array<{ close(): void }> = [];
 afterEach(() => {
@@ -20,6 +22,30 @@ const ending = async (promise: Promise<unknown>): Promise<unknown> => promise.th
 	(value) => value,
 	(error: { code?: string; name?: string }) => error?.code ?? error?.name,
 );
+
+describe('an isolated scope (breaker.isolate) is not retried by TanStack after maxOpenMs', () => {
+	it('a first load\'s CircuitOpenError is not retried: the query shows its error at once', async () => {
+		const api = createClient({ retry: 0, breaker: breaker(), fetch: async () => Response.json({ ok: true }) } as never);
+		made.push(api);
+		await (api as unknown as { breaker: { isolate(url: string): Promise<void> } }).breaker.isolate('https://api.test');
+		const query = queryOptionsFor(api, 'https://api.test/todos');
+		const refused = await query.queryFn({ signal: new AbortController().signal }).then(() => undefined, (error: unknown) => error as Error & { code: string; retryAfterMs: number });
+		expect(refused?.code).toBe('CIRCUIT_OPEN');
+		// Before: true, and retryDelay 300000: TanStack waited 5 minutes twice (a first load pending for 10 minutes).
+		expect(query.retry(0, refused!)).toBe(false);
+	});
+
+	it('its neighbour: a breaker that opened by failures is still retried when it lets a request through', async () => {
+		const api = createClient({ retry: 0, clock: { now: () => 1_000_000 }, random: () => 0.5, breaker: breaker({ consecutiveFailures: 1, openMs: 5_000 }), fetch: async () => new Response(null, { status: 503 }) } as never);
+		made.push(api);
+		const query = queryOptionsFor(api, 'https://api.test/todos');
+		await query.queryFn({ signal: new AbortController().signal }).catch(() => undefined);
+		const refused = await query.queryFn({ signal: new AbortController().signal }).then(() => undefined, (error: unknown) => error as Error & { code: string });
+		expect([refused?.code, query.retry(0, refused!)]).toEqual(['CIRCUIT_OPEN', true]);
+		// Its wait is until the breaker lets a request through (openMs), not maxOpenMs.
+		expect(query.retryDelay(0, refused!)).toBe(5_000);
+	});
+});
 
 describe('a call made before clear() (no identity, no auth) does not go out after it', () => {
 	it('its first attempt waited for a bulkhead slot during clear(): ABORTED, never sent', async () => {
