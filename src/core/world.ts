@@ -70,12 +70,12 @@ export const safeMethods: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS
 /**
  * Whether an answer to an attempt of `method` is a delivered write (API.md "Read your own writes"):
  * a method that is not safe, answered below 400 — not the `202` a service worker's outbox answers
- * for a write it queued (`Steadfetch-Outbox-Entry`), which that worker tells once it delivers it, nor
+ * for a write it queued (`Steadfetch-Outbox-Entry`; another status with it is a server's: delivered), which that worker tells once it delivers it, nor
  * a `fallback` answer (`isFallback`: the worker's client's, for a write that never reached the origin).
  * The transport's test of every answer, and `fetchHandler`'s of the writes it says it told.
  */
 export const isDelivery = (method: string, response: Response): boolean =>
-	response.status < 400 && !safeMethods.has(method) && !response.headers.has('steadfetch-outbox-entry') && !isFallback(response);
+	response.status < 400 && !safeMethods.has(method) && !(response.status === 202 && response.headers.has('steadfetch-outbox-entry')) && !isFallback(response);
 
 /** The clears and removals noted for the clients of one name and store, by a sequence number. */
 export class Worlds {

@@ -1,8 +1,7 @@
 /**
  * The twenty-seventh round on auth, the TanStack Query helpers and the headers the library reads back (defect hunt):
- * a server's own `Cache-Status: steadfetch; …` or `Steadfetch-Outbox-Entry` taken for an answer the client made; an
- * isolated scope's refusal retried by TanStack after `maxOpenMs`; a call made before a `clear()` (no identity, no auth)
- * whose first attempt went out after it.
+ * a server's own `Steadfetch-Outbox-Entry` on a 201 that hid a delivered write; an isolated scope's refusal retried by
+ * TanStack after `maxOpenMs`; a call made before a `clear()` (no identity, no auth) whose first attempt went out after it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { breaker } from '../../src/entries/breaker.js';
@@ -74,5 +73,21 @@ describe('a call made before clear() (no identity, no auth) does not go out afte
 		await expect.poll(() => answers.length).toBe(1);
 		answers.shift()!();
 		expect([await next, sent]).toEqual([200, ['/first', '/next']]);
+	});
+});
+
+describe('a server\'s own Steadfetch-Outbox-Entry on a write it took does not hide the delivery', () => {
+	it('a 201 with the header is a delivered write (write:delivered), as a service worker\'s queued 202 is not', async () => {
+		const api = createClient({
+			name: `h27-${crypto.randomUUID()}`, store: memoryStore, retry: 0,
+			fetch: async (request: Request) => new Response(null, { status: new URL(request.url).pathname === '/queued' ? 202 : 201, headers: { 'steadfetch-outbox-entry': 'x' } }),
+		} as never);
+		made.push(api);
+		const told: string[] = [];
+		api.on('write:delivered', ({ url }) => told.push(new URL(url).pathname));
+		await api.post('https://api.test/todos', { json: { a: 1 } });
+		await api.post('https://api.test/queued', { json: { a: 1 } });
+		// Before: [] (the server's header hid the delivery: no syncInvalidation, the stale copies of /todos kept).
+		expect(told).toEqual(['/todos']);
 	});
 });
