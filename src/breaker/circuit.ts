@@ -101,6 +101,8 @@ export interface Circuit {
 	asked?: number | undefined;
 	/** This context's latest probe (its claim, then its request): a call waiting for an early probe goes on when it settles. */
 	probing?: Promise<unknown>;
+	/** When this tab last answered another tab's `ask` of the scope (epoch ms; tabs.ts: at most once a second). */
+	answered?: number;
 	/** Attempts sent and not counted yet: a closed circuit is forgotten (`Scopes`) only without any. */
 	busy: number;
 }

@@ -176,11 +176,15 @@ export const start = (circuits: Circuits): void => {
 		circuits.channel = openChannel(`steadfetch:${context.name}:breaker`, (data) => {
 			// A tab whose read of the scope's stored state failed asks for it: a tab that knows it open (or isolated) tells it,
 			// also one it knows only from the other tabs and forgot (`Circuits.forgot`): the tab that opened it may be gone.
+			// At most once a second per scope (`Circuit.answered`): a flood of asks (any script of the origin can post them)
+			// has every tab answer no more often.
 			const { ask } = Object(data) as { ask?: unknown };
 			if (typeof ask === 'string') {
-				const record = known(circuits, ask)?.record;
-				if (record && record.state !== 'closed') {
-					circuits.channel!.post(record);
+				const circuit = known(circuits, ask);
+				const now = circuits.clock.now();
+				if (circuit && circuit.record.state !== 'closed' && !(Math.abs(now - circuit.answered!) < 1000)) {
+					circuit.answered = now;
+					circuits.channel!.post(circuit.record);
 				}
 
 				return;

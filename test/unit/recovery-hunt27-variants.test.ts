@@ -1,0 +1,142 @@
+/**
+ * Defect hunt, twenty-seventh round (area: recovery across tabs). API.md "Reachability and recovery" (counts that cross
+ * tabs), "Sensitive data" (what another tab posts is outside input, validated and bounded by the options), the
+ * adaptive throttle's counts shared by the tabs of a name, and the Redis coordinator's factory. Node's BroadcastChannel
+ * and Web Locks carry the tabs' messages and locks (`document` faked).
+ */
+import { describe, expect, it, vi } from 'vitest';
+import { createClient, memoryStore, type KeyValueStore } from '../../src/entries/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { FakeOrigin, origin, t0, windowEachTest } from './breaker-kit.js';
+
+const clients = windowEachTest();
+let names = 0;
+
+/** Tabs of one name and store on one clock (at `t0`), breakers shared (`openMs` 30 000); `events` lists `type reason`. */
+const tabsOf = (store?: KeyValueStore) => {
+	const clock = new ManualClock(t0);
+	const name = `h27-tabs-${names++}`;
+	const kept = store ?? memoryStore(name);
+	const open = (breakerOptions: object = {}) => {
+		const server = new FakeOrigin();
+		const events: string[] = [];
+		const api = createClient({ clock, random: () => 0.5, name, store: () => kept, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, breaker: { share: true, openMs: 30_000, ...breakerOptions } });
+		clients.push(api);
+		for (const type of ['breaker:open', 'breaker:half-open', 'breaker:closed'] as const) {
+			api.on(type, (event) => events.push(`${type} ${event.reason}`));
+		}
+
+		const call = async (url = `${origin}/x`): Promise<string> => api.get(url).then((response) => String(response.status), (error: { code?: unknown; name: string }) => (typeof error.code === 'string' ? error.code : error.name));
+		return { api, server, events, call };
+	};
+
+	/** A channel of the name's breakers, as another tab (or any script of the origin) posts on it. */
+	const other = (): BroadcastChannel => {
+		const channel = new BroadcastChannel(`steadfetch:${name}:breaker`);
+		clients.push(channel);
+		return channel;
+	};
+
+	return { clock, name, store: kept, open, other };
+};
+
+/** Post an open record of a marker scope after `posted` and wait until `api` took it: every message before it was handled. */
+let markers = 0;
+const heardAll = async (channel: BroadcastChannel, api: { breaker(scope: string): { state: string } }): Promise<void> => {
+	const marker = `https://marker-${markers++}.test`;
+	channel.postMessage({ v: 2, scope: marker, state: 'open', openedAt: t0, reopensAt: t0 + 1_000, opens: 1, at: t0 });
+	await vi.waitFor(() => expect(api.breaker(marker).state).not.toBe('closed'));
+};
+
+/** A success outcome as a tab's own reads on the channel: its closed state, no failures in a row, its window holding it. */
+const successOf = (now: number) => ({ v: 2, scope: origin, state: 'closed', openedAt: 0, reopensAt: 0, opens: 0, at: 0, outcome: 0, window: { calls: 1, failures: 0, at: now } });
+
+describe('breaker: success messages from another tab of the origin', () => {
+	it('a flood of well-formed successes between this tab\'s own failures ends its failures in a row once in that second: its failures open it', async () => {
+		const { open, other, clock } = tabsOf();
+		const tab = open();
+		tab.server.answer(503);
+		const channel = other();
+		for (let index = 0; index < 5; index++) {
+			expect(await tab.call()).toBe('HTTPError');
+			for (let posted = 0; posted < 50; posted++) {
+				channel.postMessage(successOf(clock.now()));
+			}
+
+			await heardAll(channel, tab.api);
+		}
+
+		// Before: 0 failures in a row (each flood ended them): one script kept every tab's breaker closed for good.
+		expect(tab.api.breaker(origin).consecutiveFailures).toBe(4); // the first flood's first success ended one
+		expect(await tab.call()).toBe('HTTPError');
+		expect(tab.api.breaker(origin).state).toBe('open');
+		expect(tab.events).toContain('breaker:open consecutive-failures');
+	});
+
+	it('a success whose message lacks a tab\'s counts (none, failures in a row, a window with no call for it) ends nothing', async () => {
+		const { open, other, clock } = tabsOf();
+		const tab = open();
+		tab.server.answer(503);
+		expect(await tab.call()).toBe('HTTPError');
+		const channel = other();
+		const now = clock.now();
+		const { window: _, ...bare } = successOf(now);
+		for (const message of [bare, { ...bare, window: { calls: 0, failures: 0, at: now } }, { ...bare, window: { calls: 1, failures: 1, at: now } }, { ...bare, window: { calls: 'x', failures: 0, at: now } }, { ...successOf(now), failures: 3 }]) {
+			channel.postMessage(message);
+		}
+
+		await heardAll(channel, tab.api);
+		// Before: 0 (each of them ended the failures in a row as a tab's own success does).
+		expect(tab.api.breaker(origin).consecutiveFailures).toBe(1);
+		channel.postMessage(successOf(now)); // a tab's own: counted
+		await heardAll(channel, tab.api);
+		expect(tab.api.breaker(origin).consecutiveFailures).toBe(0);
+	});
+
+	it('a success of another tab a second later ends the failures in a row again (the bound is per second)', async () => {
+		const { open, other, clock } = tabsOf();
+		const tab = open();
+		tab.server.answer(503);
+		const channel = other();
+		for (let index = 0; index < 2; index++) {
+			expect(await tab.call()).toBe('HTTPError');
+			channel.postMessage(successOf(clock.now()));
+			await heardAll(channel, tab.api);
+			expect(tab.api.breaker(origin).consecutiveFailures).toBe(0);
+			clock.advance(1_000);
+		}
+	});
+});
+
+describe('breaker: questions from another tab ({ ask })', () => {
+	it('a flood of asks for an open scope is answered at most once a second per scope by a tab', async () => {
+		const { open, other, clock } = tabsOf();
+		const tab = open();
+		tab.server.answer(503);
+		for (let index = 0; index < 5; index++) {
+			expect(await tab.call()).toBe('HTTPError');
+		}
+
+		expect(tab.api.breaker(origin).state).toBe('open');
+		const channel = other();
+		const answers: unknown[] = [];
+		await heardAll(channel, tab.api);
+		channel.onmessage = (event: MessageEvent) => {
+			if (Object(event.data).scope === origin) {
+				answers.push(event.data);
+			}
+		};
+		for (let index = 0; index < 100; index++) {
+			channel.postMessage({ ask: origin });
+		}
+
+		await vi.waitFor(() => expect(answers.length).toBeGreaterThan(0));
+		await heardAll(channel, tab.api);
+		// Before: 100 (one answer per ask, in every tab: N tabs x asks).
+		expect(answers).toHaveLength(1);
+		expect(answers[0]).toMatchObject({ scope: origin, state: 'open' });
+		clock.advance(1_000);
+		channel.postMessage({ ask: origin });
+		await vi.waitFor(() => expect(answers).toHaveLength(2)); // a second later: answered again
+	});
+});
