@@ -81,7 +81,8 @@ export interface AdaptiveThrottleOptions {
  * error of the app's own (`classify()`: `UNKNOWN`, a failing `fetch` wrapper of its own). A
  * refused attempt rejects with `ThrottledError` (never retried), fires `throttle:rejected`, and a
  * read with a stored copy is answered stale (`detail=throttled`). The counts are shared by the tabs
- * of the client's `name` (BroadcastChannel, at most a message per scope a second) and, with
+ * of the client's `name` (BroadcastChannel, at most a message per scope a second; what the other tabs tell of a scope
+ * counts at most 100 000 attempts a second, however many messages) and, with
  * `shared`, by every isolate. A client and the clients its `extend()` makes that keep its `name`, its `store`
  * and this policy object share one throttle (its counts, read on the `clock` of the first of them, its channel to the
  * tabs, which reports to each of them running, and link to the fleet, its `stats()`), open until the last of them closes; a child given an `adaptiveThrottle()` of its own (or `false`),

@@ -14,6 +14,9 @@ export interface TabCounts {
 	/** Counted since the last message to the other tabs. */
 	requests: number;
 	accepts: number;
+	/** The second (of the clock, `tellMs`) the other tabs' counts were last heard in, and the attempts they told in it. */
+	second: number;
+	got: number;
 	/** When the last message to the other tabs went (epoch ms), and the timer of the next one. */
 	told: number;
 	timer: ReturnType<typeof setTimeout> | undefined;
@@ -29,20 +32,21 @@ export interface TabLink {
 
 /** The longest a tab waits to tell the others what it counted, in ms: one message per scope at most this often. */
 const tellMs = 1000;
-/** The most attempts another tab may tell of in one message (a second's worth): more is malformed. */
+/** The most attempts another tab may tell of in one message (a second's worth): more is malformed; the other tabs together, a second. */
 const maxTold = 100_000;
 /** Scopes another tab's message may add (a tab learns a scope before its first call to it). */
 const maxHeard = 64;
 
 /**
  * The counts told to the other tabs of the client's name and heard from them (BroadcastChannel
- * `steadfetch:<name>:throttle`, at most a message per scope a second), where there are tabs and a
+ * `steadfetch:<name>:throttle`, at most a message per scope a second; heard, at most `maxTold` attempts of a scope a
+ * second whatever the number of messages), where there are tabs and a
  * channel; else `undefined`. The `workerd`/`deno`/`edge-light` build has `tabs-edge.ts` instead (no
  * tabs there): no receiver of another tab's counts.
  */
 export const linkTabs = (context: PolicyContext, scopes: Scopes<Scope>, windowMs: number): TabLink | undefined => {
 	const tabsOf = (scope: Scope): TabCounts => {
-		scope.tabs ??= { heard: new BucketWindow(windowMs), requests: 0, accepts: 0, told: 0, timer: undefined };
+		scope.tabs ??= { heard: new BucketWindow(windowMs), requests: 0, accepts: 0, second: 0, got: 0, told: 0, timer: undefined };
 		return scope.tabs;
 	};
 
@@ -58,8 +62,17 @@ export const linkTabs = (context: PolicyContext, scopes: Scopes<Scope>, windowMs
 		if (v === undefined && typeof scope === 'string' && scope.length <= 8192 && isNonNegativeInteger(requests) && requests <= maxTold && isNonNegativeInteger(accepts) && accepts <= requests) {
 			const known = scopes.get(scope) !== undefined || scopes.size < maxHeard ? tabsOf(scopes.scope(scope)) : undefined;
 			const now = context.clock.now();
-			known?.heard.add(now, 0, requests);
-			known?.heard.add(now, 1, accepts);
+			const second = Math.floor(now / tellMs);
+			// At most `maxTold` attempts a second of a scope, whatever the number of messages (any script of the origin can
+			// post them): past that, the second's messages are dropped (quietly: well-formed).
+			if (known) {
+				known.got = (known.second === second ? known.got : 0) + requests;
+				known.second = second;
+				if (known.got <= maxTold) {
+					known.heard.add(now, 0, requests);
+					known.heard.add(now, 1, accepts);
+				}
+			}
 		} else if (!isNewer(data, ({ v, requests }) => v === undefined && requests !== undefined)) {
 			storageError(context, 'throttle', 'channel', new TypeError('Ignored a malformed throttle message from another tab'));
 		}

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { createClient, memoryStore, type KeyValueStore } from '../../src/entries/index.js';
+import { adaptiveThrottle } from '../../src/entries/throttle.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { FakeOrigin, origin, t0, windowEachTest } from './breaker-kit.js';
 
@@ -138,5 +139,31 @@ describe('breaker: questions from another tab ({ ask })', () => {
 		clock.advance(1_000);
 		channel.postMessage({ ask: origin });
 		await vi.waitFor(() => expect(answers).toHaveLength(2)); // a second later: answered again
+	});
+});
+
+describe('adaptiveThrottle: counts other tabs tell', () => {
+	it('what the other tabs tell of a scope counts at most 100 000 attempts a second, however many messages', async () => {
+		const clock = new ManualClock(t0);
+		const name = `h27-throttle-${names++}`;
+		const server = new FakeOrigin();
+		const api = createClient({ clock, random: () => 0.999, name, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, adaptiveThrottle: adaptiveThrottle() });
+		clients.push(api);
+		expect((await api.get(`${origin}/x`)).status).toBe(200);
+		expect((await api.get('https://marker.test/x')).status).toBe(200);
+		const channel = new BroadcastChannel(`steadfetch:${name}:throttle`);
+		clients.push(channel);
+		for (let index = 0; index < 10; index++) {
+			channel.postMessage({ scope: origin, requests: 100_000, accepts: 0 });
+		}
+
+		channel.postMessage({ scope: 'https://marker.test', requests: 1, accepts: 1 });
+		const counts = () => api.stats()[origin]?.['throttle'] as { requests: number } | undefined;
+		await vi.waitFor(() => expect(api.stats()['https://marker.test']?.['throttle']).toMatchObject({ requests: 2 }));
+		// Before: 1 000 001 (ten messages of a second's worth each, every one added).
+		expect(counts()?.requests).toBe(100_001);
+		clock.advance(1_000);
+		channel.postMessage({ scope: origin, requests: 5, accepts: 5 });
+		await vi.waitFor(() => expect(counts()?.requests).toBe(100_006)); // the next second's are heard
 	});
 });
