@@ -117,7 +117,8 @@ const throttleNumbers = ({ windowMs, at, requests, accepts }: ThrottleState): nu
  * values are numbers only; each key expires `ttlMs` after its last write (an isolated scope's: never,
  * until reset). A Redis
  * that fails, refuses the script or does not answer is an unreachable coordinator: each process
- * degrades to its own breaker (`storage:error`). Bad arguments throw a `RangeError`.
+ * degrades to its own breaker (`storage:error`). A bad `evaluate`, `prefix` or `ttlMs` throws a `RangeError`
+ * naming it; `options` that are not an object (a number, a string, an array) a `TypeError`, as every factory's.
  *
  * @example
  * const redis = Redis.fromEnv(); // `Redis` of @upstash/redis (any client: see `RedisEvaluate`)

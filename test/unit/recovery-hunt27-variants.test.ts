@@ -7,6 +7,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createClient, memoryStore, type KeyValueStore } from '../../src/entries/index.js';
 import { adaptiveThrottle } from '../../src/entries/throttle.js';
+import { coordinator } from '../../src/redis/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { FakeOrigin, origin, t0, windowEachTest } from './breaker-kit.js';
 
@@ -165,5 +166,18 @@ describe('adaptiveThrottle: counts other tabs tell', () => {
 		clock.advance(1_000);
 		channel.postMessage({ scope: origin, requests: 5, accepts: 5 });
 		await vi.waitFor(() => expect(counts()?.requests).toBe(100_006)); // the next second's are heard
+	});
+});
+
+describe('steadfetch/redis coordinator(): its errors are those its TSDoc names', () => {
+	it('options that are not an object are a TypeError; a bad evaluate, prefix or ttlMs a RangeError', () => {
+		const evaluate = async () => null;
+		for (const options of [5, 'x', []]) {
+			expect(() => coordinator(evaluate, options as never)).toThrow(TypeError);
+		}
+
+		for (const [run, options] of [[5, {}], [evaluate, { prefix: 5 }], [evaluate, { ttlMs: 10 }]] as const) {
+			expect(() => coordinator(run as never, options as never)).toThrow(RangeError);
+		}
 	});
 });
