@@ -85,7 +85,10 @@ export interface Circuits extends Machine {
 	 * reload's). Set by `start()` in a page; never in a Worker or Deno isolate (the edge build's `start()` sets nothing).
 	 */
 	restores?: Set<string> | false;
-	/** When this client last cleared the learned state (`clear()`): another tab's outcome told before it does not count (tabs.ts `hear`). */
+	/**
+	 * The date of the closed state this client's last `clear()` told (epoch ms, `clear`): another tab's outcome told before
+	 * it does not count (tabs.ts `hear`), nor is a state dated before it taken (`receive`, `load`; an isolation is).
+	 */
 	cleared: number;
 	/** Set by `close()`: no probe starts, and a pending `waitForHealthy` rejects at once (`paused`). */
 	closed: boolean;
@@ -233,7 +236,7 @@ export const read = ({ clock, settings: { maxOpenMs, consecutiveFailures } }: Ci
  */
 export const receive = (circuits: Circuits, data: unknown): BreakerRecord | undefined => {
 	const record = read(circuits, data);
-	if (record) {
+	if (record && (record.isolated || record.at >= circuits.cleared)) {
 		const circuit = circuits.scopes.scope(record.scope);
 		circuit.read ??= false;
 		circuits.adopt(circuit, record, 'shared');
@@ -338,10 +341,12 @@ export const load = async (circuits: Circuits, circuit: Circuit, reason: string)
 	const record = read(circuits, value);
 	circuit.read = true;
 	if (record?.scope === scope) {
-		circuits.adopt(circuit, record, reason);
-		takeCounts(circuits, circuit, record, value);
-		if (first) {
-			reloaded(circuits, circuit, record);
+		if (record.isolated || record.at >= circuits.cleared) {
+			circuits.adopt(circuit, record, reason);
+			takeCounts(circuits, circuit, record, value);
+			if (first) {
+				reloaded(circuits, circuit, record);
+			}
 		}
 	} else if (value !== undefined) {
 		storageError(context, 'breaker', 'decode', new TypeError('Not a breaker record'), scope);
@@ -483,15 +488,19 @@ export const command = async (circuits: Circuits, urlOrScope: string | URL, whic
 export const clear = async (circuits: Circuits, clearOptions?: { identity?: string }): Promise<void> => {
 	const { scopes, store, clock } = circuits;
 	// The other tabs take a closed state newer than the one cleared (`after` it): they forget its counts
-	// and its open period too, or their failures in a row from before the clear would open it again.
+	// and its open period too, or their failures in a row from before the clear would open it again. Where a channel
+	// tells them, dated half a second ahead (`Circuits.cleared`; below the second past which a record is taken as the
+	// oldest, `read`): a state a tab made before the clear reached it (a probe started before it that failed meanwhile)
+	// is older, and the clear wins in every tab, this one too (`receive`, `load`), not the re-opening that outran it.
+	// Every state made after it is dated after it (`after`).
 	const forget = (scope: string, at: number): BreakerRecord => {
-		const record = closed(scope, Math.max(clock.now(), at + 1));
+		const record = closed(scope, Math.max(circuits.cleared, at + 1));
 		tell(circuits, record);
 		return record;
 	};
 
 	if (clearOptions?.identity === undefined) {
-		circuits.cleared = clock.now();
+		circuits.cleared = clock.now() + (circuits.channel ? 500 : 0);
 		for (const [scope, circuit] of [...scopes.entries(), ...circuits.forgot]) {
 			if (!circuit.record.isolated) {
 				scopes.delete(scope);

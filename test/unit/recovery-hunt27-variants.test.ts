@@ -44,9 +44,9 @@ const tabsOf = (store?: KeyValueStore) => {
 
 /** Post an open record of a marker scope after `posted` and wait until `api` took it: every message before it was handled. */
 let markers = 0;
-const heardAll = async (channel: BroadcastChannel, api: { breaker(scope: string): { state: string } }): Promise<void> => {
+const heardAll = async (channel: BroadcastChannel, api: { breaker(scope: string): { state: string } }, at = t0): Promise<void> => {
 	const marker = `https://marker-${markers++}.test`;
-	channel.postMessage({ v: 2, scope: marker, state: 'open', openedAt: t0, reopensAt: t0 + 1_000, opens: 1, at: t0 });
+	channel.postMessage({ v: 2, scope: marker, state: 'open', openedAt: t0, reopensAt: t0 + 1_000, opens: 1, at });
 	await vi.waitFor(() => expect(api.breaker(marker).state).not.toBe('closed'));
 };
 
@@ -179,5 +179,34 @@ describe('steadfetch/redis coordinator(): its errors are those its TSDoc names',
 		for (const [run, options] of [[5, {}], [evaluate, { prefix: 5 }], [evaluate, { ttlMs: 10 }]] as const) {
 			expect(() => coordinator(run as never, options as never)).toThrow(RangeError);
 		}
+	});
+});
+
+describe('breaker: clear() in one tab while another tab\'s probe is in flight', () => {
+	it.each([0, 200])('the probe fails %i ms after the clear (its message still in transit): the clear wins in both tabs, and stays', async (later) => {
+		const { open, other, clock } = tabsOf();
+		const [a, b] = [open(), open()];
+		b.server.down();
+		for (let index = 0; index < 5; index++) {
+			expect(await b.call()).toBe('NetworkError');
+		}
+
+		await vi.waitFor(() => expect(a.api.breaker(origin).state).toBe('open'));
+		clock.advance(40_000);
+		b.server.hang();
+		const probe = b.call();
+		await vi.waitFor(() => expect(b.server.pending).toHaveLength(1));
+		const clearing = a.api.clear();
+		clock.advance(later);
+		b.server.settleAll(new TypeError('Failed to fetch')); // fails before b hears of the clear
+		expect(await probe).toBe('NetworkError');
+		await clearing;
+		const channel = other();
+		await heardAll(channel, a.api, clock.now() + 1_000); // dated after a's clear
+		await heardAll(channel, b.api, clock.now() + 1_000);
+		// Before: ['open', 'open']: b's probe re-opened it in the ms of the clear, which that re-opening outran in every tab.
+		expect([a.api.breaker(origin).state, b.api.breaker(origin).state]).toEqual(['closed', 'closed']);
+		b.server.up();
+		expect(await b.call()).toBe('200');
 	});
 });
