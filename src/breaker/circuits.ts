@@ -86,8 +86,8 @@ export interface Circuits extends Machine {
 	 */
 	restores?: Set<string> | false;
 	/**
-	 * The date of the closed state this client's last `clear()` told (epoch ms, `clear`): another tab's outcome told before
-	 * it does not count (tabs.ts `hear`), nor is a state dated before it taken (`receive`, `load`; an isolation is).
+	 * When this client last cleared the learned state (`clear()`): another tab's outcome told before it does not count
+	 * (tabs.ts `hear`), nor is a state dated before the closed state it told (`since`) taken (`receive`, `load`; an isolation is).
 	 */
 	cleared: number;
 	/** Set by `close()`: no probe starts, and a pending `waitForHealthy` rejects at once (`paused`). */
@@ -230,13 +230,19 @@ export const read = ({ clock, settings: { maxOpenMs, consecutiveFailures } }: Ci
 };
 
 /**
+ * The date of the closed state `clear()` tells (0 before any): its time, half a second ahead where a channel tells it, so
+ * that a state a tab made before it heard the clear is older (`clear`). No state dated before it is taken (`receive`, `load`).
+ */
+const since = ({ cleared, channel }: Circuits): number => cleared && cleared + (channel ? 500 : 0);
+
+/**
  * A record another tab or a peer told (`tell`), checked (`read`) and taken if it is newer than the
  * circuit's (`adopt`, reason `shared`); `undefined` when it is none. A circuit known only so is not read
  * yet (`held`): its stored state is read at the scope's first call.
  */
 export const receive = (circuits: Circuits, data: unknown): BreakerRecord | undefined => {
 	const record = read(circuits, data);
-	if (record && (record.isolated || record.at >= circuits.cleared)) {
+	if (record && (record.isolated || record.at >= since(circuits))) {
 		const circuit = circuits.scopes.scope(record.scope);
 		circuit.read ??= false;
 		circuits.adopt(circuit, record, 'shared');
@@ -341,7 +347,7 @@ export const load = async (circuits: Circuits, circuit: Circuit, reason: string)
 	const record = read(circuits, value);
 	circuit.read = true;
 	if (record?.scope === scope) {
-		if (record.isolated || record.at >= circuits.cleared) {
+		if (record.isolated || record.at >= since(circuits)) {
 			circuits.adopt(circuit, record, reason);
 			takeCounts(circuits, circuit, record, value);
 			if (first) {
@@ -489,18 +495,18 @@ export const clear = async (circuits: Circuits, clearOptions?: { identity?: stri
 	const { scopes, store, clock } = circuits;
 	// The other tabs take a closed state newer than the one cleared (`after` it): they forget its counts
 	// and its open period too, or their failures in a row from before the clear would open it again. Where a channel
-	// tells them, dated half a second ahead (`Circuits.cleared`; below the second past which a record is taken as the
+	// tells them, dated half a second ahead (`since`; below the second past which a record is taken as the
 	// oldest, `read`): a state a tab made before the clear reached it (a probe started before it that failed meanwhile)
 	// is older, and the clear wins in every tab, this one too (`receive`, `load`), not the re-opening that outran it.
 	// Every state made after it is dated after it (`after`).
 	const forget = (scope: string, at: number): BreakerRecord => {
-		const record = closed(scope, Math.max(circuits.cleared, at + 1));
+		const record = closed(scope, Math.max(since(circuits), at + 1));
 		tell(circuits, record);
 		return record;
 	};
 
 	if (clearOptions?.identity === undefined) {
-		circuits.cleared = clock.now() + (circuits.channel ? 500 : 0);
+		circuits.cleared = clock.now();
 		for (const [scope, circuit] of [...scopes.entries(), ...circuits.forgot]) {
 			if (!circuit.record.isolated) {
 				scopes.delete(scope);

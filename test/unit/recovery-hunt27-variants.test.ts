@@ -208,5 +208,12 @@ describe('breaker: clear() in one tab while another tab\'s probe is in flight', 
 		expect([a.api.breaker(origin).state, b.api.breaker(origin).state]).toEqual(['closed', 'closed']);
 		b.server.up();
 		expect(await b.call()).toBe('200');
+		// Failures b counts after it took the clear still count in a (they are no state from before it).
+		b.server.answer(503);
+		for (let index = 0; index < 4; index++) {
+			expect(await b.call()).toBe('HTTPError');
+		}
+
+		await vi.waitFor(() => expect(a.api.breaker(origin).consecutiveFailures).toBe(4));
 	});
 });
