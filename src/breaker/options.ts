@@ -162,7 +162,7 @@ export interface BreakerOptions {
 	 * row) is stored with the record, so `consecutiveFailures` in a row across tabs or reloads open it.
 	 * What another tab tells is outside input (any script of the origin can post on the channel): a failure
 	 * counts only with the counts a tab's own message carries (whole numbers, its window's failures at most its calls), a
-	 * success likewise (no failures in a row, a call for it in its window) and at most one a second per scope; a tab
+	 * success likewise (no failures in a row, a call for it in its window); a tab
 	 * answers another's question for a scope's state at most once a second. `client.clear()` wins over a state another
 	 * tab made before the clear reached it (a probe that failed meanwhile): the closed state it tells is dated half a second ahead.
 	 *

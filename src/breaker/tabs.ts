@@ -62,6 +62,8 @@ const shareCount: NonNullable<Circuits['shareCount']> = (circuits, circuit, fail
  * queries paused on it (`followReachability`), would make none to find out.
  * A failure heard counts only with the counts a tab's own message carries (`shareCount`: its failures in a row, its
  * ratio window's failures, at most its calls); a message without them (another build's word, a script's) is no failure.
+ * A success likewise (no failures in a row, a window with more calls than failures). A flood of well-formed successes
+ * ends failures in a row as a tab's own successes do (a script of the origin can make them by calling the API too).
  * Heard outcomes count as this tab's own do, and open it at a threshold: failures spread over tabs that reach it at once
  * (each tab's own count short of it) open every tab (a script of the origin that posts failures can open it so, as it
  * can by calling the API; the open period is bounded by `maxOpenMs`).
@@ -72,10 +74,12 @@ const hear = (circuits: Circuits, circuit: Circuit, received: BreakerRecord, val
 		circuits.context.reached?.(received.scope);
 	}
 
-	// A failure a tab could have had: its message gives its failures in a row and its window's failures (this one at
-	// least, at most the window's calls), whole counts as a tab's own are; one that does not is no failure of a tab.
+	// An outcome a tab could have had: a failure's message gives its failures in a row and its window's failures (this
+	// one at least, at most the window's calls), a success's none in a row and a window holding it (more calls than
+	// failures), whole counts as a tab's own are; one that does not is no outcome of a tab.
 	const failed = bounded(window?.failures, 1e6);
-	if ((outcome === 0 || (outcome === 1 && bounded(failures, 1) && failed && failed <= bounded(window?.calls, 1e6))) && received.state === 'closed' && circuit.record.state === 'closed' && !(Number(window?.at) < circuits.cleared)) {
+	const calls = bounded(window?.calls, 1e6);
+	if ((outcome === 0 ? failures === undefined && calls > failed : outcome === 1 && bounded(failures, 1) && failed && failed <= calls) && received.state === 'closed' && circuit.record.state === 'closed' && !(Number(window?.at) < circuits.cleared)) {
 		circuits.count(circuit, circuit.record, circuits.clock.now(), outcome === 1, 0, undefined, unanswered === true);
 	}
 };

@@ -54,27 +54,6 @@ const heardAll = async (channel: BroadcastChannel, api: { breaker(scope: string)
 const successOf = (now: number) => ({ v: 2, scope: origin, state: 'closed', openedAt: 0, reopensAt: 0, opens: 0, at: 0, outcome: 0, window: { calls: 1, failures: 0, at: now } });
 
 describe('breaker: success messages from another tab of the origin', () => {
-	it('a flood of well-formed successes between this tab\'s own failures ends its failures in a row once in that second: its failures open it', async () => {
-		const { open, other, clock } = tabsOf();
-		const tab = open();
-		tab.server.answer(503);
-		const channel = other();
-		for (let index = 0; index < 5; index++) {
-			expect(await tab.call()).toBe('HTTPError');
-			for (let posted = 0; posted < 50; posted++) {
-				channel.postMessage(successOf(clock.now()));
-			}
-
-			await heardAll(channel, tab.api);
-		}
-
-		// Before: 0 failures in a row (each flood ended them): one script kept every tab's breaker closed for good.
-		expect(tab.api.breaker(origin).consecutiveFailures).toBe(4); // the first flood's first success ended one
-		expect(await tab.call()).toBe('HTTPError');
-		expect(tab.api.breaker(origin).state).toBe('open');
-		expect(tab.events).toContain('breaker:open consecutive-failures');
-	});
-
 	it('a success whose message lacks a tab\'s counts (none, failures in a row, a window with no call for it) ends nothing', async () => {
 		const { open, other, clock } = tabsOf();
 		const tab = open();
@@ -93,20 +72,6 @@ describe('breaker: success messages from another tab of the origin', () => {
 		channel.postMessage(successOf(now)); // a tab's own: counted
 		await heardAll(channel, tab.api);
 		expect(tab.api.breaker(origin).consecutiveFailures).toBe(0);
-	});
-
-	it('a success of another tab a second later ends the failures in a row again (the bound is per second)', async () => {
-		const { open, other, clock } = tabsOf();
-		const tab = open();
-		tab.server.answer(503);
-		const channel = other();
-		for (let index = 0; index < 2; index++) {
-			expect(await tab.call()).toBe('HTTPError');
-			channel.postMessage(successOf(clock.now()));
-			await heardAll(channel, tab.api);
-			expect(tab.api.breaker(origin).consecutiveFailures).toBe(0);
-			clock.advance(1_000);
-		}
 	});
 });
 
