@@ -7,7 +7,6 @@ import { classifyStatus } from '../errors/classify.js';
 import { scopes, type Scopes } from '../utils/scopes.js';
 import { Superseded } from '../utils/superseded.js';
 import { heldRequest, parseRetryAfter } from '../utils/runtime.js';
-import { wallNow } from '../utils/clock.js';
 import { callerKeyed } from '../utils/caller-keyed.js';
 import type { HedgeEvent } from './events.js';
 
@@ -59,7 +58,7 @@ class Latency {
 	readonly #ring: number[] = [];
 	#next = 0;
 	hedges = 0;
-	/** No hedge goes out before this wall-clock time (a `Retry-After` the scope answered a race's attempt with). */
+	/** No hedge goes out before this time (epoch ms, the client's clock: a `Retry-After` the scope answered a race's attempt with). */
 	quiet = 0;
 
 	add(ms: number): void {
@@ -87,7 +86,7 @@ const drop = (response: Response | undefined): void => void response?.body?.canc
 
 /** Whether hedge `hedge` goes out now (FetchInit.hedge, called by the transport as it sends): only then is it paid, counted and announced. */
 const admit = (settled: boolean, context: PolicyContext, latencies: Scopes<Latency>, request: Request, scope: string, hedge: number): unknown => {
-	if (settled || request.signal.aborted || latencies.scope(scope).quiet > wallNow() || !context.spendRetry(scope)) {
+	if (settled || request.signal.aborted || latencies.scope(scope).quiet > context.clock.now() || !context.spendRetry(scope)) {
 		return new Superseded('No hedge now');
 	}
 
@@ -195,9 +194,9 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Timers
 			pending--;
 			// The origin asked for a pause (`Retry-After` on a transient answer: seconds or an HTTP-date; a list read whole):
 			// no further hedge to its scope before it, of this race or another.
-			const after = classifyStatus(response.status)?.transient ? parseRetryAfter(response.headers.get('retry-after'), wallNow()) : undefined;
+			const after = classifyStatus(response.status)?.transient ? parseRetryAfter(response.headers.get('retry-after'), clock.now()) : undefined;
 			if (after) {
-				latency.quiet = Math.max(latency.quiet, wallNow() + after);
+				latency.quiet = Math.max(latency.quiet, clock.now() + after);
 			}
 
 			if (settled) {
