@@ -290,3 +290,37 @@ export const pagesEachDescribe = (prefix: string) => {
 	];
 	return { now, inPage, triggers };
 };
+
+/**
+ * A maker of tabs of one name and store on one clock (at `t0`), breakers shared (`openMs` 30 000); each tab's `events`
+ * lists `type reason`, `other()` is a channel of the name's breakers as another tab (or any script of the origin) posts
+ * on it. Every client and channel is closed by `clients` (`windowEachTest`).
+ */
+export const sharedTabs = (clients: Array<{ close(): void }>, prefix: string) => {
+	let names = 0;
+	return (store?: KeyValueStore) => {
+		const clock = new ManualClock(t0);
+		const name = `${prefix}-${names++}`;
+		const kept = store ?? memoryStore(name);
+		const open = (breakerOptions: object = {}) => {
+			const server = new FakeOrigin();
+			const events: string[] = [];
+			const api = createClient({ clock, random: () => 0.5, name, store: () => kept, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, breaker: { share: true, openMs: 30_000, ...breakerOptions } });
+			clients.push(api);
+			for (const type of ['breaker:open', 'breaker:half-open', 'breaker:closed'] as const) {
+				api.on(type, (event) => events.push(`${type} ${event.reason}`));
+			}
+
+			const call = async (url = `${origin}/x`): Promise<string> => api.get(url).then((response) => String(response.status), (error: { code?: unknown; name: string }) => (typeof error.code === 'string' ? error.code : error.name));
+			return { api, server, events, call };
+		};
+
+		const other = (): BroadcastChannel => {
+			const channel = new BroadcastChannel(`steadfetch:${name}:breaker`);
+			clients.push(channel);
+			return channel;
+		};
+
+		return { clock, name, store: kept, open, other };
+	};
+};

@@ -5,40 +5,11 @@
  * tabs' messages and locks (`document` faked).
  */
 import { describe, expect, it, vi } from 'vitest';
-import { createClient, memoryStore, type KeyValueStore } from '../../src/entries/index.js';
-import { ManualClock } from '../helpers/manual-clock.js';
-import { FakeOrigin, flush, origin, t0, windowEachTest } from './breaker-kit.js';
+import { memoryStore, type KeyValueStore } from '../../src/entries/index.js';
+import { flush, origin, t0, windowEachTest, sharedTabs } from './breaker-kit.js';
 
 const clients = windowEachTest();
-let names = 0;
-
-/** Tabs of one name and store on one clock (at `t0`), breakers shared (`openMs` 30 000); `events` lists `type reason`. */
-const tabsOf = (store?: KeyValueStore) => {
-	const clock = new ManualClock(t0);
-	const name = `h26-tabs-${names++}`;
-	const kept = store ?? memoryStore(name);
-	const open = (breakerOptions: object = {}) => {
-		const server = new FakeOrigin();
-		const events: string[] = [];
-		const api = createClient({ clock, random: () => 0.5, name, store: () => kept, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, breaker: { share: true, openMs: 30_000, ...breakerOptions } });
-		clients.push(api);
-		for (const type of ['breaker:open', 'breaker:half-open', 'breaker:closed'] as const) {
-			api.on(type, (event) => events.push(`${type} ${event.reason}`));
-		}
-
-		const call = async (url = `${origin}/x`): Promise<string> => api.get(url).then((response) => String(response.status), (error: { code?: unknown; name: string }) => (typeof error.code === 'string' ? error.code : error.name));
-		return { api, server, events, call };
-	};
-
-	/** A channel of the name's breakers, as another tab (or any script of the origin) posts on it. */
-	const other = (): BroadcastChannel => {
-		const channel = new BroadcastChannel(`steadfetch:${name}:breaker`);
-		clients.push(channel);
-		return channel;
-	};
-
-	return { clock, name, store: kept, open, other };
-};
+const tabsOf = sharedTabs(clients, 'h26-tabs');
 
 /** A failure outcome as a tab's own reads on the channel: its closed state, its failures in a row and its ratio window. */
 const failureOf = (now: number, failures = 1) => ({ v: 2, scope: origin, state: 'closed', openedAt: 0, reopensAt: 0, opens: 0, at: 0, outcome: 1, failures, window: { calls: failures, failures, at: now } });
