@@ -88,7 +88,9 @@ const recover = async (cache: CacheState, call: PolicyCall, error: unknown): Pro
 	const request = reason && !call.signal?.aborted && requestOf(cache, call);
 	const stale = request && await serve(cache, call, request, reason!);
 	if (stale) {
-		return stale;
+		// A copy for a refusal that says it is never retried (an isolated scope's `CircuitOpenError`, `ThrottledError`) says so
+		// too (`retriable: false`: `queryOptionsFor` does not retry it, as for a `fallback` answer).
+		return Object.assign(stale, (error as { retriable?: unknown } | null)?.retriable === false && { retriable: false });
 	}
 
 	throw error;

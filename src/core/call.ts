@@ -845,9 +845,11 @@ export class Call implements PolicyCall {
 				}
 
 				// Nothing else answered (no stale copy): the degraded answer, marked and counted; one standing for a failure that
-				// is not transient, or for a spent `totalTimeout`, says so (`retriable: false`: `queryOptionsFor` does not retry it).
+				// is not transient, for a spent `totalTimeout`, or for a refusal never retried (an isolated scope's, the throttle's),
+				// says so (`retriable: false`: `queryOptionsFor` does not retry it).
 				const response = await fallbackResponse(fallback, error, this.#state.request);
-				if (!transient || (error as { totalTimeoutSpent?: boolean } | null)?.totalTimeoutSpent) {
+				const marks = error as { totalTimeoutSpent?: boolean; retriable?: boolean } | null;
+				if (!transient || marks?.totalTimeoutSpent || marks?.retriable === false) {
 					(response as { retriable?: boolean }).retriable = false;
 				}
 

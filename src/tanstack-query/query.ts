@@ -15,7 +15,7 @@ import { describe } from '../utils/validate.js';
  * while offline), at most twice after the first try; each try already holds steadfetch's own
  * retries — and never a timeout the client marked `totalTimeoutSpent` (the call's whole
  * `totalTimeout` was spent, its retries inside it), nor an error that says it is never retried
- * (`retriable: false`: `adaptiveThrottle()`'s refusal, or a copy served for it, `throttled`).
+ * (`retriable: false`: `adaptiveThrottle()`'s refusal, an isolated scope's, or a copy or `fallback` served for either).
  * `error` is typed `Error` (TanStack's default `TError`, what every failure here is): a parameter
  * typed `unknown` would make TanStack infer `TError = unknown` for the whole query. Yet an app's code may throw
  * anything, `null` too: read with `?.` (a throw here would leave TanStack's fetch pending for ever).
@@ -33,7 +33,8 @@ export interface SteadfetchQueryOptions<T> {
 	 * or a stale answer not served offline), each try already holding steadfetch's own retries; never
 	 * one `adaptiveThrottle()` refused (`ThrottledError`, or a copy served for it: `throttled`), nor the
 	 * `CircuitOpenError` of a scope `breaker.isolate()` opened (open until reset: a retry would wait `maxOpenMs` for the same
-	 * refusal), each never retried (`retriable: false`), as steadfetch does not retry it itself. Never
+	 * refusal), each never retried (`retriable: false`), as steadfetch does not retry it itself; nor the stale copy or the
+	 * `fallback` answer served for either (the client marks the response `retriable: false`). Never
 	 * a call that ended because its `totalTimeout` was spent: the client marks that `TimeoutError`
 	 * `totalTimeoutSpent: true` (a per-attempt `timeout` with time left is not marked and is retried),
 	 * so a first load against a hanging origin shows its error within `totalTimeout`.

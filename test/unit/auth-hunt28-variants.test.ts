@@ -1,0 +1,67 @@
+/**
+ * The twenty-eighth round on work bound to who started it (auth, identity, the stale cache's scoping, the TanStack
+ * Query helpers) and a newcomer's frictions (defect hunt).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { breaker } from '../../src/entries/breaker.js';
+import { createClient, memoryStore } from '../../src/entries/index.js';
+import { queryOptionsFor, StaleAnswerError } from '../../src/entries/tanstack-query.js';
+
+const made: Array<{ close(): void }> = [];
+afterEach(() => {
+	for (const client of made.splice(0)) {
+		client.close();
+	}
+});
+
+type Isolating = { breaker: { isolate(url: string): Promise<void>; reset(url: string): Promise<void> } };
+
+describe('a stale copy served for an isolated scope (breaker.isolate) is not retried by TanStack', () => {
+	it('the copy\'s StaleAnswerError (circuit-open) says it is not retriable: the query shows the copy at once', async () => {
+		let fetched = 0;
+		const api = createClient({ name: `h28-${crypto.randomUUID()}`, store: memoryStore, retry: 0, breaker: breaker(), fetch: async () => {
+			fetched++;
+			return Response.json({ n: fetched });
+		} } as never);
+		made.push(api);
+		const stored = new Promise((resolve) => api.on('cache:stored', resolve));
+		const query = queryOptionsFor<{ n: number }>(api, 'https://api.test/todos');
+		expect(await query.queryFn({ signal: new AbortController().signal })).toEqual({ n: 1 });
+		await stored;
+		await (api as unknown as Isolating).breaker.isolate('https://api.test');
+		const copy = await query.queryFn({ signal: new AbortController().signal }).then(() => undefined, (error: unknown) => error as StaleAnswerError);
+		expect([copy instanceof StaleAnswerError, copy?.reason, copy?.staleData, fetched]).toEqual([true, 'circuit-open', { n: 1 }, 1]);
+		// Before: true (TanStack tried twice more, each answered by the same copy with no request: the query waited for retries).
+		expect(query.retry(0, copy!)).toBe(false);
+	});
+});
+
+describe('a copy or a fallback standing for a refusal that is never retried is not retried by TanStack either', () => {
+	it('an isolated scope\'s fallback answer (no copy): StaleAnswerError fallback, not retriable', async () => {
+		const api = createClient({ name: `h28-${crypto.randomUUID()}`, store: memoryStore, retry: 0, breaker: breaker(), fallback: { degraded: true }, fetch: async () => Response.json({ fresh: true }) } as never);
+		made.push(api);
+		await (api as unknown as Isolating).breaker.isolate('https://api.test');
+		const query = queryOptionsFor(api, 'https://api.test/todos');
+		const answer = await query.queryFn({ signal: new AbortController().signal }).then(() => undefined, (error: unknown) => error as StaleAnswerError);
+		expect([answer?.reason, answer?.staleData]).toEqual(['fallback', { degraded: true }]);
+		// Before: true (a CircuitOpenError is transient: its fallback was marked retriable).
+		expect(query.retry(0, answer!)).toBe(false);
+	});
+
+	it('its neighbours: a copy and a fallback for a breaker opened by failures are still retried', async () => {
+		let down = false;
+		const api = createClient({ name: `h28-${crypto.randomUUID()}`, store: memoryStore, retry: 0, breaker: breaker({ consecutiveFailures: 1 }), fetch: async () => down ? new Response(null, { status: 503 }) : Response.json({ ok: true }) } as never);
+		made.push(api);
+		const stored = new Promise((resolve) => api.on('cache:stored', resolve));
+		const query = queryOptionsFor(api, 'https://api.test/todos');
+		await query.queryFn({ signal: new AbortController().signal });
+		await stored;
+		down = true;
+		const first = await query.queryFn({ signal: new AbortController().signal }).then(() => undefined, (error: unknown) => error as StaleAnswerError);
+		const open = await query.queryFn({ signal: new AbortController().signal }).then(() => undefined, (error: unknown) => error as StaleAnswerError);
+		expect([first?.reason, query.retry(0, first!), open?.reason, query.retry(0, open!)]).toEqual(['http-5xx', true, 'circuit-open', true]);
+		const fallback = queryOptionsFor(api, 'https://api.test/other', { fallback: { degraded: true } } as never);
+		const placeholder = await fallback.queryFn({ signal: new AbortController().signal }).then(() => undefined, (error: unknown) => error as StaleAnswerError);
+		expect([placeholder?.reason, fallback.retry(0, placeholder!)]).toEqual(['fallback', true]);
+	});
+});
