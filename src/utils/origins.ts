@@ -23,7 +23,7 @@ const originOf = (value: unknown, base?: string): string | undefined => {
  * Check an option that names origins (`auth.origins`, `trace.propagateTo`): `'*'`, or an array of
  * http(s) origins — scheme, host and port only, a trailing `/` allowed — returned normalised
  * (`'HTTPS://API.example.com:443/'` is `'https://api.example.com'`). A RangeError names the option
- * and the bad value (a path, a query, credentials, another scheme).
+ * and the bad value (a path, a query, credentials, another scheme) and the origin to give instead.
  */
 export const checkOrigins = (option: string, value: unknown): readonly string[] | '*' | undefined => {
 	if (value === undefined || value === '*') {
@@ -33,7 +33,11 @@ export const checkOrigins = (option: string, value: unknown): readonly string[] 
 	check(Array.isArray(value), option, value, "'*' or an array of origins");
 	return (value as unknown[]).map((item) => {
 		const origin = originOf(item);
-		check(origin !== undefined && new URL(item as string).href === `${origin}/`, option, item, 'an http(s) origin');
+		if (origin === undefined || new URL(item as string).href !== `${origin}/`) {
+			// What to give instead: its origin (a `baseUrl` pasted), or that of a host typed without its scheme.
+			check(false, option, item, `an http(s) origin, scheme, host and port only (as "${origin ?? ((typeof item === 'string' && originOf(`https://${item}`)) || 'https://api.example.com')}")`);
+		}
+
 		return origin!;
 	});
 };

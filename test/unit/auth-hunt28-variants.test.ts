@@ -3,9 +3,11 @@
  * Query helpers) and a newcomer's frictions (defect hunt).
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { auth } from '../../src/entries/auth.js';
 import { breaker } from '../../src/entries/breaker.js';
 import { createClient, memoryStore } from '../../src/entries/index.js';
 import { queryOptionsFor, StaleAnswerError } from '../../src/entries/tanstack-query.js';
+import { trace } from '../../src/entries/trace.js';
 
 const made: Array<{ close(): void }> = [];
 afterEach(() => {
@@ -63,5 +65,22 @@ describe('a copy or a fallback standing for a refusal that is never retried is n
 		const fallback = queryOptionsFor(api, 'https://api.test/other', { fallback: { degraded: true } } as never);
 		const placeholder = await fallback.queryFn({ signal: new AbortController().signal }).then(() => undefined, (error: unknown) => error as StaleAnswerError);
 		expect([placeholder?.reason, fallback.retry(0, placeholder!)]).toEqual(['fallback', true]);
+	});
+});
+
+describe('a newcomer\'s `origins` with a path (the client\'s baseUrl pasted): the error says what to give', () => {
+	const token = () => 't';
+	const refresh = () => undefined;
+	it('auth.origins and trace.propagateTo name the origin to give instead', () => {
+		// Before: "`auth.origins` must be an http(s) origin; got …" (which part is wrong, and what to give, unsaid).
+		expect(() => auth({ token, refresh, origins: ['https://api.example.com/v1/'] })).toThrow('`auth.origins` must be an http(s) origin, scheme, host and port only (as "https://api.example.com"); got "https://api.example.com/v1/"');
+		expect(() => trace({ propagateTo: ['https://api.example.com:8443/v1?x=1'] })).toThrow('`trace.propagateTo` must be an http(s) origin, scheme, host and port only (as "https://api.example.com:8443"); got "https://api.example.com:8443/v1?x=1"');
+		// No origin in it (a host without its scheme): an example.
+		expect(() => auth({ token, refresh, origins: ['api.example.com'] })).toThrow('`auth.origins` must be an http(s) origin, scheme, host and port only (as "https://api.example.com"); got "api.example.com"');
+		expect(() => auth({ token, refresh, origins: ['https://api.example.com/v1/'] })).toThrow(RangeError);
+	});
+
+	it('its neighbours: an origin, with or without its trailing slash, is taken', () => {
+		expect(() => auth({ token, refresh, origins: ['https://api.example.com', 'HTTPS://EU.example.com:443/'] })).not.toThrow();
 	});
 });
