@@ -2,7 +2,11 @@
  * The twenty-eighth round on work bound to who started it (auth, identity, the stale cache's scoping, the TanStack
  * Query helpers) and a newcomer's frictions (defect hunt).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { http, HttpResponse } from 'msw';
+import { setupServer } from 'msw/node';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { auth } from '../../src/entries/auth.js';
 import { breaker } from '../../src/entries/breaker.js';
 import { createClient, memoryStore } from '../../src/entries/index.js';
@@ -82,5 +86,61 @@ describe('a newcomer\'s `origins` with a path (the client\'s baseUrl pasted): th
 
 	it('its neighbours: an origin, with or without its trailing slash, is taken', () => {
 		expect(() => auth({ token, refresh, origins: ['https://api.example.com', 'HTTPS://EU.example.com:443/'] })).not.toThrow();
+	});
+});
+
+/**
+ * README "A form that works offline (PWA)", run as written (its block taken from README.md; only its import of
+ * `steadfetch` pointed at src/ and its client exported for the test): the recipe adds the signed-in user's token to
+ * every attempt, replays included ("Replays run through the client"). A user's queued order must never be replayed
+ * with the next user's token.
+ */
+describe('README: the offline form recipe keeps a queued order with the user who placed it', () => {
+	const root = join(import.meta.dirname, '../..');
+	const readme = readFileSync(join(root, 'README.md'), 'utf8');
+	const section = readme.slice(readme.indexOf('### A form that works offline (PWA)'));
+	const code = /^```ts\n([\s\S]*?)^```$/m.exec(section)![1]!;
+
+	it('alice\'s order queued offline is not sent with bob\'s token after he signs in on the same browser', async () => {
+		const dir = join(root, 'test-results/h28');
+		mkdirSync(dir, { recursive: true });
+		const file = join(dir, `pwa-${crypto.randomUUID()}.ts`);
+		writeFileSync(file, `${code.replace("from 'steadfetch'", `from '${join(root, 'src/entries/index.js')}'`)}\nexport { api };\n`);
+		// The page's session storage, as the app's sign-in code fills it (`userId` where the recipe reads who is signed in).
+		const session = new Map<string, string>([['token', 'alice-token'], ['userId', 'alice']]);
+		vi.stubGlobal('sessionStorage', { getItem: (key: string) => session.get(key) ?? null, setItem: (key: string, value: string) => void session.set(key, value), removeItem: (key: string) => void session.delete(key) });
+		vi.spyOn(console, 'info').mockImplementation(() => undefined);
+		const sent: string[] = [];
+		let online = false;
+		const server = setupServer(http.post('https://api.example.com/v1/orders', ({ request }) => {
+			if (!online) {
+				return HttpResponse.error();
+			}
+
+			sent.push(`${request.headers.get('authorization')}`);
+			return HttpResponse.json({ ok: true }, { status: 201 });
+		}));
+		server.listen();
+		const recipe = await import(/* @vite-ignore */ file) as { api: { outbox: { flush(): Promise<unknown>; size(): Promise<number> }; close(): void }; submitOrder(form?: unknown): Promise<string> };
+		try {
+			expect(await recipe.submitOrder()).toBe('The network is slow or gone: the order is saved and will be sent automatically.');
+			// Alice signs out, bob signs in; the network is back.
+			session.set('token', 'bob-token');
+			session.set('userId', 'bob');
+			online = true;
+			await recipe.api.outbox.flush();
+			// Before: ['Bearer bob-token'] (alice's order placed under bob's account).
+			expect(sent).toEqual([]);
+			// Alice signs in again: her order goes, with her token.
+			session.set('token', 'alice-token-2');
+			session.set('userId', 'alice');
+			await recipe.api.outbox.flush();
+			expect([sent, await recipe.api.outbox.size()]).toEqual([['Bearer alice-token-2'], 0]);
+		} finally {
+			recipe.api.close();
+			server.close();
+			vi.unstubAllGlobals();
+			vi.restoreAllMocks();
+		}
 	});
 });
