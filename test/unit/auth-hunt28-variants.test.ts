@@ -144,3 +144,68 @@ describe('README: the offline form recipe keeps a queued order with the user who
 		}
 	});
 });
+
+/**
+ * README "Service worker: the whole app's traffic", run as written (its block from README.md, its imports pointed at
+ * src/, its client exported for the test): a cookie-authenticated app whose pages keep plain `fetch`. The browser sends
+ * whoever is signed in now with each of the worker's requests (the origin here answers for `signedIn`). The page cannot
+ * reach the worker's client to `clear()` it at logout, and the worker has no `identity` to read: the recipe must say how.
+ */
+describe('README: the service worker recipe keeps a queued write with the user who made it', () => {
+	const root = join(import.meta.dirname, '../..');
+	const readme = readFileSync(join(root, 'README.md'), 'utf8');
+	const section = readme.slice(readme.indexOf('### Service worker: the whole app\'s traffic'));
+	const code = /^```ts\n([\s\S]*?)^```$/m.exec(section)![1]!;
+
+	it('alice\'s write queued by the worker is not delivered as bob\'s after she logs out and he signs in', async () => {
+		const dir = join(root, 'test-results/h28');
+		mkdirSync(dir, { recursive: true });
+		const file = join(dir, `sw-${crypto.randomUUID()}.ts`);
+		writeFileSync(file, `${code.replace("from 'steadfetch'", `from '${join(root, 'src/entries/index.js')}'`).replace("from 'steadfetch/sw'", `from '${join(root, 'src/entries/sw.js')}'`)}\nexport { api };\n`);
+		const listeners = new Map<string, Array<(event: unknown) => void>>();
+		vi.stubGlobal('self', { addEventListener: (type: string, listener: (event: unknown) => void) => listeners.set(type, [...listeners.get(type) ?? [], listener]) });
+		vi.stubGlobal('location', new URL('https://app.test/sw.js'));
+		/** An event of `type` the worker's listeners get, its `waitUntil` promises and `respondWith` answer kept. */
+		const dispatch = async (type: string, fields: Record<string, unknown>): Promise<Response | undefined> => {
+			const kept: Array<Promise<unknown>> = [];
+			let answer: Promise<Response> | undefined;
+			for (const listener of listeners.get(type) ?? []) {
+				listener({ ...fields, waitUntil: (promise: Promise<unknown>) => kept.push(promise), respondWith: (response: Response | Promise<Response>) => {
+					answer = Promise.resolve(response);
+				} });
+			}
+
+			await Promise.all(kept);
+			return answer;
+		};
+
+		let signedIn = 'alice';
+		let online = false;
+		const delivered: string[] = [];
+		const server = setupServer(http.post('https://app.test/api/orders', () => {
+			if (!online) {
+				return HttpResponse.error();
+			}
+
+			delivered.push(signedIn); // The browser sent the cookie of who is signed in now.
+			return HttpResponse.json({ ok: true }, { status: 201 });
+		}));
+		server.listen();
+		const recipe = await import(/* @vite-ignore */ file) as { api: { outbox: { flush(): Promise<unknown>; size(): Promise<number> }; close(): void } };
+		try {
+			const queued = await dispatch('fetch', { request: new Request('https://app.test/api/orders', { method: 'POST', body: '{"item":1}', headers: { 'content-type': 'application/json' } }) });
+			expect([queued?.status, await recipe.api.outbox.size()]).toEqual([202, 1]);
+			// Alice logs out: the page tells the worker as the recipe says (a page's logout message; none before).
+			await dispatch('message', { data: 'logout' });
+			signedIn = 'bob';
+			online = true;
+			await recipe.api.outbox.flush();
+			// Before: ['bob'] (alice's order delivered under bob's session cookie).
+			expect([delivered, await recipe.api.outbox.size()]).toEqual([[], 0]);
+		} finally {
+			recipe.api.close();
+			server.close();
+			vi.unstubAllGlobals();
+		}
+	});
+});
