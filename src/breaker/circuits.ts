@@ -314,13 +314,15 @@ const underLock = <T>(circuits: Circuits, scope: string, task: () => Promise<T>,
 
 /**
  * Send the circuit's state to the other tabs and write it behind the call that changed it (`via`, its
- * `waitUntil`), under the scope's lock (`underLock`); sent again once stored.
+ * `waitUntil`), under the scope's lock (`underLock`); sent again once stored. Not written once the circuit holds a newer
+ * state when the lock is granted (its own write follows; another tab's, or the store's, is stored there; a `clear()`'s
+ * deleted it): a state made before a clear reached this tab, written after the clear's deletes, would come back at the next page.
  */
 const publish = (circuits: Circuits, circuit: Circuit, via?: WaitUntil): void => {
 	const { record } = circuit;
 	const post = () => tell(circuits, record);
 	post();
-	background(circuits.context, 'breaker', via, async () => (circuit.saved = underLock(circuits, record.scope, async () => circuits.store!.set(record.scope, record)).then(post)));
+	background(circuits.context, 'breaker', via, async () => (circuit.saved = underLock(circuits, record.scope, async () => circuit.record.at > record.at || circuits.store!.set(record.scope, record).then(post))));
 };
 
 /**

@@ -1,0 +1,69 @@
+/**
+ * Defect hunt, twenty-eighth round (area: the breaker shared across tabs). API.md "Reachability and recovery" (one probe
+ * across the tabs of a name, its closing reaches every tab, counts that cross tabs), "Identity" (after `clear()`
+ * resolves, nothing it removed ever comes back), "Sensitive data" (what another tab posts is outside input, validated
+ * and bounded by the options). Node's BroadcastChannel and Web Locks carry the tabs' messages and locks (`document` faked).
+ */
+import { describe, expect, it, vi } from 'vitest';
+import { origin, t0, windowEachTest, sharedTabs } from './breaker-kit.js';
+
+const clients = windowEachTest();
+const tabsOf = sharedTabs(clients, 'h28-tabs');
+
+/** Post an open record of a marker scope and wait until `api` took it: every message before it was handled. */
+let markers = 0;
+const heardAll = async (channel: BroadcastChannel, api: { breaker(scope: string): { state: string } }, at = t0): Promise<void> => {
+	const marker = `https://marker-${markers++}.test`;
+	channel.postMessage({ v: 2, scope: marker, state: 'open', openedAt: t0, reopensAt: t0 + 1_000, opens: 1, at });
+	await vi.waitFor(() => expect(api.breaker(marker).state).not.toBe('closed'));
+};
+
+/** Hold the scope's store lock of `name` (as a write under way in another tab does) until the returned function is called. */
+const holdStoreLock = async (name: string): Promise<() => void> => {
+	let letGo!: () => void;
+	void navigator.locks.request(`steadfetch:${name}:breaker-store:${origin}`, async () => new Promise<void>((resolve) => {
+		letGo = resolve;
+	}));
+	await vi.waitFor(() => expect(letGo).toBeDefined());
+	return letGo;
+};
+
+describe('breaker: clear() in one tab while another tab\'s probe is in flight, and a page started after it', () => {
+	it.each(['an HTTP 503', 'a network failure'])('the probe fails (%s) as the clear goes: its re-opening, written once the clear\'s deletes are done, is not stored', async (how) => {
+		const { open, other, clock, store, name } = tabsOf();
+		const [a, b] = [open(), open()];
+		const fail = () => (how === 'an HTTP 503' ? b.server.answer(503) : b.server.down());
+		fail();
+		for (let index = 0; index < 5; index++) {
+			await b.call();
+		}
+
+		await vi.waitFor(async () => expect(await store.get(origin)).toMatchObject({ state: 'open' }));
+		await vi.waitFor(() => expect(a.api.breaker(origin).state).toBe('open'));
+		clock.advance(40_000);
+		b.server.hang();
+		const probe = b.call();
+		await vi.waitFor(() => expect(b.server.pending).toHaveLength(1));
+		// b's write of its re-opening waits for the scope's store lock (another write under way) until the clear is done.
+		const letGo = await holdStoreLock(name);
+		const clearing = a.api.clear();
+		if (how === 'an HTTP 503') {
+			b.server.settleAll(new Response('{}', { status: 503 }));
+		} else {
+			b.server.settleAll(new TypeError('Failed to fetch'));
+		}
+
+		await probe;
+		await clearing;
+		await heardAll(other(), b.api, clock.now() + 1_000);
+		letGo();
+		await navigator.locks.request(`steadfetch:${name}:breaker-store:${origin}`, async () => undefined); // b's write is done
+		// Before: { state: 'open', at: t0 + 40 000 } was stored after the clear's delete.
+		expect(await store.get(origin)).toBeUndefined();
+		const c = open(); // a page started after the clear
+		c.server.up();
+		// Before: 'CIRCUIT_OPEN' (HTTP 503: the revived open period), or a probe of a reload (network failure).
+		expect(await c.call()).toBe('200');
+		expect(c.events).toEqual([]);
+	});
+});
