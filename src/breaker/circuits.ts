@@ -65,6 +65,11 @@ export interface Circuits extends Machine {
 	 */
 	shareCount?: ((circuits: Circuits, circuit: Circuit, failed: boolean, unanswered: boolean, ended: boolean, via?: WaitUntil) => void) | undefined;
 	/**
+	 * Ask the other tabs for a scope's state, this tab's read of it having failed (tabs.ts `ask`, set by `start()` where
+	 * a channel opened; never in the edge build).
+	 */
+	ask?: ((circuits: Circuits, circuit: Circuit) => void) | undefined;
+	/**
 	 * Wait for the early probe in flight of another breaker of this page's name and store (a client `extend()` made, or
 	 * the one it was made from), one the page's start or a recovery trigger let through, and take the state it left, as
 	 * that breaker's message would tell it (tabs.ts `behind`, set by `start()`; never in the edge build, which has no
@@ -344,7 +349,7 @@ export const load = async (circuits: Circuits, circuit: Circuit, reason: string)
 	const get = async (): Promise<unknown> => circuits.store!.get(scope, true);
 	const value = await (reason === 'restored' ? underLock(circuits, scope, get, true) : get()).catch(() => {
 		circuit.asked = first ? circuits.clock.now() : undefined;
-		circuits.channel?.post({ ask: scope });
+		circuits.ask?.(circuits, circuit);
 	});
 	const record = read(circuits, value);
 	circuit.read = true;

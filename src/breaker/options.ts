@@ -163,8 +163,10 @@ export interface BreakerOptions {
 	 * What another tab tells is outside input (any script of the origin can post on the channel): a failure
 	 * counts only with the counts a tab's own message carries (whole numbers, its window's failures at most its calls), a
 	 * success likewise (no failures in a row, a call for it in its window); a tab
-	 * answers another's question for a scope's state at most once a second. `client.clear()` wins over a state another
-	 * tab made before the clear reached it (a probe that failed meanwhile): the closed state it tells is dated half a second ahead.
+	 * answers another's question for a scope's state at most once a second (a tab that asked within a second of another's
+	 * ask, unanswered, asks once more a second later). `client.clear()` wins over a state another
+	 * tab made before the clear reached it (a probe that failed meanwhile): the closed state it tells is dated half a second ahead,
+	 * and such a state is not written once the clear reached the tab that made it (nor read back at a later page).
 	 *
 	 * The channel is opened by default only where there are tabs and workers to share with (a page
 	 * or a web worker: `document` or `WorkerGlobalScope` exists). Node keeps per-process breakers

@@ -53,6 +53,31 @@ const shareCount: NonNullable<Circuits['shareCount']> = (circuits, circuit, fail
 };
 
 /**
+ * Ask the other tabs for the scope's state (`Circuits.ask`: this tab's read of it failed, `load`). A tab answers at most
+ * once a second per scope (`start`): one that answered another tab's ask just before this tab's channel opened (a page
+ * started then) answers none now, so the ask goes again once that second is over, unless a state was told meanwhile (an
+ * answer to any tab's ask reaches this one too); a reload takes the answer to it as the first's (`asked`, stamped again).
+ * The client's `close()` stops it.
+ */
+const ask: NonNullable<Circuits['ask']> = (circuits, circuit) => {
+	const { record } = circuit;
+	const post = (): void => circuits.channel?.post({ ask: record.scope });
+	const stop = (): void => {
+		clearTimeout(timer);
+		circuits.wake.delete(stop);
+	};
+	const timer = setTimeout(() => {
+		stop();
+		if (circuit.record === record) {
+			circuit.asked &&= circuits.clock.now();
+			post();
+		}
+	}, 1000);
+	circuits.wake.add(stop);
+	post();
+};
+
+/**
  * Another tab's outcome (a closed record with `outcome`): counted here too when this tab is closed,
  * in that closed state or in another one: a tab that found nothing stored after another tab's
  * `clear()` (or could not read the store) counts in an older closed state than the tabs that heard
@@ -219,6 +244,7 @@ export const start = (circuits: Circuits): void => {
 		const locks = webLocks();
 		circuits.probeLock = locks && ((circuit, started) => lockProbe(circuits, locks, circuit, started));
 		circuits.shareCount = shareCount;
+		circuits.ask = ask;
 	}
 
 	circuits.behind = behind;

@@ -5,6 +5,7 @@
  * and bounded by the options). Node's BroadcastChannel and Web Locks carry the tabs' messages and locks (`document` faked).
  */
 import { describe, expect, it, vi } from 'vitest';
+import { memoryStore, type KeyValueStore } from '../../src/entries/index.js';
 import { origin, t0, windowEachTest, sharedTabs } from './breaker-kit.js';
 
 const clients = windowEachTest();
@@ -65,5 +66,48 @@ describe('breaker: clear() in one tab while another tab\'s probe is in flight, a
 		// Before: 'CIRCUIT_OPEN' (HTTP 503: the revived open period), or a probe of a reload (network failure).
 		expect(await c.call()).toBe('200');
 		expect(c.events).toEqual([]);
+	});
+});
+
+describe('breaker: a tab whose read of the stored state fails within a second of another tab\'s { ask }', () => {
+	it.each(['an HTTP 503', 'a network failure'])('gets the open state (opened on %s) all the same: it asks again once the answers\' second is over', async (how) => {
+		const base = memoryStore('h28-ask');
+		let failing = false;
+		const store: KeyValueStore = { get: async (key) => (failing ? Promise.reject(new Error('IndexedDB blocked')) : base.get(key)), keys: async () => base.keys(), delete: async (key) => base.delete(key), clear: async () => base.clear(), set: async (key, value) => base.set(key, value) };
+		const { open, other, clock } = tabsOf(store);
+		const a = open();
+		if (how === 'an HTTP 503') {
+			a.server.answer(503);
+		} else {
+			a.server.down();
+		}
+
+		for (let index = 0; index < 5; index++) {
+			await a.call();
+		}
+
+		expect(a.api.breaker(origin).state).toBe('open');
+		const channel = other();
+		const heard: unknown[] = [];
+		channel.onmessage = (event: MessageEvent) => {
+			heard.push(event.data);
+		};
+		channel.postMessage({ ask: origin }); // another tab's read failed: a answers it
+		await vi.waitFor(() => expect(heard).toContainEqual(expect.objectContaining({ scope: origin, state: 'open' })));
+		failing = true;
+		const c = open(); // a page started a moment later, whose read fails too: a answered an ask less than a second ago
+		c.server.up();
+		const first = c.call();
+		await vi.waitFor(() => expect(heard).toContainEqual({ ask: origin }));
+		clock.advance(1_000);
+		// Before: 'closed' for good (its ask went unanswered, and it asked no more).
+		await vi.waitFor(() => expect(c.api.breaker(origin).state).not.toBe('closed'), { timeout: 3_000 });
+		await first;
+		if (how === 'an HTTP 503') {
+			expect(await c.call()).toBe('CIRCUIT_OPEN');
+		} else {
+			// The answer to its second ask stands for its read as the first's would (a reload's): half-open at once.
+			expect(c.events).toContain('breaker:half-open restored');
+		}
 	});
 });
