@@ -84,7 +84,7 @@ const ask: NonNullable<Circuits['ask']> = (circuits, circuit) => {
  * the clear, until it takes theirs (`adopt`) from their next message; its outcomes still count. One
  * told before this tab's `clear()` (its `window.at`: in transit meanwhile) does not. One that got an HTTP answer
  * makes the scope reachable here too (`PolicyContext.reached`): a tab whose own attempts found it unreachable, its
- * queries paused on it (`followReachability`), would make none to find out.
+ * queries paused on it (`followReachability`), would make none to find out; a message without a tab's counts does not.
  * A failure heard counts only with the counts a tab's own message carries (`shareCount`: its failures in a row, its
  * ratio window's failures, at most its calls); a message without them (another build's word, a script's) is no failure.
  * A success likewise (no failures in a row, a window with more calls than failures). A flood of well-formed successes
@@ -95,17 +95,19 @@ const ask: NonNullable<Circuits['ask']> = (circuits, circuit) => {
  */
 const hear = (circuits: Circuits, circuit: Circuit, received: BreakerRecord, value: unknown): void => {
 	const { outcome, unanswered, window, failures } = value as Partial<BreakerRecord>;
-	if ((outcome === 0 || outcome === 1) && !unanswered) {
-		circuits.context.reached?.(received.scope);
-	}
-
 	// An outcome a tab could have had: a failure's message gives its failures in a row and its window's failures (this
 	// one at least, at most the window's calls), a success's none in a row and a window holding it (more calls than
-	// failures), whole counts as a tab's own are; one that does not is no outcome of a tab.
+	// failures), whole counts as a tab's own are; one that does not is no outcome of a tab (nor of reachability).
 	const failed = bounded(window?.failures, 1e6);
 	const calls = bounded(window?.calls, 1e6);
-	if ((outcome === 0 ? failures === undefined && calls > failed : outcome === 1 && bounded(failures, 1) && failed && failed <= calls) && received.state === 'closed' && circuit.record.state === 'closed' && !(Number(window?.at) < circuits.cleared)) {
-		circuits.count(circuit, circuit.record, circuits.clock.now(), outcome === 1, 0, undefined, unanswered === true);
+	if (outcome === 0 ? failures === undefined && calls > failed : outcome === 1 && bounded(failures, 1) && failed && failed <= calls) {
+		if (!unanswered) {
+			circuits.context.reached?.(received.scope);
+		}
+
+		if (received.state === 'closed' && circuit.record.state === 'closed' && !(Number(window?.at) < circuits.cleared)) {
+			circuits.count(circuit, circuit.record, circuits.clock.now(), outcome === 1, 0, undefined, unanswered === true);
+		}
 	}
 };
 

@@ -111,3 +111,25 @@ describe('breaker: a tab whose read of the stored state fails within a second of
 		}
 	});
 });
+
+describe('breaker: an outcome message that lacks a tab\'s counts says nothing of reachability either', () => {
+	it('a tab that found the scope unreachable stays so on a malformed { outcome } (a script\'s); a tab\'s own success makes it reachable', async () => {
+		const { open, other, clock } = tabsOf();
+		const tab = open();
+		tab.server.down();
+		expect([await tab.call(), await tab.call()]).toEqual(['NetworkError', 'NetworkError']);
+		expect(tab.api.reachability(origin)).toBe('unreachable');
+		const channel = other();
+		const now = clock.now();
+		const bare = { v: 2, scope: origin, state: 'closed', openedAt: 0, reopensAt: 0, opens: 0, at: 0 };
+		for (const message of [{ ...bare, outcome: 0 }, { ...bare, outcome: 1 }, { ...bare, outcome: 0, window: { calls: 0, failures: 0, at: now } }, { ...bare, outcome: 1, failures: 'x', window: { calls: 1, failures: 1, at: now } }]) {
+			channel.postMessage(message);
+		}
+
+		await heardAll(channel, tab.api);
+		// Before: 'reachable' (any { outcome } not marked unanswered made the scope reachable, its counts unread).
+		expect(tab.api.reachability(origin)).toBe('unreachable');
+		channel.postMessage({ ...bare, outcome: 0, window: { calls: 1, failures: 0, at: now } }); // a tab's own success
+		await vi.waitFor(() => expect(tab.api.reachability(origin)).toBe('reachable'));
+	});
+});
