@@ -133,3 +133,27 @@ describe('breaker: an outcome message that lacks a tab\'s counts says nothing of
 		await vi.waitFor(() => expect(tab.api.reachability(origin)).toBe('reachable'));
 	});
 });
+
+describe('breaker: an outcome told before another tab\'s clear(), heard after it (in transit)', () => {
+	/** A failure outcome as a tab's own reads on the channel, counted at `now` in the closed state of `at`. */
+	const failureOf = (now: number, at = 0) => ({ v: 2, scope: origin, state: 'closed', openedAt: 0, reopensAt: 0, opens: 0, at, outcome: 1, failures: 1, window: { calls: 1, failures: 1, at: now } });
+
+	it('counts in no tab that took the clear, as in the tab that cleared; one counted after the clear (a tab that missed it) still does', async () => {
+		const { open, other, clock } = tabsOf();
+		const [a, b] = [open(), open()];
+		expect(await a.call()).toBe('200');
+		await vi.waitFor(() => expect(b.api.breaker(origin).state).toBe('closed'));
+		const before = clock.now();
+		clock.advance(1);
+		await a.api.clear();
+		const channel = other();
+		await heardAll(channel, b.api, clock.now() + 1_000); // b took the clear
+		channel.postMessage(failureOf(before)); // a tab's failure, told before the clear
+		await heardAll(channel, b.api, clock.now() + 1_000);
+		// Before: [0, 1] (b counted a failure of before the clear in the state the clear left).
+		expect([a.api.breaker(origin).consecutiveFailures, b.api.breaker(origin).consecutiveFailures]).toEqual([0, 0]);
+		clock.advance(100);
+		channel.postMessage(failureOf(clock.now())); // counted after the clear by a tab that never heard it (closed since 0)
+		await vi.waitFor(() => expect([a.api.breaker(origin).consecutiveFailures, b.api.breaker(origin).consecutiveFailures]).toEqual([1, 1]));
+	});
+});
