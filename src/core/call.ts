@@ -225,7 +225,7 @@ interface CallState {
 	 */
 	timedOut?: true;
 	/** The attempts layers watch for ky giving them up (`whenGivenUp`), each with what to call then; gone with the call. */
-	watched?: Array<readonly [Request, (reason: unknown) => void]>;
+	watched: Array<readonly [Request, (reason: unknown) => void]> | undefined;
 }
 
 /**
@@ -262,6 +262,7 @@ export class Call implements PolicyCall {
 		made: undefined,
 		settled: false,
 		inline: false,
+		watched: undefined,
 	};
 
 	readonly method: string;
