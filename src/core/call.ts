@@ -182,7 +182,7 @@ interface CallState {
 	failure: unknown;
 	/** The error a retry attempt was refused with: ky asks `shouldRetry` about it again, it is not counted twice. */
 	refused: unknown;
-	/** A layer's answer in place of the network, the current attempt's: the run resolves with a Response, rejects with an Error. */
+	/** A layer's answer in place of the network, the current attempt's (kept while one run goes: `answer`): the run resolves with a Response, rejects with an Error. */
 	answer: Response | Error | undefined;
 	/** ky's promise for the latest run, and the Response it resolved with (to tell it from a substitute). */
 	run: ResponsePromise | undefined;
@@ -565,7 +565,9 @@ export class Call implements PolicyCall {
 	 * that says why a Response cannot answer it (never with `Answered`, which is no Error). The first
 	 * answer of an attempt is the call's (`attempt` forgets the previous attempt's): a layer above that
 	 * answers again (it saw only a rejection) replaces nothing, and an answer its attempt did not end
-	 * with (made once its `next()` resolved, not returned) answers nothing (`#runKy`).
+	 * with (made once its `next()` resolved, not returned) answers nothing (`#runKy`). While two runs of
+	 * the call go at once (a wrapper that runs ky twice), each answer is the one its attempt rejects with:
+	 * a layer may answer them later (a store read), in any order, and each run settles with its own.
 	 */
 	answer(given: Response | Error): Promise<never> {
 		// Anything else (nothing, a string, a plain object) is the layer's fault, said so: never what the caller gets.
@@ -574,8 +576,12 @@ export class Call implements PolicyCall {
 			return Promise.reject(outcome instanceof Response ? new TypeError('answer() with a Response needs a wrapper that applies to the call') : outcome);
 		}
 
-		this.#state.answer ??= outcome;
-		return Promise.reject(new Answered(this.#state.answer));
+		// Two runs at once (`live`): an answer may be either's, made later than the other's (a store read): each its own.
+		if (this.#state.live < 2) {
+			this.#state.answer ??= outcome;
+		}
+
+		return Promise.reject(new Answered(this.#state.live < 2 ? this.#state.answer! : outcome));
 	}
 
 	whenGivenUp(request: Request, ended: (reason: unknown) => void): void {
