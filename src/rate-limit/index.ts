@@ -176,8 +176,8 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 
 		/**
 		 * A call that leaves before it goes gives its token back, and the server's request left it took (once): the token is
-		 * the bucket's next again, or, when it leaves its wait early (`early`: its signal aborted) and later calls reserved
-		 * after it, the ones waiting for their tokens behind it move up one each.
+		 * the bucket's next again, or, when it leaves for good (`early`: its signal aborted, a layer below refused it) and later
+		 * calls reserved after it, the ones waiting for their tokens behind it move up one each.
 		 */
 		const giveBack = (early?: boolean): void => {
 			if (bucket.due === mine) {
@@ -228,7 +228,7 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 				}
 
 				if (isSteadfetchError(error)) {
-					giveBack();
+					giveBack(true);
 				}
 
 				throw error;
@@ -387,7 +387,8 @@ const sleep = async (ms: number, signals: AbortSignal[], hurry: { by?: ((ms: num
  * isolate with one budget per scope (state, never a promise: each waiter has its own timer in its
  * own request); a waiting call whose request ends before its token is due never sends, and its token
  * is spent (nothing of an ended request runs to give it back), so it costs at most that one token.
- * An attempt refused below without I/O (an open breaker's `CIRCUIT_OPEN`, a policy's own error) gives its token back, as a hedge not sent does, and the server's request left it took.
+ * An attempt refused below without I/O (an open breaker's `CIRCUIT_OPEN`, a policy's own error) gives its token back, as a hedge not sent does, and the server's request left it took:
+ * the calls waiting for a token behind it move up a token each, as behind one whose signal aborted.
  * The client's `close()` refuses every waiting call of its own at once (`CLIENT_CLOSED`, as a call made after it): none is sent after it.
  * A client and the clients its `extend()` makes that keep its `name`, its `store` and this policy object share one
  * bucket per scope (its tokens, what the server said, its `stats()`; its times on the `clock` of the first of them); a child given a `rateLimit()` of its own (or

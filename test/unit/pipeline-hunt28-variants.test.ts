@@ -4,8 +4,11 @@
  * once), or a waiter's place in the rate limiter's queue taken or kept wrongly.
  */
 import { describe, expect, it } from 'vitest';
-import { createClient } from '../../src/entries/core.js';
+import { classify, createClient, SteadfetchError } from '../../src/entries/core.js';
+import { rateLimit } from '../../src/entries/rate-limit.js';
 import type { Policy, PolicyContext, PolicyParts } from '../../src/entries/policy.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { until } from './outbox-helpers.js';
 
 /** An app's policy for `slot` whose create() gives `parts` (made with the context when a function). */
 const mine = (slot: string, parts: PolicyParts | ((context: PolicyContext) => PolicyParts) = {}): Policy => ({
@@ -71,6 +74,57 @@ describe('two runs of one call at once, each answered by a layer later (not at o
 		const api = createClient({ fetch, retry: 0, pages, both } as never);
 		// Before: 'rejected refused here + rejected refused here' (run 2 rejected with run 1's error).
 		expect(await api.get('https://a.test/x').text()).toBe('rejected refused here + fine');
+		api.close();
+	});
+});
+
+describe('rateLimit(): a waiter refused below after its wait gives its place up to those behind it', () => {
+	/**
+	 * A client of 5 requests a second, one at a time (a token every 200 ms), on a clock that stands still (each wait is
+	 * exact), with a layer below the rate limiter (band 650) that refuses the attempts of the paths in `refuse` without I/O
+	 * (a policy's own error, as an open breaker's): the first call goes at once, `waiting` more each wait for their token.
+	 */
+	const queue = async (waiting: number, refuse: readonly string[]) => {
+		const sent: string[] = [];
+		const gate: Policy = { slot: 'gate', at: { layer: 650 }, create: () => ({
+			layer: (next) => (request, init) => (refuse.includes(new URL(request.url).pathname) ? Promise.reject(new SteadfetchError('closed here', 'CIRCUIT_OPEN', true)) : next(request, init)),
+		}) };
+		const api = createClient({
+			clock: new ManualClock(1_700_000_000_000), retry: 0, rateLimit: rateLimit({ perSecond: 5, burst: 1 }), gate,
+			fetch: (async (request: Request) => {
+				sent.push(new URL(request.url).pathname);
+				return new Response('ok');
+			}) as typeof globalThis.fetch,
+		} as never);
+		const waits: number[] = [];
+		api.on('ratelimit:wait', ({ waitMs }) => waits.push(waitMs));
+		await api.get('https://a.test/0');
+		const calls = Array.from({ length: waiting }, async (_, index) => api.get(`https://a.test/${index + 1}`).then(() => 'OK', (error: unknown) => classify(error).code));
+		await until(() => waits.length === waiting);
+		return { api, sent, waits, calls };
+	};
+
+	it('the first of two waiters is refused at its token: the one behind goes at once, a call made then waits 400 ms', async () => {
+		const { api, sent, waits, calls } = await queue(2, ['/1']);
+		expect(await calls[0]).toBe('CIRCUIT_OPEN');
+		const later = api.get('https://a.test/3').text();
+		await until(() => waits.length === 3);
+		// Before: [200, 400, 600] (the refused waiter's token kept: every later call a token behind).
+		expect(waits).toEqual([200, 400, 400]);
+		expect([await calls[1], await later]).toEqual(['OK', 'ok']);
+		expect(sent).toEqual(['/0', '/2', '/3']);
+		api.close();
+	});
+
+	it('the middle one of three is refused at its token: the last moves up a place, the first keeps its own', async () => {
+		const { api, sent, waits, calls } = await queue(3, ['/2']);
+		expect(await calls[1]).toBe('CIRCUIT_OPEN');
+		const later = api.get('https://a.test/4').text();
+		await until(() => waits.length === 4);
+		// Before: [200, 400, 600, 800].
+		expect(waits).toEqual([200, 400, 600, 600]);
+		expect([await calls[0], await calls[2], await later]).toEqual(['OK', 'OK', 'ok']);
+		expect(sent).toEqual(['/0', '/1', '/3', '/4']);
 		api.close();
 	});
 });
