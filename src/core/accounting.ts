@@ -42,6 +42,11 @@ export class Accounting {
 	 */
 	readonly #owners = new WeakMap<object, Call>();
 	/**
+	 * The errors retry attempts were refused with (`refuse`), each its run's: ky asks `shouldRetry` about each again, not
+	 * counted twice (two runs of one call at once may each have one).
+	 */
+	readonly #refused = new WeakSet<object>();
+	/**
 	 * Why a retry of a call of a request context may not go: its request's deadline too close, or no
 	 * subrequest left (`spent`: counted and told once per context as a spent retry budget is). Undefined
 	 * when it may; always in the browser build, which has no request context (invocation-browser.ts).
@@ -68,15 +73,22 @@ export class Accounting {
 	 * ky waits what the error's answer's headers say (`Retry-After`, …) before it, if they say.
 	 */
 	readonly ask = (error: object, url: string, timed?: boolean): boolean => {
-		const call = this.callOf(error);
-		// A retry attempt refused with it: ky asks again about the error it ends with, not counted twice.
-		if (call?.refused(error, (error as { cause?: unknown }).cause)) {
+		// A retry attempt refused with it (or with its `cause`, ky's NetworkError around it): ky asks again about the error it ends with, not counted twice.
+		const { cause } = error as { cause?: object };
+		if (this.#refused.has(error) || (cause && this.#refused.has(cause))) {
 			return false;
 		}
 
+		const call = this.callOf(error);
 		const scope = this.scopeOf(url);
 		return !this.refuses(scope, false) && !call?.admission?.stops(scope, timed ? error : undefined);
 	};
+
+	/** A retry attempt of `call` was refused: it rejects with `error`, the run's last failure (see `#refused`). */
+	refuse(error: Error, call: Call): void {
+		this.#refused.add(error);
+		this.owns(error, call);
+	}
 
 	/** `error` (or an attempt's answer with an error status) is `call`'s (see `#owners`). */
 	owns(error: object, call: Call): void {

@@ -180,8 +180,6 @@ interface CallState {
 	 * marked run keeps its own on its mark (`RunMark`), so a run beside it never retries after (nor tells) another's.
 	 */
 	failure: unknown;
-	/** The error a retry attempt was refused with: ky asks `shouldRetry` about it again, it is not counted twice. */
-	refused: unknown;
 	/** A layer's answer in place of the network, the current attempt's (kept while one run goes: `answer`): the run resolves with a Response, rejects with an Error. */
 	answer: Response | Error | undefined;
 	/** ky's promise for the latest run, and the Response it resolved with (to tell it from a substitute). */
@@ -247,7 +245,6 @@ export class Call implements PolicyCall {
 		request: undefined,
 		scope: undefined,
 		failure: undefined,
-		refused: undefined,
 		answer: undefined,
 		run: undefined,
 		response: undefined,
@@ -540,11 +537,6 @@ export class Call implements PolicyCall {
 		}
 	}
 
-	/** Whether a retry attempt of the call was refused with `error` (or with its `cause`, ky's NetworkError around it). */
-	refused(error: unknown, cause: unknown): boolean {
-		return this.#state.refused !== undefined && (error === this.#state.refused || cause === this.#state.refused);
-	}
-
 	/**
 	 * An attempt of the run marked `run` (none: the call's first) failed with `failure` (the transport's error; ky's HTTPError,
 	 * from `shouldRetry`): the error behind that run's retry that follows.
@@ -656,10 +648,9 @@ export class Call implements PolicyCall {
 		return 'retry';
 	}
 
-	/** A retry attempt refused: it rejects with `error`, which ky asks `shouldRetry` about (`refused`). */
+	/** A retry attempt refused: it rejects with `error`, which ky asks `shouldRetry` about again (`Accounting.refuse`). */
 	#refuse(error: Error): Error {
-		this.#state.refused = error;
-		this.#client.accounting.owns(error, this);
+		this.#client.accounting.refuse(error, this);
 		return error;
 	}
 

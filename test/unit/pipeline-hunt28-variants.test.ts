@@ -128,3 +128,44 @@ describe('rateLimit(): a waiter refused below after its wait gives its place up 
 		api.close();
 	});
 });
+
+describe('runs of one call at once whose retries the retry budget refuses: each refusal counted once', () => {
+	it('three runs, a budget of one retry: run 1\'s retry goes, runs 2 and 3 refused, retriesRefused 2 (a slow shouldRetry)', async () => {
+		const held: Array<() => void> = [];
+		const seen: string[] = [];
+		const fetch = (async (request: Request) => {
+			const run = request.headers.get('x-run')!;
+			seen.push(run);
+			if (seen.filter((one) => one === run).length === 1) {
+				// Each run's first attempt waits for the three to have come, then answers 503: their retries are asked at once.
+				await new Promise<void>((resolve) => {
+					held.push(resolve);
+				});
+				return new Response('busy', { status: 503 });
+			}
+
+			return new Response(run);
+		}) as typeof globalThis.fetch;
+		const thrice = mine('thrice', { wrap: async (_call, next) => {
+			const runs = await Promise.allSettled(['1', '2', '3'].map(async (run) => next({ headers: { 'x-run': run } })));
+			return new Response(runs.map((one) => (one.status === 'fulfilled' ? 'ok' : classify(one.reason).code)).join(' '));
+		} });
+		// The user's shouldRetry takes a task to answer (ky awaits it): a refusal made meanwhile is another run's.
+		const shouldRetry = async () => new Promise<undefined>((resolve) => {
+			setTimeout(resolve, 1);
+		});
+		const api = createClient({ fetch, retry: { limit: 2, delay: () => 0, shouldRetry }, retryBudget: { minRetries: 1, ratio: 0 }, thrice } as never);
+		const call = api.get('https://a.test/x').text();
+		await until(() => held.length === 3);
+		for (const release of held) {
+			release();
+		}
+
+		expect(await call).toBe('ok HTTP_5XX HTTP_5XX');
+		const { retries, retriesRefused } = api.stats()['https://a.test']!;
+		// Before: retriesRefused 3 (run 2's refusal, taken for run 3's, asked about again and counted again).
+		expect([retries, retriesRefused]).toEqual([1, 2]);
+		expect(seen.sort()).toEqual(['1', '1', '2', '3']);
+		api.close();
+	});
+});
