@@ -113,8 +113,11 @@ export interface CallInit {
 
 type Run = (extras?: readonly RunOptions[]) => Promise<Response>;
 
-/** A run's mark (`FetchInit.steadfetchRun`), with its own last failure: two runs at once each retry after their own (`CallState.failure`). */
-type RunMark = { due: boolean; failure?: unknown };
+/**
+ * A run's mark (`FetchInit.steadfetchRun`), with its own last failure and latest Request ky made itself: two runs at once
+ * each retry after their own (`CallState.failure`), following their own run's abort (`CallState.made`).
+ */
+type RunMark = { due: boolean; failure?: unknown; made?: Request | undefined };
 
 /**
  * A client's `PolicyContext.perCall`, the one door to a policy's per-call state: each policy that
@@ -207,7 +210,10 @@ interface CallState {
 	began: number;
 	/** The Idempotency-Key every attempt carries (the call's, or its run's from a wrapper): an `init` hook that replaced the headers dropped it. */
 	key: string | undefined;
-	/** The latest Request of the run that ky made itself (not a clone): held, so that its signal follows ky's abort (`follow`). */
+	/**
+	 * The latest Request of the call's first run that ky made itself (not a clone): held, so that its signal follows ky's
+	 * abort (`follow`); a marked run holds its own on its mark (`RunMark`), never followed by another run's retry.
+	 */
 	made: Request | undefined;
 	/**
 	 * Whether the call's outcome was counted (`#settle`): a first attempt after it (a wrapper's run in the background) counts no
@@ -484,8 +490,8 @@ export class Call implements PolicyCall {
 			// counted, not paid. One that reached the transport was (`sending`), whatever a layer made of its answer.
 			const sends = this.#state.sends;
 			// Made to follow ky's abort (`follow`), or the run's latest Request that ky made itself when it made this one anew.
-			if (!follow(request, this.#state.made!)) {
-				this.#state.made = request;
+			if (!follow(request, run.made!)) {
+				run.made = request;
 			}
 
 			const sent = this.#sendTo(to, request, init, next).catch((reason: unknown) => {
@@ -632,15 +638,16 @@ export class Call implements PolicyCall {
 			this.#state.plain = true;
 		}
 
+		const run = (mark ?? this.#state) as RunMark;
 		if (this.#state.attempts++ === 0) {
-			this.#state.made = request;
+			run.made = request;
 			this.#state.request = request;
 			this.#state.scope = this.#client.accounting.scopeOf(request.url);
 			return 'first';
 		}
 
 		if (fresh) {
-			this.#state.made = request;
+			run.made = request;
 			this.#state.runFrom = this.#state.attempts - 1;
 			return 'restart';
 		}

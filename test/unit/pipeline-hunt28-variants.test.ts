@@ -169,3 +169,51 @@ describe('runs of one call at once whose retries the retry budget refuses: each 
 		api.close();
 	});
 });
+
+describe('two runs of one call at once: a retry of one run follows its own run\'s abort, never the other\'s', () => {
+	it('run 2\'s attempt times out (ky aborts run 2) while run 1\'s retry is in flight: run 1\'s retry is answered', async () => {
+		let aborted2 = false;
+		const seen: string[] = [];
+		const fetch = (async (request: Request, init?: RequestInit) => {
+			const run = request.headers.get('x-run')!;
+			const signal = init?.signal ?? request.signal;
+			seen.push(run);
+			const nth = seen.filter((one) => one === run).length;
+			if (run === '2' && nth === 1) {
+				// Run 2's first attempt hangs until ky's timeout aborts it.
+				return new Promise<Response>((_, reject) => {
+					signal.addEventListener('abort', () => {
+						aborted2 = true;
+						reject(signal.reason);
+					});
+				});
+			}
+
+			if (run === '1' && nth === 1) {
+				await new Promise((resolve) => setTimeout(resolve, 60));
+				return new Response('busy', { status: 503 });
+			}
+
+			if (run === '1') {
+				// Run 1's retry (sent at 60 ms, its own timeout at 160): answered once run 2 was aborted (100 ms), if not aborted itself.
+				await until(() => aborted2);
+				await new Promise((resolve) => setTimeout(resolve, 10));
+				if (signal.aborted) {
+					throw signal.reason;
+				}
+			}
+
+			return new Response(run);
+		}) as typeof globalThis.fetch;
+		const two = mine('two', { wrap: async (_call, next) => {
+			const runs = await Promise.allSettled(['1', '2'].map(async (run) => next({ headers: { 'x-run': run } })));
+			return new Response((await Promise.all(runs.map(async (one) => (one.status === 'fulfilled' ? one.value.text() : classify(one.reason).code)))).join(' '));
+		} });
+		const api = createClient({ fetch, timeout: 100, retry: { limit: 1, delay: () => 0 }, retryBudget: false, two } as never);
+		// Before: 'TIMEOUT 2' (run 1's retry followed run 2's Request, the latest ky made, and was aborted with it by run 2's timeout).
+		// (The body read off the Response: a body shortcut would start on each run, reading the runs' bodies before the wrapper.)
+		expect(await (await api.get('https://a.test/x')).text()).toBe('1 2');
+		expect(seen.sort()).toEqual(['1', '1', '2', '2']);
+		api.close();
+	});
+});
