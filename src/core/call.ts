@@ -114,10 +114,11 @@ export interface CallInit {
 type Run = (extras?: readonly RunOptions[]) => Promise<Response>;
 
 /**
- * A run's mark (`FetchInit.steadfetchRun`), with its own last failure and latest Request ky made itself: two runs at once
- * each retry after their own (`CallState.failure`), following their own run's abort (`CallState.made`).
+ * A run's mark (`FetchInit.steadfetchRun`), with its own last failure, latest Request ky made itself and attempts so far
+ * (`tries`): two runs at once each retry after their own (`CallState.failure`), following their own run's abort
+ * (`CallState.made`), each retry counted among its own run's (`CallState.retry`).
  */
-type RunMark = { due: boolean; failure?: unknown; made?: Request | undefined };
+type RunMark = { due: boolean; failure?: unknown; made?: Request | undefined; tries?: number };
 
 /**
  * A client's `PolicyContext.perCall`, the one door to a policy's per-call state: each policy that
@@ -200,8 +201,9 @@ interface CallState {
 	plain: boolean;
 	/** The call's runs of ky still going (`#runKy`). */
 	live: number;
-	/** The call's attempts before its current run's first: ky counts a run's retries from 1 (`retryCount`). */
-	runFrom: number;
+	/** The current attempt's number among its run's retries (`retryCount`: ky counts a run's retries from 1), and the call's first run's attempts so far (`RunMark.tries`). */
+	retry: number;
+	tries: number;
 	/** The scope a new run goes to (failover's mirror) until its first attempt goes out: a first attempt there (`sending`). */
 	firstIn: string | undefined;
 	/** Each policy's state for this call, at the index `PolicyContext.perCall` gave the policy. */
@@ -257,7 +259,8 @@ export class Call implements PolicyCall {
 		shortcuts: undefined,
 		plain: false,
 		live: 0,
-		runFrom: 0,
+		retry: 0,
+		tries: 0,
 		firstIn: undefined,
 		locals: undefined,
 		began: 0,
@@ -323,7 +326,7 @@ export class Call implements PolicyCall {
 
 	/** The current attempt's number among its run's retries, as ky's hooks count it (`retryCount`: 1 for the run's first retry). */
 	get retryCount(): number {
-		return this.#state.attempts - 1 - this.#state.runFrom;
+		return this.#state.retry;
 	}
 
 	get attemptStartedAt(): number {
@@ -639,7 +642,11 @@ export class Call implements PolicyCall {
 		}
 
 		const run = (mark ?? this.#state) as RunMark;
-		if (this.#state.attempts++ === 0) {
+		const first = this.#state.attempts++ === 0;
+		// The attempt's number in its own run (another run's attempts may have come since its last).
+		run.tries = first || fresh ? 1 : run.tries! + 1;
+		this.#state.retry = run.tries - 1;
+		if (first) {
 			run.made = request;
 			this.#state.request = request;
 			this.#state.scope = this.#client.accounting.scopeOf(request.url);
@@ -648,7 +655,6 @@ export class Call implements PolicyCall {
 
 		if (fresh) {
 			run.made = request;
-			this.#state.runFrom = this.#state.attempts - 1;
 			return 'restart';
 		}
 

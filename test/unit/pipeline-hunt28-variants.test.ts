@@ -217,3 +217,31 @@ describe('two runs of one call at once: a retry of one run follows its own run\'
 		api.close();
 	});
 });
+
+describe('two runs of one call at once: each run\'s retries are counted from its own first attempt', () => {
+	it('both runs answered 503 once, then retried: each retry event says retryCount 1', async () => {
+		const seen: string[] = [];
+		const fetch = (async (request: Request) => {
+			const run = request.headers.get('x-run')!;
+			seen.push(run);
+			if (seen.filter((one) => one === run).length === 1) {
+				// Both first attempts go out before either is answered: the runs' attempts interleave.
+				await until(() => seen.length >= 2);
+				return new Response('busy', { status: 503 });
+			}
+
+			return new Response(run);
+		}) as typeof globalThis.fetch;
+		const two = mine('two', { wrap: async (_call, next) => {
+			const runs = await Promise.all(['1', '2'].map(async (run) => next({ headers: { 'x-run': run } })));
+			return new Response(runs.map((one) => one.status).join(' '));
+		} });
+		const api = createClient({ fetch, retry: { limit: 1, delay: () => 0 }, two } as never);
+		const counts: number[] = [];
+		api.on('retry', ({ retryCount }) => counts.push(retryCount));
+		expect(await (await api.get('https://a.test/x')).text()).toBe('200 200');
+		// Before: [1, 2] (the second run's retry counted from the call's first run: the call's fourth attempt, its run's second).
+		expect(counts).toEqual([1, 1]);
+		api.close();
+	});
+});
