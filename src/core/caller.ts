@@ -79,7 +79,7 @@ export const createCaller = (deps: CallerDeps) => {
 
 		const callOptions = checked as CallOptions;
 		// A stream body, in the edge build, read through one that notes its read's failure (workerd's `fetch` answers anyway).
-		callOptions.body &&= watchedBody(callOptions.body);
+		callOptions.body &&= watchedBody(callOptions.body, callOptions);
 		// ky's `replaceOption()` mark on the call's headers (sent without the client's): the policies read the
 		// headers inside it, ky gets them marked again (`callKyOptions`).
 		const marked = callOptions.headers;
@@ -102,6 +102,11 @@ export const createCaller = (deps: CallerDeps) => {
 		// URL or Request and is none (`Object.create(Request.prototype)`): its getters throw (`isInput`).
 		if (typeof input !== 'string' && !isInput(input)) {
 			return rejected(invalid(new TypeError('`input` must be a string, URL, or Request')));
+		}
+
+		// A Request input's own body (the call gives none) the same way: its stream of the app's (the edge build's `watchedBody`).
+		if (callOptions.body === undefined && callOptions.json === undefined) {
+			input = watchedBody(input, callOptions);
 		}
 
 		const verb = (method ?? (callOptions.method as string | undefined) ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();

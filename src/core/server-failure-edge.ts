@@ -15,23 +15,39 @@ import type * as Full from './server-failure.js';
  */
 export const asAttemptFailure: typeof Full.asAttemptFailure = asNetworkFailure;
 
-/** The error each stream body `watchedBody` gave out failed with as the runtime read it. */
+/** The error a call's body `watchedBody` gave out failed with as the runtime read it, by the key it was given with. */
 const broken = new WeakMap<object, unknown>();
 
 /**
- * A call's `ReadableStream` body (an async iterable's too), read through a stream of the same bytes that notes the
- * read's error: workerd does not fail a `fetch` whose body stream errors (it logs the error as uncaught, ends the chunked
+ * A call's `ReadableStream` body (an async or sync iterable's too), read through a stream of the same bytes that notes the
+ * read's error under `key`: workerd does not fail a `fetch` whose body stream errors (it logs the error as uncaught, ends the chunked
  * body there and resolves the answer), Deno's rejects as for a refused connection, so the transport fails such an
  * attempt with that error (`failedBody`), the app's (`UNKNOWN`; `bodyFailure`: one that reads as an abort, a timeout or
  * a network failure is said to be the body's): never a delivered write, not retried, counted by neither the breaker nor
  * reachability; a stream the app locks after the call began fails so at its first read. Any other body is given back as
  * it is (no cost), and so is a stream that is locked or disturbed already, which ky's Request refuses before any I/O
- * (`InvalidRequestError`, as in Node). A `Request` input's body is sent as it is (its length kept: a proxied request).
+ * (`InvalidRequestError`, as in Node). A sync iterable (a generator of bytes, a `Set`: Deno's and workerd's `fetch` iterate
+ * one) is read as the stream of it; not a string, a typed array, a `FormData` or a `URLSearchParams` (iterable too).
+ * A `Request` input (`given`) whose body is a JS stream of the default type (`new ReadableStream()` of the app's: no BYOB
+ * reader, never a length: sent chunked in any case) is given back as a Request with that body watched; one whose body the
+ * runtime holds (a string's, bytes', a Blob's, an incoming request's: it reads them as bytes, with their length) is sent
+ * as it is, its Content-Length kept and read natively (a Worker proxying its request), as is a JS byte stream.
  */
-export const watchedBody: typeof Full.watchedBody = (given) => {
-	// An async iterable (Deno's, workerd's and Node's `fetch` take one) is read as the stream of it, watched as one.
-	const body: unknown = !(given instanceof ReadableStream) && Symbol.asyncIterator in Object(given)
-		? (ReadableStream as { from?: (iterable: unknown) => ReadableStream }).from?.(given) ?? given : given;
+export const watchedBody: typeof Full.watchedBody = (given, key) => {
+	const input = given instanceof Request ? given : undefined;
+	let body: unknown = input ? input.body : given;
+	try {
+		// A Request's body the runtime can read as bytes (not a JS default stream: its BYOB reader throws) is none to watch.
+		input && (body as ReadableStream | null)?.getReader({ mode: 'byob' }).releaseLock();
+		body = input ? undefined : body;
+	} catch {}
+
+	// An async iterable (Deno's, workerd's and Node's `fetch` take one), or a sync one but fetch's own types, read as the stream of it.
+	const object = Object(body);
+	if (!(body instanceof ReadableStream) && typeof body === 'object' && (Symbol.asyncIterator in object || (Symbol.iterator in object && !ArrayBuffer.isView(body) && !(body instanceof FormData || body instanceof URLSearchParams)))) {
+		body = (ReadableStream as { from?: (iterable: unknown) => ReadableStream }).from?.(body) ?? body;
+	}
+
 	if (!(body instanceof ReadableStream)) {
 		return given;
 	}
@@ -42,7 +58,7 @@ export const watchedBody: typeof Full.watchedBody = (given) => {
 		// an empty body and answered 200; Deno failed it as a network failure).
 		new Response(body);
 	} catch {
-		return body as typeof given;
+		return given;
 	}
 
 	let reader: ReadableStreamDefaultReader | undefined;
@@ -56,15 +72,16 @@ export const watchedBody: typeof Full.watchedBody = (given) => {
 			} catch (error) {
 				// A stream errored with no error (`controller.error()`), or with one read as another's failure (an AbortError):
 				// noted as one that says the body failed (`bodyFailure`).
-				broken.set(watched, bodyFailure(error));
+				broken.set(key, bodyFailure(error));
 				controller.error(error);
 			}
 		},
 		cancel: async (reason) => (reader ?? body).cancel(reason),
 	// Read only as the runtime reads it: nothing taken from the app's stream for an attempt that never goes out.
 	}, { highWaterMark: 0 });
-	return watched as typeof given;
+	// The Request input as it was (its method, headers, signal…), with the watched body.
+	return (input ? new Request(input, { body: watched, duplex: 'half' } as RequestInit) : watched) as typeof given;
 };
 
-/** The read's error of a body `watchedBody` gave out, if it failed. */
-export const failedBody: typeof Full.failedBody = (body) => broken.get(Object(body));
+/** The read's error of a body `watchedBody` gave out under `key`, if it failed. */
+export const failedBody: typeof Full.failedBody = (key) => broken.get(key);

@@ -37,12 +37,13 @@ export const asAttemptFailure = (error: unknown, request?: Request): unknown => 
 };
 
 /**
- * A call's body as it is sent: the same one here, whose `fetch` rejects when its body fails as it is read. The
- * `workerd`/`deno`/`edge-light` build's reads a `ReadableStream` (an async iterable too) through a stream that notes
- * that failure (workerd's `fetch` resolves then, Deno's rejects as for a refused connection; see server-failure-edge.ts):
- * the read's error in every build (`UNKNOWN`).
+ * A call's body (or its `Request` input, when the call gives no body) as it is sent: the same one here, whose `fetch`
+ * rejects when its body fails as it is read. The `workerd`/`deno`/`edge-light` build's reads a `ReadableStream` (an
+ * async or sync iterable too, a Request input's JS stream) through a stream that notes that failure under `key` (the
+ * call's options; workerd's `fetch` resolves then, Deno's rejects as for a refused connection; see
+ * server-failure-edge.ts): the read's error in every build (`UNKNOWN`).
  */
-export const watchedBody = <T>(body: T): T => body;
+export const watchedBody = <T>(body: T, _key: object): T => body;
 
-/** The read's error of a body `watchedBody` gave out, if it failed (never here: this build's `fetch` rejects then). */
-export const failedBody = (_body: unknown): unknown => undefined;
+/** The read's error of a body `watchedBody` gave out under `key`, if it failed (never here: this build's `fetch` rejects then). */
+export const failedBody = (_key: object): unknown => undefined;

@@ -71,7 +71,7 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 		}
 
 		// The call's stream body failed as workerd read it, which answers anyway (`failedBody`): the attempt fails with the read's error.
-		const broken = call && failedBody(call.options.body);
+		const broken = call && failedBody(call.options);
 		if (broken) {
 			void response.body?.cancel().catch(() => {});
 			return failed(broken);
@@ -91,7 +91,7 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 		const { signal } = request;
 		// The call's stream body failed as the runtime read it (`failedBody`; Deno's `fetch` rejects then): the read's error.
 		const failure = call && signal.aborted && !call.signal?.aborted && (signal.reason as Error | undefined)?.name !== 'Superseded' ? new TimeoutError(request)
-			: (call && failedBody(call.options.body)) || asAttemptFailure(error, request);
+			: (call && failedBody(call.options)) || asAttemptFailure(error, request);
 		if (call) {
 			call.failed(failure, init?.steadfetchRun);
 		}

@@ -1,0 +1,171 @@
+/**
+ * Request bodies per runtime (defect hunt, twenty-eighth round): API.md "Errors" (`InvalidRequestError`: "bad input
+ * found before any I/O … a rejected promise"; `classify()`: an error of the app's own code is `UNKNOWN`) and "Builds
+ * per runtime". This file runs src/ with src/core/server-failure-edge.ts in place of server-failure.ts (the
+ * `workerd`/`deno`/`edge-light` build's swap, tsup.config.ts) against Node's `fetch`, which rejects a request whose body
+ * fails as it reads it with `TypeError: fetch failed`, the body's error as its cause, as Deno 2's does. The same bodies
+ * in real workerd: test/workerd/edge-body-hunt28.test.ts.
+ *
+ * - A `Request` input whose body is a stream of the app's (`new ReadableStream()`) that errors mid-way: not watched, so
+ *   the attempt was a network failure (`NETWORK`: retried, counted by the breaker and reachability; in workerd
+ *   "200 ''", a delivered write). Now such a body (a JS stream of the default type, which never has a length) is
+ *   watched as a call's own `body` is; a Request whose body the runtime holds (a string's, a Blob's, an incoming
+ *   request's: bytes it can read itself) is sent as it is, its Content-Length kept.
+ * - A sync iterable body (a generator of bytes; Deno's and workerd's `fetch` iterate one): not watched, so one that
+ *   throws mid-way was a network failure in Deno (in workerd "200 'one;'", cut short).
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+vi.mock('../../src/core/server-failure.js', () => import('../../src/core/server-failure-edge.js'));
+
+const { classify, createClient, memoryStore, outbox } = await import('../../src/entries/index.js');
+const { serve } = await import('../helpers/node-server.js');
+
+type Server = Awaited<ReturnType<typeof serve>>;
+let server: Server;
+/** The bodies the server got, in order, with their Content-Length. */
+const got: string[] = [];
+/** Paths the server answers 503 once before it echoes. */
+const failOnce = new Set<string>();
+beforeAll(async () => {
+	server = await serve(async (request) => {
+		const { pathname } = new URL(request.url);
+		got.push(`${request.headers.get('content-length')} ${await request.text()}`);
+		return failOnce.delete(pathname) ? new Response('down', { status: 503 }) : new Response(got.at(-1));
+	});
+});
+afterAll(async () => server.close());
+
+let made = 0;
+
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+const stream = (text = 'abc'): ReadableStream<Uint8Array> => new ReadableStream({
+	start(controller) {
+		controller.enqueue(bytes(text));
+		controller.close();
+	},
+});
+
+/** A stream that gives one chunk, then errors with `reason`. */
+const breaking = (reason: unknown): ReadableStream<Uint8Array> => {
+	let sent = false;
+	return new ReadableStream({
+		pull(controller) {
+			sent ? controller.error(reason) : controller.enqueue(bytes('partial;'));
+			sent = true;
+		},
+	});
+};
+
+const client = () => createClient({ store: memoryStore, name: `h28-edge-${++made}`, retry: { limit: 2, delay: () => 0 } });
+const counted = (api: ReturnType<typeof client>, origin: string) =>
+	[Object.values(api.stats())[0]?.retries ?? 0, api.breaker(origin).consecutiveFailures, api.reachability(origin)];
+const caught = (promise: Promise<Response>): Promise<unknown> => promise.then((response) => response.status, (error: unknown) => error);
+/** What a call ends with: its status and what the server got, or its error's code and message. */
+const outcome = (promise: Promise<Response>): Promise<string> =>
+	promise.then(async (response) => `${response.status} '${await response.text()}'`, (error: unknown) => `${classify(error).code}: ${(error as Error).message}`);
+const put = (url: string, body: unknown): Request => new Request(url, { method: 'PUT', body: body as BodyInit, duplex: 'half' } as RequestInit);
+
+describe('a Request input whose body is a stream of the app\'s that fails as the runtime reads it', () => {
+	it('an Error: the call rejects with it (UNKNOWN), as with a call\'s own body; not retried, counted by neither the breaker nor reachability', async () => {
+		const api = client();
+		const broken = new Error('the app\'s stream broke');
+		for (let call = 0; call < 3; call++) {
+			const error = await caught(api.put(put(`${server.url}/r`, breaking(broken))));
+			// Before: ky's NetworkError (NETWORK), retried, then CIRCUIT_OPEN.
+			expect([error, classify(error).code]).toEqual([broken, 'UNKNOWN']);
+		}
+
+		// Before: [3, 5, 'unreachable'].
+		expect(counted(api, server.url)).toEqual([0, 0, 'unknown']);
+		api.close();
+	});
+
+	it.each<[string, () => unknown]>([
+		['an AbortError (ABORTED)', () => new DOMException('stopped', 'AbortError')],
+		['TypeError(\'fetch failed\') (NETWORK)', () => new TypeError('fetch failed')],
+	])('%s: a TypeError saying the body failed, its cause the error', async (_kind, make) => {
+		const api = client();
+		const reason = make();
+		const error = await caught(api.put(put(`${server.url}/r`, breaking(reason))));
+		// Before: NETWORK (ky's NetworkError, retried).
+		expect([(error as Error).message, (error as Error).cause, classify(error).code]).toEqual(['The request body stream failed', reason, 'UNKNOWN']);
+		expect(counted(api, server.url)).toEqual([0, 0, 'unknown']);
+		api.close();
+	});
+});
+
+describe('a Request input whose body is whole', () => {
+	it('a stream of the app\'s goes out whole, again after a 503, with its Content-Type', async () => {
+		const api = client();
+		failOnce.add('/whole');
+		const before = got.length;
+		const request = new Request(`${server.url}/whole`, { method: 'PUT', body: stream('streamed'), headers: { 'content-type': 'text/x-mine' }, duplex: 'half' } as RequestInit);
+		expect(await outcome(api.put(request))).toBe('200 \'null streamed\'');
+		expect(got.slice(before)).toEqual(['null streamed', 'null streamed']);
+		api.close();
+	});
+
+	it.each<[string, () => BodyInit]>([
+		['a string', () => 'whole'],
+		['bytes', () => bytes('whole') as BodyInit],
+		['a Blob', () => new Blob(['whole'])],
+	])('%s: sent as it is, its Content-Length kept (a Request the runtime can read itself)', async (_kind, make) => {
+		const api = client();
+		expect(await outcome(api.put(put(`${server.url}/kept`, make())))).toBe('200 \'5 whole\'');
+		api.close();
+	});
+
+	it('one the outbox stores (offline) is stored whole and replayed as it was', async () => {
+		const state = { offline: true };
+		const fetch = ((request: Request, init?: RequestInit) => (state.offline ? Promise.reject(new TypeError('fetch failed')) : globalThis.fetch(request, init))) as typeof globalThis.fetch;
+		const api = createClient({ fetch, store: memoryStore, name: `h28-edge-${++made}`, retry: 0, breaker: false, outbox: outbox() });
+		expect(classify(await caught(api.put(put(`${server.url}/queued`, stream('kept')))))).toMatchObject({ code: 'QUEUED' });
+		state.offline = false;
+		const before = got.length;
+		expect(await api.outbox.flush()).toMatchObject({ sent: 1 });
+		expect(got.slice(before)).toEqual(['4 kept']);
+		api.close();
+	});
+});
+
+describe('a sync iterable body (Deno\'s and workerd\'s fetch iterate one)', () => {
+	const generator = (fail?: Error) => (function* () {
+		yield bytes('one;');
+		if (fail) {
+			throw fail;
+		}
+
+		yield bytes('two');
+	})();
+
+	it('a generator that throws mid-way: the call rejects with its error (UNKNOWN), not retried nor counted', async () => {
+		const api = client();
+		const broken = new Error('the app\'s generator broke');
+		const error = await caught(api.put(`${server.url}/g`, { body: generator(broken) as never }));
+		// Before, here: "200 'null [object Generator]'" (Node's fetch takes it for text); Deno: NETWORK, retried; workerd: "200 'one;'".
+		expect([error, classify(error).code]).toEqual([broken, 'UNKNOWN']);
+		expect(counted(api, server.url)).toEqual([0, 0, 'unknown']);
+		api.close();
+	});
+
+	it.each<[string, () => unknown]>([
+		['a generator', () => generator()],
+		['a Set of bytes', () => new Set([bytes('one;'), bytes('two')])],
+	])('%s that is whole goes out whole', async (_kind, make) => {
+		const api = client();
+		expect(await outcome(api.put(`${server.url}/g`, { body: make() as never }))).toBe('200 \'null one;two\'');
+		api.close();
+	});
+
+	it.each<[string, () => unknown]>([
+		['a typed array', () => bytes('whole')],
+		['a URLSearchParams', () => new URLSearchParams({ a: 'b' })],
+		['a string', () => 'whole'],
+	])('%s (iterable too) is sent as it is, with its length', async (_kind, make) => {
+		const api = client();
+		const body = make();
+		expect(await outcome(api.put(`${server.url}/k`, { body: body as never }))).toBe(`200 '${String(body instanceof Uint8Array ? 'whole' : body).length} ${body instanceof Uint8Array ? 'whole' : String(body)}'`);
+		api.close();
+	});
+});
