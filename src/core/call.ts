@@ -11,6 +11,7 @@ import type { Counter, PolicyCall, PolicyContext, RunOptions } from './policy.js
 import type { CallOptions } from './options.js';
 import { progressed, rejectedCall } from './response-promise.js';
 import { invalidUrl, pathHint } from './scope.js';
+import { hookedBody } from './validate-options.js';
 import { promised, wrapApplies, type Placed } from './slots.js';
 import type { Counters, Stats } from './stats.js';
 import type { Clock, FetchInit, FetchLike, WaitUntil } from './types.js';
@@ -63,6 +64,8 @@ export interface CallClient {
 	readonly totalTimeout: unknown;
 	/** The client's ky instance. */
 	readonly instance: KyInstance;
+	/** Whether the client has ky `hooks` (its `init` hooks may give a call's body). */
+	readonly hooked: boolean;
 	/** The client-level `onDownloadProgress`, for responses a policy substituted. */
 	readonly onDownloadProgress: Options['onDownloadProgress'];
 	/** The client-level `signal` (ky's option), which ky merges into a call that gives none: the caller's signal then. */
@@ -730,7 +733,8 @@ export class Call implements PolicyCall {
 	/** Start ky with `options`: it builds the Request synchronously, so an invalid URL or option rejects here, before any I/O. */
 	#start(options: Record<string, unknown>): ResponsePromise {
 		try {
-			return this.#client.instance(this.input, options);
+			// A body an app's `init` hook gives: checked and read as the call's own (`hookedBody`).
+			return this.#client.instance(this.input, hookedBody(options, this.#client.hooked, this.options));
 		} catch (error) {
 			// A URL the runtime could not parse (its TypeError) from a path: say what to do (scope.ts `pathHint`); not for a bad `referrer`.
 			return rejectedCall(invalid(error, error instanceof TypeError && /url/i.test(error.message) && !/referr/i.test(error.message) ? pathHint(this.input) : '', this.#client.params));

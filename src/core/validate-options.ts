@@ -1,8 +1,9 @@
 import type { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { redactText, sensitiveParamSet } from '../utils/sensitive.js';
 import { invalidUrl } from './scope.js';
+import { watchedBody } from './server-failure.js';
 import { atOnce, type Placed } from './slots.js';
-import { canParse, check, checkRules, describe, hideUserinfo, isNonNegativeInteger, isObject, isOwnHeader, isPositiveTimerMs, isPrintableId, isTimerMs, isToken, thrownText, timerMs, type Rule, positiveTimerMs } from '../utils/validate.js';
+import { canParse, check, checkRules, describe, hideUserinfo, isNonNegativeInteger, isObject, isOwnHeader, isPositiveTimerMs, isPrintableId, isTimerMs, isToken, thrownText, timerMs, type Rule, positiveTimerMs, unmarked } from '../utils/validate.js';
 
 const is = (type: string): Rule => [(value) => typeof value === type, `a ${type}`];
 const list = (type: string): Rule => [(value) => Array.isArray(value) && value.every((item) => typeof item === type), `an array of ${type}s`];
@@ -157,6 +158,30 @@ export const checkCallOptions = (given: object, checks: ReadonlyArray<Pick<Place
 	} catch (error) {
 		return invalidUrl(thrownText(error), error, params);
 	}
+};
+
+/**
+ * One run's options for ky (`forKy`) with a last `init` hook where an app's may run (the client has `hooks`, or the
+ * call's have `init` ones): a body such a hook gives in place of the call's is checked as a call's own (`fixedBytes`:
+ * its RangeError thrown as ky builds the request, so the call rejects with `InvalidRequestError` before any I/O; it was
+ * sent, a SharedArrayBuffer as the text '[object SharedArrayBuffer]', its bytes in workerd) and read as a call's own
+ * (`watchedBody` under `key`, the call's options: the edge build's). Any other run's options as they are.
+ */
+export const hookedBody = (forKy: Record<string, unknown>, hooked: boolean, key: object): Record<string, unknown> => {
+	const own = forKy.hooks;
+	const inner = unmarked(own) as { init?: unknown[] } | undefined;
+	if (!hooked && !inner?.init?.length) {
+		return forKy;
+	}
+
+	const last = (options: { body?: unknown }): void => {
+		if (options.body !== forKy.body) {
+			checkRules({ body: options.body }, callRules);
+			options.body = watchedBody(options.body, key);
+		}
+	};
+	const merged = { ...inner, init: [...inner?.init ?? [], last] };
+	return { ...forKy, hooks: inner === own ? merged : { ...own as object, value: merged } };
 };
 
 /**

@@ -13,12 +13,17 @@
  *   request's: bytes it can read itself) is sent as it is, its Content-Length kept.
  * - A sync iterable body (a generator of bytes; Deno's and workerd's `fetch` iterate one): not watched, so one that
  *   throws mid-way was a network failure in Deno (in workerd "200 'one;'", cut short).
+ * - A body a ky `init` hook gives (the client's or the call's): not checked for a SharedArrayBuffer or a resizable
+ *   ArrayBuffer (sent: as the text '[object SharedArrayBuffer]' here, its bytes in workerd), where the same body given
+ *   as the call's `body` is `InvalidRequestError` before any I/O; nor watched (a stream that errors: `NETWORK` here,
+ *   "200 ''" in workerd).
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 vi.mock('../../src/core/server-failure.js', () => import('../../src/core/server-failure-edge.js'));
 
 const { classify, createClient, memoryStore, outbox } = await import('../../src/entries/index.js');
+const { createClient: createCore } = await import('../../src/entries/core.js');
 const { serve } = await import('../helpers/node-server.js');
 
 type Server = Awaited<ReturnType<typeof serve>>;
@@ -166,6 +171,66 @@ describe('a sync iterable body (Deno\'s and workerd\'s fetch iterate one)', () =
 		const api = client();
 		const body = make();
 		expect(await outcome(api.put(`${server.url}/k`, { body: body as never }))).toBe(`200 '${String(body instanceof Uint8Array ? 'whole' : body).length} ${body instanceof Uint8Array ? 'whole' : String(body)}'`);
+		api.close();
+	});
+});
+
+describe('a body a ky init hook gives', () => {
+	const shared = (): SharedArrayBuffer => {
+		const buffer = new SharedArrayBuffer(4);
+		new Uint8Array(buffer).set(bytes('abcd'));
+		return buffer;
+	};
+	const resizable = (): ArrayBuffer => {
+		const buffer = new (ArrayBuffer as unknown as new (length: number, options: { maxByteLength: number }) => ArrayBuffer)(2, { maxByteLength: 8 });
+		new Uint8Array(buffer).set(bytes('ab'));
+		return buffer;
+	};
+	type Hooked = { hooks: { init: Array<(options: { body?: unknown }) => void> } };
+	const giving = (make: () => unknown): Hooked => ({ hooks: { init: [(options) => {
+		options.body = make();
+	}] } });
+
+	it.each<[string, () => unknown]>([
+		['a SharedArrayBuffer itself', shared],
+		['a Uint8Array over a SharedArrayBuffer', () => new Uint8Array(shared())],
+		['a resizable ArrayBuffer', resizable],
+	])('%s: InvalidRequestError before any I/O, from the call\'s hook or the client\'s, with or without the outbox', async (_kind, make) => {
+		const state = { fetched: 0 };
+		const fetch = ((request: Request, init?: RequestInit) => {
+			state.fetched++;
+			return globalThis.fetch(request, init);
+		}) as typeof globalThis.fetch;
+		const name = `h28-edge-${++made}`;
+		const results: string[] = [];
+		for (const api of [createCore({ fetch, store: memoryStore, name: `${name}-core` }), createClient({ fetch, store: memoryStore, name }), createClient({ fetch, store: memoryStore, name: `${name}-outbox`, outbox: outbox() })]) {
+			results.push((await outcome(api.put(`${server.url}/h`, { body: 'given', ...giving(make) } as never))).split(':')[0]!);
+			api.close();
+		}
+
+		const own = createClient({ fetch, store: memoryStore, name: `${name}-own`, ...giving(make) } as never);
+		results.push((await outcome(own.put(`${server.url}/h`))).split(':')[0]!);
+		own.close();
+		// Before: sent (a SharedArrayBuffer as the text '[object SharedArrayBuffer]', a resizable one's bytes: 200; workerd sends each one's bytes).
+		expect([results, state.fetched]).toEqual([['INVALID_REQUEST', 'INVALID_REQUEST', 'INVALID_REQUEST', 'INVALID_REQUEST'], 0]);
+	});
+
+	it('bytes, a string or the call\'s own body are sent as they are', async () => {
+		const api = client();
+		expect(await outcome(api.put(`${server.url}/h`, giving(() => bytes('hooked')) as never))).toBe('200 \'6 hooked\'');
+		expect(await outcome(api.put(`${server.url}/h`, { body: 'own', hooks: { init: [() => {}] } }))).toBe('200 \'3 own\'');
+		const { hooks } = giving(() => stream('streamed'));
+		expect(await outcome(api.put(`${server.url}/h`, { hooks } as never))).toBe('200 \'null streamed\'');
+		api.close();
+	});
+
+	it('a stream that errors: the call rejects with its error (UNKNOWN), not retried nor counted', async () => {
+		const api = client();
+		const broken = new Error('the hook\'s stream broke');
+		const error = await caught(api.put(`${server.url}/h`, giving(() => breaking(broken)) as never));
+		// Before: ky's NetworkError (NETWORK), retried: [2, 3, 'unreachable'].
+		expect([error, classify(error).code]).toEqual([broken, 'UNKNOWN']);
+		expect(counted(api, server.url)).toEqual([0, 0, 'unknown']);
 		api.close();
 	});
 });

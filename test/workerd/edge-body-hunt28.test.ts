@@ -7,6 +7,8 @@
  *   told delivered. Now the call rejects with the stream's error (`UNKNOWN`), as with a call's own body; a Request whose
  *   body workerd holds (a string's) is sent as it is, its Content-Length kept.
  * - A sync iterable body (workerd iterates a generator, an array, a `Set`) that throws mid-way: "200 'one;'".
+ * - A body a ky `init` hook gives: over a SharedArrayBuffer, its bytes sent (200) where the call's own `body` is
+ *   `InvalidRequestError`; a stream that errors, "200 ''". Now as the call's own body.
  */
 import { describe, expect, inject, it } from 'vitest';
 import { classify, createClient, memoryStore } from '../../src/entries/index.js';
@@ -87,6 +89,22 @@ describe('request bodies workerd reads as it sends them', () => {
 		expect(await echoed(await api.put(`${baseUrl}/echo`, { body: generator() as never }))).toBe('chunked \'one;two\'');
 		expect(await echoed(await api.put(`${baseUrl}/echo`, { body: new Set([bytes('one;'), bytes('two')]) as never }))).toBe('chunked \'one;two\'');
 		expect(delivered).toEqual(['PUT', 'PUT']);
+		api.close();
+	});
+
+	it('a body an init hook gives: over a SharedArrayBuffer, InvalidRequestError before any I/O; a stream that errors, its error (UNKNOWN)', async () => {
+		const { api, delivered } = client();
+		const id = `h28-${crypto.randomUUID()}`;
+		const giving = (make: () => unknown) => ({ hooks: { init: [(options: { body?: unknown }) => {
+			options.body = make();
+		}] } });
+		const shared = await api.put(`${baseUrl}/echo?id=${id}`, giving(() => new Uint8Array(new SharedArrayBuffer(4))) as never).then((response) => response.status, (caught: unknown) => classify(caught).code);
+		// Before: 200 (its 4 bytes sent).
+		expect([shared, await hits(id)]).toEqual(['INVALID_REQUEST', { hits: 0 }]);
+		const broken = new Error('the hook\'s stream broke');
+		const error = await api.put(`${baseUrl}/echo?id=${id}`, giving(() => breaking(broken)) as never).then((response) => response.status, (caught: unknown) => caught);
+		// Before: 200 (an empty body), a delivered write.
+		expect([error, classify(error).code, delivered, retries(api), await hits(id)]).toEqual([broken, 'UNKNOWN', [], 0, { hits: 1 }]);
 		api.close();
 	});
 });
