@@ -24,7 +24,8 @@ const broken = new WeakMap<object, unknown>();
  * body there and resolves the answer), Deno's rejects as for a refused connection, so the transport fails such an
  * attempt with that error (`failedBody`), the app's (`UNKNOWN`; `bodyFailure`: one that reads as an abort, a timeout or
  * a network failure is said to be the body's): never a delivered write, not retried, counted by neither the breaker nor
- * reachability; a stream the app locks after the call began fails so at its first read. Any other body is given back as
+ * reachability; a stream the app locks after the call began fails so at its first read, and one that gives a chunk
+ * that is not bytes (nor a string, which workerd sends) with a TypeError saying so. Any other body is given back as
  * it is (no cost), and so is a stream that is locked or disturbed already, which ky's Request refuses before any I/O
  * (`InvalidRequestError`, as in Node). A sync iterable (a generator of bytes, a `Set`: Deno's and workerd's `fetch` iterate
  * one) is read as the stream of it; not a string, a typed array, a `FormData` or a `URLSearchParams` (iterable too).
@@ -68,12 +69,20 @@ export const watchedBody: typeof Full.watchedBody = (given, key) => {
 				// Locked by the app after the call began, it fails here: the app's error (was an empty body in workerd).
 				reader ??= body.getReader();
 				const { done, value } = await reader.read();
+				// A chunk no runtime sends (a number, an object): Node's and Deno's `fetch` rejected it as a network failure,
+				// workerd cut the body short and answered. Bytes or a string (workerd sends one) go on.
+				if (!done && !(ArrayBuffer.isView(value) || value instanceof ArrayBuffer || typeof value === 'string')) {
+					throw new TypeError('The request body stream gave a chunk that is not bytes');
+				}
+
 				done ? controller.close() : controller.enqueue(value);
 			} catch (error) {
 				// A stream errored with no error (`controller.error()`), or with one read as another's failure (an AbortError):
 				// noted as one that says the body failed (`bodyFailure`).
 				broken.set(key, bodyFailure(error));
 				controller.error(error);
+				// The app's stream let go of (a generator's `finally` runs), when it is not the one that failed.
+				reader?.cancel(error).catch(() => {});
 			}
 		},
 		cancel: async (reason) => (reader ?? body).cancel(reason),

@@ -17,6 +17,9 @@
  *   ArrayBuffer (sent: as the text '[object SharedArrayBuffer]' here, its bytes in workerd), where the same body given
  *   as the call's `body` is `InvalidRequestError` before any I/O; nor watched (a stream that errors: `NETWORK` here,
  *   "200 ''" in workerd).
+ * - A body stream (or iterable) that gives a chunk no runtime sends (a number, an object): Node's and Deno's `fetch`
+ *   reject it as a network failure (`NETWORK`: retried, counted), workerd cuts the body ("200 ''"). Now a TypeError
+ *   saying so (`UNKNOWN`), as when the app's stream errors.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
@@ -230,6 +233,29 @@ describe('a body a ky init hook gives', () => {
 		const error = await caught(api.put(`${server.url}/h`, giving(() => breaking(broken)) as never));
 		// Before: ky's NetworkError (NETWORK), retried: [2, 3, 'unreachable'].
 		expect([error, classify(error).code]).toEqual([broken, 'UNKNOWN']);
+		expect(counted(api, server.url)).toEqual([0, 0, 'unknown']);
+		api.close();
+	});
+});
+
+describe('a body stream that gives a chunk that is not bytes', () => {
+	it.each<[string, () => unknown]>([
+		['a stream of a number', () => new ReadableStream({
+			start(controller) {
+				controller.enqueue(bytes('one;'));
+				controller.enqueue(1);
+				controller.close();
+			},
+		})],
+		['an array of numbers', () => [1, 2]],
+		['a generator of objects', () => (function* () {
+			yield { not: 'bytes' };
+		})()],
+	])('%s: a TypeError saying so (UNKNOWN), not retried nor counted', async (_kind, make) => {
+		const api = client();
+		const error = await caught(api.put(`${server.url}/n`, { body: make() as never }));
+		// Before: NETWORK (ky's NetworkError, retried: [2, 3, 'unreachable']); for the array, "200 'null 1,2'" here, "200 ''" in workerd.
+		expect([(error as Error).message, classify(error).code]).toEqual(['The request body stream gave a chunk that is not bytes', 'UNKNOWN']);
 		expect(counted(api, server.url)).toEqual([0, 0, 'unknown']);
 		api.close();
 	});

@@ -9,6 +9,8 @@
  * - A sync iterable body (workerd iterates a generator, an array, a `Set`) that throws mid-way: "200 'one;'".
  * - A body a ky `init` hook gives: over a SharedArrayBuffer, its bytes sent (200) where the call's own `body` is
  *   `InvalidRequestError`; a stream that errors, "200 ''". Now as the call's own body.
+ * - A body that gives a chunk that is not bytes (an array of numbers, a stream of objects): "200 ''". Now a TypeError
+ *   saying so (`UNKNOWN`).
  */
 import { describe, expect, inject, it } from 'vitest';
 import { classify, createClient, memoryStore } from '../../src/entries/index.js';
@@ -105,6 +107,22 @@ describe('request bodies workerd reads as it sends them', () => {
 		const error = await api.put(`${baseUrl}/echo?id=${id}`, giving(() => breaking(broken)) as never).then((response) => response.status, (caught: unknown) => caught);
 		// Before: 200 (an empty body), a delivered write.
 		expect([error, classify(error).code, delivered, retries(api), await hits(id)]).toEqual([broken, 'UNKNOWN', [], 0, { hits: 1 }]);
+		api.close();
+	});
+
+	it.each<[string, () => unknown]>([
+		['an array of numbers', () => [1, 2]],
+		['a stream of an object', () => new ReadableStream({
+			start(controller) {
+				controller.enqueue({ not: 'bytes' });
+				controller.close();
+			},
+		})],
+	])('%s: a TypeError saying a chunk is not bytes (UNKNOWN), not delivered', async (_kind, make) => {
+		const { api, delivered } = client();
+		const error = await api.put(`${baseUrl}/echo`, { body: make() as never }).then((response) => response.status, (caught: unknown) => caught);
+		// Before: 200 (an empty body), a delivered write.
+		expect([(error as Error).message, classify(error).code, delivered, retries(api)]).toEqual(['The request body stream gave a chunk that is not bytes', 'UNKNOWN', [], 0]);
 		api.close();
 	});
 });
