@@ -124,6 +124,25 @@ describe('a Request input whose body is whole', () => {
 		api.close();
 	});
 
+	it('its own signal, aborted while the body is sent (its body watched through a Request of the same signal), ends the call with its reason', async () => {
+		const api = client();
+		const controller = new AbortController();
+		const reason = new Error('the caller left');
+		const body = new ReadableStream({
+			pull: (stream) => {
+				stream.enqueue(bytes('partial;'));
+				controller.abort(reason);
+				return new Promise<void>(() => {});
+			},
+		});
+		const request = new Request(`${server.url}/aborted`, { method: 'PUT', body, signal: controller.signal, duplex: 'half' } as RequestInit);
+		const error = await caught(api.put(request));
+		// The reason itself (a plain Error: classify() says UNKNOWN, API.md); never retried nor counted as the origin's.
+		expect(error).toBe(reason);
+		expect(counted(api, server.url)).toEqual([0, 0, 'unknown']);
+		api.close();
+	});
+
 	it('one the outbox stores (offline) is stored whole and replayed as it was', async () => {
 		const state = { offline: true };
 		const fetch = ((request: Request, init?: RequestInit) => (state.offline ? Promise.reject(new TypeError('fetch failed')) : globalThis.fetch(request, init))) as typeof globalThis.fetch;
