@@ -234,7 +234,7 @@ interface CallState {
 	 */
 	timedOut?: true;
 	/** The attempts layers watch for ky giving them up (`whenGivenUp`), each with what to call then; gone with the call. */
-	watched: Array<readonly [Request, (reason: unknown) => void]> | undefined;
+	watched?: Array<readonly [Request, (reason: unknown) => void]>;
 }
 
 /**
@@ -271,7 +271,6 @@ export class Call implements PolicyCall {
 		made: undefined,
 		settled: false,
 		inline: false,
-		watched: undefined,
 	};
 
 	readonly method: string;
