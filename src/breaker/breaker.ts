@@ -52,8 +52,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 	 */
 	const settled = (probing: Promise<unknown> | undefined, ms: number, signal: AbortSignal): Promise<void> => waiting(pause(circuits.paused, ms, signal, probing));
 
-	// The hot path: a closed breaker costs a map lookup, a clock read, a watch on the call (`whenGivenUp`, not an abort listener),
-	// three closures and one promise per attempt
+	// The hot path: a closed breaker costs a map lookup, a clock read, an abort listener, three closures and one promise per attempt
 	// (where there are tabs, also one channel message per counted outcome: tabs.ts `shareCount`).
 	/**
 	 * One attempt through the breaker. An attempt that comes at most `edgeMs` before the scope reopens

@@ -437,7 +437,7 @@ export const send = (circuits: Circuits, circuit: Circuit, probe: number | undef
 			circuit.busy--;
 			// The listener goes with the attempt: a signal that outlives it (the caller's, shared by many
 			// calls) must not hold the attempt, its call and their input.
-			call || signal.removeEventListener('abort', onAbort);
+			signal.removeEventListener('abort', onAbort);
 			tally(circuits, circuit, record, probe, !response && ((call?.signal?.aborted && signal.aborted) || isSuperseded(error) || isSteadfetchError(error)) ? undefined
 				: verdictOf(circuits.options.isFailure, response, error)
 					?? (response ? !!classifyStatus(response.status)?.transient : signal.aborted || classify(error).transient || undefined), response, call);
@@ -446,15 +446,9 @@ export const send = (circuits: Circuits, circuit: Circuit, probe: number | undef
 	};
 
 	// ky gives up on a timed-out attempt before some runtimes (Deno, workerd) reject its aborted fetch,
-	// and a transport may ignore its signal: an attempt counts once ky gave it up, before ky's caller sees
-	// it (`whenGivenUp`: no abort listener per attempt); one sent outside a call (a `probe`'s), at its abort.
+	// and a transport may ignore its signal: an attempt counts at its abort, before ky's caller sees it.
 	const onAbort = (): void => settle(undefined, signal.reason);
-	if (call) {
-		call.whenGivenUp(request, onAbort);
-	} else {
-		signal.addEventListener('abort', onAbort);
-	}
-
+	signal.addEventListener('abort', onAbort);
 	return next(request, init).then((response) => {
 		settle(response);
 		return response;

@@ -233,8 +233,6 @@ interface CallState {
 	 * none left (a timer may fire a ms early, which left such a run that ms to send in).
 	 */
 	timedOut?: true;
-	/** The attempts layers watch for ky giving them up (`whenGivenUp`), each with what to call then; gone with the call. */
-	watched?: Array<readonly [Request, (reason: unknown) => void]>;
 }
 
 /**
@@ -444,7 +442,6 @@ export class Call implements PolicyCall {
 			request.headers.set('idempotency-key', this.#state.key);
 		}
 
-		this.#sweep();
 		this.#state.answer = undefined;
 		this.#state.attemptStartedAt = this.#client.clock.now();
 		const kind = this.#count(request, init);
@@ -585,24 +582,6 @@ export class Call implements PolicyCall {
 		}
 
 		return Promise.reject(new Answered(this.#state.live < 2 ? this.#state.answer! : outcome));
-	}
-
-	whenGivenUp(request: Request, ended: (reason: unknown) => void): void {
-		this.#state.watched ??= [];
-		this.#state.watched.push([request, ended]);
-	}
-
-	/** ky decides about the call next (see `whenGivenUp`): each watched attempt it has given up (its signal aborted) is told so, once. */
-	#sweep(): void {
-		const watched = this.#state.watched;
-		if (watched?.some(([request]) => request.signal.aborted)) {
-			this.#state.watched = watched.filter(([request]) => !request.signal.aborted);
-			for (const [request, ended] of watched) {
-				if (request.signal.aborted) {
-					ended(request.signal.reason);
-				}
-			}
-		}
 	}
 
 	/** A policy's state for this call (`PolicyContext.perCall`), made once (by whichever half asks first) and the same for both. */
@@ -799,12 +778,10 @@ export class Call implements PolicyCall {
 
 		return run.then((response) => {
 			this.#state.live--;
-			this.#sweep();
 			this.#state.response = response;
 			return response;
 		}, (error: unknown) => {
 			this.#state.live--;
-			this.#sweep();
 			// Only a run ky ended with `Answered` (an attempt a layer ended) has an answer: its own.
 			const outcome = error instanceof Answered ? error.answer : undefined;
 			if (outcome instanceof Response) {
@@ -914,7 +891,6 @@ export class Call implements PolicyCall {
 	/** Count the call's outcome in `stats()` (not a replay's) and tell the watchers: resolved (`ok`, a `ky.stop` resolves `undefined`) or rejected with `error`. */
 	#settle(ok: boolean, response: Response | undefined, error: unknown): void {
 		const { stats, substituted, watchers } = this.#client;
-		this.#sweep();
 		const scope = this.#state.scope;
 		this.#state.settled = true;
 		// Settled before its first attempt (a wrapper answered, refused or timed out first): the watchers see its URL's scope.

@@ -120,14 +120,4 @@ export interface PolicyCall {
 	 * that goes on after its caller was answered checks `world.current(part, id)` at each later write.
 	 */
 	readonly world: World;
-	/**
-	 * Call `ended(reason)` (the request signal's reason) once ky has given up `request`'s attempt (its signal aborted: ky's `timeout` or `totalTimeout`,
-	 * the caller's abort, a hedge that lost) if the layer has not seen it settle by then: whatever the transport does with an
-	 * aborted request (one that ignores its signal never settles; Deno and workerd reject late). Asked when ky decides
-	 * about the call next — its next attempt, the end of its run, the call's end — so before the caller sees that end, and
-	 * at most once per attempt. What a layer that counts attempts uses instead of an abort listener of its own (one per
-	 * attempt costs about 17k instructions per call in Node, whose `EventTarget` is JavaScript). The layer still ignores
-	 * a call after its attempt settled (`ended` may come after it did).
-	 */
-	whenGivenUp(request: Request, ended: (reason: unknown) => void): void;
 }

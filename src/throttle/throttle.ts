@@ -29,7 +29,7 @@ export interface ThrottleSettings {
 /**
  * The adaptive throttle (see `adaptiveThrottle`): a per-attempt layer above the bulkhead, the rate
  * limiter and the breaker. An attempt is counted when it ends: a refused one at once; one that was
- * sent as a request (one ky gave up at its timeout as ky gave it up, `whenGivenUp`, whenever its fetch settles), and an
+ * sent as a request (one given up, ky's timeout, at its abort, whenever its fetch settles), and an
  * accept when its answer is not a transient failure (`classifyStatus`);
  * the caller's abort, a superseded attempt (a hedge that lost), a refusal of steadfetch's own
  * below it (a full bulkhead, a rate limit, an open breaker: no answer from the origin) and an error
@@ -86,7 +86,7 @@ export const createThrottle = (context: PolicyContext, { k, windowMs, minRequest
 		const settle = (response?: Response, error?: unknown): void => {
 			if (!done) {
 				done = true;
-				call || signal.removeEventListener('abort', onAbort);
+				signal.removeEventListener('abort', onAbort);
 				// A failure classify() calls transient (network, timeout) and an attempt ky gave up (its timeout) count; the app's
 				// own error (UNKNOWN), the caller's abort and a hedge that lost say nothing of the origin.
 				if (response) {
@@ -99,14 +99,10 @@ export const createThrottle = (context: PolicyContext, { k, windowMs, minRequest
 			}
 		};
 
-		// Counted once ky gave it up, as the breaker counts it (`whenGivenUp`): ky gives up on a timed-out attempt before some
-		// runtimes (Deno, workerd) reject its aborted fetch, and a transport may ignore its signal (never counted, before).
+		// Counted at its abort, as the breaker counts it: ky gives up on a timed-out attempt before some runtimes (Deno,
+		// workerd) reject its aborted fetch, and a transport may ignore its signal (never counted, before).
 		const onAbort = (): void => settle(undefined, signal.reason);
-		if (call) {
-			call.whenGivenUp(request, onAbort);
-		} else {
-			signal.addEventListener('abort', onAbort);
-		}
+		signal.addEventListener('abort', onAbort);
 		return next(request, init).then((response) => {
 			settle(response);
 			return response;
