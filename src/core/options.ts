@@ -25,7 +25,7 @@ export interface BaseClientOptions extends KyOptions {
 	/**
 	 * ky's `retry` (a number is its `limit`), with defaults of ours where ky's would hang a call or
 	 * herd a fleet: full jitter (drawn from `random`), retries on timeout, delays at most 30 000 ms
-	 * (`backoffLimit`, and `maxRetryAfter` for a server's `Retry-After`); ky's `limit`, `methods` and
+	 * (`backoffLimit`, and `maxRetryAfter` for a server's `Retry-After`, which bounds `hedge()`'s pause too); ky's `limit`, `methods` and
 	 * `statusCodes` kept, and a POST or PATCH retried too when it carries an `Idempotency-Key` (given
 	 * `methods` decide alone: a POST or PATCH listed gets a key). An object given is laid over these
 	 * defaults key by key. Each retry is asked of `retryBudget`. A `Retry-After` sent twice (a proxy repeating it:

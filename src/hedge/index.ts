@@ -2,7 +2,7 @@ import { hedgeAt } from '../bands/bands.js';
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { attemptScope } from '../core/scope.js';
-import { check, optionsOf, isPositiveInteger, isPositiveTimerMs, maxTimerMs, offOnly, positiveTimerMs } from '../utils/validate.js';
+import { check, optionsOf, isPositiveInteger, isPositiveTimerMs, maxTimerMs, offOnly, positiveTimerMs, unmarked } from '../utils/validate.js';
 import { classifyStatus } from '../errors/classify.js';
 import { scopes, type Scopes } from '../utils/scopes.js';
 import { Superseded } from '../utils/superseded.js';
@@ -81,6 +81,9 @@ class Latency {
 	}
 }
 
+/** The `maxRetryAfter` of ky's `retry` option (a number: none). */
+const bound = (retry: unknown): number | undefined => (unmarked(retry) as { maxRetryAfter?: number } | undefined)?.maxRetryAfter;
+
 /** Let go of a response nobody reads. */
 const drop = (response: Response | undefined): void => void response?.body?.cancel().catch(() => undefined);
 
@@ -99,7 +102,7 @@ const admit = (settled: boolean, context: PolicyContext, latencies: Scopes<Laten
  * One call's attempts: the first, then one more each `delayMs` unanswered, up to `maxHedges`; the first
  * good answer wins. Its hedge timer is in `timers` while it runs, for the client's `close()` to stop.
  */
-const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Timers, delayMs: number | undefined, maxHedges: number, next: FetchLike, request: Request, init: FetchInit | undefined, scope: string, latency: Latency): Promise<Response> => new Promise<Response>((resolve, reject) => {
+const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Timers, delayMs: number | undefined, maxHedges: number, next: FetchLike, request: Request, init: FetchInit | undefined, scope: string, latency: Latency, maxPause: number): Promise<Response> => new Promise<Response>((resolve, reject) => {
 	const controllers: AbortController[] = [];
 	let settled = false;
 	let pending = 0;
@@ -193,10 +196,11 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Timers
 
 			pending--;
 			// The origin asked for a pause (`Retry-After` on a transient answer: seconds or an HTTP-date; a list read whole):
-			// no further hedge to its scope before it, of this race or another.
-			const after = classifyStatus(response.status)?.transient ? parseRetryAfter(response.headers.get('retry-after'), clock.now()) : undefined;
+			// no further hedge to its scope before it, of this race or another; at most the call's `retry.maxRetryAfter`.
+			const now = clock.now();
+			const after = classifyStatus(response.status)?.transient ? Math.min(maxPause, parseRetryAfter(response.headers.get('retry-after'), now) ?? 0) : 0;
 			if (after) {
-				latency.quiet = Math.max(latency.quiet, clock.now() + after);
+				latency.quiet = Math.max(latency.quiet, now + after);
 			}
 
 			if (settled) {
@@ -208,7 +212,7 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Timers
 				lost = response;
 				// This race's next hedge waits for it (then goes, if still unanswered).
 				if (after && last < maxHedges) {
-					arm(last, Math.min(after, maxTimerMs));
+					arm(last, after);
 				}
 			} else {
 				latencies.scope(scope).add(clock.now() - started);
@@ -271,7 +275,8 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
 
 		// The scope of the URL the attempt goes to (a mirror's, when failover re-targeted it): its budget pays, its latency counts.
 		const scope = attemptScope(context.scopeOf, request.url, call);
-		return race(context, latencies, timers, delayMs, maxHedges, next, request, init, scope, latencies.scope(scope));
+		// A server's pause as ky bounds its wait (`retry.maxRetryAfter`: the call's, else the client's; 30 s by default).
+		return race(context, latencies, timers, delayMs, maxHedges, next, request, init, scope, latencies.scope(scope), Math.min(bound(call?.options.retry) ?? bound(context.options.retry) ?? 30_000, maxTimerMs));
 	};
 
 	return {
@@ -302,7 +307,8 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
  * deliberate difference) wins and the others are aborted; when none wins, the call gets the last server
  * answer (an error only when no server answered: the first attempt's, never a hedge's refusal as it was to go out; or the caller's abort when its signal aborted).
  * A transient answer with a `Retry-After` (seconds or an HTTP-date) holds every hedge to its scope until that time has
- * passed (the race's next one waits for it).
+ * passed (the race's next one waits for it), for at most the call's `retry.maxRetryAfter` (ms, the client's when the
+ * call gives none; 30 000 by default), as it bounds a retry's wait: a server's hour, or a date a year ahead, never turns hedging off for longer.
  * Per call, `hedge: false` opts out. Each attempt keeps every property of the call's
  * Request (its `referrerPolicy` and `referrer` too).
  * A hedge is an attempt like any other: it takes a bulkhead slot and a rate-limit token, only if

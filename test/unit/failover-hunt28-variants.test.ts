@@ -1,0 +1,59 @@
+/**
+ * Defect hunt, twenty-eighth round (hedge, failover, health). API.md: `retry.maxRetryAfter` (30 000 ms) bounds
+ * how long a server's Retry-After makes anything wait; the rate limiter learns a pause from `RateLimit` as from
+ * `Retry-After`; failover takes GET/HEAD and calls the caller keyed ("not one the outbox made"); `stats()` has
+ * a row per scope with each policy's view of it, a failover mirror being a scope of its own.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createClient } from '../../src/entries/core.js';
+import { hedge } from '../../src/entries/hedge.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { held } from './counting-origin-kit.js';
+
+afterEach(() => {
+	vi.unstubAllGlobals();
+});
+
+describe('hedge(): the pause an origin asks for is bounded as ky bounds it', () => {
+	/**
+	 * Whether a call to the origin is hedged `laterMs` (the client's clock) after a hedge of an earlier call was answered
+	 * `status` with `headers`: told by a call to another origin made with it, whose hedge is due with its own.
+	 */
+	const hedgedAfter = async (status: number, headers: Record<string, string>, laterMs: number, options: object = {}): Promise<boolean> => {
+		const clock = new ManualClock();
+		const { pending, fetch } = held();
+		const api = createClient({ clock, fetch, retry: 0, timeout: false, retryBudget: false, hedge: hedge({ delayMs: 30 }), ...options } as never);
+		const hedged: string[] = [];
+		api.on('hedge', ({ url }) => hedged.push(new URL(url).pathname));
+		const first = api.get('https://api.test/first');
+		await waitFor(() => pending.length === 2, 'the first call\'s hedge');
+		pending[1]!.release(new Response('busy', { status, headers }));
+		pending[0]!.release(new Response('ok'));
+		await first.text(); // The hedge's answer when it was a good one.
+		clock.advance(laterMs);
+		const calls = [api.get('https://api.test/same'), api.get('https://other.test/other')];
+		await waitFor(() => hedged.includes('/other'), 'the other origin\'s hedge');
+		for (const attempt of pending.slice(2)) {
+			attempt.release(new Response('ok'));
+		}
+
+		expect(await Promise.all(calls.map(async (call) => call.text()))).toEqual(['ok', 'ok']);
+		api.close();
+		return hedged.includes('/same');
+	};
+
+	it('a Retry-After of an hour, or an HTTP-date a year ahead, pauses the origin\'s hedges for retry.maxRetryAfter (30 s) at most', async () => {
+		// Before: false, false (no hedge to the origin for an hour, a year: up to 2^31 - 1 ms, 24.8 days).
+		expect(await hedgedAfter(503, { 'retry-after': '3600' }, 30_001)).toBe(true);
+		expect(await hedgedAfter(429, { 'retry-after': new Date(1_700_000_000_000 + 365 * 86_400_000).toUTCString() }, 30_001)).toBe(true);
+		// Within it the pause holds.
+		expect(await hedgedAfter(503, { 'retry-after': '3600' }, 29_000)).toBe(false);
+	});
+
+	it('the client\'s retry.maxRetryAfter bounds it', async () => {
+		// Before: false (an hour).
+		expect(await hedgedAfter(503, { 'retry-after': '3600' }, 5001, { retry: { limit: 0, maxRetryAfter: 5000 } })).toBe(true);
+		expect(await hedgedAfter(503, { 'retry-after': '3600' }, 4000, { retry: { limit: 0, maxRetryAfter: 5000 } })).toBe(false);
+	});
+});
