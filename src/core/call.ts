@@ -470,8 +470,13 @@ export class Call implements PolicyCall {
 			accounting.owns(request, this);
 		}
 
-		// A new run's first attempt to a mirror is a first attempt there: it earns the mirror's budget its share once it goes out.
-		this.#state.firstIn = kind === 'restart' && to !== undefined ? accounting.scopeOf(to) : undefined;
+		// A new run's first attempt to a mirror is a first attempt there: it earns the mirror's budget its share once it goes out,
+		// and is one of the mirror's `requests` (a `stats()` row of its own, with each policy's view of it; its outcome is the call's).
+		const firstIn = kind === 'restart' && to !== undefined ? accounting.scopeOf(to) : undefined;
+		this.#state.firstIn = firstIn;
+		if (firstIn !== undefined && firstIn !== scope && !this.replay) {
+			this.#client.stats.scope(firstIn).requests++;
+		}
 
 		if (kind === 'retry') {
 			// A retry of a mirror's run is paid, counted and told in the mirror's scope, as its hedge is.

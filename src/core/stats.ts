@@ -4,7 +4,8 @@ import { scopes, type Scopes } from '../utils/scopes.js';
 export interface ScopeStats {
 	/**
 	 * Calls to the scope that reached the per-attempt layers (answered by the network, stale, queued, or failed fast). Not an
-	 * outbox replay, here or in the outcomes below: a queued write counts once, when it was made (`queued`).
+	 * outbox replay, here or in the outcomes below: a queued write counts once, when it was made (`queued`). A call `failover()`
+	 * sent to a mirror counts in the mirror's scope too (its row has each policy's view of the mirror); its outcome, below, in its own.
 	 */
 	requests: number;
 	/** Calls that resolved, stale answers and `202 Accepted` for queued mutations included. */

@@ -5,7 +5,10 @@
  * a row per scope with each policy's view of it, a failover mirror being a scope of its own.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { breaker } from '../../src/entries/breaker.js';
 import { createClient } from '../../src/entries/core.js';
+import { failover } from '../../src/entries/failover.js';
+import { health } from '../../src/entries/health.js';
 import { hedge } from '../../src/entries/hedge.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -72,5 +75,24 @@ describe('hedge(): the pause an origin asks for is read as the rate limiter read
 
 	it('RateLimit with requests left: no pause', async () => {
 		expect(await hedgedAfter(429, { ratelimit: 'limit=10, remaining=5, reset=20' }, 0)).toBe(true);
+	});
+});
+
+describe('stats(): a mirror failover sent calls to has a row of its own', () => {
+	const primary = 'https://api.example';
+	const mirror = 'https://eu.example';
+
+	it('its calls, its health and its breaker, the primary\'s row as before', async () => {
+		const fetch = (async (request: Request) => (new URL(request.url).origin === primary ? new Response('down', { status: 503 }) : new Response('ok'))) as typeof globalThis.fetch;
+		const api = createClient({ retry: 0, retryBudget: false, fetch, health: health(), breaker: breaker({ consecutiveFailures: 10 }), failover: failover({ mirrors: { [primary]: [mirror] } }) });
+		for (let call = 0; call < 3; call++) {
+			expect(await api.get(`${primary}/x`).text()).toBe('ok');
+		}
+
+		const stats = api.stats();
+		// Before: undefined (the mirror's health and breaker only in events).
+		expect(stats[mirror]).toMatchObject({ requests: 3, successes: 0, failures: {}, errorRate: 0, topErrors: [], breaker: { state: 'closed' } });
+		expect(stats[primary]).toMatchObject({ requests: 3, successes: 3, errorRate: 1, topErrors: [{ code: 'HTTP_5XX', count: 3 }], failover: { answered: 3 } });
+		api.close();
 	});
 });
