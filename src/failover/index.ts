@@ -18,6 +18,8 @@ declare module 'steadfetch/core' {
 		 * retry, a new run), so a mirror's retry is paid from, counted in and told in the mirror's scope.
 		 */
 		targetOf?(call: PolicyCall, url: string): string | undefined;
+		/** Set by the outbox, asked by failover: whether the entry replay `call` sends was keyed by its caller (`OutboxRecord.keyed`), not by the outbox. */
+		replayKeyed?(call: PolicyCall): boolean;
 	}
 
 	/** The `failover` slot of `createClient`. */
@@ -56,7 +58,9 @@ export interface FailoverOptions {
 	 */
 	mirrors: Readonly<Record<string, readonly string[]>>;
 	/**
-	 * Whether outbox replays may go to a mirror too. Off: a queued write is delivered to the origin it
+	 * Whether outbox replays may go to a mirror too: those of a write its caller keyed (an `Idempotency-Key` it gave,
+	 * as for any call failover takes), never one whose key the outbox made (nor one a `rebase` gave a new key, nor one a
+	 * build before this stored, which did not note whose key it was). Off: a queued write is delivered to the origin it
 	 * was made for.
 	 * @default false
 	 */
@@ -225,7 +229,8 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 		layer: route(context, routeOf),
 		checkCall: offOnly('failover'),
 		wrap,
-		appliesTo: ({ options, replay }) => options.failover !== false && (replays || !replay),
+		// A replay only with `replays`, of a write its caller keyed (API.md: "not one the outbox made").
+		appliesTo: (call) => call.options.failover !== false && (!call.replay || (replays && !!context.hooks.replayKeyed?.(call))),
 		close() {
 			closed = true;
 		},
@@ -270,7 +275,7 @@ const bare = ({ origin }: URL): string => origin.replace(/\.(?=(:\d+)?$)/, '');
  * `stats()` and told in its scope, as a hedge of it is)
  * and its own breaker scope; the primary is tried first on every call, so it is back as soon as its
  * breaker lets a probe through. The stale cache looks up and stores by the primary URL, and answers
- * only when every mirror failed too. Outbox replays go to their own origin unless `replays: true`.
+ * only when every mirror failed too. Outbox replays go to their own origin unless `replays: true` (then only those of a write the caller keyed).
  * A keyed call's body goes to a mirror byte for byte, also a `Request` input's or a stream's (a
  * `ReadableStream`, or an async iterable where fetch takes one: a Node stream) (a copy kept in memory while the call runs).
  * A mirror whose scope is `offline` gets one attempt per 10 s (a run refused before any attempt went out, by the

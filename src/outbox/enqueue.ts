@@ -26,6 +26,7 @@ import { secretUrl, targetOf } from './target.js';
 import { within } from '../utils/within.js';
 import { isPrintableId, unmarked } from '../utils/validate.js';
 import { heldRequest, randomUuid } from '../utils/runtime.js';
+import { callerKeyed } from '../utils/caller-keyed.js';
 
 /**
  * The call side of the outbox: `wrap` snapshots and checks an eligible call before any I/O, fixes its
@@ -206,6 +207,8 @@ const recordOf = async (queue: Queue, call: PolicyCall, request: Request, snapsh
 		...identity !== undefined && { identity }, ...snapshot.body && { body: snapshot.body }, bodyBytes: snapshot.body?.byteLength ?? 0, ...until !== undefined && { inFlightUntil: until },
 		...dependent && { dependsOn: dependent.dependsOn, refs: dependent.refs, ...isBytes(given['body']) && { bytes: true } }, ...without.length > 0 && { without },
 		...Object.keys(init).length > 0 && { init }, ...given['auth'] === false && { auth: false }, ...requestId && { requestId },
+		// The key is the caller's (its option, its call's or Request's header: the ones it is taken from), not the outbox's.
+		...callerKeyed(call, undefined) && { keyed: true },
 	};
 	if (dependent && !dependent.dependsOn.length) {
 		// Its entries all delivered, its attempt went out with their kept values in place: stored as it was sent (its

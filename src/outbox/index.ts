@@ -24,6 +24,8 @@ declare module 'steadfetch/core' {
 		 * call that queued it), which the replay continues; undefined for any other call, or an entry stored without one.
 		 */
 		replayRequestIdOf?(call: PolicyCall): string | undefined;
+		/** Set by the outbox, asked by failover: whether the entry replay `call` sends was keyed by its caller (`OutboxRecord.keyed`), not by the outbox. */
+		replayKeyed?(call: PolicyCall): boolean;
 	}
 
 	/** The `outbox` slot of `createClient`. */

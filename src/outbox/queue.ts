@@ -146,6 +146,8 @@ interface Ticket {
 	admitted?: boolean;
 	/** The request id stored with its entry (`OutboxRecord.requestId`), which the replay continues (`PolicyHooks.replayRequestIdOf`). */
 	requestId?: string | undefined;
+	/** Its entry's key is the caller's (`OutboxRecord.keyed`: `PolicyHooks.replayKeyed`). */
+	keyed?: true | undefined;
 }
 
 /** What a replay got: its response, or its error (`unsent`: before its attempt went out, no attempt). */
@@ -315,6 +317,7 @@ export class Queue {
 
 		this.#peers.add(this.#self);
 		context.hooks.replayRequestIdOf = (call) => call.replay ? this.#tickets.get(call.idempotencyKey!)?.requestId : undefined;
+		context.hooks.replayKeyed = (call) => !!this.#tickets.get(call.idempotencyKey!)?.keyed;
 		this.order = (stores.get('#order') ?? stores.set('#order', new Map()).get('#order')) as Map<string, number>;
 		const moves = (stores.get('#moves') ?? stores.set('#moves', new Map()).get('#moves')) as Map<string, string>;
 		this.#moves = moves;
@@ -998,7 +1001,7 @@ export class Queue {
 	 * again as its attempt starts (`admits`). `undefined` when that check refused it: nothing went out.
 	 */
 	async replay(record: OutboxRecord, due: () => boolean, send: () => Promise<Response>): Promise<Replayed | undefined> {
-		const ticket: Ticket = { due, requestId: record.requestId };
+		const ticket: Ticket = { due, requestId: record.requestId, keyed: record.keyed };
 		this.#tickets.set(record.idempotencyKey, ticket);
 		try {
 			return { response: await send() };

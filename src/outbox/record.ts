@@ -65,6 +65,8 @@ export interface OutboxRecord extends Omit<StoredEntry, 'version' | 'bodyBytes'>
 	 * one the outbox never stores (`sensitiveHeaders`).
 	 */
 	requestId?: string;
+	/** Its `Idempotency-Key` is the caller's (`callerKeyed`), not one the outbox made: `failover({ replays: true })` may send its replays to a mirror. */
+	keyed?: true;
 }
 
 /**
@@ -182,7 +184,7 @@ export const isRecord = (value: unknown): value is OutboxRecord => {
 		&& (record.refs === undefined || (typeof record.refs === 'object' && record.refs !== null && Object.values(record.refs).every((ref, index) => index < maxListed && typeof ref?.entry === 'string' && typeof ref.pointer === 'string')))
 		&& (record.replaces?.length ?? 0) <= maxReplaces
 		&& [record.dependsOn, record.pointers, record.dependents, record.without, record.replaces].every((list) => list === undefined || (Array.isArray(list) && list.length <= maxListed && list.every((item) => typeof item === 'string'))) && [record.identity, record.requestId].every((text) => text === undefined || typeof text === 'string')
-		&& isHeaders(record.init ?? {}) && Object.keys(record.init ?? {}).every((name) => initNames.includes(name)) && (record.auth ?? false) === false && (record.bytes ?? true) === true && typeof (record.pinned ?? false) === 'boolean'
+		&& isHeaders(record.init ?? {}) && Object.keys(record.init ?? {}).every((name) => initNames.includes(name)) && (record.auth ?? false) === false && (record.bytes ?? true) === true && (record.keyed ?? true) === true && typeof (record.pinned ?? false) === 'boolean'
 		&& (!record.method || sendable(record));
 };
 

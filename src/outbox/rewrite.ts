@@ -41,7 +41,7 @@ export const rebased = async ({ context, options }: Owner, record: OutboxRecord,
 	}
 
 	const { body, type } = await snapshotBody(undefined, given, options, context.options.stringifyJson);
-	const { preconditions, ...rest } = record; // Its preconditions are the ones it gives.
+	const { preconditions, keyed, ...rest } = record; // Its preconditions are the ones it gives; its new key the outbox's.
 	const { 'content-type': stored, ...others } = rest.headers;
 	const next = body ?? rest.body;
 	const made = { ...rest, ...storedHeaders({ context, options }, headersOf(given.headers ?? others), body ? type : stored), ...body && { body }, bodyBytes: next?.byteLength ?? 0, idempotencyKey: randomUuid(), nextAttemptAt: now };

@@ -10,6 +10,7 @@ import { createClient } from '../../src/entries/core.js';
 import { failover } from '../../src/entries/failover.js';
 import { health } from '../../src/entries/health.js';
 import { hedge } from '../../src/entries/hedge.js';
+import { createClient as createPreset, memoryStore, outbox } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { held } from './counting-origin-kit.js';
@@ -93,6 +94,35 @@ describe('stats(): a mirror failover sent calls to has a row of its own', () => 
 		// Before: undefined (the mirror's health and breaker only in events).
 		expect(stats[mirror]).toMatchObject({ requests: 3, successes: 0, failures: {}, errorRate: 0, topErrors: [], breaker: { state: 'closed' } });
 		expect(stats[primary]).toMatchObject({ requests: 3, successes: 3, errorRate: 1, topErrors: [{ code: 'HTTP_5XX', count: 3 }], failover: { answered: 3 } });
+		api.close();
+	});
+});
+
+describe('failover({ replays: true }): a replay goes to a mirror only when the caller keyed its write (API.md: "not one the outbox made")', () => {
+	it('the replay of a write the outbox keyed stays on its origin; one the caller keyed goes to the mirror', async () => {
+		const mirror = 'https://eu.example';
+		const seen: string[] = [];
+		// Every origin down: each write is queued, and replayed.
+		const fetch = (async (request: Request) => {
+			const { host, pathname } = new URL(request.url);
+			seen.push(`${host}${pathname}`);
+			return new Response('x', { status: 503 });
+		}) as typeof globalThis.fetch;
+		const api = createPreset({
+			name: `h28-replays-${Math.random()}`, fetch, retry: 0, retryBudget: false, breaker: false, staleCache: false, store: memoryStore,
+			outbox: outbox({ networkTimeoutMs: false, baseBackoffMs: 1 }),
+			failover: failover({ mirrors: { 'https://outbox.example': [mirror], 'https://caller.example': [mirror] }, replays: true }),
+		} as never);
+		await expect(api.post('https://outbox.example/a', { json: { a: 1 } })).rejects.toMatchObject({ code: 'QUEUED' });
+		await expect(api.post('https://caller.example/b', { json: { a: 2 }, idempotencyKey: 'mine-1' })).rejects.toMatchObject({ code: 'QUEUED' });
+		const count = (line: string): number => seen.filter((each) => each === line).length;
+		await waitFor(async () => {
+			await api.outbox.flush();
+			return count('outbox.example/a') >= 3 && count('caller.example/b') >= 3;
+		}, 'both replayed twice');
+		// Before: 3 or more: the outbox's key taken for the caller's, its replays sent to the mirror.
+		expect(count('eu.example/a')).toBe(0);
+		expect(count('eu.example/b')).toBeGreaterThanOrEqual(3);
 		api.close();
 	});
 });

@@ -157,7 +157,7 @@ describe('failover', () => {
 		api.close();
 	});
 
-	it('outbox replays go to the origin they were made for unless replays: true', async () => {
+	it('outbox replays go to the origin they were made for unless replays: true (a write the caller keyed: API.md, "not one the outbox made")', async () => {
 		reset();
 		const store = memoryStore('failover-outbox');
 		primary.failWith = 503;
@@ -168,13 +168,13 @@ describe('failover', () => {
 		});
 		const api = make(false);
 		mirrorA.failWith = 503; // the first attempt fails everywhere: the write is queued
-		await expect(api.post(`${primary.server.url}/mutate?id=q`, { json: { q: 1 } })).rejects.toMatchObject({ code: 'QUEUED' });
+		await expect(api.post(`${primary.server.url}/mutate?id=q`, { json: { q: 1 }, idempotencyKey: 'q-key' })).rejects.toMatchObject({ code: 'QUEUED' });
 		mirrorA.failWith = undefined;
 		await vi.waitFor(async () => {
 			expect((await api.outbox.flush()).sent).toBe(0);
 			expect(primary.seen.filter((line) => line.includes('id=q')).length).toBeGreaterThanOrEqual(2); // the first attempt and replays
 		});
-		expect(mirrorA.seen.filter((line) => line.includes('id=q'))).toHaveLength(0); // keyed by the outbox, not the caller: its first attempt is not failed over either (API.md)
+		expect(mirrorA.seen.filter((line) => line.includes('id=q'))).toHaveLength(1); // its first attempt only (failed over: keyed by the caller), no replay
 		api.close();
 		const opted = make(true);
 		// The entry is due again after its (1 ms-based) backoff: flush until it is delivered.
