@@ -5,6 +5,7 @@
  * a row per scope with each policy's view of it, a failover mirror being a scope of its own.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { auth } from '../../src/entries/auth.js';
 import { breaker } from '../../src/entries/breaker.js';
 import { createClient } from '../../src/entries/core.js';
 import { failover } from '../../src/entries/failover.js';
@@ -125,4 +126,73 @@ describe('failover({ replays: true }): a replay goes to a mirror only when the c
 		expect(count('eu.example/b')).toBeGreaterThanOrEqual(3);
 		api.close();
 	});
+});
+
+describe('neighbours: a hedge under a sign-out, and a loser\'s abort in the vocabulary', () => {
+	it('a hedge due after the identity changed (or the client was cleared) does not go out, under either token', async () => {
+		for (const change of ['identity', 'clear'] as const) {
+			const { pending, fetch } = held();
+			let user = 'alice';
+			const api = createClient({
+				fetch, retry: 0, timeout: false, retryBudget: false, identity: () => user,
+				auth: auth({ token: () => `token-${user}`, refresh: async () => undefined, origins: '*' }), hedge: hedge({ delayMs: 30 }),
+			} as never);
+			const hedged: string[] = [];
+			api.on('hedge', ({ url }) => hedged.push(url));
+			const call = api.get('https://api.test/slow');
+			await waitFor(() => pending.length === 1, 'the first attempt');
+			if (change === 'identity') {
+				user = 'bob';
+			} else {
+				user = 'bob';
+				await api.clear();
+			}
+
+			// A call of the new identity, to another origin, whose hedge is due after the first one's.
+			const later = api.get('https://other.test/x');
+			await waitFor(() => hedged.includes('https://other.test/x'), 'the later call\'s hedge');
+			expect([change, pending.map(({ request }) => `${new URL(request.url).host} ${request.headers.get('authorization')}`)]).toEqual([change, ['api.test Bearer token-alice', 'other.test Bearer token-bob', 'other.test Bearer token-bob']]);
+			for (const attempt of pending) {
+				attempt.release(new Response('ok'));
+			}
+
+			await Promise.allSettled([call, later]);
+			api.close();
+		}
+	});
+
+	it('a hedge\'s loser aborted by us is no failure of the breaker, the health or the retry budget', async () => {
+		const { pending, fetch } = held();
+		const api = createClient({
+			fetch, retry: 0, timeout: false, health: health(), breaker: breaker({ consecutiveFailures: 1 }), hedge: hedge({ delayMs: 30 }),
+		} as never);
+		for (let index = 0; index < 3; index++) {
+			const call = api.get(`https://api.test/${index}`);
+			await waitFor(() => pending.length === 2 * index + 2, 'the hedge');
+			pending[2 * index + 1]!.release(new Response('winner'));
+			expect(await call.text()).toBe('winner');
+		}
+
+		const stats = api.stats()['https://api.test']!;
+		expect([stats.breaker, stats.errorRate, stats.topErrors, stats.failures, stats.retriesRefused]).toEqual([expect.objectContaining({ state: 'closed', consecutiveFailures: 0 }), 0, [], {}, 0]);
+		api.close();
+	});
+
+	it('a hedge is paid once from the retry budget: with room for two, a retry after one hedge still goes', async () => {
+		const { pending, fetch } = held();
+		const api = createClient({ fetch, retry: { limit: 1, delay: () => 0 }, timeout: false, retryBudget: { ratio: 0, minRetries: 2 }, hedge: hedge({ delayMs: 30 }) } as never);
+		const hedged = api.get('https://api.test/hedged');
+		await waitFor(() => pending.length === 2, 'the hedge');
+		pending[1]!.release(new Response('winner'));
+		expect(await hedged.text()).toBe('winner');
+		const retried = api.get('https://api.test/retried', { hedge: false });
+		await waitFor(() => pending.length === 3, 'the first attempt');
+		pending[2]!.release(new Response('busy', { status: 503 }));
+		await waitFor(() => pending.length === 4, 'the retry');
+		pending[3]!.release(new Response('ok'));
+		expect(await retried.text()).toBe('ok');
+		expect(api.stats()['https://api.test']).toMatchObject({ retries: 1, retriesRefused: 0, hedge: { hedges: 1 } });
+		api.close();
+	});
+
 });
