@@ -195,4 +195,28 @@ describe('neighbours: a hedge under a sign-out, and a loser\'s abort in the voca
 		api.close();
 	});
 
+
+	it('a call whose primary fails after the identity changed (or the client was cleared) is not sent to a mirror', async () => {
+		for (const change of ['identity', 'clear'] as const) {
+			const { pending, fetch } = held();
+			let user = 'alice';
+			const api = createClient({
+				fetch, retry: 0, timeout: false, retryBudget: false, identity: () => user,
+				auth: auth({ token: () => `token-${user}`, refresh: async () => undefined, origins: '*' }),
+				failover: failover({ mirrors: { 'https://api.test': ['https://eu.test'] } }),
+			} as never);
+			const call = api.get('https://api.test/x');
+			await waitFor(() => pending.length === 1, 'the first attempt');
+			user = 'bob';
+			if (change === 'clear') {
+				await api.clear();
+			}
+
+			pending[0]!.release(new Response('down', { status: 503 }));
+			await expect(call).rejects.toBeDefined();
+			expect([change, pending.map(({ request }) => request.url)]).toEqual([change, ['https://api.test/x']]);
+			api.close();
+		}
+	});
+
 });
