@@ -16,7 +16,7 @@ import { defer, isDeferred } from './defer.js';
 import { messageOf, scheduleOf } from './outcome.js';
 import { noLeaseMs, Queue } from './queue.js';
 import { bounded, headersFit, initNames, makeKey, maxListed, overwritten, type OutboxRecord } from './record.js';
-import { at, dependentsOf, isValues, parentsOf, substitute, valuesKey, type Ref, type Values } from './refs.js';
+import { at, isValues, linkKey, parentsOf, substitute, valuesKey, type Ref, type Values } from './refs.js';
 import { overQuota } from './quota.js';
 import { reads } from './options.js';
 import { bytesOf, jsonText, snapshotBody, tooLarge, type BodySnapshot } from './snapshot.js';
@@ -353,12 +353,13 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 			}
 		}
 
-		// An entry it refers to that was delivered keeps its values while this write is stored (`Queue.prune`).
+		// An entry it refers to that was delivered keeps its values while this write is stored (`Queue.prune`): recorded
+		// by a key of its own (`linkKey`), the values not written again per dependent.
 		// (An entry still pending has none yet: its delivery keeps them, with the dependents recorded above.)
 		const keep = async (entry: string): Promise<void> => {
 			const kept = await queue.read(valuesKey(entry), false, budget);
 			if (isValues(kept) && call.world.current('outbox')) {
-				await queue.store.set(valuesKey(entry), { ...kept, dependents: [record.id, ...dependentsOf(kept)].slice(0, maxListed) }, budget);
+				await queue.store.set(linkKey(entry, record.id), 1, budget);
 			}
 		};
 		const done = new Set(record.dependsOn);

@@ -14,7 +14,7 @@ import { partStore, storageMs, type PartStore } from '../core/part-store.js';
 import { autoStore } from '../stores/auto.js';
 import type { KeySpan } from '../stores/types.js';
 import type { ResolvedOutboxOptions } from './options.js';
-import { at, dependentsOf, earlyMs, isValues, keptMs, parentsOf, Refs, substitute, valuesKey, type Ref, type Values } from './refs.js';
+import { at, dependentsOf, earlyMs, isValues, keptMs, linkKey, parentsOf, Refs, substitute, turned, valuesKey, type Ref, type Values } from './refs.js';
 import { PendingKeys, type PendingView } from './pending.js';
 import { lockEntry, lockOutbox } from './locks.js';
 import { secretIn, withoutSecrets } from './headers.js';
@@ -266,6 +266,12 @@ export class Queue {
 	/** The keys of kept values (`v|<id>`) and the ids of the entries stored, pending or dead, as the last listing found them. */
 	#kept: string[] = [];
 	#stored = new Set<string>();
+	/**
+	 * The dependents recorded with each entry (`linkKey`), as the last listing found them and this client wrote them since;
+	 * and the parents of the listing's links it held neither stored nor delivered (discarded, cleared, their values pruned): `prune` removes those links.
+	 */
+	#links = new Map<string, Set<string>>();
+	#unlinked: string[] = [];
 	/** When each kept value's `keptMs` ends, as `prune` last read it: not read before then. */
 	#keptUntil = new Map<string, number>();
 	/** The dead letters of this client's first listing, until `scrub` looked at them (then `null`). */
@@ -473,6 +479,13 @@ export class Queue {
 
 		this.#kept = listed.filter((key) => key.startsWith('v|'));
 		this.#stored = new Set(keys.map((each) => each.id));
+		this.#links = new Map();
+		for (const key of listed) {
+			const [kind, parent = '', dependent = ''] = key.split('|');
+			kind === 'l' && this.#linksOf(turned(parent)).add(turned(dependent));
+		}
+
+		this.#unlinked = [...this.#links.keys()].filter((parent) => !this.#stored.has(parent) && !this.#kept.includes(valuesKey(parent)));
 		this.#index.reset(keys.filter((key) => !key.dead && !stale(key)));
 		this.#listed = true;
 		this.#queued = 0;
@@ -536,6 +549,8 @@ export class Queue {
 		}
 
 		const entry = parseKey(key);
+		const [kind, parent = '', dependent = ''] = key.split('|');
+		kind === 'l' && this.#linksOf(turned(parent))[set ? 'add' : 'delete'](turned(dependent)); // A dependent's link (`linkKey`).
 		if (!entry || entry.dead) {
 			return;
 		}
@@ -906,17 +921,17 @@ export class Queue {
 				return false;
 			}
 
-			// Each once, at most `maxListed` of each (a record listing more is malformed): one past it is not recorded.
-			const all = [...new Set([...record.pointers ?? [], ...pointers])].slice(0, maxListed);
-			const dependents = record.dependents ?? [];
-			if (dependent !== undefined && !dependents.includes(dependent) && dependents.length < maxListed) {
-				record.dependents = [...dependents, dependent];
-			} else if (all.length === (record.pointers?.length ?? 0)) {
-				return true; // Held already (or no room): nothing written.
+			// The dependent by a key of its own (`linkKey`): its record is not written again per dependent.
+			if (dependent !== undefined) {
+				await this.store.set(linkKey(id, dependent), 1, budget);
 			}
 
-			record.pointers = all;
-			await this.store.set(stored!.key, record, budget);
+			// Each once, at most `maxListed` (a record listing more is malformed): one past it is not recorded.
+			const all = [...new Set([...record.pointers ?? [], ...pointers])].slice(0, maxListed);
+			if (all.length > (record.pointers?.length ?? 0)) {
+				record.pointers = all;
+				await this.store.set(stored!.key, record, budget);
+			}
 
 			return true;
 		});
@@ -1345,6 +1360,9 @@ export class Queue {
 			}
 
 			await this.#remove(kept);
+			// And the links of the entries it removed (`linkKey`): all of them, with everything.
+			const gone = new Set([...keys, ...kept].map((key) => key.startsWith('v|') ? key.slice(2) : parseKey(key)?.id));
+			await this.#remove([...this.#links].flatMap(([parent, dependents]) => who === undefined || gone.has(parent) ? [...dependents].map((dependent) => linkKey(parent, dependent)) : []));
 		}));
 		// The early answers of the identity cleared (all, without one): another's still resolve its placeholders.
 		for (const [id, { world }] of this.refs.early) {
@@ -1466,7 +1484,7 @@ export class Queue {
 				size = revived.length;
 				for (const each of await this.list()) {
 					// Under its own lock, as the entry's: a burial of it under way (its dead key written, its pending key not yet removed) ends first.
-					await (each.dead && !stale(each) && revived.some((one) => one.dependents?.includes(each.id)) && this.entryLock(each.id, async () => {
+					await (each.dead && !stale(each) && revived.some((one) => one.dependents?.includes(each.id) || this.#links.get(one.id)?.has(each.id)) && this.entryLock(each.id, async () => {
 						const dependent = await this.read(each.key);
 						if (isRecord(dependent) && dependent.deadReason === 'parent' && dependent.dependsOn?.some((parent) => revived.some((one) => one.id === parent)) && kept(each.id) && !full() && typeof await this.resolve(dependent) !== 'string') {
 							// One the store refuses for its quota stays a dead letter, as one past `maxEntries`.
@@ -1503,10 +1521,11 @@ export class Queue {
 		// whose recording (`ask`) the delivery overtook, or that a read the store did not answer left out, counts.
 		const asked = [this.#self, ...this.#peers].flatMap((peer) => [...(peer.deref() ?? this).#asked.get(record.id) ?? []]);
 		const pointers = [...new Set([...stored?.pointers ?? record.pointers ?? [], ...asked])];
-		const dependents = stored?.dependents ?? record.dependents ?? [];
 		if (pointers.length === 0 && !early) {
 			return false;
 		}
+
+		const dependents = await this.linked(record.id, stored?.dependents ?? record.dependents);
 
 		const answer = await answerOf(response, this.context.options.timeout);
 		const now = this.context.clock.now();
@@ -1531,7 +1550,7 @@ export class Queue {
 				}
 			}
 
-			const kept: Values = { v: 1, values, at: now, dependents, ...record.identity !== undefined && { identity: record.identity } };
+			const kept: Values = { v: 1, values, at: now, ...record.identity !== undefined && { identity: record.identity } };
 			// A move from its pending key (or `from`, deleted before it): that goes once the store confirmed the values, never before
 			// (a reload that finds it replays it, its Idempotency-Key and body the same, and keeps them); forgotten by the index at once.
 			await this.store.set(valuesKey(record.id), kept, undefined, false, from);
@@ -1602,14 +1621,46 @@ export class Queue {
 				continue; // The store did not answer: kept, read again by the next pass (dependents may wait for it).
 			}
 
-			if (!isValues(kept) || (Math.abs(now - kept.at) >= keptMs && !dependentsOf(kept).some((id) => this.#stored.has(id) || this.#index.find(id)))) {
+			const parent = key.slice(2);
+			if (!isValues(kept) || (Math.abs(now - kept.at) >= keptMs && ![...dependentsOf(kept), ...this.#links.get(parent) ?? []].some((id) => this.#stored.has(id) || this.#index.find(id)))) {
 				await this.store.delete(key);
+				this.#unlinked.push(parent);
 			} else {
 				next.set(key, kept.at > now ? now : kept.at + keptMs);
 			}
 		}
 
 		this.#keptUntil = next;
+		// The links of entries gone (`#unlinked`), after their values.
+		for (const parent of this.#unlinked.splice(0)) {
+			for (const dependent of this.#links.get(parent) ?? []) {
+				await this.store.delete(linkKey(parent, dependent));
+			}
+
+			this.#links.delete(parent);
+		}
+	}
+
+	/** The dependents this client knows were recorded with entry `parent` (`#links`), made on first use. */
+	#linksOf(parent: string): Set<string> {
+		return this.#links.get(parent) ?? this.#links.set(parent, new Set()).get(parent)!;
+	}
+
+	/**
+	 * The dependents recorded with entry `parent` (`linkKey`, in any tab), with those `legacy` names (a record or kept values
+	 * of an older build: distrusted), at most `maxListed`: the store is listed only when its `span` of the parent's links
+	 * does not match what this client knows (another tab's dependent), so a chain of entries is not a listing per delivery.
+	 */
+	async linked(parent: string, legacy: unknown = []): Promise<string[]> {
+		const prefix = linkKey(parent, '');
+		const known = this.#linksOf(parent);
+		if ((await this.#parts.span(prefix))?.count !== known.size) {
+			for (const key of await this.#parts.keys(true).catch(() => [])) {
+				key.startsWith(prefix) && known.add(turned(key.slice(prefix.length)));
+			}
+		}
+
+		return [...new Set([...Array.isArray(legacy) ? legacy as string[] : [], ...known])].slice(0, maxListed);
 	}
 
 	/**
@@ -1701,8 +1752,8 @@ export class Queue {
 	 * client works on (it makes it a dead letter itself, its parent gone), waited for: shown dead once this resolves. Claimed
 	 * while buried here: a pass that reaches it meanwhile passes over it (never buried, nor told `outbox:dead`, twice).
 	 */
-	async orphan({ id: parent, dependents = [] }: OutboxRecord, current: () => boolean, tally?: Tally): Promise<void> {
-		for (const id of dependents) {
+	async orphan({ id: parent, dependents }: OutboxRecord, current: () => boolean, tally?: Tally): Promise<void> {
+		for (const id of await this.linked(parent, dependents)) {
 			while (this.#claims.get(id)) {
 				await new Promise<void>((wake) => this.#wakes.push(wake));
 			}

@@ -46,7 +46,7 @@ export interface OutboxRecord extends Omit<StoredEntry, 'version' | 'bodyBytes'>
 	bytes?: true;
 	/** The pointers dependents asked of its answer (`outbox.ref()`): their values are kept when it is delivered. */
 	pointers?: string[];
-	/** The entries queued with its placeholders: its kept values stay while one of them is stored. */
+	/** The entries queued with its placeholders, as an older build recorded them (now `linkKey`s, `Queue.linked`): its kept values stay while one of them is stored. */
 	dependents?: string[];
 	/**
 	 * The client's default headers (lower-case names) its first attempt went without (the call gave them as

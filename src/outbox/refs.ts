@@ -27,7 +27,7 @@ export interface Values {
 	/** Epoch ms of the delivery. */
 	at: number;
 	identity?: string | undefined;
-	/** The entries queued with its placeholders: kept while one of them is stored (pending or dead). */
+	/** The entries queued with its placeholders, as an older build kept them (now `linkKey`s): kept while one of them is stored (pending or dead). */
 	dependents?: string[];
 }
 
@@ -41,6 +41,17 @@ export const earlyMs = 60_000;
 const pointerSyntax = /^(?:\/(?:[^~/]|~[01])*)*$/;
 
 export const valuesKey = (id: string): string => `v|${id}`;
+
+/** A text backwards (an involution): `linkKey`'s ids. */
+export const turned = (text: string): string => [...text].reverse().join('');
+
+/**
+ * The key recording that `dependent` was queued with a placeholder of entry `parent` (`l|<parent>|<dependent>`, each id
+ * written backwards: a key holding an entry's id as it is stays its record's or its kept values'): one small key per
+ * dependent, so a dependent's write never writes its parent's record (or kept values) again with every dependent before
+ * it (`Queue.linked` reads them back).
+ */
+export const linkKey = (parent: string, dependent: string): string => `l|${turned(parent)}|${turned(dependent)}`;
 
 /** The entries `refs` name, each once: their kept values are read (and written) once per call, not once per placeholder. */
 export const parentsOf = (refs: Record<string, Ref> = {}): Set<string> => new Set(Object.values(refs).map((ref) => ref.entry));

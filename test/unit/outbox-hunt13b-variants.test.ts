@@ -8,6 +8,7 @@ import { replaceOption } from 'ky';
 import { describe, expect, it, vi } from 'vitest';
 import { createClient, memoryStore, OutboxQueuedError, outbox } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
+import { linkKey } from '../../src/outbox/refs.js';
 import { harnessEachTest, unreadableBehindHead } from './outbox-helpers.js';
 import { statusOrClass } from '../helpers/outcome.js';
 import { downAtFirst, recordingFetch } from '../helpers/recording-fetch.js';
@@ -206,7 +207,8 @@ describe('coalesce: a write that takes the place of one holding a placeholder of
 		const edit = await api.put('echo?id=doc', { json: { v: 2 } }).catch((error: unknown) => error) as OutboxQueuedError;
 		expect(edit).toBeInstanceOf(OutboxQueuedError);
 		// Before: the kept values' dependents held only the superseded PUT's id.
-		expect((await h.store.get<{ dependents?: string[] }>(`v|${parent.entryId}`))?.dependents).toContain(edit.entryId);
+		// (Recorded by a key of its own since hunt 28: `linkKey`.)
+		expect(await h.store.get(linkKey(parent.entryId, edit.entryId))).toBeDefined();
 		// After a reload, past the values' 24 h: a pass (the head answered 503 a third time: `flush()` replays it at once) prunes the values no pending write needs.
 		api.close();
 		const after = h.make(options);
