@@ -232,11 +232,15 @@ export const substitute = (parts: { url: string; headers: Record<string, string>
 	let { body } = parts;
 	const type = parts.headers['content-type'] ?? '';
 	if (body && !/[/+]json\b/i.test(type)) {
-		// Text, a form (its values form-encoded) or a FormData's multipart body (its files' bytes among them): read a byte
-		// a character, so every byte but the placeholders' (ASCII) stays as it is; a value goes in as its UTF-8 bytes.
+		// Text, a form (its values form-encoded) or a FormData's multipart body: read a byte a character, so every byte but
+		// the placeholders' (ASCII) stays as it is; a value goes in as its UTF-8 bytes. A multipart body's file parts (those
+		// whose head names a `filename`) are never read: replayed byte-identical (API.md "Files"), only its text fields take values.
 		const text = byteText(new Uint8Array(body));
 		const form = /^application\/x-www-form-urlencoded\b/i.test(type);
-		const result = inText(text, (value) => byteText(new TextEncoder().encode(form ? encodeURIComponent(value) : value)), true)!;
+		const boundary = /^multipart\/form-data\b.*;\s*boundary="?([^";\s]+)/i.exec(type)?.[1];
+		const delimiter = `--${boundary}`;
+		const result = (boundary ? text.split(delimiter) : [text]).map((part) => boundary && /;\s*filename\*?=/i.test(part.slice(0, part.indexOf('\r\n\r\n'))) ? part
+			: inText(part, (value) => byteText(new TextEncoder().encode(form ? encodeURIComponent(value) : value)), true)!).join(delimiter);
 		if (result !== text) {
 			body = Uint8Array.from(result, (char) => char.charCodeAt(0)).buffer;
 		}

@@ -151,3 +151,25 @@ describe('records of the previous format (a parent naming its dependents) and li
 		});
 	}
 });
+
+describe('a FormData dependent: its text fields take the value, its files go byte-identical (lead 2, API.md "Files")', () => {
+	it('a file part holding the same placeholder as a text field is sent as it was given; the text field gets the value', async () => {
+		win.setOnline(false);
+		const api = h.make();
+		const parent = await queued(api.post('mutate?id=parent', { json: { n: 'parent' } }));
+		const ref = api.outbox.ref(parent, '/key');
+		const file = `a file that mentions ${ref} in its bytes\n`;
+		const form = new FormData();
+		form.append('note', `see ${ref}`);
+		form.append('upload', new File([file], 'notes.txt', { type: 'text/plain' }));
+		await queued(api.post('mutate?id=upload', { body: form }));
+		win.setOnline(true, false);
+		expect(await api.outbox.flush()).toMatchObject({ sent: 2, dead: 0 });
+		const [delivered] = h.state.applied.get('parent')!;
+		const [sent] = h.state.applied.get('upload')!;
+		const received = await new Response(sent!.body, { headers: { 'content-type': sent!.type! } }).formData();
+		expect(received.get('note')).toBe(`see ${delivered!.key}`);
+		// Failing first: the file's text had the value in place of the placeholder (`a file that mentions <key> in its bytes`).
+		expect(await (received.get('upload') as File).text()).toBe(file);
+	});
+});
