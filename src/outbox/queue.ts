@@ -19,7 +19,7 @@ import { PendingKeys, type PendingView } from './pending.js';
 import { lockEntry, lockOutbox } from './locks.js';
 import { secretIn, withoutSecrets } from './headers.js';
 import { normalised } from './pending-writes.js';
-import { bounded, isRecord, maxListed, maxReplaces, overwritten, parseKey, stale, toEntry, unreadable, type OutboxRecord, type RecordKey, type Tally } from './record.js';
+import { bounded, isRecord, maxListed, maxReplaces, overwritten, parseKey, recordFields, stale, toEntry, unreadable, type OutboxRecord, type RecordKey, type Tally } from './record.js';
 import type { OutboxEntry } from './types.js';
 import { diesWithRequest, drainOfAnotherRequest } from './request-bound.js';
 
@@ -706,6 +706,17 @@ export class Queue {
 					record.lastError![name] = bounded(text);
 				}
 			}
+
+			// Fields this build does not know (a later build's, a corrupt write's): kept only as the dead letter of an unreadable
+			// record keeps its fields (`withoutSecrets`: 256 fields, 1 MiB of JSON each, 4 MiB in all), never written back whole with each attempt.
+			const unknown = Object.entries(record).filter(([name]) => !recordFields.has(name));
+			if (unknown.length > 0) {
+				for (const [name] of unknown) {
+					delete (record as unknown as Record<string, unknown>)[name];
+				}
+
+				Object.assign(record, withoutSecrets(this, Object.fromEntries(unknown)));
+			}
 		}
 
 		return value;
@@ -902,8 +913,8 @@ export class Queue {
 	}
 
 	/**
-	 * Record `pointers` (`ref()`: `ask`), and the dependent `dependent` queued with its placeholders
-	 * (enqueue.ts), with pending entry `id`'s stored record, under its lock: whichever tab delivers it
+	 * Record `pointers` (`ref()`: `ask`) with pending entry `id`'s stored record, and the dependent `dependent` queued with
+	 * its placeholders (enqueue.ts) by its link key (`linkKey`), under its lock: whichever tab delivers it
 	 * keeps their values (its delivery reads them and removes it under the same lock). Only while it is
 	 * pending here (for an entry this client does not know as pending, the queue is refreshed first)
 	 * and `world` is current (no discard of it, no clear: a removed entry is never written back).

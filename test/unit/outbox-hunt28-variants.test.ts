@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { memoryStore, OutboxQueuedError, type KeyValueStore } from '../../src/entries/index.js';
-import { harnessEachTest } from './outbox-helpers.js';
+import { gate, harnessEachTest, spyStore, until } from './outbox-helpers.js';
 
 const { h, win } = harnessEachTest();
 
@@ -172,4 +172,88 @@ describe('a FormData dependent: its text fields take the value, its files go byt
 		// Failing first: the file's text had the value in place of the placeholder (`a file that mentions <key> in its bytes`).
 		expect(await (received.get('upload') as File).text()).toBe(file);
 	});
+});
+
+describe('a readable stored record with fields this build does not know (lead 3, distrust of storage)', () => {
+	it('a 5,000,000-character unknown field is not written back with each attempt; small unknown fields are kept', async () => {
+		win.setOnline(false);
+		const first = h.make();
+		const id = await queued(first.post('mutate?id=junk&fail=503', { json: { n: 1 } }));
+		first.close();
+		const [key, record] = await recordOf(id);
+		await h.store.set(key, { ...record, junk: 'x'.repeat(5_000_000), later: { a: 1 } });
+		let largest = 0;
+		const api = h.make({ store: () => spyStore(h.store, {
+			set: async (at, value, run) => {
+				largest = Math.max(largest, at.startsWith('p|') || at.startsWith('d|') ? sizeOf(value) : 0);
+				return run();
+			},
+		}) });
+		win.setOnline(true, false);
+		expect(await api.outbox.flush()).toMatchObject({ failed: 1 });
+		// Failing first: 5,000,483 characters written back by the attempt's update.
+		expect(largest).toBeGreaterThan(0);
+		expect(largest).toBeLessThan(10_000);
+		const [, stored] = await recordOf(id);
+		expect([stored['junk'], stored['later'], stored['attempts']]).toEqual([undefined, { a: 1 }, (record['attempts'] as number) + 1]);
+	});
+});
+
+describe('neighbours: clear() during a chain\'s replay, a dead parent with many dependents', () => {
+	it('clear() while the parent\'s replay is in flight: its answer keeps no value, the dependent is never sent, no key of the chain is left', async () => {
+		const held = gate();
+		const out = { parent: false };
+		const api = h.make({ fetch: async (input: Parameters<typeof fetch>[0]) => {
+			const request = input as Request;
+			if (!navigator.onLine) {
+				throw new TypeError('Failed to fetch');
+			}
+
+			if (request.url.includes('id=parent')) {
+				out.parent = true;
+				await held.wait;
+			}
+
+			return fetch(request);
+		} });
+		win.setOnline(false);
+		const parent = await queued(api.post(`${h.api.url}/mutate?id=parent`, { json: { n: 'parent' } }));
+		await queued(api.patch(`${h.api.url}/mutate?id=child`, { json: { of: api.outbox.ref(parent, '/key') } }));
+		expect(await links()).toHaveLength(1);
+		win.setOnline(true, false);
+		const flushed = api.outbox.flush();
+		await until(() => out.parent);
+		await api.clear();
+		held.open();
+		await flushed;
+		await api.outbox.flush();
+		expect([await api.outbox.size(), (await api.outbox.deadLetters()).length, h.state.applied.get('child')]).toEqual([0, 0, undefined]);
+		expect((await h.store.keys()).filter((key) => /^[pdvl]\|/.test(key))).toEqual([]);
+	});
+
+	it('a chain delivered, 24 h later: its kept values and its link keys are gone from the store', async () => {
+		const { api, parent } = await chain('links');
+		win.setOnline(true, false);
+		expect(await api.outbox.flush()).toMatchObject({ sent: 2 });
+		expect([await h.store.get(`v|${parent}`) !== undefined, (await links()).length]).toEqual([true, 1]);
+		h.clock.advance(25 * 3_600_000);
+		await api.post('mutate?id=later', { json: {} }).catch(() => undefined);
+		await api.outbox.flush();
+		expect((await h.store.keys()).filter((key) => /^[pdvl]\|/.test(key))).toEqual([]);
+	});
+
+	it('a parent with 300 dependents becomes a dead letter: every dependent is a \'parent\' dead letter at once, none sent', async () => {
+		win.setOnline(false);
+		const api = h.make({ outbox: { maxEntries: 1000 } });
+		const parent = await queued(api.post('mutate?id=parent&fail=422', { json: { n: 'parent' } }));
+		const ref = api.outbox.ref(parent, '/key');
+		for (let n = 0; n < 300; n++) {
+			await queued(api.post(`mutate?id=child&n=${n}`, { json: { of: ref } }));
+		}
+
+		win.setOnline(true, false);
+		expect(await api.outbox.flush()).toMatchObject({ sent: 0, dead: 301, remaining: 0 });
+		const dead = await api.outbox.deadLetters();
+		expect([dead.length, dead.filter((entry) => entry.deadReason === 'parent').length, h.state.applied.get('child')]).toEqual([301, 300, undefined]);
+	}, 60_000);
 });
