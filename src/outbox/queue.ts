@@ -485,7 +485,8 @@ export class Queue {
 			kind === 'l' && this.#linksOf(turned(parent)).add(turned(dependent));
 		}
 
-		this.#unlinked = [...this.#links.keys()].filter((parent) => !this.#stored.has(parent) && !this.#kept.includes(valuesKey(parent)));
+		const kept = new Set(this.#kept);
+		this.#unlinked = [...this.#links.keys()].filter((parent) => !this.#stored.has(parent) && !kept.has(valuesKey(parent)));
 		this.#index.reset(keys.filter((key) => !key.dead && !stale(key)));
 		this.#listed = true;
 		this.#queued = 0;

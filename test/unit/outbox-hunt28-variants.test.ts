@@ -231,6 +231,13 @@ describe('neighbours: clear() during a chain\'s replay, a dead parent with many 
 		expect((await h.store.keys()).filter((key) => /^[pdvl]\|/.test(key))).toEqual([]);
 	});
 
+	it('a store without span(): discard(parent) in another client than the one that queued the dependent still finds it (a listing)', async () => {
+		const { parent, child } = await chain('links');
+		const api = h.make({ store: () => spyStore(h.store, {}) });
+		await api.outbox.discard(parent);
+		expect((await api.outbox.deadLetters()).map(({ id, deadReason }) => [id, deadReason])).toEqual([[child, 'parent']]);
+	});
+
 	it('a chain delivered, 24 h later: its kept values and its link keys are gone from the store', async () => {
 		const { api, parent } = await chain('links');
 		win.setOnline(true, false);
