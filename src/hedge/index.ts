@@ -8,7 +8,6 @@ import { scopes, type Scopes } from '../utils/scopes.js';
 import { Superseded } from '../utils/superseded.js';
 import { heldRequest, parseRetryAfter } from '../utils/runtime.js';
 import { callerKeyed } from '../utils/caller-keyed.js';
-import { serverQuota } from '../utils/server-quota.js';
 import type { HedgeEvent } from './events.js';
 
 /** What importing this policy adds to the client's types (`client.on`, a call's options): its events and its per-call option `hedge`. */
@@ -196,13 +195,10 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Timers
 			}
 
 			pending--;
-			// The origin asked for a pause (`Retry-After` or `RateLimit-Reset` on a transient answer: seconds or an HTTP-date, a
-			// list read whole; a quota spent, as the rate limiter reads it: `RateLimit`, `X-RateLimit-*`): no further hedge to its
-			// scope before it, of this race or another; at most the call's `retry.maxRetryAfter`.
+			// The origin asked for a pause (`Retry-After` on a transient answer: seconds or an HTTP-date; a list read whole):
+			// no further hedge to its scope before it, of this race or another; at most the call's `retry.maxRetryAfter`.
 			const now = clock.now();
-			const { headers } = response;
-			const quota = serverQuota(response, now);
-			const after = Math.min(maxPause, Math.max(quota && quota.remaining < 1 ? quota.resetMs : 0, (classifyStatus(response.status)?.transient && parseRetryAfter(headers.get('retry-after') ?? headers.get('ratelimit-reset'), now)) || 0));
+			const after = classifyStatus(response.status)?.transient ? Math.min(maxPause, parseRetryAfter(response.headers.get('retry-after'), now) ?? 0) : 0;
 			if (after) {
 				latency.quiet = Math.max(latency.quiet, now + after);
 			}
@@ -310,9 +306,7 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
  * 408, 429, 5xx; for a keyed call also a 409 or 425, a server's "this key is still in progress", a
  * deliberate difference) wins and the others are aborted; when none wins, the call gets the last server
  * answer (an error only when no server answered: the first attempt's, never a hedge's refusal as it was to go out; or the caller's abort when its signal aborted).
- * A transient answer with a `Retry-After` or a `RateLimit-Reset` (seconds or an HTTP-date), and an answer that says
- * the scope's quota is spent as `rateLimit()` reads it (`RateLimit`, either form, with `RateLimit-Policy`;
- * `X-RateLimit-Remaining`/`X-RateLimit-Reset`), hold every hedge to its scope until that time has
+ * A transient answer with a `Retry-After` (seconds or an HTTP-date) holds every hedge to its scope until that time has
  * passed (the race's next one waits for it), for at most the call's `retry.maxRetryAfter` (ms, the client's when the
  * call gives none; 30 000 by default), as it bounds a retry's wait: a server's hour, or a date a year ahead, never turns hedging off for longer.
  * Per call, `hedge: false` opts out. Each attempt keeps every property of the call's

@@ -1,7 +1,7 @@
 import type { PolicyContext } from '../core/policy.js';
 import type { Channel } from '../utils/channel.js';
 import { scopes, type Scopes } from '../utils/scopes.js';
-import { serverQuota } from '../utils/server-quota.js';
+import { serverQuota } from './headers.js';
 import { linkTabs } from './tabs.js';
 
 /** A scope's limit: its own token bucket, and what the server said. */

@@ -20,7 +20,7 @@ afterEach(() => {
 	vi.unstubAllGlobals();
 });
 
-describe('hedge(): the pause an origin asks for is read as the rate limiter reads it, bounded as ky bounds it', () => {
+describe('hedge(): the pause an origin asks for is bounded as ky bounds it', () => {
 	/**
 	 * Whether a call to the origin is hedged `laterMs` (the client's clock) after a hedge of an earlier call was answered
 	 * `status` with `headers`: told by a call to another origin made with it, whose hedge is due with its own.
@@ -60,23 +60,6 @@ describe('hedge(): the pause an origin asks for is read as the rate limiter read
 		// Before: false (an hour).
 		expect(await hedgedAfter(503, { 'retry-after': '3600' }, 5001, { retry: { limit: 0, maxRetryAfter: 5000 } })).toBe(true);
 		expect(await hedgedAfter(503, { 'retry-after': '3600' }, 4000, { retry: { limit: 0, maxRetryAfter: 5000 } })).toBe(false);
-	});
-
-	it.each([
-		['RateLimit (first form)', 429, { ratelimit: 'limit=10, remaining=0, reset=20' }],
-		['RateLimit (structured form)', 503, { ratelimit: '"default";r=0;t=20' }],
-		['RateLimit with its policy\'s window', 429, { ratelimit: '"default";r=0', 'ratelimit-policy': '"default";q=10;w=20' }],
-		['X-RateLimit-Remaining/Reset', 429, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '20' }],
-		['RateLimit-Reset', 429, { 'ratelimit-reset': '20' }],
-		['RateLimit on a 200 (nothing left)', 200, { ratelimit: 'limit=10, remaining=0, reset=20' }],
-	])('%s with nothing left: no hedge to the origin until its reset', async (_, status, headers) => {
-		// Before: true (only Retry-After was read).
-		expect(await hedgedAfter(status, headers, 10_000)).toBe(false);
-		expect(await hedgedAfter(status, headers, 20_001)).toBe(true);
-	});
-
-	it('RateLimit with requests left: no pause', async () => {
-		expect(await hedgedAfter(429, { ratelimit: 'limit=10, remaining=5, reset=20' }, 0)).toBe(true);
 	});
 });
 

@@ -11,7 +11,7 @@ import { classify } from '../../src/entries/index.js';
 import { createClient } from '../../src/entries/core.js';
 import { RateLimitedError, rateLimit } from '../../src/entries/rate-limit.js';
 import { outcomeOf } from '../../src/outbox/outcome.js';
-import { serverQuota } from '../../src/utils/server-quota.js';
+import { serverQuota } from '../../src/rate-limit/headers.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { origin, setup } from './breaker-kit.js';
 

@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { outcomeOf } from '../../src/outbox/outcome.js';
-import { serverQuota } from '../../src/utils/server-quota.js';
+import { serverQuota } from '../../src/rate-limit/headers.js';
 import { origin, setup } from './breaker-kit.js';
 
 const t0 = 1_700_000_000_000;

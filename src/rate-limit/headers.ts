@@ -1,4 +1,4 @@
-import { parseRetryAfter } from './runtime.js';
+import { parseRetryAfter } from '../utils/runtime.js';
 
 /**
  * What a response says of the scope's quota: requests left, and when the window resets (ms from now); when it says
