@@ -710,7 +710,7 @@ export class Queue {
 
 			// Fields this build does not know (a later build's, a corrupt write's): kept only as the dead letter of an unreadable
 			// record keeps its fields (`withoutSecrets`: 256 fields, 1 MiB of JSON each, 4 MiB in all), never written back whole with each attempt.
-			const unknown = Object.entries(record).filter(([name]) => !recordFields.has(name));
+			const unknown = Object.entries(record).filter(([name]) => !recordFields.includes(name));
 			if (unknown.length > 0) {
 				for (const [name] of unknown) {
 					delete (record as unknown as Record<string, unknown>)[name];

@@ -117,8 +117,8 @@ export const maxReplaces = 32;
  */
 export const maxListed = 10_000;
 
-/** The fields of a record this build knows (`OutboxRecord`): any other is a later build's or a corrupt write's (`Queue.read` bounds them). */
-export const recordFields: ReadonlySet<string> = new Set('v id method url headers idempotencyKey createdAt attempts nextAttemptAt lastError deadReason dependsOn version preconditions identity bodyBytes inFlightUntil body scope retainFrom moved replaces pinned raw refs bytes pointers dependents without init auth requestId'.split(' '));
+/** The fields of a record this build knows (`OutboxRecord`): any other is a later build's or a corrupt write's (`Queue.read` bounds them). A literal: an entry without the outbox does not carry it. */
+export const recordFields: readonly string[] = ['v', 'id', 'method', 'url', 'headers', 'idempotencyKey', 'keyed', 'createdAt', 'attempts', 'nextAttemptAt', 'lastError', 'deadReason', 'dependsOn', 'version', 'preconditions', 'identity', 'bodyBytes', 'inFlightUntil', 'body', 'scope', 'retainFrom', 'moved', 'replaces', 'pinned', 'raw', 'refs', 'bytes', 'pointers', 'dependents', 'without', 'init', 'auth', 'requestId'];
 
 /**
  * Methods whose write replaces the resource: a queued PUT or DELETE supersedes them (`coalesce`), they carry a captured validator (`conditional`).
