@@ -39,6 +39,12 @@ export interface BreakerRecord {
 	 */
 	probed?: true;
 	/**
+	 * The closed state a `clear()` told the other tabs (dated half a second ahead): it lifts no kill switch, not one another
+	 * tab turned on before the clear reached it either (API.md: only `reset()` does), and an isolation is taken over it
+	 * whatever their dates (`adopt`).
+	 */
+	cleared?: true;
+	/**
 	 * Failures in a row counted in this closed state, across the tabs of the name (or, from a
 	 * coordinator, the fleet); bounded by `consecutiveFailures` when read. Absent: none (or unknown).
 	 * Of an open state: the failures in a row it opened with (what its snapshot shows), at most 1 000.
@@ -155,10 +161,10 @@ export const bounded = (value: unknown, max: number): number => Number.isInteger
  * longer URLs), so every scope this build makes is read back (a reload) and heard (the other tabs).
  */
 export const readRecord = (value: unknown, now: number, maxOpenMs: number): BreakerRecord | undefined => {
-	const { v, scope, state, openedAt, reopensAt, opens, at, isolated, unanswered, probed, failures } = (value ?? {}) as Partial<BreakerRecord>;
+	const { v, scope, state, openedAt, reopensAt, opens, at, isolated, unanswered, probed, cleared, failures } = (value ?? {}) as Partial<BreakerRecord>;
 	if (((v as number) === 1 || v === 2) && typeof scope === 'string' && scope.length <= 8192 && [openedAt, reopensAt, at].every(Number.isFinite) && Number.isInteger(opens) && opens! >= 0 && (isolated ?? true) === true && (unanswered ?? true) === true) {
 		const from = Math.min(openedAt!, now);
-		return state === 'closed' ? closed(scope, at!)
+		return state === 'closed' ? { ...closed(scope, at!), ...(cleared === true && { cleared }) }
 			: state === 'open' ? { v: 2, scope, state, openedAt: from, reopensAt: from + Math.max(0, Math.min(reopensAt! - openedAt!, maxOpenMs)), opens: Math.min(opens!, 32), at: at!, ...(isolated && { isolated }), ...(unanswered && { unanswered }), ...(probed === true && { probed }), failures: bounded(failures, 1000) }
 				: undefined;
 	}
@@ -237,7 +243,12 @@ const byHand = (set: Enter, notify: Notify) => ({
 		// its own jitter) keep one period. Not a record ordered as the oldest (`at` 0: dated ahead, `readRecord`), nor
 		// one opened on attempts without an answer (a recovery trigger cuts its period short in place: `recover`).
 		const later = reason === 'shared' && record.at > 0 && !record.unanswered && received.opens === record.opens && received.reopensAt > record.reopensAt;
-		if (received.at > record.at || (received.at === record.at && opening && (record.state === 'closed' || later))) {
+		// A kill switch and a clear's closed state (`cleared`), whatever their dates: the switch stays, in every tab.
+		if (received.cleared && record.isolated) {
+			return;
+		}
+
+		if (received.at > record.at || (received.at === record.at && opening && (record.state === 'closed' || later)) || (received.isolated && record.cleared)) {
 			// Opened in another tab too, from the same state (as many opens), while this one's open period runs and was
 			// not told half-open: the tabs' failures crossed on the channel. The later period is taken, the opening told once.
 			// Not a re-opening by a failed early probe (`probed`: as many opens, not doubled), a new period this tab is told of.

@@ -507,7 +507,7 @@ export const clear = async (circuits: Circuits, clearOptions?: { identity?: stri
 	// is older, and the clear wins in every tab, this one too (`receive`, `load`), not the re-opening that outran it.
 	// Every state made after it is dated after it (`after`).
 	const forget = (scope: string, at: number): BreakerRecord => {
-		const record = closed(scope, Math.max(since(circuits), at + 1));
+		const record: BreakerRecord = { ...closed(scope, Math.max(since(circuits), at + 1)), cleared: true };
 		tell(circuits, record);
 		return record;
 	};

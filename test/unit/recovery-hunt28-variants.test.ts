@@ -157,3 +157,30 @@ describe('breaker: an outcome told before another tab\'s clear(), heard after it
 		await vi.waitFor(() => expect([a.api.breaker(origin).consecutiveFailures, b.api.breaker(origin).consecutiveFailures]).toEqual([1, 1]));
 	});
 });
+
+describe('breaker: a kill switch turned on in one tab as another tab clears (API.md: clear() never lifts an isolate, only reset() does)', () => {
+	it('stays on in both tabs, in the store and at a page started later, though the clear\'s closed state is dated after it', async () => {
+		const { open, other, store, clock } = tabsOf();
+		const [a, b] = [open(), open()];
+		for (const tab of [a, b]) {
+			tab.server.answer(200);
+			expect(await tab.call()).toBe('200');
+		}
+
+		// Neither tab has heard the other when it acts: b's isolation is dated before the closed state a's clear tells (half a second ahead).
+		const clearing = a.api.clear();
+		const isolating = b.api.breaker.isolate(origin);
+		await Promise.all([clearing, isolating]);
+		await heardAll(other(), a.api, clock.now() + 1_000);
+		await heardAll(other(), b.api, clock.now() + 1_000);
+		expect([a.api.breaker(origin).state, b.api.breaker(origin).state]).toEqual(['open', 'open']);
+		await vi.waitFor(async () => expect(await store.get(origin)).toMatchObject({ state: 'open', isolated: true }));
+		const later = open();
+		expect(await later.call()).toBe('CIRCUIT_OPEN');
+		expect(later.server.requests).toHaveLength(0);
+		// reset() still lifts it, everywhere.
+		await a.api.breaker.reset(origin);
+		await heardAll(other(), b.api, clock.now() + 1_000);
+		expect(b.api.breaker(origin).state).toBe('closed');
+	});
+});
