@@ -64,8 +64,8 @@ export interface CallClient {
 	readonly totalTimeout: unknown;
 	/** The client's ky instance. */
 	readonly instance: KyInstance;
-	/** Whether the client has ky `hooks` (its `init` hooks may give a call's body). */
-	readonly hooked: boolean;
+	/** Whether the client has ky `init` hooks (one may give a call's body: `hookedBody`). */
+	readonly inits: boolean;
 	/** The client-level `onDownloadProgress`, for responses a policy substituted. */
 	readonly onDownloadProgress: Options['onDownloadProgress'];
 	/** The client-level `signal` (ky's option), which ky merges into a call that gives none: the caller's signal then. */
@@ -717,7 +717,7 @@ export class Call implements PolicyCall {
 	#start(options: Record<string, unknown>): ResponsePromise {
 		try {
 			// A body an app's `init` hook gives: checked and read as the call's own (`hookedBody`).
-			return this.#client.instance(this.input, hookedBody(options, this.#client.hooked, this.options));
+			return this.#client.instance(this.input, hookedBody(options, this.#client.inits, this.options));
 		} catch (error) {
 			// A URL the runtime could not parse (its TypeError) from a path: say what to do (scope.ts `pathHint`); not for a bad `referrer`.
 			return rejectedCall(invalid(error, error instanceof TypeError && /url/i.test(error.message) && !/referr/i.test(error.message) ? pathHint(this.input) : '', this.#client.params));

@@ -24,6 +24,7 @@ import { contexts } from './with-context.js';
 import { worldsOf } from './world.js';
 import type { FetchLike } from './types.js';
 import { checkClientOptions, checkOptionsObject, stringifying } from './validate-options.js';
+import { unmarked } from '../utils/validate.js';
 
 /** What an entry adds: how its options become the core's (the preset builds policies from plain options), and what it adds to each client it makes. */
 export interface Entry<O> {
@@ -160,6 +161,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		params,
 		fetch,
 		hooked: options.hooks !== undefined,
+		inits: Boolean((unmarked(options.hooks) as { init?: unknown[] } | undefined)?.init?.length),
 		layers,
 		transport,
 		stringifyJson,

@@ -161,16 +161,16 @@ export const checkCallOptions = (given: object, checks: ReadonlyArray<Pick<Place
 };
 
 /**
- * One run's options for ky (`forKy`) with a last `init` hook where an app's may run (the client has `hooks`, or the
+ * One run's options for ky (`forKy`) with a last `init` hook where an app's may run (the client's `hooks` or the
  * call's have `init` ones): a body such a hook gives in place of the call's is checked as a call's own (`fixedBytes`:
  * its RangeError thrown as ky builds the request, so the call rejects with `InvalidRequestError` before any I/O; it was
  * sent, a SharedArrayBuffer as the text '[object SharedArrayBuffer]', its bytes in workerd) and read as a call's own
  * (`watchedBody` under `key`, the call's options: the edge build's). Any other run's options as they are.
  */
-export const hookedBody = (forKy: Record<string, unknown>, hooked: boolean, key: object): Record<string, unknown> => {
+export const hookedBody = (forKy: Record<string, unknown>, inits: boolean, key: object): Record<string, unknown> => {
 	const own = forKy.hooks;
 	const inner = unmarked(own) as { init?: unknown[] } | undefined;
-	if (!hooked && !inner?.init?.length) {
+	if (!inits && !inner?.init?.length) {
 		return forKy;
 	}
 
