@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createClient, indexedDbStore } from '../../src/entries/index.js';
+import { until } from '../helpers/wait-for.js';
 
 const origin = 'https://api.test';
 
@@ -42,16 +43,6 @@ const transport = () => {
 			return sent;
 		},
 	};
-};
-
-const until = async (condition: () => boolean): Promise<void> => {
-	for (let tries = 0; !condition(); tries++) {
-		if (tries > 500) {
-			throw new Error('timed out waiting');
-		}
-
-		await new Promise((resolve) => setTimeout(resolve, 10));
-	}
 };
 
 const outcome = async (promise: Promise<Response>): Promise<string> => promise.then((response) => String(response.status), (error: { code?: string; name: string }) => error.code ?? error.name);

@@ -12,3 +12,6 @@ export const waitFor = async (check: () => boolean | Promise<boolean>, what: str
 		await new Promise((resolve) => setTimeout(resolve, 10));
 	}
 };
+
+/** `waitFor` with the condition first and 20 s to hold (the tabs and pages tests' shape): `what` names it in the error. */
+export const until = (check: () => boolean | Promise<boolean>, timeoutMs = 20_000, what = 'a condition'): Promise<void> => waitFor(check, what, timeoutMs);

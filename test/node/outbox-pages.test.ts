@@ -5,6 +5,7 @@
 import type { Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, openPage, startApi, startPageServer, type Chromium, type ControlledApi, type PageServer } from '../helpers/pages.js';
+import { until } from '../helpers/wait-for.js';
 
 let chromium: Chromium;
 let pages: PageServer;
@@ -50,17 +51,6 @@ const mutate = async (page: Page, urls: string[], from = 0) => page.evaluate(asy
 const events = async (page: Page) => page.evaluate(() => (globalThis as unknown as { events: Array<{ type: string; entryId: string; key: string; code?: string; at: number }> }).events);
 const pending = async (page: Page) => page.evaluate(async () => (globalThis as unknown as Record<string, any>)['api'].outbox.size() as Promise<number>);
 const applied = (server: ControlledApi, id: string) => server.state.applied.get(id) ?? [];
-const until = async (condition: () => boolean, ms = 20_000) => {
-	const deadline = Date.now() + ms;
-	while (!condition()) {
-		if (Date.now() > deadline) {
-			throw new Error('Timed out');
-		}
-
-		await new Promise((resolve) => setTimeout(resolve, 10));
-	}
-};
-
 describe('outbox in real Chromium', () => {
 	it('offline mutations survive a reload and are delivered once, in order, with the same Idempotency-Key', async () => {
 		const context = await chromium.context();

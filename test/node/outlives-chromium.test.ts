@@ -12,6 +12,7 @@ import { serve, type RunningServer } from '../helpers/node-server.js';
 import { dumpIndexedDb, launchChromium, openPage, startPageServer, type Chromium, type PageServer } from '../helpers/pages.js';
 
 import type { OutboxMembers } from '../../src/outbox/types.js';
+import { until } from '../helpers/wait-for.js';
 
 type Lib = typeof import('../../src/entries/index.js');
 type Scope = typeof globalThis & { steadfetch: Lib; api: ReturnType<Lib['createClient']> & OutboxMembers; answered: number; stored: string[] };
@@ -61,17 +62,6 @@ afterEach(() => {
 		write.answer?.(503);
 	}
 });
-
-const until = async (condition: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> => {
-	const deadline = Date.now() + ms;
-	while (!await condition()) {
-		if (Date.now() > deadline) {
-			throw new Error('Timed out waiting for a condition');
-		}
-
-		await new Promise((resolve) => setTimeout(resolve, 10));
-	}
-};
 
 /** The page's client (the preset, IndexedDB): a 300 ms read deadline, no retries; `answered` counts the answers that reached it, `stored` the URLs copied. */
 const boot = async (page: Page, name: string, outbox?: Record<string, unknown>) => page.evaluate(({ base, name, outbox }) => {

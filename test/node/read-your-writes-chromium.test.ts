@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 import { dumpIndexedDb, launchChromium, openPage, startPageServer, type Chromium, type PageServer } from '../helpers/pages.js';
 import type { OutboxMembers } from '../../src/outbox/types.js';
+import { until } from '../helpers/wait-for.js';
 
 type Lib = typeof import('../../src/entries/index.js');
 type Scope = typeof globalThis & { steadfetch: Lib; api: ReturnType<Lib['createClient']> & OutboxMembers; stored: string[]; superseded: string[] };
@@ -59,17 +60,6 @@ afterEach(() => {
 		release();
 	}
 });
-
-const until = async (condition: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> => {
-	const deadline = Date.now() + ms;
-	while (!await condition()) {
-		if (Date.now() > deadline) {
-			throw new Error('Timed out waiting for a condition');
-		}
-
-		await new Promise((resolve) => setTimeout(resolve, 10));
-	}
-};
 
 /** The page's client (the preset, IndexedDB, the outbox): a 300 ms read deadline, no retries; `stored` and `superseded` list the URLs (path and query) told. */
 const boot = async (page: Page, name: string) => page.evaluate(({ base, name }) => {

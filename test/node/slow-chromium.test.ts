@@ -12,6 +12,7 @@ import { serve, type RunningServer } from '../helpers/node-server.js';
 import { launchChromium, openPage, startPageServer, type Chromium, type PageServer } from '../helpers/pages.js';
 
 import type { OutboxMembers } from '../../src/outbox/types.js';
+import { until } from '../helpers/wait-for.js';
 
 type Lib = typeof import('../../src/entries/index.js');
 type Scope = typeof globalThis & { steadfetch: Lib; api: ReturnType<Lib['createClient']> & OutboxMembers; events: Array<{ type: string; early: boolean | undefined }> };
@@ -65,17 +66,6 @@ afterEach(() => {
 const median = (values: number[]): number => {
 	const sorted = [...values].sort((a, b) => a - b);
 	return (sorted[Math.floor((sorted.length - 1) / 2)]! + sorted[Math.ceil((sorted.length - 1) / 2)]!) / 2;
-};
-
-const until = async (condition: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> => {
-	const deadline = Date.now() + ms;
-	while (!await condition()) {
-		if (Date.now() > deadline) {
-			throw new Error('Timed out waiting for a condition');
-		}
-
-		await new Promise((resolve) => setTimeout(resolve, 10));
-	}
 };
 
 /** The page's client, as an app makes it at load: the preset's defaults (plus `outbox` when given), events recorded. */
