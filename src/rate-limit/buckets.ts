@@ -37,6 +37,14 @@ export interface Bucket {
 	seen: number;
 	/** The calls waiting for a token of its own (`index.ts`), made with the first: one that leaves early gives its place to those behind it. */
 	waiters?: Set<Waiter>;
+	/** The calls waiting for their place in a server's window (`index.ts`), in the order they took them. */
+	places?: Set<Place>;
+}
+
+/** A call waiting for its place in a server's window: `start`, its window's; `up()` moves it to the window before, false once its wait ended. */
+export interface Place {
+	start: number;
+	up(): boolean;
 }
 
 /** A call waiting for its token: `mine`, when the token after it is due; `up()` moves it up one token (its time and `mine`), false once its wait ended. */

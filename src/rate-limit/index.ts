@@ -6,7 +6,7 @@ import type { Call } from '../core/call.js';
 import { check, optionsOf, isPositiveFinite, isPositiveTimerMs, maxTimerMs, offOnly, positiveTimerMs } from '../utils/validate.js';
 import { RateLimitedError } from '../errors/RateLimitedError.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
-import { Buckets, type Family, type Waiter } from './buckets.js';
+import { Buckets, type Family, type Place, type Waiter } from './buckets.js';
 import type { RateLimitWaitEvent } from './events.js';
 import { Closing } from '../core/closing.js';
 import { monotonicNow } from '../utils/clock.js';
@@ -138,8 +138,10 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 			bucket.taken = 0;
 		}
 
-		const start = bucket.from + (bucket.taken < (bucket.limit || 1) ? 0 : bucket.windowMs);
+		let start = bucket.from + (bucket.taken < (bucket.limit || 1) ? 0 : bucket.windowMs);
 		let queued = bucket.from > 0 && at < start + bucket.windowMs;
+		// When it would go but for the windows: moved up a window (`Place.up`), it goes at the soonest then.
+		const own = at;
 		if (queued) {
 			at = Math.max(at, start);
 		}
@@ -177,7 +179,9 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 		/**
 		 * A call that leaves before it goes gives its token back, and the server's request left it took (once): the token is
 		 * the bucket's next again, or, when it leaves for good (`early`: its signal aborted, a layer below refused it) and later
-		 * calls reserved after it, the ones waiting for their tokens behind it move up one each.
+		 * calls reserved after it, the ones waiting for their tokens behind it move up one each. So with its
+		 * place in a server's window: leaving for good, the first waiting in each later window moves up one window (the last
+		 * window has a place free), else its window has one free again if it is the last.
 		 */
 		const giveBack = (early?: boolean): void => {
 			if (bucket.due === mine) {
@@ -195,8 +199,17 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 				bucket.left++;
 			}
 
-			if (queued && bucket.from === start) {
-				bucket.taken--;
+			if (queued) {
+				let gap = start;
+				for (const other of early ? bucket.places ?? [] : []) {
+					if (other.start - bucket.windowMs === gap && other.up()) {
+						gap += bucket.windowMs;
+					}
+				}
+
+				if (bucket.from === gap) {
+					bucket.taken--;
+				}
 			}
 
 			took = false;
@@ -265,9 +278,31 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 			if (waiters) {
 				bucket.waiters = waiters.add(waiter);
 			}
+
+			// Waiting for its place in a server's window: one before it that leaves moves it up a window.
+			const place: Place = {
+				start,
+				up() {
+					if (!hurry.by) {
+						return false;
+					}
+
+					start = place.start -= bucket.windowMs;
+					const to = Math.max(own, start);
+					hurry.by(at - to);
+					at = to;
+					return true;
+				},
+			};
+			const places = queued ? bucket.places ?? new Set<Place>() : undefined;
+			if (places) {
+				bucket.places = places.add(place);
+			}
+
 			return sleep(waitMs, [signal, closed], hurry).finally(() => {
 				done();
 				waiters?.delete(waiter);
+				places?.delete(place);
 			}).then(() => {
 				// The server said meanwhile that its quota is spent past this call's time (an answer to another call, another tab's
 				// word), or how many requests it has left, all taken: not sent now, it takes its turn again (a wait for the reset, or
@@ -379,7 +414,8 @@ const sleep = async (ms: number, signals: AbortSignal[], hurry: { by?: ((ms: num
  * token is due (never several on one refill), woken by their own timers. A waiting call that the server said,
  * meanwhile, it has no request left for at its time (an answer to another call, another tab's word) is not sent then: it
  * waits for the reset, or fails with `RateLimitedError` as it wakes when that is past its budget. Calls that wait for a
- * server's reset go no more than its limit a window, when it said one (`fromHeaders`); when it said none, one goes
+ * server's reset go no more than its limit a window, when it said one (`fromHeaders`), and one that leaves its place
+ * (its signal aborted, refused below) moves the first waiting in each later window up a window; when it said none, one goes
  * first, the others once it is answered. Per attempt, so retries,
  * hedges and outbox replays take their turn too (a hedge only if a token is there at once, else it
  * is not sent). An attempt whose signal has aborted is rejected at once with its reason; a waiting

@@ -1,0 +1,79 @@
+/**
+ * Defect hunt, twenty-ninth round (the pipeline: the rate limiter's queue, request contexts, body shortcuts).
+ * Neighbours of the known defect class: state of one run leaks into another run of the same call, or into another call
+ * (a waiter's place in the rate limiter's queue kept when it left, a run's kind of attempt read for another run's).
+ */
+import { describe, expect, it } from 'vitest';
+import { classify, createClient, SteadfetchError } from '../../src/entries/core.js';
+import { rateLimit } from '../../src/entries/rate-limit.js';
+import type { Policy } from '../../src/entries/policy.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { until } from './outbox-helpers.js';
+
+const t0 = 1_700_000_000_000;
+
+const code = async (promise: Promise<unknown>): Promise<string> => promise.then(() => 'OK', (error: unknown) => classify(error).code);
+
+describe('rateLimit(): a waiter for a server\'s window that leaves gives its place to those behind it', () => {
+	/**
+	 * A server-only limiter whose server answers the first request with a spent quota (reset 200 ms, 2 a window of
+	 * 300 ms: windows at 200, 500, 800), the others with nothing said, and a layer below it that refuses the paths in
+	 * `refuse` (a policy's own error); the client's clock stands still (each wait is exact), `sentAt` notes when each path
+	 * went (real ms since the calls were made).
+	 */
+	const windows = async (refuse: readonly string[] = []) => {
+		const sentAt = new Map<string, number>();
+		let began = 0;
+		const gate: Policy = { slot: 'gate', at: { layer: 650 }, create: () => ({
+			layer: (next) => (request, init) => (refuse.includes(new URL(request.url).pathname) ? Promise.reject(new SteadfetchError('closed here', 'CIRCUIT_OPEN', true)) : next(request, init)),
+		}) };
+		const api = createClient({
+			clock: new ManualClock(t0), timeout: 5_000, retry: 0, rateLimit: rateLimit(), gate,
+			fetch: (async (request: Request) => {
+				const first = sentAt.size === 0;
+				sentAt.set(new URL(request.url).pathname, performance.now() - began);
+				return new Response('ok', { headers: first ? { ratelimit: '"q";r=0;t=0.2', 'ratelimit-policy': '"q";q=2;w=0.3' } : {} });
+			}) as typeof globalThis.fetch,
+		} as never);
+		const waits: number[] = [];
+		api.on('ratelimit:wait', ({ waitMs }) => waits.push(waitMs));
+		await api.get('https://api.test/first').text();
+		began = performance.now();
+		return { api, waits, sentAt };
+	};
+
+	it('the first of four waiters aborts: the first of the next window moves up, a call made then waits 500 ms, not 800', async () => {
+		const { api, waits, sentAt } = await windows();
+		const controller = new AbortController();
+		const aborted = code(api.get('https://api.test/1', { signal: controller.signal }));
+		const calls = ['/2', '/3', '/4'].map(async (path) => api.get(`https://api.test${path}`).text());
+		await until(() => waits.length === 4);
+		expect(waits).toEqual([200, 200, 500, 500]);
+		controller.abort();
+		expect(await aborted).toBe('ABORTED');
+		const late = api.get('https://api.test/5').text();
+		await until(() => waits.length === 5);
+		// Before: [200, 200, 500, 500, 800] (the aborted waiter's place at 200 left empty: every later call a window behind).
+		expect(waits).toEqual([200, 200, 500, 500, 500]);
+		expect(await Promise.all([...calls, late])).toEqual(['ok', 'ok', 'ok', 'ok']);
+		// /3 moved up to the first window (200 ms), /4 and /5 share the second.
+		expect(sentAt.get('/3')).toBeLessThan(450);
+		expect(sentAt.get('/5')).toBeGreaterThan(450);
+		api.close();
+	});
+
+	it('a waiter of the first window refused below at its time: the first of the next goes then, a call made then waits 500 ms', async () => {
+		const { api, waits, sentAt } = await windows(['/1']);
+		const refused = code(api.get('https://api.test/1'));
+		const calls = ['/2', '/3', '/4'].map(async (path) => api.get(`https://api.test${path}`).text());
+		await until(() => waits.length === 4);
+		expect(await refused).toBe('CIRCUIT_OPEN');
+		const late = api.get('https://api.test/5').text();
+		await until(() => waits.length === 5);
+		// Before: [800] (the window at 200 kept /1's place: /3 and /4 went at 500, /5 a window later).
+		expect(waits.slice(4)).toEqual([500]);
+		expect(await Promise.all([...calls, late])).toEqual(['ok', 'ok', 'ok', 'ok']);
+		expect(sentAt.get('/3')).toBeLessThan(450);
+		api.close();
+	});
+});
