@@ -115,6 +115,9 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 		}
 
 		const call = init?.steadfetch;
+		const hedge = init?.hedge;
+		/** Whether the attempt may have gone out: a hedge, once the transport let it (`FetchInit.hedge`). */
+		let went = !hedge;
 		// The scope of the URL the attempt goes to (a mirror's, when failover re-targeted it): its server's word is its own.
 		const scope = attemptScope(context.scopeOf, request.url, call);
 		const now = clock.now();
@@ -159,7 +162,7 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 		// A hedge goes now or not at all (FetchInit.hedge). A request dedupe shares waits within the longest budget of its
 		// callers still waiting (`FetchInit.callers`): its first caller's timeout is that caller's own. Refused behind the
 		// first call, the scope is held until that call's answer, at most to the end of its lead: that is when to come back.
-		if (waitMs > 0 && (init?.hedge || waitMs >= Math.max(...(init?.callers?.() ?? [call]).map((one) => maxWaitOf(one as Call | undefined, now))))) {
+		if (waitMs > 0 && (hedge || waitMs >= Math.max(...(init?.callers?.() ?? [call]).map((one) => maxWaitOf(one as Call | undefined, now))))) {
 			return Promise.reject(new RateLimitedError(scope, Math.max(waitMs, behind ? bucket.leadUntil - time : 0)));
 		}
 
@@ -178,10 +181,10 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 
 		/**
 		 * A call that leaves before it goes gives its token back, and the server's request left it took (once): the token is
-		 * the bucket's next again, or, when it leaves for good (`early`: its signal aborted, a layer below refused it) and later
-		 * calls reserved after it, the ones waiting for their tokens behind it move up one each. So with its
-		 * place in a server's window: leaving for good, the first waiting in each later window moves up one window (the last
-		 * window has a place free), else its window has one free again if it is the last.
+		 * the bucket's next again, or, when it leaves for good (`early`: its signal aborted, a layer below refused it, a hedge
+		 * not sent) and later calls reserved after it, the ones waiting for their tokens behind it move up one each. So with
+		 * its place in a server's window: leaving for good, the first waiting in each later window moves up one window (the
+		 * last window has a place free), else its window has one free again if it is the last.
 		 */
 		const giveBack = (early?: boolean): void => {
 			if (bucket.due === mine) {
@@ -240,7 +243,8 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 					bucket.held = true;
 				}
 
-				if (isSteadfetchError(error)) {
+				// A hedge the transport did not send (its race answered, its policy refused it: it never reached `hedge()`'s yes).
+				if (isSteadfetchError(error) || !went) {
 					giveBack(true);
 				}
 
@@ -326,15 +330,11 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 			});
 		}
 
-		const hedge = init?.hedge;
 		return sent(() => next(request, hedge ? {
 			...init,
 			hedge() {
 				const refused = hedge();
-				if (refused) {
-					giveBack();
-				}
-
+				went = !refused;
 				return refused;
 			},
 		} : init));

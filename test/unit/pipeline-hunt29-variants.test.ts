@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { classify, createClient, SteadfetchError } from '../../src/entries/core.js';
+import { hedge } from '../../src/entries/hedge.js';
 import { rateLimit } from '../../src/entries/rate-limit.js';
 import type { Policy } from '../../src/entries/policy.js';
 import { ManualClock } from '../helpers/manual-clock.js';
@@ -75,5 +76,83 @@ describe('rateLimit(): a waiter for a server\'s window that leaves gives its pla
 		expect(await Promise.all([...calls, late])).toEqual(['ok', 'ok', 'ok', 'ok']);
 		expect(sentAt.get('/3')).toBeLessThan(450);
 		api.close();
+	});
+});
+
+describe('rateLimit(): a hedge not sent gives its token to those waiting behind it', () => {
+	/**
+	 * A call whose hedge took the burst's second token and is held below the rate limiter while two calls reserved after
+	 * it; then let go, the hedge is not sent — its call answered first (`answeredFirst`: its race aborts it), or its policy
+	 * refuses it at the transport (`retryBudget` spent: no hedge paid) — and the two move up a token each: a call made
+	 * then waits 400 ms (before: 600).
+	 */
+	const heldHedge = async (answeredFirst: boolean, retryBudget: unknown) => {
+		let answer!: () => void;
+		const answered = new Promise<void>((resolve) => {
+			answer = resolve;
+		});
+		const sent: string[] = [];
+		let holding: (() => void) | undefined;
+		let held = 0;
+		// Below the rate limiter: a hedge's attempt is held until the test lets it go.
+		const gate: Policy = { slot: 'gate', at: { layer: 650 }, create: () => ({
+			layer: (next) => async (request, init) => {
+				if (init?.hedge) {
+					await new Promise<void>((resolve) => {
+						holding = resolve;
+					});
+					held++;
+				}
+
+				return next(request, init);
+			},
+		}) };
+		const api = createClient({
+			clock: new ManualClock(t0), retry: 0, retryBudget, gate,
+			rateLimit: rateLimit({ perSecond: 5, burst: 2 }), hedge: hedge({ delayMs: 5, maxHedges: 1 }),
+			fetch: (async (request: Request) => {
+				sent.push(new URL(request.url).pathname);
+				if (sent.length === 1) {
+					await answered;
+				}
+
+				return new Response('ok');
+			}) as typeof globalThis.fetch,
+		} as never);
+		const waits: number[] = [];
+		api.on('ratelimit:wait', ({ waitMs }) => waits.push(waitMs));
+		const slow = api.get('https://api.test/slow').text();
+		await until(() => holding !== undefined);
+		// The first attempt and the hedge took the burst's two tokens: the next calls wait 200 and 400 ms.
+		const calls = ['/b', '/c'].map(async (path) => api.get(`https://api.test${path}`).text());
+		await until(() => waits.length === 2);
+		expect(waits).toEqual([200, 400]);
+		if (answeredFirst) {
+			answer();
+			expect(await slow).toBe('ok');
+		}
+
+		holding!();
+		await until(() => held === 1 && sent.includes('/b'));
+		const late = api.get('https://api.test/d').text();
+		await until(() => waits.length === 3);
+		answer();
+		const outcome = { slow: await slow, calls: await Promise.all([...calls, late]), sent, waits };
+		api.close();
+		return outcome;
+	};
+
+	it('its call answered meanwhile (the race aborts it): a call made then waits 400 ms', async () => {
+		const { slow, calls, sent, waits } = await heldHedge(true, false);
+		// Before: [200, 400, 600] (the hedge's token kept: the calls behind it never moved up).
+		expect(waits).toEqual([200, 400, 400]);
+		expect([slow, calls, sent]).toEqual(['ok', ['ok', 'ok', 'ok'], ['/slow', '/b', '/c', '/d']]);
+	});
+
+	it('its policy refuses it at the transport (no retry budget to pay it): a call made then waits 400 ms', async () => {
+		const { slow, calls, sent, waits } = await heldHedge(false, { minRetries: 0, ratio: 0 });
+		// Before: [200, 400, 600] (given back with the plain giveBack(): the token the bucket's next again only if none came after it).
+		expect(waits).toEqual([200, 400, 400]);
+		expect([slow, calls, sent]).toEqual(['ok', ['ok', 'ok', 'ok'], ['/slow', '/b', '/c', '/d']]);
 	});
 });
