@@ -445,7 +445,7 @@ export class Call implements PolicyCall {
 		this.#state.answer = undefined;
 		this.#state.attemptStartedAt = this.#client.clock.now();
 		const kind = this.#count(request, init);
-		this.admission?.counted(kind);
+		this.admission?.counted(kind, init?.steadfetchRun);
 		const scope = this.#state.scope!;
 		const { accounting } = this.#client;
 		if (kind === 'first') {

@@ -193,6 +193,12 @@ interface AdmittedCall {
 	readonly request: Request | undefined;
 }
 
+/** An attempt of a call (`Call`'s count): its first, a retry, or the first of a wrapper's new run (`restart`). */
+type AttemptKind = 'first' | 'restart' | 'retry';
+
+/** A run's mark (`FetchInit.steadfetchRun`): the kind of its attempt going out now. */
+type MarkedRun = { kind?: AttemptKind };
+
 /**
  * A call's standing in its request context (`Call.admission`, made only for a call of one): which
  * of its attempts are steadfetch's own (a retry, a replay, a wrapper's new run to another origin), a
@@ -202,10 +208,11 @@ interface AdmittedCall {
 export class Admission {
 	readonly #call: AdmittedCall;
 	readonly #stops: ReturnType<typeof retryStops>;
-	/** The attempt going out now is one steadfetch adds (a retry, a replay): the context may refuse it. */
-	#extra = false;
-	/** The attempts going out now are a wrapper's new run (one to another origin is a failover attempt). */
-	#rerun = false;
+	/**
+	 * What the attempt of the call's first run going out now is (`admit`): its first (a replay's is one steadfetch adds),
+	 * a retry, or the first of a wrapper's new run. A run beside it (a wrapper that runs ky twice at once) keeps its own on its mark.
+	 */
+	#kind: AttemptKind = 'first';
 	/** See `PolicyCall.limited`. */
 	limited = false;
 
@@ -214,17 +221,19 @@ export class Admission {
 		this.#stops = stops;
 	}
 
-	/** An attempt of the call starts (`Call`'s count of it): the first, the first of a wrapper's new run, or a retry. */
-	counted(kind: 'first' | 'restart' | 'retry'): void {
+	/**
+	 * An attempt of the call starts (`Call`'s count of it): the first, the first of a wrapper's new run, or a retry; of
+	 * the run marked `run` (`FetchInit.steadfetchRun`: one a wrapper started again or beside another), noted there.
+	 */
+	counted(kind: AttemptKind, run?: object): void {
 		if (kind === 'first') {
-			this.#extra = this.#call.replay;
-			this.#rerun = false;
 			this.limited = false;
-		} else if (kind === 'restart') {
-			this.#extra = false;
-			this.#rerun = true;
+		}
+
+		if (run) {
+			(run as MarkedRun).kind = kind;
 		} else {
-			this.#extra = true;
+			this.#kind = kind;
 		}
 	}
 
@@ -263,9 +272,11 @@ export class Admission {
 	 * hedge's own check (`FetchInit.hedge`) comes after this one, so a refused hedge costs nothing. A
 	 * new run to the call's own origin (auth's, after a token refresh) is the caller's.
 	 */
-	admit(request: Request, hedge: (() => unknown) | undefined): unknown {
+	admit(request: Request, hedge: (() => unknown) | undefined, run?: object): unknown {
 		const invocation = this.#call.invocation!;
-		if ((hedge || this.#extra || (this.#rerun && requestOrigin(request.url) !== requestOrigin(this.#call.request!.url))) && invocation.spent) {
+		// The attempt's own run's kind: another run's retry counted meanwhile is not this one's.
+		const kind = (run as MarkedRun | undefined)?.kind ?? this.#kind;
+		if ((hedge || kind === 'retry' || (kind === 'first' ? this.#call.replay : requestOrigin(request.url) !== requestOrigin(this.#call.request!.url))) && invocation.spent) {
 			this.limited ||= !hedge;
 			return new SubrequestsSpent('No subrequest left', 'ABORTED', false);
 		}

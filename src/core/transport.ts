@@ -57,7 +57,7 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 	const call = init?.steadfetch as Call | undefined;
 	// Work bound to what may be removed meanwhile (`World.check`: a write told "queued"), and a further attempt to its
 	// identity (`Call.unbound`), are asked again here, after every layer's wait.
-	const refused = request.signal.aborted ? request.signal.reason as unknown : call?.world.check?.() ?? call?.unbound() ?? (call?.admission ? call.admission.admit(request, init?.hedge) : init?.hedge?.());
+	const refused = request.signal.aborted ? request.signal.reason as unknown : call?.world.check?.() ?? call?.unbound() ?? (call?.admission ? call.admission.admit(request, init?.hedge, init?.steadfetchRun) : init?.hedge?.());
 	if (refused) {
 		return Promise.reject(refused);
 	}

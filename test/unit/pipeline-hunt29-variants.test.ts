@@ -5,13 +5,20 @@
  */
 import { describe, expect, it } from 'vitest';
 import { classify, createClient, SteadfetchError } from '../../src/entries/core.js';
+import { createClient as createFullClient } from '../../src/entries/index.js';
 import { hedge } from '../../src/entries/hedge.js';
 import { rateLimit } from '../../src/entries/rate-limit.js';
-import type { Policy } from '../../src/entries/policy.js';
+import type { Policy, PolicyContext, PolicyParts } from '../../src/entries/policy.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { until } from './outbox-helpers.js';
 
 const t0 = 1_700_000_000_000;
+
+/** An app's policy for `slot` whose create() gives `parts` (made with the context when a function). */
+const mine = (slot: string, parts: PolicyParts | ((context: PolicyContext) => PolicyParts) = {}): Policy => ({
+	slot,
+	create: (context: PolicyContext) => (typeof parts === 'function' ? parts(context) : parts),
+});
 
 const code = async (promise: Promise<unknown>): Promise<string> => promise.then(() => 'OK', (error: unknown) => classify(error).code);
 
@@ -154,5 +161,84 @@ describe('rateLimit(): a hedge not sent gives its token to those waiting behind 
 		// Before: [200, 400, 600] (given back with the plain giveBack(): the token the bucket's next again only if none came after it).
 		expect(waits).toEqual([200, 400, 400]);
 		expect([slow, calls, sent]).toEqual(['ok', ['ok', 'ok', 'ok'], ['/slow', '/b', '/c', '/d']]);
+	});
+});
+
+describe('request contexts: two runs of one call at once, each attempt judged as its own run\'s', () => {
+	/** A wrapper that runs ky twice at once (`x-run` 1 and 2) and resolves with both outcomes. */
+	const both = mine('both', { wrap: async (_call, next) => {
+		const runs = await Promise.allSettled(['1', '2'].map(async (run) => next({ headers: { 'x-run': run } })));
+		return new Response(runs.map((one) => (one.status === 'fulfilled' ? String(one.value.status) : classify(one.reason).code)).join(' '));
+	} });
+
+	it('run 2\'s first attempt (the caller\'s), held below while run 1 retried to the context\'s last subrequest, is sent', async () => {
+		const sent: string[] = [];
+		let release: (() => void) | undefined;
+		// Below every built-in: run 2's first attempt waits until run 1 is done.
+		const hold = mine('hold', { layer: (next) => async (request, init) => {
+			if (request.headers.get('x-run') === '2') {
+				await new Promise<void>((resolve) => {
+					release = resolve;
+				});
+			}
+
+			return next(request, init);
+		} });
+		const api = createFullClient({
+			retryBudget: false, retry: { limit: 1, delay: () => 0 }, both, hold,
+			fetch: (async (request: Request) => {
+				const run = request.headers.get('x-run')!;
+				sent.push(run);
+				return new Response(run, { status: run === '1' && sent.length === 1 ? 503 : 200 });
+			}) as typeof globalThis.fetch,
+		} as never);
+		// 7 subrequests: 2 of steadfetch's own (run 1's first attempt and its retry reach them).
+		const here = api.withContext({ waitUntil: () => undefined }, { subrequests: 7 });
+		const call = here.get('https://api.test/x').text();
+		await until(() => release !== undefined && sent.length === 2);
+		release!();
+		// Before: '200 ABORTED' (run 2's attempt read as the retry run 1 made last: refused, the context spent).
+		expect(await call).toBe('200 200');
+		expect(sent).toEqual(['1', '1', '2']);
+		expect(here.stats().subrequests).toBe(3);
+		api.close();
+	});
+	it('run 1\'s retry, held below while run 2\'s first attempt took the context\'s last subrequest, is not sent (the call\'s own limit)', async () => {
+		const sent: string[] = [];
+		let retryHeld!: () => void;
+		const held = new Promise<void>((resolve) => {
+			retryHeld = resolve;
+		});
+		let arrivals = 0;
+		// Below every built-in: run 1's retry waits until run 2's first attempt went out.
+		const hold = mine('hold', { layer: (next) => async (request, init) => {
+			if (request.headers.get('x-run') === '1' && ++arrivals === 2) {
+				retryHeld();
+				await until(() => sent.includes('2'));
+			}
+
+			return next(request, init);
+		} });
+		// Run 2 starts once run 1's retry was counted (and waits below): its first attempt is counted after that retry.
+		const later = mine('later', { wrap: async (_call, next) => {
+			const one = next({ headers: { 'x-run': '1' } });
+			await held;
+			const runs = await Promise.allSettled([one, next({ headers: { 'x-run': '2' } })]);
+			return new Response(runs.map((run) => (run.status === 'fulfilled' ? String(run.value.status) : classify(run.reason).code)).join(' '));
+		} });
+		const api = createFullClient({
+			retryBudget: false, retry: { limit: 1, delay: () => 0 }, later, hold,
+			fetch: (async (request: Request) => {
+				const run = request.headers.get('x-run')!;
+				sent.push(run);
+				return new Response(run, { status: run === '1' ? 503 : 200 });
+			}) as typeof globalThis.fetch,
+		} as never);
+		const here = api.withContext({ waitUntil: () => undefined }, { subrequests: 7 });
+		// Before: 'HTTP_5XX 200' with ['1', '2', '1'] and 3 subrequests (the retry read as run 2's first attempt: the caller's, sent).
+		expect(await here.get('https://api.test/x').text()).toBe('HTTP_5XX 200');
+		expect(sent).toEqual(['1', '2']);
+		expect(here.stats().subrequests).toBe(2);
+		api.close();
 	});
 });
