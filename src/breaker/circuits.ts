@@ -313,10 +313,11 @@ const takeCounts = ({ clock, settings: { consecutiveFailures, windowMs } }: Circ
  * `task` (a write of the scope's stored state, or with `shared` a read) under the scope's Web Lock across tabs, where the
  * channel is open (else at once): a tab started after another's change was told, before its write landed, reads that
  * write (the write holds the lock from the change on; a read waits for it, at most `storageTimeoutMs`: one not granted
- * by then, its holder frozen, rejects as a failed read, which asks the other tabs, `load`).
+ * by then, its holder frozen, rejects as a failed read, which asks the other tabs, `load`). `bounded`: a write that waits
+ * as long at most, rejecting then too (a `clear()`'s delete, which then goes without it).
  */
-const underLock = <T>(circuits: Circuits, scope: string, task: () => Promise<T>, shared?: boolean): Promise<T> =>
-	circuits.channel ? locked(`steadfetch:${circuits.context.name}:breaker-store:${scope}`, shared ? { mode: 'shared', signal: AbortSignal.timeout(storageMs(circuits.context)) } : {}, task) : task();
+export const underLock = <T>(circuits: Circuits, scope: string, task: () => Promise<T>, shared?: boolean, bounded = shared): Promise<T> =>
+	circuits.channel ? locked(`steadfetch:${circuits.context.name}:breaker-store:${scope}`, { ...(shared && { mode: 'shared' as const }), ...(bounded && { signal: AbortSignal.timeout(storageMs(circuits.context)) }) }, task) : task();
 
 /**
  * Send the circuit's state to the other tabs and write it behind the call that changed it (`via`, its
@@ -513,7 +514,9 @@ export const clear = async (circuits: Circuits, clearOptions?: { identity?: stri
 			// isolation this client learned of meanwhile (its own, another tab's) is not deleted.
 			await Promise.all((await store.keys(true)).map(async (key) => {
 				const record = read(circuits, await store.get(key));
-				return record?.scope === key && !record.isolated && !scopes.get(key)?.record.isolated && forget(key, record.at) && store.delete(key, true);
+				// Under the scope's lock: a write of another tab under way (its counts, `shareCount`) lands before it, not after.
+				const remove = async (): Promise<void> => store.delete(key, true);
+				return record?.scope === key && !record.isolated && !scopes.get(key)?.record.isolated && forget(key, record.at) && underLock(circuits, key, remove, false, true).catch(remove);
 			}));
 		}
 	}

@@ -4,7 +4,7 @@ import { tryLock, webLocks, type LockManagerLike } from '../utils/lock.js';
 import { background, storageError, storageMs } from '../core/part-store.js';
 import { hasTabs } from '../utils/tabs.js';
 import { bounded, type BreakerRecord, type Circuit } from './circuit.js';
-import { closeCircuits, known, load, read, receive, reloaded, tally, type Circuits } from './circuits.js';
+import { closeCircuits, known, load, read, receive, reloaded, tally, underLock, type Circuits } from './circuits.js';
 import { poke } from './probe.js';
 import { pause } from './healthy.js';
 import { untilClosed } from '../core/closing.js';
@@ -21,7 +21,7 @@ const counted = ({ clock }: Circuits, { record, consecutive, window }: Circuit):
  * answer), with the counts it leaves: they count it too (`hear`), so failures in a row across tabs
  * open the breaker. A failure, a success that ends failures in a row (`ended`), and a success while
  * the ratio window holds a failure (one such write at a time: it stores the counts as of its write)
- * are also stored with the record (behind the call, `via`), so a reload goes on counting with the
+ * are also stored with the record (behind the call, `via`, under the scope's lock: a `clear()`'s delete waits for it), so a reload goes on counting with the
  * window's calls, not only its failures (a window that holds none stores nothing); not over a newer state
  * another tab stored meanwhile; a page unloaded before that write completed (a few ms) leaves the
  * counts stored before it, as `publish` does the state. Only while the channel is open (stored only in a page or a web
@@ -36,18 +36,20 @@ const shareCount: NonNullable<Circuits['shareCount']> = (circuits, circuit, fail
 		channel.post({ ...counts, outcome: failed ? 1 : 0, ...(unanswered && { unanswered }) });
 		if ((failed || ended || (counts.window!.failures > 0 && !circuit.storing)) && hasTabs()) {
 			circuit.storing = true;
-			background(circuits.context, 'breaker', via, async () => {
+			// Under the scope's lock, as `publish` writes: read and written after a write under way (another tab's newer state),
+			// and before a `clear()`'s delete, not after it (counts of before the clear, back at the next page).
+			background(circuits.context, 'breaker', via, async () => underLock(circuits, record.scope, async () => {
 				const stored = read(circuits, await store!.get(record.scope).finally(() => {
 					circuit.storing = false;
 				}));
 				// The counts as they are now, not as this outcome left them: the reads behind two outcomes may
 				// answer out of order, and the write issued last must hold the latest counts.
+				// Its own write only: a write of the state behind it (`publish`, `circuit.saved`) waits for this lock.
 				if (circuit.record === record && !(stored && (stored.at > record.at || (stored.at === record.at && stored.state === 'open')))) {
 					circuit.saved = store!.set(record.scope, counted(circuits, circuit));
+					return circuit.saved;
 				}
-
-				return circuit.saved;
-			});
+			}));
 		}
 	}
 };
