@@ -140,6 +140,19 @@ export const PROBE = -2;
  */
 const triggerMs = 1_000;
 
+/**
+ * How far ahead a `clear()` dates the closed state it tells the other tabs where a channel tells them (ms; circuits.ts
+ * `since`): a state a tab made, or an outcome it told, before it heard the clear is older, and counts for nothing (tabs.ts
+ * `hear`). Below the second past which a record is taken as the oldest (circuits.ts `read`).
+ */
+export const clearLeadMs = 500;
+
+/**
+ * A tab answers another tab's `{ ask }` of a scope at most once in this many ms, and a tab that asked asks again once
+ * it is over (tabs.ts `ask`, `start`).
+ */
+export const askMs = 1000;
+
 /** The `at` of a circuit's next record, made `now`: after the one it follows (`BreakerRecord.at`). */
 const after = ({ record }: Circuit, now: number): number => Math.max(now, record.at + 1);
 

@@ -14,7 +14,7 @@ import { isSuperseded } from '../utils/superseded.js';
 import { sendOnce } from '../utils/attempt-end.js';
 import { locked } from '../utils/lock.js';
 import { basicAutoStore } from '../stores/auto.js';
-import { bounded, closed, machine, readRecord, type BreakerRecord, type Circuit, type Machine, type Settings } from './circuit.js';
+import { bounded, clearLeadMs, closed, machine, readRecord, type BreakerRecord, type Circuit, type Machine, type Settings } from './circuit.js';
 import type { BreakerOptions } from './options.js';
 import type { BreakerLink } from './shared.js';
 
@@ -239,7 +239,7 @@ export const read = ({ clock, settings: { maxOpenMs, consecutiveFailures } }: Ci
  * The date of the closed state `clear()` tells (0 before any): its time, half a second ahead where a channel tells it, so
  * that a state a tab made before it heard the clear is older (`clear`). No state dated before it is taken (`receive`, `load`).
  */
-const since = ({ cleared, channel }: Circuits): number => cleared && cleared + (channel ? 500 : 0);
+const since = ({ cleared, channel }: Circuits): number => cleared && cleared + (channel ? clearLeadMs : 0);
 
 /**
  * A record another tab or a peer told (`tell`), checked (`read`) and taken if it is newer than the

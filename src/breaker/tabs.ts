@@ -3,7 +3,7 @@ import { listenBack } from '../utils/listen.js';
 import { tryLock, webLocks, type LockManagerLike } from '../utils/lock.js';
 import { background, storageError, storageMs } from '../core/part-store.js';
 import { hasTabs } from '../utils/tabs.js';
-import { bounded, type BreakerRecord, type Circuit } from './circuit.js';
+import { askMs, bounded, clearLeadMs, type BreakerRecord, type Circuit } from './circuit.js';
 import { closeCircuits, known, load, read, receive, reloaded, tally, underLock, type Circuits } from './circuits.js';
 import { poke } from './probe.js';
 import { pause } from './healthy.js';
@@ -74,7 +74,7 @@ const ask: NonNullable<Circuits['ask']> = (circuits, circuit) => {
 			circuit.asked &&= circuits.clock.now();
 			post();
 		}
-	}, 1000);
+	}, askMs);
 	circuits.wake.add(stop);
 	post();
 };
@@ -108,7 +108,7 @@ const hear = (circuits: Circuits, circuit: Circuit, received: BreakerRecord, val
 			circuits.context.reached?.(received.scope);
 		}
 
-		if (received.state === 'closed' && circuit.record.state === 'closed' && !(Number(window?.at) < Math.max(circuits.cleared, circuit.record.at - 500))) {
+		if (received.state === 'closed' && circuit.record.state === 'closed' && !(Number(window?.at) < Math.max(circuits.cleared, circuit.record.at - clearLeadMs))) {
 			circuits.count(circuit, circuit.record, circuits.clock.now(), outcome === 1, 0, undefined, unanswered === true);
 		}
 	}
@@ -216,7 +216,7 @@ export const start = (circuits: Circuits): void => {
 			if (typeof ask === 'string') {
 				const circuit = known(circuits, ask);
 				const now = circuits.clock.now();
-				if (circuit && circuit.record.state !== 'closed' && !(Math.abs(now - circuit.answered!) < 1000)) {
+				if (circuit && circuit.record.state !== 'closed' && !(Math.abs(now - circuit.answered!) < askMs)) {
 					circuit.answered = now;
 					circuits.channel!.post(circuit.record);
 				}
