@@ -292,18 +292,25 @@ const byHand = (set: Enter, notify: Notify) => ({
 		return true;
 	},
 
-	/** Open by hand until reset (a kill switch): no probe goes, whatever the time; isolated already, nothing changes. `via`: where its write goes. */
-	isolate(circuit: Circuit, now: number, via?: WaitUntil): void {
+	/**
+	 * Open by hand until reset (a kill switch): no probe goes, whatever the time; isolated already, nothing changes. `via`:
+	 * where its write goes; `lead`: dated that far ahead (`clearLeadMs` where a channel tells the tabs, as a clear's), so an
+	 * opening or a closing a tab made before it heard it is older and does not lift it.
+	 */
+	isolate(circuit: Circuit, now: number, via?: WaitUntil, lead = 0): void {
 		const { record } = circuit;
 		if (!record.isolated) {
-			set(circuit, { ...record, state: 'open', openedAt: now, reopensAt: now, at: after(circuit, now), isolated: true }, 'open', 'isolated', via);
+			set(circuit, { ...record, state: 'open', openedAt: now, reopensAt: now, at: after(circuit, now + lead), isolated: true }, 'open', 'isolated', via);
 		}
 	},
 
-	/** Close by hand: ends an isolation (or any open period) at once. `via`: where its write goes. */
-	reset(circuit: Circuit, now: number, via?: WaitUntil): void {
+	/**
+	 * Close by hand: ends an isolation (or any open period) at once. `via`: where its write goes; `lead` as `isolate`'s: the
+	 * outcomes a tab told before it heard the reset count for nothing after it (tabs.ts `hear`), as before a clear.
+	 */
+	reset(circuit: Circuit, now: number, via?: WaitUntil, lead = 0): void {
 		const { record } = circuit;
-		set(circuit, closed(record.scope, after(circuit, now)), record.state === 'open' ? 'closed' : undefined, 'reset', via);
+		set(circuit, closed(record.scope, after(circuit, now + lead)), record.state === 'open' ? 'closed' : undefined, 'reset', via);
 	},
 });
 

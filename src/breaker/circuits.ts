@@ -463,7 +463,8 @@ export const command = async (circuits: Circuits, urlOrScope: string | URL, whic
 		await loading;
 	}
 
-	circuits[which](circuit, circuits.clock.now(), via);
+	// Dated half a second ahead where a channel tells the tabs (`clearLeadMs`): what a tab did before it heard it is older.
+	circuits[which](circuit, circuits.clock.now(), via, circuits.channel ? clearLeadMs : 0);
 	// A reset is stored (and told) even where it changes nothing in memory: where the store could not be read, it
 	// ends a stored isolation or open period; in a closed state, the failures counted before it go in every tab and
 	// from the stored record too, not only here.

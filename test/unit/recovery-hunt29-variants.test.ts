@@ -19,6 +19,9 @@ const heardAll = async (channel: BroadcastChannel, api: { breaker(scope: string)
 	await vi.waitFor(() => expect(api.breaker(marker).state).not.toBe('closed'));
 };
 
+/** A failure outcome as a tab's own reads on the channel, counted at `now` in the closed state of `at`. */
+const failureOf = (now: number, at = 0) => ({ v: 2, scope: origin, state: 'closed', openedAt: 0, reopensAt: 0, opens: 0, at, outcome: 1, failures: 1, window: { calls: 1, failures: 1, at: now } });
+
 describe('breaker: a count write of one tab as another tab clears (its delete landed, the clear not heard yet)', () => {
 	it('does not bring the counts of before the clear back: nothing stored once clear() resolved, a later page counts from 0', async () => {
 		const base = memoryStore('h29-count-write');
@@ -77,5 +80,48 @@ describe('breaker: a count write of one tab as another tab clears (its delete la
 		c.server.up();
 		expect(await c.call()).toBe('200');
 		expect(c.api.breaker(origin).consecutiveFailures).toBe(0);
+	});
+});
+
+describe('breaker: an outcome told before another tab\'s reset(), heard after it (in transit)', () => {
+	it('counts in no tab that took the reset, as a clear\'s; one counted after the reset (a tab that missed it) still does', async () => {
+		const { open, other, clock } = tabsOf();
+		const [a, b] = [open(), open()];
+		a.server.up();
+		expect(await a.call()).toBe('200');
+		await vi.waitFor(() => expect(b.api.breaker(origin).state).toBe('closed'));
+		const before = clock.now();
+		clock.advance(1);
+		await a.api.breaker.reset(origin);
+		const channel = other();
+		await heardAll(channel, b.api, clock.now() + 1_000); // b took the reset
+		channel.postMessage(failureOf(before)); // a tab's failure, told 1 ms before the reset
+		await heardAll(channel, a.api, clock.now() + 1_000);
+		await heardAll(channel, b.api, clock.now() + 1_000);
+		// Before: [1, 1] (a failure of before the reset counted in the closed state the reset made).
+		expect([a.api.breaker(origin).consecutiveFailures, b.api.breaker(origin).consecutiveFailures]).toEqual([0, 0]);
+		clock.advance(100);
+		channel.postMessage(failureOf(clock.now())); // counted after the reset by a tab that never heard it (closed since 0)
+		await vi.waitFor(() => expect([a.api.breaker(origin).consecutiveFailures, b.api.breaker(origin).consecutiveFailures]).toEqual([1, 1]));
+	});
+});
+
+describe('breaker: an opening a tab made before it heard another tab\'s isolate() (API.md: open until reset)', () => {
+	it('does not lift the kill switch: still isolated, no probe once that opening\'s period is over', async () => {
+		const { open, other, clock } = tabsOf();
+		const a = open();
+		a.server.up();
+		expect(await a.call()).toBe('200');
+		await a.api.breaker.isolate(origin);
+		clock.advance(1);
+		const channel = other();
+		// Another tab's opening by its own failures, 1 ms after the isolation, before it heard it.
+		channel.postMessage({ v: 2, scope: origin, state: 'open', openedAt: clock.now(), reopensAt: clock.now() + 30_000, opens: 1, at: clock.now(), failures: 5 });
+		await heardAll(channel, a.api, clock.now() + 1_000);
+		// Before: { state: 'open', reopensAt: t0 + 30 001 } (the kill switch replaced by an ordinary open period).
+		expect(a.api.breaker(origin).reopensAt).toBeUndefined();
+		clock.advance(60_000);
+		expect(await a.call()).toBe('CIRCUIT_OPEN');
+		expect(a.server.requests).toHaveLength(1);
 	});
 });
