@@ -125,3 +125,37 @@ describe('breaker: an opening a tab made before it heard another tab\'s isolate(
 		expect(a.server.requests).toHaveLength(1);
 	});
 });
+
+describe('breaker: an open record whose opening is far in the past (a hostile message, a corrupt store record)', () => {
+	it.each([{}, { isolated: true }])('shows an opening no earlier than maxOpenMs before the record (%o), in snapshot() and stats()', async (extra) => {
+		const { open, other } = tabsOf();
+		const tab = open({ maxOpenMs: 60_000 });
+		tab.server.up();
+		expect(await tab.call()).toBe('200'); // the scope in stats()
+		const channel = other();
+		channel.postMessage({ v: 2, scope: origin, state: 'open', openedAt: -1e308, reopensAt: t0 + 10_000, opens: 1, at: t0, ...extra });
+		await vi.waitFor(() => expect(tab.api.breaker(origin).state).not.toBe('closed'));
+		const shown = [tab.api.breaker(origin), tab.api.stats()[origin]?.breaker];
+		expect(shown[1]).toBeDefined();
+		// Before: openedAt -1e308 (and reopensAt -1e308: the period's end from there).
+		for (const snapshot of shown) {
+			expect(snapshot?.openedAt).toBeGreaterThanOrEqual(t0 - 60_000);
+			expect(snapshot?.openedAt).toBeLessThanOrEqual(t0);
+			if (snapshot?.reopensAt !== undefined) {
+				expect(snapshot.reopensAt).toBeGreaterThanOrEqual(snapshot.openedAt!);
+				expect(snapshot.reopensAt).toBeLessThanOrEqual(snapshot.openedAt! + 60_000);
+			}
+		}
+	});
+
+	it('read from the store at a reload: shown as bounded', async () => {
+		const { open, store } = tabsOf();
+		await store.set(origin, { v: 2, scope: origin, state: 'open', openedAt: -1e308, reopensAt: t0 + 10_000, opens: 1, at: t0 - 1 });
+		const tab = open({ maxOpenMs: 60_000 });
+		tab.server.hang();
+		void tab.call();
+		await vi.waitFor(() => expect(tab.api.breaker(origin).state).not.toBe('closed'));
+		// Before: -1e308.
+		expect(tab.api.breaker(origin).openedAt).toBeGreaterThanOrEqual(t0 - 60_001);
+	});
+});
