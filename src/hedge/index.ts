@@ -6,7 +6,7 @@ import { check, optionsOf, isPositiveInteger, isPositiveTimerMs, maxTimerMs, off
 import { classifyStatus } from '../errors/classify.js';
 import { scopes, type Scopes } from '../utils/scopes.js';
 import { Superseded } from '../utils/superseded.js';
-import { heldRequest, parseRetryAfter } from '../utils/runtime.js';
+import { heldRequest, parseRetryAfter, resetMsOf } from '../utils/runtime.js';
 import { callerKeyed } from '../utils/caller-keyed.js';
 import type { HedgeEvent } from './events.js';
 
@@ -86,6 +86,20 @@ const bound = (retry: unknown): number | undefined => (unmarked(retry) as { maxR
 
 /** Let go of a response nobody reads. */
 const drop = (response: Response | undefined): void => void response?.body?.cancel().catch(() => undefined);
+
+/**
+ * The pause a transient answer asks for, in ms from `now`: its `Retry-After` (a list read whole), and the longest reset
+ * (`reset=`, `t=`: seconds, or epoch seconds past 10⁹) its `RateLimit` (either draft form), `RateLimit-Reset` or
+ * `X-RateLimit-Reset` says; 0 for none (a malformed value is none).
+ */
+const pauseOf = (headers: Headers, now: number): number => {
+	let pause = parseRetryAfter(headers.get('retry-after'), now) ?? 0;
+	for (const [, seconds] of `${headers.get('ratelimit')},reset=${headers.get('ratelimit-reset')},reset=${headers.get('x-ratelimit-reset')}`.matchAll(/(?:^|[\s,;])(?:t|reset)\s*=\s*(\d+(?:\.\d+)?)\s*(?=[,;]|$)/gi)) {
+		pause = Math.max(pause, resetMsOf(Number(seconds), now));
+	}
+
+	return pause;
+};
 
 /** Whether hedge `hedge` goes out now (FetchInit.hedge, called by the transport as it sends): only then is it paid, counted and announced. */
 const admit = (settled: boolean, context: PolicyContext, latencies: Scopes<Latency>, request: Request, scope: string, hedge: number): unknown => {
@@ -195,10 +209,10 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Timers
 			}
 
 			pending--;
-			// The origin asked for a pause (`Retry-After` on a transient answer: seconds or an HTTP-date; a list read whole):
-			// no further hedge to its scope before it, of this race or another; at most the call's `retry.maxRetryAfter`.
+			// The origin asked for a pause (a transient answer's `Retry-After` or rate-limit reset: `pauseOf`): no further hedge
+			// to its scope before it, of this race or another; at most the call's `retry.maxRetryAfter`.
 			const now = clock.now();
-			const after = classifyStatus(response.status)?.transient ? Math.min(maxPause, parseRetryAfter(response.headers.get('retry-after'), now) ?? 0) : 0;
+			const after = classifyStatus(response.status)?.transient ? Math.min(maxPause, pauseOf(response.headers, now)) : 0;
 			if (after) {
 				latency.quiet = Math.max(latency.quiet, now + after);
 			}
@@ -306,8 +320,9 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
  * 408, 429, 5xx; for a keyed call also a 409 or 425, a server's "this key is still in progress", a
  * deliberate difference) wins and the others are aborted; when none wins, the call gets the last server
  * answer (an error only when no server answered: the first attempt's, never a hedge's refusal as it was to go out; or the caller's abort when its signal aborted).
- * A transient answer with a `Retry-After` (seconds or an HTTP-date) holds every hedge to its scope until that time has
- * passed (the race's next one waits for it), for at most the call's `retry.maxRetryAfter` (ms, the client's when the
+ * A transient answer with a `Retry-After` (seconds or an HTTP-date), or a quota reset (`RateLimit`'s `reset`/`t` in
+ * either draft form, `RateLimit-Reset`, `X-RateLimit-Reset`: seconds, or epoch seconds past 10⁹; the longest it says),
+ * holds every hedge to its scope until that time has passed (the race's next one waits for it), for at most the call's `retry.maxRetryAfter` (ms, the client's when the
  * call gives none; 30 000 by default), as it bounds a retry's wait: a server's hour, or a date a year ahead, never turns hedging off for longer.
  * Per call, `hedge: false` opts out. Each attempt keeps every property of the call's
  * Request (its `referrerPolicy` and `referrer` too).

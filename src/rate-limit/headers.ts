@@ -1,4 +1,4 @@
-import { parseRetryAfter } from '../utils/runtime.js';
+import { parseRetryAfter, resetMsOf } from '../utils/runtime.js';
 
 /**
  * What a response says of the scope's quota: requests left, and when the window resets (ms from now); when it says
@@ -42,10 +42,10 @@ const policiesOf = (field: string | null): Map<string, [w: number | undefined, q
  * (`limit=10, remaining=0, reset=2`, a policy per field line). Its first KiB is read, whole items
  * only; a malformed item is skipped. A policy without its reset (`t`, `reset`) is read with the
  * window of the `RateLimit-Policy` item of its name (`policy()`, read when first needed): the longest
- * it can take to reset; without one it says nothing. The kept policy's limit is its `q` there, or the first
+ * it can take to reset; without one it says nothing. A reset past 10⁹ is epoch seconds (`resetMsOf`). The kept policy's limit is its `q` there, or the first
  * form's `limit`; its window, that item's `w`.
  */
-const parseRateLimit = (field: string, policy: () => string | null): ServerQuota | undefined => {
+const parseRateLimit = (field: string, policy: () => string | null, now: number): ServerQuota | undefined => {
 	let found: ServerQuota | undefined;
 	let policies: ReturnType<typeof policiesOf> | undefined;
 	// r: remaining, t: reset (s), n: its name (the structured form's, or the first form's limit: its policy item's).
@@ -59,7 +59,7 @@ const parseRateLimit = (field: string, policy: () => string | null): ServerQuota
 		const [w, q] = (n !== undefined && policies?.get(n)) || [];
 		const t = item.t ?? w;
 		if (r !== undefined && t !== undefined) {
-			const quota = { remaining: r, resetMs: t * 1000, limit: q ?? number(n), windowMs: w === undefined ? w : w * 1000 };
+			const quota = { remaining: r, resetMs: resetMsOf(t, now), limit: q ?? number(n), windowMs: w === undefined ? w : w * 1000 };
 			found = found && rank(found) <= rank(quota) ? found : quota;
 		}
 
@@ -91,8 +91,9 @@ const parseRateLimit = (field: string, policy: () => string | null): ServerQuota
 
 /**
  * The server's view of its quota, read defensively from `RateLimit` (either form of the IETF
- * draft; a policy without its reset: with its `RateLimit-Policy` window), else `X-RateLimit-Remaining` + `X-RateLimit-Reset` (and `X-RateLimit-Limit`; seconds from now, or epoch seconds
- * when past 10⁹; a field sent twice read whole, the most restrictive pair kept), and on 429/503 `Retry-After` (nothing left until then). Anything malformed is
+ * draft; a policy without its reset: with its `RateLimit-Policy` window), else `RateLimit-Remaining` + `RateLimit-Reset` (the
+ * draft's earlier fields; and `RateLimit-Limit`), else `X-RateLimit-Remaining` + `X-RateLimit-Reset` (and `X-RateLimit-Limit`): every reset
+ * seconds from now, or epoch seconds when past 10⁹; a field sent twice read whole, the most restrictive pair kept; and on 429/503 `Retry-After` (nothing left until then). Anything malformed is
  * ignored; the caller bounds the reset.
  */
 export const serverQuota = (response: Response, now: number): ServerQuota | undefined => {
@@ -105,14 +106,16 @@ export const serverQuota = (response: Response, now: number): ServerQuota | unde
 	}
 
 	const rateLimit = headers.get('ratelimit');
-	const parsed = rateLimit === null ? undefined : parseRateLimit(rateLimit, () => headers.get('ratelimit-policy'));
+	const parsed = rateLimit === null ? undefined : parseRateLimit(rateLimit, () => headers.get('ratelimit-policy'), now);
 	if (parsed) {
 		return parsed;
 	}
 
 	// Each field's values (a field sent twice, by the origin and a gateway, is one comma-joined value; its first KiB): the
 	// n-th remaining with the n-th reset (the last one when fewer), the most restrictive pair kept; a malformed value, none.
-	const values = (name: string): string[] => clip(headers.get(`x-ratelimit-${name}`) ?? '').split(',');
+	// The draft's earlier fields (`RateLimit-Remaining`) when the answer has them, else the `X-` ones.
+	const prefix = headers.has('ratelimit-remaining') ? 'ratelimit-' : 'x-ratelimit-';
+	const values = (name: string): string[] => clip(headers.get(prefix + name) ?? '').split(',');
 	const resets = values('reset').map(number);
 	const limits = values('limit');
 	let found: ServerQuota | undefined;
@@ -123,7 +126,7 @@ export const serverQuota = (response: Response, now: number): ServerQuota | unde
 			return undefined;
 		}
 
-		const quota = { remaining, resetMs: reset! > 1e9 ? Math.max(0, reset! * 1000 - now) : reset! * 1000, limit: number(limits[index]) };
+		const quota = { remaining, resetMs: resetMsOf(reset!, now), limit: number(limits[index]) };
 		found = found && rank(found) <= rank(quota) ? found : quota;
 	}
 

@@ -48,10 +48,11 @@ export interface RateLimitOptions {
 	/**
 	 * Learn the server's budget from `RateLimit` (both forms of the IETF draft; a policy it gives no
 	 * reset is read with its `RateLimit-Policy` window, `w`),
-	 * `X-RateLimit-Remaining`/`X-RateLimit-Reset`, and `Retry-After` on 429/503: when it says
+	 * `RateLimit-Remaining`/`RateLimit-Reset` (the draft's earlier fields), `X-RateLimit-Remaining`/`X-RateLimit-Reset`
+	 * (every reset seconds from now, or epoch seconds when past 10⁹), and `Retry-After` on 429/503: when it says
 	 * nothing is left, calls to the scope wait until it resets instead of being sent; when it says N
 	 * are left, N more go before the reset, and the next ones wait for it. After a reset, no more calls go
-	 * in a window than the limit it said (`RateLimit`'s `limit`, `RateLimit-Policy`'s `q`, `X-RateLimit-Limit`;
+	 * in a window than the limit it said (`RateLimit`'s `limit`, `RateLimit-Policy`'s `q`, `RateLimit-Limit`, `X-RateLimit-Limit`;
 	 * the window: the policy's `w`, else the reset's length): the next ones wait for the next window (or
 	 * fail with `RateLimitedError` at once past their time budget). Without a limit said (a `Retry-After` alone),
 	 * one call goes at the reset, alone, and the others once it is answered: unless that answer says the quota is

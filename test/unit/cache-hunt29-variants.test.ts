@@ -1,0 +1,86 @@
+/**
+ * Defect hunt, twenty-ninth round (the stale cache and its stores; hedge's and the rate limiter's reading of a server's
+ * headers). API.md: a server's `RateLimit` (either draft form) tells when its quota resets, and a reset given as epoch
+ * seconds is a time, not a delay; the stale cache bounds what a server's headers and a stored record say by its options,
+ * never stores a secret, and never lets a store that fails or stalls fail or stall a call. Each test names its claim.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createClient } from '../../src/entries/core.js';
+import { hedge } from '../../src/entries/hedge.js';
+import { serverQuota } from '../../src/rate-limit/headers.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { held } from './counting-origin-kit.js';
+
+const t0 = 1_700_000_000_000;
+
+afterEach(() => {
+	vi.unstubAllGlobals();
+});
+
+describe('hedge(): a transient answer\'s RateLimit fields pause the origin\'s hedges as its Retry-After does', () => {
+	/** Whether a call to the origin is hedged `laterMs` after a hedge of an earlier call was answered `status` with `headers` (see failover-hunt28-variants). */
+	const hedgedAfter = async (status: number, headers: Record<string, string>, laterMs: number): Promise<boolean> => {
+		const clock = new ManualClock(t0);
+		const { pending, fetch } = held();
+		const api = createClient({ clock, fetch, retry: 0, timeout: false, retryBudget: false, hedge: hedge({ delayMs: 30 }) } as never);
+		const hedged: string[] = [];
+		api.on('hedge', ({ url }) => hedged.push(new URL(url).pathname));
+		const first = api.get('https://api.test/first');
+		await waitFor(() => pending.length === 2, 'the first call\'s hedge');
+		pending[1]!.release(new Response('busy', { status, headers }));
+		pending[0]!.release(new Response('ok'));
+		await first.text();
+		clock.advance(laterMs);
+		const calls = [api.get('https://api.test/same'), api.get('https://other.test/other')];
+		await waitFor(() => hedged.includes('/other'), 'the other origin\'s hedge');
+		for (const each of pending.slice(2)) {
+			each.release(new Response('ok'));
+		}
+
+		expect(await Promise.all(calls.map(async (call) => call.text()))).toEqual(['ok', 'ok']);
+		api.close();
+		return hedged.includes('/same');
+	};
+
+	it.each([
+		['RateLimit-Reset: 20', 429, { 'ratelimit-remaining': '0', 'ratelimit-reset': '20' }],
+		['RateLimit-Reset as epoch seconds', 429, { 'ratelimit-reset': String(t0 / 1000 + 20) }],
+		['RateLimit: limit=10, remaining=0, reset=20', 429, { ratelimit: 'limit=10, remaining=0, reset=20' }],
+		['RateLimit structured form', 503, { ratelimit: '"default";r=0;t=20' }],
+		['X-RateLimit-Reset as epoch seconds', 429, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(t0 / 1000 + 20) }],
+	])('%s: no hedge to the origin before the reset, one after it', async (_, status, headers) => {
+		// Before: true (only Retry-After was read: a call 10 s later was hedged into the spent quota).
+		expect(await hedgedAfter(status, headers, 10_000)).toBe(false);
+		expect(await hedgedAfter(status, headers, 20_001)).toBe(true);
+	});
+
+	it('bounded as a Retry-After is (retry.maxRetryAfter, 30 s), and read only on a transient answer', async () => {
+		expect(await hedgedAfter(429, { 'ratelimit-reset': '3600' }, 30_001)).toBe(true);
+		expect(await hedgedAfter(429, { ratelimit: '"daily";r=0;t=86400' }, 29_000)).toBe(false);
+		// A 200 that tells its quota is the rate limiter's to read: no pause of hedges.
+		expect(await hedgedAfter(200, { 'ratelimit-reset': '20' }, 10_000)).toBe(true);
+		// Malformed: no pause.
+		expect(await hedgedAfter(429, { 'ratelimit-reset': '-5', ratelimit: 'reset=soon' }, 10)).toBe(true);
+	});
+});
+
+describe('rateLimit(): a reset given as epoch seconds is a time, in every field that gives one', () => {
+	const quota = (headers: Record<string, string>) => serverQuota(new Response(null, { headers }), t0);
+
+	it.each([
+		['RateLimit: limit=10, remaining=0, reset=<epoch>', { ratelimit: `limit=10, remaining=0, reset=${t0 / 1000 + 2}` }],
+		['RateLimit structured, t=<epoch>', { ratelimit: `"default";r=0;t=${t0 / 1000 + 2}` }],
+		['RateLimit-Remaining + RateLimit-Reset (draft fields)', { 'ratelimit-limit': '10', 'ratelimit-remaining': '0', 'ratelimit-reset': '2' }],
+		['RateLimit-Reset as epoch seconds', { 'ratelimit-remaining': '0', 'ratelimit-reset': String(t0 / 1000 + 2) }],
+	])('%s: nothing left for 2 s', (_, headers) => {
+		// Before: resetMs 1,700,000,002,000 (capped by maxResetMs, a minute, by the caller), or nothing read from the draft fields (undefined).
+		expect(quota(headers)).toMatchObject({ remaining: 0, resetMs: 2000 });
+	});
+
+	it('an epoch already past is a reset now; a delta stays a delta', () => {
+		expect(quota({ ratelimit: `limit=10, remaining=0, reset=${t0 / 1000 - 60}` })).toMatchObject({ resetMs: 0 });
+		expect(quota({ ratelimit: 'limit=10, remaining=0, reset=86400' })).toMatchObject({ resetMs: 86_400_000 });
+		expect(quota({ 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '2' })).toMatchObject({ resetMs: 2000 });
+	});
+});
