@@ -4,7 +4,8 @@ import { knownIdentity } from '../core/context.js';
 import { withSearchParams } from '../utils/search-params.js';
 import { redact, withoutFragment } from '../utils/sensitive.js';
 import { normalised, pathOf, urlOf } from './keys.js';
-import { usable, type CacheRecord } from './record.js';
+import { readable, usable, type CacheRecord } from './record.js';
+import { storageError } from '../core/part-store.js';
 import type { CacheState } from './state.js';
 import type { PolicyParts } from '../core/policy.js';
 
@@ -31,8 +32,8 @@ export interface CacheHandle {
 	/**
 	 * The current identity's stored copies: URL (sensitive query values removed), status, when
 	 * stored (epoch ms) and body size. Only those a failed read could be answered with: not one past its
-	 * limit (`maxStaleMs`, its own `stale-if-error`), unreadable, or stored before a write of its URL was delivered.
-	 * Of the identity signed in as it resolves; rejects with `InvalidRequestError` while the client's `identity()` fails.
+	 * limit (`maxStaleMs`, its own `stale-if-error`), unreadable (reported as `storage:error`, operation `decode`), or stored
+	 * before a write of its URL was delivered. Of the identity signed in as it resolves; rejects with `InvalidRequestError` while the client's `identity()` fails.
 	 */
 	list(): Promise<CachedEntry[]>;
 }
@@ -70,13 +71,23 @@ export const clear = async ({ context, key, view }: CacheState, options?: { iden
 	await view.drop((stored) => stored.startsWith(prefix), true);
 };
 
-/** The records of an identity's copies (of one URL, sensitive query values removed, when given) that `serve` may answer with now (`usable`), in the store's order. */
+/**
+ * The records of an identity's copies (of one URL, sensitive query values removed, when given) that `serve` may answer with now (`usable`), in the store's order.
+ * One that is no record `write` gives (malformed, another build's, one holding a header the cache never stores) is ignored and reported as a serve reports it
+ * (`storage:error`, operation `decode`, its key): API.md "Sensitive data".
+ */
 const records = async (cache: CacheState, identity: string | undefined, url?: string): Promise<CacheRecord[]> => {
 	const { key, store } = cache;
 	const prefix = await key.who(identity);
 	const found = await Promise.all((await store.keys()).filter((stored) => stored.startsWith(prefix) && (url === undefined || urlOf(stored) === url)).map(async (stored) => [stored, await store.get<unknown>(stored)] as const));
 	const now = cache.context.clock.now();
-	return found.filter(([stored, record]) => usable(cache, stored, record, now)).map(([, record]) => record as CacheRecord);
+	return found.filter(([stored, record]) => {
+		if (record !== undefined && !readable(cache, stored, record)) {
+			storageError(cache.context, 'cache', 'decode', new TypeError('Unreadable cache record'), stored);
+		}
+
+		return usable(cache, stored, record, now);
+	}).map(([, record]) => record as CacheRecord);
 };
 
 /**

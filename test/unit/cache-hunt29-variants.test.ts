@@ -6,10 +6,13 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient } from '../../src/entries/core.js';
+import { createClient as createPreset, type StorageErrorEvent } from '../../src/entries/index.js';
 import { hedge } from '../../src/entries/hedge.js';
 import { serverQuota } from '../../src/rate-limit/headers.js';
 import { ManualClock } from '../helpers/manual-clock.js';
+import { mapStore } from '../helpers/test-stores.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { next } from './cache-kit.js';
 import { held } from './counting-origin-kit.js';
 
 const t0 = 1_700_000_000_000;
@@ -82,5 +85,44 @@ describe('rateLimit(): a reset given as epoch seconds is a time, in every field 
 		expect(quota({ ratelimit: `limit=10, remaining=0, reset=${t0 / 1000 - 60}` })).toMatchObject({ resetMs: 0 });
 		expect(quota({ ratelimit: 'limit=10, remaining=0, reset=86400' })).toMatchObject({ resetMs: 86_400_000 });
 		expect(quota({ 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '2' })).toMatchObject({ resetMs: 2000 });
+	});
+});
+
+describe('a malformed stored record is ignored and reported as storage:error (API.md "Sensitive data") wherever it is read', () => {
+	/** A client over `records` whose one stored copy (of https://a.test/x, with an ETag) is then replaced by `corrupt(record)`. */
+	const corrupted = async (corrupt: (record: Record<string, unknown>) => unknown) => {
+		const records = new Map<string, unknown>();
+		const api = createPreset({
+			name: 'hunt29-corrupt', clock: new ManualClock(t0), store: mapStore(records), retry: 0, breaker: false,
+			fetch: (async () => new Response('ok', { headers: { 'cache-control': 'max-age=60', etag: '"v1"' } })) as typeof fetch,
+		});
+		const stored = next(api, 'cache:stored');
+		await api.get('https://a.test/x').text();
+		await stored;
+		const [key, record] = [...records].find(([each]) => each.startsWith('r:'))!;
+		records.set(key, corrupt(record as Record<string, unknown>));
+		const errors: StorageErrorEvent[] = [];
+		api.on('storage:error', (event) => errors.push(event));
+		return { api, key, errors };
+	};
+
+	it.each([
+		['headers that are no list', (record: Record<string, unknown>) => ({ ...record, headers: 'set-cookie: x' })],
+		['a head over what a record holds', (record: Record<string, unknown>) => ({ ...record, statusText: 'x'.repeat(2000) })],
+		['a Set-Cookie kept', (record: Record<string, unknown>) => ({ ...record, headers: [...record['headers'] as unknown[], ['set-cookie', 'sid=1']] })],
+		['no record at all', () => 'garbage'],
+	])('cache.list(): %s', async (_, corrupt) => {
+		const { api, key, errors } = await corrupted(corrupt);
+		expect(await api.cache.list()).toEqual([]);
+		// Before: [] (ignored, never reported).
+		expect(errors.map(({ part, operation, key: named }) => [part, operation, named])).toEqual([['cache', 'decode', key]]);
+		api.close();
+	});
+
+	it('a record that is well formed but past its limit is no fault: ignored, not reported', async () => {
+		const { api, errors } = await corrupted((record) => ({ ...record, until: t0 - 1 }));
+		expect(await api.cache.list()).toEqual([]);
+		expect(errors).toEqual([]);
+		api.close();
 	});
 });
