@@ -101,12 +101,14 @@ export const varyNames = (vary: string, sensitive: ReadonlySet<string>): string[
  * a record holds no longer one, `isRecord`; `Expires` in the year 9999 is common for assets). Without a readable Date (a
  * browser's cross-origin fetch hides it: no CORS-safelisted header; or no HTTP-date) the time received
  * stands for it (RFC 9110 §6.6.1); an Expires that is no HTTP-date is already expired (RFC 9111 §5.3):
- * never the runtime's lenient `Date.parse` (`Expires: 3000` as the year 3000). The Date is read only for
- * an Expires that is a date (most answers have none).
+ * never the runtime's lenient `Date.parse` (`Expires: 3000` as the year 3000). A Date before the time received
+ * counts from then: never fresh past Expires by the client's clock (RFC 9111 §4.2.3 counts a Date's lag as age; a
+ * server's clock reset to the year 2000 gave decades of freshness, and with `stale-if-error` decades of serving).
+ * The Date is read only for an Expires that is a date (most answers have none).
  */
 const expiresIn = (headers: HeaderReader, now: number): number => {
 	const expires = httpDate(headers.get('expires'));
-	const ms = Number.isNaN(expires) ? 0 : expires - (httpDate(headers.get('date')) || now);
+	const ms = Number.isNaN(expires) ? 0 : expires - Math.max(httpDate(headers.get('date')) || now, now);
 	return ms > 0 ? Math.min(Math.floor(ms / 1000), 2 ** 31) : 0;
 };
 
@@ -121,7 +123,7 @@ const expiresIn = (headers: HeaderReader, now: number): number => {
  *    validator; without one a body of the same length may differ) before the last copy's `renew`;
  * 4. a request `Cache-Control: no-store` is not copied;
  * 5. its timing: freshness from `s-maxage` (shared), `max-age` (one present but invalid: none) or `Expires` − `Date` (the time
- *    received when `Date` is absent or unreadable; no heuristic freshness), born `Age` s before now (a list's first); servable until freshness + `stale-if-error=N` s, else
+ *    received when `Date` is absent, unreadable or before it; no heuristic freshness), born `Age` s before now (a list's first); servable until freshness + `stale-if-error=N` s, else
  *    `maxStaleMs` from now; with `must-revalidate`, `proxy-revalidate` (in every cache: stricter than
  *    RFC 9111 for a private one) or `s-maxage` in a shared cache, only while fresh — not copied when
  *    that is not after now;

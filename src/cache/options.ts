@@ -47,7 +47,7 @@ export interface CacheOptions {
 	/**
 	 * The oldest stored copy served when the network or the origin fails, in ms since it was stored.
 	 * A response's own `stale-if-error=N` overrides it, longer or shorter (freshness lifetime + N s,
-	 * freshness from `max-age`, or `Expires` − `Date`; no heuristic freshness); `must-revalidate`
+	 * freshness from `max-age`, or `Expires` − `Date`, never past `Expires` by the client's clock; no heuristic freshness); `must-revalidate`
 	 * and `proxy-revalidate` (and `s-maxage` in a shared cache) allow a copy only while fresh.
 	 * A copy past its limit is removed when met. A positive finite number (an age: no upper bound), else a `RangeError`.
 	 * @default 86_400_000 (24 h)

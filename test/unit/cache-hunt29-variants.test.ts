@@ -126,3 +126,58 @@ describe('a malformed stored record is ignored and reported as storage:error (AP
 		api.close();
 	});
 });
+
+describe('a server\'s Date far in the past gives no decades of freshness (bounded by the stale cache\'s options, RFC 9111 §4.2.3)', () => {
+	/** A client whose origin answers with `headers`, or fails as a dropped connection while `down`. */
+	const origin = (headers: Record<string, string>) => {
+		const state = { down: false };
+		const clock = new ManualClock(t0);
+		const api = createPreset({
+			name: 'hunt29-date', clock, store: mapStore(new Map()), retry: 0, breaker: false, staleCache: { maxStaleMs: 3_600_000 },
+			fetch: (async () => {
+				if (state.down) {
+					throw new TypeError('fetch failed');
+				}
+
+				return new Response('ok', { headers });
+			}) as typeof fetch,
+		});
+		return { api, state, clock };
+	};
+
+	/** The `Cache-Status` a failed GET is answered with `laterMs` after its copy was stored, or the error's name. */
+	const answered = async (headers: Record<string, string>, laterMs: number): Promise<string> => {
+		const { api, state, clock } = origin(headers);
+		const stored = next(api, 'cache:stored');
+		await api.get('https://a.test/x').text();
+		await stored;
+		clock.advance(laterMs);
+		state.down = true;
+		const answer = await api.get('https://a.test/x').then((response) => response.headers.get('cache-status') ?? 'fresh', (error: Error) => error.name);
+		api.close();
+		return answer;
+	};
+
+	const expires = new Date(t0 + 60_000).toUTCString();
+
+	it('Date: 1 January 2000 with Expires a minute ahead and stale-if-error=60: fresh for a minute, servable for two', async () => {
+		const headers = { date: 'Sat, 01 Jan 2000 00:00:00 GMT', expires, 'cache-control': 'stale-if-error=60' };
+		// Before: 'steadfetch; hit; ttl=1699999910; detail=network' (fresh for 23 years, as Expires − Date), and served 23 years on.
+		expect(await answered(headers, 30_000)).toBe('steadfetch; hit; ttl=30; detail=network');
+		expect(await answered(headers, 119_000)).toBe('steadfetch; hit; ttl=-59; detail=network');
+		// Before: served (ttl=1699999880).
+		expect(await answered(headers, 121_000)).toBe('NetworkError');
+	});
+
+	it('with must-revalidate: only while fresh, a minute — not past maxStaleMs either', async () => {
+		const headers = { date: 'Sat, 01 Jan 2000 00:00:00 GMT', expires, 'cache-control': 'must-revalidate' };
+		expect(await answered(headers, 59_000)).toBe('steadfetch; hit; ttl=1; detail=network');
+		expect(await answered(headers, 61_000)).toBe('NetworkError');
+	});
+
+	it('a Date ahead of the client\'s clock (the server\'s runs fast) still gives Expires − Date, and no Date the time received', async () => {
+		expect(await answered({ date: new Date(t0 + 30_000).toUTCString(), expires, 'cache-control': 'must-revalidate' }, 29_000)).toBe('steadfetch; hit; ttl=1; detail=network');
+		expect(await answered({ date: new Date(t0 + 30_000).toUTCString(), expires, 'cache-control': 'must-revalidate' }, 31_000)).toBe('NetworkError');
+		expect(await answered({ expires, 'cache-control': 'must-revalidate' }, 59_000)).toBe('steadfetch; hit; ttl=1; detail=network');
+	});
+});
