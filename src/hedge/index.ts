@@ -88,13 +88,14 @@ const bound = (retry: unknown): number | undefined => (unmarked(retry) as { maxR
 const drop = (response: Response | undefined): void => void response?.body?.cancel().catch(() => undefined);
 
 /**
- * The pause a transient answer asks for, in ms from `now`: its `Retry-After` (a list read whole), and the longest reset
- * (`reset=`, `t=`: seconds, or epoch seconds past 10⁹) its `RateLimit` (either draft form), `RateLimit-Reset` or
- * `X-RateLimit-Reset` says; 0 for none (a malformed value is none).
+ * The pause a transient answer asks for, in ms from `now`: its `Retry-After` (a list read whole), and on a 429 (its quota is
+ * spent) the longest reset (`reset=`, `t=`: seconds, or epoch seconds past 10⁹) its `RateLimit` (either draft form),
+ * `RateLimit-Reset` or `X-RateLimit-Reset` says — not on a 5xx, whose reset fields (sent with every answer by many APIs)
+ * tell a quota that is not what failed; 0 for none (a malformed value is none).
  */
-const pauseOf = (headers: Headers, now: number): number => {
+const pauseOf = ({ status, headers }: Response, now: number): number => {
 	let pause = parseRetryAfter(headers.get('retry-after'), now) ?? 0;
-	for (const [, seconds] of `${headers.get('ratelimit')},reset=${headers.get('ratelimit-reset')},reset=${headers.get('x-ratelimit-reset')}`.matchAll(/(?:^|[\s,;])(?:t|reset)\s*=\s*(\d+(?:\.\d+)?)\s*(?=[,;]|$)/gi)) {
+	for (const [, seconds] of status !== 429 ? [] : `${headers.get('ratelimit')},reset=${headers.get('ratelimit-reset')},reset=${headers.get('x-ratelimit-reset')}`.matchAll(/(?:^|[\s,;])(?:t|reset)\s*=\s*(\d+(?:\.\d+)?)\s*(?=[,;]|$)/gi)) {
 		pause = Math.max(pause, resetMsOf(Number(seconds), now));
 	}
 
@@ -212,7 +213,7 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Timers
 			// The origin asked for a pause (a transient answer's `Retry-After` or rate-limit reset: `pauseOf`): no further hedge
 			// to its scope before it, of this race or another; at most the call's `retry.maxRetryAfter`.
 			const now = clock.now();
-			const after = classifyStatus(response.status)?.transient ? Math.min(maxPause, pauseOf(response.headers, now)) : 0;
+			const after = classifyStatus(response.status)?.transient ? Math.min(maxPause, pauseOf(response, now)) : 0;
 			if (after) {
 				latency.quiet = Math.max(latency.quiet, now + after);
 			}
@@ -320,8 +321,8 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
  * 408, 429, 5xx; for a keyed call also a 409 or 425, a server's "this key is still in progress", a
  * deliberate difference) wins and the others are aborted; when none wins, the call gets the last server
  * answer (an error only when no server answered: the first attempt's, never a hedge's refusal as it was to go out; or the caller's abort when its signal aborted).
- * A transient answer with a `Retry-After` (seconds or an HTTP-date), or a quota reset (`RateLimit`'s `reset`/`t` in
- * either draft form, `RateLimit-Reset`, `X-RateLimit-Reset`: seconds, or epoch seconds past 10⁹; the longest it says),
+ * A transient answer with a `Retry-After` (seconds or an HTTP-date), or a 429 with a quota reset (`RateLimit`'s `reset`/`t`
+ * in either draft form, `RateLimit-Reset`, `X-RateLimit-Reset`: seconds, or epoch seconds past 10⁹; the longest it says),
  * holds every hedge to its scope until that time has passed (the race's next one waits for it), for at most the call's `retry.maxRetryAfter` (ms, the client's when the
  * call gives none; 30 000 by default), as it bounds a retry's wait: a server's hour, or a date a year ahead, never turns hedging off for longer.
  * Per call, `hedge: false` opts out. Each attempt keeps every property of the call's

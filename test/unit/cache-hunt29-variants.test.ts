@@ -21,7 +21,7 @@ afterEach(() => {
 	vi.unstubAllGlobals();
 });
 
-describe('hedge(): a transient answer\'s RateLimit fields pause the origin\'s hedges as its Retry-After does', () => {
+describe('hedge(): a 429\'s RateLimit fields pause the origin\'s hedges as its Retry-After does', () => {
 	/** Whether a call to the origin is hedged `laterMs` after a hedge of an earlier call was answered `status` with `headers` (see failover-hunt28-variants). */
 	const hedgedAfter = async (status: number, headers: Record<string, string>, laterMs: number): Promise<boolean> => {
 		const clock = new ManualClock(t0);
@@ -50,7 +50,7 @@ describe('hedge(): a transient answer\'s RateLimit fields pause the origin\'s he
 		['RateLimit-Reset: 20', 429, { 'ratelimit-remaining': '0', 'ratelimit-reset': '20' }],
 		['RateLimit-Reset as epoch seconds', 429, { 'ratelimit-reset': String(t0 / 1000 + 20) }],
 		['RateLimit: limit=10, remaining=0, reset=20', 429, { ratelimit: 'limit=10, remaining=0, reset=20' }],
-		['RateLimit structured form', 503, { ratelimit: '"default";r=0;t=20' }],
+		['RateLimit structured form', 429, { ratelimit: '"default";r=0;t=20' }],
 		['X-RateLimit-Reset as epoch seconds', 429, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(t0 / 1000 + 20) }],
 	])('%s: no hedge to the origin before the reset, one after it', async (_, status, headers) => {
 		// Before: true (only Retry-After was read: a call 10 s later was hedged into the spent quota).
@@ -58,11 +58,15 @@ describe('hedge(): a transient answer\'s RateLimit fields pause the origin\'s he
 		expect(await hedgedAfter(status, headers, 20_001)).toBe(true);
 	});
 
-	it('bounded as a Retry-After is (retry.maxRetryAfter, 30 s), and read only on a transient answer', async () => {
+	it('bounded as a Retry-After is (retry.maxRetryAfter, 30 s), and read only on a 429', async () => {
 		expect(await hedgedAfter(429, { 'ratelimit-reset': '3600' }, 30_001)).toBe(true);
 		expect(await hedgedAfter(429, { ratelimit: '"daily";r=0;t=86400' }, 29_000)).toBe(false);
-		// A 200 that tells its quota is the rate limiter's to read: no pause of hedges.
+		// A 200 that tells its quota is the rate limiter's to read: no pause of hedges; nor a 5xx's reset fields, which many APIs
+		// send with every answer (a quota with requests left, resetting in an hour): the quota is not what failed.
 		expect(await hedgedAfter(200, { 'ratelimit-reset': '20' }, 10_000)).toBe(true);
+		expect(await hedgedAfter(503, { 'x-ratelimit-remaining': '4999', 'x-ratelimit-reset': String(t0 / 1000 + 3600) }, 10_000)).toBe(true);
+		// A 5xx's Retry-After still holds them, as before.
+		expect(await hedgedAfter(503, { 'retry-after': '20', 'x-ratelimit-reset': '1' }, 10_000)).toBe(false);
 		// Malformed: no pause.
 		expect(await hedgedAfter(429, { 'ratelimit-reset': '-5', ratelimit: 'reset=soon' }, 10)).toBe(true);
 	});
