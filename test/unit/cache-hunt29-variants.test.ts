@@ -6,11 +6,11 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient } from '../../src/entries/core.js';
-import { createClient as createPreset, type StorageErrorEvent } from '../../src/entries/index.js';
+import { createClient as createPreset, isStale, memoryStore, type StorageErrorEvent } from '../../src/entries/index.js';
 import { hedge } from '../../src/entries/hedge.js';
 import { serverQuota } from '../../src/rate-limit/headers.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { mapStore } from '../helpers/test-stores.js';
+import { heldWrites, mapStore } from '../helpers/test-stores.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { next } from './cache-kit.js';
 import { held } from './counting-origin-kit.js';
@@ -183,5 +183,73 @@ describe('a server\'s Date far in the past gives no decades of freshness (bounde
 		expect(await answered({ date: new Date(t0 + 30_000).toUTCString(), expires, 'cache-control': 'must-revalidate' }, 29_000)).toBe('steadfetch; hit; ttl=1; detail=network');
 		expect(await answered({ date: new Date(t0 + 30_000).toUTCString(), expires, 'cache-control': 'must-revalidate' }, 31_000)).toBe('NetworkError');
 		expect(await answered({ expires, 'cache-control': 'must-revalidate' }, 59_000)).toBe('steadfetch; hit; ttl=1; detail=network');
+	});
+});
+
+describe('neighbours that hold: a clear made while a copy is on its way to the store leaves nothing it removed (API.md "Identity")', () => {
+	const clears = [
+		['client.clear()', (api: ReturnType<typeof createPreset>) => api.clear()],
+		['client.cache.clear()', (api: ReturnType<typeof createPreset>) => api.cache.clear()],
+		['client.cache.delete(url)', (api: ReturnType<typeof createPreset>) => api.cache.delete('https://a.test/x')],
+		['client.clear({ identity })', (api: ReturnType<typeof createPreset>) => api.clear({ identity: 'alice' })],
+	] as const;
+
+	/** A client of alice's over `store` whose origin answers with a copy, or fails as a dropped connection while `state.down`. */
+	const client = (store: () => ReturnType<typeof memoryStore>, state: { down: boolean }, clock: ManualClock) => createPreset({
+		name: 'hunt29-neighbours', clock, store, retry: 0, breaker: false, identity: () => 'alice',
+		fetch: (async () => {
+			if (state.down) {
+				throw new TypeError('fetch failed');
+			}
+
+			return new Response('ok', { headers: { 'cache-control': 'max-age=60' } });
+		}) as typeof fetch,
+	});
+
+	/** How a GET of https://a.test/x is answered by `api` while the origin is down: 'stale', or the error's name. */
+	const whileDown = async (api: ReturnType<typeof createPreset>): Promise<string> =>
+		api.get('https://a.test/x').then((response) => isStale(response) ? 'stale' : 'fresh', (error: Error) => error.name);
+
+	it.each(clears)('%s while the store holds the copy\'s write: it lands, and is deleted again; no client serves it', async (_, clear) => {
+		const held = heldWrites('r:');
+		const state = { down: false };
+		const clock = new ManualClock(t0);
+		const api = client(() => held.store, state, clock);
+		held.hold();
+		await api.get('https://a.test/x').text();
+		await waitFor(() => held.holding(), 'the copy\'s write, held');
+		await clear(api);
+		held.release();
+		await waitFor(async () => (await held.inner.keys()).every((key) => !key.startsWith('r:')), 'the landed copy deleted again');
+		state.down = true;
+		expect([await whileDown(api), await whileDown(client(() => held.store, state, clock))]).toEqual(['NetworkError', 'NetworkError']);
+		api.close();
+	});
+
+	it.each(clears)('%s while the store refused the copy (a quota error) and kept it in memory: not written again with the next copy', async (_, clear) => {
+		const inner = memoryStore('hunt29-kept');
+		const state = { down: false, refusing: true };
+		const store = { ...inner, async set(key: string, value: unknown) {
+			if (state.refusing && key.startsWith('r:')) {
+				throw new DOMException('The quota has been exceeded', 'QuotaExceededError');
+			}
+
+			return inner.set(key, value);
+		} };
+		const clock = new ManualClock(t0);
+		const api = client(() => store, state, clock);
+		const refused = next(api, 'storage:error');
+		await api.get('https://a.test/x').text();
+		expect((await refused).operation).toBe('set');
+		await clear(api);
+		state.refusing = false;
+		clock.advance(2000);
+		const stored = next(api, 'cache:stored');
+		await api.get('https://a.test/y').text();
+		await stored;
+		state.down = true;
+		expect((await inner.keys()).filter((key) => key.startsWith('r:')).map((key) => key.split('~')[2])).toEqual(['https://a.test/y']);
+		expect([await whileDown(api), await whileDown(client(() => store, state, clock))]).toEqual(['NetworkError', 'NetworkError']);
+		api.close();
 	});
 });
