@@ -92,12 +92,16 @@ const clientOnly: Rule = [() => false, 'given to createClient() or extend(), not
  * A body of bytes over a SharedArrayBuffer (a view of one, or itself) or over a resizable ArrayBuffer: fetch's
  * `BufferSource` takes neither (Node's and browsers' `fetch` refuse a view, and send a SharedArrayBuffer as the text
  * '[object SharedArrayBuffer]'), workerd sends its bytes, the outbox sent a copy: refused in every build, with or without
- * the outbox. Its bytes, copied (`new Uint8Array(view)`), are sent.
+ * the outbox. Its bytes, copied (`new Uint8Array(view)`), are sent. And a sync iterable (a generator, a `Set`, an array)
+ * but fetch's own (a string, bytes, `FormData`, `URLSearchParams`): Node's and browsers' `fetch` send it as text
+ * ('[object Generator]'), Deno's and workerd's its bytes; refused in every build. Its bytes (`new Blob([...iterable])`)
+ * or a stream (`ReadableStream.from(iterable)`, an async iterable where fetch takes one) are sent.
  */
 const fixedBytes: Rule = [(value) => {
 	const buffer = ArrayBuffer.isView(value) ? value.buffer : value;
-	return Object.prototype.toString.call(buffer) !== '[object SharedArrayBuffer]' && !(buffer instanceof ArrayBuffer && (buffer as { resizable?: boolean }).resizable);
-}, 'a body fetch takes, not over a SharedArrayBuffer or a resizable ArrayBuffer (send a copy: `new Uint8Array(view)`)'];
+	return Object.prototype.toString.call(buffer) !== '[object SharedArrayBuffer]' && !(buffer instanceof ArrayBuffer && (buffer as { resizable?: boolean }).resizable)
+		&& !(typeof value === 'object' && Symbol.iterator in Object(value) && !ArrayBuffer.isView(value) && !(value instanceof String || value instanceof FormData || value instanceof URLSearchParams));
+}, 'a body fetch takes: not over a SharedArrayBuffer or a resizable ArrayBuffer (send a copy: `new Uint8Array(view)`), not a sync iterable (send its bytes: `new Blob([...iterable])`, or a stream)'];
 
 /** For each call: ky's, and the call's own. */
 const callRules: Record<string, Rule> = {

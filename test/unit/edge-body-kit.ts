@@ -1,0 +1,62 @@
+/**
+ * What the request-body hunt files share (test/unit/edge-body-hunt*-variants.test.ts against Node's `fetch`,
+ * test/workerd/edge-body-hunt*.test.ts in workerd): bodies, a loopback echo server, and the ways a call's end is read.
+ * No `node:` import at the top: workerd loads this module too (the server is imported only where it is served).
+ */
+import { afterAll, beforeAll } from 'vitest';
+
+export const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+/** A stream of the app's (a JS stream of the default type) that gives `text`, whole. */
+export const stream = (text = 'abc'): ReadableStream<Uint8Array> => new ReadableStream({
+	start(controller) {
+		controller.enqueue(bytes(text));
+		controller.close();
+	},
+});
+
+/** A stream that gives one chunk ('partial;'), then errors with `reason`; a JS byte stream with `type: 'bytes'`. */
+export const breaking = (reason: unknown, type?: 'bytes'): ReadableStream<Uint8Array> => {
+	let sent = false;
+	return new ReadableStream({
+		type,
+		pull(controller: ReadableStreamDefaultController<Uint8Array>) {
+			sent ? controller.error(reason) : controller.enqueue(bytes('partial;'));
+			sent = true;
+		},
+	} as UnderlyingDefaultSource<Uint8Array>);
+};
+
+/** A call's status, or its error. */
+export const caught = (promise: Promise<Response>): Promise<unknown> => promise.then((response) => response.status, (error: unknown) => error);
+
+/** What a call ends with, read by `classify` (the one of the module graph the call was made in): its status and the body it got back, or its error's code and message. */
+export const outcomeOf = (classify: (error: unknown) => { code: string }) => (promise: Promise<Response>): Promise<string> =>
+	promise.then(async (response) => `${response.status} '${await response.text()}'`, (error: unknown) => `${classify(error).code}: ${(error as Error).message}`);
+
+/** A client's retries, its breaker's consecutive failures for `origin` and that origin's reachability. */
+export const counted = (api: { stats(): object; breaker(scope: string): { consecutiveFailures: number }; reachability(origin: string): string }, origin: string): unknown[] =>
+	[(Object.values(api.stats())[0] as { retries?: number } | undefined)?.retries ?? 0, api.breaker(origin).consecutiveFailures, api.reachability(origin)];
+
+/**
+ * A loopback server for the file (served before its tests, closed after) that notes each request's body in `got`, after
+ * `head(request)` and a space when given (its Content-Length, its Content-Type), and answers what it noted, or 503 once
+ * for a path in `failOnce`.
+ */
+export const echoServer = (head?: (request: Request) => string | null) => {
+	const server = { url: '', got: [] as string[], failOnce: new Set<string>() };
+	let close: (() => Promise<void>) | undefined;
+	beforeAll(async () => {
+		const { serve } = await import('../helpers/node-server.js');
+		const running = await serve(async (request) => {
+			const { pathname } = new URL(request.url);
+			const text = await request.text();
+			server.got.push(head ? `${head(request)} ${text}` : text);
+			return server.failOnce.delete(pathname) ? new Response('down', { status: 503 }) : new Response(server.got.at(-1));
+		});
+		server.url = running.url;
+		close = () => running.close();
+	});
+	afterAll(async () => close?.());
+	return server;
+};

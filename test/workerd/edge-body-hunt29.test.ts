@@ -1,0 +1,47 @@
+/**
+ * Request bodies in the edge build, in real workerd (defect hunt, twenty-ninth round): this project runs src/ with the
+ * edge build's stand-ins (vitest.config.ts), src/core/server-failure-edge.ts among them. The same bodies in each build
+ * against Node's `fetch`: test/unit/edge-body-hunt29-variants.test.ts.
+ *
+ * - A sync iterable body (a generator, a `Set`, an array): workerd iterates one and the edge build sent its bytes
+ *   ("chunked 'one;two'"), where Node's and browsers' `fetch` send it as text ('[object Generator]'). Now
+ *   `InvalidRequestError` before any I/O, as in every build.
+ * - A `String` object body: read as a sync iterable (its characters), it went out chunked, its length lost. Now as a
+ *   string: with its Content-Length.
+ */
+import { describe, expect, inject, it } from 'vitest';
+import { classify, createClient, memoryStore } from '../../src/entries/index.js';
+import { bytes } from '../unit/edge-body-kit.js';
+
+let made = 0;
+
+describe('sync iterable bodies in workerd', () => {
+	const baseUrl = inject('baseUrl');
+	const hits = async (id: string): Promise<unknown> => (await fetch(`${baseUrl}/hits?id=${id}&path=/echo`)).json();
+	/** What a call ends with: the Content-Length (or chunked) and body the server got, or the error's code. */
+	const outcome = (promise: Promise<Response>): Promise<string> => promise.then(async (response) => {
+		const { headers, body } = await response.json() as { headers: Record<string, string>; body: string };
+		return `${headers['content-length'] ?? headers['transfer-encoding']} '${body}'`;
+	}, (error: unknown) => classify(error).code);
+
+	it.each<[string, () => unknown]>([
+		['a generator of bytes', () => (function* () {
+			yield bytes('one;');
+			yield bytes('two');
+		})()],
+		['a Set of bytes', () => new Set([bytes('one;'), bytes('two')])],
+		['an array of bytes', () => [bytes('one;'), bytes('two')]],
+	])('%s: InvalidRequestError before any I/O', async (_kind, make) => {
+		const api = createClient({ store: memoryStore, name: `h29-edge-${++made}` });
+		const id = `h29-${crypto.randomUUID()}`;
+		// Before: "chunked 'one;two'" (sent), where Node's build sends '[object Generator]'.
+		expect([await outcome(api.put(`${baseUrl}/echo?id=${id}`, { body: make() as never })), await hits(id)]).toEqual(['INVALID_REQUEST', { hits: 0 }]);
+		api.close();
+	});
+
+	it('a String object goes out as a string, with its Content-Length', async () => {
+		const api = createClient({ store: memoryStore, name: `h29-edge-${++made}` });
+		expect(await outcome(api.put(`${baseUrl}/echo`, { body: new String('whole') as never }))).toBe('5 \'whole\'');
+		api.close();
+	});
+});
