@@ -22,28 +22,18 @@
  *   falsy value, taken for none, so the attempt stayed `NETWORK` (retried, the breaker counting; in workerd the body
  *   cut short and answered 200). Now the call rejects with a TypeError saying the body stream failed (`UNKNOWN`).
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { breaking, bytes, counted, echoServer, outcomeOf, stream } from './edge-body-kit.js';
 
 vi.mock('../../src/core/server-failure.js', () => import('../../src/core/server-failure-edge.js'));
 
 const { classify, createClient, memoryStore, outbox } = await import('../../src/entries/index.js');
 const { createClient: createCore } = await import('../../src/entries/core.js');
-const { refusedUrl, serve } = await import('../helpers/node-server.js');
+const { refusedUrl } = await import('../helpers/node-server.js');
 
-type Server = Awaited<ReturnType<typeof serve>>;
-let server: Server;
 /** The bodies the server got, in order. */
-const got: string[] = [];
-/** Paths the server answers 503 once before it echoes. */
-const failOnce = new Set<string>();
-beforeAll(async () => {
-	server = await serve(async (request) => {
-		const { pathname } = new URL(request.url);
-		got.push(await request.text());
-		return failOnce.delete(pathname) ? new Response('down', { status: 503 }) : new Response(got.at(-1));
-	});
-});
-afterAll(async () => server.close());
+const server = echoServer();
+const { got, failOnce } = server;
 
 let made = 0;
 
@@ -66,16 +56,7 @@ const clients = () => {
 };
 
 /** What a call ends with: its status and the body the server echoed, or its error's code and message. */
-const outcome = (promise: Promise<Response>): Promise<string> =>
-	promise.then(async (response) => `${response.status} '${await response.text()}'`, (error: unknown) => `${classify(error).code}: ${(error as Error).message}`);
-
-const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
-const stream = (text = 'abc'): ReadableStream<Uint8Array> => new ReadableStream({
-	start(controller) {
-		controller.enqueue(bytes(text));
-		controller.close();
-	},
-});
+const outcome = outcomeOf(classify);
 
 describe('a stream body the app is reading, or has read from', () => {
 	const bodies: Array<[string, () => Promise<ReadableStream>]> = [
@@ -127,25 +108,12 @@ describe('a stream body the app is reading, or has read from', () => {
 
 describe('a stream body that fails as the runtime reads it (fetch rejects, as Deno\'s)', () => {
 	const broken = new Error('the app\'s stream broke');
-	/** A stream that gives one chunk, then errors. */
-	const breaking = (): ReadableStream<Uint8Array> => {
-		let sent = false;
-		return new ReadableStream({
-			pull(controller) {
-				sent ? controller.error(broken) : controller.enqueue(bytes('partial;'));
-				sent = true;
-			},
-		});
-	};
-
 	const client = () => createClient({ store: memoryStore, name: `h26-edge-${++made}`, retry: { limit: 2, delay: () => 0 } });
-	const counted = (api: ReturnType<typeof client>, origin: string) =>
-		[Object.values(api.stats())[0]?.retries ?? 0, api.breaker(origin).consecutiveFailures, api.reachability(origin)];
 
 	it('the call rejects with the stream\'s error (UNKNOWN): not retried, counted by neither the breaker nor reachability', async () => {
 		const api = client();
 		for (let call = 0; call < 3; call++) {
-			const error = await api.put(`${server.url}/b`, { body: breaking() }).then((response) => response.status, (caught: unknown) => caught);
+			const error = await api.put(`${server.url}/b`, { body: breaking(broken) }).then((response) => response.status, (caught: unknown) => caught);
 			// Before: ky's NetworkError ('NETWORK') retried, then CIRCUIT_OPEN: the first call opened the breaker.
 			expect([error, classify(error).code]).toEqual([broken, 'UNKNOWN']);
 		}

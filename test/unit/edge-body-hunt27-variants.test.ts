@@ -14,57 +14,23 @@
  * - A body over a SharedArrayBuffer or a resizable ArrayBuffer: Node's fetch refuses it, workerd sent its bytes, and
  *   the outbox sent a copy (200) where the same call without the outbox was refused.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { breaking, bytes, caught, counted, echoServer, outcomeOf, stream } from './edge-body-kit.js';
 
 vi.mock('../../src/core/server-failure.js', () => import('../../src/core/server-failure-edge.js'));
 
 const { classify, createClient, memoryStore, outbox, OutboxQueuedError } = await import('../../src/entries/index.js');
 const { createClient: createCore } = await import('../../src/entries/core.js');
-const { serve } = await import('../helpers/node-server.js');
 
-type Server = Awaited<ReturnType<typeof serve>>;
-let server: Server;
 /** The bodies the server got, in order, with their Content-Type. */
-const got: string[] = [];
-/** Paths the server answers 503 once before it echoes. */
-const failOnce = new Set<string>();
-beforeAll(async () => {
-	server = await serve(async (request) => {
-		const { pathname } = new URL(request.url);
-		got.push(`${request.headers.get('content-type')} ${await request.text()}`);
-		return failOnce.delete(pathname) ? new Response('down', { status: 503 }) : new Response(got.at(-1));
-	});
-});
-afterAll(async () => server.close());
+const server = echoServer((request) => request.headers.get('content-type'));
+const { got, failOnce } = server;
 
 let made = 0;
 
-const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
-const stream = (text = 'abc'): ReadableStream<Uint8Array> => new ReadableStream({
-	start(controller) {
-		controller.enqueue(bytes(text));
-		controller.close();
-	},
-});
-
-/** A stream that gives one chunk, then errors with `reason`. */
-const breaking = (reason: unknown): ReadableStream<Uint8Array> => {
-	let sent = false;
-	return new ReadableStream({
-		pull(controller) {
-			sent ? controller.error(reason) : controller.enqueue(bytes('partial;'));
-			sent = true;
-		},
-	});
-};
-
 const client = () => createClient({ store: memoryStore, name: `h27-edge-${++made}`, retry: { limit: 2, delay: () => 0 } });
-const counted = (api: ReturnType<typeof client>, origin: string) =>
-	[Object.values(api.stats())[0]?.retries ?? 0, api.breaker(origin).consecutiveFailures, api.reachability(origin)];
-const caught = (promise: Promise<Response>): Promise<unknown> => promise.then((response) => response.status, (error: unknown) => error);
 /** What a call ends with: its status and what the server got, or its error's code and message. */
-const outcome = (promise: Promise<Response>): Promise<string> =>
-	promise.then(async (response) => `${response.status} '${await response.text()}'`, (error: unknown) => `${classify(error).code}: ${(error as Error).message}`);
+const outcome = outcomeOf(classify);
 
 describe('a Request input with a body (sent as it is: its length kept)', () => {
 	it('one whose body is whole goes out whole, with its Content-Type, again after a 503', async () => {

@@ -17,19 +17,13 @@
 import { describe, expect, inject, it } from 'vitest';
 import { classify, createClient, memoryStore } from '../../src/entries/index.js';
 import { createClient as createCore } from '../../src/entries/core.js';
+import { stream } from '../unit/edge-body-kit.js';
 
 let made = 0;
 
 /** What a call ends with: its status and the body the server got, or its error's code and message. */
 const outcome = (promise: Promise<Response>): Promise<string> =>
 	promise.then(async (response) => `${response.status} '${((await response.json()) as { body: string }).body}'`, (error: unknown) => `${classify(error).code}: ${(error as Error).message}`);
-
-const stream = (text = 'abc'): ReadableStream<Uint8Array> => new ReadableStream({
-	start(controller) {
-		controller.enqueue(new TextEncoder().encode(text));
-		controller.close();
-	},
-});
 
 describe('a stream body the app is reading, or has read from, in workerd', () => {
 	const baseUrl = inject('baseUrl');

@@ -13,25 +13,14 @@
  */
 import { describe, expect, inject, it } from 'vitest';
 import { classify, createClient, memoryStore } from '../../src/entries/index.js';
+import { breaking, bytes } from '../unit/edge-body-kit.js';
 import { createClient as createCore } from '../../src/entries/core.js';
 
 let made = 0;
-const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 
 /** What a call ends with: its status and the body the server got, or its error's code and message. */
 const outcome = (promise: Promise<Response>): Promise<string> =>
 	promise.then(async (response) => `${response.status} '${((await response.json()) as { body: string }).body}'`, (error: unknown) => `${classify(error).code}: ${(error as Error).message}`);
-
-/** A stream that gives one chunk, then errors with `reason`. */
-const breaking = (reason: unknown): ReadableStream<Uint8Array> => {
-	let sent = false;
-	return new ReadableStream({
-		pull(controller) {
-			sent ? controller.error(reason) : controller.enqueue(bytes('partial;'));
-			sent = true;
-		},
-	});
-};
 
 describe('request bodies workerd reads as it sends them', () => {
 	const baseUrl = inject('baseUrl');

@@ -15,20 +15,9 @@
  */
 import { describe, expect, inject, it } from 'vitest';
 import { classify, createClient, memoryStore } from '../../src/entries/index.js';
+import { breaking, bytes } from '../unit/edge-body-kit.js';
 
 let made = 0;
-const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
-
-/** A stream that gives one chunk, then errors with `reason`. */
-const breaking = (reason: unknown): ReadableStream<Uint8Array> => {
-	let sent = false;
-	return new ReadableStream({
-		pull(controller) {
-			sent ? controller.error(reason) : controller.enqueue(bytes('partial;'));
-			sent = true;
-		},
-	});
-};
 
 describe('request bodies workerd reads as it sends them', () => {
 	const baseUrl = inject('baseUrl');
