@@ -8,9 +8,10 @@
  *   `InvalidRequestError` before any I/O, as in every build.
  * - A `String` object body: read as a sync iterable (its characters), it went out chunked, its length lost. Now as a
  *   string: with its Content-Length.
+ * - A `FormData` with a file part goes out whole as multipart, with or without the outbox (which serializes it first).
  */
 import { describe, expect, inject, it } from 'vitest';
-import { classify, createClient, memoryStore } from '../../src/entries/index.js';
+import { classify, createClient, memoryStore, outbox } from '../../src/entries/index.js';
 import { bytes } from '../unit/edge-body-kit.js';
 
 let made = 0;
@@ -43,5 +44,24 @@ describe('sync iterable bodies in workerd', () => {
 		const api = createClient({ store: memoryStore, name: `h29-edge-${++made}` });
 		expect(await outcome(api.put(`${baseUrl}/echo`, { body: new String('whole') as never }))).toBe('5 \'whole\'');
 		api.close();
+	});
+});
+
+describe('FormData with file parts in workerd', () => {
+	const baseUrl = inject('baseUrl');
+	it('goes out whole as multipart (its Content-Length, both parts, the file named), with and without the outbox (no defect: a guard)', async () => {
+		const sent: string[] = [];
+		for (const api of [createClient({ store: memoryStore, name: `h29-edge-${++made}`, retry: { limit: 1, delay: () => 0 } }), createClient({ store: memoryStore, name: `h29-edge-${++made}`, retry: { limit: 1, delay: () => 0 }, outbox: outbox() })]) {
+			const form = new FormData();
+			form.append('note', 'hello');
+			form.append('file', new File(['file-bytes'], 'a.txt', { type: 'text/plain' }));
+			const response = await api.post(`${baseUrl}/echo`, { body: form });
+			const { headers, body } = await response.json() as { headers: Record<string, string>; body: string };
+			const boundary = /boundary=(.+)$/.exec(headers['content-type'] ?? '')?.[1];
+			sent.push(`${Number(headers['content-length']) === body.length} ${body.split(`--${boundary}`).length - 1} ${/filename="a.txt"[\s\S]*file-bytes/.test(body)} ${/name="note"\r\n\r\nhello/.test(body)}`);
+			api.close();
+		}
+
+		expect(sent).toEqual(['true 3 true true', 'true 3 true true']);
 	});
 });
