@@ -1562,7 +1562,8 @@ export class Queue {
 				}
 			}
 
-			const kept: Values = { v: 1, values, at: now, ...record.identity !== undefined && { identity: record.identity } };
+			// With its dependents as a list too, as an older build kept them: its tabs' prune (which reads no link key) keeps them while one is stored.
+			const kept: Values = { v: 1, values, at: now, ...record.identity !== undefined && { identity: record.identity }, ...dependents.length > 0 && { dependents } };
 			// A move from its pending key (or `from`, deleted before it): that goes once the store confirmed the values, never before
 			// (a reload that finds it replays it, its Idempotency-Key and body the same, and keeps them); forgotten by the index at once.
 			await this.store.set(valuesKey(record.id), kept, undefined, false, from);

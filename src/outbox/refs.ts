@@ -27,7 +27,10 @@ export interface Values {
 	/** Epoch ms of the delivery. */
 	at: number;
 	identity?: string | undefined;
-	/** The entries queued with its placeholders, as an older build kept them (now `linkKey`s): kept while one of them is stored (pending or dead). */
+	/**
+	 * The entries queued with its placeholders before its delivery (their `linkKey`s then), at most `maxListed`: kept while one of them is
+	 * stored (pending or dead). Written for a tab of an older build sharing the store, whose prune reads this list, never the link keys.
+	 */
 	dependents?: string[];
 }
 
