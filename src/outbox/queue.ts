@@ -1563,7 +1563,7 @@ export class Queue {
 			}
 
 			// With its dependents as a list too, as an older build kept them: its tabs' prune (which reads no link key) keeps them while one is stored.
-			const kept: Values = { v: 1, values, at: now, ...record.identity !== undefined && { identity: record.identity }, ...dependents.length > 0 && { dependents } };
+			const kept: Values = { v: 1, values, at: now, ...record.identity !== undefined && { identity: record.identity }, ...dependents.length > 0 && { dependents: dependents.slice(0, maxListed) } };
 			// A move from its pending key (or `from`, deleted before it): that goes once the store confirmed the values, never before
 			// (a reload that finds it replays it, its Idempotency-Key and body the same, and keeps them); forgotten by the index at once.
 			await this.store.set(valuesKey(record.id), kept, undefined, false, from);
@@ -1660,8 +1660,8 @@ export class Queue {
 	}
 
 	/**
-	 * The dependents recorded with entry `parent` (`linkKey`, in any tab), with those `legacy` names (a record or kept values
-	 * of an older build: distrusted), at most `maxListed`: the store is listed only when its `span` of the parent's links
+	 * The dependents recorded with entry `parent` (`linkKey`, in any tab: each one, a key of the store's), with the first `maxListed`
+	 * that `legacy` names (a record or kept values of an older build: distrusted): the store is listed only when its `span` of the parent's links
 	 * does not match what this client knows (another tab's dependent), so a chain of entries is not a listing per delivery.
 	 */
 	async linked(parent: string, legacy: unknown = []): Promise<string[]> {
@@ -1673,7 +1673,7 @@ export class Queue {
 			}
 		}
 
-		return [...new Set([...Array.isArray(legacy) ? legacy as string[] : [], ...known])].slice(0, maxListed);
+		return [...new Set([...Array.isArray(legacy) ? legacy.slice(0, maxListed) as string[] : [], ...known])];
 	}
 
 	/**

@@ -113,7 +113,8 @@ export const maxReplaces = 32;
 /**
  * Most names a record lists in `dependsOn`, `pointers`, `dependents` or `without` (a record of the store listing more is
  * malformed: each is read per pass, an entry per id): ten times the default `maxEntries`. The write path never makes more:
- * a write waits for at most this many entries, and an entry records at most this many pointers asked of it and dependents.
+ * a write waits for at most this many entries, and an entry records at most this many pointers asked of it (its dependents are
+ * link keys, each its own key: `Queue.linked` reads every one; an older build's `dependents` list is read to this bound).
  */
 export const maxListed = 10_000;
 

@@ -74,3 +74,67 @@ describe('an older tab (a dependents list) and this build (link keys) share a st
 		expect(h.seen.filter((request) => `${request.url} ${request.body}`.includes('steadfetch-ref-'))).toEqual([]);
 	});
 });
+
+/** A store around `inner` that counts its operations by kind. */
+const countingStore = (inner: KeyValueStore): { store: KeyValueStore; ops: Record<'get' | 'set' | 'delete' | 'keys' | 'span', number> } => {
+	const ops = { get: 0, set: 0, delete: 0, keys: 0, span: 0 };
+	const store: KeyValueStore = {
+		get: async (key) => (ops.get++, inner.get(key)),
+		set: async (key, value) => (ops.set++, inner.set(key, value)),
+		delete: async (key) => (ops.delete++, inner.delete(key)),
+		clear: async () => inner.clear(),
+		keys: async () => (ops.keys++, inner.keys()),
+		span: async (prefix: string) => (ops.span++, inner.span!(prefix)),
+	};
+	return { store, ops };
+};
+
+/** The key and record of the entry `id` as stored (pending or dead). */
+const recordOf = async (id: string): Promise<[string, Record<string, unknown>]> => {
+	const key = (await h.store.keys()).find((each) => /^[pd]\|/.test(each) && each.split('|')[3] === id)!;
+	return [key, await h.store.get(key) as Record<string, unknown>];
+};
+
+/** A text backwards (the ids of a link key, `l|<parent>|<dependent>`). */
+const turned = (text: string): string => [...text].reverse().join('');
+
+/**
+ * `count` more copies of pending entry `id` planted in the store as this build writes them (each a new id, Idempotency-Key
+ * and place in the scope's order; with `parent`, its link key too): an outbox at scale in milliseconds.
+ */
+const plant = async (id: string, count: number, parent?: string): Promise<string[]> => {
+	const [key, record] = await recordOf(id);
+	const parts = key.split('|');
+	const ids: string[] = [];
+	for (let n = 1; n <= count; n++) {
+		const copy = `${id.slice(0, -8)}${n.toString(16).padStart(8, '0')}`;
+		ids.push(copy);
+		await h.store.set([parts[0], parts[1], String(Number(parts[2]) + n).padStart(6, '0'), copy, parts[4]].join('|'), { ...record, id: copy, idempotencyKey: `${record['idempotencyKey'] as string}-${n}` });
+		await (parent && h.store.set(`l|${turned(parent)}|${turned(copy)}`, 1));
+	}
+
+	return ids;
+};
+
+describe('a parent with more than 10,000 dependents (lead 2)', () => {
+	it('discard(parent) with 10,001 dependents: every one a \'parent\' dead letter at once, none sent, the store listed a few times, not per dependent', async () => {
+		win.setOnline(false);
+		const first = h.make({ outbox: { maxEntries: 20_000 } });
+		const parent = await queued(first.post('mutate?id=parent', { json: { n: 'parent' } }));
+		const child = await queued(first.post('mutate?id=child', { json: { of: first.outbox.ref(parent, '/key') } }));
+		first.close();
+		await plant(child, 10_000, parent);
+		const { store, ops } = countingStore(h.store);
+		const api = h.make({ store: () => store, outbox: { maxEntries: 20_000 } });
+		expect(await api.outbox.size()).toBe(10_002);
+		const listed = ops.keys;
+		await api.outbox.discard(parent);
+		// Failing first: 10,000 dead letters; the 10,001st (past `maxListed` of the parent's links) stayed pending.
+		const dead = await api.outbox.deadLetters();
+		expect([dead.length, dead.filter((entry) => entry.deadReason === 'parent').length, await api.outbox.size()]).toEqual([10_001, 10_001, 0]);
+		expect(ops.keys - listed).toBeLessThanOrEqual(4);
+		win.setOnline(true, false);
+		await api.outbox.flush();
+		expect(h.sentOf('child')).toEqual([]);
+	}, 120_000);
+});
