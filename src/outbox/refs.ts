@@ -237,12 +237,13 @@ export const substitute = (parts: { url: string; headers: Record<string, string>
 	if (body && !/[/+]json\b/i.test(type)) {
 		// Text, a form (its values form-encoded) or a FormData's multipart body: read a byte a character, so every byte but
 		// the placeholders' (ASCII) stays as it is; a value goes in as its UTF-8 bytes. A multipart body's file parts (those
-		// whose head names a `filename`) are never read: replayed byte-identical (API.md "Files"), only its text fields take values.
+		// whose head names a `filename`, outside its quoted names: a field named `a; filename=b` is text) are never read: replayed
+		// byte-identical (API.md "Files"), only its text fields take values.
 		const text = byteText(new Uint8Array(body));
 		const form = /^application\/x-www-form-urlencoded\b/i.test(type);
 		const boundary = /^multipart\/form-data\b.*;\s*boundary="?([^";\s]+)/i.exec(type)?.[1];
 		const delimiter = `--${boundary}`;
-		const result = (boundary ? text.split(delimiter) : [text]).map((part) => boundary && /;\s*filename\*?=/i.test(part.slice(0, part.indexOf('\r\n\r\n'))) ? part
+		const result = (boundary ? text.split(delimiter) : [text]).map((part) => boundary && /;\s*filename\*?=/i.test(part.slice(0, part.indexOf('\r\n\r\n')).replace(/"[^"]*"/g, '')) ? part
 			: inText(part, (value) => byteText(new TextEncoder().encode(form ? encodeURIComponent(value) : value)), true)!).join(delimiter);
 		if (result !== text) {
 			body = Uint8Array.from(result, (char) => char.charCodeAt(0)).buffer;

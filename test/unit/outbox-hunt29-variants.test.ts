@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { OutboxQueuedError, type KeyValueStore } from '../../src/entries/index.js';
-import { harnessEachTest } from './outbox-helpers.js';
+import { harnessEachTest, throwIfOffline } from './outbox-helpers.js';
 
 const { h, win } = harnessEachTest();
 
@@ -137,4 +137,73 @@ describe('a parent with more than 10,000 dependents (lead 2)', () => {
 		await api.outbox.flush();
 		expect(h.sentOf('child')).toEqual([]);
 	}, 120_000);
+});
+
+/** What left a client made with `capturing()`: each write's URL, Content-Type, Idempotency-Key and body bytes. */
+const capturing = (): { sent: Array<{ url: string; type: string; key: string; bytes: Uint8Array<ArrayBuffer> }>; fetch: typeof fetch } => {
+	const sent: Array<{ url: string; type: string; key: string; bytes: Uint8Array<ArrayBuffer> }> = [];
+	return {
+		sent,
+		fetch: async (input, init) => {
+			throwIfOffline();
+			const request = input as Request;
+			sent.push({ url: request.url, type: request.headers.get('content-type') ?? '', key: request.headers.get('idempotency-key') ?? '', bytes: new Uint8Array(await request.clone().arrayBuffer()) });
+			return fetch(request, init);
+		},
+	};
+};
+
+/** Bytes no UTF-8 decoder gives back as they are (a JPEG's start, a lone continuation byte, CR LF). */
+const photo = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0x80, 0x00, 0x0d, 0x0a, 0xc3]);
+/** Bytes read a byte a character. */
+const latin1 = (bytes: Uint8Array): string => String.fromCharCode(...bytes);
+
+describe('a dependent\'s multipart body, byte for byte (lead 3, API.md "Files")', () => {
+	it('its replay is byte-identical to its first attempt, boundary included, with the same Idempotency-Key: the stored bytes with only the text field\'s placeholder replaced', async () => {
+		const wire = capturing();
+		win.setOnline(false);
+		const api = h.make({ fetch: wire.fetch });
+		const parent = await queued(api.post('mutate?id=parent', { json: { n: 'parent' } }));
+		const ref = api.outbox.ref(parent, '/key');
+		const form = new FormData();
+		form.append('note', `see ${ref}`);
+		form.append('upload', new File([photo, ` and ${ref} in a file\r\n\r\n`, photo], 'p.jpg', { type: 'image/jpeg' }));
+		const child = await queued(api.post('mutate?id=upload&fail=503&times=1', { body: form }));
+		const [, record] = await recordOf(child);
+		const stored = latin1(new Uint8Array(record['body'] as ArrayBuffer));
+		win.setOnline(true, false);
+		expect(await api.outbox.flush()).toMatchObject({ sent: 1, failed: 1 });
+		h.clock.advance(60_000);
+		expect(await api.outbox.flush()).toMatchObject({ sent: 1 });
+		const attempts = wire.sent.filter((each) => each.url.includes('id=upload'));
+		expect(attempts).toHaveLength(2);
+		const [first, replay] = attempts as [typeof attempts[0], typeof attempts[0]];
+		expect([replay.type, replay.key]).toEqual([first.type, first.key]);
+		expect(replay.bytes).toEqual(first.bytes);
+		const [delivered] = h.state.applied.get('parent')!;
+		// Exactly the stored bytes, the text field's placeholder (and only it) replaced: the file part's bytes as they were given.
+		expect(latin1(first.bytes)).toBe(stored.replace(`see ${ref}`, `see ${delivered!.key}`));
+		expect(first.type).toBe((record['headers'] as Record<string, string>)['content-type']);
+		expect(latin1(first.bytes).split(ref)).toHaveLength(2); // The file's own mention stays.
+	});
+
+	it('a text field whose name holds "; filename=" is a text field: its placeholder is replaced, never sent as written', async () => {
+		const wire = capturing();
+		win.setOnline(false);
+		const api = h.make({ fetch: wire.fetch });
+		const parent = await queued(api.post('mutate?id=parent', { json: { n: 'parent' } }));
+		const ref = api.outbox.ref(parent, '/key');
+		const form = new FormData();
+		form.append('caption; filename=x.txt', `see ${ref}`);
+		form.append('upload', new File([photo], 'p.jpg', { type: 'image/jpeg' }));
+		await queued(api.post('mutate?id=upload', { body: form }));
+		win.setOnline(true, false);
+		expect(await api.outbox.flush()).toMatchObject({ sent: 2, dead: 0 });
+		const [delivered] = h.state.applied.get('parent')!;
+		const [sent] = wire.sent.filter((each) => each.url.includes('id=upload'));
+		const received = await new Response(sent!.bytes, { headers: { 'content-type': sent!.type } }).formData();
+		// Failing first: the field was sent as written ('see steadfetch-ref-…'): its head read as a file part's.
+		expect(received.get('caption; filename=x.txt')).toBe(`see ${delivered!.key}`);
+		expect(new Uint8Array(await (received.get('upload') as File).arrayBuffer())).toEqual(photo);
+	});
 });
