@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { OutboxQueuedError, type KeyValueStore } from '../../src/entries/index.js';
-import { harnessEachTest, throwIfOffline } from './outbox-helpers.js';
+import { gate, harnessEachTest, throwIfOffline, until } from './outbox-helpers.js';
 
 const { h, win } = harnessEachTest();
 
@@ -205,5 +205,118 @@ describe('a dependent\'s multipart body, byte for byte (lead 3, API.md "Files")'
 		// Failing first: the field was sent as written ('see steadfetch-ref-…'): its head read as a file part's.
 		expect(received.get('caption; filename=x.txt')).toBe(`see ${delivered!.key}`);
 		expect(new Uint8Array(await (received.get('upload') as File).arrayBuffer())).toEqual(photo);
+	});
+});
+
+describe('neighbours: a write\'s storage operations with 10,000 entries queued', () => {
+	it('a write queued behind 10,000 entries (another tab\'s, found by one listing) costs the storage operations of one behind 100', async () => {
+		const perWrite = async (queuedBefore: number): Promise<Array<Record<string, number>>> => {
+			win.setOnline(false);
+			const first = h.make({ outbox: { maxEntries: 20_000 } });
+			const seed = await queued(first.post('mutate?id=seed', { json: { n: 0 } }));
+			first.close();
+			await plant(seed, queuedBefore - 1);
+			const { store, ops } = countingStore(h.store);
+			const api = h.make({ store: () => store, outbox: { maxEntries: 20_000 } });
+			expect(await api.outbox.size()).toBe(queuedBefore);
+			// This client's first writes (the first reads what it waits behind), each counted on its own.
+			const spent: Array<Record<string, number>> = [];
+			for (let n = 1; n <= 5; n++) {
+				const before = { ...ops };
+				await queued(api.post(`mutate?id=w${n}`, { json: { n } }));
+				spent.push(Object.fromEntries(Object.entries(ops).map(([kind, count]) => [kind, count - before[kind as keyof typeof ops]])));
+			}
+
+			api.close();
+			await h.store.clear();
+			return spent;
+		};
+
+		const small = await perWrite(100);
+		const large = await perWrite(10_000);
+		expect(large).toEqual(small);
+		expect(large.every((write) => write['keys'] === 0 && write['get']! <= 1)).toBe(true); // No listing, at most a read (the span aside).
+	}, 120_000);
+});
+
+describe('neighbours: a chain whose parent is discarded or dead', () => {
+	it('discard(parent) while its replay is in flight: its answer keeps no value, the dependent is a \'parent\' dead letter, never sent', async () => {
+		const held = gate();
+		const out = { parent: false };
+		const api = h.make({ fetch: async (input: Parameters<typeof fetch>[0]) => {
+			throwIfOffline();
+			const request = input as Request;
+			if (request.url.includes('id=parent')) {
+				out.parent = true;
+				await held.wait;
+			}
+
+			return fetch(request);
+		} });
+		win.setOnline(false);
+		const parent = await queued(api.post(`${h.api.url}/mutate?id=parent`, { json: { n: 'parent' } }));
+		const child = await queued(api.patch(`${h.api.url}/mutate?id=child`, { json: { of: api.outbox.ref(parent, '/key') } }));
+		win.setOnline(true, false);
+		const flushed = api.outbox.flush();
+		await until(() => out.parent);
+		await api.outbox.discard(parent);
+		held.open();
+		await flushed;
+		await api.outbox.flush();
+		expect((await api.outbox.deadLetters()).map(({ id, deadReason }) => [id, deadReason])).toEqual([[child, 'parent']]);
+		expect([await api.outbox.size(), h.state.applied.get('child'), await h.store.get(`v|${parent}`)]).toEqual([0, undefined, undefined]);
+	});
+
+	it('retry(dependent) alone while its parent is a dead letter: never sent with its placeholder, a \'parent\' dead letter again', async () => {
+		win.setOnline(false);
+		const api = h.make();
+		const parent = await queued(api.post('mutate?id=parent&fail=422', { json: { n: 'parent' } }));
+		const child = await queued(api.patch('mutate?id=child', { json: { of: api.outbox.ref(parent, '/key') } }));
+		win.setOnline(true, false);
+		expect(await api.outbox.flush()).toMatchObject({ sent: 0, dead: 2 });
+		await api.outbox.retry(child).catch(() => undefined);
+		await api.outbox.flush();
+		expect((await api.outbox.deadLetters()).map(({ id, deadReason }) => [id, deadReason])).toEqual([[parent, 'rejected'], [child, 'parent']]);
+		expect([await api.outbox.size(), h.sentOf('child')]).toEqual([0, []]);
+	});
+});
+
+describe('neighbours: an identity change during a drain', () => {
+	it('alice\'s chain: bob signs in while its parent\'s replay is in flight — the dependent is never sent with bob\'s token, and goes with alice\'s once she is back', async () => {
+		const who = { name: 'alice' };
+		const held = gate();
+		const out = { parent: false };
+		const api = h.make({
+			identity: () => who.name,
+			hooks: { beforeRequest: [({ request }) => request.headers.set('x-user', who.name)] },
+			fetch: async (input: Parameters<typeof fetch>[0]) => {
+				throwIfOffline();
+				const request = input as Request;
+				h.seen.push({ method: request.method, url: request.url, headers: { 'x-user': request.headers.get('x-user') ?? '' }, body: '' });
+				if (request.url.includes('id=parent') && !out.parent) {
+					out.parent = true;
+					await held.wait;
+				}
+
+				return fetch(request);
+			},
+		});
+		win.setOnline(false);
+		const parent = await queued(api.post(`${h.api.url}/mutate?id=parent`, { json: { n: 'parent' } }));
+		await queued(api.patch(`${h.api.url}/mutate?id=child`, { json: { of: api.outbox.ref(parent, '/key') } }));
+		win.setOnline(true, false);
+		const flushed = api.outbox.flush();
+		await until(() => out.parent);
+		who.name = 'bob';
+		held.open();
+		await flushed;
+		await api.outbox.flush();
+		expect(h.sentOf('child').map((request) => request.headers['x-user'])).toEqual([]);
+		who.name = 'alice';
+		await api.outbox.flush();
+		expect(h.sentOf('child').map((request) => request.headers['x-user'])).toEqual(['alice']);
+		expect(h.seen.filter((request) => request.headers['x-user'] === 'bob')).toEqual([]);
+		const [delivered] = h.state.applied.get('parent')!;
+		expect(JSON.parse(h.state.applied.get('child')![0]!.body)).toEqual({ of: delivered!.key });
 	});
 });
