@@ -320,3 +320,45 @@ describe('neighbours: an identity change during a drain', () => {
 		expect(JSON.parse(h.state.applied.get('child')![0]!.body)).toEqual({ of: delivered!.key });
 	});
 });
+
+describe('neighbours: clear() and discard() while a dependent\'s own replay is in flight', () => {
+	const chainHeldAtChild = () => {
+		const held = gate();
+		const out = { child: 0 };
+		const api = h.make({ fetch: async (input: Parameters<typeof fetch>[0]) => {
+			throwIfOffline();
+			const request = input as Request;
+			if (request.url.includes('id=child') && ++out.child === 1) {
+				// Held as a slow network holds it: ended by the request's signal, as fetch is.
+				await Promise.race([held.wait, new Promise((_, reject) => request.signal.addEventListener('abort', () => reject(request.signal.reason as Error)))]);
+			}
+
+			return fetch(request);
+		} });
+		return { api, held, out };
+	};
+
+	for (const removal of ['clear', 'discard'] as const) {
+		it(`${removal}() while the dependent's replay is in flight (its parent delivered): nothing of it is written back or sent again, and 24 h on no key of the chain is left`, async () => {
+			const { api, held, out } = chainHeldAtChild();
+			win.setOnline(false);
+			const parent = await queued(api.post(`${h.api.url}/mutate?id=parent`, { json: { n: 'parent' } }));
+			const child = await queued(api.patch(`${h.api.url}/mutate?id=child&fail=503`, { json: { of: api.outbox.ref(parent, '/key') } }));
+			win.setOnline(true, false);
+			const flushed = api.outbox.flush();
+			await until(() => out.child === 1);
+			await (removal === 'clear' ? api.clear() : api.outbox.discard(child));
+			held.open();
+			await flushed;
+			h.clock.advance(60_000);
+			await api.outbox.flush();
+			expect([await api.outbox.size(), (await api.outbox.deadLetters()).length]).toEqual([0, 0]);
+			expect(out.child).toBe(1);
+			// A clear takes the values and links too; a discard leaves them to the values' 24 h.
+			expect((await h.store.keys()).filter((key) => /^[pd]\|/.test(key) || (removal === 'clear' && /^[vl]\|/.test(key)))).toEqual([]);
+			h.clock.advance(25 * 3_600_000);
+			await api.outbox.flush();
+			expect((await h.store.keys()).filter((key) => /^[pdvl]\|/.test(key))).toEqual([]);
+		});
+	}
+});
