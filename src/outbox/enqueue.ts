@@ -225,6 +225,9 @@ const recordOf = async (queue: Queue, call: PolicyCall, request: Request, snapsh
 		const preconditions = substitute({ url: '', headers: record.preconditions ?? {} }, dependent.refs, values);
 		if (typeof parts !== 'string' && typeof preconditions !== 'string') {
 			Object.assign(record, parts, record.preconditions && { preconditions: preconditions.headers }, { bodyBytes: (parts.body ?? record.body)?.byteLength ?? 0 });
+			// Its values in place: its replay reads no kept value (a tab of an older build may prune them past 24 h). Still
+			// recorded with them below (`keep`): a `ref()` of them made meanwhile still resolves.
+			delete record.refs;
 		}
 	}
 
@@ -363,7 +366,7 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 			}
 		};
 		const done = new Set(record.dependsOn);
-		for (const entry of parentsOf(record.refs)) {
+		for (const entry of parentsOf(queue.dependents.get(call)?.refs)) {
 			done.add(entry);
 			await keep(entry);
 		}

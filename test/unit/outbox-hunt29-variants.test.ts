@@ -73,6 +73,25 @@ describe('an older tab (a dependents list) and this build (link keys) share a st
 		expect(h.sentOf('child')).toHaveLength(1); // Its first attempt only.
 		expect(h.seen.filter((request) => `${request.url} ${request.body}`.includes('steadfetch-ref-'))).toEqual([]);
 	});
+
+	it('a dependent queued after its parent was delivered (stored with the value in place): an older tab\'s prune 25 h later does not make it a dead letter', async () => {
+		win.setOnline(false);
+		const api = h.make();
+		const parent = await queued(api.post('mutate?id=parent', { json: { n: 'parent' } }));
+		const ref = api.outbox.ref(parent, '/key');
+		win.setOnline(true, false);
+		expect(await api.outbox.flush()).toMatchObject({ sent: 1 });
+		// Its attempt goes out with the value and fails: queued as it was sent.
+		const child = await queued(api.patch('mutate?id=child&fail=503&times=1', { json: { of: ref } }));
+		const [delivered] = h.state.applied.get('parent')!;
+		expect(JSON.parse(h.sentOf('child')[0]!.body)).toEqual({ of: delivered!.key });
+		h.clock.advance(25 * 3_600_000);
+		await olderTabPrunes(h.store, h.clock.now());
+		// Failing first: flush() { sent: 0, dead: 1 }, the dependent a 'parent' dead letter (its value already in its body).
+		expect(await api.outbox.flush()).toMatchObject({ sent: 1, dead: 0 });
+		expect(JSON.parse(h.state.applied.get('child')![0]!.body)).toEqual({ of: delivered!.key });
+		expect(await storedIds(h.store)).not.toContain(child);
+	});
 });
 
 /** A store around `inner` that counts its operations by kind. */
