@@ -8,6 +8,9 @@ import type * as Full from './server-failure.js';
  */
 export const asAttemptFailure: typeof Full.asAttemptFailure = (error) => error;
 
+/** A browser's `fetch` sends a sync-iterable body as text: refused before any I/O (`Full.iterableBodies`). */
+export const iterableBodies: typeof Full.iterableBodies = false;
+
 /** A body is sent as it is: a browser's `fetch` rejects when its body fails as it is read. */
 export const watchedBody: typeof Full.watchedBody = (body) => body;
 

@@ -1,5 +1,6 @@
 import { asNetworkFailure, bodyFailure } from './network-failure.js';
 import type * as Full from './server-failure.js';
+import { isSyncIterable } from '../utils/validate.js';
 
 /**
  * The `workerd`/`deno`/`edge-light` build's `server-failure.ts` (see tsup.config.ts): no undici
@@ -15,11 +16,14 @@ import type * as Full from './server-failure.js';
  */
 export const asAttemptFailure: typeof Full.asAttemptFailure = asNetworkFailure;
 
+/** Deno's and workerd's `fetch` iterate a sync-iterable body (a generator of bytes, a `Set`): sent here (`watchedBody`). */
+export const iterableBodies: typeof Full.iterableBodies = true;
+
 /** The error a call's body `watchedBody` gave out failed with as the runtime read it, by the key it was given with. */
 const broken = new WeakMap<object, unknown>();
 
 /**
- * A call's `ReadableStream` body (an async iterable's too), read through a stream of the same bytes that notes the
+ * A call's `ReadableStream` body (an async or sync iterable's too), read through a stream of the same bytes that notes the
  * read's error under `key`: workerd does not fail a `fetch` whose body stream errors (it logs the error as uncaught, ends the chunked
  * body there and resolves the answer), Deno's rejects as for a refused connection, so the transport fails such an
  * attempt with that error (`failedBody`), the app's (`UNKNOWN`; `bodyFailure`: one that reads as an abort, a timeout or
@@ -27,8 +31,9 @@ const broken = new WeakMap<object, unknown>();
  * reachability; a stream the app locks after the call began fails so at its first read, and one that gives a chunk
  * that is not bytes (nor a string, which workerd sends) with a TypeError saying so. Any other body is given back as
  * it is (no cost), and so is a stream that is locked or disturbed already, which ky's Request refuses before any I/O
- * (`InvalidRequestError`, as in Node). An async iterable is read as the stream of it (a sync one, a generator, is refused
- * before any I/O in every build: validate-options.ts).
+ * (`InvalidRequestError`, as in Node). An iterable (async, or sync: a generator of bytes, a `Set`, which Deno's and workerd's
+ * `fetch` iterate: `iterableBodies`) is read as the stream of it; not a string, a `String`, a typed array, a `FormData` or a
+ * `URLSearchParams` (iterable too), sent as they are (with their length).
  * A `Request` input (`given`) whose body is a JS stream of the default type (`new ReadableStream()` of the app's: no BYOB
  * reader, never a length: sent chunked in any case) is given back as a Request with that body watched; one whose body the
  * runtime holds (a string's, bytes', a Blob's, an incoming request's: it reads them as bytes, with their length) is sent
@@ -43,8 +48,8 @@ export const watchedBody: typeof Full.watchedBody = (given, key) => {
 		body = input ? undefined : body;
 	} catch {}
 
-	// An async iterable (Deno's, workerd's and Node's `fetch` take one) read as the stream of it; a sync one is refused before (validate-options.ts).
-	if (!(body instanceof ReadableStream) && typeof body === 'object' && Symbol.asyncIterator in Object(body)) {
+	// An async iterable (Deno's, workerd's and Node's `fetch` take one), or a sync one but fetch's own types, read as the stream of it.
+	if (!(body instanceof ReadableStream) && typeof body === 'object' && (Symbol.asyncIterator in Object(body) || isSyncIterable(body))) {
 		body = (ReadableStream as { from?: (iterable: unknown) => ReadableStream }).from?.(body) ?? body;
 	}
 

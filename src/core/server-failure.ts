@@ -37,6 +37,14 @@ export const asAttemptFailure = (error: unknown, request?: Request): unknown => 
 };
 
 /**
+ * Whether this build sends a sync-iterable body (a generator of bytes, a `Set`, an array: `isSyncIterable`). Node's and
+ * browsers' `fetch` send one as text (`'[object Generator]'`, an array's items joined by commas): refused before any I/O
+ * (`InvalidRequestError`, validate-options.ts); the `workerd`/`deno`/`edge-light` build's sends its bytes, as Deno's and
+ * workerd's `fetch` iterate one.
+ */
+export const iterableBodies: boolean = false;
+
+/**
  * A call's body (or its `Request` input, when the call gives no body) as it is sent: the same one here, whose `fetch`
  * rejects when its body fails as it is read. The `workerd`/`deno`/`edge-light` build's reads a `ReadableStream` (an
  * async iterable too, a Request input's JS stream) through a stream that notes that failure under `key` (the

@@ -1,9 +1,9 @@
 import type { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { redactText, sensitiveParamSet } from '../utils/sensitive.js';
 import { invalidUrl } from './scope.js';
-import { watchedBody } from './server-failure.js';
+import { iterableBodies, watchedBody } from './server-failure.js';
 import { atOnce, type Placed } from './slots.js';
-import { canParse, check, checkRules, describe, hideUserinfo, isNonNegativeInteger, isObject, isOwnHeader, isPositiveTimerMs, isPrintableId, isTimerMs, isToken, thrownText, timerMs, type Rule, positiveTimerMs, unmarked } from '../utils/validate.js';
+import { canParse, check, checkRules, isSyncIterable, describe, hideUserinfo, isNonNegativeInteger, isObject, isOwnHeader, isPositiveTimerMs, isPrintableId, isTimerMs, isToken, thrownText, timerMs, type Rule, positiveTimerMs, unmarked } from '../utils/validate.js';
 
 const is = (type: string): Rule => [(value) => typeof value === type, `a ${type}`];
 const list = (type: string): Rule => [(value) => Array.isArray(value) && value.every((item) => typeof item === type), `an array of ${type}s`];
@@ -92,15 +92,15 @@ const clientOnly: Rule = [() => false, 'given to createClient() or extend(), not
  * A body of bytes over a SharedArrayBuffer (a view of one, or itself) or over a resizable ArrayBuffer: fetch's
  * `BufferSource` takes neither (Node's and browsers' `fetch` refuse a view, and send a SharedArrayBuffer as the text
  * '[object SharedArrayBuffer]'), workerd sends its bytes, the outbox sent a copy: refused in every build, with or without
- * the outbox. Its bytes, copied (`new Uint8Array(view)`), are sent. And a sync iterable (a generator, a `Set`, an array)
- * but fetch's own (a string, bytes, `FormData`, `URLSearchParams`): Node's and browsers' `fetch` send it as text
- * ('[object Generator]'), Deno's and workerd's its bytes; refused in every build. Its bytes (`new Blob([...iterable])`)
- * or a stream (`ReadableStream.from(iterable)`, an async iterable where fetch takes one) are sent.
+ * the outbox. Its bytes, copied (`new Uint8Array(view)`), are sent. And, in Node's and the browser's builds, a sync
+ * iterable (a generator, a `Set`, an array: `isSyncIterable`), which their `fetch` sends as text ('[object Generator]');
+ * the edge build sends its bytes, as Deno's and workerd's `fetch` do (`iterableBodies`). Its bytes
+ * (`new Blob([...iterable])`) or a stream (`ReadableStream.from(iterable)`) are sent everywhere.
  */
 const fixedBytes: Rule = [(value) => {
 	const buffer = ArrayBuffer.isView(value) ? value.buffer : value;
 	return Object.prototype.toString.call(buffer) !== '[object SharedArrayBuffer]' && !(buffer instanceof ArrayBuffer && (buffer as { resizable?: boolean }).resizable)
-		&& !(typeof value === 'object' && Symbol.iterator in Object(value) && !ArrayBuffer.isView(value) && !(value instanceof String || value instanceof FormData || value instanceof URLSearchParams));
+		&& (iterableBodies || !isSyncIterable(value));
 }, 'a body fetch takes: not over a SharedArrayBuffer or a resizable ArrayBuffer (send a copy: `new Uint8Array(view)`), not a sync iterable (send its bytes: `new Blob([...iterable])`, or a stream)'];
 
 /** For each call: ky's, and the call's own. */

@@ -222,3 +222,10 @@ export const checkRules = (options: object, rules: Readonly<Record<string, Rule>
 		}
 	}
 };
+
+/**
+ * A sync iterable that is none of fetch's own body types (a string, a `String`, bytes, `FormData`, `URLSearchParams`:
+ * iterable too): a generator, a `Set`, an array. Sent by the edge build, refused by the others (core/server-failure.ts `iterableBodies`).
+ */
+export const isSyncIterable = (body: unknown): boolean => typeof body === 'object' && body !== null && Symbol.iterator in body
+	&& !ArrayBuffer.isView(body) && !(body instanceof String || body instanceof FormData || body instanceof URLSearchParams);

@@ -12,8 +12,7 @@
  *   watched as a call's own `body` is; a Request whose body the runtime holds (a string's, a Blob's, an incoming
  *   request's: bytes it can read itself) is sent as it is, its Content-Length kept.
  * - A sync iterable body (a generator of bytes; Deno's and workerd's `fetch` iterate one): not watched, so one that
- *   throws mid-way was a network failure in Deno (in workerd "200 'one;'", cut short). (Since the twenty-ninth round
- *   refused before any I/O in every build: test/unit/edge-body-hunt29-variants.test.ts.)
+ *   throws mid-way was a network failure in Deno (in workerd "200 'one;'", cut short).
  * - A body a ky `init` hook gives (the client's or the call's): not checked for a SharedArrayBuffer or a resizable
  *   ArrayBuffer (sent: as the text '[object SharedArrayBuffer]' here, its bytes in workerd), where the same body given
  *   as the call's `body` is `InvalidRequestError` before any I/O; nor watched (a stream that errors: `NETWORK` here,
@@ -133,18 +132,22 @@ describe('a sync iterable body (Deno\'s and workerd\'s fetch iterate one)', () =
 		yield bytes('two');
 	})();
 
-	// The twenty-ninth round refuses a sync iterable before any I/O in every build (Node's and browsers' fetch send it as
-	// text): test/unit/edge-body-hunt29-variants.test.ts.
+	it('a generator that throws mid-way: the call rejects with its error (UNKNOWN), not retried nor counted', async () => {
+		const api = client();
+		const broken = new Error('the app\'s generator broke');
+		const error = await caught(api.put(`${server.url}/g`, { body: generator(broken) as never }));
+		// Before, here: "200 'null [object Generator]'" (Node's fetch takes it for text); Deno: NETWORK, retried; workerd: "200 'one;'".
+		expect([error, classify(error).code]).toEqual([broken, 'UNKNOWN']);
+		expect(counted(api, server.url)).toEqual([0, 0, 'unknown']);
+		api.close();
+	});
+
 	it.each<[string, () => unknown]>([
-		['a generator that throws mid-way', () => generator(new Error('the app\'s generator broke'))],
 		['a generator', () => generator()],
 		['a Set of bytes', () => new Set([bytes('one;'), bytes('two')])],
-	])('%s: InvalidRequestError before any I/O, not retried nor counted', async (_kind, make) => {
+	])('%s that is whole goes out whole', async (_kind, make) => {
 		const api = client();
-		const before = got.length;
-		// Before, here: "200 'null [object Generator]'" (Node's fetch takes it for text); Deno: NETWORK, retried; workerd: "200 'one;'".
-		expect((await outcome(api.put(`${server.url}/g`, { body: make() as never }))).split(':')[0]).toBe('INVALID_REQUEST');
-		expect([counted(api, server.url), got.length - before]).toEqual([[0, 0, 'unknown'], 0]);
+		expect(await outcome(api.put(`${server.url}/g`, { body: make() as never }))).toBe('200 \'null one;two\'');
 		api.close();
 	});
 
@@ -229,14 +232,14 @@ describe('a body stream that gives a chunk that is not bytes', () => {
 				controller.close();
 			},
 		})],
-		// An array or a generator of them is refused before any I/O now (a sync iterable: edge-body-hunt29-variants.test.ts).
-		['an async generator of objects', () => (async function* () {
+		['an array of numbers', () => [1, 2]],
+		['a generator of objects', () => (function* () {
 			yield { not: 'bytes' };
 		})()],
 	])('%s: a TypeError saying so (UNKNOWN), not retried nor counted', async (_kind, make) => {
 		const api = client();
 		const error = await caught(api.put(`${server.url}/n`, { body: make() as never }));
-		// Before: NETWORK (ky's NetworkError, retried: [2, 3, 'unreachable']).
+		// Before: NETWORK (ky's NetworkError, retried: [2, 3, 'unreachable']); for the array, "200 'null 1,2'" here, "200 ''" in workerd.
 		expect([(error as Error).message, classify(error).code]).toEqual(['The request body stream gave a chunk that is not bytes', 'UNKNOWN']);
 		expect(counted(api, server.url)).toEqual([0, 0, 'unknown']);
 		api.close();
