@@ -4,7 +4,7 @@ import type { PolicyCall, PolicyContext } from '../core/policy.js';
 import { maxFleetOpenMs, type SyncAnswer, type SyncMessage } from './sync.js';
 import { exchanged, linkFleet, within, type Coordinator } from '../coordinator/fleet.js';
 import type { ThrottleAnswer, ThrottleMessage } from '../coordinator/throttle.js';
-import { background } from '../core/part-store.js';
+import { background, storageError } from '../core/part-store.js';
 import { droppedWork } from '../core/part-store-drop.js';
 import { readRecord, type BreakerRecord, type Circuit, type Machine, type Settings } from './circuit.js';
 
@@ -335,14 +335,18 @@ export const sharedCoordinator = (sync: SharedCoordinator['sync'], waitUntil?: W
 
 /**
  * `sharedCoordinator` per client `name`: each breaker's and throttle's link syncs through
- * `syncOf(context.name)`, so processes share a scope's state only when their clients have the same
- * name (API.md). The coordinators of `steadfetch/cloudflare`, `steadfetch/deno` and
+ * `syncOf(context.name, told)`, so processes share a scope's state only when their clients have the same
+ * name (API.md); `told` reports on the link's context (`storage:error`, operation `decode`) a stored state the
+ * coordinator found not its own (and wrote over). The coordinators of `steadfetch/cloudflare`, `steadfetch/deno` and
  * `steadfetch/redis` keep each name's state apart this way; its own `sync` is the default name's
  * (`'steadfetch'`).
  */
-export const namedCoordinator = (syncOf: (name: string) => SharedCoordinator['sync'], waitUntil?: WaitUntil): SharedBreaker => ({
-	sync: syncOf('steadfetch'),
-	waitUntil,
-	fleet: (context, windowMs) => linkFleet(context, syncOf(context.name), waitUntil, windowMs),
-	link: (context, settings, options, adopt, publish) => linkBreaker(context, settings, options, adopt, syncOf(context.name), waitUntil, publish),
-});
+export const namedCoordinator = (syncOf: (name: string, told?: (error: unknown, scope: string) => void) => SharedCoordinator['sync'], waitUntil?: WaitUntil): SharedBreaker => {
+	const toldOf = (context: PolicyContext, part: string) => (error: unknown, scope: string): void => storageError(context, part, 'decode', error, scope);
+	return {
+		sync: syncOf('steadfetch'),
+		waitUntil,
+		fleet: (context, windowMs) => linkFleet(context, syncOf(context.name, toldOf(context, 'throttle')), waitUntil, windowMs),
+		link: (context, settings, options, adopt, publish) => linkBreaker(context, settings, options, adopt, syncOf(context.name, toldOf(context, 'breaker')), waitUntil, publish),
+	};
+};

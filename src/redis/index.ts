@@ -1,6 +1,6 @@
 import { namedCoordinator, type SharedBreaker, type SharedCoordinator } from '../breaker/shared.js';
-import { closed, type BreakerRecord } from '../breaker/circuit.js';
-import { readState, sync, type ScopeState, type SyncMessage } from '../breaker/sync.js';
+import type { BreakerRecord } from '../breaker/circuit.js';
+import { emptyState, readState, sync, type ScopeState, type SyncMessage } from '../breaker/sync.js';
 import { answerMs } from '../coordinator/fleet.js';
 import { tallyThrottle, type ThrottleMessage, type ThrottleState } from '../coordinator/throttle.js';
 import { digests } from '../coordinator/keys.js';
@@ -41,10 +41,11 @@ const maxAttempts = 16;
 /** Ten buckets of the throttle's window. */
 const slots = 10;
 
-/** What Redis holds of a key: its version (0 for none), its value (the numbers, '' for none) and Redis's clock (epoch ms). */
+/** What Redis holds of a key: its version (0 for none), its value (the numbers, undefined for none), whether it is not ours, and Redis's clock (epoch ms). */
 interface Held {
 	version: number;
 	value: unknown;
+	foreign: boolean;
 	now: number;
 }
 
@@ -65,29 +66,29 @@ const heldOf = (reply: unknown, from: number): Held => {
 	}
 
 	const value: unknown = reply[from + 2];
+	const version = integer(reply[from + 1]);
 	let numbers: unknown;
 	try {
 		// A JSON string, or an array already parsed (`@upstash/redis`'s automatic deserialization).
 		numbers = typeof value === 'string' ? (value === '' ? undefined : JSON.parse(value)) : value;
 	} catch {
-		numbers = undefined; // Not ours: as if the key were missing.
+		numbers = value; // Not ours (no JSON): read as none, and reported.
 	}
 
-	return { now: integer(reply[from]), version: Math.max(0, integer(reply[from + 1])), value: numbers };
+	// -1: a key the script found not ours (scripts.ts), read as none.
+	return { now: integer(reply[from]), version: Math.max(0, version), value: numbers, foreign: version < 0 };
 };
 
 const isNumbers = (value: unknown, length: number): value is number[] => Array.isArray(value) && value.length === length && value.every((item) => typeof item === 'number' && Number.isFinite(item));
 
 /**
- * A scope's breaker state from the numbers Redis holds (bounded by `readState`), or a closed scope as of
- * `now` (missing, expired, or not ours). An open record's failures in a row (what every isolate's snapshot
+ * A scope's breaker state from the numbers Redis holds (bounded by `readState`), or none (missing, expired, or not ours). An open record's failures in a row (what every isolate's snapshot
  * shows, as a Durable Object's whole record gives them) are the state's count: it is the one it opened with.
  */
-const breakerOf = (scope: string, value: unknown, now: number): ScopeState => {
+const breakerOf = (scope: string, value: unknown, now: number): ScopeState | undefined => {
 	// Ten numbers; nine from a process before the probe's own timeout was kept (`probeMs`).
 	const [open, openedAt, reopensAt, opens, at, isolated, unanswered, consecutive, probeAt, probeMs] = isNumbers(value, 10) || isNumbers(value, 9) ? value : [];
-	return readState(scope, { v: 1, record: { v: 2, scope, state: open === 1 ? 'open' : 'closed', openedAt, reopensAt, opens, at, failures: consecutive, ...(isolated === 1 && { isolated: true }), ...(unanswered === 1 && { unanswered: true }) }, consecutive, probeAt, probeMs }, now)
-		?? { v: 1, record: closed(scope, now), consecutive: 0, probeAt: 0 };
+	return readState(scope, { v: 1, record: { v: 2, scope, state: open === 1 ? 'open' : 'closed', openedAt, reopensAt, opens, at, failures: consecutive, ...(isolated === 1 && { isolated: true }), ...(unanswered === 1 && { unanswered: true }) }, consecutive, probeAt, probeMs }, now);
 };
 
 /** The numbers stored for a breaker state: no scope, no URL. */
@@ -115,7 +116,8 @@ const throttleNumbers = ({ windowMs, at, requests, accepts }: ThrottleState): nu
  * given up never changes the fleet's state. Keys are `prefix` and a SHA-256 of the client's `name`
  * and the scope (processes share a scope's state only when their clients have the same `name`);
  * values are numbers only; each key expires `ttlMs` after its last write (an isolated scope's: never,
- * until reset). A Redis
+ * until reset). A value under a key that is not its own (another program's, a garbled write) is read as
+ * none, written over and reported (`storage:error`, operation `decode`). A Redis
  * that fails, refuses the script or does not answer is an unreachable coordinator: each process
  * degrades to its own breaker (`storage:error`). A bad `evaluate`, `prefix` or `ttlMs` throws a `RangeError`
  * naming it; `options` that are not an object (a number, a string, an array) a `TypeError`, as every factory's.
@@ -136,7 +138,8 @@ export const coordinator = (evaluate: RedisEvaluate, options?: RedisCoordinatorO
 	const keyOf = async (name: string, scope: string, kind: 'breaker' | 'throttle'): Promise<string> => `${prefix}${kind}:${await digestOf(JSON.stringify(['steadfetch redis', name, scope]))}`;
 
 	const run = async (script: string, keys: string[], args: string[]): Promise<unknown> => evaluate(script, keys, args);
-	const syncOf = (name: string): SharedCoordinator['sync'] => async (scope, message, subrequest) => {
+	// `told`: reports on the syncing client (`storage:error`) a value under a key that is not ours, which the sync writes over.
+	const syncOf = (name: string, told?: (error: unknown, scope: string) => void): SharedCoordinator['sync'] => async (scope, message, subrequest) => {
 		// Real elapsed time: the isolate waits `answerMs` by a real timer (Redis's own clock is the fleet's, see below). Not the
 		// wall clock: one stepped back while the sync ran stretched its write's deadline past the time it was given up (10 s back: 11.8 s).
 		const started = monotonicNow();
@@ -152,16 +155,27 @@ export const coordinator = (evaluate: RedisEvaluate, options?: RedisCoordinatorO
 			let numbers: number[];
 			let answer: unknown;
 			let expiry = ttl;
+			const { value, now } = held;
+			let { foreign } = held;
 			if (throttle) {
-				const [state, counts] = tallyThrottle(scope, throttleOf(scope, held.value), throttle, held.now);
+				const stored = throttleOf(scope, value);
+				const [state, counts] = tallyThrottle(scope, stored, throttle, now);
+				// Counts of this window that `tallyThrottle` did not take (negative, over the bound, accepts over requests).
+				foreign ||= value !== undefined && (!stored || (state !== stored && stored.windowMs === throttle.windowMs));
 				numbers = throttleNumbers(state);
 				answer = counts;
 			} else {
-				const state = breakerOf(scope, held.value, held.now);
-				answer = sync(state, message as SyncMessage, held.now);
+				const read = breakerOf(scope, value, now);
+				foreign ||= value !== undefined && !read;
+				const state = read ?? emptyState(scope, now);
+				answer = sync(state, message as SyncMessage, now);
 				numbers = breakerNumbers(state);
 				// An isolated scope is open until reset (as a Durable Object and Deno KV keep it): its key does not expire.
 				expiry = state.record.isolated ? '0' : ttl;
+			}
+
+			if (foreign) {
+				told?.(new TypeError('Not a state of steadfetch under its Redis key: written over'), scope);
 			}
 
 			// The write carries the version it read and the latest Redis time it may land at. Over
@@ -171,7 +185,7 @@ export const coordinator = (evaluate: RedisEvaluate, options?: RedisCoordinatorO
 				break;
 			}
 
-			const reply = await run(writes, [key], [String(held.version), JSON.stringify(numbers), expiry, String(held.now + left)]);
+			const reply = await run(writes, [key], [String(held.version), JSON.stringify(numbers), expiry, String(now + left)]);
 			const status = integer(Array.isArray(reply) ? reply[0] : reply);
 			if (status === 1) {
 				return answer as Awaited<ReturnType<SharedCoordinator['sync']>>;

@@ -4,25 +4,31 @@
  */
 
 /**
- * The key's hash `h` and its version `v`: a write count, so one that is no whole number below 10^15
- * (what another program or a garbled write left: `-5`, `1.5`, `1e20`, `abc`) reads as 0, as a missing
- * key's, and the next write replaces it (before, no write ever matched it and every sync of the
- * scope failed until the key expired: a day by default). So does a key that is no hash (a string, a
- * list: HMGET would answer WRONGTYPE to every sync of the scope). Its numbers `s` are a JSON array or
- * none (''): anything else is not ours, and each client must read it so (`@upstash/redis` parses a
- * reply's strings once more: numbers stored as a JSON string of their JSON read as an open scope there
- * and as none over ioredis, a fleet split).
+ * The key's hash `h`, its version `v` (a write count) and its numbers `s` (a JSON array, or none: '').
+ * A key that is not ours reads as none (version 0, no numbers) and the next write replaces it; its
+ * version is answered as -1 (`f`), so the process reports it (`storage:error`): a key that is no hash (a
+ * string, a list: HMGET would answer WRONGTYPE to every sync of the scope), a version that is no whole
+ * number from 1 below 10^15 (what another program or a garbled write left: `-5`, `1.5`, `1e20`, `abc`,
+ * none: before, no write ever matched it and every sync of the scope failed until the key expired, a
+ * day by default), numbers that are no JSON array (`@upstash/redis` parses a reply's strings once more:
+ * numbers stored as a JSON string of their JSON read as an open scope there and as none over ioredis, a
+ * fleet split). Both scripts read a key so, so the compare-and-set holds over one not ours too.
  */
-const held = `local h = redis.call('TYPE', KEYS[1]).ok == 'hash' and redis.call('HMGET', KEYS[1], 'v', 's') or {}
+const held = `local k = redis.call('TYPE', KEYS[1]).ok
+local h = k == 'hash' and redis.call('HMGET', KEYS[1], 'v', 's') or {}
 local v = tonumber(h[1]) or 0
-if not (v >= 0 and v < 1e15 and v % 1 == 0) then v = 0 end
-local s = h[2]
-if not s or string.sub(s, 1, 1) ~= '[' then s = '' end`;
+local s = h[2] or ''
+local f = 0
+if k ~= 'none' and not (v >= 1 and v < 1e15 and v % 1 == 0 and (s == '' or string.sub(s, 1, 1) == '[')) then
+f = -1
+v = 0
+s = ''
+end`;
 
-/** Read a key: `[now, version, numbers]` (version 0 and '' when the key is missing or expired). */
+/** Read a key: `[now, version, numbers]` (version 0 and '' when the key is missing or expired; -1 and '' when it is not ours). */
 export const reads = `local t = redis.call('TIME')
 ${held}
-return {tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), v, s}`;
+return {tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), v + f, s}`;
 
 /**
  * Write a key if its version is still ARGV[1] and Redis's clock is not past ARGV[4] (the sync was
@@ -34,7 +40,7 @@ export const writes = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if now > tonumber(ARGV[4]) then return {-1} end
 ${held}
-if v ~= tonumber(ARGV[1]) then return {0, now, v, s} end
+if v ~= tonumber(ARGV[1]) then return {0, now, v + f, s} end
 if v == 0 then redis.call('DEL', KEYS[1]) end
 redis.call('HSET', KEYS[1], 'v', v + 1, 's', ARGV[2])
 if ARGV[3] == '0' then redis.call('PERSIST', KEYS[1]) else redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
