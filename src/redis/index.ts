@@ -115,7 +115,8 @@ const throttleNumbers = ({ windowMs, at, requests, accepts }: ThrottleState): nu
  * A write that would land after the process gave up on its sync is refused by Redis, so a sync
  * given up never changes the fleet's state. Keys are `prefix` and a SHA-256 of the client's `name`
  * and the scope (processes share a scope's state only when their clients have the same `name`);
- * values are numbers only; each key expires `ttlMs` after its last write (an isolated scope's: never,
+ * values are numbers only (the state's, and random digits naming its last 8 writes: a write the Redis client
+ * delivers twice counts once); each key expires `ttlMs` after its last write (an isolated scope's: never,
  * until reset). A value under a key that is not its own (another program's, a garbled write) is read as
  * none, written over and reported (`storage:error`, operation `decode`). A Redis
  * that fails, refuses the script or does not answer is an unreachable coordinator: each process
@@ -185,7 +186,7 @@ export const coordinator = (evaluate: RedisEvaluate, options?: RedisCoordinatorO
 				break;
 			}
 
-			const reply = await run(writes, [key], [String(held.version), JSON.stringify(numbers), expiry, String(now + left)]);
+			const reply = await run(writes, [key], [String(held.version), JSON.stringify(numbers), expiry, String(now + left), Math.random().toFixed(12).slice(2)]);
 			const status = integer(Array.isArray(reply) ? reply[0] : reply);
 			if (status === 1) {
 				return answer as Awaited<ReturnType<SharedCoordinator['sync']>>;

@@ -15,14 +15,16 @@
  * fleet split). Both scripts read a key so, so the compare-and-set holds over one not ours too.
  */
 const held = `local k = redis.call('TYPE', KEYS[1]).ok
-local h = k == 'hash' and redis.call('HMGET', KEYS[1], 'v', 's') or {}
+local h = k == 'hash' and redis.call('HMGET', KEYS[1], 'v', 's', 'w') or {}
 local v = tonumber(h[1]) or 0
 local s = h[2] or ''
+local w = h[3] or ''
 local f = 0
 if k ~= 'none' and not (v >= 1 and v < 1e15 and v % 1 == 0 and (s == '' or string.sub(s, 1, 1) == '[')) then
 f = -1
 v = 0
 s = ''
+w = ''
 end`;
 
 /** Read a key: `[now, version, numbers]` (version 0 and '' when the key is missing or expired; -1 and '' when it is not ours). */
@@ -35,13 +37,20 @@ return {tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), v + f, s}`;
  * not given up): the numbers ARGV[2], the next version (over a key read as none: anew), expiry ARGV[3] ms from now ('0':
  * none, an isolated scope's); replies
  * `[1]`. A newer version: `[0, now, version, numbers]` (what to decide over again). Too late: `[-1]`.
+ * ARGV[5] is the write's own token (12 random digits), kept in `w` with those of the 7 writes before: a
+ * write delivered again (its first reply lost: ioredis resends what was in flight after a reconnect,
+ * `@upstash/redis` retries a fetch that failed) finds its token and replies `[1]`, else the process took
+ * its own write for another's and counted its report twice.
  */
 export const writes = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if now > tonumber(ARGV[4]) then return {-1} end
 ${held}
-if v ~= tonumber(ARGV[1]) then return {0, now, v + f, s} end
+if v ~= tonumber(ARGV[1]) then
+if f == 0 and string.find(w, ARGV[5], 1, true) then return {1} end
+return {0, now, v + f, s}
+end
 if v == 0 then redis.call('DEL', KEYS[1]) end
-redis.call('HSET', KEYS[1], 'v', v + 1, 's', ARGV[2])
+redis.call('HSET', KEYS[1], 'v', v + 1, 's', ARGV[2], 'w', w == '' and ARGV[5] or string.sub(ARGV[5] .. ' ' .. w, 1, 103))
 if ARGV[3] == '0' then redis.call('PERSIST', KEYS[1]) else redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
 return {1}`;

@@ -148,3 +148,62 @@ describe('coordinator(evaluate): a value under a scope\'s key that is not the co
 		expect(errors).toEqual([]);
 	});
 });
+
+describe('coordinator(evaluate): a write the Redis client delivers twice (its first reply lost: ioredis resends what was in flight after a reconnect, @upstash/redis retries a fetch that failed) is counted once', () => {
+	/**
+	 * An evaluate whose first write reaches Redis twice: the first delivery runs, its reply is lost, then `between` runs
+	 * (another process's sync), then the same write is delivered again and its reply is the one the coordinator gets.
+	 */
+	const twice = (between: () => Promise<unknown> = async () => undefined): RedisEvaluate => {
+		let writes = 0;
+		return async (s, k, a) => {
+			if (s.includes('HSET') && writes++ === 0) {
+				await plain(s, k, a);
+				await between();
+			}
+
+			return plain(s, k, a);
+		};
+	};
+	const scope = 'https://twice.example';
+	const windowMs = 10_000;
+	const counts = async (): Promise<number> => {
+		const [key] = await redis.client.keys('steadfetch:throttle:*');
+		return (JSON.parse((await redis.client.hget(key!, 's'))!) as number[]).slice(1 + 10, 1 + 20).reduce((sum, count) => sum + count, 0);
+	};
+	const consecutive = async (): Promise<number> => {
+		const [key] = await redis.client.keys('steadfetch:breaker:*');
+		return (JSON.parse((await redis.client.hget(key!, 's'))!) as number[])[7]!;
+	};
+	const policy = { consecutiveFailures: 100, openMs: 1000, maxOpenMs: 1000, probeTimeoutMs: 1000 };
+
+	it('the throttle\'s report: its attempts summed once, also when another process wrote between the two deliveries', async () => {
+		const seen: Record<string, number> = {};
+		await coordinator(twice()).sync(scope, { throttle: { windowMs, requests: 10, accepts: 10 } });
+		seen['alone'] = await counts();
+		await redis.client.flushall();
+		const other = coordinator(plain);
+		await coordinator(twice(async () => other.sync(scope, { throttle: { windowMs, requests: 3, accepts: 3 } }))).sync(scope, { throttle: { windowMs, requests: 10, accepts: 10 } });
+		seen['another between'] = await counts();
+		// Before: { alone: 20, 'another between': 23 }: the resent write found the key written since (by itself) and added the report again.
+		expect(seen).toEqual({ alone: 10, 'another between': 13 });
+		// What the key keeps of its writes is random digits, no more than 8 of them (no URL, header or token of the app).
+		const [key] = await redis.client.keys('steadfetch:throttle:*');
+		expect(await redis.client.hget(key!, 'w')).toMatch(/^\d{12} \d{12}$/);
+		for (let write = 0; write < 10; write++) {
+			await other.sync(scope, { throttle: { windowMs, requests: 0, accepts: 0 } });
+		}
+
+		expect(await redis.client.hget(key!, 'w')).toMatch(/^\d{12}( \d{12}){7}$/);
+	});
+
+	it('the breaker\'s outcomes: a failure counted once in the fleet\'s failures in a row', async () => {
+		await coordinator(twice()).sync(scope, { policy, outcomes: [1] });
+		const seen = [await consecutive()];
+		const other = coordinator(plain);
+		await coordinator(twice(async () => other.sync(scope, { policy, outcomes: [1] }))).sync(scope, { policy, outcomes: [1] });
+		seen.push(await consecutive());
+		// Before: [2, 5]: each failure the process reported counted twice.
+		expect(seen).toEqual([1, 3]);
+	});
+});

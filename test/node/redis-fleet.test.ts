@@ -150,8 +150,9 @@ const scanAll = async (): Promise<string[]> => {
 	for (const key of keys.filter((each) => each.startsWith('steadfetch:'))) {
 		expect(key).toMatch(/^steadfetch:(breaker|throttle):[0-9a-f]{64}$/);
 		const fields = await redis.client.hgetall(key);
-		expect(Object.keys(fields).sort()).toEqual(['s', 'v']);
+		expect(Object.keys(fields).sort()).toEqual(['s', 'v', 'w']);
 		expect(fields['v']).toMatch(/^\d+$/);
+		expect(fields['w']).toMatch(/^\d{12}( \d{12}){0,7}$/); // the tokens of its last writes
 		expect(fields['s']).toMatch(/^\[[-0-9.,e]*\]$/);
 		const dump = `${key} ${JSON.stringify(fields)}`;
 		for (const secret of ['127.0.0.1', 'http', 'items', 'k3y', 's3cr3t', 'alone', 'overload', 'ioredis']) {
