@@ -85,6 +85,13 @@ const told = (client: Client, method: string, response: Response): Response => {
 	return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 };
 
+/** `response` made again with `Steadfetch-Retriable: false`: its call is never retried (a page's client and `queryOptionsFor` read it). */
+const unretried = (response: Response): Response => {
+	const headers = new Headers(response.headers);
+	headers.set('steadfetch-retriable', 'false');
+	return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+};
+
 /** Let go of an answer nobody reads. */
 const drop = (response: Response | undefined): void => void response?.body?.cancel().catch(() => undefined);
 
@@ -96,7 +103,8 @@ const drop = (response: Response | undefined): void => void response?.body?.canc
  * the server's failing answer the call failed with (its status, headers and bytes as sent: a `503` before a dropped
  * connection, a `401` auth could not cure; never a failover mirror's it set aside; also for a call a hook stopped with
  * `ky.stop`, which ky resolves with nothing), else `503` (`504` for a timeout) with `Steadfetch-Error: <code>` (percent-encoded: an app's own code may be any text)
- * (and, for an error with a `retryAfterMs`, `Retry-After` in whole seconds: at least 1, at most 2^31).
+ * (and, for an error with a `retryAfterMs`, `Retry-After` in whole seconds: at least 1, at most 2^31). Any of these for a
+ * call never to be retried (`retriable: false`, `totalTimeoutSpent`) carries `Steadfetch-Retriable: false`.
  */
 const respond = async (client: Client, event: FetchEventLike): Promise<Response> => {
 	const { request } = event;
@@ -191,7 +199,9 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 			return refuse ? Response.error() : fetch(request);
 		}
 
-		return told(client, method, answer);
+		// A stale copy or a `fallback` answer the client marked never retried (`retriable: false`: a Response's own
+		// property, which no page sees) says so in a header.
+		return told(client, method, (answer as { retriable?: unknown }).retriable === false ? unretried(answer) : answer);
 	} catch (error) {
 		const { code } = classify(error);
 		// An app's hook may throw anything, `null` too: read with `?.` (a throw here is a network error to the page).
@@ -211,12 +221,16 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 			throw error; // The page gave up: nobody reads this answer.
 		}
 
+		// A call never to be retried (an isolated scope's refusal, the throttle's: `retriable: false`; its `totalTimeout` spent, its
+		// retries inside it) says so to the page, whose client and `queryOptionsFor` then retry it no more than the worker's would.
+		const { retriable, totalTimeoutSpent } = (error ?? {}) as { retriable?: unknown; totalTimeoutSpent?: unknown };
+		const mark = retriable === false || totalTimeoutSpent === true ? unretried : (answer: Response) => answer;
 		if (failed) {
 			// The body as it arrived (decoded): its length and encoding headers no longer describe it.
 			const headers = new Headers(failed.headers);
 			headers.delete('content-length');
 			headers.delete('content-encoding');
-			return new Response(failed.body, { status: failed.status, statusText: failed.statusText, headers });
+			return mark(new Response(failed.body, { status: failed.status, statusText: failed.statusText, headers }));
 		}
 
 		const wait = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
@@ -225,12 +239,12 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 		const shown = (url: string): string => (client as { [resolveUrl]?: (url: string) => string })[resolveUrl]?.(url) ?? url;
 		// Whatever a hook threw: an object with no string form, or an Error whose message is not a string, is named by its type.
 		const message = showUrls(hideUserinfo(thrownText(error)), shown);
-		return json({ error: code, message }, code === 'TIMEOUT' ? 504 : 503, {
+		return mark(json({ error: code, message }, code === 'TIMEOUT' ? 504 : 503, {
 			// An app's error may carry a code of its own (classify: a SteadfetchError by its shape) that no header value may be.
 			'steadfetch-error': encodeURIComponent(code),
 			// Delta-seconds, at least 1; a wait past 2^31 s is 2^31 (RFC 9111 §1.2.2), never an exponent form (`1e+22`) no reader takes.
 			...(typeof wait === 'number' && Number.isFinite(wait) ? { 'retry-after': String(Math.min(Math.max(1, Math.ceil(wait / 1000)), 2 ** 31)) } : {}),
-		});
+		}));
 	}
 };
 
@@ -264,6 +278,12 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
  * an answer with `url` the URL it asked for, `redirected` false and `type` `'default'`, even when the server redirected
  * it (a POST answered `303` to `/new`): a page that needs where it landed reads it from the answer (a `Content-Location`
  * or its body).
+ *
+ * An answer for a call that is never retried — an `adaptiveThrottle()` refusal, a scope `breaker.isolate()` closed, a call
+ * whose `totalTimeout` was spent (its retries were made in the worker), or the stale copy or `fallback` answer served for one
+ * of them — carries `Steadfetch-Retriable: false`: a page's steadfetch client does not retry it (whatever its `retry`
+ * options say), nor does `queryOptionsFor`'s `retry`, as the worker's client would not. A 503 of an open breaker, a
+ * per-attempt timeout and the server's own failing answers carry none: the page may retry them.
  *
  * @example
  * // sw.js

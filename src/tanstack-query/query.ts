@@ -10,19 +10,23 @@ import { wallNow } from '../utils/clock.js';
 import { takes } from './takes.js';
 import { describe } from '../utils/validate.js';
 
+/** An answer of a service worker's client whose call is never retried (`Steadfetch-Retriable: false`: steadfetch/sw). */
+const unretried = (response: Response | undefined): boolean => response?.headers?.get?.('steadfetch-retriable') === 'false';
+
 /**
  * TanStack's `retry`: only what may succeed later (`classify(error).transient`: never a 4xx, not
  * while offline), at most twice after the first try; each try already holds steadfetch's own
  * retries — and never a timeout the client marked `totalTimeoutSpent` (the call's whole
  * `totalTimeout` was spent, its retries inside it), nor an error that says it is never retried
- * (`retriable: false`: `adaptiveThrottle()`'s refusal, an isolated scope's, or a copy or `fallback` served for either).
+ * (`retriable: false`: `adaptiveThrottle()`'s refusal, an isolated scope's, or a copy or `fallback` served for either;
+ * through a service worker, its answer's `Steadfetch-Retriable: false`).
  * `error` is typed `Error` (TanStack's default `TError`, what every failure here is): a parameter
  * typed `unknown` would make TanStack infer `TError = unknown` for the whole query. Yet an app's code may throw
  * anything, `null` too: read with `?.` (a throw here would leave TanStack's fetch pending for ever).
  */
 const retry = (failureCount: number, error: Error): boolean =>
 	failureCount < 2 && !(error as { totalTimeoutSpent?: boolean } | null)?.totalTimeoutSpent && (error as { retriable?: boolean } | null)?.retriable !== false
-	&& (error instanceof StaleAnswerError ? error.reason !== 'offline' && error.reason !== 'throttled' : classify(error).transient);
+	&& !unretried((error as { response?: Response } | null)?.response) && (error instanceof StaleAnswerError ? error.reason !== 'offline' && error.reason !== 'throttled' : classify(error).transient);
 
 /** What `queryOptionsFor` returns: spread it into `useQuery`, `queryOptions`, `QueryObserver`… */
 export interface SteadfetchQueryOptions<T> {
@@ -34,7 +38,8 @@ export interface SteadfetchQueryOptions<T> {
 	 * one `adaptiveThrottle()` refused (`ThrottledError`, or a copy served for it: `throttled`), nor the
 	 * `CircuitOpenError` of a scope `breaker.isolate()` opened (open until reset: a retry would wait `maxOpenMs` for the same
 	 * refusal), each never retried (`retriable: false`), as steadfetch does not retry it itself; nor the stale copy or the
-	 * `fallback` answer served for either (the client marks the response `retriable: false`). Never
+	 * `fallback` answer served for either (the client marks the response `retriable: false`), nor any of these answered by
+	 * a service worker's client (`fetchHandler`: its answer says `Steadfetch-Retriable: false`). Never
 	 * a call that ended because its `totalTimeout` was spent: the client marks that `TimeoutError`
 	 * `totalTimeoutSpent: true` (a per-attempt `timeout` with time left is not marked and is retried),
 	 * so a first load against a hanging origin shows its error within `totalTimeout`.
@@ -119,7 +124,7 @@ export const queryOptionsFor = <T>(api: Pick<Client, 'get'> & Partial<BreakerMem
 				const age = status.startsWith('steadfetch; hit;') && response.headers.get('age');
 				// A `fallback` answer for a failure that is not transient (a 403) is not retried (`retriable: false`, set by the client).
 				throw Object.assign(new StaleAnswerError(data, age ? now - Number(age) * 1_000 : 0, reason, state === 'open' && reopensAt ? reopensAt - now : undefined, at, Number(/pending-writes=(\d+)/.exec(status)?.[1] ?? 0)),
-					(response as { retriable?: false }).retriable === false && { retriable: false });
+					((response as { retriable?: false }).retriable === false || unretried(response)) && { retriable: false });
 			}
 
 			return data;

@@ -1,0 +1,137 @@
+/**
+ * The twenty-ninth round on work bound to who started it (auth, identity, the TanStack Query helpers, the service
+ * worker's `fetchHandler`) and a newcomer's frictions (defect hunt).
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { breaker } from '../../src/entries/breaker.js';
+import { createClient, memoryStore } from '../../src/entries/index.js';
+import { fetchHandler } from '../../src/entries/sw.js';
+import { queryOptionsFor, StaleAnswerError } from '../../src/entries/tanstack-query.js';
+import { adaptiveThrottle } from '../../src/entries/throttle.js';
+
+const made: Array<{ close(): void }> = [];
+afterEach(() => {
+	for (const client of made.splice(0)) {
+		client.close();
+	}
+
+	vi.unstubAllGlobals();
+});
+
+type Isolating = { breaker: { isolate(url: string): Promise<void>; reset(url: string): Promise<void> } };
+type Options = Parameters<typeof createClient>[0];
+
+/**
+ * A page whose calls go through a service worker: the worker's client (`worker` options, its origin `origin`) behind
+ * `fetchHandler`, and the page's own client whose `fetch` is the worker (it counts the requests the page made).
+ */
+const throughWorker = (origin: (request: Request) => Promise<Response>, worker: Options = {}, page: Options = {}) => {
+	const sent: string[] = [];
+	const api = createClient({ name: `h29-sw-${crypto.randomUUID()}`, store: memoryStore, retry: 0, ...worker, fetch: async (input: Request) => origin(input) } as never);
+	made.push(api);
+	const handle = fetchHandler(api, { match: () => true });
+	let asked = 0;
+	const pageFetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+		asked++;
+		const request = new Request(input, init);
+		let answer: Promise<Response> | undefined;
+		handle({ request, respondWith: (response) => {
+			answer = Promise.resolve(response);
+		} });
+		// What crosses from the worker to the page is the Response's status, headers and bytes: no property the worker set on it.
+		const { body, status, statusText, headers } = await answer!;
+		return new Response(body, { status, statusText, headers });
+	};
+
+	// The page's retries at once (no Retry-After wait): what is counted is whether they are made.
+	const client = createClient({ name: `h29-page-${crypto.randomUUID()}`, store: memoryStore, staleCache: false, breaker: false, retry: { limit: 2, delay: () => 0, afterStatusCodes: [] }, ...page, fetch: pageFetch } as never);
+	made.push(client);
+	return { api, client, sent, asked: () => asked };
+};
+
+const failure = async (promise: Promise<unknown>): Promise<Error & { response?: Response }> => promise.then(() => {
+	throw new Error('resolved');
+}, (error: unknown) => error as Error & { response?: Response });
+
+describe('a refusal never retried (an isolated scope, a spent totalTimeout) is not retried by a page behind the service worker', () => {
+	it('an isolated scope with nothing stored: the page\'s ky and TanStack do not retry the worker\'s 503', async () => {
+		let origin = 0;
+		const { api, client, asked } = throughWorker(async () => {
+			origin++;
+			return Response.json({ ok: true });
+		}, { breaker: breaker() } as never);
+		await (api as unknown as Isolating).breaker.isolate('https://api.test');
+		const query = queryOptionsFor(client, 'https://api.test/todos');
+		const error = await failure(query.queryFn({ signal: new AbortController().signal }));
+		expect([(error as { response?: Response }).response?.status, (error as { response?: Response }).response?.headers.get('steadfetch-error')]).toEqual([503, 'CIRCUIT_OPEN']);
+		// Before: [3, true] (the page's ky asked the worker three times for the same refusal, and TanStack would ask again).
+		expect([asked(), query.retry(0, error), origin]).toEqual([1, false, 0]);
+	});
+
+	it('a spent totalTimeout in the worker: its 504 is not retried by the page (a per-attempt timeout with time left still is)', async () => {
+		const hang = (request: Request) => new Promise<Response>((_, reject) => request.signal.addEventListener('abort', () => reject(request.signal.reason)));
+		const { client, asked } = throughWorker(hang, { totalTimeout: 150 } as never);
+		const query = queryOptionsFor(client, 'https://api.test/slow');
+		const error = await failure(query.queryFn({ signal: new AbortController().signal }));
+		expect([(error as { response?: Response }).response?.status, (error as { response?: Response }).response?.headers.get('steadfetch-error')]).toEqual([504, 'TIMEOUT']);
+		// Before: [3, true].
+		expect([asked(), query.retry(0, error)]).toEqual([1, false]);
+		// Its neighbour: the worker's per-attempt timeout with its totalTimeout not spent (no retry of its own left) is retried.
+		const other = throughWorker(hang, { totalTimeout: 10_000, timeout: 50 } as never, { retry: { limit: 1, delay: () => 0, afterStatusCodes: [] } } as never);
+		const timedOut = queryOptionsFor(other.client, 'https://api.test/slow');
+		const again = await failure(timedOut.queryFn({ signal: new AbortController().signal }));
+		expect([(again as { response?: Response }).response?.status, other.asked(), timedOut.retry(0, again)]).toEqual([504, 2, true]);
+	});
+
+	it('a stale copy or a fallback answered for an isolated scope: the page\'s StaleAnswerError is not retried', async () => {
+		const { api, client } = throughWorker(async () => Response.json({ fresh: true }), { breaker: breaker() } as never);
+		const stored = new Promise((resolve) => api.on('cache:stored', resolve));
+		const query = queryOptionsFor<{ fresh: boolean }>(client, 'https://api.test/todos');
+		expect(await query.queryFn({ signal: new AbortController().signal })).toEqual({ fresh: true });
+		await stored;
+		await (api as unknown as Isolating).breaker.isolate('https://api.test');
+		const copy = await failure(query.queryFn({ signal: new AbortController().signal })) as StaleAnswerError;
+		expect([copy instanceof StaleAnswerError, copy.reason, copy.staleData]).toEqual([true, 'circuit-open', { fresh: true }]);
+		// Before: true (the worker's copy had `retriable: false`, which no Response carries to the page).
+		expect(query.retry(0, copy)).toBe(false);
+		const fallback = throughWorker(async () => Response.json({ fresh: true }), { breaker: breaker(), fallback: { degraded: true } } as never);
+		await (fallback.api as unknown as Isolating).breaker.isolate('https://api.test');
+		const placeholder = queryOptionsFor(fallback.client, 'https://api.test/other');
+		const answer = await failure(placeholder.queryFn({ signal: new AbortController().signal })) as StaleAnswerError;
+		expect([answer.reason, answer.staleData, placeholder.retry(0, answer)]).toEqual(['fallback', { degraded: true }, false]);
+	});
+
+	it('an adaptiveThrottle() refusal with nothing stored: the worker\'s 503 THROTTLED says so, and is not retried', async () => {
+		let origin = 0;
+		const { api, client, asked } = throughWorker(async () => {
+			origin++;
+			return new Response('busy', { status: 503 });
+		}, { random: () => 0, adaptiveThrottle: adaptiveThrottle({ minRequests: 1 }) } as never);
+		// One failed attempt: the throttle refuses the next ones (random() 0 is under its reject ratio).
+		await failure(api.get('https://api.test/warm'));
+		const query = queryOptionsFor(client, 'https://api.test/todos');
+		const error = await failure(query.queryFn({ signal: new AbortController().signal }));
+		const { headers } = error.response!;
+		expect([headers.get('steadfetch-error'), headers.get('steadfetch-retriable')]).toEqual(['THROTTLED', 'false']);
+		// Before: null, and [3, true, 1] (the page's ky asked three times, and TanStack would ask again).
+		expect([asked(), query.retry(0, error), origin]).toEqual([1, false, 1]);
+	});
+
+	it('its neighbours: a breaker opened by failures, and a copy served for it, are still retried by the page', async () => {
+		let down = false;
+		const { api, client, asked } = throughWorker(async () => down ? new Response('down', { status: 503 }) : Response.json({ ok: true }), { breaker: breaker({ consecutiveFailures: 1 }) } as never);
+		const stored = new Promise((resolve) => api.on('cache:stored', resolve));
+		const query = queryOptionsFor(client, 'https://api.test/todos');
+		await query.queryFn({ signal: new AbortController().signal });
+		await stored;
+		down = true;
+		const first = await failure(query.queryFn({ signal: new AbortController().signal })) as StaleAnswerError;
+		const open = await failure(query.queryFn({ signal: new AbortController().signal })) as StaleAnswerError;
+		expect([first.reason, query.retry(0, first), open.reason, query.retry(0, open)]).toEqual(['http-5xx', true, 'circuit-open', true]);
+		const bare = queryOptionsFor(client, 'https://api.test/nothing-stored');
+		const before = asked();
+		const refused = await failure(bare.queryFn({ signal: new AbortController().signal }));
+		const { headers } = refused.response!;
+		expect([headers.get('steadfetch-error'), headers.get('steadfetch-retriable'), asked() - before, bare.retry(0, refused)]).toEqual(['CIRCUIT_OPEN', null, 3, true]);
+	});
+});
