@@ -69,6 +69,8 @@ export class Auth implements PolicyParts {
 	readonly #prefixes: readonly string[];
 	/** Whether the token may go to a URL: one of the origins. */
 	readonly #allowed: (url: string) => boolean;
+	/** No origin at all (no `origins`, `prefix`/`baseUrl` nor `location`: Node, Deno, a Worker calling absolute URLs): no token goes anywhere. */
+	readonly #nowhere: boolean;
 	/**
 	 * The call's own record (`PolicyContext.perCall`): the token its latest attempt was sent with,
 	 * `null` when that attempt was not auth's (another origin, `auth: false`) or there was none yet; `at`: the refreshes
@@ -86,6 +88,7 @@ export class Auth implements PolicyParts {
 		const prefixes = originPrefixes(settings.origins, context.options);
 		this.#prefixes = prefixes;
 		this.#allowed = (url) => prefixes.some((prefix) => url.startsWith(prefix));
+		this.#nowhere = prefixes.every((prefix) => prefix === 'undefined/');
 		// `own`: made by `refresh()` itself (read as the call starts: `wrap`).
 		this.#sent = context.perCall(() => ({ token: null, own: settings.calling, at: 0 }));
 		// The failover slot asks before it sends an attempt to a mirror (see PolicyHooks.tokenGoesTo).
@@ -427,8 +430,16 @@ export class Auth implements PolicyParts {
 			}
 		}
 
-		if (outcome.error !== undefined) {
-			throw outcome.error;
+		const { error } = outcome;
+		const { response, request } = (error ?? {}) as { response?: Response; request?: Request };
+		if (this.#nowhere && response?.status === 401 && call.options.auth !== false) {
+			// The token went nowhere for want of an origin: the 401 it got says so, and what to give (its call's origin).
+			void response.body?.cancel().catch(() => undefined);
+			throw new AuthError(`auth() sent no token: it has no origin to send it to (no \`prefix\` or \`baseUrl\`, no \`location\`); give \`auth.origins\` (as ["${request ? new URL(request.url).origin : 'https://api.example.com'}"]) or the client's \`prefix\``, call.scope ?? '', { response, cause: error });
+		}
+
+		if (error !== undefined) {
+			throw error;
 		}
 
 		return outcome.response!;

@@ -41,7 +41,7 @@ export type { AuthOptions } from './options.js';
  * Bearer tokens with one refresh at a time, for the `auth` slot: `token()` is read before every
  * attempt (retries and outbox replays included) and sent as `Authorization: <scheme> <token>` — only
  * to the `origins` (by default the origin of the client's `prefix`/`baseUrl` and the page's own;
- * none where there is neither); a request to another origin, or a call with `auth: false`, gets no
+ * none where there is neither: then a 401 rejects with an `AuthError` naming `auth.origins`); a request to another origin, or a call with `auth: false`, gets no
  * token and its 401 refreshes nothing, nor does a 401 that came from another origin through a
  * redirect (judged by `response.url`). On a 401, one `refresh()` runs for the whole client and
  * across the tabs of the origin (a Web Lock; the other tabs hear that it finished and read `token()`

@@ -53,7 +53,8 @@ export interface AuthOptions {
 	 * redirected to a third party that answers 401 refreshes nothing either. With the client's
 	 * `name`, they also name the refresh shared across tabs (its Web Lock and channel). Where there is neither a `prefix`/`baseUrl` nor a `location`
 	 * (Node, Deno, Workers calling absolute URLs), the default is empty: no token goes anywhere until
-	 * `origins` names where it may go.
+	 * `origins` names where it may go, and a 401 such a client gets (to a call without `auth: false`, thrown: not
+	 * with `throwHttpErrors: false`) rejects with `AuthError` saying so, its 401 the `response`, with no refresh.
 	 * @default the origin of the client's `prefix`/`baseUrl` when one is set, plus `location.origin` where there is one (pages, workers)
 	 */
 	origins?: '*' | readonly string[];

@@ -3,8 +3,9 @@ import { SteadfetchError } from './SteadfetchError.js';
 /**
  * Authentication failed for good: the token refresh failed or did not finish in time (its error is
  * the `cause`), the origin answered 401 again right after a refresh, or it answered 401 to the
- * refresh's own request (a call made while `refresh()` ran, before its first await). Not transient:
- * the user must sign in again.
+ * refresh's own request (a call made while `refresh()` ran, before its first await); or it answered 401 to a client
+ * whose `auth()` has no origin to send the token to (no `origins`, `prefix`/`baseUrl` nor `location`): the message
+ * names `auth.origins`. Not transient: the user must sign in again (or the app give `origins`).
  */
 export class AuthError extends SteadfetchError {
 	override name = 'AuthError' as const;

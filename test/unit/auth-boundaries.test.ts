@@ -155,7 +155,8 @@ describe('auth: the token goes only to its origins', () => {
 			const { state, token, refresh } = session();
 			state.token = valid;
 			const bare = make({ auth: auth({ token, refresh }) });
-			await expect(bare.get(`${first.url}/data`)).rejects.toMatchObject({ name: 'HTTPError', response: { status: 401 } });
+			// Its 401 says why (an AuthError naming `auth.origins`), with no refresh.
+			await expect(bare.get(`${first.url}/data`)).rejects.toMatchObject({ name: 'AuthError', message: expect.stringContaining('give `auth.origins`'), response: { status: 401 } });
 			expect(state.refreshes).toBe(0);
 			const named = make({ auth: auth({ token, refresh, origins: [first.url] }) });
 			expect(await named.get(`${first.url}/data`).json()).toEqual({ ok: true });

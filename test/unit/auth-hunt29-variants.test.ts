@@ -3,8 +3,9 @@
  * worker's `fetchHandler`) and a newcomer's frictions (defect hunt).
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { auth, AuthError } from '../../src/entries/auth.js';
 import { breaker } from '../../src/entries/breaker.js';
-import { createClient, memoryStore } from '../../src/entries/index.js';
+import { classify, createClient, memoryStore } from '../../src/entries/index.js';
 import { fetchHandler } from '../../src/entries/sw.js';
 import { queryOptionsFor, StaleAnswerError } from '../../src/entries/tanstack-query.js';
 import { adaptiveThrottle } from '../../src/entries/throttle.js';
@@ -133,5 +134,52 @@ describe('a refusal never retried (an isolated scope, a spent totalTimeout) is n
 		const refused = await failure(bare.queryFn({ signal: new AbortController().signal }));
 		const { headers } = refused.response!;
 		expect([headers.get('steadfetch-error'), headers.get('steadfetch-retriable'), asked() - before, bare.retry(0, refused)]).toEqual(['CIRCUIT_OPEN', null, 3, true]);
+	});
+});
+
+describe('auth() where it has no origin to send the token to (Node, Deno, a Worker: no prefix/baseUrl, no location)', () => {
+	const guarded = (fetch: (request: Request) => Response) => {
+		const sent: Array<string | null> = [];
+		let refreshes = 0;
+		const client = (options: Options) => {
+			const api = createClient({ name: `h29-auth-${crypto.randomUUID()}`, store: memoryStore, retry: 0, breaker: false, staleCache: false, fetch: async (request: Request) => {
+				sent.push(request.headers.get('authorization'));
+				return fetch(request);
+			}, ...options } as never);
+			made.push(api);
+			return api;
+		};
+
+		const token = () => 'secret';
+		const refresh = () => {
+			refreshes++;
+		};
+
+		return { sent, client, token, refresh, refreshes: () => refreshes };
+	};
+
+	it('a 401 to a call auth sent no token to, for want of any origin, is an AuthError saying which option to give', async () => {
+		const { sent, client, token, refresh, refreshes } = guarded(() => new Response('who are you?', { status: 401 }));
+		const api = client({ auth: auth({ token, refresh }) } as never);
+		const error = await failure(api.get('https://api.example.com/v1/me'));
+		// Before: ky's HTTPError 401, nothing saying the token was never sent.
+		expect([error instanceof AuthError, classify(error).code, error.response?.status, sent, refreshes()]).toEqual([true, 'AUTH_FAILED', 401, [null], 0]);
+		expect(error.message).toBe('auth() sent no token: it has no origin to send it to (no `prefix` or `baseUrl`, no `location`); give `auth.origins` (as ["https://api.example.com"]) or the client\'s `prefix`');
+		expect(error.cause).toMatchObject({ name: 'HTTPError' });
+	});
+
+	it('its neighbours: origins given, a baseUrl, `auth: false`, another status, and a 401 with throwHttpErrors: false stay as they were', async () => {
+		const { sent, client, token, refresh } = guarded((request) => new Response(null, { status: request.url.endsWith('/gone') ? 404 : 401 }));
+		const bare = client({ auth: auth({ token, refresh }) } as never);
+		const named = client({ auth: auth({ token, refresh: async () => undefined, origins: ['https://api.example.com'] }) } as never);
+		const prefixed = client({ baseUrl: 'https://api.example.com/v1/', auth: auth({ token, refresh: async () => undefined }) } as never);
+		const third = await failure(prefixed.get('https://other.example/x'));
+		const own = await failure(named.get('https://api.example.com/v1/me'));
+		const off = await failure(bare.get('https://api.example.com/v1/me', { auth: false } as never));
+		const gone = await failure(bare.get('https://api.example.com/gone'));
+		const unthrown = await bare.get('https://api.example.com/v1/me', { throwHttpErrors: false });
+		expect([third.name, own.name, off.name, gone.name, unthrown.status]).toEqual(['HTTPError', 'AuthError', 'HTTPError', 'HTTPError', 401]);
+		expect(own.message).toContain('again after the token refresh');
+		expect(sent).toEqual([null, 'Bearer secret', 'Bearer secret', null, null, null]);
 	});
 });
