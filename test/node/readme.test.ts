@@ -14,7 +14,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 // @ts-expect-error a plain .mjs script without types
 import { firstSentence, optionsOf, rewrite, sections } from '../../scripts/readme.mjs';
 // @ts-expect-error a plain .mjs script without types
@@ -71,6 +71,11 @@ const server = setupServer(
 	http.get('https://api.example.com/v1/todos', () => HttpResponse.json([{ id: 1 }, { id: 2 }])),
 );
 
+/** The page's `localStorage` as an app's sign-in code leaves it (`userId`: who is signed in), which a recipe's `identity` reads (Node 20 has none). */
+const signedIn = (): void => {
+	vi.stubGlobal('localStorage', { getItem: (key: string) => (key === 'userId' ? 'ada' : null) });
+};
+
 /**
  * The blocks run in Node, by name, each with what it must do. A block runs when importing it is
  * what a user's program does with it (a module of the app) and it needs no page, service worker or
@@ -101,6 +106,7 @@ const runs: Record<string, (module: Record<string, unknown>) => Promise<void> | 
 	// Made at import: their options are valid (a bad one throws a RangeError at createClient).
 	'a-form-that-works-offline-pwa': () => {},
 	'a-todo-created-then-edited-offline': async (module) => {
+		signedIn();
 		const api = module['api'] as import('../../src/entries/index.js').Client<{ outbox: import('../../src/entries/index.js').OutboxPolicy }>;
 		const createTodo = module['createTodo'] as (title: string) => Promise<string>;
 		const renameTodo = module['renameTodo'] as (id: string, title: string) => Promise<string>;
@@ -121,6 +127,7 @@ const runs: Record<string, (module: Record<string, unknown>) => Promise<void> | 
 		api.close();
 	},
 	'a-photo-taken-offline': async (module) => {
+		signedIn();
 		const api = module['api'] as import('../../src/entries/index.js').Client<{ outbox: import('../../src/entries/index.js').OutboxPolicy }>;
 		const uploadPhoto = module['uploadPhoto'] as (photo: File, caption: string) => Promise<string>;
 		const bytes = new Uint8Array(300_000).map((_, index) => (index * 7) % 251);
@@ -259,6 +266,7 @@ beforeAll(() => {
 
 afterAll(() => {
 	server.close();
+	vi.unstubAllGlobals();
 });
 
 describe('README code blocks', { timeout: 60_000 }, () => {

@@ -2,6 +2,10 @@
  * The twenty-ninth round on work bound to who started it (auth, identity, the TanStack Query helpers, the service
  * worker's `fetchHandler`) and a newcomer's frictions (defect hunt).
  */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { http, HttpResponse } from 'msw';
+import { setupServer } from 'msw/node';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { auth, AuthError } from '../../src/entries/auth.js';
 import { breaker } from '../../src/entries/breaker.js';
@@ -181,5 +185,108 @@ describe('auth() where it has no origin to send the token to (Node, Deno, a Work
 		expect([third.name, own.name, off.name, gone.name, unthrown.status]).toEqual(['HTTPError', 'AuthError', 'HTTPError', 'HTTPError', 401]);
 		expect(own.message).toContain('again after the token refresh');
 		expect(sent).toEqual([null, 'Bearer secret', 'Bearer secret', null, null, null]);
+	});
+});
+
+/**
+ * README recipes run as written: each block taken from README.md under its heading, only its import of `steadfetch`
+ * pointed at src/ (and, where the block keeps it to itself, its client exported for the test). The app's sign-in code
+ * keeps who is signed in (and the PWA its token) in the page's storage; the origin answers for whoever is signed in when
+ * it gets a request (a session cookie the browser sends), as a cookie-authenticated app's does.
+ */
+describe('README: the offline recipes keep a queued write with the user who made it, and send no empty token', () => {
+	const root = join(import.meta.dirname, '../..');
+	const readme = readFileSync(join(root, 'README.md'), 'utf8');
+	const recipe = async <T>(heading: string): Promise<T> => {
+		const section = readme.slice(readme.indexOf(`### ${heading}`));
+		const code = /^```ts\n([\s\S]*?)^```$/m.exec(section)![1]!;
+		const dir = join(root, 'test-results/h29');
+		mkdirSync(dir, { recursive: true });
+		const file = join(dir, `recipe-${crypto.randomUUID()}.ts`);
+		writeFileSync(file, `${code.replace("from 'steadfetch'", `from '${join(root, 'src/entries/index.js')}'`)}${/^export const api\b/m.test(code) ? '' : '\nexport { api };'}\n`);
+		const module = await import(/* @vite-ignore */ file) as T & { api: { close(): void } };
+		made.push(module.api);
+		return module;
+	};
+
+	/** The page's storage as the app's sign-in code fills it (`localStorage` and `sessionStorage` alike). */
+	const signIn = (values: Record<string, string>) => {
+		const stored = new Map(Object.entries(values));
+		const storage = { getItem: (key: string) => stored.get(key) ?? null, setItem: (key: string, value: string) => void stored.set(key, value), removeItem: (key: string) => void stored.delete(key) };
+		vi.stubGlobal('localStorage', storage);
+		vi.stubGlobal('sessionStorage', storage);
+		return stored;
+	};
+
+	type Outbox = { api: { outbox: { flush(): Promise<unknown>; size(): Promise<number> } } };
+	const network = { online: false };
+	const delivered: string[] = [];
+	const session = new Map<string, string>();
+	const server = setupServer(
+		http.post('https://api.example.com/v1/todos', () => network.online ? (delivered.push(`POST todos as ${session.get('userId')}`), HttpResponse.json({ id: 42 }, { status: 201 })) : HttpResponse.error()),
+		http.patch('https://api.example.com/v1/todos/:id', ({ params }) => network.online ? (delivered.push(`PATCH todos/${params['id']} as ${session.get('userId')}`), HttpResponse.json({})) : HttpResponse.error()),
+		http.post('https://api.example.com/v1/photos', async ({ request }) => network.online ? (delivered.push(`POST photos ${(await request.formData()).get('caption')} as ${session.get('userId')}`), HttpResponse.json({}, { status: 201 })) : HttpResponse.error()),
+		http.post('https://api.example.com/v1/orders', ({ request }) => (delivered.push(`POST orders ${request.headers.get('authorization')}`), HttpResponse.json({ ok: true }, { status: 201 }))),
+	);
+	/** A new browser, its network down; `become(who)` signs someone in (the page's storage and the origin's session alike). */
+	const start = () => {
+		const stored = signIn({});
+		session.clear();
+		network.online = false;
+		delivered.length = 0;
+		server.listen();
+		const become = (who: string): void => {
+			stored.set('userId', who);
+			session.set('userId', who);
+		};
+
+		return { stored, become };
+	};
+
+	afterEach(() => {
+		server.close();
+	});
+
+	it('"A todo created then edited offline": alice\'s queued todo and its edit are not delivered as bob\'s', async () => {
+		const { become } = start();
+		become('alice');
+		const { api, createTodo, renameTodo } = await recipe<Outbox & { createTodo(title: string): Promise<string>; renameTodo(id: string, title: string): Promise<string> }>('A todo created then edited offline');
+		const id = await createTodo('milk');
+		expect([await renameTodo(id, 'oat milk'), await api.outbox.size()]).toEqual(['queued', 2]);
+		// Alice signs out, bob signs in on the same browser; the network is back.
+		become('bob');
+		network.online = true;
+		await api.outbox.flush();
+		// Before: ['POST todos as bob', 'PATCH todos/42 as bob'] (alice's todo created in bob's account).
+		expect(delivered).toEqual([]);
+		become('alice');
+		await api.outbox.flush();
+		expect([delivered, await api.outbox.size()]).toEqual([['POST todos as alice', 'PATCH todos/42 as alice'], 0]);
+	});
+
+	it('"A photo taken offline": alice\'s queued photo is not delivered as bob\'s', async () => {
+		const { become } = start();
+		become('alice');
+		const { api, uploadPhoto } = await recipe<Outbox & { uploadPhoto(photo: File, caption: string): Promise<string> }>('A photo taken offline');
+		expect(await uploadPhoto(new File([new Uint8Array(64)], 'cat.jpg', { type: 'image/jpeg' }), 'the cat')).toBe('queued');
+		become('bob');
+		network.online = true;
+		await api.outbox.flush();
+		// Before: ['POST photos the cat as bob'].
+		expect(delivered).toEqual([]);
+		become('alice');
+		await api.outbox.flush();
+		expect([delivered, await api.outbox.size()]).toEqual([['POST photos the cat as alice'], 0]);
+	});
+
+	it('"A form that works offline (PWA)": with no token stored (nobody signed in yet), no Authorization is sent', async () => {
+		const { stored } = start();
+		network.online = true;
+		const { submitOrder } = await recipe<{ submitOrder(form?: unknown): Promise<string> }>('A form that works offline (PWA)');
+		expect(await submitOrder()).toBe('Order placed.');
+		// Before: ['POST orders Bearer'] (`Bearer ${'' }`: fetch trims the blank; a scheme with no token).
+		stored.set('token', 't1');
+		expect(await submitOrder()).toBe('Order placed.');
+		expect(delivered).toEqual(['POST orders null', 'POST orders Bearer t1']);
 	});
 });
