@@ -143,6 +143,18 @@ export const invalid = (error: unknown, hint = '', params: ReadonlySet<string> =
 	invalidUrl(`Invalid request: ${thrownText(error)}${hint}`, error, params);
 
 /**
+ * ky's run of a call rejected with `error`: a raw network failure is the app's own (`ownError`), and the error of an
+ * answer a service worker's client said is never retried (`Steadfetch-Retriable: false`, steadfetch/sw) is marked
+ * `retriable: false` before any wrapper reads it: the stale copy or `fallback` answered for it, and `queryOptionsFor`, say so.
+ */
+const rejected = (error: unknown): void => {
+	ownError(error);
+	if ((error as { response?: Response } | null)?.response?.headers?.get?.('steadfetch-retriable') === 'false') {
+		(error as { retriable?: boolean }).retriable = false;
+	}
+};
+
+/**
  * What ky would refuse when it builds the Request, for a wrapped call: a wrapper may read it first
  * (the outbox stores them), so the same typed error on every path, before any I/O. A body of none of
  * fetch's types is converted to a string, as here: a Symbol cannot be. A `Request` input whose body
@@ -794,7 +806,7 @@ export class Call implements PolicyCall {
 			}
 
 			// A raw network failure is not `fetch`'s (ky wraps those): the app's own, before any wrapper classifies it.
-			ownError(error);
+			rejected(error);
 			// ky gave up a retry at the request's deadline (waiting for it would pass the deadline): the
 			// retry is not made, and the call ends with its last attempt's error.
 			throw outcome ?? givenUp(this, error, (mark ?? this.#state).failure);
@@ -813,7 +825,7 @@ export class Call implements PolicyCall {
 
 			this.#settle(true, response, undefined);
 		}, (error: unknown) => {
-			ownError(error);
+			rejected(error);
 			this.#settle(false, undefined, error);
 			this.#spent(error, began);
 		});

@@ -282,7 +282,8 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
  * An answer for a call that is never retried — an `adaptiveThrottle()` refusal, a scope `breaker.isolate()` closed, a call
  * whose `totalTimeout` was spent (its retries were made in the worker), or the stale copy or `fallback` answer served for one
  * of them — carries `Steadfetch-Retriable: false`: a page's steadfetch client does not retry it (whatever its `retry`
- * options say), nor does `queryOptionsFor`'s `retry`, as the worker's client would not. A 503 of an open breaker, a
+ * options say; its error is marked `retriable: false`, and so is the page's own stale copy or `fallback` answered for it),
+ * nor does `queryOptionsFor`'s `retry`, as the worker's client would not. A 503 of an open breaker, a
  * per-attempt timeout and the server's own failing answers carry none: the page may retry them.
  *
  * @example

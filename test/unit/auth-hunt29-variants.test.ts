@@ -122,6 +122,20 @@ describe('a refusal never retried (an isolated scope, a spent totalTimeout) is n
 		expect([asked(), query.retry(0, error), origin]).toEqual([1, false, 1]);
 	});
 
+	it('the page\'s own stale copy or `fallback` served for such an answer of the worker is not retried either', async () => {
+		const { api, client, asked } = throughWorker(async () => Response.json({ fresh: true }), { breaker: breaker(), staleCache: false } as never, { staleCache: {}, fallback: { degraded: true } } as never);
+		const stored = new Promise((resolve) => client.on('cache:stored', resolve));
+		const query = queryOptionsFor<{ fresh: boolean }>(client, 'https://api.test/todos');
+		expect(await query.queryFn({ signal: new AbortController().signal })).toEqual({ fresh: true });
+		await stored;
+		await (api as unknown as Isolating).breaker.isolate('https://api.test');
+		const copy = await failure(query.queryFn({ signal: new AbortController().signal })) as StaleAnswerError;
+		const placeholder = queryOptionsFor(client, 'https://api.test/other');
+		const answer = await failure(placeholder.queryFn({ signal: new AbortController().signal })) as StaleAnswerError;
+		// Before: [..., true, ..., true] (the page's copy and fallback stood for an HTTPError 503 it took for transient).
+		expect([copy.reason, copy.staleData, query.retry(0, copy), answer.reason, placeholder.retry(0, answer), asked()]).toEqual(['http-5xx', { fresh: true }, false, 'fallback', false, 3]);
+	});
+
 	it('its neighbours: a breaker opened by failures, and a copy served for it, are still retried by the page', async () => {
 		let down = false;
 		const { api, client, asked } = throughWorker(async () => down ? new Response('down', { status: 503 }) : Response.json({ ok: true }), { breaker: breaker({ consecutiveFailures: 1 }) } as never);
