@@ -104,7 +104,7 @@ const drop = (response: Response | undefined): void => void response?.body?.canc
  * connection, a `401` auth could not cure; never a failover mirror's it set aside; also for a call a hook stopped with
  * `ky.stop`, which ky resolves with nothing), else `503` (`504` for a timeout) with `Steadfetch-Error: <code>` (percent-encoded: an app's own code may be any text)
  * (and, for an error with a `retryAfterMs`, `Retry-After` in whole seconds: at least 1, at most 2^31). Any of these for a
- * call never to be retried (`retriable: false`, `totalTimeoutSpent`) carries `Steadfetch-Retriable: false`.
+ * call never to be retried (not transient, `retriable: false`, `totalTimeoutSpent`) carries `Steadfetch-Retriable: false`.
  */
 const respond = async (client: Client, event: FetchEventLike): Promise<Response> => {
 	const { request } = event;
@@ -203,7 +203,7 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 		// property, which no page sees) says so in a header.
 		return told(client, method, (answer as { retriable?: unknown }).retriable === false ? unretried(answer) : answer);
 	} catch (error) {
-		const { code } = classify(error);
+		const { code, transient } = classify(error);
 		// An app's hook may throw anything, `null` too: read with `?.` (a throw here is a network error to the page).
 		const { entryId, response } = (error ?? {}) as { entryId?: unknown; response?: Response };
 		// The answer of ky's `HTTPError`; else the last of the page's origin (a 503 before a dropped connection, a 401 auth
@@ -221,10 +221,11 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 			throw error; // The page gave up: nobody reads this answer.
 		}
 
-		// A call never to be retried (an isolated scope's refusal, the throttle's: `retriable: false`; its `totalTimeout` spent, its
-		// retries inside it) says so to the page, whose client and `queryOptionsFor` then retry it no more than the worker's would.
+		// A call never to be retried (a failure `classify()` does not call transient, though its answer is a 503; an isolated
+		// scope's refusal, the throttle's: `retriable: false`; its `totalTimeout` spent, its retries inside it) says so to the
+		// page, whose client and `queryOptionsFor` then retry it no more than the worker's would.
 		const { retriable, totalTimeoutSpent } = (error ?? {}) as { retriable?: unknown; totalTimeoutSpent?: unknown };
-		const mark = retriable === false || totalTimeoutSpent === true ? unretried : (answer: Response) => answer;
+		const mark = !transient || retriable === false || totalTimeoutSpent === true ? unretried : (answer: Response) => answer;
 		if (failed) {
 			// The body as it arrived (decoded): its length and encoding headers no longer describe it.
 			const headers = new Headers(failed.headers);
@@ -279,7 +280,8 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
  * it (a POST answered `303` to `/new`): a page that needs where it landed reads it from the answer (a `Content-Location`
  * or its body).
  *
- * An answer for a call that is never retried — an `adaptiveThrottle()` refusal, a scope `breaker.isolate()` closed, a call
+ * An answer for a call that is never retried — a failure `classify()` does not call transient (`AUTH_FAILED` with no 401
+ * to pass on, `INVALID_REQUEST`, an app's hook's error: `UNKNOWN`), an `adaptiveThrottle()` refusal, a scope `breaker.isolate()` closed, a call
  * whose `totalTimeout` was spent (its retries were made in the worker), or the stale copy or `fallback` answer served for one
  * of them — carries `Steadfetch-Retriable: false`: a page's steadfetch client does not retry it (whatever its `retry`
  * options say; its error is marked `retriable: false`, and so is the page's own stale copy or `fallback` answered for it),

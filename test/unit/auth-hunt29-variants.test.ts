@@ -136,6 +136,27 @@ describe('a refusal never retried (an isolated scope, a spent totalTimeout) is n
 		expect([copy.reason, copy.staleData, query.retry(0, copy), answer.reason, placeholder.retry(0, answer), asked()]).toEqual(['http-5xx', { fresh: true }, false, 'fallback', false, 3]);
 	});
 
+	it('a failure classify() does not call transient answered by the worker\'s 503 (auth.token() failing, an app hook\'s error) is not retried by the page', async () => {
+		let origin = 0;
+		const ok = async () => {
+			origin++;
+			return Response.json({ ok: true });
+		};
+		const failing = throughWorker(ok, { auth: auth({ token: () => {
+			throw new Error('no session store');
+		}, refresh: () => undefined, origins: '*' }) } as never);
+		const query = queryOptionsFor(failing.client, 'https://api.test/todos');
+		const error = await failure(query.queryFn({ signal: new AbortController().signal }));
+		expect([error.response?.status, error.response?.headers.get('steadfetch-error'), error.response?.headers.get('steadfetch-retriable')]).toEqual([503, 'AUTH_FAILED', 'false']);
+		// Before: [3, true, 0] (AUTH_FAILED is not transient: the worker's client would never retry it).
+		expect([failing.asked(), query.retry(0, error), origin]).toEqual([1, false, 0]);
+		const hooked = throughWorker(ok, { hooks: { beforeRequest: [() => {
+			throw new Error('the app\'s own bug');
+		}] } } as never);
+		const own = await failure(hooked.client.get('https://api.test/todos'));
+		expect([own.response?.headers.get('steadfetch-error'), hooked.asked()]).toEqual(['UNKNOWN', 1]);
+	});
+
 	it('its neighbours: a breaker opened by failures, and a copy served for it, are still retried by the page', async () => {
 		let down = false;
 		const { api, client, asked } = throughWorker(async () => down ? new Response('down', { status: 503 }) : Response.json({ ok: true }), { breaker: breaker({ consecutiveFailures: 1 }) } as never);
