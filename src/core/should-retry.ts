@@ -47,7 +47,7 @@ export const shouldRetry = (user: ShouldRetry | undefined, onTimeout: boolean, a
 			call.failed(error, (error.options as { steadfetchRun?: object }).steadfetchRun);
 		}
 
-		if ((error as { retriable?: unknown }).retriable === false || (error as { response?: Response }).response?.headers.get('steadfetch-retriable') === 'false') {
+		if ((error as { retriable?: unknown }).retriable === false || (error as { response?: Response }).response?.headers?.get?.('steadfetch-retriable') === 'false') {
 			// A policy refused the attempt and said so on its error (adaptiveThrottle()'s), or a service worker's client did on
 			// its answer (`Steadfetch-Retriable: false`, steadfetch/sw): never retried, whatever the user says.
 			return false;

@@ -325,3 +325,17 @@ describe('README: the offline recipes keep a queued write with the user who made
 		expect(delivered).toEqual(['POST orders null', 'POST orders Bearer t1']);
 	});
 });
+
+describe('what a page\'s client reads of `Steadfetch-Retriable` is read defensively', () => {
+	it('an app\'s error with a `response` that is no Response (a hook\'s own object) is retried as before, never a crash', async () => {
+		let calls = 0;
+		const api = createClient({ name: `h29-${crypto.randomUUID()}`, store: memoryStore, breaker: false, staleCache: false, retry: { limit: 1, delay: () => 0, shouldRetry: () => true }, fetch: async () => {
+			calls++;
+			throw Object.assign(new Error('app'), { response: { status: 503 } });
+		} } as never);
+		made.push(api);
+		const error = await failure(api.get('https://api.test/x'));
+		// With `response.headers.get` read as is (this round's first fix): a TypeError of shouldRetry, not the app's error.
+		expect([error.message, calls]).toEqual(['app', 2]);
+	});
+});
