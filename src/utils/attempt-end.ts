@@ -1,5 +1,3 @@
-import type { FetchInit, FetchLike } from '../core/types.js';
-
 /**
  * Send an attempt (`next(request, init)`) and tell `ended` how it ended, once: its answer, its failure, or its abort,
  * whichever comes first. ky gives up on a timed-out attempt before some runtimes (Deno, workerd) reject its aborted
@@ -7,7 +5,7 @@ import type { FetchInit, FetchLike } from '../core/types.js';
  * abort, before ky's caller sees it. The abort listener goes with the attempt: a signal that outlives it (the caller's,
  * shared by many calls) must not hold the attempt, its call and their input.
  */
-export const sendOnce = (next: FetchLike, request: Request, init: FetchInit | undefined, ended: (response?: Response, error?: unknown) => void): Promise<Response> => {
+export const sendOnce = <Init>(next: (request: Request, init: Init) => Promise<Response>, request: Request, init: Init, ended: (response?: Response, error?: unknown) => void): Promise<Response> => {
 	const { signal } = request;
 	let done = false;
 	const end = (response?: Response, error?: unknown): void => {
