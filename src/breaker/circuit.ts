@@ -165,7 +165,7 @@ export const bounded = (value: unknown, max: number): number => Number.isInteger
 /**
  * A record from outside (the store, another tab, a coordinator), checked and bounded, or
  * `undefined` for anything that is not one (an unknown version, a corrupt value). It opened no
- * later than `now` and no earlier than `maxOpenMs` before its `at` (what `snapshot()` and `stats()` show), and its open period is no longer than `maxOpenMs` from then: a record written
+ * later than `now` and no earlier than `maxOpenMs` (and `clearLeadMs`) before its `at` (what `snapshot()` and `stats()` show), and its open period is no longer than `maxOpenMs` from then: a record written
  * by any script of the origin (or a clock far ahead) cannot hold a scope open. An isolation stays
  * open until reset, whatever its times say. `at` orders records only (the later wins) and is kept
  * as written, so a record read again is known as the same one. Version 1 and 2; the counts of a
@@ -176,8 +176,9 @@ export const bounded = (value: unknown, max: number): number => Number.isInteger
 export const readRecord = (value: unknown, now: number, maxOpenMs: number): BreakerRecord | undefined => {
 	const { v, scope, state, openedAt, reopensAt, opens, at, isolated, unanswered, probed, cleared, failures } = (value ?? {}) as Partial<BreakerRecord>;
 	if (((v as number) === 1 || v === 2) && typeof scope === 'string' && scope.length <= 8192 && [openedAt, reopensAt, at].every(Number.isFinite) && Number.isInteger(opens) && opens! >= 0 && (isolated ?? true) === true && (unanswered ?? true) === true) {
-		// Opened no earlier than `maxOpenMs` before its record's date (a tab dates it at its opening, ms after): what it shows.
-		const from = Math.min(Math.max(openedAt!, at! - maxOpenMs), now);
+		// Opened no earlier than `maxOpenMs` before its record's date, less the lead an isolation told the tabs is dated by (a
+		// tab dates an opening at it, ms after; an `isolate()` `clearLeadMs` after): what it shows. A true record reads unchanged.
+		const from = Math.min(Math.max(openedAt!, at! - maxOpenMs - clearLeadMs), now);
 		return state === 'closed' ? { ...closed(scope, at!), ...(cleared === true && { cleared }) }
 			: state === 'open' ? { v: 2, scope, state, openedAt: from, reopensAt: from + Math.max(0, Math.min(reopensAt! - openedAt!, maxOpenMs)), opens: Math.min(opens!, 32), at: at!, ...(isolated && { isolated }), ...(unanswered && { unanswered }), ...(probed === true && { probed }), failures: bounded(failures, 1000) }
 				: undefined;

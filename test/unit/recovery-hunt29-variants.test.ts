@@ -7,6 +7,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { memoryStore, type KeyValueStore } from '../../src/entries/index.js';
 import { origin, t0, windowEachTest, sharedTabs } from './breaker-kit.js';
+import { clearLeadMs, readRecord } from '../../src/breaker/circuit.js';
 
 const clients = windowEachTest();
 const tabsOf = sharedTabs(clients, 'h29-tabs');
@@ -139,7 +140,7 @@ describe('breaker: an open record whose opening is far in the past (a hostile me
 		expect(shown[1]).toBeDefined();
 		// Before: openedAt -1e308 (and reopensAt -1e308: the period's end from there).
 		for (const snapshot of shown) {
-			expect(snapshot?.openedAt).toBeGreaterThanOrEqual(t0 - 60_000);
+			expect(snapshot?.openedAt).toBeGreaterThanOrEqual(t0 - 60_000 - clearLeadMs);
 			expect(snapshot?.openedAt).toBeLessThanOrEqual(t0);
 			if (snapshot?.reopensAt !== undefined) {
 				expect(snapshot.reopensAt).toBeGreaterThanOrEqual(snapshot.openedAt!);
@@ -156,6 +157,16 @@ describe('breaker: an open record whose opening is far in the past (a hostile me
 		void tab.call();
 		await vi.waitFor(() => expect(tab.api.breaker(origin).state).not.toBe('closed'));
 		// Before: -1e308.
-		expect(tab.api.breaker(origin).openedAt).toBeGreaterThanOrEqual(t0 - 60_001);
+		expect(tab.api.breaker(origin).openedAt).toBeGreaterThanOrEqual(t0 - 60_001 - clearLeadMs);
+	});
+});
+
+describe('a record an isolate() told the tabs (dated clearLeadMs ahead) reads back as it was written', () => {
+	it('its opening is not moved by the bound on absurd openings, whatever maxOpenMs (test/node/breaker-tabs: the tab that isolated took its own stored record back as another opening, "breaker:open shared")', () => {
+		const written = { v: 2, scope: origin, state: 'open', openedAt: t0, reopensAt: t0, opens: 0, at: t0 + clearLeadMs, isolated: true, failures: 0 } as const;
+		for (const maxOpenMs of [100, 1_000, 60_000]) {
+			// Before this bound took the lead in: openedAt t0 + 400 with maxOpenMs 100.
+			expect(readRecord(written, t0 + 5_000, maxOpenMs)).toEqual(written);
+		}
 	});
 });
