@@ -11,7 +11,6 @@ import type { Channel } from '../utils/channel.js';
 import { background, partStore, storageError, storageMs, type PartStore } from '../core/part-store.js';
 import { maxScopes, scopes, type Scopes } from '../utils/scopes.js';
 import { isSuperseded } from '../utils/superseded.js';
-import { sendOnce } from '../utils/attempt-end.js';
 import { locked } from '../utils/lock.js';
 import { basicAutoStore } from '../stores/auto.js';
 import { bounded, clearLeadMs, closed, machine, readRecord, type BreakerRecord, type Circuit, type Machine, type Settings } from './circuit.js';
@@ -431,13 +430,32 @@ export const send = (circuits: Circuits, circuit: Circuit, probe: number | undef
 	const { record } = circuit;
 	const call = init?.steadfetch;
 	const { signal } = request;
+	let done = false;
 	circuit.busy++;
-	return sendOnce(next, request, init, (response, error) => {
-		circuit.busy--;
-		tally(circuits, circuit, record, probe, !response && ((call?.signal?.aborted && signal.aborted) || isSuperseded(error) || isSteadfetchError(error)) ? undefined
-			: verdictOf(circuits.options.isFailure, response, error)
-				?? (response ? !!classifyStatus(response.status)?.transient : signal.aborted || classify(error).transient || undefined), response, call);
-		after?.();
+	const settle = (response?: Response, error?: unknown): void => {
+		if (!done) {
+			done = true;
+			circuit.busy--;
+			// The listener goes with the attempt: a signal that outlives it (the caller's, shared by many
+			// calls) must not hold the attempt, its call and their input.
+			signal.removeEventListener('abort', onAbort);
+			tally(circuits, circuit, record, probe, !response && ((call?.signal?.aborted && signal.aborted) || isSuperseded(error) || isSteadfetchError(error)) ? undefined
+				: verdictOf(circuits.options.isFailure, response, error)
+					?? (response ? !!classifyStatus(response.status)?.transient : signal.aborted || classify(error).transient || undefined), response, call);
+			after?.();
+		}
+	};
+
+	// ky gives up on a timed-out attempt before some runtimes (Deno, workerd) reject its aborted fetch,
+	// and a transport may ignore its signal: an attempt counts at its abort, before ky's caller sees it.
+	const onAbort = (): void => settle(undefined, signal.reason);
+	signal.addEventListener('abort', onAbort);
+	return next(request, init).then((response) => {
+		settle(response);
+		return response;
+	}, (error: unknown) => {
+		settle(undefined, error);
+		throw error;
 	});
 };
 

@@ -7,7 +7,6 @@ import { classify, classifyStatus } from '../errors/classify.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import { ThrottledError } from '../errors/ThrottledError.js';
 import { isSuperseded } from '../utils/superseded.js';
-import { sendOnce } from '../utils/attempt-end.js';
 import { Counts, type Scope } from './counts.js';
 import { offOnly } from '../utils/validate.js';
 
@@ -81,18 +80,35 @@ export const createThrottle = (context: PolicyContext, { k, windowMs, minRequest
 			}
 		};
 
-		// Counted at its end or its abort, as the breaker counts it (`sendOnce`).
 		const { signal } = request;
-		return sendOnce(next, request, init, (response, error) => {
-			// A failure classify() calls transient (network, timeout) and an attempt ky gave up (its timeout) count; the app's
-			// own error (UNKNOWN), the caller's abort and a hedge that lost say nothing of the origin.
-			if (response) {
-				ended(response, !classifyStatus(response.status)?.transient);
-			} else if (!(call?.signal?.aborted && signal.aborted) && !isSteadfetchError(error) && !isSuperseded(error) && (signal.aborted || classify(error).transient)) {
-				ended(undefined, false);
-			} else if (race) {
-				race.flying--;
+		let done = false;
+		/** The attempt's end, counted once: its answer, its failure, or its abort (see `onAbort`). */
+		const settle = (response?: Response, error?: unknown): void => {
+			if (!done) {
+				done = true;
+				signal.removeEventListener('abort', onAbort);
+				// A failure classify() calls transient (network, timeout) and an attempt ky gave up (its timeout) count; the app's
+				// own error (UNKNOWN), the caller's abort and a hedge that lost say nothing of the origin.
+				if (response) {
+					ended(response, !classifyStatus(response.status)?.transient);
+				} else if (!(call?.signal?.aborted && signal.aborted) && !isSteadfetchError(error) && !isSuperseded(error) && (signal.aborted || classify(error).transient)) {
+					ended(undefined, false);
+				} else if (race) {
+					race.flying--;
+				}
 			}
+		};
+
+		// Counted at its abort, as the breaker counts it: ky gives up on a timed-out attempt before some runtimes (Deno,
+		// workerd) reject its aborted fetch, and a transport may ignore its signal (never counted, before).
+		const onAbort = (): void => settle(undefined, signal.reason);
+		signal.addEventListener('abort', onAbort);
+		return next(request, init).then((response) => {
+			settle(response);
+			return response;
+		}, (error: unknown) => {
+			settle(undefined, error);
+			throw error;
 		});
 	};
 
