@@ -143,7 +143,13 @@ describe('TanStack, exactly (real Chromium, @tanstack/query-core in the pages)',
 		const [a, b] = await tabs(2, true);
 		const breaker = { breaker: { consecutiveFailures: 2, openMs: 30_000 } };
 		await Promise.all([reader(a!, 'rec-tq', 'tabs', breaker), reader(b!, 'rec-tq', 'tabs', breaker)]);
-		await waitFor(async () => (await last(a!))?.fresh === true && (await events(a!)).some((event) => event.type === 'cache:stored'), 'tab A\'s first answer, stored', 10_000);
+		// Both tabs' first answers in before the API goes down: the breaker's failure count is shared, so a first fetch of
+		// tab B's still under way (a busy machine) would fail too, open the breaker at tab A's first failure, and leave A's
+		// query waiting 30 s at one failure.
+		for (const [tab, name] of [[a!, 'A'], [b!, 'B']] as const) {
+			await waitFor(async () => (await last(tab))?.fresh === true && (await events(tab)).some((event) => event.type === 'cache:stored'), `tab ${name}'s first answer, stored`, 10_000);
+		}
+
 		await api.down('refuse');
 		await a!.evaluate(() => void (globalThis as unknown as { q: Q }).q.observer.refetch());
 		// Tab A: two network failures open the breaker (30 s, opened without an answer); its query shows
