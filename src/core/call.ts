@@ -204,10 +204,13 @@ interface CallState {
 	/** ky's promise for the latest run, and the Response it resolved with (to tell it from a substitute). */
 	run: ResponsePromise | undefined;
 	response: Response | undefined;
-	/** Body shortcuts asked for so far: started with each run (a wrapper may run ky again). */
-	shortcuts: Array<(run: ResponsePromise) => void> | undefined;
-	/** With a run started beside another still going (a wrapper that runs ky twice at once): every run so far, for a shortcut asked later. */
-	runs?: ResponsePromise[];
+	/** Once a second run started (a wrapper ran ky again, or twice at once): each run by the Response it resolved with (`runOf`). */
+	runs?: Map<Response, ResponsePromise>;
+	/**
+	 * The `Accept` of the first body shortcut asked for (`.json()`: `application/json`), set on each attempt that has none, as
+	 * ky's shortcut sets it on its request before it sends (`accepts`).
+	 */
+	accept: string | undefined;
 	/**
 	 * Whether the call's first run (the one started with no run before or beside it: it carries no `steadfetchRun` mark) had an
 	 * attempt: its next ones are retries. A run a wrapper started again (failover, auth), or beside one still going (one
@@ -269,7 +272,7 @@ export class Call implements PolicyCall {
 		answer: undefined,
 		run: undefined,
 		response: undefined,
-		shortcuts: undefined,
+		accept: undefined,
 		plain: false,
 		live: 0,
 		retry: 0,
@@ -454,6 +457,11 @@ export class Call implements PolicyCall {
 			request.headers.set('idempotency-key', this.#state.key);
 		}
 
+		// A wrapped call's body shortcut (`accepts`), as ky's sets it: an `Accept` the call or a hook gave stays.
+		if (this.#state.accept && !request.headers.get('accept')) {
+			request.headers.set('accept', this.#state.accept);
+		}
+
 		this.#state.answer = undefined;
 		this.#state.attemptStartedAt = this.#client.clock.now();
 		const kind = this.#count(request, init);
@@ -608,22 +616,24 @@ export class Call implements PolicyCall {
 		return this.#state.locals[index] as S;
 	}
 
-	/** Whether the call resolved with ky's own response (not one a policy made). */
+	/** Whether `response` is one of ky's own, of one of the call's runs (not one a policy or a wrapper made). */
 	isKys(response: Response): boolean {
-		return response === this.#state.response;
+		const { runs } = this.#state;
+		return runs ? runs.has(response) : response === this.#state.response;
 	}
 
-	/** Start `start` with the call's current run (if any; each run so far when two went at once: `runs`) and every later one (see `#runKy`). */
-	withRuns(start: (run: ResponsePromise) => void): void {
+	/** The run of ky of a wrapped call that resolved with `response` (a wrapper gave one of ky's own back), none when a policy or a wrapper made it. */
+	runOf(response: Response): ResponsePromise | undefined {
 		const { runs, run } = this.#state;
-		if (runs) {
-			runs.forEach(start);
-		} else if (run) {
-			start(run);
-		}
+		return runs ? runs.get(response) : response === this.#state.response ? run : undefined;
+	}
 
-		this.#state.shortcuts ??= [];
-		this.#state.shortcuts.push(start);
+	/**
+	 * A body shortcut was asked for: every attempt from now on that has no `Accept` (or an empty one) asks for its type, as
+	 * ky's shortcut would have set it before its first send — the first shortcut asked for wins, as with ky.
+	 */
+	accepts(type: string): void {
+		this.#state.accept ??= type;
 	}
 
 	/**
@@ -783,19 +793,18 @@ export class Call implements PolicyCall {
 		// A run started again, or beside one still going, is marked: its first attempt is no retry (`#count`).
 		const mark: RunMark | undefined = this.#state.attempts > 0 || this.#state.live > 0 ? { due: true } : undefined;
 		const run = this.#start(mark ? { ...options, steadfetchRun: mark } : options);
-		if (this.#state.live++ > 0) {
-			this.#state.runs ??= [this.#state.run!];
-			this.#state.runs.push(run);
+		this.#state.live++;
+		// A second run: each run is known by its Response from now on (a wrapper may give back the first), the first's too when it had one.
+		const { run: before, response: had } = this.#state;
+		if (before && !this.#state.runs) {
+			this.#state.runs = new Map(had ? [[had, before]] : []);
 		}
 
 		this.#state.run = run;
-		for (const shortcut of this.#state.shortcuts ?? []) {
-			shortcut(run);
-		}
-
 		return run.then((response) => {
 			this.#state.live--;
 			this.#state.response = response;
+			this.#state.runs?.set(response, run);
 			return response;
 		}, (error: unknown) => {
 			this.#state.live--;

@@ -4,60 +4,32 @@ import type { Call } from './call.js';
 type BodyType = 'json' | 'text' | 'formData' | 'arrayBuffer' | 'blob' | 'bytes';
 type Shortcut = (schema?: unknown) => Promise<unknown>;
 
-const types: readonly BodyType[] = ['json', 'text', 'formData', 'arrayBuffer', 'blob', 'bytes'];
+/** The `Accept` each of ky's shortcuts asks for (ky's `responseTypes`, which ky does not export). */
+const accepts: Record<BodyType, string> = { json: 'application/json', text: 'text/*', formData: 'multipart/form-data', arrayBuffer: '*/*', blob: '*/*', bytes: '*/*' };
+const types = Object.keys(accepts) as BodyType[];
 const ignore = (): void => undefined;
 
 /**
- * One body shortcut of a wrapped call's promise. The same shortcut of ky's own promise is asked for
- * with each run of ky (at once if one started): ky sets `Accept` before it sends and reads its
- * response's body as it arrives, as plain ky does. When the call resolves with the response of one of
- * its runs (a wrapper that ran ky twice may give back the first), that run's parse is the answer; when a policy answered instead (a stale copy, a 202 for a queued write, a
- * fallback), the substitute is parsed by ky too — `parseJson`, Standard Schema validation and
- * `SchemaValidationError` as for a fresh response, no hooks, nothing sent.
+ * One body shortcut of a wrapped call's promise. Its `Accept` goes on every attempt from now on, as
+ * ky's shortcut sets it before it sends (`Call.accepts`); the body is read once the call resolved, so
+ * that a wrapper may read the body of the response its run gave it (and answer with a new one). When
+ * the call resolves with the response of one of its runs (a wrapper that ran ky twice may give back the
+ * first), that run's own shortcut parses it; when a policy or a wrapper answered instead (a stale
+ * copy, a 202 for a queued write, a fallback, a response of its own), the substitute is parsed by ky
+ * too — `parseJson`, Standard Schema validation and `SchemaValidationError` as for a fresh response,
+ * no hooks, nothing sent.
  */
 const shortcut = (promise: Promise<Response>, call: Call, type: BodyType, schema: unknown, parseJson: KyOptions['parseJson']): Promise<unknown> => {
-	/** The first run and its parse: the answer when the call resolves with ky's response and no other run started (most calls). */
-	let firstRun: ResponsePromise | undefined;
-	let first: Promise<unknown> | undefined;
-	/** With a second run: each run's parse, by the response it resolved with (a wrapper that ran ky twice may give back its first). */
-	let parses: Map<Response, Promise<unknown>> | undefined;
-	/** Known as the call resolves: the call's own reaction to its run is added after this one (or the run settled before). */
-	const note = (run: ResponsePromise, parsed: Promise<unknown>): void => {
-		run.then((response) => void parses!.set(response, parsed), ignore);
-	};
-
-	const start = (run: ResponsePromise): void => {
-		// A run that could not start (an invalid request) is a plain rejected promise: nothing to parse.
-		const parsed = (run[type] as Shortcut | undefined)?.(schema);
-		parsed?.catch(ignore);
-		if (!firstRun) {
-			firstRun = run;
-			first = parsed;
-			return;
-		}
-
-		if (!parses) {
-			parses = new Map();
-			if (first) {
-				note(firstRun, first);
-			}
-		}
-
-		if (parsed) {
-			note(run, parsed);
-		}
-	};
-
-	call.withRuns(start);
+	call.accepts(accepts[type]);
 	return promise.then((response) => {
-		const parsed = parses ? parses.get(response) : call.isKys(response) ? first : undefined;
-		if (parsed) {
-			return parsed;
+		const run = call.runOf(response);
+		if (run) {
+			return (run[type] as Shortcut)(schema);
 		}
 
 		const parse = call.options.parseJson ?? parseJson;
-		const run = ky(call.request?.url ?? (response.url || 'http://localhost/'), { fetch: async () => response, retry: 0, timeout: false, throwHttpErrors: false, parseJson: parse } as KyOptions);
-		return (run[type] as Shortcut)(schema);
+		const substitute = ky(call.request?.url ?? (response.url || 'http://localhost/'), { fetch: async () => response, retry: 0, timeout: false, throwHttpErrors: false, parseJson: parse } as KyOptions);
+		return (substitute[type] as Shortcut)(schema);
 	});
 };
 
