@@ -83,7 +83,7 @@ describe('the shortcut\'s Accept on every attempt of every run', () => {
 
 	it('a retry and a second run carry it; the wrapper gives back the first run\'s response, unread: ky parses that one', async () => {
 		failOnce.add('/two');
-		const api = createClient({ retry: { limit: 1, backoffLimit: 0 }, mine: wrapping(async (call, next) => {
+		const api = createClient({ retry: { limit: 1, backoffLimit: 0 }, mine: wrapping(async (_call, next) => {
 			const first = await next();
 			await next({ headers: { 'x-run': '2' } }).then((second) => second.body?.cancel(), () => undefined);
 			return first;
