@@ -35,9 +35,12 @@ const fetchTakes = ({ status, statusText, headers, vary }: CacheRecord): boolean
 	}
 };
 
-/** Whether `list` is a list of name-value pairs of strings (`vary`: a value may be `null`, a header the request had not). */
+/**
+ * Whether `list` is a list of name-value pairs of strings (`vary`: a value may be `null`, a header the request had not), at
+ * most 256 of them (`bounded`'s count, checked first: a stored list of a million is not walked on a request's path).
+ */
 const pairs = (list: unknown, vary?: boolean): boolean =>
-	Array.isArray(list) && list.every((pair) => Array.isArray(pair) && pair.length === 2 && [pair[0], vary && pair[1] === null ? '' : pair[1]].every((text) => typeof text === 'string'));
+	Array.isArray(list) && list.length <= 256 && list.every((pair) => Array.isArray(pair) && pair.length === 2 && [pair[0], vary && pair[1] === null ? '' : pair[1]].every((text) => typeof text === 'string'));
 
 /**
  * Whether a record's head is within what a response's is (copy.ts `write` keeps no other; an answer over them is not
