@@ -33,7 +33,8 @@ export interface CacheHandle {
 	 * The current identity's stored copies: URL (sensitive query values removed), status, when
 	 * stored (epoch ms) and body size. Only those a failed read could be answered with: not one past its
 	 * limit (`maxStaleMs`, its own `stale-if-error`), unreadable (reported as `storage:error`, operation `decode`), or stored
-	 * before a write of its URL was delivered. Of the identity signed in as it resolves; rejects with `InvalidRequestError` while the client's `identity()` fails.
+	 * before a write of its URL was delivered — each such record it meets is removed from the store, as a failed read removes
+	 * it (an unreadable one reported once). Of the identity signed in as it resolves; rejects with `InvalidRequestError` while the client's `identity()` fails.
 	 */
 	list(): Promise<CachedEntry[]>;
 }
@@ -73,21 +74,30 @@ export const clear = async ({ context, key, view }: CacheState, options?: { iden
 
 /**
  * The records of an identity's copies (of one URL, sensitive query values removed, when given) that `serve` may answer with now (`usable`), in the store's order.
- * One that is no record `write` gives (malformed, another build's, one holding a header the cache never stores) is ignored and reported as a serve reports it
- * (`storage:error`, operation `decode`, its key): API.md "Sensitive data".
+ * Any other goes from the store, as a serve meets it (serve.ts): one that is no record `write` gives (malformed, another build's, one holding a header the
+ * cache never stores) reported as a serve reports it (`storage:error`, operation `decode`, its key: API.md "Sensitive data"), once; one past its limit not.
  */
 const records = async (cache: CacheState, identity: string | undefined, url?: string): Promise<CacheRecord[]> => {
-	const { key, store } = cache;
+	const { key, store, view } = cache;
 	const prefix = await key.who(identity);
 	const found = await Promise.all((await store.keys()).filter((stored) => stored.startsWith(prefix) && (url === undefined || urlOf(stored) === url)).map(async (stored) => [stored, await store.get<unknown>(stored)] as const));
 	const now = cache.context.clock.now();
-	return found.filter(([stored, record]) => {
-		if (record !== undefined && !readable(cache, stored, record)) {
+	const gone: Array<Promise<void>> = [];
+	const kept = found.filter(([stored, record]) => {
+		if (record === undefined || usable(cache, stored, record, now)) {
+			return record !== undefined;
+		}
+
+		if (!readable(cache, stored, record)) {
 			storageError(cache.context, 'cache', 'decode', new TypeError('Unreadable cache record'), stored);
 		}
 
-		return usable(cache, stored, record, now);
-	}).map(([, record]) => record as CacheRecord);
+		view.forget(stored);
+		gone.push(store.delete(stored));
+		return false;
+	});
+	await Promise.all(gone); // Never rejects (a failure is a `storage:error`), bounded by `storageTimeoutMs`.
+	return kept.map(([, record]) => record as CacheRecord);
 };
 
 /**

@@ -6,6 +6,10 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isRecord } from '../../src/cache/record.js';
+import { createClient as createPreset, type StorageErrorEvent } from '../../src/entries/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { mapStore } from '../helpers/test-stores.js';
+import { next } from './cache-kit.js';
 
 const t0 = 1_700_000_000_000;
 
@@ -43,5 +47,53 @@ describe('a stored record\'s head is bounded before it is walked (isRecord)', ()
 		const seen = { items: 0 };
 		expect(isRecord(record(counted(200, seen), Array.from({ length: 56 }, (_, index) => [`x-v${index}`, null])))).toBe(true);
 		expect(isRecord(record(counted(200, seen), Array.from({ length: 57 }, (_, index) => [`x-v${index}`, null])))).toBe(false);
+	});
+});
+
+describe('cache.list() meets an unusable stored record as a request\'s read does: reported once, and removed', () => {
+	/** A client over `records` whose one stored copy (of https://a.test/x) is then replaced by `corrupt(record)`. */
+	const corrupted = async (corrupt: (record: Record<string, unknown>) => unknown) => {
+		const records = new Map<string, unknown>();
+		const api = createPreset({
+			name: 'hunt30-list', clock: new ManualClock(t0), store: mapStore(records), retry: 0, breaker: false,
+			fetch: (async () => new Response('ok', { headers: { 'cache-control': 'max-age=60' } })) as typeof fetch,
+		});
+		const stored = next(api, 'cache:stored');
+		await api.get('https://a.test/x').text();
+		await stored;
+		const [key, record] = [...records].find(([each]) => each.startsWith('r:'))!;
+		records.set(key, corrupt(record as Record<string, unknown>));
+		const errors: StorageErrorEvent[] = [];
+		api.on('storage:error', (event) => errors.push(event));
+		return { api, key, errors, records };
+	};
+
+	it.each([
+		['a Set-Cookie kept', (record: Record<string, unknown>) => ({ ...record, headers: [...record['headers'] as unknown[], ['set-cookie', 'sid=1']] })],
+		['no record at all', () => 'garbage'],
+	])('unreadable (%s): one storage:error over three list() calls, and the record is gone', async (_, corrupt) => {
+		const { api, key, errors, records } = await corrupted(corrupt);
+		for (let index = 0; index < 3; index++) {
+			expect(await api.cache.list()).toEqual([]);
+		}
+
+		// Before: 3 reports (one per list(), the record never removed) and the record still stored.
+		expect([errors.length, records.has(key)]).toEqual([1, false]);
+		api.close();
+	});
+
+	it('past its limit (maxStaleMs): removed when met, not reported (no fault)', async () => {
+		const { api, key, errors, records } = await corrupted((record) => ({ ...record, storedAt: t0 - 2 * 86_400_000, born: t0 - 2 * 86_400_000 }));
+		expect(await api.cache.list()).toEqual([]);
+		// Before: [0, true] (ignored, kept stored though `maxStaleMs` says "A copy past its limit is removed when met").
+		expect([errors.length, records.has(key)]).toEqual([0, false]);
+		api.close();
+	});
+
+	it('a usable record stays listed and stored (as before)', async () => {
+		const { api, key, errors, records } = await corrupted((record) => record);
+		expect((await api.cache.list()).map(({ url }) => url)).toEqual(['https://a.test/x']);
+		expect([errors.length, records.has(key)]).toEqual([0, true]);
+		api.close();
 	});
 });
