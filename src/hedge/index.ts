@@ -89,7 +89,7 @@ const drop = (response: Response | undefined): void => void response?.body?.canc
 
 /**
  * The pause a transient answer asks for, in ms from `now`: its `Retry-After` (a list read whole), and on a 429 (its quota is
- * spent) the longest reset (`reset=`, `t=`: seconds, or epoch seconds past 10⁹) its `RateLimit` (either draft form),
+ * spent) the longest reset (`reset=`, `t=`: seconds, or epoch seconds past 10⁹, epoch ms past 10¹²: `resetMsOf`) its `RateLimit` (either draft form),
  * `RateLimit-Reset` or `X-RateLimit-Reset` says — not on a 5xx, whose reset fields (sent with every answer by many APIs)
  * tell a quota that is not what failed; 0 for none (a malformed value is none).
  */
@@ -322,7 +322,7 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
  * deliberate difference) wins and the others are aborted; when none wins, the call gets the last server
  * answer (an error only when no server answered: the first attempt's, never a hedge's refusal as it was to go out; or the caller's abort when its signal aborted).
  * A transient answer with a `Retry-After` (seconds or an HTTP-date), or a 429 with a quota reset (`RateLimit`'s `reset`/`t`
- * in either draft form, `RateLimit-Reset`, `X-RateLimit-Reset`: seconds, or epoch seconds past 10⁹; the longest it says),
+ * in either draft form, `RateLimit-Reset`, `X-RateLimit-Reset`: seconds, or epoch seconds past 10⁹, epoch ms past 10¹²; the longest it says),
  * holds every hedge to its scope until that time has passed (the race's next one waits for it), for at most the call's `retry.maxRetryAfter` (ms, the client's when the
  * call gives none; 30 000 by default), as it bounds a retry's wait: a server's hour, or a date a year ahead, never turns hedging off for longer.
  * Per call, `hedge: false` opts out. Each attempt keeps every property of the call's

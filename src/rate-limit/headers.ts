@@ -42,7 +42,7 @@ const policiesOf = (field: string | null): Map<string, [w: number | undefined, q
  * (`limit=10, remaining=0, reset=2`, a policy per field line). Its first KiB is read, whole items
  * only; a malformed item is skipped. A policy without its reset (`t`, `reset`) is read with the
  * window of the `RateLimit-Policy` item of its name (`policy()`, read when first needed): the longest
- * it can take to reset; without one it says nothing. A reset past 10⁹ is epoch seconds (`resetMsOf`). The kept policy's limit is its `q` there, or the first
+ * it can take to reset; without one it says nothing. A reset past 10⁹ is epoch seconds, past 10¹² epoch ms (`resetMsOf`). The kept policy's limit is its `q` there, or the first
  * form's `limit`; its window, that item's `w`.
  */
 const parseRateLimit = (field: string, policy: () => string | null, now: number): ServerQuota | undefined => {
@@ -93,7 +93,7 @@ const parseRateLimit = (field: string, policy: () => string | null, now: number)
  * The server's view of its quota, read defensively from `RateLimit` (either form of the IETF
  * draft; a policy without its reset: with its `RateLimit-Policy` window), else `RateLimit-Remaining` + `RateLimit-Reset` (the
  * draft's earlier fields; and `RateLimit-Limit`), else `X-RateLimit-Remaining` + `X-RateLimit-Reset` (and `X-RateLimit-Limit`): every reset
- * seconds from now, or epoch seconds when past 10⁹; a field sent twice read whole, the most restrictive pair kept; and on 429/503 `Retry-After` (nothing left until then). Anything malformed is
+ * seconds from now, or epoch seconds when past 10⁹, or epoch ms when past 10¹²; a field sent twice read whole, the most restrictive pair kept; and on 429/503 `Retry-After` (nothing left until then). Anything malformed is
  * ignored; the caller bounds the reset.
  */
 export const serverQuota = (response: Response, now: number): ServerQuota | undefined => {

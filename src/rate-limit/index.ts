@@ -49,7 +49,7 @@ export interface RateLimitOptions {
 	 * Learn the server's budget from `RateLimit` (both forms of the IETF draft; a policy it gives no
 	 * reset is read with its `RateLimit-Policy` window, `w`),
 	 * `RateLimit-Remaining`/`RateLimit-Reset` (the draft's earlier fields), `X-RateLimit-Remaining`/`X-RateLimit-Reset`
-	 * (every reset seconds from now, or epoch seconds when past 10⁹), and `Retry-After` on 429/503: when it says
+	 * (every reset seconds from now, or epoch seconds when past 10⁹, or epoch ms when past 10¹²), and `Retry-After` on 429/503: when it says
 	 * nothing is left, calls to the scope wait until it resets instead of being sent; when it says N
 	 * are left, N more go before the reset, and the next ones wait for it. After a reset, no more calls go
 	 * in a window than the limit it said (`RateLimit`'s `limit`, `RateLimit-Policy`'s `q`, `RateLimit-Limit`, `X-RateLimit-Limit`;

@@ -61,9 +61,12 @@ export const parseRetryAfter = (value: string | null | undefined, now: number): 
 
 /**
  * A quota's reset as a rate-limit field gives it (`RateLimit`'s `reset`/`t`, `RateLimit-Reset`, `X-RateLimit-Reset`), in ms
- * from `now`: delta-seconds, or epoch seconds when past 10⁹ (31 years: no delta a server means), one already past being 0.
+ * from `now`: delta-seconds; epoch seconds when past 10⁹ (31 years: no delta a server means); epoch ms when past 10¹² (as
+ * epoch seconds the year 33658: no time a server means, and some send ms), one already past being 0. The rule of every
+ * reader of a reset field (the rate limiter, hedge's pause); `serverDelay` alone reads it as ky does (its epoch seconds
+ * from 2024 on, no ms), for it tells the delay ky itself takes.
  */
-export const resetMsOf = (seconds: number, now: number): number => seconds > 1e9 ? Math.max(0, seconds * 1000 - now) : seconds * 1000;
+export const resetMsOf = (seconds: number, now: number): number => seconds > 1e9 ? Math.max(0, (seconds > 1e12 ? seconds : seconds * 1000) - now) : seconds * 1000;
 
 /** The headers ky reads a retry's delay from, in the order it reads them (the first present decides). */
 export const retryTiming = ['retry-after', 'ratelimit-reset', 'x-ratelimit-retry-after', 'x-ratelimit-reset', 'x-rate-limit-reset'];

@@ -6,7 +6,13 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isRecord } from '../../src/cache/record.js';
+import { createClient } from '../../src/entries/core.js';
 import { createClient as createPreset, type StorageErrorEvent } from '../../src/entries/index.js';
+import { hedge } from '../../src/entries/hedge.js';
+import { serverQuota } from '../../src/rate-limit/headers.js';
+import { resetMsOf } from '../../src/utils/runtime.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { held } from './counting-origin-kit.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { mapStore } from '../helpers/test-stores.js';
 import { next } from './cache-kit.js';
@@ -94,6 +100,53 @@ describe('cache.list() meets an unusable stored record as a request\'s read does
 		const { api, key, errors, records } = await corrupted((record) => record);
 		expect((await api.cache.list()).map(({ url }) => url)).toEqual(['https://a.test/x']);
 		expect([errors.length, records.has(key)]).toEqual([0, true]);
+		api.close();
+	});
+});
+
+describe('a quota reset given in epoch milliseconds is a time too (resetMsOf: one rule for every reader of a reset field)', () => {
+	const quota = (headers: Record<string, string>) => serverQuota(new Response(null, { headers }), t0);
+
+	it.each([
+		['X-RateLimit-Reset', { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(t0 + 2000) }],
+		['RateLimit-Reset (the draft\'s earlier field)', { 'ratelimit-remaining': '0', 'ratelimit-reset': String(t0 + 2000) }],
+		['RateLimit: limit=10, remaining=0, reset=<epoch ms>', { ratelimit: `limit=10, remaining=0, reset=${t0 + 2000}` }],
+		['RateLimit structured, t=<epoch ms>', { ratelimit: `"default";r=0;t=${t0 + 2000}` }],
+	])('%s: nothing left for 2 s', (_, headers) => {
+		// Before: resetMs 1698300000000000 (read as epoch seconds: 54,000 years, then cut to maxResetMs, a minute, by the caller).
+		expect(quota(headers)).toMatchObject({ remaining: 0, resetMs: 2000 });
+	});
+
+	it('the neighbours: delta seconds, epoch seconds, an epoch already past, a huge value, and what is malformed', () => {
+		expect([2, 3600, t0 / 1000 + 2, t0 / 1000 - 60, t0 - 60_000, t0 + 2000.5].map((reset) => resetMsOf(reset, t0))).toEqual([2000, 3_600_000, 2000, 0, 0, 2000.5]);
+		// A value too long for a double: a reset the caller bounds (maxResetMs), as before.
+		expect(quota({ 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '9'.repeat(400) })?.resetMs).toBe(Number.POSITIVE_INFINITY);
+		for (const reset of ['-5', 'soon', '1e12', '']) {
+			expect(quota({ 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset })).toBeUndefined();
+		}
+	});
+
+	it('hedge() reads it so too: a 429 whose X-RateLimit-Reset is 2 s ahead in epoch ms pauses the hedges 2 s, not 30', async () => {
+		const clock = new ManualClock(t0);
+		const { pending, fetch } = held();
+		const api = createClient({ clock, fetch, retry: 0, timeout: false, retryBudget: false, hedge: hedge({ delayMs: 30 }) } as never);
+		const hedged: string[] = [];
+		api.on('hedge', ({ url }) => hedged.push(new URL(url).pathname));
+		const first = api.get('https://api.test/first');
+		await waitFor(() => pending.length === 2, 'the first call\'s hedge');
+		pending[1]!.release(new Response('busy', { status: 429, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(t0 + 2000) } }));
+		pending[0]!.release(new Response('ok'));
+		await first.text();
+		clock.advance(2001);
+		const calls = [api.get('https://api.test/same'), api.get('https://other.test/other')];
+		await waitFor(() => hedged.includes('/other'), 'the other origin\'s hedge');
+		for (const each of pending.slice(2)) {
+			each.release(new Response('ok'));
+		}
+
+		expect(await Promise.all(calls.map(async (call) => call.text()))).toEqual(['ok', 'ok']);
+		// Before: false (the origin paused for retry.maxRetryAfter, 30 s, as for a reset 54,000 years ahead).
+		expect(hedged.includes('/same')).toBe(true);
 		api.close();
 	});
 });
