@@ -90,15 +90,31 @@ const drop = (response: Response | undefined): void => void response?.body?.canc
 /**
  * The pause a transient answer asks for, in ms from `now`: its `Retry-After` (a list read whole), and on a 429 (its quota is
  * spent) the longest reset (`reset=`, `t=`: seconds, or epoch seconds past 10⁹, epoch ms past 10¹²: `resetMsOf`) its `RateLimit` (either draft form),
- * `RateLimit-Reset` or `X-RateLimit-Reset` says — not on a 5xx, whose reset fields (sent with every answer by many APIs)
- * tell a quota that is not what failed; 0 for none (a malformed value is none).
+ * `RateLimit-Reset` or `X-RateLimit-Reset` says of a quota not said to have requests left (a policy of `RateLimit` that
+ * has, `r=500`, `remaining=500`, is not what is spent: its day-long reset is no pause) — not on a 5xx, whose reset fields
+ * (sent with every answer by many APIs) tell a quota that is not what failed; 0 for none (a malformed value is none).
  */
 const pauseOf = ({ status, headers }: Response, now: number): number => {
 	let pause = parseRetryAfter(headers.get('retry-after'), now) ?? 0;
-	for (const [, seconds] of status !== 429 ? [] : `${headers.get('ratelimit')},reset=${headers.get('ratelimit-reset')},reset=${headers.get('x-ratelimit-reset')}`.matchAll(/(?:^|[\s,;])(?:t|reset)\s*=\s*(\d+(?:\.\d+)?)\s*(?=[,;]|$)/gi)) {
-		pause = Math.max(pause, resetMsOf(Number(seconds), now));
+	// Each policy's remaining (`r`) and reset (`t`): a policy ends where a member repeats (rateLimit()'s reading, rate-limit/headers.ts).
+	let policy: { r?: number; t?: number } = {};
+	const close = (): void => {
+		if (policy.t !== undefined && !(policy.r! >= 1)) {
+			pause = Math.max(pause, resetMsOf(policy.t, now));
+		}
+
+		policy = {};
+	};
+	for (const [, name = '', value] of status !== 429 ? [] : `${headers.get('ratelimit')},reset=${headers.get('ratelimit-reset')},reset=${headers.get('x-ratelimit-reset')}`.matchAll(/(?:^|[\s,;])(t|reset|r|remaining)\s*=\s*(\d+(?:\.\d+)?)\s*(?=[,;]|$)/gi)) {
+		const key = /^r(?:emaining)?$/i.test(name) ? 'r' : 't';
+		if (key in policy) {
+			close();
+		}
+
+		policy[key] = Number(value);
 	}
 
+	close();
 	return pause;
 };
 
