@@ -85,7 +85,8 @@ const ask: NonNullable<Circuits['ask']> = (circuits, circuit) => {
  * `clear()` (or could not read the store) counts in an older closed state than the tabs that heard
  * the clear, until it takes theirs (`adopt`) from their next message; its outcomes still count. One
  * told before this tab's `clear()` (its `window.at`: in transit meanwhile) does not, nor one told before another tab's
- * clear this tab took (more than half a second before the closed state it took: a clear's is dated that far ahead). One that got an HTTP answer
+ * clear this tab took (more than half a second before the closed state it took: a clear's is dated that far ahead), nor
+ * one without that date (no tab's own message lacks it: it may be from before either). One that got an HTTP answer
  * makes the scope reachable here too (`PolicyContext.reached`): a tab whose own attempts found it unreachable, its
  * queries paused on it (`followReachability`), would make none to find out; a message without a tab's counts does not.
  * A failure heard counts only with the counts a tab's own message carries (`shareCount`: its failures in a row, its
@@ -108,7 +109,7 @@ const hear = (circuits: Circuits, circuit: Circuit, received: BreakerRecord, val
 			circuits.context.reached?.(received.scope);
 		}
 
-		if (received.state === 'closed' && circuit.record.state === 'closed' && !(Number(window?.at) < Math.max(circuits.cleared, circuit.record.at - clearLeadMs))) {
+		if (received.state === 'closed' && circuit.record.state === 'closed' && Number(window?.at) >= Math.max(circuits.cleared, circuit.record.at - clearLeadMs)) {
 			circuits.count(circuit, circuit.record, circuits.clock.now(), outcome === 1, 0, undefined, unanswered === true);
 		}
 	}
