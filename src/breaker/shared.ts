@@ -6,7 +6,7 @@ import { exchanged, linkFleet, within, type Coordinator } from '../coordinator/f
 import type { ThrottleAnswer, ThrottleMessage } from '../coordinator/throttle.js';
 import { background, storageError } from '../core/part-store.js';
 import { droppedWork } from '../core/part-store-drop.js';
-import { readRecord, type BreakerRecord, type Circuit, type Machine, type Settings } from './circuit.js';
+import { clearLeadMs, readRecord, type BreakerRecord, type Circuit, type Machine, type Settings } from './circuit.js';
 
 /**
  * What a coordinator answers: one call reports what happened since the last sync and asks for the
@@ -135,11 +135,13 @@ const exchange = async (context: PolicyContext, sync: SharedCoordinator['sync'],
 		// grants (its slot is this isolate's record), nor a closed state (an isolate's own opening, by
 		// its failure ratio too, stands until the fleet's state changes). A closed state later than the open one
 		// this isolate holds from the fleet (the one it heard last) is the fleet's change too, whatever this
-		// isolate's clock: one running ahead of the coordinator's dated its copy later than any closing.
+		// isolate's clock: one running ahead of the coordinator's dated its copy later than any closing. So is one
+		// made after an isolation this isolate holds, which a tab told dated `clearLeadMs` ahead (an isolation is
+		// the fleet's too: it was sent to the coordinator): a reset elsewhere in that half second lifts it here too.
 		const { heard } = link;
 		const news = !heard || record.at > heard.at || (record.at === heard.at && record.opens > heard.opens);
 		const held = circuit.record;
-		const fleetsOpen = held.state === 'open' && held.openedAt === heard?.openedAt;
+		const fleetsOpen = held.state === 'open' && (held.openedAt === heard?.openedAt || (!!held.isolated && record.at >= held.at - clearLeadMs));
 		if (news) {
 			link.heard = record;
 		}
