@@ -134,7 +134,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 			worlds.delivered(method, redact(url, params), waitUntil);
 		}
 	};
-	const transport = transportOf(reach, scopeOfRequest, { stamp: stamping(options, clock), hooks: context.hooks }, delivered);
+	const transport = transportOf(reach, scopeOfRequest, { stamp: stamping(options, clock), hooks: context.hooks }, delivered, options.hooks !== undefined);
 	// The per-attempt layers, outermost first: the accounting, then the policies' by their layer bands.
 	const layers = [accounting.layer, ...placed.filter(({ parts }) => parts.layer).sort(byBand('layer')).map(switchable)];
 	const rules = retryRules(options, context, accounting);

@@ -34,7 +34,8 @@ const broken = new WeakMap<object, unknown>();
  * (`InvalidRequestError`, as in Node). An iterable (async, or sync: a generator of bytes, a `Set`, which Deno's and workerd's
  * `fetch` iterate: `iterableBodies`) is read as the stream of it; not a string, a `String`, a typed array, a `FormData` or a
  * `URLSearchParams` (iterable too), sent as they are (with their length).
- * A `Request` input (`given`) whose body is a JS stream of the default type (`new ReadableStream()` of the app's: no BYOB
+ * A `Request` (`given`: the call's input, or one a ky hook gave, `beforeRequest` or `beforeRetry`, which the transport
+ * gives for a client or call with hooks) whose body is a JS stream of the default type (`new ReadableStream()` of the app's: no BYOB
  * reader, never a length: sent chunked in any case) is given back as a Request with that body watched; one whose body the
  * runtime holds (a string's, bytes', a Blob's, an incoming request's: it reads them as bytes, with their length) is sent
  * as it is, its Content-Length kept and read natively (a Worker proxying its request), as is a JS byte stream.

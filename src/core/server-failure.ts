@@ -45,8 +45,8 @@ export const asAttemptFailure = (error: unknown, request?: Request): unknown => 
 export const iterableBodies: boolean = false;
 
 /**
- * A call's body (or its `Request` input, when the call gives no body) as it is sent: the same one here, whose `fetch`
- * rejects when its body fails as it is read. The `workerd`/`deno`/`edge-light` build's reads a `ReadableStream` (an
+ * A call's body (or its `Request` input, when the call gives no body; or a Request a ky hook gave, at the transport) as
+ * it is sent: the same one here, whose `fetch` rejects when its body fails as it is read. The `workerd`/`deno`/`edge-light` build's reads a `ReadableStream` (an
  * async iterable too, a Request input's JS stream) through a stream that notes that failure under `key` (the
  * call's options; workerd's `fetch` resolves then, Deno's rejects as for a refused connection; see
  * server-failure-edge.ts): the read's error in every build (`UNKNOWN`).

@@ -4,7 +4,7 @@ import type { Call } from './call.js';
 import type { Reach } from './reachability.js';
 import { sentWith } from './follow.js';
 import { sendWithDeadline } from './redirects.js';
-import { asAttemptFailure, failedBody } from './server-failure.js';
+import { asAttemptFailure, failedBody, watchedBody } from './server-failure.js';
 import type { FetchLike } from './types.js';
 import type { WaitUntil } from './options.js';
 import { deliveredBy, isDelivery } from './world.js';
@@ -42,7 +42,8 @@ export interface Bounds {
  *   input (a header it does not take) as an `InvalidRequestError`, and one whose own body failed as
  *   Node's `fetch` read it (the app's stream errored) as that read's error (`asAttemptFailure`; not in the
  *   browser build, whose `fetch` never fails so), and so is an attempt whose stream body failed as the runtime read it
- *   (`failedBody`: the edge build's; workerd's `fetch` resolves then, Deno's rejects as for a network failure); an attempt ky's timer aborted fails with ky's
+ *   (`failedBody`: the edge build's; workerd's `fetch` resolves then, Deno's rejects as for a network failure; a Request
+ *   a ky hook gave, of a client (`hooked`) or call with hooks, is read so too: `watchedBody`); an attempt ky's timer aborted fails with ky's
  *   `TimeoutError`, so every layer above (trace, health, the breaker) calls it `TIMEOUT` as ky's
  *   caller will. A failed attempt is noted on its call (`Call.failed`: the error behind a retry, for
  *   the layer above); nothing is noted or allocated for an attempt that answers.
@@ -53,7 +54,7 @@ export interface Bounds {
  *   the write; `toldBy` is the `Steadfetch-Delivered` of a worker that delivered and told it
  *   (src/core/world.ts `deliveredBy`); `waitUntil`, the call's: what hears it hands its work to. A read costs one lookup.
  */
-export const transportOf = (reach: Reach, scopeOf: (url: string) => string, bounds?: Bounds, delivered?: (method: string, url: string, toldBy: string | null, waitUntil: WaitUntil | undefined) => void) => (fetch: FetchLike): FetchLike => (request, init) => {
+export const transportOf = (reach: Reach, scopeOf: (url: string) => string, bounds?: Bounds, delivered?: (method: string, url: string, toldBy: string | null, waitUntil: WaitUntil | undefined) => void, hooked?: boolean) => (fetch: FetchLike): FetchLike => (request, init) => {
 	const call = init?.steadfetch as Call | undefined;
 	// Work bound to what may be removed meanwhile (`World.check`: a write told "queued"), and a further attempt to its
 	// identity (`Call.unbound`), are asked again here, after every layer's wait.
@@ -110,7 +111,9 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 	let sent: unknown;
 	try {
 		// A retry made to follow ky's abort is sent with its signal (`sentWith`: Node's build only).
-		sent = sendWithDeadline(fetch, request, sentWith(request, init), call, bounds);
+		// A Request a ky hook may have given (the client or the call has hooks: `beforeRequest`, `beforeRetry`), its stream body
+		// of the app's read as the call's own body is (the edge build's `watchedBody`: its failure the app's, not the network's).
+		sent = sendWithDeadline(fetch, call && (hooked || call.options.hooks) ? watchedBody(request, call.options) : request, sentWith(request, init), call, bounds);
 		given = true;
 		return (sent as Promise<Response>).then(answered, failed);
 	} catch (error) {
