@@ -95,13 +95,14 @@ const clientOnly: Rule = [() => false, 'given to createClient() or extend(), not
  * the outbox. Its bytes, copied (`new Uint8Array(view)`), are sent. And, in Node's and the browser's builds, a sync
  * iterable (a generator, a `Set`, an array: `isSyncIterable`), which their `fetch` sends as text ('[object Generator]');
  * the edge build sends its bytes, as Deno's and workerd's `fetch` do (`iterableBodies`). Its bytes
- * (`new Blob([...iterable])`) or a stream (`ReadableStream.from(iterable)`) are sent everywhere.
+ * (`new Blob([...iterable])`) or a stream (`ReadableStream.from(iterable)`) are sent everywhere. The message names a sync
+ * iterable only in the builds that refuse one.
  */
 const fixedBytes: Rule = [(value) => {
 	const buffer = ArrayBuffer.isView(value) ? value.buffer : value;
 	return Object.prototype.toString.call(buffer) !== '[object SharedArrayBuffer]' && !(buffer instanceof ArrayBuffer && (buffer as { resizable?: boolean }).resizable)
 		&& (iterableBodies || !isSyncIterable(value));
-}, 'a body fetch takes: not over a SharedArrayBuffer or a resizable ArrayBuffer (send a copy: `new Uint8Array(view)`), not a sync iterable (send its bytes: `new Blob([...iterable])`, or a stream)'];
+}, `a body fetch takes: not over a SharedArrayBuffer or a resizable ArrayBuffer (send a copy: \`new Uint8Array(view)\`)${iterableBodies ? '' : ', not a sync iterable (send its bytes: `new Blob([...iterable])`, or a stream)'}`];
 
 /** For each call: ky's, and the call's own. */
 const callRules: Record<string, Rule> = {

@@ -87,3 +87,20 @@ describe('a Request a ky hook gives, with a stream body of the app\'s', () => {
 		expect(results).toEqual(['node 200 \'from-hook\'', 'node 200 \'text-from-hook\'', 'edge 200 \'from-hook\'', 'edge 200 \'text-from-hook\'']);
 	});
 });
+
+describe('the body rule\'s message, per build', () => {
+	it('a body over a SharedArrayBuffer is refused before any I/O in every build, the message naming only what that build refuses (the edge build sends a sync iterable)', async () => {
+		const messages: Record<string, string> = {};
+		for (const build of builds) {
+			const { createClient, memoryStore } = await load(build);
+			const api = createClient({ store: memoryStore, name: `h30-edge-${++made}` });
+			const error = await api.put(`${server.url}/never`, { body: new Uint8Array(new SharedArrayBuffer(4)) as never }).then(() => undefined, (caught: Error) => caught);
+			messages[build] = `${error?.name}: ${/sync iterable/.test(error?.message ?? '') ? 'names sync iterables' : 'names no sync iterable'}`;
+			api.close();
+		}
+
+		// Before: the edge build's said "…, not a sync iterable (send its bytes: `new Blob([...iterable])`, or a stream)", which it sends.
+		expect(messages).toEqual({ node: 'InvalidRequestError: names sync iterables', edge: 'InvalidRequestError: names no sync iterable' });
+		expect(server.got).not.toContain('never');
+	});
+});
