@@ -11,6 +11,9 @@ export const asAttemptFailure: typeof Full.asAttemptFailure = (error) => error;
 /** A browser's `fetch` sends a sync-iterable body as text: refused before any I/O (`Full.iterableBodies`). */
 export const iterableBodies: typeof Full.iterableBodies = false;
 
+/** And an async-iterable body ('[object AsyncGenerator]', Chromium 156): refused before any I/O too (`Full.asyncIterableBodies`). */
+export const asyncIterableBodies: typeof Full.asyncIterableBodies = false;
+
 /** A body is sent as it is: a browser's `fetch` rejects when its body fails as it is read. */
 export const watchedBody: typeof Full.watchedBody = (body) => body;
 

@@ -19,6 +19,9 @@ export const asAttemptFailure: typeof Full.asAttemptFailure = asNetworkFailure;
 /** Deno's and workerd's `fetch` iterate a sync-iterable body (a generator of bytes, a `Set`): sent here (`watchedBody`). */
 export const iterableBodies: typeof Full.iterableBodies = true;
 
+/** Deno's and workerd's `fetch` iterate an async-iterable body too: sent here (`watchedBody`). */
+export const asyncIterableBodies: typeof Full.asyncIterableBodies = true;
+
 /** The error a call's body `watchedBody` gave out failed with as the runtime read it, by the key it was given with. */
 const broken = new WeakMap<object, unknown>();
 

@@ -45,6 +45,13 @@ export const asAttemptFailure = (error: unknown, request?: Request): unknown => 
 export const iterableBodies: boolean = false;
 
 /**
+ * Whether this build sends an async-iterable body (an async generator of bytes: `isAsyncIterable`), as Node's, Deno's
+ * and workerd's `fetch` iterate one; browsers' `fetch` sends one as text ('[object AsyncGenerator]'): refused before any
+ * I/O in the browser build (`InvalidRequestError`, validate-options.ts).
+ */
+export const asyncIterableBodies: boolean = true;
+
+/**
  * A call's body (or its `Request` input, when the call gives no body; or a Request a ky hook gave, at the transport) as
  * it is sent: the same one here, whose `fetch` rejects when its body fails as it is read. The `workerd`/`deno`/`edge-light` build's reads a `ReadableStream` (an
  * async iterable too, a Request input's JS stream) through a stream that notes that failure under `key` (the

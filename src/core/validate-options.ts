@@ -1,9 +1,9 @@
 import type { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { redactText, sensitiveParamSet } from '../utils/sensitive.js';
 import { invalidUrl } from './scope.js';
-import { iterableBodies, watchedBody } from './server-failure.js';
+import { asyncIterableBodies, iterableBodies, watchedBody } from './server-failure.js';
 import { atOnce, type Placed } from './slots.js';
-import { canParse, check, checkRules, isSyncIterable, describe, hideUserinfo, isNonNegativeInteger, isObject, isOwnHeader, isPositiveTimerMs, isPrintableId, isTimerMs, isToken, thrownText, timerMs, type Rule, positiveTimerMs, unmarked } from '../utils/validate.js';
+import { canParse, check, checkRules, isAsyncIterable, isSyncIterable, describe, hideUserinfo, isNonNegativeInteger, isObject, isOwnHeader, isPositiveTimerMs, isPrintableId, isTimerMs, isToken, thrownText, timerMs, type Rule, positiveTimerMs, unmarked } from '../utils/validate.js';
 
 const is = (type: string): Rule => [(value) => typeof value === type, `a ${type}`];
 const list = (type: string): Rule => [(value) => Array.isArray(value) && value.every((item) => typeof item === type), `an array of ${type}s`];
@@ -95,14 +95,16 @@ const clientOnly: Rule = [() => false, 'given to createClient() or extend(), not
  * the outbox. Its bytes, copied (`new Uint8Array(view)`), are sent. And, in Node's and the browser's builds, a sync
  * iterable (a generator, a `Set`, an array: `isSyncIterable`), which their `fetch` sends as text ('[object Generator]');
  * the edge build sends its bytes, as Deno's and workerd's `fetch` do (`iterableBodies`). Its bytes
- * (`new Blob([...iterable])`) or a stream (`ReadableStream.from(iterable)`) are sent everywhere. The message names a sync
- * iterable only in the builds that refuse one.
+ * (`new Blob([...iterable])`) or a stream (`ReadableStream.from(iterable)`) are sent everywhere. In the browser's build an
+ * async iterable too (an async generator: `isAsyncIterable`), which browsers' `fetch` sends as text ('[object
+ * AsyncGenerator]'; `asyncIterableBodies`): its bytes (`new Blob(await Array.fromAsync(iterable))`) are sent. The message
+ * names only what the build refuses.
  */
 const fixedBytes: Rule = [(value) => {
 	const buffer = ArrayBuffer.isView(value) ? value.buffer : value;
 	return Object.prototype.toString.call(buffer) !== '[object SharedArrayBuffer]' && !(buffer instanceof ArrayBuffer && (buffer as { resizable?: boolean }).resizable)
-		&& (iterableBodies || !isSyncIterable(value));
-}, `a body fetch takes: not over a SharedArrayBuffer or a resizable ArrayBuffer (send a copy: \`new Uint8Array(view)\`)${iterableBodies ? '' : ', not a sync iterable (send its bytes: `new Blob([...iterable])`, or a stream)'}`];
+		&& (iterableBodies || !isSyncIterable(value)) && (asyncIterableBodies || !isAsyncIterable(value));
+}, `a body fetch takes: not over a SharedArrayBuffer or a resizable ArrayBuffer (send a copy: \`new Uint8Array(view)\`)${iterableBodies ? '' : ', not a sync iterable (send its bytes: `new Blob([...iterable])`, or a stream)'}${asyncIterableBodies ? '' : ', not an async iterable (send its bytes: `new Blob(await Array.fromAsync(iterable))`)'}`];
 
 /** For each call: ky's, and the call's own. */
 const callRules: Record<string, Rule> = {

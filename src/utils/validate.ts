@@ -229,3 +229,9 @@ export const checkRules = (options: object, rules: Readonly<Record<string, Rule>
  */
 export const isSyncIterable = (body: unknown): boolean => typeof body === 'object' && body !== null && Symbol.iterator in body
 	&& !ArrayBuffer.isView(body) && !(body instanceof String || body instanceof FormData || body instanceof URLSearchParams);
+
+/**
+ * An async iterable that is no `ReadableStream` (async iterable too): an async generator. Sent by Node's and the edge
+ * builds, refused by the browser's (core/server-failure.ts `asyncIterableBodies`).
+ */
+export const isAsyncIterable = (body: unknown): boolean => typeof body === 'object' && body !== null && Symbol.asyncIterator in body && !(body instanceof ReadableStream);

@@ -78,10 +78,8 @@ describe('a sync iterable body, per build', () => {
 		['bytes', () => bytes('whole'), '5 whole'],
 		['a URLSearchParams', () => new URLSearchParams({ a: 'b' }), '3 a=b'],
 		['a Blob', () => new Blob(['whole']), '5 whole'],
-		['an async generator', () => (async function* () {
-			yield bytes('one;');
-			yield bytes('two');
-		})(), 'null one;two'],
+		// An async generator: sent by Node's and the edge build, refused by the browser's since the thirtieth hunt (browsers'
+		// `fetch` sends it as text): test/unit/edge-body-hunt30-variants.test.ts.
 	])('%s (iterable, or a stream fetch takes) goes out as it is in every build (against Node\'s fetch)', async (_kind, make, sent) => {
 		for (const build of builds) {
 			const { classify, createClient, memoryStore } = await load(build);

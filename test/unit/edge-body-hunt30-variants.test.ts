@@ -5,20 +5,26 @@
  * it (server-failure-edge.ts: `workerd`/`deno`/`edge-light`, tsup.config.ts), against Node's `fetch` (as Deno's, it
  * rejects when a request body fails as it is read). The same in real workerd: test/workerd/edge-body-hunt30.test.ts.
  *
+ * - An async iterable body (an async generator): browsers' `fetch` sends it as text ('[object AsyncGenerator]',
+ *   '[object Object]'; Chromium 156, checked once), as it does a sync iterable, which the browser build refuses: it was
+ *   sent. Now `InvalidRequestError` before any I/O in the browser build, saying what to send; Node's, Deno's and workerd's
+ *   `fetch` iterate one (sent by their builds, as before).
  * - A Request a ky hook gives (`beforeRequest`, `beforeRetry`) with a stream body of the app's that errors mid-way: Node's
  *   build failed it with the read's error, the edge build with a network failure (`NETWORK`, retried, counted by the
  *   breaker, the origin unreachable: the app's stream was never watched, only the call's own body and Request input were).
  */
 import { describe, expect, it, vi } from 'vitest';
-import { breaking, counted, echoServer, outcomeOf, stream } from './edge-body-kit.js';
+import { breaking, bytes, counted, echoServer, outcomeOf, stream } from './edge-body-kit.js';
 
 const standIns = {
 	node: undefined,
 	edge: () => import('../../src/core/server-failure-edge.js'),
+	browser: () => import('../../src/core/server-failure-browser.js'),
 };
 
 type Build = keyof typeof standIns;
-const builds = Object.keys(standIns) as Build[];
+/** Node's build and the edge's (the browser's `fetch` is not Node's: its build is loaded only where it refuses before any I/O). */
+const builds: Build[] = ['node', 'edge'];
 
 /** src/ as `build` has it: a module graph of its own, with that build's server-failure.ts. */
 const load = async (build: Build) => {
@@ -102,5 +108,52 @@ describe('the body rule\'s message, per build', () => {
 		// Before: the edge build's said "…, not a sync iterable (send its bytes: `new Blob([...iterable])`, or a stream)", which it sends.
 		expect(messages).toEqual({ node: 'InvalidRequestError: names sync iterables', edge: 'InvalidRequestError: names no sync iterable' });
 		expect(server.got).not.toContain('never');
+	});
+});
+
+describe('an async iterable body, per build', () => {
+	const iterables: Array<[string, () => unknown]> = [
+		['an async generator of bytes', () => (async function* () {
+			yield bytes('one;');
+			yield bytes('two');
+		})()],
+		['an object with Symbol.asyncIterator', () => ({
+			async* [Symbol.asyncIterator]() {
+				yield bytes('one;');
+				yield bytes('two');
+			},
+		})],
+	];
+
+	it.each(iterables)('%s: InvalidRequestError before any I/O in the browser build (its fetch sends it as text), from the call\'s body or an init hook\'s; its bytes in Node\'s and the edge build', async (_kind, make) => {
+		const results: string[] = [];
+		const state = { fetched: 0 };
+		const fetch = ((request: Request, init?: RequestInit) => {
+			state.fetched++;
+			return globalThis.fetch(request, init);
+		}) as typeof globalThis.fetch;
+		for (const build of ['node', 'edge', 'browser'] as const) {
+			const { classify, createClient, memoryStore } = await load(build);
+			const outcome = outcomeOf(classify);
+			const api = createClient({ fetch, store: memoryStore, name: `h30-edge-${++made}` });
+			results.push(`${build} ${await outcome(api.put(`${server.url}/a`, { body: make() as never }))}`);
+			const hooked = { hooks: { init: [(options: { body?: unknown }) => {
+				options.body = make();
+			}] } };
+			results.push(`${build} ${await outcome(api.put(`${server.url}/a`, hooked as never))}`);
+			api.close();
+		}
+
+		// Before: "browser 200 'one;two'" twice against Node's fetch (sent as it is: Chromium sends '[object AsyncGenerator]').
+		const refused = (result: string): boolean => /^\w+ INVALID_REQUEST: .*`body` must be a body fetch takes: .*not an async iterable \(send its bytes/.test(result);
+		expect(results.map((result) => refused(result) ? `${result.split(' ')[0]} refused` : result)).toEqual(['node 200 \'one;two\'', 'node 200 \'one;two\'', 'edge 200 \'one;two\'', 'edge 200 \'one;two\'', 'browser refused', 'browser refused']);
+		expect(state.fetched).toBe(4);
+	});
+
+	it('a ReadableStream (async iterable too) is no async iterable to refuse: sent by the browser build (a guard)', async () => {
+		const { classify, createClient, memoryStore } = await load('browser');
+		const api = createClient({ store: memoryStore, name: `h30-edge-${++made}` });
+		expect(await outcomeOf(classify)(api.put(`${server.url}/s`, { body: stream('streamed') }))).toBe('200 \'streamed\'');
+		api.close();
 	});
 });
