@@ -13,6 +13,7 @@
  *   build failed it with the read's error, the edge build with a network failure (`NETWORK`, retried, counted by the
  *   breaker, the origin unreachable: the app's stream was never watched, only the call's own body and Request input were).
  */
+import ky from 'ky';
 import { describe, expect, it, vi } from 'vitest';
 import { breaking, bytes, counted, echoServer, outcomeOf, stream } from './edge-body-kit.js';
 
@@ -60,6 +61,26 @@ describe('a Request a ky hook gives, with a stream body of the app\'s', () => {
 		}
 
 		expect(results).toEqual({ node: expected, edge: expected });
+	});
+
+	it('ky.retry({ request }) from an afterResponse hook, its Request\'s stream erroring mid-way: the read\'s error in every build, the retry not retried again (read as a hook\'s Request is)', async () => {
+		const results: Record<string, string[]> = {};
+		for (const build of builds) {
+			const { classify, createClient, memoryStore } = await load(build);
+			let forced = false;
+			const api = createClient({ store: memoryStore, name: `h30-edge-${++made}`, retry: { limit: 2, delay: () => 0 },
+				hooks: { afterResponse: [({ request }: { request: Request }) => {
+					if (!forced) {
+						forced = true;
+						return ky.retry({ request: new Request(request, { body: breaking(new Error('app broke')), duplex: 'half' } as RequestInit) });
+					}
+				}] } } as never);
+			const outcome = await outcomeOf(classify)(api.put(`${server.url}/forced`, { body: 'call' }));
+			results[build] = [outcome, JSON.stringify(counted(api as never, new URL(server.url).origin))];
+			api.close();
+		}
+
+		expect(results).toEqual({ node: ['UNKNOWN: app broke', '[1,0,"reachable"]'], edge: ['UNKNOWN: app broke', '[1,0,"reachable"]'] });
 	});
 
 	it('a call\'s own stream body, with a client that has hooks (no hook gives a Request), is read once, whole; one that errors fails the call (a guard: watched once by the call, again as it goes out)', async () => {
