@@ -47,20 +47,23 @@ const count = (value: unknown, max: number): number => typeof value === 'number'
 const isSlots = (value: unknown, valid: (item: number, slot: number) => boolean): value is number[] => Array.isArray(value) && value.length === slots && value.every(valid);
 
 /**
- * A stored state of `scope` and `windowMs`, or a fresh one when it is missing, another window's, or
- * not one of ours: a bucket's counts must be whole, at most `maxCount`, its accepts no more than its
- * requests, as a report leaves them (a stored state is the Durable Object's own, but Redis and a Deno
- * KV hold what any program wrote: a negative or huge count summed into every answer made each
- * isolate refuse the fleet's window until the bucket aged out).
+ * Whether a stored value is a state of `scope` (of any window) as a report leaves it: a bucket's counts
+ * whole, at most `maxCount`, its accepts no more than its requests (a stored state is the Durable
+ * Object's own, but Redis and a Deno KV hold what any program wrote: a negative or huge count summed
+ * into every answer made each isolate refuse the fleet's window until the bucket aged out). What is
+ * not is another program's or a garbled write: a coordinator over a shared store reports it (`storage:error`).
  */
-const readThrottle = (scope: string, windowMs: number, value: unknown): ThrottleState => {
+export const isThrottleState = (scope: string, value: unknown): value is ThrottleState => {
 	const state = value as Partial<ThrottleState> | undefined;
 	const requests = state?.requests;
-	return state?.v === 1 && state.scope === scope && state.windowMs === windowMs && isSlots(state.at, Number.isFinite)
-		&& isSlots(requests, (item) => isNonNegativeInteger(item) && item <= maxCount) && isSlots(state.accepts, (item, slot) => isNonNegativeInteger(item) && item <= requests[slot]!)
-		? state as ThrottleState
-		: { v: 1, scope, windowMs, at: Array<number>(slots).fill(-1), requests: Array<number>(slots).fill(0), accepts: Array<number>(slots).fill(0) };
+	return state?.v === 1 && state.scope === scope && Number.isFinite(state.windowMs) && isSlots(state.at, Number.isFinite)
+		&& isSlots(requests, (item) => isNonNegativeInteger(item) && item <= maxCount) && isSlots(state.accepts, (item, slot) => isNonNegativeInteger(item) && item <= requests[slot]!);
 };
+
+/** A stored state of `scope` and `windowMs` (`isThrottleState`), or a fresh one when it is missing, another window's, or not one of ours. */
+const readThrottle = (scope: string, windowMs: number, value: unknown): ThrottleState => isThrottleState(scope, value) && value.windowMs === windowMs
+	? value
+	: { v: 1, scope, windowMs, at: Array<number>(slots).fill(-1), requests: Array<number>(slots).fill(0), accepts: Array<number>(slots).fill(0) };
 
 /**
  * Add one isolate's report to a scope's stored counts and answer the fleet's sums over the window

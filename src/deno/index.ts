@@ -1,6 +1,6 @@
 import { namedCoordinator, type SharedBreaker } from '../breaker/shared.js';
 import { emptyState, readState, sync, type ScopeState, type SyncAnswer, type SyncMessage } from '../breaker/sync.js';
-import { tallyThrottle, type ThrottleMessage } from '../coordinator/throttle.js';
+import { isThrottleState, tallyThrottle, type ThrottleMessage } from '../coordinator/throttle.js';
 import { answerMs } from '../coordinator/fleet.js';
 import { fleetKey } from '../coordinator/keys.js';
 import type { KeyValueStore, StoreFactory } from '../stores/types.js';
@@ -32,11 +32,15 @@ const checkKv = (kv: unknown, what: string): void => {
 	}
 };
 
-/** The breaker's sync over a scope's stored state: the state to store and the answer, at the process's own clock (`wallNow()`: the KV has none; a coordinator has no client's). */
-const breakerSync = (scope: string, value: unknown, message: SyncMessage): [ScopeState, SyncAnswer] => {
+/**
+ * The breaker's sync over a scope's stored state: the state to store, the answer, and whether the value was not
+ * one of ours (read as none), at the process's own clock (`wallNow()`: the KV has none; a coordinator has no client's).
+ */
+const breakerSync = (scope: string, value: unknown, message: SyncMessage): [ScopeState, SyncAnswer, boolean] => {
 	const now = wallNow();
-	const state = readState(scope, value, now) ?? emptyState(scope, now);
-	return [state, sync(state, message, now)];
+	const read = readState(scope, value, now);
+	const state = read ?? emptyState(scope, now);
+	return [state, sync(state, message, now), !read];
 };
 
 /**
@@ -46,7 +50,10 @@ const breakerSync = (scope: string, value: unknown, message: SyncMessage): [Scop
  * 'throttle', <a SHA-256 of the client's name and the scope>]`, no name or URL in them. Each sync is an
  * atomic read-check-write of the scope's state (strongly consistent), retried on a conflict; the
  * fleet's open period is jittered once, by the `jitter` the process whose sync opened it sent. The
- * same value serves `adaptiveThrottle({ shared })`: its counts per scope under keys of their own.
+ * same value serves `adaptiveThrottle({ shared })`: its counts per scope under keys of their own. A
+ * value under a scope's key that is not the coordinator's own (another program's, a garbled write) is
+ * read as none, written over and reported on the syncing client (`storage:error`, operation `decode`), as
+ * the Redis coordinator does.
  *
  * @example
  * const kv = await Deno.openKv();
@@ -54,18 +61,25 @@ const breakerSync = (scope: string, value: unknown, message: SyncMessage): [Scop
  */
 export const coordinator = (kv: DenoKvLike): SharedBreaker => {
 	checkKv(kv, 'coordinator');
-	return namedCoordinator((name) => async (scope, message) => {
+	return namedCoordinator((name, told) => async (scope, message) => {
 		// The isolate gives the sync up after `answerMs` (coordinator/fleet.ts): a sync given up changes nothing later.
 		const by = wallNow() + answerMs - marginMs;
 		const { throttle } = message as Partial<ThrottleMessage>;
 		const key = ['steadfetch', throttle ? 'throttle' : 'breaker', await fleetKey(name, scope)];
 		let failure: unknown;
+		let reported = false;
 		for (let attempt = 0; attempt < maxAttempts; attempt++) {
 			try {
 				const entry = await kv.get(key);
-				const [state, answer] = throttle ? tallyThrottle(scope, entry.value, throttle, wallNow()) : breakerSync(scope, entry.value, message as SyncMessage);
+				const [state, answer, garbled] = throttle ? [...tallyThrottle(scope, entry.value, throttle, wallNow()), !isThrottleState(scope, entry.value)] : breakerSync(scope, entry.value, message as SyncMessage);
 				if (wallNow() > by) {
 					break;
+				}
+
+				// A value there (a versionstamp) that is not ours: told once per sync, written over below.
+				if (garbled && entry.versionstamp !== null && !reported) {
+					reported = true;
+					told?.(new TypeError('Not a state of steadfetch under its Deno KV key: written over'), scope);
 				}
 
 				if ((await kv.atomic().check(entry).set(key, state).commit()).ok) {
