@@ -122,8 +122,9 @@ export const linkFleet = (context: PolicyContext, sync: (scope: string, message:
 		link.unsent = link.unsentAccepts = 0;
 		await exchanged(context, 'throttle', scope, link, async () => sync(scope, { throttle: { windowMs, requests: link.sent, accepts: link.sentAccepts } }, () => context.subrequest(call)), (answer) => {
 			const { requests, accepts } = (answer as Partial<ThrottleAnswer> | undefined)?.throttle ?? {};
+			// The fleet's window counts what this sync reported: from now on not in flight (not summed twice until `exchange` resumes).
 			return isNonNegativeInteger(requests) && requests <= maxFleet && isNonNegativeInteger(accepts) && accepts <= requests
-				? Object.assign(link, { at: clock.now(), requests, accepts }) : undefined;
+				? Object.assign(link, { at: clock.now(), requests, accepts, sent: 0, sentAccepts: 0 }) : undefined;
 		});
 		link.sent = link.sentAccepts = 0;
 		link.busy = false;

@@ -1,0 +1,49 @@
+/**
+ * The fleet coordinators, thirtieth round: the isolate's side of `adaptiveThrottle({ shared })` (`linkFleet`,
+ * src/coordinator/fleet.ts), over a coordinator of the test's own, on an injected clock.
+ */
+import { describe, expect, it } from 'vitest';
+import { sharedCoordinator } from '../../src/breaker/shared.js';
+import type { PolicyContext } from '../../src/core/policy.js';
+import type { ThrottleAnswer } from '../../src/coordinator/throttle.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+
+/** The least of a context `linkFleet` uses: the clock, the subrequests, the events. */
+const contextOf = (clock: ManualClock, events: string[] = []): PolicyContext => ({
+	clock,
+	name: 'steadfetch',
+	subrequest: () => true,
+	emit: (type: string, fields: { part?: string; operation?: string }) => events.push(`${type} ${fields.part} ${fields.operation}`),
+}) as unknown as PolicyContext;
+
+describe('linkFleet: the fleet\'s window as an isolate sees it', () => {
+	it('an answer that counted this isolate\'s report is never summed with that report again, not even for a microtask', async () => {
+		const clock = new ManualClock();
+		const scope = 'https://api.test';
+		const answers: Array<(answer: ThrottleAnswer) => void> = [];
+		const fleet = sharedCoordinator(async () => new Promise((resolve) => answers.push(resolve))).fleet(contextOf(clock), 10_000);
+		// A first answer: the fleet's window is known (empty).
+		const first = fleet.sync(scope, undefined);
+		answers.shift()!({ throttle: { requests: 0, accepts: 0 } });
+		await first;
+		expect(fleet.counts(scope, clock.now())).toEqual([0, 0]);
+		// Three attempts of this isolate, reported with the next sync (due a second later: `syncMs` of a 10 s window).
+		for (let index = 0; index < 3; index++) {
+			fleet.add(scope, true);
+		}
+
+		clock.advance(1_000);
+		expect(fleet.sync(scope, undefined)).toBeUndefined(); // a fresh answer: nothing to wait for
+		expect(fleet.counts(scope, clock.now())).toEqual([3, 3]); // in flight: counted here once
+		// The coordinator answers the fleet's window, this report included; the throttle decides on every microtask meanwhile.
+		answers.shift()!({ throttle: { requests: 3, accepts: 3 } });
+		const seen = new Set<string>();
+		for (let tick = 0; tick < 30; tick++) {
+			seen.add(JSON.stringify(fleet.counts(scope, clock.now())));
+			await Promise.resolve();
+		}
+
+		// Before: ['[3,3]', '[6,6]']: for a microtask the answer's window plus the report it already counted.
+		expect([...seen]).toEqual(['[3,3]']);
+	});
+});
