@@ -117,7 +117,9 @@ export interface BreakerOptions {
 	 * The scope of a URL: calls in one scope share one breaker. The values of its sensitive query
 	 * parameters (`sensitiveParams`) are removed from what it returns: a scope is stored, and named by
 	 * events, log records, errors and `stats()`. A function that answers at once: an `async` one is a RangeError,
-	 * and an object it gives back (a promise) fails each call with a RangeError, before any I/O. For a URL it
+	 * and an object it gives back (a promise) fails each call with a RangeError, before any I/O. A scope longer than
+	 * 8 192 characters (a URL's length) is this client's own: no stored record, other tab or coordinator (`shared`) holds
+	 * it, so it is decided by this client's state alone. For a URL it
 	 * gives no scope for (`undefined`, `null`, `''`), the default: `scope: (url) => (url.includes('/v2/') ? 'v2' : undefined)`.
 	 * @default the URL's origin; for a URL that is not http or https, its scheme (`blob:`, `data:`)
 	 */

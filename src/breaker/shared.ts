@@ -1,5 +1,6 @@
 import type { WaitUntil } from '../core/options.js';
 import { check } from '../utils/validate.js';
+import { maxScope } from '../utils/scopes.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
 import { maxFleetOpenMs, type SyncAnswer, type SyncMessage } from './sync.js';
 import { exchanged, linkFleet, within, type Coordinator } from '../coordinator/fleet.js';
@@ -204,9 +205,15 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 		}, linkOf(circuit), circuit, call, extra, late);
 	};
 
+	/**
+	 * Whether a scope is this isolate's own: longer than `maxScope`, which no coordinator's record holds (every sync
+	 * failed, reported as a coordinator answering garbage, the scope written over in Redis): the local breaker decides it.
+	 */
+	const local = (circuit: Circuit): boolean => circuit.record.scope.length > maxScope;
+
 	/** A sync nobody waits for, unless the call's request context has no subrequest left for it (its outcomes go with the next one). */
 	const behind = (call: PolicyCall | undefined, circuit: Circuit, extra?: Partial<SyncMessage>): void => {
-		if (context.subrequest(call)) {
+		if (!local(circuit) && context.subrequest(call)) {
 			background(context, 'breaker', call?.waitUntil ?? waitUntil, async () => exchangeFor(circuit, call, extra));
 		}
 	};
@@ -217,7 +224,7 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 			const now = context.clock.now();
 			// A call while another's sync is in flight and the state is not clean asks for itself (no
 			// promise is shared between calls: in a Worker they may belong to different requests).
-			if ((within(link.at, now, sharedCacheMs) && (link.clean || !link.pending)) || !context.subrequest(call)) {
+			if ((within(link.at, now, sharedCacheMs) && (link.clean || !link.pending)) || local(circuit) || !context.subrequest(call)) {
 				return undefined;
 			}
 
@@ -262,7 +269,7 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 			// Unreachable (failed, or silent for answerMs): the local breaker decides, as everywhere else. Refused under this
 			// record less than `sharedCacheMs` ago (another isolate holds the probe): that decision is cached as the state is,
 			// the call fails fast instead of waiting for the coordinator to say so again.
-			let granted: number | false | undefined = link.down ? undefined : false;
+			let granted: number | false | undefined = link.down || local(circuit) ? undefined : false;
 			if (granted === false && !(refused === record && within(at!, now, sharedCacheMs)) && context.subrequest(call)) {
 				// A grant that comes after this isolate gave the sync up (past `answerMs`) is given back at once:
 				// the local breaker decided meanwhile, and the fleet's probe slot is not held until the probe's timeout.
@@ -302,7 +309,7 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 		command: async (circuit, command, call) => {
 			const link = linkOf(circuit);
 			link.told = { ...link.told, command };
-			return context.subrequest(call) && exchangeFor(circuit, call);
+			return !local(circuit) && context.subrequest(call) && exchangeFor(circuit, call);
 		},
 	};
 };
