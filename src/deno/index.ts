@@ -4,7 +4,7 @@ import { isThrottleState, tallyThrottle, type ThrottleMessage } from '../coordin
 import { answerMs } from '../coordinator/fleet.js';
 import { fleetKey } from '../coordinator/keys.js';
 import type { KeyValueStore, StoreFactory } from '../stores/types.js';
-import { wallNow } from '../utils/clock.js';
+import { monotonicNow, wallNow } from '../utils/clock.js';
 
 type KvKey = readonly (string | number)[];
 
@@ -62,8 +62,9 @@ const breakerSync = (scope: string, value: unknown, message: SyncMessage): [Scop
 export const coordinator = (kv: DenoKvLike): SharedBreaker => {
 	checkKv(kv, 'coordinator');
 	return namedCoordinator((name, told) => async (scope, message) => {
-		// The isolate gives the sync up after `answerMs` (coordinator/fleet.ts): a sync given up changes nothing later.
-		const by = wallNow() + answerMs - marginMs;
+		// The isolate gives the sync up after `answerMs` (coordinator/fleet.ts) by a real timer: a sync given up changes nothing
+		// later. Real elapsed time, not the wall clock: one stepped back while the sync ran let it commit after it was given up.
+		const by = monotonicNow() + answerMs - marginMs;
 		const { throttle } = message as Partial<ThrottleMessage>;
 		const key = ['steadfetch', throttle ? 'throttle' : 'breaker', await fleetKey(name, scope)];
 		let failure: unknown;
@@ -72,7 +73,7 @@ export const coordinator = (kv: DenoKvLike): SharedBreaker => {
 			try {
 				const entry = await kv.get(key);
 				const [state, answer, garbled] = throttle ? [...tallyThrottle(scope, entry.value, throttle, wallNow()), !isThrottleState(scope, entry.value)] : breakerSync(scope, entry.value, message as SyncMessage);
-				if (wallNow() > by) {
+				if (monotonicNow() > by) {
 					break;
 				}
 

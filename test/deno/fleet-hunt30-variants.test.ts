@@ -81,3 +81,38 @@ Deno.test({
 		equal(seen, expected, 'what each value under the key did');
 	},
 });
+
+Deno.test({
+	name: 'deno kv (hunt 30): a sync whose read outlasts the isolate\'s wait (answerMs) writes nothing, also when the wall clock stepped back meanwhile',
+	async fn() {
+		const kv = await Deno.openKv(`${await Deno.makeTempDir({ dir: 'test-results' })}/kv.sqlite`);
+		const scope = 'https://stepped.example';
+		const where = await key('throttle', 'steadfetch', scope);
+		const realNow = Date.now;
+		let back = 0;
+		// A KV whose read takes 2.3 s (a KV file another process holds locked), while the wall clock steps back 10 s.
+		const slow = {
+			get: async (k: unknown[]) => {
+				const entry = await kv.get(k);
+				await new Promise((resolve) => setTimeout(resolve, 2_300));
+				back = 10_000;
+				return entry;
+			},
+			atomic: () => (kv as unknown as { atomic(): unknown }).atomic(),
+			set: kv.set.bind(kv),
+		};
+		Date.now = () => realNow() - back;
+		let outcome: string;
+		try {
+			outcome = await coordinator(slow as never).sync(scope, { throttle: { windowMs: 10_000, requests: 5, accepts: 5 } }).then(() => 'answered', () => 'given up');
+		} finally {
+			Date.now = realNow;
+		}
+
+		const stored = (await kv.get(where)).versionstamp;
+		kv.close();
+		// Before: 'answered written': the counts of a sync the isolate gave up at 2 s were written at 2.3 s (counted
+		// again with its next report: the isolate counts a given-up report as its own only).
+		equal(`${outcome} ${stored === null ? 'nothing written' : 'written'}`, 'given up nothing written', 'a sync past its time');
+	},
+});
