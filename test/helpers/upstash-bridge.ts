@@ -21,6 +21,13 @@ export interface UpstashBridge extends RunningServer {
 
 export const upstashBridge = async (port: number, token: string): Promise<UpstashBridge> => {
 	const redis = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0, enableOfflineQueue: false });
+	// Connected before the bridge answers anything: without an offline queue, a command sent while ioredis still
+	// connects fails ("Stream isn't writeable"), which a test read as Redis failing (a sync's storage:error, a
+	// process that degraded alone): the Upstash tests flaked under load. A Redis that cannot be reached fails here.
+	await new Promise<void>((resolve, reject) => {
+		redis.once('ready', () => resolve());
+		redis.once('error', reject);
+	});
 	redis.on('error', () => undefined);
 	const commands: string[] = [];
 	const exec = async (command: unknown, base64: boolean): Promise<{ result?: unknown; error?: string }> => {
