@@ -1,6 +1,5 @@
 import type { WaitUntil } from '../core/options.js';
 import { check } from '../utils/validate.js';
-import { maxScope } from '../utils/scopes.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
 import { maxFleetOpenMs, type SyncAnswer, type SyncMessage } from './sync.js';
 import { exchanged, linkFleet, within, type Coordinator } from '../coordinator/fleet.js';
@@ -206,10 +205,11 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 	};
 
 	/**
-	 * Whether a scope is this isolate's own: longer than `maxScope`, which no coordinator's record holds (every sync
-	 * failed, reported as a coordinator answering garbage, the scope written over in Redis): the local breaker decides it.
+	 * Whether a scope is this isolate's own: longer than 8 192 characters (a URL's length), which no coordinator's record
+	 * holds (`readRecord`; every sync failed, reported as a coordinator answering garbage, the scope written over in Redis):
+	 * the local breaker decides it.
 	 */
-	const local = (circuit: Circuit): boolean => circuit.record.scope.length > maxScope;
+	const local = (circuit: Circuit): boolean => circuit.record.scope.length > 8192;
 
 	/** A sync nobody waits for, unless the call's request context has no subrequest left for it (its outcomes go with the next one). */
 	const behind = (call: PolicyCall | undefined, circuit: Circuit, extra?: Partial<SyncMessage>): void => {

@@ -2,7 +2,7 @@ import type { WaitUntil } from '../core/options.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
 import { isNonNegativeInteger } from '../utils/validate.js';
 import { background, storageError } from '../core/part-store.js';
-import { maxScope, scopes } from '../utils/scopes.js';
+import { scopes } from '../utils/scopes.js';
 import type { ThrottleAnswer, ThrottleMessage } from './throttle.js';
 
 /** An isolate's side of `adaptiveThrottle({ shared })` (see `linkFleet`). */
@@ -148,8 +148,8 @@ export const linkFleet = (context: PolicyContext, sync: (scope: string, message:
 			// No fresh answer to decide by (the scope's first call, or one after a quiet spell) while the coordinator is up: the call waits for this sync.
 			const stale = !link.down && !fresh(link, now);
 			// A sync is a subrequest of the call's request context: none once it has none left. None for a scope longer
-			// than `maxScope` either, which no coordinator holds: this isolate's own counts decide it.
-			if (link.busy || within(link.asked, now, syncMs) || scope.length > maxScope || !context.subrequest(call)) {
+			// than 8 192 characters either (a URL's length), which no coordinator holds: this isolate's own counts decide it.
+			if (link.busy || within(link.asked, now, syncMs) || scope.length > 8192 || !context.subrequest(call)) {
 				return undefined;
 			}
 

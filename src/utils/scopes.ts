@@ -5,12 +5,6 @@
  */
 export const maxScopes = 1000;
 
-/**
- * The longest scope that is shared, in characters: a URL's length, the most a stored breaker record, a tab's message
- * and a coordinator's sync hold (`readRecord`, the throttle's tabs, the Durable Object). A longer one (a custom
- * `scope` naming long URLs) is the client's own: its calls go on, decided by its local state only.
- */
-export const maxScope = 8192;
 
 /**
  * A client's state per scope, bounded: what a part keeps per scope lives in one of these, never in
