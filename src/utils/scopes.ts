@@ -5,7 +5,6 @@
  */
 export const maxScopes = 1000;
 
-
 /**
  * A client's state per scope, bounded: what a part keeps per scope lives in one of these, never in
  * a plain Map (one module-level client meets every origin a crawler or a Worker calls).
