@@ -117,11 +117,12 @@ export interface CallInit {
 type Run = (extras?: readonly RunOptions[]) => Promise<Response>;
 
 /**
- * A run's mark (`FetchInit.steadfetchRun`), with its own last failure, latest Request ky made itself and attempts so far
- * (`tries`): two runs at once each retry after their own (`CallState.failure`), following their own run's abort
- * (`CallState.made`), each retry counted among its own run's (`CallState.retry`).
+ * A run's mark (`FetchInit.steadfetchRun`), with its own last failure, latest Request ky made itself, attempts so far
+ * (`tries`) and first attempt's share of a retry budget still to earn (`firstIn`): two runs at once each retry after their
+ * own (`CallState.failure`), following their own run's abort (`CallState.made`), each retry counted among its own run's
+ * (`CallState.retry`), each first attempt earning as it goes out (`CallState.firstIn`).
  */
-type RunMark = { due: boolean; failure?: unknown; made?: Request | undefined; tries?: number };
+type RunMark = { due: boolean; failure?: unknown; made?: Request | undefined; tries?: number; firstIn?: string | undefined };
 
 /**
  * A client's `PolicyContext.perCall`, the one door to a policy's per-call state: each policy that
@@ -222,7 +223,11 @@ interface CallState {
 	/** The current attempt's number among its run's retries (`retryCount`: ky counts a run's retries from 1), and the call's first run's attempts so far (`RunMark.tries`). */
 	retry: number;
 	tries: number;
-	/** The scope a new run goes to (failover's mirror) until its first attempt goes out: a first attempt there (`sending`). */
+	/**
+	 * The scope whose retry budget the call's first run's current attempt earns its share in as it goes out (`sending`): the
+	 * call's, for its first attempt; a mirror's, for a new run's first attempt to failover's mirror. A marked run keeps its own
+	 * on its mark (`RunMark`): an attempt of another run, going out or not, neither takes nor drops it.
+	 */
 	firstIn: string | undefined;
 	/** Each policy's state for this call, at the index `PolicyContext.perCall` gave the policy. */
 	locals: unknown[] | undefined;
@@ -468,7 +473,10 @@ export class Call implements PolicyCall {
 		this.admission?.counted(kind, init?.steadfetchRun);
 		const scope = this.#state.scope!;
 		const { accounting } = this.#client;
+		// The run this attempt is of (the call's first run: the call's own state).
+		const run = (init?.steadfetchRun ?? this.#state) as RunMark;
 		if (kind === 'first') {
+			run.firstIn = scope;
 			// An outbox replay is no call of the app's: its write was counted once, when it was queued (`stats()`). Nor is the
 			// run a wrapper let go on after it answered (stale-while-revalidate): the call was counted as it settled, or is now
 			// with the outcome it settled with, when it settled before this attempt (`CallState.settled`).
@@ -493,7 +501,7 @@ export class Call implements PolicyCall {
 		// A new run's first attempt to a mirror is a first attempt there: it earns the mirror's budget its share once it goes out,
 		// and is one of the mirror's `requests` (a `stats()` row of its own, with each policy's view of it; its outcome is the call's).
 		const firstIn = kind === 'restart' && to !== undefined ? accounting.scopeOf(to) : undefined;
-		this.#state.firstIn = firstIn;
+		run.firstIn = firstIn;
 		if (firstIn !== undefined && firstIn !== scope && !this.replay) {
 			this.#client.stats.scope(firstIn).requests++;
 		}
@@ -502,7 +510,6 @@ export class Call implements PolicyCall {
 			// A retry of a mirror's run is paid, counted and told in the mirror's scope, as its hedge is.
 			const at = to === undefined ? scope : accounting.scopeOf(to);
 			// The error the previous attempt of this run failed with (see `failed`), once: this retry takes it.
-			const run = (init?.steadfetchRun ?? this.#state) as RunMark;
 			const error = run.failure as Error | undefined;
 			run.failure = undefined;
 			const forced = !error || error instanceof ForceRetryError;
@@ -536,18 +543,18 @@ export class Call implements PolicyCall {
 	}
 
 	/**
-	 * An attempt of the call goes out (the transport, past every layer's refusal): its first attempt
-	 * earns the scope's retry budget its share (`ratio × first attempts`), and so does a new run's first
-	 * to a failover mirror, in the mirror's scope; a call failed fast without I/O earns none, nor one
-	 * whose first attempt joined another's request (dedupe), whose retry is no first attempt.
+	 * An attempt of the call's run marked `mark` (none: the call's first run) goes out (the transport, past every layer's
+	 * refusal): the call's first attempt earns the scope's retry budget its share (`ratio × first attempts`), and so does a
+	 * new run's first to a failover mirror, in the mirror's scope, each once, whatever the call's other runs did meanwhile;
+	 * a call failed fast without I/O earns none, nor one whose first attempt joined another's request (dedupe), whose
+	 * retry is no first attempt.
 	 */
-	sending(): void {
-		// The call's first attempt only: a retry is the first to go out of a call that joined another's request (dedupe).
-		if (!this.#state.sends++ && this.#state.attempts === 1) {
-			this.#client.accounting.sent(this.#state.scope!);
-		} else if (this.#state.firstIn !== undefined) {
-			this.#client.accounting.sent(this.#state.firstIn);
-			this.#state.firstIn = undefined;
+	sending(mark?: object): void {
+		this.#state.sends++;
+		const run = (mark ?? this.#state) as RunMark;
+		if (run.firstIn !== undefined) {
+			this.#client.accounting.sent(run.firstIn);
+			run.firstIn = undefined;
 		}
 	}
 

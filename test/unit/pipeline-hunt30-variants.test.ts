@@ -1,0 +1,99 @@
+/**
+ * Defect hunt, thirtieth round (the pipeline: a call's per-run state, the rate limiter, the retry budget).
+ * Neighbours of the known defect class: state of one run of a call read for another run's attempt (two runs of ky at
+ * once), and what an attempt took (a token, a retry's credit) kept or lost when it leaves without I/O.
+ */
+import { describe, expect, it } from 'vitest';
+import { classify, createClient } from '../../src/entries/core.js';
+import { failover } from '../../src/entries/failover.js';
+import type { Policy, PolicyContext, PolicyParts } from '../../src/entries/policy.js';
+import { until } from './outbox-helpers.js';
+
+/** An app's policy for `slot` whose create() gives `parts` (made with the context when a function). */
+const mine = (slot: string, parts: PolicyParts | ((context: PolicyContext) => PolicyParts) = {}): Policy => ({
+	slot,
+	create: (context: PolicyContext) => (typeof parts === 'function' ? parts(context) : parts),
+});
+
+describe('the retry budget: each run\'s first attempt earns its scope\'s share as it goes out (two runs of one call at once)', () => {
+	it('two runs to a mirror at once (an app\'s wrapper), the first held below until the second retried: both earn', async () => {
+		const sent: string[] = [];
+		let released = false;
+		// The app's wrapper (inside failover's) runs ky once for the primary, twice at once (`x-run` 1 and 2) for the mirror.
+		let runs = 0;
+		const twice = mine('twice', { wrap: async (_call, next) => {
+			if (++runs === 1) {
+				return next();
+			}
+
+			const both = await Promise.allSettled(['1', '2'].map(async (run) => next({ headers: { 'x-run': run } })));
+			return new Response(both.map((one) => (one.status === 'fulfilled' ? String(one.value.status) : classify(one.reason).code)).join(' '));
+		} });
+		// Below every built-in: run 1's first attempt to the mirror waits until run 2 went out and retried.
+		const hold = mine('hold', { layer: (next) => async (request, init) => {
+			if (request.headers.get('x-run') === '1' && !released) {
+				released = true;
+				await until(() => sent.filter((one) => one === 'eu 2').length === 2);
+			}
+
+			return next(request, init);
+		} });
+		const api = createClient({
+			retry: { limit: 1, delay: () => 0 }, retryBudget: { ratio: 1, minRetries: 0 }, twice, hold,
+			failover: failover({ mirrors: { 'https://api.test': ['https://eu.test'] } }),
+			fetch: (async (request: Request) => {
+				const { hostname } = new URL(request.url);
+				if (hostname === 'api.test') {
+					sent.push('api');
+					return new Response('down', { status: 503 });
+				}
+
+				const run = request.headers.get('x-run')!;
+				// Each run's first attempt to the mirror is answered 503, its retry 200.
+				const first = !sent.includes(`eu ${run}`);
+				sent.push(`eu ${run}`);
+				return new Response(run, { status: first ? 503 : 200 });
+			}) as typeof globalThis.fetch,
+		} as never);
+		// The mirror's budget: two first attempts went to it (one each run), so two retries (ratio 1).
+		// Before: '503 200' read as 'HTTP_5XX 200' (run 1's share lost: run 2's retry had taken the call's one slot for it).
+		expect(await api.get('https://api.test/x').text()).toBe('200 200');
+		expect(sent.filter((one) => one.startsWith('eu'))).toEqual(['eu 2', 'eu 2', 'eu 1', 'eu 1']);
+		api.close();
+	});
+
+	it('the call\'s first attempt, held below while a run beside it went out and failed, earns the scope\'s share as it goes', async () => {
+		const sent: string[] = [];
+		// Two runs at once; run 1 is the call's first (its attempt counted first), run 2 goes out first.
+		const both = mine('both', { wrap: async (_call, next) => {
+			const runs = await Promise.allSettled(['1', '2'].map(async (run) => next({ headers: { 'x-run': run } })));
+			return new Response(runs.map((one) => (one.status === 'fulfilled' ? String(one.value.status) : classify(one.reason).code)).join(' '));
+		} });
+		let holding = true;
+		let refused = (): boolean => false;
+		// Below every built-in: run 1's first attempt waits until run 2 went out and its retry was refused.
+		const hold = mine('hold', { layer: (next) => async (request, init) => {
+			if (request.headers.get('x-run') === '1' && holding) {
+				holding = false;
+				await until(refused);
+			}
+
+			return next(request, init);
+		} });
+		const api = createClient({
+			retry: { limit: 1, delay: () => 0 }, retryBudget: { ratio: 1, minRetries: 0 }, both, hold,
+			fetch: (async (request: Request) => {
+				const run = request.headers.get('x-run')!;
+				const first = !sent.includes(run);
+				sent.push(run);
+				return new Response(run, { status: first ? 503 : 200 });
+			}) as typeof globalThis.fetch,
+		} as never);
+		refused = () => api.stats()['https://api.test']?.retriesRefused === 1;
+		// Run 2's retry is refused (no first attempt had gone out yet); run 1's first attempt earns one as it goes: its retry goes.
+		// Before: 'HTTP_5XX HTTP_5XX' (run 1's share lost: a later attempt of the call had been counted before it went out).
+		expect(await api.get('https://api.test/x').text()).toBe('200 HTTP_5XX');
+		expect(sent).toEqual(['2', '1', '1']);
+		api.close();
+	});
+});
