@@ -358,6 +358,11 @@ export class Call implements PolicyCall {
 		return this.#state.began;
 	}
 
+	/** The call's attempts (hedges included) that went out so far: reached the transport past every layer (`sending`). */
+	get sends(): number {
+		return this.#state.sends;
+	}
+
 	get request(): Request | undefined {
 		return this.#state.request;
 	}

@@ -6,14 +6,20 @@
 import { describe, expect, it } from 'vitest';
 import { classify, createClient } from '../../src/entries/core.js';
 import { failover } from '../../src/entries/failover.js';
+import { rateLimit } from '../../src/entries/rate-limit.js';
 import type { Policy, PolicyContext, PolicyParts } from '../../src/entries/policy.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 import { until } from './outbox-helpers.js';
+
+const t0 = 1_700_000_000_000;
 
 /** An app's policy for `slot` whose create() gives `parts` (made with the context when a function). */
 const mine = (slot: string, parts: PolicyParts | ((context: PolicyContext) => PolicyParts) = {}): Policy => ({
 	slot,
 	create: (context: PolicyContext) => (typeof parts === 'function' ? parts(context) : parts),
 });
+
+const code = async (promise: Promise<unknown>): Promise<string> => promise.then(() => 'OK', (error: unknown) => classify(error).code);
 
 describe('the retry budget: each run\'s first attempt earns its scope\'s share as it goes out (two runs of one call at once)', () => {
 	it('two runs to a mirror at once (an app\'s wrapper), the first held below until the second retried: both earn', async () => {
@@ -94,6 +100,68 @@ describe('the retry budget: each run\'s first attempt earns its scope\'s share a
 		// Before: 'HTTP_5XX HTTP_5XX' (run 1's share lost: a later attempt of the call had been counted before it went out).
 		expect(await api.get('https://api.test/x').text()).toBe('200 HTTP_5XX');
 		expect(sent).toEqual(['2', '1', '1']);
+		api.close();
+	});
+});
+
+describe('rateLimit(): an attempt that leaves below it before it went out gives its token back', () => {
+	/**
+	 * A client of 5 requests a second, one at a time (a token every 200 ms), on a clock that stands still, with a layer
+	 * below the rate limiter (band 650, as something that waits there: a shared breaker's coordinator) that holds `/held`
+	 * until its signal aborts, then hands it on (the transport then sends nothing: it rejects with the abort's reason).
+	 */
+	const client = (limiter = rateLimit({ perSecond: 5, burst: 1 }), headers: Record<string, string> = {}) => {
+		const sent: string[] = [];
+		let holding = false;
+		const gate: Policy = { slot: 'gate', at: { layer: 650 }, create: () => ({
+			layer: (next) => async (request, init) => {
+				if (new URL(request.url).pathname === '/held') {
+					holding = true;
+					await new Promise((resolve) => {
+						request.signal.addEventListener('abort', resolve, { once: true });
+					});
+				}
+
+				return next(request, init);
+			},
+		}) };
+		const api = createClient({
+			clock: new ManualClock(t0), retry: 0, rateLimit: limiter, gate,
+			fetch: (async (request: Request) => {
+				sent.push(new URL(request.url).pathname);
+				return new Response('ok', { headers });
+			}) as typeof globalThis.fetch,
+		} as never);
+		const waits: number[] = [];
+		api.on('ratelimit:wait', ({ waitMs }) => waits.push(waitMs));
+		return { api, sent, waits, holding: () => holding };
+	};
+
+	it('the caller aborts it while it is held below: the next call goes at once (its token is the bucket\'s again)', async () => {
+		const { api, sent, waits, holding } = client();
+		const controller = new AbortController();
+		const held = code(api.get('https://api.test/held', { signal: controller.signal }));
+		await until(holding);
+		controller.abort();
+		expect(await held).toBe('ABORTED');
+		expect(await code(api.get('https://api.test/next'))).toBe('OK');
+		// Before: [200] (the token of an attempt that never went out kept: the bucket a token behind).
+		expect(waits).toEqual([]);
+		expect(sent).toEqual(['/next']);
+		api.close();
+	});
+
+	it('the server said one request is left: the one aborted below leaves it to the next call', async () => {
+		const { api, sent, holding } = client(rateLimit(), { ratelimit: 'limit=10, remaining=1, reset=30' });
+		expect(await code(api.get('https://api.test/first'))).toBe('OK');
+		const controller = new AbortController();
+		const held = code(api.get('https://api.test/held', { signal: controller.signal }));
+		await until(holding);
+		controller.abort();
+		expect(await held).toBe('ABORTED');
+		// Before: 'RATE_LIMITED' (the server's last request taken by an attempt that never went out: 30 s to wait, past the budget).
+		expect(await code(api.get('https://api.test/next'))).toBe('OK');
+		expect(sent).toEqual(['/first', '/next']);
 		api.close();
 	});
 });
