@@ -35,7 +35,7 @@ export interface Bucket {
 	waits: number;
 	/** When the bucket was last looked up (epoch ms, the family's clock): a clock that stepped back since moves its times back with it. */
 	seen: number;
-	/** The calls waiting for a token of its own (`index.ts`), made with the first: one that leaves early gives its place to those behind it. */
+	/** The calls waiting for a token of its own (`index.ts`; in a server's window too), made with the first: one that leaves early gives its place to those behind it. */
 	waiters?: Set<Waiter>;
 	/** The calls waiting for their place in a server's window (`index.ts`), in the order they took them. */
 	places?: Set<Place>;

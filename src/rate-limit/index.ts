@@ -144,8 +144,8 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 
 		let start = bucket.from + (bucket.taken < (bucket.limit || 1) ? 0 : bucket.windowMs);
 		let queued = bucket.from > 0 && at < start + bucket.windowMs;
-		// When it would go but for the windows: moved up a window (`Place.up`), it goes at the soonest then.
-		const own = at;
+		// When it would go but for the windows (its token's time): moved up a window (`Place.up`), or a token (`Waiter.up`), it goes at the soonest then.
+		let own = at;
 		if (queued) {
 			at = Math.max(at, start);
 		}
@@ -266,7 +266,8 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 				context.emit('ratelimit:wait', { scope, method: request.method, url: request.url, waitMs, reason: behind || at === blockedUntil || (queued && at === start) ? 'server' : 'bucket' });
 			}
 
-			// Woken by its own timer, in its own call. One waiting for its token alone (no server's word, no lead) moves up as one before it leaves.
+			// Woken by its own timer, in its own call. One waiting for its token (no lead), in a server's window or not, moves up a
+			// token as one before it leaves: in a window, it goes at its token's time or the window's start, whichever is later.
 			const [closed, done] = closing.wait();
 			const hurry: { by?: ((ms: number) => void) | undefined } = {};
 			const floor = Math.max(time, blockedUntil);
@@ -277,14 +278,15 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 						return false;
 					}
 
-					const to = Math.max(floor, at - interval);
+					own = Math.max(floor, own - interval);
+					const to = queued ? Math.max(own, start) : own;
 					hurry.by(at - to);
 					at = to;
 					mine = waiter.mine -= interval;
 					return true;
 				},
 			};
-			const waiters = interval && at === due - ahead && !queued && !behind ? bucket.waiters ?? new Set<Waiter>() : undefined;
+			const waiters = interval && own === due - ahead && !behind ? bucket.waiters ?? new Set<Waiter>() : undefined;
 			if (waiters) {
 				bucket.waiters = waiters.add(waiter);
 			}
@@ -421,7 +423,8 @@ const sleep = async (ms: number, signals: AbortSignal[], hurry: { by?: ((ms: num
  * meanwhile, it has no request left for at its time (an answer to another call, another tab's word) is not sent then: it
  * waits for the reset, or fails with `RateLimitedError` as it wakes when that is past its budget. Calls that wait for a
  * server's reset go no more than its limit a window, when it said one (`fromHeaders`), and one that leaves its place
- * (its signal aborted, refused below) moves the first waiting in each later window up a window; when it said none, one goes
+ * (its signal aborted, refused below) moves the first waiting in each later window up a window (with `perSecond`, each
+ * waiting behind it up a token too, as without a window); when it said none, one goes
  * first, the others once it is answered. Per attempt, so retries,
  * hedges and outbox replays take their turn too (a hedge only if a token is there at once, else it
  * is not sent). An attempt whose signal has aborted is rejected at once with its reason; a waiting

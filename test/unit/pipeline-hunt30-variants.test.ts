@@ -165,3 +165,34 @@ describe('rateLimit(): an attempt that leaves below it before it went out gives 
 		api.close();
 	});
 });
+
+describe('rateLimit({ perSecond }) with a server\'s windows: a waiter that leaves gives its token back too', () => {
+	it('the first of five waiters aborts: a call made then waits 800 ms, as if it had never come, not 900', async () => {
+		const sentAt = new Map<string, number>();
+		let began = 0;
+		const api = createClient({
+			clock: new ManualClock(t0), timeout: 5_000, retry: 0, rateLimit: rateLimit({ perSecond: 10, burst: 1 }),
+			fetch: (async (request: Request) => {
+				const first = sentAt.size === 0;
+				sentAt.set(new URL(request.url).pathname, performance.now() - began);
+				return new Response('ok', { headers: first ? { ratelimit: '"q";r=0;t=0.2', 'ratelimit-policy': '"q";q=2;w=0.3' } : {} });
+			}) as typeof globalThis.fetch,
+		} as never);
+		const waits: number[] = [];
+		api.on('ratelimit:wait', ({ waitMs }) => waits.push(waitMs));
+		await api.get('https://api.test/first').text();
+		began = performance.now();
+		const controller = new AbortController();
+		const aborted = code(api.get('https://api.test/1', { signal: controller.signal }));
+		const calls = ['/2', '/3', '/4', '/5'].map(async (path) => api.get(`https://api.test${path}`).text());
+		await until(() => waits.length === 5);
+		expect(waits).toEqual([200, 300, 500, 600, 800]);
+		controller.abort();
+		expect(await aborted).toBe('ABORTED');
+		const late = api.get('https://api.test/6').text();
+		await until(() => waits.length === 6);
+		expect(waits.slice(5)).toEqual([800]);
+		expect(await Promise.all([...calls, late])).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+		api.close();
+	});
+});
