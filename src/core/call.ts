@@ -120,9 +120,10 @@ type Run = (extras?: readonly RunOptions[]) => Promise<Response>;
  * A run's mark (`FetchInit.steadfetchRun`), with its own last failure, latest Request ky made itself, attempts so far
  * (`tries`) and first attempt's share of a retry budget still to earn (`firstIn`): two runs at once each retry after their
  * own (`CallState.failure`), following their own run's abort (`CallState.made`), each retry counted among its own run's
- * (`CallState.retry`), each first attempt earning as it goes out (`CallState.firstIn`).
+ * (`CallState.retry`), each first attempt earning as it goes out (`CallState.firstIn`), each attempt timed from its own
+ * start (`CallState.startedAt`).
  */
-type RunMark = { due: boolean; failure?: unknown; made?: Request | undefined; tries?: number; firstIn?: string | undefined };
+type RunMark = { due: boolean; failure?: unknown; made?: Request | undefined; tries?: number; firstIn?: string | undefined; startedAt?: number };
 
 /**
  * A client's `PolicyContext.perCall`, the one door to a policy's per-call state: each policy that
@@ -188,7 +189,9 @@ interface CallState {
 	/** ky's options for the call (`run`), with each wrapper's additions merged over them per run. */
 	forKy: Record<string, unknown>;
 	attempts: number;
+	/** When the call's latest attempt started (`PolicyCall.attemptStartedAt`), and its first run's current one (`startedAt`; a marked run's on its mark: `startAt`). */
 	attemptStartedAt: number;
+	startedAt: number;
 	/** The call's attempts (hedges included) that reached the transport (`sending`). */
 	sends: number;
 	request: Request | undefined;
@@ -270,6 +273,7 @@ export class Call implements PolicyCall {
 		forKy: {},
 		attempts: 0,
 		attemptStartedAt: 0,
+		startedAt: 0,
 		sends: 0,
 		request: undefined,
 		scope: undefined,
@@ -351,6 +355,14 @@ export class Call implements PolicyCall {
 
 	get attemptStartedAt(): number {
 		return this.#state.attemptStartedAt;
+	}
+
+	/**
+	 * When the current attempt of the run marked `mark` (none: the call's first run) started (the client's clock): while
+	 * two runs go at once, each attempt's own start, where `attemptStartedAt` is the latest of them.
+	 */
+	startAt(mark?: object): number {
+		return ((mark ?? this.#state) as RunMark).startedAt ?? this.#state.attemptStartedAt;
 	}
 
 	/** When the call started (`monotonicNow()`, the real clock): ky's `totalTimeout` runs from then, a `beforeRequest` hook's wait included. */
@@ -473,13 +485,15 @@ export class Call implements PolicyCall {
 		}
 
 		this.#state.answer = undefined;
-		this.#state.attemptStartedAt = this.#client.clock.now();
+		const now = this.#client.clock.now();
+		this.#state.attemptStartedAt = now;
 		const kind = this.#count(request, init);
 		this.admission?.counted(kind, init?.steadfetchRun);
 		const scope = this.#state.scope!;
 		const { accounting } = this.#client;
 		// The run this attempt is of (the call's first run: the call's own state).
 		const run = (init?.steadfetchRun ?? this.#state) as RunMark;
+		run.startedAt = now;
 		if (kind === 'first') {
 			run.firstIn = scope;
 			// An outbox replay is no call of the app's: its write was counted once, when it was queued (`stats()`). Nor is the

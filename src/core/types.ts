@@ -98,7 +98,7 @@ export interface PolicyCall {
 	/**
 	 * When the current attempt started (epoch ms, the client's `clock`): ky's `timeout` for it runs
 	 * from then, so a layer that makes it wait (the rate limiter) counts what the layers above took
-	 * (a wait for a bulkhead slot).
+	 * (a wait for a bulkhead slot). While a wrapper runs ky twice at once, the latest attempt's of either run.
 	 */
 	readonly attemptStartedAt: number;
 	/** The first attempt's Request, as ky built it (final URL, merged headers), once it started. */

@@ -102,10 +102,11 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 	 * the client's, else the defaults (ky's 10 s, our 20 s `totalTimeout`: `timeout: false` alone still leaves the call
 	 * bounded). With `deadlineHeader`, no more than what is left before the call's deadline (`Call.deadline`).
 	 */
-	const maxWaitOf = (call: Call | undefined, now: number): number => {
+	const maxWaitOf = (call: Call | undefined, now: number, run?: object): number => {
 		// The client's default `totalTimeout`: core/ky-options.ts `defaultTotalTimeout`.
 		const { timeout = context.options.timeout ?? 10_000, totalTimeout = context.options.totalTimeout ?? 20_000 } = call?.options ?? {};
-		return Math.min(timeout === false ? Infinity : timeout - now + (call?.attemptStartedAt ?? now), typeof totalTimeout === 'number' ? totalTimeout - now + (call ? firstSeen(call) : now) : Infinity,
+		// The attempt's own start: of its run (`run`, the attempt's `FetchInit.steadfetchRun`), when two runs of the call go at once.
+		return Math.min(timeout === false ? Infinity : timeout - now + (call ? call.startAt(run) : now), typeof totalTimeout === 'number' ? totalTimeout - now + (call ? firstSeen(call) : now) : Infinity,
 			(call?.deadline ?? Infinity) - now);
 	};
 
@@ -163,7 +164,7 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 		// A hedge goes now or not at all (FetchInit.hedge). A request dedupe shares waits within the longest budget of its
 		// callers still waiting (`FetchInit.callers`): its first caller's timeout is that caller's own. Refused behind the
 		// first call, the scope is held until that call's answer, at most to the end of its lead: that is when to come back.
-		if (waitMs > 0 && (hedge || waitMs >= Math.max(...(init?.callers?.() ?? [call]).map((one) => maxWaitOf(one as Call | undefined, now))))) {
+		if (waitMs > 0 && (hedge || waitMs >= Math.max(...(init?.callers?.() ?? [call]).map((one) => maxWaitOf(one as Call | undefined, now, one === call ? init?.steadfetchRun : undefined))))) {
 			return Promise.reject(new RateLimitedError(scope, Math.max(waitMs, behind ? bucket.leadUntil - time : 0)));
 		}
 
@@ -229,7 +230,7 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 			const first = bucket.held && !bucket.limit;
 			if (first) {
 				bucket.held = false;
-				bucket.leadUntil = buckets.clock.now() + Math.min(maxResetMs, maxWaitOf(call as Call | undefined, clock.now()));
+				bucket.leadUntil = buckets.clock.now() + Math.min(maxResetMs, maxWaitOf(call as Call | undefined, clock.now(), init?.steadfetchRun));
 			}
 
 			// The call's attempts that went out so far: none more when this one fails, it did not go out (held below until its abort).

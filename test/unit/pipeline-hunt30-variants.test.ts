@@ -196,3 +196,46 @@ describe('rateLimit({ perSecond }) with a server\'s windows: a waiter that leave
 		api.close();
 	});
 });
+
+describe('rateLimit(): two runs of one call at once, each attempt\'s wait bounded by its own timeout', () => {
+	it('run 1\'s attempt, held above the limiter while run 2\'s started 900 ms later, may not wait past its own 1 s', async () => {
+		const clock = new ManualClock(t0);
+		let held = false;
+		let release!: () => void;
+		const released = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		// Run 1 now, run 2 once run 1's attempt is held (the clock 900 ms on).
+		const later = mine('later', { wrap: async (_call, next) => {
+			const one = next({ headers: { 'x-run': '1' } });
+			await until(() => held);
+			clock.advance(900);
+			const runs = await Promise.allSettled([one, next({ headers: { 'x-run': '2' } }).finally(release)]);
+			return new Response(runs.map((run) => (run.status === 'fulfilled' ? 'OK' : classify(run.reason).code)).join(' '));
+		} });
+		// Between the bulkhead's band and the rate limiter's: run 1's attempt waits here until run 2 was answered.
+		const hold: Policy = { slot: 'hold', at: { layer: 580 }, create: () => ({
+			layer: (next) => async (request, init) => {
+				if (request.headers.get('x-run') === '1') {
+					held = true;
+					await released;
+				}
+
+				return next(request, init);
+			},
+		}) };
+		const sent: string[] = [];
+		const api = createClient({
+			clock, timeout: 1_000, retry: 0, rateLimit: rateLimit({ perSecond: 5, burst: 1 }), later, hold,
+			fetch: (async (request: Request) => {
+				sent.push(request.headers.get('x-run')!);
+				return new Response('ok');
+			}) as typeof globalThis.fetch,
+		} as never);
+		// Run 1's attempt started at t0: 100 ms of its timeout left at t0 + 900, less than the 200 ms to its token.
+		// Before: 'OK OK' (run 1's bound read from run 2's start: it waited and was sent).
+		expect(await api.get('https://api.test/x').text()).toBe('RATE_LIMITED OK');
+		expect(sent).toEqual(['2']);
+		api.close();
+	});
+});
