@@ -3,7 +3,7 @@ import type { PolicyCall, PolicyContext } from '../core/policy.js';
 import { parseRetryAfter } from '../utils/runtime.js';
 import { scopeFor } from '../core/scope.js';
 import type { FetchInit, FetchLike } from '../core/types.js';
-import { classify, classifyStatus } from '../errors/classify.js';
+import { classify, originFailed } from '../errors/classify.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import { refuseClosed } from '../core/closing.js';
 import type { Gone } from './healthy.js';
@@ -424,7 +424,7 @@ const verdictOf = (isFailure: BreakerOptions['isFailure'], response: Response | 
 /**
  * Send one attempt and count its outcome once (`after` runs then). Whether it failed is
  * `classify()`'s answer unless `isFailure` says otherwise; the caller's abort, a superseded attempt
- * and steadfetch's own refusals count as nothing (see `BreakerOptions.isFailure`, on purpose).
+ * and steadfetch's own refusals (a service worker's too: `originFailed`) count as nothing (see `BreakerOptions.isFailure`, on purpose).
  */
 export const send = (circuits: Circuits, circuit: Circuit, probe: number | undefined, request: Request, init: FetchInit | undefined, next: FetchLike, after?: () => void): Promise<Response> => {
 	const { record } = circuit;
@@ -441,7 +441,7 @@ export const send = (circuits: Circuits, circuit: Circuit, probe: number | undef
 			signal.removeEventListener('abort', onAbort);
 			tally(circuits, circuit, record, probe, !response && ((call?.signal?.aborted && signal.aborted) || isSuperseded(error) || isSteadfetchError(error)) ? undefined
 				: verdictOf(circuits.options.isFailure, response, error)
-					?? (response ? !!classifyStatus(response.status)?.transient : signal.aborted || classify(error).transient || undefined), response, call);
+					?? (response ? originFailed(response) : signal.aborted || classify(error).transient || undefined), response, call);
 			after?.();
 		}
 	};

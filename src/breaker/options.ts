@@ -136,7 +136,9 @@ export interface BreakerOptions {
 	 * that lost its race, and a refusal of steadfetch's own (a `CircuitOpenError`, `BulkheadFullError`
 	 * or `RateLimitedError` from a client used as transport) never count and are not passed here;
 	 * an attempt ky aborted (its `timeout`) counts as a timeout. An error `classify()` does not
-	 * call transient (`UNKNOWN`) does not count either.
+	 * call transient (`UNKNOWN`) does not count either, nor, by default, a steadfetch service worker's
+	 * answer for a call its client refused or failed itself (a `503` whose `Steadfetch-Error` is not
+	 * `NETWORK` or `TIMEOUT`: `CIRCUIT_OPEN`, `THROTTLED`, `AUTH_FAILED`…; steadfetch/sw), passed here as any answer.
 	 *
 	 * A function that answers at once: an `async` one is a RangeError; a promise it gives back, or any answer but
 	 * `true` and `false`, leaves the attempt to the default rule.
