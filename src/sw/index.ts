@@ -287,8 +287,8 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
  * options say; its error is marked `retriable: false`, and so is the page's own stale copy or `fallback` answered for it),
  * nor does `queryOptionsFor`'s `retry`, as the worker's client would not. A 503 of an open breaker, a
  * per-attempt timeout and the server's own failing answers carry none: the page may retry them. A page's own `breaker()`
- * counts the worker's `503` for a refusal or failure of its client's own (any `Steadfetch-Error` but `NETWORK` and
- * `TIMEOUT`) as nothing, as the worker's breaker counts that refusal: the origin was not asked.
+ * and `adaptiveThrottle()` count the worker's `503` for a refusal or failure of its client's own (any `Steadfetch-Error`
+ * but `NETWORK` and `TIMEOUT`) as nothing, as the worker's count that refusal: the origin was not asked.
  *
  * @example
  * // sw.js

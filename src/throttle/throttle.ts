@@ -3,7 +3,7 @@ import type { PolicyContext, PolicyParts } from '../core/policy.js';
 import { untilClosed } from '../core/closing.js';
 import { attemptScope } from '../core/scope.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
-import { classify, classifyStatus } from '../errors/classify.js';
+import { classify, originFailed } from '../errors/classify.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import { ThrottledError } from '../errors/ThrottledError.js';
 import { isSuperseded } from '../utils/superseded.js';
@@ -32,7 +32,8 @@ export interface ThrottleSettings {
  * sent as a request (one given up, ky's timeout, at its abort, whenever its fetch settles), and an
  * accept when its answer is not a transient failure (`classifyStatus`);
  * the caller's abort, a superseded attempt (a hedge that lost), a refusal of steadfetch's own
- * below it (a full bulkhead, a rate limit, an open breaker: no answer from the origin) and an error
+ * below it (a full bulkhead, a rate limit, an open breaker: no answer from the origin), a service worker's
+ * answer for such a refusal (`originFailed`) and an error
  * `classify()` does not call transient (the app's own, `UNKNOWN`) as nothing.
  * The counts and their sharing are `Counts`' (src/throttle/counts.ts).
  */
@@ -88,11 +89,11 @@ export const createThrottle = (context: PolicyContext, { k, windowMs, minRequest
 				done = true;
 				signal.removeEventListener('abort', onAbort);
 				// A failure classify() calls transient (network, timeout) and an attempt ky gave up (its timeout) count; the app's
-				// own error (UNKNOWN), the caller's abort and a hedge that lost say nothing of the origin.
-				if (response) {
-					ended(response, !classifyStatus(response.status)?.transient);
-				} else if (!(call?.signal?.aborted && signal.aborted) && !isSteadfetchError(error) && !isSuperseded(error) && (signal.aborted || classify(error).transient)) {
-					ended(undefined, false);
+				// own error (UNKNOWN), the caller's abort, a hedge that lost and a service worker's refusal say nothing of the origin.
+				const failed = response ? originFailed(response)
+					: (!(call?.signal?.aborted && signal.aborted) && !isSteadfetchError(error) && !isSuperseded(error) && (signal.aborted || classify(error).transient)) || undefined;
+				if (failed !== undefined) {
+					ended(response, !failed);
 				} else if (race) {
 					race.flying--;
 				}

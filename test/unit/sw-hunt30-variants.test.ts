@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { breaker } from '../../src/entries/breaker.js';
 import { createClient, memoryStore } from '../../src/entries/index.js';
 import { fetchHandler } from '../../src/entries/sw.js';
+import { adaptiveThrottle } from '../../src/entries/throttle.js';
 
 const made: Array<{ close(): void }> = [];
 afterEach(() => {
@@ -81,5 +82,21 @@ describe('the page\'s own breaker and the worker\'s refusals', () => {
 
 			expect([codes, asked()]).toEqual([[expected, expected, 'CIRCUIT_OPEN'], 2]);
 		}
+	});
+});
+
+describe('the page\'s own adaptive throttle and the worker\'s refusals', () => {
+	it('an isolated scope in the worker: the page\'s throttle does not count its 503s as the origin\'s rejections', async () => {
+		let origin = 0;
+		const { api, client, asked } = throughWorker(async () => {
+			origin++;
+			return Response.json({ ok: true });
+		}, { breaker: breaker() } as never, { random: () => 0, adaptiveThrottle: adaptiveThrottle({ minRequests: 1 }) } as never);
+		await (api as unknown as Isolating).breaker.isolate('https://api.test');
+		const refused = await codeOf(client.get('https://api.test/todos'));
+		await (api as unknown as Isolating).breaker.reset('https://api.test');
+		const after = await codeOf(client.get('https://api.test/todos'));
+		// Before: ['CIRCUIT_OPEN', 'THROTTLED', 1, 0] (the page's throttle took the worker's refusal for the origin's rejection).
+		expect([refused, after, asked(), origin]).toEqual(['CIRCUIT_OPEN', 'OK', 2, 1]);
 	});
 });
