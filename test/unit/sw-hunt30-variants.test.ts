@@ -2,6 +2,10 @@
  * The thirtieth round on the service worker (`fetchHandler`), how a page's client reads its answers, auth and the
  * TanStack Query helpers (defect hunt).
  */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { http, HttpResponse } from 'msw';
+import { setupServer } from 'msw/node';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { breaker } from '../../src/entries/breaker.js';
 import { createClient, memoryStore } from '../../src/entries/index.js';
@@ -99,4 +103,66 @@ describe('the page\'s own adaptive throttle and the worker\'s refusals', () => {
 		// Before: ['CIRCUIT_OPEN', 'THROTTLED', 1, 0] (the page's throttle took the worker's refusal for the origin's rejection).
 		expect([refused, after, asked(), origin]).toEqual(['CIRCUIT_OPEN', 'OK', 2, 1]);
 	});
+});
+
+describe('README "Conflicts and app updates": a write queued offline is never delivered as the next user\'s', () => {
+	const root = join(import.meta.dirname, '../..');
+	/** The `index`th `ts` block of the README section `heading`, run as a module (its `api` exported). */
+	const recipe = async <T>(heading: string, index: number): Promise<T> => {
+		const readme = readFileSync(join(root, 'README.md'), 'utf8');
+		const section = readme.slice(readme.indexOf(`### ${heading}`));
+		const code = [...section.matchAll(/^```ts\n([\s\S]*?)^```$/gm)][index]![1]!;
+		const dir = join(root, 'test-results/h30');
+		mkdirSync(dir, { recursive: true });
+		const file = join(dir, `recipe-${crypto.randomUUID()}.ts`);
+		writeFileSync(file, `${code.replace("from 'steadfetch'", `from '${join(root, 'src/entries/index.js')}'`)}${/^export const api\b/m.test(code) ? '' : '\nexport { api };'}\n`);
+		const module = await import(/* @vite-ignore */ file) as T & { api: { close(): void } };
+		made.push(module.api);
+		return module;
+	};
+
+	const network = { online: false };
+	const delivered: string[] = [];
+	const session = new Map<string, string>();
+	const server = setupServer(
+		http.put('https://api.example.com/v1/todos/:id', ({ params }) => network.online ? (delivered.push(`PUT todos/${params['id']} as ${session.get('userId')}`), HttpResponse.json({}, { headers: { etag: '"2"' } })) : HttpResponse.error()),
+	);
+	/** A new browser, its network down; `become(who)` signs someone in (the page's storage and the origin's session alike). */
+	const start = () => {
+		const stored = new Map<string, string>();
+		vi.stubGlobal('localStorage', { getItem: (key: string) => stored.get(key) ?? null, setItem: (key: string, value: string) => void stored.set(key, value), removeItem: (key: string) => void stored.delete(key) });
+		session.clear();
+		network.online = false;
+		delivered.length = 0;
+		server.listen();
+		return (who: string): void => {
+			stored.set('userId', who);
+			session.set('userId', who);
+		};
+	};
+
+	afterEach(() => {
+		server.close();
+	});
+
+	type Outbox = { api: { put(url: string, options: object): Promise<unknown>; outbox: { flush(): Promise<unknown>; size(): Promise<number> } } };
+	for (const [index, name, write] of [
+		[0, 'the conflicts block (onConflict, migrate)', (module: Outbox) => module.api.put('todos/1', { json: { title: 'milk' } })],
+		[1, 'the If-Match block (saveTodo)', (module: Outbox & { saveTodo(id: string, todo: object): Promise<void> }) => module.saveTodo('1', { title: 'milk' })],
+	] as const) {
+		it(`${name}: alice's queued edit is not delivered as bob's`, async () => {
+			const become = start();
+			become('alice');
+			const module = await recipe<Outbox & { saveTodo(id: string, todo: object): Promise<void> }>('Conflicts and app updates', index);
+			expect(await write(module).then(() => 'sent', (error: { code?: string }) => error.code)).toBe('QUEUED');
+			become('bob');
+			network.online = true;
+			await module.api.outbox.flush();
+			// Before: ['PUT todos/1 as bob'] (alice's edit made in bob's account).
+			expect(delivered).toEqual([]);
+			become('alice');
+			await module.api.outbox.flush();
+			expect([delivered, await module.api.outbox.size()]).toEqual([['PUT todos/1 as alice'], 0]);
+		});
+	}
 });
