@@ -70,23 +70,6 @@ const ofStatus = (status: number): Classification => {
 export const classifyStatus = (status: number): Classification | undefined => (status < 400 ? undefined : ofStatus(status));
 
 /**
- * What an answer says of its origin, for the parts that count attempts (the breaker, the adaptive throttle): `true` a
- * failure (`classifyStatus` calls it transient), `false` none, `undefined` nothing — a steadfetch service worker's
- * answer for a call its client ended with no failure of the origin's (steadfetch/sw: its `Steadfetch-Error` names
- * another code than `NETWORK`, `TIMEOUT` or an HTTP one: `CIRCUIT_OPEN`, `THROTTLED`, `AUTH_FAILED`, `UNKNOWN`…): a refusal
- * of steadfetch's own, the origin not asked, which a page's breaker and throttle count as nothing, as the worker's do.
- */
-export const originFailed = (response: Response): boolean | undefined => {
-	if (!classifyStatus(response.status)?.transient) {
-		return false;
-	}
-
-	// The codes of a failure of the origin or the network (`classify()`'s of ky's errors).
-	const code = response.headers.get('steadfetch-error');
-	return code === null || /^(?:TIMEOUT|NETWORK|HTTP_(?:408|429|4XX|5XX))$/.test(code) || undefined;
-};
-
-/**
  * Classify any error, ours or ky's. `TIMEOUT`, `NETWORK`, `HTTP_429`, `HTTP_5XX`, `CIRCUIT_OPEN`,
  * `BULKHEAD_FULL`, `RATE_LIMITED`, `THROTTLED` (and `HTTP_408`) are transient; `HTTP_4XX`,
  * `INVALID_REQUEST`, `ABORTED` are not (a `SteadfetchError` says so itself: its `transient`).
