@@ -1592,20 +1592,22 @@ export class Queue {
 		});
 		void response.body?.cancel().catch(() => undefined); // Let go at once: no connection held.
 		this.emit('outbox:sent', record, { status: response.status, ...early && { early: true } });
-		await this.recount(dependents);
+		await this.recount(dependents, current);
 	}
 
 	/**
 	 * Pending dependents (`ref()`) whose URLs are known now (the entries they depend on delivered): each counted under its
 	 * own at once (read your own writes), here and in the other tabs, not only once a pass sends it (its scope may be
-	 * offline meanwhile). One that still waits, or is gone, is left as it is counted.
+	 * offline meanwhile). One that still waits, or is gone, is left as it is counted; so are they all once `current()` is false (a
+	 * delivery's: a clear began, which told the count first while its removal waits for the pass's lock: a count made
+	 * between would stay after it).
 	 */
-	async recount(ids: readonly string[]): Promise<void> {
+	async recount(ids: readonly string[], current = () => true): Promise<void> {
 		for (const id of ids) {
 			const found = this.pending.find(id);
 			const dependent = found && await this.read(found.key, true).catch(() => undefined);
 			const parts = isRecord(dependent) && await this.resolve(dependent).catch(() => true as const);
-			if (typeof parts === 'object' && this.pending.find(id)) {
+			if (typeof parts === 'object' && current() && this.pending.find(id)) {
 				this.queued?.({ ...dependent as OutboxRecord, ...parts });
 			}
 		}
