@@ -182,14 +182,20 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 					// read once in the background, one record at a time (none kept: its body, a file, may be large, and
 					// the queue long); then one removed before it was counted (its removal heard first) is gone from the
 					// pending keys made current now (listed again only if the store's span changed), and leaves the count again.
+					// Not what a clear that began meanwhile removes (`world`): it told the count first, and its removal may wait for
+					// another tab's pass (the drain's lock), so an entry counted after it would stay counted.
 					void (async () => {
+						const world = context.world(context.identity());
+						const current = (id?: string, identity?: string): boolean => world.current('outbox', id) && world.current('outbox', identity);
 						const ids: string[] = [];
 						// A dependent (`ref()`) whose parent was delivered goes to a URL known now: counted under it (as a pass would).
 						const dependents: string[] = [];
 						await queue.forEach(false, ({ id, identity, url, method, refs }) => {
-							counted.queued(id, identity, url, method);
-							ids.push(id);
-							refs && dependents.push(id);
+							if (current(id, identity)) {
+								counted.queued(id, identity, url, method);
+								ids.push(id);
+								refs && dependents.push(id);
+							}
 						});
 
 						await queue.refresh();
@@ -197,7 +203,7 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 							queue.pending.find(id) || counted.gone(id);
 						}
 
-						await queue.recount(dependents);
+						await queue.recount(dependents, current);
 					})();
 				}, 0);
 				cleanups.push(() => clearTimeout(timer));

@@ -1598,16 +1598,16 @@ export class Queue {
 	/**
 	 * Pending dependents (`ref()`) whose URLs are known now (the entries they depend on delivered): each counted under its
 	 * own at once (read your own writes), here and in the other tabs, not only once a pass sends it (its scope may be
-	 * offline meanwhile). One that still waits, or is gone, is left as it is counted; so are they all once `current()` is false (a
-	 * delivery's: a clear began, which told the count first while its removal waits for the pass's lock: a count made
-	 * between would stay after it).
+	 * offline meanwhile). One that still waits, or is gone, is left as it is counted; so is one `current` refuses (a clear began
+	 * since its caller's work did: the clear told the count first, and its removal waits for the drain's lock, so a count
+	 * made between would stay after it).
 	 */
-	async recount(ids: readonly string[], current = () => true): Promise<void> {
+	async recount(ids: readonly string[], current: (id: string, identity?: string) => boolean): Promise<void> {
 		for (const id of ids) {
 			const found = this.pending.find(id);
 			const dependent = found && await this.read(found.key, true).catch(() => undefined);
 			const parts = isRecord(dependent) && await this.resolve(dependent).catch(() => true as const);
-			if (typeof parts === 'object' && current() && this.pending.find(id)) {
+			if (typeof parts === 'object' && current(id, (dependent as OutboxRecord).identity) && this.pending.find(id)) {
 				this.queued?.({ ...dependent as OutboxRecord, ...parts });
 			}
 		}

@@ -131,3 +131,71 @@ describe('clear() while a delivery counts its dependents under the URLs they go 
 		}
 	});
 });
+
+describe('clear() while a new client counts what was queued before it started (a reload)', () => {
+	it('an entry a clear() removes, read by the start\'s count while another tab\'s pass holds the lock, is not counted pending after the clear', async () => {
+		const name = 'h30-start-clear';
+		const inner = memoryStore(name);
+		const down = new Set<string>();
+		const fetch = (async (request: Request) => {
+			if (down.has(new URL(request.url).host)) {
+				throw new TypeError('fetch failed');
+			}
+
+			return new Response('{"id":7}', { status: request.method === 'GET' ? 200 : 201, headers: { 'content-type': 'application/json', 'cache-control': 'max-age=0' } });
+		}) as typeof globalThis.fetch;
+		const at = { id: '', cleared: undefined as Promise<void> | undefined };
+		let api!: Client<{ outbox: OutboxPolicy }>;
+		const store: KeyValueStore = {
+			get: async (key) => {
+				if (api && at.id && key.startsWith('p|') && key.includes(at.id) && !at.cleared) {
+					at.cleared = api.outbox.clear();
+					await new Promise((resolve) => setTimeout(resolve, 10)); // The clear told the count (its removal waits for the lock).
+				}
+
+				return inner.get(key);
+			},
+			set: async (key, value) => inner.set(key, value),
+			delete: async (key) => inner.delete(key),
+			clear: async () => inner.clear(),
+			keys: async () => inner.keys(),
+			span: async (prefix: string) => inner.span!(prefix),
+		};
+		const make = () => createClient({ fetch, clock: new ManualClock(), random: () => 0.5, retry: 0, breaker: false, store: () => store, name, outbox: outbox({ resumeJitterMs: 0 }) });
+		const first = make();
+		let stored = 0;
+		first.on('cache:stored', () => stored++);
+		await first.get('https://b.example/items/7').json();
+		await waitFor(() => stored === 1, 'the copy of items/7 stored');
+		down.add('b.example');
+		const id = await first.put('https://b.example/items/7', { json: { a: 2 } }).then(() => '', (failure: { entryId: string }) => failure.entryId);
+		first.close();
+		// Another tab's pass holds the outbox's lock.
+		let release!: () => void;
+		const held = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		let granted!: () => void;
+		const taken = new Promise<void>((resolve) => {
+			granted = resolve;
+		});
+		void navigator.locks.request(`steadfetch:${name}/outbox`, async () => {
+			granted();
+			await held;
+		});
+		await taken;
+		at.id = id;
+		api = make();
+		try {
+			await waitFor(() => at.cleared !== undefined, 'the start\'s count reading the entry');
+			await new Promise((resolve) => setTimeout(resolve, 100)); // The start's count ends.
+			release();
+			await at.cleared;
+			expect(await api.outbox.size()).toBe(0);
+			expect((await api.get('https://b.example/items/7')).headers.get('cache-status')).not.toContain('pending-writes');
+		} finally {
+			release();
+			api.close();
+		}
+	});
+});
