@@ -97,14 +97,14 @@ const clientOnly: Rule = [() => false, 'given to createClient() or extend(), not
  * the edge build sends its bytes, as Deno's and workerd's `fetch` do (`iterableBodies`). Its bytes
  * (`new Blob([...iterable])`) or a stream (`ReadableStream.from(iterable)`) are sent everywhere. In the browser's build an
  * async iterable too (an async generator: `isAsyncIterable`), which browsers' `fetch` sends as text ('[object
- * AsyncGenerator]'; `asyncIterableBodies`): its bytes (`new Blob(await Array.fromAsync(iterable))`) are sent. The message
+ * AsyncGenerator]'; `asyncIterableBodies`): its bytes (a `Blob` of its chunks: `new Blob(chunks)`) are sent. The message
  * names only what the build refuses.
  */
 const fixedBytes: Rule = [(value) => {
 	const buffer = ArrayBuffer.isView(value) ? value.buffer : value;
 	return Object.prototype.toString.call(buffer) !== '[object SharedArrayBuffer]' && !(buffer instanceof ArrayBuffer && (buffer as { resizable?: boolean }).resizable)
 		&& (iterableBodies || !isSyncIterable(value)) && (asyncIterableBodies || !isAsyncIterable(value));
-}, `a body fetch takes: not over a SharedArrayBuffer or a resizable ArrayBuffer (send a copy: \`new Uint8Array(view)\`)${iterableBodies ? '' : ', not a sync iterable (send its bytes: `new Blob([...iterable])`, or a stream)'}${asyncIterableBodies ? '' : ', not an async iterable (send its bytes: `new Blob(await Array.fromAsync(iterable))`)'}`];
+}, `a body fetch takes: not over a SharedArrayBuffer or a resizable ArrayBuffer (send a copy: \`new Uint8Array(view)\`)${iterableBodies ? '' : ', not a sync iterable (send its bytes: `new Blob([...iterable])`, or a stream)'}${asyncIterableBodies ? '' : ', not an async iterable (send its bytes: a `Blob` of its chunks)'}`];
 
 /** For each call: ky's, and the call's own. */
 const callRules: Record<string, Rule> = {
