@@ -37,9 +37,13 @@ export class Drain {
 	readonly #queue: Queue;
 	/** Scopes made due now by a trigger (`''`: every scope), for the next pass. */
 	readonly #forced = new Set<string>();
+	/** Entries queued up to this time (epoch ms, the injected clock) are due now in the next pass: a reload's (`start`). */
+	#before = -Infinity;
 	/** A trigger came while a drain ran: it runs one more pass. */
 	#again = false;
 	#started = false;
+	/** When the client started in a page (`loaded`). */
+	#loadedAt: number | undefined;
 	#drains = 0;
 	/** The running drain: each entry's last outcome (`Tally`) with the pass that gave it, and what is left pending. */
 	#running: Promise<Drained> | undefined;
@@ -60,13 +64,16 @@ export class Drain {
 
 	/**
 	 * Ask for a drain. `scope` (or `true`: every scope) makes that scope's entries due now, except
-	 * those a server's `Retry-After` pinned, and ends its 401/403 pause. While a drain runs, it runs
+	 * those a server's `Retry-After` pinned, and ends its 401/403 pause; a time (epoch ms: a reload's,
+	 * `start`) makes due, so, the entries queued up to it, whatever their scope. While a drain runs, it runs
 	 * once more and the promise covers both: what the pass under way and the later ones did, each
 	 * entry counted once, by its last outcome; in Workers, where a promise of one request must not be
 	 * awaited by another, it resolves `undefined` at once instead. Never rejects.
 	 */
-	async trigger(scope?: string | true, waitUntil?: WaitUntil): Promise<FlushResult | undefined> {
-		if (scope) {
+	async trigger(scope?: string | true | number, waitUntil?: WaitUntil): Promise<FlushResult | undefined> {
+		if (typeof scope === 'number') {
+			this.#before = Math.max(this.#before, scope);
+		} else if (scope) {
 			this.#forced.add(scope === true ? '' : scope);
 			if (scope === true) {
 				this.#queue.paused.clear();
@@ -101,7 +108,7 @@ export class Drain {
 	 * `random`), so a fleet of clients that recovers at once does not replay on the same second. As
 	 * `trigger` once the wait is over (`close()` ends it: no drain). Never rejects.
 	 */
-	async resume(scope: string | true, waitUntil?: WaitUntil): Promise<FlushResult | undefined> {
+	async resume(scope: string | true | number, waitUntil?: WaitUntil): Promise<FlushResult | undefined> {
 		const { context, options } = this.#queue;
 		const ms = options.resumeJitterMs * context.random();
 		if (ms > 0) {
@@ -114,14 +121,22 @@ export class Drain {
 
 	/**
 	 * Start the first drain, unless one was: at the client's start, or by its first eligible call where
-	 * no timer may be set (workerd). `reload` (the client's start in a page): every scope's entries are
-	 * due, after the `resume` wait — a page loaded again is where a user waits for them.
+	 * no timer may be set (workerd) or before the start's timer. In a page (`loaded`: a reload) it is the
+	 * reload's: the entries queued up to the client's start are due, after the `resume` wait — a page loaded
+	 * again is where a user waits for them —; not those the page queued later, whose backoff stands (a write
+	 * that just failed is not replayed at once).
 	 */
-	start(waitUntil?: WaitUntil, reload = false): void {
+	start(waitUntil?: WaitUntil): void {
 		if (!this.#started) {
 			this.#started = true;
-			background(this.#queue.context, 'outbox', waitUntil, async () => reload ? this.resume(true) : this.trigger(undefined, waitUntil));
+			const loadedAt = this.#loadedAt;
+			background(this.#queue.context, 'outbox', waitUntil, async () => loadedAt === undefined ? this.trigger(undefined, waitUntil) : this.resume(loadedAt, waitUntil));
 		}
+	}
+
+	/** The client started in a page at `at` (epoch ms, the injected clock): its first drain is a reload's (`start`). */
+	loaded(at: number): void {
+		this.#loadedAt = at;
 	}
 
 	/** Drain at `at` (epoch ms, injected clock) unless a live timer does earlier; never in Workers. */
@@ -169,11 +184,13 @@ export class Drain {
 				}
 
 				const due = new Set(this.#forced);
+				const before = this.#before;
 				this.#forced.clear();
+				this.#before = -Infinity;
 				wake = await queue.permit(async (permit) => {
 					if (permit.current()) {
 						const pass = ++this.#pass;
-						const at = await new Pass(queue, permit, (id, outcome) => outcomes.set(id, [pass, outcome]), due, waitUntil).run();
+						const at = await new Pass(queue, permit, (id, outcome) => outcomes.set(id, [pass, outcome]), due, before, waitUntil).run();
 						this.#pass++;
 						return at;
 					}
@@ -184,6 +201,8 @@ export class Drain {
 					for (const scope of due) {
 						this.#forced.add(scope);
 					}
+
+					this.#before = Math.max(this.#before, before);
 
 					return Infinity;
 				});

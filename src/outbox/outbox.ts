@@ -175,9 +175,10 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 			if (!diesWithRequest()) {
 				// Not at once: nothing touches storage while createClient runs. In workerd (no timer outside
 				// a request) the first eligible call starts the drain instead.
-				// In a page (a reload) every entry is due, after the `resumeJitterMs` wait.
+				// In a page (a reload) every entry queued up to now is due, after the `resumeJitterMs` wait.
+				document_ === undefined || drain.loaded(context.clock.now());
 				const timer = setTimeout(() => {
-					drain.start(undefined, document_ !== undefined);
+					drain.start();
 					// Entries queued before this client started (a reload) are counted too (here and in the other tabs),
 					// read once in the background, one record at a time (none kept: its body, a file, may be large, and
 					// the queue long); then one removed before it was counted (its removal heard first) is gone from the

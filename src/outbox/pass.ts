@@ -99,6 +99,8 @@ export class Pass {
 	readonly #tally: Tally;
 	/** Scopes made due now by a trigger (`''`: every scope). */
 	readonly #due: ReadonlySet<string>;
+	/** Entries queued up to this time (epoch ms) are due now too, whatever their scope: a reload's (`Drain.start`). */
+	readonly #before: number;
 	readonly #waitUntil: WaitUntil | undefined;
 	/** Scopes (and identity lanes, `<scope> <identity>`) blocked for the rest of the pass. */
 	readonly #blocked: Set<string>;
@@ -111,11 +113,12 @@ export class Pass {
 	/** The identity epoch as the pass took its entry (one at a time, `epochOf`): what it writes of it, it writes while it is the same (`#mine`). */
 	#at: unknown;
 
-	constructor(queue: Queue, permit: Permit, tally: Tally, due: ReadonlySet<string>, waitUntil: WaitUntil | undefined) {
+	constructor(queue: Queue, permit: Permit, tally: Tally, due: ReadonlySet<string>, before: number, waitUntil: WaitUntil | undefined) {
 		this.#queue = queue;
 		this.#permit = permit;
 		this.#tally = tally;
 		this.#due = due;
+		this.#before = before;
 		this.#waitUntil = waitUntil;
 		this.#blocked = new Set(queue.paused);
 	}
@@ -126,7 +129,8 @@ export class Pass {
 	 * Resolves when the earliest entry it left blocked is due.
 	 */
 	async run(): Promise<number> {
-		// A flush (every scope due) lists the store; any other pass lists it only when it changed behind this client's back.
+		// A flush (every scope due) lists the store; any other pass (a reload's too: its client listed it at most just now)
+		// lists it only when it changed behind this client's back, or was never listed.
 		await (this.#due.has('') ? this.#queue.list() : this.#queue.refresh());
 		const taken = new Map<string, string>(); // By scope: the key of the last entry this pass took.
 		for (let entry = this.#oldest(taken); entry && this.#permit.current(); entry = this.#oldest(taken)) {
@@ -267,7 +271,7 @@ export class Pass {
 			} else if (record.attempts >= options.maxAttempts) {
 				// Its attempts reached `maxAttempts` already (its call's own, or made under a larger one): never sent again.
 				await this.#bury(record, key, 'max-attempts');
-			} else if (record.nextAttemptAt > now && record.nextAttemptAt - now <= (record.pinned ? options.retentionMs : options.maxBackoffMs) && (record.pinned || !(this.#due.has('') || this.#due.has(scope)))) {
+			} else if (record.nextAttemptAt > now && record.nextAttemptAt - now <= (record.pinned ? options.retentionMs : options.maxBackoffMs) && (record.pinned || !(this.#due.has('') || this.#due.has(scope) || record.createdAt <= this.#before))) {
 				// Not waited for past what the backoff gives (`maxBackoffMs`), nor a server's `Retry-After` (`pinned`) past retention
 				// (stored cut to it): a later time read from storage (the clock stepped back, another client's) makes it due now.
 				this.#block(scope, Math.min(record.nextAttemptAt, start + options.retentionMs));

@@ -71,7 +71,8 @@ export const outboxCases = (lib: Library, env: ContractEnv): ContractCase[] => {
 				first.close();
 			}
 
-			const second = createClient(options()) as ReturnType<typeof createClient<{ outbox: OutboxPolicy }>>;
+			// The reload's own drain (in a page, after a random 0–2 s wait) would replay them too: here flush() is asked.
+			const second = createClient({ ...options(), outbox: outbox({ baseBackoffMs: 60_000, resumeJitterMs: 60_000 }) }) as ReturnType<typeof createClient<{ outbox: OutboxPolicy }>>;
 			try {
 				const entries = await second.outbox.list();
 				deepEqual(await second.outbox.stats(), { entries: 2, dead: 0, bytes: 599_900 });
@@ -220,7 +221,8 @@ export const outboxCases = (lib: Library, env: ContractEnv): ContractCase[] => {
 			let migrations = 0;
 			const next = createClient({
 				baseUrl: base, store, name, retry: 0, breaker: false, staleCache: false,
-				outbox: outbox({ version: 2, migrate: (entry, from) => {
+				// The reload's own drain (in a page, after a random 0–2 s wait) would migrate and replay it too: here flush() is asked.
+				outbox: outbox({ version: 2, resumeJitterMs: 60_000, migrate: (entry, from) => {
 					migrations++;
 					const old = JSON.parse(new TextDecoder().decode(entry.body)) as { title: string };
 					return { ...entry, body: new TextEncoder().encode(JSON.stringify({ name: old.title, from })).buffer as ArrayBuffer };

@@ -1,0 +1,72 @@
+/**
+ * Defect hunt, thirty-first round (the outbox's drains): a reload's drain hurries the entries queued before the page
+ * loaded — also when the page's first write drained first — and not a write the page queued while that drain waited
+ * (`resumeJitterMs`), whose backoff stands.
+ */
+import { describe, expect, it } from 'vitest';
+import { OutboxQueuedError } from '../../src/entries/index.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { harnessEachTest } from './outbox-helpers.js';
+
+const { h, win } = harnessEachTest();
+
+const queued = async (promise: Promise<unknown>): Promise<string> => {
+	const error = await promise.then(() => undefined, (caught: unknown) => caught);
+	expect(error).toBeInstanceOf(OutboxQueuedError);
+	return (error as OutboxQueuedError).entryId;
+};
+
+describe('outbox hunt 31: a reload\'s drain', () => {
+	it('replays what an earlier page left at once, but not the write this page queued during its wait (the contract\'s 412 case: a flush() then found nothing)', async () => {
+		const first = h.make({ outbox: { baseBackoffMs: 60_000 } });
+		await queued(first.post('mutate?id=left&fail=503&times=1', { json: { n: 1 } }));
+		first.close();
+		h.clock.advance(1);
+		// A reload: its drain waits 0.5 × 400 ms (the harness's random), then makes due what was queued before it.
+		const page = h.make({ outbox: { baseBackoffMs: 60_000, resumeJitterMs: 400 } });
+		h.clock.advance(1); // The page's write is answered after it loaded.
+		const drained: string[] = [];
+		page.on('outbox:sent', (event) => drained.push(event.entryId));
+		const mine = await queued(page.post('mutate?id=mine&fail=503&times=1', { json: { n: 2 } }));
+		await waitFor(() => h.state.applied.get('left')?.length === 1, 'the earlier page\'s write delivered by the reload\'s drain');
+		// The reload's drain is over (the earlier page's write delivered); this page's write kept its minute of backoff.
+		await waitFor(async () => (await page.outbox.size()) === 1, 'one entry left');
+		expect(h.sentOf('mine')).toHaveLength(1);
+		expect((await page.outbox.list()).map((entry) => entry.id)).toEqual([mine]);
+		expect(drained).toHaveLength(1);
+		// flush() replays it (it may join the reload's drain as its pass ends, and count that pass's write too).
+		expect(await page.outbox.flush()).toMatchObject({ failed: 0, dead: 0, remaining: 0 });
+		expect(h.sentOf('mine')).toHaveLength(2);
+		expect(h.state.applied.get('mine')).toHaveLength(1);
+		expect(drained).toHaveLength(2);
+		expect(drained[1]).toBe(mine);
+	});
+
+	it('an entry another tab queued before this page loaded is due too, whatever its scope; the online event still hurries every entry', async () => {
+		const other = h.make({ outbox: { baseBackoffMs: 60_000 } });
+		await queued(other.post(`${h.api.url.replace('127.0.0.1', 'localhost')}/mutate?id=elsewhere&fail=503&times=1`, { json: {} }));
+		other.close();
+		h.clock.advance(1);
+		const page = h.make({ outbox: { baseBackoffMs: 60_000, resumeJitterMs: 200 } });
+		h.clock.advance(1);
+		await queued(page.post('mutate?id=later&fail=503&times=1', { json: {} }));
+		await waitFor(() => h.state.applied.get('elsewhere')?.length === 1, 'the other scope\'s write delivered by the reload\'s drain');
+		await waitFor(async () => (await page.outbox.size()) === 1, 'one entry left');
+		expect(h.sentOf('later')).toHaveLength(1);
+		// A scope coming back is not a reload: every pending entry is due at once, after the wait.
+		win.setOnline(true);
+		await waitFor(() => h.state.applied.get('later')?.length === 1, 'the online event\'s drain');
+	});
+
+	it('a write queued after the page\'s drain started its wait (the contract case: its timer fired first) keeps its backoff (the contract\'s 412 case: that drain replayed it early, and a flush() then counted nothing)', async () => {
+		const page = h.make({ outbox: { baseBackoffMs: 60_000, resumeJitterMs: 400 } });
+		await new Promise((resolve) => setTimeout(resolve, 20)); // The client's start timer (0 ms) fired: its drain waits 200 ms.
+		h.clock.advance(1);
+		const mine = await queued(page.post('mutate?id=during&fail=503&times=1', { json: {} }));
+		const before = Date.now();
+		// Well past the wait (real time): the drain ran, found nothing queued before the load, and left the write alone.
+		await waitFor(() => Date.now() - before > 600, 'the wait over');
+		expect(h.sentOf('during')).toHaveLength(1);
+		expect((await page.outbox.list()).map((entry) => [entry.id, entry.attempts])).toEqual([[mine, 1]]);
+	});
+});
