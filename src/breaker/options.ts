@@ -89,8 +89,10 @@ export interface BreakerOptions {
 	 * the call's `waitUntil`), and asks it for the half-open probe (one in the world; a refusal, another
 	 * isolate holding it, is kept as the state is, at most `sharedCacheMs`: calls meanwhile fail fast). A coordinator
 	 * that fails or is slow leaves this isolate's own breaker in charge (`storage:error`, once per
-	 * episode). With `share`, the fleet's state it adopts is stored as its own changes are: the next
-	 * isolate of its store (or a reload) starts from it while the coordinator does not answer.
+	 * episode); one that has not answered a sync given up (past 2 000 ms) is sent no other for the
+	 * scope until it does, for at most 30 s, and calls meanwhile wait for none. With `share`, the
+	 * fleet's state it adopts is stored as its own changes are: the next isolate of its store (or a
+	 * reload) starts from it while the coordinator does not answer.
 	 * @default undefined (no coordinator)
 	 */
 	shared?: SharedBreaker;

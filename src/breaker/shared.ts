@@ -2,7 +2,7 @@ import type { WaitUntil } from '../core/options.js';
 import { check } from '../utils/validate.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
 import { maxFleetOpenMs, type SyncAnswer, type SyncMessage } from './sync.js';
-import { exchanged, linkFleet, within, type Coordinator } from '../coordinator/fleet.js';
+import { exchanged, hung, linkFleet, within, type Coordinator, type Exchanging } from '../coordinator/fleet.js';
 import type { ThrottleAnswer, ThrottleMessage } from '../coordinator/throttle.js';
 import { background, storageError } from '../core/part-store.js';
 import { droppedWork } from '../core/part-store-drop.js';
@@ -64,14 +64,12 @@ export interface BreakerLink {
 	command(circuit: Circuit, command: 'isolate' | 'reset', call?: PolicyCall): Promise<unknown>;
 }
 
-/** One scope's link to the coordinator. */
-interface Link {
+/** One scope's link to the coordinator (`down`: the local breaker decides). */
+interface Link extends Exchanging {
 	/** When a call last asked the coordinator for this scope's state, or a sync last failed (injected clock); -Infinity before. */
 	at: number;
 	/** Outcomes not sent yet (see `SyncMessage.outcomes`). */
 	outcomes: number[];
-	/** The coordinator failed, or did not answer within `answerMs`, last time: `storage:error` was emitted for this episode, the local breaker decides. */
-	down: boolean;
 	/** The coordinator's grant of this isolate's probe in flight. */
 	grant?: number | undefined;
 	/**
@@ -211,9 +209,12 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 	 */
 	const local = (circuit: Circuit): boolean => circuit.record.scope.length > 8192;
 
-	/** A sync nobody waits for, unless the call's request context has no subrequest left for it (its outcomes go with the next one). */
+	/**
+	 * A sync nobody waits for, unless the call's request context has no subrequest left for it, or the scope's last
+	 * sync was given up and has not settled (`hung`): its outcomes go with the next one.
+	 */
 	const behind = (call: PolicyCall | undefined, circuit: Circuit, extra?: Partial<SyncMessage>): void => {
-		if (!local(circuit) && context.subrequest(call)) {
+		if (!local(circuit) && !hung(linkOf(circuit), context.clock.now()) && context.subrequest(call)) {
 			background(context, 'breaker', call?.waitUntil ?? waitUntil, async () => exchangeFor(circuit, call, extra));
 		}
 	};
@@ -223,8 +224,10 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 			const link = linkOf(circuit);
 			const now = context.clock.now();
 			// A call while another's sync is in flight and the state is not clean asks for itself (no
-			// promise is shared between calls: in a Worker they may belong to different requests).
-			if ((within(link.at, now, sharedCacheMs) && (link.clean || !link.pending)) || local(circuit) || !context.subrequest(call)) {
+			// promise is shared between calls: in a Worker they may belong to different requests). Not while the
+			// coordinator is unreachable and asked already (a sync in flight, or one given up that has not settled:
+			// `hung`): the local breaker decides and the call waits for nothing, no sync piles up on a coordinator that hangs.
+			if ((within(link.at, now, sharedCacheMs) && (link.clean || !link.pending)) || local(circuit) || (link.down && (link.pending > 0 || hung(link, now))) || !context.subrequest(call)) {
 				return undefined;
 			}
 
@@ -235,8 +238,8 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 			// isolate knows only if that is a clean closed state (`Link.clean`); otherwise (the fleet or this
 			// isolate counted failures, or it knew the scope open, or nothing yet) it waits for the answer,
 			// which `exchange` bounds at `answerMs` (then the local breaker decides, and while the coordinator
-			// stays unreachable calls go on after `sharedTimeoutMs`): an isolate that saw one
-			// of the failures that opened the fleet's breaker does not send its own request when it is due.
+			// stays unreachable calls go on after `sharedTimeoutMs`, or at once while it is asked): an isolate
+			// that saw one of the failures that opened the fleet's breaker does not send its own request when it is due.
 			// Held by the call's `waitUntil`, else the coordinator's (the running request's, in workerd): a
 			// call that goes on after `sharedTimeoutMs` may answer first, and workerd cancels what its
 			// request did not hand over (the sync would never settle: counted in flight for good). With
@@ -329,8 +332,9 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
  * client's `random` (`SyncMessage.jitter`), with which the coordinator jitters the fleet's open period
  * if that sync opens it (isolates that open together then reopen apart). A coordinator that fails, or does
  * not answer within `answerMs`, leaves the local breaker in charge (`storage:error`, once per
- * episode). Each sync is a subrequest of the call's request context (`PolicyContext.subrequest`):
- * none is sent once it has none left (a probe is then not granted). `sync` is not told the client's
+ * episode); a scope whose sync was given up unanswered sends no other until it settles (at most
+ * 30 s: `hung`), its calls waiting for none. Each sync is a subrequest of the call's request context
+ * (`PolicyContext.subrequest`): none is sent once it has none left (a probe is then not granted). `sync` is not told the client's
  * `name`: every client given this value shares its scopes, whatever its name (the coordinators of
  * `steadfetch/cloudflare`, `steadfetch/deno` and `steadfetch/redis` keep each name's apart). A `sync`
  * that is not a function, or a `waitUntil` given that is not one, is a `RangeError` naming it, here.

@@ -27,7 +27,7 @@ export interface Coordinator {
 }
 
 /** One scope's link to the coordinator. */
-interface Link {
+interface Link extends Exchanging {
 	/** When the coordinator last answered, and when it was last asked (injected clock); -Infinity before. */
 	at: number;
 	asked: number;
@@ -40,26 +40,47 @@ interface Link {
 	sent: number;
 	sentAccepts: number;
 	busy: boolean;
-	/** The coordinator failed last time: `storage:error` was emitted for this episode. */
-	down: boolean;
 }
 
 /** The longest a sync may take before the coordinator counts as failed, in ms (the throttle's and the shared breaker's). */
 export const answerMs = 2000;
 
 /**
+ * The longest a sync given up at `answerMs` and not settled yet holds back its scope's next one, in ms (the client's
+ * clock): a coordinator that hangs (a Redis client queueing commands while its connection is down, a stalled `fetch`) is
+ * asked once, not at every due sync (each one left pending in its queue until it settled: 30 a minute per scope); one
+ * whose answer never comes (a workerd request's I/O ends with it: 30 s is the most `waitUntil` keeps it) is asked again.
+ */
+const hungMs = 30_000;
+
+/** What `exchanged` keeps of one scope's link (the throttle's and the shared breaker's). */
+export interface Exchanging {
+	/** The coordinator failed, or did not answer within `answerMs`, last time: `storage:error` was emitted for this episode. */
+	down: boolean;
+	/** The last sync given up at `answerMs` while it has not settled, and when it was given up (the client's clock). */
+	hung?: { at: number } | undefined;
+}
+
+/**
+ * Whether the scope's coordinator is unreachable with its last sync given up and not settled, less than `hungMs` ago:
+ * no other sync of the scope is sent meanwhile (its calls go on, decided locally, waiting for none).
+ */
+export const hung = (link: Exchanging, now: number): boolean => link.down && link.hung !== undefined && within(link.hung.at, now, hungMs);
+
+/**
  * One sync (`send`) and what `take` makes of its answer (`undefined` for what is not one), within
  * `answerMs`; `undefined` when the coordinator failed, answered something else or did not answer in
  * time: the link is then `down` (`storage:error` once per episode) until an answer is taken. An
  * answer that comes after the sync was given up goes to `late`, if given (what it granted is given
- * back). The shared breaker's and the throttle's. Never rejects.
+ * back); until it comes the sync is `hung` (at most `hungMs`). The shared breaker's and the throttle's. Never rejects.
  */
-export const exchanged = async <T>(context: PolicyContext, part: 'breaker' | 'throttle', scope: string, link: { down: boolean }, send: () => Promise<unknown>, take: (answer: unknown) => T | undefined, late?: (answer: never) => unknown): Promise<T | undefined> => {
+export const exchanged = async <T>(context: PolicyContext, part: 'breaker' | 'throttle', scope: string, link: Exchanging, send: () => Promise<unknown>, take: (answer: unknown) => T | undefined, late?: (answer: never) => unknown): Promise<T | undefined> => {
 	let timer: ReturnType<typeof setTimeout> | undefined;
+	const timeout = new Error(`The ${part} coordinator did not answer within ${answerMs} ms`);
 	const sent = send();
 	try {
 		const taken = take(await Promise.race([sent, new Promise<never>((_, reject) => {
-			timer = setTimeout(reject, answerMs, new Error(`The ${part} coordinator did not answer within ${answerMs} ms`));
+			timer = setTimeout(reject, answerMs, timeout);
 		})]));
 		if (taken === undefined) {
 			throw new TypeError(`The ${part} coordinator answered something that is not a ${part} answer`);
@@ -73,7 +94,21 @@ export const exchanged = async <T>(context: PolicyContext, part: 'breaker' | 'th
 			storageError(context, part, 'shared', error, scope);
 		}
 
-		void sent.then(late as ((answer: unknown) => unknown) | undefined, () => undefined); // `late` reads the answer as `take` would: unchecked
+		// Given up unanswered: the scope's next sync waits until this one settles (`hung`), whichever sync was given up last.
+		const given = { at: context.clock.now() };
+		if (error === timeout) {
+			link.hung = given;
+		}
+
+		const settled = (): void => {
+			if (link.hung === given) {
+				link.hung = undefined;
+			}
+		};
+		void sent.then((answer) => {
+			settled(); // Before `late`, which may sync again (a grant given back).
+			return late?.(answer as never); // `late` reads the answer as `take` would: unchecked
+		}, settled);
 		return undefined;
 	} finally {
 		clearTimeout(timer);
@@ -102,7 +137,8 @@ const maxFleet = 1e9;
  * a call while a sync is under way, or while the coordinator is down, waits for nothing. An answer
  * that is not counts (more than `maxFleet`, accepts over requests), a failure and a sync past
  * `answerMs` leave the isolate to its own counts (`storage:error`, once per episode); what that sync
- * reported is counted here only. A sync counts as a subrequest of the
+ * reported is counted here only, and one given up unanswered is the scope's last until it settles (at most
+ * `hungMs`: no sync piles up on a coordinator that hangs). A sync counts as a subrequest of the
  * call's request context (each of its `fetch`es, `SharedCoordinator.sync`), and is not made once the
  * context has none left.
  */
@@ -149,7 +185,8 @@ export const linkFleet = (context: PolicyContext, sync: (scope: string, message:
 			const stale = !link.down && !fresh(link, now);
 			// A sync is a subrequest of the call's request context: none once it has none left. None for a scope longer
 			// than 8 192 characters either (a URL's length), which no coordinator holds: this isolate's own counts decide it.
-			if (link.busy || within(link.asked, now, syncMs) || scope.length > 8192 || !context.subrequest(call)) {
+			// None either while the last one given up has not settled (`hung`).
+			if (link.busy || within(link.asked, now, syncMs) || scope.length > 8192 || hung(link, now) || !context.subrequest(call)) {
 				return undefined;
 			}
 
