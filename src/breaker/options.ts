@@ -69,7 +69,8 @@ export interface BreakerOptions {
 	 * retries, bounded by the attempt timeout). Unlike a caller's attempt (see `isFailure`), any
 	 * answer under 400 closes the breaker and any other (a 404 too) re-opens it: a health URL that
 	 * answers 404 is not healthy. No answer (a network failure, its timeout) re-opens it too, as does a probe that cannot be
-	 * made; a refusal of the client's own as it goes (an app's policy below the breaker) or an error of the app's `fetch`
+	 * made; a refusal of the client's own as it goes (an app's policy below the breaker, a steadfetch service worker's `503`
+	 * whose `Steadfetch-Error` is not `NETWORK`, `TIMEOUT` or an HTTP one) or an error of the app's `fetch`
 	 * that is no network failure is no probe, as for a caller's attempt (the scope stays half-open). Callers keep failing fast (or being answered stale) until it
 	 * succeeds, and `client.waitForHealthy()` sends it each time the breaker lets one through. A page's
 	 * first call that finds the scope open in storage, opened by attempts that got no answer (a reload),

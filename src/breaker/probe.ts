@@ -3,6 +3,7 @@ import { PROBE, type Circuit } from './circuit.js';
 import { eachPeer, noop, tally, type Circuits } from './circuits.js';
 import { heldRequest } from '../utils/runtime.js';
 import { classify } from '../errors/classify.js';
+import { originFailed } from '../errors/origin-failed.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
 
 /**
@@ -46,7 +47,8 @@ export const claim = async (circuits: Circuits, circuit: Circuit, started: numbe
 
 /**
  * `breaker.probe`'s own request: straight to the transport (no hooks, no retries), bounded by the
- * probe timeout; any answer of 400 or more fails; its body is let go at once. A subrequest of the
+ * probe timeout; any answer of 400 or more fails (a 404 too), but a steadfetch service worker's refusal of its client's
+ * own (`originFailed`: nothing) is no probe, its slot freed; its body is let go at once. A subrequest of the
  * request context of the call that found the breaker half-open: none goes once it has none left.
  */
 export const probe = async (circuits: Circuits, circuit: Circuit, started: number, call?: PolicyCall): Promise<void> => {
@@ -78,6 +80,11 @@ export const probe = async (circuits: Circuits, circuit: Circuit, started: numbe
 				})]).finally(release);
 				void response.body?.cancel().catch(noop);
 				failed = response.status >= 400;
+				if (failed && originFailed(response) === undefined) {
+					// A steadfetch service worker's refusal of its client's own (its breaker open, its throttle): the origin was not
+					// asked. No probe, as that refusal counts in the worker and as a caller's attempt answered so counts here (`send`).
+					failed = undefined;
+				}
 			} else {
 				failed = undefined; // The context has no subrequest left for it: no probe, the slot is freed.
 			}

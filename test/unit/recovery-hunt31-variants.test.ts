@@ -1,0 +1,40 @@
+/**
+ * Defect hunt, thirty-first round (area: recovery — the breaker shared across tabs, its probe, health). API.md "One
+ * vocabulary of failure" (`classify()` / `originFailed` decide: a steadfetch service worker's refusal is no answer of the
+ * origin), "Recovery without waiting", "Reachability and recovery". Scripted transports on injected clocks.
+ */
+import { describe, expect, it, vi } from 'vitest';
+import { setup } from './breaker-kit.js';
+
+/** A steadfetch service worker's answer for a call its own client refused (its breaker open): the origin was not asked. */
+const refusal = (code = 'CIRCUIT_OPEN'): Response => new Response('{"code":"CIRCUIT_OPEN"}', { status: 503, headers: { 'content-type': 'application/json', 'steadfetch-error': code } });
+
+describe('breaker.probe answered by a steadfetch service worker\'s refusal (503, Steadfetch-Error: CIRCUIT_OPEN)', () => {
+	it('is no probe: the origin was not asked, the scope stays half-open and the next probe that gets through closes it', async () => {
+		const { clock, server, events, call, state } = setup({ breaker: { consecutiveFailures: 1, probe: '/health' } });
+		server.answer(503);
+		expect(await call()).toBe('503');
+		expect(state()).toBe('open');
+		clock.advance(30_000);
+		server.script = () => refusal();
+		expect(await call()).toBe('CIRCUIT_OPEN'); // the probe goes instead of this call
+		await vi.waitFor(() => expect(server.requests.map((request) => new URL(request.url).pathname)).toEqual(['/x', '/health']));
+		// Before: 'open' with reason probe-failed (re-opened for a doubled period, 60 000 ms).
+		await vi.waitFor(() => expect([state(), events.map((event) => event.reason)]).toEqual(['half-open', ['consecutive-failures', 'open-elapsed']]));
+		server.up();
+		expect(await call()).toBe('CIRCUIT_OPEN'); // the next probe goes now (the scope is half-open, its slot free)
+		await vi.waitFor(() => expect(state()).toBe('closed'));
+		expect(events.map((event) => event.reason)).toEqual(['consecutive-failures', 'open-elapsed', 'probe-succeeded']);
+	});
+
+	it('one whose Steadfetch-Error is NETWORK is a failed probe (the worker\'s attempt met the network\'s failure)', async () => {
+		const { clock, server, events, call, state } = setup({ breaker: { consecutiveFailures: 1, probe: '/health' } });
+		server.answer(503);
+		expect(await call()).toBe('503');
+		clock.advance(30_000);
+		server.script = () => refusal('NETWORK');
+		expect(await call()).toBe('CIRCUIT_OPEN');
+		await vi.waitFor(() => expect(events.map((event) => event.reason)).toEqual(['consecutive-failures', 'open-elapsed', 'probe-failed']));
+		expect(state()).toBe('open');
+	});
+});
