@@ -4,6 +4,7 @@ import type { Layer } from '../core/types.js';
 import { check, optionsOf, isPositiveFinite, offOnly } from '../utils/validate.js';
 import { classify, classifyStatus, type Classification } from '../errors/classify.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
+import { originFailed } from '../errors/origin-failed.js';
 import { scopes } from '../utils/scopes.js';
 import { Samples, type HealthStats } from './samples.js';
 import { attemptScope } from '../core/scope.js';
@@ -84,7 +85,8 @@ interface Seen {
  * cache or queued counts as the failure its last attempt met — when it was answered so while an
  * attempt was in flight (a stale copy or a queued answer given at a deadline), by how that attempt
  * ends; so does one whose retry a policy refused without I/O (open breaker, throttle, bulkhead
- * full, rate limited, an app's policy); one a wrapper answered before its run's first attempt, by how that attempt
+ * full, rate limited, an app's policy, a steadfetch service worker's `503` for a refusal of its client's own: any
+ * `Steadfetch-Error` but `NETWORK`, `TIMEOUT` or an HTTP one); one a wrapper answered before its run's first attempt, by how that attempt
  * ends, once it goes out. One refused before any attempt reached the network is not
  * counted (an app's policy without a band sits inside this one: its refusal is none), nor one that
  * ended with the caller's abort or an error of the app's own (`UNKNOWN`); a request `dedupe()` shared
@@ -104,6 +106,14 @@ export const health = (options?: HealthOptions): Policy<'health'> => {
 };
 
 const aborted = { code: 'ABORTED', transient: false } as const;
+/** Not counted (`sample`): a call none of whose attempts met the origin or the network. */
+const unknown = { code: 'UNKNOWN', transient: false } as const;
+
+/**
+ * Whether `answer` (a response, or a call's `HTTPError`'s) is a steadfetch service worker's refusal of its client's own
+ * (`originFailed`: its `Steadfetch-Error` names no failure of the origin's): the origin was not asked.
+ */
+const refusal = (answer: unknown): boolean => answer instanceof Response && originFailed(answer) === undefined;
 
 const createHealth = ({ clock, emit, perCall, scopeOf }: PolicyContext, windowMs: number, threshold: number): PolicyParts => {
 	/** The scopes' samples, at most `maxScopes` idle ones (`Scopes`); an unhealthy scope is never forgotten (its `scope:healthy` is still to come). */
@@ -141,7 +151,13 @@ const createHealth = ({ clock, emit, perCall, scopeOf }: PolicyContext, windowMs
 		// Its caller's own signal ended it (the request is not one dedupe shares with a later caller): ABORTED, as every part counts it.
 		const gone = (): boolean | undefined => call.signal?.aborted && request.signal.aborted;
 		return next(request, init).then((response) => {
-			const classified = gone() ? aborted : classifyStatus(response.status);
+			let classified = gone() ? aborted : classifyStatus(response.status);
+			if (classified?.transient && refusal(response)) {
+				// A steadfetch service worker's refusal of its client's own: the origin was not asked. The call's last real
+				// outcome stays (none: the call is not counted), as for a refusal of a layer inside this one.
+				classified = mark.last ?? unknown;
+			}
+
 			mark.answers.push([response, classified]);
 			ended(classified);
 			return response;
@@ -187,7 +203,7 @@ const createHealth = ({ clock, emit, perCall, scopeOf }: PolicyContext, windowMs
 			// attempt's failure counts.
 			const classified = call.signal?.aborted ? aborted : classify(error);
 			// A mirror's part of a call that fails with its primary's error: the mirror's last outcome counts there.
-			made = (classified.transient && isSteadfetchError(error)) || (scope !== call.scope && classified !== aborted);
+			made = (classified.transient && (isSteadfetchError(error) || refusal(Object(error).response))) || (scope !== call.scope && classified !== aborted);
 			outcome = made ? outcome ?? classified : classified;
 		}
 

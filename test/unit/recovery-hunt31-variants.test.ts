@@ -4,7 +4,10 @@
  * origin), "Recovery without waiting", "Reachability and recovery". Scripted transports on injected clocks.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { setup } from './breaker-kit.js';
+import { createClient } from '../../src/entries/core.js';
+import { health } from '../../src/entries/health.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { origin, setup } from './breaker-kit.js';
 
 /** A steadfetch service worker's answer for a call its own client refused (its breaker open): the origin was not asked. */
 const refusal = (code = 'CIRCUIT_OPEN'): Response => new Response('{"code":"CIRCUIT_OPEN"}', { status: 503, headers: { 'content-type': 'application/json', 'steadfetch-error': code } });
@@ -36,5 +39,31 @@ describe('breaker.probe answered by a steadfetch service worker\'s refusal (503,
 		expect(await call()).toBe('CIRCUIT_OPEN');
 		await vi.waitFor(() => expect(events.map((event) => event.reason)).toEqual(['consecutive-failures', 'open-elapsed', 'probe-failed']));
 		expect(state()).toBe('open');
+	});
+});
+
+describe('health() and a steadfetch service worker\'s refusal (503, Steadfetch-Error: CIRCUIT_OPEN)', () => {
+	it('counts it as no call that reached the network (the worker\'s breaker refused it): no errorRate, no scope:unhealthy', async () => {
+		const clock = new ManualClock();
+		const api = createClient({ clock, fetch: (async () => refusal()) as typeof fetch, retry: 0, health: health() });
+		const unhealthy: number[] = [];
+		api.on('scope:unhealthy', (event) => unhealthy.push(event.calls));
+		for (let index = 0; index < 10; index++) {
+			await api.get(`${origin}/x`).catch(() => undefined);
+			await api.get(`${origin}/x`, { throwHttpErrors: false });
+		}
+
+		// Before: errorRate 1 over 20 calls, and scope:unhealthy at the tenth.
+		expect([api.stats()[origin]?.errorRate ?? 0, unhealthy]).toEqual([0, []]);
+		api.close();
+	});
+
+	it('a retry the worker refused after the origin\'s own 503 counts as that 503 (the call\'s last real outcome)', async () => {
+		const clock = new ManualClock();
+		let sent = 0;
+		const api = createClient({ clock, fetch: (async () => (sent++ % 2 ? refusal() : new Response('{}', { status: 503 }))) as typeof fetch, retry: { limit: 1, delay: () => 0 }, retryBudget: false, health: health() });
+		await api.get(`${origin}/x`).catch(() => undefined);
+		expect([sent, api.stats()[origin]?.errorRate, api.stats()[origin]?.topErrors]).toEqual([2, 1, [{ code: 'HTTP_5XX', count: 1 }]]);
+		api.close();
 	});
 });
