@@ -1,5 +1,5 @@
 import { isNewer, openChannel } from '../utils/channel.js';
-import { listenBack } from '../utils/listen.js';
+import { listen, listenBack } from '../utils/listen.js';
 import { tryLock, webLocks, type LockManagerLike } from '../utils/lock.js';
 import { background, storageError, storageMs } from '../core/part-store.js';
 import { hasTabs } from '../utils/tabs.js';
@@ -193,9 +193,22 @@ const recover = (circuits: Circuits, reason: string): void => {
 };
 
 /**
+ * A page restored from the back/forward cache (`pageshow`, `persisted`): its channel got none of the other tabs' messages
+ * while it was there (another tab's reset or probe that closed a scope, an opening), so each scope it has read reads its
+ * stored state again and takes it if newer (`load`, as under the probe's lock); one not read yet is read at its first call.
+ */
+const restored = (circuits: Circuits): void => {
+	for (const [, circuit] of circuits.scopes.entries()) {
+		if (circuit.read) {
+			void load(circuits, circuit, 'shared');
+		}
+	}
+};
+
+/**
  * `start()`: the channel to the other tabs (where there are any, or with `share: true`), the counts
  * told on it (`shareCount`) and their Web Locks (the half-open probe's, `lockProbe`), and the
- * recovery triggers (a page's start too: `Circuits.restores`).
+ * recovery triggers (a page's start too: `Circuits.restores`); with a store, a page's return from the back/forward cache (`restored`).
  */
 export const start = (circuits: Circuits): void => {
 	const { context } = circuits;
@@ -256,6 +269,9 @@ export const start = (circuits: Circuits): void => {
 	circuits.behind = behind;
 
 	circuits.unlisten = listenBack(() => recover(circuits, 'online'), () => recover(circuits, 'visible'));
+	if (circuits.channel && circuits.store) {
+		circuits.unlisten.push(listen(globalThis, 'pageshow', (event) => (event as PageTransitionEvent).persisted && restored(circuits)));
+	}
 };
 
 /** `close()`: no probe starts, the channel and the triggers go, a pending `waitForHealthy` wakes. */

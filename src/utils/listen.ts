@@ -4,7 +4,7 @@
  * only the first): returns what removes the listener, bound now (the target may lose its methods
  * later: a test's fake window).
  */
-export const listen = (target: unknown, type: string, listener: () => void): (() => void) => {
+export const listen = (target: unknown, type: string, listener: (event: Event) => void): (() => void) => {
 	const events = target as Partial<EventTarget> | undefined;
 	if (typeof events?.addEventListener !== 'function' || typeof events.removeEventListener !== 'function') {
 		return () => undefined;

@@ -137,6 +137,10 @@ export const fakeWindow = () => {
 				target.dispatchEvent(new Event(value ? 'online' : 'offline'));
 			}
 		},
+		/** Fire `event` at the window (a `pageshow`, say). */
+		dispatch(event: Event) {
+			target.dispatchEvent(event);
+		},
 		restore() {
 			deviceOffline = false;
 			delete (navigator as unknown as Record<string, unknown>)['onLine'];

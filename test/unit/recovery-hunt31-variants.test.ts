@@ -7,7 +7,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { createClient } from '../../src/entries/core.js';
 import { health } from '../../src/entries/health.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { origin, setup } from './breaker-kit.js';
+import { origin, setup, sharedTabs, windowEachTest } from './breaker-kit.js';
+import type { FakeWindow } from './outbox-helpers.js';
 
 /** A steadfetch service worker's answer for a call its own client refused (its breaker open): the origin was not asked. */
 const refusal = (code = 'CIRCUIT_OPEN'): Response => new Response('{"code":"CIRCUIT_OPEN"}', { status: 503, headers: { 'content-type': 'application/json', 'steadfetch-error': code } });
@@ -65,5 +66,52 @@ describe('health() and a steadfetch service worker\'s refusal (503, Steadfetch-E
 		await api.get(`${origin}/x`).catch(() => undefined);
 		expect([sent, api.stats()[origin]?.errorRate, api.stats()[origin]?.topErrors]).toEqual([2, 1, [{ code: 'HTTP_5XX', count: 1 }]]);
 		api.close();
+	});
+});
+
+let win: FakeWindow;
+const clients = windowEachTest((made) => {
+	win = made;
+});
+const tabsOf = sharedTabs(clients, 'h31-tabs');
+
+/** What a browser fires at a page restored from the back/forward cache (its BroadcastChannel got nothing meanwhile). */
+const restoredFromBfcache = (): void => {
+	win.dispatch(Object.assign(new Event('pageshow'), { persisted: true }));
+	win.document.dispatchEvent(new Event('visibilitychange'));
+};
+
+describe('breaker across tabs: a page restored from the back/forward cache, that missed the other tabs\' messages meanwhile', () => {
+	it('takes the closed state stored meanwhile (another tab\'s reset): its next call goes out', async () => {
+		const { open, clock, store } = tabsOf();
+		const a = open({ consecutiveFailures: 1 });
+		a.server.answer(503);
+		expect(await a.call()).toBe('HTTPError');
+		expect(a.api.breaker(origin).state).toBe('open');
+		// The page goes into the bfcache; 10 s later a tab still running resets the scope (its record stored, its message missed).
+		clock.advance(10_000);
+		const stored = await store.get(origin) as { at: number };
+		await store.set(origin, { v: 2, scope: origin, state: 'closed', openedAt: 0, reopensAt: 0, opens: 0, at: stored.at + 10_000 });
+		clock.advance(1_000);
+		a.server.up();
+		restoredFromBfcache();
+		// Before: 'open' for the 19 s left of its period (opened on a 503: no trigger turns it half-open), its calls CIRCUIT_OPEN.
+		await vi.waitFor(() => expect(a.api.breaker(origin).state).toBe('closed'));
+		expect([await a.call(), a.events]).toEqual(['200', ['breaker:open consecutive-failures', 'breaker:closed shared']]);
+	});
+
+	it('takes the open state stored meanwhile (another tab\'s opening): its next call fails fast', async () => {
+		const { open, clock, store } = tabsOf();
+		const a = open();
+		a.server.up();
+		expect(await a.call()).toBe('200');
+		clock.advance(1_000);
+		await store.set(origin, { v: 2, scope: origin, state: 'open', openedAt: clock.now(), reopensAt: clock.now() + 30_000, opens: 1, at: clock.now() });
+		clock.advance(1_000);
+		a.server.answer(503);
+		restoredFromBfcache();
+		// Before: 'closed', and its calls went to the failing origin until its own 5 failures opened it.
+		await vi.waitFor(() => expect(a.api.breaker(origin).state).toBe('open'));
+		expect([await a.call(), a.server.requests.length]).toEqual(['CIRCUIT_OPEN', 1]);
 	});
 });
