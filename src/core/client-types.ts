@@ -191,7 +191,8 @@ export interface ClientBase<E, M> {
 	 * changes; not `create()`'s): `reachable` once an attempt got any HTTP answer (a 5xx is the breaker's business),
 	 * or once the scope's breaker closed in another tab or the fleet (its probe got an answer, or a reset by hand);
 	 * `unreachable` once two attempts in a row ended without one (a network failure or a timeout), a
-	 * single one changing nothing; `offline` while `navigator.onLine` is false and no attempt got an
+	 * single one changing nothing (a steadfetch service worker's `503`/`504` with `Steadfetch-Error: NETWORK` or `TIMEOUT`
+	 * is one that ended without one; its refusal of its client's own, another code, counts neither way); `offline` while `navigator.onLine` is false and no attempt got an
 	 * HTTP answer since it turned false (a hint, never trusted over an answer); `unknown` before any
 	 * attempt. The `reachability` event tells each change. Throws an `InvalidRequestError` for what is
 	 * neither a URL nor a scope.

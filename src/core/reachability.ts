@@ -25,7 +25,7 @@ interface Seen {
 /**
  * Per-scope reachability from what the client's own attempts see (API.md "Reachability and
  * recovery"): `reachable` once an attempt got any HTTP answer, `unreachable` once two attempts in a
- * row ended without one (network failure or timeout), a single such failure changing nothing;
+ * row ended without one (network failure or timeout; a steadfetch service worker's answer saying so: `transport.ts`), a single such failure changing nothing;
  * `navigator.onLine` false is only a hint: `offline` while it is and no attempt got an HTTP answer
  * since it turned false. Tells every change (`reachability`), and the first answer `classify()` does not
  * call transient after attempts that got none or a transient one, or after a stored copy answered (`scope:back`).

@@ -1,5 +1,6 @@
 import { TimeoutError } from 'ky';
 import { classify } from '../errors/classify.js';
+import { originFailed } from '../errors/origin-failed.js';
 import type { Call } from './call.js';
 import type { Reach } from './reachability.js';
 import { sentWith } from './follow.js';
@@ -79,7 +80,16 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 		}
 
 		// The call's own Request (no layer replaced it): its scope is known already (the same `scopeOf`, `Call.attempt`).
-		reach.answered(call && request === call.request ? call.scope! : scopeOf(request.url), response.status);
+		const scope = call && request === call.request ? call.scope! : scopeOf(request.url);
+		// A steadfetch service worker's own answer for a call it failed or refused (`originFailed`): its `NETWORK` or `TIMEOUT`
+		// is an attempt that got no answer of the origin's; a refusal of its client's own (`CIRCUIT_OPEN`…) says nothing of it.
+		const worker = originFailed(response);
+		if (worker && /^(?:NETWORK|TIMEOUT)$/.test(response.headers.get('steadfetch-error') ?? '')) {
+			reach.missed(scope);
+		} else if (worker !== undefined) {
+			reach.answered(scope, response.status);
+		}
+
 		// A 202 that says "queued" (a service worker's outbox in front of this client) is no delivery: that worker tells it when it is.
 		if (call && isDelivery(request.method, response)) {
 			delivered?.(request.method, request.url, response.headers.get(deliveredBy), call.waitUntil);

@@ -115,3 +115,24 @@ describe('breaker across tabs: a page restored from the back/forward cache, that
 		expect([await a.call(), a.server.requests.length]).toEqual(['CIRCUIT_OPEN', 1]);
 	});
 });
+
+describe('reachability behind a steadfetch service worker (its 503/504 with Steadfetch-Error NETWORK or TIMEOUT: no answer of the origin)', () => {
+	it('two such answers in a row make the scope unreachable; the worker\'s refusal (CIRCUIT_OPEN) makes it reachable no more', async () => {
+		let next: () => Response = () => refusal('NETWORK');
+		const api = createClient({ fetch: (async () => next()) as typeof fetch, retry: 0, breaker: false, staleCache: false });
+		const states: string[] = [];
+		await api.get(`${origin}/x`).catch(() => undefined);
+		next = () => new Response('{}', { status: 504, headers: { 'steadfetch-error': 'TIMEOUT' } });
+		await api.get(`${origin}/x`).catch(() => undefined);
+		states.push(api.reachability(origin));
+		next = () => refusal();
+		await api.get(`${origin}/x`).catch(() => undefined);
+		states.push(api.reachability(origin));
+		next = () => new Response('{}', { status: 200 });
+		await api.get(`${origin}/x`);
+		states.push(api.reachability(origin));
+		// Before: ['reachable', 'reachable', 'reachable'] (any HTTP answer, the worker's own too, was the origin's).
+		expect(states).toEqual(['unreachable', 'unreachable', 'reachable']);
+		api.close();
+	});
+});
