@@ -28,7 +28,8 @@ export interface BreakerRecord {
 	/** Opened by hand (`client.breaker.isolate`): open until reset. */
 	isolated?: true;
 	/**
-	 * Opened by an attempt that got no HTTP answer (a network failure, a timeout): a recovery trigger
+	 * Opened by an attempt that got no HTTP answer (a network failure, a timeout; a steadfetch service worker's `503`/`504`
+	 * saying its own attempts met one, `Steadfetch-Error: NETWORK` or `TIMEOUT`): a recovery trigger
 	 * (`online`, the page visible again, a reload) turns it half-open before its period is over.
 	 */
 	unanswered?: true;

@@ -4,7 +4,7 @@ import { parseRetryAfter } from '../utils/runtime.js';
 import { scopeFor } from '../core/scope.js';
 import type { FetchInit, FetchLike } from '../core/types.js';
 import { classify } from '../errors/classify.js';
-import { originFailed } from '../errors/origin-failed.js';
+import { originFailed, unanswered } from '../errors/origin-failed.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import { refuseClosed } from '../core/closing.js';
 import type { Gone } from './healthy.js';
@@ -388,25 +388,27 @@ export const restore = (circuits: Circuits, circuit: Circuit): Promise<void> | f
 
 /**
  * Count an outcome in its circuit (a 429 or 503 with Retry-After opens it for that long; a failure
- * without `response` got no HTTP answer), and tell the coordinator.
+ * without `response`, or answered by a steadfetch service worker's `NETWORK` or `TIMEOUT`, got no HTTP answer), and tell the coordinator.
  */
 export const tally = (circuits: Circuits, circuit: Circuit, record: BreakerRecord, probe: number | undefined, failed: boolean | undefined, response?: Response, call?: PolicyCall): void => {
 	const now = circuits.clock.now();
 	const status = response?.status;
 	const retryAfterMs = failed && (status === 429 || status === 503) ? parseRetryAfter(response!.headers.get('retry-after'), now) ?? 0 : 0;
 	const before = circuit.consecutive;
-	circuits.count(circuit, record, now, failed, retryAfterMs, probe, !response, call?.waitUntil);
+	// Without an HTTP answer: none, or a steadfetch service worker's saying its attempts got none (a recovery trigger cuts such an opening short).
+	const missed = !response || (failed === true && unanswered(response));
+	circuits.count(circuit, record, now, failed, retryAfterMs, probe, missed, call?.waitUntil);
 	if (circuits.link) {
 		// A probe that counts as nothing frees the coordinator's grant too (else held, then counted failed).
 		circuits.link.report(circuit, failed, retryAfterMs, probe, call);
 	} else if (failed !== undefined && record === circuit.record && record.state === 'closed') {
 		// Counted in a closed state that it left as it was: the other tabs count it too, and the store keeps the counts;
 		// where no channel tells them, so do the peers (a client and its extensions count failures in a row together).
-		circuits.shareCount?.(circuits, circuit, failed, !response, before > 0, call?.waitUntil);
+		circuits.shareCount?.(circuits, circuit, failed, missed, before > 0, call?.waitUntil);
 		if (circuits.peers.size > 1) {
 			eachPeer(circuits, (peer) => {
 				const twin = peer.scopes.scope(record.scope);
-				return twin.record.state === 'closed' && peer.count(twin, twin.record, now, failed, 0, undefined, !response);
+				return twin.record.state === 'closed' && peer.count(twin, twin.record, now, failed, 0, undefined, missed);
 			});
 		}
 	}

@@ -1,6 +1,6 @@
 import { TimeoutError } from 'ky';
 import { classify } from '../errors/classify.js';
-import { originFailed } from '../errors/origin-failed.js';
+import { originFailed, unanswered } from '../errors/origin-failed.js';
 import type { Call } from './call.js';
 import type { Reach } from './reachability.js';
 import { sentWith } from './follow.js';
@@ -84,7 +84,7 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 		// A steadfetch service worker's own answer for a call it failed or refused (`originFailed`): its `NETWORK` or `TIMEOUT`
 		// is an attempt that got no answer of the origin's; a refusal of its client's own (`CIRCUIT_OPEN`…) says nothing of it.
 		const worker = originFailed(response);
-		if (worker && /^(?:NETWORK|TIMEOUT)$/.test(response.headers.get('steadfetch-error') ?? '')) {
+		if (worker && unanswered(response)) {
 			reach.missed(scope);
 		} else if (worker !== undefined) {
 			reach.answered(scope, response.status);

@@ -16,3 +16,11 @@ export const originFailed = (response: Response): boolean | undefined => {
 	const code = response.headers.get('steadfetch-error');
 	return code === null || /^(?:TIMEOUT|NETWORK|HTTP_(?:408|429|4XX|5XX))$/.test(code) || undefined;
 };
+
+/**
+ * Whether `response` is a steadfetch service worker's answer for a call whose attempts got no answer of the origin's
+ * (its `503`/`504` with `Steadfetch-Error: NETWORK` or `TIMEOUT`): for the breaker and reachability, an attempt without an
+ * HTTP answer, as the network failure or timeout the worker met.
+ */
+export const unanswered = (response: Response): boolean =>
+	!!classifyStatus(response.status)?.transient && /^(?:NETWORK|TIMEOUT)$/.test(response.headers.get('steadfetch-error') ?? '');

@@ -136,3 +136,15 @@ describe('reachability behind a steadfetch service worker (its 503/504 with Stea
 		api.close();
 	});
 });
+
+describe('breaker behind a steadfetch service worker: opened on its 503 with Steadfetch-Error NETWORK (its attempts got no answer)', () => {
+	it('is an opening without an HTTP answer: `online` turns it half-open at once, as for the network failures themselves', async () => {
+		const { server, events, call, state } = setup({ breaker: { consecutiveFailures: 1 } });
+		server.script = () => refusal('NETWORK');
+		expect(await call()).toBe('503');
+		expect(state()).toBe('open');
+		win.setOnline(true);
+		// Before: 'open' for its whole period (taken for an opening on the origin's 503s, which no trigger cuts short).
+		expect([state(), events.map((event) => event.reason)]).toEqual(['half-open', ['consecutive-failures', 'online']]);
+	});
+});
