@@ -124,6 +124,14 @@ export class Pass {
 	}
 
 	/**
+	 * Made due now whatever its backoff by the trigger: its scope's (or every scope's), or a reload's (`#before`) — queued
+	 * up to the page's load, or dated after now (the clock stepped back since: never a write this page queued).
+	 */
+	#hurried(scope: string, createdAt: number, now: number): boolean {
+		return this.#due.has('') || this.#due.has(scope) || createdAt <= this.#before || (this.#before > -Infinity && createdAt > now);
+	}
+
+	/**
 	 * Replay what is due, oldest first across the scopes; a blocked scope's later entries are not looked
 	 * at (the pending keys are the queue's index: no listing unless another context changed them).
 	 * Resolves when the earliest entry it left blocked is due.
@@ -271,7 +279,7 @@ export class Pass {
 			} else if (record.attempts >= options.maxAttempts) {
 				// Its attempts reached `maxAttempts` already (its call's own, or made under a larger one): never sent again.
 				await this.#bury(record, key, 'max-attempts');
-			} else if (record.nextAttemptAt > now && record.nextAttemptAt - now <= (record.pinned ? options.retentionMs : options.maxBackoffMs) && (record.pinned || !(this.#due.has('') || this.#due.has(scope) || record.createdAt <= this.#before))) {
+			} else if (record.nextAttemptAt > now && record.nextAttemptAt - now <= (record.pinned ? options.retentionMs : options.maxBackoffMs) && (record.pinned || !this.#hurried(scope, record.createdAt, now))) {
 				// Not waited for past what the backoff gives (`maxBackoffMs`), nor a server's `Retry-After` (`pinned`) past retention
 				// (stored cut to it): a later time read from storage (the clock stepped back, another client's) makes it due now.
 				this.#block(scope, Math.min(record.nextAttemptAt, start + options.retentionMs));

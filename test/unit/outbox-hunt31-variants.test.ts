@@ -70,3 +70,15 @@ describe('outbox hunt 31: a reload\'s drain', () => {
 		expect((await page.outbox.list()).map((entry) => [entry.id, entry.attempts])).toEqual([[mine, 1]]);
 	});
 });
+
+describe('outbox hunt 31: neighbours of the reload\'s drain', () => {
+	it('a reload with the clock stepped back (a minute): what the earlier page left is still replayed at once, not after its backoff', async () => {
+		const first = h.make({ outbox: { baseBackoffMs: 60_000 } });
+		await queued(first.post('mutate?id=back&fail=503&times=1', { json: { n: 1 } }));
+		first.close();
+		h.clock.advance(-60_000); // The device's clock corrected back a minute before the page loads again.
+		const page = h.make({ outbox: { baseBackoffMs: 60_000, resumeJitterMs: 200 } });
+		await waitFor(() => h.state.applied.get('back')?.length === 1, 'the earlier page\'s write delivered by the reload\'s drain');
+		expect(await page.outbox.size()).toBe(0);
+	});
+});
