@@ -58,7 +58,7 @@ export const writeMs = (context: PolicyContext, bytes: number): number => Math.m
  * Standards: storage failures never stall a request). The record's write is still awaited (in workerd,
  * work behind a call without `waitUntil` is dropped). Wall clock: the deadlines are real timers.
  */
-export type Budget = <T>(work: Promise<T>, more?: number) => Promise<T | undefined>;
+export type Budget = <T>(work: Promise<T>, more?: number, lock?: boolean) => Promise<T | undefined>;
 
 /** `work` within `budget` when there is one, else as it is (bounded by its own deadline). */
 const spend = async <T>(budget: Budget | undefined, work: Promise<T>, more?: number): Promise<T | undefined> => budget ? budget(work, more) : work;
@@ -381,15 +381,16 @@ export class Queue {
 	/**
 	 * A call's `Budget` (`storageTimeoutMs`): `work` (a part store's operation: bounded, reported) is waited for
 	 * while anything is left (`more`: ms more, a record's body's), else `undefined` — counted as a failure of the
-	 * store (`failures`: a strict `read` rejects), the operation going on, reported at its own deadline.
+	 * store (`failures`: a strict `read` rejects), the operation going on, reported at its own deadline. `lock`: `work`
+	 * waits for a lock first (`mark`), held by another's work (no failure of the store when it runs out).
 	 */
 	budget(): Budget {
 		let left = storageMs(this.context);
-		return async (work, more = 0) => {
+		return async (work, more = 0, lock = false) => {
 			const started = wallNow();
 			try {
 				const done = await within(work.then((value) => [value]), Math.max(0, left) + more);
-				this.#failures += done ? 0 : 1;
+				this.#failures += done || lock ? 0 : 1;
 				return done?.[0];
 			} finally {
 				left -= wallNow() - started;
@@ -920,9 +921,17 @@ export class Queue {
 	 * pending here (for an entry this client does not know as pending, the queue is refreshed first)
 	 * and `world` is current (no discard of it, no clear: a removed entry is never written back).
 	 * Resolves whether it was pending, readable and current; writes only what it did not hold. Rejects when
-	 * the store did not answer its read (`budget`: its call's, see `Budget`).
+	 * the store did not answer its read (`budget`: its call's, see `Budget`). On a call's path (`budget`) the wait for
+	 * the lock counts too — the entry's delivery holds it while it reads its answer (up to the client's `timeout`) —:
+	 * past the budget it resolves `undefined`, as a store that did not answer, and records once the lock is granted.
 	 */
-	async mark(id: string, world: World, pointers: string[], dependent?: string, budget?: Budget): Promise<boolean> {
+	async mark(id: string, world: World, pointers: string[], dependent?: string, budget?: Budget): Promise<boolean | undefined> {
+		if (budget) {
+			const marked = this.mark(id, world, pointers, dependent);
+			marked.catch(() => undefined); // Its caller may have gone on.
+			return budget(marked, 0, true);
+		}
+
 		return this.entryLock(id, async () => {
 			this.pending.find(id) || await this.refresh(budget);
 			const stored = this.pending.find(id);

@@ -82,3 +82,49 @@ describe('outbox hunt 31: neighbours of the reload\'s drain', () => {
 		expect(await page.outbox.size()).toBe(0);
 	});
 });
+
+describe('outbox hunt 31: a dependent write while its parent\'s delivery reads a slow answer', () => {
+	it('is told it is queued within storageTimeoutMs, not after the parent\'s answer is read (its entry lock)', async () => {
+		let stalled = false;
+		let parentAttempts = 0;
+		let release!: () => void;
+		const released = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		// The parent's replay: its headers at once, its body (the id the dependent asks for) 3 s later.
+		const slow: typeof fetch = async (input, init) => {
+			const request = input as Request;
+			if (request.url.includes('id=parent') && ++parentAttempts > 1) {
+				stalled = true;
+				const encoder = new TextEncoder();
+				const body = new ReadableStream<Uint8Array>({
+					async start(controller) {
+						controller.enqueue(encoder.encode('{"id":'));
+						await Promise.race([released, new Promise((resolve) => setTimeout(resolve, 3_000))]);
+						controller.enqueue(encoder.encode('"p-1"}'));
+						controller.close();
+					},
+				});
+				return new Response(body, { status: 201, headers: { 'content-type': 'application/json' } });
+			}
+
+			return fetch(request, init);
+		};
+		const api = h.make({ fetch: slow, outbox: { baseBackoffMs: 60_000 } });
+		const parent = await queued(api.post('mutate?id=parent&fail=503&times=1', { json: { n: 1 } }));
+		const placeholder = api.outbox.ref(parent, '/id');
+		const flushed = api.outbox.flush();
+		await waitFor(() => stalled, 'the parent\'s replay answered, its body under way');
+		await new Promise((resolve) => setTimeout(resolve, 50)); // Its delivery reads the answer (under the entry's lock).
+		const started = Date.now();
+		const child = await queued(api.put(`mutate?id=child&parent=${placeholder}`, { json: { parent: placeholder } }));
+		const waited = Date.now() - started;
+		release();
+		await flushed;
+		expect(child).toBeTypeOf('string');
+		// Before: about 3 000 ms (the parent's answer read in full).
+		expect(waited).toBeLessThan(1_500);
+		await waitFor(() => h.state.applied.get('child')?.length === 1, 'the dependent delivered with the parent\'s id');
+		expect(JSON.parse(h.state.applied.get('child')![0]!.body)).toEqual({ parent: 'p-1' });
+	});
+});
