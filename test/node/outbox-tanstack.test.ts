@@ -29,6 +29,8 @@ import { mutationOptionsFor, type Delivery } from '../../src/entries/tanstack-qu
  * shown until it is delivered (then the query refetches the server's truth), and is rolled back
  * when the outbox reports a conflict (another device changed the resource), a dead letter or a
  * discarded write. `unsaved()` counts the queued writes not settled yet (a "not saved yet" badge).
+ * The outbox tells no event for the writes the app removes itself (`api.clear()` at logout,
+ * `api.outbox.discard(id)`): call `forget()` once it resolved, and those writes are rolled back too.
  */
 const optimisticWrites = (api: Client<{ outbox: OutboxPolicy }>, queryClient: QueryClient) => {
 	/** Queued writes by entry id: the query they changed and what it showed before. */
@@ -93,7 +95,15 @@ const optimisticWrites = (api: Client<{ outbox: OutboxPolicy }>, queryClient: Qu
 			}
 		},
 	});
-	return { options, unsaved: () => waiting.size };
+	/** After `api.clear()` or `api.outbox.discard(id)`: the writes the outbox no longer holds are rolled back, not counted. */
+	const forget = async (): Promise<void> => {
+		const pending = new Set((await api.outbox.list()).map((entry) => entry.id));
+		for (const entryId of [...waiting.keys()].filter((id) => !pending.has(id))) {
+			rollBack({ entryId });
+			waiting.delete(entryId);
+		}
+	};
+	return { options, unsaved: () => waiting.size, forget };
 };
 // #endregion
 
@@ -120,7 +130,7 @@ const setup = (options: object = {}) => {
 	queryClient = new tanstack.QueryClient({ defaultOptions: { queries: { retry: false, staleTime: Number.POSITIVE_INFINITY } } });
 	api = createClient({ prefix: `${server.url}/`, store: memoryStore, retry: 0, breaker: false, staleCache: false, outbox: outbox({ baseBackoffMs: 600_000, ...options }) }) as Client<{ outbox: OutboxPolicy }>;
 	const writes = optimisticWrites(api, queryClient);
-	return { mutationFor: writes.options, unsaved: writes.unsaved };
+	return { mutationFor: writes.options, unsaved: writes.unsaved, forget: writes.forget };
 };
 
 /** The document as a query: its version and body, and the ETag to write against. */
@@ -232,6 +242,25 @@ describe('the README recipe: optimistic updates through the outbox, rolled back 
 		expect((await api.outbox.deadLetters()).map(({ id, deadReason }) => [id, deadReason])).toEqual([[second.entryId, 'conflict']]);
 		expect(unsaved()).toBe(0);
 		unmount();
+	});
+
+	it('a logout (api.clear()) or the app\'s own discard(id): the writes the outbox no longer holds are rolled back and no longer counted', async () => {
+		const { mutationFor, unsaved, forget } = setup();
+		const unmount = await mount('t7');
+		const kept = await mount('t8');
+		const first = await edit(mutationFor, 't7', '&fail=503').mutate({ body: 'mine', etag: shown('t7')!.etag }) as { entryId: string };
+		await edit(mutationFor, 't8', '&fail=503').mutate({ body: 'mine too', etag: shown('t8')!.etag });
+		expect(unsaved()).toBe(2);
+		await api.outbox.discard(first.entryId);
+		await forget(); // Before (the recipe had none): unsaved() 2 where 1, and 'mine' still shown.
+		expect(unsaved()).toBe(1);
+		expect(shown('t7')).toMatchObject({ body: '', version: 1 });
+		await api.clear();
+		await forget();
+		expect(unsaved()).toBe(0);
+		expect(shown('t8')).toMatchObject({ body: '', version: 1 });
+		unmount();
+		kept();
 	});
 
 	it('a write refused at once (a 412 to the live call) is undone at once', async () => {
