@@ -128,3 +128,32 @@ describe('outbox hunt 31: a dependent write while its parent\'s delivery reads a
 		expect(JSON.parse(h.state.applied.get('child')![0]!.body)).toEqual({ parent: 'p-1' });
 	});
 });
+
+describe('outbox hunt 31: the reload\'s wait, neighbours that hold', () => {
+	it('close() during the reload\'s wait: no drain after it, nothing sent', async () => {
+		const first = h.make({ outbox: { baseBackoffMs: 60_000 } });
+		await queued(first.post('mutate?id=closed&fail=503&times=1', { json: {} }));
+		first.close();
+		h.clock.advance(1);
+		const page = h.make({ outbox: { baseBackoffMs: 60_000, resumeJitterMs: 400 } });
+		await new Promise((resolve) => setTimeout(resolve, 20)); // Its start timer fired: its drain waits 200 ms.
+		page.close();
+		const before = Date.now();
+		await waitFor(() => Date.now() - before > 600, 'the wait over');
+		expect(h.sentOf('closed')).toHaveLength(1);
+	});
+
+	it('flush() during the reload\'s wait counts what it replays; the reload\'s drain after it finds nothing more', async () => {
+		const first = h.make({ outbox: { baseBackoffMs: 60_000 } });
+		await queued(first.post('mutate?id=fl1&fail=503&times=1', { json: {} }));
+		await queued(first.post('mutate?id=fl2&fail=422', { json: {} })); // Held behind the first (its scope's order): never sent yet.
+		first.close();
+		h.clock.advance(1);
+		const page = h.make({ outbox: { baseBackoffMs: 60_000, resumeJitterMs: 400 } });
+		await new Promise((resolve) => setTimeout(resolve, 20));
+		expect(await page.outbox.flush()).toEqual({ sent: 1, failed: 0, dead: 1, remaining: 0 });
+		const before = Date.now();
+		await waitFor(() => Date.now() - before > 600, 'the wait over');
+		expect([h.sentOf('fl1').length, h.sentOf('fl2').length]).toEqual([2, 1]);
+	});
+});
