@@ -52,7 +52,7 @@ export interface CopyRules {
  * in a shared cache: it has no key), `recent` (its key was copied less than 1 s ago), `unchanged`
  * (the same `signature` as the last copy, taken less than `renewMs` ago), `forbidden` (`no-store`,
  * `no-cache`, `Vary: *` or a Vary naming no header, or `private` in a shared cache: the last copy goes too), `request` (the
- * request's own `Cache-Control: no-store`), `expired` (it could answer no moment from now) and `size`
+ * request's own `Cache-Control: no-store`), `expired` (it could answer no moment from now: the last copy, when one is known, goes too) and `size`
  * (a `Content-Length` over `maxBodyBytes`).
  */
 export type SkipReason = 'status' | 'credentials' | 'recent' | 'unchanged' | 'forbidden' | 'request' | 'expired' | 'size';
@@ -126,7 +126,7 @@ const expiresIn = (headers: HeaderReader, now: number): number => {
  *    received when `Date` is absent, unreadable or before it; no heuristic freshness), born `Age` s before now (a list's first); servable for
  *    `maxStaleMs` from now, less when freshness + `stale-if-error=N` s ends sooner (the server's word never lengthens it); with `must-revalidate`, `proxy-revalidate` (in every cache: stricter than
  *    RFC 9111 for a private one) or `s-maxage` in a shared cache, only while fresh — not copied when
- *    that is not after now;
+ *    that is not after now, and the last copy known under its key goes (`drop`: the newest answer allows no stale copy);
  * 6. a `Content-Length` over `maxBodyBytes` is not copied (the body is read capped too).
  * The `Set-Cookie` of a copied answer is never stored (copy.ts `write`).
  */
@@ -173,7 +173,9 @@ export const copyPlan = (request: CopyRequest, response: CopyResponse, lastCopy:
 		own.has('must-revalidate') || own.has('proxy-revalidate') || (rules.shared && own.has('s-maxage')) ? freshUntil : Infinity,
 	);
 	if (until <= now) {
-		return skip('expired');
+		// The newest answer says no copy of it may answer from now (`must-revalidate` and stale, `stale-if-error=0`): nor may an
+		// older one. Only a copy the client knows of is dropped: such answers are common, and a drop lists the store.
+		return skip('expired', lastCopy !== undefined);
 	}
 
 	if (Number(headers.get('content-length')) > rules.maxBodyBytes) {

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createClient, isStale } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { mapStore } from '../helpers/test-stores.js';
-import { next } from './cache-kit.js';
+import { collect, next, settle } from './cache-kit.js';
 
 const t0 = 1_700_000_000_000;
 const hour = 3_600_000;
@@ -46,7 +46,7 @@ const origin = (maxStaleMs?: number) => {
 		}
 	};
 
-	return { api, clock, records, servedAfter };
+	return { api, clock, state, records, servedAfter };
 };
 
 describe('a server\'s stale-if-error never keeps a copy past the client\'s maxStaleMs (bounded by the options)', () => {
@@ -87,5 +87,41 @@ describe('a server\'s stale-if-error never keeps a copy past the client\'s maxSt
 		expect(await byDefault.servedAfter('https://a.test/day', { 'cache-control': 'max-age=0, stale-if-error=259200' }, 86_400_000 - 1000)).toMatch(/^steadfetch; hit;/);
 		expect(await byDefault.servedAfter('https://a.test/day-past', { 'cache-control': 'max-age=0, stale-if-error=259200' }, 86_400_000 + 1000)).toBe('NetworkError');
 		byDefault.api.close();
+	});
+});
+
+/**
+ * A copy of https://a.test/x answered with `first` (and `etag`), then 5 s on an answer with `then`: the `Cache-Status` 2 h on
+ * with the origin down (or the error's name), and how many copies were stored.
+ */
+const overwritten = async (first: string, then: string, etag?: string): Promise<[string, number]> => {
+	const { api, clock, state, servedAfter } = origin();
+	const stored = collect(api, 'cache:stored');
+	const tag: Record<string, string> = etag === undefined ? {} : { etag };
+	expect(await servedAfter('https://a.test/x', { ...tag, 'cache-control': first }, 5000)).toMatch(/^steadfetch; hit;/);
+	state.headers = { ...tag, 'cache-control': then };
+	await api.get('https://a.test/x').text();
+	await settle();
+	clock.advance(2 * hour);
+	state.down = true;
+	const answer = await api.get('https://a.test/x').then((response) => response.headers.get('cache-status')!, (error: Error) => error.name);
+	api.close();
+	return [answer, stored.length];
+};
+
+describe('a newer answer that allows no stale copy at all drops the older copy (RFC 9111 §4: the most recent response decides)', () => {
+	it.each([
+		['max-age=0, must-revalidate'],
+		['must-revalidate'],
+		['max-age=0, proxy-revalidate'],
+		['max-age=0, stale-if-error=0'],
+	])('max-age=60, then %s', async (then) => {
+		// Before: ['steadfetch; hit; ttl=-7145; detail=network', 1] (the newer answer was not copied, 'expired', and the older copy stayed).
+		expect(await overwritten('max-age=60', then)).toEqual(['NetworkError', 1]);
+	});
+
+	it('neighbours: a newer answer that may be served is stored in its place; a no-cache one drops it (as before)', async () => {
+		expect(await overwritten('max-age=60', 'max-age=30')).toEqual(['steadfetch; hit; ttl=-7170; detail=network', 2]);
+		expect(await overwritten('max-age=60', 'no-cache')).toEqual(['NetworkError', 1]);
 	});
 });
