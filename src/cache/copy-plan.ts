@@ -77,9 +77,13 @@ const renewMs = 60_000;
 /** How long a key copied is not copied again whatever its answer (ms): at most one copy a second per URL. */
 const onceMs = 1000;
 
-/** What tells an unchanged answer: its status and validator (a strong ETag, else Last-Modified), when it has one. */
-export const signature = (status: number, validator: string | null | undefined): string | undefined =>
-	validator === undefined || validator === null || validator.startsWith('W/') ? undefined : `${status} ${validator}`;
+/**
+ * What tells an unchanged answer: its status and validator (a strong ETag, else Last-Modified), when it has one, and its
+ * `Cache-Control` (how long the copy may be served: an answer of the same content that now says `must-revalidate` is no
+ * unchanged one).
+ */
+export const signature = (status: number, validator: string | null | undefined, cacheControl?: string | null): string | undefined =>
+	validator === undefined || validator === null || validator.startsWith('W/') ? undefined : `${status} ${validator}${cacheControl ? ` ${cacheControl}` : ''}`;
 
 /** Whether a status may be copied (200, 203): the key is made only for those. */
 export const copyable = (status: number): boolean => status === 200 || status === 203;
@@ -120,7 +124,7 @@ const expiresIn = (headers: HeaderReader, now: number): number => {
  *    field name: `x y`, or a `Referer` the browser sends for the page that the request cannot show: `unshown`), or `private`
  *    in a shared cache is not copied and the last copy under its key goes (`drop`);
  * 3. a key copied less than 1 s ago is not copied again, nor an unchanged answer (`signature`: a
- *    validator; without one a body of the same length may differ) before the last copy's `renew`;
+ *    validator, and the same `Cache-Control`; without a validator a body of the same length may differ) before the last copy's `renew`;
  * 4. a request `Cache-Control: no-store` is not copied;
  * 5. its timing: freshness from `s-maxage` (shared), `max-age` (one present but invalid: none) or `Expires` − `Date` (the time
  *    received when `Date` is absent, unreadable or before it; no heuristic freshness), born `Age` s before now (a list's first); servable for
@@ -140,7 +144,8 @@ export const copyPlan = (request: CopyRequest, response: CopyResponse, lastCopy:
 		return skip('credentials');
 	}
 
-	const own = directives(headers.get('cache-control'));
+	const cacheControl = headers.get('cache-control');
+	const own = directives(cacheControl);
 	const { vary = headers.get('vary') } = response;
 	if (own.has('no-store') || own.has('no-cache') || unmatchable.test(vary ?? '') || request.unshown || (rules.shared && own.has('private'))) {
 		return skip('forbidden', true);
@@ -150,7 +155,7 @@ export const copyPlan = (request: CopyRequest, response: CopyResponse, lastCopy:
 		return skip('recent');
 	}
 
-	const validator = signature(status, headers.get('etag') ?? headers.get('last-modified'));
+	const validator = signature(status, headers.get('etag') ?? headers.get('last-modified'), cacheControl);
 	if (lastCopy?.copied !== undefined && validator === lastCopy.copied.signature && now < lastCopy.copied.renew) {
 		return skip('unchanged');
 	}

@@ -11,8 +11,9 @@ import { checkRules, isPositiveTimerMs, positiveTimerMsOrFalse, type Rule } from
  * head over what a stored copy may hold (a status text over 1,024 characters, more than 256 header fields, or more than 65,536 characters
  * of header names and values: a stored copy over these is malformed, never served), and in a shared cache a `private` response or one to a credentialed
  * request. A GET of a URL this client copied less than 1 s ago is not copied again, nor one whose
- * strong ETag (else Last-Modified) is the copy's, for 60 s after the copy (at most half of the time
- * it may be served): its content is the stored one, only its `Age` lags. When a GET or
+ * strong ETag (else Last-Modified) and `Cache-Control` are the copy's, for 60 s after the copy (at most half of the time
+ * it may be served): its content is the stored one, only its `Age` lags (one that now says `must-revalidate`, or a
+ * shorter `stale-if-error`, replaces it). When a GET or
  * HEAD then ends in a network error, a timeout, a 5xx (after retries), an open circuit, the
  * adaptive throttle's refusal, a transient error of an app policy's own (`detail=` its code), or
  * offline (`navigator.onLine === false`: answered without network I/O), or has no answer

@@ -125,3 +125,24 @@ describe('a newer answer that allows no stale copy at all drops the older copy (
 		expect(await overwritten('max-age=60', 'no-cache')).toEqual(['NetworkError', 1]);
 	});
 });
+
+describe('an answer of the copy\'s ETag whose Cache-Control says otherwise is no unchanged answer: it replaces the copy', () => {
+	it.each([
+		// Stored in its place: servable two minutes.
+		['max-age=60, stale-if-error=60', 2],
+		// Allows no stale copy: the older one goes.
+		['max-age=0, must-revalidate', 1],
+	])('ETag "a" with max-age=60, then ETag "a" with %s', async (then, copies) => {
+		// Before: ['steadfetch; hit; ttl=-7145; detail=network', 1] (taken as unchanged, not copied: the first copy served under its own word).
+		expect(await overwritten('max-age=60', then, '"a"')).toEqual(['NetworkError', copies]);
+	});
+
+	it('a wider Cache-Control of the same ETag is copied too (its Age and ttl as the newer answer says)', async () => {
+		// Before: ['steadfetch; hit; ttl=-7145; detail=network', 1].
+		expect(await overwritten('max-age=60', 'max-age=30, stale-if-error=86400', '"a"')).toEqual(['steadfetch; hit; ttl=-7170; detail=network', 2]);
+	});
+
+	it('neighbour: the same answer again within 60 s is not copied again, and is served as the copy says', async () => {
+		expect(await overwritten('max-age=60', 'max-age=60', '"a"')).toEqual(['steadfetch; hit; ttl=-7145; detail=network', 1]);
+	});
+});
