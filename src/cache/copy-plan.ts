@@ -127,8 +127,8 @@ const expiresIn = (headers: HeaderReader, now: number): number => {
  *    validator, and the same `Cache-Control`; without a validator a body of the same length may differ) before the last copy's `renew`;
  * 4. a request `Cache-Control: no-store` is not copied;
  * 5. its timing: freshness from `s-maxage` (shared), `max-age` (one present but invalid: none) or `Expires` − `Date` (the time
- *    received when `Date` is absent, unreadable or before it; no heuristic freshness), born `Age` s before now (a list's first); servable for
- *    `maxStaleMs` from now, less when freshness + `stale-if-error=N` s ends sooner (the server's word never lengthens it); with `must-revalidate`, `proxy-revalidate` (in every cache: stricter than
+ *    received when `Date` is absent, unreadable or before it; no heuristic freshness), born `Age` s before now (a list's first); servable until freshness + `stale-if-error=N` s, else
+ *    `maxStaleMs` from now; with `must-revalidate`, `proxy-revalidate` (in every cache: stricter than
  *    RFC 9111 for a private one) or `s-maxage` in a shared cache, only while fresh — not copied when
  *    that is not after now, and the last copy known under its key goes (`drop`: the newest answer allows no stale copy);
  * 6. a `Content-Length` over `maxBodyBytes` is not copied (the body is read capped too).
@@ -171,10 +171,8 @@ export const copyPlan = (request: CopyRequest, response: CopyResponse, lastCopy:
 	const born = now - (seconds(headers.get('age')?.split(',', 1)[0]?.trim()) ?? 0) * 1000;
 	const freshUntil = born + lifetime * 1000;
 	const staleIfError = seconds(own.get('stale-if-error'));
-	// The client's `maxStaleMs` bounds the server's word: `stale-if-error` may shorten it, never lengthen it.
 	const until = Math.min(
-		now + rules.maxStaleMs,
-		freshUntil + (staleIfError ?? Infinity) * 1000,
+		staleIfError === undefined ? now + rules.maxStaleMs : freshUntil + staleIfError * 1000,
 		own.has('must-revalidate') || own.has('proxy-revalidate') || (rules.shared && own.has('s-maxage')) ? freshUntil : Infinity,
 	);
 	if (until <= now) {

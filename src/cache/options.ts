@@ -47,10 +47,8 @@ import { checkRules, isPositiveTimerMs, positiveTimerMsOrFalse, type Rule } from
 export interface CacheOptions {
 	/**
 	 * The oldest stored copy served when the network or the origin fails, in ms since it was stored.
-	 * A response's own `stale-if-error=N` shortens it, never lengthens it: a copy is served until freshness lifetime + N s
-	 * when that comes sooner (freshness from `max-age`, or `Expires` − `Date`, never past `Expires` by the client's clock; no
-	 * heuristic freshness) — a server's `stale-if-error=86400` (or one of 68 years) keeps no copy past an hour's `maxStaleMs`,
-	 * nor does a long `max-age` with it; `must-revalidate`
+	 * A response's own `stale-if-error=N` overrides it, longer or shorter (freshness lifetime + N s,
+	 * freshness from `max-age`, or `Expires` − `Date`, never past `Expires` by the client's clock; no heuristic freshness); `must-revalidate`
 	 * and `proxy-revalidate` (and `s-maxage` in a shared cache) allow a copy only while fresh.
 	 * A copy past its limit is removed when met. A positive finite number (an age: no upper bound), else a `RangeError`.
 	 * @default 86_400_000 (24 h)

@@ -102,17 +102,16 @@ export const foreign = ({ headers, vary }: CacheRecord, { unkept, sensitive, par
 	|| headers.some(([name, value]) => /^vary$/i.test(name) && (unmatchable.test(value) || varyNames(value, sensitive).some((named) => !vary.some(([kept]) => kept === named))));
 
 /**
- * The last moment a record's copy may answer (epoch ms): its `until`, and never later than the client's options and its
- * own headers allow (a record `write` did not give may hold any `until`): `maxStaleMs` from when it was stored, whatever
- * it was stored under (an older build's, another tab's); with a valid `stale-if-error`, freshness + N s when that is
- * sooner (the server's word shortens `maxStaleMs`, never lengthens it); with `must-revalidate`, `proxy-revalidate` or, in
- * a shared cache, `s-maxage`, only while fresh.
+ * The last moment a record's copy may answer (epoch ms): its `until`, and never later than its own headers allow (a
+ * record `write` did not give may hold any `until`): with a valid `stale-if-error`, which overrides `maxStaleMs` both
+ * ways, freshness + N s; else `maxStaleMs` from when it was stored, whatever it was stored under (an older build's,
+ * another tab's); with `must-revalidate`, `proxy-revalidate` or, in a shared cache, `s-maxage`, only while fresh.
  */
 const limitOf = (record: CacheRecord, { maxStaleMs, shared }: CacheState): number => {
 	const own = directives(record.headers.find(([name]) => name === 'cache-control')?.[1]);
 	const fresh = record.born + record.lifetime * 1000;
 	const staleIfError = seconds(own.get('stale-if-error'));
-	return Math.min(record.until, record.storedAt + maxStaleMs, fresh + (staleIfError ?? Infinity) * 1000,
+	return Math.min(record.until, staleIfError === undefined ? record.storedAt + maxStaleMs : fresh + staleIfError * 1000,
 		own.has('must-revalidate') || own.has('proxy-revalidate') || (shared && own.has('s-maxage')) ? fresh : Infinity);
 };
 
