@@ -123,7 +123,7 @@ type Run = (extras?: readonly RunOptions[]) => Promise<Response>;
  * (`CallState.retry`), each first attempt earning as it goes out (`CallState.firstIn`), each attempt timed from its own
  * start (`CallState.startedAt`).
  */
-type RunMark = { due: boolean; failure?: unknown; made?: Request | undefined; tries?: number; firstIn?: string | undefined; startedAt?: number };
+type RunMark = { due: boolean; failure?: unknown; made?: Request | undefined; tries?: number; firstIn?: string | undefined; startedAt?: number; out?: number };
 
 /**
  * A client's `PolicyContext.perCall`, the one door to a policy's per-call state: each policy that
@@ -194,6 +194,11 @@ interface CallState {
 	startedAt: number;
 	/** The call's attempts (hedges included) that reached the transport (`sending`). */
 	sends: number;
+	/**
+	 * The call's first run's own attempts that reached the transport, its hedges aside (`wentOut`): an attempt held below
+	 * while its hedge, or a run beside it, went out did not go out. A marked run keeps its own on its mark (`RunMark`).
+	 */
+	out: number;
 	request: Request | undefined;
 	scope: string | undefined;
 	/** A call that settled before its first attempt, for the watchers (`#settle`): the scope of its URL, what `scope` says until an attempt fixes it. */
@@ -275,6 +280,7 @@ export class Call implements PolicyCall {
 		attemptStartedAt: 0,
 		startedAt: 0,
 		sends: 0,
+		out: 0,
 		request: undefined,
 		scope: undefined,
 		failure: undefined,
@@ -566,15 +572,27 @@ export class Call implements PolicyCall {
 	 * refusal): the call's first attempt earns the scope's retry budget its share (`ratio × first attempts`), and so does a
 	 * new run's first to a failover mirror, in the mirror's scope, each once, whatever the call's other runs did meanwhile;
 	 * a call failed fast without I/O earns none, nor one whose first attempt joined another's request (dedupe), whose
-	 * retry is no first attempt.
+	 * retry is no first attempt. A hedge (`hedge`: its `FetchInit.hedge`) is no attempt of the run's own (`wentOut`).
 	 */
-	sending(mark?: object): void {
+	sending(mark?: object, hedge?: unknown): void {
 		this.#state.sends++;
 		const run = (mark ?? this.#state) as RunMark;
+		if (!hedge) {
+			run.out = (run.out ?? 0) + 1;
+		}
+
 		if (run.firstIn !== undefined) {
 			this.#client.accounting.sent(run.firstIn);
 			run.firstIn = undefined;
 		}
+	}
+
+	/**
+	 * How many attempts of the run marked `mark` (none: the call's first run) went out so far, its hedges aside: one that
+	 * ends unchanged did not go out (held below until its abort), whatever its hedge or another run sent meanwhile.
+	 */
+	wentOut(mark?: object): number {
+		return ((mark ?? this.#state) as RunMark).out ?? 0;
 	}
 
 	/**

@@ -65,7 +65,7 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 	}
 
 	init?.sending?.();
-	call?.sending(init?.steadfetchRun);
+	call?.sending(init?.steadfetchRun, init?.hedge);
 	const answered = (response: Response): Response => {
 		// A custom `fetch` that resolves no Response (a test's `vi.fn()`): said so, never a crash of whoever reads it next.
 		if (!(response instanceof Response) && Object.prototype.toString.call(response) !== '[object Response]') {

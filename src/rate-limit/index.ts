@@ -223,7 +223,7 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 
 		/**
 		 * What the attempt's answer teaches the bucket; refused below without I/O (an open breaker, an app's policy: steadfetch's own errors),
-		 * or ended while a layer below held it (its signal aborted: no attempt of the call went out meanwhile), it never went: what it took is given back.
+		 * or ended while a layer below held it (its signal aborted: no attempt of its run went out meanwhile, its hedges aside), it never went: what it took is given back.
 		 * The first call after a block with no limit said (`held`) goes alone: the others go once it is answered; given no answer, the next call is the first.
 		 */
 		const sent = (sending: () => Promise<Response>): Promise<Response> => {
@@ -233,8 +233,9 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 				bucket.leadUntil = buckets.clock.now() + Math.min(maxResetMs, maxWaitOf(call as Call | undefined, clock.now(), init?.steadfetchRun));
 			}
 
-			// The call's attempts that went out so far: none more when this one fails, it did not go out (held below until its abort).
-			const sends = call && (call as Call).sends;
+			// The attempts of its run that went out so far, its hedges aside: none more when this one fails, it did not go out
+			// (held below until its abort), whatever its hedge or another run of the call sent meanwhile.
+			const out = (call as Call | undefined)?.wentOut?.(init?.steadfetchRun);
 
 			return sending().then((response) => {
 				if (first) {
@@ -250,8 +251,8 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 				}
 
 				// A hedge the transport did not send (its race answered, its policy refused it: it never reached `hedge()`'s yes),
-				// or an attempt that left below without going out (its signal aborted while a layer there held it).
-				if (isSteadfetchError(error) || !went || (sends !== undefined && (call as Call).sends === sends)) {
+				// or another attempt that left below without going out (its signal aborted while a layer there held it).
+				if (isSteadfetchError(error) || !went || (!hedge && out !== undefined && (call as Call).wentOut(init?.steadfetchRun) === out)) {
 					giveBack(true);
 				}
 
@@ -434,7 +435,8 @@ const sleep = async (ms: number, signals: AbortSignal[], hurry: { by?: ((ms: num
  * own request); a waiting call whose request ends before its token is due never sends, and its token
  * is spent (nothing of an ended request runs to give it back), so it costs at most that one token.
  * An attempt refused below without I/O (an open breaker's `CIRCUIT_OPEN`, a policy's own error), or whose signal aborts while a layer below holds
- * it (a shared breaker's wait for its coordinator, an app's layer) before it goes out, gives its token back, as a hedge not sent does, and the server's request left it took:
+ * it (a shared breaker's wait for its coordinator, an app's layer) before it goes out (also when its hedge went out and won meanwhile: the hedge took a token of its own),
+ * gives its token back, as a hedge not sent does, and the server's request left it took:
  * the calls waiting for a token behind it move up a token each, as behind one whose signal aborted.
  * The client's `close()` refuses every waiting call of its own at once (`CLIENT_CLOSED`, as a call made after it): none is sent after it.
  * A client and the clients its `extend()` makes that keep its `name`, its `store` and this policy object share one
