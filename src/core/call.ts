@@ -472,7 +472,8 @@ export class Call implements PolicyCall {
 	 * Request and scope and counts toward `stats()` and the retry budget; a later one is a retry ky is
 	 * sending, except the first attempt of a run a wrapper started again. A retry spends the retry
 	 * budget here, where it really goes out (a retry a `beforeRetry` hook stopped, or a total timeout or
-	 * abort that ended the call during the delay, never reaches this layer): when concurrent calls spent
+	 * abort that ended the call during the delay, never reaches this layer; one a layer refused or answered
+	 * without I/O, or held below while its hedge went out and won, is neither counted nor paid): when concurrent calls spent
 	 * the budget meanwhile, the retry is refused and the call ends with the previous attempt's error
 	 * (noted by `shouldRetry` or the transport, or ky's own while somebody listens to `retry`). A retry
 	 * the caller forced with `ky.retry()` is paid for, never refused. A retry of a run a policy sends
@@ -545,20 +546,19 @@ export class Call implements PolicyCall {
 			}
 
 			accounting.retried(this, to === undefined ? request : new Request(to, { method: request.method }), at, error);
-			// A retry a layer refused without I/O (an open breaker, the throttle, a bulkhead or rate limit) was not sent: not
-			// counted, not paid. One that reached the transport was (`sending`), whatever a layer made of its answer.
-			const sends = this.#state.sends;
+			// A retry a layer refused or answered without I/O (an open breaker, the throttle, a bulkhead or rate limit) was not
+			// sent: not counted, not paid. One that reached the transport was (`sending`), whatever a layer made of its answer;
+			// one held below while its hedge went out and won was not (the hedge is paid as it goes out, and answered the call).
+			const out = run.out;
 			// Made to follow ky's abort (`follow`), or the run's latest Request that ky made itself when it made this one anew.
 			if (!follow(request, run.made!)) {
 				run.made = request;
 			}
 
-			const sent = this.#sendTo(to, request, init, next).catch((reason: unknown) => {
-				if (this.#state.sends === sends) {
+			const sent = this.#sendTo(to, request, init, next).finally(() => {
+				if (run.out === out) {
 					accounting.unsent(at, paid.bucket);
 				}
-
-				throw reason;
 			});
 			// Refused as it goes out after all, the call ends with this error (src/core/invocation.ts).
 			return admission && !forced ? admission.retried(sent, at, () => this.#refuse(error)) : sent;

@@ -35,7 +35,7 @@ const gate = (band: number, holds: (request: Request, init: { hedge?: unknown } 
 	};
 };
 
-describe('an attempt held below the hedge layer while its own hedge goes out and wins never went out', () => {
+describe('an attempt held below while another attempt of its call went out (its hedge, a run beside it) never went out', () => {
 	it('rateLimit(): the held attempt gives back the server\'s request left it took (the hedge took its own)', async () => {
 		const sent: string[] = [];
 		const hold = gate(650, (request, init) => new URL(request.url).pathname === '/held' && !init?.hedge);
@@ -82,6 +82,62 @@ describe('an attempt held below the hedge layer while its own hedge goes out and
 		// Both requests left went (the first attempt and its hedge): the next call waits for the reset, past its budget.
 		expect(await code(api.get('https://api.test/next'))).toBe('RATE_LIMITED');
 		expect(sent).toEqual(['/first', '/slow', '/slow']);
+		api.close();
+	});
+
+	it('the retry budget: a retry held below whose hedge wins is not paid besides its hedge', async () => {
+		const sent: string[] = [];
+		let seen = 0;
+		// The second attempt (the retry of the first call) is held below everything; its hedge goes out and wins.
+		const hold = gate(1000, (_request, init) => !init?.hedge && ++seen === 2);
+		const api = createClient({
+			retry: { limit: 1, delay: () => 0 }, retryBudget: { ratio: 0, minRetries: 2 }, hedge: hedge({ delayMs: 50 }), gate: hold,
+			fetch: (async (request: Request) => {
+				const { pathname } = new URL(request.url);
+				const first = !sent.includes(pathname);
+				sent.push(pathname);
+				return new Response(pathname, { status: first ? 503 : 200 });
+			}) as typeof globalThis.fetch,
+		} as never);
+		expect(await api.get('https://api.test/x').text()).toBe('/x');
+		expect(hold.held()).toBe(true);
+		// Two of the window's two retries: the hedge's, and the next call's retry.
+		// Before: 'HTTP_5XX' (the held retry paid too: the budget spent by an attempt that never went out).
+		expect(await code(api.get('https://api.test/y'))).toBe('OK');
+		expect(sent).toEqual(['/x', '/x', '/y', '/y']);
+		const stats = api.stats()['https://api.test']!;
+		expect([stats.retries, stats.retriesRefused]).toEqual([1, 0]);
+		api.close();
+	});
+
+	it('the retry budget: a run\'s retry held below until its timeout, while a run beside it went out, is not paid', async () => {
+		const sent: string[] = [];
+		let seen = 0;
+		// Run 1's retry (its second attempt) is held below everything until its timeout aborts it; run 2 starts meanwhile.
+		const hold = gate(1000, (request) => request.headers.get('x-run') === '1' && ++seen === 2);
+		const both: Policy = { slot: 'both', create: () => ({
+			wrap: async (_call, next) => {
+				const one = next({ headers: { 'x-run': '1' } });
+				await until(hold.held);
+				const runs = await Promise.allSettled([one, next({ headers: { 'x-run': '2' } })]);
+				return new Response(runs.map((run) => (run.status === 'fulfilled' ? String(run.value.status) : classify(run.reason).code)).join(' '));
+			},
+		}) };
+		const api = createClient({
+			timeout: 500, retry: { limit: 1, delay: () => 0 }, retryBudget: { ratio: 0, minRetries: 1 }, both, gate: hold,
+			fetch: (async (request: Request) => {
+				const { pathname } = new URL(request.url);
+				const run = request.headers.get('x-run') ?? '';
+				const first = !sent.includes(pathname + run);
+				sent.push(pathname + run);
+				return new Response(pathname, { status: first && run !== '2' ? 503 : 200 });
+			}) as typeof globalThis.fetch,
+		} as never);
+		expect(await api.get('https://api.test/x').text()).toBe('TIMEOUT 200');
+		// The window's one retry is the next call's: run 1's never went out.
+		// Before: 'HTTP_5XX' (run 1's retry paid: run 2's attempt going out was taken for it).
+		expect(await code(api.get('https://api.test/y', { both: false } as never))).toBe('OK');
+		expect(sent).toEqual(['/x1', '/x2', '/y', '/y']);
 		api.close();
 	});
 });
