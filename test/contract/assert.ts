@@ -39,3 +39,18 @@ export const rejects = async (promise: Promise<unknown>, message = 'expected a r
 
 	throw new AssertionError(message);
 };
+
+/**
+ * Wait for `check` to hold, polled every 10 ms (the contract's `waitFor`: a test waits for the condition it needs, never a
+ * fixed time, which a busy machine outlasts); past `timeoutMs` it throws an AssertionError naming `what`.
+ */
+export const eventually = async (check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> => {
+	const until = Date.now() + timeoutMs;
+	while (!(await check())) {
+		if (Date.now() > until) {
+			throw new AssertionError(`timed out waiting for ${what}`);
+		}
+
+		await new Promise((resolve) => setTimeout(resolve, 10));
+	}
+};

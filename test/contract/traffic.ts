@@ -1,5 +1,5 @@
 /** The contract's traffic part (bulkhead, rate limit, adaptive throttle, dedupe, hedge, failover) and trace: the same in every runtime. */
-import { equal, ok, rejects } from './assert.js';
+import { equal, eventually, ok, rejects } from './assert.js';
 import { uid, type ContractCase, type ContractEnv, type Library } from './types.js';
 
 export const trafficCases = (lib: Library, env: ContractEnv): ContractCase[] => {
@@ -22,7 +22,7 @@ export const trafficCases = (lib: Library, env: ContractEnv): ContractCase[] => 
 				const id = uid();
 				const controller = new AbortController();
 				const first = api.get(`hang?id=${id}`, { signal: controller.signal }).catch((error: unknown) => error);
-				await new Promise((resolve) => setTimeout(resolve, 50));
+				await eventually(async () => await hits(id, '/hang') > 0, 'the hanging call at the server (its slot taken)');
 				const error = await rejects(api.get(`json?id=${id}`));
 				ok(error instanceof lib.BulkheadFullError, String(error));
 				equal(lib.classify(error).code, 'BULKHEAD_FULL');
@@ -39,7 +39,7 @@ export const trafficCases = (lib: Library, env: ContractEnv): ContractCase[] => 
 				const id = uid();
 				const controller = new AbortController();
 				const hung = api.get(`hang?id=${id}`, { signal: controller.signal }).catch((error: unknown) => error);
-				await new Promise((resolve) => setTimeout(resolve, 50));
+				await eventually(async () => await hits(id, '/hang') > 0, 'the hanging call at the server (its slot taken)');
 				const reason = new Error('the caller left');
 				const error = await rejects(api.get(`json?id=${id}`, { signal: AbortSignal.abort(reason) }));
 				equal(error, reason);
