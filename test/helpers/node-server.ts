@@ -55,7 +55,9 @@ export const serve = async (handler: (request: Request) => Promise<Response> | R
 	});
 	await new Promise<void>((resolve, reject) => {
 		server.once('error', reject);
-		server.listen(port, '127.0.0.1', resolve);
+		// A backlog for a burst of 1,000 connections at once (budget.test): at Node's 511 a busy machine's accept queue
+		// overflowed and some connections were reset (ECONNRESET: attempts the client sent that no handler saw).
+		server.listen({ port, host: '127.0.0.1', backlog: 4096 }, resolve);
 	});
 	const address = server.address() as AddressInfo;
 	return {
