@@ -135,6 +135,15 @@ export class Accounting {
 	}
 
 	/**
+	 * A retry `unsent` gave back went out after all (a request dedupe shares, sent once the caller that made it had left, for
+	 * the callers still waiting): counted and paid, never refused (it is out).
+	 */
+	resent(scope: string): void {
+		this.#stats.scope(scope).retries++;
+		this.#budget?.tryRetry(scope, true, true);
+	}
+
+	/**
 	 * Whether the retry budget refuses a retry (`spend`: it goes out now; one the caller `forced` is paid for, never
 	 * refused); a refusal counted, and told once per window. `paid`: told the bucket a retry spent was counted in (`unsent`'s).
 	 */

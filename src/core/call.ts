@@ -121,9 +121,10 @@ type Run = (extras?: readonly RunOptions[]) => Promise<Response>;
  * (`tries`) and first attempt's share of a retry budget still to earn (`firstIn`): two runs at once each retry after their
  * own (`CallState.failure`), following their own run's abort (`CallState.made`), each retry counted among its own run's
  * (`CallState.retry`), each first attempt earning as it goes out (`CallState.firstIn`), each attempt timed from its own
- * start (`CallState.startedAt`).
+ * start (`CallState.startedAt`). `unpaid`: the scope of its latest retry, given back as its attempt ended before it went
+ * out, while the request it made may still go (one dedupe shares goes on for the callers left): paid as it does (`sending`).
  */
-type RunMark = { due: boolean; failure?: unknown; made?: Request | undefined; tries?: number; firstIn?: string | undefined; startedAt?: number; out?: number };
+type RunMark = { due: boolean; failure?: unknown; made?: Request | undefined; tries?: number; firstIn?: string | undefined; startedAt?: number; out?: number; unpaid?: string | undefined };
 
 /**
  * A client's `PolicyContext.perCall`, the one door to a policy's per-call state: each policy that
@@ -549,7 +550,10 @@ export class Call implements PolicyCall {
 			// A retry a layer refused or answered without I/O (an open breaker, the throttle, a bulkhead or rate limit) was not
 			// sent: not counted, not paid. One that reached the transport was (`sending`), whatever a layer made of its answer;
 			// one held below while its hedge went out and won was not (the hedge is paid as it goes out, and answered the call).
+			// One whose attempt ended before its request went out, which went out after all (a request dedupe shares goes on for
+			// the callers still waiting on it once this one left), is paid and counted then (`unpaid`, `sending`).
 			const out = run.out;
+			run.unpaid = undefined;
 			// Made to follow ky's abort (`follow`), or the run's latest Request that ky made itself when it made this one anew.
 			if (!follow(request, run.made!)) {
 				run.made = request;
@@ -558,6 +562,7 @@ export class Call implements PolicyCall {
 			const sent = this.#sendTo(to, request, init, next).finally(() => {
 				if (run.out === out) {
 					accounting.unsent(at, paid.bucket);
+					run.unpaid = at;
 				}
 			});
 			// Refused as it goes out after all, the call ends with this error (src/core/invocation.ts).
@@ -572,13 +577,19 @@ export class Call implements PolicyCall {
 	 * refusal): the call's first attempt earns the scope's retry budget its share (`ratio × first attempts`), and so does a
 	 * new run's first to a failover mirror, in the mirror's scope, each once, whatever the call's other runs did meanwhile;
 	 * a call failed fast without I/O earns none, nor one whose first attempt joined another's request (dedupe), whose
-	 * retry is no first attempt. A hedge (`hedge`: its `FetchInit.hedge`) is no attempt of the run's own (`wentOut`).
+	 * retry is no first attempt. A hedge (`hedge`: its `FetchInit.hedge`) is no attempt of the run's own (`wentOut`). A
+	 * retry of the run given back as its attempt ended unsent (`RunMark.unpaid`), whose request goes out now, is paid and counted.
 	 */
 	sending(mark?: object, hedge?: unknown): void {
 		this.#state.sends++;
 		const run = (mark ?? this.#state) as RunMark;
 		if (!hedge) {
 			run.out = (run.out ?? 0) + 1;
+			// Its retry given back as its attempt ended (`unpaid`): the request goes out after all.
+			if (run.unpaid !== undefined) {
+				this.#client.accounting.resent(run.unpaid);
+				run.unpaid = undefined;
+			}
 		}
 
 		if (run.firstIn !== undefined) {
