@@ -2,7 +2,7 @@ import type { CacheParts } from './members.js';
 import { unmarked } from '../utils/validate.js';
 import { checkCallOption } from './options.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
-import { classify, classifyStatus } from '../errors/classify.js';
+import { classify, classifyAnswer, classifyStatus } from '../errors/classify.js';
 import { background, partStore } from '../core/part-store.js';
 import { droppedWork } from '../core/part-store-drop.js';
 import { worldsOf } from '../core/world.js';
@@ -96,10 +96,13 @@ const recover = async (cache: CacheState, call: PolicyCall, error: unknown): Pro
 	throw error;
 };
 
-/** With `throwHttpErrors: false` a 5xx resolves instead of throwing: a stored copy answers it too. */
-const answered = async (cache: CacheState, call: PolicyCall, response: Response): Promise<Response> => {
+/**
+ * With `throwHttpErrors: false` a 5xx resolves instead of throwing: a stored copy answers it too, for the reason its
+ * thrown error would give (`reason`: `http-5xx`, or a steadfetch service worker's `network` or `timeout`, `classifyAnswer`).
+ */
+const answered = async (cache: CacheState, call: PolicyCall, response: Response, reason: StaleReason): Promise<Response> => {
 	const request = requestOf(cache, call);
-	const stale = request && await serve(cache, call, request, call.limited ? 'subrequests' : 'http-5xx');
+	const stale = request && await serve(cache, call, request, call.limited ? 'subrequests' : reason);
 	if (!stale) {
 		return response;
 	}
@@ -140,7 +143,8 @@ const wrap = (cache: CacheState, call: PolicyCall, next: () => Promise<Response>
 		if (read.early) {
 			discard(response);
 		} else {
-			resolve(response && classifyStatus(response.status)?.code === 'HTTP_5XX' ? answered(cache, call, response) : response);
+			const failure = response && classifyStatus(response.status)?.code === 'HTTP_5XX' && classifyAnswer(response)!.code;
+			resolve(failure ? answered(cache, call, response, reasons[failure]!) : response);
 		}
 	}, (error: unknown) => {
 		decide(cache, call, read, false);

@@ -69,12 +69,28 @@ const ofStatus = (status: number): Classification => {
  */
 export const classifyStatus = (status: number): Classification | undefined => (status < 400 ? undefined : ofStatus(status));
 
+/** What `classify()` says of an `HTTPError` with `response`: `ofStatus`, but for a steadfetch service worker's `NETWORK` or `TIMEOUT` (`classifyAnswer`). */
+const ofAnswer = (response: Response): Classification => {
+	const classified = ofStatus(response.status);
+	// Headers read only on a transient status (a failure), defensively: an `HTTPError` an app made may carry any object.
+	const code = classified.transient && (response.headers as Partial<Headers> | undefined)?.get?.('steadfetch-error');
+	return code === 'NETWORK' || code === 'TIMEOUT' ? { code, transient: true, status: response.status } : classified;
+};
+
+/**
+ * The classification of an answer: its status's (`classifyStatus`), except for a steadfetch service worker's answer for a
+ * call whose attempts got no answer of the origin's (its `503`/`504` with `Steadfetch-Error: NETWORK` or `TIMEOUT`, steadfetch/sw):
+ * that code, as the worker's client classified its failure (its status kept). Every part that names an answer's failure asks this.
+ */
+export const classifyAnswer = (response: Response): Classification | undefined => (response.status < 400 ? undefined : ofAnswer(response));
+
 /**
  * Classify any error, ours or ky's. `TIMEOUT`, `NETWORK`, `HTTP_429`, `HTTP_5XX`, `CIRCUIT_OPEN`,
  * `BULKHEAD_FULL`, `RATE_LIMITED`, `THROTTLED` (and `HTTP_408`) are transient; `HTTP_4XX`,
  * `INVALID_REQUEST`, `ABORTED` are not (a `SteadfetchError` says so itself: its `transient`).
  *
- * An `HTTPError` is classified by its response's status; an error only named `HTTPError` (an app's or
+ * An `HTTPError` is classified by its response's status (`classifyAnswer`: a steadfetch service worker's `503`/`504`
+ * with `Steadfetch-Error: NETWORK` or `TIMEOUT` is that code, its status kept); an error only named `HTTPError` (an app's or
  * another library's own) with no numeric `response.status` is as any other error (`UNKNOWN`).
  *
  * `NETWORK` is ky's `NetworkError`, or a raw failure the platform's `fetch` reports as a network
@@ -99,9 +115,8 @@ export function classify(error: unknown): Classification {
 	}
 
 	// ky's (by class or name): an app's own error named so, with no fetch Response's status, is as any other (UNKNOWN).
-	const status = isHTTPError(error) && (error.response as Response | null | undefined)?.status;
-	if (typeof status === 'number') {
-		return ofStatus(status);
+	if (isHTTPError(error) && typeof (error.response as Response | null | undefined)?.status === 'number') {
+		return ofAnswer(error.response);
 	}
 
 	// ky's, or a DOMException from AbortSignal.timeout() that reached us directly.

@@ -1,4 +1,4 @@
-import { classifyStatus } from './classify.js';
+import { classifyAnswer, classifyStatus } from './classify.js';
 
 /**
  * What an answer says of its origin, for the parts that count attempts (the breaker, the adaptive throttle): `true` a
@@ -22,5 +22,4 @@ export const originFailed = (response: Response): boolean | undefined => {
  * (its `503`/`504` with `Steadfetch-Error: NETWORK` or `TIMEOUT`): for the breaker and reachability, an attempt without an
  * HTTP answer, as the network failure or timeout the worker met.
  */
-export const unanswered = (response: Response): boolean =>
-	!!classifyStatus(response.status)?.transient && /^(?:NETWORK|TIMEOUT)$/.test(response.headers.get('steadfetch-error') ?? '');
+export const unanswered = (response: Response): boolean => /^(?:NETWORK|TIMEOUT)$/.test(classifyAnswer(response)?.code ?? '');

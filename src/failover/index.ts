@@ -3,7 +3,7 @@ import type { PolicyCall, Policy, PolicyContext, PolicyParts, RunOptions } from 
 import type { Layer } from '../core/types.js';
 import { check, hideUserinfo, optionsOf, isObject, offOnly } from '../utils/validate.js';
 import { isHTTPError } from 'ky';
-import { classify, classifyStatus } from '../errors/classify.js';
+import { classify, classifyAnswer, classifyStatus } from '../errors/classify.js';
 import { scopes } from '../utils/scopes.js';
 import { heldRequest } from '../utils/runtime.js';
 import { callerKeyed } from '../utils/caller-keyed.js';
@@ -158,7 +158,7 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 		}
 
 		const { request } = call;
-		const { code, transient } = failure.response ? classifyStatus(failure.response.status)! : classify(failure.error);
+		const { code, transient } = failure.response ? classifyAnswer(failure.response)! : classify(failure.error);
 		const list = request && transient && !call.signal?.aborted
 			&& (call.method === 'GET' || call.method === 'HEAD' || (request.headers.has('idempotency-key') && callerKeyed(call, context.options.headers)))
 			? mirrors.get(new URL(request.url).origin) : undefined;

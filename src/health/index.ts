@@ -2,7 +2,7 @@ import { healthAt } from '../bands/bands.js';
 import type { Policy, PolicyCall, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { Layer } from '../core/types.js';
 import { check, optionsOf, isPositiveFinite, offOnly } from '../utils/validate.js';
-import { classify, classifyStatus, type Classification } from '../errors/classify.js';
+import { classify, classifyAnswer, type Classification } from '../errors/classify.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import { originFailed } from '../errors/origin-failed.js';
 import { scopes } from '../utils/scopes.js';
@@ -151,7 +151,7 @@ const createHealth = ({ clock, emit, perCall, scopeOf }: PolicyContext, windowMs
 		// Its caller's own signal ended it (the request is not one dedupe shares with a later caller): ABORTED, as every part counts it.
 		const gone = (): boolean | undefined => call.signal?.aborted && request.signal.aborted;
 		return next(request, init).then((response) => {
-			let classified = gone() ? aborted : classifyStatus(response.status);
+			let classified = gone() ? aborted : classifyAnswer(response);
 			if (classified?.transient && refusal(response)) {
 				// A steadfetch service worker's refusal of its client's own: the origin was not asked. The call's last real
 				// outcome stays (none: the call is not counted), as for a refusal of a layer inside this one.

@@ -1,0 +1,64 @@
+/**
+ * Defect hunt, thirty-second round (area: recovery — the breaker shared across tabs, its probe, health). API.md "One
+ * vocabulary of failure" (`classify()` / `originFailed` decide: a steadfetch service worker's `NETWORK` or `TIMEOUT`
+ * answer is an attempt that got no answer of the origin's), "Recovery without waiting", "Reachability and recovery".
+ * Scripted transports on injected clocks; the fakes of recovery-hunt31-variants.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import { classify, createClient } from '../../src/entries/core.js';
+import { staleCache } from '../../src/entries/cache.js';
+import { failover } from '../../src/entries/failover.js';
+import { health } from '../../src/entries/health.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { origin } from './breaker-kit.js';
+
+/** A steadfetch service worker's answer for a call whose attempts got no answer of the origin's (`NETWORK`: 503, `TIMEOUT`: 504). */
+const unanswered = (code: 'NETWORK' | 'TIMEOUT'): Response =>
+	new Response(JSON.stringify({ error: code }), { status: code === 'TIMEOUT' ? 504 : 503, headers: { 'content-type': 'application/json', 'steadfetch-error': code } });
+
+describe('a steadfetch service worker\'s NETWORK 503 / TIMEOUT 504 is named by what its attempts met (classify(), one vocabulary)', () => {
+	it('health topErrors, stats failures and classify() of the call\'s error say NETWORK and TIMEOUT, not HTTP_5XX', async () => {
+		const clock = new ManualClock();
+		let next: 'NETWORK' | 'TIMEOUT' = 'NETWORK';
+		const api = createClient({ clock, fetch: (async () => unanswered(next)) as typeof fetch, retry: 0, breaker: false, health: health() });
+		const codes: string[] = [];
+		await api.get(`${origin}/x`).catch((error: unknown) => codes.push(classify(error).code));
+		next = 'TIMEOUT';
+		await api.get(`${origin}/x`).catch((error: unknown) => codes.push(classify(error).code));
+		const stats = api.stats()[origin]!;
+		// Before: ['HTTP_5XX', 'HTTP_5XX'], failures { HTTP_5XX: 2 }, topErrors [{ HTTP_5XX, 2 }] (the error rate was right: 1).
+		expect([codes, stats.failures, stats.topErrors, stats.errorRate]).toEqual([['NETWORK', 'TIMEOUT'], { NETWORK: 1, TIMEOUT: 1 }, [{ code: 'NETWORK', count: 1 }, { code: 'TIMEOUT', count: 1 }], 1]);
+		api.close();
+	});
+
+	it('with throwHttpErrors: false (the answer resolves the call), health counts it as NETWORK too', async () => {
+		const clock = new ManualClock();
+		const api = createClient({ clock, fetch: (async () => unanswered('NETWORK')) as typeof fetch, retry: 0, breaker: false, health: health() });
+		await api.get(`${origin}/x`, { throwHttpErrors: false });
+		expect(api.stats()[origin]?.topErrors).toEqual([{ code: 'NETWORK', count: 1 }]);
+		api.close();
+	});
+
+	it('failover\'s event names the primary\'s failure so (code NETWORK where HTTP_5XX)', async () => {
+		const mirror = 'https://mirror.test';
+		const fetch = (async (request: Request) => (request.url.startsWith(mirror) ? new Response('{}') : unanswered('NETWORK'))) as typeof globalThis.fetch;
+		const api = createClient({ fetch, retry: 0, breaker: false, failover: failover({ mirrors: { [origin]: [mirror] } }) });
+		const codes: string[] = [];
+		api.on('failover', (event) => codes.push(event.code));
+		expect((await api.get(`${origin}/x`)).status).toBe(200);
+		expect((await api.get(`${origin}/x`, { throwHttpErrors: false })).status).toBe(200);
+		expect(codes).toEqual(['NETWORK', 'NETWORK']);
+		api.close();
+	});
+
+	it('a stored copy answering it says detail=network, whether the answer threw or resolved (throwHttpErrors: false)', async () => {
+		let next = (): Response => new Response('{"v":1}', { headers: { 'content-type': 'application/json' } });
+		const api = createClient({ fetch: (async () => next()) as typeof fetch, retry: 0, breaker: false, staleCache: staleCache() });
+		await (await api.get(`${origin}/x`)).text();
+		next = () => unanswered('NETWORK');
+		const thrown = (await api.get(`${origin}/x`)).headers.get('cache-status');
+		const resolved = (await api.get(`${origin}/x`, { throwHttpErrors: false })).headers.get('cache-status');
+		expect([thrown, resolved].map((status) => status?.replace(/ttl=-?\d+/, 'ttl'))).toEqual(['steadfetch; hit; ttl; detail=network', 'steadfetch; hit; ttl; detail=network']);
+		api.close();
+	});
+});
