@@ -4,7 +4,7 @@ import { tryLock, webLocks, type LockManagerLike } from '../utils/lock.js';
 import { background, storageError, storageMs } from '../core/part-store.js';
 import { hasTabs } from '../utils/tabs.js';
 import { askMs, bounded, clearLeadMs, type BreakerRecord, type Circuit } from './circuit.js';
-import { closeCircuits, known, load, read, receive, reloaded, tally, underLock, type Circuits } from './circuits.js';
+import { closeCircuits, known, load, read, receive, reloaded, restore, tally, underLock, type Circuits } from './circuits.js';
 import { poke } from './probe.js';
 import { pause } from './healthy.js';
 import { untilClosed } from '../core/closing.js';
@@ -195,13 +195,13 @@ const recover = (circuits: Circuits, reason: string): void => {
 /**
  * A page restored from the back/forward cache (`pageshow`, `persisted`): its channel got none of the other tabs' messages
  * while it was there (another tab's reset or probe that closed a scope, an opening), so each scope it has read reads its
- * stored state again and takes it if newer (`load`, as under the probe's lock); one not read yet is read at its first call.
+ * stored state again and takes it if newer (`load`, as under the probe's lock); one it knows only from the other tabs'
+ * messages (never read: also one it forgot, `Circuits.forgot`) is read now as its first call would read it (`restore`),
+ * not kept as told before (shown, and told a tab that asks, until that call).
  */
 const restored = (circuits: Circuits): void => {
-	for (const [, circuit] of circuits.scopes.entries()) {
-		if (circuit.read) {
-			void load(circuits, circuit, 'shared');
-		}
+	for (const [, circuit] of [...circuits.scopes.entries(), ...circuits.forgot]) {
+		void (circuit.read ? load(circuits, circuit, 'shared') : restore(circuits, circuit));
 	}
 };
 

@@ -4,13 +4,14 @@
  * answer is an attempt that got no answer of the origin's), "Recovery without waiting", "Reachability and recovery".
  * Scripted transports on injected clocks; the fakes of recovery-hunt31-variants.test.ts.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { classify, createClient } from '../../src/entries/core.js';
 import { staleCache } from '../../src/entries/cache.js';
 import { failover } from '../../src/entries/failover.js';
 import { health } from '../../src/entries/health.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { origin } from './breaker-kit.js';
+import { origin, sharedTabs, windowEachTest } from './breaker-kit.js';
+import type { FakeWindow } from './outbox-helpers.js';
 
 /** A steadfetch service worker's answer for a call whose attempts got no answer of the origin's (`NETWORK`: 503, `TIMEOUT`: 504). */
 const unanswered = (code: 'NETWORK' | 'TIMEOUT'): Response =>
@@ -60,5 +61,48 @@ describe('a steadfetch service worker\'s NETWORK 503 / TIMEOUT 504 is named by w
 		const resolved = (await api.get(`${origin}/x`, { throwHttpErrors: false })).headers.get('cache-status');
 		expect([thrown, resolved].map((status) => status?.replace(/ttl=-?\d+/, 'ttl'))).toEqual(['steadfetch; hit; ttl; detail=network', 'steadfetch; hit; ttl; detail=network']);
 		api.close();
+	});
+});
+
+let win: FakeWindow;
+const clients = windowEachTest((made) => {
+	win = made;
+});
+const tabsOf = sharedTabs(clients, 'h32-tabs');
+
+/** What a browser fires at a page restored from the back/forward cache (its BroadcastChannel got nothing meanwhile). */
+const restoredFromBfcache = (): void => {
+	win.dispatch(Object.assign(new Event('pageshow'), { persisted: true }));
+	win.document.dispatchEvent(new Event('visibilitychange'));
+};
+
+describe('breaker across tabs: a page restored from the back/forward cache, a scope it knows only from another tab\'s message', () => {
+	it('reads that scope\'s stored state too: it no longer shows, nor tells an asking tab, the open state another tab\'s reset ended', async () => {
+		const { open, clock, store, other } = tabsOf();
+		const a = open(); // never calls the scope: it knows it from b's message only
+		const b = open({ consecutiveFailures: 1 });
+		const elsewhere = 'https://other.test';
+		b.server.answer(503);
+		expect([await b.call(), await b.call(`${elsewhere}/x`)]).toEqual(['HTTPError', 'HTTPError']);
+		await vi.waitFor(() => expect([a.api.breaker(origin).state, a.api.breaker(elsewhere).state]).toEqual(['open', 'open']));
+		// The page goes into the bfcache; 10 s later a tab still running resets the scope (its record stored, its message missed).
+		clock.advance(10_000);
+		const stored = await store.get(origin) as { at: number };
+		await store.set(origin, { v: 2, scope: origin, state: 'closed', openedAt: 0, reopensAt: 0, opens: 0, at: stored.at + 10_000 });
+		clock.advance(1_000);
+		restoredFromBfcache();
+		await vi.waitFor(() => expect(b.api.breaker(origin).state).toBe('closed'));
+		// Before: 'open' (a's record from b's message, kept through the restore).
+		await vi.waitFor(() => expect(a.api.breaker(origin).state).toBe('closed'));
+		// A tab whose read of the scopes failed asks the others for them: the scope still open is told by both tabs, the one
+		// reset by none (a tab answers asks in order: a's answer for `origin` would come before its answer for `elsewhere`).
+		const asker = other();
+		const told: string[] = [];
+		asker.onmessage = (event: MessageEvent) => told.push(`${(event.data as { scope?: unknown }).scope} ${(event.data as { state?: unknown }).state}`);
+		asker.postMessage({ ask: origin });
+		asker.postMessage({ ask: elsewhere });
+		await vi.waitFor(() => expect(told.filter((each) => each.startsWith(elsewhere))).toHaveLength(2));
+		// Before: a told the asker `${origin} open`.
+		expect(told).toEqual([`${elsewhere} open`, `${elsewhere} open`]);
 	});
 });
