@@ -1,5 +1,5 @@
 import type { PolicyCall } from '../core/policy.js';
-import { classify, classifyStatus } from '../errors/classify.js';
+import { classify, classifyAnswer } from '../errors/classify.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import type { Drain } from './drain.js';
 import { lastErrorOf, outcomeOf, scheduleOf } from './outcome.js';
@@ -36,7 +36,7 @@ export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, recor
 		response = answer instanceof Response ? answer : undefined;
 	}
 
-	const failure = response ? classifyStatus(response.status) : classify(error);
+	const failure = response ? classifyAnswer(response) : classify(error);
 	// Written back only in the world its call started in (src/core/world.ts): no discard of it, no clear of
 	// the outbox (all, or of its identity) and the same identity since the call started, not since `run` ended.
 	const due = await queue.follow(record.id, async (following) => {

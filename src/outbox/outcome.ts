@@ -1,5 +1,5 @@
 import { parseRetryAfter } from '../utils/runtime.js';
-import { classify, classifyStatus, type Classification } from '../errors/classify.js';
+import { classify, classifyAnswer, type Classification } from '../errors/classify.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import type { PolicyContext } from '../core/policy.js';
 import { sensitiveOf } from '../core/sensitive-of.js';
@@ -69,14 +69,14 @@ export const backoff = ({ baseBackoffMs, maxBackoffMs }: Pick<Rules, 'baseBackof
  * When a failed write goes next: at the server's `Retry-After` on a 429 or a 503 (pinned), else after the error's
  * `retryAfterMs` (the breaker's), else after the backoff of its `attempts` — at most
  * `maxNetworkBackoffMs` when the attempt ended by a network failure or a timeout (`classify()`'s
- * `NETWORK` or `TIMEOUT`): the user's wait for the API's return. A wait from outside never outlives
+ * `NETWORK` or `TIMEOUT`; a steadfetch service worker's answer saying so, `classifyAnswer`): the user's wait for the API's return. A wait from outside never outlives
  * the entry's retention (and one that is no number waits as long as retention allows).
  */
 export const scheduleOf = (response: Response | undefined, error: unknown, { attempts, createdAt, retainFrom }: Standing, rules: Rules, now: number, random: () => number): Schedule => {
 	// Read on a 429 or a 503 only, as ky, the breaker and the rate limiter read it (RFC 9110 §10.2.3, RFC 6585).
 	const retryAfter = [429, 503].includes(response?.status as number) ? parseRetryAfter(response!.headers.get('retry-after'), now) : undefined;
 	const drawn = retryAfter ?? (error as { retryAfterMs?: number } | undefined)?.retryAfterMs ?? backoff(rules, attempts, random());
-	const code = response ? undefined : classify(error).code;
+	const code = (response ? classifyAnswer(response) : classify(error))?.code;
 	const unanswered = code === 'NETWORK' || code === 'TIMEOUT';
 	const wait = unanswered ? Math.min(drawn, rules.maxNetworkBackoffMs) : drawn;
 	return {
@@ -99,7 +99,7 @@ export const scheduleOf = (response: Response | undefined, error: unknown, { att
  */
 export const outcomeOf = (response: Response | undefined, error: unknown, entry: Standing, rules: Rules, now: number, random: () => number, unsent?: boolean): Outcome => {
 	const status = response?.status;
-	const failure = response ? classifyStatus(status!) : classify(error);
+	const failure = response ? classifyAnswer(response) : classify(error);
 	if (!failure) {
 		return { kind: 'sent' };
 	}

@@ -11,6 +11,7 @@ import { failover } from '../../src/entries/failover.js';
 import { health } from '../../src/entries/health.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { origin, sharedTabs, windowEachTest } from './breaker-kit.js';
+import { outcomeOf } from '../../src/outbox/outcome.js';
 import type { FakeWindow } from './outbox-helpers.js';
 
 /** A steadfetch service worker's answer for a call whose attempts got no answer of the origin's (`NETWORK`: 503, `TIMEOUT`: 504). */
@@ -61,6 +62,16 @@ describe('a steadfetch service worker\'s NETWORK 503 / TIMEOUT 504 is named by w
 		const resolved = (await api.get(`${origin}/x`, { throwHttpErrors: false })).headers.get('cache-status');
 		expect([thrown, resolved].map((status) => status?.replace(/ttl=-?\d+/, 'ttl'))).toEqual(['steadfetch; hit; ttl; detail=network', 'steadfetch; hit; ttl; detail=network']);
 		api.close();
+	});
+});
+
+describe('an outbox replay answered by a steadfetch service worker\'s NETWORK 503 (outcomeOf: its attempt met a network failure)', () => {
+	it('is recorded as NETWORK and goes again at most maxNetworkBackoffMs ahead, as a network failure of its own', () => {
+		const rules = { maxAttempts: 20, baseBackoffMs: 1_000, maxBackoffMs: 300_000, maxNetworkBackoffMs: 30_000, retentionMs: 7 * 86_400_000 };
+		const now = 1_700_000_000_000;
+		const outcome = outcomeOf(unanswered('NETWORK'), undefined, { attempts: 9, createdAt: now }, rules, now, () => 0.99) as { kind: string; failure: { code: string }; at: number };
+		// Before: ['retry', 'HTTP_5XX', 297000] (the backoff of an origin's 503, not capped).
+		expect([outcome.kind, outcome.failure.code, outcome.at - now]).toEqual(['retry', 'NETWORK', 30_000]);
 	});
 });
 
