@@ -123,8 +123,8 @@ export class Drain {
 	 * Start the first drain, unless one was: at the client's start, or by its first eligible call where
 	 * no timer may be set (workerd) or before the start's timer. In a page (`loaded`: a reload) it is the
 	 * reload's: the entries queued up to the client's start are due, after the `resume` wait — a page loaded
-	 * again is where a user waits for them —; not those the page queued later, whose backoff stands (a write
-	 * that just failed is not replayed at once).
+	 * again is where a user waits for them —; not those the page queued itself, later or in the same millisecond,
+	 * whose backoff stands (a write that just failed is not replayed at once).
 	 */
 	start(waitUntil?: WaitUntil): void {
 		if (!this.#started) {

@@ -99,7 +99,7 @@ export class Pass {
 	readonly #tally: Tally;
 	/** Scopes made due now by a trigger (`''`: every scope). */
 	readonly #due: ReadonlySet<string>;
-	/** Entries queued up to this time (epoch ms) are due now too, whatever their scope: a reload's (`Drain.start`). */
+	/** Entries queued up to this time (epoch ms) are due now too, whatever their scope, but the page's own: a reload's (`Drain.start`). */
 	readonly #before: number;
 	readonly #waitUntil: WaitUntil | undefined;
 	/** Scopes (and identity lanes, `<scope> <identity>`) blocked for the rest of the pass. */
@@ -125,10 +125,11 @@ export class Pass {
 
 	/**
 	 * Made due now whatever its backoff by the trigger: its scope's (or every scope's), or a reload's (`#before`) — queued
-	 * up to the page's load, or dated after now (the clock stepped back since: never a write this page queued).
+	 * up to the page's load, or dated after now (the clock stepped back since), and not by this page's own clients (`Queue.order`:
+	 * a write queued in the millisecond the page loaded, under a clock that did not move, is no earlier page's).
 	 */
-	#hurried(scope: string, createdAt: number, now: number): boolean {
-		return this.#due.has('') || this.#due.has(scope) || createdAt <= this.#before || (this.#before > -Infinity && createdAt > now);
+	#hurried(scope: string, id: string, createdAt: number, now: number): boolean {
+		return this.#due.has('') || this.#due.has(scope) || (this.#before > -Infinity && (createdAt <= this.#before || createdAt > now) && !this.#queue.order.has(id));
 	}
 
 	/**
@@ -279,7 +280,7 @@ export class Pass {
 			} else if (record.attempts >= options.maxAttempts) {
 				// Its attempts reached `maxAttempts` already (its call's own, or made under a larger one): never sent again.
 				await this.#bury(record, key, 'max-attempts');
-			} else if (record.nextAttemptAt > now && record.nextAttemptAt - now <= (record.pinned ? options.retentionMs : options.maxBackoffMs) && (record.pinned || !this.#hurried(scope, record.createdAt, now))) {
+			} else if (record.nextAttemptAt > now && record.nextAttemptAt - now <= (record.pinned ? options.retentionMs : options.maxBackoffMs) && (record.pinned || !this.#hurried(scope, id, record.createdAt, now))) {
 				// Not waited for past what the backoff gives (`maxBackoffMs`), nor a server's `Retry-After` (`pinned`) past retention
 				// (stored cut to it): a later time read from storage (the clock stepped back, another client's) makes it due now.
 				this.#block(scope, Math.min(record.nextAttemptAt, start + options.retentionMs));

@@ -1,0 +1,28 @@
+/**
+ * Defect hunt, thirty-second round (the outbox): a reload's drain hurries what earlier pages left, never a write the
+ * page's own clients queued — also one of the millisecond the client started in (a clock that does not move).
+ */
+import { describe, expect, it } from 'vitest';
+import { OutboxQueuedError } from '../../src/entries/index.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { harnessEachTest } from './outbox-helpers.js';
+
+const { h } = harnessEachTest();
+
+const queued = async (promise: Promise<unknown>): Promise<string> => {
+	const error = await promise.then(() => undefined, (caught: unknown) => caught);
+	expect(error).toBeInstanceOf(OutboxQueuedError);
+	return (error as OutboxQueuedError).entryId;
+};
+
+describe('outbox hunt 32: a reload\'s drain and a write of the same millisecond', () => {
+	it('a write this page queued in the millisecond it started (a clock that does not move) keeps its backoff', async () => {
+		const page = h.make({ outbox: { baseBackoffMs: 60_000, resumeJitterMs: 400 } });
+		const mine = await queued(page.post('mutate?id=same&fail=503&times=1', { json: {} }));
+		const before = Date.now();
+		await waitFor(() => Date.now() - before > 600, 'the reload\'s wait over');
+		// Before: 2 (the reload's drain, 200 ms on, replayed it: its createdAt was the page's start).
+		expect(h.sentOf('same').length).toBe(1);
+		expect((await page.outbox.list()).map((entry) => [entry.id, entry.attempts])).toEqual([[mine, 1]]);
+	});
+});
