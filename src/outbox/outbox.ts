@@ -175,8 +175,9 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 			if (!diesWithRequest()) {
 				// Not at once: nothing touches storage while createClient runs. In workerd (no timer outside
 				// a request) the first eligible call starts the drain instead.
-				// In a page (a reload) every entry queued up to now is due, after the `resumeJitterMs` wait.
-				document_ === undefined || drain.loaded(context.clock.now());
+				// In a page (a reload) every entry queued up to now is due, after the `resumeJitterMs` wait: at the start of the first
+				// client of the name and store here, not of one `extend()` made of it later (the page did not load again).
+				document_ === undefined || counted.users > 1 || drain.loaded(context.clock.now());
 				const timer = setTimeout(() => {
 					drain.start();
 					// Entries queued before this client started (a reload) are counted too (here and in the other tabs),

@@ -26,3 +26,33 @@ describe('outbox hunt 32: a reload\'s drain and a write of the same millisecond'
 		expect((await page.outbox.list()).map((entry) => [entry.id, entry.attempts])).toEqual([[mine, 1]]);
 	});
 });
+
+describe('outbox hunt 32: extend() in a page is no reload', () => {
+	it('the reload\'s drain tried what an earlier page left and it failed again: a client extend() makes later does not replay it again at once', async () => {
+		const first = h.make({ outbox: { baseBackoffMs: 60_000 } });
+		await queued(first.post('mutate?id=prev&fail=503&times=2', { json: {} }));
+		first.close();
+		h.clock.advance(1);
+		const page = h.make({ outbox: { baseBackoffMs: 60_000 } });
+		await waitFor(async () => (await page.outbox.list())[0]?.attempts === 2, 'the reload\'s drain replayed it, and it failed again');
+		h.clock.advance(1);
+		page.extend({ headers: { 'x-part': 'admin' } });
+		const before = Date.now();
+		await waitFor(() => Date.now() - before > 600, 'the extended client\'s start over');
+		// Before: 3 (the extended client's start drained as a reload's, making the entry due whatever its backoff).
+		expect(h.sentOf('prev').length).toBe(2);
+		expect((await page.outbox.list()).map((entry) => entry.attempts)).toEqual([2]);
+	});
+
+	it('nor a write the page queued before it', async () => {
+		const page = h.make({ outbox: { baseBackoffMs: 60_000 } });
+		await new Promise((resolve) => setTimeout(resolve, 50)); // The page's own start drain is over.
+		h.clock.advance(1);
+		await queued(page.post('mutate?id=parent&fail=503&times=1', { json: {} }));
+		h.clock.advance(1);
+		page.extend({ headers: { 'x-part': 'admin' } });
+		const before = Date.now();
+		await waitFor(() => Date.now() - before > 600, 'the extended client\'s start over');
+		expect(h.sentOf('parent').length).toBe(1);
+	});
+});
