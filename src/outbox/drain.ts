@@ -39,6 +39,8 @@ export class Drain {
 	readonly #forced = new Set<string>();
 	/** Entries queued up to this time (epoch ms, the injected clock) are due now in the next pass: a reload's (`start`). */
 	#before = -Infinity;
+	/** A pass made every scope due (`flush()`, `online`, the page visible): a reload's drain after it hurries nothing (each was just tried). */
+	#all = false;
 	/** A trigger came while a drain ran: it runs one more pass. */
 	#again = false;
 	#started = false;
@@ -72,7 +74,7 @@ export class Drain {
 	 */
 	async trigger(scope?: string | true | number, waitUntil?: WaitUntil): Promise<FlushResult | undefined> {
 		if (typeof scope === 'number') {
-			this.#before = Math.max(this.#before, scope);
+			this.#before = this.#all ? this.#before : Math.max(this.#before, scope);
 		} else if (scope) {
 			this.#forced.add(scope === true ? '' : scope);
 			if (scope === true) {
@@ -124,7 +126,8 @@ export class Drain {
 	 * no timer may be set (workerd) or before the start's timer. In a page (`loaded`: a reload) it is the
 	 * reload's: the entries queued up to the client's start are due, after the `resume` wait — a page loaded
 	 * again is where a user waits for them —; not those the page queued itself, later or in the same millisecond,
-	 * whose backoff stands (a write that just failed is not replayed at once).
+	 * whose backoff stands (a write that just failed is not replayed at once), nor any once a pass during the wait made
+	 * every entry due (`flush()`: each was just tried).
 	 */
 	start(waitUntil?: WaitUntil): void {
 		if (!this.#started) {
@@ -185,6 +188,7 @@ export class Drain {
 
 				const due = new Set(this.#forced);
 				const before = this.#before;
+				this.#all ||= due.has('');
 				this.#forced.clear();
 				this.#before = -Infinity;
 				wake = await queue.permit(async (permit) => {

@@ -56,3 +56,20 @@ describe('outbox hunt 32: extend() in a page is no reload', () => {
 		expect(h.sentOf('parent').length).toBe(1);
 	});
 });
+
+describe('outbox hunt 32: a flush() during the reload\'s wait', () => {
+	it('replays what an earlier page left, which fails again: the reload\'s drain after the wait does not replay it again at once', async () => {
+		const first = h.make({ outbox: { baseBackoffMs: 60_000 } });
+		await queued(first.post('mutate?id=twice&fail=503&times=2', { json: {} }));
+		first.close();
+		h.clock.advance(1);
+		const page = h.make({ outbox: { baseBackoffMs: 60_000, resumeJitterMs: 400 } });
+		await new Promise((resolve) => setTimeout(resolve, 20)); // The client's start timer fired: its drain waits 200 ms.
+		expect(await page.outbox.flush()).toMatchObject({ sent: 0, failed: 1, remaining: 1 });
+		const before = Date.now();
+		await waitFor(() => Date.now() - before > 600, 'the reload\'s wait over');
+		// Before: 3 (the reload's drain made the entry the flush had just tried due again, whatever its backoff).
+		expect(h.sentOf('twice').length).toBe(2);
+		expect((await page.outbox.list()).map((entry) => entry.attempts)).toEqual([2]);
+	});
+});
