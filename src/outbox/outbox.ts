@@ -106,12 +106,14 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 		},
 		async stats() {
 			// One listing for both (an entry buried meanwhile is counted once), each record read once; a pending one
-			// that cannot be read counts too, as `size()` counts it (a pass makes it a dead letter).
+			// that cannot be read counts too, as `size()` counts it (a pass makes it a dead letter), and so do those the
+			// store did not answer a read of in time (their bytes unknown).
 			const stats = { entries: 0, dead: 0, bytes: 0 };
+			const counted = ({ dead }: { dead: boolean }) => stats[dead ? 'dead' : 'entries']++;
 			await queue.forEach(undefined, ({ deadReason, body }) => {
 				stats[deadReason ? 'dead' : 'entries']++;
 				stats.bytes += body?.byteLength ?? 0;
-			}, ({ dead }) => stats[dead ? 'dead' : 'entries']++);
+			}, counted, counted);
 			return stats;
 		},
 	});

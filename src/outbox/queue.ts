@@ -739,8 +739,9 @@ export class Queue {
 	 * marks dead is not read: its dead key is). Once the store did not answer a read, the rest are not read:
 	 * a store gone down in the middle of a long queue costs one `storageTimeoutMs`, not one per entry.
 	 * `unread`: told of each one that is no readable record (a pending one is counted by `count`; a pass makes it a dead letter).
+	 * `unanswered`: told of each one not read because the store did not answer in time (listed, so counted by `count`).
 	 */
-	async forEach(dead: boolean | undefined, visit: (record: OutboxRecord) => void, unread?: (key: RecordKey) => void): Promise<void> {
+	async forEach(dead: boolean | undefined, visit: (record: OutboxRecord) => void, unread?: (key: RecordKey) => void, unanswered?: (key: RecordKey) => void): Promise<void> {
 		// The store's keys once more, at the first key whose record read as nothing: removed since the listing (another tab
 		// delivered or discarded it), or there and giving back nothing (a pending one counted by `count` all the same): shown
 		// unreadable, as a dead letter too, `discard(id)` removes it (a pass makes a pending one a dead letter). One listing at most.
@@ -748,13 +749,19 @@ export class Queue {
 		const keys = await this.list();
 		// What every pending record names in `replaces` first: an entry a later write superseded is not shown, as a pass never sends it.
 		dead || await this.#study(() => true);
-		for (const key of keys) {
-			// A key of the kind asked for (`undefined`: both), listed under its own kind's prefix.
-			const wanted = !stale(key) && (dead === undefined || key.dead === dead);
+		// A key of the kind asked for (`undefined`: both), listed under its own kind's prefix.
+		const wants = (key: RecordKey): boolean => !stale(key) && (dead === undefined || key.dead === dead);
+		for (const [at, key] of keys.entries()) {
+			const wanted = wants(key);
 			let record: unknown;
 			try {
 				record = wanted ? await this.read(key.key, true) : undefined;
 			} catch {
+				// The store did not answer in time: the rest are not read, `unanswered` told of each one wanted.
+				for (const left of keys.slice(at)) {
+					wants(left) && unanswered?.(left);
+				}
+
 				return;
 			}
 

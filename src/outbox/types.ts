@@ -144,7 +144,8 @@ export interface Outbox {
 	clear(options?: { identity: string }): Promise<void>;
 	/**
 	 * What the outbox stores: pending entries (`entries`), dead letters (`dead`), and the bytes of their
-	 * bodies (`bytes`, pending and dead: files included). Lists the store and reads each record.
+	 * bodies (`bytes`, pending and dead: files included). Lists the store and reads each record: one the store does
+	 * not read back within `storageTimeoutMs` is counted all the same (as `size()` counts it), its bytes not.
 	 */
 	stats(): Promise<{ entries: number; dead: number; bytes: number }>;
 }

@@ -169,9 +169,9 @@ describe('a store that stops answering reads in the middle of a long outbox', ()
 		};
 		const [listed, listReads] = await counted(async () => api.outbox.list());
 		const [stats, statsReads] = await counted(async () => api.outbox.stats());
-		// One read each, not 40.
-		expect({ reads: [listReads, statsReads], listed: listed.length < 40, stats: stats.entries < 40, errors: errors.length > 0 })
-			.toEqual({ reads: [1, 1], listed: true, stats: true, errors: true });
+		// One read each, not 40; stats() counts the entries it did not read, as size() does (their bytes unknown).
+		expect({ reads: [listReads, statsReads], listed: listed.length < 40, stats: stats.entries, errors: errors.length > 0 })
+			.toEqual({ reads: [1, 1], listed: true, stats: 40, errors: true });
 	});
 });
 
