@@ -74,4 +74,6 @@ it('npm run demo: only its story and table, its tuned settings and the surprisin
 	// What the explanation says, in numbers: about twice the calls for about the same load on the server.
 	expect(steadfetch.callsMade).toBeGreaterThan(1.5 * ky.callsMade);
 	expect(steadfetch.requestsReachingServer).toBeLessThan(1.3 * ky.requestsReachingServer);
-}, 90_000);
+	// Two runs when the first took 40 s or more (a busy machine): up to twice that, and npm's start each time. A bound of 90 s
+	// was met by the two runs under load (the test timed out): a hang still fails, later.
+}, 180_000);
