@@ -677,6 +677,8 @@ describe('What it costs', () => {
 
 	it('the sizes it states are what scripts/size.mjs measures (within 2 %), and so are the increments it states', () => {
 		const run = spawnSync(process.execPath, [join(root, 'scripts/size.mjs'), '--json'], { cwd: root, encoding: 'utf8' });
+		// Why it gave no report (dist/ missing or rebuilt meanwhile: 'Unexpected end of JSON input' said nothing of it).
+		expect(run.status, run.stderr).toBe(0);
 		const report = JSON.parse(run.stdout.slice(run.stdout.indexOf('{\n'))) as { rows: Array<{ name: string; brotliWithDeps: number }>; kyAlone: number; axios: number; ofetch: number; alternatives: number };
 		const measured = (name: string): number => report.rows.find((row) => row.name === name)!.brotliWithDeps;
 		const stated = (label: string): number => Number(new RegExp(`^\\| ${label.replaceAll(/[()+.*`]/g, '\\$&')} [^\\n]*?\\| ([\\d,]+) \\|$`, 'm').exec(readme)?.[1]?.replaceAll(',', ''));
