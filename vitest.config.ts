@@ -8,6 +8,13 @@ import { chromiumArgs, findChromium } from './test/helpers/chromium.js';
 
 const globalSetup = ['./test/helpers/global-setup.ts'];
 
+/**
+ * `expect.poll` waits as long as test/helpers/wait-for.ts `waitFor` does (10 s), not vitest's 1 s: a condition that holds
+ * at once still passes at once, and one a busy two-core machine is late with (an outbox entry removed once its answer is
+ * back, in a Chromium page at a load of 9-18) is waited for.
+ */
+const expectations = { poll: { timeout: 10_000 } };
+
 /** src/ as the edge build has it (tsup.config.ts `swapsFor('edge')`): each module with a `-edge.ts` sibling is that sibling. */
 const edgeSwaps: Plugin = {
 	name: 'steadfetch-swaps-edge',
@@ -39,6 +46,7 @@ export default defineConfig({
 					environment: 'node',
 					include: ['test/unit/**/*.test.ts', 'test/contract/node.test.ts', 'test/node/**/*.test.ts', 'test/workerd-requests/**/*.test.ts'],
 					globalSetup,
+					expect: expectations,
 					// Real Chromium pages (reloads, tabs, IndexedDB) and child processes take seconds: at a load average of 9–13 a
 					// cache-chromium test took 6.2 s against vitest's default 5 s. A test that hangs still fails, later.
 					testTimeout: 30_000,
@@ -51,6 +59,7 @@ export default defineConfig({
 					name: 'chromium',
 					include: ['test/browser/**/*.test.ts'],
 					globalSetup,
+					expect: expectations,
 					browser: {
 						enabled: true,
 						headless: true,
@@ -67,6 +76,7 @@ export default defineConfig({
 					name: 'workerd',
 					include: ['test/workerd/**/*.test.ts'],
 					globalSetup,
+					expect: expectations,
 					// workerd only logs an exception thrown from a timer or a listener: this fails the test.
 					setupFiles: ['./test/helpers/workerd-uncaught.ts'],
 				},
