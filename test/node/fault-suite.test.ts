@@ -144,7 +144,8 @@ it(`survives the chaos script (seed ${seed}) with nothing lost, nothing doubled,
 	// Several thousand calls: on a busy machine the script's 17 s hold fewer, so the users go on in
 	// its last, healthy mode until they have made them (a condition waited for, not a throughput
 	// floor; it still fails if calls stop completing).
-	const enough = performance.now() + 30_000;
+	// 30 s was short at a load of 18 ('expected 1995 to be greater than 2000'): 90 s.
+	const enough = performance.now() + 90_000;
 	while (calls <= 2_000 && performance.now() < enough) {
 		await new Promise((resolve) => setTimeout(resolve, 50));
 	}
@@ -152,8 +153,8 @@ it(`survives the chaos script (seed ${seed}) with nothing lost, nothing doubled,
 	running = false;
 	await Promise.all(loops);
 
-	// Recovery: the outbox delivers what it holds (bounded).
-	const deadline = performance.now() + 15_000;
+	// Recovery: the outbox delivers what it holds (bounded: 15 s left 190 entries pending at a load of 18, 'expected 190 to be +0').
+	const deadline = performance.now() + 60_000;
 	while (await api.outbox.size() > 0 && performance.now() < deadline) {
 		await api.outbox.flush();
 		await new Promise((resolve) => setTimeout(resolve, 50));
@@ -204,7 +205,7 @@ it(`survives the chaos script (seed ${seed}) with nothing lost, nothing doubled,
 	expect(log.filter((line) => line.includes('fault-secret'))).toEqual([]);
 	console.log(`fault suite log: ${log.length} records, ${log.filter((line) => line.includes('"level":"error"')).length} errors, none with a credential`);
 	console.log(`fault suite (seed ${seed}): ${calls} calls; reads ${reads.fresh} fresh, ${reads.stale} stale, ${reads.typedError} typed errors; writes ${writes.size} (${[...writes.values()].filter((v) => v === 'queued').length} queued, ${[...writes.values()].filter((v) => v === 'refused').length} refused as full), applied ${chaos.stats.applied.size}, deduped replays ${chaos.stats.deduped}, dead ${deadKeys.size}; server saw ${chaos.stats.requests} requests, ${retryTimes.length} retries`);
-}, 90_000);
+}, 240_000);
 
 /**
  * Conflicts under chaos (issue 27): users read a document and write it back with `If-Match`, a
@@ -309,7 +310,8 @@ const docsRun = async (withSecondWriter: boolean) => {
 		await docsChaos.play(script);
 		running = false;
 		await Promise.all(loops);
-		const deadline = performance.now() + 15_000;
+		// Bounded: 15 s left 20 entries pending at a load of 18 ('expected 20 to be +0').
+		const deadline = performance.now() + 60_000;
 		while (await client.outbox.size() > 0 && performance.now() < deadline) {
 			await client.outbox.flush();
 			await new Promise((resolve) => setTimeout(resolve, 50));
@@ -359,10 +361,10 @@ it(`a second writer during outages (seed ${seed}): its changes are detected as c
 	expect(figures.bySecondWriter).toBeGreaterThan(0); // the second writer's changes met, not overwritten
 	expect(figures.onReplay).toBeGreaterThan(0);
 	expect(figures.rebased).toBeGreaterThan(0);
-}, 90_000);
+}, 240_000);
 
 it(`the control run without a second writer (seed ${seed}): no 412 is put on the second writer (the rest are the users' concurrent edits)`, async () => {
 	const figures = await docsRun(false);
 	expect(figures.bumps).toBe(0);
 	expect(figures.bySecondWriter).toBe(0);
-}, 90_000);
+}, 240_000);
