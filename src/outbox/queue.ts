@@ -121,6 +121,9 @@ const clearing = new Map<string, number>();
 /** The prefix of every pending entry's key (`makeKey`). */
 const pendingPrefix = 'p|';
 
+/** What `list()` shows as the last error of an entry whose record the store did not give back within `storageTimeoutMs`. */
+const notRead: OutboxRecord['lastError'] = { code: 'TIMEOUT', message: 'Not read: the store did not answer within storageTimeoutMs' };
+
 /**
  * The outbox's part store as the queue's users (the call side, the drain, the early path) write it: a
  * write or delete of a pending entry's key also keeps the queue's index of pending keys. They read it
@@ -729,7 +732,10 @@ export class Queue {
 		const entries: OutboxEntry[] = [];
 		const now = this.context.clock.now();
 		// One it cannot read (a pending one counted by `size()`) as the dead letter a pass makes of it shows it (pass.ts): nothing of it.
-		await this.forEach(dead, (record) => entries.push(toEntry(record, dead ? undefined : this.leaseOf(record, now))), ({ id, key, scope }) => entries.push(toEntry({ ...unreadable(id, scope, Number(key.split('|')[1]), now), ...dead && { deadReason: 'rejected' } })));
+		const shown = ({ id, key, scope }: RecordKey, lastError?: OutboxRecord['lastError']) =>
+			entries.push(toEntry({ ...unreadable(id, scope, Number(key.split('|')[1]), now), ...lastError && { lastError }, ...dead && { deadReason: 'rejected' } }));
+		// One whose record the store did not give back in time is shown so too (counted by `size()`), as not read: it stays as it is.
+		await this.forEach(dead, (record) => entries.push(toEntry(record, dead ? undefined : this.leaseOf(record, now))), shown, (key) => shown(key, notRead));
 		return entries;
 	}
 

@@ -68,7 +68,9 @@ export interface Outbox {
 	size(): Promise<number>;
 	/**
 	 * Pending entries, oldest first: as many as `size()` counts, a stored record the outbox cannot read shown as the
-	 * dead letter a replay makes of it (no method, no URL, `lastError` `{ code: 'INVALID_REQUEST', message: 'Unreadable' }`).
+	 * dead letter a replay makes of it (no method, no URL, `lastError` `{ code: 'INVALID_REQUEST', message: 'Unreadable' }`), and
+	 * one the store did not give back within `storageTimeoutMs` so too, but `lastError` `{ code: 'TIMEOUT', message: 'Not read: …' }`
+	 * (it stays pending as it is).
 	 * A record a later build of steadfetch wrote (its format `v` above 1: a tab already updated) is shown so too, but no
 	 * replay touches it: it stays pending, unsent, for a tab of that build (no `storage:error`, no dead letter).
 	 */

@@ -48,3 +48,41 @@ it('stats() counts a pending entry whose record the store did not read back with
 		api.close();
 	}
 });
+
+it('list() shows as many pending entries as size() counts when the store does not read a record back in time: not read, left as it is', async () => {
+	const inner = memoryStore('hunt32-list');
+	let slow = false;
+	const store: KeyValueStore = {
+		...inner,
+		get: async (key) => {
+			if (slow && key.startsWith('p|')) {
+				await new Promise((resolve) => setTimeout(resolve, 300));
+			}
+
+			return inner.get(key);
+		},
+	};
+	const fetch = (async () => {
+		throw new TypeError('fetch failed');
+	}) as typeof globalThis.fetch;
+	const api = createClient({ fetch, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: () => store, name: 'hunt32-list', storageTimeoutMs: 50, outbox: outbox() });
+	try {
+		for (const a of [1, 2]) {
+			expect(await api.post('todos', { json: { a } }).catch((caught: unknown) => caught)).toBeInstanceOf(OutboxQueuedError);
+		}
+
+		await waitFor(async () => (await inner.keys()).filter((key) => key.startsWith('p|')).length === 2, 'both entries stored');
+		const ids = (await api.outbox.list()).map(({ id }) => id);
+		expect(ids).toHaveLength(2);
+		slow = true;
+		const listed = await api.outbox.list();
+		expect({ size: await api.outbox.size(), listed: listed.length }).toEqual({ size: 2, listed: 2 });
+		expect(listed.map(({ id }) => id)).toEqual(ids);
+		expect(listed.map(({ lastError }) => lastError?.code)).toContain('TIMEOUT');
+		slow = false;
+		// Nothing was changed by the listing: read in time, each is the write it was.
+		expect((await api.outbox.list()).map(({ method, url }) => [method, url])).toEqual([['POST', 'https://api.example.com/todos'], ['POST', 'https://api.example.com/todos']]);
+	} finally {
+		api.close();
+	}
+});
