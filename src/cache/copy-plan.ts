@@ -53,7 +53,7 @@ export interface CopyRules {
  * (the same `signature` as the last copy, taken less than `renewMs` ago), `forbidden` (`no-store`,
  * `no-cache`, `Vary: *` or a Vary naming no header, or `private` in a shared cache: the last copy goes too), `request` (the
  * request's own `Cache-Control: no-store`), `expired` (it could answer no moment from now: the last copy, when one is known, goes too) and `size`
- * (a `Content-Length` over `maxBodyBytes`).
+ * (a `Content-Length` over `maxBodyBytes`: the last copy, when one is known, goes too).
  */
 export type SkipReason = 'status' | 'credentials' | 'recent' | 'unchanged' | 'forbidden' | 'request' | 'expired' | 'size';
 
@@ -131,7 +131,8 @@ const expiresIn = (headers: HeaderReader, now: number): number => {
  *    `maxStaleMs` from now; with `must-revalidate`, `proxy-revalidate` (in every cache: stricter than
  *    RFC 9111 for a private one) or `s-maxage` in a shared cache, only while fresh — not copied when
  *    that is not after now, and the last copy known under its key goes (`drop`: the newest answer allows no stale copy);
- * 6. a `Content-Length` over `maxBodyBytes` is not copied (the body is read capped too).
+ * 6. a `Content-Length` over `maxBodyBytes` is not copied, and the last copy known under its key goes (the body is read
+ *    capped too: one over it drops the last copy as it is written, copy.ts `write`).
  * The `Set-Cookie` of a copied answer is never stored (copy.ts `write`).
  */
 export const copyPlan = (request: CopyRequest, response: CopyResponse, lastCopy: LastCopy | undefined, now: number, rules: CopyRules): CopyPlan => {
@@ -182,7 +183,8 @@ export const copyPlan = (request: CopyRequest, response: CopyResponse, lastCopy:
 	}
 
 	if (Number(headers.get('content-length')) > rules.maxBodyBytes) {
-		return skip('size');
+		// The caller sees an answer newer than the last copy, which would take it back in time on a later failure: it goes too.
+		return skip('size', lastCopy !== undefined);
 	}
 
 	return { store: true, timing: { lifetime, born, until }, copied: validator === undefined ? undefined : { signature: validator, renew: now + Math.min(renewMs, (until - now) / 2) } };

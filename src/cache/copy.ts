@@ -98,7 +98,8 @@ export const letGo = ({ view }: CacheState, copy: Copy): void => {
 };
 
 /**
- * Write a copy behind the caller (the call resolved with its response), unless a drop of its key came
+ * Write a copy behind the caller (the call resolved with its response) — one whose body is over `maxBodyBytes` or whose
+ * head is over what a record holds is not, and drops the older copy under its key instead — unless a drop of its key came
  * since it was taken (an invalidation, a `no-store` answer of the same URL, `cache.delete`), or — since the call started (`PolicyCall.world`) — its identity changed, a
  * clear of the cache (all, or of its identity) was made, or a write to its path (or a child's, see
  * `supersede`) was delivered in any tab — by any client of the name, one without a stale cache too, since its attempt
@@ -112,7 +113,7 @@ export const write = async (cache: CacheState, call: PolicyCall, { request, resp
 	// no time bound, as ky reads the caller's body then (ky's suite: "timeout false does not apply a … body timeout").
 	// Nor one that fails mid-way (a connection reset: a network failure, no storage fault).
 	const { timeout = context.options.timeout } = call.options;
-	let bytes: ArrayBuffer | undefined;
+	let bytes: ArrayBuffer | null | undefined;
 	try {
 		bytes = await readCapped(clone, maxBodyBytes, timeout === false ? undefined : typeof timeout === 'number' && timeout > 0 ? timeout : 10_000);
 	} catch {
@@ -132,7 +133,8 @@ export const write = async (cache: CacheState, call: PolicyCall, { request, resp
 	// Nor one whose head is over what a record may hold (`bounded`: a serve would refuse it), nor the answer of an attempt
 	// sent before a write of its path was delivered by a client of the name without a stale cache (here or in another
 	// tab): told (`written`), the write noted no removal.
-	if (bytes && bounded(record) && !view.dropped(stored, start) && call.world.current('cache', path) && (written.get(path) ?? 0) <= call.attemptStartedAt) {
+	const kept = bytes !== null && bounded(record);
+	if (bytes && kept && !view.dropped(stored, start) && call.world.current('cache', path) && (written.get(path) ?? 0) <= call.attemptStartedAt) {
 		// The clears and removals from now on: what a write the store lands after one of them is deleted again for (the part store).
 		const landing = context.world(call.identity);
 		const written = handOver(store, stored, record, landing); // Made here for the store, never touched again.
@@ -148,6 +150,11 @@ export const write = async (cache: CacheState, call: PolicyCall, { request, resp
 		if (view.due(cache.maxEntries)) {
 			await view.evict(cache.maxEntries);
 		}
+	} else if (!kept && (view.last(stored)?.at ?? now) === now) {
+		// An answer the caller has that no record may hold (its body over `maxBodyBytes`, its head over the bounds): the
+		// older copy goes, unless a newer one was stored since — serving it on a later failure would take the caller's data
+		// back in time (RFC 9111 §4: the most recent response decides).
+		await view.drop((other) => other === stored);
 	} else {
 		view.forget(stored, now, before);
 	}

@@ -1,9 +1,9 @@
 /**
- * Read a body, giving up (and cancelling the read) as soon as it exceeds `max` bytes, or — with `ms` — once
+ * Read a body, giving up (and cancelling the read) as soon as it exceeds `max` bytes (`null`), or — with `ms` — once
  * `ms` passed before it ended (a body that stalls or never ends: `undefined`). The timer never keeps a Node or
  * Deno process alive.
  */
-export const readCapped = async (response: Pick<Response, 'body'>, max: number, ms?: number): Promise<ArrayBuffer | undefined> => {
+export const readCapped = async (response: Pick<Response, 'body'>, max: number, ms?: number): Promise<ArrayBuffer | null | undefined> => {
 	if (!response.body) {
 		return new ArrayBuffer(0);
 	}
@@ -31,7 +31,7 @@ export const readCapped = async (response: Pick<Response, 'body'>, max: number, 
 			size += value.byteLength;
 			if (size > max) {
 				void reader.cancel().catch(() => undefined);
-				return undefined;
+				return null;
 			}
 
 			chunks.push(value);

@@ -1,0 +1,114 @@
+/**
+ * Defect hunt, thirty-second round (the stale cache: a newer answer the cache does not keep). RFC 9111 §4: the most recent
+ * response decides; a caller who has seen a newer answer is never answered later by an older copy. Each test names its claim.
+ */
+import { describe, expect, it } from 'vitest';
+import { createClient, isStale } from '../../src/entries/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { mapStore } from '../helpers/test-stores.js';
+import { collect, next, resetMidway, settle } from './cache-kit.js';
+
+const t0 = 1_700_000_000_000;
+const url = 'https://a.test/x';
+
+/** What the origin answers: a body (or a Response made per request), its headers and status. */
+interface Answer {
+	body?: string | null;
+	headers?: Record<string, string>;
+	status?: number;
+	response?: () => Response;
+}
+
+/** A client (maxBodyBytes 100) over `records` whose origin answers `state.answer`, or fails as a dropped connection while `down`. */
+const origin = (records: Map<string, unknown>) => {
+	const clock = new ManualClock(t0);
+	const state = { down: false, answer: {} as Answer };
+	const api = createClient({
+		name: 'hunt32', clock, store: mapStore(records), retry: 0, breaker: false, staleCache: { maxBodyBytes: 100 },
+		fetch: (async () => {
+			if (state.down) {
+				throw new TypeError('fetch failed');
+			}
+
+			const { body = 'v1', headers = {}, status = 200, response } = state.answer;
+			return response?.() ?? new Response(body, { status, headers });
+		}) as typeof fetch,
+	});
+	return { api, clock, state };
+};
+
+/**
+ * A copy of `url` stored (`max-age=60`), then 5 s on (with a new client over the same store when `reload`) an answer `then`:
+ * what the caller read of it, and 60 s on with the origin down the stale answer's `Cache-Status` and body (or the error's name).
+ */
+const afterNewer = async (then: Answer, reload = false): Promise<[string, string]> => {
+	const records = new Map<string, unknown>();
+	let { api, clock, state } = origin(records);
+	state.answer = { body: 'v1', headers: { 'cache-control': 'max-age=60' } };
+	const stored = next(api, 'cache:stored');
+	await api.get(url).text();
+	await stored;
+	if (reload) {
+		api.close();
+		({ api, clock, state } = origin(records));
+	}
+
+	clock.advance(5000);
+	state.answer = then;
+	const seen = await api.get(url).text().then((text) => text.slice(0, 8), (error: Error) => error.name);
+	await settle();
+	clock.advance(60_000);
+	state.down = true;
+	const after = await api.get(url).then(async (response) => isStale(response) ? `${response.headers.get('cache-status')} ${await response.text()}` : 'fresh', (error: Error) => error.name);
+	api.close();
+	return [seen, after];
+};
+
+const big = 'v2'.repeat(100);
+const manyHeaders = Object.fromEntries(Array.from({ length: 300 }, (_, index) => [`x-h${index}`, 'v']));
+
+describe('a newer good answer the cache does not keep (too large) drops the older copy: the caller has seen newer data', () => {
+	it.each([
+		['a Content-Length over maxBodyBytes', { body: big, headers: { 'content-length': '200' } }],
+		['a body over maxBodyBytes (no Content-Length)', { body: big }],
+		['a head over what a record holds (300 header fields)', { body: 'v2', headers: manyHeaders }],
+	] as Array<[string, Answer]>)('%s', async (_, then) => {
+		// Before: [<v2>, 'steadfetch; hit; ttl=-5; detail=network v1'] (the older copy answered the failure).
+		expect(await afterNewer(then)).toEqual([then.body!.slice(0, 8), 'NetworkError']);
+	});
+
+	it('neighbours: a newer answer the cache keeps replaces the copy; one whose body fails mid-way (the caller has no newer data) leaves it', async () => {
+		expect(await afterNewer({ body: 'v2' })).toEqual(['v2', 'steadfetch; hit; ttl=-60; detail=network v2']);
+		expect(await afterNewer({ response: () => resetMidway('{"v"') })).toEqual(['TypeError', 'steadfetch; hit; ttl=-5; detail=network v1']);
+	});
+
+	it('a newer copy stored while a large answer was read is not dropped by it', async () => {
+		const records = new Map<string, unknown>();
+		const { api, clock, state } = origin(records);
+		const stored = collect(api, 'cache:stored');
+		let more!: (chunk?: string) => void;
+		state.answer = {
+			response: () => new Response(new ReadableStream<Uint8Array>({
+				start(controller) {
+					more = (chunk) => chunk === undefined ? controller.close() : controller.enqueue(new TextEncoder().encode(chunk));
+				},
+			})),
+		};
+		const slow = api.get(url);
+		await (await slow).clone().body; // Its headers arrived, its body goes on.
+		clock.advance(2000);
+		state.answer = { body: 'v2' };
+		await api.get(url).text();
+		await settle();
+		expect(stored).toHaveLength(1);
+		more(big);
+		more();
+		await (await slow).text();
+		await settle();
+		clock.advance(5000);
+		state.down = true;
+		const response = await api.get(url);
+		expect([isStale(response), await response.text()]).toEqual([true, 'v2']);
+		api.close();
+	});
+});
