@@ -31,7 +31,7 @@ export interface CopyResponse {
 
 /**
  * What the client knows of the last copy under the request's key (its `View`): when it was stored or
- * served (`at`, epoch ms; 0: found in the store), and, when this client stored it with a validator,
+ * served (`at`, epoch ms; 0: found in the store, or one the store may hold that the view does not show), and, when this client stored it with a validator,
  * that copy's `signature` and until when an unchanged answer is not copied again (`renew`, epoch ms).
  */
 export interface LastCopy {
@@ -178,7 +178,8 @@ export const copyPlan = (request: CopyRequest, response: CopyResponse, lastCopy:
 	);
 	if (until <= now) {
 		// The newest answer says no copy of it may answer from now (`must-revalidate` and stale, `stale-if-error=0`): nor may an
-		// older one. Only a copy the client knows of is dropped: such answers are common, and a drop lists the store.
+		// older one. Only a copy the client knows of, or may not know of (`lastCopy`: copy.ts), is dropped: such answers are
+		// common, and a drop lists the store.
 		return skip('expired', lastCopy !== undefined);
 	}
 

@@ -7,6 +7,9 @@ import { pathOf, urlOf } from './keys.js';
 import { bounded, type CacheRecord } from './record.js';
 import { behind, discard, type CacheState, type Copy, type Read } from './state.js';
 
+/** What the plan is told of a key's last copy when the client may not know of one that is stored (`at`: 0, found in the store). */
+const unknownCopy = { at: 0 };
+
 /**
  * A copy of a good GET response as it arrives (a clone, before ky or the caller read its body), or
  * undefined when none is to be kept: what `copyPlan` decides, carried out. With `read`, the key its
@@ -23,12 +26,27 @@ export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, re
 	const seen = last === undefined ? headersOf(cache, response) : undefined;
 	const vary = seen ? seen.all.get('vary') ?? null : response.headers.get('vary');
 	const unshown = vary?.split(',').some((name) => name.trim().toLowerCase() === 'referer' && varied(cache, request, 'referer') === undefined);
-	const plan = copyPlan({ headers: request.headers, credentials: found === undefined, unshown }, { status: response.status, headers: seen?.all ?? response.headers, vary }, last, now, cache);
+	// Its key's last copy as the plan sees it: one the view does not show may be stored all the same while the store was
+	// never listed (one stored before a reload, or by another client of the name), or while its key is being digested.
+	const lastCopy = last ?? (found === undefined || (typeof found === 'string' && view.lacks(found)) ? undefined : unknownCopy);
+	const plan = copyPlan({ headers: request.headers, credentials: found === undefined, unshown }, { status: response.status, headers: seen?.all ?? response.headers, vary }, lastCopy, now, cache);
 	if (plan.store === false) {
 		if (plan.drop) {
 			// It forbids keeping a copy: the one it would replace goes.
 			behind(cache, call, request.url, async () => {
 				const stored = await found;
+				// A copy the view does not show (the plan's `expired`, `size`): the store is listed once, as at a client's first write
+				// (`evict`), not per such answer (a server's `max-age=0, must-revalidate` on every one), and the view tells.
+				if (last === undefined && plan.why !== 'forbidden') {
+					if (view.unlisted) {
+						await view.evict(cache.maxEntries);
+					}
+
+					if (view.lacks(stored!)) {
+						return;
+					}
+				}
+
 				return view.drop((other) => other === stored);
 			});
 		}

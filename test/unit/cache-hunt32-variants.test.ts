@@ -112,3 +112,43 @@ describe('a newer good answer the cache does not keep (too large) drops the olde
 		api.close();
 	});
 });
+
+describe('after a reload, a newer answer that allows no copy drops the older copy stored before it, as in the tab that stored it', () => {
+	it.each([
+		['max-age=0, must-revalidate', { body: 'v2', headers: { 'cache-control': 'max-age=0, must-revalidate' } }],
+		['max-age=0, stale-if-error=0', { body: 'v2', headers: { 'cache-control': 'max-age=0, stale-if-error=0' } }],
+		['a Content-Length over maxBodyBytes', { body: big, headers: { 'content-length': '200' } }],
+	] as Array<[string, Answer]>)('%s', async (_, then) => {
+		// Before: [<v2>, 'steadfetch; hit; ttl=-5; detail=network v1'] (the new client knew no copy: the one its store held stayed).
+		expect(await afterNewer(then, true)).toEqual([then.body!.slice(0, 8), 'NetworkError']);
+	});
+
+	it('neighbours: without a reload as before; after one, no-store and a body over maxBodyBytes as read drop it (as before)', async () => {
+		expect(await afterNewer({ body: 'v2', headers: { 'cache-control': 'max-age=0, must-revalidate' } })).toEqual(['v2', 'NetworkError']);
+		expect(await afterNewer({ body: 'v2', headers: { 'cache-control': 'no-store' } }, true)).toEqual(['v2', 'NetworkError']);
+		expect(await afterNewer({ body: big }, true)).toEqual([big.slice(0, 8), 'NetworkError']);
+	});
+});
+
+it('neighbour: a client whose every answer allows no copy lists its store at its first answer, not per answer', async () => {
+	const records = new Map<string, unknown>();
+	let listings = 0;
+	const store = mapStore(records);
+	const clock = new ManualClock(t0);
+	const api = createClient({
+		name: 'hunt32-listings', clock, retry: 0, breaker: false,
+		store: () => ({ ...store(), keys: async () => (listings++, [...records.keys()]) }),
+		fetch: (async () => new Response('v', { headers: { 'cache-control': 'max-age=0, must-revalidate' } })) as typeof fetch,
+	});
+	const counts: number[] = [];
+	for (let index = 0; index < 5; index++) {
+		clock.advance(2000);
+		await api.get(url).text();
+		await settle();
+		counts.push(listings);
+	}
+
+	// At the first answer (its deadline's listing, and the drop's when that one is still under way), never after.
+	expect(counts.slice(1)).toEqual(Array.from({ length: 4 }, () => counts[0]));
+	api.close();
+});
