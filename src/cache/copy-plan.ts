@@ -48,7 +48,7 @@ export interface CopyRules {
 }
 
 /**
- * Why an answer is not copied: `status` (not 200 or 203), `credentials` (a request with credentials
+ * Why an answer is not copied: `status` (not 200 or 203; another 2xx but 206 drops the last copy, when one is known), `credentials` (a request with credentials
  * in a shared cache: it has no key), `recent` (its key was copied less than 1 s ago), `unchanged`
  * (the same `signature` as the last copy, taken less than `renewMs` ago), `forbidden` (`no-store`,
  * `no-cache`, `Vary: *` or a Vary naming no header, or `private` in a shared cache: the last copy goes too), `request` (the
@@ -85,8 +85,11 @@ const onceMs = 1000;
 export const signature = (status: number, validator: string | null | undefined, cacheControl?: string | null): string | undefined =>
 	validator === undefined || validator === null || validator.startsWith('W/') ? undefined : `${status} ${validator}${cacheControl ? ` ${cacheControl}` : ''}`;
 
-/** Whether a status may be copied (200, 203): the key is made only for those. */
+/** Whether a status may be copied (200, 203): the key is made only for those, and for the others that drop the last copy (`supersedes`). */
 export const copyable = (status: number): boolean => status === 200 || status === 203;
+
+/** A success with nothing a copy keeps (a 204, a 202), not a part of the resource (206): the last copy under its key would show older data. */
+export const supersedes = (status: number): boolean => status >= 200 && status < 300 && status !== 206;
 
 const skip = (why: SkipReason, drop = false): CopyPlan => ({ store: false, why, drop });
 
@@ -119,7 +122,8 @@ const expiresIn = (headers: HeaderReader, now: number): number => {
 /**
  * The stale cache's copy decision (RFC 9111 §3 and §4.2, RFC 5861), a pure function of plain inputs;
  * its callers only carry it out (copy.ts). In this order:
- * 1. only a 200 or 203 is copied, and never a request's with credentials in a shared cache;
+ * 1. only a 200 or 203 is copied (another success but a 206 — a 204, a 202 — drops the last copy known under its key:
+ *    the caller was told newer news), and never a request's with credentials in a shared cache;
  * 2. an answer `no-store`, `no-cache` (never servable without validation), `Vary: *` (or a member that is no
  *    field name: `x y`, or a `Referer` the browser sends for the page that the request cannot show: `unshown`), or `private`
  *    in a shared cache is not copied and the last copy under its key goes (`drop`);
@@ -138,7 +142,7 @@ const expiresIn = (headers: HeaderReader, now: number): number => {
 export const copyPlan = (request: CopyRequest, response: CopyResponse, lastCopy: LastCopy | undefined, now: number, rules: CopyRules): CopyPlan => {
 	const { status, headers } = response;
 	if (!copyable(status)) {
-		return skip('status');
+		return skip('status', supersedes(status) && lastCopy !== undefined);
 	}
 
 	if (request.credentials && rules.shared) {

@@ -2,7 +2,7 @@ import type { PolicyCall } from '../core/policy.js';
 import { handOver } from '../core/part-store.js';
 import { readCapped } from '../utils/read-capped.js';
 import { headerShown, splitSensitive, withoutUserinfo } from '../utils/sensitive.js';
-import { copyable, copyPlan, varyNames } from './copy-plan.js';
+import { copyable, copyPlan, supersedes, varyNames } from './copy-plan.js';
 import { pathOf, urlOf } from './keys.js';
 import { bounded, type CacheRecord } from './record.js';
 import { behind, discard, type CacheState, type Copy, type Read } from './state.js';
@@ -17,8 +17,9 @@ const unknownCopy = { at: 0 };
  */
 export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, response: Response, read?: Read): Copy | undefined => {
 	const { view } = cache;
-	// The key is made only for a status the plan may copy (it may cost digests); none for a request with credentials in a shared cache (keys.ts).
-	const found = !copyable(response.status) ? undefined : read?.request === request && typeof read.key === 'string' ? read.key : cache.key.of(request, call.identity);
+	// The key is made only for a status the plan may copy or drop the last copy for (it may cost digests); none for a request with
+	// credentials in a shared cache (keys.ts).
+	const found = !copyable(response.status) && !supersedes(response.status) ? undefined : read?.request === request && typeof read.key === 'string' ? read.key : cache.key.of(request, call.identity);
 	const now = cache.context.clock.now();
 	const last = typeof found === 'string' ? view.last(found) : undefined;
 	// A key with no copy known (a never-seen URL: the plan reads each header it may) has its answer's headers read in one pass,

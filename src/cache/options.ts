@@ -9,8 +9,8 @@ import { checkRules, isPositiveTimerMs, positiveTimerMsOrFalse, type Rule } from
  * response (a `no-store`, `no-cache` or `Vary: *` answer also drops the copy it would replace), a
  * body over `maxBodyBytes` or not whole within the call's `timeout` (ky's 10 000 ms when not given; no time bound with `timeout: false`), a
  * head over what a stored copy may hold (a status text over 1,024 characters, more than 256 header fields, or more than 65,536 characters
- * of header names and values: a stored copy over these is malformed, never served; such an answer, and one over
- * `maxBodyBytes`, drops the copy it would replace: the caller has seen newer data), and in a shared cache a `private` response or one to a credentialed
+ * of header names and values: a stored copy over these is malformed, never served; such an answer, one over
+ * `maxBodyBytes` and another success but a 206 (a 204, a 202) drop the copy it would replace: the caller has seen newer data), and in a shared cache a `private` response or one to a credentialed
  * request. A GET of a URL this client copied less than 1 s ago is not copied again, nor one whose
  * strong ETag (else Last-Modified) and `Cache-Control` are the copy's, for 60 s after the copy (at most half of the time
  * it may be served): its content is the stored one, only its `Age` lags (one that now says `must-revalidate`, or a

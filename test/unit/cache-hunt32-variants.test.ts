@@ -152,3 +152,19 @@ it('neighbour: a client whose every answer allows no copy lists its store at its
 	expect(counts.slice(1)).toEqual(Array.from({ length: 4 }, () => counts[0]));
 	api.close();
 });
+
+describe('a newer success with nothing to keep (a 204, a 202) drops the older copy: the caller was told the resource is now so', () => {
+	it.each([
+		['204 No Content', { body: null, status: 204 }, ''],
+		['202 Accepted', { body: 'pending', status: 202 }, 'pending'],
+	] as Array<[string, Answer, string]>)('%s', async (_, then, seen) => {
+		// Before: [<seen>, 'steadfetch; hit; ttl=-5; detail=network v1'].
+		expect(await afterNewer(then)).toEqual([seen, 'NetworkError']);
+		expect(await afterNewer(then, true)).toEqual([seen, 'NetworkError']);
+	});
+
+	it('neighbours: a 206 (a part of it) and an error answer (a 404) leave the copy as it was', async () => {
+		expect(await afterNewer({ body: 'v', status: 206 })).toEqual(['v', 'steadfetch; hit; ttl=-5; detail=network v1']);
+		expect(await afterNewer({ body: 'gone', status: 404 })).toEqual(['HTTPError', 'steadfetch; hit; ttl=-5; detail=network v1']);
+	});
+});
