@@ -119,6 +119,30 @@ const expiresIn = (headers: HeaderReader, now: number): number => {
 	return ms > 0 ? Math.min(Math.floor(ms / 1000), 2 ** 31) : 0;
 };
 
+/** Whether an answer's copy may answer only while fresh, or `stale-if-error` N s past it: the directives that can make it expired (`timingOf`). */
+const revalidated = (own: ReadonlyMap<string, string>, rules: CopyRules): boolean =>
+	own.has('must-revalidate') || own.has('proxy-revalidate') || own.has('stale-if-error') || (rules.shared && own.has('s-maxage'));
+
+/**
+ * An answer's timing (the plan's step 5): freshness from `s-maxage` (shared), `max-age` or `Expires` − `Date`, born `Age`
+ * s before now, servable until freshness + `stale-if-error`, else `maxStaleMs` from now; only while fresh with
+ * `must-revalidate`, `proxy-revalidate` or a shared cache's `s-maxage`.
+ */
+const timingOf = (headers: HeaderReader, own: ReadonlyMap<string, string>, now: number, rules: CopyRules): Timing => {
+	// A freshness directive present but invalid (`max-age=-1`) is stale (RFC 9111 §4.2.1), and Expires still ignored (§5.3).
+	const directive = rules.shared && own.has('s-maxage') ? 's-maxage' : 'max-age';
+	const lifetime = own.has(directive) ? seconds(own.get(directive)) ?? 0 : expiresIn(headers, now);
+	// A list (caches on the way each added one, fetch joined them): its first member (RFC 9111 §5.1).
+	const born = now - (seconds(headers.get('age')?.split(',', 1)[0]?.trim()) ?? 0) * 1000;
+	const freshUntil = born + lifetime * 1000;
+	const staleIfError = seconds(own.get('stale-if-error'));
+	const until = Math.min(
+		staleIfError === undefined ? now + rules.maxStaleMs : freshUntil + staleIfError * 1000,
+		own.has('must-revalidate') || own.has('proxy-revalidate') || (rules.shared && own.has('s-maxage')) ? freshUntil : Infinity,
+	);
+	return { lifetime, born, until };
+};
+
 /**
  * The stale cache's copy decision (RFC 9111 §3 and §4.2, RFC 5861), a pure function of plain inputs;
  * its callers only carry it out (copy.ts). In this order:
@@ -127,7 +151,7 @@ const expiresIn = (headers: HeaderReader, now: number): number => {
  * 2. an answer `no-store`, `no-cache` (never servable without validation), `Vary: *` (or a member that is no
  *    field name: `x y`, or a `Referer` the browser sends for the page that the request cannot show: `unshown`), or `private`
  *    in a shared cache is not copied and the last copy under its key goes (`drop`);
- * 3. a key copied less than 1 s ago is not copied again, nor an unchanged answer (`signature`: a
+ * 3. a key copied less than 1 s ago is not copied again (one that allows no copy from now on drops it, as in 5), nor an unchanged answer (`signature`: a
  *    validator, and the same `Cache-Control`; without a validator a body of the same length may differ) before the last copy's `renew`;
  * 4. a request `Cache-Control: no-store` is not copied;
  * 5. its timing: freshness from `s-maxage` (shared), `max-age` (one present but invalid: none) or `Expires` − `Date` (the time
@@ -157,7 +181,9 @@ export const copyPlan = (request: CopyRequest, response: CopyResponse, lastCopy:
 	}
 
 	if (lastCopy !== undefined && now - lastCopy.at < onceMs) {
-		return skip('recent');
+		// Not copied again — but one that allows no copy from now on drops the last (as `expired` below): it is only read for
+		// an answer that says `must-revalidate`, `proxy-revalidate`, `stale-if-error` or, in a shared cache, `s-maxage`.
+		return revalidated(own, rules) && timingOf(headers, own, now, rules).until <= now ? skip('expired', true) : skip('recent');
 	}
 
 	const validator = signature(status, headers.get('etag') ?? headers.get('last-modified'), cacheControl);
@@ -169,17 +195,8 @@ export const copyPlan = (request: CopyRequest, response: CopyResponse, lastCopy:
 		return skip('request');
 	}
 
-	// A freshness directive present but invalid (`max-age=-1`) is stale (RFC 9111 §4.2.1), and Expires still ignored (§5.3).
-	const directive = rules.shared && own.has('s-maxage') ? 's-maxage' : 'max-age';
-	const lifetime = own.has(directive) ? seconds(own.get(directive)) ?? 0 : expiresIn(headers, now);
-	// A list (caches on the way each added one, fetch joined them): its first member (RFC 9111 §5.1).
-	const born = now - (seconds(headers.get('age')?.split(',', 1)[0]?.trim()) ?? 0) * 1000;
-	const freshUntil = born + lifetime * 1000;
-	const staleIfError = seconds(own.get('stale-if-error'));
-	const until = Math.min(
-		staleIfError === undefined ? now + rules.maxStaleMs : freshUntil + staleIfError * 1000,
-		own.has('must-revalidate') || own.has('proxy-revalidate') || (rules.shared && own.has('s-maxage')) ? freshUntil : Infinity,
-	);
+	const timing = timingOf(headers, own, now, rules);
+	const { until } = timing;
 	if (until <= now) {
 		// The newest answer says no copy of it may answer from now (`must-revalidate` and stale, `stale-if-error=0`): nor may an
 		// older one. Only a copy the client knows of, or may not know of (`lastCopy`: copy.ts), is dropped: such answers are
@@ -192,5 +209,5 @@ export const copyPlan = (request: CopyRequest, response: CopyResponse, lastCopy:
 		return skip('size', lastCopy !== undefined);
 	}
 
-	return { store: true, timing: { lifetime, born, until }, copied: validator === undefined ? undefined : { signature: validator, renew: now + Math.min(renewMs, (until - now) / 2) } };
+	return { store: true, timing, copied: validator === undefined ? undefined : { signature: validator, renew: now + Math.min(renewMs, (until - now) / 2) } };
 };

@@ -38,10 +38,10 @@ const origin = (records: Map<string, unknown>) => {
 };
 
 /**
- * A copy of `url` stored (`max-age=60`), then 5 s on (with a new client over the same store when `reload`) an answer `then`:
+ * A copy of `url` stored (`max-age=60`), then `gapMs` (5 s) on (with a new client over the same store when `reload`) an answer `then`:
  * what the caller read of it, and 60 s on with the origin down the stale answer's `Cache-Status` and body (or the error's name).
  */
-const afterNewer = async (then: Answer, reload = false): Promise<[string, string]> => {
+const afterNewer = async (then: Answer, reload = false, gapMs = 5000): Promise<[string, string]> => {
 	const records = new Map<string, unknown>();
 	let { api, clock, state } = origin(records);
 	state.answer = { body: 'v1', headers: { 'cache-control': 'max-age=60' } };
@@ -53,7 +53,7 @@ const afterNewer = async (then: Answer, reload = false): Promise<[string, string
 		({ api, clock, state } = origin(records));
 	}
 
-	clock.advance(5000);
+	clock.advance(gapMs);
 	state.answer = then;
 	const seen = await api.get(url).text().then((text) => text.slice(0, 8), (error: Error) => error.name);
 	await settle();
@@ -166,5 +166,19 @@ describe('a newer success with nothing to keep (a 204, a 202) drops the older co
 	it('neighbours: a 206 (a part of it) and an error answer (a 404) leave the copy as it was', async () => {
 		expect(await afterNewer({ body: 'v', status: 206 })).toEqual(['v', 'steadfetch; hit; ttl=-5; detail=network v1']);
 		expect(await afterNewer({ body: 'gone', status: 404 })).toEqual(['HTTPError', 'steadfetch; hit; ttl=-5; detail=network v1']);
+	});
+});
+
+describe('a newer answer that allows no stale copy drops the older one also within 1 s of it (when no copy is taken again)', () => {
+	it.each([
+		['max-age=0, must-revalidate'],
+		['max-age=0, stale-if-error=0'],
+	])('%s, 500 ms after the copy', async (cacheControl) => {
+		// Before: ['v2', 'steadfetch; hit; ttl=0; detail=network v1'] (not copied, 'recent', and the older copy stayed).
+		expect(await afterNewer({ body: 'v2', headers: { 'cache-control': cacheControl } }, false, 500)).toEqual(['v2', 'NetworkError']);
+	});
+
+	it('neighbour: an answer that may be served is still not copied within 1 s: the copy of 500 ms before answers', async () => {
+		expect(await afterNewer({ body: 'v2', headers: { 'cache-control': 'max-age=60, must-revalidate, stale-if-error=600' } }, false, 500)).toEqual(['v2', 'steadfetch; hit; ttl=0; detail=network v1']);
 	});
 });
