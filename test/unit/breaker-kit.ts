@@ -3,6 +3,7 @@ import { afterEach, beforeEach, expect, vi } from 'vitest';
 import { CircuitOpenError, createClient, memoryStore, type ClientOptions, type EventMap, type EventType, type KeyValueStore } from '../../src/entries/index.js';
 import { emptyState, sync, type ScopeState, type SyncMessage } from '../../src/breaker/sync.js';
 import { sharedCoordinator, type SharedBreaker } from '../../src/breaker/shared.js';
+import type { PolicyContext } from '../../src/core/policy.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { fakeWindow, type FakeWindow } from './outbox-helpers.js';
 
@@ -256,6 +257,14 @@ export const memoryCoordinator = (clock: ManualClock, skewMs = 0, older = false)
 	}), { states, syncs: 0, asks: 0 });
 	return coordinator;
 };
+
+/** The least of a context a coordinator's link (`linkFleet`, `SharedBreaker.link`) uses: the clock, the subrequests, the events (`events`: `<type> <part> <operation>` of each). */
+export const contextOf = (clock: ManualClock, events: string[] = []): PolicyContext => ({
+	clock,
+	name: 'steadfetch',
+	subrequest: () => true,
+	emit: (type: string, fields: { part?: string; operation?: string }) => events.push(`${type} ${fields.part} ${fields.operation}`),
+}) as unknown as PolicyContext;
 
 /** What a call to a fleet ends in: its status, `OPEN` (CircuitOpenError), or the status of an HTTPError, else the error's name. */
 export const fleetOutcome = async (promise: Promise<Response>): Promise<string> =>

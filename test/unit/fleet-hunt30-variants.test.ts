@@ -4,22 +4,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { sharedCoordinator } from '../../src/breaker/shared.js';
-import type { PolicyContext } from '../../src/core/policy.js';
 import type { ThrottleAnswer } from '../../src/coordinator/throttle.js';
 import { emptyState, sync, type ScopeState, type SyncMessage } from '../../src/breaker/sync.js';
 import { createClient } from '../../src/entries/index.js';
 import { breaker } from '../../src/entries/breaker.js';
 import { adaptiveThrottle } from '../../src/entries/throttle.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { FakeOrigin, flush, origin } from './breaker-kit.js';
-
-/** The least of a context `linkFleet` uses: the clock, the subrequests, the events. */
-const contextOf = (clock: ManualClock, events: string[] = []): PolicyContext => ({
-	clock,
-	name: 'steadfetch',
-	subrequest: () => true,
-	emit: (type: string, fields: { part?: string; operation?: string }) => events.push(`${type} ${fields.part} ${fields.operation}`),
-}) as unknown as PolicyContext;
+import { contextOf, FakeOrigin, flush, origin } from './breaker-kit.js';
 
 describe('linkFleet: the fleet\'s window as an isolate sees it', () => {
 	it('an answer that counted this isolate\'s report is never summed with that report again, not even for a microtask', async () => {

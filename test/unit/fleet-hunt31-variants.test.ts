@@ -5,20 +5,11 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { sharedCoordinator } from '../../src/breaker/shared.js';
-import type { PolicyContext } from '../../src/core/policy.js';
 import type { ThrottleAnswer } from '../../src/coordinator/throttle.js';
 import { createClient } from '../../src/entries/index.js';
 import { breaker } from '../../src/entries/breaker.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { FakeOrigin, origin } from './breaker-kit.js';
-
-/** The least of a context `linkFleet` uses: the clock, the subrequests, the events. */
-const contextOf = (clock: ManualClock, events: string[] = []): PolicyContext => ({
-	clock,
-	name: 'steadfetch',
-	subrequest: () => true,
-	emit: (type: string, fields: { part?: string; operation?: string }) => events.push(`${type} ${fields.part} ${fields.operation}`),
-}) as unknown as PolicyContext;
+import { contextOf, FakeOrigin, origin } from './breaker-kit.js';
 
 /** A coordinator whose syncs never settle until the test answers them: `sent` the clock's time of each (from `t0`). */
 const hangingCoordinator = (clock: ManualClock) => {
