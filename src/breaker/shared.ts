@@ -59,7 +59,8 @@ export interface BreakerLink {
 	report(circuit: Circuit, failed: boolean | undefined, retryAfterMs: number, probe: number | undefined, call: PolicyCall | undefined): void;
 	/**
 	 * `isolate` / `reset` by hand, for every isolate: resolves once the coordinator answered (or failed).
-	 * A sync of the scope sent before it adopts nothing when it answers (it may carry the state the command ended). Never rejects. `call`: the request context's (`withContext(ctx).breaker`), whose subrequest it is: not sent once it has none left.
+	 * A sync sent before it (by this client or another of its name and store) adopts nothing when it answers (it may carry
+	 * the state the command ended). Never rejects. `call`: the request context's (`withContext(ctx).breaker`), whose subrequest it is: not sent once it has none left.
 	 */
 	command(circuit: Circuit, command: 'isolate' | 'reset', call?: PolicyCall): Promise<unknown>;
 }
@@ -91,8 +92,6 @@ interface Link extends Exchanging {
 	failing: boolean;
 	/** Syncs of calls that wait for them, in flight. */
 	pending: number;
-	/** `isolate` / `reset` by hand made here so far: a sync sent before the last one adopts nothing (`exchangeFor`). */
-	commands: number;
 	/**
 	 * The latest of the coordinator's records this isolate heard, by the coordinator's own clock: the
 	 * later `at`, or in the same ms the later open period (more `opens`); none before.
@@ -182,30 +181,34 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 	const linkOf = (circuit: Circuit): Link => {
 		let link = links.get(circuit);
 		if (!link) {
-			link = { at: Number.NEGATIVE_INFINITY, outcomes: [], down: false, clean: false, failing: false, pending: 0, commands: 0 };
+			link = { at: Number.NEGATIVE_INFINITY, outcomes: [], down: false, clean: false, failing: false, pending: 0 };
 			links.set(circuit, link);
 		}
 
 		return link;
 	};
 
+	// `isolate` / `reset` by hand made so far by the clients of the name and store (the peers an `extend()` makes tell each
+	// other their changes: a sync of one under way undid another's command as its own would).
+	const commands = (context.stores.get('breaker:commands') ?? { made: 0 }) as { made: number };
+	context.stores.set('breaker:commands', commands);
+
 	// The answer is adopted (and stored, and told) only in the world its call started in, else the sync (API.md "Work that
 	// outlives its caller"): after a `clear()` made meanwhile (also the report of an attempt that was then in flight), or
-	// an `isolate()` / `reset()` by hand here (the state it answers may be the one the command ended: an opening the reset
-	// closed came back until the reset's own answer, or for good when that sync failed; a closed state lifted the kill
-	// switch), the fleet's state comes back with the next call's sync, not with this one.
+	// an `isolate()` / `reset()` by hand (the state it answers may be the one the command ended: an opening the reset
+	// closed came back until the reset's own answer, or for good when that sync failed or was a peer's; a closed state
+	// lifted the kill switch), the fleet's state comes back with the next call's sync, not with this one.
 	const exchangeFor = async (circuit: Circuit, call: PolicyCall | undefined, extra?: Partial<SyncMessage>, late?: (answer: SyncAnswer) => unknown): Promise<number | false | undefined> => {
 		const world = call?.world ?? context.world();
-		const link = linkOf(circuit);
-		const { commands } = link;
+		const { made } = commands;
 		return exchange(context, sync, policy, maxOpenMs, (into, record, reason) => {
-			if (world.current('breaker') && link.commands === commands) {
+			if (world.current('breaker') && commands.made === made) {
 				adopt(into, record, reason);
 				if (into.record === record) {
 					publish?.(into, call?.waitUntil ?? waitUntil);
 				}
 			}
-		}, link, circuit, call, extra, late);
+		}, linkOf(circuit), circuit, call, extra, late);
 	};
 
 	/**
@@ -318,7 +321,7 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 		command: async (circuit, command, call) => {
 			const link = linkOf(circuit);
 			link.told = { ...link.told, command };
-			link.commands++;
+			commands.made++;
 			return !local(circuit) && context.subrequest(call) && exchangeFor(circuit, call);
 		},
 	};

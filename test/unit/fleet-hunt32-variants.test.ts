@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { sharedCoordinator } from '../../src/breaker/shared.js';
 import { emptyState, sync, type ScopeState, type SyncMessage } from '../../src/breaker/sync.js';
-import { createClient } from '../../src/entries/index.js';
+import { createClient, memoryStore } from '../../src/entries/index.js';
 import { breaker } from '../../src/entries/breaker.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -102,6 +102,36 @@ describe('a sync under way when this isolate resets or isolates the scope by han
 		// Before: { state: 'open', call: 'OPEN' } after `await reset()`, until a call past sharedCacheMs synced again.
 		expect(after).toEqual({ state: 'closed', call: '200' });
 		expect(events).not.toContain('breaker:open shared');
+	});
+
+	it('reset() through one client while its extend() peer (same name and store) has a sync under way: neither reopens', async () => {
+		const clock = new ManualClock();
+		const { shared, held, gate, other } = gatedCoordinator(clock);
+		const server = new FakeOrigin();
+		const api = createClient({ clock, random: () => 0.5, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, store: memoryStore, name: 'peers', breaker: breaker({ shared }) });
+		const peer = api.extend({});
+		const callOf = async (client: typeof api) => fleetOutcome(client.get(`${origin}/x`, { throwHttpErrors: false }));
+		expect([await callOf(api), await callOf(peer)]).toEqual(['200', '200']);
+		other({ outcomes: [1, 1, 1, 1, 1] });
+		clock.advance(1_500);
+		gate.holding = true;
+		const first = callOf(peer); // the peer's sync asks for the state: the coordinator answers the opening, on its way
+		await waitFor(() => held.length === 1, 'the peer\'s sync at the coordinator');
+		clock.advance(10);
+		const resetting = api.breaker.reset(origin);
+		await waitFor(() => held.length === 2, 'the reset\'s sync at the coordinator');
+		held[0]!.go();
+		await first;
+		await flush();
+		const during = [api.breaker(origin).state, peer.breaker(origin).state];
+		held[1]!.go();
+		await resetting;
+		await flush();
+		clock.advance(100); // within sharedCacheMs: no sync
+		const after = [api.breaker(origin).state, peer.breaker(origin).state, await callOf(api), await callOf(peer)];
+		api.close();
+		peer.close();
+		expect({ during, after }).toEqual({ during: ['closed', 'closed'], after: ['closed', 'closed', '200', '200'] });
 	});
 
 	it('isolate(): a closed state that sync carries (from before the isolation) does not lift the kill switch here', async () => {
