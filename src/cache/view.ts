@@ -26,9 +26,14 @@ export class View {
 	#since = 0;
 	/** What each key's last copy was (its `signature`), and until when an unchanged answer is not copied again. */
 	readonly #copiedAs = new Map<string, NonNullable<LastCopy['copied']>>();
+	/** The clears noted for the name and store (src/core/world.ts `Worlds.clears`: another tab's too), and how many `last` has seen. */
+	readonly #worlds: { readonly clears: number };
+	#clears = 0;
 
-	constructor(store: PartStore) {
+	constructor(store: PartStore, worlds: { readonly clears: number }) {
 		this.#store = store;
+		this.#worlds = worlds;
+		this.#clears = worlds.clears;
 	}
 
 	/**
@@ -79,6 +84,16 @@ export class View {
 
 	/** What the client knows of the last copy under `stored` (see `copyPlan`), or undefined when none is in the view. */
 	last(stored: string): LastCopy | undefined {
+		if (this.#worlds.clears !== this.#clears) {
+			// A clear was noted since (another tab's `clear()` removed copies this view still lists): what it knew of each last
+			// copy is no reason to skip a new one (`recent`, `unchanged`): the copy may be gone.
+			this.#clears = this.#worlds.clears;
+			this.#copiedAs.clear();
+			for (const key of this.#order.keys()) {
+				this.#order.set(key, 0);
+			}
+		}
+
 		const at = this.#order.get(stored);
 		return at === undefined ? undefined : { at, copied: this.#copiedAs.get(stored) };
 	}

@@ -99,6 +99,9 @@ export class Worlds {
 		return this.#at;
 	}
 
+	/** How many clears (of any part, all or one identity's; not removals) were noted here or heard from another tab. */
+	clears = 0;
+
 	/**
 	 * Capture the world now for work of `identity`; `now()` is asked at each check, and must still give `was`: the identity
 	 * (a call's: the client's identity epoch as it started, `identities` in src/core/context.ts).
@@ -203,6 +206,9 @@ export class Worlds {
 		}
 
 		notes.set(note, ++this.#at);
+		if (!note.includes('#r:')) {
+			this.clears++;
+		}
 	}
 }
 

@@ -12,7 +12,7 @@ const setup = (maxEntries: number) => {
 	const inner = memoryStore('view');
 	const context = { name: 'view', options: { store: () => inner }, stores: new Map(), emit: () => undefined, identity: () => undefined, world: () => new Worlds().open(undefined, () => undefined) } as unknown as PolicyContext;
 	const store = partStore(context, 'cache', memoryStore);
-	const view = new View(store);
+	const view = new View(store, { clears: 0 });
 	/** A copy this client stores, as cache/copy.ts writes one. */
 	const write = async (name: string, at: number) => {
 		const written = store.set(key(name), { name });
