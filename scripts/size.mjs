@@ -278,7 +278,7 @@ const cases = [
 		// What the preset with its defaults fills: it must cost the same, plus its own ≤ 410 B (`sameAs`).
 		name: 'core + breaker + staleCache',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nexport const api = createClient({ breaker: breaker(), staleCache: staleCache() });`,
-		budget: 38_650, // the thirty-second hunt's fixes: measured 38,650; earlier figures: `git log -p scripts/size.mjs`
+		budget: 38_681, // the copy plan's onlyFresh (brotli: the other stale-cache bundles 10 to 55 B smaller): measured 38,681; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		name: 'core + breaker + staleCache + outbox',

@@ -119,9 +119,12 @@ const expiresIn = (headers: HeaderReader, now: number): number => {
 	return ms > 0 ? Math.min(Math.floor(ms / 1000), 2 ** 31) : 0;
 };
 
+/** Whether an answer's copy may answer only while fresh: `must-revalidate`, `proxy-revalidate`, or `s-maxage` in a shared cache. */
+const onlyFresh = (own: ReadonlyMap<string, string>, rules: CopyRules): boolean =>
+	own.has('must-revalidate') || own.has('proxy-revalidate') || (rules.shared && own.has('s-maxage'));
+
 /** Whether an answer's copy may answer only while fresh, or `stale-if-error` N s past it: the directives that can make it expired (`timingOf`). */
-const revalidated = (own: ReadonlyMap<string, string>, rules: CopyRules): boolean =>
-	own.has('must-revalidate') || own.has('proxy-revalidate') || own.has('stale-if-error') || (rules.shared && own.has('s-maxage'));
+const revalidated = (own: ReadonlyMap<string, string>, rules: CopyRules): boolean => onlyFresh(own, rules) || own.has('stale-if-error');
 
 /**
  * An answer's timing (the plan's step 5): freshness from `s-maxage` (shared), `max-age` or `Expires` − `Date`, born `Age`
@@ -138,7 +141,7 @@ const timingOf = (headers: HeaderReader, own: ReadonlyMap<string, string>, now: 
 	const staleIfError = seconds(own.get('stale-if-error'));
 	const until = Math.min(
 		staleIfError === undefined ? now + rules.maxStaleMs : freshUntil + staleIfError * 1000,
-		own.has('must-revalidate') || own.has('proxy-revalidate') || (rules.shared && own.has('s-maxage')) ? freshUntil : Infinity,
+		onlyFresh(own, rules) ? freshUntil : Infinity,
 	);
 	return { lifetime, born, until };
 };
