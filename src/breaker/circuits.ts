@@ -253,6 +253,7 @@ export const receive = (circuits: Circuits, data: unknown): BreakerRecord | unde
 		circuit.read ??= false;
 		circuits.adopt(circuit, record, 'shared');
 		if (circuit.record === record) {
+			circuit.fromTabs = record;
 			// Newer than any state this client kept for the scope while its store failed: that is not written again (over a reset).
 			circuits.store?.superseded(record.scope);
 		}

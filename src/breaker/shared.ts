@@ -198,11 +198,14 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 	// an `isolate()` / `reset()` by hand (the state it answers may be the one the command ended: an opening the reset
 	// closed came back until the reset's own answer, or for good when that sync failed or was a peer's; a closed state
 	// lifted the kill switch), the fleet's state comes back with the next call's sync, not with this one.
+	// So is one sent before this client took a state another tab told (`Circuit.fromTabs`): that tab's reset, or its
+	// probe's closing, would be undone in every tab (the answer's opening, news here, is dated after what this tab holds).
 	const exchangeFor = async (circuit: Circuit, call: PolicyCall | undefined, extra?: Partial<SyncMessage>, late?: (answer: SyncAnswer) => unknown): Promise<number | false | undefined> => {
 		const world = call?.world ?? context.world();
 		const { made } = commands;
+		const { fromTabs } = circuit;
 		return exchange(context, sync, policy, maxOpenMs, (into, record, reason) => {
-			if (world.current('breaker') && commands.made === made) {
+			if (world.current('breaker') && commands.made === made && into.fromTabs === fromTabs) {
 				adopt(into, record, reason);
 				if (into.record === record) {
 					publish?.(into, call?.waitUntil ?? waitUntil);
