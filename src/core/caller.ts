@@ -83,7 +83,13 @@ export const createCaller = (deps: CallerDeps) => {
 		// ky's `replaceOption()` mark on the call's headers (sent without the client's): the policies read the
 		// headers inside it, ky gets them marked again (`callKyOptions`).
 		const marked = callOptions.headers;
-		const inner = unmarked(marked);
+		let inner: unknown;
+		try {
+			inner = unmarked(marked);
+		} catch (error) {
+			return rejected(invalid(error)); // Headers that cannot be read (a Proxy whose traps throw): refused, never a throw.
+		}
+
 		const replacing = inner !== marked;
 		if (replacing) {
 			callOptions.headers = inner as never;
@@ -132,18 +138,26 @@ export const createCaller = (deps: CallerDeps) => {
 		// unless it is a request context's own (a replay of the drain a call of it started): then it counts in it.
 		const own = callOptions.waitUntil;
 		const within = invocation ?? (own && invocationOf(own));
-		const call = new Call(client, {
-			method: verb,
-			input,
-			options: callOptions,
-			world: deps.worlds.open(who, deps.who.epoch, deps.who.saw(who)),
-			idempotencyKey: key,
-			replay,
-			waitUntil: own ? (own === within?.waitUntil ? own : (promise: Promise<unknown>) => own(promise)) : within?.waitUntil,
-			invocation: within,
-			// A replay is background work: its request's deadline is not its own (its rate-limit and bulkhead waits, its lease).
-			deadline: deps.deadlineOf?.(replay ? undefined : within, callOptions.totalTimeout),
-		});
+		let call: Call;
+		try {
+			// Its signal merged with the client's and its request's (`AbortSignal.any`): one that is no AbortSignal (`{}`, a
+			// Proxy whose traps throw) is refused as ky refuses it without them, never thrown from the client's method.
+			call = new Call(client, {
+				method: verb,
+				input,
+				options: callOptions,
+				world: deps.worlds.open(who, deps.who.epoch, deps.who.saw(who)),
+				idempotencyKey: key,
+				replay,
+				waitUntil: own ? (own === within?.waitUntil ? own : (promise: Promise<unknown>) => own(promise)) : within?.waitUntil,
+				invocation: within,
+				// A replay is background work: its request's deadline is not its own (its rate-limit and bulkhead waits, its lease).
+				deadline: deps.deadlineOf?.(replay ? undefined : within, callOptions.totalTimeout),
+			});
+		} catch (error) {
+			return rejected(invalid(error));
+		}
+
 		// A call's `fallback: undefined` is not given (API.md "Option values"): the client's answers (`null` is a value). Never
 		// a replay's: its failure is the outbox's to keep pending, not an answer to take for delivered.
 		return call.run(kyOptionsOf(call, callOptions, headers, unsafe, method, replacing), headers, replay ? undefined : callOptions.fallback === undefined ? deps.fallback : callOptions.fallback);

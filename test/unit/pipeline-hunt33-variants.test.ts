@@ -1,0 +1,53 @@
+/**
+ * Defect hunt, thirty-third round (the pipeline: identity and clears across the parts, one owner per call, bad input on
+ * the less-used members and options). Each case failed on the sources before its fix.
+ */
+import { describe, expect, it } from 'vitest';
+import { classify, createClient } from '../../src/entries/core.js';
+
+const code = async (promise: Promise<unknown>): Promise<string> => promise.then(() => 'OK', (error: unknown) => classify(error).code);
+
+/** What a client method did with the input: a synchronous throw (the defect), or the code its promise settled with. */
+const outcome = async (make: () => Promise<unknown>): Promise<string> => {
+	let made: Promise<unknown>;
+	try {
+		made = make();
+	} catch (error) {
+		return `threw ${(error as Error).name}`;
+	}
+
+	return code(made);
+};
+
+/** An object whose every trap throws: what an app's Proxy over options (a store's, a validation library's) may be. */
+const hostile = (): object => new Proxy({}, Object.fromEntries(['get', 'has', 'ownKeys', 'getPrototypeOf', 'getOwnPropertyDescriptor'].map((trap) => [trap, () => {
+	throw new Error(`${trap} trap`);
+}])));
+
+describe('a call\'s signal or headers that are no signal or headers reject the call with InvalidRequestError before any I/O, never a throw from the client\'s method', () => {
+	it('a signal that is no AbortSignal, on a client with a signal of its own or in a request context, and a Proxy signal or headers whose traps throw', async () => {
+		let sent = 0;
+		const fetch = (async () => {
+			sent++;
+			return new Response('ok');
+		}) as typeof globalThis.fetch;
+		const api = createClient({ fetch });
+		const withSignal = createClient({ fetch, signal: new AbortController().signal });
+		const request = withSignal.withContext({ waitUntil: () => undefined }, { request: new Request('https://worker.test/') });
+		// Before: ['threw TypeError', 'threw TypeError', 'threw Error', 'threw Error'] (AbortSignal.any's "signals[1] is not of
+		// type AbortSignal", the traps' own errors), where the client without a signal of its own rejected `{}` already.
+		expect([
+			await outcome(() => withSignal.get('https://api.test/a', { signal: {} as AbortSignal })),
+			await outcome(() => request.get('https://api.test/a', { signal: {} as AbortSignal })),
+			await outcome(() => api.get('https://api.test/a', { signal: hostile() as AbortSignal })),
+			await outcome(() => api.get('https://api.test/a', { headers: hostile() as HeadersInit })),
+			await outcome(() => api.get('https://api.test/a', { signal: {} as AbortSignal })),
+		]).toEqual(['INVALID_REQUEST', 'INVALID_REQUEST', 'INVALID_REQUEST', 'INVALID_REQUEST', 'INVALID_REQUEST']);
+		expect(sent).toBe(0);
+		// A signal and headers as they should be still go.
+		expect(await code(withSignal.get('https://api.test/a', { signal: new AbortController().signal, headers: { 'x-a': '1' } }))).toBe('OK');
+		expect(sent).toBe(1);
+		api.close();
+		withSignal.close();
+	});
+});
