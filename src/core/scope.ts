@@ -31,6 +31,15 @@ export const requestOrigin = (url: string): string => {
 	return slash === -1 ? originOf(url) : url.slice(0, slash);
 };
 
+/** A URL made by its constructor: one that only has its prototype throws as it is read (as caller.ts's `isInput`). */
+const isUrl = (input: unknown): boolean => {
+	try {
+		return input instanceof URL && typeof input.href === 'string';
+	} catch {
+		return false;
+	}
+};
+
 /**
  * The URL a member that takes one (`cache.delete`, `breaker(url)`, `isolate`, `reset`,
  * `waitForHealthy`) means, normalized as `Request.url` is. A relative URL is resolved as a call's
@@ -43,8 +52,9 @@ export const requestOrigin = (url: string): string => {
  */
 export const callUrl = (input: string | URL, options: { readonly prefix?: unknown; readonly baseUrl?: unknown; readonly sensitiveParams?: readonly string[] | undefined }): string => {
 	const { prefix, baseUrl } = options;
-	// Anything else would resolve as text ("undefined", "5") to a URL of the client's own origin.
-	if (typeof input !== 'string' && !(input instanceof URL)) {
+	// Anything else would resolve as text ("undefined", "5") to a URL of the client's own origin. An object that passes for a
+	// URL and is none (`Object.create(URL.prototype)`, a Proxy whose traps throw) throws as it is read: none either.
+	if (typeof input !== 'string' && !isUrl(input)) {
 		throw new InvalidRequestError(`Not a URL: give a string or a URL; got ${describe(input)}`);
 	}
 

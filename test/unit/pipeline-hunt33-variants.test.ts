@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { classify, createClient } from '../../src/entries/core.js';
+import { createClient as createPreset, memoryStore } from '../../src/entries/index.js';
 
 const code = async (promise: Promise<unknown>): Promise<string> => promise.then(() => 'OK', (error: unknown) => classify(error).code);
 
@@ -49,5 +50,33 @@ describe('a call\'s signal or headers that are no signal or headers reject the c
 		expect(sent).toBe(1);
 		api.close();
 		withSignal.close();
+	});
+});
+
+describe('the members that take a URL, given an object that passes for a URL and is none, refuse it with InvalidRequestError', () => {
+	it('Object.create(URL.prototype) and a Proxy whose traps throw: rejected (isolate, reset, cache.delete, waitForHealthy) or thrown (breaker(), reachability()) as InvalidRequestError, never the platform\'s TypeError', async () => {
+		const api = createPreset({ fetch: async () => new Response('ok'), baseUrl: 'https://api.test/', store: memoryStore, name: `hunt33-urls-${Math.random()}` });
+		const thrown = (read: () => unknown): string => {
+			try {
+				read();
+				return 'none';
+			} catch (error) {
+				return classify(error).code;
+			}
+		};
+		const seen: string[] = [];
+		for (const fake of [Object.create(URL.prototype) as URL, hostile() as URL]) {
+			seen.push(
+				await code(api.breaker.isolate(fake)), await code(api.breaker.reset(fake)), await code(api.cache.delete(fake)),
+				await code(api.waitForHealthy(fake, { timeoutMs: 10 })), thrown(() => api.breaker(fake)), thrown(() => api.reachability(fake)),
+			);
+		}
+
+		// Before: 'UNKNOWN' for each (a raw TypeError "Receiver must be an instance of class URL", the Proxy's own error).
+		expect(seen).toEqual(Array.from({ length: 12 }, () => 'INVALID_REQUEST'));
+		// A URL made by its constructor still names the scope.
+		await api.breaker.isolate(new URL('https://api.test/x'));
+		expect(api.breaker('https://api.test/').state).toBe('open');
+		api.close();
 	});
 });
