@@ -1,5 +1,5 @@
 import type { PolicyCall } from '../core/policy.js';
-import { describe, isObject, isTimerMs, timerMs } from '../utils/validate.js';
+import { describe, isObject, isTimerMs, thrownText, timerMs } from '../utils/validate.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import { clientClosed, untilClosed } from '../core/closing.js';
@@ -34,7 +34,14 @@ export const waitMs = (waitOptions?: { timeoutMs?: number }): number => {
 		throw new InvalidRequestError(`\`waitForHealthy\` takes { timeoutMs } as options; got ${describe(waitOptions)}`);
 	}
 
-	const { timeoutMs = 30_000 } = waitOptions ?? {};
+	let timeoutMs: unknown;
+	try {
+		({ timeoutMs = 30_000 } = waitOptions ?? {});
+	} catch (error) {
+		// Options that cannot be read (a Proxy whose traps throw): refused as any other bad value, never the trap's error.
+		throw new InvalidRequestError(`\`waitForHealthy\` could not read its options: ${thrownText(error)}`, { cause: error });
+	}
+
 	// A duration, at most what a timer holds, as every other (API.md "Option values").
 	if (!isTimerMs(timeoutMs)) {
 		throw new InvalidRequestError(`\`timeoutMs\` must be ${timerMs}; got ${describe(timeoutMs)}`);

@@ -101,15 +101,23 @@ export const addMembers = (client: AnyClient, { context, params, stats, placed, 
 
 	client.clear = async (clearOptions) => {
 		refuseClosed(closed);
-		// Nothing (everything), or `{ identity }` alone with a non-empty string: anything else removes nothing.
-		const identity = clearOptions?.identity;
-		if (clearOptions !== undefined && (typeof identity !== 'string' || identity.length === 0 || Object.keys(Object(clearOptions)).join() !== 'identity')) {
+		// Nothing (everything), or `{ identity }` alone with a non-empty string: anything else removes nothing, also options
+		// that cannot be read (a Proxy whose traps throw).
+		let identity: unknown;
+		let taken = clearOptions === undefined;
+		try {
+			identity = clearOptions?.identity;
+			taken ||= typeof identity === 'string' && identity.length > 0 && Object.keys(Object(clearOptions)).join() === 'identity';
+		} catch {}
+
+		if (!taken) {
 			throw new InvalidRequestError('`clear()` takes nothing or `{ identity }` with a non-empty string: nothing removed');
 		}
 
 		// Noted first: work that started before (answered early, still going) writes nothing more (src/core/world.ts).
-		worldsOf(context.stores).cleared(undefined, identity);
-		await Promise.all(active.map(async (part) => part.clear?.(identity === undefined ? undefined : { identity })));
+		const one = identity as string | undefined;
+		worldsOf(context.stores).cleared(undefined, one);
+		await Promise.all(active.map(async (part) => part.clear?.(one === undefined ? undefined : { identity: one })));
 	};
 
 	// A URL resolved as a call's is (prefix, baseUrl); with a custom `scope`, a string without `://` names a scope.

@@ -80,3 +80,28 @@ describe('the members that take a URL, given an object that passes for a URL and
 		api.close();
 	});
 });
+
+describe('clear() and waitForHealthy() given options that cannot be read (a Proxy whose traps throw) reject with InvalidRequestError, removing nothing', () => {
+	it('clear(options) removes nothing; waitForHealthy(url, options) of the breaker and of the preset\'s stand-in (breaker: false) refuse too', async () => {
+		let sent = 0;
+		const fetch = async (): Promise<Response> => {
+			sent++;
+			return new Response('ok', { headers: { 'cache-control': 'max-age=60' } });
+		};
+		const api = createPreset({ fetch, baseUrl: 'https://api.test/', store: memoryStore, name: `hunt33-options-${Math.random()}` });
+		const off = createPreset({ fetch, baseUrl: 'https://api.test/', store: memoryStore, breaker: false, name: `hunt33-off-${Math.random()}` });
+		expect(await code(api.get('items'))).toBe('OK');
+		// Before: ['UNKNOWN', 'UNKNOWN', 'UNKNOWN'] (the trap's own Error, from the options read).
+		expect([
+			await code(api.clear(hostile() as { identity: string })),
+			await code(api.waitForHealthy('https://api.test/', hostile() as { timeoutMs: number })),
+			await code(off.waitForHealthy('https://api.test/', hostile() as { timeoutMs: number })),
+		]).toEqual(['INVALID_REQUEST', 'INVALID_REQUEST', 'INVALID_REQUEST']);
+		// Nothing removed: the copy is still listed; options as they should be still work.
+		expect((await api.cache.list()).map(({ url }) => url)).toEqual(['https://api.test/items']);
+		expect([await code(api.clear({ identity: 'alice' })), await code(api.waitForHealthy('https://api.test/', { timeoutMs: 1_000 }))]).toEqual(['OK', 'OK']);
+		expect(sent).toBe(1);
+		api.close();
+		off.close();
+	});
+});
