@@ -318,6 +318,14 @@ export interface Policy<S extends string = string, P extends PolicyParts = Polic
 	create(context: PolicyContext): P;
 }
 
-/** Whether a slot value is a policy (made by a factory) rather than plain options. */
-export const isPolicy = (value: unknown): value is Policy =>
-	typeof (value as Policy | undefined)?.create === 'function' && typeof (value as Policy).slot === 'string';
+/**
+ * Whether a slot value is a policy (made by a factory) rather than plain options. A value that cannot be read (a Proxy
+ * whose traps throw) is none: the option it was given as is refused as that option, naming it, never with the trap's error.
+ */
+export const isPolicy = (value: unknown): value is Policy => {
+	try {
+		return typeof (value as Policy | undefined)?.create === 'function' && typeof (value as Policy).slot === 'string';
+	} catch {
+		return false;
+	}
+};

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { classify, createClient } from '../../src/entries/core.js';
+import { bulkhead } from '../../src/entries/bulkhead.js';
 import { createClient as createPreset, memoryStore } from '../../src/entries/index.js';
 
 const code = async (promise: Promise<unknown>): Promise<string> => promise.then(() => 'OK', (error: unknown) => classify(error).code);
@@ -103,5 +104,32 @@ describe('clear() and waitForHealthy() given options that cannot be read (a Prox
 		expect(sent).toBe(1);
 		api.close();
 		off.close();
+	});
+});
+
+describe('a slot given a value that cannot be read (a Proxy whose traps throw) is a RangeError naming the slot, at createClient and extend()', () => {
+	it('the core\'s and the preset\'s policy slots, and extend(), name the slot; a policy there still fills it', () => {
+		const fetch = async (): Promise<Response> => new Response('ok');
+		const thrown = (make: () => unknown): string => {
+			try {
+				make();
+				return 'none';
+			} catch (error) {
+				return `${(error as Error).name}: ${(error as Error).message.split(';')[0]}`;
+			}
+		};
+		const api = createClient({ fetch });
+		// Before: 'Error: get trap' for each (read as `value.create` to tell a policy).
+		expect([
+			thrown(() => createClient({ fetch, bulkhead: hostile() } as never)),
+			thrown(() => createPreset({ fetch, hedge: hostile() } as never)),
+			thrown(() => api.extend({ bulkhead: hostile() } as never)),
+		]).toEqual([
+			'RangeError: `bulkhead` must be a policy (from `steadfetch/bulkhead`) or false, as `bulkhead: bulkhead(…)`',
+			'RangeError: `hedge` must be a policy (from `steadfetch/hedge`) or false, as `hedge: hedge(…)`',
+			'RangeError: `bulkhead` must be a policy (from `steadfetch/bulkhead`) or false, as `bulkhead: bulkhead(…)`',
+		]);
+		expect(thrown(() => api.extend({ bulkhead: bulkhead() }).close())).toBe('none');
+		api.close();
 	});
 });
