@@ -6,6 +6,7 @@ import type { AnyClient, ContextClient, ContextOptions, ContextStats } from './c
 import { openInvocation, type Invocation } from './invocation.js';
 import type { PolicyContext } from './policy.js';
 import type { Placed } from './slots.js';
+import { thrownText } from '../utils/validate.js';
 
 /** What a client's request contexts are made of (src/core/create-client.ts). */
 export interface ContextDeps {
@@ -27,12 +28,20 @@ const inherited: unique symbol = Symbol('invocation');
  * has none (with-context-browser.ts).
  */
 export const contexts = (client: AnyClient, { call, context, placed }: ContextDeps): AnyClient['withContext'] => (ctx, contextOptions?: ContextOptions) => {
-	if (typeof ctx?.waitUntil !== 'function') {
-		throw new TypeError('`withContext(ctx)` takes an object with a `waitUntil` function (a Worker\'s ExecutionContext)');
+	let extended: Invocation | undefined;
+	let invocation: Invocation;
+	try {
+		if (typeof ctx?.waitUntil !== 'function') {
+			throw new TypeError('`withContext(ctx)` takes an object with a `waitUntil` function (a Worker\'s ExecutionContext)');
+		}
+
+		extended = (contextOptions as { [inherited]?: Invocation } | undefined)?.[inherited];
+		invocation = extended ?? openInvocation(ctx, contextOptions, context.options.deadlineHeader, context.clock);
+	} catch (error) {
+		// A `ctx` or options that cannot be read (a Proxy whose traps throw): a TypeError saying so, as for any other wrong value.
+		throw error instanceof TypeError || error instanceof RangeError ? error : new TypeError(`\`withContext(ctx, options)\` could not read its arguments: ${thrownText(error)}`, { cause: error });
 	}
 
-	const extended = (contextOptions as { [inherited]?: Invocation } | undefined)?.[inherited];
-	const invocation = extended ?? openInvocation(ctx, contextOptions, context.options.deadlineHeader, context.clock);
 	// What this request's client ends as it closes (its `close()`, never `client`'s): the listeners added through it, and
 	// `client` itself when its `extend()` made it for the request (`extended`: the request's alone). Its calls are refused then.
 	let closed = false;

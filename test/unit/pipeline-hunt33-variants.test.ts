@@ -133,3 +133,33 @@ describe('a slot given a value that cannot be read (a Proxy whose traps throw) i
 		api.close();
 	});
 });
+
+describe('withContext(ctx, options) given a ctx or options that cannot be read (a Proxy whose traps throw) throws a TypeError, as for any other wrong value', () => {
+	it('a hostile ctx, hostile options, and a ctx whose waitUntil getter throws: TypeError; a Worker\'s ExecutionContext still works', async () => {
+		const api = createClient({ fetch: async () => new Response('ok') });
+		const thrown = (make: () => unknown): string => {
+			try {
+				make();
+				return 'none';
+			} catch (error) {
+				return (error as Error).name;
+			}
+		};
+		const getterThrows = Object.defineProperty({}, 'waitUntil', {
+			get() {
+				throw new Error('not now');
+			},
+		});
+		// Before: ['Error', 'Error', 'Error'] (the trap's or the getter's own error).
+		expect([
+			thrown(() => api.withContext(hostile() as never)),
+			thrown(() => api.withContext({ waitUntil: () => undefined }, hostile() as never)),
+			thrown(() => api.withContext(getterThrows as never)),
+		]).toEqual(['TypeError', 'TypeError', 'TypeError']);
+		// Wrong values keep their own errors; a good ctx still gives a client.
+		expect(thrown(() => api.withContext({ waitUntil: () => undefined }, { subrequests: -1 }))).toBe('RangeError');
+		const request = api.withContext({ waitUntil: () => undefined });
+		expect(await code(request.get('https://api.test/'))).toBe('OK');
+		api.close();
+	});
+});
