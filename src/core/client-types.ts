@@ -134,7 +134,7 @@ export interface ClientBase<E, M> {
 	 * write-behind, outbox and breaker persistence) outlives the response instead of being dropped.
 	 * It keeps the request within a Worker's limits (`options`): the subrequests steadfetch makes for
 	 * it, the request's end and its deadline; its `stats().subrequests` counts them. A `TypeError`
-	 * for a `ctx` without `waitUntil` or a `request` that is not one, a `RangeError` naming
+	 * for a `ctx` without `waitUntil`, a `request` that is not one, or a `ctx` or options that cannot be read, a `RangeError` naming
 	 * `subrequests` for a bad count. Its `extend()` makes a client that stays in this request context
 	 * (as ky's `extend` keeps an instance's defaults): the same subrequest count, request's end and deadline.
 	 * Its `breaker.isolate` / `reset` (a coordinator's call) and `waitForHealthy` (the `breaker.probe`s it
