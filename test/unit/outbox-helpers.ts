@@ -90,6 +90,13 @@ export const startHarness = async (): Promise<Harness> => {
 	};
 };
 
+/** The entry id of the write `promise` makes, which must be told "queued" (an OutboxQueuedError). */
+export const queued = async (promise: Promise<unknown>): Promise<string> => {
+	const error = await promise.then(() => undefined, (caught: unknown) => caught);
+	expect(error).toBeInstanceOf(OutboxQueuedError);
+	return (error as OutboxQueuedError).entryId;
+};
+
 /** Wait until `condition()` holds (real time, polling), or fail after `ms`. */
 export const until = async (condition: () => boolean | Promise<boolean>, ms = 3000): Promise<void> => {
 	const deadline = Date.now() + ms;
@@ -209,6 +216,23 @@ export const queueOffline = async (win: FakeWindow, api: ReturnType<Harness['mak
 	expect(entry).toBeDefined();
 	win.setOnline(true, false);
 	return entry!;
+};
+
+/**
+ * A store around `inner` that counts its operations by kind (`ops`); without `span` when `spans` is false (as the
+ * Cache API store).
+ */
+export const countingStore = (inner: KeyValueStore, spans = true): { store: KeyValueStore; ops: Record<'get' | 'set' | 'delete' | 'keys' | 'span', number> } => {
+	const ops = { get: 0, set: 0, delete: 0, keys: 0, span: 0 };
+	const store: KeyValueStore = {
+		get: async (key) => (ops.get++, inner.get(key)),
+		set: async (key, value) => (ops.set++, inner.set(key, value)),
+		delete: async (key) => (ops.delete++, inner.delete(key)),
+		clear: async () => inner.clear(),
+		keys: async () => (ops.keys++, inner.keys()),
+		...spans && { span: async (prefix: string) => (ops.span++, inner.span!(prefix)) },
+	};
+	return { store, ops };
 };
 
 /**

@@ -5,8 +5,7 @@
  * with the placeholder text itself (`parent=steadfetch-ref-…`), also once the entry was delivered.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OutboxQueuedError } from '../../src/entries/index.js';
-import { fakeWindow, startHarness, throwIfOffline, until, type Harness } from './outbox-helpers.js';
+import { fakeWindow, queued, startHarness, throwIfOffline, until, type Harness } from './outbox-helpers.js';
 
 let h: Harness;
 let win: ReturnType<typeof fakeWindow>;
@@ -35,12 +34,6 @@ afterEach(async () => {
 	win.restore();
 	await h.close();
 });
-
-const queued = async (promise: Promise<unknown>): Promise<string> => {
-	const error = await promise.then(() => undefined, (caught: unknown) => caught);
-	expect(error).toBeInstanceOf(OutboxQueuedError);
-	return (error as OutboxQueuedError).entryId;
-};
 
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
 /** Bytes no UTF-8 decoder gives back as they are (a JPEG's start, a lone continuation byte). */

@@ -3,9 +3,10 @@
  * with no text, and the method a replay sends (API.md "Outbox", "Offline writes for real apps").
  */
 import { describe, expect, it } from 'vitest';
-import { createClient, memoryStore, OutboxQueuedError, outbox, type KeyValueStore } from '../../src/entries/index.js';
+import { createClient, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { linkKey } from '../../src/outbox/refs.js';
+import { queued as queuedId } from './outbox-helpers.js';
 
 let made = 0;
 
@@ -45,12 +46,6 @@ const counted = (values = 0, more: Parameters<typeof outbox>[0] = {}) => {
 	}) as typeof globalThis.fetch;
 	const api = createClient({ fetch, random: () => 0.5, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: () => store, name: `hunt24-outbox-${made}`, outbox: outbox(more) });
 	return { api, state, store, inner, counts };
-};
-
-const queuedId = async (promise: Promise<unknown>): Promise<string> => {
-	const caught = await promise.then(() => undefined, (error: unknown) => error);
-	expect(caught).toBeInstanceOf(OutboxQueuedError);
-	return (caught as OutboxQueuedError).entryId!;
 };
 
 describe('placeholders of one parent: its kept values read and written once per call, whatever their number', () => {

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { classify, createClient, InvalidRequestError, memoryStore, OutboxQueuedError, outbox, type KeyValueStore } from '../../src/entries/index.js';
+import { queued as queuedId } from './outbox-helpers.js';
 
 let made = 0;
 
@@ -45,12 +46,6 @@ describe('an input that passes for a URL but is none: a typed rejection, nothing
 		api.close();
 	});
 });
-
-const queuedId = async (promise: Promise<unknown>): Promise<string> => {
-	const caught = await promise.then(() => undefined, (error: unknown) => error);
-	expect(caught).toBeInstanceOf(OutboxQueuedError);
-	return (caught as OutboxQueuedError).entryId!;
-};
 
 /** A pending `PUT /items/1` queued offline, its stored record then given `fields` (another tab's, a damaged store). */
 const planted = async (fields: (record: Record<string, unknown>) => Record<string, unknown>, more: Parameters<typeof outbox>[0] = {}) => {

@@ -5,16 +5,10 @@
  * neighbours: a parent that becomes a dead letter or is discarded, `clear()` during a chain's replay.
  */
 import { describe, expect, it } from 'vitest';
-import { memoryStore, OutboxQueuedError, type KeyValueStore } from '../../src/entries/index.js';
-import { gate, harnessEachTest, spyStore, until } from './outbox-helpers.js';
+import { memoryStore, type KeyValueStore } from '../../src/entries/index.js';
+import { gate, harnessEachTest, queued, spyStore, until } from './outbox-helpers.js';
 
 const { h, win } = harnessEachTest();
-
-const queued = async (promise: Promise<unknown>): Promise<string> => {
-	const error = await promise.then(() => undefined, (caught: unknown) => caught);
-	expect(error).toBeInstanceOf(OutboxQueuedError);
-	return (error as OutboxQueuedError).entryId;
-};
 
 /** The size of a stored value as written: its JSON text, an ArrayBuffer's bytes (a body) counted by length. */
 const sizeOf = (value: unknown): number => JSON.stringify(value, (_, item: unknown) => item instanceof ArrayBuffer ? item.byteLength : item)?.length ?? 0;

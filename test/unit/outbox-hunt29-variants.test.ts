@@ -6,16 +6,10 @@
  * operations with 10,000 entries queued.
  */
 import { describe, expect, it } from 'vitest';
-import { OutboxQueuedError, type KeyValueStore } from '../../src/entries/index.js';
-import { gate, harnessEachTest, throwIfOffline, until } from './outbox-helpers.js';
+import type { KeyValueStore } from '../../src/entries/index.js';
+import { countingStore, gate, harnessEachTest, queued, throwIfOffline, until } from './outbox-helpers.js';
 
 const { h, win } = harnessEachTest();
-
-const queued = async (promise: Promise<unknown>): Promise<string> => {
-	const error = await promise.then(() => undefined, (caught: unknown) => caught);
-	expect(error).toBeInstanceOf(OutboxQueuedError);
-	return (error as OutboxQueuedError).entryId;
-};
 
 const day = 86_400_000;
 
@@ -93,20 +87,6 @@ describe('an older tab (a dependents list) and this build (link keys) share a st
 		expect(await storedIds(h.store)).not.toContain(child);
 	});
 });
-
-/** A store around `inner` that counts its operations by kind. */
-const countingStore = (inner: KeyValueStore): { store: KeyValueStore; ops: Record<'get' | 'set' | 'delete' | 'keys' | 'span', number> } => {
-	const ops = { get: 0, set: 0, delete: 0, keys: 0, span: 0 };
-	const store: KeyValueStore = {
-		get: async (key) => (ops.get++, inner.get(key)),
-		set: async (key, value) => (ops.set++, inner.set(key, value)),
-		delete: async (key) => (ops.delete++, inner.delete(key)),
-		clear: async () => inner.clear(),
-		keys: async () => (ops.keys++, inner.keys()),
-		span: async (prefix: string) => (ops.span++, inner.span!(prefix)),
-	};
-	return { store, ops };
-};
 
 /** The key and record of the entry `id` as stored (pending or dead). */
 const recordOf = async (id: string): Promise<[string, Record<string, unknown>]> => {

@@ -3,34 +3,12 @@
  * outbox grows, on a store with and without `span()` (the Cache API store has none), and the neighbours of link keys.
  */
 import { describe, expect, it } from 'vitest';
-import { createClient, memoryStore, outbox, OutboxQueuedError, type Client, type KeyValueStore, type OutboxPolicy } from '../../src/entries/index.js';
+import { createClient, memoryStore, outbox, type Client, type KeyValueStore, type OutboxPolicy } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { harnessEachTest } from './outbox-helpers.js';
+import { countingStore, harnessEachTest, queued } from './outbox-helpers.js';
 
 const { h, win } = harnessEachTest();
-
-const queued = async (promise: Promise<unknown>): Promise<string> => {
-	const error = await promise.then(() => undefined, (caught: unknown) => caught);
-	expect(error).toBeInstanceOf(OutboxQueuedError);
-	return (error as OutboxQueuedError).entryId;
-};
-
-type Ops = Record<'get' | 'set' | 'delete' | 'keys' | 'span', number>;
-
-/** A store around `inner` that counts its operations by kind; without `span` when `spans` is false (as the Cache API store). */
-const countingStore = (inner: KeyValueStore, spans = true): { store: KeyValueStore; ops: Ops } => {
-	const ops = { get: 0, set: 0, delete: 0, keys: 0, span: 0 };
-	const store: KeyValueStore = {
-		get: async (key) => (ops.get++, inner.get(key)),
-		set: async (key, value) => (ops.set++, inner.set(key, value)),
-		delete: async (key) => (ops.delete++, inner.delete(key)),
-		clear: async () => inner.clear(),
-		keys: async () => (ops.keys++, inner.keys()),
-		...spans && { span: async (prefix: string) => (ops.span++, inner.span!(prefix)) },
-	};
-	return { store, ops };
-};
 
 /** The key and record of the entry `id` as stored (pending or dead). */
 const recordOf = async (id: string): Promise<[string, Record<string, unknown>]> => {

@@ -4,17 +4,10 @@
  * (`resumeJitterMs`), whose backoff stands.
  */
 import { describe, expect, it } from 'vitest';
-import { OutboxQueuedError } from '../../src/entries/index.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { harnessEachTest } from './outbox-helpers.js';
+import { harnessEachTest, queued } from './outbox-helpers.js';
 
 const { h, win } = harnessEachTest();
-
-const queued = async (promise: Promise<unknown>): Promise<string> => {
-	const error = await promise.then(() => undefined, (caught: unknown) => caught);
-	expect(error).toBeInstanceOf(OutboxQueuedError);
-	return (error as OutboxQueuedError).entryId;
-};
 
 describe('outbox hunt 31: a reload\'s drain', () => {
 	it('replays what an earlier page left at once, but not the write this page queued during its wait (the contract\'s 412 case: a flush() then found nothing)', async () => {

@@ -3,17 +3,10 @@
  * page's own clients queued — also one of the millisecond the client started in (a clock that does not move).
  */
 import { describe, expect, it } from 'vitest';
-import { OutboxQueuedError } from '../../src/entries/index.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { harnessEachTest } from './outbox-helpers.js';
+import { harnessEachTest, queued } from './outbox-helpers.js';
 
 const { h } = harnessEachTest();
-
-const queued = async (promise: Promise<unknown>): Promise<string> => {
-	const error = await promise.then(() => undefined, (caught: unknown) => caught);
-	expect(error).toBeInstanceOf(OutboxQueuedError);
-	return (error as OutboxQueuedError).entryId;
-};
 
 describe('outbox hunt 32: a reload\'s drain and a write of the same millisecond', () => {
 	it('a write this page queued in the millisecond it started (a clock that does not move) keeps its backoff', async () => {

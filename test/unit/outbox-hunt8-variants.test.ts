@@ -3,17 +3,9 @@
  * "Identity", "Work that outlives its caller", "Offline writes for real apps").
  */
 import { describe, expect, it } from 'vitest';
-import { OutboxQueuedError } from '../../src/entries/index.js';
-import { harnessEachTest } from './outbox-helpers.js';
+import { harnessEachTest, queued as queuedId } from './outbox-helpers.js';
 
 const { h, win } = harnessEachTest();
-
-/** The entry id of a write told "queued". */
-const queuedId = async (promise: Promise<unknown>): Promise<string> => {
-	const error = await promise.then(() => undefined, (caught: unknown) => caught);
-	expect(error).toBeInstanceOf(OutboxQueuedError);
-	return (error as OutboxQueuedError).entryId;
-};
 
 describe('a parent the app drops (onConflict \'discard\', migrate\'s null)', () => {
 	it('onConflict \'discard\': its dependent behind a write that failed again is a \'parent\' dead letter after that flush, not listed pending', async () => {

@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidRequestError, OutboxFullError, OutboxQueuedError } from '../../src/entries/index.js';
-import { fakeWindow, spyStore, startHarness, throwIfOffline, until, type Harness } from './outbox-helpers.js';
+import { fakeWindow, queued, spyStore, startHarness, throwIfOffline, until, type Harness } from './outbox-helpers.js';
 
 let h: Harness;
 let win: ReturnType<typeof fakeWindow>;
@@ -53,12 +53,6 @@ const holdingPosts = (options: object = {}) => {
 		return todoApi(input);
 	};
 	return { api: h.make({ fetch: slow, outbox: { networkTimeoutMs: 20 }, ...options }), release };
-};
-
-const queued = async (promise: Promise<unknown>): Promise<string> => {
-	const error = await promise.then(() => undefined, (caught: unknown) => caught);
-	expect(error).toBeInstanceOf(OutboxQueuedError);
-	return (error as OutboxQueuedError).entryId;
 };
 
 describe('outbox.ref()', () => {

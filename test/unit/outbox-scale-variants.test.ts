@@ -4,8 +4,7 @@
  * through the queue: `parseKey` gives keys whose `id` counts), and the store's reads by a spy.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { OutboxQueuedError } from '../../src/entries/index.js';
-import { harnessEachTest, spyStore, until, type Harness } from './outbox-helpers.js';
+import { harnessEachTest, queued, spyStore, until, type Harness } from './outbox-helpers.js';
 
 /** Reads of a pending key's `id` (every key the queue parses counts them). */
 const idReads = vi.hoisted(() => ({ count: 0 }));
@@ -26,12 +25,6 @@ vi.mock('../../src/outbox/record.js', async (original) => {
 });
 
 const { h, win } = harnessEachTest();
-
-const queued = async (promise: Promise<unknown>): Promise<string> => {
-	const error = await promise.then(() => undefined, (caught: unknown) => caught);
-	expect(error).toBeInstanceOf(OutboxQueuedError);
-	return (error as OutboxQueuedError).entryId;
-};
 
 /**
  * 10,000 pending writes seeded in the scope of the entry `write` queues with a first client of
