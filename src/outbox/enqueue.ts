@@ -14,7 +14,7 @@ import { follow } from './early.js';
 import { headersOf, isSensitive, storedHeaders } from './headers.js';
 import { defer, isDeferred } from './defer.js';
 import { messageOf, scheduleOf } from './outcome.js';
-import { noLeaseMs, Queue } from './queue.js';
+import { noLeaseMs, Queue, type Budget } from './queue.js';
 import { bounded, headersFit, initNames, makeKey, maxListed, overwritten, type OutboxRecord } from './record.js';
 import { at, isValues, linkKey, parentsOf, substitute, valuesKey, type Ref, type Values } from './refs.js';
 import { overQuota } from './quota.js';
@@ -145,7 +145,7 @@ const dependencies = async (queue: Queue, call: PolicyCall, href: string): Promi
 			values.values[ref.pointer] = value.value;
 			changed.set(ref.entry, values);
 		} else if (!held) {
-			throw new InvalidRequestError(`outbox.ref(): entry ${ref.entry} is unknown, discarded, a dead letter, or its value at ${ref.pointer} is not kept`);
+			throw await unusable(queue, ref.entry, [ref.pointer], isValues(kept) && kept.identity === identity, budget);
 		}
 	}
 
@@ -176,6 +176,18 @@ const dependencies = async (queue: Queue, call: PolicyCall, href: string): Promi
 	}
 
 	queue.dependents.set(call, { dependsOn: [...dependsOn], refs });
+};
+
+/**
+ * The error of a call holding a placeholder of `entry` that names no entry pending, nor one whose values at `pointers`
+ * are kept, saying what became of it (API.md: unknown — never queued, discarded, cleared, its value no longer kept — or
+ * a dead letter): `delivered` when values of its answer are kept, not those; a dead letter when the store lists it as
+ * one. Only on that failure: the store listed once (a listing that fails tells nothing).
+ */
+const unusable = async (queue: Queue, entry: string, pointers: string[], delivered: boolean, budget?: Budget): Promise<InvalidRequestError> => {
+	const dead = await queue.list(false, budget).then((keys) => keys.some((each) => each.dead && each.id === entry), () => false);
+	const value = `its value at ${pointers.join(', ')}`;
+	return new InvalidRequestError(`outbox.ref(): entry ${entry} ${dead ? 'is a dead letter' : delivered ? `was delivered; ${value} is not kept` : `is unknown (never queued, discarded or cleared) or ${value} is no longer kept`}`);
 };
 
 const unqueueable = 'A call holding a placeholder of a pending outbox entry must be one the outbox can queue';
@@ -352,7 +364,7 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 			if (kept !== false && !(isValues(kept) && asked.every((pointer) => Object.hasOwn(kept.values, pointer)))) {
 				// Delivered (or gone) before its pointers could be recorded: the values it asks for are not kept. Nothing is stored.
 				queue.release(id);
-				throw new InvalidRequestError(`outbox.ref(): entry ${parent} was delivered before this write was queued, and its value at ${asked.join(', ')} is not kept`);
+				throw await unusable(queue, parent, asked, isValues(kept) && kept.identity === record.identity, budget);
 			}
 		}
 
