@@ -11,7 +11,10 @@ export const normalised = (url: string): string => url.includes('%') ? url.repla
 	return /[\w.~-]/.test(char) ? char : code.toUpperCase();
 }) : url;
 
-/** Past this many pending entries known, the oldest notes go (a count may then read low, never the store). */
+/**
+ * Past this many pending entries known, or the `maxEntries` of an outbox counting with it when more (`most`), the oldest
+ * notes go (a count may then read low, never the store): the notes of other tabs stay bounded.
+ */
 const maxKnown = 10_000;
 
 /** Past this length a URL is known by its length and a hash (`laneOf`): what is kept of one stays bounded. */
@@ -59,6 +62,8 @@ export class PendingWrites {
 	#channel: Channel | undefined;
 	/** The clients of the name and store in this realm counting with it (outbox.ts): the last one's `close()` closes it. */
 	users = 0;
+	/** The most pending entries known: `maxKnown`, or the greatest `maxEntries` of those clients (outbox.ts), as many as they may queue. */
+	most = maxKnown;
 
 	/** `malformed`: told of a note from another tab that is not one (pending-tabs.ts). */
 	constructor(name: string, malformed: () => void) {
@@ -118,7 +123,7 @@ export class PendingWrites {
 			return;
 		}
 
-		if (this.#lanes.size >= maxKnown) {
+		if (this.#lanes.size >= this.most) {
 			this.#forget(this.#lanes.keys().next().value!);
 		}
 

@@ -1,10 +1,13 @@
 /**
  * Defect hunt, thirty-third round (the outbox): what a call holding a placeholder (`outbox.ref()`) of an entry that is
  * no longer pending is told (API.md "Offline writes for real apps": an entry unknown — never queued, discarded, its value
- * no longer kept — or already a dead letter makes the call an `InvalidRequestError` before any I/O).
+ * no longer kept — or already a dead letter makes the call an `InvalidRequestError` before any I/O); a stale answer's
+ * `pending-writes` with more than 10,000 writes pending (API.md "Read your own writes").
  */
 import { describe, expect, it } from 'vitest';
-import { InvalidRequestError } from '../../src/entries/index.js';
+import { createClient, InvalidRequestError, memoryStore, outbox } from '../../src/entries/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { harnessEachTest, queued } from './outbox-helpers.js';
 
 const { h, win } = harnessEachTest();
@@ -74,4 +77,44 @@ describe('a placeholder of an entry another tab removed: the error says what bec
 		expect(caught).toBeInstanceOf(InvalidRequestError);
 		expect((caught as Error).message).toMatch(/was delivered; its value at \/nothing\/here is not kept/);
 	});
+});
+
+describe('pending-writes at any queue length the outbox allows (maxEntries above 10,000)', () => {
+	it('10,001 writes pending (maxEntries 20,000): the oldest one\'s URL still says pending-writes=1 after a reload counted them', async () => {
+		const name = 'h33-pending-10001';
+		const store = memoryStore(name);
+		const state = { down: false };
+		const fetch = (async (request: Request) => {
+			if (state.down) {
+				throw new TypeError('fetch failed');
+			}
+
+			return new Response('{"id":7}', { status: request.method === 'GET' ? 200 : 201, headers: { 'content-type': 'application/json', 'cache-control': 'max-age=0' } });
+		}) as typeof globalThis.fetch;
+		const clock = new ManualClock();
+		const make = () => createClient({ fetch, clock, random: () => 0.5, prefix: 'https://a.example/', retry: 0, breaker: false, store: () => store, name, outbox: outbox({ maxEntries: 20_000, resumeJitterMs: 0 }) });
+		const status = async (client: ReturnType<typeof make>, path: string): Promise<string> => (await client.get(path)).headers.get('cache-status') ?? '';
+		const page = make();
+		await (await page.get('todos/1')).text();
+		await (await page.get('todos/2')).text();
+		state.down = true;
+		await queued(page.patch('todos/1', { json: { done: true } }));
+		expect(await status(page, 'todos/1')).toMatch(/; pending-writes=1$/);
+		// 10,000 more writes to todos/2 queued after it (planted as this build stores them), then a reload counts them all.
+		const [key] = (await store.keys()).filter((each) => each.startsWith('p|'));
+		const record = (await store.get<Record<string, unknown>>(key!))!;
+		const [, at, , , scope] = key!.split('|');
+		for (let n = 1; n <= 10_000; n++) {
+			const id = `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+			await store.set(`p|${String(Number(at) + 1).padStart(15, '0')}|${String(n).padStart(6, '0')}|${id}|${scope}`, { ...record, id, url: 'https://a.example/todos/2', idempotencyKey: `planted-${n}` });
+		}
+
+		page.close();
+		const reloaded = make();
+		await waitFor(async () => (await status(reloaded, 'todos/2')).endsWith('; pending-writes=10000'), 'the reload counted the writes to todos/2', 60_000);
+		// Before: 'steadfetch; hit; ttl=0; detail=network' (no pending-writes: the oldest write forgotten past 10,000 known).
+		expect(await status(reloaded, 'todos/1')).toMatch(/; pending-writes=1$/);
+		expect(await reloaded.outbox.size()).toBe(10_001);
+		reloaded.close();
+	}, 120_000);
 });
