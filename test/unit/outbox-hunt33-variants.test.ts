@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createClient, InvalidRequestError, memoryStore, outbox } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { harnessEachTest, queued } from './outbox-helpers.js';
+import { harnessEachTest, queued, spyStore } from './outbox-helpers.js';
 
 const { h, win } = harnessEachTest();
 
@@ -35,6 +35,20 @@ describe('a placeholder of an entry another tab removed: the error says what bec
 		expect((caught as Error).message).toMatch(/discarded or cleared/);
 		expect(await mine.outbox.size()).toBe(0);
 		expect(h.sentOf('child')).toEqual([]);
+	});
+
+	it('discard(id) in another tab of its own (its own store object, as a tab of another page): the same message', async () => {
+		const mine = h.make();
+		const tab = spyStore(h.store, {});
+		const other = h.make({ store: () => tab });
+		win.setOnline(false, false);
+		const parent = await queued(mine.post('mutate?id=parent', { json: { n: 1 } }));
+		const placeholder = mine.outbox.ref(parent, '/key');
+		await other.outbox.discard(parent);
+		const caught = await useOf(mine, placeholder);
+		expect(caught).toBeInstanceOf(InvalidRequestError);
+		expect((caught as Error).message).toMatch(/discarded or cleared/);
+		expect(await mine.outbox.size()).toBe(0);
 	});
 
 	it('a dead letter in another tab (its replay answered 422): InvalidRequestError saying it is a dead letter', async () => {
