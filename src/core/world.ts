@@ -44,7 +44,10 @@ export interface World {
 	check?: (() => unknown) | undefined;
 }
 
-/** Past this many identities or ids noted, the oldest stands for all of its part's (see `Worlds.note`): older work writes none of them (it stays safe). */
+/**
+ * Past this many identities or ids noted (and as many more as an outbox of the name holds entries: `Worlds.keep`), the
+ * oldest stands for all of its part's (see `Worlds.note`): older work writes none of them (it stays safe).
+ */
 const maxNotes = 256;
 
 /** The part every clear of the client notes (`client.clear()`): every part's work is checked against it. */
@@ -101,6 +104,18 @@ export class Worlds {
 
 	/** How many clears (of any part, all or one identity's; not removals) were noted here or heard from another tab. */
 	clears = 0;
+
+	/** How many notes are kept one by one (`maxNotes`, and `keep`). */
+	#most = maxNotes;
+
+	/**
+	 * An outbox of the name may remove `entries` ids while work is in flight (its `maxEntries`: each dead letter of a full
+	 * outbox discarded in turn): as many removals are kept one by one more, never taken for every id of the outbox removed
+	 * (a write in flight meanwhile would count as discarded, and a write that depends on it became a dead letter).
+	 */
+	keep(entries: number): void {
+		this.#most = Math.max(this.#most, maxNotes + entries);
+	}
 
 	/**
 	 * Capture the world now for work of `identity`; `now()` is asked at each check, and must still give `was`: the identity
@@ -195,7 +210,7 @@ export class Worlds {
 		// identity a clear of its part, each as of when it was noted (conservative: older work writes none of
 		// them) — never as of now, and a removal never a clear: work started since stays current, and work
 		// in flight still writes what no removal touched (a read's stale answer, a write being queued).
-		for (const [each, at] of notes.size < maxNotes ? [] : notes) {
+		for (const [each, at] of notes.size < this.#most ? [] : notes) {
 			const [part, kind = 'r:'] = each.split('#'); // A part's own clear, or `part#r:`, stays.
 			if (kind !== 'r:') {
 				notes.delete(each);
