@@ -126,6 +126,9 @@ const onlyFresh = (own: ReadonlyMap<string, string>, rules: CopyRules): boolean 
 /** Whether an answer's copy may answer only while fresh, or `stale-if-error` N s past it: the directives that can make it expired (`timingOf`). */
 const revalidated = (own: ReadonlyMap<string, string>, rules: CopyRules): boolean => onlyFresh(own, rules) || own.has('stale-if-error');
 
+/** Whether an answer's `Content-Length` is over `maxBodyBytes`: no copy of it is kept, and the last copy under its key goes. */
+const oversized = (headers: HeaderReader, rules: CopyRules): boolean => Number(headers.get('content-length')) > rules.maxBodyBytes;
+
 /**
  * An answer's timing (the plan's step 5): freshness from `s-maxage` (shared), `max-age` or `Expires` − `Date`, born `Age`
  * s before now, servable until freshness + `stale-if-error`, else `maxStaleMs` from now; only while fresh with
@@ -154,7 +157,8 @@ const timingOf = (headers: HeaderReader, own: ReadonlyMap<string, string>, now: 
  * 2. an answer `no-store`, `no-cache` (never servable without validation), `Vary: *` (or a member that is no
  *    field name: `x y`, or a `Referer` the browser sends for the page that the request cannot show: `unshown`), or `private`
  *    in a shared cache is not copied and the last copy under its key goes (`drop`);
- * 3. a key copied less than 1 s ago is not copied again (one that allows no copy from now on drops it, as in 5), nor an unchanged answer (`signature`: a
+ * 3. a key copied less than 1 s ago is not copied again (one that allows no copy from now on drops it, as in 5, and so does a
+ *    `Content-Length` over `maxBodyBytes`, as in 6), nor an unchanged answer (`signature`: a
  *    validator, and the same `Cache-Control`; without a validator a body of the same length may differ) before the last copy's `renew`;
  * 4. a request `Cache-Control: no-store` is not copied;
  * 5. its timing: freshness from `s-maxage` (shared), `max-age` (one present but invalid: none) or `Expires` − `Date` (the time
@@ -185,8 +189,9 @@ export const copyPlan = (request: CopyRequest, response: CopyResponse, lastCopy:
 
 	if (lastCopy !== undefined && now - lastCopy.at < onceMs) {
 		// Not copied again — but one that allows no copy from now on drops the last (as `expired` below): it is only read for
-		// an answer that says `must-revalidate`, `proxy-revalidate`, `stale-if-error` or, in a shared cache, `s-maxage`.
-		return revalidated(own, rules) && timingOf(headers, own, now, rules).until <= now ? skip('expired', true) : skip('recent');
+		// an answer that says `must-revalidate`, `proxy-revalidate`, `stale-if-error` or, in a shared cache, `s-maxage`; and so
+		// does one too large to keep (as `size` below): the caller has newer data than the last copy.
+		return revalidated(own, rules) && timingOf(headers, own, now, rules).until <= now ? skip('expired', true) : oversized(headers, rules) ? skip('size', true) : skip('recent');
 	}
 
 	const validator = signature(status, headers.get('etag') ?? headers.get('last-modified'), cacheControl);
@@ -207,7 +212,7 @@ export const copyPlan = (request: CopyRequest, response: CopyResponse, lastCopy:
 		return skip('expired', lastCopy !== undefined);
 	}
 
-	if (Number(headers.get('content-length')) > rules.maxBodyBytes) {
+	if (oversized(headers, rules)) {
 		// The caller sees an answer newer than the last copy, which would take it back in time on a later failure: it goes too.
 		return skip('size', lastCopy !== undefined);
 	}
