@@ -28,11 +28,14 @@ export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, re
 	const vary = seen ? seen.all.get('vary') ?? null : response.headers.get('vary');
 	const unshown = vary?.split(',').some((name) => name.trim().toLowerCase() === 'referer' && varied(cache, request, 'referer') === undefined);
 	// Its key's last copy as the plan sees it: one the view does not show may be stored all the same while the store was
-	// never listed (one stored before a reload, or by another client of the name), or while its key is being digested.
-	const lastCopy = last ?? (found === undefined || (typeof found === 'string' && view.lacks(found)) ? undefined : unknownCopy);
+	// never listed (one stored before a reload, or by another client of the name), or while its key is being digested,
+	// or since it was listed (`lacking`: another client of the name and store, another tab, may have stored one).
+	const lacking = last === undefined && typeof found === 'string' && view.lacks(found);
+	const lastCopy = last ?? (found === undefined ? undefined : unknownCopy);
 	const plan = copyPlan({ headers: request.headers, credentials: found === undefined, unshown }, { status: response.status, headers: seen?.all ?? response.headers, vary }, lastCopy, now, cache);
 	if (plan.store === false) {
-		if (plan.drop) {
+		// A key the view lacks: no copy stored before now answers (`View.overtake`), deleted once from the store.
+		if (plan.drop && (!lacking || plan.why === 'forbidden' || view.overtake(found, now))) {
 			// It forbids keeping a copy: the one it would replace goes.
 			behind(cache, call, request.url, async () => {
 				const stored = await found;
@@ -44,6 +47,12 @@ export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, re
 					}
 
 					if (view.lacks(stored!)) {
+						// Another client's copy, noted first now (`lacking`): its one key is deleted, no listing (a copy of it under way here is not written).
+						if (lacking) {
+							view.mark((other) => other === stored);
+							return cache.store.delete(stored!);
+						}
+
 						return;
 					}
 				}

@@ -130,9 +130,10 @@ export const readable = (cache: CacheState, stored: string, record: unknown): re
 /**
  * Whether a value read under the key `stored` is a copy `serve` may answer with at `now` (a request's Vary and the
  * call's world aside): `readable`, its body within the client's `maxBodyBytes` (another build's, tab's or configuration's
- * copy may hold more than it keeps: it goes, as one past its limit), within its limit, not stored ahead of the clock, and not stored before a write of its
- * path was delivered (read your own writes). What `cache.list()` shows and the outbox's `conditional` writes take
+ * copy may hold more than it keeps: it goes, as one past its limit), within its limit, not stored ahead of the clock, not stored before a write of its
+ * path was delivered (read your own writes), nor before a newer answer of its key that allowed no copy (`View.overtake`: another tab's copy). What `cache.list()` shows and the outbox's `conditional` writes take
  * their validator from (members.ts): no copy `serve` refuses.
  */
 export const usable = (cache: CacheState, stored: string, record: unknown, now: number): record is CacheRecord =>
-	readable(cache, stored, record) && record.body.byteLength <= cache.maxBodyBytes && now <= limitOf(record, cache) && now >= record.storedAt - skewMs && !outdated(cache, record);
+	readable(cache, stored, record) && record.body.byteLength <= cache.maxBodyBytes && now <= limitOf(record, cache) && now >= record.storedAt - skewMs && !outdated(cache, record)
+	&& record.storedAt >= cache.view.overtakenAt(stored);

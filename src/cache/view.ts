@@ -29,6 +29,8 @@ export class View {
 	/** The clears noted for the name and store (src/core/world.ts `Worlds.clears`: another tab's too), and how many `last` has seen. */
 	readonly #worlds: { readonly clears: number };
 	#clears = 0;
+	/** The keys the view lacks whose newest answer allowed no copy, and when it came (`overtake`): no copy stored before answers. */
+	readonly #overtaken = new Map<string, number>();
 
 	constructor(store: PartStore, worlds: { readonly clears: number }) {
 		this.#store = store;
@@ -75,6 +77,28 @@ export class View {
 	/** Whether the client knows no copy is stored under `stored`: the store was listed and it is not in the view. */
 	lacks(stored: string): boolean {
 		return this.#listed && !this.#order.has(stored);
+	}
+
+	/**
+	 * An answer of `stored` came at `at` that allows no copy and would drop the last (a 204, one too large, one that allows
+	 * no stale copy), while the view lacks the key: another client of the name and store (another tab) may have stored a
+	 * copy since the store was listed, which would take the caller back in time on a later failure. None stored before `at`
+	 * answers from now on (`overtakenAt`: `usable`, record.ts); true the first time the key is noted, when it is deleted
+	 * from the store (once: an origin that allows no copy of a URL answers so every time, and no store operation is made per answer).
+	 */
+	overtake(stored: string, at: number): boolean {
+		const first = !this.#overtaken.delete(stored);
+		if (this.#overtaken.size > 999) {
+			this.#overtaken.delete(this.#overtaken.keys().next().value!); // The earliest noted.
+		}
+
+		this.#overtaken.set(stored, at);
+		return first;
+	}
+
+	/** When the newest answer of `stored` that allowed no copy came while the view lacked it (`overtake`), else 0. */
+	overtakenAt(stored: string): number {
+		return this.#overtaken.get(stored) ?? 0;
 	}
 
 	/** Whether the store was never listed, and no listing is under way. */
