@@ -119,6 +119,16 @@ const expiresIn = (headers: HeaderReader, now: number): number => {
 	return ms > 0 ? Math.min(Math.floor(ms / 1000), 2 ** 31) : 0;
 };
 
+/**
+ * An answer's freshness lifetime (s) received at `now`: from `s-maxage` (`shared`), `max-age` or `Expires` − `Date`. A
+ * freshness directive present but invalid (`max-age=-1`) is stale (RFC 9111 §4.2.1), and Expires still ignored (§5.3).
+ * Also what a stored record's own headers allow it (record.ts `limitOf`, at its `storedAt`).
+ */
+export const lifetimeOf = (headers: HeaderReader, own: ReadonlyMap<string, string>, now: number, shared: boolean): number => {
+	const directive = shared && own.has('s-maxage') ? 's-maxage' : 'max-age';
+	return own.has(directive) ? seconds(own.get(directive)) ?? 0 : expiresIn(headers, now);
+};
+
 /** Whether an answer's copy may answer only while fresh: `must-revalidate`, `proxy-revalidate`, or `s-maxage` in a shared cache. */
 const onlyFresh = (own: ReadonlyMap<string, string>, rules: CopyRules): boolean =>
 	own.has('must-revalidate') || own.has('proxy-revalidate') || (rules.shared && own.has('s-maxage'));
@@ -135,9 +145,7 @@ const oversized = (headers: HeaderReader, rules: CopyRules): boolean => Number(h
  * `must-revalidate`, `proxy-revalidate` or a shared cache's `s-maxage`.
  */
 const timingOf = (headers: HeaderReader, own: ReadonlyMap<string, string>, now: number, rules: CopyRules): Timing => {
-	// A freshness directive present but invalid (`max-age=-1`) is stale (RFC 9111 §4.2.1), and Expires still ignored (§5.3).
-	const directive = rules.shared && own.has('s-maxage') ? 's-maxage' : 'max-age';
-	const lifetime = own.has(directive) ? seconds(own.get(directive)) ?? 0 : expiresIn(headers, now);
+	const lifetime = lifetimeOf(headers, own, now, rules.shared);
 	// A list (caches on the way each added one, fetch joined them): its first member (RFC 9111 §5.1).
 	const born = now - (seconds(headers.get('age')?.split(',', 1)[0]?.trim()) ?? 0) * 1000;
 	const freshUntil = born + lifetime * 1000;

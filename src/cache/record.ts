@@ -1,6 +1,6 @@
 import { splitSensitive } from '../utils/sensitive.js';
 import { directives, seconds } from './cache-control.js';
-import { copyable, unmatchable, varyNames, type Timing } from './copy-plan.js';
+import { copyable, lifetimeOf, unmatchable, varyNames, type Timing } from './copy-plan.js';
 import { outdated, urlOf } from './keys.js';
 import type { CacheState } from './state.js';
 
@@ -103,13 +103,16 @@ export const foreign = ({ headers, vary }: CacheRecord, { unkept, sensitive, par
 
 /**
  * The last moment a record's copy may answer (epoch ms): its `until`, and never later than its own headers allow (a
- * record `write` did not give may hold any `until`): with a valid `stale-if-error`, which overrides `maxStaleMs` both
- * ways, freshness + N s; else `maxStaleMs` from when it was stored, whatever it was stored under (an older build's,
+ * record `write` did not give may hold any `until` and `lifetime`): with a valid `stale-if-error`, which overrides `maxStaleMs` both
+ * ways, freshness (at most what its headers give, as received when stored) + N s; else `maxStaleMs` from when it was stored, whatever it was stored under (an older build's,
  * another tab's); with `must-revalidate`, `proxy-revalidate` or, in a shared cache, `s-maxage`, only while fresh.
  */
 const limitOf = (record: CacheRecord, { maxStaleMs, shared }: CacheState): number => {
-	const own = directives(record.headers.find(([name]) => name === 'cache-control')?.[1]);
-	const fresh = record.born + record.lifetime * 1000;
+	const headers = { get: (name: string) => record.headers.find(([each]) => each === name)?.[1] };
+	const own = directives(headers.get('cache-control'));
+	// Fresh no longer than its own headers make it, received when stored: a record may claim any `lifetime` (2^31 s with
+	// `stale-if-error=60` and no `max-age` was served for 68 years, past `maxStaleMs`).
+	const fresh = record.born + Math.min(record.lifetime, lifetimeOf(headers, own, record.storedAt, shared)) * 1000;
 	const staleIfError = seconds(own.get('stale-if-error'));
 	return Math.min(record.until, staleIfError === undefined ? record.storedAt + maxStaleMs : fresh + staleIfError * 1000,
 		own.has('must-revalidate') || own.has('proxy-revalidate') || (shared && own.has('s-maxage')) ? fresh : Infinity);

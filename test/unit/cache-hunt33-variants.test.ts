@@ -162,3 +162,39 @@ describe('a newer answer not kept drops a copy another client of the name and st
 		b.api.close();
 	});
 });
+
+describe('a stored record read back is bounded by its own headers, whatever it claims', () => {
+	/** A copy of `url` stored with `cacheControl`, its record then changed by `tamper` in the store; 2 days on, what a failed read answers. */
+	const tampered = async (cacheControl: string, tamper: (record: Record<string, unknown>) => void, laterMs = 2 * 86_400_000): Promise<string> => {
+		const records = new Map<string, unknown>();
+		const { api, clock, state } = origin(records);
+		state.answer = { body: 'v1', headers: { 'cache-control': cacheControl } };
+		const stored = next(api, 'cache:stored');
+		await api.get(url).text();
+		await stored;
+		const [key, record] = [...records].find(([name]) => name.endsWith(url))!;
+		const changed = { ...(record as Record<string, unknown>) };
+		tamper(changed);
+		records.set(key, changed);
+		api.close();
+		const again = origin(records, clock);
+		clock.advance(laterMs);
+		again.state.down = true;
+		const after = await outcome(again.api);
+		again.api.close();
+		return after;
+	};
+
+	it('a freshness lifetime its Cache-Control does not give does not stretch stale-if-error past maxStaleMs', async () => {
+		// Before: 'steadfetch; hit; ttl=2147310848; detail=network v1' (served 2 days on, maxStaleMs 1 day).
+		// stale-if-error=60 with no max-age: servable 60 s after it was stored; the record claims 2^31 s of freshness.
+		expect(await tampered('stale-if-error=60', (record) => {
+			record['lifetime'] = 2 ** 31;
+			record['until'] = t0 + 10 * 86_400_000;
+		})).toBe('NetworkError');
+	});
+
+	it('neighbour: a copy whose max-age gives that freshness is served so (its own headers allow it)', async () => {
+		expect(await tampered('max-age=604800, stale-if-error=60', () => undefined)).toBe('steadfetch; hit; ttl=432000; detail=network v1');
+	});
+});
