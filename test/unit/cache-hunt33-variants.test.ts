@@ -198,3 +198,35 @@ describe('a stored record read back is bounded by its own headers, whatever it c
 		expect(await tampered('max-age=604800, stale-if-error=60', () => undefined)).toBe('steadfetch; hit; ttl=432000; detail=network v1');
 	});
 });
+
+describe('a stored record read back that holds what a copy never keeps is not served', () => {
+	/** A copy of `url` stored, then a header of its record set to `value` in the store; 10 s on, a failed read's answer (its `name` header) or the error's name. */
+	const planted = async (name: string, value: string): Promise<string> => {
+		const records = new Map<string, unknown>();
+		const { api, clock, state } = origin(records);
+		state.answer = { body: 'v1', headers: { 'cache-control': 'max-age=60' } };
+		const stored = next(api, 'cache:stored');
+		await api.get(url).text();
+		await stored;
+		const [key, record] = [...records].find(([each]) => each.endsWith(url))!;
+		const changed = record as { headers: Array<[string, string]> };
+		records.set(key, { ...changed, headers: [...changed.headers, [name, value]] });
+		clock.advance(10_000);
+		state.down = true;
+		const after = await api.get(url).then((response) => `${isStale(response)} ${response.headers.get(name)}`, (error: Error) => error.name);
+		api.close();
+		return after;
+	};
+
+	it.each([
+		['a URL with a sensitive query value', 'link', '<https://a.test/x?page=2&access_token=secret>; rel="next"'],
+		['a URL with userinfo', 'location', 'https://user:secret@a.test/y'],
+	])('%s in a header', async (_, name, value) => {
+		// Before: 'true <value>' (served with the secret, which the app then sees).
+		expect(await planted(name, value)).toBe('NetworkError');
+	});
+
+	it('neighbour: a header as a copy keeps it (its URL without them) is served', async () => {
+		expect(await planted('link', '<https://a.test/x?page=2&access_token=>; rel="next"')).toBe('true <https://a.test/x?page=2&access_token=>; rel="next"');
+	});
+});
