@@ -140,7 +140,7 @@ const revalidated = (own: ReadonlyMap<string, string>, rules: CopyRules): boolea
 const oversized = (headers: HeaderReader, rules: CopyRules): boolean => Number(headers.get('content-length')) > rules.maxBodyBytes;
 
 /**
- * An answer's timing (the plan's step 5): freshness from `s-maxage` (shared), `max-age` or `Expires` − `Date`, born `Age`
+ * An answer's timing (the plan's step 4): freshness from `s-maxage` (shared), `max-age` or `Expires` − `Date`, born `Age`
  * s before now, servable until freshness + `stale-if-error`, else `maxStaleMs` from now; only while fresh with
  * `must-revalidate`, `proxy-revalidate` or a shared cache's `s-maxage`.
  */
@@ -165,17 +165,18 @@ const timingOf = (headers: HeaderReader, own: ReadonlyMap<string, string>, now: 
  * 2. an answer `no-store`, `no-cache` (never servable without validation), `Vary: *` (or a member that is no
  *    field name: `x y`, or a `Referer` the browser sends for the page that the request cannot show: `unshown`), or `private`
  *    in a shared cache is not copied and the last copy under its key goes (`drop`);
- * 3. a key copied less than 1 s ago is not copied again (one that allows no copy from now on drops it, as in 5, and so does a
- *    `Content-Length` over `maxBodyBytes`, as in 6), nor an unchanged answer (`signature`: a
+ * 3. a key copied less than 1 s ago is not copied again (one that allows no copy from now on drops it, as in 4, and so does a
+ *    `Content-Length` over `maxBodyBytes`, as in 5), nor an unchanged answer (`signature`: a
  *    validator, and the same `Cache-Control`; without a validator a body of the same length may differ) before the last copy's `renew`;
- * 4. a request `Cache-Control: no-store` is not copied;
- * 5. its timing: freshness from `s-maxage` (shared), `max-age` (one present but invalid: none) or `Expires` − `Date` (the time
+ * 4. its timing: freshness from `s-maxage` (shared), `max-age` (one present but invalid: none) or `Expires` − `Date` (the time
  *    received when `Date` is absent, unreadable or before it; no heuristic freshness), born `Age` s before now (a list's first); servable until freshness + `stale-if-error=N` s, else
  *    `maxStaleMs` from now; with `must-revalidate`, `proxy-revalidate` (in every cache: stricter than
  *    RFC 9111 for a private one) or `s-maxage` in a shared cache, only while fresh — not copied when
  *    that is not after now, and the last copy known under its key goes (`drop`: the newest answer allows no stale copy);
- * 6. a `Content-Length` over `maxBodyBytes` is not copied, and the last copy known under its key goes (the body is read
- *    capped too: one over it drops the last copy as it is written, copy.ts `write`).
+ * 5. a `Content-Length` over `maxBodyBytes` is not copied, and the last copy known under its key goes (the body is read
+ *    capped too: one over it drops the last copy as it is written, copy.ts `write`);
+ * 6. a request `Cache-Control: no-store` is not copied (after 4 and 5: an answer that allows no copy, or too large, drops
+ *    the last copy for it too).
  * The `Set-Cookie` of a copied answer is never stored (copy.ts `write`).
  */
 export const copyPlan = (request: CopyRequest, response: CopyResponse, lastCopy: LastCopy | undefined, now: number, rules: CopyRules): CopyPlan => {
@@ -207,10 +208,6 @@ export const copyPlan = (request: CopyRequest, response: CopyResponse, lastCopy:
 		return skip('unchanged');
 	}
 
-	if (directives(request.headers.get('cache-control')).has('no-store')) {
-		return skip('request');
-	}
-
 	const timing = timingOf(headers, own, now, rules);
 	const { until } = timing;
 	if (until <= now) {
@@ -223,6 +220,11 @@ export const copyPlan = (request: CopyRequest, response: CopyResponse, lastCopy:
 	if (oversized(headers, rules)) {
 		// The caller sees an answer newer than the last copy, which would take it back in time on a later failure: it goes too.
 		return skip('size', lastCopy !== undefined);
+	}
+
+	// Asked last: an answer that allows no copy, or one too large, drops the last copy even for a request that forbids storing it.
+	if (directives(request.headers.get('cache-control')).has('no-store')) {
+		return skip('request');
 	}
 
 	return { store: true, timing, copied: validator === undefined ? undefined : { signature: validator, renew: now + Math.min(renewMs, (until - now) / 2) } };

@@ -65,7 +65,7 @@ export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, re
 	}
 
 	// Fetch's `cache: 'no-store'` on the Request (a `beforeRequest` hook's: the options' and an input's skip the cache before
-	// any copy), as the request's own `Cache-Control: no-store` (the plan's step 4): read only for an answer to copy.
+	// any copy), as the request's own `Cache-Control: no-store` (the plan's step 6): read only for an answer to copy.
 	if (request.cache === 'no-store') {
 		return undefined;
 	}

@@ -45,7 +45,7 @@ const outcome = async (api: ReturnType<typeof createClient>): Promise<string> =>
  * A copy of `url` stored (`max-age=60`), then `gapMs` on an answer `then`: what the caller read of it, and 60 s on with the
  * origin down the stale answer's `Cache-Status` and body (or the error's name).
  */
-const afterNewer = async (then: Answer, gapMs: number): Promise<[string, string]> => {
+const afterNewer = async (then: Answer, gapMs: number, requestHeaders: Record<string, string> = {}): Promise<[string, string]> => {
 	const records = new Map<string, unknown>();
 	const { api, clock, state } = origin(records);
 	state.answer = { body: 'v1', headers: { 'cache-control': 'max-age=60' } };
@@ -54,7 +54,7 @@ const afterNewer = async (then: Answer, gapMs: number): Promise<[string, string]
 	await stored;
 	clock.advance(gapMs);
 	state.answer = then;
-	const seen = await api.get(url).text().then((text) => text.slice(0, 8), (error: Error) => error.name);
+	const seen = await api.get(url, { headers: requestHeaders }).text().then((text) => text.slice(0, 8), (error: Error) => error.name);
 	await settle();
 	clock.advance(60_000);
 	state.down = true;
@@ -86,6 +86,20 @@ class Records extends Map<string, unknown> {
 		return super.delete(key);
 	}
 }
+
+describe('a request that forbids storing (its own Cache-Control: no-store) gets an answer that drops the older copy: it goes', () => {
+	it.each([
+		['a Content-Length over maxBodyBytes', { body: big, headers: { 'content-length': '200' } }],
+		['max-age=0, must-revalidate', { body: 'v2', headers: { 'cache-control': 'max-age=0, must-revalidate' } }],
+	] as Array<[string, Answer]>)('%s', async (_, then) => {
+		// Before: [<v2>, 'steadfetch; hit; ttl=-5; detail=network v1'] (the plan stopped at 'request': nothing dropped).
+		expect(await afterNewer(then, 5000, { 'cache-control': 'no-store' })).toEqual([then.body!.slice(0, 8), 'NetworkError']);
+	});
+
+	it('neighbour: an answer that may be copied is not, and leaves the older copy (as documented)', async () => {
+		expect(await afterNewer({ body: 'v2' }, 5000, { 'cache-control': 'no-store' })).toEqual(['v2', 'steadfetch; hit; ttl=-5; detail=network v1']);
+	});
+});
 
 /**
  * Two clients of one name over one store (two tabs): `b` listed the store at its first copy (of another URL), then `a`
