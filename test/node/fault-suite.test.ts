@@ -72,12 +72,17 @@ it(`survives the chaos script (seed ${seed}) with nothing lost, nothing doubled,
 	const retryTimes: number[] = [];
 	let closedAt: number | undefined;
 	let recoveryAt: number | undefined;
-	let openDurationAtRecovery = breaker.maxOpenMs;
+	/**
+	 * The breaker's last opening before the close that recovery brings: when (performance.now()) and for how long. One
+	 * after recovery began counts too: on a busy machine a call of the flapping (or a probe timed out at 300 ms by a late
+	 * event loop) can fail after the mode switched, and its opening's period starts then.
+	 */
+	let lastOpen = { at: Number.NEGATIVE_INFINITY, periodMs: breaker.maxOpenMs };
 	const started = performance.now();
 	api.on('retry', () => retryTimes.push(performance.now()));
 	api.on('breaker:open', (event) => {
-		if (recoveryAt === undefined && event.reopensAt !== undefined) {
-			openDurationAtRecovery = event.reopensAt - event.time;
+		if (closedAt === undefined && event.reopensAt !== undefined) {
+			lastOpen = { at: performance.now(), periodMs: event.reopensAt - event.time };
 		}
 	});
 	api.on('breaker:closed', () => {
@@ -189,9 +194,13 @@ it(`survives the chaos script (seed ${seed}) with nothing lost, nothing doubled,
 		expect(retries).toBeLessThanOrEqual(Math.max(budget.minRetries, Math.floor(budget.ratio * firsts)) + budget.minRetries);
 	}
 
-	// After recovery the breaker closed within one open period (plus one attempt for the probe).
+	// After recovery the breaker closed within one open period (plus one attempt for the probe): from recovery, or from its
+	// last opening if that came later (before, measured from recovery with the period of the opening before it: 250 ms
+	// and a later opening's 1 000 ms could not fit).
 	if (closedAt !== undefined) {
-		expect(closedAt - recoveryAt!).toBeLessThanOrEqual(openDurationAtRecovery + attemptTimeoutMs + 150);
+		const from = Math.max(recoveryAt!, lastOpen.at);
+		console.log(`[measured] breaker closed ${Math.round(closedAt - from)} ms after ${from === recoveryAt ? 'recovery' : 'its last opening, after recovery'} (period ${Math.round(lastOpen.periodMs)} ms)`);
+		expect(closedAt - from).toBeLessThanOrEqual(lastOpen.periodMs + attemptTimeoutMs + 150);
 	} else {
 		// It was already closed when recovery began (the flapping ended closed) and stayed so.
 		expect(api.breaker(chaos.url).state).toBe('closed');
