@@ -76,7 +76,7 @@ describe('breaker variants across tabs (real Chromium)', { timeout: 60_000 }, ()
 			const tabs = await Promise.all(opened.map(async (page) => client(page, `variants-open-${trial}`, { consecutiveFailures: 9, minimumThroughput: 20 })));
 			await Promise.all(tabs.map(async (tab) => tab.calls(3, '/json?id=together')));
 			for (const tab of tabs) {
-				await waitFor(async () => (await tab.snapshot()).state === 'open', 'open in every tab', 5_000);
+				await waitFor(async () => (await tab.snapshot()).state === 'open', 'open in every tab');
 			}
 
 			await new Promise((resolve) => setTimeout(resolve, 200)); // any later open state told meanwhile
@@ -102,14 +102,14 @@ describe('breaker variants across tabs (real Chromium)', { timeout: 60_000 }, ()
 		await api.down(503);
 		const [a, b] = [await client(first!, 'variants-clear', {}), await client(second!, 'variants-clear', {})];
 		expect(await a.calls(5, '/json?id=clear')).toEqual(Array(5).fill('HTTP_5XX'));
-		await waitFor(async () => (await b.snapshot()).state === 'open', 'open in the other tab', 5_000);
+		await waitFor(async () => (await b.snapshot()).state === 'open', 'open in the other tab');
 		await a.clear();
-		await waitFor(async () => (await b.snapshot()).state === 'closed', 'the clear reaching the other tab', 5_000); // before: open until its period ended
+		await waitFor(async () => (await b.snapshot()).state === 'closed', 'the clear reaching the other tab'); // before: open until its period ended
 		expect((await b.events()).map(({ type, reason }) => `${type} ${reason}`)).toEqual(['breaker:open shared', 'breaker:closed shared']);
 		expect(await b.calls(4, '/json?id=clear')).toEqual(Array(4).fill('HTTP_5XX'));
-		await waitFor(async () => (await a.snapshot()).consecutiveFailures === 4, 'the failures counted in the clearing tab', 5_000);
+		await waitFor(async () => (await a.snapshot()).consecutiveFailures === 4, 'the failures counted in the clearing tab');
 		await a.clear();
-		await waitFor(async () => (await b.snapshot()).consecutiveFailures === 0, 'the clear forgetting the other tab\'s failures in a row', 5_000);
+		await waitFor(async () => (await b.snapshot()).consecutiveFailures === 0, 'the clear forgetting the other tab\'s failures in a row');
 		expect(await b.calls(1, '/json?id=clear')).toEqual(['HTTP_5XX']);
 		expect((await b.snapshot()).state).toBe('closed'); // before: open (4 from before the clear + 1)
 		await api.up();
@@ -122,7 +122,7 @@ describe('breaker variants across tabs (real Chromium)', { timeout: 60_000 }, ()
 		await api.down('refuse');
 		expect(await tabs[0]!.calls(5, '/json?id=online')).toEqual(Array(5).fill('NETWORK'));
 		for (const tab of tabs) {
-			await waitFor(async () => (await tab.snapshot()).state === 'open', 'open in every tab', 5_000);
+			await waitFor(async () => (await tab.snapshot()).state === 'open', 'open in every tab');
 		}
 
 		await context!.setOffline(true);
@@ -130,7 +130,7 @@ describe('breaker variants across tabs (real Chromium)', { timeout: 60_000 }, ()
 		const seen = api.seen.length;
 		await context!.setOffline(false); // `online` in every tab at once
 		for (const tab of tabs) {
-			await waitFor(async () => (await tab.snapshot()).state === 'closed', 'closed in every tab', 5_000);
+			await waitFor(async () => (await tab.snapshot()).state === 'closed', 'closed in every tab');
 		}
 
 		await new Promise((resolve) => setTimeout(resolve, 200)); // a late probe would land by now
@@ -149,14 +149,14 @@ describe('breaker variants across tabs (real Chromium)', { timeout: 60_000 }, ()
 		await api.down('refuse');
 		expect(await tabs[0]!.calls(5, '/json?id=online')).toEqual(Array(5).fill('NETWORK'));
 		for (const tab of tabs) {
-			await waitFor(async () => (await tab.snapshot()).state === 'open', 'open in every tab', 5_000);
+			await waitFor(async () => (await tab.snapshot()).state === 'open', 'open in every tab');
 		}
 
 		const failed = async (): Promise<number> => (await Promise.all(tabs.map(async (tab) => tab.events()))).flat().filter(({ reason }) => reason === 'probe-failed').length;
 		for (let round = 1; round <= 3; round++) {
 			await context!.setOffline(true);
 			await context!.setOffline(false); // `online` in every tab: the probe fails (refused)
-			await waitFor(async () => (await failed()) >= round, `the probe of online ${round}`, 5_000);
+			await waitFor(async () => (await failed()) >= round, `the probe of online ${round}`);
 			await new Promise((resolve) => setTimeout(resolve, 1_200)); // another tab's second probe would have failed by now
 		}
 
@@ -176,12 +176,12 @@ describe('breaker variants across tabs (real Chromium)', { timeout: 60_000 }, ()
 		await new Promise((resolve) => setTimeout(resolve, reopensAt! - Date.now() + 20));
 		const before = api.requests;
 		void a.calls(1, '/json?id=newtab'); // the probe: it hangs
-		await waitFor(async () => api.requests > before, 'the probe at the origin', 5_000);
+		await waitFor(async () => api.requests > before, 'the probe at the origin');
 		const c = await client(await openPage(context!, pages), 'variants-new-tab', { openMs: 1_000 });
 		expect(await c.calls(3, '/json?id=newtab')).toEqual(Array(3).fill('CIRCUIT_OPEN'));
 		expect(api.requests).toBe(before + 1);
 		await api.up(); // the hanging probe is answered
-		await waitFor(async () => (await c.snapshot()).state === 'closed', 'closed in the new tab', 5_000);
+		await waitFor(async () => (await c.snapshot()).state === 'closed', 'closed in the new tab');
 		expect(await c.calls(1, '/json?id=newtab')).toEqual(['200']);
 		const told = (await c.events()).map(({ type, reason }) => `${type} ${reason}`);
 		console.log(`[variants] new tab during a probe: ${told.join(', ')}; stats ${JSON.stringify(await c.stats())}`);
