@@ -356,8 +356,17 @@ describe('rate limit: shared across tabs', () => {
 		});
 		const a = make(200, { ratelimit: 'limit=10, remaining=0, reset=3600' });
 		const b = make(200, {});
+		// The message crosses the channel: waited for, not 20 ms (a process stalled that long on a busy machine ran the
+		// timer before the channel's delivery, and b's call went out: a Response where RateLimitedError). Every port of
+		// the name gets it in the same turn of the event loop: b's by the setImmediate after this one's.
+		const listener = new BroadcastChannel(`steadfetch:${name}:ratelimit`);
+		const crossed = new Promise((resolve) => {
+			listener.onmessage = resolve;
+		});
 		await a.get('https://api.test/x').text();
-		await new Promise((resolve) => setTimeout(resolve, 20)); // The message crosses the channel.
+		await crossed;
+		await new Promise((resolve) => setImmediate(resolve));
+		listener.close();
 		const error = await b.get('https://api.test/y').catch((error_: unknown) => error_);
 		expect(error).toBeInstanceOf(RateLimitedError);
 		expect((error as RateLimitedError).retryAfterMs).toBe(10_000);
