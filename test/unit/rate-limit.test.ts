@@ -400,7 +400,7 @@ describe('rate limit: on the real clock', () => {
 		return { ms, times: waited.map((path) => arrivals.get(path)! - started).sort((a, b) => a - b) };
 	};
 
-	it('12 concurrent calls at 10/s with a burst of 2 take at least 0.9 s, and no two of the calls that waited arrive within 50 ms of each other (median of 5 runs)', async () => {
+	it('12 concurrent calls at 10/s with a burst of 2 take at least 0.9 s, and each call that waited leaves no earlier than its token (5 runs)', async () => {
 		// Warm: two connections open and the code compiled, so the burst is not late to the server.
 		const warm = createClient({ retry: 0 });
 		await Promise.all([1, 2].map(async (index) => warm.get(`${server.url}/warm/${index}`).text()));
@@ -415,10 +415,15 @@ describe('rate limit: on the real clock', () => {
 			expect(ms, report).toBeGreaterThanOrEqual(900);
 		}
 
-		// On a busy machine a stalled event loop fires one timer late onto the next (after a stall both
-		// tokens are there: a bucket lets both go), so the median run is judged, not the worst. Waiters
-		// released together on the first refill make 9 close pairs in every run; released in pairs, 5.
-		const close = runs.map(({ times }) => times.slice(1).filter((at, index) => at - times[index]! < 50).length).sort((a, b) => a - b);
-		expect(close[2], report).toBe(0);
+		// Never several on one refill: the k-th call that waited reaches the server no earlier than the k-th token after the
+		// burst (k × 100 ms; 5 ms for the clocks' rounding), in every run. Waiters released together on the first refill
+		// arrive at about 100 ms each, released in pairs the second at 100. A lower bound: a busy machine only makes calls
+		// later (before, no two arrivals within 50 ms, median of 5 runs: a stalled event loop lets the tokens of the stall
+		// go together, as a bucket does, and merges arrivals at the server: 1 where 0 at a load of 15).
+		for (const { times } of runs) {
+			for (const [index, at] of times.entries()) {
+				expect(at, `call ${index + 1} that waited; ${report}`).toBeGreaterThanOrEqual((index + 1) * 100 - 5);
+			}
+		}
 	}, 30_000);
 });
