@@ -145,6 +145,10 @@ export const perCallSlots = (): PolicyContext['perCall'] => {
 export const invalid = (error: unknown, hint = '', params: ReadonlySet<string> = new Set()): InvalidRequestError =>
 	invalidUrl(`Invalid request: ${thrownText(error)}${hint}`, error, params);
 
+/** What to do with a body given to a GET or HEAD (`json` or `body`), which fetch refuses in each runtime's own words. */
+const bodyHint = (method: string, { json, body }: { json?: unknown; body?: unknown }): string =>
+	/^(GET|HEAD)$/.test(method) && (json !== undefined || body != null) ? ' A GET or HEAD sends no body: give its data as `searchParams`, or use `post`.' : '';
+
 /**
  * ky's run of a call rejected with `error`: a raw network failure is the app's own (`ownError`), and the error of an
  * answer a service worker's client said is never retried (`Steadfetch-Retriable: false`, steadfetch/sw) is marked
@@ -796,8 +800,10 @@ export class Call implements PolicyCall {
 			// A body an app's `init` hook gives: checked and read as the call's own (`hookedBody`).
 			return this.#client.instance(this.input, hookedBody(options, this.#client.inits, this.options));
 		} catch (error) {
-			// A URL the runtime could not parse (its TypeError) from a path: say what to do (scope.ts `pathHint`); not for a bad `referrer`.
-			return rejectedCall(invalid(error, error instanceof TypeError && /url/i.test(error.message) && !/referr/i.test(error.message) ? pathHint(this.input) : '', this.#client.params));
+			// A URL the runtime could not parse (its TypeError) from a path, or a body given to a GET or HEAD: say what to do
+			// (scope.ts `pathHint`, `bodyHint`); not for a bad `referrer`.
+			const hint = !(error instanceof TypeError) ? '' : /url/i.test(error.message) ? (/referr/i.test(error.message) ? '' : pathHint(this.input)) : bodyHint(this.method, this.options);
+			return rejectedCall(invalid(error, hint, this.#client.params));
 		}
 	}
 

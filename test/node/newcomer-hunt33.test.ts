@@ -77,3 +77,61 @@ describe('"Events and stats" names every event a client can emit, and what emits
 		expect(seen).toEqual(['|', 'attempt:end', '|']);
 	});
 });
+
+describe('a body given to a GET or HEAD says what to do', () => {
+	const calls: Array<[string, (api: import('../../src/entries/index.js').Client) => Promise<unknown>]> = [
+		['get(url, { json })', (api) => api.get('users', { json: { name: 'Ada' } })],
+		['get(url, { body })', (api) => api.get('users', { body: 'name=Ada' })],
+		['head(url, { json })', (api) => api.head('users', { json: { name: 'Ada' } })],
+		['api(url, { json }) (GET when no method is given)', (api) => api('users', { json: { name: 'Ada' } })],
+		['api(url, { method: \'get\', body })', (api) => api('users', { method: 'get', body: 'name=Ada' })],
+	];
+
+	for (const [name, call] of calls) {
+		it(`${name}: an InvalidRequestError naming \`searchParams\` and the methods that carry one, nothing sent`, async () => {
+			const { createClient, InvalidRequestError, memoryStore } = await import('../../src/entries/index.js');
+			let sent = 0;
+			const api = createClient({ baseUrl: 'https://api.example.com/v1/', store: memoryStore, fetch: async () => {
+				sent++;
+				return new Response('{}');
+			} });
+			const error = await call(api).then(() => undefined, (thrown: unknown) => thrown);
+			api.close();
+			expect(error).toBeInstanceOf(InvalidRequestError);
+			// Before: only the runtime's words ('Invalid request: Request with GET/HEAD method cannot have body.').
+			expect((error as Error).message).toMatch(/GET.*HEAD.*cannot have (?:a )?body\.? A GET or HEAD sends no body: give its data as `searchParams`, or use `post`\.$/);
+			expect(sent).toBe(0);
+		});
+	}
+
+	it('with `steadfetch/core` and the policies that read a GET before ky does (dedupe, hedge, the outbox), the same', async () => {
+		const { createClient } = await import('../../src/entries/core.js');
+		const { dedupe } = await import('../../src/entries/dedupe.js');
+		const { hedge } = await import('../../src/entries/hedge.js');
+		const { outbox } = await import('../../src/entries/outbox.js');
+		const { memoryStore } = await import('../../src/entries/index.js');
+		let sent = 0;
+		const api = createClient({ baseUrl: 'https://api.example.com/v1/', store: memoryStore, dedupe: dedupe(), hedge: hedge({ delayMs: 10 }), outbox: outbox(), fetch: async () => {
+			sent++;
+			return new Response('{}');
+		} });
+		const messages = await Promise.all([api.get('users', { json: { name: 'Ada' } }), api.head('users', { body: 'name=Ada' })].map(async (call) => call.then(() => '', (error: unknown) => (error as Error).message)));
+		api.close();
+		expect(messages.map((message) => message.endsWith(' A GET or HEAD sends no body: give its data as `searchParams`, or use `post`.'))).toEqual([true, true]);
+		expect(sent).toBe(0);
+	});
+
+	it('a relative URL with no base keeps its own hint, and a POST with the same body goes out', async () => {
+		const { createClient, memoryStore } = await import('../../src/entries/index.js');
+		const sent: string[] = [];
+		const api = createClient({ store: memoryStore, fetch: async (input) => {
+			sent.push((input as Request).method);
+			return new Response('{}');
+		} });
+		const error = await api.get('users', { json: { name: 'Ada' } }).then(() => undefined, (thrown: unknown) => thrown as Error);
+		expect(error?.message).toMatch(/give the client an absolute `baseUrl` or `prefix`$/);
+		await api.post('https://api.example.com/v1/users', { json: { name: 'Ada' } });
+		api.close();
+		expect(sent).toEqual(['POST']);
+	});
+});
