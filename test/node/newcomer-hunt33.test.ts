@@ -135,3 +135,28 @@ describe('a body given to a GET or HEAD says what to do', () => {
 		expect(sent).toEqual(['POST']);
 	});
 });
+
+describe('"Errors": which bad option is a TypeError at createClient, as the code throws it', () => {
+	const section = readme.slice(readme.indexOf('### Errors\n'), readme.indexOf('| code |', readme.indexOf('### Errors\n'))).replaceAll(/\s+/g, ' ');
+	const refused: Array<[string, unknown]> = [
+		['method', 'GE T'], ['headers', { 'bad name': 'v' }], ['credentials', 'yes'], ['mode', 'tunnel'], ['redirect', 'loop'],
+		['referrerPolicy', 'everywhere'], ['priority', 'urgent'], ['signal', 'x'],
+	];
+
+	it('a value fetch refuses in a Request (headers, credentials, mode, …) is a TypeError naming the option, and the README says so', async () => {
+		const { createClient, memoryStore } = await import('../../src/entries/index.js');
+		const thrown = refused.map(([name, value]) => {
+			try {
+				createClient({ store: memoryStore, [name]: value } as never).close();
+				return `${name}: none`;
+			} catch (error) {
+				return `${name}: ${(error as Error).constructor.name} ${(error as Error).message.startsWith(`\`${name}\``)}`;
+			}
+		});
+		expect(thrown).toEqual(refused.map(([name]) => `${name}: TypeError true`));
+		// Before: "a `TypeError` for options that are no object, an `outbox` that is not `outbox()`'s policy and a `cache` that
+		// is no `RequestCache` mode" — an app that tells a RangeError from a TypeError met a TypeError the README did not name.
+		const typeErrors = /a `TypeError` for ([^;]+);/.exec(section)?.[1] ?? '';
+		expect(typeErrors).toMatch(/a value fetch refuses in a Request \(`headers`, `credentials`, `mode`, …\)/);
+	});
+});
