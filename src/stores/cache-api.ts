@@ -155,7 +155,7 @@ type Call = { value: unknown; segment?: number | undefined; landed?: boolean };
 /** The namespace's cache, opened for one operation. */
 const open = async (namespace: string): Promise<Cache> => {
 	if (typeof caches === 'undefined') {
-		throw new TypeError('The Cache API is not available in this runtime');
+		throw new TypeError('The Cache API is not available in this runtime: use `autoStore` (the default: IndexedDB, else the Cache API, else memory) or `memoryStore`');
 	}
 
 	return caches.open(`steadfetch:${namespace}`);

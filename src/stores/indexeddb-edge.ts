@@ -8,7 +8,7 @@ import type { KeyValueStore } from './types.js';
 
 /** Each operation rejects, as `indexeddb.ts`'s do where `indexedDB` is undefined. */
 const missing = async (): Promise<never> => {
-	throw new TypeError('IndexedDB is not available in this runtime');
+	throw new TypeError('IndexedDB is not available in this runtime: use `autoStore` (the default: IndexedDB, else the Cache API, else memory) or `memoryStore`');
 };
 
 /** `indexedDbStore` where no runtime has IndexedDB: creating is free, every method rejects with a `TypeError`. */

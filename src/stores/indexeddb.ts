@@ -7,7 +7,7 @@ const opener = (namespace: string): (() => UseStore) => {
 	let useStore: UseStore | undefined;
 	return () => {
 		if (typeof indexedDB === 'undefined') {
-			throw new TypeError('IndexedDB is not available in this runtime');
+			throw new TypeError('IndexedDB is not available in this runtime: use `autoStore` (the default: IndexedDB, else the Cache API, else memory) or `memoryStore`');
 		}
 
 		useStore ??= createStore(`steadfetch:${namespace}`, 'kv');

@@ -160,3 +160,27 @@ describe('"Errors": which bad option is a TypeError at createClient, as the code
 		expect(typeErrors).toMatch(/a value fetch refuses in a Request \(`headers`, `credentials`, `mode`, …\)/);
 	});
 });
+
+describe('a store the runtime does not have (`indexedDbStore` or `cacheApiStore` in Node, an SSR pass) says what to use instead', () => {
+	const advice = /is not available in this runtime: use `autoStore` \(the default: IndexedDB, else the Cache API, else memory\) or `memoryStore`$/;
+
+	it('each storage:error the calls meet names `autoStore` and `memoryStore`; the calls still answer', async () => {
+		const { cacheApiStore, createClient, indexedDbStore, outbox } = await import('../../src/entries/index.js');
+		for (const store of [indexedDbStore, cacheApiStore]) {
+			const messages = new Set<string>();
+			const api = createClient({ store, outbox: outbox(), fetch: async () => new Response('{}', { headers: { 'content-type': 'application/json' } }) });
+			api.on('storage:error', ({ error }) => messages.add((error as Error).message));
+			expect((await api.get('https://api.example.com/v1/users/1')).status).toBe(200);
+			expect((await api.post('https://api.example.com/v1/orders', { json: {} })).status).toBe(200);
+			await expect.poll(() => messages.size).toBeGreaterThan(0);
+			api.close();
+			// Before: 'IndexedDB is not available in this runtime' (and the Cache API's), nothing on what to pass instead.
+			expect([...messages].filter((message) => !advice.test(message))).toEqual([]);
+		}
+	});
+
+	it('the edge build\'s indexedDbStore (workerd, Deno) rejects with the same words', async () => {
+		const { indexedDbStore } = await import('../../src/stores/indexeddb-edge.js');
+		await expect(indexedDbStore('app').get('key')).rejects.toThrow(advice);
+	});
+});
