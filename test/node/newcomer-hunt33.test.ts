@@ -184,3 +184,25 @@ describe('a store the runtime does not have (`indexedDbStore` or `cacheApiStore`
 		await expect(indexedDbStore('app').get('key')).rejects.toThrow(advice);
 	});
 });
+
+describe('"Coming from ky": where a `baseUrl` without its last slash, or a path with a leading one, sends a call', () => {
+	it('the README says it, and the calls go there (ky\'s URL resolution, unchanged)', async () => {
+		const { createClient, memoryStore } = await import('../../src/entries/index.js');
+		const sent: string[] = [];
+		const fetch = async (input: Request | URL | string) => {
+			sent.push(input instanceof Request ? input.url : String(input));
+			return new Response('{}');
+		};
+		const calls: Array<[string, string]> = [['https://api.example.com/v1/', 'users/1'], ['https://api.example.com/v1', 'users/1'], ['https://api.example.com/v1/', '/users/1']];
+		for (const [baseUrl, path] of calls) {
+			const api = createClient({ baseUrl, store: memoryStore, fetch });
+			await api.get(path);
+			api.close();
+		}
+
+		expect(sent).toEqual(['https://api.example.com/v1/users/1', 'https://api.example.com/users/1', 'https://api.example.com/users/1']);
+		const bullet = readme.slice(readme.indexOf('- `baseUrl` (resolved like a browser'), readme.indexOf('\n- ', readme.indexOf('- `baseUrl` (resolved like a browser') + 1)).replaceAll(/\s+/g, ' ');
+		// Before: only the case that works ('users/1' against '…/v1/'); a newcomer's '…/v1' or '/users/1' lost `/v1` silently.
+		expect(bullet).toContain('without its last slash, or for `\'/users/1\'`, the call goes to `https://api.example.com/users/1`, without `/v1`');
+	});
+});
