@@ -161,8 +161,8 @@ export const coordinator = (evaluate: RedisEvaluate, options?: RedisCoordinatorO
 			if (throttle) {
 				const stored = throttleOf(scope, value);
 				const [state, counts] = tallyThrottle(scope, stored, throttle, now);
-				// Counts of this window that `tallyThrottle` did not take (negative, over the bound, accepts over requests).
-				foreign ||= value !== undefined && (!stored || (state !== stored && stored.windowMs === throttle.windowMs));
+				// Counts of this window (as `tallyThrottle` bounds it: [1 ms, 1 day]) that it did not take (negative, over the bound, accepts over requests).
+				foreign ||= value !== undefined && (!stored || (state !== stored && stored.windowMs === state.windowMs));
 				numbers = throttleNumbers(state);
 				answer = counts;
 			} else {
