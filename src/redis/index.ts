@@ -82,13 +82,17 @@ const heldOf = (reply: unknown, from: number): Held => {
 const isNumbers = (value: unknown, length: number): value is number[] => Array.isArray(value) && value.length === length && value.every((item) => typeof item === 'number' && Number.isFinite(item));
 
 /**
- * A scope's breaker state from the numbers Redis holds (bounded by `readState`), or none (missing, expired, or not ours). An open record's failures in a row (what every isolate's snapshot
+ * A scope's breaker state from the numbers Redis holds (bounded by `readState`), or none (missing, expired, or not ours: a flag
+ * that is neither 0 nor 1 too). An open record's failures in a row (what every isolate's snapshot
  * shows, as a Durable Object's whole record gives them) are the state's count: it is the one it opened with.
  */
 const breakerOf = (scope: string, value: unknown, now: number): ScopeState | undefined => {
 	// Ten numbers; nine from a process before the probe's own timeout was kept (`probeMs`).
 	const [open, openedAt, reopensAt, opens, at, isolated, unanswered, consecutive, probeAt, probeMs] = isNumbers(value, 10) || isNumbers(value, 9) ? value : [];
-	return readState(scope, { v: 1, record: { v: 2, scope, state: open === 1 ? 'open' : 'closed', openedAt, reopensAt, opens, at, failures: consecutive, ...(isolated === 1 && { isolated: true }), ...(unanswered === 1 && { unanswered: true }) }, consecutive, probeAt, probeMs }, now);
+	// Each flag 0 or 1: another number (a garbled write's `2`, `0.5`) is not a state of ours (read as none, and reported).
+	return [open, isolated, unanswered].every((flag) => flag === 0 || flag === 1)
+		? readState(scope, { v: 1, record: { v: 2, scope, state: open === 1 ? 'open' : 'closed', openedAt, reopensAt, opens, at, failures: consecutive, ...(isolated === 1 && { isolated: true }), ...(unanswered === 1 && { unanswered: true }) }, consecutive, probeAt, probeMs }, now)
+		: undefined;
 };
 
 /** The numbers stored for a breaker state: no scope, no URL. */

@@ -5,10 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { coordinator } from '../../src/redis/index.js';
+import { breaker } from '../../src/entries/breaker.js';
 import { reads, writes } from '../../src/redis/scripts.js';
 import type { PolicyContext } from '../../src/core/policy.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { setup } from './breaker-kit.js';
 
 /** One Redis key in memory, answered as the scripts answer (src/redis/scripts.ts), on `now` (Redis's clock). */
 const memoryRedis = (now: () => number) => {
@@ -60,6 +62,28 @@ describe('coordinator(evaluate): throttle counts under a key that are not a stat
 			// Before, at 172 800 000 and 0.5: [] (the garbled counts dropped silently, as another window's would be).
 			expect(events).toEqual(['storage:error throttle decode']);
 			expect(JSON.parse(key.s)).not.toContain(-5);
+		});
+	}
+});
+
+describe('coordinator(evaluate): a breaker state under a key whose flags are not 0 or 1', () => {
+	// [open, openedAt, reopensAt, opens, at, isolated, unanswered, consecutive, probeAt, probeMs], as src/redis/index.ts stores it.
+	const flags = { 'open 2': [2, 0, 0], 'open -1': [-1, 0, 0], 'isolated 7': [1, 7, 0], 'unanswered 0.5': [1, 0, 0.5] };
+	for (const [name, [open, isolated, unanswered]] of Object.entries(flags)) {
+		it(`${name}: reported (storage:error, decode) and written over`, async () => {
+			let now = 0;
+			const { key, evaluate } = memoryRedis(() => now);
+			const { api, clock, events, call } = setup({ breaker: breaker({ shared: coordinator(evaluate), share: false, sharedTimeoutMs: 1000 }) });
+			now = clock.now();
+			key.v = 3;
+			key.s = JSON.stringify([open, now - 1000, now + 60_000, 1, now - 1000, isolated, unanswered, 5, 0, 0]);
+			expect(await call()).toBeDefined();
+			await waitFor(() => key.v === 4, 'the state written over');
+			api.close();
+			// Before: [] (read as a closed, or an open not isolated, state of the fleet: never reported).
+			expect(events.filter(({ type }) => type === 'storage:error').map(({ operation }) => operation)).toEqual(['decode']);
+			const [written, , , , , isolatedNow, unansweredNow] = JSON.parse(key.s) as number[];
+			expect([written, isolatedNow, unansweredNow]).toEqual([0, 0, 0]); // none read: closed as of now, then this call's success
 		});
 	}
 });
