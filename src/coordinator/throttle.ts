@@ -47,8 +47,8 @@ const count = (value: unknown, max: number): number => typeof value === 'number'
 const isSlots = (value: unknown, valid: (item: number, slot: number) => boolean): value is number[] => Array.isArray(value) && value.length === slots && value.every(valid);
 
 /**
- * Whether a stored value is a state of `scope` (of any window) as a report leaves it: a bucket's counts
- * whole, at most `maxCount`, its accepts no more than its requests (a stored state is the Durable
+ * Whether a stored value is a state of `scope` (of any window) as a report leaves it: its bucket numbers whole, a bucket's
+ * counts whole, at most `maxCount`, its accepts no more than its requests (a stored state is the Durable
  * Object's own, but Redis and a Deno KV hold what any program wrote: a negative or huge count summed
  * into every answer made each isolate refuse the fleet's window until the bucket aged out). What is
  * not is another program's or a garbled write: a coordinator over a shared store reports it (`storage:error`).
@@ -56,7 +56,7 @@ const isSlots = (value: unknown, valid: (item: number, slot: number) => boolean)
 export const isThrottleState = (scope: string, value: unknown): value is ThrottleState => {
 	const state = value as Partial<ThrottleState> | undefined;
 	const requests = state?.requests;
-	return state?.v === 1 && state.scope === scope && Number.isFinite(state.windowMs) && isSlots(state.at, Number.isFinite)
+	return state?.v === 1 && state.scope === scope && Number.isFinite(state.windowMs) && isSlots(state.at, Number.isInteger)
 		&& isSlots(requests, (item) => isNonNegativeInteger(item) && item <= maxCount) && isSlots(state.accepts, (item, slot) => isNonNegativeInteger(item) && item <= requests[slot]!);
 };
 

@@ -66,6 +66,28 @@ describe('coordinator(evaluate): throttle counts under a key that are not a stat
 	}
 });
 
+describe('coordinator(evaluate): throttle counts whose bucket numbers are not whole', () => {
+	it('a bucket numbered 1.5 (what no report leaves: a bucket is a whole number of tenths of the window, or -1) is reported and written over', async () => {
+		const clock = new ManualClock();
+		const { key, evaluate } = memoryRedis(() => clock.now());
+		const events: string[] = [];
+		const fleet = coordinator(evaluate).fleet(contextOf(clock, events), 120_000);
+		const scope = 'https://api.test';
+		fleet.add(scope, true);
+		await fleet.sync(scope, undefined);
+		await waitFor(() => key.v === 1, 'the first report written');
+		const stored = JSON.parse(key.s) as number[];
+		key.s = JSON.stringify(stored.map((number, index) => (index >= 1 && index <= 10 && number === -1 ? 1.5 : number)));
+		clock.advance(5_000);
+		fleet.add(scope, true);
+		await fleet.sync(scope, undefined);
+		await waitFor(() => key.v === 2, 'the second report written');
+		// Before: [] (taken as a state of steadfetch).
+		expect(events).toEqual(['storage:error throttle decode']);
+		expect((JSON.parse(key.s) as number[]).every(Number.isInteger)).toBe(true);
+	});
+});
+
 describe('coordinator(evaluate): a breaker state under a key whose flags are not 0 or 1', () => {
 	// [open, openedAt, reopensAt, opens, at, isolated, unanswered, consecutive, probeAt, probeMs], as src/redis/index.ts stores it.
 	const flags = { 'open 2': [2, 0, 0], 'open -1': [-1, 0, 0], 'isolated 7': [1, 7, 0], 'unanswered 0.5': [1, 0, 0.5] };
