@@ -38,6 +38,8 @@ export interface ThrottleState {
 }
 
 const slots = 10;
+/** The longest window the coordinator sums over, in ms (a report's `windowMs` is bounded to [1 ms, a day]). */
+const maxWindowMs = 86_400_000;
 /** The most one report may add, and the most a bucket holds: what a garbled or hostile message can do is bounded. */
 const maxCount = 1_000_000;
 
@@ -47,7 +49,7 @@ const count = (value: unknown, max: number): number => typeof value === 'number'
 const isSlots = (value: unknown, valid: (item: number, slot: number) => boolean): value is number[] => Array.isArray(value) && value.length === slots && value.every(valid);
 
 /**
- * Whether a stored value is a state of `scope` (of any window) as a report leaves it: its bucket numbers whole, a bucket's
+ * Whether a stored value is a state of `scope` (of any window a report is bounded to) as a report leaves it: its bucket numbers whole, a bucket's
  * counts whole, at most `maxCount`, its accepts no more than its requests (a stored state is the Durable
  * Object's own, but Redis and a Deno KV hold what any program wrote: a negative or huge count summed
  * into every answer made each isolate refuse the fleet's window until the bucket aged out). What is
@@ -56,7 +58,7 @@ const isSlots = (value: unknown, valid: (item: number, slot: number) => boolean)
 export const isThrottleState = (scope: string, value: unknown): value is ThrottleState => {
 	const state = value as Partial<ThrottleState> | undefined;
 	const requests = state?.requests;
-	return state?.v === 1 && state.scope === scope && Number.isFinite(state.windowMs) && isSlots(state.at, Number.isInteger)
+	return state?.v === 1 && state.scope === scope && state.windowMs! >= 1 && state.windowMs! <= maxWindowMs && isSlots(state.at, Number.isInteger)
 		&& isSlots(requests, (item) => isNonNegativeInteger(item) && item <= maxCount) && isSlots(state.accepts, (item, slot) => isNonNegativeInteger(item) && item <= requests[slot]!);
 };
 
@@ -73,7 +75,7 @@ const readThrottle = (scope: string, windowMs: number, value: unknown): Throttle
  * Returns the state to store (`stored` itself, changed in place, when it was one) and the answer.
  */
 export const tallyThrottle = (scope: string, stored: unknown, report: Partial<ThrottleReport> | undefined, now: number): [ThrottleState, ThrottleAnswer] => {
-	const windowMs = Math.min(86_400_000, Math.max(1, Number(report?.windowMs) || 120_000));
+	const windowMs = Math.min(maxWindowMs, Math.max(1, Number(report?.windowMs) || 120_000));
 	const state = readThrottle(scope, windowMs, stored);
 	const bucket = Math.floor(now / (windowMs / slots));
 	const slot = bucket % slots;

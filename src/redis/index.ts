@@ -2,7 +2,7 @@ import { namedCoordinator, type SharedBreaker, type SharedCoordinator } from '..
 import type { BreakerRecord } from '../breaker/circuit.js';
 import { emptyState, readState, sync, type ScopeState, type SyncMessage } from '../breaker/sync.js';
 import { answerMs } from '../coordinator/fleet.js';
-import { tallyThrottle, type ThrottleMessage, type ThrottleState } from '../coordinator/throttle.js';
+import { isThrottleState, tallyThrottle, type ThrottleMessage, type ThrottleState } from '../coordinator/throttle.js';
 import { digests } from '../coordinator/keys.js';
 import { check, optionsOf, isPositiveFinite } from '../utils/validate.js';
 import { reads, writes } from './scripts.js';
@@ -164,9 +164,9 @@ export const coordinator = (evaluate: RedisEvaluate, options?: RedisCoordinatorO
 			let { foreign } = held;
 			if (throttle) {
 				const stored = throttleOf(scope, value);
+				// Not counts of any window a report leaves (negative, over the bound, accepts over requests, a window out of [1 ms, a day]).
+				foreign ||= value !== undefined && !isThrottleState(scope, stored);
 				const [state, counts] = tallyThrottle(scope, stored, throttle, now);
-				// Counts of this window (as `tallyThrottle` bounds it: [1 ms, 1 day]) that it did not take (negative, over the bound, accepts over requests).
-				foreign ||= value !== undefined && (!stored || (state !== stored && stored.windowMs === state.windowMs));
 				numbers = throttleNumbers(state);
 				answer = counts;
 			} else {

@@ -88,6 +88,29 @@ describe('coordinator(evaluate): throttle counts whose bucket numbers are not wh
 	});
 });
 
+describe('coordinator(evaluate): throttle counts of a window no throttle sends', () => {
+	for (const garbled of [0, -5, 1e300]) {
+		it(`a stored windowMs of ${garbled} (the coordinator bounds every window to [1 ms, 1 day]) is reported and written over`, async () => {
+			const clock = new ManualClock();
+			const { key, evaluate } = memoryRedis(() => clock.now());
+			const events: string[] = [];
+			const fleet = coordinator(evaluate).fleet(contextOf(clock, events), 120_000);
+			const scope = 'https://api.test';
+			fleet.add(scope, true);
+			await fleet.sync(scope, undefined);
+			await waitFor(() => key.v === 1, 'the first report written');
+			key.s = JSON.stringify([garbled, ...(JSON.parse(key.s) as number[]).slice(1)]);
+			clock.advance(5_000);
+			fleet.add(scope, true);
+			await fleet.sync(scope, undefined);
+			await waitFor(() => key.v === 2, 'the second report written');
+			// Before: [] (read as another window's counts: started afresh, silently).
+			expect(events).toEqual(['storage:error throttle decode']);
+			expect((JSON.parse(key.s) as number[])[0]).toBe(120_000);
+		});
+	}
+});
+
 describe('coordinator(evaluate): a breaker state under a key whose flags are not 0 or 1', () => {
 	// [open, openedAt, reopensAt, opens, at, isolated, unanswered, consecutive, probeAt, probeMs], as src/redis/index.ts stores it.
 	const flags = { 'open 2': [2, 0, 0], 'open -1': [-1, 0, 0], 'isolated 7': [1, 7, 0], 'unanswered 0.5': [1, 0, 0.5] };
