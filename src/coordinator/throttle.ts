@@ -38,8 +38,6 @@ export interface ThrottleState {
 }
 
 const slots = 10;
-/** The longest window the coordinator sums over, in ms (a report's `windowMs` is bounded to [1 ms, a day]). */
-const maxWindowMs = 86_400_000;
 /** The most one report may add, and the most a bucket holds: what a garbled or hostile message can do is bounded. */
 const maxCount = 1_000_000;
 
@@ -58,7 +56,7 @@ const isSlots = (value: unknown, valid: (item: number, slot: number) => boolean)
 export const isThrottleState = (scope: string, value: unknown): value is ThrottleState => {
 	const state = value as Partial<ThrottleState> | undefined;
 	const requests = state?.requests;
-	return state?.v === 1 && state.scope === scope && state.windowMs! >= 1 && state.windowMs! <= maxWindowMs && isSlots(state.at, Number.isInteger)
+	return state?.v === 1 && state.scope === scope && state.windowMs === Math.min(86_400_000, Math.max(1, state.windowMs!)) && isSlots(state.at, Number.isInteger)
 		&& isSlots(requests, (item) => isNonNegativeInteger(item) && item <= maxCount) && isSlots(state.accepts, (item, slot) => isNonNegativeInteger(item) && item <= requests[slot]!);
 };
 
@@ -75,7 +73,7 @@ const readThrottle = (scope: string, windowMs: number, value: unknown): Throttle
  * Returns the state to store (`stored` itself, changed in place, when it was one) and the answer.
  */
 export const tallyThrottle = (scope: string, stored: unknown, report: Partial<ThrottleReport> | undefined, now: number): [ThrottleState, ThrottleAnswer] => {
-	const windowMs = Math.min(maxWindowMs, Math.max(1, Number(report?.windowMs) || 120_000));
+	const windowMs = Math.min(86_400_000, Math.max(1, Number(report?.windowMs) || 120_000));
 	const state = readThrottle(scope, windowMs, stored);
 	const bucket = Math.floor(now / (windowMs / slots));
 	const slot = bucket % slots;
