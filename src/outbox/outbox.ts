@@ -146,7 +146,7 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 			const counted = (stores.get('#pending') ?? stores.set('#pending', new PendingWrites(context.name, () => (stores.get('#world') as Worlds).tell('storage:error', { part: 'outbox', operation: 'channel', error: new TypeError('Ignored a malformed outbox note from another tab') }))).get('#pending')) as PendingWrites;
 			counted.users++;
 			counted.most = Math.max(counted.most, options.maxEntries); // Every write it may hold pending counted (API.md "Read your own writes").
-			(stores.get('#world') as Worlds).keep(options.maxEntries); // Its removals noted one by one while work is in flight (core/world.ts).
+			(stores.get('#world') as Worlds | undefined)?.keep(options.maxEntries); // Its removals kept one by one while work is in flight (core/world.ts; a client's context always has them).
 			pending = counted;
 			const gone = ({ entryId }: { entryId: string }): void => counted.gone(entryId);
 			// Queued with the identity of its record (not whoever is signed in when it is stored).
