@@ -6,63 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { createClient, isStale } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { mapStore } from '../helpers/test-stores.js';
-import { collect, next, resetMidway, settle } from './cache-kit.js';
+import { afterNewer as newer, type Answer, answering, collect, copiedUrl, resetMidway, settle, t0 } from './cache-kit.js';
 
-const t0 = 1_700_000_000_000;
-const url = 'https://a.test/x';
-
-/** What the origin answers: a body (or a Response made per request), its headers and status. */
-interface Answer {
-	body?: string | null;
-	headers?: Record<string, string>;
-	status?: number;
-	response?: () => Response;
-}
-
-/** A client (maxBodyBytes 100) over `records` whose origin answers `state.answer`, or fails as a dropped connection while `down`. */
-const origin = (records: Map<string, unknown>) => {
-	const clock = new ManualClock(t0);
-	const state = { down: false, answer: {} as Answer };
-	const api = createClient({
-		name: 'hunt32', clock, store: mapStore(records), retry: 0, breaker: false, staleCache: { maxBodyBytes: 100 },
-		fetch: (async () => {
-			if (state.down) {
-				throw new TypeError('fetch failed');
-			}
-
-			const { body = 'v1', headers = {}, status = 200, response } = state.answer;
-			return response?.() ?? new Response(body, { status, headers });
-		}) as typeof fetch,
-	});
-	return { api, clock, state };
-};
-
-/**
- * A copy of `url` stored (`max-age=60`), then `gapMs` (5 s) on (with a new client over the same store when `reload`) an answer `then`:
- * what the caller read of it, and 60 s on with the origin down the stale answer's `Cache-Status` and body (or the error's name).
- */
-const afterNewer = async (then: Answer, reload = false, gapMs = 5000): Promise<[string, string]> => {
-	const records = new Map<string, unknown>();
-	let { api, clock, state } = origin(records);
-	state.answer = { body: 'v1', headers: { 'cache-control': 'max-age=60' } };
-	const stored = next(api, 'cache:stored');
-	await api.get(url).text();
-	await stored;
-	if (reload) {
-		api.close();
-		({ api, clock, state } = origin(records));
-	}
-
-	clock.advance(gapMs);
-	state.answer = then;
-	const seen = await api.get(url).text().then((text) => text.slice(0, 8), (error: Error) => error.name);
-	await settle();
-	clock.advance(60_000);
-	state.down = true;
-	const after = await api.get(url).then(async (response) => isStale(response) ? `${response.headers.get('cache-status')} ${await response.text()}` : 'fresh', (error: Error) => error.name);
-	api.close();
-	return [seen, after];
-};
+const url = copiedUrl;
+const origin = (records: Map<string, unknown>) => answering('hunt32', records);
+const afterNewer = async (then: Answer, reload = false, gapMs = 5000) => newer('hunt32', then, { reload, gapMs });
 
 const big = 'v2'.repeat(100);
 const manyHeaders = Object.fromEntries(Array.from({ length: 300 }, (_, index) => [`x-h${index}`, 'v']));

@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, vi } from 'vitest';
 import { createClient, isStale, memoryStore, type CallOptions, type ClientOptions, type KeyValueStore } from '../../src/entries/index.js';
 import type { EventMap, EventType } from '../../src/core/event-types.js';
 import { ManualClock } from '../helpers/manual-clock.js';
+import { mapStore } from '../helpers/test-stores.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 
 /**
@@ -235,4 +236,65 @@ export const resetMidway = (first: string): Response => {
 			}
 		},
 	}), { headers: { 'content-type': 'application/json' } });
+};
+
+/** What `answering`'s origin answers: a body (or a Response made per request), its headers and status. */
+export interface Answer {
+	body?: string | null;
+	headers?: Record<string, string>;
+	status?: number;
+	response?: () => Response;
+}
+
+/** The time the `answering` clients start at (epoch ms), and the URL the hunts' copies are of. */
+export const t0 = 1_700_000_000_000;
+export const copiedUrl = 'https://a.test/x';
+
+/** A client `name` (maxBodyBytes 100) over `records` whose origin answers `state.answer`, or fails as a dropped connection while `down`. */
+export const answering = (name: string, records: Map<string, unknown>, clock = new ManualClock(t0)) => {
+	const state = { down: false, answer: {} as Answer };
+	const api = createClient({
+		name, clock, store: mapStore(records), retry: 0, breaker: false, staleCache: { maxBodyBytes: 100 },
+		fetch: (async () => {
+			if (state.down) {
+				throw new TypeError('fetch failed');
+			}
+
+			const { body = 'v1', headers = {}, status = 200, response } = state.answer;
+			return response?.() ?? new Response(body, { status, headers });
+		}) as typeof fetch,
+	});
+	return { api, clock, state };
+};
+
+/** The stale answer's `Cache-Status` and body, 'fresh', or the error's name. */
+export const outcome = async (api: ReturnType<typeof createClient>, url = copiedUrl): Promise<string> =>
+	api.get(url).then(async (response) => isStale(response) ? `${response.headers.get('cache-status')} ${await response.text()}` : 'fresh', (error: Error) => error.name);
+
+/**
+ * A copy of `copiedUrl` stored (`max-age=60`) by a client `name`, then `gapMs` (5 s) on (with a new client over the same
+ * store when `reload`) an answer `then` to a request with `requestHeaders`: what the caller read of it, and 60 s on with
+ * the origin down the stale answer's `Cache-Status` and body (or the error's name).
+ */
+export const afterNewer = async (name: string, then: Answer, { gapMs = 5000, reload = false, requestHeaders = {} }: { gapMs?: number; reload?: boolean; requestHeaders?: Record<string, string> } = {}): Promise<[string, string]> => {
+	const records = new Map<string, unknown>();
+	let { api, clock, state } = answering(name, records);
+	state.answer = { body: 'v1', headers: { 'cache-control': 'max-age=60' } };
+	const stored = next(api, 'cache:stored');
+	await api.get(copiedUrl).text();
+	await stored;
+	if (reload) {
+		api.close();
+		({ api, clock, state } = answering(name, records));
+	}
+
+	clock.advance(gapMs);
+	state.answer = then;
+	const seen = await api.get(copiedUrl, { headers: requestHeaders }).text().then((text) => text.slice(0, 8), (error: Error) => error.name);
+	await settle();
+	clock.advance(60_000);
+	state.down = true;
+	const after = await outcome(api);
+	api.close();
+	return [seen, after];
 };
