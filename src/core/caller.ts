@@ -3,6 +3,7 @@ import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { clientClosed } from './closing.js';
 import { Call, invalid, type CallClient, type Method } from './call.js';
 import { knownIdentity } from './context.js';
+import { isMade } from './scope.js';
 import { invocationOf, type Invocation } from './invocation.js';
 import { callKyOptions, type CallKyDeps } from './ky-options.js';
 import type { CallOptions } from './options.js';
@@ -39,15 +40,6 @@ export interface CallWay {
 	readonly replay?: boolean | undefined;
 	readonly invocation?: Invocation | undefined;
 }
-
-/** A URL or Request made by its constructor: one that only has its prototype (`Object.create(URL.prototype)`) throws as it is read. */
-const isInput = (input: unknown): boolean => {
-	try {
-		return input instanceof URL ? typeof input.href === 'string' : input instanceof Request && typeof input.url === 'string';
-	} catch {
-		return false;
-	}
-};
 
 /**
  * Build the function that runs one call: validate before any I/O (the core's per-call options, each
@@ -105,8 +97,8 @@ export const createCaller = (deps: CallerDeps) => {
 
 		// ky's own test, made here: the policies read the input before ky does (a `null` must not throw
 		// from a client method), and its error is the one ky's would have been. Also an object that passes for a
-		// URL or Request and is none (`Object.create(Request.prototype)`): its getters throw (`isInput`).
-		if (typeof input !== 'string' && !isInput(input)) {
+		// URL or Request and is none (`Object.create(Request.prototype)`): its getters throw (scope.ts `isMade`).
+		if (typeof input !== 'string' && !isMade(input, true)) {
 			return rejected(invalid(new TypeError('`input` must be a string, URL, or Request')));
 		}
 

@@ -31,10 +31,13 @@ export const requestOrigin = (url: string): string => {
 	return slash === -1 ? originOf(url) : url.slice(0, slash);
 };
 
-/** A URL made by its constructor: one that only has its prototype throws as it is read (as caller.ts's `isInput`). */
-const isUrl = (input: unknown): boolean => {
+/**
+ * A URL (or, with `request`, a Request) made by its constructor: one that only has its prototype
+ * (`Object.create(URL.prototype)`) or is a Proxy whose traps throw throws as it is read. A call's input (caller.ts), a member's URL.
+ */
+export const isMade = (input: unknown, request = false): boolean => {
 	try {
-		return input instanceof URL && typeof input.href === 'string';
+		return input instanceof URL ? typeof input.href === 'string' : request && input instanceof Request && typeof input.url === 'string';
 	} catch {
 		return false;
 	}
@@ -54,7 +57,7 @@ export const callUrl = (input: string | URL, options: { readonly prefix?: unknow
 	const { prefix, baseUrl } = options;
 	// Anything else would resolve as text ("undefined", "5") to a URL of the client's own origin. An object that passes for a
 	// URL and is none (`Object.create(URL.prototype)`, a Proxy whose traps throw) throws as it is read: none either.
-	if (typeof input !== 'string' && !isUrl(input)) {
+	if (typeof input !== 'string' && !isMade(input)) {
 		throw new InvalidRequestError(`Not a URL: give a string or a URL; got ${describe(input)}`);
 	}
 
