@@ -338,9 +338,9 @@ const publish = (circuits: Circuits, circuit: Circuit, via?: WaitUntil): void =>
  * rejects). A client that finds there an open state it did not know when it starts (`restored`) in
  * a page (a reload: `Circuits.restores`) turns it half-open at once if attempts that got no HTTP
  * answer opened it (or finds its period over): its first call is the probe, or with `breaker.probe`
- * waits for it.
+ * waits for it. Resolves true when the store answered that it holds nothing of the scope (not when its read failed).
  */
-export const load = async (circuits: Circuits, circuit: Circuit, reason: string): Promise<void> => {
+export const load = async (circuits: Circuits, circuit: Circuit, reason: string): Promise<boolean> => {
 	const { context } = circuits;
 	const { scope } = circuit.record;
 	const { restores } = circuits;
@@ -350,7 +350,9 @@ export const load = async (circuits: Circuits, circuit: Circuit, reason: string)
 	// reload, the first record one of them tells stands for it (`asked`).
 	// The first read (not one under the probe's lock, which its holder gives back once its write landed) waits for a write under way.
 	const get = async (): Promise<unknown> => circuits.store!.get(scope, true);
+	let answered = true;
 	const value = await (reason === 'restored' ? underLock(circuits, scope, get, true) : get()).catch(() => {
+		answered = false;
 		circuit.asked = first ? circuits.clock.now() : undefined;
 		circuits.ask?.(circuits, circuit);
 	});
@@ -367,6 +369,8 @@ export const load = async (circuits: Circuits, circuit: Circuit, reason: string)
 	} else if (value !== undefined) {
 		storageError(context, 'breaker', 'decode', new TypeError('Not a breaker record'), scope);
 	}
+
+	return answered && value === undefined;
 };
 
 /**
@@ -385,7 +389,7 @@ export const reloaded = (circuits: Circuits, circuit: Circuit, record: BreakerRe
 };
 
 /** The scope's stored state, unless this client has read it (the first calls and `waitForHealthy`, after a reload). */
-export const restore = (circuits: Circuits, circuit: Circuit): Promise<void> | false | undefined => circuits.store && !circuit.read && load(circuits, circuit, 'restored');
+export const restore = (circuits: Circuits, circuit: Circuit): Promise<boolean> | false | undefined => circuits.store && !circuit.read && load(circuits, circuit, 'restored');
 
 /**
  * Count an outcome in its circuit (a 429 or 503 with Retry-After opens it for that long; a failure

@@ -3,8 +3,8 @@ import { listen, listenBack } from '../utils/listen.js';
 import { tryLock, webLocks, type LockManagerLike } from '../utils/lock.js';
 import { background, storageError, storageMs } from '../core/part-store.js';
 import { hasTabs } from '../utils/tabs.js';
-import { askMs, bounded, clearLeadMs, type BreakerRecord, type Circuit } from './circuit.js';
-import { closeCircuits, known, load, read, receive, reloaded, restore, tally, underLock, type Circuits } from './circuits.js';
+import { askMs, bounded, clearLeadMs, closed, type BreakerRecord, type Circuit } from './circuit.js';
+import { closeCircuits, known, load, read, receive, reloaded, tally, underLock, type Circuits } from './circuits.js';
 import { poke } from './probe.js';
 import { pause } from './healthy.js';
 import { untilClosed } from '../core/closing.js';
@@ -196,12 +196,20 @@ const recover = (circuits: Circuits, reason: string): void => {
  * A page restored from the back/forward cache (`pageshow`, `persisted`): its channel got none of the other tabs' messages
  * while it was there (another tab's reset or probe that closed a scope, an opening), so each scope it has read reads its
  * stored state again and takes it if newer (`load`, as under the probe's lock); one it knows only from the other tabs'
- * messages (never read: also one it forgot, `Circuits.forgot`) is read now as its first call would read it (`restore`),
- * not kept as told before (shown, and told a tab that asks, until that call).
+ * messages (never read: also one it forgot, `Circuits.forgot`) is read now as its first call would read it (`restore` does: `load`, `restored`),
+ * not kept as told before (shown, and told a tab that asks, until that call). A scope the store holds nothing of
+ * (another tab's `clear()` deleted it) whose state is still the open one (or the failures in a row) from before, which
+ * was stored then, is closed as the tabs that heard the clear closed it (a kill switch stays: a clear deletes none).
  */
 const restored = (circuits: Circuits): void => {
 	for (const [, circuit] of [...circuits.scopes.entries(), ...circuits.forgot]) {
-		void (circuit.read ? load(circuits, circuit, 'shared') : restore(circuits, circuit));
+		const { record } = circuit;
+		void load(circuits, circuit, circuit.read ? 'shared' : 'restored').then((none) => {
+			// The same state (turned half-open by the `visibilitychange` that follows a restore too: dated as it was).
+			if (none && circuit.record.at === record.at && !record.isolated && (record.state === 'open' || circuit.consecutive > 0)) {
+				circuits.adopt(circuit, { ...closed(record.scope, record.at + 1), cleared: true }, 'shared');
+			}
+		});
 	}
 };
 
