@@ -47,8 +47,9 @@ export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, re
 					}
 
 					if (view.lacks(stored!)) {
-						// Another client's copy, noted first now (`lacking`): its one key is deleted, no listing (a copy of it under way here is not written).
-						if (lacking) {
+						// Another client's copy, noted first now (`lacking`, or a key whose digest was under way at the answer: an identity's
+						// first call): its one key is deleted, no listing (a copy of it under way here is not written).
+						if (lacking || (typeof found !== 'string' && view.overtake(stored!, now))) {
 							view.mark((other) => other === stored);
 							return cache.store.delete(stored!);
 						}

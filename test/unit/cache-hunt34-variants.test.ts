@@ -1,0 +1,108 @@
+/**
+ * Defect hunt, thirty-fourth round (the stale cache): variants of the thirty-third's "a newer answer not kept drops a copy
+ * another client of the name and store stored" (`View.overtake`), of the userinfo check on stored headers, and of work
+ * that outlives its caller. Each test names its claim.
+ */
+import { describe, expect, it } from 'vitest';
+import { createClient } from '../../src/entries/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { mapStore } from '../helpers/test-stores.js';
+import { type Answer, copiedUrl, next, outcome, settle, t0 } from './cache-kit.js';
+
+const url = copiedUrl;
+
+/** A client `name` (maxBodyBytes 100) over `records` under the identity `who.id`, whose origin answers `state.answer`, or fails while `down`. */
+const tab = (records: Map<string, unknown>, clock: ManualClock, who: { id: string | undefined }) => {
+	const state = { down: false, answer: {} as Answer };
+	const api = createClient({
+		name: 'hunt34', clock, store: mapStore(records), retry: 0, breaker: false, staleCache: { maxBodyBytes: 100 }, identity: () => who.id,
+		fetch: (async () => {
+			if (state.down) {
+				throw new TypeError('fetch failed');
+			}
+
+			const { body = 'v1', headers = {}, status = 200 } = state.answer;
+			return new Response(body, { status, headers });
+		}) as typeof fetch,
+	});
+	return { api, state };
+};
+
+describe('a newer answer not kept, at an identity\'s first call (its key still being digested), drops another tab\'s copy', () => {
+	/**
+	 * Tab `b` listed the store at its first copy (identity u1); tab `a` (identity u2) stored a copy of `url`; `b`, now u2
+	 * (its first call as u2: the key's digest is under way as the answer comes), gets `then`. Whether a copy of `url` is
+	 * left, and 60 s on with the origin down, what `b` and `a` answer.
+	 */
+	const firstCall = async (then: Answer): Promise<[boolean, string, string]> => {
+		const records = new Map<string, unknown>();
+		const clock = new ManualClock(t0);
+		const whoA = { id: 'u2' as string | undefined };
+		const whoB = { id: 'u1' as string | undefined };
+		const a = tab(records, clock, whoA);
+		const b = tab(records, clock, whoB);
+		b.state.answer = { body: 'other' };
+		const listed = next(b.api, 'cache:stored');
+		await b.api.get('https://a.test/other').text();
+		await listed;
+		await settle();
+		clock.advance(5000);
+		a.state.answer = { body: 'v1', headers: { 'cache-control': 'max-age=60' } };
+		const stored = next(a.api, 'cache:stored');
+		await a.api.get(url).text();
+		await stored;
+		clock.advance(5000);
+		whoB.id = 'u2';
+		b.state.answer = then;
+		await b.api.get(url).text().catch(() => '');
+		await settle();
+		const left = [...records.keys()].some((key) => key.endsWith(url));
+		clock.advance(60_000);
+		a.state.down = b.state.down = true;
+		const after = [await outcome(b.api), await outcome(a.api)];
+		a.api.close();
+		b.api.close();
+		return [left, after[0]!, after[1]!];
+	};
+
+	it.each([
+		['204 No Content', { body: null, status: 204 }],
+		['a Content-Length over maxBodyBytes', { body: 'v2'.repeat(100), headers: { 'content-length': '200' } }],
+		['max-age=0, must-revalidate', { body: 'v2', headers: { 'cache-control': 'max-age=0, must-revalidate' } }],
+		['no-store (as before)', { body: 'v2', headers: { 'cache-control': 'no-store' } }],
+		['a body over maxBodyBytes, no Content-Length (as before)', { body: 'v2'.repeat(100) }],
+	] as Array<[string, Answer]>)('%s', async (_, then) => {
+		// Before (204, Content-Length, must-revalidate): [true, 'steadfetch; hit; ttl=-5; detail=network v1', … v1] (the key's digest
+		// was under way as the answer came: `b` never looked for the other tab's copy, which answered both).
+		expect(await firstCall(then)).toEqual([false, 'NetworkError', 'NetworkError']);
+	});
+});
+
+describe('neighbour: after such an answer at an identity\'s first call, a copy stored after it answers', () => {
+	it('another tab\'s newer copy is served', async () => {
+		const records = new Map<string, unknown>();
+		const clock = new ManualClock(t0);
+		const who = { id: 'u1' as string | undefined };
+		const a = tab(records, clock, { id: 'u2' });
+		const b = tab(records, clock, who);
+		b.state.answer = { body: 'other' };
+		const listed = next(b.api, 'cache:stored');
+		await b.api.get('https://a.test/other').text();
+		await listed;
+		who.id = 'u2';
+		clock.advance(2000);
+		b.state.answer = { body: null, status: 204 };
+		await b.api.get(url).text();
+		await settle();
+		clock.advance(2000);
+		a.state.answer = { body: 'v3', headers: { 'cache-control': 'max-age=60' } };
+		const stored = next(a.api, 'cache:stored');
+		await a.api.get(url).text();
+		await stored;
+		clock.advance(5000);
+		b.state.down = true;
+		expect(await outcome(b.api)).toBe('steadfetch; hit; ttl=55; detail=network v3');
+		a.api.close();
+		b.api.close();
+	});
+});
