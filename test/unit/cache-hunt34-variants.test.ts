@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { createClient } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { mapStore } from '../helpers/test-stores.js';
-import { type Answer, copiedUrl, next, outcome, settle, t0 } from './cache-kit.js';
+import { headerShown, sensitiveParamSet, withoutUserinfo } from '../../src/utils/sensitive.js';
+import { type Answer, collect, copiedUrl, next, outcome, settle, t0 } from './cache-kit.js';
 
 const url = copiedUrl;
 
@@ -104,5 +105,67 @@ describe('neighbour: after such an answer at an identity\'s first call, a copy s
 		expect(await outcome(b.api)).toBe('steadfetch; hit; ttl=55; detail=network v3');
 		a.api.close();
 		b.api.close();
+	});
+});
+
+/** A deterministic generator of numbers in [0, 1) from `seed` (mulberry32): the same strings on every run. */
+const seeded = (seed: number) => (): number => {
+	seed = (seed + 0x6d2b79f5) | 0;
+	let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+	t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+	return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+};
+
+describe('a header whose URL has odd slashes and @s (`//@\\@`) is kept as the stored copy\'s check reads it', () => {
+	it('the copy is served (its header shown once more is itself), with no storage:error', async () => {
+		const records = new Map<string, unknown>();
+		const clock = new ManualClock(t0);
+		const { api, state } = tab(records, clock, { id: undefined });
+		state.answer = { body: 'v1', headers: { 'cache-control': 'max-age=60', 'x-next': 'https://a.test//@\\@/y' } };
+		const errors = collect(api, 'storage:error');
+		const stored = next(api, 'cache:stored');
+		await api.get(url).text();
+		await stored;
+		clock.advance(5000);
+		state.down = true;
+		// Before: 'NetworkError' (stored as `https://a.test//\@/y`, which the check shows as `https://a.test//\/y`: refused, a storage:error told).
+		expect(await outcome(api)).toBe('steadfetch; hit; ttl=55; detail=network v1');
+		expect([errors.length, (await api.get(url)).headers.get('x-next')]).toEqual([0, 'https://a.test//\\/y']);
+		api.close();
+	});
+
+	it('over 100,000 seeded strings of URL characters, a header shown once more is itself; none keeps userinfo a URL parser finds', () => {
+		const params = sensitiveParamSet({});
+		const random = seeded(34);
+		const alphabet = ['/', '\\', '@', 'a', ':', '?', '#', '=', '&', ';', ' ', '<', '"', 'token=', 'https:', '%40', '.'];
+		const unsettled: string[] = [];
+		const leaked: string[] = [];
+		for (let round = 0; round < 100_000; round++) {
+			let text = '';
+			for (let length = 1 + Math.floor(random() * 12); length > 0; length--) {
+				text += alphabet[Math.floor(random() * alphabet.length)];
+			}
+
+			const shown = headerShown(text, params);
+			if (headerShown(shown, params) !== shown || withoutUserinfo(withoutUserinfo(text)) !== withoutUserinfo(text)) {
+				unsettled.push(text);
+			}
+
+			// A URL whose authority the parser reads up to a character a header's word ends at (white space, `<`, `>`, `"`) aside.
+			const parsed = text.includes('@') && /^[/\\]{2}[^\s<>"]*$/.test(shown) ? URL.parse(`https:${shown}`) : null;
+			if (parsed?.username || parsed?.password) {
+				leaked.push(text);
+			}
+		}
+
+		// Before: 8 unsettled (the first '//@/@token=#https:', shown as '///@token=#https:', then '///token=#https:').
+		expect([unsettled.length, unsettled.slice(0, 3), leaked]).toEqual([0, [], []]);
+		// Before: '///b@c' (a second userinfo the first's removal brought after the slashes).
+		expect(withoutUserinfo('//a@/b@c')).toBe('///c');
+	}, 30_000);
+
+	it('neighbour: userinfo is removed as before (up to the last @ before the host ends); a path\'s @ and a mailto: stay', () => {
+		expect(['https://user:secret@a.test/x', 'https://a@b@a.test/x', '\\\\u:p@a.test/x', 'https://a.test/@x', '<https://a.test/x>; rel="next", <mailto:a@b.test>'].map(withoutUserinfo))
+			.toEqual(['https://a.test/x', 'https://a.test/x', '\\\\a.test/x', 'https://a.test/@x', '<https://a.test/x>; rel="next", <mailto:a@b.test>']);
 	});
 });
