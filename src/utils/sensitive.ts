@@ -124,12 +124,13 @@ export const redactText = (text: string, params: ReadonlySet<string>): string =>
 
 /**
  * `text` without the userinfo of the URLs in it (`https://user:pass@host/x` is `https://host/x`, `\\` as `//`; up to
- * the last `@` before the host ends, as a URL parser reads it): a password, or a key sent as the user name (the user
+ * the last `@` before the host ends, as a URL parser reads it; a special scheme's with fewer slashes too, which the parser
+ * reads as its authority: `https:/user:pass@host`, `http:user:pass@host`, not a `mailto:`'s): a password, or a key sent as the user name (the user
  * name `hideUserinfo` keeps in a message), is never stored. A userinfo that a removal brings right after the slashes goes too
  * (`//a@/b@c` is `///c`, `//@\@` is `//\`): run again on what it gave, it changes nothing, as a stored copy's check
  * (record.ts `foreign`) runs it. Only a value with an `@` is searched, in linear time.
  */
-export const withoutUserinfo = (text: string): string => text.includes('@') ? text.replace(/(?<=[/\\]{2})(?:[^\s/?#\\<>"]*@[/\\]*)+/g, (userinfo) => userinfo.replace(/[^/\\]/g, '')) : text;
+export const withoutUserinfo = (text: string): string => text.includes('@') ? text.replace(/(?<=[/\\]{2}|(?<![\w+.-])(?:https?|wss?|ftp):[/\\]?)(?:[^\s/?#\\<>"]*@[/\\]*)+/gi, (userinfo) => userinfo.replace(/[^/\\]/g, '')) : text;
 
 /**
  * A response header's value as a stored copy and an event's error show it: the URLs it names (a `Location`, a
