@@ -233,7 +233,7 @@ const recordOf = async (queue: Queue, call: PolicyCall, request: Request, snapsh
 			}
 		}
 
-		const parts = substitute({ url: record.url, headers: record.headers, ...record.body && !record.bytes && { body: record.body } }, dependent.refs, values);
+		const parts = substitute({ url: record.url, headers: record.headers, idempotencyKey, ...record.body && !record.bytes && { body: record.body } }, dependent.refs, values);
 		const preconditions = substitute({ url: '', headers: record.preconditions ?? {} }, dependent.refs, values);
 		if (typeof parts !== 'string' && typeof preconditions !== 'string') {
 			Object.assign(record, parts, record.preconditions && { preconditions: preconditions.headers }, { bodyBytes: (parts.body ?? record.body)?.byteLength ?? 0 });

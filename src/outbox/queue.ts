@@ -1409,12 +1409,12 @@ export class Queue {
 	}
 
 	/**
-	 * A dependent's request as it is sent (`outbox.ref()`): its placeholders (and its preconditions') replaced by
+	 * A dependent's request as it is sent (`outbox.ref()`): its placeholders (and its preconditions' and Idempotency-Key's) replaced by
 	 * the kept values of its parents; `true` while one of them is pending, or a read the store did not answer tells
 	 * nothing of it (it waits); why it can never be sent when one was not delivered (dead, discarded, its values no
 	 * longer kept, or another identity's) or a value cannot go where its placeholder is.
 	 */
-	async resolve(record: OutboxRecord): Promise<true | string | Pick<OutboxRecord, 'url' | 'headers' | 'body' | 'preconditions'>> {
+	async resolve(record: OutboxRecord): Promise<true | string | Pick<OutboxRecord, 'url' | 'headers' | 'body' | 'preconditions'> & { idempotencyKey?: string }> {
 		const values = new Map<string, Record<string, unknown>>();
 		let waits = false;
 		for (const parent of new Set([...record.dependsOn ?? [], ...parentsOf(record.refs)])) {
@@ -1446,7 +1446,7 @@ export class Queue {
 		}
 
 		const refs = record.refs ?? {};
-		const parts = substitute({ url: record.url, headers: record.headers, ...record.body && !record.bytes && { body: record.body } }, refs, values);
+		const parts = substitute({ url: record.url, headers: record.headers, idempotencyKey: record.idempotencyKey, ...record.body && !record.bytes && { body: record.body } }, refs, values);
 		// Its preconditions too (an `If-Match` made of a value of the answer), kept apart.
 		const preconditions = substitute({ url: '', headers: record.preconditions ?? {} }, refs, values);
 		return typeof parts === 'string' ? parts : typeof preconditions === 'string' ? preconditions : { ...parts, ...record.preconditions && { preconditions: preconditions.headers } };

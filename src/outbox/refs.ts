@@ -1,6 +1,6 @@
 import type { PolicyCall } from '../core/policy.js';
 import type { World } from '../core/world.js';
-import { isObject } from '../utils/validate.js';
+import { isObject, isPrintableId } from '../utils/validate.js';
 import { maxListed } from './record.js';
 import { randomUuid } from '../utils/runtime.js';
 
@@ -184,8 +184,12 @@ const inTexts = /steadfetch-ref-[\da-f]+-\d{1,16}/g;
  */
 const inJson = /(?<!\\)(\\*)"(steadfetch-ref-[\da-f]+-\d{1,16})"(?!\s*:)|steadfetch-ref-[\da-f]+-\d{1,16}/g;
 
-/** A stored request with its placeholders replaced, or why it cannot be sent (a `'parent'` dead letter). */
-export const substitute = (parts: { url: string; headers: Record<string, string>; body?: ArrayBuffer }, refs: Record<string, Ref>, values: ReadonlyMap<string, Record<string, unknown>>): typeof parts | string => {
+/**
+ * A stored request with its placeholders replaced, or why it cannot be sent (a `'parent'` dead letter). Its `idempotencyKey`
+ * (a key the call gave as its `Idempotency-Key` header, which the record keeps apart from its headers) takes its values as a
+ * header does, and must still be one the client takes (1–255 printable ASCII characters): every attempt sends the same key.
+ */
+export const substitute = (parts: { url: string; headers: Record<string, string>; body?: ArrayBuffer; idempotencyKey?: string }, refs: Record<string, Ref>, values: ReadonlyMap<string, Record<string, unknown>>): typeof parts | string => {
 	const found = new Map<string, unknown>();
 	for (const [placeholder, { entry, pointer }] of Object.entries(refs)) {
 		const kept = values.get(entry);
@@ -232,6 +236,11 @@ export const substitute = (parts: { url: string; headers: Record<string, string>
 		headers[name] = replaced;
 	}
 
+	const idempotencyKey = parts.idempotencyKey && inText(parts.idempotencyKey, (text) => text);
+	if (parts.idempotencyKey && !isPrintableId(idempotencyKey)) {
+		return 'Not an Idempotency-Key';
+	}
+
 	let { body } = parts;
 	const type = parts.headers['content-type'] ?? '';
 	if (body && !/[/+]json\b/i.test(type)) {
@@ -269,5 +278,5 @@ export const substitute = (parts: { url: string; headers: Record<string, string>
 		}
 	}
 
-	return { url, headers, ...body && { body } };
+	return { url, headers, ...body && { body }, ...idempotencyKey && { idempotencyKey } };
 };

@@ -10,7 +10,9 @@ export interface OutboxEntry {
 	/**
 	 * Sent as `Idempotency-Key` on every attempt and replay: the call's `idempotencyKey`, else its `Idempotency-Key` header
 	 * (a page's, through `fetchHandler`), else a fresh UUID. A header that is not 1–255 printable ASCII characters (as the
-	 * option must be) makes the call an `InvalidRequestError` before any I/O: nothing is stored.
+	 * option must be) makes the call an `InvalidRequestError` before any I/O: nothing is stored. A placeholder of `outbox.ref()`
+	 * in that header takes its value as any header's does (shown as written until then); a value that makes no such key makes
+	 * the entry a `'parent'` dead letter.
 	 */
 	idempotencyKey: string;
 	/** Epoch ms. */

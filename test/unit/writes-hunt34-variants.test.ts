@@ -1,0 +1,71 @@
+/**
+ * Defect hunt, thirty-fourth round (offline writes for real apps): a placeholder of `outbox.ref()` in a dependent's
+ * `Idempotency-Key` header (API.md "Writes that depend on earlier writes": a placeholder is usable anywhere in a later
+ * call's headers, its string in a header; "Outbox": the entry's `idempotencyKey` is sent as Idempotency-Key on every attempt).
+ */
+import { beforeEach, describe, expect, it } from 'vitest';
+import { harnessEachTest, queued, throwIfOffline, until } from './outbox-helpers.js';
+
+const { h, win } = harnessEachTest();
+
+/** What left the client: method, path and Idempotency-Key. */
+let sent: string[];
+let nextId: number;
+/** A todo API: a POST answers `{ id, long }` (a fresh id each), anything else `{ ok: true }`; `fail(request)`: a 503 instead. */
+const todoApi = (fail: (request: Request) => boolean = () => false) => async (input: Parameters<typeof fetch>[0]): Promise<Response> => {
+	throwIfOffline();
+	const request = input as Request;
+	sent.push(`${request.method} ${new URL(request.url).pathname} ${request.headers.get('idempotency-key')}`);
+	if (fail(request)) {
+		return Response.json({ error: 'busy' }, { status: 503 });
+	}
+
+	return request.method === 'POST' ? Response.json({ id: nextId++, long: 'x'.repeat(300) }, { status: 201 }) : Response.json({ ok: true });
+};
+
+beforeEach(() => {
+	sent = [];
+	nextId = 100;
+});
+
+describe('a placeholder in a dependent\'s Idempotency-Key header', () => {
+	it('of a pending entry: its replay sends the key with the value, never the placeholder as written', async () => {
+		const api = h.make({ fetch: todoApi() });
+		win.setOnline(false, false);
+		const made = await queued(api.post('todos', { json: { title: 'a' } }));
+		await queued(api.patch('todos/archive', { headers: { 'idempotency-key': `archive-${api.outbox.ref(made, '/id')}` }, json: {} }));
+		win.setOnline(true);
+		await api.outbox.flush();
+		await until(async () => (await api.outbox.size()) === 0);
+		// Before: 'PATCH /todos/archive archive-steadfetch-ref-<nonce>-0'.
+		expect(sent.slice(1)).toEqual(['PATCH /todos/archive archive-100']);
+	});
+
+	it('of a delivered entry: a first attempt that fails is replayed under the key it was sent with', async () => {
+		let busy = true;
+		const api = h.make({ fetch: todoApi((request) => request.method === 'PATCH' && busy) });
+		win.setOnline(false, false);
+		const made = await queued(api.post('todos', { json: { title: 'a' } }));
+		const placeholder = api.outbox.ref(made, '/id');
+		win.setOnline(true, false);
+		await api.outbox.flush();
+		await queued(api.patch('todos/archive', { headers: { 'idempotency-key': `archive-${placeholder}` }, json: {} }));
+		busy = false;
+		await api.outbox.flush();
+		await until(async () => (await api.outbox.size()) === 0);
+		// Before: the replay went as 'archive-steadfetch-ref-<nonce>-0', another key than its first attempt's (applied twice).
+		expect(sent.slice(1)).toEqual(['PATCH /todos/archive archive-100', 'PATCH /todos/archive archive-100']);
+	});
+
+	it('a value that makes no Idempotency-Key (over 255 characters): a \'parent\' dead letter, never sent', async () => {
+		const api = h.make({ fetch: todoApi() });
+		win.setOnline(false, false);
+		const made = await queued(api.post('todos', { json: { title: 'a' } }));
+		const child = await queued(api.patch('todos/archive', { headers: { 'idempotency-key': api.outbox.ref(made, '/long') }, json: {} }));
+		win.setOnline(true);
+		await api.outbox.flush();
+		await until(async () => (await api.outbox.deadLetters()).length === 1);
+		expect(await api.outbox.deadLetters()).toEqual([expect.objectContaining({ id: child, deadReason: 'parent', lastError: expect.objectContaining({ message: 'Not sent: Not an Idempotency-Key' }) })]);
+		expect(sent).toHaveLength(1);
+	});
+});
