@@ -217,7 +217,7 @@ const recordOf = async (queue: Queue, call: PolicyCall, request: Request, snapsh
 		v: 1, id: randomUuid(), method, url: withoutFragment(url), ...storedHeaders(queue, request.headers, snapshot.type), idempotencyKey, createdAt: now,
 		attempts: isSteadfetchError(error) ? 0 : 1, nextAttemptAt: now, scope: context.scopeOf(url), version: options.version,
 		...identity !== undefined && { identity }, ...snapshot.body && { body: snapshot.body }, bodyBytes: snapshot.body?.byteLength ?? 0, ...until !== undefined && { inFlightUntil: until },
-		...dependent && { dependsOn: dependent.dependsOn, refs: dependent.refs, ...isBytes(given['body']) && { bytes: true } }, ...without.length > 0 && { without },
+		...dependent && { dependsOn: dependent.dependsOn, refs: dependent.refs, ...isBytes(given['body']) && { bytes: true }, ...given['json'] !== undefined && { json: true } }, ...without.length > 0 && { without },
 		...Object.keys(init).length > 0 && { init }, ...given['auth'] === false && { auth: false }, ...requestId && { requestId },
 		// The key is the caller's (its option, its call's or Request's header: the ones it is taken from), not the outbox's.
 		...callerKeyed(call, undefined) && { keyed: true },
@@ -233,7 +233,7 @@ const recordOf = async (queue: Queue, call: PolicyCall, request: Request, snapsh
 			}
 		}
 
-		const parts = substitute({ url: record.url, headers: record.headers, idempotencyKey, ...record.body && !record.bytes && { body: record.body } }, dependent.refs, values);
+		const parts = substitute({ url: record.url, headers: record.headers, idempotencyKey, json: record.json, ...record.body && !record.bytes && { body: record.body } }, dependent.refs, values);
 		const preconditions = substitute({ url: '', headers: record.preconditions ?? {} }, dependent.refs, values);
 		if (typeof parts !== 'string' && typeof preconditions !== 'string') {
 			Object.assign(record, parts, record.preconditions && { preconditions: preconditions.headers }, { bodyBytes: (parts.body ?? record.body)?.byteLength ?? 0 });
@@ -643,7 +643,7 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, given: Reque
 		}
 
 		const body = request.body ? await request.arrayBuffer() : undefined;
-		const parts = substitute({ url: request.url, headers: Object.fromEntries(request.headers), ...body && !isBytes(call!.options.body) && { body } }, dependent.refs, values);
+		const parts = substitute({ url: request.url, headers: Object.fromEntries(request.headers), json: call!.options.json !== undefined, ...body && !isBytes(call!.options.body) && { body } }, dependent.refs, values);
 		if (typeof parts === 'string') {
 			throw new InvalidRequestError(`Not sent: ${parts}`);
 		}

@@ -1446,7 +1446,7 @@ export class Queue {
 		}
 
 		const refs = record.refs ?? {};
-		const parts = substitute({ url: record.url, headers: record.headers, idempotencyKey: record.idempotencyKey, ...record.body && !record.bytes && { body: record.body } }, refs, values);
+		const parts = substitute({ url: record.url, headers: record.headers, idempotencyKey: record.idempotencyKey, json: record.json, ...record.body && !record.bytes && { body: record.body } }, refs, values);
 		// Its preconditions too (an `If-Match` made of a value of the answer), kept apart.
 		const preconditions = substitute({ url: '', headers: record.preconditions ?? {} }, refs, values);
 		return typeof parts === 'string' ? parts : typeof preconditions === 'string' ? preconditions : { ...parts, ...record.preconditions && { preconditions: preconditions.headers } };

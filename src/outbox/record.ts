@@ -44,6 +44,8 @@ export interface OutboxRecord extends Omit<StoredEntry, 'version' | 'bodyBytes'>
 	refs?: Record<string, Ref>;
 	/** Its body is the bytes of a `Blob`, `File`, `ArrayBuffer` or typed array: never read for placeholders, replayed byte-identical. */
 	bytes?: true;
+	/** Its body is the call's `json`, whatever Content-Type it is sent with: its placeholders take JSON values (`substitute`). */
+	json?: true;
 	/** The pointers dependents asked of its answer (`outbox.ref()`): their values are kept when it is delivered. */
 	pointers?: string[];
 	/** The entries queued with its placeholders, as an older build recorded them (now `linkKey`s, `Queue.linked`): its kept values stay while one of them is stored. */
@@ -119,7 +121,7 @@ export const maxReplaces = 32;
 export const maxListed = 10_000;
 
 /** The fields of a record this build knows (`OutboxRecord`): any other is a later build's or a corrupt write's (`Queue.read` bounds them). A literal: an entry without the outbox does not carry it. */
-export const recordFields: readonly string[] = ['v', 'id', 'method', 'url', 'headers', 'idempotencyKey', 'keyed', 'createdAt', 'attempts', 'nextAttemptAt', 'lastError', 'deadReason', 'dependsOn', 'version', 'preconditions', 'identity', 'bodyBytes', 'inFlightUntil', 'body', 'scope', 'retainFrom', 'moved', 'replaces', 'pinned', 'raw', 'refs', 'bytes', 'pointers', 'dependents', 'without', 'init', 'auth', 'requestId'];
+export const recordFields: readonly string[] = ['v', 'id', 'method', 'url', 'headers', 'idempotencyKey', 'keyed', 'createdAt', 'attempts', 'nextAttemptAt', 'lastError', 'deadReason', 'dependsOn', 'version', 'preconditions', 'identity', 'bodyBytes', 'inFlightUntil', 'body', 'scope', 'retainFrom', 'moved', 'replaces', 'pinned', 'raw', 'refs', 'bytes', 'json', 'pointers', 'dependents', 'without', 'init', 'auth', 'requestId'];
 
 /**
  * Methods whose write replaces the resource: a queued PUT or DELETE supersedes them (`coalesce`), they carry a captured validator (`conditional`).
@@ -188,7 +190,7 @@ export const isRecord = (value: unknown): value is OutboxRecord => {
 		&& (record.refs === undefined || (typeof record.refs === 'object' && record.refs !== null && Object.values(record.refs).every((ref, index) => index < maxListed && typeof ref?.entry === 'string' && typeof ref.pointer === 'string')))
 		&& (record.replaces?.length ?? 0) <= maxReplaces
 		&& [record.dependsOn, record.pointers, record.dependents, record.without, record.replaces].every((list) => list === undefined || (Array.isArray(list) && list.length <= maxListed && list.every((item) => typeof item === 'string'))) && [record.identity, record.requestId].every((text) => text === undefined || typeof text === 'string')
-		&& isHeaders(record.init ?? {}) && Object.keys(record.init ?? {}).every((name) => initNames.includes(name)) && (record.auth ?? false) === false && (record.bytes ?? true) === true && (record.keyed ?? true) === true && typeof (record.pinned ?? false) === 'boolean'
+		&& isHeaders(record.init ?? {}) && Object.keys(record.init ?? {}).every((name) => initNames.includes(name)) && (record.auth ?? false) === false && (record.bytes ?? true) === true && (record.json ?? true) === true && (record.keyed ?? true) === true && typeof (record.pinned ?? false) === 'boolean'
 		&& (!record.method || sendable(record));
 };
 

@@ -189,7 +189,7 @@ const inJson = /(?<!\\)(\\*)"(steadfetch-ref-[\da-f]+-\d{1,16})"(?!\s*:)|steadfe
  * (a key the call gave as its `Idempotency-Key` header, which the record keeps apart from its headers) takes its values as a
  * header does, and must still be one the client takes (1–255 printable ASCII characters): every attempt sends the same key.
  */
-export const substitute = (parts: { url: string; headers: Record<string, string>; body?: ArrayBuffer; idempotencyKey?: string }, refs: Record<string, Ref>, values: ReadonlyMap<string, Record<string, unknown>>): typeof parts | string => {
+export const substitute = (parts: { url: string; headers: Record<string, string>; body?: ArrayBuffer; idempotencyKey?: string; json?: boolean | undefined }, refs: Record<string, Ref>, values: ReadonlyMap<string, Record<string, unknown>>): typeof parts | string => {
 	const found = new Map<string, unknown>();
 	for (const [placeholder, { entry, pointer }] of Object.entries(refs)) {
 		const kept = values.get(entry);
@@ -243,7 +243,8 @@ export const substitute = (parts: { url: string; headers: Record<string, string>
 
 	let { body } = parts;
 	const type = parts.headers['content-type'] ?? '';
-	if (body && !/[/+]json\b/i.test(type)) {
+	// JSON by its Content-Type, or given as `json` (`parts.json`) and sent as another type (`text/plain`, to keep a request simple).
+	if (body && !parts.json && !/[/+]json\b/i.test(type)) {
 		// Text, a form (its values form-encoded) or a FormData's multipart body: read a byte a character, so every byte but
 		// the placeholders' (ASCII) stays as it is; a value goes in as its UTF-8 bytes. A multipart body's file parts (those
 		// whose head names a `filename`, outside its quoted names: a field named `a; filename=b` is text) are never read: replayed
