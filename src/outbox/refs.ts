@@ -128,7 +128,7 @@ export class Refs {
 	}
 
 	/**
-	 * This client's placeholders in a call's URL (with its `searchParams`), headers (the client's
+	 * This client's placeholders in a call's URL (with its `searchParams`), `idempotencyKey`, headers (the client's
 	 * `defaults`, the call's, a `Request` input's: every header the request is made with), `json`
 	 * (as `stringify`, the client's `stringifyJson`, writes it: a value `JSON.stringify` refuses, a BigInt, may
 	 * be the app's to serialize) and a text body (a string, `URLSearchParams`, a FormData's names and string values),
@@ -145,7 +145,7 @@ export class Refs {
 		try {
 			const form = body instanceof FormData ? [...body].filter(([, value]) => typeof value === 'string') : (typeof body === 'string' || body instanceof URLSearchParams) && `${body}`;
 			const given = [defaults, headers, call.input instanceof Request && call.input.headers, form].map((each) => each instanceof Headers ? [...each] : each);
-			text = `${href} ${JSON.stringify(given)} ${json === undefined ? '' : stringify(json)}`;
+			text = `${href} ${call.idempotencyKey} ${JSON.stringify(given)} ${json === undefined ? '' : stringify(json)}`;
 		} catch {
 			return found; // An unserializable body: the wrapper's own check names it.
 		}

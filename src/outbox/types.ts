@@ -11,7 +11,7 @@ export interface OutboxEntry {
 	 * Sent as `Idempotency-Key` on every attempt and replay: the call's `idempotencyKey`, else its `Idempotency-Key` header
 	 * (a page's, through `fetchHandler`), else a fresh UUID. A header that is not 1–255 printable ASCII characters (as the
 	 * option must be) makes the call an `InvalidRequestError` before any I/O: nothing is stored. A placeholder of `outbox.ref()`
-	 * in that header takes its value as any header's does (shown as written until then); a value that makes no such key makes
+	 * in that key (the option's or the header's) takes its value as any header's does (shown as written until then); a value that makes no such key makes
 	 * the entry a `'parent'` dead letter.
 	 */
 	idempotencyKey: string;
@@ -119,7 +119,7 @@ export interface Outbox {
 	/**
 	 * A placeholder for the value at `pointer` (a JSON pointer, RFC 6901: `''` or starting with `/`)
 	 * of the answer of entry `entryId` (an `OutboxQueuedError`'s `entryId`), usable in a later call's
-	 * URL (`searchParams` included), headers (the call's, its `Request`'s, the client's), `json` body and text body (a
+	 * URL (`searchParams` included), `idempotencyKey`, headers (the call's, its `Request`'s, the client's), `json` body and text body (a
 	 * string, `URLSearchParams` or a `FormData`'s text fields: the value's text, form-encoded in a form), on this client or one made from it by `extend()` (same name and store): that call is queued
 	 * behind the entry (`dependsOn`, `outbox:waiting`) and replayed with the value in the placeholder's place. The bytes
 	 * of a `Blob`, `File`, `ArrayBuffer` or typed array body are never read for placeholders: sent byte-identical, a

@@ -74,6 +74,36 @@ describe('a placeholder in a dependent\'s Idempotency-Key header', () => {
 	});
 });
 
+describe('a placeholder in a dependent\'s idempotencyKey option (as in its header)', () => {
+	it('of a pending entry: held behind it, its replay sends the key with the value', async () => {
+		const api = h.make({ fetch: todoApi() });
+		win.setOnline(false, false);
+		const made = await queued(api.post('todos', { json: { title: 'a' } }));
+		const child = await queued(api.patch('todos/archive', { idempotencyKey: `archive-${api.outbox.ref(made, '/id')}`, json: {} }));
+		// Before: no dependsOn (held only by its scope's order), replayed as 'archive-steadfetch-ref-<nonce>-0'.
+		expect((await api.outbox.list()).find((entry) => entry.id === child)?.dependsOn).toEqual([made]);
+		win.setOnline(true);
+		await api.outbox.flush();
+		await until(async () => (await api.outbox.size()) === 0);
+		expect(sent.slice(1)).toEqual(['PATCH /todos/archive archive-100']);
+	});
+
+	it('of a delivered entry: sent at once with the value, its replay under the same key', async () => {
+		let busy = true;
+		const api = h.make({ fetch: todoApi((request) => request.method === 'PATCH' && busy) });
+		win.setOnline(false, false);
+		const made = await queued(api.post('todos', { json: { title: 'a' } }));
+		const placeholder = api.outbox.ref(made, '/id');
+		win.setOnline(true, false);
+		await api.outbox.flush();
+		await queued(api.patch('todos/archive', { idempotencyKey: `archive-${placeholder}`, json: {} }));
+		busy = false;
+		await api.outbox.flush();
+		await until(async () => (await api.outbox.size()) === 0);
+		expect(sent.slice(1)).toEqual(['PATCH /todos/archive archive-100', 'PATCH /todos/archive archive-100']);
+	});
+});
+
 describe('a placeholder in a json body sent as text/plain (a simple request: no CORS preflight)', () => {
 	/** A PATCH whose `json` holds `made`'s id and name, sent with `Content-Type: text/plain`. */
 	const patch = (api: ReturnType<typeof h.make>, made: string) =>
