@@ -23,7 +23,7 @@ import { platformFetch, transportOf } from './transport.js';
 import { contexts } from './with-context.js';
 import { worldsOf } from './world.js';
 import type { FetchLike } from './types.js';
-import { checkClientOptions, checkOptionsObject, stringifying } from './validate-options.js';
+import { checkClientOptions, checkOptionsObject, readOptions, stringifying } from './validate-options.js';
 import { unmarked } from '../utils/validate.js';
 
 /** What an entry adds: how its options become the core's (the preset builds policies from plain options), and what it adds to each client it makes. */
@@ -60,8 +60,11 @@ const substitutedBy = (active: readonly PolicyParts[]) => (outcome: unknown): Co
  * client's members; then the entry finishes it and the policies start.
  */
 export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stores = new Map<string, unknown>(), shared?: Reach, family?: RetryBudget): AnyClient {
-	const options = entry.resolve(userOptions);
-	checkClientOptions(options as Record<string, unknown>);
+	const options = readOptions(() => {
+		const resolved = entry.resolve(userOptions);
+		checkClientOptions(resolved as Record<string, unknown>);
+		return resolved;
+	});
 	const clock = options.clock ?? { now: Date.now };
 	const emitter = new Emitter();
 	// A scope a policy holds (an open breaker, an unhealthy scope, pending outbox entries) keeps its counters; a `holds`
@@ -69,7 +72,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	const stats = createStats((scope) => active.some((part) => verdict(() => part.holds?.(scope))));
 	const { retryBudget } = options;
 	// The family's (`family`: the parent's, kept by `extend()`), or its own.
-	const budget = family ?? (retryBudget === false ? undefined : new RetryBudget(retryBudget === undefined || retryBudget === true ? {} : retryBudget, clock));
+	const budget = family ?? (retryBudget === false ? undefined : readOptions(() => new RetryBudget(retryBudget === undefined || retryBudget === true ? {} : retryBudget, clock)));
 	// The scope of an event's URL: the origin until the policies are made (one may define scopes).
 	let scopeOfEvent: (url: string) => string = originOf;
 	// The client's sensitive query parameters: removed from every URL its events show and its delivered writes tell,
@@ -144,7 +147,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	let instance: KyInstance;
 	try {
 		fetch = composeLayers(layers, transport((options.fetch as FetchLike | undefined) ?? platformFetch));
-		instance = createKy(options, ourKeys, rules.retry, stringifyJson);
+		instance = readOptions(() => createKy(options, ourKeys, rules.retry, stringifyJson));
 	} catch (error) {
 		// A layer that throws as it is composed or gives back no function, an option ky refuses (`context: 5`):
 		// as a create() that throws, every part made closed.
@@ -201,7 +204,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	client.extend = ((more: O | ((parent: O) => O)) => {
 		// The function form gets the parent's options as ky holds them (every hook list, headers merged), as ky's does.
 		const given = typeof more === 'function' ? more(mergeOptions(userOptions, undefined, entry.slots)) : more;
-		const merged = mergeOptions(userOptions, given, entry.slots);
+		const merged = readOptions(() => mergeOptions(userOptions, given, entry.slots));
 		const same = (merged as CoreClientOptions).name === options.name && (merged as CoreClientOptions).store === options.store;
 		// The retry budget is the family's while the child keeps the name, the store, the `retryBudget` and the `clock`
 		// (gives none, or the parent's back: the function form), as each traffic policy's state is.

@@ -253,6 +253,19 @@ export const checkClientOptions = (options: Record<string, unknown>): void => {
 	}
 };
 
+/**
+ * What `read` gives: options being read (resolved, checked, merged as ky merges them, at `createClient`, `extend()` and
+ * `create()`). A value that cannot be read (a Proxy whose traps throw, a getter that throws) is a TypeError saying so, as
+ * any other wrong value is, never the trap's own error; a RangeError or TypeError naming an option stays as it is.
+ */
+export const readOptions = <T>(read: () => T): T => {
+	try {
+		return read();
+	} catch (error) {
+		throw error instanceof TypeError || error instanceof RangeError ? error : new TypeError(`The client's options could not be read: ${thrownText(error)}`, { cause: error });
+	}
+};
+
 /** Throws a TypeError, as ky does, for client options that are not an object. */
 export const checkOptionsObject = (options: unknown): void => {
 	if (options !== undefined && !record(options)) {
