@@ -4,7 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { classify, createClient } from '../../src/entries/core.js';
-import { createClient as createPreset, memoryStore } from '../../src/entries/index.js';
+import { createClient as createPreset, memoryStore, outbox } from '../../src/entries/index.js';
+import { failover } from '../../src/entries/failover.js';
+import { hedge } from '../../src/entries/hedge.js';
 
 const code = async (promise: Promise<unknown>): Promise<string> => promise.then(() => 'OK', (error: unknown) => classify(error).code);
 
@@ -56,6 +58,47 @@ describe('options that cannot be read (a Proxy whose traps throw) are a TypeErro
 		expect(await code(passing.get('https://api.test/a'))).toBe('OK');
 		passing.close();
 		preset.close();
+		api.close();
+	});
+});
+
+describe('a write whose Idempotency-Key the caller gives as undefined (not given) is not the caller\'s keyed write: the outbox\'s key on it never sends it to a mirror nor hedges it', () => {
+	/** What the origins saw: method, host, and whether a key was sent. */
+	const origins = (status: (url: string) => number, delayMs = 0) => {
+		const seen: string[] = [];
+		const fetch = (async (request: Request) => {
+			seen.push(`${request.method} ${new URL(request.url).host} ${request.headers.has('idempotency-key') ? 'keyed' : 'unkeyed'}`);
+			await new Promise((resolve) => setTimeout(resolve, delayMs));
+			return new Response('x', { status: status(request.url) });
+		}) as typeof globalThis.fetch;
+		return { seen, fetch };
+	};
+	// `headers: { 'Idempotency-Key': key }` with an optional `key`: ky drops the header, the outbox puts its own.
+	const maybeKey: string | undefined = undefined;
+
+	it('failover(): the write failed transiently at its origin is queued, never sent to the mirror; a key the caller gives still goes there', async () => {
+		const send = async (key: string | undefined): Promise<[string, string[]]> => {
+			const { seen, fetch } = origins((url) => (url.includes('api.test') ? 503 : 200));
+			const api = createClient({ fetch, store: memoryStore, name: `hunt34-failover-${Math.random()}`, outbox: outbox(), failover: failover({ mirrors: { 'https://api.test': ['https://mirror.test'] } }), retry: 0 });
+			const outcome = await code(api.post('https://api.test/todos', { json: {}, headers: { 'Idempotency-Key': key } }));
+			api.close();
+			return [outcome, seen];
+		};
+
+		// Before: ['OK', ['POST api.test keyed', 'POST mirror.test keyed']], sent to the mirror under the outbox's key.
+		expect(await send(maybeKey)).toEqual(['QUEUED', ['POST api.test keyed']]);
+		expect(await send('mine')).toEqual(['OK', ['POST api.test keyed', 'POST mirror.test keyed']]);
+	});
+
+	it('hedge(): a slow write is sent once; with a key the caller gives, it is hedged', async () => {
+		const { seen, fetch } = origins(() => 200, 150);
+		const api = createClient({ fetch, store: memoryStore, name: `hunt34-hedge-${Math.random()}`, outbox: outbox(), hedge: hedge({ delayMs: 20 }), retry: 0 });
+		// Before: sent twice at once (['POST api.test keyed', 'POST api.test keyed']).
+		expect(await code(api.post('https://api.test/todos', { json: {}, headers: { 'Idempotency-Key': maybeKey } }))).toBe('OK');
+		expect(seen).toEqual(['POST api.test keyed']);
+		seen.length = 0;
+		expect(await code(api.post('https://api.test/todos', { json: {}, headers: { 'Idempotency-Key': 'mine' } }))).toBe('OK');
+		expect(seen).toEqual(['POST api.test keyed', 'POST api.test keyed']);
 		api.close();
 	});
 });
