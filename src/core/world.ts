@@ -46,7 +46,8 @@ export interface World {
 
 /**
  * Past this many identities or ids noted (and as many more as an outbox of the name holds entries: `Worlds.keep`), the
- * oldest stands for all of its part's (see `Worlds.note`): older work writes none of them (it stays safe).
+ * oldest stands for all of its part's (see `Worlds.note`): older work writes none of them (it stays safe). Never one
+ * noted since the oldest work an outbox holds started (`Worlds.holding`).
  */
 const maxNotes = 256;
 
@@ -116,6 +117,13 @@ export class Worlds {
 	keep(entries: number): void {
 		this.#most = Math.max(this.#most, maxNotes + entries);
 	}
+
+	/**
+	 * The starts (`World`'s `start`) of work under way that asks its world of ids (an outbox's pass, a write being stored or
+	 * followed to its end: `Queue.hold`, which adds and removes them): no note made since the oldest is collapsed (`note`),
+	 * however many are made — a removal of another id is never taken for one of its own.
+	 */
+	readonly holding: number[] = [];
 
 	/**
 	 * Capture the world now for work of `identity`; `now()` is asked at each check, and must still give `was`: the identity
@@ -210,13 +218,19 @@ export class Worlds {
 		// identity a clear of its part, each as of when it was noted (conservative: older work writes none of
 		// them) — never as of now, and a removal never a clear: work started since stays current, and work
 		// in flight still writes what no removal touched (a read's stale answer, a write being queued).
+		// None noted since the oldest work held started (`holding`): those are kept, however many, while it lasts (and
+		// the notes past the bound then collapsed at the next note).
+		const oldest = notes.size < this.#most ? 0 : this.holding.reduce((min, start) => Math.min(min, start), Infinity);
 		for (const [each, at] of notes.size < this.#most ? [] : notes) {
+			if (notes.size < this.#most || at > oldest) {
+				break;
+			}
+
 			const [part, kind = 'r:'] = each.split('#'); // A part's own clear, or `part#r:`, stays.
 			if (kind !== 'r:') {
 				notes.delete(each);
 				const into = kind[0] === 'r' ? `${part}#r:` : part!;
 				notes.set(into, Math.max(notes.get(into) ?? 0, at));
-				break;
 			}
 		}
 
@@ -238,21 +252,22 @@ class Started implements World {
 	readonly #worlds: { readonly noted: number };
 	/** The notes of the `Worlds` it was captured in (their sequence numbers). */
 	readonly #notes: ReadonlyMap<string, number>;
-	readonly #start: number;
+	/** The sequence number it was captured at (`Worlds.holding`). */
+	readonly start: number;
 	readonly #now: () => unknown;
 	readonly #was: unknown;
 
 	constructor(worlds: { readonly noted: number }, notes: ReadonlyMap<string, number>, start: number, identity: string | undefined, now: () => unknown, was: unknown) {
 		this.#worlds = worlds;
 		this.#notes = notes;
-		this.#start = start;
+		this.start = start;
 		this.identity = identity;
 		this.#now = now;
 		this.#was = was;
 	}
 
 	current(part = all, id?: string): boolean {
-		return this.#now() === this.#was && (this.#worlds.noted === this.#start || (!this.#cleared(all)
+		return this.#now() === this.#was && (this.#worlds.noted === this.start || (!this.#cleared(all)
 			&& (part === all || (!this.#cleared(part) && (id === undefined || !(this.#since(`${part}#r:${id}`) || this.#since(`${part}#r:`)))))));
 	}
 
@@ -262,7 +277,7 @@ class Started implements World {
 	}
 
 	#since(note: string): boolean {
-		return (this.#notes.get(note) ?? 0) > this.#start;
+		return (this.#notes.get(note) ?? 0) > this.start;
 	}
 }
 

@@ -281,6 +281,10 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 	const bytes = snapshot.body?.byteLength ?? 0;
 	const before = storing;
 	storing += bytes;
+	// Its call's world is asked of its entry and of those it depends on until it is stored, or its attempt followed to its
+	// end (`follow`): the removals of other entries noted meanwhile, however many, never count as its own (`Queue.hold`, let go once).
+	const letGo = queue.hold(call.world);
+	let followed = false;
 	try {
 		const { context, options } = queue;
 		const budget = queue.budgets.get(call);
@@ -426,7 +430,10 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 		registerSync(context.name);
 		if (run) {
 			queue.followed(call, id);
-			background(context, 'outbox', call.waitUntil, async () => follow(queue, drain, call, { ...record }, key, run, kept));
+			background(context, 'outbox', call.waitUntil, async () => {
+				followed = true;
+				return follow(queue, drain, call, { ...record }, key, run, kept).finally(letGo);
+			});
 		} else if (nextAttemptAt > createdAt) {
 			drain.arm(nextAttemptAt);
 		} else if (context.reachability(record.scope) !== 'offline') {
@@ -441,6 +448,7 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 		throw new OutboxQueuedError(id, { cause: error });
 	} finally {
 		storing -= bytes;
+		followed || letGo();
 	}
 };
 

@@ -1,6 +1,6 @@
 import type { OutboxEventType } from './events.js';
 import type { EventFields, PolicyCall, PolicyContext } from '../core/policy.js';
-import type { World } from '../core/world.js';
+import type { World, Worlds } from '../core/world.js';
 import { SubrequestsSpent } from '../core/invocation.js';
 import { SteadfetchError, type SteadfetchErrorCode } from '../errors/SteadfetchError.js';
 import { StorageTimeoutError } from '../errors/StorageTimeoutError.js';
@@ -922,9 +922,10 @@ export class Queue {
 
 		batch = new Set([pointer]);
 		this.#asking.set(id, batch);
+		const letGo = this.hold(world);
 		await Promise.resolve();
 		this.#asking.delete(id);
-		await this.mark(id, world, [...batch]).catch(() => undefined);
+		await this.mark(id, world, [...batch]).catch(() => undefined).finally(letGo);
 	}
 
 	/**
@@ -987,6 +988,20 @@ export class Queue {
 				this.#locked = false;
 			}
 		}));
+	}
+
+	/**
+	 * `world` asked of entries while work is under way (`Worlds.holding`): the removals of other entries noted meanwhile,
+	 * however many, are never taken for its own. Until the function returned is called (once).
+	 */
+	hold(world: World): () => void {
+		const held = (this.context.stores.get('#world') as Worlds | undefined)?.holding ?? [];
+		const start = (world as { start?: number }).start ?? 0;
+		held.push(start);
+		return () => {
+			const at = held.indexOf(start);
+			at < 0 || held.splice(at, 1);
+		};
 	}
 
 	/** Claim an entry for this client's replay (`pass`: a pass's), with no await since its record was read: false when claimed already (another request's drain, in workerd). */
@@ -1876,10 +1891,12 @@ export class Queue {
 		// `createClient`, a tab), which no Web Lock orders with this task where there are none (workerd,
 		// the edge build): its world, with the identity of now for that identity's clears (src/core/world.ts).
 		const world = this.context.world(this.context.identity());
+		const letGo = this.hold(world);
 		this.#busy++;
 		try {
 			return await task((id) => epoch === this.#epoch && !this.#closed && !this.#removed.has(id!) && world.current('outbox', id));
 		} finally {
+			letGo();
 			if (!--this.#busy) {
 				this.#removed.clear();
 			}
