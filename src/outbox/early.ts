@@ -41,7 +41,9 @@ export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, recor
 	// the outbox (all, or of its identity) and the same identity since the call started, not since `run` ended.
 	const due = await queue.follow(record.id, async (following) => {
 		// And while the client's identity() answers: a write of nobody's (made while nobody was signed in) is settled for nobody known (`signedIn`).
-		const current = (): boolean => following() && call.world.current('outbox', record.id) && signedIn(queue) !== null;
+		// Its entry's removal asked of `kept`, opened as it was stored (before anyone could remove it): the removals of other
+		// entries noted since its call started, however many, never count as its own.
+		const current = (): boolean => following() && call.world.current('outbox') && kept.current('outbox', record.id) && signedIn(queue) !== null;
 		const now = context.clock.now();
 		if (!failure) {
 			// Delivered: the values its dependents (`outbox.ref()`) ask for are kept (`kept`: also once another identity

@@ -429,7 +429,7 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 
 		registerSync(context.name);
 		if (run) {
-			queue.followed(call, id);
+			queue.followed(call, id, kept);
 			background(context, 'outbox', call.waitUntil, async () => {
 				followed = true;
 				return follow(queue, drain, call, { ...record }, key, run, kept).finally(letGo);

@@ -264,8 +264,12 @@ export class Queue {
 	readonly #digests = new Map<string, string>();
 	/** The replays under way, by Idempotency-Key: whether each may still go out, and whether the layer refused it. */
 	readonly #tickets = new Map<string, Ticket>();
-	/** The calls whose first attempt goes on after they were told "queued" (`follow`), and their entry's id. */
-	readonly #following = new Map<PolicyCall, string>();
+	/**
+	 * The calls whose first attempt goes on after they were told "queued" (`follow`): their entry's id, and the world its
+	 * removal is asked of (opened as it was stored, before anyone could remove it: the removals of other entries noted
+	 * since the call started, however many, never count as its own).
+	 */
+	readonly #following = new Map<PolicyCall, [string, World]>();
 	/** The keys of kept values (`v|<id>`) and the ids of the entries stored, pending or dead, as the last listing found them. */
 	#kept: string[] = [];
 	#stored = new Set<string>();
@@ -1077,9 +1081,12 @@ export class Queue {
 		}
 	}
 
-	/** `call` was told "queued" as entry `id` while its first attempt goes on: its further attempts are checked (`admits`) until it is followed. */
-	followed(call: PolicyCall, id: string): void {
-		this.#following.set(call, id);
+	/**
+	 * `call` was told "queued" as entry `id` while its first attempt goes on: its further attempts are checked (`admits`) until
+	 * it is followed; `kept`: the world opened as its entry was stored, which its removal is asked of.
+	 */
+	followed(call: PolicyCall, id: string, kept: World): void {
+		this.#following.set(call, [id, kept]);
 		this.#checked(call);
 	}
 
@@ -1091,8 +1098,8 @@ export class Queue {
 	 * the same since its call started (its `world`). True for any other call.
 	 */
 	admits(call: PolicyCall | undefined): boolean {
-		const id = call && this.#following.get(call);
-		if (id !== undefined && !call!.world.current('outbox', id)) {
+		const [id, kept] = (call && this.#following.get(call)) ?? [];
+		if (id !== undefined && !(call!.world.current('outbox') && kept!.current('outbox', id))) {
 			return false;
 		}
 

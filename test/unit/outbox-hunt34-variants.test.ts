@@ -71,3 +71,91 @@ describe('Worlds.holding: notes made since held work started are never collapsed
 		expect([world.current('outbox', 'other'), worlds.open('alice', () => 'alice').current('outbox', 'e1')]).toEqual([false, true]);
 	});
 });
+
+describe('removals noted before a write is told "queued" at its deadline', () => {
+	it('a discard of another id, then 1,300 cached URLs deleted, before the deadline: its attempt\'s failure is written back (outbox:retry) and it is replayed', async () => {
+		const name = 'hunt34-world-window';
+		const store = memoryStore(name);
+		let release!: () => void;
+		const held = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		let reached!: () => void;
+		const sending = new Promise<void>((resolve) => {
+			reached = resolve;
+		});
+		const sent: string[] = [];
+		const fetch = async (given: string | URL | Request): Promise<Response> => {
+			const input = given as Request;
+			sent.push(`${input.method} ${new URL(input.url).pathname}`);
+			if (sent.length === 1) {
+				reached();
+				await held;
+				return new Response('busy', { status: 503 });
+			}
+
+			return Response.json({ id: 5 }, { status: 201 });
+		};
+
+		const api = createClient({ name, store: () => store, fetch, retry: 0, breaker: false, baseUrl: 'https://api.test/', outbox: outbox({ networkTimeoutMs: 1000, baseBackoffMs: 10, resumeJitterMs: 0 }) });
+		const retried: unknown[] = [];
+		api.on('outbox:retry', (event) => retried.push(event.entryId));
+		try {
+			const write = queued(api.post('todos', { json: { title: 'a' } }));
+			await sending;
+			// One entry id removed since it started, then 1,300 cached URLs: past 256 + maxEntries notes, with no work of the outbox under way.
+			await api.outbox.discard('gone');
+			await Promise.all(Array.from({ length: 1300 }, async (_, index) => api.cache.delete(`other/${index}`)));
+			const id = await write;
+			release();
+			await waitFor(() => retried.length > 0 || sent.length > 1, 'the failure written back, or the write replayed', 20_000);
+			await waitFor(async () => (await api.outbox.size()) === 0, 'the write replayed', 20_000);
+			// Before: [] and the entry kept its lease (replayed only once its call's deadline passed, 20 s on).
+			expect([retried, sent]).toEqual([[id], ['POST /todos', 'POST /todos']]);
+		} finally {
+			api.close();
+		}
+	}, 30_000);
+
+	it('a discard of another id, then 1,300 cached URLs deleted, before the deadline: its call\'s retry still goes out (admitted), and delivers it', async () => {
+		const name = 'hunt34-world-window-retry';
+		const store = memoryStore(name);
+		let release!: () => void;
+		const held = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		let reached!: () => void;
+		const sending = new Promise<void>((resolve) => {
+			reached = resolve;
+		});
+		const sent: string[] = [];
+		const fetch = async (given: string | URL | Request): Promise<Response> => {
+			const input = given as Request;
+			sent.push(`${input.method} ${new URL(input.url).pathname}`);
+			if (sent.length === 1) {
+				reached();
+				await held;
+				return new Response('busy', { status: 503, headers: { 'retry-after': '0' } });
+			}
+
+			return Response.json({ id: 5 }, { status: 201 });
+		};
+
+		const api = createClient({ name, store: () => store, fetch, retry: { limit: 1, backoffLimit: 10 }, breaker: false, baseUrl: 'https://api.test/', outbox: outbox({ networkTimeoutMs: 1000, resumeJitterMs: 0 }) });
+		const early: unknown[] = [];
+		api.on('outbox:sent', (event) => early.push(event.early));
+		try {
+			const write = queued(api.post('todos', { json: { title: 'a' } }));
+			await sending;
+			await api.outbox.discard('gone');
+			await Promise.all(Array.from({ length: 1300 }, async (_, index) => api.cache.delete(`other/${index}`)));
+			await write;
+			release();
+			await waitFor(() => early.length > 0, 'the write delivered', 20_000);
+			// Before: the retry refused ('Not sent: its entry was removed'), the entry replayed only once its lease ended, 20 s on.
+			expect([early, sent, await api.outbox.size()]).toEqual([[true], ['POST /todos', 'POST /todos'], 0]);
+		} finally {
+			api.close();
+		}
+	}, 30_000);
+});
