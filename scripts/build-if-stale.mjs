@@ -21,7 +21,10 @@ const built = Math.min(...['dist/index.js', 'dist/index.d.ts', 'dist/browser/ind
 if (!(built >= sources)) {
 	const build = spawnSync('npm', ['run', '--silent', 'build'], { encoding: 'utf8' });
 	if (build.status !== 0) {
-		process.stderr.write(`${build.stdout}${build.stderr}\nnpm run build failed\n`);
+		// tsup 9, the build, declares Node 22.18+: on Node 22.0 to 22.11 it fails with ERR_REQUIRE_ESM.
+		const [major, minor] = process.versions.node.split('.').map(Number);
+		const old = major < 22 || (major === 22 && minor < 18) ? ` (the build needs Node >= 22.18; this is ${process.version})` : '';
+		process.stderr.write(`${build.stdout}${build.stderr}\nnpm run build failed${old}\n`);
 		process.exit(1);
 	}
 }

@@ -10,9 +10,9 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 
-const major = Number(process.versions.node.split('.')[0]);
-if (major < 22) {
-	console.error(`npm test needs Node >= 22 (this is ${process.version}); .ci/run shows how to get Node 24 from npm.`);
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 18)) {
+	console.error(`npm test needs Node >= 22.18 (this is ${process.version}); .ci/run shows how to get Node 24 from npm.`);
 	process.exit(1);
 }
 

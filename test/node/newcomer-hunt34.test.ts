@@ -2,7 +2,12 @@
  * The thirty-fourth hunt, the newcomer's frictions: what a newcomer reads in the README and what the
  * package does when they follow it (or make a common mistake).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '../..');
+const read = (path: string): string => readFileSync(join(root, path), 'utf8');
 
 const fetch = async (): Promise<Response> => new Response('{}', { headers: { 'content-type': 'application/json' } });
 
@@ -26,5 +31,41 @@ describe('a client used after its `close()` says what to do', () => {
 
 		// Before: 'The client is closed' alone, nothing on what to do.
 		expect([fromRequest, ...errors].map((error) => (error as Error).message).filter((message) => !advice.test(message))).toEqual([]);
+	});
+});
+
+describe('the Node a clone\'s commands need (`npm install && npm run demo`, `npm test`), as the README and CONTRIBUTING.md state it', () => {
+	/** The lowest Node 22 release an `engines.node` range admits (`^22.12.0 || >=24`: [22, 12]), or undefined when it admits none. */
+	const lowest22 = (range: string): [number, number] | undefined => {
+		const admitted = range.split('||').map((alternative) => {
+			const [, op, major, minor] = /^\s*(\^|>=|>=\s+)?\s*(\d+)(?:\.(\d+))?/.exec(alternative) ?? [];
+			const [a, b] = [Number(major), Number(minor ?? 0)];
+			if (op?.trim() === '>=') {
+				return a < 22 ? [22, 0] as [number, number] : a === 22 ? [22, b] as [number, number] : undefined;
+			}
+
+			return a === 22 ? [22, b] as [number, number] : undefined; // ^a.b.c (or a bare version) stays within its major
+		}).filter((version) => version !== undefined);
+		return admitted.sort((x, y) => x[1] - y[1])[0];
+	};
+
+	it('is at least what every devDependency the commands install and run declares (tsup, the build, needs 22.18)', () => {
+		const pkg = JSON.parse(read('package.json')) as { devDependencies: Record<string, string> };
+		const floors = Object.keys(pkg.devDependencies).map((name) => {
+			const engines = (JSON.parse(read(`node_modules/${name}/package.json`)) as { engines?: { node?: string } }).engines?.node;
+			return { name, floor: engines === undefined ? [22, 0] : lowest22(engines) };
+		});
+		expect(floors.filter(({ floor }) => floor === undefined)).toEqual([]); // every tool runs on some Node 22
+		const minor = Math.max(...floors.map(({ floor }) => floor![1]));
+		expect(minor).toBeGreaterThanOrEqual(18); // tsup 9: ^22.18.0 (its build needs require(esm), Node 22.12+, at least)
+		const stated = {
+			readme: /\*\*Try it\*\* in a clone \(Node (\d+(?:\.\d+)?)\+/.exec(read('README.md'))?.[1],
+			contributing: /Every command needs \*\*Node >= (\d+(?:\.\d+)?)\*\*/.exec(read('CONTRIBUTING.md'))?.[1],
+			// .ci/run installs Node 24 below that version.
+			ci: /node_older_than (\d+\.\d+)/.exec(read('.ci/run'))?.[1],
+		};
+		// Before: 'Node 22+' and 'Node >= 22' — on Node 22.0 to 22.11 a fresh clone's `npm run demo` ends in
+		// "npm run build failed" (tsup: ERR_REQUIRE_ESM, require() of ES Module cac), and .ci/run kept such a Node.
+		expect(stated).toEqual({ readme: `22.${minor}`, contributing: `22.${minor}`, ci: `22.${minor}` });
 	});
 });
