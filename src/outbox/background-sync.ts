@@ -24,7 +24,14 @@ export interface SyncEventLike {
  * self.addEventListener('sync', outboxSyncHandler(api));
  */
 export const outboxSyncHandler = (client: OutboxMembers): ((event: SyncEventLike) => void) => {
-	if (typeof client?.outbox?.flush !== 'function') {
+	let flush: unknown;
+	try {
+		flush = client?.outbox?.flush;
+	} catch {
+		// The preset's client without an outbox: its `outbox` throws OUTBOX_DISABLED when read.
+	}
+
+	if (typeof flush !== 'function') {
 		throw new TypeError('`outboxSyncHandler(client)` needs a client made with `outbox: outbox()`');
 	}
 

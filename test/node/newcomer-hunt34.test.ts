@@ -69,3 +69,25 @@ describe('the Node a clone\'s commands need (`npm install && npm run demo`, `npm
 		expect(stated).toEqual({ readme: `22.${minor}`, contributing: `22.${minor}`, ci: `22.${minor}` });
 	});
 });
+
+describe('`outboxSyncHandler(client)` with a client made without `outbox`: the TypeError its TSDoc and the README promise', () => {
+	it('a preset client (whose `outbox` throws OUTBOX_DISABLED when read), a core client, and no client: each a TypeError naming `outbox: outbox()`', async () => {
+		const { createClient, memoryStore, outboxSyncHandler } = await import('../../src/entries/index.js');
+		const sw = await import('../../src/entries/sw.js');
+		const core = await import('../../src/entries/core.js');
+		const preset = createClient({ store: memoryStore, fetch });
+		const bare = core.createClient({ fetch });
+		const thrown = [[outboxSyncHandler, preset], [sw.outboxSyncHandler, preset], [sw.outboxSyncHandler, bare], [sw.outboxSyncHandler, undefined]].map(([handler, client]) => {
+			try {
+				(handler as (client: unknown) => unknown)(client);
+				return 'none';
+			} catch (error) {
+				return `${(error as Error).constructor.name}: ${(error as Error).message}`;
+			}
+		});
+		preset.close();
+		bare.close();
+		// Before: the preset client's `SteadfetchError: The outbox is off: …` (OUTBOX_DISABLED, its getter's), twice.
+		expect(thrown).toEqual(Array(4).fill('TypeError: `outboxSyncHandler(client)` needs a client made with `outbox: outbox()`'));
+	});
+});
