@@ -91,3 +91,25 @@ describe('`outboxSyncHandler(client)` with a client made without `outbox`: the T
 		expect(thrown).toEqual(Array(4).fill('TypeError: `outboxSyncHandler(client)` needs a client made with `outbox: outbox()`'));
 	});
 });
+
+describe('"Errors": `OUTBOX_DISABLED` is the preset\'s, as the code throws it', () => {
+	it('a `steadfetch` client without `outbox` throws it when `api.outbox` is read; a `steadfetch/core` one has no `outbox` (undefined), and the row says which', async () => {
+		const { createClient, memoryStore } = await import('../../src/entries/index.js');
+		const core = await import('../../src/entries/core.js');
+		const preset = createClient({ store: memoryStore, fetch });
+		const bare = core.createClient({ fetch });
+		const outboxOf = (client: object): string => {
+			try {
+				return String((client as { outbox?: unknown }).outbox);
+			} catch (error) {
+				return (error as { code?: string }).code ?? 'thrown';
+			}
+		};
+		expect([outboxOf(preset), outboxOf(bare)]).toEqual(['OUTBOX_DISABLED', 'undefined']);
+		preset.close();
+		bare.close();
+		const row = read('README.md').split('\n').find((line) => line.startsWith('| `OUTBOX_DISABLED` |')) ?? '';
+		// Before: '`api.outbox` read on a client made without `outbox`': a steadfetch/core client's is undefined, nothing thrown.
+		expect(row).toContain('`api.outbox` read on a `steadfetch` client made without `outbox` (a `steadfetch/core` client has no `outbox` then: `undefined`)');
+	});
+});
