@@ -1,4 +1,5 @@
 import type { InvalidRequestError } from '../errors/InvalidRequestError.js';
+import { noJsonForm } from '../utils/json-form.js';
 import { redactText, sensitiveParamSet } from '../utils/sensitive.js';
 import { invalidUrl } from './scope.js';
 import { asyncIterableBodies, iterableBodies, watchedBody } from './server-failure.js';
@@ -210,7 +211,7 @@ export const stringifying = (own?: unknown) => (value: unknown): string => {
 	}
 
 	if (typeof text !== 'string') {
-		throw new TypeError(`The \`json\` body cannot be serialized${error ? `: ${(error as Error).message ?? error}` : ''}`, { cause: error });
+		throw new TypeError(`The \`json\` body cannot be serialized: ${error ? (error as Error).message ?? error : noJsonForm}`, { cause: error });
 	}
 
 	return text;

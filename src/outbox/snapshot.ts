@@ -1,6 +1,7 @@
 import type { RunOptions } from '../core/policy.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { OutboxFullError } from '../errors/OutboxFullError.js';
+import { noJsonForm } from '../utils/json-form.js';
 import { readCapped } from '../utils/read-capped.js';
 
 /** The body of a call, read before its first attempt so a replay never meets a consumed body. */
@@ -71,7 +72,7 @@ export const jsonText = (json: unknown, stringify: Stringify = JSON.stringify): 
 	}
 
 	if (typeof text !== 'string') {
-		throw new InvalidRequestError(`The \`json\` body cannot be serialized: ${text instanceof Error ? text.message : `\`stringifyJson\` returned ${typeof text}`}`, { cause: text });
+		throw new InvalidRequestError(`The \`json\` body cannot be serialized: ${text instanceof Error ? text.message : stringify === JSON.stringify ? noJsonForm : `\`stringifyJson\` returned ${typeof text}`}`, { cause: text });
 	}
 
 	return text;

@@ -113,3 +113,32 @@ describe('"Errors": `OUTBOX_DISABLED` is the preset\'s, as the code throws it', 
 		expect(row).toContain('`api.outbox` read on a `steadfetch` client made without `outbox` (a `steadfetch/core` client has no `outbox` then: `undefined`)');
 	});
 });
+
+describe('a `json` body with no JSON form (a function not called, a Symbol) says so, and what to do, with the outbox or without', () => {
+	const reason = 'The `json` body cannot be serialized: it has no JSON form (a function, a Symbol): give the value to send';
+
+	it('`json: getUser` (the function, not its value), a Symbol, a `toJSON()` that returns undefined: the same InvalidRequestError, nothing sent', async () => {
+		const { createClient, InvalidRequestError, memoryStore, outbox } = await import('../../src/entries/index.js');
+		let sent = 0;
+		const counting = async (): Promise<Response> => {
+			sent++;
+			return new Response('{}');
+		};
+		const getUser = (): { name: string } => ({ name: 'Ada' });
+		const messages: string[] = [];
+		for (const api of [createClient({ store: memoryStore, fetch: counting }), createClient({ store: memoryStore, fetch: counting, outbox: outbox() })]) {
+			for (const json of [getUser, Symbol('user'), { toJSON: () => undefined }]) {
+				const error = await api.post('https://api.example.com/v1/users', { json }).then(() => undefined, (thrown: unknown) => thrown);
+				expect(error).toBeInstanceOf(InvalidRequestError);
+				messages.push((error as Error).message.replace(/^Invalid request: /, ''));
+			}
+
+			api.close();
+		}
+
+		// Before: 'The `json` body cannot be serialized' alone without the outbox, and '… : `stringifyJson` returned undefined'
+		// with it (an option the app never set).
+		expect(messages).toEqual(Array(6).fill(reason));
+		expect(sent).toBe(0);
+	});
+});
