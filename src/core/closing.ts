@@ -6,11 +6,7 @@ import { SteadfetchError } from '../errors/SteadfetchError.js';
  * signal, API.md), since nobody aborted it. Its message says what to do: a client closed by mistake (a
  * module-level one closed in a React effect's cleanup, which StrictMode runs on mount) is closed for good.
  */
-export const clientClosed = (): SteadfetchError => new SteadfetchError(
-	'The client is closed: `close()` ends it for good; make another (`createClient()`, or `withContext(ctx)` for a request) — a page or a Worker keeps one for its whole life',
-	'CLIENT_CLOSED',
-	false,
-);
+export const clientClosed = (): SteadfetchError => new SteadfetchError('The client is closed: `close()` ends it for good, so keep one client for the life of the page or Worker', 'CLIENT_CLOSED', false);
 
 /**
  * Whether a request's client closed (`PolicyParts.membersFor`'s `onClose`) or, with `client`, the

@@ -14,7 +14,7 @@ const fetch = async (): Promise<Response> => new Response('{}', { headers: { 'co
 describe('a client used after its `close()` says what to do', () => {
 	// A common way to meet it: a module-level client closed in a React effect's cleanup, which StrictMode
 	// runs once on mount; every later call of the page then rejects.
-	const advice = /^The client is closed: `close\(\)` ends it for good; make another \(`createClient\(\)`, or `withContext\(ctx\)` for a request\) — a page or a Worker keeps one for its whole life$/;
+	const advice = /^The client is closed: `close\(\)` ends it for good, so keep one client for the life of the page or Worker$/;
 
 	it('a call, a member that would act, and a request\'s client after their close(): CLIENT_CLOSED, naming what to do', async () => {
 		const { createClient, memoryStore, outbox, SteadfetchError } = await import('../../src/entries/index.js');
