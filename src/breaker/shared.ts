@@ -2,7 +2,7 @@ import type { WaitUntil } from '../core/options.js';
 import { check } from '../utils/validate.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
 import { maxFleetOpenMs, type SyncAnswer, type SyncMessage } from './sync.js';
-import { exchanged, hung, linkFleet, within, type Coordinator, type Exchanging } from '../coordinator/fleet.js';
+import { answerMs, exchanged, hung, linkFleet, within, type Coordinator, type Exchanging } from '../coordinator/fleet.js';
 import type { ThrottleAnswer, ThrottleMessage } from '../coordinator/throttle.js';
 import { background, storageError } from '../core/part-store.js';
 import { droppedWork } from '../core/part-store-drop.js';
@@ -94,9 +94,11 @@ interface Link extends Exchanging {
 	pending: number;
 	/**
 	 * The latest of the coordinator's records this isolate heard, by the coordinator's own clock: the
-	 * later `at`, or in the same ms the later open period (more `opens`); none before.
+	 * later `at`, or in the same ms the later open period (more `opens`); none before. Then one dated before
+	 * it that comes `answerMs` or more after it (`heardAt`, injected clock): see `exchange`.
 	 */
 	heard?: BreakerRecord | undefined;
+	heardAt?: number | undefined;
 }
 
 /**
@@ -137,12 +139,19 @@ const exchange = async (context: PolicyContext, sync: SharedCoordinator['sync'],
 		// isolate's clock: one running ahead of the coordinator's dated its copy later than any closing. So is one
 		// made after an isolation this isolate holds, which a tab told dated `clearLeadMs` ahead (an isolation is
 		// the fleet's too: it was sent to the coordinator): a reset elsewhere in that half second lifts it here too.
+		// A record dated before the one heard last came late (an answer sent before that one's came), unless it comes
+		// `answerMs` or more after it: every answer sent before that one's came has come or been given up by then, so it
+		// was made after that record, and is the coordinator's state now (a coordinator's records are dated in order):
+		// that record was dated ahead of the coordinator's clock (a garbled answer, up to `maxFleetOpenMs` ahead). Else an
+		// open state so dated held this isolate failing fast until the coordinator's clock passed its date, refused every
+		// probe by a fleet closed all along; a closed one kept it from the fleet's openings until then.
 		const { heard } = link;
-		const news = !heard || record.at > heard.at || (record.at === heard.at && record.opens > heard.opens);
+		const news = !heard || record.at > heard.at || (record.at === heard.at && record.opens > heard.opens) || (record.at < heard.at && !within(link.heardAt!, now, answerMs));
 		const held = circuit.record;
 		const fleetsOpen = held.state === 'open' && (held.openedAt === heard?.openedAt || (!!held.isolated && record.at >= held.at - clearLeadMs));
 		if (news) {
 			link.heard = record;
+			link.heardAt = now;
 		}
 
 		const granted = typeof answer.granted === 'number' ? answer.granted : false;

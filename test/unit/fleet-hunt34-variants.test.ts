@@ -1,0 +1,83 @@
+/**
+ * The fleet coordinators, thirty-fourth round: an isolate's breaker after one coordinator answer dated ahead within the
+ * hour a coordinator's clock may lead by (a garbled reply), and what a fleet's stores make of hostile values.
+ */
+import { describe, expect, it, vi } from 'vitest';
+import { breaker } from '../../src/entries/breaker.js';
+import { createClient } from '../../src/entries/core.js';
+import { sharedCoordinator, type SharedBreaker } from '../../src/breaker/shared.js';
+import type { SyncAnswer } from '../../src/breaker/sync.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { fleetOutcome, memoryCoordinator } from './breaker-kit.js';
+
+const origin = 'https://fleet.example';
+
+describe('shared breaker: one answer dated 30 minutes ahead (a garbled reply), then the coordinator\'s own', () => {
+	/** Two isolates of one fleet: `a` syncs through a coordinator whose first answer is dated 30 minutes ahead, `b` straight. */
+	const fleet = (state: 'closed' | 'open') => {
+		const clock = new ManualClock();
+		const real = memoryCoordinator(clock);
+		const shifted = { lie: true };
+		const liar = sharedCoordinator(async (scope, message) => {
+			const answer = await real.sync(scope, message) as SyncAnswer;
+			if (!shifted.lie) {
+				return answer;
+			}
+
+			shifted.lie = false;
+			const at = clock.now() + 1_800_000;
+			return { record: state === 'open' ? { ...answer.record, state, openedAt: clock.now(), reopensAt: clock.now() + 5_000, opens: 1, at } : { ...answer.record, at } };
+		});
+		const origins = { down: false, sent: 0 };
+		const fetch = async (): Promise<Response> => {
+			origins.sent++;
+			return new Response(origins.down ? 'down' : 'ok', { status: origins.down ? 503 : 200 });
+		};
+		const make = (shared: SharedBreaker) => createClient({ clock, random: () => 0.5, retry: 0, fetch, breaker: breaker({ shared, consecutiveFailures: 2, openMs: 5_000, sharedCacheMs: 100, share: false }) });
+		const [a, b] = [make(liar), make(real)];
+		/** `count` calls of `a`, `step` ms apart. */
+		const calls = async (count: number, step = 200): Promise<string[]> => {
+			const seen: string[] = [];
+			for (let call = 0; call < count; call++) {
+				clock.advance(step);
+				seen.push(await fleetOutcome(a.get(`${origin}/x`)));
+			}
+
+			return seen;
+		};
+		return { clock, real, origins, a, b, calls };
+	};
+
+	it('a closed state: the fleet\'s opening made afterwards is taken (its calls fail fast), and so is its closing', async () => {
+		const { clock, real, origins, a, b, calls } = fleet('closed');
+		expect(await calls(1)).toEqual(['200']);
+		clock.advance(3_000);
+		origins.down = true;
+		for (let failure = 0; failure < 2; failure++) {
+			clock.advance(200);
+			expect(await fleetOutcome(b.get(`${origin}/x`))).toBe('503');
+		}
+
+		await vi.waitFor(() => expect(real.states.get(origin)?.record.state).toBe('open'));
+		const sent = origins.sent;
+		// Before: ['503', '503', 'OPEN', 'OPEN'] (the fleet's opening older than the answer's date: its own failures opened it).
+		expect(await calls(4)).toEqual(['OPEN', 'OPEN', 'OPEN', 'OPEN']);
+		expect(origins.sent).toBe(sent);
+		clock.advance(5_000);
+		origins.down = false;
+		expect(await fleetOutcome(b.get(`${origin}/x`))).toBe('200'); // the fleet's probe: it closes the scope
+		await vi.waitFor(() => expect(real.states.get(origin)?.record.state).toBe('closed'));
+		expect([await calls(4), a.breaker(`${origin}/x`).state]).toEqual([['200', '200', '200', '200'], 'closed']);
+		a.close();
+		b.close();
+	});
+
+	it('an open state: once it ends, the fleet\'s closed state (closed all along) is taken and the isolate\'s calls go out', async () => {
+		const { calls, a, b } = fleet('open');
+		expect(await calls(1)).toEqual(['OPEN']); // the first answer: nothing to tell it from the fleet's
+		// Before: ['OPEN' x 6] (and for 30 minutes: the fleet, closed all along, grants no probe; its state older than the answer's).
+		expect(await calls(6, 3_000)).toEqual(['200', '200', '200', '200', '200', '200']);
+		a.close();
+		b.close();
+	});
+});
