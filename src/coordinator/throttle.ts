@@ -69,13 +69,20 @@ const readThrottle = (scope: string, windowMs: number, value: unknown): Throttle
  * Add one isolate's report to a scope's stored counts and answer the fleet's sums over the window
  * (the report included). The report is bounded: `windowMs` in [1 ms, 1 day], at most 1 000 000
  * attempts per report and per bucket, accepts never more than requests. A report of another window
- * than the stored one starts the counts afresh (isolates of one scope share their options).
+ * than the stored one starts the counts afresh (isolates of one scope share their options). `now` is the
+ * coordinator's clock; where that is each process's own (Deno KV), a report is counted in the latest bucket the
+ * state holds while that is less than a window ahead of `now`: the window slides by the clock furthest ahead.
  * Returns the state to store (`stored` itself, changed in place, when it was one) and the answer.
  */
 export const tallyThrottle = (scope: string, stored: unknown, report: Partial<ThrottleReport> | undefined, now: number): [ThrottleState, ThrottleAnswer] => {
 	const windowMs = Math.min(86_400_000, Math.max(1, Number(report?.windowMs) || 120_000));
 	const state = readThrottle(scope, windowMs, stored);
-	const bucket = Math.floor(now / (windowMs / slots));
+	// The bucket of `now`, or the latest one the state holds when that is ahead of it by less than a window: over Deno KV
+	// each process tallies on its own clock, and one that runs ahead (a minute) numbers the buckets it reports into ahead
+	// of the others; each then counted none of the other's buckets (its future) and the fleet's window was split.
+	const own = Math.floor(now / (windowMs / slots));
+	const latest = Math.max(...state.at);
+	const bucket = latest > own && latest - own < slots ? latest : own;
 	const slot = bucket % slots;
 	if (state.at[slot] !== bucket) {
 		state.at[slot] = bucket;

@@ -50,7 +50,9 @@ const breakerSync = (scope: string, value: unknown, message: SyncMessage): [Scop
  * 'throttle', <a SHA-256 of the client's name and the scope>]`, no name or URL in them. Each sync is an
  * atomic read-check-write of the scope's state (strongly consistent), retried on a conflict; the
  * fleet's open period is jittered once, by the `jitter` the process whose sync opened it sent. The
- * same value serves `adaptiveThrottle({ shared })`: its counts per scope under keys of their own. A
+ * same value serves `adaptiveThrottle({ shared })`: its counts per scope under keys of their own, tallied on each
+ * process's clock (the KV has none) into the latest bucket the KV holds while that is less than a window ahead (a
+ * process whose clock runs ahead does not split the fleet's window). A
  * value under a scope's key that is not the coordinator's own (another program's, a garbled write) is
  * read as none, written over and reported on the syncing client (`storage:error`, operation `decode`), as
  * the Redis coordinator does.

@@ -258,6 +258,41 @@ export const memoryCoordinator = (clock: ManualClock, skewMs = 0, older = false)
 	return coordinator;
 };
 
+type Key = readonly (string | number)[];
+/** A Deno KV in memory: versionstamps, atomic check-and-set. */
+export const memoryKv = () => {
+	const entries = new Map<string, { value: unknown; versionstamp: string }>();
+	let stamps = 0;
+	const idOf = (key: Key): string => JSON.stringify(key);
+	return {
+		entries,
+		get: async (key: Key) => ({ key, value: entries.get(idOf(key))?.value ?? null, versionstamp: entries.get(idOf(key))?.versionstamp ?? null }),
+		set: async (key: Key, value: unknown) => entries.set(idOf(key), { value: structuredClone(value), versionstamp: String(++stamps) }),
+		delete: async (key: Key) => entries.delete(idOf(key)),
+		list: async function* () {},
+		atomic() {
+			const checks: Array<{ key: Key; versionstamp: string | null }> = [];
+			const sets: Array<[Key, unknown]> = [];
+			const atomic = {
+				check: (...each: typeof checks) => atomic && checks.push(...each) && atomic,
+				set: (key: Key, value: unknown) => atomic && sets.push([key, value]) && atomic,
+				commit: async () => {
+					if (checks.some(({ key, versionstamp }) => (entries.get(idOf(key))?.versionstamp ?? null) !== versionstamp)) {
+						return { ok: false };
+					}
+
+					for (const [key, value] of sets) {
+						entries.set(idOf(key), { value: structuredClone(value), versionstamp: String(++stamps) });
+					}
+
+					return { ok: true };
+				},
+			};
+			return atomic;
+		},
+	};
+};
+
 /** The least of a context a coordinator's link (`linkFleet`, `SharedBreaker.link`) uses: the clock, the subrequests, the events (`events`: `<type> <part> <operation>` of each). */
 export const contextOf = (clock: ManualClock, events: string[] = []): PolicyContext => ({
 	clock,

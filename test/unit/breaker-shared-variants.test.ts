@@ -6,7 +6,7 @@ import { emptyState, sync, type ScopeState, type SyncMessage } from '../../src/b
 import { sharedCoordinator, type SharedBreaker } from '../../src/breaker/shared.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { createClient as preset } from '../../src/entries/index.js';
-import { fleetOutcome, memoryCoordinator } from './breaker-kit.js';
+import { fleetOutcome, memoryCoordinator, memoryKv } from './breaker-kit.js';
 
 const origin = 'https://fleet.example';
 
@@ -194,41 +194,6 @@ describe('shared breaker: the fleet\'s count of failures in a row (seventh round
 
 // Eleventh round: a coordinator that holds nothing of a scope answered it closed as of 0 (Deno KV, Durable Object; Redis: as of now).
 describe('shared breaker: a coordinator that lost the scope\'s state (Deno KV key deleted, a Durable Object with empty storage)', () => {
-	type Key = readonly (string | number)[];
-	/** A Deno KV in memory: versionstamps, atomic check-and-set. */
-	const memoryKv = () => {
-		const entries = new Map<string, { value: unknown; versionstamp: string }>();
-		let stamps = 0;
-		const idOf = (key: Key): string => JSON.stringify(key);
-		return {
-			entries,
-			get: async (key: Key) => ({ key, value: entries.get(idOf(key))?.value ?? null, versionstamp: entries.get(idOf(key))?.versionstamp ?? null }),
-			set: async (key: Key, value: unknown) => entries.set(idOf(key), { value: structuredClone(value), versionstamp: String(++stamps) }),
-			delete: async (key: Key) => entries.delete(idOf(key)),
-			list: async function* () {},
-			atomic() {
-				const checks: Array<{ key: Key; versionstamp: string | null }> = [];
-				const sets: Array<[Key, unknown]> = [];
-				const atomic = {
-					check: (...each: typeof checks) => atomic && checks.push(...each) && atomic,
-					set: (key: Key, value: unknown) => atomic && sets.push([key, value]) && atomic,
-					commit: async () => {
-						if (checks.some(({ key, versionstamp }) => (entries.get(idOf(key))?.versionstamp ?? null) !== versionstamp)) {
-							return { ok: false };
-						}
-
-						for (const [key, value] of sets) {
-							entries.set(idOf(key), { value: structuredClone(value), versionstamp: String(++stamps) });
-						}
-
-						return { ok: true };
-					},
-				};
-				return atomic;
-			},
-		};
-	};
-
 	/** A Durable Object namespace in memory: one `BreakerCoordinator` per name, over a storage map (`lose()` drops objects and storage). */
 	const memoryNamespace = async () => {
 		const { BreakerCoordinator } = await import('../../src/cloudflare/index.js');

@@ -2,13 +2,15 @@
  * The fleet coordinators, thirty-fourth round: an isolate's breaker after one coordinator answer dated ahead within the
  * hour a coordinator's clock may lead by (a garbled reply), and what a fleet's stores make of hostile values.
  */
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { breaker } from '../../src/entries/breaker.js';
 import { createClient } from '../../src/entries/core.js';
 import { sharedCoordinator, type SharedBreaker } from '../../src/breaker/shared.js';
 import type { SyncAnswer } from '../../src/breaker/sync.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { fleetOutcome, memoryCoordinator } from './breaker-kit.js';
+import { coordinator as kvCoordinator } from '../../src/deno/index.js';
+import type { ThrottleAnswer } from '../../src/coordinator/throttle.js';
+import { fleetOutcome, memoryCoordinator, memoryKv } from './breaker-kit.js';
 
 const origin = 'https://fleet.example';
 
@@ -79,5 +81,37 @@ describe('shared breaker: one answer dated 30 minutes ahead (a garbled reply), t
 		expect(await calls(6, 3_000)).toEqual(['200', '200', '200', '200', '200', '200']);
 		a.close();
 		b.close();
+	});
+});
+
+describe('coordinator(kv): the throttle counts of processes whose wall clocks differ (Deno KV has no clock: each process tallies on its own)', () => {
+	afterEach(() => {
+		vi.restoreAllMocks();
+	});
+
+	/** Processes over one KV: `report(aheadMs, requests)` syncs a report from a process whose clock is `aheadMs` ahead; its answer's requests. */
+	const processes = () => {
+		const shared = kvCoordinator(memoryKv() as never);
+		const clock = { now: 1_700_000_000_000, ahead: 0 };
+		vi.spyOn(Date, 'now').mockImplementation(() => clock.now + clock.ahead);
+		const report = async (aheadMs: number, requests: number): Promise<number> => {
+			clock.ahead = aheadMs;
+			const answer = await shared.sync('https://fleet.example', { throttle: { windowMs: 120_000, requests, accepts: 0 } }) as ThrottleAnswer;
+			return answer.throttle.requests;
+		};
+		return { clock, report };
+	};
+
+	it('a process a minute ahead (a window of 120 s): each one\'s answer sums what both reported', async () => {
+		const { report } = processes();
+		// Before: [10, 20, 20, 40] — the process behind counted none of the buckets the one ahead numbered (its future).
+		expect([await report(0, 10), await report(60_000, 10), await report(0, 10), await report(60_000, 10)]).toEqual([10, 20, 30, 40]);
+	});
+
+	it('what they reported ages out: a process that reports again two windows later finds its own report only', async () => {
+		const { clock, report } = processes();
+		expect([await report(0, 10), await report(90_000, 10), await report(0, 10)]).toEqual([10, 20, 30]);
+		clock.now += 240_000;
+		expect([await report(0, 1), await report(90_000, 1)]).toEqual([1, 2]);
 	});
 });
