@@ -105,10 +105,12 @@ export const exchanged = async <T>(context: PolicyContext, part: 'breaker' | 'th
 				link.hung = undefined;
 			}
 		};
+		// `late` reads the answer as `take` would: unchecked. What it throws on (a garbled answer: `null`, a getter that
+		// throws) has nothing to give back, and is dropped: not an unhandled rejection.
 		void sent.then((answer) => {
 			settled(); // Before `late`, which may sync again (a grant given back).
-			return late?.(answer as never); // `late` reads the answer as `take` would: unchecked
-		}, settled);
+			return late?.(answer as never);
+		}, settled).catch(() => undefined);
 		return undefined;
 	} finally {
 		clearTimeout(timer);

@@ -6,11 +6,12 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { breaker } from '../../src/entries/breaker.js';
 import { createClient } from '../../src/entries/core.js';
 import { sharedCoordinator, type SharedBreaker } from '../../src/breaker/shared.js';
-import type { SyncAnswer } from '../../src/breaker/sync.js';
+import type { SyncAnswer, SyncMessage } from '../../src/breaker/sync.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { coordinator as kvCoordinator } from '../../src/deno/index.js';
 import type { ThrottleAnswer } from '../../src/coordinator/throttle.js';
-import { fleetOutcome, memoryCoordinator, memoryKv } from './breaker-kit.js';
+import { fleetOutcome, memoryCoordinator, memoryKv, setup } from './breaker-kit.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const origin = 'https://fleet.example';
 
@@ -114,4 +115,38 @@ describe('coordinator(kv): the throttle counts of processes whose wall clocks di
 		clock.now += 240_000;
 		expect([await report(0, 1), await report(90_000, 1)]).toEqual([1, 2]);
 	});
+});
+
+describe('shared breaker: a probe\'s sync given up (past answerMs) whose answer then comes and is no answer', () => {
+	for (const [name, garbled] of [['null', null], ['an object whose granted throws', { get granted(): never { throw new Error('garbled'); } }]] as const) {
+		it(`${name}: nothing is thrown where nobody catches it (no unhandled rejection)`, async () => {
+			const unhandled: unknown[] = [];
+			const note = (reason: unknown): number => unhandled.push(reason);
+			process.on('unhandledRejection', note);
+			const hung: Array<(answer: unknown) => void> = [];
+			let real: ReturnType<typeof memoryCoordinator> | undefined;
+			const shared = sharedCoordinator(async (scope, message) => (message as SyncMessage).probe
+				? new Promise<never>((resolve) => hung.push(resolve as never))
+				: real!.sync(scope, message));
+			const { api, clock, server, call } = setup({ breaker: breaker({ shared, consecutiveFailures: 1, openMs: 1_000, share: false }) });
+			real = memoryCoordinator(clock);
+			try {
+				server.answer(503);
+				expect(await call()).toBe('503');
+				await waitFor(() => real!.states.get('https://api.test')?.record.state === 'open', 'the fleet open');
+				clock.advance(1_500);
+				server.up();
+				const probing = call(); // its probe's grant is asked for: the coordinator does not answer
+				await waitFor(() => hung.length === 1, 'the probe asked for');
+				expect(await probing).toBe('200'); // given up after answerMs: the local breaker let it through
+				hung[0]!(garbled);
+				await new Promise((resolve) => setTimeout(resolve, 10));
+				// Before: [TypeError: Cannot destructure property 'granted' of 'null'] (and 'garbled' for the getter).
+				expect(unhandled).toEqual([]);
+			} finally {
+				process.off('unhandledRejection', note);
+				api.close();
+			}
+		}, 15_000);
+	}
 });
