@@ -15,6 +15,8 @@ export interface UpstashBridge extends RunningServer {
 	commands: string[];
 	/** HTTP requests it answered (a pipeline of several commands is one). */
 	readonly requests: number;
+	/** HTTP requests it holds now, not answered yet. */
+	readonly pending: number;
 	/** How long it holds each request before running it, in ms (a Redis far away): 0 unless set. */
 	delayMs: number;
 }
@@ -47,9 +49,18 @@ export const upstashBridge = async (port: number, token: string): Promise<Upstas
 	};
 
 	let requests = 0;
+	let pending = 0;
 	const held = { delayMs: 0 };
 	const server = await serve(async (request) => {
 		requests++;
+		pending++;
+		try {
+			return await answer(request);
+		} finally {
+			pending--;
+		}
+	});
+	const answer = async (request: Request): Promise<Response> => {
 		if (held.delayMs > 0) {
 			await new Promise((resolve) => setTimeout(resolve, held.delayMs));
 		}
@@ -72,11 +83,14 @@ export const upstashBridge = async (port: number, token: string): Promise<Upstas
 
 		const reply = await exec(body, base64);
 		return Response.json(reply, { status: reply.error ? 400 : 200 });
-	});
+	};
 	return {
 		...server, commands,
 		get requests() {
 			return requests;
+		},
+		get pending() {
+			return pending;
 		},
 		get delayMs() {
 			return held.delayMs;

@@ -18,6 +18,7 @@ import { serve, type RunningServer } from '../helpers/node-server.js';
 import { answerSource } from '../helpers/worker-answer.js';
 import { startRedis, type RunningRedis } from '../helpers/redis-server.js';
 import { upstashBridge, type UpstashBridge } from '../helpers/upstash-bridge.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const root = join(import.meta.dirname, '../..');
 const isolates = 4;
@@ -121,26 +122,41 @@ describe('steadfetch/redis in Workers isolates through @upstash/redis', { timeou
 
 	it('without any waitUntil (no withContext), a sync is never left to a request that has ended: the isolate does not go on syncing, and waiting, on every call', async () => {
 		const worker = await mf.getWorker('isolate-1') as unknown as { fetch(url: string): Promise<{ json(): Promise<unknown> }> };
-		const timed = async (path: string): Promise<[string, number]> => {
-			const started = performance.now();
-			const response = await worker.fetch(`http://worker/?bare&name=bare&to=${encodeURIComponent(`${origin.url}${path}`)}`);
-			return [(await response.json() as Result).result, performance.now() - started];
+		const called = async (name: string, path: string): Promise<string> => {
+			const response = await worker.fetch(`http://worker/?bare&name=${name}&to=${encodeURIComponent(`${origin.url}${path}`)}`);
+			return (await response.json() as Result).result;
 		};
 
 		bridge.delayMs = 150; // a sync (a read, then a write) takes 300 ms
 		try {
-			expect((await timed('/ok/first'))[0]).toBe('200'); // waits for its first sync: a clean closed state
-			await new Promise((resolve) => setTimeout(resolve, 1_100)); // past sharedCacheMs
-			const synced = performance.now();
-			// Before, this call went on after sharedTimeoutMs (100 ms) and answered first: workerd cancelled its
-			// sync with the response, and the isolate counted it in flight for good.
-			expect((await timed('/ok/second'))[0]).toBe('200');
-			expect((await timed('/fail'))[0]).toBe('HTTP_503'); // not clean any more
-			await new Promise((resolve) => setTimeout(resolve, Math.max(0, synced + 450 - performance.now())));
-			// Within sharedCacheMs, no sync in flight: the call goes at once (before: a sync of its own, waited for, 300 ms).
-			const [result, ms] = await timed('/ok/third');
-			expect(result).toBe('200');
-			expect(ms).toBeLessThan(250);
+			// The third call is held to the bound only when it reached the isolate within sharedCacheMs (1 s) of the
+			// second's sync (else it syncs, as it should): on a loaded machine a run may take longer; at most 3 runs.
+			const runs: string[] = [];
+			for (let run = 0; run < 3 && !runs.includes('held'); run++) {
+				const name = `bare-${run}`;
+				expect(await called(name, '/ok/first')).toBe('200'); // waits for its first sync: a clean closed state
+				await new Promise((resolve) => setTimeout(resolve, 1_100)); // past sharedCacheMs
+				const synced = performance.now();
+				const before = bridge.requests;
+				// Before, this call went on after sharedTimeoutMs (100 ms) and answered first: workerd cancelled its
+				// sync with the response, and the isolate counted it in flight for good.
+				expect(await called(name, '/ok/second')).toBe('200');
+				expect(await called(name, '/fail')).toBe('HTTP_503'); // not clean any more
+				// The second call's sync (a read and a write) answered: none in flight (the failure's report is dropped, with
+				// no waitUntil to hold it: storage:error, background).
+				await waitFor(() => bridge.pending === 0 && bridge.requests >= before + 2, 'the second call\'s sync answered');
+				const sent = bridge.requests;
+				expect(await called(name, '/ok/third')).toBe('200');
+				const syncs = bridge.requests - sent;
+				runs.push(performance.now() - synced < 950 ? 'held' : `late (${syncs} sent)`);
+				if (runs.at(-1) === 'held') {
+					// Within sharedCacheMs, no sync in flight: the call goes at once, Redis not asked (before: a sync of
+					// its own, a read and a write, waited for: 300 ms).
+					expect(syncs).toBe(0);
+				}
+			}
+
+			expect(runs).toContain('held');
 		} finally {
 			bridge.delayMs = 0;
 		}
