@@ -75,8 +75,14 @@ const heldOf = (reply: unknown, from: number): Held => {
 		numbers = value; // Not ours (no JSON): read as none, and reported.
 	}
 
+	// Redis's clock, the fleet's: one before 1970 is no reply of the scripts (a bucket numbered below 0 is no slot of ten: the report was dropped).
+	const now = integer(reply[from]);
+	if (now < 0) {
+		throw new TypeError('Redis answered a time before 1970');
+	}
+
 	// -1: a key the script found not ours (scripts.ts), read as none.
-	return { now: integer(reply[from]), version: Math.max(0, version), value: numbers, foreign: version < 0 };
+	return { now, version: Math.max(0, version), value: numbers, foreign: version < 0 };
 };
 
 const isNumbers = (value: unknown, length: number): value is number[] => Array.isArray(value) && value.length === length && value.every((item) => typeof item === 'number' && Number.isFinite(item));

@@ -10,7 +10,9 @@ import type { SyncAnswer, SyncMessage } from '../../src/breaker/sync.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { coordinator as kvCoordinator } from '../../src/deno/index.js';
 import type { ThrottleAnswer } from '../../src/coordinator/throttle.js';
-import { fleetOutcome, memoryCoordinator, memoryKv, setup } from './breaker-kit.js';
+import { contextOf, fleetOutcome, memoryCoordinator, memoryKv, setup } from './breaker-kit.js';
+import { coordinator as redisCoordinator } from '../../src/redis/index.js';
+import { reads, writes } from '../../src/redis/scripts.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const origin = 'https://fleet.example';
@@ -149,4 +151,33 @@ describe('shared breaker: a probe\'s sync given up (past answerMs) whose answer 
 			}
 		}, 15_000);
 	}
+});
+
+describe('coordinator(evaluate): a reply whose clock (Redis\'s TIME, the fleet\'s) is before 1970', () => {
+	it('is no reply of the scripts: the process counts alone (storage:error), it does not take the fleet\'s window as empty', async () => {
+		const clock = new ManualClock();
+		const key = { v: 0, s: '' };
+		// The scripts' rules in memory (as fleet-hunt33's), on a clock of -5 000 (a garbled reply).
+		const evaluate = async (script: string, _keys: string[], args: string[]): Promise<unknown> => {
+			if (script === reads || Number(args[0]) !== key.v) {
+				return script === reads ? [-5_000, key.v, key.s] : [0, -5_000, key.v, key.s];
+			}
+
+			expect(script).toBe(writes);
+			Object.assign(key, { v: key.v + 1, s: args[1] });
+			return [1];
+		};
+		const events: string[] = [];
+		const fleet = redisCoordinator(evaluate).fleet(contextOf(clock, events), 120_000);
+		const scope = 'https://api.test';
+		for (let attempt = 0; attempt < 10; attempt++) {
+			fleet.add(scope, false);
+		}
+
+		await fleet.sync(scope, undefined);
+		await waitFor(() => events.length > 0 || fleet.counts(scope, clock.now()) !== undefined, 'the sync answered');
+		// Before: [0, 0] and [] — the report tallied into a bucket numbered below 0 (slot -1 of ten), dropped: the fleet's
+		// window answered empty, and taken.
+		expect([fleet.counts(scope, clock.now()), events]).toEqual([undefined, ['storage:error throttle shared']]);
+	});
 });
