@@ -72,30 +72,40 @@ describe('Worlds.holding: notes made since held work started are never collapsed
 	});
 });
 
+/**
+ * A fetch whose first attempt is held until `release()` and then answers `first()`; every later one a 201 with `{ id: 5 }`.
+ * `sending` resolves as the first attempt reaches it; `sent` lists each attempt's method and path.
+ */
+const heldFirstAttempt = (first: () => Response) => {
+	let release!: () => void;
+	const held = new Promise<void>((resolve) => {
+		release = resolve;
+	});
+	let reached!: () => void;
+	const sending = new Promise<void>((resolve) => {
+		reached = resolve;
+	});
+	const sent: string[] = [];
+	const fetch = async (given: string | URL | Request): Promise<Response> => {
+		const input = given as Request;
+		sent.push(`${input.method} ${new URL(input.url).pathname}`);
+		if (sent.length === 1) {
+			reached();
+			await held;
+			return first();
+		}
+
+		return Response.json({ id: 5 }, { status: 201 });
+	};
+
+	return { fetch, sent, sending, release };
+};
+
 describe('removals noted before a write is told "queued" at its deadline', () => {
 	it('a discard of another id, then 1,300 cached URLs deleted, before the deadline: its attempt\'s failure is written back (outbox:retry) and it is replayed', async () => {
 		const name = 'hunt34-world-window';
 		const store = memoryStore(name);
-		let release!: () => void;
-		const held = new Promise<void>((resolve) => {
-			release = resolve;
-		});
-		let reached!: () => void;
-		const sending = new Promise<void>((resolve) => {
-			reached = resolve;
-		});
-		const sent: string[] = [];
-		const fetch = async (given: string | URL | Request): Promise<Response> => {
-			const input = given as Request;
-			sent.push(`${input.method} ${new URL(input.url).pathname}`);
-			if (sent.length === 1) {
-				reached();
-				await held;
-				return new Response('busy', { status: 503 });
-			}
-
-			return Response.json({ id: 5 }, { status: 201 });
-		};
+		const { fetch, sent, sending, release } = heldFirstAttempt(() => new Response('busy', { status: 503 }));
 
 		const api = createClient({ name, store: () => store, fetch, retry: 0, breaker: false, baseUrl: 'https://api.test/', outbox: outbox({ networkTimeoutMs: 1000, baseBackoffMs: 10, resumeJitterMs: 0 }) });
 		const retried: unknown[] = [];
@@ -120,26 +130,7 @@ describe('removals noted before a write is told "queued" at its deadline', () =>
 	it('a discard of another id, then 1,300 cached URLs deleted, before the deadline: its call\'s retry still goes out (admitted), and delivers it', async () => {
 		const name = 'hunt34-world-window-retry';
 		const store = memoryStore(name);
-		let release!: () => void;
-		const held = new Promise<void>((resolve) => {
-			release = resolve;
-		});
-		let reached!: () => void;
-		const sending = new Promise<void>((resolve) => {
-			reached = resolve;
-		});
-		const sent: string[] = [];
-		const fetch = async (given: string | URL | Request): Promise<Response> => {
-			const input = given as Request;
-			sent.push(`${input.method} ${new URL(input.url).pathname}`);
-			if (sent.length === 1) {
-				reached();
-				await held;
-				return new Response('busy', { status: 503, headers: { 'retry-after': '0' } });
-			}
-
-			return Response.json({ id: 5 }, { status: 201 });
-		};
+		const { fetch, sent, sending, release } = heldFirstAttempt(() => new Response('busy', { status: 503, headers: { 'retry-after': '0' } }));
 
 		const api = createClient({ name, store: () => store, fetch, retry: { limit: 1, backoffLimit: 10 }, breaker: false, baseUrl: 'https://api.test/', outbox: outbox({ networkTimeoutMs: 1000, resumeJitterMs: 0 }) });
 		const early: unknown[] = [];
