@@ -69,6 +69,14 @@ const json = (value: unknown, status: number, headers: Record<string, string>): 
 	new Response(JSON.stringify(value), { status, headers: { 'content-type': 'application/json', ...headers } });
 
 /**
+ * `response` made again with `headers` (its body and status as they are): with its reason phrase, unless `new Response()`
+ * refuses it (a control character, text past Latin-1: fetch passes on what the server sent), then with none (as an
+ * HTTP/2 answer has), never a failure of a call the server answered.
+ */
+const remade = (response: Response, headers: Headers): Response =>
+	new Response(response.body, { status: response.status, statusText: /^[\t\x20-\x7e\x80-\xff]*$/.test(response.statusText) ? response.statusText : '', headers });
+
+/**
  * A write the worker's client delivered (`isDelivery`: not safe, below 400, not its outbox's `202`) was
  * told on the channel of the client's name already: its answer to the page says so (`Steadfetch-Delivered: <name>`),
  * and a page's client of that name does not tell it again (src/core/world.ts `deliveredBy`). Any
@@ -82,14 +90,14 @@ const told = (client: Client, method: string, response: Response): Response => {
 
 	const headers = new Headers(response.headers);
 	headers.set(deliveredBy, encodeURIComponent(String((client as { [clientName]?: string })[clientName])));
-	return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+	return remade(response, headers);
 };
 
 /** `response` made again with `Steadfetch-Retriable: false`: its call is never retried (a page's client and `queryOptionsFor` read it). */
 const unretried = (response: Response): Response => {
 	const headers = new Headers(response.headers);
 	headers.set('steadfetch-retriable', 'false');
-	return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+	return remade(response, headers);
 };
 
 /** Let go of an answer nobody reads. */
@@ -231,7 +239,7 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 			const headers = new Headers(failed.headers);
 			headers.delete('content-length');
 			headers.delete('content-encoding');
-			return mark(new Response(failed.body, { status: failed.status, statusText: failed.statusText, headers }));
+			return mark(remade(failed, headers));
 		}
 
 		const wait = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
