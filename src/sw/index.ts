@@ -233,8 +233,17 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 		// scope's refusal, the throttle's: `retriable: false`; its `totalTimeout` spent, its retries inside it) says so to the
 		// page, whose client and `queryOptionsFor` then retry it no more than the worker's would.
 		const { retriable, totalTimeoutSpent } = (error ?? {}) as { retriable?: unknown; totalTimeoutSpent?: unknown };
-		const mark = !transient || retriable === false || totalTimeoutSpent === true ? unretried : (answer: Response) => answer;
-		if (failed) {
+		const marked = !transient || retriable === false || totalTimeoutSpent === true;
+		const mark = marked ? unretried : (answer: Response) => answer;
+		// A status no Response is made with (600–999: fetch passes on what the server sent) goes as it was fetched, when it
+		// needs no `Steadfetch-Retriable` (else the worker's own answer below says so).
+		if (failed && failed.status > 599) {
+			if (!marked) {
+				return failed;
+			}
+
+			drop(failed);
+		} else if (failed) {
 			// The body as it arrived (decoded): its length and encoding headers no longer describe it.
 			const headers = new Headers(failed.headers);
 			headers.delete('content-length');
@@ -280,10 +289,10 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
  * no `prefix` and none of the client's `searchParams` added (its default headers still apply).
  *
  * The server's answer reaches the page as fetched (its `url`, `redirected` and `type` too), except one the worker must
- * make again, as a Response made in a worker carries no URL: a delivered write's (to add `Steadfetch-Delivered`) and the
+ * make again (with its reason phrase unless `new Response()` refuses it), as a Response made in a worker carries no URL: a delivered write's (to add `Steadfetch-Delivered`) and the
  * server's failing answer a failed call gets (the one it failed with: with `failover()`, the primary's, never a mirror's
  * 404 it set aside; a call a hook stopped with `ky.stop`, which ky resolves with nothing, gets the failing answer it followed,
- * else the worker's `503` with `Steadfetch-Error: UNKNOWN`), as every answer steadfetch makes (a stale copy, `202`, `503`/`504`). The page sees such
+ * else the worker's `503` with `Steadfetch-Error: UNKNOWN`; but one of a status 600–999, which no Response is made with: as fetched, or the worker's `503` when it must say `Steadfetch-Retriable: false`), as every answer steadfetch makes (a stale copy, `202`, `503`/`504`). The page sees such
  * an answer with `url` the URL it asked for, `redirected` false and `type` `'default'`, even when the server redirected
  * it (a POST answered `303` to `/new`): a page that needs where it landed reads it from the answer (a `Content-Location`
  * or its body).

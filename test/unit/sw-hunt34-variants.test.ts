@@ -61,3 +61,11 @@ describe('fetchHandler: a reason phrase `new Response()` refuses, from the serve
 		api.close();
 	});
 });
+
+describe('fetchHandler: a status `new Response()` refuses, from the server (600–999: fetch passes it on)', () => {
+	it('the server\'s failing 600: the page gets that answer as fetched, never a network error', async () => {
+		// Before: 'network error: init["status"] must be in the range of 200 to 599, inclusive.'
+		expect(await through(600, 'Weird')).toBe('600 body null');
+		expect(await through(999, 'Odd')).toBe('999 body null');
+	});
+});
