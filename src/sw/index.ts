@@ -258,8 +258,9 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 		// Whatever a hook threw: an object with no string form, or an Error whose message is not a string, is named by its type.
 		const message = showUrls(hideUserinfo(thrownText(error)), shown);
 		return mark(json({ error: code, message }, code === 'TIMEOUT' ? 504 : 503, {
-			// An app's error may carry a code of its own (classify: a SteadfetchError by its shape) that no header value may be.
-			'steadfetch-error': encodeURIComponent(code),
+			// An app's error may carry a code of its own (classify: a SteadfetchError by its shape) that no header value may be;
+			// a lone surrogate in it (which `encodeURIComponent` throws on) as U+FFFD.
+			'steadfetch-error': encodeURIComponent(code.replace(/\p{Cs}/gu, '\uFFFD')),
 			// Delta-seconds, at least 1; a wait past 2^31 s is 2^31 (RFC 9111 §1.2.2), never an exponent form (`1e+22`) no reader takes.
 			...(typeof wait === 'number' && Number.isFinite(wait) ? { 'retry-after': String(Math.min(Math.max(1, Math.ceil(wait / 1000)), 2 ** 31)) } : {}),
 		}));

@@ -69,3 +69,17 @@ describe('fetchHandler: a status `new Response()` refuses, from the server (600â
 		expect(await through(999, 'Odd')).toBe('999 body null');
 	});
 });
+
+describe('fetchHandler: an app\'s error code no URI encoding takes (a lone surrogate)', () => {
+	it('the page gets the 503 with the code in Steadfetch-Error (the surrogate as U+FFFD), never a network error', async () => {
+		const api = createClient({ name: 'h34-sw-code', store: memoryStore, retry: 0, breaker: false, staleCache: false, fetch: (async () => new Response('{}')) as typeof fetch, hooks: { afterResponse: [() => {
+			throw Object.assign(new Error('bad'), { code: 'E\uD800X', transient: false });
+		}] } });
+		const event = fetchEvent('https://app.example/api/todos');
+		fetchHandler(api, { match: () => true })(event);
+		const answer = await event.answered.response!.then((response) => [response.status, response.headers.get('steadfetch-error'), response.headers.get('steadfetch-retriable')], (error: Error) => `network error: ${error.message}`);
+		api.close();
+		// Before: 'network error: URI malformed'.
+		expect(answer).toEqual([503, encodeURIComponent('E\uFFFDX'), 'false']);
+	});
+});
