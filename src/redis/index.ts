@@ -70,7 +70,8 @@ const heldOf = (reply: unknown, from: number): Held => {
 	let numbers: unknown;
 	try {
 		// A JSON string, or an array already parsed (`@upstash/redis`'s automatic deserialization).
-		numbers = typeof value === 'string' ? (value === '' ? undefined : JSON.parse(value)) : value;
+		// One longer than any the coordinator writes (31 numbers: at most 776 characters; scripts.ts reads a longer one as none) is not parsed.
+		numbers = typeof value === 'string' ? (value === '' ? undefined : value.length > 1024 ? value : JSON.parse(value)) : value;
 	} catch {
 		numbers = value; // Not ours (no JSON): read as none, and reported.
 	}

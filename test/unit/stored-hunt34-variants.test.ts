@@ -2,11 +2,17 @@
  * Distrust of what is stored, thirty-fourth round: values far larger than anything their writer makes, and a cache
  * record's Vary values holding what the cache never keeps, are refused before they are walked or shown.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createClient as createPreset, type StorageErrorEvent } from '../../src/entries/index.js';
+import { coordinator, type RedisEvaluate } from '../../src/entries/redis.js';
+import { reads } from '../../src/redis/scripts.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { mapStore } from '../helpers/test-stores.js';
+import { startRedis, type RunningRedis } from '../helpers/redis-server.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { contextOf } from './breaker-kit.js';
 import { next } from './cache-kit.js';
+import { harnessEachTest } from './outbox-helpers.js';
 
 const t0 = 1_700_000_000_000;
 
@@ -32,5 +38,71 @@ describe('a cache record whose Vary values hold a URL with userinfo (what the ca
 
 		expect(errors.map(({ part, operation, key: named }) => [part, operation, named])).toEqual([['cache', 'decode', key], ['cache', 'decode', key], ['cache', 'decode', key]]);
 		api.close();
+	});
+});
+
+describe('coordinator(evaluate) over a real Redis: a key holding far more than the coordinator ever writes', { timeout: 30_000 }, () => {
+	let redis: RunningRedis;
+	beforeAll(async () => {
+		redis = await startRedis();
+	});
+	afterAll(async () => {
+		await redis?.stop();
+	});
+
+	it('is another program\'s: read as none and reported, never sent back whole (nor parsed)', async () => {
+		const sizes: number[] = [];
+		const evaluate: RedisEvaluate = async (s, k, a) => {
+			const reply = await redis.client.eval(s, k.length, ...k, ...a) as unknown[];
+			sizes.push(...reply.filter((item): item is string => typeof item === 'string').map((item) => item.length));
+			return reply;
+		};
+		const clock = new ManualClock();
+		const events: string[] = [];
+		const fleet = coordinator(evaluate).fleet(contextOf(clock, events), 120_000);
+		const scope = 'https://huge.example';
+		// The scope's key, as a first report writes it; then another program's 10 MB list of numbers under it.
+		fleet.add(scope, false);
+		await fleet.sync(scope, undefined);
+		await waitFor(async () => (await redis.client.keys('steadfetch:throttle:*')).length === 1, 'the first report written');
+		const [key] = await redis.client.keys('steadfetch:throttle:*');
+		await redis.client.hset(key!, 's', `[${'1,'.repeat(5_000_000)}1]`);
+		sizes.length = 0;
+		// Another process's first report.
+		const other = coordinator(evaluate).fleet(contextOf(clock, events), 120_000);
+		other.add(scope, false);
+		await other.sync(scope, undefined);
+		await waitFor(() => events.length > 0, 'the foreign value reported');
+		// Before: [[10000003], …] — the whole value came back to the process at each sync (and was parsed there).
+		expect([sizes.filter((size) => size > 1024), events]).toEqual([[], ['storage:error throttle decode']]);
+		expect((await redis.client.hget(key!, 's'))!.length).toBeLessThan(1024);
+	});
+
+	it('a reply holding such a string (a client or proxy that answers otherwise) is not parsed either', async () => {
+		const huge = `[${'1,'.repeat(5_000_000)}1]`;
+		const parse = vi.spyOn(JSON, 'parse');
+		try {
+			const shared = coordinator(async (script) => script === reads ? [Date.now(), 1, huge] : [1]);
+			await shared.sync('https://huge.example', { policy: { consecutiveFailures: 100, openMs: 200, maxOpenMs: 200, probeTimeoutMs: 10_000 }, outcomes: [] });
+			// Before: [10000003].
+			expect(parse.mock.calls.map(([text]) => text.length).filter((length) => length > 1024)).toEqual([]);
+		} finally {
+			parse.mockRestore();
+		}
+	});
+});
+
+describe('neighbours that hold: an outbox record holding a lastError far longer than the outbox writes (Queue.read cuts it to record.ts `bounded`)', () => {
+	const { h, win } = harnessEachTest();
+
+	it('is not shown whole by list()', async () => {
+		const api = h.make({ outbox: true });
+		win.setOnline(false, false);
+		const { entryId } = await api.put('doc?id=long', { body: 'x' }).then(() => ({ entryId: '' }), (error: { entryId: string }) => error);
+		const key = (await h.store.keys()).find((each) => each.includes(`|${entryId}|`))!;
+		const record = (await h.store.get<Record<string, unknown>>(key))!;
+		await h.store.set(key, { ...record, lastError: { code: 'HTTP_ERROR', message: 'x'.repeat(10_000_000) } });
+		const [entry] = await api.outbox.list();
+		expect(entry!.lastError!.message.length).toBeLessThanOrEqual(1024);
 	});
 });
