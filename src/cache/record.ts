@@ -127,9 +127,12 @@ const limitOf = (record: CacheRecord, { maxStaleMs, shared }: CacheState): numbe
  */
 const skewMs = 60_000;
 
-/** Whether a value read under the key `stored` is a record `write` gives (not `foreign`), of the URL its key names (not another's, nor one holding a sensitive value `response.url` and `cache:stale` would show). */
+/**
+ * Whether a value read under the key `stored` is a record `write` gives (not `foreign`), of the URL its key names (not another's, nor one holding a sensitive value `response.url` and `cache:stale` would show),
+ * without userinfo (no request has one, fetch refuses it: a record of such a URL was planted, and `cache.list()` would show its password).
+ */
 export const readable = (cache: CacheState, stored: string, record: unknown): record is CacheRecord =>
-	isRecord(record) && record.url === urlOf(stored) && !foreign(record, cache);
+	isRecord(record) && record.url === urlOf(stored) && !/^[^/?#]*\/\/[^/?#]*@/.test(record.url) && !foreign(record, cache);
 
 /**
  * Whether a value read under the key `stored` is a copy `serve` may answer with at `now` (a request's Vary and the

@@ -41,6 +41,34 @@ describe('a cache record whose Vary values hold a URL with userinfo (what the ca
 	});
 });
 
+describe('a cache record of a URL with userinfo (no request has one: fetch refuses it), planted under a key naming it', () => {
+	it('is unreadable: cache.list() does not show its password, and reports it (storage:error decode)', async () => {
+		const records = new Map<string, unknown>();
+		const api = createPreset({
+			name: 'stored-hunt34-url', clock: new ManualClock(t0), store: mapStore(records), retry: 0, breaker: false,
+			fetch: (async () => new Response('ok', { headers: { 'cache-control': 'max-age=60' } })) as typeof fetch,
+		});
+		const stored = next(api, 'cache:stored');
+		await api.get('https://a.test/x').text();
+		await stored;
+		const [key, record] = [...records].find(([each]) => each.startsWith('r:'))!;
+		const errors: StorageErrorEvent[] = [];
+		api.on('storage:error', (event) => errors.push(event));
+		const planted = key.replace('https://a.test/x', 'https://user:secret@a.test/x');
+		records.delete(key);
+		records.set(planted, { ...record as object, url: 'https://user:secret@a.test/x' });
+		// Before: ['https://user:secret@a.test/x'] and [].
+		expect((await api.cache.list()).map(({ url }) => url)).toEqual([]);
+		expect(errors.map(({ part, operation, key: named }) => [part, operation, named])).toEqual([['cache', 'decode', planted]]);
+		// An @ in its path or query is no userinfo: such a copy is listed.
+		await api.get('https://a.test/@me/x?next=https://u:p@b.test/').text();
+		await waitFor(async () => (await api.cache.list()).length === 1, 'the copy stored');
+		expect((await api.cache.list()).map(({ url }) => url)).toEqual(['https://a.test/@me/x?next=https://u:p@b.test/']);
+		expect(errors).toHaveLength(1);
+		api.close();
+	});
+});
+
 describe('coordinator(evaluate) over a real Redis: a key holding far more than the coordinator ever writes', { timeout: 30_000 }, () => {
 	let redis: RunningRedis;
 	beforeAll(async () => {
