@@ -164,7 +164,7 @@ const isLastError = (value: unknown): boolean => {
  * Whether a stored value is a readable record (distrust what storage hands back): besides its
  * fields' types, headers without a credential (the outbox never stores one, so a replay never sends
  * one from storage), an absolute http or https `url` (never one a replay would resolve against the
- * client's `baseUrl`, nor of another scheme; one that does not parse is refused by its replay:
+ * client's `baseUrl`, nor of another scheme, nor one with userinfo, which `list()` would show; one that does not parse is refused by its replay:
  * `'rejected'`), times that are finite numbers (a `retainFrom` that is not would keep it past
  * retention, and its drain's timer spinning), `attempts` a count (a negative one would replay it
  * past `maxAttempts`), an `idempotencyKey` the client takes as the option (1–255 printable ASCII characters: none
@@ -178,6 +178,8 @@ export const isRecord = (value: unknown): value is OutboxRecord => {
 		// The dead letter kept for an unreadable record has no method and no URL: it can never be sent (`retry(id)` refuses it); a
 		// pending record without a method is none (one an older `retry(id)` moved back): it is unreadable.
 		&& (record.method ? /^https?:\/\//i.test(record.url) : record.deadReason !== undefined)
+		// No userinfo (fetch refuses a request of such a URL, so the outbox never stores one): `list()` would show its password.
+		&& !/^https?:\/\/[^/?#]*@/i.test(record.url)
 		&& /^[\x20-\x7e]{1,255}$/.test(record.idempotencyKey) && isHeaders(record.headers) && isHeaders(record.preconditions ?? {}, true)
 		// Objects, never lists (`list()` would show one as the entry's headers).
 		&& ![record.headers, record.preconditions].some(Array.isArray) && headersFit(record)

@@ -120,6 +120,27 @@ describe('coordinator(evaluate) over a real Redis: a key holding far more than t
 	});
 });
 
+describe('an outbox record of a URL with userinfo (the outbox never stores one: fetch refuses such a request)', () => {
+	const { h, win } = harnessEachTest();
+
+	it('is unreadable: list() does not show its password; reported (storage:error decode), kept as a dead letter, never sent', async () => {
+		const api = h.make({ outbox: true });
+		win.setOnline(false, false);
+		const { entryId } = await api.put('doc?id=userinfo', { body: 'x' }).then(() => ({ entryId: '' }), (error: { entryId: string }) => error);
+		const key = (await h.store.keys()).find((each) => each.includes(`|${entryId}|`))!;
+		const record = (await h.store.get<Record<string, unknown>>(key))!;
+		const url = (record['url'] as string).replace('://', '://user:secret@');
+		await h.store.set(key, { ...record, url });
+		const errors = h.record(api, 'storage:error');
+		// Before: ['http://user:secret@127.0.0.1:…/doc?id=userinfo'].
+		expect((await api.outbox.list()).map((entry) => entry.url).filter((shown) => shown.includes('secret'))).toEqual([]);
+		win.setOnline(true, false);
+		expect(await api.outbox.flush()).toMatchObject({ sent: 0, dead: 1 });
+		expect((await api.outbox.deadLetters()).map((entry) => [entry.url, entry.deadReason, entry.lastError])).toEqual([['', 'rejected', { code: 'INVALID_REQUEST', message: 'Unreadable' }]]);
+		expect(errors.map((event) => (event as { operation: string }).operation)).toContain('decode');
+	});
+});
+
 describe('neighbours that hold: an outbox record holding a lastError far longer than the outbox writes (Queue.read cuts it to record.ts `bounded`)', () => {
 	const { h, win } = harnessEachTest();
 
