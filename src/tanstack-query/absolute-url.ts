@@ -27,19 +27,23 @@ export const absoluteUrl = (api: object, given: string | URL, options?: { prefix
 			return String(given);
 		}
 
-		// A call's own prefix or base goes into the key: the same input then names another URL.
-		const key = `${options?.prefix} ${options?.baseUrl} ${given}`;
+		// A call's own prefix or base goes into the key: the same input then names another URL. Only a string or a URL is kept
+		// by its text: an input that is no URL (`5`, an object whose `toString` gives a path) would leave its own text (the call
+		// rejects) under the key of the string it reads as.
+		const key = typeof given === 'string' || given instanceof URL ? `${options?.prefix} ${options?.baseUrl} ${given}` : undefined;
 		let urls = resolved.get(api);
-		url = urls?.get(key);
+		url = key === undefined ? undefined : urls?.get(key);
 		if (url === undefined) {
 			// A `prefix` or `baseUrl` given as `undefined` is not given (API.md "Option values"): the client's apply, as for the call.
 			url = resolver(given, Object.fromEntries(Object.entries({ prefix: options?.prefix, baseUrl: options?.baseUrl }).filter(([, value]) => value !== undefined)));
-			if (!urls || urls.size >= maxResolved) {
-				urls = new Map();
-				resolved.set(api, urls);
-			}
+			if (key !== undefined) {
+				if (!urls || urls.size >= maxResolved) {
+					urls = new Map();
+					resolved.set(api, urls);
+				}
 
-			urls.set(key, url);
+				urls.set(key, url);
+			}
 		}
 
 		// Added to the absolute URL, which the resolver then takes as it is, removing sensitive values again (inside ky's

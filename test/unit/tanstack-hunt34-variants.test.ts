@@ -1,0 +1,50 @@
+/**
+ * steadfetch/tanstack-query (defect hunt, thirty-fourth round), with the real @tanstack/query-core.
+ *
+ * - `queryOptionsFor(api, url)`: the resolved URLs a client keeps (`queryOptionsFor` runs at every render) were
+ *   keyed by the input's text, so a `url` that is no URL (`5`, an object whose `toString` gives a path: the call
+ *   rejects with `InvalidRequestError`) left its own text under the key of the string it reads as: a later
+ *   `queryOptionsFor(api, '5')` recorded `meta.steadfetchUrl` `'5'`, not the absolute URL its calls go to, and
+ *   `syncInvalidation` never invalidated that query on a write to its URL.
+ */
+import { QueryClient } from '@tanstack/query-core';
+import { describe, expect, it } from 'vitest';
+import { classify, createClient } from '../../src/entries/index.js';
+import { queryOptionsFor, syncInvalidation } from '../../src/entries/tanstack-query.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const code = async (promise: Promise<unknown>): Promise<string> => promise.then(() => 'OK', (error: unknown) => classify(error).code);
+
+describe('queryOptionsFor: a url that is no URL never changes the URL recorded for the string it reads as', () => {
+	it('after 5 (or an object whose toString gives a path), the string\'s query records its absolute URL, and a write to it invalidates it', async () => {
+		const sent: string[] = [];
+		const fetch = (async (request: Request) => (sent.push(`${request.method} ${request.url}`), Response.json({ at: request.url }))) as typeof globalThis.fetch;
+		const api = createClient({ name: `tq34-${Math.random()}`, retry: 0, staleCache: false, fetch, prefix: 'https://api.test/v1/' });
+		try {
+			const number = queryOptionsFor(api, 5 as never);
+			expect(await code(number.queryFn({ signal: new AbortController().signal }))).toBe('INVALID_REQUEST');
+			const text = { toString: () => 'todos' };
+			expect(await code(queryOptionsFor(api, text as never).queryFn({ signal: new AbortController().signal }))).toBe('INVALID_REQUEST');
+			expect(sent).toEqual([]);
+
+			// Before: '5' and 'todos' (the no-URL inputs' own text, kept under the strings' key).
+			expect(queryOptionsFor(api, '5').meta.steadfetchUrl).toBe('https://api.test/v1/5');
+			expect(queryOptionsFor(api, 'todos').meta.steadfetchUrl).toBe('https://api.test/v1/todos');
+			// And the other way round: the strings first, then the inputs that are no URL: those never take the strings' URL.
+			expect(queryOptionsFor(api, 7 as never).meta.steadfetchUrl).not.toBe(queryOptionsFor(api, '7').meta.steadfetchUrl);
+
+			const queryClient = new QueryClient();
+			const stop = syncInvalidation(api, queryClient);
+			try {
+				await queryClient.fetchQuery({ queryKey: ['todos'], ...queryOptionsFor(api, 'todos') });
+				await api.post('todos', { json: { title: 'x' } });
+				await waitFor(() => queryClient.getQueryState(['todos'])?.isInvalidated === true, 'the todos query invalidated by the POST to its URL');
+			} finally {
+				stop();
+				queryClient.clear();
+			}
+		} finally {
+			api.close();
+		}
+	});
+});
