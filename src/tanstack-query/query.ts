@@ -90,7 +90,8 @@ export interface SteadfetchQueryOptions<T> {
  * (ky's `parseJson`: the call's, else the client's), a stale copy's too. Times are `Date.now()`'s,
  * as TanStack's are. A client without `get` is a `TypeError` at once; a `url` (or the options' `prefix` or
  * `baseUrl`) that is no URL, not even text (a Symbol, an object without `toString`), is never a throw
- * here: the `queryFn` rejects with the call's `InvalidRequestError` (`meta.steadfetchUrl` is then `''`).
+ * here: the `queryFn` rejects with the call's `InvalidRequestError` (`meta.steadfetchUrl` is then `''`), as it does for
+ * `options` whose reading throws (a getter, a Proxy).
  */
 export const queryOptionsFor = <T>(api: Pick<Client, 'get'> & Partial<BreakerMembers>, url: string | URL, options?: CallOptions): SteadfetchQueryOptions<T> => {
 	takes('queryOptionsFor', api, 'get');
@@ -99,12 +100,18 @@ export const queryOptionsFor = <T>(api: Pick<Client, 'get'> & Partial<BreakerMem
 		async queryFn(context) {
 			// TanStack always gives its context; an app's own call of the `queryFn` (a route loader) may give none.
 			const signal = (context as { signal: AbortSignal } | undefined)?.signal as AbortSignal;
-			// Options that are no object (`5`, `null`, a list) go to the call as given: it rejects with its
-			// `InvalidRequestError`, as `api.get(url, 5)` does, instead of being spread away (`{ ...5 }` is `{}`). Either signal
-			// ends the call: TanStack's (the query cancelled) and the options' own (one that is no signal goes as given: the call rejects).
-			const own = options?.signal;
-			const call = api.get(url, options === undefined || (typeof options === 'object' && options && !Array.isArray(options))
-				? { ...options, signal: own instanceof AbortSignal && signal instanceof AbortSignal ? AbortSignal.any([own, signal]) : own ?? signal } : options);
+			// Options that are no object (`5`, `null`, a list), or whose reading throws (a getter, a Proxy), go to the call as
+			// given: it rejects with its `InvalidRequestError`, as `api.get(url, 5)` does, instead of being spread away (`{ ...5 }`
+			// is `{}`) or rejecting with the app's own error. Either signal ends the call: TanStack's (the query cancelled) and
+			// the options' own (one that is no signal goes as given: the call rejects).
+			let given = options;
+			try {
+				const own = options?.signal;
+				given = options === undefined || (typeof options === 'object' && options && !Array.isArray(options))
+					? { ...options, signal: own instanceof AbortSignal && signal instanceof AbortSignal ? AbortSignal.any([own, signal]) : own ?? signal } : options;
+			} catch {}
+
+			const call = api.get(url, given);
 			const response = await call;
 			// TanStack takes no `undefined` data: an answer without a body (a 204) is `null`, and so is none (a
 			// `beforeRetry` hook's `ky.stop` resolves the call `undefined`, as ky's does).

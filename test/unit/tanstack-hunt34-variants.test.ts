@@ -6,6 +6,8 @@
  *   rejects with `InvalidRequestError`) left its own text under the key of the string it reads as: a later
  *   `queryOptionsFor(api, '5')` recorded `meta.steadfetchUrl` `'5'`, not the absolute URL its calls go to, and
  *   `syncInvalidation` never invalidated that query on a write to its URL.
+ * - `queryOptionsFor(api, url, options)`: options whose reading throws (a getter, a Proxy whose traps throw) made the
+ *   `queryFn` reject with the app's raw error (`UNKNOWN`), where the client's own call rejects with `InvalidRequestError`.
  */
 import { QueryClient } from '@tanstack/query-core';
 import { describe, expect, it } from 'vitest';
@@ -43,6 +45,34 @@ describe('queryOptionsFor: a url that is no URL never changes the URL recorded f
 				stop();
 				queryClient.clear();
 			}
+		} finally {
+			api.close();
+		}
+	});
+});
+
+describe('queryOptionsFor: options whose reading throws reject as the client\'s own call does', () => {
+	it('a getter that throws (signal, prefix) or a Proxy whose traps throw: INVALID_REQUEST, as api.get, nothing sent', async () => {
+		const sent: string[] = [];
+		const fetch = (async (request: Request) => (sent.push(request.url), Response.json(1))) as typeof globalThis.fetch;
+		const api = createClient({ name: `tq34-${Math.random()}`, retry: 0, staleCache: false, fetch, baseUrl: 'https://api.test/v1/' });
+		try {
+			const cases = (): Array<[string, unknown]> => [
+				['a signal getter that throws', { get signal(): AbortSignal { throw new Error('no signal'); } }],
+				['a prefix getter that throws', { get prefix(): string { throw new Error('no prefix'); } }],
+				['a Proxy whose traps throw', new Proxy({}, { get() { throw new Error('proxy'); }, ownKeys() { throw new Error('keys'); } })],
+			];
+			for (const [what, options] of cases()) {
+				const made = queryOptionsFor(api, 'todos', options as never);
+				// Before: UNKNOWN (the getter's own Error, thrown by the queryFn's spread).
+				expect([what, await code(made.queryFn({ signal: new AbortController().signal }))]).toEqual([what, await code(api.get('todos', options as never))]);
+				expect([what, await code(made.queryFn({ signal: new AbortController().signal }))]).toEqual([what, 'INVALID_REQUEST']);
+			}
+
+			expect(sent).toEqual([]);
+			// As before: good options, a signal of the app's own included, send the call.
+			expect(await queryOptionsFor(api, 'todos', { signal: new AbortController().signal, headers: { 'x-a': '1' } }).queryFn({ signal: new AbortController().signal })).toBe(1);
+			expect(sent).toEqual(['https://api.test/v1/todos']);
 		} finally {
 			api.close();
 		}
