@@ -16,6 +16,8 @@ export interface RefetchingQueryState {
 /** What `refetchWhenBack` uses of a TanStack query (`Query`). */
 export interface RefetchingQuery {
 	state: RefetchingQueryState;
+	/** Fetches the query (`Query['fetch']`): how a pending retry is replaced, also where `refetchQueries` would skip the query. */
+	fetch?(options?: undefined, fetchOptions?: { cancelRefetch: boolean }): Promise<unknown>;
 }
 
 /** What `refetchWhenBack` uses of a TanStack `QueryClient` (any adapter's). */
@@ -51,7 +53,7 @@ const gaveUpOn = (api: Partial<BreakerMembers> & { [scopeOfUrl]?: (url: string) 
  * (`StaleAnswerError`, `slow` included), a `CircuitOpenError`, a network failure or timeout, or an
  * answer `classify()` calls transient (a 5xx, 429 or 408: the one vocabulary of failure), and
  * those whose TanStack retry of such a failure is pending (the pending retry is replaced by a fetch
- * at once) — as soon as the scope answers again: an attempt to it got an answer `classify()` does not
+ * at once, also one no observer watches: a route loader's `fetchQuery`) — as soon as the scope answers again: an attempt to it got an answer `classify()` does not
  * call transient after failures or after a stale copy answered in its place (`scope:back`, in this
  * tab), or its breaker closed (here or in another tab: its closing reaches every tab). A query's scope is its
  * URL's (as given to `queryOptionsFor`), as the client computes it; a failure whose URL gives no scope
@@ -76,10 +78,12 @@ export const refetchWhenBack = (api: Pick<Client, 'on'> & Partial<BreakerMembers
 			return due;
 		};
 
-		// A pending retry is cancelled silently (its fetch's promise follows the new one), then fetched now.
+		// A pending retry is cancelled silently (its fetch's promise follows the new one), then fetched now: by the query itself,
+		// as `refetchQueries` skips one no observer watches that never settled (a `fetchQuery`'s, left cancelled and `fetching`).
 		void queryClient.cancelQueries?.({ predicate: retrying }, { silent: true, revert: false });
-		void queryClient.refetchQueries({ predicate: (query) => pending.includes(query) || (query.state.fetchStatus === 'idle' && gaveUpOn(api, query.state.error) === scope) }).catch(() => undefined);
+		void queryClient.refetchQueries({ predicate: (query) => (pending.includes(query) && !query.fetch) || (query.state.fetchStatus === 'idle' && gaveUpOn(api, query.state.error) === scope) }).catch(() => undefined);
 		for (const query of pending) {
+			void query.fetch?.(undefined, { cancelRefetch: true }).catch(() => undefined);
 			replaced.set(query, query.state);
 		}
 	};

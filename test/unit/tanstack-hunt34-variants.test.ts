@@ -8,11 +8,14 @@
  *   `syncInvalidation` never invalidated that query on a write to its URL.
  * - `queryOptionsFor(api, url, options)`: options whose reading throws (a getter, a Proxy whose traps throw) made the
  *   `queryFn` reject with the app's raw error (`UNKNOWN`), where the client's own call rejects with `InvalidRequestError`.
+ * - `refetchWhenBack`: the pending retry of a query no observer watches that never settled (a route loader's `fetchQuery`,
+ *   a `prefetchQuery`) was cancelled, but TanStack's `refetchQueries` skips such a query (it calls it disabled): the loader
+ *   rejected with `CancelledError` and the query stayed `fetching` for ever.
  */
 import { QueryClient } from '@tanstack/query-core';
 import { describe, expect, it } from 'vitest';
 import { classify, createClient } from '../../src/entries/index.js';
-import { queryOptionsFor, syncInvalidation } from '../../src/entries/tanstack-query.js';
+import { queryOptionsFor, refetchWhenBack, syncInvalidation } from '../../src/entries/tanstack-query.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const code = async (promise: Promise<unknown>): Promise<string> => promise.then(() => 'OK', (error: unknown) => classify(error).code);
@@ -74,6 +77,35 @@ describe('queryOptionsFor: options whose reading throws reject as the client\'s 
 			expect(await queryOptionsFor(api, 'todos', { signal: new AbortController().signal, headers: { 'x-a': '1' } }).queryFn({ signal: new AbortController().signal })).toBe(1);
 			expect(sent).toEqual(['https://api.test/v1/todos']);
 		} finally {
+			api.close();
+		}
+	});
+});
+
+describe('refetchWhenBack: a pending retry no observer watches is replaced by a fetch, never cancelled alone', () => {
+	it('a route loader\'s fetchQuery (first load, a 503, its retry pending): the scope back, it resolves with the answer, the query settled', async () => {
+		let down = true;
+		const sent: string[] = [];
+		const fetch = (async (request: Request) => (sent.push(request.url), down ? new Response('busy', { status: 503 }) : Response.json({ url: request.url }))) as typeof globalThis.fetch;
+		const api = createClient({ name: `tq34-${Math.random()}`, fetch, retry: 0, staleCache: false, breaker: false });
+		const queryClient = new QueryClient();
+		const stop = refetchWhenBack(api, queryClient);
+		try {
+			// TanStack's retry would wait 60 s: refetchWhenBack replaces it once the scope answers.
+			const loaded = queryClient.fetchQuery({ queryKey: ['item'], ...queryOptionsFor<unknown>(api, 'https://api.test/item'), retryDelay: 60_000 })
+				.then((data) => ['OK', data], (error: unknown) => ['ERR', (error as Error)?.constructor?.name]);
+			const prefetched = queryClient.prefetchQuery({ queryKey: ['other'], ...queryOptionsFor<unknown>(api, 'https://api.test/other'), retryDelay: 60_000 });
+			await waitFor(() => queryClient.getQueryState(['item'])?.fetchFailureCount === 1 && queryClient.getQueryState(['other'])?.fetchFailureCount === 1, 'both first tries failed, their retries pending');
+			down = false;
+			await api.get('https://api.test/back');
+			// Before: ['ERR', 'CancelledError'], and both queries 'pending' and 'fetching' for ever.
+			expect(await loaded).toEqual(['OK', { url: 'https://api.test/item' }]);
+			await prefetched;
+			expect([queryClient.getQueryState(['item'])?.fetchStatus, queryClient.getQueryState(['other'])?.status, queryClient.getQueryState(['other'])?.fetchStatus]).toEqual(['idle', 'success', 'idle']);
+			expect(sent.filter((url) => url.endsWith('/item'))).toHaveLength(2);
+		} finally {
+			stop();
+			queryClient.clear();
 			api.close();
 		}
 	});
