@@ -2,7 +2,7 @@ import { resolveUrl } from '../core/scope.js';
 import { withSearchParams } from '../utils/search-params.js';
 import { unmarked } from '../utils/validate.js';
 
-/** Resolved URLs per client, by the input as given: `queryOptionsFor` runs at every render. Bounded. */
+/** Resolved URLs per client, by the input as given (and the page's base): `queryOptionsFor` runs at every render. Bounded. */
 const resolved = new WeakMap<object, Map<string, string>>();
 
 /** Past this many inputs of one client, its resolved URLs are forgotten (made again when asked). */
@@ -27,10 +27,11 @@ export const absoluteUrl = (api: object, given: string | URL, options?: { prefix
 			return String(given);
 		}
 
-		// A call's own prefix or base goes into the key: the same input then names another URL. Only a string or a URL is kept
+		// A call's own prefix or base goes into the key: the same input then names another URL; so does the page's base (a
+		// relative input, or `baseUrl`, resolves against it: a single-page app's `pushState` moves it). Only a string or a URL is kept
 		// by its text: an input that is no URL (`5`, an object whose `toString` gives a path) would leave its own text (the call
 		// rejects) under the key of the string it reads as.
-		const key = typeof given === 'string' || given instanceof URL ? `${options?.prefix} ${options?.baseUrl} ${given}` : undefined;
+		const key = typeof given === 'string' || given instanceof URL ? `${options?.prefix} ${options?.baseUrl} ${given} ${globalThis.document?.baseURI}` : undefined;
 		let urls = resolved.get(api);
 		url = key === undefined ? undefined : urls?.get(key);
 		if (url === undefined) {
