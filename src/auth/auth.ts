@@ -69,7 +69,10 @@ export class Auth implements PolicyParts {
 	readonly #prefixes: readonly string[];
 	/** Whether the token may go to a URL: one of the origins. */
 	readonly #allowed: (url: string) => boolean;
-	/** No origin at all (no `origins`, `prefix`/`baseUrl` nor `location`: Node, Deno, a Worker calling absolute URLs): no token goes anywhere. */
+	/**
+	 * No origin at all (no `origins`, `prefix`/`baseUrl` nor `location`: Node, Deno, a Worker calling absolute URLs): no token goes
+	 * anywhere. Not so for `origins: []` given: the app said where (nowhere), and its 401s are the origin's own.
+	 */
 	readonly #nowhere: boolean;
 	/**
 	 * The call's own record (`PolicyContext.perCall`): the token its latest attempt was sent with,
@@ -88,7 +91,7 @@ export class Auth implements PolicyParts {
 		const prefixes = originPrefixes(settings.origins, context.options);
 		this.#prefixes = prefixes;
 		this.#allowed = (url) => prefixes.some((prefix) => url.startsWith(prefix));
-		this.#nowhere = prefixes.every((prefix) => prefix === 'undefined/');
+		this.#nowhere = !settings.origins && prefixes.every((prefix) => prefix === 'undefined/');
 		// `own`: made by `refresh()` itself (read as the call starts: `wrap`).
 		this.#sent = context.perCall(() => ({ token: null, own: settings.calling, at: 0 }));
 		// The failover slot asks before it sends an attempt to a mirror (see PolicyHooks.tokenGoesTo).

@@ -54,7 +54,7 @@ export interface AuthOptions {
 	 * `name`, they also name the refresh shared across tabs (its Web Lock and channel). Where there is neither a `prefix`/`baseUrl` nor a `location`
 	 * (Node, Deno, Workers calling absolute URLs), the default is empty: no token goes anywhere until
 	 * `origins` names where it may go, and a 401 such a client gets (to a call without `auth: false`, thrown: not
-	 * with `throwHttpErrors: false`) rejects with `AuthError` saying so, its 401 the `response`, with no refresh.
+	 * with `throwHttpErrors: false`) rejects with `AuthError` saying so, its 401 the `response`, with no refresh. (`origins: []` given: no token anywhere, and a 401 is the origin's own.)
 	 * @default the origin of the client's `prefix`/`baseUrl` when one is set, plus `location.origin` where there is one (pages, workers)
 	 */
 	origins?: '*' | readonly string[];
