@@ -91,7 +91,7 @@ const drop = (response: Response | undefined): void => void response?.body?.canc
  * The pause a transient answer asks for, in ms from `now`: its `Retry-After` (a list read whole), and on a 429 (its quota is
  * spent) the longest reset (`reset=`, `t=`: seconds, or epoch seconds past 10⁹, epoch ms past 10¹²: `resetMsOf`) its `RateLimit` (either draft form),
  * `RateLimit-Reset` or `X-RateLimit-Reset` says of a quota not said to have requests left (a policy of `RateLimit` that
- * has, `r=500`, `remaining=500`, is not what is spent: its day-long reset is no pause) — not on a 5xx, whose reset fields
+ * has, `r=500`, `remaining=500`, or `RateLimit-Remaining`/`X-RateLimit-Remaining: 500` beside its reset, is not what is spent: its day-long reset is no pause) — not on a 5xx, whose reset fields
  * (sent with every answer by many APIs) tell a quota that is not what failed; 0 for none (a malformed value is none).
  */
 const pauseOf = ({ status, headers }: Response, now: number): number => {
@@ -105,16 +105,22 @@ const pauseOf = ({ status, headers }: Response, now: number): number => {
 
 		policy = {};
 	};
-	for (const [, name = '', value] of status !== 429 ? [] : `${headers.get('ratelimit')},reset=${headers.get('ratelimit-reset')},reset=${headers.get('x-ratelimit-reset')}`.matchAll(/(?:^|[\s,;])(t|reset|r|remaining)\s*=\s*(\d+(?:\.\d+)?)\s*(?=[,;]|$)/gi)) {
-		const key = /^r(?:emaining)?$/i.test(name) ? 'r' : 't';
-		if (key in policy) {
-			close();
+	// Each field on its own (a policy never takes a member of another); the earlier fields' remaining with their reset
+	// (`RateLimit-Remaining: 100` says its reset is no pause).
+	for (const prefix of status !== 429 ? [] : ['', 'ratelimit-', 'x-ratelimit-']) {
+		const field = prefix ? `remaining=${headers.get(`${prefix}remaining`)};reset=${headers.get(`${prefix}reset`)}` : headers.get('ratelimit');
+		for (const [, name = '', value] of `${field}`.matchAll(/(?:^|[\s,;])(t|reset|r|remaining)\s*=\s*(\d+(?:\.\d+)?)\s*(?=[,;]|$)/gi)) {
+			const key = /^r(?:emaining)?$/i.test(name) ? 'r' : 't';
+			if (key in policy) {
+				close();
+			}
+
+			policy[key] = Number(value);
 		}
 
-		policy[key] = Number(value);
+		close();
 	}
 
-	close();
 	return pause;
 };
 
@@ -338,7 +344,8 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
  * deliberate difference) wins and the others are aborted; when none wins, the call gets the last server
  * answer (an error only when no server answered: the first attempt's, never a hedge's refusal as it was to go out; or the caller's abort when its signal aborted).
  * A transient answer with a `Retry-After` (seconds or an HTTP-date), or a 429 with a quota reset (`RateLimit`'s `reset`/`t`
- * in either draft form, `RateLimit-Reset`, `X-RateLimit-Reset`: seconds, or epoch seconds past 10⁹, epoch ms past 10¹²; the longest it says),
+ * in either draft form, `RateLimit-Reset`, `X-RateLimit-Reset`: seconds, or epoch seconds past 10⁹, epoch ms past 10¹²; the longest it says
+ * of a quota not said to have requests left: `r=500`, `RateLimit-Remaining: 500` or `X-RateLimit-Remaining: 500` beside it is no pause),
  * holds every hedge to its scope until that time has passed (the race's next one waits for it), for at most the call's `retry.maxRetryAfter` (ms, the client's when the
  * call gives none; 30 000 by default), as it bounds a retry's wait: a server's hour, or a date a year ahead, never turns hedging off for longer.
  * Per call, `hedge: false` opts out. Each attempt keeps every property of the call's

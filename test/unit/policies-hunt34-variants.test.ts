@@ -1,0 +1,55 @@
+/**
+ * Defect hunt, thirty-fourth round (traffic policies). API.md / hedge()'s TSDoc: a 429's quota reset holds the
+ * origin's hedges only for a quota not said to have requests left (its `RateLimit-Remaining` or
+ * `X-RateLimit-Remaining` as much as `RateLimit`'s `r`), the longest reset it says kept.
+ */
+import { describe, expect, it } from 'vitest';
+import { createClient } from '../../src/entries/core.js';
+import { hedge } from '../../src/entries/hedge.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { held } from './counting-origin-kit.js';
+
+/**
+ * Whether a call to the origin is hedged `laterMs` (the client's clock) after a hedge of an earlier call was answered
+ * `status` with `headers`: told by a call to another origin made with it, whose hedge is due with its own.
+ */
+const hedgedAfter = async (status: number, headers: Record<string, string>, laterMs: number): Promise<boolean> => {
+	const clock = new ManualClock();
+	const { pending, fetch } = held();
+	const api = createClient({ clock, fetch, retry: 0, timeout: false, retryBudget: false, hedge: hedge({ delayMs: 30 }) } as never);
+	const hedged: string[] = [];
+	api.on('hedge', ({ url }) => hedged.push(new URL(url).pathname));
+	const first = api.get('https://api.test/first');
+	await waitFor(() => pending.length === 2, 'the first call\'s hedge');
+	pending[1]!.release(new Response('busy', { status, headers }));
+	pending[0]!.release(new Response('ok'));
+	await first.text();
+	clock.advance(laterMs);
+	const calls = [api.get('https://api.test/same'), api.get('https://other.test/other')];
+	await waitFor(() => hedged.includes('/other'), 'the other origin\'s hedge');
+	for (const attempt of pending.slice(2)) {
+		attempt.release(new Response('ok'));
+	}
+
+	expect(await Promise.all(calls.map(async (call) => call.text()))).toEqual(['ok', 'ok']);
+	api.close();
+	return hedged.includes('/same');
+};
+
+describe('hedge(): a 429\'s reset pauses hedges only for a quota said to be spent', () => {
+	it.each([
+		['X-RateLimit-Remaining: 100', { 'x-ratelimit-remaining': '100', 'x-ratelimit-reset': '3600' }],
+		['RateLimit-Remaining: 100', { 'ratelimit-remaining': '100', 'ratelimit-reset': '3600' }],
+	])('%s with an hour\'s reset (a quota with requests left: not what is spent) is no pause', async (_, headers) => {
+		// Before: false (the reset was read without its remaining: the origin's hedges held for 30 s).
+		expect(await hedgedAfter(429, headers, 10)).toBe(true);
+	});
+
+	it('a spent quota of those fields still pauses them', async () => {
+		expect(await hedgedAfter(429, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '20' }, 10_000)).toBe(false);
+		expect(await hedgedAfter(429, { 'ratelimit-remaining': '0', 'ratelimit-reset': '20' }, 10_000)).toBe(false);
+		// A reset without its remaining: a quota not said to have requests left.
+		expect(await hedgedAfter(429, { 'x-ratelimit-reset': '20' }, 10_000)).toBe(false);
+	});
+});
