@@ -91,7 +91,8 @@ const drop = (response: Response | undefined): void => void response?.body?.canc
  * The pause a transient answer asks for, in ms from `now`: its `Retry-After` (a list read whole), and on a 429 (its quota is
  * spent) the longest reset (`reset=`, `t=`: seconds, or epoch seconds past 10⁹, epoch ms past 10¹²: `resetMsOf`) its `RateLimit` (either draft form),
  * `RateLimit-Reset` or `X-RateLimit-Reset` says of a quota not said to have requests left (a policy of `RateLimit` that
- * has, `r=500`, `remaining=500`, or `RateLimit-Remaining`/`X-RateLimit-Remaining: 500` beside its reset, is not what is spent: its day-long reset is no pause) — not on a 5xx, whose reset fields
+ * has, `r=500`, `remaining=500`, or `RateLimit-Remaining`/`X-RateLimit-Remaining: 500` beside its reset, is not what is spent: its day-long reset is no pause;
+ * a field sent twice, `100, 0`, read whole, each remaining with its reset) — not on a 5xx, whose reset fields
  * (sent with every answer by many APIs) tell a quota that is not what failed; 0 for none (a malformed value is none).
  */
 const pauseOf = ({ status, headers }: Response, now: number): number => {
@@ -106,9 +107,10 @@ const pauseOf = ({ status, headers }: Response, now: number): number => {
 		policy = {};
 	};
 	// Each field on its own (a policy never takes a member of another); the earlier fields' remaining with their reset
-	// (`RateLimit-Remaining: 100` says its reset is no pause).
+	// (`RateLimit-Remaining: 100` says its reset is no pause): sent twice (`100, 0`), the n-th with the n-th (the last when fewer).
 	for (const prefix of status !== 429 ? [] : ['', 'ratelimit-', 'x-ratelimit-']) {
-		const field = prefix ? `remaining=${headers.get(`${prefix}remaining`)};reset=${headers.get(`${prefix}reset`)}` : headers.get('ratelimit');
+		const [r = [], t = []] = prefix ? ['remaining', 'reset'].map((name) => `${headers.get(prefix + name)}`.split(',')) : [];
+		const field = prefix ? (r.length < t.length ? t : r).map((_, index) => `remaining=${r[Math.min(index, r.length - 1)]};reset=${t[Math.min(index, t.length - 1)]}`).join() : headers.get('ratelimit');
 		for (const [, name = '', value] of `${field}`.matchAll(/(?:^|[\s,;])(t|reset|r|remaining)\s*=\s*(\d+(?:\.\d+)?)\s*(?=[,;]|$)/gi)) {
 			const key = /^r(?:emaining)?$/i.test(name) ? 'r' : 't';
 			if (key in policy) {

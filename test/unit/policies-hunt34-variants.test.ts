@@ -53,3 +53,14 @@ describe('hedge(): a 429\'s reset pauses hedges only for a quota said to be spen
 		expect(await hedgedAfter(429, { 'x-ratelimit-reset': '20' }, 10_000)).toBe(false);
 	});
 });
+
+describe('hedge(): a 429\'s reset fields sent twice (by the origin and a gateway) are read whole', () => {
+	it('each remaining with its reset, the longest reset of a spent quota kept', async () => {
+		// Before: true (only the first pair was read: the origin's 100 left; the gateway's spent quota was not).
+		expect(await hedgedAfter(429, { 'x-ratelimit-remaining': '100, 0', 'x-ratelimit-reset': '3600, 20' }, 10_000)).toBe(false);
+		// Before: true (the second reset was not read: a 5 s pause where 20 s).
+		expect(await hedgedAfter(429, { 'ratelimit-remaining': '0, 0', 'ratelimit-reset': '5, 20' }, 10_000)).toBe(false);
+		expect(await hedgedAfter(429, { 'x-ratelimit-reset': '5, 20' }, 10_000)).toBe(false);
+		expect(await hedgedAfter(429, { 'x-ratelimit-remaining': '100, 0', 'x-ratelimit-reset': '3600, 20' }, 20_001)).toBe(true);
+	});
+});
