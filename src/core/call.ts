@@ -569,8 +569,9 @@ export class Call implements PolicyCall {
 					run.unpaid = at;
 				}
 			});
-			// Refused as it goes out after all, the call ends with this error (src/core/invocation.ts).
-			return admission && !forced ? admission.retried(sent, at, () => this.#refuse(error)) : sent;
+			// Refused as it goes out after all, the call ends with this error (src/core/invocation.ts); a forced one, which ky
+			// would make again on any error of its own, with the refusal. Either is told as a refused retry.
+			return admission ? admission.retried(sent, at, forced ? undefined : () => this.#refuse(error)) : sent;
 		}
 
 		return this.#sendTo(to, request, init, next);

@@ -251,13 +251,15 @@ export class Admission {
 
 	/**
 	 * A retry goes out (`sent`): refused as it goes out after all (another call took the context's last
-	 * subrequest meanwhile), the call ends with `refuse()`'s error, the retry's previous failure.
+	 * subrequest meanwhile; a retry forced with `ky.retry()`, which the checks before it do not refuse), it is
+	 * told as a refused retry (`stops`) and the call ends with `refuse()`'s error, the retry's previous failure —
+	 * without `refuse` (a forced retry: it has none), with the refusal.
 	 */
-	retried(sent: Promise<Response>, scope: string, refuse: () => Error): Promise<Response> {
+	retried(sent: Promise<Response>, scope: string, refuse?: () => Error): Promise<Response> {
 		return sent.catch((reason: unknown) => {
 			if (reason instanceof SubrequestsSpent) {
 				this.stops(scope);
-				throw refuse();
+				throw refuse ? refuse() : reason;
 			}
 
 			throw reason;
