@@ -550,6 +550,12 @@ export class Call implements PolicyCall {
 				return Promise.reject(this.#refuse(error!));
 			}
 
+			// A forced one (no error to end the call with) when the context has no subrequest left: refused, never told as a retry.
+			const spent = forced && admission?.spentOn(at);
+			if (spent) {
+				return Promise.reject(spent);
+			}
+
 			accounting.retried(this, to === undefined ? request : new Request(to, { method: request.method }), at, error);
 			// A retry a layer refused or answered without I/O (an open breaker, the throttle, a bulkhead or rate limit) was not
 			// sent: not counted, not paid. One that reached the transport was (`sending`), whatever a layer made of its answer;

@@ -250,6 +250,15 @@ export class Admission {
 	}
 
 	/**
+	 * A retry forced with `ky.retry()` (which neither the retry budget nor the deadline refuses) when the context has no
+	 * subrequest left: told as a refused retry (`stops`), and the reason it is not sent (a `SubrequestsSpent`, as the
+	 * transport's: ky makes a forced retry again after any error of its own); else undefined.
+	 */
+	spentOn(scope: string): SubrequestsSpent | undefined {
+		return this.#call.invocation!.spent && this.stops(scope) ? new SubrequestsSpent('No subrequest left', 'ABORTED', false) : undefined;
+	}
+
+	/**
 	 * A retry goes out (`sent`): refused as it goes out after all (another call took the context's last
 	 * subrequest meanwhile; a retry forced with `ky.retry()`, which the checks before it do not refuse), it is
 	 * told as a refused retry (`stops`) and the call ends with `refuse()`'s error, the retry's previous failure —

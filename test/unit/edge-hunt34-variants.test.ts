@@ -2,7 +2,7 @@
  * Request contexts (defect hunt, thirty-fourth round): a retry the caller forced with ky's `ky.retry()` (an
  * `afterResponse` hook), refused because its request context has no subrequest left, is told as every refused retry
  * is (API.md "Request contexts": `budget:exhausted` with reason `subrequests`, once per context; the scope's
- * `retriesRefused`). A fake `fetch` answers at once: no timing.
+ * `retriesRefused`), never as a retry made (`retry`). A fake `fetch` answers at once: no timing.
  */
 import ky from 'ky';
 import { describe, expect, it } from 'vitest';
@@ -23,6 +23,7 @@ const make = (status: number) => {
 	});
 	const told: string[] = [];
 	api.on('budget:exhausted', ({ reason }) => told.push(String(reason)));
+	api.on('retry', ({ url }) => told.push(`retry ${new URL(url).pathname}`));
 	return { api, sent, told };
 };
 
@@ -38,7 +39,8 @@ describe('a retry forced with ky.retry() in a request context with no subrequest
 			const here = api.withContext(fresh(), { subrequests: 6 });
 			expect(await outcome(here.get(`${origin}/forced`, forcing))).toBe('ABORTED');
 			expect(await outcome(here.get(`${origin}/again`, forcing))).toBe('ABORTED');
-			// Before: told [] and retriesRefused 0 — refused by the transport, unannounced.
+			// Before: told ['retry /forced', 'retry /again'] and retriesRefused 0 — told as a retry made, then refused by the transport
+			// unannounced; with the refusal told as it went out: ['retry /forced', 'subrequests', 'retry /again'].
 			expect([sent, here.stats().subrequests, told, api.stats()[origin]?.retriesRefused, api.stats()[origin]?.retries]).toEqual([['/forced', '/again'], 2, ['subrequests'], 2, 0]);
 			api.close();
 		});
@@ -48,7 +50,7 @@ describe('a retry forced with ky.retry() in a request context with no subrequest
 		const { api, sent, told } = make(200);
 		const here = api.withContext(fresh(), { subrequests: 7 });
 		expect(await outcome(here.get(`${origin}/forced`, forcing))).toBe('200 answer 2');
-		expect([sent, here.stats().subrequests, told, api.stats()[origin]?.retriesRefused, api.stats()[origin]?.retries]).toEqual([['/forced', '/forced'], 2, [], 0, 1]);
+		expect([sent, here.stats().subrequests, told, api.stats()[origin]?.retriesRefused, api.stats()[origin]?.retries]).toEqual([['/forced', '/forced'], 2, ['retry /forced'], 0, 1]);
 		api.close();
 	});
 });
