@@ -13,7 +13,8 @@
  * day by default), numbers that are no JSON array (`@upstash/redis` parses a reply's strings once more:
  * numbers stored as a JSON string of their JSON read as an open scope there and as none over ioredis, a
  * fleet split) or longer than 1,024 characters (the coordinator writes at most 31 numbers, 776: another program's
- * megabytes were sent back and parsed at every sync). Both scripts read a key so, so the compare-and-set holds over one not ours too.
+ * megabytes were sent back and parsed at every sync), or whose write tokens (`w`) are longer than the 8 a write keeps
+ * (103 characters: scanned by `string.find` at a conflicting write). Both scripts read a key so, so the compare-and-set holds over one not ours too.
  */
 const held = `local k = redis.call('TYPE', KEYS[1]).ok
 local h = k == 'hash' and redis.call('HMGET', KEYS[1], 'v', 's', 'w') or {}
@@ -21,7 +22,7 @@ local v = tonumber(h[1]) or 0
 local s = h[2] or ''
 local w = h[3] or ''
 local f = 0
-if k ~= 'none' and not (v >= 1 and v < 1e15 and v % 1 == 0 and #s <= 1024 and (s == '' or string.sub(s, 1, 1) == '[')) then
+if k ~= 'none' and not (v >= 1 and v < 1e15 and v % 1 == 0 and #s <= 1024 and #w <= 103 and (s == '' or string.sub(s, 1, 1) == '[')) then
 f = -1
 v = 0
 s = ''

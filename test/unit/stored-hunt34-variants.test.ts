@@ -106,6 +106,29 @@ describe('coordinator(evaluate) over a real Redis: a key holding far more than t
 		expect((await redis.client.hget(key!, 's'))!.length).toBeLessThan(1024);
 	});
 
+	it('its write tokens (`w`) far longer than the 8 a write keeps (103 characters): another program\'s, read as none and reported', async () => {
+		await redis.client.flushall();
+		const clock = new ManualClock();
+		const events: string[] = [];
+		const evaluate: RedisEvaluate = async (s, k, a) => redis.client.eval(s, k.length, ...k, ...a) as Promise<unknown[]>;
+		const fleet = coordinator(evaluate).fleet(contextOf(clock, events), 120_000);
+		const scope = 'https://tokens.example';
+		fleet.add(scope, false);
+		await fleet.sync(scope, undefined);
+		await waitFor(async () => (await redis.client.keys('steadfetch:throttle:*')).length === 1, 'the first report written');
+		const [key] = await redis.client.keys('steadfetch:throttle:*');
+		expect((await redis.client.hget(key!, 'w'))!.length).toBeLessThanOrEqual(103);
+		await redis.client.hset(key!, 'w', '1'.repeat(1_000_000));
+		// Another process's first report.
+		const other = coordinator(evaluate).fleet(contextOf(clock, events), 120_000);
+		other.add(scope, false);
+		await other.sync(scope, undefined);
+		await waitFor(() => events.length > 0, 'the foreign value reported', 5000).catch(() => undefined);
+		// Before: [[], true] — taken as the coordinator's own, its million characters scanned by string.find inside Redis
+		// at a conflicting write, never reported.
+		expect([events, (await redis.client.hget(key!, 'w'))!.length <= 103]).toEqual([['storage:error throttle decode'], true]);
+	});
+
 	it('a reply holding such a string (a client or proxy that answers otherwise) is not parsed either', async () => {
 		const huge = `[${'1,'.repeat(5_000_000)}1]`;
 		const parse = vi.spyOn(JSON, 'parse');
