@@ -159,6 +159,8 @@ export class Auth implements PolicyParts {
 		}
 
 		let value: Token;
+		// While the refresh of a session whose token a refresh of an ended one left is under way: its failure is named so.
+		let renewing = false;
 		try {
 			// A `token()` that hangs (an IndexedDB read another tab holds up) ends with the attempt: the caller's abort, ky's
 			// timeout, the client's close() (`CLIENT_CLOSED`); never sent after.
@@ -178,7 +180,9 @@ export class Auth implements PolicyParts {
 					return undefined;
 				}
 
+				renewing = true;
 				await this.#renew(call, left, bound);
+				renewing = false;
 				return until(this.#current(), bound);
 			});
 
@@ -199,7 +203,8 @@ export class Auth implements PolicyParts {
 		} catch (error) {
 			// Not a network failure (a TypeError from the app's own code would read as one): no retry. The client closed
 			// (`CLIENT_CLOSED`) or the attempt ended (the caller's abort, ky's timeout): as it came.
-			throw this.#closing.closed || request.signal.aborted ? error : new AuthError('auth.token() failed', call?.scope ?? '', { cause: error });
+			throw this.#closing.closed || request.signal.aborted ? error
+				: new AuthError(renewing ? 'The token refresh failed (the token found is the one a refresh of an ended session left)' : 'auth.token() failed', call?.scope ?? '', { cause: error });
 		}
 
 		// The token is of who is signed in now: a call made for someone (its identity at its start) who signed out

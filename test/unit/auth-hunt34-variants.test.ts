@@ -116,6 +116,33 @@ describe('a refresh and an identity change', () => {
 		expect([sent, error instanceof AuthError, answer, refreshes]).toEqual([['Bearer alice-old', 'Bearer bob-new'], true, { ok: true }, 2]);
 	});
 
+	it('a refresh of the next session that fails, the token the ended one left in place: its error says the refresh failed, not token()', async () => {
+		let who = 'alice';
+		let token = 'alice-old';
+		let finish!: () => void;
+		const refreshed = new Promise<void>((resolve) => {
+			finish = resolve;
+		});
+		let refreshes = 0;
+		const { client, sent } = setup({ token: () => token, refresh: async () => {
+			refreshes++;
+			if (refreshes === 1) {
+				await refreshed; // Alice's: it ends after bob signed in and stored his token, storing nothing.
+			}
+
+			throw new Error('refresh endpoint down');
+		} }, () => `${who}-ok`, { identity: () => who } as never);
+		const alice = failure(client.get('a'));
+		await waitFor(() => sent.length === 1, 'alice\'s first attempt');
+		who = 'bob';
+		token = 'bob-token';
+		finish();
+		await alice;
+		const error = await failure(client.get('b'));
+		// Before: 'auth.token() failed' — but token() answered; the refresh of bob's session (taken for the token alice's left) failed.
+		expect([error instanceof AuthError, error.message, (error.cause as Error | undefined)?.message, refreshes, sent]).toEqual([true, 'The token refresh failed (the token found is the one a refresh of an ended session left)', 'refresh endpoint down', 2, ['Bearer alice-old']]);
+	});
+
 	it('an outbox replay of alice\'s write while bob is signed in is not sent', async () => {
 		let who = 'alice';
 		let up = false;
