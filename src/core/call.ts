@@ -550,10 +550,11 @@ export class Call implements PolicyCall {
 				return Promise.reject(this.#refuse(error!));
 			}
 
-			// A forced one (no error to end the call with) when the context has no subrequest left: refused, never told as a retry.
-			const spent = forced && admission?.spentOn(at);
-			if (spent) {
-				return Promise.reject(spent);
+			// A forced one (no error to end the call with) when its request's deadline is too close or the context has no
+			// subrequest left: refused, never told as a retry.
+			const refused = forced && admission?.refusesForced(at, request);
+			if (refused) {
+				return Promise.reject(refused);
 			}
 
 			accounting.retried(this, to === undefined ? request : new Request(to, { method: request.method }), at, error);

@@ -250,12 +250,15 @@ export class Admission {
 	}
 
 	/**
-	 * A retry forced with `ky.retry()` (which neither the retry budget nor the deadline refuses) when the context has no
-	 * subrequest left: told as a refused retry (`stops`), and the reason it is not sent (a `SubrequestsSpent`, as the
-	 * transport's: ky makes a forced retry again after any error of its own); else undefined.
+	 * A retry forced with `ky.retry()` (which the checks of other retries do not refuse) that may not go: its request's
+	 * deadline less than `lastRetryMs` away (ky's `TimeoutError`, as an attempt at the deadline ends) or no subrequest left
+	 * (a `SubrequestsSpent`, as the transport's), told as a refused retry (`stops`); else undefined. Either error ends the
+	 * call: ky makes a forced retry again after any error of its own, never after these.
 	 */
-	spentOn(scope: string): SubrequestsSpent | undefined {
-		return this.#call.invocation!.spent && this.stops(scope) ? new SubrequestsSpent('No subrequest left', 'ABORTED', false) : undefined;
+	refusesForced(scope: string, request: Request): Error | undefined {
+		const stop = this.#stops(this.#call, scope);
+		this.limited ||= stop === 'spent';
+		return stop === 'deadline' ? new TimeoutError(request) : stop && new SubrequestsSpent('No subrequest left', 'ABORTED', false);
 	}
 
 	/**

@@ -7,6 +7,7 @@
 import ky from 'ky';
 import { describe, expect, it } from 'vitest';
 import { classify, createClient } from '../../src/entries/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 
 const fresh = () => ({ waitUntil: () => undefined });
 const origin = 'https://api.test';
@@ -51,6 +52,57 @@ describe('a retry forced with ky.retry() in a request context with no subrequest
 		const here = api.withContext(fresh(), { subrequests: 7 });
 		expect(await outcome(here.get(`${origin}/forced`, forcing))).toBe('200 answer 2');
 		expect([sent, here.stats().subrequests, told, api.stats()[origin]?.retriesRefused, api.stats()[origin]?.retries]).toEqual([['/forced', '/forced'], 2, ['retry /forced'], 0, 1]);
+		api.close();
+	});
+});
+
+describe('a retry forced with ky.retry() with less than 50 ms left before its request\'s deadline (deadlineHeader)', () => {
+	it('is not made, as any retry then (API.md "Request contexts"): the call ends with TIMEOUT, one attempt sent', async () => {
+		const clock = new ManualClock(1_000_000);
+		const sent: string[] = [];
+		const api = createClient({
+			clock, retry: { limit: 2, delay: () => 0 }, retryBudget: false, breaker: false, staleCache: false,
+			baseUrl: `${origin}/`, deadlineHeader: 'request-timeout-ms',
+			fetch: (async (request: Request) => {
+				sent.push(`${new URL(request.url).pathname} ${request.headers.get('request-timeout-ms')}`);
+				return new Response('ok');
+			}) as typeof globalThis.fetch,
+		});
+		const here = api.withContext(fresh(), { request: new Request('https://worker.test/', { headers: { 'request-timeout-ms': '1000' } }) });
+		const late = { hooks: { afterResponse: [({ retryCount }: { retryCount: number }) => {
+			if (retryCount === 0) {
+				clock.advance(960); // 40 ms left.
+				return ky.retry();
+			}
+
+			return undefined;
+		}] } };
+		// Before: '200 ok', the retry sent with 40 ms left (['/late 1000', '/late 40']).
+		expect([await outcome(here.get('late', late)), sent]).toEqual(['TIMEOUT', ['/late 1000']]);
+		api.close();
+	});
+
+	it('with 60 ms left it is made, carrying what is left', async () => {
+		const clock = new ManualClock(1_000_000);
+		const sent: string[] = [];
+		const api = createClient({
+			clock, retry: { limit: 2, delay: () => 0 }, retryBudget: false, breaker: false, staleCache: false,
+			baseUrl: `${origin}/`, deadlineHeader: 'request-timeout-ms',
+			fetch: (async (request: Request) => {
+				sent.push(`${new URL(request.url).pathname} ${request.headers.get('request-timeout-ms')}`);
+				return new Response('ok');
+			}) as typeof globalThis.fetch,
+		});
+		const here = api.withContext(fresh(), { request: new Request('https://worker.test/', { headers: { 'request-timeout-ms': '1000' } }) });
+		const late = { hooks: { afterResponse: [({ retryCount }: { retryCount: number }) => {
+			if (retryCount === 0) {
+				clock.advance(940);
+				return ky.retry();
+			}
+
+			return undefined;
+		}] } };
+		expect([await outcome(here.get('late', late)), sent]).toEqual(['200 ok', ['/late 1000', '/late 60']]);
 		api.close();
 	});
 });
