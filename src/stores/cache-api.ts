@@ -149,6 +149,13 @@ const segmentKeys = 128;
 /** Characters of keys a segment lists before new keys go to the next (but its first): long keys (a URL of a few KB) make no index write of megabytes. */
 const segmentChars = 65_536;
 
+/**
+ * Keys a segment of the key index may list (`stored`): a segment isolates added to at once may list more than `segmentKeys`
+ * (each counts the keys it read and its own), never this many. One that lists more was written by no store (planted, garbled):
+ * as a malformed one, it is none, so no listing, `delete` or `clear` walks (or writes back) its keys.
+ */
+const segmentListed = 4 * segmentKeys;
+
 /** A set() (its value, and the segment its value names) or delete() (`absent`) of a key, and whether its write (or delete) landed. */
 type Call = { value: unknown; segment?: number | undefined; landed?: boolean };
 
@@ -203,13 +210,14 @@ const write = async (cache: Cache, url: string, value: unknown, segment?: number
 };
 
 /**
- * The keys segment `n` of the stored index lists, `undefined` when there is none. A malformed segment is as none (it is
+ * The keys segment `n` of the stored index lists, `undefined` when there is none. A malformed segment (also one listing more
+ * than `segmentListed` keys) is as none (it is
  * written anew at the next change), rather than failing every `set`, `delete`, `keys` and `clear` for good; one the
  * Cache API could not read still fails them.
  */
 const stored = async (cache: Cache, namespace: string, n = 0): Promise<Set<string> | undefined> => {
 	const index = await read(cache, indexOf(namespace, n), true);
-	return Array.isArray(index) ? new Set(index.filter((key): key is string => typeof key === 'string')) : undefined;
+	return Array.isArray(index) && index.length <= segmentListed ? new Set(index.filter((key): key is string => typeof key === 'string')) : undefined;
 };
 
 /** Segments of the key index read at once by `segments`: a run of fewer lost ones (evicted) hides none after it. */
@@ -346,7 +354,8 @@ class Index {
  * every number (NaN, ±Infinity and -0 too, which JSON alone would read back as `null` or `0`; a BigInt, which it refuses), and an undefined
  * field or array element and an array's hole (JSON: none, or `null`): a value reads back as IndexedDB and `memoryStore` keep it. workerd and Deno have no `cache.keys()`, so the
  * store keeps its own key index (`Index`), in segments of about 128 keys (fewer long ones: at most 64 Ki characters): adding or removing a key writes one
- * segment, whatever the number of keys; `keys()` and `clear()` read every segment.
+ * segment, whatever the number of keys; `keys()` and `clear()` read every segment. A segment listing more than 512 keys (another
+ * program's, garbled) is read as none.
  *
  * Safe across the request contexts of a Cloudflare Worker (one store serving every request of an
  * isolate): it shares state, never I/O. Each operation opens the cache itself (cheap; no promise or
