@@ -34,7 +34,7 @@ export interface CacheHandle {
 	 * stored (epoch ms) and body size. Only those a failed read could be answered with: not one past its
 	 * limit (`maxStaleMs`, its own `stale-if-error`), unreadable (reported as `storage:error`, operation `decode`), or stored
 	 * before a write of its URL was delivered — each such record it meets is removed from the store, as a failed read removes
-	 * it (an unreadable one reported once). Of the identity signed in as it resolves; rejects with `InvalidRequestError` while the client's `identity()` fails.
+	 * it (an unreadable one reported once) — nor one a clear or `delete` made while it read removed. Of the identity signed in as it resolves; rejects with `InvalidRequestError` while the client's `identity()` fails.
 	 */
 	list(): Promise<CachedEntry[]>;
 }
@@ -76,9 +76,12 @@ export const clear = async ({ context, key, view }: CacheState, options?: { iden
  * The records of an identity's copies (of one URL, sensitive query values removed, when given) that `serve` may answer with now (`usable`), in the store's order.
  * Any other goes from the store, as a serve meets it (serve.ts): one that is no record `write` gives (malformed, another build's, one holding a header the
  * cache never stores) reported as a serve reports it (`storage:error`, operation `decode`, its key: API.md "Sensitive data"), once; one past its limit not.
+ * None a clear (all, or of the identity) or a removal of its path (`cache.delete`, a delivered write) noted while the store was read removed.
  */
 const records = async (cache: CacheState, identity: string | undefined, url?: string): Promise<CacheRecord[]> => {
 	const { key, store, view } = cache;
+	// The clears and removals from now on: a copy read before one is not shown after it (nor served: serve.ts).
+	const reading = cache.context.world(identity);
 	const prefix = await key.who(identity);
 	const found = await Promise.all((await store.keys()).filter((stored) => stored.startsWith(prefix) && (url === undefined || urlOf(stored) === url)).map(async (stored) => [stored, await store.get<unknown>(stored)] as const));
 	const now = cache.context.clock.now();
@@ -97,7 +100,7 @@ const records = async (cache: CacheState, identity: string | undefined, url?: st
 		return false;
 	});
 	await Promise.all(gone); // Never rejects (a failure is a `storage:error`), bounded by `storageTimeoutMs`.
-	return kept.map(([, record]) => record as CacheRecord);
+	return kept.map(([, record]) => record as CacheRecord).filter((record) => reading.current('cache', pathOf(record.url)));
 };
 
 /**

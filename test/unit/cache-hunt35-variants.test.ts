@@ -4,8 +4,11 @@
  * names its claim.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cacheApiStore } from '../../src/entries/index.js';
+import { cacheApiStore, createClient } from '../../src/entries/index.js';
 import { fakeCaches } from '../helpers/fake-caches.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { copiedUrl, gatedReads, next, t0 } from './cache-kit.js';
 
 describe('cacheApiStore: a segment of the key index listing far more keys than a write of the store makes', () => {
 	let fake: ReturnType<typeof fakeCaches>;
@@ -41,5 +44,46 @@ describe('cacheApiStore: a segment of the key index listing far more keys than a
 		const fresh = cacheApiStore('raced');
 		await fresh.set('mine', 2);
 		expect((await fresh.keys()).length).toBe(513);
+	});
+});
+
+describe('cache.list() in flight across a clear: it shows nothing the clear removed', () => {
+	/** A client over gated reads with a copy of /x stored; its list() held in the store's read while `between` runs; what it shows. */
+	const listAcross = async (between: (api: ReturnType<typeof createClient>, who: { id: string | undefined }) => Promise<unknown>): Promise<string[]> => {
+		const gated = gatedReads('hunt35-list');
+		const who = { id: 'alice' as string | undefined };
+		const api = createClient({
+			name: 'hunt35-list', clock: new ManualClock(t0), store: () => gated.store, retry: 0, breaker: false, identity: () => who.id,
+			fetch: (async () => new Response('v1', { headers: { 'cache-control': 'max-age=60' } })) as typeof fetch,
+		});
+		const stored = next(api, 'cache:stored');
+		await (await api.get(copiedUrl)).text();
+		await stored;
+		gated.hold();
+		const listing = api.cache.list();
+		await waitFor(gated.reading, 'the list read the copy');
+		await between(api, who);
+		gated.release();
+		return (await listing).map(({ url }) => url);
+	};
+
+	it('client.clear()', async () => {
+		expect(await listAcross(async (api) => api.clear())).toEqual([]);
+	});
+
+	it('cache.clear()', async () => {
+		expect(await listAcross(async (api) => api.cache.clear())).toEqual([]);
+	});
+
+	it('clear({ identity }) of its identity', async () => {
+		expect(await listAcross(async (api) => api.clear({ identity: 'alice' }))).toEqual([]);
+	});
+
+	it('cache.delete(url) of the copy', async () => {
+		expect(await listAcross(async (api) => api.cache.delete(copiedUrl))).toEqual([]);
+	});
+
+	it('neighbour: clear({ identity }) of another identity leaves it shown', async () => {
+		expect(await listAcross(async (api) => api.clear({ identity: 'bob' }))).toEqual([copiedUrl]);
 	});
 });
