@@ -50,11 +50,13 @@ const dropped = ['content-encoding', 'content-length', 'transfer-encoding', 'age
  * The call's first Request (`PolicyCall.request`), or for a call that failed before any attempt went out (an app
  * policy's wrapper refused it, or answered a 5xx itself) the one it would have sent, as far as the call's options
  * tell it: its URL as the client resolves a call's input (`prefix`, `baseUrl`, the client's then the call's
- * `searchParams`), the client's then the call's headers (one given `undefined` removed) over an input Request's, and
+ * `searchParams`), the client's then the call's headers (one given `undefined` removed) over an input Request's, the
+ * `Accept` of its body shortcut (`.json()`) where none is given, and
  * `credentials`. Without what only a hook or a layer adds (auth's token): the key of a copy stored without it, never
  * another credential's. Undefined when no URL results.
  */
-const requestOf = ({ context }: CacheState, { request, input, options, method }: PolicyCall): Request | undefined => {
+const requestOf = ({ context }: CacheState, call: PolicyCall): Request | undefined => {
+	const { request, input, options, method } = call;
 	if (request) {
 		return request;
 	}
@@ -69,6 +71,11 @@ const requestOf = ({ context }: CacheState, { request, input, options, method }:
 			for (const [name, value] of each instanceof Headers || Array.isArray(each) ? new Headers(each as HeadersInit) : Object.entries(each ?? {})) {
 				value === undefined ? headers.delete(name) : headers.set(name, value as string);
 			}
+		}
+
+		// The body shortcut's `Accept` (`.json()`), as every attempt of the call carries it (one the call gave stays).
+		if (call.accept && !headers.get('accept')) {
+			headers.set('accept', call.accept);
 		}
 
 		const url = given?.url ?? both('searchParams').reduce<string>(withSearchParams, callUrl(input as string | URL, { prefix: options.prefix ?? client.prefix, baseUrl: options.baseUrl ?? client.baseUrl }));

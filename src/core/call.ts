@@ -390,6 +390,10 @@ export class Call implements PolicyCall {
 		return this.#state.request;
 	}
 
+	get accept(): string | undefined {
+		return this.#state.accept;
+	}
+
 	get scope(): string | undefined {
 		return this.#state.scope ?? this.#state.named;
 	}

@@ -103,6 +103,8 @@ export interface PolicyCall {
 	readonly attemptStartedAt: number;
 	/** The first attempt's Request, as ky built it (final URL, merged headers), once it started. */
 	readonly request: Request | undefined;
+	/** The `Accept` of the first body shortcut the caller asked for (`.json()`: `application/json`), which each attempt without one carries. */
+	readonly accept: string | undefined;
 	/**
 	 * The call's scope, computed at its first attempt. A call that settled before any (a wrapper answered, refused or timed
 	 * out first) has the scope of its URL from then on, as the policies that watch outcomes (`settled`) see it; undefined

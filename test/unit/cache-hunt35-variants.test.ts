@@ -4,9 +4,10 @@
  * names its claim.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cacheApiStore, createClient } from '../../src/entries/index.js';
+import { cacheApiStore, createClient, SteadfetchError } from '../../src/entries/index.js';
 import { fakeCaches } from '../helpers/fake-caches.js';
 import { ManualClock } from '../helpers/manual-clock.js';
+import { mapStore } from '../helpers/test-stores.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { copiedUrl, gatedReads, next, t0 } from './cache-kit.js';
 
@@ -85,5 +86,44 @@ describe('cache.list() in flight across a clear: it shows nothing the clear remo
 
 	it('neighbour: clear({ identity }) of another identity leaves it shown', async () => {
 		expect(await listAcross(async (api) => api.clear({ identity: 'bob' }))).toEqual([copiedUrl]);
+	});
+});
+
+describe('a call refused before any attempt (an app wrapper) whose copy was stored through `.json()` (its Accept) under `Vary: Accept`', () => {
+	/** A client whose app policy `gate` refuses every call with a transient error of its own while `gated.down`; the origin answers JSON with `Vary: Accept`. */
+	const gatedClient = (name: string) => {
+		const gated = { down: false };
+		const gate = {
+			slot: 'gate',
+			create: () => ({ wrap: async (_call: unknown, run: () => Promise<Response>) => gated.down ? Promise.reject(new SteadfetchError('in maintenance', 'MAINTENANCE' as never, true)) : run() }),
+		};
+		const api = createClient({
+			name, clock: new ManualClock(t0), store: mapStore(new Map()), retry: 0, breaker: false, gate,
+			fetch: (async () => new Response('{"v":1}', { headers: { 'content-type': 'application/json', vary: 'Accept', 'cache-control': 'max-age=0' } })) as typeof fetch,
+		} as never) as ReturnType<typeof createClient>;
+		return { api, gated };
+	};
+
+	const outcomeOf = async (promise: Promise<unknown>): Promise<string> => promise.then((value) => JSON.stringify(value), (error: { code?: string }) => String(error.code ?? error));
+
+	it('is answered by the copy, as the same call with the header given is', async () => {
+		const { api, gated } = gatedClient('hunt35-accept');
+		const stored = next(api, 'cache:stored');
+		expect(await api.get(copiedUrl).json()).toEqual({ v: 1 });
+		await stored;
+		gated.down = true;
+		// Before: 'MAINTENANCE' (the request it would have sent had no Accept: the copy's Vary did not match).
+		expect(await outcomeOf(api.get(copiedUrl).json())).toBe('{"v":1}');
+		expect(await outcomeOf(api.get(copiedUrl, { headers: { accept: 'application/json' } }).json())).toBe('{"v":1}');
+	});
+
+	it('neighbour: a call of another shortcut (`.text()`: Accept text/*) or Accept is not', async () => {
+		const { api, gated } = gatedClient('hunt35-accept-other');
+		const stored = next(api, 'cache:stored');
+		await api.get(copiedUrl).json();
+		await stored;
+		gated.down = true;
+		expect(await outcomeOf(api.get(copiedUrl).text())).toBe('MAINTENANCE');
+		expect(await outcomeOf(api.get(copiedUrl, { headers: { accept: 'text/html' } }).json())).toBe('MAINTENANCE');
 	});
 });
