@@ -294,19 +294,28 @@ export const inState = ({ record }: Circuit, received: BreakerRecord): boolean =
  * window when they are more calls (what it heard before its first read is in the writer's counts too,
  * with what that tab counted before). Anything that is not a count is no count (the record is kept).
  */
-const takeCounts = ({ clock, settings: { consecutiveFailures, windowMs } }: Circuits, circuit: Circuit, received: BreakerRecord, value: unknown): void => {
+const takeCounts = (circuits: Circuits, circuit: Circuit, received: BreakerRecord, value: unknown): void => {
 	if (inState(circuit, received)) {
 		const { failures, window: counted } = value as Partial<BreakerRecord>;
-		const { window } = circuit;
-		const now = clock.now();
-		const at = Math.min(Number(counted?.at), now);
-		const calls = now - at < windowMs ? bounded(counted?.calls, 1e6) : 0;
-		circuit.consecutive = Math.max(circuit.consecutive, bounded(failures, consecutiveFailures));
-		if (calls > window.sums(now)[0]) {
-			window.reset();
-			window.add(at, 0, calls);
-			window.add(at, 1, bounded(counted?.failures, calls));
-		}
+		circuit.consecutive = Math.max(circuit.consecutive, bounded(failures, circuits.settings.consecutiveFailures));
+		takeWindow(circuits, circuit, counted);
+	}
+};
+
+/**
+ * Take a ratio window counted elsewhere (a stored record's, another tab's: `counted`, outside input) in place of the
+ * circuit's when it holds more calls: its calls at most 10⁶ and its failures at most its calls, counted no later than
+ * now, none once older than `windowMs` (`takeCounts`; tabs.ts `hear`, where a tab started since, or that met the
+ * scope since, has not heard the calls counted before).
+ */
+export const takeWindow = ({ clock, settings: { windowMs } }: Circuits, { window }: Circuit, counted: Partial<NonNullable<BreakerRecord['window']>> | undefined): void => {
+	const now = clock.now();
+	const at = Math.min(Number(counted?.at), now);
+	const calls = now - at < windowMs ? bounded(counted?.calls, 1e6) : 0;
+	if (calls > window.sums(now)[0]) {
+		window.reset();
+		window.add(at, 0, calls);
+		window.add(at, 1, bounded(counted?.failures, calls));
 	}
 };
 

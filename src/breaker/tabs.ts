@@ -4,7 +4,7 @@ import { tryLock, webLocks, type LockManagerLike } from '../utils/lock.js';
 import { background, storageError, storageMs } from '../core/part-store.js';
 import { hasTabs } from '../utils/tabs.js';
 import { askMs, bounded, clearLeadMs, closed, type BreakerRecord, type Circuit } from './circuit.js';
-import { closeCircuits, known, load, read, receive, reloaded, tally, underLock, type Circuits } from './circuits.js';
+import { closeCircuits, known, load, read, receive, reloaded, takeWindow, tally, underLock, type Circuits } from './circuits.js';
 import { poke } from './probe.js';
 import { pause } from './healthy.js';
 import { untilClosed } from '../core/closing.js';
@@ -95,7 +95,9 @@ const ask: NonNullable<Circuits['ask']> = (circuits, circuit) => {
  * ends failures in a row as a tab's own successes do (a script of the origin can make them by calling the API too).
  * Heard outcomes count as this tab's own do, and open it at a threshold: failures spread over tabs that reach it at once
  * (each tab's own count short of it) open every tab (a script of the origin that posts failures can open it so, as it
- * can by calling the API; the open period is bounded by `maxOpenMs`).
+ * can by calling the API; the open period is bounded by `maxOpenMs`). The ratio is the tabs': a tab's window that holds
+ * more calls than this one's (calls made before this tab started, or met the scope) is taken in its place, so the
+ * failures of a tab that also had many successes do not open a tab that heard only those failures.
  */
 const hear = (circuits: Circuits, circuit: Circuit, received: BreakerRecord, value: unknown): void => {
 	const { outcome, unanswered, window, failures } = value as Partial<BreakerRecord>;
@@ -110,6 +112,9 @@ const hear = (circuits: Circuits, circuit: Circuit, received: BreakerRecord, val
 		}
 
 		if (received.state === 'closed' && circuit.record.state === 'closed' && Number(window?.at) >= Math.max(circuits.cleared, circuit.record.at - clearLeadMs)) {
+			// The window that tab counted before this outcome, when it holds more calls than this one's: the calls this tab did
+			// not hear (made before it started, or met the scope) count here too, so its ratio is the tabs' (`takeWindow`).
+			takeWindow(circuits, circuit, { calls: calls - 1, failures: failed - outcome!, at: window!.at });
 			circuits.count(circuit, circuit.record, circuits.clock.now(), outcome === 1, 0, undefined, unanswered === true);
 		}
 	}
