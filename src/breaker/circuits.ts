@@ -306,7 +306,7 @@ const takeCounts = (circuits: Circuits, circuit: Circuit, received: BreakerRecor
  * Take a ratio window counted elsewhere (a stored record's, another tab's: `counted`, outside input) in place of the
  * circuit's when it holds more calls: its calls at most 10⁶ and its failures at most its calls, counted no later than
  * now, none once older than `windowMs` (`takeCounts`; tabs.ts `hear`, where a tab started since, or that met the
- * scope since, has not heard the calls counted before).
+ * scope since, has not heard the calls counted before; `tally`, for a peer `extend()` made since).
  */
 export const takeWindow = ({ clock, settings: { windowMs } }: Circuits, { window }: Circuit, counted: Partial<NonNullable<BreakerRecord['window']>> | undefined): void => {
 	const now = clock.now();
@@ -420,9 +420,14 @@ export const tally = (circuits: Circuits, circuit: Circuit, record: BreakerRecor
 		// where no channel tells them, so do the peers (a client and its extensions count failures in a row together).
 		circuits.shareCount?.(circuits, circuit, failed, missed, before > 0, call?.waitUntil);
 		if (circuits.peers.size > 1) {
+			// This client's window before the outcome, taken by a peer whose window holds fewer calls (one `extend()` made since).
+			const [calls, failures] = circuit.window.sums(now);
 			eachPeer(circuits, (peer) => {
 				const twin = peer.scopes.scope(record.scope);
-				return twin.record.state === 'closed' && peer.count(twin, twin.record, now, failed, 0, undefined, missed);
+				if (twin.record.state === 'closed') {
+					takeWindow(peer, twin, { calls: calls - 1, failures: failures - Number(failed), at: now });
+					peer.count(twin, twin.record, now, failed, 0, undefined, missed);
+				}
 			});
 		}
 	}

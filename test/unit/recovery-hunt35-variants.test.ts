@@ -1,19 +1,21 @@
 /**
  * Defect hunt, thirty-fifth round (area: recovery — the breaker shared across tabs, its probe, health). API.md "Counts
  * that cross tabs and reloads" (a breaker's failure counts, consecutive failures and the ratio window, are shared by the
- * tabs of one name). Tabs are clients of one name and store made apart (each its own `stores`, as in separate pages),
- * told by BroadcastChannel, as in the thirty-fourth hunt's file.
+ * tabs of one name; where there are no tabs, by a client and the clients its `extend()` made). Tabs are clients of one
+ * name and store made apart (each its own `stores`, as in separate pages), told by BroadcastChannel, as in the
+ * thirty-fourth hunt's file.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { flush, origin, sharedTabs, times, windowEachTest } from './breaker-kit.js';
-
-const clients = windowEachTest();
-const tabsOf = sharedTabs(clients, 'h35-tabs');
+import { createClient, memoryStore } from '../../src/entries/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { FakeOrigin, flush, origin, sharedTabs, t0, times, windowEachTest } from './breaker-kit.js';
 
 /** Failures in a row never open it here: only the ratio, over at least 5 calls. */
 const byRatio = { consecutiveFailures: 100, minimumThroughput: 5, failureRatio: 0.5, windowMs: 30_000 };
 
 describe('breaker across tabs: the failure ratio of a tab opened after another tab\'s successes (its window holds them)', () => {
+	const tabsOf = sharedTabs(windowEachTest(), 'h35-tabs');
+
 	it('a tab that called the scope since: the other tab\'s failures heard (5 of 16 calls) open no tab', async () => {
 		const { open } = tabsOf();
 		const a = open(byRatio);
@@ -70,5 +72,26 @@ describe('breaker across tabs: the failure ratio of a tab opened after another t
 
 		expect(states).toEqual(['4 closed closed', '8 closed closed', '9 closed closed', '10 closed closed', '11 open open']);
 		expect([a.events, b.events]).toEqual([['breaker:open failure-ratio'], ['breaker:open shared']]);
+	});
+});
+
+describe('breaker without tabs (Node, Deno, Workers): the failure ratio of a client extend() made after its parent\'s successes', () => {
+	it('the parent\'s failures (4 of 15 calls) open neither: the parent\'s fifth failing call still goes out', async () => {
+		const clock = new ManualClock(t0);
+		const server = new FakeOrigin();
+		const parent = createClient({ clock, random: () => 0.5, name: 'h35-peers', store: () => memoryStore('h35-peers'), fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, breaker: byRatio });
+		const call = async (api: typeof parent): Promise<string> => api.get(`${origin}/x`).then((response) => String(response.status), (error: { code?: string; name: string }) => error.code ?? error.name);
+		try {
+			expect(await times(10, async () => call(parent))).toEqual(Array(10).fill('200'));
+			const later = parent.extend({});
+			expect(await call(later)).toBe('200');
+			server.answer(503);
+			const calls = await times(5, async () => call(parent));
+			// Before: [… 4 × 'HTTPError', 'CIRCUIT_OPEN'] and both open: the child counted 4 failures of the 5 calls it saw.
+			expect([calls, parent.breaker(origin).state, later.breaker(origin).state]).toEqual([Array(5).fill('HTTPError'), 'closed', 'closed']);
+			later.close();
+		} finally {
+			parent.close();
+		}
 	});
 });
