@@ -154,7 +154,8 @@ export interface BreakerOptions {
 	 * Share each scope's state across tabs and workers of the origin (BroadcastChannel
 	 * `steadfetch:<name>:breaker`, a change reaches the other tabs within milliseconds, and a page restored from the
 	 * back/forward cache, which heard none meanwhile, reads the stored state of its scopes again; one
-	 * half-open probe across tabs through Web Locks with `ifAvailable`) and persist each scope's
+	 * half-open probe across tabs through Web Locks with `ifAvailable`, but for a service worker's, which runs the pages'
+	 * probes: its own `halfOpenProbes` bound them) and persist each scope's
 	 * state in the client's `store` (a versioned record per scope), so an open breaker survives a
 	 * reload. The stored state is read on the first call to a scope (or `waitForHealthy`): the first
 	 * calls (and only they) wait for the store, at most `storageTimeoutMs`, and where the channel is open for

@@ -2,7 +2,7 @@ import { isNewer, openChannel } from '../utils/channel.js';
 import { listen, listenBack } from '../utils/listen.js';
 import { tryLock, webLocks, type LockManagerLike } from '../utils/lock.js';
 import { background, storageError, storageMs } from '../core/part-store.js';
-import { hasTabs } from '../utils/tabs.js';
+import { hasTabs, serviceWorker } from '../utils/tabs.js';
 import { askMs, bounded, clearLeadMs, closed, type BreakerRecord, type Circuit } from './circuit.js';
 import { closeCircuits, known, load, read, receive, reloaded, takeWindow, tally, underLock, type Circuits } from './circuits.js';
 import { poke } from './probe.js';
@@ -274,7 +274,9 @@ export const start = (circuits: Circuits): void => {
 			}
 		});
 		const locks = webLocks();
-		circuits.probeLock = locks && ((circuit, started) => lockProbe(circuits, locks, circuit, started));
+		// Not in a service worker: a page's probe it runs holds the page's lock (the worker's breaker would refuse it for good);
+		// the worker's own probe slots (`halfOpenProbes`) bound the probes of every page whose requests it runs.
+		circuits.probeLock = locks && !serviceWorker() ? (circuit, started) => lockProbe(circuits, locks, circuit, started) : undefined;
 		circuits.shareCount = shareCount;
 		circuits.ask = ask;
 	}
