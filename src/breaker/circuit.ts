@@ -110,6 +110,8 @@ export interface Circuit {
 	probing?: Promise<unknown>;
 	/** When this tab last answered another tab's `ask` of the scope (epoch ms; tabs.ts: at most once a second). */
 	answered?: number;
+	/** When this context (one without a page) last took a page's recovery trigger for the scope (epoch ms; tabs.ts: at most once a second). */
+	recovered?: number;
 	/**
 	 * The last state taken from another tab or a peer (circuits.ts `receive`): a coordinator's answer to a sync sent before
 	 * it adopts nothing (shared.ts), as after a command by hand: it may carry the state that tab ended (its `reset()`).

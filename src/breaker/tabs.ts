@@ -174,26 +174,39 @@ const behind: NonNullable<Circuits['behind']> = (circuits, circuit, signal) => {
 };
 
 /**
- * A recovery trigger (`online`, the page visible again): every breaker open because of attempts that
- * got no HTTP answer turns half-open at once (`recover`); with `breaker.probe`, its probe goes now,
- * also for one whose open period is already over (half-open, no probe of this context in flight: marked
- * `early` as a reload marks it, `load`). This tab's calls made while that early probe is in flight wait
- * for it (`reloaded`, breaker.ts), as a reloaded page's do. Also one this tab knows only from the other tabs and
- * forgot (`Circuits.forgot`, at most `maxScopes`): it told its `breaker:open`, and the tab that opened it may be gone.
+ * A recovery trigger for one scope (`recover`, `start`): open because of attempts that got no HTTP answer, it turns
+ * half-open at once; with `breaker.probe`, its probe goes now, also for one whose open period is already over
+ * (half-open, no probe of this context in flight: marked `early` as a reload marks it, `load`). This context's calls
+ * made while that early probe is in flight wait for it (`reloaded`, breaker.ts), as a reloaded page's do. `tell`: the
+ * contexts of the name without a page (a service worker, a web worker: no `visibilitychange`) are told first, and
+ * recover the scope too (`start`): the page's probe through its service worker is not refused by the worker's breaker.
+ */
+const recoverScope = (circuits: Circuits, circuit: Circuit, now: number, reason: string, tell?: boolean): void => {
+	const { record } = circuit;
+	const over = record.unanswered && now >= record.reopensAt;
+	if (over && !circuit.probes.length) {
+		record.early = record.reopensAt; // this context's only (`readRecord` leaves it out): the record stays the same
+	}
+
+	if (circuits.recover(circuit, now, reason) || over) {
+		if (tell) {
+			circuits.channel?.post({ recover: record.scope });
+		}
+
+		circuit.reloaded = circuit.record;
+		poke(circuits, circuit, now);
+	}
+};
+
+/**
+ * A recovery trigger (`online`, the page visible again): every breaker open because of attempts that got no HTTP
+ * answer turns half-open at once (`recoverScope`). Also one this tab knows only from the other tabs and forgot
+ * (`Circuits.forgot`, at most `maxScopes`): it told its `breaker:open`, and the tab that opened it may be gone.
  */
 const recover = (circuits: Circuits, reason: string): void => {
 	const now = circuits.clock.now();
 	for (const [, circuit] of [...circuits.scopes.entries(), ...circuits.forgot]) {
-		const { record } = circuit;
-		const over = record.unanswered && now >= record.reopensAt;
-		if (over && !circuit.probes.length) {
-			record.early = record.reopensAt; // this context's only (`readRecord` leaves it out): the record stays the same
-		}
-
-		if (circuits.recover(circuit, now, reason) || over) {
-			circuit.reloaded = circuit.record;
-			poke(circuits, circuit, now);
-		}
+		recoverScope(circuits, circuit, now, reason, true);
 	}
 };
 
@@ -230,6 +243,7 @@ export const start = (circuits: Circuits): void => {
 	const started = (context.stores.get('breaker:started') ?? (typeof document !== 'undefined' && new Set<string>())) as Set<string> | false;
 	context.stores.set('breaker:started', started);
 	circuits.restores = started;
+	const paged = typeof document !== 'undefined';
 	if (circuits.options.share === true || (circuits.store && hasTabs())) {
 		// A malformed message (any script of the origin can post one) is ignored and reported, once
 		// per message, without its content (it may be large); a newer build's word (another version, no
@@ -239,7 +253,21 @@ export const start = (circuits: Circuits): void => {
 			// also one it knows only from the other tabs and forgot (`Circuits.forgot`): the tab that opened it may be gone.
 			// At most once a second per scope (`Circuit.answered`): a flood of asks (any script of the origin can post them)
 			// has every tab answer no more often.
-			const { ask } = Object(data) as { ask?: unknown };
+			const { ask, recover: back } = Object(data) as { ask?: unknown; recover?: unknown };
+			// A page's recovery trigger (`recoverScope`), taken where there is no page (a service worker gets no `online` nor
+			// `visibilitychange`): for a scope this context holds, at most once a second (`Circuit.recovered`: a flood of them,
+			// which any script of the origin can post, lets no more probes through). A page has triggers of its own.
+			if (typeof back === 'string') {
+				const circuit = !paged && known(circuits, back);
+				const now = circuits.clock.now();
+				if (circuit && !(Math.abs(now - circuit.recovered!) < askMs)) {
+					circuit.recovered = now;
+					recoverScope(circuits, circuit, now, 'shared');
+				}
+
+				return;
+			}
+
 			if (typeof ask === 'string') {
 				const circuit = known(circuits, ask);
 				const now = circuits.clock.now();

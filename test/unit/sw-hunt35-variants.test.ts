@@ -59,6 +59,22 @@ const workerAndPage = (pageBreaker: object | false = {}, workerBreaker: object =
 	return { clock, server, worker, page, call, answers, name, win: win! };
 };
 
+describe('the worker\'s breaker, opened by network failures, and a page that comes back (visible) with the origin back', () => {
+	it('turns half-open when the page\'s breaker does: the page\'s probe reaches the origin through the worker', async () => {
+		const { clock, server, worker, page, call, answers, win } = workerAndPage();
+		expect(await call()).toBe('HTTPError');
+		await vi.waitFor(() => expect([worker.breaker(origin).state, page.breaker(origin).state]).toEqual(['open', 'open']));
+		clock.advance(5_000);
+		server.up();
+		win.document.dispatchEvent(new Event('visibilitychange'));
+		expect(page.breaker(origin).state).toBe('half-open');
+		// Before the fix: 'open' (the worker waited out its 30 s; the page's probe got its CIRCUIT_OPEN 503).
+		await vi.waitFor(() => expect(worker.breaker(origin).state).toBe('half-open'));
+		expect(await call()).toBe('200');
+		expect([worker.breaker(origin).state, page.breaker(origin).state, server.requests.length, answers]).toEqual(['closed', 'closed', 2, ['503 NETWORK', '200 null']]);
+	});
+});
+
 describe('the worker\'s breaker and a page\'s breaker of its name, the open period over', () => {
 	it('the page\'s probe through the worker reaches the origin (the worker takes no second probe lock of its own)', async () => {
 		const { clock, server, worker, page, call, answers } = workerAndPage();
@@ -69,5 +85,77 @@ describe('the worker\'s breaker and a page\'s breaker of its name, the open peri
 		// Before the fix: ['HTTPError', 'HTTPError'], both half-open for good, the page's probes the worker's '503 CIRCUIT_OPEN'.
 		const results = [await call(), await call()];
 		expect([results, worker.breaker(origin).state, page.breaker(origin).state, server.requests.length, answers]).toEqual([['200', '200'], 'closed', 'closed', 3, ['503 NETWORK', '200 null', '200 null']]);
+	});
+});
+
+describe('a page\'s recovery trigger told to the worker, with `breaker.probe` in the page', () => {
+	it('a probe that outran the message (the worker\'s CIRCUIT_OPEN) frees the page\'s slot and lock: its next call closes both', async () => {
+		const { clock, server, worker, page, call, win } = workerAndPage({ probe: '/health' });
+		expect(await call()).toBe('HTTPError');
+		await vi.waitFor(() => expect([worker.breaker(origin).state, page.breaker(origin).state]).toEqual(['open', 'open']));
+		clock.advance(5_000);
+		server.up();
+		win.document.dispatchEvent(new Event('visibilitychange'));
+		await vi.waitFor(() => expect([worker.breaker(origin).state, page.breaker(origin).state]).not.toContain('open'));
+		expect(await call()).toBe('200');
+		expect([worker.breaker(origin).state, page.breaker(origin).state, server.requests.at(-1)?.url]).toEqual(['closed', 'closed', `${origin}/x`]);
+	});
+});
+
+/** A script of the origin (another tab, an older or hostile page) on the breaker channel of `name`. */
+const other = (name: string): BroadcastChannel => {
+	const channel = new BroadcastChannel(`steadfetch:${name}:breaker`);
+	opened.push(channel);
+	return channel;
+};
+
+describe('`{ recover }` messages on the breaker channel, as any script of the origin may post them', () => {
+	it('a flood turns the worker half-open at most once a second per scope; wrong types and unknown scopes do nothing', async () => {
+		const { clock, server, worker, call, answers, name } = workerAndPage(false);
+		const errors: unknown[] = [];
+		worker.on('storage:error', (event) => errors.push(event));
+		expect(await call()).toBe('HTTPError');
+		expect(worker.breaker(origin).state).toBe('open');
+		const hostile = other(name);
+		for (const recover of [1, null, {}, ['x'], 'https://elsewhere.test', `${origin}/`, 'x'.repeat(100_000)]) {
+			hostile.postMessage({ recover });
+		}
+
+		// A message that is no breaker's (reported): handled after every one before it, from the same script.
+		hostile.postMessage(42);
+		await vi.waitFor(() => expect(errors).toHaveLength(1));
+		expect(worker.breaker(origin).state).toBe('open');
+		hostile.postMessage({ recover: origin });
+		await vi.waitFor(() => expect(worker.breaker(origin).state).toBe('half-open'));
+		// The early probe (a page's call) fails: re-opened; a flood in the same second lets no other through.
+		expect(await call()).toBe('HTTPError');
+		expect(worker.breaker(origin).state).toBe('open');
+		for (let index = 0; index < 50; index++) {
+			hostile.postMessage({ recover: origin });
+		}
+
+		hostile.postMessage(42);
+		await vi.waitFor(() => expect(errors).toHaveLength(2));
+		expect([worker.breaker(origin).state, server.requests.length]).toEqual(['open', 2]);
+		clock.advance(1_000);
+		hostile.postMessage({ recover: origin });
+		await vi.waitFor(() => expect(worker.breaker(origin).state).toBe('half-open'));
+		server.up();
+		expect([await call(), worker.breaker(origin).state, answers]).toEqual(['200', 'closed', ['503 NETWORK', '503 NETWORK', '200 null']]);
+	});
+
+	it('a page takes none (it has triggers of its own), nor does the worker for a scope opened on HTTP answers', async () => {
+		const { worker, page, call, server, name } = workerAndPage();
+		server.answer(503);
+		expect(await call()).toBe('HTTPError');
+		await vi.waitFor(() => expect([worker.breaker(origin).state, page.breaker(origin).state]).toEqual(['open', 'open']));
+		const errors: unknown[] = [];
+		worker.on('storage:error', (event) => errors.push(event));
+		page.on('storage:error', (event) => errors.push(event));
+		const hostile = other(name);
+		hostile.postMessage({ recover: origin });
+		hostile.postMessage(42);
+		await vi.waitFor(() => expect(errors).toHaveLength(2));
+		expect([worker.breaker(origin).state, page.breaker(origin).state]).toEqual(['open', 'open']);
 	});
 });
