@@ -14,7 +14,7 @@ import { partStore, storageMs, type PartStore } from '../core/part-store.js';
 import { autoStore } from '../stores/auto.js';
 import type { KeySpan } from '../stores/types.js';
 import type { ResolvedOutboxOptions } from './options.js';
-import { at, dependentsOf, earlyMs, isValues, keptMs, linkKey, parentsOf, Refs, substitute, turned, valuesKey, type Ref, type Values } from './refs.js';
+import { at, dependentsOf, earlyMs, isValues, keptMs, linkKey, parentsOf, Refs, substitute, turned, valuesKey, type Early, type Ref, type Values } from './refs.js';
 import { PendingKeys, type PendingView } from './pending.js';
 import { lockEntry, lockOutbox } from './locks.js';
 import { secretIn, withoutSecrets } from './headers.js';
@@ -100,6 +100,19 @@ const answerOf = async (response: Response, timeout: unknown): Promise<unknown> 
 	const answer = reader && await within(read(), typeof timeout === 'number' ? Math.min(timeout, maxTimerMs) : 10_000).catch(() => undefined);
 	void reader?.cancel().catch(() => undefined);
 	return answer;
+};
+
+/**
+ * Let go of the early answers (`Refs.early`) past their `earlyMs` at `now`, and of those `also` names: no answer is held
+ * for the client's life, nor its world (`Queue.hold`: the notes of removals made since it started collapse past their bound again).
+ */
+const letGoEarly = ({ early }: Refs, now: number, also?: (id: string, held: Early) => boolean): void => {
+	for (const [id, held] of early) {
+		if (held.until <= now || also?.(id, held)) {
+			early.delete(id);
+			held.letGo();
+		}
+	}
 };
 
 /** What a superseding write and the writes it replaced share (`coalesce`): the identity and URL (`normalised`). */
@@ -996,9 +1009,11 @@ export class Queue {
 
 	/**
 	 * `world` asked of entries while work is under way (`Worlds.holding`): the removals of other entries noted meanwhile,
-	 * however many, are never taken for its own. Until the function returned is called (once).
+	 * however many, are never taken for its own. Until the function returned is called (once). The early answers past
+	 * their 60 s are let go first (`letGoEarly`): each outbox work does, so none holds its world long after.
 	 */
 	hold(world: World): () => void {
+		letGoEarly(this.refs, this.context.clock.now());
 		const held = (this.context.stores.get('#world') as Worlds | undefined)?.holding ?? [];
 		const start = (world as { start?: number }).start ?? 0;
 		held.push(start);
@@ -1421,11 +1436,7 @@ export class Queue {
 			await this.#remove([...this.#links].flatMap(([parent, dependents]) => who === undefined || gone.has(parent) ? [...dependents].map((dependent) => linkKey(parent, dependent)) : []));
 		}));
 		// The early answers of the identity cleared (all, without one): another's still resolve its placeholders.
-		for (const [id, { world }] of this.refs.early) {
-			if (who === undefined || world.identity === who) {
-				this.refs.early.delete(id);
-			}
-		}
+		letGoEarly(this.refs, this.context.clock.now(), (_, { world }) => who === undefined || world.identity === who);
 
 		await this.list();
 	}
@@ -1586,14 +1597,8 @@ export class Queue {
 		const answer = await answerOf(response, this.context.options.timeout);
 		const now = this.context.clock.now();
 		if (early) {
-			const held = this.refs.early;
-			for (const [id, { until }] of held) {
-				if (until <= now) {
-					held.delete(id); // Past its 60 s: no answer is held for the client's life.
-				}
-			}
-
-			held.set(record.id, { answer, until: now + earlyMs, world: early });
+			letGoEarly(this.refs, now, (id) => id === record.id); // Delivered again (another tab's lease ended): the newer answer is held.
+			this.refs.early.set(record.id, { answer, until: now + earlyMs, world: early, letGo: this.hold(early) });
 		}
 
 		// Not once it was discarded or the outbox cleared (its permit, or its call's world), checked with no await before the write.

@@ -14,6 +14,15 @@ import { randomUuid } from '../utils/runtime.js';
  * delivers it keeps their values (`v|<id>`, `Values`).
  */
 
+/** The whole answer of an entry delivered early, held in memory until `until` (epoch ms), and its call's world (`Refs.early`). */
+export interface Early {
+	answer: unknown;
+	until: number;
+	world: World;
+	/** Its world no longer held (`Queue.hold`): called once, as the answer is let go. */
+	letGo: () => void;
+}
+
 /** What one placeholder stands for, as a dependent's record stores it. */
 export interface Ref {
 	entry: string;
@@ -97,9 +106,10 @@ export class Refs {
 	/**
 	 * Whole answers of entries delivered early (`networkTimeoutMs`), until `until` (epoch ms), and the
 	 * world their call started in: memory only, used only while it is current (no clear since, in any
-	 * client of the name).
+	 * client of the name). That world is held (`Queue.hold`: the removals of other entries noted meanwhile,
+	 * however many, never count as its own) until the answer is let go: `letGo`, once (queue.ts `letGoEarly`).
 	 */
-	readonly early = new Map<string, { answer: unknown; until: number; world: World }>();
+	readonly early = new Map<string, Early>();
 
 	/**
 	 * `ref()`: a `TypeError` for an `entryId` that is not a string or a pointer that is not RFC 6901; then `whoNow()`, the

@@ -1,0 +1,80 @@
+/**
+ * Defect hunt, thirty-fifth round (the outbox core, work that outlives its caller; src/core/world.ts `Worlds`): variants
+ * of defects already found.
+ */
+import { describe, expect, it } from 'vitest';
+import { createClient, memoryStore, outbox } from '../../src/entries/index.js';
+import { Worlds } from '../../src/core/world.js';
+import { ofName } from '../../src/core/world-named.js';
+import { queued } from './outbox-helpers.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+
+describe('the answer of a write delivered early, held 60 s for its placeholders: never taken for removed by other removals', () => {
+	it('a discard of another id, then 1,300 cached URLs deleted, after the delivery: a write made with its placeholder goes out with its server id', async () => {
+		const name = 'hunt35-early-held';
+		const store = memoryStore(name);
+		let release!: () => void;
+		const held = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		const sent: string[] = [];
+		const fetch = async (given: string | URL | Request): Promise<Response> => {
+			const input = given as Request;
+			const { pathname } = new URL(input.url);
+			sent.push(`${input.method} ${pathname}`);
+			if (input.method === 'POST') {
+				await held;
+				return Response.json({ id: 5 }, { status: 201 });
+			}
+
+			return new Response(null, { status: 204 });
+		};
+
+		const api = createClient({ name, store: () => store, fetch, retry: 0, breaker: false, baseUrl: 'https://api.test/', outbox: outbox({ networkTimeoutMs: 50 }) });
+		const early: unknown[] = [];
+		api.on('outbox:sent', (event) => early.push(event.early));
+		try {
+			const parent = await queued(api.post('todos', { json: { title: 'a' } }));
+			release();
+			await waitFor(() => early.length > 0, 'the write delivered early', 20_000);
+			// Another entry id removed, then 1,300 cached URLs: past 256 + maxEntries notes, with no work of the outbox under way.
+			await api.outbox.discard('gone');
+			await Promise.all(Array.from({ length: 1300 }, async (_, index) => api.cache.delete(`other/${index}`)));
+			const child = await api.patch(`todos/${api.outbox.ref(parent, '/id')}`, { json: { done: true } }).then((response) => response.status, (error: Error) => error.name);
+			expect([child, sent]).toEqual([204, ['POST /todos', 'PATCH /todos/5']]);
+		} finally {
+			api.close();
+		}
+	}, 30_000);
+
+	it('past its 60 s, the next work of the outbox lets its world go: the notes collapse past their bound again', async () => {
+		const name = 'hunt35-early-let-go';
+		const store = memoryStore(name);
+		const clock = new ManualClock();
+		let release!: () => void;
+		const held = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		const fetch = async (): Promise<Response> => {
+			await held;
+			return Response.json({ id: 5 }, { status: 201 });
+		};
+
+		const api = createClient({ name, clock, store: () => store, fetch, retry: 0, breaker: false, baseUrl: 'https://api.test/', outbox: outbox({ networkTimeoutMs: 50 }) });
+		const early: unknown[] = [];
+		api.on('outbox:sent', (event) => early.push(event.early));
+		try {
+			await queued(api.post('todos', { json: { title: 'a' } }));
+			release();
+			await waitFor(() => early.length > 0, 'the write delivered early', 20_000);
+			const worlds = ofName(name, () => new Worlds());
+			expect(worlds.holding).toHaveLength(1);
+			clock.advance(60_000);
+			await api.outbox.discard('gone');
+			expect(worlds.holding).toEqual([]);
+		} finally {
+			api.close();
+		}
+	}, 30_000);
+});
