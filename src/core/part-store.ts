@@ -54,7 +54,8 @@ export const storageMs = (context: PolicyContext): number => context.options.sto
  *   part, of everything or of the identity it was made under is noted since (through any client of
  *   the name and store, in any tab), it is forgotten, neither served nor written again — a clear
  *   in another tab removes it as it removes the store's (API.md "Identity": "After `clear()`
- *   resolves, nothing it removed ever comes back"). A kept delete is never forgotten. So is a write
+ *   resolves, nothing it removed ever comes back"); a failed one's world is held (`Worlds.holding`), so the removals of
+ *   other records and clears of other identities, however many, never forget it. A kept delete is never forgotten. So is a write
  *   the store takes after such a clear or removal was noted (also past its deadline): deleted again,
  *   as a store may land a put after a later delete (the Cache API keeps no order between them).
  *
@@ -86,6 +87,12 @@ export class PartStore {
 	readonly #failed = new Set<string>();
 	/** The world each unconfirmed write (not delete) was made in: see `#forget`. */
 	readonly #worlds = new Map<string, World>();
+	/**
+	 * The start of the world of each write kept after a failure (`#failed`), held in `Worlds.holding` as the outbox's work
+	 * holds its own, until the write is confirmed, made again or forgotten (`#unbind`): the removals of other records and
+	 * the clears of other identities noted meanwhile, however many, are never taken for its own (`#forget`: a queued write is not lost so).
+	 */
+	readonly #held = new Map<string, number>();
 	/** The world's last note when `#forget` last looked (`Worlds.noted`). */
 	#seen: number | undefined = -1;
 	/** Told of each write or delete the store confirmed; a promise it answers is waited for (the outbox's moves: an old key goes then). */
@@ -124,7 +131,7 @@ export class PartStore {
 		const failed = this.#failed;
 		pending.set(key, value);
 		failed.delete(key);
-		this.#worlds.delete(key);
+		this.#unbind(key);
 		if (value !== gone) {
 			const context = this.#context;
 			this.#worlds.set(key, world ?? context.world(this.#idOf && context.identity()));
@@ -140,19 +147,19 @@ export class PartStore {
 			try {
 				done = !pending.has(each) || await this.#attempt(latest === gone ? 'delete' : 'set', each, async (target) => latest === gone ? target.delete(each) : target.set(each, latest), strict && each === key, each === key ? ms : undefined);
 			} catch (error) {
-				failed.add(each);
+				this.#keep(each);
 				throw error;
 			}
 
 			if (done === gone) {
-				failed.add(each);
+				this.#keep(each);
 				return;
 			}
 
 			failed.delete(each);
 			if (pending.get(each) === latest) {
 				pending.delete(each);
-				this.#worlds.delete(each);
+				this.#unbind(each);
 			}
 
 			const then = this.confirmed?.(each);
@@ -185,7 +192,7 @@ export class PartStore {
 		for (const key of keys) {
 			pending.set(key, gone);
 			failed.delete(key);
-			this.#worlds.delete(key);
+			this.#unbind(key);
 		}
 
 		// Each key's `delete` as the store gives it back (no promise of ours around each: a quarter of `maxEntries` of them);
@@ -237,7 +244,7 @@ export class PartStore {
 	 */
 	superseded(key: string): void {
 		this.#pending.delete(key); // Left in `#failed`, it is passed over by the next `set` (nothing pending).
-		this.#worlds.delete(key);
+		this.#unbind(key);
 	}
 
 	/**
@@ -249,6 +256,30 @@ export class PartStore {
 		const world = this.#worlds.get(key);
 		put.then(async () => world?.current(this.#part, this.#idOf?.(key)) === false && store.delete(key), () => undefined)
 			.catch((error: unknown) => storageError(this.#context, this.#part, 'delete', error, key));
+	}
+
+	/** `key`'s write or delete failed: kept, tried again with the next write; a write's world held (`#held`). */
+	#keep(key: string): void {
+		this.#failed.add(key);
+		const start = (this.#worlds.get(key) as { start?: number } | undefined)?.start;
+		const holding = (this.#context.stores.get('#world') as Worlds | undefined)?.holding;
+		if (start !== undefined && holding && !this.#held.has(key)) {
+			holding.push(start);
+			this.#held.set(key, start);
+		}
+	}
+
+	/** `key`'s write is no longer unconfirmed (confirmed, made again, forgotten): its world is let go, no longer held. */
+	#unbind(key: string): void {
+		this.#worlds.delete(key);
+		const start = this.#held.get(key);
+		if (start !== undefined) {
+			// Only for a write that failed: a confirmed one asks nothing more (one lookup in an empty map).
+			this.#held.delete(key);
+			const holding = (this.#context.stores.get('#world') as Worlds | undefined)?.holding ?? [];
+			const at = holding.indexOf(start);
+			at < 0 || holding.splice(at, 1);
+		}
 	}
 
 	/**
@@ -273,7 +304,7 @@ export class PartStore {
 		this.#seen = noted;
 		for (const [key, world] of this.#worlds) {
 			if (!world.current(this.#part, this.#idOf?.(key))) {
-				this.#worlds.delete(key);
+				this.#unbind(key);
 				this.#pending.delete(key);
 				this.#failed.delete(key);
 			}

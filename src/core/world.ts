@@ -120,7 +120,8 @@ export class Worlds {
 
 	/**
 	 * The starts (`World`'s `start`) of work under way that asks its world of ids (an outbox's pass, a write being stored or
-	 * followed to its end, the answer of one delivered early while it is kept: `Queue.hold`, which adds and removes them): no note made since the oldest is collapsed (`note`),
+	 * followed to its end, the answer of one delivered early while it is kept: `Queue.hold`, which adds and removes them; a
+	 * write a store did not take, while a part store keeps it: `PartStore`): no note made since the oldest is collapsed (`note`),
 	 * however many are made — a removal of another id is never taken for one of its own.
 	 */
 	readonly holding: number[] = [];

@@ -3,7 +3,7 @@
  * of defects already found.
  */
 import { describe, expect, it } from 'vitest';
-import { createClient, memoryStore, outbox } from '../../src/entries/index.js';
+import { createClient, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
 import { Worlds } from '../../src/core/world.js';
 import { ofName } from '../../src/core/world-named.js';
 import { queued } from './outbox-helpers.js';
@@ -73,6 +73,61 @@ describe('the answer of a write delivered early, held 60 s for its placeholders:
 			clock.advance(60_000);
 			await api.outbox.discard('gone');
 			expect(worlds.holding).toEqual([]);
+		} finally {
+			api.close();
+		}
+	}, 30_000);
+});
+
+/** A store whose writes of pending entries (`p|…`) fail while `failing.on`: each is kept in memory by the client. */
+const downForEntries = (name: string) => {
+	const inner = memoryStore(name);
+	const failing = { on: true };
+	const store: KeyValueStore = {
+		get: async (key) => inner.get(key),
+		set: async (key, value) => {
+			if (failing.on && key.startsWith('p|')) {
+				throw new Error('The store is down');
+			}
+
+			return inner.set(key, value);
+		},
+		delete: async (key) => inner.delete(key),
+		keys: async () => inner.keys(),
+		clear: async () => inner.clear(),
+	};
+	return { store, failing };
+};
+
+describe('a queued write the store did not take, kept in memory: never forgotten for removals or clears of others', () => {
+	it.each([
+		['a discard of another id', async (api: { outbox: { discard(id: string): Promise<void> } }) => api.outbox.discard('gone')],
+		['a clear of another identity\'s', async (api: { clear(options: { identity: string }): Promise<void> }) => api.clear({ identity: 'bob' })],
+	])('%s, then 1,300 cached URLs deleted, before the store is back: the write is still sent', async (_, remove) => {
+		const name = `hunt35-kept-${remove.length}-${Math.random()}`;
+		const { store, failing } = downForEntries(name);
+		let offline = true;
+		const sent: string[] = [];
+		const fetch = async (given: string | URL | Request): Promise<Response> => {
+			const input = given as Request;
+			if (offline) {
+				throw new TypeError('Failed to fetch');
+			}
+
+			sent.push(`${input.method} ${new URL(input.url).pathname}`);
+			return new Response(null, { status: 204 });
+		};
+
+		const api = createClient({ name, identity: () => 'alice', store: () => store, fetch, retry: 0, breaker: false, baseUrl: 'https://api.test/', outbox: outbox() });
+		try {
+			await queued(api.post('todos', { json: { title: 'a' } }));
+			expect(await api.outbox.size()).toBe(1);
+			await remove(api as never);
+			await Promise.all(Array.from({ length: 1300 }, async (_, index) => api.cache.delete(`other/${index}`)));
+			failing.on = false;
+			offline = false;
+			// Before: { sent: 0, remaining: 0 } and nothing sent: the write was forgotten.
+			expect([await api.outbox.flush(), sent]).toEqual([{ sent: 1, failed: 0, dead: 0, remaining: 0 }, ['POST /todos']]);
 		} finally {
 			api.close();
 		}
