@@ -1532,6 +1532,11 @@ export class Queue {
 				throw new InvalidRequestError(`Dead letter ${id} can never be sent (discard it): ${why as string}`);
 			}
 
+			// Discarded or cleared while it was resolved (its parents' values read), through any client of the name: nothing written.
+			if (!kept(id) || !kept(record.identity)) {
+				throw notFound();
+			}
+
 			// Pending again only while fewer than `maxEntries` are (as a write must be stored: `OutboxFullError`).
 			const full = (): boolean => this.#index.size >= this.options.maxEntries;
 			if (full()) {
@@ -1553,7 +1558,8 @@ export class Queue {
 					// Under its own lock, as the entry's: a burial of it under way (its dead key written, its pending key not yet removed) ends first.
 					await (each.dead && !stale(each) && revived.some((one) => one.dependents?.includes(each.id) || this.#links.get(one.id)?.has(each.id)) && this.entryLock(each.id, async () => {
 						const dependent = await this.read(each.key);
-						if (isRecord(dependent) && dependent.deadReason === 'parent' && dependent.dependsOn?.some((parent) => revived.some((one) => one.id === parent)) && kept(each.id) && !full() && typeof await this.resolve(dependent) !== 'string') {
+						// `kept` asked after its values were read (no await before its write): one discarded meanwhile stays removed.
+						if (isRecord(dependent) && dependent.deadReason === 'parent' && dependent.dependsOn?.some((parent) => revived.some((one) => one.id === parent)) && typeof await this.resolve(dependent) !== 'string' && kept(each.id) && !full()) {
 							// One the store refuses for its quota stays a dead letter, as one past `maxEntries`.
 							await this.#pend(dependent, each.key, now).then((one) => revived.push(one), () => undefined);
 						}

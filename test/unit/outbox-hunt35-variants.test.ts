@@ -133,3 +133,69 @@ describe('a queued write the store did not take, kept in memory: never forgotten
 		}
 	}, 30_000);
 });
+
+describe('retry(id) of a dead letter while another client of the name discards it', () => {
+	it('discarded while its revival reads its parent\'s kept values: it stays removed, never sent again', async () => {
+		const name = 'hunt35-revive-discard';
+		const inner = memoryStore(name);
+		let gate: Promise<void> | undefined;
+		let reached = false;
+		const store: KeyValueStore = {
+			get: async (key) => {
+				if (gate && key.startsWith('v|')) {
+					reached = true;
+					await gate;
+				}
+
+				return inner.get(key);
+			},
+			set: async (key, value) => inner.set(key, value),
+			delete: async (key) => inner.delete(key),
+			keys: async () => inner.keys(),
+			clear: async () => inner.clear(),
+		};
+		let offline = true;
+		let rejects = true;
+		const sent: string[] = [];
+		const fetch = async (given: string | URL | Request): Promise<Response> => {
+			const input = given as Request;
+			if (offline) {
+				throw new TypeError('Failed to fetch');
+			}
+
+			sent.push(`${input.method} ${new URL(input.url).pathname}`);
+			if (input.method === 'POST') {
+				return Response.json({ id: 5 }, { status: 201 });
+			}
+
+			return rejects ? new Response('no', { status: 422 }) : new Response(null, { status: 204 });
+		};
+
+		const make = () => createClient({ name, store: () => store, fetch, retry: 0, breaker: false, staleCache: false, baseUrl: 'https://api.test/', outbox: outbox() });
+		const api = make();
+		const other = make();
+		try {
+			const parent = await queued(api.post('todos', { json: { title: 'a' } }));
+			const child = await queued(api.patch(`todos/${api.outbox.ref(parent, '/id')}`, { json: { done: true } }));
+			offline = false;
+			expect(await api.outbox.flush()).toMatchObject({ sent: 1, dead: 1 });
+			rejects = false;
+			let open!: () => void;
+			gate = new Promise((resolve) => {
+				open = resolve;
+			});
+			const retried = api.outbox.retry(child).then(() => 'retried', (error: { code?: string }) => error.code);
+			await waitFor(() => reached, 'the revival reading its parent\'s kept values');
+			await other.outbox.discard(child);
+			gate = undefined;
+			open();
+			const outcome = await retried;
+			await api.outbox.flush();
+			// Before: the dead letter pending again after its discard, and replayed: ['POST /todos', 'PATCH /todos/5', 'PATCH /todos/5'].
+			expect([outcome, await api.outbox.size(), await other.outbox.deadLetters(), sent]).toEqual(['OUTBOX_NOT_FOUND', 0, [], ['POST /todos', 'PATCH /todos/5']]);
+		} finally {
+			api.close();
+			other.close();
+		}
+	}, 30_000);
+});
