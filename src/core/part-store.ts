@@ -92,7 +92,7 @@ export class PartStore {
 	 * holds its own, until the write is confirmed, made again or forgotten (`#unbind`): the removals of other records and
 	 * the clears of other identities noted meanwhile, however many, are never taken for its own (`#forget`: a queued write is not lost so).
 	 */
-	readonly #held = new Map<string, number>();
+	readonly #held = new Map<string, () => void>();
 	/** The world's last note when `#forget` last looked (`Worlds.noted`). */
 	#seen: number | undefined = -1;
 	/** Told of each write or delete the store confirmed; a promise it answers is waited for (the outbox's moves: an old key goes then). */
@@ -261,25 +261,19 @@ export class PartStore {
 	/** `key`'s write or delete failed: kept, tried again with the next write; a write's world held (`#held`). */
 	#keep(key: string): void {
 		this.#failed.add(key);
-		const start = (this.#worlds.get(key) as { start?: number } | undefined)?.start;
-		const holding = (this.#context.stores.get('#world') as Worlds | undefined)?.holding;
-		if (start !== undefined && holding && !this.#held.has(key)) {
-			holding.push(start);
-			this.#held.set(key, start);
+		const world = this.#worlds.get(key);
+		const worlds = this.#context.stores.get('#world') as Worlds | undefined;
+		if (world && worlds && !this.#held.has(key)) {
+			this.#held.set(key, worlds.hold(world));
 		}
 	}
 
 	/** `key`'s write is no longer unconfirmed (confirmed, made again, forgotten): its world is let go, no longer held. */
 	#unbind(key: string): void {
 		this.#worlds.delete(key);
-		const start = this.#held.get(key);
-		if (start !== undefined) {
-			// Only for a write that failed: a confirmed one asks nothing more (one lookup in an empty map).
-			this.#held.delete(key);
-			const holding = (this.#context.stores.get('#world') as Worlds | undefined)?.holding ?? [];
-			const at = holding.indexOf(start);
-			at < 0 || holding.splice(at, 1);
-		}
+		// Only a write that failed is held: a confirmed one asks nothing more (one lookup in an empty map).
+		this.#held.get(key)?.();
+		this.#held.delete(key);
 	}
 
 	/**

@@ -126,6 +126,19 @@ export class Worlds {
 	 */
 	readonly holding: number[] = [];
 
+	/** Hold `world`'s start in `holding` until the function returned is called (later calls do nothing). */
+	hold(world: World): () => void {
+		const start = (world as { start?: number }).start ?? 0;
+		this.holding.push(start);
+		let held = true;
+		return () => {
+			if (held) {
+				held = false;
+				this.holding.splice(this.holding.indexOf(start), 1);
+			}
+		};
+	}
+
 	/**
 	 * Capture the world now for work of `identity`; `now()` is asked at each check, and must still give `was`: the identity
 	 * (a call's: the client's identity epoch as it started, `identities` in src/core/context.ts).

@@ -1014,13 +1014,7 @@ export class Queue {
 	 */
 	hold(world: World): () => void {
 		letGoEarly(this.refs, this.context.clock.now());
-		const held = (this.context.stores.get('#world') as Worlds | undefined)?.holding ?? [];
-		const start = (world as { start?: number }).start ?? 0;
-		held.push(start);
-		return () => {
-			const at = held.indexOf(start);
-			at < 0 || held.splice(at, 1);
-		};
+		return (this.context.stores.get('#world') as Worlds | undefined)?.hold(world) ?? (() => undefined);
 	}
 
 	/** Claim an entry for this client's replay (`pass`: a pass's), with no await since its record was read: false when claimed already (another request's drain, in workerd). */
