@@ -160,17 +160,31 @@ export class Refs {
 			return found; // An unserializable body: the wrapper's own check names it.
 		}
 
-		this.#syntax ??= new RegExp(`steadfetch-ref-${this.#nonce}-\\d+`, 'g');
-		for (const placeholder of text.match(this.#syntax) ?? []) {
-			const ref = this.#made.get(placeholder);
-			if (ref) {
-				found.set(placeholder, ref);
+		this.#syntax ??= new RegExp(`steadfetch-ref-${this.#nonce}-\\d{1,16}`, 'g');
+		for (const match of text.match(this.#syntax) ?? []) {
+			const placeholder = knownIn(match, this.#made);
+			if (placeholder) {
+				found.set(placeholder, this.#made.get(placeholder)!);
 			}
 		}
 
 		return found;
 	}
 }
+
+/**
+ * The placeholder of `known` that `match` (a placeholder and any digits written after it) begins with, the longest: `…-1`
+ * then `0` is `…-1`'s (a placeholder followed by a digit, `todos/${ref}7`), unless `…-10` is one too.
+ */
+const knownIn = (match: string, known: ReadonlyMap<string, unknown>): string | undefined => {
+	for (let end = match.length; match[end - 1] !== '-'; end--) {
+		if (known.has(match.slice(0, end))) {
+			return match.slice(0, end);
+		}
+	}
+
+	return undefined;
+};
 
 /** `bytes` read a byte a character (U+0000 to U+00FF): a text whose characters give back the same bytes. */
 const byteText = (bytes: Uint8Array): string => {
@@ -217,15 +231,14 @@ export const substitute = (parts: { url: string; headers: Record<string, string>
 	const inText = (text: string, encode: (value: string) => string, objects = false): string | undefined => {
 		let refused = false;
 		const result = text.replace(inTexts, (match) => {
-			for (let end = match.length; match[end - 1] !== '-'; end--) {
-				const value = found.get(match.slice(0, end));
-				if (found.has(match.slice(0, end))) {
-					refused ||= isObject(value) && !objects;
-					return encode(stringOf(value)) + match.slice(end);
-				}
+			const placeholder = knownIn(match, found);
+			if (placeholder === undefined) {
+				return match;
 			}
 
-			return match;
+			const value = found.get(placeholder);
+			refused ||= isObject(value) && !objects;
+			return encode(stringOf(value)) + match.slice(placeholder.length);
 		});
 		return refused ? undefined : result;
 	};
@@ -272,11 +285,15 @@ export const substitute = (parts: { url: string; headers: Record<string, string>
 		// In the text as the client's `stringifyJson` wrote it (a big integer keeps its digits, keys their order): a
 		// placeholder is only ever inside a JSON string. A whole string value (its opening quote not escaped: after an
 		// even run of backslashes), not a key, becomes the JSON value; in a longer string or a key, the value's string form.
+		// A placeholder followed by digits (`${ref}7`) is in a longer string, as in a text.
+		const inString = (match: string): string => {
+			const placeholder = knownIn(match, found);
+			return placeholder === undefined ? match : JSON.stringify(stringOf(found.get(placeholder))).slice(1, -1) + match.slice(placeholder.length);
+		};
 		const text = new TextDecoder().decode(body);
 		const result = text.replace(inJson, (match, escapes: string | undefined, whole: string | undefined) =>
-			whole === undefined ? found.has(match) ? JSON.stringify(stringOf(found.get(match))).slice(1, -1) : match
-			: !found.has(whole) ? match
-			: escapes!.length % 2 ? `${escapes}"${JSON.stringify(stringOf(found.get(whole))).slice(1, -1)}"`
+			whole === undefined ? inString(match)
+			: !found.has(whole) || escapes!.length % 2 ? `${escapes}"${inString(whole)}"`
 			: escapes + JSON.stringify(found.get(whole)));
 		if (result !== text) {
 			try {
