@@ -243,7 +243,10 @@ export const substitute = (parts: { url: string; headers: Record<string, string>
 		return refused ? undefined : result;
 	};
 
-	const url = inText(parts.url, encodeURIComponent);
+	// URL-encoded as the URL parser and `URLSearchParams` encode text (its UTF-8 bytes: a lone surrogate, which a server's JSON
+	// may hold and `encodeURIComponent` throws on, is U+FFFD's).
+	const uriEncoded = (value: string): string => encodeURIComponent(value.replace(/\p{Cs}/gu, '\uFFFD'));
+	const url = inText(parts.url, uriEncoded);
 	if (url === undefined) {
 		return 'An object or array cannot go in a URL';
 	}
@@ -277,7 +280,7 @@ export const substitute = (parts: { url: string; headers: Record<string, string>
 		const boundary = /^multipart\/form-data\b.*;\s*boundary="?([^";\s]+)/i.exec(type)?.[1];
 		const delimiter = `--${boundary}`;
 		const result = (boundary ? text.split(delimiter) : [text]).map((part) => boundary && /;\s*filename\*?=/i.test(part.slice(0, part.indexOf('\r\n\r\n')).replace(/"[^"]*"/g, '')) ? part
-			: inText(part, (value) => byteText(new TextEncoder().encode(form ? encodeURIComponent(value) : value)), true)!).join(delimiter);
+			: inText(part, (value) => byteText(new TextEncoder().encode(form ? uriEncoded(value) : value)), true)!).join(delimiter);
 		if (result !== text) {
 			body = Uint8Array.from(result, (char) => char.charCodeAt(0)).buffer;
 		}

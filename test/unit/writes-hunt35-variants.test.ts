@@ -53,3 +53,41 @@ describe('a placeholder followed by digits', () => {
 		expect(bodies.slice(1)).toEqual(['PATCH {"note":"1007"}']);
 	});
 });
+
+describe('a value holding a lone surrogate (the server\'s JSON may: "\\ud800") in the URL or a form body', () => {
+	/** A todo API whose POST answers an id holding a lone surrogate. */
+	const surrogateApi = async (input: Parameters<typeof fetch>[0]): Promise<Response> => {
+		throwIfOffline();
+		const request = input as Request;
+		const url = new URL(request.url);
+		sent.push(`${request.method} ${url.pathname} ${await request.clone().text()}`);
+		return request.method === 'POST' ? new Response('{"id":"a\\ud800b"}', { status: 201, headers: { 'content-type': 'application/json' } }) : Response.json({ ok: true });
+	};
+	const put = (api: ReturnType<typeof h.make>, ref: string) => api.put(`todos/${ref}`, { body: new URLSearchParams({ id: ref }) });
+
+	it('of a pending entry: replayed, URL-encoded as URL and URLSearchParams encode it (U+FFFD\'s bytes)', async () => {
+		const api = h.make({ fetch: surrogateApi });
+		const errors = h.record(api, 'storage:error');
+		win.setOnline(false, false);
+		const made = await queued(api.post('todos', { json: { title: 'a' } }));
+		await queued(put(api, api.outbox.ref(made, '/id')));
+		win.setOnline(true);
+		await api.outbox.flush();
+		// Before: never sent nor dead, a storage:error 'URI malformed' at each pass (its scope held behind it for good).
+		await until(async () => (await api.outbox.size()) === 0, 10_000);
+		expect(sent.slice(1)).toEqual(['PUT /todos/a%EF%BF%BDb id=a%EF%BF%BDb']);
+		expect(errors).toEqual([]);
+	});
+
+	it('of a delivered entry: sent at once so, never a raw URIError', async () => {
+		const api = h.make({ fetch: surrogateApi });
+		win.setOnline(false, false);
+		const made = await queued(api.post('todos', { json: { title: 'a' } }));
+		const ref = api.outbox.ref(made, '/id');
+		win.setOnline(true, false);
+		await api.outbox.flush();
+		// Before: rejected with a URIError ('URI malformed'), nothing sent.
+		expect(await put(api, ref).then((response) => response.status)).toBe(200);
+		expect(sent.slice(1)).toEqual(['PUT /todos/a%EF%BF%BDb id=a%EF%BF%BDb']);
+	});
+});
