@@ -1,5 +1,7 @@
 /**
- * Defect hunt, thirty-fifth round (offline writes for real apps).
+ * Defect hunt, thirty-fifth round (offline writes for real apps): a placeholder of `outbox.ref()` followed by digits (API.md
+ * "Writes that depend on earlier writes": usable anywhere in a later call's URL, headers or `json` body; inside a longer string,
+ * the value's string form), and a value of the answer holding a lone surrogate put in a URL or a form body (URL-encoded).
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { harnessEachTest, queued, throwIfOffline, until } from './outbox-helpers.js';
