@@ -186,6 +186,15 @@ const knownIn = (match: string, known: ReadonlyMap<string, unknown>): string | u
 	return undefined;
 };
 
+/** Whether `value` has a JSON form (`JSON.stringify` gives a text: no BigInt, no `undefined`, no cycle). */
+const jsonForm = (value: unknown): boolean => {
+	try {
+		return JSON.stringify(value) !== undefined;
+	} catch {
+		return false;
+	}
+};
+
 /** `bytes` read a byte a character (U+0000 to U+00FF): a text whose characters give back the same bytes. */
 const byteText = (bytes: Uint8Array): string => {
 	let text = '';
@@ -217,7 +226,8 @@ export const substitute = (parts: { url: string; headers: Record<string, string>
 	const found = new Map<string, unknown>();
 	for (const [placeholder, { entry, pointer }] of Object.entries(refs)) {
 		const kept = values.get(entry);
-		if (!kept || !Object.hasOwn(kept, pointer)) {
+		// A value with no JSON form (a BigInt, `undefined`: kept values read from storage, distrusted) is none held.
+		if (!kept || !Object.hasOwn(kept, pointer) || !jsonForm(kept[pointer])) {
 			return `The answer of ${entry} holds no value at ${pointer}`;
 		}
 

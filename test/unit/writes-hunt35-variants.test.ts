@@ -1,10 +1,11 @@
 /**
  * Defect hunt, thirty-fifth round (offline writes for real apps): a placeholder of `outbox.ref()` followed by digits (API.md
  * "Writes that depend on earlier writes": usable anywhere in a later call's URL, headers or `json` body; inside a longer string,
- * the value's string form), and a value of the answer holding a lone surrogate put in a URL or a form body (URL-encoded).
+ * the value's string form), a value of the answer holding a lone surrogate put in a URL or a form body (URL-encoded), and kept
+ * values read from storage with no JSON form (distrusted: a 'parent' dead letter, never a write stuck for good).
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { harnessEachTest, queued, throwIfOffline, until } from './outbox-helpers.js';
+import { harnessEachTest, queued, spyStore, throwIfOffline, until } from './outbox-helpers.js';
 
 const { h, win } = harnessEachTest();
 
@@ -92,4 +93,35 @@ describe('a value holding a lone surrogate (the server\'s JSON may: "\\ud800") i
 		expect(await put(api, ref).then((response) => response.status)).toBe(200);
 		expect(sent.slice(1)).toEqual(['PUT /todos/a%EF%BF%BDb id=a%EF%BF%BDb']);
 	});
+});
+
+describe('kept values read from storage with no JSON form (a BigInt, undefined: IndexedDB keeps both; a corrupt write)', () => {
+	for (const planted of [10n, undefined]) {
+		it(`${String(planted)}: the dependent is a 'parent' dead letter, never sent, its scope not held`, async () => {
+			// The kept values (`v|<id>`) written with the value at '/id' replaced, as a corrupt write would leave them.
+			const store = spyStore(h.store, {
+				set: async (key, value, run) => {
+					if (key.startsWith('v|')) {
+						(value as { values: Record<string, unknown> }).values['/id'] = planted;
+					}
+
+					return run();
+				},
+			});
+			const api = h.make({ fetch: todoApi(), store: () => store });
+			const errors = h.record(api, 'storage:error');
+			win.setOnline(false, false);
+			const made = await queued(api.post('todos', { json: { title: 'a' } }));
+			const child = await queued(api.put(`todos/${api.outbox.ref(made, '/id')}`, { json: {} }));
+			win.setOnline(true, false);
+			await api.outbox.flush();
+			// Before: pending for good (size 1, no dead letter), a storage:error at each pass ('Do not know how to serialize a BigInt',
+			// "Cannot read properties of undefined (reading 'replace')").
+			await until(async () => (await api.outbox.deadLetters()).length === 1, 10_000);
+			expect(await api.outbox.deadLetters()).toEqual([expect.objectContaining({ id: child, deadReason: 'parent' })]);
+			expect(await api.outbox.size()).toBe(0);
+			expect(errors).toEqual([]);
+			expect(sent).toEqual([expect.stringMatching(/^POST \/todos /)]);
+		});
+	}
 });
