@@ -65,7 +65,8 @@ export interface ScopeState {
 	probeMs?: number | undefined;
 }
 
-const clamp = (value: unknown, min: number, max: number, fallback: number): number =>
+/** A finite number bounded to [min, max], else `fallback`. */
+export const clamp = (value: unknown, min: number, max: number, fallback: number): number =>
 	typeof value === 'number' && Number.isFinite(value) ? Math.min(max, Math.max(min, value)) : fallback;
 
 /** The longest a granted probe holds a scope's probe slot (`probeTimeoutMs`, `probeMs`), in ms. */
