@@ -186,7 +186,9 @@ export const readRecord = (value: unknown, now: number, maxOpenMs: number): Brea
 	if (((v as number) === 1 || v === 2) && typeof scope === 'string' && scope.length <= 8192 && [openedAt, reopensAt, at].every(Number.isFinite) && Number.isInteger(opens) && opens! >= 0 && (isolated ?? true) === true && (unanswered ?? true) === true) {
 		// Opened no earlier than `maxOpenMs` before its record's date, less the lead an isolation told the tabs is dated by (a
 		// tab dates an opening at it, ms after; an `isolate()` `clearLeadMs` after): what it shows. A true record reads unchanged.
-		const from = Math.min(Math.max(openedAt!, at! - maxOpenMs - clearLeadMs), now);
+		// A date ahead of `now` counts as `now`: else a state read again at each sync (a coordinator's) whose date was far
+		// ahead (a garbled write, up to the hour `readState` takes) started its period again at each read, open until then.
+		const from = Math.min(Math.max(openedAt!, Math.min(at!, now) - maxOpenMs - clearLeadMs), now);
 		return state === 'closed' ? { ...closed(scope, at!), ...(cleared === true && { cleared }) }
 			: state === 'open' ? { v: 2, scope, state, openedAt: from, reopensAt: from + Math.max(0, Math.min(reopensAt! - openedAt!, maxOpenMs)), opens: Math.min(opens!, 32), at: at!, ...(isolated && { isolated }), ...(unanswered && { unanswered }), ...(probed === true && { probed }), failures: bounded(failures, 1000) }
 				: undefined;

@@ -64,3 +64,28 @@ describe('coordinator(kv): a breaker\'s open period over processes whose wall cl
 		expect([record.state, stored().record.opens]).toEqual(['closed', 0]);
 	});
 });
+
+describe('coordinator(kv): an open state the KV holds dated 50 minutes ahead (another program\'s write, a clock far ahead)', () => {
+	afterEach(() => {
+		vi.restoreAllMocks();
+	});
+
+	it('its 30 s period ends 30 s after it was read: it is not moved on at each sync until the date comes near (maxOpenMs 5 minutes)', async () => {
+		const kv = memoryKv();
+		const shared = kvCoordinator(kv as never);
+		const clock = { now: 1_700_000_000_000 };
+		vi.spyOn(Date, 'now').mockImplementation(() => clock.now);
+		const sync = async (message: Partial<SyncMessage>): Promise<SyncAnswer> => shared.sync(scope, { policy, outcomes: [], jitter: 0.5, ...message }) as Promise<SyncAnswer>;
+		await sync({});
+		const at = clock.now + 3_000_000;
+		[...kv.entries.values()][0]!.value = { v: 1, record: { v: 2, scope, state: 'open', openedAt: clock.now, reopensAt: clock.now + 30_000, opens: 1, at }, consecutive: 1, probeAt: 0 };
+		const granted: boolean[] = [];
+		for (let step = 0; step < 4; step++) {
+			granted.push((await sync({ probe: true })).granted !== undefined);
+			clock.now += 15_000;
+		}
+
+		// Before: [false, false, false, false] (and so for 45 minutes: each sync started the period again at its own now).
+		expect(granted).toEqual([false, false, true, false]);
+	});
+});
