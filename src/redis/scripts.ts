@@ -42,7 +42,8 @@ return {tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), v + f, s}`;
  * ARGV[5] is the write's own token (12 random digits), kept in `w` with those of the 7 writes before: a
  * write delivered again (its first reply lost: ioredis resends what was in flight after a reconnect,
  * `@upstash/redis` retries a fetch that failed) finds its token and replies `[1]`, else the process took
- * its own write for another's and counted its report twice.
+ * its own write for another's and counted its report twice. A key read as none is removed first with UNLINK, not DEL:
+ * another program's value of a million members was freed inside the script, Redis answering nobody for over a second.
  */
 export const writes = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -52,7 +53,7 @@ if v ~= tonumber(ARGV[1]) then
 if f == 0 and string.find(w, ARGV[5], 1, true) then return {1} end
 return {0, now, v + f, s}
 end
-if v == 0 then redis.call('DEL', KEYS[1]) end
+if v == 0 then redis.call('UNLINK', KEYS[1]) end
 redis.call('HSET', KEYS[1], 'v', v + 1, 's', ARGV[2], 'w', w == '' and ARGV[5] or string.sub(ARGV[5] .. ' ' .. w, 1, 103))
 if ARGV[3] == '0' then redis.call('PERSIST', KEYS[1]) else redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
 return {1}`;
