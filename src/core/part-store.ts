@@ -38,6 +38,23 @@ const same = <T>(value: T): T => value;
 export const storageMs = (context: PolicyContext): number => context.options.storageTimeoutMs ?? 500;
 
 /**
+ * Hold `world`'s start in `Worlds.holding` (of `context`'s client name and store) until the function returned is called
+ * (later calls do nothing): the outbox's work (`Queue.hold`) and a write a part store keeps after a failure (`PartStore`).
+ */
+export const holdWorld = ({ stores }: PolicyContext, world: World): () => void => {
+	const holding = (stores.get('#world') as Worlds | undefined)?.holding ?? [];
+	const start = (world as { start?: number }).start ?? 0;
+	holding.push(start);
+	let held = true;
+	return () => {
+		if (held) {
+			held = false;
+			holding.splice(holding.indexOf(start), 1);
+		}
+	};
+};
+
+/**
  * The one strategy of every part that persists (the stale cache, the outbox, the breaker) for a
  * store that fails or stalls — an IndexedDB blocked by another tab's upgrade, a quota error, a Cache
  * API that refuses:
@@ -262,9 +279,8 @@ export class PartStore {
 	#keep(key: string): void {
 		this.#failed.add(key);
 		const world = this.#worlds.get(key);
-		const worlds = this.#context.stores.get('#world') as Worlds | undefined;
-		if (world && worlds && !this.#held.has(key)) {
-			this.#held.set(key, worlds.hold(world));
+		if (world && !this.#held.has(key)) {
+			this.#held.set(key, holdWorld(this.#context, world));
 		}
 	}
 

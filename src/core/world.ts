@@ -120,24 +120,11 @@ export class Worlds {
 
 	/**
 	 * The starts (`World`'s `start`) of work under way that asks its world of ids (an outbox's pass, a write being stored or
-	 * followed to its end, the answer of one delivered early while it is kept: `Queue.hold`, which adds and removes them; a
-	 * write a store did not take, while a part store keeps it: `PartStore`): no note made since the oldest is collapsed (`note`),
+	 * followed to its end, the answer of one delivered early while it is kept: `Queue.hold`; a write a store did not take,
+	 * while a part store keeps it: `PartStore`; each through `holdWorld`): no note made since the oldest is collapsed (`note`),
 	 * however many are made — a removal of another id is never taken for one of its own.
 	 */
 	readonly holding: number[] = [];
-
-	/** Hold `world`'s start in `holding` until the function returned is called (later calls do nothing). */
-	hold(world: World): () => void {
-		const start = (world as { start?: number }).start ?? 0;
-		this.holding.push(start);
-		let held = true;
-		return () => {
-			if (held) {
-				held = false;
-				this.holding.splice(this.holding.indexOf(start), 1);
-			}
-		};
-	}
 
 	/**
 	 * Capture the world now for work of `identity`; `now()` is asked at each check, and must still give `was`: the identity

@@ -1,6 +1,6 @@
 import type { OutboxEventType } from './events.js';
 import type { EventFields, PolicyCall, PolicyContext } from '../core/policy.js';
-import type { World, Worlds } from '../core/world.js';
+import type { World } from '../core/world.js';
 import { SubrequestsSpent } from '../core/invocation.js';
 import { SteadfetchError, type SteadfetchErrorCode } from '../errors/SteadfetchError.js';
 import { StorageTimeoutError } from '../errors/StorageTimeoutError.js';
@@ -10,7 +10,7 @@ import { identityDigest } from '../utils/digest.js';
 import { maxTimerMs } from '../utils/validate.js';
 import { wallNow } from '../utils/clock.js';
 import { within } from '../utils/within.js';
-import { partStore, storageMs, type PartStore } from '../core/part-store.js';
+import { holdWorld, partStore, storageMs, type PartStore } from '../core/part-store.js';
 import { autoStore } from '../stores/auto.js';
 import type { KeySpan } from '../stores/types.js';
 import type { ResolvedOutboxOptions } from './options.js';
@@ -1014,7 +1014,7 @@ export class Queue {
 	 */
 	hold(world: World): () => void {
 		letGoEarly(this.refs, this.context.clock.now());
-		return (this.context.stores.get('#world') as Worlds | undefined)?.hold(world) ?? (() => undefined);
+		return holdWorld(this.context, world);
 	}
 
 	/** Claim an entry for this client's replay (`pass`: a pass's), with no await since its record was read: false when claimed already (another request's drain, in workerd). */
