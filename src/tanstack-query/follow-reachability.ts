@@ -42,16 +42,23 @@ export const followReachability = (api: Pick<Client, 'on' | 'reachability'>, onl
 	const setup: Setup = (setOnline) => {
 		let timer: ReturnType<typeof setTimeout> | undefined;
 		const tell = (): void => {
-			clearTimeout(timer);
 			const now = online();
 			setOnline(now);
-			if (!now) {
+			if (now) {
+				clearTimeout(timer);
+				timer = undefined;
+			} else if (timer === undefined) {
 				// Paused, TanStack sends nothing that would find the scope back (a tab alone, no breaker open; a wrong
 				// `navigator.onLine`): once every `probeMs` it is online for one turn, so its paused queries and mutations try
-				// once. An answer makes the scope reachable (told); a failure pauses them again, as they were.
+				// once. An answer makes the scope reachable (told); a failure pauses them again, as they were. A probe already
+				// planned is kept: the events of the other scopes (each change of any scope's reachability calls this) never
+				// push it back.
 				timer = setTimeout(() => {
 					setOnline(true);
-					timer = setTimeout(tell, 0);
+					timer = setTimeout(() => {
+						timer = undefined;
+						tell();
+					}, 0);
 				}, probeMs);
 				(timer as { unref?: () => void }).unref?.(); // A Node or Deno script whose calls are done exits.
 			}
