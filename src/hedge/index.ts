@@ -90,14 +90,15 @@ const drop = (response: Response | undefined): void => void response?.body?.canc
 /**
  * The pause a transient answer asks for, in ms from `now`: its `Retry-After` (a list read whole), and on a 429 (its quota is
  * spent) the longest reset (`reset=`, `t=`: seconds, or epoch seconds past 10⁹, epoch ms past 10¹²: `resetMsOf`) its `RateLimit` (either draft form),
- * `RateLimit-Reset` or `X-RateLimit-Reset` says of a quota not said to have requests left (a policy of `RateLimit` that
+ * `RateLimit-Reset` or `X-RateLimit-Reset` says of a quota not said to have requests left (each policy of `RateLimit` on its own, one
+ * starting at its name or where a member repeats, whatever order its members come in; a policy that
  * has, `r=500`, `remaining=500`, or `RateLimit-Remaining`/`X-RateLimit-Remaining: 500` beside its reset, is not what is spent: its day-long reset is no pause;
  * a field sent twice, `100, 0`, read whole, each remaining with its reset) — not on a 5xx, whose reset fields
  * (sent with every answer by many APIs) tell a quota that is not what failed; 0 for none (a malformed value is none).
  */
 const pauseOf = ({ status, headers }: Response, now: number): number => {
 	let pause = parseRetryAfter(headers.get('retry-after'), now) ?? 0;
-	// Each policy's remaining (`r`) and reset (`t`): a policy ends where a member repeats (rateLimit()'s reading, rate-limit/headers.ts).
+	// Each policy's remaining (`r`) and reset (`t`): a policy ends where a member repeats or a name starts the next (rateLimit()'s reading, rate-limit/headers.ts).
 	let policy: { r?: number; t?: number } = {};
 	const close = (): void => {
 		if (policy.t !== undefined && !(policy.r! >= 1)) {
@@ -111,13 +112,15 @@ const pauseOf = ({ status, headers }: Response, now: number): number => {
 	for (const prefix of status !== 429 ? [] : ['', 'ratelimit-', 'x-ratelimit-']) {
 		const [r = [], t = []] = prefix ? ['remaining', 'reset'].map((name) => `${headers.get(prefix + name)}`.split(',')) : [];
 		const field = prefix ? (r.length < t.length ? t : r).map((_, index) => `remaining=${r[Math.min(index, r.length - 1)]};reset=${t[Math.min(index, t.length - 1)]}`).join() : headers.get('ratelimit');
-		for (const [, name = '', value] of `${field}`.matchAll(/(?:^|[\s,;])(t|reset|r|remaining)\s*=\s*(\d+(?:\.\d+)?)\s*(?=[,;]|$)/gi)) {
+		for (const [, name = '', value, named] of `${field}`.matchAll(/(?:^|[\s,;])(t|reset|r|remaining)\s*=\s*(\d+(?:\.\d+)?)\s*(?=[,;]|$)|,\s*("[^"]*"|[^\s=,;"]+)\s*(?=[,;]|$)/gi)) {
 			const key = /^r(?:emaining)?$/i.test(name) ? 'r' : 't';
-			if (key in policy) {
+			if (named || key in policy) {
 				close();
 			}
 
-			policy[key] = Number(value);
+			if (!named) {
+				policy[key] = Number(value);
+			}
 		}
 
 		close();

@@ -1,0 +1,48 @@
+/**
+ * Defect hunt, thirty-fifth round (traffic policies). hedge()'s TSDoc: a 429's quota reset holds the origin's hedges
+ * only for a quota not said to have requests left, each quota of a `RateLimit` field read on its own.
+ */
+import { describe, expect, it } from 'vitest';
+import { createClient } from '../../src/entries/core.js';
+import { hedge } from '../../src/entries/hedge.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { held } from './counting-origin-kit.js';
+
+/**
+ * Whether a call to the origin is hedged `laterMs` (the client's clock) after a hedge of an earlier call was answered
+ * `status` with `headers`: told by a call to another origin made with it, whose hedge is due with its own.
+ */
+const hedgedAfter = async (status: number, headers: Record<string, string>, laterMs: number): Promise<boolean> => {
+	const clock = new ManualClock();
+	const { pending, fetch } = held();
+	const api = createClient({ clock, fetch, retry: 0, timeout: false, retryBudget: false, hedge: hedge({ delayMs: 30 }) } as never);
+	const hedged: string[] = [];
+	api.on('hedge', ({ url }) => hedged.push(new URL(url).pathname));
+	const first = api.get('https://api.test/first');
+	await waitFor(() => pending.length === 2, 'the first call\'s hedge');
+	pending[1]!.release(new Response('busy', { status, headers }));
+	pending[0]!.release(new Response('ok'));
+	await first.text();
+	clock.advance(laterMs);
+	const calls = [api.get('https://api.test/same'), api.get('https://other.test/other')];
+	await waitFor(() => hedged.includes('/other'), 'the other origin\'s hedge');
+	for (const attempt of pending.slice(2)) {
+		attempt.release(new Response('ok'));
+	}
+
+	expect(await Promise.all(calls.map(async (call) => call.text()))).toEqual(['ok', 'ok']);
+	api.close();
+	return hedged.includes('/same');
+};
+
+describe('hedge(): each quota of a 429\'s RateLimit field is read on its own (a quota starts at its name)', () => {
+	it('a quota with no reset never lends its remaining to the next one\'s reset, nor takes it', async () => {
+		// "burst" (spent, no reset said) and "daily" (its reset before its 500 left): the daily quota is not what is spent.
+		// Before: false (the burst's r=0 with the daily reset: the origin's hedges held for 30 s).
+		expect(await hedgedAfter(429, { ratelimit: '"burst";r=0, "daily";t=86400;r=500' }, 10)).toBe(true);
+		// "burst" (reset said, no remaining: not said to have requests left) beside a "daily" quota with 500 left: a 20 s pause.
+		expect(await hedgedAfter(429, { ratelimit: '"burst";t=20, "daily";r=500;t=86400' }, 10_000)).toBe(false);
+		expect(await hedgedAfter(429, { ratelimit: '"burst";t=20, "daily";r=500;t=86400' }, 20_001)).toBe(true);
+	});
+});
