@@ -37,7 +37,7 @@ export interface HedgeOptions {
 	 * tried while it waited below for a bulkhead slot is tried again). By default the scope's
 	 * observed p90 latency (of its last 64 answers, each timed from when its attempt was sent: after any
 	 * wait below for a bulkhead slot or a rate-limit token, a winning hedge's without the delay before
-	 * it), bounded to [50 ms, 2 s]; 2 s until 10 are seen.
+	 * it; an answer a layer below gave without sending the attempt, an app's memo, is none), bounded to [50 ms, 2 s]; 2 s until 10 are seen.
 	 * @default the scope's p90, in [50, 2_000]
 	 */
 	delayMs?: number;
@@ -176,8 +176,10 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Timers
 	const send = (hedge: number): void => {
 		last = hedge;
 		const controller = new AbortController();
-		// Its own answer time is the scope's sample (a hedge's, not the delay before it went: the p90 would climb on it).
+		// Its own answer time is the scope's sample (a hedge's, not the delay before it went: the p90 would climb on it), once
+		// it went out (an answer of a layer below that never sent it, an app's memo, is none of the scope's).
 		let started = clock.now();
+		let out = false;
 		const body = source;
 		if (hedge < maxHedges && request.body) {
 			source = source.clone();
@@ -214,13 +216,15 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Timers
 			...init,
 			hedge: () => {
 				const refused = admit(settled || !!timers.closed, context, latencies, request, scope, hedge);
-				went ||= !refused;
+				out = !refused;
+				went ||= out;
 				return refused;
 			},
 		} : {
 			...init,
 			sending: () => {
 				started = clock.now();
+				out = true;
 				// Unanswered `delayMs` from then: a hedge tried while it waited (no slot, no token: not sent) is tried again.
 				if (timer !== undefined && !went && !settled) {
 					arm(0);
@@ -257,7 +261,10 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Timers
 					arm(last, after);
 				}
 			} else {
-				latencies.scope(scope).add(clock.now() - started);
+				if (out) {
+					latencies.scope(scope).add(clock.now() - started);
+				}
+
 				finish(controller);
 				drop(lost);
 				resolve(response);

@@ -1,10 +1,12 @@
 /**
  * Defect hunt, thirty-fifth round (traffic policies). hedge()'s TSDoc: a 429's quota reset holds the origin's hedges
- * only for a quota not said to have requests left, each quota of a `RateLimit` field read on its own.
+ * only for a quota not said to have requests left, each quota of a `RateLimit` field read on its own. Its `delayMs`: the
+ * p90 of the scope's answers, each timed from when its attempt was sent (an answer of an app's layer below, never sent, is none).
  */
 import { describe, expect, it } from 'vitest';
 import { createClient } from '../../src/entries/core.js';
 import { hedge } from '../../src/entries/hedge.js';
+import type { Policy } from '../../src/entries/policy.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { held } from './counting-origin-kit.js';
@@ -44,5 +46,31 @@ describe('hedge(): each quota of a 429\'s RateLimit field is read on its own (a 
 		// "burst" (reset said, no remaining: not said to have requests left) beside a "daily" quota with 500 left: a 20 s pause.
 		expect(await hedgedAfter(429, { ratelimit: '"burst";t=20, "daily";r=500;t=86400' }, 10_000)).toBe(false);
 		expect(await hedgedAfter(429, { ratelimit: '"burst";t=20, "daily";r=500;t=86400' }, 20_001)).toBe(true);
+	});
+});
+
+describe('hedge(): an answer an app\'s layer below gave without sending the attempt is no latency of the scope', () => {
+	it('12 answers of a memo layer leave the delay at 2 s (fewer than 10 seen), and the next real call unhedged', async () => {
+		const clock = new ManualClock();
+		const { pending, fetch } = held();
+		const memo: Policy<'memo'> = {
+			slot: 'memo',
+			create: () => ({ layer: (next) => async (request, init) => new URL(request.url).pathname.startsWith('/memo/') ? new Response('memo') : next(request, init) }),
+		};
+		const api = createClient({ clock, fetch, retry: 0, timeout: false, breaker: false, hedge: hedge(), memo } as never);
+		const hedged: string[] = [];
+		api.on('hedge', ({ url }) => hedged.push(new URL(url).pathname));
+		for (let index = 0; index < 12; index++) {
+			expect(await api.get(`https://api.test/memo/${index}`).text()).toBe('memo');
+		}
+
+		// Before: 50 (twelve 0 ms "answers": the real call below was hedged after 50 ms, two requests where one).
+		expect((api.stats()['https://api.test'] as { hedge?: { delayMs: number } } | undefined)?.hedge?.delayMs ?? 2000).toBe(2000);
+		const real = api.get('https://api.test/real');
+		await waitFor(() => pending.length === 1, 'the real call sent');
+		pending[0]!.release(new Response('origin'));
+		expect(await real.text()).toBe('origin');
+		expect(hedged).toEqual([]);
+		api.close();
 	});
 });
