@@ -57,7 +57,8 @@ export interface RateLimitOptions {
 	 * fail with `RateLimitedError` at once past their time budget). Without a limit said (a `Retry-After` alone),
 	 * one call goes at the reset, alone, and the others once it is answered: unless that answer says the quota is
 	 * spent again (a 429 with a new `Retry-After`), then they wait for that reset (each within its time budget, else
-	 * `RateLimitedError`); given no answer (a network failure), the next call goes alone.
+	 * `RateLimitedError`); given no answer (a network failure), the next call goes alone. Only the answers of attempts
+	 * that went out are read: one a layer below gave without sending (an app's memo, with the headers it kept) says nothing.
 	 * @default true
 	 */
 	fromHeaders?: boolean;
@@ -242,7 +243,12 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 					bucket.leadUntil = 0;
 				}
 
-				buckets.learn(scope, response);
+				// The server's word only: not an answer a layer below gave without sending the attempt (an app's memo, with the
+				// headers it kept), nor a hedge's that never went.
+				if (went && (hedge || out === undefined || (call as Call).wentOut(init?.steadfetchRun) !== out)) {
+					buckets.learn(scope, response);
+				}
+
 				return response;
 			}, (error: unknown) => {
 				if (first) {

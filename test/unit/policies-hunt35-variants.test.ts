@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { createClient } from '../../src/entries/core.js';
 import { hedge } from '../../src/entries/hedge.js';
+import { rateLimit } from '../../src/entries/rate-limit.js';
 import type { Policy } from '../../src/entries/policy.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -71,6 +72,34 @@ describe('hedge(): an answer an app\'s layer below gave without sending the atte
 		pending[0]!.release(new Response('origin'));
 		expect(await real.text()).toBe('origin');
 		expect(hedged).toEqual([]);
+		api.close();
+	});
+});
+
+describe('rateLimit(): an answer an app\'s layer below gave without sending the attempt is not the server\'s word', () => {
+	it('a memo\'s kept answer saying remaining=0, reset=30 does not block the scope', async () => {
+		let sent = 0;
+		const fetch = (async () => {
+			sent++;
+			return new Response('origin');
+		}) as typeof globalThis.fetch;
+		const memo: Policy<'memo'> = {
+			slot: 'memo',
+			create: () => ({ layer: (next) => async (request, init) => new URL(request.url).pathname.startsWith('/memo/') ? new Response('kept', { headers: { ratelimit: 'limit=10, remaining=0, reset=30' } }) : next(request, init) }),
+		};
+		const api = createClient({ fetch, retry: 0, breaker: false, rateLimit: rateLimit(), memo } as never);
+		expect(await api.get('https://api.test/memo/1').text()).toBe('kept');
+		// Before: RateLimitedError (retry in 30 s: the scope blocked by a word no server said now), no request sent.
+		expect(await api.get('https://api.test/real').text()).toBe('origin');
+		expect(sent).toBe(1);
+		api.close();
+	});
+
+	it('the server\'s own word still blocks it', async () => {
+		const fetch = (async () => new Response('origin', { headers: { ratelimit: 'limit=10, remaining=0, reset=30' } })) as typeof globalThis.fetch;
+		const api = createClient({ fetch, retry: 0, breaker: false, rateLimit: rateLimit() });
+		expect(await api.get('https://api.test/one').text()).toBe('origin');
+		await expect(api.get('https://api.test/two').text()).rejects.toMatchObject({ code: 'RATE_LIMITED' });
 		api.close();
 	});
 });
