@@ -241,10 +241,11 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Timers
 			}
 
 			pending--;
-			// The origin asked for a pause (a transient answer's `Retry-After` or rate-limit reset: `pauseOf`): no further hedge
-			// to its scope before it, of this race or another; at most the call's `retry.maxRetryAfter`.
+			// The origin asked for a pause (a transient answer's `Retry-After` or rate-limit reset: `pauseOf`; of an attempt that
+			// went out: a layer below's own answer is not the origin's): no further hedge to its scope before it, of this race or
+			// another; at most the call's `retry.maxRetryAfter`.
 			const now = clock.now();
-			const after = classifyStatus(response.status)?.transient ? Math.min(maxPause, pauseOf(response, now)) : 0;
+			const after = out && classifyStatus(response.status)?.transient ? Math.min(maxPause, pauseOf(response, now)) : 0;
 			if (after) {
 				latency.quiet = Math.max(latency.quiet, now + after);
 			}

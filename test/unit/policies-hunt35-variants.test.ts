@@ -103,3 +103,26 @@ describe('rateLimit(): an answer an app\'s layer below gave without sending the 
 		api.close();
 	});
 });
+
+describe('hedge(): a 429 an app\'s layer below gave without sending the attempt is no pause of the origin\'s', () => {
+	it('a memo\'s kept 429 with Retry-After: 20 leaves the next real call hedged', async () => {
+		const { pending, fetch } = held();
+		const memo: Policy<'memo'> = {
+			slot: 'memo',
+			create: () => ({ layer: (next) => async (request, init) => new URL(request.url).pathname.startsWith('/memo/') ? new Response('busy', { status: 429, headers: { 'retry-after': '20' } }) : next(request, init) }),
+		};
+		const api = createClient({ clock: new ManualClock(), fetch, retry: 0, timeout: false, retryBudget: false, hedge: hedge({ delayMs: 30 }), memo } as never);
+		const hedged: string[] = [];
+		api.on('hedge', ({ url }) => hedged.push(new URL(url).pathname));
+		await expect(api.get('https://api.test/memo/1').text()).rejects.toMatchObject({ response: { status: 429 } });
+		const real = api.get('https://api.test/real');
+		// Before: never hedged (its hedges held for 20 s by the memo's word).
+		await waitFor(() => hedged.includes('/real'), 'the real call\'s hedge');
+		for (const attempt of pending) {
+			attempt.release(new Response('origin'));
+		}
+
+		expect(await real.text()).toBe('origin');
+		api.close();
+	});
+});
