@@ -1,6 +1,7 @@
 import { healthAt } from '../bands/bands.js';
 import type { Policy, PolicyCall, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { Layer } from '../core/types.js';
+import type { Call } from '../core/call.js';
 import { check, optionsOf, isPositiveFinite, offOnly } from '../utils/validate.js';
 import { classify, classifyAnswer, type Classification } from '../errors/classify.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
@@ -88,7 +89,8 @@ interface Seen {
  * full, rate limited, an app's policy, a steadfetch service worker's `503` for a refusal of its client's own: any
  * `Steadfetch-Error` but `NETWORK`, `TIMEOUT` or an HTTP one); one a wrapper answered before its run's first attempt, by how that attempt
  * ends, once it goes out. One refused before any attempt reached the network is not
- * counted (an app's policy without a band sits inside this one: its refusal is none), nor one that
+ * counted (an app's policy without a band sits inside this one: its refusal is none, and so is an answer it gave without
+ * sending the attempt, a memo's, a kept `503`), nor one that
  * ended with the caller's abort or an error of the app's own (`UNKNOWN`); a request `dedupe()` shared
  * goes on past its first caller's abort for the callers still waiting, and counts by how it ends. Failures are `classify()`'s. Per call,
  * `health: false` leaves the call uncounted.
@@ -150,9 +152,20 @@ const createHealth = ({ clock, emit, perCall, scopeOf }: PolicyContext, windowMs
 
 		// Its caller's own signal ended it (the request is not one dedupe shares with a later caller): ABORTED, as every part counts it.
 		const gone = (): boolean | undefined => call.signal?.aborted && request.signal.aborted;
+		// The attempts that went out so far (`Call.wentOut`; of a hedge, every send): an answer with none more was a layer's
+		// inside this one (an app's memo, a kept 503), the attempt never sent.
+		const outSoFar = (): number | undefined => init.hedge ? (call as Call).sends : (call as Call).wentOut?.(init.steadfetchRun);
+		const before = outSoFar();
 		return next(request, init).then((response) => {
 			let classified = gone() ? aborted : classifyAnswer(response);
-			if (classified?.transient && refusal(response)) {
+			if (outSoFar() === before && before !== undefined && classified !== aborted) {
+				// Not sent: no outcome, no latency of the scope. The call's last real outcome stays (none: the call is not counted).
+				if (mark.last === undefined && mark.flying === 1) {
+					mark.sentAt = undefined;
+				}
+
+				classified = mark.last;
+			} else if (classified?.transient && refusal(response)) {
 				// A steadfetch service worker's refusal of its client's own: the origin was not asked. The call's last real
 				// outcome stays (none: the call is not counted), as for a refusal of a layer inside this one.
 				classified = mark.last ?? unknown;
