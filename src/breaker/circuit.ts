@@ -108,7 +108,10 @@ export interface Circuit {
 	asked?: number | undefined;
 	/** This context's latest probe (its claim, then its request): a call waiting for an early probe goes on when it settles. */
 	probing?: Promise<unknown>;
-	/** When this tab last answered another tab's `ask` of the scope (epoch ms; tabs.ts: at most once a second). */
+	/**
+	 * When this tab last answered another tab's `ask` of the scope, or told back its window to another tab's outcome (epoch
+	 * ms; tabs.ts: at most once a second).
+	 */
 	answered?: number;
 	/** When this context (one without a page) last took a page's recovery trigger for the scope (epoch ms; tabs.ts: at most once a second). */
 	recovered?: number;

@@ -97,7 +97,11 @@ const ask: NonNullable<Circuits['ask']> = (circuits, circuit) => {
  * (each tab's own count short of it) open every tab (a script of the origin that posts failures can open it so, as it
  * can by calling the API; the open period is bounded by `maxOpenMs`). The ratio is the tabs': a tab's window that holds
  * more calls than this one's (calls made before this tab started, or met the scope) is taken in its place, so the
- * failures of a tab that also had many successes do not open a tab that heard only those failures.
+ * failures of a tab that also had many successes do not open a tab that heard only those failures. The other way round,
+ * a tab whose window holds more calls than the one an outcome carries tells its own back (a closed record with its
+ * counts, no `outcome`; at most once a second per scope, `Circuit.answered`), taken by the tabs likewise: a tab opened
+ * after another tab's successes counts its own failures over the tabs' calls once that answer landed (a message is
+ * faster than a call; failures counted before it, within ms of its first, count over its own calls).
  */
 const hear = (circuits: Circuits, circuit: Circuit, received: BreakerRecord, value: unknown): void => {
 	const { outcome, unanswered, window, failures } = value as Partial<BreakerRecord>;
@@ -106,17 +110,28 @@ const hear = (circuits: Circuits, circuit: Circuit, received: BreakerRecord, val
 	// failures), whole counts as a tab's own are; one that does not is no outcome of a tab (nor of reachability).
 	const failed = bounded(window?.failures, 1e6);
 	const calls = bounded(window?.calls, 1e6);
+	const current = received.state === 'closed' && circuit.record.state === 'closed' && Number(window?.at) >= Math.max(circuits.cleared, circuit.record.at - clearLeadMs);
 	if (outcome === 0 ? failures === undefined && calls > failed : outcome === 1 && bounded(failures, 1) && failed && failed <= calls) {
 		if (!unanswered) {
 			circuits.context.reached?.(received.scope);
 		}
 
-		if (received.state === 'closed' && circuit.record.state === 'closed' && Number(window?.at) >= Math.max(circuits.cleared, circuit.record.at - clearLeadMs)) {
+		if (current) {
 			// The window that tab counted before this outcome, when it holds more calls than this one's: the calls this tab did
 			// not hear (made before it started, or met the scope) count here too, so its ratio is the tabs' (`takeWindow`).
 			takeWindow(circuits, circuit, { calls: calls - 1, failures: failed - outcome!, at: window!.at });
 			circuits.count(circuit, circuit.record, circuits.clock.now(), outcome === 1, 0, undefined, unanswered === true);
+			// This tab's window holds more calls than that tab's (which did not hear those this one counted before it started):
+			// told back, at most once a second per scope (`Circuit.answered`), so that tab's ratio is the tabs' too.
+			const now = circuits.clock.now();
+			if (circuit.record.state === 'closed' && circuit.window.sums(now)[0] > calls && !(Math.abs(now - circuit.answered!) < askMs)) {
+				circuit.answered = now;
+				circuits.channel!.post(counted(circuits, circuit));
+			}
 		}
+	} else if (outcome === undefined && current) {
+		// Another tab's window told back to this tab's outcome: taken when it holds more calls, as an outcome's is.
+		takeWindow(circuits, circuit, window);
 	}
 };
 
