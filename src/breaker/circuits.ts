@@ -306,7 +306,7 @@ const takeCounts = (circuits: Circuits, circuit: Circuit, received: BreakerRecor
  * Take a ratio window counted elsewhere (a stored record's, another tab's: `counted`, outside input) in place of the
  * circuit's when it holds more calls: its calls at most 10⁶ and its failures at most its calls, counted no later than
  * now, none once older than `windowMs` (`takeCounts`; tabs.ts `hear`, where a tab started since, or that met the
- * scope since, has not heard the calls counted before; `tally`, for a peer `extend()` made since).
+ * scope since, has not heard the calls counted before; `tally`, for a peer `extend()` made since, and from a peer made before).
  */
 export const takeWindow = ({ clock, settings: { windowMs } }: Circuits, { window }: Circuit, counted: Partial<NonNullable<BreakerRecord['window']>> | undefined): void => {
 	const now = clock.now();
@@ -411,6 +411,18 @@ export const tally = (circuits: Circuits, circuit: Circuit, record: BreakerRecor
 	const before = circuit.consecutive;
 	// Without an HTTP answer: none, or a steadfetch service worker's saying its attempts got none (a recovery trigger cuts such an opening short).
 	const missed = !response || (failed === true && unanswered(response));
+	if (!circuits.link && failed !== undefined && record === circuit.record && record.state === 'closed' && circuits.peers.size > 1) {
+		// A peer's window that holds more calls than this client's (this one made by `extend()` since) is taken first: this
+		// client's outcome counts in the ratio over the calls of both.
+		eachPeer(circuits, (peer) => {
+			const twin = known(peer, record.scope);
+			if (twin?.record.state === 'closed') {
+				const [calls, failures] = twin.window.sums(now);
+				takeWindow(circuits, circuit, { calls, failures, at: now });
+			}
+		});
+	}
+
 	circuits.count(circuit, record, now, failed, retryAfterMs, probe, missed, call?.waitUntil);
 	if (circuits.link) {
 		// A probe that counts as nothing frees the coordinator's grant too (else held, then counted failed).

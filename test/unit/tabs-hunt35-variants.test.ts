@@ -4,7 +4,9 @@
  * one name over one store, told by BroadcastChannel (`sharedTabs`, as in recovery-hunt35-variants.test.ts).
  */
 import { describe, expect, it, vi } from 'vitest';
-import { flush, origin, sharedTabs, times, windowEachTest } from './breaker-kit.js';
+import { createClient, memoryStore } from '../../src/entries/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { FakeOrigin, flush, origin, sharedTabs, t0, times, windowEachTest } from './breaker-kit.js';
 
 /** Failures in a row never open it here: only the ratio, over at least 5 calls. */
 const byRatio = { consecutiveFailures: 100, minimumThroughput: 5, failureRatio: 0.5, windowMs: 30_000 };
@@ -87,3 +89,23 @@ describe('breaker across tabs: a tab opened after another tab\'s successes fails
 	});
 });
 
+
+describe('breaker without tabs (Node, Deno, Workers): a client extend() made after its parent\'s successes fails itself', () => {
+	it('its own failures (5 of 15 calls across the two) open neither, and its sixth call goes out', async () => {
+		const clock = new ManualClock(t0);
+		const server = new FakeOrigin();
+		const parent = createClient({ clock, random: () => 0.5, name: 'h35-tabs-peers', store: () => memoryStore('h35-tabs-peers'), fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, breaker: byRatio });
+		const call = async (api: typeof parent): Promise<string> => api.get(`${origin}/x`).then((response) => String(response.status), (error: { code?: string; name: string }) => error.code ?? error.name);
+		try {
+			expect(await times(10, async () => call(parent))).toEqual(Array(10).fill('200'));
+			const later = parent.extend({});
+			server.answer(503);
+			const calls = await times(6, async () => call(later));
+			// Before: [5 × 'HTTPError', 'CIRCUIT_OPEN'] and both open: the child counted its 5 failures over its 5 calls.
+			expect([calls, parent.breaker(origin).state, later.breaker(origin).state]).toEqual([Array(6).fill('HTTPError'), 'closed', 'closed']);
+			later.close();
+		} finally {
+			parent.close();
+		}
+	});
+});
