@@ -969,13 +969,18 @@ export class Queue {
 			const record = stored && await this.read(stored.key, true, budget);
 			// Still pending here after the read (a delivery of this client's meanwhile removed it: never written back),
 			// and not removed by a clear of its identity (noted by its digest: `clear`) through any client of the name.
-			if (!isRecord(record) || !world.current('outbox', id) || !world.current('outbox', record.identity) || !this.pending.find(id)) {
+			const current = (): boolean => isRecord(record) && world.current('outbox', id) && world.current('outbox', record.identity) && !!this.pending.find(id);
+			if (!isRecord(record) || !current()) {
 				return false;
 			}
 
 			// The dependent by a key of its own (`linkKey`): its record is not written again per dependent.
 			if (dependent !== undefined) {
 				await this.store.set(linkKey(id, dependent), 1, budget);
+				// Not once a discard or clear (under the drain's lock, not this one) began while the store took it: the removed record is never written back.
+				if (!current()) {
+					return false;
+				}
 			}
 
 			// Each once, at most `maxListed` (a record listing more is malformed): one past it is not recorded.
