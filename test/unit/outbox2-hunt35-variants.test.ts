@@ -371,3 +371,56 @@ describe('alice\'s entry replayed while its async token() answers after a switch
 		}
 	}, 30_000);
 });
+
+describe('a parent discarded while its dependent\'s own record is stored', () => {
+	it('the dependent is never sent: a \'parent\' dead letter, or refused', async () => {
+		const name = 'hunt35b-dependent-write';
+		const inner = memoryStore(name);
+		let parentKey = '';
+		let hold = false;
+		let writing = false;
+		const write = gate();
+		const store = spyStore(inner, {
+			async set(key, _value, run) {
+				if (hold && key.startsWith('p|') && key !== parentKey) {
+					hold = false;
+					writing = true;
+					await write.wait;
+				}
+
+				return run();
+			},
+		});
+		let offline = true;
+		const sent: string[] = [];
+		const fetch = async (given: string | URL | Request): Promise<Response> => {
+			const input = given as Request;
+			if (offline) {
+				throw new TypeError('Failed to fetch');
+			}
+
+			sent.push(`${input.method} ${new URL(input.url).pathname}`);
+			return input.method === 'POST' ? Response.json({ id: 5 }, { status: 201 }) : new Response(null, { status: 204 });
+		};
+
+		const api = createClient({ name, store: () => store, fetch, retry: 0, breaker: false, staleCache: false, baseUrl: 'https://api.test/', outbox: outbox() });
+		try {
+			const parent = await queued(api.post('todos', { json: { title: 'a' } }));
+			parentKey = (await inner.keys()).find((key) => key.includes(parent))!;
+			const placeholder = api.outbox.ref(parent, '/id');
+			hold = true;
+			const child = api.patch(`todos/${placeholder}`, { json: { done: true } }).then(() => 'sent', (error: { code?: string; name: string }) => error.code ?? error.name);
+			await waitFor(() => writing, 'the dependent being stored');
+			await api.outbox.discard(parent);
+			write.open();
+			const outcome = await child;
+			offline = false;
+			await api.outbox.flush();
+			const dead = (await api.outbox.deadLetters()).map((each) => each.deadReason);
+			expect([sent, await api.outbox.size()]).toEqual([[], 0]);
+			expect(outcome === 'QUEUED' ? dead : []).toEqual(outcome === 'QUEUED' ? ['parent'] : []);
+		} finally {
+			api.close();
+		}
+	}, 30_000);
+});
