@@ -4,7 +4,7 @@ import { AuthError } from '../errors/AuthError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import { originPrefixes } from '../utils/origins.js';
 import { offOnly } from '../utils/validate.js';
-import type { AuthSettings } from './options.js';
+import type { AuthSettings, Flight } from './options.js';
 import { linkTabs, type TabLink } from './tabs.js';
 import { Closing } from '../core/closing.js';
 import type { Call } from '../core/call.js';
@@ -58,11 +58,12 @@ export class Auth implements PolicyParts {
 	 * its error `failure`): a waiter that sees it move skips its own, unless the last was of a session that had ended as it
 	 * finished (`staleAt`: its generation); after a failure, it fails with it (`heardAt`: the last was another tab's).
 	 * `flight`: the refresh in flight, shared by the calls; in a Worker, where a promise made in one request
-	 * never settles in another once the first ended, only by the calls of the request that started it (`owner`: the
-	 * request context object of the `waitUntil` calls get from `client.withContext(ctx)`, one per `ctx` however many
-	 * times it is called; a per-call `waitUntil` is its own); a call without one shares none. State is shared across
-	 * requests (the token, `generation`), never a promise. `world`: that of the call that started `flight`
-	 * (`PolicyCall.world`): a call of a later one (after an identity change, a clear) does not join it (`#renew`).
+	 * never settles in another once the first ended, only by the calls of the request that started it: each request its
+	 * own in `flights` (by the request context object of the `waitUntil` calls get from `client.withContext(ctx)`, one per
+	 * `ctx` however many times it is called; a per-call `waitUntil` is its own), so another request's refresh never takes
+	 * its place; a call without one shares none (`#slot`). State is shared across requests (the token, `generation`),
+	 * never a promise. `world`: that of the call that started `flight` (`PolicyCall.world`): a call of a later one (after
+	 * an identity change, a clear) does not join it (`#renew`).
 	 */
 	readonly #settings: AuthSettings;
 	/** The origins, as URL prefixes (`['']` for `'*'`): they also name the refresh shared by tabs (tabs.ts). */
@@ -114,10 +115,24 @@ export class Auth implements PolicyParts {
 		return (await this.#settings.token()) ?? undefined;
 	}
 
-	/** The refresh in flight `call` may wait for (`requestScoped()` inlined: its chunk costs bytes here). */
-	#joinable(call: PolicyCall): Promise<void> | undefined {
+	/**
+	 * Where the refresh `call` may wait for is kept (`requestScoped()` inlined: its chunk costs bytes here): the client's
+	 * one, or in a Worker its request's (`flights`); none for a call of no request there.
+	 */
+	#slot(call: PolicyCall): Flight | undefined {
 		const settings = this.#settings;
-		return globalThis.navigator?.userAgent !== 'Cloudflare-Workers' || (call.waitUntil && requestOf(call) === settings.owner) ? settings.flight : undefined;
+		if (globalThis.navigator?.userAgent !== 'Cloudflare-Workers') {
+			return settings;
+		}
+
+		const owner = call.waitUntil && requestOf(call) as object;
+		if (!owner) {
+			return undefined;
+		}
+
+		const slot = settings.flights.get(owner) ?? {};
+		settings.flights.set(owner, slot);
+		return slot;
 	}
 
 	/** The token on every attempt to one of the origins, read before each; noted on the call for `wrap`. */
@@ -133,16 +148,17 @@ export class Auth implements PolicyParts {
 			return next(request, init);
 		}
 
-		const flight = call?.replay && this.#joinable(call);
+		const slot = call?.replay ? this.#slot(call) : undefined;
+		const flight = slot?.flight;
 		const tabs = this.#tabs;
-		if (flight) {
+		if (call && flight) {
 			// An outbox replay that starts while a refresh runs waits for it (within its own time budget
 			// and signal: ky's; the client's close() refuses it): it is someone's stored write, and a token read while the app is halfway
 			// through signing someone else in must not carry it. Made for another identity than the one
 			// the refresh left signed in, it is not sent (it stays queued for its own identity). Only
 			// replays wait: the app's own calls — the refresh's own request among them — go at once. A refresh started
 			// before an identity change or a clear left a token of the session that ended: not sent with it either.
-			const world = this.#settings.world!;
+			const world = slot.world!;
 			await this.#waiting(request.signal, (bound) => until(flight.catch(() => undefined), bound));
 			if (call.identity !== this.#context.identity() || !world.current()) {
 				throw new AuthError(identityChanged, call.scope ?? '');
@@ -331,27 +347,28 @@ export class Auth implements PolicyParts {
 	 */
 	async #renew(call: PolicyCall, old: Token, bound: AbortSignal, seen = this.#settings.generation): Promise<void> {
 		const settings = this.#settings;
-		let flight = this.#joinable(call);
+		// A call of no request in a Worker shares none: its own, kept nowhere.
+		const slot: Flight = this.#slot(call) ?? {};
+		let flight = slot.flight;
 		// A refresh started in another world (before an identity change or a clear: `PolicyCall.world`) is not this call's:
 		// its token is of the session that ended. Wait for it to end (one at a time), then refresh unless the token changed
 		// from the one it left (another tab refreshed for this session meanwhile; not a count that its own word moved:
 		// `Infinity`). `world` is kept once the flight ended: the last one's, overwritten by the next.
-		while (flight && !settings.world!.current()) {
+		while (flight && !slot.world!.current()) {
 			await until(flight.catch(() => undefined), bound);
 			old = await this.#current();
 			seen = Infinity;
-			flight = this.#joinable(call);
+			flight = slot.flight;
 		}
 
 		flight ??= this.#refresh(old, seen, call).finally(() => {
-			if (settings.flight === flight) {
-				settings.flight = undefined;
+			if (slot.flight === flight) {
+				slot.flight = undefined;
 			}
 		});
-		settings.flight = flight;
+		slot.flight = flight;
 		// A joiner's world is the one the refresh started in (its identity, no clear between): either stands for it.
-		settings.world = call.world;
-		settings.owner = requestOf(call);
+		slot.world = call.world;
 
 		await until(flight, bound);
 		// Only when the last refresh to end was another tab's: this tab's refresh() stored its token before it resolved.

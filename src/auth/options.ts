@@ -69,6 +69,9 @@ export interface AuthOptions {
 	refreshTimeoutMs?: number;
 }
 
+/** A refresh in flight and the world of the call that started it (`Auth`'s `#slot`): the client's, or a Worker request's. */
+export type Flight = { flight?: Promise<void> | undefined; world?: World | undefined };
+
 /** The options checked (a `RangeError` naming the option and the value), with their defaults; `origins` normalised. */
 export const checkAuthOptions = (options: AuthOptions) => {
 	const { token, refresh, scheme = 'Bearer', origins, refreshTimeoutMs = 10_000 } = optionsOf(options, 'auth');
@@ -77,7 +80,7 @@ export const checkAuthOptions = (options: AuthOptions) => {
 	check(isToken(scheme), 'auth.scheme', scheme, 'an HTTP auth scheme');
 	check(isPositiveTimerMs(refreshTimeoutMs), 'auth.refreshTimeoutMs', refreshTimeoutMs, positiveTimerMs);
 	// With the refresh's state (auth.ts `Auth`): every client given this `auth()`, a client and its `extend()`s, shares it.
-	return { token, refresh, scheme, refreshTimeoutMs, origins: checkOrigins('auth.origins', origins), calling: false, by: Math.random(), generation: 0, staleAt: -1, failedAt: -1, failure: undefined as unknown, heardAt: -1, left: undefined as string | undefined, leftBy: undefined as string | undefined, flight: undefined as Promise<void> | undefined, world: undefined as World | undefined, owner: undefined as unknown };
+	return { token, refresh, scheme, refreshTimeoutMs, origins: checkOrigins('auth.origins', origins), calling: false, by: Math.random(), generation: 0, staleAt: -1, failedAt: -1, failure: undefined as unknown, heardAt: -1, left: undefined as string | undefined, leftBy: undefined as string | undefined, flight: undefined as Promise<void> | undefined, world: undefined as World | undefined, flights: new WeakMap<object, Flight>() };
 };
 
 /** `AuthOptions` checked, with their defaults. */
