@@ -260,7 +260,6 @@ export class Auth implements PolicyParts {
 	 */
 	async #refresh(old: Token, seen: number, { scope = '', world }: PolicyCall): Promise<void> {
 		const settings = this.#settings;
-		const signal = AbortSignal.timeout(settings.refreshTimeoutMs);
 		const run = async (): Promise<void> => {
 			// Another tab (or call) refreshed meanwhile: its token is the one to use — unless the last refresh that ended was
 			// of a session that had ended (`staleAt`): the token it left is not this session's, whatever changed.
@@ -280,6 +279,8 @@ export class Auth implements PolicyParts {
 			let ok = false;
 			let running: unknown;
 			try {
+				// Timed from here: a wait for the lock (another tab's refresh, one gone without a word) takes none of it.
+				const signal = AbortSignal.timeout(settings.refreshTimeoutMs);
 				settings.calling = true;
 				running = settings.refresh();
 				settings.calling = false;

@@ -65,3 +65,40 @@ describe('in a Worker, a refresh per request', () => {
 		expect([await first, await other, await second, during]).toEqual(['{"ok":true}', '{"ok":true}', '{"ok":true}', 2]);
 	});
 });
+
+describe('refreshTimeoutMs across tabs', () => {
+	it('a refresh run after waiting for a Web Lock held elsewhere (a tab gone, no word) gets its whole refreshTimeoutMs', async () => {
+		const name = `h35-lock-${crypto.randomUUID()}`;
+		let token = 'old';
+		let refreshes = 0;
+		const sent: Array<string | null> = [];
+		const client = createClient({
+			name, prefix: 'https://api.test/', store: memoryStore, retry: 0, staleCache: false,
+			auth: auth({ origins: ['https://api.test'], refreshTimeoutMs: 1_000, token: () => token, refresh: async () => {
+				refreshes++;
+				await new Promise((resolve) => setTimeout(resolve, 200)); // A fifth of refreshTimeoutMs.
+				token = 'new';
+			} }),
+			fetch: (async (input: Request) => {
+				const value = input.headers.get('authorization');
+				sent.push(value);
+				return value === 'Bearer new' ? Response.json({ ok: true }) : new Response('no', { status: 401 });
+			}) as typeof fetch,
+		} as never) as unknown as Client;
+		made.push(client);
+		// Another tab's refresh holds the lock, and that tab goes away without a word (its refresh never told).
+		let granted!: () => void;
+		const taken = new Promise<void>((resolve) => {
+			granted = resolve;
+		});
+		const holder = navigator.locks.request(`steadfetch:${name}/auth https://api.test/`, async () => {
+			granted();
+			await new Promise((resolve) => setTimeout(resolve, 500));
+		});
+		await taken;
+		const answer = await outcome(client.get('a'));
+		await holder;
+		// Before: 'AuthError' (cause: the timeout's), refresh() called with what was left of a timer started before the wait.
+		expect([answer, refreshes, sent]).toEqual(['{"ok":true}', 1, ['Bearer old', 'Bearer new']]);
+	});
+});
