@@ -18,17 +18,19 @@ afterEach(() => {
 type Ctx = { waitUntil(promise: Promise<unknown>): void };
 type Client = ReturnType<typeof createClient> & { withContext(ctx: Ctx): ReturnType<typeof createClient> };
 
-/** A client on `https://api.test/` whose origin answers 401 to any token but 'new'; refreshes held until `finish()`. */
-const setup = () => {
+/**
+ * A client named `name` on `https://api.test/` whose origin answers 401 to any token but 'new'; its `refresh` waits for
+ * `settle` (then the token is 'new'), given `refreshTimeoutMs` when set.
+ */
+const setup = (settle: () => Promise<unknown>, name = `h35-auth-${crypto.randomUUID()}`, refreshTimeoutMs?: number) => {
 	const sent: Array<string | null> = [];
 	let token = 'old';
 	let refreshes = 0;
-	const gates: Array<() => void> = [];
 	const client = createClient({
-		name: `h35-auth-${crypto.randomUUID()}`, prefix: 'https://api.test/', store: memoryStore, retry: 0, staleCache: false,
-		auth: auth({ origins: ['https://api.test'], token: () => token, refresh: async () => {
+		name, prefix: 'https://api.test/', store: memoryStore, retry: 0, staleCache: false,
+		auth: auth({ origins: ['https://api.test'], ...(refreshTimeoutMs && { refreshTimeoutMs }), token: () => token, refresh: async () => {
 			refreshes++;
-			await new Promise<void>((resolve) => gates.push(resolve));
+			await settle();
 			token = 'new';
 		} }),
 		fetch: (async (input: Request) => {
@@ -38,7 +40,14 @@ const setup = () => {
 		}) as typeof fetch,
 	} as never) as unknown as Client;
 	made.push(client);
-	return { client, sent, refreshes: () => refreshes, finish: () => {
+	return { client, sent, refreshes: () => refreshes };
+};
+
+/** `setup` with refreshes held until `finish()`. */
+const held = () => {
+	const gates: Array<() => void> = [];
+	const parts = setup(async () => new Promise<void>((resolve) => gates.push(resolve)));
+	return { ...parts, finish: () => {
 		for (const gate of gates.splice(0)) {
 			gate();
 		}
@@ -50,7 +59,7 @@ const outcome = async (promise: Promise<Response>): Promise<string> => promise.t
 describe('in a Worker, a refresh per request', () => {
 	it('a call of request A whose 401 comes while request B\'s refresh runs joins A\'s own refresh: one per request', async () => {
 		vi.stubGlobal('navigator', { userAgent: 'Cloudflare-Workers' });
-		const { client, refreshes, finish } = setup();
+		const { client, sent, refreshes, finish } = held();
 		const a = client.withContext({ waitUntil: () => undefined });
 		const b = client.withContext({ waitUntil: () => undefined });
 		const first = outcome(a.get('a1'));
@@ -58,7 +67,8 @@ describe('in a Worker, a refresh per request', () => {
 		const other = outcome(b.get('b1'));
 		await waitFor(() => refreshes() === 2, 'B\'s refresh');
 		const second = outcome(a.get('a2'));
-		await new Promise((resolve) => setTimeout(resolve, 50));
+		await waitFor(() => sent.length === 3, 'A\'s second call answered 401');
+		await new Promise((resolve) => setTimeout(resolve, 50)); // Time for a third refresh to start, were one to.
 		const during = refreshes();
 		finish();
 		await waitFor(() => refreshes() === during, 'settled');
@@ -69,23 +79,8 @@ describe('in a Worker, a refresh per request', () => {
 describe('refreshTimeoutMs across tabs', () => {
 	it('a refresh run after waiting for a Web Lock held elsewhere (a tab gone, no word) gets its whole refreshTimeoutMs', async () => {
 		const name = `h35-lock-${crypto.randomUUID()}`;
-		let token = 'old';
-		let refreshes = 0;
-		const sent: Array<string | null> = [];
-		const client = createClient({
-			name, prefix: 'https://api.test/', store: memoryStore, retry: 0, staleCache: false,
-			auth: auth({ origins: ['https://api.test'], refreshTimeoutMs: 1_000, token: () => token, refresh: async () => {
-				refreshes++;
-				await new Promise((resolve) => setTimeout(resolve, 200)); // A fifth of refreshTimeoutMs.
-				token = 'new';
-			} }),
-			fetch: (async (input: Request) => {
-				const value = input.headers.get('authorization');
-				sent.push(value);
-				return value === 'Bearer new' ? Response.json({ ok: true }) : new Response('no', { status: 401 });
-			}) as typeof fetch,
-		} as never) as unknown as Client;
-		made.push(client);
+		// refresh() takes a fifth of refreshTimeoutMs.
+		const { client, sent, refreshes } = setup(async () => new Promise((resolve) => setTimeout(resolve, 200)), name, 1_000);
 		// Another tab's refresh holds the lock, and that tab goes away without a word (its refresh never told).
 		let granted!: () => void;
 		const taken = new Promise<void>((resolve) => {
@@ -99,6 +94,6 @@ describe('refreshTimeoutMs across tabs', () => {
 		const answer = await outcome(client.get('a'));
 		await holder;
 		// Before: 'AuthError' (cause: the timeout's), refresh() called with what was left of a timer started before the wait.
-		expect([answer, refreshes, sent]).toEqual(['{"ok":true}', 1, ['Bearer old', 'Bearer new']]);
+		expect([answer, refreshes(), sent]).toEqual(['{"ok":true}', 1, ['Bearer old', 'Bearer new']]);
 	});
 });
