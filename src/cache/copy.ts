@@ -151,9 +151,10 @@ export const write = async (cache: CacheState, call: PolicyCall, { request, resp
 	const stored = typeof found === 'string' ? found : await found;
 	const url = urlOf(stored)!;
 	const path = pathOf(url);
-	const { status, statusText } = response;
+	const { status } = response;
 	const record: CacheRecord = {
-		v: 2, url, storedAt: now, ...timing, status, statusText,
+		// Its status text as a header's (a server's may name a URL: `headerShown`), shown so by the copy served.
+		v: 2, url, storedAt: now, ...timing, status, statusText: headerShown(response.statusText, cache.params),
 		headers,
 		// The request's values of the headers Vary names (none without Vary: most answers).
 		vary: vary === '' ? [] : varyNames(vary, sensitive).map((name) => [name, varied(cache, request, name) ?? null]),

@@ -92,14 +92,14 @@ export const isRecord = (value: unknown): value is CacheRecord => {
  * (`unkept`: the credential headers, `Set-Cookie`, `Set-Cookie2`, `Authentication-Info` and `Proxy-Authentication-Info`
  * included, the client's `sensitiveHeaders`, and
  * those that no longer describe the stored, decoded body — `Content-Length`, `Content-Encoding`, `Transfer-Encoding`,
- * which a copy served would carry over bytes they do not describe), or a header naming a URL with userinfo or a sensitive
- * query value (`headerShown`: a copy keeps neither), or its Vary's holds a sensitive one (`sensitive`),
+ * which a copy served would carry over bytes they do not describe), or a header or its status text naming a URL with userinfo
+ * or a sensitive query value (`headerShown`: a copy keeps neither), or its Vary's holds a sensitive one (`sensitive`),
  * or a Vary value with userinfo or a sensitive query value (`params`; the cache keeps them
  * without: copy.ts `varied`); or its Vary is one no request is matched against (`Vary: *`, a member that is no field
  * name: `copyPlan` keeps no copy of it), or names a header (not a sensitive one) whose request value it does not keep.
  */
-export const foreign = ({ headers, vary }: CacheRecord, { unkept, sensitive, params }: Pick<CacheState, 'unkept' | 'sensitive' | 'params'>): boolean =>
-	headers.some(([name, value]) => unkept.has(name.toLowerCase()) || headerShown(value, params) !== value) || vary.some(([name, value]) => sensitive.has(name.toLowerCase()) || (value !== null && splitSensitive(withoutUserinfo(value), params).redacted !== value))
+export const foreign = ({ statusText, headers, vary }: CacheRecord, { unkept, sensitive, params }: Pick<CacheState, 'unkept' | 'sensitive' | 'params'>): boolean =>
+	headerShown(statusText, params) !== statusText || headers.some(([name, value]) => unkept.has(name.toLowerCase()) || headerShown(value, params) !== value) || vary.some(([name, value]) => sensitive.has(name.toLowerCase()) || (value !== null && splitSensitive(withoutUserinfo(value), params).redacted !== value))
 	|| headers.some(([name, value]) => /^vary$/i.test(name) && (unmatchable.test(value) || varyNames(value, sensitive).some((named) => !vary.some(([kept]) => kept === named))));
 
 /**
