@@ -55,10 +55,13 @@ export const messageOf = (error: unknown, context: PolicyContext): string => {
 	return bounded(redactText(hideUserinfo(text), sensitiveOf(context).params));
 };
 
-/** A failed attempt as its entry records it (`lastError`): `failure`'s code, the answer's status line (else the error, `messageOf`). */
+/**
+ * A failed attempt as its entry records it (`lastError`): `failure`'s code, the answer's status line (else the error), as
+ * `messageOf` shows it (a server's status text may name a URL: its password and sensitive query values left out).
+ */
 export const lastErrorOf = ({ code }: Classification, response: Response | undefined, error: unknown, context: PolicyContext): NonNullable<OutboxRecord['lastError']> => {
 	const status = response?.status;
-	return { code: bounded(code), message: response ? bounded(`${status} ${response.statusText}`.trim()) : messageOf(error, context), ...status && { status } };
+	return { code: bounded(code), message: messageOf(response ? `${status} ${response.statusText}`.trim() : error, context), ...status && { status } };
 };
 
 /** The full-jitter backoff after `attempts` attempts: `jitter × min(maxBackoffMs, baseBackoffMs × 2^(attempts − 1))`, `jitter` in [0, 1). */
