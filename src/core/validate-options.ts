@@ -21,6 +21,10 @@ const statuses: Rule = [(value) => Array.isArray(value) && value.every((code) =>
 // it): one no base resolves (`https://api.example.com:8O80/`) would fail every call, and so would a host and port
 // without its scheme (`localhost:3000/api` is a URL of the scheme `localhost:`, which fetch does not send).
 const urlish: Rule = [(value) => !value || ((value instanceof URL || typeof value === 'string') && canParse(value, 'http://h/') && !/^[\w.-]+:\d/.test(String(value))), 'a URL or false'];
+// ky adds each value to the URL as its text: a function's is its source (`?page=()+%3D>+1`), and a function given as
+// `searchParams` is a record of no keys (no query, silently). A value of a record or of a pair (a list's items too).
+const noFunction = (value: unknown): boolean => typeof value !== 'function' && (!Array.isArray(value) || value.every(noFunction));
+const query: Rule = [(value) => noFunction(value) && (!isObject(value) || value instanceof URLSearchParams || Object.values(value).every(noFunction)), 'a query with no function in it'];
 // ky's own bounds on a delay, in ms: `Infinity` is ky's "none".
 // An options object, not a list: ky reads no option of a list (its hooks never run, its retry options are ky's defaults).
 const record = (value: unknown): boolean => isObject(value) && !Array.isArray(value);
@@ -35,7 +39,7 @@ const nonNegative: Rule = [(value) => typeof value === 'number' && value >= 0, '
  */
 const kyRules: Record<string, Rule> = {
 	// ky joins any value as text: a number or an object would make every URL a wrong one.
-	prefix: urlish, baseUrl: urlish,
+	prefix: urlish, baseUrl: urlish, searchParams: query,
 	method: is('string'), fetch: fn, parseJson: fn, stringifyJson: fn, onDownloadProgress: fn, onUploadProgress: fn, waitUntil: fn, timeout: ms, totalTimeout: ms,
 	retry: [(value) => typeof value === 'number' || record(value), 'a number or an object', true],
 	'retry.limit': [isNonNegativeInteger, 'a non-negative integer'], 'retry.methods': methods, 'retry.delay': fn,
