@@ -1,8 +1,8 @@
 import ky, { type Options as KyOptions } from 'ky';
 import { clientKeys } from './options.js';
 import { isPolicy } from './policy.js';
-import { checkOptionsObject } from './validate-options.js';
-import { given as defined, isObject, setOwn } from '../utils/validate.js';
+import { checkFetchOption, checkOptionsObject } from './validate-options.js';
+import { given as defined, isObject, setOwn, unmarked } from '../utils/validate.js';
 
 
 /** Plain options: an object literal, or one without a prototype (`Object.create(null)`, as some parsers give); never a policy. */
@@ -37,6 +37,8 @@ export const mergeOptions = <O extends object>(base: O, given: O | undefined, sl
 	const [baseKy, baseOurs] = split(base, filled);
 	const [moreKy, moreOurs] = split(more, filled);
 	let merged: Record<string, unknown> = {};
+	// ky's merge builds the child's `headers` (as pairs too): one fetch refuses is said naming `headers`, without its value.
+	checkFetchOption('headers', unmarked(moreKy.headers));
 	ky.create(baseKy as KyOptions).extend(moreKy as KyOptions).extend((defaults) => {
 		merged = { ...defaults };
 		return {};

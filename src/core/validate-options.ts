@@ -247,14 +247,22 @@ export const checkClientOptions = (options: Record<string, unknown>): void => {
 
 	checkCacheMode(options.cache);
 	for (const name of requestInit) {
-		try {
-			if (options[name] !== undefined) {
-				name === 'searchParams' ? new URLSearchParams(options[name] as never) : new Request('http://localhost/', { [name]: options[name] });
-			}
-		} catch (error) {
-			// Without a header value the platform's message names (a credential, maybe): no cause, which names it too.
-			throw new TypeError(`\`${name}\` is refused by fetch: ${hideUserinfo((error as Error).message)}`);
+		checkFetchOption(name, options[name]);
+	}
+};
+
+/**
+ * Throws a TypeError naming the option `name` (one of `requestInit`) for a given value fetch would refuse in a Request
+ * (`searchParams`: that no URL can carry), without a header value the platform's message shows (a credential, maybe):
+ * no cause, which shows it too. Also before `extend()` merges a child's `headers` (ky's merge builds them).
+ */
+export const checkFetchOption = (name: string, value: unknown): void => {
+	try {
+		if (value !== undefined) {
+			name === 'searchParams' ? new URLSearchParams(value as never) : new Request('http://localhost/', { [name]: value });
 		}
+	} catch (error) {
+		throw new TypeError(`\`${name}\` is refused by fetch: ${hideUserinfo((error as Error).message)}`);
 	}
 };
 

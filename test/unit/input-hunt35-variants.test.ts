@@ -5,6 +5,9 @@
  *
  * - A function as `searchParams`, or as one of its values (a record's or a pair's), was sent as its source text
  *   (`?page=()+%3D>+1`) or as no query at all (a function is a record of no keys): now refused, naming `searchParams`.
+ * - `extend({ headers: [[name, value]] })` with a value fetch refuses threw the platform's TypeError as ky's merge
+ *   threw it: naming no option, and showing the value (a credential: `Bearer s3cret`), which the same headers given
+ *   as a record (or to `createClient`) hide. Now the same TypeError as there: `headers` named, the value not shown.
  */
 import { describe, expect, it } from 'vitest';
 import { createClient, InvalidRequestError, memoryStore } from '../../src/entries/index.js';
@@ -47,5 +50,32 @@ describe('a function given as searchParams, or as one of its values', () => {
 		await api.get('x', { searchParams: [['a', 1]] as never });
 		api.close();
 		expect(sent).toEqual([`${prefix}x?a=1&b=true&c=null&e=f`, `${prefix}x?a=1`]);
+	});
+});
+
+describe('extend() with headers as pairs that fetch refuses', () => {
+	it('is the TypeError naming `headers`, without the value, as for the same headers as a record', () => {
+		const { fetch } = recording();
+		const api = createClient({ prefix, fetch, store: memoryStore, retry: 0 });
+		const thrown = (headers: unknown): unknown => {
+			try {
+				api.extend({ headers: headers as never });
+			} catch (error) {
+				return error;
+			}
+
+			return undefined;
+		};
+		const record = thrown({ authorization: 'Bearer s3cret\u0000x' }) as Error;
+		const pairs = thrown([['authorization', 'Bearer s3cret\u0000x']]) as Error;
+		api.close();
+		expect(record).toBeInstanceOf(TypeError);
+		expect(record.message).not.toContain('s3cret');
+		// Before: TypeError 'Headers.append: "Bearer s3cret\0x" is an invalid header value.'
+		expect(pairs).toBeInstanceOf(TypeError);
+		expect(pairs.message).toMatch(/^`headers` is refused by fetch/);
+		expect(pairs.message).not.toContain('s3cret');
+		expect(pairs.cause).toBeUndefined();
+		expect((thrown([['page']]) as Error).message).toMatch(/^`headers` is refused by fetch/);
 	});
 });
