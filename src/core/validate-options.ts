@@ -4,6 +4,7 @@ import { redactText, sensitiveParamSet } from '../utils/sensitive.js';
 import { invalidUrl } from './scope.js';
 import { asyncIterableBodies, iterableBodies, watchedBody } from './server-failure.js';
 import { atOnce, type Placed } from './slots.js';
+import { isPolicy } from './policy.js';
 import { canParse, check, checkRules, isAsyncIterable, isSyncIterable, describe, hideUserinfo, isNonNegativeInteger, isObject, isOwnHeader, isPositiveTimerMs, isPrintableId, isTimerMs, isToken, thrownText, timerMs, type Rule, positiveTimerMs, unmarked } from '../utils/validate.js';
 
 const is = (type: string): Rule => [(value) => typeof value === type, `a ${type}`];
@@ -24,7 +25,8 @@ const urlish: Rule = [(value) => !value || ((value instanceof URL || typeof valu
 // ky adds each value to the URL as its text: a function's is its source (`?page=()+%3D>+1`), and a function given as
 // `searchParams` is a record of no keys (no query, silently). A value of a record or of a pair (a list's items too).
 const noFunction = (value: unknown): boolean => typeof value !== 'function' && (!Array.isArray(value) || value.every(noFunction));
-const query: Rule = [(value) => noFunction(value) && (!isObject(value) || value instanceof URLSearchParams || Object.values(value).every(noFunction)), 'a query with no function in it'];
+// A policy under the key is no query: the slots' check names it (`searchParams` is the client's own option, not a slot).
+const query: Rule = [(value) => isPolicy(value) || (noFunction(value) && (!isObject(value) || value instanceof URLSearchParams || Object.values(value).every(noFunction))), 'a query with no function in it'];
 // ky's own bounds on a delay, in ms: `Infinity` is ky's "none".
 // An options object, not a list: ky reads no option of a list (its hooks never run, its retry options are ky's defaults).
 const record = (value: unknown): boolean => isObject(value) && !Array.isArray(value);
