@@ -119,6 +119,30 @@ export const throwIfOffline = (): void => {
 	}
 };
 
+/**
+ * A test's own transport that fails as the network does (a `TypeError`) while `net.offline`, else notes each request
+ * in `sent` (as `note` reads it: method and path by default) and answers as `answer` does (by default a 201 with
+ * `{ id: 5 }` to a POST, a 204 to anything else).
+ */
+export const offlineFetch = <T = string>(
+	answer: (request: Request) => Response | Promise<Response> = (request) => request.method === 'POST' ? Response.json({ id: 5 }, { status: 201 }) : new Response(null, { status: 204 }),
+	note: (request: Request) => T | Promise<T> = (request) => `${request.method} ${new URL(request.url).pathname}` as T,
+) => {
+	const net = { offline: true };
+	const sent: T[] = [];
+	const fetch = async (given: string | URL | Request): Promise<Response> => {
+		if (net.offline) {
+			throw new TypeError('Failed to fetch');
+		}
+
+		const request = given as Request;
+		sent.push(await note(request));
+		return answer(request);
+	};
+
+	return { fetch, sent, net };
+};
+
 /** Make the runtime report offline/online (Node has no navigator.onLine) and dispatch window-like events. */
 export const fakeWindow = () => {
 	let online = true;

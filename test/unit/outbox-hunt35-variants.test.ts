@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createClient, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
 import { Worlds } from '../../src/core/world.js';
 import { ofName } from '../../src/core/world-named.js';
-import { queued } from './outbox-helpers.js';
+import { offlineFetch, queued } from './outbox-helpers.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 
@@ -106,17 +106,7 @@ describe('a queued write the store did not take, kept in memory: never forgotten
 	])('%s, then 1,300 cached URLs deleted, before the store is back: the write is still sent', async (_, remove) => {
 		const name = `hunt35-kept-${remove.length}-${Math.random()}`;
 		const { store, failing } = downForEntries(name);
-		let offline = true;
-		const sent: string[] = [];
-		const fetch = async (given: string | URL | Request): Promise<Response> => {
-			const input = given as Request;
-			if (offline) {
-				throw new TypeError('Failed to fetch');
-			}
-
-			sent.push(`${input.method} ${new URL(input.url).pathname}`);
-			return new Response(null, { status: 204 });
-		};
+		const { fetch, sent, net } = offlineFetch(() => new Response(null, { status: 204 }));
 
 		const api = createClient({ name, identity: () => 'alice', store: () => store, fetch, retry: 0, breaker: false, baseUrl: 'https://api.test/', outbox: outbox() });
 		try {
@@ -125,7 +115,7 @@ describe('a queued write the store did not take, kept in memory: never forgotten
 			await remove(api as never);
 			await Promise.all(Array.from({ length: 1300 }, async (_, index) => api.cache.delete(`other/${index}`)));
 			failing.on = false;
-			offline = false;
+			net.offline = false;
 			// Before: { sent: 0, remaining: 0 } and nothing sent: the write was forgotten.
 			expect([await api.outbox.flush(), sent]).toEqual([{ sent: 1, failed: 0, dead: 0, remaining: 0 }, ['POST /todos']]);
 		} finally {
@@ -154,22 +144,8 @@ describe('retry(id) of a dead letter while another client of the name discards i
 			keys: async () => inner.keys(),
 			clear: async () => inner.clear(),
 		};
-		let offline = true;
 		let rejects = true;
-		const sent: string[] = [];
-		const fetch = async (given: string | URL | Request): Promise<Response> => {
-			const input = given as Request;
-			if (offline) {
-				throw new TypeError('Failed to fetch');
-			}
-
-			sent.push(`${input.method} ${new URL(input.url).pathname}`);
-			if (input.method === 'POST') {
-				return Response.json({ id: 5 }, { status: 201 });
-			}
-
-			return rejects ? new Response('no', { status: 422 }) : new Response(null, { status: 204 });
-		};
+		const { fetch, sent, net } = offlineFetch((request) => request.method === 'POST' ? Response.json({ id: 5 }, { status: 201 }) : rejects ? new Response('no', { status: 422 }) : new Response(null, { status: 204 }));
 
 		const make = () => createClient({ name, store: () => store, fetch, retry: 0, breaker: false, staleCache: false, baseUrl: 'https://api.test/', outbox: outbox() });
 		const api = make();
@@ -177,7 +153,7 @@ describe('retry(id) of a dead letter while another client of the name discards i
 		try {
 			const parent = await queued(api.post('todos', { json: { title: 'a' } }));
 			const child = await queued(api.patch(`todos/${api.outbox.ref(parent, '/id')}`, { json: { done: true } }));
-			offline = false;
+			net.offline = false;
 			expect(await api.outbox.flush()).toMatchObject({ sent: 1, dead: 1 });
 			rejects = false;
 			let open!: () => void;

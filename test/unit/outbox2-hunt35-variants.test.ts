@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createClient, memoryStore, outbox, type Client as AnyClient, type OutboxPolicy } from '../../src/entries/index.js';
 
 type Client = AnyClient<{ outbox: OutboxPolicy }>;
-import { fakeWindow, gate, queued, spyStore, withoutLocks } from './outbox-helpers.js';
+import { fakeWindow, gate, offlineFetch, queued, spyStore, withoutLocks } from './outbox-helpers.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { auth } from '../../src/entries/auth.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -41,17 +41,7 @@ describe('a dependent queued while its parent is discarded: the discarded parent
 				return write();
 			},
 		});
-		let offline = true;
-		const sent: string[] = [];
-		const fetch = async (given: string | URL | Request): Promise<Response> => {
-			const input = given as Request;
-			if (offline) {
-				throw new TypeError('Failed to fetch');
-			}
-
-			sent.push(`${input.method} ${new URL(input.url).pathname}`);
-			return input.method === 'POST' ? Response.json({ id: 5 }, { status: 201 }) : new Response(null, { status: 204 });
-		};
+		const { fetch, sent, net } = offlineFetch();
 
 		const api = createClient({ name, identity: () => 'alice', store: () => store, fetch, retry: 0, breaker: false, staleCache: false, baseUrl: 'https://api.test/', outbox: outbox() });
 		try {
@@ -66,7 +56,7 @@ describe('a dependent queued while its parent is discarded: the discarded parent
 			await remove(api as never, parent);
 			link.open();
 			const outcome = await child;
-			offline = false;
+			net.offline = false;
 			await api.outbox.flush();
 			const parents = (await inner.keys()).filter((key) => key.startsWith('p|') && key.includes(parent));
 			// Before: 'QUEUED', and the discarded parent's record written again, then sent (['POST /todos', …]).
@@ -98,20 +88,13 @@ describe('an entry discarded while its pass buries it: it stays removed', () => 
 				return write();
 			},
 		});
-		let offline = true;
-		const fetch = async (): Promise<Response> => {
-			if (offline) {
-				throw new TypeError('Failed to fetch');
-			}
-
-			return new Response('no', { status: 422 });
-		};
+		const { fetch, net } = offlineFetch(() => new Response('no', { status: 422 }));
 
 		const make = () => createClient({ name, store: () => store, fetch, retry: 0, breaker: false, staleCache: false, baseUrl: 'https://api.test/', outbox: outbox() });
 		const api = make();
 		try {
 			const id = await queued(api.post('todos', { json: { title: 'a' } }));
-			offline = false;
+			net.offline = false;
 			holdDead = true;
 			const flushed = api.outbox.flush();
 			await waitFor(() => burying, 'its dead record being stored');
@@ -213,16 +196,7 @@ describe('a clear while an enqueue\'s store write is under way', () => {
 				return run();
 			},
 		});
-		let offline = true;
-		const sent: string[] = [];
-		const fetch = async (given: string | URL | Request): Promise<Response> => {
-			if (offline) {
-				throw new TypeError('Failed to fetch');
-			}
-
-			sent.push((given as Request).method);
-			return new Response(null, { status: 201 });
-		};
+		const { fetch, sent, net } = offlineFetch(() => new Response(null, { status: 201 }), (request) => request.method);
 
 		const make = () => createClient({ name, identity: () => 'alice', store: () => store, fetch, retry: 0, breaker: false, staleCache: false, baseUrl: 'https://api.test/', outbox: outbox() });
 		const api = make();
@@ -233,7 +207,7 @@ describe('a clear while an enqueue\'s store write is under way', () => {
 			write.open();
 			await cleared;
 			const outcome = await call;
-			offline = false;
+			net.offline = false;
 			const reload = make();
 			try {
 				await api.outbox.flush();
@@ -266,23 +240,13 @@ describe('a crash at each step of a pass (a store call that never answers), then
 				return run();
 			};
 			const crashing = spyStore(inner, { get: async (_, run) => hang(run), set: async (_, __, run) => hang(run), delete: async (_, run) => hang(run), keys: async (run) => hang(run) });
-			let offline = true;
 			let answer = status;
-			const sent: string[] = [];
-			const fetch = async (given: string | URL | Request): Promise<Response> => {
-				const input = given as Request;
-				if (offline) {
-					throw new TypeError('Failed to fetch');
-				}
-
-				sent.push(`${input.headers.get('idempotency-key')} ${await input.clone().text()}`);
-				return new Response(null, { status: answer });
-			};
+			const { fetch, sent, net } = offlineFetch(() => new Response(null, { status: answer }), async (request) => `${request.headers.get('idempotency-key')} ${await request.clone().text()}`);
 
 			const make = (store: typeof inner) => createClient({ name, clock, store: () => store, fetch, retry: 0, breaker: false, staleCache: false, baseUrl: 'https://api.test/', outbox: outbox({ baseBackoffMs: 1000 }) });
 			const api = make(crashing);
 			await queued(api.post('todos', { json: { title: 'a' } }));
-			offline = false;
+			net.offline = false;
 			calls = 0;
 			const flushed = api.outbox.flush().then(() => 'done', () => 'failed');
 			await waitFor(async () => hung || await Promise.race([flushed, Promise.resolve('running')]) !== 'running', 'the pass hung or over');
@@ -306,21 +270,14 @@ describe('alice\'s entry replayed while its async token() answers after a switch
 		const store = memoryStore(name);
 		const win = fakeWindow();
 		let who = 'alice';
-		let offline = true;
 		let first: ReturnType<typeof gate> | undefined;
 		const second = gate();
 		let asking = false;
 		let read = false;
-		const sent: string[] = [];
-		const fetch = async (given: string | URL | Request): Promise<Response> => {
-			const input = given as Request;
-			if (offline) {
-				throw new TypeError('Failed to fetch');
-			}
-
-			sent.push(`${input.method} ${input.headers.get('authorization') ?? ''}`);
-			return new Response(null, { status: input.method === 'GET' ? 200 : 201 });
-		};
+		const { fetch, sent, net } = offlineFetch(
+			(request) => new Response(null, { status: request.method === 'GET' ? 200 : 201 }),
+			(request) => `${request.method} ${request.headers.get('authorization') ?? ''}`,
+		);
 
 		const api = createClient({
 			name, identity: () => who, store: () => store, fetch, retry: 0, breaker: false, staleCache: false, baseUrl: 'https://api.test/',
@@ -346,7 +303,7 @@ describe('alice\'s entry replayed while its async token() answers after a switch
 		});
 		try {
 			await queued(api.post('todos', { json: { title: 'a' } }));
-			offline = false;
+			net.offline = false;
 			first = gate();
 			const open = first;
 			const flushed = api.outbox.flush().catch((error: Error) => error.name);
@@ -391,17 +348,7 @@ describe('a parent discarded while its dependent\'s own record is stored', () =>
 				return run();
 			},
 		});
-		let offline = true;
-		const sent: string[] = [];
-		const fetch = async (given: string | URL | Request): Promise<Response> => {
-			const input = given as Request;
-			if (offline) {
-				throw new TypeError('Failed to fetch');
-			}
-
-			sent.push(`${input.method} ${new URL(input.url).pathname}`);
-			return input.method === 'POST' ? Response.json({ id: 5 }, { status: 201 }) : new Response(null, { status: 204 });
-		};
+		const { fetch, sent, net } = offlineFetch();
 
 		const api = createClient({ name, store: () => store, fetch, retry: 0, breaker: false, staleCache: false, baseUrl: 'https://api.test/', outbox: outbox() });
 		try {
@@ -414,7 +361,7 @@ describe('a parent discarded while its dependent\'s own record is stored', () =>
 			await api.outbox.discard(parent);
 			write.open();
 			const outcome = await child;
-			offline = false;
+			net.offline = false;
 			await api.outbox.flush();
 			const dead = (await api.outbox.deadLetters()).map((each) => each.deadReason);
 			expect([sent, await api.outbox.size()]).toEqual([[], 0]);

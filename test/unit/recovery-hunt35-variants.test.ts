@@ -16,35 +16,23 @@ const byRatio = { consecutiveFailures: 100, minimumThroughput: 5, failureRatio: 
 describe('breaker across tabs: the failure ratio of a tab opened after another tab\'s successes (its window holds them)', () => {
 	const tabsOf = sharedTabs(windowEachTest(), 'h35-tabs');
 
-	it('a tab that called the scope since: the other tab\'s failures heard (5 of 16 calls) open no tab', async () => {
+	it.each([
+		// Before: ['open', 'open', 'CIRCUIT_OPEN']: b counted 5 failures of 6 calls (the ones it heard), opened and told a.
+		['a tab that called the scope since: the other tab\'s failures heard (5 of 16 calls) open no tab', async (b: ReturnType<ReturnType<typeof tabsOf>['open']>) => expect(await b.call()).toBe('200')],
+		// Before: ['closed', 'open', 'CIRCUIT_OPEN']: b alone open, on the 5 failures it heard.
+		['a tab that has not called the scope yet: its first call goes out', async () => flush()],
+	])('%s', async (_, meanwhile) => {
 		const { open } = tabsOf();
 		const a = open(byRatio);
 		a.server.up();
 		expect(await times(10, async () => a.call())).toEqual(Array(10).fill('200'));
 		const b = open(byRatio); // a tab opened now: it heard none of those 10 calls
 		b.server.up();
-		expect(await b.call()).toBe('200');
+		await meanwhile(b);
 		a.server.answer(503);
 		expect(await times(5, async () => a.call())).toEqual(Array(5).fill('HTTPError'));
 		await flush();
 		await flush();
-		// Before: ['open', 'open', 'CIRCUIT_OPEN']: b counted 5 failures of 6 calls (the ones it heard), opened and told a.
-		expect([a.api.breaker(origin).state, b.api.breaker(origin).state, await b.call()]).toEqual(['closed', 'closed', '200']);
-	});
-
-	it('a tab that has not called the scope yet: its first call goes out', async () => {
-		const { open } = tabsOf();
-		const a = open(byRatio);
-		a.server.up();
-		expect(await times(10, async () => a.call())).toEqual(Array(10).fill('200'));
-		const b = open(byRatio);
-		b.server.up();
-		await flush();
-		a.server.answer(503);
-		expect(await times(5, async () => a.call())).toEqual(Array(5).fill('HTTPError'));
-		await flush();
-		await flush();
-		// Before: ['closed', 'open', 'CIRCUIT_OPEN']: b alone open, on the 5 failures it heard.
 		expect([a.api.breaker(origin).state, b.api.breaker(origin).state, await b.call()]).toEqual(['closed', 'closed', '200']);
 	});
 
