@@ -486,9 +486,11 @@ export const cacheApiStore: StoreFactory = (namespace: string): KeyValueStore =>
 				return;
 			}
 
-			// A key with no value (lost, or listed by a write that failed) is looked for in every segment.
-			const listed = segment === undefined ? await segments(cache, namespace) : [await stored(cache, namespace, segment)];
-			await Promise.all(listed.map(async (keys, n) => keys?.has(key) || added !== undefined ? index.update(cache, segment ?? n, keys, [key], false) : undefined));
+			// A key with no value (lost, or listed by a write that failed), or whose value names a segment that does not list it
+			// (forged, garbled), is looked for in every segment.
+			const named = segment === undefined ? undefined : await stored(cache, namespace, segment);
+			const listed = added !== undefined || named?.has(key) ? [named] : await segments(cache, namespace);
+			await Promise.all(listed.map(async (keys, n) => keys?.has(key) || added !== undefined ? index.update(cache, keys === named ? segment! : n, keys, [key], false) : undefined));
 		})),
 		async keys() {
 			return [...index.merged(new Set((await segments(await open(namespace), namespace)).flatMap((keys) => [...keys])))];
