@@ -1,5 +1,6 @@
 import type { KeyValueStore, StoreFactory } from './types.js';
 import { wallNow } from '../utils/clock.js';
+import { readCapped } from '../utils/read-capped.js';
 
 const origin = 'https://steadfetch.invalid/';
 
@@ -155,6 +156,8 @@ const segmentChars = 65_536;
  * as a malformed one, it is none, so no listing, `delete` or `clear` walks (or writes back) its keys.
  */
 const segmentListed = 4 * segmentKeys;
+/** Bytes of a segment of the key index read (`read`): one larger (a planted one under `segmentListed`) is, as a malformed one, none. */
+const segmentBytes = 2 ** 20;
 
 /** A set() (its value, and the segment its value names) or delete() (`absent`) of a key, and whether its write (or delete) landed. */
 type Call = { value: unknown; segment?: number | undefined; landed?: boolean };
@@ -188,13 +191,17 @@ const urlOf = (namespace: string, key: string): string => origin + escaped(names
  */
 const indexOf = (namespace: string, n = 0): string => urlOf(namespace, '') + '%00index' + (n ? '/' + n : '');
 
-/** The value at `url` (`urlOf`, `indexOf`); one that does not decode rejects, or with `lenient` (the key index) reads as absent. */
+/**
+ * The value at `url` (`urlOf`, `indexOf`); one that does not decode rejects, or with `lenient` (the key index) reads as absent,
+ * as one over `segmentBytes` does (its read cancelled there).
+ */
 const read = async (cache: Cache, url: string, lenient?: boolean): Promise<unknown> => {
 	const response = await cache.match(url);
 	if (response) {
-		const all = new Uint8Array(await response.arrayBuffer());
+		// Over the bound (`null`): as no bytes, which no segment is (its JSON length not within them, or no list).
+		const all = lenient ? await readCapped(response, segmentBytes) : await response.arrayBuffer();
 		try {
-			return decode(all, response.headers);
+			return decode(new Uint8Array(all ?? new ArrayBuffer(0)), response.headers);
 		} catch (error) {
 			if (!lenient) {
 				throw error;
@@ -211,7 +218,7 @@ const write = async (cache: Cache, url: string, value: unknown, segment?: number
 
 /**
  * The keys segment `n` of the stored index lists, `undefined` when there is none. A malformed segment (also one listing more
- * than `segmentListed` keys) is as none (it is
+ * than `segmentListed` keys, or over `segmentBytes`: `read`) is as none (it is
  * written anew at the next change), rather than failing every `set`, `delete`, `keys` and `clear` for good; one the
  * Cache API could not read still fails them.
  */
@@ -354,8 +361,8 @@ class Index {
  * every number (NaN, ±Infinity and -0 too, which JSON alone would read back as `null` or `0`; a BigInt, which it refuses), and an undefined
  * field or array element and an array's hole (JSON: none, or `null`): a value reads back as IndexedDB and `memoryStore` keep it. workerd and Deno have no `cache.keys()`, so the
  * store keeps its own key index (`Index`), in segments of about 128 keys (fewer long ones: at most 64 Ki characters): adding or removing a key writes one
- * segment, whatever the number of keys; `keys()` and `clear()` read every segment. A segment listing more than 512 keys (another
- * program's, garbled) is read as none.
+ * segment, whatever the number of keys; `keys()` and `clear()` read every segment. A segment listing more than 512 keys, or
+ * over 1 MiB (another program's, garbled), is read as none.
  *
  * Safe across the request contexts of a Cloudflare Worker (one store serving every request of an
  * isolate): it shares state, never I/O. Each operation opens the cache itself (cheap; no promise or
