@@ -303,19 +303,23 @@ const takeCounts = (circuits: Circuits, circuit: Circuit, received: BreakerRecor
 };
 
 /**
- * Take a ratio window counted elsewhere (a stored record's, another tab's: `counted`, outside input) in place of the
- * circuit's when it holds more calls: its calls at most 10⁶ and its failures at most its calls, counted no later than
- * now, none once older than `windowMs` (`takeCounts`; tabs.ts `hear`, where a tab started since, or that met the
- * scope since, has not heard the calls counted before; `tally`, for a peer `extend()` made since, and from a peer made before).
+ * Take a ratio window counted elsewhere (a stored record's, another tab's: `counted`, outside input) into the circuit's
+ * when it holds more calls: its calls at most 10⁶ and its failures at most its calls, counted no later than now, none
+ * once older than `windowMs` (`takeCounts`; tabs.ts `hear`, where a tab started since, or that met the scope since, has
+ * not heard the calls counted before; `tally`, for a peer `extend()` made since, and from a peer made before). Merged,
+ * not replaced: of its failures and its successes each, the larger count of the two windows (each counts outcomes
+ * that happened, the other's maybe not yet: a tab's window told back lands after the failures it counted meanwhile).
  */
 export const takeWindow = ({ clock, settings: { windowMs } }: Circuits, { window }: Circuit, counted: Partial<NonNullable<BreakerRecord['window']>> | undefined): void => {
 	const now = clock.now();
 	const at = Math.min(Number(counted?.at), now);
 	const calls = now - at < windowMs ? bounded(counted?.calls, 1e6) : 0;
-	if (calls > window.sums(now)[0]) {
+	const [own, failed] = window.sums(now);
+	if (calls > own) {
+		const failures = bounded(counted?.failures, calls);
 		window.reset();
-		window.add(at, 0, calls);
-		window.add(at, 1, bounded(counted?.failures, calls));
+		window.add(at, 0, Math.max(calls - failures, own - failed) + Math.max(failures, failed));
+		window.add(at, 1, Math.max(failures, failed));
 	}
 };
 

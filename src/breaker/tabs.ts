@@ -96,7 +96,7 @@ const ask: NonNullable<Circuits['ask']> = (circuits, circuit) => {
  * Heard outcomes count as this tab's own do, and open it at a threshold: failures spread over tabs that reach it at once
  * (each tab's own count short of it) open every tab (a script of the origin that posts failures can open it so, as it
  * can by calling the API; the open period is bounded by `maxOpenMs`). The ratio is the tabs': a tab's window that holds
- * more calls than this one's (calls made before this tab started, or met the scope) is taken in its place, so the
+ * more calls than this one's (calls made before this tab started, or met the scope) is merged into it (`takeWindow`), so the
  * failures of a tab that also had many successes do not open a tab that heard only those failures. The other way round,
  * a tab whose window holds more calls than the one an outcome carries tells its own back (a closed record with its
  * counts, no `outcome`; at most once a second per scope, `Circuit.answered`), taken by the tabs likewise: a tab opened

@@ -1,0 +1,34 @@
+/**
+ * Defect hunt, thirty-sixth round (area: failure counts and recovery across tabs). API.md "Counts that cross tabs and
+ * reloads": a breaker's failure counts (failures in a row, the ratio window) are shared by the tabs of one name. Tabs are
+ * clients of one name over one store, told by BroadcastChannel (`sharedTabs`, as in tabs-hunt35-variants.test.ts).
+ */
+import { describe, expect, it } from 'vitest';
+import { flush, origin, sharedTabs, times, windowEachTest } from './breaker-kit.js';
+
+/** Failures in a row never open it here: only the ratio, over at least 5 calls. */
+const byRatio = { consecutiveFailures: 100, minimumThroughput: 5, failureRatio: 0.5, windowMs: 30_000 };
+
+describe('breaker across tabs: a window told back lands after the tab counted more of its own outcomes', () => {
+	const tabsOf = sharedTabs(windowEachTest(), 'h36-tabs-a');
+
+	it('the failures it counted meanwhile still count: 10 failures of 20 calls across the tabs open it', async () => {
+		const { open } = tabsOf();
+		const a = open(byRatio);
+		a.server.up();
+		expect(await times(10, async () => a.call())).toEqual(Array(10).fill('200'));
+		const b = open(byRatio); // opened now: it heard none of those 10 calls
+		b.server.answer(503);
+		// Two failures before a's answer to the first lands (the origin answers faster than the channel).
+		expect(await times(2, async () => b.call())).toEqual(['HTTPError', 'HTTPError']);
+		await flush();
+		await flush();
+		await flush();
+		a.api.close(); // a's page goes: b counts alone from here
+		// 2 of 12 calls so far; 8 more failures make 10 of 20 (the ratio, 0.5): the tenth opens it, not an eleventh.
+		expect(await times(7, async () => b.call())).toEqual(Array(7).fill('HTTPError'));
+		expect(b.api.breaker(origin).state).toBe('closed');
+		expect(await b.call()).toBe('HTTPError');
+		expect([b.api.breaker(origin).state, await b.call()]).toEqual(['open', 'CIRCUIT_OPEN']);
+	});
+});
