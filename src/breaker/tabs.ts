@@ -96,7 +96,7 @@ const ask: NonNullable<Circuits['ask']> = (circuits, circuit) => {
  * Heard outcomes count as this tab's own do, and open it at a threshold: failures spread over tabs that reach it at once
  * (each tab's own count short of it) open every tab (a script of the origin that posts failures can open it so, as it
  * can by calling the API; the open period is bounded by `maxOpenMs`). The ratio is the tabs': a tab's window that holds
- * more calls than this one's (calls made before this tab started, or met the scope) is merged into it (`takeWindow`), so the
+ * more calls than this one's (calls made before this tab started, or met the scope), in the same closed state, is merged into it (`takeWindow`), so the
  * failures of a tab that also had many successes do not open a tab that heard only those failures. The other way round,
  * a tab whose window holds more calls than the one an outcome carries tells its own back (a closed record with its
  * counts, no `outcome`; at most once a second per scope, `Circuit.answered`), taken by the tabs likewise: a tab opened
@@ -111,6 +111,9 @@ const hear = (circuits: Circuits, circuit: Circuit, received: BreakerRecord, val
 	const failed = bounded(window?.failures, 1e6);
 	const calls = bounded(window?.calls, 1e6);
 	const current = received.state === 'closed' && circuit.record.state === 'closed' && Number(window?.at) >= Math.max(circuits.cleared, circuit.record.at - clearLeadMs);
+	// Its window only from this tab's closed state (a newer one is taken first, `receive`): one counted in an older state
+	// holds the calls a `reset()` or a `clear()` here ended, and the told outcome counts without them.
+	const same = current && received.at === circuit.record.at;
 	if (outcome === 0 ? failures === undefined && calls > failed : outcome === 1 && bounded(failures, 1) && failed && failed <= calls) {
 		if (!unanswered) {
 			circuits.context.reached?.(received.scope);
@@ -119,7 +122,10 @@ const hear = (circuits: Circuits, circuit: Circuit, received: BreakerRecord, val
 		if (current) {
 			// The window that tab counted before this outcome, when it holds more calls than this one's: the calls this tab did
 			// not hear (made before it started, or met the scope) count here too, so its ratio is the tabs' (`takeWindow`).
-			takeWindow(circuits, circuit, { calls: calls - 1, failures: failed - outcome!, at: window!.at });
+			if (same) {
+				takeWindow(circuits, circuit, { calls: calls - 1, failures: failed - outcome!, at: window!.at });
+			}
+
 			circuits.count(circuit, circuit.record, circuits.clock.now(), outcome === 1, 0, undefined, unanswered === true);
 			// This tab's window holds more calls than that tab's (which did not hear those this one counted before it started):
 			// told back, at most once a second per scope (`Circuit.answered`), so that tab's ratio is the tabs' too.
@@ -129,7 +135,7 @@ const hear = (circuits: Circuits, circuit: Circuit, received: BreakerRecord, val
 				circuits.channel!.post(counted(circuits, circuit));
 			}
 		}
-	} else if (outcome === undefined && current) {
+	} else if (outcome === undefined && same) {
 		// Another tab's window told back to this tab's outcome: taken when it holds more calls, as an outcome's is.
 		takeWindow(circuits, circuit, window);
 	}
