@@ -111,9 +111,10 @@ const hear = (circuits: Circuits, circuit: Circuit, received: BreakerRecord, val
 	const failed = bounded(window?.failures, 1e6);
 	const calls = bounded(window?.calls, 1e6);
 	const current = received.state === 'closed' && circuit.record.state === 'closed' && Number(window?.at) >= Math.max(circuits.cleared, circuit.record.at - clearLeadMs);
-	// Its window only from this tab's closed state (a newer one is taken first, `receive`): one counted in an older state
-	// holds the calls a `reset()` or a `clear()` here ended, and the told outcome counts without them.
-	const same = current && received.at === circuit.record.at;
+	// Its window only from this tab's closed state (a newer one is taken first, `receive`), not one from before this tab's
+	// `clear()` (a scope met since starts closed as of 0): one counted in an older state holds the calls a `reset()` or a
+	// `clear()` here ended, and the told outcome counts without them.
+	const same = current && received.at === circuit.record.at && received.at >= circuits.cleared;
 	if (outcome === 0 ? failures === undefined && calls > failed : outcome === 1 && bounded(failures, 1) && failed && failed <= calls) {
 		if (!unanswered) {
 			circuits.context.reached?.(received.scope);

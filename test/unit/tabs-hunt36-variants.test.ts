@@ -64,4 +64,32 @@ describe('breaker across tabs: an outcome another tab counted before it heard th
 		expect([a.api.breaker(origin).state, b.api.breaker(origin).state, b.events]).toEqual(['closed', 'closed', []]);
 		expect(b.api.breaker(origin).consecutiveFailures).toBe(4);
 	});
+
+	it('after this tab\'s clear() likewise: 4 failures of the 4 calls since the clear open no tab', async () => {
+		const { open } = tabsOf();
+		const a = open(byRatio);
+		const b = open(byRatio);
+		a.server.up();
+		b.server.answer(503);
+		expect(await times(3, async () => a.call())).toEqual(['200', '200', '200']);
+		a.server.answer(503);
+		expect(await a.call()).toBe('HTTPError');
+		await flush();
+		await flush();
+		expect(b.api.breaker(origin)).toMatchObject({ state: 'closed', consecutiveFailures: 1 });
+		// b's clear, two failures of b since, and one of a counted before a heard the clear: 4 failures of 4 calls with b's next.
+		const cleared = b.api.clear();
+		expect(await times(2, async () => b.call())).toEqual(['HTTPError', 'HTTPError']);
+		expect(await a.call()).toBe('HTTPError');
+		await cleared;
+		await flush();
+		await flush();
+		expect(await b.call()).toBe('HTTPError');
+		await flush();
+		await flush();
+		// Before: b's next call 'CIRCUIT_OPEN' (b opened by failure-ratio): a scope met after the clear starts closed as of
+		// 0, as a's was, and b took a's window with the 4 calls of before the clear.
+		expect([a.api.breaker(origin).state, b.api.breaker(origin).state, b.events]).toEqual(['closed', 'closed', []]);
+		expect(b.api.breaker(origin).consecutiveFailures).toBe(4);
+	});
 });
