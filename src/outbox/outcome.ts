@@ -52,8 +52,15 @@ export const messageOf = (error: unknown, context: PolicyContext): string => {
 		text = thrownText(error); // No text (`Object.create(null)`, a `toString` that throws): its message, else its type.
 	}
 
-	return bounded(redactText(hideUserinfo(text), sensitiveOf(context).params));
+	return shownText(text, context);
 };
+
+/**
+ * A text of `lastError` as the outbox stores and shows it (`bounded`), without a URL's password (`hideUserinfo`) or the
+ * values of the client's `sensitiveParams`: an error's message as it is recorded, and a stored record's as it is read back
+ * (distrust of storage: one planted, or written by a build that did not leave them out, is never shown or sent on so).
+ */
+export const shownText = (text: string, context: PolicyContext): string => bounded(redactText(hideUserinfo(text), sensitiveOf(context).params));
 
 /**
  * A failed attempt as its entry records it (`lastError`): `failure`'s code, the answer's status line (else the error), as

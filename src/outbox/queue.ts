@@ -18,8 +18,9 @@ import { at, dependentsOf, earlyMs, isValues, keptMs, linkKey, parentsOf, Refs, 
 import { PendingKeys, type PendingView } from './pending.js';
 import { lockEntry, lockOutbox } from './locks.js';
 import { secretIn, withoutSecrets } from './headers.js';
+import { shownText } from './outcome.js';
 import { normalised } from './pending-writes.js';
-import { bounded, isRecord, maxListed, maxReplaces, overwritten, parseKey, recordFields, stale, toEntry, unreadable, type OutboxRecord, type RecordKey, type Tally } from './record.js';
+import { isRecord, maxListed, maxReplaces, overwritten, parseKey, recordFields, stale, toEntry, unreadable, type OutboxRecord, type RecordKey, type Tally } from './record.js';
 import type { OutboxEntry } from './types.js';
 import { diesWithRequest, drainOfAnotherRequest } from './request-bound.js';
 
@@ -721,11 +722,11 @@ export class Queue {
 		const record = value as OutboxRecord | undefined;
 		if (entry && record?.v === 1) {
 			Object.assign(record, { id: entry.id, scope: entry.scope });
-			// Its `lastError`'s texts as long as the outbox ever stores them (`bounded`): shown, told and written back so.
+			// Its `lastError`'s texts as the outbox ever stores them (`shownText`: bounded, no password or sensitive query value): shown, told and written back so.
 			for (const name of ['code', 'message'] as const) {
 				const text = (record.lastError as Record<string, unknown> | undefined)?.[name];
 				if (typeof text === 'string') {
-					record.lastError![name] = bounded(text);
+					record.lastError![name] = shownText(text, this.context);
 				}
 			}
 

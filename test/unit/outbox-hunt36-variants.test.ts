@@ -1,0 +1,46 @@
+/**
+ * Defect hunt, thirty-sixth round (the outbox: stored records, placeholders, files): variants of defects already found.
+ */
+import { describe, expect, it } from 'vitest';
+import { createClient, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
+import { queued } from './outbox-helpers.js';
+
+/** A client on `store` whose writes never leave the device (offline): each is queued. */
+const offlineClient = (name: string, store: KeyValueStore) => createClient({
+	name, store: () => store, retry: 0, breaker: false, staleCache: false, baseUrl: 'https://api.test/',
+	fetch: async () => {
+		throw new TypeError('Failed to fetch');
+	},
+	outbox: outbox({ baseBackoffMs: 600_000 }),
+});
+
+describe('a stored record\'s lastError holding a secret (planted, or written by an older build): never shown as it is', () => {
+	it.each([
+		['a URL\'s password', 'Failed: https://alice:hunter2@api.test/todos', 'hunter2'],
+		['a sensitive query value', 'Failed: https://api.test/todos?access_token=abc123secret', 'abc123secret'],
+	])('%s in lastError.message: list() and deadLetters() leave it out', async (_, message, secret) => {
+		const name = `hunt36-last-error-${secret}`;
+		const store = memoryStore(name);
+		const api = offlineClient(name, store);
+		try {
+			await queued(api.post('todos', { json: { title: 'a' } }));
+			await queued(api.post('todos', { json: { title: 'b' } }));
+			const [pending, dead] = (await store.keys()).filter((key) => key.startsWith('p|'));
+			const record = await store.get<Record<string, unknown>>(pending!);
+			await store.set(pending!, { ...record, lastError: { code: 'NETWORK', message } });
+			const other = await store.get<Record<string, unknown>>(dead!);
+			await store.delete(dead!);
+			await store.set(`d${dead!.slice(1)}`, { ...other, deadReason: 'rejected', lastError: { code: 'HTTP_ERROR', status: 422, message } });
+			const reload = offlineClient(name, store);
+			try {
+				const shown = JSON.stringify([await reload.outbox.list(), await reload.outbox.deadLetters()]);
+				// Before: the secret shown as it was stored.
+				expect([shown.includes(secret), shown.includes('Failed:')]).toEqual([false, true]);
+			} finally {
+				reload.close();
+			}
+		} finally {
+			api.close();
+		}
+	}, 30_000);
+});
