@@ -98,6 +98,10 @@ const dependencies = async (queue: Queue, call: PolicyCall, href: string): Promi
 		throw new InvalidRequestError(`A call may hold at most ${maxListed} placeholders of outbox.ref()`);
 	}
 
+	if (queue.refs.inFiles(call.options.body).size > 0) {
+		throw new InvalidRequestError('A placeholder of outbox.ref() in a FormData file part: never replaced');
+	}
+
 	const refs: Record<string, Ref> = {};
 	const dependsOn = new Set<string>();
 	const now = queue.context.clock.now();

@@ -153,18 +153,34 @@ export class Refs {
 		const { headers, json, body } = call.options as { headers?: unknown; json?: unknown; body?: unknown };
 		let text: string;
 		try {
-			const form = body instanceof FormData ? [...body].filter(([, value]) => typeof value === 'string') : (typeof body === 'string' || body instanceof URLSearchParams) && `${body}`;
+			// A FormData's file parts by their field and file names (`inFiles`: refused there, never replaced).
+			const form = body instanceof FormData ? [...body].map(([name, value]) => [name, typeof value === 'string' ? value : value.name]) : (typeof body === 'string' || body instanceof URLSearchParams) && `${body}`;
 			const given = [defaults, headers, call.input instanceof Request && call.input.headers, form].map((each) => each instanceof Headers ? [...each] : each);
 			text = `${href} ${call.idempotencyKey} ${JSON.stringify(given)} ${json === undefined ? '' : stringify(json)}`;
 		} catch {
 			return found; // An unserializable body: the wrapper's own check names it.
 		}
 
-		this.#syntax ??= new RegExp(`steadfetch-ref-${this.#nonce}-\\d{1,16}`, 'g');
-		for (const match of text.match(this.#syntax) ?? []) {
-			const placeholder = knownIn(match, this.#made);
-			if (placeholder) {
-				found.set(placeholder, this.#made.get(placeholder)!);
+		return this.#scan(text, found);
+	}
+
+	/**
+	 * This client's placeholders in the field and file names of a FormData body's file parts: a file part is replayed
+	 * byte-identical, its head included (API.md "Files"), so a placeholder there could never be replaced (the call's `InvalidRequestError`).
+	 */
+	inFiles(body: unknown): Map<string, Made> {
+		const files = body instanceof FormData ? [...body].flatMap(([name, value]) => typeof value === 'string' ? [] : [name, value.name]) : [];
+		return this.#scan(files.join(' '), new Map());
+	}
+
+	#scan(text: string, found: Map<string, Made>): Map<string, Made> {
+		if (this.#nonce) {
+			this.#syntax ??= new RegExp(`steadfetch-ref-${this.#nonce}-\\d{1,16}`, 'g');
+			for (const match of text.match(this.#syntax) ?? []) {
+				const placeholder = knownIn(match, this.#made);
+				if (placeholder) {
+					found.set(placeholder, this.#made.get(placeholder)!);
+				}
 			}
 		}
 

@@ -44,3 +44,48 @@ describe('a stored record\'s lastError holding a secret (planted, or written by 
 		}
 	}, 30_000);
 });
+
+describe('a placeholder of outbox.ref() where it cannot be replaced: refused before any I/O, never sent as written', () => {
+	const made = (name: string) => {
+		const store = memoryStore(name);
+		let offline = true;
+		const sent: string[] = [];
+		const fetch = async (given: string | URL | Request): Promise<Response> => {
+			const input = given as Request;
+			if (offline) {
+				throw new TypeError('Failed to fetch');
+			}
+
+			sent.push(`${input.method} ${new URL(input.url).pathname} ${await input.clone().text()}`);
+			return input.method === 'POST' && new URL(input.url).pathname === '/todos' ? Response.json({ id: 5 }, { status: 201 }) : new Response(null, { status: 204 });
+		};
+
+		const api = createClient({ name, store: () => store, fetch, retry: 0, breaker: false, staleCache: false, baseUrl: 'https://api.test/', outbox: outbox() });
+		return { api, sent, online: () => { offline = false; } };
+	};
+
+	it.each([
+		['a FormData file\'s name', (placeholder: string) => {
+			const form = new FormData();
+			form.append('photo', new File(['bytes'], `${placeholder}.txt`, { type: 'text/plain' }));
+			return form;
+		}],
+		['a FormData file part\'s field name', (placeholder: string) => {
+			const form = new FormData();
+			form.append(`photo-${placeholder}`, new File(['bytes'], 'a.txt', { type: 'text/plain' }));
+			return form;
+		}],
+	])('in %s, its entry pending: an InvalidRequestError, nothing queued or sent', async (_, bodyOf) => {
+		const { api, sent, online } = made(`hunt36-file-ref-${bodyOf.length}-${Math.random()}`);
+		try {
+			const parent = await queued(api.post('todos', { json: { title: 'a' } }));
+			const outcome = await api.post('uploads', { body: bodyOf(api.outbox.ref(parent, '/id')) }).then(() => 'sent', (error: { code?: string }) => error.code);
+			online();
+			await api.outbox.flush();
+			// Before: 'QUEUED', and the upload replayed with the placeholder as written.
+			expect([outcome, sent.map((line) => line.split(' ', 2).join(' '))]).toEqual(['INVALID_REQUEST', ['POST /todos']]);
+		} finally {
+			api.close();
+		}
+	}, 30_000);
+});
