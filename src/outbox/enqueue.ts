@@ -516,6 +516,11 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 		full = error; // Sent as it is if it can go out.
 		return {} as BodySnapshot;
 	});
+	// A `Request` input's body, read only now: its placeholders could never be replaced (only a call's own body and `json` are read for them).
+	if (call.input instanceof Request && snapshot.body && call.options.body == null && call.options.json === undefined && queue.refs.inBytes(snapshot.body).size > 0) {
+		throw new InvalidRequestError('A placeholder of outbox.ref() in a Request\'s body: never replaced');
+	}
+
 	if (typed && snapshot.exact?.headers && !(call.options.body instanceof FormData)) {
 		delete snapshot.exact.headers; // A Blob's type goes only where fetch would put it: a Content-Type the call gives wins.
 	}

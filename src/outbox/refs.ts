@@ -173,6 +173,11 @@ export class Refs {
 		return this.#scan(files.join(' '), new Map());
 	}
 
+	/** This client's placeholders in the bytes of a `Request` input's body (read as UTF-8), which are never read for placeholders: refused there. */
+	inBytes(body: ArrayBuffer): Map<string, Made> {
+		return this.#scan(this.#nonce ? new TextDecoder().decode(body) : '', new Map());
+	}
+
 	#scan(text: string, found: Map<string, Made>): Map<string, Made> {
 		if (this.#nonce) {
 			this.#syntax ??= new RegExp(`steadfetch-ref-${this.#nonce}-\\d{1,16}`, 'g');

@@ -89,3 +89,35 @@ describe('a placeholder of outbox.ref() where it cannot be replaced: refused bef
 		}
 	}, 30_000);
 });
+
+describe('a placeholder of outbox.ref() in a Request input\'s body: refused before any I/O, never sent as written', () => {
+	it('a JSON body of a Request holding it, its entry pending: an InvalidRequestError, nothing queued or sent', async () => {
+		const name = 'hunt36-request-ref';
+		const store = memoryStore(name);
+		let offline = true;
+		const sent: string[] = [];
+		const fetch = async (given: string | URL | Request): Promise<Response> => {
+			const input = given as Request;
+			if (offline) {
+				throw new TypeError('Failed to fetch');
+			}
+
+			sent.push(`${input.method} ${new URL(input.url).pathname}`);
+			return input.method === 'POST' && new URL(input.url).pathname === '/todos' ? Response.json({ id: 5 }, { status: 201 }) : new Response(null, { status: 204 });
+		};
+
+		const api = createClient({ name, store: () => store, fetch, retry: 0, breaker: false, staleCache: false, baseUrl: 'https://api.test/', outbox: outbox() });
+		try {
+			const parent = await queued(api.post('todos', { json: { title: 'a' } }));
+			const body = JSON.stringify({ parent: api.outbox.ref(parent, '/id') });
+			const request = new Request('https://api.test/items', { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+			const outcome = await api.post(request).then(() => 'sent', (error: { code?: string }) => error.code);
+			offline = false;
+			await api.outbox.flush();
+			// Before: 'QUEUED', and ['POST /todos', 'POST /items'], the second with the placeholder as written.
+			expect([outcome, sent, await api.outbox.size()]).toEqual(['INVALID_REQUEST', ['POST /todos'], 0]);
+		} finally {
+			api.close();
+		}
+	}, 30_000);
+});
