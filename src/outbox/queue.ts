@@ -753,7 +753,10 @@ export class Queue {
 		const shown = ({ id, key, scope }: RecordKey, lastError?: OutboxRecord['lastError']) =>
 			entries.push(toEntry({ ...unreadable(id, scope, Number(key.split('|')[1]), now), ...lastError && { lastError }, ...dead && { deadReason: 'rejected' } }));
 		// One whose record the store did not give back in time is shown so too (counted by `size()`), as not read: it stays as it is.
-		await this.forEach(dead, (record) => entries.push(toEntry(record, dead ? undefined : this.leaseOf(record, now))), shown, (key) => shown(key, notRead));
+		// A pending one's `nextAttemptAt` past what a pass waits for (`maxBackoffMs`, a `Retry-After`'s retention: a time read from
+		// storage) as the pass takes it: due now.
+		const due = (record: OutboxRecord): OutboxRecord => dead || record.nextAttemptAt - now <= (record.pinned ? this.options.retentionMs : this.options.maxBackoffMs) ? record : { ...record, nextAttemptAt: now };
+		await this.forEach(dead, (record) => entries.push(toEntry(due(record), dead ? undefined : this.leaseOf(record, now))), shown, (key) => shown(key, notRead));
 		return entries;
 	}
 

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { createClient, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
 import { queued } from './outbox-helpers.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 
 /** A client on `store` whose writes never leave the device (offline): each is queued. */
 const offlineClient = (name: string, store: KeyValueStore) => createClient({
@@ -116,6 +117,40 @@ describe('a placeholder of outbox.ref() in a Request input\'s body: refused befo
 			await api.outbox.flush();
 			// Before: 'QUEUED', and ['POST /todos', 'POST /items'], the second with the placeholder as written.
 			expect([outcome, sent, await api.outbox.size()]).toEqual(['INVALID_REQUEST', ['POST /todos'], 0]);
+		} finally {
+			api.close();
+		}
+	}, 30_000);
+});
+
+describe('a stored pending entry\'s nextAttemptAt past what the options allow: listed as the pass takes it', () => {
+	it.each([
+		['not pinned, past maxBackoffMs', { nextAttemptAt: 1e15 }],
+		['pinned (a Retry-After), past retentionMs', { nextAttemptAt: 1e15, pinned: true }],
+	])('%s: list() shows it due now, as a pass replays it', async (label, patch) => {
+		const name = `hunt36-next-${label}`;
+		const store = memoryStore(name);
+		const clock = new ManualClock();
+		const make = () => createClient({
+			name, clock, store: () => store, retry: 0, breaker: false, staleCache: false, baseUrl: 'https://api.test/',
+			fetch: async () => {
+				throw new TypeError('Failed to fetch');
+			},
+			outbox: outbox({ baseBackoffMs: 1000 }),
+		});
+		const api = make();
+		try {
+			await queued(api.post('todos', { json: { title: 'a' } }));
+			const [key] = (await store.keys()).filter((each) => each.startsWith('p|'));
+			await store.set(key!, { ...await store.get<Record<string, unknown>>(key!), ...patch });
+			const reload = make();
+			try {
+				const [entry] = await reload.outbox.list();
+				// Before: 1e15 (31,000 years ahead), where a pass replays it at once.
+				expect(entry!.nextAttemptAt).toBe(clock.now());
+			} finally {
+				reload.close();
+			}
 		} finally {
 			api.close();
 		}
