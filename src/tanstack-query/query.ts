@@ -210,7 +210,7 @@ export interface Shown<T> {
  * `errorUpdatedAt` it was seen with: TanStack clears `failureReason` when a fetch starts (and `error`
  * too when it has no data), so while the query refetches the copy is the one seen last. Both times
  * tell the query apart from another one the observer moved to (a new `queryKey`: the same `refetch`),
- * which never shows it. Weak: an observer gone takes its copy with it.
+ * which never shows it; both 0 (no data, no error yet) tell nothing, so no copy is remembered then. Weak: an observer gone takes its copy with it.
  */
 const lastCopy = new WeakMap<object, [StaleAnswerError, number, number | undefined]>();
 
@@ -226,7 +226,9 @@ const shownFailure = ({ failureReason, error, fetchStatus, dataUpdatedAt, errorU
 	const key = typeof refetch === 'function' ? refetch : undefined;
 	const seen = key && lastCopy.get(key);
 	const fetching = fetchStatus === 'fetching';
-	const copy = stale(failureReason) ?? (fetching ? stale(error) ?? (seen && seen[1] === dataUpdatedAt && seen[2] === errorUpdatedAt ? seen[0] : undefined) : undefined);
+	// A query that never got data nor an error (both times 0) is not told apart from another key's first load: its copy
+	// is the last try's `failureReason` (`refetchWhenBack` keeps it when it replaces a pending retry), never remembered.
+	const copy = stale(failureReason) ?? (fetching ? stale(error) ?? (seen && (dataUpdatedAt || errorUpdatedAt) && seen[1] === dataUpdatedAt && seen[2] === errorUpdatedAt ? seen[0] : undefined) : undefined);
 	if (key && copy) {
 		lastCopy.set(key, [copy, dataUpdatedAt, errorUpdatedAt]);
 	} else if (key && !fetching) {

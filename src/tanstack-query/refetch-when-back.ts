@@ -11,13 +11,15 @@ export interface RefetchingQueryState {
 	error: unknown;
 	/** The last failed try's error of the fetch under way (a retry is pending while it is one). */
 	fetchFailureReason?: unknown;
+	/** What the fetch under way was started with (`fetchNextPage`'s direction; `null` for a plain fetch). */
+	fetchMeta?: unknown;
 }
 
 /** What `refetchWhenBack` uses of a TanStack query (`Query`). */
 export interface RefetchingQuery {
 	state: RefetchingQueryState;
 	/** Fetches the query (`Query['fetch']`): how a pending retry is replaced, also where `refetchQueries` would skip the query. */
-	fetch?(options?: undefined, fetchOptions?: { cancelRefetch: boolean }): Promise<unknown>;
+	fetch?(options?: undefined, fetchOptions?: { cancelRefetch: boolean; meta?: object }): Promise<unknown>;
 }
 
 /** What `refetchWhenBack` uses of a TanStack `QueryClient` (any adapter's). */
@@ -83,7 +85,11 @@ export const refetchWhenBack = (api: Pick<Client, 'on'> & Partial<BreakerMembers
 		void queryClient.cancelQueries?.({ predicate: retrying }, { silent: true, revert: false });
 		void queryClient.refetchQueries({ predicate: (query) => (pending.includes(query) && !query.fetch) || (query.state.fetchStatus === 'idle' && gaveUpOn(api, query.state.error) === scope) }).catch(() => undefined);
 		for (const query of pending) {
-			void query.fetch?.(undefined, { cancelRefetch: true }).catch(() => undefined);
+			// With the replaced fetch's own `meta`, TanStack goes on with that fetch rather than starting one (its last
+			// try's `failureReason` kept: `shown` shows that try's stale copy meanwhile, as a plain retry would), unless
+			// it is paused: then it is started again.
+			const { fetchStatus, fetchMeta } = query.state;
+			void query.fetch?.(undefined, { cancelRefetch: true, ...(fetchStatus === 'fetching' && { meta: fetchMeta as object }) }).catch(() => undefined);
 			replaced.set(query, query.state);
 		}
 	};
