@@ -192,7 +192,8 @@ export interface ClientBase<E, M> {
 	 * or once the scope's breaker closed in another tab or the fleet (its probe got an answer, or a reset by hand);
 	 * `unreachable` once two attempts in a row ended without one (a network failure or a timeout), a
 	 * single one changing nothing (a steadfetch service worker's `503`/`504` with `Steadfetch-Error: NETWORK` or `TIMEOUT`
-	 * is one that ended without one; its refusal of its client's own, another code, counts neither way); `offline` while `navigator.onLine` is false and no attempt got an
+	 * is one that ended without one, and so is its stale copy for `network` or `timeout`; its refusal of its client's own, another
+	 * code, and its copy for any other reason count neither way); `offline` while `navigator.onLine` is false and no attempt got an
 	 * HTTP answer since it turned false (a hint, never trusted over an answer); `unknown` before any
 	 * attempt. The `reachability` event tells each change. Throws an `InvalidRequestError` for what is
 	 * neither a URL nor a scope.

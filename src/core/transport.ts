@@ -34,7 +34,8 @@ export interface Bounds {
  *   `deadlineHeader`, one to the client's own origins carries the call's remaining time (`stamp`),
  *   and its redirects are followed here (`sendWithDeadline`): another origin never gets the header.
  * - Its outcome is the scope's reachability: an HTTP answer (any status; `scope:back` for the first
- *   that `classify()` does not call transient after failures) or a network failure or timeout (not
+ *   that `classify()` does not call transient after failures; not a steadfetch service worker's answer in the origin's
+ *   place: its refusal counts nothing, its `NETWORK` or `TIMEOUT` and its stale copy for them are misses) or a network failure or timeout (not
  *   the caller's abort, not an attempt a policy superseded, not an error of a custom `fetch` that is
  *   no network failure of the platform's: `classify()` calls it `UNKNOWN`). A refusal of the
  *   client's own (an open breaker, the throttle, a bulkhead or rate limit) never reaches here.
@@ -84,8 +85,14 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 		// A steadfetch service worker's own answer for a call it failed or refused (`originFailed`): its `NETWORK` or `TIMEOUT`
 		// is an attempt that got no answer of the origin's; a refusal of its client's own (`CIRCUIT_OPEN`…) says nothing of it.
 		const worker = originFailed(response);
-		if (worker && unanswered(response)) {
+		// Its stale copy is none either: for a network failure or a timeout (`detail=network`, `timeout`), a miss as its
+		// `503` would be; for any other reason the state stays, a copy shown (its next good answer is `scope:back`).
+		// (Read on an answer below 300, a copy's status: `Cache-Status: steadfetch; hit; …; detail=<reason>`.)
+		const copied = worker === false && response.status < 300 && /^steadfetch; hit;.*detail=([^;\s]+)/.exec(response.headers.get('cache-status') ?? '')?.[1];
+		if ((worker && unanswered(response)) || copied === 'network' || copied === 'timeout') {
 			reach.missed(scope);
+		} else if (copied) {
+			reach.late(scope);
 		} else if (worker !== undefined) {
 			reach.answered(scope, response.status);
 		}
