@@ -574,7 +574,7 @@ for (const row of rows.filter((row) => row.preset)) {
 // Neither build carries core/follow.ts (a retry made to follow ky's abort, for undici's clones: the `signal` it defines).
 const markers = {
 	browser: ['must be the incoming Request', '"redirected"', 'caches.open', 'ExecutionContext', 'No subrequest left', 'Dropped: the call had no waitUntil', 'A stored copy answered', '"signal",{value'],
-	edge: ['indexedDB', 'serviceWorker', 'BroadcastChannel', 'navigator?.locks', 'navigator.locks', 'visibilitychange', '(#[ir]:', 'a malformed breaker record from another tab', 'a malformed throttle message from another tab', '}:pending', '}:ratelimit', '}/auth ', 'ifAvailable', 'outcome:', '}:breaker:', '}/outbox', 'onLine', '"signal",{value'],
+	edge: ['indexedDB', 'serviceWorker', 'BroadcastChannel', 'navigator?.locks', 'navigator.locks', 'visibilitychange', '(#[ir]:', 'a malformed breaker record from another tab', 'a malformed throttle message from another tab', '}:pending', '}:ratelimit', '}/auth ', 'ifAvailable', 'outcome:', '}:breaker:', '}/outbox', 'onLine', '"signal",{value', 'hit;.*detail='],
 };
 // Nor, but for the policies that still ask it themselves (bulkhead, dedupe, auth: `requestScoped()` in their own
 // modules), whether it runs in Workers at all: the core's, the cache's (cache/cut.ts), the part store's

@@ -1,6 +1,7 @@
 import { TimeoutError } from 'ky';
 import { classify } from '../errors/classify.js';
 import { originFailed, unanswered } from '../errors/origin-failed.js';
+import { workerCopy } from '../errors/worker-copy.js';
 import type { Call } from './call.js';
 import type { Reach } from './reachability.js';
 import { sentWith } from './follow.js';
@@ -87,8 +88,7 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 		const worker = originFailed(response);
 		// Its stale copy is none either: for a network failure or a timeout (`detail=network`, `timeout`), a miss as its
 		// `503` would be; for any other reason the state stays, a copy shown (its next good answer is `scope:back`).
-		// (Read on an answer below 300, a copy's status: `Cache-Status: steadfetch; hit; …; detail=<reason>`.)
-		const copied = worker === false && response.status < 300 && /^steadfetch; hit;.*detail=([^;\s]+)/.exec(response.headers.get('cache-status') ?? '')?.[1];
+		const copied = worker === false && workerCopy(response);
 		if ((worker && unanswered(response)) || copied === 'network' || copied === 'timeout') {
 			reach.missed(scope);
 		} else if (copied) {
