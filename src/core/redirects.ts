@@ -54,8 +54,9 @@ const following = async (fetch: FetchLike, request: Request, init: FetchInit | u
 			}
 
 			if (!redirects.includes(response.status) || location === null) {
-				// As a fetch that followed them says (its `url` is the last hop's already).
-				return hops ? Object.defineProperty(response, 'redirected', { value: true }) : response;
+				// As a fetch that followed them says: its `url` is the last hop's (also from a custom `fetch` whose Responses
+				// have none, a mock's or a binding's: a third party's 401 there is never taken for the origin's, auth.ts).
+				return hops ? Object.defineProperties(response, { redirected: { value: true }, ...!response.url && { url: { value: current.url } } }) : response;
 			}
 
 			void response.body?.cancel().catch(() => undefined);
