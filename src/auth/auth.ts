@@ -262,11 +262,12 @@ export class Auth implements PolicyParts {
 		const settings = this.#settings;
 		const run = async (): Promise<void> => {
 			// Another tab (or call) refreshed meanwhile: its token is the one to use — unless the last refresh that ended was
-			// of a session that had ended (`staleAt`): the token it left is not this session's, whatever changed.
+			// of a session that had ended (`staleAt`): the token it left is not this session's, whatever changed. One that
+			// ended for another identity (`leftBy`: a server's concurrent requests, each its user's token) is not this one's.
 			// A wave's later 401 after its refresh failed (the last to end, the token still the one it was sent with) is that
 			// failure's too: one refresh per wave, never one per 401 against a refresh endpoint that is down.
 			const token = await this.#current();
-			if ((settings.generation > seen || token !== old) && settings.staleAt !== settings.generation) {
+			if ((settings.generation > seen && settings.leftBy === world.identity || token !== old) && settings.staleAt !== settings.generation) {
 				if (settings.failedAt === settings.generation && token === old) {
 					throw settings.failure;
 				}

@@ -1,10 +1,13 @@
 /**
  * The thirty-sixth round on auth and request contexts (defect hunt): redirects followed by steadfetch itself (with
- * `deadlineHeader`) through a custom `fetch` whose Responses carry no `url`.
+ * `deadlineHeader`) through a custom `fetch` whose Responses carry no `url`; a server's concurrent requests, each its
+ * own user (`identity` and `token()` read from an AsyncLocalStorage).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { auth, AuthError } from '../../src/entries/auth.js';
 import { createClient, memoryStore } from '../../src/entries/index.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const made: Array<{ close(): void }> = [];
 afterEach(() => {
@@ -35,5 +38,55 @@ describe('a redirect steadfetch follows itself (deadlineHeader), through a custo
 		const answer = await outcome(client.get('a'));
 		// Before: refreshes 1 and the call sent twice (the third party's 401 taken as the origin's), its answer's url ''.
 		expect([answer, refreshes, sent]).toEqual(['401 https://third.test/x', 0, ['https://api.test/a Bearer old', 'https://third.test/x null']]);
+	});
+});
+
+describe('a server\'s concurrent requests, each its own user (identity and token() from an AsyncLocalStorage)', () => {
+	it('bob\'s 401 that comes after alice\'s refresh ended gets a refresh of bob\'s own, as one that comes while it runs does', async () => {
+		const als = new AsyncLocalStorage<string>();
+		const tokens: Record<string, string> = { alice: 'alice-old', bob: 'bob-old' };
+		const refreshed: string[] = [];
+		const sent: string[] = [];
+		let aliceDone!: () => void;
+		let answerBob!: () => void;
+		const bobHeld = new Promise<void>((resolve) => {
+			answerBob = resolve;
+		});
+		const client = createClient({
+			name: `h36-als-${crypto.randomUUID()}`, prefix: 'https://api.test/', store: memoryStore, retry: 0, staleCache: false,
+			identity: () => als.getStore(),
+			auth: auth({ origins: ['https://api.test'], token: () => tokens[als.getStore()!], refresh: async () => {
+				const who = als.getStore()!;
+				refreshed.push(who);
+				if (who === 'alice') {
+					await new Promise<void>((resolve) => {
+						aliceDone = resolve;
+					});
+				}
+
+				tokens[who] = `${who}-new`;
+			} }),
+			fetch: (async (input: Request) => {
+				const value = input.headers.get('authorization')!;
+				sent.push(value);
+				if (value === 'Bearer bob-old') {
+					await bobHeld; // Bob's 401 comes once alice's refresh ended.
+				}
+
+				return value.endsWith('-new') ? Response.json({ ok: true }) : new Response('no', { status: 401 });
+			}) as typeof fetch,
+		} as never);
+		made.push(client);
+		const answer = async (promise: Promise<Response>) => promise.then(async (response) => JSON.stringify(await response.json()), (error: unknown) => (error instanceof AuthError ? error.message : String(error)));
+		const alice = als.run('alice', () => answer(client.get('a')));
+		await waitFor(() => refreshed.length === 1, 'alice\'s refresh');
+		const bob = als.run('bob', () => answer(client.get('b')));
+		await waitFor(() => sent.length === 2, 'bob\'s call sent');
+		aliceDone();
+		expect(await alice).toBe('{"ok":true}');
+		answerBob();
+		// Before: 'https://api.test answered 401 again after the token refresh', bob's refresh skipped (alice's counted as his)
+		// and his call sent again with 'Bearer bob-old'.
+		expect([await bob, refreshed, sent]).toEqual(['{"ok":true}', ['alice', 'bob'], ['Bearer alice-old', 'Bearer bob-old', 'Bearer alice-new', 'Bearer bob-new']]);
 	});
 });
