@@ -284,13 +284,13 @@ export class Admission {
 	 * wrapper's new run to another origin, an outbox replay) and the context has none left: then the
 	 * reason it is not sent, a `SubrequestsSpent` (the call is `limited`, unless it was a hedge). A
 	 * hedge's own check (`FetchInit.hedge`) comes after this one, so a refused hedge costs nothing. A
-	 * new run to the call's own origin (auth's, after a token refresh) is the caller's.
+	 * new run to the call's own origin (auth's, after a token refresh) is the caller's — a replay's is the replay's.
 	 */
 	admit(request: Request, hedge: (() => unknown) | undefined, run?: object): unknown {
 		const invocation = this.#call.invocation!;
 		// The attempt's own run's kind: another run's retry counted meanwhile is not this one's.
 		const kind = (run as MarkedRun | undefined)?.kind ?? this.#kind;
-		if ((hedge || kind === 'retry' || (kind === 'first' ? this.#call.replay : requestOrigin(request.url) !== requestOrigin(this.#call.request!.url))) && invocation.spent) {
+		if ((hedge || kind === 'retry' || this.#call.replay || (kind !== 'first' && requestOrigin(request.url) !== requestOrigin(this.#call.request!.url))) && invocation.spent) {
 			this.limited ||= !hedge;
 			return new SubrequestsSpent('No subrequest left', 'ABORTED', false);
 		}

@@ -1,12 +1,14 @@
 /**
  * The thirty-sixth round on auth and request contexts (defect hunt): redirects followed by steadfetch itself (with
  * `deadlineHeader`) through a custom `fetch` whose Responses carry no `url`; a server's concurrent requests, each its
- * own user (`identity` and `token()` read from an AsyncLocalStorage).
+ * own user (`identity` and `token()` read from an AsyncLocalStorage); an outbox replay sent again after a refresh in a
+ * request context with no subrequest left.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { auth, AuthError } from '../../src/entries/auth.js';
 import { createClient, memoryStore } from '../../src/entries/index.js';
+import { outbox } from '../../src/entries/outbox.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const made: Array<{ close(): void }> = [];
@@ -88,5 +90,43 @@ describe('a server\'s concurrent requests, each its own user (identity and token
 		// Before: 'https://api.test answered 401 again after the token refresh', bob's refresh skipped (alice's counted as his)
 		// and his call sent again with 'Bearer bob-old'.
 		expect([await bob, refreshed, sent]).toEqual(['{"ok":true}', ['alice', 'bob'], ['Bearer alice-old', 'Bearer bob-old', 'Bearer alice-new', 'Bearer bob-new']]);
+	});
+});
+
+describe('an outbox replay in a request context whose first attempt took the last subrequest (withContext)', () => {
+	it('is not sent again after the token refresh its 401 started: it stays queued, and a later request sends it', async () => {
+		let up = false;
+		let token = 'old';
+		let refreshes = 0;
+		const sent: string[] = [];
+		const client = createClient({
+			name: `h36-sr-${crypto.randomUUID()}`, prefix: 'https://api.test/', store: memoryStore, retry: 0, staleCache: false, breaker: false,
+			outbox: outbox(),
+			auth: auth({ origins: ['https://api.test'], token: () => token, refresh: () => {
+				refreshes++;
+				token = 'new';
+			} }),
+			fetch: (async (input: Request) => {
+				sent.push(`${input.method} ${input.headers.get('authorization')}`);
+				if (!up) {
+					throw new TypeError('Failed to fetch');
+				}
+
+				return input.headers.get('authorization') === 'Bearer new' ? Response.json({ ok: true }) : new Response('no', { status: 401 });
+			}) as typeof fetch,
+		} as never) as unknown as ReturnType<typeof createClient> & { outbox: { list(): Promise<unknown[]> } };
+		type Here = { outbox: { flush(): Promise<unknown> }; stats(): { subrequests: number } };
+		made.push(client);
+		await client.post('todos', { json: { a: 1 } }).catch(() => undefined);
+		await waitFor(async () => (await client.outbox.list()).length === 1, 'the write queued');
+		up = true;
+		sent.length = 0;
+		// subrequests 6: the replay's first attempt takes the context's last one (6 − 5).
+		const here = client.withContext({ waitUntil: () => undefined }, { subrequests: 6 }) as unknown as Here;
+		const first = await here.outbox.flush();
+		// Before: { sent: 1, remaining: 0 }, sent again with 'Bearer new' past the limit (subrequests 2 where 1).
+		expect([first, sent, refreshes, here.stats().subrequests]).toEqual([{ sent: 0, failed: 0, dead: 0, remaining: 1 }, ['POST Bearer old'], 1, 1]);
+		const later = client.withContext({ waitUntil: () => undefined }, { subrequests: 6 }) as unknown as Here;
+		expect([await later.outbox.flush(), sent]).toEqual([{ sent: 1, failed: 0, dead: 0, remaining: 0 }, ['POST Bearer old', 'POST Bearer new']]);
 	});
 });
