@@ -55,8 +55,9 @@ export class Auth implements PolicyParts {
 	 * client and its `extend()`s: one refresh also where no Web Lock joins them, workerd). `calling`: true while
 	 * `refresh()` itself runs (synchronously: a call made then, through any of them, is the refresh's own request).
 	 * `generation`: refreshes finished (here, or in another tab as its channel said; one here that failed too: `failedAt`,
-	 * its error `failure`): a waiter that sees it move skips its own, unless the last was of a session that had ended as it
-	 * finished (`staleAt`: its generation); after a failure, it fails with it (`heardAt`: the last was another tab's).
+	 * its error `failure`, its identity `failedBy`): a waiter that sees it move skips its own, unless the last was of a
+	 * session that had ended as it finished (`staleAt`: its generation) or of another identity (`leftBy`, `failedBy`);
+	 * after a failure, it fails with it (`heardAt`: the last was another tab's).
 	 * `flight`: the refresh in flight, shared by the calls; in a Worker, where a promise made in one request
 	 * never settles in another once the first ended, only by the calls of the request that started it: each request its
 	 * own in `flights` (by the request context object of the `waitUntil` calls get from `client.withContext(ctx)`, one per
@@ -263,11 +264,12 @@ export class Auth implements PolicyParts {
 		const run = async (): Promise<void> => {
 			// Another tab (or call) refreshed meanwhile: its token is the one to use — unless the last refresh that ended was
 			// of a session that had ended (`staleAt`): the token it left is not this session's, whatever changed. One that
-			// ended for another identity (`leftBy`: a server's concurrent requests, each its user's token) is not this one's.
+			// ended (or failed: `failedBy`) for another identity (`leftBy`: a server's concurrent requests, each its user's
+			// token) is not this one's.
 			// A wave's later 401 after its refresh failed (the last to end, the token still the one it was sent with) is that
 			// failure's too: one refresh per wave, never one per 401 against a refresh endpoint that is down.
 			const token = await this.#current();
-			if ((settings.generation > seen && settings.leftBy === world.identity || token !== old) && settings.staleAt !== settings.generation) {
+			if ((settings.generation > seen && (settings.failedAt === settings.generation ? settings.failedBy : settings.leftBy) === world.identity || token !== old) && settings.staleAt !== settings.generation) {
 				if (settings.failedAt === settings.generation && token === old) {
 					throw settings.failure;
 				}
@@ -295,6 +297,7 @@ export class Auth implements PolicyParts {
 			} catch (error) {
 				settings.failedAt = ++settings.generation;
 				settings.failure = error;
+				settings.failedBy = world.identity;
 				throw error;
 			} finally {
 				if (!ok) {

@@ -80,7 +80,7 @@ export const checkAuthOptions = (options: AuthOptions) => {
 	check(isToken(scheme), 'auth.scheme', scheme, 'an HTTP auth scheme');
 	check(isPositiveTimerMs(refreshTimeoutMs), 'auth.refreshTimeoutMs', refreshTimeoutMs, positiveTimerMs);
 	// With the refresh's state (auth.ts `Auth`): every client given this `auth()`, a client and its `extend()`s, shares it.
-	return { token, refresh, scheme, refreshTimeoutMs, origins: checkOrigins('auth.origins', origins), calling: false, by: Math.random(), generation: 0, staleAt: -1, failedAt: -1, failure: undefined as unknown, heardAt: -1, left: undefined as string | undefined, leftBy: undefined as string | undefined, flight: undefined as Promise<void> | undefined, world: undefined as World | undefined, flights: new WeakMap<object, Flight>() };
+	return { token, refresh, scheme, refreshTimeoutMs, origins: checkOrigins('auth.origins', origins), calling: false, by: Math.random(), generation: 0, staleAt: -1, failedAt: -1, failure: undefined as unknown, failedBy: undefined as string | undefined, heardAt: -1, left: undefined as string | undefined, leftBy: undefined as string | undefined, flight: undefined as Promise<void> | undefined, world: undefined as World | undefined, flights: new WeakMap<object, Flight>() };
 };
 
 /** `AuthOptions` checked, with their defaults. */

@@ -91,6 +91,60 @@ describe('a server\'s concurrent requests, each its own user (identity and token
 		// and his call sent again with 'Bearer bob-old'.
 		expect([await bob, refreshed, sent]).toEqual(['{"ok":true}', ['alice', 'bob'], ['Bearer alice-old', 'Bearer bob-old', 'Bearer alice-new', 'Bearer bob-new']]);
 	});
+
+	it('bob\'s 401 that comes after alice\'s refresh failed gets a refresh of bob\'s own, never her failure (bob refreshed before)', async () => {
+		const als = new AsyncLocalStorage<string>();
+		const tokens: Record<string, string> = { alice: 'alice-old', bob: 'bob-old' };
+		const valid = new Set(['bob-1', 'bob-2']);
+		const refreshed: string[] = [];
+		const sent: string[] = [];
+		let aliceFail!: () => void;
+		let answerBob!: () => void;
+		let holdBob = false;
+		const bobHeld = new Promise<void>((resolve) => {
+			answerBob = resolve;
+		});
+		let n = 0;
+		const client = createClient({
+			name: `h36-f-${crypto.randomUUID()}`, prefix: 'https://api.test/', store: memoryStore, retry: 0, staleCache: false,
+			identity: () => als.getStore(),
+			auth: auth({ origins: ['https://api.test'], token: () => tokens[als.getStore()!], refresh: async () => {
+				const who = als.getStore()!;
+				refreshed.push(who);
+				if (who === 'alice') {
+					await new Promise<void>((_, reject) => {
+						aliceFail = () => reject(new Error('down'));
+					});
+				}
+
+				tokens[who] = `${who}-${++n}`;
+			} }),
+			fetch: (async (input: Request) => {
+				const value = input.headers.get('authorization')!;
+				sent.push(value);
+				if (holdBob && value === 'Bearer bob-1') {
+					await bobHeld; // Bob's 401 comes once alice's refresh failed.
+				}
+
+				return valid.has(value.slice(7)) ? Response.json({ ok: true }) : new Response('no', { status: 401 });
+			}) as typeof fetch,
+		} as never);
+		made.push(client);
+		const answer = async (promise: Promise<Response>) => promise.then(async (response) => JSON.stringify(await response.json()), (error: unknown) => (error instanceof AuthError ? error.message : String(error)));
+		// Bob refreshed once (his token 'bob-1'), which then expires.
+		expect(await als.run('bob', () => answer(client.get('b0')))).toBe('{"ok":true}');
+		valid.delete('bob-1');
+		const alice = als.run('alice', () => answer(client.get('a')));
+		await waitFor(() => refreshed.length === 2, 'alice\'s refresh');
+		holdBob = true;
+		const bob = als.run('bob', () => answer(client.get('b')));
+		await waitFor(() => sent.length === 4, 'bob\'s call sent');
+		aliceFail();
+		await alice;
+		answerBob();
+		// Before: 'https://api.test answered 401 and the token refresh failed' (alice's failure, its cause), no refresh of bob's.
+		expect([await bob, refreshed]).toEqual(['{"ok":true}', ['bob', 'alice', 'bob']]);
+	});
 });
 
 describe('an outbox replay in a request context whose first attempt took the last subrequest (withContext)', () => {
