@@ -137,8 +137,9 @@ export interface OutboxOptions {
 	 * else, without a new body, the stored one. Header names are read in any case, the last given for a
 	 * name winning (`{ ...entry.headers, 'Content-Type': … }` replaces the stored `content-type`).
 	 * A rebased write is a plain object whose keys are among `json`, `body` and `headers` (one at
-	 * least): anything else — an array, a `Response`, a `Date`, a class instance, `{}`, a misspelt or
-	 * unknown key — counts as `'dead'`, never as the stored write replayed without its precondition.
+	 * least, not `undefined`): anything else — an array, a `Response`, a `Date`, a class instance, `{}` or
+	 * `{ json: undefined }`, a misspelt or unknown key — counts as `'dead'`, never as the stored write
+	 * replayed without its precondition.
 	 * Throwing, or taking longer than 10 000 ms, counts as `'dead'` too. Without it: a dead letter
 	 * (`conflict`). Not called (and no `outbox:conflict`) for an entry discarded or cleared while its
 	 * attempt was in flight: it is no longer the app's to resolve; nor while another identity is signed in

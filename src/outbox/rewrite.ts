@@ -18,13 +18,13 @@ interface Owner {
 
 /**
  * Whether `onConflict`'s answer is a rebased write: a plain object of `json`, `body` and `headers`
- * only, one at least, its body no `ReadableStream` (the outbox cannot store one). An array, a
- * Response, a Date, a class instance, `{}` or a misspelt key is no rebase (it would replay the stored
- * write without its precondition): a dead letter.
+ * only, one at least given (not `undefined`), its body no `ReadableStream` (the outbox cannot store one). An array,
+ * a Response, a Date, a class instance, `{}` (or `{ json: undefined }`, a merge that made nothing) or a misspelt key is
+ * no rebase (it would replay the stored write without its precondition): a dead letter.
  */
 const isRebase = (value: unknown): value is { json?: unknown; body?: unknown; headers?: Record<string, string> } => {
-	const keys = Object.keys(Object(value));
-	return [Object.prototype, null].includes(Object.getPrototypeOf(Object(value))) && keys.length > 0 && keys.every((key) => /^(json|body|headers)$/.test(key)) && !((value as { body?: unknown }).body instanceof ReadableStream);
+	const given = Object.entries(Object(value) as Record<string, unknown>);
+	return [Object.prototype, null].includes(Object.getPrototypeOf(Object(value))) && given.some(([, each]) => each !== undefined) && given.every(([key]) => /^(json|body|headers)$/.test(key)) && !((value as { body?: unknown }).body instanceof ReadableStream);
 };
 
 /**
