@@ -71,11 +71,15 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 		},
 		async retry(id) {
 			refuseClosed(closed);
+			const world = context.world(context.identity());
 			const revived = await queue.revive(idOf(id, 'retry'));
-			// Pending again: counted (read your own writes), here and in the other tabs.
+			// Pending again: counted (read your own writes), here and in the other tabs; a dependent (`ref()`) whose parents
+			// were delivered under the URL it goes to (its placeholders replaced), as at a delivery: its scope may be offline.
 			for (const record of revived) {
 				pending?.queued(record.id, record.identity, record.url, record.method);
 			}
+
+			await queue.recount(revived.flatMap(({ id, refs }) => refs ? [id] : []), (id, identity) => world.current('outbox', id) && world.current('outbox', identity));
 
 			// In Workers, where work no waitUntil keeps alive dies with the request, only with one (withContext):
 			// else the next call or flush() replays it.

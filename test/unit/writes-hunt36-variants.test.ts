@@ -1,11 +1,14 @@
 /**
  * Defect hunt, thirty-sixth round (offline writes for real apps): `onConflict` answers that name a rebase's keys but
  * give nothing (`{ json: undefined }`, `{ headers: undefined }`: a merge that produced nothing) — as `{}`, no rebased
- * write (OutboxOptions.onConflict): a 'conflict' dead letter, never the stored write replayed without its precondition.
+ * write (OutboxOptions.onConflict): a 'conflict' dead letter, never the stored write replayed without its precondition;
+ * and a dependent (`outbox.ref()`) taken back by `retry(id)` after its parent was delivered, counted pending (API.md "Read
+ * your own writes") under the URL it goes to, as at its parent's delivery, while its scope is offline.
  */
 import { describe, expect, it } from 'vitest';
-import type { OutboxOptions } from '../../src/entries/index.js';
-import { harnessEachTest, queueOffline } from './outbox-helpers.js';
+import { outbox, type Outbox, type OutboxOptions } from '../../src/entries/index.js';
+import { fetchAndStore, staleStatus, useCacheKit } from './cache-kit.js';
+import { harnessEachTest, queued, queueOffline } from './outbox-helpers.js';
 
 const { h, win } = harnessEachTest();
 
@@ -34,4 +37,39 @@ describe('an onConflict answer of a rebase\'s keys, each undefined', () => {
 			expect(doc(`h36u${index}`).body).toBe('theirs');
 		});
 	}
+});
+
+describe('read your own writes: a dependent taken back by retry() after its parent was delivered', () => {
+	const kit = useCacheKit();
+	it('is counted on the stale answers of the URL it goes to (its placeholder replaced), while its scope is offline', async () => {
+		let otherDown = false;
+		const other = kit.url.replace('127.0.0.1', 'localhost');
+		const transport = async (input: unknown, init?: RequestInit): Promise<Response> => {
+			const request = input as Request;
+			if (kit.mode === 'refuse' || (otherDown && request.url.startsWith(other))) {
+				throw new TypeError('fetch failed');
+			}
+
+			return globalThis.fetch(request, init);
+		};
+		const api = kit.make({ outbox: outbox({ retentionMs: 60_000, baseBackoffMs: 1_000, resumeJitterMs: 0 }), fetch: transport as typeof fetch });
+		const { outbox: queue } = api as unknown as { outbox: Outbox };
+		await fetchAndStore(api, `${other}/pw36/c/1`);
+		kit.mode = 'refuse';
+		await queued(api.post(`${other}/pw36/h`, { json: {} })); // The head of the other scope, in the way.
+		const parent = await queued(api.post('pw36/p', { json: {} }));
+		const child = await queued(api.patch(`${other}/pw36/c/${queue.ref(parent, '/n')}`, { json: {} }));
+		kit.mode = 'up';
+		otherDown = true;
+		await queue.flush(); // The parent is delivered (its answer's n: 1); the other scope stays down, its head first.
+		const status = async (): Promise<string | null> => staleStatus(kit, api, `${other}/pw36/c/1`);
+		expect(await status()).toMatch(/pending-writes=1$/); // Counted under the URL it goes to, at the parent's delivery.
+		kit.clock.advance(61_000);
+		await queue.flush(); // Both of the other scope's entries expired before a pass reached the dependent.
+		expect((await queue.deadLetters()).map(({ id, deadReason }) => [id, deadReason])).toContainEqual([child, 'expired']);
+		expect(await status()).toMatch(/detail=network$/);
+		await queue.retry(child);
+		// Before: none (counted under its stored URL, the placeholder's).
+		expect(await status()).toMatch(/pending-writes=1$/);
+	});
 });
