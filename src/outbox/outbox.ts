@@ -40,10 +40,16 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 
 	/**
 	 * A clear the store refused (it rejects, with `error`): what it left pending (each removal the store refused) is counted
-	 * again (read your own writes), here and in the other tabs, as a reload counts it.
+	 * again (read your own writes), here and in the other tabs, as a reload counts it: a dependent (`ref()`) whose parents
+	 * were delivered under the URL it goes to.
 	 */
 	const recount = async (error: unknown): Promise<never> => {
-		await queue.forEach(false, ({ id, identity, url, method }) => pending?.queued(id, identity, url, method));
+		const dependents: string[] = [];
+		await queue.forEach(false, ({ id, identity, url, method, refs }) => {
+			pending?.queued(id, identity, url, method);
+			refs && dependents.push(id);
+		});
+		await queue.recount(dependents, () => true);
 		throw error;
 	};
 

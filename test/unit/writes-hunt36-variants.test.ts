@@ -3,12 +3,13 @@
  * give nothing (`{ json: undefined }`, `{ headers: undefined }`: a merge that produced nothing) — as `{}`, no rebased
  * write (OutboxOptions.onConflict): a 'conflict' dead letter, never the stored write replayed without its precondition;
  * and a dependent (`outbox.ref()`) taken back by `retry(id)` after its parent was delivered, counted pending (API.md "Read
- * your own writes") under the URL it goes to, as at its parent's delivery, while its scope is offline.
+ * your own writes") under the URL it goes to, as at its parent's delivery, while its scope is offline; so is one counted
+ * again after a clear the store refused, as a reload counts it.
  */
 import { describe, expect, it } from 'vitest';
 import { outbox, type Outbox, type OutboxOptions } from '../../src/entries/index.js';
 import { fetchAndStore, staleStatus, useCacheKit } from './cache-kit.js';
-import { harnessEachTest, queued, queueOffline } from './outbox-helpers.js';
+import { harnessEachTest, queued, queueOffline, spyStore } from './outbox-helpers.js';
 
 const { h, win } = harnessEachTest();
 
@@ -70,6 +71,43 @@ describe('read your own writes: a dependent taken back by retry() after its pare
 		expect(await status()).toMatch(/detail=network$/);
 		await queue.retry(child);
 		// Before: none (counted under its stored URL, the placeholder's).
+		expect(await status()).toMatch(/pending-writes=1$/);
+	});
+});
+
+describe('read your own writes: a clear the store refused', () => {
+	const kit = useCacheKit();
+	it('counts again a dependent whose parent was delivered under the URL it goes to, as a reload counts it', async () => {
+		let otherDown = false;
+		let refuseDeletes = false;
+		const other = kit.url.replace('127.0.0.1', 'localhost');
+		const transport = async (input: unknown, init?: RequestInit): Promise<Response> => {
+			const request = input as Request;
+			if (kit.mode === 'refuse' || (otherDown && request.url.startsWith(other))) {
+				throw new TypeError('fetch failed');
+			}
+
+			return globalThis.fetch(request, init);
+		};
+		const inner = kit.store;
+		const store = spyStore(inner, { delete: async (_key, run) => (refuseDeletes ? Promise.reject(new Error('refused')) : run()) });
+		const api = kit.make({ store: () => store, outbox: outbox({ baseBackoffMs: 600_000, resumeJitterMs: 0 }), fetch: transport as typeof fetch });
+		const { outbox: queue } = api as unknown as { outbox: Outbox };
+		await fetchAndStore(api, `${other}/pw36/k/1`);
+		kit.mode = 'refuse';
+		await queued(api.post(`${other}/pw36/g`, { json: {} })); // The head of the other scope, in the way (its backoff: 10 min).
+		const parent = await queued(api.post('pw36/q', { json: {} }));
+		await queued(api.patch(`${other}/pw36/k/${queue.ref(parent, '/n')}`, { json: {} }));
+		kit.mode = 'up';
+		otherDown = true;
+		await queue.flush(); // The parent is delivered (its answer's n: 1); the dependent's scope is down, its head first.
+		const status = async (): Promise<string | null> => staleStatus(kit, api, `${other}/pw36/k/1`);
+		expect(await status()).toMatch(/pending-writes=1$/);
+		refuseDeletes = true;
+		await expect(queue.clear()).rejects.toThrow('refused');
+		refuseDeletes = false;
+		expect(await queue.size()).toBe(2);
+		// Before: none (counted again under its stored URL, the placeholder's).
 		expect(await status()).toMatch(/pending-writes=1$/);
 	});
 });
