@@ -22,11 +22,12 @@ const statuses: Rule = [(value) => Array.isArray(value) && value.every((code) =>
 // it): one no base resolves (`https://api.example.com:8O80/`) would fail every call, and so would a host and port
 // without its scheme (`localhost:3000/api` is a URL of the scheme `localhost:`, which fetch does not send).
 const urlish: Rule = [(value) => !value || ((value instanceof URL || typeof value === 'string') && canParse(value, 'http://h/') && !/^[\w.-]+:\d/.test(String(value))), 'a URL or false'];
-// ky adds each value to the URL as its text: a function's is its source (`?page=()+%3D>+1`), and a function given as
+// ky adds each value to the URL as its text: a function's is its source (`?page=()+%3D>+1`), a Symbol's `Symbol(page)`
+// where ky's merge joins it to another query (the client's, a parent's; alone, fetch refuses it), and a function given as
 // `searchParams` is a record of no keys (no query, silently). A value of a record or of a pair (a list's items too).
-const noFunction = (value: unknown): boolean => typeof value !== 'function' && (!Array.isArray(value) || value.every(noFunction));
+const noFunction = (value: unknown): boolean => typeof value !== 'function' && typeof value !== 'symbol' && (!Array.isArray(value) || value.every(noFunction));
 // A policy under the key is no query: the slots' check names it (`searchParams` is the client's own option, not a slot).
-const query: Rule = [(value) => isPolicy(value) || (noFunction(value) && (!isObject(value) || value instanceof URLSearchParams || Object.values(value).every(noFunction))), 'a query with no function in it'];
+const query: Rule = [(value) => isPolicy(value) || (noFunction(value) && (!isObject(value) || value instanceof URLSearchParams || Object.values(value).every(noFunction))), 'a query with no function or Symbol in it'];
 // ky's own bounds on a delay, in ms: `Infinity` is ky's "none".
 // An options object, not a list: ky reads no option of a list (its hooks never run, its retry options are ky's defaults).
 const record = (value: unknown): boolean => isObject(value) && !Array.isArray(value);
@@ -224,10 +225,10 @@ export const stringifying = (own?: unknown) => (value: unknown): string => {
 };
 
 /**
- * The client's options fetch reads as it builds each call's Request, and `searchParams`, which ky adds
- * to each call's URL (a pair of the wrong length, a Symbol): a value refused there would fail every call.
+ * The client's options fetch reads as it builds each call's Request (and `searchParams`, checked first: ky adds it
+ * to each call's URL, a pair of the wrong length, a Symbol): a value refused there would fail every call.
  */
-const requestInit = 'method headers credentials mode redirect referrerPolicy priority signal window searchParams'.split(' ');
+const requestInit = 'method headers credentials mode redirect referrerPolicy priority signal window'.split(' ');
 
 /**
  * Throws a RangeError naming the option for a bad value of one of ky's options (`timeout`,
@@ -241,6 +242,8 @@ const requestInit = 'method headers credentials mode redirect referrerPolicy pri
 export const checkClientOptions = (options: Record<string, unknown>): void => {
 	// The sensitive list first: the message of any other option (a URL) is shown without its values.
 	checkRules({ sensitiveParams: options.sensitiveParams }, clientRules);
+	// A query fetch cannot carry (a Symbol in it) is fetch's refusal, a TypeError, before the rules say it of a call's.
+	checkFetchOption('searchParams', options.searchParams);
 	try {
 		checkRules(options, clientRules);
 	} catch (error) {

@@ -1,0 +1,41 @@
+/**
+ * Bad input, the pipeline's slots and the newcomer (defect hunt, thirty-sixth round): API.md "Option values" ("a value
+ * of the wrong type or out of range … is a RangeError or TypeError naming the option where it is given (`createClient`,
+ * …), and per call an `InvalidRequestError` before any I/O"). No timing: a fake `fetch` records what went out.
+ *
+ * - A Symbol in `searchParams` (a record's value or a pair's) was refused alone, but sent as the text `Symbol(page)`
+ *   where ky's merge joined it to a call's client's query.
+ */
+import { describe, expect, it } from 'vitest';
+import { createClient, InvalidRequestError, memoryStore } from '../../src/entries/index.js';
+
+const prefix = 'https://api.example.com/';
+
+const recording = () => {
+	const sent: string[] = [];
+	const fetch = (async (request: Request) => {
+		sent.push(request.url);
+		return new Response('ok');
+	}) as typeof globalThis.fetch;
+	return { sent, fetch };
+};
+
+const rejection = (promise: Promise<unknown>): Promise<unknown> => promise.then(() => undefined, (thrown: unknown) => thrown);
+
+describe('a Symbol in searchParams joined to another query', () => {
+	const broken: Array<[string, () => unknown]> = [
+		['a record\'s value', () => ({ page: Symbol('page') })],
+		['a pair\'s value', () => [['page', Symbol('page')]]],
+	];
+
+	it.each(broken)('%s: per call an InvalidRequestError naming `searchParams` before any I/O, also where the client has a query', async (_what, make) => {
+		const { sent, fetch } = recording();
+		const api = createClient({ prefix, fetch, store: memoryStore, retry: 0, searchParams: { a: '1' } });
+		const error = await rejection(api.get('users', { searchParams: make() as never }));
+		api.close();
+		// Before: sent, as https://api.example.com/users?a=1&page=Symbol%28page%29.
+		expect(sent).toEqual([]);
+		expect(error).toBeInstanceOf(InvalidRequestError);
+		expect((error as Error).message).toMatch(/`searchParams`/);
+	});
+});
