@@ -27,7 +27,9 @@ const urlish: Rule = [(value) => !value || ((value instanceof URL || typeof valu
 // `searchParams` is a record of no keys (no query, silently). A value of a record or of a pair (a list's items too).
 const noFunction = (value: unknown): boolean => typeof value !== 'function' && typeof value !== 'symbol' && (!Array.isArray(value) || value.every(noFunction));
 // A policy under the key is no query: the slots' check names it (`searchParams` is the client's own option, not a slot).
-const query: Rule = [(value) => isPolicy(value) || (noFunction(value) && (!isObject(value) || value instanceof URLSearchParams || Object.values(value).every(noFunction))), 'a query with no function or Symbol in it'];
+// An iterable that is no list (a `Map`, a `Set`, a generator) is read by ky as a record of its own keys: none, no query.
+const query: Rule = [(value) => isPolicy(value) || (noFunction(value) && (!isObject(value) || value instanceof URLSearchParams
+	|| ((Array.isArray(value) || !(Symbol.iterator in value)) && Object.values(value).every(noFunction)))), 'a query (a string, a record, pairs or URLSearchParams) with no function or Symbol in it'];
 // ky's own bounds on a delay, in ms: `Infinity` is ky's "none".
 // An options object, not a list: ky reads no option of a list (its hooks never run, its retry options are ky's defaults).
 const record = (value: unknown): boolean => isObject(value) && !Array.isArray(value);

@@ -5,6 +5,8 @@
  *
  * - A Symbol in `searchParams` (a record's value or a pair's) was refused alone, but sent as the text `Symbol(page)`
  *   where ky's merge joined it to a call's client's query.
+ * - A `Map` (or a `Set`, a generator: an iterable that is no list of pairs nor `URLSearchParams`) as `searchParams` was
+ *   read by ky as a record of its own keys, none: every call went out without its query, silently. Now refused.
  */
 import { describe, expect, it } from 'vitest';
 import { createClient, InvalidRequestError, memoryStore } from '../../src/entries/index.js';
@@ -37,5 +39,42 @@ describe('a Symbol in searchParams joined to another query', () => {
 		expect(sent).toEqual([]);
 		expect(error).toBeInstanceOf(InvalidRequestError);
 		expect((error as Error).message).toMatch(/`searchParams`/);
+	});
+});
+
+describe('a Map (or another iterable that is no list) as searchParams', () => {
+	const broken: Array<[string, () => unknown]> = [
+		['a Map', () => new Map([['page', '2']])],
+		['a Set', () => new Set([['page', '2']])],
+		['a generator', () => (function* pairs() {
+			yield ['page', '2'];
+		})()],
+	];
+
+	it.each(broken)('%s: an error naming `searchParams` at createClient and extend(), per call (api.get, api()) an InvalidRequestError before any I/O', async (_what, make) => {
+		const { sent, fetch } = recording();
+		expect(() => createClient({ prefix, searchParams: make() as never, fetch, store: memoryStore }).close()).toThrow(/`searchParams`/);
+		const api = createClient({ prefix, fetch, store: memoryStore, retry: 0 });
+		expect(() => api.extend({ searchParams: make() as never }).close()).toThrow(/`searchParams`/);
+		const errors = [await rejection(api.get('users', { searchParams: make() as never })), await rejection(api('users', { searchParams: make() as never }))];
+		api.close();
+		// Before: sent as https://api.example.com/users, twice: no query.
+		expect(sent).toEqual([]);
+		for (const error of errors) {
+			expect(error).toBeInstanceOf(InvalidRequestError);
+			expect((error as Error).message).toMatch(/`searchParams`/);
+		}
+	});
+
+	it('a URLSearchParams (a subclass too), a record, pairs and a string stay sent', async () => {
+		const { sent, fetch } = recording();
+		const api = createClient({ prefix, fetch, store: memoryStore, retry: 0 });
+		await api.get('x', { searchParams: new (class extends URLSearchParams {})({ a: '1' }) });
+		await api.get('x', { searchParams: new URLSearchParams([['a', '1']]) });
+		await api.get('x', { searchParams: { a: '1' } });
+		await api.get('x', { searchParams: [['a', '1']] });
+		await api.get('x', { searchParams: 'a=1' });
+		api.close();
+		expect(sent).toEqual(Array(5).fill(`${prefix}x?a=1`));
 	});
 });
