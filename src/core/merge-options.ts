@@ -1,7 +1,7 @@
 import ky, { type Options as KyOptions } from 'ky';
 import { clientKeys } from './options.js';
 import { isPolicy } from './policy.js';
-import { checkFetchOption, checkOptionsObject } from './validate-options.js';
+import { checkChild, checkFetchOption, checkOptionsObject } from './validate-options.js';
 import { given as defined, isObject, setOwn, unmarked } from '../utils/validate.js';
 
 
@@ -51,6 +51,9 @@ export const mergeOptions = <O extends object>(base: O, given: O | undefined, sl
 		const previous = merged[key];
 		setOwn(merged, key, isPlain(previous) && isPlain(value) ? { ...previous, ...defined(value) } : Array.isArray(previous) && Array.isArray(value) ? [...previous, ...value] : value);
 	}
+
+	// The child's own ky options as given (validate-options.ts `checkChild`): its wrong hook list or query, merged, is none or text.
+	checkChild(moreKy, merged);
 
 	return merged as O;
 };

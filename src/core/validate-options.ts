@@ -242,21 +242,34 @@ const requestInit = 'method headers credentials mode redirect referrerPolicy pri
  * defaults' nor those of the client's `sensitiveParams`.
  */
 export const checkClientOptions = (options: Record<string, unknown>): void => {
-	// The sensitive list first: the message of any other option (a URL) is shown without its values.
-	checkRules({ sensitiveParams: options.sensitiveParams }, clientRules);
 	// A query fetch cannot carry (a Symbol in it) is fetch's refusal, a TypeError, before the rules say it of a call's.
 	checkFetchOption('searchParams', options.searchParams);
-	try {
-		checkRules(options, clientRules);
-	} catch (error) {
-		throw new RangeError(redactText((error as Error).message, sensitiveParamSet(options)));
-	}
-
+	checkRedacted(options, clientRules, options);
 	checkCacheMode(options.cache);
 	for (const name of requestInit) {
 		checkFetchOption(name, options[name]);
 	}
 };
+
+/**
+ * Checks `options` by `rules`, its RangeError without the values of the sensitive query parameters of `client` (the
+ * client's options, whose sensitive list is checked first: a URL in the message of any other option is shown without them).
+ */
+const checkRedacted = (options: object, rules: Readonly<Record<string, Rule>>, client: Record<string, unknown>): void => {
+	checkRules({ sensitiveParams: client.sensitiveParams }, clientRules);
+	try {
+		checkRules(options, rules);
+	} catch (error) {
+		throw new RangeError(redactText((error as Error).message, sensitiveParamSet(client)));
+	}
+};
+
+/**
+ * An `extend()` child's own ky options (`child`), as given, as `createClient` checks them: ky's merge drops a hook list
+ * that is no list (`hooks: { beforeRequest: 5 }`: the parent's hooks stay, the child's wrong one is not said) and makes a
+ * child's query text joined to the parent's (a function's source), which the merged options, checked next, no longer show.
+ */
+export const checkChild = (child: object, merged: Record<string, unknown>): void => checkRedacted(child, kyRules, merged);
 
 /**
  * Throws a TypeError naming the option `name` (one of `requestInit`) for a given value fetch would refuse in a Request

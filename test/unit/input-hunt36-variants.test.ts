@@ -7,6 +7,9 @@
  *   where ky's merge joined it to a call's client's query.
  * - A `Map` (or a `Set`, a generator: an iterable that is no list of pairs nor `URLSearchParams`) as `searchParams` was
  *   read by ky as a record of its own keys, none: every call went out without its query, silently. Now refused.
+ * - `extend()` checked only the options ky's merge made: a child's hook list that is no list (`beforeRequest: 5`) was
+ *   merged as none (its client made, the hook never run), and a child's query with a function or a Symbol in it, joined
+ *   to the parent's query, was sent as text. Now the child's own are checked as `createClient` checks them.
  */
 import { describe, expect, it } from 'vitest';
 import { createClient, InvalidRequestError, memoryStore } from '../../src/entries/index.js';
@@ -76,5 +79,61 @@ describe('a Map (or another iterable that is no list) as searchParams', () => {
 		await api.get('x', { searchParams: 'a=1' });
 		api.close();
 		expect(sent).toEqual(Array(5).fill(`${prefix}x?a=1`));
+	});
+});
+
+describe('extend() given a wrong hook list or query that ky\'s merge would hide', () => {
+	const hook = (): void => undefined;
+	const cases: Array<[string, object, object, RegExp]> = [
+		['a number as a hook list', {}, { hooks: { beforeRequest: 5 } }, /`hooks\.beforeRequest`/],
+		['an object as a hook list, the parent has one', { hooks: { beforeRequest: [hook] } }, { hooks: { afterResponse: {} } }, /`hooks\.afterResponse`/],
+		['a function in the query, the parent has one', { searchParams: { a: '1' } }, { searchParams: { page: () => 1 } }, /`searchParams`/],
+		['a function as the query, the parent has one', { searchParams: { a: '1' } }, { searchParams: () => 1 }, /`searchParams`/],
+		['a Symbol in the query, the parent has one', { searchParams: { a: '1' } }, { searchParams: [['page', Symbol('page')]] }, /`searchParams`/],
+	];
+
+	it.each(cases)('%s: an error naming the option, as at createClient', async (_what, parent, child, named) => {
+		const { sent, fetch } = recording();
+		const api = createClient({ prefix, fetch, store: memoryStore, retry: 0, ...parent });
+		expect(() => createClient({ prefix, fetch, store: memoryStore, ...child } as never)).toThrow(named);
+		let thrown: unknown;
+		try {
+			const made = api.extend(child as never);
+			// Before: made; its call sent (the query as text: https://api.example.com/x?a=1&page=%28%29+%3D%3E+1).
+			await made.get('x');
+			made.close();
+		} catch (error) {
+			thrown = error;
+		}
+
+		api.close();
+		expect(sent).toEqual([]);
+		expect(thrown).toBeInstanceOf(RangeError);
+		expect((thrown as Error).message).toMatch(named);
+	});
+
+	it('a child\'s wrong value names no sensitive query value (the client\'s list, its parent\'s too)', () => {
+		const { fetch } = recording();
+		const api = createClient({ prefix, fetch, store: memoryStore, sensitiveParams: ['sig2'] });
+		expect(() => api.extend({ prefix: 'https://api.example.com:8O80/?sig2=s3cret&token=t0k' })).toThrow(/`prefix`/);
+		try {
+			api.extend({ prefix: 'https://api.example.com:8O80/?sig2=s3cret&token=t0k' });
+		} catch (error) {
+			expect((error as Error).message).not.toMatch(/s3cret|t0k/);
+		}
+
+		api.close();
+	});
+
+	it('a child\'s valid hook lists and query still merge as ky merges them', async () => {
+		const { sent, fetch } = recording();
+		const seen: string[] = [];
+		const api = createClient({ prefix, fetch, store: memoryStore, retry: 0, searchParams: { a: '1' }, hooks: { beforeRequest: [() => void seen.push('parent')] } });
+		const child = api.extend({ searchParams: [['b', '2']], hooks: { beforeRequest: [() => void seen.push('child')] } });
+		await child.get('x');
+		child.close();
+		api.close();
+		expect(sent).toEqual([`${prefix}x?a=1&b=2`]);
+		expect(seen).toEqual(['parent', 'child']);
 	});
 });
