@@ -11,7 +11,7 @@ import type { Counter, PolicyCall, PolicyContext, RunOptions } from './policy.js
 import type { CallOptions } from './options.js';
 import { progressed, rejectedCall } from './response-promise.js';
 import { invalidUrl, pathHint } from './scope.js';
-import { hookedBody } from './validate-options.js';
+import { hookedBody, runBody } from './validate-options.js';
 import { promised, wrapApplies, type Placed } from './slots.js';
 import type { Counters, Stats } from './stats.js';
 import type { Clock, FetchInit, FetchLike, WaitUntil } from './types.js';
@@ -843,10 +843,11 @@ export class Call implements PolicyCall {
 					this.#state.key = headers.get('idempotency-key') ?? this.#state.key;
 				}
 
-				options = { ...options, ...extra, ...(headers ? { headers: own === options.headers ? headers : replaceOption(headers) } : {}) };
+				// A body it gives: checked and read as the call's own (`runBody`).
+				options = { ...options, ...extra, ...(extra.body === undefined ? {} : { body: runBody(extra.body, this.options) }), ...(headers ? { headers: own === options.headers ? headers : replaceOption(headers) } : {}) };
 			}
 		} catch (error) {
-			// Headers a wrapper adds that `Headers` refuses: its `next(extra)` rejects, as ky's check of the call's own would (never a throw).
+			// Headers a wrapper adds that `Headers` refuses, a body fetch would send as text: its `next(extra)` rejects, as ky's check of the call's own would (never a throw).
 			return Promise.reject(invalid(error, '', this.#client.params));
 		}
 

@@ -178,11 +178,19 @@ export const checkCallOptions = (given: object, checks: ReadonlyArray<Pick<Place
 };
 
 /**
+ * A body given in place of the call's (by an app's `init` hook, or by a wrapper to its run: `next({ body })`), checked as
+ * a call's own (`fixedBytes`: a RangeError, the call rejects with `InvalidRequestError` before any I/O; it was sent, a
+ * SharedArrayBuffer as the text '[object SharedArrayBuffer]') and read as a call's own (`watchedBody` under `key`, the call's options).
+ */
+export const runBody = (body: unknown, key: object): unknown => {
+	checkRules({ body }, callRules);
+	return watchedBody(body, key);
+};
+
+/**
  * One run's options for ky (`forKy`) with a last `init` hook where an app's may run (the client's `hooks` or the
- * call's have `init` ones): a body such a hook gives in place of the call's is checked as a call's own (`fixedBytes`:
- * its RangeError thrown as ky builds the request, so the call rejects with `InvalidRequestError` before any I/O; it was
- * sent, a SharedArrayBuffer as the text '[object SharedArrayBuffer]', its bytes in workerd) and read as a call's own
- * (`watchedBody` under `key`, the call's options: the edge build's). Any other run's options as they are.
+ * call's have `init` ones): a body such a hook gives in place of the call's is checked and read as a call's own
+ * (`runBody`: its RangeError thrown as ky builds the request). Any other run's options as they are.
  */
 export const hookedBody = (forKy: Record<string, unknown>, inits: boolean, key: object): Record<string, unknown> => {
 	const own = forKy.hooks;
@@ -193,8 +201,7 @@ export const hookedBody = (forKy: Record<string, unknown>, inits: boolean, key: 
 
 	const last = (options: { body?: unknown }): void => {
 		if (options.body !== forKy.body) {
-			checkRules({ body: options.body }, callRules);
-			options.body = watchedBody(options.body, key);
+			options.body = runBody(options.body, key);
 		}
 	};
 	const merged = { ...inner, init: [...inner?.init ?? [], last] };

@@ -10,9 +10,12 @@
  * - `extend()` checked only the options ky's merge made: a child's hook list that is no list (`beforeRequest: 5`) was
  *   merged as none (its client made, the hook never run), and a child's query with a function or a Symbol in it, joined
  *   to the parent's query, was sent as text. Now the child's own are checked as `createClient` checks them.
+ * - A body an app's policy gives its run (`next({ body })`) over a SharedArrayBuffer was sent as the text
+ *   '[object SharedArrayBuffer]', where the same body given to the call (or by an `init` hook) rejects before any I/O.
  */
 import { describe, expect, it } from 'vitest';
 import { createClient, InvalidRequestError, memoryStore } from '../../src/entries/index.js';
+import type { Policy, PolicyParts } from '../../src/entries/policy.js';
 
 const prefix = 'https://api.example.com/';
 
@@ -135,5 +138,39 @@ describe('extend() given a wrong hook list or query that ky\'s merge would hide'
 		api.close();
 		expect(sent).toEqual([`${prefix}x?a=1&b=2`]);
 		expect(seen).toEqual(['parent', 'child']);
+	});
+});
+
+describe('a body a wrap gives its run (next({ body })) that fetch would send as text', () => {
+	const mine = (parts: PolicyParts): Policy => ({ slot: 'mine', create: () => parts });
+
+	it('rejects the call with InvalidRequestError before any I/O, as the call\'s own body would', async () => {
+		const sent: string[] = [];
+		const fetch = (async (request: Request) => {
+			sent.push(await request.text());
+			return new Response('ok');
+		}) as typeof globalThis.fetch;
+		const bad = new SharedArrayBuffer(4);
+		const api = createClient({ prefix, fetch, store: memoryStore, retry: 0, mine: mine({ wrap: (_call, next) => next({ body: bad as never }) }) } as never);
+		const own = await rejection(api.post('x', { body: bad as never }));
+		const error = await rejection(api.post('x', { body: 'mine' }));
+		api.close();
+		expect(own).toBeInstanceOf(InvalidRequestError);
+		// Before: sent, as '[object SharedArrayBuffer]'.
+		expect(sent).toEqual([]);
+		expect(error).toBeInstanceOf(InvalidRequestError);
+		expect((error as Error).message).toMatch(/`body`/);
+	});
+
+	it('a body fetch takes stays sent', async () => {
+		const sent: string[] = [];
+		const fetch = (async (request: Request) => {
+			sent.push(await request.text());
+			return new Response('ok');
+		}) as typeof globalThis.fetch;
+		const api = createClient({ prefix, fetch, store: memoryStore, retry: 0, mine: mine({ wrap: (_call, next) => next({ body: new Uint8Array([104, 105]) }) }) } as never);
+		await api.post('x', { body: 'mine' });
+		api.close();
+		expect(sent).toEqual(['hi']);
 	});
 });
