@@ -119,9 +119,14 @@ export const thrownText = (error: unknown): string => {
 	return typeof text === 'string' ? text : typeof error;
 };
 
-/** A value as an error message shows it: a string quoted (without a URL's password), a number, boolean, null or undefined as itself, a list as its items (`["500"]`), else its type. */
-export const describe = (value: unknown): string =>
-	typeof value === 'string' ? JSON.stringify(hideUserinfo(value)) : typeof value === 'number' || typeof value === 'boolean' || value == null ? String(value) : Array.isArray(value) ? `[${value.map(describe)}]` : typeof value;
+/**
+ * A value as an error message shows it: a string quoted (without a URL's password), a number, boolean, null or undefined
+ * as itself, a list as its items (`["500"]`), a list in it as `[…]` when not empty (a query's pair: its value may be a
+ * secret, `["token","…"]`), else its type.
+ */
+export const describe = (value: unknown, inner?: boolean): string =>
+	typeof value === 'string' ? JSON.stringify(hideUserinfo(value)) : typeof value === 'number' || typeof value === 'boolean' || value == null ? String(value)
+		: Array.isArray(value) ? (inner && value.length ? '[…]' : `[${value.map((item) => describe(item, true))}]`) : typeof value;
 
 /** An RFC 9110 token (a header name, a method): the one place its characters are written. */
 export const isToken = (value: unknown): value is string => typeof value === 'string' && /^[!#$%&'*+.^_`|~\w-]+$/.test(value);

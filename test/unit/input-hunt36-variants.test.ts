@@ -12,6 +12,8 @@
  *   to the parent's query, was sent as text. Now the child's own are checked as `createClient` checks them.
  * - A body an app's policy gives its run (`next({ body })`) over a SharedArrayBuffer was sent as the text
  *   '[object SharedArrayBuffer]', where the same body given to the call (or by an `init` hook) rejects before any I/O.
+ * - `searchParams` as pairs refused (a function in one) was said with every pair's value: `got [["token","s3cret"],…]`,
+ *   a sensitive query value in the error's message (and every log that shows it). Now a pair is shown as `[…]`.
  */
 import { describe, expect, it } from 'vitest';
 import { createClient, InvalidRequestError, memoryStore } from '../../src/entries/index.js';
@@ -172,5 +174,31 @@ describe('a body a wrap gives its run (next({ body })) that fetch would send as 
 		await api.post('x', { body: 'mine' });
 		api.close();
 		expect(sent).toEqual(['hi']);
+	});
+});
+
+describe('refused searchParams pairs in an error message', () => {
+	it('show no pair\'s value (a sensitive query parameter\'s), at createClient, extend() and per call', async () => {
+		const { sent, fetch } = recording();
+		const pairs = (): unknown => [['token', 's3cret'], ['page', () => 1]];
+		const messages: string[] = [];
+		for (const make of [() => createClient({ prefix, fetch, store: memoryStore, searchParams: pairs() as never }), () => createClient({ prefix, fetch, store: memoryStore }).extend({ searchParams: pairs() as never })]) {
+			try {
+				make();
+			} catch (error) {
+				messages.push((error as Error).message);
+			}
+		}
+
+		const api = createClient({ prefix, fetch, store: memoryStore, retry: 0 });
+		messages.push(((await rejection(api.get('x', { searchParams: pairs() as never }))) as Error).message);
+		api.close();
+		expect(sent).toEqual([]);
+		expect(messages).toHaveLength(3);
+		for (const message of messages) {
+			// Before: '`searchParams` must be … with no function in it; got [["token","s3cret"],["page",function]]'.
+			expect(message).toMatch(/`searchParams`.*got \[\[…\],\[…\]\]/);
+			expect(message).not.toContain('s3cret');
+		}
 	});
 });
