@@ -35,18 +35,19 @@ const checkKv = (kv: unknown, what: string): void => {
 /**
  * The breaker's sync over a scope's stored state: the state to store, the answer, and whether the value was not
  * one of ours (read as none), at the process's own clock (`wallNow()`: the KV has none; a coordinator has no client's),
- * or at the latest time the state holds (its open period's start, its probe's grant) while that is less than the
- * message's `maxOpenMs` ahead of it: a process whose clock runs behind the one that wrote them takes them as the fleet's
- * (as the throttle's buckets, `tallyThrottle`). Read at its own now, it moved the fleet's open period to start then
- * (ended earlier by its lag for every other process), and counted a probe granted to a process ahead as failed (started
- * in its future): the scope re-opened, doubled, and the probe's success was not counted.
+ * or at the latest time the state holds (its open period's start, its record's date, its probe's grant) while that is less
+ * than the message's `maxOpenMs` ahead of it: a process whose clock runs behind the one that wrote them takes them as the
+ * fleet's (as the throttle's buckets, `tallyThrottle`). Read at its own now, it moved the fleet's open period to start then
+ * (ended earlier by its lag for every other process), opened a scope closed ahead of it before the close (the same), and
+ * counted a probe granted to a process ahead as failed (started in its future): the scope re-opened, doubled, and the
+ * probe's success was not counted.
  */
 const breakerSync = (scope: string, value: unknown, message: SyncMessage): [ScopeState, SyncAnswer, boolean] => {
 	const wall = wallNow();
 	const bound = wall + clamp(message?.policy?.maxOpenMs, 1, maxFleetOpenMs, 300_000); // as `sync` bounds it
 	// Read as of `bound`, an open period's start is at most `bound` (`readRecord`): one that far ahead is no other process's clock.
 	const ahead = readState(scope, value, bound);
-	const latest = ahead ? Math.max(ahead.record.openedAt, ahead.probeAt) : 0;
+	const latest = ahead ? Math.max(ahead.record.openedAt, ahead.record.at, ahead.probeAt) : 0;
 	const now = latest < bound ? Math.max(wall, latest) : wall;
 	const read = readState(scope, value, now);
 	const state = read ?? emptyState(scope, now);
@@ -61,8 +62,9 @@ const breakerSync = (scope: string, value: unknown, message: SyncMessage): [Scop
  * atomic read-check-write of the scope's state (strongly consistent), retried on a conflict; the
  * fleet's open period is jittered once, by the `jitter` the process whose sync opened it sent. Each
  * sync is made on the process's clock (the KV has none), or at the latest time the scope's state holds (its
- * open period's start, its probe's grant) while that is less than the breaker's `maxOpenMs` ahead of it: a
- * process whose clock runs behind neither moves the fleet's open period nor counts a probe granted ahead as failed. The
+ * open period's start, its record's date, its probe's grant) while that is less than the breaker's `maxOpenMs` ahead of
+ * it: a process whose clock runs behind neither moves the fleet's open period, nor opens it dated before its last close,
+ * nor counts a probe granted ahead as failed. The
  * same value serves `adaptiveThrottle({ shared })`: its counts per scope under keys of their own, tallied on each
  * process's clock (the KV has none) into the latest bucket the KV holds while that is less than a window ahead (a
  * process whose clock runs ahead does not split the fleet's window). A
