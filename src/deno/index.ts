@@ -1,5 +1,6 @@
 import { namedCoordinator, type SharedBreaker } from '../breaker/shared.js';
-import { clamp, emptyState, maxFleetOpenMs, readState, sync, type ScopeState, type SyncAnswer, type SyncMessage } from '../breaker/sync.js';
+import { emptyState, readState, sync, type ScopeState, type SyncAnswer, type SyncMessage } from '../breaker/sync.js';
+import { syncTime } from '../breaker/sync-time.js';
 import { isThrottleState, tallyThrottle, type ThrottleMessage } from '../coordinator/throttle.js';
 import { answerMs } from '../coordinator/fleet.js';
 import { fleetKey } from '../coordinator/keys.js';
@@ -35,20 +36,11 @@ const checkKv = (kv: unknown, what: string): void => {
 /**
  * The breaker's sync over a scope's stored state: the state to store, the answer, and whether the value was not
  * one of ours (read as none), at the process's own clock (`wallNow()`: the KV has none; a coordinator has no client's),
- * or at the latest time the state holds (its open period's start, its record's date, its probe's grant) while that is less
- * than the message's `maxOpenMs` ahead of it: a process whose clock runs behind the one that wrote them takes them as the
- * fleet's (as the throttle's buckets, `tallyThrottle`). Read at its own now, it moved the fleet's open period to start then
- * (ended earlier by its lag for every other process), opened a scope closed ahead of it before the close (the same), and
- * counted a probe granted to a process ahead as failed (started in its future): the scope re-opened, doubled, and the
- * probe's success was not counted.
+ * or at the latest time the state holds while that is less than the message's `maxOpenMs` ahead of it (`syncTime`): a
+ * process whose clock runs behind the one that wrote it takes it as the fleet's.
  */
 const breakerSync = (scope: string, value: unknown, message: SyncMessage): [ScopeState, SyncAnswer, boolean] => {
-	const wall = wallNow();
-	const bound = wall + clamp(message?.policy?.maxOpenMs, 1, maxFleetOpenMs, 300_000); // as `sync` bounds it
-	// Read as of `bound`, an open period's start is at most `bound` (`readRecord`): one that far ahead is no other process's clock.
-	const ahead = readState(scope, value, bound);
-	const latest = ahead ? Math.max(ahead.record.openedAt, ahead.record.at, ahead.probeAt) : 0;
-	const now = latest < bound ? Math.max(wall, latest) : wall;
+	const now = syncTime((at) => readState(scope, value, at), message, wallNow());
 	const read = readState(scope, value, now);
 	const state = read ?? emptyState(scope, now);
 	return [state, sync(state, message, now), !read];

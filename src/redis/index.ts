@@ -1,6 +1,7 @@
 import { namedCoordinator, type SharedBreaker, type SharedCoordinator } from '../breaker/shared.js';
 import type { BreakerRecord } from '../breaker/circuit.js';
 import { emptyState, readState, sync, type ScopeState, type SyncMessage } from '../breaker/sync.js';
+import { syncTime } from '../breaker/sync-time.js';
 import { answerMs } from '../coordinator/fleet.js';
 import { isThrottleState, tallyThrottle, type ThrottleMessage, type ThrottleState } from '../coordinator/throttle.js';
 import { digests } from '../coordinator/keys.js';
@@ -121,8 +122,10 @@ const throttleNumbers = ({ windowMs, at, requests, accepts }: ThrottleState): nu
  * runs a Lua script with the app's own client, so no Redis client is a dependency. It decides as the
  * Durable Object does (`sync` and `tallyThrottle` of src/coordinator, run in the process) over what
  * Redis holds, and writes back only if nobody wrote since it read (a compare-and-set in a script,
- * retried on a conflict), so two processes never both take a probe. Redis's own clock is the fleet's;
- * the fleet's open period is jittered once, by the `jitter` the process whose sync opened it sent.
+ * retried on a conflict), so two processes never both take a probe. Redis's own clock is the fleet's (a breaker's
+ * sync is made at the latest time the scope's state holds while that is less than the breaker's `maxOpenMs` ahead of it:
+ * a failover to a replica whose clock runs behind neither moves the fleet's open period nor counts a probe granted
+ * before it as failed); the fleet's open period is jittered once, by the `jitter` the process whose sync opened it sent.
  * A write that would land after the process gave up on its sync is refused by Redis, so a sync
  * given up never changes the fleet's state. Keys are `prefix` and a SHA-256 of the client's `name`
  * and the scope (processes share a scope's state only when their clients have the same `name`);
@@ -177,10 +180,13 @@ export const coordinator = (evaluate: RedisEvaluate, options?: RedisCoordinatorO
 				numbers = throttleNumbers(state);
 				answer = counts;
 			} else {
-				const read = breakerOf(scope, value, now);
+				// Redis's clock, or the latest time the state holds (`syncTime`): a failover to a replica whose clock runs behind
+				// neither moves the fleet's open period nor counts a probe granted before it as failed. The write's deadline stays Redis's.
+				const at = syncTime((when) => breakerOf(scope, value, when), message as SyncMessage, now);
+				const read = breakerOf(scope, value, at);
 				foreign ||= value !== undefined && !read;
-				const state = read ?? emptyState(scope, now);
-				answer = sync(state, message as SyncMessage, now);
+				const state = read ?? emptyState(scope, at);
+				answer = sync(state, message as SyncMessage, at);
 				numbers = breakerNumbers(state);
 				// An isolated scope is open until reset (as a Durable Object and Deno KV keep it): its key does not expire.
 				expiry = state.record.isolated ? '0' : ttl;

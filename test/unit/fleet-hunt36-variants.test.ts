@@ -1,10 +1,12 @@
 /**
  * The fleet coordinators, thirty-sixth round: Deno KV processes whose wall clocks differ (the KV has none) and a
- * scope's opening after a close.
+ * scope's opening after a close; Redis's clock stepping back (a failover) under a scope's breaker state.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { coordinator as kvCoordinator } from '../../src/deno/index.js';
 import type { ScopeState, SyncAnswer, SyncMessage } from '../../src/breaker/sync.js';
+import { coordinator as redisCoordinator } from '../../src/redis/index.js';
+import { reads } from '../../src/redis/scripts.js';
 import { memoryKv } from './breaker-kit.js';
 
 const scope = 'https://fleet.example';
@@ -41,5 +43,59 @@ describe('coordinator(kv): an opening after a close, by a process whose clock ru
 		const { record } = await sync(-20_000, { outcomes: [1] });
 		// Before: -19 000 (opened at the behind process's now, before the close): ended 19 s early for the processes on the closer's clock.
 		expect([record.state, stored().record.openedAt - closedAt]).toEqual(['open', 0]);
+	});
+});
+
+/** One Redis key in memory, answered as the scripts answer (src/redis/scripts.ts), on `now` (Redis's clock). */
+const memoryRedis = (now: () => number) => {
+	const key = { v: 0, s: '' };
+	const evaluate = async (script: string, _keys: string[], args: string[]): Promise<unknown> => {
+		if (script === reads) {
+			return [now(), key.v, key.s];
+		}
+
+		if (Number(args[0]) !== key.v) {
+			return [0, now(), key.v, key.s];
+		}
+
+		Object.assign(key, { v: key.v + 1, s: args[1] });
+		return [1];
+	};
+
+	return { key, evaluate };
+};
+
+describe('coordinator(evaluate): Redis\'s clock stepping back (a failover to a replica whose clock runs 20 s behind)', () => {
+	const setupRedis = () => {
+		const clock = { now: 1_700_000_000_000, behind: 0 };
+		const { key, evaluate } = memoryRedis(() => clock.now - clock.behind);
+		const shared = redisCoordinator(evaluate);
+		const sync = async (message: Partial<SyncMessage>): Promise<SyncAnswer> => shared.sync(scope, { policy, outcomes: [], jitter: 0.5, ...message }) as Promise<SyncAnswer>;
+		/** [open, openedAt, reopensAt, opens, …], as src/redis/index.ts stores them. */
+		const stored = (): number[] => JSON.parse(key.s) as number[];
+		return { clock, sync, stored };
+	};
+
+	it('a probe granted before the failover succeeds: its success closes the scope (not counted failed, re-opened, doubled)', async () => {
+		const { clock, sync, stored } = setupRedis();
+		await sync({ outcomes: [1] });
+		clock.now += 30_000;
+		const granted = (await sync({ probe: true })).granted!;
+		clock.now += 100;
+		clock.behind = 20_000;
+		const { record } = await sync({ probed: { at: granted, failed: false } });
+		// Before: ['open', 2] (the probe, dated ahead of Redis's clock now, counted as failed: re-opened, doubled).
+		expect([record.state, stored()[3]]).toEqual(['closed', 0]);
+	});
+
+	it('a sync 1 s after the failover leaves the fleet\'s open period where it was', async () => {
+		const { clock, sync, stored } = setupRedis();
+		await sync({ outcomes: [1] });
+		const [, openedAt, reopensAt] = stored();
+		clock.now += 1_000;
+		clock.behind = 20_000;
+		await sync({});
+		// Before: both 19 s earlier (read at the replica's now: the period moved to start then).
+		expect(stored().slice(1, 3)).toEqual([openedAt, reopensAt]);
 	});
 });
