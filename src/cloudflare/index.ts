@@ -1,5 +1,6 @@
 import { namedCoordinator, type SharedBreaker } from '../breaker/shared.js';
 import { emptyState, readState, sync, type ScopeState, type SyncAnswer, type SyncMessage } from '../breaker/sync.js';
+import { syncTime } from '../breaker/sync-time.js';
 import { tallyThrottle, type ThrottleAnswer, type ThrottleMessage } from '../coordinator/throttle.js';
 import { answerMs } from '../coordinator/fleet.js';
 import { fleetKey } from '../coordinator/keys.js';
@@ -34,7 +35,9 @@ const maxMessageBytes = 65_536;
  * `BreakerCoordinator`); give `coordinator(env.<BINDING>)` to `breaker({ shared })`. Its state is
  * kept in memory and persisted in the object's storage, so an evicted object starts where it was.
  * It decides the fleet's open period, jittered once by the `jitter` the isolate whose sync opened it
- * sent (a message without one, from an older isolate: the nominal period).
+ * sent (a message without one, from an older isolate: the nominal period), on its own clock, or at the latest time the
+ * scope's state holds while that is less than the breaker's `maxOpenMs` ahead of it (an object started again on a host
+ * whose clock runs behind neither moves the fleet's open period nor counts a probe granted before as failed).
  * The same object keeps the scope's `adaptiveThrottle({ shared })` counts, under a key of their own.
  */
 export class BreakerCoordinator {
@@ -72,8 +75,12 @@ export class BreakerCoordinator {
 			return Response.json(answer);
 		}
 
-		const now = wallNow();
-		this.#state ??= readState(input.scope, await this.#storage.get('state'), now) ?? emptyState(input.scope, now);
+		// The object's clock, or the latest time the state holds (`syncTime`): an object started again on a host whose clock
+		// runs behind neither moves the fleet's open period nor counts a probe granted before as failed.
+		const { scope } = input;
+		const held = this.#state ?? await this.#storage.get('state');
+		const now = syncTime((at) => readState(scope, held, at), input.message as SyncMessage, wallNow());
+		this.#state ??= readState(input.scope, held, now) ?? emptyState(input.scope, now);
 		// Changed on a copy, kept once stored: a sync whose write fails counts no failure and grants no probe.
 		const state = this.#state.record.scope === input.scope ? structuredClone(this.#state) : emptyState(input.scope, now);
 		const answer: SyncAnswer = sync(state, input.message as SyncMessage, now);

@@ -1,10 +1,12 @@
 /**
  * The fleet coordinators, thirty-sixth round: Deno KV processes whose wall clocks differ (the KV has none) and a
- * scope's opening after a close; Redis's clock stepping back (a failover) under a scope's breaker state.
+ * scope's opening after a close; Redis's clock stepping back (a failover), and a Durable Object's (started again on
+ * another host), under a scope's breaker state.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { coordinator as kvCoordinator } from '../../src/deno/index.js';
 import type { ScopeState, SyncAnswer, SyncMessage } from '../../src/breaker/sync.js';
+import { BreakerCoordinator } from '../../src/cloudflare/index.js';
 import { coordinator as redisCoordinator } from '../../src/redis/index.js';
 import { reads } from '../../src/redis/scripts.js';
 import { memoryKv } from './breaker-kit.js';
@@ -97,5 +99,28 @@ describe('coordinator(evaluate): Redis\'s clock stepping back (a failover to a r
 		await sync({});
 		// Before: both 19 s earlier (read at the replica's now: the period moved to start then).
 		expect(stored().slice(1, 3)).toEqual([openedAt, reopensAt]);
+	});
+});
+
+describe('BreakerCoordinator: the object started again on a host whose clock runs 20 s behind', () => {
+	afterEach(() => {
+		vi.restoreAllMocks();
+	});
+
+	it('a probe granted before succeeds: its success closes the scope (not counted failed, re-opened, doubled)', async () => {
+		const clock = { now: 1_700_000_000_000 };
+		vi.spyOn(Date, 'now').mockImplementation(() => clock.now);
+		const storage = new Map<string, unknown>();
+		const started = () => new BreakerCoordinator({ storage: { get: async (key: string) => structuredClone(storage.get(key)), put: async (key: string, value: unknown) => void storage.set(key, structuredClone(value)) } });
+		let object = started();
+		const sync = async (message: Partial<SyncMessage>): Promise<SyncAnswer> => (await object.fetch(new Request('https://steadfetch.coordinator/sync', { method: 'POST', body: JSON.stringify({ scope, message: { policy, outcomes: [], jitter: 0.5, ...message } }) }))).json() as Promise<SyncAnswer>;
+		await sync({ outcomes: [1] });
+		clock.now += 30_000;
+		const granted = (await sync({ probe: true })).granted!;
+		clock.now += 100 - 20_000;
+		object = started();
+		const { record } = await sync({ probed: { at: granted, failed: false } });
+		// Before: ['open', 2] (the probe, dated ahead of the new host's clock, counted as failed: re-opened, doubled).
+		expect([record.state, record.opens]).toEqual(['closed', 0]);
 	});
 });
