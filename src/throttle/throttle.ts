@@ -137,9 +137,10 @@ export const createThrottle = (context: PolicyContext, { k, windowMs, minRequest
 			race.done = true;
 			const held = race.held ?? [];
 			race.held = undefined;
-			// A winner (the call's answer, not a transient one): the others lost, aborted by the hedge (`Superseded`) once it
-			// won. Without one (every attempt failed), each counts as it ended.
-			const won = held.some(([, answer, accepted]) => accepted && answer === response);
+			// A winner (the call's answer, not a transient one; or an accepted attempt the hedge let go on, whatever Response a
+			// layer above made of it: a shared request's copy by dedupe): the others lost, aborted by the hedge (`Superseded`)
+			// once it won. Without one (every attempt failed), each counts as it ended.
+			const won = held.some(([, answer, accepted, signal]) => accepted && (answer === response || !isSuperseded(signal.reason)));
 			for (const [scope, answer, accepted, signal] of held) {
 				if (!won || answer === response || !isSuperseded(signal.reason)) {
 					counts.count(scope, accepted);
