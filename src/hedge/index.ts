@@ -306,10 +306,11 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Timers
 
 const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: number, families: WeakMap<object, Scopes<Latency>>): PolicyParts => {
 	/**
-	 * The scopes' latencies, at most `maxScopes` idle ones (`Scopes`); a race counts in its scope's as it is when it counts (it may outlive a forgotten one).
+	 * The scopes' latencies, at most `maxScopes` idle ones (`Scopes`); one whose origin asked for a pause still running
+	 * (`quiet`) is never forgotten. A race counts in its scope's as it is when it counts (it may outlive a forgotten one).
 	 * One per family: the clients of one name and store (`context.stores`: a client and those its `extend()` made) that keep this policy object.
 	 */
-	const latencies = families.get(context.stores) ?? scopes(() => new Latency());
+	const latencies = families.get(context.stores) ?? scopes(() => new Latency(), (latency) => latency.quiet > context.clock.now());
 	families.set(context.stores, latencies);
 	/** The running races' hedge timers: `close()` stops them, so no hedge goes out after it. */
 	const timers: Timers = new Set();

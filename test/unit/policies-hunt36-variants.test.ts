@@ -8,6 +8,7 @@ import { createClient } from '../../src/entries/core.js';
 import { dedupe } from '../../src/entries/dedupe.js';
 import { hedge } from '../../src/entries/hedge.js';
 import { adaptiveThrottle } from '../../src/entries/throttle.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { held } from './counting-origin-kit.js';
 
@@ -39,5 +40,36 @@ describe('adaptiveThrottle(): a race\'s loser counts as neither, whatever Respon
 		// Before: [2, 1].
 		const hooks = { afterResponse: [({ response }: { response: Response }) => new Response(response.body, response)] };
 		expect(await countsAfterRace({ hooks })).toEqual([1, 1]);
+	});
+});
+
+describe('hedge(): an origin\'s pause is kept while 1 000 other scopes are met (it is no idle scope)', () => {
+	it('a 429\'s Retry-After: 20 still holds the origin\'s hedges after calls to 1 000 other origins', async () => {
+		const clock = new ManualClock();
+		const { pending, fetch: slow } = held();
+		const fetch = (async (request: Request) => new URL(request.url).hostname.endsWith('.many.test') ? new Response('ok') : slow(request)) as typeof globalThis.fetch;
+		const api = createClient({ clock, fetch, retry: 0, timeout: false, retryBudget: false, breaker: false, hedge: hedge({ delayMs: 30 }) } as never);
+		const hedged: string[] = [];
+		api.on('hedge', ({ url }) => hedged.push(new URL(url).pathname));
+		const first = api.get('https://api.test/first');
+		await waitFor(() => pending.length === 2, 'the first call\'s hedge');
+		pending[1]!.release(new Response('busy', { status: 429, headers: { 'retry-after': '20' } }));
+		pending[0]!.release(new Response('ok'));
+		expect(await first.text()).toBe('ok');
+		for (let index = 0; index < 1000; index++) {
+			await api.get(`https://s${index}.many.test/`).text();
+		}
+
+		clock.advance(10);
+		const calls = [api.get('https://api.test/same'), api.get('https://other.test/other')];
+		await waitFor(() => hedged.includes('/other'), 'the other origin\'s hedge');
+		for (const attempt of pending.slice(2)) {
+			attempt.release(new Response('ok'));
+		}
+
+		expect(await Promise.all(calls.map(async (call) => call.text()))).toEqual(['ok', 'ok']);
+		api.close();
+		// Before: ['/first', '/same', '/other'] (the paused origin's latency forgotten with the idle ones: its pause with it).
+		expect(hedged).toEqual(['/first', '/other']);
 	});
 });
