@@ -1,0 +1,72 @@
+/**
+ * Defect hunt, thirty-sixth round, third pass on the stale cache: a page's stale cache behind a steadfetch service
+ * worker (a worker's client behind `fetchHandler`, and a page's client with its own stale cache whose `fetch` is that
+ * handler, as a page's requests reach its worker). Each test names its claim.
+ *
+ * - The page stored the worker's stale copy (an old answer served because the origin failed: `Cache-Status:
+ *   steadfetch; hit; …`) as a fresh copy of its own: `cache.list()` showed it stored now, and `maxStaleMs` counted from
+ *   now, so the page later served a copy older than its `maxStaleMs` as within it.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { classify, createClient, isStale, memoryStore } from '../../src/entries/index.js';
+import { fetchHandler, type FetchEventLike } from '../../src/entries/sw.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { FakeOrigin, origin } from './breaker-kit.js';
+import { next, t0 } from './cache-kit.js';
+
+const opened: Array<{ close(): void }> = [];
+afterEach(() => {
+	for (const client of opened.splice(0)) {
+		client.close();
+	}
+});
+
+let names = 0;
+const hour = 3_600_000;
+
+const workerAndPage = (maxStaleMs: number) => {
+	const name = `h36-c3-${names++}`;
+	const clock = new ManualClock(t0);
+	const server = new FakeOrigin();
+	const g = globalThis as { ServiceWorkerGlobalScope?: unknown };
+	g.ServiceWorkerGlobalScope = class {};
+	const worker = createClient({ name, clock, store: () => memoryStore(name), fetch: server.fetch as typeof fetch, retry: 0, breaker: false, staleCache: { maxStaleMs } });
+	delete g.ServiceWorkerGlobalScope;
+	opened.push(worker);
+	const handle = fetchHandler(worker, { match: () => true });
+	const viaWorker = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+		let answer: Promise<Response> | undefined;
+		const event: FetchEventLike = { request: new Request(input, init), respondWith: (response) => {
+			answer = Promise.resolve(response);
+		} };
+		handle(event);
+		return answer!;
+	};
+
+	const page = createClient({ name: `${name}-page`, clock, store: () => memoryStore(`${name}-page`), fetch: viaWorker as typeof fetch, retry: 0, breaker: false, staleCache: { maxStaleMs, networkTimeoutMs: false } });
+	opened.push(page);
+	const call = async (path: string): Promise<string> => page.get(`${origin}${path}`).then(async (response) => `${response.status}${isStale(response) ? ` stale age=${response.headers.get('age')}` : ''} ${await response.text()}`, (error: unknown) => classify(error).code);
+	return { server, clock, worker, page, call };
+};
+
+describe('a page behind a steadfetch service worker: the worker\'s stale copy is no fresh copy of the page\'s', () => {
+	it('is not stored by the page as a copy made now (cache.list(), maxStaleMs counted from the origin\'s answer)', async () => {
+		const { server, clock, worker, page, call } = workerAndPage(2 * hour);
+		server.answer(200, { 'cache-control': 'max-age=60' });
+		const stored = next(worker, 'cache:stored');
+		expect(await call('/x')).toBe('200 {}');
+		await stored; // the worker's copy (the page's own is no matter here: it is dropped below)
+		await page.cache.clear();
+		clock.advance(hour);
+		server.down();
+		const pageStored = next(page, 'cache:stored');
+		expect(await call('/x')).toBe('200 stale age=3600 {}'); // the worker's 1-hour-old copy
+		await Promise.race([pageStored, new Promise((resolve) => setTimeout(resolve, 300))]); // a copy the page would write behind
+		// Before: [t0 + 1 h] (the page stored it as made now) where [] (or its real time, t0).
+		expect((await page.cache.list()).map(({ storedAt }) => storedAt - t0).filter((at) => at !== 0)).toEqual([]);
+		// 2.5 h after the origin's answer: past both clients' maxStaleMs (2 h), the worker answers its 503 NETWORK.
+		clock.advance(1.5 * hour);
+		// Before: '200 stale age=9000 {}' (the page's copy of the worker's copy, 30 min past maxStaleMs) where 'NETWORK'.
+		expect(await call('/x')).toBe('NETWORK');
+	});
+});
