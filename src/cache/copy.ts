@@ -3,7 +3,6 @@ import { handOver } from '../core/part-store.js';
 import { readCapped } from '../utils/read-capped.js';
 import { headerShown, splitSensitive, withoutUserinfo } from '../utils/sensitive.js';
 import { copyable, copyPlan, supersedes, varyNames } from './copy-plan.js';
-import { isStale } from './is-stale.js';
 import { pathOf, urlOf } from './keys.js';
 import { bounded, type CacheRecord } from './record.js';
 import { behind, discard, type CacheState, type Copy, type Read } from './state.js';
@@ -67,10 +66,11 @@ export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, re
 	}
 
 	// Fetch's `cache: 'no-store'` on the Request (a `beforeRequest` hook's: the options' and an input's skip the cache before
-	// any copy), as the request's own `Cache-Control: no-store` (the plan's step 6): read only for an answer to copy. Nor a
-	// steadfetch service worker's stale copy in front of this client (its origin failed): no answer of now, kept as one it
-	// would count its age and `maxStaleMs` from now; the last copy stays.
-	if (request.cache === 'no-store' || isStale(response)) {
+	// any copy), as the request's own `Cache-Control: no-store` (the plan's step 6): read only for an answer to copy. Nor an
+	// answer a steadfetch service worker in front of this client made in the origin's place (`Cache-Status: steadfetch; …`):
+	// its stale copy (no answer of now: kept, its age and `maxStaleMs` would count from now) or its `fallback` (the app's
+	// stand-in, no copy of the URL's); the last copy stays.
+	if (request.cache === 'no-store' || response.headers.get('cache-status')?.startsWith('steadfetch;')) {
 		return undefined;
 	}
 

@@ -6,6 +6,8 @@
  * - The page stored the worker's stale copy (an old answer served because the origin failed: `Cache-Status:
  *   steadfetch; hit; …`) as a fresh copy of its own: `cache.list()` showed it stored now, and `maxStaleMs` counted from
  *   now, so the page later served a copy older than its `maxStaleMs` as within it.
+ * - Neighbour: the worker's `fallback` answer (`Cache-Status: steadfetch; fwd=miss; detail=fallback`) was stored by the
+ *   page as the URL's copy, in place of its copy of the origin's answer.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { classify, createClient, isStale, memoryStore } from '../../src/entries/index.js';
@@ -24,13 +26,13 @@ afterEach(() => {
 let names = 0;
 const hour = 3_600_000;
 
-const workerAndPage = (maxStaleMs: number) => {
+const workerAndPage = (maxStaleMs: number, fallback?: unknown) => {
 	const name = `h36-c3-${names++}`;
 	const clock = new ManualClock(t0);
 	const server = new FakeOrigin();
 	const g = globalThis as { ServiceWorkerGlobalScope?: unknown };
 	g.ServiceWorkerGlobalScope = class {};
-	const worker = createClient({ name, clock, store: () => memoryStore(name), fetch: server.fetch as typeof fetch, retry: 0, breaker: false, staleCache: { maxStaleMs } });
+	const worker = createClient({ name, clock, store: () => memoryStore(name), fetch: server.fetch as typeof fetch, retry: 0, breaker: false, staleCache: { maxStaleMs }, ...(fallback === undefined ? {} : { fallback }) });
 	delete g.ServiceWorkerGlobalScope;
 	opened.push(worker);
 	const handle = fetchHandler(worker, { match: () => true });
@@ -68,5 +70,22 @@ describe('a page behind a steadfetch service worker: the worker\'s stale copy is
 		clock.advance(1.5 * hour);
 		// Before: '200 stale age=9000 {}' (the page's copy of the worker's copy, 30 min past maxStaleMs) where 'NETWORK'.
 		expect(await call('/x')).toBe('NETWORK');
+	});
+
+	it('neighbour: the worker\'s fallback answer is not stored by the page in place of its copy of the origin\'s', async () => {
+		const { server, clock, worker, page, call } = workerAndPage(2 * hour, { placeholder: true });
+		server.answer(200, { 'cache-control': 'max-age=60' });
+		const stored = next(page, 'cache:stored');
+		expect(await call('/f')).toBe('200 {}');
+		await stored; // the page's copy of the origin's answer
+		// The worker's copy goes (as after an eviction): its client answers its fallback for the failure.
+		await worker.cache.clear();
+		clock.advance(60_000);
+		server.down();
+		const pageStored = next(page, 'cache:stored');
+		expect(await call('/f')).toBe('200 {"placeholder":true}');
+		await Promise.race([pageStored, new Promise((resolve) => setTimeout(resolve, 300))]);
+		// Before: [20] (the page stored the fallback in place of its copy of the origin's answer) where [2] (`{}`).
+		expect((await page.cache.list()).map(({ bytes }) => bytes)).toEqual([2]);
 	});
 });
