@@ -176,7 +176,8 @@ export interface OutboxOptions {
 	 * do (`onConflict`): names in any case, the last given for a name winning; a sensitive header
 	 * (Authorization, Cookie, Proxy-Authorization, Set-Cookie, Set-Cookie2, `sensitiveHeaders`), `Idempotency-Key` and
 	 * `Content-Length` are never stored; `If-Match`, `If-None-Match` and `If-Unmodified-Since` become
-	 * its `preconditions` (over those of `preconditions`). A throw, `undefined` (a forgotten `return`)
+	 * its `preconditions` (over those of `preconditions`). A throw, an answer that takes longer than
+	 * 10 000 ms (the drain waits for it in every tab), `undefined` (a forgotten `return`)
 	 * or an invalid entry is the app's error, never a reason to lose the write: a dead letter
 	 * (`migrate`, the stored entry unchanged) whose `lastError.code` is `INVALID_REQUEST`, with the
 	 * error's message. Invalid: what a stored record may not be (headers or preconditions not strings,

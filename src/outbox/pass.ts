@@ -36,7 +36,7 @@ export const signedIn = (queue: Queue): string | undefined | null => {
  */
 const epochOf = (queue: Queue): unknown => identities(queue.context.options.identity).epoch();
 
-/** How long `onConflict` may take, in ms: longer counts as `'dead'`. */
+/** How long `onConflict` or `migrate` may take, in ms: longer counts as `'dead'` (a `'migrate'` dead letter). */
 const conflictMs = 10_000;
 
 /**
@@ -377,8 +377,14 @@ export class Pass {
 	async #migrate(record: OutboxRecord, key: string, version: number): Promise<OutboxRecord | undefined> {
 		const queue = this.#queue;
 		try {
-			// `undefined` once `close()` or `clear()` aborted the pass: its entry then stays as it was, and nothing waits for it.
-			const entry = await within(Promise.resolve().then(() => queue.options.migrate!({ ...toEntry(record), body: record.body! }, version)), undefined, this.#permit.signal);
+			// Nothing once it took longer than 10 s (a dead letter, as for `onConflict`: the pass holds the drain's lock), or once
+			// `close()` or `clear()` aborted the pass: its entry then stays as it was (nothing written), and nothing waits for it.
+			const answer = await within(Promise.resolve().then(() => queue.options.migrate!({ ...toEntry(record), body: record.body! }, version)).then((entry) => ({ entry })), conflictMs, this.#permit.signal);
+			if (!answer) {
+				throw new RangeError(`migrate() did not answer within ${conflictMs} ms`);
+			}
+
+			const { entry } = answer;
 			if (entry === null) {
 				await queue.drop(record, key, () => this.#mine(record.id), this.#tally);
 				return undefined;

@@ -1,0 +1,47 @@
+/**
+ * Defect hunt, thirty-sixth round (the outbox's app callbacks and leftovers): variants of defects already found.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createClient, memoryStore, outbox } from '../../src/entries/index.js';
+import { offlineFetch, queued } from './outbox-helpers.js';
+
+afterEach(() => {
+	vi.useRealTimers();
+});
+
+describe('a migrate that never settles is bounded as onConflict is (10 000 ms)', () => {
+	it('counts as the app\'s error: a migrate dead letter, and the flush resolves', async () => {
+		const name = 'hunt36-outbox2-migrate-hangs';
+		const store = memoryStore(name);
+		const { fetch, sent, net } = offlineFetch();
+		const first = createClient({ name, store: () => store, fetch, retry: 0, breaker: false, staleCache: false, baseUrl: 'https://api.test/', outbox: outbox() });
+		const id = await queued(first.put('todos/1', { json: { a: 1 } }));
+		first.close();
+		net.offline = false;
+		let called!: () => void;
+		const asked = new Promise<void>((resolve) => {
+			called = resolve;
+		});
+		const api = createClient({ name, store: () => store, fetch, retry: 0, breaker: false, staleCache: false, baseUrl: 'https://api.test/', outbox: outbox({ version: 2, migrate: () => {
+			called();
+			return new Promise(() => undefined);
+		} }) });
+		const dead: string[] = [];
+		api.on('outbox:dead', (event) => dead.push(event.entryId));
+		try {
+			vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+			const flushed = api.outbox.flush();
+			await asked;
+			await vi.advanceTimersByTimeAsync(9_999);
+			expect(dead).toEqual([]);
+			await vi.advanceTimersByTimeAsync(1);
+			// Before: `[]` where `[id]`, and the flush never resolved (the pass held the drain's lock until close()).
+			await vi.waitFor(() => expect(dead).toEqual([id]), { timeout: 2000 });
+			expect(await flushed).toMatchObject({ dead: 1, remaining: 0 });
+			expect((await api.outbox.deadLetters()).map((entry) => [entry.id, entry.deadReason, entry.lastError?.code])).toEqual([[id, 'migrate', 'INVALID_REQUEST']]);
+			expect(sent).toEqual([]);
+		} finally {
+			api.close();
+		}
+	});
+});
