@@ -137,8 +137,8 @@ export interface OutboxOptions {
 	 * else, without a new body, the stored one. Header names are read in any case, the last given for a
 	 * name winning (`{ ...entry.headers, 'Content-Type': … }` replaces the stored `content-type`).
 	 * A rebased write is a plain object whose keys are among `json`, `body` and `headers` (one at
-	 * least, not `undefined`): anything else — an array, a `Response`, a `Date`, a class instance, `{}` or
-	 * `{ json: undefined }`, a misspelt or unknown key — counts as `'dead'`, never as the stored write
+	 * least, not `undefined`, nor a `body` or `headers` of `null`): anything else — an array, a `Response`, a `Date`, a
+	 * class instance, `{}`, `{ json: undefined }` or `{ body: null }`, a misspelt or unknown key — counts as `'dead'`, never as the stored write
 	 * replayed without its precondition.
 	 * Throwing, or taking longer than 10 000 ms, counts as `'dead'` too. Without it: a dead letter
 	 * (`conflict`). Not called (and no `outbox:conflict`) for an entry discarded or cleared while its

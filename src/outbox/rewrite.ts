@@ -18,13 +18,14 @@ interface Owner {
 
 /**
  * Whether `onConflict`'s answer is a rebased write: a plain object of `json`, `body` and `headers`
- * only, one at least given (not `undefined`), its body no `ReadableStream` (the outbox cannot store one). An array,
- * a Response, a Date, a class instance, `{}` (or `{ json: undefined }`, a merge that made nothing) or a misspelt key is
+ * only, one at least given (not `undefined`, nor a `body` or `headers` of `null`: `json: null` is JSON's `null`), its body
+ * no `ReadableStream` (the outbox cannot store one). An array, a Response, a Date, a class instance, `{}` (or
+ * `{ json: undefined }`, `{ body: null }`, a merge that made nothing) or a misspelt key is
  * no rebase (it would replay the stored write without its precondition): a dead letter.
  */
 const isRebase = (value: unknown): value is { json?: unknown; body?: unknown; headers?: Record<string, string> } => {
 	const given = Object.entries(Object(value) as Record<string, unknown>);
-	return [Object.prototype, null].includes(Object.getPrototypeOf(Object(value))) && given.some(([, each]) => each !== undefined) && given.every(([key]) => /^(json|body|headers)$/.test(key)) && !((value as { body?: unknown }).body instanceof ReadableStream);
+	return [Object.prototype, null].includes(Object.getPrototypeOf(Object(value))) && given.some(([key, each]) => each !== undefined && (each !== null || key === 'json')) && given.every(([key]) => /^(json|body|headers)$/.test(key)) && !((value as { body?: unknown }).body instanceof ReadableStream);
 };
 
 /**

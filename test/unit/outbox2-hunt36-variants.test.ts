@@ -3,7 +3,11 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient, memoryStore, outbox } from '../../src/entries/index.js';
-import { offlineFetch, queued } from './outbox-helpers.js';
+import { harnessEachTest, offlineFetch, queued, queueOffline } from './outbox-helpers.js';
+import type { OutboxOptions } from '../../src/entries/index.js';
+
+const { h, win } = harnessEachTest();
+const doc = (id: string) => h.state.docs?.get(id) ?? { version: 1, body: '', writes: [], conflicts: 0 };
 
 afterEach(() => {
 	vi.useRealTimers();
@@ -44,4 +48,24 @@ describe('a migrate that never settles is bounded as onConflict is (10 000 ms)',
 			api.close();
 		}
 	});
+});
+
+describe('an onConflict answer whose only keys are a null body or null headers is no rebase', () => {
+	const answers: Array<[string, () => unknown]> = [
+		['{ body: null }', () => ({ body: null })],
+		['{ headers: null }', () => ({ headers: null })],
+		['{ body: null, headers: null }', () => ({ body: null, headers: null })],
+	];
+	for (const [index, [name, answer]] of answers.entries()) {
+		it(`${name}: a 'conflict' dead letter, never the stored write replayed without its precondition`, async () => {
+			const id = `h36n${index}`;
+			const api = h.make({ outbox: { onConflict: answer as NonNullable<OutboxOptions['onConflict']> } });
+			const entry = await queueOffline(win, api, async () => api.put(`doc?id=${id}`, { json: { v: 'mine' }, headers: { 'If-Match': '"v1"' } }));
+			expect((await fetch(`${h.api.url}/doc?id=${id}`, { method: 'PUT', body: 'theirs' })).status).toBe(200);
+			// Before: { sent: 1, dead: 0 }, the document's body '{"v":"mine"}' (the stored write replayed without its If-Match).
+			expect(await api.outbox.flush()).toMatchObject({ sent: 0, dead: 1, remaining: 0 });
+			expect((await api.outbox.deadLetters()).filter((each) => each.id === entry.id)).toMatchObject([{ deadReason: 'conflict', lastError: { code: 'CONFLICT', status: 412 } }]);
+			expect(doc(id).body).toBe('theirs');
+		});
+	}
 });
