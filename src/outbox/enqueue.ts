@@ -24,6 +24,7 @@ import { diesWithRequest } from './request-bound.js';
 import { registerSync } from './register-sync.js';
 import { secretUrl, targetOf } from './target.js';
 import { within } from '../utils/within.js';
+import { readCapped } from '../utils/read-capped.js';
 import { isPrintableId, unmarked } from '../utils/validate.js';
 import { heldRequest, randomUuid } from '../utils/runtime.js';
 import { callerKeyed } from '../utils/caller-keyed.js';
@@ -76,8 +77,12 @@ const opaque = new WeakSet<PolicyCall>();
  */
 export const appliesTo = (queue: Queue) => (call: PolicyCall): boolean => {
 	const href = targetOf(call, queue.context.options)?.href;
-	return queueable(queue, call, href ?? '') || queue.refs.in(call, href, queue.context.options.headers, call.options.stringifyJson ?? queue.context.options.stringifyJson).size > 0;
+	return queueable(queue, call, href ?? '') || queue.refs.in(call, href, queue.context.options.headers, call.options.stringifyJson ?? queue.context.options.stringifyJson).size > 0 || requestBodyOf(queue, call);
 };
+
+/** Whether a call's body is its `Request` input's, which only the wrapper can read for this client's placeholders (once it made one). */
+const requestBodyOf = (queue: Queue, call: PolicyCall): boolean =>
+	queue.refs.making && call.input instanceof Request && call.input.body !== null && call.options.body == null && call.options.json === undefined;
 
 /**
  * A call holding placeholders of this client's `outbox.ref()`, before any I/O: each must be of the
@@ -486,7 +491,17 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 	queue.budgets.set(call, budget);
 	await dependencies(queue, call, target.href);
 	if (!queueable(queue, call, target.href)) {
-		return next(); // Not the outbox's (a read, `outbox: false`): here only for its placeholders of delivered entries, put in place by the layer.
+		// Not the outbox's (a read, `outbox: false`): here only for its placeholders of delivered entries, put in place by the
+		// layer. A `Request` input's body is not read for them: one there (read up to `maxBodyBytes`, once this client made one)
+		// could never be replaced, refused as when it is queued.
+		if (requestBodyOf(queue, call)) {
+			const bytes = await readCapped((call.input as Request).clone(), options.maxBodyBytes);
+			if (bytes && queue.refs.inBytes(bytes).size > 0) {
+				throw new InvalidRequestError('A placeholder of outbox.ref() in a Request\'s body: never replaced');
+			}
+		}
+
+		return next();
 	}
 
 	const made: [number, number] = [start, sequence++]; // Its place in its scope's order, should it be stored.

@@ -173,6 +173,11 @@ export class Refs {
 		return this.#scan(files.join(' '), new Map());
 	}
 
+	/** Whether this client made any placeholder (`ref()`): else no body needs reading for one. */
+	get making(): boolean {
+		return this.#nonce !== undefined;
+	}
+
 	/** This client's placeholders in the bytes of a `Request` input's body (read as UTF-8), which are never read for placeholders: refused there. */
 	inBytes(body: ArrayBuffer): Map<string, Made> {
 		return this.#scan(this.#nonce ? new TextDecoder().decode(body) : '', new Map());

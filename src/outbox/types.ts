@@ -134,7 +134,7 @@ export interface Outbox {
 	 * A call holding a placeholder of a pending entry in a header the outbox never stores (a credential,
 	 * `sensitiveHeaders`) rejects with `InvalidRequestError` before it is sent or stored: it could only be replayed without it;
 	 * so does one holding a placeholder in a `FormData` file part's field or file name (a file is sent byte-identical, never
-	 * read for placeholders) or in a `Request` input's body, and one holding more than 10 000 placeholders (a stored record naming more is read as malformed). One that must wait and cannot be stored (`maxEntries` pending, a body over `maxBodyBytes` or `maxFileBytes`, the
+	 * read for placeholders) or in a `Request` input's body (read for them up to `maxBodyBytes`, `outbox: false` too), and one holding more than 10 000 placeholders (a stored record naming more is read as malformed). One that must wait and cannot be stored (`maxEntries` pending, a body over `maxBodyBytes` or `maxFileBytes`, the
 	 * storage quota) rejects with `OutboxFullError` (its `reason`) before it is sent or stored, as any write that must be stored.
 	 */
 	ref(entryId: string, pointer: string): string;

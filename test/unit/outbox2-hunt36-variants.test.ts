@@ -69,3 +69,27 @@ describe('an onConflict answer whose only keys are a null body or null headers i
 		});
 	}
 });
+
+describe('a placeholder in a Request input\'s body of a call the outbox does not queue (outbox: false)', () => {
+	it.each(['POST', 'PUT'])('a %s: an InvalidRequestError before any I/O, as for its json, never sent with the placeholder as written', async (method) => {
+		const name = `hunt36-outbox2-request-body-${method}`;
+		const store = memoryStore(name);
+		const { fetch, sent, net } = offlineFetch();
+		const api = createClient({ name, store: () => store, fetch, retry: 0, breaker: false, staleCache: false, baseUrl: 'https://api.test/', outbox: outbox() });
+		try {
+			const parent = await queued(api.post('todos', { json: { a: 1 } }));
+			const placeholder = api.outbox.ref(parent, '/id');
+			net.offline = false;
+			const options = { outbox: false as const };
+			const outcome = (call: Promise<Response>) => call.then(() => 'sent', (error: { code?: string; name: string }) => error.code ?? error.name);
+			const viaJson = await outcome(api(new URL('https://api.test/items'), { method, json: { parent: placeholder }, ...options }));
+			const viaRequest = await outcome(api(new Request('https://api.test/items', { method, body: JSON.stringify({ parent: placeholder }), headers: { 'content-type': 'application/json' } }), options));
+			// A body with no placeholder still goes.
+			const plain = await outcome(api(new Request('https://api.test/items', { method, body: '{"parent":5}', headers: { 'content-type': 'application/json' } }), options));
+			// Before: [.., 'sent', ..] and `POST /items` sent with `steadfetch-ref-…` as written.
+			expect([viaJson, viaRequest, plain, sent]).toEqual(['INVALID_REQUEST', 'INVALID_REQUEST', 'sent', [`${method} /items`]]);
+		} finally {
+			api.close();
+		}
+	});
+});
