@@ -406,7 +406,8 @@ export const restore = (circuits: Circuits, circuit: Circuit): Promise<boolean> 
 
 /**
  * Count an outcome in its circuit (a 429 or 503 with Retry-After opens it for that long; a failure
- * without `response`, or answered by a steadfetch service worker's `NETWORK` or `TIMEOUT`, got no HTTP answer), and tell the coordinator.
+ * without `response`, or answered by a steadfetch service worker's `NETWORK` or `TIMEOUT` or its stale copy for them, got no HTTP answer),
+ * and tell the coordinator.
  */
 export const tally = (circuits: Circuits, circuit: Circuit, record: BreakerRecord, probe: number | undefined, failed: boolean | undefined, response?: Response, call?: PolicyCall): void => {
 	const now = circuits.clock.now();
@@ -462,7 +463,8 @@ const verdictOf = (isFailure: BreakerOptions['isFailure'], response: Response | 
 /**
  * Send one attempt and count its outcome once (`after` runs then). Whether it failed is
  * `classify()`'s answer unless `isFailure` says otherwise; the caller's abort, a superseded attempt
- * and steadfetch's own refusals (a service worker's too: `originFailed`) count as nothing (see `BreakerOptions.isFailure`, on purpose).
+ * and steadfetch's own refusals (a service worker's too, and its stale copy for one: `originFailed`) count as nothing (see
+ * `BreakerOptions.isFailure`, on purpose); its stale copy for a failure of the origin's (`detail=network`…) counts as that failure.
  */
 export const send = (circuits: Circuits, circuit: Circuit, probe: number | undefined, request: Request, init: FetchInit | undefined, next: FetchLike, after?: () => void): Promise<Response> => {
 	const { record } = circuit;

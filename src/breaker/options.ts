@@ -68,7 +68,8 @@ export interface BreakerOptions {
 	 * a host typed without its scheme, an `async` function) is a RangeError at `createClient`. It goes straight to the transport (no hooks, no
 	 * retries, bounded by the attempt timeout). Unlike a caller's attempt (see `isFailure`), any
 	 * answer under 400 closes the breaker and any other (a 404 too) re-opens it: a health URL that
-	 * answers 404 is not healthy. No answer (a network failure, its timeout) re-opens it too, as does a probe that cannot be
+	 * answers 404 is not healthy. A steadfetch service worker's stale copy is no answer of the origin's: one for a network
+	 * failure, a timeout or a 5xx (`detail=network`, `timeout`, `http-5xx`) re-opens it, one for another reason is no probe. No answer (a network failure, its timeout) re-opens it too, as does a probe that cannot be
 	 * made; a refusal of the client's own as it goes (an app's policy below the breaker, a steadfetch service worker's `503`
 	 * whose `Steadfetch-Error` is not `NETWORK`, `TIMEOUT` or an HTTP one) or an error of the app's `fetch`
 	 * that is no network failure is no probe, as for a caller's attempt (the scope stays half-open). Callers keep failing fast (or being answered stale) until it

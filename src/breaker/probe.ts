@@ -48,7 +48,8 @@ export const claim = async (circuits: Circuits, circuit: Circuit, started: numbe
 /**
  * `breaker.probe`'s own request: straight to the transport (no hooks, no retries), bounded by the
  * probe timeout; any answer of 400 or more fails (a 404 too), but a steadfetch service worker's refusal of its client's
- * own (`originFailed`: nothing) is no probe, its slot freed; its body is let go at once. A subrequest of the
+ * own (`originFailed`: nothing), or its stale copy for one, is no probe, its slot freed, and its stale copy for a network
+ * failure, a timeout or a 5xx a failed one; its body is let go at once. A subrequest of the
  * request context of the call that found the breaker half-open: none goes once it has none left.
  */
 export const probe = async (circuits: Circuits, circuit: Circuit, started: number, call?: PolicyCall): Promise<void> => {
@@ -79,12 +80,11 @@ export const probe = async (circuits: Circuits, circuit: Circuit, started: numbe
 					signal.onabort = reject;
 				})]).finally(release);
 				void response.body?.cancel().catch(noop);
-				failed = response.status >= 400;
-				if (failed && originFailed(response) === undefined) {
-					// A steadfetch service worker's refusal of its client's own (its breaker open, its throttle): the origin was not
-					// asked. No probe, as that refusal counts in the worker and as a caller's attempt answered so counts here (`send`).
-					failed = undefined;
-				}
+				// A steadfetch service worker's refusal of its client's own (its breaker open, its throttle), or its stale copy for
+				// one: the origin was not asked. No probe, as that refusal counts in the worker and as a caller's attempt answered so
+				// counts here (`send`). Its copy for a network failure, a timeout or a 5xx: a failed probe.
+				const origin = originFailed(response);
+				failed = origin === undefined ? undefined : origin || response.status >= 400;
 			} else {
 				failed = undefined; // The context has no subrequest left for it: no probe, the slot is freed.
 			}

@@ -1,7 +1,6 @@
 import { TimeoutError } from 'ky';
 import { classify } from '../errors/classify.js';
 import { originFailed, unanswered } from '../errors/origin-failed.js';
-import { workerCopy } from '../errors/worker-copy.js';
 import type { Call } from './call.js';
 import type { Reach } from './reachability.js';
 import { sentWith } from './follow.js';
@@ -86,12 +85,11 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 		// A steadfetch service worker's own answer for a call it failed or refused (`originFailed`): its `NETWORK` or `TIMEOUT`
 		// is an attempt that got no answer of the origin's; a refusal of its client's own (`CIRCUIT_OPEN`…) says nothing of it.
 		const worker = originFailed(response);
-		// Its stale copy is none either: for a network failure or a timeout (`detail=network`, `timeout`), a miss as its
-		// `503` would be; for any other reason the state stays, a copy shown (its next good answer is `scope:back`).
-		const copied = worker === false && workerCopy(response);
-		if ((worker && unanswered(response)) || copied === 'network' || copied === 'timeout') {
+		// Its stale copy is none either (`worker` not `false` below 300): for a network failure or a timeout (`detail=network`,
+		// `timeout`), a miss as its `503` would be; for any other reason the state stays, a copy shown (its next good answer is `scope:back`).
+		if (worker && unanswered(response)) {
 			reach.missed(scope);
-		} else if (copied) {
+		} else if (worker !== false && response.status < 300) {
 			reach.late(scope);
 		} else if (worker !== undefined) {
 			reach.answered(scope, response.status);

@@ -78,7 +78,8 @@ export interface AdaptiveThrottleOptions {
  * does not call transient (a 404 is an accept; a 503, a 429, a network failure or a timeout is not).
  * The caller's abort and a hedge that lost count as neither, and so, on purpose, does a refusal of
  * a policy below it (an open breaker, a full bulkhead, a rate limit: the origin said nothing) or of a steadfetch
- * service worker's client (its `503` whose `Steadfetch-Error` is not `NETWORK` or `TIMEOUT`: steadfetch/sw), and an
+ * service worker's client (its `503` whose `Steadfetch-Error` is not `NETWORK` or `TIMEOUT`: steadfetch/sw, or its stale copy
+ * for one; its copy for a network failure, a timeout or a 5xx is no accept), and an
  * error of the app's own (`classify()`: `UNKNOWN`, a failing `fetch` wrapper of its own). A
  * refused attempt rejects with `ThrottledError` (never retried), fires `throttle:rejected`, and a
  * read with a stored copy is answered stale (`detail=throttled`). The counts are shared by the tabs

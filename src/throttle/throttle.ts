@@ -34,7 +34,8 @@ export interface ThrottleSettings {
  * accept when its answer is not a transient failure (`classifyStatus`);
  * the caller's abort, a superseded attempt (a hedge that lost), a refusal of steadfetch's own
  * below it (a full bulkhead, a rate limit, an open breaker: no answer from the origin), a service worker's
- * answer for such a refusal (`originFailed`) and an error
+ * answer for such a refusal or its stale copy for one (`originFailed`; its copy for a network failure, a timeout or a 5xx is
+ * no accept) and an error
  * `classify()` does not call transient (the app's own, `UNKNOWN`) as nothing.
  * The counts and their sharing are `Counts`' (src/throttle/counts.ts).
  */
