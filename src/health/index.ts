@@ -6,6 +6,7 @@ import { check, optionsOf, isPositiveFinite, offOnly } from '../utils/validate.j
 import { classify, classifyAnswer, type Classification } from '../errors/classify.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import { originFailed } from '../errors/origin-failed.js';
+import { workerCopy } from '../errors/worker-copy.js';
 import { scopes } from '../utils/scopes.js';
 import { Samples, type HealthStats } from './samples.js';
 import { attemptScope } from '../core/scope.js';
@@ -87,7 +88,8 @@ interface Seen {
  * attempt was in flight (a stale copy or a queued answer given at a deadline), by how that attempt
  * ends; so does one whose retry a policy refused without I/O (open breaker, throttle, bulkhead
  * full, rate limited, an app's policy, a steadfetch service worker's `503` for a refusal of its client's own: any
- * `Steadfetch-Error` but `NETWORK`, `TIMEOUT` or an HTTP one); one a wrapper answered before its run's first attempt, by how that attempt
+ * `Steadfetch-Error` but `NETWORK`, `TIMEOUT` or an HTTP one, or its stale copy for one); a steadfetch service worker's stale
+ * copy for a network failure, a timeout or a 5xx (`detail=network`, `timeout`, `http-5xx`) as that failure; one a wrapper answered before its run's first attempt, by how that attempt
  * ends, once it goes out. One refused before any attempt reached the network is not
  * counted (an app's policy without a band sits inside this one: its refusal is none, and so is an answer it gave without
  * sending the attempt, a memo's, a kept `503`), nor one that
@@ -116,6 +118,13 @@ const unknown = { code: 'UNKNOWN', transient: false } as const;
  * (`originFailed`: its `Steadfetch-Error` names no failure of the origin's): the origin was not asked.
  */
 const refusal = (answer: unknown): boolean => answer instanceof Response && originFailed(answer) === undefined;
+
+/**
+ * What a steadfetch service worker's stale copy for `reason` says of the origin: for a network failure, a timeout or a
+ * 5xx (`originFailed`) that failure, as the worker's `503` would; for another (a refusal of its client's own) nothing.
+ */
+const copied = (reason: string, response: Response): Classification | undefined =>
+	originFailed(response) ? { code: reason.toUpperCase().replace('-', '_') as 'NETWORK' | 'TIMEOUT' | 'HTTP_5XX', transient: true } : undefined;
 
 const createHealth = ({ clock, emit, perCall, scopeOf }: PolicyContext, windowMs: number, threshold: number): PolicyParts => {
 	/** The scopes' samples, at most `maxScopes` idle ones (`Scopes`); an unhealthy scope is never forgotten (its `scope:healthy` is still to come). */
@@ -157,7 +166,9 @@ const createHealth = ({ clock, emit, perCall, scopeOf }: PolicyContext, windowMs
 		const outSoFar = (): number | undefined => init.hedge ? (call as Call).sends : (call as Call).wentOut?.(init.steadfetchRun);
 		const before = outSoFar();
 		return next(request, init).then((response) => {
-			let classified = gone() ? aborted : classifyAnswer(response);
+			// A steadfetch service worker's stale copy (`workerCopy`, one read of an answer below 300) in the origin's place.
+			const copy = workerCopy(response);
+			let classified = gone() ? aborted : copy ? copied(copy, response) : classifyAnswer(response);
 			if (outSoFar() === before && before !== undefined && classified !== aborted) {
 				// Not sent: no outcome, no latency of the scope. The call's last real outcome stays (none: the call is not counted).
 				if (mark.last === undefined && mark.flying === 1) {
@@ -165,7 +176,7 @@ const createHealth = ({ clock, emit, perCall, scopeOf }: PolicyContext, windowMs
 				}
 
 				classified = mark.last;
-			} else if (classified?.transient && refusal(response)) {
+			} else if (classified ? classified.transient && refusal(response) : copy) {
 				// A steadfetch service worker's refusal of its client's own: the origin was not asked. The call's last real
 				// outcome stays (none: the call is not counted), as for a refusal of a layer inside this one.
 				classified = mark.last ?? unknown;

@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { classify, createClient, isStale, memoryStore, type ClientOptions } from '../../src/entries/index.js';
 import { fetchHandler, type FetchEventLike } from '../../src/entries/sw.js';
 import { adaptiveThrottle } from '../../src/entries/throttle.js';
+import { health } from '../../src/entries/health.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { until } from '../helpers/wait-for.js';
 import { FakeOrigin, origin } from './breaker-kit.js';
@@ -96,6 +97,20 @@ describe('a page\'s own policies behind a steadfetch service worker: the worker\
 		// The page's half-open attempt gets the worker's copy for its own open breaker: the origin was not asked.
 		expect(await call('/copied')).toBe('200 stale');
 		expect(page.breaker(origin).state).toBe('half-open');
+	});
+
+	it('for a network failure is that failure in the page\'s health(); one for a refusal of the worker\'s own is no call', async () => {
+		const { server, page, call } = workerAndPage({ health: health() }, { breaker: { consecutiveFailures: 3, openMs: 60_000, share: false } });
+		server.up();
+		expect(await call('/copied')).toBe('200');
+		server.down();
+		expect(await call('/copied')).toBe('200 stale'); // its copy for the network failure
+		const { successes, errorRate, topErrors } = page.stats()[origin]!;
+		// Before: 2 successes, errorRate 0, no top error.
+		expect({ successes, errorRate, topErrors }).toEqual({ successes: 2, errorRate: 0.5, topErrors: [{ code: 'NETWORK', count: 1 }] });
+		expect([await call('/copied'), await call('/copied')]).toEqual(['200 stale', '200 stale']); // the worker's breaker opens
+		expect(await call('/copied')).toBe('200 stale'); // its copy for its open breaker: the origin not asked, no call
+		expect(page.stats()[origin]!.errorRate).toBe(0.75);
 	});
 
 	it('for a network failure is no accept of the page\'s adaptive throttle', async () => {
