@@ -1,8 +1,23 @@
 /**
+ * Whether a service worker controls this page (`navigator.serviceWorker.controller`): only then can an answer be a
+ * steadfetch worker's stand-in, so no other context (Node, a page no worker controls, a worker itself) reads a header
+ * per answer for it. Asked per answer (a worker may claim the page later); a context that refuses service workers (an
+ * opaque origin, a sandboxed iframe: reading `navigator.serviceWorker` throws a `SecurityError`) has none.
+ */
+const controlled = (): boolean => {
+	try {
+		return Boolean((globalThis as { navigator?: { serviceWorker?: { controller?: unknown } } }).navigator?.serviceWorker?.controller);
+	} catch {
+		return false;
+	}
+};
+
+/**
  * Why a steadfetch service worker answered with its stale copy (`Cache-Status: steadfetch; hit; …; detail=<reason>`:
- * `network`, `timeout`, `circuit-open`…), read on an answer below 300 (a copy's status), else `undefined`: an answer in
- * the origin's place, which the transport counts as its reason says (core/transport.ts). The edge build's stand-in
- * (worker-copy-edge.ts) reads nothing: no service worker stands in front of a Worker, Deno or an edge function.
+ * `network`, `timeout`, `circuit-open`…), read on an answer below 300 (a copy's status) in a page a worker controls
+ * (`controlled`), else `undefined`: an answer in the origin's place, which the parts that count attempts count as its
+ * reason says (origin-failed.ts). The edge build's stand-in (worker-copy-edge.ts) reads nothing: no service worker
+ * stands in front of a Worker, Deno or an edge function.
  */
 export const workerCopy = (response: Response): string | undefined =>
-	response.status < 300 ? /^steadfetch; hit;.*detail=([^;\s]+)/.exec(response.headers.get('cache-status') ?? '')?.[1] : undefined;
+	response.status < 300 && controlled() ? /^steadfetch; hit;.*detail=([^;\s]+)/.exec(response.headers.get('cache-status') ?? '')?.[1] : undefined;

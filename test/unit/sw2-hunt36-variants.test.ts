@@ -8,7 +8,7 @@
  *   Now such a copy is a failure without an HTTP answer, as the worker's `503` with `Steadfetch-Error: NETWORK` is; a
  *   copy for a refusal of the worker's own (`detail=circuit-open`, `throttled`…) counts as nothing.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { classify, createClient, isStale, memoryStore, type ClientOptions } from '../../src/entries/index.js';
 import { fetchHandler, type FetchEventLike } from '../../src/entries/sw.js';
 import { adaptiveThrottle } from '../../src/entries/throttle.js';
@@ -18,7 +18,13 @@ import { until } from '../helpers/wait-for.js';
 import { FakeOrigin, origin } from './breaker-kit.js';
 
 const opened: Array<{ close(): void }> = [];
+// The page is one a service worker controls (`navigator.serviceWorker.controller`): only there is an answer read as its copy.
+beforeEach(() => {
+	vi.stubGlobal('navigator', { userAgent: navigator.userAgent, serviceWorker: { controller: {} } });
+});
+
 afterEach(() => {
+	vi.unstubAllGlobals();
 	for (const client of opened.splice(0)) {
 		client.close();
 	}
