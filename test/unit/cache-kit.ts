@@ -23,6 +23,12 @@ export interface CacheKit {
 	/** While set, the origin waits for it before answering. */
 	gate: Promise<void> | undefined;
 	make(options?: ClientOptions): ReturnType<typeof createClient>;
+	/**
+	 * Runs `work` with `mode` at `refuse`, then sets it back to `up`. Runs that overlap (an `expect.poll` whose last try
+	 * is still going when a new one starts) keep it at `refuse` until the last of them ends: the first to end never lets
+	 * another's request through.
+	 */
+	refusing<T>(work: () => Promise<T>): Promise<T>;
 	/** Whether a call to `path` (with these options) is answered stale while the transport refuses. */
 	servedStale(api: ReturnType<typeof createClient>, path: string, options?: CallOptions): Promise<boolean>;
 }
@@ -48,6 +54,7 @@ export const useCacheKit = (): CacheKit => {
 const newKit = (): CacheKit & { start(): Promise<void>; close(): Promise<void> } => {
 	const hits = new Map<string, number>();
 	let server: RunningServer | undefined;
+	let refusals = 0;
 	const kit: ReturnType<typeof newKit> = {
 		url: '',
 		clock: new ManualClock(),
@@ -69,15 +76,20 @@ const newKit = (): CacheKit & { start(): Promise<void>; close(): Promise<void> }
 				baseUrl: kit.url + '/', clock: kit.clock, store: () => kit.store, retry: 0, breaker: false, fetch: transport, ...options,
 			});
 		},
-		async servedStale(api, path, options = {}) {
+		async refusing(work) {
+			refusals++;
 			kit.mode = 'refuse';
 			try {
-				return isStale(await api.get(path, options));
-			} catch {
-				return false;
+				return await work();
 			} finally {
-				kit.mode = 'up';
+				refusals--;
+				if (refusals === 0) {
+					kit.mode = 'up';
+				}
 			}
+		},
+		async servedStale(api, path, options = {}) {
+			return kit.refusing(async () => isStale(await api.get(path, options))).catch(() => false);
 		},
 		async start() {
 			server = await serve(answer);
@@ -125,17 +137,11 @@ const newKit = (): CacheKit & { start(): Promise<void>; close(): Promise<void> }
 	return kit;
 };
 
-/** Give write-behind work that is not awaited time to land (30 ms of real time). */
 /** The `Cache-Status` of a GET of `path` answered while `kit`'s origin refuses (a stale answer, or none). */
-export const staleStatus = async (kit: CacheKit, api: { get(path: string): Promise<Response> }, path: string): Promise<string | null> => {
-	kit.mode = 'refuse';
-	try {
-		return (await api.get(path)).headers.get('cache-status');
-	} finally {
-		kit.mode = 'up';
-	}
-};
+export const staleStatus = async (kit: CacheKit, api: { get(path: string): Promise<Response> }, path: string): Promise<string | null> =>
+	kit.refusing(async () => (await api.get(path)).headers.get('cache-status'));
 
+/** Give write-behind work that is not awaited time to land (30 ms of real time). */
 export const quiet = async (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 30));
 
 /** The next event of a type. */
