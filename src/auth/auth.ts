@@ -159,9 +159,11 @@ export class Auth implements PolicyParts {
 			// the refresh left signed in, it is not sent (it stays queued for its own identity). Only
 			// replays wait: the app's own calls — the refresh's own request among them — go at once. A refresh started
 			// before an identity change or a clear left a token of the session that ended: not sent with it either.
+			// On a server, whose concurrent requests may each be their own user (`identities` compares the identity there, not an
+			// epoch), another identity's refresh whose user was still signed in where it ran (`ended`) is another user's: no reason.
 			const world = slot.world!;
 			await this.#waiting(request.signal, (bound) => until(flight.catch(() => undefined), bound));
-			if (call.identity !== this.#context.identity() || !world.current()) {
+			if (call.identity !== this.#context.identity() || (!world.current() && !(slot.ended && world.identity !== call.identity))) {
 				throw new AuthError(identityChanged, call.scope ?? '');
 			}
 		} else if (call?.replay && tabs) {
@@ -367,6 +369,8 @@ export class Auth implements PolicyParts {
 		}
 
 		flight ??= this.#refresh(old, seen, call).finally(() => {
+			// Whether the session it served was still signed in as it ended, asked where it ran (its request's user: `layer`).
+			slot.ended = slot.world!.current();
 			if (slot.flight === flight) {
 				slot.flight = undefined;
 			}

@@ -69,8 +69,11 @@ export interface AuthOptions {
 	refreshTimeoutMs?: number;
 }
 
-/** A refresh in flight and the world of the call that started it (`Auth`'s `#slot`): the client's, or a Worker request's. */
-export type Flight = { flight?: Promise<void> | undefined; world?: World | undefined };
+/**
+ * A refresh in flight and the world of the call that started it (`Auth`'s `#slot`): the client's, or a Worker request's;
+ * `ended`: whether the last one's session was still signed in as it ended, read where it ran.
+ */
+export type Flight = { flight?: Promise<void> | undefined; world?: World | undefined; ended?: boolean };
 
 /** The options checked (a `RangeError` naming the option and the value), with their defaults; `origins` normalised. */
 export const checkAuthOptions = (options: AuthOptions) => {
