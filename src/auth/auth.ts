@@ -160,10 +160,10 @@ export class Auth implements PolicyParts {
 			// replays wait: the app's own calls — the refresh's own request among them — go at once. A refresh started
 			// before an identity change or a clear left a token of the session that ended: not sent with it either.
 			// On a server, whose concurrent requests may each be their own user (`identities` compares the identity there, not an
-			// epoch), another identity's refresh whose user was still signed in where it ran (`ended`) is another user's: no reason.
+			// epoch), another identity's refresh whose user was still signed in where it ran (`signedIn`) is another user's: no reason.
 			const world = slot.world!;
 			await this.#waiting(request.signal, (bound) => until(flight.catch(() => undefined), bound));
-			if (call.identity !== this.#context.identity() || (!world.current() && !(slot.ended && world.identity !== call.identity))) {
+			if (call.identity !== this.#context.identity() || (!world.current() && !(slot.signedIn && world.identity !== call.identity))) {
 				throw new AuthError(identityChanged, call.scope ?? '');
 			}
 		} else if (call?.replay && tabs) {
@@ -370,7 +370,7 @@ export class Auth implements PolicyParts {
 
 		flight ??= this.#refresh(old, seen, call).finally(() => {
 			// Whether the session it served was still signed in as it ended, asked where it ran (its request's user: `layer`).
-			slot.ended = slot.world!.current();
+			slot.signedIn = slot.world!.current();
 			if (slot.flight === flight) {
 				slot.flight = undefined;
 			}

@@ -71,9 +71,9 @@ export interface AuthOptions {
 
 /**
  * A refresh in flight and the world of the call that started it (`Auth`'s `#slot`): the client's, or a Worker request's;
- * `ended`: whether the last one's session was still signed in as it ended, read where it ran.
+ * `signedIn`: whether the last one's session was still signed in as it ended, read where it ran.
  */
-export type Flight = { flight?: Promise<void> | undefined; world?: World | undefined; ended?: boolean };
+export type Flight = { flight?: Promise<void> | undefined; world?: World | undefined; signedIn?: boolean };
 
 /** The options checked (a `RangeError` naming the option and the value), with their defaults; `origins` normalised. */
 export const checkAuthOptions = (options: AuthOptions) => {
