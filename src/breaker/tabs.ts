@@ -83,7 +83,8 @@ const ask: NonNullable<Circuits['ask']> = (circuits, circuit) => {
  * Another tab's outcome (a closed record with `outcome`): counted here too when this tab is closed,
  * in that closed state or in another one: a tab that found nothing stored after another tab's
  * `clear()` (or could not read the store) counts in an older closed state than the tabs that heard
- * the clear, until it takes theirs (`adopt`) from their next message; its outcomes still count. One
+ * the clear, until it takes theirs (`adopt`) from their next message; its outcomes still count, and its failures in a
+ * row go on in the state it takes (`kept`: at most as many as the failure told there counted before itself). One
  * told before this tab's `clear()` (its `window.at`: in transit meanwhile) does not, nor one told before another tab's
  * clear this tab took (more than half a second before the closed state it took: a clear's is dated that far ahead), nor
  * one without that date (no tab's own message lacks it: it may be from before either). One that got an HTTP answer
@@ -103,7 +104,7 @@ const ask: NonNullable<Circuits['ask']> = (circuits, circuit) => {
  * after another tab's successes counts its own failures over the tabs' calls once that answer landed (a message is
  * faster than a call; failures counted before it, within ms of its first, count over its own calls).
  */
-const hear = (circuits: Circuits, circuit: Circuit, received: BreakerRecord, value: unknown): void => {
+const hear = (circuits: Circuits, circuit: Circuit, received: BreakerRecord, value: unknown, kept: number): void => {
 	const { outcome, unanswered, window, failures } = value as Partial<BreakerRecord>;
 	// An outcome a tab could have had: a failure's message gives its failures in a row and its window's failures (this
 	// one at least, at most the window's calls), a success's none in a row and a window holding it (more calls than
@@ -125,6 +126,13 @@ const hear = (circuits: Circuits, circuit: Circuit, received: BreakerRecord, val
 			// not hear (made before it started, or met the scope) count here too, so its ratio is the tabs' (`takeWindow`).
 			if (same) {
 				takeWindow(circuits, circuit, { calls: calls - 1, failures: failed - outcome!, at: window!.at });
+			}
+
+			// This tab's closed state just gave way to that tab's newer one (a clear, a closing this tab had not taken): its
+			// failures in a row (`kept`, counted in the older state, which that tab counted too) go on, at most as many as that
+			// tab counted before this one. A message raises no tab's count above its own.
+			if (circuit.record === received && outcome === 1) {
+				circuit.consecutive = Math.min(kept, failures! - 1);
 			}
 
 			circuits.count(circuit, circuit.record, circuits.clock.now(), outcome === 1, 0, undefined, unanswered === true);
@@ -275,7 +283,7 @@ export const start = (circuits: Circuits): void => {
 			// also one it knows only from the other tabs and forgot (`Circuits.forgot`): the tab that opened it may be gone.
 			// At most once a second per scope (`Circuit.answered`): a flood of asks (any script of the origin can post them)
 			// has every tab answer no more often.
-			const { ask, recover: back } = Object(data) as { ask?: unknown; recover?: unknown };
+			const { ask, recover: back, scope } = Object(data) as { ask?: unknown; recover?: unknown; scope?: unknown };
 			// A page's recovery trigger (`recoverScope`), taken where there is no page (a service worker gets no `online` nor
 			// `visibilitychange`): for a scope this context holds, at most once a second (`Circuit.recovered`: a flood of them,
 			// which any script of the origin can post, lets no more probes through). A page has triggers of its own.
@@ -301,6 +309,9 @@ export const start = (circuits: Circuits): void => {
 				return;
 			}
 
+			// The failures in a row of the closed state this tab is in, before a newer one is taken from the message (`hear`).
+			const was = typeof scope === 'string' ? known(circuits, scope) : undefined;
+			const kept = was?.record.state === 'closed' ? was.consecutive : 0;
 			const record = receive(circuits, data);
 			if (record) {
 				const circuit = circuits.scopes.scope(record.scope);
@@ -318,7 +329,7 @@ export const start = (circuits: Circuits): void => {
 					context.reached?.(record.scope);
 				}
 
-				hear(circuits, circuit, record, data);
+				hear(circuits, circuit, record, data, kept);
 			} else if (!isNewer(data, ({ v, scope, ask }) => ask !== undefined || ((v === 1 || v === 2) && scope !== undefined))) {
 				storageError(context, 'breaker', 'channel', new TypeError('Ignored a malformed breaker record from another tab'));
 			}
