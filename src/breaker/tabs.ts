@@ -116,6 +116,13 @@ const hear = (circuits: Circuits, circuit: Circuit, received: BreakerRecord, val
 	// `clear()` (a scope met since starts closed as of 0): one counted in an older state holds the calls a `reset()` or a
 	// `clear()` here ended, and the told outcome counts without them.
 	const same = current && received.at === circuit.record.at && received.at >= circuits.cleared;
+	// This tab's closed state just gave way to that tab's newer one (a clear, a closing this tab had not taken): its failures
+	// in a row (`kept`, counted in the older state, which that tab counted too) go on, at most as many as that tab counted
+	// before the outcome it tells (none for a reset's or a clear's record): a message raises no tab's count above its own.
+	if (circuit.record === received && received.state === 'closed') {
+		circuit.consecutive = Math.min(kept, Math.max(0, bounded(failures, 1e6) - Number(outcome === 1)));
+	}
+
 	if (outcome === 0 ? failures === undefined && calls > failed : outcome === 1 && bounded(failures, 1) && failed && failed <= calls) {
 		if (!unanswered) {
 			circuits.context.reached?.(received.scope);
@@ -126,13 +133,6 @@ const hear = (circuits: Circuits, circuit: Circuit, received: BreakerRecord, val
 			// not hear (made before it started, or met the scope) count here too, so its ratio is the tabs' (`takeWindow`).
 			if (same) {
 				takeWindow(circuits, circuit, { calls: calls - 1, failures: failed - outcome!, at: window!.at });
-			}
-
-			// This tab's closed state just gave way to that tab's newer one (a clear, a closing this tab had not taken): its
-			// failures in a row (`kept`, counted in the older state, which that tab counted too) go on, at most as many as that
-			// tab counted before this one. A message raises no tab's count above its own.
-			if (circuit.record === received && outcome === 1) {
-				circuit.consecutive = Math.min(kept, failures! - 1);
 			}
 
 			circuits.count(circuit, circuit.record, circuits.clock.now(), outcome === 1, 0, undefined, unanswered === true);

@@ -44,4 +44,29 @@ describe('breaker across tabs: a tab in an older closed state takes another tab\
 		await vi.waitFor(() => expect(a.api.breaker(origin)).toEqual({ scope: origin, state: 'closed', consecutiveFailures: 4 }));
 		expect([await a.call(), a.api.breaker(origin).state]).toEqual(['HTTPError', 'open']);
 	});
+
+	it('keeps them also when the newer state comes as the other tab\'s window told back (2 across the tabs, not 1)', async () => {
+		const { clock, open } = tabsOf();
+		const a = open({ consecutiveFailures: 5 });
+		const c = open({ consecutiveFailures: 5 });
+		a.server.up();
+		c.server.up();
+		expect([await a.call(), await c.call()]).toEqual(['200', '200']);
+		await a.api.clear(); // c takes its closed state (dated ahead); nothing is stored of the scope
+		a.api.close();
+		await flush();
+		clock.advance(2000); // past the second in which c told back its window (to a's call)
+		expect(await times(3, async () => c.call())).toEqual(['200', '200', '200']);
+		const b = open({ consecutiveFailures: 5 }); // a tab opened now: it reads nothing, closed as of 0, and heard none of c's calls
+		b.server.answer(503);
+		c.server.answer(503);
+		expect(await b.call()).toBe('HTTPError');
+		await vi.waitFor(() => expect(c.api.breaker(origin).consecutiveFailures).toBe(1));
+		await flush(); // c's window (more calls) told back lands
+		await flush();
+		expect(await b.call()).toBe('HTTPError');
+		await vi.waitFor(() => expect(c.api.breaker(origin).consecutiveFailures).toBe(2));
+		// Before: 1: b took c's closed state from c's window told back to its first failure, and counted its second only.
+		expect(b.api.breaker(origin).consecutiveFailures).toBe(2);
+	});
 });
