@@ -84,6 +84,13 @@ export const appliesTo = (queue: Queue) => (call: PolicyCall): boolean => {
 const requestBodyOf = (queue: Queue, call: PolicyCall): boolean =>
 	queue.refs.making && call.input instanceof Request && call.input.body !== null && call.options.body == null && call.options.json === undefined;
 
+/** Refuses this client's placeholders in the bytes of a `Request` input's body (`requestBodyOf`): they could never be replaced (only a call's own body and `json` are read for them). */
+const refuseRequestBodyRefs = (queue: Queue, bytes: ArrayBuffer | null | undefined): void => {
+	if (bytes && queue.refs.inBytes(bytes).size > 0) {
+		throw new InvalidRequestError('A placeholder of outbox.ref() in a Request\'s body: never replaced');
+	}
+};
+
 /**
  * A call holding placeholders of this client's `outbox.ref()`, before any I/O: each must be of the
  * call's identity and name an entry pending (the call is queued behind it) or delivered with its
@@ -495,10 +502,7 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 		// layer. A `Request` input's body is not read for them: one there (read up to `maxBodyBytes`, once this client made one)
 		// could never be replaced, refused as when it is queued.
 		if (requestBodyOf(queue, call)) {
-			const bytes = await readCapped((call.input as Request).clone(), options.maxBodyBytes);
-			if (bytes && queue.refs.inBytes(bytes).size > 0) {
-				throw new InvalidRequestError('A placeholder of outbox.ref() in a Request\'s body: never replaced');
-			}
+			refuseRequestBodyRefs(queue, await readCapped((call.input as Request).clone(), options.maxBodyBytes));
 		}
 
 		return next();
@@ -531,9 +535,9 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 		full = error; // Sent as it is if it can go out.
 		return {} as BodySnapshot;
 	});
-	// A `Request` input's body, read only now: its placeholders could never be replaced (only a call's own body and `json` are read for them).
-	if (call.input instanceof Request && snapshot.body && call.options.body == null && call.options.json === undefined && queue.refs.inBytes(snapshot.body).size > 0) {
-		throw new InvalidRequestError('A placeholder of outbox.ref() in a Request\'s body: never replaced');
+	// A `Request` input's body, read only now (the snapshot's bytes).
+	if (requestBodyOf(queue, call)) {
+		refuseRequestBodyRefs(queue, snapshot.body);
 	}
 
 	if (typed && snapshot.exact?.headers && !(call.options.body instanceof FormData)) {
