@@ -3,6 +3,7 @@ import { afterEach, beforeEach, expect, vi } from 'vitest';
 import { CircuitOpenError, createClient, memoryStore, type ClientOptions, type EventMap, type EventType, type KeyValueStore } from '../../src/entries/index.js';
 import { emptyState, sync, type ScopeState, type SyncMessage } from '../../src/breaker/sync.js';
 import { sharedCoordinator, type SharedBreaker } from '../../src/breaker/shared.js';
+import { fetchHandler, type FetchEventLike } from '../../src/entries/sw.js';
 import type { PolicyContext } from '../../src/core/policy.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { fakeWindow, type FakeWindow } from './outbox-helpers.js';
@@ -74,6 +75,35 @@ export class FakeOrigin {
 		}
 	}
 }
+
+/**
+ * A page's client behind a steadfetch service worker: the worker's client over a FakeOrigin (`server`), made in a
+ * service worker's global (`ServiceWorkerGlobalScope` exposed while it is made) over `memoryStore(name)`, behind its
+ * `fetchHandler` (every request); and the page's (`${name}-page`), whose `fetch` is that handler, as a page's requests
+ * reach its worker. Both without retries or a breaker, the page without a stale cache, unless `workerOptions` or
+ * `pageOptions` say; both closed with `clients`.
+ */
+export const pageBehindWorker = (clients: Array<{ close(): void }>, name: string, workerOptions: ClientOptions = {}, pageOptions: ClientOptions = {}) => {
+	const server = new FakeOrigin();
+	const g = globalThis as { ServiceWorkerGlobalScope?: unknown };
+	g.ServiceWorkerGlobalScope = class {};
+	const worker = createClient({ name, store: () => memoryStore(name), fetch: server.fetch as typeof fetch, retry: 0, breaker: false, ...workerOptions });
+	delete g.ServiceWorkerGlobalScope;
+	clients.push(worker);
+	const handle = fetchHandler(worker, { match: () => true });
+	const viaWorker = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+		let answer: Promise<Response> | undefined;
+		const event: FetchEventLike = { request: new Request(input, init), respondWith: (response) => {
+			answer = Promise.resolve(response);
+		} };
+		handle(event);
+		return answer!;
+	};
+
+	const page = createClient({ name: `${name}-page`, fetch: viaWorker as typeof fetch, retry: 0, staleCache: false, breaker: false, ...pageOptions });
+	clients.push(page);
+	return { server, worker, page };
+};
 
 let names = 0;
 

@@ -10,10 +10,9 @@
  *   page as the URL's copy, in place of its copy of the origin's answer.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { classify, createClient, isStale, memoryStore } from '../../src/entries/index.js';
-import { fetchHandler, type FetchEventLike } from '../../src/entries/sw.js';
+import { classify, isStale, memoryStore } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { FakeOrigin, origin } from './breaker-kit.js';
+import { origin, pageBehindWorker } from './breaker-kit.js';
 import { next, t0 } from './cache-kit.js';
 
 const opened: Array<{ close(): void }> = [];
@@ -29,24 +28,12 @@ const hour = 3_600_000;
 const workerAndPage = (maxStaleMs: number, fallback?: unknown) => {
 	const name = `h36-c3-${names++}`;
 	const clock = new ManualClock(t0);
-	const server = new FakeOrigin();
-	const g = globalThis as { ServiceWorkerGlobalScope?: unknown };
-	g.ServiceWorkerGlobalScope = class {};
-	const worker = createClient({ name, clock, store: () => memoryStore(name), fetch: server.fetch as typeof fetch, retry: 0, breaker: false, staleCache: { maxStaleMs }, ...(fallback === undefined ? {} : { fallback }) });
-	delete g.ServiceWorkerGlobalScope;
-	opened.push(worker);
-	const handle = fetchHandler(worker, { match: () => true });
-	const viaWorker = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
-		let answer: Promise<Response> | undefined;
-		const event: FetchEventLike = { request: new Request(input, init), respondWith: (response) => {
-			answer = Promise.resolve(response);
-		} };
-		handle(event);
-		return answer!;
-	};
-
-	const page = createClient({ name: `${name}-page`, clock, store: () => memoryStore(`${name}-page`), fetch: viaWorker as typeof fetch, retry: 0, breaker: false, staleCache: { maxStaleMs, networkTimeoutMs: false } });
-	opened.push(page);
+	const { server, worker, page } = pageBehindWorker(
+		opened,
+		name,
+		{ clock, staleCache: { maxStaleMs }, ...(fallback === undefined ? {} : { fallback }) },
+		{ clock, store: () => memoryStore(`${name}-page`), staleCache: { maxStaleMs, networkTimeoutMs: false } },
+	);
 	const call = async (path: string): Promise<string> => page.get(`${origin}${path}`).then(async (response) => `${response.status}${isStale(response) ? ` stale age=${response.headers.get('age')}` : ''} ${await response.text()}`, (error: unknown) => classify(error).code);
 	return { server, clock, worker, page, call };
 };

@@ -9,9 +9,8 @@
  *   TanStack online) while the origin was down, where the worker's `503` with `Steadfetch-Error: NETWORK` is a miss.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { classify, createClient, isStale, memoryStore } from '../../src/entries/index.js';
-import { fetchHandler, type FetchEventLike } from '../../src/entries/sw.js';
-import { FakeOrigin, origin } from './breaker-kit.js';
+import { classify, isStale } from '../../src/entries/index.js';
+import { origin, pageBehindWorker } from './breaker-kit.js';
 
 const opened: Array<{ close(): void }> = [];
 // The page is one a service worker controls (`navigator.serviceWorker.controller`): only there is an answer read as its copy.
@@ -29,25 +28,7 @@ afterEach(() => {
 let names = 0;
 
 const workerAndPage = () => {
-	const name = `h36-sw-${names++}`;
-	const server = new FakeOrigin();
-	const g = globalThis as { ServiceWorkerGlobalScope?: unknown };
-	g.ServiceWorkerGlobalScope = class {};
-	const worker = createClient({ name, store: () => memoryStore(name), fetch: server.fetch as typeof fetch, retry: 0, breaker: false });
-	delete g.ServiceWorkerGlobalScope;
-	opened.push(worker);
-	const handle = fetchHandler(worker, { match: () => true });
-	const viaWorker = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
-		let answer: Promise<Response> | undefined;
-		const event: FetchEventLike = { request: new Request(input, init), respondWith: (response) => {
-			answer = Promise.resolve(response);
-		} };
-		handle(event);
-		return answer!;
-	};
-
-	const page = createClient({ name: `${name}-page`, fetch: viaWorker as typeof fetch, retry: 0, staleCache: false, breaker: false });
-	opened.push(page);
+	const { server, page } = pageBehindWorker(opened, `h36-sw-${names++}`);
 	const back: number[] = [];
 	page.on('scope:back', ({ status }) => back.push(status));
 	const call = async (path: string): Promise<string> => page.get(`${origin}${path}`).then((response) => `${response.status}${isStale(response) ? ' stale' : ''}`, (error: unknown) => classify(error).code);

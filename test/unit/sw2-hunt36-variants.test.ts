@@ -9,13 +9,12 @@
  *   copy for a refusal of the worker's own (`detail=circuit-open`, `throttled`…) counts as nothing.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { classify, createClient, isStale, memoryStore, type ClientOptions } from '../../src/entries/index.js';
-import { fetchHandler, type FetchEventLike } from '../../src/entries/sw.js';
+import { classify, isStale, type ClientOptions } from '../../src/entries/index.js';
 import { adaptiveThrottle } from '../../src/entries/throttle.js';
 import { health } from '../../src/entries/health.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { until } from '../helpers/wait-for.js';
-import { FakeOrigin, origin } from './breaker-kit.js';
+import { origin, pageBehindWorker } from './breaker-kit.js';
 
 const opened: Array<{ close(): void }> = [];
 // The page is one a service worker controls (`navigator.serviceWorker.controller`): only there is an answer read as its copy.
@@ -33,26 +32,8 @@ afterEach(() => {
 let names = 0;
 
 const workerAndPage = (pageOptions: ClientOptions, workerOptions: ClientOptions = {}) => {
-	const name = `h36-sw2-${names++}`;
-	const server = new FakeOrigin();
 	const clock = new ManualClock();
-	const g = globalThis as { ServiceWorkerGlobalScope?: unknown };
-	g.ServiceWorkerGlobalScope = class {};
-	const worker = createClient({ name, store: () => memoryStore(name), fetch: server.fetch as typeof fetch, retry: 0, breaker: false, ...workerOptions });
-	delete g.ServiceWorkerGlobalScope;
-	opened.push(worker);
-	const handle = fetchHandler(worker, { match: () => true });
-	const viaWorker = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
-		let answer: Promise<Response> | undefined;
-		const event: FetchEventLike = { request: new Request(input, init), respondWith: (response) => {
-			answer = Promise.resolve(response);
-		} };
-		handle(event);
-		return answer!;
-	};
-
-	const page = createClient({ name: `${name}-page`, clock, random: () => 0.5, fetch: viaWorker as typeof fetch, retry: 0, staleCache: false, breaker: false, ...pageOptions });
-	opened.push(page);
+	const { server, page } = pageBehindWorker(opened, `h36-sw2-${names++}`, workerOptions, { clock, random: () => 0.5, ...pageOptions });
 	const call = async (path: string): Promise<string> => page.get(`${origin}${path}`).then((response) => `${response.status}${isStale(response) ? ' stale' : ''}`, (error: unknown) => classify(error).code);
 	return { server, page, clock, call };
 };
