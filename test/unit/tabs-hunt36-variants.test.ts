@@ -35,8 +35,14 @@ describe('breaker across tabs: a window told back lands after the tab counted mo
 
 describe('breaker across tabs: an outcome another tab counted before it heard this tab\'s reset()', () => {
 	const tabsOf = sharedTabs(windowEachTest(), 'h36-tabs-b');
+	type Tab = ReturnType<ReturnType<typeof tabsOf>['open']>;
 
-	it('counts as one failure after the reset, without the calls the reset ended (4 failures of 4 calls open no tab)', async () => {
+	/**
+	 * Tabs a and b: 3 successes and a failure of a's, which b hears; then `end` in b (its reset or its clear), two failures
+	 * of b since, and one of a counted before a heard it (the origin answers faster than the channel); then one more of b:
+	 * 4 failures of the 4 calls since, short of the 5 the ratio needs.
+	 */
+	const countedBeforeHeard = async (end: (b: Tab) => Promise<unknown>): Promise<void> => {
 		const { open } = tabsOf();
 		const a = open(byRatio);
 		const b = open(byRatio);
@@ -48,48 +54,28 @@ describe('breaker across tabs: an outcome another tab counted before it heard th
 		await flush();
 		await flush();
 		expect(b.api.breaker(origin)).toMatchObject({ state: 'closed', consecutiveFailures: 1 });
-		// b's reset, two failures of b since, and one of a counted before a heard the reset (the origin answers faster
-		// than the channel); then one more of b: 4 failures of the 4 calls since the reset, short of the 5 the ratio needs.
-		const reset = b.api.breaker.reset(origin);
+		const ended = end(b);
 		expect(await times(2, async () => b.call())).toEqual(['HTTPError', 'HTTPError']);
 		expect(await a.call()).toBe('HTTPError');
-		await reset;
+		await ended;
 		await flush();
 		await flush();
 		expect(await b.call()).toBe('HTTPError');
 		await flush();
 		await flush();
-		// Before: ['open', 'open', ['breaker:open failure-ratio']]: b took a's window, with the 4 calls of before the reset
-		// (3 successes), and opened at 3 failures of 6 calls.
 		expect([a.api.breaker(origin).state, b.api.breaker(origin).state, b.events]).toEqual(['closed', 'closed', []]);
 		expect(b.api.breaker(origin).consecutiveFailures).toBe(4);
+	};
+
+	it('counts as one failure after the reset, without the calls the reset ended (4 failures of 4 calls open no tab)', async () => {
+		// Before: ['open', 'open', ['breaker:open failure-ratio']]: b took a's window, with the 4 calls of before the reset
+		// (3 successes), and opened at 3 failures of 6 calls.
+		await countedBeforeHeard(async (b) => b.api.breaker.reset(origin));
 	});
 
 	it('after this tab\'s clear() likewise: 4 failures of the 4 calls since the clear open no tab', async () => {
-		const { open } = tabsOf();
-		const a = open(byRatio);
-		const b = open(byRatio);
-		a.server.up();
-		b.server.answer(503);
-		expect(await times(3, async () => a.call())).toEqual(['200', '200', '200']);
-		a.server.answer(503);
-		expect(await a.call()).toBe('HTTPError');
-		await flush();
-		await flush();
-		expect(b.api.breaker(origin)).toMatchObject({ state: 'closed', consecutiveFailures: 1 });
-		// b's clear, two failures of b since, and one of a counted before a heard the clear: 4 failures of 4 calls with b's next.
-		const cleared = b.api.clear();
-		expect(await times(2, async () => b.call())).toEqual(['HTTPError', 'HTTPError']);
-		expect(await a.call()).toBe('HTTPError');
-		await cleared;
-		await flush();
-		await flush();
-		expect(await b.call()).toBe('HTTPError');
-		await flush();
-		await flush();
 		// Before: b's next call 'CIRCUIT_OPEN' (b opened by failure-ratio): a scope met after the clear starts closed as of
 		// 0, as a's was, and b took a's window with the 4 calls of before the clear.
-		expect([a.api.breaker(origin).state, b.api.breaker(origin).state, b.events]).toEqual(['closed', 'closed', []]);
-		expect(b.api.breaker(origin).consecutiveFailures).toBe(4);
+		await countedBeforeHeard(async (b) => b.api.clear());
 	});
 });
