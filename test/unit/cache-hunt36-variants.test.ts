@@ -6,17 +6,18 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cacheApiStore } from '../../src/entries/index.js';
 import { fakeCaches } from '../helpers/fake-caches.js';
 
+// Each test over a Cache API of its own (`fakeCaches`, its index's segments held), read and changed by the test through `fake`.
+let fake: ReturnType<typeof fakeCaches>;
+beforeEach(() => {
+	fake = fakeCaches({ holds: 'index' });
+	(globalThis as { caches?: unknown }).caches = fake.caches;
+});
+
+afterEach(() => {
+	delete (globalThis as { caches?: unknown }).caches;
+});
+
 describe('cacheApiStore: a value whose segment header names a segment that does not list its key (forged, garbled)', () => {
-	let fake: ReturnType<typeof fakeCaches>;
-	beforeEach(() => {
-		fake = fakeCaches({ holds: 'index' });
-		(globalThis as { caches?: unknown }).caches = fake.caches;
-	});
-
-	afterEach(() => {
-		delete (globalThis as { caches?: unknown }).caches;
-	});
-
 	/** The stored value of `key` given the segment header `segment`. */
 	const forge = (key: string, segment: string): void => {
 		const [url] = [...fake.entries.keys()].filter((each) => each.endsWith('/' + key));
@@ -49,16 +50,6 @@ describe('cacheApiStore: a value whose segment header names a segment that does 
 });
 
 describe('cacheApiStore: a segment of the key index under the 512-key bound but far larger than a write of the store makes', () => {
-	let fake: ReturnType<typeof fakeCaches>;
-	beforeEach(() => {
-		fake = fakeCaches({ holds: 'index' });
-		(globalThis as { caches?: unknown }).caches = fake.caches;
-	});
-
-	afterEach(() => {
-		delete (globalThis as { caches?: unknown }).caches;
-	});
-
 	/** Segment 0 of the index replaced by a list of `count` keys of `chars` characters each (another program's, or garbled). */
 	const plant = (count: number, chars: number): void => {
 		const [url] = [...fake.entries.keys()].filter((each) => /%00index$/.test(each));
