@@ -105,6 +105,26 @@ export const pageBehindWorker = (clients: Array<{ close(): void }>, name: string
 	return { server, worker, page };
 };
 
+/**
+ * For each test of the file, a page a service worker controls (`navigator.serviceWorker.controller` stubbed: only there
+ * is an answer read as the worker's copy); the list returned takes the clients a test makes: after the test, the stub
+ * goes, then each is closed.
+ */
+export const controlledPageEachTest = (): Array<{ close(): void }> => {
+	const clients: Array<{ close(): void }> = [];
+	beforeEach(() => {
+		vi.stubGlobal('navigator', { userAgent: navigator.userAgent, serviceWorker: { controller: {} } });
+	});
+
+	afterEach(() => {
+		vi.unstubAllGlobals();
+		for (const client of clients.splice(0)) {
+			client.close();
+		}
+	});
+	return clients;
+};
+
 let names = 0;
 
 /** A client over a FakeOrigin and a ManualClock: no retries, no stale cache, no sharing unless asked. */

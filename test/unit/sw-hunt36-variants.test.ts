@@ -8,22 +8,12 @@
  *   `reachable` and `scope:back` told (`refetchWhenBack` refetching every query that gave up, `followReachability` telling
  *   TanStack online) while the origin was down, where the worker's `503` with `Steadfetch-Error: NETWORK` is a miss.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { classify, isStale } from '../../src/entries/index.js';
-import { origin, pageBehindWorker } from './breaker-kit.js';
+import { controlledPageEachTest, origin, pageBehindWorker } from './breaker-kit.js';
 
-const opened: Array<{ close(): void }> = [];
 // The page is one a service worker controls (`navigator.serviceWorker.controller`): only there is an answer read as its copy.
-beforeEach(() => {
-	vi.stubGlobal('navigator', { userAgent: navigator.userAgent, serviceWorker: { controller: {} } });
-});
-
-afterEach(() => {
-	vi.unstubAllGlobals();
-	for (const client of opened.splice(0)) {
-		client.close();
-	}
-});
+const opened = controlledPageEachTest();
 
 let names = 0;
 

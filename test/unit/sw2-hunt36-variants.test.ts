@@ -8,26 +8,16 @@
  *   Now such a copy is a failure without an HTTP answer, as the worker's `503` with `Steadfetch-Error: NETWORK` is; a
  *   copy for a refusal of the worker's own (`detail=circuit-open`, `throttled`…) counts as nothing.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { classify, isStale, type ClientOptions } from '../../src/entries/index.js';
 import { adaptiveThrottle } from '../../src/entries/throttle.js';
 import { health } from '../../src/entries/health.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { until } from '../helpers/wait-for.js';
-import { origin, pageBehindWorker } from './breaker-kit.js';
+import { controlledPageEachTest, origin, pageBehindWorker } from './breaker-kit.js';
 
-const opened: Array<{ close(): void }> = [];
 // The page is one a service worker controls (`navigator.serviceWorker.controller`): only there is an answer read as its copy.
-beforeEach(() => {
-	vi.stubGlobal('navigator', { userAgent: navigator.userAgent, serviceWorker: { controller: {} } });
-});
-
-afterEach(() => {
-	vi.unstubAllGlobals();
-	for (const client of opened.splice(0)) {
-		client.close();
-	}
-});
+const opened = controlledPageEachTest();
 
 let names = 0;
 
