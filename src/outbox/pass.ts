@@ -205,7 +205,7 @@ export class Pass {
 		}
 
 		const identity = await queue.digest(who);
-		const known = queue.laneOf(id);
+		const known = queue.laneOf(id, key);
 		if (known && known !== `${scope} ${identity}`) {
 			return void this.#blocked.add(known); // Another identity's, as read before: not read again by every pass (untouched, as below).
 		}

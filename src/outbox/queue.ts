@@ -595,7 +595,8 @@ export class Queue {
 	 */
 	#learn(entry: RecordKey, value: unknown, named = true): void {
 		const { id, scope } = entry;
-		if (this.#index.find(id)) {
+		// Of the key its id finds only: another key of the id (a planted record's) never gives the entry another's lane.
+		if (this.#index.find(id)?.key === entry.key) {
 			this.#forget(id);
 			const record = isRecord(value) ? value : undefined;
 			const newer = record !== undefined && record.version! > this.options.version;
@@ -828,9 +829,12 @@ export class Queue {
 		});
 	}
 
-	/** The lane (`<scope> <identity digest>`) of a pending entry whose record this client has read; `null`: one it leaves alone. */
-	laneOf(id: string): string | null | undefined {
-		return this.#known.get(id);
+	/**
+	 * The lane (`<scope> <identity digest>`) of a pending entry whose record (under `key`, the key its id finds) this client
+	 * has read; `null`: one it leaves alone. Another key of its id (a crash's twin, a planted record) is read again.
+	 */
+	laneOf(id: string, key: string): string | null | undefined {
+		return this.#index.find(id)?.key === key ? this.#known.get(id) : undefined;
 	}
 
 	/**
