@@ -136,6 +136,9 @@ export interface Outbox {
 	 * so does one holding a placeholder in a `FormData` file part's field or file name (a file is sent byte-identical, never
 	 * read for placeholders) or in a `Request` input's body (read for them up to `maxBodyBytes`, `outbox: false` too), and one holding more than 10 000 placeholders (a stored record naming more is read as malformed). One that must wait and cannot be stored (`maxEntries` pending, a body over `maxBodyBytes` or `maxFileBytes`, the
 	 * storage quota) rejects with `OutboxFullError` (its `reason`) before it is sent or stored, as any write that must be stored.
+	 * A stream body (a `ReadableStream`, a Node stream, an async iterable) is never read for placeholders, as the outbox
+	 * never reads a stream (API.md "Outbox"): one there is sent as written. Give a body that holds one as text, JSON, bytes,
+	 * a `Blob` or `FormData`.
 	 */
 	ref(entryId: string, pointer: string): string;
 	/**
