@@ -203,7 +203,7 @@ export const coordinator = (evaluate: RedisEvaluate, options?: RedisCoordinatorO
 				break;
 			}
 
-			const reply = await run(writes, [key], [String(held.version), JSON.stringify(numbers), expiry, String(now + left), Math.random().toFixed(12).slice(2)]);
+			const reply = await run(writes, [key], [String(held.version), JSON.stringify(numbers), expiry, String(now + left), Math.random().toFixed(12).slice(2), String(now)]);
 			const status = integer(Array.isArray(reply) ? reply[0] : reply);
 			if (status === 1) {
 				return answer as Awaited<ReturnType<SharedCoordinator['sync']>>;

@@ -36,7 +36,10 @@ return {tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), v + f, s}`;
 
 /**
  * Write a key if its version is still ARGV[1] and Redis's clock is not past ARGV[4] (the sync was
- * not given up): the numbers ARGV[2], the next version (over a key read as none: anew), expiry ARGV[3] ms from now ('0':
+ * not given up) nor before ARGV[6], its clock at the read the process decided over: one that stepped back meanwhile (a
+ * failover, a step) stretched the deadline by the step (a write landing 2.5 s after it was sent, past the 2 s the process
+ * gives a sync, was taken after a 10 s step); such a write is answered as a newer version is, decided again by the clock
+ * as it reads now. The numbers ARGV[2], the next version (over a key read as none: anew), expiry ARGV[3] ms from now ('0':
  * none, an isolated scope's); replies
  * `[1]`. A newer version: `[0, now, version, numbers]` (what to decide over again). Too late: `[-1]`.
  * ARGV[5] is the write's own token (12 random digits), kept in `w` with those of the 7 writes before: a
@@ -49,7 +52,7 @@ export const writes = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if now > tonumber(ARGV[4]) then return {-1} end
 ${held}
-if v ~= tonumber(ARGV[1]) then
+if v ~= tonumber(ARGV[1]) or now < tonumber(ARGV[6]) then
 if f == 0 and string.find(w, ARGV[5], 1, true) then return {1} end
 return {0, now, v + f, s}
 end
