@@ -1,13 +1,13 @@
 import { namedCoordinator, type SharedBreaker, type SharedCoordinator } from '../breaker/shared.js';
 import type { BreakerRecord } from '../breaker/circuit.js';
-import { emptyState, readState, sync, type ScopeState, type SyncMessage } from '../breaker/sync.js';
+import { emptyState, maxFleetOpenMs, readState, sync, type ScopeState, type SyncMessage } from '../breaker/sync.js';
 import { syncTime } from '../breaker/sync-time.js';
 import { answerMs } from '../coordinator/fleet.js';
 import { isThrottleState, tallyThrottle, type ThrottleMessage, type ThrottleState } from '../coordinator/throttle.js';
 import { digests } from '../coordinator/keys.js';
 import { check, optionsOf, isPositiveFinite } from '../utils/validate.js';
 import { reads, writes } from './scripts.js';
-import { monotonicNow } from '../utils/clock.js';
+import { monotonicNow, wallNow } from '../utils/clock.js';
 
 /**
  * Runs a Lua script on Redis and resolves to its reply: `keys` and `args` are strings. With
@@ -77,10 +77,13 @@ const heldOf = (reply: unknown, from: number): Held => {
 		numbers = value; // Not ours (no JSON): read as none, and reported.
 	}
 
-	// Redis's clock, the fleet's: one before 1970 is no reply of the scripts (a bucket numbered below 0 is no slot of ten: the report was dropped).
+	// Redis's clock, the fleet's: one before 1970 is no reply of the scripts (a bucket numbered below 0 is no slot of ten: the
+	// report was dropped); one more than `maxFleetOpenMs` ahead of this process's (a replica's clock years ahead, a garbled
+	// reply) is no clock of the fleet's either, as an isolate reads a record so dated: a probe granted then held the fleet's
+	// slot, counted failed once Redis's clock was right again (granted ahead of it), its success not counted.
 	const now = integer(reply[from]);
-	if (now < 0) {
-		throw new TypeError('Redis answered a time before 1970');
+	if (now < 0 || now > wallNow() + maxFleetOpenMs) {
+		throw new TypeError(`Redis answered a time before 1970, or more than ${maxFleetOpenMs} ms ahead of this process's clock`);
 	}
 
 	// -1: a key the script found not ours (scripts.ts), read as none.
@@ -133,7 +136,8 @@ const throttleNumbers = ({ windowMs, at, requests, accepts }: ThrottleState): nu
  * delivers twice counts once); each key expires `ttlMs` after its last write (an isolated scope's: never,
  * until reset). A value under a key that is not its own (another program's, a garbled write) is read as
  * none, written over and reported (`storage:error`, operation `decode`). A Redis
- * that fails, refuses the script or does not answer is an unreachable coordinator: each process
+ * that fails, refuses the script, does not answer, or answers a clock more than an hour ahead of the process's (nothing
+ * it decided then is written) is an unreachable coordinator: each process
  * degrades to its own breaker (`storage:error`). A bad `evaluate`, `prefix` or `ttlMs` throws a `RangeError`
  * naming it; `options` that are not an object (a number, a string, an array) a `TypeError`, as every factory's.
  *
