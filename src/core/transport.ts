@@ -35,7 +35,7 @@ export interface Bounds {
  *   and its redirects are followed here (`sendWithDeadline`): another origin never gets the header.
  * - Its outcome is the scope's reachability: an HTTP answer (any status; `scope:back` for the first
  *   that `classify()` does not call transient after failures; not a steadfetch service worker's answer in the origin's
- *   place: its refusal counts nothing, its `NETWORK` or `TIMEOUT` and its stale copy for them are misses) or a network failure or timeout (not
+ *   place: its refusal counts nothing, its `NETWORK` or `TIMEOUT` and its stale copy for them are misses, its `fallback` answer leaves the state) or a network failure or timeout (not
  *   the caller's abort, not an attempt a policy superseded, not an error of a custom `fetch` that is
  *   no network failure of the platform's: `classify()` calls it `UNKNOWN`). A refusal of the
  *   client's own (an open breaker, the throttle, a bulkhead or rate limit) never reaches here.

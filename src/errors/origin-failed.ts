@@ -9,7 +9,8 @@ import { workerCopy } from './worker-copy.js';
  * of steadfetch's own, the origin not asked, which a page's breaker and throttle count as nothing, as the worker's do.
  * So is such a worker's stale copy (`workerCopy`: `Cache-Status: steadfetch; hit; …; detail=<reason>`) as its reason says:
  * for a network failure, a timeout or a 5xx (`network`, `timeout`, `http-5xx`) a failure, as that worker's `503` would be;
- * for another (`circuit-open`, `throttled`, `slow`, `offline`…) nothing. One header read per answer below 300, none above.
+ * for another (`circuit-open`, `throttled`, `slow`, `offline`…) nothing; and so is its `fallback` answer (`detail=fallback`),
+ * which names no failure. One header read per answer below 300, none above.
  */
 export const originFailed = (response: Response): boolean | undefined => {
 	if (!classifyStatus(response.status)?.transient) {

@@ -1,0 +1,100 @@
+/**
+ * Defect hunt, thirty-seventh round (area: a page behind a steadfetch service worker, part 3). A worker's client behind
+ * `fetchHandler`, and a page's client whose `fetch` is that handler, as a page's requests reach its worker (the page is
+ * one a service worker controls: `navigator.serviceWorker.controller` stubbed). Each test names its claim.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { classify, createClient, isFallback, isStale, memoryStore, type ClientOptions } from '../../src/entries/index.js';
+import { fetchHandler, type FetchEventLike } from '../../src/entries/sw.js';
+import { health } from '../../src/entries/health.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { FakeOrigin, origin } from './breaker-kit.js';
+
+const opened: Array<{ close(): void }> = [];
+beforeEach(() => {
+	vi.stubGlobal('navigator', { userAgent: navigator.userAgent, serviceWorker: { controller: {} } });
+});
+
+afterEach(() => {
+	vi.unstubAllGlobals();
+	for (const client of opened.splice(0)) {
+		client.close();
+	}
+});
+
+let names = 0;
+
+const workerAndPage = (pageOptions: ClientOptions = {}, workerOptions: ClientOptions = {}) => {
+	const name = `h37-sw3-${names++}`;
+	const server = new FakeOrigin();
+	const clock = new ManualClock();
+	const g = globalThis as { ServiceWorkerGlobalScope?: unknown };
+	g.ServiceWorkerGlobalScope = class {};
+	const worker = createClient({ name, store: () => memoryStore(name), fetch: server.fetch as typeof fetch, retry: 0, breaker: false, ...workerOptions });
+	delete g.ServiceWorkerGlobalScope;
+	opened.push(worker);
+	const handle = fetchHandler(worker, { match: () => true });
+	const viaWorker = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+		let answer: Promise<Response> | undefined;
+		const event: FetchEventLike = { request: new Request(input, init), respondWith: (response) => {
+			answer = Promise.resolve(response);
+		} };
+		handle(event);
+		return answer!;
+	};
+
+	const page = createClient({ name: `${name}-page`, clock, random: () => 0.5, fetch: viaWorker as typeof fetch, retry: 0, staleCache: false, breaker: false, ...pageOptions });
+	opened.push(page);
+	const back: number[] = [];
+	page.on('scope:back', ({ status }) => back.push(status));
+	const call = async (path: string): Promise<string> => page.get(`${origin}${path}`).then((response) => `${response.status}${isStale(response) ? ' stale' : ''}${isFallback(response) ? ' fallback' : ''}`, (error: unknown) => classify(error).code);
+	return { server, worker, page, clock, call, back };
+};
+
+describe('a page behind a steadfetch service worker: the worker\'s fallback answer', () => {
+	// The worker's fallback answers `/f` only; another URL fails as the worker's 503 with its code (the call's own error rethrown).
+	const only = (error: unknown, request: Request | undefined): unknown => {
+		if (!request?.url.endsWith('/f')) {
+			throw error;
+		}
+
+		return { placeholder: true };
+	};
+
+	it('is no answer of the origin\'s for the page\'s reachability: the scope stays unreachable, no scope:back', async () => {
+		const { server, page, call, back } = workerAndPage({}, { fallback: only });
+		server.up();
+		expect(await call('/x')).toBe('200');
+		server.down();
+		expect([await call('/none'), await call('/none')]).toEqual(['NETWORK', 'NETWORK']);
+		expect(page.reachability(origin)).toBe('unreachable');
+		expect(await call('/f')).toBe('200 fallback'); // the worker's fallback for its network failure
+		expect([page.reachability(origin), back]).toEqual(['unreachable', []]);
+		server.up();
+		expect(await call('/x')).toBe('200');
+		expect([page.reachability(origin), back]).toEqual(['reachable', [200]]);
+	});
+
+	it('is no success of the origin\'s for the page\'s half-open breaker: it stays half-open', async () => {
+		const { server, page, clock, call } = workerAndPage({ breaker: { consecutiveFailures: 1, openMs: 1000, share: false } }, { fallback: only });
+		server.up();
+		expect(await call('/x')).toBe('200');
+		server.down();
+		expect(await call('/none')).toBe('NETWORK');
+		expect(page.breaker(origin).state).toBe('open');
+		clock.advance(5000);
+		expect(await call('/f')).toBe('200 fallback'); // the half-open breaker's attempt: the worker's fallback, the origin down
+		expect(page.breaker(origin).state).toBe('half-open');
+	});
+
+	it('is no call of the origin\'s in the page\'s health()', async () => {
+		const { server, page, call } = workerAndPage({ health: health() }, { fallback: only });
+		server.up();
+		expect(await call('/x')).toBe('200');
+		server.down();
+		expect(await call('/none')).toBe('NETWORK');
+		expect(await call('/f')).toBe('200 fallback');
+		const { errorRate, topErrors } = page.stats()[origin]!;
+		expect({ errorRate, topErrors }).toEqual({ errorRate: 0.5, topErrors: [{ code: 'NETWORK', count: 1 }] });
+	});
+});
