@@ -266,6 +266,8 @@ interface CallState {
 	 * none left (a timer may fire a ms early, which left such a run that ms to send in).
 	 */
 	timedOut?: true;
+	/** An attempt's answer that was a steadfetch service worker's stale copy (`Call.copied`): the call resolved with it counts as `stale`. */
+	copy?: Response;
 }
 
 /**
@@ -687,6 +689,14 @@ export class Call implements PolicyCall {
 		return this.#state.locals[index] as S;
 	}
 
+	/**
+	 * An attempt's answer is a steadfetch service worker's stale copy (transport.ts: a page a worker controls): a stale answer
+	 * in `stats()` when the call resolves with it, as the page's own stale cache's is.
+	 */
+	copied(response: Response): void {
+		this.#state.copy = response;
+	}
+
 	/** Whether `response` is one of ky's own, of one of the call's runs (not one a policy or a wrapper made). */
 	isKys(response: Response): boolean {
 		const { runs } = this.#state;
@@ -1001,8 +1011,11 @@ export class Call implements PolicyCall {
 		// Before its first attempt: counted as that attempt goes out, if one does (`CallState.settled`).
 		if (!this.replay) {
 			const code = ok ? undefined : this.signal?.aborted ? 'ABORTED' : classify(error).code;
-			// The counter a policy's answer counts in (a stale copy, a queued write's 202 or error); not a caller's abort.
-			const kind = code === 'ABORTED' || (ok && (!response || this.isKys(response))) ? undefined : substituted(ok ? response : error);
+			// The counter a policy's answer counts in (a stale copy, a queued write's 202 or error); not a caller's abort. One of
+			// ky's own answers is the network's, or a steadfetch service worker's stale copy (`copied`): `stale`.
+			const kind = code === 'ABORTED' || (ok && !response) ? undefined
+				: ok && this.isKys(response!) ? (response === this.#state.copy ? 'stale' : undefined)
+				: substituted(ok ? response : error);
 			if (scope === undefined) {
 				// Not one the caller aborted first: a run after it sends nothing (ky's signal is the caller's), and counts nothing.
 				this.#state.settled = this.signal?.aborted || ((counters) => {

@@ -10,7 +10,7 @@ export interface ScopeStats {
 	requests: number;
 	/** Calls that resolved, stale answers and `202 Accepted` for queued mutations included. */
 	successes: number;
-	/** Of the successes: answers served from the stale cache. */
+	/** Of the successes: answers served from the stale cache (in a page a steadfetch service worker controls, its stale copies too). */
 	stale: number;
 	/** Mutations stored in the outbox for replay (`OutboxQueuedError` or a `202`): not failures of delivery. */
 	queued: number;

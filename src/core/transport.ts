@@ -2,6 +2,7 @@ import { TimeoutError } from 'ky';
 import { classify } from '../errors/classify.js';
 import { originFailed, unanswered } from '../errors/origin-failed.js';
 import type { Call } from './call.js';
+import { isFallback } from './fallback.js';
 import type { Reach } from './reachability.js';
 import { sentWith } from './follow.js';
 import { sendWithDeadline } from './redirects.js';
@@ -93,6 +94,11 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 			reach.late(scope);
 		} else if (worker !== undefined) {
 			reach.answered(scope, response.status);
+		}
+
+		// The worker's stale copy (not its `fallback` answer) is a stale answer in the call's `stats()`.
+		if (worker !== false && response.status < 300 && !isFallback(response)) {
+			call?.copied(response);
 		}
 
 		// A 202 that says "queued" (a service worker's outbox in front of this client) is no delivery: that worker tells it when it is.

@@ -51,6 +51,18 @@ const workerAndPage = (pageOptions: ClientOptions = {}, workerOptions: ClientOpt
 	return { server, worker, page, clock, call, back };
 };
 
+describe('a page behind a steadfetch service worker: the worker\'s stale copy in the page\'s stats()', () => {
+	it.each([false, true])('counts as stale (an answer served from the stale cache), the page\'s staleCache %s', async (staleCache) => {
+		const { server, page, call } = workerAndPage({ staleCache, store: () => memoryStore(`h37-sw3-page-${names}`) });
+		server.up();
+		expect(await call('/copied')).toBe('200');
+		server.down();
+		expect(await call('/copied')).toBe('200 stale');
+		const { requests, successes, stale } = page.stats()[origin]!;
+		expect({ requests, successes, stale }).toEqual({ requests: 2, successes: 2, stale: 1 });
+	});
+});
+
 describe('a page behind a steadfetch service worker: the worker\'s fallback answer', () => {
 	// The worker's fallback answers `/f` only; another URL fails as the worker's 503 with its code (the call's own error rethrown).
 	const only = (error: unknown, request: Request | undefined): unknown => {
