@@ -266,8 +266,8 @@ interface CallState {
 	 * none left (a timer may fire a ms early, which left such a run that ms to send in).
 	 */
 	timedOut?: true;
-	/** An attempt's answer that was a steadfetch service worker's stale copy (`Call.copied`): the call resolved with it counts as `stale`. */
-	copy?: Response;
+	/** An attempt's answer that was a steadfetch service worker's stale copy or queued write's `202` (`Call.stoodIn`), and the counter it counts in. */
+	standIn?: [Response, Counter];
 }
 
 /**
@@ -690,11 +690,11 @@ export class Call implements PolicyCall {
 	}
 
 	/**
-	 * An attempt's answer is a steadfetch service worker's stale copy (transport.ts: a page a worker controls): a stale answer
-	 * in `stats()` when the call resolves with it, as the page's own stale cache's is.
+	 * An attempt's answer is a steadfetch service worker's stale copy (transport.ts: a page a worker controls) or its `202` for a
+	 * write its outbox queued: `stale` or `queued` in `stats()` when the call resolves with it, as the page's own policies' are.
 	 */
-	copied(response: Response): void {
-		this.#state.copy = response;
+	stoodIn(response: Response, kind: Counter): void {
+		this.#state.standIn = [response, kind];
 	}
 
 	/** Whether `response` is one of ky's own, of one of the call's runs (not one a policy or a wrapper made). */
@@ -1012,9 +1012,9 @@ export class Call implements PolicyCall {
 		if (!this.replay) {
 			const code = ok ? undefined : this.signal?.aborted ? 'ABORTED' : classify(error).code;
 			// The counter a policy's answer counts in (a stale copy, a queued write's 202 or error); not a caller's abort. One of
-			// ky's own answers is the network's, or a steadfetch service worker's stale copy (`copied`): `stale`.
+			// ky's own answers is the network's, or a steadfetch service worker's stale copy or queued write's `202` (`stoodIn`).
 			const kind = code === 'ABORTED' || (ok && !response) ? undefined
-				: ok && this.isKys(response!) ? (response === this.#state.copy ? 'stale' : undefined)
+				: ok && this.isKys(response!) ? (this.#state.standIn?.[0] === response ? this.#state.standIn![1] : undefined)
 				: substituted(ok ? response : error);
 			if (scope === undefined) {
 				// Not one the caller aborted first: a run after it sends nothing (ky's signal is the caller's), and counts nothing.

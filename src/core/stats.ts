@@ -12,7 +12,7 @@ export interface ScopeStats {
 	successes: number;
 	/** Of the successes: answers served from the stale cache (in a page a steadfetch service worker controls, its stale copies too). */
 	stale: number;
-	/** Mutations stored in the outbox for replay (`OutboxQueuedError` or a `202`): not failures of delivery. */
+	/** Mutations stored in the outbox for replay (`OutboxQueuedError` or a `202`; a steadfetch service worker's `202` too): not failures of delivery. */
 	queued: number;
 	/** Calls that rejected, by classification code (`TIMEOUT`, `NETWORK`, `HTTP_5XX`, `ABORTED`, ...). */
 	failures: Record<string, number>;

@@ -98,12 +98,15 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 
 		// The worker's stale copy (not its `fallback` answer) is a stale answer in the call's `stats()`.
 		if (worker !== false && response.status < 300 && !isFallback(response)) {
-			call?.copied(response);
+			call?.stoodIn(response, 'stale');
 		}
 
 		// A 202 that says "queued" (a service worker's outbox in front of this client) is no delivery: that worker tells it when it is.
 		if (call && isDelivery(request.method, response)) {
 			delivered?.(request.method, request.url, response.headers.get(deliveredBy), call.waitUntil);
+		} else if (response.status === 202 && response.headers.has('steadfetch-outbox-entry')) {
+			// Its `202` for a write its outbox queued: `queued` in the call's `stats()`.
+			call?.stoodIn(response, 'queued');
 		}
 
 		return response;

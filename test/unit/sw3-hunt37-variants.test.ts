@@ -4,7 +4,7 @@
  * one a service worker controls: `navigator.serviceWorker.controller` stubbed). Each test names its claim.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { classify, createClient, isFallback, isStale, memoryStore, type ClientOptions } from '../../src/entries/index.js';
+import { classify, createClient, isFallback, isStale, memoryStore, outbox, type ClientOptions } from '../../src/entries/index.js';
 import { fetchHandler, type FetchEventLike } from '../../src/entries/sw.js';
 import { health } from '../../src/entries/health.js';
 import { ManualClock } from '../helpers/manual-clock.js';
@@ -60,6 +60,16 @@ describe('a page behind a steadfetch service worker: the worker\'s stale copy in
 		expect(await call('/copied')).toBe('200 stale');
 		const { requests, successes, stale } = page.stats()[origin]!;
 		expect({ requests, successes, stale }).toEqual({ requests: 2, successes: 2, stale: 1 });
+	});
+});
+
+describe('a page behind a steadfetch service worker: the worker\'s 202 for a write its outbox queued, in the page\'s stats()', () => {
+	it.each([false, true])('counts as queued (not a delivery), the page with an outbox of its own: %s', async (own) => {
+		const { server, page } = workerAndPage({ ...(own && { outbox: outbox({ baseBackoffMs: 60_000 }) }), store: () => memoryStore(`h37-sw3-page-${names}`) }, { outbox: outbox({ baseBackoffMs: 60_000 }) });
+		server.down();
+		expect((await page.post(`${origin}/w`, { json: { a: 1 } })).status).toBe(202);
+		const { requests, successes, queued, failures } = page.stats()[origin]!;
+		expect({ requests, successes, queued, failures }).toEqual({ requests: 1, successes: 1, queued: 1, failures: {} });
 	});
 });
 
