@@ -11,7 +11,7 @@ import type { Counter, PolicyCall, PolicyContext, RunOptions } from './policy.js
 import type { CallOptions } from './options.js';
 import { progressed, rejectedCall } from './response-promise.js';
 import { invalidUrl, pathHint } from './scope.js';
-import { hookedBody, runBody } from './validate-options.js';
+import { hookedBody, runOptions } from './validate-options.js';
 import { promised, wrapApplies, type Placed } from './slots.js';
 import type { Counters, Stats } from './stats.js';
 import type { Clock, FetchInit, FetchLike, WaitUntil } from './types.js';
@@ -804,7 +804,7 @@ export class Call implements PolicyCall {
 					try {
 						// A wrap that gives back its Response at once is read as one that resolves with it; anything else that is no
 						// thenable (a forgotten `return`) is its fault, named (`promised`), rejected as a throw is.
-						return promised(placed.parts.wrap!(this, (extra) => inner(extra ? [...extras ?? [], extra] : extras)), placed.slot, 'wrap');
+						return promised(placed.parts.wrap!(this, (extra) => inner(extra === undefined ? extras : [...extras ?? [], extra])), placed.slot, 'wrap');
 					} catch (error) {
 						// A wrapper that throws at once fails the call as one that rejects: the wrappers above, and the caller, get a rejection.
 						return Promise.reject(error);
@@ -842,7 +842,9 @@ export class Call implements PolicyCall {
 
 		let options = this.#state.forKy;
 		try {
-			for (const extra of extras ?? []) {
+			for (const given of extras ?? []) {
+				// Checked as the call's own options (`runOptions`), its body read as the call's own.
+				const extra = runOptions(given, this.options) as RunOptions;
 				// The call's headers, inside the mark that sends them in place of the client's (kept on what ky gets).
 				const own = unmarked(options.headers);
 				const headers = extra.headers && new Headers(own as HeadersInit | undefined);
@@ -853,11 +855,10 @@ export class Call implements PolicyCall {
 					this.#state.key = headers.get('idempotency-key') ?? this.#state.key;
 				}
 
-				// A body it gives: checked and read as the call's own (`runBody`).
-				options = { ...options, ...extra, ...(extra.body === undefined ? {} : { body: runBody(extra.body, this.options) }), ...(headers ? { headers: own === options.headers ? headers : replaceOption(headers) } : {}) };
+				options = { ...options, ...extra, ...(headers ? { headers: own === options.headers ? headers : replaceOption(headers) } : {}) };
 			}
 		} catch (error) {
-			// Headers a wrapper adds that `Headers` refuses, a body fetch would send as text: its `next(extra)` rejects, as ky's check of the call's own would (never a throw).
+			// An `extra` a call's own options would be refused as (`timeout: 'x'`, `5`), headers `Headers` refuses, a body fetch would send as text: its `next(extra)` rejects, as the check of the call's own would (never a throw).
 			return Promise.reject(invalid(error, '', this.#client.params));
 		}
 

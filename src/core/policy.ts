@@ -203,8 +203,9 @@ export interface PolicyParts {
 	 * Outer wrapper around the whole call (every attempt): sees the final outcome, may skip `next`,
 	 * replace its result, recover from its error, or run ky again (after its run, or beside it: each run's first attempt is
 	 * no retry, neither told, counted nor paid as one). `next(extra)` runs ky with
-	 * `extra` over the call's options, and never throws: `extra` headers `Headers` refuses, or an `extra` body the call's
-	 * own would be refused as (over a SharedArrayBuffer), reject it with an `InvalidRequestError`, before any I/O; a run started again, or a first one after the wrapper waited
+	 * `extra` over the call's options, and never throws: an `extra` the call's own options would be refused as (no options
+	 * object, as `5` or `null`; a value of the wrong type or out of range, as `timeout: 'x'` or `fetch: 5`), headers `Headers`
+	 * refuses, or a body over a SharedArrayBuffer, reject it with an `InvalidRequestError`, before any I/O; a run started again, or a first one after the wrapper waited
 	 * (a token, a lock), gets what is left of the call's `totalTimeout` (measured from the call's start), never a new one. A wrapper
 	 * that waits before its first run (reading no signal, or for ever) never holds the call past the caller's abort (it rejects
 	 * with the reason at once), its `totalTimeout` (ky's `TimeoutError`, nothing sent) or the client's `close()` (`CLIENT_CLOSED`,

@@ -188,6 +188,24 @@ export const runBody = (body: unknown, key: object): unknown => {
 };
 
 /**
+ * What a wrapper gives one run of ky (`next(extra)`), checked as a call's own options are (`callRules`, a `cache` mode): an
+ * `extra` that is no options object (`5`, `'x'`, `null`) or a value of the wrong type or out of range (`timeout: 'x'`,
+ * `fetch: 5`) throws a RangeError or TypeError naming it (the run rejects with `InvalidRequestError`, no I/O); it was handed to
+ * ky as it was (`timeout: 'x'` sent with a timer of 1 ms). A copy, each value read once; its body read as `runBody` reads one.
+ */
+export const runOptions = (extra: unknown, key: object): Record<string, unknown> => {
+	check(record(extra), 'next(extra)', extra, 'an object');
+	const options: Record<string, unknown> = { ...extra as object };
+	checkRules(options, callRules);
+	checkCacheMode(options.cache);
+	if (options.body !== undefined) {
+		options.body = watchedBody(options.body, key);
+	}
+
+	return options;
+};
+
+/**
  * One run's options for ky (`forKy`) with a last `init` hook where an app's may run (the client's `hooks` or the
  * call's have `init` ones): a body such a hook gives in place of the call's is checked and read as a call's own
  * (`runBody`: its RangeError thrown as ky builds the request). Any other run's options as they are.

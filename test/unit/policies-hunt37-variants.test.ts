@@ -1,0 +1,65 @@
+/**
+ * Defect hunt, thirty-seventh round (the open pipeline: app policies, failover, hedge, health). What an app's policy hands
+ * the core is checked as the contract says a caller's own is: bad input is an `InvalidRequestError` before any I/O.
+ */
+import { describe, expect, it } from 'vitest';
+import { classify, createClient } from '../../src/entries/core.js';
+import type { Policy, PolicyCall, RunOptions } from '../../src/entries/policy.js';
+
+/** Settles with its status and body, or with its error's class, code and message. */
+const settled = (call: Promise<Response>): Promise<string> =>
+	call.then(async (response) => `${response.status} ${await response.text()}`, (error: unknown) => `${(error as Error)?.constructor?.name} ${classify(error).code}`);
+
+/** A transport that answers 200 'net' and counts what it was sent (`sent()`). */
+const counting = () => {
+	let sent = 0;
+	const fetch = (async () => {
+		sent++;
+		return new Response('net');
+	}) as typeof globalThis.fetch;
+	return { fetch, sent: () => sent };
+};
+
+/** A wrapper that runs ky once with `extra`. */
+const running = (extra: unknown): Policy<'audit'> => ({
+	slot: 'audit',
+	create: () => ({ wrap: (_call: PolicyCall, next: (extra?: RunOptions) => Promise<Response>) => next(extra as RunOptions) }),
+}) as unknown as Policy<'audit'>;
+
+describe('an app policy\'s wrap: next(extra) checks extra as a call\'s own options, before any I/O', () => {
+	const outcome = async (extra: unknown): Promise<[string, number]> => {
+		const { fetch, sent } = counting();
+		const api = createClient({ fetch, retry: 0, audit: running(extra) } as never);
+		const result = await settled(api.get('https://api.test/a'));
+		api.close();
+		return [result, sent()];
+	};
+	const refused: [string, number] = ['InvalidRequestError INVALID_REQUEST', 0];
+
+	it('a value of the wrong type or out of range for one of ky\'s options (a call\'s own is refused so)', async () => {
+		// Before: `timeout: 'x'` sent, with a timer of NaN ms (1 ms: a TIMEOUT, a slow origin's failure); `totalTimeout: -5` a
+		// TimeoutError; `fetch: 5` a raw TypeError (UNKNOWN, "options.fetch is not a function"); the others sent as given.
+		for (const extra of [{ timeout: 'x' }, { totalTimeout: -5 }, { fetch: 5 }, { throwHttpErrors: 'x' }, { hooks: 5 }, { method: 5 }, { retry: { methods: ['get '] } }, { cache: 'bogus' }]) {
+			expect([extra, await outcome(extra)]).toEqual([extra, refused]);
+		}
+	});
+
+	it('an extra that is no options object (a number, a string, null, an array), as a call\'s own options would be', async () => {
+		// Before: ['200 net', 1] for each (ignored, or a string's characters spread as options).
+		for (const extra of [5, 'x', null, [1]]) {
+			expect([extra, await outcome(extra)]).toEqual([extra, refused]);
+		}
+	});
+
+	it('good extras still reach ky: headers merged, a body sent, a retry limit read', async () => {
+		const seen: string[] = [];
+		const fetch = (async (request: Request) => {
+			seen.push(`${request.method} ${request.headers.get('x-audit')} ${await request.text()}`);
+			return new Response('net', { status: seen.length < 2 ? 503 : 200 });
+		}) as typeof globalThis.fetch;
+		const api = createClient({ fetch, retry: 0, breaker: false, retryBudget: false, audit: running({ headers: { 'x-audit': '1' }, body: 'b', retry: { limit: 1, jitter: false, delay: () => 0 } }) } as never);
+		expect(await settled(api.put('https://api.test/a'))).toBe('200 net');
+		expect(seen).toEqual(['PUT 1 b', 'PUT 1 b']);
+		api.close();
+	});
+});
