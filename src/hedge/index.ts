@@ -243,11 +243,13 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Timers
 			pending--;
 			// The origin asked for a pause (a transient answer's `Retry-After` or rate-limit reset: `pauseOf`; of an attempt that
 			// went out: a layer below's own answer is not the origin's): no further hedge to its scope before it, of this race or
-			// another; at most the call's `retry.maxRetryAfter`.
+			// another; at most the call's `retry.maxRetryAfter`. Kept on the scope's latency as it is now (the race's may have
+			// been forgotten with other scopes meanwhile, while it held no pause).
 			const now = clock.now();
 			const after = out && classifyStatus(response.status)?.transient ? Math.min(maxPause, pauseOf(response, now)) : 0;
 			if (after) {
-				latency.quiet = Math.max(latency.quiet, now + after);
+				const held = latencies.scope(scope);
+				held.quiet = Math.max(held.quiet, now + after);
 			}
 
 			if (settled) {

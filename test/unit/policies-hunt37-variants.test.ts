@@ -4,7 +4,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { classify, createClient } from '../../src/entries/core.js';
+import { hedge } from '../../src/entries/hedge.js';
 import type { Policy, PolicyCall, RunOptions } from '../../src/entries/policy.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { held } from './counting-origin-kit.js';
 
 /** Settles with its status and body, or with its error's class, code and message. */
 const settled = (call: Promise<Response>): Promise<string> =>
@@ -61,5 +65,37 @@ describe('an app policy\'s wrap: next(extra) checks extra as a call\'s own optio
 		expect(await settled(api.put('https://api.test/a'))).toBe('200 net');
 		expect(seen).toEqual(['PUT 1 b', 'PUT 1 b']);
 		api.close();
+	});
+});
+
+describe('hedge(): a pause an origin asks for while its scope was forgotten is kept', () => {
+	it('a 429\'s Retry-After: 20 answered after calls to 1 000 other origins still holds the origin\'s hedges', async () => {
+		const clock = new ManualClock();
+		const { pending, fetch: slow } = held();
+		const fetch = (async (request: Request) => new URL(request.url).hostname.endsWith('.many.test') ? new Response('ok') : slow(request)) as typeof globalThis.fetch;
+		const api = createClient({ clock, fetch, retry: 0, timeout: false, retryBudget: false, breaker: false, hedge: hedge({ delayMs: 30 }) } as never);
+		const hedged: string[] = [];
+		api.on('hedge', ({ url }) => hedged.push(new URL(url).pathname));
+		const first = api.get('https://api.test/first');
+		await waitFor(() => pending.length === 2, 'the first call\'s hedge');
+		// While its race is out, the origin's idle latency (no pause yet) is forgotten with 1 000 other scopes met.
+		for (let index = 0; index < 1000; index++) {
+			await api.get(`https://s${index}.many.test/`).text();
+		}
+
+		pending[1]!.release(new Response('busy', { status: 429, headers: { 'retry-after': '20' } }));
+		pending[0]!.release(new Response('ok'));
+		expect(await first.text()).toBe('ok');
+		clock.advance(10);
+		const calls = [api.get('https://api.test/same'), api.get('https://other.test/other')];
+		await waitFor(() => hedged.includes('/other'), 'the other origin\'s hedge');
+		for (const attempt of pending.slice(2)) {
+			attempt.release(new Response('ok'));
+		}
+
+		expect(await Promise.all(calls.map(async (call) => call.text()))).toEqual(['ok', 'ok']);
+		api.close();
+		// Before: ['/first', '/same', '/other'] (the pause set on the race's forgotten latency, none on the scope's new one).
+		expect(hedged).toEqual(['/first', '/other']);
 	});
 });
