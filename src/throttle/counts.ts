@@ -72,8 +72,12 @@ export class Counts {
 		return known && known[0] >= requests + told ? known : [requests + told, accepts + accepted];
 	}
 
-	/** Count an attempt that ended (`accepted`: its answer was not a transient failure). */
-	count(scope: Scope, accepted: boolean): void {
+	/**
+	 * Count an attempt that ended (`accepted`: its answer was not a transient failure) in its scope's counts as they are now:
+	 * those it started with may have been forgotten meanwhile (idle, while 1 000 other scopes were met), its count with them.
+	 */
+	count(started: Scope, accepted: boolean): void {
+		const scope = this.#scopes.scope(started.name);
 		const now = this.#context.clock.now();
 		scope.own.add(now, 0);
 		if (accepted) {

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { classify, createClient } from '../../src/entries/core.js';
 import { hedge } from '../../src/entries/hedge.js';
 import type { Policy, PolicyCall, RunOptions } from '../../src/entries/policy.js';
+import { adaptiveThrottle } from '../../src/entries/throttle.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { held } from './counting-origin-kit.js';
@@ -97,5 +98,26 @@ describe('hedge(): a pause an origin asks for while its scope was forgotten is k
 		api.close();
 		// Before: ['/first', '/same', '/other'] (the pause set on the race's forgotten latency, none on the scope's new one).
 		expect(hedged).toEqual(['/first', '/other']);
+	});
+});
+
+describe('adaptiveThrottle(): an attempt that ends after its scope was forgotten counts in the scope', () => {
+	it('a 503 answered after calls to 1 000 other origins is in the origin\'s throttle counts', async () => {
+		const { pending, fetch: slow } = held();
+		const fetch = (async (request: Request) => new URL(request.url).hostname.endsWith('.many.test') ? new Response('ok') : slow(request)) as typeof globalThis.fetch;
+		const api = createClient({ fetch, retry: 0, timeout: false, retryBudget: false, breaker: false, adaptiveThrottle: adaptiveThrottle() } as never);
+		const first = api.get('https://api.test/first').then(() => 'answered', (error: unknown) => classify(error).code);
+		await waitFor(() => pending.length === 1, 'the attempt');
+		// While it is out, the origin's counts (idle: nothing counted yet) are forgotten with 1 000 other scopes met.
+		for (let index = 0; index < 1000; index++) {
+			await api.get(`https://s${index}.many.test/`).text();
+		}
+
+		pending[0]!.release(new Response('busy', { status: 503 }));
+		expect(await first).toBe('HTTP_5XX');
+		const { throttle, failures } = api.stats()['https://api.test'] as { throttle?: { requests: number; accepts: number }; failures: object };
+		api.close();
+		// Before: [undefined, { HTTP_5XX: 1 }] (counted on the forgotten scope's counts: the client's own counters have it).
+		expect([throttle && [throttle.requests, throttle.accepts], failures]).toEqual([[1, 0], { HTTP_5XX: 1 }]);
 	});
 });
