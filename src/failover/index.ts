@@ -4,6 +4,7 @@ import type { Layer } from '../core/types.js';
 import { check, hideUserinfo, optionsOf, isObject, offOnly } from '../utils/validate.js';
 import { isHTTPError } from 'ky';
 import { classify, classifyAnswer, classifyStatus } from '../errors/classify.js';
+import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import { scopes } from '../utils/scopes.js';
 import { heldRequest } from '../utils/runtime.js';
 import { callerKeyed } from '../utils/caller-keyed.js';
@@ -204,8 +205,9 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 				context.emit('failover', { scope, method: call.method, url: request.url, mirror: response.url || base, code });
 				return response;
 			} catch (error) {
-				// The caller's abort; or a keyed write's refusal, thrown as ky throws it: no other mirror.
-				if (call.signal?.aborted || (writes && isHTTPError(error) && decided(error.response))) {
+				// The caller's abort; the core's refusal of the run (ABORTED: the call's identity changed, or the client was cleared,
+				// since it started), as a retry refused so ends the call; or a keyed write's refusal, thrown as ky throws it: no other mirror.
+				if (call.signal?.aborted || (isSteadfetchError(error) && error.code === 'ABORTED') || (writes && isHTTPError(error) && decided(error.response))) {
 					routeOf(call).base = undefined;
 					drop(failure.response);
 					throw error;

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { classify, createClient } from '../../src/entries/core.js';
+import { failover } from '../../src/entries/failover.js';
 import { hedge } from '../../src/entries/hedge.js';
 import type { Policy, PolicyCall, RunOptions } from '../../src/entries/policy.js';
 import { adaptiveThrottle } from '../../src/entries/throttle.js';
@@ -119,5 +120,34 @@ describe('adaptiveThrottle(): an attempt that ends after its scope was forgotten
 		api.close();
 		// Before: [undefined, { HTTP_5XX: 1 }] (counted on the forgotten scope's counts: the client's own counters have it).
 		expect([throttle && [throttle.requests, throttle.accepts], failures]).toEqual([[1, 0], { HTTP_5XX: 1 }]);
+	});
+});
+
+describe('failover(): a call whose identity changed (or whose client was cleared) while its primary failed ends as a retry refused so', () => {
+	it('with the refusal (ABORTED), not the primary\'s 503: no mirror, no stale answer of it, as with retry: 1', async () => {
+		const ended: string[] = [];
+		for (const change of ['identity', 'clear'] as const) {
+			for (const way of ['retry', 'failover'] as const) {
+				const { pending, fetch } = held();
+				let user = 'alice';
+				const api = createClient({
+					fetch, timeout: false, retryBudget: false, breaker: false, identity: () => user,
+					...way === 'retry' ? { retry: { limit: 1, delay: () => 0, jitter: false } } : { retry: 0, failover: failover({ mirrors: { 'https://api.test': ['https://eu.test'] } }) },
+				} as never);
+				const call = settled(api.get('https://api.test/x'));
+				await waitFor(() => pending.length === 1, 'the first attempt');
+				user = 'bob';
+				if (change === 'clear') {
+					await api.clear();
+				}
+
+				pending[0]!.release(new Response('down', { status: 503 }));
+				ended.push(`${change} ${way} ${await call} ${pending.length}`);
+				api.close();
+			}
+		}
+
+		// Before: failover's ended 'HTTPError HTTP_5XX' (the primary's, as if every mirror had failed too).
+		expect(ended).toEqual(['identity retry SteadfetchError ABORTED 1', 'identity failover SteadfetchError ABORTED 1', 'clear retry SteadfetchError ABORTED 1', 'clear failover SteadfetchError ABORTED 1']);
 	});
 });
