@@ -126,7 +126,8 @@ export interface BaseClientOptions extends KyOptions {
 	 * steadfetch (each hop a subrequest of its request context), which drops the header (and
 	 * `Authorization`, `Cookie`, `Proxy-Authorization`) for a `Location` on another origin, and the trace slot's
 	 * headers for one not in its `propagateTo`; a call's
-	 * own `redirect: 'manual'` or `'error'` is honoured. A header name of its own (a `RangeError` at creation otherwise):
+	 * own `redirect: 'manual'` or `'error'` is honoured. A write the outbox queues stores no such header: its
+	 * replay, background work, carries none. A header name of its own (a `RangeError` at creation otherwise):
 	 * not `traceparent` or `tracestate`, `Authorization`, `Idempotency-Key`, nor one a browser's fetch drops (`Cookie`,
 	 * `Host`, `Origin`, `Sec-…`, `Proxy-…` and the Fetch standard's other forbidden request headers), as trace's `requestIdHeader`,
 	 * nor that `requestIdHeader` itself (in any case).

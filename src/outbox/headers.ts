@@ -79,14 +79,17 @@ export const withoutSecrets = (queue: { context: PolicyContext; options: Resolve
 /**
  * The headers an entry keeps, and its preconditions (`If-Match`, `If-Unmodified-Since`,
  * `If-None-Match`) apart: never a sensitive one (added again at replay by the client's default
- * headers and `beforeRequest` hooks), nor `Idempotency-Key` (stored as the entry's key) or
- * `Content-Length`; `type` is the body's Content-Type when the headers have none.
+ * headers and `beforeRequest` hooks), nor `Idempotency-Key` (stored as the entry's key),
+ * `Content-Length` or the client's `deadlineHeader` (the queuing request's remaining time: a replay,
+ * background work, has no deadline of it, and the runtime follows its redirects, to any origin);
+ * `type` is the body's Content-Type when the headers have none.
  */
 export const storedHeaders = (owner: { context: PolicyContext; options: ResolvedOutboxOptions }, given: Headers, type?: string): Pick<OutboxRecord, 'headers' | 'preconditions'> => {
 	const headers: Record<string, string> = {};
 	const preconditions: Record<string, string> = {};
+	const deadline = owner.context.options.deadlineHeader?.toLowerCase();
 	given.forEach((value, name) => {
-		if (!isSensitive(owner, name) && name !== 'idempotency-key' && name !== 'content-length') {
+		if (!isSensitive(owner, name) && name !== 'idempotency-key' && name !== 'content-length' && name !== deadline) {
 			(preconditionNames.has(name) ? preconditions : headers)[name] = value;
 		}
 	});
