@@ -9,13 +9,18 @@ import { workerCopy } from './worker-copy.js';
  * of steadfetch's own, the origin not asked, which a page's breaker and throttle count as nothing, as the worker's do.
  * So is such a worker's stale copy (`workerCopy`: `Cache-Status: steadfetch; hit; …; detail=<reason>`) as its reason says:
  * for a network failure, a timeout or a 5xx (`network`, `timeout`, `http-5xx`) a failure, as that worker's `503` would be;
- * for another (`circuit-open`, `throttled`, `slow`, `offline`…) nothing; and so is its `fallback` answer (`detail=fallback`),
- * which names no failure. One header read per answer below 300, none above.
+ * for another (`circuit-open`, `throttled`, `slow`, `offline`…) nothing; and so is its `fallback` answer (`detail=fallback`,
+ * whatever status the app gave it), which names no failure. One header read per answer in a page a worker controls, none
+ * elsewhere (`workerCopy`); one more for a transient status (`Steadfetch-Error`).
  */
 export const originFailed = (response: Response): boolean | undefined => {
+	const copy = workerCopy(response);
+	if (copy !== undefined) {
+		return /^(?:network|timeout|http-5xx)$/.test(copy) || undefined;
+	}
+
 	if (!classifyStatus(response.status)?.transient) {
-		const copy = workerCopy(response);
-		return copy === undefined ? false : /^(?:network|timeout|http-5xx)$/.test(copy) || undefined;
+		return false;
 	}
 
 	// The codes of a failure of the origin or the network (`classify()`'s of ky's errors).
@@ -29,4 +34,4 @@ export const originFailed = (response: Response): boolean | undefined => {
  * for the breaker and reachability, an attempt without an HTTP answer, as the network failure or timeout the worker met.
  */
 export const unanswered = (response: Response): boolean =>
-	/^(?:NETWORK|TIMEOUT)$/i.test((response.status < 300 ? workerCopy(response) : classifyAnswer(response)?.code) ?? '');
+	/^(?:NETWORK|TIMEOUT)$/i.test(workerCopy(response) ?? classifyAnswer(response)?.code ?? '');

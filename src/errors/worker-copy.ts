@@ -15,10 +15,10 @@ const controlled = (): boolean => {
 /**
  * Why a steadfetch service worker answered with its stale copy (`Cache-Status: steadfetch; hit; …; detail=<reason>`:
  * `network`, `timeout`, `circuit-open`…), or `fallback` for its `fallback` answer (`steadfetch; fwd=miss; detail=fallback`:
- * the app's stand-in for a failure it does not name), read on an answer below 300 (a copy's status) in a page a worker
- * controls (`controlled`), else `undefined`: an answer in the origin's place, which the parts that count attempts count as
+ * the app's stand-in for a failure it does not name, with any status the app gave it: an offline page's 503, a 404), read
+ * on an answer in a page a worker controls (`controlled`), else `undefined`: an answer in the origin's place, which the parts that count attempts count as
  * its reason says (origin-failed.ts). The edge build's stand-in (worker-copy-edge.ts) reads nothing: no service worker
  * stands in front of a Worker, Deno or an edge function.
  */
 export const workerCopy = (response: Response): string | undefined =>
-	response.status < 300 && controlled() ? /^steadfetch; (?:hit;.*|fwd=miss; )detail=([^;\s]+)/.exec(response.headers.get('cache-status') ?? '')?.[1] : undefined;
+	controlled() ? /^steadfetch; (?:hit;.*|fwd=miss; )detail=([^;\s]+)/.exec(response.headers.get('cache-status') ?? '')?.[1] : undefined;

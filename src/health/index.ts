@@ -166,7 +166,7 @@ const createHealth = ({ clock, emit, perCall, scopeOf }: PolicyContext, windowMs
 		const outSoFar = (): number | undefined => init.hedge ? (call as Call).sends : (call as Call).wentOut?.(init.steadfetchRun);
 		const before = outSoFar();
 		return next(request, init).then((response) => {
-			// A steadfetch service worker's stale copy (`workerCopy`, one read of an answer below 300) in the origin's place.
+			// A steadfetch service worker's stale copy or fallback (`workerCopy`, one read of an answer in a page a worker controls) in the origin's place.
 			const copy = workerCopy(response);
 			let classified = gone() ? aborted : copy ? copied(copy, response) : classifyAnswer(response);
 			if (outSoFar() === before && before !== undefined && classified !== aborted) {

@@ -120,3 +120,39 @@ describe('a page behind a steadfetch service worker: the worker\'s fallback answ
 		expect({ errorRate, topErrors }).toEqual({ errorRate: 0.5, topErrors: [{ code: 'NETWORK', count: 1 }] });
 	});
 });
+
+describe('a page behind a steadfetch service worker: the worker\'s fallback answer with an error status', () => {
+	// The app's fallback may answer with a status of its own (an offline page as a 503, a placeholder as a 404).
+	const fallbackOf = (status: number) => (error: unknown, request: Request | undefined): unknown => {
+		if (!request?.url.endsWith('/f')) {
+			throw error;
+		}
+
+		return new Response('offline', { status });
+	};
+
+	it.each([503, 404])('%i: no answer of the origin\'s for the page\'s reachability', async (status) => {
+		const { server, page, call, back } = workerAndPage({}, { fallback: fallbackOf(status) });
+		server.up();
+		expect(await call('/x')).toBe('200');
+		server.down();
+		expect([await call('/none'), await call('/none')]).toEqual(['NETWORK', 'NETWORK']);
+		expect(page.reachability(origin)).toBe('unreachable');
+		await call('/f'); // the worker's fallback for its network failure
+		// Before: ['reachable', [503]] / ['reachable', [404]]: taken for the origin's HTTP answer.
+		expect([page.reachability(origin), back]).toEqual(['unreachable', []]);
+	});
+
+	it.each([503, 404])('%i: no outcome of the origin\'s for the page\'s half-open breaker: it stays half-open', async (status) => {
+		const { server, page, clock, call } = workerAndPage({ breaker: { consecutiveFailures: 1, openMs: 1000, share: false } }, { fallback: fallbackOf(status) });
+		server.up();
+		expect(await call('/x')).toBe('200');
+		server.down();
+		expect(await call('/none')).toBe('NETWORK');
+		expect(page.breaker(origin).state).toBe('open');
+		clock.advance(5000);
+		await call('/f'); // the half-open breaker's attempt: the worker's fallback, the origin down
+		// Before: 'open' (a 503: the origin's failure) / 'closed' (a 404: the origin's answer).
+		expect(page.breaker(origin).state).toBe('half-open');
+	});
+});
