@@ -109,24 +109,28 @@ export const varyNames = (vary: string, sensitive: ReadonlySet<string>): string[
  * browser's cross-origin fetch hides it: no CORS-safelisted header; or no HTTP-date) the time received
  * stands for it (RFC 9110 §6.6.1); an Expires that is no HTTP-date is already expired (RFC 9111 §5.3):
  * never the runtime's lenient `Date.parse` (`Expires: 3000` as the year 3000). A Date before the time received
- * counts from then: never fresh past Expires by the client's clock (RFC 9111 §4.2.3 counts a Date's lag as age; a
- * server's clock reset to the year 2000 gave decades of freshness, and with `stale-if-error` decades of serving).
+ * counts from when the copy was made (`born`: now, less the `Age` it arrived with): never fresh past Expires by the client's
+ * clock (RFC 9111 §4.2.3 counts a Date's lag as age; a server's clock reset to the year 2000 gave decades of freshness, and
+ * with `stale-if-error` decades of serving), and a lag its Age tells counted once, as the copy's age (§4.2.3 takes the
+ * greater of the two, not their sum: a cache on the way that kept the origin's Date and added `Age: 30` to an answer
+ * whose Date is 30 s old and Expires 30 s ahead gave it 30 s more, not 0).
  * The Date is read only for an Expires that is a date (most answers have none).
  */
-const expiresIn = (headers: HeaderReader, now: number): number => {
+const expiresIn = (headers: HeaderReader, now: number, born: number): number => {
 	const expires = httpDate(headers.get('expires'));
-	const ms = Number.isNaN(expires) ? 0 : expires - Math.max(httpDate(headers.get('date')) || now, now);
+	const ms = Number.isNaN(expires) ? 0 : expires - Math.max(httpDate(headers.get('date')) || now, born);
 	return ms > 0 ? Math.min(Math.floor(ms / 1000), 2 ** 31) : 0;
 };
 
 /**
  * An answer's freshness lifetime (s) received at `now`: from `s-maxage` (`shared`), `max-age` or `Expires` − `Date`. A
  * freshness directive present but invalid (`max-age=-1`) is stale (RFC 9111 §4.2.1), and Expires still ignored (§5.3).
- * Also what a stored record's own headers allow it (record.ts `limitOf`, at its `storedAt`).
+ * Also what a stored record's own headers allow it (record.ts `limitOf`, at its `storedAt`). `born`: when it was made
+ * (now, less its `Age`: `expiresIn`).
  */
-export const lifetimeOf = (headers: HeaderReader, own: ReadonlyMap<string, string>, now: number, shared: boolean): number => {
+export const lifetimeOf = (headers: HeaderReader, own: ReadonlyMap<string, string>, now: number, shared: boolean, born: number): number => {
 	const directive = shared && own.has('s-maxage') ? 's-maxage' : 'max-age';
-	return own.has(directive) ? seconds(own.get(directive)) ?? 0 : expiresIn(headers, now);
+	return own.has(directive) ? seconds(own.get(directive)) ?? 0 : expiresIn(headers, now, born);
 };
 
 /** Whether an answer's copy may answer only while fresh: `must-revalidate`, `proxy-revalidate`, or `s-maxage` in a shared cache. */
@@ -145,9 +149,9 @@ const oversized = (headers: HeaderReader, rules: CopyRules): boolean => Number(h
  * `must-revalidate`, `proxy-revalidate` or a shared cache's `s-maxage`.
  */
 const timingOf = (headers: HeaderReader, own: ReadonlyMap<string, string>, now: number, rules: CopyRules): Timing => {
-	const lifetime = lifetimeOf(headers, own, now, rules.shared);
 	// A list (caches on the way each added one, fetch joined them): its first member (RFC 9111 §5.1).
 	const born = now - (seconds(headers.get('age')?.split(',', 1)[0]?.trim()) ?? 0) * 1000;
+	const lifetime = lifetimeOf(headers, own, now, rules.shared, born);
 	const freshUntil = born + lifetime * 1000;
 	const staleIfError = seconds(own.get('stale-if-error'));
 	const until = Math.min(
@@ -169,7 +173,7 @@ const timingOf = (headers: HeaderReader, own: ReadonlyMap<string, string>, now: 
  *    `Content-Length` over `maxBodyBytes`, as in 5), nor an unchanged answer (`signature`: a
  *    validator, and the same `Cache-Control`; without a validator a body of the same length may differ) before the last copy's `renew`;
  * 4. its timing: freshness from `s-maxage` (shared), `max-age` (one present but invalid: none) or `Expires` − `Date` (the time
- *    received when `Date` is absent, unreadable or before it; no heuristic freshness), born `Age` s before now (a list's first); servable until freshness + `stale-if-error=N` s, else
+ *    received when `Date` is absent or unreadable, the copy's birth when it is before that; no heuristic freshness), born `Age` s before now (a list's first); servable until freshness + `stale-if-error=N` s, else
  *    `maxStaleMs` from now; with `must-revalidate`, `proxy-revalidate` (in every cache: stricter than
  *    RFC 9111 for a private one) or `s-maxage` in a shared cache, only while fresh — not copied when
  *    that is not after now, and the last copy known under its key goes (`drop`: the newest answer allows no stale copy);

@@ -113,7 +113,7 @@ const limitOf = (record: CacheRecord, { maxStaleMs, shared }: CacheState): numbe
 	const own = directives(headers.get('cache-control'));
 	// Fresh no longer than its own headers make it, received when stored: a record may claim any `lifetime` (2^31 s with
 	// `stale-if-error=60` and no `max-age` was served for 68 years, past `maxStaleMs`).
-	const fresh = record.born + Math.min(record.lifetime, lifetimeOf(headers, own, record.storedAt, shared)) * 1000;
+	const fresh = record.born + Math.min(record.lifetime, lifetimeOf(headers, own, record.storedAt, shared, record.born)) * 1000;
 	const staleIfError = seconds(own.get('stale-if-error'));
 	return Math.min(record.until, staleIfError === undefined ? record.storedAt + maxStaleMs : fresh + staleIfError * 1000,
 		own.has('must-revalidate') || own.has('proxy-revalidate') || (shared && own.has('s-maxage')) ? fresh : Infinity);
