@@ -1,4 +1,4 @@
-import type { BreakerHandle, BreakerParts } from './members.js';
+import { breakerClock, type BreakerHandle, type BreakerParts } from './members.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
 import { attemptScope, requestOrigin } from '../core/scope.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
@@ -177,6 +177,8 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		breaker: Object.assign((urlOrOrigin: string | URL) => snapshot(circuitFor(circuits, urlOrOrigin), clock.now()), {
 			isolate: (urlOrScope: string | URL) => command(circuits, urlOrScope, 'isolate', call),
 			reset: (urlOrScope: string | URL) => command(circuits, urlOrScope, 'reset', call),
+			// No public name: the clock of `reopensAt` (queryOptionsFor's wait until it; members.ts `breakerClock`).
+			[breakerClock]: clock,
 		}) as BreakerHandle,
 		waitForHealthy: (urlOrScope: string | URL, waitOptions?: { timeoutMs?: number }) => waitForHealthy(circuits, urlOrScope, waitOptions, call),
 	});

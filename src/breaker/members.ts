@@ -59,6 +59,13 @@ export interface BreakerMembers {
 	}): Promise<void>;
 }
 
+/**
+ * The key of the clock of `client.breaker` (the client's injected `clock`, else the real one), a member no public name
+ * reaches: its `reopensAt` is that clock's time, so `queryOptionsFor` (steadfetch/tanstack-query) reads the wait until it
+ * on it. `Symbol.for`: the same key in every bundle and realm.
+ */
+export const breakerClock: unique symbol = Symbol.for('steadfetch.clock');
+
 /** The breaker's parts: its members for the client. */
 export interface BreakerParts extends PolicyParts {
 	readonly members: BreakerMembers;

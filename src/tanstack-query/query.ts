@@ -1,6 +1,6 @@
 import type { StaleReason } from '../cache/stale-response.js';
 import type { ClientOf as Client } from '../core/client-types.js';
-import type { BreakerMembers } from '../breaker/members.js';
+import { breakerClock, type BreakerMembers } from '../breaker/members.js';
 import type { CallOptions } from '../core/options.js';
 import { classify } from '../errors/classify.js';
 import { bodyOf } from './body.js';
@@ -12,6 +12,9 @@ import { describe } from '../utils/validate.js';
 
 /** An answer of a service worker's client whose call is never retried (`Steadfetch-Retriable: false`: steadfetch/sw). */
 const unretried = (response: Response | undefined): boolean => response?.headers?.get?.('steadfetch-retriable') === 'false';
+
+/** The time of the client's breaker's clock (an injected one: its `reopensAt` is that clock's time); a stand-in's, `Date.now()`. */
+const clientNow = (api: Partial<BreakerMembers>): number => (api.breaker as { [breakerClock]?: { now(): number } } | undefined)?.[breakerClock]?.now() ?? wallNow();
 
 /**
  * TanStack's `retry`: only what may succeed later (`classify(error).transient`: never a 4xx, not
@@ -130,7 +133,7 @@ export const queryOptionsFor = <T>(api: Pick<Client, 'get'> & Partial<BreakerMem
 				// a `fallback` Response keeps the headers it was made with (one from the Cache API, a CDN's `Age`), yet is a placeholder.
 				const age = status.startsWith('steadfetch; hit;') && response.headers.get('age');
 				// A `fallback` answer for a failure that is not transient (a 403) is not retried (`retriable: false`, set by the client).
-				throw Object.assign(new StaleAnswerError(data, age ? now - Number(age) * 1_000 : 0, reason, state === 'open' && reopensAt ? reopensAt - now : undefined, at, Number(/pending-writes=(\d+)/.exec(status)?.[1] ?? 0)),
+				throw Object.assign(new StaleAnswerError(data, age ? now - Number(age) * 1_000 : 0, reason, state === 'open' && reopensAt ? reopensAt - clientNow(api) : undefined, at, Number(/pending-writes=(\d+)/.exec(status)?.[1] ?? 0)),
 					((response as { retriable?: false }).retriable === false || unretried(response)) && { retriable: false });
 			}
 
@@ -155,7 +158,7 @@ export const queryOptionsFor = <T>(api: Pick<Client, 'get'> & Partial<BreakerMem
 			// form 429 and 503 answers rarely use.
 			const after = /^\s*(\d+)\s*$/.exec((error as { response?: Response } | null)?.response?.headers?.get?.('retry-after') ?? '')?.[1];
 			const own = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
-			const delay = typeof own === 'number' && !Number.isNaN(own) ? own : state === 'open' && reopensAt ? reopensAt - wallNow()
+			const delay = typeof own === 'number' && !Number.isNaN(own) ? own : state === 'open' && reopensAt ? reopensAt - clientNow(api)
 				: after ? Number(after) * 1_000 : Math.min(1_000 * 2 ** failureCount, 30_000);
 			// TanStack's timer fires a longer wait (past 2^31 − 1 ms) or NaN at once: a retry now, spent on the same refusal.
 			return Math.min(Math.max(delay, 0), 2_147_483_647);
