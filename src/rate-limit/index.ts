@@ -89,7 +89,8 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 	 * went by since the call began (a `beforeRequest` hook's wait): its `totalTimeout` runs from then, as ky's does.
 	 */
 	const firstSeen = context.perCall((call) => call.attemptStartedAt - monotonicNow() + (call as Call).began);
-	const interval = perSecond ? 1000 / perSecond : 0;
+	// At most 1e300 ms a token: a `perSecond` under 1e-297 made it `Infinity` (and `(burst - 1) × Infinity` NaN), and every call went.
+	const interval = perSecond ? Math.min(1000 / perSecond, 1e300) : 0;
 	/** Aborted by the client's `close()`: a call waiting for its token is refused then, never sent later. */
 	const closing = new Closing();
 	const ahead = (burst - 1) * interval;
