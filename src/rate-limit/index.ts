@@ -373,12 +373,18 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 };
 
 /**
- * Wait `ms`, or reject with the reason of the first of `signals` that aborts, as soon as it does. A wait longer than a
+ * Wait `ms`, or reject with the reason of the first of `signals` that aborts, as soon as it does (at once when one has). A wait longer than a
  * timer holds (`maxTimerMs`: past it, one fires at once) is waited in parts (a token bucket's turn with no time budget).
  * `hurry.by(ms)` ends the wait that much sooner (a waiter before it left), by a timer of the caller's beside its own: one of
  * another request of a Worker's isolate may be cancelled with that request, the wait then ends when it would have.
  */
 const sleep = async (ms: number, signals: AbortSignal[], hurry: { by?: ((ms: number) => void) | undefined }): Promise<void> => new Promise<void>((resolve, reject) => {
+	// One aborted already (the client closed before a retry came to wait: `Closing.wait()`'s) fires no 'abort' event: its
+	// reason, thrown here, rejects the wait.
+	for (const signal of signals) {
+		signal.throwIfAborted();
+	}
+
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	let soon: ReturnType<typeof setTimeout> | undefined;
 	/** The part waited now, when it began, and how much sooner the wait ends (`hurry`). */

@@ -57,3 +57,25 @@ describe('rateLimit: another tab\'s word is bounded by maxResetMs on the family\
 		}
 	}, 15_000);
 });
+
+describe('rateLimit: a retry of a call in flight at close() that would wait for its token', () => {
+	it('is refused at once (CLIENT_CLOSED), never sent after close()', async () => {
+		const sent: number[] = [];
+		let closeNow = (): void => undefined;
+		const api = createClient({
+			retry: { limit: 1, backoffLimit: 1, jitter: false }, retryBudget: false, breaker: false, rateLimit: rateLimit({ perSecond: 2, burst: 1 }),
+			fetch: (async () => {
+				sent.push(sent.length);
+				if (sent.length === 1) {
+					closeNow(); // closed while the call's first attempt is in flight
+				}
+
+				return new Response('busy', { status: 503 });
+			}) as typeof fetch,
+		});
+		closeNow = () => api.close();
+		const code = await api.get('https://r.test/1').then(() => 'OK', (error: unknown) => classify(error).code);
+		// Before: ['HTTP_5XX', 2] (the retry slept to its token, its closing signal aborted before it waited, then was sent).
+		expect([code, sent.length]).toEqual(['CLIENT_CLOSED', 1]);
+	});
+});
