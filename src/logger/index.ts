@@ -66,7 +66,8 @@ const ranks = { info: 0, warn: 1, error: 2 } as const;
  * queued/replayed/dead write, failover, health change and storage error becomes one plain-object
  * record `{ event, level, severity, scope, requestId?, method?, url?, status?, code?, attempt?,
  * durationMs? }` passed to `sink.info`, `sink.warn` or `sink.error`. URLs have their
- * `sensitiveParams` values removed; no header and no error message (ky's name the full URL) is logged. A sink that throws never fails a call.
+ * `sensitiveParams` values removed; no header and no error message (ky's name the full URL) is logged. A sink that throws, or
+ * returns a promise that rejects (an async sink), never fails a call.
  *
  * @example
  * import { logger } from 'steadfetch/logger';
@@ -119,7 +120,11 @@ const createLogging = (context: PolicyContext, sink: Logger, lowest: number): Po
 		}
 
 		try {
-			sink[level](record as unknown as LogRecord);
+			// An async sink's (a log shipper's) rejection too: never an unhandled rejection, which ends a Node process.
+			const written: unknown = sink[level](record as unknown as LogRecord);
+			if (typeof (written as PromiseLike<unknown> | undefined)?.then === 'function') {
+				Promise.resolve(written).catch(() => undefined);
+			}
 		} catch {
 			// A broken sink is not the call's problem.
 		}
