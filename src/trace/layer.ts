@@ -155,10 +155,13 @@ class Tracing {
 		return this.#propagates.some((prefix) => url.startsWith(prefix));
 	}
 
-	/** `own` (a call's Request) carries the ids `from` went out with, unless it is `from` or has an id of its own. */
+	/**
+	 * `own` (a call's Request) carries the ids `from` went out with, unless it is `from`, has an id of its own, or is for an
+	 * origin not in `propagateTo` (`from` a mirror's that is: the outbox's replay of `own` would send them there).
+	 */
 	#carry(own: Request | undefined, from: Request | undefined): void {
 		// Most attempts are the call's own Request: no header read for them (each `Headers.get` costs about 1.5k instructions in Node).
-		const id = own && from && own !== from ? from.headers.get(this.#header) : null;
+		const id = own && from && own !== from && this.#sends(own.url) ? from.headers.get(this.#header) : null;
 		if (id && !own!.headers.has(this.#header)) {
 			own!.headers.set(this.#header, id);
 			own!.headers.set('traceparent', from!.headers.get('traceparent')!);
