@@ -205,9 +205,11 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 				context.emit('failover', { scope, method: call.method, url: request.url, mirror: response.url || base, code });
 				return response;
 			} catch (error) {
-				// The caller's abort; the core's refusal of the run (ABORTED: the call's identity changed, or the client was cleared,
-				// since it started), as a retry refused so ends the call; or a keyed write's refusal, thrown as ky throws it: no other mirror.
-				if (call.signal?.aborted || (isSteadfetchError(error) && error.code === 'ABORTED') || (writes && isHTTPError(error) && decided(error.response))) {
+				// The caller's abort; the core's refusal of the run because the call's identity changed, or the client was cleared,
+				// since it started (ABORTED, its world no longer current; not a request context's refusal for want of subrequests,
+				// after which the primary's answer stands), as a retry refused so ends the call; or a keyed write's refusal, thrown
+				// as ky throws it: no other mirror.
+				if (call.signal?.aborted || (isSteadfetchError(error) && error.code === 'ABORTED' && !call.world.current()) || (writes && isHTTPError(error) && decided(error.response))) {
 					routeOf(call).base = undefined;
 					drop(failure.response);
 					throw error;
