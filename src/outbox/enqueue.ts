@@ -713,9 +713,10 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, given: Reque
 	// a drain under way runs once more. Every 10 s at most, the store is listed first, in the
 	// background: entries queued by an isolate that is gone, which this client never saw, are replayed
 	// without a write or a flush() of their own. On purpose not a 401 or 403: a replay would be paused
-	// by it (the token is refreshed first, `auth:refresh` resumes).
+	// by it (the token is refreshed first, `auth:refresh` resumes). Nor a service worker's `202` for a write its outbox
+	// queued (`Steadfetch-Outbox-Entry`): the origin was not reached, and a replay through it would be queued there again.
 	const { status } = response;
-	if (!call?.replay && !classifyStatus(status)?.transient && status !== 401 && status !== 403) {
+	if (!call?.replay && !classifyStatus(status)?.transient && status !== 401 && status !== 403 && !(status === 202 && response.headers.has('steadfetch-outbox-entry'))) {
 		const waitUntil = call?.waitUntil;
 		if (queue.look(call)) {
 			background(context, 'outbox', waitUntil, async () => {

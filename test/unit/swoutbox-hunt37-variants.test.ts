@@ -110,3 +110,35 @@ describe('API.md "Every tab learns of a write": a page write the worker queued (
 		}
 	});
 });
+
+describe('a page client of the worker\'s name, with an outbox of its own (README "A form that works offline" with the service worker)', () => {
+	it('takes the worker\'s 202 for a write it queued as no answer of the origin: no replay of it through the worker, whose entry keeps the id the page was told', async () => {
+		const name = `h37-swoutbox-${crypto.randomUUID()}`;
+		const server = new FakeOrigin();
+		server.down();
+		const store = memoryStore(name); // The origin's one IndexedDB, the page's and the worker's.
+		const worker = createClient({ name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, breaker: false, staleCache: false, outbox: outbox({ baseBackoffMs: 60_000 }) });
+		const handle = fetchHandler(worker, { match: () => true });
+		const viaWorker = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+			let answer!: Promise<Response>;
+			handle({ request: new Request(input, init), respondWith: (response) => {
+				answer = Promise.resolve(response);
+			} } satisfies FetchEventLike);
+			return answer;
+		};
+		const page = createClient({ name, store: () => store, fetch: viaWorker as typeof fetch, retry: 0, breaker: false, staleCache: false, outbox: outbox({ baseBackoffMs: 60_000 }) });
+		const sent: string[] = [];
+		page.on('outbox:sent', ({ entryId }) => sent.push(`page ${entryId}`));
+		worker.on('outbox:sent', ({ entryId }) => sent.push(`worker ${entryId}`));
+		try {
+			const told = (await page.post('https://api.test/todos', { json: { title: 'a' } })).headers.get('steadfetch-outbox-entry');
+			await waitFor(async () => (await page.outbox.size()) === 1, 'the page to see the worker\'s entry');
+			server.up();
+			await worker.outbox.flush();
+			expect([sent, server.requests.map((request) => request.method)]).toEqual([[`worker ${told}`], ['POST', 'POST']]);
+		} finally {
+			page.close();
+			worker.close();
+		}
+	});
+});
