@@ -91,6 +91,20 @@ const listing = (listed: unknown): string[] => {
 	return listed.filter((key): key is string => typeof key === 'string');
 };
 
+/**
+ * A store's `span(prefix)` as this client takes it: an answer that is no `KeySpan` (`null`, a count that is no whole
+ * number, a `last` that is no string) fails the operation (a `storage:error`), as a store that cannot tell; none (a
+ * store without `span`) is `undefined`.
+ */
+const spanning = (span: unknown): KeySpan | undefined => {
+	const { count, last = '' } = (span ?? {}) as Partial<KeySpan>;
+	if (span !== undefined && !(Number.isInteger(count) && count! >= 0 && typeof last === 'string')) {
+		throw new TypeError('span() answered no count and last key');
+	}
+
+	return span as KeySpan | undefined;
+};
+
 export class PartStore {
 	readonly #context: PolicyContext;
 	readonly #part: string;
@@ -242,7 +256,7 @@ export class PartStore {
 
 	/**
 	 * The store's `span(prefix)` (bounded, a failure reported), or `undefined` when it cannot tell: a
-	 * store without `span`, one that failed, or a write or delete of a key with the prefix that the
+	 * store without `span`, one that failed or answered no `KeySpan` (`spanning`), or a write or delete of a key with the prefix that the
 	 * store has not confirmed (its answer would not hold this client's own change).
 	 */
 	async span(prefix: string): Promise<KeySpan | undefined> {
@@ -251,7 +265,7 @@ export class PartStore {
 			return undefined;
 		}
 
-		const span = await this.#attempt('span', prefix, async (target) => target.span?.(prefix));
+		const span = await this.#attempt('span', prefix, async (target) => spanning(await target.span?.(prefix)));
 		return span === gone ? undefined : span;
 	}
 
