@@ -419,10 +419,12 @@ export const tally = (circuits: Circuits, circuit: Circuit, record: BreakerRecor
 	if (!circuits.link && failed !== undefined && record === circuit.record && record.state === 'closed' && circuits.peers.size > 1) {
 		// A peer's window that holds more calls than this client's (this one made by `extend()` since) is taken first: this
 		// client's outcome counts in the ratio over the calls of both.
+		// Each window read on its own breaker's clock (a child `extend()` gave a clock of its own: summed at another's time,
+		// a window an hour behind or ahead of it starts afresh).
 		eachPeer(circuits, (peer) => {
 			const twin = known(peer, record.scope);
 			if (twin?.record.state === 'closed') {
-				const [calls, failures] = twin.window.sums(now);
+				const [calls, failures] = twin.window.sums(peer.clock.now());
 				takeWindow(circuits, circuit, { calls, failures, at: now });
 			}
 		});
@@ -439,11 +441,13 @@ export const tally = (circuits: Circuits, circuit: Circuit, record: BreakerRecor
 		if (circuits.peers.size > 1) {
 			// This client's window before the outcome, taken by a peer whose window holds fewer calls (one `extend()` made since).
 			const [calls, failures] = circuit.window.sums(now);
+			// Counted on the peer's clock, as its window and its state run (not this client's: see above).
 			eachPeer(circuits, (peer) => {
 				const twin = peer.scopes.scope(record.scope);
 				if (twin.record.state === 'closed') {
-					takeWindow(peer, twin, { calls: calls - 1, failures: failures - Number(failed), at: now });
-					peer.count(twin, twin.record, now, failed, 0, undefined, missed);
+					const at = peer.clock.now();
+					takeWindow(peer, twin, { calls: calls - 1, failures: failures - Number(failed), at });
+					peer.count(twin, twin.record, at, failed, 0, undefined, missed);
 				}
 			});
 		}
