@@ -279,8 +279,16 @@ export const eachPeer = (circuits: Circuits, each: (peer: Circuits) => unknown):
 	}
 };
 
-/** Tell the other tabs a change (`channel`), or where none is open, the other breakers of the name and store in this realm (`eachPeer`). */
-const tell = (circuits: Circuits, record: BreakerRecord): void => circuits.channel ? circuits.channel.post(record) : eachPeer(circuits, (peer) => receive(peer, record));
+/**
+ * Tell the other tabs a change (`channel`), or where none is open, the other breakers of the name and store in this realm
+ * (`eachPeer`), its times moved onto each one's clock (a child `extend()` gave a clock of its own, an hour ahead, took
+ * an opening an hour past: half-open at once, its next call a probe).
+ */
+const tell = (circuits: Circuits, record: BreakerRecord): void => circuits.channel ? circuits.channel.post(record) : eachPeer(circuits, (peer) => {
+	const skew = peer.clock === circuits.clock ? 0 : peer.clock.now() - circuits.clock.now();
+	const moved = (time: number): number => time && time + skew;
+	receive(peer, skew ? { ...record, at: moved(record.at), openedAt: moved(record.openedAt), reopensAt: moved(record.reopensAt) } : record);
+});
 
 /** Whether the circuit is in the closed state `received` is (then its stored counts are about this state). */
 export const inState = ({ record }: Circuit, received: BreakerRecord): boolean => received.state === 'closed' && record.state === 'closed' && record.at === received.at;

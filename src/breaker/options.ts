@@ -188,8 +188,9 @@ export interface BreakerOptions {
 	 * the same data center.
 	 * Clients `extend()` made of the same name and store share each change at once, also where there
 	 * is no channel (Node, Deno, Workers: a module-scope client and its extensions fail fast together),
-	 * count each other's outcomes in a closed state (failures in a row through any of them open it; each on its own
-	 * `clock`, one a child was given too), and take `halfOpenProbes` together (one probe for them all).
+	 * count each other's outcomes in a closed state (failures in a row through any of them open it), each
+	 * change and outcome taken on its own `clock` (one a child was given too: an opening holds it its open period
+	 * from then), and take `halfOpenProbes` together (one probe for them all).
 	 * `false`: per-client, in memory only (nothing stored, no channel).
 	 * @default true (persisted; shared across tabs in browsers)
 	 */

@@ -31,3 +31,32 @@ describe('breaker: a peer\'s outcome is counted on the hearing breaker\'s clock 
 		}
 	});
 });
+
+describe('breaker: a peer\'s change is taken on the hearing breaker\'s clock (a child extend() gave a clock of its own)', () => {
+	it('the parent opens: a child an hour ahead holds it open openMs on its own clock, its next call fails fast', async () => {
+		let sent = 0;
+		const api = createClient({
+			clock: new ManualClock(t0), random: () => 0.5, retry: 0, store: memoryStore, name: `h37-clocks-open-${Date.now()}`,
+			fetch: (async () => {
+				sent++;
+				return new Response('', { status: 503 });
+			}) as typeof fetch,
+			breaker: breaker({ consecutiveFailures: 2, openMs: 10_000 }),
+		});
+		const child = api.extend({ clock: new ManualClock(t0 + 3_600_000) });
+		try {
+			for (const client of [api, api]) {
+				expect(await fleetOutcome(client.get(`${origin}/a`))).toBe('503');
+			}
+
+			const { state, openedAt, reopensAt } = child.breaker(origin);
+			// Before: ['half-open', t0, t0 + 10 000] (the parent's times, an hour past on the child's clock: its next call a probe).
+			expect([state, openedAt, reopensAt]).toEqual(['open', t0 + 3_600_000, t0 + 3_610_000]);
+			expect(await fleetOutcome(child.get(`${origin}/a`))).toBe('OPEN');
+			expect(sent).toBe(2);
+		} finally {
+			api.close();
+			child.close();
+		}
+	});
+});
