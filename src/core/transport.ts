@@ -1,8 +1,8 @@
 import { TimeoutError } from 'ky';
 import { classify } from '../errors/classify.js';
 import { originFailed, unanswered } from '../errors/origin-failed.js';
+import { standIn } from '../errors/worker-copy.js';
 import type { Call } from './call.js';
-import { isFallback } from './fallback.js';
 import type { Reach } from './reachability.js';
 import { sentWith } from './follow.js';
 import { sendWithDeadline } from './redirects.js';
@@ -96,17 +96,16 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 			reach.answered(scope, response.status);
 		}
 
-		// The worker's stale copy (not its `fallback` answer) is a stale answer in the call's `stats()`.
-		if (worker !== false && response.status < 300 && !isFallback(response)) {
-			call?.stoodIn(response, 'stale');
+		// The worker's stale copy (not its `fallback` answer), or its `202` for a write its outbox queued, counts in the call's
+		// `stats()` as a stale answer or a queued write of the page's own would (`standIn`).
+		const counted = standIn(response, worker);
+		if (counted) {
+			call?.stoodIn(response, counted);
 		}
 
 		// A 202 that says "queued" (a service worker's outbox in front of this client) is no delivery: that worker tells it when it is.
 		if (call && isDelivery(request.method, response)) {
 			delivered?.(request.method, request.url, response.headers.get(deliveredBy), call.waitUntil);
-		} else if (response.status === 202 && response.headers.has('steadfetch-outbox-entry')) {
-			// Its `202` for a write its outbox queued: `queued` in the call's `stats()`.
-			call?.stoodIn(response, 'queued');
 		}
 
 		return response;

@@ -22,3 +22,13 @@ const controlled = (): boolean => {
  */
 export const workerCopy = (response: Response): string | undefined =>
 	controlled() ? /^steadfetch; (?:hit;.*|fwd=miss; )detail=([^;\s]+)/.exec(response.headers.get('cache-status') ?? '')?.[1] : undefined;
+
+/**
+ * The `stats()` counter (core/stats.ts `Counter`) a steadfetch service worker's answer in the origin's place counts in, in a page it controls: its
+ * stale copy `stale` (`failed`, `originFailed`'s word on the answer, is not `false` below 300 only for a copy or its
+ * fallback; the fallback counts in none), its `202` for a write its outbox queued (`Steadfetch-Outbox-Entry`) `queued`;
+ * any other answer none, no header read. The edge build's stand-in counts none.
+ */
+export const standIn = (response: Response, failed: boolean | undefined): 'stale' | 'queued' | undefined =>
+	failed !== false && response.status < 300 ? (workerCopy(response) === 'fallback' ? undefined : 'stale')
+	: response.status === 202 && controlled() && response.headers.has('steadfetch-outbox-entry') ? 'queued' : undefined;
