@@ -182,7 +182,8 @@ export interface ClientBase<E, M> {
 	 * Stop timers, listeners, channels; further calls reject with a `SteadfetchError` (`CLIENT_CLOSED`),
 	 * and so does a pending `waitForHealthy`, at once. So do, before any I/O, the members that would send,
 	 * store or remove (`outbox.flush` / `retry` / `discard` / `clear`, `breaker.isolate` / `reset`,
-	 * `cache.delete` / `clear`, `clear()`); the reads (`stats()`, `breaker(url)`, `outbox.list()`, `cache.list()`) still answer.
+	 * `cache.delete` / `clear`, `clear()`); the reads (`stats()`, `breaker(url)`, `outbox.list()`, `cache.list()`) still answer
+	 * (`reachability()`: `unknown` once no client of its `extend()` family is open).
 	 */
 	close(): void;
 	/**
@@ -196,7 +197,7 @@ export interface ClientBase<E, M> {
 	 * code, and its copy for any other reason count neither way); `offline` while `navigator.onLine` is false and no attempt got an
 	 * HTTP answer since it turned false (a hint, never trusted over an answer); `unknown` before any
 	 * attempt. The `reachability` event tells each change. Throws an `InvalidRequestError` for what is
-	 * neither a URL nor a scope.
+	 * neither a URL nor a scope. After `close()`, `unknown` once no client sharing the state is open (nothing follows it).
 	 */
 	reachability(urlOrScope: string | URL): 'reachable' | 'unreachable' | 'offline' | 'unknown';
 }

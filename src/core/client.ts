@@ -64,6 +64,8 @@ export interface MemberDeps {
 	readonly close: () => void;
 	/** Whether the client closed: its `clear()` then rejects `CLIENT_CLOSED`. */
 	readonly closed: () => boolean;
+	/** Whether its reachability is still followed: by the client, or, closed, by another client of its `extend()` family. */
+	readonly followed: () => boolean;
 }
 
 /**
@@ -71,7 +73,7 @@ export interface MemberDeps {
  * `close` given, the policies' members last.
  * `withContext` is with-context.ts's (none in the browser build).
  */
-export const addMembers = (client: AnyClient, { context, params, stats, placed, custom, close, closed }: MemberDeps): void => {
+export const addMembers = (client: AnyClient, { context, params, stats, placed, custom, close, closed, followed }: MemberDeps): void => {
 	const active = placed.map(({ parts }) => parts);
 	Object.assign(client, { stop: ky.stop, retry: ky.retry });
 	client.on = context.on as AnyClient['on'];
@@ -120,8 +122,13 @@ export const addMembers = (client: AnyClient, { context, params, stats, placed, 
 		await Promise.all(active.map(async (part) => part.clear?.(one === undefined ? undefined : { identity: one })));
 	};
 
-	// A URL resolved as a call's is (prefix, baseUrl); with a custom `scope`, a string without `://` names a scope.
-	client.reachability = (urlOrScope) => context.reachability(scopeFor(urlOrScope, context.scopeOf, context.options, custom));
+	// A URL resolved as a call's is (prefix, baseUrl); with a custom `scope`, a string without `://` names a scope. A state
+	// nothing follows any more (this client closed, and every other one sharing it): `unknown`, never its last state for
+	// good (`followReachability` would keep TanStack paused on it).
+	client.reachability = (urlOrScope) => {
+		const scope = scopeFor(urlOrScope, context.scopeOf, context.options, custom);
+		return followed() ? context.reachability(scope) : 'unknown';
+	};
 	client.close = close;
 	Object.defineProperties(client, {
 		// Not enumerable, no public name: the URL a call of `input` goes to (queryOptionsFor's `meta.steadfetchUrl`), with the call's own `prefix`/`baseUrl` when it gives them;

@@ -27,6 +27,8 @@ const follows = new WeakMap<ReachabilityOnlineManager, Setup[]>();
  * `deno` and `edge-light` builds, which have neither: online, nothing listened to). Called again
  * (another scope, another client), the last call's scope is followed; the unsubscribe of one that
  * is not the last changes nothing, the last one's gives back the one before it still subscribed.
+ * Once the client is closed (with the clients of its `extend()` family: its `reachability()` then `unknown`), TanStack is
+ * online again at the next probe, which is the last.
  * A client without `reachability` or an `onlineManager` without `setEventListener` is a `TypeError` at once.
  * A `urlOrScope` that is no URL (nor a scope of the client's `scope` function) throws
  * `InvalidRequestError`, the `onlineManager` left as it was.
