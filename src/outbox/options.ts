@@ -190,7 +190,8 @@ export interface OutboxOptions {
 	/**
 	 * Longest wait, in ms, before a drain that starts because a scope came back — the `online` event,
 	 * the page becoming visible, the client's start in a page (a reload), a breaker's probe that got
-	 * through (`breaker:closed`), a good answer to one of the app's calls — drawn at random (the
+	 * through (`breaker:closed`), a good answer to one of the app's calls (not a service worker's `202`
+	 * for a write it queued) — drawn at random (the
 	 * client's `random`) from 0 to this: a fleet of clients that recovers at once does not replay on
 	 * the same second. `flush()` and an entry's own timer drain at once. A non-negative finite number,
 	 * else a `RangeError`.
