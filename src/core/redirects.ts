@@ -25,11 +25,11 @@ const content = ['content-type', 'content-length', 'content-encoding', 'content-
  * follow its redirects here instead of in the runtime, as fetch would (at most 20; 303, and 301/302
  * after a POST, become a GET without its body), so that a `Location` on another origin gets neither
  * `header` nor credentials: each hop is `stamp`ed again (the header only where it may go, with the
- * time left; the policies' headers of `request` only where they may go) and `counted` (a subrequest
- * of its request context). A browser hides a redirect's `Location` from a `manual` fetch (an
+ * time left; the policies' headers of `request` only where they may go) and `admitted` (a subrequest
+ * of its request context: the hop of an attempt steadfetch adds is refused, thrown, once the context has none left). A browser hides a redirect's `Location` from a `manual` fetch (an
  * `opaqueredirect`): there the request is sent again without the header, for the browser to follow.
  */
-const following = async (fetch: FetchLike, request: Request, init: FetchInit | undefined, header: string, stamp: (request: Request) => void, counted: () => void): Promise<Response> => {
+const following = async (fetch: FetchLike, request: Request, init: FetchInit | undefined, header: string, stamp: (request: Request) => void, admitted: () => void): Promise<Response> => {
 	// Each Request made here is held by the signal it follows until the attempt ends (`heldRequest`): the caller's
 	// abort reaches a `fetch` that waits on nothing else.
 	const releases: Array<() => void> = [];
@@ -86,7 +86,7 @@ const following = async (fetch: FetchLike, request: Request, init: FetchInit | u
 			stamp(current);
 			// Ended meanwhile (the caller's abort, ky's timeout): not sent, as fetch refuses it, so not counted either.
 			current.signal.throwIfAborted();
-			counted();
+			admitted();
 		}
 	} finally {
 		for (const release of releases) {
@@ -98,8 +98,8 @@ const following = async (fetch: FetchLike, request: Request, init: FetchInit | u
 /**
  * Send an attempt of `call` (the transport's): with `deadlineHeader`, one to the client's own origins
  * carries the call's remaining time (`bounds.stamp`; not a replay's), and its redirects are followed
- * here (`following`), so that another origin never gets the header (the caller's own mode honoured).
- * An attempt not sent at the deadline (`stamp` throws) is taken back out of its context's count.
+ * here (`following`), so that another origin never gets the header (the caller's own mode honoured);
+ * each hop is admitted as its attempt was (`Admission.admit`). An attempt not sent at the deadline (`stamp` throws) is taken back out of its context's count.
  */
 export const sendWithDeadline = (fetch: FetchLike, request: Request, init: FetchInit | undefined, call: Call | undefined, bounds: Bounds | undefined): Promise<Response> => {
 	const deadline = call?.deadline;
@@ -117,6 +117,13 @@ export const sendWithDeadline = (fetch: FetchLike, request: Request, init: Fetch
 			// The policies' headers of the attempt only where they may go (the trace slot's `propagateTo`).
 			bounds!.hooks?.redirected?.(call, next, request);
 			bounds!.stamp(next, deadline!);
-		}, () => call!.invocation && call!.invocation.used.count++)
+		}, () => {
+			// A hop is one more subrequest of the attempt's kind: one of an attempt steadfetch adds (a retry, a hedge, a
+			// failover attempt, a replay) is not sent once the context has none left, as that attempt would not be.
+			const refused = call!.admission?.admit(request, init?.hedge && (() => undefined), init?.steadfetchRun);
+			if (refused) {
+				throw refused;
+			}
+		})
 		: fetch(request, init);
 };
