@@ -5,7 +5,7 @@ import { tallyThrottle, type ThrottleAnswer, type ThrottleMessage } from '../coo
 import { answerMs } from '../coordinator/fleet.js';
 import { fleetKey } from '../coordinator/keys.js';
 import type { WaitUntil } from '../core/options.js';
-import { wallNow } from '../utils/clock.js';
+import { monotonicNow, wallNow } from '../utils/clock.js';
 import { readCapped } from '../utils/read-capped.js';
 
 /** What `BreakerCoordinator` uses of a Durable Object's state (no dependency on the Workers types). */
@@ -29,6 +29,15 @@ export interface DurableObjectNamespaceLike {
 const maxMessageBytes = 65_536;
 
 /**
+ * What a sync's write leaves of the isolate's `answerMs` for the way back, in ms: a sync the object would write later
+ * than `answerMs − marginMs` after it came in (a cold read of its storage, a slow body) is refused, nothing written.
+ */
+const marginMs = 200;
+
+/** A sync the isolate has given up by now (`marginMs`): not applied, a failure it no longer waits for. */
+const late = (): Response => new Response('The sync came too late to be applied', { status: 503 });
+
+/**
  * The Durable Object that owns one scope's shared breaker for the clients of one `name` (one object per
  * name and scope, named by a SHA-256 of both: neither is in its name).
  * Export it from your Worker and bind it (`durable_objects` in wrangler config, class name
@@ -38,7 +47,10 @@ const maxMessageBytes = 65_536;
  * sent (a message without one, from an older isolate: the nominal period), on its own clock, or at the latest time the
  * scope's state holds while that is less than the breaker's `maxOpenMs` ahead of it (an object started again on a host
  * whose clock runs behind neither moves the fleet's open period nor counts a probe granted before as failed).
- * The same object keeps the scope's `adaptiveThrottle({ shared })` counts, under a key of their own.
+ * The same object keeps the scope's `adaptiveThrottle({ shared })` counts, under a key of their own. A sync it would
+ * write later than 1.8 s after it came in (a cold read of its storage; an isolate gives a sync up at 2 s) is refused
+ * (503) and changes nothing: no probe granted that no isolate takes or gives back, no report the isolate counted alone
+ * counted by the fleet too.
  */
 export class BreakerCoordinator {
 	readonly #storage: DurableObjectStateLike['storage'];
@@ -50,6 +62,8 @@ export class BreakerCoordinator {
 	}
 
 	async fetch(request: Request): Promise<Response> {
+		// Real elapsed time since the sync came in: the isolate gives it up `answerMs` after it sent it (coordinator/fleet.ts).
+		const by = monotonicNow() + answerMs - marginMs;
 		// Read no further than maxMessageBytes (in bytes; a body that never ends too): over it, refused.
 		const bytes = await readCapped(request, maxMessageBytes).catch(() => undefined);
 		let input: { scope?: unknown; message?: unknown };
@@ -70,6 +84,10 @@ export class BreakerCoordinator {
 			// The Durable Object's own clock, the one every isolate's sync is decided by (it has no client).
 			// Tallied on a copy, kept once stored: a write that fails leaves the object as its storage is.
 			const [state, answer] = tallyThrottle(input.scope, structuredClone(this.#throttle), throttle, wallNow());
+			if (monotonicNow() > by) {
+				return late();
+			}
+
 			await this.#storage.put('throttle', state);
 			this.#throttle = state;
 			return Response.json(answer);
@@ -84,6 +102,10 @@ export class BreakerCoordinator {
 		// Changed on a copy, kept once stored: a sync whose write fails counts no failure and grants no probe.
 		const state = this.#state.record.scope === input.scope ? structuredClone(this.#state) : emptyState(input.scope, now);
 		const answer: SyncAnswer = sync(state, input.message as SyncMessage, now);
+		if (monotonicNow() > by) {
+			return late();
+		}
+
 		await this.#storage.put('state', state);
 		this.#state = state;
 		return Response.json(answer);

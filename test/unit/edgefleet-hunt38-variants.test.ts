@@ -62,3 +62,60 @@ describe('a request context whose subrequests are spent, with deadlineHeader (st
 		expect([await codeOf(here.get('x')), seen.length, here.stats().subrequests]).toEqual(['200', 6, 6]);
 	});
 });
+
+describe('BreakerCoordinator: a sync the object reaches its write for after the isolate gave it up (2 s)', () => {
+	const scope = 'https://fleet.example';
+	const policy = { consecutiveFailures: 1, openMs: 30_000, maxOpenMs: 300_000, probeTimeoutMs: 10_000 };
+
+	/** Objects of one scope over one storage, whose read answers `slowMs` late (a cold read of an object started again), on a clock moved by hand. */
+	const objects = () => {
+		const clock = { now: 1_700_000_000_000, slowMs: 0 };
+		vi.spyOn(Date, 'now').mockImplementation(() => clock.now);
+		vi.spyOn(performance, 'now').mockImplementation(() => clock.now - 1_600_000_000_000);
+		const storage = new Map<string, unknown>();
+		const started = () => new BreakerCoordinator({
+			storage: {
+				get: async (key: string) => {
+					clock.now += clock.slowMs;
+					return structuredClone(storage.get(key));
+				},
+				put: async (key: string, value: unknown) => void storage.set(key, structuredClone(value)),
+			},
+		});
+		const syncOf = (object: BreakerCoordinator) => async (message: Partial<SyncMessage> | { throttle: object }): Promise<Response> => object.fetch(new Request('https://steadfetch.coordinator/sync', { method: 'POST', body: JSON.stringify({ scope, message: 'throttle' in message ? message : { policy, outcomes: [], jitter: 0.5, ...message } }) }));
+		return { clock, storage, started, syncOf };
+	};
+
+	it('a probe it would grant 2.5 s after the sync came in is not granted: the fleet\'s probe slot stays free for the next isolate', async () => {
+		const { clock, storage, started, syncOf } = objects();
+		await syncOf(started())({ outcomes: [1] });
+		clock.now += 30_000; // the open period over
+		// The object started again (evicted): its first read of storage takes 2.5 s, and the isolate gave the sync up at 2 s.
+		const object = started();
+		clock.slowMs = 2_500;
+		const late = await syncOf(object)({ probe: true });
+		clock.slowMs = 0;
+		const given = late.ok ? `granted ${((await late.json()) as SyncAnswer).granted !== undefined}` : 'refused';
+		// Another isolate asks for the probe next: granted, the slot free (no isolate heard of the late grant to give it back).
+		const next = await (await syncOf(object)({ probe: true })).json() as SyncAnswer;
+		// Before: ['granted true', false] — the grant nobody took held the fleet's slot for 10 s, then counted as a failed
+		// probe (re-opened, doubled): the origin probed by none meanwhile.
+		expect([given, next.granted !== undefined]).toEqual(['refused', true]);
+		expect((storage.get('state') as { probeAt: number }).probeAt).toBe(clock.now);
+	});
+
+	it('a throttle report it would count 2.5 s after it came in is not counted (the isolate counted it alone)', async () => {
+		const { clock, storage, started, syncOf } = objects();
+		clock.slowMs = 2_500;
+		const late = await syncOf(started())({ throttle: { windowMs: 120_000, requests: 10, accepts: 0 } });
+		// Before: [200, true] — the fleet's window counted a report the isolate gave up and counted alone.
+		expect([late.status, storage.has('throttle')]).toEqual([503, false]);
+	});
+
+	it('a sync whose read takes 1.5 s is answered (within the isolate\'s 2 s, less the way back)', async () => {
+		const { clock, started, syncOf } = objects();
+		clock.slowMs = 1_500;
+		const answer = await (await syncOf(started())({ outcomes: [1] })).json() as SyncAnswer;
+		expect(answer.record.state).toBe('open');
+	});
+});
