@@ -29,7 +29,7 @@ const content = ['content-type', 'content-length', 'content-encoding', 'content-
  * of its request context: the hop of an attempt steadfetch adds is refused, thrown, once the context has none left). A browser hides a redirect's `Location` from a `manual` fetch (an
  * `opaqueredirect`): there the request is sent again without the header, for the browser to follow.
  */
-const following = async (fetch: FetchLike, request: Request, init: FetchInit | undefined, header: string, stamp: (request: Request) => void, admitted: () => void): Promise<Response> => {
+const following = async (fetch: FetchLike, request: Request, init: FetchInit | undefined, header: string | undefined, stamp: (request: Request) => void, admitted: () => void): Promise<Response> => {
 	// Each Request made here is held by the signal it follows until the attempt ends (`heldRequest`): the caller's
 	// abort reaches a `fetch` that waits on nothing else.
 	const releases: Array<() => void> = [];
@@ -49,7 +49,7 @@ const following = async (fetch: FetchLike, request: Request, init: FetchInit | u
 			const location = response.headers.get('location');
 			if (response.type === 'opaqueredirect') {
 				const again = made(copy ?? current, { redirect: 'follow' });
-				again.headers.delete(header);
+				header && again.headers.delete(header);
 				return await fetch(again, init);
 			}
 
@@ -76,7 +76,7 @@ const following = async (fetch: FetchLike, request: Request, init: FetchInit | u
 
 			const get = (response.status === 303 && current.method !== 'HEAD') || (response.status < 303 && current.method === 'POST');
 			const headers = new Headers(current.headers);
-			for (const name of [header, ...away ? credentials : [], ...get ? content : []]) {
+			for (const name of [header ?? [], ...away ? credentials : [], ...get ? content : []].flat()) {
 				headers.delete(name);
 			}
 
@@ -99,6 +99,7 @@ const following = async (fetch: FetchLike, request: Request, init: FetchInit | u
  * Send an attempt of `call` (the transport's): with `deadlineHeader`, one to the client's own origins
  * carries the call's remaining time (`bounds.stamp`; not a replay's), and its redirects are followed
  * here (`following`), so that another origin never gets the header (the caller's own mode honoured);
+ * so are those of an attempt the trace slot put its headers on (`hooks.follows`: not with `propagateTo: '*'`);
  * each hop is admitted as its attempt was (`Admission.admit`). An attempt not sent at the deadline (`stamp` throws) is taken back out of its context's count.
  */
 export const sendWithDeadline = (fetch: FetchLike, request: Request, init: FetchInit | undefined, call: Call | undefined, bounds: Bounds | undefined): Promise<Response> => {
@@ -112,11 +113,12 @@ export const sendWithDeadline = (fetch: FetchLike, request: Request, init: Fetch
 		throw error;
 	}
 
-	return header && request.redirect === 'follow'
+	// Also an attempt with the trace slot's headers (`follows`): fetch's own following takes them to any origin.
+	return (header || bounds?.hooks?.follows?.(call, request)) && request.redirect === 'follow'
 		? following(fetch, request, init, header, (next) => {
 			// The policies' headers of the attempt only where they may go (the trace slot's `propagateTo`).
 			bounds!.hooks?.redirected?.(call, next, request);
-			bounds!.stamp(next, deadline!);
+			header && bounds!.stamp(next, deadline!);
 		}, () => {
 			// A hop is one more subrequest of the attempt's kind: one of an attempt steadfetch adds (a retry, a hedge, a
 			// failover attempt, a replay) is not sent once the context has none left, as that attempt would not be.

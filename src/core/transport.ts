@@ -18,8 +18,14 @@ export const platformFetch: FetchLike = (request, init) => globalThis.fetch(requ
 export interface Bounds {
 	/** Put the call's remaining time on an attempt (`deadlineHeader`), where it may go: the header's name when it did. */
 	stamp(request: Request, deadline: number): string | undefined;
-	/** The policies' hooks (`PolicyContext.hooks`): the trace slot's `redirected`, asked for each redirect hop followed here. */
-	readonly hooks?: { readonly redirected?: ((call: Call | undefined, hop: Request, attempt: Request) => void) | undefined };
+	/**
+	 * The policies' hooks (`PolicyContext.hooks`): the trace slot's `redirected`, asked for each redirect hop followed here,
+	 * and its `follows`, whether an attempt carries headers a redirect must not take to any origin (its redirects followed here).
+	 */
+	readonly hooks?: {
+		readonly redirected?: ((call: Call | undefined, hop: Request, attempt: Request) => void) | undefined;
+		readonly follows?: ((call: Call | undefined, attempt: Request) => boolean) | undefined;
+	};
 }
 
 /**

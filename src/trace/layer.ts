@@ -28,6 +28,12 @@ declare module 'steadfetch/core' {
 		 * `deadlineHeader`): the headers the slot put on the attempt are on `hop` only when its URL is for `propagateTo`.
 		 */
 		redirected?(call: PolicyCall | undefined, hop: Request, attempt: Request): void;
+		/**
+		 * Set by the trace slot, asked by the core for each attempt of `call`: whether it carries the slot's headers while some
+		 * origin may not get them (`propagateTo` is not `'*'`): its redirects are followed by the core (then `redirected`),
+		 * not by the runtime's fetch, which takes every header to any `Location`.
+		 */
+		follows?(call: PolicyCall | undefined, attempt: Request): boolean;
 	}
 }
 
@@ -118,6 +124,7 @@ class Tracing {
 		this.#propagates = originPrefixes(propagateTo, context.options);
 		this.#tracer = tracer;
 		context.hooks.requestIdOf = (call) => this.#callOf(call).trace?.requestId;
+		context.hooks.follows = (call, attempt) => call?.options.trace !== false && this.#propagates[0] !== '' && this.#sends(attempt.url);
 		context.hooks.redirected = (call, hop, attempt) => {
 			if (call?.options.trace !== false && this.#sends(attempt.url)) {
 				const goes = this.#sends(hop.url);

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { classify, createClient } from '../../src/entries/index.js';
 import { BreakerCoordinator } from '../../src/cloudflare/index.js';
+import { trace } from '../../src/entries/trace.js';
 import type { SyncAnswer, SyncMessage } from '../../src/breaker/sync.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 
@@ -117,5 +118,45 @@ describe('BreakerCoordinator: a sync the object reaches its write for after the 
 		clock.slowMs = 1_500;
 		const answer = await (await syncOf(started())({ outcomes: [1] })).json() as SyncAnswer;
 		expect(answer.record.state).toBe('open');
+	});
+});
+
+describe('trace(): a redirect the runtime would follow (no deadlineHeader) to an origin propagateTo does not name', () => {
+	const traceHeaders = (request: Request): string[] => ['x-request-id', 'traceparent', 'tracestate'].filter((name) => request.headers.has(name));
+
+	it('the other origin gets no X-Request-ID, traceparent or tracestate; the call\'s own origin gets them, also on a hop back', async () => {
+		const seen: string[] = [];
+		const other = await serve((request) => {
+			seen.push(`other ${new URL(request.url).pathname} ${traceHeaders(request).join(',')}`);
+			return new Response(null, { status: 307, headers: { location: `${own.url}/landed` } });
+		});
+		running.push(other);
+		const own: RunningServer = await serve((request) => {
+			const { pathname } = new URL(request.url);
+			seen.push(`own ${pathname} ${traceHeaders(request).join(',')}`);
+			return pathname === '/hop' ? new Response(null, { status: 302, headers: { location: `${other.url}/bounce` } }) : new Response('ok');
+		});
+		running.push(own);
+		const api = createClient({ retry: 0, breaker: false, staleCache: false, prefix: `${own.url}/`, trace: trace() });
+		made.push(api);
+		const response = await api.get('hop', { headers: { traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`, tracestate: 'k=v' } });
+		// Before: 'other /bounce x-request-id,traceparent,tracestate' — the runtime's fetch followed the redirect with every header.
+		expect(seen).toEqual(['own /hop x-request-id,traceparent,tracestate', 'other /bounce ', 'own /landed x-request-id,traceparent,tracestate']);
+		expect([response.status, response.redirected, new URL(response.url).pathname, await response.text()]).toEqual([200, true, '/landed', 'ok']);
+	});
+
+	it('propagateTo \'*\': every origin gets them, the runtime following as it would', async () => {
+		const seen: string[] = [];
+		const other = await serve((request) => {
+			seen.push(`other ${traceHeaders(request).join(',')}`);
+			return new Response('ok');
+		});
+		running.push(other);
+		const own = await serve(() => new Response(null, { status: 302, headers: { location: `${other.url}/landed` } }));
+		running.push(own);
+		const api = createClient({ retry: 0, breaker: false, staleCache: false, prefix: `${own.url}/`, trace: trace({ propagateTo: '*' }) });
+		made.push(api);
+		expect((await api.get('hop')).status).toBe(200);
+		expect(seen).toEqual(['other x-request-id,traceparent']);
 	});
 });
