@@ -1,8 +1,7 @@
 import type { PolicyCall } from '../core/policy.js';
-import { classify, classifyAnswer } from '../errors/classify.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import type { Drain } from './drain.js';
-import { lastErrorOf, outcomeOf, scheduleOf } from './outcome.js';
+import { failureOf, lastErrorOf, outcomeOf, scheduleOf } from './outcome.js';
 import { conflict, signedIn } from './pass.js';
 import type { Queue } from './queue.js';
 import type { OutboxRecord } from './record.js';
@@ -36,7 +35,8 @@ export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, recor
 		response = answer instanceof Response ? answer : undefined;
 	}
 
-	const failure = response ? classifyAnswer(response) : classify(error);
+	// A steadfetch service worker's `202` for the write it holds (its outbox, or this one's through their one store) is no delivery.
+	const failure = failureOf(response, error);
 	// Written back only in the world its call started in (src/core/world.ts): no discard of it, no clear of
 	// the outbox (all, or of its identity) and the same identity since the call started, not since `run` ended.
 	const due = await queue.follow(record.id, async (following) => {

@@ -325,6 +325,18 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 			return refuse('size', 'Its headers are over 256 fields or 1,048,576 characters, more than the outbox stores: not stored');
 		}
 
+		// The write an entry pending already is (a page's outbox replaying through its service worker an entry of their one
+		// store: `Queue.holding`): told queued as that entry, never stored twice. Its attempt, if it goes on, is its own. Only a
+		// key the caller gave (a page's replay carries its entry's) can be an entry's: one the outbox made is new. Held behind
+		// that very entry (FIFO), the write went nowhere: its scope is drained now, as the page's trigger (a flush, `online`, a
+		// reload) would drain it, which a service worker has none of.
+		const held = record.keyed && call.world.current('outbox') ? await queue.holding(record, budget).catch(() => undefined) : undefined;
+		if (held !== undefined) {
+			void run?.catch(() => undefined);
+			context.reachability(record.scope) === 'offline' || drain.soon(record.scope, call.waitUntil);
+			return queuedAs(options.queuedResponse, held, error);
+		}
+
 		const { id, createdAt, nextAttemptAt } = record;
 		// Where its call was made, after the newest pending entry of its scope not called after it here (FIFO by
 		// call: an older call of this realm that failed later goes first); another tab's, even of the same
@@ -457,15 +469,20 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 			drain.soon(undefined, call.waitUntil);
 		}
 
-		if (options.queuedResponse === 'accepted') {
-			return Response.json({ queued: true, entryId: id }, { status: 202, statusText: 'Accepted', headers: { 'steadfetch-outbox-entry': id } });
-		}
-
-		throw new OutboxQueuedError(id, { cause: error });
+		return queuedAs(options.queuedResponse, id, error);
 	} finally {
 		storing -= bytes;
 		followed || letGo();
 	}
+};
+
+/** How a caller is told its write is queued as entry `id` (`queuedResponse`): the `202`, else `OutboxQueuedError` (rejected). */
+const queuedAs = (queuedResponse: string, id: string, error: unknown): Response => {
+	if (queuedResponse === 'accepted') {
+		return Response.json({ queued: true, entryId: id }, { status: 202, statusText: 'Accepted', headers: { 'steadfetch-outbox-entry': id } });
+	}
+
+	throw new OutboxQueuedError(id, { cause: error });
 };
 
 /** Whether a call's failure is one the outbox stores it for: held by the layer, or transient and not the caller's abort. */

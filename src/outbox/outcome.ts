@@ -96,6 +96,18 @@ export const scheduleOf = (response: Response | undefined, error: unknown, { att
 };
 
 /**
+ * A steadfetch service worker's `202` for a write its outbox queued (`Steadfetch-Outbox-Entry`), or another steadfetch
+ * outbox's with `queuedResponse: 'accepted'`: the origin was not reached (that outbox holds the write, under the same
+ * Idempotency-Key: steadfetch/sw), so no delivery — a transient failure, the entry kept and tried again after its backoff,
+ * no attempt of its count (the outbox that holds it counts its own attempts: with one store, of the same entry).
+ */
+const queuedThere: Classification = { code: 'QUEUED', transient: true, status: 202 };
+
+/** The failure of a write's attempt (a replay's, or the first one of a write told "queued"), as `outcomeOf` reads it: `queuedThere`, else `classifyAnswer`'s or `classify()`'s. */
+export const failureOf = (response: Response | undefined, error: unknown): Classification | undefined =>
+	response?.status === 202 && response.headers.has('steadfetch-outbox-entry') ? queuedThere : response ? classifyAnswer(response) : classify(error);
+
+/**
  * The decision table of a replay, from its response (or its error) and its entry before the attempt:
  * `classify()`'s answer, with these deliberate differences for a write already queued — 412, or 409
  * for an entry with a precondition, is a conflict; another 409, and a 425, stay retriable (an
@@ -104,17 +116,18 @@ export const scheduleOf = (response: Response | undefined, error: unknown, { att
  * (the caller's abort, a failed refresh); a refusal the client made itself without I/O (open breaker,
  * rate limit), or an error before the attempt went out (`unsent`: a `beforeRequest` hook's), is no
  * attempt. A retriable failure becomes a dead letter (`max-attempts`) once its attempts, this one
- * counted, reach `maxAttempts`; any other failure at once (`rejected`). Pure:
+ * counted, reach `maxAttempts`; any other failure at once (`rejected`). A service worker's `202` for a write it queued
+ * is no delivery (`queuedThere`). Pure:
  * `random` is drawn only for a retry's backoff.
  */
 export const outcomeOf = (response: Response | undefined, error: unknown, entry: Standing, rules: Rules, now: number, random: () => number, unsent?: boolean): Outcome => {
 	const status = response?.status;
-	const failure = response ? classifyAnswer(response) : classify(error);
+	const failure = failureOf(response, error);
 	if (!failure) {
 		return { kind: 'sent' };
 	}
 
-	const counts = !unsent && !isSteadfetchError(error);
+	const counts = !unsent && !isSteadfetchError(error) && failure !== queuedThere;
 	const attempts = entry.attempts + (counts ? 1 : 0);
 	const retriable = failure.transient || status === 409 || status === 425;
 	return {

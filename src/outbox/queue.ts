@@ -1261,6 +1261,27 @@ export class Queue {
 	}
 
 	/**
+	 * The id of a pending entry that is the write `record` is (its Idempotency-Key, method, URL and identity), which it is
+	 * then never stored beside: a page's outbox replaying through a steadfetch service worker of its name an entry that
+	 * worker holds (their one store), or a caller's write sent again with its key. Looks as `supersede` does (its URL's
+	 * entries and those never read here): asked when a write is to be stored only, never on a delivered call.
+	 */
+	async holding(record: OutboxRecord, budget?: Budget): Promise<string | undefined> {
+		await this.refresh(budget);
+		const url = normalised(record.url);
+		for (const entry of [...this.#unread, ...this.#ids.get(url) ?? []].flatMap((id) => this.#index.find(id) ?? [])) {
+			const old = entry.scope === record.scope ? await this.read(entry.key, false, budget) : undefined;
+			entry.scope === record.scope && this.#learn(entry, old);
+			// Distrusted: a record of its own key's entry only (a planted one naming another id answers for none).
+			if (isRecord(old) && old.id === entry.id && old.idempotencyKey === record.idempotencyKey && old.method === record.method && normalised(old.url) === url && old.identity === record.identity) {
+				return entry.id;
+			}
+		}
+
+		return undefined;
+	}
+
+	/**
 	 * Whether a write of `method` to `url` may supersede pending entries (`coalesce`: a PUT or DELETE), as this
 	 * client knows them: an entry of its URL, or one it has not read. Whether it does is found as it is stored (`supersede`).
 	 */
