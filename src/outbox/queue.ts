@@ -1261,7 +1261,7 @@ export class Queue {
 	}
 
 	/**
-	 * The id of a pending entry that is the write `record` is (its Idempotency-Key, method, URL and identity), which it is
+	 * The id of a pending entry that is the write `record` is (its Idempotency-Key, method, URL, identity and body bytes), which it is
 	 * then never stored beside: a page's outbox replaying through a steadfetch service worker of its name an entry that
 	 * worker holds (their one store), or a caller's write sent again with its key. Looks as `supersede` does (its URL's
 	 * entries and those never read here): asked when a write is to be stored only, never on a delivered call.
@@ -1273,7 +1273,7 @@ export class Queue {
 			const old = entry.scope === record.scope ? await this.read(entry.key, false, budget) : undefined;
 			entry.scope === record.scope && this.#learn(entry, old);
 			// Distrusted: a record of its own key's entry only (a planted one naming another id answers for none).
-			if (isRecord(old) && old.id === entry.id && old.idempotencyKey === record.idempotencyKey && old.method === record.method && normalised(old.url) === url && old.identity === record.identity) {
+			if (isRecord(old) && old.id === entry.id && old.idempotencyKey === record.idempotencyKey && old.method === record.method && normalised(old.url) === url && old.identity === record.identity && sameBytes(old.body, record.body)) {
 				return entry.id;
 			}
 		}
@@ -1949,3 +1949,16 @@ export class Queue {
 		}
 	}
 }
+
+/**
+ * Whether two stored bodies hold the same bytes (none for neither): a write sent again with an entry's key but another body
+ * is another write (the server answers a key reused with another payload), never folded into the entry (`Queue.holding`).
+ */
+const sameBytes = (a: unknown, b: unknown): boolean => {
+	if (!(a instanceof ArrayBuffer) || !(b instanceof ArrayBuffer)) {
+		return a === undefined && b === undefined;
+	}
+
+	const [x, y] = [new Uint8Array(a), new Uint8Array(b)];
+	return x.length === y.length && x.every((byte, index) => byte === y[index]);
+};

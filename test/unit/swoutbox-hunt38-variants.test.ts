@@ -45,6 +45,18 @@ describe('the worker given again a write it holds (the same Idempotency-Key, met
 	});
 });
 
+describe('a write sent again with the key of one the outbox holds, but another body', () => {
+	// Not the write the entry is (a page's replay is byte-identical): both kept, the caller told of its own, the server
+	// answers the second as it answers a key reused with another payload (422: the app's to see, never lost in silence).
+	it('is stored beside it, its body kept', async () => {
+		const { worker, page } = pwa({}, false);
+		const send = (title: string) => page.post('https://api.test/todos', { json: { title }, headers: { 'idempotency-key': 'k-1' } });
+		const ids = [(await send('a')).headers.get('steadfetch-outbox-entry'), (await send('b')).headers.get('steadfetch-outbox-entry')];
+		const listed = await worker.outbox.list();
+		expect([ids[1] === ids[0], listed.length, listed.map((entry) => entry.id)]).toEqual([false, 2, ids]);
+	});
+});
+
 describe('a dependent write (`ref()`) in the page whose parent the worker holds', () => {
 	it('goes out with the server\'s id once the parent is delivered, after the page\'s flush met the origin down', async () => {
 		const { server, page } = pwa();
