@@ -122,7 +122,7 @@ export const sendWithDeadline = (fetch: FetchLike, request: Request, init: Fetch
 		}, () => {
 			// A hop is one more subrequest of the attempt's kind: one of an attempt steadfetch adds (a retry, a hedge, a
 			// failover attempt, a replay) is not sent once the context has none left, as that attempt would not be.
-			const refused = call!.admission?.admit(request, init?.hedge && (() => undefined), init?.steadfetchRun);
+			const refused = call?.admission?.admit(request, init?.hedge && (() => undefined), init?.steadfetchRun);
 			if (refused) {
 				throw refused;
 			}
