@@ -346,8 +346,15 @@ export const underLock = <T>(circuits: Circuits, scope: string, task: () => Prom
  * `waitUntil`), under the scope's lock (`underLock`); sent again once stored. Not written once the circuit holds a newer
  * state when the lock is granted (its own write follows; another tab's, or the store's, is stored there; a `clear()`'s
  * deleted it): a state made before a clear reached this tab, written after the clear's deletes, would come back at the next page.
+ * Nothing once the client closed.
  */
 const publish = (circuits: Circuits, circuit: Circuit, via?: WaitUntil): void => {
+	// None once the client closed (`close()`): its channel is gone and its probe's lock given back, so a change its attempts
+	// still in flight make (a late probe's re-opening, an opening) would be stored over the tabs' state, heard by none of them.
+	if (circuits.closed) {
+		return;
+	}
+
 	const { record } = circuit;
 	const post = () => tell(circuits, record);
 	post();
