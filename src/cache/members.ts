@@ -77,13 +77,15 @@ export const clear = async ({ context, key, view }: CacheState, options?: { iden
  * Any other goes from the store, as a serve meets it (serve.ts): one that is no record `write` gives (malformed, another build's, one holding a header the
  * cache never stores) reported as a serve reports it (`storage:error`, operation `decode`, its key: API.md "Sensitive data"), once; one past its limit not.
  * None a clear (all, or of the identity) or a removal of its path (`cache.delete`, a delivered write) noted while the store was read removed.
+ * Each key once, however many times the store lists it.
  */
 const records = async (cache: CacheState, identity: string | undefined, url?: string): Promise<CacheRecord[]> => {
 	const { key, store, view } = cache;
 	// The clears and removals from now on: a copy read before one is not shown after it (nor served: serve.ts).
 	const reading = cache.context.world(identity);
 	const prefix = await key.who(identity);
-	const found = await Promise.all((await store.keys()).filter((stored) => stored.startsWith(prefix) && (url === undefined || urlOf(stored) === url)).map(async (stored) => [stored, await store.get<unknown>(stored)] as const));
+	// Each key once: a store of the app's own may list one twice (a log, segments that overlap), which would show its copy twice.
+	const found = await Promise.all([...new Set(await store.keys())].filter((stored) => stored.startsWith(prefix) && (url === undefined || urlOf(stored) === url)).map(async (stored) => [stored, await store.get<unknown>(stored)] as const));
 	const now = cache.context.clock.now();
 	const gone: Array<Promise<void>> = [];
 	const kept = found.filter(([stored, record]) => {
