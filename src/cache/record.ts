@@ -102,6 +102,20 @@ export const foreign = ({ statusText, headers, vary }: CacheRecord, { unkept, se
 	headerShown(statusText, params) !== statusText || headers.some(([name, value]) => unkept.has(name.toLowerCase()) || headerShown(value, params) !== value) || vary.some(([name, value]) => sensitive.has(name.toLowerCase()) || (value !== null && splitSensitive(withoutUserinfo(value), params).redacted !== value))
 	|| headers.some(([name, value]) => /^vary$/i.test(name) && (unmatchable.test(value) || varyNames(value, sensitive).some((named) => !vary.some(([kept]) => kept === named))));
 
+/** A record's value of a response header (lower-case `name`: `isRecord` keeps no other), or undefined. */
+const headerOf = (record: CacheRecord, name: string): string | undefined => record.headers.find(([each]) => each === name)?.[1];
+
+/**
+ * A record's freshness lifetime (s): its `lifetime`, never longer than its own headers make it, received when stored
+ * (`max-age`, `s-maxage` in a shared cache, `Expires` − `Date`): a record (another build's, a tampered store) may claim
+ * any (2^31 s with `stale-if-error=60` and no `max-age` was served for 68 years, past `maxStaleMs`; its `ttl` said it fresh).
+ * What its limit (`limitOf`) and the `ttl` of its stale answer (serve.ts) count from.
+ */
+export const freshFor = (record: CacheRecord, shared: boolean): number => {
+	const headers = { get: (name: string) => headerOf(record, name) };
+	return Math.min(record.lifetime, lifetimeOf(headers, directives(headers.get('cache-control')), record.storedAt, shared, record.born));
+};
+
 /**
  * The last moment a record's copy may answer (epoch ms): its `until`, and never later than its own headers allow (a
  * record `write` did not give may hold any `until` and `lifetime`): with a valid `stale-if-error`, which overrides `maxStaleMs` both
@@ -109,11 +123,8 @@ export const foreign = ({ statusText, headers, vary }: CacheRecord, { unkept, se
  * another tab's); with `must-revalidate`, `proxy-revalidate` or, in a shared cache, `s-maxage`, only while fresh.
  */
 const limitOf = (record: CacheRecord, { maxStaleMs, shared }: CacheState): number => {
-	const headers = { get: (name: string) => record.headers.find(([each]) => each === name)?.[1] };
-	const own = directives(headers.get('cache-control'));
-	// Fresh no longer than its own headers make it, received when stored: a record may claim any `lifetime` (2^31 s with
-	// `stale-if-error=60` and no `max-age` was served for 68 years, past `maxStaleMs`).
-	const fresh = record.born + Math.min(record.lifetime, lifetimeOf(headers, own, record.storedAt, shared, record.born)) * 1000;
+	const own = directives(headerOf(record, 'cache-control'));
+	const fresh = record.born + freshFor(record, shared) * 1000;
 	const staleIfError = seconds(own.get('stale-if-error'));
 	return Math.min(record.until, staleIfError === undefined ? record.storedAt + maxStaleMs : fresh + staleIfError * 1000,
 		own.has('must-revalidate') || own.has('proxy-revalidate') || (shared && own.has('s-maxage')) ? fresh : Infinity);

@@ -1,6 +1,6 @@
 import type { PolicyCall } from '../core/policy.js';
 import { storageError } from '../core/part-store.js';
-import { readable, usable } from './record.js';
+import { freshFor, readable, usable } from './record.js';
 import { behind, type CacheState, type Read } from './state.js';
 import { outdated, pathOf } from './keys.js';
 import { varied } from './copy.js';
@@ -54,7 +54,8 @@ export const serve = async (cache: CacheState, call: PolicyCall, request: Reques
 			return undefined;
 		}
 
-		const stale = staleResponse(record, request.method, reason, now, pendingWrites);
+		// Its `ttl` from the freshness its own headers give (`freshFor`), not a `lifetime` the record claims past them.
+		const stale = staleResponse({ ...record, lifetime: freshFor(record, cache.shared) }, request.method, reason, now, pendingWrites);
 		// The copy is the deadline's answer from here on, as `cache:stale` tells: a run that ends before `fire` goes on is let go.
 		if (read) {
 			read.early = read.done = true;

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { createClient, memoryStore, type KeyValueStore } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { collect, copiedUrl, settle, t0 } from './cache-kit.js';
+import { answering, collect, copiedUrl, outcome, settle, t0 } from './cache-kit.js';
 
 /** A store whose `keys()` answers each key twice (a custom store over a log, or one listing two segments that overlap). */
 const doubling = (): KeyValueStore => {
@@ -40,5 +40,35 @@ describe('a custom store whose keys() answers a key twice', () => {
 		await settle();
 		expect(errors.filter(({ operation }) => operation === 'decode').length).toBe(1);
 		api.close();
+	});
+});
+
+describe('a stored record read back whose freshness lifetime its own headers do not give (another build\'s, a tampered store)', () => {
+	/** The stale answer 1 s after a copy with `headers` was stored, its record's `lifetime` then set to `lifetime`. */
+	const servedWith = async (name: string, headers: Record<string, string>, lifetime: number): Promise<string> => {
+		const records = new Map<string, unknown>();
+		const { api, clock, state } = answering(name, records);
+		state.answer = { body: 'v1', headers };
+		await api.get(copiedUrl).text();
+		await expect.poll(() => records.size).toBe(1);
+		const [[key, record]] = [...records] as Array<[string, Record<string, unknown>]>;
+		records.set(key, { ...record, lifetime });
+		clock.advance(1000);
+		state.down = true;
+		const seen = await outcome(api);
+		api.close();
+		return seen;
+	};
+
+	it('no freshness in its headers, 2^31 s claimed: served stale (ttl=-1), not fresh for 68 years (ttl=2147483647)', async () => {
+		expect(await servedWith('h38-lifetime-none', {}, 2 ** 31)).toBe('steadfetch; hit; ttl=-1; detail=network v1');
+	});
+
+	it('max-age=60, 2^31 s claimed: ttl=59 (what max-age gives)', async () => {
+		expect(await servedWith('h38-lifetime-maxage', { 'cache-control': 'max-age=60' }, 2 ** 31)).toBe('steadfetch; hit; ttl=59; detail=network v1');
+	});
+
+	it('neighbour: a lifetime under what its headers give stands (max-age=60, 10 s claimed: ttl=9)', async () => {
+		expect(await servedWith('h38-lifetime-under', { 'cache-control': 'max-age=60' }, 10)).toBe('steadfetch; hit; ttl=9; detail=network v1');
 	});
 });
