@@ -1,5 +1,9 @@
 import type { PartStore } from '../core/part-store.js';
+import type { World } from '../core/world.js';
 import type { LastCopy } from './copy-plan.js';
+
+/** What the view keeps of a key's last copy with a validator (`LastCopy['copied']`), the world it was stored in and its path (`pathOf`). */
+export type Copied = NonNullable<LastCopy['copied']> & { readonly world: World; readonly path: string };
 
 /**
  * The view of the keys of the stored copies, kept in memory (no index in the store) and shared by the
@@ -25,7 +29,7 @@ export class View {
 	/** Copies stored since the store was last listed. */
 	#since = 0;
 	/** What each key's last copy was (its `signature`), and until when an unchanged answer is not copied again. */
-	readonly #copiedAs = new Map<string, NonNullable<LastCopy['copied']>>();
+	readonly #copiedAs = new Map<string, Copied>();
 	/** The clears noted for the name and store (src/core/world.ts `Worlds.clears`: another tab's too), and how many `last` has seen. */
 	readonly #worlds: { readonly clears: number };
 	#clears = 0;
@@ -118,12 +122,23 @@ export class View {
 			}
 		}
 
-		const at = this.#order.get(stored);
+		let at = this.#order.get(stored);
+		const copied = this.#copiedAs.get(stored);
+		if (at !== undefined && copied && !copied.world.current('cache', copied.path)) {
+			// A removal of its path (or a clear) was noted since it was stored: another client of the name and store (another
+			// tab's `cache.delete`) removed it. As after a clear: the copy may be gone, no reason to skip a new one.
+			this.#copiedAs.delete(stored);
+			this.#order.set(stored, at = 0);
+		}
+
 		return at === undefined ? undefined : { at, copied: this.#copiedAs.get(stored) };
 	}
 
-	/** A copy was stored under `stored` at `now`; `copied`: its signature and until when an unchanged answer is not copied again (see `copyPlan`). */
-	stored(stored: string, now: number, copied: LastCopy['copied']): void {
+	/**
+	 * A copy was stored under `stored` at `now`; `copied`: its signature and until when an unchanged answer is not copied
+	 * again (see `copyPlan`), kept while its `world` (the write's) is current for its `path`.
+	 */
+	stored(stored: string, now: number, copied: Copied | undefined): void {
 		this.touch(stored, now);
 		this.#since++;
 		if (copied === undefined) {

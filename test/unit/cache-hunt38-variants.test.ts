@@ -72,3 +72,25 @@ describe('a stored record read back whose freshness lifetime its own headers do 
 		expect(await servedWith('h38-lifetime-under', { 'cache-control': 'max-age=60' }, 10)).toBe('steadfetch; hit; ttl=9; detail=network v1');
 	});
 });
+
+describe('an unchanged answer after another client of the name removed the copy', () => {
+	it('cache.delete() through another client (same name and store): the next unchanged answer is stored again', async () => {
+		const records = new Map<string, unknown>();
+		const a = answering('h38-unchanged-delete', records);
+		const b = answering('h38-unchanged-delete', records);
+		const headers = { 'cache-control': 'max-age=60', etag: '"e1"' };
+		a.state.answer = { body: 'v1', headers };
+		await a.api.get(copiedUrl).text();
+		await expect.poll(() => records.size).toBe(1);
+		await b.api.cache.delete(copiedUrl);
+		expect(records.size).toBe(0);
+		a.clock.advance(5000);
+		await a.api.get(copiedUrl).text();
+		await settle();
+		a.clock.advance(1000);
+		a.state.down = true;
+		expect(await outcome(a.api)).toBe('steadfetch; hit; ttl=59; detail=network v1');
+		a.api.close();
+		b.api.close();
+	});
+});
