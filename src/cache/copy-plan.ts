@@ -162,10 +162,17 @@ const timingOf = (headers: HeaderReader, own: ReadonlyMap<string, string>, now: 
 };
 
 /**
+ * Whether an answer allows no copy, and drops the last (the plan's step 2): `no-store`, `no-cache`, a Vary no request is
+ * matched against (`unmatchable`, or a `Referer` the request cannot show: `unshown`), `private` in a shared cache.
+ */
+const forbids = (request: CopyRequest, { headers, vary = headers.get('vary') }: CopyResponse, own: ReadonlyMap<string, string>, rules: CopyRules): boolean =>
+	own.has('no-store') || own.has('no-cache') || unmatchable.test(vary ?? '') || request.unshown === true || (rules.shared && own.has('private'));
+
+/**
  * The stale cache's copy decision (RFC 9111 §3 and §4.2, RFC 5861), a pure function of plain inputs;
  * its callers only carry it out (copy.ts). In this order:
  * 1. only a 200 or 203 is copied (another success but a 206 — a 204, a 202 — drops the last copy known under its key:
- *    the caller was told newer news), and never a request's with credentials in a shared cache;
+ *    the caller was told newer news; a 304 drops it when it allows no copy, as in 2), and never a request's with credentials in a shared cache;
  * 2. an answer `no-store`, `no-cache` (never servable without validation), `Vary: *` (or a member that is no
  *    field name: `x y`, or a `Referer` the browser sends for the page that the request cannot show: `unshown`), or `private`
  *    in a shared cache is not copied and the last copy under its key goes (`drop`);
@@ -185,6 +192,12 @@ const timingOf = (headers: HeaderReader, own: ReadonlyMap<string, string>, now: 
  */
 export const copyPlan = (request: CopyRequest, response: CopyResponse, lastCopy: LastCopy | undefined, now: number, rules: CopyRules): CopyPlan => {
 	const { status, headers } = response;
+	// A 304 (the app's own conditional request) updates the stored copy's headers (RFC 9111 §4.3.4): one that allows no copy
+	// drops it, as step 2 (`forbids`); any other leaves it (a request with credentials in a shared cache has no key: nothing to drop).
+	if (status === 304) {
+		return !(request.credentials && rules.shared) && forbids(request, response, directives(headers.get('cache-control')), rules) ? skip('forbidden', true) : skip('status');
+	}
+
 	if (!copyable(status)) {
 		return skip('status', supersedes(status) && lastCopy !== undefined);
 	}
@@ -195,8 +208,7 @@ export const copyPlan = (request: CopyRequest, response: CopyResponse, lastCopy:
 
 	const cacheControl = headers.get('cache-control');
 	const own = directives(cacheControl);
-	const { vary = headers.get('vary') } = response;
-	if (own.has('no-store') || own.has('no-cache') || unmatchable.test(vary ?? '') || request.unshown || (rules.shared && own.has('private'))) {
+	if (forbids(request, response, own, rules)) {
 		return skip('forbidden', true);
 	}
 

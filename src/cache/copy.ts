@@ -17,9 +17,9 @@ const unknownCopy = { at: 0 };
  */
 export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, response: Response, read?: Read): Copy | undefined => {
 	const { view } = cache;
-	// The key is made only for a status the plan may copy or drop the last copy for (it may cost digests); none for a request with
+	// The key is made only for a status the plan may copy or drop the last copy for (a 304 too: it may allow no copy; it may cost digests); none for a request with
 	// credentials in a shared cache (keys.ts).
-	const found = !copyable(response.status) && !supersedes(response.status) ? undefined : read?.request === request && typeof read.key === 'string' ? read.key : cache.key.of(request, call.identity);
+	const found = !copyable(response.status) && !supersedes(response.status) && response.status !== 304 ? undefined : read?.request === request && typeof read.key === 'string' ? read.key : cache.key.of(request, call.identity);
 	const now = cache.context.clock.now();
 	const last = typeof found === 'string' ? view.last(found) : undefined;
 	// A key with no copy known (a never-seen URL: the plan reads each header it may) has its answer's headers read in one pass,

@@ -3,8 +3,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createClient, memoryStore, type KeyValueStore } from '../../src/entries/index.js';
+import { copyPlan } from '../../src/cache/copy-plan.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { answering, collect, copiedUrl, outcome, settle, t0 } from './cache-kit.js';
+import { afterNewer, answering, collect, copiedUrl, outcome, settle, t0 } from './cache-kit.js';
 
 /** A store whose `keys()` answers each key twice (a custom store over a log, or one listing two segments that overlap). */
 const doubling = (): KeyValueStore => {
@@ -92,5 +93,42 @@ describe('an unchanged answer after another client of the name removed the copy'
 		expect(await outcome(a.api)).toBe('steadfetch; hit; ttl=59; detail=network v1');
 		a.api.close();
 		b.api.close();
+	});
+});
+
+describe('a 304 to the app\'s own conditional request updates the stored copy (RFC 9111 §4.3.4)', () => {
+	const conditional = { requestHeaders: { 'if-none-match': '"e1"' } };
+
+	it('one that says no-store drops the copy: a later failure is no stale v1 (as a 200 saying no-store drops it)', async () => {
+		expect(await afterNewer('h38-304-nostore', { body: null, status: 304, headers: { 'cache-control': 'no-store' } }, conditional)).toEqual(['HTTPError', 'NetworkError']);
+	});
+
+	it('one that says no-cache drops it too', async () => {
+		expect(await afterNewer('h38-304-nocache', { body: null, status: 304, headers: { 'cache-control': 'no-cache' } }, conditional)).toEqual(['HTTPError', 'NetworkError']);
+	});
+
+	it('after a reload (the copy found in the store, not in the view)', async () => {
+		expect(await afterNewer('h38-304-reload', { body: null, status: 304, headers: { 'cache-control': 'no-store' } }, { ...conditional, reload: true })).toEqual(['HTTPError', 'NetworkError']);
+	});
+
+	it('neighbour: one that allows a copy leaves it (served on a later failure)', async () => {
+		const [seen, after] = await afterNewer('h38-304-keep', { body: null, status: 304, headers: { 'cache-control': 'max-age=600' } }, conditional);
+		expect([seen, after.replace(/ttl=-?\d+/, 'ttl')]).toEqual(['HTTPError', 'steadfetch; hit; ttl; detail=network v1']);
+	});
+});
+
+describe('copyPlan of a 304 (pure)', () => {
+	const rules = { shared: false, maxStaleMs: 86_400_000, maxBodyBytes: 1000 };
+	const plan = (headers: Record<string, string>, { credentials = false, shared = false } = {}) =>
+		copyPlan({ headers: new Headers(), credentials }, { status: 304, headers: new Headers(headers) }, { at: 0 }, t0, { ...rules, shared });
+
+	it.each([
+		['no-store: forbidden, the last copy goes', { 'cache-control': 'no-store' }, {}, { store: false, why: 'forbidden', drop: true }],
+		['Vary: *: forbidden, the last copy goes', { vary: '*' }, {}, { store: false, why: 'forbidden', drop: true }],
+		['private in a shared cache: forbidden, the last copy goes', { 'cache-control': 'private' }, { shared: true }, { store: false, why: 'forbidden', drop: true }],
+		['max-age=60: status, the last copy stays', { 'cache-control': 'max-age=60' }, {}, { store: false, why: 'status', drop: false }],
+		['no-store to a request with credentials in a shared cache (no key): status, nothing dropped', { 'cache-control': 'no-store' }, { credentials: true, shared: true }, { store: false, why: 'status', drop: false }],
+	] as const)('%s', (_, headers, options, expected) => {
+		expect(plan(headers, options)).toEqual(expected);
 	});
 });
