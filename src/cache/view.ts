@@ -162,15 +162,17 @@ export class View {
 	/**
 	 * List the store — copies other tabs or isolates wrote count, those they removed go from the view —
 	 * and past `max` (the client's `maxEntries`) remove the least recently used, a quarter of `max` more (so the store
-	 * is listed about once per `max / 4` new copies, not per copy).
+	 * is listed about once per `max / 4` new copies, not per copy). A listing that fails leaves the view as it was.
 	 */
 	async evict(max: number): Promise<void> {
 		this.#evicting = true;
 		this.#since = 0;
-		const found = (await this.#store.keys()).filter((stored) => stored.startsWith('r:'));
+		// A listing that failed (a `storage:error`) is no listing: what the view knows stays (an empty one would forget every
+		// copy, and no deadline would be armed for them); those past `max` still go.
+		const found = (await this.#store.keys(true).catch(() => undefined))?.filter((stored) => stored.startsWith('r:'));
 		this.#listed = true;
-		const unknown = found.filter((stored) => !this.#order.has(stored));
-		if (unknown.length > 0 || found.length !== this.#order.size) {
+		const unknown = found?.filter((stored) => !this.#order.has(stored));
+		if (found && unknown && (unknown.length > 0 || found.length !== this.#order.size)) {
 			this.#reconcile(found, unknown);
 		}
 

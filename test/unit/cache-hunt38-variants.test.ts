@@ -132,3 +132,38 @@ describe('copyPlan of a 304 (pure)', () => {
 		expect(plan(headers, options)).toEqual(expected);
 	});
 });
+
+describe('a listing of the store that fails (keys() rejects once) leaves the client\'s view of its copies', () => {
+	it('a copy it stored still answers the networkTimeoutMs deadline (detail=slow), not the slow origin', async () => {
+		const inner = memoryStore('h38-keys-fail');
+		let failKeys = false;
+		const store: KeyValueStore = { ...inner, keys: async () => (failKeys ? Promise.reject(new Error('listing failed')) : inner.keys()) };
+		let hold: Promise<void> | undefined;
+		let release = (): void => {};
+		const api = createClient({
+			name: 'h38-keys-fail', clock: new ManualClock(t0), store: () => store, retry: 0, breaker: false, storageTimeoutMs: 200,
+			staleCache: { maxEntries: 4, networkTimeoutMs: 40 },
+			fetch: (async (request: Request) => {
+				await hold;
+				return new Response(`v ${new URL(request.url).pathname}`, { headers: { 'cache-control': 'max-age=60' } });
+			}) as typeof fetch,
+		});
+		const errors = collect(api, 'storage:error');
+		await api.get('https://a.test/a').text();
+		await expect.poll(async () => (await inner.keys()).length).toBe(1);
+		failKeys = true;
+		await api.get('https://a.test/b').text(); // Its write lists the store again (maxEntries / 4 copies since): the listing fails.
+		await expect.poll(() => errors.some(({ operation }) => operation === 'keys')).toBe(true);
+		await settle();
+		failKeys = false;
+		hold = new Promise((resolve) => {
+			release = resolve;
+		});
+		const answer = api.get('https://a.test/a').then(async (response) => `${response.headers.get('cache-status')} ${await response.text()}`);
+		const seen = await Promise.race([answer, new Promise<string>((resolve) => setTimeout(() => resolve('still waiting after 5 s'), 5000))]);
+		release();
+		await answer;
+		expect(seen).toBe('steadfetch; hit; ttl=60; detail=slow v /a');
+		api.close();
+	});
+});
