@@ -128,7 +128,8 @@ export class View {
 			// A removal of its path (or a clear) was noted since it was stored: another client of the name and store (another
 			// tab's `cache.delete`) removed it. As after a clear: the copy may be gone, no reason to skip a new one.
 			this.#copiedAs.delete(stored);
-			this.#order.set(stored, at = 0);
+			at = 0;
+			this.#order.set(stored, at);
 		}
 
 		return at === undefined ? undefined : { at, copied: this.#copiedAs.get(stored) };
