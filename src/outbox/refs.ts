@@ -311,12 +311,24 @@ export const substitute = (parts: { url: string; headers: Record<string, string>
 		// the placeholders' (ASCII) stays as it is; a value goes in as its UTF-8 bytes. A multipart body's file parts (those
 		// whose head names a `filename`, outside its quoted names: a field named `a; filename=b` is text) are never read: replayed
 		// byte-identical (API.md "Files"), only its text fields take values.
+		// A text field takes a value as FormData serializes one (the multipart/form-data encoding): its line breaks CR LF, and
+		// in its name (the part's head) those and quotes escaped (`%0D%0A`, `%22`): a server's value never breaks the part.
 		const text = byteText(new Uint8Array(body));
 		const form = /^application\/x-www-form-urlencoded\b/i.test(type);
 		const boundary = /^multipart\/form-data\b.*;\s*boundary="?([^";\s]+)/i.exec(type)?.[1];
 		const delimiter = `--${boundary}`;
-		const result = (boundary ? text.split(delimiter) : [text]).map((part) => boundary && /;\s*filename\*?=/i.test(part.slice(0, part.indexOf('\r\n\r\n')).replace(/"[^"]*"/g, '')) ? part
-			: inText(part, (value) => byteText(new TextEncoder().encode(form ? uriEncoded(value) : value)), true)!).join(delimiter);
+		const utf8 = (value: string): string => byteText(new TextEncoder().encode(value));
+		const lines = (value: string): string => value.replace(/\r\n|\r|\n/g, '\r\n');
+		const named = (value: string): string => lines(value).replace(/\r/g, '%0D').replace(/\n/g, '%0A').replace(/"/g, '%22');
+		const result = (boundary ? text.split(delimiter) : [text]).map((part) => {
+			const end = boundary ? part.indexOf('\r\n\r\n') : -1;
+			if (boundary && /;\s*filename\*?=/i.test(part.slice(0, end).replace(/"[^"]*"/g, ''))) {
+				return part;
+			}
+
+			return end < 0 ? inText(part, (value) => utf8(form ? uriEncoded(value) : boundary ? lines(value) : value), true)!
+				: inText(part.slice(0, end), (value) => utf8(named(value)), true)! + inText(part.slice(end), (value) => utf8(lines(value)), true)!;
+		}).join(delimiter);
 		if (result !== text) {
 			body = Uint8Array.from(result, (char) => char.charCodeAt(0)).buffer;
 		}
