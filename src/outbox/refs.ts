@@ -141,7 +141,8 @@ export class Refs {
 	 * This client's placeholders in a call's URL (with its `searchParams`), `idempotencyKey`, headers (the client's
 	 * `defaults`, the call's, a `Request` input's: every header the request is made with), `json`
 	 * (as `stringify`, the client's `stringifyJson`, writes it: a value `JSON.stringify` refuses, a BigInt, may
-	 * be the app's to serialize) and a text body (a string, `URLSearchParams`, a FormData's names and string values),
+	 * be the app's to serialize), a text body (a string, `URLSearchParams`, a FormData's names and string values) and a
+	 * `Blob` body's type (its Content-Type),
 	 * with what each stands for; none without a `ref()` made.
 	 */
 	in(call: PolicyCall, href: string | undefined, defaults?: unknown, stringify: (value: unknown) => string = JSON.stringify): Map<string, Made> {
@@ -154,7 +155,9 @@ export class Refs {
 		let text: string;
 		try {
 			// A FormData's file parts by their field and file names (`inFiles`: refused there, never replaced).
-			const form = body instanceof FormData ? [...body].map(([name, value]) => [name, typeof value === 'string' ? value : value.name]) : (typeof body === 'string' || body instanceof URLSearchParams) && `${body}`;
+			// A Blob body's type too: it is the request's Content-Type (unless the call gives one), a header as any other.
+			const form = body instanceof FormData ? [...body].map(([name, value]) => [name, typeof value === 'string' ? value : value.name])
+				: typeof body === 'string' || body instanceof URLSearchParams ? `${body}` : body instanceof Blob && body.type;
 			const given = [defaults, headers, call.input instanceof Request && call.input.headers, form].map((each) => each instanceof Headers ? [...each] : each);
 			text = `${href} ${call.idempotencyKey} ${JSON.stringify(given)} ${json === undefined ? '' : stringify(json)}`;
 		} catch {

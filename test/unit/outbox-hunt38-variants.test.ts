@@ -43,3 +43,55 @@ describe('a dependent\'s FormData text fields take a parent\'s value with quotes
 		}
 	});
 });
+
+describe('a placeholder of outbox.ref() in a body\'s type (neighbours of a FormData file part\'s names, the thirty-sixth hunt)', () => {
+	const setup = (name: string) => {
+		const store = memoryStore(name);
+		const wire = offlineFetch(
+			(request) => request.method === 'POST' ? Response.json({ id: 'v1' }, { status: 201 }) : new Response(null, { status: 204 }),
+			(request) => `${request.method} ${new URL(request.url).pathname} ${request.headers.get('content-type')}`,
+		);
+		const make = () => createClient({ name, store: () => store, fetch: wire.fetch, retry: 0, breaker: false, staleCache: false, baseUrl: 'https://api.test/', outbox: outbox() });
+		return { ...wire, make };
+	};
+
+	it('a Blob body\'s type is its Content-Type: of an entry delivered, the value goes out in it', async () => {
+		const { sent, net, make } = setup('hunt38-outbox-blob-type-delivered');
+		const api = make();
+		try {
+			const parent = await queued(api.post('todos', { json: { title: 'a' } }));
+			const ref = api.outbox.ref(parent, '/id');
+			net.offline = false;
+			expect(await api.outbox.flush()).toMatchObject({ sent: 1 });
+			await api.put('todos/1/photo', { body: new Blob(['x'], { type: `image/x-${ref}` }) });
+			// Before: 'PUT /todos/1/photo image/x-steadfetch-ref-…-0', the placeholder as written.
+			expect(sent).toEqual(['POST /todos application/json', 'PUT /todos/1/photo image/x-v1']);
+		} finally {
+			api.close();
+		}
+	});
+
+	it('of an entry pending, the write waits for it and any tab (a reload) replays it with the value', async () => {
+		const { sent, net, make } = setup('hunt38-outbox-blob-type-pending');
+		const api = make();
+		let id: string;
+		try {
+			const parent = await queued(api.post('todos', { json: { title: 'a' } }));
+			id = await queued(api.put('todos/1/photo', { body: new Blob(['x'], { type: `image/x-${api.outbox.ref(parent, '/id')}` }) }));
+			// Before: no dependsOn (queued as any write).
+			expect((await api.outbox.list()).find((entry) => entry.id === id)?.dependsOn).toEqual([parent]);
+		} finally {
+			api.close();
+		}
+
+		const reloaded = make();
+		try {
+			net.offline = false;
+			expect(await reloaded.outbox.flush()).toMatchObject({ sent: 2, dead: 0 });
+			// Before: 'PUT /todos/1/photo image/x-steadfetch-ref-…-0' from the reloaded client, which made no ref().
+			expect(sent).toEqual(['POST /todos application/json', 'PUT /todos/1/photo image/x-v1']);
+		} finally {
+			reloaded.close();
+		}
+	});
+});
