@@ -154,9 +154,9 @@ export class Refs {
 		const { headers, json, body } = call.options as { headers?: unknown; json?: unknown; body?: unknown };
 		let text: string;
 		try {
-			// A FormData's file parts by their field and file names (`inFiles`: refused there, never replaced).
+			// A FormData's file parts by their field and file names and types (`inFiles`: refused there, never replaced).
 			// A Blob body's type too: it is the request's Content-Type (unless the call gives one), a header as any other.
-			const form = body instanceof FormData ? [...body].map(([name, value]) => [name, typeof value === 'string' ? value : value.name])
+			const form = body instanceof FormData ? [...body].map(([name, value]) => typeof value === 'string' ? [name, value] : [name, value.name, value.type])
 				: typeof body === 'string' || body instanceof URLSearchParams ? `${body}` : body instanceof Blob && body.type;
 			const given = [defaults, headers, call.input instanceof Request && call.input.headers, form].map((each) => each instanceof Headers ? [...each] : each);
 			text = `${href} ${call.idempotencyKey} ${JSON.stringify(given)} ${json === undefined ? '' : stringify(json)}`;
@@ -168,11 +168,11 @@ export class Refs {
 	}
 
 	/**
-	 * This client's placeholders in the field and file names of a FormData body's file parts: a file part is replayed
-	 * byte-identical, its head included (API.md "Files"), so a placeholder there could never be replaced (the call's `InvalidRequestError`).
+	 * This client's placeholders in the field and file names and the types (its `Content-Type`) of a FormData body's file parts: a
+	 * file part is replayed byte-identical, its head included (API.md "Files"), so a placeholder there could never be replaced (the call's `InvalidRequestError`).
 	 */
 	inFiles(body: unknown): Map<string, Made> {
-		const files = body instanceof FormData ? [...body].flatMap(([name, value]) => typeof value === 'string' ? [] : [name, value.name]) : [];
+		const files = body instanceof FormData ? [...body].flatMap(([name, value]) => typeof value === 'string' ? [] : [name, value.name, value.type]) : [];
 		return this.#scan(files.join(' '), new Map());
 	}
 

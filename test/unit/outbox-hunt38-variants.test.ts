@@ -95,3 +95,27 @@ describe('a placeholder of outbox.ref() in a body\'s type (neighbours of a FormD
 		}
 	});
 });
+
+describe('a placeholder of outbox.ref() in a FormData file part\'s type (its Content-Type line, replayed byte for byte)', () => {
+	it.each([['pending', false], ['delivered', true]])('of an entry %s: an InvalidRequestError before any I/O, nothing queued or sent', async (state, delivered) => {
+		const name = `hunt38-outbox-file-type-${state}`;
+		const store = memoryStore(name);
+		const { fetch, sent, net } = offlineFetch();
+		const api = createClient({ name, store: () => store, fetch, retry: 0, breaker: false, staleCache: false, baseUrl: 'https://api.test/', outbox: outbox() });
+		try {
+			const parent = await queued(api.post('todos', { json: { title: 'a' } }));
+			const ref = api.outbox.ref(parent, '/id');
+			net.offline = !delivered;
+			await api.outbox.flush();
+			const form = new FormData();
+			form.append('photo', new File(['bytes'], 'a.bin', { type: `image/x-${ref}` }));
+			const outcome = await api.post('uploads', { body: form }).then(() => 'sent', (error: { code?: string }) => error.code);
+			net.offline = false;
+			await api.outbox.flush();
+			// Before: 'QUEUED' (pending) or 'sent' (delivered), the upload sent with the placeholder as written.
+			expect([outcome, sent, await api.outbox.size()]).toEqual(['INVALID_REQUEST', ['POST /todos'], 0]);
+		} finally {
+			api.close();
+		}
+	});
+});
