@@ -204,6 +204,8 @@ export class Pass {
 			return this.#block(scope); // Nobody known is signed in (see `signedIn`): its entries wait, untouched.
 		}
 
+		queue.replayingFor = who; // A clear of this identity ends the pass, also once it signed out (`Queue#clear`).
+
 		const identity = await queue.digest(who);
 		const known = queue.laneOf(id, key);
 		if (known && known !== `${scope} ${identity}`) {

@@ -221,6 +221,11 @@ export class Queue {
 	/** Whether this client's pass has the lock now: its claims tell what is in flight. */
 	#locked = false;
 	#abort: AbortController | undefined;
+	/**
+	 * Whose entry this client's pass under way replays: the identity it read for it (`Pass#entry`), which stays that of the
+	 * replay in flight after a sign-out. A clear of that identity ends the pass (`#clear`), whoever is signed in by then.
+	 */
+	replayingFor: string | undefined;
 	/** The `onConflict` waits of first attempts queued at their deadline (early.ts), each its own controller (workerd): ended as a pass's. */
 	readonly waits = new Set<AbortController>();
 	/** Passes, revivals, removals and supersessions under way: removed ids are kept while any is. */
@@ -1016,6 +1021,7 @@ export class Queue {
 				return await task({ current, signal: abort.signal });
 			} finally {
 				this.#locked = false;
+				this.replayingFor = undefined;
 			}
 		}));
 	}
@@ -1383,7 +1389,7 @@ export class Queue {
 
 	/**
 	 * Remove every entry (or one identity's) under the drain's lock, ending the replay under way here
-	 * first (of that identity's, when one is given: the current one's) (in workerd the pass may be another request's: it only stops writing). Resolves once the
+	 * first (of that identity's, when one is given: the current one's, or the replay's own once its user signed out) (in workerd the pass may be another request's: it only stops writing). Resolves once the
 	 * store confirmed every removal (its listing, each record read to tell whose it is, each delete),
 	 * else rejects. `told`: given the digest of the identity cleared (`undefined`: all) before any removal.
 	 */
@@ -1414,14 +1420,20 @@ export class Queue {
 		// them (an entry it removed is never delivered): a pointer asked of the current one's entry as it is delivered counts.
 		who ?? this.#asked.clear();
 		this.context.cleared('outbox', who); // And work that started before (its `world`): an early write's attempt.
-		// The pass under way is the current identity's (a replay goes out only under its own): another's clear
-		// leaves it (its world tells that identity's work apart), its replay in flight and what it writes.
-		if (who === undefined || who === this.context.identity()) {
+		// Another identity's clear leaves the current one's work (its world tells that identity's work apart), and the pass
+		// under way with its replay in flight and what it writes, unless that replay is the cleared identity's (`replayingFor`:
+		// it signed out as its write was in flight, the usual logout): ended too, not waited for at the drain's lock below
+		// until the origin answers or the replay times out (its world writes nothing of it back).
+		const current = who === undefined || who === this.context.identity();
+		if (current) {
 			this.#epoch++;
-			if (!drainOfAnotherRequest()) {
-				this.#abort?.abort(new DOMException('The outbox was cleared', 'AbortError'));
-			}
+		}
 
+		if ((current || who === this.replayingFor) && !drainOfAnotherRequest()) {
+			this.#abort?.abort(new DOMException('The outbox was cleared', 'AbortError'));
+		}
+
+		if (current) {
 			this.#end();
 		}
 
