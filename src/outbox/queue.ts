@@ -1389,7 +1389,8 @@ export class Queue {
 
 	/**
 	 * Remove every entry (or one identity's) under the drain's lock, ending the replay under way here
-	 * first (of that identity's, when one is given: the current one's, or the replay's own once its user signed out) (in workerd the pass may be another request's: it only stops writing). Resolves once the
+	 * first, and those of the other clients of the name and store here (of that identity's, when one is given: the current
+	 * one's, or the replay's own once its user signed out) (in workerd the pass may be another request's: it only stops writing). Resolves once the
 	 * store confirmed every removal (its listing, each record read to tell whose it is, each delete),
 	 * else rejects. `told`: given the digest of the identity cleared (`undefined`: all) before any removal.
 	 */
@@ -1423,14 +1424,18 @@ export class Queue {
 		// Another identity's clear leaves the current one's work (its world tells that identity's work apart), and the pass
 		// under way with its replay in flight and what it writes, unless that replay is the cleared identity's (`replayingFor`:
 		// it signed out as its write was in flight, the usual logout): ended too, not waited for at the drain's lock below
-		// until the origin answers or the replay times out (its world writes nothing of it back).
+		// until the origin answers or the replay times out (its world writes nothing of it back). So is the pass of another
+		// client of the name and store here (`#peers`: an `extend()`ed one with an identity of its own) replaying what it removes.
 		const current = who === undefined || who === this.context.identity();
 		if (current) {
 			this.#epoch++;
 		}
 
-		if ((current || who === this.replayingFor) && !drainOfAnotherRequest()) {
-			this.#abort?.abort(new DOMException('The outbox was cleared', 'AbortError'));
+		for (const peer of drainOfAnotherRequest() ? [] : this.#peers) {
+			const queue = peer.deref();
+			if (queue && (current && queue === this || who === undefined || who === queue.replayingFor)) {
+				queue.#abort?.abort(new DOMException('The outbox was cleared', 'AbortError'));
+			}
 		}
 
 		if (current) {

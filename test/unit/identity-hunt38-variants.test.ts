@@ -52,3 +52,27 @@ describe('clear({ identity }) of the user who signed out while his replay is in 
 		api.close();
 	});
 });
+
+describe('a clear through one client of an extend() family while another\'s replay is in flight', () => {
+	it.each([
+		['clear()', undefined],
+		['clear({ identity: \'bob\' })', { identity: 'bob' }],
+	])('the parent\'s %s ends its child\'s replay of bob\'s write and resolves at once, never waiting for the origin\'s answer', async (_how, options) => {
+		const parent = kit.make({ name: `h38-${crypto.randomUUID()}`, identity: () => 'alice', outbox: outbox(), timeout: 60_000 } as never) as Outboxed;
+		const child = parent.extend({ identity: () => 'bob' }) as Outboxed;
+		const path = `/held-${crypto.randomUUID()}`;
+		const { flushed, open } = await replayHeld(child, path);
+		let cleared = false;
+		const clearing = parent.clear(options).then(() => {
+			cleared = true;
+		});
+		// Before: still pending (it waited for the drain's lock, held by the child's pass until the origin answered or it timed out).
+		await expect.poll(() => cleared, { timeout: 3_000 }).toBe(true);
+		open();
+		await clearing;
+		await flushed;
+		expect([await child.outbox.list(), kit.hits(path)]).toEqual([[], 1]);
+		parent.close();
+		child.close();
+	});
+});

@@ -111,7 +111,8 @@ describe.each([['with Web Locks', false], ['without Web Locks (as workerd)', tru
 		['a second createClient of the name and store', () => h.make()],
 	])('discard(id) or clear() through another client of the name (%s) during a replay in flight: its failure writes nothing back', async (_how, other) => run(async () => {
 		type Api = ReturnType<Harness['make']>;
-		for (const remove of [async (api: Api, id: string) => other(api).outbox.discard(id), async (api: Api) => other(api).clear()]) {
+		// A clear through an `extend()`ed client ends the replay in flight, as one through the client itself does: it never reaches the origin.
+		for (const [remove, ends] of [[async (api: Api, id: string) => other(api).outbox.discard(id), false], [async (api: Api) => other(api).clear(), _how === 'extend()']] as const) {
 			const marker = `other-flight-${Math.random()}`;
 			const transport = gatedFetch(marker);
 			const api = h.make({ outbox: true, fetch: transport.fetch });
@@ -120,7 +121,7 @@ describe.each([['with Web Locks', false], ['without Web Locks (as workerd)', tru
 			await until(transport.reached);
 			const removing = remove(api, entry.id);
 			if (noLocks) {
-				await removing; // With Web Locks it waits for the drain's lock, which the replay holds.
+				await removing; // With Web Locks a discard (or a second createClient's clear) waits for the drain's lock, which the replay holds.
 			}
 
 			transport.open(); // the replay meets a 503
@@ -128,7 +129,7 @@ describe.each([['with Web Locks', false], ['without Web Locks (as workerd)', tru
 			await removing;
 			expect(await api.outbox.list()).toEqual([]); // before (without Web Locks): written back
 			await api.outbox.flush();
-			expect(h.state.hits.get(`${marker} mutate-attempts`)).toBe(1);
+			expect(h.state.hits.get(`${marker} mutate-attempts`)).toBe(ends ? undefined : 1);
 		}
 	}));
 
