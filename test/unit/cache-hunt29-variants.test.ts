@@ -5,15 +5,13 @@
  * never stores a secret, and never lets a store that fails or stalls fail or stall a call. Each test names its claim.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createClient } from '../../src/entries/core.js';
 import { createClient as createPreset, isStale, memoryStore, type StorageErrorEvent } from '../../src/entries/index.js';
-import { hedge } from '../../src/entries/hedge.js';
 import { serverQuota } from '../../src/rate-limit/headers.js';
+import { hedgedAfter } from '../helpers/hedge-pause.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { heldWrites, mapStore } from '../helpers/test-stores.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { next } from './cache-kit.js';
-import { held } from './counting-origin-kit.js';
 
 const t0 = 1_700_000_000_000;
 
@@ -22,30 +20,6 @@ afterEach(() => {
 });
 
 describe('hedge(): a 429\'s RateLimit fields pause the origin\'s hedges as its Retry-After does', () => {
-	/** Whether a call to the origin is hedged `laterMs` after a hedge of an earlier call was answered `status` with `headers` (see failover-hunt28-variants). */
-	const hedgedAfter = async (status: number, headers: Record<string, string>, laterMs: number): Promise<boolean> => {
-		const clock = new ManualClock(t0);
-		const { pending, fetch } = held();
-		const api = createClient({ clock, fetch, retry: 0, timeout: false, retryBudget: false, hedge: hedge({ delayMs: 30 }) } as never);
-		const hedged: string[] = [];
-		api.on('hedge', ({ url }) => hedged.push(new URL(url).pathname));
-		const first = api.get('https://api.test/first');
-		await waitFor(() => pending.length === 2, 'the first call\'s hedge');
-		pending[1]!.release(new Response('busy', { status, headers }));
-		pending[0]!.release(new Response('ok'));
-		await first.text();
-		clock.advance(laterMs);
-		const calls = [api.get('https://api.test/same'), api.get('https://other.test/other')];
-		await waitFor(() => hedged.includes('/other'), 'the other origin\'s hedge');
-		for (const each of pending.slice(2)) {
-			each.release(new Response('ok'));
-		}
-
-		expect(await Promise.all(calls.map(async (call) => call.text()))).toEqual(['ok', 'ok']);
-		api.close();
-		return hedged.includes('/same');
-	};
-
 	it.each([
 		['RateLimit-Reset: 20', 429, { 'ratelimit-remaining': '0', 'ratelimit-reset': '20' }],
 		['RateLimit-Reset as epoch seconds', 429, { 'ratelimit-reset': String(t0 / 1000 + 20) }],

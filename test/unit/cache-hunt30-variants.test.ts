@@ -6,13 +6,10 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isRecord } from '../../src/cache/record.js';
-import { createClient } from '../../src/entries/core.js';
 import { createClient as createPreset, type StorageErrorEvent } from '../../src/entries/index.js';
-import { hedge } from '../../src/entries/hedge.js';
 import { serverQuota } from '../../src/rate-limit/headers.js';
 import { resetMsOf } from '../../src/utils/runtime.js';
-import { waitFor } from '../helpers/wait-for.js';
-import { held } from './counting-origin-kit.js';
+import { hedgedAfter } from '../helpers/hedge-pause.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { mapStore } from '../helpers/test-stores.js';
 import { next } from './cache-kit.js';
@@ -127,68 +124,25 @@ describe('a quota reset given in epoch milliseconds is a time too (resetMsOf: on
 	});
 
 	it('hedge() reads it so too: a 429 whose X-RateLimit-Reset is 2 s ahead in epoch ms pauses the hedges 2 s, not 30', async () => {
-		const clock = new ManualClock(t0);
-		const { pending, fetch } = held();
-		const api = createClient({ clock, fetch, retry: 0, timeout: false, retryBudget: false, hedge: hedge({ delayMs: 30 }) } as never);
-		const hedged: string[] = [];
-		api.on('hedge', ({ url }) => hedged.push(new URL(url).pathname));
-		const first = api.get('https://api.test/first');
-		await waitFor(() => pending.length === 2, 'the first call\'s hedge');
-		pending[1]!.release(new Response('busy', { status: 429, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(t0 + 2000) } }));
-		pending[0]!.release(new Response('ok'));
-		await first.text();
-		clock.advance(2001);
-		const calls = [api.get('https://api.test/same'), api.get('https://other.test/other')];
-		await waitFor(() => hedged.includes('/other'), 'the other origin\'s hedge');
-		for (const each of pending.slice(2)) {
-			each.release(new Response('ok'));
-		}
-
-		expect(await Promise.all(calls.map(async (call) => call.text()))).toEqual(['ok', 'ok']);
 		// Before: false (the origin paused for retry.maxRetryAfter, 30 s, as for a reset 54,000 years ahead).
-		expect(hedged.includes('/same')).toBe(true);
-		api.close();
+		expect(await hedgedAfter(429, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(t0 + 2000) }, 2001)).toBe(true);
 	});
 });
 
 describe('hedge(): a 429 whose RateLimit lists several policies pauses the hedges until the spent one resets (as rateLimit() reads it)', () => {
-	/** Whether a call to the origin is hedged `laterMs` after a hedge of an earlier call was answered 429 with `headers` (see cache-hunt29-variants). */
-	const hedgedAfter = async (headers: Record<string, string>, laterMs: number): Promise<boolean> => {
-		const clock = new ManualClock(t0);
-		const { pending, fetch } = held();
-		const api = createClient({ clock, fetch, retry: 0, timeout: false, retryBudget: false, hedge: hedge({ delayMs: 30 }) } as never);
-		const hedged: string[] = [];
-		api.on('hedge', ({ url }) => hedged.push(new URL(url).pathname));
-		const first = api.get('https://api.test/first');
-		await waitFor(() => pending.length === 2, 'the first call\'s hedge');
-		pending[1]!.release(new Response('busy', { status: 429, headers }));
-		pending[0]!.release(new Response('ok'));
-		await first.text();
-		clock.advance(laterMs);
-		const calls = [api.get('https://api.test/same'), api.get('https://other.test/other')];
-		await waitFor(() => hedged.includes('/other'), 'the other origin\'s hedge');
-		for (const each of pending.slice(2)) {
-			each.release(new Response('ok'));
-		}
-
-		expect(await Promise.all(calls.map(async (call) => call.text()))).toEqual(['ok', 'ok']);
-		api.close();
-		return hedged.includes('/same');
-	};
-
 	it.each([
 		['structured form', { ratelimit: '"burst";r=0;t=2, "daily";r=500;t=86400' }],
 		['first form, a policy per field line', { ratelimit: 'limit=10, remaining=0, reset=2, limit=1000, remaining=500, reset=86400' }],
 		['the spent policy listed last', { ratelimit: '"daily";r=500;t=86400, "burst";r=0;t=2' }],
 	])('%s: the burst policy (0 left, 2 s) is the pause, not the daily one with requests left', async (_, headers) => {
-		expect(await hedgedAfter(headers, 1000)).toBe(false);
+		expect(await hedgedAfter(429, headers, 1000)).toBe(false);
 		// Before: false (paused for retry.maxRetryAfter, 30 s: the daily policy's reset, a day, was taken though its quota has 500 left).
-		expect(await hedgedAfter(headers, 2001)).toBe(true);
+		expect(await hedgedAfter(429, headers, 2001)).toBe(true);
 	});
 
 	it('neighbours that hold: a reset with no remaining said, and a Retry-After, still pause', async () => {
-		expect(await hedgedAfter({ 'x-ratelimit-reset': '20' }, 10_000)).toBe(false);
-		expect(await hedgedAfter({ ratelimit: '"burst";r=0;t=2', 'retry-after': '20' }, 10_000)).toBe(false);
-		expect(await hedgedAfter({ ratelimit: '"daily";r=500;t=86400, "burst";r=0;t=20' }, 10_000)).toBe(false);
+		expect(await hedgedAfter(429, { 'x-ratelimit-reset': '20' }, 10_000)).toBe(false);
+		expect(await hedgedAfter(429, { ratelimit: '"burst";r=0;t=2', 'retry-after': '20' }, 10_000)).toBe(false);
+		expect(await hedgedAfter(429, { ratelimit: '"daily";r=500;t=86400, "burst";r=0;t=20' }, 10_000)).toBe(false);
 	});
 });

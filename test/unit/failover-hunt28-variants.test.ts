@@ -12,7 +12,7 @@ import { failover } from '../../src/entries/failover.js';
 import { health } from '../../src/entries/health.js';
 import { hedge } from '../../src/entries/hedge.js';
 import { createClient as createPreset, memoryStore, outbox } from '../../src/entries/index.js';
-import { ManualClock } from '../helpers/manual-clock.js';
+import { hedgedAfter } from '../helpers/hedge-pause.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { held } from './counting-origin-kit.js';
 
@@ -21,33 +21,6 @@ afterEach(() => {
 });
 
 describe('hedge(): the pause an origin asks for is bounded as ky bounds it', () => {
-	/**
-	 * Whether a call to the origin is hedged `laterMs` (the client's clock) after a hedge of an earlier call was answered
-	 * `status` with `headers`: told by a call to another origin made with it, whose hedge is due with its own.
-	 */
-	const hedgedAfter = async (status: number, headers: Record<string, string>, laterMs: number, options: object = {}): Promise<boolean> => {
-		const clock = new ManualClock();
-		const { pending, fetch } = held();
-		const api = createClient({ clock, fetch, retry: 0, timeout: false, retryBudget: false, hedge: hedge({ delayMs: 30 }), ...options } as never);
-		const hedged: string[] = [];
-		api.on('hedge', ({ url }) => hedged.push(new URL(url).pathname));
-		const first = api.get('https://api.test/first');
-		await waitFor(() => pending.length === 2, 'the first call\'s hedge');
-		pending[1]!.release(new Response('busy', { status, headers }));
-		pending[0]!.release(new Response('ok'));
-		await first.text(); // The hedge's answer when it was a good one.
-		clock.advance(laterMs);
-		const calls = [api.get('https://api.test/same'), api.get('https://other.test/other')];
-		await waitFor(() => hedged.includes('/other'), 'the other origin\'s hedge');
-		for (const attempt of pending.slice(2)) {
-			attempt.release(new Response('ok'));
-		}
-
-		expect(await Promise.all(calls.map(async (call) => call.text()))).toEqual(['ok', 'ok']);
-		api.close();
-		return hedged.includes('/same');
-	};
-
 	it('a Retry-After of an hour, or an HTTP-date a year ahead, pauses the origin\'s hedges for retry.maxRetryAfter (30 s) at most', async () => {
 		// Before: false, false (no hedge to the origin for an hour, a year: up to 2^31 - 1 ms, 24.8 days).
 		expect(await hedgedAfter(503, { 'retry-after': '3600' }, 30_001)).toBe(true);

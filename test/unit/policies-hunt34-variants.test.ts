@@ -4,38 +4,7 @@
  * `X-RateLimit-Remaining` as much as `RateLimit`'s `r`), the longest reset it says kept.
  */
 import { describe, expect, it } from 'vitest';
-import { createClient } from '../../src/entries/core.js';
-import { hedge } from '../../src/entries/hedge.js';
-import { ManualClock } from '../helpers/manual-clock.js';
-import { waitFor } from '../helpers/wait-for.js';
-import { held } from './counting-origin-kit.js';
-
-/**
- * Whether a call to the origin is hedged `laterMs` (the client's clock) after a hedge of an earlier call was answered
- * `status` with `headers`: told by a call to another origin made with it, whose hedge is due with its own.
- */
-const hedgedAfter = async (status: number, headers: Record<string, string>, laterMs: number): Promise<boolean> => {
-	const clock = new ManualClock();
-	const { pending, fetch } = held();
-	const api = createClient({ clock, fetch, retry: 0, timeout: false, retryBudget: false, hedge: hedge({ delayMs: 30 }) } as never);
-	const hedged: string[] = [];
-	api.on('hedge', ({ url }) => hedged.push(new URL(url).pathname));
-	const first = api.get('https://api.test/first');
-	await waitFor(() => pending.length === 2, 'the first call\'s hedge');
-	pending[1]!.release(new Response('busy', { status, headers }));
-	pending[0]!.release(new Response('ok'));
-	await first.text();
-	clock.advance(laterMs);
-	const calls = [api.get('https://api.test/same'), api.get('https://other.test/other')];
-	await waitFor(() => hedged.includes('/other'), 'the other origin\'s hedge');
-	for (const attempt of pending.slice(2)) {
-		attempt.release(new Response('ok'));
-	}
-
-	expect(await Promise.all(calls.map(async (call) => call.text()))).toEqual(['ok', 'ok']);
-	api.close();
-	return hedged.includes('/same');
-};
+import { hedgedAfter } from '../helpers/hedge-pause.js';
 
 describe('hedge(): a 429\'s reset pauses hedges only for a quota said to be spent', () => {
 	it.each([
