@@ -6,31 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import { coordinator } from '../../src/redis/index.js';
 import { breaker } from '../../src/entries/breaker.js';
-import { reads, writes } from '../../src/redis/scripts.js';
 import type { PolicyContext } from '../../src/core/policy.js';
+import { memoryRedis } from '../helpers/fleet-stores.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { setup } from './breaker-kit.js';
-
-/** One Redis key in memory, answered as the scripts answer (src/redis/scripts.ts), on `now` (Redis's clock). */
-const memoryRedis = (now: () => number) => {
-	const key = { v: 0, s: '' };
-	const evaluate = async (script: string, _keys: string[], args: string[]): Promise<unknown> => {
-		if (script === reads) {
-			return [now(), key.v, key.s];
-		}
-
-		expect(script).toBe(writes);
-		if (Number(args[0]) !== key.v) {
-			return [0, now(), key.v, key.s];
-		}
-
-		Object.assign(key, { v: key.v + 1, s: args[1] });
-		return [1];
-	};
-
-	return { key, evaluate };
-};
 
 /** A context for the isolate's side of a fleet, its `storage:error`s as `<part> <operation>`. */
 const contextOf = (clock: ManualClock, events: string[]): PolicyContext => ({

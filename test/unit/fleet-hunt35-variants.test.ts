@@ -4,7 +4,8 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { coordinator as kvCoordinator } from '../../src/deno/index.js';
-import type { ScopeState, SyncAnswer, SyncMessage } from '../../src/breaker/sync.js';
+import type { SyncAnswer, SyncMessage } from '../../src/breaker/sync.js';
+import { kvProcesses } from '../helpers/fleet-stores.js';
 import { memoryKv } from './breaker-kit.js';
 
 const scope = 'https://fleet.example';
@@ -15,22 +16,8 @@ describe('coordinator(kv): a breaker\'s open period over processes whose wall cl
 		vi.restoreAllMocks();
 	});
 
-	/** Processes over one KV: `sync(aheadMs, message)` syncs from a process whose clock is `aheadMs` ahead (negative: behind). */
-	const processes = () => {
-		const kv = memoryKv();
-		const shared = kvCoordinator(kv as never);
-		const clock = { now: 1_700_000_000_000, ahead: 0 };
-		vi.spyOn(Date, 'now').mockImplementation(() => clock.now + clock.ahead);
-		const sync = async (aheadMs: number, message: Partial<SyncMessage>): Promise<SyncAnswer> => {
-			clock.ahead = aheadMs;
-			return shared.sync(scope, { policy, outcomes: [], jitter: 0.5, ...message }) as Promise<SyncAnswer>;
-		};
-		const stored = (): ScopeState => [...kv.entries.values()][0]!.value as ScopeState;
-		return { clock, sync, stored, kv };
-	};
-
 	it('a process 20 s behind syncs a second after the opening: the period the KV holds is the one that opened', async () => {
-		const { clock, sync, stored } = processes();
+		const { clock, sync, stored } = kvProcesses(scope, policy);
 		expect((await sync(0, { outcomes: [1] })).record.state).toBe('open');
 		const opened = stored().record;
 		clock.now += 1_000;
@@ -40,7 +27,7 @@ describe('coordinator(kv): a breaker\'s open period over processes whose wall cl
 	});
 
 	it('a process on the opener\'s clock 15 s into a 30 s period is refused the probe, after a process 20 s behind synced', async () => {
-		const { clock, sync } = processes();
+		const { clock, sync } = kvProcesses(scope, policy);
 		await sync(0, { outcomes: [1] });
 		clock.now += 1_000;
 		await sync(-20_000, {});
@@ -52,7 +39,7 @@ describe('coordinator(kv): a breaker\'s open period over processes whose wall cl
 	});
 
 	it('a process 1 s ahead is granted the probe; one on the opener\'s clock syncs 100 ms later: the probe\'s success closes the scope', async () => {
-		const { clock, sync, stored } = processes();
+		const { clock, sync, stored } = kvProcesses(scope, policy);
 		await sync(0, { outcomes: [1] });
 		clock.now += 30_000;
 		const granted = (await sync(1_000, { probe: true })).granted!;

@@ -4,12 +4,10 @@
  * another host), under a scope's breaker state.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { coordinator as kvCoordinator } from '../../src/deno/index.js';
-import type { ScopeState, SyncAnswer, SyncMessage } from '../../src/breaker/sync.js';
+import type { SyncAnswer, SyncMessage } from '../../src/breaker/sync.js';
 import { BreakerCoordinator } from '../../src/cloudflare/index.js';
 import { coordinator as redisCoordinator } from '../../src/redis/index.js';
-import { reads } from '../../src/redis/scripts.js';
-import { memoryKv } from './breaker-kit.js';
+import { kvProcesses, memoryRedis } from '../helpers/fleet-stores.js';
 
 const scope = 'https://fleet.example';
 const policy = { consecutiveFailures: 1, openMs: 30_000, maxOpenMs: 300_000, probeTimeoutMs: 10_000 };
@@ -19,22 +17,8 @@ describe('coordinator(kv): an opening after a close, by a process whose clock ru
 		vi.restoreAllMocks();
 	});
 
-	/** Processes over one KV: `sync(aheadMs, message)` syncs from a process whose clock is `aheadMs` ahead (negative: behind). */
-	const processes = () => {
-		const kv = memoryKv();
-		const shared = kvCoordinator(kv as never);
-		const clock = { now: 1_700_000_000_000, ahead: 0 };
-		vi.spyOn(Date, 'now').mockImplementation(() => clock.now + clock.ahead);
-		const sync = async (aheadMs: number, message: Partial<SyncMessage>): Promise<SyncAnswer> => {
-			clock.ahead = aheadMs;
-			return shared.sync(scope, { policy, outcomes: [], jitter: 0.5, ...message }) as Promise<SyncAnswer>;
-		};
-		const stored = (): ScopeState => [...kv.entries.values()][0]!.value as ScopeState;
-		return { clock, sync, stored };
-	};
-
 	it('the probe\'s success closed the scope; a process 20 s behind then opens it: its period starts no earlier than the close', async () => {
-		const { clock, sync, stored } = processes();
+		const { clock, sync, stored } = kvProcesses(scope, policy);
 		await sync(0, { outcomes: [1] });
 		clock.now += 30_000;
 		const granted = (await sync(0, { probe: true })).granted!;
@@ -47,25 +31,6 @@ describe('coordinator(kv): an opening after a close, by a process whose clock ru
 		expect([record.state, stored().record.openedAt - closedAt]).toEqual(['open', 0]);
 	});
 });
-
-/** One Redis key in memory, answered as the scripts answer (src/redis/scripts.ts), on `now` (Redis's clock). */
-const memoryRedis = (now: () => number) => {
-	const key = { v: 0, s: '' };
-	const evaluate = async (script: string, _keys: string[], args: string[]): Promise<unknown> => {
-		if (script === reads) {
-			return [now(), key.v, key.s];
-		}
-
-		if (Number(args[0]) !== key.v) {
-			return [0, now(), key.v, key.s];
-		}
-
-		Object.assign(key, { v: key.v + 1, s: args[1] });
-		return [1];
-	};
-
-	return { key, evaluate };
-};
 
 describe('coordinator(evaluate): Redis\'s clock stepping back (a failover to a replica whose clock runs 20 s behind)', () => {
 	const setupRedis = () => {

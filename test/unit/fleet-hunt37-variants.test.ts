@@ -5,31 +5,12 @@
 import { describe, expect, it } from 'vitest';
 import type { SyncAnswer, SyncMessage } from '../../src/breaker/sync.js';
 import { coordinator as redisCoordinator } from '../../src/redis/index.js';
-import { reads } from '../../src/redis/scripts.js';
+import { memoryRedis } from '../helpers/fleet-stores.js';
 
 const scope = 'https://fleet.example';
 const policy = { consecutiveFailures: 1, openMs: 30_000, maxOpenMs: 300_000, probeTimeoutMs: 10_000 };
 /** 2100-01-01, Redis's clock for one sync. */
 const year2100 = 4_102_444_800_000;
-
-/** One Redis key in memory, answered as the scripts answer (src/redis/scripts.ts), on `now` (Redis's clock). */
-const memoryRedis = (now: () => number) => {
-	const key = { v: 0, s: '' };
-	const evaluate = async (script: string, _keys: string[], args: string[]): Promise<unknown> => {
-		if (script === reads) {
-			return [now(), key.v, key.s];
-		}
-
-		if (Number(args[0]) !== key.v) {
-			return [0, now(), key.v, key.s];
-		}
-
-		Object.assign(key, { v: key.v + 1, s: args[1] });
-		return [1];
-	};
-
-	return { key, evaluate };
-};
 
 describe('coordinator(evaluate): Redis\'s clock in the year 2100 for one sync (the processes\' clocks now)', () => {
 	const setupRedis = () => {
