@@ -3,48 +3,20 @@
  * `fetchHandler`, and a page's client whose `fetch` is that handler, as a page's requests reach its worker (the page is
  * one a service worker controls: `navigator.serviceWorker.controller` stubbed). Each test names its claim.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { classify, createClient, isFallback, isStale, memoryStore, outbox, type ClientOptions } from '../../src/entries/index.js';
-import { fetchHandler, type FetchEventLike } from '../../src/entries/sw.js';
+import { describe, expect, it } from 'vitest';
+import { classify, isFallback, isStale, memoryStore, outbox, type ClientOptions } from '../../src/entries/index.js';
 import { health } from '../../src/entries/health.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { FakeOrigin, origin } from './breaker-kit.js';
+import { controlledPageEachTest, origin, pageBehindWorker } from './breaker-kit.js';
 
-const opened: Array<{ close(): void }> = [];
-beforeEach(() => {
-	vi.stubGlobal('navigator', { userAgent: navigator.userAgent, serviceWorker: { controller: {} } });
-});
-
-afterEach(() => {
-	vi.unstubAllGlobals();
-	for (const client of opened.splice(0)) {
-		client.close();
-	}
-});
+// The page is one a service worker controls (`navigator.serviceWorker.controller`): only there is an answer read as its copy.
+const opened = controlledPageEachTest();
 
 let names = 0;
 
 const workerAndPage = (pageOptions: ClientOptions = {}, workerOptions: ClientOptions = {}) => {
-	const name = `h37-sw3-${names++}`;
-	const server = new FakeOrigin();
 	const clock = new ManualClock();
-	const g = globalThis as { ServiceWorkerGlobalScope?: unknown };
-	g.ServiceWorkerGlobalScope = class {};
-	const worker = createClient({ name, store: () => memoryStore(name), fetch: server.fetch as typeof fetch, retry: 0, breaker: false, ...workerOptions });
-	delete g.ServiceWorkerGlobalScope;
-	opened.push(worker);
-	const handle = fetchHandler(worker, { match: () => true });
-	const viaWorker = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
-		let answer: Promise<Response> | undefined;
-		const event: FetchEventLike = { request: new Request(input, init), respondWith: (response) => {
-			answer = Promise.resolve(response);
-		} };
-		handle(event);
-		return answer!;
-	};
-
-	const page = createClient({ name: `${name}-page`, clock, random: () => 0.5, fetch: viaWorker as typeof fetch, retry: 0, staleCache: false, breaker: false, ...pageOptions });
-	opened.push(page);
+	const { server, worker, page } = pageBehindWorker(opened, `h37-sw3-${names++}`, workerOptions, { clock, random: () => 0.5, ...pageOptions });
 	const back: number[] = [];
 	page.on('scope:back', ({ status }) => back.push(status));
 	const call = async (path: string): Promise<string> => page.get(`${origin}${path}`).then((response) => `${response.status}${isStale(response) ? ' stale' : ''}${isFallback(response) ? ' fallback' : ''}`, (error: unknown) => classify(error).code);
