@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { copyPlan } from '../../src/cache/copy-plan.js';
 import { isStale } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { afterNewer as newer, type Answer, answering, copiedUrl, next, outcome, settle, t0 } from './cache-kit.js';
+import { afterNewer as newer, afterOtherTabsCopy, type Answer, answering, copiedUrl, next, outcome, settle, t0 } from './cache-kit.js';
 
 const url = copiedUrl;
 const origin = (records: Map<string, unknown>, clock?: ManualClock) => answering('hunt33', records, clock);
@@ -59,29 +59,8 @@ describe('a request that forbids storing (its own Cache-Control: no-store) gets 
 const otherTabsCopy = async (then: Answer): Promise<[string, boolean, string, string]> => {
 	const records = new Records();
 	const clock = new ManualClock(t0);
-	const a = origin(records, clock);
-	const b = origin(records, clock);
-	b.state.answer = { body: 'other' };
-	const listed = next(b.api, 'cache:stored');
-	await b.api.get('https://a.test/other').text();
-	await listed;
-	await settle();
-	clock.advance(5000);
-	a.state.answer = { body: 'v1', headers: { 'cache-control': 'max-age=60' } };
-	const stored = next(a.api, 'cache:stored');
-	await a.api.get(url).text();
-	await stored;
-	clock.advance(5000);
-	b.state.answer = then;
-	const seen = await b.api.get(url).text().then((text) => text.slice(0, 8), (error: Error) => error.name);
-	await settle();
-	const left = [...records.keys()].some((key) => key.endsWith(url));
-	clock.advance(60_000);
-	a.state.down = b.state.down = true;
-	const after = [await outcome(b.api), await outcome(a.api)];
-	a.api.close();
-	b.api.close();
-	return [seen, left, after[0]!, after[1]!];
+	const { seen, left, after } = await afterOtherTabsCopy(records, clock, origin(records, clock), origin(records, clock), then);
+	return [seen, left, ...after];
 };
 
 describe('a newer answer not kept drops a copy another client of the name and store stored after this one listed the store', () => {

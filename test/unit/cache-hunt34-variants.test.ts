@@ -4,30 +4,14 @@
  * that outlives its caller. Each test names its claim.
  */
 import { describe, expect, it } from 'vitest';
-import { createClient } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { mapStore } from '../helpers/test-stores.js';
 import { headerShown, sensitiveParamSet, withoutUserinfo } from '../../src/utils/sensitive.js';
-import { type Answer, collect, copiedUrl, next, outcome, settle, t0 } from './cache-kit.js';
+import { afterOtherTabsCopy, type Answer, answering, collect, copiedUrl, next, outcome, settle, t0 } from './cache-kit.js';
 
 const url = copiedUrl;
 
 /** A client `name` (maxBodyBytes 100) over `records` under the identity `who.id`, whose origin answers `state.answer`, or fails while `down`. */
-const tab = (records: Map<string, unknown>, clock: ManualClock, who: { id: string | undefined }) => {
-	const state = { down: false, answer: {} as Answer };
-	const api = createClient({
-		name: 'hunt34', clock, store: mapStore(records), retry: 0, breaker: false, staleCache: { maxBodyBytes: 100 }, identity: () => who.id,
-		fetch: (async () => {
-			if (state.down) {
-				throw new TypeError('fetch failed');
-			}
-
-			const { body = 'v1', headers = {}, status = 200 } = state.answer;
-			return new Response(body, { status, headers });
-		}) as typeof fetch,
-	});
-	return { api, state };
-};
+const tab = (records: Map<string, unknown>, clock: ManualClock, who: { id: string | undefined }) => answering('hunt34', records, clock, { identity: () => who.id });
 
 describe('a newer answer not kept, at an identity\'s first call (its key still being digested), drops another tab\'s copy', () => {
 	/**
@@ -40,30 +24,10 @@ describe('a newer answer not kept, at an identity\'s first call (its key still b
 		const clock = new ManualClock(t0);
 		const whoA = { id: 'u2' as string | undefined };
 		const whoB = { id: 'u1' as string | undefined };
-		const a = tab(records, clock, whoA);
-		const b = tab(records, clock, whoB);
-		b.state.answer = { body: 'other' };
-		const listed = next(b.api, 'cache:stored');
-		await b.api.get('https://a.test/other').text();
-		await listed;
-		await settle();
-		clock.advance(5000);
-		a.state.answer = { body: 'v1', headers: { 'cache-control': 'max-age=60' } };
-		const stored = next(a.api, 'cache:stored');
-		await a.api.get(url).text();
-		await stored;
-		clock.advance(5000);
-		whoB.id = 'u2';
-		b.state.answer = then;
-		await b.api.get(url).text().catch(() => '');
-		await settle();
-		const left = [...records.keys()].some((key) => key.endsWith(url));
-		clock.advance(60_000);
-		a.state.down = b.state.down = true;
-		const after = [await outcome(b.api), await outcome(a.api)];
-		a.api.close();
-		b.api.close();
-		return [left, after[0]!, after[1]!];
+		const { left, after } = await afterOtherTabsCopy(records, clock, tab(records, clock, whoA), tab(records, clock, whoB), then, () => {
+			whoB.id = 'u2';
+		});
+		return [left, ...after];
 	};
 
 	it.each([

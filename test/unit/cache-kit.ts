@@ -256,11 +256,14 @@ export interface Answer {
 export const t0 = 1_700_000_000_000;
 export const copiedUrl = 'https://a.test/x';
 
-/** A client `name` (maxBodyBytes 100) over `records` whose origin answers `state.answer`, or fails as a dropped connection while `down`. */
-export const answering = (name: string, records: Map<string, unknown>, clock = new ManualClock(t0)) => {
+/**
+ * A client `name` (maxBodyBytes 100) over `records` whose origin answers `state.answer`, or fails as a dropped connection
+ * while `down`; `options` are the client's besides (an `identity`).
+ */
+export const answering = (name: string, records: Map<string, unknown>, clock = new ManualClock(t0), options: ClientOptions = {}) => {
 	const state = { down: false, answer: {} as Answer };
 	const api = createClient({
-		name, clock, store: mapStore(records), retry: 0, breaker: false, staleCache: { maxBodyBytes: 100 },
+		name, clock, store: mapStore(records), retry: 0, breaker: false, staleCache: { maxBodyBytes: 100 }, ...options,
 		fetch: (async () => {
 			if (state.down) {
 				throw new TypeError('fetch failed');
@@ -303,4 +306,42 @@ export const afterNewer = async (name: string, then: Answer, { gapMs = 5000, rel
 	const after = await outcome(api);
 	api.close();
 	return [seen, after];
+};
+
+/**
+ * Two clients of one name over `records` (two tabs, on `clock`): `b` listed the store at its first copy (of another URL),
+ * then 5 s on `a` stored a copy of `copiedUrl` (`max-age=60`); 5 s on, `b` (after `beforeThen`, a change of its own) gets
+ * `then` for it. What `b` read of it (its first 8 characters, or the error's name), whether a copy of the URL is left in
+ * `records`, and 60 s on with the origin down what `b` and `a` answer; both closed.
+ */
+export const afterOtherTabsCopy = async (
+	records: Map<string, unknown>,
+	clock: ManualClock,
+	a: ReturnType<typeof answering>,
+	b: ReturnType<typeof answering>,
+	then: Answer,
+	beforeThen = (): void => undefined,
+): Promise<{ seen: string; left: boolean; after: [string, string] }> => {
+	b.state.answer = { body: 'other' };
+	const listed = next(b.api, 'cache:stored');
+	await b.api.get('https://a.test/other').text();
+	await listed;
+	await settle();
+	clock.advance(5000);
+	a.state.answer = { body: 'v1', headers: { 'cache-control': 'max-age=60' } };
+	const stored = next(a.api, 'cache:stored');
+	await a.api.get(copiedUrl).text();
+	await stored;
+	clock.advance(5000);
+	beforeThen();
+	b.state.answer = then;
+	const seen = await b.api.get(copiedUrl).text().then((text) => text.slice(0, 8), (error: Error) => error.name);
+	await settle();
+	const left = [...records.keys()].some((key) => key.endsWith(copiedUrl));
+	clock.advance(60_000);
+	a.state.down = b.state.down = true;
+	const after: [string, string] = [await outcome(b.api), await outcome(a.api)];
+	a.api.close();
+	b.api.close();
+	return { seen, left, after };
 };
