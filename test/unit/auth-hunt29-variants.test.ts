@@ -2,17 +2,15 @@
  * The twenty-ninth round on work bound to who started it (auth, identity, the TanStack Query helpers, the service
  * worker's `fetchHandler`) and a newcomer's frictions (defect hunt).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { auth, AuthError } from '../../src/entries/auth.js';
 import { breaker } from '../../src/entries/breaker.js';
 import { classify, createClient, memoryStore } from '../../src/entries/index.js';
-import { fetchHandler } from '../../src/entries/sw.js';
 import { queryOptionsFor, StaleAnswerError } from '../../src/entries/tanstack-query.js';
 import { adaptiveThrottle } from '../../src/entries/throttle.js';
+import { readmeRecipe, throughWorker as throughWorkerOf } from '../helpers/through-worker.js';
 
 const made: Array<{ close(): void }> = [];
 afterEach(() => {
@@ -26,33 +24,9 @@ afterEach(() => {
 type Isolating = { breaker: { isolate(url: string): Promise<void>; reset(url: string): Promise<void> } };
 type Options = Parameters<typeof createClient>[0];
 
-/**
- * A page whose calls go through a service worker: the worker's client (`worker` options, its origin `origin`) behind
- * `fetchHandler`, and the page's own client whose `fetch` is the worker (it counts the requests the page made).
- */
-const throughWorker = (origin: (request: Request) => Promise<Response>, worker: Options = {}, page: Options = {}) => {
-	const sent: string[] = [];
-	const api = createClient({ name: `h29-sw-${crypto.randomUUID()}`, store: memoryStore, retry: 0, ...worker, fetch: async (input: Request) => origin(input) } as never);
-	made.push(api);
-	const handle = fetchHandler(api, { match: () => true });
-	let asked = 0;
-	const pageFetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
-		asked++;
-		const request = new Request(input, init);
-		let answer: Promise<Response> | undefined;
-		handle({ request, respondWith: (response) => {
-			answer = Promise.resolve(response);
-		} });
-		// What crosses from the worker to the page is the Response's status, headers and bytes: no property the worker set on it.
-		const { body, status, statusText, headers } = await answer!;
-		return new Response(body, { status, statusText, headers });
-	};
-
-	// The page's retries at once (no Retry-After wait): what is counted is whether they are made.
-	const client = createClient({ name: `h29-page-${crypto.randomUUID()}`, store: memoryStore, staleCache: false, breaker: false, retry: { limit: 2, delay: () => 0, afterStatusCodes: [] }, ...page, fetch: pageFetch } as never);
-	made.push(client);
-	return { api, client, sent, asked: () => asked };
-};
+/** A page whose calls go through a service worker; the page's retries at once (no Retry-After wait): what is counted is whether they are made. */
+const throughWorker = (origin: (request: Request) => Promise<Response>, worker: Options = {}, page: Options = {}) =>
+	throughWorkerOf(made, 'h29', origin, worker, { breaker: false, retry: { limit: 2, delay: () => 0, afterStatusCodes: [] }, ...page } as never);
 
 const failure = async (promise: Promise<unknown>): Promise<Error & { response?: Response }> => promise.then(() => {
 	throw new Error('resolved');
@@ -230,19 +204,7 @@ describe('auth() where it has no origin to send the token to (Node, Deno, a Work
  * it gets a request (a session cookie the browser sends), as a cookie-authenticated app's does.
  */
 describe('README: the offline recipes keep a queued write with the user who made it, and send no empty token', () => {
-	const root = join(import.meta.dirname, '../..');
-	const readme = readFileSync(join(root, 'README.md'), 'utf8');
-	const recipe = async <T>(heading: string): Promise<T> => {
-		const section = readme.slice(readme.indexOf(`### ${heading}`));
-		const code = /^```ts\n([\s\S]*?)^```$/m.exec(section)![1]!;
-		const dir = join(root, 'test-results/h29');
-		mkdirSync(dir, { recursive: true });
-		const file = join(dir, `recipe-${crypto.randomUUID()}.ts`);
-		writeFileSync(file, `${code.replace("from 'steadfetch'", `from '${join(root, 'src/entries/index.js')}'`)}${/^export const api\b/m.test(code) ? '' : '\nexport { api };'}\n`);
-		const module = await import(/* @vite-ignore */ file) as T & { api: { close(): void } };
-		made.push(module.api);
-		return module;
-	};
+	const recipe = async <T>(heading: string): Promise<T> => readmeRecipe<T>(made, 'h29', heading);
 
 	/** The page's storage as the app's sign-in code fills it (`localStorage` and `sessionStorage` alike). */
 	const signIn = (values: Record<string, string>) => {

@@ -2,15 +2,13 @@
  * The thirtieth round on the service worker (`fetchHandler`), how a page's client reads its answers, auth and the
  * TanStack Query helpers (defect hunt).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { breaker } from '../../src/entries/breaker.js';
-import { createClient, memoryStore } from '../../src/entries/index.js';
-import { fetchHandler } from '../../src/entries/sw.js';
+import type { createClient } from '../../src/entries/index.js';
 import { adaptiveThrottle } from '../../src/entries/throttle.js';
+import { readmeRecipe, throughWorker as throughWorkerOf } from '../helpers/through-worker.js';
 
 const made: Array<{ close(): void }> = [];
 afterEach(() => {
@@ -24,31 +22,8 @@ afterEach(() => {
 type Isolating = { breaker: { isolate(url: string): Promise<void>; reset(url: string): Promise<void> } };
 type Options = Parameters<typeof createClient>[0];
 
-/**
- * A page whose calls go through a service worker: the worker's client (`worker` options, its origin `origin`) behind
- * `fetchHandler`, and the page's own client whose `fetch` is the worker (it counts the requests the page made).
- */
-const throughWorker = (origin: (request: Request) => Promise<Response>, worker: Options = {}, page: Options = {}) => {
-	const api = createClient({ name: `h30-sw-${crypto.randomUUID()}`, store: memoryStore, retry: 0, ...worker, fetch: async (input: Request) => origin(input) } as never);
-	made.push(api);
-	const handle = fetchHandler(api, { match: () => true });
-	let asked = 0;
-	const pageFetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
-		asked++;
-		const request = new Request(input, init);
-		let answer: Promise<Response> | undefined;
-		handle({ request, respondWith: (response) => {
-			answer = Promise.resolve(response);
-		} });
-		// What crosses from the worker to the page is the Response's status, headers and bytes: no property the worker set on it.
-		const { body, status, statusText, headers } = await answer!;
-		return new Response(body, { status, statusText, headers });
-	};
-
-	const client = createClient({ name: `h30-page-${crypto.randomUUID()}`, store: memoryStore, staleCache: false, retry: 0, ...page, fetch: pageFetch } as never);
-	made.push(client);
-	return { api, client, asked: () => asked };
-};
+/** A page whose calls go through a service worker, the page without retries. */
+const throughWorker = (origin: (request: Request) => Promise<Response>, worker: Options = {}, page: Options = {}) => throughWorkerOf(made, 'h30', origin, worker, { retry: 0, ...page } as never);
 
 const codeOf = async (promise: Promise<unknown>): Promise<string> => promise.then(() => 'OK', (error: { code?: string; response?: Response }) => error.response?.headers.get('steadfetch-error') ?? error.code ?? String(error));
 
@@ -106,20 +81,7 @@ describe('the page\'s own adaptive throttle and the worker\'s refusals', () => {
 });
 
 describe('README "Conflicts and app updates": a write queued offline is never delivered as the next user\'s', () => {
-	const root = join(import.meta.dirname, '../..');
-	/** The `index`th `ts` block of the README section `heading`, run as a module (its `api` exported). */
-	const recipe = async <T>(heading: string, index: number): Promise<T> => {
-		const readme = readFileSync(join(root, 'README.md'), 'utf8');
-		const section = readme.slice(readme.indexOf(`### ${heading}`));
-		const code = [...section.matchAll(/^```ts\n([\s\S]*?)^```$/gm)][index]![1]!;
-		const dir = join(root, 'test-results/h30');
-		mkdirSync(dir, { recursive: true });
-		const file = join(dir, `recipe-${crypto.randomUUID()}.ts`);
-		writeFileSync(file, `${code.replace("from 'steadfetch'", `from '${join(root, 'src/entries/index.js')}'`)}${/^export const api\b/m.test(code) ? '' : '\nexport { api };'}\n`);
-		const module = await import(/* @vite-ignore */ file) as T & { api: { close(): void } };
-		made.push(module.api);
-		return module;
-	};
+	const recipe = async <T>(heading: string, index: number): Promise<T> => readmeRecipe<T>(made, 'h30', heading, index);
 
 	const network = { online: false };
 	const delivered: string[] = [];
