@@ -15,7 +15,7 @@ describe('a Node script with the outbox', () => {
 			import { createClient, memoryStore, outbox } from ${JSON.stringify(join(root, 'dist/index.js'))};
 			const api = createClient({ store: memoryStore, retry: 0, breaker: false, outbox: outbox({ baseBackoffMs: 60_000 }) });
 			// Port 9 (discard) refuses: the write is queued, its retry due in about a minute.
-			const outcome = await api.post('http://127.0.0.1:9/m', { json: { a: 1 } }).then(() => 'sent', (error) => error.code);
+			const outcome = await api.post('http://127.0.0.1:2/m', { json: { a: 1 } }).then(() => 'sent', (error) => error.code);
 			console.log(outcome, await api.outbox.size());
 		`;
 		const started = Date.now();

@@ -26,7 +26,7 @@ const run = (call: string): ReturnType<typeof spawnSync> => {
 		import { createClient, memoryStore, outbox } from ${JSON.stringify(join(root, 'dist/index.js'))};
 		const api = createClient({ store: memoryStore, retry: 0, breaker: false, outbox: outbox({ maxFileBytes: 1_048_576 }) }); // Files (2 MiB) over maxFileBytes too.
 		const big = new Uint8Array(2 * 1024 * 1024);
-		const url = 'http://127.0.0.1:9/upload'; // Port 9 (discard) refuses: the write must be stored.
+		const url = 'http://127.0.0.1:2/upload'; // Nothing listens on port 2 (not one fetch blocks): refused, the write must be stored.
 		const outcome = await ${call}.then(() => 'sent', (error) => error.name + ' ' + error.code);
 		// What the platform does after the call was answered (the serializer's next chunk) must not end the process.
 		await new Promise((resolve) => setTimeout(resolve, 300));
