@@ -11,31 +11,17 @@ import { asNetworkFailure, bodyFailure } from './network-failure.js';
 const refusedInput = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH']);
 
 /**
- * Node's `fetch` refusing the request's own URL, before any I/O, with no code: its `cause` says why. A scheme fetch does not
- * send (`ftp:`, `ws:`, `mailto:`: 'unknown scheme'; `about:`; `file:`, which Node's `fetch` does not implement): a redirect
- * to one is refused in other words, so these are always the caller's URL. And a port the Fetch standard blocks ('bad
- * port': 1, 6000, …), only when it is the request's own (`badPorts`): an origin's redirect to one is the origin's answer.
+ * Node's `fetch` refusing the request's own URL, before any I/O, with no code: its `cause` says why. A scheme it does not
+ * send that the check of every build leaves to the runtime (`about:`; `file:`, which Node's `fetch` does not implement; an
+ * app's own, `capacitor:`: 'unknown scheme'; refused-url.ts): a redirect to one is refused in other words, so these are
+ * always the caller's URL. Not 'bad port': a request's own blocked port never gets here (refused-url.ts), so one is an
+ * origin's redirect, its answer (a network failure).
  */
 const refusedUrl = new Set(['unknown scheme', 'about scheme is not supported', 'not implemented... yet...']);
 
-/** The Fetch standard's bad ports (https://fetch.spec.whatwg.org/#bad-port), as undici blocks them. */
-const badPorts = new Set(('1 7 9 11 13 15 17 19 20 21 22 23 25 37 42 43 53 69 77 79 87 95 101 102 103 104 109 110 111 113 115 117 119 123 135 137 '
-	+ '139 143 161 179 389 427 465 512 513 514 515 526 530 531 532 540 548 554 556 563 587 601 636 989 990 993 995 1719 1720 1723 '
-	+ '2049 3659 4045 4190 5060 5061 6000 6566 6665 6666 6667 6668 6669 6679 6697 10080').split(' '));
-
-/** Whether Node's `fetch` failed `request` for its own URL (`refusedUrl`, a bad port of its own), never having sent it. */
-const refusesUrl = (error: unknown, cause: { code?: string; message?: string } | undefined, request: Request | undefined): boolean => {
-	if (!request || !(cause instanceof Error) || (cause as { code?: unknown }).code !== undefined || (error as Error | undefined)?.message !== 'fetch failed') {
-		return false;
-	}
-
-	if (cause.message !== 'bad port') {
-		return refusedUrl.has(cause.message);
-	}
-
-	const url = new URL(request.url);
-	return /^https?:$/.test(url.protocol) && badPorts.has(url.port);
-};
+/** Whether Node's `fetch` failed a request for its own URL (`refusedUrl`), never having sent it. */
+const refusesUrl = (error: unknown, cause: { code?: string; message?: string } | undefined): boolean =>
+	cause instanceof Error && (cause as { code?: unknown }).code === undefined && (error as Error | undefined)?.message === 'fetch failed' && refusedUrl.has(cause.message);
 
 /**
  * A failed attempt's error as ky and `classify()` should see it: a request Node's `fetch` refused
@@ -60,7 +46,7 @@ export const asAttemptFailure = (error: unknown, request?: Request): unknown => 
 		return bodyFailure(cause instanceof Error ? cause : error);
 	}
 
-	return refusedInput.has(cause?.code ?? '') || refusesUrl(error, cause, request) ? new InvalidRequestError(`Invalid request: ${cause!.message}`, { cause: error }) : asNetworkFailure(error);
+	return refusedInput.has(cause?.code ?? '') || refusesUrl(error, cause) ? new InvalidRequestError(`Invalid request: ${cause!.message}`, { cause: error }) : asNetworkFailure(error);
 };
 
 /**

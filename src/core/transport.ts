@@ -7,6 +7,7 @@ import type { Reach } from './reachability.js';
 import { sentWith } from './follow.js';
 import { sendWithDeadline } from './redirects.js';
 import { asAttemptFailure, failedBody, watchedBody } from './server-failure.js';
+import { refusedUrl } from './refused-url.js';
 import type { FetchLike } from './types.js';
 import type { WaitUntil } from './options.js';
 import { deliveredBy, isDelivery } from './world.js';
@@ -67,7 +68,8 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 	const call = init?.steadfetch as Call | undefined;
 	// Work bound to what may be removed meanwhile (`World.check`: a write told "queued"), and a further attempt to its
 	// identity (`Call.unbound`), are asked again here, after every layer's wait.
-	const refused = request.signal.aborted ? request.signal.reason as unknown : call?.world.check?.() ?? call?.unbound() ?? (call?.admission ? call.admission.admit(request, init?.hedge, init?.steadfetchRun) : init?.hedge?.());
+	// An attempt no `fetch` sends (its own URL's scheme, or a port the Fetch standard blocks: `refusedUrl`) is bad input, in every build.
+	const refused = request.signal.aborted ? request.signal.reason as unknown : refusedUrl(request.url) ?? call?.world.check?.() ?? call?.unbound() ?? (call?.admission ? call.admission.admit(request, init?.hedge, init?.steadfetchRun) : init?.hedge?.());
 	if (refused) {
 		return Promise.reject(refused);
 	}

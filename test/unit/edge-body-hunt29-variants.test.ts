@@ -11,25 +11,10 @@
  *   `ReadableStream`), from the call's `body` or an `init` hook's; the edge build sends its bytes, as Deno's and
  *   workerd's `fetch` do (`iterableBodies`).
  */
-import { describe, expect, it, vi } from 'vitest';
-import { bytes, echoServer, outcomeOf } from './edge-body-kit.js';
+import { describe, expect, it } from 'vitest';
+import { bytes, echoServer, loadBuild as load, outcomeOf, type Build } from './edge-body-kit.js';
 
-const standIns = {
-	node: undefined,
-	browser: () => import('../../src/core/server-failure-browser.js'),
-	edge: () => import('../../src/core/server-failure-edge.js'),
-};
-
-type Build = keyof typeof standIns;
-const builds = Object.keys(standIns) as Build[];
-
-/** src/ as `build` has it: a module graph of its own, with that build's server-failure.ts. */
-const load = async (build: Build) => {
-	vi.resetModules();
-	const standIn = standIns[build];
-	standIn ? vi.doMock('../../src/core/server-failure.js', standIn) : vi.doUnmock('../../src/core/server-failure.js');
-	return import('../../src/entries/index.js');
-};
+const builds: Build[] = ['node', 'browser', 'edge'];
 
 const server = echoServer((request) => request.headers.get('content-length'));
 let made = 0;

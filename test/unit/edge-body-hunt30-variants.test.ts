@@ -14,26 +14,11 @@
  *   breaker, the origin unreachable: the app's stream was never watched, only the call's own body and Request input were).
  */
 import ky from 'ky';
-import { describe, expect, it, vi } from 'vitest';
-import { breaking, bytes, counted, echoServer, outcomeOf, stream } from './edge-body-kit.js';
+import { describe, expect, it } from 'vitest';
+import { breaking, bytes, counted, echoServer, loadBuild as load, outcomeOf, stream, type Build } from './edge-body-kit.js';
 
-const standIns = {
-	node: undefined,
-	edge: () => import('../../src/core/server-failure-edge.js'),
-	browser: () => import('../../src/core/server-failure-browser.js'),
-};
-
-type Build = keyof typeof standIns;
 /** Node's build and the edge's (the browser's `fetch` is not Node's: its build is loaded only where it refuses before any I/O). */
 const builds: Build[] = ['node', 'edge'];
-
-/** src/ as `build` has it: a module graph of its own, with that build's server-failure.ts. */
-const load = async (build: Build) => {
-	vi.resetModules();
-	const standIn = standIns[build];
-	standIn ? vi.doMock('../../src/core/server-failure.js', standIn) : vi.doUnmock('../../src/core/server-failure.js');
-	return import('../../src/entries/index.js');
-};
 
 const server = echoServer();
 let made = 0;

@@ -3,7 +3,24 @@
  * test/workerd/edge-body-hunt*.test.ts in workerd): bodies, a loopback echo server, and the ways a call's end is read.
  * No `node:` import at the top: workerd loads this module too (the server is imported only where it is served).
  */
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, vi } from 'vitest';
+
+/** Each build's server-failure.ts, in place of Node's (tsup.config.ts): the browser's and the edge's (`workerd`/`deno`/`edge-light`). */
+const standIns = {
+	node: undefined,
+	browser: () => import('../../src/core/server-failure-browser.js'),
+	edge: () => import('../../src/core/server-failure-edge.js'),
+};
+
+export type Build = keyof typeof standIns;
+
+/** src/ as `build` has it: a module graph of its own, with that build's server-failure.ts (Node's `fetch` under every one). */
+export const loadBuild = async (build: Build) => {
+	vi.resetModules();
+	const standIn = standIns[build];
+	standIn ? vi.doMock('../../src/core/server-failure.js', standIn) : vi.doUnmock('../../src/core/server-failure.js');
+	return import('../../src/entries/index.js');
+};
 
 export const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 
