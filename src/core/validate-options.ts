@@ -54,6 +54,12 @@ const kyRules: Record<string, Rule> = {
 	// ky reads it by truthiness: `'false'` would throw on every error status, `0` on none.
 	throwHttpErrors: boolOrFn,
 	'retry.jitter': boolOrFn,
+	// fetch's own, which it reads as their type without a word (a client's and a call's alike): `integrity: 5` as the
+	// metadata '5' (no hash: the bytes are never checked), `keepalive: 'false'` as true; `duplex` has one value, ignored
+	// by fetch without a stream body. A policy under the key is the slots' check's to name, as for `searchParams`.
+	integrity: [(value) => isPolicy(value) || typeof value === 'string', 'a string'],
+	keepalive: [(value) => isPolicy(value) || typeof value === 'boolean', 'a boolean'],
+	duplex: [(value) => isPolicy(value) || value === 'half', "'half'"],
 	// An object of hook lists (or ky's `replaceOption()` marker): null crashes ky, a list or a number runs no hook.
 	hooks: [record, 'an object', true], 'hooks.init': fns, 'hooks.beforeRequest': fns, 'hooks.beforeRetry': fns, 'hooks.beforeError': fns, 'hooks.afterResponse': fns,
 };
@@ -255,14 +261,14 @@ export const stringifying = (own?: unknown) => (value: unknown): string => {
  * The client's options fetch reads as it builds each call's Request (and `searchParams`, checked first: ky adds it
  * to each call's URL, a pair of the wrong length, a Symbol): a value refused there would fail every call.
  */
-const requestInit = 'method headers credentials mode redirect referrerPolicy priority signal window'.split(' ');
+const requestInit = 'method headers credentials mode redirect referrer referrerPolicy priority signal window'.split(' ');
 
 /**
  * Throws a RangeError naming the option for a bad value of one of ky's options (`timeout`,
  * `retry.limit`, `retry.methods`, `retry.statusCodes`, `throwHttpErrors`, `fetch`, a hook that is not a function…) or the core's own
  * (`storageTimeoutMs`, `deadlineHeader`, the sensitive lists), a TypeError for a `cache` mode fetch
  * does not know and for a value fetch would refuse in each call's Request (`headers` with a name or
- * value it refuses, a `credentials` or `mode` it does not know, `searchParams` no URL can carry), at `createClient` (and `extend()`).
+ * value it refuses, a `credentials` or `mode` it does not know, a `referrer` that is no URL, `searchParams` no URL can carry), at `createClient` (and `extend()`).
  * A RangeError names no value of a sensitive query parameter (a `prefix` or `baseUrl` is a URL): the
  * defaults' nor those of the client's `sensitiveParams`.
  */
@@ -272,7 +278,8 @@ export const checkClientOptions = (options: Record<string, unknown>): void => {
 	checkRedacted(options, clientRules, options);
 	checkCacheMode(options.cache);
 	for (const name of requestInit) {
-		checkFetchOption(name, options[name]);
+		// A policy under the key is no value of fetch's: the slots' check names it.
+		isPolicy(options[name]) || checkFetchOption(name, options[name]);
 	}
 };
 

@@ -67,3 +67,37 @@ describe('a URL no fetch sends: InvalidRequestError before any I/O, in every bui
 		}
 	});
 });
+
+describe('a RequestInit value fetch takes silently, as something else: refused before any I/O', () => {
+	// fetch reads each as its IDL type: `integrity: 5` as the metadata '5' (no valid hash: the bytes are never checked),
+	// `keepalive: 'false'` as true, and `duplex` is ignored by a request without a stream body.
+	const given: Array<[string, unknown]> = [['integrity', 5], ['integrity', { sha256: 'x' }], ['keepalive', 'false'], ['keepalive', 1], ['duplex', 'bogus']];
+
+	it.each(given)('per call, %s: %j is an InvalidRequestError naming it, its fetch never called', async (name, value) => {
+		const { classify, createClient } = await loadBuild('node');
+		const fetched = vi.spyOn(globalThis, 'fetch').mockImplementation(async () => new Response('ok'));
+		const api = createClient({ retry: 0, name: `h38-input-${++made}` });
+		// Before: '200 1' (sent as fetch read it).
+		const outcome = await api.get('http://api.test/x', { [name]: value } as never).then((response) => String(response.status), (error: unknown) => `${classify(error).code} ${(error as Error).message}`);
+		expect(`${outcome} ${fetched.mock.calls.length}`).toMatch(new RegExp(`^INVALID_REQUEST \`${name}\` must be .* 0$`));
+		api.close();
+	});
+
+	it.each([...given, ['referrer', 5]])('createClient and extend(), %s: %j throws naming it', async (name, value) => {
+		const { createClient } = await loadBuild('node');
+		// Before: accepted (every call then sent as fetch read it, or, for `referrer`, refused one by one).
+		expect(() => createClient({ [name]: value } as never)).toThrow(`\`${name}\``);
+		const api = createClient({ name: `h38-input-${++made}` });
+		expect(() => api.extend({ [name]: value } as never)).toThrow(`\`${name}\``);
+		api.close();
+	});
+
+	it('their values fetch takes as they are still go out (a guard)', async () => {
+		const { createClient } = await loadBuild('node');
+		const api = createClient({ retry: 0, name: `h38-input-${++made}`, keepalive: false, referrer: '', integrity: '' });
+		const fetched = vi.spyOn(globalThis, 'fetch').mockImplementation(async () => new Response('ok'));
+		const response = await api.post('http://api.test/x', { body: 'x', duplex: 'half', keepalive: true, integrity: '' } as never);
+		expect(`${response.status} ${fetched.mock.calls.length}`).toBe('200 1');
+		api.close();
+	});
+});
