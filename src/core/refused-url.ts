@@ -17,11 +17,13 @@ const neverSent = /^(?:ftp|wss?|mailto|javascript):/;
 const plain = /^https?:\/\/[^/:[]*\//;
 
 /**
- * The `InvalidRequestError` of an attempt whose own URL (a normalised `Request.url`) no `fetch` sends, in every build,
- * before any I/O: a scheme of `neverSent`, or an http(s) URL with a port the Fetch standard blocks (`http://h:6000/`,
- * `:1`). It was a network failure in the browser and edge builds (retried, counted by the breaker and reachability, a
- * write queued in the outbox for ever). Undefined for any other URL: one without a port costs one test. A redirect to
- * such a URL is the origin's answer, never looked at here (the runtime's, or steadfetch's, redirect hop).
+ * The `InvalidRequestError` of a failed attempt whose own URL (a normalised `Request.url`) no `fetch` sends, in every
+ * build: a scheme of `neverSent`, or an http(s) URL with a port the Fetch standard blocks (`http://h:6000/`, `:1`). The
+ * runtime refuses it before any I/O with a TypeError that reads as a network failure, which it was in the browser and
+ * edge builds (retried, counted by the breaker and reachability, a write queued in the outbox for ever). Asked by the
+ * transport only when an attempt failed (nothing on one that answers; a custom `fetch` that sends such a URL is taken at
+ * its word). Undefined for any other URL: one without a port costs one test. A redirect to such a URL is the origin's
+ * answer, never looked at here (the runtime's, or steadfetch's, redirect hop).
  */
 export const refusedUrl = (url: string): InvalidRequestError | undefined => {
 	if (plain.test(url)) {

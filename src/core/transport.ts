@@ -68,8 +68,7 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 	const call = init?.steadfetch as Call | undefined;
 	// Work bound to what may be removed meanwhile (`World.check`: a write told "queued"), and a further attempt to its
 	// identity (`Call.unbound`), are asked again here, after every layer's wait.
-	// An attempt no `fetch` sends (its own URL's scheme, or a port the Fetch standard blocks: `refusedUrl`) is bad input, in every build.
-	const refused = request.signal.aborted ? request.signal.reason as unknown : refusedUrl(request.url) ?? call?.world.check?.() ?? call?.unbound() ?? (call?.admission ? call.admission.admit(request, init?.hedge, init?.steadfetchRun) : init?.hedge?.());
+	const refused = request.signal.aborted ? request.signal.reason as unknown : call?.world.check?.() ?? call?.unbound() ?? (call?.admission ? call.admission.admit(request, init?.hedge, init?.steadfetchRun) : init?.hedge?.());
 	if (refused) {
 		return Promise.reject(refused);
 	}
@@ -122,8 +121,11 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 	const failed = (error: unknown): never => {
 		const { signal } = request;
 		// The call's stream body failed as the runtime read it (`failedBody`; Deno's `fetch` rejects then): the read's error.
+		// An attempt whose own URL no `fetch` sends (a scheme, a port the Fetch standard blocks: `refusedUrl`), which the runtime
+		// refused before any I/O with what reads as a network failure: bad input, in every build. Looked at only when an attempt
+		// failed: nothing on one that answers (a custom `fetch` that sends it is taken at its word).
 		const failure = call && signal.aborted && !call.signal?.aborted && (signal.reason as Error | undefined)?.name !== 'Superseded' ? new TimeoutError(request)
-			: (call && failedBody(call.options)) || asAttemptFailure(error, request);
+			: (call && failedBody(call.options)) || refusedUrl(request.url) || asAttemptFailure(error, request);
 		if (call) {
 			call.failed(failure, init?.steadfetchRun);
 		}

@@ -5,7 +5,7 @@
  * - A URL no `fetch` sends (a scheme it never fetches: `ftp:`, `ws:`, `mailto:`; a port the Fetch standard blocks: `:6000`,
  *   `:1`) was, in the browser and edge builds, the platform's plain TypeError, which `classify()` calls `NETWORK`: retried,
  *   counted by the breaker and reachability, a write queued in the outbox for ever (Node's build mapped undici's refusal
- *   after the fact). Now refused before any I/O in every build (`refusedUrl`, src/core/refused-url.ts). This file loads
+ *   after the fact). Now bad input in every build (`refusedUrl`, src/core/refused-url.ts: the runtime's refusal read as such). This file loads
  *   src/ as each build has it (edge-body-kit's `loadBuild`), against Node's `fetch`, whose refusal the browser's and the
  *   edge's stand-ins read as the network failure a browser's `Failed to fetch` is.
  */
@@ -36,12 +36,13 @@ const twoCalls = async (url: string): Promise<Record<string, string>> => {
 	return results;
 };
 
-describe('a URL no fetch sends: InvalidRequestError before any I/O, in every build', () => {
+describe('a URL no fetch sends: InvalidRequestError, no I/O, in every build', () => {
 	// Before, in the browser and edge builds: 'CircuitOpenError CIRCUIT_OPEN, CircuitOpenError CIRCUIT_OPEN; fetch 2; unreachable open'
 	// (the first call's attempt a NetworkError, its retry refused by the breaker it opened); Node's build: 'InvalidRequestError
 	// INVALID_REQUEST' twice, but after 2 calls of its `fetch`.
 	it.each(['ftp://files.test/a', 'ws://api.test/socket', 'wss://api.test/socket', 'mailto:someone@api.test', 'http://127.0.0.1:6000/x', 'https://api.test:1/x', 'http://[::1]:10080/x'])('%s: refused, never retried nor counted, its scope untouched', async (url) => {
-		const refused = 'InvalidRequestError INVALID_REQUEST, InvalidRequestError INVALID_REQUEST; fetch 0; unknown closed';
+		// The runtime's `fetch` is asked once a call (it refuses before any I/O); the attempt's failure is then bad input, never retried.
+		const refused = 'InvalidRequestError INVALID_REQUEST, InvalidRequestError INVALID_REQUEST; fetch 2; unknown closed';
 		expect(await twoCalls(url)).toEqual({ node: refused, browser: refused, edge: refused });
 	});
 
