@@ -58,7 +58,10 @@ class Latency {
 	readonly #ring: number[] = [];
 	#next = 0;
 	hedges = 0;
-	/** No hedge goes out before this time (epoch ms, the client's clock: a `Retry-After` the scope answered a race's attempt with). */
+	/**
+	 * No hedge goes out before this time (epoch ms, the family's clock, `Family`: a `Retry-After` the scope answered a race's
+	 * attempt with).
+	 */
 	quiet = 0;
 
 	add(ms: number): void {
@@ -129,9 +132,19 @@ const pauseOf = ({ status, headers }: Response, now: number): number => {
 	return pause;
 };
 
+/**
+ * What the clients of one name and store share (`context.stores`: a client and those its `extend()` made, that keep this
+ * policy object): the scopes' latencies, and the clock their pauses are on, the first client's (one given its own
+ * `clock` reads and sets them on it too: never a pause an hour long on a clock an hour behind).
+ */
+interface Family {
+	readonly latencies: Scopes<Latency>;
+	readonly clock: PolicyContext['clock'];
+}
+
 /** Whether hedge `hedge` goes out now (FetchInit.hedge, called by the transport as it sends): only then is it paid, counted and announced. */
-const admit = (settled: boolean, context: PolicyContext, latencies: Scopes<Latency>, request: Request, scope: string, hedge: number): unknown => {
-	if (settled || request.signal.aborted || latencies.scope(scope).quiet > context.clock.now() || !context.spendRetry(scope)) {
+const admit = (settled: boolean, context: PolicyContext, { latencies, clock }: Family, request: Request, scope: string, hedge: number): unknown => {
+	if (settled || request.signal.aborted || latencies.scope(scope).quiet > clock.now() || !context.spendRetry(scope)) {
 		return new Superseded('No hedge now');
 	}
 
@@ -144,7 +157,7 @@ const admit = (settled: boolean, context: PolicyContext, latencies: Scopes<Laten
  * One call's attempts: the first, then one more each `delayMs` unanswered, up to `maxHedges`; the first
  * good answer wins. Its hedge timer is in `timers` while it runs, for the client's `close()` to stop.
  */
-const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Timers, delayMs: number | undefined, maxHedges: number, next: FetchLike, request: Request, init: FetchInit | undefined, scope: string, latency: Latency, maxPause: number): Promise<Response> => new Promise<Response>((resolve, reject) => {
+const race = (context: PolicyContext, family: Family, timers: Timers, delayMs: number | undefined, maxHedges: number, next: FetchLike, request: Request, init: FetchInit | undefined, scope: string, latency: Latency, maxPause: number): Promise<Response> => new Promise<Response>((resolve, reject) => {
 	const controllers: AbortController[] = [];
 	let settled = false;
 	let pending = 0;
@@ -157,6 +170,7 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Timers
 	/** The last hedge sent (0: none); its timer arms the next. */
 	let last = 0;
 	const { clock } = context;
+	const { latencies } = family;
 	const keyed = request.headers.has('idempotency-key');
 	const sending = init?.sending;
 	// A body can be read once: a copy for the next hedge is made before an attempt sends it.
@@ -215,7 +229,7 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Timers
 		next(attempt, hedge ? {
 			...init,
 			hedge: () => {
-				const refused = admit(settled || !!timers.closed, context, latencies, request, scope, hedge);
+				const refused = admit(settled || !!timers.closed, context, family, request, scope, hedge);
 				out = !refused;
 				went ||= out;
 				return refused;
@@ -245,7 +259,7 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Timers
 			// went out: a layer below's own answer is not the origin's): no further hedge to its scope before it, of this race or
 			// another; at most the call's `retry.maxRetryAfter`. Kept on the scope's latency as it is now (the race's may have
 			// been forgotten with other scopes meanwhile, while it held no pause).
-			const now = clock.now();
+			const now = family.clock.now();
 			const after = out && classifyStatus(response.status)?.transient ? Math.min(maxPause, pauseOf(response, now)) : 0;
 			if (after) {
 				const held = latencies.scope(scope);
@@ -306,14 +320,16 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Timers
 	send(0);
 });
 
-const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: number, families: WeakMap<object, Scopes<Latency>>): PolicyParts => {
+const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: number, families: WeakMap<object, Family>): PolicyParts => {
 	/**
 	 * The scopes' latencies, at most `maxScopes` idle ones (`Scopes`); one whose origin asked for a pause still running
 	 * (`quiet`) is never forgotten. A race counts in its scope's as it is when it counts (it may outlive a forgotten one).
-	 * One per family: the clients of one name and store (`context.stores`: a client and those its `extend()` made) that keep this policy object.
+	 * One per family (`Family`), its pauses on the family's clock.
 	 */
-	const latencies = families.get(context.stores) ?? scopes(() => new Latency(), (latency) => latency.quiet > context.clock.now());
-	families.set(context.stores, latencies);
+	const { clock } = context;
+	const family = families.get(context.stores) ?? { latencies: scopes(() => new Latency(), (latency) => latency.quiet > clock.now()), clock };
+	families.set(context.stores, family);
+	const { latencies } = family;
 	/** The running races' hedge timers: `close()` stops them, so no hedge goes out after it. */
 	const timers: Timers = new Set();
 
@@ -329,7 +345,7 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
 		// The scope of the URL the attempt goes to (a mirror's, when failover re-targeted it): its budget pays, its latency counts.
 		const scope = attemptScope(context.scopeOf, request.url, call);
 		// A server's pause as ky bounds its wait (`retry.maxRetryAfter`: the call's, else the client's; 30 s by default).
-		return race(context, latencies, timers, delayMs, maxHedges, next, request, init, scope, latencies.scope(scope), Math.min(bound(call?.options.retry) ?? bound(context.options.retry) ?? 30_000, maxTimerMs));
+		return race(context, family, timers, delayMs, maxHedges, next, request, init, scope, latencies.scope(scope), Math.min(bound(call?.options.retry) ?? bound(context.options.retry) ?? 30_000, maxTimerMs));
 	};
 
 	return {
@@ -373,7 +389,8 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
  * only `maxHedges` limits them). A keyed call with a body is hedged with the same bytes and the same
  * `Idempotency-Key`. No hedge goes out after the client's `close()` (the attempts already sent go on).
  * A client and the clients its `extend()` makes that keep its `name`, its `store` and this policy object
- * share one latency per scope (its samples, the `delayMs` they give, its `stats()`); a child given a
+ * share one latency per scope (its samples, the `delayMs` they give, an origin's pause, on the `clock` of the first of them,
+ * its `stats()`); a child given a
  * `hedge()` of its own (or `false`), another `name` or another `store`, and a client `create()` makes, have
  * their own; a client's `close()` stops only its own calls' hedges.
  * Bad options throw a `RangeError` naming the option and the value.
@@ -388,6 +405,6 @@ export const hedge = (options?: HedgeOptions): Policy<'hedge'> => {
 	}
 
 	check(isPositiveInteger(maxHedges) && maxHedges <= 3, 'hedge.maxHedges', maxHedges, 'an integer from 1 to 3');
-	const families = new WeakMap<object, Scopes<Latency>>();
+	const families = new WeakMap<object, Family>();
 	return { slot: 'hedge', at: hedgeAt, create: (context) => create(context, delayMs, maxHedges, families) };
 };

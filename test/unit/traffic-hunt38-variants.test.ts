@@ -1,0 +1,45 @@
+/**
+ * Defect hunt, thirty-eighth round (traffic: hedge, dedupe, bulkhead, rateLimit, the throttle, the retry budget).
+ */
+import { describe, expect, it } from 'vitest';
+import { classify, createClient } from '../../src/entries/core.js';
+import { dedupe } from '../../src/entries/dedupe.js';
+import { hedge } from '../../src/entries/hedge.js';
+import { rateLimit } from '../../src/entries/rate-limit.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { held } from './counting-origin-kit.js';
+
+const t0 = 1_700_000_000_000;
+
+describe('hedge(): an origin\'s pause is on the family\'s clock, whichever client of an extend() family set or reads it', () => {
+	it('a child given a clock an hour behind hedges once the pause its parent heard has passed', async () => {
+		const clock = new ManualClock(t0);
+		const { pending, fetch } = held();
+		const parent = createClient({ clock, fetch, retry: 0, timeout: false, retryBudget: false, breaker: false, hedge: hedge({ delayMs: 30 }) } as never);
+		const childClock = new ManualClock(t0 - 3_600_000);
+		const child = parent.extend({ clock: childClock });
+		const hedged: string[] = [];
+		parent.on('hedge', ({ url }) => hedged.push(new URL(url).pathname));
+		child.on('hedge', ({ url }) => hedged.push(new URL(url).pathname));
+		// The parent's race: its hedge answered 429 Retry-After: 20 (the origin's pause: 20 s on the family's clock).
+		const first = parent.get('https://api.test/first');
+		await waitFor(() => pending.length === 2, 'the first call\'s hedge');
+		pending[1]!.release(new Response('busy', { status: 429, headers: { 'retry-after': '20' } }));
+		pending[0]!.release(new Response('ok'));
+		expect(await first.text()).toBe('ok');
+		// 21 s later on every clock: the pause is over.
+		clock.advance(21_000);
+		childClock.advance(21_000);
+		const later = child.get('https://api.test/later');
+		await waitFor(() => pending.length === 4 || hedged.includes('/later'), 'the later call\'s hedge', 3000).catch(() => undefined);
+		for (const attempt of pending.slice(2)) {
+			attempt.release(new Response('ok'));
+		}
+
+		expect(await later.text()).toBe('ok');
+		parent.close();
+		child.close();
+		expect(hedged).toEqual(['/first', '/later']);
+	});
+});
