@@ -51,6 +51,9 @@ export class Flight {
 		// by its signal until it settles (`heldRequest`): the abort once every caller left reaches a `fetch` that waits on nothing else.
 		const [shared, release] = heldRequest(request, { signal: this.#controller.signal, referrer: request.referrer, referrerPolicy: request.referrerPolicy });
 		this.request = shared;
+		// Its first caller is among the callers from the start: the layers below ask as the request goes down to them, before
+		// `join` (a rate limiter's wait for a token was bounded by the longest budget of none: refused at once).
+		this.#calls.push(init?.steadfetch);
 		this.#promise = next(shared, { ...init, callers: () => this.#calls }).finally(() => {
 			release();
 			live.delete(this);
@@ -91,8 +94,11 @@ export class Flight {
 
 	/** Wait for the shared response with `signal`: one caller's abort is its own. */
 	join(signal: AbortSignal, call: PolicyCall | undefined): Promise<Response> {
-		this.#waiting++;
-		this.#calls.push(call);
+		// The first caller (none waited yet: a flight nobody waits for any more takes no caller, `joins`) is in already.
+		if (this.#waiting++ > 0) {
+			this.#calls.push(call);
+		}
+
 		return new Promise<Response>((resolve, reject) => {
 			const onAbort = (): void => {
 				this.#calls.splice(this.#calls.indexOf(call), 1);

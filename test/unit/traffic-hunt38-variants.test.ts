@@ -43,3 +43,27 @@ describe('hedge(): an origin\'s pause is on the family\'s clock, whichever clien
 		expect(hedged).toEqual(['/first', '/later']);
 	});
 });
+
+describe('dedupe() with rateLimit(): a request dedupe shares waits for its token as a call of its own does', () => {
+	it('the first caller\'s wait is bounded by its budget, not refused at once', async () => {
+		const sent: string[] = [];
+		const fetch = (async (request: Request) => {
+			sent.push(new URL(request.url).pathname);
+			return new Response('ok');
+		}) as typeof globalThis.fetch;
+		const waits: number[] = [];
+		const outcomes: string[] = [];
+		for (const shared of [false, true]) {
+			const api = createClient({ fetch, retry: 0, breaker: false, ...shared && { dedupe: dedupe() }, rateLimit: rateLimit({ perSecond: 5, burst: 1 }) } as never);
+			api.on('ratelimit:wait', ({ waitMs }) => waits.push(waitMs));
+			for (const path of ['/spent', '/next']) {
+				outcomes.push(await api.get(`https://api.test${path}`).text().then(() => 'OK', (error: unknown) => classify(error).code));
+			}
+
+			api.close();
+		}
+
+		// Before: ['OK', 'OK', 'OK', 'RATE_LIMITED'], one wait (the shared request's budget the longest of no callers: -Infinity).
+		expect([outcomes, waits.length, sent]).toEqual([['OK', 'OK', 'OK', 'OK'], 2, ['/spent', '/next', '/spent', '/next']]);
+	});
+});
