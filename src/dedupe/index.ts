@@ -105,6 +105,9 @@ const create = (context: PolicyContext, families: WeakMap<object, Family>): Poli
 		}
 	});
 
+	/** Set by this client's `close()`: a request of another client of the family refused as that one closed is no longer this one's to send again. */
+	let closed = false;
+
 	const layer: Layer = (next) => (request, init) => {
 		const call = init?.steadfetch;
 		// In Workers, a response (a stream) must not cross from one request to another: calls share only
@@ -147,8 +150,10 @@ const create = (context: PolicyContext, families: WeakMap<object, Family>): Poli
 				// The shared request goes as its first caller's attempt: refused by that caller's world (`ABORTED`: a logout or a
 				// clear since it started), it is not this call's outcome when this is this call's first attempt and its own world
 				// lets it go (a call without identity): then it goes on its own (`Call.unbound`, `World.check`, asked again as it goes out).
+				// So when refused as that caller's client closed (`CLIENT_CLOSED`: another client of the family) while this one is open.
 				const own = call as Call | undefined;
-				const alone = (error as { code?: unknown } | null)?.code === 'ABORTED' && !request.signal.aborted && own?.attempts === 1 && !own.world.check?.() && !own.unbound();
+				const { code } = (error ?? {}) as { code?: unknown };
+				const alone = !request.signal.aborted && (code === 'CLIENT_CLOSED' ? !closed : code === 'ABORTED' && own?.attempts === 1 && !own.world.check?.() && !own.unbound());
 				ended?.(undefined, error, alone);
 				if (!alone) {
 					throw error;
@@ -171,6 +176,9 @@ const create = (context: PolicyContext, families: WeakMap<object, Family>): Poli
 		stats: (scope) => {
 			const counts = joins.get(scope);
 			return counts && { dedupe: { ...counts } };
+		},
+		close: () => {
+			closed = true;
 		},
 	};
 };
@@ -198,6 +206,8 @@ const create = (context: PolicyContext, families: WeakMap<object, Family>): Poli
  * a call of a client whose own options send it another way (its `fetch` or `dispatcher`) or turn a policy
  * off (`extend({ hedge: false })`) shares only with calls of clients that do the same; a child given a
  * `dedupe()` of its own (or `false`), another `name` or another `store`, and a client `create()` makes, have their own.
+ * A client's `close()` ends only its own calls: a call that joined a request another client of the family made, refused
+ * as that client closed (`CLIENT_CLOSED`), sends its own.
  *
  * @example
  * const api = createClient({ dedupe: dedupe() });

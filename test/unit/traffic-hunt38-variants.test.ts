@@ -67,3 +67,26 @@ describe('dedupe() with rateLimit(): a request dedupe shares waits for its token
 		expect([outcomes, waits.length, sent]).toEqual([['OK', 'OK', 'OK', 'OK'], 2, ['/spent', '/next', '/spent', '/next']]);
 	});
 });
+
+describe('dedupe(): a call that joined a request of another client of its extend() family is not ended by that client\'s close()', () => {
+	it('the parent closes while its request waits for a token: the child\'s call that joined it goes on alone', async () => {
+		const sent: string[] = [];
+		const fetch = (async (request: Request) => {
+			sent.push(new URL(request.url).pathname);
+			return new Response('ok');
+		}) as typeof globalThis.fetch;
+		const parent = createClient({ fetch, retry: 0, breaker: false, dedupe: dedupe(), rateLimit: rateLimit({ perSecond: 5, burst: 1 }) } as never);
+		const child = parent.extend({ timeout: 9000 });
+		let waits = 0;
+		parent.on('ratelimit:wait', () => waits++);
+		expect(await parent.get('https://api.test/spent').text()).toBe('ok');
+		const parents = parent.get('https://api.test/shared').text().then(() => 'OK', (error: unknown) => classify(error).code);
+		await waitFor(() => waits === 1, 'the parent\'s wait for its token');
+		const childs = child.get('https://api.test/shared').text().then(() => 'OK', (error: unknown) => classify(error).code);
+		await waitFor(() => (child.stats()['https://api.test']?.dedupe as { shared?: number } | undefined)?.shared === 1, 'the child joining');
+		parent.close();
+		// Before: ['CLIENT_CLOSED', 'CLIENT_CLOSED'] (the parent's refusal was the child's outcome), nothing sent for the child.
+		expect([await parents, await childs, sent]).toEqual(['CLIENT_CLOSED', 'OK', ['/spent', '/shared']]);
+		child.close();
+	});
+});
