@@ -4,6 +4,7 @@ import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { attemptScope } from '../core/scope.js';
 import { check, optionsOf, isPositiveInteger, isPositiveTimerMs, maxTimerMs, offOnly, positiveTimerMs, unmarked } from '../utils/validate.js';
 import { classifyStatus } from '../errors/classify.js';
+import { fromOrigin } from '../errors/origin-failed.js';
 import { scopes, type Scopes } from '../utils/scopes.js';
 import { Superseded } from '../utils/superseded.js';
 import { heldRequest, parseRetryAfter, resetMsOf } from '../utils/runtime.js';
@@ -256,11 +257,11 @@ const race = (context: PolicyContext, family: Family, timers: Timers, delayMs: n
 
 			pending--;
 			// The origin asked for a pause (a transient answer's `Retry-After` or rate-limit reset: `pauseOf`; of an attempt that
-			// went out: a layer below's own answer is not the origin's): no further hedge to its scope before it, of this race or
-			// another; at most the call's `retry.maxRetryAfter`. Kept on the scope's latency as it is now (the race's may have
+			// went out: a layer below's own answer is not the origin's, nor a steadfetch service worker's refusal, `fromOrigin`):
+			// no further hedge to its scope before it, of this race or another; at most the call's `retry.maxRetryAfter`. Kept on the scope's latency as it is now (the race's may have
 			// been forgotten with other scopes meanwhile, while it held no pause).
 			const now = family.clock.now();
-			const after = out && classifyStatus(response.status)?.transient ? Math.min(maxPause, pauseOf(response, now)) : 0;
+			const after = out && classifyStatus(response.status)?.transient && fromOrigin(response) ? Math.min(maxPause, pauseOf(response, now)) : 0;
 			if (after) {
 				const held = latencies.scope(scope);
 				held.quiet = Math.max(held.quiet, now + after);
@@ -377,7 +378,8 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
  * answer (an error only when no server answered: the first attempt's, never a hedge's refusal as it was to go out; or the caller's abort when its signal aborted).
  * A transient answer with a `Retry-After` (seconds or an HTTP-date), or a 429 with a quota reset (`RateLimit`'s `reset`/`t`
  * in either draft form, `RateLimit-Reset`, `X-RateLimit-Reset`: seconds, or epoch seconds past 10⁹, epoch ms past 10¹²; the longest it says
- * of a quota not said to have requests left: `r=500`, `RateLimit-Remaining: 500` or `X-RateLimit-Remaining: 500` beside it is no pause),
+ * of a quota not said to have requests left: `r=500`, `RateLimit-Remaining: 500` or `X-RateLimit-Remaining: 500` beside it is no pause;
+ * the origin's answer: a steadfetch service worker's `503` for a refusal of its own client's, with its breaker's `Retry-After`, is none),
  * holds every hedge to its scope until that time has passed (the race's next one waits for it), for at most the call's `retry.maxRetryAfter` (ms, the client's when the
  * call gives none; 30 000 by default), as it bounds a retry's wait: a server's hour, or a date a year ahead, never turns hedging off for longer.
  * Per call, `hedge: false` opts out. Each attempt keeps every property of the call's

@@ -6,6 +6,7 @@ import type { Call } from '../core/call.js';
 import { check, optionsOf, isPositiveFinite, isPositiveTimerMs, maxTimerMs, offOnly, positiveTimerMs } from '../utils/validate.js';
 import { RateLimitedError } from '../errors/RateLimitedError.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
+import { fromOrigin } from '../errors/origin-failed.js';
 import { Buckets, type Family, type Place, type Waiter } from './buckets.js';
 import type { RateLimitWaitEvent } from './events.js';
 import { Closing } from '../core/closing.js';
@@ -58,7 +59,9 @@ export interface RateLimitOptions {
 	 * one call goes at the reset, alone, and the others once it is answered: unless that answer says the quota is
 	 * spent again (a 429 with a new `Retry-After`), then they wait for that reset (each within its time budget, else
 	 * `RateLimitedError`); given no answer (a network failure), the next call goes alone. Only the answers of attempts
-	 * that went out are read: one a layer below gave without sending (an app's memo, with the headers it kept) says nothing.
+	 * that went out are read: one a layer below gave without sending (an app's memo, with the headers it kept) says nothing,
+	 * nor does a steadfetch service worker's answer for a refusal of its own client's (its `503` with `Steadfetch-Error` and
+	 * the `Retry-After` of its breaker or rate limiter) or its stale copy (the headers stored with it).
 	 * @default true
 	 */
 	fromHeaders?: boolean;
@@ -245,8 +248,9 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 				}
 
 				// The server's word only: not an answer a layer below gave without sending the attempt (an app's memo, with the
-				// headers it kept), nor a hedge's that never went.
-				if (went && (hedge || out === undefined || (call as Call).wentOut(init?.steadfetchRun) !== out)) {
+				// headers it kept), nor a hedge's that never went, nor a steadfetch service worker's stand-in (`fromOrigin`: its
+				// refusal's `Retry-After` is its own breaker's or limiter's, its stale copy's headers are old).
+				if (went && (hedge || out === undefined || (call as Call).wentOut(init?.steadfetchRun) !== out) && fromOrigin(response)) {
 					buckets.learn(scope, response);
 				}
 

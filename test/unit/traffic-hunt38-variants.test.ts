@@ -90,3 +90,49 @@ describe('dedupe(): a call that joined a request of another client of its extend
 		child.close();
 	});
 });
+
+describe('rateLimit() and hedge(): a steadfetch service worker\'s refusal is no word of the origin\'s', () => {
+	/** The worker's answer for a call its own client refused (steadfetch/sw): its breaker open for 30 s more. */
+	const refusal = (): Response => Response.json({ error: 'CIRCUIT_OPEN', message: 'open' }, { status: 503, headers: { 'steadfetch-error': 'CIRCUIT_OPEN', 'retry-after': '30' } });
+
+	it('rateLimit(): the worker\'s 503 with Retry-After: 30 does not hold the scope 30 s', async () => {
+		const sent: string[] = [];
+		const fetch = (async (request: Request) => {
+			sent.push(new URL(request.url).pathname);
+			return sent.length === 1 ? refusal() : new Response('ok');
+		}) as typeof globalThis.fetch;
+		const api = createClient({ clock: new ManualClock(t0), fetch, retry: 0, breaker: false, rateLimit: rateLimit() } as never);
+		const outcomes: string[] = [];
+		for (const path of ['/refused', '/next']) {
+			outcomes.push(await api.get(`https://api.test${path}`).text().then(() => 'OK', (error: unknown) => classify(error).code));
+		}
+
+		api.close();
+		// Before: ['HTTP_5XX', 'RATE_LIMITED'], ['/refused'] (the worker's Retry-After read as the origin's spent quota).
+		expect([outcomes, sent]).toEqual([['HTTP_5XX', 'OK'], ['/refused', '/next']]);
+	});
+
+	it('hedge(): the worker\'s 503 with Retry-After: 30 does not pause the scope\'s hedges', async () => {
+		const clock = new ManualClock(t0);
+		const { pending, fetch } = held();
+		const api = createClient({ clock, fetch, retry: 0, timeout: false, retryBudget: false, breaker: false, hedge: hedge({ delayMs: 30 }) } as never);
+		const hedged: string[] = [];
+		api.on('hedge', ({ url }) => hedged.push(new URL(url).pathname));
+		const first = api.get('https://api.test/first');
+		await waitFor(() => pending.length === 2, 'the first call\'s hedge');
+		pending[1]!.release(refusal());
+		pending[0]!.release(new Response('ok'));
+		expect(await first.text()).toBe('ok');
+		clock.advance(10);
+		const later = api.get('https://api.test/later');
+		await waitFor(() => hedged.includes('/later'), 'the later call\'s hedge', 2000).catch(() => undefined);
+		for (const attempt of pending.slice(2)) {
+			attempt.release(new Response('ok'));
+		}
+
+		expect(await later.text()).toBe('ok');
+		api.close();
+		// Before: ['/first'] (the worker's Retry-After held the origin's hedges 30 s).
+		expect(hedged).toEqual(['/first', '/later']);
+	});
+});
