@@ -61,9 +61,26 @@ class Latency {
 	hedges = 0;
 	/**
 	 * No hedge goes out before this time (epoch ms, the family's clock, `Family`: a `Retry-After` the scope answered a race's
-	 * attempt with).
+	 * attempt with). Moved back as the clock steps back (`at`).
 	 */
 	quiet = 0;
+	/** When the pause was last looked at (the family's clock). */
+	#seen = 0;
+
+	/**
+	 * The latency as of `now`: a clock stepped back since the pause was last looked at (a device's clock set back) moves it
+	 * back as far, so it is as far ahead of now as it was (never an hour's pause after an hour's step back), as the rate
+	 * limiter's times are.
+	 */
+	at(now: number): this {
+		const back = this.#seen - now;
+		if (back > 0 && this.quiet) {
+			this.quiet -= back;
+		}
+
+		this.#seen = now;
+		return this;
+	}
 
 	add(ms: number): void {
 		if (this.#ring.length < samplesKept) {
@@ -145,7 +162,7 @@ interface Family {
 
 /** Whether hedge `hedge` goes out now (FetchInit.hedge, called by the transport as it sends): only then is it paid, counted and announced. */
 const admit = (settled: boolean, context: PolicyContext, { latencies, clock }: Family, request: Request, scope: string, hedge: number): unknown => {
-	if (settled || request.signal.aborted || latencies.scope(scope).quiet > clock.now() || !context.spendRetry(scope)) {
+	if (settled || request.signal.aborted || latencies.scope(scope).at(clock.now()).quiet > clock.now() || !context.spendRetry(scope)) {
 		return new Superseded('No hedge now');
 	}
 
@@ -263,7 +280,7 @@ const race = (context: PolicyContext, family: Family, timers: Timers, delayMs: n
 			const now = family.clock.now();
 			const after = out && classifyStatus(response.status)?.transient && fromOrigin(response) ? Math.min(maxPause, pauseOf(response, now)) : 0;
 			if (after) {
-				const held = latencies.scope(scope);
+				const held = latencies.scope(scope).at(now);
 				held.quiet = Math.max(held.quiet, now + after);
 			}
 
@@ -346,7 +363,7 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
 		// The scope of the URL the attempt goes to (a mirror's, when failover re-targeted it): its budget pays, its latency counts.
 		const scope = attemptScope(context.scopeOf, request.url, call);
 		// A server's pause as ky bounds its wait (`retry.maxRetryAfter`: the call's, else the client's; 30 s by default).
-		return race(context, family, timers, delayMs, maxHedges, next, request, init, scope, latencies.scope(scope), Math.min(bound(call?.options.retry) ?? bound(context.options.retry) ?? 30_000, maxTimerMs));
+		return race(context, family, timers, delayMs, maxHedges, next, request, init, scope, latencies.scope(scope).at(family.clock.now()), Math.min(bound(call?.options.retry) ?? bound(context.options.retry) ?? 30_000, maxTimerMs));
 	};
 
 	return {
@@ -394,7 +411,8 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
  * share one latency per scope (its samples, the `delayMs` they give, an origin's pause, on the `clock` of the first of them,
  * its `stats()`); a child given a
  * `hedge()` of its own (or `false`), another `name` or another `store`, and a client `create()` makes, have
- * their own; a client's `close()` stops only its own calls' hedges.
+ * their own; a client's `close()` stops only its own calls' hedges. A clock that steps back moves an origin's pause back
+ * with it as the scope is next called: it stays as far ahead of now as it was (never an hour's pause after an hour's step back).
  * Bad options throw a `RangeError` naming the option and the value.
  *
  * @example

@@ -136,3 +136,35 @@ describe('rateLimit() and hedge(): a steadfetch service worker\'s refusal is no 
 		expect(hedged).toEqual(['/first', '/later']);
 	});
 });
+
+describe('hedge(): a clock that stepped back moves an origin\'s pause back with it', () => {
+	it('a 429\'s Retry-After: 20, then the clock set an hour back: hedged once the 20 s have passed, not an hour later', async () => {
+		const clock = new ManualClock(t0);
+		const { pending, fetch } = held();
+		const api = createClient({ clock, fetch, retry: 0, timeout: false, retryBudget: false, breaker: false, hedge: hedge({ delayMs: 30 }) } as never);
+		const hedged: string[] = [];
+		api.on('hedge', ({ url }) => hedged.push(new URL(url).pathname));
+		const first = api.get('https://api.test/first');
+		await waitFor(() => pending.length === 2, 'the first call\'s hedge');
+		pending[1]!.release(new Response('busy', { status: 429, headers: { 'retry-after': '20' } }));
+		pending[0]!.release(new Response('ok'));
+		expect(await first.text()).toBe('ok');
+		// The device's clock is set an hour back; a quick call to the origin then; 21 s later a slow one.
+		clock.set(t0 - 3_600_000);
+		const quick = api.get('https://api.test/quick');
+		await waitFor(() => pending.length === 3, 'the quick call');
+		pending[2]!.release(new Response('ok'));
+		expect(await quick.text()).toBe('ok');
+		clock.advance(21_000);
+		const later = api.get('https://api.test/later');
+		await waitFor(() => hedged.includes('/later'), 'the later call\'s hedge', 2000).catch(() => undefined);
+		for (const attempt of pending.slice(3)) {
+			attempt.release(new Response('ok'));
+		}
+
+		expect(await later.text()).toBe('ok');
+		api.close();
+		// Before: ['/first'] (the pause an hour and 20 s ahead of the clock set back: hedging off for the hour).
+		expect(hedged).toEqual(['/first', '/later']);
+	});
+});
