@@ -29,14 +29,6 @@ export const originFailed = (response: Response): boolean | undefined => {
 };
 
 /**
- * Whether an answer is its origin's word (its headers what the server says now: its quota, its `Retry-After`), for the
- * parts that read them (the rate limiter, hedge's pause): not a steadfetch service worker's stand-in, neither its answer
- * for a refusal of its own client's (`originFailed`: nothing, a `503` with `Steadfetch-Error: CIRCUIT_OPEN` and the
- * `Retry-After` of its breaker) nor its stale copy (`workerCopy`: the headers stored with it).
- */
-export const fromOrigin = (response: Response): boolean => workerCopy(response) === undefined && originFailed(response) !== undefined;
-
-/**
  * Whether `response` is a steadfetch service worker's answer for a call whose attempts got no answer of the origin's
  * (its `503`/`504` with `Steadfetch-Error: NETWORK` or `TIMEOUT`, or its stale copy for them: `detail=network`, `timeout`):
  * for the breaker and reachability, an attempt without an HTTP answer, as the network failure or timeout the worker met.

@@ -4,7 +4,7 @@ import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { attemptScope } from '../core/scope.js';
 import { check, optionsOf, isPositiveInteger, isPositiveTimerMs, maxTimerMs, offOnly, positiveTimerMs, unmarked } from '../utils/validate.js';
 import { classifyStatus } from '../errors/classify.js';
-import { fromOrigin } from '../errors/origin-failed.js';
+import { fromOrigin } from '../errors/from-origin.js';
 import { scopes, type Scopes } from '../utils/scopes.js';
 import { Superseded } from '../utils/superseded.js';
 import { heldRequest, parseRetryAfter, resetMsOf } from '../utils/runtime.js';
@@ -278,7 +278,8 @@ const race = (context: PolicyContext, family: Family, timers: Timers, delayMs: n
 			// no further hedge to its scope before it, of this race or another; at most the call's `retry.maxRetryAfter`. Kept on the scope's latency as it is now (the race's may have
 			// been forgotten with other scopes meanwhile, while it held no pause).
 			const now = family.clock.now();
-			const after = out && classifyStatus(response.status)?.transient && fromOrigin(response) ? Math.min(maxPause, pauseOf(response, now)) : 0;
+			const asked = out && classifyStatus(response.status)?.transient ? pauseOf(response, now) : 0;
+			const after = asked && fromOrigin(response) ? Math.min(maxPause, asked) : 0;
 			if (after) {
 				const held = latencies.scope(scope).at(now);
 				held.quiet = Math.max(held.quiet, now + after);

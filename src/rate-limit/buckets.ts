@@ -2,6 +2,7 @@ import type { PolicyContext } from '../core/policy.js';
 import type { Channel } from '../utils/channel.js';
 import { scopes, type Scopes } from '../utils/scopes.js';
 import { serverQuota } from './headers.js';
+import { fromOrigin } from '../errors/from-origin.js';
 import { linkTabs } from './tabs.js';
 
 /** A scope's limit: its own token bucket, and what the server said. */
@@ -121,11 +122,15 @@ export class Buckets {
 		return this.#scopes.size;
 	}
 
-	/** What an answer says of the scope's quota (its bucket looked up again: the call may have outlived it). */
+	/**
+	 * What an answer says of the scope's quota (its bucket looked up again: the call may have outlived it): the origin's
+	 * answer only (`fromOrigin`), never a steadfetch service worker's refusal (its breaker's or limiter's `Retry-After`) nor
+	 * its stale copy (the headers stored with it).
+	 */
 	learn(scope: string, response: Response): void {
 		const now = this.clock.now();
 		const said = this.#fromHeaders ? serverQuota(response, now) : undefined;
-		if (said) {
+		if (said && fromOrigin(response)) {
 			const bucket = this.scope(scope);
 			const until = now + Math.min(said.resetMs, this.#maxResetMs);
 			bucket.limit = said.limit || bucket.limit;

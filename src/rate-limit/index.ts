@@ -6,7 +6,6 @@ import type { Call } from '../core/call.js';
 import { check, optionsOf, isPositiveFinite, isPositiveTimerMs, maxTimerMs, offOnly, positiveTimerMs } from '../utils/validate.js';
 import { RateLimitedError } from '../errors/RateLimitedError.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
-import { fromOrigin } from '../errors/origin-failed.js';
 import { Buckets, type Family, type Place, type Waiter } from './buckets.js';
 import type { RateLimitWaitEvent } from './events.js';
 import { Closing } from '../core/closing.js';
@@ -248,9 +247,8 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 				}
 
 				// The server's word only: not an answer a layer below gave without sending the attempt (an app's memo, with the
-				// headers it kept), nor a hedge's that never went, nor a steadfetch service worker's stand-in (`fromOrigin`: its
-				// refusal's `Retry-After` is its own breaker's or limiter's, its stale copy's headers are old).
-				if (went && (hedge || out === undefined || (call as Call).wentOut(init?.steadfetchRun) !== out) && fromOrigin(response)) {
+				// headers it kept), nor a hedge's that never went (nor a steadfetch service worker's stand-in: `Buckets.learn`).
+				if (went && (hedge || out === undefined || (call as Call).wentOut(init?.steadfetchRun) !== out)) {
 					buckets.learn(scope, response);
 				}
 
