@@ -16,11 +16,16 @@ export interface DeliveredWrite {
 /** What `syncInvalidation` reads of a TanStack query (`Query`): its `meta`, where `queryOptionsFor` put `steadfetchUrl`. */
 export interface InvalidatingQuery {
 	readonly meta?: Readonly<Record<string, unknown>> | undefined;
+	/** `'fetching'` while a fetch is under way (`Query['state']`). */
+	readonly state?: { readonly fetchStatus: string } | undefined;
+	/** Fetches the query (`Query['fetch']`): how a fetch under way when a write was delivered is replaced. */
+	fetch?(options?: undefined, fetchOptions?: { cancelRefetch: boolean }): Promise<unknown>;
 }
 
 /** What `syncInvalidation` uses of a TanStack `QueryClient` (any adapter's). */
 export interface InvalidatingQueryClient {
 	invalidateQueries(filters: { predicate: (query: InvalidatingQuery) => boolean } | { queryKey: readonly unknown[] }): Promise<unknown>;
+	cancelQueries?(filters: { predicate: (query: InvalidatingQuery) => boolean }, options: { silent: boolean; revert: boolean }): Promise<unknown>;
 }
 
 /** `syncInvalidation`'s options. */
@@ -70,6 +75,10 @@ const extra = (touched: unknown, paths: Set<string>, keys: Array<readonly unknow
  * (`meta.steadfetchUrl`) is the written URL, the collection a POST went to or the parent path of a
  * PUT, PATCH or DELETE (`/todos` for `/todos/1`) — each with any query string (`/todos?page=2`) —
  * plus what `touches(write)` returns. TanStack's `broadcastQueryClient` is not needed for this.
+ * A query of the write's URL that is fetching when the write is delivered (a first load, a `fetchQuery` or
+ * `prefetchQuery` no observer watches, which TanStack's invalidation lets go on) asked before the write: that fetch is
+ * cancelled (its request aborted: no failure of the origin's) and the query fetched again, its promise following the new fetch, so
+ * no answer older than the write lands as fresh data.
  * Returns the unsubscribe function. A `touches` that is not a function, or options that are not an
  * object, are a `TypeError` at once.
  *
@@ -105,7 +114,15 @@ export const syncInvalidation = (api: Pick<Client, 'on'>, queryClient: Invalidat
 			return typeof at === 'string' && paths.has(pathOf(at));
 		};
 
+		// A fetch under way asked before the write: TanStack's invalidation keeps one with no data or no observer, and its
+		// answer would land as fresh. Cancelled silently (its promise follows the next fetch), then fetched again below.
+		const fetching: InvalidatingQuery[] = [];
+		void queryClient.cancelQueries?.({ predicate: (query) => mine(query) && query.state?.fetchStatus === 'fetching' && !!query.fetch && fetching.push(query) > 0 }, { silent: true, revert: false });
 		void queryClient.invalidateQueries({ predicate: mine }).catch(report);
+		for (const query of fetching) {
+			// Refetched by the invalidation already (an observed query): joined, not fetched twice.
+			void query.fetch!(undefined, { cancelRefetch: false }).catch(() => undefined);
+		}
 		for (const queryKey of keys) {
 			void queryClient.invalidateQueries({ queryKey }).catch(report);
 		}
