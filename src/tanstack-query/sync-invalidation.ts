@@ -25,7 +25,7 @@ export interface InvalidatingQuery {
 /** What `syncInvalidation` uses of a TanStack `QueryClient` (any adapter's). */
 export interface InvalidatingQueryClient {
 	invalidateQueries(filters: { predicate: (query: InvalidatingQuery) => boolean } | { queryKey: readonly unknown[] }): Promise<unknown>;
-	cancelQueries?(filters: { predicate: (query: InvalidatingQuery) => boolean }, options: { silent: boolean; revert: boolean }): Promise<unknown>;
+	cancelQueries?(filters: { predicate: (query: InvalidatingQuery) => boolean; queryKey?: readonly unknown[] }, options: { silent: boolean; revert: boolean }): Promise<unknown>;
 }
 
 /** `syncInvalidation`'s options. */
@@ -75,7 +75,7 @@ const extra = (touched: unknown, paths: Set<string>, keys: Array<readonly unknow
  * (`meta.steadfetchUrl`) is the written URL, the collection a POST went to or the parent path of a
  * PUT, PATCH or DELETE (`/todos` for `/todos/1`) — each with any query string (`/todos?page=2`) —
  * plus what `touches(write)` returns. TanStack's `broadcastQueryClient` is not needed for this.
- * A query of the write's URL that is fetching when the write is delivered (a first load, a `fetchQuery` or
+ * A query of the write's URL (or of what `touches` returns) that is fetching when the write is delivered (a first load, a `fetchQuery` or
  * `prefetchQuery` no observer watches, which TanStack's invalidation lets go on) asked before the write: that fetch is
  * cancelled (its request aborted: no failure of the origin's) and the query fetched again, its promise following the new fetch, so
  * no answer older than the write lands as fresh data.
@@ -117,14 +117,21 @@ export const syncInvalidation = (api: Pick<Client, 'on'>, queryClient: Invalidat
 		// A fetch under way asked before the write: TanStack's invalidation keeps one with no data or no observer, and its
 		// answer would land as fresh. Cancelled silently (its promise follows the next fetch), then fetched again below.
 		const fetching: InvalidatingQuery[] = [];
-		void queryClient.cancelQueries?.({ predicate: (query) => mine(query) && query.state?.fetchStatus === 'fetching' && !!query.fetch && fetching.push(query) > 0 }, { silent: true, revert: false });
-		void queryClient.invalidateQueries({ predicate: mine }).catch(report);
-		for (const query of fetching) {
-			// Refetched by the invalidation already (an observed query): joined, not fetched twice.
-			void query.fetch!(undefined, { cancelRefetch: false }).catch(() => undefined);
+		const under = (query: InvalidatingQuery): boolean => query.state?.fetchStatus === 'fetching' && !!query.fetch && fetching.push(query) > 0;
+		const cancel = { silent: true, revert: false };
+		void queryClient.cancelQueries?.({ predicate: (query) => mine(query) && under(query) }, cancel);
+		for (const queryKey of keys) {
+			void queryClient.cancelQueries?.({ queryKey, predicate: under }, cancel);
 		}
+
+		void queryClient.invalidateQueries({ predicate: mine }).catch(report);
 		for (const queryKey of keys) {
 			void queryClient.invalidateQueries({ queryKey }).catch(report);
+		}
+
+		for (const query of fetching) {
+			// Refetched by the invalidation already (an observed query), or met twice: joined, not fetched twice.
+			void query.fetch!(undefined, { cancelRefetch: false }).catch(() => undefined);
 		}
 	});
 };

@@ -10,7 +10,7 @@
 import { QueryClient, QueryObserver } from '@tanstack/query-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/entries/index.js';
-import { queryOptionsFor, syncInvalidation } from '../../src/entries/tanstack-query.js';
+import { queryOptionsFor, syncInvalidation, type SyncInvalidationOptions } from '../../src/entries/tanstack-query.js';
 import { holdGate } from '../helpers/hold-gate.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -49,10 +49,10 @@ afterEach(() => {
 });
 
 /** A client of its own name, a QueryClient whose data stays fresh a minute, and `syncInvalidation` between them. */
-const synced = () => {
+const synced = (options?: SyncInvalidationOptions) => {
 	const api = createClient({ name: `tq38-${names++}`, prefix: `${server.url}/`, retry: 0, breaker: false, staleCache: false });
 	const queryClient = new QueryClient({ defaultOptions: { queries: { staleTime: 60_000 } } });
-	const stop = syncInvalidation(api, queryClient);
+	const stop = syncInvalidation(api, queryClient, options);
 	closing.push(() => {
 		stop();
 		queryClient.clear();
@@ -116,6 +116,24 @@ describe('syncInvalidation: a write delivered while a query of its URL is fetchi
 		reads.release();
 		expect((await refetched).data).toEqual({ version: 2 });
 		expect(arrived).toBe(2);
+	});
+
+	it('so is a query of a key `touches` names (a first load under way, and a fetchQuery of data held): the answer after the write', async () => {
+		const { api, queryClient } = synced({ touches: ({ url }) => url.endsWith('/orders') ? [['cart']] : [] });
+		await queryClient.fetchQuery({ queryKey: ['cart', 'held'], ...queryOptionsFor(api, 'cart?held') });
+		arrived = 0;
+		reads.hold();
+		const observer = new QueryObserver(queryClient, { queryKey: ['cart'], ...queryOptionsFor<{ version: number }>(api, 'cart') });
+		closing.push(observer.subscribe(() => undefined));
+		const refreshing = queryClient.fetchQuery({ queryKey: ['cart', 'held'], ...queryOptionsFor<{ version: number }>(api, 'cart?held'), staleTime: 0 });
+		await waitFor(() => arrived === 2, 'both fetches at the API');
+		await api.post('orders', { json: { item: 'milk' } });
+		reads.release();
+		// Before: { version: 1 } for both, fresh for a minute.
+		expect(await refreshing).toEqual({ version: 2 });
+		await waitFor(() => observer.getCurrentResult().status === 'success' && observer.getCurrentResult().fetchStatus === 'idle', 'the first load settled');
+		expect(observer.getCurrentResult().data).toEqual({ version: 2 });
+		expect(arrived).toBe(4);
 	});
 
 	it('a query of another URL fetching meanwhile is left alone (its fetch not replaced)', async () => {
