@@ -45,7 +45,9 @@ export interface SteadfetchQueryOptions<T> {
 	 * a service worker's client (`fetchHandler`: its answer says `Steadfetch-Retriable: false`). Never
 	 * a call that ended because its `totalTimeout` was spent: the client marks that `TimeoutError`
 	 * `totalTimeoutSpent: true` (a per-attempt `timeout` with time left is not marked and is retried),
-	 * so a first load against a hanging origin shows its error within `totalTimeout`.
+	 * so a first load against a hanging origin shows its error within `totalTimeout`. Never once the options' own `signal`
+	 * is aborted (an `AbortSignal.timeout(ms)` that ended the call, a controller the app aborted with a reason of its own):
+	 * every retry would end at once on it.
 	 */
 	retry: (failureCount: number, error: Error) => boolean;
 	/**
@@ -139,7 +141,16 @@ export const queryOptionsFor = <T>(api: Pick<Client, 'get'> & Partial<BreakerMem
 
 			return data;
 		},
-		retry,
+		// A call the options' own signal ended (an `AbortSignal.timeout()`, a controller aborted with a reason of the app's) is
+		// never retried: every retry would end at once on that signal. Read on failure only; options whose reading throws: as `retry`.
+		retry(failureCount, error) {
+			let ended: unknown;
+			try {
+				ended = (options?.signal as AbortSignal | undefined)?.aborted;
+			} catch {}
+
+			return !ended && retry(failureCount, error);
+		},
 		// The error's own `retryAfterMs` when it has one — when the breaker lets a request through (`CircuitOpenError`, a stale
 		// answer while the breaker is open) or the rate limiter lets the call go (`RateLimitedError`) — else, while the breaker of
 		// the query's URL is open (the failure opened it: a `Retry-After`, the last of its failures; open means `reopensAt` is

@@ -6,6 +6,9 @@
  *   first load) or no observer (a `fetchQuery`, a `prefetchQuery`), and that fetch's answer, asked before the write,
  *   then landed as fresh data (`isInvalidated` cleared): the query showed the state before the write for its whole
  *   `staleTime`.
+ * - `queryOptionsFor(api, url, { signal })` whose own signal ended the call with a reason that reads transient (an
+ *   `AbortSignal.timeout(ms)`: a `TimeoutError`): TanStack retried twice into that dead signal, each retry ending at
+ *   once: the query failed after its 1 s + 2 s backoff instead of at once, and the client counted three aborted calls.
  */
 import { QueryClient, QueryObserver } from '@tanstack/query-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -145,5 +148,26 @@ describe('syncInvalidation: a write delivered while a query of its URL is fetchi
 		reads.release();
 		// Asked before the write, of a URL the write did not touch: its answer is kept.
 		expect(await users).toEqual({ version: 1 });
+	});
+});
+
+describe('queryOptionsFor: a call its options\' own signal ended is not retried by TanStack', () => {
+	it('an AbortSignal.timeout() that ended the first load: the query fails at once, one call, one abort', async () => {
+		const api = createClient({ name: `tq38-${names++}`, prefix: `${server.url}/`, retry: 0, breaker: false, staleCache: false });
+		const queryClient = new QueryClient();
+		closing.push(() => {
+			queryClient.clear();
+			api.close();
+		});
+		reads.hold();
+		const options = queryOptionsFor(api, 'todos', { signal: AbortSignal.timeout(50) });
+		const failure = await queryClient.fetchQuery({ queryKey: ['todos'], ...options }).then(() => undefined, (error: unknown) => error);
+		expect((failure as Error).name).toBe('TimeoutError');
+		// Before: 3 (two retries after 1 s and 2 s, each ending at once on the dead signal), { ABORTED: 3 }.
+		expect(queryClient.getQueryState(['todos'])?.fetchFailureCount).toBe(1);
+		expect(api.stats()[server.url]?.failures).toEqual({ ABORTED: 1 });
+		// Its retry is otherwise TanStack's as before: a timeout of ky's own (no signal of the options') is retried.
+		expect(queryOptionsFor(api, 'todos').retry(0, failure as Error)).toBe(true);
+		expect(options.retry(0, failure as Error)).toBe(false);
 	});
 });
