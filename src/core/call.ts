@@ -634,9 +634,14 @@ export class Call implements PolicyCall {
 	 * made while nobody was signed in (or with no `identity` option) is refused at its first attempt too
 	 * when nobody is signed in still and the client was cleared since (a logout without `identity`: as
 	 * auth refuses its token then); one whose first attempt waited while somebody signed in goes. The error
-	 * it is refused with (no I/O; a retry refused so is not counted nor paid), else undefined.
+	 * it is refused with (no I/O; a retry refused so is not counted nor paid), else undefined. Nor, once one of its attempts
+	 * went out, does a further one (a retry, a hedge, a mirror's) after the client's `close()`: `CLIENT_CLOSED`, as a call made after it.
 	 */
 	unbound(): SteadfetchError | undefined {
+		if (this.#state.sends && this.#client.closed()) {
+			return clientClosed();
+		}
+
 		// An identity is a non-empty string or undefined (`identityOf`); `who.now()` is null when identity() fails: nobody known.
 		if (!this.world.current() && (this.#state.sends || this.#state.attempts > 1 || this.identity || !this.#client.who.now())) {
 			return new SteadfetchError('Not sent: the identity changed, or the client was cleared, since the call started', 'ABORTED', false);
