@@ -180,7 +180,8 @@ export interface ClientBase<E, M> {
 	}): Promise<void>;
 	/**
 	 * Stop timers, listeners, channels; further calls reject with a `SteadfetchError` (`CLIENT_CLOSED`),
-	 * and so does a pending `waitForHealthy`, at once. So do, before any I/O, the members that would send,
+	 * and so does a pending `waitForHealthy`, at once, and a call in flight at its next attempt (a retry: the attempt
+	 * under way still gives its answer). So do, before any I/O, the members that would send,
 	 * store or remove (`outbox.flush` / `retry` / `discard` / `clear`, `breaker.isolate` / `reset`,
 	 * `cache.delete` / `clear`, `clear()`); the reads (`stats()`, `breaker(url)`, `outbox.list()`, `cache.list()`) still answer
 	 * (`reachability()`: `unknown` once no client of its `extend()` family is open).
