@@ -26,7 +26,7 @@ const refused = (async () => {
 
 describe('a failed write stored by the outbox while a clear() runs', () => {
 	const make = (store: KeyValueStore, who: () => string | undefined = () => undefined) => createClient({
-		baseUrl: 'http://127.0.0.1:9/', retry: 0, breaker: false, staleCache: false, fetch: refused, identity: who,
+		baseUrl: 'http://127.0.0.1:2/', retry: 0, breaker: false, staleCache: false, fetch: refused, identity: who,
 		clock: new ManualClock(), store: () => store, storageTimeoutMs: 60_000, outbox: outbox(),
 	});
 
@@ -82,7 +82,7 @@ describe('a write told "queued" at its deadline whose attempt then fails, writte
 			throw new TypeError('fetch failed');
 		}) as typeof globalThis.fetch;
 		const api = createClient({
-			baseUrl: 'http://127.0.0.1:9/', retry: 0, breaker: false, staleCache: false, fetch, identity: () => 'alice',
+			baseUrl: 'http://127.0.0.1:2/', retry: 0, breaker: false, staleCache: false, fetch, identity: () => 'alice',
 			clock: new ManualClock(), store: () => held.store, storageTimeoutMs: 60_000, outbox: outbox({ networkTimeoutMs: 20 }),
 		});
 		const told: string[] = [];
