@@ -97,3 +97,38 @@ export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, recor
 		drain.arm(record.nextAttemptAt);
 	}
 };
+
+/**
+ * The attempt of a write that went on past its deadline (`networkTimeoutMs`) after the outbox found it held already
+ * (`Queue.holding`: the write pending entry `record` is, under `key`, claimed by this client meanwhile), followed to its
+ * end: delivered (an answer `classify()` calls no failure, nor a steadfetch service worker's `202`), the entry goes
+ * (`outbox:sent` with `early: true`) as for a write told queued at its deadline (`follow`) — unless it was discarded,
+ * the outbox cleared or the client closed since; any other outcome changes nothing (the entry's replays decide, under
+ * the same key). The claim ends with it. Never rejects.
+ */
+export const settleHeld = async (queue: Queue, call: PolicyCall, record: OutboxRecord, key: string, run: Promise<Response>, kept: World): Promise<void> => {
+	let response: Response | undefined;
+	let error: unknown;
+	try {
+		response = await run;
+	} catch (caught) {
+		error = caught;
+		const answer = (caught as { response?: unknown }).response; // ky's HTTPError carries the answer (as in `follow`).
+		response = answer instanceof Response ? answer : undefined;
+	}
+
+	if (!response || failureOf(response, error)) {
+		void response?.body?.cancel().catch(ignore);
+		queue.release(record.id);
+		return;
+	}
+
+	await queue.follow(record.id, async (following) => {
+		if (following() && kept.current('outbox', record.id)) {
+			await queue.deliver(record, key, response!, () => kept.current('outbox', record.id), call.world);
+		} else {
+			void response!.body?.cancel().catch(ignore);
+		}
+	}).catch(ignore);
+};
+

@@ -10,7 +10,7 @@ import { OutboxQueuedError } from '../errors/OutboxQueuedError.js';
 import { isSteadfetchError, SteadfetchError } from '../errors/SteadfetchError.js';
 import { background, storageMs } from '../core/part-store.js';
 import type { Drain } from './drain.js';
-import { follow } from './early.js';
+import { follow, settleHeld } from './early.js';
 import { headersOf, isSensitive, storedHeaders } from './headers.js';
 import { defer, isDeferred } from './defer.js';
 import { messageOf, scheduleOf } from './outcome.js';
@@ -326,15 +326,29 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 		}
 
 		// The write an entry pending already is (a page's outbox replaying through its service worker an entry of their one
-		// store: `Queue.holding`): told queued as that entry, never stored twice. Its attempt, if it goes on, is its own. Only a
-		// key the caller gave (a page's replay carries its entry's) can be an entry's: one the outbox made is new. Held behind
-		// that very entry (FIFO), the write went nowhere: its scope is drained now, as the page's trigger (a flush, `online`, a
-		// reload) would drain it, which a service worker has none of.
+		// store: `Queue.holding`): told queued as that entry, never stored twice. Its attempt, if it goes on (its deadline), is
+		// that entry's: claimed here (this client's drain skips it meanwhile) and followed to its end (`settleHeld`), its
+		// delivery the entry's. Only a key the caller gave (a page's replay carries its entry's) can be an entry's: one the
+		// outbox made is new. Held behind that very entry (FIFO), the write went nowhere: its scope is drained now (or once the
+		// attempt that goes on ended), as the page's trigger (a flush, `online`, a reload) would drain it, which a service worker has none of.
 		const held = record.keyed && call.world.current('outbox') ? await queue.holding(record, budget).catch(() => undefined) : undefined;
 		if (held !== undefined) {
-			void run?.catch(() => undefined);
-			context.reachability(record.scope) === 'offline' || drain.soon(record.scope, call.waitUntil);
-			return queuedAs(options.queuedResponse, held, error);
+			const drainScope = (): void => {
+				context.reachability(record.scope) === 'offline' || drain.soon(record.scope, call.waitUntil);
+			};
+			if (run && queue.claim(held.id)) {
+				const kept = context.world(call.identity);
+				followed = true;
+				background(context, 'outbox', call.waitUntil, async () => settleHeld(queue, call, held.record, held.key, run, kept).finally(() => {
+					letGo();
+					drainScope();
+				}));
+			} else {
+				void run?.catch(() => undefined); // Claimed already: a replay of this client is in flight, whose outcome settles it.
+				drainScope();
+			}
+
+			return queuedAs(options.queuedResponse, held.id, error);
 		}
 
 		const { id, createdAt, nextAttemptAt } = record;

@@ -1270,9 +1270,10 @@ export class Queue {
 	 * The id of a pending entry that is the write `record` is (its Idempotency-Key, method, URL, identity and body bytes), which it is
 	 * then never stored beside: a page's outbox replaying through a steadfetch service worker of its name an entry that
 	 * worker holds (their one store), or a caller's write sent again with its key. Looks as `supersede` does (its URL's
-	 * entries and those never read here): asked when a write is to be stored only, never on a delivered call.
+	 * entries and those never read here): asked when a write is to be stored only, never on a delivered call. With its
+	 * pending key and its record as read (what an attempt of the write that goes on settles: early.ts `settleHeld`).
 	 */
-	async holding(record: OutboxRecord, budget?: Budget): Promise<string | undefined> {
+	async holding(record: OutboxRecord, budget?: Budget): Promise<{ id: string; key: string; record: OutboxRecord } | undefined> {
 		await this.refresh(budget);
 		const url = normalised(record.url);
 		for (const entry of [...this.#unread, ...this.#ids.get(url) ?? []].flatMap((id) => this.#index.find(id) ?? [])) {
@@ -1280,7 +1281,7 @@ export class Queue {
 			entry.scope === record.scope && this.#learn(entry, old);
 			// Distrusted: a record of its own key's entry only (a planted one naming another id answers for none).
 			if (isRecord(old) && old.id === entry.id && old.idempotencyKey === record.idempotencyKey && old.method === record.method && normalised(old.url) === url && old.identity === record.identity && sameBytes(old.body, record.body)) {
-				return entry.id;
+				return { id: entry.id, key: entry.key, record: old };
 			}
 		}
 
