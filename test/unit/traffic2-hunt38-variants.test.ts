@@ -1,0 +1,51 @@
+/**
+ * Defect hunt, thirty-eighth round (traffic: the per-scope policies' state held across an await, forgotten meanwhile;
+ * the adaptive throttle's wait for its fleet; the bulkhead's refusals in Workers).
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { sharedCoordinator } from '../../src/breaker/shared.js';
+import type { ThrottleAnswer } from '../../src/coordinator/throttle.js';
+import { classify, createClient } from '../../src/entries/core.js';
+import { adaptiveThrottle } from '../../src/entries/throttle.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+
+const origin = 'https://api.test';
+const answering = (async () => new Response('ok')) as typeof fetch;
+/** What a call ended with: 'OK', else `classify()`'s code. */
+const outcome = async (promise: Promise<unknown>): Promise<string> => promise.then(() => 'OK', (error: unknown) => classify(error).code);
+
+/** A coordinator that answers the fleet's window at once for every scope but `origin`, whose syncs the test answers. */
+const holding = () => {
+	const held: Array<(answer: ThrottleAnswer) => void> = [];
+	const coordinator = sharedCoordinator(async (scope) => scope === origin
+		? new Promise<ThrottleAnswer>((resolve) => held.push(resolve))
+		: { throttle: { requests: 0, accepts: 0 } });
+	return { coordinator, held };
+};
+
+afterEach(() => {
+	vi.useRealTimers();
+});
+
+describe('adaptiveThrottle({ shared }): an attempt that waited for its fleet after its scope was forgotten', () => {
+	it('its refusal is counted in the scope\'s stats (rejected 1), not on the forgotten counts', async () => {
+		// Only the timers: the first sync's wait (100 ms at most) holds while 1 000 other scopes are met.
+		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+		const { coordinator, held } = holding();
+		const api = createClient({ clock: new ManualClock(), random: () => 0, retry: 0, timeout: false, totalTimeout: false, breaker: false, retryBudget: false, fetch: answering, adaptiveThrottle: adaptiveThrottle({ shared: coordinator }) });
+		const first = outcome(api.get(`${origin}/first`));
+		await vi.waitUntil(() => held.length === 1);
+		// While it waits for the fleet's window, its scope (idle: nothing counted yet) is forgotten with 1 000 other scopes met.
+		for (let index = 0; index < 1000; index++) {
+			await api.get(`https://s${index}.many.test/`).text();
+		}
+
+		// The fleet's window: 100 attempts, none accepted (p = 0.9; `random` 0 refuses).
+		held[0]!({ throttle: { requests: 100, accepts: 0 } });
+		expect(await first).toBe('THROTTLED');
+		const { throttle } = api.stats()[origin] as { throttle?: { rejected: number } };
+		api.close();
+		// Before: 0 (the refusal counted on the forgotten scope's counts).
+		expect(throttle?.rejected).toBe(1);
+	}, 60_000);
+});
