@@ -11,8 +11,11 @@ export interface Fleet {
 	counts(scope: string, now: number): [number, number] | undefined;
 	/** Count an attempt of this isolate, for its next report. */
 	add(scope: string, accepted: boolean): void;
-	/** Sync when due, in the background; a sync made when no fresh answer is known (the scope's first call in this isolate, or one after a quiet spell) is returned to wait for (at most `firstMs`). Never rejects. */
-	sync(scope: string, call: PolicyCall | undefined): Promise<unknown> | undefined;
+	/**
+	 * Sync when due, in the background; a sync made when no fresh answer is known (the scope's first call in this isolate, or one
+	 * after a quiet spell) is returned to wait for (at most `firstMs`; the wait ends when `signal`, the attempt's, aborts). Never rejects.
+	 */
+	sync(scope: string, call: PolicyCall | undefined, signal?: AbortSignal): Promise<unknown> | undefined;
 }
 
 /**
@@ -180,7 +183,7 @@ export const linkFleet = (context: PolicyContext, sync: (scope: string, message:
 			link.unsent++;
 			link.unsentAccepts += Number(accepted);
 		},
-		sync(scope, call) {
+		sync(scope, call, signal) {
 			const link = linkOf(scope);
 			const now = clock.now();
 			// No fresh answer to decide by (the scope's first call, or one after a quiet spell) while the coordinator is up: the call waits for this sync.
@@ -196,12 +199,16 @@ export const linkFleet = (context: PolicyContext, sync: (scope: string, message:
 			let sending: Promise<void> | undefined;
 			background(context, 'throttle', call?.waitUntil ?? waitUntil, () => (sending = exchange(scope, link, call)));
 			const done = sending;
+			// The sync goes on in the background: an attempt aborted meanwhile (its caller, ky's timeout) waits no more.
 			return stale && done ? new Promise((resolve) => {
-				const timer = setTimeout(resolve, firstMs);
-				void done.then(() => {
+				const over = (): void => {
 					clearTimeout(timer);
+					signal?.removeEventListener('abort', over);
 					resolve(undefined);
-				});
+				};
+				const timer = setTimeout(over, firstMs);
+				signal?.addEventListener('abort', over);
+				void done.then(over);
 			}) : undefined;
 		},
 	};

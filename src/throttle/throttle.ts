@@ -124,9 +124,9 @@ export const createThrottle = (context: PolicyContext, { k, windowMs, minRequest
 		// The scope of the URL the attempt goes to (a mirror's, when failover re-targeted it).
 		const call = init?.steadfetch;
 		const scope = counts.scope(attemptScope(context.scopeOf, url, call));
-		const syncing = fleet?.sync(scope.name, call);
-		// An attempt given up while it waited for the fleet (ky's timeout) goes no further: none of the
-		// layers below would send it, and the breaker would count it a failure. One the client's `close()`
+		const syncing = fleet?.sync(scope.name, call, signal);
+		// An attempt given up while it waited for the fleet (ky's timeout, its caller's abort) goes no further, rejected at
+		// its abort as a bulkhead's waiter is: none of the layers below would send it, and the breaker would count it a failure. One the client's `close()`
 		// finds waiting is refused at once (`CLIENT_CLOSED`), never sent. Its scope's counts are looked up once
 		// the wait is over: those of before may have been forgotten meanwhile (idle, 1 000 other scopes met).
 		return syncing ? untilClosed(syncing, wake).then(() => signal.aborted ? Promise.reject(signal.reason) : attempt(counts.scope(scope.name), request, init, next)) : attempt(scope, request, init, next);

@@ -13,6 +13,12 @@ const origin = 'https://api.test';
 const answering = (async () => new Response('ok')) as typeof fetch;
 /** What a call ended with: 'OK', else `classify()`'s code. */
 const outcome = async (promise: Promise<unknown>): Promise<string> => promise.then(() => 'OK', (error: unknown) => classify(error).code);
+/** Let the microtasks and the I/O callbacks due now run (`setImmediate` is real: only the timers are faked here). */
+const turns = async (count = 20): Promise<void> => {
+	for (let index = 0; index < count; index++) {
+		await new Promise((resolve) => setImmediate(resolve));
+	}
+};
 
 /** A coordinator that answers the fleet's window at once for every scope but `origin`, whose syncs the test answers. */
 const holding = () => {
@@ -48,4 +54,31 @@ describe('adaptiveThrottle({ shared }): an attempt that waited for its fleet aft
 		// Before: 0 (the refusal counted on the forgotten scope's counts).
 		expect(throttle?.rejected).toBe(1);
 	}, 60_000);
+});
+
+describe('adaptiveThrottle({ shared }): an attempt aborted while it waits for the fleet\'s first window', () => {
+	it('is rejected at its abort (ABORTED), not when the wait ends (up to 100 ms later), and never sent', async () => {
+		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+		const { coordinator, held } = holding();
+		let sent = 0;
+		const fetch = (async () => {
+			sent++;
+			return new Response('ok');
+		}) as typeof globalThis.fetch;
+		const api = createClient({ clock: new ManualClock(), retry: 0, timeout: false, totalTimeout: false, breaker: false, retryBudget: false, fetch, adaptiveThrottle: adaptiveThrottle({ shared: coordinator }) });
+		const controller = new AbortController();
+		let ended: string | undefined;
+		void outcome(api.get(`${origin}/a`, { signal: controller.signal })).then((code) => {
+			ended = code;
+		});
+		await vi.waitUntil(() => held.length === 1);
+		controller.abort();
+		// No timer runs (the wait's 100 ms never pass): only the abort can end the call.
+		await turns();
+		const atAbort = ended;
+		await vi.advanceTimersByTimeAsync(100);
+		api.close();
+		// Before: [undefined, 'ABORTED'] (rejected only when the 100 ms wait for the fleet ended).
+		expect([atAbort, ended, sent]).toEqual(['ABORTED', 'ABORTED', 0]);
+	});
 });
