@@ -97,6 +97,14 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number,
 		const until = Math.min(deadlineOf(call, now), now + ((call as Call | undefined)?.deadline ?? Infinity) - context.clock.now());
 		const run = (lease: Lease): Promise<Response> => next(request, init).finally(() => lane.release(lease));
 		const refused = (): BulkheadFullError => new BulkheadFullError(scope, maxConcurrent, maxQueue);
+		/** A refusal that says the scope is full, counted and told: at once (its queue full), or as it waited (see `Lane.wait`). */
+		const rejected = (): BulkheadFullError => {
+			// The scope's lane as it is now: a waiter's, dropped, may have been forgotten meanwhile (idle, 1 000 other scopes met).
+			const now = lanes.scope(scope);
+			now.rejected++;
+			context.emit('bulkhead:rejected', { scope, method: request.method, url: request.url, running: now.running, queued: now.queued });
+			return refused();
+		};
 
 		lane.settle();
 		const lease = lane.free(until, signal);
@@ -115,12 +123,10 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number,
 		}
 
 		if (lane.queued >= maxQueue) {
-			lane.rejected++;
-			context.emit('bulkhead:rejected', { scope, method: request.method, url: request.url, running: lane.running, queued: lane.queued });
-			return Promise.reject(refused());
+			return Promise.reject(rejected());
 		}
 
-		return lane.wait(until, signal, refused, context).then(run);
+		return lane.wait(until, signal, rejected, context).then(run);
 	};
 
 	return {

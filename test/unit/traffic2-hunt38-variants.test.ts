@@ -6,6 +6,10 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { sharedCoordinator } from '../../src/breaker/shared.js';
 import type { ThrottleAnswer } from '../../src/coordinator/throttle.js';
 import { classify, createClient } from '../../src/entries/core.js';
+import { bulkhead } from '../../src/entries/bulkhead.js';
+import { dedupe } from '../../src/entries/dedupe.js';
+import { holdingFetch } from '../helpers/holding-fetch.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { adaptiveThrottle } from '../../src/entries/throttle.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 
@@ -31,6 +35,7 @@ const holding = () => {
 
 afterEach(() => {
 	vi.useRealTimers();
+	vi.unstubAllGlobals();
 });
 
 describe('adaptiveThrottle({ shared }): an attempt that waited for its fleet after its scope was forgotten', () => {
@@ -80,5 +85,30 @@ describe('adaptiveThrottle({ shared }): an attempt aborted while it waits for th
 		api.close();
 		// Before: [undefined, 'ABORTED'] (rejected only when the 100 ms wait for the fleet ended).
 		expect([atAbort, ended, sent]).toEqual(['ABORTED', 'ABORTED', 0]);
+	});
+});
+
+describe('bulkhead in Workers: a request dedupe shares, dropped from the queue at its first caller\'s deadline', () => {
+	it('its refusal (BULKHEAD_FULL) is counted in stats().bulkhead.rejected and emitted as bulkhead:rejected', async () => {
+		vi.stubGlobal('navigator', { userAgent: 'Cloudflare-Workers' }); // I/O ends with its request: calls share within one request context.
+		const { sent, fetch, release } = holdingFetch('/long', () => new Response('ok'));
+		const api = createClient({ retry: 0, fetch, dedupe: dedupe(), bulkhead: bulkhead({ maxConcurrent: 1 }) });
+		const told: string[] = [];
+		api.on('bulkhead:rejected', ({ scope, url }) => told.push(`${scope} ${new URL(url).pathname}`));
+		const here = api.withContext({ waitUntil: () => undefined });
+		const long = here.get(`${origin}/long`).text();
+		await waitFor(() => sent.length === 1, 'the long call to take the slot');
+		const lane = () => (api.stats()[origin] as { bulkhead?: { queued: number; rejected: number } } | undefined)?.bulkhead;
+		const first = outcome(here.get(`${origin}/shared`, { timeout: 300 }));
+		await waitFor(() => lane()?.queued === 1, 'the first call to wait for the slot');
+		const joiner = outcome(here.get(`${origin}/shared`, { timeout: 4_000 }));
+		expect(await first).toBe('TIMEOUT');
+		expect(await joiner).toBe('BULKHEAD_FULL');
+		const { rejected } = lane()!;
+		release();
+		expect(await long).toBe('ok');
+		api.close();
+		// Before: [0, []] (refused, yet neither counted nor told).
+		expect([rejected, told]).toEqual([1, [`${origin} /shared`]]);
 	});
 });
