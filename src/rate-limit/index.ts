@@ -255,8 +255,13 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 				return response;
 			}, (error: unknown) => {
 				if (first) {
-					bucket.leadUntil = 0;
-					bucket.held = true;
+					// The scope's bucket as it is now: the one taken at the start may have been forgotten since this call's lead
+					// ended (idle, 1 000 other scopes met), and another first call may lead on the one made since.
+					const current = buckets.scope(scope);
+					if (current === bucket || current.leadUntil <= buckets.clock.now()) {
+						current.leadUntil = 0;
+						current.held = true;
+					}
 				}
 
 				// A hedge the transport did not send (its race answered, its policy refused it: it never reached `hedge()`'s yes),

@@ -11,6 +11,7 @@ import { dedupe } from '../../src/entries/dedupe.js';
 import { holdingFetch } from '../helpers/holding-fetch.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { adaptiveThrottle } from '../../src/entries/throttle.js';
+import { rateLimit } from '../../src/entries/rate-limit.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 
 const origin = 'https://api.test';
@@ -110,5 +111,57 @@ describe('bulkhead in Workers: a request dedupe shares, dropped from the queue a
 		api.close();
 		// Before: [0, []] (refused, yet neither counted nor told).
 		expect([rejected, told]).toEqual([1, [`${origin} /shared`]]);
+	});
+});
+
+describe('rateLimit: the first call after a block with no limit said, unanswered after its scope was forgotten', () => {
+	it('its failure still makes the next call the first (it goes alone, the other waits), not every call at once', async () => {
+		const clock = new ManualClock();
+		const open: Array<{ path: string; fail: () => void; answer: () => void }> = [];
+		const fetch = (async (request: Request) => {
+			const { hostname, pathname } = new URL(request.url);
+			if (hostname.endsWith('.many.test')) {
+				return new Response('ok');
+			}
+
+			if (pathname === '/a') {
+				return new Response('busy', { status: 429, headers: { 'retry-after': '1' } });
+			}
+
+			return new Promise<Response>((resolve, reject) => {
+				open.push({ path: pathname, fail: () => reject(new TypeError('fetch failed')), answer: () => resolve(new Response('ok')) });
+			});
+		}) as typeof globalThis.fetch;
+		const api = createClient({ clock, retry: 0, timeout: false, totalTimeout: false, breaker: false, retryBudget: false, fetch, rateLimit: rateLimit({ maxResetMs: 5_000 }) });
+		const waits: string[] = [];
+		api.on('ratelimit:wait', ({ url }) => waits.push(new URL(url).pathname));
+		expect(await outcome(api.get(`${origin}/a`))).toBe('HTTP_429');
+		// 10 ms before the block's end: '/b' waits for it, then goes alone (the first call after it), its answer held.
+		clock.advance(990);
+		const b = outcome(api.get(`${origin}/b`));
+		await waitFor(() => open.length === 1, 'the first call after the block');
+		// It outlives its lead (5 s), and meanwhile its scope (nothing more to keep) is forgotten with 1 000 other scopes met.
+		clock.advance(10_000);
+		for (let index = 0; index < 1000; index++) {
+			await api.get(`https://s${index}.many.test/`).text();
+		}
+
+		open[0]!.fail();
+		expect(await b).toBe('NETWORK');
+		// Given no answer, the next call is the first: it goes alone, the other waits for its answer.
+		const c = outcome(api.get(`${origin}/c`));
+		const d = outcome(api.get(`${origin}/d`));
+		await waitFor(() => open.length === 3 || (open.length === 2 && waits.includes('/d')), 'the next calls');
+		const gone = open.slice(1).map(({ path }) => path);
+		for (const each of open.slice(1)) {
+			each.answer();
+		}
+
+		await waitFor(() => open.length === 3, 'the other call, once the first one is answered');
+		open[2]!.answer();
+		expect([await c, await d]).toEqual(['OK', 'OK']);
+		api.close();
+		// Before: [['/c', '/d'], ['/b']] (the failure held the forgotten bucket: both went at once).
+		expect([gone, waits]).toEqual([['/c'], ['/b', '/d']]);
 	});
 });
