@@ -160,11 +160,22 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 			// coordinator, the call that finds its state older than `sharedCacheMs` waits for a sync.
 			// An attempt given up meanwhile (ky's timeout: a call waits for a coordinator never past it) is not sent, nor counted;
 			// one the client's `close()` finds waiting is refused at once (`CLIENT_CLOSED`), as a bulkhead's waiter is.
+			// The circuit is held while it waits (`busy`: never forgotten meanwhile, 1 000 other scopes met): what the read or the
+			// sync adopts, and the attempt's outcome, land on the scope's circuit, not on one it no longer keeps.
 			const loading = restore(circuits, circuit);
 			const syncing = link?.fresh(circuit, call, request.signal);
-			return loading || syncing
-				? waiting(Promise.all([loading, syncing])).then(() => request.signal.aborted ? Promise.reject(request.signal.reason) : attempt(circuit, request, init, next))
-				: attempt(circuit, request, init, next);
+			if (!loading && !syncing) {
+				return attempt(circuit, request, init, next);
+			}
+
+			circuit.busy++;
+			return waiting(Promise.all([loading, syncing])).then(() => {
+				circuit.busy--;
+				return request.signal.aborted ? Promise.reject(request.signal.reason) : attempt(circuit, request, init, next);
+			}, (error: unknown) => {
+				circuit.busy--;
+				throw error;
+			});
 		};
 	};
 

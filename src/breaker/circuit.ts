@@ -120,7 +120,7 @@ export interface Circuit {
 	 * it adopts nothing (shared.ts), as after a command by hand: it may carry the state that tab ended (its `reset()`).
 	 */
 	fromTabs?: BreakerRecord;
-	/** Attempts sent and not counted yet: a closed circuit is forgotten (`Scopes`) only without any. */
+	/** Attempts sent and not counted yet, or waiting for its stored state or its sync: a closed circuit is forgotten (`Scopes`) only without any. */
 	busy: number;
 }
 

@@ -4,6 +4,8 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { sharedCoordinator } from '../../src/breaker/shared.js';
+import { emptyState, sync, type SyncAnswer, type SyncMessage } from '../../src/breaker/sync.js';
+import { breaker } from '../../src/entries/breaker.js';
 import type { ThrottleAnswer } from '../../src/coordinator/throttle.js';
 import { classify, createClient } from '../../src/entries/core.js';
 import { bulkhead } from '../../src/entries/bulkhead.js';
@@ -164,4 +166,31 @@ describe('rateLimit: the first call after a block with no limit said, unanswered
 		// Before: [['/c', '/d'], ['/b']] (the failure held the forgotten bucket: both went at once).
 		expect([gone, waits]).toEqual([['/c'], ['/b', '/d']]);
 	});
+});
+
+describe('breaker({ shared }): an attempt that waited for its scope\'s sync while the scope was forgotten', () => {
+	it('its failure counts in the scope\'s breaker (open at consecutiveFailures: 1), not on the forgotten circuit', async () => {
+		// Only the timers: the sync's wait (its answer, at most 2 000 ms) holds while 1 000 other scopes are met.
+		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+		const clock = new ManualClock();
+		const held: Array<() => void> = [];
+		const shared = sharedCoordinator(async (scope, message) => {
+			const answer = (): SyncAnswer => sync(emptyState(scope, clock.now()), message as SyncMessage, clock.now());
+			return scope === origin && !held.length ? new Promise<SyncAnswer>((resolve) => held.push(() => resolve(answer()))) : answer();
+		});
+		const fetch = (async (request: Request) => new URL(request.url).hostname.endsWith('.many.test') ? new Response('ok') : new Response('down', { status: 503 })) as typeof globalThis.fetch;
+		const api = createClient({ clock, retry: 0, timeout: false, totalTimeout: false, retryBudget: false, fetch, breaker: breaker({ shared, share: false, consecutiveFailures: 1 }) });
+		const first = outcome(api.get(`${origin}/first`));
+		await vi.waitUntil(() => held.length === 1);
+		for (let index = 0; index < 1000; index++) {
+			await api.get(`https://s${index}.many.test/`).text();
+		}
+
+		held[0]!();
+		expect(await first).toBe('HTTP_5XX');
+		const { state } = (api as unknown as { breaker(url: string): { state: string } }).breaker(origin);
+		api.close();
+		// Before: 'closed' (the failure opened the forgotten circuit; the scope's own, made again, knew nothing of it).
+		expect(state).toBe('open');
+	}, 60_000);
 });
