@@ -23,6 +23,19 @@ const edgeMs = 16;
  * isolated scope (`isolate()`) lets none through until reset: its error says it is never retried (`retriable: false`: not by
  * ky, nor by `queryOptionsFor`'s TanStack `retry`, which would wait `maxOpenMs` for the same refusal).
  */
+/**
+ * `loading` (the scope's stored state, read within `storageTimeoutMs`), waited for until `signal` (the attempt's) aborts: the attempt
+ * given up meanwhile goes no further at once, as a bulkhead's waiter does; the read goes on for the calls after it. Never rejects.
+ */
+const readOrAbort = (loading: Promise<unknown>, signal: AbortSignal): Promise<unknown> => new Promise((resolve) => {
+	const done = (): void => {
+		signal.removeEventListener('abort', done);
+		resolve(undefined);
+	};
+	signal.addEventListener('abort', done);
+	void loading.then(done, done);
+});
+
 const refuse = ({ record }: Circuit, retryAfterMs: number): Promise<never> =>
 	Promise.reject(Object.assign(new CircuitOpenError(record.scope, retryAfterMs), record.isolated && { retriable: false }));
 
@@ -158,7 +171,8 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 			const circuit = scopes.scope(attemptScope(scopeOf, request.url, call));
 			// The first calls to a scope wait for its stored state, each with a read of its own; with a
 			// coordinator, the call that finds its state older than `sharedCacheMs` waits for a sync.
-			// An attempt given up meanwhile (ky's timeout: a call waits for a coordinator never past it) is not sent, nor counted;
+			// An attempt given up meanwhile (ky's timeout, its caller's abort: a call waits for a coordinator or a read never past
+			// it) is rejected at its abort, neither sent nor counted;
 			// one the client's `close()` finds waiting is refused at once (`CLIENT_CLOSED`), as a bulkhead's waiter is.
 			// The circuit is held while it waits (`busy`: never forgotten meanwhile, 1 000 other scopes met): what the read or the
 			// sync adopts, and the attempt's outcome, land on the scope's circuit, not on one it no longer keeps.
@@ -169,7 +183,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 			}
 
 			circuit.busy++;
-			return waiting(Promise.all([loading, syncing])).then(() => {
+			return waiting(Promise.all([loading && readOrAbort(loading, request.signal), syncing])).then(() => {
 				circuit.busy--;
 				return request.signal.aborted ? Promise.reject(request.signal.reason) : attempt(circuit, request, init, next);
 			}, (error: unknown) => {

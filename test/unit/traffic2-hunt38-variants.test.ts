@@ -7,7 +7,7 @@ import { sharedCoordinator } from '../../src/breaker/shared.js';
 import { emptyState, sync, type SyncAnswer, type SyncMessage } from '../../src/breaker/sync.js';
 import { breaker } from '../../src/entries/breaker.js';
 import type { ThrottleAnswer } from '../../src/coordinator/throttle.js';
-import { classify, createClient } from '../../src/entries/core.js';
+import { classify, createClient, memoryStore } from '../../src/entries/core.js';
 import { bulkhead } from '../../src/entries/bulkhead.js';
 import { dedupe } from '../../src/entries/dedupe.js';
 import { holdingFetch } from '../helpers/holding-fetch.js';
@@ -15,6 +15,7 @@ import { waitFor } from '../helpers/wait-for.js';
 import { adaptiveThrottle } from '../../src/entries/throttle.js';
 import { rateLimit } from '../../src/entries/rate-limit.js';
 import { ManualClock } from '../helpers/manual-clock.js';
+import { switchableStore } from '../helpers/switchable-store.js';
 
 const origin = 'https://api.test';
 const answering = (async () => new Response('ok')) as typeof fetch;
@@ -193,4 +194,32 @@ describe('breaker({ shared }): an attempt that waited for its scope\'s sync whil
 		// Before: 'closed' (the failure opened the forgotten circuit; the scope's own, made again, knew nothing of it).
 		expect(state).toBe('open');
 	}, 60_000);
+});
+
+describe('breaker: an attempt aborted while it waits for its scope\'s stored state', () => {
+	it('is rejected at its abort (ABORTED), not when the store\'s read is given up (storageTimeoutMs), and never sent', async () => {
+		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+		const store = switchableStore(memoryStore(`h38-traffic2-${Math.random()}`));
+		store.mode = 'hang';
+		let sent = 0;
+		const fetch = (async () => {
+			sent++;
+			return new Response('ok');
+		}) as typeof globalThis.fetch;
+		const api = createClient({ store: () => store, retry: 0, timeout: false, totalTimeout: false, retryBudget: false, fetch, breaker: breaker() });
+		const controller = new AbortController();
+		let ended: string | undefined;
+		void outcome(api.get(`${origin}/a`, { signal: controller.signal })).then((code) => {
+			ended = code;
+		});
+		await turns();
+		controller.abort();
+		// No timer runs (the read's 500 ms never pass): only the abort can end the call.
+		await turns();
+		const atAbort = ended;
+		await vi.advanceTimersByTimeAsync(1_000);
+		api.close();
+		// Before: [undefined, 'ABORTED', 0] (rejected only once the read was given up).
+		expect([atAbort, ended, sent]).toEqual(['ABORTED', 'ABORTED', 0]);
+	});
 });
