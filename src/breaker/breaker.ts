@@ -19,11 +19,6 @@ import { parseRetryAfter } from '../utils/runtime.js';
 const edgeMs = 16;
 
 /**
- * Fail fast: the scope is open, or half-open with its probes taken (`retryAfterMs`: until it may let a probe through). An
- * isolated scope (`isolate()`) lets none through until reset: its error says it is never retried (`retriable: false`: not by
- * ky, nor by `queryOptionsFor`'s TanStack `retry`, which would wait `maxOpenMs` for the same refusal).
- */
-/**
  * `loading` (the scope's stored state, read within `storageTimeoutMs`), waited for until `signal` (the attempt's) aborts: the attempt
  * given up meanwhile goes no further at once, as a bulkhead's waiter does; the read goes on for the calls after it. Never rejects.
  */
@@ -36,6 +31,11 @@ const readOrAbort = (loading: Promise<unknown>, signal: AbortSignal): Promise<un
 	void loading.then(done, done);
 });
 
+/**
+ * Fail fast: the scope is open, or half-open with its probes taken (`retryAfterMs`: until it may let a probe through). An
+ * isolated scope (`isolate()`) lets none through until reset: its error says it is never retried (`retriable: false`: not by
+ * ky, nor by `queryOptionsFor`'s TanStack `retry`, which would wait `maxOpenMs` for the same refusal).
+ */
 const refuse = ({ record }: Circuit, retryAfterMs: number): Promise<never> =>
 	Promise.reject(Object.assign(new CircuitOpenError(record.scope, retryAfterMs), record.isolated && { retriable: false }));
 
