@@ -13,33 +13,22 @@ const badPorts = new Set(('1 7 9 11 13 15 17 19 20 21 22 23 25 37 42 43 53 69 77
  */
 const neverSent = /^(?:ftp|wss?|mailto|javascript):/;
 
-/** An http(s) URL without a port, as `Request.url` gives one (normalised: a `/` ends its host; no userinfo): nothing to look at. */
-const plain = /^https?:\/\/[^/:[]*\//;
-
 /**
  * The `InvalidRequestError` of a failed attempt whose own URL (a normalised `Request.url`) no `fetch` sends, in every
  * build: a scheme of `neverSent`, or an http(s) URL with a port the Fetch standard blocks (`http://h:6000/`, `:1`). The
  * runtime refuses it before any I/O with a TypeError that reads as a network failure, which it was in the browser and
  * edge builds (retried, counted by the breaker and reachability, a write queued in the outbox for ever). Asked by the
  * transport only when an attempt failed (nothing on one that answers; a custom `fetch` that sends such a URL is taken at
- * its word). Undefined for any other URL: one without a port costs one test. A redirect to such a URL is the origin's
+ * its word). Undefined for any other URL. A redirect to such a URL is the origin's
  * answer, never looked at here (the runtime's, or steadfetch's, redirect hop).
  */
 export const refusedUrl = (url: string): InvalidRequestError | undefined => {
-	if (plain.test(url)) {
-		return undefined;
-	}
-
-	const scheme = neverSent.exec(url)?.[0];
-	if (scheme) {
-		return new InvalidRequestError(`Invalid request: fetch does not send a URL of the scheme ${scheme}`);
-	}
-
 	let port = '';
 	try {
 		const parsed = new URL(url);
 		port = /^https?:$/.test(parsed.protocol) ? parsed.port : '';
 	} catch {}
 
-	return badPorts.has(port) ? new InvalidRequestError(`Invalid request: fetch blocks the port ${port} (the Fetch standard's bad ports)`) : undefined;
+	const refused = neverSent.exec(url)?.[0] ?? (badPorts.has(port) ? `the port ${port} (the Fetch standard's bad ports)` : undefined);
+	return refused === undefined ? undefined : new InvalidRequestError(`Invalid request: fetch never sends to ${refused}`);
 };
