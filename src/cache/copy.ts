@@ -134,7 +134,7 @@ export const letGo = ({ view }: CacheState, copy: Copy): void => {
  * head is over what a record holds is not, and drops the older copy under its key instead — unless a drop of its key came
  * since it was taken (an invalidation, a `no-store` answer of the same URL, `cache.delete`), or — since the call started (`PolicyCall.world`) — its identity changed, a
  * clear of the cache (all, or of its identity) was made, or a write to its path (or a child's, see
- * `supersede`) was delivered in any tab — by any client of the name, one without a stale cache too, since its attempt
+ * `supersede`; or to the path a redirect answered it from, `final`) was delivered in any tab — by any client of the name, one without a stale cache too, since its attempt
  * was sent (`PolicyCall.attemptStartedAt`): a late answer after a logout, or older than your own write, is never stored.
  * `cache:stored` is told once the store took it, unless such a clear or removal began meanwhile (which removed it).
  */
@@ -155,9 +155,12 @@ export const write = async (cache: CacheState, call: PolicyCall, { request, resp
 	const url = urlOf(stored)!;
 	const path = pathOf(url);
 	const { status } = response;
+	// The path a redirect finally answered it from, when not its own (`GET /me` from `/users/42`): a write of it removes the copy too.
+	const to = response.redirected && response.url ? pathOf(withoutUserinfo(response.url)) : path;
+	const final = to === path ? undefined : to;
 	const record: CacheRecord = {
 		// Its status text as a header's (a server's may name a URL: `headerShown`), shown so by the copy served.
-		v: 2, url, storedAt: now, ...timing, status, statusText: headerShown(response.statusText, cache.params),
+		v: 2, url, ...final !== undefined && { final }, storedAt: now, ...timing, status, statusText: headerShown(response.statusText, cache.params),
 		headers,
 		// The request's values of the headers Vary names (none without Vary: most answers).
 		vary: vary === '' ? [] : varyNames(vary, sensitive).map((name) => [name, varied(cache, request, name) ?? null]),
@@ -167,17 +170,19 @@ export const write = async (cache: CacheState, call: PolicyCall, { request, resp
 	// sent before a write of its path was delivered by a client of the name without a stale cache (here or in another
 	// tab): told (`written`), the write noted no removal.
 	const kept = bytes !== null && bounded(record);
-	if (bytes && kept && !view.dropped(stored, start) && call.world.current('cache', path) && (written.get(path) ?? 0) <= call.attemptStartedAt) {
+	// The same for the path a redirect answered it from.
+	const current = (at: string): boolean => call.world.current('cache', at) && (written.get(at) ?? 0) <= call.attemptStartedAt;
+	if (bytes && kept && !view.dropped(stored, start) && current(path) && (final === undefined || current(final))) {
 		// The clears and removals from now on: what a write the store lands after one of them is deleted again for (the part store).
 		const landing = context.world(call.identity);
 		const written = handOver(store, stored, record, landing); // Made here for the store, never touched again.
 		// In the view from the write's start, as in the store's listing (the part store lists its writes under way): an
 		// eviction meanwhile finds the view and the listing alike, with nothing to reconcile. Known before `cache:stored`
 		// is told: a listener that drops it drops it from the view too.
-		view.stored(stored, now, copied && { ...copied, world: landing, path });
+		view.stored(stored, now, copied && { ...copied, world: landing, path }, final);
 		await written;
 		// Not told when a clear or a removal of its path (`cache.delete`, a delivered write) began while the store took it: it removed the copy.
-		if (landing.current('cache', path)) {
+		if (landing.current('cache', path) && (final === undefined || landing.current('cache', final))) {
 			context.emit('cache:stored', { scope: call.scope!, method: 'GET', url: record.url, bytes: bytes.byteLength });
 		}
 		if (view.due(cache.maxEntries)) {

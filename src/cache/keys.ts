@@ -40,8 +40,12 @@ export const pathOf = (url: string): string => {
 	return path.slice(0, end);
 };
 
-/** Whether a copy was stored before a write of its path was delivered (`CacheState.written`): it never answers, nor gives its validators. */
-export const outdated = ({ written }: CacheState, { url, storedAt }: Pick<CacheRecord, 'url' | 'storedAt'>): boolean => storedAt < (written.get(pathOf(url)) ?? 0);
+/**
+ * Whether a copy was stored before a write of its path, or of the path the origin finally answered it from (`final`: a
+ * redirect's), was delivered (`CacheState.written`): it never answers, nor gives its validators.
+ */
+export const outdated = ({ written }: CacheState, { url, storedAt, final }: Pick<CacheRecord, 'url' | 'storedAt' | 'final'>): boolean =>
+	storedAt < Math.max(written.get(pathOf(url)) ?? 0, (final && written.get(final)) || 0);
 
 /**
  * The keys of stored copies. A key is `r:` + the digest of the call's identity (the one

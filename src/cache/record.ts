@@ -12,6 +12,11 @@ export interface CacheRecord extends Timing {
 	v: 2;
 	/** The request URL, sensitive query values removed. */
 	url: string;
+	/**
+	 * The path the origin finally answered from (`pathOf` a redirected answer's `Response.url`, without userinfo), when it
+	 * is not `url`'s own: a write delivered to it removes the copy too (read your own writes: `GET /me` answered from `/users/42`).
+	 */
+	final?: string;
 	/** When it arrived (epoch ms, injected clock). */
 	storedAt: number;
 	status: number;
@@ -45,16 +50,18 @@ const pairs = (list: unknown, vary?: boolean): boolean =>
 /**
  * Whether a record's head is within what a response's is (copy.ts `write` keeps no other; an answer over them is not
  * stored): a status text of at most 1,024 characters (a reason phrase is a few words), at most 256 header fields (its
- * headers and the request headers its Vary names together), and at most 65,536 characters of their names and values —
+ * headers and the request headers its Vary names together), and at most 65,536 characters of their names and values
+ * (and of its `final` path) —
  * not a store's (or another build's) head of any size handed to the app at each serve.
  */
-export const bounded = ({ statusText, headers, vary }: Pick<CacheRecord, 'statusText' | 'headers' | 'vary'>): boolean => {
+export const bounded = ({ statusText, headers, vary, final = '' }: Pick<CacheRecord, 'statusText' | 'headers' | 'vary' | 'final'>): boolean => {
 	if (statusText.length > 1024 || headers.length + vary.length > 256) {
 		return false;
 	}
 
-	// Counted in place: this runs on every copy written (a never-seen URL's call), so no list is made for it.
-	let size = 0;
+	// Counted in place: this runs on every copy written (a never-seen URL's call), so no list is made for it. The path it
+	// was finally answered from counts as a header's value.
+	let size = final.length;
 	for (const [name, value] of headers) {
 		size += name.length + value.length;
 	}
@@ -74,7 +81,7 @@ export const bounded = ({ statusText, headers, vary }: Pick<CacheRecord, 'status
  */
 export const isRecord = (value: unknown): value is CacheRecord => {
 	const record = value as Partial<CacheRecord> | undefined;
-	return record?.v === 2 && typeof record.url === 'string' && typeof record.statusText === 'string'
+	return record?.v === 2 && typeof record.url === 'string' && typeof record.statusText === 'string' && (record.final === undefined || typeof record.final === 'string')
 		&& [record.storedAt, record.born, record.until].every(Number.isFinite)
 		// Made before it arrived, by an Age an answer gives (at most 2^31 s, as its lifetime): else its Age and ttl would call any copy new, or
 		// be no whole seconds (`Age: 1e+297`).
@@ -140,10 +147,10 @@ const skewMs = 60_000;
 
 /**
  * Whether a value read under the key `stored` is a record `write` gives (not `foreign`), of the URL its key names (not another's, nor one holding a sensitive value `response.url` and `cache:stale` would show),
- * without userinfo (no request has one, fetch refuses it: a record of such a URL was planted, and `cache.list()` would show its password).
+ * without userinfo (nor in its `final` path) (no request has one, fetch refuses it: a record of such a URL was planted, and `cache.list()` would show its password).
  */
 export const readable = (cache: CacheState, stored: string, record: unknown): record is CacheRecord =>
-	isRecord(record) && record.url === urlOf(stored) && !/^[^/?#]*\/\/[^/?#]*@/.test(record.url) && !foreign(record, cache);
+	isRecord(record) && record.url === urlOf(stored) && ![record.url, record.final ?? ''].some((url) => /^[^/?#]*\/\/[^/?#]*@/.test(url)) && !foreign(record, cache);
 
 /**
  * Whether a value read under the key `stored` is a copy `serve` may answer with at `now` (a request's Vary and the

@@ -50,7 +50,10 @@ export const serve = async (cache: CacheState, call: PolicyCall, request: Reques
 		// Work bound to who started it: once its identity changed, or a clear was noted (also while the store read), no copy
 		// answers it; nor one whose removal was noted, or a write of its path delivered (`outdated`), while it was read; nor a
 		// call its caller aborted meanwhile (its answer is the abort: no `cache:stale` told).
-		if (read?.done || call.signal?.aborted || !call.world.current('cache') || !reading.current('cache', pathOf(record.url)) || outdated(cache, record) || record.vary.some(([name, value]) => varied(cache, request, name) !== value)) {
+		// The path a redirect answered it from counts as its own (`final`): the view knows it from now on, for a delivered write's drop.
+		const { final } = record;
+		view.answeredFrom(stored!, final);
+		if (read?.done || call.signal?.aborted || !call.world.current('cache') || !reading.current('cache', pathOf(record.url)) || (final !== undefined && !reading.current('cache', final)) || outdated(cache, record) || record.vary.some(([name, value]) => varied(cache, request, name) !== value)) {
 			return undefined;
 		}
 

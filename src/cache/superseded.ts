@@ -17,7 +17,7 @@ export const touchedBy = (method: string, url: string): string[] => {
 
 /**
  * A write to `url` was delivered: no copy of the paths it touches stored before now is ever served
- * again. Noted at once (`PolicyContext.removed`, which the other tabs hear) so that no read started
+ * again, nor one the origin answered from one of them (a redirect's `final` path: record.ts). Noted at once (`PolicyContext.removed`, which the other tabs hear) so that no read started
  * before, in any tab, stores its answer after (`write` checks its world); then the copies of every
  * identity go from the store, each told (`cache:superseded`). Also for a write another client of the
  * name delivered (see `createCache`): the removal noted by the client that drops its copies is what
@@ -31,7 +31,8 @@ export const supersede = (cache: CacheState, scope: string, method: string, url:
 		context.removed('cache', path);
 	}
 
-	return view.drop((stored) => paths.has(pathOf(urlOf(stored) ?? ''))).then((dropped) => {
+	// Also a copy the origin answered from one of them (a redirect's: `GET /me` from `/users/42`), when the view knows it.
+	return view.drop((stored) => paths.has(pathOf(urlOf(stored) ?? '')) || paths.has(view.finalOf(stored) ?? '')).then((dropped) => {
 		for (const stored of dropped) {
 			context.emit('cache:superseded', { scope, method: 'GET', url: urlOf(stored)!, by: { method, url: written } });
 		}

@@ -33,6 +33,8 @@ export class View {
 	/** The clears noted for the name and store (src/core/world.ts `Worlds.clears`: another tab's too), and how many `last` has seen. */
 	readonly #worlds: { readonly clears: number };
 	#clears = 0;
+	/** The keys whose copy the origin answered from another path (a redirect's: `CacheRecord.final`), and that path: a write delivered to it drops them too (`finalOf`). */
+	readonly #finals = new Map<string, string>();
 	/** The keys the view lacks whose newest answer allowed no copy, and when it came (`overtake`): no copy stored before answers. */
 	readonly #overtaken = new Map<string, number>();
 
@@ -72,6 +74,7 @@ export class View {
 	forget(stored: string, at?: number, before?: number): void {
 		if (at === undefined || this.#order.get(stored) === at) {
 			this.#order.delete(stored);
+			this.#finals.delete(stored);
 			if (before !== undefined) {
 				this.#order.set(stored, before);
 			}
@@ -136,11 +139,33 @@ export class View {
 	}
 
 	/**
-	 * A copy was stored under `stored` at `now`; `copied`: its signature and until when an unchanged answer is not copied
-	 * again (see `copyPlan`), kept while its `world` (the write's) is current for its `path`.
+	 * The path the copy under `stored` was finally answered from (a redirect's, `CacheRecord.final`), when the view knows
+	 * it (it stored or read that copy): a delivered write of it drops the copy too (superseded.ts).
 	 */
-	stored(stored: string, now: number, copied: Copied | undefined): void {
+	finalOf(stored: string): string | undefined {
+		return this.#finals.get(stored);
+	}
+
+	/** The copy under `stored` was answered from `final` (a redirect's path), or from its own URL (undefined). */
+	answeredFrom(stored: string, final: string | undefined): void {
+		this.#finals.delete(stored);
+		if (final !== undefined) {
+			if (this.#finals.size > 999) {
+				this.#finals.delete(this.#finals.keys().next().value!); // The earliest noted: a delivered write's drop misses it (its serve still refuses it: `outdated`).
+			}
+
+			this.#finals.set(stored, final);
+		}
+	}
+
+	/**
+	 * A copy was stored under `stored` at `now`; `copied`: its signature and until when an unchanged answer is not copied
+	 * again (see `copyPlan`), kept while its `world` (the write's) is current for its `path`; `final`: the path it was
+	 * answered from when a redirect's (`answeredFrom`).
+	 */
+	stored(stored: string, now: number, copied: Copied | undefined, final?: string): void {
 		this.touch(stored, now);
+		this.answeredFrom(stored, final);
 		this.#since++;
 		if (copied === undefined) {
 			this.#copiedAs.delete(stored);
@@ -193,6 +218,7 @@ export class View {
 		for (const stored of gone) {
 			order.delete(stored);
 			this.#copiedAs.delete(stored);
+			this.#finals.delete(stored);
 		}
 
 		await this.#store.deleteAll(gone);
@@ -215,9 +241,11 @@ export class View {
 		}
 
 		this.#order = order;
-		for (const stored of this.#copiedAs.keys()) {
-			if (!order.has(stored)) {
-				this.#copiedAs.delete(stored);
+		for (const known of [this.#copiedAs, this.#finals]) {
+			for (const stored of known.keys()) {
+				if (!order.has(stored)) {
+					known.delete(stored);
+				}
 			}
 		}
 	}
@@ -235,6 +263,7 @@ export class View {
 		const known = [...this.#order.keys()].filter(match);
 		for (const stored of known) {
 			this.#order.delete(stored);
+			this.#finals.delete(stored);
 		}
 
 		const failures: unknown[] = [];

@@ -1,0 +1,150 @@
+/**
+ * Defect hunt, thirty-eighth round (the stale cache, second area). Each test names its claim.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient, isStale } from '../../src/entries/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { mapStore } from '../helpers/test-stores.js';
+import { serve, type RunningServer } from '../helpers/node-server.js';
+import { next, settle, t0 } from './cache-kit.js';
+
+/** A loopback origin: `GET /me` is redirected (302) to `/users/42`, whose body is `v<n>` (n: the writes it took + 1). */
+let origin: RunningServer;
+let version = 1;
+/** While set, a GET of `/users/42` takes its body, then waits for it before answering (an answer older than a write meanwhile). */
+let gate: Promise<void> | undefined;
+/** How many GETs of `/users/42` reached the gate. */
+let gated = 0;
+beforeAll(async () => {
+	origin = await serve(async (request) => {
+		const { pathname } = new URL(request.url);
+		if (pathname === '/me' && request.method === 'GET') {
+			return new Response(null, { status: 302, headers: { location: '/users/42' } });
+		}
+
+		if (request.method !== 'GET') {
+			version++;
+			return new Response(null, { status: 204 });
+		}
+
+		const body = `v${version}`;
+		if (gate) {
+			gated++;
+			await gate;
+		}
+
+		return new Response(body, { headers: { 'cache-control': 'max-age=60' } });
+	});
+});
+afterAll(async () => origin.close());
+
+/** A client over `records` on `clock` whose transport fails as a dropped connection while `state.down`. */
+const redirected = (name: string, records: Map<string, unknown>, clock: ManualClock, options: Record<string, unknown> = {}) => {
+	const state = { down: false };
+	const api = createClient({
+		name, clock, store: mapStore(records), retry: 0, breaker: false, baseUrl: `${origin.url}/`, ...options,
+		fetch: (async (input: Request, init?: RequestInit) => {
+			if (state.down) {
+				throw new TypeError('fetch failed');
+			}
+
+			return globalThis.fetch(input, init);
+		}) as typeof fetch,
+	});
+	return { api, state };
+};
+
+/** A GET of `path`: the stale answer's `Cache-Status` and body, 'fresh <body>', or the error's name. */
+const got = async (api: ReturnType<typeof createClient>, path: string): Promise<string> =>
+	api.get(path).then(async (response) => `${isStale(response) ? response.headers.get('cache-status') : 'fresh'} ${await response.text()}`, (error: Error) => error.name);
+
+describe('read your own writes through a redirect: a copy of GET /me the origin answered from /users/42', () => {
+	it.each(['put', 'patch', 'delete'] as const)('a delivered %s of /users/42 removes it: a later failure of GET /me is no older copy', async (method) => {
+		const records = new Map<string, unknown>();
+		const clock = new ManualClock(t0);
+		const { api, state } = redirected(`h38c2-redirect-${method}`, records, clock);
+		const stored = next(api, 'cache:stored');
+		expect(await got(api, 'me')).toMatch(/^fresh v\d+$/);
+		await stored;
+		clock.advance(5000);
+		await api[method]('users/42');
+		await settle();
+		clock.advance(1000);
+		state.down = true;
+		expect(await got(api, 'me')).toBe('NetworkError');
+		api.close();
+	});
+
+	it('after a reload of the client (a new client over the same store): the delivered write still removes it', async () => {
+		const records = new Map<string, unknown>();
+		const clock = new ManualClock(t0);
+		const first = redirected('h38c2-redirect-reload', records, clock);
+		const stored = next(first.api, 'cache:stored');
+		await got(first.api, 'me');
+		await stored;
+		first.api.close();
+		clock.advance(5000);
+		const { api, state } = redirected('h38c2-redirect-reload', records, clock);
+		await api.put('users/42');
+		await settle();
+		clock.advance(1000);
+		state.down = true;
+		expect(await got(api, 'me')).toBe('NetworkError');
+		api.close();
+	});
+
+	it('a write delivered by another client of the name (another tab) removes it from the store', async () => {
+		const records = new Map<string, unknown>();
+		const clock = new ManualClock(t0);
+		const a = redirected('h38c2-redirect-other', records, clock);
+		const b = redirected('h38c2-redirect-other', records, clock);
+		const stored = next(a.api, 'cache:stored');
+		await got(a.api, 'me');
+		await stored;
+		clock.advance(5000);
+		await b.api.put('users/42');
+		await settle();
+		expect([...records.keys()].filter((key) => key.endsWith('/me'))).toEqual([]);
+		a.api.close();
+		b.api.close();
+	});
+
+	it('a GET of /me answered after a write of /users/42 was delivered meanwhile (its data older): not stored', async () => {
+		const records = new Map<string, unknown>();
+		const clock = new ManualClock(t0);
+		const { api, state } = redirected('h38c2-redirect-inflight', records, clock);
+		let open = (): void => {};
+		gate = new Promise((resolve) => {
+			open = resolve;
+		});
+		const reading = got(api, 'me');
+		await expect.poll(() => gated).toBe(1);
+		clock.advance(1000);
+		await api.put('users/42');
+		open();
+		gate = undefined;
+		expect(await reading).toMatch(/^fresh v\d+$/);
+		await settle();
+		expect([...records.keys()].filter((key) => key.endsWith('/me'))).toEqual([]);
+		clock.advance(1000);
+		state.down = true;
+		expect(await got(api, 'me')).toBe('NetworkError');
+		api.close();
+	});
+
+	it('neighbour: a write of another user (/users/7) leaves it', async () => {
+		const records = new Map<string, unknown>();
+		const clock = new ManualClock(t0);
+		const { api, state } = redirected('h38c2-redirect-neighbour', records, clock);
+		const stored = next(api, 'cache:stored');
+		const before = await got(api, 'me');
+		await stored;
+		clock.advance(5000);
+		await api.put('users/7');
+		await settle();
+		clock.advance(1000);
+		state.down = true;
+		expect(await got(api, 'me')).toBe(`steadfetch; hit; ttl=54; detail=network ${before.slice('fresh '.length)}`);
+		api.close();
+	});
+});
