@@ -23,7 +23,16 @@ const heldOrigin = async (status: number) => {
 		await new Promise<void>((resolve) => waiting.push(resolve));
 		return new Response('x', { status });
 	});
-	return { url: `${server.url}/x`, arrivals: () => arrivals, release: () => waiting.splice(0).forEach((resolve) => resolve()), waiting: () => waiting.length };
+	return {
+		url: `${server.url}/x`,
+		arrivals: () => arrivals,
+		release: () => {
+			for (const resolve of waiting.splice(0)) {
+				resolve();
+			}
+		},
+		waiting: () => waiting.length,
+	};
 };
 
 const codeOf = (call: Promise<Response>): Promise<string> => call.then((response) => String(response.status), (error: { code?: string; name: string }) => error.code ?? error.name);
