@@ -39,9 +39,6 @@ const epochOf = (queue: Queue): unknown => identities(queue.context.options.iden
 /** How long `onConflict` or `migrate` may take, in ms: longer counts as `'dead'` (a `'migrate'` dead letter). */
 const conflictMs = 10_000;
 
-/** The passes whose read of a pending record the store refused (while it read the next of its scope) that make it a dead letter (`#refused`). */
-const refusedPasses = 3;
-
 /**
  * A conflict (API.md "Conflicts"), of a replay or of the first attempt of a write told "queued" at its
  * deadline (early.ts): `outbox:conflict`, then `onConflict` answers within 10 s (`signal` ends the wait)
@@ -223,12 +220,9 @@ export class Pass {
 		let record: unknown;
 		try {
 			record = await queue.read(key, true); // Its scope is not blocked: `#oldest` passed over those.
-		} catch (error) {
-			// The store failed: the drain tries again after a backoff — unless it refused this very record (`#refused`).
-			return (error as { refused?: boolean }).refused && await this.#refused(key, id, scope) ? undefined : this.#block(scope);
+		} catch {
+			return this.#block(scope); // The store failed: the drain tries again after a backoff.
 		}
-
-		queue.refusals.delete(key);
 
 		const now = context.clock.now();
 		// A later build's record: never sent, buried nor reported by this one (a newer tab's queued write, during a rolling
@@ -484,35 +478,6 @@ export class Pass {
 	/** Make an entry a dead letter (`outbox:dead`), unless this pass may no longer write it (then nobody is told of one). */
 	async #bury(record: OutboxRecord, key: string, reason: NonNullable<OutboxRecord['deadReason']>): Promise<void> {
 		await this.#queue.bury(record, key, reason, () => this.#mine(record.id), this.#tally) || this.#hold(record);
-	}
-
-	/**
-	 * A pending record the store refused to give back (its error: not one that missed `storageTimeoutMs`, which a large
-	 * record on a slow device may, and stays pending) while it read the next of its scope: at the third pass that finds it
-	 * so (`refusedPasses`), the dead letter of an unreadable record (`rejected`, its `lastError` "Unreadable: …", `outbox:dead`):
-	 * its id, scope and key's time kept (nothing else could be read), its scope no longer held behind it. True once buried.
-	 */
-	async #refused(key: string, id: string, scope: string): Promise<boolean> {
-		const queue = this.#queue;
-		const next = queue.pending.of(scope).find((each) => each.key !== key);
-		const readable = next !== undefined && await queue.read(next.key, true).then(() => true, () => false);
-		const passes = readable ? (queue.refusals.get(key) ?? 0) + 1 : 0;
-		if (passes < refusedPasses || !queue.claim(id, true)) {
-			readable && queue.refusals.set(key, passes);
-			return false;
-		}
-
-		queue.refusals.delete(key);
-		try {
-			const now = queue.context.clock.now();
-			const record = unreadable(id, scope, Number(key.split('|')[1]) || now, now);
-			record.lastError!.message = `Unreadable: the store refused its record at ${refusedPasses} passes`;
-			await this.#bury(record, key, 'rejected');
-		} finally {
-			queue.release(id);
-		}
-
-		return true;
 	}
 
 	/** A dead letter of an entry that cannot be sent as it is (`INVALID_REQUEST`): its dependencies, or `migrate`'s answer. */

@@ -240,8 +240,6 @@ export class Queue {
 	readonly #lanes = new Map<string, number>();
 	/** The retention start of each pending entry of a newer version this client read: a pass leaves it unread until its retention can have ended. */
 	readonly newer = new Map<string, number>();
-	/** The passes whose read of a pending key the store refused (its error, not a missed deadline) while it read another of its scope: pass.ts `#refused`. */
-	readonly refusals = new Map<string, number>();
 	/** When this client first read the lease of an entry whose creation is ahead of its clock, by id (`leaseOf`): kept while it is ahead. */
 	readonly #firstRead = new Map<string, number>();
 	/**
@@ -716,19 +714,14 @@ export class Queue {
 	}
 
 	/**
-	 * A stored value (`undefined` when absent); `strict`: reject when the store did not answer — with `refused: true` when
-	 * the store rejected the read itself (its error), not when it missed its deadline (`storageTimeoutMs`, the call's
-	 * budget). `budget`: see `Budget`. A record's `id` and `scope` are its key's (distrust of storage): the key lists,
-	 * orders, claims and blocks it (FIFO).
+	 * A stored value (`undefined` when absent); `strict`: reject when the store did not answer. `budget`: see `Budget`. A
+	 * record's `id` and `scope` are its key's (distrust of storage): the key lists, orders, claims and blocks it (FIFO).
 	 */
 	async read(key: string, strict?: boolean, budget?: Budget): Promise<unknown> {
 		const failures = this.#failures;
-		let refused = false;
-		const value = await spend(budget, this.#parts.get(key, strict).catch((error: unknown) => {
-			refused = !(error instanceof StorageTimeoutError);
-		}));
+		const value = await spend(budget, this.#parts.get(key));
 		if (strict && value === undefined && failures !== this.#failures) {
-			throw Object.assign(new Error(`The outbox could not read ${key}`), { refused });
+			throw new Error(`The outbox could not read ${key}`);
 		}
 
 		const entry = parseKey(key);
@@ -905,11 +898,8 @@ export class Queue {
 			let stored: unknown;
 			try {
 				stored = await this.read(key, true);
-			} catch (error) {
-				// But the dead letter of a record the store refuses to give back (pass.ts `#refused`): nothing of it to keep.
-				if (!((error as { refused?: boolean }).refused && record.deadReason && !record.method)) {
-					return false;
-				}
+			} catch {
+				return false;
 			}
 
 			for (const list of ['pointers', 'dependents'] as const) {

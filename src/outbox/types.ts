@@ -23,12 +23,7 @@ export interface OutboxEntry {
 	nextAttemptAt: number;
 	/** The last failure: its `code` and `message` at most 1,024 characters each (a longer one, a server's status line or one read from storage, is cut, ending in `…`). */
 	lastError?: { code: string; status?: number; message: string };
-	/**
-	 * `'parent'`: an entry it depends on was not delivered, or its answer held no value at a pointer asked for.
-	 * `'rejected'`: the server refused it (a 4xx the outbox does not retry), or its stored record is unreadable (`lastError`
-	 * "Unreadable…": malformed, or a record the store refused to give back — its read rejected, never one that only missed
-	 * `storageTimeoutMs` — at three passes while it read the next entry of its scope; only its id and scope are kept then).
-	 */
+	/** `'parent'`: an entry it depends on was not delivered, or its answer held no value at a pointer asked for. */
 	deadReason?: 'rejected' | 'expired' | 'max-attempts' | 'conflict' | 'migrate' | 'parent';
 	/** Entries whose answers its placeholders (`outbox.ref()`) wait for: it is never sent before them. */
 	dependsOn?: string[];
