@@ -17,7 +17,7 @@ const refusedInput = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED', 'U
  * always the caller's URL. Not 'bad port': a request's own blocked port never gets here (refused-url.ts), so one is an
  * origin's redirect, its answer (a network failure).
  */
-const refusedUrl = new Set(['unknown scheme', 'about scheme is not supported', 'not implemented... yet...']);
+const refusedUrl = new Set(['about scheme is not supported', 'not implemented... yet...']);
 
 /** Whether Node's `fetch` failed a request for its own URL (`refusedUrl`), never having sent it. */
 const refusesUrl = (error: unknown, cause: { code?: string; message?: string } | undefined): boolean =>
