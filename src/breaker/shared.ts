@@ -55,7 +55,10 @@ export interface BreakerLink {
 	fresh(circuit: Circuit, call: PolicyCall | undefined, signal?: AbortSignal): Promise<unknown> | undefined;
 	/** The coordinator's probe: its grant time, `false` when another isolate holds it (or the call's request context has no subrequest left to ask), `undefined` when the coordinator is unreachable. */
 	probe(circuit: Circuit, call: PolicyCall | undefined): Promise<number | false | undefined>;
-	/** An attempt's outcome, not waited for (`probe`: its start time, for a probe; `failed` undefined: nothing to count, a probe's grant is freed). */
+	/**
+	 * An attempt's outcome, not waited for (`probe`: its start time, for a probe; `failed` undefined, or a failure of a call
+	 * whose world changed since it started: nothing to count, a probe's grant is freed).
+	 */
 	report(circuit: Circuit, failed: boolean | undefined, retryAfterMs: number, probe: number | undefined, call: PolicyCall | undefined): void;
 	/**
 	 * `isolate` / `reset` by hand, for every isolate: resolves once the coordinator answered (or failed).
@@ -304,8 +307,12 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 			link.grant = typeof granted === 'number' ? granted : undefined;
 			return granted;
 		},
-		report(circuit, failed, retryAfterMs, probe, call) {
+		report(circuit, outcome, retryAfterMs, probe, call) {
 			const link = linkOf(circuit);
+			// A failure of an attempt whose call started in another world (before a `clear()` of any client of the name and
+			// store, or an identity change: `PolicyCall.world`, as for adopting an answer above) counts for nothing in the fleet,
+			// as in the local breaker, whose clear replaced the record it started under: a probe's grant is only freed.
+			const failed = outcome && call?.world.current('breaker') === false ? undefined : outcome;
 			const { grant } = link;
 			if (probe !== undefined && grant !== undefined) {
 				link.grant = undefined;
