@@ -5,6 +5,8 @@
  *   and that ended after it was still reported to the fleet: the coordinator counted it, so one failure after the clear
  *   opened the fleet's breaker (`consecutiveFailures: 2`). The local breaker counts it for nothing (its record was
  *   replaced by the clear), as the link takes no answer of a sync from before it; the fleet now does not count it either.
+ *   So was a failed probe granted before the clear (the fleet re-opened for a doubled period), the breaker's own
+ *   (`breaker({ probe })`, which has no call: bound to the client's world as it started) too.
  */
 import { describe, expect, it } from 'vitest';
 import { memoryCoordinator, origin, setup } from './breaker-kit.js';
@@ -90,5 +92,23 @@ describe('breaker({ shared }): an attempt in flight across a clear() or an ident
 		kit.server.up();
 		expect(await kit.call('/next')).toBe('200');
 		expect(kit.fleet()).toEqual({ state: 'closed', consecutive: 0 });
+	});
+	it('breaker({ probe }): its own probe, granted before the clear and failing after it, frees the fleet\'s probe slot, not counted failed', async () => {
+		const clock = new ManualClock();
+		const shared = memoryCoordinator(clock);
+		const kit = setup({ clock, breaker: { shared, consecutiveFailures: 2, probe: '/health' } as never });
+		kit.server.down();
+		expect([await kit.call('/1'), await kit.call('/2')]).toEqual(['NetworkError', 'NetworkError']);
+		const { opens, reopensAt } = shared.states.get(origin)!.record;
+		clock.set(reopensAt);
+		kit.server.hang();
+		expect(await kit.call('/x')).toBe('CIRCUIT_OPEN'); // fails fast while the breaker's own probe goes
+		await waitFor(() => kit.server.pending.length === 1, 'the probe at the origin');
+		expect([kit.server.pending[0]!.request.url, shared.states.get(origin)!.probeAt]).toEqual([`${origin}/health`, reopensAt]);
+		await kit.api.clear();
+		kit.server.settleAll(new TypeError('Failed to fetch'));
+		// Before: the fleet re-opened for a doubled period (opens 2, reopensAt 60 s later).
+		await waitFor(() => shared.states.get(origin)!.probeAt === 0, 'the probe slot freed');
+		expect(shared.states.get(origin)!.record).toMatchObject({ state: 'open', opens, reopensAt });
 	});
 });
