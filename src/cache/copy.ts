@@ -179,7 +179,7 @@ export const write = async (cache: CacheState, call: PolicyCall, { request, resp
 		// In the view from the write's start, as in the store's listing (the part store lists its writes under way): an
 		// eviction meanwhile finds the view and the listing alike, with nothing to reconcile. Known before `cache:stored`
 		// is told: a listener that drops it drops it from the view too.
-		view.stored(stored, now, copied && { ...copied, world: landing, path }, final);
+		view.stored(stored, now, { copied, world: landing, path }, final);
 		await written;
 		// Not told when a clear or a removal of its path (`cache.delete`, a delivered write) began while the store took it: it removed the copy.
 		if (landing.current('cache', path) && (final === undefined || landing.current('cache', final))) {

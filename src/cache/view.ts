@@ -2,8 +2,15 @@ import type { PartStore } from '../core/part-store.js';
 import type { World } from '../core/world.js';
 import type { LastCopy } from './copy-plan.js';
 
-/** What the view keeps of a key's last copy with a validator (`LastCopy['copied']`), the world it was stored in and its path (`pathOf`). */
-export type Copied = NonNullable<LastCopy['copied']> & { readonly world: World; readonly path: string };
+/**
+ * What the view keeps of a key's last copy this view stored: the world it was stored in and its path (`pathOf`), and
+ * with a validator what an unchanged answer is told by (`LastCopy['copied']`).
+ */
+export interface Copied {
+	readonly world: World;
+	readonly path: string;
+	readonly copied: LastCopy['copied'];
+}
 
 /**
  * The view of the keys of the stored copies, kept in memory (no index in the store) and shared by the
@@ -28,7 +35,7 @@ export class View {
 	#evicting = false;
 	/** Copies stored since the store was last listed. */
 	#since = 0;
-	/** What each key's last copy was (its `signature`), and until when an unchanged answer is not copied again. */
+	/** What each key's last copy stored here was (`Copied`: its world, and its `signature` and until when an unchanged answer is not copied again). */
 	readonly #copiedAs = new Map<string, Copied>();
 	/** The clears noted for the name and store (src/core/world.ts `Worlds.clears`: another tab's too), and how many `last` has seen. */
 	readonly #worlds: { readonly clears: number };
@@ -129,13 +136,14 @@ export class View {
 		const copied = this.#copiedAs.get(stored);
 		if (at !== undefined && copied && !copied.world.current('cache', copied.path)) {
 			// A removal of its path (or a clear) was noted since it was stored: another client of the name and store (another
-			// tab's `cache.delete`) removed it. As after a clear: the copy may be gone, no reason to skip a new one.
+			// tab's `cache.delete`, a write delivered there) removed it, validator or not. As after a clear: the copy may be gone,
+			// no reason to skip a new one (`recent`, `unchanged`).
 			this.#copiedAs.delete(stored);
 			at = 0;
 			this.#order.set(stored, at);
 		}
 
-		return at === undefined ? undefined : { at, copied: this.#copiedAs.get(stored) };
+		return at === undefined ? undefined : { at, copied: this.#copiedAs.get(stored)?.copied };
 	}
 
 	/**
@@ -159,9 +167,9 @@ export class View {
 	}
 
 	/**
-	 * A copy was stored under `stored` at `now`; `copied`: its signature and until when an unchanged answer is not copied
-	 * again (see `copyPlan`), kept while its `world` (the write's) is current for its `path`; `final`: the path it was
-	 * answered from when a redirect's (`answeredFrom`).
+	 * A copy was stored under `stored` at `now`; `copied`: the write's `world` and its `path`, and its signature and until
+	 * when an unchanged answer is not copied again (see `copyPlan`), kept while that world is current for its path;
+	 * `final`: the path it was answered from when a redirect's (`answeredFrom`).
 	 */
 	stored(stored: string, now: number, copied: Copied | undefined, final?: string): void {
 		this.touch(stored, now);
@@ -264,6 +272,7 @@ export class View {
 		for (const stored of known) {
 			this.#order.delete(stored);
 			this.#finals.delete(stored);
+			this.#copiedAs.delete(stored);
 		}
 
 		const failures: unknown[] = [];
