@@ -99,7 +99,10 @@ export interface ScopeBackEvent extends BaseEvent<'scope:back'> {
 export interface WriteDeliveredEvent extends BaseEvent<'write:delivered'> {
 	/** The write's method (`POST`, `PUT`, `PATCH`, `DELETE`…). */
 	method: string;
-	/** The written URL, absolute, its sensitive query values removed; never a body or a header. */
+	/**
+	 * The written URL, absolute, its sensitive query values removed; never a body or a header. A write the origin
+	 * redirected (`PUT /me` answered `307` to `/users/42`) is told for its URL and for the URL it was finally sent to.
+	 */
 	url: string;
 	/**
 	 * `true` when the write was heard over the channel: delivered in another tab, worker or service

@@ -112,7 +112,12 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 
 		// A 202 that says "queued" (a service worker's outbox in front of this client) is no delivery: that worker tells it when it is.
 		if (call && isDelivery(request.method, response)) {
-			delivered?.(request.method, request.url, response.headers.get(deliveredBy), call.waitUntil);
+			const toldBy = response.headers.get(deliveredBy);
+			delivered?.(request.method, request.url, toldBy, call.waitUntil);
+			// Redirected (`PUT /me` answered from `/users/42`): the URL it was finally sent to was written too.
+			if (response.redirected && response.url && response.url !== request.url) {
+				delivered?.(request.method, response.url, toldBy, call.waitUntil);
+			}
 		}
 
 		return response;

@@ -1,9 +1,13 @@
 /**
  * Defect hunt, thirty-ninth round (the stale cache). Each test names its claim.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient, isStale, outbox, OutboxQueuedError, type Client, type ClientOptions, type OutboxPolicy } from '../../src/entries/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { serve, type RunningServer } from '../helpers/node-server.js';
 import { noteHeard } from '../helpers/other-tabs.js';
-import { answering, copiedUrl, next, outcome, settle } from './cache-kit.js';
+import { mapStore } from '../helpers/test-stores.js';
+import { answering, collect, copiedUrl, next, outcome, settle, t0 } from './cache-kit.js';
 import { fakeWindow } from './outbox-helpers.js';
 
 /**
@@ -68,5 +72,92 @@ describe('an answer within 1 s of a copy another client of the name removed (no 
 		} finally {
 			win.restore();
 		}
+	});
+});
+
+/** A loopback origin: a write of `/me` is redirected (307) to `/users/42`; a write of `/users/42` counts; its GET answers `v<n>` (n: the writes it took + 1). */
+let origin: RunningServer;
+let version = 1;
+beforeAll(async () => {
+	origin = await serve(async (request) => {
+		const { pathname } = new URL(request.url);
+		if (pathname === '/me' && request.method !== 'GET') {
+			return new Response(null, { status: 307, headers: { location: '/users/42' } });
+		}
+
+		if (request.method !== 'GET') {
+			version++;
+			return new Response(null, { status: 204 });
+		}
+
+		return new Response(`v${version}`, { headers: { 'cache-control': 'max-age=60' } });
+	});
+});
+afterAll(async () => origin.close());
+
+/** A client over `records` on `clock` whose transport fails as a dropped connection while `state.down`. */
+const redirecting = (name: string, records: Map<string, unknown>, clock: ManualClock, options: ClientOptions = {}) => {
+	const state = { down: false };
+	const api = createClient({
+		name, clock, store: mapStore(records), retry: 0, breaker: false, baseUrl: `${origin.url}/`, ...options,
+		fetch: (async (input: Request, init?: RequestInit) => {
+			if (state.down) {
+				throw new TypeError('fetch failed');
+			}
+
+			return globalThis.fetch(input, init);
+		}) as typeof fetch,
+	});
+	return { api, state };
+};
+
+/** A GET of `path`: the stale answer's `Cache-Status` and body, 'fresh <body>', or the error's name. */
+const got = async (api: ReturnType<typeof createClient>, path: string): Promise<string> =>
+	api.get(path).then(async (response) => `${isStale(response) ? response.headers.get('cache-status') : 'fresh'} ${await response.text()}`, (error: Error) => error.name);
+
+describe('a write the origin redirects: PUT /me answered from /users/42 (307)', () => {
+	/**
+	 * `reader` stores a copy of GET /users/42, 5 s on `write` makes the write through `writer` (`reader` when not given); 1 s on, with
+	 * the origin down, what `reader` answers for /users/42; and the URLs `reader` heard written (`write:delivered`).
+	 */
+	const afterRedirectedWrite = async (name: string, write: (api: ReturnType<typeof createClient>, state: { down: boolean }) => Promise<unknown>, { options = {}, other = false }: { options?: ClientOptions; other?: boolean } = {}): Promise<[string, string[]]> => {
+		const records = new Map<string, unknown>();
+		const clock = new ManualClock(t0);
+		const reader = redirecting(name, records, clock, options);
+		const writer = other ? redirecting(name, records, clock, options) : reader;
+		const heard = collect(reader.api, 'write:delivered');
+		const stored = next(reader.api, 'cache:stored');
+		expect(await got(reader.api, 'users/42')).toMatch(/^fresh v\d+$/);
+		await stored;
+		clock.advance(5000);
+		await write(writer.api, writer.state);
+		await settle();
+		clock.advance(1000);
+		reader.state.down = true;
+		const seen = await got(reader.api, 'users/42');
+		reader.api.close();
+		writer.api.close();
+		return [seen, heard.map(({ method, url }) => `${method} ${url.slice(origin.url.length)}`)];
+	};
+
+	it('the URL finally written is delivered too: its copies go, a failure then is no older copy', async () => {
+		expect(await afterRedirectedWrite('h39-redirect-put', async (api) => api.put('me'))).toEqual(['NetworkError', ['PUT /me', 'PUT /users/42']]);
+	});
+
+	it('neighbour: with deadlineHeader (steadfetch follows the redirect itself)', async () => {
+		expect(await afterRedirectedWrite('h39-redirect-deadline', async (api) => api.put('me'), { options: { deadlineHeader: 'x-deadline' } })).toEqual(['NetworkError', ['PUT /me', 'PUT /users/42']]);
+	});
+
+	it('neighbour: a write through another client of the name and store', async () => {
+		expect(await afterRedirectedWrite('h39-redirect-other', async (api) => api.put('me'), { other: true })).toEqual(['NetworkError', ['PUT /me', 'PUT /users/42']]);
+	});
+
+	it('neighbour: the write queued in the outbox, delivered by its replay', async () => {
+		expect(await afterRedirectedWrite('h39-redirect-replay', async (api, state) => {
+			state.down = true;
+			await expect(api.put('me')).rejects.toThrow(OutboxQueuedError);
+			state.down = false;
+			expect(await (api as Client<{ outbox: OutboxPolicy }>).outbox.flush()).toMatchObject({ sent: 1, remaining: 0 });
+		}, { options: { outbox: outbox() } })).toEqual(['NetworkError', ['PUT /me', 'PUT /users/42']]);
 	});
 });
