@@ -10,6 +10,20 @@ import type { World } from '../core/world.js';
 const ignore = (): undefined => undefined;
 
 /**
+ * What the run of a write ended with: its answer, or its error and the answer it carries (ky's `HTTPError`, told by its
+ * shape: importing ky's guard here kept an import of ky in bundles without the outbox). An error that is nothing (a custom
+ * `fetch` or a hook that rejects with `undefined` or `null`) carries none.
+ */
+const answerOf = async (run: Promise<Response>): Promise<{ response: Response | undefined; error?: unknown }> => {
+	try {
+		return { response: await run };
+	} catch (error) {
+		const answer = (error as { response?: unknown } | null | undefined)?.response;
+		return { response: answer instanceof Response ? answer : undefined, error };
+	}
+};
+
+/**
  * The first attempt of a write queued at its deadline (`networkTimeoutMs`), followed to its end while
  * this client claims the entry (its drain skips it; other tabs and isolates honour its stored lease,
  * `inFlightUntil`). Delivered (an answer `classify()` calls no failure): the entry goes (`outbox:sent`
@@ -24,17 +38,7 @@ const ignore = (): undefined => undefined;
  */
 export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, record: OutboxRecord, key: string, run: Promise<Response>, kept: World): Promise<void> => {
 	const { context, options } = queue;
-	let response: Response | undefined;
-	let error: unknown;
-	try {
-		response = await run;
-	} catch (caught) {
-		error = caught;
-		// ky's HTTPError carries the answer (told by its shape: importing ky's guard here kept an import of ky in bundles without the outbox).
-		const answer = (caught as { response?: unknown }).response;
-		response = answer instanceof Response ? answer : undefined;
-	}
-
+	const { response, error } = await answerOf(run);
 	// A steadfetch service worker's `202` for the write it holds (its outbox, or this one's through their one store) is no delivery.
 	const failure = failureOf(response, error);
 	// Written back only in the world its call started in (src/core/world.ts): no discard of it, no clear of
@@ -107,16 +111,7 @@ export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, recor
  * the same key). The claim ends with it. Never rejects.
  */
 export const settleHeld = async (queue: Queue, call: PolicyCall, record: OutboxRecord, key: string, run: Promise<Response>, kept: World): Promise<void> => {
-	let response: Response | undefined;
-	let error: unknown;
-	try {
-		response = await run;
-	} catch (caught) {
-		error = caught;
-		const answer = (caught as { response?: unknown }).response; // ky's HTTPError carries the answer (as in `follow`).
-		response = answer instanceof Response ? answer : undefined;
-	}
-
+	const { response, error } = await answerOf(run);
 	if (!response || failureOf(response, error)) {
 		void response?.body?.cancel().catch(ignore);
 		queue.release(record.id);

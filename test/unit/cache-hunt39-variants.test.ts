@@ -2,11 +2,14 @@
  * Defect hunt, thirty-ninth round (the stale cache). Each test names its claim.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, isStale, outbox, OutboxQueuedError, type Client, type ClientOptions, type OutboxPolicy } from '../../src/entries/index.js';
+import { createClient, isStale, memoryStore, outbox, OutboxQueuedError, type Client, type ClientOptions, type OutboxPolicy } from '../../src/entries/index.js';
+import type { Outbox } from '../../src/entries/outbox.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 import { noteHeard } from '../helpers/other-tabs.js';
 import { mapStore } from '../helpers/test-stores.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { controlledPageEachTest, pageBehindWorker } from './breaker-kit.js';
 import { answering, collect, copiedUrl, next, outcome, settle, t0 } from './cache-kit.js';
 import { fakeWindow } from './outbox-helpers.js';
 
@@ -159,5 +162,48 @@ describe('a write the origin redirects: PUT /me answered from /users/42 (307)', 
 			state.down = false;
 			expect(await (api as Client<{ outbox: OutboxPolicy }>).outbox.flush()).toMatchObject({ sent: 1, remaining: 0 });
 		}, { options: { outbox: outbox() } })).toEqual(['NetworkError', ['PUT /me', 'PUT /users/42']]);
+	});
+});
+
+describe('a write told "queued" at its deadline whose attempt then rejects with nothing (a custom fetch\'s `reject(undefined)`)', () => {
+	it.each([undefined, null])('rejected with %s: the entry stays, its lease ended, told outbox:retry', async (nothing) => {
+		let reject = (_: unknown): void => undefined;
+		const api = createClient({
+			name: `h39-early-${String(nothing)}`, store: () => memoryStore(`h39-early-${String(nothing)}`), retry: 0, breaker: false, staleCache: false,
+			outbox: outbox({ networkTimeoutMs: 40 }),
+			fetch: (async () => new Promise<Response>((_, rejecting) => {
+				reject = rejecting;
+			})) as typeof fetch,
+		});
+		const retried = collect(api, 'outbox:retry');
+		await expect(api.put('https://a.test/doc/1', { json: { v: 1 } })).rejects.toThrow(OutboxQueuedError);
+		reject(nothing);
+		await expect.poll(() => retried.length).toBe(1);
+		const [entry] = await api.outbox.list();
+		expect([entry?.attempts, entry?.inFlightUntil]).toEqual([1, undefined]);
+		api.close();
+	});
+});
+
+describe('a page write the worker held at its deadline, whose attempt then rejects with nothing (settleHeld)', () => {
+	const opened = controlledPageEachTest();
+
+	it.each([undefined, null])('rejected with %s: the held entry is let go, delivered once by a later replay', async (nothing) => {
+		const name = `h39-held-${String(nothing)}`;
+		const store = memoryStore(name);
+		const both = { name, store: () => store, staleCache: false as const };
+		const { server, worker, page } = pageBehindWorker(opened, name, { ...both, outbox: outbox({ baseBackoffMs: 60_000, networkTimeoutMs: 300 }) },
+			{ ...both, outbox: outbox({ baseBackoffMs: 60_000, networkTimeoutMs: 50 }) });
+		server.down();
+		server.hang();
+		const told = await page.post('https://api.test/todos', { json: { title: 'a' } }).catch((error: { entryId?: string }) => error.entryId);
+		await waitFor(async () => (await (page as typeof page & { outbox: Outbox }).outbox.list())[0]?.attempts === 1, 'the page\'s attempt to end (the worker\'s 202)');
+		for (const { reject } of server.pending.splice(0)) {
+			reject(nothing);
+		}
+
+		server.up();
+		const delivered = await (worker as typeof worker & { outbox: Outbox }).outbox.flush();
+		expect([typeof told, delivered.sent, await (worker as typeof worker & { outbox: Outbox }).outbox.size()]).toEqual(['string', 1, 0]);
 	});
 });
