@@ -135,3 +135,9 @@ export function classify(error: unknown): Classification {
 
 	return { code: 'UNKNOWN', transient: false };
 }
+
+/**
+ * The codes `classify()` gives a failure of the origin or the network (ky's errors): those a steadfetch service worker's
+ * `Steadfetch-Error` names when its answer stands for such a failure (origin-failed.ts, from-origin.ts).
+ */
+export const originCodes = /^(?:TIMEOUT|NETWORK|HTTP_(?:408|429|4XX|5XX))$/;

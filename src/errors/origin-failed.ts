@@ -1,4 +1,4 @@
-import { classifyAnswer, classifyStatus } from './classify.js';
+import { classifyAnswer, classifyStatus, originCodes } from './classify.js';
 import { workerCopy } from './worker-copy.js';
 
 /**
@@ -23,9 +23,8 @@ export const originFailed = (response: Response): boolean | undefined => {
 		return false;
 	}
 
-	// The codes of a failure of the origin or the network (`classify()`'s of ky's errors).
 	const code = response.headers.get('steadfetch-error');
-	return code === null || /^(?:TIMEOUT|NETWORK|HTTP_(?:408|429|4XX|5XX))$/.test(code) || undefined;
+	return code === null || originCodes.test(code) || undefined;
 };
 
 /**
