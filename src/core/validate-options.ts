@@ -36,6 +36,30 @@ const record = (value: unknown): boolean => isObject(value) && !Array.isArray(va
 const nonNegative: Rule = [(value) => typeof value === 'number' && value >= 0, 'a non-negative number of ms'];
 
 /**
+ * A body of bytes over a SharedArrayBuffer (a view of one, or itself) or over a resizable ArrayBuffer: fetch's
+ * `BufferSource` takes neither (Node's and browsers' `fetch` refuse a view, and send a SharedArrayBuffer as the text
+ * '[object SharedArrayBuffer]'), workerd sends its bytes, the outbox sent a copy: refused in every build, with or without
+ * the outbox. Its bytes, copied (`new Uint8Array(view)`), are sent. And, in Node's and the browser's builds, a sync
+ * iterable (a generator, a `Set`, an array: `isSyncIterable`), which their `fetch` sends as text ('[object Generator]');
+ * the edge build sends its bytes, as Deno's and workerd's `fetch` do (`iterableBodies`). Its bytes
+ * (`new Blob([...iterable])`) or a stream (`ReadableStream.from(iterable)`) are sent everywhere. In the browser's build an
+ * async iterable too (an async generator: `isAsyncIterable`), which browsers' `fetch` sends as text ('[object
+ * AsyncGenerator]'; `asyncIterableBodies`): its bytes (a `Blob` of its chunks: `new Blob(chunks)`) are sent. The message
+ * names only what the build refuses. And a value of none of fetch's body types (`BodyInit`, by its tag as fetch reads one, of
+ * any realm: a string or `String`, a `Blob` or `File`, bytes, `FormData`, `URLSearchParams`, a `ReadableStream`; null; an
+ * iterable as above): fetch sends it as its text (`{ a: 1 }` as '[object Object]', `5` as '5', a function as its source),
+ * which the server got (the outbox stored and replayed it); data goes as `json`. Refused in every build.
+ */
+const fetchBodies = /^\[object (?:String|Blob|File|ArrayBuffer|FormData|URLSearchParams|ReadableStream)\]$/;
+const fixedBytes: Rule = [(value) => {
+	const buffer = ArrayBuffer.isView(value) ? value.buffer : value;
+	// A SharedArrayBuffer's tag (a view's buffer) is none of `fetchBodies`.
+	return (value === null || fetchBodies.test(Object.prototype.toString.call(buffer)) || isSyncIterable(value) || isAsyncIterable(value))
+		&& !(buffer instanceof ArrayBuffer && (buffer as { resizable?: boolean }).resizable)
+		&& (iterableBodies || !isSyncIterable(value)) && (asyncIterableBodies || !isAsyncIterable(value));
+}, `a body fetch takes: a string, Blob, bytes, FormData, URLSearchParams or ReadableStream (data goes as \`json\`), not over a SharedArrayBuffer or a resizable ArrayBuffer (send a copy: \`new Uint8Array(view)\`)${iterableBodies ? '' : ', not a sync iterable (send its bytes: `new Blob([...iterable])`, or a stream)'}${asyncIterableBodies ? '' : ', not an async iterable (send its bytes: a `Blob` of its chunks)'}`];
+
+/**
  * ky's options (and the call's `waitUntil`) whose wrong value ky or fetch would throw on
  * (synchronously, or later as a TypeError that `classify()` calls `NETWORK`), by path, and the
  * functions ky calls only for some calls (`stringifyJson` and `onUploadProgress` for a body: a wrong
@@ -45,7 +69,9 @@ const nonNegative: Rule = [(value) => typeof value === 'number' && value >= 0, '
 const kyRules: Record<string, Rule> = {
 	// ky joins any value as text: a number or an object would make every URL a wrong one.
 	prefix: urlish, baseUrl: urlish, searchParams: query,
-	method: is('string'), fetch: fn, parseJson: fn, stringifyJson: fn, onDownloadProgress: fn, onUploadProgress: fn, waitUntil: fn, timeout: ms, totalTimeout: ms,
+	// Dynamic headers go in a `beforeRequest` hook: `Headers` reads a function as a record of no keys (none sent, silently).
+	headers: [(value) => typeof value !== 'function', 'headers (an object, pairs or Headers), not a function: set them in a `beforeRequest` hook'],
+	body: fixedBytes, method: is('string'), fetch: fn, parseJson: fn, stringifyJson: fn, onDownloadProgress: fn, onUploadProgress: fn, waitUntil: fn, timeout: ms, totalTimeout: ms,
 	retry: [(value) => typeof value === 'number' || record(value), 'a number or an object', true],
 	'retry.limit': [isNonNegativeInteger, 'a non-negative integer'], 'retry.methods': methods, 'retry.delay': fn,
 	'retry.shouldRetry': fn, 'retry.backoffLimit': nonNegative, 'retry.maxRetryAfter': nonNegative,
@@ -104,28 +130,9 @@ const clientRules: Record<string, Rule> = {
  */
 const clientOnly: Rule = [() => false, 'given to createClient() or extend(), not to a call'];
 
-/**
- * A body of bytes over a SharedArrayBuffer (a view of one, or itself) or over a resizable ArrayBuffer: fetch's
- * `BufferSource` takes neither (Node's and browsers' `fetch` refuse a view, and send a SharedArrayBuffer as the text
- * '[object SharedArrayBuffer]'), workerd sends its bytes, the outbox sent a copy: refused in every build, with or without
- * the outbox. Its bytes, copied (`new Uint8Array(view)`), are sent. And, in Node's and the browser's builds, a sync
- * iterable (a generator, a `Set`, an array: `isSyncIterable`), which their `fetch` sends as text ('[object Generator]');
- * the edge build sends its bytes, as Deno's and workerd's `fetch` do (`iterableBodies`). Its bytes
- * (`new Blob([...iterable])`) or a stream (`ReadableStream.from(iterable)`) are sent everywhere. In the browser's build an
- * async iterable too (an async generator: `isAsyncIterable`), which browsers' `fetch` sends as text ('[object
- * AsyncGenerator]'; `asyncIterableBodies`): its bytes (a `Blob` of its chunks: `new Blob(chunks)`) are sent. The message
- * names only what the build refuses.
- */
-const fixedBytes: Rule = [(value) => {
-	const buffer = ArrayBuffer.isView(value) ? value.buffer : value;
-	return Object.prototype.toString.call(buffer) !== '[object SharedArrayBuffer]' && !(buffer instanceof ArrayBuffer && (buffer as { resizable?: boolean }).resizable)
-		&& (iterableBodies || !isSyncIterable(value)) && (asyncIterableBodies || !isAsyncIterable(value));
-}, `a body fetch takes: not over a SharedArrayBuffer or a resizable ArrayBuffer (send a copy: \`new Uint8Array(view)\`)${iterableBodies ? '' : ', not a sync iterable (send its bytes: `new Blob([...iterable])`, or a stream)'}${asyncIterableBodies ? '' : ', not an async iterable (send its bytes: a `Blob` of its chunks)'}`];
-
 /** For each call: ky's, and the call's own. */
 const callRules: Record<string, Rule> = {
 	...kyRules,
-	body: fixedBytes,
 	fallback,
 	idempotencyKey: [(key) => key === true || isPrintableId(key), 'true or a non-empty string of at most 255 printable ASCII characters'],
 	retryBudget: clientOnly, store: clientOnly, name: clientOnly, clock: clientOnly, random: clientOnly, storageTimeoutMs: clientOnly,

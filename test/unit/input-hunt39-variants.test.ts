@@ -1,0 +1,115 @@
+/**
+ * Defect hunt, thirty-ninth round (bad input: a clear, typed error before any I/O). API.md "Errors": `InvalidRequestError`
+ * is bad input found before any I/O, a rejected promise, per call; a wrong client option a `TypeError` or `RangeError` at
+ * `createClient` and `extend()`; "Builds per runtime": the same in every build. Each build's src/ is loaded
+ * (edge-body-kit's `loadBuild`) against a `fetch` that answers 200 without I/O, which counts the calls that went out.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { loadBuild, type Build } from './edge-body-kit.js';
+
+const builds: Build[] = ['node', 'browser', 'edge'];
+let made = 0;
+
+afterEach(() => {
+	vi.restoreAllMocks();
+});
+
+/** What a call ends with: its status, or its error's class, code and message; and how many times `fetch` was called. */
+const outcome = async (build: Build, call: (api: any, url: string) => Promise<Response>, clientOptions: object = {}): Promise<string> => {
+	const { classify, createClient, memoryStore } = await loadBuild(build);
+	const fetched = vi.spyOn(globalThis, 'fetch').mockImplementation(async () => new Response('ok'));
+	const api = createClient({ store: memoryStore, name: `h39-input-${++made}`, retry: 0, ...clientOptions } as never);
+	let result: string;
+	try {
+		result = await call(api, 'http://api.test/x').then((response) => String(response.status), (error: unknown) => `${(error as Error).constructor.name} ${classify(error).code} ${(error as Error).message}`);
+	} catch (error) {
+		result = `sync throw ${(error as Error).message}`;
+	}
+
+	api.close();
+	const calls = fetched.mock.calls.length;
+	fetched.mockRestore();
+	return `${result}; fetch ${calls}`;
+};
+
+/** A body of none of fetch's types, as fetch would have sent it (before: each sent, the server got this text). */
+const notBodies: Array<[string, string, unknown]> = [
+	['a plain object', '[object Object]', { a: 1 }],
+	['a number', '5', 5],
+	['a Date', 'Thu Jan 01 1970 …', new Date(0)],
+	['a function', '() => {}', () => {}],
+	['a boolean', 'true', true],
+	['a BigInt', '5', 5n],
+	['a URL', 'http://api.test/', new URL('http://api.test/')],
+];
+
+describe('a body of none of fetch\'s types: InvalidRequestError naming `body`, never sent as its text', () => {
+	it.each(notBodies)('%s, per call, in every build (was sent as %j)', async (_, _text, body) => {
+		for (const build of builds) {
+			// Before: '200; fetch 1' in every build (the server got '[object Object]', '5', the function's source…).
+			expect(await outcome(build, (api, url) => api.post(url, { body }))).toMatch(/^InvalidRequestError INVALID_REQUEST `body` must be a body fetch takes: a string, Blob, .*; got \w+; fetch 0$/);
+		}
+	});
+
+	it('with the outbox: refused, nothing queued to be replayed (was stored and sent as "[object Object]")', async () => {
+		const { createClient, memoryStore, outbox } = await loadBuild('node');
+		const fetched = vi.spyOn(globalThis, 'fetch').mockImplementation(async () => new Response('ok'));
+		const api = createClient({ store: memoryStore, name: `h39-input-${++made}`, retry: 0, outbox: outbox() });
+		const error = await api.post('http://api.test/notes', { body: { a: 1 } } as never).catch((error: unknown) => error);
+		expect(`${(error as Error).name} ${fetched.mock.calls.length} ${(await api.outbox.list()).length}`).toBe('InvalidRequestError 0 0');
+		api.close();
+	});
+
+	it('from an extend() child, an `init` hook and a wrapper\'s next({ body }): refused the same way', async () => {
+		const byHook = { hooks: { init: [(options: { body?: unknown }) => { options.body = { a: 1 }; }] } };
+		expect(await outcome('node', (api, url) => api.extend({}).post(url, { body: 5 }))).toMatch(/^InvalidRequestError INVALID_REQUEST (Invalid request: )?`body` must be .*; fetch 0$/);
+		// Before: '200; fetch 1' (sent as '[object Object]').
+		expect(await outcome('node', (api, url) => api.post(url, { body: 'x', ...byHook }))).toMatch(/^InvalidRequestError INVALID_REQUEST (Invalid request: )?`body` must be .*; fetch 0$/);
+		const wrapping = { slot: 'h39wrap', create: () => ({ wrap: (_call: unknown, next: (extra: object) => Promise<Response>) => next({ body: { a: 1 } }) }) };
+		expect(await outcome('node', (api, url) => api.post(url, { body: 'x' }), { h39wrap: wrapping })).toMatch(/^InvalidRequestError INVALID_REQUEST (Invalid request: )?`body` must be .*; fetch 0$/);
+	});
+
+	it.each(notBodies)('%s as a client default: createClient and extend() throw naming `body`', async (_, _text, body) => {
+		for (const build of builds) {
+			const { createClient } = await loadBuild(build);
+			// Before: accepted (every call that gives no body of its own then sent its text).
+			expect(() => createClient({ body } as never)).toThrow(/`body` must be a body fetch takes/);
+			const api = createClient({ name: `h39-input-${++made}` });
+			expect(() => api.extend({ body } as never)).toThrow(/`body` must be a body fetch takes/);
+			api.close();
+		}
+	});
+
+	it('every body fetch takes still goes out, in every build (a guard)', async () => {
+		const bodies = (): unknown[] => ['x', new String('x'), new Blob(['x']), new File(['x'], 'x.txt'), new ArrayBuffer(1), new Uint8Array(1), new DataView(new ArrayBuffer(1)),
+			new FormData(), new URLSearchParams('a=1'), new ReadableStream(), null];
+		for (const build of builds) {
+			for (const body of bodies()) {
+				expect(`${typeof body} ${await outcome(build, (api, url) => api.post(url, { body, duplex: 'half' }))}`).toBe(`${typeof body} 200; fetch 1`);
+			}
+
+			const { createClient } = await loadBuild(build);
+			createClient({ body: 'x', name: `h39-input-${++made}` }).close();
+		}
+	});
+});
+
+describe('`headers` given as a function: refused, never sent with no headers', () => {
+	const headers = () => ({ authorization: 'Bearer t' });
+
+	it('per call, in every build', async () => {
+		for (const build of builds) {
+			// Before: '200; fetch 1', the request without the headers.
+			expect(await outcome(build, (api, url) => api.get(url, { headers }))).toMatch(/^InvalidRequestError INVALID_REQUEST `headers` must be headers .*not a function.*`beforeRequest` hook; got function; fetch 0$/);
+		}
+	});
+
+	it('createClient and extend() throw naming `headers`', async () => {
+		const { createClient } = await loadBuild('node');
+		// Before: accepted (every call sent without them).
+		expect(() => createClient({ headers } as never)).toThrow(/`headers` must be headers/);
+		const api = createClient({ name: `h39-input-${++made}` });
+		expect(() => api.extend({ headers } as never)).toThrow(/`headers` must be headers/);
+		api.close();
+	});
+});
