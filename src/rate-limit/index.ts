@@ -471,13 +471,15 @@ const sleep = async (ms: number, signals: AbortSignal[], hurry: { by?: ((ms: num
  */
 export const rateLimit = (given?: RateLimitOptions): Policy<'rateLimit'> => {
 	const options = optionsOf(given, 'rateLimit');
-	// `burst` by default: one second's worth, and at least the one token a call takes (`perSecond: 0.5` is a call
-	// every 2 s); given as `null`, refused as any other value of the wrong type.
-	const { perSecond, fromHeaders = true, maxResetMs = 60_000, share, burst = Math.max(perSecond ?? 1, 1) } = options;
+	const { perSecond, fromHeaders = true, maxResetMs = 60_000, share } = options;
 	if (perSecond !== undefined) {
 		check(isPositiveFinite(perSecond), 'rateLimit.perSecond', perSecond, 'a positive finite number');
 	}
 
+	// `burst` by default: one second's worth, and at least the one token a call takes (`perSecond: 0.5` is a call
+	// every 2 s); given as `null`, refused as any other value of the wrong type. After `perSecond`'s check: a BigInt or a
+	// Symbol there threw the engine's TypeError ('Cannot convert a BigInt value to a number'), naming no option.
+	const { burst = Math.max(perSecond ?? 1, 1) } = options;
 	check(isPositiveFinite(burst) && burst >= 1, 'rateLimit.burst', burst, 'a finite number of at least 1');
 	check(typeof fromHeaders === 'boolean', 'rateLimit.fromHeaders', fromHeaders, 'a boolean');
 	check(isPositiveTimerMs(maxResetMs), 'rateLimit.maxResetMs', maxResetMs, positiveTimerMs);

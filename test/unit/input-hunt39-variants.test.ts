@@ -113,3 +113,18 @@ describe('`headers` given as a function: refused, never sent with no headers', (
 		api.close();
 	});
 });
+
+describe('a numeric policy option of the wrong type: a RangeError naming it, never the engine\'s TypeError', () => {
+	it.each([['a BigInt', 5n], ['a Symbol', Symbol('five')], ['a boxed Number', Object(5)], ['NaN', Number.NaN], ['Infinity', Number.POSITIVE_INFINITY]])('rateLimit({ perSecond: %s })', async (_, perSecond) => {
+		const { rateLimit } = await import('../../src/rate-limit/index.js');
+		// Before, for a BigInt and a Symbol: "TypeError Cannot convert a BigInt value to a number" (from `burst`'s default).
+		let thrown: unknown;
+		try {
+			rateLimit({ perSecond } as never);
+		} catch (error) {
+			thrown = error;
+		}
+
+		expect(`${(thrown as Error).constructor.name} ${(thrown as Error).message}`).toMatch(/^RangeError `rateLimit\.perSecond` must be a positive finite number; got \w+$/);
+	});
+});
