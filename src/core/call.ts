@@ -11,7 +11,7 @@ import type { Counter, PolicyCall, PolicyContext, RunOptions } from './policy.js
 import type { CallOptions } from './options.js';
 import { progressed, rejectedCall } from './response-promise.js';
 import { invalidUrl, pathHint } from './scope.js';
-import { hookedBody, runOptions } from './validate-options.js';
+import { hookedBody, namedRefusal, runOptions } from './validate-options.js';
 import { promised, wrapApplies, type Placed } from './slots.js';
 import type { Counters, Stats } from './stats.js';
 import type { Clock, FetchInit, FetchLike, WaitUntil } from './types.js';
@@ -826,9 +826,10 @@ export class Call implements PolicyCall {
 		try {
 			// A body an app's `init` hook gives: checked and read as the call's own (`hookedBody`).
 			return this.#client.instance(this.input, hookedBody(options, this.#client.inits, this.options));
-		} catch (error) {
-			// A URL the runtime could not parse (its TypeError) from a path, or a body given to a GET or HEAD: say what to do
-			// (scope.ts `pathHint`, `bodyHint`); not for a bad `referrer`.
+		} catch (thrown) {
+			// One of the call's options fetch refuses, named (`namedRefusal`). A URL the runtime could not parse (its TypeError)
+			// from a path, or a body given to a GET or HEAD: say what to do (scope.ts `pathHint`, `bodyHint`); not for a bad `referrer`.
+			const error = namedRefusal(thrown, this.options);
 			const hint = !(error instanceof TypeError) ? '' : /url/i.test(error.message) ? (/referr/i.test(error.message) ? '' : pathHint(this.input)) : bodyHint(this.method, this.options);
 			return rejectedCall(invalid(error, hint, this.#client.params));
 		}

@@ -284,9 +284,28 @@ export const checkClientOptions = (options: Record<string, unknown>): void => {
 	checkFetchOption('searchParams', options.searchParams);
 	checkRedacted(options, clientRules, options);
 	checkCacheMode(options.cache);
+	checkRequestInit(options);
+};
+
+/** Throws `checkFetchOption`'s TypeError for the first of `options`' values fetch would refuse in a Request (`requestInit`). */
+const checkRequestInit = (options: Record<string, unknown>): void => {
 	for (const name of requestInit) {
 		// A policy under the key is no value of fetch's: the slots' check names it.
 		isPolicy(options[name]) || checkFetchOption(name, options[name]);
+	}
+};
+
+/**
+ * The error a call's Request was refused with (ky builds it), or, when one of the call's own `options` is what fetch refuses
+ * (`priority: 'urgent'`, `mode: 'bogus'`), the TypeError naming it: Node's `fetch` names none ('undefined: urgent is not an
+ * accepted type…'). Asked only once the Request was refused: nothing more for a call that goes out.
+ */
+export const namedRefusal = (error: unknown, options: Record<string, unknown>): unknown => {
+	try {
+		checkRequestInit(options);
+		return error;
+	} catch (named) {
+		return named;
 	}
 };
 
@@ -321,7 +340,8 @@ export const checkFetchOption = (name: string, value: unknown): void => {
 			name === 'searchParams' ? new URLSearchParams(value as never) : new Request('http://localhost/', { [name]: value });
 		}
 	} catch (error) {
-		throw new TypeError(`\`${name}\` is refused by fetch: ${hideUserinfo((error as Error).message)}`);
+		// Without undici's prefix of no context ('undefined: urgent is not an accepted type…').
+		throw new TypeError(`\`${name}\` is refused by fetch: ${hideUserinfo((error as Error).message).replace(/^undefined: /, '')}`);
 	}
 };
 

@@ -128,3 +128,35 @@ describe('a numeric policy option of the wrong type: a RangeError naming it, nev
 		expect(`${(thrown as Error).constructor.name} ${(thrown as Error).message}`).toMatch(/^RangeError `rateLimit\.perSecond` must be a positive finite number; got \w+$/);
 	});
 });
+
+describe('a RequestInit value fetch refuses, per call: the message names the option and the value', () => {
+	const given: Array<[string, string]> = [['priority', 'urgent'], ['mode', 'bogus'], ['credentials', 'everyone'], ['redirect', 'sometimes'], ['referrerPolicy', 'nobody'], ['method', 'CONNECT']];
+	const customFetch = (request: Request) => globalThis.fetch(request);
+
+	it.each(given)('%s: %j, in every build, with and without a custom fetch', async (name, value) => {
+		for (const build of builds) {
+			for (const own of [{}, { fetch: customFetch }]) {
+				// Before: "Invalid request: undefined: urgent is not an accepted type. Expected one of high, low, auto." (undici's, naming no option).
+				expect(await outcome(build, (api, url) => api(url, { [name]: value }), own)).toMatch(new RegExp(`^InvalidRequestError INVALID_REQUEST Invalid request: \`${name}\` is refused by fetch: '?${value}'? .*; fetch 0$`));
+			}
+		}
+	});
+
+	it('a write with the outbox: refused the same way, nothing queued', async () => {
+		const { createClient, memoryStore, outbox } = await loadBuild('node');
+		const api = createClient({ store: memoryStore, name: `h39-input-${++made}`, retry: 0, outbox: outbox() });
+		const error = await api.post('http://api.test/notes', { json: { a: 1 }, priority: 'urgent' } as never).catch((error: unknown) => error);
+		expect(`${(error as Error).message} ${(await api.outbox.list()).length}`).toMatch(/^Invalid request: `priority` is refused by fetch: urgent .* 0$/);
+		api.close();
+	});
+
+	it('at createClient: the same words, without undici\'s "undefined: "', async () => {
+		const { createClient } = await loadBuild('node');
+		// Before: "`priority` is refused by fetch: undefined: urgent is not an accepted type…".
+		expect(() => createClient({ priority: 'urgent' } as never)).toThrow(/^`priority` is refused by fetch: urgent is not an accepted type/);
+	});
+
+	it('a URL fetch cannot parse keeps its own words and hint (a guard: no option named)', async () => {
+		expect(await outcome('node', (api) => api('http://exa mple.test/'))).toMatch(/^InvalidRequestError INVALID_REQUEST Invalid request: (?!`)/);
+	});
+});
