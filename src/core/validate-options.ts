@@ -57,7 +57,7 @@ const fixedBytes: Rule = [(value) => {
 	return (value === null || fetchBodies.test(Object.prototype.toString.call(buffer)) || isSyncIterable(value) || isAsyncIterable(value))
 		&& !(buffer instanceof ArrayBuffer && (buffer as { resizable?: boolean }).resizable)
 		&& (iterableBodies || !isSyncIterable(value)) && (asyncIterableBodies || !isAsyncIterable(value));
-}, `a body fetch takes: a string, Blob, bytes, FormData, URLSearchParams or ReadableStream (data goes as \`json\`), not over a SharedArrayBuffer or a resizable ArrayBuffer (send a copy: \`new Uint8Array(view)\`)${iterableBodies ? '' : ', not a sync iterable (send its bytes: `new Blob([...iterable])`, or a stream)'}${asyncIterableBodies ? '' : ', not an async iterable (send its bytes: a `Blob` of its chunks)'}`];
+}, `a body fetch takes: a BodyInit (data goes as \`json\`), not over a SharedArrayBuffer or a resizable ArrayBuffer (send a copy: \`new Uint8Array(view)\`)${iterableBodies ? '' : ', not a sync iterable (send its bytes: `new Blob([...iterable])`, or a stream)'}${asyncIterableBodies ? '' : ', not an async iterable (send its bytes: a `Blob` of its chunks)'}`];
 
 /**
  * ky's options (and the call's `waitUntil`) whose wrong value ky or fetch would throw on
@@ -70,7 +70,7 @@ const kyRules: Record<string, Rule> = {
 	// ky joins any value as text: a number or an object would make every URL a wrong one.
 	prefix: urlish, baseUrl: urlish, searchParams: query,
 	// Dynamic headers go in a `beforeRequest` hook: `Headers` reads a function as a record of no keys (none sent, silently).
-	headers: [(value) => typeof value !== 'function', 'headers (an object, pairs or Headers), not a function: set them in a `beforeRequest` hook'],
+	headers: [(value) => typeof value !== 'function', 'HeadersInit, not a function (set them in a `beforeRequest` hook)'],
 	body: fixedBytes, method: is('string'), fetch: fn, parseJson: fn, stringifyJson: fn, onDownloadProgress: fn, onUploadProgress: fn, waitUntil: fn, timeout: ms, totalTimeout: ms,
 	retry: [(value) => typeof value === 'number' || record(value), 'a number or an object', true],
 	'retry.limit': [isNonNegativeInteger, 'a non-negative integer'], 'retry.methods': methods, 'retry.delay': fn,
@@ -133,6 +133,9 @@ const clientOnly: Rule = [() => false, 'given to createClient() or extend(), not
 /** For each call: ky's, and the call's own. */
 const callRules: Record<string, Rule> = {
 	...kyRules,
+	// A method fetch sends: a token, not one the Fetch standard forbids (workerd sent `TRACE` and `a b`; Node's fetch and
+	// browsers' refuse them in their own words). A client's is fetch's to refuse, a TypeError (`checkFetchOption`).
+	method: [(value) => isToken(value) && !/^(connect|trace|track)$/i.test(value), 'a token, not CONNECT, TRACE or TRACK'],
 	fallback,
 	idempotencyKey: [(key) => key === true || isPrintableId(key), 'true or a non-empty string of at most 255 printable ASCII characters'],
 	retryBudget: clientOnly, store: clientOnly, name: clientOnly, clock: clientOnly, random: clientOnly, storageTimeoutMs: clientOnly,

@@ -4,6 +4,8 @@
  *
  * - A `body` of none of fetch's types (`{ a: 1 }`, `5`) was sent as its text ('[object Object]'); `headers` given as a
  *   function, as no headers. Now `InvalidRequestError` naming the option, no `fetch` called.
+ * - A method the Fetch standard forbids (`TRACE`, `CONNECT`) or that is no token (`a b`): workerd sent it (its own
+ *   `fetch` too). Now `InvalidRequestError` naming `method`, as in Node and browsers.
  * - A per-call RequestInit value workerd refuses (`redirect: 'sometimes'`): its message names the option (`namedRefusal`).
  */
 import { describe, expect, it } from 'vitest';
@@ -29,11 +31,16 @@ describe('bad input in workerd: refused before any I/O, naming the option', () =
 	});
 
 	it('headers given as a function', async () => {
-		expect(await outcome({ headers: () => ({ a: '1' }) })).toMatch(/^INVALID_REQUEST `headers` must be headers .*; fetch 0$/);
+		expect(await outcome({ headers: () => ({ a: '1' }) })).toMatch(/^INVALID_REQUEST `headers` must be HeadersInit, not a function .*; fetch 0$/);
 	});
 
 	// workerd refuses a `redirect` it does not take ('error' too); it ignores `mode`, `credentials`, `priority` and
 	// `referrerPolicy` whatever their value (nothing it sends changes).
+	it.each(['TRACE', 'CONNECT', 'a b'])('method %j', async (method) => {
+		// Before: '200; fetch 1' (workerd's own `fetch` sends `TRACE` to the origin).
+		expect(await outcome({ method })).toMatch(/^INVALID_REQUEST `method` must be a token, not CONNECT, TRACE or TRACK; .*; fetch 0$/);
+	});
+
 	it('redirect: "sometimes"', async () => {
 		// Before: "Invalid request: Invalid redirect value, must be one of …" (no option named).
 		expect(await outcome({ redirect: 'sometimes' })).toMatch(/^INVALID_REQUEST Invalid request: `redirect` is refused by fetch: Invalid redirect value.*; fetch 0$/);
