@@ -372,6 +372,15 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 		// or `maxEntries` pending when it was to be stored, or the store refused it for its quota: refused.
 		let over = false;
 		let quota = false;
+		// The pointers it asks for, recorded with each entry it depends on before it is stored (no pass meets it
+		// before they are): whichever tab delivers one keeps their values.
+		const asks = new Map<string, string[]>();
+		for (const { entry, pointer } of Object.values(record.refs ?? {})) {
+			(asks.get(entry) ?? asks.set(entry, []).get(entry)!).push(pointer);
+		}
+
+		// An entry it depends on discarded or cleared since its call started (src/core/world.ts): never stored behind it.
+		const gone = (): string | undefined => record.dependsOn?.find((parent) => !call.world.current('outbox', parent));
 		const notStored = async (): Promise<Response> => {
 			queue.release(id);
 			if (over || quota) {
@@ -382,20 +391,13 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 				return run;
 			}
 
-			throw error;
+			throw isDeferred(context, call, error) ? await unsent(queue, gone(), asks, budget) : error;
 		};
 		// What its own attempt's delivery is checked against when it keeps values (`follow`): the clears and removals
 		// since now, not who is signed in then (an identity change holds the chain whole: its dependents wait for it).
 		const kept = context.world(call.identity);
 		if (!call.world.current('outbox')) {
 			return notStored();
-		}
-
-		// The pointers it asks for, recorded with each entry it depends on before it is stored (no pass meets it
-		// before they are): whichever tab delivers one keeps their values.
-		const asks = new Map<string, string[]>();
-		for (const { entry, pointer } of Object.values(record.refs ?? {})) {
-			(asks.get(entry) ?? asks.set(entry, []).get(entry)!).push(pointer);
 		}
 
 		for (const parent of record.dependsOn ?? []) {
@@ -444,7 +446,7 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 			}
 
 			over = queue.pending.size - replacing >= options.maxEntries; // Counted in place of the entries it supersedes (`coalesce`).
-			if (!over && call.world.current('outbox')) {
+			if (!over && call.world.current('outbox') && !gone()) {
 				queue.order.set(id, order);
 				// Noted as pending at once: a write made then is held behind it. Refused for the quota while the caller waits
 				// (`fresh`): not kept, never told "queued" (past the wait, or any other failure: kept in memory, `storage:error`).
@@ -489,6 +491,14 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 		followed || letGo();
 	}
 };
+
+/**
+ * The error of a write the layer held before any I/O (`OFFLINE`, `BEHIND`: the outbox's own codes, never its caller's) that
+ * was not stored: with `parent`, an entry its placeholders name removed meanwhile (`unusable`, as for a call made now);
+ * else its own entry was (a clear, a discard, another identity): `ABORTED`, as a replay of a removed entry.
+ */
+const unsent = async (queue: Queue, parent: string | undefined, asks: Map<string, string[]>, budget?: Budget): Promise<SteadfetchError> =>
+	parent === undefined ? Queue.refused() : unusable(queue, parent, asks.get(parent) ?? [], false, budget);
 
 /** How a caller is told its write is queued as entry `id` (`queuedResponse`): the `202`, else `OutboxQueuedError` (rejected). */
 const queuedAs = (queuedResponse: string, id: string, error: unknown): Response => {

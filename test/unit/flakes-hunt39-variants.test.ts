@@ -1,0 +1,117 @@
+/**
+ * Defect hunt, thirty-ninth round (flakes seen under load, made deterministic): a write the outbox held
+ * before any I/O (`OFFLINE`, `BEHIND`) and then did not store answers its caller with a public code.
+ */
+import { describe, expect, it } from 'vitest';
+import { createClient, memoryStore, outbox, type Client as AnyClient, type OutboxPolicy } from '../../src/entries/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { fakeWindow, gate, offlineFetch, queued, spyStore } from './outbox-helpers.js';
+
+type Client = AnyClient<{ outbox: OutboxPolicy }>;
+
+/** The code (or name) a call ends with, `'sent'` when it resolved. */
+const outcomeOf = async (call: Promise<unknown>): Promise<string> => call.then(() => 'sent', (error: { code?: string; name: string }) => error.code ?? error.name);
+
+describe('a held write cleared or discarded while the store takes its record: a public answer, never OFFLINE or BEHIND', () => {
+	const removals: [string, (api: Client, own: string) => Promise<void>][] = [
+		['clear()', async (api) => api.clear()],
+		['clear({ identity })', async (api) => api.clear({ identity: 'alice' })],
+		['discard(its id)', async (api, own) => api.outbox.discard(own)],
+	];
+	// The plain write is held behind the first (FIFO): `OFFLINE` while `navigator.onLine` says so, else `BEHIND`.
+	it.each([
+		...removals.map(([how, remove]) => ['a plain write held OFFLINE', how, remove, 'ABORTED'] as const),
+		...removals.map(([how, remove]) => ['a plain write held BEHIND', how, remove, 'ABORTED'] as const),
+		// Its parent cleared with it: its placeholder names an entry no longer known, as for a call made now.
+		...removals.map(([how, remove]) => ['a dependent held BEHIND', how, remove, how === 'discard(its id)' ? 'ABORTED' : 'INVALID_REQUEST'] as const),
+	])('%s, %s: %s, never the outbox\'s code; nothing stored, nothing sent', async (kind, how, remove, expected) => {
+		const name = `hunt39-held-${kind}-${how}`;
+		const inner = memoryStore(name);
+		let parent = '';
+		let holding = false;
+		let writing = '';
+		const write = gate();
+		const store = spyStore(inner, {
+			async set(key, _value, run) {
+				// The held write's own record (not its parent's, whose pointers its queueing may write).
+				if (holding && key.startsWith('p|') && !key.includes(parent)) {
+					holding = false;
+					writing = key.split('|')[3]!;
+					await write.wait;
+				}
+
+				return run();
+			},
+		});
+		const { fetch, sent, net } = offlineFetch();
+		const win = fakeWindow();
+		win.setOnline(kind !== 'a plain write held OFFLINE', false, true);
+		const api = createClient({ name, clock: new ManualClock(), identity: () => 'alice', store: () => store, fetch, retry: 0, breaker: false, staleCache: false, baseUrl: 'https://api.test/', outbox: outbox() });
+		const codes: string[] = [];
+		api.on('outbox:queued', ({ code }) => codes.push(code!));
+		try {
+			parent = await queued(api.post('todos', { json: { title: 'a' } })); // Its attempt failed: the scope is offline.
+			holding = true;
+			const dependent = kind === 'a dependent held BEHIND';
+			const call = outcomeOf(dependent ? api.patch(`todos/${api.outbox.ref(parent, '/id')}`, { json: { done: true } }) : api.post('todos', { json: { title: 'b' } }));
+			await waitFor(() => writing !== '', 'the held write\'s record being stored');
+			const removed = remove(api, writing);
+			write.open();
+			await removed;
+			const outcome = await call;
+			net.offline = false;
+			win.setOnline(true, false);
+			await api.outbox.flush();
+			const own = (await inner.keys()).filter((key) => key.startsWith('p|') && key.includes(writing));
+			// Before: 'OFFLINE' (or 'BEHIND'), the outbox's internal deferral code, where a public one.
+			expect([codes, outcome, own, sent]).toEqual([['NETWORK'], expected, [], how === 'discard(its id)' ? ['POST /todos'] : []]);
+		} finally {
+			api.close();
+			win.restore();
+		}
+	}, 30_000);
+});
+
+describe('a dependent whose link key\'s write outlasts its storage budget after its parent was removed (outbox2-hunt35\'s flake under load)', () => {
+	it.each([
+		['clear()', async (api: Client) => api.clear()],
+		['clear({ identity })', async (api: Client) => api.clear({ identity: 'alice' })],
+		['discard(parent)', async (api: Client, parent: string) => api.outbox.discard(parent)],
+	])('%s: INVALID_REQUEST, never BEHIND (nor queued behind a removed parent); nothing stored, nothing sent', async (how, remove) => {
+		const name = `hunt39-link-budget-${how}`;
+		const inner = memoryStore(name);
+		let parent = '';
+		let removed: Promise<void> | undefined;
+		let removal = async (): Promise<void> => undefined;
+		const link = gate();
+		const store = spyStore(inner, {
+			async set(key, _value, run) {
+				if (!removed && key.startsWith('l|')) {
+					// Removed as the link key's write starts (noted at once: src/core/world.ts), long before the write's budget is spent.
+					removed = removal();
+					await link.wait;
+				}
+
+				return run();
+			},
+		});
+		const { fetch, sent, net } = offlineFetch();
+		const api = createClient({ name, clock: new ManualClock(), identity: () => 'alice', store: () => store, storageTimeoutMs: 1000, fetch, retry: 0, breaker: false, staleCache: false, baseUrl: 'https://api.test/', outbox: outbox() });
+		try {
+			parent = await queued(api.post('todos', { json: { title: 'a' } }));
+			removal = async () => remove(api, parent);
+			const call = outcomeOf(api.patch(`todos/${api.outbox.ref(parent, '/id')}`, { json: { done: true } }));
+			// The link key's write still held: the call settles once its storage budget is spent (what a loaded machine does).
+			const outcome = await call;
+			await removed;
+			link.open();
+			net.offline = false;
+			await api.outbox.flush();
+			// Before: 'BEHIND' after a clear, 'QUEUED' (then a dead letter) after the discard.
+			expect([outcome, (await inner.keys()).filter((key) => /^[pl]\|/.test(key)), sent, await api.outbox.deadLetters()]).toEqual(['INVALID_REQUEST', [], [], []]);
+		} finally {
+			api.close();
+		}
+	}, 30_000);
+});
