@@ -694,8 +694,10 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, given: Reque
 	const scope = context.scopeOf(request.url);
 	const dependent = call && queue.dependents.get(call);
 	if (dependent?.dependsOn.length) {
-		if (opaque.has(call!)) {
-			throw new InvalidRequestError(unqueueable); // Its body, an `init` hook's, cannot be stored: it cannot wait.
+		if (!queueable(queue, call!, request.url, request.headers.values())) {
+			// As its hooks made it (a `beforeRequest` hook's sensitive query parameter, an `init` hook's body), one the outbox
+			// cannot store: it cannot wait, as when the call gives them (`dependencies`).
+			throw new InvalidRequestError(unqueueable);
 		}
 
 		return defer(context, call!, 'BEHIND'); // It waits for pending entries: stored, and replayed with their values once they are delivered.

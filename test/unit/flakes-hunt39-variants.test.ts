@@ -1,6 +1,7 @@
 /**
  * Defect hunt, thirty-ninth round (flakes seen under load, made deterministic): a write the outbox held
- * before any I/O (`OFFLINE`, `BEHIND`) and then did not store answers its caller with a public code.
+ * before any I/O (`OFFLINE`, `BEHIND`) and then did not store answers its caller with a public code; a dependent
+ * write a hook makes one the outbox cannot store is refused as one that says so itself.
  */
 import { describe, expect, it } from 'vitest';
 import { createClient, memoryStore, outbox, type Client as AnyClient, type OutboxPolicy } from '../../src/entries/index.js';
@@ -114,4 +115,54 @@ describe('a dependent whose link key\'s write outlasts its storage budget after 
 			api.close();
 		}
 	}, 30_000);
+});
+
+describe('a write whose beforeRequest hook adds a sensitive query parameter (a presigned URL): never stored, as one that gives it', () => {
+	const secret = ({ request }: { request: Request }): Request => {
+		const url = new URL(request.url);
+		url.searchParams.set('access_token', 'secret');
+		return new Request(url, request);
+	};
+	const referer = ({ request }: { request: Request }): void => {
+		request.headers.set('x-return-to', 'https://api.test/done?access_token=secret');
+	};
+	it.each([
+		['a dependent, the call\'s hook adds ?access_token', 'call', secret],
+		['a dependent, the call\'s hook adds a header naming a URL with ?access_token', 'call', referer],
+		['a dependent, an extend() child\'s hook adds ?access_token', 'extend', secret],
+		['a dependent giving ?access_token itself (searchParams)', 'given', undefined],
+	] as const)('%s: INVALID_REQUEST before any I/O, nothing stored', async (_, where, hook) => {
+		const name = `hunt39-secret-${where}-${hook?.name}`;
+		const inner = memoryStore(name);
+		const { fetch, sent, net } = offlineFetch();
+		const api = createClient({ name, clock: new ManualClock(), store: () => inner, fetch, retry: 0, breaker: false, staleCache: false, baseUrl: 'https://api.test/', outbox: outbox() });
+		const client = where === 'extend' ? api.extend({ hooks: { beforeRequest: [hook!] } }) : api;
+		try {
+			const parent = await queued(api.post('todos', { json: { title: 'a' } }));
+			const url = `todos/${api.outbox.ref(parent, '/id')}`;
+			const options = where === 'call' ? { hooks: { beforeRequest: [hook!] } } : where === 'given' ? { searchParams: { access_token: 'secret' } } : {};
+			const outcome = await outcomeOf(client.patch(url, { json: { done: true }, ...options }));
+			net.offline = false;
+			await api.outbox.flush();
+			// Before: 'BEHIND' (the outbox's deferral code) where INVALID_REQUEST.
+			expect([outcome, (await inner.keys()).filter((key) => key.startsWith('p|')), sent]).toEqual(['INVALID_REQUEST', [], ['POST /todos']]);
+		} finally {
+			api.close();
+		}
+	});
+
+	it.each([['?access_token', secret], ['a header naming a URL with ?access_token', referer]] as const)('a plain write whose hook adds %s: sent as with outbox: false, never stored (its failure the caller\'s)', async (_, hook) => {
+		const name = `hunt39-secret-plain-${hook.name}`;
+		const inner = memoryStore(name);
+		const { fetch, sent, net } = offlineFetch();
+		const api = createClient({ name, clock: new ManualClock(), store: () => inner, fetch, retry: 0, breaker: false, staleCache: false, baseUrl: 'https://api.test/', outbox: outbox() });
+		try {
+			const outcome = await outcomeOf(api.patch('todos/1', { json: { done: true }, hooks: { beforeRequest: [hook] } }));
+			net.offline = false;
+			await api.outbox.flush();
+			expect([outcome, await inner.keys(), sent]).toEqual(['NetworkError', [], []]);
+		} finally {
+			api.close();
+		}
+	});
 });
