@@ -80,6 +80,15 @@ export const appliesTo = (queue: Queue) => (call: PolicyCall): boolean => {
 	return queueable(queue, call, href ?? '') || queue.refs.in(call, href, queue.context.options.headers, call.options.stringifyJson ?? queue.context.options.stringifyJson).size > 0 || requestBodyOf(queue, call);
 };
 
+/**
+ * Whether the wrapper stores a call that fails (`queueable` as the call gives its URL, before any hook): only such a call's
+ * attempt is held (`defer`), never one sent as with `outbox: false` whose hooks made it look queueable.
+ */
+const holdable = (queue: Queue, call: PolicyCall): boolean => {
+	const href = targetOf(call, queue.context.options)?.href;
+	return href !== undefined && queueable(queue, call, href);
+};
+
 /** Whether a call's body is its `Request` input's, which only the wrapper can read for this client's placeholders (once it made one). */
 const requestBodyOf = (queue: Queue, call: PolicyCall): boolean =>
 	queue.refs.making && call.input instanceof Request && call.input.body !== null && call.options.body == null && call.options.json === undefined;
@@ -713,7 +722,7 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, given: Reque
 			} catch {
 				// The store did not answer: a write the outbox can queue is queued (the pass puts the values in place once
 				// it answers: Pass#resolve), never refused for a storage failure.
-				if (queueable(queue, call!, request.url, request.headers.values())) {
+				if (queueable(queue, call!, request.url, request.headers.values()) && holdable(queue, call!)) {
 					return defer(context, call!, 'BEHIND');
 				}
 			}
@@ -738,7 +747,7 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, given: Reque
 		// behind pending entries of its scope leaves it to the head's replay (FIFO).
 		const behind = call.attempts === 1 && await queue.behind(scope, queue.budgets.get(call));
 		const offline = behind ? context.reachability(scope) === 'offline' : context.offline(scope);
-		if (offline || behind) {
+		if ((offline || behind) && holdable(queue, call)) {
 			release?.();
 			return defer(context, call, offline ? 'OFFLINE' : 'BEHIND'); // Before any I/O; the breaker, below this layer, never sees the attempt.
 		}

@@ -1,7 +1,8 @@
 /**
  * Defect hunt, thirty-ninth round (flakes seen under load, made deterministic): a write the outbox held
  * before any I/O (`OFFLINE`, `BEHIND`) and then did not store answers its caller with a public code; a dependent
- * write a hook makes one the outbox cannot store is refused as one that says so itself.
+ * write a hook makes one the outbox cannot store is refused as one that says so itself, and a write the outbox never
+ * stores is never held.
  */
 import { describe, expect, it } from 'vitest';
 import { createClient, memoryStore, outbox, type Client as AnyClient, type OutboxPolicy } from '../../src/entries/index.js';
@@ -161,6 +162,65 @@ describe('a write whose beforeRequest hook adds a sensitive query parameter (a p
 			net.offline = false;
 			await api.outbox.flush();
 			expect([outcome, await inner.keys(), sent]).toEqual(['NetworkError', [], []]);
+		} finally {
+			api.close();
+		}
+	});
+});
+
+describe('a write the outbox never stores whose beforeRequest hook removes its sensitive query parameter: never held', () => {
+	const strip = ({ request }: { request: Request }): Request => {
+		const url = new URL(request.url);
+		url.searchParams.delete('access_token');
+		return new Request(url, request);
+	};
+
+	it.each(['BEHIND', 'OFFLINE'])('behind a pending write (%s where it is one the outbox takes): sent as with outbox: false, its failure the caller\'s', async (held) => {
+		const name = `hunt39-strip-${held}`;
+		const inner = memoryStore(name);
+		const { fetch, sent } = offlineFetch();
+		const win = fakeWindow();
+		win.setOnline(held === 'BEHIND', false, true);
+		const api = createClient({ name, clock: new ManualClock(), store: () => inner, fetch, retry: 0, breaker: false, staleCache: false, baseUrl: 'https://api.test/', outbox: outbox() });
+		let attempts = 0;
+		api.on('outbox:queued', () => attempts++);
+		try {
+			await queued(api.post('todos', { json: { title: 'a' } }));
+			// Before: 'BEHIND' / 'OFFLINE' (the layer held it for a wrapper that never stores it), nothing sent, nothing stored.
+			const outcome = await outcomeOf(api.post('todos', { json: { title: 'b' }, searchParams: { access_token: 'secret' }, hooks: { beforeRequest: [strip] } }));
+			expect([outcome, (await inner.keys()).filter((key) => key.startsWith('p|')).length, attempts, sent]).toEqual(['NetworkError', 1, 1, []]);
+		} finally {
+			api.close();
+			win.restore();
+		}
+	});
+
+	it('a dependent of a delivered entry, the store not answering the layer\'s read of its kept values: INVALID_REQUEST, never BEHIND', async () => {
+		const name = 'hunt39-strip-dependent';
+		const inner = memoryStore(name);
+		let fail = false;
+		let reads = 0;
+		const store = spyStore(inner, {
+			async get(key, run) {
+				// The wrapper's read of the kept values answers; the layer's (the second) does not.
+				if (fail && key.startsWith('v|') && ++reads === 2) {
+					throw new Error('The store is down');
+				}
+
+				return run();
+			},
+		});
+		const { fetch, sent, net } = offlineFetch();
+		const api = createClient({ name, clock: new ManualClock(), store: () => store, fetch, retry: 0, breaker: false, staleCache: false, baseUrl: 'https://api.test/', outbox: outbox() });
+		try {
+			const parent = await queued(api.post('todos', { json: { title: 'a' } }));
+			const placeholder = api.outbox.ref(parent, '/id');
+			net.offline = false;
+			await api.outbox.flush();
+			fail = true;
+			const outcome = await outcomeOf(api.patch(`todos/${placeholder}`, { json: { done: true }, searchParams: { access_token: 'secret' }, hooks: { beforeRequest: [strip] } }));
+			// Before: 'BEHIND'.
+			expect([outcome, reads, (await inner.keys()).filter((key) => key.startsWith('p|')), sent]).toEqual(['INVALID_REQUEST', 2, [], ['POST /todos']]);
 		} finally {
 			api.close();
 		}
