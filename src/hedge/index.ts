@@ -314,8 +314,11 @@ const race = (context: PolicyContext, family: Family, timers: Timers, delayMs: n
 		}
 	};
 
-	/** One more attempt after `hedge` once it has gone `delayMs` (and `atLeast` ms) unanswered (the only timer of the race: the latest). */
-	const arm = (hedge: number, atLeast = 0): void => {
+	/**
+	 * One more attempt after `hedge` once it has gone `delayMs` unanswered, or `ms` (the only timer of the race: the latest).
+	 * `atLeast`: an origin's pause it waits for, at least as long.
+	 */
+	const arm = (hedge: number, atLeast = 0, ms = Math.max(atLeast, delayMs ?? latency.delay())): void => {
 		if (timers.closed) {
 			return; // An attempt held below that goes out after the client's close() (an app's layer): no hedge of it.
 		}
@@ -326,13 +329,23 @@ const race = (context: PolicyContext, family: Family, timers: Timers, delayMs: n
 			timers.delete(timer!);
 			try {
 				// Not once the call's identity changed or the client was cleared since it started (src/core/world.ts).
-				if (!settled && init?.steadfetch?.world.current() !== false) {
+				if (settled || init?.steadfetch?.world.current() === false) {
+					return;
+				}
+
+				// What is left of the pause it waits for on the family's clock, which the timer may be ahead of (an injected
+				// clock, a timer due a ms early): re-armed for it, else the transport would refuse the hedge for good.
+				const now = family.clock.now();
+				const rest = atLeast && latencies.scope(scope).at(now).quiet - now;
+				if (rest > 0) {
+					arm(hedge, rest, rest);
+				} else {
 					send(hedge + 1);
 				}
 			} catch {
 				// No hedge, never an error thrown from a timer: the attempts already sent go on.
 			}
-		}, Math.max(atLeast, delayMs ?? latency.delay()));
+		}, ms);
 		timers.add(timer);
 	};
 

@@ -2,10 +2,14 @@
  * Defect hunt, thirty-ninth round (flakes seen under load, made deterministic): a write the outbox held
  * before any I/O (`OFFLINE`, `BEHIND`) and then did not store answers its caller with a public code; a dependent
  * write a hook makes one the outbox cannot store is refused as one that says so itself, and a write the outbox never
- * stores is never held.
+ * stores is never held; a hedge deferred past an origin's `Retry-After` goes once the family's clock is past it,
+ * however far that clock lags the timers.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createClient as createCore } from '../../src/entries/core.js';
+import { hedge } from '../../src/entries/hedge.js';
 import { createClient, memoryStore, outbox, type Client as AnyClient, type OutboxPolicy } from '../../src/entries/index.js';
+import { held } from './counting-origin-kit.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { fakeWindow, gate, offlineFetch, queued, spyStore } from './outbox-helpers.js';
@@ -224,5 +228,41 @@ describe('a write the outbox never stores whose beforeRequest hook removes its s
 		} finally {
 			api.close();
 		}
+	});
+});
+
+describe('a hedge deferred past a Retry-After pause, its timer due before the family\'s clock reaches the pause\'s end', () => {
+	afterEach(() => {
+		vi.restoreAllMocks(); // The spy on the fake setTimeout first, then the real timers back.
+		vi.useRealTimers();
+	});
+
+	it.each(['the client', 'an extend() child with a clock of its own'])('%s: re-armed for the rest of the pause, it goes once the clock is past it', async (who) => {
+		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+		const armed = vi.spyOn(globalThis, 'setTimeout');
+		const pauses = (): number => armed.mock.calls.filter(([, ms]) => ms === 1000).length;
+		const clock = new ManualClock(); // The family's (its first client's): it lags the timers, moved only by hand.
+		const { pending, fetch } = held();
+		const api = createCore({ clock, fetch, retry: 0, timeout: false, retryBudget: false, breaker: false, hedge: hedge({ delayMs: 40, maxHedges: 2 }) });
+		const client = who === 'the client' ? api : api.extend({ clock: new ManualClock(1_800_000_000_000) });
+		const hedged: number[] = [];
+		client.on('hedge', ({ hedge: which }) => hedged.push(which));
+		const call = client.get('https://api.test/slow');
+		await expect.poll(() => pending.length).toBe(1);
+		await vi.advanceTimersByTimeAsync(40);
+		await expect.poll(() => pending.length).toBe(2);
+		pending[1]!.release(new Response('busy', { status: 503, headers: { 'retry-after': '1' } }));
+		await expect.poll(pauses).toBe(1); // The second hedge deferred past the pause.
+		// Its timer is due; the family's clock is still where the pause began: not yet, and re-armed for the rest of it.
+		await vi.advanceTimersByTimeAsync(1000);
+		// Before: never re-armed (the hedge refused as its timer fired, for good: the call waited for its first attempt alone).
+		await expect.poll(pauses).toBe(2); // Re-armed for the rest of the pause.
+		expect([pending.length, hedged]).toEqual([2, [1]]);
+		clock.advance(1000);
+		await vi.advanceTimersByTimeAsync(1000);
+		await expect.poll(() => pending.length).toBe(3); // The second hedge.
+		pending[2]!.release(new Response('ok'));
+		expect([await call.text(), hedged]).toEqual(['ok', [1, 2]]);
+		api.close();
 	});
 });
