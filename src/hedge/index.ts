@@ -160,13 +160,19 @@ interface Family {
 	readonly clock: PolicyContext['clock'];
 }
 
+/** What is left of `scope`'s pause (an origin's `Retry-After`) on the family's clock, in ms: none when not above 0. */
+const pauseLeft = ({ latencies, clock }: Family, scope: string): number => {
+	const now = clock.now();
+	return latencies.scope(scope).at(now).quiet - now;
+};
+
 /** Whether hedge `hedge` goes out now (FetchInit.hedge, called by the transport as it sends): only then is it paid, counted and announced. */
-const admit = (settled: boolean, context: PolicyContext, { latencies, clock }: Family, request: Request, scope: string, hedge: number): unknown => {
-	if (settled || request.signal.aborted || latencies.scope(scope).at(clock.now()).quiet > clock.now() || !context.spendRetry(scope)) {
+const admit = (settled: boolean, context: PolicyContext, family: Family, request: Request, scope: string, hedge: number): unknown => {
+	if (settled || request.signal.aborted || pauseLeft(family, scope) > 0 || !context.spendRetry(scope)) {
 		return new Superseded('No hedge now');
 	}
 
-	latencies.scope(scope).hedges++;
+	family.latencies.scope(scope).hedges++;
 	context.emit('hedge', { scope, method: request.method, url: request.url, hedge });
 	return undefined;
 };
@@ -314,11 +320,8 @@ const race = (context: PolicyContext, family: Family, timers: Timers, delayMs: n
 		}
 	};
 
-	/**
-	 * One more attempt after `hedge` once it has gone `delayMs` unanswered, or `ms` (the only timer of the race: the latest).
-	 * `atLeast`: an origin's pause it waits for, at least as long.
-	 */
-	const arm = (hedge: number, atLeast = 0, ms = Math.max(atLeast, delayMs ?? latency.delay())): void => {
+	/** One more attempt after `hedge` once it has gone `delayMs` (and `atLeast` ms: an origin's pause) unanswered (the only timer of the race: the latest). */
+	const arm = (hedge: number, atLeast = 0): void => {
 		if (timers.closed) {
 			return; // An attempt held below that goes out after the client's close() (an app's layer): no hedge of it.
 		}
@@ -329,23 +332,21 @@ const race = (context: PolicyContext, family: Family, timers: Timers, delayMs: n
 			timers.delete(timer!);
 			try {
 				// Not once the call's identity changed or the client was cleared since it started (src/core/world.ts).
-				if (settled || init?.steadfetch?.world.current() === false) {
-					return;
-				}
-
-				// What is left of the pause it waits for on the family's clock, which the timer may be ahead of (an injected
-				// clock, a timer due a ms early): re-armed for it, else the transport would refuse the hedge for good.
-				const now = family.clock.now();
-				const rest = atLeast && latencies.scope(scope).at(now).quiet - now;
-				if (rest > 0) {
-					arm(hedge, rest, rest);
-				} else {
-					send(hedge + 1);
+				if (!settled && init?.steadfetch?.world.current() !== false) {
+					// What is left of the pause it waits for on the family's clock, which the timer may be ahead of (an injected
+					// clock, a timer due a ms early): re-armed for it (at least `delayMs`, as any hedge), else the transport would
+					// refuse the hedge for good.
+					const rest = atLeast && pauseLeft(family, scope);
+					if (rest > 0) {
+						arm(hedge, rest);
+					} else {
+						send(hedge + 1);
+					}
 				}
 			} catch {
 				// No hedge, never an error thrown from a timer: the attempts already sent go on.
 			}
-		}, ms);
+		}, Math.max(atLeast, delayMs ?? latency.delay()));
 		timers.add(timer);
 	};
 
