@@ -714,12 +714,20 @@ export class Queue {
 	}
 
 	/**
-	 * A stored value (`undefined` when absent); `strict`: reject when the store did not answer. `budget`: see `Budget`. A
-	 * record's `id` and `scope` are its key's (distrust of storage): the key lists, orders, claims and blocks it (FIFO).
+	 * A stored value (`undefined` when absent); `strict`: reject when the store did not answer — the part store's own
+	 * failure, not only a `storage:error` this client heard: an `extend()`ed client's part store is its parent's, which
+	 * tells the parent. `budget`: see `Budget`. A record's `id` and `scope` are its key's (distrust of storage): the key
+	 * lists, orders, claims and blocks it (FIFO).
 	 */
 	async read(key: string, strict?: boolean, budget?: Budget): Promise<unknown> {
 		const failures = this.#failures;
-		const value = await spend(budget, this.#parts.get(key));
+		let value: unknown;
+		try {
+			value = await spend(budget, this.#parts.get(key, strict)); // (A `try`, not a `catch()`: no step more for a read that answers.)
+		} catch {
+			throw new Error(`The outbox could not read ${key}`);
+		}
+
 		if (strict && value === undefined && failures !== this.#failures) {
 			throw new Error(`The outbox could not read ${key}`);
 		}

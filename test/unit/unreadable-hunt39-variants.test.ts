@@ -1,0 +1,114 @@
+/**
+ * The outbox's pending records the store never gives back (the thirty-ninth hunt): every `get` of one record's key
+ * rejected by the store while it answers other reads. Such a record held its scope for good (`{ sent: 0, dead: 0,
+ * remaining: 3 }` at every flush); a read that only misses `storageTimeoutMs` (slow, not broken) never counts.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createClient, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
+import type { StorageErrorEvent } from '../../src/core/event-types.js';
+import type { Outbox } from '../../src/entries/outbox.js';
+
+const opened: Array<{ close(): unknown }> = [];
+afterEach(() => {
+	for (const client of opened.splice(0)) {
+		client.close();
+	}
+});
+
+/** How the store answers a `get` of a refused record's pending key: its error (`reject`), never (`hang`), or as it holds it (`up`). */
+type Broken = 'reject' | 'hang' | 'up';
+
+/**
+ * A memory store whose `get` of the pending key of each id in `refused` answers as `state.broken` says, and whose every
+ * `get` rejects while `state.down` (a store gone down: a key it does not hold too); every other operation as it holds them.
+ */
+const refusingGets = () => {
+	const inner = memoryStore(`h39-unreadable-${crypto.randomUUID()}`);
+	const state = { refused: new Set<string>(), broken: 'reject' as Broken, down: false, reads: 0 };
+	const store: KeyValueStore = { ...inner, get: async <T>(key: string): Promise<T | undefined> => {
+		const refused = key.startsWith('p|') && [...state.refused].some((id) => key.includes(`|${id}|`));
+		if (state.down || (refused && state.broken === 'reject')) {
+			return Promise.reject(new DOMException('The record could not be read', 'DataError'));
+		}
+
+		if (refused && state.broken === 'hang') {
+			return new Promise<never>(() => undefined);
+		}
+
+		state.reads++;
+		return inner.get<T>(key);
+	} };
+	return { store, state };
+};
+
+/**
+ * A client over `store` whose origin is down while `origin.up` is false (then it answers 201 and records what it got,
+ * by JSON title); its `outbox:dead` entry ids in `dead`, its `storage:error` events in `errors`. Its drain's backoff after a
+ * pass the store failed is about a minute (`random`): the flushes of a test are its only passes.
+ */
+const onStore = (store: KeyValueStore, name = 'h39-unreadable') => {
+	const origin = { up: false, got: [] as string[] };
+	const fetch = async (request: Request): Promise<Response> => {
+		if (!origin.up) {
+			throw new TypeError('Failed to fetch');
+		}
+
+		origin.got.push((await request.json() as { title: string }).title);
+		return new Response('{"id":1}', { status: 201 });
+	};
+	const client = createClient({ name, store: () => store, fetch: fetch as typeof globalThis.fetch, retry: 0, breaker: false, staleCache: false, storageTimeoutMs: 50, outbox: outbox({ baseBackoffMs: 60_000 }), random: () => 0.99 });
+	opened.push(client);
+	const dead: string[] = [];
+	const errors: StorageErrorEvent[] = [];
+	client.on('outbox:dead', ({ entryId }) => dead.push(entryId));
+	client.on('storage:error', (event) => errors.push(event));
+	return { client: client as typeof client & { outbox: Outbox }, origin, dead, errors };
+};
+
+/**
+ * Queue a write of each title (the origin down: each told "queued"), one scope, then flush once (nothing sent): the
+ * client's first drain is over, and each flush that follows is one pass. Their entry ids.
+ */
+const queue = async (client: ReturnType<typeof onStore>['client'], titles: string[]): Promise<string[]> => {
+	const ids: string[] = [];
+	for (const title of titles) {
+		ids.push(await client.post('https://api.test/todos', { json: { title } }).catch((error: { entryId: string }) => error.entryId) as string);
+	}
+
+	await client.outbox.flush();
+	return ids;
+};
+
+/** `flush()` `times` times in a row: each flush's result. */
+const flushes = async (outbox: Outbox, times: number) => {
+	const results = [];
+	for (let flush = 0; flush < times; flush++) {
+		results.push(await outbox.flush());
+	}
+
+	return results;
+};
+
+/*
+ * An `extend()`ed client's outbox reads through the part store its parent made, which reports a failure (`storage:error`)
+ * to the parent's listeners: the child took a read that failed, or only missed its deadline, for a record that reads as
+ * nothing (malformed) and buried it at once, its body gone.
+ */
+describe('an extend()ed client\'s pass over a pending record the store fails to give back', () => {
+	it.each(['hang', 'reject'] as const)('a read the store fails (%s) is its failure, not a malformed record: never buried at the first pass, its body kept', async (broken) => {
+		const { store, state } = refusingGets();
+		const { client, origin } = onStore(store);
+		const ids = await queue(client, ['a', 'b']);
+		const child = client.extend({ headers: { 'x-child': '1' } }) as typeof client;
+		await child.outbox.flush(); // The child's first drain (origin down): each flush that follows is one pass.
+		state.refused.add(ids[0]!);
+		state.broken = broken;
+		origin.up = true;
+		const flushed = await child.outbox.flush();
+		// Before: { sent: 1, failed: 0, dead: 1, remaining: 0 }: buried as a malformed record at once, its body gone (for a read that only timed out too).
+		expect([flushed, (await client.outbox.deadLetters()).length, origin.got]).toEqual([{ sent: 0, failed: 0, dead: 0, remaining: 2 }, 0, []]);
+		// Given back again: both sent, in order.
+		state.broken = 'up';
+		expect([await child.outbox.flush(), origin.got]).toEqual([{ sent: 2, failed: 0, dead: 0, remaining: 0 }, ['a', 'b']]);
+	});
+});
