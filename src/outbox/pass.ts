@@ -40,6 +40,15 @@ const epochOf = (queue: Queue): unknown => identities(queue.context.options.iden
 const conflictMs = 10_000;
 
 /**
+ * The passes in a row that find the store refusing a pending record (its read rejected: never one that only missed
+ * `storageTimeoutMs`) while it answers a read of a key it does not hold, that make the record a dead letter (`#refused`).
+ */
+const refusedPasses = 3;
+
+/** A key the outbox never writes: its read tells whether the store answers reads at all (`#refused`). */
+const absentKey = 'p|absent';
+
+/**
  * A conflict (API.md "Conflicts"), of a replay or of the first attempt of a write told "queued" at its
  * deadline (early.ts): `outbox:conflict`, then `onConflict` answers within 10 s (`signal` ends the wait)
  * — `'discard'` drops it (`Queue.drop`), a rebased write is stored in its place (`'rebased'`: replayed
@@ -220,9 +229,12 @@ export class Pass {
 		let record: unknown;
 		try {
 			record = await queue.read(key, true); // Its scope is not blocked: `#oldest` passed over those.
-		} catch {
-			return this.#block(scope); // The store failed: the drain tries again after a backoff.
+		} catch (error) {
+			// The store failed: the drain tries again after a backoff — unless it refuses this very record (`#refused`).
+			return (error as { refused?: boolean }).refused && await this.#refused(key, id, scope) ? undefined : this.#block(scope);
 		}
+
+		queue.refusals.size && queue.refusals.delete(key); // Given back: refusals count in a row.
 
 		const now = context.clock.now();
 		// A later build's record: never sent, buried nor reported by this one (a newer tab's queued write, during a rolling
@@ -478,6 +490,35 @@ export class Pass {
 	/** Make an entry a dead letter (`outbox:dead`), unless this pass may no longer write it (then nobody is told of one). */
 	async #bury(record: OutboxRecord, key: string, reason: NonNullable<OutboxRecord['deadReason']>): Promise<void> {
 		await this.#queue.bury(record, key, reason, () => this.#mine(record.id), this.#tally) || this.#hold(record);
+	}
+
+	/**
+	 * A pending record the store refused to give back (its error: not a read that missed `storageTimeoutMs`, as a large
+	 * record on a slow device may, which stays pending) while it answered a read of a key it does not hold (not a store
+	 * gone down), whether or not other entries are pending: at the third pass in a row that finds it so (`refusedPasses`),
+	 * the dead letter of an unreadable record (`rejected`, its `lastError` "Unreadable: …", `outbox:dead`) — its id, scope
+	 * and key's time kept (nothing else could be read) — and its scope no longer held behind it. True once buried.
+	 */
+	async #refused(key: string, id: string, scope: string): Promise<boolean> {
+		const queue = this.#queue;
+		const answers = await queue.read(absentKey, true).then(() => true, () => false);
+		const passes = answers ? (queue.refusals.get(key) ?? 0) + 1 : 0;
+		if (passes < refusedPasses || !queue.claim(id, true)) {
+			queue.refusals.set(key, passes);
+			return false;
+		}
+
+		queue.refusals.delete(key);
+		try {
+			const now = queue.context.clock.now();
+			const record = unreadable(id, scope, Number(key.split('|')[1]) || now, now);
+			record.lastError!.message = `Unreadable: the store refused its record at ${refusedPasses} passes`;
+			await this.#bury(record, key, 'rejected');
+		} finally {
+			queue.release(id);
+		}
+
+		return true;
 	}
 
 	/** A dead letter of an entry that cannot be sent as it is (`INVALID_REQUEST`): its dependencies, or `migrate`'s answer. */

@@ -215,6 +215,8 @@ export class Queue {
 	/** Told each entry this client stores as pending (the count of pending writes, outbox.ts), with the record's own identity. */
 	queued: ((record: OutboxRecord) => void) | undefined;
 	#failures = 0;
+	/** The passes in a row that found the store refusing each pending key (pass.ts `#refused`). */
+	readonly refusals = new Map<string, number>();
 	#closed = false;
 	/** Bumped by `clear()` (of everything, or of the current identity's): a permit of an older epoch sends and writes back nothing. */
 	#epoch = 0;
@@ -714,18 +716,19 @@ export class Queue {
 	}
 
 	/**
-	 * A stored value (`undefined` when absent); `strict`: reject when the store did not answer — the part store's own
-	 * failure, not only a `storage:error` this client heard: an `extend()`ed client's part store is its parent's, which
-	 * tells the parent. `budget`: see `Budget`. A record's `id` and `scope` are its key's (distrust of storage): the key
-	 * lists, orders, claims and blocks it (FIFO).
+	 * A stored value (`undefined` when absent); `strict`: reject when the store did not answer — with `refused: true` when
+	 * it rejected the read itself (its error), not when the read missed its deadline (`storageTimeoutMs`, the call's budget).
+	 * The part store's own failure, not only a `storage:error` this client heard: an `extend()`ed client's part store is its
+	 * parent's, which tells the parent. `budget`: see `Budget`. A record's `id` and `scope` are its key's (distrust of
+	 * storage): the key lists, orders, claims and blocks it (FIFO).
 	 */
 	async read(key: string, strict?: boolean, budget?: Budget): Promise<unknown> {
 		const failures = this.#failures;
 		let value: unknown;
 		try {
 			value = await spend(budget, this.#parts.get(key, strict)); // (A `try`, not a `catch()`: no step more for a read that answers.)
-		} catch {
-			throw new Error(`The outbox could not read ${key}`);
+		} catch (error) {
+			throw Object.assign(new Error(`The outbox could not read ${key}`), { refused: !(error instanceof StorageTimeoutError) });
 		}
 
 		if (strict && value === undefined && failures !== this.#failures) {
@@ -906,8 +909,11 @@ export class Queue {
 			let stored: unknown;
 			try {
 				stored = await this.read(key, true);
-			} catch {
-				return false;
+			} catch (error) {
+				// But the dead letter of a record the store refuses to give back (pass.ts `#refused`): nothing of it to merge.
+				if (record.method || !(error as { refused?: boolean }).refused) {
+					return false;
+				}
 			}
 
 			for (const list of ['pointers', 'dependents'] as const) {

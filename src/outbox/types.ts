@@ -23,7 +23,13 @@ export interface OutboxEntry {
 	nextAttemptAt: number;
 	/** The last failure: its `code` and `message` at most 1,024 characters each (a longer one, a server's status line or one read from storage, is cut, ending in `…`). */
 	lastError?: { code: string; status?: number; message: string };
-	/** `'parent'`: an entry it depends on was not delivered, or its answer held no value at a pointer asked for. */
+	/**
+	 * `'parent'`: an entry it depends on was not delivered, or its answer held no value at a pointer asked for.
+	 * `'rejected'`: the server refused it (a 4xx the outbox does not retry), or its stored record is unreadable (`lastError`
+	 * "Unreadable…"): malformed, or a record the store refuses to give back — its read rejected (never one that only missed
+	 * `storageTimeoutMs`) at 3 passes in a row that found the store answering a read of a key it does not hold, whether or
+	 * not other entries are pending; only its id, scope and creation time are kept then.
+	 */
 	deadReason?: 'rejected' | 'expired' | 'max-attempts' | 'conflict' | 'migrate' | 'parent';
 	/** Entries whose answers its placeholders (`outbox.ref()`) wait for: it is never sent before them. */
 	dependsOn?: string[];

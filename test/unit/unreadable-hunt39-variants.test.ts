@@ -112,3 +112,93 @@ describe('an extend()ed client\'s pass over a pending record the store fails to 
 		expect([await child.outbox.flush(), origin.got]).toEqual([{ sent: 2, failed: 0, dead: 0, remaining: 0 }, ['a', 'b']]);
 	});
 });
+
+describe('a pending record whose every read the store rejects while it answers other reads', () => {
+	it('the head of three writes: a dead letter "Unreadable" at the third pass (outbox:dead, storage:error), the two behind it sent in order', async () => {
+		const { store, state } = refusingGets();
+		const { client, origin, dead, errors } = onStore(store);
+		const ids = await queue(client, ['a', 'b', 'c']);
+		state.refused.add(ids[0]!);
+		origin.up = true;
+		const results = await flushes(client.outbox, 3);
+		const [letter] = await client.outbox.deadLetters();
+		// Before: { sent: 0, failed: 0, dead: 0, remaining: 3 } at every flush, no dead letter, nothing sent.
+		expect([results.map((result) => result.remaining), results[2], origin.got, dead, letter?.id, letter?.deadReason, letter?.lastError?.message, await client.outbox.size()])
+			.toEqual([[3, 3, 0], { sent: 2, failed: 0, dead: 1, remaining: 0 }, ['b', 'c'], [ids[0]], ids[0], 'rejected', expect.stringMatching(/^Unreadable/), 0]);
+		expect(errors.filter((event) => event.operation === 'get' && event.key?.includes(ids[0]!)).length).toBeGreaterThanOrEqual(3);
+		// Its dead letter stays readable (its dead key is not refused), and a reload finds it dead, the pending key gone.
+		const reload = onStore(store);
+		expect([(await reload.client.outbox.deadLetters()).map((entry) => entry.id), await reload.client.outbox.size()]).toEqual([[ids[0]], 0]);
+	});
+
+	it('the only pending entry (no other record to read): a dead letter at the third pass too', async () => {
+		const { store, state } = refusingGets();
+		const { client, origin, dead } = onStore(store);
+		const [id] = await queue(client, ['a']);
+		state.refused.add(id!);
+		origin.up = true;
+		const results = await flushes(client.outbox, 3);
+		// Before: remaining 1 at every flush.
+		expect([results.map((result) => result.remaining), dead, (await client.outbox.deadLetters()).map((entry) => entry.lastError?.message)])
+			.toEqual([[1, 1, 0], [id], [expect.stringMatching(/^Unreadable/)]]);
+	});
+
+	it('through an extend()ed client: its flush buries it as the parent\'s does', async () => {
+		const { store, state } = refusingGets();
+		const { client, origin } = onStore(store);
+		const ids = await queue(client, ['a', 'b']);
+		const child = client.extend({ headers: { 'x-child': '1' } }) as typeof client;
+		const dead: string[] = [];
+		child.on('outbox:dead', ({ entryId }) => dead.push(entryId));
+		await child.outbox.flush(); // The child's first drain (origin down): each flush that follows is one pass.
+		state.refused.add(ids[0]!);
+		origin.up = true;
+		const results = await flushes(child.outbox, 3);
+		// Before: remaining 2 at every flush, nothing sent.
+		expect([results.map((result) => result.remaining), origin.got, dead, (await client.outbox.deadLetters()).map((entry) => entry.id)])
+			.toEqual([[2, 2, 0], ['b'], [ids[0]], [ids[0]]]);
+	});
+
+	it('one that only misses storageTimeoutMs (a large record on a slow device) is never buried: it holds its scope, kept', async () => {
+		const { store, state } = refusingGets();
+		const { client, origin, dead } = onStore(store);
+		const ids = await queue(client, ['a', 'b', 'c']);
+		state.refused.add(ids[0]!);
+		state.broken = 'hang';
+		origin.up = true;
+		const results = await flushes(client.outbox, 4);
+		expect([results.map((result) => result.remaining), dead, await client.outbox.deadLetters(), origin.got]).toEqual([[3, 3, 3, 3], [], [], []]);
+		// Readable again: all three sent, in order.
+		state.broken = 'up';
+		expect([await client.outbox.flush(), origin.got]).toEqual([{ sent: 3, failed: 0, dead: 0, remaining: 0 }, ['a', 'b', 'c']]);
+	});
+
+	it('a store that rejects every read (a key it does not hold too: down, not this record) buries nothing', async () => {
+		const { store, state } = refusingGets();
+		const { client, origin, dead } = onStore(store);
+		await queue(client, ['a', 'b']);
+		state.down = true;
+		origin.up = true;
+		const results = await flushes(client.outbox, 4);
+		state.down = false;
+		expect([results.map((result) => result.remaining), dead, await client.outbox.deadLetters(), origin.got]).toEqual([[2, 2, 2, 2], [], [], []]);
+		expect([await client.outbox.flush(), origin.got]).toEqual([{ sent: 2, failed: 0, dead: 0, remaining: 0 }, ['a', 'b']]);
+	});
+
+	it('one the store gives back again (recovered) after two refusals is sent, never buried; refusals count only in a row', async () => {
+		const { store, state } = refusingGets();
+		const { client, origin, dead } = onStore(store);
+		const ids = await queue(client, ['a', 'b']);
+		state.refused.add(ids[0]!);
+		await flushes(client.outbox, 2);
+		// Readable for one pass (the origin still down: it stays pending), then refused twice more: not the third in a row.
+		state.broken = 'up';
+		expect((await client.outbox.flush()).remaining).toBe(2);
+		state.broken = 'reject';
+		await flushes(client.outbox, 2);
+		expect([dead, await client.outbox.size()]).toEqual([[], 2]);
+		state.broken = 'up';
+		origin.up = true;
+		expect([await client.outbox.flush(), origin.got, dead]).toEqual([{ sent: 2, failed: 0, dead: 0, remaining: 0 }, ['a', 'b'], []]);
+	});
+});
