@@ -781,7 +781,8 @@ export class Queue {
 	 * Each readable record, pending or dead (`undefined`: both, of one listing), handed to `visit` as it is
 	 * read: one at a time, none kept here (a body may be a large file); an entry once (a pending key `list`
 	 * marks dead is not read: its dead key is). Once the store did not answer a read, the rest are not read:
-	 * a store gone down in the middle of a long queue costs one `storageTimeoutMs`, not one per entry.
+	 * a store gone down in the middle of a long queue costs one `storageTimeoutMs`, not one per entry (a record
+	 * it refused, its error, is told `unread` and the rest read on, unless the read before was refused too).
 	 * `unread`: told of each one that is no readable record (a pending one is counted by `count`; a pass makes it a dead letter).
 	 * `unanswered`: told of each one not read because the store did not answer in time (listed, so counted by `count`).
 	 */
@@ -795,12 +796,22 @@ export class Queue {
 		dead || await this.#study(() => true);
 		// A key of the kind asked for (`undefined`: both), listed under its own kind's prefix.
 		const wants = (key: RecordKey): boolean => !stale(key) && (dead === undefined || key.dead === dead);
+		let refused = false;
 		for (const [at, key] of keys.entries()) {
 			const wanted = wants(key);
 			let record: unknown;
 			try {
 				record = wanted ? await this.read(key.key, true) : undefined;
-			} catch {
+			} catch (error) {
+				// The store refused this one (its error, at once: no deadline spent) after it gave back the one before: told
+				// `unread`, the rest read on. Two in a row is a store gone down, as one it did not answer in time.
+				const again = refused;
+				refused = !!(error as { refused?: boolean }).refused;
+				if (refused && !again) {
+					unread?.(key);
+					continue;
+				}
+
 				// The store did not answer in time: the rest are not read, `unanswered` told of each one wanted.
 				for (const left of keys.slice(at)) {
 					wants(left) && unanswered?.(left);
@@ -809,6 +820,7 @@ export class Queue {
 				return;
 			}
 
+			refused &&= !wanted;
 			dead || this.#learn(key, record); // Neither a coalescing write nor `behind` reads it again (the client's start reads every one).
 			if (isRecord(record) && this.#superseded(key.key, record)) {
 				continue;

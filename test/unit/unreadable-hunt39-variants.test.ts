@@ -202,3 +202,30 @@ describe('a pending record whose every read the store rejects while it answers o
 		expect([await client.outbox.flush(), origin.got, dead]).toEqual([{ sent: 2, failed: 0, dead: 0, remaining: 0 }, ['a', 'b'], []]);
 	});
 });
+
+/*
+ * `list()`, `stats()` and the count of pending writes read every record: one the store refused (its error, at once) ended the
+ * reading as a read that missed `storageTimeoutMs` does, so every entry after it showed as not read.
+ */
+describe('list() while the store refuses one pending record (its error) and reads the others', () => {
+	it('shows that one unreadable and the others as they are stored', async () => {
+		const { store, state } = refusingGets();
+		const { client } = onStore(store);
+		const ids = await queue(client, ['a', 'b', 'c']);
+		state.refused.add(ids[0]!);
+		const listed = (await client.outbox.list()).map((entry) => [entry.id, entry.url, entry.lastError?.message]);
+		// Before: all three with url '' and 'Not read: the store did not answer within storageTimeoutMs'.
+		expect(listed).toEqual([[ids[0], '', 'Unreadable'], [ids[1], 'https://api.test/todos', undefined], [ids[2], 'https://api.test/todos', undefined]]);
+		expect(await client.outbox.stats()).toEqual({ entries: 3, dead: 0, bytes: 26 });
+	});
+
+	it('a store that rejects every read (down) still ends the reading at its second refusal in a row: the rest shown not read', async () => {
+		const { store, state } = refusingGets();
+		const { client, errors } = onStore(store);
+		await queue(client, ['a', 'b', 'c', 'd']);
+		state.down = true;
+		const before = errors.length;
+		const listed = (await client.outbox.list()).map((entry) => entry.lastError?.message);
+		expect([listed, errors.length - before]).toEqual([['Unreadable', ...Array(3).fill('Not read: the store did not answer within storageTimeoutMs')], 2]);
+	});
+});
