@@ -2,15 +2,14 @@
  * Defect hunt, thirty-ninth round (the stale cache). Each test names its claim.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, isStale, memoryStore, outbox, OutboxQueuedError, type Client, type ClientOptions, type OutboxPolicy } from '../../src/entries/index.js';
+import { createClient, memoryStore, outbox, OutboxQueuedError, type Client, type ClientOptions, type OutboxPolicy } from '../../src/entries/index.js';
 import type { Outbox } from '../../src/entries/outbox.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 import { noteHeard } from '../helpers/other-tabs.js';
-import { mapStore } from '../helpers/test-stores.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { controlledPageEachTest, pageBehindWorker } from './breaker-kit.js';
-import { answering, collect, copiedUrl, next, outcome, settle, t0 } from './cache-kit.js';
+import { answering, collect, copiedUrl, downable, next, outcome, settle, staleOrFresh, t0 } from './cache-kit.js';
 import { fakeWindow } from './outbox-helpers.js';
 
 /**
@@ -98,25 +97,9 @@ beforeAll(async () => {
 });
 afterAll(async () => origin.close());
 
-/** A client over `records` on `clock` whose transport fails as a dropped connection while `state.down`. */
-const redirecting = (name: string, records: Map<string, unknown>, clock: ManualClock, options: ClientOptions = {}) => {
-	const state = { down: false };
-	const api = createClient({
-		name, clock, store: mapStore(records), retry: 0, breaker: false, baseUrl: `${origin.url}/`, ...options,
-		fetch: (async (input: Request, init?: RequestInit) => {
-			if (state.down) {
-				throw new TypeError('fetch failed');
-			}
-
-			return globalThis.fetch(input, init);
-		}) as typeof fetch,
-	});
-	return { api, state };
-};
-
-/** A GET of `path`: the stale answer's `Cache-Status` and body, 'fresh <body>', or the error's name. */
-const got = async (api: ReturnType<typeof createClient>, path: string): Promise<string> =>
-	api.get(path).then(async (response) => `${isStale(response) ? response.headers.get('cache-status') : 'fresh'} ${await response.text()}`, (error: Error) => error.name);
+/** `downable` on this file's origin. */
+const redirecting = (name: string, records: Map<string, unknown>, clock: ManualClock, options: ClientOptions = {}) => downable(origin.url, name, records, clock, options);
+const got = staleOrFresh;
 
 describe('a write the origin redirects: PUT /me answered from /users/42 (307)', () => {
 	/**

@@ -345,3 +345,26 @@ export const afterOtherTabsCopy = async (
 	b.api.close();
 	return { seen, left, after };
 };
+
+/**
+ * A client over `records` on `clock`, its base `baseUrl`, whose transport fails as a dropped connection while `state.down`
+ * (no retries, no breaker): a copy stored while up answers when down.
+ */
+export const downable = (baseUrl: string, name: string, records: Map<string, unknown>, clock: ManualClock, options: ClientOptions = {}) => {
+	const state = { down: false };
+	const api = createClient({
+		name, clock, store: mapStore(records), retry: 0, breaker: false, baseUrl: `${baseUrl}/`, ...options,
+		fetch: (async (input: Request, init?: RequestInit) => {
+			if (state.down) {
+				throw new TypeError('fetch failed');
+			}
+
+			return globalThis.fetch(input, init);
+		}) as typeof fetch,
+	});
+	return { api, state };
+};
+
+/** A GET of `path`: the stale answer's `Cache-Status` and body, 'fresh <body>', or the error's name. */
+export const staleOrFresh = async (api: ReturnType<typeof createClient>, path: string): Promise<string> =>
+	api.get(path).then(async (response) => `${isStale(response) ? response.headers.get('cache-status') : 'fresh'} ${await response.text()}`, (error: Error) => error.name);

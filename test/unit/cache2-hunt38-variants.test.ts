@@ -2,11 +2,10 @@
  * Defect hunt, thirty-eighth round (the stale cache, second area). Each test names its claim.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, isStale } from '../../src/entries/index.js';
+import type { ClientOptions } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { mapStore } from '../helpers/test-stores.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
-import { next, settle, t0 } from './cache-kit.js';
+import { downable, next, settle, staleOrFresh, t0 } from './cache-kit.js';
 
 /** A loopback origin: `GET /me` is redirected (302) to `/users/42`, whose body is `v<n>` (n: the writes it took + 1). */
 let origin: RunningServer;
@@ -38,25 +37,9 @@ beforeAll(async () => {
 });
 afterAll(async () => origin.close());
 
-/** A client over `records` on `clock` whose transport fails as a dropped connection while `state.down`. */
-const redirected = (name: string, records: Map<string, unknown>, clock: ManualClock, options: Record<string, unknown> = {}) => {
-	const state = { down: false };
-	const api = createClient({
-		name, clock, store: mapStore(records), retry: 0, breaker: false, baseUrl: `${origin.url}/`, ...options,
-		fetch: (async (input: Request, init?: RequestInit) => {
-			if (state.down) {
-				throw new TypeError('fetch failed');
-			}
-
-			return globalThis.fetch(input, init);
-		}) as typeof fetch,
-	});
-	return { api, state };
-};
-
-/** A GET of `path`: the stale answer's `Cache-Status` and body, 'fresh <body>', or the error's name. */
-const got = async (api: ReturnType<typeof createClient>, path: string): Promise<string> =>
-	api.get(path).then(async (response) => `${isStale(response) ? response.headers.get('cache-status') : 'fresh'} ${await response.text()}`, (error: Error) => error.name);
+/** `downable` on this file's origin. */
+const redirected = (name: string, records: Map<string, unknown>, clock: ManualClock, options: ClientOptions = {}) => downable(origin.url, name, records, clock, options);
+const got = staleOrFresh;
 
 describe('read your own writes through a redirect: a copy of GET /me the origin answered from /users/42', () => {
 	it.each(['put', 'patch', 'delete'] as const)('a delivered %s of /users/42 removes it: a later failure of GET /me is no older copy', async (method) => {
