@@ -52,6 +52,10 @@ const nonNegative: Rule = [(value) => typeof value === 'number' && value >= 0, '
  */
 const fetchBodies = /^\[object (?:String|Blob|File|ArrayBuffer|FormData|URLSearchParams|ReadableStream)\]$/;
 const fixedBytes: Rule = [(value) => {
+	if (isPolicy(value)) {
+		return true; // A policy under the key is no value of fetch's: the slots' check names it.
+	}
+
 	const buffer = ArrayBuffer.isView(value) ? value.buffer : value;
 	// A SharedArrayBuffer's tag (a view's buffer) is none of `fetchBodies`.
 	return (value === null || fetchBodies.test(Object.prototype.toString.call(buffer)) || isSyncIterable(value) || isAsyncIterable(value))
@@ -306,10 +310,14 @@ const checkRequestInit = (options: Record<string, unknown>): void => {
 export const namedRefusal = (error: unknown, options: Record<string, unknown>): unknown => {
 	try {
 		checkRequestInit(options);
-		return error;
 	} catch (named) {
-		return named;
+		// Only for the refusal the Request was refused with: a path no base resolves is refused first, whatever the referrer.
+		if ((named as Error).message.endsWith(String((error as Error | undefined)?.message).replace(/^undefined: /, ''))) {
+			return named;
+		}
 	}
+
+	return error;
 };
 
 /**
