@@ -32,7 +32,7 @@ const isRebase = (value: unknown): value is { json?: unknown; body?: unknown; he
  * The record of a rebased write in the entry's place (`onConflict`'s answer), replayed now: same
  * method, URL and attempts (a resolver loop ends at `maxAttempts`), a new Idempotency-Key, the given
  * headers replacing the stored ones and giving its preconditions. Its Content-Type describes what it
- * sends: the one given, else a new body's own (or none), else the stored body's. `undefined` for an
+ * sends: a FormData's own (its boundary), else the one given, else a new body's own (or none), else the stored body's. `undefined` for an
  * answer that is no rebase (or headers past `headersFit`); rejects for headers fetch refuses or a body over its bound (`maxBodyBytes`
  * for text and JSON, `maxFileBytes` for binary bytes, as `snapshotBody` bounds a write's).
  */
@@ -45,7 +45,10 @@ export const rebased = async ({ context, options }: Owner, record: OutboxRecord,
 	const { preconditions, keyed, ...rest } = record; // Its preconditions are the ones it gives; its new key the outbox's.
 	const { 'content-type': stored, ...others } = rest.headers;
 	const next = body ?? rest.body;
-	const made = { ...rest, ...storedHeaders({ context, options }, headersOf(given.headers ?? others), body ? type : stored), ...body && { body }, bodyBytes: next?.byteLength ?? 0, idempotencyKey: randomUuid(), nextAttemptAt: now };
+	const headers = headersOf(given.headers ?? others);
+	// A FormData's bytes hold the boundary they were made with: its type wins, as at a call (enqueue.ts), over one given (`entry.headers`, the old body's boundary).
+	given.body instanceof FormData && headers.delete('content-type');
+	const made = { ...rest, ...storedHeaders({ context, options }, headers, body ? type : stored), ...body && { body }, bodyBytes: next?.byteLength ?? 0, idempotencyKey: randomUuid(), nextAttemptAt: now };
 	// A header naming a sensitive query value (never stored, API.md "Sensitive data"), or headers past what a record holds
 	// (`headersFit`: read back, it would be malformed): no rebase, a dead letter.
 	if (secretUrl(context, '', Object.values(made.headers)) || !headersFit(made)) {
