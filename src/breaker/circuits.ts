@@ -1,5 +1,6 @@
 import type { WaitUntil } from '../core/options.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
+import type { World } from '../core/world.js';
 import { parseRetryAfter } from '../utils/runtime.js';
 import { scopeFor } from '../core/scope.js';
 import type { FetchInit, FetchLike } from '../core/types.js';
@@ -424,7 +425,7 @@ export const restore = (circuits: Circuits, circuit: Circuit): Promise<boolean> 
  * without `response`, or answered by a steadfetch service worker's `NETWORK` or `TIMEOUT` or its stale copy for them, got no HTTP answer),
  * and tell the coordinator.
  */
-export const tally = (circuits: Circuits, circuit: Circuit, record: BreakerRecord, probe: number | undefined, failed: boolean | undefined, response?: Response, call?: PolicyCall): void => {
+export const tally = (circuits: Circuits, circuit: Circuit, record: BreakerRecord, probe: number | undefined, failed: boolean | undefined, response?: Response, call?: PolicyCall, world?: World): void => {
 	const now = circuits.clock.now();
 	const status = response?.status;
 	const retryAfterMs = failed && (status === 429 || status === 503) ? parseRetryAfter(response!.headers.get('retry-after'), now) ?? 0 : 0;
@@ -448,7 +449,7 @@ export const tally = (circuits: Circuits, circuit: Circuit, record: BreakerRecor
 	circuits.count(circuit, record, now, failed, retryAfterMs, probe, missed, call?.waitUntil);
 	if (circuits.link) {
 		// A probe that counts as nothing frees the coordinator's grant too (else held, then counted failed).
-		circuits.link.report(circuit, failed, retryAfterMs, probe, call);
+		circuits.link.report(circuit, failed, retryAfterMs, probe, call, world);
 	} else if (failed !== undefined && record === circuit.record && record.state === 'closed') {
 		// Counted in a closed state that it left as it was: the other tabs count it too, and the store keeps the counts;
 		// where no channel tells them, so do the peers (a client and its extensions count failures in a row together).
@@ -489,6 +490,9 @@ export const send = (circuits: Circuits, circuit: Circuit, probe: number | undef
 	const { record } = circuit;
 	const call = init?.steadfetch;
 	const { signal } = request;
+	// With a coordinator, the world the attempt goes out in (no identity bound): a `clear()` before it settles, which
+	// replaces `record`, has its outcome count for nothing in the fleet too (`BreakerLink.report`).
+	const world = circuits.link && circuits.context.world();
 	let done = false;
 	circuit.busy++;
 	const settle = (response?: Response, error?: unknown): void => {
@@ -500,7 +504,7 @@ export const send = (circuits: Circuits, circuit: Circuit, probe: number | undef
 			signal.removeEventListener('abort', onAbort);
 			tally(circuits, circuit, record, probe, !response && ((call?.signal?.aborted && signal.aborted) || isSuperseded(error) || isSteadfetchError(error)) ? undefined
 				: verdictOf(circuits.options.isFailure, response, error)
-					?? (response ? originFailed(response) : signal.aborted || classify(error).transient || undefined), response, call);
+					?? (response ? originFailed(response) : signal.aborted || classify(error).transient || undefined), response, call, world);
 			after?.();
 		}
 	};

@@ -58,9 +58,9 @@ export const probe = async (circuits: Circuits, circuit: Circuit, started: numbe
 		return tally(circuits, circuit, record, started, undefined); // none after close(): its slot is freed, nothing counted
 	}
 
-	// The world it started in (its call's, else the client's now), which its report to a coordinator is bound to
-	// (`BreakerLink.report`): a probe started before a `clear()` that fails after it is counted there for nothing.
-	const bound = { world: call?.world ?? circuits.context.world() } as PolicyCall;
+	// The client's world as it starts (no identity bound: the breaker is the origin's), which its report to a coordinator is
+	// bound to (`BreakerLink.report`): a probe started before a `clear()` that fails after it is counted there for nothing.
+	const world = circuits.context.world();
 
 	const after = await claim(circuits, circuit, started, call);
 	if (after) {
@@ -99,7 +99,7 @@ export const probe = async (circuits: Circuits, circuit: Circuit, started: numbe
 			failed = !sending || sending.aborted || (!isSteadfetchError(error) && classify(error).transient) || undefined;
 		}
 
-		tally(circuits, circuit, record, started, failed, response, bound);
+		tally(circuits, circuit, record, started, failed, response, undefined, world);
 		after();
 	}
 };

@@ -1,6 +1,7 @@
 import type { WaitUntil } from '../core/options.js';
 import { check } from '../utils/validate.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
+import type { World } from '../core/world.js';
 import { maxFleetOpenMs, type SyncAnswer, type SyncMessage } from './sync.js';
 import { answerMs, exchanged, hung, linkFleet, within, type Coordinator, type Exchanging } from '../coordinator/fleet.js';
 import type { ThrottleAnswer, ThrottleMessage } from '../coordinator/throttle.js';
@@ -56,10 +57,11 @@ export interface BreakerLink {
 	/** The coordinator's probe: its grant time, `false` when another isolate holds it (or the call's request context has no subrequest left to ask), `undefined` when the coordinator is unreachable. */
 	probe(circuit: Circuit, call: PolicyCall | undefined): Promise<number | false | undefined>;
 	/**
-	 * An attempt's outcome, not waited for (`probe`: its start time, for a probe; `failed` undefined, or a failure of a call
-	 * whose world changed since it started: nothing to count, a probe's grant is freed).
+	 * An attempt's outcome, not waited for (`probe`: its start time, for a probe; `failed` undefined, or a failure of an
+	 * attempt whose `world` (the client's as it went out: no identity bound) saw a `client.clear()` since: nothing to count,
+	 * a probe's grant is freed).
 	 */
-	report(circuit: Circuit, failed: boolean | undefined, retryAfterMs: number, probe: number | undefined, call: PolicyCall | undefined): void;
+	report(circuit: Circuit, failed: boolean | undefined, retryAfterMs: number, probe: number | undefined, call: PolicyCall | undefined, world?: World): void;
 	/**
 	 * `isolate` / `reset` by hand, for every isolate: resolves once the coordinator answered (or failed).
 	 * A sync sent before it (by this client or another of its name and store) adopts nothing when it answers (it may carry
@@ -307,12 +309,13 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 			link.grant = typeof granted === 'number' ? granted : undefined;
 			return granted;
 		},
-		report(circuit, outcome, retryAfterMs, probe, call) {
+		report(circuit, outcome, retryAfterMs, probe, call, world) {
 			const link = linkOf(circuit);
-			// A failure of an attempt whose call started in another world (before a `clear()` of any client of the name and
-			// store, or an identity change: `PolicyCall.world`, as for adopting an answer above) counts for nothing in the fleet,
-			// as in the local breaker, whose clear replaced the record it started under: a probe's grant is only freed.
-			const failed = outcome && call?.world.current('breaker') === false ? undefined : outcome;
+			// A failure of an attempt that went out before a `clear()` of any client of the name and store counts for nothing in
+			// the fleet, as in the local breaker, whose clear replaced the record it went out under: a probe's grant is only
+			// freed. Not an identity change, nor `clear({ identity })`: the breaker is the origin's, not a user's, and the local
+			// breaker counts that failure (`world`: the client's as the attempt went out, bound to no identity).
+			const failed = outcome && world?.current('breaker') === false ? undefined : outcome;
 			const { grant } = link;
 			if (probe !== undefined && grant !== undefined) {
 				link.grant = undefined;

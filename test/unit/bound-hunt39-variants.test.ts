@@ -5,7 +5,7 @@
  *   and that ended after it was still reported to the fleet: the coordinator counted it, so one failure after the clear
  *   opened the fleet's breaker (`consecutiveFailures: 2`). The local breaker counts it for nothing (its record was
  *   replaced by the clear), as the link takes no answer of a sync from before it; the fleet now does not count it either.
- *   So was a failed probe granted before the clear (the fleet re-opened for a doubled period), the breaker's own
+ *   (An identity change: reported again since the fortieth hunt, as the local breaker counts it.) So was a failed probe granted before the clear (the fleet re-opened for a doubled period), the breaker's own
  *   (`breaker({ probe })`, which has no call: bound to the client's world as it started) too.
  */
 import { describe, expect, it } from 'vitest';
@@ -58,7 +58,9 @@ describe('breaker({ shared }): an attempt in flight across a clear() or an ident
 		expect(kit.fleet()).toEqual({ state: 'closed', consecutive: 1 });
 	});
 
-	it('an identity change (alice signed out, bob in): her attempt\'s failure is not reported to the fleet', async () => {
+	// Decided again in the fortieth hunt: the breaker is the origin's, not a user's; the local breaker counts her failure,
+	// so does the fleet (fleet-report-world.test.ts). Only client.clear() resets it.
+	it('an identity change (alice signed out, bob in): her attempt\'s failure is reported to the fleet, as the local breaker counts it', async () => {
 		let who: string | undefined = 'alice';
 		const kit = fleetClient(() => who);
 		const before = kit.call('/before');
@@ -67,8 +69,8 @@ describe('breaker({ shared }): an attempt in flight across a clear() or an ident
 		kit.server.settleAll(new TypeError('Failed to fetch'));
 		expect(await before).toBe('NetworkError');
 		expect(await failOnceMore(kit)).toBe('NetworkError');
-		// Before: { state: 'open', consecutive: 2 }.
-		expect(kit.fleet()).toEqual({ state: 'closed', consecutive: 1 });
+		expect(kit.fleet()).toEqual({ state: 'open', consecutive: 2 });
+		expect(kit.state()).toBe('open');
 	});
 
 	it('a probe the fleet granted before the clear that fails after it frees the fleet\'s probe slot: not counted failed, the next probe granted', async () => {
