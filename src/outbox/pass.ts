@@ -41,9 +41,18 @@ const conflictMs = 10_000;
 
 /**
  * The passes in a row that find the store refusing a pending record (its read rejected: never one that only missed
- * `storageTimeoutMs`) while it answers a read of a key it does not hold, that make the record a dead letter (`#refused`).
+ * `storageTimeoutMs`) while it answers a read of a key it does not hold, that make the record a dead letter (`#refused`),
+ * once they also span `refusedMs`.
  */
 const refusedPasses = 3;
+
+/**
+ * The least time, in ms of the client's clock, from the first of those refusals in a row to the pass that makes the record
+ * a dead letter (`#refused`): passes after a store failure come ~50 ms apart, and a refusal that heals within a minute (a
+ * busy disk, a locked file) must not cost the record its body (a dead letter of an unreadable record keeps only its id,
+ * scope and time).
+ */
+const refusedMs = 60_000;
 
 /** A key the outbox never writes: its read tells whether the store answers reads at all (`#refused`). */
 const absentKey = 'p|absent';
@@ -495,24 +504,30 @@ export class Pass {
 	/**
 	 * A pending record the store refused to give back (its error: not a read that missed `storageTimeoutMs`, as a large
 	 * record on a slow device may, which stays pending) while it answered a read of a key it does not hold (not a store
-	 * gone down), whether or not other entries are pending: at the third pass in a row that finds it so (`refusedPasses`),
-	 * the dead letter of an unreadable record (`rejected`, its `lastError` "Unreadable: …", `outbox:dead`) — its id, scope
-	 * and key's time kept (nothing else could be read) — and its scope no longer held behind it. True once buried.
+	 * gone down), whether or not other entries are pending: at the third pass in a row that finds it so (`refusedPasses`)
+	 * and at least a minute after the first of them (`refusedMs`, the client's clock; a read given back starts the run
+	 * anew), the dead letter of an unreadable record (`rejected`, its `lastError` "Unreadable: …", `outbox:dead`) — its
+	 * id, scope and key's time kept (nothing else could be read) — and its scope no longer held behind it. True once buried.
 	 */
 	async #refused(key: string, id: string, scope: string): Promise<boolean> {
 		const queue = this.#queue;
-		const answers = await queue.read(absentKey, true).then(() => true, () => false);
-		const passes = answers ? (queue.refusals.get(key) ?? 0) + 1 : 0;
-		if (passes < refusedPasses || !queue.claim(id, true)) {
-			queue.refusals.set(key, passes);
+		if (!await queue.read(absentKey, true).then(() => true, () => false)) {
+			queue.refusals.delete(key); // The store answers no read (down): no run of this record's refusals.
+			return false;
+		}
+
+		const now = queue.context.clock.now();
+		const run = queue.refusals.get(key) ?? { passes: 0, since: now };
+		run.passes++;
+		queue.refusals.set(key, run);
+		if (run.passes < refusedPasses || Math.abs(now - run.since) < refusedMs || !queue.claim(id, true)) {
 			return false;
 		}
 
 		queue.refusals.delete(key);
 		try {
-			const now = queue.context.clock.now();
 			const record = unreadable(id, scope, Number(key.split('|')[1]) || now, now);
-			record.lastError!.message = `Unreadable: the store refused its record at ${refusedPasses} passes`;
+			record.lastError!.message = `Unreadable: the store refused its record at ${refusedPasses} passes over ${refusedMs / 1000} s`;
 			await this.#bury(record, key, 'rejected');
 		} finally {
 			queue.release(id);

@@ -215,8 +215,8 @@ export class Queue {
 	/** Told each entry this client stores as pending (the count of pending writes, outbox.ts), with the record's own identity. */
 	queued: ((record: OutboxRecord) => void) | undefined;
 	#failures = 0;
-	/** The passes in a row that found the store refusing each pending key (pass.ts `#refused`). */
-	readonly refusals = new Map<string, number>();
+	/** Each pending key's run of passes in a row that found the store refusing it, and when the first did (pass.ts `#refused`). */
+	readonly refusals = new Map<string, { passes: number; since: number }>();
 	#closed = false;
 	/** Bumped by `clear()` (of everything, or of the current identity's): a permit of an older epoch sends and writes back nothing. */
 	#epoch = 0;
