@@ -3,7 +3,7 @@ import { probeMs } from '../core/reachability.js';
 import { identities, identityOf } from '../core/context.js';
 import { storageError } from '../core/part-store.js';
 import { lastErrorOf, messageOf, outcomeOf } from './outcome.js';
-import type { Queue, Permit, Replayed } from './queue.js';
+import { readRefused, type Queue, type Permit, type Replayed } from './queue.js';
 import { bounded, isLater, isRecord, toEntry, unreadable, type OutboxRecord, type RecordKey, type Tally } from './record.js';
 import { headersOf, isSensitive, secretIn, withoutSecrets } from './headers.js';
 import { fits, migrated, rebased } from './rewrite.js';
@@ -240,7 +240,7 @@ export class Pass {
 			record = await queue.read(key, true); // Its scope is not blocked: `#oldest` passed over those.
 		} catch (error) {
 			// The store failed: the drain tries again after a backoff — unless it refuses this very record (`#refused`).
-			return (error as { refused?: boolean }).refused && await this.#refused(key, id, scope) ? undefined : this.#block(scope);
+			return readRefused(error) && await this.#refused(key, id, scope) ? undefined : this.#block(scope);
 		}
 
 		queue.refusals.size && queue.refusals.delete(key); // Given back: refusals count in a row.

@@ -143,6 +143,12 @@ const notRead: OutboxRecord['lastError'] = { code: 'TIMEOUT', message: 'Not read
  * write or delete of a pending entry's key also keeps the queue's index of pending keys. They read it
  * through the queue (`read`, `list`).
  */
+/**
+ * Whether `Queue.read`'s rejection (`strict`) says the store refused the read itself (its error, at once: `refused`), not
+ * that the read missed its deadline (`storageTimeoutMs`, the call's budget) nor a failure this client heard meanwhile.
+ */
+export const readRefused = (error: unknown): boolean => !!(error as { refused?: boolean }).refused;
+
 export interface QueueStore {
 	/**
 	 * `budget`: of the call whose path it is on (see `Budget`). `fresh`: a new entry's record, which a store that refuses it
@@ -716,7 +722,7 @@ export class Queue {
 	}
 
 	/**
-	 * A stored value (`undefined` when absent); `strict`: reject when the store did not answer — with `refused: true` when
+	 * A stored value (`undefined` when absent); `strict`: reject when the store did not answer — `readRefused` of it true when
 	 * it rejected the read itself (its error), not when the read missed its deadline (`storageTimeoutMs`, the call's budget).
 	 * The part store's own failure, not only a `storage:error` this client heard: an `extend()`ed client's part store is its
 	 * parent's, which tells the parent. `budget`: see `Budget`. A record's `id` and `scope` are its key's (distrust of
@@ -796,18 +802,21 @@ export class Queue {
 		dead || await this.#study(() => true);
 		// A key of the kind asked for (`undefined`: both), listed under its own kind's prefix.
 		const wants = (key: RecordKey): boolean => !stale(key) && (dead === undefined || key.dead === dead);
-		let refused = false;
+		// Whether the last record read was refused (its error): a second refusal in a row ends the reading.
+		let refusedBefore = false;
 		for (const [at, key] of keys.entries()) {
 			const wanted = wants(key);
 			let record: unknown;
 			try {
-				record = wanted ? await this.read(key.key, true) : undefined;
+				if (wanted) {
+					record = await this.read(key.key, true);
+					refusedBefore = false; // Given back: refusals count in a row.
+				}
 			} catch (error) {
 				// The store refused this one (its error, at once: no deadline spent) after it gave back the one before: told
 				// `unread`, the rest read on. Two in a row is a store gone down, as one it did not answer in time.
-				const again = refused;
-				refused = !!(error as { refused?: boolean }).refused;
-				if (refused && !again) {
+				if (readRefused(error) && !refusedBefore) {
+					refusedBefore = true;
 					unread?.(key);
 					continue;
 				}
@@ -820,7 +829,6 @@ export class Queue {
 				return;
 			}
 
-			refused &&= !wanted;
 			dead || this.#learn(key, record); // Neither a coalescing write nor `behind` reads it again (the client's start reads every one).
 			if (isRecord(record) && this.#superseded(key.key, record)) {
 				continue;
@@ -923,7 +931,7 @@ export class Queue {
 				stored = await this.read(key, true);
 			} catch (error) {
 				// But the dead letter of a record the store refuses to give back (pass.ts `#refused`): nothing of it to merge.
-				if (record.method || !(error as { refused?: boolean }).refused) {
+				if (record.method || !readRefused(error)) {
 					return false;
 				}
 			}
