@@ -702,14 +702,25 @@ export class Queue {
 		return size;
 	}
 
-	/** Read the records of the last listing's pending entries this client has not read yet that `wanted` takes (`#learn`: what they name in `replaces`). */
+	/**
+	 * Read the records of the last listing's pending entries this client has not read yet that `wanted` takes (`#learn`:
+	 * what they name in `replaces`). One the store refused (its error, at once) is passed over, the rest read on (what a
+	 * record behind it names is still learned), as `forEach` does, unless the read before was refused too (a store gone down).
+	 */
 	async #study(wanted: (entry: RecordKey) => boolean): Promise<void> {
+		let refusedBefore = false;
 		for (const id of this.#unread) {
 			const entry = this.#index.find(id);
 			if (entry && wanted(entry)) {
 				try {
 					this.#learn(entry, await this.read(entry.key, true));
-				} catch {
+					refusedBefore = false;
+				} catch (error) {
+					if (readRefused(error) && !refusedBefore) {
+						refusedBefore = true;
+						continue;
+					}
+
 					return; // The store did not answer: the rest are not asked (one `storageTimeoutMs`, not one per entry).
 				}
 			}
