@@ -1,5 +1,5 @@
 import type { PolicyCall } from '../core/policy.js';
-import { describe, isObject, isTimerMs, thrownText, timerMs } from '../utils/validate.js';
+import { describe, isOptions, isTimerMs, thrownText, timerMs } from '../utils/validate.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import { clientClosed, untilClosed } from '../core/closing.js';
@@ -30,7 +30,7 @@ export const pause = async (wake: Set<() => void>, ms: number, signal?: AbortSig
  */
 export const waitMs = (waitOptions?: { timeoutMs?: number }): number => {
 	// Options that are no object (`5`, `'x'`, a list) would read as none: refused, as a call's are (`null` is none).
-	if (waitOptions != null && (!isObject(waitOptions) || Array.isArray(waitOptions))) {
+	if (waitOptions != null && !isOptions(waitOptions)) {
 		throw new InvalidRequestError(`\`waitForHealthy\` takes { timeoutMs } as options; got ${describe(waitOptions)}`);
 	}
 

@@ -1,4 +1,4 @@
-import { checkRules, isPositiveTimerMs, positiveTimerMsOrFalse, type Rule } from '../utils/validate.js';
+import { checkRules, isOptions, isPositiveTimerMs, positiveTimerMsOrFalse, type Rule } from '../utils/validate.js';
 
 /**
  * Options of the stale cache (`staleCache()`, the `staleCache` slot).
@@ -106,7 +106,7 @@ export interface CacheOptions {
 
 /** The stale cache's per-call option: `false`, or `{ networkTimeoutMs }` (a positive timer in ms, or `false`). */
 const callRules: Readonly<Record<string, Rule>> = {
-	staleCache: [(value) => typeof value === 'object' && value !== null && !Array.isArray(value), 'false or { networkTimeoutMs } (per call), or left out', true],
+	staleCache: [isOptions, 'false or { networkTimeoutMs } (per call), or left out', true],
 	'staleCache.networkTimeoutMs': [(value) => value === false || isPositiveTimerMs(value), positiveTimerMsOrFalse],
 };
 

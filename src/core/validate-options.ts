@@ -5,7 +5,7 @@ import { invalidUrl } from './scope.js';
 import { asyncIterableBodies, iterableBodies, watchedBody } from './server-failure.js';
 import { atOnce, type Placed } from './slots.js';
 import { isPolicy } from './policy.js';
-import { canParse, check, checkRules, isAsyncIterable, isSyncIterable, describe, hideUserinfo, isNonNegativeInteger, isObject, isOwnHeader, isPositiveTimerMs, isPrintableId, isTimerMs, isToken, thrownText, timerMs, type Rule, positiveTimerMs, unmarked } from '../utils/validate.js';
+import { canParse, check, checkRules, isAsyncIterable, isSyncIterable, describe, hideUserinfo, isNonNegativeInteger, isObject, isOptions, isOwnHeader, isPositiveTimerMs, isPrintableId, isTimerMs, isToken, thrownText, timerMs, type Rule, positiveTimerMs, unmarked } from '../utils/validate.js';
 
 const is = (type: string): Rule => [(value) => typeof value === type, `a ${type}`];
 const list = (type: string): Rule => [(value) => Array.isArray(value) && value.every((item) => typeof item === type), `an array of ${type}s`];
@@ -28,11 +28,13 @@ const urlish: Rule = [(value) => !value || ((value instanceof URL || typeof valu
 const noFunction = (value: unknown): boolean => typeof value !== 'function' && typeof value !== 'symbol' && (!Array.isArray(value) || value.every(noFunction));
 // A policy under the key is no query: the slots' check names it (`searchParams` is the client's own option, not a slot).
 // An iterable that is no list (a `Map`, a `Set`, a generator) is read by ky as a record of its own keys: none, no query.
+// A boxed value (`new Number(5)`) is a record of no keys: no query, silently.
 const query: Rule = [(value) => isPolicy(value) || (noFunction(value) && (!isObject(value) || value instanceof URLSearchParams
-	|| ((Array.isArray(value) || !(Symbol.iterator in value)) && Object.values(value).every(noFunction)))), 'a query (a string, a record, pairs or URLSearchParams) with no function or Symbol in it'];
+	|| ((Array.isArray(value) || (isOptions(value) && !(Symbol.iterator in value))) && Object.values(value).every(noFunction)))), 'a query (a string, a record, pairs or URLSearchParams) with no function or Symbol in it'];
 // ky's own bounds on a delay, in ms: `Infinity` is ky's "none".
 // An options object, not a list: ky reads no option of a list (its hooks never run, its retry options are ky's defaults).
-const record = (value: unknown): boolean => isObject(value) && !Array.isArray(value);
+// Nor a boxed value (`retry: new Number(5)`): ky reads one as options of no keys (its defaults, silently).
+const record = isOptions;
 const nonNegative: Rule = [(value) => typeof value === 'number' && value >= 0, 'a non-negative number of ms'];
 
 /**

@@ -20,7 +20,7 @@ import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import type { ClientOptions, PresetMembers } from './options.js';
 import { builtInSlots, checkBuiltInSlots, checkEmptySlot } from './slots.js';
-import { check, isObject } from '../utils/validate.js';
+import { check, isOptions } from '../utils/validate.js';
 
 export * from './common.js';
 export type { ClientOptions } from './options.js';
@@ -43,7 +43,7 @@ const fill = (slot: string, example: string, value: unknown, make: (options: obj
 		return value;
 	}
 
-	check(value === undefined || value === true || (isObject(value) && !Array.isArray(value)), slot, value, `its options ({ ${example}, … }), true or false, or the policy ${slot}() makes`);
+	check(value === undefined || value === true || isOptions(value), slot, value, `its options ({ ${example}, … }), true or false, or the policy ${slot}() makes`);
 	return make(value === undefined || value === true ? {} : value as object);
 };
 

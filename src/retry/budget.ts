@@ -1,4 +1,4 @@
-import { checkRules, isNonNegativeInteger, isObject, isPositiveFinite, type Rule } from '../utils/validate.js';
+import { checkRules, isNonNegativeInteger, isOptions, isPositiveFinite, type Rule } from '../utils/validate.js';
 import { scopes, type Scopes } from '../utils/scopes.js';
 import { BucketWindow, bucketsPerWindow } from '../utils/window.js';
 
@@ -44,7 +44,7 @@ export interface RetryDecision {
 /** `retryBudget` given as options: each checked when given (a RangeError naming it). */
 const rules: Record<string, Rule> = {
 	// An options object, not a list (none of its keys would be read: the defaults, silently).
-	retryBudget: [(value) => isObject(value) && !Array.isArray(value), '{ ratio, minRetries, windowMs }, true or false', true],
+	retryBudget: [isOptions, '{ ratio, minRetries, windowMs }, true or false', true],
 	'retryBudget.ratio': [(value) => typeof value === 'number' && value >= 0 && value <= 1, 'a number in [0, 1]'],
 	'retryBudget.minRetries': [isNonNegativeInteger, 'a non-negative integer'],
 	'retryBudget.windowMs': [isPositiveFinite, 'a positive finite number of ms'],

@@ -4,7 +4,7 @@
  * (a number, a string, an array) is a `TypeError` naming the factory, never read as no options.
  */
 export const optionsOf = <T extends object>(options: T | null | undefined, factory: string): T => {
-	if (options != null && (typeof options !== 'object' || Array.isArray(options))) {
+	if (options != null && !isOptions(options)) {
 		throw new TypeError(`\`${factory}()\` takes an options object; got ${describe(options)}`);
 	}
 
@@ -38,6 +38,14 @@ export const canParse = (url: string | URL, base?: string): boolean => {
 
 /** Whether `value` is an object as `typeof` says (an array too, not a function), not null: the one place the test is written. */
 export const isObject = (value: unknown): value is object => typeof value === 'object' && value !== null;
+
+/**
+ * Whether `value` is an options object: an object, not a list, nor a Number, String, Boolean or BigInt object
+ * (`new Number(5)`, `new Boolean(false)`, of any realm: by its tag), which `typeof` calls an object too and whose keys, none,
+ * would be read as no options (ky's `retry: new Number(5)` its defaults; `breaker: new Boolean(false)` a breaker, on).
+ */
+export const isOptions = (value: unknown): value is object =>
+	isObject(value) && !Array.isArray(value) && !/^\[object (?:Number|String|Boolean|BigInt)\]$/.test(Object.prototype.toString.call(value));
 
 /**
  * `text` (an error's message) without the password of any URL's userinfo in it

@@ -1,0 +1,154 @@
+/**
+ * Defect hunt, fortieth round (bad input refused before any I/O). API.md "Errors": a wrong client option is a `TypeError`
+ * or `RangeError` at `createClient`, `extend()` and a policy's factory; a wrong per-call value rejects the call with
+ * `InvalidRequestError`, never a throw from the client's method; "Builds per runtime": the same in every build. Each build's
+ * src/ is loaded (edge-body-kit's `loadBuild`) against a `fetch` that answers 200 without I/O and counts the calls that went
+ * out. The same cases in real workerd: test/workerd/input-hunt40.test.ts.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { loadBuild, type Build } from './edge-body-kit.js';
+import * as core from '../../src/entries/core.js';
+import * as preset from '../../src/entries/index.js';
+import * as breakerEntry from '../../src/entries/breaker.js';
+import * as bulkheadEntry from '../../src/entries/bulkhead.js';
+import * as rateLimitEntry from '../../src/entries/rate-limit.js';
+import * as throttleEntry from '../../src/entries/throttle.js';
+import * as hedgeEntry from '../../src/entries/hedge.js';
+import * as traceEntry from '../../src/entries/trace.js';
+import * as healthEntry from '../../src/entries/health.js';
+import * as authEntry from '../../src/entries/auth.js';
+
+const builds: Build[] = ['node', 'browser', 'edge'];
+let made = 0;
+
+afterEach(() => {
+	vi.restoreAllMocks();
+});
+
+/** What a call ends with: its status, or its error's class, code and message; and how many times `fetch` was called. */
+const outcome = async (build: Build, call: (api: any, url: string) => Promise<Response>, clientOptions: object = {}): Promise<string> => {
+	const { classify, createClient, memoryStore } = await loadBuild(build);
+	const fetched = vi.spyOn(globalThis, 'fetch').mockImplementation(async () => new Response('ok'));
+	let result: string;
+	try {
+		const api = createClient({ store: memoryStore, name: `h40-input-${++made}`, retry: 0, ...clientOptions } as never);
+		try {
+			result = await call(api, 'http://api.test/x').then((response) => String(response.status), (error: unknown) => `${(error as Error).constructor.name} ${classify(error).code} ${(error as Error).message}`);
+		} catch (error) {
+			result = `sync throw ${(error as Error).message}`;
+		}
+
+		api.close();
+	} catch (error) {
+		result = `createClient throws ${(error as Error).constructor.name} ${(error as Error).message}`;
+	}
+
+	const calls = fetched.mock.calls.length;
+	fetched.mockRestore();
+	return `${result}; fetch ${calls}`;
+};
+
+/** What `make` throws: its class and message, or 'made'. */
+const thrown = (make: () => unknown): string => {
+	try {
+		make();
+		return 'made';
+	} catch (error) {
+		return `${(error as Error).constructor.name} ${(error as Error).message}`;
+	}
+};
+
+// A Number, String or Boolean object: `typeof` says 'object', so an option that takes an object read it as options of no keys.
+const boxes: Array<[string, unknown]> = [['new Number(5)', Object(5)], ['new Boolean(false)', Object(false)], ['new String("x")', Object('x')], ['Object(5n)', Object(5n)]];
+
+describe('a boxed Number, String or Boolean where an options object (or a number) goes: refused, never read as no options', () => {
+	it.each(boxes)('retry: %s at createClient, extend() and per call, in every build', async (_, retry) => {
+		for (const build of builds) {
+			const { createClient } = await loadBuild(build);
+			// Before: made (ky's default limit, 2 retries, whatever was meant).
+			expect(thrown(() => createClient({ retry } as never).close())).toBe('RangeError `retry` must be a number or an object; got object');
+			const api = createClient({ name: `h40-input-${++made}` });
+			expect(thrown(() => api.extend({ retry } as never))).toBe('RangeError `retry` must be a number or an object; got object');
+			api.close();
+			// Before: '200; fetch 1'.
+			expect(await outcome(build, (api, url) => api.get(url, { retry }))).toBe('InvalidRequestError INVALID_REQUEST `retry` must be a number or an object; got object; fetch 0');
+		}
+	});
+
+	it.each(boxes)('hooks and searchParams: %s, at createClient and per call', async (_, value) => {
+		const { createClient } = await loadBuild('node');
+		expect(thrown(() => createClient({ hooks: value } as never).close())).toBe('RangeError `hooks` must be an object; got object');
+		expect(await outcome('node', (api, url) => api.get(url, { hooks: value }))).toBe('InvalidRequestError INVALID_REQUEST `hooks` must be an object; got object; fetch 0');
+		// A String object is refused already (as a list of one-character pairs); a Number's or a Boolean's was no query, silently.
+		expect(await outcome('node', (api, url) => api.get(url, { searchParams: value }))).toMatch(/^InvalidRequestError INVALID_REQUEST `searchParams` must be a query .*; got object; fetch 0$/);
+	});
+
+	it.each(boxes)('a call\'s options given as %s: InvalidRequestError, in every build (ky reads them as none)', async (_, value) => {
+		for (const build of builds) {
+			expect(await outcome(build, (api, url) => api.get(url, value))).toBe('InvalidRequestError INVALID_REQUEST `options` must be an object; got object; fetch 0');
+		}
+	});
+
+	it.each(boxes)('createClient(%s): a TypeError, as for any options that are no object', async (_, value) => {
+		for (const createClient of [preset.createClient, core.createClient] as Array<(options?: object) => any>) {
+			expect(thrown(() => createClient(value as never).close())).toBe('TypeError The `options` argument must be an object');
+			const api = createClient({ name: `h40-input-${++made}` });
+			expect(thrown(() => api.extend(value as never))).toBe('TypeError The `options` argument must be an object');
+			expect(thrown(() => api.extend(() => value as never))).toBe('TypeError The `options` argument must be an object');
+			api.close();
+		}
+	});
+
+	it('the preset\'s `breaker`, `staleCache` and `retryBudget`: new Boolean(false) is no `false` (it turned each on, with its defaults)', async () => {
+		const { createClient } = await loadBuild('node');
+		for (const slot of ['breaker', 'staleCache']) {
+			expect(thrown(() => createClient({ [slot]: Object(false) } as never).close())).toMatch(new RegExp(`^RangeError \`${slot}\` must be its options .*; got object$`));
+		}
+
+		expect(thrown(() => createClient({ retryBudget: Object(false) } as never).close())).toBe('RangeError `retryBudget` must be { ratio, minRetries, windowMs }, true or false; got object');
+	});
+
+	it.each(boxes)('per call `staleCache: %s`, with the stale cache and on a client without it', async (_, value) => {
+		for (const build of builds) {
+			for (const staleCache of [undefined, false]) {
+				// Before: '200; fetch 1' (a new Boolean(false) left the stale cache on for the call).
+				expect(await outcome(build, (api, url) => api.get(url, { staleCache: value }), { staleCache })).toBe('InvalidRequestError INVALID_REQUEST `staleCache` must be false or { networkTimeoutMs } (per call), or left out; got object; fetch 0');
+			}
+		}
+	});
+
+	it('each policy factory given a boxed value as its options: a TypeError naming it', async () => {
+		const factories: Array<[string, (options: never) => unknown]> = [['breaker', breakerEntry.breaker], ['staleCache', preset.staleCache], ['outbox', preset.outbox],
+			['bulkhead', bulkheadEntry.bulkhead], ['rateLimit', rateLimitEntry.rateLimit], ['adaptiveThrottle', throttleEntry.adaptiveThrottle],
+			['hedge', hedgeEntry.hedge], ['trace', traceEntry.trace as never], ['health', healthEntry.health], ['auth', authEntry.auth]];
+		for (const [name, factory] of factories) {
+			for (const [, value] of boxes) {
+				// Before (breaker, staleCache, outbox, bulkhead, …): made, with every default.
+				expect(`${name}: ${thrown(() => factory(value as never))}`).toBe(`${name}: TypeError \`${name}()\` takes an options object; got object`);
+			}
+		}
+	});
+
+	it('waitForHealthy(url, new Number(5)): InvalidRequestError, with and without the breaker', async () => {
+		for (const breaker of [undefined, false]) {
+			const { createClient } = await loadBuild('node');
+			const api = createClient({ name: `h40-input-${++made}`, breaker } as never);
+			const error = await api.waitForHealthy('http://api.test/', Object(5)).then(() => 'resolved', (error: Error) => `${error.name} ${error.message}`);
+			expect(error).toBe('InvalidRequestError `waitForHealthy` takes { timeoutMs } as options; got object');
+			api.close();
+		}
+	});
+
+	it('a boxed value where a number, string or boolean goes is refused as before (a guard)', async () => {
+		const { createClient } = await loadBuild('node');
+		expect(thrown(() => createClient({ timeout: Object(5) } as never))).toMatch(/^RangeError `timeout` must be/);
+		expect(thrown(() => createClient({ totalTimeout: Object(5) } as never))).toMatch(/^RangeError `totalTimeout` must be/);
+		expect(thrown(() => createClient({ throwHttpErrors: Object(false) } as never))).toMatch(/^RangeError `throwHttpErrors` must be/);
+		expect(thrown(() => createClient({ retry: { limit: Object(1) } } as never))).toMatch(/^RangeError `retry.limit` must be/);
+		expect(await outcome('node', (api, url) => api.get(url, { timeout: Object(5) }))).toMatch(/^InvalidRequestError INVALID_REQUEST `timeout` must be .*; fetch 0$/);
+		expect(await outcome('node', (api, url) => api.post(url, { idempotencyKey: Object('k') }))).toMatch(/^InvalidRequestError INVALID_REQUEST `idempotencyKey` must be .*; fetch 0$/);
+		expect(await outcome('node', (api, url) => api.get(url, { breaker: Object(false) }))).toMatch(/^InvalidRequestError INVALID_REQUEST `breaker` must be false, or left out; got object; fetch 0$/);
+		const { breaker } = await import('../../src/entries/breaker.js');
+		expect(thrown(() => breaker({ consecutiveFailures: Object(5) } as never))).toMatch(/^RangeError `breaker.consecutiveFailures` must be/);
+	});
+});

@@ -1,0 +1,41 @@
+/**
+ * Bad input in real workerd (defect hunt, fortieth round): this project runs src/ with the edge build's stand-ins
+ * (vitest.config.ts). The same cases against Node's `fetch`, per build: test/unit/input-hunt40-variants.test.ts.
+ *
+ * - A boxed Number, String or Boolean where an options object goes (`retry: new Number(5)`, a call's options, the preset's
+ *   `breaker: new Boolean(false)`) was read as options of no keys (every default, the breaker on). Now refused.
+ */
+import { describe, expect, it } from 'vitest';
+import { breaker, classify, createClient, memoryStore } from '../../src/entries/index.js';
+
+let made = 0;
+
+/** A call's end (`call` given the client and a URL), read by `classify`, and how many times the client's `fetch` was called; or what createClient threw. */
+const outcome = async (call: (api: any, url: string) => Promise<Response>, clientOptions: object = {}): Promise<string> => {
+	let fetched = 0;
+	let api: any;
+	try {
+		api = createClient({ store: memoryStore, name: `h40-workerd-${++made}`, retry: 0, fetch: async () => {
+			fetched++;
+			return new Response('ok');
+		}, ...clientOptions });
+	} catch (error) {
+		return `createClient throws ${(error as Error).constructor.name} ${(error as Error).message}`;
+	}
+
+	const result = await call(api, 'https://api.test/x').then((response: Response) => String(response.status), (error: unknown) => `${classify(error).code} ${(error as Error).message}`);
+	api.close();
+	return `${result}; fetch ${fetched}`;
+};
+
+describe('a boxed value where an options object goes, in workerd: refused, never read as no options', () => {
+	it.each([[Object(5)], [Object(false)]])('%o as `retry`, a call\'s options, `staleCache` per call; the preset\'s `breaker`; breaker()', async (value) => {
+		// Before: '200; fetch 1' each (ky's default retry limit; the options as none; the stale cache on for the call).
+		expect(await outcome((api, url) => api.get(url, { retry: value }))).toBe('INVALID_REQUEST `retry` must be a number or an object; got object; fetch 0');
+		expect(await outcome((api, url) => api.get(url, value))).toBe('INVALID_REQUEST `options` must be an object; got object; fetch 0');
+		expect(await outcome((api, url) => api.get(url, { staleCache: value }))).toMatch(/^INVALID_REQUEST `staleCache` must be false or \{ networkTimeoutMs \} .*; fetch 0$/);
+		// Before: made, with the breaker on (its defaults).
+		expect(await outcome(async () => new Response(), { breaker: value })).toMatch(/^createClient throws RangeError `breaker` must be its options .*; got object$/);
+		expect(() => breaker(value)).toThrow('`breaker()` takes an options object; got object');
+	});
+});
