@@ -180,6 +180,13 @@ export const checkCallOptions = (given: object, checks: ReadonlyArray<Pick<Place
 		const options: Record<string, unknown> = { ...given };
 		checkRules(options, callRules);
 		checkCacheMode(options.cache);
+		try {
+			checkEnums(options);
+		} catch (error) {
+			// In the words a Request refused with it says it (`namedRefusal`), in every build.
+			throw new TypeError(`Invalid request: ${(error as Error).message}`);
+		}
+
 		// Each policy checks its own per-call option (given, not `false`): an own key only (a slot named
 		// `constructor` is not given by every options object's prototype).
 		for (const { slot, parts } of checks) {
@@ -220,6 +227,7 @@ export const runOptions = (extra: unknown, key: object): Record<string, unknown>
 	const options: Record<string, unknown> = { ...extra as object };
 	checkRules(options, callRules);
 	checkCacheMode(options.cache);
+	checkEnums(options);
 	if (options.body !== undefined) {
 		options.body = watchedBody(options.body, key);
 	}
@@ -230,7 +238,8 @@ export const runOptions = (extra: unknown, key: object): Record<string, unknown>
 /**
  * One run's options for ky (`forKy`) with a last `init` hook where an app's may run (the client's `hooks` or the
  * call's have `init` ones): a body such a hook gives in place of the call's is checked and read as a call's own
- * (`runBody`: its RangeError thrown as ky builds the request). Any other run's options as they are.
+ * (`runBody`: its RangeError thrown as ky builds the request), and a value of fetch's enumerations it sets as a call's
+ * (`checkEnums`). Any other run's options as they are.
  */
 export const hookedBody = (forKy: Record<string, unknown>, inits: boolean, key: object): Record<string, unknown> => {
 	const own = forKy.hooks;
@@ -243,6 +252,9 @@ export const hookedBody = (forKy: Record<string, unknown>, inits: boolean, key: 
 		if (options.body !== forKy.body) {
 			options.body = runBody(options.body, key);
 		}
+
+		// One of fetch's enumerations the hook set (`credentials: 'bogus'`): named, in every build (workerd's Request takes any).
+		checkEnums(options);
 	};
 	const merged = { ...inner, init: [...inner?.init ?? [], last] };
 	return { ...forKy, hooks: inner === own ? merged : { ...own as object, value: merged } };
@@ -271,6 +283,26 @@ export const stringifying = (own?: unknown) => (value: unknown): string => {
 	}
 
 	return text;
+};
+
+/**
+ * fetch's enumerations in a RequestInit, as the Fetch standard lists them (`mode: 'navigate'` is a browser's own, refused in a
+ * Request; `referrerPolicy`'s first value is ''): Node's and browsers' `fetch` refuse any other value, each in its own words,
+ * and workerd takes any (its Request ignores `mode`, `credentials`, `priority` and `referrerPolicy`: `credentials: 'bogus'`
+ * went out). Checked here, a value read as fetch reads one (its text: a `String` object's too), so every build refuses the
+ * same values in the same words (undici's), naming the option: at `createClient` and `extend()`, and for each call
+ * (`checkEnums`) before any I/O.
+ */
+const enums: Readonly<Record<string, string>> = {
+	credentials: 'omit same-origin include', mode: 'same-origin no-cors cors', redirect: 'follow manual error', priority: 'high low auto',
+	referrerPolicy: ' no-referrer no-referrer-when-downgrade same-origin origin strict-origin origin-when-cross-origin strict-origin-when-cross-origin unsafe-url',
+};
+
+/** Throws `checkFetchOption`'s TypeError for the first value of fetch's enumerations in `options` (given, no policy) it does not list. */
+const checkEnums = (options: Record<string, unknown>): void => {
+	for (const name in enums) {
+		isPolicy(options[name]) || checkFetchOption(name, options[name]);
+	}
 };
 
 /**
@@ -349,7 +381,16 @@ export const checkChild = (child: object, merged: Record<string, unknown>): void
  */
 export const checkFetchOption = (name: string, value: unknown): void => {
 	try {
-		if (value !== undefined) {
+		if (value !== undefined && Object.hasOwn(enums, name)) {
+			let text: unknown;
+			try {
+				text = String(value);
+			} catch {}
+			const listed = enums[name]!.split(' ');
+			if (!listed.includes(text as string)) {
+				throw new TypeError(`${typeof text === 'string' ? text : describe(value)} is not an accepted type. Expected one of ${listed.join(', ')}.`);
+			}
+		} else if (value !== undefined) {
 			name === 'searchParams' ? new URLSearchParams(value as never) : new Request('http://localhost/', { [name]: value });
 		}
 	} catch (error) {

@@ -152,3 +152,43 @@ describe('a boxed Number, String or Boolean where an options object (or a number
 		expect(thrown(() => breaker({ consecutiveFailures: Object(5) } as never))).toMatch(/^RangeError `breaker.consecutiveFailures` must be/);
 	});
 });
+
+describe('a value of fetch\'s RequestInit enumerations it does not list: refused in every build, in the same words', () => {
+	// workerd takes any `mode`, `credentials`, `priority` or `referrerPolicy` (test/workerd/input-hunt40.test.ts); Node's and
+	// browsers' `fetch` refuse, each in its own words. Now the same words everywhere (undici's), naming the option.
+	const given: Array<[string, unknown, string]> = [['credentials', 'bogus', 'omit, same-origin, include'], ['mode', 'navigate', 'same-origin, no-cors, cors'],
+		['priority', 'urgent', 'high, low, auto'], ['referrerPolicy', 'nobody', ', no-referrer, no-referrer-when-downgrade, same-origin, origin, strict-origin, origin-when-cross-origin, strict-origin-when-cross-origin, unsafe-url'],
+		['redirect', 'sometimes', 'follow, manual, error'], ['credentials', null, 'omit, same-origin, include']];
+	const said = (name: string, value: unknown, listed: string): string => `\`${name}\` is refused by fetch: ${String(value)} is not an accepted type. Expected one of ${listed}.`;
+
+	it.each(given)('%s: %j per call, from an extend() child, a wrapper\'s next(extra) and an `init` hook, in every build', async (name, value, listed) => {
+		const refused = `InvalidRequestError INVALID_REQUEST Invalid request: ${said(name, value, listed)}; fetch 0`;
+		const wrapping = { slot: 'h40wrap', create: () => ({ wrap: (_call: unknown, next: (extra: object) => Promise<Response>) => next({ [name]: value }) }) };
+		const byHook = { hooks: { init: [(options: Record<string, unknown>) => { options[name] = value; }] } };
+		for (const build of builds) {
+			expect(await outcome(build, (api, url) => api.post(url, { [name]: value }))).toBe(refused);
+			expect(await outcome(build, (api, url) => api.extend({}).get(url, { [name]: value }))).toBe(refused);
+			expect(await outcome(build, (api, url) => api.get(url), { h40wrap: wrapping })).toBe(refused);
+			// Before, in Node's build: "Invalid request: undefined: bogus is not an accepted type. …" (no option named).
+			expect(await outcome(build, (api, url) => api.get(url, byHook))).toBe(refused);
+		}
+	});
+
+	it.each(given)('%s: %j at createClient and extend(), in every build', async (name, value, listed) => {
+		for (const build of builds) {
+			const { createClient } = await loadBuild(build);
+			expect(thrown(() => createClient({ [name]: value } as never).close())).toBe(`TypeError ${said(name, value, listed)}`);
+			const api = createClient({ name: `h40-input-${++made}` });
+			expect(thrown(() => api.extend({ [name]: value } as never))).toBe(`TypeError ${said(name, value, listed)}`);
+			api.close();
+		}
+	});
+
+	it('every value fetch lists still goes out, a boxed String read as its value as fetch reads it (a guard)', async () => {
+		const { createClient } = await loadBuild('edge');
+		for (const [name, value] of [['credentials', 'include'], ['mode', 'cors'], ['priority', 'low'], ['referrerPolicy', ''], ['referrerPolicy', 'no-referrer'], ['redirect', 'manual'], ['credentials', Object('omit')]] as const) {
+			expect(await outcome('node', (api, url) => api.get(url, { [name]: value }))).toBe('200; fetch 1');
+			createClient({ [name]: value, name: `h40-input-${++made}` } as never).close();
+		}
+	});
+});

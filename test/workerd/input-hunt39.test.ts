@@ -43,6 +43,6 @@ describe('bad input in workerd: refused before any I/O, naming the option', () =
 
 	it('redirect: "sometimes"', async () => {
 		// Before: "Invalid request: Invalid redirect value, must be one of …" (no option named).
-		expect(await outcome({ redirect: 'sometimes' })).toMatch(/^INVALID_REQUEST Invalid request: `redirect` is refused by fetch: Invalid redirect value.*; fetch 0$/);
+		expect(await outcome({ redirect: 'sometimes' })).toMatch(/^INVALID_REQUEST Invalid request: `redirect` is refused by fetch: sometimes is not an accepted type. Expected one of follow, manual, error.; fetch 0$/);
 	});
 });

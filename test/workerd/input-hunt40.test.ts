@@ -4,6 +4,9 @@
  *
  * - A boxed Number, String or Boolean where an options object goes (`retry: new Number(5)`, a call's options, the preset's
  *   `breaker: new Boolean(false)`) was read as options of no keys (every default, the breaker on). Now refused.
+ * - workerd takes any `mode`, `credentials`, `priority` or `referrerPolicy` (its `Request` ignores them): `credentials: 'bogus'`
+ *   per call or at createClient was sent, where Node's and browsers' `fetch` refuse it. Now refused in every build, in the
+ *   same words, naming the option.
  */
 import { describe, expect, it } from 'vitest';
 import { breaker, classify, createClient, memoryStore } from '../../src/entries/index.js';
@@ -37,5 +40,26 @@ describe('a boxed value where an options object goes, in workerd: refused, never
 		// Before: made, with the breaker on (its defaults).
 		expect(await outcome(async () => new Response(), { breaker: value })).toMatch(/^createClient throws RangeError `breaker` must be its options .*; got object$/);
 		expect(() => breaker(value)).toThrow('`breaker()` takes an options object; got object');
+	});
+});
+
+describe('fetch\'s RequestInit enumerations in workerd: a value fetch does not list is refused, as in Node and browsers', () => {
+	const given: Array<[string, unknown, string]> = [['credentials', 'bogus', 'omit, same-origin, include'], ['mode', 'navigate', 'same-origin, no-cors, cors'],
+		['priority', 'urgent', 'high, low, auto'], ['referrerPolicy', 'nobody', ', no-referrer, no-referrer-when-downgrade, same-origin, origin, strict-origin, origin-when-cross-origin, strict-origin-when-cross-origin, unsafe-url'],
+		['redirect', 'sometimes', 'follow, manual, error']];
+	const said = (name: string, value: unknown, listed: string): string => `\`${name}\` is refused by fetch: ${String(value)} is not an accepted type. Expected one of ${listed}.`;
+
+	it.each(given)('%s: %j per call, through get() and an extend() child; at createClient and extend()', async (name, value, listed) => {
+		// Before: '200; fetch 1' (but `redirect`, which workerd refuses in its own words).
+		expect(await outcome((api, url) => api.post(url, { [name]: value }))).toBe(`INVALID_REQUEST Invalid request: ${said(name, value, listed)}; fetch 0`);
+		expect(await outcome((api, url) => api.extend({}).get(url, { [name]: value }))).toBe(`INVALID_REQUEST Invalid request: ${said(name, value, listed)}; fetch 0`);
+		expect(await outcome(async () => new Response(), { [name]: value })).toBe(`createClient throws TypeError ${said(name, value, listed)}`);
+		const api = createClient({ name: `h40-workerd-${++made}` });
+		expect(() => api.extend({ [name]: value } as never)).toThrow(said(name, value, listed));
+		api.close();
+	});
+
+	it('a value fetch lists still goes out (a guard)', async () => {
+		expect(await outcome((api, url) => api.get(url, { credentials: 'include', mode: 'cors', priority: 'low', referrerPolicy: '' }))).toBe('200; fetch 1');
 	});
 });
