@@ -77,7 +77,9 @@ const kyRules: Record<string, Rule> = {
 	prefix: urlish, baseUrl: urlish, searchParams: query,
 	// Dynamic headers go in a `beforeRequest` hook: `Headers` reads a function as a record of no keys (none sent, silently).
 	headers: [(value) => typeof value !== 'function', 'HeadersInit, not a function (set them in a `beforeRequest` hook)'],
-	body: fixedBytes, method: is('string'), fetch: fn, parseJson: fn, stringifyJson: fn, onDownloadProgress: fn, onUploadProgress: fn, waitUntil: fn, timeout: ms, totalTimeout: ms,
+	// A method fetch sends: a token, not one the Fetch standard forbids (workerd sent `TRACE` and `a b`, a call's own or the
+	// client's that every call inherits; Node's fetch and browsers' refuse them in their own words).
+	body: fixedBytes, method: [(value) => isToken(value) && !/^(connect|trace|track)$/i.test(value), 'a token, not CONNECT, TRACE or TRACK'], fetch: fn, parseJson: fn, stringifyJson: fn, onDownloadProgress: fn, onUploadProgress: fn, waitUntil: fn, timeout: ms, totalTimeout: ms,
 	retry: [(value) => typeof value === 'number' || record(value), 'a number or an object', true],
 	'retry.limit': [isNonNegativeInteger, 'a non-negative integer'], 'retry.methods': methods, 'retry.delay': fn,
 	'retry.shouldRetry': fn, 'retry.backoffLimit': nonNegative, 'retry.maxRetryAfter': nonNegative,
@@ -139,9 +141,6 @@ const clientOnly: Rule = [() => false, 'given to createClient() or extend(), not
 /** For each call: ky's, and the call's own. */
 const callRules: Record<string, Rule> = {
 	...kyRules,
-	// A method fetch sends: a token, not one the Fetch standard forbids (workerd sent `TRACE` and `a b`; Node's fetch and
-	// browsers' refuse them in their own words). A client's is fetch's to refuse, a TypeError (`checkFetchOption`).
-	method: [(value) => isToken(value) && !/^(connect|trace|track)$/i.test(value), 'a token, not CONNECT, TRACE or TRACK'],
 	fallback,
 	idempotencyKey: [(key) => key === true || isPrintableId(key), 'true or a non-empty string of at most 255 printable ASCII characters'],
 	retryBudget: clientOnly, store: clientOnly, name: clientOnly, clock: clientOnly, random: clientOnly, storageTimeoutMs: clientOnly,

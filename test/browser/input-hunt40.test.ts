@@ -2,7 +2,7 @@
  * Defect hunt, fortieth round, in real Chromium: a value of fetch's RequestInit enumerations it does not list is refused in
  * the words every build uses (Node's, and workerd's since this round: test/workerd/input-hunt40.test.ts), naming the option,
  * never Chromium's own ("Failed to construct 'Request': The provided value 'bogus' is not a valid enum value of type
- * RequestCredentials.").
+ * RequestCredentials."); a client-level `method` fetch forbids is a RangeError naming `method`.
  */
 import { describe, expect, it } from 'vitest';
 import { createClient, memoryStore } from '../../src/entries/index.js';
@@ -22,5 +22,9 @@ describe('bad RequestInit values in Chromium: the same named refusal as in every
 		// Before: "Invalid request: `credentials` is refused by fetch: Failed to construct 'Request': The provided value 'bogus' is not a valid enum value …".
 		expect(`${(error as Error).name} ${(error as Error).message}; fetch ${fetched}`).toBe(`InvalidRequestError Invalid request: ${said}; fetch 0`);
 		expect(() => createClient({ [name]: value } as never)).toThrow(said);
+	});
+
+	it('a client-level `method: "TRACE"`: a RangeError naming `method`', () => {
+		expect(() => createClient({ method: 'TRACE' })).toThrow(/^`method` must be a token, not CONNECT, TRACE or TRACK; got "TRACE"$/);
 	});
 });

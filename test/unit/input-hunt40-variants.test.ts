@@ -192,3 +192,21 @@ describe('a value of fetch\'s RequestInit enumerations it does not list: refused
 		}
 	});
 });
+
+describe('a client-level `method` fetch forbids or that is no token: a RangeError naming `method` at createClient and extend()', () => {
+	it.each(['TRACE', 'connect', 'TRACK', 'a b', ''])('%j, in every build', async (method) => {
+		for (const build of builds) {
+			const { createClient } = await loadBuild(build);
+			// Before, in Node's build: "TypeError `method` is refused by fetch: 'TRACE' HTTP method is unsupported."; workerd: made, each call sent with it.
+			expect(thrown(() => createClient({ method } as never).close())).toBe(`RangeError \`method\` must be a token, not CONNECT, TRACE or TRACK; got ${JSON.stringify(method)}`);
+			const api = createClient({ name: `h40-input-${++made}` });
+			expect(thrown(() => api.extend({ method } as never))).toBe(`RangeError \`method\` must be a token, not CONNECT, TRACE or TRACK; got ${JSON.stringify(method)}`);
+			expect(thrown(() => api.extend(() => ({ method }) as never))).toBe(`RangeError \`method\` must be a token, not CONNECT, TRACE or TRACK; got ${JSON.stringify(method)}`);
+			api.close();
+		}
+	});
+
+	it('a method of the app\'s own at createClient still goes out, inherited by get() only as ky does (a guard)', async () => {
+		expect(await outcome('edge', (api, url) => api(url), { method: 'PROPFIND' })).toBe('200; fetch 1');
+	});
+});

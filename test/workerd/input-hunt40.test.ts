@@ -7,6 +7,8 @@
  * - workerd takes any `mode`, `credentials`, `priority` or `referrerPolicy` (its `Request` ignores them): `credentials: 'bogus'`
  *   per call or at createClient was sent, where Node's and browsers' `fetch` refuse it. Now refused in every build, in the
  *   same words, naming the option.
+ * - A client-level `method: 'TRACE'` (CONNECT, TRACK, no token) was taken at createClient, and every call inheriting it sent
+ *   it. Now a RangeError naming `method` at createClient and extend(), as a call's own is refused.
  */
 import { describe, expect, it } from 'vitest';
 import { breaker, classify, createClient, memoryStore } from '../../src/entries/index.js';
@@ -61,5 +63,15 @@ describe('fetch\'s RequestInit enumerations in workerd: a value fetch does not l
 
 	it('a value fetch lists still goes out (a guard)', async () => {
 		expect(await outcome((api, url) => api.get(url, { credentials: 'include', mode: 'cors', priority: 'low', referrerPolicy: '' }))).toBe('200; fetch 1');
+	});
+});
+
+describe('a client-level `method` fetch forbids, in workerd: a RangeError naming `method` at createClient and extend()', () => {
+	it.each(['TRACE', 'CONNECT', 'track', 'a b'])('%j', async (method) => {
+		// Before: '200; fetch 1' (made, and the call inheriting it sent it).
+		expect(await outcome((api, url) => api(url), { method })).toBe(`createClient throws RangeError \`method\` must be a token, not CONNECT, TRACE or TRACK; got ${JSON.stringify(method)}`);
+		const api = createClient({ name: `h40-workerd-${++made}` });
+		expect(() => api.extend({ method })).toThrow('`method` must be a token, not CONNECT, TRACE or TRACK');
+		api.close();
 	});
 });
