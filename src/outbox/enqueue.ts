@@ -784,6 +784,30 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, given: Reque
 };
 
 /**
+ * A placeholder of this client's `outbox.ref()` in a header of an attempt (`request`, as its hooks made it: a
+ * `beforeRequest` hook runs after the outbox read the call's own headers, and again for each replay) that the call did not
+ * give: never replaced, as only the call's own are (API.md), so refused rather than sent or stored as written; and one of a
+ * pending entry in a header the outbox never stores (a credential: its write could only be replayed without it), as
+ * `dependencies` refuses a call's own. The `InvalidRequestError` to fail the attempt with, before any I/O.
+ */
+const hookedRef = (queue: Queue, request: Request, call: PolicyCall | undefined): InvalidRequestError | undefined => {
+	const dependent = call && queue.dependents.get(call);
+	for (const [name, value] of request.headers) {
+		for (const [placeholder, { entry }] of queue.refs.inHeader(value)) {
+			if (!dependent || !Object.hasOwn(dependent.refs, placeholder)) {
+				return new InvalidRequestError(`A placeholder of outbox.ref() in the ${name} header that the call did not give (a hook's): never replaced, so never sent; give it in the call's own headers`);
+			}
+
+			if (dependent.dependsOn.includes(entry) && isSensitive(queue, name)) {
+				return new InvalidRequestError(`A placeholder of a pending outbox entry in the ${name} header, which the outbox never stores: its write could only be replayed without it`);
+			}
+		}
+	}
+
+	return undefined;
+};
+
+/**
  * The per-attempt layer: a replay's attempt goes out only while the queue admits it (its entry still
  * there, of the current identity; checked with no await before `next`); an eligible attempt is held
  * while its scope is offline (but one per scope per 10 s), or behind pending entries of its scope
@@ -791,5 +815,8 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, given: Reque
  * when it is due (`Queue.due`). Nothing pending, no replay, `navigator.onLine` not false (the common
  * case: no scope can be offline then), no listing due: ky's attempt as is, no promise of ours.
  */
-export const layer = (queue: Queue, drain: Drain): Layer => (next) => (request, init) =>
-	queue.pending.size > 0 || queue.replaying || (init?.steadfetch !== undefined && queue.dependents.has(init.steadfetch)) || isOffline() || queue.due(init?.steadfetch) ? attempt(queue, drain, next, request, init) : next(request, init);
+export const layer = (queue: Queue, drain: Drain): Layer => (next) => (request, init) => {
+	// Once this client made a placeholder: none a hook put in a header goes out (`hookedRef`).
+	const hooked = queue.refs.making ? hookedRef(queue, request, init?.steadfetch) : undefined;
+	return hooked ? Promise.reject(hooked) : queue.pending.size > 0 || queue.replaying || (init?.steadfetch !== undefined && queue.dependents.has(init.steadfetch)) || isOffline() || queue.due(init?.steadfetch) ? attempt(queue, drain, next, request, init) : next(request, init);
+};

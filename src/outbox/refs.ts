@@ -181,6 +181,11 @@ export class Refs {
 		return this.#nonce !== undefined;
 	}
 
+	/** This client's placeholders in a header value of an attempt as it goes out (its hooks' headers too: enqueue.ts `hookedRef`). */
+	inHeader(value: string): Map<string, Made> {
+		return this.#scan(value, new Map());
+	}
+
 	/** This client's placeholders in the bytes of a `Request` input's body (read as UTF-8), which are never read for placeholders: refused there. */
 	inBytes(body: ArrayBuffer): Map<string, Made> {
 		return this.#scan(this.#nonce ? new TextDecoder().decode(body) : '', new Map());

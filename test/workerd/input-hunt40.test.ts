@@ -9,9 +9,12 @@
  *   same words, naming the option.
  * - A client-level `method: 'TRACE'` (CONNECT, TRACK, no token) was taken at createClient, and every call inheriting it sent
  *   it. Now a RangeError naming `method` at createClient and extend(), as a call's own is refused.
+ * - A placeholder of `outbox.ref()` a `beforeRequest` hook put in a header was not checked: a dependent whose hook added
+ *   `Authorization: Bearer <placeholder>` was queued (stored without it), a call of no placeholder of its own sent it as
+ *   written. Now `InvalidRequestError`, nothing sent or stored (test/unit/outbox-refs-hunt40-variants.test.ts in Node).
  */
 import { describe, expect, it } from 'vitest';
-import { breaker, classify, createClient, memoryStore } from '../../src/entries/index.js';
+import { breaker, classify, createClient, InvalidRequestError, memoryStore, outbox, type OutboxQueuedError } from '../../src/entries/index.js';
 
 let made = 0;
 
@@ -72,6 +75,39 @@ describe('a client-level `method` fetch forbids, in workerd: a RangeError naming
 		expect(await outcome((api, url) => api(url), { method })).toBe(`createClient throws RangeError \`method\` must be a token, not CONNECT, TRACE or TRACK; got ${JSON.stringify(method)}`);
 		const api = createClient({ name: `h40-workerd-${++made}` });
 		expect(() => api.extend({ method })).toThrow('`method` must be a token, not CONNECT, TRACE or TRACK');
+		api.close();
+	});
+});
+
+describe('a placeholder of outbox.ref() a hook puts in a header, in workerd: never sent or stored as written', () => {
+	it('a dependent of a pending entry (its Authorization) and a call of no placeholder of its own (any header)', async () => {
+		const sent: string[] = [];
+		let down = true;
+		let header: [string, string] | undefined;
+		const api = createClient({ store: memoryStore, name: `h40-workerd-${++made}`, retry: 0, outbox: outbox(), hooks: { beforeRequest: [({ request }) => {
+			if (header) {
+				request.headers.set(...header);
+			}
+		}] }, fetch: (async (request: Request) => {
+			if (down) {
+				throw new TypeError('fetch failed');
+			}
+
+			sent.push(`${request.method} ${[...request.headers].filter(([, value]) => value.includes('steadfetch-ref-')).join()}`);
+			return Response.json({ id: 7 }, { status: 201 });
+		}) as typeof fetch });
+		const parent = await api.post('https://api.test/todos', { json: {} }).then(() => '', (error: OutboxQueuedError) => error.entryId);
+		const id = api.outbox.ref(parent, '/id');
+		header = ['authorization', `Bearer ${id}`];
+		// Before: OutboxQueuedError (stored without the header, replayed without it).
+		expect(await api.patch(`https://api.test/todos/${id}`, { json: {} }).catch((error: unknown) => error)).toBeInstanceOf(InvalidRequestError);
+		header = ['x-parent', id];
+		down = false;
+		// Before: queued behind the parent, then sent with `x-parent: <placeholder>`.
+		expect(await api.get('https://api.test/todos/1').catch((error: unknown) => error)).toBeInstanceOf(InvalidRequestError);
+		header = undefined;
+		await api.outbox.flush();
+		expect(`${sent.join('; ')}; pending ${await api.outbox.size()}`).toBe('POST ; pending 0');
 		api.close();
 	});
 });
