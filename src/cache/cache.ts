@@ -190,7 +190,7 @@ export const createCache = (context: PolicyContext, options: ResolvedCacheOption
 		store,
 		key: keys(context, options.shared),
 		// One view of the stored copies for the clients `extend()` made of one another (`maxEntries` is each one's).
-		view: (context.stores.get('#view') ?? context.stores.set('#view', new View(store, worldsOf(context.stores))).get('#view')) as View,
+		view: (context.stores.get('#view') ?? context.stores.set('#view', new View(worldsOf(context.stores))).get('#view')) as View,
 		sensitive,
 		unkept: new Set([...dropped, ...sensitive]),
 		params,

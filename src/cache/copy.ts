@@ -43,7 +43,7 @@ export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, re
 				// (`evict`), not per such answer (a server's `max-age=0, must-revalidate` on every one), and the view tells.
 				if (last === undefined && plan.why !== 'forbidden') {
 					if (view.unlisted) {
-						await view.evict(cache.maxEntries);
+						await view.evict(cache.store, cache.maxEntries);
 					}
 
 					if (view.lacks(stored!)) {
@@ -58,7 +58,7 @@ export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, re
 					}
 				}
 
-				return view.drop((other) => other === stored);
+				return view.drop(cache.store, (other) => other === stored);
 			});
 		}
 
@@ -186,13 +186,13 @@ export const write = async (cache: CacheState, call: PolicyCall, { request, resp
 			context.emit('cache:stored', { scope: call.scope!, method: 'GET', url: record.url, bytes: bytes.byteLength });
 		}
 		if (view.due(cache.maxEntries)) {
-			await view.evict(cache.maxEntries);
+			await view.evict(cache.store, cache.maxEntries);
 		}
 	} else if (!kept && (view.last(stored)?.at ?? now) === now) {
 		// An answer the caller has that no record may hold (its body over `maxBodyBytes`, its head over the bounds): the
 		// older copy goes, unless a newer one was stored since — serving it on a later failure would take the caller's data
 		// back in time (RFC 9111 §4: the most recent response decides).
-		await view.drop((other) => other === stored);
+		await view.drop(cache.store, (other) => other === stored);
 	} else {
 		view.forget(stored, now, before);
 	}

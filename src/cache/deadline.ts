@@ -35,7 +35,7 @@ export const arm = (cache: CacheState, call: PolicyCall, request: Request, read:
 	// Listed behind the call, unless its run may not outlive it (a cut: cut.ts).
 	read.cut = cutFor(call);
 	if (view.unlisted && !read.cut) {
-		behind(cache, call, request.url, async () => view.evict(cache.maxEntries));
+		behind(cache, call, request.url, async () => view.evict(cache.store, cache.maxEntries));
 	}
 
 	read.timer = setTimeout(fire, Math.max(0, (read.ms as number) - (cache.context.clock.now() - read.start)), cache, call, read);

@@ -62,14 +62,14 @@ export interface CacheParts extends PolicyParts {
  * Remove the stored copies of every identity, or of one (the policy's `clear`, `client.clear()`).
  * Rejects when the store did not confirm it (see `View.drop`).
  */
-export const clear = async ({ context, key, view }: CacheState, options?: { identity?: string }): Promise<void> => {
+export const clear = async ({ context, key, view, store }: CacheState, options?: { identity?: string }): Promise<void> => {
 	const identity = options?.identity;
 	// Before any await: a copy under way of any key is not written — of a clear of everything. Of one
 	// identity's, its reads that started before store nothing more (their `world`); another's copy is written.
 	view.mark(() => identity === undefined);
 	context.cleared('cache', identity);
 	const prefix = identity === undefined ? 'r:' : await key.who(identity);
-	await view.drop((stored) => stored.startsWith(prefix), true);
+	await view.drop(store, (stored) => stored.startsWith(prefix), true);
 };
 
 /**
@@ -124,7 +124,7 @@ export const members = (cache: CacheState, closed: () => boolean): CacheHandle =
 		// Each spelling's copies (`normalised`: `/x/%7E` is `/x/~`), as the note above names them; the keys stay as stored. A
 		// key's URL holds the target without the values of the names it holds empty: the sensitive query values this client,
 		// or another of the name (an `extend()`ed one with other `sensitiveParams`, an older build), removed.
-		await cache.view.drop((stored) => {
+		await cache.view.drop(cache.store, (stored) => {
 			const at = normalised(urlOf(stored) ?? '');
 			// Each such name as `redact` compares it (percent-decoded, lower-case: `secre%74=` is `secret`).
 			const cut = new Set(at.split(/[?&;#]/).map((part) => part.endsWith('=') && new URLSearchParams(part).keys().next().value?.toLowerCase()));

@@ -24,7 +24,7 @@ export const touchedBy = (method: string, url: string): string[] => {
  * deletes again a copy whose put the store lands after the drop's delete (the part store). Never rejects.
  */
 export const supersede = (cache: CacheState, scope: string, method: string, url: string): Promise<void> => {
-	const { context, view, params } = cache;
+	const { context, view, params, store } = cache;
 	const written = redact(url, params);
 	const paths = new Set(touchedBy(method, written));
 	for (const path of paths) {
@@ -32,7 +32,7 @@ export const supersede = (cache: CacheState, scope: string, method: string, url:
 	}
 
 	// Also a copy the origin answered from one of them (a redirect's: `GET /me` from `/users/42`), when the view knows it.
-	return view.drop((stored) => paths.has(pathOf(urlOf(stored) ?? '')) || paths.has(view.finalOf(stored) ?? '')).then((dropped) => {
+	return view.drop(store, (stored) => paths.has(pathOf(urlOf(stored) ?? '')) || paths.has(view.finalOf(stored) ?? '')).then((dropped) => {
 		for (const stored of dropped) {
 			context.emit('cache:superseded', { scope, method: 'GET', url: urlOf(stored)!, by: { method, url: written } });
 		}

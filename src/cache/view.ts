@@ -28,7 +28,6 @@ export class View {
 	epoch = 0;
 	/** The last drops, each with its epoch and what it matched (at most `keptDrops`). */
 	#drops: Array<[number, (stored: string) => boolean]> = [];
-	readonly #store: PartStore;
 	#order = new Map<string, number>();
 	/** Whether `#order` holds what the store listed (at the first write); whether an eviction is under way (one at a time). */
 	#listed = false;
@@ -45,8 +44,7 @@ export class View {
 	/** The keys the view lacks whose newest answer allowed no copy, and when it came (`overtake`): no copy stored before answers. */
 	readonly #overtaken = new Map<string, number>();
 
-	constructor(store: PartStore, worlds: { readonly clears: number }) {
-		this.#store = store;
+	constructor(worlds: { readonly clears: number }) {
 		this.#worlds = worlds;
 		this.#clears = worlds.clears;
 	}
@@ -197,13 +195,14 @@ export class View {
 	 * List the store — copies other tabs or isolates wrote count, those they removed go from the view —
 	 * and past `max` (the client's `maxEntries`) remove the least recently used, a quarter of `max` more (so the store
 	 * is listed about once per `max / 4` new copies, not per copy). A listing that fails leaves the view as it was.
+	 * `store`: the part store of the client whose work this is (its view of the one part store: its failures told to it).
 	 */
-	async evict(max: number): Promise<void> {
+	async evict(store: PartStore, max: number): Promise<void> {
 		this.#evicting = true;
 		this.#since = 0;
 		// A listing that failed (a `storage:error`) is no listing: what the view knows stays (an empty one would forget every
 		// copy, and no deadline would be armed for them); those past `max` still go.
-		const found = (await this.#store.keys(true).catch(() => undefined))?.filter((stored) => stored.startsWith('r:'));
+		const found = (await store.keys(true).catch(() => undefined))?.filter((stored) => stored.startsWith('r:'));
 		this.#listed = true;
 		const unknown = found?.filter((stored) => !this.#order.has(stored));
 		if (found && unknown && (unknown.length > 0 || found.length !== this.#order.size)) {
@@ -229,7 +228,7 @@ export class View {
 			this.#finals.delete(stored);
 		}
 
-		await this.#store.deleteAll(gone);
+		await store.deleteAll(gone);
 		this.#evicting = false;
 	}
 
@@ -264,9 +263,9 @@ export class View {
 	 * hides each from this client until the store confirms it (retried with the next write). When the
 	 * store cannot list, the copies this client never knew of cannot be found: they stay stored.
 	 * `strict` (clear): reject with the first failure (listing or delete), so a caller is never told
-	 * they are gone when the store did not confirm it. Resolves with the keys it dropped.
+	 * they are gone when the store did not confirm it. Resolves with the keys it dropped. `store`: as `evict`'s.
 	 */
-	async drop(match: (stored: string) => boolean, strict?: boolean): Promise<string[]> {
+	async drop(store: PartStore, match: (stored: string) => boolean, strict?: boolean): Promise<string[]> {
 		this.mark(match);
 		const known = [...this.#order.keys()].filter(match);
 		for (const stored of known) {
@@ -280,7 +279,6 @@ export class View {
 			failures.push(error);
 			return [];
 		};
-		const store = this.#store;
 		const found = new Set([...known, ...(await store.keys(strict).catch(fail)).filter(match)]);
 		await Promise.all([...found].map(async (stored) => store.delete(stored, strict).catch(fail)));
 		if (failures.length > 0) {

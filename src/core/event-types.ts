@@ -55,6 +55,13 @@ export interface BudgetExhaustedEvent extends BaseEvent<'budget:exhausted'> {
 	reason?: 'subrequests';
 }
 
+/**
+ * A store operation failed or missed `storageTimeoutMs`, a record or message was malformed, or background work was
+ * dropped. Heard by the client whose work met it: a client `extend()` made too, though it shares its parent's part
+ * stores (same `name` and `store`), also once that parent is closed. A failed operation of a part's store is heard as
+ * well by the client that opened that store first (the family's first: a listener there hears the store failures of
+ * every client `extend()` made of it), never by a sibling.
+ */
 export interface StorageErrorEvent extends BaseEvent<'storage:error'> {
 	/** What was being done: `get`, `set`, `delete`, `keys`, `clear`, `decode`. */
 	operation: string;

@@ -77,7 +77,9 @@ export const holdWorld = ({ stores }: PolicyContext, world: World): () => void =
  *   as a store may land a put after a later delete (the Cache API keeps no order between them).
  *
  * Made once per client name and store (`partStore`), from the client's `store`, else the part's own
- * default `fallback`. Nothing touches storage until an operation is called.
+ * default `fallback`; each other client of them (`extend()`) works through a view of it (`for`), which
+ * shares what it keeps and bounds and reports that client's operations as its own: its `storageTimeoutMs`,
+ * its `storage:error` (and, as before, the first client's). Nothing touches storage until an operation is called.
  */
 /**
  * A store's `keys()` as this client takes it: a list that is not an array fails the operation (a
@@ -107,6 +109,8 @@ const spanning = (span: unknown): KeySpan | undefined => {
 
 export class PartStore {
 	readonly #context: PolicyContext;
+	/** The part store of the client that made it (`partStore`): the store and what is kept are its own, shared by its views (`for`). */
+	readonly #root: PartStore;
 	readonly #part: string;
 	/** Makes the store (the client's `store`, else the part's default), at the first operation. */
 	readonly #make: () => BasicStore;
@@ -131,12 +135,29 @@ export class PartStore {
 	/** See `partStore`. */
 	readonly #idOf: ((key: string) => string | undefined) | undefined;
 
-	constructor(context: PolicyContext, part: string, make: () => BasicStore, idOf?: (key: string) => string | undefined) {
+	constructor(context: PolicyContext, part: string, make: () => BasicStore, idOf?: (key: string) => string | undefined, root?: PartStore) {
 		this.#context = context;
+		this.#root = root ?? this;
 		this.#part = part;
 		this.#make = make;
 		this.#ms = storageMs(context);
 		this.#idOf = idOf;
+		if (root) {
+			this.#pending = root.#pending;
+			this.#failed = root.#failed;
+			this.#worlds = root.#worlds;
+			this.#held = root.#held;
+		}
+	}
+
+	/**
+	 * This part store as the client of `context` works through it (another of the name and store, `extend()`): the same
+	 * store and what it keeps; that client's operations bounded by its `storageTimeoutMs`, and each failure reported to it
+	 * (`storage:error`, and to the client that made the part store as before), so that a client hears the failures of its
+	 * own work (its outbox's drain backs off on them) also when it made no part store of its own.
+	 */
+	for(context: PolicyContext): PartStore {
+		return context === this.#context ? this : new PartStore(context, this.#part, this.#make, this.#idOf, this);
 	}
 
 	/**
@@ -286,7 +307,14 @@ export class PartStore {
 	#landing(store: BasicStore, key: string, put: Promise<unknown>): void {
 		const world = this.#worlds.get(key);
 		put.then(async () => world?.current(this.#part, this.#idOf?.(key)) === false && store.delete(key), () => undefined)
-			.catch((error: unknown) => storageError(this.#context, this.#part, 'delete', error, key));
+			.catch((error: unknown) => this.#report('delete', error, key));
+	}
+
+	/** A failure of an operation of this client's: `storage:error` to it, and to the client that made the part store (when another). */
+	#report(operation: string, error: unknown, key?: string): void {
+		for (const context of new Set([this.#context, this.#root.#context])) {
+			storageError(context, this.#part, operation, error, key);
+		}
 	}
 
 	/** `key`'s write or delete failed: kept, tried again with the next write; a write's world held (`#held`). */
@@ -344,8 +372,9 @@ export class PartStore {
 	 */
 	async #attempt<T>(method: 'get' | 'set' | 'delete' | 'keys' | 'span', key: string | undefined, run: (store: BasicStore) => Promise<T>, strict = false, ms = this.#ms): Promise<T | typeof gone> {
 		try {
-			this.#store ??= this.#make(); // Made at the first operation.
-			const store = this.#store;
+			const root = this.#root;
+			root.#store ??= this.#make(); // Made at the first operation, one for the views.
+			const store = root.#store;
 			// Read before the run: a factory that made no store (`null`) fails here, not in a run left unawaited. A method
 			// the store lacks (`span`: a store that cannot tell) answers at once too, with no timer.
 			const atOnce = !store[method] || settlesAtOnce(store[method]);
@@ -360,7 +389,7 @@ export class PartStore {
 
 			return await bounded(running, ms, method, key);
 		} catch (error) {
-			storageError(this.#context, this.#part, method, error, key);
+			this.#report(method, error, key);
 			if (strict) {
 				throw error;
 			}
@@ -384,7 +413,8 @@ export const handOver = (store: PartStore, key: string, value: object, world?: W
 };
 
 /**
- * The part store of a client name and store (`extend()` shares it): made once, kept in `context.stores`.
+ * The part store of a client name and store (`extend()` shares it): made once, kept in `context.stores`; each other
+ * client of them gets its view (`PartStore.for`: its failures reported to it too).
  * `idOf`, given by a part whose records belong to the identity they are written under and are removed
  * one by one (`PolicyContext.removed`): the id a removal of a key's record names (the stale cache's
  * path, the outbox's entry id). A write it keeps is then forgotten at a clear of that identity or a
@@ -398,7 +428,7 @@ export const partStore = (context: PolicyContext, part: string, fallback: BasicS
 		context.stores.set(name, made);
 	}
 
-	return made;
+	return made.for(context);
 };
 
 /**

@@ -735,8 +735,8 @@ export class Queue {
 	/**
 	 * A stored value (`undefined` when absent); `strict`: reject when the store did not answer — `readRefused` of it true when
 	 * it rejected the read itself (its error), not when the read missed its deadline (`storageTimeoutMs`, the call's budget).
-	 * The part store's own failure, not only a `storage:error` this client heard: an `extend()`ed client's part store is its
-	 * parent's, which tells the parent. `budget`: see `Budget`. A record's `id` and `scope` are its key's (distrust of
+	 * The part store's own failure, not only a `storage:error` this client heard (the work of another client of the name and
+	 * store may fail meanwhile: its parent hears a child's). `budget`: see `Budget`. A record's `id` and `scope` are its key's (distrust of
 	 * storage): the key lists, orders, claims and blocks it (FIFO).
 	 */
 	async read(key: string, strict?: boolean, budget?: Budget): Promise<unknown> {

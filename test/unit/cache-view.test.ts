@@ -12,14 +12,14 @@ const setup = (maxEntries: number) => {
 	const inner = memoryStore('view');
 	const context = { name: 'view', options: { store: () => inner }, stores: new Map(), emit: () => undefined, identity: () => undefined, world: () => new Worlds().open(undefined, () => undefined) } as unknown as PolicyContext;
 	const store = partStore(context, 'cache', memoryStore);
-	const view = new View(store, { clears: 0 });
+	const view = new View({ clears: 0 });
 	/** A copy this client stores, as cache/copy.ts writes one. */
 	const write = async (name: string, at: number) => {
 		const written = store.set(key(name), { name });
 		view.stored(key(name), at, undefined);
 		await written;
 		if (view.due(maxEntries)) {
-			await view.evict(maxEntries);
+			await view.evict(store, maxEntries);
 		}
 	};
 

@@ -1,0 +1,192 @@
+/**
+ * Clients made by `extend()` and the events of their own work (the fortieth hunt). A child shares its parent's part
+ * stores (same `name` and `store`: one outbox, one cache, one breaker record), and each part store told its failures
+ * (`storage:error`) to the client that made it alone: the child never heard the failures of its own work, nor did its
+ * outbox's drain, which counts them to back off.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createClient, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
+import type { StorageErrorEvent } from '../../src/core/event-types.js';
+import { switchableStore } from '../helpers/switchable-store.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const opened: Array<{ close(): unknown }> = [];
+afterEach(() => {
+	vi.useRealTimers();
+	for (const client of opened.splice(0)) {
+		client.close();
+	}
+});
+
+/** The `storage:error` events a client hears, as `part operation`. */
+const heard = (client: { on(type: 'storage:error', listener: (event: StorageErrorEvent) => void): unknown }): string[] => {
+	const events: string[] = [];
+	client.on('storage:error', ({ part, operation }) => events.push(`${part} ${operation}`));
+	return events;
+};
+
+/**
+ * A client over a switchable store (up until the test says) whose origin answers `status` (503: down), every
+ * policy of the preset on, with the outbox; a name of its own.
+ */
+const family = (extra: Record<string, unknown> = {}) => {
+	const store = switchableStore(memoryStore(`h40-extend-${crypto.randomUUID()}`));
+	const origin = { status: 200, seen: 0 };
+	const fetch = async (): Promise<Response> => {
+		origin.seen++;
+		return new Response('{"ok":true}', { status: origin.status, headers: { 'content-type': 'application/json', 'cache-control': 'max-age=60' } });
+	};
+	const parent = createClient({ name: `h40-extend-${crypto.randomUUID()}`, store: () => store, fetch: fetch as typeof globalThis.fetch, retry: 0, storageTimeoutMs: 50, breaker: { consecutiveFailures: 2 }, outbox: outbox({ resumeJitterMs: 0 }), ...extra });
+	opened.push(parent);
+	const child = parent.extend({ headers: { 'x-child': '1' } });
+	opened.push(child);
+	return { store: store as KeyValueStore & { mode: typeof store.mode }, origin, parent, child };
+};
+
+describe('storage:error of the work of a client extend() made: heard by it (and by its parent, as before)', () => {
+	it('its outbox: a write queued while the store refuses it', async () => {
+		const { store, origin, parent, child } = family();
+		const [own, parents] = [heard(child), heard(parent)];
+		origin.status = 503;
+		store.mode = 'throw';
+		await child.post('https://api.test/todos', { json: { n: 1 } }).catch(() => undefined);
+		await waitFor(() => own.includes('outbox set'), 'the child\'s outbox set failure');
+		// Before: [] (told to the parent alone).
+		expect([own.includes('outbox set'), parents.includes('outbox set')]).toEqual([true, true]);
+	});
+
+	it('its stale cache: the copy of an answer the store refuses', async () => {
+		const { store, parent, child } = family();
+		const [own, parents] = [heard(child), heard(parent)];
+		store.mode = 'throw';
+		await child.get('https://api.test/doc').json();
+		await waitFor(() => own.includes('cache set'), 'the child\'s cache set failure');
+		expect(parents).toContain('cache set');
+	});
+
+	it('its breaker: the opening its calls made, which the store refuses', async () => {
+		const { store, origin, parent, child } = family({ staleCache: false });
+		const [own, parents] = [heard(child), heard(parent)];
+		origin.status = 503;
+		store.mode = 'throw';
+		for (const n of [1, 2]) {
+			await child.get(`https://api.test/r${n}`).catch(() => undefined);
+		}
+
+		expect(child.breaker('https://api.test').state).toBe('open');
+		await waitFor(() => own.some((event) => event.startsWith('breaker ')), 'the child\'s breaker failure');
+		expect(parents.some((event) => event.startsWith('breaker '))).toBe(true);
+	});
+
+	it('once its parent is closed, it still hears its own', async () => {
+		const { store, parent, child } = family();
+		const own = heard(child);
+		parent.close();
+		store.mode = 'throw';
+		expect(await child.outbox.size()).toBe(0);
+		// Before: [] (told to the closed parent, whose listeners are gone).
+		expect(own).toContain('outbox keys');
+	});
+
+	it('a child of a child hears its own; its parent (the middle one) does not hear it, the first client does', async () => {
+		const { store, parent, child } = family();
+		const grandchild = child.extend({ headers: { 'x-grandchild': '1' } });
+		opened.push(grandchild);
+		const [own, middle, first] = [heard(grandchild), heard(child), heard(parent)];
+		store.mode = 'throw';
+		await grandchild.outbox.list();
+		expect([own, middle, first]).toEqual([['outbox keys'], [], ['outbox keys']]);
+	});
+
+	it('a sibling (another client the parent extended) does not hear it', async () => {
+		const { store, parent, child } = family();
+		const sibling = parent.extend({ headers: { 'x-sibling': '1' } });
+		opened.push(sibling);
+		const [own, other] = [heard(child), heard(sibling)];
+		store.mode = 'throw';
+		await child.outbox.list();
+		expect([own, other]).toEqual([['outbox keys'], []]);
+	});
+});
+
+/**
+ * One write queued (the origin down) by a client that then closed; a client of the name made over the store, and either
+ * it (`'alone'`) or a client its `extend()` made, its parent closed (`'child'`), drains it. The store then fails every
+ * operation: the drain's timers and the injected clock (`Date`) are faked, so each run counts the same store operations
+ * at the same times. `store.calls`: the times (ms since the failure began) of the operations it refused.
+ */
+const drainer = async (who: 'alone' | 'child') => {
+	const inner = memoryStore(`h40-drain-${crypto.randomUUID()}`);
+	const state = { down: false, calls: [] as number[], from: 0 };
+	const store = Object.fromEntries((['get', 'set', 'delete', 'keys', 'clear'] as const).map((method) => [method, async (...args: unknown[]) => {
+		if (state.down) {
+			state.calls.push(Date.now() - state.from);
+			throw new Error('store down');
+		}
+
+		return (inner[method] as (...given: unknown[]) => Promise<unknown>)(...args);
+	}])) as unknown as KeyValueStore;
+	const origin = { up: false, got: 0 };
+	const fetch = async (): Promise<Response> => {
+		if (!origin.up) {
+			throw new TypeError('Failed to fetch');
+		}
+
+		origin.got++;
+		return new Response(null, { status: 204 });
+	};
+	const options = { name: `h40-drain-${crypto.randomUUID()}`, store: () => store, fetch: fetch as typeof globalThis.fetch, retry: 0, breaker: false, staleCache: false, storageTimeoutMs: 50, random: () => 0.5, outbox: outbox({ resumeJitterMs: 0, baseBackoffMs: 1_000 }) } as const;
+	const writer = createClient(options);
+	await writer.post('https://api.test/todos', { json: { n: 1 } }).catch(() => undefined);
+	writer.close();
+	vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+	const first = createClient(options);
+	opened.push(first);
+	const client = who === 'alone' ? first : first.extend({ headers: { 'x-child': '1' } });
+	opened.push(client);
+	if (who === 'child') {
+		first.close();
+	}
+
+	await client.outbox.flush(); // The origin still down: the entry waits for its backoff.
+	state.down = true;
+	state.from = Date.now();
+	await client.outbox.flush();
+	return { client, state, origin };
+};
+
+/** Let `ms` of (faked) time pass, a second at a time. */
+const pass = async (ms: number): Promise<void> => {
+	for (let left = ms; left > 0; left -= 1_000) {
+		await vi.advanceTimersByTimeAsync(Math.min(1_000, left));
+	}
+};
+
+describe('the outbox drain of a client extend() made, over a store that fails', () => {
+	it('tries the store again after the backoff a client of its own uses: as many operations, at the same times, over 60 s', async () => {
+		const alone = await drainer('alone');
+		await pass(60_000);
+		const own = [...alone.state.calls];
+		alone.client.close();
+		vi.useRealTimers();
+		const child = await drainer('child');
+		await pass(60_000);
+		// Before: the child's drain never heard the store fail (its parent's part store told the parent): [0, 0, 0, 0, 0, 1000, 1000]
+		// (one try at the entry's own due time, then none) where the client of its own tried again after each backoff:
+		// [0, 0, 0, 0, 0, 550, 550, 1600, 1600, 3650, 3650, 7700, 7700, 15750, 15750, 31800, 31800].
+		expect(child.state.calls).toEqual(own);
+		expect(own.filter((at) => at > 0).length).toBeGreaterThan(3);
+		// Bounded: the backoff doubles (baseBackoffMs 1 000, jitter 0.5), so a minute holds a few tries, not one per timer tick.
+		expect(own.length).toBeLessThan(60);
+	});
+
+	it('delivers the write once the store and the origin are back, with no other trigger (no flush, no call, no online event)', async () => {
+		const { state, origin } = await drainer('child');
+		await pass(5_000);
+		state.down = false;
+		origin.up = true;
+		await pass(120_000);
+		// Before: 0 (its drain set no timer after the pass the store failed: the write waited for the next trigger).
+		expect(origin.got).toBe(1);
+	});
+});
