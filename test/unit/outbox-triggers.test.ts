@@ -203,7 +203,7 @@ describe('outbox triggers', () => {
 		const replay = h.make({});
 		const store = memoryStore('x');
 		const context: PolicyContext = {
-			name: 'bc', clock: h.clock, random: () => 0.5, options: {}, stores: new Map([['bc/outbox', store]]), hooks: {}, levels: {}, identity: () => undefined, world: () => new Worlds().open(undefined, () => undefined), cleared: () => undefined, removed: () => undefined, spendRetry: () => true, subrequest: () => true, on: (type, listener) => emitter.on(type, listener), scopeOf: originOf,
+			name: 'bc', clock: h.clock, random: () => 0.5, options: { store: () => store }, stores: new Map(), hooks: {}, levels: {}, identity: () => undefined, world: () => new Worlds().open(undefined, () => undefined), cleared: () => undefined, removed: () => undefined, spendRetry: () => true, subrequest: () => true, on: (type, listener) => emitter.on(type, listener), scopeOf: originOf,
 			emit: () => undefined, listening: () => false, send: (input, options) => replay(input, options),
 			answer: async () => Promise.reject(new Error('no layer answers here')), perCall: (make) => make as never, reachability: () => 'unknown', offline: () => false,
 		};
