@@ -8,7 +8,7 @@ import type { CallOptions } from './options.js';
 import { refuseClosed } from './closing.js';
 import { closeAll, type Placed } from './slots.js';
 import type { PolicyContext, PolicyParts } from './policy.js';
-import type { Reach } from './reachability.js';
+import { followReach, type Reach } from './reachability.js';
 import { followOnline } from '../utils/online.js';
 import { callUrl, originOf, resolveUrl, scopeFor, scopeOfUrl } from './scope.js';
 import { redact } from '../utils/sensitive.js';
@@ -66,6 +66,8 @@ export interface MemberDeps {
 	readonly closed: () => boolean;
 	/** Whether its reachability is still followed: by the client, or, closed, by another client of its `extend()` family. */
 	readonly followed: () => boolean;
+	/** The reachability its `extend()` family shares. */
+	readonly reach: Reach;
 }
 
 /**
@@ -73,7 +75,7 @@ export interface MemberDeps {
  * `close` given, the policies' members last.
  * `withContext` is with-context.ts's (none in the browser build).
  */
-export const addMembers = (client: AnyClient, { context, params, stats, placed, custom, close, closed, followed }: MemberDeps): void => {
+export const addMembers = (client: AnyClient, { context, params, stats, placed, custom, close, closed, followed, reach }: MemberDeps): void => {
 	const active = placed.map(({ parts }) => parts);
 	Object.assign(client, { stop: ky.stop, retry: ky.retry });
 	client.on = context.on as AnyClient['on'];
@@ -151,6 +153,13 @@ export const addMembers = (client: AnyClient, { context, params, stats, placed, 
 		// Nor this: the scope of an absolute URL, as the client's events name it (refetchWhenBack's; core/scope.ts `scopeOfUrl`):
 		// `originOf` itself without an app's scope (`custom`), so the preset's stand-in breaker tells whether scopes are named.
 		[scopeOfUrl]: { value: custom ? context.scopeOf : originOf },
+		// Nor this (reachability.ts `followReach`): `followReachability` follows on as `reachability()` reads, after `close()` too.
+		[followReach]: {
+			value: (follow: () => void) => {
+				reach.follows.add(follow);
+				return () => reach.follows.delete(follow);
+			},
+		},
 	});
 	for (const { slot, parts } of placed) {
 		for (const [name, value] of Object.entries(parts.members ?? {})) {

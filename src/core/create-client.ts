@@ -238,7 +238,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 
 	try {
 		// Closed, its reachability is still followed while another client of its `extend()` family is open (a collected one is not).
-		addMembers(client, { context, params, stats, placed, custom: customScope !== undefined, close, closed: () => closed, followed: () => !closed || [...reach.emits].some((ref) => ref.deref()) });
+		addMembers(client, { context, params, stats, placed, custom: customScope !== undefined, close, closed: () => closed, followed: () => !closed || [...reach.emits].some((ref) => ref.deref()), reach });
 		entry.finish?.(client, options);
 		for (const part of active) {
 			// An `async start` that rejects is its own too: its rejection handled (createClient has given its client by then).

@@ -7,6 +7,13 @@ import type { Clock, Reachability } from './types.js';
 /** One attempt in `probeMs` goes out to a scope that is `offline`, to find out whether it really is. */
 export const probeMs = 10_000;
 
+/**
+ * The key of a client's member no public name reaches: `(follow) => unfollow`, `follow` called at each change of the
+ * reachability its `extend()` family shares, also once that client is closed (its `reachability()` still reads the
+ * family's), until unfollowed: `followReachability` (steadfetch/tanstack-query). `Symbol.for`, as `resolveUrl`.
+ */
+export const followReach: unique symbol = Symbol.for('steadfetch.followReach');
+
 interface Seen {
 	/** `reachable`, `unreachable`, or `unknown` before any attempt ended either way. */
 	state: 'reachable' | 'unreachable' | 'unknown';
@@ -38,6 +45,8 @@ export class Reach {
 	 * closed; held weakly, so a client made by `extend()` per request and never closed is not kept alive by it.
 	 */
 	readonly emits = new Set<{ deref(): PolicyContext['emit'] | undefined }>();
+	/** What each `followReach` member follows with (`followReachability`), called at each change, whichever client is open. */
+	readonly follows = new Set<() => void>();
 	/** The size of `emits` at which `join` lets go of the clients collected: twice what it kept at the last look. */
 	#sweepAt = 64;
 	/** Bounded as every per-scope state is (`scopes`): a forgotten idle scope is `unknown` again. */
@@ -197,6 +206,16 @@ export class Reach {
 			const previous = seen.told;
 			seen.told = state;
 			this.#emit('reachability', { scope, state, previous });
+			for (const follow of this.follows) {
+				try {
+					follow();
+				} catch (error) {
+					// As the emitter isolates a listener (events.ts): the others are still told, the error still reaches the console.
+					queueMicrotask(() => {
+						throw error;
+					});
+				}
+			}
 		}
 	}
 }

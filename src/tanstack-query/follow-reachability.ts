@@ -1,5 +1,5 @@
 import type { ClientOf as Client } from '../core/client-types.js';
-import { probeMs } from '../core/reachability.js';
+import { followReach, probeMs } from '../core/reachability.js';
 import { onLineListener } from './on-line.js';
 import { takes } from './takes.js';
 
@@ -27,8 +27,10 @@ const follows = new WeakMap<ReachabilityOnlineManager, Setup[]>();
  * `deno` and `edge-light` builds, which have neither: online, nothing listened to). Called again
  * (another scope, another client), the last call's scope is followed; the unsubscribe of one that
  * is not the last changes nothing, the last one's gives back the one before it still subscribed.
- * Once the client is closed (with the clients of its `extend()` family: its `reachability()` then `unknown`), TanStack is
- * online again at the next probe, which is the last.
+ * A client closed while another client of its `extend()` family is open goes on reading the family's reachability
+ * (`reachability()`), and TanStack goes on following it, as the open clients' followers do, until unsubscribed. Once
+ * every client of the family is closed (its `reachability()` then `unknown`), TanStack is online again at the next
+ * probe, which is the last.
  * A client without `reachability` or an `onlineManager` without `setEventListener` is a `TypeError` at once.
  * A `urlOrScope` that is no URL (nor a scope of the client's `scope` function) throws
  * `InvalidRequestError`, the `onlineManager` left as it was.
@@ -67,7 +69,10 @@ export const followReachability = (api: Pick<Client, 'on' | 'reachability'>, onl
 		};
 
 		tell();
-		const off = api.on('reachability', tell);
+		// Told each change of the reachability the client's `extend()` family shares (`followReach`), also once the client is
+		// closed, as its `reachability()` reads it; a client without that member (an app's stand-in), by its events.
+		const follow = (api as { [followReach]?: (follow: () => void) => () => void })[followReach];
+		const off = follow ? follow(tell) : api.on('reachability', tell);
 		return () => {
 			clearTimeout(timer);
 			off();

@@ -7,6 +7,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
 import type { StorageErrorEvent } from '../../src/core/event-types.js';
+import { followReachability } from '../../src/entries/tanstack-query.js';
+import { scripted } from '../helpers/scripted-origins.js';
 import { switchableStore } from '../helpers/switchable-store.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -188,5 +190,95 @@ describe('the outbox drain of a client extend() made, over a store that fails', 
 		await pass(120_000);
 		// Before: 0 (its drain set no timer after the pass the store failed: the write waited for the next trigger).
 		expect(origin.got).toBe(1);
+	});
+});
+
+/** A TanStack-like `onlineManager` of its own (not the module's one): what its follower tells it, in order. */
+const manager = () => {
+	const told: boolean[] = [];
+	let cleanup: (() => void) | undefined;
+	return {
+		told,
+		setEventListener(setup: (setOnline: (online: boolean) => void) => (() => void) | undefined) {
+			cleanup?.();
+			cleanup = setup((online) => told.push(online));
+		},
+		end: () => cleanup?.(),
+	};
+};
+
+const a = 'https://h40-follow.test';
+
+/** A GET of `${a}/x` through `api`, its outcome ignored. */
+const call = async (api: { get(url: string): Promise<Response> }): Promise<void> => {
+	await api.get(`${a}/x`).then(() => undefined, () => undefined);
+};
+
+/**
+ * A client made by `extend()` and closed while its family is open still reads the family's reachability (by design:
+ * recovery-hunt17): its `followReachability` follows it on, as its `reachability()` answers, until unsubscribed. Before,
+ * its close() dropped the follower's listener: TanStack was told `[true]` and never paused, while `child.reachability()`
+ * said `unreachable` and the open parent's follower got `[true, false, true]`.
+ */
+describe('followReachability on a closed client whose extend() family is open', () => {
+	for (const closed of ['child', 'parent', 'grandchild'] as const) {
+		it(`the closed ${closed}'s follower is told as the open ones' are, as its reachability() says`, async () => {
+			const plan: Record<string, number | 'down'> = {};
+			const parent = createClient({ fetch: scripted(plan) as typeof globalThis.fetch, retry: 0, retryBudget: false, name: `h40-follow-${crypto.randomUUID()}` });
+			const child = parent.extend({ headers: { 'x-child': '1' } });
+			const grandchild = child.extend({ headers: { 'x-grandchild': '1' } });
+			opened.push(parent, child, grandchild);
+			const clients = { parent, child, grandchild };
+			const managers = { parent: manager(), child: manager(), grandchild: manager() };
+			const offs = Object.entries(managers).map(([who, each]) => followReachability(clients[who as keyof typeof clients], each, a));
+			await call(parent);
+			clients[closed].close();
+			const open = clients[closed === 'parent' ? 'child' : 'parent'];
+			plan[a] = 'down';
+			await call(open);
+			await call(open);
+			const seen = [clients[closed].reachability(a), managers[closed].told.at(-1)];
+			plan[a] = 200;
+			await call(open);
+			// Before: [true, true] for the closed one (its listener dropped: told online while its reachability() said `unreachable`).
+			const each = [true, true, false, true]; // Followed, reachable, unreachable, reachable.
+			expect([seen, managers.parent.told, managers.child.told, managers.grandchild.told]).toEqual([['unreachable', false], each, each, each]);
+			for (const off of offs) {
+				off();
+			}
+		});
+	}
+
+	it('unsubscribed, the closed client\'s follower is told nothing more', async () => {
+		const plan: Record<string, number | 'down'> = {};
+		const parent = createClient({ fetch: scripted(plan) as typeof globalThis.fetch, retry: 0, retryBudget: false });
+		const child = parent.extend({ headers: { 'x-child': '1' } });
+		opened.push(parent, child);
+		const followed = manager();
+		const off = followReachability(child, followed, a);
+		child.close();
+		off();
+		followed.end();
+		plan[a] = 'down';
+		await call(parent);
+		await call(parent);
+		// The first true as it followed, the second its unsubscribe's (TanStack's own listener: navigator.onLine); no false.
+		expect([child.reachability(a), followed.told]).toEqual(['unreachable', [true, true]]);
+	});
+
+	// Already so before (a regression test): the family closed, nothing changes its reachability any more.
+	it('once every client of the family is closed, reachability() is `unknown` and the follower changes no more (TanStack online)', async () => {
+		const plan: Record<string, number | 'down'> = {};
+		const parent = createClient({ fetch: scripted(plan) as typeof globalThis.fetch, retry: 0, retryBudget: false });
+		const child = parent.extend({ headers: { 'x-child': '1' } });
+		opened.push(parent, child);
+		const followed = manager();
+		const off = followReachability(child, followed, a);
+		await call(parent);
+		child.close();
+		parent.close();
+		await call(parent).catch(() => undefined);
+		expect([child.reachability(a), followed.told]).toEqual(['unknown', [true, true]]);
+		off();
 	});
 });
