@@ -282,3 +282,72 @@ describe('followReachability on a closed client whose extend() family is open', 
 		off();
 	});
 });
+
+/**
+ * `clear()` through a client `extend()` made while its parent's drain replays a write (neighbour of the leads above):
+ * nothing cleared comes back. Already so (regression tests): the clear is noted in the world the family shares.
+ */
+describe('clear() through a child while the parent\'s drain is mid-replay or mid-write', () => {
+	const onHeld = () => {
+		const inner = memoryStore(`h40-clear-${crypto.randomUUID()}`);
+		const gate = { replay: undefined as (() => void) | undefined, aborted: false, status: 0, sent: 0, setHeld: false, setRelease: undefined as (() => void) | undefined };
+		const store: KeyValueStore = { ...inner, get: async (key) => inner.get(key), keys: async () => inner.keys(), delete: async (key) => inner.delete(key), clear: async () => inner.clear(), set: async (key, value) => {
+			if (gate.setHeld && key.startsWith('p|')) {
+				await new Promise<void>((resolve) => {
+					gate.setRelease = resolve;
+				});
+			}
+
+			return inner.set(key, value);
+		} };
+		// A replay held until `gate.replay()`, or until its signal aborts (as a real fetch does).
+		const fetch = async (request: Request): Promise<Response> => {
+			gate.sent++;
+			if (gate.status === 0) {
+				throw new TypeError('Failed to fetch');
+			}
+
+			await new Promise<void>((resolve, reject) => {
+				gate.replay = resolve;
+				request.signal.addEventListener('abort', () => {
+					gate.aborted = true;
+					reject(request.signal.reason);
+				});
+			});
+			return new Response(null, { status: gate.status });
+		};
+		const parent = createClient({ name: `h40-clear-${crypto.randomUUID()}`, store: () => store, fetch: fetch as typeof globalThis.fetch, retry: 0, breaker: false, staleCache: false, outbox: outbox({ resumeJitterMs: 0 }) });
+		const child = parent.extend({ headers: { 'x-child': '1' } });
+		opened.push(parent, child);
+		return { inner, gate, parent, child };
+	};
+
+	it('the replay in flight fails after the clear: the entry is not written back, nor sent again', async () => {
+		const { inner, gate, parent, child } = onHeld();
+		await parent.post('https://api.test/todos', { json: { n: 1 } }).catch(() => undefined);
+		gate.status = 503;
+		const flushed = parent.outbox.flush();
+		await waitFor(() => gate.replay !== undefined, 'the replay in flight');
+		await child.clear(); // Not waiting for the origin: the parent's replay is ended (aborted) by it.
+		gate.replay!();
+		await flushed;
+		await parent.outbox.flush();
+		expect([gate.aborted, await parent.outbox.size(), await child.outbox.size(), (await inner.keys()).filter((key) => key.startsWith('p|')), gate.sent]).toEqual([true, 0, 0, [], 2]);
+	});
+
+	it('a write-back the store takes after the clear: deleted again, never listed or sent', async () => {
+		const { inner, gate, parent, child } = onHeld();
+		await parent.post('https://api.test/todos', { json: { n: 1 } }).catch(() => undefined);
+		gate.setHeld = true;
+		const flushed = parent.outbox.flush(); // The origin still down: the entry written back with its next attempt, held.
+		await waitFor(() => gate.setRelease !== undefined, 'the write-back under way');
+		await child.clear();
+		gate.setHeld = false;
+		gate.setRelease!();
+		await flushed;
+		await waitFor(async () => (await inner.keys()).filter((key) => key.startsWith('p|')).length === 0, 'the landed write-back deleted');
+		gate.status = 204;
+		await parent.outbox.flush();
+		expect([await parent.outbox.size(), await child.outbox.size(), gate.sent]).toEqual([0, 0, 2]);
+	});
+});
