@@ -351,3 +351,25 @@ describe('clear() through a child while the parent\'s drain is mid-replay or mid
 		expect([await parent.outbox.size(), await child.outbox.size(), gate.sent]).toEqual([0, 0, 2]);
 	});
 });
+
+describe('a client extend() made with a storageTimeoutMs of its own', () => {
+	it('bounds its own store operations by it, not by its parent\'s: a write another client stored, listed in 100 ms, counts under 1 000 ms', async () => {
+		const inner = memoryStore(`h40-ms-${crypto.randomUUID()}`);
+		const name = `h40-ms-${crypto.randomUUID()}`;
+		const fetch = async (): Promise<Response> => Promise.reject(new TypeError('Failed to fetch'));
+		const writer = createClient({ name, store: () => inner, fetch: fetch as typeof globalThis.fetch, retry: 0, outbox: outbox() });
+		await writer.post('https://api.test/todos', { json: { n: 1 } }).catch(() => undefined);
+		writer.close();
+		const slow: KeyValueStore = { ...inner, keys: async () => {
+			await new Promise((resolve) => setTimeout(resolve, 100));
+			return inner.keys();
+		} };
+		const parent = createClient({ name, store: () => slow, fetch: fetch as typeof globalThis.fetch, retry: 0, storageTimeoutMs: 20, outbox: outbox() });
+		const child = parent.extend({ storageTimeoutMs: 1_000 });
+		opened.push(parent, child);
+		const own = heard(child);
+		// Before: 0 (the part store its parent made cut the child's listing at the parent's 20 ms).
+		expect([await child.outbox.size(), own]).toEqual([1, []]);
+		expect(await parent.outbox.size()).toBe(0); // Its own 20 ms: cut, as before.
+	});
+});
