@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createClient, InvalidRequestError, memoryStore, OutboxQueuedError, outbox, type KeyValueStore } from '../../src/entries/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 import { fakeWindow, until } from './outbox-helpers.js';
 
 let made = 0;
@@ -200,11 +201,19 @@ describe('a pass that reads identity() while settling counts as any read too', (
 			held.otherOut = true;
 			return held.other;
 		}) as typeof globalThis.fetch;
-		const api = createClient({ fetch, identity: () => who.name, random: () => 0.5, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: memoryStore, name: `hunt26-pass-${++made}`, outbox: outbox({ networkTimeoutMs: 40 }) });
+		// Alice's POST to another origin (its own scope) queued offline by the page before a reload: with no deadline, so it
+		// is stored for its failure, never for a 40 ms deadline that a busy machine let pass before the failure came (then
+		// its attempt, leased and followed, wrote a retry back: the flake). One clock for both, injected: nothing comes due.
+		const clock = new ManualClock();
+		const store = memoryStore(`hunt26-pass-${++made}`);
+		const options = { fetch, identity: () => who.name, random: () => 0.5, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: () => store, name: `hunt26-pass-${made}`, clock } as const;
+		const before = createClient({ ...options, outbox: outbox() });
+		expect(await caught(before.post('https://other.example.com/x', { json: { a: 1 }, prefix: '' }))).toBeInstanceOf(OutboxQueuedError);
+		before.close();
+		const api = createClient({ ...options, outbox: outbox({ networkTimeoutMs: 40 }) });
 		const events: string[] = [];
 		api.on('outbox:retry', (event) => events.push(`retry ${event.entryId}`));
-		// Alice's POST to another origin (its own scope) queued offline, then her PUT told "queued" at its deadline.
-		expect(await caught(api.post('https://other.example.com/x', { json: { a: 1 }, prefix: '' }))).toBeInstanceOf(OutboxQueuedError);
+		// Then her PUT told "queued" at its deadline (its attempt held: the deadline always comes first).
 		const error = await caught(api.put('items/1', { json: { a: 1 } }));
 		expect(error).toBeInstanceOf(OutboxQueuedError);
 		const id = (error as OutboxQueuedError).entryId!;
