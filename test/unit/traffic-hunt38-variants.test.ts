@@ -1,7 +1,7 @@
 /**
  * Defect hunt, thirty-eighth round (traffic: hedge, dedupe, bulkhead, rateLimit, the throttle, the retry budget).
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { classify, createClient } from '../../src/entries/core.js';
 import { dedupe } from '../../src/entries/dedupe.js';
 import { hedge } from '../../src/entries/hedge.js';
@@ -11,6 +11,17 @@ import { waitFor } from '../helpers/wait-for.js';
 import { held } from './counting-origin-kit.js';
 
 const t0 = 1_700_000_000_000;
+
+/** Waits for `check` between the event loop's turns (setImmediate: not among the timers a test fakes), at most `turnsMax` of them. */
+const turns = async (check: () => boolean, what: string, turnsMax = 100_000): Promise<void> => {
+	for (let turn = 0; !check(); turn++) {
+		if (turn === turnsMax) {
+			throw new Error(`${what}: not after ${turnsMax} turns`);
+		}
+
+		await new Promise((resolve) => setImmediate(resolve));
+	}
+};
 
 describe('hedge(): an origin\'s pause is on the family\'s clock, whichever client of an extend() family set or reads it', () => {
 	it('a child given a clock an hour behind hedges once the pause its parent heard has passed', async () => {
@@ -54,7 +65,9 @@ describe('dedupe() with rateLimit(): a request dedupe shares waits for its token
 		const waits: number[] = [];
 		const outcomes: string[] = [];
 		for (const shared of [false, true]) {
-			const api = createClient({ fetch, retry: 0, breaker: false, ...shared && { dedupe: dedupe() }, rateLimit: rateLimit({ perSecond: 5, burst: 1 }) } as never);
+			// The bucket on an injected clock: '/next' finds '/spent''s token 200 ms away however long a busy machine took
+			// between them (on the real clock, 200 ms of a pause refilled it: no wait, `waits` 1 where 2).
+			const api = createClient({ clock: new ManualClock(t0), fetch, retry: 0, breaker: false, ...shared && { dedupe: dedupe() }, rateLimit: rateLimit({ perSecond: 5, burst: 1 }) } as never);
 			api.on('ratelimit:wait', ({ waitMs }) => waits.push(waitMs));
 			for (const path of ['/spent', '/next']) {
 				outcomes.push(await api.get(`https://api.test${path}`).text().then(() => 'OK', (error: unknown) => classify(error).code));
@@ -64,7 +77,7 @@ describe('dedupe() with rateLimit(): a request dedupe shares waits for its token
 		}
 
 		// Before: ['OK', 'OK', 'OK', 'RATE_LIMITED'], one wait (the shared request's budget the longest of no callers: -Infinity).
-		expect([outcomes, waits.length, sent]).toEqual([['OK', 'OK', 'OK', 'OK'], 2, ['/spent', '/next', '/spent', '/next']]);
+		expect([outcomes, waits, sent]).toEqual([['OK', 'OK', 'OK', 'OK'], [200, 200], ['/spent', '/next', '/spent', '/next']]);
 	});
 });
 
@@ -75,19 +88,29 @@ describe('dedupe(): a call that joined a request of another client of its extend
 			sent.push(new URL(request.url).pathname);
 			return new Response('ok');
 		}) as typeof globalThis.fetch;
-		const parent = createClient({ fetch, retry: 0, breaker: false, dedupe: dedupe(), rateLimit: rateLimit({ perSecond: 5, burst: 1 }) } as never);
-		const child = parent.extend({ timeout: 9000 });
-		let waits = 0;
-		parent.on('ratelimit:wait', () => waits++);
-		expect(await parent.get('https://api.test/spent').text()).toBe('ok');
-		const parents = parent.get('https://api.test/shared').text().then(() => 'OK', (error: unknown) => classify(error).code);
-		await waitFor(() => waits === 1, 'the parent\'s wait for its token');
-		const childs = child.get('https://api.test/shared').text().then(() => 'OK', (error: unknown) => classify(error).code);
-		await waitFor(() => (child.stats()['https://api.test']?.dedupe as { shared?: number } | undefined)?.shared === 1, 'the child joining');
-		parent.close();
-		// Before: ['CLIENT_CLOSED', 'CLIENT_CLOSED'] (the parent's refusal was the child's outcome), nothing sent for the child.
-		expect([await parents, await childs, sent]).toEqual(['CLIENT_CLOSED', 'OK', ['/spent', '/shared']]);
-		child.close();
+		// The bucket on an injected clock and the token's wait on fake timers, ended by hand once the parent closed: on the real
+		// clock a busy machine let the 200 ms wait end before close() (['OK', 'OK'] where ['CLIENT_CLOSED', 'OK']), or refilled
+		// the bucket before '/shared' (no wait to wait for). Conditions are polled between the loop's turns (setImmediate).
+		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+		try {
+			const parent = createClient({ clock: new ManualClock(t0), fetch, retry: 0, breaker: false, dedupe: dedupe(), rateLimit: rateLimit({ perSecond: 5, burst: 1 }) } as never);
+			const child = parent.extend({ timeout: 9000 });
+			const waits: number[] = [];
+			parent.on('ratelimit:wait', ({ waitMs }) => waits.push(waitMs));
+			expect(await parent.get('https://api.test/spent').text()).toBe('ok');
+			const parents = parent.get('https://api.test/shared').text().then(() => 'OK', (error: unknown) => classify(error).code);
+			await turns(() => waits.length === 1, 'the parent\'s wait for its token');
+			const childs = child.get('https://api.test/shared').text().then(() => 'OK', (error: unknown) => classify(error).code);
+			await turns(() => (child.stats()['https://api.test']?.dedupe as { shared?: number } | undefined)?.shared === 1, 'the child joining');
+			parent.close();
+			expect(await parents).toBe('CLIENT_CLOSED');
+			await vi.advanceTimersByTimeAsync(200); // The token's time: the request, the child's alone now, goes.
+			// Before: ['CLIENT_CLOSED', 'CLIENT_CLOSED'] (the parent's refusal was the child's outcome), nothing sent for the child.
+			expect([await childs, sent, waits]).toEqual(['OK', ['/spent', '/shared'], [200]]);
+			child.close();
+		} finally {
+			vi.useRealTimers();
+		}
 	});
 });
 
