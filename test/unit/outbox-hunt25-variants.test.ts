@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { classify, createClient, InvalidRequestError, memoryStore, OutboxQueuedError, outbox, type KeyValueStore } from '../../src/entries/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 import { queued as queuedId } from './outbox-helpers.js';
 
 let made = 0;
@@ -26,7 +27,10 @@ const counted = (more: Parameters<typeof outbox>[0] = {}, identity?: () => strin
 		return request.method === 'POST' && new URL(request.url).pathname === '/items' ? Response.json({ id: state.sent.length, ...Object.fromEntries(Array.from({ length: state.values }, (_, n) => [`v${n}`, n])) }, { status: 201 }) : Response.json({});
 	}) as typeof globalThis.fetch;
 	const store: KeyValueStore = inner;
-	const api = createClient({ fetch, random: () => 0.5, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: () => store, name: `hunt25-outbox-${made}`, outbox: outbox(more), ...identity && { identity } });
+	// Time injected: an entry queued offline is due again only when a test moves the clock, never by a drain timer's pass a
+	// busy machine let come mid-test (the planted write's made-up parents, not pending: dead-lettered, 'Not sent: the entry it
+	// depends on … was not delivered').
+	const api = createClient({ fetch, clock: new ManualClock(), random: () => 0.5, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: () => store, name: `hunt25-outbox-${made}`, outbox: outbox(more), ...identity && { identity } });
 	return { api, state, inner };
 };
 
