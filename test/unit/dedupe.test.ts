@@ -28,16 +28,14 @@ describe('dedupe', () => {
 			api.get('https://api.test/r', { dedupe: false } as never).text(),
 			api.post('https://api.test/r').text(),
 		];
-		await new Promise((resolve) => setTimeout(resolve, 5));
-		expect(pending).toHaveLength(5);
+		await expect.poll(() => pending.length).toBe(5);
 		for (const { release } of pending) {
 			release();
 		}
 
 		await Promise.all(calls);
 		const again = api.get('https://api.test/r').text();
-		await new Promise((resolve) => setTimeout(resolve, 5));
-		expect(pending).toHaveLength(6);
+		await expect.poll(() => pending.length).toBe(6);
 		pending[5]!.release();
 		expect(await again).toBe('ok');
 	});
@@ -108,7 +106,7 @@ describe('dedupe', () => {
 		await expect.poll(() => pending.length).toBe(7);
 		who = 'bob';
 		calls.push(get());
-		await new Promise((resolve) => setTimeout(resolve, 5));
+		await expect.poll(() => pending.length).toBe(8);
 		// One request per distinct call (in whatever order hooks let them start).
 		const sent = pending.map(({ request }) => JSON.stringify([request.headers.get('x-tenant'), request.credentials, request.headers.get('x-variant'), request.headers.has('idempotency-key')]));
 		expect(sent.sort()).toEqual([
@@ -131,8 +129,7 @@ describe('dedupe', () => {
 		const traced = held();
 		const withTrace = createClient({ fetch: traced.fetch, dedupe: dedupe(), trace: trace(), retry: 0, timeout: false });
 		const both = [withTrace.get('https://api.test/t').text(), withTrace.get('https://api.test/t').text()];
-		await new Promise((resolve) => setTimeout(resolve, 5));
-		expect(traced.pending).toHaveLength(1);
+		await expect.poll(() => traced.pending.length).toBe(1);
 		traced.pending[0]!.release();
 		expect(await Promise.all(both)).toEqual(['ok', 'ok']);
 	});
@@ -167,8 +164,7 @@ describe('dedupe', () => {
 		const b = new AbortController();
 		const first = api.get('https://api.test/x', { signal: a.signal }).text().catch((error: unknown) => error);
 		const second = api.get('https://api.test/x', { signal: b.signal }).text();
-		await new Promise((resolve) => setTimeout(resolve, 5));
-		expect(pending).toHaveLength(1);
+		await expect.poll(() => pending.length).toBe(1);
 		a.abort(new Error('a left'));
 		expect(await first).toEqual(new Error('a left'));
 		expect(pending[0]!.request.signal.aborted).toBe(false);
@@ -179,7 +175,7 @@ describe('dedupe', () => {
 		const d = new AbortController();
 		const third = api.get('https://api.test/y', { signal: c.signal }).text().catch(() => 'c');
 		const fourth = api.get('https://api.test/y', { signal: d.signal }).text().catch(() => 'd');
-		await new Promise((resolve) => setTimeout(resolve, 5));
+		await expect.poll(() => pending.length).toBe(2);
 		c.abort();
 		expect(pending[1]!.request.signal.aborted).toBe(false);
 		d.abort();
