@@ -202,10 +202,13 @@ export class View {
 		this.#since = 0;
 		// A listing that failed (a `storage:error`) is no listing: what the view knows stays (an empty one would forget every
 		// copy, and no deadline would be armed for them); those past `max` still go.
-		const found = (await store.keys(true).catch(() => undefined))?.filter((stored) => stored.startsWith('r:'));
+		// Each key once: a store that lists one twice (a buggy or foreign one) would make up for a copy removed elsewhere,
+		// which would stay in the view and count, and a copy within `maxEntries` would go for it.
+		const listed = await store.keys(true).catch(() => undefined);
+		const found = listed && new Set<string>(listed.filter((stored) => stored.startsWith('r:')));
 		this.#listed = true;
-		const unknown = found?.filter((stored) => !this.#order.has(stored));
-		if (found && unknown && (unknown.length > 0 || found.length !== this.#order.size)) {
+		const unknown = found && [...found].filter((stored) => !this.#order.has(stored));
+		if (found && unknown && (unknown.length > 0 || found.size !== this.#order.size)) {
 			this.#reconcile(found, unknown);
 		}
 
@@ -238,8 +241,7 @@ export class View {
 	 * and those it no longer holds (removed elsewhere) leave the view. When the listing is the view,
 	 * as with a store no other client writes, none of this is done.
 	 */
-	#reconcile(found: readonly string[], unknown: readonly string[]): void {
-		const listed = new Set(found);
+	#reconcile(listed: ReadonlySet<string>, unknown: readonly string[]): void {
 		const order = new Map(unknown.map((stored): [string, number] => [stored, 0]));
 		for (const [stored, at] of this.#order) {
 			if (listed.has(stored)) {
