@@ -68,7 +68,10 @@ export interface CacheOptions {
 	 * number or `false`) overrides it. The deadline's timer is armed only for a call whose copy the
 	 * client knows of, and the copy is read only when it fires: the client knows the copies it stored
 	 * or served and those the store listed at its first read or write (again after every `maxEntries / 4`
-	 * copies stored); a copy another tab stored since answers a failure here, not the deadline.
+	 * copies stored); a copy another tab stored since answers a failure here, not the deadline. A request
+	 * that asks for the origin's answer (fetch's `cache: 'no-cache'` or `'reload'`, `Cache-Control: no-cache`,
+	 * `no-store` or `max-age=0`, or `Pragma: no-cache` without `Cache-Control`; RFC 9111 §5.2.1) has no
+	 * deadline: its copy answers only a failure (RFC 9111 §4.2.4), as with `false`.
 	 * @default 3_000
 	 */
 	networkTimeoutMs?: number | false;
