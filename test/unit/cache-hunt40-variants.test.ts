@@ -1,0 +1,145 @@
+/**
+ * Defect hunt, fortieth round (the stale cache and its keys). Each test names its claim.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient, type ClientOptions } from '../../src/entries/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { mapStore } from '../helpers/test-stores.js';
+import { serve, type RunningServer } from '../helpers/node-server.js';
+import { next, settle, t0 } from './cache-kit.js';
+
+/** A loopback origin: `GET /me` is redirected (302) to `/users/42`, whose body is `v<n>`; `gate` holds `/users/42`'s answer. */
+let origin: RunningServer;
+let version = 1;
+let gate: Promise<void> | undefined;
+let gated = 0;
+/** How many of `/users/42`'s answers were sent. */
+let answered = 0;
+beforeAll(async () => {
+	origin = await serve(async (request) => {
+		const { pathname } = new URL(request.url);
+		if (pathname === '/me' && request.method === 'GET') {
+			return new Response(null, { status: 302, headers: { location: '/users/42' } });
+		}
+
+		if (request.method !== 'GET') {
+			version++;
+			return new Response(null, { status: 204 });
+		}
+
+		const body = `v${version}`;
+		if (gate) {
+			gated++;
+			await gate;
+		}
+
+		answered++;
+		return new Response(body, { headers: { 'cache-control': 'max-age=60' } });
+	});
+});
+afterAll(async () => origin.close());
+
+/** Hold `/users/42`'s answers until the returned function is called. */
+const hold = (): (() => void) => {
+	let open = (): void => {};
+	gated = 0;
+	answered = 0;
+	gate = new Promise((resolve) => {
+		open = resolve;
+	});
+	return () => {
+		gate = undefined;
+		open();
+	};
+};
+
+type Api = ReturnType<typeof createClient>;
+/** What changes the world while the redirected answer is held: a logout, a clear, a removal. */
+const changes: Array<[string, (api: Api, who: { id: string | undefined }, made: (options?: ClientOptions) => Api) => unknown]> = [
+	['clear()', async (api) => api.clear()],
+	['clear({ identity }) of its identity', async (api) => api.clear({ identity: 'ann' })],
+	['a logout (identity undefined)', (_api, who) => {
+		who.id = undefined;
+	}],
+	['another user (identity bob)', (_api, who) => {
+		who.id = 'bob';
+	}],
+	['cache.delete of the final URL', async (api) => api.cache.delete(`${origin.url}/users/42`)],
+	['cache.delete of the URL asked', async (api) => api.cache.delete(`${origin.url}/me`)],
+	['cache.clear()', async (api) => api.cache.clear()],
+	['an extend() child\'s clear()', async (api) => api.extend({}).clear()],
+	['another client of the name and store: clear()', async (_api, _who, made) => made().clear()],
+	['a write of the final URL delivered', async (api) => api.put('users/42')],
+	['a write of the final URL delivered by another client of the name and store', async (_api, _who, made) => made({ staleCache: false }).put('users/42')],
+];
+
+/** The keys in `records` of either URL. */
+const copiesIn = (records: Map<string, unknown>): string[] => [...records.keys()].filter((key) => key.endsWith('/me') || key.endsWith('/users/42'));
+
+describe('control: with nothing changed, the late redirected answer is stored', () => {
+	it('answered by its copy at networkTimeoutMs, the late answer replaces it', async () => {
+		const records = new Map<string, unknown>();
+		const clock = new ManualClock(t0);
+		const api = createClient({ name: 'h40-redirect-control', clock, store: mapStore(records), retry: 0, breaker: false, baseUrl: `${origin.url}/`, identity: () => 'ann', staleCache: { networkTimeoutMs: 50 } });
+		const first = next(api, 'cache:stored');
+		await api.get('me').text();
+		await first;
+		clock.advance(1000);
+		const open = hold();
+		expect((await api.get('me')).headers.get('cache-status')).toMatch(/detail=slow/);
+		const stored = next(api, 'cache:stored');
+		open();
+		expect((await stored).url).toBe(`${origin.url}/me`);
+		expect(copiesIn(records)).toHaveLength(1);
+		api.close();
+	});
+});
+
+describe.each([['fetch follows the redirect', {}], ['steadfetch follows it (deadlineHeader)', { deadlineHeader: 'x-deadline' }]] as const)('a redirected answer (GET /me from /users/42) that comes after the world changed is stored under neither URL: %s', (_how, own) => {
+	it.each(changes)('its caller waiting: %s', async (_name, change) => {
+		const records = new Map<string, unknown>();
+		const clock = new ManualClock(t0);
+		const who = { id: 'ann' as string | undefined };
+		const made = (options: ClientOptions = {}) => createClient({ name: 'h40-redirect-late', clock, store: mapStore(records), retry: 0, breaker: false, baseUrl: `${origin.url}/`, identity: () => who.id, ...own, ...options });
+		const api = made();
+		const stored: unknown[] = [];
+		api.on('cache:stored', (event) => stored.push(event));
+		const open = hold();
+		const reading = api.get('me').text();
+		await expect.poll(() => gated).toBe(1);
+		await change(api, who, made);
+		open();
+		expect(await reading).toMatch(/^v\d+$/);
+		await settle();
+		expect([copiesIn(records), stored.length]).toEqual([[], 0]);
+		api.close();
+	});
+
+	it.each(changes)('answered by its copy at networkTimeoutMs, the late answer after: %s', async (_name, change) => {
+		const records = new Map<string, unknown>();
+		const clock = new ManualClock(t0);
+		const who = { id: 'ann' as string | undefined };
+		const made = (options: ClientOptions = {}) => createClient({
+			name: 'h40-redirect-slow', clock, store: mapStore(records), retry: 0, breaker: false, baseUrl: `${origin.url}/`, identity: () => who.id,
+			staleCache: { networkTimeoutMs: 50 }, ...own, ...options,
+		});
+		const api = made();
+		const first = next(api, 'cache:stored');
+		await api.get('me').text();
+		await first;
+		clock.advance(1000);
+		const stored: unknown[] = [];
+		api.on('cache:stored', (event) => stored.push(event));
+		const open = hold();
+		const answer = await api.get('me');
+		expect(answer.headers.get('cache-status')).toMatch(/detail=slow/);
+		await change(api, who, made);
+		await settle();
+		const before = [...records.entries()];
+		open();
+		await expect.poll(() => answered).toBe(1);
+		await settle();
+		expect([[...records.entries()], stored.length]).toEqual([before, 0]);
+		api.close();
+	});
+});
