@@ -53,7 +53,7 @@ export const outdated = ({ written }: CacheState, { url, storedAt, final }: Pick
  * the request's credentials (the values of its credential and `sensitiveHeaders` headers and of
  * its `sensitiveParams` query parameters; the raw URL too when one of those is decoded with loss; its
  * `credentials` mode when it is `omit` or `include`, not fetch's default `same-origin`) + `~` + the URL with those query values removed (and without
- * its fragment, which fetch never sends); each
+ * its fragment, which fetch never sends; its percent-encodings `normalised`); each
  * digest is empty when there is nothing to hash. Neither an identity nor a credential is ever part
  * of a key or a record. Digests once made are kept (the last 64 of each kind), as strings, never as promises:
  * a Worker's request never waits on another's.
@@ -63,6 +63,8 @@ export const keys = (context: PolicyContext, manyUsers: boolean) => {
 	/** Made digests: of calls with credentials by `[identity, credentials]` as JSON; of the others (most calls), by identity alone. */
 	const made = new Map<string | undefined, string>();
 	const plain = new Map<string | undefined, string>();
+	/** The last URL with a percent-encoding and its `normalised` spelling: a client's calls of one URL make it once. */
+	let spelled: [string, string] = ['', ''];
 	/** `<identity digest>~<credentials digest>`: a string once made, else a promise of it. */
 	const partition = (identity: string | undefined, credentials: string): string | Promise<string> => {
 		const memos = credentials === '' ? plain : made;
@@ -97,15 +99,24 @@ export const keys = (context: PolicyContext, manyUsers: boolean) => {
 				}
 			}
 
-			// The URL as fetch sends it: without its fragment (`/a#1` is `/a#2`).
-			const url = withoutFragment(request.url);
+			// The URL as fetch sends it: without its fragment (`/a#1` is `/a#2`), its percent-encodings as RFC 3986 6.2.2
+			// normalises them (`/%7Eu` is `/~u`, `?a=%41` is `?a=A`, `/a%2fb` is `/a%2Fb`: one resource, one copy).
+			let url = withoutFragment(request.url);
+			if (url.includes('%')) {
+				if (spelled[0] !== url) {
+					spelled = [url, normalised(url)];
+				}
+
+				url = spelled[1];
+			}
+
 			const { found = '', redacted } = splitSensitive(url, params);
 			// A sensitive value decoded with loss (`%FF` and `%FE` are both U+FFFD; one the URL spells `%EF%BF%BD` is not), or
 			// holding a line break (`token=a%0Aaccess_token=b` is `token=a&access_token=b` in lines), or a `;` (`token=x%3Bpage%3D2`
 			// is `token=x;page=2`, whose `;page=2` is cut with the value too): two users' tokens, or two resources, would be
 			// one digest. The raw URL goes in too then; every other key stays as it was.
-			const spelled = (pattern: RegExp): number => count(url, pattern) - count(redacted, pattern);
-			credentials += found && (count(found, /\uFFFD/g) > spelled(/%EF%BF%BD/gi) || spelled(/%0A|%3B/gi) > 0) ? found + url : found;
+			const inValue = (pattern: RegExp): number => count(url, pattern) - count(redacted, pattern);
+			credentials += found && (count(found, /\uFFFD/g) > inValue(/%EF%BF%BD/gi) || inValue(/%0A|%3B/gi) > 0) ? found + url : found;
 			if (credentials && manyUsers) {
 				return undefined;
 			}

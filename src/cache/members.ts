@@ -73,7 +73,7 @@ export const clear = async ({ context, key, view, store }: CacheState, options?:
 };
 
 /**
- * The records of an identity's copies (of one URL, sensitive query values removed, when given) that `serve` may answer with now (`usable`), in the store's order.
+ * The records of an identity's copies (of one URL, sensitive query values removed and `normalised`, when given: a key stored before keys were normalised too) that `serve` may answer with now (`usable`), in the store's order.
  * Any other goes from the store, as a serve meets it (serve.ts): one that is no record `write` gives (malformed, another build's, one holding a header the
  * cache never stores) reported as a serve reports it (`storage:error`, operation `decode`, its key: API.md "Sensitive data"), once; one past its limit not.
  * None a clear (all, or of the identity) or a removal of its path (`cache.delete`, a delivered write) noted while the store was read removed.
@@ -85,7 +85,7 @@ const records = async (cache: CacheState, identity: string | undefined, url?: st
 	const reading = cache.context.world(identity);
 	const prefix = await key.who(identity);
 	// Each key once: a store of the app's own may list one twice (a log, segments that overlap), which would show its copy twice.
-	const found = await Promise.all([...new Set(await store.keys())].filter((stored) => stored.startsWith(prefix) && (url === undefined || urlOf(stored) === url)).map(async (stored) => [stored, await store.get<unknown>(stored)] as const));
+	const found = await Promise.all([...new Set(await store.keys())].filter((stored) => stored.startsWith(prefix) && (url === undefined || normalised(urlOf(stored)!) === url)).map(async (stored) => [stored, await store.get<unknown>(stored)] as const));
 	const now = cache.context.clock.now();
 	const gone: Array<Promise<void>> = [];
 	const kept = found.filter(([stored, record]) => {
@@ -160,7 +160,7 @@ export const validatorOf = async (cache: CacheState, url: string, identity: stri
 	const own = request && await cache.key.of(request, identity);
 	const mine = own && await cache.store.get<unknown>(own);
 	// Only a copy `serve` would answer with (not one stored before a write of its URL was delivered: its validator is the write's past).
-	for (const record of request ? own && usable(cache, own, mine, cache.context.clock.now()) ? [mine] : [] : await records(cache, identity, redact(withoutFragment(url), cache.params))) {
+	for (const record of request ? own && usable(cache, own, mine, cache.context.clock.now()) ? [mine] : [] : await records(cache, identity, normalised(redact(withoutFragment(url), cache.params)))) {
 		if (record.storedAt >= (latest?.storedAt ?? 0)) {
 			latest = record;
 		}

@@ -6,7 +6,7 @@ import { createClient, type ClientOptions } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { mapStore } from '../helpers/test-stores.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
-import { next, settle, t0 } from './cache-kit.js';
+import { downable, next, settle, staleOrFresh, t0 } from './cache-kit.js';
 
 /** A loopback origin: `GET /me` is redirected (302) to `/users/42`, whose body is `v<n>`; `gate` holds `/users/42`'s answer. */
 let origin: RunningServer;
@@ -140,6 +140,71 @@ describe.each([['fetch follows the redirect', {}], ['steadfetch follows it (dead
 		await expect.poll(() => answered).toBe(1);
 		await settle();
 		expect([[...records.entries()], stored.length]).toEqual([before, 0]);
+		api.close();
+	});
+});
+
+/**
+ * The key of a copy and percent-encodings (RFC 3986 §6.2.2.1-2: hex digits' case, an unreserved character encoded): one
+ * resource, one copy. A read stored under one spelling and later under another answers a failure of either with the newer.
+ */
+describe('one copy per URL however its percent-encodings are spelled', () => {
+	const spellings: Array<[string, string, string]> = [
+		['hex case in the path', 'x/a%2fb', 'x/a%2Fb'],
+		['an unreserved character encoded in the path', 'x/%7Euser', 'x/~user'],
+		['an unreserved character encoded in the query', 'x/q?a=%41', 'x/q?a=A'],
+		['hex case in the query', 'x/q?a=%c3%a9', 'x/q?a=%C3%A9'],
+		['a sensitive parameter\'s value', 'x/s?token=%41b', 'x/s?token=Ab'],
+	];
+
+	it.each(spellings)('%s: %s, then %s (newer), then the first fails: answered with the newer copy, one copy listed', async (_name, first, second) => {
+		const records = new Map<string, unknown>();
+		const clock = new ManualClock(t0);
+		// A private cache (`shared: false`): a URL with a sensitive value is stored, keyed by its digest.
+		const { api, state } = downable(origin.url, `h40-spelling-${first}`, records, clock, { staleCache: { shared: false } });
+		let stored = next(api, 'cache:stored');
+		await api.get(first).text();
+		await stored;
+		clock.advance(5000);
+		await api.put('elsewhere'); // version 2 from now on
+		stored = next(api, 'cache:stored');
+		const newer = await api.get(second).text();
+		await stored;
+		await settle();
+		clock.advance(1000);
+		state.down = true;
+		expect([await staleOrFresh(api, first), await staleOrFresh(api, second), (await api.cache.list()).length]).toEqual([
+			expect.stringMatching(new RegExp(`detail=network ${newer}$`)),
+			expect.stringMatching(new RegExp(`detail=network ${newer}$`)),
+			1,
+		]);
+		api.close();
+	});
+
+	it('neighbour: an encoded reserved character is another URL (`/x/a%2Fb` is not `/x/a/b`): two copies', async () => {
+		const records = new Map<string, unknown>();
+		const clock = new ManualClock(t0);
+		const { api } = downable(origin.url, 'h40-spelling-reserved', records, clock);
+		for (const path of ['x/a%2Fb', 'x/a/b']) {
+			const stored = next(api, 'cache:stored');
+			await api.get(path).text();
+			await stored;
+		}
+
+		expect((await api.cache.list()).map((entry) => entry.url.slice(origin.url.length)).sort()).toEqual(['/x/a%2Fb', '/x/a/b']);
+		api.close();
+	});
+
+	it('cache.delete of one spelling removes the copy stored under the other', async () => {
+		const records = new Map<string, unknown>();
+		const clock = new ManualClock(t0);
+		const { api, state } = downable(origin.url, 'h40-spelling-delete', records, clock);
+		const stored = next(api, 'cache:stored');
+		await api.get('x/%7Euser').text();
+		await stored;
+		await api.cache.delete(`${origin.url}/x/~user`);
+		state.down = true;
+		expect([await staleOrFresh(api, 'x/%7Euser'), await staleOrFresh(api, 'x/~user')]).toEqual(['NetworkError', 'NetworkError']);
 		api.close();
 	});
 });
