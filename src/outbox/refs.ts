@@ -315,7 +315,7 @@ export const substitute = (parts: { url: string; headers: Record<string, string>
 	const type = parts.headers['content-type'] ?? '';
 	// JSON by its Content-Type, or given as `json` (`parts.json`) and sent as another type (`text/plain`, to keep a request simple).
 	if (body && !parts.json && !/[/+]json\b/i.test(type)) {
-		// Text, a form (its values form-encoded) or a FormData's multipart body: read a byte a character, so every byte but
+		// Text, a form (its values form-encoded, byte for byte as `URLSearchParams` would send them) or a FormData's multipart body: read a byte a character, so every byte but
 		// the placeholders' (ASCII) stays as it is; a value goes in as its UTF-8 bytes. A multipart body's file parts (those
 		// whose head names a `filename`, outside its quoted names: a field named `a; filename=b` is text) are never read: replayed
 		// byte-identical (API.md "Files"), only its text fields take values.
@@ -326,6 +326,8 @@ export const substitute = (parts: { url: string; headers: Record<string, string>
 		const boundary = /^multipart\/form-data\b.*;\s*boundary="?([^";\s]+)/i.exec(type)?.[1];
 		const delimiter = `--${boundary}`;
 		const utf8 = (value: string): string => byteText(new TextEncoder().encode(value));
+		// A form's value as `URLSearchParams` (a form's own encoding) writes it: a space as `+`, `~!'()` encoded, a lone surrogate as U+FFFD.
+		const formEncoded = (value: string): string => new URLSearchParams([['', value]]).toString().slice(1);
 		const lines = (value: string): string => value.replace(/\r\n|\r|\n/g, '\r\n');
 		const named = (value: string): string => lines(value).replace(/\r/g, '%0D').replace(/\n/g, '%0A').replace(/"/g, '%22');
 		const result = (boundary ? text.split(delimiter) : [text]).map((part) => {
@@ -334,7 +336,7 @@ export const substitute = (parts: { url: string; headers: Record<string, string>
 				return part;
 			}
 
-			return end < 0 ? inText(part, (value) => utf8(form ? uriEncoded(value) : boundary ? lines(value) : value), true)!
+			return end < 0 ? inText(part, (value) => utf8(form ? formEncoded(value) : boundary ? lines(value) : value), true)!
 				: inText(part.slice(0, end), (value) => utf8(named(value)), true)! + inText(part.slice(end), (value) => utf8(lines(value)), true)!;
 		}).join(delimiter);
 		if (result !== text) {
