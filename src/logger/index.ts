@@ -77,10 +77,12 @@ export const logger = (sink: Logger, options?: LoggerOptions): Policy<'logger'> 
 	check(isObject(sink) && ['info', 'warn', 'error'].every((level) => typeof (sink as unknown as Record<string, unknown>)[level] === 'function'), 'logger', sink, 'an object with info, warn and error functions (console works)');
 	const { level: lowest = 'info' } = optionsOf(options, 'logger');
 	check(Object.hasOwn(ranks, lowest), 'logger.level', lowest, "'info', 'warn' or 'error'");
-	return { slot: 'logger', at: loggerAt, create: (context) => createLogging(context, sink, ranks[lowest]) };
+	// The store failures this logger wrote a record of in this task (by their error), for every client it logs for.
+	const failures = new WeakSet<object>();
+	return { slot: 'logger', at: loggerAt, create: (context) => createLogging(context, sink, ranks[lowest], failures) };
 };
 
-const createLogging = (context: PolicyContext, sink: Logger, lowest: number): PolicyParts => {
+const createLogging = (context: PolicyContext, sink: Logger, lowest: number, failures: WeakSet<object>): PolicyParts => {
 	const params = sensitiveParamSet(context.options);
 	// The request-id header trace() and otel() name on the policy they make (`header`): none when it is one of the client's
 	// `sensitiveHeaders`, whose value is never shown (the trace slot shows an id of the call's own, `requestIdOf`).
@@ -144,7 +146,19 @@ const createLogging = (context: PolicyContext, sink: Logger, lowest: number): Po
 				}
 
 				context.on(type, (event) => {
-					const { scope, method, url, code, status, retryCount } = event as unknown as Record<string, unknown>;
+					const { scope, method, url, code, status, retryCount, error } = event as unknown as Record<string, unknown>;
+					// One record per failure: a store failure of the work of a client `extend()` made is told to it and to the
+					// client that made the part store (core/part-store.ts `#report`), both at once, each logging with this logger
+					// when the child inherits it.
+					if (type === 'storage:error' && isObject(error)) {
+						if (failures.has(error)) {
+							return;
+						}
+
+						failures.add(error);
+						queueMicrotask(() => failures.delete(error));
+					}
+
 					write(level, code as string | undefined, { event: type, scope, method, url, status, attempt: typeof retryCount === 'number' ? retryCount + 1 : undefined });
 				});
 			}

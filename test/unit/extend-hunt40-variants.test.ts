@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
 import type { StorageErrorEvent } from '../../src/core/event-types.js';
 import { followReachability } from '../../src/entries/tanstack-query.js';
+import { logger } from '../../src/entries/logger.js';
 import { scripted } from '../helpers/scripted-origins.js';
 import { switchableStore } from '../helpers/switchable-store.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -371,5 +372,44 @@ describe('a client extend() made with a storageTimeoutMs of its own', () => {
 		// Before: 0 (the part store its parent made cut the child's listing at the parent's 20 ms).
 		expect([await child.outbox.size(), own]).toEqual([1, []]);
 		expect(await parent.outbox.size()).toBe(0); // Its own 20 ms: cut, as before.
+	});
+});
+
+describe('the logger a client extend() made inherits', () => {
+	it('writes one record of each store failure, though a failure of the child\'s work is told to it and to its parent', async () => {
+		const records: Array<Record<string, unknown>> = [];
+		const write = (record: object): void => {
+			records.push(record as Record<string, unknown>);
+		};
+		const { store, parent, child } = family({ logger: logger({ info: write, warn: write, error: write }) });
+		const [own, parents] = [heard(child), heard(parent)];
+		store.mode = 'throw';
+		await child.get('https://api.test/doc').json();
+		await waitFor(() => own.includes('cache set'), 'the child\'s cache set failure');
+		// Every failure reaches the parent once (its own work's, and its child's as before): one record each. Without the
+		// logger's check, the child's failures were written twice, once through each client's logger (8 records where the
+		// parent heard 4).
+		const logged = records.filter((record) => record['event'] === 'storage:error');
+		expect(own.length).toBeGreaterThan(0);
+		expect(logged).toHaveLength(parents.length);
+	});
+
+	it('still writes a record of each of two failures that reject with one error object, one after the other', async () => {
+		const records: Array<Record<string, unknown>> = [];
+		const write = (record: object): void => {
+			records.push(record as Record<string, unknown>);
+		};
+		const refusal = new Error('quota');
+		const inner = memoryStore(`h40-logger-${crypto.randomUUID()}`);
+		const store: KeyValueStore = { ...inner, get: (key) => inner.get(key), keys: () => inner.keys(), clear: () => inner.clear(), delete: (key) => inner.delete(key), set: async () => Promise.reject(refusal) };
+		const fetch = async (): Promise<Response> => new Response('{"ok":true}', { headers: { 'content-type': 'application/json', 'cache-control': 'max-age=60' } });
+		const client = createClient({ name: `h40-logger-${crypto.randomUUID()}`, store: () => store, fetch: fetch as typeof globalThis.fetch, retry: 0, breaker: false, logger: logger({ info: write, warn: write, error: write }) });
+		opened.push(client);
+		const sets = heard(client);
+		await client.get('https://api.test/a').json();
+		await waitFor(() => sets.length === 1, 'the first cache set failure');
+		await client.get('https://api.test/b').json();
+		await waitFor(() => sets.length === 2, 'the second cache set failure');
+		expect(records.filter((record) => record['event'] === 'storage:error')).toHaveLength(2);
 	});
 });
