@@ -139,16 +139,16 @@ const pendingPrefix = 'p|';
 const notRead: OutboxRecord['lastError'] = { code: 'TIMEOUT', message: 'Not read: the store did not answer within storageTimeoutMs' };
 
 /**
- * The outbox's part store as the queue's users (the call side, the drain, the early path) write it: a
- * write or delete of a pending entry's key also keeps the queue's index of pending keys. They read it
- * through the queue (`read`, `list`).
- */
-/**
  * Whether `Queue.read`'s rejection (`strict`) says the store refused the read itself (its error, at once: `refused`), not
  * that the read missed its deadline (`storageTimeoutMs`, the call's budget) nor a failure this client heard meanwhile.
  */
 export const readRefused = (error: unknown): boolean => !!(error as { refused?: boolean }).refused;
 
+/**
+ * The outbox's part store as the queue's users (the call side, the drain, the early path) write it: a
+ * write or delete of a pending entry's key also keeps the queue's index of pending keys. They read it
+ * through the queue (`read`, `list`).
+ */
 export interface QueueStore {
 	/**
 	 * `budget`: of the call whose path it is on (see `Budget`). `fresh`: a new entry's record, which a store that refuses it

@@ -47,7 +47,9 @@ export const rebased = async ({ context, options }: Owner, record: OutboxRecord,
 	const next = body ?? rest.body;
 	const headers = headersOf(given.headers ?? others);
 	// A FormData's bytes hold the boundary they were made with: its type wins, as at a call (enqueue.ts), over one given (`entry.headers`, the old body's boundary).
-	given.body instanceof FormData && headers.delete('content-type');
+	if (given.body instanceof FormData) {
+		headers.delete('content-type');
+	}
 	const made = { ...rest, ...storedHeaders({ context, options }, headers, body ? type : stored), ...body && { body }, bodyBytes: next?.byteLength ?? 0, idempotencyKey: randomUuid(), nextAttemptAt: now };
 	// A header naming a sensitive query value (never stored, API.md "Sensitive data"), or headers past what a record holds
 	// (`headersFit`: read back, it would be malformed): no rebase, a dead letter.
