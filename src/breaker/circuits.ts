@@ -65,7 +65,7 @@ export interface Circuits extends Machine {
 	 * Tell the other tabs an outcome counted in a closed state, and store the counts (tabs.ts
 	 * `shareCount`, set by `start()` where a channel may open; never in the edge build).
 	 */
-	shareCount?: ((circuits: Circuits, circuit: Circuit, failed: boolean, unanswered: boolean, ended: boolean, via?: WaitUntil) => void) | undefined;
+	shareCount?: ((circuits: Circuits, circuit: Circuit, failed: boolean, unanswered: boolean, ended: boolean, via?: WaitUntil, status?: number) => void) | undefined;
 	/**
 	 * Ask the other tabs for a scope's state, this tab's read of it having failed (tabs.ts `ask`, set by `start()` where
 	 * a channel opened; never in the edge build).
@@ -453,7 +453,7 @@ export const tally = (circuits: Circuits, circuit: Circuit, record: BreakerRecor
 	} else if (failed !== undefined && record === circuit.record && record.state === 'closed') {
 		// Counted in a closed state that it left as it was: the other tabs count it too, and the store keeps the counts;
 		// where no channel tells them, so do the peers (a client and its extensions count failures in a row together).
-		circuits.shareCount?.(circuits, circuit, failed, missed, before > 0, call?.waitUntil);
+		circuits.shareCount?.(circuits, circuit, failed, missed, before > 0, call?.waitUntil, status);
 		if (circuits.peers.size > 1) {
 			// This client's window before the outcome, taken by a peer whose window holds fewer calls (one `extend()` made since).
 			const [calls, failures] = circuit.window.sums(now);

@@ -28,12 +28,13 @@ const counted = ({ clock }: Circuits, { record, consecutive, window }: Circuit):
  * worker, where there are reloads; a Worker's isolates share counts through a coordinator).
  * `Circuits.shareCount`, which circuits.ts's `tally` calls.
  */
-const shareCount: NonNullable<Circuits['shareCount']> = (circuits, circuit, failed, unanswered, ended, via) => {
+const shareCount: NonNullable<Circuits['shareCount']> = (circuits, circuit, failed, unanswered, ended, via, status) => {
 	const { channel, store } = circuits;
 	const { record } = circuit;
 	if (channel) {
 		const counts = counted(circuits, circuit);
-		channel.post({ ...counts, outcome: failed ? 1 : 0, ...(unanswered && { unanswered }) });
+		// With its HTTP answer's status: a good one is `scope:back` in a tab whose own attempts failed (`hear`).
+		channel.post({ ...counts, outcome: failed ? 1 : 0, ...(unanswered ? { unanswered } : { status }) });
 		if ((failed || ended || (counts.window!.failures > 0 && !circuit.storing)) && hasTabs()) {
 			circuit.storing = true;
 			// Under the scope's lock, as `publish` writes: read and written after a write under way (another tab's newer state),
@@ -90,6 +91,8 @@ const ask: NonNullable<Circuits['ask']> = (circuits, circuit) => {
  * one without that date (no tab's own message lacks it: it may be from before either). One that got an HTTP answer
  * makes the scope reachable here too (`PolicyContext.reached`): a tab whose own attempts found it unreachable, its
  * queries paused on it (`followReachability`), would make none to find out; a message without a tab's counts does not.
+ * Its status, when `classify()` does not call it transient, is `scope:back` here too where this tab's own attempts
+ * failed or a copy answered (once per such episode: `Reach.answered`; no message of its own, the outcome's carries it).
  * A failure heard counts only with the counts a tab's own message carries (`shareCount`: its failures in a row, its
  * ratio window's failures, at most its calls); a message without them (another build's word, a script's) is no failure.
  * A success likewise (no failures in a row, a window with more calls than failures). A flood of well-formed successes
@@ -105,7 +108,7 @@ const ask: NonNullable<Circuits['ask']> = (circuits, circuit) => {
  * faster than a call; failures counted before it, within ms of its first, count over its own calls).
  */
 const hear = (circuits: Circuits, circuit: Circuit, received: BreakerRecord, value: unknown, kept: number): void => {
-	const { outcome, unanswered, window, failures } = value as Partial<BreakerRecord>;
+	const { outcome, unanswered, window, failures, status } = value as Partial<BreakerRecord> & { status?: unknown };
 	// An outcome a tab could have had: a failure's message gives its failures in a row and its window's failures (this
 	// one at least, at most the window's calls), a success's none in a row and a window holding it (more calls than
 	// failures), whole counts as a tab's own are; one that does not is no outcome of a tab (nor of reachability).
@@ -125,7 +128,10 @@ const hear = (circuits: Circuits, circuit: Circuit, received: BreakerRecord, val
 
 	if (outcome === 0 ? failures === undefined && calls > failed : outcome === 1 && bounded(failures, 1) && failed && failed <= calls) {
 		if (!unanswered) {
-			circuits.context.reached?.(received.scope);
+			// With that answer's status (an HTTP status, else none): a good one after this tab's failures or a copy that
+			// answered here is `scope:back` here too, once (`Reach.answered`), so `refetchWhenBack` refetches now.
+			const code = bounded(status, 599);
+			circuits.context.reached?.(received.scope, code >= 200 ? code : undefined);
 		}
 
 		if (current) {

@@ -135,8 +135,12 @@ export const policyContext = ({ options, stores, clock, emit, emitter, budget, r
 		reachability: (scope) => reach.state(scope),
 		offline: (scope, untried) => reach.offline(scope, untried),
 		late: (scope) => reach.late(scope),
-		reached: (scope) => {
-			reach.heard(scope);
+		reached: (scope, status) => {
+			if (status) {
+				reach.answered(scope, status, true);
+			} else {
+				reach.heard(scope);
+			}
 		},
 		answer: (call, outcome) => (call as Call).answer(outcome),
 		perCall: perCallSlots(),

@@ -56,8 +56,10 @@ const gaveUpOn = (api: Partial<BreakerMembers> & { [scopeOfUrl]?: (url: string) 
  * answer `classify()` calls transient (a 5xx, 429 or 408: the one vocabulary of failure), and
  * those whose TanStack retry of such a failure is pending (the pending retry is replaced by a fetch
  * at once, also one no observer watches: a route loader's `fetchQuery`) — as soon as the scope answers again: an attempt to it got an answer `classify()` does not
- * call transient after failures or after a stale copy answered in its place (`scope:back`, in this
- * tab), or its breaker closed (here or in another tab: its closing reaches every tab). A query's scope is its
+ * call transient after failures or after a stale copy answered in its place (`scope:back`: in this tab, or in
+ * another tab of the name, told here when this tab's own attempts failed or its copy answered, through the breaker's
+ * channel: with `breaker: false` or `breaker: { share: false }` another tab's answer is not told), or its breaker closed (here or
+ * in another tab: its closing reaches every tab). A query's scope is its
  * URL's (as given to `queryOptionsFor`), as the client computes it; a failure whose URL gives no scope
  * (an error the app made, its URL relative or missing) is not waited for, and never keeps the others
  * from being refetched. Returns the unsubscribe function.
