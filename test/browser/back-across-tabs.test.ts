@@ -182,4 +182,35 @@ describe('scope:back across tabs', () => {
 			b.close();
 		}
 	});
+
+	it("with the preset's defaults (its store, breaker and stale cache) B is told; with breaker: false in B it is not (documented: no channel)", async () => {
+		const name = unique('defaults');
+		const netA = transport();
+		const netB = transport();
+		const netC = transport();
+		const a = createClient({ name, fetch: netA.fetch, retry: 0 });
+		const b = createClient({ name, fetch: netB.fetch, retry: 0 });
+		const c = createClient({ name, fetch: netC.fetch, retry: 0, breaker: false });
+		const backB: number[] = [];
+		const backC: number[] = [];
+		b.on('scope:back', (event) => backB.push(event.status));
+		c.on('scope:back', (event) => backC.push(event.status));
+		try {
+			netB.set('down');
+			netC.set('down');
+			expect([await outcome(b.get(`${origin}/x`)), await outcome(c.get(`${origin}/x`))]).toEqual(['NetworkError', 'NetworkError']);
+			expect(await outcome(a.get(`${origin}/x`))).toBe('200');
+			await until(() => backB.length === 1, 5_000, "B's scope:back");
+			expect([backB, backC]).toEqual([[200], []]);
+			// C, without a breaker, has no channel to hear it on: told at its own next good answer.
+			netC.set('up');
+			expect(await outcome(c.get(`${origin}/x`))).toBe('200');
+			expect(backC).toEqual([200]);
+		} finally {
+			a.close();
+			b.close();
+			c.close();
+		}
+	});
 });
+
