@@ -13,6 +13,7 @@ import { dedupe } from '../../src/entries/dedupe.js';
 import { OutboxQueuedError, outbox } from '../../src/entries/index.js';
 import { held } from './counting-origin-kit.js';
 import { collect, quiet, staleStatus, useCacheKit } from './cache-kit.js';
+import { normalised } from '../../src/cache/keys.js';
 
 const kit = useCacheKit();
 
@@ -22,7 +23,8 @@ const warm = async (api: ReturnType<typeof kit.make>, paths: string[]): Promise<
 		await api.get(path).text();
 	}
 
-	await vi.waitFor(async () => expect((await kit.store.keys()).length).toBeGreaterThanOrEqual(paths.length));
+	// A copy per URL however spelled (the cache key's URL normalised: `%7E`, `%7e` and `~` are one copy).
+	await vi.waitFor(async () => expect((await kit.store.keys()).length).toBeGreaterThanOrEqual(new Set(paths.map(normalised)).size));
 };
 
 /**

@@ -9,6 +9,7 @@ import type { StorageErrorEvent } from '../../src/core/event-types.js';
 import { OutboxFullError } from '../../src/errors/OutboxFullError.js';
 import { recordingFetch } from '../helpers/recording-fetch.js';
 import { fetchAndStore, useCacheKit } from './cache-kit.js';
+import { normalised } from '../../src/cache/keys.js';
 
 let made = 0;
 
@@ -93,11 +94,19 @@ describe('cache.delete(url) drops the copies of every spelling of the URL (RFC 3
 		['cache.delete(\'/x/a/b\') leaves the copy of /x/a%2Fb (an encoded reserved character)', 'cd14/f/a/b', ['cd14/f/a/b', 'cd14/f/a%2Fb'], ['cd14/f/a%2Fb']],
 	])('%s', async (_, deleted, stored, left) => {
 		const api = kit.make();
+		// One copy per URL however it is spelled (the key's URL normalised since the fortieth hunt): a spelling already
+		// stored is read (its copy answered or rewritten), the others each store one.
+		const spellings = new Set<string>();
 		for (const path of stored) {
-			await fetchAndStore(api, path);
+			if (spellings.has(normalised(path))) {
+				await api.get(path).text();
+			} else {
+				spellings.add(normalised(path));
+				await fetchAndStore(api, path);
+			}
 		}
 
-		expect((await api.cache.list()).length).toBe(stored.length);
+		expect((await api.cache.list()).length).toBe(spellings.size);
 		await api.cache.delete(deleted);
 		// Before: the copies of the other spellings stayed (['…/cd14/a/%7E', '…/cd14/a/%7e'] for the first).
 		expect((await api.cache.list()).map((entry) => entry.url).sort()).toEqual(left.map((path) => `${kit.url}/${path}`).sort());
@@ -106,7 +115,8 @@ describe('cache.delete(url) drops the copies of every spelling of the URL (RFC 3
 
 	it('with the client\'s searchParams: cache.delete(\'/x/~\') drops the copy a call of /x/%7E stored (its URL with them added)', async () => {
 		const api = kit.make({ searchParams: { v: 2 } });
-		expect((await fetchAndStore(api, 'cd14/g/%7E')).url).toBe(`${kit.url}/cd14/g/%7E?v=2`);
+		// Its URL as the key holds it: normalised (`%7E` is `~`).
+		expect((await fetchAndStore(api, 'cd14/g/%7E')).url).toBe(`${kit.url}/cd14/g/~?v=2`);
 		await api.cache.delete('cd14/g/~');
 		expect(await api.cache.list()).toEqual([]);
 		api.close();
