@@ -8,6 +8,8 @@ import { isPolicy } from './policy.js';
 import { canParse, check, checkRules, isAsyncIterable, isSyncIterable, describe, hideUserinfo, isNonNegativeInteger, isObject, isOptions, isOwnHeader, isPositiveTimerMs, isPrintableId, isTimerMs, isToken, thrownText, timerMs, type Rule, positiveTimerMs, unmarked } from '../utils/validate.js';
 
 const is = (type: string): Rule => [(value) => typeof value === type, `a ${type}`];
+/** A method fetch sends: a token, not one the Fetch standard forbids. */
+const isMethod = (value: unknown): boolean => value === undefined || (isToken(value) && !/^(connect|trace|track)$/i.test(value));
 const list = (type: string): Rule => [(value) => Array.isArray(value) && value.every((item) => typeof item === type), `an array of ${type}s`];
 const fn = is('function');
 const fns = list('function');
@@ -77,9 +79,7 @@ const kyRules: Record<string, Rule> = {
 	prefix: urlish, baseUrl: urlish, searchParams: query,
 	// Dynamic headers go in a `beforeRequest` hook: `Headers` reads a function as a record of no keys (none sent, silently).
 	headers: [(value) => typeof value !== 'function', 'HeadersInit, not a function (set them in a `beforeRequest` hook)'],
-	// A method fetch sends: a token, not one the Fetch standard forbids (workerd sent `TRACE` and `a b`, a call's own or the
-	// client's that every call inherits; Node's fetch and browsers' refuse them in their own words).
-	body: fixedBytes, method: [(value) => isToken(value) && !/^(connect|trace|track)$/i.test(value), 'a token, not CONNECT, TRACE or TRACK'], fetch: fn, parseJson: fn, stringifyJson: fn, onDownloadProgress: fn, onUploadProgress: fn, waitUntil: fn, timeout: ms, totalTimeout: ms,
+	body: fixedBytes, method: is('string'), fetch: fn, parseJson: fn, stringifyJson: fn, onDownloadProgress: fn, onUploadProgress: fn, waitUntil: fn, timeout: ms, totalTimeout: ms,
 	retry: [(value) => typeof value === 'number' || record(value), 'a number or an object', true],
 	'retry.limit': [isNonNegativeInteger, 'a non-negative integer'], 'retry.methods': methods, 'retry.delay': fn,
 	'retry.shouldRetry': fn, 'retry.backoffLimit': nonNegative, 'retry.maxRetryAfter': nonNegative,
@@ -141,6 +141,9 @@ const clientOnly: Rule = [() => false, 'given to createClient() or extend(), not
 /** For each call: ky's, and the call's own. */
 const callRules: Record<string, Rule> = {
 	...kyRules,
+	// A method fetch sends: a token, not one the Fetch standard forbids (workerd sent `TRACE` and `a b`; Node's fetch and
+	// browsers' refuse them in their own words). A client's is fetch's to refuse, a TypeError (`checkFetchOption`).
+	method: [isMethod, 'a token, not CONNECT, TRACE or TRACK'],
 	fallback,
 	idempotencyKey: [(key) => key === true || isPrintableId(key), 'true or a non-empty string of at most 255 printable ASCII characters'],
 	retryBudget: clientOnly, store: clientOnly, name: clientOnly, clock: clientOnly, random: clientOnly, storageTimeoutMs: clientOnly,
@@ -389,6 +392,9 @@ export const checkFetchOption = (name: string, value: unknown): void => {
 			if (!listed.includes(text as string)) {
 				throw new TypeError(`${typeof text === 'string' ? text : describe(value)} is not an accepted type. Expected one of ${listed.join(', ')}.`);
 			}
+		} else if (name === 'method' && !isMethod(value)) {
+			// Refused here in every build (workerd's Request took `TRACE` and `a b`, and every call inheriting it sent it).
+			throw new TypeError(`${describe(value)} is not a method fetch sends: a token, not CONNECT, TRACE or TRACK.`);
 		} else if (value !== undefined) {
 			name === 'searchParams' ? new URLSearchParams(value as never) : new Request('http://localhost/', { [name]: value });
 		}

@@ -193,15 +193,15 @@ describe('a value of fetch\'s RequestInit enumerations it does not list: refused
 	});
 });
 
-describe('a client-level `method` fetch forbids or that is no token: a RangeError naming `method` at createClient and extend()', () => {
+describe('a client-level `method` fetch forbids or that is no token: a TypeError naming `method` at createClient and extend() (fetch\'s refusal, in every build)', () => {
 	it.each(['TRACE', 'connect', 'TRACK', 'a b', ''])('%j, in every build', async (method) => {
 		for (const build of builds) {
 			const { createClient } = await loadBuild(build);
-			// Before, in Node's build: "TypeError `method` is refused by fetch: 'TRACE' HTTP method is unsupported."; workerd: made, each call sent with it.
-			expect(thrown(() => createClient({ method } as never).close())).toBe(`RangeError \`method\` must be a token, not CONNECT, TRACE or TRACK; got ${JSON.stringify(method)}`);
+			// Before, in Node's build: "TypeError `method` is refused by fetch: 'TRACE' HTTP method is unsupported." (undici's words); workerd: made, each call sent with it.
+			expect(thrown(() => createClient({ method } as never).close())).toBe(`TypeError \`method\` is refused by fetch: ${JSON.stringify(method)} is not a method fetch sends: a token, not CONNECT, TRACE or TRACK.`);
 			const api = createClient({ name: `h40-input-${++made}` });
-			expect(thrown(() => api.extend({ method } as never))).toBe(`RangeError \`method\` must be a token, not CONNECT, TRACE or TRACK; got ${JSON.stringify(method)}`);
-			expect(thrown(() => api.extend(() => ({ method }) as never))).toBe(`RangeError \`method\` must be a token, not CONNECT, TRACE or TRACK; got ${JSON.stringify(method)}`);
+			expect(thrown(() => api.extend({ method } as never))).toBe(`TypeError \`method\` is refused by fetch: ${JSON.stringify(method)} is not a method fetch sends: a token, not CONNECT, TRACE or TRACK.`);
+			expect(thrown(() => api.extend(() => ({ method }) as never))).toBe(`TypeError \`method\` is refused by fetch: ${JSON.stringify(method)} is not a method fetch sends: a token, not CONNECT, TRACE or TRACK.`);
 			api.close();
 		}
 	});

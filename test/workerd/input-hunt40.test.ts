@@ -69,12 +69,12 @@ describe('fetch\'s RequestInit enumerations in workerd: a value fetch does not l
 	});
 });
 
-describe('a client-level `method` fetch forbids, in workerd: a RangeError naming `method` at createClient and extend()', () => {
+describe('a client-level `method` fetch forbids, in workerd: a TypeError naming `method` at createClient and extend()', () => {
 	it.each(['TRACE', 'CONNECT', 'track', 'a b'])('%j', async (method) => {
 		// Before: '200; fetch 1' (made, and the call inheriting it sent it).
-		expect(await outcome((api, url) => api(url), { method })).toBe(`createClient throws RangeError \`method\` must be a token, not CONNECT, TRACE or TRACK; got ${JSON.stringify(method)}`);
+		expect(await outcome((api, url) => api(url), { method })).toBe(`createClient throws TypeError \`method\` is refused by fetch: ${JSON.stringify(method)} is not a method fetch sends: a token, not CONNECT, TRACE or TRACK.`);
 		const api = createClient({ name: `h40-workerd-${++made}` });
-		expect(() => api.extend({ method })).toThrow('`method` must be a token, not CONNECT, TRACE or TRACK');
+		expect(() => api.extend({ method })).toThrow(new TypeError(`\`method\` is refused by fetch: ${JSON.stringify(method)} is not a method fetch sends: a token, not CONNECT, TRACE or TRACK.`));
 		api.close();
 	});
 });
