@@ -466,8 +466,12 @@ export class Queue {
 				present.has(to) || present.has(from) ? moved.add(from) : this.#moves.delete(to);
 			}
 
-			for (const key of this.#refused) {
-				present.has(key) || this.#refused.delete(key); // Forgotten (a clear, a removal): no longer kept in memory.
+			for (const key of [...this.#refused, ...this.refusals.keys()]) {
+				// Forgotten (a clear, a removal: another tab's, another client's of the name and store): no longer kept in memory.
+				if (!present.has(key)) {
+					this.#refused.delete(key);
+					this.refusals.delete(key);
+				}
 			}
 
 			for (const name of this.#replaced.keys()) {
@@ -596,6 +600,7 @@ export class Queue {
 			this.#learn(entry, value, false);
 		} else {
 			this.#index.delete(entry);
+			this.refusals.delete(key); // Removed here or by a peer; another tab's removal: the next listing.
 			this.#forget(entry.id);
 			this.#index.find(entry.id) && this.#unread.add(entry.id); // Another key of it stays (a crash between a rewrite's writes).
 			this.order.delete(entry.id);
@@ -1466,6 +1471,7 @@ export class Queue {
 		// Asked again once a placeholder made after a clear of everything is used; another identity's clear leaves
 		// them (an entry it removed is never delivered): a pointer asked of the current one's entry as it is delivered counts.
 		who ?? this.#asked.clear();
+		who ?? this.refusals.clear(); // (Another identity's: the listings after its removals prune them.)
 		this.context.cleared('outbox', who); // And work that started before (its `world`): an early write's attempt.
 		// Another identity's clear leaves the current one's work (its world tells that identity's work apart), and the pass
 		// under way with its replay in flight and what it writes, unless that replay is the cleared identity's (`replayingFor`:
