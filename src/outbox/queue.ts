@@ -478,7 +478,8 @@ export class Queue {
 				present.has(name) || this.#replaced.delete(name); // Gone from the store (as this client sees it): never replayed.
 			}
 
-			listed = keys.filter((key) => !moved.has(key)).sort();
+			// Each key once (`present`): a store that lists one twice (buggy, foreign) never counts, shows or replays an entry twice.
+			listed = [...present].filter((key) => !moved.has(key)).sort();
 		} catch (error) {
 			// A failed listing counts as the listing of the next 10 s (`refresh`, `look`): a failing store is not asked per call or write.
 			this.#lookAt = this.quiet = this.context.clock.now() + lookMs;
