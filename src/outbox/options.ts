@@ -134,7 +134,12 @@ export interface OutboxOptions {
 	 * new Idempotency-Key; `headers` replace the stored ones and give its preconditions, so return
 	 * `If-Match: <the response's ETag>` to keep it conditional). Its Content-Type describes what it
 	 * sends: the one `headers` give, else a new body's own (`json`: `application/json`; bytes: none),
-	 * else, without a new body, the stored one. Header names are read in any case, the last given for a
+	 * else, without a new body, the stored one. A FormData's own type (its boundary) always wins; and the
+	 * stored Content-Type handed back unchanged (`headers: entry.headers`) over a new body with a type of its
+	 * own of another kind is that body's type (`json` after a form: `application/json`): it described the old
+	 * body. Of the same kind (any `…/json` or `…+json` type is JSON: a stored `application/vnd.api+json`
+	 * over `json`), or over bytes (no type of their own), it stays; so does a type that differs from the stored one.
+	 * Header names are read in any case, the last given for a
 	 * name winning (`{ ...entry.headers, 'Content-Type': … }` replaces the stored `content-type`).
 	 * A rebased write is a plain object whose keys are among `json`, `body` and `headers` (one at
 	 * least, not `undefined`, nor a `body` or `headers` of `null`): anything else — an array, a `Response`, a `Date`, a

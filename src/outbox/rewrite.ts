@@ -28,11 +28,18 @@ const isRebase = (value: unknown): value is { json?: unknown; body?: unknown; he
 	return [Object.prototype, null].includes(Object.getPrototypeOf(Object(value))) && given.some(([key, each]) => each !== undefined && (each !== null || key === 'json')) && given.every(([key]) => /^(json|body|headers)$/.test(key)) && !((value as { body?: unknown }).body instanceof ReadableStream);
 };
 
+/** A media type's kind: its essence (`text/plain`), JSON for any `…/json` or `…+json` (`application/vnd.api+json`). */
+const kindOf = (type: string): string => {
+	const essence = type.split(';')[0]!.trim().toLowerCase();
+	return /[/+]json$/.test(essence) ? 'json' : essence;
+};
+
 /**
  * The record of a rebased write in the entry's place (`onConflict`'s answer), replayed now: same
  * method, URL and attempts (a resolver loop ends at `maxAttempts`), a new Idempotency-Key, the given
  * headers replacing the stored ones and giving its preconditions. Its Content-Type describes what it
- * sends: a FormData's own (its boundary), else the one given, else a new body's own (or none), else the stored body's. `undefined` for an
+ * sends: a FormData's own (its boundary), else the one given — but the stored one given back over a new body of another kind
+ * (`kindOf`) is the new body's own —, else a new body's own (or none), else the stored body's. `undefined` for an
  * answer that is no rebase (or headers past `headersFit`); rejects for headers fetch refuses or a body over its bound (`maxBodyBytes`
  * for text and JSON, `maxFileBytes` for binary bytes, as `snapshotBody` bounds a write's).
  */
@@ -47,7 +54,9 @@ export const rebased = async ({ context, options }: Owner, record: OutboxRecord,
 	const next = body ?? rest.body;
 	const headers = headersOf(given.headers ?? others);
 	// A FormData's bytes hold the boundary they were made with: its type wins, as at a call (enqueue.ts), over one given (`entry.headers`, the old body's boundary).
-	if (given.body instanceof FormData) {
+	// The stored type handed back as it is (`entry.headers`) described the old body: a new body of another kind (`kindOf`) gets its own.
+	const own = headers.get('content-type');
+	if (given.body instanceof FormData || (type && own === stored && kindOf(own) !== kindOf(type))) {
 		headers.delete('content-type');
 	}
 	const made = { ...rest, ...storedHeaders({ context, options }, headers, body ? type : stored), ...body && { body }, bodyBytes: next?.byteLength ?? 0, idempotencyKey: randomUuid(), nextAttemptAt: now };
