@@ -893,18 +893,26 @@ export class Queue {
 	/**
 	 * Whether `scope` has a pending entry this client would replay now (of the current identity, of
 	 * this version or older): only such an entry holds a call of its scope (FIFO). Reads the records of
-	 * the scope this client has not read yet; another identity's entries are not looked at. `budget`: see `Budget`.
+	 * the scope this client has not read yet; another identity's entries are not looked at. One whose read
+	 * the store refuses or does not answer in time holds it too (whose it is unknown: it may be this identity's
+	 * older write, and a pass holds its scope behind it the same way), read again at the next call, until it is
+	 * read or a pass buries it (pass.ts `#refused`). `budget`: see `Budget`.
 	 */
 	async behind(scope: string, budget?: Budget): Promise<boolean> {
 		const mine = await this.digest(this.context.identity());
-		for (const id of this.#unread) {
+		let unreadable = false;
+		for (const id of [...this.#unread]) {
 			const entry = this.#index.find(id);
 			if (entry?.scope === scope) {
-				this.#learn(entry, await this.read(entry.key, false, budget));
+				try {
+					this.#learn(entry, await this.read(entry.key, true, budget));
+				} catch {
+					unreadable = true; // Not learnt: still unread.
+				}
 			}
 		}
 
-		return !!this.#lanes.get(`${scope} ${mine}`);
+		return unreadable || !!this.#lanes.get(`${scope} ${mine}`);
 	}
 
 	/**
