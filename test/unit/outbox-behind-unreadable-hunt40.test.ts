@@ -84,6 +84,22 @@ describe('a new write to a scope whose older pending record the store will not g
 		});
 	}
 
+	it('through an extend()ed child of the reloaded client: held as well', async () => {
+		origin.up = false;
+		origin.got = [];
+		const { plain, failing, state } = stores();
+		const id = await post(onStore(plain), 'a');
+		state.ids.add(id);
+		origin.up = true;
+		const later = onStore(failing);
+		const child = later.extend({ headers: { 'x-child': '1' } }) as typeof later;
+		const second = await post(child, 'b');
+		expect([/^\d+$/.test(second) ? second : 'queued', origin.got]).toEqual(['queued', []]);
+		state.heal();
+		await expect.poll(async () => (await child.outbox.flush()).remaining, { interval: 5 }).toBe(0);
+		expect(origin.got).toEqual(['a', 'b']);
+	});
+
 	it('a readable pending record of another identity still holds nothing (sent at once)', async () => {
 		origin.up = false;
 		origin.got = [];
