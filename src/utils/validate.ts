@@ -45,7 +45,19 @@ export const isObject = (value: unknown): value is object => typeof value === 'o
  * would be read as no options (ky's `retry: new Number(5)` its defaults; `breaker: new Boolean(false)` a breaker, on).
  */
 export const isOptions = (value: unknown): value is object =>
-	isObject(value) && !Array.isArray(value) && !/^\[object (?:Number|String|Boolean|BigInt)\]$/.test(Object.prototype.toString.call(value));
+	isObject(value) && !Array.isArray(value) && !/^\[object (?:Number|String|Boolean|BigInt)\]$/.test(tagOf(value));
+
+/**
+ * `Object.prototype.toString` of `value`, or '' when it throws: a Proxy whose trap throws as its `Symbol.toStringTag` is
+ * read, whose options are then refused where they are read ("could not be read"), never with the trap's own error.
+ */
+const tagOf = (value: object): string => {
+	try {
+		return Object.prototype.toString.call(value);
+	} catch {
+		return '';
+	}
+};
 
 /**
  * `text` (an error's message) without the password of any URL's userinfo in it
