@@ -139,6 +139,14 @@ const create = (context: PolicyContext, families: WeakMap<object, Family>): Poli
 		const existing = flights.get(key);
 		// What each goes out through, compared only when a call would join (nothing made per attempt otherwise).
 		if (existing?.joins(call?.world, request.url) && sameWay(existing.via(), viaOf(init))) {
+			const own = call as Call | undefined;
+			if (own && (own.world.check?.() ?? own.unbound())) {
+				// An attempt the transport refuses as it goes out (its call's identity changed or the client was cleared since it
+				// started, src/core/world.ts; its stored write removed): it joins nothing — a call made before a logout never gets
+				// the answer of a request made after it — and goes down alone, refused there as it would be without dedupe.
+				return next(request, init);
+			}
+
 			const counts = joins.scope(attemptScope(context.scopeOf, request.url, call));
 			counts.shared++;
 			// The trace slot's view of it (`PolicyHooks.joined`): the shared request's ids, and `otel()`'s span of the attempt.
@@ -151,7 +159,6 @@ const create = (context: PolicyContext, families: WeakMap<object, Family>): Poli
 				// clear since it started), it is not this call's outcome when this is this call's first attempt and its own world
 				// lets it go (a call without identity): then it goes on its own (`Call.unbound`, `World.check`, asked again as it goes out).
 				// So when refused as that caller's client closed (`CLIENT_CLOSED`: another client of the family) while this one is open.
-				const own = call as Call | undefined;
 				const { code } = (error ?? {}) as { code?: unknown };
 				const alone = !request.signal.aborted && (code === 'CLIENT_CLOSED' ? !closed : code === 'ABORTED' && own?.attempts === 1 && !own.world.check?.() && !own.unbound());
 				ended?.(undefined, error, alone);
@@ -189,7 +196,9 @@ const create = (context: PolicyContext, families: WeakMap<object, Family>): Poli
  * and hooks, and every property of how fetch sends it (`credentials`, `mode`, `redirect`, `cache`,
  * `referrer`, `referrerPolicy`, `integrity`, `keepalive`, `priority`), so two users, tenants or
  * credential modes never share a response (nor a call made after a `clear()`, the client's or the
- * stale cache's, or a `cache.delete(url)` of its URL, one made before it, nor a read made after a write was delivered, in any tab, one made
+ * stale cache's, or a `cache.delete(url)` of its URL, one made before it, nor a call made before a logout — a `clear()` of
+ * the client, of its identity, or an identity change — whose attempt comes after it, one made after: it is refused `ABORTED`
+ * as without dedupe; nor a read made after a write was delivered, in any tab, one made
  * before it: you read your own writes; nor
  * calls that turn different policies off: `{ bulkhead: false }`, `{ hedge: false }`…); a keyed call (its own `Idempotency-Key`) shares only
  * with a call of the same key (a request header like any other: one operation), and a call with a
