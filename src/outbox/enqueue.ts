@@ -340,7 +340,11 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 		// delivery the entry's. Only a key the caller gave (a page's replay carries its entry's) can be an entry's: one the
 		// outbox made is new. Held behind that very entry (FIFO), the write went nowhere: its scope is drained now (or once the
 		// attempt that goes on ended), as the page's trigger (a flush, `online`, a reload) would drain it, which a service worker has none of.
-		const held = record.keyed && call.world.current('outbox') ? await queue.holding(record, budget).catch(() => undefined) : undefined;
+		const found = record.keyed && call.world.current('outbox') ? await queue.holding(record, budget).catch(() => undefined) : undefined;
+		// Asked of its call's world once found (held since the call started: `Queue.hold`): an entry discarded, or an outbox cleared,
+		// while it was looked for is none to be told "queued" as. The write is then what it is without it (below: stored as an
+		// entry of its own; after a clear, not stored).
+		const held = found && call.world.current('outbox', found.id) ? found : undefined;
 		if (held !== undefined) {
 			const drainScope = (): void => {
 				context.reachability(record.scope) === 'offline' || drain.soon(record.scope, call.waitUntil);

@@ -5,6 +5,9 @@
  *   cleared since it started) joins no request: its retry after a logout (its first attempt went out alone before it),
  *   a HEAD, and a call made before the logout that finds a request also made before it. A call of the same session still
  *   joins, and so does one made before a `cache.clear()` (no logout: nothing refuses it).
+ * - outbox: a write sent again with the key of a pending entry, while the outbox looks the entry up: after a `clear()` or a
+ *   `clear({ identity })` of its identity it is not stored (the caller is told it was not sent), never told "queued" as the
+ *   removed entry; with nothing removed meanwhile it is told "queued" as that entry (one entry, as before).
  */
 import { describe, expect, it } from 'vitest';
 import { createClient, type CoreClientOptions } from '../../src/entries/core.js';
@@ -13,6 +16,8 @@ import { staleCache } from '../../src/entries/cache.js';
 import { memoryStore } from '../../src/entries/index.js';
 import { classify } from '../../src/entries/index.js';
 import { scripted } from './counting-origin-kit.js';
+import { OutboxQueuedError } from '../../src/entries/index.js';
+import { harnessEachTest, holdingRecordReads, queueOffline } from './outbox-helpers.js';
 
 /** What a call ends in: its status, or its error's code. */
 const outcome = async (promise: Promise<Response>): Promise<number | string> => promise.then((response) => response.status, (error: unknown) => classify(error).code);
@@ -114,5 +119,38 @@ describe('dedupe(): a call the transport would refuse joins no request', () => {
 		await expect.poll(kit.shared).toBe(2);
 		kit.attempts[1]!.answer(200);
 		expect([await before, await after, kit.attempts.length]).toEqual([200, 200, 2]);
+	});
+});
+
+describe('outbox: a write sent again with the key of a pending entry, while the outbox looks the entry up', () => {
+	const { h, win } = harnessEachTest();
+
+	/** The entry the first write is, and what the same write sent again (offline) is told when `meanwhile` runs during the look-up. */
+	const sendAgain = async (meanwhile: (api: ReturnType<typeof h.make>, id: string) => Promise<unknown>, identity?: () => string) => {
+		const { store, reading, resume, holdNextRead } = holdingRecordReads(h.store);
+		const api = h.make({ outbox: true, store: () => store, ...identity && { identity } });
+		const write = async () => api.post('mutate?id=again41', { json: { n: 1 }, idempotencyKey: 'k-again-41' });
+		const entry = await queueOffline(win, api, write);
+		win.setOnline(false, false);
+		holdNextRead();
+		const again = write().then(() => 'sent', (error: unknown) => error instanceof OutboxQueuedError ? error.entryId === entry.id ? 'queued as the entry' : 'queued on its own' : classify(error).code);
+		await reading.wait;
+		const done = meanwhile(api, entry.id);
+		resume.open();
+		await done;
+		return { told: await again, listed: (await api.outbox.list()).map(({ id }) => id === entry.id ? 'the entry' : 'another'), sent: h.sentOf('again41').length };
+	};
+
+	it('client.clear(): not stored, not told "queued" as the entry it removed', async () => {
+		// Before: { told: 'queued as the entry', listed: [] }.
+		expect(await sendAgain(async (api) => api.clear())).toEqual({ told: 'ABORTED', listed: [], sent: 0 });
+	});
+
+	it('clear({ identity }) of its identity: the same', async () => {
+		expect(await sendAgain(async (api) => api.clear({ identity: 'alice' }), () => 'alice')).toEqual({ told: 'ABORTED', listed: [], sent: 0 });
+	});
+
+	it('guard: nothing removed meanwhile, it is told "queued" as that entry, never stored twice', async () => {
+		expect(await sendAgain(async () => undefined)).toEqual({ told: 'queued as the entry', listed: ['the entry'], sent: 0 });
 	});
 });
