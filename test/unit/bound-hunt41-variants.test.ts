@@ -17,7 +17,7 @@ import { memoryStore } from '../../src/entries/index.js';
 import { classify } from '../../src/entries/index.js';
 import { scripted } from './counting-origin-kit.js';
 import { OutboxQueuedError } from '../../src/entries/index.js';
-import { harnessEachTest, holdingRecordReads, queueOffline } from './outbox-helpers.js';
+import { fakeWindow, harnessEachTest, holdingRecordReads, queueOffline } from './outbox-helpers.js';
 
 /** What a call ends in: its status, or its error's code. */
 const outcome = async (promise: Promise<Response>): Promise<number | string> => promise.then((response) => response.status, (error: unknown) => classify(error).code);
@@ -99,6 +99,34 @@ describe('dedupe(): a call the transport would refuse joins no request', () => {
 		kit.attempts[0]!.answer(200);
 		// The first call's request went out before the logout: its caller has its answer. The second's attempt would go after.
 		expect([await first, await second.promise, kit.attempts.length]).toEqual([200, 'ABORTED', 1]);
+	});
+
+	it('in a page: alice signed out and back in while her call waited above the layer: refused, never joins her new session\'s request', async () => {
+		// A page (`document`): each identity another read saw is another world (src/core/context.ts `identities`).
+		const win = fakeWindow();
+		try {
+			let who = 'alice';
+			const kit = heldAbove({ identity: () => who });
+			kit.holdNext();
+			const before = watched(outcome(kit.api.get('https://api.test/me')));
+			await expect.poll(kit.waiting).toBe(true);
+			who = 'bob';
+			const bobs = outcome(kit.api.get('https://api.test/bob'));
+			await expect.poll(() => kit.attempts.length).toBe(1);
+			kit.attempts[0]!.answer(200);
+			expect(await bobs).toBe(200);
+			who = 'alice';
+			const after = outcome(kit.api.get('https://api.test/me'));
+			await expect.poll(() => kit.attempts.length).toBe(2);
+			kit.go();
+			await expect.poll(() => before.settled || kit.shared() > 0).toBe(true);
+			kit.attempts[1]!.answer(200);
+			// Before: [200, 200, 1] — her call of the session that ended joined the new session's request.
+			expect([await before.promise, await after, kit.shared()]).toEqual(['ABORTED', 200, 0]);
+			kit.api.close();
+		} finally {
+			win.restore();
+		}
 	});
 
 	it('guards: calls of one session share one request; so does a call made before cache.clear() (no logout) with one made after', async () => {
