@@ -4,7 +4,7 @@ import { identities, identityOf } from '../core/context.js';
 import { storageError } from '../core/part-store.js';
 import { lastErrorOf, messageOf, outcomeOf } from './outcome.js';
 import { readRefused, type Queue, type Permit, type Replayed } from './queue.js';
-import { bounded, isLater, isRecord, toEntry, unreadable, type OutboxRecord, type RecordKey, type Tally } from './record.js';
+import { bounded, headersFit, isLater, isRecord, toEntry, unreadable, type OutboxRecord, type RecordKey, type Tally } from './record.js';
 import { headersOf, isSensitive, secretIn, withoutSecrets } from './headers.js';
 import { fits, migrated, rebased } from './rewrite.js';
 import { within } from '../utils/within.js';
@@ -94,6 +94,20 @@ export const conflict = async (queue: Queue, record: OutboxRecord, key: string, 
 };
 
 /**
+ * What of a dependent `record` its filled form `resolved` (`Queue.resolve`: its placeholders replaced by the kept values) is
+ * written back with after a failed replay, where filled they are past what the outbox stores (the filled form is sent as it is:
+ * the bounds are the store's): its body as queued when the filled one is over `maxBodyBytes` and larger than it was (a body's
+ * values only ever go into its text), its headers and preconditions as queued when the filled ones are past `headersFit` (read
+ * back, the record would be malformed: an unreadable dead letter). The replay after fills them again, from the same kept values.
+ */
+const storedAsQueued = (record: OutboxRecord, resolved: OutboxRecord, maxBodyBytes: number): Partial<OutboxRecord> | undefined => {
+	const filled = resolved.body?.byteLength ?? 0;
+	const body = filled > maxBodyBytes && filled > (record.body?.byteLength ?? 0) && { body: record.body, bodyBytes: record.bodyBytes };
+	const headers = !headersFit(resolved) && { headers: record.headers, preconditions: record.preconditions };
+	return body || headers ? { ...body, ...headers } : undefined;
+};
+
+/**
  * One pass of the drain over the pending entries, oldest first, under its lock (a `Permit`): FIFO per
  * scope with head-of-line blocking — an entry not due, failing or refused blocks its scope for the
  * rest of the pass. An entry is removed only after its successful response, so a pass cut short (a
@@ -130,6 +144,8 @@ export class Pass {
 	#keys: Set<string> | undefined;
 	/** The identity epoch as the pass took its entry (one at a time, `epochOf`): what it writes of it, it writes while it is the same (`#mine`). */
 	#at: unknown;
+	/** A dependent as `#resolve` filled it → the parts it is written back with when filled they are past the outbox's bounds (`storedAsQueued`). */
+	readonly #asQueued = new WeakMap<OutboxRecord, Partial<OutboxRecord>>();
 
 	constructor(queue: Queue, permit: Permit, tally: Tally, due: ReadonlySet<string>, before: number, waitUntil: WaitUntil | undefined) {
 		this.#queue = queue;
@@ -393,6 +409,8 @@ export class Pass {
 		const resolved = { ...record, ...parts, bodyBytes: (parts.body ?? record.body)?.byteLength ?? 0 };
 		// Counted pending for the URL it goes to now (read your own writes), here and in the other tabs; not once removed.
 		this.#permit.current(record.id) && queue.queued?.(resolved);
+		const asQueued = storedAsQueued(record, resolved, queue.options.maxBodyBytes);
+		asQueued && this.#asQueued.set(resolved, asQueued);
 		return resolved;
 	}
 
@@ -445,6 +463,8 @@ export class Pass {
 		if (outcome.kind !== 'conflict') {
 			void response?.body?.cancel().catch(() => undefined); // Let go at once: no connection held while the entry is settled.
 		}
+
+		Object.assign(record, this.#asQueued.get(record)); // Whatever is written of it from here on (retry, dead letter, rebase) is within the bounds.
 
 		// Not settled once its identity signed out meanwhile (a retry, a dead letter, a conflict): told or handed to the app,
 		// its write and the server's answer would be shown in the next user's session. Untouched, pending: settled when its
