@@ -792,14 +792,18 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, given: Reque
  * `beforeRequest` hook runs after the outbox read the call's own headers, and again for each replay) that the call did not
  * give: never replaced, as only the call's own are (API.md), so refused rather than sent or stored as written; and one of a
  * pending entry in a header the outbox never stores (a credential: its write could only be replayed without it), as
- * `dependencies` refuses a call's own. The `InvalidRequestError` to fail the attempt with, before any I/O.
+ * `dependencies` refuses a call's own. The error to fail the attempt with, before any I/O: the caller's
+ * `InvalidRequestError`; for a replay, the hook's failure as that of a hook that throws (`UNKNOWN`): its entry kept, its
+ * scope paused until the next trigger (outcome.ts), never a dead letter of bad input — the write is sound, the hook's
+ * header is not (one that always sets a placeholder would otherwise bury each entry, the placeholder's own among them).
  */
-const hookedRef = (queue: Queue, request: Request, call: PolicyCall | undefined): InvalidRequestError | undefined => {
+const hookedRef = (queue: Queue, request: Request, call: PolicyCall | undefined): Error | undefined => {
 	const dependent = call && queue.dependents.get(call);
 	for (const [name, value] of request.headers) {
 		for (const [placeholder, { entry }] of queue.refs.inHeader(value)) {
 			if (!dependent || !Object.hasOwn(dependent.refs, placeholder)) {
-				return new InvalidRequestError(`A placeholder of outbox.ref() in the ${name} header that the call did not give (a hook's): never replaced, so never sent; give it in the call's own headers`);
+				const message = `A placeholder of outbox.ref() in the ${name} header that the call did not give (a hook's): never replaced, so never sent; give it in the call's own headers`;
+				return call?.replay ? new Error(message) : new InvalidRequestError(message);
 			}
 
 			if (dependent.dependsOn.includes(entry) && isSensitive(queue, name)) {
