@@ -824,7 +824,9 @@ const hookedRef = (queue: Queue, request: Request, call: PolicyCall | undefined)
  * case: no scope can be offline then), no listing due: ky's attempt as is, no promise of ours.
  */
 export const layer = (queue: Queue, drain: Drain): Layer => (next) => (request, init) => {
-	// Once this client made a placeholder: none a hook put in a header goes out (`hookedRef`).
-	const hooked = queue.refs.making ? hookedRef(queue, request, init?.steadfetch) : undefined;
+	// Once this client made a placeholder: none a hook put in a header goes out (`hookedRef`). Only a hook of the client's or
+	// the call's can put one there: the call's own headers, the client's and a `Request`'s were read by the wrapper.
+	const call = init?.steadfetch;
+	const hooked = queue.refs.making && (queue.context.options.hooks !== undefined || call?.options.hooks !== undefined) ? hookedRef(queue, request, call) : undefined;
 	return hooked ? Promise.reject(hooked) : queue.pending.size > 0 || queue.replaying || (init?.steadfetch !== undefined && queue.dependents.has(init.steadfetch)) || isOffline() || queue.due(init?.steadfetch) ? attempt(queue, drain, next, request, init) : next(request, init);
 };
