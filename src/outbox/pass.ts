@@ -391,7 +391,8 @@ export class Pass {
 	 * A dependent (`outbox.ref()`) as it is sent: `undefined` while an entry it depends on is pending
 	 * (its scope waits); a `'parent'` dead letter when one was not delivered (dead, discarded, its
 	 * values no longer kept) or a value cannot go where its placeholder is; else its placeholders
-	 * replaced by the kept values (the stored record keeps them, so every replay sends the same).
+	 * replaced by the kept values (a failed replay writes them back, so every replay sends the same, but where filled
+	 * they are past the outbox's bounds: then as queued, filled again from the same values: `storedAsQueued`).
 	 */
 	async #resolve(record: OutboxRecord, key: string): Promise<OutboxRecord | undefined> {
 		const queue = this.#queue;

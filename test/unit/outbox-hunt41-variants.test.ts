@@ -62,3 +62,47 @@ describe('list() and size() during a drain', () => {
 		expect(await api.outbox.stats()).toEqual({ entries: 0, dead: 0, bytes: 0 });
 	});
 });
+
+describe('files replayed byte-identical after a reload, under the same Idempotency-Key', () => {
+	/** What left the client: each write's Content-Type, Idempotency-Key and bytes (hex). */
+	let writes: Array<{ type: string | null; key: string | null; bytes: string }>;
+	let down: boolean;
+	const recording = async (input: Parameters<typeof fetch>[0]): Promise<Response> => {
+		const request = input as Request;
+		writes.push({ type: request.headers.get('content-type'), key: request.headers.get('idempotency-key'), bytes: Buffer.from(await request.arrayBuffer()).toString('hex') });
+		return new Response(null, { status: down ? 503 : 201 });
+	};
+	beforeEach(() => {
+		writes = [];
+		down = true;
+	});
+
+	const source = Uint8Array.from({ length: 600 }, (_, index) => (index * 37) % 256);
+	const form = (): FormData => {
+		const data = new FormData();
+		data.append('title', 'día 1');
+		data.append('photo', new File([source], 'a b.png', { type: 'image/png' }));
+		data.append('raw', new Blob([source.subarray(0, 10)]));
+		return data;
+	};
+	it.each([
+		['a Blob with a type parameter', () => new Blob([source], { type: 'text/csv;charset=utf-8' })],
+		['a File', () => new File([source], 'a.bin', { type: 'application/x-thing' })],
+		['an ArrayBuffer', () => source.slice().buffer],
+		['a typed array view with an offset', () => new Int16Array(source.slice().buffer, 2, 100)],
+		['a DataView', () => new DataView(source.slice().buffer, 5, 300)],
+		['URLSearchParams', () => new URLSearchParams({ q: 'día & noche', n: '1' })],
+		['a FormData with a File and a Blob', form],
+	] as const)('%s: the first attempt and the replay of a new client on the store send the same bytes, type and key', async (_name, body) => {
+		const first = h.make({ fetch: recording });
+		await queued(first.post('files', { body: body() as BodyInit }));
+		first.close();
+		down = false;
+		const reloaded = h.make({ fetch: recording });
+		await reloaded.outbox.flush();
+		await until(async () => (await reloaded.outbox.size()) === 0);
+		expect(writes).toHaveLength(2);
+		expect(writes[1]).toEqual(writes[0]);
+		expect(writes[0]!.key).toBeTruthy();
+	});
+});
