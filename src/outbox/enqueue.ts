@@ -788,25 +788,27 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, given: Reque
 };
 
 /**
- * A placeholder of this client's `outbox.ref()` in a header of an attempt (`request`, as its hooks made it: a
- * `beforeRequest` hook runs after the outbox read the call's own headers, and again for each replay) that the call did not
- * give: never replaced, as only the call's own are (API.md), so refused rather than sent or stored as written; and one of a
- * pending entry in a header the outbox never stores (a credential: its write could only be replayed without it), as
- * `dependencies` refuses a call's own. The error to fail the attempt with, before any I/O: the caller's
- * `InvalidRequestError`; for a replay, the hook's failure as that of a hook that throws (`UNKNOWN`): its entry kept, its
- * scope paused until the next trigger (outcome.ts), never a dead letter of bad input — the write is sound, the hook's
- * header is not (one that always sets a placeholder would otherwise bury each entry, the placeholder's own among them).
+ * A placeholder of this client's `outbox.ref()` in the URL or a header of an attempt (`request`, as its hooks made it: a
+ * `beforeRequest` hook runs after the outbox read the call's own URL and headers, may give a Request of another URL, and
+ * runs again for each replay) that the call did not give: never replaced, as only the call's own are (API.md), so refused
+ * rather than sent or stored as written; and one of a pending entry in a header the outbox never stores (a credential:
+ * its write could only be replayed without it), as `dependencies` refuses a call's own. The error to fail the attempt
+ * with, before any I/O: the caller's `InvalidRequestError`; for a replay, the hook's failure as that of a hook that throws
+ * (`UNKNOWN`): its entry kept, its scope paused until the next trigger (outcome.ts), never a dead letter of bad input —
+ * the write is sound, the hook's URL or header is not (one that always sets a placeholder would otherwise bury each
+ * entry, the placeholder's own among them).
  */
 const hookedRef = (queue: Queue, request: Request, call: PolicyCall | undefined): Error | undefined => {
 	const dependent = call && queue.dependents.get(call);
-	for (const [name, value] of request.headers) {
-		for (const [placeholder, { entry }] of queue.refs.inHeader(value)) {
+	for (const [name, value] of [['', request.url], ...request.headers]) {
+		for (const [placeholder, { entry }] of queue.refs.inSent(value!)) {
 			if (!dependent || !Object.hasOwn(dependent.refs, placeholder)) {
-				const message = `A placeholder of outbox.ref() in the ${name} header that the call did not give (a hook's): never replaced, so never sent; give it in the call's own headers`;
+				const where = name ? `the ${name} header` : 'the URL';
+				const message = `A placeholder of outbox.ref() in ${where} that the call did not give (a hook's): never replaced, so never sent; give it in the call's own ${name ? 'headers' : 'URL'}`;
 				return call?.replay ? new Error(message) : new InvalidRequestError(message);
 			}
 
-			if (dependent.dependsOn.includes(entry) && isSensitive(queue, name)) {
+			if (name && dependent.dependsOn.includes(entry) && isSensitive(queue, name)) {
 				return new InvalidRequestError(`A placeholder of a pending outbox entry in the ${name} header, which the outbox never stores: its write could only be replayed without it`);
 			}
 		}
@@ -824,8 +826,8 @@ const hookedRef = (queue: Queue, request: Request, call: PolicyCall | undefined)
  * case: no scope can be offline then), no listing due: ky's attempt as is, no promise of ours.
  */
 export const layer = (queue: Queue, drain: Drain): Layer => (next) => (request, init) => {
-	// Once this client made a placeholder: none a hook put in a header goes out (`hookedRef`). Only a hook of the client's or
-	// the call's can put one there: the call's own headers, the client's and a `Request`'s were read by the wrapper.
+	// Once this client made a placeholder: none a hook put in the URL or a header goes out (`hookedRef`). Only a hook of the
+	// client's or the call's can put one there: the call's own URL and headers, the client's and a `Request`'s were read by the wrapper.
 	const call = init?.steadfetch;
 	const hooked = queue.refs.making && (queue.context.options.hooks !== undefined || call?.options.hooks !== undefined) ? hookedRef(queue, request, call) : undefined;
 	return hooked ? Promise.reject(hooked) : queue.pending.size > 0 || queue.replaying || (init?.steadfetch !== undefined && queue.dependents.has(init.steadfetch)) || isOffline() || queue.due(init?.steadfetch) ? attempt(queue, drain, next, request, init) : next(request, init);

@@ -181,8 +181,8 @@ export class Refs {
 		return this.#nonce !== undefined;
 	}
 
-	/** This client's placeholders in a header value of an attempt as it goes out (its hooks' headers too: enqueue.ts `hookedRef`). */
-	inHeader(value: string): Map<string, Made> {
+	/** This client's placeholders in the URL or a header value of an attempt as it goes out (as its hooks made them: enqueue.ts `hookedRef`). */
+	inSent(value: string): Map<string, Made> {
 		return this.#scan(value, new Map());
 	}
 

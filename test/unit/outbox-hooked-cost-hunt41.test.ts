@@ -27,7 +27,7 @@ const setting = { hooks: { beforeRequest: [() => undefined] } };
 
 describe('the hook check\'s cost: headers read only where a hook could have put a placeholder', () => {
 	it('a client without hooks, once it made a placeholder: no attempt\'s headers scanned; with a hook, scanned (a guard)', async () => {
-		const scans = vi.spyOn(Refs.prototype, 'inHeader');
+		const scans = vi.spyOn(Refs.prototype, 'inSent');
 		const plain = h.make({ fetch: api, name: 'plain' });
 		plain.outbox.ref('e1', '/id');
 		await plain.get('todos/1', { headers: { 'x-a': '1', 'x-b': '2' } });
