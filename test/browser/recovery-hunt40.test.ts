@@ -7,67 +7,25 @@
  */
 import { describe, expect, it } from 'vitest';
 import { onlineManager } from '@tanstack/query-core';
-import { createClient, indexedDbStore } from '../../src/entries/index.js';
+import type { Client } from '../../src/entries/index.js';
 import { followReachability } from '../../src/entries/tanstack-query.js';
+import { hangingCall, outcome, tabsOf, twoTabs } from '../helpers/switched-tabs.js';
 import { until } from '../helpers/wait-for.js';
 
 const origin = 'https://api.test';
 
-/** A transport whose answers the test switches: down (a network failure), 503, hanging (until `release`), or up. */
-const transport = () => {
-	let mode: 'down' | '503' | 'hang' | 'up' = 'down';
-	const pending: Array<(status: number) => void> = [];
-	let sent = 0;
-	const fetch = async (): Promise<Response> => {
-		sent++;
-		if (mode === 'down') {
-			throw new TypeError('Failed to fetch');
-		}
-
-		if (mode === '503') {
-			return new Response('{}', { status: 503 });
-		}
-
-		if (mode === 'hang') {
-			const status = await new Promise<number>((resolve) => {
-				pending.push(resolve);
-			});
-			return new Response('{}', { status });
-		}
-
-		return Response.json({ ok: true });
-	};
-
-	return {
-		fetch: fetch as typeof globalThis.fetch,
-		set: (next: typeof mode) => {
-			mode = next;
-		},
-		release: (status = 200) => {
-			for (const resolve of pending.splice(0)) {
-				resolve(status);
-			}
-		},
-		pending,
-		get sent() {
-			return sent;
-		},
-	};
+/** Two failures in a row in tab `a` (a breaker of `consecutiveFailures: 2`), then the wait for tab `b` to see the breaker open. */
+const openedBy = async (a: Client, b: Client): Promise<void> => {
+	await outcome(a.get(`${origin}/x`));
+	await outcome(a.get(`${origin}/x`));
+	await until(() => b.breaker(origin).state === 'open');
 };
-
-const outcome = async (promise: Promise<Response>): Promise<string> => promise.then((response) => String(response.status), (error: { code?: string; name: string }) => error.code ?? error.name);
-const unique = (what: string): string => `h40-${what}-${Math.random().toString(36).slice(2)}`;
 
 describe('recovery hunt 40: variants that held (Chromium)', () => {
 	it('failures in a row across a tab, its extend() child and another tab open the breaker in all', async () => {
-		const name = unique('extend');
-		const store = indexedDbStore(name);
-		const net = transport();
-		net.set('503');
-		const options = { name, store: () => store, fetch: net.fetch, retry: 0, staleCache: false, breaker: { consecutiveFailures: 3, openMs: 30_000 } } as const;
-		const a = createClient(options);
+		const { a, b, netA: net, close } = twoTabs('extend', { consecutiveFailures: 3, openMs: 30_000 }, { shared: true });
 		const child = a.extend({ headers: { 'x-child': '1' } });
-		const b = createClient(options);
+		net.set('503');
 		try {
 			await outcome(a.get(`${origin}/x`));
 			await until(() => b.breaker(origin).consecutiveFailures === 1);
@@ -77,19 +35,13 @@ describe('recovery hunt 40: variants that held (Chromium)', () => {
 			await until(() => a.breaker(origin).state === 'open');
 			expect([a.breaker(origin).state, child.breaker(origin).state, b.breaker(origin).state]).toEqual(['open', 'open', 'open']);
 		} finally {
-			a.close();
-			b.close();
+			close();
 		}
 	});
 
 	it("after clear() in one tab, the other tab's failures in a row start over", async () => {
-		const name = unique('clear');
-		const store = indexedDbStore(name);
-		const net = transport();
+		const { a, b, netA: net, close } = twoTabs('clear', { consecutiveFailures: 3, openMs: 30_000 }, { shared: true });
 		net.set('503');
-		const options = { name, store: () => store, fetch: net.fetch, retry: 0, staleCache: false, breaker: { consecutiveFailures: 3, openMs: 30_000 } } as const;
-		const a = createClient(options);
-		const b = createClient(options);
 		try {
 			await outcome(a.get(`${origin}/x`));
 			await outcome(a.get(`${origin}/x`));
@@ -100,25 +52,18 @@ describe('recovery hunt 40: variants that held (Chromium)', () => {
 			await until(() => a.breaker(origin).consecutiveFailures === 1);
 			expect([a.breaker(origin).state, b.breaker(origin).state]).toEqual(['closed', 'closed']);
 		} finally {
-			a.close();
-			b.close();
+			close();
 		}
 	});
 
 	for (const probe of [undefined, '/health']) {
 		it(`waitForHealthy in tab B resolves at once when ${probe ? 'the /health probe (either tab\'s) succeeds' : 'tab A\'s probe succeeds (a call is the probe)'}; B's events once each`, async () => {
-			const name = unique('wait');
-			const store = indexedDbStore(name);
-			const netA = transport();
-			const netB = transport();
+			const { a, b, netA, netB, close } = twoTabs('wait', { consecutiveFailures: 2, openMs: 300, ...(probe && { probe }) });
 			netA.set('503');
 			// With a `/health` probe, whichever tab's timer comes first sends it: B's waiting (`waitForHealthy`) makes it a
 			// candidate, and a B that hung would hold the probe (the test timed out at 10 s in a clean-clone run). B's
 			// network answers then, as A's does once up; with a call as the probe, only A calls, and B's hangs (never needed).
 			netB.set(probe ? 'up' : 'hang');
-			const options = { name, store: () => store, retry: 0, staleCache: false, breaker: { consecutiveFailures: 2, openMs: 300, ...(probe && { probe }) } } as const;
-			const a = createClient({ ...options, fetch: netA.fetch });
-			const b = createClient({ ...options, fetch: netB.fetch });
 			const events: string[] = [];
 			b.on('*', (event) => {
 				if (event.type.startsWith('breaker:') || event.type === 'reachability' || event.type === 'scope:back') {
@@ -126,9 +71,7 @@ describe('recovery hunt 40: variants that held (Chromium)', () => {
 				}
 			});
 			try {
-				await outcome(a.get(`${origin}/x`));
-				await outcome(a.get(`${origin}/x`));
-				await until(() => b.breaker(origin).state === 'open');
+				await openedBy(a, b);
 				let resolvedAt = 0;
 				const waiting = b.waitForHealthy(origin, { timeoutMs: 15_000 }).then(() => {
 					resolvedAt = performance.now();
@@ -148,42 +91,24 @@ describe('recovery hunt 40: variants that held (Chromium)', () => {
 				expect(events.filter((e) => e === 'breaker:closed').length, events.join()).toBe(1);
 				expect(events.filter((e) => e === 'breaker:open').length, events.join()).toBe(1);
 			} finally {
-				a.close();
-				b.close();
-				netB.release();
+				close();
 			}
 		});
 	}
 
 	for (const settles of [503, 200]) {
 		it(`a probe in flight at clear() that then answers ${settles} opens or closes nothing in either tab`, async () => {
-			const name = unique('late');
-			const store = indexedDbStore(name);
-			const net = transport();
-			const other = transport();
+			const { a, b, netA: net, netB: other, close } = twoTabs('late', { consecutiveFailures: 2, openMs: 200 });
 			other.set('hang');
 			net.set('503');
-			const options = { name, store: () => store, retry: 0, staleCache: false, breaker: { consecutiveFailures: 2, openMs: 200 } } as const;
-			const a = createClient({ ...options, fetch: net.fetch });
-			const b = createClient({ ...options, fetch: other.fetch });
 			const eventsA: string[] = [];
 			const eventsB: string[] = [];
 			a.on('*', (e) => e.type.startsWith('breaker:') && eventsA.push(e.type));
 			b.on('*', (e) => e.type.startsWith('breaker:') && eventsB.push(e.type));
 			try {
-				await outcome(a.get(`${origin}/x`));
-				await outcome(a.get(`${origin}/x`));
-				await until(() => b.breaker(origin).state === 'open');
+				await openedBy(a, b);
 				net.set('hang');
-				let late: Promise<string> | undefined;
-				await until(async () => {
-					const call = a.get(`${origin}/x`);
-					const first = await Promise.race([outcome(call), new Promise<string>((resolve) => setTimeout(() => resolve('pending'), 50))]);
-					if (first === 'pending') {
-						late = outcome(call);
-					}
-					return first === 'pending';
-				});
+				const { late } = await hangingCall(() => a.get(`${origin}/x`));
 				await until(() => net.pending.length === 1);
 				await a.clear();
 				await until(() => b.breaker(origin).state === 'closed');
@@ -198,26 +123,15 @@ describe('recovery hunt 40: variants that held (Chromium)', () => {
 				expect([a.breaker(origin).state, b.breaker(origin).state, a.breaker(origin).consecutiveFailures, b.breaker(origin).consecutiveFailures]).toEqual(['closed', 'closed', 0, 0]);
 				expect(eventsA.concat(eventsB)).toEqual([]);
 			} finally {
-				a.close();
-				b.close();
-				other.release();
+				close();
 			}
 		});
 	}
 
 	it('a tab closed while its probe hangs gives the probe back: another tab probes and closes the breaker', async () => {
-		const name = unique('gone');
-		const store = indexedDbStore(name);
-		const netA = transport();
-		const netB = transport();
-		netA.set('down');
-		const options = { name, store: () => store, retry: 0, staleCache: false, breaker: { consecutiveFailures: 2, openMs: 200, probe: '/health', probeTimeoutMs: 60_000 } } as const;
-		const a = createClient({ ...options, fetch: netA.fetch });
-		const b = createClient({ ...options, fetch: netB.fetch });
+		const { a, b, netA, netB, close } = twoTabs('gone', { consecutiveFailures: 2, openMs: 200, probe: '/health' });
 		try {
-			await outcome(a.get(`${origin}/x`));
-			await outcome(a.get(`${origin}/x`));
-			await until(() => b.breaker(origin).state === 'open');
+			await openedBy(a, b);
 			netA.set('hang');
 			netB.set('hang');
 			void a.waitForHealthy(origin, { timeoutMs: 20_000 }).catch(() => undefined);
@@ -227,21 +141,13 @@ describe('recovery hunt 40: variants that held (Chromium)', () => {
 			await b.waitForHealthy(origin, { timeoutMs: 10_000 });
 			expect(b.breaker(origin).state).toBe('closed');
 		} finally {
-			a.close();
-			b.close();
-			netA.release();
+			close();
 		}
 	});
 	it('the failure ratio is the tabs\': successes in one tab and failures in another open both at the ratio', async () => {
-		const name = unique('ratio');
-		const store = indexedDbStore(name);
-		const netA = transport();
-		const netB = transport();
+		const { a, b, netA, netB, close } = twoTabs('ratio', { consecutiveFailures: 50, failureRatio: 0.5, minimumThroughput: 4, openMs: 30_000 });
 		netA.set('up');
 		netB.set('503');
-		const options = { name, store: () => store, retry: 0, staleCache: false, breaker: { consecutiveFailures: 50, failureRatio: 0.5, minimumThroughput: 4, openMs: 30_000 } } as const;
-		const a = createClient({ ...options, fetch: netA.fetch });
-		const b = createClient({ ...options, fetch: netB.fetch });
 		try {
 			await outcome(a.get(`${origin}/x`));
 			await new Promise((resolve) => setTimeout(resolve, 50));
@@ -254,24 +160,19 @@ describe('recovery hunt 40: variants that held (Chromium)', () => {
 			await until(() => a.breaker(origin).state === 'open');
 			expect(b.breaker(origin).state).toBe('open');
 		} finally {
-			a.close();
-			b.close();
+			close();
 		}
 	});
 
 	it('a tab that starts while another tab holds the breaker open on network failures probes at once; its failed early probe does not double the period', async () => {
-		const name = unique('join');
-		const store = indexedDbStore(name);
-		const net = transport();
-		const options = { name, store: () => store, fetch: net.fetch, retry: 0, staleCache: false, breaker: { consecutiveFailures: 2, openMs: 30_000 } } as const;
-		const a = createClient(options);
-		let b: typeof a | undefined;
+		const { store, netA: net, open, close } = tabsOf('join', { consecutiveFailures: 2, openMs: 30_000 });
+		const a = open(net);
 		try {
 			await outcome(a.get(`${origin}/x`));
 			await outcome(a.get(`${origin}/x`));
 			await until(async () => (await store.get<{ state?: string }>(origin))?.state === 'open');
 			const before = net.sent;
-			b = createClient(options);
+			const b = open(net);
 			expect(await outcome(b.get(`${origin}/x`))).not.toBe('CIRCUIT_OPEN');
 			expect(net.sent).toBe(before + 1);
 			const snap = b.breaker(origin);
@@ -280,19 +181,12 @@ describe('recovery hunt 40: variants that held (Chromium)', () => {
 			await until(() => a.breaker(origin).openedAt === snap.openedAt);
 			expect(a.breaker(origin).reopensAt).toBe(snap.reopensAt);
 		} finally {
-			a.close();
-			b?.close();
+			close();
 		}
 	});
 
 	it("TanStack's onlineManager following tab B's scope is told each change another tab's attempts make, once, in order", async () => {
-		const name = unique('follow');
-		const store = indexedDbStore(name);
-		const net = transport();
-		const quiet = transport();
-		const options = { name, store: () => store, retry: 0, staleCache: false, breaker: { consecutiveFailures: 10, openMs: 30_000 } } as const;
-		const a = createClient({ ...options, fetch: net.fetch });
-		const b = createClient({ ...options, fetch: quiet.fetch });
+		const { a, b, netA: net, close } = twoTabs('follow', { consecutiveFailures: 10, openMs: 30_000 });
 		const manager = onlineManager;
 		const told: boolean[] = [];
 		const off = followReachability(b, manager, origin);
@@ -312,36 +206,21 @@ describe('recovery hunt 40: variants that held (Chromium)', () => {
 		} finally {
 			unsubscribe();
 			off();
-			a.close();
-			b.close();
+			close();
 		}
 	});
 	for (const settles of [200, 503]) {
 		it(`a tab that starts while another tab's probe hangs is refused, then sees that probe's ${settles} at once`, async () => {
-			const name = unique('mid');
-			const store = indexedDbStore(name);
-			const netA = transport();
-			const netB = transport();
-			netA.set('down');
+			const { store, netA, netB, open, close } = tabsOf('mid', { consecutiveFailures: 2, openMs: 300 });
 			netB.set('up');
-			const options = { name, store: () => store, retry: 0, staleCache: false, breaker: { consecutiveFailures: 2, openMs: 300 } } as const;
-			const a = createClient({ ...options, fetch: netA.fetch });
-			let b: typeof a | undefined;
+			const a = open(netA);
 			try {
 				await outcome(a.get(`${origin}/x`));
 				await outcome(a.get(`${origin}/x`));
 				await until(async () => (await store.get<{ state?: string }>(origin))?.state === 'open');
 				netA.set('hang');
-				let late: Promise<string> | undefined;
-				await until(async () => {
-					const call = a.get(`${origin}/x`);
-					const first = await Promise.race([outcome(call), new Promise<string>((resolve) => setTimeout(() => resolve('pending'), 50))]);
-					if (first === 'pending') {
-						late = outcome(call);
-					}
-					return first === 'pending';
-				});
-				b = createClient({ ...options, fetch: netB.fetch });
+				const { late } = await hangingCall(() => a.get(`${origin}/x`));
+				const b = open(netB);
 				const sentBefore = netB.sent;
 				expect(await outcome(b.get(`${origin}/x`))).toBe('CIRCUIT_OPEN');
 				expect(netB.sent).toBe(sentBefore);
@@ -353,63 +232,37 @@ describe('recovery hunt 40: variants that held (Chromium)', () => {
 					const at = await closedInB;
 					expect(at - released).toBeLessThan(1_000);
 				} else {
-					await until(() => b!.breaker(origin).openedAt === a.breaker(origin).openedAt && a.breaker(origin).state === 'open');
+					await until(() => b.breaker(origin).openedAt === a.breaker(origin).openedAt && a.breaker(origin).state === 'open');
 					expect(b.breaker(origin).state).toBe('open');
 				}
 			} finally {
-				a.close();
-				b?.close();
-				netA.release();
+				close();
 			}
 		});
 	}
 
 	it('a tab closed while its own call is the hanging probe gives the probe back: another tab\'s call is the next probe', async () => {
-		const name = unique('gone2');
-		const store = indexedDbStore(name);
-		const netA = transport();
-		const netB = transport();
-		netA.set('down');
+		const { a, b, netA, netB, close } = twoTabs('gone2', { consecutiveFailures: 2, openMs: 300 }, { timeout: false, totalTimeout: false });
 		netB.set('up');
-		const options = { name, store: () => store, retry: 0, staleCache: false, breaker: { consecutiveFailures: 2, openMs: 300, probeTimeoutMs: 60_000 }, timeout: false, totalTimeout: false } as const;
-		const a = createClient({ ...options, fetch: netA.fetch });
-		const b = createClient({ ...options, fetch: netB.fetch });
 		try {
-			await outcome(a.get(`${origin}/x`));
-			await outcome(a.get(`${origin}/x`));
-			await until(() => b.breaker(origin).state === 'open');
+			await openedBy(a, b);
 			netA.set('hang');
-			await until(async () => {
-				const call = a.get(`${origin}/x`);
-				const first = await Promise.race([outcome(call), new Promise<string>((resolve) => setTimeout(() => resolve('pending'), 50))]);
-				return first === 'pending';
-			});
+			await hangingCall(() => a.get(`${origin}/x`));
 			a.close();
 			await until(async () => (await outcome(b.get(`${origin}/x`))) === '200', 10_000, 'B\'s call goes out as the probe');
 			expect(b.breaker(origin).state).toBe('closed');
 		} finally {
-			a.close();
-			b.close();
-			netA.release();
+			close();
 		}
 	});
 	for (const [what, settles] of [['clear()', 503], ['clear()', 200], ['isolate()', 200], ['reset()', 503]] as const) {
 		it(`tab B's probe in flight at tab A's ${what} that then answers ${settles} changes nothing A's ${what} made`, async () => {
-			const name = unique('bprobe');
-			const store = indexedDbStore(name);
-			const netA = transport();
-			const netB = transport();
-			netA.set('down');
-			const options = { name, store: () => store, retry: 0, staleCache: false, breaker: { consecutiveFailures: 2, openMs: 200, probe: '/health' } } as const;
-			const a = createClient({ ...options, fetch: netA.fetch });
-			const b = createClient({ ...options, fetch: netB.fetch });
+			const { a, b, netA, netB, close } = twoTabs('bprobe', { consecutiveFailures: 2, openMs: 200, probe: '/health' });
 			const events: string[] = [];
 			a.on('*', (e) => e.type.startsWith('breaker:') && events.push(`a ${e.type}`));
 			b.on('*', (e) => e.type.startsWith('breaker:') && events.push(`b ${e.type}`));
 			try {
-				await outcome(a.get(`${origin}/x`));
-				await outcome(a.get(`${origin}/x`));
-				await until(() => b.breaker(origin).state === 'open');
+				await openedBy(a, b);
 				netB.set('hang');
 				// Isolated, B stays unhealthy: its wait ends at its timeout, after the probe settled.
 				const waiting = b.waitForHealthy(origin, { timeoutMs: what === 'isolate()' ? 3_000 : 20_000 }).catch(() => undefined);
@@ -439,30 +292,19 @@ describe('recovery hunt 40: variants that held (Chromium)', () => {
 				expect([a.breaker(origin).consecutiveFailures, b.breaker(origin).consecutiveFailures]).toEqual(what === 'isolate()' ? counts : [0, 0]);
 				expect(events).toEqual([]);
 			} finally {
-				a.close();
-				b.close();
-				netB.release();
+				close();
 			}
 		});
 	}
 	for (const trigger of ['online', 'visibilitychange'] as const) {
 		it(`an early probe on \`${trigger}\` that succeeds: each tab tells half-open and closed once each, in order`, async () => {
-			const name = unique('early');
-			const store = indexedDbStore(name);
-			const netA = transport();
-			const netB = transport();
-			netA.set('down');
+			const { a, b, netA, netB, close } = twoTabs('early', { consecutiveFailures: 2, openMs: 60_000 });
 			netB.set('up');
-			const options = { name, store: () => store, retry: 0, staleCache: false, breaker: { consecutiveFailures: 2, openMs: 60_000 } } as const;
-			const a = createClient({ ...options, fetch: netA.fetch });
-			const b = createClient({ ...options, fetch: netB.fetch });
 			const events: string[] = [];
 			a.on('*', (e) => e.type.startsWith('breaker:') && events.push(`a ${e.type}`));
 			b.on('*', (e) => e.type.startsWith('breaker:') && events.push(`b ${e.type}`));
 			try {
-				await outcome(a.get(`${origin}/x`));
-				await outcome(a.get(`${origin}/x`));
-				await until(() => b.breaker(origin).state === 'open');
+				await openedBy(a, b);
 				events.length = 0;
 				(trigger === 'online' ? window : document).dispatchEvent(new Event(trigger));
 				await until(() => a.breaker(origin).state === 'half-open' && b.breaker(origin).state === 'half-open');
@@ -474,27 +316,18 @@ describe('recovery hunt 40: variants that held (Chromium)', () => {
 				expect(events.filter((e) => e.startsWith('a ')), events.join()).toEqual(['a breaker:half-open', 'a breaker:closed']);
 				expect(events.filter((e) => e.startsWith('b ')), events.join()).toEqual(['b breaker:half-open', 'b breaker:closed']);
 			} finally {
-				a.close();
-				b.close();
+				close();
 			}
 		});
 	}
 	for (const prober of ['a', 'b'] as const) {
 		it(`an early probe on \`online\` that fails (made by tab ${prober}): both tabs re-open for the nominal period, not doubled, each telling it once`, async () => {
-			const name = unique('early-fail');
-			const store = indexedDbStore(name);
-			const net = transport();
-			net.set('down');
-			const options = { name, store: () => store, fetch: net.fetch, retry: 0, staleCache: false, breaker: { consecutiveFailures: 2, openMs: 60_000 } } as const;
-			const a = createClient(options);
-			const b = createClient(options);
+			const { a, b, close } = twoTabs('early-fail', { consecutiveFailures: 2, openMs: 60_000 }, { shared: true });
 			const events: string[] = [];
 			a.on('*', (e) => e.type.startsWith('breaker:') && events.push(`a ${e.type}`));
 			b.on('*', (e) => e.type.startsWith('breaker:') && events.push(`b ${e.type}`));
 			try {
-				await outcome(a.get(`${origin}/x`));
-				await outcome(a.get(`${origin}/x`));
-				await until(() => b.breaker(origin).state === 'open');
+				await openedBy(a, b);
 				const first = a.breaker(origin);
 				events.length = 0;
 				window.dispatchEvent(new Event('online'));
@@ -508,56 +341,40 @@ describe('recovery hunt 40: variants that held (Chromium)', () => {
 				expect(events.filter((e) => e.startsWith('a ')), events.join()).toEqual(['a breaker:half-open', 'a breaker:open']);
 				expect(events.filter((e) => e.startsWith('b ')), events.join()).toEqual(['b breaker:half-open', 'b breaker:open']);
 			} finally {
-				a.close();
-				b.close();
+				close();
 			}
 		});
 	}
 	it('failures in a row across a reload and another tab open the breaker: one before the reload, one after, one in the other tab', async () => {
-		const name = unique('reload');
-		const store = indexedDbStore(name);
-		const net = transport();
+		const { store, netA: net, open, close } = tabsOf('reload', { consecutiveFailures: 3, openMs: 30_000 });
 		net.set('503');
-		const options = { name, store: () => store, fetch: net.fetch, retry: 0, staleCache: false, breaker: { consecutiveFailures: 3, openMs: 30_000 } } as const;
-		const a = createClient(options);
-		let reloaded: typeof a | undefined;
-		let b: typeof a | undefined;
+		const a = open(net);
 		try {
 			await outcome(a.get(`${origin}/x`));
 			await until(async () => (await store.get<{ failures?: number }>(origin))?.failures === 1);
 			a.close();
-			reloaded = createClient(options);
+			const reloaded = open(net);
 			await outcome(reloaded.get(`${origin}/x`));
 			expect(reloaded.breaker(origin).consecutiveFailures).toBe(2);
-			b = createClient(options);
+			const b = open(net);
 			await outcome(b.get(`${origin}/x`));
-			await until(() => reloaded!.breaker(origin).state === 'open');
+			await until(() => reloaded.breaker(origin).state === 'open');
 			expect(b.breaker(origin).state).toBe('open');
 		} finally {
-			a.close();
-			reloaded?.close();
-			b?.close();
+			close();
 		}
 	});
 
 	it('waitForHealthy in tab B rejects with TIMEOUT while tab A\'s probes keep failing', async () => {
-		const name = unique('timeout');
-		const store = indexedDbStore(name);
-		const net = transport();
+		const { a, b, netA: net, close } = twoTabs('timeout', { consecutiveFailures: 2, openMs: 100, probe: '/health' }, { shared: true });
 		net.set('503');
-		const options = { name, store: () => store, fetch: net.fetch, retry: 0, staleCache: false, breaker: { consecutiveFailures: 2, openMs: 100, probe: '/health' } } as const;
-		const a = createClient(options);
-		const b = createClient(options);
 		try {
-			await outcome(a.get(`${origin}/x`));
-			await outcome(a.get(`${origin}/x`));
-			await until(() => b.breaker(origin).state === 'open');
+			await openedBy(a, b);
 			const error = await b.waitForHealthy(origin, { timeoutMs: 600 }).then(() => undefined, (thrown: { code?: string; transient?: boolean }) => thrown);
 			expect([error?.code, error?.transient]).toEqual(['TIMEOUT', true]);
 			expect(b.breaker(origin).state).not.toBe('closed');
 		} finally {
-			a.close();
-			b.close();
+			close();
 		}
 	});
 });
