@@ -1,57 +1,15 @@
 /**
  * Defect hunt, fortieth round (the stale cache and its keys). Each test names its claim.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createClient, type ClientOptions } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { mapStore } from '../helpers/test-stores.js';
-import { serve, type RunningServer } from '../helpers/node-server.js';
+import { useRedirectingOrigin } from '../helpers/redirecting-origin.js';
 import { downable, next, settle, staleOrFresh, t0 } from './cache-kit.js';
 
-/** A loopback origin: `GET /me` is redirected (302) to `/users/42`, whose body is `v<n>`; `gate` holds `/users/42`'s answer. */
-let origin: RunningServer;
-let version = 1;
-let gate: Promise<void> | undefined;
-let gated = 0;
-/** How many of `/users/42`'s answers were sent. */
-let answered = 0;
-beforeAll(async () => {
-	origin = await serve(async (request) => {
-		const { pathname } = new URL(request.url);
-		if (pathname === '/me' && request.method === 'GET') {
-			return new Response(null, { status: 302, headers: { location: '/users/42' } });
-		}
-
-		if (request.method !== 'GET') {
-			version++;
-			return new Response(null, { status: 204 });
-		}
-
-		const body = `v${version}`;
-		if (gate) {
-			gated++;
-			await gate;
-		}
-
-		answered++;
-		return new Response(body, { headers: { 'cache-control': 'max-age=60' } });
-	});
-});
-afterAll(async () => origin.close());
-
-/** Hold `/users/42`'s answers until the returned function is called. */
-const hold = (): (() => void) => {
-	let open = (): void => {};
-	gated = 0;
-	answered = 0;
-	gate = new Promise((resolve) => {
-		open = resolve;
-	});
-	return () => {
-		gate = undefined;
-		open();
-	};
-};
+/** The origin (test/helpers/redirecting-origin.ts): `GET /me` redirected (302) to `/users/42`, whose body is `v<n>`; `hold()` holds its answer. */
+const origin = useRedirectingOrigin();
 
 type Api = ReturnType<typeof createClient>;
 /** What changes the world while the redirected answer is held: a logout, a clear, a removal. */
@@ -85,7 +43,7 @@ describe('control: with nothing changed, the late redirected answer is stored', 
 		await api.get('me').text();
 		await first;
 		clock.advance(1000);
-		const open = hold();
+		const open = origin.hold();
 		expect((await api.get('me')).headers.get('cache-status')).toMatch(/detail=slow/);
 		const stored = next(api, 'cache:stored');
 		open();
@@ -104,9 +62,9 @@ describe.each([['fetch follows the redirect', {}], ['steadfetch follows it (dead
 		const api = made();
 		const stored: unknown[] = [];
 		api.on('cache:stored', (event) => stored.push(event));
-		const open = hold();
+		const open = origin.hold();
 		const reading = api.get('me').text();
-		await expect.poll(() => gated).toBe(1);
+		await expect.poll(() => origin.gated).toBe(1);
 		await change(api, who, made);
 		open();
 		expect(await reading).toMatch(/^v\d+$/);
@@ -130,14 +88,14 @@ describe.each([['fetch follows the redirect', {}], ['steadfetch follows it (dead
 		clock.advance(1000);
 		const stored: unknown[] = [];
 		api.on('cache:stored', (event) => stored.push(event));
-		const open = hold();
+		const open = origin.hold();
 		const answer = await api.get('me');
 		expect(answer.headers.get('cache-status')).toMatch(/detail=slow/);
 		await change(api, who, made);
 		await settle();
 		const before = [...records.entries()];
 		open();
-		await expect.poll(() => answered).toBe(1);
+		await expect.poll(() => origin.answered).toBe(1);
 		await settle();
 		expect([[...records.entries()], stored.length]).toEqual([before, 0]);
 		api.close();

@@ -1,41 +1,14 @@
 /**
  * Defect hunt, thirty-eighth round (the stale cache, second area). Each test names its claim.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ClientOptions } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { serve, type RunningServer } from '../helpers/node-server.js';
+import { useRedirectingOrigin } from '../helpers/redirecting-origin.js';
 import { downable, next, settle, staleOrFresh, t0 } from './cache-kit.js';
 
-/** A loopback origin: `GET /me` is redirected (302) to `/users/42`, whose body is `v<n>` (n: the writes it took + 1). */
-let origin: RunningServer;
-let version = 1;
-/** While set, a GET of `/users/42` takes its body, then waits for it before answering (an answer older than a write meanwhile). */
-let gate: Promise<void> | undefined;
-/** How many GETs of `/users/42` reached the gate. */
-let gated = 0;
-beforeAll(async () => {
-	origin = await serve(async (request) => {
-		const { pathname } = new URL(request.url);
-		if (pathname === '/me' && request.method === 'GET') {
-			return new Response(null, { status: 302, headers: { location: '/users/42' } });
-		}
-
-		if (request.method !== 'GET') {
-			version++;
-			return new Response(null, { status: 204 });
-		}
-
-		const body = `v${version}`;
-		if (gate) {
-			gated++;
-			await gate;
-		}
-
-		return new Response(body, { headers: { 'cache-control': 'max-age=60' } });
-	});
-});
-afterAll(async () => origin.close());
+/** The origin (test/helpers/redirecting-origin.ts): `GET /me` redirected (302) to `/users/42`, whose body is `v<n>` (n: the writes it took + 1). */
+const origin = useRedirectingOrigin();
 
 /** `downable` on this file's origin. */
 const redirected = (name: string, records: Map<string, unknown>, clock: ManualClock, options: ClientOptions = {}) => downable(origin.url, name, records, clock, options);
@@ -96,16 +69,13 @@ describe('read your own writes through a redirect: a copy of GET /me the origin 
 		const records = new Map<string, unknown>();
 		const clock = new ManualClock(t0);
 		const { api, state } = redirected('h38c2-redirect-inflight', records, clock);
-		let open = (): void => {};
-		gate = new Promise((resolve) => {
-			open = resolve;
-		});
+		// The GET of /users/42 takes its body, then waits (an answer older than the write meanwhile).
+		const open = origin.hold();
 		const reading = got(api, 'me');
-		await expect.poll(() => gated).toBe(1);
+		await expect.poll(() => origin.gated).toBe(1);
 		clock.advance(1000);
 		await api.put('users/42');
 		open();
-		gate = undefined;
 		expect(await reading).toMatch(/^fresh v\d+$/);
 		await settle();
 		expect([...records.keys()].filter((key) => key.endsWith('/me'))).toEqual([]);
