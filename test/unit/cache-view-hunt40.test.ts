@@ -1,12 +1,7 @@
 /** The stale cache's view (src/cache/view.ts) against a store whose listing cannot be trusted: a key listed twice. */
 import { describe, expect, it } from 'vitest';
-import type { PolicyContext } from '../../src/entries/policy.js';
 import { memoryStore, type KeyValueStore } from '../../src/entries/core.js';
-import { partStore } from '../../src/core/part-store.js';
-import { View } from '../../src/cache/view.js';
-import { Worlds } from '../../src/core/world.js';
-
-const key = (name: string) => `r:~~https://api.test/${name}`;
+import { copyKey as key, viewOver } from '../helpers/cache-view.js';
 
 /** A memory store whose `keys()` lists `twice` two times (a buggy or foreign store). */
 const doubling = (twice: () => string | undefined): KeyValueStore => {
@@ -25,22 +20,10 @@ const doubling = (twice: () => string | undefined): KeyValueStore => {
 	};
 };
 
+/** A view over a store that lists `twice()` two times. */
 const setup = (maxEntries: number, twice: () => string | undefined) => {
 	const inner = doubling(twice);
-	const context = { name: 'view', options: { store: () => inner }, stores: new Map(), emit: () => undefined, identity: () => undefined, world: () => new Worlds().open(undefined, () => undefined) } as unknown as PolicyContext;
-	const store = partStore(context, 'cache', memoryStore);
-	const view = new View({ clears: 0 });
-	const write = async (name: string, at: number) => {
-		const written = store.set(key(name), { name });
-		view.stored(key(name), at, undefined);
-		await written;
-		if (view.due(maxEntries)) {
-			await view.evict(store, maxEntries);
-		}
-	};
-
-	const stored = async () => [...new Set(await inner.keys())].map((each) => each.slice(key('').length)).sort();
-	return { inner, view, write, stored };
+	return { inner, ...viewOver(inner, maxEntries) };
 };
 
 describe('View.evict with a store that lists a key twice', () => {

@@ -1,30 +1,12 @@
 /** The stale cache's view of its stored copies (src/cache/view.ts): eviction past maxEntries, reconciled with the store's listing. */
 import { describe, expect, it } from 'vitest';
-import type { PolicyContext } from '../../src/entries/policy.js';
 import { memoryStore } from '../../src/entries/core.js';
-import { partStore } from '../../src/core/part-store.js';
-import { View } from '../../src/cache/view.js';
-import { Worlds } from '../../src/core/world.js';
+import { copyKey as key, viewOver } from '../helpers/cache-view.js';
 
-const key = (name: string) => `r:~~https://api.test/${name}`;
-
+/** A view over a memory store (the test writes to it too: another tab's copies, its removals). */
 const setup = (maxEntries: number) => {
 	const inner = memoryStore('view');
-	const context = { name: 'view', options: { store: () => inner }, stores: new Map(), emit: () => undefined, identity: () => undefined, world: () => new Worlds().open(undefined, () => undefined) } as unknown as PolicyContext;
-	const store = partStore(context, 'cache', memoryStore);
-	const view = new View({ clears: 0 });
-	/** A copy this client stores, as cache/copy.ts writes one. */
-	const write = async (name: string, at: number) => {
-		const written = store.set(key(name), { name });
-		view.stored(key(name), at, undefined);
-		await written;
-		if (view.due(maxEntries)) {
-			await view.evict(store, maxEntries);
-		}
-	};
-
-	const stored = async () => (await inner.keys()).map((each) => each.slice(key('').length)).sort();
-	return { inner, view, write, stored };
+	return { inner, ...viewOver(inner, maxEntries) };
 };
 
 describe('View.evict', () => {
