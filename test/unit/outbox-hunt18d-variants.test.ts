@@ -4,11 +4,9 @@
  * itself), a `URLSearchParams` form — was neither seen nor replaced: the write was queued without `dependsOn` and sent
  * with the placeholder text itself (`parent=steadfetch-ref-…`), also once the entry was delivered.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fakeWindow, queued, startHarness, throwIfOffline, until, type Harness } from './outbox-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { harnessEachTest, queued, throwIfOffline, until } from './outbox-helpers.js';
 
-let h: Harness;
-let win: ReturnType<typeof fakeWindow>;
 let sent: Array<{ method: string; url: string; type: string; body: Uint8Array<ArrayBuffer> }>;
 let nextId: number;
 /** POST /todos answers `{ id, tag: 'a b/<id>', obj: {...} }`; any other write `{ ok: true }`. */
@@ -24,15 +22,10 @@ const todoApi = async (input: Parameters<typeof fetch>[0]): Promise<Response> =>
 	return Response.json({ ok: true });
 };
 
-beforeEach(async () => {
-	h = await startHarness();
-	win = fakeWindow();
+/** Each test's harness and window (outbox-helpers.ts); its requests and ids start over. */
+const { h, win } = harnessEachTest(() => {
 	sent = [];
 	nextId = 100;
-});
-afterEach(async () => {
-	win.restore();
-	await h.close();
 });
 
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);

@@ -5,12 +5,10 @@
  * the outbox never stores, of a pending entry, is an `InvalidRequestError` before any I/O. Memory store, injected clock, a
  * loopback todo API (test/unit/outbox-refs.test.ts's).
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InvalidRequestError } from '../../src/entries/index.js';
-import { fakeWindow, queued, startHarness, throwIfOffline, until, type Harness } from './outbox-helpers.js';
+import { harnessEachTest, queued, throwIfOffline, until } from './outbox-helpers.js';
 
-let h: Harness;
-let win: ReturnType<typeof fakeWindow>;
 let sent: Array<{ method: string; url: string; headers: Record<string, string> }>;
 let nextId: number;
 
@@ -21,15 +19,10 @@ const todoApi = async (input: Parameters<typeof fetch>[0]): Promise<Response> =>
 	return request.method === 'POST' ? Response.json({ id: nextId++ }, { status: 201 }) : Response.json({ ok: true });
 };
 
-beforeEach(async () => {
-	h = await startHarness();
-	win = fakeWindow();
+/** Each test's harness and window (outbox-helpers.ts); its requests and ids start over. */
+const { h, win } = harnessEachTest(() => {
 	sent = [];
 	nextId = 100;
-});
-afterEach(async () => {
-	win.restore();
-	await h.close();
 });
 
 /** A `beforeRequest` hook that sets `name` to `value()` (read as the hook runs: an app's token, here a placeholder). */
