@@ -210,6 +210,17 @@ const manager = () => {
 
 const a = 'https://h40-follow.test';
 
+/** A parent over a scripted origin (`plan`: 200 until set) and its `extend()` child, `followed` following the child's reachability of `a` (`off` stops it). */
+const followedChild = () => {
+	const plan: Record<string, number | 'down'> = {};
+	const parent = createClient({ fetch: scripted(plan) as typeof globalThis.fetch, retry: 0, retryBudget: false });
+	const child = parent.extend({ headers: { 'x-child': '1' } });
+	opened.push(parent, child);
+	const followed = manager();
+	const off = followReachability(child, followed, a);
+	return { plan, parent, child, followed, off };
+};
+
 /** A GET of `${a}/x` through `api`, its outcome ignored. */
 const call = async (api: { get(url: string): Promise<Response> }): Promise<void> => {
 	await api.get(`${a}/x`).then(() => undefined, () => undefined);
@@ -251,12 +262,7 @@ describe('followReachability on a closed client whose extend() family is open', 
 	}
 
 	it('unsubscribed, the closed client\'s follower is told nothing more', async () => {
-		const plan: Record<string, number | 'down'> = {};
-		const parent = createClient({ fetch: scripted(plan) as typeof globalThis.fetch, retry: 0, retryBudget: false });
-		const child = parent.extend({ headers: { 'x-child': '1' } });
-		opened.push(parent, child);
-		const followed = manager();
-		const off = followReachability(child, followed, a);
+		const { plan, parent, child, followed, off } = followedChild();
 		child.close();
 		off();
 		followed.end();
@@ -269,12 +275,7 @@ describe('followReachability on a closed client whose extend() family is open', 
 
 	// Already so before (a regression test): the family closed, nothing changes its reachability any more.
 	it('once every client of the family is closed, reachability() is `unknown` and the follower changes no more (TanStack online)', async () => {
-		const plan: Record<string, number | 'down'> = {};
-		const parent = createClient({ fetch: scripted(plan) as typeof globalThis.fetch, retry: 0, retryBudget: false });
-		const child = parent.extend({ headers: { 'x-child': '1' } });
-		opened.push(parent, child);
-		const followed = manager();
-		const off = followReachability(child, followed, a);
+		const { parent, child, followed, off } = followedChild();
 		await call(parent);
 		child.close();
 		parent.close();
