@@ -44,6 +44,36 @@ export const breaking = (reason: unknown, type?: 'bytes'): ReadableStream<Uint8A
 	} as UnderlyingDefaultSource<Uint8Array>);
 };
 
+let made = 0;
+
+/**
+ * What a call through a client of `build` ends with (a name of its own, `store: memoryStore`, no retries, then
+ * `clientOptions`), against a `fetch` that answers 200 without I/O: its status, or its error's class, code and message
+ * (`sync throw <message>` for a throw from the client's method, `createClient throws <class> <message>` for a throw from
+ * `createClient`); then how many times `fetch` was called.
+ */
+export const outcomeIn = async (build: Build, call: (api: any, url: string) => Promise<Response>, clientOptions: object = {}): Promise<string> => {
+	const { classify, createClient, memoryStore } = await loadBuild(build);
+	const fetched = vi.spyOn(globalThis, 'fetch').mockImplementation(async () => new Response('ok'));
+	let result: string;
+	try {
+		const api = createClient({ store: memoryStore, name: `input-${++made}`, retry: 0, ...clientOptions } as never);
+		try {
+			result = await call(api, 'http://api.test/x').then((response) => String(response.status), (error: unknown) => `${(error as Error).constructor.name} ${classify(error).code} ${(error as Error).message}`);
+		} catch (error) {
+			result = `sync throw ${(error as Error).message}`;
+		}
+
+		api.close();
+	} catch (error) {
+		result = `createClient throws ${(error as Error).constructor.name} ${(error as Error).message}`;
+	}
+
+	const calls = fetched.mock.calls.length;
+	fetched.mockRestore();
+	return `${result}; fetch ${calls}`;
+};
+
 /** A call's status, or its error. */
 export const caught = (promise: Promise<Response>): Promise<unknown> => promise.then((response) => response.status, (error: unknown) => error);
 

@@ -5,7 +5,7 @@
  * (edge-body-kit's `loadBuild`) against a `fetch` that answers 200 without I/O, which counts the calls that went out.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { loadBuild, type Build } from './edge-body-kit.js';
+import { loadBuild, outcomeIn as outcome, type Build } from './edge-body-kit.js';
 
 const builds: Build[] = ['node', 'browser', 'edge'];
 let made = 0;
@@ -13,24 +13,6 @@ let made = 0;
 afterEach(() => {
 	vi.restoreAllMocks();
 });
-
-/** What a call ends with: its status, or its error's class, code and message; and how many times `fetch` was called. */
-const outcome = async (build: Build, call: (api: any, url: string) => Promise<Response>, clientOptions: object = {}): Promise<string> => {
-	const { classify, createClient, memoryStore } = await loadBuild(build);
-	const fetched = vi.spyOn(globalThis, 'fetch').mockImplementation(async () => new Response('ok'));
-	const api = createClient({ store: memoryStore, name: `h39-input-${++made}`, retry: 0, ...clientOptions } as never);
-	let result: string;
-	try {
-		result = await call(api, 'http://api.test/x').then((response) => String(response.status), (error: unknown) => `${(error as Error).constructor.name} ${classify(error).code} ${(error as Error).message}`);
-	} catch (error) {
-		result = `sync throw ${(error as Error).message}`;
-	}
-
-	api.close();
-	const calls = fetched.mock.calls.length;
-	fetched.mockRestore();
-	return `${result}; fetch ${calls}`;
-};
 
 /** A body of none of fetch's types, as fetch would have sent it (before: each sent, the server got this text). */
 const notBodies: Array<[string, string, unknown]> = [

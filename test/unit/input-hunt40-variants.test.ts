@@ -6,7 +6,7 @@
  * out. The same cases in real workerd: test/workerd/input-hunt40.test.ts.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { loadBuild, type Build } from './edge-body-kit.js';
+import { loadBuild, outcomeIn as outcome, type Build } from './edge-body-kit.js';
 import * as core from '../../src/entries/core.js';
 import * as preset from '../../src/entries/index.js';
 import * as breakerEntry from '../../src/entries/breaker.js';
@@ -24,29 +24,6 @@ let made = 0;
 afterEach(() => {
 	vi.restoreAllMocks();
 });
-
-/** What a call ends with: its status, or its error's class, code and message; and how many times `fetch` was called. */
-const outcome = async (build: Build, call: (api: any, url: string) => Promise<Response>, clientOptions: object = {}): Promise<string> => {
-	const { classify, createClient, memoryStore } = await loadBuild(build);
-	const fetched = vi.spyOn(globalThis, 'fetch').mockImplementation(async () => new Response('ok'));
-	let result: string;
-	try {
-		const api = createClient({ store: memoryStore, name: `h40-input-${++made}`, retry: 0, ...clientOptions } as never);
-		try {
-			result = await call(api, 'http://api.test/x').then((response) => String(response.status), (error: unknown) => `${(error as Error).constructor.name} ${classify(error).code} ${(error as Error).message}`);
-		} catch (error) {
-			result = `sync throw ${(error as Error).message}`;
-		}
-
-		api.close();
-	} catch (error) {
-		result = `createClient throws ${(error as Error).constructor.name} ${(error as Error).message}`;
-	}
-
-	const calls = fetched.mock.calls.length;
-	fetched.mockRestore();
-	return `${result}; fetch ${calls}`;
-};
 
 /** What `make` throws: its class and message, or 'made'. */
 const thrown = (make: () => unknown): string => {
