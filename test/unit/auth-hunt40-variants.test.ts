@@ -17,15 +17,20 @@ afterEach(() => {
 
 const outcome = async (promise: Promise<Response>): Promise<string> => promise.then(async (response) => `${response.status}`, (error: { code?: string; name?: string }) => (error instanceof AuthError ? 'AuthError' : (error.code ?? String(error))));
 
-/** One app: who is signed in, the token store the app's refresh writes to (the late refresh writes alice's token over bob's). */
-const app = (withIdentity: boolean) => {
-	const state = { user: 'alice' as string | undefined, token: 'alice-old' };
+/**
+ * One app: who is signed in, the token store the app's refresh writes to (the first refresh waits for `finish()`, then
+ * writes alice's token over bob's), the network (down while `state.down`); with `identity` the signed-in user, with
+ * `queue` an outbox.
+ */
+const app = ({ identity = false, queue = false } = {}) => {
+	const state = { user: 'alice' as string | undefined, token: 'alice-old', down: false };
 	const sent: string[] = [];
 	let finish!: () => void;
 	let refreshes = 0;
 	const client = createClient({
 		name: `h40-auth-${crypto.randomUUID()}`, prefix: 'https://api.test/', store: memoryStore, retry: 0, staleCache: false,
-		...(withIdentity && { identity: () => state.user }),
+		...(identity && { identity: () => state.user }),
+		...(queue && { outbox: outbox({ networkTimeoutMs: false } as never) }),
 		auth: auth({ origins: ['https://api.test'], token: () => state.token, refresh: async () => {
 			refreshes++;
 			if (refreshes === 1) {
@@ -38,6 +43,10 @@ const app = (withIdentity: boolean) => {
 			}
 		} }),
 		fetch: (async (input: Request) => {
+			if (state.down) {
+				throw new TypeError('fetch failed');
+			}
+
 			const value = input.headers.get('authorization') ?? 'none';
 			sent.push(`${new URL(input.url).pathname} ${value}`);
 			return value === 'Bearer alice-old' ? new Response('no', { status: 401 }) : Response.json({ ok: true });
@@ -52,7 +61,7 @@ const app = (withIdentity: boolean) => {
 describe('a refresh in flight across an identity change: nothing of alice goes with bob', () => {
 	for (const through of ['client', 'extend() child'] as const) {
 		it(`alice's 401-retry is not sent, bob's calls never carry alice's refreshed token (alice's call through the ${through})`, async () => {
-			const world = app(true);
+			const world = app({ identity: true });
 			const caller = through === 'client' ? world.client : world.client.extend({ headers: { 'x-child': '1' } });
 			const alice = outcome(caller.get('a'));
 			await waitFor(() => world.refreshes === 1, 'alice\'s refresh');
@@ -71,7 +80,7 @@ describe('a refresh in flight across an identity change: nothing of alice goes w
 	}
 
 	it('without identity, a clear() (the logout) while the refresh runs: its retry is not sent, the next call does not carry the token it left', async () => {
-		const world = app(false);
+		const world = app();
 		const alice = outcome(world.client.get('a'));
 		await waitFor(() => world.refreshes === 1, 'alice\'s refresh');
 		await world.client.clear();
@@ -87,38 +96,14 @@ describe('a refresh in flight across an identity change: nothing of alice goes w
 
 describe('an outbox replay whose 401 starts a refresh that an identity change overtakes', () => {
 	it('its retry is not sent, with neither user\'s token, and the entry stays alice\'s', async () => {
-		const state = { user: 'alice', token: 'alice-old' };
-		const sent: string[] = [];
-		let mode: 'down' | 'up' = 'down';
-		let finish!: () => void;
-		let refreshes = 0;
-		const client = createClient({
-			name: `h40-auth-outbox-${crypto.randomUUID()}`, prefix: 'https://api.test/', store: memoryStore, retry: 0, staleCache: false,
-			identity: () => state.user,
-			outbox: outbox({ networkTimeoutMs: false } as never),
-			auth: auth({ origins: ['https://api.test'], token: () => state.token, refresh: async () => {
-				refreshes++;
-				await new Promise<void>((resolve) => {
-					finish = resolve;
-				});
-				state.token = 'alice-new';
-			} }),
-			fetch: (async (input: Request) => {
-				if (mode === 'down') {
-					throw new TypeError('fetch failed');
-				}
-
-				const value = input.headers.get('authorization') ?? 'none';
-				sent.push(`${new URL(input.url).pathname} ${value}`);
-				return value === 'Bearer alice-old' ? new Response('no', { status: 401 }) : Response.json({ ok: true });
-			}) as typeof fetch,
-		} as never);
-		made.push(client);
+		const world = app({ identity: true, queue: true });
+		const { state, sent, client, finish } = world;
+		state.down = true;
 		const queued = await outcome(client.post('w', { json: { a: 1 } }));
 		expect(await client.outbox.size()).toBe(1);
-		mode = 'up';
+		state.down = false;
 		const flushing = client.outbox.flush();
-		await waitFor(() => refreshes === 1, 'the replay\'s refresh');
+		await waitFor(() => world.refreshes === 1, 'the replay\'s refresh');
 		state.user = 'bob';
 		state.token = 'bob-1';
 		finish();
