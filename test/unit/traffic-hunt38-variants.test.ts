@@ -12,6 +12,9 @@ import { held } from './counting-origin-kit.js';
 
 const t0 = 1_700_000_000_000;
 
+/** How many of `pending`'s attempts are of `path` (a call's first attempt and its hedges). */
+const attemptsOf = (pending: ReturnType<typeof held>['pending'], path: string): number => pending.filter(({ request }) => new URL(request.url).pathname === path).length;
+
 /** Waits for `check` between the event loop's turns (setImmediate: not among the timers a test fakes), at most `turnsMax` of them. */
 const turns = async (check: () => boolean, what: string, turnsMax = 100_000): Promise<void> => {
 	for (let turn = 0; !check(); turn++) {
@@ -43,7 +46,8 @@ describe('hedge(): an origin\'s pause is on the family\'s clock, whichever clien
 		clock.advance(21_000);
 		childClock.advance(21_000);
 		const later = child.get('https://api.test/later');
-		await waitFor(() => pending.length === 4 || hedged.includes('/later'), 'the later call\'s hedge', 3000).catch(() => undefined);
+		// Before the fix the pause held it (hedged ['/first']): this wait timed out.
+		await waitFor(() => hedged.includes('/later') && attemptsOf(pending, '/later') === 2, 'the later call\'s hedge sent');
 		for (const attempt of pending.slice(2)) {
 			attempt.release(new Response('ok'));
 		}
@@ -148,7 +152,8 @@ describe('rateLimit() and hedge(): a steadfetch service worker\'s refusal is no 
 		expect(await first.text()).toBe('ok');
 		clock.advance(10);
 		const later = api.get('https://api.test/later');
-		await waitFor(() => hedged.includes('/later'), 'the later call\'s hedge', 2000).catch(() => undefined);
+		// Before the fix the worker's Retry-After paused it (hedged ['/first']): this wait timed out.
+		await waitFor(() => hedged.includes('/later') && attemptsOf(pending, '/later') === 2, 'the later call\'s hedge sent');
 		for (const attempt of pending.slice(2)) {
 			attempt.release(new Response('ok'));
 		}
@@ -180,7 +185,8 @@ describe('hedge(): a clock that stepped back moves an origin\'s pause back with 
 		expect(await quick.text()).toBe('ok');
 		clock.advance(21_000);
 		const later = api.get('https://api.test/later');
-		await waitFor(() => hedged.includes('/later'), 'the later call\'s hedge', 2000).catch(() => undefined);
+		// Before the fix the pause stood an hour ahead (hedged ['/first']): this wait timed out.
+		await waitFor(() => hedged.includes('/later') && attemptsOf(pending, '/later') === 2, 'the later call\'s hedge sent');
 		for (const attempt of pending.slice(3)) {
 			attempt.release(new Response('ok'));
 		}
