@@ -94,9 +94,10 @@ const flushes = async (outbox: Outbox, times: number) => {
 };
 
 /*
- * An `extend()`ed client's outbox reads through the part store its parent made, which reports a failure (`storage:error`)
- * to the parent's listeners: the child took a read that failed, or only missed its deadline, for a record that reads as
- * nothing (malformed) and buried it at once, its body gone.
+ * An `extend()`ed client's outbox reads through the part store its parent made. When this hunt found the defect, that part
+ * store reported a failure (`storage:error`) to the parent's listeners only, and the child took a read that failed, or only
+ * missed its deadline, for a record that reads as nothing (malformed) and buried it at once, its body gone. Since 64c620db
+ * a failure is reported to the child whose work it was and to the client that made the part store (the family's root).
  */
 describe('an extend()ed client\'s pass over a pending record the store fails to give back', () => {
 	it.each(['hang', 'reject'] as const)('a read the store fails (%s) is its failure, not a malformed record: never buried at the first pass, its body kept', async (broken) => {
