@@ -29,7 +29,7 @@ describe('a page write told "queued" at the page\'s networkTimeoutMs, held by th
 		await waitFor(async () => (await page.outbox.list())[0]?.attempts === 1, 'the page\'s attempt to end (the worker\'s 202)');
 		server.settleAll(new Response('{"id":1}', { status: 201 }));
 		server.up();
-		await waitFor(() => sent.length > 0, 'the worker to settle the held entry', 3_000).catch(() => undefined);
+		await waitFor(() => sent.length > 0, 'the worker to settle the held entry');
 		const flushed = await worker.outbox.flush();
 		expect([sent, flushed.sent, await worker.outbox.size(), server.requests.length]).toEqual([[{ entryId: told, early: true }], 0, 0, 1]);
 	});
