@@ -92,8 +92,10 @@ export const createKy = (options: CoreClientOptions, ours: ReadonlySet<string>, 
 
 	// Our `stringifyJson` goes with the calls that have a `json` body (`callKyOptions`): one key fewer
 	// for ky to merge into every call's options. Kept here for a client with hooks, whose `init` hook
-	// may give a call a `json` body.
-	if (options.hooks !== undefined) {
+	// may give a call a `json` body, and for one with a `json` body of its own (every call's, as ky's
+	// defaults go): serialized by the client's `stringifyJson`, one it cannot serialize refused (it went
+	// out as `application/json` with an empty body, through ky's `JSON.stringify`).
+	if (options.hooks !== undefined || options.json !== undefined) {
 		kyOptions['stringifyJson'] = stringifyJson;
 	}
 

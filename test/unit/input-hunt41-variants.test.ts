@@ -1,0 +1,52 @@
+/**
+ * Neighbours of test/unit/input-hunt41.test.ts (defect hunt, forty-first round), against a real loopback server.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { classify, createClient, memoryStore } from '../../src/entries/index.js';
+import { createClient as createCoreClient } from '../../src/entries/core.js';
+import { serve, type RunningServer } from '../helpers/node-server.js';
+
+let origin: RunningServer;
+/** What the origin got: method, Content-Type and body of each request. */
+const seen: string[] = [];
+let made = 0;
+
+beforeAll(async () => {
+	origin = await serve(async (request) => {
+		seen.push(`${request.method} ${request.headers.get('content-type')} ${JSON.stringify(await request.text())}`);
+		return Response.json({});
+	});
+});
+
+afterAll(async () => origin.close());
+
+/** A call's end (its status, or its error's class, code and message) and what the origin got for it. */
+const outcome = async (call: Promise<Response>): Promise<string> => {
+	seen.length = 0;
+	const result = await call.then((response) => String(response.status), (error: unknown) => `${(error as Error).constructor.name} ${classify(error).code} ${(error as Error).message}`);
+	return `${result}; sent: ${seen.join(', ') || 'nothing'}`;
+};
+
+const client = (options: object) => createClient({ prefix: origin.url, store: memoryStore, name: `h41-input-v-${++made}`, retry: 0, ...options });
+const custom = (value: unknown): string => `custom:${JSON.stringify(value)}`;
+
+describe('a client\'s `json` body: its neighbours', () => {
+	it('a call\'s own `json` is merged into it as ky merges it, serialized by the client\'s `stringifyJson`; a call\'s own `stringifyJson` serializes the client\'s', async () => {
+		expect(await outcome(client({ json: { a: 1 }, stringifyJson: custom }).post('x', { json: { b: 2 } }))).toBe('200; sent: POST application/json "custom:{\\"a\\":1,\\"b\\":2}"');
+		expect(await outcome(client({ json: { a: 1 } }).post('x', { stringifyJson: custom }))).toBe('200; sent: POST application/json "custom:{\\"a\\":1}"');
+		// An extend() child's own `stringifyJson` serializes the parent's body; a client without one, JSON.stringify.
+		expect(await outcome(client({ json: { a: 1 } }).extend({ stringifyJson: custom }).patch('x'))).toBe('200; sent: PATCH application/json "custom:{\\"a\\":1}"');
+		expect(await outcome(client({ json: { a: 1 } }).post('x'))).toBe('200; sent: POST application/json "{\\"a\\":1}"');
+	});
+
+	it('a BigInt or a cycle: refused in the words a call\'s own gets, also from steadfetch/core and the function form of extend()', async () => {
+		const cycle: Record<string, unknown> = {};
+		cycle['self'] = cycle;
+		// Before: 'Invalid request: Do not know how to serialize a BigInt' (ky's JSON.stringify's words, naming no option).
+		expect(await outcome(client({ json: 5n }).post('x'))).toBe('InvalidRequestError INVALID_REQUEST Invalid request: The `json` body cannot be serialized: Do not know how to serialize a BigInt; sent: nothing');
+		const core = createCoreClient({ prefix: origin.url, retry: 0, json: cycle });
+		expect(await outcome(core.post('x'))).toMatch(/^InvalidRequestError INVALID_REQUEST Invalid request: The `json` body cannot be serialized: Converting circular structure to JSON.*; sent: nothing$/s);
+		expect(await outcome(core.extend(() => ({ json: Symbol('x') })).delete('x'))).toBe('InvalidRequestError INVALID_REQUEST Invalid request: The `json` body cannot be serialized: it has no JSON form (a function, a Symbol): give the value to send; sent: nothing');
+		core.close();
+	});
+});

@@ -1,0 +1,55 @@
+/**
+ * Defect hunt, forty-first round (bad input and the newcomer's frictions), against a real loopback server.
+ *
+ * - A `json` body given to `createClient` or `extend()` (a default body for every call, as ky takes one) was serialized
+ *   by ky's `JSON.stringify`, not by the client's own `stringifyJson` (ky uses it: `custom` sent as '{"a":1}'), and one
+ *   that cannot be serialized (a Symbol, a function) went out as `Content-Type: application/json` with an empty body,
+ *   where the same `json` given to the call is an `InvalidRequestError` naming `json` before any I/O.
+ */
+import ky from 'ky';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { classify, createClient, memoryStore } from '../../src/entries/index.js';
+import { serve, type RunningServer } from '../helpers/node-server.js';
+
+let origin: RunningServer;
+/** What the origin got: method, Content-Type and body of each request. */
+const seen: string[] = [];
+let made = 0;
+
+beforeAll(async () => {
+	origin = await serve(async (request) => {
+		seen.push(`${request.method} ${request.headers.get('content-type')} ${JSON.stringify(await request.text())}`);
+		return Response.json({});
+	});
+});
+
+afterAll(async () => origin.close());
+
+/** A call's end (its status, or its error's class, code and message) and what the origin got for it. */
+const outcome = async (call: Promise<Response>): Promise<string> => {
+	seen.length = 0;
+	const result = await call.then((response) => String(response.status), (error: unknown) => `${(error as Error).constructor.name} ${classify(error).code} ${(error as Error).message}`);
+	return `${result}; sent: ${seen.join(', ') || 'nothing'}`;
+};
+
+const client = (options: object) => createClient({ prefix: origin.url, store: memoryStore, name: `h41-input-${++made}`, retry: 0, ...options });
+const custom = (value: unknown): string => `custom:${typeof value}`;
+
+describe('a `json` body given to createClient() or extend(): serialized as a call\'s own is', () => {
+	it('with the client\'s `stringifyJson`, as ky does', async () => {
+		// ky's own behaviour, the reference.
+		expect(await outcome(ky.create({ prefix: origin.url, json: { a: 1 }, stringifyJson: custom }).post('x'))).toBe('200; sent: POST application/json "custom:object"');
+		// Before: 'POST application/json "{\"a\":1}"' (ky's JSON.stringify: the client's own was not given to ky).
+		expect(await outcome(client({ json: { a: 1 }, stringifyJson: custom }).post('x'))).toBe('200; sent: POST application/json "custom:object"');
+		expect(await outcome(client({ stringifyJson: custom }).extend({ json: { b: 2 } }).post('x'))).toBe('200; sent: POST application/json "custom:object"');
+	});
+
+	it.each([['a Symbol', Symbol('x')], ['a function', () => 1]])('one that cannot be serialized (%s): InvalidRequestError naming `json`, nothing sent', async (_, json) => {
+		const refused = 'InvalidRequestError INVALID_REQUEST Invalid request: The `json` body cannot be serialized: it has no JSON form (a function, a Symbol): give the value to send; sent: nothing';
+		// The same json given to the call: refused (the reference).
+		expect(await outcome(client({}).post('x', { json }))).toBe(refused);
+		// Before: '200; sent: POST application/json ""' (an empty body).
+		expect(await outcome(client({ json }).post('x'))).toBe(refused);
+		expect(await outcome(client({}).extend({ json }).put('x'))).toBe(refused);
+	});
+});
