@@ -181,13 +181,15 @@ export interface CallOptions extends KyOptions {
 	fallback?: unknown;
 	/**
 	 * Send an `Idempotency-Key` header: `true` makes a fresh UUID, a string is used as is. With it,
-	 * POST and PATCH are retried like idempotent methods.
+	 * POST and PATCH are retried like idempotent methods. A call's own: given to `createClient()` or `extend()`, a
+	 * `RangeError` (one key for every call would have the server apply only the first write).
 	 * @default undefined (none; the outbox and keyed retries add their own)
 	 */
 	idempotencyKey?: string | true;
 	/**
 	 * Where this call's background work goes (cache write-behind, outbox and breaker persistence):
-	 * a Cloudflare Worker's `ctx.waitUntil`. `client.withContext(ctx)` sets it for every call.
+	 * a Cloudflare Worker's `ctx.waitUntil`. `client.withContext(ctx)` sets it for every call; given to
+	 * `createClient()` or `extend()`, a `RangeError` (no call would read it there).
 	 * Without it, work that cannot finish within the call is dropped and reported as `storage:error`;
 	 * one that throws, or gives back a promise that rejects (an app's async one), is reported so too
 	 * (operation `background`), never the call's failure nor an unhandled rejection.

@@ -129,6 +129,11 @@ const clientRules: Record<string, Rule> = {
 	// empty, which would be a namespace of its own (`steadfetch::breaker`), neither the default's nor one the app chose.
 	name: [(value) => typeof value === 'string' && /^[^\p{Cs}]+$/u.test(value), 'a non-empty string of whole characters (no lone surrogate)'],
 	clock: [(value) => typeof (value as { now?: unknown } | null)?.now === 'function', 'an object with a now() function'],
+	// A call's own, never read from the client's options (as `clientOnly` below, the other way): refused rather than
+	// ignored. A client's `waitUntil` held no call's background work (in a Worker, dropped); a client's `idempotencyKey`
+	// keyed no call, and one key for every call would make the server apply only the first write.
+	waitUntil: [() => false, 'given to a call or to withContext(ctx), not to createClient() or extend()'],
+	idempotencyKey: [() => false, 'given to a call (one key per write), not to createClient() or extend()'],
 };
 
 /**

@@ -50,3 +50,43 @@ describe('a client\'s `json` body: its neighbours', () => {
 		core.close();
 	});
 });
+
+describe('a call\'s own option at createClient() or extend(): its neighbours', () => {
+	/** What `make` throws: its class and message, or 'made' (the client closed). */
+	const thrown = (make: () => { close(): void }): string => {
+		try {
+			make().close();
+			return 'made';
+		} catch (error) {
+			return `${(error as Error).constructor.name} ${(error as Error).message}`;
+		}
+	};
+
+	it('refused by steadfetch/core and by the function form of extend(); `undefined` is not given (made)', () => {
+		expect(thrown(() => createCoreClient({ waitUntil: () => undefined } as never))).toMatch(/^RangeError `waitUntil` must be given to a call or to withContext\(ctx\)/);
+		expect(thrown(() => createCoreClient({ idempotencyKey: true } as never))).toMatch(/^RangeError `idempotencyKey` must be given to a call/);
+		expect(thrown(() => client({}).extend(() => ({ idempotencyKey: 'k' }) as never))).toMatch(/^RangeError `idempotencyKey` must be given to a call/);
+		expect(thrown(() => client({ waitUntil: undefined, idempotencyKey: undefined }))).toBe('made');
+	});
+
+	it('given where they go, they work (a guard): a call\'s `idempotencyKey`, a call\'s and withContext(ctx)\'s `waitUntil`', async () => {
+		const keys: Array<string | null> = [];
+		const keyed = await serve((request) => {
+			keys.push(request.headers.get('idempotency-key'));
+			return Response.json({});
+		});
+		const api = createClient({ prefix: keyed.url, store: memoryStore, name: `h41-input-v-${++made}`, retry: 0 });
+		await api.post('x', { idempotencyKey: 'key-1', json: {} });
+		await api.post('x', { idempotencyKey: true, json: {} });
+		expect(keys[0]).toBe('key-1');
+		expect(keys[1]).toMatch(/^[\da-f-]{36}$/);
+		const held: unknown[] = [];
+		await api.get('y', { waitUntil: (promise) => void held.push(promise) });
+		const called = held.length;
+		expect(called).toBeGreaterThan(0);
+		await api.withContext({ waitUntil: (promise) => void held.push(promise) }).get('z');
+		expect(held.length).toBeGreaterThan(called);
+		api.close();
+		await keyed.close();
+	});
+});

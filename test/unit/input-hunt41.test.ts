@@ -5,6 +5,10 @@
  *   by ky's `JSON.stringify`, not by the client's own `stringifyJson` (ky uses it: `custom` sent as '{"a":1}'), and one
  *   that cannot be serialized (a Symbol, a function) went out as `Content-Type: application/json` with an empty body,
  *   where the same `json` given to the call is an `InvalidRequestError` naming `json` before any I/O.
+ * - A call's own option given to `createClient()` or `extend()` was taken and never read: `waitUntil` (checked as a
+ *   function, then no call's background work went to it: the stale copy written behind the call dropped in a Worker)
+ *   and `idempotencyKey` (no call keyed, and a string would be one key for every call). Now a RangeError naming it,
+ *   as a client's own option given to a call is an `InvalidRequestError` naming it.
  */
 import ky from 'ky';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,5 +55,38 @@ describe('a `json` body given to createClient() or extend(): serialized as a cal
 		// Before: '200; sent: POST application/json ""' (an empty body).
 		expect(await outcome(client({ json }).post('x'))).toBe(refused);
 		expect(await outcome(client({}).extend({ json }).put('x'))).toBe(refused);
+	});
+});
+
+describe('a call\'s own option given to createClient() or extend(): a RangeError naming it, never taken and ignored', () => {
+	/** What `make` throws: its class and message, or 'made' (the client closed). */
+	const thrown = (make: () => { close(): void }): string => {
+		try {
+			make().close();
+			return 'made';
+		} catch (error) {
+			return `${(error as Error).constructor.name} ${(error as Error).message}`;
+		}
+	};
+
+	it('waitUntil: no call\'s background work went to it', async () => {
+		const held: unknown[] = [];
+		const waitUntil = (promise: Promise<unknown>): void => void held.push(promise);
+		// The reference: given to the call, the copy's write behind it goes to it.
+		const api = client({});
+		expect(await outcome(api.get('x', { waitUntil }))).toBe('200; sent: GET null ""');
+		expect(held.length).toBeGreaterThan(0);
+		api.close();
+		const said = 'RangeError `waitUntil` must be given to a call or to withContext(ctx), not to createClient() or extend(); got function';
+		// Before: 'made', and its calls' background work went to none (held 0 after a call).
+		expect(thrown(() => client({ waitUntil }))).toBe(said);
+		expect(thrown(() => client({}).extend({ waitUntil } as never))).toBe(said);
+	});
+
+	it.each([[true], ['key-1']])('idempotencyKey: %j keyed no call', (idempotencyKey) => {
+		const said = `RangeError \`idempotencyKey\` must be given to a call (one key per write), not to createClient() or extend(); got ${JSON.stringify(idempotencyKey)}`;
+		// Before: 'made', and a POST went out with no Idempotency-Key.
+		expect(thrown(() => client({ idempotencyKey }))).toBe(said);
+		expect(thrown(() => client({}).extend({ idempotencyKey } as never))).toBe(said);
 	});
 });
