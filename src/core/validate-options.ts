@@ -163,7 +163,8 @@ const modes = /^(?:default|no-store|reload|no-cache|force-cache|only-if-cached)$
  * (`'bogus'`, `'NO-STORE'`) would fail every call. Throws a TypeError that says so.
  */
 const checkCacheMode = (cache: unknown): void => {
-	if (cache !== undefined && !modes.test(cache as string)) {
+	// A Symbol has no text to test (the engine's "Cannot convert a Symbol value to a string" named no option).
+	if (cache !== undefined && (typeof cache === 'symbol' || !modes.test(cache as string))) {
 		throw new TypeError(`\`cache\` is fetch's RequestCache mode (as 'no-store'); the stale cache is configured with \`staleCache\` (got ${describe(cache)})`);
 	}
 };

@@ -90,3 +90,21 @@ describe('a call\'s own option at createClient() or extend(): its neighbours', (
 		await keyed.close();
 	});
 });
+
+describe('`cache` given a Symbol: its neighbours', () => {
+	const said = "`cache` is fetch's RequestCache mode (as 'no-store'); the stale cache is configured with `staleCache` (got symbol)";
+
+	it('from a wrapper\'s next({ cache }) and from steadfetch/core: named, nothing sent', async () => {
+		const wrapping = { slot: 'h41wrap', create: () => ({ wrap: (_call: unknown, next: (extra: object) => Promise<Response>) => next({ cache: Symbol('reload') }) }) };
+		expect(await outcome(client({ h41wrap: wrapping }).get('x'))).toMatch(/^InvalidRequestError INVALID_REQUEST .*\(got symbol\); sent: nothing$/);
+		expect(() => createCoreClient({ cache: Symbol('x') } as never)).toThrow(new TypeError(said));
+		const core = createCoreClient({ prefix: origin.url, retry: 0 });
+		expect(await outcome(core.get('x', { cache: Symbol('x') as never }))).toBe(`InvalidRequestError INVALID_REQUEST ${said}; sent: nothing`);
+		core.close();
+	});
+
+	it('a mode fetch takes, a String object\'s too, still goes out (a guard)', async () => {
+		expect(await outcome(client({}).get('x', { cache: 'no-store' }))).toBe('200; sent: GET null ""');
+		expect(await outcome(client({ cache: Object('reload') }).get('x'))).toBe('200; sent: GET null ""');
+	});
+});

@@ -9,6 +9,8 @@
  *   function, then no call's background work went to it: the stale copy written behind the call dropped in a Worker)
  *   and `idempotencyKey` (no call keyed, and a string would be one key for every call). Now a RangeError naming it,
  *   as a client's own option given to a call is an `InvalidRequestError` naming it.
+ * - `cache: Symbol()` threw the engine's "Cannot convert a Symbol value to a string" at `createClient` (and rejected a call
+ *   with it), naming no option, where any other value fetch has no `RequestCache` mode for is named.
  */
 import ky from 'ky';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,5 +90,20 @@ describe('a call\'s own option given to createClient() or extend(): a RangeError
 		// Before: 'made', and a POST went out with no Idempotency-Key.
 		expect(thrown(() => client({ idempotencyKey }))).toBe(said);
 		expect(thrown(() => client({}).extend({ idempotencyKey } as never))).toBe(said);
+	});
+});
+
+describe('`cache` given a Symbol: named as any other value that is no RequestCache mode', () => {
+	const said = "`cache` is fetch's RequestCache mode (as 'no-store'); the stale cache is configured with `staleCache` (got symbol)";
+
+	it('at createClient and extend(): a TypeError naming `cache`', () => {
+		// Before: 'TypeError Cannot convert a Symbol value to a string'.
+		expect(() => client({ cache: Symbol('no-store') })).toThrow(new TypeError(said));
+		expect(() => client({}).extend({ cache: Symbol('no-store') } as never)).toThrow(new TypeError(said));
+	});
+
+	it('per call: InvalidRequestError naming `cache`, nothing sent', async () => {
+		// Before: 'InvalidRequestError INVALID_REQUEST Cannot convert a Symbol value to a string'.
+		expect(await outcome(client({}).get('x', { cache: Symbol('no-store') as never }))).toBe(`InvalidRequestError INVALID_REQUEST ${said}; sent: nothing`);
 	});
 });
