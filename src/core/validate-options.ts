@@ -132,8 +132,9 @@ const clientRules: Record<string, Rule> = {
 	// A call's own, never read from the client's options (as `clientOnly` below, the other way): refused rather than
 	// ignored. A client's `waitUntil` held no call's background work (in a Worker, dropped); a client's `idempotencyKey`
 	// keyed no call, and one key for every call would make the server apply only the first write.
-	waitUntil: [() => false, 'given to a call or to withContext(ctx), not to createClient() or extend()'],
-	idempotencyKey: [() => false, 'given to a call (one key per write), not to createClient() or extend()'],
+	// A policy under the key is the slots' check's to name (`idempotencyKey` is the client's own option, not a slot).
+	waitUntil: [isPolicy, 'given to a call or to withContext(ctx), not to createClient() or extend()'],
+	idempotencyKey: [isPolicy, 'given to a call (one key per write), not to createClient() or extend()'],
 };
 
 /**
