@@ -14,6 +14,9 @@ export const iterableBodies: typeof Full.iterableBodies = false;
 /** And an async-iterable body ('[object AsyncGenerator]', Chromium 156): refused before any I/O too (`Full.asyncIterableBodies`). */
 export const asyncIterableBodies: typeof Full.asyncIterableBodies = false;
 
+/** A browser's Request refuses a wrong `referrer` or `window` itself (`Full.lenientRequests`). */
+export const lenientRequests: typeof Full.lenientRequests = false;
+
 /** A body is sent as it is: a browser's `fetch` rejects when its body fails as it is read. */
 export const watchedBody: typeof Full.watchedBody = (body) => body;
 

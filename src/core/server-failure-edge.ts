@@ -22,6 +22,9 @@ export const iterableBodies: typeof Full.iterableBodies = true;
 /** Deno's and workerd's `fetch` iterate an async-iterable body too: sent here (`watchedBody`). */
 export const asyncIterableBodies: typeof Full.asyncIterableBodies = true;
 
+/** workerd's Request takes any `referrer` and `window` (it ignores them): a call's are checked before any I/O (`Full.lenientRequests`). */
+export const lenientRequests: typeof Full.lenientRequests = true;
+
 /** The error a call's body `watchedBody` gave out failed with as the runtime read it, by the key it was given with. */
 const broken = new WeakMap<object, unknown>();
 

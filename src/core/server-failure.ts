@@ -65,6 +65,13 @@ export const iterableBodies: boolean = false;
 export const asyncIterableBodies: boolean = true;
 
 /**
+ * Whether this build's runtime builds a Request whatever its `referrer` and `window` (workerd's ignores both), so a call's
+ * are checked before any I/O (validate-options.ts `checkEnums`). Node's and browsers' Request refuses a wrong one, after
+ * a URL it cannot resolve (a call's error then names the URL, with its hint).
+ */
+export const lenientRequests: boolean = false;
+
+/**
  * A call's body (or its `Request` input, when the call gives no body; or a Request a ky hook gave, at the transport) as
  * it is sent: the same one here, whose `fetch` rejects when its body fails as it is read. The `workerd`/`deno`/`edge-light` build's reads a `ReadableStream` (an
  * async iterable too, a Request input's JS stream) through a stream that notes that failure under `key` (the

@@ -2,7 +2,7 @@ import type { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { noJsonForm } from '../utils/json-form.js';
 import { redactText, sensitiveParamSet } from '../utils/sensitive.js';
 import { invalidUrl } from './scope.js';
-import { asyncIterableBodies, iterableBodies, watchedBody } from './server-failure.js';
+import { asyncIterableBodies, iterableBodies, lenientRequests, watchedBody } from './server-failure.js';
 import { atOnce, type Placed } from './slots.js';
 import { isPolicy } from './policy.js';
 import { canParse, check, checkRules, isAsyncIterable, isSyncIterable, describe, hideUserinfo, isNonNegativeInteger, isObject, isOptions, isOwnHeader, isPositiveTimerMs, isPrintableId, isTimerMs, isToken, thrownText, timerMs, type Rule, positiveTimerMs, unmarked } from '../utils/validate.js';
@@ -307,9 +307,16 @@ const enums: Readonly<Record<string, string>> = {
 	referrerPolicy: ' no-referrer no-referrer-when-downgrade same-origin origin strict-origin origin-when-cross-origin strict-origin-when-cross-origin unsafe-url',
 };
 
-/** Throws `checkFetchOption`'s TypeError for the first value of fetch's enumerations in `options` (given, no policy) it does not list. */
+/**
+ * What `checkEnums` checks of a call's options: fetch's enumerations, and where the runtime's Request takes any `referrer`
+ * and `window` (`lenientRequests`: workerd's ignores them, and a call sent `referrer: 'x'`, `window: {}`), those two. Elsewhere
+ * the Request refuses them (`namedRefusal` names them), after a URL it cannot resolve.
+ */
+const perCall = `credentials mode redirect priority referrerPolicy${lenientRequests ? ' referrer window' : ''}`.split(' ');
+
+/** Throws `checkFetchOption`'s TypeError for the first value of `perCall` in `options` (given, no policy) fetch refuses. */
 const checkEnums = (options: Record<string, unknown>): void => {
-	for (const name in enums) {
+	for (const name of perCall) {
 		isPolicy(options[name]) || checkFetchOption(name, options[name]);
 	}
 };
@@ -399,6 +406,20 @@ export const checkFetchOption = (name: string, value: unknown): void => {
 			if (!listed.includes(text as string)) {
 				throw new TypeError(`${typeof text === 'string' ? text : describe(value)} is not an accepted type. Expected one of ${listed.join(', ')}.`);
 			}
+		} else if (name === 'referrer' && value !== undefined) {
+			// Read as fetch reads it (its text; a Symbol's throws): a URL, resolved against the page where there is one, or ''.
+			// Checked here, not by a Request: workerd's ignores it (a call sent `referrer: 'x'`). In Node's words.
+			if (typeof value === 'symbol') {
+				throw new TypeError('Cannot convert a Symbol value to a string'); // As fetch's USVString conversion throws (`String()` would not).
+			}
+
+			const text = String(value);
+			if (text !== '' && !canParse(text, (globalThis as { location?: { href?: string } }).location?.href)) {
+				throw new TypeError(`Referrer "${text}" is not a valid URL.`);
+			}
+		} else if (name === 'window' && value != null) {
+			// Only null: as Node's and browsers' Request, in Node's words (workerd's ignores it).
+			throw new TypeError("'window' option 'client' must be null");
 		} else if (name === 'method' && !isMethod(value)) {
 			// Refused here in every build (workerd's Request took `TRACE` and `a b`, and every call inheriting it sent it).
 			throw new TypeError(`${describe(value)} is not a method fetch sends: a token, not CONNECT, TRACE or TRACK.`);

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classify, createClient, memoryStore } from '../../src/entries/index.js';
 import { createClient as createCoreClient } from '../../src/entries/core.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
+import { loadBuild, type Build } from './edge-body-kit.js';
 
 let origin: RunningServer;
 /** What the origin got: method, Content-Type and body of each request. */
@@ -106,5 +107,47 @@ describe('`cache` given a Symbol: its neighbours', () => {
 	it('a mode fetch takes, a String object\'s too, still goes out (a guard)', async () => {
 		expect(await outcome(client({}).get('x', { cache: 'no-store' }))).toBe('200; sent: GET null ""');
 		expect(await outcome(client({ cache: Object('reload') }).get('x'))).toBe('200; sent: GET null ""');
+	});
+});
+
+describe('`referrer` and `window` fetch refuses: refused in every build, in one set of words (workerd\'s Request ignores them: test/workerd/input-hunt41.test.ts)', () => {
+	const builds: Build[] = ['node', 'browser', 'edge'];
+	/** A call's end through `build`'s src/ (its client's `fetch` counted, nothing sent), or what createClient threw. */
+	const through = async (build: Build, call: (api: any) => Promise<Response>, options: object = {}): Promise<string> => {
+		const { classify, createClient: create } = await loadBuild(build);
+		let fetched = 0;
+		let api: any;
+		try {
+			api = create({ store: memoryStore, name: `h41-input-v-${++made}`, retry: 0, fetch: async () => {
+				fetched++;
+				return new Response('ok');
+			}, ...options } as never);
+		} catch (error) {
+			return `createClient throws ${(error as Error).constructor.name} ${(error as Error).message}`;
+		}
+
+		const result = await call(api).then((response) => String(response.status), (error: unknown) => `${classify(error).code} ${(error as Error).message}`);
+		api.close();
+		return `${result}; fetch ${fetched}`;
+	};
+
+	it.each([['referrer', 'x', 'Referrer "x" is not a valid URL.'], ['referrer', Symbol('r'), 'Cannot convert a Symbol value to a string'], ['window', {}, "'window' option 'client' must be null"]])('%s: %s', async (name, value, words) => {
+		for (const build of builds) {
+			expect(`${build} ${await through(build, (api) => api.get('https://api.test/x', { [name]: value }))}`).toBe(`${build} INVALID_REQUEST Invalid request: \`${name}\` is refused by fetch: ${words}; fetch 0`);
+			expect(await through(build, async () => new Response(), { [name]: value })).toBe(`createClient throws TypeError \`${name}\` is refused by fetch: ${words}`);
+		}
+	});
+
+	it('Node\'s and the browser\'s builds name a path no base resolves first, with its hint, whatever the referrer (a guard)', async () => {
+		for (const build of ['node', 'browser'] as const) {
+			expect(await through(build, (api) => api.get('users', { referrer: 'x' }))).toMatch(/give the client an absolute `baseUrl` or `prefix`; fetch 0$/);
+		}
+	});
+
+	it('a value fetch takes goes out in every build (a guard)', async () => {
+		for (const build of builds) {
+			expect(await through(build, (api) => api.get('https://api.test/x', { referrer: 'https://app.test/', window: null }))).toBe('200; fetch 1');
+			expect(await through(build, (api) => api.get('https://api.test/x'), { referrer: '' })).toBe('200; fetch 1');
+		}
 	});
 });
