@@ -156,6 +156,19 @@ const callRules: Record<string, Rule> = {
 	identity: clientOnly, sensitiveParams: clientOnly, sensitiveHeaders: clientOnly, deadlineHeader: clientOnly,
 };
 
+/** An AbortSignal of any realm, by its tag (a Proxy whose traps throw is none: fetch says so). */
+const isSignal = (value: unknown): boolean => {
+	if (value instanceof AbortSignal) {
+		return true; // This realm's: no tag read on the common path.
+	}
+
+	try {
+		return Object.prototype.toString.call(value) === '[object AbortSignal]';
+	} catch {
+		return false;
+	}
+};
+
 const modes = /^(?:default|no-store|reload|no-cache|force-cache|only-if-cached)$/;
 
 /**
@@ -191,6 +204,12 @@ export const checkCallOptions = (given: object, checks: ReadonlyArray<Pick<Place
 		checkCacheMode(options.cache);
 		try {
 			checkEnums(options);
+			// One that is no AbortSignal (`{}`, `'x'`) in the words fetch refuses it with at createClient, naming `signal` (ky's
+			// `AbortSignal.any` said "signals[0] is not of type AbortSignal."). Nothing more for a signal: a falsy one is none, as in ky.
+			const { signal } = options;
+			if (signal && !isSignal(signal)) {
+				checkFetchOption('signal', signal);
+			}
 		} catch (error) {
 			// In the words a Request refused with it says it (`namedRefusal`), in every build.
 			throw new TypeError(`Invalid request: ${(error as Error).message}`);

@@ -151,3 +151,24 @@ describe('`referrer` and `window` fetch refuses: refused in every build, in one 
 		}
 	});
 });
+
+describe('a call\'s `signal` that is no AbortSignal: its neighbours', () => {
+	it('on a client with a signal of its own, an extend() child and a request context: named the same, nothing sent', async () => {
+		const own = client({ signal: new AbortController().signal });
+		for (const api of [own, own.extend({}), own.withContext({ waitUntil: () => undefined })]) {
+			expect(await outcome(api.get('x', { signal: { aborted: false } as never }))).toMatch(/^InvalidRequestError INVALID_REQUEST Invalid request: `signal` is refused by fetch: .*; sent: nothing$/);
+		}
+
+		own.close();
+	});
+
+	it('an AbortSignal still ends the call, and a falsy one is none, as in ky (a guard)', async () => {
+		const api = client({});
+		const controller = new AbortController();
+		controller.abort();
+		expect(await outcome(api.get('x', { signal: controller.signal }))).toMatch(/^\w+ ABORTED .*; sent: nothing$/);
+		expect(await outcome(api.get('x', { signal: AbortSignal.timeout(60_000) }))).toBe('200; sent: GET null ""');
+		expect(await outcome(api.get('x', { signal: null }))).toBe('200; sent: GET null ""');
+		api.close();
+	});
+});

@@ -11,6 +11,9 @@
  *   as a client's own option given to a call is an `InvalidRequestError` naming it.
  * - `cache: Symbol()` threw the engine's "Cannot convert a Symbol value to a string" at `createClient` (and rejected a call
  *   with it), naming no option, where any other value fetch has no `RequestCache` mode for is named.
+ * - A call's `signal` that is no AbortSignal (`{}`, `'x'`, `5`) rejected with "Invalid request: signals[0] is not of type
+ *   AbortSignal." (`AbortSignal.any`'s words inside ky), naming no option, where the same value given to `createClient`
+ *   is "`signal` is refused by fetch: …". Now the call's error names `signal` in those words.
  */
 import ky from 'ky';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -105,5 +108,20 @@ describe('`cache` given a Symbol: named as any other value that is no RequestCac
 	it('per call: InvalidRequestError naming `cache`, nothing sent', async () => {
 		// Before: 'InvalidRequestError INVALID_REQUEST Cannot convert a Symbol value to a string'.
 		expect(await outcome(client({}).get('x', { cache: Symbol('no-store') as never }))).toBe(`InvalidRequestError INVALID_REQUEST ${said}; sent: nothing`);
+	});
+});
+
+describe('a call\'s `signal` that is no AbortSignal: its error names `signal`, as createClient\'s does', () => {
+	it.each([[{}], ['x'], [5]])('%j', async (signal) => {
+		let said = '';
+		try {
+			client({ signal });
+		} catch (error) {
+			said = (error as Error).message;
+		}
+
+		expect(said).toMatch(/^`signal` is refused by fetch: /);
+		// Before: 'InvalidRequestError INVALID_REQUEST Invalid request: signals[0] is not of type AbortSignal.; sent: nothing'.
+		expect(await outcome(client({}).get('x', { signal } as never))).toBe(`InvalidRequestError INVALID_REQUEST Invalid request: ${said}; sent: nothing`);
 	});
 });
