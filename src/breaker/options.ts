@@ -228,7 +228,7 @@ const rules: Readonly<Record<string, Rule>> = {
 	'breaker.consecutiveFailures': positiveInteger,
 	'breaker.minimumThroughput': positiveInteger,
 	'breaker.halfOpenProbes': positiveInteger,
-	'breaker.windowMs': [isPositiveFinite, 'a positive number of ms'],
+	'breaker.windowMs': [isPositiveFinite, 'a positive finite number of ms'],
 	'breaker.openMs': timer,
 	'breaker.maxOpenMs': timer,
 	'breaker.failureRatio': [(value) => isPositiveFinite(value) && value <= 1, 'a number in (0, 1]'],

@@ -14,10 +14,14 @@
  * - A call's `signal` that is no AbortSignal (`{}`, `'x'`, `5`) rejected with "Invalid request: signals[0] is not of type
  *   AbortSignal." (`AbortSignal.any`'s words inside ky), naming no option, where the same value given to `createClient`
  *   is "`signal` is refused by fetch: …". Now the call's error names `signal` in those words.
+ * - `breaker({ windowMs: Infinity })` said it "must be a positive number of ms" (Infinity is one), where every other
+ *   window (`retryBudget`, `health()`, `adaptiveThrottle()`) says "a positive finite number of ms".
  */
 import ky from 'ky';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classify, createClient, memoryStore } from '../../src/entries/index.js';
+import { breaker, classify, createClient, memoryStore } from '../../src/entries/index.js';
+import { health } from '../../src/entries/health.js';
+import { adaptiveThrottle } from '../../src/entries/throttle.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 
 let origin: RunningServer;
@@ -123,5 +127,18 @@ describe('a call\'s `signal` that is no AbortSignal: its error names `signal`, a
 		expect(said).toMatch(/^`signal` is refused by fetch: /);
 		// Before: 'InvalidRequestError INVALID_REQUEST Invalid request: signals[0] is not of type AbortSignal.; sent: nothing'.
 		expect(await outcome(client({}).get('x', { signal } as never))).toBe(`InvalidRequestError INVALID_REQUEST Invalid request: ${said}; sent: nothing`);
+	});
+});
+
+describe('a window that is no positive finite number: the same words for every window option', () => {
+	it.each([[Number.POSITIVE_INFINITY], [-1], ['5']])('%s', (windowMs) => {
+		const said = (name: string): string => `\`${name}\` must be a positive finite number of ms; got ${typeof windowMs === 'string' ? JSON.stringify(windowMs) : windowMs}`;
+		// The neighbours, the reference.
+		expect(() => client({ retryBudget: { windowMs } })).toThrow(new RangeError(said('retryBudget.windowMs')));
+		expect(() => health({ windowMs } as never)).toThrow(new RangeError(said('health.windowMs')));
+		expect(() => adaptiveThrottle({ windowMs } as never)).toThrow(new RangeError(said('adaptiveThrottle.windowMs')));
+		// Before: '`breaker.windowMs` must be a positive number of ms; got Infinity'.
+		expect(() => breaker({ windowMs } as never)).toThrow(new RangeError(said('breaker.windowMs')));
+		expect(() => client({ breaker: { windowMs } as never })).toThrow(new RangeError(said('breaker.windowMs')));
 	});
 });
