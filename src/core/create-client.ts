@@ -204,12 +204,13 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	client.extend = ((more: O | ((parent: O) => O)) => {
 		// The function form gets the parent's options as ky holds them (every hook list, headers merged), as ky's does.
 		const given = typeof more === 'function' ? more(mergeOptions(userOptions, undefined, entry.slots)) : more;
-		const merged = readOptions(() => mergeOptions(userOptions, given, entry.slots));
+		// The child's own `retryBudget` and `clock` read with its options: ones that cannot be read (a Proxy whose `get` trap
+		// throws) are refused as `createClient` refuses them ("could not be read"), never with the trap's own error.
+		const [merged, own] = readOptions(() => [mergeOptions(userOptions, given, entry.slots), { retryBudget: (given as CoreClientOptions | undefined)?.retryBudget, clock: (given as CoreClientOptions | undefined)?.clock }] as const);
 		const same = (merged as CoreClientOptions).name === options.name && (merged as CoreClientOptions).store === options.store;
 		// The retry budget is the family's while the child keeps the name, the store, the `retryBudget` and the `clock`
 		// (gives none, or the parent's back: the function form), as each traffic policy's state is.
-		const own = given as CoreClientOptions | undefined;
-		const keep = same && [undefined, retryBudget].includes(own?.retryBudget) && [undefined, options.clock].includes(own?.clock);
+		const keep = same && [undefined, retryBudget].includes(own.retryBudget) && [undefined, options.clock].includes(own.clock);
 		return assemble(merged, entry, same ? stores : undefined, reach, keep ? budget : undefined);
 	}) as AnyClient['extend'];
 

@@ -94,12 +94,19 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 		// As `client.clear()` does for the outbox (the part's `clear` below), its options checked as that one's are.
 		async clear(options) {
 			refuseClosed(closed);
-			const identity = options?.identity;
-			if (options !== undefined && (typeof identity !== 'string' || identity.length === 0 || Object.keys(Object(options)).join() !== 'identity')) {
+			// Options that cannot be read (a Proxy whose traps throw) remove nothing, as `client.clear()`'s: refused, never the trap's error.
+			let identity: unknown;
+			let taken = options === undefined;
+			try {
+				identity = options?.identity;
+				taken ||= typeof identity === 'string' && identity.length > 0 && Object.keys(Object(options)).join() === 'identity';
+			} catch {}
+
+			if (!taken) {
 				throw new InvalidRequestError('`outbox.clear()` takes nothing or `{ identity }` with a non-empty string: nothing removed');
 			}
 
-			await queue.clear(identity, (who) => pending?.cleared(who)).catch(recount);
+			await queue.clear(identity as string | undefined, (who) => pending?.cleared(who)).catch(recount);
 		},
 		// No longer pending once removed, or its delete kept (a store that did not answer in time): not while the store
 		// refused it (the call rejects), pending here as at a reload.

@@ -16,10 +16,13 @@
  *   is "`signal` is refused by fetch: …". Now the call's error names `signal` in those words.
  * - `breaker({ windowMs: Infinity })` said it "must be a positive number of ms" (Infinity is one), where every other
  *   window (`retryBudget`, `health()`, `adaptiveThrottle()`) says "a positive finite number of ms".
+ * - Options that cannot be read (a Proxy whose `get` trap throws): `extend()` threw the trap's own error (`Error: trap`)
+ *   where `createClient()` and `create()` throw "TypeError: The client's options could not be read: trap", and
+ *   `outbox.clear(options)` rejected with it (`UNKNOWN`) where `client.clear(options)` rejects `InvalidRequestError`.
  */
 import ky from 'ky';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { breaker, classify, createClient, memoryStore } from '../../src/entries/index.js';
+import { breaker, classify, createClient, InvalidRequestError, memoryStore, outbox } from '../../src/entries/index.js';
 import { health } from '../../src/entries/health.js';
 import { adaptiveThrottle } from '../../src/entries/throttle.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
@@ -140,5 +143,32 @@ describe('a window that is no positive finite number: the same words for every w
 		// Before: '`breaker.windowMs` must be a positive number of ms; got Infinity'.
 		expect(() => breaker({ windowMs } as never)).toThrow(new RangeError(said('breaker.windowMs')));
 		expect(() => client({ breaker: { windowMs } as never })).toThrow(new RangeError(said('breaker.windowMs')));
+	});
+});
+
+describe('options that cannot be read (a Proxy whose get trap throws): refused as any bad value, never the trap\'s own error', () => {
+	const unreadable = (): object => new Proxy({}, { get: () => {
+		throw new Error('trap');
+	} });
+
+	it('extend(): the TypeError createClient() and create() throw', () => {
+		const api = client({});
+		const said = new TypeError('The client\'s options could not be read: trap');
+		// The neighbours, the reference.
+		expect(() => createClient(unreadable() as never)).toThrow(said);
+		expect(() => api.create(unreadable() as never)).toThrow(said);
+		// Before: 'Error: trap'.
+		expect(() => api.extend(unreadable() as never)).toThrow(said);
+		expect(() => api.extend(() => unreadable() as never)).toThrow(said);
+		api.close();
+	});
+
+	it('outbox.clear(): InvalidRequestError, as client.clear(), nothing removed', async () => {
+		const api = client({ outbox: outbox() });
+		await expect(api.clear(unreadable() as never)).rejects.toThrow(InvalidRequestError);
+		// Before: rejected with 'Error: trap' (classify: UNKNOWN).
+		const error = await api.outbox.clear(unreadable() as never).catch((thrown: unknown) => thrown);
+		expect([(error as Error).constructor.name, classify(error).code, (error as Error).message]).toEqual(['InvalidRequestError', 'INVALID_REQUEST', '`outbox.clear()` takes nothing or `{ identity }` with a non-empty string: nothing removed']);
+		api.close();
 	});
 });
