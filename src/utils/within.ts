@@ -1,3 +1,5 @@
+import { maxTimerMs } from './validate.js';
+
 /**
  * `work`'s answer, or `undefined` when `ms` passes first (without `ms`: only `signal` ends the wait),
  * or at once when `signal` aborted (before, or while it waits); `work`'s rejection rejects. Its timer is
@@ -13,7 +15,9 @@ export const within = async <T>(work: Promise<T>, ms?: number, signal?: AbortSig
 			end = () => resolve(undefined);
 			signal?.addEventListener('abort', end);
 			if (signal?.aborted || ms !== undefined) {
-				timer = setTimeout(end, signal?.aborted ? 0 : ms);
+				// A deadline already past (`ms` below 0: its time spent before the wait) ends it at once: Node warns on stderr for a
+				// negative delay (TimeoutNegativeWarning), and one past what a timer holds would fire at once too (a warning as well).
+				timer = setTimeout(end, signal?.aborted ? 0 : Math.min(Math.max(0, ms!), maxTimerMs));
 				(timer as { unref?: () => void }).unref?.();
 			}
 		})]);

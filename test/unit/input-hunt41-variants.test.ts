@@ -2,7 +2,7 @@
  * Neighbours of test/unit/input-hunt41.test.ts (defect hunt, forty-first round), against a real loopback server.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classify, createClient, memoryStore } from '../../src/entries/index.js';
+import { classify, createClient, memoryStore, outbox } from '../../src/entries/index.js';
 import { createClient as createCoreClient } from '../../src/entries/core.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 import { loadBuild, type Build } from './edge-body-kit.js';
@@ -170,5 +170,23 @@ describe('a call\'s `signal` that is no AbortSignal: its neighbours', () => {
 		expect(await outcome(api.get('x', { signal: AbortSignal.timeout(60_000) }))).toBe('200; sent: GET null ""');
 		expect(await outcome(api.get('x', { signal: null }))).toBe('200; sent: GET null ""');
 		api.close();
+	});
+});
+
+describe('a deadline already past when its wait starts: no negative timer (Node warns on stderr for one)', () => {
+	it('outbox({ networkTimeoutMs }) whose time passed before the attempt (an injected clock that moved on): no TimeoutNegativeWarning', async () => {
+		const warnings: string[] = [];
+		const warned = (warning: Error): void => void warnings.push(`${warning.name}: ${warning.message}`);
+		process.on('warning', warned);
+		// Each reading of the clock 1 s later: the write's deadline (100 ms) is long past when its wait starts.
+		let now = 1_000_000;
+		const api = client({ clock: { now: () => (now += 1000) }, outbox: outbox({ networkTimeoutMs: 100 }) });
+		await api.post('x', { json: { a: 1 } }).catch(() => undefined);
+		api.close();
+		// Node emits the warning on the next tick of its timers: give it one.
+		await new Promise((resolve) => setTimeout(resolve, 20));
+		process.off('warning', warned);
+		// Before: ['TimeoutNegativeWarning: -3900 is a negative number.\nTimeout duration was set to 1.'].
+		expect(warnings.filter((warning) => warning.startsWith('Timeout'))).toEqual([]);
 	});
 });
