@@ -164,7 +164,7 @@ describe('options that cannot be read (a Proxy whose get trap throws): refused a
 	});
 
 	it('outbox.clear(): InvalidRequestError, as client.clear(), nothing removed', async () => {
-		const api = client({ outbox: outbox() });
+		const api = createClient({ prefix: origin.url, store: memoryStore, name: `h41-input-${++made}`, outbox: outbox() });
 		await expect(api.clear(unreadable() as never)).rejects.toThrow(InvalidRequestError);
 		// Before: rejected with 'Error: trap' (classify: UNKNOWN).
 		const error = await api.outbox.clear(unreadable() as never).catch((thrown: unknown) => thrown);
