@@ -2,7 +2,7 @@ import type { ClientOf as Client } from '../core/client-types.js';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { clientName, deliveredBy, isDelivery } from '../core/world.js';
 import { resolveUrl } from '../core/scope.js';
-import { hideUserinfo, thrownText } from '../utils/validate.js';
+import { hideUserinfo, optionsOf, thrownText } from '../utils/validate.js';
 import { here } from '../utils/origins.js';
 
 /**
@@ -274,7 +274,7 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
  * false for a request it leaves alone (your own handler may take it): another origin than the
  * worker's unless `match` names its hostname (or is a function), any `cache: 'no-store'` or `'only-if-cached'` request, and a page's
  * `mode: 'no-cors'` request to another origin or `no-cors` write (the page gets the browser's own answer). Bad options throw a
- * `RangeError` naming the option.
+ * `RangeError` naming the option; options that are no object (`5`), a `TypeError` saying so.
  *
  * The client sends the page's request with its method, headers, body, credentials, cache mode, redirect
  * mode (a `redirect: 'manual'` page gets the redirect itself, an `'error'` one a network error for it),
@@ -322,7 +322,8 @@ export const fetchHandler = (client: Client, options: FetchHandlerOptions): ((ev
 		throw new RangeError('`fetchHandler(client)` needs a steadfetch client (from createClient)');
 	}
 
-	const match = options?.match;
+	// Options that are no object (`5`, a list): said as every factory says it, not as a `match` missing.
+	const { match } = optionsOf(options, 'fetchHandler');
 	// A pattern without a hostname of its own (URLPattern's '*') matches the worker's own origin only
 	// (outside a worker there is none: 'null/', which no request URL starts with).
 	const origin = `${new URL(here() ?? 'null:').origin}/`;

@@ -19,12 +19,17 @@
  * - Options that cannot be read (a Proxy whose `get` trap throws): `extend()` threw the trap's own error (`Error: trap`)
  *   where `createClient()` and `create()` throw "TypeError: The client's options could not be read: trap", and
  *   `outbox.clear(options)` rejected with it (`UNKNOWN`) where `client.clear(options)` rejects `InvalidRequestError`.
+ * - `fetchHandler(client, 5)` (options that are no object) said "`fetchHandler.match` must be a URLPattern or a function of
+ *   the request; got undefined", naming what it did not get, where every factory says "`logger()` takes an options
+ *   object; got 5".
  */
 import ky from 'ky';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { breaker, classify, createClient, InvalidRequestError, memoryStore, outbox } from '../../src/entries/index.js';
 import { health } from '../../src/entries/health.js';
 import { adaptiveThrottle } from '../../src/entries/throttle.js';
+import { fetchHandler } from '../../src/entries/sw.js';
+import { logger } from '../../src/entries/logger.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 
 let origin: RunningServer;
@@ -169,6 +174,32 @@ describe('options that cannot be read (a Proxy whose get trap throws): refused a
 		// Before: rejected with 'Error: trap' (classify: UNKNOWN).
 		const error = await api.outbox.clear(unreadable() as never).catch((thrown: unknown) => thrown);
 		expect([(error as Error).constructor.name, classify(error).code, (error as Error).message]).toEqual(['InvalidRequestError', 'INVALID_REQUEST', '`outbox.clear()` takes nothing or `{ identity }` with a non-empty string: nothing removed']);
+		api.close();
+	});
+});
+
+describe('fetchHandler(client, options) given options that are no object: said as every factory says it', () => {
+	it.each([[5], ['x'], [[]], [Object(5)]])('%o', (options) => {
+		const api = client({});
+		const sink = { info: () => undefined, warn: () => undefined, error: () => undefined };
+		const got = (() => {
+			try {
+				logger(sink, options as never);
+			} catch (error) {
+				return (error as Error).message.replace(/^`logger\(\)`/, '');
+			}
+
+			return 'made';
+		})();
+		// Before: 'RangeError `fetchHandler.match` must be a URLPattern or a function of the request; got undefined'.
+		expect(() => fetchHandler(api, options as never)).toThrow(new TypeError(`\`fetchHandler()\`${got}`));
+		api.close();
+	});
+
+	it('no options, or options without match: the missing match named as before (a guard)', () => {
+		const api = client({});
+		expect(() => fetchHandler(api, undefined as never)).toThrow(new RangeError('`fetchHandler.match` must be a URLPattern or a function of the request; got undefined'));
+		expect(() => fetchHandler(api, {} as never)).toThrow(new RangeError('`fetchHandler.match` must be a URLPattern or a function of the request; got undefined'));
 		api.close();
 	});
 });
