@@ -72,6 +72,8 @@ export interface CallClient {
 	readonly signal: Options['signal'];
 	/** The client's sensitive query parameters (`sensitiveParamSet`): the error of a URL that does not parse shows none of their values. */
 	readonly params: ReadonlySet<string>;
+	/** A `retry` a wrapper gives its run (`next({ retry })`) as ky gets a call's own (ky-options.ts `kyRetry`): over the client's rules. */
+	retryOf(own: unknown, unsafe: boolean): unknown;
 	/** Give a wrapped call's promise ky's body shortcuts (src/core/response-promise.ts). */
 	withShortcuts(promise: Promise<Response>, call: Call): ResponsePromise;
 	/** The policies' hooks (`PolicyContext.hooks`): failover's `targetOf`, asked for a call's later attempts only. */
@@ -849,8 +851,14 @@ export class Call implements PolicyCall {
 		let options = this.#state.forKy;
 		try {
 			for (const given of extras ?? []) {
-				// Checked as the call's own options (`runOptions`), its body read as the call's own.
+				// Checked and read as the call's own options (`runOptions`: one given as `undefined` is not given), its body read as
+				// the call's own, its `retry` laid over the client's rules as the call's own is (a number a limit, POST and PATCH
+				// retried with an Idempotency-Key): ky would replace them, its own defaults then.
 				const extra = runOptions(given, this.options) as RunOptions;
+				if (extra.retry !== undefined) {
+					extra.retry = this.#client.retryOf(extra.retry, this.method === 'POST' || this.method === 'PATCH') as NonNullable<RunOptions['retry']>;
+				}
+
 				// The call's headers, inside the mark that sends them in place of the client's (kept on what ky gets).
 				const own = unmarked(options.headers);
 				const headers = extra.headers && new Headers(own as HeadersInit | undefined);

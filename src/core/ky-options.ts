@@ -122,6 +122,17 @@ export interface CallKyDeps extends Pick<RetryRules, 'admitUnsafe' | 'retryFor'>
 }
 
 /**
+ * A call's own `retry` as ky gets it (`own`: the call's, or what a wrapper gives its run, `next({ retry })`): POST and PATCH
+ * (`unsafe`) join ky's retried methods (only `shouldRetry` lets them retry: with an Idempotency-Key), unless the client's
+ * rules list the methods; a number is a limit over the client's rules and our defaults (ky would replace them), and our
+ * `shouldRetry` stays around one the call brings (`RetryRules.retryFor`).
+ */
+export const kyRetry = ({ admitUnsafe, retryFor }: Pick<RetryRules, 'admitUnsafe' | 'retryFor'>, own: unknown, unsafe: boolean): unknown => ({
+	...(unsafe && admitUnsafe ? { methods: unsafeRetryMethods } : {}),
+	...retryFor(own) as object,
+});
+
+/**
  * A call's `fetch`: the client's (or the call's own) through the layers, with the call on what ky
  * hands it (`FetchInit.steadfetch`: ky makes that object anew for each attempt). The call goes to
  * the layers this way rather than as an option of its own, which ky would merge into every call's
@@ -172,12 +183,7 @@ export const callKyOptions = (deps: CallKyDeps) => {
 
 		const ownRetry = callOptions.retry;
 		if (ownRetry !== undefined || (unsafe && admitUnsafe)) {
-			// POST and PATCH join ky's retried methods per call (only `shouldRetry` lets them retry: with
-			// an Idempotency-Key); a number is a limit over our defaults (ky would replace them).
-			forKy['retry'] = {
-				...(unsafe && admitUnsafe ? { methods: unsafeRetryMethods } : {}),
-				...deps.retryFor(ownRetry) as object,
-			};
+			forKy['retry'] = kyRetry(deps, ownRetry, unsafe);
 		}
 
 		// Only a call with a `json` body needs a `stringifyJson` (or one with hooks: its `init` hook may add one).

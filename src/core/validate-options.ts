@@ -5,7 +5,7 @@ import { invalidUrl } from './scope.js';
 import { asyncIterableBodies, iterableBodies, lenientRequests, watchedBody } from './server-failure.js';
 import { atOnce, type Placed } from './slots.js';
 import { isPolicy } from './policy.js';
-import { canParse, check, checkRules, isAsyncIterable, isSyncIterable, describe, hideUserinfo, isNonNegativeInteger, isObject, isOptions, isOwnHeader, isPositiveTimerMs, isPrintableId, isTimerMs, isToken, thrownText, timerMs, type Rule, positiveTimerMs, unmarked } from '../utils/validate.js';
+import { canParse, check, checkRules, isAsyncIterable, isSyncIterable, describe, given as defined, hideUserinfo, isNonNegativeInteger, isObject, isOptions, isOwnHeader, isPositiveTimerMs, isPrintableId, isTimerMs, isToken, thrownText, timerMs, type Rule, positiveTimerMs, unmarked } from '../utils/validate.js';
 
 const is = (type: string): Rule => [(value) => typeof value === type, `a ${type}`];
 /** A method fetch sends: a token, not one the Fetch standard forbids. */
@@ -252,7 +252,9 @@ export const runBody = (body: unknown, key: object): unknown => {
  */
 export const runOptions = (extra: unknown, key: object): Record<string, unknown> => {
 	check(record(extra), 'next(extra)', extra, 'an object');
-	const options: Record<string, unknown> = { ...extra as object };
+	// `undefined` is not given (API.md "Option values"): the call's value stands, which ky's merge would remove (the client's
+	// and the call's `headers`, the client's `retry` rules and `stringifyJson`, the call's `body`).
+	const options = defined(extra as Record<string, unknown>);
 	checkRules(options, callRules);
 	checkCacheMode(options.cache);
 	checkEnums(options);
