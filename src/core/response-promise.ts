@@ -16,8 +16,8 @@ const ignore = (): void => undefined;
  * the call resolves with the response of one of its runs (a wrapper that ran ky twice may give back the
  * first), that run's own shortcut parses it; when a policy or a wrapper answered instead (a stale
  * copy, a 202 for a queued write, a fallback, a response of its own), the substitute is parsed by ky
- * too — `parseJson`, Standard Schema validation and `SchemaValidationError` as for a fresh response,
- * no hooks, nothing sent.
+ * too — `parseJson` (given the call's request), Standard Schema validation and `SchemaValidationError` as for a fresh
+ * response, no hooks, nothing sent.
  */
 const shortcut = (promise: Promise<Response>, call: Call, type: BodyType, schema: unknown, parseJson: KyOptions['parseJson']): Promise<unknown> => {
 	call.accepts(accepts[type]);
@@ -27,8 +27,18 @@ const shortcut = (promise: Promise<Response>, call: Call, type: BodyType, schema
 			return (run[type] as Shortcut)(schema);
 		}
 
+		// `parseJson` gets the call's request, as ky gives its own the request that was answered (not the one made here to
+		// read the substitute: a GET with none of the call's headers); before any attempt, one of the call's method.
 		const parse = call.options.parseJson ?? parseJson;
-		const substitute = ky(call.request?.url ?? (response.url || 'http://localhost/'), { fetch: async () => response, retry: 0, timeout: false, throwHttpErrors: false, parseJson: parse } as KyOptions);
+		const { request } = call;
+		const substitute = ky(request?.url ?? (response.url || 'http://localhost/'), {
+			method: call.method,
+			fetch: async () => response,
+			retry: 0,
+			timeout: false,
+			throwHttpErrors: false,
+			parseJson: parse && request ? (text: string, context: { response: Response }) => parse(text, { ...context, request }) : parse,
+		} as KyOptions);
 		return (substitute[type] as Shortcut)(schema);
 	});
 };

@@ -114,3 +114,60 @@ describe('next({ retry }): laid over the client\'s rules, as a call\'s own `retr
 		}
 	});
 });
+
+/** A `parseJson` that notes the request it is given (`method url x-h`) for each body it parses. */
+const noting = () => {
+	const seen: string[] = [];
+	const parseJson = (text: string, { request }: { request: Request }): unknown => {
+		seen.push(`${request.method} ${request.url} ${request.headers.get('x-h')}`);
+		return JSON.parse(text);
+	};
+	return { seen, parseJson };
+};
+
+describe('parseJson of a response a policy gave in the network\'s place: given the call\'s request, as ky gives its own', () => {
+	const json = (async () => Response.json({ fresh: true })) as typeof globalThis.fetch;
+
+	it('a wrapper\'s own Response, for a PUT with a header of its own: the call\'s request', async () => {
+		const { seen, parseJson } = noting();
+		const api = createCore({ fetch: json, audit: { slot: 'audit', create: () => ({ wrap: async (_call, next) => (await next(), Response.json({ mine: 1 })) }) } as Policy<'audit'> });
+		const body = await api.put('https://api.test/x', { json: { a: 1 }, headers: { 'x-h': '1' }, parseJson }).json();
+		// Before: ['GET https://api.test/x null'] (a request of a GET with no header, made to read the substitute).
+		expect([body, seen]).toEqual([{ mine: 1 }, ['PUT https://api.test/x 1']]);
+		api.close();
+	});
+
+	it('a fallback answering a failed DELETE: the call\'s request', async () => {
+		const { seen, parseJson } = noting();
+		const api = createCore({ fetch: (async () => new Response('down', { status: 503 })) as typeof globalThis.fetch, retry: 0, fallback: { kept: true } });
+		const body = await api.delete('https://api.test/x/1', { headers: { 'x-h': '2' }, parseJson }).json();
+		// Before: ['GET https://api.test/x/1 null'].
+		expect([body, seen]).toEqual([{ kept: true }, ['DELETE https://api.test/x/1 2']]);
+		api.close();
+	});
+
+	it('the client\'s parseJson, for a call a fallback answered: the call\'s request too', async () => {
+		const { seen, parseJson } = noting();
+		const api = createCore({ fetch: (async () => { throw new TypeError('fetch failed'); }) as typeof globalThis.fetch, retry: 0, parseJson, headers: { 'x-h': '3' }, fallback: { kept: true } });
+		expect(await api.post('https://api.test/x', { json: {} }).json()).toEqual({ kept: true });
+		expect(seen).toEqual(['POST https://api.test/x 3']);
+		api.close();
+	});
+
+	it('a wrapper that answers before any attempt: a request of the call\'s method (no attempt was made)', async () => {
+		const { seen, parseJson } = noting();
+		const api = createCore({ fetch: json, audit: { slot: 'audit', create: () => ({ wrap: async () => Response.json({ early: 1 }) }) } as Policy<'audit'> });
+		expect(await api.patch('https://api.test/x', { json: {}, parseJson }).json()).toEqual({ early: 1 });
+		// Before: ['GET http://localhost/ null'].
+		expect(seen.map((line) => line.split(' ')[0])).toEqual(['PATCH']);
+		api.close();
+	});
+
+	it('a response of ky\'s own that a wrapper gave back: ky\'s own request, as before', async () => {
+		const { seen, parseJson } = noting();
+		const api = createCore({ fetch: json, audit: { slot: 'audit', create: () => ({ wrap: (_call, next) => next() }) } as Policy<'audit'> });
+		expect(await api.put('https://api.test/x', { json: {}, headers: { 'x-h': '4' }, parseJson }).json()).toEqual({ fresh: true });
+		expect(seen).toEqual(['PUT https://api.test/x 4']);
+		api.close();
+	});
+});
