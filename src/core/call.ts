@@ -74,6 +74,8 @@ export interface CallClient {
 	readonly params: ReadonlySet<string>;
 	/** A `retry` a wrapper gives its run (`next({ retry })`) as ky gets a call's own (ky-options.ts `kyRetry`): over the client's rules. */
 	retryOf(own: unknown, unsafe: boolean): unknown;
+	/** A `fetch` a wrapper gives its run (`next({ fetch })`) as ky gets a call's own (ky-options.ts `callFetch`): through the layers. */
+	fetchFor(call: Call, own: FetchLike): FetchLike;
 	/** Give a wrapped call's promise ky's body shortcuts (src/core/response-promise.ts). */
 	withShortcuts(promise: Promise<Response>, call: Call): ResponsePromise;
 	/** The policies' hooks (`PolicyContext.hooks`): failover's `targetOf`, asked for a call's later attempts only. */
@@ -857,6 +859,12 @@ export class Call implements PolicyCall {
 				const extra = runOptions(given, this.options) as RunOptions;
 				if (extra.retry !== undefined) {
 					extra.retry = this.#client.retryOf(extra.retry, this.method === 'POST' || this.method === 'PATCH') as NonNullable<RunOptions['retry']>;
+				}
+
+				// Its `fetch` through the layers, carrying the call, as the call's own is: never past them (the breaker, the accounting).
+				const { fetch } = extra as { fetch?: unknown };
+				if (fetch !== undefined) {
+					(extra as { fetch?: unknown }).fetch = this.#client.fetchFor(this, fetch as FetchLike);
 				}
 
 				// The call's headers, inside the mark that sends them in place of the client's (kept on what ky gets).

@@ -5,7 +5,7 @@ import { Call, invalid, type CallClient, type Method } from './call.js';
 import { knownIdentity } from './context.js';
 import { isMade } from './scope.js';
 import { invocationOf, type Invocation } from './invocation.js';
-import { callKyOptions, kyRetry, type CallKyDeps } from './ky-options.js';
+import { callFetch, callKyOptions, kyRetry, type CallKyDeps } from './ky-options.js';
 import type { CallOptions } from './options.js';
 import { rejectedCall as rejected, responsePromises } from './response-promise.js';
 import type { Placed } from './slots.js';
@@ -18,7 +18,7 @@ import { unmarked } from '../utils/validate.js';
 export type { Method } from './call.js';
 
 /** What running a call needs of the client (with what counting it and its options for ky need). */
-export interface CallerDeps extends Omit<CallClient, 'withShortcuts' | 'retryOf'>, CallKyDeps {
+export interface CallerDeps extends Omit<CallClient, 'withShortcuts' | 'retryOf' | 'fetchFor'>, CallKyDeps {
 	/** The filled slots whose policy checks its own per-call option (`PolicyParts.checkCall`), and the entry's empty ones (`Entry.checkEmpty`). */
 	readonly checks: ReadonlyArray<Pick<Placed, 'slot' | 'parts'>>;
 	/** `retry.methods` upper-cased: a POST or PATCH call whose method the user listed gets an Idempotency-Key. */
@@ -48,7 +48,7 @@ export interface CallWay {
  */
 export const createCaller = (deps: CallerDeps) => {
 	const { keyed, identity, closed } = deps;
-	const client: CallClient = { ...deps, withShortcuts: responsePromises(deps.parseJson), retryOf: (own, unsafe) => kyRetry(deps, own, unsafe) };
+	const client: CallClient = { ...deps, withShortcuts: responsePromises(deps.parseJson), retryOf: (own, unsafe) => kyRetry(deps, own, unsafe), fetchFor: (call, own) => callFetch(deps, call, own) };
 	const kyOptionsOf = callKyOptions(deps);
 
 	return (method: Method | undefined, input: Input, given?: CallOptions, way?: CallWay): ResponsePromise => {

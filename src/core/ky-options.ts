@@ -145,13 +145,28 @@ const carrying = (call: Call, fetch: FetchLike): FetchLike => (request, init) =>
 };
 
 /**
+ * The `fetch` ky gets for a call (`own`: the call's own, or the one a wrapper gives its run, `next({ fetch })`; else the
+ * client's): through the layers, carrying the call. A per-call transport goes through them too, composed again for it: a
+ * layer that throws as it is composed (or gives back no function) fails the call's attempts as one that throws then
+ * (README: no call throws synchronously).
+ */
+export const callFetch = (deps: Pick<CallKyDeps, 'layers' | 'transport' | 'fetch'>, call: Call, own: FetchLike | undefined): FetchLike =>
+	carrying(call, own ? composeLayers(deps.layers.map((layer): Layer => (next) => {
+		try {
+			return layer(next);
+		} catch (error) {
+			return () => Promise.reject(error);
+		}
+	}), deps.transport(own)) : deps.fetch);
+
+/**
  * What ky gets for one call: the call's options without ours, with a `fetch` through the layers
  * that carries the call to them (`carrying`), the method of the shortcut the caller used (`api.post`;
  * none for a `get` ky would make anyway), the headers carrying its Idempotency-Key (when it has one),
  * its signal (the caller's and its request's end) and its retry rules.
  */
 export const callKyOptions = (deps: CallKyDeps) => {
-	const { layers, admitUnsafe, hooked } = deps;
+	const { admitUnsafe, hooked } = deps;
 	// Ours, kept from ky per call: the client's keys (the slots' among them), the core's per-call keys and
 	// `steadfetch` (the layers' door, which only the call's own `fetch` sets: `carrying`).
 	const ours: ReadonlySet<string> = new Set([...deps.ourKeys, ...callKeys, 'steadfetch']);
@@ -193,15 +208,7 @@ export const callKyOptions = (deps: CallKyDeps) => {
 			forKy['stringifyJson'] = deps.stringifyJson;
 		}
 
-		// A per-call transport still goes through the layers, composed again for it: a layer that throws as it is
-		// composed (or gives back no function) fails the call's attempts as one that throws then (README: no call throws synchronously).
-		forKy['fetch'] = carrying(call, callOptions.fetch ? composeLayers(layers.map((layer): Layer => (next) => {
-			try {
-				return layer(next);
-			} catch (error) {
-				return () => Promise.reject(error);
-			}
-		}), deps.transport(callOptions.fetch as FetchLike)) : deps.fetch);
+		forKy['fetch'] = callFetch(deps, call, callOptions.fetch as FetchLike | undefined);
 
 		// ky's shortcut (`api.get`): its method over the call's, as `ky.get` merges it (one source fewer for
 		// ky to merge). Not a `get` that ky would make anyway (no method of the call's or of its Request):

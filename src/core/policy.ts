@@ -183,7 +183,8 @@ export interface PolicyHooks {}
 /**
  * Options a wrapper adds to one run of ky (`next(extra)`), read as the call's own: headers are merged, a `retry` is laid
  * over the client's rules as a call's own `retry` is (a number its limit; a POST or PATCH retried with an Idempotency-Key),
- * the rest replace the call's; one given as `undefined` is not given (the call's and the client's value stand).
+ * a `fetch` goes through the layers as a call's own does, the rest replace the call's; one given as `undefined` is not given
+ * (the call's and the client's value stand).
  * `steadfetch/policy`: stable from this version (semver applies).
  */
 export type RunOptions = Pick<KyOptions, 'headers' | 'body' | 'retry' | 'stringifyJson'>;

@@ -171,3 +171,38 @@ describe('parseJson of a response a policy gave in the network\'s place: given t
 		api.close();
 	});
 });
+
+describe('next({ fetch }): the run goes through the layers, as a call\'s own `fetch` does', () => {
+	/** A policy whose layer notes each attempt it sees (and whether the call came with it). */
+	const watching = (seen: string[]): Policy<'logs'> => ({
+		slot: 'logs',
+		create: (): PolicyParts => ({ layer: (next) => (request, init) => (seen.push(`layer ${init?.steadfetch ? 'call' : 'none'}`), next(request, init)) }),
+	}) as Policy<'logs'>;
+
+	for (const way of ['call', 'next'] as const) {
+		it(`${way}: the layers see its attempts and stats() counts the call`, async () => {
+			const seen: string[] = [];
+			const other = (async () => (seen.push('other fetch'), new Response('other'))) as typeof globalThis.fetch;
+			const api = createCore({
+				fetch: (async () => new Response('client')) as typeof globalThis.fetch,
+				audit: giving(way === 'next' ? { fetch: other } : undefined),
+				logs: watching(seen),
+			});
+			const response = await api.get('https://api.test/a', way === 'call' ? { fetch: other } : {});
+			// Before, through next(): 'other ["other fetch"] undefined' (past every layer, the call counted nowhere).
+			expect(`${await response.text()} ${JSON.stringify(seen)} ${api.stats()['https://api.test']?.requests}`).toBe('other ["layer call","other fetch"] 1');
+			api.close();
+		});
+	}
+
+	it('next: an open breaker refuses the run\'s attempt without I/O, as it refuses the call\'s own', async () => {
+		const { breaker } = await import('../../src/breaker/index.js');
+		let sends = 0;
+		const down = (async () => (sends++, new Response('down', { status: 503 }))) as typeof globalThis.fetch;
+		const api = createCore({ fetch: down, retry: 0, breaker: breaker({ consecutiveFailures: 1 }), audit: giving({ fetch: down }) });
+		const outcomes = [await outcomeOf(api.get('https://api.test/a')), await outcomeOf(api.get('https://api.test/a'))];
+		// Before: ['HTTP_5XX', 'HTTP_5XX'] 2 (the breaker never saw the run's attempts).
+		expect(`${JSON.stringify(outcomes)} ${sends}`).toBe('["HTTP_5XX","CIRCUIT_OPEN"] 1');
+		api.close();
+	});
+});
