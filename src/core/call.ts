@@ -128,7 +128,7 @@ type Run = (extras?: readonly RunOptions[]) => Promise<Response>;
  * start (`CallState.startedAt`). `unpaid`: the scope of its latest retry, given back as its attempt ended before it went
  * out, while the request it made may still go (one dedupe shares goes on for the callers left): paid as it does (`sending`).
  */
-type RunMark = { due: boolean; failure?: unknown; made?: Request | undefined; tries?: number; firstIn?: string | undefined; startedAt?: number; out?: number; unpaid?: string | undefined };
+type RunMark = { due: boolean; failure?: unknown; made?: Request | undefined; tries?: number; firstIn?: string | undefined; startedAt?: number; out?: number; unpaid?: string | undefined; thrown?: unknown };
 
 /**
  * A client's `PolicyContext.perCall`, the one door to a policy's per-call state: each policy that
@@ -272,6 +272,10 @@ interface CallState {
 	timedOut?: true;
 	/** An attempt's answer that was a steadfetch service worker's stale copy or queued write's `202` (`Call.stoodIn`), and the counter it counts in. */
 	standIn?: [Response, Counter];
+	/** The failure ky handed the run's `beforeError` hooks (`noted`; a marked run's on its mark). */
+	thrown?: unknown;
+	/** Each failure the `beforeError` hooks made another error of, with that error: what the caller gets for it (`#runKy`). */
+	shown?: Map<unknown, unknown>;
 }
 
 /**
@@ -691,6 +695,14 @@ export class Call implements PolicyCall {
 		return Promise.reject(new Answered(this.#state.live < 2 ? this.#state.answer! : outcome));
 	}
 
+	/**
+	 * ky hands `error` to the `beforeError` hooks of the run marked `mark` (none: the call's first run): the failure the
+	 * policies decide on and `stats()` counts, whatever error of the app's the hooks make of it (ky-options.ts `errorHooks`).
+	 */
+	noted(error: unknown, mark?: object): void {
+		((mark ?? this.#state) as RunMark).thrown = error;
+	}
+
 	/** A policy's state for this call (`PolicyContext.perCall`), made once (by whichever half asks first) and the same for both. */
 	local<S>(index: number, make: (call: PolicyCall) => S): S {
 		this.#state.locals ??= [];
@@ -923,9 +935,20 @@ export class Call implements PolicyCall {
 
 			// A raw network failure is not `fetch`'s (ky wraps those): the app's own, before any wrapper classifies it.
 			rejected(error);
+			// The failure ky handed the `beforeError` hooks, when they made an error of the app's of it (`return new ApiError()`):
+			// the wrappers decide on the failure (a stale copy, a queued write), the caller gets the hooks' error (`#wrapped`).
+			const slot = (mark ?? this.#state) as RunMark;
+			const { thrown } = slot;
+			slot.thrown = undefined;
+			if (outcome === undefined && thrown !== undefined && thrown !== error && isObject(thrown)) {
+				this.#state.shown ??= new Map();
+				this.#state.shown.set(thrown, error);
+				error = thrown;
+			}
+
 			// ky gave up a retry at the request's deadline (waiting for it would pass the deadline): the
 			// retry is not made, and the call ends with its last attempt's error.
-			throw outcome ?? givenUp(this, error, (mark ?? this.#state).failure);
+			throw outcome ?? givenUp(this, error, slot.failure);
 		});
 	}
 
@@ -942,7 +965,9 @@ export class Call implements PolicyCall {
 			this.#settle(true, response, undefined);
 		}, (error: unknown) => {
 			rejected(error);
-			this.#settle(false, undefined, error);
+			// Counted, and told to the watchers, as the failure ky handed the `beforeError` hooks (`noted`), not the app's error they made of it.
+			const { thrown } = this.#state;
+			this.#settle(false, undefined, thrown !== undefined && isObject(thrown) ? thrown : error);
 			this.#spent(error, began);
 		});
 		return promise;
@@ -971,7 +996,7 @@ export class Call implements PolicyCall {
 				// Nothing else answered (no stale copy): the degraded answer, marked and counted; one standing for a failure that
 				// is not transient, for a spent `totalTimeout`, or for a refusal never retried (an isolated scope's, the throttle's),
 				// says so (`retriable: false`: `queryOptionsFor` does not retry it).
-				const response = await fallbackResponse(fallback, error, this.#state.request);
+				const response = await fallbackResponse(fallback, this.#state.shown?.get(error) ?? error, this.#state.request);
 				const marks = error as { totalTimeoutSpent?: boolean; retriable?: boolean } | null;
 				if (!transient || marks?.totalTimeoutSpent || marks?.retriable === false) {
 					(response as { retriable?: boolean }).retriable = false;
@@ -990,9 +1015,11 @@ export class Call implements PolicyCall {
 
 				return response;
 			} catch (reason) {
-				// What the caller gets: a spent `totalTimeout` marked first (no reaction of its own on a call that resolves).
-				this.#spent(reason, began);
-				throw reason;
+				// What the caller gets: the error the `beforeError` hooks made of a failure (`#runKy`), a spent `totalTimeout`
+				// marked first (no reaction of its own on a call that resolves).
+				const shown = this.#state.shown?.get(reason) ?? reason;
+				this.#spent(shown, began);
+				throw shown;
 			}
 		};
 

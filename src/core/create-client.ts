@@ -168,6 +168,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		layers,
 		transport,
 		stringifyJson,
+		beforeError: (unmarked(options.hooks) as { beforeError?: unknown[] } | undefined)?.beforeError ?? [],
 		// By their wrap bands (`placed` is in that order), outermost first.
 		wrappers: placed.filter(({ parts }) => parts.wrap),
 		ourKeys,

@@ -90,6 +90,13 @@ export const createKy = (options: CoreClientOptions, ours: ReadonlySet<string>, 
 		}
 	}
 
+	// The client's `beforeError` hooks go with each call instead (`callKyOptions`), after the hook that notes the failure
+	// they are handed (`errorHooks`): ky runs the instance's first, before any of a call's.
+	const hooks = unmarked(options.hooks) as { beforeError?: unknown[] } | undefined;
+	if (hooks?.beforeError?.length) {
+		kyOptions['hooks'] = { ...hooks, beforeError: undefined };
+	}
+
 	// Our `stringifyJson` goes with the calls that have a `json` body (`callKyOptions`): one key fewer
 	// for ky to merge into every call's options. Kept here for a client with hooks, whose `init` hook
 	// may give a call a `json` body, and for one with a `json` body of its own (every call's, as ky's
@@ -119,7 +126,27 @@ export interface CallKyDeps extends Pick<RetryRules, 'admitUnsafe' | 'retryFor'>
 	readonly transport: (fetch: FetchLike) => FetchLike;
 	/** The client's `stringifyJson` as ky gets it (see `stringifying`), for the calls with a `json` body. */
 	readonly stringifyJson: (value: unknown) => string;
+	/** The client's ky `beforeError` hooks, which each call's run gets after the one that notes its failure (`errorHooks`). */
+	readonly beforeError: readonly unknown[];
 }
+
+/**
+ * A call's `hooks` for ky when the client's or the call's own have `beforeError` hooks (else undefined): first one that notes
+ * the failure ky hands them (`Call.noted`: what the policies decide on, whatever error of the app's the hooks make of it), then
+ * the client's (not when the call's hooks replace them: `replaceOption()`, or `beforeError: undefined`), then the call's.
+ */
+const errorHooks = (client: readonly unknown[], own: unknown, call: Call): unknown => {
+	const inner = unmarked(own) as { beforeError?: unknown[] } | undefined;
+	const given = inner?.beforeError;
+	if (!client.length && !given?.length) {
+		return undefined;
+	}
+
+	const replacing = inner !== own || (inner !== undefined && Object.hasOwn(inner, 'beforeError') && given === undefined);
+	const note = ({ error, options }: { error: unknown; options: { steadfetchRun?: object } }): void => call.noted(error, options.steadfetchRun);
+	const hooks = { ...inner, beforeError: [note, ...(replacing ? [] : client), ...(given ?? [])] };
+	return inner !== own ? replaceOption(hooks) : hooks;
+};
 
 /**
  * A call's own `retry` as ky gets it (`own`: the call's, or what a wrapper gives its run, `next({ retry })`): POST and PATCH
@@ -183,6 +210,11 @@ export const callKyOptions = (deps: CallKyDeps) => {
 
 		if (headers) {
 			forKy['headers'] = headers;
+		}
+
+		const hooks = errorHooks(deps.beforeError, callOptions.hooks, call);
+		if (hooks) {
+			forKy['hooks'] = hooks;
 		}
 
 		// The call's headers in place of the client's, as the caller marked them (ky's `replaceOption()`).
