@@ -40,7 +40,7 @@ describe('beforeError hooks mapping the failure: neighbours', () => {
 		const { state, fetch } = origin();
 		state.status = 503;
 		const api = createClient({ fetch, retry: 0, store: memoryStore, hooks: { beforeError: [toApiError] } });
-		expect(await outcomeOf(api.get('https://api.test/none', { hooks: { beforeError: undefined } }))).toBe('HTTPError HTTP_5XX');
+		expect(await outcomeOf(api.get('https://api.test/none', { hooks: { beforeError: undefined } as never }))).toBe('HTTPError HTTP_5XX');
 		expect(await outcomeOf(api.get('https://api.test/none'))).toBe('ApiError UNKNOWN');
 		api.close();
 	});
