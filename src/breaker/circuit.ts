@@ -56,6 +56,13 @@ export interface BreakerRecord {
 	/** One outcome on the tabs' channel (not stored): 1 a failure (`unanswered`: without an HTTP answer), 0 a success. */
 	outcome?: 0 | 1;
 	/**
+	 * The HTTP status of the answer it tells: an outcome's (on the tabs' channel), or of a closed state, the answer of the
+	 * probe that closed it (`probe-succeeded`; none for a `reset()`'s or a `clear()`'s, which no answer made). Where it is
+	 * one `classify()` does not call transient, it is `scope:back` in a tab whose own attempts failed or whose copy answered
+	 * (tabs.ts `hear`; circuits.ts, for a closing another tab tells). Read bounded (`readRecord`): 200 to 599, else none.
+	 */
+	status?: number;
+	/**
 	 * This context only (never read: `readRecord` leaves it out): a recovery trigger made this open
 	 * record half-open before its period was over, which ended then (epoch ms). A probe started before
 	 * it that fails re-opens for the nominal period that was running, not doubled (`open`). Also set
@@ -185,14 +192,14 @@ export const bounded = (value: unknown, max: number): number => Number.isInteger
  * longer URLs), so every scope this build makes is read back (a reload) and heard (the other tabs).
  */
 export const readRecord = (value: unknown, now: number, maxOpenMs: number): BreakerRecord | undefined => {
-	const { v, scope, state, openedAt, reopensAt, opens, at, isolated, unanswered, probed, cleared, failures } = (value ?? {}) as Partial<BreakerRecord>;
+	const { v, scope, state, openedAt, reopensAt, opens, at, isolated, unanswered, probed, cleared, failures, status } = (value ?? {}) as Partial<BreakerRecord>;
 	if (((v as number) === 1 || v === 2) && typeof scope === 'string' && scope.length <= 8192 && [openedAt, reopensAt, at].every(Number.isFinite) && Number.isInteger(opens) && opens! >= 0 && (isolated ?? true) === true && (unanswered ?? true) === true) {
 		// Opened no earlier than `maxOpenMs` before its record's date, less the lead an isolation told the tabs is dated by (a
 		// tab dates an opening at it, ms after; an `isolate()` `clearLeadMs` after): what it shows. A true record reads unchanged.
 		// A date ahead of `now` counts as `now`: else a state read again at each sync (a coordinator's) whose date was far
 		// ahead (a garbled write, up to the hour `readState` takes) started its period again at each read, open until then.
 		const from = Math.min(Math.max(openedAt!, Math.min(at!, now) - maxOpenMs - clearLeadMs), now);
-		return state === 'closed' ? { ...closed(scope, at!), ...(cleared === true && { cleared }) }
+		return state === 'closed' ? { ...closed(scope, at!), ...(cleared === true && { cleared }), ...(bounded(status, 599) >= 200 && { status }) }
 			: state === 'open' ? { v: 2, scope, state, openedAt: from, reopensAt: from + Math.max(0, Math.min(reopensAt! - openedAt!, maxOpenMs)), opens: Math.min(opens!, 32), at: at!, ...(isolated && { isolated }), ...(unanswered && { unanswered }), ...(probed === true && { probed }), failures: bounded(failures, 1000) }
 				: undefined;
 	}
@@ -219,10 +226,10 @@ type Notify = (circuit: Circuit, change: Change, reason: string, via?: WaitUntil
  * The outcome of an attempt started under `record` (`probe`: its start time, for a probe):
  * `true` a failure (`retryAfterMs` > 0 opens it for that long; `unanswered`: it got no HTTP
  * answer), `false` a success, `undefined` nothing to count (its probe slot is freed). `via`: the
- * counted call's `waitUntil`.
+ * counted call's `waitUntil`; `status`: its answer's, which the closed state a probe's success makes carries (`BreakerRecord.status`).
  */
 const counting = ({ consecutiveFailures, minimumThroughput, failureRatio }: Settings, set: Enter, open: Open) =>
-	(circuit: Circuit, record: BreakerRecord, now: number, failed: boolean | undefined, retryAfterMs: number, probe?: number, unanswered?: boolean, via?: WaitUntil): void => {
+	(circuit: Circuit, record: BreakerRecord, now: number, failed: boolean | undefined, retryAfterMs: number, probe?: number, unanswered?: boolean, via?: WaitUntil, status?: number): void => {
 		const { probes, window } = circuit;
 		if (record !== circuit.record) {
 			return;
@@ -240,7 +247,7 @@ const counting = ({ consecutiveFailures, minimumThroughput, failureRatio }: Sett
 			if (failed) {
 				open(circuit, now, 'probe-failed', retryAfterMs, unanswered, via, probe);
 			} else {
-				set(circuit, closed(record.scope, after(circuit, now)), 'closed', 'probe-succeeded', via);
+				set(circuit, { ...closed(record.scope, after(circuit, now)), ...(status && { status }) }, 'closed', 'probe-succeeded', via);
 			}
 		} else if (failed) {
 			window.add(now, 0);

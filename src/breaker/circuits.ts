@@ -134,9 +134,10 @@ export const createCircuits = (context: PolicyContext, settings: Settings, optio
 		// An isolation lets no probe through: no `reopensAt` (as its snapshot).
 		(context.emit as (type: string, fields: object) => void)(`breaker:${change}`, { scope, reason, ...(change === 'open' && !record.isolated && { reopensAt: record.reopensAt }) });
 		// Closed by another tab or the fleet (its probe answered, or a reset by hand): reachable here too, so that a tab whose
-		// queries wait for the scope (`followReachability`) sends them now, not after an attempt it would not make.
+		// queries wait for the scope (`followReachability`) sends them now, not after an attempt it would not make. A probe's
+		// answer (its `status`: no reset's) is `scope:back` here where this tab's own attempts failed or its copy answered.
 		if (change === 'closed' && reason === 'shared') {
-			context.reached?.(scope);
+			context.reached?.(scope, record.status);
 		}
 
 		if (change !== 'half-open') {
@@ -446,7 +447,7 @@ export const tally = (circuits: Circuits, circuit: Circuit, record: BreakerRecor
 		});
 	}
 
-	circuits.count(circuit, record, now, failed, retryAfterMs, probe, missed, call?.waitUntil);
+	circuits.count(circuit, record, now, failed, retryAfterMs, probe, missed, call?.waitUntil, status);
 	if (circuits.link) {
 		// A probe that counts as nothing frees the coordinator's grant too (else held, then counted failed).
 		circuits.link.report(circuit, failed, retryAfterMs, probe, call, world);

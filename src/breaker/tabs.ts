@@ -108,7 +108,7 @@ const ask: NonNullable<Circuits['ask']> = (circuits, circuit) => {
  * faster than a call; failures counted before it, within ms of its first, count over its own calls).
  */
 const hear = (circuits: Circuits, circuit: Circuit, received: BreakerRecord, value: unknown, kept: number): void => {
-	const { outcome, unanswered, window, failures, status } = value as Partial<BreakerRecord> & { status?: unknown };
+	const { outcome, unanswered, window, failures, status } = value as Partial<BreakerRecord>;
 	// An outcome a tab could have had: a failure's message gives its failures in a row and its window's failures (this
 	// one at least, at most the window's calls), a success's none in a row and a window holding it (more calls than
 	// failures), whole counts as a tab's own are; one that does not is no outcome of a tab (nor of reachability).

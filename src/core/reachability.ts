@@ -134,7 +134,7 @@ export class Reach {
 	 * An attempt to `scope` got an HTTP answer (any status). The first one `classify()` does not call
 	 * transient since the scope's attempts got none or a transient one, or since a stored copy answered
 	 * a call of it (`late`), fires `scope:back`; not the scope's first answers. `told`: another tab's attempt
-	 * (breaker/tabs.ts `hear`): its good answer fires `scope:back` here likewise, once, where this client's
+	 * (breaker/tabs.ts `hear`) or its breaker probe, heard as the closing it made (circuits.ts): its good answer fires `scope:back` here likewise, once, where this client's
 	 * attempts failed or a copy answered; its transient one leaves this client's as it was (no `scope:back` follows for a
 	 * tab that had no failure of its own).
 	 */
