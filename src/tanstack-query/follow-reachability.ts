@@ -21,7 +21,9 @@ const follows = new WeakMap<ReachabilityOnlineManager, Setup[]>();
  * cannot be reached, never behind a `navigator.onLine` that is wrong. While it is paused so, TanStack is told
  * online for a moment once every 10 000 ms (as an `offline` scope lets one attempt through per 10 s), so that its
  * paused queries and mutations (and those `refetchOnReconnect` refetches) try once: a paused tab alone, which no
- * other tab's answer reaches, finds the origin back within about 10 s of its return; a failure pauses them again. Returns the unsubscribe
+ * other tab's answer reaches, finds the origin back within about 10 s of its return; a failure pauses them again. The
+ * device back online (`navigator.onLine` true again, the scope `unreachable` from the attempts that failed as it went)
+ * is such a moment at once, as TanStack's own `onlineManager` resumes at `online`. Returns the unsubscribe
  * function, which gives TanStack back a listener like its own (the window's `online` and `offline`
  * events, read as `navigator.onLine`) and sets it to `navigator.onLine` at once (in the `workerd`,
  * `deno` and `edge-light` builds, which have neither: online, nothing listened to). Called again
@@ -40,30 +42,42 @@ const follows = new WeakMap<ReachabilityOnlineManager, Setup[]>();
 export const followReachability = (api: Pick<Client, 'on' | 'reachability'>, onlineManager: ReachabilityOnlineManager, urlOrScope: string | URL): (() => void) => {
 	takes('followReachability', api, 'reachability');
 	takes('followReachability', onlineManager, 'setEventListener');
-	const online = (): boolean => !['unreachable', 'offline'].includes(api.reachability(urlOrScope));
 	// A scope that is no URL throws here (InvalidRequestError), before TanStack's onlineManager holds a listener that would throw at each of its subscriptions.
-	online();
+	api.reachability(urlOrScope);
 	const setup: Setup = (setOnline) => {
 		let timer: ReturnType<typeof setTimeout> | undefined;
+		let was: string | undefined;
+		// Online for one turn: TanStack's paused queries and mutations try once. An answer makes the scope reachable (told);
+		// a failure pauses them again, as they were.
+		const turn = (): void => {
+			setOnline(true);
+			timer = setTimeout(() => {
+				timer = undefined;
+				tell();
+			}, 0);
+		};
+
 		const tell = (): void => {
-			const now = online();
+			const state = api.reachability(urlOrScope);
+			const now = state !== 'unreachable' && state !== 'offline';
+			// The device came back online (`navigator.onLine` true again) while the scope's last attempts had failed: a turn at
+			// once, as TanStack's own `onlineManager` resumes at `online` (and the breaker turns half-open then), not at the
+			// next 10 s turn.
+			const back = was === 'offline' && state === 'unreachable';
+			was = state;
 			setOnline(now);
-			if (now) {
+			if (now || back) {
 				clearTimeout(timer);
 				timer = undefined;
-			} else if (timer === undefined) {
+			}
+
+			if (back) {
+				turn();
+			} else if (!now && timer === undefined) {
 				// Paused, TanStack sends nothing that would find the scope back (a tab alone, no breaker open; a wrong
-				// `navigator.onLine`): once every `probeMs` it is online for one turn, so its paused queries and mutations try
-				// once. An answer makes the scope reachable (told); a failure pauses them again, as they were. A probe already
-				// planned is kept: the events of the other scopes (each change of any scope's reachability calls this) never
-				// push it back.
-				timer = setTimeout(() => {
-					setOnline(true);
-					timer = setTimeout(() => {
-						timer = undefined;
-						tell();
-					}, 0);
-				}, probeMs);
+				// `navigator.onLine`): once every `probeMs` it is online for one turn. A probe already planned is kept: the
+				// events of the other scopes (each change of any scope's reachability calls this) never push it back.
+				timer = setTimeout(turn, probeMs);
 				(timer as { unref?: () => void }).unref?.(); // A Node or Deno script whose calls are done exits.
 			}
 		};

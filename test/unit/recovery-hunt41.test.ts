@@ -1,0 +1,109 @@
+/**
+ * Defect hunt, forty-first round (recovery you can see): the device comes back online. A tab whose attempts failed as the
+ * network went (two network failures: `unreachable`), then `navigator.onLine` false (`offline`), then true again: its
+ * scope is `unreachable` again (its last attempts failed), and `followReachability` kept TanStack paused until its next
+ * 10 s turn, although the device just came back — TanStack's own `onlineManager` resumes at once on `online`, as the
+ * breaker turns half-open at once (API.md "Recovery without waiting"). Now the change from `offline` to `unreachable`
+ * is a turn at once: TanStack is told online for a moment, its paused queries try once. Time is exact: fake timers.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createClient } from '../../src/entries/core.js';
+import { followReachability } from '../../src/entries/tanstack-query.js';
+import { windowEachTest } from './breaker-kit.js';
+import type { FakeWindow } from './outbox-helpers.js';
+
+let win: FakeWindow;
+const clients = windowEachTest((made) => {
+	win = made;
+});
+afterEach(() => {
+	vi.useRealTimers();
+});
+
+/** An onlineManager that records what it is told. */
+const manager = () => {
+	const told: boolean[] = [];
+	let cleanup: (() => void) | undefined;
+	return {
+		told,
+		setEventListener(setup: (setOnline: (online: boolean) => void) => (() => void) | undefined) {
+			cleanup?.();
+			cleanup = setup((online) => told.push(online));
+		},
+	};
+};
+
+const origin = 'https://h41-online.test';
+
+describe('followReachability when the device comes back online', () => {
+	it('a client whose attempts failed before navigator.onLine turned false: at `online`, TanStack gets its turn at once, not 10 s later', async () => {
+		let up = false;
+		const api = createClient({ retry: 0, breaker: false, staleCache: false, fetch: (async () => {
+			if (!up) {
+				throw new TypeError('Failed to fetch');
+			}
+
+			return new Response('{}');
+		}) as typeof fetch });
+		clients.push(api);
+		const followed = manager();
+		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+		const off = followReachability(api, followed, origin);
+		for (const path of ['/a', '/b']) {
+			await api.get(`${origin}${path}`).catch(() => undefined);
+		}
+
+		expect([api.reachability(origin), followed.told]).toEqual(['unreachable', [true, false]]);
+		vi.advanceTimersByTime(3_000);
+		win.setOnline(false);
+		expect([api.reachability(origin), followed.told]).toEqual(['offline', [true, false, false]]);
+		vi.advanceTimersByTime(3_000);
+		up = true;
+		win.setOnline(true);
+		expect(api.reachability(origin)).toBe('unreachable');
+		// Before: [true, false, false, false] (paused until the turn 10 s after the first pause, 4 s on).
+		expect(followed.told).toEqual([true, false, false, false, true]);
+		vi.advanceTimersByTime(1);
+		expect(followed.told).toEqual([true, false, false, false, true, false]);
+		// The 10 s turns go on from there (from the `online`), as before.
+		vi.advanceTimersByTime(9_998);
+		expect(followed.told).toEqual([true, false, false, false, true, false]);
+		vi.advanceTimersByTime(1);
+		expect(followed.told).toEqual([true, false, false, false, true, false, true]);
+		off();
+	});
+
+	it('a stand-in client: only the change from offline to unreachable is a turn at once (not unreachable at first, not offline)', () => {
+		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+		let state = 'reachable';
+		const listeners = new Set<() => void>();
+		const client = {
+			reachability: () => state,
+			on: (_type: string, listener: () => void) => {
+				listeners.add(listener);
+				return () => listeners.delete(listener);
+			},
+		};
+		const reach = (next: string): void => {
+			state = next;
+			for (const listener of listeners) {
+				listener();
+			}
+		};
+
+		const followed = manager();
+		const off = followReachability(client as never, followed, 'https://a.example');
+		reach('unreachable');
+		reach('offline');
+		expect(followed.told).toEqual([true, false, false]);
+		reach('unreachable');
+		expect(followed.told).toEqual([true, false, false, false, true]);
+		vi.advanceTimersByTime(1);
+		expect(followed.told).toEqual([true, false, false, false, true, false]);
+		// Reachable: online, no turn after; unknown (a forgotten scope) is online too.
+		reach('reachable');
+		vi.advanceTimersByTime(30_000);
+		expect(followed.told.slice(6)).toEqual([true]);
+		off();
+	});
+});
