@@ -91,10 +91,22 @@ export class Reach {
 
 	/**
 	 * The scope's state now. A scope asked about is met (bounded as every scope): its changes with
-	 * `navigator.onLine` are told (`recheck`) also before any attempt to it (`followReachability`).
+	 * `navigator.onLine` are told (`recheck`) also before any attempt to it (`followReachability`). One first asked about
+	 * while `offline` (met offline: a page opened so), nothing told of it yet, was said `offline`: that is what it was
+	 * told, so the device back online is a change, told at once (a `followReachability` that met it so resumes TanStack then).
 	 */
 	state(scope: string): Reachability {
 		const seen = this.#scopes.scope(scope);
+		const state = this.#now(seen);
+		if (state === 'offline' && seen.told === 'unknown') {
+			seen.told = state;
+		}
+
+		return state;
+	}
+
+	/** The state of a scope whose record is `seen`, as `state` says it (nothing noted). */
+	#now(seen: Seen): Reachability {
 		return this.#offlineNow(seen) ? 'offline' : seen.state;
 	}
 
@@ -206,7 +218,7 @@ export class Reach {
 
 	/** Tell `scope`'s state if it changed (`seen` is its record, which `state(scope)` reads). */
 	#tell(scope: string, seen: Seen): void {
-		const state = this.state(scope);
+		const state = this.#now(seen);
 		if (state !== seen.told) {
 			const previous = seen.told;
 			seen.told = state;

@@ -107,3 +107,50 @@ describe('followReachability when the device comes back online', () => {
 		off();
 	});
 });
+
+/**
+ * A scope first met while `navigator.onLine` was already false (a PWA opened offline): `reachability()` said `offline`,
+ * yet the scope was told as `unknown`, so at `online` its state (`unknown` again) was no change: no `reachability` event,
+ * and `followReachability` kept TanStack paused until its next 10 s turn. A scope met while offline now starts told
+ * `offline` once asked about so: the device back online is a change (`unknown`, previous `offline`), told at once. A scope
+ * first met by an attempt (not asked about) is told as before.
+ */
+describe('a scope first met while the device was offline', () => {
+	it('followReachability subscribed offline: TanStack online at once at `online`; the reachability event says unknown, previous offline', async () => {
+		win.setOnline(false);
+		const api = createClient({ retry: 0, breaker: false, staleCache: false, fetch: (async () => new Response('{}')) as typeof fetch });
+		clients.push(api);
+		const events: string[] = [];
+		api.on('reachability', ({ state, previous }) => events.push(`${previous}>${state}`));
+		const followed = manager();
+		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+		const off = followReachability(api, followed, origin);
+		expect([api.reachability(origin), followed.told]).toEqual(['offline', [false]]);
+		vi.advanceTimersByTime(4_000);
+		win.setOnline(true);
+		// Before: 'unknown', [false], [] (paused until the turn 6 s later).
+		expect([api.reachability(origin), followed.told, events]).toEqual(['unknown', [false, true], ['offline>unknown']]);
+		off();
+	});
+
+	it('(held) a scope first met by an attempt that fails while offline, then one answered: told unknown>offline, then offline>reachable', async () => {
+		win.setOnline(false);
+		let up = false;
+		const api = createClient({ retry: 0, breaker: false, staleCache: false, fetch: (async () => {
+			if (!up) {
+				throw new TypeError('Failed to fetch');
+			}
+
+			return new Response('{}');
+		}) as typeof fetch });
+		clients.push(api);
+		const events: string[] = [];
+		api.on('reachability', ({ state, previous }) => events.push(`${previous}>${state}`));
+		expect(await api.get(`${origin}/a`).then(() => 'answered', (error: Error) => error.name)).toBe('NetworkError');
+		up = true;
+		expect(await api.get(`${origin}/b`).then((response) => response.status)).toBe(200);
+		win.setOnline(true);
+		expect([api.reachability(origin), events]).toEqual(['reachable', ['unknown>offline', 'offline>reachable']]);
+	});
+});
+
