@@ -171,4 +171,32 @@ describe('recovery hunt 41 variants: the tab that did not probe (Chromium)', () 
 			b.api.close();
 		}
 	});
+	it("B's query whose TanStack retry waits for the open breaker (B's own failures) is fetched once at A's early probe's closing (breaker:closed and scope:back in one turn)", async () => {
+		const tabs = tabsOf('retry', { openMs: 60_000 });
+		const a = tabs.open();
+		const b = tabs.open();
+		const queryClient = new QueryClient();
+		const stop = refetchWhenBack(b.api, queryClient);
+		const observer = new QueryObserver(queryClient, { ...queryOptionsFor(b.api, `${origin}/todos`), queryKey: ['todos'] });
+		let off = (): void => undefined;
+		try {
+			b.net.set('down');
+			await outcome(b.api.get(`${origin}/x`));
+			off = observer.subscribe(() => undefined);
+			await until(() => observer.getCurrentResult().failureCount === 1, 10_000, "B's query failed once, its retry pending");
+			expect([b.api.breaker(origin).state, observer.getCurrentResult().fetchStatus]).toEqual(['open', 'fetching']);
+			const before = b.net.sent;
+			b.net.set('up');
+			window.dispatchEvent(new Event('online'));
+			await until(() => a.api.breaker(origin).state === 'half-open', 10_000, 'half-open in A');
+			expect(await outcome(a.api.get(`${origin}/x`))).toBe('200');
+			await until(() => observer.getCurrentResult().status === 'success', 5_000, 'B refetched');
+			expect([b.net.sent - before, b.back]).toEqual([1, [200]]);
+		} finally {
+			off();
+			stop();
+			a.api.close();
+			b.api.close();
+		}
+	});
 });
