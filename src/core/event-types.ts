@@ -86,9 +86,10 @@ export interface ReachabilityEvent extends BaseEvent<'reachability'> {
  * transient answer (a 5xx, a 429, a 408), or since a stored copy answered a call of the scope (a stale
  * answer of any reason: `slow`, `offline`, …). Not for the scope's first answers (nothing failed before
  * them). What `refetchWhenBack` (`steadfetch/tanstack-query`) listens to. Also when such an answer reaches another
- * tab of the client's `name` (told on the breaker's channel with that attempt's outcome, where the breaker shares
- * its state across tabs: on by default with a store in a page; with `breaker: false` or `share: false` no other tab is
- * told): once in each tab whose own attempts to the scope failed, or whose stored copy answered, since its last
+ * tab of the client's `name` (told on the breaker's channel with that attempt's outcome, or a breaker probe's with the
+ * closing it made — a `reset()`'s or a `clear()`'s closing is no answer —, where the breaker shares its state across tabs:
+ * on by default with a store in a page; with `breaker: false` or `share: false` no other tab is told, nor of a call made
+ * with `breaker: false`, which the breaker does not count): once in each tab whose own attempts to the scope failed, or whose stored copy answered, since its last
  * good answer, so a tab whose queries gave up refetches them without an attempt of its own; a tab that had no
  * failure of its own is not told (another tab's failures are not its own).
  */

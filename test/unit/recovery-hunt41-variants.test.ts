@@ -104,6 +104,23 @@ describe("a closing another tab tells: its probe's status is scope:back here, bo
 		expect(backB).toEqual([200]);
 	});
 
+	it("A's call made with breaker: false (not counted by the breaker) is told to no other tab (documented); A's next counted answer is", async () => {
+		const tabs = tabsOf();
+		const { a, b, backB } = await openedByB(tabs, { openMs: 60_000 });
+		a.server.up();
+		await vi.waitFor(() => expect(a.api.breaker(origin).state).toBe('open'));
+		expect(await a.api.get(`${origin}/x`, { breaker: false }).then((response) => response.status)).toBe(200);
+		// A marker posted after it, taken by B: whatever A told of that call has landed in B by then.
+		const marker = 'https://marker.test';
+		tabs.other().postMessage({ v: 2, scope: marker, state: 'open', openedAt: t0, reopensAt: t0 + 60_000, opens: 1, at: t0 });
+		await vi.waitFor(() => expect(b.api.breaker(marker).state).toBe('open'));
+		expect([backB, b.api.reachability(origin)]).toEqual([[], 'unreachable']);
+		tabs.clock.advance(60_000);
+		expect(await a.call()).toBe('200'); // the probe: its closing tells B (after the bypass, in order on the channel)
+		await vi.waitFor(() => expect(b.api.breaker(origin).state).toBe('closed'));
+		expect([backB, b.api.reachability(origin)]).toEqual([[200], 'reachable']);
+	});
+
 	it("with share: false, B hears no other tab (documented): its own next good answer is its scope:back", async () => {
 		const tabs = tabsOf();
 		const { a, b, backB } = await openedByB(tabs, { share: false });
