@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { onlineManager, QueryClient, QueryObserver } from '@tanstack/query-core';
-import { createClient, indexedDbStore } from '../../src/entries/index.js';
+import { createClient, indexedDbStore, isStale } from '../../src/entries/index.js';
 import { followReachability, queryOptionsFor, refetchWhenBack } from '../../src/entries/tanstack-query.js';
 import { until } from '../helpers/wait-for.js';
 
@@ -197,6 +197,37 @@ describe('recovery hunt 41 variants: the tab that did not probe (Chromium)', () 
 			stop();
 			a.api.close();
 			b.api.close();
+		}
+	});
+	it("B's read answered by its copy while the breaker was open goes to the network at once after A's probe closed it (fresh, not stale)", async () => {
+		const name = unique('fresh');
+		const store = indexedDbStore(name);
+		const options = { name, store: () => store, retry: 0, breaker: { consecutiveFailures: 2, openMs: 5_000 } } as const;
+		const netA = transport();
+		const netB = transport();
+		const a = createClient({ ...options, fetch: netA.fetch });
+		const b = createClient({ ...options, fetch: netB.fetch });
+		try {
+			let stored = 0;
+			b.on('cache:stored', () => stored++);
+			expect(await outcome(b.get(`${origin}/todos`))).toBe('200');
+			await until(() => stored === 1);
+			netA.set('down');
+			await outcome(a.get(`${origin}/x`));
+			await outcome(a.get(`${origin}/x`));
+			await until(() => b.breaker(origin).state === 'open', 10_000, 'open in B');
+			const sent = netB.sent;
+			expect(isStale(await b.get(`${origin}/todos`))).toBe(true);
+			expect(netB.sent).toBe(sent);
+			netA.set('up');
+			document.dispatchEvent(new Event('visibilitychange'));
+			await until(async () => (await outcome(a.get(`${origin}/x`))) === '200', 10_000, "A's probe");
+			await until(() => b.breaker(origin).state === 'closed', 10_000, 'closed in B');
+			const fresh = await b.get(`${origin}/todos`);
+			expect([isStale(fresh), netB.sent]).toEqual([false, sent + 1]);
+		} finally {
+			a.close();
+			b.close();
 		}
 	});
 });
