@@ -97,17 +97,15 @@ export class Reach {
 	 */
 	state(scope: string): Reachability {
 		const seen = this.#scopes.scope(scope);
-		const state = this.#now(seen);
-		if (state === 'offline' && seen.told === 'unknown') {
-			seen.told = state;
+		if (!this.#offlineNow(seen)) {
+			return seen.state;
 		}
 
-		return state;
-	}
+		if (seen.told === 'unknown') {
+			seen.told = 'offline';
+		}
 
-	/** The state of a scope whose record is `seen`, as `state` says it (nothing noted). */
-	#now(seen: Seen): Reachability {
-		return this.#offlineNow(seen) ? 'offline' : seen.state;
+		return 'offline';
 	}
 
 	/**
@@ -218,7 +216,8 @@ export class Reach {
 
 	/** Tell `scope`'s state if it changed (`seen` is its record, which `state(scope)` reads). */
 	#tell(scope: string, seen: Seen): void {
-		const state = this.#now(seen);
+		// As `state` says it, nothing noted.
+		const state = this.#offlineNow(seen) ? 'offline' : seen.state;
 		if (state !== seen.told) {
 			const previous = seen.told;
 			seen.told = state;
