@@ -136,7 +136,8 @@ export const createCircuits = (context: PolicyContext, settings: Settings, optio
 		// Closed by another tab or the fleet (its probe answered, or a reset by hand): reachable here too, so that a tab whose
 		// queries wait for the scope (`followReachability`) sends them now, not after an attempt it would not make. A probe's
 		// answer (its `status`: no reset's) is `scope:back` here where this tab's own attempts failed or its copy answered.
-		if (change === 'closed' && reason === 'shared') {
+		// So is this context's own probe's: a `breaker.probe` URL of another scope (a status host) told the transport that one.
+		if (change === 'closed' && (reason === 'shared' || (reason === 'probe-succeeded' && record.status))) {
 			context.reached?.(scope, record.status);
 		}
 

@@ -8,6 +8,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient } from '../../src/entries/core.js';
+import { breaker } from '../../src/entries/breaker.js';
 import { followReachability } from '../../src/entries/tanstack-query.js';
 import { windowEachTest } from './breaker-kit.js';
 import type { FakeWindow } from './outbox-helpers.js';
@@ -152,5 +153,44 @@ describe('a scope first met while the device was offline', () => {
 		win.setOnline(true);
 		expect([api.reachability(origin), events]).toEqual(['reachable', ['unknown>offline', 'offline>reachable']]);
 	});
+});
+
+/**
+ * A `breaker.probe` whose URL is of another scope than the breaker's (an absolute URL, a status host; a path outside a
+ * custom `scope`): its answer closed the breaker, and the other tabs took that closing as the scope answering
+ * (`reachable`, `scope:back`), but the tab that probed did not: its reachability stayed `unreachable` (its
+ * `followReachability` paused) and no `scope:back` fired there, while its breaker was closed. The closing a probe's
+ * answer makes is now the scope's answer in the tab that probed too, as in every other tab.
+ */
+describe("a breaker probe whose URL is another scope's", () => {
+	for (const { what, probe, scope } of [
+		{ what: 'an absolute URL on a status host', probe: 'https://status.h41.test/health', scope: undefined },
+		{ what: "a path outside a custom scope ('/health' against https://h41-online.test/v1)", probe: '/health', scope: (url: string) => (new URL(url).pathname.startsWith('/v1/') ? `${new URL(url).origin}/v1` : new URL(url).origin) },
+	]) {
+		it(`${what}: its success makes the breaker's scope reachable and scope:back there, in the tab that probed`, async () => {
+			let up = false;
+			const seen: string[] = [];
+			const api = createClient({ retry: 0, staleCache: false, retryBudget: false, breaker: breaker({ consecutiveFailures: 2, openMs: 1_000, probe, share: false, ...(scope && { scope }) }), fetch: (async (request: Request) => {
+				seen.push(new URL(request.url).pathname);
+				if (!up) {
+					throw new TypeError('Failed to fetch');
+				}
+
+				return new Response('{}');
+			}) as typeof fetch });
+			clients.push(api);
+			const url = scope ? `${origin}/v1/todos` : `${origin}/todos`;
+			const back: string[] = [];
+			api.on('scope:back', (event) => back.push(`${event.scope} ${event.status}`));
+			expect([await api.get(url).catch((error: Error) => error.name), await api.get(url).catch((error: Error) => error.name)]).toEqual(['NetworkError', 'NetworkError']);
+			expect([api.breaker(url).state, api.reachability(url)]).toEqual(['open', 'unreachable']);
+			up = true;
+			await api.waitForHealthy(url, { timeoutMs: 10_000 });
+			expect(seen.at(-1)).toBe('/health');
+			const { scope: breakerScope } = api.breaker(url);
+			// Before: 'unreachable' and no scope:back of the breaker's scope (its breaker closed by the probe).
+			expect([api.breaker(url).state, api.reachability(url), back]).toEqual(['closed', 'reachable', [`${breakerScope} 200`]]);
+		});
+	}
 });
 
