@@ -199,7 +199,7 @@ export const readRecord = (value: unknown, now: number, maxOpenMs: number): Brea
 		// A date ahead of `now` counts as `now`: else a state read again at each sync (a coordinator's) whose date was far
 		// ahead (a garbled write, up to the hour `readState` takes) started its period again at each read, open until then.
 		const from = Math.min(Math.max(openedAt!, Math.min(at!, now) - maxOpenMs - clearLeadMs), now);
-		return state === 'closed' ? { ...closed(scope, at!), ...(cleared === true && { cleared }), ...(bounded(status, 599) >= 200 && { status }) }
+		return state === 'closed' ? { ...closed(scope, at!), ...(cleared === true && { cleared }), ...(bounded(status, 599) === status && status >= 200 && { status }) }
 			: state === 'open' ? { v: 2, scope, state, openedAt: from, reopensAt: from + Math.max(0, Math.min(reopensAt! - openedAt!, maxOpenMs)), opens: Math.min(opens!, 32), at: at!, ...(isolated && { isolated }), ...(unanswered && { unanswered }), ...(probed === true && { probed }), failures: bounded(failures, 1000) }
 				: undefined;
 	}

@@ -38,9 +38,16 @@ describe("a closing another tab tells: its probe's status is scope:back here, bo
 		it(`a closed record whose status is ${JSON.stringify(status)} closes the breaker, with no scope:back`, async () => {
 			const tabs = tabsOf();
 			const { b, backB } = await openedByB(tabs);
-			tabs.other().postMessage(closing({ status }));
+			const channel = tabs.other();
+			const heard: Array<{ outcome?: number; status?: unknown }> = [];
+			channel.onmessage = ({ data }: MessageEvent) => heard.push(data as never);
+			channel.postMessage(closing({ status }));
 			await vi.waitFor(() => expect(b.api.breaker(origin).state).toBe('closed'));
 			expect([backB, b.api.reachability(origin)]).toEqual([[], 'reachable']);
+			// Not kept either: B's next outcome (a network failure: no status of its own) tells its closed state without it.
+			expect(await b.call()).toBe('NetworkError');
+			await vi.waitFor(() => expect(heard.filter(({ outcome }) => outcome === 1)).toHaveLength(1));
+			expect(heard.find(({ outcome }) => outcome === 1)).not.toHaveProperty('status');
 		});
 	}
 
