@@ -194,3 +194,61 @@ describe("a breaker probe whose URL is another scope's", () => {
 	}
 });
 
+/**
+ * Held (a regression test): the turn at `online` (above) is given inside the client's own `online` listener, before the
+ * breaker's, and a browser runs the microtasks each listener of its own event queued before the next listener: the call
+ * TanStack makes at the turn must not reach the breaker before the breaker's listener turned it half-open (open on
+ * network failures). It does not: the call goes out only after a task, as the breaker was turned; it is the probe.
+ */
+describe('(held) the turn at `online` and the breaker\'s own `online` listener (a browser runs microtasks between listeners)', () => {
+	it("a call TanStack makes at the turn is the breaker's probe, not refused", async () => {
+		// Listeners kept here and called as a browser calls them for its own event: each, then the microtasks it queued.
+		const listeners: Array<() => void> = [];
+		const g = globalThis as unknown as { addEventListener(type: string, listener: () => void): void; removeEventListener(): void };
+		g.addEventListener = (type, listener) => void (type === 'online' && listeners.push(listener));
+		g.removeEventListener = () => undefined;
+		let up = false;
+		const api = createClient({ retry: 0, staleCache: false, retryBudget: false, breaker: breaker({ consecutiveFailures: 2, openMs: 60_000, share: false }), fetch: (async () => {
+			if (!up) {
+				throw new TypeError('Failed to fetch');
+			}
+
+			return new Response('{}');
+		}) as typeof fetch });
+		clients.push(api);
+		const calls: Array<Promise<string>> = [];
+		// TanStack at the turn (told online after offline): its paused query goes out.
+		let was = true;
+		const off = followReachability(api, { setEventListener: (setup) => void setup((online) => {
+			if (online && !was && up) {
+				calls.push(api.get(`${origin}/x`).then((response) => String(response.status), (error: { code?: string; name: string }) => error.code ?? error.name));
+			}
+
+			was = online;
+		}) }, origin);
+		for (const path of ['/a', '/b']) {
+			await api.get(`${origin}${path}`).catch(() => undefined);
+		}
+
+		expect([api.breaker(origin).state, api.reachability(origin)]).toEqual(['open', 'unreachable']);
+		win.setOnline(false, false);
+		for (const listener of listeners) {
+			listener();
+		}
+
+		up = true;
+		win.setOnline(true, false);
+		for (const listener of listeners) {
+			listener();
+			for (let turn = 0; turn < 5000; turn++) {
+				await Promise.resolve();
+			}
+		}
+
+		await vi.waitFor(() => expect(calls).toHaveLength(1));
+		expect(await Promise.all(calls)).toEqual(['200']);
+		expect(api.breaker(origin).state).toBe('closed');
+		off();
+	});
+});
+
