@@ -206,7 +206,8 @@ export const checkCallOptions = (given: object, checks: ReadonlyArray<Pick<Place
 			checkEnums(options);
 			// One that is no AbortSignal (`{}`, `'x'`) in the words fetch refuses it with at createClient, naming `signal` (ky's
 			// `AbortSignal.any` said "signals[0] is not of type AbortSignal."). Nothing more for a signal: a falsy one is none, as in ky.
-			const { signal } = options;
+			// Inside ky's `replaceOption()` mark (the call's signal in place of the client's), the signal it holds.
+			const signal = options.signal && !isSignal(options.signal) ? unmarked(options.signal) : undefined;
 			if (signal && !isSignal(signal)) {
 				checkFetchOption('signal', signal);
 			}
