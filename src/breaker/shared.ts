@@ -207,15 +207,18 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 	const commands = (context.stores.get('breaker:commands') ?? { made: 0 }) as { made: number };
 	context.stores.set('breaker:commands', commands);
 
-	// The answer is adopted (and stored, and told) only in the world its call started in, else the sync (API.md "Work that
-	// outlives its caller"): after a `clear()` made meanwhile (also the report of an attempt that was then in flight), or
+	// The answer is adopted (and stored, and told) only in the world the sync started in (API.md "Work that outlives its
+	// caller"): the client's, bound to no identity, as the report of an attempt is (`report`): the breaker is the origin's,
+	// not a user's, so an identity change or `clear({ identity })` meanwhile drops nothing (a sync of alice's call answered
+	// after bob signed in is the fleet's state all the same: dropped, the local breaker missed the fleet's opening). After a
+	// `clear()` made meanwhile (also the report of an attempt that was then in flight), or
 	// an `isolate()` / `reset()` by hand (the state it answers may be the one the command ended: an opening the reset
 	// closed came back until the reset's own answer, or for good when that sync failed or was a peer's; a closed state
 	// lifted the kill switch), the fleet's state comes back with the next call's sync, not with this one.
 	// So is one sent before this client took a state another tab told (`Circuit.fromTabs`): that tab's reset, or its
 	// probe's closing, would be undone in every tab (the answer's opening, news here, is dated after what this tab holds).
 	const exchangeFor = async (circuit: Circuit, call: PolicyCall | undefined, extra?: Partial<SyncMessage>, late?: (answer: SyncAnswer) => unknown): Promise<number | false | undefined> => {
-		const world = call?.world ?? context.world();
+		const world = context.world();
 		const { made } = commands;
 		const { fromTabs } = circuit;
 		return exchange(context, sync, policy, maxOpenMs, (into, record, reason) => {

@@ -1,0 +1,154 @@
+/**
+ * Neighbours of bound2-hunt41 (`breaker({ shared })`: a sync's answer is adopted in the client's world as the sync
+ * started, bound to no identity, as the report of an attempt is): `clear({ identity })` of the call's identity while
+ * the sync is under way adopts it too; `client.clear()` (through the client or the one it was extended from) drops it and
+ * stores nothing; the coordinators of `steadfetch/deno` (Deno KV), `steadfetch/redis` and `steadfetch/cloudflare` (a
+ * Durable Object) share the rule, each over its real sync code on a store in memory.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { memoryStore } from '../../src/entries/index.js';
+import { sharedCoordinator, type SharedBreaker } from '../../src/breaker/shared.js';
+import { coordinator as kvCoordinator } from '../../src/deno/index.js';
+import { coordinator as redisCoordinator } from '../../src/redis/index.js';
+import { reads } from '../../src/redis/scripts.js';
+import { BreakerCoordinator, coordinatorWith } from '../../src/cloudflare/index.js';
+import { memoryCoordinator, memoryKv, origin, setup } from './breaker-kit.js';
+import { memoryRedis } from '../helpers/fleet-stores.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+afterEach(() => {
+	vi.restoreAllMocks();
+});
+
+/** Lets a sync through at once, or holds it until `release()` while `hold()` is on. */
+const gateOf = () => {
+	const waiting: Array<() => void> = [];
+	let gated = false;
+	return {
+		pass: async (): Promise<void> => {
+			if (gated) {
+				await new Promise<void>((resolve) => waiting.push(resolve));
+			}
+		},
+		hold: () => {
+			gated = true;
+		},
+		held: () => waiting.length,
+		release: () => {
+			gated = false;
+			for (const go of waiting.splice(0)) {
+				go();
+			}
+		},
+	};
+};
+
+type Gate = ReturnType<typeof gateOf>;
+
+/**
+ * Each coordinator as two isolates see it: `other`'s straight, `kit`'s through the gate (over the same state). The
+ * wall clock of the real coordinators is the test's (`Date.now` spied on), the clients' clock too.
+ */
+const coordinators: Record<string, (clock: ManualClock, gate: Gate) => [SharedBreaker, SharedBreaker]> = {
+	'a coordinator of your own (sharedCoordinator)': (clock, gate) => {
+		const fleet = memoryCoordinator(clock);
+		return [fleet, sharedCoordinator(async (scope, message) => gate.pass().then(async () => fleet.sync(scope, message)))];
+	},
+	'steadfetch/deno (Deno KV)': (_clock, gate) => {
+		const kv = memoryKv();
+		return [kvCoordinator(kv as never), kvCoordinator({ ...kv, get: async (key: never) => gate.pass().then(async () => kv.get(key)) } as never)];
+	},
+	'steadfetch/redis': (clock, gate) => {
+		const { evaluate } = memoryRedis(() => clock.now());
+		return [redisCoordinator(evaluate), redisCoordinator(async (script, keys, args) => (script === reads ? gate.pass() : Promise.resolve()).then(async () => evaluate(script, keys, args)))];
+	},
+	'steadfetch/cloudflare (a Durable Object)': (_clock, gate) => {
+		const objects = new Map<string, BreakerCoordinator>();
+		const objectOf = (id: string): BreakerCoordinator => {
+			const storage = new Map<string, unknown>();
+			const object = objects.get(id) ?? new BreakerCoordinator({ storage: { get: async (key: string) => structuredClone(storage.get(key)), put: async (key: string, value: unknown) => void storage.set(key, structuredClone(value)) } } as never);
+			objects.set(id, object);
+			return object;
+		};
+
+		const namespace = (through: () => Promise<void>) => ({
+			idFromName: (name: string) => name,
+			get: (id: string) => ({ fetch: async (input: string, init?: RequestInit) => through().then(async () => objectOf(id).fetch(new Request(input, init))) }),
+		});
+		return [coordinatorWith(namespace(async () => undefined) as never), coordinatorWith(namespace(gate.pass) as never)];
+	},
+};
+
+/**
+ * Two isolates of one fleet and name (2 failures in a row open it): `other` opens it; `kit` (identity `who()`, its own
+ * store) syncs through the gate.
+ */
+const fleetOfTwo = (make: (clock: ManualClock, gate: Gate) => [SharedBreaker, SharedBreaker], identity: () => string | undefined) => {
+	const clock = new ManualClock(Date.now());
+	vi.spyOn(Date, 'now').mockImplementation(() => clock.now());
+	const gate = gateOf();
+	const [fleet, gated] = make(clock, gate);
+	const store = memoryStore('bound2-hunt41-variants');
+	const name = `bound2-fleet-${Math.random()}`;
+	const other = setup({ clock, name, breaker: { shared: fleet, consecutiveFailures: 2 } as never });
+	const kit = setup({ clock, name, identity, store: () => store, breaker: { shared: gated, consecutiveFailures: 2, share: true } as never });
+	/** The fleet opened by `other`'s two failures. */
+	const opened = async (): Promise<void> => {
+		other.server.down();
+		expect([await other.call('/1'), await other.call('/2')]).toEqual(['NetworkError', 'NetworkError']);
+	};
+
+	/** A call of `kit` whose sync the gate holds while `meanwhile` runs; then it is let through. */
+	const syncAcross = async (meanwhile: () => unknown, call: (path: string) => Promise<string> = kit.call): Promise<string> => {
+		gate.hold();
+		const calling = call('/during');
+		await waitFor(() => gate.held() === 1, 'the call\'s sync at the coordinator');
+		await meanwhile();
+		gate.release();
+		return calling;
+	};
+
+	const stored = async (): Promise<string | undefined> => (await store.get(origin) as { state?: string } | undefined)?.state;
+	return { ...kit, other, opened, syncAcross, stored };
+};
+
+describe.each(Object.entries(coordinators))('%s: a sync\'s answer and the world it is adopted in', (_, make) => {
+	it('alice signs out, bob in, while her call\'s sync is under way: the fleet\'s opening is adopted and stored', async () => {
+		let who: string | undefined = 'alice';
+		const kit = fleetOfTwo(make, () => who);
+		await kit.opened();
+		await kit.syncAcross(() => {
+			who = 'bob';
+		});
+		expect({ state: kit.state(), bob: await kit.call('/bob') }).toEqual({ state: 'open', bob: 'CIRCUIT_OPEN' });
+		await waitFor(async () => await kit.stored() === 'open', 'the fleet\'s state stored');
+	});
+
+	it('clear({ identity }) of the call\'s identity while its sync is under way: the fleet\'s opening is adopted', async () => {
+		const kit = fleetOfTwo(make, () => 'alice');
+		await kit.opened();
+		await kit.syncAcross(async () => kit.api.clear({ identity: 'alice' }));
+		expect({ state: kit.state(), next: await kit.call('/next') }).toEqual({ state: 'open', next: 'CIRCUIT_OPEN' });
+	});
+
+	it('client.clear() while the sync is under way: its answer is dropped, nothing stored; the next call\'s sync adopts the fleet\'s state', async () => {
+		const kit = fleetOfTwo(make, () => 'alice');
+		await kit.opened();
+		await kit.syncAcross(async () => kit.api.clear());
+		expect(kit.state()).toBe('closed');
+		expect(await kit.stored()).toBeUndefined();
+		kit.clock.advance(1_000); // past sharedCacheMs: the next call syncs
+		expect(await kit.call('/next')).toBe('CIRCUIT_OPEN');
+		expect(kit.state()).toBe('open');
+	});
+
+	it('client.clear() through the client an extend() child was made from, while the child\'s sync is under way: dropped in the child too', async () => {
+		const kit = fleetOfTwo(make, () => 'alice');
+		const child = kit.api.extend({ headers: { 'x-child': '1' } });
+		await kit.opened();
+		const get = async (path: string): Promise<string> => child.get(origin + path).then((response) => String(response.status), (error: { code?: unknown; name: string }) => (typeof error.code === 'string' ? error.code : error.name));
+		await kit.syncAcross(async () => kit.api.clear(), get);
+		expect({ state: child.breaker(origin).state, stored: await kit.stored() }).toEqual({ state: 'closed', stored: undefined });
+	});
+});
