@@ -13,7 +13,8 @@ const named = new Map<string, { deref(): object | undefined }>();
 /**
  * The `Worlds` (src/core/world.ts) of the clients of `name` made apart: the one a client of the name
  * still holds, else `make()`'s. Where there are tabs (a page, a worker), a new one each time: the
- * clients made apart hear each other as tabs do, over the channel (it reaches every other one). The
+ * clients made apart hear each other's delivered writes as tabs do, over the channel (it reaches every other one), and
+ * each other's clears and removals at once (src/core/world-tabs.ts). The
  * browser build swaps this module for world-named-browser.ts (a browser context always has tabs).
  */
 export const ofName = <T extends object>(name: string, make: () => T): T => {

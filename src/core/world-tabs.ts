@@ -42,25 +42,71 @@ const writeOf = (write: unknown): [string, string] | undefined => {
 };
 
 /**
+ * The worlds of each name in this page (or worker) with a channel open (`linkTabs`), and the page's mark on the notes it
+ * posts. Clients of one name made apart in a page (two `createClient` calls, not `extend()`: two parts of an app) each
+ * have a world of their own (src/core/world-named.ts) and share the name's store: a note one makes is told to the others
+ * at once, as within one world, not a task later over the channel — else a late write of one that landed in that task
+ * (a read's copy) outlived the other's `clear()` that had resolved. Made by the first channel, never at import.
+ */
+let page: { mark: string; names: Map<string, Set<Hearing>> } | undefined;
+
+/**
  * The world's channel to the other tabs and workers of the origin (BroadcastChannel
  * `steadfetch:<name>:world`), where there are tabs (else undefined). What it hears is outside input:
  * a note or a write of the expected shape (`{ v: 1, note }`, `{ v: 1, write: [method, url] }`) is
  * handed to `hear`; a newer build's word (another `v`, or neither `note` nor `write`) ignored quietly; anything else
- * ignored and reported (`storage:error`, without its content). The edge build swaps this module for world-tabs-edge.ts
- * (no tabs there: no channel, no code to read one).
+ * ignored and reported (`storage:error`, without its content). A note posted is told at once to the name's other worlds
+ * in this page (`page`), which ignore it when the channel brings it (`from`: the page's mark; the other tabs note it).
+ * The edge build swaps this module for world-tabs-edge.ts (no tabs there: no channel, no code to read one).
  */
-export const linkTabs = (name: string, hear: Hearing): Channel | undefined => hasTabs() ? openChannel(`steadfetch:${name}:world`, (data) => {
-	const { v, note, write } = (isObject(data) ? data : {}) as { v?: unknown; note?: unknown; write?: unknown };
-	const noted = v === 1 && typeof note === 'string' && heard.test(note);
-	if (noted) {
-		hear.note(note.replace(/#(?:(r:)|i:)[\s\S]{2049,}/i, (_, removal?: string) => removal ? '#r:' : ''));
+export const linkTabs = (name: string, hear: Hearing): Channel | undefined => {
+	if (!hasTabs()) {
+		return undefined;
 	}
 
-	const delivered = v === 1 ? writeOf(write) : undefined;
-	if (delivered) {
-		hear.heardWrite(...delivered);
-	} else if (!noted && (!isObject(data) || (v === 1 && (note ?? write) !== undefined))) {
-		// A newer build's word (an object of another `v`, or with neither `note` nor `write`, as `isNewer` says): ignored quietly.
-		hear.tell('storage:error', { part: 'world', operation: 'channel', error: new TypeError('Ignored a malformed message from another tab') });
-	}
-}) : undefined;
+	page ??= { mark: Math.random().toString(36).slice(2), names: new Map() };
+	const { mark, names } = page;
+	const here = names.get(name) ?? new Set<Hearing>();
+	names.set(name, here.add(hear));
+	const channel = openChannel(`steadfetch:${name}:world`, (data) => {
+		const { v, note, write, from } = (isObject(data) ? data : {}) as { v?: unknown; note?: unknown; write?: unknown; from?: unknown };
+		const noted = v === 1 && typeof note === 'string' && heard.test(note);
+		if (noted && from !== mark) {
+			hear.note(note.replace(/#(?:(r:)|i:)[\s\S]{2049,}/i, (_, removal?: string) => removal ? '#r:' : ''));
+		}
+
+		const delivered = v === 1 ? writeOf(write) : undefined;
+		if (delivered) {
+			hear.heardWrite(...delivered);
+		} else if (!noted && (!isObject(data) || (v === 1 && (note ?? write) !== undefined))) {
+			// A newer build's word (an object of another `v`, or with neither `note` nor `write`, as `isNewer` says): ignored quietly.
+			hear.tell('storage:error', { part: 'world', operation: 'channel', error: new TypeError('Ignored a malformed message from another tab') });
+		}
+	});
+
+	return {
+		post(data) {
+			const { note } = data as { note?: string };
+			if (note === undefined) {
+				channel?.post(data);
+				return;
+			}
+
+			for (const other of here) {
+				if (other !== hear) {
+					other.note(note);
+				}
+			}
+
+			channel?.post({ ...data as object, from: mark });
+		},
+		close() {
+			here.delete(hear);
+			if (here.size === 0 && names.get(name) === here) {
+				names.delete(name);
+			}
+
+			channel?.close();
+		},
+	};
+};

@@ -18,7 +18,8 @@ import { linkTabs } from './world-tabs.js';
  * clear made through one is seen by the work of all. Noting is synchronous, before the clear's first
  * await, so work that resumes while the store is still removing already sees it. Where there are tabs,
  * each note is posted to the other tabs and workers of the origin (BroadcastChannel
- * `steadfetch:<name>:world`), which note it too: a logout in one tab binds the work of all.
+ * `steadfetch:<name>:world`), which note it too: a logout in one tab binds the work of all. The clients of the
+ * name made apart in the same page (each with a world of its own there) are told it at once (src/core/world-tabs.ts).
  *
  * The same channel carries each delivered write (its method and URL, sensitive query values removed,
  * never a body or a header): every client of the name, in this tab and the others, hears it and

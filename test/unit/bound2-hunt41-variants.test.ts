@@ -5,14 +5,16 @@
  * stores nothing; the coordinators of `steadfetch/deno` (Deno KV), `steadfetch/redis` and `steadfetch/cloudflare` (a
  * Durable Object) share the rule, each over its real sync code on a store in memory.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { memoryStore } from '../../src/entries/index.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createClient, memoryStore, type Client } from '../../src/entries/index.js';
 import { sharedCoordinator, type SharedBreaker } from '../../src/breaker/shared.js';
 import { coordinator as kvCoordinator } from '../../src/deno/index.js';
 import { coordinator as redisCoordinator } from '../../src/redis/index.js';
 import { reads } from '../../src/redis/scripts.js';
 import { BreakerCoordinator, coordinatorWith } from '../../src/cloudflare/index.js';
-import { memoryCoordinator, memoryKv, origin, setup } from './breaker-kit.js';
+import { FakeOrigin, memoryCoordinator, memoryKv, origin, setup } from './breaker-kit.js';
+import { fakeWindow, type FakeWindow } from './outbox-helpers.js';
+import { noteHeard } from '../helpers/other-tabs.js';
 import { memoryRedis } from '../helpers/fleet-stores.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -150,5 +152,106 @@ describe.each(Object.entries(coordinators))('%s: a sync\'s answer and the world 
 		const get = async (path: string): Promise<string> => child.get(origin + path).then((response) => String(response.status), (error: { code?: unknown; name: string }) => (typeof error.code === 'string' ? error.code : error.name));
 		await kit.syncAcross(async () => kit.api.clear(), get);
 		expect({ state: child.breaker(origin).state, stored: await kit.stored() }).toEqual({ state: 'closed', stored: undefined });
+	});
+});
+
+describe('two clients of one name and store made apart in one page', () => {
+	let win: FakeWindow;
+	const clients: Client[] = [];
+	beforeEach(() => {
+		win = fakeWindow();
+	});
+	afterEach(() => {
+		for (const client of clients.splice(0)) {
+			client.close();
+		}
+
+		win.restore();
+	});
+
+	/** `a` and `b` of one name and store (`b` of `otherName` when given), alice signed in; `a` reads through an origin that hangs. */
+	const twins = (otherName?: string) => {
+		const name = `bound2-twins-${Math.random()}`;
+		const shared = memoryStore(name);
+		const server = new FakeOrigin();
+		server.hang();
+		const make = (as: string) => createClient({ name: as, store: () => shared, identity: () => 'alice', fetch: server.fetch as typeof fetch, retry: 0, breaker: false, staleCache: { maxStaleMs: 86_400_000 } });
+		const [a, b] = [make(name), make(otherName ?? name)];
+		clients.push(a, b);
+		const stored: string[] = [];
+		a.on('cache:stored', ({ url }) => stored.push(url));
+		/** `a` reads `path`; `meanwhile` runs once its attempt is at the origin, then it is answered in the same task. */
+		const readAcross = async (path: string, meanwhile: () => Promise<unknown>): Promise<string> => {
+			const reading = a.get(`${origin}${path}`).text();
+			await waitFor(() => server.pending.length === 1, 'the read at the origin');
+			const doing = meanwhile();
+			server.settleAll(new Response('alice', { headers: { 'cache-control': 'max-age=60' } }));
+			await doing;
+			return reading;
+		};
+
+		/** A read of `a` after it, answered at once: once its copy is told, every copy write before it has landed. */
+		const readAfter = async (): Promise<void> => {
+			server.script = () => new Response('later', { headers: { 'cache-control': 'max-age=60' } });
+			expect(await a.get(`${origin}/after`).text()).toBe('later');
+			await waitFor(() => stored.includes(`${origin}/after`), 'the read after stored');
+		};
+
+		const kept = async (path: string): Promise<boolean> => (await shared.keys()).some((key) => key.endsWith(`${origin}${path}`));
+		return { name, a, b, server, stored, readAcross, readAfter, kept };
+	};
+
+	it('clear({ identity }) of alice through b while a\'s read of alice is in flight: not stored', async () => {
+		const t = twins();
+		expect(await t.readAcross('/me', async () => t.b.clear({ identity: 'alice' }))).toBe('alice');
+		await t.readAfter();
+		// Before: stored ['/me', '/after'], the copy of /me kept.
+		expect({ stored: t.stored, kept: await t.kept('/me') }).toEqual({ stored: [`${origin}/after`], kept: false });
+	});
+
+	it('cache.delete(url) through b while a\'s read of that URL is in flight: not stored', async () => {
+		const t = twins();
+		expect(await t.readAcross('/doc', async () => t.b.cache.delete(`${origin}/doc`))).toBe('alice');
+		await t.readAfter();
+		expect({ stored: t.stored, kept: await t.kept('/doc') }).toEqual({ stored: [`${origin}/after`], kept: false });
+	});
+
+	it('a read of a started after b\'s clear, answered once the channel brought the note back: stored (no second clear)', async () => {
+		const t = twins();
+		const echoed = noteHeard(t.name);
+		await t.b.clear();
+		const reading = t.a.get(`${origin}/fresh`).text();
+		await waitFor(() => t.server.pending.length === 1, 'the read at the origin');
+		await echoed; // the note's echo reached every channel of the name in the page (a's too)
+		t.server.settleAll(new Response('bob', { headers: { 'cache-control': 'max-age=60' } }));
+		expect(await reading).toBe('bob');
+		await waitFor(() => t.stored.includes(`${origin}/fresh`), 'the read after the clear stored');
+		expect(await t.kept('/fresh')).toBe(true);
+	});
+
+	it('another tab\'s clear (a note without this page\'s mark, or with another page\'s) still binds a\'s read in flight', async () => {
+		for (const from of [undefined, 'another-page']) {
+			const t = twins();
+			const heardWrites: string[] = [];
+			t.a.on('write:delivered', ({ url }) => heardWrites.push(url));
+			const reading = t.a.get(`${origin}/tab-${from}`).text();
+			await waitFor(() => t.server.pending.length === 1, 'the read at the origin');
+			const tab = new BroadcastChannel(`steadfetch:${t.name}:world`);
+			tab.postMessage({ v: 1, note: '*', ...(from && { from }) });
+			// A write told after it by the same tab: once a hears it, it heard the note before.
+			tab.postMessage({ v: 1, write: ['PUT', `${origin}/told`] });
+			await waitFor(() => heardWrites.length === 1, 'the tab\'s messages heard');
+			tab.close();
+			t.server.settleAll(new Response('alice', { headers: { 'cache-control': 'max-age=60' } }));
+			expect(await reading).toBe('alice');
+			await t.readAfter();
+			expect({ stored: t.stored, kept: await t.kept(`/tab-${from}`) }).toEqual({ stored: [`${origin}/after`], kept: false });
+		}
+	});
+
+	it('a client of another name in the page: its clear() does not bind a\'s read', async () => {
+		const t = twins(`bound2-other-${Math.random()}`);
+		expect(await t.readAcross('/mine', async () => t.b.clear())).toBe('alice');
+		await waitFor(() => t.stored.includes(`${origin}/mine`), 'a\'s copy stored');
 	});
 });
