@@ -1,9 +1,10 @@
 // coordinator(kv) of steadfetch/deno in real Deno (a KV file): a sync whose atomic commit resolves after the world its
 // call started in changed (API.md "Work that outlives its caller": an adopted breaker state is checked against the world
-// at the moment of the write). Regression tests, fortieth hunt: both passed on the unchanged source. A commit held until
-// after an identity change adopts nothing (with the link's world check removed: 'open' where 'closed'); one held until
-// after `client.clear()` adopts nothing either (the clear dropped the circuit the answer lands on: it holds with or
-// without that check). The fleet's state (the KV's) is adopted at the next call's sync, as after any clear.
+// at the moment of the write). Regression tests, fortieth hunt. A commit held until after an identity change adopts its
+// answer since the forty-first hunt (6b8d8bab: the breaker is the origin's, so its sync is bound to the client's clears
+// only, as its failure reports are; before, 'closed' where the fleet was 'open', and bob's next call went out); one held
+// until after `client.clear()` adopts nothing (the clear dropped the circuit the answer lands on). The fleet's state (the
+// KV's) is then adopted at the next call's sync, as after any clear.
 import * as lib from '../../dist/edge/index.js';
 import { coordinator } from '../../dist/edge/deno.js';
 import { breaker } from '../../dist/edge/breaker.js';
@@ -100,7 +101,7 @@ Deno.test({
 });
 
 Deno.test({
-	name: 'deno kv: a report whose commit resolves after an identity change adopts nothing of its answer (the fleet\'s opening by another process comes with the next sync)',
+	name: 'deno kv: a report whose commit resolves after an identity change adopts its answer (the breaker is the origin\'s, not a user\'s: the fleet\'s opening by another process holds for bob at once)',
 	async fn() {
 		let status = 200;
 		const server = Deno.serve({ port: 0, hostname: '127.0.0.1', onListen: () => undefined }, () => new Response('x', { status }));
@@ -129,8 +130,9 @@ Deno.test({
 			setHold(false);
 			release();
 			await Promise.all(syncs.splice(0));
-			// The answer of a sync sent under alice is not adopted under bob (API.md): the fleet's opening comes with the next sync.
-			equal(api.breaker(origin).state, 'closed', 'the late answer after an identity change');
+			// The answer of a sync sent under alice is adopted under bob (forty-first hunt, 6b8d8bab: as the report, the adoption is
+			// bound to the client's clears only): the fleet's opening holds here at once, not after bob's first call went out.
+			equal(api.breaker(origin).state, 'open', 'the late answer after an identity change');
 		} finally {
 			setHold(false);
 			release();
