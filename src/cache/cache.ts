@@ -51,8 +51,8 @@ const dropped = ['content-encoding', 'content-length', 'transfer-encoding', 'age
  * policy's wrapper refused it, or answered a 5xx itself) the one it would have sent, as far as the call's options
  * tell it: its URL as the client resolves a call's input (`prefix`, `baseUrl`, the client's then the call's
  * `searchParams`), the client's then the call's headers (one given `undefined` removed) over an input Request's, the
- * `Accept` of its body shortcut (`.json()`) where none is given, and
- * `credentials`. Without what only a hook or a layer adds (auth's token): the key of a copy stored without it, never
+ * `Accept` of its body shortcut (`.json()`) where none is given,
+ * `credentials` and `integrity` (the call's, the client's, an input Request's: a call with one gets no copy). Without what only a hook or a layer adds (auth's token): the key of a copy stored without it, never
  * another credential's. Undefined when no URL results.
  */
 const requestOf = ({ context }: CacheState, call: PolicyCall): Request | undefined => {
@@ -79,7 +79,9 @@ const requestOf = ({ context }: CacheState, call: PolicyCall): Request | undefin
 		}
 
 		const url = given?.url ?? both('searchParams').reduce<string>(withSearchParams, callUrl(input as string | URL, { prefix: options.prefix ?? client.prefix, baseUrl: options.baseUrl ?? client.baseUrl }));
-		return new Request(url, { method, headers, credentials: (options.credentials ?? client.credentials ?? given?.credentials)! });
+		// Its `integrity` too: a call with one is never answered by a copy (serve.ts), whose bytes were not checked against it.
+		const integrity = options.integrity ?? client.integrity ?? given?.integrity;
+		return new Request(url, { method, headers, credentials: (options.credentials ?? client.credentials ?? given?.credentials)!, ...integrity && { integrity } });
 	} catch {
 		return undefined;
 	}
