@@ -172,7 +172,8 @@ const forbids = (request: CopyRequest, { headers, vary = headers.get('vary') }: 
  * The stale cache's copy decision (RFC 9111 §3 and §4.2, RFC 5861), a pure function of plain inputs;
  * its callers only carry it out (copy.ts). In this order:
  * 1. only a 200 or 203 is copied (another success but a 206 — a 204, a 202 — drops the last copy known under its key:
- *    the caller was told newer news; a 304 drops it when it allows no copy, as in 2), and never a request's with credentials in a shared cache;
+ *    the caller was told newer news; a 304 drops it when it allows no copy, as in 2, or no stale copy from now, as in 4),
+ *    and never a request's with credentials in a shared cache;
  * 2. an answer `no-store`, `no-cache` (never servable without validation), `Vary: *` (or a member that is no
  *    field name: `x y`, or a `Referer` the browser sends for the page that the request cannot show: `unshown`), or `private`
  *    in a shared cache is not copied and the last copy under its key goes (`drop`);
@@ -193,9 +194,13 @@ const forbids = (request: CopyRequest, { headers, vary = headers.get('vary') }: 
 export const copyPlan = (request: CopyRequest, response: CopyResponse, lastCopy: LastCopy | undefined, now: number, rules: CopyRules): CopyPlan => {
 	const { status, headers } = response;
 	// A 304 (the app's own conditional request) updates the stored copy's headers (RFC 9111 §4.3.4): one that allows no copy
-	// drops it, as step 2 (`forbids`); any other leaves it (a request with credentials in a shared cache has no key: nothing to drop).
+	// drops it, as step 2 (`forbids`), and so does one that allows no stale copy from now (`must-revalidate` and stale,
+	// `stale-if-error=0`: its timing as it gives it, as step 4's `expired`); any other leaves it (a request with credentials in
+	// a shared cache has no key: nothing to drop).
 	if (status === 304) {
-		return !(request.credentials && rules.shared) && forbids(request, response, directives(headers.get('cache-control')), rules) ? skip('forbidden', true) : skip('status');
+		const own = directives(headers.get('cache-control'));
+		return request.credentials && rules.shared ? skip('status') : forbids(request, response, own, rules) ? skip('forbidden', true)
+			: revalidated(own, rules) && timingOf(headers, own, now, rules).until <= now ? skip('expired', true) : skip('status');
 	}
 
 	if (!copyable(status)) {

@@ -7,7 +7,7 @@ import { checkRules, isOptions, isPositiveTimerMs, positiveTimerMsOrFalse, type 
  * and written behind the caller once the call resolved with it: a response the caller's
  * `afterResponse` hooks rejected is never stored. Not stored: `no-store` in the request or the
  * response (a `no-store`, `no-cache` or `Vary: *` answer also drops the copy it would replace, a 304 to the app's own
- * conditional request too), a
+ * conditional request too, and so does a 304 that allows no stale copy from now: `must-revalidate` and stale, `stale-if-error=0`), a
  * body over `maxBodyBytes` or not whole within the call's `timeout` (ky's 10 000 ms when not given; no time bound with `timeout: false`), a
  * head over what a stored copy may hold (a status text over 1,024 characters, more than 256 header fields, or more than 65,536 characters
  * of header names and values: a stored copy over these is malformed, never served; such an answer, one over
