@@ -180,6 +180,7 @@ const forbids = (request: CopyRequest, { headers, vary = headers.get('vary') }: 
  * 3. a key copied less than 1 s ago is not copied again (one that allows no copy from now on drops it, as in 4, and so does a
  *    `Content-Length` over `maxBodyBytes`, as in 5), nor an unchanged answer (`signature`: a
  *    validator, and the same `Cache-Control`; without a validator a body of the same length may differ) before the last copy's `renew`;
+ *    a last copy made after now (the clock was set back since) is no reason to skip either;
  * 4. its timing: freshness from `s-maxage` (shared), `max-age` (one present but invalid: none) or `Expires` − `Date` (the time
  *    received when `Date` is absent or unreadable, the copy's birth when it is before that; no heuristic freshness), born `Age` s before now (a list's first); servable until freshness + `stale-if-error=N` s, else
  *    `maxStaleMs` from now; with `must-revalidate`, `proxy-revalidate` (in every cache: stricter than
@@ -217,7 +218,10 @@ export const copyPlan = (request: CopyRequest, response: CopyResponse, lastCopy:
 		return skip('forbidden', true);
 	}
 
-	if (lastCopy !== undefined && now - lastCopy.at < onceMs) {
+	// A last copy made after now (`at` ahead: the clock was set back since, by NTP or a corrected device clock) tells nothing of
+	// how recent it is: the answer is copied, not skipped until the clock is back there (that copy, stored ahead of the clock, never answers: record.ts).
+	const since = lastCopy === undefined ? undefined : now - lastCopy.at;
+	if (since !== undefined && since >= 0 && since < onceMs) {
 		// Not copied again — but one that allows no copy from now on drops the last (as `expired` below): it is only read for
 		// an answer that says `must-revalidate`, `proxy-revalidate`, `stale-if-error` or, in a shared cache, `s-maxage`; and so
 		// does one too large to keep (as `size` below): the caller has newer data than the last copy.
@@ -225,7 +229,7 @@ export const copyPlan = (request: CopyRequest, response: CopyResponse, lastCopy:
 	}
 
 	const validator = signature(status, headers.get('etag') ?? headers.get('last-modified'), cacheControl);
-	if (lastCopy?.copied !== undefined && validator === lastCopy.copied.signature && now < lastCopy.copied.renew) {
+	if (lastCopy?.copied !== undefined && validator === lastCopy.copied.signature && now < lastCopy.copied.renew && since! >= 0) {
 		return skip('unchanged');
 	}
 

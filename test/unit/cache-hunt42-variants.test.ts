@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { copyPlan } from '../../src/cache/copy-plan.js';
-import { afterNewer, t0 } from './cache-kit.js';
+import { afterNewer, answering, copiedUrl, outcome, settle, t0 } from './cache-kit.js';
 
 const conditional = { requestHeaders: { 'if-none-match': '"e1"' } };
 
@@ -42,5 +42,36 @@ describe('copyPlan of a 304 whose headers allow no stale copy from now (pure)', 
 		['s-maxage=0 in a private cache: status, the last copy stays', { 'cache-control': 's-maxage=0' }, false, { store: false, why: 'status', drop: false }],
 	] as const)('%s', (_, headers, shared, expected) => {
 		expect(plan(headers, shared)).toEqual(expected);
+	});
+});
+
+describe('the clock set back past a copy (NTP, a device clock corrected): the next answer of its URL is stored', () => {
+	/** A copy of `copiedUrl` (`headers`) stored at t0, the clock set back 10 min, a new answer v2: what a failure then answers. */
+	const afterClockBack = async (name: string, headers: Record<string, string>): Promise<[number, string]> => {
+		const records = new Map<string, unknown>();
+		const { api, clock, state } = answering(name, records);
+		const stored: string[] = [];
+		api.on('cache:stored', ({ url }) => stored.push(url));
+		state.answer = { body: 'v1', headers };
+		await api.get(copiedUrl).text();
+		await expect.poll(() => stored.length).toBe(1);
+		clock.set(t0 - 600_000);
+		state.answer = { body: 'v2', headers };
+		await api.get(copiedUrl).text();
+		await settle();
+		const count = stored.length;
+		clock.advance(1000);
+		state.down = true;
+		const after = await outcome(api);
+		api.close();
+		return [count, after];
+	};
+
+	it('no validator: v2 stored, and a failure answers it (not no copy at all: v1 is "stored ahead of the clock")', async () => {
+		expect(await afterClockBack('h42-clock-back', { 'cache-control': 'max-age=60' })).toEqual([2, 'steadfetch; hit; ttl=59; detail=network v2']);
+	});
+
+	it('the same ETag (an unchanged answer): stored again, and answered', async () => {
+		expect(await afterClockBack('h42-clock-back-etag', { 'cache-control': 'max-age=60', etag: '"e1"' })).toEqual([2, 'steadfetch; hit; ttl=59; detail=network v2']);
 	});
 });
