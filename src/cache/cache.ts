@@ -49,8 +49,8 @@ const dropped = ['content-encoding', 'content-length', 'transfer-encoding', 'age
 /**
  * The call's first Request (`PolicyCall.request`), or for a call that failed before any attempt went out (an app
  * policy's wrapper refused it, or answered a 5xx itself) the one it would have sent, as far as the call's options
- * tell it: its URL as the client resolves a call's input (`prefix`, `baseUrl`, the client's then the call's
- * `searchParams`), the client's then the call's headers (one given `undefined` removed) over an input Request's, the
+ * tell it: its URL as the client resolves a call's input (`prefix`, `baseUrl`; an input Request's own URL), with the client's then the call's
+ * `searchParams`, the client's then the call's headers (one given `undefined` removed) over an input Request's, the
  * `Accept` of its body shortcut (`.json()`) where none is given,
  * `credentials` and `integrity` (the call's, the client's, an input Request's: a call with one gets no copy). Without what only a hook or a layer adds (auth's token): the key of a copy stored without it, never
  * another credential's. Undefined when no URL results.
@@ -78,7 +78,8 @@ const requestOf = ({ context }: CacheState, call: PolicyCall): Request | undefin
 			headers.set('accept', call.accept);
 		}
 
-		const url = given?.url ?? both('searchParams').reduce<string>(withSearchParams, callUrl(input as string | URL, { prefix: options.prefix ?? client.prefix, baseUrl: options.baseUrl ?? client.baseUrl }));
+		// The `searchParams` go on an input Request's URL too, as ky adds them to it.
+		const url = both('searchParams').reduce<string>(withSearchParams, given?.url ?? callUrl(input as string | URL, { prefix: options.prefix ?? client.prefix, baseUrl: options.baseUrl ?? client.baseUrl }));
 		// Its `integrity` too: a call with one is never answered by a copy (serve.ts), whose bytes were not checked against it.
 		const integrity = options.integrity ?? client.integrity ?? given?.integrity;
 		return new Request(url, { method, headers, credentials: (options.credentials ?? client.credentials ?? given?.credentials)!, ...integrity && { integrity } });

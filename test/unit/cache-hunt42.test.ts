@@ -51,3 +51,32 @@ describe('a call with `integrity` refused before any attempt (an app wrapper\'s 
 		api.close();
 	});
 });
+
+describe('a Request given as input with `searchParams` (the call\'s or the client\'s), refused before any attempt: the copy of the URL ky would send', () => {
+	/** A gated client whose origin answers its request's URL. */
+	const echoing = (name: string, options: Record<string, unknown> = {}) => gatedClient(name, {
+		fetch: (async (request: Request) => new Response(request.url, { headers: { 'content-type': 'text/plain', 'cache-control': 'max-age=0' } })) as typeof fetch,
+		...options,
+	});
+
+	it('the call\'s searchParams: the copy of ?page=2, not that of the Request\'s own URL', async () => {
+		const { api, gated, stored } = echoing('request-input-search');
+		expect(await api.get(new Request('https://api.example/items')).text()).toBe('https://api.example/items');
+		expect(await api.get(new Request('https://api.example/items'), { searchParams: { page: 2 } }).text()).toBe('https://api.example/items?page=2');
+		await waitFor(() => stored.length === 2, 'both copies stored');
+		gated.down = true;
+		expect(await outcomeOf(api.get(new Request('https://api.example/items'), { searchParams: { page: 2 } }))).toMatch(/^https:\/\/api\.example\/items\?page=2 steadfetch; hit; /);
+		// Neighbour: without searchParams, the Request's own URL's copy.
+		expect(await outcomeOf(api.get(new Request('https://api.example/items')))).toMatch(/^https:\/\/api\.example\/items steadfetch; hit; /);
+		api.close();
+	});
+
+	it('the client\'s searchParams: the copy of the URL with them', async () => {
+		const { api, gated, stored } = echoing('request-input-client-search', { searchParams: { lang: 'en' } });
+		expect(await api.get(new Request('https://api.example/items')).text()).toBe('https://api.example/items?lang=en');
+		await waitFor(() => stored.length === 1, 'the copy stored');
+		gated.down = true;
+		expect(await outcomeOf(api.get(new Request('https://api.example/items')))).toMatch(/^https:\/\/api\.example\/items\?lang=en steadfetch; hit; /);
+		api.close();
+	});
+});
