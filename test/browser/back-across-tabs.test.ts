@@ -6,56 +6,19 @@
  */
 import { describe, expect, it } from 'vitest';
 import { onlineManager, QueryClient, QueryObserver } from '@tanstack/query-core';
-import { createClient, indexedDbStore, isStale } from '../../src/entries/index.js';
+import { createClient, isStale, type BreakerOptions } from '../../src/entries/index.js';
+import { backsOf, outcome, switchedTransport, twoTabs, upFirst } from '../helpers/switched-tabs.js';
 import { followReachability, queryOptionsFor, refetchWhenBack } from '../../src/entries/tanstack-query.js';
 import { until } from '../helpers/wait-for.js';
 
 const origin = 'https://api.test';
 
 /** A transport the test switches between down (a network failure), 503 and up (200); counts what it was sent. */
-const transport = () => {
-	let mode: 'down' | '503' | 'up' = 'up';
-	let sent = 0;
-	const fetch = async (): Promise<Response> => {
-		sent++;
-		if (mode === 'down') {
-			throw new TypeError('Failed to fetch');
-		}
-
-		return mode === '503' ? new Response('{}', { status: 503 }) : Response.json({ ok: true }, { headers: { 'cache-control': 'max-age=0' } });
-	};
-
-	return {
-		fetch: fetch as typeof globalThis.fetch,
-		set: (next: typeof mode) => {
-			mode = next;
-		},
-		get sent() {
-			return sent;
-		},
-	};
-};
-
-const outcome = async (promise: Promise<Response>): Promise<string> => promise.then((response) => String(response.status), (error: { code?: string; name: string }) => error.code ?? error.name);
+const transport = () => switchedTransport(upFirst);
 const unique = (what: string): string => `back-${what}-${Math.random().toString(36).slice(2)}`;
 
-/** Two tabs of one name (breaker on, closed under 5 failures in a row), each with its own transport. */
-const tabs = (what: string, breaker: object | false = { consecutiveFailures: 5 }) => {
-	const name = unique(what);
-	const store = indexedDbStore(name);
-	const options = { name, store: () => store, retry: 0, staleCache: false, breaker } as const;
-	const netA = transport();
-	const netB = transport();
-	const a = createClient({ ...options, fetch: netA.fetch });
-	const b = createClient({ ...options, fetch: netB.fetch });
-	const backs = (client: typeof a): string[] => {
-		const seen: string[] = [];
-		client.on('scope:back', (event) => seen.push(`${event.scope} ${event.status}`));
-		return seen;
-	};
-
-	return { name, options, a, b, netA, netB, backs };
-};
+/** Two tabs of one name (breaker on, closed under 5 failures in a row; no stale cache unless `staleCache`), each with its own transport. */
+const tabs = (what: string, breaker: BreakerOptions | false = { consecutiveFailures: 5 }, staleCache = false) => ({ ...twoTabs(what, breaker, { staleCache, transport: upFirst }), backs: backsOf });
 
 describe('scope:back across tabs', () => {
 	it("tab B's query that gave up on network failures is refetched at once when tab A gets a good answer; B's scope:back once", async () => {
@@ -138,13 +101,8 @@ describe('scope:back across tabs', () => {
 	});
 
 	it("a malformed status in another tab's outcome changes nothing; a stale copy that answered in B is told back too", async () => {
-		const name = unique('malformed');
-		const store = indexedDbStore(name);
-		const options = { name, store: () => store, retry: 0, breaker: { consecutiveFailures: 5 } } as const;
-		const netA = transport();
-		const netB = transport();
-		const a = createClient({ ...options, fetch: netA.fetch });
-		const b = createClient({ ...options, fetch: netB.fetch });
+		// The stale cache on (the preset's default).
+		const { name, a, b, netB } = tabs('malformed', { consecutiveFailures: 5 }, true);
 		const backB: number[] = [];
 		b.on('scope:back', (event) => backB.push(event.status));
 		const spy = new BroadcastChannel(`steadfetch:${name}:breaker`);

@@ -5,53 +5,25 @@
  */
 import { describe, expect, it } from 'vitest';
 import { onlineManager, QueryClient, QueryObserver } from '@tanstack/query-core';
-import { createClient, indexedDbStore, isStale } from '../../src/entries/index.js';
+import { isStale } from '../../src/entries/index.js';
+import { copyThenOpenedByA, outcome, switchedTransport, tabsOf as tabsOfName, twoTabs, upFirst } from '../helpers/switched-tabs.js';
 import { followReachability, queryOptionsFor, refetchWhenBack } from '../../src/entries/tanstack-query.js';
 import { until } from '../helpers/wait-for.js';
 
 const origin = 'https://api.test';
 
-/** A transport the test switches between down (a network failure), 503 and up (200); counts what it was sent. */
-const transport = () => {
-	let mode: 'down' | '503' | 'up' = 'up';
-	let sent = 0;
-	const fetch = async (): Promise<Response> => {
-		sent++;
-		if (mode === 'down') {
-			throw new TypeError('Failed to fetch');
-		}
-
-		return mode === '503' ? new Response('{}', { status: 503 }) : Response.json({ ok: true }, { headers: { 'cache-control': 'max-age=0' } });
-	};
-
-	return {
-		fetch: fetch as typeof globalThis.fetch,
-		set: (next: typeof mode) => {
-			mode = next;
-		},
-		get sent() {
-			return sent;
-		},
-	};
-};
-
-const outcome = async (promise: Promise<Response>): Promise<string> => promise.then((response) => String(response.status), (error: { code?: string; name: string }) => error.code ?? error.name);
-const unique = (what: string): string => `h41v-${what}-${Math.random().toString(36).slice(2)}`;
-
-/** Tabs of one name (breaker: 2 failures in a row open it), each with its own transport. */
+/** Tabs of one name (breaker: 2 failures in a row open it), each with its own transport (up at first). */
 const tabsOf = (what: string, breaker: object = {}) => {
-	const name = unique(what);
-	const store = indexedDbStore(name);
-	const options = { name, store: () => store, retry: 0, staleCache: false, breaker: { consecutiveFailures: 2, openMs: 300, ...breaker } } as const;
+	const tabs = tabsOfName(what, { consecutiveFailures: 2, openMs: 300, ...breaker }, {}, upFirst);
 	const open = () => {
-		const net = transport();
-		const api = createClient({ ...options, fetch: net.fetch });
+		const net = switchedTransport(upFirst);
+		const api = tabs.open(net);
 		const back: number[] = [];
 		api.on('scope:back', ({ status }) => back.push(status));
 		return { api, net, back };
 	};
 
-	return { name, store, options, open };
+	return { ...tabs, open };
 };
 
 describe('recovery hunt 41 variants: the tab that did not probe (Chromium)', () => {
@@ -200,22 +172,11 @@ describe('recovery hunt 41 variants: the tab that did not probe (Chromium)', () 
 		}
 	});
 	it("B's read answered by its copy while the breaker was open goes to the network at once after A's probe closed it (fresh, not stale)", async () => {
-		const name = unique('fresh');
-		const store = indexedDbStore(name);
-		const options = { name, store: () => store, retry: 0, breaker: { consecutiveFailures: 2, openMs: 5_000 } } as const;
-		const netA = transport();
-		const netB = transport();
-		const a = createClient({ ...options, fetch: netA.fetch });
-		const b = createClient({ ...options, fetch: netB.fetch });
+		// The stale cache on (the preset's default).
+		const tab = twoTabs('fresh', { consecutiveFailures: 2, openMs: 5_000 }, { staleCache: true, transport: upFirst });
+		const { a, b, netA, netB } = tab;
 		try {
-			let stored = 0;
-			b.on('cache:stored', () => stored++);
-			expect(await outcome(b.get(`${origin}/todos`))).toBe('200');
-			await until(() => stored === 1);
-			netA.set('down');
-			await outcome(a.get(`${origin}/x`));
-			await outcome(a.get(`${origin}/x`));
-			await until(() => b.breaker(origin).state === 'open', 10_000, 'open in B');
+			await copyThenOpenedByA(tab, origin);
 			const sent = netB.sent;
 			expect(isStale(await b.get(`${origin}/todos`))).toBe(true);
 			expect(netB.sent).toBe(sent);

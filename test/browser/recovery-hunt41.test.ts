@@ -5,56 +5,16 @@
  * does not call transient after failures), once, with the probe's status; a `reset()` by hand is no answer and fires none.
  */
 import { describe, expect, it } from 'vitest';
-import { createClient, indexedDbStore, isStale } from '../../src/entries/index.js';
+import { isStale } from '../../src/entries/index.js';
+import { backsOf, copyThenOpenedByA, outcome, twoTabs, upFirst } from '../helpers/switched-tabs.js';
 import { until } from '../helpers/wait-for.js';
 
 const origin = 'https://api.test';
 
-/** A transport the test switches: down (a network failure), 503, or up (`status`, 200 by default; `/health` too). */
-const transport = () => {
-	let mode: 'down' | '503' | 'up' = 'up';
-	let status = 200;
-	let sent = 0;
-	const fetch = async (): Promise<Response> => {
-		sent++;
-		if (mode === 'down') {
-			throw new TypeError('Failed to fetch');
-		}
-
-		return mode === '503' ? new Response('{}', { status: 503 }) : new Response(status === 204 ? null : '{"ok":true}', { status, headers: { 'content-type': 'application/json', 'cache-control': 'max-age=0' } });
-	};
-
-	return {
-		fetch: fetch as typeof globalThis.fetch,
-		set: (next: typeof mode, answer = 200) => {
-			mode = next;
-			status = answer;
-		},
-		get sent() {
-			return sent;
-		},
-	};
-};
-
-const outcome = async (promise: Promise<Response>): Promise<string> => promise.then((response) => String(response.status), (error: { code?: string; name: string }) => error.code ?? error.name);
-const unique = (what: string): string => `h41-${what}-${Math.random().toString(36).slice(2)}`;
-
-/** Two tabs of one name, each with its own transport, and what each tells of `scope:back` (`scope status`). */
+/** Two tabs of one name, each with its own transport (up at first), and what each tells of `scope:back` (`scope status`). */
 const tabs = (what: string, breaker: object = {}, staleCache = false) => {
-	const name = unique(what);
-	const store = indexedDbStore(name);
-	const options = { name, store: () => store, retry: 0, staleCache, breaker: { consecutiveFailures: 2, openMs: 300, ...breaker } } as const;
-	const netA = transport();
-	const netB = transport();
-	const a = createClient({ ...options, fetch: netA.fetch });
-	const b = createClient({ ...options, fetch: netB.fetch });
-	const backs = (client: typeof a): string[] => {
-		const seen: string[] = [];
-		client.on('scope:back', (event) => seen.push(`${event.scope} ${event.status}`));
-		return seen;
-	};
-
-	return { name, store, options, a, b, netA, netB, backA: backs(a), backB: backs(b), backs };
+	const tab = twoTabs(what, { consecutiveFailures: 2, openMs: 300, ...breaker }, { staleCache, transport: upFirst });
+	return { ...tab, backA: backsOf(tab.a), backB: backsOf(tab.b), backs: backsOf };
 };
 
 /** Tab B's own attempts fail (a network failure) twice: the breaker opens in both tabs, on attempts without an answer. */
@@ -110,15 +70,8 @@ describe('recovery hunt 41: a probe answered in another tab (Chromium)', () => {
 		const tab = tabs('copy', {}, true);
 		const { a, b, netA, backB } = tab;
 		try {
-			let stored = 0;
-			b.on('cache:stored', () => stored++);
-			expect(await outcome(b.get(`${origin}/todos`))).toBe('200');
-			await until(() => stored === 1);
-			// A's attempts fail: the breaker opens in both tabs; B's read is answered by its copy (`circuit-open`).
-			netA.set('down');
-			await outcome(a.get(`${origin}/x`));
-			await outcome(a.get(`${origin}/x`));
-			await until(() => b.breaker(origin).state === 'open', 10_000, 'open in B');
+			// B keeps a copy, then A's attempts fail: the breaker opens in both tabs; B's read is answered by its copy (`circuit-open`).
+			await copyThenOpenedByA(tab, origin);
 			expect(isStale(await b.get(`${origin}/todos`))).toBe(true);
 			netA.set('up');
 			await until(async () => (await outcome(a.get(`${origin}/x`))) === '200', 10_000, "A's probe");
