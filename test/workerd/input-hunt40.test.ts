@@ -15,26 +15,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { breaker, classify, createClient, InvalidRequestError, memoryStore, outbox, type OutboxQueuedError } from '../../src/entries/index.js';
-
-let made = 0;
+import { countedOutcome } from '../helpers/outcome.js';
 
 /** A call's end (`call` given the client and a URL), read by `classify`, and how many times the client's `fetch` was called; or what createClient threw. */
-const outcome = async (call: (api: any, url: string) => Promise<Response>, clientOptions: object = {}): Promise<string> => {
-	let fetched = 0;
-	let api: any;
-	try {
-		api = createClient({ store: memoryStore, name: `h40-workerd-${++made}`, retry: 0, fetch: async () => {
-			fetched++;
-			return new Response('ok');
-		}, ...clientOptions });
-	} catch (error) {
-		return `createClient throws ${(error as Error).constructor.name} ${(error as Error).message}`;
-	}
-
-	const result = await call(api, 'https://api.test/x').then((response: Response) => String(response.status), (error: unknown) => `${classify(error).code} ${(error as Error).message}`);
-	api.close();
-	return `${result}; fetch ${fetched}`;
-};
+const outcome = countedOutcome({ classify, createClient, memoryStore }, 'h40-workerd-call');
+let made = 0;
 
 describe('a boxed value where an options object goes, in workerd: refused, never read as no options', () => {
 	it.each([[Object(5)], [Object(false)]])('%o as `retry`, a call\'s options, `staleCache` per call; the preset\'s `breaker`; breaker()', async (value) => {

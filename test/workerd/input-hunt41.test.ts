@@ -8,26 +8,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { classify, createClient, memoryStore } from '../../src/entries/index.js';
-
-let made = 0;
+import { countedOutcome } from '../helpers/outcome.js';
 
 /** A call's end (`call` given the client and a URL), read by `classify`, and how many times the client's `fetch` was called; or what createClient threw. */
-const outcome = async (call: (api: any, url: string) => Promise<Response>, clientOptions: object = {}): Promise<string> => {
-	let fetched = 0;
-	let api: any;
-	try {
-		api = createClient({ store: memoryStore, name: `h41-workerd-${++made}`, retry: 0, fetch: async () => {
-			fetched++;
-			return new Response('ok');
-		}, ...clientOptions });
-	} catch (error) {
-		return `createClient throws ${(error as Error).constructor.name} ${(error as Error).message}`;
-	}
-
-	const result = await call(api, 'https://api.test/x').then((response: Response) => String(response.status), (error: unknown) => `${classify(error).code} ${(error as Error).message}`);
-	api.close();
-	return `${result}; fetch ${fetched}`;
-};
+const outcome = countedOutcome({ classify, createClient, memoryStore }, 'h41-workerd-call');
+let made = 0;
 
 describe('`referrer` and `window` in workerd: a value fetch refuses is refused, as in Node and browsers', () => {
 	const given: Array<[string, unknown, string]> = [
