@@ -47,3 +47,13 @@ export const countedOutcome = ({ classify, createClient, memoryStore }: OutcomeL
 		return `${result}; fetch ${fetched}`;
 	};
 };
+
+/** What `make` throws: its class and message, or 'made' (the client it made closed at once). */
+export const thrownBy = (make: () => { close(): void }): string => {
+	try {
+		make().close();
+		return 'made';
+	} catch (error) {
+		return `${(error as Error).constructor.name} ${(error as Error).message}`;
+	}
+};

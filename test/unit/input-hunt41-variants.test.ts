@@ -1,34 +1,16 @@
 /**
  * Neighbours of test/unit/input-hunt41.test.ts (defect hunt, forty-first round), against a real loopback server.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classify, createClient, memoryStore, outbox } from '../../src/entries/index.js';
+import { describe, expect, it } from 'vitest';
+import { createClient, memoryStore, outbox } from '../../src/entries/index.js';
 import { createClient as createCoreClient } from '../../src/entries/core.js';
-import { serve, type RunningServer } from '../helpers/node-server.js';
+import { serve } from '../helpers/node-server.js';
+import { notingOriginForFile } from '../helpers/noting-origin.js';
+import { thrownBy } from '../helpers/outcome.js';
 import { loadBuild, type Build } from './edge-body-kit.js';
 
-let origin: RunningServer;
-/** What the origin got: method, Content-Type and body of each request. */
-const seen: string[] = [];
-let made = 0;
-
-beforeAll(async () => {
-	origin = await serve(async (request) => {
-		seen.push(`${request.method} ${request.headers.get('content-type')} ${JSON.stringify(await request.text())}`);
-		return Response.json({});
-	});
-});
-
-afterAll(async () => origin.close());
-
-/** A call's end (its status, or its error's class, code and message) and what the origin got for it. */
-const outcome = async (call: Promise<Response>): Promise<string> => {
-	seen.length = 0;
-	const result = await call.then((response) => String(response.status), (error: unknown) => `${(error as Error).constructor.name} ${classify(error).code} ${(error as Error).message}`);
-	return `${result}; sent: ${seen.join(', ') || 'nothing'}`;
-};
-
-const client = (options: object) => createClient({ prefix: origin.url, store: memoryStore, name: `h41-input-v-${++made}`, retry: 0, ...options });
+const origin = notingOriginForFile('h41-input-v');
+const { outcome, client } = origin;
 const custom = (value: unknown): string => `custom:${JSON.stringify(value)}`;
 
 describe('a client\'s `json` body: its neighbours', () => {
@@ -53,21 +35,11 @@ describe('a client\'s `json` body: its neighbours', () => {
 });
 
 describe('a call\'s own option at createClient() or extend(): its neighbours', () => {
-	/** What `make` throws: its class and message, or 'made' (the client closed). */
-	const thrown = (make: () => { close(): void }): string => {
-		try {
-			make().close();
-			return 'made';
-		} catch (error) {
-			return `${(error as Error).constructor.name} ${(error as Error).message}`;
-		}
-	};
-
 	it('refused by steadfetch/core and by the function form of extend(); `undefined` is not given (made)', () => {
-		expect(thrown(() => createCoreClient({ waitUntil: () => undefined } as never))).toMatch(/^RangeError `waitUntil` must be given to a call or to withContext\(ctx\)/);
-		expect(thrown(() => createCoreClient({ idempotencyKey: true } as never))).toMatch(/^RangeError `idempotencyKey` must be given to a call/);
-		expect(thrown(() => client({}).extend(() => ({ idempotencyKey: 'k' }) as never))).toMatch(/^RangeError `idempotencyKey` must be given to a call/);
-		expect(thrown(() => client({ waitUntil: undefined, idempotencyKey: undefined }))).toBe('made');
+		expect(thrownBy(() => createCoreClient({ waitUntil: () => undefined } as never))).toMatch(/^RangeError `waitUntil` must be given to a call or to withContext\(ctx\)/);
+		expect(thrownBy(() => createCoreClient({ idempotencyKey: true } as never))).toMatch(/^RangeError `idempotencyKey` must be given to a call/);
+		expect(thrownBy(() => client({}).extend(() => ({ idempotencyKey: 'k' }) as never))).toMatch(/^RangeError `idempotencyKey` must be given to a call/);
+		expect(thrownBy(() => client({ waitUntil: undefined, idempotencyKey: undefined }))).toBe('made');
 	});
 
 	it('given where they go, they work (a guard): a call\'s `idempotencyKey`, a call\'s and withContext(ctx)\'s `waitUntil`', async () => {
@@ -76,7 +48,7 @@ describe('a call\'s own option at createClient() or extend(): its neighbours', (
 			keys.push(request.headers.get('idempotency-key'));
 			return Response.json({});
 		});
-		const api = createClient({ prefix: keyed.url, store: memoryStore, name: `h41-input-v-${++made}`, retry: 0 });
+		const api = createClient({ prefix: keyed.url, store: memoryStore, name: origin.name(), retry: 0 });
 		await api.post('x', { idempotencyKey: 'key-1', json: {} });
 		await api.post('x', { idempotencyKey: true, json: {} });
 		expect(keys[0]).toBe('key-1');
@@ -118,7 +90,7 @@ describe('`referrer` and `window` fetch refuses: refused in every build, in one 
 		let fetched = 0;
 		let api: any;
 		try {
-			api = create({ store: memoryStore, name: `h41-input-v-${++made}`, retry: 0, fetch: async () => {
+			api = create({ store: memoryStore, name: origin.name(), retry: 0, fetch: async () => {
 				fetched++;
 				return new Response('ok');
 			}, ...options } as never);

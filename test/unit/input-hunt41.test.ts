@@ -24,36 +24,17 @@
  *   object; got 5".
  */
 import ky from 'ky';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { breaker, classify, createClient, InvalidRequestError, memoryStore, outbox } from '../../src/entries/index.js';
 import { health } from '../../src/entries/health.js';
 import { adaptiveThrottle } from '../../src/entries/throttle.js';
 import { fetchHandler } from '../../src/entries/sw.js';
 import { logger } from '../../src/entries/logger.js';
-import { serve, type RunningServer } from '../helpers/node-server.js';
+import { notingOriginForFile } from '../helpers/noting-origin.js';
+import { thrownBy } from '../helpers/outcome.js';
 
-let origin: RunningServer;
-/** What the origin got: method, Content-Type and body of each request. */
-const seen: string[] = [];
-let made = 0;
-
-beforeAll(async () => {
-	origin = await serve(async (request) => {
-		seen.push(`${request.method} ${request.headers.get('content-type')} ${JSON.stringify(await request.text())}`);
-		return Response.json({});
-	});
-});
-
-afterAll(async () => origin.close());
-
-/** A call's end (its status, or its error's class, code and message) and what the origin got for it. */
-const outcome = async (call: Promise<Response>): Promise<string> => {
-	seen.length = 0;
-	const result = await call.then((response) => String(response.status), (error: unknown) => `${(error as Error).constructor.name} ${classify(error).code} ${(error as Error).message}`);
-	return `${result}; sent: ${seen.join(', ') || 'nothing'}`;
-};
-
-const client = (options: object) => createClient({ prefix: origin.url, store: memoryStore, name: `h41-input-${++made}`, retry: 0, ...options });
+const origin = notingOriginForFile('h41-input');
+const { outcome, client } = origin;
 const custom = (value: unknown): string => `custom:${typeof value}`;
 
 describe('a `json` body given to createClient() or extend(): serialized as a call\'s own is', () => {
@@ -76,16 +57,6 @@ describe('a `json` body given to createClient() or extend(): serialized as a cal
 });
 
 describe('a call\'s own option given to createClient() or extend(): a RangeError naming it, never taken and ignored', () => {
-	/** What `make` throws: its class and message, or 'made' (the client closed). */
-	const thrown = (make: () => { close(): void }): string => {
-		try {
-			make().close();
-			return 'made';
-		} catch (error) {
-			return `${(error as Error).constructor.name} ${(error as Error).message}`;
-		}
-	};
-
 	it('waitUntil: no call\'s background work went to it', async () => {
 		const held: unknown[] = [];
 		const waitUntil = (promise: Promise<unknown>): void => void held.push(promise);
@@ -96,15 +67,15 @@ describe('a call\'s own option given to createClient() or extend(): a RangeError
 		api.close();
 		const said = 'RangeError `waitUntil` must be given to a call or to withContext(ctx), not to createClient() or extend(); got function';
 		// Before: 'made', and its calls' background work went to none (held 0 after a call).
-		expect(thrown(() => client({ waitUntil }))).toBe(said);
-		expect(thrown(() => client({}).extend({ waitUntil } as never))).toBe(said);
+		expect(thrownBy(() => client({ waitUntil }))).toBe(said);
+		expect(thrownBy(() => client({}).extend({ waitUntil } as never))).toBe(said);
 	});
 
 	it.each([[true], ['key-1']])('idempotencyKey: %j keyed no call', (idempotencyKey) => {
 		const said = `RangeError \`idempotencyKey\` must be given to a call (one key per write), not to createClient() or extend(); got ${JSON.stringify(idempotencyKey)}`;
 		// Before: 'made', and a POST went out with no Idempotency-Key.
-		expect(thrown(() => client({ idempotencyKey }))).toBe(said);
-		expect(thrown(() => client({}).extend({ idempotencyKey } as never))).toBe(said);
+		expect(thrownBy(() => client({ idempotencyKey }))).toBe(said);
+		expect(thrownBy(() => client({}).extend({ idempotencyKey } as never))).toBe(said);
 	});
 });
 
@@ -169,7 +140,7 @@ describe('options that cannot be read (a Proxy whose get trap throws): refused a
 	});
 
 	it('outbox.clear(): InvalidRequestError, as client.clear(), nothing removed', async () => {
-		const api = createClient({ prefix: origin.url, store: memoryStore, name: `h41-input-${++made}`, outbox: outbox() });
+		const api = createClient({ prefix: origin.url, store: memoryStore, name: origin.name(), outbox: outbox() });
 		await expect(api.clear(unreadable() as never)).rejects.toThrow(InvalidRequestError);
 		// Before: rejected with 'Error: trap' (classify: UNKNOWN).
 		const error = await api.outbox.clear(unreadable() as never).catch((thrown: unknown) => thrown);
