@@ -12,6 +12,7 @@ import { logger } from '../../src/entries/logger.js';
 import { scripted } from '../helpers/scripted-origins.js';
 import { switchableStore } from '../helpers/switchable-store.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { recordingManager } from '../helpers/reachability-stand-ins.js';
 
 const opened: Array<{ close(): unknown }> = [];
 afterEach(() => {
@@ -194,20 +195,6 @@ describe('the outbox drain of a client extend() made, over a store that fails', 
 	});
 });
 
-/** A TanStack-like `onlineManager` of its own (not the module's one): what its follower tells it, in order. */
-const manager = () => {
-	const told: boolean[] = [];
-	let cleanup: (() => void) | undefined;
-	return {
-		told,
-		setEventListener(setup: (setOnline: (online: boolean) => void) => (() => void) | undefined) {
-			cleanup?.();
-			cleanup = setup((online) => told.push(online));
-		},
-		end: () => cleanup?.(),
-	};
-};
-
 const a = 'https://h40-follow.test';
 
 /** A parent over a scripted origin (`plan`: 200 until set) and its `extend()` child, `followed` following the child's reachability of `a` (`off` stops it). */
@@ -216,7 +203,7 @@ const followedChild = () => {
 	const parent = createClient({ fetch: scripted(plan) as typeof globalThis.fetch, retry: 0, retryBudget: false });
 	const child = parent.extend({ headers: { 'x-child': '1' } });
 	opened.push(parent, child);
-	const followed = manager();
+	const followed = recordingManager();
 	const off = followReachability(child, followed, a);
 	return { plan, parent, child, followed, off };
 };
@@ -241,7 +228,7 @@ describe('followReachability on a closed client whose extend() family is open', 
 			const grandchild = child.extend({ headers: { 'x-grandchild': '1' } });
 			opened.push(parent, child, grandchild);
 			const clients = { parent, child, grandchild };
-			const managers = { parent: manager(), child: manager(), grandchild: manager() };
+			const managers = { parent: recordingManager(), child: recordingManager(), grandchild: recordingManager() };
 			const offs = Object.entries(managers).map(([who, each]) => followReachability(clients[who as keyof typeof clients], each, a));
 			await call(parent);
 			clients[closed].close();

@@ -12,6 +12,7 @@ import { breaker } from '../../src/entries/breaker.js';
 import { followReachability } from '../../src/entries/tanstack-query.js';
 import { windowEachTest } from './breaker-kit.js';
 import type { FakeWindow } from './outbox-helpers.js';
+import { recordingManager, standInClient } from '../helpers/reachability-stand-ins.js';
 
 let win: FakeWindow;
 const clients = windowEachTest((made) => {
@@ -21,33 +22,26 @@ afterEach(() => {
 	vi.useRealTimers();
 });
 
-/** An onlineManager that records what it is told. */
-const manager = () => {
-	const told: boolean[] = [];
-	let cleanup: (() => void) | undefined;
-	return {
-		told,
-		setEventListener(setup: (setOnline: (online: boolean) => void) => (() => void) | undefined) {
-			cleanup?.();
-			cleanup = setup((online) => told.push(online));
-		},
-	};
-};
-
 const origin = 'https://h41-online.test';
+
+/** A client (no retries, no stale cache, then `options`) whose network fails (`Failed to fetch`) until `net.up`; closed after the test. */
+const downUntilUp = (options: object) => {
+	const net = { up: false };
+	const api = createClient({ retry: 0, staleCache: false, ...options, fetch: (async () => {
+		if (!net.up) {
+			throw new TypeError('Failed to fetch');
+		}
+
+		return new Response('{}');
+	}) as typeof fetch });
+	clients.push(api);
+	return { api, net };
+};
 
 describe('followReachability when the device comes back online', () => {
 	it('a client whose attempts failed before navigator.onLine turned false: at `online`, TanStack gets its turn at once, not 10 s later', async () => {
-		let up = false;
-		const api = createClient({ retry: 0, breaker: false, staleCache: false, fetch: (async () => {
-			if (!up) {
-				throw new TypeError('Failed to fetch');
-			}
-
-			return new Response('{}');
-		}) as typeof fetch });
-		clients.push(api);
-		const followed = manager();
+		const { api, net } = downUntilUp({ breaker: false });
+		const followed = recordingManager();
 		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
 		const off = followReachability(api, followed, origin);
 		for (const path of ['/a', '/b']) {
@@ -59,7 +53,7 @@ describe('followReachability when the device comes back online', () => {
 		win.setOnline(false);
 		expect([api.reachability(origin), followed.told]).toEqual(['offline', [true, false, false]]);
 		vi.advanceTimersByTime(3_000);
-		up = true;
+		net.up = true;
 		win.setOnline(true);
 		expect(api.reachability(origin)).toBe('unreachable');
 		// Before: [true, false, false, false] (paused until the turn 10 s after the first pause, 4 s on).
@@ -76,23 +70,10 @@ describe('followReachability when the device comes back online', () => {
 
 	it('a stand-in client: only the change from offline to unreachable is a turn at once (not unreachable at first, not offline)', () => {
 		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-		let state = 'reachable';
-		const listeners = new Set<() => void>();
-		const client = {
-			reachability: () => state,
-			on: (_type: string, listener: () => void) => {
-				listeners.add(listener);
-				return () => listeners.delete(listener);
-			},
-		};
-		const reach = (next: string): void => {
-			state = next;
-			for (const listener of listeners) {
-				listener();
-			}
-		};
+		const client = standInClient('reachable');
+		const { reach } = client;
 
-		const followed = manager();
+		const followed = recordingManager();
 		const off = followReachability(client as never, followed, 'https://a.example');
 		reach('unreachable');
 		reach('offline');
@@ -123,7 +104,7 @@ describe('a scope first met while the device was offline', () => {
 		clients.push(api);
 		const events: string[] = [];
 		api.on('reachability', ({ state, previous }) => events.push(`${previous}>${state}`));
-		const followed = manager();
+		const followed = recordingManager();
 		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
 		const off = followReachability(api, followed, origin);
 		expect([api.reachability(origin), followed.told]).toEqual(['offline', [false]]);
@@ -136,19 +117,11 @@ describe('a scope first met while the device was offline', () => {
 
 	it('(held) a scope first met by an attempt that fails while offline, then one answered: told unknown>offline, then offline>reachable', async () => {
 		win.setOnline(false);
-		let up = false;
-		const api = createClient({ retry: 0, breaker: false, staleCache: false, fetch: (async () => {
-			if (!up) {
-				throw new TypeError('Failed to fetch');
-			}
-
-			return new Response('{}');
-		}) as typeof fetch });
-		clients.push(api);
+		const { api, net } = downUntilUp({ breaker: false });
 		const events: string[] = [];
 		api.on('reachability', ({ state, previous }) => events.push(`${previous}>${state}`));
 		expect(await api.get(`${origin}/a`).then(() => 'answered', (error: Error) => error.name)).toBe('NetworkError');
-		up = true;
+		net.up = true;
 		expect(await api.get(`${origin}/b`).then((response) => response.status)).toBe(200);
 		win.setOnline(true);
 		expect([api.reachability(origin), events]).toEqual(['reachable', ['unknown>offline', 'offline>reachable']]);
@@ -207,20 +180,12 @@ describe('(held) the turn at `online` and the breaker\'s own `online` listener (
 		const g = globalThis as unknown as { addEventListener(type: string, listener: () => void): void; removeEventListener(): void };
 		g.addEventListener = (type, listener) => void (type === 'online' && listeners.push(listener));
 		g.removeEventListener = () => undefined;
-		let up = false;
-		const api = createClient({ retry: 0, staleCache: false, retryBudget: false, breaker: breaker({ consecutiveFailures: 2, openMs: 60_000, share: false }), fetch: (async () => {
-			if (!up) {
-				throw new TypeError('Failed to fetch');
-			}
-
-			return new Response('{}');
-		}) as typeof fetch });
-		clients.push(api);
+		const { api, net } = downUntilUp({ retryBudget: false, breaker: breaker({ consecutiveFailures: 2, openMs: 60_000, share: false }) });
 		const calls: Array<Promise<string>> = [];
 		// TanStack at the turn (told online after offline): its paused query goes out.
 		let was = true;
 		const off = followReachability(api, { setEventListener: (setup) => void setup((online) => {
-			if (online && !was && up) {
+			if (online && !was && net.up) {
 				calls.push(api.get(`${origin}/x`).then((response) => String(response.status), (error: { code?: string; name: string }) => error.code ?? error.name));
 			}
 
@@ -236,7 +201,7 @@ describe('(held) the turn at `online` and the breaker\'s own `online` listener (
 			listener();
 		}
 
-		up = true;
+		net.up = true;
 		win.setOnline(true, false);
 		for (const listener of listeners) {
 			listener();

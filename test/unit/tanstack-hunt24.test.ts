@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient } from '../../src/entries/core.js';
 import { followReachability } from '../../src/entries/tanstack-query.js';
 import { refusedUrl, serve, type RunningServer } from '../helpers/node-server.js';
+import { standInClient } from '../helpers/reachability-stand-ins.js';
 
 const stops: Array<() => unknown> = [];
 afterEach(async () => {
@@ -76,21 +77,8 @@ describe('followReachability: a paused tab alone finds its origin back', () => {
 	it('a turn every 10 s while paused, none once reachable, none after the unsubscribe (its timer cleared): fake timers, a stand-in client', () => {
 		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
 		try {
-			let state = 'unreachable';
-			const listeners = new Set<() => void>();
-			const client = {
-				reachability: () => state,
-				on: (_type: string, listener: () => void) => {
-					listeners.add(listener);
-					return () => listeners.delete(listener);
-				},
-			};
-			const reach = (next: string): void => {
-				state = next;
-				for (const listener of listeners) {
-					listener();
-				}
-			};
+			const client = standInClient('unreachable');
+			const { reach } = client;
 
 			const seen: boolean[] = [];
 			stops.push(onlineManager.subscribe((online) => void seen.push(online)));

@@ -9,10 +9,11 @@
 import { onlineManager, QueryClient, QueryObserver } from '@tanstack/query-core';
 import ky, { HTTPError, isHTTPError } from 'ky';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { classify, createClient, memoryStore, type Client } from '../../src/entries/index.js';
+import { classify, createClient, memoryStore } from '../../src/entries/index.js';
 import { followReachability, mutationOptionsFor, queryOptionsFor, refetchWhenBack, shown, StaleAnswerError } from '../../src/entries/tanstack-query.js';
 import { adaptiveThrottle } from '../../src/entries/throttle.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
+import { standInClient } from '../helpers/reachability-stand-ins.js';
 let api: RunningServer;
 let down = false;
 beforeAll(async () => {
@@ -22,27 +23,6 @@ afterAll(async () => api.close());
 afterEach(() => {
 	down = false;
 });
-
-type Reachability = ReturnType<Client['reachability']>;
-
-/** A stand-in client whose scope's reachability the test sets (`reach`), telling its listeners as the client does. */
-const standIn = (state: Reachability) => {
-	const listeners = new Set<() => void>();
-	return {
-		reachability: () => state,
-		on: (_type: 'reachability', listener: () => void) => {
-			listeners.add(listener);
-			return () => listeners.delete(listener);
-		},
-		reach(next: Reachability): void {
-			state = next;
-			for (const listener of listeners) {
-				listener();
-			}
-		},
-		listening: () => listeners.size,
-	};
-};
 
 describe('followReachability, more than one at a time', () => {
 	const stops: Array<() => void> = [];
@@ -56,8 +36,8 @@ describe('followReachability, more than one at a time', () => {
 
 	it('the unsubscribe of a follow another one replaced leaves that other one in place; the last one\'s gives the one before back, then navigator.onLine', () => {
 		stops.push(onlineManager.subscribe(() => undefined));
-		const first = standIn('reachable');
-		const second = standIn('unreachable');
+		const first = standInClient('reachable');
+		const second = standInClient('unreachable');
 		const offFirst = followReachability(first as never, onlineManager, 'https://a.example');
 		const offSecond = followReachability(second as never, onlineManager, 'https://b.example');
 		expect(onlineManager.isOnline()).toBe(false); // the second is followed
@@ -73,9 +53,9 @@ describe('followReachability, more than one at a time', () => {
 		expect([onlineManager.isOnline(), first.listening(), second.listening()]).toEqual([true, 0, 0]); // Node: no navigator.onLine, online
 
 		// Two again: the last one's unsubscribe gives the one before back (still subscribed, still followed).
-		const third = standIn('unreachable');
+		const third = standInClient('unreachable');
 		const offThird = followReachability(third as never, onlineManager, 'https://c.example');
-		const offFourth = followReachability(standIn('reachable') as never, onlineManager, 'https://d.example');
+		const offFourth = followReachability(standInClient('reachable') as never, onlineManager, 'https://d.example');
 		expect(onlineManager.isOnline()).toBe(true);
 		offFourth();
 		expect([onlineManager.isOnline(), third.listening()]).toEqual([false, 1]);
@@ -99,7 +79,7 @@ describe('followReachability with a scope that is no URL', () => {
 
 			// Before: each subscribe re-ran the broken listener (InvalidRequestError thrown from onlineManager.subscribe).
 			expect(() => stops.push(onlineManager.subscribe(() => undefined))).not.toThrow();
-			const follow = standIn('unreachable');
+			const follow = standInClient('unreachable');
 			stops.push(followReachability(follow as never, onlineManager, 'https://a.example'));
 			expect(onlineManager.isOnline()).toBe(false);
 		} finally {
