@@ -120,6 +120,20 @@ export const throwIfOffline = (): void => {
 };
 
 /**
+ * A todo API for a test's own transport: fails as an offline device's fetch does (`throwIfOffline`), else hands each
+ * request to `note` and answers a POST 201 `{ id }` (ids from 100 on, one more each), anything else 200 `{ ok: true }`.
+ */
+export const todoApi = (note: (request: Request) => void) => {
+	let nextId = 100;
+	return async (input: Parameters<typeof fetch>[0]): Promise<Response> => {
+		throwIfOffline();
+		const request = input as Request;
+		note(request);
+		return request.method === 'POST' ? Response.json({ id: nextId++ }, { status: 201 }) : Response.json({ ok: true });
+	};
+};
+
+/**
  * A test's own transport that fails as the network does (a `TypeError`) while `net.offline`, else notes each request
  * in `sent` (as `note` reads it: method and path by default) and answers as `answer` does (by default a 201 with
  * `{ id: 5 }` to a POST, a 204 to anything else).

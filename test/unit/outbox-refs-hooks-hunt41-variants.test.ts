@@ -5,32 +5,18 @@
  * one a hook put in the URL is refused as one in a header is — a call's `InvalidRequestError` before any I/O, a replay
  * kept pending (the hook's failure) — never sent as written.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InvalidRequestError } from '../../src/entries/index.js';
-import { fakeWindow, queued, startHarness, throwIfOffline, until, type Harness } from './outbox-helpers.js';
+import { harnessEachTest, queued, todoApi, until } from './outbox-helpers.js';
 
-let h: Harness;
-let win: ReturnType<typeof fakeWindow>;
 let sent: string[];
-let nextId: number;
-
-const todoApi = async (input: Parameters<typeof fetch>[0]): Promise<Response> => {
-	throwIfOffline();
-	const request = input as Request;
-	const url = new URL(request.url);
-	sent.push(`${request.method} ${url.pathname}${url.search}`);
-	return request.method === 'POST' ? Response.json({ id: nextId++ }, { status: 201 }) : Response.json({ ok: true });
-};
-
-beforeEach(async () => {
-	h = await startHarness();
-	win = fakeWindow();
+let todos: ReturnType<typeof todoApi>;
+const { h, win } = harnessEachTest(() => {
 	sent = [];
-	nextId = 100;
-});
-afterEach(async () => {
-	win.restore();
-	await h.close();
+	todos = todoApi((request) => {
+		const url = new URL(request.url);
+		sent.push(`${request.method} ${url.pathname}${url.search}`);
+	});
 });
 
 /** A `beforeRequest` hook that gives a Request whose URL carries `?parent=<value()>` when `value()` gives one. */
@@ -48,7 +34,7 @@ const inUrl = (value: () => string | undefined) => ({ hooks: { beforeRequest: [(
 describe('a placeholder a hook puts in the URL: never sent as written', () => {
 	it('a call of no placeholder of its own (its parent pending, then delivered): InvalidRequestError, nothing sent', async () => {
 		let current: string | undefined;
-		const api = h.make({ fetch: todoApi, ...inUrl(() => current) });
+		const api = h.make({ fetch: todos, ...inUrl(() => current) });
 		win.setOnline(false, false);
 		const parent = await queued(api.post('todos', { json: {} }));
 		current = api.outbox.ref(parent, '/id');
@@ -66,7 +52,7 @@ describe('a placeholder a hook puts in the URL: never sent as written', () => {
 
 	it('a replay whose hook adds one: kept pending, not sent with it, delivered once the hook stops', async () => {
 		let current: string | undefined;
-		const api = h.make({ fetch: todoApi, ...inUrl(() => current) });
+		const api = h.make({ fetch: todos, ...inUrl(() => current) });
 		win.setOnline(false, false);
 		const parent = await queued(api.post('todos', { json: {} }));
 		current = api.outbox.ref(parent, '/id');

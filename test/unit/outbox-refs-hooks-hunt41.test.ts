@@ -7,31 +7,15 @@
  *   counted, its scope paused until the next trigger (as for a hook that throws), and delivered once the hook stops.
  * Memory store, injected clock, a test transport.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InvalidRequestError } from '../../src/entries/index.js';
-import { fakeWindow, queued, startHarness, throwIfOffline, until, type Harness } from './outbox-helpers.js';
+import { harnessEachTest, queued, todoApi, until } from './outbox-helpers.js';
 
-let h: Harness;
-let win: ReturnType<typeof fakeWindow>;
 let sent: Array<{ method: string; path: string; parent: string | null }>;
-let nextId: number;
-
-const todoApi = async (input: Parameters<typeof fetch>[0]): Promise<Response> => {
-	throwIfOffline();
-	const request = input as Request;
-	sent.push({ method: request.method, path: new URL(request.url).pathname, parent: request.headers.get('x-parent') });
-	return request.method === 'POST' ? Response.json({ id: nextId++ }, { status: 201 }) : Response.json({ ok: true });
-};
-
-beforeEach(async () => {
-	h = await startHarness();
-	win = fakeWindow();
+let todos: ReturnType<typeof todoApi>;
+const { h, win } = harnessEachTest(() => {
 	sent = [];
-	nextId = 100;
-});
-afterEach(async () => {
-	win.restore();
-	await h.close();
+	todos = todoApi((request) => void sent.push({ method: request.method, path: new URL(request.url).pathname, parent: request.headers.get('x-parent') }));
 });
 
 /** A `beforeRequest` hook that sets `name` to `value()` (read as the hook runs: the app's current item, here a placeholder). */
@@ -45,7 +29,7 @@ const setting = (name: string, value: () => string | undefined) => ({ hooks: { b
 describe('a replay whose client hook adds a placeholder: kept pending, never a dead letter', () => {
 	it('the placeholder\'s own entry and one after it: no attempt, no dead letter; delivered once the hook stops', async () => {
 		let current: string | undefined;
-		const api = h.make({ fetch: todoApi, ...setting('x-parent', () => current) });
+		const api = h.make({ fetch: todos, ...setting('x-parent', () => current) });
 		const dead = h.record(api, 'outbox:dead');
 		win.setOnline(false, false);
 		const parent = await queued(api.post('todos', { json: { title: 'a' } }));
@@ -67,7 +51,7 @@ describe('a replay whose client hook adds a placeholder: kept pending, never a d
 
 	it('a dependent queued with the placeholder (its own): neither buried with its parent; both delivered, the value in place', async () => {
 		let current: string | undefined;
-		const api = h.make({ fetch: todoApi, ...setting('x-parent', () => current) });
+		const api = h.make({ fetch: todos, ...setting('x-parent', () => current) });
 		win.setOnline(false, false);
 		const parent = await queued(api.post('todos', { json: { title: 'a' } }));
 		current = api.outbox.ref(parent, '/id');
@@ -84,7 +68,7 @@ describe('a replay whose client hook adds a placeholder: kept pending, never a d
 
 	it('a call of the app whose hook adds one is still refused at once (a guard)', async () => {
 		let current: string | undefined;
-		const api = h.make({ fetch: todoApi, ...setting('x-parent', () => current) });
+		const api = h.make({ fetch: todos, ...setting('x-parent', () => current) });
 		win.setOnline(false, false);
 		const parent = await queued(api.post('todos', { json: { title: 'a' } }));
 		current = api.outbox.ref(parent, '/id');
