@@ -5,16 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createClient, isStale, memoryStore, outbox, SchemaValidationError } from '../../src/entries/index.js';
-
-/** A `parseJson` that notes the request it is given (`method url x-h`) for each body it parses. */
-const noting = () => {
-	const seen: string[] = [];
-	const parseJson = (text: string, { request }: { request: Request }): unknown => {
-		seen.push(`${request.method} ${request.url} ${request.headers.get('x-h')}`);
-		return JSON.parse(text);
-	};
-	return { seen, parseJson };
-};
+import { noting } from '../helpers/noting-parse-json.js';
 
 /** An origin up (a JSON answer a stale copy may be kept of) until `state.down`, then failing as a dropped connection. */
 const origin = () => {

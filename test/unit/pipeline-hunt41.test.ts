@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { createClient as createCore } from '../../src/entries/core.js';
 import { classify } from '../../src/entries/index.js';
 import type { Policy, PolicyParts } from '../../src/entries/policy.js';
+import { noting } from '../helpers/noting-parse-json.js';
 
 /** An app policy whose wrapper runs ky once with `extra` (`next(extra)`). */
 const giving = (extra: unknown): Policy<'audit'> => ({
@@ -114,16 +115,6 @@ describe('next({ retry }): laid over the client\'s rules, as a call\'s own `retr
 		}
 	});
 });
-
-/** A `parseJson` that notes the request it is given (`method url x-h`) for each body it parses. */
-const noting = () => {
-	const seen: string[] = [];
-	const parseJson = (text: string, { request }: { request: Request }): unknown => {
-		seen.push(`${request.method} ${request.url} ${request.headers.get('x-h')}`);
-		return JSON.parse(text);
-	};
-	return { seen, parseJson };
-};
 
 describe('parseJson of a response a policy gave in the network\'s place: given the call\'s request, as ky gives its own', () => {
 	const json = (async () => Response.json({ fresh: true })) as typeof globalThis.fetch;
