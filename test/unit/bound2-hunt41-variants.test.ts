@@ -12,7 +12,7 @@ import { coordinator as kvCoordinator } from '../../src/deno/index.js';
 import { coordinator as redisCoordinator } from '../../src/redis/index.js';
 import { reads } from '../../src/redis/scripts.js';
 import { BreakerCoordinator, coordinatorWith } from '../../src/cloudflare/index.js';
-import { FakeOrigin, memoryCoordinator, memoryKv, origin, setup } from './breaker-kit.js';
+import { FakeOrigin, memoryCoordinator, memoryKv, origin, setup, syncGate } from './breaker-kit.js';
 import { fakeWindow, type FakeWindow } from './outbox-helpers.js';
 import { noteHeard } from '../helpers/other-tabs.js';
 import { memoryRedis } from '../helpers/fleet-stores.js';
@@ -23,30 +23,7 @@ afterEach(() => {
 	vi.restoreAllMocks();
 });
 
-/** Lets a sync through at once, or holds it until `release()` while `hold()` is on. */
-const gateOf = () => {
-	const waiting: Array<() => void> = [];
-	let gated = false;
-	return {
-		pass: async (): Promise<void> => {
-			if (gated) {
-				await new Promise<void>((resolve) => waiting.push(resolve));
-			}
-		},
-		hold: () => {
-			gated = true;
-		},
-		held: () => waiting.length,
-		release: () => {
-			gated = false;
-			for (const go of waiting.splice(0)) {
-				go();
-			}
-		},
-	};
-};
-
-type Gate = ReturnType<typeof gateOf>;
+type Gate = ReturnType<typeof syncGate>;
 
 /**
  * Each coordinator as two isolates see it: `other`'s straight, `kit`'s through the gate (over the same state). The
@@ -89,7 +66,7 @@ const coordinators: Record<string, (clock: ManualClock, gate: Gate) => [SharedBr
 const fleetOfTwo = (make: (clock: ManualClock, gate: Gate) => [SharedBreaker, SharedBreaker], identity: () => string | undefined) => {
 	const clock = new ManualClock(Date.now());
 	vi.spyOn(Date, 'now').mockImplementation(() => clock.now());
-	const gate = gateOf();
+	const gate = syncGate();
 	const [fleet, gated] = make(clock, gate);
 	const store = memoryStore('bound2-hunt41-variants');
 	const name = `bound2-fleet-${Math.random()}`;

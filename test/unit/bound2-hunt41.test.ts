@@ -22,7 +22,7 @@ import { createClient, memoryStore } from '../../src/entries/index.js';
 import { FakeOrigin } from './breaker-kit.js';
 import { fakeWindow, type FakeWindow } from './outbox-helpers.js';
 import { sharedCoordinator } from '../../src/breaker/shared.js';
-import { memoryCoordinator, origin, setup } from './breaker-kit.js';
+import { memoryCoordinator, origin, setup, syncGate } from './breaker-kit.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -33,13 +33,9 @@ import { waitFor } from '../helpers/wait-for.js';
 const fleetOfTwo = (identity: () => string | undefined) => {
 	const clock = new ManualClock();
 	const fleet = memoryCoordinator(clock);
-	const waiting: Array<() => void> = [];
-	let gated = false;
+	const held = syncGate();
 	const gate = sharedCoordinator(async (scope, message) => {
-		if (gated) {
-			await new Promise<void>((resolve) => waiting.push(resolve));
-		}
-
+		await held.pass();
 		return fleet.sync(scope, message);
 	});
 	const store = memoryStore('bound2-hunt41');
@@ -47,16 +43,9 @@ const fleetOfTwo = (identity: () => string | undefined) => {
 	const kit = setup({ clock, identity, store: () => store, breaker: { shared: gate, consecutiveFailures: 2, share: true } as never });
 	return {
 		...kit, clock, fleet, store, other,
-		hold: () => {
-			gated = true;
-		},
-		held: () => waiting.length,
-		release: () => {
-			gated = false;
-			for (const go of waiting.splice(0)) {
-				go();
-			}
-		},
+		hold: held.hold,
+		held: held.held,
+		release: held.release,
 	};
 };
 

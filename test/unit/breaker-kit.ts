@@ -418,3 +418,26 @@ export const sharedTabs = (clients: Array<{ close(): void }>, prefix: string) =>
 		return { clock, name, store: kept, open, other };
 	};
 };
+
+/** Lets a sync through at once, or holds it until `release()` while `hold()` is on. */
+export const syncGate = () => {
+	const waiting: Array<() => void> = [];
+	let gated = false;
+	return {
+		pass: async (): Promise<void> => {
+			if (gated) {
+				await new Promise<void>((resolve) => waiting.push(resolve));
+			}
+		},
+		hold: () => {
+			gated = true;
+		},
+		held: () => waiting.length,
+		release: () => {
+			gated = false;
+			for (const go of waiting.splice(0)) {
+				go();
+			}
+		},
+	};
+};
