@@ -151,12 +151,14 @@ describe('recovery hunt 40: variants that held (Chromium)', () => {
 		netA.set('up');
 		netB.set('503');
 		try {
+			// Each outcome heard in the other tab before the next call: A's answer makes B's scope reachable, B's 503 is A's
+			// failure in a row, A's next answer ends B's.
 			await outcome(a.get(`${origin}/x`));
-			await new Promise((resolve) => setTimeout(resolve, 50));
+			await until(() => b.reachability(origin) === 'reachable', 10_000, "A's answer heard in B");
 			await outcome(b.get(`${origin}/x`));
-			await new Promise((resolve) => setTimeout(resolve, 50));
+			await until(() => a.breaker(origin).consecutiveFailures === 1, 10_000, "B's 503 heard in A");
 			await outcome(a.get(`${origin}/x`));
-			await new Promise((resolve) => setTimeout(resolve, 50));
+			await until(() => b.breaker(origin).consecutiveFailures === 0, 10_000, "A's answer heard in B");
 			expect(b.breaker(origin).state).toBe('closed');
 			await outcome(b.get(`${origin}/x`));
 			await until(() => a.breaker(origin).state === 'open');
