@@ -7,7 +7,7 @@
  * is a turn at once: TanStack is told online for a moment, its paused queries try once. Time is exact: fake timers.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createClient } from '../../src/entries/core.js';
+import { createClient, type CoreClientOptions } from '../../src/entries/core.js';
 import { breaker } from '../../src/entries/breaker.js';
 import { followReachability } from '../../src/entries/tanstack-query.js';
 import { windowEachTest } from './breaker-kit.js';
@@ -25,7 +25,7 @@ afterEach(() => {
 const origin = 'https://h41-online.test';
 
 /** A client (no retries, no stale cache, then `options`) whose network fails (`Failed to fetch`) until `net.up`; closed after the test. */
-const downUntilUp = (options: object) => {
+const downUntilUp = <const O extends CoreClientOptions>(options: O) => {
 	const net = { up: false };
 	const api = createClient({ retry: 0, staleCache: false, ...options, fetch: (async () => {
 		if (!net.up) {
