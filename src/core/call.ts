@@ -625,6 +625,15 @@ export class Call implements PolicyCall {
 	}
 
 	/**
+	 * The signal ky aborts the current attempt of the run marked `mark` (none: the call's first run) with, at its `timeout`
+	 * or `totalTimeout`: that of the latest Request of the run that ky made itself (`made`). A Request a layer sends in its
+	 * place follows it, unless the layer gave it a signal of its own: an abort of that one is the layer's, no timeout of ky's.
+	 */
+	kySignal(mark?: object): AbortSignal | undefined {
+		return ((mark ?? this.#state) as RunMark).made?.signal;
+	}
+
+	/**
 	 * How many attempts of the run marked `mark` (none: the call's first run) went out so far, its hedges aside: one that
 	 * ends unchanged did not go out (held below until its abort), whatever its hedge or another run sent meanwhile.
 	 */

@@ -55,7 +55,8 @@ export interface Bounds {
  *   (`failedBody`: the edge build's; workerd's `fetch` resolves then, Deno's rejects as for a network failure; a Request
  *   a ky hook gave, of a client (`hooked`) or call with hooks, is read so too: `watchedBody`); an attempt ky's timer aborted fails with ky's
  *   `TimeoutError`, so every layer above (trace, health, the breaker) calls it `TIMEOUT` as ky's
- *   caller will. A failed attempt is noted on its call (`Call.failed`: the error behind a retry, for
+ *   caller will; one a layer aborted with a signal of its own (not following ky's: `Call.kySignal`) fails with what
+ *   `fetch` failed with (an `AbortError`, `ABORTED`, or the layer's reason), no timeout nor the scope's failure. A failed attempt is noted on its call (`Call.failed`: the error behind a retry, for
  *   the layer above); nothing is noted or allocated for an attempt that answers.
  * - An attempt of a call with a method that is not safe (a POST, PUT, PATCH, DELETE…, an outbox
  *   replay too) answered below 400 is a delivered write: `delivered(method, url)` (`write:delivered`
@@ -75,6 +76,8 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 
 	init?.sending?.();
 	call?.sending(init?.steadfetchRun, init?.hedge);
+	// ky's signal for this attempt, read as it goes out: a retry ky makes after this attempt's timeout has a new one.
+	const kys = call?.kySignal(init?.steadfetchRun);
 	const answered = (response: Response): Response => {
 		// A custom `fetch` that resolves no Response (a test's `vi.fn()`): said so, never a crash of whoever reads it next.
 		if (!(response instanceof Response) && Object.prototype.toString.call(response) !== '[object Response]') {
@@ -129,7 +132,9 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 		// An attempt whose own URL no `fetch` sends (a scheme, a port the Fetch standard blocks: `refusedUrl`), which the runtime
 		// refused before any I/O with what reads as a network failure: bad input, in every build. Looked at only when an attempt
 		// failed: nothing on one that answers (a custom `fetch` that sends it is taken at its word).
-		const failure = call && signal.aborted && !call.signal?.aborted && (signal.reason as Error | undefined)?.name !== 'Superseded' ? new TimeoutError(request)
+		// ky's timer (its `timeout`, `totalTimeout`) aborted the attempt when its own signal did: an abort of a signal a layer
+		// gave the attempt (its own AbortController) is the layer's, failing with what `fetch` failed with (`ABORTED`, its reason).
+		const failure = call && signal.aborted && !call.signal?.aborted && (signal.reason as Error | undefined)?.name !== 'Superseded' && kys?.aborted !== false ? new TimeoutError(request)
 			: (call && failedBody(call.options)) || refusedUrl(request.url) || asAttemptFailure(error, request);
 		if (call) {
 			call.failed(failure, init?.steadfetchRun);
