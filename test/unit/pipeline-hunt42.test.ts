@@ -32,8 +32,7 @@ const layered = (layer: Layer): Policy<'audit'> => ({
 const abandoning = (reason?: unknown): Layer => (next) => (request, init) => {
 	const own = new AbortController();
 	const sent = next(new Request(request, { signal: own.signal }), init);
-	// biome-ignore lint/suspicious/noExplicitAny: no reason at all is what is tried
-	reason === undefined ? own.abort() : own.abort(reason as any);
+	reason === undefined ? own.abort() : own.abort(reason);
 	return sent;
 };
 
