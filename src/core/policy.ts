@@ -201,7 +201,10 @@ export interface PolicyParts {
 	 * (an `async` one's rejection handled); composed again for a call's own `fetch`, it fails that call's attempts so.
 	 * The function it gives back returns a promise; a Response given back at once is taken as a promise of it (as a wrap's
 	 * is). One that throws, or gives back anything else that is no thenable (a forgotten `return`, a plain value), fails
-	 * that attempt only (a TypeError naming the slot for the latter), and the layers above give back what they hold.
+	 * that attempt only (a TypeError naming the slot for the latter), and the layers above give back what they hold. One
+	 * that sends its attempt with a signal of its own and aborts it ends that attempt as `fetch` does (a plain abort is
+	 * `ABORTED`, a reason given is that error): no timeout of ky's, which reaches a Request made from the one given unless
+	 * the layer gives it another signal.
 	 */
 	readonly layer?: Layer;
 	/**
