@@ -55,11 +55,11 @@ const substitutedBy = (active: readonly PolicyParts[]) => (outcome: unknown): Co
 
 /**
  * Assemble a client from an entry's options (see `Entry`); `stores` holds the store instances shared
- * with the clients this one extends, `shared` their reachability. Options checked, the policies created with their context, the
+ * with the clients this one extends, `shared` their reachability, `known` the slots they filled (ours, also turned off). Options checked, the policies created with their context, the
  * per-attempt layers composed around the transport under one ky instance, the call function, the
  * client's members; then the entry finishes it and the policies start.
  */
-export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stores = new Map<string, unknown>(), shared?: Reach, family?: RetryBudget): AnyClient {
+export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stores = new Map<string, unknown>(), shared?: Reach, family?: RetryBudget, known: readonly string[] = []): AnyClient {
 	const options = readOptions(() => {
 		const resolved = entry.resolve(userOptions);
 		checkClientOptions(resolved as Record<string, unknown>);
@@ -113,8 +113,10 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	const placed = createParts(options, context);
 	Object.assign(context.levels, ...placed.map(({ parts }) => parts.levels));
 	const active = placed.map(({ parts }) => parts);
-	// Our keys, never ky's: the core's, the slots the entry knows, and every slot filled.
-	const ourKeys: ReadonlySet<string> = new Set([...clientKeys, ...entry.slots, ...placed.map(({ slot }) => slot)]);
+	// Our keys, never ky's: the core's, the slots the entry knows, every slot filled, and those its `extend()` family filled
+	// (`known`: an app's slot turned off by `extend({ audit: false })` stays ours, as a built-in's `false` does).
+	const slots = [...new Set([...known, ...placed.map(({ slot }) => slot)])];
+	const ourKeys: ReadonlySet<string> = new Set([...clientKeys, ...entry.slots, ...slots]);
 	const custom = placed.find(({ parts }) => parts.scopeOf);
 	// A scope the app makes of a URL (the breaker's `scope`) keeps no sensitive query value: it is a store key, a
 	// field of every event, log record and error of its calls, a `stats()` key. Only with one: the origin holds none.
@@ -212,7 +214,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		// The retry budget is the family's while the child keeps the name, the store, the `retryBudget` and the `clock`
 		// (gives none, or the parent's back: the function form), as each traffic policy's state is.
 		const keep = same && [undefined, retryBudget].includes(own.retryBudget) && [undefined, options.clock].includes(own.clock);
-		return assemble(merged, entry, same ? stores : undefined, reach, keep ? budget : undefined);
+		return assemble(merged, entry, same ? stores : undefined, reach, keep ? budget : undefined, slots);
 	}) as AnyClient['extend'];
 
 	client.create = ((fresh?: O) => {
