@@ -788,24 +788,31 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, given: Reque
 };
 
 /**
- * A placeholder of this client's `outbox.ref()` in the URL or a header of an attempt (`request`, as its hooks made it: a
- * `beforeRequest` hook runs after the outbox read the call's own URL and headers, may give a Request of another URL, and
- * runs again for each replay) that the call did not give: never replaced, as only the call's own are (API.md), so refused
- * rather than sent or stored as written; and one of a pending entry in a header the outbox never stores (a credential:
+ * A placeholder of this client's `outbox.ref()` in the URL, a header or the body of an attempt (`request`, as its hooks made
+ * it: a `beforeRequest` hook runs after the outbox read the call's own URL, headers and body, may give a Request of another
+ * URL or body, and runs again for each replay) that the call did not give: never replaced, as only the call's own are
+ * (API.md), so refused rather than sent or stored as written; and one of a pending entry in a header the outbox never stores (a credential:
  * its write could only be replayed without it), as `dependencies` refuses a call's own. The error to fail the attempt
  * with, before any I/O: the caller's `InvalidRequestError`; for a replay, the hook's failure as that of a hook that throws
  * (`UNKNOWN`): its entry kept, its scope paused until the next trigger (outcome.ts), never a dead letter of bad input —
- * the write is sound, the hook's URL or header is not (one that always sets a placeholder would otherwise bury each
- * entry, the placeholder's own among them).
+ * the write is sound, the hook's URL, header or body is not (one that always sets a placeholder would otherwise bury each
+ * entry, the placeholder's own among them). The body (`body`: its bytes, read from a copy, `hookedBody`) after the URL and headers.
  */
-const hookedRef = (queue: Queue, request: Request, call: PolicyCall | undefined): Error | undefined => {
+const hookedRef = (queue: Queue, request: Request, call: PolicyCall | undefined, body?: ArrayBuffer): Error | undefined => {
 	const dependent = call && queue.dependents.get(call);
+	const refused = (where: string, own: string): Error => {
+		const message = `A placeholder of outbox.ref() in ${where} that the call did not give (a hook's): never replaced, so never sent; give it in the call's own ${own}`;
+		return call?.replay ? new Error(message) : new InvalidRequestError(message);
+	};
+	if (body) {
+		const given = [...queue.refs.inBytes(body).keys()].some((placeholder) => !dependent || !Object.hasOwn(dependent.refs, placeholder));
+		return given ? refused('the body', 'body or json') : undefined;
+	}
+
 	for (const [name, value] of [['', request.url], ...request.headers]) {
 		for (const [placeholder, { entry }] of queue.refs.inSent(value!)) {
 			if (!dependent || !Object.hasOwn(dependent.refs, placeholder)) {
-				const where = name ? `the ${name} header` : 'the URL';
-				const message = `A placeholder of outbox.ref() in ${where} that the call did not give (a hook's): never replaced, so never sent; give it in the call's own ${name ? 'headers' : 'URL'}`;
-				return call?.replay ? new Error(message) : new InvalidRequestError(message);
+				return name ? refused(`the ${name} header`, 'headers') : refused('the URL', 'URL');
 			}
 
 			if (name && dependent.dependsOn.includes(entry) && isSensitive(queue, name)) {
@@ -818,6 +825,20 @@ const hookedRef = (queue: Queue, request: Request, call: PolicyCall | undefined)
 };
 
 /**
+ * `hookedRef` of an attempt's body, read from a copy (the attempt's own goes out unread; ky copies it so for its retries):
+ * unless the call's own body is a stream, which the outbox never holds in memory. A body that cannot be read is left to
+ * `fetch`, whose error it is.
+ */
+const hookedBody = async (queue: Queue, request: Request, call: PolicyCall | undefined): Promise<Error | undefined> => {
+	if (streamed(call?.options.body)) {
+		return undefined;
+	}
+
+	const body = await Promise.resolve().then(async () => request.clone().arrayBuffer()).catch(() => undefined);
+	return body && hookedRef(queue, request, call, body);
+};
+
+/**
  * The per-attempt layer: a replay's attempt goes out only while the queue admits it (its entry still
  * there, of the current identity; checked with no await before `next`); an eligible attempt is held
  * while its scope is offline (but one per scope per 10 s), or behind pending entries of its scope
@@ -826,9 +847,11 @@ const hookedRef = (queue: Queue, request: Request, call: PolicyCall | undefined)
  * case: no scope can be offline then), no listing due: ky's attempt as is, no promise of ours.
  */
 export const layer = (queue: Queue, drain: Drain): Layer => (next) => (request, init) => {
-	// Once this client made a placeholder: none a hook put in the URL or a header goes out (`hookedRef`). Only a hook of the
-	// client's or the call's can put one there: the call's own URL and headers, the client's and a `Request`'s were read by the wrapper.
+	// Once this client made a placeholder: none a hook put in the URL, a header or the body goes out (`hookedRef`). Only a hook of
+	// the client's or the call's can put one there: the call's own URL, headers and body, the client's and a `Request`'s were read by the wrapper.
 	const call = init?.steadfetch;
-	const hooked = queue.refs.making && (queue.context.options.hooks !== undefined || call?.options.hooks !== undefined) ? hookedRef(queue, request, call) : undefined;
-	return hooked ? Promise.reject(hooked) : queue.pending.size > 0 || queue.replaying || (init?.steadfetch !== undefined && queue.dependents.has(init.steadfetch)) || isOffline() || queue.due(init?.steadfetch) ? attempt(queue, drain, next, request, init) : next(request, init);
+	const hooks = queue.refs.making && (queue.context.options.hooks !== undefined || call?.options.hooks !== undefined);
+	const hooked = hooks ? hookedRef(queue, request, call) : undefined;
+	const go = (): Promise<Response> => queue.pending.size > 0 || queue.replaying || (call !== undefined && queue.dependents.has(call)) || isOffline() || queue.due(call) ? attempt(queue, drain, next, request, init) : next(request, init);
+	return hooked ? Promise.reject(hooked) : hooks && request.body !== null ? hookedBody(queue, request, call).then((error) => error ? Promise.reject(error) : go()) : go();
 };

@@ -186,7 +186,10 @@ export class Refs {
 		return this.#scan(value, new Map());
 	}
 
-	/** This client's placeholders in the bytes of a `Request` input's body (read as UTF-8), which are never read for placeholders: refused there. */
+	/**
+	 * This client's placeholders in the bytes of a `Request` input's body, or of an attempt's body as its hooks made it (enqueue.ts
+	 * `hookedBody`), read as UTF-8: neither is ever read for placeholders to replace, so one there is refused.
+	 */
 	inBytes(body: ArrayBuffer): Map<string, Made> {
 		return this.#scan(this.#nonce ? new TextDecoder().decode(body) : '', new Map());
 	}
