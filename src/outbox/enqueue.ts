@@ -798,15 +798,18 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, given: Reque
  * the write is sound, the hook's URL, header or body is not (one that always sets a placeholder would otherwise bury each
  * entry, the placeholder's own among them). The body (`body`: its bytes, read from a copy, `hookedBody`) after the URL and headers.
  */
-const hookedRef = (queue: Queue, request: Request, call: PolicyCall | undefined, body?: ArrayBuffer): Error | undefined => {
+const hookedRef = (queue: Queue, request: Request, call: PolicyCall | undefined, body?: ArrayBuffer, given?: ArrayBuffer): Error | undefined => {
 	const dependent = call && queue.dependents.get(call);
 	const refused = (where: string, own: string): Error => {
 		const message = `A placeholder of outbox.ref() in ${where} that the call did not give (a hook's): never replaced, so never sent; give it in the call's own ${own}`;
 		return call?.replay ? new Error(message) : new InvalidRequestError(message);
 	};
 	if (body) {
-		const given = [...queue.refs.inBytes(body).keys()].some((placeholder) => !dependent || !Object.hasOwn(dependent.refs, placeholder));
-		return given ? refused('the body', 'body or json') : undefined;
+		// Of its call's (`given`: a replay's stored body, which may hold some as written, in a file's bytes), or filled by the
+		// outbox (`dependent.refs`), read only once the body holds one.
+		const found = [...queue.refs.inBytes(body).keys()];
+		const own = found.length > 0 && given ? queue.refs.inBytes(given) : undefined;
+		return found.some((placeholder) => !own?.has(placeholder) && !(dependent && Object.hasOwn(dependent.refs, placeholder))) ? refused('the body', 'body or json') : undefined;
 	}
 
 	for (const [name, value] of [['', request.url], ...request.headers]) {
@@ -825,17 +828,20 @@ const hookedRef = (queue: Queue, request: Request, call: PolicyCall | undefined,
 };
 
 /**
- * `hookedRef` of an attempt's body, read from a copy (the attempt's own goes out unread; ky copies it so for its retries):
- * unless the call's own body is a stream, which the outbox never holds in memory. A body that cannot be read is left to
- * `fetch`, whose error it is.
+ * `hookedRef` of an attempt's body, read from a copy (the attempt's own goes out unread; ky copies it so for its retries).
+ * Not when the call's own body is a stream (the outbox never holds one in memory) or a file's bytes (a `Blob`, `File`,
+ * `ArrayBuffer`, typed array, or a `FormData` with a file: never read for placeholders, one there sent as written: types.ts
+ * `ref()`); a replay's body is told from the one it stores (`Queue.replayBody`), whose placeholders are its call's. A body
+ * that cannot be read is left to `fetch`, whose error it is.
  */
 const hookedBody = async (queue: Queue, request: Request, call: PolicyCall | undefined): Promise<Error | undefined> => {
-	if (streamed(call?.options.body)) {
+	const own = call?.options.body;
+	if (!call?.replay && (streamed(own) || isBytes(own) || (own instanceof FormData && [...own.values()].some((value) => typeof value !== 'string')))) {
 		return undefined;
 	}
 
 	const body = await Promise.resolve().then(async () => request.clone().arrayBuffer()).catch(() => undefined);
-	return body && hookedRef(queue, request, call, body);
+	return body && hookedRef(queue, request, call, body, queue.replayBody(call));
 };
 
 /**

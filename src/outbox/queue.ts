@@ -171,6 +171,8 @@ interface Ticket {
 	requestId?: string | undefined;
 	/** Its entry's key is the caller's (`OutboxRecord.keyed`: `PolicyHooks.replayKeyed`). */
 	keyed?: true | undefined;
+	/** The body it replays (its placeholders filled): what its call gave, whose bytes a hook's body is told from (enqueue.ts `hookedBody`). */
+	body?: ArrayBuffer | undefined;
 }
 
 /** What a replay got: its response, or its error (`unsent`: before its attempt went out, no attempt). */
@@ -1156,7 +1158,7 @@ export class Queue {
 	 * again as its attempt starts (`admits`). `undefined` when that check refused it: nothing went out.
 	 */
 	async replay(record: OutboxRecord, due: () => boolean, send: () => Promise<Response>): Promise<Replayed | undefined> {
-		const ticket: Ticket = { due, requestId: record.requestId, keyed: record.keyed };
+		const ticket: Ticket = { due, requestId: record.requestId, keyed: record.keyed, body: record.body };
 		this.#tickets.set(record.idempotencyKey, ticket);
 		try {
 			return { response: await send() };
@@ -1201,6 +1203,11 @@ export class Queue {
 		}
 
 		return true;
+	}
+
+	/** The body a replay's call sends as stored (its placeholders filled), before any hook; `undefined` for any other call. */
+	replayBody(call: PolicyCall | undefined): ArrayBuffer | undefined {
+		return call?.replay ? this.#tickets.get(call.idempotencyKey!)?.body : undefined;
 	}
 
 	/** Why an attempt `admits` refuses does not go out (the layer's, and the transport's: `#checked`). */

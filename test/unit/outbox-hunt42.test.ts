@@ -117,3 +117,51 @@ describe('a placeholder a ky init hook puts in the body', () => {
 		expect(sent).toEqual(['POST /todos {}']);
 	});
 });
+
+describe('a placeholder the call gives in bytes it sends as written (types.ts ref(): a file\'s bytes are never read for one), a hook present', () => {
+	const headerHook = { hooks: { beforeRequest: [({ request }: { request: Request }) => void request.headers.set('x-app', '1')] } };
+	const bodies: Array<[string, (text: string) => BodyInit]> = [
+		['a Blob', (text) => new Blob([text], { type: 'text/plain' })],
+		['an ArrayBuffer', (text) => new TextEncoder().encode(text).buffer as ArrayBuffer],
+	];
+
+	it.each(bodies)('%s body, its URL holding a placeholder of an entry pending: queued, replayed byte-identical (a hook that only sets a header)', async (_, bodyOf) => {
+		const api = h.make({ fetch: todoApi, ...headerHook });
+		win.setOnline(false, false);
+		const parent = await queued(api.post('todos', { json: {} }));
+		const placeholder = api.outbox.ref(parent, '/id');
+		const body = `photo bytes ${placeholder} end`;
+		await queued(api.put(`todos/${placeholder}/photo`, { body: bodyOf(body) }));
+		win.setOnline(true);
+		await api.outbox.flush();
+		await until(async () => (await api.outbox.size()) === 0);
+		expect([sent, (await api.outbox.deadLetters()).length]).toEqual([['POST /todos {}', `PUT /todos/100/photo ${body}`], 0]);
+	});
+
+	it('a FormData body whose file holds it, a hook that only sets a header: queued and replayed as given', async () => {
+		const api = h.make({ fetch: todoApi, ...headerHook });
+		const placeholder = api.outbox.ref('e1', '/id');
+		const form = new FormData();
+		form.set('note', 'n');
+		form.set('file', new File([`photo bytes ${placeholder} end`], 'a.txt', { type: 'text/plain' }));
+		win.setOnline(false, false);
+		await queued(api.post('files', { body: form }));
+		win.setOnline(true);
+		await api.outbox.flush();
+		await until(async () => (await api.outbox.size()) === 0);
+		expect([sent.length, sent[0]?.includes(`photo bytes ${placeholder} end`), (await api.outbox.deadLetters()).length]).toEqual([1, true, 0]);
+	});
+
+	it.each(bodies)('%s body holding it alone, the client\'s hook changing the URL: sent as given, at once and replayed', async (_, bodyOf) => {
+		const api = h.make({ fetch: todoApi, hooks: { beforeRequest: [({ request }) => new Request(`${request.url}?v=2`, request)] } });
+		const placeholder = api.outbox.ref('e1', '/id');
+		const body = `photo bytes ${placeholder} end`;
+		expect((await api.put('files/1', { body: bodyOf(body) })).status).toBe(200);
+		win.setOnline(false, false);
+		await queued(api.put('files/2', { body: bodyOf(body) }));
+		win.setOnline(true);
+		await api.outbox.flush();
+		await until(async () => (await api.outbox.size()) === 0);
+		expect([sent, (await api.outbox.deadLetters()).length]).toEqual([[`PUT /files/1 ${body}`, `PUT /files/2 ${body}`], 0]);
+	});
+});
