@@ -145,6 +145,9 @@ export interface Outbox {
 	 * A stream body (a `ReadableStream`, a Node stream, an async iterable) is never read for placeholders, as the outbox
 	 * never reads a stream (API.md "Outbox"): one there is sent as written. Give a body that holds one as text, JSON, bytes,
 	 * a `Blob` or `FormData`.
+	 * Only the call's own placeholders are replaced: one a ky hook puts in its URL, a header or its body makes the call an
+	 * `InvalidRequestError` before it is sent or stored, and keeps a replay whose hook adds one pending (the hook's failure)
+	 * until the hook stops.
 	 */
 	ref(entryId: string, pointer: string): string;
 	/**
