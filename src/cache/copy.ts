@@ -1,4 +1,5 @@
 import type { PolicyCall } from '../core/policy.js';
+import type { World } from '../core/world.js';
 import { handOver } from '../core/part-store.js';
 import { readCapped } from '../utils/read-capped.js';
 import { headerShown, splitSensitive, withoutUserinfo } from '../utils/sensitive.js';
@@ -123,6 +124,18 @@ export const varied = ({ params }: CacheState, request: Request, name: string): 
 	return value && splitSensitive(withoutUserinfo(value), params).redacted;
 };
 
+/**
+ * The world a redirected copy's write is bound to (`GET /me` answered from `/users/42`): `world`, where a removal of the
+ * path it was answered from (`final`: a write of it delivered, in any tab) counts as one of its own path. The part store
+ * asks it of a put the store lands after such a removal (deleted again) and of a write it keeps (forgotten), as it asks
+ * a copy's own path. Its start is `world`'s (`holdWorld`). Made only for a redirected copy.
+ */
+const answeredFrom = (world: World, final: string): World & { start?: number } => ({
+	identity: world.identity,
+	start: (world as { start?: number }).start,
+	current: (part, id) => world.current(part, id) && world.current(part, final),
+});
+
 /** A copy that is not the call's answer (its call failed, or ky made another attempt after it): never written. */
 export const letGo = ({ view }: CacheState, copy: Copy): void => {
 	view.forget(copy.found as string, copy.now, copy.before);
@@ -173,16 +186,18 @@ export const write = async (cache: CacheState, call: PolicyCall, { request, resp
 	// The same for the path a redirect answered it from.
 	const current = (at: string): boolean => call.world.current('cache', at) && (written.get(at) ?? 0) <= call.attemptStartedAt;
 	if (bytes && kept && !view.dropped(stored, start) && current(path) && (final === undefined || current(final))) {
-		// The clears and removals from now on: what a write the store lands after one of them is deleted again for (the part store).
-		const landing = context.world(call.identity);
+		// The clears and removals from now on: what a write the store lands after one of them is deleted again for (the part store);
+		// of a redirected copy, removals of the path it was answered from too.
+		const since = context.world(call.identity);
+		const landing = final === undefined ? since : answeredFrom(since, final);
 		const written = handOver(store, stored, record, landing); // Made here for the store, never touched again.
 		// In the view from the write's start, as in the store's listing (the part store lists its writes under way): an
 		// eviction meanwhile finds the view and the listing alike, with nothing to reconcile. Known before `cache:stored`
 		// is told: a listener that drops it drops it from the view too.
 		view.stored(stored, now, { copied, world: landing, path }, final);
 		await written;
-		// Not told when a clear or a removal of its path (`cache.delete`, a delivered write) began while the store took it: it removed the copy.
-		if (landing.current('cache', path) && (final === undefined || landing.current('cache', final))) {
+		// Not told when a clear or a removal of its path (`cache.delete`, a delivered write; or of `final`) began while the store took it: it removed the copy.
+		if (landing.current('cache', path)) {
 			context.emit('cache:stored', { scope: call.scope!, method: 'GET', url: record.url, bytes: bytes.byteLength });
 		}
 		if (view.due(cache.maxEntries)) {
