@@ -358,10 +358,12 @@ export class Auth implements PolicyParts {
 		const slot: Flight = this.#slot(call) ?? {};
 		let flight = slot.flight;
 		// A refresh started in another world (before an identity change or a clear: `PolicyCall.world`) is not this call's:
-		// its token is of the session that ended. Wait for it to end (one at a time), then refresh unless the token changed
-		// from the one it left (another tab refreshed for this session meanwhile; not a count that its own word moved:
-		// `Infinity`). `world` is kept once the flight ended: the last one's, overwritten by the next.
-		while (flight && !slot.world!.current()) {
+		// its token is of the session that ended. Nor is one of another identity whose world is still current (a server's
+		// requests, each its user's, made through `extend({ identity })` children: each child reads its own user). Wait for it
+		// to end (one at a time), then refresh unless the token changed from the one it left (another tab refreshed for this
+		// session meanwhile; not a count that its own word moved: `Infinity`). `world` is kept once the flight ended: the last
+		// one's, overwritten by the next.
+		while (flight && (!slot.world!.current() || slot.world!.identity !== call.world.identity)) {
 			await until(flight.catch(() => undefined), bound);
 			old = await this.#current();
 			seen = Infinity;

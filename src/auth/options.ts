@@ -19,7 +19,8 @@ export interface AuthOptions {
 	 * the same client in each tab; a client for another API refreshes on its own). Every call that gets a 401 while it runs waits
 	 * for it (within the call's own time budget and signal; the client's `close()` refuses it with a
 	 * `SteadfetchError`, `CLIENT_CLOSED`) and is sent again with the new token. A refresh serves only the session it
-	 * started in: a call made after an identity change or a `clear()` (the client's `identity`) that gets a 401 while a
+	 * started in: a call made after an identity change or a `clear()` (the client's `identity`), or of another identity (a
+	 * server's request through an `extend({ identity })` child bound to its user), that gets a 401 while a
 	 * refresh started before it runs (here or in another tab) waits for that one to end, then starts its own (unless the
 	 * token changed since it ended: another tab's refresh for its session), and is never sent with the token the earlier
 	 * one stored (also one that threw, or stored it past `refreshTimeoutMs`), also when its 401 comes after that one

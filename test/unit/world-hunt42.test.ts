@@ -1,8 +1,11 @@
 /**
  * Defect hunt, forty-second round (work stays bound to who started it). Each test names its claim.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { describe, expect, it } from 'vitest';
-import { createClient, type ClientOptions } from '../../src/entries/index.js';
+import { auth, AuthError } from '../../src/entries/auth.js';
+import { createClient, memoryStore, type ClientOptions } from '../../src/entries/index.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { heldWrites, mapStore } from '../helpers/test-stores.js';
 import { useRedirectingOrigin } from '../helpers/redirecting-origin.js';
@@ -83,6 +86,93 @@ describe('a redirected copy (GET /me answered from /users/42) whose put the stor
 		held.release();
 		await settle();
 		expect(copiesOfMe(records)).toHaveLength(1);
+		api.close();
+	});
+});
+
+describe('auth(): a server\'s requests each made through an extend() child bound to its user (extend({ identity }))', () => {
+	/** The client (token() and refresh() of the user of the request, from an AsyncLocalStorage), and a request of a user through a child bound to them. */
+	const server = (hold: (who: string) => Promise<void> | undefined = () => undefined, held: (token: string) => Promise<void> | undefined = () => undefined) => {
+		const als = new AsyncLocalStorage<string>();
+		const tokens: Record<string, string> = { alice: 'alice-old', bob: 'bob-old' };
+		const refreshed: string[] = [];
+		const sent: string[] = [];
+		const api = createClient({
+			name: `h42-auth-${crypto.randomUUID()}`, prefix: 'https://api.test/', store: memoryStore, retry: 0, staleCache: false, breaker: false,
+			auth: auth({ origins: ['https://api.test'], token: () => tokens[als.getStore()!], refresh: async () => {
+				const who = als.getStore()!;
+				refreshed.push(who);
+				await hold(who);
+				tokens[who] = `${who}-new`;
+			} }),
+			fetch: (async (input: Request) => {
+				const value = input.headers.get('authorization')!;
+				sent.push(value);
+				await held(value);
+				return value.endsWith('-new') ? Response.json({ ok: true }) : new Response('no', { status: 401 });
+			}) as typeof fetch,
+		} as never);
+		const request = async (who: string, path: string): Promise<string> => als.run(who, async () => api.extend({ identity: () => who }).get(path).then(
+			async (response) => JSON.stringify(await response.json()),
+			(error: unknown) => (error instanceof AuthError ? error.message : String(error)),
+		));
+		return { api, refreshed, sent, request };
+	};
+
+	it('bob\'s 401 that comes after alice\'s refresh ended gets a refresh of his own', async () => {
+		let aliceDone!: () => void;
+		const aliceHeld = new Promise<void>((resolve) => {
+			aliceDone = resolve;
+		});
+		let answerBob!: () => void;
+		const bobHeld = new Promise<void>((resolve) => {
+			answerBob = resolve;
+		});
+		const { api, refreshed, sent, request } = server((who) => (who === 'alice' ? aliceHeld : undefined), (token) => (token === 'Bearer bob-old' && sent.length === 2 ? bobHeld : undefined));
+		const alice = request('alice', 'a');
+		await waitFor(() => refreshed.length === 1, 'alice\'s refresh');
+		const bob = request('bob', 'b');
+		await waitFor(() => sent.length === 2, 'bob\'s call sent');
+		aliceDone();
+		expect(await alice).toBe('{"ok":true}');
+		answerBob();
+		expect([await bob, refreshed, sent]).toEqual(['{"ok":true}', ['alice', 'bob'], ['Bearer alice-old', 'Bearer bob-old', 'Bearer alice-new', 'Bearer bob-new']]);
+		api.close();
+	});
+
+	it('guard: two requests of alice through two children share her one refresh', async () => {
+		let aliceDone!: () => void;
+		const aliceHeld = new Promise<void>((resolve) => {
+			aliceDone = resolve;
+		});
+		const { api, refreshed, sent, request } = server(() => aliceHeld);
+		const first = request('alice', 'a');
+		await waitFor(() => refreshed.length === 1, 'alice\'s refresh');
+		const second = request('alice', 'b');
+		await waitFor(() => sent.length === 2, 'her second call sent');
+		await settle();
+		aliceDone();
+		expect([await first, await second, refreshed]).toEqual(['{"ok":true}', '{"ok":true}', ['alice']]);
+		api.close();
+	});
+
+	it('bob\'s 401 while alice\'s token refresh runs waits for it, then gets a refresh of his own (never counts hers as his)', async () => {
+		let aliceDone!: () => void;
+		const aliceHeld = new Promise<void>((resolve) => {
+			aliceDone = resolve;
+		});
+		const { api, refreshed, sent, request } = server((who) => (who === 'alice' ? aliceHeld : undefined));
+		const alice = request('alice', 'a');
+		await waitFor(() => refreshed.length === 1, 'alice\'s refresh');
+		const bob = request('bob', 'b');
+		await waitFor(() => sent.length === 2, 'bob\'s call sent');
+		// Bob's 401 has come while alice's refresh runs.
+		await settle();
+		aliceDone();
+		expect(await alice).toBe('{"ok":true}');
+		// Before: 'https://api.test answered 401 again after the token refresh' (bob joined alice's refresh, and was sent again with
+		// 'Bearer bob-old'), refreshed ['alice'].
+		expect([await bob, refreshed, sent]).toEqual(['{"ok":true}', ['alice', 'bob'], ['Bearer alice-old', 'Bearer bob-old', 'Bearer alice-new', 'Bearer bob-new']]);
 		api.close();
 	});
 });
