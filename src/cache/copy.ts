@@ -130,7 +130,7 @@ export const varied = ({ params }: CacheState, request: Request, name: string): 
  * asks it of a put the store lands after such a removal (deleted again) and of a write it keeps (forgotten), as it asks
  * a copy's own path. Its start is `world`'s (`holdWorld`). Made only for a redirected copy.
  */
-const answeredFrom = (world: World, final: string): World & { start?: number } => ({
+const answeredFrom = (world: World, final: string): World & { start: number | undefined } => ({
 	identity: world.identity,
 	start: (world as { start?: number }).start,
 	current: (part, id) => world.current(part, id) && world.current(part, final),
