@@ -140,6 +140,24 @@ describe('auth(): a server\'s requests each made through an extend() child bound
 		api.close();
 	});
 
+	it('bob\'s 401 while alice\'s token refresh runs and then fails: bob gets a refresh of his own, never her failure', async () => {
+		let aliceFails!: (error: Error) => void;
+		const aliceHeld = new Promise<void>((_resolve, reject) => {
+			aliceFails = reject;
+		});
+		const { api, refreshed, sent, request } = server((who) => (who === 'alice' ? aliceHeld : undefined));
+		const alice = request('alice', 'a');
+		await waitFor(() => refreshed.length === 1, 'alice\'s refresh');
+		const bob = request('bob', 'b');
+		await waitFor(() => sent.length === 2, 'bob\'s call sent');
+		await settle();
+		aliceFails(new Error('alice\'s refresh endpoint is down'));
+		expect(await alice).toBe('https://api.test answered 401 and the token refresh failed');
+		// Before: 'https://api.test answered 401 and the token refresh failed' for bob too, refreshed ['alice'].
+		expect([await bob, refreshed, sent]).toEqual(['{"ok":true}', ['alice', 'bob'], ['Bearer alice-old', 'Bearer bob-old', 'Bearer bob-new']]);
+		api.close();
+	});
+
 	it('guard: two requests of alice through two children share her one refresh', async () => {
 		let aliceDone!: () => void;
 		const aliceHeld = new Promise<void>((resolve) => {
