@@ -451,7 +451,7 @@ export const tally = (circuits: Circuits, circuit: Circuit, record: BreakerRecor
 	circuits.count(circuit, record, now, failed, retryAfterMs, probe, missed, call?.waitUntil, status);
 	if (circuits.link) {
 		// A probe that counts as nothing frees the coordinator's grant too (else held, then counted failed).
-		circuits.link.report(circuit, failed, retryAfterMs, probe, call, world);
+		circuits.link.report(circuit, failed, retryAfterMs, probe, call, world, status);
 	} else if (failed !== undefined && record === circuit.record && record.state === 'closed') {
 		// Counted in a closed state that it left as it was: the other tabs count it too, and the store keeps the counts;
 		// where no channel tells them, so do the peers (a client and its extensions count failures in a row together).

@@ -59,9 +59,10 @@ export interface BreakerLink {
 	/**
 	 * An attempt's outcome, not waited for (`probe`: its start time, for a probe; `failed` undefined, or a failure of an
 	 * attempt whose `world` (the client's as it went out: no identity bound) saw a `client.clear()` since: nothing to count,
-	 * a probe's grant is freed).
+	 * a probe's grant is freed). `status`: its HTTP answer's, which a probe's success tells the coordinator (the fleet's
+	 * closed state carries it: `scope:back` in the isolates whose own attempts failed).
 	 */
-	report(circuit: Circuit, failed: boolean | undefined, retryAfterMs: number, probe: number | undefined, call: PolicyCall | undefined, world?: World): void;
+	report(circuit: Circuit, failed: boolean | undefined, retryAfterMs: number, probe: number | undefined, call: PolicyCall | undefined, world?: World, status?: number): void;
 	/**
 	 * `isolate` / `reset` by hand, for every isolate: resolves once the coordinator answered (or failed).
 	 * A sync sent before it (by this client or another of its name and store) adopts nothing when it answers (it may carry
@@ -312,7 +313,7 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 			link.grant = typeof granted === 'number' ? granted : undefined;
 			return granted;
 		},
-		report(circuit, outcome, retryAfterMs, probe, call, world) {
+		report(circuit, outcome, retryAfterMs, probe, call, world, status) {
 			const link = linkOf(circuit);
 			// A failure of an attempt that went out before a `clear()` of any client of the name and store counts for nothing in
 			// the fleet, as in the local breaker, whose clear replaced the record it went out under: a probe's grant is only
@@ -323,7 +324,7 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 			if (probe !== undefined && grant !== undefined) {
 				link.grant = undefined;
 				// A probe's outcome replaces what was told of an earlier one (its grant is settled: this one came after it).
-				link.told = { ...(link.told?.command && { command: link.told.command }), ...(failed === undefined ? { freed: grant } : { probed: { at: grant, failed, retryAfterMs } }) };
+				link.told = { ...(link.told?.command && { command: link.told.command }), ...(failed === undefined ? { freed: grant } : { probed: { at: grant, failed, retryAfterMs, ...(status && { status }) } }) };
 				behind(call, circuit);
 			}
 

@@ -1,4 +1,4 @@
-import { closed, machine, PROBE, readRecord, type BreakerRecord } from './circuit.js';
+import { bounded, closed, machine, PROBE, readRecord, type BreakerRecord } from './circuit.js';
 import { isNonNegativeFinite, isNonNegativeInteger } from '../utils/validate.js';
 
 /** The thresholds an isolate sends with each sync (its breaker's options), bounded by the coordinator. */
@@ -23,11 +23,13 @@ export interface SyncMessage {
 	 */
 	probeMs?: number | undefined;
 	/**
-	 * The outcome of a probe this isolate was granted: its grant time, whether it failed, and the
+	 * The outcome of a probe this isolate was granted: its grant time, whether it failed, the
 	 * Retry-After of its failed answer in ms (0 or missing: none; an older isolate sends none), which
-	 * re-opens the scope for that long as a failure's in `outcomes` does.
+	 * re-opens the scope for that long as a failure's in `outcomes` does, and the HTTP status of its answer
+	 * (missing: none, or an older isolate), which the closed state it makes carries (`BreakerRecord.status`, 200 to 599,
+	 * else none): every isolate that adopts that closing tells `scope:back` with it where its own attempts failed.
 	 */
-	probed?: { at: number; failed: boolean; retryAfterMs?: number };
+	probed?: { at: number; failed: boolean; retryAfterMs?: number; status?: number };
 	/**
 	 * The grant time of a probe this isolate gave up without an outcome (its attempt ended before it
 	 * was sent, or the caller aborted it): nothing is counted, the probe slot is freed. An older
@@ -153,7 +155,9 @@ export const sync = (state: ScopeState, message: SyncMessage, now: number): Sync
 	const probed = message?.probed;
 	const at = probed ? probed.at : message?.freed;
 	if (scope.probes.includes(at!)) {
-		count(scope, scope.record, now, probed ? Boolean(probed.failed) : undefined, clamp(probed?.retryAfterMs, 0, maxOpenMs, 0), at);
+		// Its answer's status, kept with the closed state a success makes (as an isolate reads one: an HTTP status, else none).
+		const status = probed?.status;
+		count(scope, scope.record, now, probed ? Boolean(probed.failed) : undefined, clamp(probed?.retryAfterMs, 0, maxOpenMs, 0), at, undefined, undefined, bounded(status, 599) === status && status >= 200 ? status : undefined);
 	}
 
 	// The grant holds the slot for the probe's own attempt timeout (a per-call `timeout` too), as an isolate's local probe does.

@@ -91,7 +91,9 @@ export interface ReachabilityEvent extends BaseEvent<'reachability'> {
  * on by default with a store in a page; with `breaker: false` or `share: false` no other tab is told, nor of a call made
  * with `breaker: false`, which the breaker does not count): once in each tab whose own attempts to the scope failed, or whose stored copy answered, since its last
  * good answer, so a tab whose queries gave up refetches them without an attempt of its own; a tab that had no
- * failure of its own is not told (another tab's failures are not its own).
+ * failure of its own is not told (another tab's failures are not its own). Likewise in a process or isolate of a fleet
+ * (`breaker({ shared })`) whose own attempts failed, when it adopts the closing another one's probe made, with that probe's
+ * status (no call of its own: its next sync, also `waitForHealthy`'s).
  */
 export interface ScopeBackEvent extends BaseEvent<'scope:back'> {
 	/** The answer's status. */

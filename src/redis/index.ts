@@ -95,21 +95,23 @@ const isNumbers = (value: unknown, length: number): value is number[] => Array.i
 /**
  * A scope's breaker state from the numbers Redis holds (bounded by `readState`), or none (missing, expired, or not ours: a flag
  * that is neither 0 nor 1 too). An open record's failures in a row (what every isolate's snapshot
- * shows, as a Durable Object's whole record gives them) are the state's count: it is the one it opened with.
+ * shows, as a Durable Object's whole record gives them) are the state's count: it is the one it opened with. A closed
+ * state has no opens: that number is the status of the probe that closed it (`BreakerRecord.status`; 0: none), which a
+ * process of an earlier build reads as a closed state's opens, ignored (`readRecord`), as every build reads ten numbers.
  */
 const breakerOf = (scope: string, value: unknown, now: number): ScopeState | undefined => {
 	// Ten numbers; nine from a process before the probe's own timeout was kept (`probeMs`).
 	const [open, openedAt, reopensAt, opens, at, isolated, unanswered, consecutive, probeAt, probeMs] = isNumbers(value, 10) || isNumbers(value, 9) ? value : [];
 	// Each flag 0 or 1: another number (a garbled write's `2`, `0.5`) is not a state of ours (read as none, and reported).
 	return [open, isolated, unanswered].every((flag) => flag === 0 || flag === 1)
-		? readState(scope, { v: 1, record: { v: 2, scope, state: open === 1 ? 'open' : 'closed', openedAt, reopensAt, opens, at, failures: consecutive, ...(isolated === 1 && { isolated: true }), ...(unanswered === 1 && { unanswered: true }) }, consecutive, probeAt, probeMs }, now)
+		? readState(scope, { v: 1, record: { v: 2, scope, state: open === 1 ? 'open' : 'closed', openedAt, reopensAt, opens, at, failures: consecutive, ...(open === 0 && { status: opens }), ...(isolated === 1 && { isolated: true }), ...(unanswered === 1 && { unanswered: true }) }, consecutive, probeAt, probeMs }, now)
 		: undefined;
 };
 
-/** The numbers stored for a breaker state: no scope, no URL. */
+/** The numbers stored for a breaker state: no scope, no URL (a closed state's status where an open one's opens go: `breakerOf`). */
 const breakerNumbers = ({ record, consecutive, probeAt, probeMs }: ScopeState): number[] => {
-	const { state, openedAt, reopensAt, opens, at, isolated, unanswered }: BreakerRecord = record;
-	return [state === 'open' ? 1 : 0, openedAt, reopensAt, opens, at, isolated ? 1 : 0, unanswered ? 1 : 0, consecutive, probeAt, probeMs ?? 0];
+	const { state, openedAt, reopensAt, opens, at, isolated, unanswered, status }: BreakerRecord = record;
+	return [state === 'open' ? 1 : 0, openedAt, reopensAt, state === 'open' ? opens : status ?? 0, at, isolated ? 1 : 0, unanswered ? 1 : 0, consecutive, probeAt, probeMs ?? 0];
 };
 
 /** The throttle's stored counts in the shape `tallyThrottle` reads (it checks them), or nothing. */
