@@ -133,11 +133,13 @@ export const createCircuits = (context: PolicyContext, settings: Settings, optio
 		const { scope } = record;
 		// An isolation lets no probe through: no `reopensAt` (as its snapshot).
 		(context.emit as (type: string, fields: object) => void)(`breaker:${change}`, { scope, reason, ...(change === 'open' && !record.isolated && { reopensAt: record.reopensAt }) });
-		// Closed by another tab or the fleet (its probe answered, or a reset by hand): reachable here too, so that a tab whose
-		// queries wait for the scope (`followReachability`) sends them now, not after an attempt it would not make. A probe's
-		// answer (its `status`: no reset's) is `scope:back` here where this tab's own attempts failed or its copy answered.
-		// So is this context's own probe's: a `breaker.probe` URL of another scope (a status host) told the transport that one.
-		if (change === 'closed' && (reason === 'shared' || (reason === 'probe-succeeded' && record.status))) {
+		// Closed by another tab's or the fleet's probe, whose answer's `status` it carries: reachable here too, so that a tab
+		// whose queries wait for the scope (`followReachability`) sends them now, not after an attempt it would not make; and
+		// `scope:back` here where this tab's own attempts failed or its copy answered. Not a closing no answer made (a
+		// `reset()` by hand, a `clear()`: no `status`), which leaves reachability as it was (`unreachable`, `offline`), as
+		// the same reset made here does. So is this context's own probe's: a `breaker.probe` URL of another scope (a status
+		// host) told the transport that one.
+		if (change === 'closed' && record.status && (reason === 'shared' || reason === 'probe-succeeded')) {
 			context.reached?.(scope, record.status);
 		}
 

@@ -191,7 +191,8 @@ export interface ClientBase<E, M> {
 	 * Whether the scope of a URL (or a scope named as such) answers, from what this client's own
 	 * attempts saw, and those of the clients `extend()` made from it or it from (one state, each told its
 	 * changes; not `create()`'s): `reachable` once an attempt got any HTTP answer (a 5xx is the breaker's business),
-	 * or once the scope's breaker closed in another tab or the fleet (its probe got an answer, or a reset by hand);
+	 * or once the scope's breaker closed in another tab or the fleet because its probe got an answer (not a reset by hand
+	 * nor a `clear()` there, which no answer made: they leave this state as it was);
 	 * `unreachable` once two attempts in a row ended without one (a network failure or a timeout), a
 	 * single one changing nothing (a steadfetch service worker's `503`/`504` with `Steadfetch-Error: NETWORK` or `TIMEOUT`
 	 * is one that ended without one, and so is its stale copy for `network` or `timeout`; its refusal of its client's own, another

@@ -142,7 +142,7 @@ export interface PolicyContext {
 	 * breaker closing here, or (another tab's) as its opening on an HTTP answer (a probe answered 503 re-opens it), or an
 	 * attempt of another tab that its breaker counted (breaker/tabs.ts `hear`). The scope is `reachable` here too, told
 	 * at once, as after an answer of this client's. With that attempt's `status` (an attempt of another tab, or the probe
-	 * whose answer closed the breaker there: none for a `reset()` or a `clear()`, which no answer made): an answer
+	 * whose answer closed the breaker there; a closing by a `reset()` or a `clear()`, which no answer made, is not told): an answer
 	 * `classify()` does not call transient fires `scope:back` here where this client's attempts failed or a copy answered.
 	 */
 	reached?(scope: string, status?: number): void;
