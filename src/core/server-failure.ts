@@ -19,6 +19,15 @@ const refusedInput = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED', 'U
  */
 const refusedUrl = new Set(['about scheme is not supported', 'not implemented... yet...']);
 
+/**
+ * Node's `fetch` failing a request for the redirect its origin answered (fetch's HTTP-redirect steps, each undici's
+ * network error with no code): `redirect: 'error'`, a hop to a scheme fetch does not follow, more than 20 hops, a `Location`
+ * with credentials for a `cors` request. The body was sent and let go by then, as after its own failure: the origin's
+ * answer, a network failure, never the body's.
+ */
+const redirectFailures = new Set(['unexpected redirect', 'URL scheme must be a HTTP(S) scheme', 'redirect count exceeded',
+	'cross origin not allowed for request mode "cors"', 'URL cannot contain credentials for request mode "cors"']);
+
 /** Whether Node's `fetch` failed a request for its own URL (`refusedUrl`), never having sent it. */
 const refusesUrl = (error: unknown, cause: { code?: string; message?: string } | undefined): boolean =>
 	cause instanceof Error && (cause as { code?: unknown }).code === undefined && (error as Error | undefined)?.message === 'fetch failed' && refusedUrl.has(cause.message);
@@ -41,7 +50,8 @@ export const asAttemptFailure = (error: unknown, request?: Request): unknown => 
 	// its `Response.error()` as the cause: a network failure). The read's error itself, as the outbox gives it: the app's
 	// (`UNKNOWN`), never retried nor counted as the origin's: one that reads as another's failure (an AbortError) said so
 	// (`bodyFailure`). A body that errored with an AbortError undici rejects as aborted, though no signal of the request's did.
-	const ownBody = request?.bodyUsed && !request.body?.locked && typeof cause?.code !== 'string';
+	// Not undici's failure of the origin's redirect (`redirectFailures`: "unexpected redirect" was the call's error, `UNKNOWN`).
+	const ownBody = request?.bodyUsed && !request.body?.locked && typeof cause?.code !== 'string' && !redirectFailures.has(cause?.message as string);
 	if (ownBody && ((cause instanceof Error && (error as Error).message === 'fetch failed') || ((error as Error | undefined)?.name === 'AbortError' && !request!.signal.aborted))) {
 		return bodyFailure(cause instanceof Error ? cause : error);
 	}
