@@ -6,6 +6,7 @@ import { composeLayers } from './compose.js';
 import { callKeys, type CallOptions, type CoreClientOptions } from './options.js';
 import type { PolicyContext } from './policy.js';
 import type { FetchInit, FetchLike, Layer } from './types.js';
+import { sentRedirect } from './server-failure.js';
 import { stringifying } from './validate-options.js';
 import { setOwn, unmarked } from '../utils/validate.js';
 
@@ -106,6 +107,8 @@ export const createKy = (options: CoreClientOptions, ours: ReadonlySet<string>, 
 		kyOptions['stringifyJson'] = stringifyJson;
 	}
 
+	// A `redirect` mode as the runtime's Request takes it (`sentRedirect`: the edge build's `'error'` in workerd).
+	sentRedirect(kyOptions);
 	return ky.create({
 		totalTimeout: defaultTotalTimeout,
 		...kyOptions,
@@ -212,6 +215,7 @@ export const callKyOptions = (deps: CallKyDeps) => {
 			forKy['headers'] = headers;
 		}
 
+		sentRedirect(forKy);
 		const hooks = errorHooks(deps.beforeError, callOptions.hooks, call);
 		if (hooks) {
 			forKy['hooks'] = hooks;

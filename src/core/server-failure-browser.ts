@@ -22,3 +22,9 @@ export const watchedBody: typeof Full.watchedBody = (body) => body;
 
 /** Never a failed body here (see `watchedBody`). */
 export const failedBody: typeof Full.failedBody = () => undefined;
+
+/** A browser's Request takes every `redirect` mode: options as they are (`Full.sentRedirect`). */
+export const sentRedirect: typeof Full.sentRedirect = () => {};
+
+/** Never a redirect refused here (see `sentRedirect`). */
+export const refusedRedirect: typeof Full.refusedRedirect = () => undefined;

@@ -105,3 +105,44 @@ export const watchedBody: typeof Full.watchedBody = (given, key) => {
 
 /** The read's error of a body `watchedBody` gave out under `key`, if it failed. */
 export const failedBody: typeof Full.failedBody = (key) => broken.get(key);
+
+/** Whether the runtime's Request takes `redirect: 'error'` (Deno's does; workerd's refuses it), asked once, when a call first gives it. */
+let takesError: boolean | undefined;
+const takesErrorMode = (): boolean => {
+	if (takesError === undefined) {
+		try {
+			takesError = new Request('http://localhost/', { redirect: 'error' }).redirect === 'error';
+		} catch {
+			takesError = false;
+		}
+	}
+
+	return takesError;
+};
+
+/** The mark ky hands the transport with each attempt whose `redirect: 'error'` went as `'manual'` (ky gives `fetch` every option it does not know). */
+const noRedirect = 'steadfetchNoRedirect';
+
+/**
+ * `redirect: 'error'` where the runtime's Request refuses it (workerd's: "… use "manual" and check the response status
+ * code"; every call of a client given it failed before any I/O) as `'manual'`, marked (`noRedirect`): a redirect answered to
+ * it fails the attempt as fetch's `'error'` mode does (`refusedRedirect`). Any other mode given unmarks (a call's `'follow'`
+ * over its client's `'error'`). Read as fetch reads it (its text).
+ */
+export const sentRedirect: typeof Full.sentRedirect = (options) => {
+	if (options.redirect !== undefined) {
+		const refused = String(options.redirect) === 'error' && !takesErrorMode();
+		options[noRedirect] = refused;
+		if (refused) {
+			options.redirect = 'manual';
+		}
+	}
+};
+
+/** fetch's redirect statuses. */
+const redirects = [301, 302, 303, 307, 308];
+
+/** A redirect answered to an attempt `sentRedirect` marked: fetch's network error for it, in Node's words (`TypeError: fetch failed`). */
+export const refusedRedirect: typeof Full.refusedRedirect = (response, init) =>
+	(init as Record<string, unknown> | undefined)?.[noRedirect] === true && redirects.includes(response.status)
+		? new TypeError('fetch failed', { cause: new Error('unexpected redirect') }) : undefined;

@@ -92,3 +92,13 @@ export const watchedBody = <T>(body: T, _key: object): T => body;
 
 /** The read's error of a body `watchedBody` gave out under `key`, if it failed (never here: this build's `fetch` rejects then). */
 export const failedBody = (_key: object): unknown => undefined;
+
+/**
+ * A client's or a call's options for ky (an extend() child's, a run's, an `init` hook's too) as this build's runtime's
+ * Request takes them: here as they are (Node's and browsers' take every `redirect` mode). The `workerd`/`deno`/`edge-light`
+ * build's sends `redirect: 'error'`, which workerd's Request refuses, as `'manual'` (server-failure-edge.ts).
+ */
+export const sentRedirect = (_options: Record<string, unknown>): void => {};
+
+/** The error an attempt answered `response` fails with when `sentRedirect` sent its `redirect: 'error'` as `'manual'` (`init`: what ky gave `fetch`): never here. */
+export const refusedRedirect = (_response: Response, _init: object | undefined): unknown => undefined;

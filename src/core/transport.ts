@@ -6,7 +6,7 @@ import type { Call } from './call.js';
 import type { Reach } from './reachability.js';
 import { sentWith } from './follow.js';
 import { sendWithDeadline } from './redirects.js';
-import { asAttemptFailure, failedBody, watchedBody } from './server-failure.js';
+import { asAttemptFailure, failedBody, refusedRedirect, watchedBody } from './server-failure.js';
 import { refusedUrl } from './refused-url.js';
 import type { FetchLike } from './types.js';
 import type { WaitUntil } from './options.js';
@@ -89,6 +89,14 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 		if (broken) {
 			void response.body?.cancel().catch(() => {});
 			return failed(broken);
+		}
+
+		// A redirect answered to an attempt whose `redirect: 'error'` the edge build sent as 'manual' (workerd's Request refuses
+		// that mode: `sentRedirect`): fetch's network error for it, as Node's.
+		const unexpected = refusedRedirect(response, init);
+		if (unexpected) {
+			void response.body?.cancel().catch(() => {});
+			return failed(unexpected);
 		}
 
 		// The call's own Request (no layer replaced it): its scope is known already (the same `scopeOf`, `Call.attempt`).

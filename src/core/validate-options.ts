@@ -2,7 +2,7 @@ import type { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { noJsonForm } from '../utils/json-form.js';
 import { redactText, sensitiveParamSet } from '../utils/sensitive.js';
 import { invalidUrl } from './scope.js';
-import { asyncIterableBodies, iterableBodies, lenientRequests, watchedBody } from './server-failure.js';
+import { asyncIterableBodies, iterableBodies, lenientRequests, sentRedirect, watchedBody } from './server-failure.js';
 import { atOnce, type Placed } from './slots.js';
 import { isPolicy } from './policy.js';
 import { canParse, check, checkRules, isAsyncIterable, isSyncIterable, describe, given as defined, hideUserinfo, isNonNegativeInteger, isObject, isOptions, isOwnHeader, isPositiveTimerMs, isPrintableId, isTimerMs, isToken, thrownText, timerMs, type Rule, positiveTimerMs, unmarked } from '../utils/validate.js';
@@ -263,6 +263,7 @@ export const runOptions = (extra: unknown, key: object): Record<string, unknown>
 		options.body = watchedBody(options.body, key);
 	}
 
+	sentRedirect(options);
 	return options;
 };
 
@@ -286,6 +287,7 @@ export const hookedBody = (forKy: Record<string, unknown>, inits: boolean, key: 
 
 		// One of fetch's enumerations the hook set (`credentials: 'bogus'`): named, in every build (workerd's Request takes any).
 		checkEnums(options);
+		sentRedirect(options as Record<string, unknown>);
 	};
 	const merged = { ...inner, init: [...inner?.init ?? [], last] };
 	return { ...forKy, hooks: inner === own ? merged : { ...own as object, value: merged } };
