@@ -186,7 +186,7 @@ const cases = [
 	// +~540 B (the open pipeline, issue 45; main b4688b6 states 17,088, this tree measures 17,629): slots filled by any
 	// key and placed by bands, the per-call switch, policy faults' TypeErrors, the built-in slots' RangeError table
 	// (entries/slots.ts), emit's scope, checkCall, levels, the logger's and the cache's generic paths. Readability first.
-	{ name: 'steadfetch/core', source: `${core}export const api = createClient();`, budget: 26_380, target: 14_500 }, // the forty-first hunt (a call's signal, referrer and window and a client's waitUntil/idempotencyKey refused, a wrapper's next(extra) read as the call's own, beforeError hooks' errors kept apart from the failure the policies decide on, same-name clients of a page told each other's clears at once, a probe's closing told as scope:back): measured 26,380; earlier figures: `git log -p scripts/size.mjs`
+	{ name: 'steadfetch/core', source: `${core}export const api = createClient();`, budget: 26_471, target: 14_500 }, // the forty-second hunt (an app layer's own abort no timeout, an extend()ed app slot turned off kept ours, workerd's redirect: 'error' sent as manual and refused as Node does, undici's redirect failures read as NETWORK): measured 26,471; earlier figures: `git log -p scripts/size.mjs`
 	{ name: 'core + trace()', source: withPolicy('trace', 'trace()'), policy: true, alone: 1_553 }, // the thirty-second hunt's fixes: measured 1,534; earlier figures: `git log -p scripts/size.mjs`
 	{ name: 'core + logger()', source: withPolicy('logger', 'logger(console)'), policy: true },
 	{ name: 'core + health()', source: withPolicy('health', 'health()'), policy: true },
@@ -236,7 +236,7 @@ const cases = [
 		// 490 → 499: 484 → 496 B with its code unchanged (the core's weak fan-out; a brotli difference moves ±40 B as the core changes).
 		// 499 → 515: defect hunt, third round: the client checked at the call (a TypeError naming queryOptionsFor), measured 515 B.
 		// 595 → 599: defect hunt, fourth round: the redaction of a URL's fragment (#access_token=) in the core's resolver, measured 599 (its code unchanged).
-		policy: true, alone: 983, // the thirty-fifth hunt (recovery across tabs and the service worker's breaker, the outbox's held worlds and refs, cache list and Cache API index, auth in Workers, health/hedge/rateLimit on answers never sent): measured 983; earlier figures: `git log -p scripts/size.mjs`
+		policy: true, alone: 994, // the thirty-fifth hunt (recovery across tabs and the service worker's breaker, the outbox's held worlds and refs, cache list and Cache API index, auth in Workers, health/hedge/rateLimit on answers never sent): measured 983; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		name: 'core + syncInvalidation',
@@ -255,7 +255,7 @@ const cases = [
 	// costs about 4,000 B over the core — its store (partStore, the IndexedDB store, idb-keyval) ~890, options
 	// validation ~180, breaker.probe ~140, Web Locks ~100, isolate/reset ~100, waitForHealthy ~75, the coordinator's
 	// hooks ~70, BroadcastChannel ~70, record bounds ~80; the state machine and per-attempt layer ~2,100.
-	{ name: 'core + breaker()', source: withPolicy('breaker', 'breaker()'), budget: 35_437, target: 19_000 }, // the thirty-ninth hunt (a body fetch would send as text and headers given as a function refused, per-call fetch options named, a method fetch forbids refused in every build, a redirected write announced for its final URL, an unreadable outbox record made a dead letter, held writes never answered with the outbox's own codes, the fleet breaker bound to its world): measured 34,175; earlier figures: `git log -p scripts/size.mjs`
+	{ name: 'core + breaker()', source: withPolicy('breaker', 'breaker()'), budget: 35_496, target: 19_000 }, // the thirty-ninth hunt (a body fetch would send as text and headers given as a function refused, per-call fetch options named, a method fetch forbids refused in every build, a redirected write announced for its final URL, an unreadable outbox record made a dead letter, held writes never answered with the outbox's own codes, the fleet breaker bound to its world): measured 34,175; earlier figures: `git log -p scripts/size.mjs`
 	// +100 B (fix/cache-r3, measured 18,177 → 18,277): clear() and a mutation drop every copy the client knows of
 	// through the part store (kept deletes hide them), and clear() rejects when the store did not confirm.
 	// +217 B (split-cache, issue 34; measured 21,320 → 21,537 on split-policies + the split): createCache's
@@ -264,26 +264,26 @@ const cases = [
 	// what closure variables did not (over the ~40 B asked: see the branch's report). Budgets: measured + 0.5 %.
 	// +122 B (issue 45, copyPlan): the copy decision as one pure function that says why it copies nothing
 	// (src/cache/copy-plan.ts, its reasons' strings) and the view's `last` copy: measured 23,439 + 0.5 %.
-	{ name: 'core + staleCache()', source: withPolicy('cache', 'staleCache()'), budget: 35_623, target: 19_300 }, // the thirty-ninth hunt (a body fetch would send as text and headers given as a function refused, per-call fetch options named, a method fetch forbids refused in every build, a redirected write announced for its final URL, an unreadable outbox record made a dead letter, held writes never answered with the outbox's own codes, the fleet breaker bound to its world): measured 34,349; earlier figures: `git log -p scripts/size.mjs`
+	{ name: 'core + staleCache()', source: withPolicy('cache', 'staleCache()'), budget: 35_790, target: 19_300 }, // the thirty-ninth hunt (a body fetch would send as text and headers given as a function refused, per-call fetch options named, a method fetch forbids refused in every build, a redirected write announced for its final URL, an unreadable outbox record made a dead letter, held writes never answered with the outbox's own codes, the fleet breaker bound to its world): measured 34,349; earlier figures: `git log -p scripts/size.mjs`
 	// +237 B (fix/outbox-r2): withContext(ctx).outbox bound to the request (core's membersFor ~55), migrate's
 	// entry split and checked as a rebase's, onConflict's rebase only a plain object.
-	{ name: 'core + outbox()', source: withPolicy('outbox', 'outbox()'), budget: 51_035, target: 24_500 }, // the thirty-ninth hunt (a body fetch would send as text and headers given as a function refused, per-call fetch options named, a method fetch forbids refused in every build, a redirected write announced for its final URL, an unreadable outbox record made a dead letter, held writes never answered with the outbox's own codes, the fleet breaker bound to its world): measured 49,521; earlier figures: `git log -p scripts/size.mjs`
+	{ name: 'core + outbox()', source: withPolicy('outbox', 'outbox()'), budget: 51_337, target: 24_500 }, // the thirty-ninth hunt (a body fetch would send as text and headers given as a function refused, per-call fetch options named, a method fetch forbids refused in every build, a redirected write announced for its final URL, an unreadable outbox record made a dead letter, held writes never answered with the outbox's own codes, the fleet breaker bound to its world): measured 49,521; earlier figures: `git log -p scripts/size.mjs`
 	{
 		// Issue 27's options configured: the same code (nothing of it is tree-shaken without them).
 		name: 'core + outbox({ conflicts, app updates })',
 		source: `${core}import { outbox } from 'steadfetch/outbox';\nexport const api = createClient({ outbox: outbox({ conditional: true, coalesce: true, version: 2, migrate: (entry) => entry, onConflict: () => 'dead' }) });`,
-		budget: 51_084, // the thirty-ninth hunt (a body fetch would send as text and headers given as a function refused, per-call fetch options named, a method fetch forbids refused in every build, a redirected write announced for its final URL, an unreadable outbox record made a dead letter, held writes never answered with the outbox's own codes, the fleet breaker bound to its world): measured 49,573; earlier figures: `git log -p scripts/size.mjs`
+		budget: 51_336, // the thirty-ninth hunt (a body fetch would send as text and headers given as a function refused, per-call fetch options named, a method fetch forbids refused in every build, a redirected write announced for its final URL, an unreadable outbox record made a dead letter, held writes never answered with the outbox's own codes, the fleet breaker bound to its world): measured 49,573; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// What the preset with its defaults fills: it must cost the same, plus its own ≤ 410 B (`sameAs`).
 		name: 'core + breaker + staleCache',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nexport const api = createClient({ breaker: breaker(), staleCache: staleCache() });`,
-		budget: 42_685, // the thirty-ninth hunt (a body fetch would send as text and headers given as a function refused, per-call fetch options named, a method fetch forbids refused in every build, a redirected write announced for its final URL, an unreadable outbox record made a dead letter, held writes never answered with the outbox's own codes, the fleet breaker bound to its world): measured 41,333; earlier figures: `git log -p scripts/size.mjs`
+		budget: 42_864, // the thirty-ninth hunt (a body fetch would send as text and headers given as a function refused, per-call fetch options named, a method fetch forbids refused in every build, a redirected write announced for its final URL, an unreadable outbox record made a dead letter, held writes never answered with the outbox's own codes, the fleet breaker bound to its world): measured 41,333; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		name: 'core + breaker + staleCache + outbox',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nimport { outbox } from 'steadfetch/outbox';\nexport const api = createClient({ breaker: breaker(), staleCache: staleCache(), outbox: outbox() });`,
-		budget: 64_564, // the thirty-ninth hunt (a body fetch would send as text and headers given as a function refused, per-call fetch options named, a method fetch forbids refused in every build, a redirected write announced for its final URL, an unreadable outbox record made a dead letter, held writes never answered with the outbox's own codes, the fleet breaker bound to its world): measured 62,827; earlier figures: `git log -p scripts/size.mjs`
+		budget: 64_854, // the thirty-ninth hunt (a body fetch would send as text and headers given as a function refused, per-call fetch options named, a method fetch forbids refused in every build, a redirected write announced for its final URL, an unreadable outbox record made a dead letter, held writes never answered with the outbox's own codes, the fleet breaker bound to its world): measured 62,827; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// Issue 34: the preset takes the outbox only as the policy `outbox()` makes, so with its defaults it carries
@@ -292,45 +292,45 @@ const cases = [
 		source: "import { createClient } from 'steadfetch';\nexport const api = createClient();",
 		// Issue 46 syncInvalidation (write:delivered in the core) after merging issue 45's copyPlan: measured 27,844 + 0.5 %.
 		// Issue 45's copyPlan: measured 27,505 + 0.5 %. Before: measured 25,141 + 0.5 % (the byte pass −205; before it 25,346: the cache split +204, the core split +121).
-		budget: 43_026, target: 22_500, preset: true, absent: ['outbox'], sameAs: 'core + breaker + staleCache', // the thirty-ninth hunt (a body fetch would send as text and headers given as a function refused, per-call fetch options named, a method fetch forbids refused in every build, a redirected write announced for its final URL, an unreadable outbox record made a dead letter, held writes never answered with the outbox's own codes, the fleet breaker bound to its world): measured 41,708; earlier figures: `git log -p scripts/size.mjs`
+		budget: 43_232, target: 22_500, preset: true, absent: ['outbox'], sameAs: 'core + breaker + staleCache', // the thirty-ninth hunt (a body fetch would send as text and headers given as a function refused, per-call fetch options named, a method fetch forbids refused in every build, a redirected write announced for its final URL, an unreadable outbox record made a dead letter, held writes never answered with the outbox's own codes, the fleet breaker bound to its world): measured 41,708; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		name: 'steadfetch + outbox()',
 		source: "import { createClient, isStale, outbox, outboxSyncHandler } from 'steadfetch';\nexport const api = createClient({ outbox: outbox() });\nexport { isStale, outboxSyncHandler };",
-		budget: 65_026, preset: true, // the thirty-ninth hunt (a body fetch would send as text and headers given as a function refused, per-call fetch options named, a method fetch forbids refused in every build, a redirected write announced for its final URL, an unreadable outbox record made a dead letter, held writes never answered with the outbox's own codes, the fleet breaker bound to its world): measured 63,307; earlier figures: `git log -p scripts/size.mjs`
+		budget: 65_328, preset: true, // the thirty-ninth hunt (a body fetch would send as text and headers given as a function refused, per-call fetch options named, a method fetch forbids refused in every build, a redirected write announced for its final URL, an unreadable outbox record made a dead letter, held writes never answered with the outbox's own codes, the fleet breaker bound to its world): measured 63,307; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		name: 'steadfetch + fetchHandler (a service worker)',
 		source: "import { createClient, outbox } from 'steadfetch';\nimport { fetchHandler, outboxSyncHandler } from 'steadfetch/sw';\nconst api = createClient({ outbox: outbox() });\nexport const handle = fetchHandler(api, { match: () => true });\nexport const sync = outboxSyncHandler(api);",
-		budget: 66_358, // the thirty-ninth hunt (a body fetch would send as text and headers given as a function refused, per-call fetch options named, a method fetch forbids refused in every build, a redirected write announced for its final URL, an unreadable outbox record made a dead letter, held writes never answered with the outbox's own codes, the fleet breaker bound to its world): measured 64,531; earlier figures: `git log -p scripts/size.mjs`
+		budget: 66_583, // the thirty-ninth hunt (a body fetch would send as text and headers given as a function refused, per-call fetch options named, a method fetch forbids refused in every build, a redirected write announced for its final URL, an unreadable outbox record made a dead letter, held writes never answered with the outbox's own codes, the fleet breaker bound to its world): measured 64,531; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// Issue 47: the preset as a Worker's bundler builds it (the `workerd` condition): the edge build, with no
 		// IndexedDB, tab sync, Web Locks or page-visibility code (its `markers`).
 		name: 'steadfetch (the preset, workerd)',
 		source: "import { createClient } from 'steadfetch';\nexport const api = createClient();",
-		budget: 44_981, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // the thirty-ninth hunt (a body fetch would send as text and headers given as a function refused, per-call fetch options named, a method fetch forbids refused in every build, a redirected write announced for its final URL, an unreadable outbox record made a dead letter, held writes never answered with the outbox's own codes, the fleet breaker bound to its world): measured 43,790; earlier figures: `git log -p scripts/size.mjs`
+		budget: 45_251, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // the thirty-ninth hunt (a body fetch would send as text and headers given as a function refused, per-call fetch options named, a method fetch forbids refused in every build, a redirected write announced for its final URL, an unreadable outbox record made a dead letter, held writes never answered with the outbox's own codes, the fleet breaker bound to its world): measured 43,790; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// Issue 47: the outbox as a Worker's bundler builds it (the edge build), so the edge `markers` are checked
 		// on the outbox's code too (its pending writes' channel to other tabs, outbox/pending-tabs.ts).
 		name: 'core + outbox() (workerd)',
 		source: withPolicy('outbox', 'outbox()'),
-		budget: 53_960, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // the thirty-ninth hunt (a body fetch would send as text and headers given as a function refused, per-call fetch options named, a method fetch forbids refused in every build, a redirected write announced for its final URL, an unreadable outbox record made a dead letter, held writes never answered with the outbox's own codes, the fleet breaker bound to its world): measured 52,461; earlier figures: `git log -p scripts/size.mjs`
+		budget: 54_377, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // the thirty-ninth hunt (a body fetch would send as text and headers given as a function refused, per-call fetch options named, a method fetch forbids refused in every build, a redirected write announced for its final URL, an unreadable outbox record made a dead letter, held writes never answered with the outbox's own codes, the fleet breaker bound to its world): measured 52,461; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// Issue 47: the rate limiter as a Worker's bundler builds it (the edge build), so the edge `markers` are checked
 		// on its code too (its channel to other tabs, `steadfetch:<name>:ratelimit`: rate-limit/tabs.ts).
 		name: 'core + rateLimit() (workerd)',
 		source: withPolicy('rate-limit', 'rateLimit()'),
-		budget: 30_891, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // the thirty-ninth hunt (a body fetch would send as text and headers given as a function refused, per-call fetch options named, a method fetch forbids refused in every build, a redirected write announced for its final URL, an unreadable outbox record made a dead letter, held writes never answered with the outbox's own codes, the fleet breaker bound to its world): measured 30,010; earlier figures: `git log -p scripts/size.mjs`
+		budget: 31_085, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // the thirty-ninth hunt (a body fetch would send as text and headers given as a function refused, per-call fetch options named, a method fetch forbids refused in every build, a redirected write announced for its final URL, an unreadable outbox record made a dead letter, held writes never answered with the outbox's own codes, the fleet breaker bound to its world): measured 30,010; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// Issue 47: auth as a Worker's bundler builds it (the edge build), so the edge `markers` are checked on its
 		// code too (the refresh shared by tabs: its Web Lock and channel, auth/tabs.ts).
 		name: 'core + auth() (workerd)',
 		source: withPolicy('auth', "auth({ token: () => 't', refresh: () => undefined })"),
-		budget: 30_463, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // the thirty-ninth hunt (a body fetch would send as text and headers given as a function refused, per-call fetch options named, a method fetch forbids refused in every build, a redirected write announced for its final URL, an unreadable outbox record made a dead letter, held writes never answered with the outbox's own codes, the fleet breaker bound to its world): measured 29,527; earlier figures: `git log -p scripts/size.mjs`
+		budget: 30_581, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // the thirty-ninth hunt (a body fetch would send as text and headers given as a function refused, per-call fetch options named, a method fetch forbids refused in every build, a redirected write announced for its final URL, an unreadable outbox record made a dead letter, held writes never answered with the outbox's own codes, the fleet breaker bound to its world): measured 29,527; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// Issue 47: the TanStack helpers as a Deno or Worker bundler builds them (SSR, edge functions), so the edge
@@ -338,7 +338,7 @@ const cases = [
 		// listener given back, tanstack-query/on-line.ts).
 		name: 'core + steadfetch/tanstack-query (deno)',
 		source: `${core}import { queryOptionsFor, mutationOptionsFor, refetchWhenBack, followReachability, shown, StaleAnswerError, syncInvalidation } from 'steadfetch/tanstack-query';\nconst api = createClient();\nexport const query = queryOptionsFor(api, 'users/1');\nexport { mutationOptionsFor, refetchWhenBack, followReachability, shown, StaleAnswerError, syncInvalidation };`,
-		budget: 30_869, platform: 'neutral', conditions: ['deno', 'worker', 'browser'], // the thirty-ninth hunt (a body fetch would send as text and headers given as a function refused, per-call fetch options named, a method fetch forbids refused in every build, a redirected write announced for its final URL, an unreadable outbox record made a dead letter, held writes never answered with the outbox's own codes, the fleet breaker bound to its world): measured 29,934; earlier figures: `git log -p scripts/size.mjs`
+		budget: 31_083, platform: 'neutral', conditions: ['deno', 'worker', 'browser'], // the thirty-ninth hunt (a body fetch would send as text and headers given as a function refused, per-call fetch options named, a method fetch forbids refused in every build, a redirected write announced for its final URL, an unreadable outbox record made a dead letter, held writes never answered with the outbox's own codes, the fleet breaker bound to its world): measured 29,934; earlier figures: `git log -p scripts/size.mjs`
 	},
 	// fix/breaker-r3: waitForHealthy reads the stored state first, reset() after a reload stores itself, a
 	// malformed channel record is reported (storage:error): cloudflare +140 B (19,710 → 19,850), deno +55
@@ -353,7 +353,7 @@ const cases = [
 		// on the coordinator rather than in steadfetch/throttle, where every browser would carry it unused.
 		// Issue 34's split of breaker/shared.ts (linkBreaker, exchange): 23,759 → 23,741.
 		// Issue 45's typed policy boundary: measured 25,948 + 0.5 % (+11 minified bytes; the rest brotli's).
-		budget: 40_735, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // the thirty-ninth hunt (a body fetch would send as text and headers given as a function refused, per-call fetch options named, a method fetch forbids refused in every build, a redirected write announced for its final URL, an unreadable outbox record made a dead letter, held writes never answered with the outbox's own codes, the fleet breaker bound to its world): measured 39,672; earlier figures: `git log -p scripts/size.mjs`
+		budget: 40_976, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // the thirty-ninth hunt (a body fetch would send as text and headers given as a function refused, per-call fetch options named, a method fetch forbids refused in every build, a redirected write announced for its final URL, an unreadable outbox record made a dead letter, held writes never answered with the outbox's own codes, the fleet breaker bound to its world): measured 39,672; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// The shared path of the throttle (issue 38): the isolate's link (coordinator/fleet.ts) comes with the
@@ -361,7 +361,7 @@ const cases = [
 		name: 'core + adaptiveThrottle({ shared }) (cloudflare)',
 		source: `${core}import { adaptiveThrottle } from 'steadfetch/throttle';\nimport { coordinator } from 'steadfetch/cloudflare';\nexport { BreakerCoordinator } from 'steadfetch/cloudflare';\nexport const make = (env) => createClient({ adaptiveThrottle: adaptiveThrottle({ shared: coordinator(env.STEADFETCH) }) });`,
 		// Issue 34's split of breaker/shared.ts (linkBreaker, exchange): 21,065 → 21,095.
-		budget: 34_395, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // the thirty-ninth hunt (a body fetch would send as text and headers given as a function refused, per-call fetch options named, a method fetch forbids refused in every build, a redirected write announced for its final URL, an unreadable outbox record made a dead letter, held writes never answered with the outbox's own codes, the fleet breaker bound to its world): measured 33,531; earlier figures: `git log -p scripts/size.mjs`
+		budget: 34_647, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // the thirty-ninth hunt (a body fetch would send as text and headers given as a function refused, per-call fetch options named, a method fetch forbids refused in every build, a redirected write announced for its final URL, an unreadable outbox record made a dead letter, held writes never answered with the outbox's own codes, the fleet breaker bound to its world): measured 33,531; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		name: 'core + breaker({ shared }) (deno)',
@@ -369,14 +369,14 @@ const cases = [
 		// Throttle (issue 38, +803 B, 19,823 → 20,626): as the cloudflare case, Deno KV's coordinator answers throttle syncs.
 		// Issue 45 (no Date.now() outside src/utils: the real clock named, src/utils/clock.ts): measured 25,925 + 0.5 %.
 		// The code moved 4 minified bytes; the rest is the minifier's names shifting (brotli sees them, not the code).
-		budget: 40_646, platform: 'neutral', conditions: ['deno'], // the thirty-ninth hunt (a body fetch would send as text and headers given as a function refused, per-call fetch options named, a method fetch forbids refused in every build, a redirected write announced for its final URL, an unreadable outbox record made a dead letter, held writes never answered with the outbox's own codes, the fleet breaker bound to its world): measured 39,604; earlier figures: `git log -p scripts/size.mjs`
+		budget: 40_926, platform: 'neutral', conditions: ['deno'], // the thirty-ninth hunt (a body fetch would send as text and headers given as a function refused, per-call fetch options named, a method fetch forbids refused in every build, a redirected write announced for its final URL, an unreadable outbox record made a dead letter, held writes never answered with the outbox's own codes, the fleet breaker bound to its world): measured 39,604; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// Issue 51: a Redis coordinator (any client, through one `evaluate` function) for edge functions and Node fleets.
 		name: 'core + breaker({ shared }) + adaptiveThrottle({ shared }) (redis, edge-light)',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { adaptiveThrottle } from 'steadfetch/throttle';\nimport { coordinator } from 'steadfetch/redis';\nexport const make = (redis) => { const shared = coordinator((s, k, a) => redis.eval(s, k, a)); return createClient({ breaker: breaker({ shared }), adaptiveThrottle: adaptiveThrottle({ shared }) }); };`,
 		// Measured 25,195 + 0.5 %: the coordinator (redis/index.ts 2.6 KB unminified) over the breaker's and the throttle's shared links.
-		budget: 42_747, platform: 'neutral', conditions: ['edge-light', 'worker', 'browser'], // the thirty-ninth hunt (a body fetch would send as text and headers given as a function refused, per-call fetch options named, a method fetch forbids refused in every build, a redirected write announced for its final URL, an unreadable outbox record made a dead letter, held writes never answered with the outbox's own codes, the fleet breaker bound to its world): measured 41,781; earlier figures: `git log -p scripts/size.mjs`
+		budget: 42_983, platform: 'neutral', conditions: ['edge-light', 'worker', 'browser'], // the thirty-ninth hunt (a body fetch would send as text and headers given as a function refused, per-call fetch options named, a method fetch forbids refused in every build, a redirected write announced for its final URL, an unreadable outbox record made a dead letter, held writes never answered with the outbox's own codes, the fleet breaker bound to its world): measured 41,781; earlier figures: `git log -p scripts/size.mjs`
 	},
 ];
 
