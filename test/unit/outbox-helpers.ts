@@ -121,14 +121,14 @@ export const throwIfOffline = (): void => {
 
 /**
  * A todo API for a test's own transport: fails as an offline device's fetch does (`throwIfOffline`), else hands each
- * request to `note` and answers a POST 201 `{ id }` (ids from 100 on, one more each), anything else 200 `{ ok: true }`.
+ * request to `note` (awaited) and answers a POST 201 `{ id }` (ids from 100 on, one more each), anything else 200 `{ ok: true }`.
  */
-export const todoApi = (note: (request: Request) => void) => {
+export const todoApi = (note: (request: Request) => void | Promise<void>) => {
 	let nextId = 100;
 	return async (input: Parameters<typeof fetch>[0]): Promise<Response> => {
 		throwIfOffline();
 		const request = input as Request;
-		note(request);
+		await note(request);
 		return request.method === 'POST' ? Response.json({ id: nextId++ }, { status: 201 }) : Response.json({ ok: true });
 	};
 };

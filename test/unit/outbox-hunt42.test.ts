@@ -5,32 +5,17 @@
  * writes"): one a hook put in the body is refused as one in the URL or a header is — a call's `InvalidRequestError` before
  * any I/O, a replay kept pending (the hook's failure) — never sent as written.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InvalidRequestError } from '../../src/entries/index.js';
-import { fakeWindow, queued, startHarness, throwIfOffline, until, type Harness } from './outbox-helpers.js';
+import { harnessEachTest, queued, todoApi as notingTodoApi, until } from './outbox-helpers.js';
 
-let h: Harness;
-let win: ReturnType<typeof fakeWindow>;
 let sent: string[];
-let nextId: number;
-
-const todoApi = async (input: Parameters<typeof fetch>[0]): Promise<Response> => {
-	throwIfOffline();
-	const request = input as Request;
-	const url = new URL(request.url);
-	sent.push(`${request.method} ${url.pathname} ${await request.text()}`);
-	return request.method === 'POST' ? Response.json({ id: nextId++ }, { status: 201 }) : Response.json({ ok: true });
-};
-
-beforeEach(async () => {
-	h = await startHarness();
-	win = fakeWindow();
+let todoApi: ReturnType<typeof notingTodoApi>;
+const { h, win } = harnessEachTest(() => {
 	sent = [];
-	nextId = 100;
-});
-afterEach(async () => {
-	win.restore();
-	await h.close();
+	todoApi = notingTodoApi(async (request) => {
+		sent.push(`${request.method} ${new URL(request.url).pathname} ${await request.text()}`);
+	});
 });
 
 /** A `beforeRequest` hook that gives a Request whose JSON body carries `parent: value()` when `value()` gives one. */
